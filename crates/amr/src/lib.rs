@@ -1,0 +1,1 @@
+//! Antimicrobial resistance: organisms, antimicrobials, breakpoints, S/I/R, first isolates, antibiograms, MDRO.

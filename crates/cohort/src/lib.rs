@@ -1,0 +1,1 @@
+//! MII CCDL model, validation and compilation to a cohort plan over the site schema.

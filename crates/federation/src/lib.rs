@@ -1,0 +1,1 @@
+//! Wire protocol between hub and sites: typed tasks, signed result envelopes.

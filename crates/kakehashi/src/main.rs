@@ -1,0 +1,103 @@
+//! The `kakehashi` binary: command line, settings, exit codes.
+//!
+//! Only this crate knows clap, environment variables and process exit codes. Each subcommand
+//! lives in `commands/<name>.rs` with its clap `Args` and a `run` function; library crates do
+//! the work and return typed errors, which are reported here with their context chain.
+
+mod commands;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// kakehashi (架け橋): federated research for the German-Japanese infection research network.
+///
+/// Patient-level data stays at each hospital site. Sites load their FHIR data into a local
+/// store, answer declarative questions (cohort counts, antibiograms, surveillance series) and
+/// send only aggregates, after their own disclosure control, to the hub.
+#[derive(Parser)]
+#[command(name = "kakehashi", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Start here:\n  \
+    kakehashi synth --profile de-berlin --patients 1000 --out /tmp/de   make synthetic FHIR data\n  \
+    kakehashi ingest --site-dir /tmp/site /tmp/de                        load it into a site store\n  \
+    kakehashi sql --site-dir /tmp/site \"SELECT count(*) FROM patient\"   ask the store in SQL\n\n\
+    Each command has its own --help with examples.")]
+struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load FHIR R4 data (NDJSON, .ndjson.gz, Bundles, folders) into a site store.
+    Ingest(commands::ingest::Args),
+    /// SQL-on-FHIR v2: run ViewDefinitions over FHIR input.
+    #[command(subcommand)]
+    Sof(commands::sof::Command),
+    /// SQL over a site's tables (DataFusion), for the site's data steward. Local only.
+    Sql(commands::sql::Args),
+    /// Make a synthetic German or Japanese hospital site as FHIR R4 NDJSON.
+    Synth(commands::synth::Args),
+    /// Cohort feasibility: count patients matching an MII CCDL query at this site.
+    #[command(subcommand)]
+    Cohort(commands::cohort::Command),
+    /// Antimicrobial resistance: interpret MICs and zones, antibiograms.
+    #[command(subcommand)]
+    Amr(commands::amr::Command),
+    /// ARI/SARI surveillance: weekly series and epidemic thresholds (MEM).
+    #[command(subcommand)]
+    Surveillance(commands::surveillance::Command),
+    /// Run the hub: HTTP API, web UI, task queue, audit.
+    Hub(commands::hub::Args),
+    /// Run a site agent: pulls tasks from the hub (outbound only) and answers them.
+    Site(commands::site::Args),
+    /// Ask the network a feasibility question through the hub.
+    Query(commands::query::Args),
+    /// Start a whole local network: hub, two German and two Japanese synthetic sites, web UI.
+    Demo(commands::demo::Args),
+    /// Verify the hash-chained audit log of a site or the hub.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Ingest(args) => commands::ingest::run(args),
+        Command::Sof(cmd) => commands::sof::run(cmd),
+        Command::Sql(args) => commands::sql::run(args),
+        Command::Synth(args) => commands::synth::run(args),
+        Command::Cohort(cmd) => commands::cohort::run(cmd),
+        Command::Amr(cmd) => commands::amr::run(cmd),
+        Command::Surveillance(cmd) => commands::surveillance::run(cmd),
+        Command::Hub(args) => commands::hub::run(args),
+        Command::Site(args) => commands::site::run(args),
+        Command::Query(args) => commands::query::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Audit(cmd) => commands::audit::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            exit::report(&err);
+            exit::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,1 @@
+//! The site: ingest pipeline and the agent that pulls tasks from the hub.

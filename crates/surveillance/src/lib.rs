@@ -1,0 +1,1 @@
+//! ISO weeks, case definitions, weekly series and the Moving Epidemic Method.

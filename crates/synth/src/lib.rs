@@ -1,0 +1,1 @@
+//! Synthetic German and Japanese hospital sites as FHIR R4 NDJSON and WHONET-style CSV.

@@ -1,0 +1,1 @@
+//! Code systems, hierarchies and cross-country concept maps over shipped tables.
