@@ -1,0 +1,1 @@
+//! Cohort counts over a site snapshot: evaluation of a compiled CCDL plan.

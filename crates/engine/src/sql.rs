@@ -1,0 +1,1 @@
+//! DataFusion SQL over a site snapshot: one table per standard view.

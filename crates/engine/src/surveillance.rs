@@ -1,0 +1,1 @@
+//! Surveillance over a site snapshot: weekly series from encounters, diagnoses and labs.
