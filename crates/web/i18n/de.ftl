@@ -1,0 +1,176 @@
+# kakehashi Web-Oberfläche: deutsche Texte (Project Fluent).
+
+skip-to-content = Zum Inhalt springen
+nav-label = Hauptnavigation
+nav-home = Projekte
+nav-network = Netzwerk
+nav-feasibility = Machbarkeit
+nav-amr = Resistenzen
+nav-surveillance = Surveillance
+nav-steward = Standortverwaltung
+language = Sprache
+sign-out = Abmelden
+role-researcher = Forschende
+role-steward = Datenverantwortliche des Standorts
+role-admin = Netzwerkverwaltung
+
+login-title = Anmelden
+login-intro = Melden Sie sich mit dem Konto an, das Sie von der Netzwerkgeschäftsstelle erhalten haben. Patientendaten verlassen nie ein Krankenhaus; Sie sehen nur aggregierte Antworten.
+login-username = Benutzername
+login-password = Passwort
+login-submit = Anmelden
+notice-signed-out = Sie sind abgemeldet.
+
+home-title = Ihre Projekte
+home-intro = Jede Frage läuft in einem Projekt; ein Standort beantwortet nur Projekte, die seine Richtlinie zulässt.
+home-projects = Projekte
+home-no-projects = Sie gehören noch keinem Projekt an. Bitten Sie die Netzwerkgeschäftsstelle, Sie aufzunehmen.
+
+col-project = Projekt
+col-description = Beschreibung
+col-sites = Standorte
+col-site = Standort
+col-country = Land
+col-status = Status
+col-last-seen = Zuletzt gesehen
+col-snapshot = Datenstand
+col-policy = Herausgaberichtlinie
+col-criterion = Kriterium
+col-code = Code
+col-context = Art
+col-add = Hinzufügen
+col-patients = Patienten
+col-disclosure = Herausgabe
+col-when = Wann
+col-criteria = Kriterien
+col-organism = Erreger
+col-antimicrobial = Antibiotikum
+col-class = Klasse
+col-event = Ereignis
+col-detail = Einzelheiten
+col-hash = Hash
+
+country-DE = Deutschland
+country-JP = Japan
+status-online = online
+status-offline = offline
+status-answered = beantwortet
+status-refused = abgelehnt
+status-late = verspätet
+status-pending = wartet
+never = nie
+no-snapshot = keine Daten geladen
+none = keine
+no-data = Noch keine Daten.
+any = beliebig
+choose = Bitte wählen …
+apply = Anwenden
+download-csv = Daten herunterladen (CSV)
+back-home = Zurück zu Ihren Projekten
+
+network-title = Das Netzwerk
+network-intro = Die Krankenhäuser des Netzwerks: ob ihr Agent verbunden ist, wie aktuell ihre Daten sind und was sie herausgeben.
+network-caption = { $n ->
+    [one] Ein Standort
+   *[other] { $n } Standorte
+}
+policy-min-count = Zahlen unter { $n } werden nicht herausgegeben
+policy-rounding = Zahlen werden auf { $step } gerundet
+policy-noise = Laplace-Rauschen, ε = { $epsilon } je Abfrage
+policy-no-noise = Kein Rauschen
+policy-budget = Privacy-Budget je Projekt: ε = { $budget }
+
+feas-title = Machbarkeit
+feas-intro = Wie viele Patienten erfüllen an jedem Standort diese Kriterien? Stellen Sie die Frage aus Kriterien zusammen oder fügen Sie eine CCDL-Abfrage ein; jeder Standort zählt seine eigenen Patienten und gibt die Zahl nach seiner Herausgaberichtlinie frei.
+feas-search-legend = Kriterium hinzufügen
+feas-search = Diagnosen, Laboruntersuchungen, Bioproben suchen
+feas-search-hint = Deutsche und japanische Namen und Codes funktionieren gleichermaßen, z. B. „Pneumonie“, „pneumonia“, „肺炎“, „J18“.
+feas-search-button = Suchen
+feas-hits = { $n ->
+    [one] Ein Treffer
+   *[other] { $n } Treffer
+}
+feas-add-label = { $criterion } hinzufügen
+feas-filter-hint = Optional, für das nächste hinzugefügte Kriterium: ein Wertebereich und ein Zeitraum.
+feas-min-value = Wert mindestens
+feas-max-value = Wert höchstens
+feas-unit = Einheit (UCUM)
+feas-from = Von (Datum)
+feas-to = Bis (Datum)
+feas-patient-legend = Patienten
+feas-age-min = Alter mindestens (Jahre)
+feas-age-max = Alter höchstens (Jahre)
+feas-sex = Geschlecht
+feas-add-patient = Patientenkriterium hinzufügen
+sex-female = weiblich
+sex-male = männlich
+sex-other = divers
+feas-ccdl = Abfrage (CCDL-JSON)
+feas-ccdl-hint = Die Abfrage in der Clinical Cohort Definition Language der MII. Hinzugefügte Kriterien erscheinen hier; Sie können auch eine Abfrage aus dem Deutschen Forschungsdatenportal einfügen.
+feas-run = Netzwerk fragen
+feas-export = CCDL herunterladen
+
+result-title = Antwort
+result-asked = Gefragt am { $when }
+result-total = Gesamt
+result-chart-title = Patienten je Standort
+result-chart-desc = Freigegebene Patientenzahlen je Standort; Standorte ohne freigegebene Zahl haben keinen Balken.
+unit-patients = Patienten
+effect-exact = exakte Zahl
+effect-suppressed = weniger als { $n }: nicht freigegeben
+effect-rounded = auf { $step } gerundet
+effect-noise = mit Rauschen (ε = { $epsilon })
+total-withheld-min-sites = Zu wenige Standorte haben geantwortet, um eine Summe zu zeigen.
+total-withheld-min-total = Die Summe liegt unter dem Minimum des Netzwerks.
+history-title = Ihre früheren Fragen
+history-empty = Noch keine Fragen gestellt.
+
+context-Diagnose = Diagnose
+context-Laboruntersuchung = Laboruntersuchung
+context-Bioprobe = Bioprobe
+context-Medikamentenverabreichung = Medikation
+context-Prozedur = Prozedur
+context-Einwilligung = Einwilligung
+context-Patient = Patient
+
+amr-title = Antibiotikaresistenz
+amr-intro = Antibiogramme aus Roh-MHK-Werten, an jedem Standort mit einer Leitlinie und Version neu bewertet, damit deutsche und japanische Anteile vergleichbar sind.
+amr-guideline = Leitlinie
+amr-map-caption = Anteil resistent je Erreger und Antibiotikum; schraffierte Felder beruhen auf weniger als 30 Isolaten.
+amr-compare-title = Deutschland und Japan im Vergleich
+amr-mdro-title = Multiresistente Erreger
+
+surv-title = ARE/SARI-Surveillance
+surv-intro = Wöchentliche Fälle je Land mit dem epidemischen Schwellenwert und den Intensitätsstufen der Moving Epidemic Method (MEM).
+surv-definition = Falldefinition
+level-baseline = unter dem epidemischen Schwellenwert
+level-low = niedrige Intensität
+level-medium = mittlere Intensität
+level-high = hohe Intensität
+level-very-high = sehr hohe Intensität
+
+steward-title = Standortverwaltung: { $site }
+steward-intro = Was an diesem Standort ankam und was ihn verließ, aus dem hash-verketteten Audit-Log des Standorts.
+steward-chain-ok = Die Audit-Kette ist unversehrt.
+steward-chain-broken = Die Audit-Kette ist gebrochen: ein Eintrag wurde geändert, entfernt oder umgestellt.
+steward-policy = Herausgaberichtlinie
+steward-projects = Zugelassene Projekte
+steward-audit = Audit-Log
+event-task-received = Auftrag erhalten
+event-result-sent = Ergebnis gesendet
+event-refused = Auftrag abgelehnt
+
+err-required = Bitte füllen Sie dieses Feld aus.
+err-number = „{ $detail }“ ist keine Zahl.
+err-date = „{ $detail }“ ist kein Datum (JJJJ-MM-TT).
+err-range-order = Dies darf nicht vor dem Beginn liegen.
+err-choice = „{ $detail }“ ist keine der Auswahlmöglichkeiten.
+err-credentials = Benutzername oder Passwort ist falsch.
+err-ccdl = Die Abfrage ist kein gültiges CCDL: { $detail }
+err-no-criteria = Fügen Sie mindestens ein Kriterium hinzu oder fügen Sie eine Abfrage ein.
+
+error-title = Etwas ist schiefgegangen
+error-not-found = Diese Seite gibt es nicht.
+error-forbidden = Ihre Rolle erlaubt dies nicht.
+error-unauthorized = Bitte melden Sie sich an.
+error-internal = Der Hub konnte die Anfrage nicht ausführen; die Netzwerkgeschäftsstelle ist informiert.

@@ -1,0 +1,176 @@
+# kakehashi web UI: English strings (Project Fluent). Every key here must exist in de.ftl and ja.ftl.
+
+skip-to-content = Skip to content
+nav-label = Main navigation
+nav-home = Projects
+nav-network = Network
+nav-feasibility = Feasibility
+nav-amr = Resistance
+nav-surveillance = Surveillance
+nav-steward = Site steward
+language = Language
+sign-out = Sign out
+role-researcher = researcher
+role-steward = site steward
+role-admin = network admin
+
+login-title = Sign in
+login-intro = Sign in with the account the network office gave you. Patient-level data never leaves a hospital; you see aggregate answers only.
+login-username = User name
+login-password = Password
+login-submit = Sign in
+notice-signed-out = You are signed out.
+
+home-title = Your projects
+home-intro = Each question runs within a project; a site answers only projects its policy admits.
+home-projects = Projects
+home-no-projects = You belong to no project yet. Ask the network office to add you.
+
+col-project = Project
+col-description = Description
+col-sites = Sites
+col-site = Site
+col-country = Country
+col-status = Status
+col-last-seen = Last seen
+col-snapshot = Data as of
+col-policy = Disclosure policy
+col-criterion = Criterion
+col-code = Code
+col-context = Kind
+col-add = Add
+col-patients = Patients
+col-disclosure = Disclosure
+col-when = When
+col-criteria = Criteria
+col-organism = Organism
+col-antimicrobial = Antimicrobial
+col-class = Class
+col-event = Event
+col-detail = Detail
+col-hash = Hash
+
+country-DE = Germany
+country-JP = Japan
+status-online = online
+status-offline = offline
+status-answered = answered
+status-refused = refused
+status-late = late
+status-pending = waiting
+never = never
+no-snapshot = no data loaded
+none = none
+no-data = No data yet.
+any = any
+choose = Choose…
+apply = Apply
+download-csv = Download the data (CSV)
+back-home = Back to your projects
+
+network-title = The network
+network-intro = The hospitals of the network, whether their agent is connected, how current their data are, and what each releases.
+network-caption = { $n ->
+    [one] One site
+   *[other] { $n } sites
+}
+policy-min-count = Counts below { $n } are not released
+policy-rounding = Counts are rounded to { $step }
+policy-noise = Laplace noise, ε = { $epsilon } per query
+policy-no-noise = No noise added
+policy-budget = Privacy budget per project: ε = { $budget }
+
+feas-title = Feasibility
+feas-intro = How many patients at each site meet these criteria? Build the question from criteria or paste a CCDL query; each site counts its own patients and releases the count through its disclosure policy.
+feas-search-legend = Add a criterion
+feas-search = Search diagnoses, laboratory tests, specimens
+feas-search-hint = German and Japanese names and codes work alike, e.g. “pneumonia”, “Pneumonie”, “肺炎”, “J18”.
+feas-search-button = Search
+feas-hits = { $n ->
+    [one] One match
+   *[other] { $n } matches
+}
+feas-add-label = Add { $criterion }
+feas-filter-hint = Optional, for the criterion you add next: a value range and a time window.
+feas-min-value = Value at least
+feas-max-value = Value at most
+feas-unit = Unit (UCUM)
+feas-from = From (date)
+feas-to = Until (date)
+feas-patient-legend = Patients
+feas-age-min = Age at least (years)
+feas-age-max = Age at most (years)
+feas-sex = Sex
+feas-add-patient = Add patient criterion
+sex-female = female
+sex-male = male
+sex-other = other
+feas-ccdl = Query (CCDL JSON)
+feas-ccdl-hint = The query in the MII Clinical Cohort Definition Language. Criteria you add appear here; you can also paste a query from the German feasibility portal.
+feas-run = Ask the network
+feas-export = Download CCDL
+
+result-title = Answer
+result-asked = Asked { $when }
+result-total = Total
+result-chart-title = Patients per site
+result-chart-desc = Released patient counts per site; sites without a released count have no bar.
+unit-patients = patients
+effect-exact = exact count
+effect-suppressed = fewer than { $n }: not released
+effect-rounded = rounded to { $step }
+effect-noise = noise added (ε = { $epsilon })
+total-withheld-min-sites = Too few sites answered to show a total.
+total-withheld-min-total = The total is below the network's minimum.
+history-title = Your earlier questions
+history-empty = No questions asked yet.
+
+context-Diagnose = Diagnosis
+context-Laboruntersuchung = Laboratory test
+context-Bioprobe = Specimen
+context-Medikamentenverabreichung = Medication
+context-Prozedur = Procedure
+context-Einwilligung = Consent
+context-Patient = Patient
+
+amr-title = Antimicrobial resistance
+amr-intro = Antibiograms from raw MIC values, read again at every site with one guideline and version, so German and Japanese shares compare.
+amr-guideline = Guideline
+amr-map-caption = Share resistant per organism and antimicrobial; hatched cells have fewer than 30 isolates.
+amr-compare-title = Germany and Japan compared
+amr-mdro-title = Multidrug-resistant organisms
+
+surv-title = ARI/SARI surveillance
+surv-intro = Weekly cases per country with the epidemic threshold and intensity levels of the Moving Epidemic Method (MEM).
+surv-definition = Case definition
+level-baseline = below the epidemic threshold
+level-low = low intensity
+level-medium = medium intensity
+level-high = high intensity
+level-very-high = very high intensity
+
+steward-title = Site steward: { $site }
+steward-intro = What came in to this site and what went out, from the site's hash-chained audit log.
+steward-chain-ok = The audit chain is intact.
+steward-chain-broken = The audit chain is broken: an entry was changed, removed or reordered.
+steward-policy = Disclosure policy
+steward-projects = Admitted projects
+steward-audit = Audit log
+event-task-received = task received
+event-result-sent = result sent
+event-refused = task refused
+
+err-required = Please fill in this field.
+err-number = “{ $detail }” is not a number.
+err-date = “{ $detail }” is not a date (YYYY-MM-DD).
+err-range-order = This must not be before the start.
+err-choice = “{ $detail }” is not one of the choices.
+err-credentials = User name or password is wrong.
+err-ccdl = The query is not valid CCDL: { $detail }
+err-no-criteria = Add at least one criterion, or paste a query.
+
+error-title = Something went wrong
+error-not-found = This page does not exist.
+error-forbidden = Your role does not allow this.
+error-unauthorized = Please sign in.
+error-internal = The hub could not complete the request; the network office has been told.

@@ -1,0 +1,698 @@
+//! Charts as self-contained, accessible SVG, rendered on the server: weekly epidemic curves with
+//! threshold lines and intensity bands, bar charts of per-site results, and heat-maps of
+//! resistance shares. Each chart also gives its data as CSV for download.
+//!
+//! Written here rather than with a plotting crate because the charts must carry `<title>` and
+//! `<desc>` for screen readers, locale-formatted ticks, value labels so that colour is never the
+//! only channel, and no font rasterising: a few hundred lines of SVG text do exactly that.
+
+use crate::format;
+use crate::i18n::Locale;
+use std::fmt::Write as _;
+
+/// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+const PALETTE: [&str; 8] =
+    ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+
+/// Intensity band fills, from below-threshold to very high (MEM levels).
+const BAND_FILLS: [&str; 5] = ["#f7f7f7", "#fff3c4", "#ffd59b", "#f9a66c", "#e4572e"];
+
+const W: f64 = 760.0;
+const H: f64 = 340.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 180.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 56.0;
+
+/// Escapes text for SVG/HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Quotes one CSV field when it needs it (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// Round tick values covering `0..=max` (steps of 1, 2 or 5 × 10^k), at most about `target`.
+pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let raw = max / target.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let n = (max / step).ceil() as usize;
+    (0..=n).map(|i| i as f64 * step).collect()
+}
+
+fn tick_label(locale: Locale, v: f64) -> String {
+    if v.fract().abs() < 1e-9 {
+        format::integer(locale, v as i64)
+    } else {
+        format::decimal(locale, v, 1)
+    }
+}
+
+fn open_svg(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {W} {height}\" \
+         width=\"100%\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" \
+         font-family=\"system-ui, 'Noto Sans', 'Noto Sans CJK JP', sans-serif\" font-size=\"12\">\
+         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>\
+         <text x=\"{LEFT}\" y=\"20\" font-size=\"15\" font-weight=\"600\">{}</text>",
+        esc(title),
+        esc(desc),
+        esc(title)
+    );
+}
+
+/// One line of a [`LineChart`]; `None` values leave a gap.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// (x, y) points in x order.
+    pub points: Vec<(f64, Option<f64>)>,
+}
+
+/// A horizontal band (e.g. a MEM intensity level) from `from` up to `to` (or the top).
+#[derive(Debug, Clone)]
+pub struct Band {
+    /// Lower edge.
+    pub from: f64,
+    /// Upper edge; `None` for open-ended.
+    pub to: Option<f64>,
+    /// Legend label (e.g. "high").
+    pub label: String,
+    /// 0 = baseline … 4 = very high; picks the fill.
+    pub level: usize,
+}
+
+/// A labelled horizontal line (e.g. the epidemic threshold).
+#[derive(Debug, Clone)]
+pub struct Threshold {
+    /// Its value.
+    pub y: f64,
+    /// Its label, drawn beside the line and in the legend.
+    pub label: String,
+}
+
+/// A line chart over a numeric x axis (e.g. weeks of a season).
+#[derive(Debug, Clone, Default)]
+pub struct LineChart {
+    /// Unique id within the page (for `aria-labelledby`).
+    pub id: String,
+    /// Heading, also the accessible name.
+    pub title: String,
+    /// A sentence saying what the chart shows, for screen readers.
+    pub description: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label, with its unit.
+    pub y_label: String,
+    /// X ticks: position and label.
+    pub x_ticks: Vec<(f64, String)>,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Background bands.
+    pub bands: Vec<Band>,
+    /// Threshold lines.
+    pub thresholds: Vec<Threshold>,
+}
+
+impl LineChart {
+    /// The chart as SVG, numbers formatted for `locale`.
+    pub fn svg(&self, locale: Locale) -> String {
+        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (xmin, xmax) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (xmin, xmax) = if xmin.is_finite() && xmax > xmin { (xmin, xmax) } else { (0.0, 1.0) };
+        let ymax_data = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+            .chain(self.thresholds.iter().map(|t| t.y))
+            .chain(self.bands.iter().filter_map(|b| b.to))
+            .fold(0.0f64, f64::max);
+        let ticks = nice_ticks(ymax_data * 1.05, 5);
+        let ymax = *ticks.last().unwrap_or(&1.0);
+        let pw = W - LEFT - RIGHT;
+        let ph = H - TOP - BOTTOM;
+        let sx = |x: f64| LEFT + (x - xmin) / (xmax - xmin) * pw;
+        let sy = |y: f64| TOP + ph - (y / ymax).clamp(0.0, 1.0) * ph;
+
+        let mut out = String::new();
+        open_svg(&mut out, &self.id, &self.title, &self.description, H);
+        for b in &self.bands {
+            let top = sy(b.to.unwrap_or(ymax).min(ymax));
+            let bottom = sy(b.from.max(0.0));
+            let _ = write!(
+                out,
+                "<rect x=\"{LEFT}\" y=\"{top:.1}\" width=\"{pw:.1}\" height=\"{:.1}\" fill=\"{}\"/>",
+                (bottom - top).max(0.0),
+                BAND_FILLS[b.level.min(BAND_FILLS.len() - 1)]
+            );
+        }
+        for t in &ticks {
+            let y = sy(*t);
+            let _ = write!(
+                out,
+                "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                LEFT + pw,
+                LEFT - 6.0,
+                y + 4.0,
+                esc(&tick_label(locale, *t))
+            );
+        }
+        for (x, label) in &self.x_ticks {
+            let px = sx(*x);
+            let _ = write!(
+                out,
+                "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
+                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                TOP + ph,
+                TOP + ph + 5.0,
+                TOP + ph + 18.0,
+                esc(label)
+            );
+        }
+        let _ = write!(
+            out,
+            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+             <line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
+             <text transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+            LEFT + pw,
+            TOP + ph,
+            TOP + ph,
+            TOP + ph,
+            LEFT + pw / 2.0,
+            H - 12.0,
+            esc(&self.x_label),
+            TOP + ph / 2.0,
+            esc(&self.y_label)
+        );
+        for t in &self.thresholds {
+            let y = sy(t.y);
+            let _ = write!(
+                out,
+                "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#333\" \
+                 stroke-dasharray=\"6 4\"><title>{}: {}</title></line>",
+                LEFT + pw,
+                esc(&t.label),
+                esc(&format::decimal(locale, t.y, 1))
+            );
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let mut d = String::new();
+            let mut pen_down = false;
+            for (x, y) in &s.points {
+                match y {
+                    Some(y) => {
+                        let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, sx(*x), sy(*y));
+                        pen_down = true;
+                    }
+                    None => pen_down = false,
+                }
+            }
+            let _ = write!(
+                out,
+                "<path d=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"><title>{}</title></path>",
+                d.trim_end(),
+                esc(&s.name)
+            );
+            // a point with gaps on both sides draws no line: mark it
+            for (k, (x, y)) in s.points.iter().enumerate() {
+                let before = k > 0 && s.points[k - 1].1.is_some();
+                let after = s.points.get(k + 1).is_some_and(|p| p.1.is_some());
+                if let (Some(y), false, false) = (y, before, after) {
+                    let _ = write!(out, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>", sx(*x), sy(*y));
+                }
+            }
+        }
+        // legend
+        let lx = LEFT + pw + 16.0;
+        let mut ly = TOP + 4.0;
+        for (i, s) in self.series.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<line x1=\"{lx}\" x2=\"{:.1}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{}\" stroke-width=\"3\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                lx + 18.0,
+                PALETTE[i % PALETTE.len()],
+                lx + 24.0,
+                ly + 4.0,
+                esc(&s.name)
+            );
+            ly += 18.0;
+        }
+        for t in &self.thresholds {
+            let _ = write!(
+                out,
+                "<line x1=\"{lx}\" x2=\"{:.1}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"#333\" stroke-dasharray=\"6 4\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                lx + 18.0,
+                lx + 24.0,
+                ly + 4.0,
+                esc(&t.label)
+            );
+            ly += 18.0;
+        }
+        for b in &self.bands {
+            let _ = write!(
+                out,
+                "<rect x=\"{lx}\" y=\"{:.1}\" width=\"18\" height=\"10\" fill=\"{}\" stroke=\"#999\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                ly - 5.0,
+                BAND_FILLS[b.level.min(BAND_FILLS.len() - 1)],
+                lx + 24.0,
+                ly + 4.0,
+                esc(&b.label)
+            );
+            ly += 18.0;
+        }
+        out.push_str("</svg>");
+        out
+    }
+
+    /// The plotted data as CSV: the x column, then one column per series.
+    pub fn csv(&self) -> String {
+        let mut header = vec![self.x_label.clone()];
+        header.extend(self.series.iter().map(|s| s.name.clone()));
+        let mut out = csv_line(&header);
+        let mut xs: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        for x in xs {
+            let label = self
+                .x_ticks
+                .iter()
+                .find(|(tx, _)| *tx == x)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_else(|| x.to_string());
+            let mut row = vec![label];
+            for s in &self.series {
+                let y = s.points.iter().find(|p| p.0 == x).and_then(|p| p.1);
+                row.push(y.map(|v| v.to_string()).unwrap_or_default());
+            }
+            out.push_str(&csv_line(&row));
+        }
+        out
+    }
+}
+
+/// One bar of a [`BarChart`].
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// Category label (e.g. a site name).
+    pub label: String,
+    /// Value; `None` draws no bar (e.g. suppressed), and `note` says why.
+    pub value: Option<f64>,
+    /// Text after the bar: the released value as shown (e.g. "< 5", "≈ 120").
+    pub note: String,
+}
+
+/// A horizontal bar chart (one bar per category).
+#[derive(Debug, Clone, Default)]
+pub struct BarChart {
+    /// Unique id within the page.
+    pub id: String,
+    /// Heading and accessible name.
+    pub title: String,
+    /// What the chart shows, for screen readers.
+    pub description: String,
+    /// Value axis label, with unit.
+    pub value_label: String,
+    /// The bars, top to bottom.
+    pub bars: Vec<Bar>,
+}
+
+impl BarChart {
+    /// The chart as SVG.
+    pub fn svg(&self, locale: Locale) -> String {
+        let row = 26.0;
+        let left = 200.0;
+        let right = 120.0;
+        let h = TOP + BOTTOM + row * self.bars.len().max(1) as f64;
+        let pw = W - left - right;
+        let max = self.bars.iter().filter_map(|b| b.value).fold(0.0f64, f64::max);
+        let ticks = nice_ticks(max, 5);
+        let vmax = *ticks.last().unwrap_or(&1.0);
+        let sx = |v: f64| left + (v / vmax).clamp(0.0, 1.0) * pw;
+        let mut out = String::new();
+        open_svg(&mut out, &self.id, &self.title, &self.description, h);
+        let bottom = h - BOTTOM;
+        for t in &ticks {
+            let x = sx(*t);
+            let _ = write!(
+                out,
+                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{bottom:.1}\" stroke=\"#ddd\"/>\
+                 <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                bottom + 16.0,
+                esc(&tick_label(locale, *t))
+            );
+        }
+        for (i, b) in self.bars.iter().enumerate() {
+            let y = TOP + i as f64 * row;
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                left - 8.0,
+                y + row / 2.0 + 4.0,
+                esc(&b.label)
+            );
+            let end = match b.value {
+                Some(v) => {
+                    let _ = write!(
+                        out,
+                        "<rect x=\"{left}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\">\
+                         <title>{}: {}</title></rect>",
+                        y + 4.0,
+                        (sx(v) - left).max(0.0),
+                        row - 8.0,
+                        PALETTE[0],
+                        esc(&b.label),
+                        esc(&b.note)
+                    );
+                    sx(v)
+                }
+                None => left,
+            };
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                end + 6.0,
+                y + row / 2.0 + 4.0,
+                esc(&b.note)
+            );
+        }
+        let _ = write!(
+            out,
+            "<line x1=\"{left}\" x2=\"{left}\" y1=\"{TOP}\" y2=\"{bottom:.1}\" stroke=\"#333\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></svg>",
+            left + pw / 2.0,
+            h - 12.0,
+            esc(&self.value_label)
+        );
+        out
+    }
+
+    /// The bars as CSV: label, value, note.
+    pub fn csv(&self) -> String {
+        let mut out = csv_line(&["label".into(), self.value_label.clone(), "note".into()]);
+        for b in &self.bars {
+            out.push_str(&csv_line(&[
+                b.label.clone(),
+                b.value.map(|v| v.to_string()).unwrap_or_default(),
+                b.note.clone(),
+            ]));
+        }
+        out
+    }
+}
+
+/// One cell of a [`HeatMap`].
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The share drawn as colour, 0.0–1.0 (e.g. share resistant).
+    pub share: f64,
+    /// The number of isolates behind it.
+    pub n: u64,
+    /// Whether the cell meets the reporting rule (e.g. ≥ 30 isolates); others are hatched.
+    pub reportable: bool,
+}
+
+/// A heat-map of shares, e.g. organisms × antimicrobials, share resistant.
+#[derive(Debug, Clone, Default)]
+pub struct HeatMap {
+    /// Unique id within the page.
+    pub id: String,
+    /// Heading and accessible name.
+    pub title: String,
+    /// What the map shows, for screen readers.
+    pub description: String,
+    /// Row labels (e.g. organisms).
+    pub rows: Vec<String>,
+    /// Column labels (e.g. antimicrobials).
+    pub cols: Vec<String>,
+    /// `cells[row][col]`; `None` where nothing was tested.
+    pub cells: Vec<Vec<Option<Cell>>>,
+    /// What the share is, for the legend and CSV header (e.g. "% R").
+    pub share_label: String,
+}
+
+/// Sequential light-yellow → dark-red scale for a share in 0..=1.
+fn heat_colour(share: f64) -> String {
+    let stops = [(255.0, 255.0, 204.0), (254.0, 178.0, 76.0), (240.0, 59.0, 32.0), (128.0, 0.0, 38.0)];
+    let t = share.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let i = (t.floor() as usize).min(stops.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (stops[i], stops[i + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+impl HeatMap {
+    /// The heat-map as SVG; every cell shows its percentage and isolate count as text.
+    pub fn svg(&self, locale: Locale) -> String {
+        let left = 210.0;
+        let top = 130.0;
+        let cw = ((W - left - 20.0) / self.cols.len().max(1) as f64).min(64.0);
+        let ch = 34.0;
+        let h = top + ch * self.rows.len().max(1) as f64 + 60.0;
+        let mut out = String::new();
+        open_svg(&mut out, &self.id, &self.title, &self.description, h);
+        out.push_str(
+            "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
+             patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#bbb\" \
+             stroke-width=\"2\"/></pattern></defs>",
+        );
+        for (j, c) in self.cols.iter().enumerate() {
+            let x = left + j as f64 * cw + cw / 2.0;
+            let _ = write!(
+                out,
+                "<text transform=\"translate({x:.1} {:.1}) rotate(-50)\">{}</text>",
+                top - 6.0,
+                esc(c)
+            );
+        }
+        for (i, r) in self.rows.iter().enumerate() {
+            let y = top + i as f64 * ch;
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-style=\"italic\">{}</text>",
+                left - 8.0,
+                y + ch / 2.0 + 4.0,
+                esc(r)
+            );
+            for j in 0..self.cols.len() {
+                let x = left + j as f64 * cw;
+                match self.cells.get(i).and_then(|row| row.get(j)).and_then(Option::as_ref) {
+                    Some(cell) => {
+                        let fill = if cell.reportable { heat_colour(cell.share) } else { "url(#hatch)".into() };
+                        let pct = format::percent(locale, cell.share, 0);
+                        let n = format::integer(locale, cell.n as i64);
+                        let dark = cell.reportable && cell.share > 0.55;
+                        let _ = write!(
+                            out,
+                            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\" \
+                             stroke=\"#fff\"><title>{} / {}: {pct} (n = {n})</title></rect>\
+                             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{}\">{pct}</text>\
+                             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"{}\">{n}</text>",
+                            cw,
+                            ch,
+                            esc(r),
+                            esc(&self.cols[j]),
+                            x + cw / 2.0,
+                            y + 15.0,
+                            if dark { "#fff" } else { "#000" },
+                            x + cw / 2.0,
+                            y + 27.0,
+                            if dark { "#fff" } else { "#333" },
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            out,
+                            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{cw:.1}\" height=\"{ch:.1}\" fill=\"#fff\" stroke=\"#eee\"/>\
+                             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#999\">–</text>",
+                            x + cw / 2.0,
+                            y + ch / 2.0 + 4.0
+                        );
+                    }
+                }
+            }
+        }
+        // legend: the colour scale with 0, 50 and 100 %
+        let ly = top + ch * self.rows.len() as f64 + 24.0;
+        for k in 0..20 {
+            let s = k as f64 / 19.0;
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{ly:.1}\" width=\"8\" height=\"12\" fill=\"{}\"/>",
+                left + k as f64 * 8.0,
+                heat_colour(s)
+            );
+        }
+        for (pos, s) in [(0.0, 0.0), (80.0, 0.5), (160.0, 1.0)] {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\">{}</text>",
+                left + pos,
+                ly + 26.0,
+                esc(&format::percent(locale, s, 0))
+            );
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{}</text><rect x=\"{:.1}\" y=\"{ly:.1}\" width=\"16\" height=\"12\" \
+             fill=\"url(#hatch)\" stroke=\"#bbb\"/></svg>",
+            left + 180.0,
+            ly + 10.0,
+            esc(&self.share_label),
+            left + 180.0 + 8.0 * (self.share_label.chars().count() as f64) + 12.0,
+        );
+        out
+    }
+
+    /// The cells as CSV: row, column, share, n, reportable.
+    pub fn csv(&self) -> String {
+        let mut out = csv_line(&[
+            "row".into(),
+            "column".into(),
+            self.share_label.clone(),
+            "n".into(),
+            "reportable".into(),
+        ]);
+        for (i, r) in self.rows.iter().enumerate() {
+            for (j, c) in self.cols.iter().enumerate() {
+                if let Some(Some(cell)) = self.cells.get(i).and_then(|row| row.get(j)) {
+                    out.push_str(&csv_line(&[
+                        r.clone(),
+                        c.clone(),
+                        format!("{:.4}", cell.share),
+                        cell.n.to_string(),
+                        cell.reportable.to_string(),
+                    ]));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_maximum() {
+        assert_eq!(nice_ticks(9.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(nice_ticks(430.0, 5), vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
+        assert_eq!(nice_ticks(0.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        let t = nice_ticks(1234.0, 4);
+        assert!(*t.last().unwrap() >= 1234.0 && t.len() <= 6);
+    }
+
+    #[test]
+    fn escaping_and_csv_quoting() {
+        assert_eq!(esc("<a&\"b'>"), "&lt;a&amp;&quot;b&#39;&gt;");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn line_chart_has_accessible_name_gaps_and_locale_ticks() {
+        let chart = LineChart {
+            id: "c1".into(),
+            title: "SARI <Germany>".into(),
+            description: "weekly".into(),
+            x_label: "week".into(),
+            y_label: "cases".into(),
+            x_ticks: vec![(1.0, "W01".into()), (3.0, "W03".into())],
+            series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))] }],
+            bands: vec![Band { from: 0.0, to: Some(500.0), label: "baseline".into(), level: 0 }],
+            thresholds: vec![Threshold { y: 500.0, label: "epidemic threshold".into() }],
+        };
+        let svg = chart.svg(Locale::De);
+        assert!(svg.contains("<title id=\"c1-title\">SARI &lt;Germany&gt;</title>"));
+        assert!(svg.contains("aria-labelledby=\"c1-title c1-desc\""));
+        // the gap at week 2 starts a new sub-path
+        let d = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(d.matches('M').count(), 2, "{d}");
+        assert_eq!(d.matches('L').count(), 0, "{d}");
+        assert!(svg.contains(">1.000<"), "German grouping in y ticks: {svg}");
+        // isolated points (a gap on both sides) are drawn as dots
+        assert_eq!(svg.matches("<circle").count(), 2);
+        let csv = chart.csv();
+        assert_eq!(csv, "week,DE\nW01,1200\n2,\nW03,800\n");
+    }
+
+    #[test]
+    fn heat_map_marks_small_cells_and_exports_every_cell() {
+        let map = HeatMap {
+            id: "h".into(),
+            title: "t".into(),
+            description: "d".into(),
+            rows: vec!["E. coli".into()],
+            cols: vec!["CIP".into(), "MEM".into(), "VAN".into()],
+            cells: vec![vec![
+                Some(Cell { share: 0.25, n: 120, reportable: true }),
+                Some(Cell { share: 0.0, n: 12, reportable: false }),
+                None,
+            ]],
+            share_label: "% R".into(),
+        };
+        let svg = map.svg(Locale::En);
+        assert!(svg.contains("25%"));
+        assert_eq!(svg.matches("fill=\"url(#hatch)\"").count(), 2, "one hatched cell + legend swatch");
+        assert_eq!(map.csv().lines().count(), 3);
+        assert_eq!(heat_colour(0.0), "#ffffcc");
+        assert_eq!(heat_colour(1.0), "#800026");
+    }
+
+    #[test]
+    fn bar_chart_draws_no_bar_for_suppressed_values() {
+        let chart = BarChart {
+            id: "b".into(),
+            title: "t".into(),
+            description: "d".into(),
+            value_label: "patients".into(),
+            bars: vec![
+                Bar { label: "Berlin".into(), value: Some(120.0), note: "120".into() },
+                Bar { label: "Osaka".into(), value: None, note: "< 5".into() },
+            ],
+        };
+        let svg = chart.svg(Locale::Ja);
+        assert_eq!(svg.matches("<rect").count(), 1);
+        assert!(svg.contains("&lt; 5"));
+        assert_eq!(chart.csv(), "label,patients,note\nBerlin,120,120\nOsaka,,< 5\n");
+    }
+}

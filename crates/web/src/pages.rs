@@ -1,0 +1,496 @@
+//! The pages: typed view models, and their rendering through the HTML templates in
+//! `templates/` (embedded; minijinja with HTML auto-escaping).
+//!
+//! The hub fills a view model from its state and calls [`render`]; all text comes from the
+//! Fluent files through the templates' `t()` function, all numbers and dates through the
+//! locale filters, so a page is translated completely or a test says which key is missing.
+
+use crate::chart::{BarChart, HeatMap, LineChart};
+use crate::form::FieldErrors;
+use crate::format;
+use crate::i18n::{Arg, Catalog, Locale};
+use chrono::{DateTime, NaiveDate, Utc};
+use kakehashi_model::Country;
+use minijinja::value::{Kwargs, Serde as S, Value as JValue};
+use minijinja::{Environment, Error as JError, ErrorKind, State};
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// What every page needs around its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chrome {
+    /// The page's language.
+    pub locale: Locale,
+    /// The signed-in user, if any.
+    pub user: Option<UserBadge>,
+    /// The nav entry to mark as current (`home`, `network`, `feasibility`, `amr`,
+    /// `surveillance`, `steward`).
+    pub active: String,
+    /// The request path (the language switch returns to it).
+    pub path: String,
+    /// Anti-CSRF token for POST forms.
+    pub csrf: String,
+    /// A one-off notice (message key), e.g. after signing out.
+    pub notice: Option<String>,
+}
+
+/// The signed-in user as the header shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserBadge {
+    /// Display name.
+    pub name: String,
+    /// `researcher`, `steward` or `admin`.
+    pub role: String,
+}
+
+/// Sign-in.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LoginPage {
+    /// The user name as typed (kept on error).
+    pub username: String,
+    /// Field problems (`username`, `password`, or `form` for wrong credentials).
+    pub errors: FieldErrors,
+    /// Where to go after signing in.
+    pub next: String,
+}
+
+/// A project the user belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectRow {
+    /// Project id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Number of sites whose policy admits it.
+    pub sites: u64,
+}
+
+/// The start page: the user's projects.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct HomePage {
+    /// Projects.
+    pub projects: Vec<ProjectRow>,
+}
+
+/// A site's disclosure policy as shown to researchers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySummary {
+    /// Counts below this are suppressed.
+    pub min_count: u64,
+    /// Counts are rounded to this step (1 = exact).
+    pub rounding: u64,
+    /// Laplace noise ε per query, if noise is on.
+    pub epsilon: Option<f64>,
+    /// ε budget per project, if limited.
+    pub budget: Option<f64>,
+}
+
+/// One site on the network page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteRow {
+    /// Site id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Country.
+    pub country: Country,
+    /// Polled within the last minute.
+    pub online: bool,
+    /// Last contact.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Date of the site's current data snapshot.
+    pub snapshot: Option<DateTime<Utc>>,
+    /// Its disclosure policy.
+    pub policy: PolicySummary,
+}
+
+/// The network: sites, status, snapshots, policies.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct NetworkPage {
+    /// Sites.
+    pub sites: Vec<SiteRow>,
+}
+
+/// A criterion found by the feasibility search.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionHit {
+    /// Display name in the page's language (falls back to the code system's own display).
+    pub display: String,
+    /// Code system URI.
+    pub system: String,
+    /// Code.
+    pub code: String,
+    /// CCDL context (`Diagnose`, `Laboruntersuchung`, ...).
+    pub context: String,
+}
+
+/// The feasibility form as submitted (kept on error).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FeasibilityForm {
+    /// Chosen project id.
+    pub project: String,
+    /// Search text.
+    pub search: String,
+    /// Pasted or built CCDL JSON.
+    pub ccdl: String,
+}
+
+/// How a site's count was released.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Released {
+    /// The exact count.
+    Exact {
+        /// The count.
+        value: u64,
+    },
+    /// Below the site's minimum.
+    Suppressed {
+        /// The minimum.
+        below: u64,
+    },
+    /// Rounded to a step.
+    Rounded {
+        /// The released value.
+        value: u64,
+        /// The step.
+        step: u64,
+    },
+    /// Laplace noise added (and possibly rounded).
+    Noisy {
+        /// The released value.
+        value: u64,
+        /// ε spent.
+        epsilon: f64,
+    },
+}
+
+impl Released {
+    /// The released number, if there is one.
+    pub fn value(&self) -> Option<u64> {
+        match self {
+            Released::Exact { value } | Released::Rounded { value, .. } | Released::Noisy { value, .. } => {
+                Some(*value)
+            }
+            Released::Suppressed { .. } => None,
+        }
+    }
+}
+
+/// One site's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteResult {
+    /// Site name.
+    pub site: String,
+    /// Country.
+    pub country: Country,
+    /// `answered`, `refused`, `late`, `offline`, `pending`.
+    pub status: String,
+    /// The released count when answered.
+    pub released: Option<Released>,
+    /// The site's reason when refused.
+    pub reason: Option<String>,
+}
+
+/// A feasibility query's merged answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResult {
+    /// Task id.
+    pub task: String,
+    /// When it was asked.
+    pub created: DateTime<Utc>,
+    /// Per site.
+    pub sites: Vec<SiteResult>,
+    /// The total over answering sites, if the hub's rules allow showing it.
+    pub total: Option<u64>,
+    /// Why no total is shown (message key), if none.
+    pub total_withheld: Option<String>,
+    /// Per-site bar chart (filled by [`render`]).
+    #[serde(skip_deserializing)]
+    pub chart_svg: String,
+}
+
+/// A past query.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    /// Task id.
+    pub task: String,
+    /// When.
+    pub created: DateTime<Utc>,
+    /// Short description of the criteria.
+    pub summary: String,
+    /// The total, if released.
+    pub total: Option<u64>,
+}
+
+/// Feasibility: search criteria or paste CCDL, run, results, history.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FeasibilityPage {
+    /// The user's projects (id, name).
+    pub projects: Vec<(String, String)>,
+    /// The form as submitted.
+    pub form: FeasibilityForm,
+    /// Problems, next to their fields.
+    pub errors: FieldErrors,
+    /// Search hits, when a search was made.
+    pub hits: Vec<CriterionHit>,
+    /// The current query's answer.
+    pub result: Option<QueryResult>,
+    /// Earlier queries.
+    pub history: Vec<HistoryRow>,
+}
+
+/// One AMR comparison row (an organism–antimicrobial pair in both countries).
+#[derive(Debug, Clone, Serialize)]
+pub struct AmrComparison {
+    /// Organism.
+    pub organism: String,
+    /// Antimicrobial.
+    pub antimicrobial: String,
+    /// Germany: share resistant and isolates.
+    pub de: Option<(f64, u64)>,
+    /// Japan: share resistant and isolates.
+    pub ja: Option<(f64, u64)>,
+}
+
+/// AMR: antibiogram heat-maps per country, guideline picker, comparison, MDRO shares.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AmrPage {
+    /// Guidelines on offer (e.g. "EUCAST 2025").
+    pub guidelines: Vec<String>,
+    /// The chosen one.
+    pub guideline: String,
+    /// Problems in the form.
+    pub errors: FieldErrors,
+    /// One heat-map per country (rendered to SVG by [`render`]).
+    #[serde(skip)]
+    pub maps: Vec<HeatMap>,
+    /// German-vs-Japanese rows.
+    pub comparison: Vec<AmrComparison>,
+    /// MDRO shares: (class, Germany share, Japan share).
+    pub mdro: Vec<(String, Option<f64>, Option<f64>)>,
+}
+
+/// Surveillance: weekly curves per country with MEM thresholds, positivity.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SurveillancePage {
+    /// Case definitions on offer.
+    pub definitions: Vec<String>,
+    /// The chosen one.
+    pub definition: String,
+    /// Problems in the form.
+    pub errors: FieldErrors,
+    /// Charts (epidemic curves, positivity), rendered by [`render`].
+    #[serde(skip)]
+    pub charts: Vec<LineChart>,
+    /// Current intensity level per country: (country, level message key).
+    pub levels: Vec<(Country, String)>,
+}
+
+/// An audit log entry on the steward's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    /// Sequence number.
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `task-received`, `result-sent`, `refused`, ...
+    pub kind: String,
+    /// Project.
+    pub project: String,
+    /// What it was about.
+    pub summary: String,
+    /// The entry's hash (hex, shortened in the page).
+    pub hash: String,
+}
+
+/// The site steward's page: audit log and policy.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct StewardPage {
+    /// Which site.
+    pub site: String,
+    /// Whether the chain verified.
+    pub chain_ok: Option<bool>,
+    /// Entries, newest first.
+    pub entries: Vec<AuditRow>,
+    /// The policy.
+    pub policy: Option<PolicySummary>,
+    /// Projects the policy admits.
+    pub projects: Vec<String>,
+}
+
+/// A page to render.
+#[derive(Debug, Clone)]
+pub enum Page {
+    /// Sign-in.
+    Login(LoginPage),
+    /// Start page.
+    Home(HomePage),
+    /// Network.
+    Network(NetworkPage),
+    /// Feasibility.
+    Feasibility(FeasibilityPage),
+    /// AMR.
+    Amr(AmrPage),
+    /// Surveillance.
+    Surveillance(SurveillancePage),
+    /// Steward.
+    Steward(StewardPage),
+    /// An error page: HTTP status and message key.
+    Error {
+        /// HTTP status.
+        status: u16,
+        /// Message key.
+        key: String,
+    },
+}
+
+impl Page {
+    fn template(&self) -> &'static str {
+        match self {
+            Page::Login(_) => "login.html",
+            Page::Home(_) => "home.html",
+            Page::Network(_) => "network.html",
+            Page::Feasibility(_) => "feasibility.html",
+            Page::Amr(_) => "amr.html",
+            Page::Surveillance(_) => "surveillance.html",
+            Page::Steward(_) => "steward.html",
+            Page::Error { .. } => "error.html",
+        }
+    }
+}
+
+/// A template failed to render (a bug in a template, never user input).
+#[derive(Debug, thiserror::Error)]
+#[error("rendering {template}: {source}")]
+pub struct RenderError {
+    template: &'static str,
+    #[source]
+    source: JError,
+}
+
+const TEMPLATES: [(&str, &str); 9] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("network.html", include_str!("../templates/network.html")),
+    ("feasibility.html", include_str!("../templates/feasibility.html")),
+    ("amr.html", include_str!("../templates/amr.html")),
+    ("surveillance.html", include_str!("../templates/surveillance.html")),
+    ("steward.html", include_str!("../templates/steward.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+fn locale_of(state: &State) -> Locale {
+    state
+        .lookup("chrome")
+        .and_then(|c| c.get_attr("locale").ok())
+        .and_then(|l| l.as_str().and_then(Locale::from_code))
+        .unwrap_or_default()
+}
+
+fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, JError> {
+    let mut args = Vec::new();
+    for name in kwargs.args() {
+        let v: JValue = kwargs.get(name)?;
+        let arg = match v.as_i64() {
+            Some(n) if v.kind() != minijinja::value::ValueKind::String => Arg::Num(n as f64),
+            _ => Arg::Str(v.to_string()),
+        };
+        args.push((name, arg));
+    }
+    let args: Vec<(&str, Arg)> = args.into_iter().collect();
+    Ok(Catalog::global().text(locale_of(state), key, &args))
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+        for (name, src) in TEMPLATES {
+            env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env.add_function("t", translate);
+        env.add_filter("int", |state: &State, v: i64| format::integer(locale_of(state), v));
+        env.add_filter("dec", |state: &State, v: f64, places: Option<usize>| {
+            format::decimal(locale_of(state), v, places.unwrap_or(1))
+        });
+        env.add_filter("pct", |state: &State, v: f64| format::percent(locale_of(state), v, 1));
+        env.add_filter("date", |state: &State, v: String| -> Result<String, JError> {
+            let loc = locale_of(state);
+            if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
+                Ok(format::date_time(loc, t.with_timezone(&Utc)))
+            } else if let Ok(d) = NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+                Ok(format::date(loc, d))
+            } else {
+                Err(JError::new(ErrorKind::InvalidOperation, format!("not a date: {v}")))
+            }
+        });
+        env.add_filter("short", |v: String| v.chars().take(12).collect::<String>());
+        env
+    })
+}
+
+/// Renders a page in the chrome's language.
+pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
+    let template = page.template();
+    let env = environment();
+    let tmpl = env.get_template(template).map_err(|source| RenderError { template, source })?;
+    let locale = chrome.locale;
+    let c = S(chrome);
+    let ctx = match page {
+        Page::Login(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Home(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Network(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Feasibility(p) => {
+            let mut p = p.clone();
+            if let Some(r) = p.result.as_mut() {
+                r.chart_svg = result_chart(r, locale).svg(locale);
+            }
+            minijinja::context! { chrome => c, page => S(p) }
+        }
+        Page::Amr(p) => {
+            let maps: Vec<(String, String)> = p.maps.iter().map(|m| (m.id.clone(), m.svg(locale))).collect();
+            minijinja::context! { chrome => c, page => S(p), maps => S(maps) }
+        }
+        Page::Surveillance(p) => {
+            let charts: Vec<(String, String)> =
+                p.charts.iter().map(|c| (c.id.clone(), c.svg(locale))).collect();
+            minijinja::context! { chrome => c, page => S(p), charts => S(charts) }
+        }
+        Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Error { status, key } => minijinja::context! { chrome => c, status => *status, key => key.as_str() },
+    };
+    tmpl.render(ctx).map_err(|source| RenderError { template, source })
+}
+
+/// The per-site bar chart of a feasibility answer.
+pub fn result_chart(r: &QueryResult, locale: Locale) -> BarChart {
+    let cat = Catalog::global();
+    let bars = r
+        .sites
+        .iter()
+        .map(|s| {
+            let note = match (&s.released, s.status.as_str()) {
+                (Some(Released::Suppressed { below }), _) => format!("< {below}"),
+                (Some(rel), _) => rel.value().map(|v| format::integer(locale, v as i64)).unwrap_or_default(),
+                (None, status) => cat.text(locale, &format!("status-{status}"), &[]),
+            };
+            crate::chart::Bar {
+                label: s.site.clone(),
+                value: s.released.as_ref().and_then(Released::value).map(|v| v as f64),
+                note,
+            }
+        })
+        .collect();
+    BarChart {
+        id: format!("result-{}", r.task),
+        title: cat.text(locale, "result-chart-title", &[]),
+        description: cat.text(locale, "result-chart-desc", &[]),
+        value_label: cat.text(locale, "unit-patients", &[]),
+        bars,
+    }
+}

@@ -1,0 +1,179 @@
+//! Every page renders in every language with every string translated, and the language files
+//! define the same keys.
+
+use chrono::{TimeZone, Utc};
+use kakehashi_model::Country;
+use kakehashi_web::chart::{Band, Cell, HeatMap, LineChart, Series, Threshold};
+use kakehashi_web::form::FieldErrors;
+use kakehashi_web::i18n::MISSING_MARK;
+use kakehashi_web::pages::*;
+use kakehashi_web::{Catalog, Locale};
+
+fn chrome(locale: Locale, user: bool) -> Chrome {
+    Chrome {
+        locale,
+        user: user.then(|| UserBadge { name: "Dr. Aiko Sato".into(), role: "researcher".into() }),
+        active: "feasibility".into(),
+        path: "/feasibility".into(),
+        csrf: "tok".into(),
+        notice: Some("notice-signed-out".into()),
+    }
+}
+
+fn policy() -> PolicySummary {
+    PolicySummary { min_count: 5, rounding: 10, epsilon: Some(0.5), budget: Some(10.0) }
+}
+
+fn all_pages() -> Vec<Page> {
+    let t = Utc.with_ymd_and_hms(2026, 1, 5, 14, 5, 0).unwrap();
+    let mut errors = FieldErrors::default();
+    errors.require("project", "");
+    errors.number("min_value", "abc");
+    errors.add("ccdl", "err-ccdl", "line 3: expected `inclusionCriteria`");
+    let mut login_errors = FieldErrors::default();
+    login_errors.require("username", "");
+    login_errors.add("form", "err-credentials", "");
+    let result = QueryResult {
+        task: "t1".into(),
+        created: t,
+        sites: vec![
+            SiteResult { site: "Berlin".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Rounded { value: 120, step: 10 }), reason: None },
+            SiteResult { site: "Frankfurt".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Suppressed { below: 5 }), reason: None },
+            SiteResult { site: "Tokyo".into(), country: Country::Japan, status: "answered".into(), released: Some(Released::Noisy { value: 1234, epsilon: 0.5 }), reason: None },
+            SiteResult { site: "Osaka".into(), country: Country::Japan, status: "refused".into(), released: None, reason: Some("project not admitted".into()) },
+            SiteResult { site: "Kyoto".into(), country: Country::Japan, status: "late".into(), released: None, reason: None },
+            SiteResult { site: "Hamburg".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Exact { value: 7 }), reason: None },
+        ],
+        total: Some(1361),
+        total_withheld: None,
+        chart_svg: String::new(),
+    };
+    vec![
+        Page::Login(LoginPage { username: "x".into(), errors: login_errors, next: "/".into() }),
+        Page::Home(HomePage { projects: vec![ProjectRow { id: "sfts".into(), name: "SFTS".into(), description: "d".into(), sites: 4 }] }),
+        Page::Network(NetworkPage {
+            sites: vec![
+                SiteRow { id: "de-berlin".into(), name: "Berlin".into(), country: Country::Germany, online: true, last_seen: Some(t), snapshot: Some(t), policy: policy() },
+                SiteRow { id: "jp-osaka".into(), name: "Osaka".into(), country: Country::Japan, online: false, last_seen: None, snapshot: None, policy: PolicySummary { min_count: 10, rounding: 1, epsilon: None, budget: None } },
+            ],
+        }),
+        Page::Feasibility(FeasibilityPage {
+            projects: vec![("sfts".into(), "SFTS".into())],
+            form: FeasibilityForm { project: "".into(), search: "J18".into(), ccdl: "{}".into() },
+            errors,
+            hits: vec![CriterionHit { display: "Pneumonie".into(), system: "http://fhir.de/CodeSystem/bfarm/icd-10-gm".into(), code: "J18".into(), context: "Diagnose".into() }],
+            result: Some(result.clone()),
+            history: vec![HistoryRow { task: "t0".into(), created: t, summary: "J18".into(), total: None }],
+        }),
+        Page::Feasibility(FeasibilityPage {
+            result: Some(QueryResult { total: None, total_withheld: Some("total-withheld-min-sites".into()), ..result }),
+            ..Default::default()
+        }),
+        Page::Amr(AmrPage {
+            guidelines: vec!["EUCAST 2025".into(), "CLSI 2025".into()],
+            guideline: "EUCAST 2025".into(),
+            errors: FieldErrors::default(),
+            maps: vec![HeatMap { id: "de".into(), title: "DE".into(), description: "d".into(), rows: vec!["E. coli".into()], cols: vec!["CIP".into()], cells: vec![vec![Some(Cell { share: 0.2, n: 40, reportable: true })]], share_label: "% R".into() }],
+            comparison: vec![AmrComparison { organism: "S. aureus".into(), antimicrobial: "Oxacillin".into(), de: Some((0.07, 1000)), ja: Some((0.48, 900)) }],
+            mdro: vec![("MRSA".into(), Some(0.07), Some(0.48)), ("4MRGN".into(), None, Some(0.001))],
+        }),
+        Page::Surveillance(SurveillancePage {
+            definitions: vec!["sari-icd10".into()],
+            definition: "sari-icd10".into(),
+            errors: FieldErrors::default(),
+            charts: vec![LineChart {
+                id: "c".into(),
+                title: "SARI".into(),
+                series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(3.0)), (2.0, Some(9.0))] }],
+                bands: vec![Band { from: 0.0, to: Some(4.0), label: "baseline".into(), level: 0 }],
+                thresholds: vec![Threshold { y: 4.0, label: "threshold".into() }],
+                ..Default::default()
+            }],
+            levels: vec![(Country::Germany, "level-high".into()), (Country::Japan, "level-baseline".into())],
+        }),
+        Page::Steward(StewardPage {
+            site: "Berlin".into(),
+            chain_ok: Some(true),
+            entries: vec![AuditRow { seq: 1, at: t, kind: "task-received".into(), project: "sfts".into(), summary: "cohort count".into(), hash: "ab".repeat(32) }],
+            policy: Some(policy()),
+            projects: vec!["sfts".into()],
+        }),
+        Page::Error { status: 404, key: "error-not-found".into() },
+    ]
+}
+
+#[test]
+fn every_language_defines_the_same_keys() {
+    let cat = Catalog::global();
+    let en = cat.keys(Locale::En);
+    for loc in [Locale::De, Locale::Ja] {
+        let other = cat.keys(loc);
+        let missing: Vec<_> = en.difference(other).collect();
+        let extra: Vec<_> = other.difference(en).collect();
+        assert!(missing.is_empty(), "{loc}.ftl lacks {missing:?}");
+        assert!(extra.is_empty(), "{loc}.ftl has keys English lacks: {extra:?}");
+    }
+}
+
+#[test]
+fn every_page_renders_in_every_language_without_untranslated_keys() {
+    for locale in Locale::ALL {
+        for page in all_pages() {
+            let html = render(&page, &chrome(locale, !matches!(page, Page::Login(_))))
+                .unwrap_or_else(|e| panic!("{locale} {page:?}: {e:#}"));
+            assert!(html.contains(&format!("<html lang=\"{locale}\">")));
+            if let Some(pos) = html.find(MISSING_MARK) {
+                panic!("{locale}: untranslated key near: {}", &html[pos..(pos + 60).min(html.len())]);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_key_is_visible() {
+    assert_eq!(Catalog::global().text(Locale::Ja, "no-such-key", &[]), "⟦no-such-key⟧");
+}
+
+#[test]
+fn errors_appear_next_to_their_fields() {
+    let pages = all_pages();
+    let html = render(&pages[3], &chrome(Locale::De, true)).unwrap();
+    // the error paragraph follows the field and the field points at it
+    let field = html.find("id=\"min_value\"").expect("field");
+    let err = html.find("id=\"min_value-error\"").expect("error");
+    assert!(err > field && err - field < 400, "error next to field");
+    assert!(html.contains("aria-describedby=\"min_value-error\""));
+    assert!(html.contains("„abc“ ist keine Zahl."));
+    assert!(html.contains("Bitte füllen Sie dieses Feld aus."));
+}
+
+#[test]
+fn results_show_disclosure_effects_and_locale_numbers() {
+    let pages = all_pages();
+    let de = render(&pages[3], &chrome(Locale::De, true)).unwrap();
+    assert!(de.contains("auf 10 gerundet"));
+    assert!(de.contains("weniger als 5: nicht freigegeben"));
+    assert!(de.contains("1.361"), "German grouping of the total");
+    assert!(de.contains("mit Rauschen (ε = 0,50)"));
+    // minijinja escapes `/` as `&#x2f;`; a browser shows the slash
+    let ja = render(&pages[3], &chrome(Locale::Ja, true)).unwrap().replace("&#x2f;", "/");
+    assert!(ja.contains("5未満のため非開示"));
+    assert!(ja.contains("1,361"));
+    assert!(ja.contains("2026/01/05 14:05 UTC"), "{}", &ja[ja.find("result-heading").unwrap()..][..600]);
+    // suppressed and unanswered sites draw no bar: 3 bars for 6 sites... (Berlin, Tokyo, Hamburg)
+    let svg_start = ja.find("<svg").unwrap();
+    let svg = &ja[svg_start..ja[svg_start..].find("</svg>").unwrap() + svg_start];
+    assert_eq!(svg.matches("<rect").count(), 3);
+    let withheld = render(&pages[4], &chrome(Locale::En, true)).unwrap();
+    assert!(withheld.contains("Too few sites answered to show a total."));
+}
+
+#[test]
+fn user_text_is_escaped() {
+    let page = Page::Home(HomePage {
+        projects: vec![ProjectRow { id: "x".into(), name: "<script>alert(1)</script>".into(), description: String::new(), sites: 0 }],
+    });
+    let html = render(&page, &chrome(Locale::En, true)).unwrap();
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("&lt;script&gt;"));
+}
