@@ -1,0 +1,774 @@
+//! Weekly series: cases of a definition, ICU admissions, deaths, and pathogen positivity, per
+//! week and stratum (site, country, age group), from a site's rows.
+//!
+//! The rows are plain values that the engine reads from the site store ([`SiteRows`]); this
+//! module finds the cases ([`find_cases`]) and tests ([`find_tests`]) and counts them by ISO week
+//! on each country's local calendar ([`weekly_series`]). Weeks without any case or test inside
+//! the series' range are present with zeros, so a series can go straight into MEM.
+
+use crate::definition::{CaseDefinition, CodePattern, Evidence, normalize_icd};
+use crate::week::{IsoWeek, ReportingConvention};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use kakehashi_model::Country;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A patient row: what age and death need.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PatientRow {
+    /// Patient key.
+    pub id: String,
+    /// Date of birth.
+    pub birth_date: Option<NaiveDate>,
+    /// Time of death, if known.
+    pub deceased_at: Option<DateTime<Utc>>,
+    /// Country of the patient's address.
+    pub country: Option<Country>,
+}
+
+/// An encounter row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EncounterRow {
+    /// Encounter key.
+    pub id: String,
+    /// Patient key.
+    pub patient_id: String,
+    /// v3 ActCode class (`IMP`, `AMB`, `EMER`).
+    pub class_code: Option<String>,
+    /// Encounter type codes (kontaktart `intensivstationaer` marks an ICU stay).
+    pub type_codes: Vec<String>,
+    /// Start (admission).
+    pub start: Option<DateTime<Utc>>,
+    /// End (discharge).
+    pub end: Option<DateTime<Utc>>,
+    /// Discharge disposition code (`07` Tod in Germany, `deceased` in Japan).
+    pub discharge_disposition: Option<String>,
+    /// The encounter this one is part of (a ward or ICU stay inside a hospital stay).
+    pub part_of: Option<String>,
+}
+
+/// A diagnosis row (one coding of a condition).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagnosisRow {
+    /// Patient key.
+    pub patient_id: String,
+    /// Encounter key, if referenced.
+    pub encounter_id: Option<String>,
+    /// Code system URI.
+    pub system: String,
+    /// The code.
+    pub code: String,
+    /// Onset, else recorded date.
+    pub date: Option<DateTime<Utc>>,
+}
+
+/// An observation row (one coding of an observation).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObservationRow {
+    /// Observation key (rows of one observation share it).
+    pub id: String,
+    /// Patient key.
+    pub patient_id: String,
+    /// Encounter key, if referenced.
+    pub encounter_id: Option<String>,
+    /// Code system URI.
+    pub system: String,
+    /// The code.
+    pub code: String,
+    /// Effective time.
+    pub effective: Option<DateTime<Utc>>,
+    /// Numeric value.
+    pub value: Option<f64>,
+    /// UCUM unit of the value.
+    pub unit: Option<String>,
+    /// Code of a coded value (SNOMED CT detected / not detected).
+    pub value_code: Option<String>,
+    /// Interpretation code (POS, NEG, ...).
+    pub interpretation: Option<String>,
+    /// Text value.
+    pub value_string: Option<String>,
+}
+
+/// Everything a series needs from one site.
+#[derive(Debug, Clone)]
+pub struct SiteRows {
+    /// Site name.
+    pub site: String,
+    /// The site's country (decides the local calendar).
+    pub country: Country,
+    /// Patients.
+    pub patients: Vec<PatientRow>,
+    /// Encounters.
+    pub encounters: Vec<EncounterRow>,
+    /// Diagnoses (may be pre-filtered to the definition's codes).
+    pub diagnoses: Vec<DiagnosisRow>,
+    /// Observations (may be pre-filtered to the definition's and the panel's codes).
+    pub observations: Vec<ObservationRow>,
+}
+
+/// ICD-10 code systems whose codes the definitions match.
+pub const ICD10_SYSTEMS: [&str; 3] =
+    [kakehashi_model::systems::ICD10_GM, kakehashi_model::systems::ICD10_JP, kakehashi_model::systems::ICD10_WHO];
+
+/// Discharge disposition codes meaning death: German Entlassungsgrund `07` (Tod, with its
+/// three-digit forms `079`) and the `deceased` code Japanese sites send (docs/fhir-conventions.md).
+pub const DIED_DISPOSITIONS: [&str; 3] = ["07", "079", "deceased"];
+
+/// Encounter type code of an ICU stay (kontaktart-de; Japanese sites use the same code).
+pub const ICU_TYPE: &str = "intensivstationaer";
+
+/// One case: an encounter that meets the definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    /// Patient key.
+    pub patient_id: String,
+    /// Encounter key.
+    pub encounter_id: String,
+    /// Admission time.
+    pub admitted: DateTime<Utc>,
+    /// Reporting week of admission (local calendar of the site's country).
+    pub week: IsoWeek,
+    /// Age in whole years at admission.
+    pub age: Option<u32>,
+    /// Whether the stay (or a stay inside it) was in intensive care.
+    pub icu: bool,
+    /// Whether the patient died during the stay.
+    pub died: bool,
+}
+
+/// Finds the cases of a definition among a site's encounters.
+pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
+    let conv = ReportingConvention::of(rows.country);
+    let patients: HashMap<&str, &PatientRow> = rows.patients.iter().map(|p| (p.id.as_str(), p)).collect();
+    // Top-level stay of every encounter (following part_of up to 8 levels).
+    let by_id: HashMap<&str, &EncounterRow> = rows.encounters.iter().map(|e| (e.id.as_str(), e)).collect();
+    let top = |id: &str| -> Option<&str> {
+        let mut cur = by_id.get(id)?;
+        for _ in 0..8 {
+            match cur.part_of.as_deref().and_then(|p| by_id.get(p)) {
+                Some(parent) => cur = parent,
+                None => break,
+            }
+        }
+        Some(cur.id.as_str())
+    };
+    let mut icu_stays: HashMap<&str, bool> = HashMap::new();
+    for e in &rows.encounters {
+        if e.type_codes.iter().any(|t| t == ICU_TYPE) || e.class_code.as_deref() == Some("ICU") {
+            if let Some(t) = top(&e.id) {
+                icu_stays.insert(t, true);
+            }
+        }
+    }
+    // Evidence per top-level stay (linked) and per patient (unlinked, matched by date).
+    let patterns: Vec<Vec<Vec<CodePattern>>> = def
+        .criteria
+        .iter()
+        .map(|c| {
+            c.any
+                .iter()
+                .map(|e| match e {
+                    Evidence::Diagnosis { diagnosis, .. } => diagnosis.iter().filter_map(|p| CodePattern::parse(p).ok()).collect(),
+                    Evidence::Observation { .. } => Vec::new(),
+                })
+                .collect()
+        })
+        .collect();
+    let mut dx_by_stay: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::new();
+    let mut dx_by_patient: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::new();
+    for d in &rows.diagnoses {
+        if !ICD10_SYSTEMS.contains(&d.system.as_str()) {
+            continue;
+        }
+        let code = normalize_icd(&d.code);
+        if !patterns.iter().flatten().flatten().any(|p| p.matches(&code)) {
+            continue;
+        }
+        match d.encounter_id.as_deref().and_then(top) {
+            Some(stay) => dx_by_stay.entry(stay).or_default().push((code, d.date)),
+            None => dx_by_patient.entry(d.patient_id.as_str()).or_default().push((code, d.date)),
+        }
+    }
+    let obs_codes: Vec<(String, String)> = def.observation_codes();
+    let mut obs_by_stay: HashMap<&str, Vec<&ObservationRow>> = HashMap::new();
+    let mut obs_by_patient: HashMap<&str, Vec<&ObservationRow>> = HashMap::new();
+    for o in &rows.observations {
+        if !obs_codes.iter().any(|(s, c)| *s == o.system && *c == o.code) {
+            continue;
+        }
+        match o.encounter_id.as_deref().and_then(top) {
+            Some(stay) => obs_by_stay.entry(stay).or_default().push(o),
+            None => obs_by_patient.entry(o.patient_id.as_str()).or_default().push(o),
+        }
+    }
+
+    let mut cases = Vec::new();
+    for e in &rows.encounters {
+        if e.part_of.as_deref().is_some_and(|p| by_id.contains_key(p)) {
+            continue; // counted through its top-level stay
+        }
+        if !def.encounter.classes.is_empty() && !e.class_code.as_deref().is_some_and(|c| def.encounter.classes.iter().any(|k| k == c)) {
+            continue;
+        }
+        let Some(start) = e.start else { continue };
+        let end = e.end;
+        let met = def.criteria.iter().zip(&patterns).all(|(c, pats)| {
+            let lo = c.days_before_admission.map(|d| start - Duration::days(d as i64));
+            let hi = match c.days_after_admission {
+                Some(d) => Some(start + Duration::days(d as i64)),
+                None => end,
+            };
+            let in_window = |t: Option<DateTime<Utc>>, linked: bool| match t {
+                None => linked,
+                Some(t) => lo.is_none_or(|lo| t >= lo) && hi.is_none_or(|hi| t <= hi) && (linked || lo.is_some() || t >= start),
+            };
+            c.any.iter().zip(pats).any(|(ev, pats)| match ev {
+                Evidence::Diagnosis { .. } => {
+                    let hit = |list: Option<&Vec<(String, Option<DateTime<Utc>>)>>, linked: bool| {
+                        list.is_some_and(|l| l.iter().any(|(code, t)| pats.iter().any(|p| p.matches(code)) && in_window(*t, linked)))
+                    };
+                    hit(dx_by_stay.get(e.id.as_str()), true) || hit(dx_by_patient.get(e.patient_id.as_str()), false)
+                }
+                Evidence::Observation { observation, at_least, unit } => {
+                    let ok = |o: &&ObservationRow, linked: bool| {
+                        observation.iter().any(|s| s.split_once('|') == Some((o.system.as_str(), o.code.as_str())))
+                            && in_window(o.effective, linked)
+                            && match at_least {
+                                None => true,
+                                Some(b) => o.value.and_then(|v| to_unit(v, o.unit.as_deref(), unit.as_deref())).is_some_and(|v| v >= *b),
+                            }
+                    };
+                    obs_by_stay.get(e.id.as_str()).is_some_and(|l| l.iter().any(|o| ok(o, true)))
+                        || obs_by_patient.get(e.patient_id.as_str()).is_some_and(|l| l.iter().any(|o| ok(o, false)))
+                }
+            })
+        });
+        if !met {
+            continue;
+        }
+        let p = patients.get(e.patient_id.as_str());
+        let died_disp = e.discharge_disposition.as_deref().is_some_and(|d| DIED_DISPOSITIONS.contains(&d));
+        let died_date = p.and_then(|p| p.deceased_at).is_some_and(|t| {
+            t >= start - Duration::days(1) && end.is_none_or(|end| t <= end + Duration::days(1))
+        });
+        cases.push(Case {
+            patient_id: e.patient_id.clone(),
+            encounter_id: e.id.clone(),
+            admitted: start,
+            week: conv.week_of(start),
+            age: p.and_then(|p| p.birth_date).map(|b| age_at(b, conv.local_date(start))),
+            icu: icu_stays.contains_key(e.id.as_str()),
+            died: died_disp || died_date,
+        });
+    }
+    cases
+}
+
+fn to_unit(v: f64, from: Option<&str>, to: Option<&str>) -> Option<f64> {
+    match (from, to) {
+        (_, None) => Some(v),
+        (Some(a), Some(b)) if a == b => Some(v),
+        (Some("[degF]"), Some("Cel")) => Some((v - 32.0) * 5.0 / 9.0),
+        (Some("Cel"), Some("[degF]")) => Some(v * 9.0 / 5.0 + 32.0),
+        // A temperature without a unit: read by its magnitude.
+        (None, Some("Cel")) if (30.0..45.0).contains(&v) => Some(v),
+        _ => None,
+    }
+}
+
+/// Whole years from `birth` to `on`.
+pub fn age_at(birth: NaiveDate, on: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    let mut years = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+/// Pathogens whose tests are counted, with the codes of their tests (from `data/pathogens.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathogenPanel {
+    /// The pathogens.
+    #[serde(rename = "pathogen")]
+    pub pathogens: Vec<Pathogen>,
+}
+
+/// One pathogen and its test codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pathogen {
+    /// Short name (`influenza`, `rsv`, `sars-cov-2`).
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// LOINC codes of its tests.
+    pub loinc: Vec<String>,
+    /// JLAC10 codes of its tests (filled from the terminology map by the caller).
+    #[serde(default)]
+    pub jlac10: Vec<String>,
+}
+
+impl PathogenPanel {
+    /// The shipped panel (influenza, RSV, SARS-CoV-2 NAA tests).
+    pub fn shipped() -> Self {
+        toml::from_str(include_str!("../data/pathogens.toml")).expect("the shipped pathogen panel parses (tested)")
+    }
+
+    /// Which pathogen a coded test is for.
+    pub fn pathogen_of(&self, system: &str, code: &str) -> Option<usize> {
+        self.pathogens.iter().position(|p| {
+            (system == kakehashi_model::systems::LOINC && p.loinc.iter().any(|c| c == code))
+                || (system == kakehashi_model::systems::JLAC10 && p.jlac10.iter().any(|c| c == code))
+        })
+    }
+
+    /// Adds JLAC10 codes to each pathogen through a JLAC10 → LOINC map.
+    pub fn with_jlac10<'a>(mut self, map: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        for (jlac, loinc) in map {
+            for p in &mut self.pathogens {
+                if p.loinc.iter().any(|c| c == loinc) && !p.jlac10.iter().any(|c| c == jlac) {
+                    p.jlac10.push(jlac.to_string());
+                }
+            }
+        }
+        self
+    }
+}
+
+/// SNOMED CT codes of a positive result: 260373001 Detected, 10828004 Positive.
+pub const POSITIVE_VALUES: [&str; 2] = ["260373001", "10828004"];
+/// SNOMED CT codes of a negative result: 260415000 Not detected, 260385009 Negative.
+pub const NEGATIVE_VALUES: [&str; 2] = ["260415000", "260385009"];
+
+/// Reads a test's result: `Some(true)` positive, `Some(false)` negative, `None` unreadable.
+pub fn test_result(o: &ObservationRow) -> Option<bool> {
+    if let Some(v) = o.value_code.as_deref() {
+        if POSITIVE_VALUES.contains(&v) {
+            return Some(true);
+        }
+        if NEGATIVE_VALUES.contains(&v) {
+            return Some(false);
+        }
+    }
+    match o.interpretation.as_deref() {
+        Some("POS" | "DET" | "A") => return Some(true),
+        Some("NEG" | "ND" | "N") => return Some(false),
+        _ => {}
+    }
+    match o.value_string.as_deref().map(|s| s.trim().to_lowercase()) {
+        Some(s) if matches!(s.as_str(), "positive" | "detected" | "pos" | "+" | "陽性") => Some(true),
+        Some(s) if matches!(s.as_str(), "negative" | "not detected" | "neg" | "-" | "陰性") => Some(false),
+        _ => None,
+    }
+}
+
+/// One pathogen test with a readable result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Test {
+    /// Patient key.
+    pub patient_id: String,
+    /// Index into the panel's pathogens.
+    pub pathogen: usize,
+    /// Positive or negative.
+    pub positive: bool,
+    /// Reporting week of the specimen (effective time).
+    pub week: IsoWeek,
+    /// Age at the test.
+    pub age: Option<u32>,
+}
+
+/// Finds the pathogen tests with a readable result. An observation with several codings (JLAC10
+/// and LOINC) counts once.
+pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
+    let conv = ReportingConvention::of(rows.country);
+    let births: HashMap<&str, Option<NaiveDate>> = rows.patients.iter().map(|p| (p.id.as_str(), p.birth_date)).collect();
+    let mut seen: HashMap<(&str, usize), ()> = HashMap::new();
+    let mut out = Vec::new();
+    for o in &rows.observations {
+        let Some(pi) = panel.pathogen_of(&o.system, &o.code) else { continue };
+        let Some(t) = o.effective else { continue };
+        if seen.insert((o.id.as_str(), pi), ()).is_some() {
+            continue;
+        }
+        let Some(positive) = test_result(o) else { continue };
+        let day = conv.local_date(t);
+        out.push(Test {
+            patient_id: o.patient_id.clone(),
+            pathogen: pi,
+            positive,
+            week: IsoWeek::of(day),
+            age: births.get(o.patient_id.as_str()).copied().flatten().map(|b| age_at(b, day)),
+        });
+    }
+    out
+}
+
+/// Age bands, e.g. ICOSARI's `0-4,5-14,15-34,35-59,60-79,80+`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeBands {
+    /// Lower bounds (inclusive) of each band, increasing, starting at 0.
+    pub lower: Vec<u32>,
+}
+
+impl Default for AgeBands {
+    /// RKI ICOSARI's bands: 0–4, 5–14, 15–34, 35–59, 60–79, 80+.
+    fn default() -> Self {
+        Self { lower: vec![0, 5, 15, 35, 60, 80] }
+    }
+}
+
+impl AgeBands {
+    /// Parses `0-4,5-14,15-34,35-59,60-79,80+`: contiguous bands from 0, the last open.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() {
+            return Err("no age bands given".into());
+        }
+        let mut lower = Vec::new();
+        let mut expect = 0u32;
+        for (i, p) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let (lo, hi) = if let Some(lo) = p.strip_suffix('+') {
+                if !last {
+                    return Err(format!("age band {p:?}: only the last band may be open (N+)"));
+                }
+                (lo.parse::<u32>().map_err(|_| format!("age band {p:?} is not N+"))?, None)
+            } else {
+                let (a, b) = p.split_once('-').ok_or_else(|| format!("age band {p:?} is not N-M or N+"))?;
+                let a = a.trim().parse::<u32>().map_err(|_| format!("age band {p:?}: {a:?} is not a whole number"))?;
+                let b = b.trim().parse::<u32>().map_err(|_| format!("age band {p:?}: {b:?} is not a whole number"))?;
+                if b < a {
+                    return Err(format!("age band {p:?} ends before it starts"));
+                }
+                (a, Some(b))
+            };
+            if lo != expect {
+                return Err(format!("age band {p:?} should start at {expect} (bands must be contiguous from 0)"));
+            }
+            lower.push(lo);
+            match hi {
+                Some(h) => expect = h + 1,
+                None => return Ok(Self { lower }),
+            }
+        }
+        Err(format!("the last age band must be open, e.g. {expect}+"))
+    }
+
+    /// Label of the band an age falls in (`0-4`, `80+`).
+    pub fn label(&self, age: u32) -> String {
+        let i = self.lower.iter().rposition(|&l| age >= l).unwrap_or(0);
+        self.label_at(i)
+    }
+
+    fn label_at(&self, i: usize) -> String {
+        match self.lower.get(i + 1) {
+            Some(next) => format!("{}-{}", self.lower[i], next - 1),
+            None => format!("{}+", self.lower[i]),
+        }
+    }
+
+    /// Every band label, in order.
+    pub fn labels(&self) -> Vec<String> {
+        (0..self.lower.len()).map(|i| self.label_at(i)).collect()
+    }
+}
+
+/// What a series is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stratum {
+    /// Per site.
+    Site,
+    /// Per country.
+    Country,
+    /// Per age band.
+    Age,
+}
+
+impl std::str::FromStr for Stratum {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "site" => Ok(Stratum::Site),
+            "country" => Ok(Stratum::Country),
+            "age" => Ok(Stratum::Age),
+            o => Err(format!("unknown breakdown {o:?}: expected site, country or age")),
+        }
+    }
+}
+
+/// Options of a series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSpec {
+    /// Breakdowns; empty: one series for everything given.
+    pub by: Vec<Stratum>,
+    /// Age bands for [`Stratum::Age`].
+    pub age_bands: AgeBands,
+    /// First week to report (default: the first week with data).
+    pub from: Option<IsoWeek>,
+    /// Last week to report (default: the last week with data).
+    pub to: Option<IsoWeek>,
+}
+
+impl Default for SeriesSpec {
+    fn default() -> Self {
+        Self { by: vec![Stratum::Site], age_bands: AgeBands::default(), from: None, to: None }
+    }
+}
+
+/// Counts of one pathogen in one week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Positivity {
+    /// Tests with a readable result.
+    pub tests: u64,
+    /// Positive tests.
+    pub positives: u64,
+}
+
+impl Positivity {
+    /// positives / tests, if any tests.
+    pub fn share(&self) -> Option<f64> {
+        (self.tests > 0).then(|| self.positives as f64 / self.tests as f64)
+    }
+}
+
+/// One row of a series: a stratum and a week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRow {
+    /// Site name, when broken down by site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// Country, when broken down by country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
+    /// Age band, when broken down by age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_group: Option<String>,
+    /// The week.
+    pub week: IsoWeek,
+    /// Cases (admissions meeting the definition).
+    pub cases: u64,
+    /// Cases with intensive care.
+    pub icu: u64,
+    /// Cases who died in hospital.
+    pub deaths: u64,
+    /// Per pathogen (in the panel's order): tests and positives.
+    pub positivity: Vec<Positivity>,
+}
+
+/// A weekly series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The definition's name.
+    pub definition: String,
+    /// Pathogen names, in the order of each row's `positivity`.
+    pub pathogens: Vec<String>,
+    /// Breakdowns.
+    pub by: Vec<Stratum>,
+    /// Rows ordered by stratum, then week.
+    pub rows: Vec<SeriesRow>,
+    /// Caveats the reader must know (e.g. a main-diagnosis rule read as any diagnosis).
+    pub notes: Vec<String>,
+}
+
+type Key = (Option<String>, Option<Country>, Option<String>);
+
+/// Counts cases and tests per stratum and week.
+pub fn weekly_series(
+    def: &CaseDefinition,
+    panel: &PathogenPanel,
+    site: &str,
+    country: Country,
+    cases: &[Case],
+    tests: &[Test],
+    spec: &SeriesSpec,
+) -> Series {
+    let key = |age: Option<u32>| -> Key {
+        (
+            spec.by.contains(&Stratum::Site).then(|| site.to_string()),
+            spec.by.contains(&Stratum::Country).then_some(country),
+            spec.by.contains(&Stratum::Age).then(|| age.map(|a| spec.age_bands.label(a)).unwrap_or_else(|| "unknown".into())),
+        )
+    };
+    let np = panel.pathogens.len();
+    let mut acc: BTreeMap<Key, BTreeMap<IsoWeek, SeriesRow>> = BTreeMap::new();
+    let blank = |k: &Key, w: IsoWeek| SeriesRow {
+        site: k.0.clone(),
+        country: k.1,
+        age_group: k.2.clone(),
+        week: w,
+        cases: 0,
+        icu: 0,
+        deaths: 0,
+        positivity: vec![Positivity::default(); np],
+    };
+    let inside = |w: IsoWeek| spec.from.is_none_or(|f| w >= f) && spec.to.is_none_or(|t| w <= t);
+    for c in cases.iter().filter(|c| inside(c.week)) {
+        let k = key(c.age);
+        let r = acc.entry(k.clone()).or_default().entry(c.week).or_insert_with(|| blank(&k, c.week));
+        r.cases += 1;
+        r.icu += u64::from(c.icu);
+        r.deaths += u64::from(c.died);
+    }
+    for t in tests.iter().filter(|t| inside(t.week)) {
+        let k = key(t.age);
+        let r = acc.entry(k.clone()).or_default().entry(t.week).or_insert_with(|| blank(&k, t.week));
+        r.positivity[t.pathogen].tests += 1;
+        r.positivity[t.pathogen].positives += u64::from(t.positive);
+    }
+    // Every stratum covers the same weeks: from the first to the last week seen anywhere.
+    let first = spec.from.or_else(|| acc.values().filter_map(|m| m.keys().next().copied()).min());
+    let last = spec.to.or_else(|| acc.values().filter_map(|m| m.keys().next_back().copied()).max());
+    if spec.by.contains(&Stratum::Age) {
+        for label in spec.age_bands.labels() {
+            acc.entry((
+                spec.by.contains(&Stratum::Site).then(|| site.to_string()),
+                spec.by.contains(&Stratum::Country).then_some(country),
+                Some(label),
+            ))
+            .or_default();
+        }
+    } else {
+        acc.entry(key(None)).or_default();
+    }
+    let mut rows = Vec::new();
+    if let (Some(first), Some(last)) = (first, last) {
+        for (k, mut weeks) in acc {
+            for w in first.range_inclusive(last) {
+                rows.push(weeks.remove(&w).unwrap_or_else(|| blank(&k, w)));
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    if def.needs_diagnosis_rank() {
+        notes.push(format!(
+            "{}: the main-diagnosis rule was applied as 'any diagnosis of the stay' (the site tables hold no diagnosis rank)",
+            def.name
+        ));
+    }
+    Series { definition: def.name.clone(), pathogens: panel.pathogens.iter().map(|p| p.name.clone()).collect(), by: spec.by.clone(), rows, notes }
+}
+
+impl Series {
+    /// Merges series of the same definition from several sites (rows of equal stratum and week
+    /// are added). Used to pool sites per country.
+    pub fn merge(parts: &[Series]) -> Option<Series> {
+        let first = parts.first()?;
+        let mut acc: BTreeMap<(Key, IsoWeek), SeriesRow> = BTreeMap::new();
+        for p in parts {
+            for r in &p.rows {
+                let k = ((r.site.clone(), r.country, r.age_group.clone()), r.week);
+                match acc.get_mut(&k) {
+                    Some(a) => {
+                        a.cases += r.cases;
+                        a.icu += r.icu;
+                        a.deaths += r.deaths;
+                        for (x, y) in a.positivity.iter_mut().zip(&r.positivity) {
+                            x.tests += y.tests;
+                            x.positives += y.positives;
+                        }
+                    }
+                    None => {
+                        acc.insert(k, r.clone());
+                    }
+                }
+            }
+        }
+        let mut notes: Vec<String> = parts.iter().flat_map(|p| p.notes.iter().cloned()).collect();
+        notes.dedup();
+        Some(Series {
+            definition: first.definition.clone(),
+            pathogens: first.pathogens.clone(),
+            by: first.by.clone(),
+            rows: acc.into_values().collect(),
+            notes,
+        })
+    }
+
+    /// The series of one stratum as MEM seasons: weekly values from the season's first to last
+    /// week (the country's convention, e.g. weeks 40–20), one season per column; week 53 is
+    /// folded into week 52 as their mean, so every season has the same rows. `value` maps a row
+    /// to the number modelled (cases, or a rate). Seasons without all their weeks are left out
+    /// unless `partial` is set (then the missing weeks are missing).
+    pub fn mem_input(
+        rows: &[&SeriesRow],
+        conv: &ReportingConvention,
+        value: impl Fn(&SeriesRow) -> f64,
+        partial: bool,
+    ) -> crate::mem::MemInput {
+        let (s0, s1) = (conv.season_start_week, conv.season_end_week);
+        let week_order: Vec<u32> = if s0 > s1 { (s0..=52).chain(1..=s1).collect() } else { (s0..=s1).collect() };
+        let mut by_season: BTreeMap<i32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
+        for r in rows {
+            let w = r.week.week();
+            let season = if w >= s0 { r.week.year() } else { r.week.year() - 1 };
+            let in_season = if s0 > s1 { w >= s0 || w <= s1 } else { w >= s0 && w <= s1 };
+            if !in_season {
+                continue;
+            }
+            let slot = if w == 53 { 52 } else { w };
+            by_season.entry(season).or_default().entry(slot).or_default().push(value(r));
+        }
+        let mut seasons = Vec::new();
+        for (season, weeks) in by_season {
+            let values: Vec<Option<f64>> =
+                week_order.iter().map(|w| weeks.get(w).map(|v| v.iter().sum::<f64>() / v.len() as f64)).collect();
+            if !partial && values.iter().any(Option::is_none) {
+                continue;
+            }
+            let name = if s0 > s1 { format!("{}/{}", season, season + 1) } else { season.to_string() };
+            seasons.push(crate::mem::SeasonSeries { name, values });
+        }
+        crate::mem::MemInput { weeks: week_order.iter().map(u32::to_string).collect(), seasons }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn icosari_age_bands() {
+        let b = AgeBands::parse("0-4,5-14,15-34,35-59,60-79,80+").unwrap();
+        assert_eq!(b, AgeBands::default());
+        assert_eq!(b.label(0), "0-4");
+        assert_eq!(b.label(4), "0-4");
+        assert_eq!(b.label(5), "5-14");
+        assert_eq!(b.label(79), "60-79");
+        assert_eq!(b.label(80), "80+");
+        assert_eq!(b.label(104), "80+");
+        assert_eq!(b.labels(), vec!["0-4", "5-14", "15-34", "35-59", "60-79", "80+"]);
+        assert!(AgeBands::parse("0-4,6-14,15+").unwrap_err().contains("start at 5"));
+        assert!(AgeBands::parse("0-4,5-14").unwrap_err().contains("open"));
+        assert!(AgeBands::parse("0-4,5+,10+").is_err());
+        assert!(AgeBands::parse("0-x,5+").unwrap_err().contains("\"x\""));
+    }
+
+    #[test]
+    fn age_counts_birthdays() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(age_at(d(2000, 3, 1), d(2005, 2, 28)), 4);
+        assert_eq!(age_at(d(2000, 3, 1), d(2005, 3, 1)), 5);
+        assert_eq!(age_at(d(2000, 2, 29), d(2001, 2, 28)), 0);
+    }
+
+    #[test]
+    fn pathogen_panel_and_results() {
+        let p = PathogenPanel::shipped();
+        let names: Vec<_> = p.pathogens.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["influenza", "rsv", "sars-cov-2"]);
+        assert_eq!(p.pathogen_of(kakehashi_model::systems::LOINC, "94500-6"), Some(2));
+        assert_eq!(p.pathogen_of(kakehashi_model::systems::LOINC, "8310-5"), None);
+        let p = p.with_jlac10([("5F625-1430-...", "94500-6")]);
+        assert_eq!(p.pathogen_of(kakehashi_model::systems::JLAC10, "5F625-1430-..."), Some(2));
+        let mut o = ObservationRow { value_code: Some("260373001".into()), ..Default::default() };
+        assert_eq!(test_result(&o), Some(true));
+        o.value_code = Some("260415000".into());
+        assert_eq!(test_result(&o), Some(false));
+        o.value_code = None;
+        o.value_string = Some("陽性".into());
+        assert_eq!(test_result(&o), Some(true));
+        o.value_string = Some("pending".into());
+        assert_eq!(test_result(&o), None);
+    }
+}
