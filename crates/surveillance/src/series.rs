@@ -11,7 +11,8 @@ use crate::week::{IsoWeek, ReportingConvention};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kakehashi_model::Country;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
 /// A patient row: what age and death need.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -138,10 +139,9 @@ pub struct Case {
 
 /// Finds the cases of a definition among a site's encounters.
 pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
-    let conv = ReportingConvention::of(rows.country);
-    let patients: HashMap<&str, &PatientRow> = rows.patients.iter().map(|p| (p.id.as_str(), p)).collect();
     // Top-level stay of every encounter (following part_of up to 8 levels).
     let by_id: HashMap<&str, &EncounterRow> = rows.encounters.iter().map(|e| (e.id.as_str(), e)).collect();
+    let clock = LocalClock::new(rows.country);
     let top = |id: &str| -> Option<&str> {
         let mut cur = by_id.get(id)?;
         for _ in 0..8 {
@@ -152,7 +152,7 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         }
         Some(cur.id.as_str())
     };
-    let mut icu_stays: HashMap<&str, bool> = HashMap::new();
+    let mut icu_stays: HashMap<&str, bool> = HashMap::default();
     for e in &rows.encounters {
         if e.type_codes.iter().any(|t| t == ICU_TYPE) || e.class_code.as_deref() == Some("ICU") {
             if let Some(t) = top(&e.id) {
@@ -174,8 +174,8 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
                 .collect()
         })
         .collect();
-    let mut dx_by_stay: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::new();
-    let mut dx_by_patient: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::new();
+    let mut dx_by_stay: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::default();
+    let mut dx_by_patient: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::default();
     for d in &rows.diagnoses {
         if !ICD10_SYSTEMS.contains(&d.system.as_str()) {
             continue;
@@ -190,8 +190,8 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         }
     }
     let obs_codes: Vec<(String, String)> = def.observation_codes();
-    let mut obs_by_stay: HashMap<&str, Vec<&ObservationRow>> = HashMap::new();
-    let mut obs_by_patient: HashMap<&str, Vec<&ObservationRow>> = HashMap::new();
+    let mut obs_by_stay: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
+    let mut obs_by_patient: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
     for o in &rows.observations {
         if !obs_codes.iter().any(|(s, c)| *s == o.system && *c == o.code) {
             continue;
@@ -202,7 +202,7 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         }
     }
 
-    let mut cases = Vec::new();
+    let mut met_stays: Vec<&EncounterRow> = Vec::new();
     for e in &rows.encounters {
         if e.part_of.as_deref().is_some_and(|p| by_id.contains_key(p)) {
             continue; // counted through its top-level stay
@@ -243,9 +243,15 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
                 }
             })
         });
-        if !met {
-            continue;
+        if met {
+            met_stays.push(e);
         }
+    }
+    let patients = patients_of(rows, met_stays.iter().map(|e| e.patient_id.as_str()));
+    let mut cases = Vec::with_capacity(met_stays.len());
+    for e in met_stays {
+        let Some(start) = e.start else { continue };
+        let end = e.end;
         let p = patients.get(e.patient_id.as_str());
         let died_disp = e.discharge_disposition.as_deref().is_some_and(|d| DIED_DISPOSITIONS.contains(&d));
         let died_date = p.and_then(|p| p.deceased_at).is_some_and(|t| {
@@ -255,13 +261,54 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
             patient_id: e.patient_id.clone(),
             encounter_id: e.id.clone(),
             admitted: start,
-            week: conv.week_of(start),
-            age: p.and_then(|p| p.birth_date).map(|b| age_at(b, conv.local_date(start))),
+            week: IsoWeek::of(clock.date(start)),
+            age: p.and_then(|p| p.birth_date).map(|b| age_at(b, clock.date(start))),
             icu: icu_stays.contains_key(e.id.as_str()),
             died: died_disp || died_date,
         });
     }
     cases
+}
+
+/// Local calendar dates of UTC instants, caching each year's summer-time bounds.
+struct LocalClock {
+    country: Country,
+    cache: std::cell::Cell<Option<(i32, i64, i64)>>,
+}
+
+impl LocalClock {
+    fn new(country: Country) -> Self {
+        Self { country, cache: std::cell::Cell::new(None) }
+    }
+
+    fn date(&self, t: DateTime<Utc>) -> NaiveDate {
+        use chrono::Datelike;
+        let hours = match self.country {
+            Country::Japan => 9,
+            Country::Germany => {
+                let y = t.year();
+                let (start, end) = match self.cache.get() {
+                    Some((cy, s, e)) if cy == y => (s, e),
+                    _ => {
+                        // The first instant of summer and of winter time: compare against
+                        // local_date at the switch by probing the shared rule once per year.
+                        let s = crate::week::summer_time_bounds(y);
+                        self.cache.set(Some((y, s.0, s.1)));
+                        s
+                    }
+                };
+                let ts = t.timestamp();
+                if ts >= start && ts < end { 2 } else { 1 }
+            }
+        };
+        (t + Duration::hours(hours)).date_naive()
+    }
+}
+
+/// The patient rows of the given ids (one pass over the patients, keeping only those needed).
+fn patients_of<'a>(rows: &'a SiteRows, ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, &'a PatientRow> {
+    let wanted: HashSet<&str> = ids.collect();
+    rows.patients.iter().filter(|p| wanted.contains(p.id.as_str())).map(|p| (p.id.as_str(), p)).collect()
 }
 
 fn to_unit(v: f64, from: Option<&str>, to: Option<&str>) -> Option<f64> {
@@ -365,8 +412,6 @@ pub fn test_result(o: &ObservationRow) -> Option<bool> {
 /// One pathogen test with a readable result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Test {
-    /// Patient key.
-    pub patient_id: String,
     /// Index into the panel's pathogens.
     pub pathogen: usize,
     /// Positive or negative.
@@ -380,27 +425,28 @@ pub struct Test {
 /// Finds the pathogen tests with a readable result. An observation with several codings (JLAC10
 /// and LOINC) counts once.
 pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
-    let conv = ReportingConvention::of(rows.country);
-    let births: HashMap<&str, Option<NaiveDate>> = rows.patients.iter().map(|p| (p.id.as_str(), p.birth_date)).collect();
-    let mut seen: HashMap<(&str, usize), ()> = HashMap::new();
-    let mut out = Vec::new();
+    let clock = LocalClock::new(rows.country);
+    let mut seen: HashSet<(&str, usize)> = HashSet::default();
+    let mut found = Vec::new();
     for o in &rows.observations {
         let Some(pi) = panel.pathogen_of(&o.system, &o.code) else { continue };
         let Some(t) = o.effective else { continue };
-        if seen.insert((o.id.as_str(), pi), ()).is_some() {
+        if !seen.insert((o.id.as_str(), pi)) {
             continue;
         }
         let Some(positive) = test_result(o) else { continue };
-        let day = conv.local_date(t);
-        out.push(Test {
-            patient_id: o.patient_id.clone(),
+        found.push((o, pi, positive, clock.date(t)));
+    }
+    let patients = patients_of(rows, found.iter().map(|f| f.0.patient_id.as_str()));
+    found
+        .into_iter()
+        .map(|(o, pi, positive, day)| Test {
             pathogen: pi,
             positive,
             week: IsoWeek::of(day),
-            age: births.get(o.patient_id.as_str()).copied().flatten().map(|b| age_at(b, day)),
-        });
-    }
-    out
+            age: patients.get(o.patient_id.as_str()).and_then(|p| p.birth_date).map(|b| age_at(b, day)),
+        })
+        .collect()
 }
 
 /// Age bands, e.g. ICOSARI's `0-4,5-14,15-34,35-59,60-79,80+`.
@@ -583,59 +629,63 @@ pub fn weekly_series(
     tests: &[Test],
     spec: &SeriesSpec,
 ) -> Series {
-    let key = |age: Option<u32>| -> Key {
-        (
-            spec.by.contains(&Stratum::Site).then(|| site.to_string()),
-            spec.by.contains(&Stratum::Country).then_some(country),
-            spec.by.contains(&Stratum::Age).then(|| age.map(|a| spec.age_bands.label(a)).unwrap_or_else(|| "unknown".into())),
-        )
+    let by_age = spec.by.contains(&Stratum::Age);
+    // Strata are the age bands (plus "unknown") when broken down by age, else one; site and
+    // country are constant within one site's series.
+    let mut labels: Vec<Option<String>> = if by_age {
+        spec.age_bands.labels().into_iter().map(Some).chain([Some("unknown".to_string())]).collect()
+    } else {
+        vec![None]
+    };
+    let nb = spec.age_bands.lower.len();
+    let slot = |age: Option<u32>| -> usize {
+        if !by_age {
+            return 0;
+        }
+        match age {
+            Some(a) => spec.age_bands.lower.iter().rposition(|&l| a >= l).unwrap_or(0),
+            None => nb,
+        }
     };
     let np = panel.pathogens.len();
-    let mut acc: BTreeMap<Key, BTreeMap<IsoWeek, SeriesRow>> = BTreeMap::new();
-    let blank = |k: &Key, w: IsoWeek| SeriesRow {
-        site: k.0.clone(),
-        country: k.1,
-        age_group: k.2.clone(),
-        week: w,
-        cases: 0,
-        icu: 0,
-        deaths: 0,
-        positivity: vec![Positivity::default(); np],
-    };
+    let mut acc: Vec<BTreeMap<IsoWeek, (u64, u64, u64, Vec<Positivity>)>> = vec![BTreeMap::new(); labels.len()];
     let inside = |w: IsoWeek| spec.from.is_none_or(|f| w >= f) && spec.to.is_none_or(|t| w <= t);
     for c in cases.iter().filter(|c| inside(c.week)) {
-        let k = key(c.age);
-        let r = acc.entry(k.clone()).or_default().entry(c.week).or_insert_with(|| blank(&k, c.week));
-        r.cases += 1;
-        r.icu += u64::from(c.icu);
-        r.deaths += u64::from(c.died);
+        let r = acc[slot(c.age)].entry(c.week).or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
+        r.0 += 1;
+        r.1 += u64::from(c.icu);
+        r.2 += u64::from(c.died);
     }
     for t in tests.iter().filter(|t| inside(t.week)) {
-        let k = key(t.age);
-        let r = acc.entry(k.clone()).or_default().entry(t.week).or_insert_with(|| blank(&k, t.week));
-        r.positivity[t.pathogen].tests += 1;
-        r.positivity[t.pathogen].positives += u64::from(t.positive);
+        let r = acc[slot(t.age)].entry(t.week).or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
+        r.3[t.pathogen].tests += 1;
+        r.3[t.pathogen].positives += u64::from(t.positive);
+    }
+    // The "unknown" age stratum appears only when some row has no age.
+    if by_age && acc[nb].is_empty() {
+        acc.pop();
+        labels.pop();
     }
     // Every stratum covers the same weeks: from the first to the last week seen anywhere.
-    let first = spec.from.or_else(|| acc.values().filter_map(|m| m.keys().next().copied()).min());
-    let last = spec.to.or_else(|| acc.values().filter_map(|m| m.keys().next_back().copied()).max());
-    if spec.by.contains(&Stratum::Age) {
-        for label in spec.age_bands.labels() {
-            acc.entry((
-                spec.by.contains(&Stratum::Site).then(|| site.to_string()),
-                spec.by.contains(&Stratum::Country).then_some(country),
-                Some(label),
-            ))
-            .or_default();
-        }
-    } else {
-        acc.entry(key(None)).or_default();
-    }
+    let first = spec.from.or_else(|| acc.iter().filter_map(|m| m.keys().next().copied()).min());
+    let last = spec.to.or_else(|| acc.iter().filter_map(|m| m.keys().next_back().copied()).max());
+    let site_label = spec.by.contains(&Stratum::Site).then(|| site.to_string());
+    let country_label = spec.by.contains(&Stratum::Country).then_some(country);
     let mut rows = Vec::new();
     if let (Some(first), Some(last)) = (first, last) {
-        for (k, mut weeks) in acc {
+        for (mut weeks, label) in acc.into_iter().zip(labels) {
             for w in first.range_inclusive(last) {
-                rows.push(weeks.remove(&w).unwrap_or_else(|| blank(&k, w)));
+                let (cases, icu, deaths, positivity) = weeks.remove(&w).unwrap_or_else(|| (0, 0, 0, vec![Positivity::default(); np]));
+                rows.push(SeriesRow {
+                    site: site_label.clone(),
+                    country: country_label,
+                    age_group: label.clone(),
+                    week: w,
+                    cases,
+                    icu,
+                    deaths,
+                    positivity,
+                });
             }
         }
     }
@@ -726,6 +776,19 @@ impl Series {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_clock_agrees_with_the_calendar_rule() {
+        let de = LocalClock::new(Country::Germany);
+        let start = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap().and_hms_opt(0, 30, 0).unwrap().and_utc();
+        // Every 30 minutes across 2019–2025, including both switches each year.
+        for i in 0..(7 * 366 * 48) {
+            let t = start + Duration::minutes(30 * i);
+            assert_eq!(de.date(t), crate::week::local_date(Country::Germany, t), "{t}");
+        }
+        let jp = LocalClock::new(Country::Japan);
+        assert_eq!(jp.date(start), crate::week::local_date(Country::Japan, start));
+    }
 
     #[test]
     fn icosari_age_bands() {

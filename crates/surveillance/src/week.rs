@@ -228,6 +228,13 @@ pub fn local_date(country: Country, t: DateTime<Utc>) -> NaiveDate {
     (t + Duration::hours(offset_hours)).date_naive()
 }
 
+/// The EU summer time of a year as UTC seconds: [last Sunday of March 01:00 UTC, last Sunday of
+/// October 01:00 UTC).
+pub fn summer_time_bounds(year: i32) -> (i64, i64) {
+    let at = |m| last_sunday(year, m).and_hms_opt(1, 0, 0).expect("valid").and_utc().timestamp();
+    (at(3), at(10))
+}
+
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
     let first_next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)
