@@ -19,6 +19,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("ari-ecdc", include_str!("../data/definitions/ari-ecdc.toml")),
     ("ili-ecdc", include_str!("../data/definitions/ili-ecdc.toml")),
     ("ili-who", include_str!("../data/definitions/ili-who.toml")),
+    ("ari-jp", include_str!("../data/definitions/ari-jp.toml")),
 ];
 
 /// A case definition.

@@ -25,9 +25,9 @@
 //!    falls below the post-epidemic threshold. Each week gets a level: baseline (below the
 //!    epidemic threshold), low, medium, high, very high (at or above each intensity threshold).
 //!
-//! Differences from `mem`, stated: missing values *inside* a season are filled by linear
-//! interpolation (`mem` fills them from a kernel smoother with a data-driven bandwidth);
-//! missing values at a season's start or end stay missing, as in `mem`. The median-based and
+//! Missing values inside a season are filled as `mem` fills them (local-linear kernel smoother,
+//! bandwidth with 6 approximate degrees of freedom); missing values at a season's start or end
+//! stay missing. Differences from `mem`, stated: the median-based and
 //! bootstrap interval types (`mem`'s 3 and 4) are not offered for thresholds; the epidemic
 //! length and start are summarised by their medians without a confidence interval.
 
@@ -471,20 +471,76 @@ pub fn local_linear_smooth(y: &[f64], h: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Fills missing values that lie between two reported ones by linear interpolation.
+/// Fills missing values that lie between two reported ones, as `mem`'s `fill.missing` does: a
+/// local-linear Gaussian kernel regression over the reported weeks, evaluated at the missing
+/// ones, with the bandwidth `sm::h.select` picks by default (the one whose smoother matrix has
+/// trace 6, "approximate degrees of freedom" = 6); negative estimates become 0. With 6 or fewer
+/// reported weeks no such bandwidth exists and the gap is interpolated linearly. Missing values
+/// before the first or after the last reported week stay missing.
 pub fn fill_inside_missing(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut out: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
     let known: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_some()).collect();
-    for w in known.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if b > a + 1 {
-            let (va, vb) = (out[a].unwrap_or(0.0), out[b].unwrap_or(0.0));
-            for i in a + 1..b {
-                out[i] = Some(va + (vb - va) * (i - a) as f64 / (b - a) as f64);
+    let (Some(&first), Some(&last)) = (known.first(), known.last()) else { return out };
+    let gaps: Vec<usize> = (first..=last).filter(|&i| out[i].is_none()).collect();
+    if gaps.is_empty() {
+        return out;
+    }
+    let xs: Vec<f64> = known.iter().map(|&i| i as f64).collect();
+    let ys: Vec<f64> = known.iter().map(|&i| out[i].unwrap_or(0.0)).collect();
+    match df_bandwidth(&xs, 6.0) {
+        Some(h) => {
+            for i in gaps {
+                out[i] = Some(local_linear_at(&xs, &ys, i as f64, h).max(0.0));
+            }
+        }
+        None => {
+            for w in known.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                let (va, vb) = (out[a].unwrap_or(0.0), out[b].unwrap_or(0.0));
+                for i in a + 1..b {
+                    out[i] = Some(va + (vb - va) * (i - a) as f64 / (b - a) as f64);
+                }
             }
         }
     }
     out
+}
+
+/// Weights of the local-linear Gaussian estimate at `e` over points `xs`.
+fn local_linear_weights(xs: &[f64], e: f64, h: f64) -> Vec<f64> {
+    let w: Vec<f64> = xs.iter().map(|x| (-0.5 * ((x - e) / h).powi(2)).exp()).collect();
+    let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+    for (wi, x) in w.iter().zip(xs) {
+        let d = x - e;
+        s0 += wi;
+        s1 += wi * d;
+        s2 += wi * d * d;
+    }
+    let den = s0 * s2 - s1 * s1;
+    w.iter().zip(xs).map(|(wi, x)| if den.abs() < 1e-300 { wi / s0 } else { wi * (s2 - (x - e) * s1) / den }).collect()
+}
+
+fn local_linear_at(xs: &[f64], ys: &[f64], e: f64, h: f64) -> f64 {
+    local_linear_weights(xs, e, h).iter().zip(ys).map(|(w, y)| w * y).sum()
+}
+
+/// The bandwidth at which the local-linear smoother over `xs` has trace `df` (its approximate
+/// degrees of freedom; `sm::h.select`'s default criterion for regression, with df = 6). The trace
+/// falls from `n` towards 2 as the bandwidth grows, so it is found by bisection on log h.
+pub fn df_bandwidth(xs: &[f64], df: f64) -> Option<f64> {
+    if xs.len() as f64 <= df {
+        return None;
+    }
+    let trace = |h: f64| xs.iter().enumerate().map(|(i, &e)| local_linear_weights(xs, e, h)[i]).sum::<f64>();
+    let (mut lo, mut hi) = (1e-3f64.ln(), 1e4f64.ln());
+    if trace(hi.exp()) > df {
+        return None;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if trace(mid.exp()) > df { lo = mid } else { hi = mid }
+    }
+    Some((0.5 * (lo + hi)).exp())
 }
 
 /// The `n` largest reported values, largest first.

@@ -198,9 +198,33 @@ fn bad_tables_name_line_and_column() {
     assert!(t.to_string().contains("1,5"), "{t}");
 }
 
-/// A missing week inside a season is interpolated; its neighbours 10 and 30 give 20.
+/// With 6 or fewer reported weeks a gap is interpolated linearly: neighbours 10 and 30 give 20.
 #[test]
-fn missing_inside_is_interpolated() {
+fn short_gaps_are_interpolated() {
     let f = fill_inside_missing(&[None, Some(1.0), Some(10.0), None, Some(30.0), None]);
     assert_eq!(f, vec![None, Some(1.0), Some(10.0), Some(20.0), Some(30.0), None]);
+}
+
+/// Missing weeks inside a long season are filled by the kernel smoother as `mem` does. Taking
+/// weeks 15 and 20 (1-based) out of flucyl's 2001/2002 season, R `mem` 2.19
+/// (`mem:::fill.missing`, bandwidth h.select = 2.830532) fills 220.3397 and 203.4910 (the true
+/// values were 562.59 and 108.50; linear interpolation would give 332.59 and 168.42), and
+/// `memmodel` on the gapped table gives thresholds 53.336449 60.486431 | 244.071176 417.158714
+/// 528.676826.
+#[test]
+fn gaps_are_filled_like_mem() {
+    let mut input = parse_table(include_str!("../data/flucyl.csv")).unwrap();
+    input.seasons[0].values[14] = None;
+    input.seasons[0].values[19] = None;
+    let f = fill_inside_missing(&input.seasons[0].values);
+    assert!(close(f[14].unwrap(), 220.3397, 2e-3), "{:?}", f[14]);
+    assert!(close(f[19].unwrap(), 203.4910, 2e-3), "{:?}", f[19]);
+    let xs: Vec<f64> = (0..33).filter(|&i| i != 14 && i != 19).map(|i| i as f64).collect();
+    assert!(close(df_bandwidth(&xs, 6.0).unwrap(), 2.830532, 1e-4));
+    let m = mem_model(&input, &MemParams::default()).unwrap();
+    let t = m.thresholds;
+    assert!(close(t.epidemic.unwrap(), 53.336449, 1e-5));
+    assert!(close(t.medium.unwrap(), 244.071176, 1e-3), "{t:?}");
+    assert!(close(t.high.unwrap(), 417.158714, 1e-3));
+    assert!(close(t.very_high.unwrap(), 528.676826, 1e-3));
 }
