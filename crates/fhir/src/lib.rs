@@ -1,4 +1,15 @@
-//! FHIR R4 reading (NDJSON, `.ndjson.gz`, Bundles, folders of these), a FHIRPath subset and a
-//! SQL-on-FHIR v2 ViewDefinition evaluator producing Arrow record batches.
+//! FHIR R4 input and the SQL-on-FHIR v2 flattening.
+//!
+//! - [`read`]: streaming NDJSON / gzip / Bundle / folder input in chunks with file and line;
+//! - [`resource`]: one record to a checked resource, problems with file, line and element;
+//! - [`fhirpath`]: the FHIRPath subset views use;
+//! - [`sof`]: ViewDefinitions, their evaluation, Arrow batches;
+//! - [`standard`]: the 14 standard views of the site store, shipped as JSON files;
+//! - [`datetime`]: FHIR date and dateTime text to typed values.
 
+pub mod datetime;
+pub mod fhirpath;
+pub mod read;
+pub mod resource;
+pub mod sof;
 pub mod standard;

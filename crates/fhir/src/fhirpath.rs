@@ -1,0 +1,1181 @@
+//! A FHIRPath subset: what SQL-on-FHIR v2 ViewDefinitions use (the spec's shareable profile)
+//! plus the everyday functions of view authors.
+//!
+//! Expressions are parsed once into an [`Expr`] tree and evaluated over the borrowed JSON DOM of
+//! a resource (simd-json), so evaluation allocates only where the result is new text (`join`,
+//! `getReferenceKey`). Polymorphic elements follow FHIR's JSON convention: `value` finds
+//! `valueQuantity`, `valueString`, ... and `ofType(Quantity)` keeps the `valueQuantity` ones.
+//!
+//! Supported: paths, indexers, `$this`, `%constants`, `%rowIndex`, string/number/boolean
+//! literals, `= != < <= > >=`, `and or xor implies not()`, `+ - * /` (and `&` for strings),
+//! `|` (union), and the functions `where select exists empty first last tail count distinct
+//! join not ofType getResourceKey getReferenceKey extension lowBoundary highBoundary hasValue
+//! toString startsWith contains all iif`.
+
+use simd_json::BorrowedValue as Value;
+use simd_json::StaticNode;
+use smallvec::SmallVec;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A parse error, with the byte offset in the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("FHIRPath `{expr}` at {offset}: {message}")]
+pub struct ParseError {
+    /// The expression.
+    pub expr: String,
+    /// Byte offset of the problem.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An evaluation error (e.g. a function applied to more than one item where one is required).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct EvalError(pub String);
+
+/// A literal or constant value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    /// Text (also dates and codes given as strings).
+    Str(String),
+    /// Integer.
+    Int(i64),
+    /// Decimal.
+    Dec(f64),
+    /// Boolean.
+    Bool(bool),
+    /// `{}`: the empty collection.
+    Empty,
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `and`
+    And,
+    /// `or`
+    Or,
+    /// `xor`
+    Xor,
+    /// `implies`
+    Implies,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `&` (string concatenation treating empty as '')
+    Concat,
+    /// `|`
+    Union,
+}
+
+/// A parsed FHIRPath expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `$this`: the focus.
+    This,
+    /// `%name`.
+    Var(String),
+    /// A literal.
+    Lit(Lit),
+    /// `base.name` (base `None` = the focus).
+    Member(Option<Box<Expr>>, String),
+    /// `base[index]`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `base.fn(args)` (base `None` = the focus).
+    Call(Option<Box<Expr>>, String, Vec<Expr>),
+    /// `-x`.
+    Neg(Box<Expr>),
+    /// `a op b`.
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+}
+
+// ---------------------------------------------------------------------------------------------
+// lexer
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Num(String),
+    Var(String),
+    This,
+    Sym(&'static str),
+    End,
+}
+
+fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
+    let err = |offset: usize, message: &str| ParseError {
+        expr: src.to_owned(),
+        offset,
+        message: message.to_owned(),
+    };
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if c == b'\'' {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return Err(err(start, "unterminated string")),
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') => {
+                        let esc = *b.get(i + 1).ok_or_else(|| err(i, "dangling escape"))?;
+                        s.push(match esc {
+                            b'n' => '\n',
+                            b't' => '\t',
+                            b'r' => '\r',
+                            b'f' => '\u{c}',
+                            other => other as char,
+                        });
+                        i += 2;
+                    }
+                    Some(_) => {
+                        let ch = src[i..].chars().next().expect("in bounds");
+                        s.push(ch);
+                        i += ch.len_utf8();
+                    }
+                }
+            }
+            out.push((start, Tok::Str(s)));
+        } else if c == b'`' {
+            let end = src[i + 1..].find('`').ok_or_else(|| err(start, "unterminated `identifier`"))?;
+            out.push((start, Tok::Ident(src[i + 1..i + 1 + end].to_owned())));
+            i += end + 2;
+        } else if c.is_ascii_digit() {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            out.push((start, Tok::Num(src[start..i].to_owned())));
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push((start, Tok::Ident(src[start..i].to_owned())));
+        } else if c == b'%' {
+            i += 1;
+            if b.get(i) == Some(&b'`') || b.get(i) == Some(&b'\'') {
+                let q = b[i];
+                let end = src[i + 1..].find(q as char).ok_or_else(|| err(start, "unterminated %name"))?;
+                out.push((start, Tok::Var(src[i + 1..i + 1 + end].to_owned())));
+                i += end + 2;
+            } else {
+                let s = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                if s == i {
+                    return Err(err(start, "expected a name after %"));
+                }
+                out.push((start, Tok::Var(src[s..i].to_owned())));
+            }
+        } else if c == b'$' {
+            if src[i..].starts_with("$this") {
+                out.push((start, Tok::This));
+                i += 5;
+            } else {
+                return Err(err(start, "only $this is supported"));
+            }
+        } else {
+            let two = src.get(i..i + 2).unwrap_or("");
+            let sym: &'static str = match two {
+                "!=" => "!=",
+                "<=" => "<=",
+                ">=" => ">=",
+                _ => match c {
+                    b'.' => ".",
+                    b'(' => "(",
+                    b')' => ")",
+                    b'[' => "[",
+                    b']' => "]",
+                    b',' => ",",
+                    b'=' => "=",
+                    b'<' => "<",
+                    b'>' => ">",
+                    b'+' => "+",
+                    b'-' => "-",
+                    b'*' => "*",
+                    b'/' => "/",
+                    b'|' => "|",
+                    b'&' => "&",
+                    b'{' => "{",
+                    b'}' => "}",
+                    _ => return Err(err(start, &format!("unexpected character `{}`", src[i..].chars().next().unwrap_or(' ')))),
+                },
+            };
+            i += sym.len();
+            out.push((start, Tok::Sym(sym)));
+        }
+    }
+    out.push((src.len(), Tok::End));
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// parser (precedence climbing, FHIRPath operator precedence)
+
+struct Parser<'s> {
+    src: &'s str,
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].1
+    }
+    fn offset(&self) -> usize {
+        self.toks[self.pos].0
+    }
+    fn next(&mut self) -> Tok {
+        let t = self.toks[self.pos].1.clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn err(&self, message: impl Into<String>) -> ParseError {
+        ParseError { expr: self.src.to_owned(), offset: self.offset(), message: message.into() }
+    }
+    fn expect(&mut self, sym: &'static str) -> Result<(), ParseError> {
+        if *self.peek() == Tok::Sym(sym) {
+            self.next();
+            Ok(())
+        } else {
+            Err(self.err(format!("expected `{sym}`")))
+        }
+    }
+
+    fn binop(&self) -> Option<(BinOp, u8)> {
+        // higher binds tighter
+        Some(match self.peek() {
+            Tok::Sym("*") => (BinOp::Mul, 9),
+            Tok::Sym("/") => (BinOp::Div, 9),
+            Tok::Sym("+") => (BinOp::Add, 8),
+            Tok::Sym("-") => (BinOp::Sub, 8),
+            Tok::Sym("&") => (BinOp::Concat, 8),
+            Tok::Sym("|") => (BinOp::Union, 6),
+            Tok::Sym("<") => (BinOp::Lt, 5),
+            Tok::Sym("<=") => (BinOp::Le, 5),
+            Tok::Sym(">") => (BinOp::Gt, 5),
+            Tok::Sym(">=") => (BinOp::Ge, 5),
+            Tok::Sym("=") => (BinOp::Eq, 4),
+            Tok::Sym("!=") => (BinOp::Ne, 4),
+            Tok::Ident(w) if w == "and" => (BinOp::And, 2),
+            Tok::Ident(w) if w == "or" => (BinOp::Or, 1),
+            Tok::Ident(w) if w == "xor" => (BinOp::Xor, 1),
+            Tok::Ident(w) if w == "implies" => (BinOp::Implies, 0),
+            _ => return None,
+        })
+    }
+
+    fn expr(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
+        let mut lhs = self.unary()?;
+        while let Some((op, prec)) = self.binop() {
+            if prec < min_prec {
+                break;
+            }
+            self.next();
+            let rhs = self.expr(prec + 1)?;
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        match self.peek() {
+            Tok::Sym("-") => {
+                self.next();
+                Ok(Expr::Neg(Box::new(self.unary()?)))
+            }
+            Tok::Sym("+") => {
+                self.next();
+                self.unary()
+            }
+            _ => self.postfix(),
+        }
+    }
+
+    fn args(&mut self) -> Result<Vec<Expr>, ParseError> {
+        self.expect("(")?;
+        let mut args = Vec::new();
+        if *self.peek() != Tok::Sym(")") {
+            loop {
+                args.push(self.expr(0)?);
+                if *self.peek() == Tok::Sym(",") {
+                    self.next();
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(")")?;
+        Ok(args)
+    }
+
+    fn term(&mut self) -> Result<Expr, ParseError> {
+        let off = self.offset();
+        match self.next() {
+            Tok::Str(s) => Ok(Expr::Lit(Lit::Str(s))),
+            Tok::Num(n) => Ok(if n.contains('.') {
+                Expr::Lit(Lit::Dec(n.parse().map_err(|_| self.err("bad number"))?))
+            } else {
+                Expr::Lit(Lit::Int(n.parse().map_err(|_| self.err("integer out of range"))?))
+            }),
+            Tok::Var(v) => Ok(Expr::Var(v)),
+            Tok::This => Ok(Expr::This),
+            Tok::Sym("(") => {
+                let e = self.expr(0)?;
+                self.expect(")")?;
+                Ok(e)
+            }
+            Tok::Sym("{") => {
+                self.expect("}")?;
+                Ok(Expr::Lit(Lit::Empty))
+            }
+            Tok::Ident(w) if w == "true" => Ok(Expr::Lit(Lit::Bool(true))),
+            Tok::Ident(w) if w == "false" => Ok(Expr::Lit(Lit::Bool(false))),
+            Tok::Ident(name) => {
+                if *self.peek() == Tok::Sym("(") {
+                    let args = self.args()?;
+                    Ok(Expr::Call(None, name, args))
+                } else {
+                    Ok(Expr::Member(None, name))
+                }
+            }
+            other => Err(ParseError {
+                expr: self.src.to_owned(),
+                offset: off,
+                message: format!("unexpected {}", describe(&other)),
+            }),
+        }
+    }
+
+    fn postfix(&mut self) -> Result<Expr, ParseError> {
+        let mut e = self.term()?;
+        loop {
+            match self.peek() {
+                Tok::Sym(".") => {
+                    self.next();
+                    let name = match self.next() {
+                        Tok::Ident(n) => n,
+                        other => return Err(self.err(format!("expected a name after `.`, found {}", describe(&other)))),
+                    };
+                    if *self.peek() == Tok::Sym("(") {
+                        let args = self.args()?;
+                        e = Expr::Call(Some(Box::new(e)), name, args);
+                    } else {
+                        e = Expr::Member(Some(Box::new(e)), name);
+                    }
+                }
+                Tok::Sym("[") => {
+                    self.next();
+                    let idx = self.expr(0)?;
+                    self.expect("]")?;
+                    e = Expr::Index(Box::new(e), Box::new(idx));
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("`{s}`"),
+        Tok::Str(s) => format!("'{s}'"),
+        Tok::Num(n) => n.clone(),
+        Tok::Var(v) => format!("%{v}"),
+        Tok::This => "$this".into(),
+        Tok::Sym(s) => format!("`{s}`"),
+        Tok::End => "end of expression".into(),
+    }
+}
+
+const FUNCTIONS: &[(&str, usize, usize)] = &[
+    ("where", 1, 1),
+    ("select", 1, 1),
+    ("exists", 0, 1),
+    ("all", 1, 1),
+    ("empty", 0, 0),
+    ("first", 0, 0),
+    ("last", 0, 0),
+    ("tail", 0, 0),
+    ("count", 0, 0),
+    ("distinct", 0, 0),
+    ("join", 0, 1),
+    ("not", 0, 0),
+    ("ofType", 1, 1),
+    ("getResourceKey", 0, 0),
+    ("getReferenceKey", 0, 1),
+    ("extension", 1, 1),
+    ("lowBoundary", 0, 1),
+    ("highBoundary", 0, 1),
+    ("hasValue", 0, 0),
+    ("toString", 0, 0),
+    ("startsWith", 1, 1),
+    ("contains", 1, 1),
+    ("iif", 2, 3),
+];
+
+fn check_calls(e: &Expr, src: &str) -> Result<(), ParseError> {
+    let err = |message: String| ParseError { expr: src.to_owned(), offset: 0, message };
+    match e {
+        Expr::Call(base, name, args) => {
+            let Some((_, min, max)) = FUNCTIONS.iter().find(|(n, _, _)| n == name) else {
+                return Err(err(format!("unknown function `{name}()`")));
+            };
+            if args.len() < *min || args.len() > *max {
+                return Err(err(format!("`{name}()` takes {min}..={max} arguments, got {}", args.len())));
+            }
+            if let Some(b) = base {
+                check_calls(b, src)?;
+            }
+            for a in args {
+                // type specifiers are names, not paths
+                if !matches!(name.as_str(), "ofType" | "getReferenceKey") {
+                    check_calls(a, src)?;
+                }
+            }
+            Ok(())
+        }
+        Expr::Member(Some(b), _) | Expr::Neg(b) => check_calls(b, src),
+        Expr::Index(a, b) | Expr::Bin(_, a, b) => {
+            check_calls(a, src)?;
+            check_calls(b, src)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Parses a FHIRPath expression.
+pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let toks = lex(src)?;
+    let mut p = Parser { src, toks, pos: 0 };
+    if *p.peek() == Tok::End {
+        return Err(p.err("empty expression"));
+    }
+    let e = p.expr(0)?;
+    if *p.peek() != Tok::End {
+        return Err(p.err(format!("unexpected {}", describe(p.peek()))));
+    }
+    check_calls(&e, src)?;
+    Ok(e)
+}
+
+// ---------------------------------------------------------------------------------------------
+// values
+
+/// One item of a FHIRPath collection.
+#[derive(Debug, Clone)]
+pub enum Item<'a> {
+    /// A node of the resource; the second field is the FHIR type named by a choice element's
+    /// suffix (`valueQuantity` → `Quantity`), if it was reached through one.
+    Node(&'a Value<'a>, Option<&'a str>),
+    /// Text computed during evaluation, or a string constant.
+    Str(Cow<'a, str>),
+    /// Integer.
+    Int(i64),
+    /// Decimal.
+    Dec(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// A FHIRPath collection (small collections stay on the stack).
+pub type Coll<'a> = SmallVec<[Item<'a>; 2]>;
+
+/// A primitive view of an item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prim<'a> {
+    /// Text.
+    Str(&'a str),
+    /// Integer.
+    Int(i64),
+    /// Decimal.
+    Dec(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl<'a> Item<'a> {
+    /// The item as a primitive, if it is one (objects and arrays are not).
+    pub fn prim(&self) -> Option<Prim<'_>> {
+        match self {
+            Item::Node(v, _) => match v {
+                Value::String(s) => Some(Prim::Str(s)),
+                Value::Static(StaticNode::Bool(b)) => Some(Prim::Bool(*b)),
+                Value::Static(StaticNode::I64(n)) => Some(Prim::Int(*n)),
+                Value::Static(StaticNode::U64(n)) => Some(i64::try_from(*n).map(Prim::Int).unwrap_or(Prim::Dec(*n as f64))),
+                Value::Static(StaticNode::F64(f)) => Some(Prim::Dec(*f)),
+                _ => None,
+            },
+            Item::Str(s) => Some(Prim::Str(s)),
+            Item::Int(n) => Some(Prim::Int(*n)),
+            Item::Dec(f) => Some(Prim::Dec(*f)),
+            Item::Bool(b) => Some(Prim::Bool(*b)),
+        }
+    }
+
+    fn node(&self) -> Option<&'a Value<'a>> {
+        match self {
+            Item::Node(v, _) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn num(p: &Prim<'_>) -> Option<f64> {
+    match p {
+        Prim::Int(n) => Some(*n as f64),
+        Prim::Dec(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// The evaluation environment: constants and the row index.
+pub struct Env<'c> {
+    /// `%name` constants of the view.
+    pub constants: &'c [(String, Lit)],
+    /// `%rowIndex`.
+    pub row_index: i64,
+}
+
+impl fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env").field("row_index", &self.row_index).finish()
+    }
+}
+
+fn lit_item<'a>(l: &Lit, out: &mut Coll<'a>) {
+    match l {
+        Lit::Str(s) => out.push(Item::Str(Cow::Owned(s.clone()))),
+        Lit::Int(n) => out.push(Item::Int(*n)),
+        Lit::Dec(f) => out.push(Item::Dec(*f)),
+        Lit::Bool(b) => out.push(Item::Bool(*b)),
+        Lit::Empty => {}
+    }
+}
+
+/// Adds the children named `name` of a node (flattening arrays, following choice types).
+fn children<'a>(v: &'a Value<'a>, name: &str, out: &mut Coll<'a>) {
+    let Value::Object(map) = v else { return };
+    let push = |child: &'a Value<'a>, ty: Option<&'a str>, out: &mut Coll<'a>| match child {
+        Value::Array(items) => out.extend(items.iter().filter(|i| !matches!(i, Value::Static(StaticNode::Null))).map(|i| Item::Node(i, ty))),
+        Value::Static(StaticNode::Null) => {}
+        other => out.push(Item::Node(other, ty)),
+    };
+    if let Some(child) = map.get(name) {
+        push(child, None, out);
+        return;
+    }
+    // choice type: `value` → `valueQuantity`, `valueString`, ...
+    for (k, child) in map.iter() {
+        if k.len() > name.len() && k.starts_with(name) && k.as_bytes()[name.len()].is_ascii_uppercase() {
+            let key: &'a str = match k {
+                Cow::Borrowed(b) => b,
+                Cow::Owned(_) => continue,
+            };
+            push(child, Some(&key[name.len()..]), out);
+        }
+    }
+}
+
+fn singleton<'x>(c: &'x Coll<'_>, what: &str) -> Result<Option<&'x Item<'x>>, EvalError> {
+    match c.len() {
+        0 => Ok(None),
+        1 => Ok(Some(&c[0])),
+        n => Err(EvalError(format!("{what} expects a single item, got {n}"))),
+    }
+}
+
+/// Boolean value of a collection per FHIRPath singleton evaluation: empty → None.
+fn truth(c: &Coll<'_>) -> Result<Option<bool>, EvalError> {
+    match singleton(c, "a boolean test")? {
+        None => Ok(None),
+        Some(i) => match i.prim() {
+            Some(Prim::Bool(b)) => Ok(Some(b)),
+            // a single non-boolean item counts as true (FHIRPath singleton evaluation)
+            Some(_) | None => Ok(Some(true)),
+        },
+    }
+}
+
+fn prim_eq(a: &Prim<'_>, b: &Prim<'_>) -> Option<bool> {
+    match (a, b) {
+        (Prim::Str(x), Prim::Str(y)) => Some(x == y),
+        (Prim::Bool(x), Prim::Bool(y)) => Some(x == y),
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => Some(x == y),
+            _ => Some(false),
+        },
+    }
+}
+
+fn prim_cmp(a: &Prim<'_>, b: &Prim<'_>) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Prim::Str(x), Prim::Str(y)) => Some(x.cmp(y)),
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.partial_cmp(&y),
+            _ => None,
+        },
+    }
+}
+
+fn item_eq(a: &Item<'_>, b: &Item<'_>) -> bool {
+    match (a.prim(), b.prim()) {
+        (Some(x), Some(y)) => prim_eq(&x, &y).unwrap_or(false),
+        (None, None) => match (a.node(), b.node()) {
+            (Some(x), Some(y)) => std::ptr::eq(x, y) || json_eq(x, y),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn json_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k.as_ref()).is_some_and(|w| json_eq(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(v, w)| json_eq(v, w)),
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Static(x), Value::Static(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The key of a reference string: the id after the type (`Patient/123` → `123`), optionally
+/// requiring the type. Absolute URLs are read from their last two segments; `#contained` and
+/// `urn:uuid:` references yield their id.
+pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<&'s str> {
+    let r = reference.split("/_history/").next().unwrap_or(reference);
+    if let Some(id) = r.strip_prefix("urn:uuid:").or_else(|| r.strip_prefix("urn:oid:")) {
+        return want_type.is_none().then_some(id);
+    }
+    let mut parts = r.rsplitn(3, '/');
+    let id = parts.next()?;
+    let ty = parts.next();
+    if id.is_empty() {
+        return None;
+    }
+    match (ty, want_type) {
+        (Some(t), Some(w)) => (t == w).then_some(id),
+        (Some(_), None) => Some(id),
+        (None, _) => None,
+    }
+}
+
+/// Evaluates `e` with `focus` as `$this`; `resource` is the resource being viewed.
+pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+    let mut out = Coll::new();
+    match e {
+        Expr::This => out.extend(focus.iter().cloned()),
+        Expr::Lit(l) => lit_item(l, &mut out),
+        Expr::Var(name) => {
+            if name == "rowIndex" {
+                out.push(Item::Int(env.row_index));
+            } else if name == "resource" || name == "rootResource" {
+                out.push(Item::Node(resource, None));
+            } else if let Some((_, l)) = env.constants.iter().find(|(n, _)| n == name) {
+                lit_item(l, &mut out);
+            } else {
+                return Err(EvalError(format!("undefined constant %{name}")));
+            }
+        }
+        Expr::Member(base, name) => {
+            let base_coll;
+            let input = match base {
+                Some(b) => {
+                    base_coll = eval(b, focus, resource, env)?;
+                    &base_coll
+                }
+                None => focus,
+            };
+            for item in input {
+                if let Item::Node(v, _) = item {
+                    // `Patient.name`: a leading type name refers to the resource itself
+                    if base.is_none()
+                        && name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+                        && matches!(v, Value::Object(m) if m.get("resourceType").and_then(|t| if let Value::String(s) = t { Some(s.as_ref() == name) } else { None }) == Some(true))
+                    {
+                        out.push(item.clone());
+                    } else {
+                        children(v, name, &mut out);
+                    }
+                }
+            }
+        }
+        Expr::Index(base, idx) => {
+            let b = eval(base, focus, resource, env)?;
+            let i = eval(idx, focus, resource, env)?;
+            if let Some(Prim::Int(n)) = singleton(&i, "an index")?.and_then(|x| x.prim()) {
+                if n >= 0 {
+                    if let Some(item) = b.into_iter().nth(n as usize) {
+                        out.push(item);
+                    }
+                }
+            } else if !i.is_empty() {
+                return Err(EvalError("an index must be an integer".into()));
+            }
+        }
+        Expr::Neg(x) => {
+            let v = eval(x, focus, resource, env)?;
+            match singleton(&v, "unary minus")?.and_then(|i| i.prim()) {
+                Some(Prim::Int(n)) => out.push(Item::Int(-n)),
+                Some(Prim::Dec(f)) => out.push(Item::Dec(-f)),
+                None => {}
+                Some(_) => return Err(EvalError("unary minus needs a number".into())),
+            }
+        }
+        Expr::Bin(op, a, b) => return binary(*op, a, b, focus, resource, env),
+        Expr::Call(base, name, args) => {
+            let base_coll;
+            let input = match base {
+                Some(b) => {
+                    base_coll = eval(b, focus, resource, env)?;
+                    &base_coll
+                }
+                None => focus,
+            };
+            return call(name, args, input, resource, env);
+        }
+    }
+    Ok(out)
+}
+
+fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+    let mut out = Coll::new();
+    match op {
+        BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
+            let x = truth(&eval(a, focus, resource, env)?)?;
+            let y = truth(&eval(b, focus, resource, env)?)?;
+            let r = match op {
+                BinOp::And => match (x, y) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                },
+                BinOp::Or => match (x, y) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                },
+                BinOp::Xor => match (x, y) {
+                    (Some(p), Some(q)) => Some(p != q),
+                    _ => None,
+                },
+                _ => match (x, y) {
+                    (Some(false), _) => Some(true),
+                    (Some(true), y) => y,
+                    (None, Some(true)) => Some(true),
+                    _ => None,
+                },
+            };
+            if let Some(r) = r {
+                out.push(Item::Bool(r));
+            }
+        }
+        BinOp::Union => {
+            let mut all = eval(a, focus, resource, env)?;
+            all.extend(eval(b, focus, resource, env)?);
+            for item in all {
+                if !out.iter().any(|o| item_eq(o, &item)) {
+                    out.push(item);
+                }
+            }
+        }
+        BinOp::Eq | BinOp::Ne => {
+            let x = eval(a, focus, resource, env)?;
+            let y = eval(b, focus, resource, env)?;
+            if x.is_empty() || y.is_empty() {
+                return Ok(out);
+            }
+            let eq = x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| item_eq(p, q));
+            out.push(Item::Bool(if op == BinOp::Eq { eq } else { !eq }));
+        }
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let x = eval(a, focus, resource, env)?;
+            let y = eval(b, focus, resource, env)?;
+            let (Some(p), Some(q)) = (singleton(&x, "a comparison")?, singleton(&y, "a comparison")?) else {
+                return Ok(out);
+            };
+            let (Some(p), Some(q)) = (p.prim(), q.prim()) else {
+                return Err(EvalError("comparison of non-primitive values".into()));
+            };
+            let Some(ord) = prim_cmp(&p, &q) else {
+                return Err(EvalError("comparison of incompatible types".into()));
+            };
+            use std::cmp::Ordering::*;
+            let r = match op {
+                BinOp::Lt => ord == Less,
+                BinOp::Le => ord != Greater,
+                BinOp::Gt => ord == Greater,
+                _ => ord != Less,
+            };
+            out.push(Item::Bool(r));
+        }
+        BinOp::Concat => {
+            let x = eval(a, focus, resource, env)?;
+            let y = eval(b, focus, resource, env)?;
+            let s = |c: &Coll<'_>| -> Result<String, EvalError> {
+                Ok(match singleton(c, "&")?.and_then(|i| i.prim()) {
+                    Some(Prim::Str(s)) => s.to_owned(),
+                    Some(p) => prim_text(&p),
+                    None => String::new(),
+                })
+            };
+            out.push(Item::Str(Cow::Owned(s(&x)? + &s(&y)?)));
+        }
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+            let x = eval(a, focus, resource, env)?;
+            let y = eval(b, focus, resource, env)?;
+            let (Some(p), Some(q)) = (singleton(&x, "arithmetic")?, singleton(&y, "arithmetic")?) else {
+                return Ok(out);
+            };
+            let (Some(p), Some(q)) = (p.prim(), q.prim()) else {
+                return Err(EvalError("arithmetic on non-primitive values".into()));
+            };
+            match (op, &p, &q) {
+                (BinOp::Add, Prim::Str(s), Prim::Str(t)) => out.push(Item::Str(Cow::Owned(format!("{s}{t}")))),
+                (_, Prim::Int(m), Prim::Int(n)) if op != BinOp::Div => {
+                    let r = match op {
+                        BinOp::Add => m.checked_add(*n),
+                        BinOp::Sub => m.checked_sub(*n),
+                        _ => m.checked_mul(*n),
+                    };
+                    if let Some(r) = r {
+                        out.push(Item::Int(r));
+                    }
+                }
+                _ => {
+                    let (Some(m), Some(n)) = (num(&p), num(&q)) else {
+                        return Err(EvalError("arithmetic needs numbers".into()));
+                    };
+                    match op {
+                        BinOp::Add => out.push(Item::Dec(m + n)),
+                        BinOp::Sub => out.push(Item::Dec(m - n)),
+                        BinOp::Mul => out.push(Item::Dec(m * n)),
+                        _ => {
+                            if n != 0.0 {
+                                out.push(Item::Dec(m / n));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn prim_text(p: &Prim<'_>) -> String {
+    match p {
+        Prim::Str(s) => (*s).to_owned(),
+        Prim::Int(n) => n.to_string(),
+        Prim::Dec(f) => f.to_string(),
+        Prim::Bool(b) => b.to_string(),
+    }
+}
+
+fn type_name(e: &Expr) -> Result<String, EvalError> {
+    match e {
+        Expr::Member(None, n) => Ok(n.clone()),
+        Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => Ok(n.clone()),
+        _ => Err(EvalError("expected a type name".into())),
+    }
+}
+
+/// Whether an item is of the FHIR type `ty` (for `ofType`).
+fn is_type(item: &Item<'_>, ty: &str) -> bool {
+    let lower = ty.to_ascii_lowercase();
+    match item {
+        Item::Node(_, Some(t)) => t.eq_ignore_ascii_case(ty),
+        Item::Node(v, None) => match v {
+            Value::String(_) => lower == "string",
+            Value::Static(StaticNode::Bool(_)) => lower == "boolean",
+            Value::Static(StaticNode::I64(_) | StaticNode::U64(_)) => lower == "integer" || lower == "decimal",
+            Value::Static(StaticNode::F64(_)) => lower == "decimal",
+            Value::Object(m) => m.get("resourceType").is_some_and(|t| matches!(t, Value::String(s) if s.as_ref() == ty)),
+            _ => false,
+        },
+        Item::Str(_) => lower == "string",
+        Item::Int(_) => lower == "integer",
+        Item::Dec(_) => lower == "decimal",
+        Item::Bool(_) => lower == "boolean",
+    }
+}
+
+
+fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+    let mut out = Coll::new();
+    match name {
+        "where" | "select" | "all" => {
+            let mut all = true;
+            for (i, item) in input.iter().enumerate() {
+                let one: Coll<'a> = smallvec::smallvec![item.clone()];
+                let sub = Env { constants: env.constants, row_index: env.row_index };
+                let _ = i;
+                let r = eval(&args[0], &one, resource, &sub)?;
+                match name {
+                    "where" => {
+                        if truth(&r)? == Some(true) {
+                            out.push(item.clone());
+                        }
+                    }
+                    "select" => out.extend(r),
+                    _ => all &= truth(&r)? == Some(true),
+                }
+            }
+            if name == "all" {
+                out.push(Item::Bool(all));
+            }
+        }
+        "exists" => {
+            let any = if let Some(crit) = args.first() {
+                let mut any = false;
+                for item in input {
+                    let one: Coll<'a> = smallvec::smallvec![item.clone()];
+                    if truth(&eval(crit, &one, resource, env)?)? == Some(true) {
+                        any = true;
+                        break;
+                    }
+                }
+                any
+            } else {
+                !input.is_empty()
+            };
+            out.push(Item::Bool(any));
+        }
+        "empty" => out.push(Item::Bool(input.is_empty())),
+        "hasValue" => out.push(Item::Bool(input.len() == 1 && input[0].prim().is_some())),
+        "first" => out.extend(input.first().cloned()),
+        "last" => out.extend(input.last().cloned()),
+        "tail" => out.extend(input.iter().skip(1).cloned()),
+        "count" => out.push(Item::Int(input.len() as i64)),
+        "distinct" => {
+            for item in input {
+                if !out.iter().any(|o| item_eq(o, item)) {
+                    out.push(item.clone());
+                }
+            }
+        }
+        "not" => {
+            if let Some(b) = truth(input)? {
+                out.push(Item::Bool(!b));
+            }
+        }
+        "join" => {
+            let sep = match args.first() {
+                Some(a) => match eval(a, input, resource, env)?.first().and_then(|i| i.prim().map(|p| prim_text(&p))) {
+                    Some(s) => s,
+                    None => String::new(),
+                },
+                None => String::new(),
+            };
+            let parts: Vec<String> = input.iter().filter_map(|i| i.prim().map(|p| prim_text(&p))).collect();
+            // joining nothing gives the empty string, as the spec's tests expect
+            out.push(Item::Str(Cow::Owned(parts.join(&sep))));
+        }
+        "toString" => {
+            if let Some(p) = singleton(input, "toString()")?.and_then(|i| i.prim()) {
+                out.push(Item::Str(Cow::Owned(prim_text(&p))));
+            }
+        }
+        "startsWith" | "contains" => {
+            let arg = eval(&args[0], input, resource, env)?;
+            let (Some(s), Some(t)) = (singleton(input, name)?.and_then(|i| i.prim()), singleton(&arg, name)?.and_then(|i| i.prim())) else {
+                return Ok(out);
+            };
+            if let (Prim::Str(s), Prim::Str(t)) = (s, t) {
+                out.push(Item::Bool(if name == "startsWith" { s.starts_with(t) } else { s.contains(t) }));
+            }
+        }
+        "iif" => {
+            let c = truth(&eval(&args[0], input, resource, env)?)?;
+            if c == Some(true) {
+                return eval(&args[1], input, resource, env);
+            } else if let Some(e) = args.get(2) {
+                return eval(e, input, resource, env);
+            }
+        }
+        "ofType" => {
+            let ty = type_name(&args[0])?;
+            out.extend(input.iter().filter(|i| is_type(i, &ty)).cloned());
+        }
+        "getResourceKey" => {
+            for item in input {
+                if let Some(Value::Object(m)) = item.node() {
+                    if let Some(id @ Value::String(_)) = m.get("id") {
+                        out.push(Item::Node(id, None));
+                    }
+                }
+            }
+        }
+        "getReferenceKey" => {
+            let want = match args.first() {
+                Some(a) => Some(type_name(a)?),
+                None => None,
+            };
+            for item in input {
+                if let Some(Value::Object(m)) = item.node() {
+                    if let Some(Value::String(r)) = m.get("reference") {
+                        if let Some(key) = reference_key(r, want.as_deref()) {
+                            match r {
+                                Cow::Borrowed(b) => {
+                                    let start = key.as_ptr() as usize - b.as_ptr() as usize;
+                                    out.push(Item::Str(Cow::Borrowed(&b[start..start + key.len()])));
+                                }
+                                Cow::Owned(_) => out.push(Item::Str(Cow::Owned(key.to_owned()))),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "extension" => {
+            let url = eval(&args[0], input, resource, env)?;
+            let Some(Prim::Str(url)) = singleton(&url, "extension()")?.and_then(|i| i.prim()) else {
+                return Err(EvalError("extension() needs a url string".into()));
+            };
+            let url = url.to_owned();
+            for item in input {
+                if let Some(v) = item.node() {
+                    let mut exts = Coll::new();
+                    children(v, "extension", &mut exts);
+                    for e in exts {
+                        if let Some(Value::Object(m)) = e.node() {
+                            if matches!(m.get("url"), Some(Value::String(u)) if u.as_ref() == url) {
+                                out.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "lowBoundary" | "highBoundary" => {
+            let Some(item) = singleton(input, name)? else { return Ok(out) };
+            let high = name == "highBoundary";
+            match item.prim() {
+                Some(Prim::Dec(_)) | Some(Prim::Int(_)) => {
+                    let text = match item {
+                        Item::Node(Value::Static(StaticNode::F64(f)), _) => f.to_string(),
+                        _ => item.prim().map(|p| prim_text(&p)).unwrap_or_default(),
+                    };
+                    let digits = text.split('.').nth(1).map_or(0, str::len) as i32;
+                    let x = num(&item.prim().expect("number")).expect("number");
+                    let half = 0.5 * 10f64.powi(-digits);
+                    out.push(Item::Dec(if high { x + half } else { x - half }));
+                }
+                Some(Prim::Str(s)) => {
+                    if let Some(mut b) = crate::datetime::boundary(s, high) {
+                        // a dateTime given to day precision or less widens to the whole day
+                        let date_time = matches!(item, Item::Node(_, Some(t)) if t.eq_ignore_ascii_case("dateTime"));
+                        if date_time && !b.contains('T') {
+                            b.push_str(if high { "T23:59:59.999-12:00" } else { "T00:00:00.000+14:00" });
+                        }
+                        out.push(Item::Str(Cow::Owned(b)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        other => return Err(EvalError(format!("unknown function `{other}()`"))),
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(path: &str, json: &str) -> Vec<String> {
+        let mut bytes = json.as_bytes().to_vec();
+        let v = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let e = parse(path).unwrap();
+        let focus: Coll<'_> = smallvec::smallvec![Item::Node(&v, None)];
+        let env = Env { constants: &[], row_index: 0 };
+        eval(&e, &focus, &v, &env)
+            .unwrap()
+            .iter()
+            .map(|i| i.prim().map(|p| prim_text(&p)).unwrap_or_else(|| "{}".into()))
+            .collect()
+    }
+
+    const PT: &str = r#"{"resourceType":"Patient","id":"p1","name":[{"use":"official","family":"F1","given":["a","b"]},{"family":"F2"}],
+        "deceasedBoolean":false,"valueQuantity":{"value":1.5},"managingOrganization":{"reference":"Organization/o1"}}"#;
+
+    #[test]
+    fn paths_functions_and_operators() {
+        assert_eq!(run("name.family", PT), ["F1", "F2"]);
+        assert_eq!(run("Patient.name[1].family", PT), ["F2"]);
+        assert_eq!(run("name.given.join(', ')", PT), ["a, b"]);
+        assert_eq!(run("name.where(use = 'official').family", PT), ["F1"]);
+        assert_eq!(run("name.exists() and id = 'p1'", PT), ["true"]);
+        assert_eq!(run("deceased.ofType(boolean)", PT), ["false"]);
+        assert_eq!(run("deceased.ofType(dateTime)", PT), Vec::<String>::new());
+        assert_eq!(run("value.ofType(Quantity).value * 2", PT), ["3"]);
+        assert_eq!(run("managingOrganization.getReferenceKey(Organization)", PT), ["o1"]);
+        assert_eq!(run("managingOrganization.getReferenceKey(Patient)", PT), Vec::<String>::new());
+        assert_eq!(run("getResourceKey()", PT), ["p1"]);
+        assert_eq!(run("name.family | name.family", PT), ["F1", "F2"]);
+        assert_eq!(run("(1 + 2) * 3 = 9", PT), ["true"]);
+        assert_eq!(run("name.count()", PT), ["2"]);
+        assert_eq!(run("{}.empty()", PT), ["true"]);
+        assert_eq!(run("missing = 'x'", PT), Vec::<String>::new());
+    }
+
+    #[test]
+    fn parse_errors_name_the_problem() {
+        assert!(parse("@@").unwrap_err().message.contains("unexpected character"));
+        assert!(parse("name.frobnicate()").unwrap_err().message.contains("unknown function"));
+        assert!(parse("name.").is_err());
+        assert!(parse("'open").is_err());
+        assert!(parse("first(1)").is_err());
+    }
+
+    #[test]
+    fn reference_keys() {
+        assert_eq!(reference_key("Patient/123", None), Some("123"));
+        assert_eq!(reference_key("Patient/123", Some("Patient")), Some("123"));
+        assert_eq!(reference_key("Patient/123", Some("Observation")), None);
+        assert_eq!(reference_key("http://x.org/fhir/Patient/9/_history/2", Some("Patient")), Some("9"));
+        assert_eq!(reference_key("urn:uuid:abc", None), Some("abc"));
+        assert_eq!(reference_key("nonsense", None), None);
+    }
+}
