@@ -190,10 +190,11 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         }
     }
     let obs_codes: Vec<(String, String)> = def.observation_codes();
+    let obs_wanted: HashSet<(&str, &str)> = obs_codes.iter().map(|(s, c)| (s.as_str(), c.as_str())).collect();
     let mut obs_by_stay: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
     let mut obs_by_patient: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
     for o in &rows.observations {
-        if !obs_codes.iter().any(|(s, c)| *s == o.system && *c == o.code) {
+        if obs_wanted.is_empty() || !obs_wanted.contains(&(o.system.as_str(), o.code.as_str())) {
             continue;
         }
         match o.encounter_id.as_deref().and_then(top) {
@@ -369,6 +370,20 @@ impl PathogenPanel {
         })
     }
 
+    /// (system, code) → pathogen index, for lookups in a scan.
+    pub fn index(&self) -> HashMap<(&str, &str), usize> {
+        let mut m = HashMap::default();
+        for (i, p) in self.pathogens.iter().enumerate() {
+            for c in &p.loinc {
+                m.entry((kakehashi_model::systems::LOINC, c.as_str())).or_insert(i);
+            }
+            for c in &p.jlac10 {
+                m.entry((kakehashi_model::systems::JLAC10, c.as_str())).or_insert(i);
+            }
+        }
+        m
+    }
+
     /// Adds JLAC10 codes to each pathogen through a JLAC10 → LOINC map.
     pub fn with_jlac10<'a>(mut self, map: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         for (jlac, loinc) in map {
@@ -426,10 +441,11 @@ pub struct Test {
 /// and LOINC) counts once.
 pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
     let clock = LocalClock::new(rows.country);
+    let index = panel.index();
     let mut seen: HashSet<(&str, usize)> = HashSet::default();
     let mut found = Vec::new();
     for o in &rows.observations {
-        let Some(pi) = panel.pathogen_of(&o.system, &o.code) else { continue };
+        let Some(&pi) = index.get(&(o.system.as_str(), o.code.as_str())) else { continue };
         let Some(t) = o.effective else { continue };
         if !seen.insert((o.id.as_str(), pi)) {
             continue;
