@@ -85,7 +85,8 @@ pub fn site_series(
     let rows = site_rows(src, site, country, def, panel)?;
     let cases = series::find_cases(def, &rows);
     let tests = series::find_tests(panel, &rows);
-    let s = series::weekly_series(def, panel, site, rows.country, &cases, &tests, spec);
+    let mut s = series::weekly_series(def, panel, site, rows.country, &cases, &tests, spec);
+    s.population = Some(rows.patients.len() as u64);
     Ok(SiteSeries { series: s, country: rows.country, patients: rows.patients.len() as u64, cases: cases.len() as u64, tests: tests.len() as u64 })
 }
 

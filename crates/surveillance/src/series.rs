@@ -631,6 +631,9 @@ pub struct Series {
     pub rows: Vec<SeriesRow>,
     /// Caveats the reader must know (e.g. a main-diagnosis rule read as any diagnosis).
     pub notes: Vec<String>,
+    /// Patients the series' sites hold (the denominator of rates), when known.
+    #[serde(default)]
+    pub population: Option<u64>,
 }
 
 type Key = (Option<String>, Option<Country>, Option<String>);
@@ -712,12 +715,20 @@ pub fn weekly_series(
             def.name
         ));
     }
-    Series { definition: def.name.clone(), pathogens: panel.pathogens.iter().map(|p| p.name.clone()).collect(), by: spec.by.clone(), rows, notes }
+    Series {
+        definition: def.name.clone(),
+        pathogens: panel.pathogens.iter().map(|p| p.name.clone()).collect(),
+        by: spec.by.clone(),
+        rows,
+        notes,
+        population: None,
+    }
 }
 
 impl Series {
     /// Merges series of the same definition from several sites (rows of equal stratum and week
-    /// are added). Used to pool sites per country.
+    /// are added; populations add up, and are unknown if any part's is). Used to pool sites per
+    /// country.
     pub fn merge(parts: &[Series]) -> Option<Series> {
         let first = parts.first()?;
         let mut acc: BTreeMap<(Key, IsoWeek), SeriesRow> = BTreeMap::new();
@@ -748,6 +759,7 @@ impl Series {
             by: first.by.clone(),
             rows: acc.into_values().collect(),
             notes,
+            population: parts.iter().map(|p| p.population).sum(),
         })
     }
 
