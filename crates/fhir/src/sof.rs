@@ -751,3 +751,40 @@ pub fn to_json(v: &Value<'_>) -> Json {
         Value::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
     }
 }
+
+/// Runs `view` over input files, calling `on_row` for every row (rows borrow the input, so
+/// consume them in the callback). Records that are not resources and resources the view cannot
+/// evaluate are returned as problems; a file that cannot be read stops the run.
+pub fn run_files(
+    view: &ViewDefinition,
+    files: &[crate::read::InputFile],
+    on_row: &mut dyn FnMut(&Row<'_>) -> Result<(), String>,
+) -> Result<Vec<crate::resource::Problem>, crate::read::ReadError> {
+    let mut problems = Vec::new();
+    for f in files {
+        crate::read::read_file(f, 4 << 20, &mut |mut chunk| {
+            let locations: Vec<_> = (0..chunk.records.len()).map(|i| chunk.location(i)).collect();
+            chunk.for_each_mut(|i, bytes| {
+                let problem = |element: Option<String>, message: String| crate::resource::Problem { location: locations[i].clone(), element, message };
+                match crate::resource::parse(bytes, false) {
+                    Err((element, message)) => problems.push(problem(element, message)),
+                    Ok((v, _)) => {
+                        let mut rows = Vec::new();
+                        match view.eval(&v, &mut rows) {
+                            Err(e) => problems.push(problem(None, e.to_string())),
+                            Ok(()) => {
+                                for r in &rows {
+                                    if let Err(m) = on_row(r) {
+                                        problems.push(problem(None, m));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+            true
+        })?;
+    }
+    Ok(problems)
+}
