@@ -228,3 +228,47 @@ fn gaps_are_filled_like_mem() {
     assert!(close(t.high.unwrap(), 417.158714, 1e-3));
     assert!(close(t.very_high.unwrap(), 528.676826, 1e-3));
 }
+
+/// Non-default parameters on flucyl, each against R `mem` 2.19 `memmodel(flucyl, ...)` run on
+/// this machine: (epidemic pre, post, medium, high, very high, n.max, mean length).
+#[test]
+fn flucyl_with_other_parameters_matches_the_r_package() {
+    let input = parse_table(include_str!("../data/flucyl.csv")).unwrap();
+    let d = MemParams::default;
+    let cases: Vec<(&str, MemParams, [f64; 5], usize, usize)> = vec![
+        ("i.param = 2.0", MemParams { delta: 2.0, ..d() }, [41.74946879, 39.37246297, 249.92343346, 441.89863002, 568.48959635], 4, 12),
+        ("i.n.max = 5", MemParams { n_max: NMax::Fixed(5), ..d() }, [50.53771953, 56.88783807, 228.60755350, 412.05212187, 534.61463128], 5, 10),
+        ("i.seasons = 5", MemParams { max_seasons: Some(5), ..d() }, [48.38860152, 59.01179875, 203.49154731, 399.63223487, 538.53572391], 6, 10),
+        (
+            "i.type.threshold = 6, i.type.intensity = 5",
+            MemParams { threshold_method: IntervalMethod::GeometricPoint, intensity_method: IntervalMethod::ArithmeticPoint, ..d() },
+            [66.64370207, 85.58668368, 264.07283596, 450.42438483, 532.79021629],
+            4,
+            10,
+        ),
+        (
+            "i.type.threshold = 1, i.tails.threshold = 2",
+            MemParams { threshold_method: IntervalMethod::ArithmeticMean, threshold_tails: 2, ..d() },
+            [34.98215580, 36.08940372, 249.92343346, 441.89863002, 568.48959635],
+            4,
+            10,
+        ),
+        ("i.use.t = TRUE", MemParams { use_t: true, ..d() }, [54.51099721, 61.93242383, 249.35364165, 449.88108451, 592.44756736], 4, 10),
+        (
+            "i.level.intensity = c(0.5, 0.8, 0.95)",
+            MemParams { intensity_levels: [0.5, 0.8, 0.95], ..d() },
+            [53.33644935, 60.48643097, 274.57525062, 375.30131557, 505.71781470],
+            4,
+            10,
+        ),
+    ];
+    for (name, p, want, n_max, length) in cases {
+        let m = mem_model(&input, &p).unwrap();
+        let t = m.thresholds;
+        let got = [t.epidemic, t.post_epidemic, t.medium, t.high, t.very_high].map(Option::unwrap);
+        for (g, w) in got.iter().zip(want) {
+            assert!(close(*g, w, 1e-6), "{name}: got {got:?}, R gives {want:?}");
+        }
+        assert_eq!((m.n_max, m.typical_length), (n_max, length), "{name}");
+    }
+}
