@@ -1,0 +1,321 @@
+//! Writing a load: one new segment of Parquet files, then the atomic switch to a new snapshot.
+
+use crate::{CURRENT, Segment, Snapshot, Store, StoreError, ViewFile, io_err, sync_dir, write_atomic};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::Utc;
+use kakehashi_model::View;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use roaring::RoaringTreemap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The identity of a loaded resource: `(type, id)` and its `meta.lastUpdated` (µs since the
+/// epoch; `i64::MIN` when absent), with its ordinal in the load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceKey {
+    /// Resource type.
+    pub resource_type: String,
+    /// Resource id.
+    pub id: String,
+    /// `meta.lastUpdated` in µs, or `i64::MIN`.
+    pub last_updated: i64,
+    /// Ordinal within its load (the `_ord` of its rows).
+    pub ord: u32,
+}
+
+struct Lock {
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+fn take_lock(dir: &Path) -> Result<Lock, StoreError> {
+    let path = dir.join("LOCK");
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => {
+                use std::io::Write;
+                let _ = write!(f, "{}", std::process::id());
+                return Ok(Lock { path });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // a lock left by a process that died (e.g. killed mid-load) is taken over
+                let holder = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
+                match holder {
+                    Some(pid) if pid_alive(pid) && pid != std::process::id() => return Err(StoreError::Locked(dir.to_owned())),
+                    _ => {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+            Err(source) => return Err(StoreError::Io { path, source }),
+        }
+    }
+    Err(StoreError::Locked(dir.to_owned()))
+}
+
+/// A load in progress: a new segment being written. Dropping it without [`LoadWriter::commit`]
+/// removes the segment; readers never see it.
+pub struct LoadWriter {
+    dir: PathBuf,
+    seg: u32,
+    seg_dir: PathBuf,
+    base: Option<Snapshot>,
+    writers: BTreeMap<View, (ArrowWriter<File>, u64, PathBuf)>,
+    keys: Vec<ResourceKey>,
+    committed: bool,
+    _lock: Lock,
+}
+
+fn props() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+impl LoadWriter {
+    pub(crate) fn begin(store: &Store) -> Result<LoadWriter, StoreError> {
+        let dir = store.dir().to_owned();
+        std::fs::create_dir_all(dir.join("segments")).map_err(io_err(&dir))?;
+        std::fs::create_dir_all(dir.join("snapshots")).map_err(io_err(&dir))?;
+        let lock = take_lock(&dir)?;
+        let base = match store.current_id()? {
+            Some(id) => Some(store.snapshot(id)?),
+            None => None,
+        };
+        // remove what a crashed load left: segments and snapshots the current one does not know
+        let live: Vec<u32> = base.as_ref().map(|b| b.segments.iter().map(|s| s.seg).collect()).unwrap_or_default();
+        let seg_root = dir.join("segments");
+        for e in std::fs::read_dir(&seg_root).map_err(io_err(&seg_root))?.flatten() {
+            let keep = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| live.contains(&n));
+            if !keep {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let current = base.as_ref().map(|b| b.id).unwrap_or(0);
+        let snap_root = dir.join("snapshots");
+        for e in std::fs::read_dir(&snap_root).map_err(io_err(&snap_root))?.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.split('.').next().and_then(|n| n.parse::<u64>().ok());
+            if name.starts_with('.') || id.is_some_and(|id| id > current) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let seg = live.iter().max().map_or(1, |m| m + 1);
+        let seg_dir = seg_root.join(format!("{seg:06}"));
+        std::fs::create_dir_all(&seg_dir).map_err(io_err(&seg_dir))?;
+        Ok(LoadWriter { dir, seg, seg_dir, base, writers: BTreeMap::new(), keys: Vec::new(), committed: false, _lock: lock })
+    }
+
+    /// The new segment's number (the `_seg` of its rows).
+    pub fn seg(&self) -> u32 {
+        self.seg
+    }
+
+    /// Appends rows of a view; `ords[i]` is the ordinal of the resource row `i` came from.
+    pub fn write(&mut self, view: View, batch: &RecordBatch, ords: &[u32]) -> Result<(), StoreError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        assert_eq!(batch.num_rows(), ords.len(), "one ordinal per row");
+        let seg_col: ArrayRef = Arc::new(UInt32Array::from(vec![self.seg; ords.len()]));
+        let ord_col: ArrayRef = Arc::new(UInt32Array::from(ords.to_vec()));
+        let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("_seg", DataType::UInt32, false));
+        fields.push(Field::new("_ord", DataType::UInt32, false));
+        let mut cols = batch.columns().to_vec();
+        cols.push(seg_col);
+        cols.push(ord_col);
+        let schema = Arc::new(Schema::new(fields));
+        let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: self.seg_dir.clone(), message: e.to_string() })?;
+        if !self.writers.contains_key(&view) {
+            let path = self.seg_dir.join(format!("{}.parquet", view.name()));
+            let f = File::create(&path).map_err(io_err(&path))?;
+            let w = ArrowWriter::try_new(f, schema, Some(props())).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+            self.writers.insert(view, (w, 0, path));
+        }
+        let (w, rows, path) = self.writers.get_mut(&view).expect("inserted");
+        w.write(&full).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+        *rows += full.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Records the resources of this load (every resource whose rows were written, and those of
+    /// types without a view, so that counts stay right).
+    pub fn add_keys(&mut self, keys: impl IntoIterator<Item = ResourceKey>) {
+        self.keys.extend(keys);
+    }
+
+    /// Makes the load visible: finishes the files, resolves replacements, writes the snapshot
+    /// and switches `CURRENT`. Returns the new snapshot.
+    pub fn commit(mut self) -> Result<Snapshot, StoreError> {
+        let mut views = BTreeMap::new();
+        let mut new_rows: BTreeMap<View, u64> = BTreeMap::new();
+        for (view, (w, rows, path)) in std::mem::take(&mut self.writers) {
+            let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+            f.sync_all().map_err(io_err(&path))?;
+            let rel = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
+            views.insert(view, ViewFile { file: rel, rows });
+            new_rows.insert(view, rows);
+        }
+        sync_dir(&self.seg_dir)?;
+
+        // resolve replacements against every live resource
+        let mut index: HashMap<(String, String), (i64, u32, u32)> = HashMap::new();
+        let mut deleted = RoaringTreemap::new();
+        let base_id = self.base.as_ref().map(|b| b.id);
+        if let Some(b) = &self.base {
+            deleted = b.deleted_set.clone();
+            for k in read_keys(&self.dir.join("snapshots").join(format!("{:06}.keys.parquet", b.id)))? {
+                index.insert((k.0, k.1), (k.2, k.3, k.4));
+            }
+        }
+        let before = deleted.len();
+        let mut replaced_types: std::collections::BTreeSet<String> = Default::default();
+        let seg = self.seg;
+        for k in std::mem::take(&mut self.keys) {
+            let key = (k.resource_type, k.id);
+            match index.get(&key) {
+                Some(&(lu, oseg, oord)) => {
+                    replaced_types.insert(key.0.clone());
+                    if k.last_updated >= lu {
+                        deleted.insert(((oseg as u64) << 32) | oord as u64);
+                        index.insert(key, (k.last_updated, seg, k.ord));
+                    } else {
+                        deleted.insert(((seg as u64) << 32) | k.ord as u64);
+                    }
+                }
+                None => {
+                    index.insert(key, (k.last_updated, seg, k.ord));
+                }
+            }
+        }
+        let mut resources: BTreeMap<String, u64> = BTreeMap::new();
+        for (t, _) in index.keys() {
+            *resources.entry(t.clone()).or_default() += 1;
+        }
+        let mut segments = self.base.as_ref().map(|b| b.segments.clone()).unwrap_or_default();
+        segments.push(Segment { seg, loaded: Utc::now(), resources: 0, views });
+        let id = base_id.unwrap_or(0) + 1;
+        let mut snap = Snapshot {
+            id,
+            created: Utc::now(),
+            parent: base_id,
+            segments,
+            resources,
+            rows: BTreeMap::new(),
+            deleted: deleted.len(),
+            dir: self.dir.clone(),
+            deleted_set: deleted,
+        };
+        if let Some(last) = snap.segments.last_mut() {
+            last.resources = index.values().filter(|v| v.1 == seg).count() as u64;
+        }
+        // live rows per view: exact; recounted only for views whose type had replacements
+        for view in View::ALL {
+            let base_rows = self.base.as_ref().and_then(|b| b.rows.get(&view)).copied().unwrap_or(0);
+            let rows = if snap.deleted_set.len() != before && replaced_types.contains(view.resource()) {
+                crate::read::count_live(&snap, view)?
+            } else {
+                base_rows + new_rows.get(&view).copied().unwrap_or(0)
+            };
+            if rows > 0 {
+                snap.rows.insert(view, rows);
+            }
+        }
+        let snaps = self.dir.join("snapshots");
+        write_keys(&snaps.join(format!("{id:06}.keys.parquet")), &index)?;
+        if !snap.deleted_set.is_empty() {
+            let mut bytes = Vec::new();
+            snap.deleted_set.serialize_into(&mut bytes).map_err(io_err(&snaps))?;
+            write_atomic(&snaps.join(format!("{id:06}.deleted")), &bytes)?;
+        }
+        let json = serde_json::to_vec_pretty(&snap).expect("snapshots serialise");
+        write_atomic(&snaps.join(format!("{id:06}.json")), &json)?;
+        // the switch: from here on readers see the new snapshot
+        write_atomic(&self.dir.join(CURRENT), format!("{id}\n").as_bytes())?;
+        self.committed = true;
+        Ok(snap)
+    }
+}
+
+impl Drop for LoadWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.writers.clear();
+            let _ = std::fs::remove_dir_all(&self.seg_dir);
+        }
+    }
+}
+
+fn write_keys(path: &Path, index: &HashMap<(String, String), (i64, u32, u32)>) -> Result<(), StoreError> {
+    let mut entries: Vec<_> = index.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("type", DataType::Utf8, false),
+        Field::new("id", DataType::Utf8, false),
+        Field::new("last_updated", DataType::Int64, false),
+        Field::new("_seg", DataType::UInt32, false),
+        Field::new("_ord", DataType::UInt32, false),
+    ]));
+    let tmp = path.with_extension("parquet.tmp");
+    let f = File::create(&tmp).map_err(io_err(&tmp))?;
+    let perr = |e: parquet::errors::ParquetError| StoreError::Parquet { path: path.to_owned(), message: e.to_string() };
+    let mut w = ArrowWriter::try_new(f, schema.clone(), Some(props())).map_err(perr)?;
+    for chunk in entries.chunks(256 * 1024) {
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(chunk.iter().map(|e| e.0.0.as_str()))),
+            Arc::new(StringArray::from_iter_values(chunk.iter().map(|e| e.0.1.as_str()))),
+            Arc::new(Int64Array::from_iter_values(chunk.iter().map(|e| e.1.0))),
+            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|e| e.1.1))),
+            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|e| e.1.2))),
+        ];
+        let b = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: path.to_owned(), message: e.to_string() })?;
+        w.write(&b).map_err(perr)?;
+    }
+    let f = w.into_inner().map_err(perr)?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    Ok(())
+}
+
+type KeyRow = (String, String, i64, u32, u32);
+
+fn read_keys(path: &Path) -> Result<Vec<KeyRow>, StoreError> {
+    let f = File::open(path).map_err(io_err(path))?;
+    let perr = |m: String| StoreError::Parquet { path: path.to_owned(), message: m };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| perr(e.to_string()))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| perr(e.to_string()))?;
+    let mut out = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| perr(e.to_string()))?;
+        let col = |i: usize| b.column(i).clone();
+        let (t, id, lu, seg, ord) = (col(0), col(1), col(2), col(3), col(4));
+        let t = t.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: type column".into()))?;
+        let id = id.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: id column".into()))?;
+        let lu = lu.as_any().downcast_ref::<Int64Array>().ok_or_else(|| perr("keys: last_updated column".into()))?;
+        let seg = seg.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _seg column".into()))?;
+        let ord = ord.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _ord column".into()))?;
+        for i in 0..b.num_rows() {
+            out.push((t.value(i).to_owned(), id.value(i).to_owned(), lu.value(i), seg.value(i), ord.value(i)));
+        }
+    }
+    Ok(out)
+}
