@@ -574,6 +574,8 @@ pub struct Env<'c> {
     pub constants: &'c [(String, Lit)],
     /// `%rowIndex`.
     pub row_index: i64,
+    /// Strict mode (ingest): a malformed reference is an error instead of an empty result.
+    pub strict: bool,
 }
 
 impl fmt::Debug for Env<'_> {
@@ -949,7 +951,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
             let mut all = true;
             for (i, item) in input.iter().enumerate() {
                 let one: Coll<'a> = smallvec::smallvec![item.clone()];
-                let sub = Env { constants: env.constants, row_index: env.row_index };
+                let sub = Env { constants: env.constants, row_index: env.row_index, strict: env.strict };
                 let _ = i;
                 let r = eval(&args[0], &one, resource, &sub)?;
                 match name {
@@ -1053,6 +1055,19 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
                 None => None,
             };
             for item in input {
+                if env.strict {
+                    let bad = match item.node() {
+                        Some(Value::Object(m)) => match m.get("reference") {
+                            Some(Value::String(r)) => reference_key(r, None).is_none().then(|| format!("`{r}` is not a reference (Type/id)")),
+                            Some(_) => Some("reference must be a string".to_owned()),
+                            None => None,
+                        },
+                        _ => Some("is not a Reference (an object with `reference`)".to_owned()),
+                    };
+                    if let Some(m) = bad {
+                        return Err(EvalError(m));
+                    }
+                }
                 if let Some(Value::Object(m)) = item.node() {
                     if let Some(Value::String(r)) = m.get("reference") {
                         if let Some(key) = reference_key(r, want.as_deref()) {
@@ -1129,7 +1144,7 @@ mod tests {
         let v = simd_json::to_borrowed_value(&mut bytes).unwrap();
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(&v, None)];
-        let env = Env { constants: &[], row_index: 0 };
+        let env = Env { constants: &[], row_index: 0, strict: false };
         eval(&e, &focus, &v, &env)
             .unwrap()
             .iter()

@@ -365,7 +365,7 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
         let mut saw_entries = false;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "entry" => {
+                "entry" if resource_type.as_deref() == Some("Bundle") => {
                     saw_entries = true;
                     map.next_value_seed(Entries { state: &mut *self.state })?;
                 }
@@ -381,10 +381,14 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
             }
         }
         if resource_type.as_deref() == Some("Bundle") {
+            // `entry` came before `resourceType`: it was kept whole, stream it now
+            if !saw_entries {
+                if let Some((_, raw)) = others.iter().find(|(k, _)| k == "entry") {
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    Entries { state: &mut *self.state }.deserialize(&mut de).map_err(serde::de::Error::custom)?;
+                }
+            }
             return Ok(None);
-        }
-        if saw_entries {
-            return Err(serde::de::Error::custom("an object with `entry` that is not a Bundle"));
         }
         // a single resource: put it back together
         let mut s = String::from("{");
@@ -518,6 +522,17 @@ mod tests {
         let (got, _) = collect(&InputFile { path: s, kind: InputKind::Json }, 1 << 20);
         let v: serde_json::Value = serde_json::from_str(&got[0].1).unwrap();
         assert_eq!(v["name"][0]["family"], "F");
+        // other resources have `entry` too (List): they pass whole
+        let l = dir.path().join("l.json");
+        std::fs::write(&l, r#"{"resourceType":"List","id":"l1","entry":[{"item":{"reference":"Patient/p"}}]}"#).unwrap();
+        let (got, _) = collect(&InputFile { path: l, kind: InputKind::Json }, 1 << 20);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1.contains("\"item\""));
+        // a Bundle whose resourceType comes last
+        let late = dir.path().join("late.json");
+        std::fs::write(&late, r#"{"entry":[{"resource":{"resourceType":"Patient","id":"z"}}],"resourceType":"Bundle"}"#).unwrap();
+        let (got, _) = collect(&InputFile { path: late, kind: InputKind::Json }, 1 << 20);
+        assert_eq!(got, vec![(1, r#"{"resourceType":"Patient","id":"z"}"#.to_string())]);
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, r#"{"resourceType":"Bundle","entry":[{"resource":{"#).unwrap();
         let (_, r) = collect(&InputFile { path: bad, kind: InputKind::Json }, 1 << 20);

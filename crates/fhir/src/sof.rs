@@ -247,6 +247,11 @@ impl ViewDefinition {
     /// Evaluates one resource into rows appended to `out` (nothing if the resource is of
     /// another type or a `where` filters it out).
     pub fn eval<'a>(&self, resource: &'a Value<'a>, out: &mut Vec<Row<'a>>) -> Result<(), EvalError> {
+        self.eval_with(resource, out, false)
+    }
+
+    /// [`ViewDefinition::eval`], in strict mode when `strict` (malformed references are errors).
+    pub fn eval_with<'a>(&self, resource: &'a Value<'a>, out: &mut Vec<Row<'a>>, strict: bool) -> Result<(), EvalError> {
         let rt = match resource {
             Value::Object(m) => match m.get("resourceType") {
                 Some(Value::String(s)) => s.as_ref(),
@@ -258,7 +263,7 @@ impl ViewDefinition {
             return Ok(());
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.constants, row_index: 0 };
+        let env = Env { constants: &self.constants, row_index: 0, strict };
         for (text, w) in &self.wheres {
             let r = fhirpath::eval(w, &focus, resource, &env)?;
             match r.len() {
@@ -274,7 +279,7 @@ impl ViewDefinition {
         let width = self.columns.len();
         let mut rows: Vec<Row<'a>> = vec![vec![Cell::Null; width]];
         for s in &self.select {
-            let srows = self.select_rows(s, &focus, resource, 0, width)?;
+            let srows = self.select_rows(s, &focus, resource, 0, width, strict)?;
             rows = product(rows, &srows, &s.covers);
             if rows.is_empty() {
                 return Ok(());
@@ -284,8 +289,8 @@ impl ViewDefinition {
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: &'a Value<'a>, row_index: i64, width: usize) -> Result<Vec<Row<'a>>, EvalError> {
-        let env = Env { constants: &self.constants, row_index };
+    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: &'a Value<'a>, row_index: i64, width: usize, strict: bool) -> Result<Vec<Row<'a>>, EvalError> {
+        let env = Env { constants: &self.constants, row_index, strict };
         let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
             Iter::Focus => vec![(focus.clone(), row_index)],
             Iter::ForEach(e) | Iter::ForEachOrNull(e) => {
@@ -294,7 +299,7 @@ impl ViewDefinition {
                     if matches!(s.iter, Iter::ForEachOrNull(_)) {
                         // one row: own columns over the empty focus (so %rowIndex is 0),
                         // nested selects all null
-                        let env = Env { constants: &self.constants, row_index: 0 };
+                        let env = Env { constants: &self.constants, row_index: 0, strict };
                         let mut row: Row<'a> = vec![Cell::Null; width];
                         let empty = Coll::new();
                         for (ci, e) in &s.cols {
@@ -337,7 +342,7 @@ impl ViewDefinition {
         };
         let mut out = Vec::new();
         for (f, idx) in foci {
-            let env = Env { constants: &self.constants, row_index: idx };
+            let env = Env { constants: &self.constants, row_index: idx, strict };
             let mut row: Row<'a> = vec![Cell::Null; width];
             for (ci, e) in &s.cols {
                 let v = fhirpath::eval(e, &f, resource, &env)?;
@@ -359,13 +364,13 @@ impl ViewDefinition {
             }
             let mut rows = vec![row];
             for n in &s.nested {
-                let nrows = self.select_rows(n, &f, resource, idx, width)?;
+                let nrows = self.select_rows(n, &f, resource, idx, width, strict)?;
                 rows = product(rows, &nrows, &n.covers);
             }
             if !s.union_all.is_empty() {
                 let mut urows = Vec::new();
                 for u in &s.union_all {
-                    urows.extend(self.select_rows(u, &f, resource, idx, width)?);
+                    urows.extend(self.select_rows(u, &f, resource, idx, width, strict)?);
                 }
                 let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
                 rows = product(rows, &urows, &covers);

@@ -1,1 +1,347 @@
-//! Ingest pipeline: FHIR files → standard views → an atomic load into the site store.
+//! Loading FHIR into the site store: read (one thread) → parse and flatten through the 14
+//! standard views (worker threads) → Parquet segment (this thread) → atomic commit.
+//!
+//! Memory is bounded by the channels between the stages (a few chunks of a few MB each),
+//! whatever the input size. A resource is stored only if every view of its type accepts it; a
+//! rejected one is reported with file, line and element, and with `--on-error fail` nothing of
+//! the load is committed.
+
+use crossbeam_channel::bounded;
+use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
+use kakehashi_fhir::resource::{self, Problem};
+use kakehashi_fhir::sof::{BatchBuilder, Mode, ViewDefinition};
+use kakehashi_fhir::{datetime, standard};
+use kakehashi_model::View;
+use kakehashi_store::{ResourceKey, Store, StoreError};
+use simd_json::BorrowedValue as Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to do with a rejected resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Report it and load the rest (default).
+    #[default]
+    Skip,
+    /// Stop; commit nothing.
+    Fail,
+}
+
+/// Ingest settings.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// What to do with a rejected resource.
+    pub on_error: OnError,
+    /// Worker threads for parsing and flattening (default: the number of CPUs).
+    pub threads: usize,
+    /// Bytes of input per chunk.
+    pub chunk_bytes: usize,
+    /// How many problems the summary keeps verbatim (all are counted).
+    pub keep_problems: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            on_error: OnError::Skip,
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            chunk_bytes: 4 << 20,
+            keep_problems: 1000,
+        }
+    }
+}
+
+/// Progress so far (reported after every chunk).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Resources processed.
+    pub resources: u64,
+    /// Input bytes processed.
+    pub bytes: u64,
+    /// Total input bytes on disk (compressed size for gzip), for a progress bar.
+    pub total_bytes: u64,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// The new snapshot (None if nothing was committed).
+    pub snapshot: Option<u64>,
+    /// Files read.
+    pub files: usize,
+    /// Input bytes read.
+    pub bytes: u64,
+    /// Resources stored, by type.
+    pub stored: BTreeMap<String, u64>,
+    /// Valid resources of types no standard view reads (not stored), by type.
+    pub not_viewed: BTreeMap<String, u64>,
+    /// Rows written, by view.
+    pub rows: BTreeMap<View, u64>,
+    /// Rejected records (count).
+    pub rejected: u64,
+    /// The first rejected records with their reasons.
+    pub problems: Vec<Problem>,
+    /// Live resources in the store after the load, by type.
+    pub live: BTreeMap<String, u64>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Resources stored in this load.
+    pub fn stored_total(&self) -> u64 {
+        self.stored.values().sum()
+    }
+}
+
+/// Why a load stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// An input file could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `--on-error fail` and a record was rejected; nothing was committed.
+    #[error("{0} (nothing was loaded: --on-error fail)")]
+    Rejected(Problem),
+    /// No input files were found.
+    #[error("no FHIR input files found in {0:?}")]
+    NoInput(Vec<PathBuf>),
+}
+
+/// Output of one chunk.
+struct Flattened {
+    views: Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)>,
+    keys: Vec<ResourceKey>,
+    problems: Vec<Problem>,
+    stored: BTreeMap<String, u64>,
+    not_viewed: BTreeMap<String, u64>,
+    records: u64,
+    bytes: u64,
+}
+
+/// Loads FHIR input into the store at `site_dir` (created if missing).
+pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progress: &(dyn Fn(Progress) + Sync)) -> Result<Summary, IngestError> {
+    let started = Instant::now();
+    let files = read::discover(inputs)?;
+    if files.is_empty() {
+        return Err(IngestError::NoInput(inputs.to_vec()));
+    }
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
+    let store = Store::open(site_dir);
+    let mut writer = store.begin_load()?;
+    let views = standard::compiled();
+    let threads = opts.threads.max(1);
+    let (chunk_tx, chunk_rx) = bounded::<(Chunk, u32)>(threads * 2);
+    let (out_tx, out_rx) = bounded::<Flattened>(threads * 2);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut summary = Summary { files: files.len(), ..Summary::default() };
+
+    let result: Result<(), IngestError> = std::thread::scope(|s| {
+        let reader = s.spawn(|| -> Result<Vec<Problem>, ReadError> {
+            let mut next_ord: u64 = 0;
+            let mut file_problems = Vec::new();
+            for f in &files {
+                if let Err(e) = read_one(f, opts.chunk_bytes, &chunk_tx, &mut next_ord, &stop) {
+                    // a broken file is one rejected input: with `skip` the others still load
+                    if opts.on_error == OnError::Fail {
+                        return Err(e);
+                    }
+                    file_problems.push(file_problem(f, &e));
+                }
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+            }
+            drop(chunk_tx);
+            Ok(file_problems)
+        });
+        for _ in 0..threads {
+            let rx = chunk_rx.clone();
+            let tx = out_tx.clone();
+            s.spawn(move || {
+                for (chunk, first_ord) in rx {
+                    if tx.send(flatten(chunk, first_ord, views)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(out_tx);
+        drop(chunk_rx);
+        let mut outcome = Ok(());
+        let mut done = Progress { total_bytes, ..Progress::default() };
+        for out in out_rx {
+            if outcome.is_err() {
+                continue; // drain so the workers can finish
+            }
+            done.resources += out.records;
+            done.bytes += out.bytes;
+            summary.rejected += out.problems.len() as u64;
+            if opts.on_error == OnError::Fail {
+                if let Some(p) = out.problems.into_iter().next() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    outcome = Err(IngestError::Rejected(p));
+                    continue;
+                }
+            } else {
+                let room = opts.keep_problems.saturating_sub(summary.problems.len());
+                summary.problems.extend(out.problems.into_iter().take(room));
+            }
+            for (view, batch, ords) in &out.views {
+                if let Err(e) = writer.write(*view, batch, ords) {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    outcome = Err(e.into());
+                    break;
+                }
+                *summary.rows.entry(*view).or_default() += batch.num_rows() as u64;
+            }
+            writer.add_keys(out.keys);
+            for (t, n) in out.stored {
+                *summary.stored.entry(t).or_default() += n;
+            }
+            for (t, n) in out.not_viewed {
+                *summary.not_viewed.entry(t).or_default() += n;
+            }
+            progress(done);
+        }
+        summary.bytes = done.bytes;
+        match reader.join() {
+            Ok(Ok(file_problems)) => {
+                summary.rejected += file_problems.len() as u64;
+                let room = opts.keep_problems.saturating_sub(summary.problems.len());
+                summary.problems.extend(file_problems.into_iter().take(room));
+            }
+            Ok(Err(e)) => {
+                if outcome.is_ok() {
+                    outcome = Err(e.into());
+                }
+            }
+            Err(_) => {
+                if outcome.is_ok() {
+                    outcome = Err(IngestError::Read(ReadError::Json { path: PathBuf::new(), message: "reader thread panicked".into() }));
+                }
+            }
+        }
+        outcome
+    });
+    result?;
+    let snap = writer.commit()?;
+    summary.snapshot = Some(snap.id);
+    summary.live = snap.resources.clone();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn read_one(f: &InputFile, chunk_bytes: usize, tx: &crossbeam_channel::Sender<(Chunk, u32)>, next_ord: &mut u64, stop: &std::sync::atomic::AtomicBool) -> Result<(), ReadError> {
+    read::read_file(f, chunk_bytes, &mut |chunk| {
+        let first = *next_ord;
+        *next_ord += chunk.records.len() as u64;
+        // ordinals are u32 per load: 4 billion resources
+        let first = u32::try_from(first).unwrap_or(u32::MAX);
+        !stop.load(std::sync::atomic::Ordering::Relaxed) && tx.send((chunk, first)).is_ok()
+    })
+    .map(|_| ())
+}
+
+fn file_problem(f: &InputFile, e: &ReadError) -> Problem {
+    let line = match e {
+        ReadError::Truncated { line, .. } => *line,
+        _ => 0,
+    };
+    let message = match e {
+        ReadError::Truncated { source, .. } => format!("gzip data ends early after line {line} (file cut short?): {source}"),
+        ReadError::Json { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    Problem { location: read::Location { file: std::sync::Arc::from(f.path.as_path()), line, entry: false }, element: None, message }
+}
+
+fn last_updated(v: &Value<'_>) -> Result<i64, String> {
+    let Value::Object(m) = v else { return Ok(i64::MIN) };
+    let Some(Value::Object(meta)) = m.get("meta") else { return Ok(i64::MIN) };
+    match meta.get("lastUpdated") {
+        None => Ok(i64::MIN),
+        Some(Value::String(s)) => datetime::parse_date_time_micros(s).map_err(|e| e.to_string()),
+        Some(_) => Err("must be a string".into()),
+    }
+}
+
+fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)]) -> Flattened {
+    let mut builders: Vec<(View, BatchBuilder, Vec<u32>)> = views.iter().map(|(v, vd)| (*v, BatchBuilder::new(vd, Mode::Typed), Vec::new())).collect();
+    let mut out = Flattened {
+        views: Vec::new(),
+        keys: Vec::new(),
+        problems: Vec::new(),
+        stored: BTreeMap::new(),
+        not_viewed: BTreeMap::new(),
+        records: chunk.records.len() as u64,
+        bytes: chunk.data.len() as u64,
+    };
+    let locations: Vec<_> = (0..chunk.records.len()).map(|i| chunk.location(i)).collect();
+    chunk.for_each_mut(|i, bytes| {
+        let ord = first_ord.saturating_add(i as u32);
+        let problem = |element: Option<String>, message: String| Problem { location: locations[i].clone(), element, message };
+        let (v, rt) = match resource::parse(bytes, true) {
+            Ok(x) => x,
+            Err((el, msg)) => {
+                out.problems.push(problem(el, msg));
+                return;
+            }
+        };
+        let lu = match last_updated(&v) {
+            Ok(t) => t,
+            Err(m) => {
+                out.problems.push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
+                return;
+            }
+        };
+        let mine: Vec<usize> = views.iter().enumerate().filter(|(_, (view, _))| view.resource() == rt).map(|(k, _)| k).collect();
+        if mine.is_empty() {
+            *out.not_viewed.entry(rt).or_default() += 1;
+            return;
+        }
+        // evaluate every view first; store the resource only if all accept it
+        let mut per_view = Vec::with_capacity(mine.len());
+        for &k in &mine {
+            let (view, vd) = &views[k];
+            let mut rows = Vec::new();
+            if let Err(e) = vd.eval_with(&v, &mut rows, true) {
+                out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
+                return;
+            }
+            for r in &rows {
+                if let Err(e) = builders[k].1.check(r) {
+                    out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
+                    return;
+                }
+            }
+            per_view.push((k, rows));
+        }
+        for (k, rows) in per_view {
+            let (_, b, ords) = &mut builders[k];
+            for r in &rows {
+                b.push(r).expect("checked above");
+                ords.push(ord);
+            }
+        }
+        let id = match &v {
+            Value::Object(m) => match m.get("id") {
+                Some(Value::String(s)) => s.to_string(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        out.keys.push(ResourceKey { resource_type: rt.clone(), id, last_updated: lu, ord });
+        *out.stored.entry(rt).or_default() += 1;
+    });
+    for (view, mut b, ords) in builders {
+        if !b.is_empty() {
+            out.views.push((view, b.finish(), ords));
+        }
+    }
+    out
+}

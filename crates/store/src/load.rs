@@ -187,6 +187,8 @@ impl LoadWriter {
         let before = deleted.len();
         let mut replaced_types: std::collections::BTreeSet<String> = Default::default();
         let seg = self.seg;
+        // in input order, so that of two equal lastUpdated the later one wins
+        self.keys.sort_unstable_by_key(|k| k.ord);
         for k in std::mem::take(&mut self.keys) {
             let key = (k.resource_type, k.id);
             match index.get(&key) {
