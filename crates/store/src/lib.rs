@@ -244,3 +244,27 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
 }
+
+/// The Arrow schema of a view's table (without the internal `_seg`/`_ord` columns), from the
+/// typed site schema in `kakehashi_model`.
+pub fn arrow_schema(view: View) -> arrow::datatypes::SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use kakehashi_model::ColumnType;
+    let fields: Vec<Field> = view
+        .columns()
+        .iter()
+        .map(|c| {
+            let dt = match c.ty {
+                ColumnType::String => DataType::Utf8,
+                ColumnType::StringList => DataType::List(std::sync::Arc::new(Field::new("item", DataType::Utf8, true))),
+                ColumnType::Boolean => DataType::Boolean,
+                ColumnType::Integer => DataType::Int64,
+                ColumnType::Decimal => DataType::Float64,
+                ColumnType::Date => DataType::Date32,
+                ColumnType::DateTime => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            };
+            Field::new(c.name, dt, true)
+        })
+        .collect();
+    std::sync::Arc::new(Schema::new(fields))
+}
