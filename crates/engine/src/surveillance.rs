@@ -58,6 +58,12 @@ impl TableSource for HashMap<View, Vec<RecordBatch>> {
     }
 }
 
+impl TableSource for kakehashi_store::Snapshot {
+    fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String> {
+        kakehashi_store::Snapshot::scan(self, view, Some(columns)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+    }
+}
+
 /// A site's series and what went into it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SiteSeries {

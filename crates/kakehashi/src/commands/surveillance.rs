@@ -412,7 +412,9 @@ fn open_site(dir: &std::path::Path) -> anyhow::Result<impl kakehashi_engine::sur
     if !dir.is_dir() {
         bail!("site directory {} does not exist", dir.display());
     }
-    bail!("reading the site store at {} is not wired yet", dir.display());
-    #[allow(unreachable_code)]
-    Ok(std::collections::HashMap::new())
+    let store = kakehashi_store::Store::open(dir);
+    if store.current_id()?.is_none() {
+        bail!("{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`", dir.display(), dir.display());
+    }
+    Ok(store.current()?)
 }
