@@ -1,0 +1,125 @@
+//! The gate's promises, as properties over random counts, policies and question sequences.
+
+use kakehashi_disclosure::{CountTable, Dim, DimKind, Gate, GatedCount, Policy, Question, Refusal};
+use kakehashi_model::ProjectId;
+use proptest::prelude::*;
+
+fn gate(policy: Policy) -> (tempfile::TempDir, Gate) {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Gate::open(dir.path(), policy).unwrap();
+    (dir, g)
+}
+
+fn policy(min: u64, rounding: u64, eps: Option<f64>, budget: Option<f64>) -> Policy {
+    Policy { min_count: min, rounding, epsilon: eps, project_budget: budget, projects: vec!["*".into()] }
+}
+
+fn weekly(counts: &[u64]) -> CountTable {
+    let mut t = CountTable::new(vec![Dim::new("week", DimKind::Week)], &["cases"]);
+    for (i, n) in counts.iter().enumerate() {
+        t.add(&[&format!("2024-W{:02}", i + 1)], "cases", *n).unwrap();
+    }
+    t
+}
+
+fn q<'a>(p: &'a ProjectId, canonical: &'a str, snap: &'a str) -> Question<'a> {
+    Question { project: p, canonical, snapshot: snap, sensitivity: 1 }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// No released value is below the site's minimum, and a true count below the minimum is
+    /// always withheld, whatever the noise.
+    #[test]
+    fn no_count_below_the_minimum_leaves(counts in prop::collection::vec(0u64..60, 1..40), min in 0u64..25,
+                                         rounding in 1u64..12, noise in any::<bool>(), seed in 0u32..1000) {
+        let (_d, g) = gate(policy(min, rounding, noise.then_some(0.5), None));
+        let p = ProjectId::new("p").unwrap();
+        let canonical = format!("q{seed}");
+        let out = g.release(&q(&p, &canonical, "s1"), weekly(&counts)).unwrap();
+        for (row, n) in out.get().rows.iter().zip(&counts) {
+            match row.values[0] {
+                GatedCount::Value(v) => { prop_assert!(v >= min); prop_assert!(*n >= min); prop_assert_eq!(v % rounding, 0); }
+                GatedCount::Suppressed { below } => prop_assert_eq!(below, min),
+            }
+        }
+    }
+
+    /// The ε spent by a project never exceeds its budget, whatever the sequence of questions
+    /// (new, repeated, on new snapshots); refusals say so.
+    #[test]
+    fn the_budget_is_never_exceeded(seq in prop::collection::vec((0u8..6, 0u8..3), 1..60), eps_milli in 100u64..2000, budget in 1u64..8) {
+        let eps = eps_milli as f64 / 1000.0;
+        let (_d, g) = gate(policy(0, 1, Some(eps), Some(budget as f64)));
+        let p = ProjectId::new("p").unwrap();
+        for (question, snap) in seq {
+            let canonical = format!("question {question}");
+            let snap = format!("snap{snap}");
+            match g.release(&q(&p, &canonical, &snap), CountTable::scalar("count", 100)) {
+                Ok(r) => prop_assert!(r.get().disclosure.budget_spent <= budget as f64 + 1e-9),
+                Err(Refusal::BudgetExhausted { spent, needed, budget: b, .. }) => prop_assert!(spent + needed > b),
+                Err(e) => prop_assert!(false, "unexpected refusal {e}"),
+            }
+            prop_assert!(g.spent(&p).unwrap() <= budget as f64 + 1e-9);
+        }
+    }
+}
+
+/// Asking the same question again returns the same noisy value, so averaging repeats does not
+/// converge on the true count; only the first asking spends budget.
+#[test]
+fn repeats_return_the_same_noisy_value_and_cost_nothing() {
+    let (dir, g) = gate(policy(0, 1, Some(0.5), Some(10.0)));
+    let p = ProjectId::new("p").unwrap();
+    let truth = 1000u64;
+    let first = g.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+    let v0 = first.get().rows[0].values[0].value().unwrap();
+    assert!(!first.get().disclosure.repeated);
+    let mut sum = 0u64;
+    for _ in 0..200 {
+        let r = g.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+        assert!(r.get().disclosure.repeated);
+        let v = r.get().rows[0].values[0].value().unwrap();
+        assert_eq!(v, v0);
+        sum += v;
+    }
+    assert_eq!(sum / 200, v0, "the mean of the repeats is the first noisy answer, not the truth");
+    assert!((g.spent(&p).unwrap() - 0.5).abs() < 1e-9);
+    // The noise is derived, not stored: a gate reopened on the same secret (ledger intact)
+    // answers the same.
+    drop(g);
+    let g2 = Gate::open(dir.path(), policy(0, 1, Some(0.5), None)).unwrap();
+    let again = g2.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+    assert_eq!(again.get().rows[0].values[0].value().unwrap(), v0);
+    // Different questions do get different noise (over many, at least some differ from truth).
+    let differing = (0..50)
+        .filter(|i| {
+            let c = format!("other {i}");
+            g2.release(&q(&p, &c, "s1"), CountTable::scalar("count", truth)).unwrap().get().rows[0].values[0].value().unwrap() != truth
+        })
+        .count();
+    assert!(differing > 25, "noise with ε = 0.5 changes most counts, got {differing}/50");
+}
+
+/// A project the policy does not list is refused, before anything is computed or spent.
+#[test]
+fn a_project_outside_the_policy_is_refused() {
+    let (_d, g) = gate(Policy { projects: vec!["sfts-2026".into()], ..Policy::default() });
+    let other = ProjectId::new("marketing").unwrap();
+    assert_eq!(g.admit(&other), Err(Refusal::ProjectNotAllowed { project: "marketing".into() }));
+    assert!(matches!(g.release(&q(&other, "x", "s"), CountTable::scalar("count", 50)), Err(Refusal::ProjectNotAllowed { .. })));
+    assert_eq!(g.spent(&other).unwrap(), 0.0);
+}
+
+/// Without noise the gate only rounds and suppresses, so exact totals can be checked.
+#[test]
+fn without_noise_values_are_rounded_and_small_ones_withheld() {
+    let (_d, g) = gate(policy(5, 10, None, None));
+    let p = ProjectId::new("p").unwrap();
+    let r = g.release(&q(&p, "w", "s"), weekly(&[0, 3, 5, 14, 15, 1234])).unwrap();
+    let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
+    use GatedCount::*;
+    assert_eq!(vals, vec![Suppressed { below: 5 }, Suppressed { below: 5 }, Value(10), Value(10), Value(20), Value(1230)]);
+    assert_eq!(r.get().disclosure.epsilon, None);
+}
