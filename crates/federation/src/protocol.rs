@@ -1,0 +1,254 @@
+//! The messages between hub and sites.
+//!
+//! Hub → site: [`Task`]s, declarative and typed ([`TaskSpec`]); the site compiles them itself.
+//! Site → hub: a [`PollRequest`] (heartbeat, with the site's data snapshot and policy) and a
+//! signed [`Envelope`] around an answer. A site builds its answer with [`AnswerOut`], whose
+//! only data payload is a [`Released`] table: the type system keeps ungated counts (and so
+//! patient-level rows) out of every site→hub message. The hub reads answers as [`Answer`].
+
+use chrono::{DateTime, Utc};
+use kakehashi_disclosure::{GatedTable, PolicySummary, Refusal, Released};
+use kakehashi_model::{Country, ProjectId, SiteId, TaskId};
+use serde::{Deserialize, Serialize};
+
+/// Version of the wire protocol; a site and hub of different versions refuse each other
+/// with a clear message.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What a task asks. Each site compiles the declarative question against its own data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TaskSpec {
+    /// Cohort feasibility: the number of patients matching an MII CCDL query.
+    Cohort {
+        /// The CCDL query (v2 or structured-query form), as the researcher wrote it.
+        ccdl: serde_json::Value,
+    },
+    /// A cumulative antibiogram under one guideline (see the AMR module's spec).
+    Antibiogram {
+        /// The antibiogram specification.
+        spec: serde_json::Value,
+    },
+    /// A weekly surveillance series of a case definition.
+    SurveillanceSeries {
+        /// Shipped case definition name, e.g. `sari-icosari`.
+        definition: String,
+        /// Breakdowns: `age`, or none.
+        #[serde(default)]
+        by: Vec<String>,
+        /// First ISO week, e.g. `2023-W40`.
+        #[serde(default)]
+        from: Option<String>,
+        /// Last ISO week.
+        #[serde(default)]
+        to: Option<String>,
+    },
+}
+
+impl TaskSpec {
+    /// The task type's name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TaskSpec::Cohort { .. } => "cohort",
+            TaskSpec::Antibiogram { .. } => "antibiogram",
+            TaskSpec::SurveillanceSeries { .. } => "surveillance_series",
+        }
+    }
+}
+
+/// A task as the hub hands it to sites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// The project it runs under (sites check it against their policy).
+    pub project: ProjectId,
+    /// Who asked (user name), for the sites' audit logs.
+    pub requested_by: String,
+    /// When it was made.
+    pub created: DateTime<Utc>,
+    /// Answers after this are too late and not merged.
+    pub deadline: DateTime<Utc>,
+    /// The question.
+    pub spec: TaskSpec,
+}
+
+/// What a site tells the hub each time it asks for work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollRequest {
+    /// Protocol version of the site.
+    pub protocol: u32,
+    /// Software version of the site.
+    pub version: String,
+    /// The site's current data snapshot, if it has data.
+    pub snapshot: Option<SnapshotInfo>,
+    /// The site's disclosure policy (without its project list).
+    pub policy: PolicySummary,
+    /// Head of the site's audit chain.
+    pub audit_head: String,
+    /// Seconds the hub may hold the request open waiting for tasks.
+    pub wait_seconds: u64,
+}
+
+/// Tasks for a site (possibly none, when the long poll timed out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollResponse {
+    /// Tasks the site has not answered yet.
+    pub tasks: Vec<Task>,
+}
+
+/// A site's data snapshot, as published to the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    /// Snapshot id at the site.
+    pub id: u64,
+    /// When it was made.
+    pub created: DateTime<Utc>,
+    /// Patients in it (rounded to the site's rounding step: the size of a site is not
+    /// sensitive, but exact counts are not needed either).
+    pub patients_rounded: u64,
+}
+
+/// A site's answer, as the site builds it. Its only data payload is a [`Released`] table.
+#[derive(Debug, Serialize)]
+pub struct AnswerOut<'a> {
+    /// The task answered.
+    pub task: &'a TaskId,
+    /// The answering site.
+    pub site: &'a SiteId,
+    /// The snapshot the answer was computed on.
+    pub snapshot: Option<&'a SnapshotInfo>,
+    /// Milliseconds the site spent computing.
+    pub elapsed_ms: u64,
+    /// Head of the site's audit chain after logging this answer.
+    pub audit_head: &'a str,
+    /// The outcome.
+    pub outcome: OutcomeOut<'a>,
+}
+
+/// The outcome part of [`AnswerOut`].
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OutcomeOut<'a> {
+    /// Answered with a gated table.
+    Answered {
+        /// The released table.
+        table: &'a Released<GatedTable>,
+        /// Notes on how the site read the question (e.g. codes without a map here).
+        notes: &'a [String],
+    },
+    /// The disclosure gate refused.
+    Refused {
+        /// Why.
+        refusal: &'a Refusal,
+    },
+    /// The site could not run the task (e.g. the query uses a construct it cannot evaluate).
+    Failed {
+        /// The error, as the site reports it.
+        error: &'a str,
+    },
+}
+
+/// A site's answer, as the hub reads it (same JSON as [`AnswerOut`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The task answered.
+    pub task: TaskId,
+    /// The answering site.
+    pub site: SiteId,
+    /// The snapshot the answer was computed on.
+    pub snapshot: Option<SnapshotInfo>,
+    /// Milliseconds the site spent computing.
+    pub elapsed_ms: u64,
+    /// Head of the site's audit chain.
+    pub audit_head: String,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+/// The outcome of an answer, as the hub reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered with a gated table.
+    Answered {
+        /// The released table.
+        table: GatedTable,
+        /// Notes from the site.
+        #[serde(default)]
+        notes: Vec<String>,
+    },
+    /// The disclosure gate refused.
+    Refused {
+        /// Why.
+        refusal: Refusal,
+    },
+    /// The site could not run the task.
+    Failed {
+        /// The site's error.
+        error: String,
+    },
+}
+
+/// A signed answer: `body` is the exact JSON text the site signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The signing site.
+    pub site: SiteId,
+    /// The answer as JSON text.
+    pub body: String,
+    /// Ed25519 signature of `body`'s bytes, base64.
+    pub signature: String,
+}
+
+/// A site as the network sees it (the hub's network page and API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteStatus {
+    /// Id.
+    pub id: SiteId,
+    /// Display name.
+    pub name: String,
+    /// Country.
+    pub country: Country,
+    /// `online` when seen within the offline window, else `offline` (or `never` seen).
+    pub status: String,
+    /// Last time the site asked for work.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Its data snapshot.
+    pub snapshot: Option<SnapshotInfo>,
+    /// Its disclosure policy.
+    pub policy: Option<PolicySummary>,
+    /// Its software version.
+    pub version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_disclosure::{CountTable, Gate, Policy, Question};
+
+    /// What a site sends (built from a released table) is what the hub reads.
+    #[test]
+    fn the_site_form_of_an_answer_reads_back_as_the_hub_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = Gate::open(dir.path(), Policy { projects: vec!["*".into()], epsilon: None, ..Policy::default() }).unwrap();
+        let project = ProjectId::new("p").unwrap();
+        let released = gate.release(&Question { project: &project, canonical: "q", snapshot: "1", sensitivity: 1 }, CountTable::scalar("patients", 123)).unwrap();
+        let (task, site) = (TaskId::new("t1").unwrap(), SiteId::new("de-berlin").unwrap());
+        let notes = vec!["note".to_owned()];
+        let out = AnswerOut { task: &task, site: &site, snapshot: None, elapsed_ms: 5, audit_head: "h", outcome: OutcomeOut::Answered { table: &released, notes: &notes } };
+        let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
+        match back.outcome {
+            Outcome::Answered { table, notes } => {
+                assert_eq!(&table, released.get());
+                assert_eq!(table.rows[0].values[0].value(), Some(120));
+                assert_eq!(notes, vec!["note".to_owned()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let refusal = kakehashi_disclosure::Refusal::ProjectNotAllowed { project: "x".into() };
+        let out = AnswerOut { outcome: OutcomeOut::Refused { refusal: &refusal }, ..out };
+        let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
+        assert_eq!(back.outcome, Outcome::Refused { refusal });
+    }
+}
