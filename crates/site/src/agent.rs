@@ -1,1 +1,307 @@
-//! The site agent: long-polls the hub for tasks, runs them locally, gates and signs results.
+//! The site agent: long-polls the hub for tasks (outbound connections only), checks each task's
+//! project against the site's policy, answers it over the local store, passes the result
+//! through the disclosure gate, logs it in the site's audit chain, signs it and posts it.
+//! Reconnects with backoff; a hub restart or an unreachable hub only delays answers.
+
+use crate::tasks::{self, Computed};
+use chrono::Utc;
+use kakehashi_disclosure::{Gate, Policy, Question, Refusal};
+use kakehashi_federation::audit::AuditLog;
+use kakehashi_federation::sign::SiteKey;
+use kakehashi_federation::{AnswerOut, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SnapshotInfo, Task};
+use kakehashi_model::SiteId;
+use kakehashi_store::Store;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The agent's settings (`site.toml`). `KAKEHASHI_SITE_HUB`, `KAKEHASHI_SITE_TOKEN` and
+/// `KAKEHASHI_SITE_DIR` override the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The site's id, as registered at the hub.
+    pub site_id: SiteId,
+    /// The hub's URL, e.g. `https://hub.example.org`.
+    pub hub: String,
+    /// The site token from registration (or use `token_file`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// A file holding the site token.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// The site's data directory (its store).
+    pub site_dir: PathBuf,
+    /// Where the agent keeps its key, gate ledger and audit log. Default `<site_dir>/agent`.
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
+    /// A PEM CA certificate to trust for the hub (e.g. a network's own CA).
+    #[serde(default)]
+    pub hub_ca: Option<PathBuf>,
+    /// Seconds the hub may hold a poll open. Default 25.
+    #[serde(default = "default_poll")]
+    pub poll_seconds: u64,
+    /// Longest pause between reconnection attempts, seconds. Default 30.
+    #[serde(default = "default_backoff")]
+    pub max_backoff_seconds: u64,
+    /// The disclosure policy.
+    #[serde(default)]
+    pub disclosure: Policy,
+}
+
+fn default_poll() -> u64 {
+    25
+}
+fn default_backoff() -> u64 {
+    30
+}
+
+/// An agent failure (at startup; once running, the agent retries instead of failing).
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// Configuration.
+    #[error("{0}")]
+    Config(String),
+    /// The gate could not be opened.
+    #[error(transparent)]
+    Gate(#[from] kakehashi_disclosure::GateError),
+    /// The audit log is broken or unwritable.
+    #[error(transparent)]
+    Audit(#[from] kakehashi_federation::audit::AuditError),
+    /// The key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] kakehashi_federation::sign::SignError),
+}
+
+impl AgentConfig {
+    /// Reads a `site.toml` and applies environment overrides.
+    pub fn load(path: &Path) -> Result<AgentConfig, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        let mut c: AgentConfig = toml::from_str(&text).map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        if let Ok(v) = std::env::var("KAKEHASHI_SITE_HUB") {
+            c.hub = v;
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_SITE_TOKEN") {
+            c.token = Some(v);
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_SITE_DIR") {
+            c.site_dir = PathBuf::from(v);
+        }
+        Ok(c)
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| self.site_dir.join("agent"))
+    }
+
+    fn token(&self) -> Result<String, AgentError> {
+        match (&self.token, &self.token_file) {
+            (Some(t), _) => Ok(t.trim().to_owned()),
+            (None, Some(f)) => std::fs::read_to_string(f).map(|s| s.trim().to_owned()).map_err(|e| AgentError::Config(format!("token_file {}: {e}", f.display()))),
+            (None, None) => Err(AgentError::Config("no site token: set `token` or `token_file` in the site configuration, or KAKEHASHI_SITE_TOKEN".into())),
+        }
+    }
+}
+
+/// The public key of the site's signing key (made on first use), to register at the hub.
+pub fn public_key(cfg: &AgentConfig) -> Result<String, AgentError> {
+    Ok(SiteKey::load_or_create(&cfg.state_dir().join("site.key"))?.public_key())
+}
+
+/// A running agent's parts.
+pub struct Agent {
+    cfg: AgentConfig,
+    token: String,
+    http: reqwest::Client,
+    gate: Gate,
+    audit: AuditLog,
+    key: SiteKey,
+    store: Store,
+    cache: tasks::Cache,
+    running: Mutex<HashSet<String>>,
+}
+
+impl Agent {
+    /// Opens the agent's state (key, gate, audit log) and HTTP client.
+    pub fn open(cfg: AgentConfig) -> Result<Arc<Agent>, AgentError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let state = cfg.state_dir();
+        let token = cfg.token()?;
+        let gate = Gate::open(&state, cfg.disclosure.clone())?;
+        let audit = AuditLog::open(&state.join("audit"))?;
+        let key = SiteKey::load_or_create(&state.join("site.key"))?;
+        let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &cfg.hub_ca {
+            let pem = std::fs::read(ca).map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
+            http = http.add_root_certificate(cert);
+        }
+        let http = http.build().map_err(|e| AgentError::Config(format!("HTTP client: {e}")))?;
+        let store = Store::open(&cfg.site_dir);
+        Ok(Arc::new(Agent { cfg, token, http, gate, audit, key, store, cache: tasks::Cache::default(), running: Mutex::new(HashSet::new()) }))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.cfg.hub.trim_end_matches('/'))
+    }
+
+    fn snapshot_info(&self) -> Option<SnapshotInfo> {
+        let snap = self.store.current().ok()?;
+        let patients = snap.resources.get("Patient").copied().unwrap_or(0);
+        let step = self.cfg.disclosure.rounding.max(1);
+        Some(SnapshotInfo { id: snap.id, created: snap.created, patients_rounded: (patients + step / 2) / step * step })
+    }
+
+    /// Polls until `shutdown` is set, answering tasks as they come.
+    pub async fn run(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut backoff = 1u64;
+        let mut shutdown = shutdown;
+        tracing::info!(site = %self.cfg.site_id, hub = %self.cfg.hub, "agent started");
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let poll = self.poll();
+            let res = tokio::select! {
+                r = poll => r,
+                _ = shutdown.changed() => return,
+            };
+            match res {
+                Ok(tasks) => {
+                    backoff = 1;
+                    for task in tasks {
+                        let fresh = self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(task.id.to_string());
+                        if fresh {
+                            let me = self.clone();
+                            tokio::spawn(async move {
+                                let id = task.id.to_string();
+                                me.handle(task).await;
+                                me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                            });
+                        }
+                    }
+                }
+                Err(e) => {
+                    let pause = backoff.min(self.cfg.max_backoff_seconds.max(1));
+                    tracing::warn!(error = %e, retry_in_s = pause, "hub unreachable");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(pause * 1000 + rand::random_range(0..250))) => {},
+                        _ = shutdown.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(self.cfg.max_backoff_seconds.max(1));
+                }
+            }
+        }
+    }
+
+    async fn poll(&self) -> Result<Vec<Task>, String> {
+        let req = PollRequest {
+            protocol: PROTOCOL_VERSION,
+            version: env!("CARGO_PKG_VERSION").into(),
+            snapshot: self.snapshot_info(),
+            policy: self.cfg.disclosure.summary(),
+            audit_head: self.audit.head(),
+            wait_seconds: self.cfg.poll_seconds,
+        };
+        let resp = self
+            .http
+            .post(self.url("/api/site/poll"))
+            .bearer_auth(&self.token)
+            .json(&req)
+            .timeout(Duration::from_secs(self.cfg.poll_seconds + 15))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(format!("poll: HTTP {status}: {body}"));
+        }
+        resp.json::<PollResponse>().await.map(|r| r.tasks).map_err(|e| format!("poll response: {e}"))
+    }
+
+    /// Handles one task: admit, compute, gate, log, sign, send.
+    async fn handle(self: &Arc<Self>, task: Task) {
+        let log = |kind: &str, detail: serde_json::Value| {
+            if let Err(e) = self.audit.append(kind, detail) {
+                tracing::error!(error = %e, "audit log append failed");
+            }
+        };
+        log("task_received", serde_json::json!({"task": task.id, "project": task.project, "requested_by": task.requested_by, "type": task.spec.kind(), "deadline": task.deadline, "spec": task.spec}));
+        if Utc::now() > task.deadline {
+            log("task_skipped", serde_json::json!({"task": task.id, "reason": "deadline passed before the site saw it"}));
+            return;
+        }
+        let started = std::time::Instant::now();
+        let snapshot = self.snapshot_info();
+        let outcome: Result<(kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>, Vec<String>), Result<Refusal, String>> = match self.gate.admit(&task.project) {
+            Err(r) => Err(Ok(r)),
+            Ok(()) => {
+                let me = self.clone();
+                let spec = task.spec.clone();
+                let site = self.cfg.site_id.to_string();
+                let computed = tokio::task::spawn_blocking(move || tasks::compute(&me.store, &me.cache, &site, &spec)).await;
+                match computed {
+                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
+                    Ok(Err(e)) => Err(Err(e)),
+                    Ok(Ok(Computed { table, canonical, sensitivity, snapshot_tag, notes })) => {
+                        let q = Question { project: &task.project, canonical: &canonical, snapshot: &snapshot_tag, sensitivity };
+                        self.gate.release(&q, table).map(|r| (r, notes)).map_err(Ok)
+                    }
+                }
+            }
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let (status, released_json, refusal, error) = match &outcome {
+            Ok((r, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
+            Err(Ok(r)) => ("refused", None, Some(r.clone()), None),
+            Err(Err(e)) => ("failed", None, None, Some(e.clone())),
+        };
+        // The log records exactly what leaves the site, before it leaves.
+        log("answer_sent", serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}));
+        let head = self.audit.head();
+        let body = {
+            let outcome = match &outcome {
+                Ok((r, notes)) => OutcomeOut::Answered { table: r, notes },
+                Err(Ok(r)) => OutcomeOut::Refused { refusal: r },
+                Err(Err(e)) => OutcomeOut::Failed { error: e },
+            };
+            let a = AnswerOut { task: &task.id, site: &self.cfg.site_id, snapshot: snapshot.as_ref(), elapsed_ms, audit_head: &head, outcome };
+            serde_json::to_string(&a).expect("an answer serialises")
+        };
+        let env = self.key.seal(&self.cfg.site_id, body);
+        self.send(&task, &env).await;
+    }
+
+    /// Posts an answer, retrying on network errors until a minute after the deadline.
+    async fn send(&self, task: &Task, env: &kakehashi_federation::Envelope) {
+        let give_up = task.deadline + chrono::Duration::seconds(60);
+        let mut pause = 500u64;
+        loop {
+            let r = self.http.post(self.url("/api/site/answer")).bearer_auth(&self.token).json(env).timeout(Duration::from_secs(30)).send().await;
+            match r {
+                Ok(resp) if resp.status().is_success() => {
+                    tracing::info!(task = %task.id, "answer sent");
+                    return;
+                }
+                Ok(resp) if resp.status().is_client_error() => {
+                    let status = resp.status();
+                    let body = resp.text().await.unwrap_or_default();
+                    tracing::warn!(task = %task.id, %status, body, "hub refused the answer");
+                    return;
+                }
+                Ok(resp) => tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying"),
+                Err(e) => tracing::warn!(task = %task.id, error = %e, "hub unreachable; retrying"),
+            }
+            if Utc::now() > give_up {
+                tracing::warn!(task = %task.id, "giving up sending the answer");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            pause = (pause * 2).min(5000);
+        }
+    }
+}

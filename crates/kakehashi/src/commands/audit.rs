@@ -1,15 +1,44 @@
-//! `kakehashi audit`.
+//! `kakehashi audit`: verify a hash-chained audit log.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Subcommands of `kakehashi audit`.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Being built.
-    Pending {},
+    /// Check every link of a site's or the hub's audit chain; report the first broken one.
+    ///
+    /// Example: kakehashi audit verify --site-dir /srv/kakehashi/site
+    Verify {
+        /// A site directory (its agent keeps the log in agent/audit).
+        #[arg(long, conflicts_with = "hub_dir", required_unless_present = "hub_dir")]
+        site_dir: Option<PathBuf>,
+        /// The hub's data directory (the log is in audit/).
+        #[arg(long)]
+        hub_dir: Option<PathBuf>,
+        /// The site's agent state directory, when not <site-dir>/agent.
+        #[arg(long, requires = "site_dir")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
-/// Runs `kakehashi audit`.
-pub fn run(_cmd: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("kakehashi audit is being built")
+/// Runs `kakehashi audit`. Exit 0 when intact, 4 when broken.
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    let Command::Verify { site_dir, hub_dir, state_dir } = cmd;
+    let dir = match (site_dir, hub_dir) {
+        (Some(s), _) => state_dir.unwrap_or_else(|| s.join("agent")).join("audit"),
+        (None, Some(h)) => h.join("audit"),
+        (None, None) => anyhow::bail!("give --site-dir or --hub-dir"),
+    };
+    match kakehashi_federation::audit::verify(&dir) {
+        Ok(v) => {
+            println!("audit log {} intact: {} entries, head {}", dir.display(), v.entries, v.head);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ kakehashi_federation::audit::AuditError::Broken { .. }) => {
+            println!("BROKEN: {e}");
+            Ok(ExitCode::from(4))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,0 +1,144 @@
+//! Hub configuration: TOML with environment overrides and sane defaults.
+
+use kakehashi_federation::HubRules;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The hub's settings (`hub.toml`). Every field has a default; `KAKEHASHI_HUB_LISTEN`,
+/// `KAKEHASHI_HUB_DATA_DIR` and `KAKEHASHI_HUB_PUBLIC_URL` override the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Where the hub keeps its database and audit log. Default `hub-data`.
+    pub data_dir: PathBuf,
+    /// The URL users and sites reach the hub at (shown in messages). Default from `listen`.
+    pub public_url: Option<String>,
+    /// TLS certificate and key (PEM); plain HTTP when absent (e.g. behind a reverse proxy).
+    pub tls: Option<TlsConfig>,
+    /// Rules on pooled numbers.
+    pub rules: HubRules,
+    /// Task and polling timing.
+    pub tasks: TaskConfig,
+    /// Browser sessions.
+    pub sessions: SessionConfig,
+}
+
+/// TLS files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// Task timing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskConfig {
+    /// Deadline of a task when the request names none, in seconds. Default 30.
+    pub default_deadline_seconds: u64,
+    /// Longest allowed deadline, in seconds. Default 86400.
+    pub max_deadline_seconds: u64,
+    /// Longest a site's poll is held open, in seconds. Default 25.
+    pub max_poll_seconds: u64,
+    /// A site not seen for this long is offline, in seconds. Default 60.
+    pub offline_after_seconds: u64,
+}
+
+/// Session settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Session lifetime in hours. Default 12.
+    pub hours: u64,
+    /// Mark the cookie `Secure` (on when TLS is configured, or when set).
+    pub secure_cookie: Option<bool>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("hub-data"),
+            public_url: None,
+            tls: None,
+            rules: HubRules::default(),
+            tasks: TaskConfig::default(),
+            sessions: SessionConfig::default(),
+        }
+    }
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        TaskConfig { default_deadline_seconds: 30, max_deadline_seconds: 86_400, max_poll_seconds: 25, offline_after_seconds: 60 }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { hours: 12, secure_cookie: None }
+    }
+}
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        message: String,
+    },
+    /// The file is not valid.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line and field.
+        message: String,
+    },
+    /// An environment override is not valid.
+    #[error("environment variable {var}: {message}")]
+    Env {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl HubConfig {
+    /// Reads `path` (defaults if `None`), then applies environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<HubConfig, ConfigError> {
+        let mut c = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read { path: p.to_owned(), message: e.to_string() })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: p.to_owned(), message: e.to_string() })?
+            }
+            None => HubConfig::default(),
+        };
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_LISTEN") {
+            c.listen = v.parse().map_err(|e| ConfigError::Env { var: "KAKEHASHI_HUB_LISTEN", message: format!("{v:?}: {e}") })?;
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_DATA_DIR") {
+            c.data_dir = PathBuf::from(v);
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_PUBLIC_URL") {
+            c.public_url = Some(v);
+        }
+        Ok(c)
+    }
+
+    /// The URL to show for this hub.
+    pub fn url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("{}://{}", if self.tls.is_some() { "https" } else { "http" }, self.listen))
+    }
+}

@@ -1,0 +1,102 @@
+//! Answering each task type over the site's current snapshot: the site compiles the
+//! declarative question itself and returns a table of true counts for the gate.
+
+use kakehashi_disclosure::{CountTable, Dim, DimKind};
+use kakehashi_federation::TaskSpec;
+use kakehashi_store::{Snapshot, Store};
+use kakehashi_surveillance::series::{AgeBands, SeriesSpec, Stratum};
+use kakehashi_surveillance::{CaseDefinition, IsoWeek, PathogenPanel};
+use std::sync::{Arc, Mutex};
+
+/// A computed answer, before the gate.
+pub struct Computed {
+    /// True counts.
+    pub table: CountTable,
+    /// The question's canonical form (noise and budget key).
+    pub canonical: String,
+    /// How many released counts one patient (or event) can change.
+    pub sensitivity: u32,
+    /// The snapshot answered on.
+    pub snapshot_tag: String,
+    /// Notes for the researcher.
+    pub notes: Vec<String>,
+}
+
+/// What the agent keeps between tasks: the current snapshot.
+#[derive(Default)]
+pub struct Cache {
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl Cache {
+    /// The store's current snapshot, reusing the loaded one while it is still current.
+    pub fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, String> {
+        let current = store.current_id().map_err(|e| e.to_string())?.ok_or("this site holds no data yet")?;
+        let mut slot = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref()
+            && s.id == current
+        {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(store.current().map_err(|e| e.to_string())?);
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+}
+
+/// Computes a task's true counts.
+pub fn compute(store: &Store, cache: &Cache, site: &str, spec: &TaskSpec) -> Result<Computed, String> {
+    let snap = cache.snapshot(store)?;
+    match spec {
+        TaskSpec::SurveillanceSeries { definition, by, from, to } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
+        TaskSpec::Cohort { .. } | TaskSpec::Antibiogram { .. } => Err(format!("this site's software cannot answer {} tasks yet", spec.kind())),
+    }
+}
+
+fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], from: Option<&str>, to: Option<&str>) -> Result<Computed, String> {
+    let def = CaseDefinition::shipped(definition).map_err(|e| e.to_string())?;
+    let week = |w: Option<&str>, f: &str| w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}"))).transpose();
+    let by_age = by.iter().any(|b| b == "age");
+    if let Some(b) = by.iter().find(|b| *b != "age") {
+        return Err(format!("breakdown {b:?} is not released by this site (only \"age\")"));
+    }
+    let spec = SeriesSpec { by: if by_age { vec![Stratum::Age] } else { Vec::new() }, age_bands: AgeBands::default(), from: week(from, "from")?, to: week(to, "to")? };
+    let panel = PathogenPanel::shipped();
+    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec).map_err(|e| e.to_string())?;
+    let mut dims = vec![Dim::new("week", DimKind::Week)];
+    if by_age {
+        dims.push(Dim::new("age_group", DimKind::AgeBand));
+    }
+    let mut measures: Vec<String> = vec!["cases".into(), "icu".into(), "deaths".into()];
+    for p in &out.series.pathogens {
+        measures.push(format!("{p}_tests"));
+        measures.push(format!("{p}_positives"));
+    }
+    let mrefs: Vec<&str> = measures.iter().map(String::as_str).collect();
+    let mut table = CountTable::new(dims, &mrefs);
+    for r in &out.series.rows {
+        let w = r.week.to_string();
+        let mut key = vec![w.as_str()];
+        if by_age {
+            key.push(r.age_group.as_deref().unwrap_or("unknown"));
+        }
+        table.ensure_row(&key).map_err(|e| e.to_string())?;
+        table.add(&key, "cases", r.cases).map_err(|e| e.to_string())?;
+        table.add(&key, "icu", r.icu).map_err(|e| e.to_string())?;
+        table.add(&key, "deaths", r.deaths).map_err(|e| e.to_string())?;
+        for (p, pos) in out.series.pathogens.iter().zip(&r.positivity) {
+            table.add(&key, &format!("{p}_tests"), pos.tests).map_err(|e| e.to_string())?;
+            table.add(&key, &format!("{p}_positives"), pos.positives).map_err(|e| e.to_string())?;
+        }
+    }
+    let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
+    Ok(Computed {
+        table,
+        canonical,
+        // One admission changes at most cases, ICU and deaths of one week; one test changes a
+        // pathogen's tests and positives: the noise is scaled to that (event-level) bound.
+        sensitivity: 3 + 2 * out.series.pathogens.len() as u32,
+        snapshot_tag: snap.tag(),
+        notes: out.series.notes.clone(),
+    })
+}
