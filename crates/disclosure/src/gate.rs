@@ -175,7 +175,7 @@ impl Gate {
             disclosure: Disclosure {
                 min_count: min,
                 rounding: step,
-                epsilon: self.policy.epsilon,
+                epsilon: self.policy.noise_epsilon(),
                 sensitivity: q.sensitivity,
                 repeated,
                 budget_spent: spent as f64 / 1000.0,

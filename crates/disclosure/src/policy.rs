@@ -12,8 +12,8 @@ pub struct Policy {
     pub min_count: u64,
     /// Released values are rounded to the nearest multiple of this. Default 10; 1 disables.
     pub rounding: u64,
-    /// ε of the Laplace noise added to each count of a new question; none disables noise.
-    /// Default 1.0. Precision: thousandths.
+    /// ε of the Laplace noise added to each count of a new question; 0 (or absent in a
+    /// serialised summary) disables noise. Default 1.0. Precision: thousandths.
     pub epsilon: Option<f64>,
     /// Total ε a project may spend at this site; none for no limit. Default 20.
     pub project_budget: Option<f64>,
@@ -35,7 +35,7 @@ pub enum PolicyError {
     #[error("disclosure.rounding must be at least 1 (1 means no rounding)")]
     Rounding,
     /// ε outside the usable range.
-    #[error("disclosure.epsilon must be between 0.001 and 100, got {0}")]
+    #[error("disclosure.epsilon must be 0 (no noise) or between 0.001 and 100, got {0}")]
     Epsilon(f64),
     /// Budget negative or not a number.
     #[error("disclosure.project_budget must be a positive number, got {0}")]
@@ -52,6 +52,7 @@ impl Policy {
             return Err(PolicyError::Rounding);
         }
         if let Some(e) = self.epsilon
+            && e != 0.0
             && !(0.001..=100.0).contains(&e)
         {
             return Err(PolicyError::Epsilon(e));
@@ -76,7 +77,12 @@ impl Policy {
 
     /// ε in thousandths, if noise is on.
     pub fn epsilon_milli(&self) -> Option<u64> {
-        self.epsilon.map(|e| (e * 1000.0).round() as u64)
+        self.epsilon.map(|e| (e * 1000.0).round() as u64).filter(|&m| m > 0)
+    }
+
+    /// ε if noise is on.
+    pub fn noise_epsilon(&self) -> Option<f64> {
+        self.epsilon_milli().map(|m| m as f64 / 1000.0)
     }
 
     /// The project budget in thousandths of ε.
@@ -86,7 +92,7 @@ impl Policy {
 
     /// The policy as the network page shows it: minimum, rounding, noise, budget.
     pub fn summary(&self) -> PolicySummary {
-        PolicySummary { min_count: self.min_count, rounding: self.rounding, epsilon: self.epsilon, project_budget: self.project_budget }
+        PolicySummary { min_count: self.min_count, rounding: self.rounding, epsilon: self.noise_epsilon(), project_budget: self.project_budget }
     }
 }
 
@@ -111,7 +117,9 @@ mod tests {
     fn policy_values_are_checked() {
         assert!(Policy { projects: vec!["*".into()], ..Policy::default() }.validate().is_ok());
         assert_eq!(Policy { rounding: 0, ..Policy::default() }.validate(), Err(PolicyError::Rounding));
-        assert_eq!(Policy { epsilon: Some(0.0), ..Policy::default() }.validate(), Err(PolicyError::Epsilon(0.0)));
+        assert_eq!(Policy { epsilon: Some(0.0001), ..Policy::default() }.validate(), Err(PolicyError::Epsilon(0.0001)));
+        let off = Policy { epsilon: Some(0.0), ..Policy::default() };
+        assert!(off.validate().is_ok() && off.epsilon_milli().is_none() && off.summary().epsilon.is_none());
         assert!(matches!(Policy { projects: vec!["a b".into()], ..Policy::default() }.validate(), Err(PolicyError::Project(_))));
         let p: Policy = toml_like(r#"{"min_count": 10, "projects": ["sfts-2026"]}"#);
         assert_eq!(p.rounding, 10);

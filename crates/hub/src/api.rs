@@ -1,7 +1,7 @@
 //! The JSON API: sites pull tasks and post signed answers; researchers create tasks and read
 //! merged results; administrators manage users, projects and sites.
 
-use crate::auth::{Caller, SiteCaller, hash_password, new_secret, password_ok};
+use crate::auth::{Admin, Caller, SiteCaller, hash_password, new_secret, password_ok};
 use crate::db::{Role, User};
 use crate::{ApiError, Hub};
 use axum::extract::{Path, Query, State};
@@ -39,7 +39,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/admin/projects", "admin", "Create a project and add members."),
     ("POST", "/api/admin/sites", "admin", "Register a site with its public key; returns its token."),
     ("GET", "/api/admin/audit", "admin", "The hub's audit log, newest first."),
-    ("GET", "/api/steward/site", "steward", "Your site at the hub: status and what the hub sent and received."),
+    ("GET", "/api/steward/site", "steward", "Your site at the hub: status and what the hub sent and received (admins: ?site=ID)."),
     ("POST", "/api/site/poll", "site", "Site heartbeat and long poll for tasks."),
     ("POST", "/api/site/answer", "site", "A site's signed answer."),
 ];
@@ -258,6 +258,7 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
 }
 
 async fn create_task(State(hub): S, c: Caller, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<Task>)> {
+    c.require(Role::Researcher)?;
     let t: NewTask = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
     Ok((StatusCode::CREATED, Json(create_task_for(&hub, &c.0, t)?)))
 }
@@ -333,8 +334,7 @@ struct UserBody {
     site: Option<String>,
 }
 
-async fn admin_user(State(hub): S, c: Caller, Json(b): Json<UserBody>) -> ApiResult<StatusCode> {
-    c.require(Role::Admin)?;
+async fn admin_user(State(hub): S, c: Admin, Json(b): Json<UserBody>) -> ApiResult<StatusCode> {
     if b.name.trim().is_empty() || b.name.len() > 64 {
         return Err(ApiError::bad_request("name: 1 to 64 characters"));
     }
@@ -358,8 +358,7 @@ struct ProjectBody {
     members: Vec<String>,
 }
 
-async fn admin_project(State(hub): S, c: Caller, Json(b): Json<ProjectBody>) -> ApiResult<StatusCode> {
-    c.require(Role::Admin)?;
+async fn admin_project(State(hub): S, c: Admin, Json(b): Json<ProjectBody>) -> ApiResult<StatusCode> {
     let id = ProjectId::new(b.id).map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
     for m in &b.members {
         if !hub.db.user_exists(m)? {
@@ -380,8 +379,7 @@ struct SiteBody {
     public_key: String,
 }
 
-async fn admin_site(State(hub): S, c: Caller, Json(b): Json<SiteBody>) -> ApiResult<Json<serde_json::Value>> {
-    c.require(Role::Admin)?;
+async fn admin_site(State(hub): S, c: Admin, Json(b): Json<SiteBody>) -> ApiResult<Json<serde_json::Value>> {
     let id = SiteId::new(b.id).map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
     let country: Country = b.country.parse().map_err(|e: String| ApiError::bad_request(format!("country: {e}")))?;
     kakehashi_federation::sign::parse_public_key(&b.public_key).map_err(|e| ApiError::bad_request(format!("public_key: {e}")))?;
@@ -396,8 +394,7 @@ struct LimitQuery {
     limit: Option<usize>,
 }
 
-async fn admin_audit(State(hub): S, c: Caller, Query(q): Query<LimitQuery>) -> ApiResult<Json<serde_json::Value>> {
-    c.require(Role::Admin)?;
+async fn admin_audit(State(hub): S, _admin: Admin, Query(q): Query<LimitQuery>) -> ApiResult<Json<serde_json::Value>> {
     let entries = hub.audit.tail(q.limit.unwrap_or(100).min(10_000)).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(serde_json::to_value(entries).map_err(|e| ApiError::internal(e.to_string()))?))
 }
@@ -417,9 +414,18 @@ pub fn steward_view(hub: &Hub, user: &User) -> ApiResult<serde_json::Value> {
     Ok(serde_json::json!({"site": status, "audit": entries}))
 }
 
-async fn steward_site(State(hub): S, c: Caller) -> ApiResult<Json<serde_json::Value>> {
+#[derive(Deserialize)]
+struct SiteQuery {
+    site: Option<String>,
+}
+
+async fn steward_site(State(hub): S, c: Caller, Query(q): Query<SiteQuery>) -> ApiResult<Json<serde_json::Value>> {
     c.require(Role::Steward)?;
-    Ok(Json(steward_view(&hub, &c.0)?))
+    let mut user = c.0;
+    if user.role == Role::Admin {
+        user.site = Some(q.site.ok_or_else(|| ApiError::bad_request("site: an administrator names the site (?site=ID)"))?);
+    }
+    Ok(Json(steward_view(&hub, &user)?))
 }
 
 // ---- sites

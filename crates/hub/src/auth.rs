@@ -81,6 +81,18 @@ impl FromRequestParts<Arc<Hub>> for Caller {
     }
 }
 
+/// A signed-in administrator; 401 or 403 otherwise (checked before the body is read).
+pub struct Admin(pub User);
+
+impl FromRequestParts<Arc<Hub>> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
+        let c = Caller::from_request_parts(parts, hub).await?;
+        c.require(Role::Admin)?;
+        Ok(Admin(c.0))
+    }
+}
+
 /// A site, authenticated by its token.
 pub struct SiteCaller(pub SiteRow);
 

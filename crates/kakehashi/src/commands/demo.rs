@@ -1,61 +1,256 @@
-//! `kakehashi demo`: the demo network's sites.
-//!
-//! Today the demo makes the four synthetic sites (two German, two Japanese) and loads each into
-//! its own site store, reusing them on later runs; the hub, the site agents and the web UI join
-//! it as the federation issue lands.
+//! `kakehashi demo`: a whole network on this machine.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use kakehashi_site::ingest::{IngestOptions, ingest};
 use kakehashi_store::Store;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Duration;
 
-/// The demo sites: profile and patients.
-const SITES: [(&str, u64); 4] = [("de-berlin", 20_000), ("de-frankfurt", 15_000), ("jp-tokyo", 20_000), ("jp-osaka", 15_000)];
+/// The demo sites: id, display name, country, patients, and the disclosure policy each site's
+/// steward chose (Japanese sites are stricter here, to show how policies differ).
+const SITES: [(&str, &str, &str, u64, &str); 4] = [
+    ("de-berlin", "Charité Berlin (synthetic)", "DE", 20_000, "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0"),
+    ("de-frankfurt", "Universitätsklinikum Frankfurt (synthetic)", "DE", 15_000, "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0"),
+    ("jp-tokyo", "東京 (synthetic Tokyo)", "JP", 20_000, "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0"),
+    ("jp-osaka", "大阪 (synthetic Osaka)", "JP", 15_000, "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0"),
+];
 
-/// Start a local network: two German and two Japanese synthetic sites.
+/// Demo accounts: name, password, role, site.
+const USERS: [(&str, &str, &str, Option<&str>); 5] = [
+    ("researcher", "kakehashi-demo", "researcher", None),
+    ("steward-de-berlin", "kakehashi-demo", "steward", Some("de-berlin")),
+    ("steward-de-frankfurt", "kakehashi-demo", "steward", Some("de-frankfurt")),
+    ("steward-jp-tokyo", "kakehashi-demo", "steward", Some("jp-tokyo")),
+    ("steward-jp-osaka", "kakehashi-demo", "steward", Some("jp-osaka")),
+];
+const ADMIN_PASSWORD: &str = "kakehashi-admin";
+
+/// Start a local network: hub, two German and two Japanese synthetic sites, web UI.
 ///
 /// On first run makes the four sites' FHIR data (kakehashi synth) and loads each into its
 /// site store (kakehashi ingest) under --data-dir; later runs reuse them and start in seconds.
-/// Then prints what each site holds and commands to explore them.
+/// Then starts the hub and one agent per site as separate processes on loopback, creates the
+/// demo accounts, and prints the URL and credentials. Ctrl-C stops everything.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Where the demo keeps its sites.
+    /// Where the demo keeps its sites, hub and agents.
     #[arg(long, default_value = "kakehashi-demo", env = "KAKEHASHI_DEMO_DIR")]
     data_dir: PathBuf,
-    /// Port for the hub's web UI (used once the hub is part of the demo).
+    /// Port of the hub (API and web UI) on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Patients per site on first run (default: 15,000 to 20,000 per site).
+    #[arg(long)]
+    patients: Option<u64>,
+    /// Make and load the sites, then exit without starting the network.
+    #[arg(long)]
+    prepare_only: bool,
 }
 
 /// Runs `kakehashi demo`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-    for (profile, patients) in SITES {
-        let site_dir = args.data_dir.join("sites").join(profile);
-        let store = Store::open(&site_dir);
-        if store.current_id()?.is_none() {
-            let fhir = args.data_dir.join("fhir").join(profile);
-            eprintln!("making {profile}: {patients} synthetic patients ...");
-            let p = kakehashi_synth::Profile::load(profile)?;
-            kakehashi_synth::generate(&p, patients, 1, &fhir, &|_| {})?;
-            eprintln!("loading {profile} ...");
-            let s = ingest(&site_dir, &[fhir], &IngestOptions::default(), &|_| {})?;
-            anyhow::ensure!(s.rejected == 0, "{profile}: {} records rejected", s.rejected);
-        }
-        let snap = store.current()?;
-        println!(
-            "{profile:<13} snapshot {} of {}: {} patients, {} resources",
-            snap.id,
-            snap.created.format("%Y-%m-%d %H:%M"),
-            snap.resources.get("Patient").copied().unwrap_or(0),
-            snap.resources.values().sum::<u64>()
-        );
+    let dir = &args.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (id, _, _, patients, _) in SITES {
+        prepare_site(dir, id, args.patients.unwrap_or(patients))?;
     }
-    let berlin = args.data_dir.join("sites").join("de-berlin");
-    println!("\nExplore a site's own tables (local SQL, for its data steward):");
-    println!("  kakehashi sql --site-dir {} \"SELECT gender, count(*) FROM patient GROUP BY gender\"", berlin.display());
-    println!("The hub, the site agents and the web UI (port {}) join the demo with the federation issue.", args.port);
+    if args.prepare_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exe = std::env::current_exe().context("finding the kakehashi binary")?;
+    let url = format!("http://127.0.0.1:{}", args.port);
+    let mut children = Children::default();
+    let hub_log = log_file(dir, "hub")?;
+    children.0.push((
+        "hub".into(),
+        Command::new(&exe)
+            .args(["hub", "--listen", &format!("127.0.0.1:{}", args.port), "--data-dir"])
+            .arg(dir.join("hub"))
+            .env("KAKEHASHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(hub_log)
+            .spawn()
+            .context("starting the hub")?,
+    ));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    rt.block_on(setup_network(&exe, dir, &url, &mut children))?;
+    println!("\nkakehashi demo network is running: {url}");
+    println!("  sign in as researcher / kakehashi-demo   (ask the network: feasibility, AMR, surveillance)");
+    println!("  or steward-de-berlin / kakehashi-demo    (a site steward; likewise for de-frankfurt, jp-tokyo, jp-osaka)");
+    println!("  or admin / {ADMIN_PASSWORD}             (the network office)");
+    println!("  API token for the command line: {}", std::fs::read_to_string(dir.join("hub").join("researcher.token")).unwrap_or_default().trim());
+    println!("  logs: {}", dir.join("logs").display());
+    println!("Ctrl-C stops the hub and the four site agents.");
+    rt.block_on(async {
+        loop {
+            tokio::select! {
+                () = super::shutdown_signal() => break,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {
+                    if let Some(name) = children.exited() {
+                        bail!("{name} stopped unexpectedly; see {}", dir.join("logs").join(format!("{name}.log")).display());
+                    }
+                }
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    drop(children);
+    eprintln!("demo stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn prepare_site(dir: &Path, id: &str, patients: u64) -> anyhow::Result<()> {
+    let site_dir = dir.join("sites").join(id);
+    let store = Store::open(&site_dir);
+    if store.current_id()?.is_none() {
+        let fhir = dir.join("fhir").join(id);
+        eprintln!("making {id}: {patients} synthetic patients ...");
+        let p = kakehashi_synth::Profile::load(id)?;
+        kakehashi_synth::generate(&p, patients, 1, &fhir, &|_| {})?;
+        eprintln!("loading {id} ...");
+        let s = ingest(&site_dir, &[fhir], &IngestOptions::default(), &|_| {})?;
+        anyhow::ensure!(s.rejected == 0, "{id}: {} records rejected", s.rejected);
+    }
+    let snap = store.current()?;
+    eprintln!(
+        "{id:<13} snapshot {} of {}: {} patients, {} resources",
+        snap.id,
+        snap.created.format("%Y-%m-%d %H:%M"),
+        snap.resources.get("Patient").copied().unwrap_or(0),
+        snap.resources.values().sum::<u64>()
+    );
+    Ok(())
+}
+
+fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    std::fs::OpenOptions::new().create(true).append(true).open(logs.join(format!("{name}.log"))).context("opening a log file")
+}
+
+/// The demo's child processes; dropped = stopped (SIGTERM, then SIGKILL after 5 s).
+#[derive(Default)]
+struct Children(Vec<(String, Child)>);
+
+impl Children {
+    fn exited(&mut self) -> Option<String> {
+        self.0.iter_mut().find_map(|(n, c)| matches!(c.try_wait(), Ok(Some(_))).then(|| n.clone()))
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, c) in self.0.iter().rev() {
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        }
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        for (_, c) in self.0.iter_mut().rev() {
+            while matches!(c.try_wait(), Ok(None)) && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Children) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    // Wait for the hub.
+    let started = std::time::Instant::now();
+    loop {
+        if http.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        if let Some(n) = children.exited() {
+            bail!("the {n} did not start; see {}", dir.join("logs").join("hub.log").display());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("the hub did not answer at {url} within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hub_dir = dir.join("hub");
+    let admin_token_file = hub_dir.join("admin.token");
+    let admin = match std::fs::read_to_string(&admin_token_file) {
+        Ok(t) => t.trim().to_owned(),
+        Err(_) => {
+            let login = http.post(format!("{url}/api/login")).json(&serde_json::json!({"name": "admin", "password": ADMIN_PASSWORD})).send().await?;
+            anyhow::ensure!(login.status().is_success(), "signing in as admin: HTTP {}", login.status());
+            let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap_or_default().to_owned();
+            let t: serde_json::Value = http.post(format!("{url}/api/tokens")).header("cookie", cookie).json(&serde_json::json!({"label": "demo"})).send().await?.json().await?;
+            let t = t["token"].as_str().context("no token")?.to_owned();
+            std::fs::write(&admin_token_file, &t)?;
+            t
+        }
+    };
+    let post = |path: &str, body: serde_json::Value| {
+        let req = http.post(format!("{url}{path}")).bearer_auth(&admin).json(&body);
+        async move {
+            let r = req.send().await?;
+            let status = r.status();
+            let text = r.text().await.unwrap_or_default();
+            anyhow::ensure!(status.is_success(), "hub: HTTP {status}: {text}");
+            anyhow::Ok(text)
+        }
+    };
+    for (name, pw, role, site) in USERS {
+        post("/api/admin/users", serde_json::json!({"name": name, "password": pw, "role": role, "site": site})).await?;
+    }
+    for (id, title) in [("demo", "Demo: feasibility, AMR and SARI across the network"), ("sfts-2026", "SFTS clinical course, Japan–Germany")] {
+        post("/api/admin/projects", serde_json::json!({"id": id, "title": title, "members": ["researcher"]})).await?;
+    }
+    let researcher_token = hub_dir.join("researcher.token");
+    if !researcher_token.exists() {
+        let login = http.post(format!("{url}/api/login")).json(&serde_json::json!({"name": "researcher", "password": "kakehashi-demo"})).send().await?;
+        let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap_or_default().to_owned();
+        let t: serde_json::Value = http.post(format!("{url}/api/tokens")).header("cookie", cookie).json(&serde_json::json!({"label": "demo cli"})).send().await?.json().await?;
+        std::fs::write(&researcher_token, t["token"].as_str().context("no token")?)?;
+    }
+    for (id, name, country, _, policy) in SITES {
+        let agent_dir = dir.join("agents").join(id);
+        std::fs::create_dir_all(&agent_dir)?;
+        let cfg = agent_dir.join("site.toml");
+        let token_file = agent_dir.join("site.token");
+        std::fs::write(
+            &cfg,
+            format!(
+                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n",
+                token_file.display().to_string(),
+                dir.join("sites").join(id).display().to_string(),
+                agent_dir.join("state").display().to_string()
+            ),
+        )?;
+        if !token_file.exists() {
+            let out = Command::new(exe).args(["site", "--config"]).arg(&cfg).arg("--print-public-key").output()?;
+            anyhow::ensure!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+            let pk = String::from_utf8(out.stdout)?.trim().to_owned();
+            let reg: serde_json::Value = serde_json::from_str(&post("/api/admin/sites", serde_json::json!({"id": id, "name": name, "country": country, "public_key": pk})).await?)?;
+            std::fs::write(&token_file, reg["token"].as_str().context("no site token")?)?;
+        }
+        let log = log_file(dir, id)?;
+        children.0.push((
+            id.to_owned(),
+            Command::new(exe).args(["site", "--config"]).arg(&cfg).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().with_context(|| format!("starting the {id} agent"))?,
+        ));
+    }
+    // Wait until every site has checked in.
+    let started = std::time::Instant::now();
+    loop {
+        let sites: Vec<serde_json::Value> = http.get(format!("{url}/api/sites")).bearer_auth(&admin).send().await?.json().await?;
+        let online = sites.iter().filter(|s| s["status"] == "online").count();
+        if online == SITES.len() {
+            return Ok(());
+        }
+        if let Some(n) = children.exited() {
+            bail!("{n} stopped; see {}", dir.join("logs").join(format!("{n}.log")).display());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("only {online} of {} sites came online within 30 s; see {}", SITES.len(), dir.join("logs").display());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

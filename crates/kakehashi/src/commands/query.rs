@@ -140,10 +140,10 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
                 let noise = d.epsilon.map(|e| format!(", noise ε = {e}")).unwrap_or_default();
                 (cell(scalar(t)), format!("min {}, rounded to {}{noise}{}", d.min_count, d.rounding, if d.repeated { ", repeated question" } else { "" }))
             }
-            Some(t) => (format!("{} rows", t.rows.len()), String::new()),
+            Some(t) => (format!("{} rows", t.rows.len()), "a table: see --format json".to_owned()),
             None => ("-".into(), s.reason.clone().unwrap_or_default()),
         };
-        writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {note}", s.site, s.country, format!("{:?}", s.state).to_lowercase(), count)?;
+        writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {note}", s.site.to_string(), s.country.to_string(), format!("{:?}", s.state).to_lowercase(), count)?;
     }
     for (c, t) in &m.countries {
         let v = if t.dims.is_empty() { pooled(t.rows.first().map(|r| r.values[0])) } else { format!("{} rows", t.rows.len()) };

@@ -1,0 +1,395 @@
+//! Federation over real HTTP on loopback with real processes: a hub and site agents started
+//! from the `kakehashi` binary, over synthetic sites made by `kakehashi demo --prepare-only`.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
+const SITES: [(&str, &str); 4] = [("de-berlin", "DE"), ("de-frankfurt", "DE"), ("jp-tokyo", "JP"), ("jp-osaka", "JP")];
+
+/// The four synthetic sites, made once per test run and shared read-only by every test.
+fn sites_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kh-fed-sites-{}", std::process::id()));
+        let out = Command::new(EXE).args(["demo", "--prepare-only", "--patients", "300", "--data-dir"]).arg(&dir).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Net {
+    dir: tempfile::TempDir,
+    url: String,
+    port: u16,
+    hub: Option<Child>,
+    agents: BTreeMap<String, Child>,
+    admin: String,
+    researcher: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in self.agents.values_mut().chain(self.hub.as_mut()) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Net {
+    /// Starts a hub, registers the given sites (id, policy TOML) and starts their agents.
+    async fn start(sites: &[(&str, &str)]) -> Net {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut net = Net {
+            dir,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            hub: None,
+            agents: BTreeMap::new(),
+            admin: String::new(),
+            researcher: String::new(),
+            http: reqwest::Client::new(),
+        };
+        net.start_hub().await;
+        net.admin = net.login_token("admin", "admin-password").await;
+        for (name, role) in [("researcher", "researcher"), ("outsider", "researcher")] {
+            net.admin_post("/api/admin/users", json!({"name": name, "password": "password-1", "role": role})).await;
+        }
+        net.admin_post("/api/admin/users", json!({"name": "steward", "password": "password-1", "role": "steward", "site": "de-berlin"})).await;
+        net.admin_post("/api/admin/projects", json!({"id": "p1", "title": "Project one", "members": ["researcher"]})).await;
+        net.admin_post("/api/admin/projects", json!({"id": "p2", "title": "Project two", "members": ["researcher", "outsider"]})).await;
+        net.researcher = net.login_token("researcher", "password-1").await;
+        for (id, policy) in sites {
+            net.register(id, policy).await;
+            net.start_agent(id);
+        }
+        net.wait_online(sites.len()).await;
+        net
+    }
+
+    fn hub_dir(&self) -> PathBuf {
+        self.dir.path().join("hub")
+    }
+
+    fn agent_dir(&self, id: &str) -> PathBuf {
+        self.dir.path().join("agents").join(id)
+    }
+
+    async fn start_hub(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join(format!("hub-{}.log", Instant::now().elapsed().as_nanos()))).unwrap();
+        let child = Command::new(EXE)
+            .args(["hub", "--listen", &format!("127.0.0.1:{}", self.port), "--data-dir"])
+            .arg(self.hub_dir())
+            .env("KAKEHASHI_ADMIN_PASSWORD", "admin-password")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.hub = Some(child);
+        let t = Instant::now();
+        while !self.http.get(format!("{}/healthz", self.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+            assert!(t.elapsed() < Duration::from_secs(20), "hub did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill_hub(&mut self) {
+        let mut c = self.hub.take().unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    async fn login_token(&self, name: &str, pw: &str) -> String {
+        let r = self.http.post(format!("{}/api/login", self.url)).json(&json!({"name": name, "password": pw})).send().await.unwrap();
+        assert!(r.status().is_success(), "login {name}: {}", r.status());
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let t: Value = self.http.post(format!("{}/api/tokens", self.url)).header("cookie", cookie).json(&json!({"label": "t"})).send().await.unwrap().json().await.unwrap();
+        t["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn admin_post(&self, path: &str, body: Value) -> String {
+        let r = self.http.post(format!("{}{path}", self.url)).bearer_auth(&self.admin).json(&body).send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        text
+    }
+
+    async fn register(&self, id: &str, policy: &str) {
+        let adir = self.agent_dir(id);
+        std::fs::create_dir_all(&adir).unwrap();
+        let cfg = adir.join("site.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "site_id = \"{id}\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\n\n[disclosure]\n{policy}\n",
+                self.url,
+                adir.join("site.token").display().to_string(),
+                sites_dir().join("sites").join(id).display().to_string(),
+                adir.join("state").display().to_string()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(EXE).args(["site", "--config"]).arg(&cfg).arg("--print-public-key").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let pk = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let country = SITES.iter().find(|s| s.0 == id).unwrap().1;
+        let reg: Value = serde_json::from_str(&self.admin_post("/api/admin/sites", json!({"id": id, "name": id, "country": country, "public_key": pk})).await).unwrap();
+        std::fs::write(adir.join("site.token"), reg["token"].as_str().unwrap()).unwrap();
+    }
+
+    fn start_agent(&mut self, id: &str) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.agent_dir(id).join("agent.log")).unwrap();
+        let c = Command::new(EXE).args(["site", "--config"]).arg(self.agent_dir(id).join("site.toml")).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+        self.agents.insert(id.to_owned(), c);
+    }
+
+    fn kill_agent(&mut self, id: &str) {
+        let mut c = self.agents.remove(id).unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    async fn wait_online(&self, n: usize) {
+        let t = Instant::now();
+        loop {
+            let sites: Vec<Value> = self.http.get(format!("{}/api/sites", self.url)).bearer_auth(&self.admin).send().await.unwrap().json().await.unwrap();
+            if sites.iter().filter(|s| s["status"] == "online").count() >= n {
+                return;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "sites did not come online: {sites:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn create(&self, project: &str, spec: Value, deadline: u64) -> String {
+        let r = self.http.post(format!("{}/api/tasks", self.url)).bearer_auth(&self.researcher).json(&json!({"project": project, "spec": spec, "deadline_seconds": deadline})).send().await.unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert!(status.is_success(), "{v}");
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn result(&self, id: &str, wait: u64) -> Value {
+        self.http.get(format!("{}/api/tasks/{id}?wait={wait}", self.url)).bearer_auth(&self.researcher).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn ask(&self, project: &str, spec: Value, deadline: u64) -> Value {
+        let id = self.create(project, spec, deadline).await;
+        self.result(&id, deadline + 5).await
+    }
+}
+
+const OPEN: &str = "projects = [\"*\"]\nmin_count = 0\nrounding = 1\nepsilon = 0";
+
+fn series_spec() -> Value {
+    json!({"type": "surveillance_series", "definition": "sari-icosari", "by": ["age"]})
+}
+
+fn site_of<'a>(m: &'a Value, id: &str) -> &'a Value {
+    m["sites"].as_array().unwrap().iter().find(|s| s["site"] == id).unwrap()
+}
+
+/// Exact local series of a site, through the command a steward would run.
+fn local_series(id: &str) -> BTreeMap<(String, String), u64> {
+    let out = Command::new(EXE)
+        .args(["surveillance", "series", "--definition", "sari-icosari", "--by", "age", "--format", "csv", "--site-dir"])
+        .arg(sites_dir().join("sites").join(id))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (wi, ai, ci) = (header.iter().position(|h| *h == "week").unwrap(), header.iter().position(|h| *h == "age_group").unwrap(), header.iter().position(|h| *h == "cases").unwrap());
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            ((f[wi].to_owned(), f[ai].to_owned()), f[ci].parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_noise_per_site_and_total_counts_equal_the_exact_local_counts() {
+    let sites: Vec<(&str, &str)> = SITES.iter().map(|(id, _)| (*id, OPEN)).collect();
+    let net = Net::start(&sites).await;
+    let m = net.ask("p1", series_spec(), 60).await;
+    assert_eq!(m["complete"], true, "{m}");
+    let mut total: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (id, _) in SITES {
+        let s = site_of(&m, id);
+        assert_eq!(s["state"], "answered", "{s}");
+        let table = &s["table"];
+        let cases = table["measures"].as_array().unwrap().iter().position(|x| x == "cases").unwrap();
+        let got: BTreeMap<(String, String), u64> = table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| ((r["key"][0].as_str().unwrap().to_owned(), r["key"][1].as_str().unwrap().to_owned()), r["values"][cases].as_u64().unwrap()))
+            .collect();
+        let want = local_series(id);
+        assert!(want.values().sum::<u64>() > 0, "{id} has SARI cases");
+        let differing: Vec<_> = want.iter().filter(|(k, v)| got.get(*k) != Some(v)).take(5).collect();
+        assert!(got.len() == want.len() && differing.is_empty(), "{id}: released series differs from the local series at {differing:?} ({} vs {} rows)", got.len(), want.len());
+        for (k, v) in want {
+            *total.entry(k).or_default() += v;
+        }
+    }
+    let pooled = &m["total"];
+    let cases = pooled["measures"].as_array().unwrap().iter().position(|x| x == "cases").unwrap();
+    for r in pooled["rows"].as_array().unwrap() {
+        let k = (r["key"][0].as_str().unwrap().to_owned(), r["key"][1].as_str().unwrap().to_owned());
+        assert_eq!(r["values"][cases]["sum"].as_u64().unwrap(), total[&k], "total at {k:?}");
+    }
+    // Countries pool their own sites only.
+    assert_eq!(m["countries"]["DE"]["sites"], 2);
+    assert_eq!(m["countries"]["JP"]["sites"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_site_is_late_or_offline_others_answer_and_it_is_used_again_when_back() {
+    let sites = [("de-berlin", OPEN), ("jp-tokyo", OPEN), ("jp-osaka", OPEN)];
+    let mut net = Net::start(&sites).await;
+    net.kill_agent("jp-osaka");
+    let t = Instant::now();
+    let m = net.ask("p1", series_spec(), 4).await;
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(9), "the answer came at the deadline, not later: {took:?}");
+    assert_eq!(m["complete"], true);
+    assert_eq!(site_of(&m, "de-berlin")["state"], "answered");
+    assert_eq!(site_of(&m, "jp-tokyo")["state"], "answered");
+    let osaka = site_of(&m, "jp-osaka");
+    assert!(osaka["state"] == "late" || osaka["state"] == "offline", "{osaka}");
+    assert!(osaka["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(m["total"]["sites"], 2, "the missing site is not silently counted");
+    net.start_agent("jp-osaka");
+    net.wait_online(3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = net.ask("p1", series_spec(), 20).await;
+    for (id, _) in sites {
+        assert_eq!(site_of(&m, id)["state"], "answered", "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_restart_loses_no_queued_task_and_no_stored_result() {
+    let sites = [("de-berlin", OPEN), ("jp-tokyo", OPEN)];
+    let mut net = Net::start(&sites).await;
+    let done = net.ask("p1", series_spec(), 30).await;
+    assert_eq!(done["complete"], true);
+    // Stop the sites, queue a task, kill the hub hard, restart it, then bring the sites back.
+    net.kill_agent("de-berlin");
+    net.kill_agent("jp-tokyo");
+    let queued = net.create("p1", series_spec(), 120).await;
+    net.kill_hub();
+    net.start_hub().await;
+    let before = net.result(done["task"]["id"].as_str().unwrap(), 0).await;
+    assert_eq!(before["sites"], done["sites"], "stored results survive the restart");
+    net.start_agent("de-berlin");
+    net.start_agent("jp-tokyo");
+    let t = Instant::now();
+    loop {
+        let m = net.result(&queued, 5).await;
+        if m["sites"].as_array().unwrap().iter().all(|s| s["state"] == "answered") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "queued task never answered: {m}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_refuses_a_project_its_policy_does_not_allow() {
+    let sites = [("de-berlin", "projects = [\"p2\"]"), ("jp-tokyo", OPEN)];
+    let net = Net::start(&sites).await;
+    let m = net.ask("p1", series_spec(), 20).await;
+    let berlin = site_of(&m, "de-berlin");
+    assert_eq!(berlin["state"], "refused", "{berlin}");
+    assert!(berlin["reason"].as_str().unwrap().contains("does not answer project p1"), "{berlin}");
+    assert!(berlin["table"].is_null(), "a refusal carries no data");
+    assert_eq!(site_of(&m, "jp-tokyo")["state"], "answered");
+    // The refusal is in the site's audit log, which verifies.
+    let out = Command::new(EXE).args(["audit", "verify", "--site-dir", "unused", "--state-dir"]).arg(net.agent_dir("de-berlin").join("state")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let log = std::fs::read_to_string(net.agent_dir("de-berlin").join("state").join("audit").join("audit.log")).unwrap();
+    assert!(log.contains("project_not_allowed"), "{log}");
+}
+
+/// Every route against every role: 401 without a valid token, 403 for a role that may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_checks_the_callers_role() {
+    let net = Net::start(&[]).await;
+    net.admin_post("/api/admin/users", json!({"name": "steward2", "password": "password-1", "role": "steward", "site": "de-berlin"})).await;
+    let steward = net.login_token("steward2", "password-1").await;
+    let roles: [(&str, Option<&str>); 5] = [("none", None), ("bogus", Some("kh_not-a-token")), ("researcher", Some(&net.researcher)), ("steward", Some(&steward)), ("admin", Some(&net.admin))];
+    let routes: Vec<Value> = {
+        let doc: Value = net.http.get(format!("{}/api/openapi.json", net.url)).send().await.unwrap().json().await.unwrap();
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(p, ops)| ops.as_object().unwrap().iter().map(move |(m, op)| json!({"path": p, "method": m, "role": op["x-kakehashi-role"]})))
+            .collect()
+    };
+    assert!(routes.len() >= 19, "{routes:?}");
+    for r in &routes {
+        let (path, method, need) = (r["path"].as_str().unwrap().replace("{id}", "00000000-0000-0000-0000-000000000000"), r["method"].as_str().unwrap(), r["role"].as_str().unwrap());
+        for (role, token) in &roles {
+            let mut req = match method {
+                "get" => net.http.get(format!("{}{path}", net.url)),
+                _ => net.http.post(format!("{}{path}", net.url)).json(&json!({})),
+            };
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            let allowed = match (need, *role) {
+                ("public", _) => true,
+                (_, "none" | "bogus") => false,
+                ("user", _) => true,
+                ("site", _) => false,
+                ("researcher", r) => r == "researcher" || r == "admin",
+                ("steward", r) => r == "steward" || r == "admin",
+                ("admin", r) => r == "admin",
+                _ => unreachable!("role {need}"),
+            };
+            if allowed {
+                assert!(status != 401 && status != 403, "{method} {path} as {role}: {status}, expected access");
+            } else if matches!(*role, "none" | "bogus") || need == "site" {
+                assert_eq!(status, 401, "{method} {path} as {role}");
+            } else {
+                assert_eq!(status, 403, "{method} {path} as {role}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_finds_an_edited_entry_in_a_real_sites_log() {
+    let net = Net::start(&[("jp-osaka", OPEN)]).await;
+    net.ask("p1", series_spec(), 20).await;
+    let state = net.agent_dir("jp-osaka").join("state");
+    let verify = || Command::new(EXE).args(["audit", "verify", "--site-dir", "x", "--state-dir"]).arg(&state).output().unwrap();
+    let ok = verify();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    let hub = Command::new(EXE).args(["audit", "verify", "--hub-dir"]).arg(net.hub_dir()).output().unwrap();
+    assert!(hub.status.success(), "{}", String::from_utf8_lossy(&hub.stdout));
+    let log = state.join("audit").join("audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("\"answered\"", "\"refused\"", 1)).unwrap();
+    let bad = verify();
+    assert_eq!(bad.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("changed after it was written"), "{}", String::from_utf8_lossy(&bad.stdout));
+}
