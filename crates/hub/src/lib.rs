@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod criteria;
 pub mod db;
 pub mod openapi;
 pub mod ui;

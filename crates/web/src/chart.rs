@@ -143,6 +143,8 @@ pub struct LineChart {
     pub bands: Vec<Band>,
     /// Threshold lines.
     pub thresholds: Vec<Threshold>,
+    /// A label for every x (e.g. each week), used by the CSV; ticks label only some.
+    pub x_labels: Vec<(f64, String)>,
 }
 
 impl LineChart {
@@ -311,8 +313,9 @@ impl LineChart {
         xs.dedup();
         for x in xs {
             let label = self
-                .x_ticks
+                .x_labels
                 .iter()
+                .chain(&self.x_ticks)
                 .find(|(tx, _)| *tx == x)
                 .map(|(_, l)| l.clone())
                 .unwrap_or_else(|| x.to_string());
@@ -640,7 +643,9 @@ mod tests {
             series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))] }],
             bands: vec![Band { from: 0.0, to: Some(500.0), label: "baseline".into(), level: 0 }],
             thresholds: vec![Threshold { y: 500.0, label: "epidemic threshold".into() }],
+            x_labels: vec![(2.0, "W02".into())],
         };
+        assert!(chart.csv().contains("W02,\n"), "every x gets its label in the CSV: {}", chart.csv());
         let svg = chart.svg(Locale::De);
         assert!(svg.contains("<title id=\"c1-title\">SARI &lt;Germany&gt;</title>"));
         assert!(svg.contains("aria-labelledby=\"c1-title c1-desc\""));
@@ -652,7 +657,7 @@ mod tests {
         // isolated points (a gap on both sides) are drawn as dots
         assert_eq!(svg.matches("<circle").count(), 2);
         let csv = chart.csv();
-        assert_eq!(csv, "week,DE\nW01,1200\n2,\nW03,800\n");
+        assert_eq!(csv, "week,DE\nW01,1200\nW02,\nW03,800\n");
     }
 
     #[test]
