@@ -743,14 +743,18 @@ fn surveillance_charts(m: &Merged, locale: Locale) -> (Vec<LineChart>, Vec<(Coun
         let refs: Vec<&kakehashi_surveillance::series::SeriesRow> = rows.iter().collect();
         let input = kakehashi_surveillance::series::Series::mem_input(&refs, &conv, |r| r.cases as f64, true);
         let model = kakehashi_surveillance::mem::mem_model(&input, &kakehashi_surveillance::mem::MemParams::default()).ok();
-        // The last 104 weeks as one curve.
-        let tail: Vec<&(String, Option<u64>)> = weeks.iter().rev().take(104).collect::<Vec<_>>().into_iter().rev().collect();
+        // Three seasons up to the last week with cases, as one curve.
+        let last = weeks.iter().rposition(|(_, v)| v.is_some_and(|v| v > 0)).unwrap_or(weeks.len().saturating_sub(1));
+        let tail: Vec<&(String, Option<u64>)> = weeks[..=last].iter().rev().take(156).collect::<Vec<_>>().into_iter().rev().collect();
         let points: Vec<(f64, Option<f64>)> = tail.iter().enumerate().map(|(i, (_, v))| (i as f64, v.map(|v| v as f64))).collect();
         let x_labels: Vec<(f64, String)> = tail.iter().enumerate().map(|(i, (w, _))| (i as f64, w.clone())).collect();
         let x_ticks = x_labels.iter().filter(|(i, _)| (*i as usize) % 13 == 0).cloned().collect();
         let mut chart = LineChart {
             id: format!("curve-{}", country.iso().to_lowercase()),
-            title: format!("{} · {}", t(&format!("country-{}", country.iso())), m.task.spec.kind()),
+            title: format!("{} · {}", t(&format!("country-{}", country.iso())), match &m.task.spec {
+                TaskSpec::SurveillanceSeries { definition, .. } => definition.as_str(),
+                other => other.kind(),
+            }),
             description: t("surv-intro"),
             x_label: t("surv-week"),
             y_label: t("surv-cases"),

@@ -180,3 +180,6 @@ surv-epidemic-threshold = Epidemieschwelle
 event-task-created = Anfrage an den Standort gesendet
 event-answer-received = Antwort vom Standort erhalten
 event-site-registered = Standort registriert
+event-user-created = Konto angelegt
+event-project-saved = Projekt gespeichert
+event-token-created = API-Token erstellt

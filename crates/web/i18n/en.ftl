@@ -180,3 +180,6 @@ surv-epidemic-threshold = epidemic threshold
 event-task-created = task sent to the site
 event-answer-received = answer received from the site
 event-site-registered = site registered
+event-user-created = account created
+event-project-saved = project saved
+event-token-created = API token created

@@ -174,3 +174,6 @@ surv-epidemic-threshold = 流行閾値
 event-task-created = 施設へタスクを送信
 event-answer-received = 施設から回答を受信
 event-site-registered = 施設を登録
+event-user-created = アカウントを作成
+event-project-saved = プロジェクトを保存
+event-token-created = APIトークンを作成
