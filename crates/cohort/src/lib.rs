@@ -1,1 +1,13 @@
 //! MII CCDL model, validation and compilation to a cohort plan over the site schema.
+//!
+//! [`Query::parse`] reads a query (CCDL v2 or the structured-query form) with errors that name
+//! the offending element; [`plan::compile`] turns it into a [`plan::Plan`]: for every criterion
+//! the view, the codes it expands to (ICD-10 children, ICD-10-GM ↔ Japanese ICD-10, LOINC ↔
+//! JLAC10), and its value, time and attribute conditions, refusing what cannot be evaluated.
+//! The engine crate evaluates plans over a site's store.
+
+pub mod ccdl;
+pub mod plan;
+
+pub use ccdl::{CcdlError, Criterion, Query};
+pub use plan::{Plan, PlanError, compile};

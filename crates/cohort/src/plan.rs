@@ -1,0 +1,388 @@
+//! Compiling a CCDL query into a plan over the site's views: each criterion becomes a view,
+//! a code matcher (with hierarchy and cross-country expansion), value, time and attribute
+//! conditions. What the engine cannot evaluate is refused naming the construct.
+
+use crate::ccdl::{Comparator, Criterion, Filter, Query, TermCode};
+use kakehashi_model::View;
+use kakehashi_terminology as term;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+/// A query the engine cannot evaluate at this site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The context has no mapping to a view.
+    #[error("{path}.context: {context:?} is not a context this site can evaluate (known: {known})")]
+    Context {
+        /// Criterion path.
+        path: String,
+        /// The context code.
+        context: String,
+        /// Known contexts.
+        known: String,
+    },
+    /// A construct is not supported for this context.
+    #[error("{path}: {message}")]
+    Unsupported {
+        /// Where.
+        path: String,
+        /// What.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct MappingFile {
+    context: Vec<ContextMap>,
+}
+
+/// How one CCDL context reads the site's tables.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextMap {
+    /// Context codes this entry serves.
+    pub names: Vec<String>,
+    /// The view.
+    pub view: View,
+    /// Code system and code columns.
+    pub code: [String; 2],
+    /// Start-time columns, first non-null wins.
+    pub time_start: Vec<String>,
+    /// End-time columns (for periods).
+    #[serde(default)]
+    pub time_end: Vec<String>,
+    /// Quantity value column.
+    #[serde(default)]
+    pub value_quantity: Option<String>,
+    /// UCUM unit column of the value.
+    #[serde(default)]
+    pub value_unit: Option<String>,
+    /// Coded value columns (system, code).
+    #[serde(default)]
+    pub value_concept: Option<[String; 2]>,
+    /// Fixed column = value filters every row must pass.
+    #[serde(default)]
+    pub fixed: Vec<[String; 2]>,
+    /// Attribute filters the context supports.
+    #[serde(default)]
+    pub attributes: Vec<AttributeMap>,
+}
+
+/// An attribute a context supports.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeMap {
+    /// Attribute codes.
+    pub codes: Vec<String>,
+    /// The column.
+    pub column: String,
+    /// For references: the view of the referenced resource (the column holds its id).
+    #[serde(default)]
+    pub reference: Option<View>,
+}
+
+/// The shipped context mapping.
+pub fn mapping() -> &'static [ContextMap] {
+    static M: OnceLock<Vec<ContextMap>> = OnceLock::new();
+    M.get_or_init(|| {
+        let f: MappingFile = toml::from_str(include_str!("../data/mapping.toml")).expect("the shipped mapping file is valid (tested)");
+        f.context
+    })
+}
+
+/// Matches codings: exact (system, code) pairs and ICD-10 parents (any ICD-10 family system).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CodeMatcher {
+    /// Exact pairs.
+    pub exact: BTreeSet<(String, String)>,
+    /// ICD-10 parents whose descendants match.
+    pub icd10_parents: BTreeSet<String>,
+}
+
+impl CodeMatcher {
+    /// Whether a coding matches.
+    pub fn matches(&self, system: &str, code: &str) -> bool {
+        self.exact.contains(&(system.to_owned(), code.to_owned())) || (term::is_icd10(system) && self.icd10_parents.iter().any(|p| term::icd10_descends(code, p)))
+    }
+
+    fn add(&mut self, tc: &TermCode) {
+        match term::equivalents(&tc.system, &tc.code) {
+            Some(eq) => {
+                if term::is_icd10(&tc.system) {
+                    self.icd10_parents.insert(tc.code.clone());
+                }
+                self.exact.extend(eq);
+            }
+            None => {
+                self.exact.insert((tc.system.clone(), tc.code.clone()));
+            }
+        }
+    }
+
+    /// The codes, for `explain`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.exact.iter().map(|(s, c)| format!("{s}|{c}")).collect();
+        v.extend(self.icd10_parents.iter().map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")));
+        v
+    }
+}
+
+/// A numeric condition, in a unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum NumCond {
+    /// Compare.
+    Cmp(Comparator, f64),
+    /// Closed range.
+    Range(f64, f64),
+}
+
+impl NumCond {
+    /// Whether `v` satisfies it.
+    pub fn holds(&self, v: f64) -> bool {
+        match self {
+            NumCond::Cmp(c, x) => c.holds(v, *x),
+            NumCond::Range(a, b) => v >= *a && v <= *b,
+        }
+    }
+}
+
+/// A condition on the criterion's value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ValueCond {
+    /// The coded value is one of these (system may be empty: code only).
+    Concept(BTreeSet<(String, String)>),
+    /// The quantity satisfies this, after converting the row's unit to `unit`.
+    Quantity {
+        /// The condition.
+        cond: NumCond,
+        /// The filter's UCUM unit; `None` compares as recorded.
+        unit: Option<String>,
+    },
+}
+
+/// A condition on an attribute.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum AttrCond {
+    /// The column's code is one of these.
+    Concept {
+        /// Column.
+        column: String,
+        /// Allowed codes.
+        codes: BTreeSet<String>,
+    },
+    /// The column references a resource (by id) that matches any of these criteria.
+    Reference {
+        /// Column holding the referenced id.
+        column: String,
+        /// Criteria on the referenced resource.
+        targets: Vec<CritPlan>,
+    },
+}
+
+/// A time window (micros since the epoch, inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Window {
+    /// Start.
+    pub from: i64,
+    /// End.
+    pub to: i64,
+}
+
+/// One compiled criterion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum CritPlan {
+    /// Rows of a view.
+    Resource {
+        /// Path in the query.
+        path: String,
+        /// The context mapping.
+        map: ContextMap,
+        /// Codes.
+        codes: CodeMatcher,
+        /// Value condition.
+        value: Option<ValueCond>,
+        /// Time window (overlap rule).
+        time: Option<Window>,
+        /// Attribute conditions.
+        attrs: Vec<AttrCond>,
+    },
+    /// Age in years now.
+    Age {
+        /// Path.
+        path: String,
+        /// Condition on age in years.
+        cond: NumCond,
+    },
+    /// Administrative gender.
+    Gender {
+        /// Path.
+        path: String,
+        /// FHIR gender codes allowed.
+        allowed: BTreeSet<String>,
+    },
+}
+
+/// A compiled query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Inclusion groups (AND of ORs).
+    pub inclusion: Vec<Vec<CritPlan>>,
+    /// Exclusion groups (OR of ANDs).
+    pub exclusion: Vec<Vec<CritPlan>>,
+}
+
+const AGE_CODES: [(&str, &str); 3] = [("http://loinc.org", "30525-0"), ("http://snomed.info/sct", "424144002"), ("http://snomed.info/sct", "397669002")];
+const GENDER_CODES: [(&str, &str); 4] = [("http://loinc.org", "76689-9"), ("http://loinc.org", "LL2191-6"), ("http://snomed.info/sct", "263495000"), ("http://hl7.org/fhir/administrative-gender", "gender")];
+
+fn gender_code(c: &str) -> Option<&'static str> {
+    Some(match c.to_ascii_lowercase().as_str() {
+        "f" | "female" | "la3-6" | "248152002" | "w" => "female",
+        "m" | "male" | "la2-8" | "248153007" => "male",
+        "d" | "diverse" | "other" | "la46-8" | "x" => "other",
+        "u" | "unknown" | "la4489-6" => "unknown",
+        _ => return None,
+    })
+}
+
+fn years(v: f64, unit: Option<&str>, path: &str) -> Result<f64, PlanError> {
+    match unit.unwrap_or("a") {
+        "a" => Ok(v),
+        u => term::ucum::convert(v, u, "a").ok_or_else(|| PlanError::Unsupported { path: format!("{path}.valueFilter.unit"), message: format!("{u:?} is not a unit of age (a, mo, wk, d)") }),
+    }
+}
+
+fn day_start(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()
+}
+
+fn window(c: &Criterion) -> Option<Window> {
+    c.time_restriction.as_ref().map(|t| Window {
+        from: t.after.map(day_start).unwrap_or(i64::MIN),
+        to: t.before.map(|d| day_start(d) + 86_400_000_000 - 1).unwrap_or(i64::MAX),
+    })
+}
+
+fn find_context(code: &str) -> Option<&'static ContextMap> {
+    mapping().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
+}
+
+fn known_contexts() -> String {
+    let mut v: Vec<&str> = mapping().iter().map(|m| m.names[0].as_str()).collect();
+    v.push("Patient");
+    v.join(", ")
+}
+
+/// Compiles one criterion.
+pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
+    let path = c.path.clone();
+    let unsupported = |p: String, m: &str| PlanError::Unsupported { path: p, message: m.to_owned() };
+    if c.context.code.eq_ignore_ascii_case("Patient") {
+        if !c.attribute_filters.is_empty() {
+            return Err(unsupported(format!("{path}.attributeFilters"), "patient criteria take no attribute filters"));
+        }
+        let is = |set: &[(&str, &str)]| c.term_codes.iter().all(|t| set.iter().any(|(s, k)| *s == t.system && *k == t.code));
+        if is(&AGE_CODES) {
+            let cond = match &c.value_filter {
+                Some(Filter::QuantityComparator { comparator, value, unit }) => NumCond::Cmp(*comparator, years(*value, unit.as_deref(), &path)?),
+                Some(Filter::QuantityRange { min, max, unit }) => NumCond::Range(years(*min, unit.as_deref(), &path)?, years(*max, unit.as_deref(), &path)?),
+                _ => return Err(unsupported(format!("{path}.valueFilter"), "an age criterion needs a quantity filter (comparator or range)")),
+            };
+            if c.time_restriction.is_some() {
+                return Err(unsupported(format!("{path}.timeRestriction"), "age is evaluated at the query date; a time restriction on age is not supported"));
+            }
+            return Ok(CritPlan::Age { path, cond });
+        }
+        if is(&GENDER_CODES) {
+            let Some(Filter::Concept { concepts }) = &c.value_filter else {
+                return Err(unsupported(format!("{path}.valueFilter"), "a gender criterion needs a concept filter"));
+            };
+            let mut allowed = BTreeSet::new();
+            for (i, k) in concepts.iter().enumerate() {
+                allowed.insert(gender_code(&k.code).ok_or_else(|| unsupported(format!("{path}.valueFilter.selectedConcepts[{i}].code"), &format!("{:?} is not a gender code this site knows", k.code)))?.to_owned());
+            }
+            return Ok(CritPlan::Gender { path, allowed });
+        }
+        return Err(unsupported(format!("{path}.termCodes"), "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)"));
+    }
+    let map = find_context(&c.context.code).ok_or_else(|| PlanError::Context { path: path.clone(), context: c.context.code.clone(), known: known_contexts() })?;
+    let mut codes = CodeMatcher::default();
+    for t in &c.term_codes {
+        codes.add(t);
+    }
+    let value = match &c.value_filter {
+        None => None,
+        Some(Filter::Concept { concepts }) => {
+            if map.value_concept.is_none() {
+                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no coded value", c.context.code)));
+            }
+            let set = concepts
+                .iter()
+                .map(|k| if k.system.contains("$lookup") { (String::new(), k.code.clone()) } else { (k.system.clone(), k.code.clone()) })
+                .collect();
+            Some(ValueCond::Concept(set))
+        }
+        Some(Filter::QuantityComparator { comparator, value, unit }) => {
+            if map.value_quantity.is_none() {
+                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+            }
+            Some(ValueCond::Quantity { cond: NumCond::Cmp(*comparator, *value), unit: unit.clone() })
+        }
+        Some(Filter::QuantityRange { min, max, unit }) => {
+            if map.value_quantity.is_none() {
+                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+            }
+            Some(ValueCond::Quantity { cond: NumCond::Range(*min, *max), unit: unit.clone() })
+        }
+        Some(Filter::Reference { .. }) => return Err(unsupported(format!("{path}.valueFilter"), "a value filter cannot be a reference")),
+    };
+    let mut attrs = Vec::new();
+    for (i, a) in c.attribute_filters.iter().enumerate() {
+        let apath = format!("{path}.attributeFilters[{i}]");
+        let am = map
+            .attributes
+            .iter()
+            .find(|m| m.codes.iter().any(|x| x.eq_ignore_ascii_case(&a.attribute.code)))
+            .ok_or_else(|| unsupported(format!("{apath}.attributeCode"), &format!("attribute {:?} of context {} is not supported here", a.attribute.code, c.context.code)))?;
+        match (&a.filter, am.reference) {
+            (Filter::Reference { criteria }, Some(target_view)) => {
+                let targets = criteria.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()?;
+                for t in &targets {
+                    if !matches!(t, CritPlan::Resource { map, .. } if map.view == target_view) {
+                        return Err(unsupported(format!("{apath}.criteria"), &format!("the referenced criteria must be of the {} view", target_view.name())));
+                    }
+                }
+                attrs.push(AttrCond::Reference { column: am.column.clone(), targets });
+            }
+            (Filter::Concept { concepts }, None) => attrs.push(AttrCond::Concept { column: am.column.clone(), codes: concepts.iter().map(|k| k.code.clone()).collect() }),
+            _ => return Err(unsupported(apath, &format!("attribute {:?} takes a {} filter", a.attribute.code, if am.reference.is_some() { "reference" } else { "concept" }))),
+        }
+    }
+    Ok(CritPlan::Resource { path, map: map.clone(), codes, value, time: window(c), attrs })
+}
+
+/// Compiles a query.
+pub fn compile(q: &Query) -> Result<Plan, PlanError> {
+    let g = |gs: &[Vec<Criterion>]| gs.iter().map(|g| g.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>();
+    Ok(Plan { inclusion: g(&q.inclusion)?, exclusion: g(&q.exclusion)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mapping_names_real_columns() {
+        for m in mapping() {
+            let has = |c: &str| m.view.columns().iter().any(|x| x.name == c);
+            let mut cols: Vec<&String> = m.code.iter().chain(&m.time_start).chain(&m.time_end).collect();
+            cols.extend(m.value_quantity.iter().chain(&m.value_unit));
+            cols.extend(m.value_concept.iter().flatten());
+            cols.extend(m.fixed.iter().map(|f| &f[0]));
+            cols.extend(m.attributes.iter().map(|a| &a.column));
+            for c in cols {
+                assert!(has(c), "{}: no column {c} in view {}", m.names[0], m.view.name());
+            }
+        }
+    }
+}
