@@ -1,1 +1,443 @@
-//! Cohort counts over a site snapshot: evaluation of a compiled CCDL plan.
+//! Cohort counts over a site snapshot: exact distinct-patient counts of a compiled CCDL plan.
+//!
+//! The fast path: [`CohortIndex::open`] reads, once per snapshot, the few columns each mapped
+//! view needs into compact in-memory columns (patient ordinals, interned codes, times as
+//! microseconds, values), with row postings per code and a patient bitmap per code. A
+//! criterion without value, time or attribute conditions is the union of its codes' patient
+//! bitmaps; other criteria scan only the postings of their codes. Groups combine as roaring
+//! bitmaps (AND of ORs, minus OR of ANDs).
+
+use arrow::array::{Array, Date32Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use chrono::{Datelike, NaiveDate, Utc};
+use kakehashi_cohort::plan::{AttrCond, CritPlan, NumCond, Plan, ValueCond};
+use kakehashi_cohort::{PlanError, Query};
+use kakehashi_model::View;
+use kakehashi_store::Snapshot;
+use roaring::RoaringBitmap;
+use std::collections::{HashMap, HashSet};
+
+/// A cohort evaluation problem.
+#[derive(Debug, thiserror::Error)]
+pub enum CohortError {
+    /// The query uses something this site cannot evaluate.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The store could not be read.
+    #[error("reading the site's {view} table: {message}")]
+    Store {
+        /// The view.
+        view: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A count and what went into it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CohortCount {
+    /// Distinct patients matching.
+    pub count: u64,
+    /// Query codes with no data at this site (neither the code nor its mapped equivalents
+    /// occur here), reported rather than silently yielding zero.
+    pub unmapped: Vec<String>,
+    /// Rows whose unit could not be converted to the filter's unit (not counted).
+    pub unit_mismatches: u64,
+}
+
+#[derive(Default)]
+struct Interner {
+    map: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_owned());
+        self.map.insert(s.to_owned(), i);
+        i
+    }
+    fn get(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+}
+
+const NONE: u32 = u32::MAX;
+const SEP: char = '\u{1f}';
+
+#[derive(Default)]
+struct Table {
+    patient: Vec<u32>,
+    code: Vec<u32>,
+    start: Vec<i64>,
+    end: Vec<i64>,
+    value: Vec<f64>,
+    unit: Vec<u32>,
+    vcode: Vec<u32>,
+    id: Vec<u32>,
+    attrs: HashMap<String, Vec<u32>>,
+    postings: HashMap<u32, Vec<u32>>,
+    code_patients: HashMap<u32, RoaringBitmap>,
+}
+
+/// A snapshot's data prepared for cohort counts. Build once per snapshot; `Send + Sync`.
+pub struct CohortIndex {
+    tag: String,
+    patients: Interner,
+    birth: Vec<i32>,
+    gender: Vec<u8>,
+    known: RoaringBitmap,
+    codes: Interner,
+    strings: Interner,
+    tables: HashMap<View, Table>,
+}
+
+fn gender_id(g: &str) -> u8 {
+    match g {
+        "female" => 1,
+        "male" => 2,
+        "other" => 3,
+        "unknown" => 4,
+        _ => 0,
+    }
+}
+
+fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str, view: View) -> Result<&'a T, CohortError> {
+    b.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<T>()).ok_or_else(|| CohortError::Store { view: view.name().into(), message: format!("column {name} missing or of an unexpected type") })
+}
+
+fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, CohortError> {
+    snap.scan(view, Some(cols)).collect::<Result<Vec<_>, _>>().map_err(|e| CohortError::Store { view: view.name().into(), message: e.to_string() })
+}
+
+impl CohortIndex {
+    /// Reads what the cohort engine needs from a snapshot.
+    pub fn open(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        let mut ix = CohortIndex {
+            tag: snap.tag(),
+            patients: Interner::default(),
+            birth: Vec::new(),
+            gender: Vec::new(),
+            known: RoaringBitmap::new(),
+            codes: Interner::default(),
+            strings: Interner::default(),
+            tables: HashMap::new(),
+        };
+        for b in scan(snap, View::Patient, &["id", "gender", "birth_date"])? {
+            let id = col::<StringArray>(&b, "id", View::Patient)?;
+            let g = col::<StringArray>(&b, "gender", View::Patient)?;
+            let bd = col::<Date32Array>(&b, "birth_date", View::Patient)?;
+            for i in 0..b.num_rows() {
+                let p = ix.patient(id.value(i));
+                ix.known.insert(p);
+                ix.birth[p as usize] = if bd.is_null(i) { i32::MIN } else { bd.value(i) };
+                ix.gender[p as usize] = if g.is_null(i) { 0 } else { gender_id(g.value(i)) };
+            }
+        }
+        for m in kakehashi_cohort::plan::mapping() {
+            if ix.tables.contains_key(&m.view) {
+                continue;
+            }
+            let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[0], &m.code[1]];
+            cols.extend(m.time_start.iter().map(String::as_str));
+            cols.extend(m.time_end.iter().map(String::as_str));
+            cols.extend(m.value_quantity.iter().map(String::as_str));
+            cols.extend(m.value_unit.iter().map(String::as_str));
+            cols.extend(m.value_concept.iter().flatten().map(String::as_str));
+            cols.extend(m.fixed.iter().map(|f| f[0].as_str()));
+            cols.extend(m.attributes.iter().map(|a| a.column.as_str()));
+            let mut seen = HashSet::new();
+            cols.retain(|c| seen.insert(*c));
+            let mut t = Table::default();
+            for b in scan(snap, m.view, &cols)? {
+                let v = m.view;
+                let id = col::<StringArray>(&b, "id", v)?;
+                let pid = col::<StringArray>(&b, "patient_id", v)?;
+                let (sys, code) = (col::<StringArray>(&b, &m.code[0], v)?, col::<StringArray>(&b, &m.code[1], v)?);
+                let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+                let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+                let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
+                let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
+                let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
+                let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
+                let attrs: Vec<(&str, &StringArray)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), col::<StringArray>(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
+                let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
+                for i in 0..b.num_rows() {
+                    if pid.is_null(i) || code.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
+                        continue;
+                    }
+                    let row = t.patient.len() as u32;
+                    let p = ix.patient(pid.value(i));
+                    let k = ix.codes.id(&format!("{}{SEP}{}", if sys.is_null(i) { "" } else { sys.value(i) }, code.value(i)));
+                    t.patient.push(p);
+                    t.code.push(k);
+                    let s = first(&starts, i);
+                    t.start.push(s);
+                    let e = first(&ends, i);
+                    t.end.push(if e == i64::MIN { s } else { e });
+                    t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
+                    t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
+                    t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
+                    t.id.push(ix.strings.id(id.value(i)));
+                    for (name, a) in &attrs {
+                        let val = if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) };
+                        t.attrs.entry((*name).to_owned()).or_default().push(val);
+                    }
+                    t.postings.entry(k).or_default().push(row);
+                    t.code_patients.entry(k).or_default().insert(p);
+                }
+            }
+            ix.tables.insert(m.view, t);
+        }
+        Ok(ix)
+    }
+
+    fn patient(&mut self, key: &str) -> u32 {
+        let p = self.patients.id(key);
+        if p as usize >= self.birth.len() {
+            self.birth.push(i32::MIN);
+            self.gender.push(0);
+        }
+        p
+    }
+
+    /// The snapshot this index was built from (`Snapshot::tag`).
+    pub fn snapshot_tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// Patients in the site's patient table.
+    pub fn patients(&self) -> u64 {
+        self.known.len()
+    }
+
+    /// Counts the distinct patients matching a query, with ages as of today (UTC).
+    pub fn count(&self, q: &Query) -> Result<CohortCount, CohortError> {
+        self.count_as_of(q, Utc::now().date_naive())
+    }
+
+    /// Counts with ages as of `today`.
+    pub fn count_as_of(&self, q: &Query, today: NaiveDate) -> Result<CohortCount, CohortError> {
+        let plan = kakehashi_cohort::compile(q)?;
+        let mut stats = Stats::default();
+        let bits = self.eval_plan(&plan, today, &mut stats);
+        Ok(CohortCount { count: bits.len(), unmapped: stats.unmapped.into_iter().collect(), unit_mismatches: stats.unit_mismatches })
+    }
+
+    /// The matching patients' bitmap (site-internal; never leaves the engine).
+    fn eval_plan(&self, plan: &Plan, today: NaiveDate, stats: &mut Stats) -> RoaringBitmap {
+        let mut result: Option<RoaringBitmap> = None;
+        for group in &plan.inclusion {
+            let mut any = RoaringBitmap::new();
+            for c in group {
+                any |= self.eval(c, today, stats);
+            }
+            result = Some(match result {
+                None => any,
+                Some(r) => r & any,
+            });
+        }
+        let mut result = result.unwrap_or_default();
+        for group in &plan.exclusion {
+            let mut all: Option<RoaringBitmap> = None;
+            for c in group {
+                let b = self.eval(c, today, stats);
+                all = Some(match all {
+                    None => b,
+                    Some(a) => a & b,
+                });
+            }
+            if let Some(a) = all {
+                result -= a;
+            }
+        }
+        result
+    }
+
+    fn code_ids(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
+        let CritPlan::Resource { codes, path, .. } = plan else { return Vec::new() };
+        let ids: Vec<u32> = self
+            .codes
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.split_once(SEP).is_some_and(|(s, c)| codes.matches(s, c)))
+            .map(|(i, _)| i as u32)
+            .collect();
+        if ids.is_empty() {
+            stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", ")));
+        }
+        ids
+    }
+
+    fn rows(&self, plan: &CritPlan, today: NaiveDate, stats: &mut Stats) -> Vec<u32> {
+        let CritPlan::Resource { map, value, time, attrs, .. } = plan else { return Vec::new() };
+        let Some(t) = self.tables.get(&map.view) else { return Vec::new() };
+        let ids = self.code_ids(plan, stats);
+        let vcodes: Option<HashSet<u32>> = match value {
+            Some(ValueCond::Concept(set)) => Some(
+                self.codes
+                    .names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| k.split_once(SEP).is_some_and(|(s, c)| set.contains(&(s.to_owned(), c.to_owned())) || set.contains(&(String::new(), c.to_owned()))))
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let unit_target = match value {
+            Some(ValueCond::Quantity { unit: Some(u), .. }) => Some(u.as_str()),
+            _ => None,
+        };
+        let refs: Vec<(&Vec<u32>, HashSet<u32>)> = attrs
+            .iter()
+            .filter_map(|a| match a {
+                AttrCond::Reference { column, targets } => {
+                    let mut ok = HashSet::new();
+                    for tp in targets {
+                        if let CritPlan::Resource { map: tm, .. } = tp
+                            && let Some(tt) = self.tables.get(&tm.view)
+                        {
+                            ok.extend(self.rows(tp, today, stats).into_iter().map(|r| tt.id[r as usize]));
+                        }
+                    }
+                    Some((t.attrs.get(column)?, ok))
+                }
+                AttrCond::Concept { .. } => None,
+            })
+            .collect();
+        let concepts: Vec<(&Vec<u32>, HashSet<u32>)> = attrs
+            .iter()
+            .filter_map(|a| match a {
+                AttrCond::Concept { column, codes } => Some((t.attrs.get(column)?, codes.iter().filter_map(|c| self.strings.get(c)).collect())),
+                AttrCond::Reference { .. } => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        for id in ids {
+            for &r in t.postings.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+                let i = r as usize;
+                if let Some(w) = time
+                    && (t.start[i] == i64::MIN || t.start[i] > w.to || t.end[i] < w.from)
+                {
+                    continue;
+                }
+                match value {
+                    Some(ValueCond::Concept(_)) => {
+                        if !vcodes.as_ref().is_some_and(|s| s.contains(&t.vcode[i])) {
+                            continue;
+                        }
+                    }
+                    Some(ValueCond::Quantity { cond, .. }) => {
+                        let v = t.value[i];
+                        if v.is_nan() {
+                            continue;
+                        }
+                        let v = match unit_target {
+                            None => v,
+                            Some(target) => {
+                                let from = if t.unit[i] == NONE { "" } else { self.strings.names[t.unit[i] as usize].as_str() };
+                                match kakehashi_terminology::ucum::convert(v, from, target) {
+                                    Some(x) => x,
+                                    None => {
+                                        stats.unit_mismatches += 1;
+                                        continue;
+                                    }
+                                }
+                            }
+                        };
+                        if !cond.holds(v) {
+                            continue;
+                        }
+                    }
+                    None => {}
+                }
+                if concepts.iter().any(|(col, ok)| !ok.contains(&col[i])) || refs.iter().any(|(col, ok)| !ok.contains(&col[i])) {
+                    continue;
+                }
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    fn eval(&self, c: &CritPlan, today: NaiveDate, stats: &mut Stats) -> RoaringBitmap {
+        match c {
+            CritPlan::Resource { map, value: None, time: None, attrs, .. } if attrs.is_empty() => {
+                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+                let mut b = RoaringBitmap::new();
+                for id in self.code_ids(c, stats) {
+                    if let Some(p) = t.code_patients.get(&id) {
+                        b |= p;
+                    }
+                }
+                b
+            }
+            CritPlan::Resource { map, .. } => {
+                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+                self.rows(c, today, stats).into_iter().map(|r| t.patient[r as usize]).collect()
+            }
+            CritPlan::Age { cond, .. } => {
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+                self.known
+                    .iter()
+                    .filter(|&p| {
+                        let d = self.birth[p as usize];
+                        if d == i32::MIN {
+                            return false;
+                        }
+                        let Some(b) = epoch.checked_add_signed(chrono::Duration::days(d as i64)) else { return false };
+                        let mut age = today.year() - b.year();
+                        if (today.month(), today.day()) < (b.month(), b.day()) {
+                            age -= 1;
+                        }
+                        holds(cond, age as f64)
+                    })
+                    .collect()
+            }
+            CritPlan::Gender { allowed, .. } => {
+                let ids: HashSet<u8> = allowed.iter().map(|g| gender_id(g)).collect();
+                self.known.iter().filter(|&p| ids.contains(&self.gender[p as usize])).collect()
+            }
+        }
+    }
+
+    /// The plan with the codes each criterion expanded to, for `cohort explain`.
+    pub fn explain(&self, q: &Query) -> Result<serde_json::Value, CohortError> {
+        let plan = kakehashi_cohort::compile(q)?;
+        let mut stats = Stats::default();
+        let today = Utc::now().date_naive();
+        let describe = |c: &CritPlan, stats: &mut Stats| -> serde_json::Value {
+            match c {
+                CritPlan::Resource { path, map, codes, value, time, attrs } => {
+                    let found: Vec<String> = self.code_ids(c, stats).into_iter().map(|i| self.codes.names[i as usize].replace(SEP, "|")).collect();
+                    serde_json::json!({"criterion": path, "view": map.view.name(), "codes": codes.describe(), "codes_at_this_site": found,
+                        "value": value, "time": time, "attributes": attrs.len(), "patients": self.eval(c, today, stats).len()})
+                }
+                CritPlan::Age { path, cond } => serde_json::json!({"criterion": path, "age_years": cond, "patients": self.eval(c, today, stats).len()}),
+                CritPlan::Gender { path, allowed } => serde_json::json!({"criterion": path, "gender": allowed, "patients": self.eval(c, today, stats).len()}),
+            }
+        };
+        let inc: Vec<Vec<serde_json::Value>> = plan.inclusion.iter().map(|g| g.iter().map(|c| describe(c, &mut stats)).collect()).collect();
+        let exc: Vec<Vec<serde_json::Value>> = plan.exclusion.iter().map(|g| g.iter().map(|c| describe(c, &mut stats)).collect()).collect();
+        let count = self.eval_plan(&plan, today, &mut stats).len();
+        Ok(serde_json::json!({
+            "rule": "inclusion: every group (AND) of which any criterion (OR) holds; minus exclusion: any group (OR) of which every criterion (AND) holds",
+            "inclusion": inc, "exclusion": exc, "count": count, "unmapped": stats.unmapped, "snapshot": self.tag,
+        }))
+    }
+}
+
+fn holds(c: &NumCond, v: f64) -> bool {
+    c.holds(v)
+}
+
+#[derive(Default)]
+struct Stats {
+    unmapped: std::collections::BTreeSet<String>,
+    unit_mismatches: u64,
+}

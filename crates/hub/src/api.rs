@@ -195,9 +195,7 @@ pub struct NewTask {
 fn validate_spec(spec: &TaskSpec) -> Result<(), String> {
     match spec {
         TaskSpec::Cohort { ccdl } => {
-            if !ccdl.is_object() {
-                return Err("spec.ccdl: a CCDL query is a JSON object".into());
-            }
+            kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("spec.ccdl: {e}"))?;
             Ok(())
         }
         TaskSpec::SurveillanceSeries { definition, by, from, to } => {

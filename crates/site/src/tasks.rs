@@ -22,10 +22,11 @@ pub struct Computed {
     pub notes: Vec<String>,
 }
 
-/// What the agent keeps between tasks: the current snapshot.
+/// What the agent keeps between tasks: the current snapshot and its cohort index.
 #[derive(Default)]
 pub struct Cache {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
+    cohort: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
 }
 
 impl Cache {
@@ -42,6 +43,19 @@ impl Cache {
         *slot = Some(s.clone());
         Ok(s)
     }
+
+    /// The cohort index of the current snapshot, built on first use.
+    pub fn cohort(&self, snap: &Snapshot) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
+        let mut slot = self.cohort.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((id, ix)) = slot.as_ref()
+            && *id == snap.id
+        {
+            return Ok(ix.clone());
+        }
+        let ix = Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
+        *slot = Some((snap.id, ix.clone()));
+        Ok(ix)
+    }
 }
 
 /// Computes a task's true counts.
@@ -49,7 +63,17 @@ pub fn compute(store: &Store, cache: &Cache, site: &str, spec: &TaskSpec) -> Res
     let snap = cache.snapshot(store)?;
     match spec {
         TaskSpec::SurveillanceSeries { definition, by, from, to } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
-        TaskSpec::Cohort { .. } | TaskSpec::Antibiogram { .. } => Err(format!("this site's software cannot answer {} tasks yet", spec.kind())),
+        TaskSpec::Cohort { ccdl } => {
+            let q = kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("the CCDL query is not valid: {e}"))?;
+            let ix = cache.cohort(&snap)?;
+            let c = ix.count(&q).map_err(|e| e.to_string())?;
+            let mut notes: Vec<String> = c.unmapped.iter().map(|u| format!("no data at this site for {u}")).collect();
+            if c.unit_mismatches > 0 {
+                notes.push(format!("{} results with units that do not convert to the filter's unit were not counted", c.unit_mismatches));
+            }
+            Ok(Computed { table: CountTable::scalar("patients", c.count), canonical: q.canonical(), sensitivity: 1, snapshot_tag: snap.tag(), notes })
+        }
+        TaskSpec::Antibiogram { .. } => Err(format!("this site's software cannot answer {} tasks yet", spec.kind())),
     }
 }
 
