@@ -174,13 +174,19 @@ fn number(o: &serde_json::Map<String, Value>, key: &str, path: &str) -> Result<f
 }
 
 fn term_code(v: &Value, path: &str) -> Result<TermCode, CcdlError> {
+    term_code_with(v, path, true)
+}
+
+/// A term code; selected concepts of a concept filter may leave the system empty (MII's own
+/// examples do), and then match by code alone.
+fn term_code_with(v: &Value, path: &str, system_required: bool) -> Result<TermCode, CcdlError> {
     let o = obj(v, path)?;
     let code = string(o, "code", path, true)?.unwrap_or_default();
-    let system = string(o, "system", path, true)?.unwrap_or_default();
+    let system = string(o, "system", path, system_required)?.unwrap_or_default();
     if code.trim().is_empty() {
         return Err(err(&format!("{path}.code"), "must not be empty"));
     }
-    if system.trim().is_empty() {
+    if system_required && system.trim().is_empty() {
         return Err(err(&format!("{path}.system"), "must not be empty"));
     }
     Ok(TermCode { system, code, display: string(o, "display", path, false)?.unwrap_or_default() })
@@ -205,7 +211,7 @@ fn filter(v: &Value, path: &str, allow_reference: bool) -> Result<Filter, CcdlEr
             if list.is_empty() {
                 return Err(err(&format!("{path}.selectedConcepts"), "must not be empty"));
             }
-            let concepts = list.iter().enumerate().map(|(i, c)| term_code(c, &format!("{path}.selectedConcepts[{i}]"))).collect::<Result<_, _>>()?;
+            let concepts = list.iter().enumerate().map(|(i, c)| term_code_with(c, &format!("{path}.selectedConcepts[{i}]"), false)).collect::<Result<_, _>>()?;
             Ok(Filter::Concept { concepts })
         }
         "quantity-comparator" => {

@@ -318,7 +318,7 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
             }
             let set = concepts
                 .iter()
-                .map(|k| if k.system.contains("$lookup") { (String::new(), k.code.clone()) } else { (k.system.clone(), k.code.clone()) })
+                .map(|k| if k.system.contains("$lookup") || k.system.is_empty() { (String::new(), k.code.clone()) } else { (k.system.clone(), k.code.clone()) })
                 .collect();
             Some(ValueCond::Concept(set))
         }

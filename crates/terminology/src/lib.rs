@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 /// The older DIMDI URI of ICD-10-GM, still in MII examples.
 pub const ICD10_GM_DIMDI: &str = "http://fhir.de/CodeSystem/dimdi/icd-10-gm";
 
+/// The German (BfArM) URI of ATC, used by MII alongside the WHO one.
+pub const ATC_DE: &str = "http://fhir.de/CodeSystem/bfarm/atc";
+
 /// Whether `system` is one of the ICD-10 family (German, Japanese, WHO).
 pub fn is_icd10(system: &str) -> bool {
     matches!(system, systems::ICD10_GM | ICD10_GM_DIMDI | systems::ICD10_JP | systems::ICD10_WHO)
@@ -64,6 +67,9 @@ pub fn loinc_to_jlac10(loinc: &str) -> &'static [String] {
 pub fn equivalents(system: &str, code: &str) -> Option<Vec<(String, String)>> {
     if is_icd10(system) {
         return Some([systems::ICD10_GM, ICD10_GM_DIMDI, systems::ICD10_JP, systems::ICD10_WHO].iter().map(|s| ((*s).to_owned(), code.to_owned())).collect());
+    }
+    if system == systems::ATC || system == ATC_DE {
+        return Some(vec![(systems::ATC.to_owned(), code.to_owned()), (ATC_DE.to_owned(), code.to_owned())]);
     }
     if system == systems::LOINC {
         let mut v = vec![(systems::LOINC.to_owned(), code.to_owned())];
