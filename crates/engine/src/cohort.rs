@@ -88,6 +88,8 @@ pub struct CohortIndex {
     tag: String,
     patients: Interner,
     birth: Vec<i32>,
+    /// Birth date as (year, month, day), year i32::MIN when unknown.
+    birth_ymd: Vec<(i32, u32, u32)>,
     gender: Vec<u8>,
     known: RoaringBitmap,
     codes: Interner,
@@ -120,6 +122,7 @@ impl CohortIndex {
             tag: snap.tag(),
             patients: Interner::default(),
             birth: Vec::new(),
+            birth_ymd: Vec::new(),
             gender: Vec::new(),
             known: RoaringBitmap::new(),
             codes: Interner::default(),
@@ -192,6 +195,17 @@ impl CohortIndex {
             }
             ix.tables.insert(m.view, t);
         }
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+        ix.birth_ymd = ix
+            .birth
+            .iter()
+            .map(|&d| {
+                if d == i32::MIN {
+                    return (i32::MIN, 0, 0);
+                }
+                epoch.checked_add_signed(chrono::Duration::days(d as i64)).map(|b| (b.year(), b.month(), b.day())).unwrap_or((i32::MIN, 0, 0))
+            })
+            .collect();
         Ok(ix)
     }
 
@@ -317,6 +331,8 @@ impl CohortIndex {
                 AttrCond::Reference { .. } => None,
             })
             .collect();
+        // Linear conversion (factor, offset) from each recorded unit to the filter's unit.
+        let mut conv: HashMap<u32, Option<(f64, f64)>> = HashMap::new();
         let mut out = Vec::new();
         for id in ids {
             for &r in t.postings.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
@@ -340,9 +356,13 @@ impl CohortIndex {
                         let v = match unit_target {
                             None => v,
                             Some(target) => {
-                                let from = if t.unit[i] == NONE { "" } else { self.strings.names[t.unit[i] as usize].as_str() };
-                                match kakehashi_terminology::ucum::convert(v, from, target) {
-                                    Some(x) => x,
+                                let f = *conv.entry(t.unit[i]).or_insert_with(|| {
+                                    let from = if t.unit[i] == NONE { "" } else { self.strings.names[t.unit[i] as usize].as_str() };
+                                    let a = kakehashi_terminology::ucum::convert(0.0, from, target)?;
+                                    Some((kakehashi_terminology::ucum::convert(1.0, from, target)? - a, a))
+                                });
+                                match f {
+                                    Some((mul, add)) => v * mul + add,
                                     None => {
                                         stats.unit_mismatches += 1;
                                         continue;
@@ -382,19 +402,15 @@ impl CohortIndex {
                 self.rows(c, today, stats).into_iter().map(|r| t.patient[r as usize]).collect()
             }
             CritPlan::Age { cond, .. } => {
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+                let (ty, tm, td) = (today.year(), today.month(), today.day());
                 self.known
                     .iter()
                     .filter(|&p| {
-                        let d = self.birth[p as usize];
-                        if d == i32::MIN {
+                        let (by, bm, bd) = self.birth_ymd[p as usize];
+                        if by == i32::MIN {
                             return false;
                         }
-                        let Some(b) = epoch.checked_add_signed(chrono::Duration::days(d as i64)) else { return false };
-                        let mut age = today.year() - b.year();
-                        if (today.month(), today.day()) < (b.month(), b.day()) {
-                            age -= 1;
-                        }
+                        let age = ty - by - i32::from((tm, td) < (bm, bd));
                         holds(cond, age as f64)
                     })
                     .collect()
