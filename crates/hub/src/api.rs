@@ -297,16 +297,22 @@ pub fn visible_task(hub: &Hub, user: &User, id: &str) -> ApiResult<Task> {
 /// Waits until the task is complete, its deadline passes, or `wait` elapses; then merges.
 pub async fn wait_merged(hub: &Hub, task: &Task, wait: std::time::Duration) -> ApiResult<Merged> {
     let until = tokio::time::Instant::now() + wait;
-    loop {
-        let notified = hub.new_answer.notified();
-        let m = merged(hub, task)?;
+    let notify = hub.task_notify(task.id.as_str());
+    let result = loop {
+        let notified = notify.notified();
+        let m = match merged(hub, task) {
+            Ok(m) => m,
+            Err(e) => break Err(e),
+        };
         let now = tokio::time::Instant::now();
         if m.complete || now >= until {
-            return Ok(m);
+            break Ok(m);
         }
         let to_deadline = (task.deadline - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(50);
         let _ = tokio::time::timeout((until - now).min(to_deadline), notified).await;
-    }
+    };
+    hub.release_notify(task.id.as_str(), notify);
+    result
 }
 
 #[derive(Deserialize)]
@@ -485,6 +491,6 @@ async fn site_answer(State(hub): S, SiteCaller(site): SiteCaller, body: axum::bo
         "answer_received",
         serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": crate::db::secret_hash(&env.body)}),
     )?;
-    hub.new_answer.notify_waiters();
+    hub.answer_arrived(answer.task.as_str());
     Ok(StatusCode::NO_CONTENT)
 }

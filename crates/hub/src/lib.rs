@@ -63,8 +63,8 @@ pub struct Hub {
     pub audit: AuditLog,
     /// Woken when a task is created (sites' long polls).
     pub new_task: Notify,
-    /// Woken when an answer arrives (researchers' waits).
-    pub new_answer: Notify,
+    /// Per task: woken when one of its answers arrives (researchers' waits).
+    pub task_waiters: std::sync::Mutex<std::collections::HashMap<String, Arc<Notify>>>,
     /// Counters.
     pub metrics: Metrics,
 }
@@ -74,7 +74,7 @@ impl Hub {
     pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
         let db = Db::open(&cfg.data_dir)?;
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
-        Ok(Arc::new(Hub { cfg, db, audit, new_task: Notify::new(), new_answer: Notify::new(), metrics: Metrics::default() }))
+        Ok(Arc::new(Hub { cfg, db, audit, new_task: Notify::new(), task_waiters: Default::default(), metrics: Metrics::default() }))
     }
 
     /// Creates the first administrator when the hub has no users yet. Returns whether it did.
@@ -85,6 +85,28 @@ impl Hub {
         self.db.put_user(name, &auth::hash_password(password)?, Role::Admin, None)?;
         self.audit_log("user_created", serde_json::json!({"user": name, "role": "admin", "by": "bootstrap"}))?;
         Ok(true)
+    }
+
+    /// The notifier of a task's answers.
+    pub fn task_notify(&self, task: &str) -> Arc<Notify> {
+        self.task_waiters.lock().unwrap_or_else(|p| p.into_inner()).entry(task.to_owned()).or_default().clone()
+    }
+
+    /// Wakes the readers waiting on a task.
+    pub fn answer_arrived(&self, task: &str) {
+        let n = self.task_waiters.lock().unwrap_or_else(|p| p.into_inner()).get(task).cloned();
+        if let Some(n) = n {
+            n.notify_waiters();
+        }
+    }
+
+    /// Forgets a task's notifier when nobody waits on it any more.
+    pub fn release_notify(&self, task: &str, n: Arc<Notify>) {
+        let mut m = self.task_waiters.lock().unwrap_or_else(|p| p.into_inner());
+        drop(n);
+        if m.get(task).is_some_and(|x| Arc::strong_count(x) == 1) {
+            m.remove(task);
+        }
     }
 
     /// Appends to the hub's audit log.
