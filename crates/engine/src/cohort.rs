@@ -79,8 +79,42 @@ struct Table {
     vcode: Vec<u32>,
     id: Vec<u32>,
     attrs: HashMap<String, Vec<u32>>,
-    postings: HashMap<u32, Vec<u32>>,
+    /// Rows are sorted by code: each code's rows are one contiguous range.
+    postings: HashMap<u32, (u32, u32)>,
     code_patients: HashMap<u32, RoaringBitmap>,
+}
+
+impl Table {
+    /// Reorders every column by (code, patient) so a code's rows are contiguous (sequential
+    /// scans), and records each code's range.
+    fn sort_by_code(&mut self) {
+        let mut order: Vec<u32> = (0..self.patient.len() as u32).collect();
+        order.sort_unstable_by_key(|&r| (self.code[r as usize], self.patient[r as usize]));
+        fn apply<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+            *v = order.iter().map(|&r| v[r as usize]).collect();
+        }
+        apply(&mut self.patient, &order);
+        apply(&mut self.code, &order);
+        apply(&mut self.start, &order);
+        apply(&mut self.end, &order);
+        apply(&mut self.value, &order);
+        apply(&mut self.unit, &order);
+        apply(&mut self.vcode, &order);
+        apply(&mut self.id, &order);
+        for v in self.attrs.values_mut() {
+            apply(v, &order);
+        }
+        self.postings.clear();
+        let mut i = 0;
+        while i < self.code.len() {
+            let k = self.code[i];
+            let start = i;
+            while i < self.code.len() && self.code[i] == k {
+                i += 1;
+            }
+            self.postings.insert(k, (start as u32, i as u32));
+        }
+    }
 }
 
 /// A snapshot's data prepared for cohort counts. Build once per snapshot; `Send + Sync`.
@@ -189,10 +223,11 @@ impl CohortIndex {
                         let val = if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) };
                         t.attrs.entry((*name).to_owned()).or_default().push(val);
                     }
-                    t.postings.entry(k).or_default().push(row);
+                    let _ = row;
                     t.code_patients.entry(k).or_default().insert(p);
                 }
             }
+            t.sort_by_code();
             ix.tables.insert(m.view, t);
         }
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
@@ -333,9 +368,11 @@ impl CohortIndex {
             .collect();
         // Linear conversion (factor, offset) from each recorded unit to the filter's unit.
         let mut conv: HashMap<u32, Option<(f64, f64)>> = HashMap::new();
+        let mut last_unit: (u32, Option<(f64, f64)>) = (u32::MAX - 1, None);
         let mut out = Vec::new();
         for id in ids {
-            for &r in t.postings.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+            let (from, to) = t.postings.get(&id).copied().unwrap_or((0, 0));
+            for r in from..to {
                 let i = r as usize;
                 if let Some(w) = time
                     && (t.start[i] == i64::MIN || t.start[i] > w.to || t.end[i] < w.from)
@@ -356,11 +393,16 @@ impl CohortIndex {
                         let v = match unit_target {
                             None => v,
                             Some(target) => {
-                                let f = *conv.entry(t.unit[i]).or_insert_with(|| {
+                                let u = t.unit[i];
+                                let f = if u == last_unit.0 { last_unit.1 } else {
+                                    let f = *conv.entry(u).or_insert_with(|| {
                                     let from = if t.unit[i] == NONE { "" } else { self.strings.names[t.unit[i] as usize].as_str() };
                                     let a = kakehashi_terminology::ucum::convert(0.0, from, target)?;
                                     Some((kakehashi_terminology::ucum::convert(1.0, from, target)? - a, a))
-                                });
+                                    });
+                                    last_unit = (u, f);
+                                    f
+                                };
                                 match f {
                                     Some((mul, add)) => v * mul + add,
                                     None => {
@@ -399,25 +441,44 @@ impl CohortIndex {
             }
             CritPlan::Resource { map, .. } => {
                 let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
-                self.rows(c, today, stats).into_iter().map(|r| t.patient[r as usize]).collect()
+                // A plain bitset while scanning (one store per row), then a roaring bitmap.
+                let mut bits = vec![0u64; self.birth.len().div_ceil(64)];
+                for r in self.rows(c, today, stats) {
+                    let p = t.patient[r as usize] as usize;
+                    bits[p >> 6] |= 1 << (p & 63);
+                }
+                let ones = bits.iter().enumerate().flat_map(|(w, &word)| {
+                    let mut x = word;
+                    std::iter::from_fn(move || {
+                        (x != 0).then(|| {
+                            let b = x.trailing_zeros();
+                            x &= x - 1;
+                            (w as u32) * 64 + b
+                        })
+                    })
+                });
+                RoaringBitmap::from_sorted_iter(ones).unwrap_or_default()
             }
             CritPlan::Age { cond, .. } => {
                 let (ty, tm, td) = (today.year(), today.month(), today.day());
-                self.known
-                    .iter()
-                    .filter(|&p| {
-                        let (by, bm, bd) = self.birth_ymd[p as usize];
-                        if by == i32::MIN {
-                            return false;
-                        }
-                        let age = ty - by - i32::from((tm, td) < (bm, bd));
-                        holds(cond, age as f64)
-                    })
-                    .collect()
+                // Patients without a birth date (year i32::MIN) never match; every patient of
+                // the patient table has an entry, referenced-only patients have none.
+                let ones = self.birth_ymd.iter().enumerate().filter_map(|(p, &(by, bm, bd))| {
+                    if by == i32::MIN {
+                        return None;
+                    }
+                    let age = ty - by - i32::from((tm, td) < (bm, bd));
+                    holds(cond, age as f64).then_some(p as u32)
+                });
+                RoaringBitmap::from_sorted_iter(ones).unwrap_or_default() & &self.known
             }
             CritPlan::Gender { allowed, .. } => {
-                let ids: HashSet<u8> = allowed.iter().map(|g| gender_id(g)).collect();
-                self.known.iter().filter(|&p| ids.contains(&self.gender[p as usize])).collect()
+                let mut ok = [false; 5];
+                for g in allowed {
+                    ok[gender_id(g) as usize] = true;
+                }
+                let ones = self.gender.iter().enumerate().filter_map(|(p, &g)| ok[g as usize].then_some(p as u32));
+                RoaringBitmap::from_sorted_iter(ones).unwrap_or_default() & &self.known
             }
         }
     }
