@@ -1,0 +1,176 @@
+//! Raw test values: MICs (mg/L, with `<=`, `>=`, `<`, `>` prefixes) on the doubling-dilution
+//! scale, and disk-diffusion zone diameters (mm).
+
+use std::fmt;
+
+/// Position on the doubling-dilution scale: `log2(mg/L)`, so 1 mg/L is 0, 0.125 mg/L is -3
+/// and 16 mg/L is 4. Values between two steps (gradient strips: 1.5 mg/L) are rounded up to the
+/// next step, as CLSI and EUCAST direct; 0.12, 0.06 and 0.03 are the printed forms of 2^-3,
+/// 2^-4 and 2^-5.
+pub type Dilution = i16;
+
+/// An MIC's comparator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Cmp {
+    /// Exact value.
+    #[serde(rename = "=")]
+    Eq,
+    /// `<=`: the true MIC is at most the value (lowest concentration tested).
+    #[serde(rename = "<=")]
+    Le,
+    /// `<`: below the value, i.e. at most one step below.
+    #[serde(rename = "<")]
+    Lt,
+    /// `>=`: at least the value.
+    #[serde(rename = ">=")]
+    Ge,
+    /// `>`: above the value (highest concentration tested grew), i.e. at least one step above.
+    #[serde(rename = ">")]
+    Gt,
+}
+
+impl Cmp {
+    /// The comparator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cmp::Eq => "",
+            Cmp::Le => "<=",
+            Cmp::Lt => "<",
+            Cmp::Ge => ">=",
+            Cmp::Gt => ">",
+        }
+    }
+
+    /// Parses a FHIR `valueQuantity.comparator` (or empty for none).
+    pub fn parse(s: &str) -> Option<Cmp> {
+        Some(match s.trim() {
+            "" | "=" | "==" => Cmp::Eq,
+            "<=" | "≤" | "=<" => Cmp::Le,
+            "<" => Cmp::Lt,
+            ">=" | "≥" | "=>" => Cmp::Ge,
+            ">" => Cmp::Gt,
+            _ => return None,
+        })
+    }
+}
+
+/// A minimum inhibitory concentration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mic {
+    /// Comparator.
+    pub cmp: Cmp,
+    /// The value as reported, mg/L.
+    pub value: f64,
+    /// The value's position on the dilution scale.
+    pub step: Dilution,
+}
+
+/// The dilution step of a concentration in mg/L: `round(log2 v)` when within 0.1 of a step
+/// (0.12 → -3), else the next step up (1.5 → 1, i.e. 2 mg/L).
+pub fn dilution(v: f64) -> Dilution {
+    let l = v.log2();
+    let r = l.round();
+    if (l - r).abs() < 0.1 { r as Dilution } else { l.ceil() as Dilution }
+}
+
+impl Mic {
+    /// An MIC from a value and comparator.
+    pub fn new(cmp: Cmp, value: f64) -> Option<Mic> {
+        (value.is_finite() && value > 0.0).then(|| Mic { cmp, value, step: dilution(value) })
+    }
+
+    /// Parses `"<=0.25"`, `">32"`, `"2"`, `"0,5"`, `"≤1 mg/L"`.
+    pub fn parse(text: &str) -> Result<Mic, String> {
+        let t = text.trim();
+        let (cmp, rest) = if let Some(r) = t.strip_prefix("<=").or_else(|| t.strip_prefix('≤')).or_else(|| t.strip_prefix("=<")) {
+            (Cmp::Le, r)
+        } else if let Some(r) = t.strip_prefix(">=").or_else(|| t.strip_prefix('≥')).or_else(|| t.strip_prefix("=>")) {
+            (Cmp::Ge, r)
+        } else if let Some(r) = t.strip_prefix('<') {
+            (Cmp::Lt, r)
+        } else if let Some(r) = t.strip_prefix('>') {
+            (Cmp::Gt, r)
+        } else if let Some(r) = t.strip_prefix("==").or_else(|| t.strip_prefix('=')) {
+            (Cmp::Eq, r)
+        } else {
+            (Cmp::Eq, t)
+        };
+        let num = rest.trim().trim_end_matches("mg/L").trim_end_matches("mg/l").trim_end_matches("µg/mL").trim();
+        // combination drugs are reported "2/38" (first component is the one the breakpoint names)
+        let num = num.split('/').next().unwrap_or(num);
+        let v: f64 = if num.contains(',') && !num.contains('.') { num.replace(',', ".").parse() } else { num.parse() }
+            .map_err(|_| format!("not an MIC: {text:?} (expected a number in mg/L with an optional <=, <, >=, > prefix)"))?;
+        Mic::new(cmp, v).ok_or_else(|| format!("not an MIC: {text:?} (must be a positive number)"))
+    }
+
+    /// The interval of dilution steps the true MIC lies in (inclusive; `i16::MIN`/`MAX` for
+    /// open ends): `<=x` is (−∞, x], `<x` is (−∞, x−1], `>=x` is [x, ∞), `>x` is [x+1, ∞).
+    pub fn range(&self) -> (Dilution, Dilution) {
+        match self.cmp {
+            Cmp::Eq => (self.step, self.step),
+            Cmp::Le => (i16::MIN, self.step),
+            Cmp::Lt => (i16::MIN, self.step - 1),
+            Cmp::Ge => (self.step, i16::MAX),
+            Cmp::Gt => (self.step + 1, i16::MAX),
+        }
+    }
+}
+
+impl fmt::Display for Mic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.cmp.as_str(), self.value)
+    }
+}
+
+/// A disk-diffusion zone diameter in mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Zone {
+    /// Diameter, mm.
+    pub mm: f64,
+}
+
+impl Zone {
+    /// Parses `"22"`, `"22 mm"`, `"6"` (no zone: the disk's own diameter).
+    pub fn parse(text: &str) -> Result<Zone, String> {
+        let t = text.trim().trim_end_matches("mm").trim().trim_start_matches(['<', '>', '=']);
+        let v: f64 = t.replace(',', ".").parse().map_err(|_| format!("not a zone diameter: {text:?} (expected mm)"))?;
+        if !(0.0..=100.0).contains(&v) {
+            return Err(format!("not a zone diameter: {text:?} (expected 0 to 100 mm)"));
+        }
+        Ok(Zone { mm: v })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dilution_steps() {
+        assert_eq!(dilution(1.0), 0);
+        assert_eq!(dilution(0.125), -3);
+        assert_eq!(dilution(0.12), -3);
+        assert_eq!(dilution(0.06), -4);
+        assert_eq!(dilution(0.03), -5);
+        assert_eq!(dilution(256.0), 8);
+        assert_eq!(dilution(1.5), 1, "gradient-strip values round up to the next step");
+        assert_eq!(dilution(3.0), 2);
+    }
+
+    #[test]
+    fn parse_prefixes() {
+        let m = Mic::parse("<=0.25").unwrap();
+        assert_eq!((m.cmp, m.step, m.range()), (Cmp::Le, -2, (i16::MIN, -2)));
+        assert_eq!(Mic::parse(">32").unwrap().range(), (6, i16::MAX));
+        assert_eq!(Mic::parse(">=32").unwrap().range(), (5, i16::MAX));
+        assert_eq!(Mic::parse("<1").unwrap().range(), (i16::MIN, -1));
+        assert_eq!(Mic::parse(" 2 mg/L").unwrap().range(), (1, 1));
+        assert_eq!(Mic::parse("0,5").unwrap().step, -1);
+        assert_eq!(Mic::parse("2/38").unwrap().step, 1);
+        assert!(Mic::parse("abc").unwrap_err().contains("abc"));
+        assert!(Mic::parse("-1").is_err());
+        assert!(Mic::parse("0").is_err());
+        assert_eq!(Zone::parse("22 mm").unwrap().mm, 22.0);
+        assert!(Zone::parse("x").is_err());
+    }
+}
