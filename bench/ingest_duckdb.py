@@ -18,7 +18,7 @@ views = {
     "patient": f"""SELECT id, gender, birthDate AS birth_date, deceasedDateTime AS deceased_date_time,
         address[1].country AS address_country, address[1].state AS address_state FROM {read.format(src, 'Patient')}""",
     "encounter": f"""SELECT id, split_part(subject.reference, '/', 2) AS patient_id, status, class.code AS class_code,
-        list_transform(list_transform(type, t -> t.coding), c -> c[1].code) AS type_codes,
+        list_transform(list_transform(type, lambda t: t.coding), lambda c: c[1].code) AS type_codes,
         period.start AS period_start, period."end" AS period_end,
         split_part(partOf.reference, '/', 2) AS part_of_id FROM {read.format(src, 'Encounter')}""",
     "condition": f"""SELECT id, split_part(subject.reference, '/', 2) AS patient_id, split_part(encounter.reference, '/', 2) AS encounter_id,
