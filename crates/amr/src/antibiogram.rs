@@ -372,7 +372,7 @@ pub struct Agreement {
     pub compared: u64,
     /// Same category.
     pub agree: u64,
-    /// (lab, ours) → count, for the disagreements.
+    /// `ORGANISM DRUG: lab X / read Y` → count, for the disagreements.
     pub disagreements: BTreeMap<String, u64>,
 }
 
@@ -391,7 +391,9 @@ pub fn agreement(isolates: &[Isolate], interp: &Interpreter<'_>, site: Infection
             if ours == lab {
                 a.agree += 1;
             } else {
-                *a.disagreements.entry(format!("lab {lab} / read {ours}")).or_default() += 1;
+                let r = interp.reference();
+                let key = format!("{} {}: lab {lab} / read {ours}", r.organism(iso.organism).code, r.antimicrobial(t.ab).code);
+                *a.disagreements.entry(key).or_default() += 1;
             }
         }
     }

@@ -101,7 +101,7 @@ pub struct Reference {
     groups_of: HashMap<MoId, Vec<MoId>>,
     ab_by_code: HashMap<String, AbId>,
     ab_by_name: HashMap<String, AbId>,
-    ab_by_atc: HashMap<String, AbId>,
+    ab_by_atc: HashMap<String, Option<AbId>>,
     ab_by_loinc: HashMap<String, AbId>,
     ab_by_other: HashMap<String, AbId>,
     intrinsic: HashSet<(MoId, AbId)>,
@@ -206,7 +206,9 @@ impl Reference {
             ab_by_code.insert(f[0].to_uppercase(), id);
             ab_by_name.entry(f[1].to_lowercase()).or_insert(id);
             for a in list(f[3]) {
-                ab_by_atc.entry(a).or_insert(id);
+                // an ATC code shared by several drugs (J01CR05: piperacillin with tazobactam or
+                // sulbactam) identifies none of them
+                ab_by_atc.entry(a).and_modify(|v: &mut Option<AbId>| *v = None).or_insert(Some(id));
             }
             for a in list(f[6]).into_iter().chain(list(f[7])) {
                 ab_by_other.entry(a.to_lowercase()).or_insert(id);
@@ -324,8 +326,8 @@ impl Reference {
         None
     }
 
-    /// Finds an antimicrobial by code, name, ATC code, LOINC code, abbreviation or synonym;
-    /// case-insensitive.
+    /// Finds an antimicrobial by code, name, ATC code (unless several drugs share it), LOINC
+    /// code, abbreviation or synonym; case-insensitive.
     pub fn find_antimicrobial(&self, text: &str) -> Option<AbId> {
         let t = text.trim();
         if t.is_empty() {
@@ -334,10 +336,10 @@ impl Reference {
         self.ab_by_code
             .get(&t.to_uppercase())
             .or_else(|| self.ab_by_name.get(&t.to_lowercase()))
-            .or_else(|| self.ab_by_atc.get(&t.to_uppercase()))
-            .or_else(|| self.ab_by_loinc.get(t))
-            .or_else(|| self.ab_by_other.get(&t.to_lowercase()))
             .copied()
+            .or_else(|| self.ab_by_atc.get(&t.to_uppercase()).copied().flatten())
+            .or_else(|| self.ab_by_loinc.get(t).copied())
+            .or_else(|| self.ab_by_other.get(&t.to_lowercase()).copied())
     }
 
     /// Is the organism intrinsically resistant to the drug (EUCAST Expected Resistant

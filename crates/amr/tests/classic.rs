@@ -299,7 +299,7 @@ fn lab_agreement_counts() {
     a.tests[1].lab_guideline = g;
     let ag = agreement(&[a], &i, InfectionSite::Unspecified);
     assert_eq!((ag.compared, ag.agree), (2, 1));
-    assert_eq!(ag.disagreements.get("lab S / read I"), Some(&1));
+    assert_eq!(ag.disagreements.get("B_ESCHR_COLI CAZ: lab S / read I"), Some(&1));
 }
 
 #[test]

@@ -1,1 +1,256 @@
-//! AMR over a site snapshot: reads the microbiology tables for the amr crate.
+//! AMR over a site snapshot: reads the microbiology views into the amr crate's isolate records
+//! and answers an antibiogram question with integer counts only.
+//!
+//! Tables read: `microbiology_isolate` (organism coding: SNOMED CT, AMR code, or name),
+//! `microbiology_susceptibility` (one row per coding of the test code: the drug is found by its
+//! ATC or LOINC coding; value, comparator, unit, the lab's S/I/R and guideline), and `specimen`
+//! (its type, for the specimen filter). A susceptibility in `mm` (or with a disk-diffusion
+//! method) is a zone; its disk's guideline is the lab's.
+
+use crate::surveillance::TableSource;
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use chrono::{DateTime, NaiveDate};
+use kakehashi_amr::antibiogram::{agreement, antibiogram, Agreement};
+use kakehashi_amr::value::{Cmp, Mic};
+use kakehashi_amr::{AbId, AntibiogramCounts, AntibiogramSpec, Guideline, InfectionSite, Interpreter, Isolate, Measurement, MoId, Options, Reference, Sir, Test, Zone};
+use kakehashi_model::View;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Errors of an AMR computation over a site.
+#[derive(Debug, thiserror::Error)]
+pub enum AmrEngineError {
+    /// The table could not be read.
+    #[error("reading table {view}: {message}")]
+    Read {
+        /// The table.
+        view: View,
+        /// Why.
+        message: String,
+    },
+    /// A column has a type that cannot be read as expected.
+    #[error("table {view}, column {column}: {message}")]
+    Column {
+        /// The table.
+        view: View,
+        /// The column.
+        column: String,
+        /// Why.
+        message: String,
+    },
+    /// The question is invalid (unknown guideline, organism, drug...).
+    #[error(transparent)]
+    Spec(#[from] kakehashi_amr::AmrError),
+}
+
+/// A site's isolates and what could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct SiteIsolates {
+    /// Isolates with a recognised organism, each with its tests.
+    pub isolates: Vec<Isolate>,
+    /// Isolate rows whose organism no coding identifies.
+    pub unknown_organisms: u64,
+    /// Susceptibility results whose drug no coding identifies.
+    pub unknown_drugs: u64,
+    /// Susceptibility results whose isolate is not in the isolate table.
+    pub orphan_results: u64,
+}
+
+fn col_err(view: View, name: &str, e: impl std::fmt::Display) -> AmrEngineError {
+    AmrEngineError::Column { view, column: name.into(), message: e.to_string() }
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
+    b.schema().index_of(name).ok().map(|i| b.column(i))
+}
+
+fn strings(b: &RecordBatch, view: View, name: &str) -> Result<Option<ArrayRef>, AmrEngineError> {
+    match column(b, name) {
+        None => Ok(None),
+        Some(a) if a.data_type() == &DataType::Utf8 => Ok(Some(a.clone())),
+        Some(a) => cast(a, &DataType::Utf8).map(Some).map_err(|e| col_err(view, name, e)),
+    }
+}
+
+fn str_at(a: &Option<ArrayRef>, i: usize) -> Option<&str> {
+    let a = a.as_ref()?;
+    let s = a.as_string::<i32>();
+    (!s.is_null(i)).then(|| s.value(i))
+}
+
+fn floats(b: &RecordBatch, view: View, name: &str) -> Result<Option<ArrayRef>, AmrEngineError> {
+    match column(b, name) {
+        None => Ok(None),
+        Some(a) => cast(a, &DataType::Float64).map(Some).map_err(|e| col_err(view, name, e)),
+    }
+}
+
+fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate>>, AmrEngineError> {
+    let n = b.num_rows();
+    let Some(a) = column(b, name) else { return Ok(vec![None; n]) };
+    if matches!(a.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        let s = cast(a, &DataType::Utf8).map_err(|e| col_err(view, name, e))?;
+        let s = s.as_string::<i32>();
+        return Ok((0..n).map(|i| (!s.is_null(i)).then(|| s.value(i)).and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok())).collect());
+    }
+    let a = match a.data_type() {
+        DataType::Timestamp(TimeUnit::Microsecond, _) => a.clone(),
+        _ => cast(a, &DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))).map_err(|e| col_err(view, name, e))?,
+    };
+    let t = a.as_primitive::<TimestampMicrosecondType>();
+    Ok((0..n).map(|i| (!t.is_null(i)).then(|| DateTime::from_timestamp_micros(t.value(i)).map(|d| d.date_naive())).flatten()).collect())
+}
+
+/// Reads a site's isolates and their susceptibility results.
+pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineError> {
+    let r = Reference::shipped();
+    let read = |view: View, cols: &[&str]| src.scan(view, cols).map_err(|message| AmrEngineError::Read { view, message });
+    let mut out = SiteIsolates::default();
+
+    // specimen types
+    let mut specimen_type: HashMap<String, String> = HashMap::new();
+    for b in read(View::Specimen, &["id", "type_code"])? {
+        let (id, ty) = (strings(&b, View::Specimen, "id")?, strings(&b, View::Specimen, "type_code")?);
+        for i in 0..b.num_rows() {
+            if let (Some(id), Some(t)) = (str_at(&id, i), str_at(&ty, i)) {
+                specimen_type.insert(id.to_string(), t.to_string());
+            }
+        }
+    }
+
+    // isolates (one row per organism coding: the first that identifies an organism wins)
+    let v = View::MicrobiologyIsolate;
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut seen_unknown: HashMap<String, ()> = HashMap::new();
+    let mut organism_cache: HashMap<String, Option<MoId>> = HashMap::new();
+    for b in read(v, &["id", "patient_id", "specimen_id", "effective_date_time", "test_code", "organism_code", "organism_display"])? {
+        let id = strings(&b, v, "id")?;
+        let pid = strings(&b, v, "patient_id")?;
+        let sid = strings(&b, v, "specimen_id")?;
+        let test = strings(&b, v, "test_code")?;
+        let code = strings(&b, v, "organism_code")?;
+        let disp = strings(&b, v, "organism_display")?;
+        let when = dates(&b, v, "effective_date_time")?;
+        for i in 0..b.num_rows() {
+            let Some(key) = str_at(&id, i) else { continue };
+            if index.contains_key(key) {
+                continue;
+            }
+            let mut find = |t: Option<&str>| -> Option<MoId> {
+                let t = t?;
+                *organism_cache.entry(t.to_string()).or_insert_with(|| r.find_organism(t))
+            };
+            let Some(mo) = find(str_at(&code, i)).or_else(|| find(str_at(&disp, i))) else {
+                seen_unknown.insert(key.to_string(), ());
+                continue;
+            };
+            let Some(date) = when[i] else { continue };
+            seen_unknown.remove(key);
+            let spec = str_at(&sid, i).and_then(|s| specimen_type.get(s).cloned()).or_else(|| str_at(&test, i).map(str::to_string));
+            index.insert(key.to_string(), out.isolates.len());
+            out.isolates.push(Isolate {
+                id: key.to_string(),
+                patient: str_at(&pid, i).unwrap_or("").to_string(),
+                date,
+                organism: mo,
+                specimen_type: spec.map(|s| s.to_lowercase()),
+                tests: Vec::new(),
+            });
+        }
+    }
+    out.unknown_organisms = seen_unknown.len() as u64;
+
+    // susceptibility results: one row per coding of the test code; the drug is taken from the
+    // ATC coding when there is one (it names the drug alone), else LOINC, else any other coding
+    let v = View::MicrobiologySusceptibility;
+    let mut best: HashMap<String, (u8, Option<usize>, Test)> = HashMap::new();
+    let mut unresolved: HashMap<String, ()> = HashMap::new();
+    let mut drug_cache: HashMap<String, Option<AbId>> = HashMap::new();
+    let mut guideline_cache: HashMap<String, Option<Guideline>> = HashMap::new();
+    let cols = ["id", "isolate_id", "code_system", "code", "display", "value_quantity", "value_comparator", "value_unit", "value_ucum", "interpretation_code", "method_code", "guideline"];
+    for b in read(v, &cols)? {
+        let id = strings(&b, v, "id")?;
+        let iso = strings(&b, v, "isolate_id")?;
+        let system = strings(&b, v, "code_system")?;
+        let code = strings(&b, v, "code")?;
+        let display = strings(&b, v, "display")?;
+        let value = floats(&b, v, "value_quantity")?;
+        let value = value.as_ref().map(|a| a.as_primitive::<Float64Type>().clone());
+        let cmp = strings(&b, v, "value_comparator")?;
+        let unit = strings(&b, v, "value_ucum")?;
+        let unit_text = strings(&b, v, "value_unit")?;
+        let interp = strings(&b, v, "interpretation_code")?;
+        let method = strings(&b, v, "method_code")?;
+        let guideline = strings(&b, v, "guideline")?;
+        for i in 0..b.num_rows() {
+            let Some(key) = str_at(&id, i) else { continue };
+            let sys = str_at(&system, i).unwrap_or("");
+            let prio = if sys.contains("whocc.no/atc") {
+                0
+            } else if sys.contains("loinc") {
+                1
+            } else {
+                2
+            };
+            if best.get(key).is_some_and(|(p, _, _)| *p <= prio) {
+                continue;
+            }
+            let ab = str_at(&code, i).and_then(|c| *drug_cache.entry(c.to_string()).or_insert_with(|| r.find_antimicrobial(c)));
+            let Some(ab) = ab.or_else(|| str_at(&display, i).and_then(|d| r.find_antimicrobial(d))) else {
+                unresolved.insert(key.to_string(), ());
+                continue;
+            };
+            let lab_guideline = str_at(&guideline, i).and_then(|g| *guideline_cache.entry(g.to_string()).or_insert_with(|| g.parse().ok()));
+            let u = str_at(&unit, i).or(str_at(&unit_text, i)).unwrap_or("");
+            let is_zone = u == "mm" || str_at(&method, i).is_some_and(|m| m.to_lowercase().contains("disk") || m == "424217001" || m == "703515004");
+            let raw = value.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)));
+            let measurement = raw.and_then(|x| {
+                if is_zone {
+                    Some(Measurement::Zone(Zone { mm: x }, lab_guideline.map(|g| g.body)))
+                } else {
+                    let c = str_at(&cmp, i).and_then(Cmp::parse).unwrap_or(Cmp::Eq);
+                    Mic::new(c, x).map(Measurement::Mic)
+                }
+            });
+            let ix = str_at(&iso, i).and_then(|s| index.get(s)).copied();
+            best.insert(key.to_string(), (prio, ix, Test { ab, value: measurement, lab_sir: str_at(&interp, i).and_then(Sir::parse), lab_guideline }));
+        }
+    }
+    let mut found: Vec<(String, Option<usize>, Test)> = best.into_iter().map(|(k, (_, ix, t))| (k, ix, t)).collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, ix, t) in found {
+        unresolved.remove(&k);
+        match ix {
+            Some(ix) => out.isolates[ix].tests.push(t),
+            None => out.orphan_results += 1,
+        }
+    }
+    let pending_unknown = unresolved;
+    out.unknown_drugs = pending_unknown.len() as u64;
+    Ok(out)
+}
+
+/// A site's answer to an antibiogram question: integer counts only (see
+/// [`AntibiogramCounts`]). Every raw value is read again with the spec's guideline.
+pub fn site_antibiogram(snap: &kakehashi_store::Snapshot, spec: &AntibiogramSpec) -> Result<AntibiogramCounts, AmrEngineError> {
+    site_antibiogram_from(snap, spec)
+}
+
+/// [`site_antibiogram`] over any table source.
+pub fn site_antibiogram_from(src: &dyn TableSource, spec: &AntibiogramSpec) -> Result<AntibiogramCounts, AmrEngineError> {
+    let r = Reference::shipped();
+    spec.resolve(r)?;
+    let interp = Interpreter::new(r, spec.guideline, Options::default())?;
+    let site = read_isolates(src)?;
+    Ok(antibiogram(&site.isolates, spec, &interp)?)
+}
+
+/// How re-reading a site's values with `guideline` agrees with the lab's own readings, over
+/// the results the lab read with that same guideline (a site-internal quality check).
+pub fn lab_agreement(src: &dyn TableSource, guideline: Guideline) -> Result<Agreement, AmrEngineError> {
+    let interp = Interpreter::new(Reference::shipped(), guideline, Options::default())?;
+    let site = read_isolates(src)?;
+    Ok(agreement(&site.isolates, &interp, InfectionSite::Unspecified))
+}
