@@ -166,6 +166,11 @@ fn cases() -> Vec<Case> {
                 "attributeFilters": [{"type": "reference", "attributeCode": {"system": "fdpg.mii.cds", "code": "festgestellteDiagnose", "display": "d"}, "criteria": [diag(sys, &["J09", "J10", "J11", "J12", "J18", "U07.1", "J20", "J21", "J22"])]}]})]], vec![]),
             sql_count(&format!("SELECT s.patient_id FROM specimen s JOIN condition c ON s.diagnosis_condition_id = c.id WHERE s.type_system = 'http://snomed.info/sct' AND s.type_code IN ('119364003','119361006') AND c.code_system IN {ICD} AND (c.code LIKE 'J09%' OR c.code LIKE 'J10%' OR c.code LIKE 'J11%' OR c.code LIKE 'J12%' OR c.code LIKE 'J18%' OR c.code = 'U07.1' OR c.code LIKE 'J20%' OR c.code LIKE 'J21%' OR c.code LIKE 'J22%')")),
         ));
+        v.push(c(
+            "coded lab value: influenza PCR detected",
+            query(vec![vec![lab(LOINC, "92142-9", Some(json!({"type": "concept", "selectedConcepts": [{"system": "http://snomed.info/sct", "code": "260373001", "display": "Detected"}]})))]], vec![]),
+            sql_count("SELECT patient_id FROM observation WHERE code_system = 'http://loinc.org' AND code = '92142-9' AND value_code_system = 'http://snomed.info/sct' AND value_code = '260373001'"),
+        ));
         v.push(c("specimen type alone", query(vec![vec![json!({"context": ctx("Bioprobe"), "termCodes": [{"system": "http://snomed.info/sct", "code": "258529004", "display": "Throat swab"}]})]], vec![]), sql_count("SELECT patient_id FROM specimen WHERE type_system = 'http://snomed.info/sct' AND type_code = '258529004'")));
         v.push(c("diagnosis verification status attribute", query(vec![vec![{ let mut d = diag(sys, &["J18"]); d["attributeFilters"] = json!([{"type": "concept", "attributeCode": {"system": "x", "code": "clinicalStatus", "display": "c"}, "selectedConcepts": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active", "display": "a"}]}]); d }]], vec![]), sql_count(&format!("{} AND clinical_status = 'active'", sql_icd(&["J18"])))));
     }
