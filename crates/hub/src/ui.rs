@@ -3,7 +3,7 @@
 //! every chart's data is downloadable as CSV.
 
 use crate::api::{NewTask, create_task_for, merged, site_statuses, start_session, visible_task, wait_merged};
-use crate::auth::{SESSION_COOKIE, session_cookie, user_of};
+use crate::auth::{SESSION_COOKIE, cookie, session_cookie, user_of};
 use crate::db::{Role, User};
 use crate::{ApiError, Hub};
 use axum::Router;
@@ -49,17 +49,6 @@ struct Ctx {
 }
 
 const LANG_COOKIE: &str = "kh_lang";
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
 
 fn csrf_of(headers: &HeaderMap) -> String {
     match session_cookie(headers) {
