@@ -2,6 +2,7 @@
 //! signed answers that can carry only gated tables), Ed25519 site keys, the hash-chained audit
 //! log, and the merging of per-site answers into one result.
 
+pub mod antibiogram;
 pub mod audit;
 pub mod merge;
 pub mod protocol;

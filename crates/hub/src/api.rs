@@ -35,6 +35,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/tasks", "researcher", "Ask the network: create a task in one of your projects."),
     ("GET", "/api/tasks", "user", "Recent tasks of your projects."),
     ("GET", "/api/tasks/{id}", "user", "A task's merged result; ?wait=N waits up to N s for completion."),
+    ("GET", "/api/tasks/{id}/antibiogram", "user", "An antibiogram task's statistics: per site, per country, total, DE vs JP, MDRO, trends; ?wait=N."),
     ("POST", "/api/admin/users", "admin", "Create or update a user."),
     ("POST", "/api/admin/projects", "admin", "Create a project and add members."),
     ("POST", "/api/admin/sites", "admin", "Register a site with its public key; returns its token."),
@@ -58,6 +59,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/projects", get(projects))
         .route("/api/tasks", post(create_task).get(list_tasks))
         .route("/api/tasks/{id}", get(get_task))
+        .route("/api/tasks/{id}/antibiogram", get(get_antibiogram))
         .route("/api/admin/users", post(admin_user))
         .route("/api/admin/projects", post(admin_project))
         .route("/api/admin/sites", post(admin_site))
@@ -212,9 +214,7 @@ fn validate_spec(spec: &TaskSpec) -> Result<(), String> {
             }
             Ok(())
         }
-        TaskSpec::Antibiogram { spec } => {
-            if spec.is_object() { Ok(()) } else { Err("spec.spec: an antibiogram specification is a JSON object".into()) }
-        }
+        TaskSpec::Antibiogram { spec } => kakehashi_federation::antibiogram::parse_spec(spec).map(|_| ()),
     }
 }
 
@@ -318,6 +318,16 @@ pub async fn wait_merged(hub: &Hub, task: &Task, wait: std::time::Duration) -> A
 #[derive(Deserialize)]
 struct WaitQuery {
     wait: Option<u64>,
+}
+
+async fn get_antibiogram(State(hub): S, c: Caller, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> ApiResult<Json<kakehashi_federation::antibiogram::AntibiogramResult>> {
+    let task = visible_task(&hub, &c.0, &id)?;
+    if !matches!(task.spec, TaskSpec::Antibiogram { .. }) {
+        return Err(ApiError::bad_request(format!("task {id} is a {} task, not an antibiogram", task.spec.kind())));
+    }
+    let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
+    let m = wait_merged(&hub, &task, wait).await?;
+    Ok(Json(kakehashi_federation::antibiogram::result(&m, &hub.cfg.rules)))
 }
 
 async fn get_task(State(hub): S, c: Caller, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> ApiResult<Json<Merged>> {

@@ -22,6 +22,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod amr;
+
 type S = State<Arc<Hub>>;
 
 /// The UI's routes.
@@ -36,7 +38,8 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/feasibility/{task}", get(feasibility_task))
         .route("/surveillance", get(surveillance))
         .route("/surveillance/{file}", get(surveillance_csv))
-        .route("/amr", get(amr))
+        .route("/amr", get(amr::amr))
+        .route("/amr/{file}", get(amr::amr_csv))
         .route("/steward", get(steward))
 }
 
@@ -828,16 +831,4 @@ async fn surveillance_csv(State(hub): S, headers: HeaderMap, Path(file): Path<St
     }
 }
 
-// ---- AMR
-
-async fn amr(State(hub): S, headers: HeaderMap) -> Response {
-    let c = match ctx(&hub, &headers, "/amr") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(r) = signed_in(&c) {
-        return r;
-    }
-    let page = pages::AmrPage { guidelines: vec!["EUCAST 2025".into(), "CLSI 2025".into()], guideline: "EUCAST 2025".into(), ..Default::default() };
-    html(StatusCode::OK, &Page::Amr(page), &chrome(&c, "amr", None))
-}
+// ---- AMR: see `ui/amr.rs`

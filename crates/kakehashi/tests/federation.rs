@@ -393,3 +393,101 @@ async fn audit_verify_finds_an_edited_entry_in_a_real_sites_log() {
     assert_eq!(bad.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("changed after it was written"), "{}", String::from_utf8_lossy(&bad.stdout));
 }
+
+/// The antibiogram question every antibiogram test asks.
+fn antibiogram_spec() -> Value {
+    json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli", "Klebsiella pneumoniae", "Staphylococcus aureus"], "antimicrobials": ["Ciprofloxacin", "Meropenem", "Cefotaxime", "Oxacillin", "Gentamicin"]})
+}
+
+/// Exact local antibiogram cells of a site, `(organism, drug) → [s, i, r, sdd, ni]`, through
+/// the command a steward would run.
+fn local_antibiogram(id: &str) -> BTreeMap<(String, String), [u64; 5]> {
+    let spec = sites_dir().join("antibiogram-spec.json");
+    std::fs::write(&spec, antibiogram_spec().to_string()).unwrap();
+    let out = Command::new(EXE).args(["amr", "antibiogram", "--format", "json", "--spec"]).arg(&spec).arg("--site-dir").arg(sites_dir().join("sites").join(id)).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["counts"][0]["counts"]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            ((c["organism"].as_str().unwrap().to_owned(), c["antimicrobial"].as_str().unwrap().to_owned()), [n("s"), n("i"), n("r"), n("sdd"), n("ni")])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn antibiograms_pool_the_sites_exact_counts_per_country_and_compare_de_with_jp() {
+    let sites: Vec<(&str, &str)> = SITES.iter().map(|(id, _)| (*id, OPEN)).collect();
+    let net = Net::start(&sites).await;
+    let id = net.create("p1", json!({"type": "antibiogram", "spec": antibiogram_spec()}), 60).await;
+    let res: Value = net.http.get(format!("{}/api/tasks/{id}/antibiogram?wait=65", net.url)).bearer_auth(&net.researcher).send().await.unwrap().json().await.unwrap();
+    assert_eq!(res["complete"], true, "{res}");
+    let mut pooled: BTreeMap<(String, String, String), [u64; 5]> = BTreeMap::new();
+    for (site, country) in SITES {
+        let line = res["sites"].as_array().unwrap().iter().find(|s| s["site"] == site).unwrap();
+        assert_eq!(line["state"], "answered", "{line}");
+        let local = local_antibiogram(site);
+        assert!(local.values().map(|v| v.iter().sum::<u64>()).sum::<u64>() > 0, "{site} has isolates");
+        // the hub's per-site statistics are the site's exact local counts (noise off)
+        for ((org, drug), want) in &local {
+            let got = res["report"]["sites"].as_array().unwrap().iter().find(|c| c["group"] == site && c["organism"] == *org && c["antimicrobial"] == *drug);
+            let got = got.unwrap_or_else(|| panic!("{site} {org} {drug} missing"));
+            let have: Vec<u64> = ["s", "i", "r", "sdd", "ni"].iter().map(|k| got[*k]["lo"].as_u64().unwrap()).collect();
+            assert_eq!(have, want.to_vec(), "{site} {org} {drug}");
+            let p = pooled.entry((country.to_owned(), org.clone(), drug.clone())).or_default();
+            for (a, b) in p.iter_mut().zip(want) {
+                *a += b;
+            }
+        }
+    }
+    // per country: the sum of its sites; %R = R / (S + I + R + SDD)
+    for ((country, org, drug), v) in &pooled {
+        let c = res["report"]["countries"].as_array().unwrap().iter().find(|c| c["group"] == *country && c["organism"] == *org && c["antimicrobial"] == *drug).unwrap();
+        assert_eq!(c["r"]["hi"].as_u64().unwrap(), v[2], "{country} {org} {drug}");
+        let n = v[0] + v[1] + v[2] + v[3];
+        assert_eq!(c["interpreted"]["lo"].as_u64().unwrap(), n);
+        if n > 0 {
+            let want = v[2] as f64 / n as f64;
+            assert!((c["resistant"]["value"].as_f64().unwrap() - want).abs() < 1e-12, "{country} {org} {drug}");
+        }
+    }
+    // Germany against Japan for every pair both countries have
+    let interpreted = |k: &(String, String, String)| pooled.get(k).is_some_and(|v| v[..4].iter().sum::<u64>() > 0);
+    let both = pooled.keys().filter(|(c, o, d)| c == "DE" && interpreted(&(c.clone(), o.clone(), d.clone())) && interpreted(&("JP".into(), o.clone(), d.clone()))).count();
+    assert!(both > 0);
+    assert_eq!(res["report"]["comparison"].as_array().unwrap().len(), both);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn antibiogram_counts_below_a_sites_minimum_leave_as_ranges_and_bad_specs_are_refused_by_field() {
+    let strict = "projects = [\"*\"]\nmin_count = 5\nrounding = 1\nepsilon = 0";
+    let net = Net::start(&[("de-berlin", strict), ("de-frankfurt", OPEN)]).await;
+    let id = net.create("p1", json!({"type": "antibiogram", "spec": antibiogram_spec()}), 60).await;
+    let res: Value = net.http.get(format!("{}/api/tasks/{id}/antibiogram?wait=65", net.url)).bearer_auth(&net.researcher).send().await.unwrap().json().await.unwrap();
+    let local = local_antibiogram("de-berlin");
+    let mut suppressed = 0;
+    for ((org, drug), want) in &local {
+        let c = res["report"]["sites"].as_array().unwrap().iter().find(|c| c["group"] == "de-berlin" && c["organism"] == *org && c["antimicrobial"] == *drug).unwrap();
+        for (k, v) in ["s", "i", "r", "sdd", "ni"].iter().zip(want) {
+            let (lo, hi) = (c[*k]["lo"].as_u64().unwrap(), c[*k]["hi"].as_u64().unwrap());
+            if *v < 5 {
+                assert_eq!((lo, hi), (0, 4), "{org} {drug} {k}: a count below 5 leaves as [0, 4]");
+                suppressed += 1;
+            } else {
+                assert_eq!((lo, hi), (*v, *v), "{org} {drug} {k}");
+            }
+        }
+    }
+    assert!(suppressed > 0, "the test data has small cells");
+    // a range, never a made-up share, where a count behind it is unknown
+    let de = res["report"]["countries"].as_array().unwrap().iter().find(|c| c["group"] == "DE" && c["sites_suppressed"].as_u64() > Some(0) && !c["resistant"].is_null()).unwrap();
+    assert!(de["resistant"]["value"].is_null() && de["resistant"]["min"].as_f64() <= de["resistant"]["max"].as_f64(), "{de}");
+    // unknown names are refused at the hub, naming the field, before any site is asked
+    let r = net.http.post(format!("{}/api/tasks", net.url)).bearer_auth(&net.researcher).json(&json!({"project": "p1", "spec": {"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]}}})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let msg: Value = r.json().await.unwrap();
+    assert!(msg["message"].as_str().unwrap().contains("organisms[1]"), "{msg}");
+}

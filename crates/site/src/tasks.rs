@@ -73,7 +73,7 @@ pub fn compute(store: &Store, cache: &Cache, site: &str, spec: &TaskSpec) -> Res
             }
             Ok(Computed { table: CountTable::scalar("patients", c.count), canonical: q.canonical(), sensitivity: 1, snapshot_tag: snap.tag(), notes })
         }
-        TaskSpec::Antibiogram { .. } => Err(format!("this site's software cannot answer {} tasks yet", spec.kind())),
+        TaskSpec::Antibiogram { spec } => antibiogram(&snap, spec),
     }
 }
 
@@ -123,4 +123,15 @@ fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], fr
         snapshot_tag: snap.tag(),
         notes: out.series.notes.clone(),
     })
+}
+
+fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, String> {
+    let spec = kakehashi_federation::antibiogram::parse_spec(v)?;
+    let counts = kakehashi_engine::amr::site_antibiogram(snap, &spec).map_err(|e| e.to_string())?;
+    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts).map_err(|e| e.to_string())?;
+    let mut notes = vec![format!("every raw MIC and zone re-read with {}; zones only where this guideline's disk was used", spec.guideline)];
+    if counts.cells.is_empty() {
+        notes.push("no isolate at this site matches the question".into());
+    }
+    Ok(Computed { table, canonical: format!("antibiogram:{}", spec.canonical()), sensitivity, snapshot_tag: snap.tag(), notes })
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kakehashi_model::Country;
 use minijinja::value::{Kwargs, Serde as S, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, State};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// What every page needs around its content.
@@ -242,6 +242,26 @@ pub struct FeasibilityPage {
     pub history: Vec<HistoryRow>,
 }
 
+/// A share as the AMR page shows it: the value with its 95 % interval, or a range when some
+/// count behind it was suppressed at a site.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AmrShare {
+    /// The share, when every count behind it is known.
+    pub value: Option<f64>,
+    /// Smallest possible share.
+    pub min: f64,
+    /// Largest possible share.
+    pub max: f64,
+    /// Lower end of the 95 % interval.
+    pub low: f64,
+    /// Upper end of the 95 % interval.
+    pub high: f64,
+    /// Isolates behind it (smallest possible number).
+    pub n: u64,
+    /// At least 30 isolates (CLSI M39): otherwise shown greyed.
+    pub reportable: bool,
+}
+
 /// One AMR comparison row (an organism–antimicrobial pair in both countries).
 #[derive(Debug, Clone, Serialize)]
 pub struct AmrComparison {
@@ -249,10 +269,56 @@ pub struct AmrComparison {
     pub organism: String,
     /// Antimicrobial.
     pub antimicrobial: String,
-    /// Germany: share resistant and isolates.
-    pub de: Option<(f64, u64)>,
-    /// Japan: share resistant and isolates.
-    pub ja: Option<(f64, u64)>,
+    /// Germany.
+    pub de: Option<AmrShare>,
+    /// Japan.
+    pub jp: Option<AmrShare>,
+    /// Germany minus Japan with Newcombe's 95 % interval, when both are exact and reportable.
+    pub difference: Option<(f64, f64, f64)>,
+}
+
+/// One MDRO row: a class among an organism's first isolates, per country.
+#[derive(Debug, Clone, Serialize)]
+pub struct AmrMdro {
+    /// Organism.
+    pub organism: String,
+    /// Class (MRSA, 3MRGN, ...).
+    pub class: String,
+    /// Germany.
+    pub de: Option<AmrShare>,
+    /// Japan.
+    pub jp: Option<AmrShare>,
+}
+
+/// One site's state for the antibiogram shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct AmrSite {
+    /// Site name.
+    pub name: String,
+    /// Country.
+    pub country: Country,
+    /// `answered`, `refused`, ...
+    pub status: String,
+    /// Why not counted, or the site's disclosure summary.
+    pub note: String,
+}
+
+/// The antibiogram form, as submitted.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AmrForm {
+    /// Guideline and version, e.g. `EUCAST 2025`.
+    pub guideline: String,
+    /// Organisms, comma-separated names or codes.
+    pub organisms: String,
+    /// Antimicrobials, comma-separated names or codes.
+    pub antimicrobials: String,
+    /// Specimen type (`blood`, `urine`, ...) or empty for all.
+    pub specimen: String,
+    /// First specimen date, YYYY-MM-DD.
+    pub from: String,
+    /// Last specimen date.
+    pub to: String,
 }
 
 /// AMR: antibiogram heat-maps per country, guideline picker, comparison, MDRO shares.
@@ -260,17 +326,25 @@ pub struct AmrComparison {
 pub struct AmrPage {
     /// Guidelines on offer (e.g. "EUCAST 2025").
     pub guidelines: Vec<String>,
-    /// The chosen one.
-    pub guideline: String,
+    /// Specimen types on offer.
+    pub specimens: Vec<String>,
+    /// The form as submitted (or its defaults).
+    pub form: AmrForm,
     /// Problems in the form.
     pub errors: FieldErrors,
+    /// The task answered, when one ran.
+    pub task: Option<String>,
+    /// The sites' states.
+    pub sites: Vec<AmrSite>,
+    /// The statistic shown: `% R` (EUCAST) or `% S` (CLSI M39).
+    pub share_label: String,
     /// One heat-map per country (rendered to SVG by [`render`]).
     #[serde(skip)]
     pub maps: Vec<HeatMap>,
     /// German-vs-Japanese rows.
     pub comparison: Vec<AmrComparison>,
-    /// MDRO shares: (class, Germany share, Japan share).
-    pub mdro: Vec<(String, Option<f64>, Option<f64>)>,
+    /// MDRO shares.
+    pub mdro: Vec<AmrMdro>,
 }
 
 /// Surveillance: weekly curves per country with MEM thresholds, positivity.

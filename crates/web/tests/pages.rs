@@ -24,6 +24,13 @@ fn policy() -> PolicySummary {
     PolicySummary { min_count: 5, rounding: 10, epsilon: Some(0.5), budget: Some(10.0) }
 }
 
+fn amr_errors() -> FieldErrors {
+    let mut e = FieldErrors::default();
+    e.add("organisms", "err-unknown-organism", "Unobtainium");
+    e.date("from", "2024-13-01");
+    e
+}
+
 fn all_pages() -> Vec<Page> {
     let t = Utc.with_ymd_and_hms(2026, 1, 5, 14, 5, 0).unwrap();
     let mut errors = FieldErrors::default();
@@ -71,12 +78,23 @@ fn all_pages() -> Vec<Page> {
         }),
         Page::Amr(AmrPage {
             guidelines: vec!["EUCAST 2025".into(), "CLSI 2025".into()],
-            guideline: "EUCAST 2025".into(),
+            specimens: vec!["blood".into(), "urine".into()],
+            form: AmrForm { guideline: "EUCAST 2025".into(), organisms: "E. coli".into(), antimicrobials: "CIP".into(), specimen: "blood".into(), ..Default::default() },
             errors: FieldErrors::default(),
+            task: Some("t1".into()),
+            sites: vec![AmrSite { name: "Berlin".into(), country: Country::Germany, status: "answered".into(), note: "min 5".into() }],
+            share_label: "% R".into(),
             maps: vec![HeatMap { id: "de".into(), title: "DE".into(), description: "d".into(), rows: vec!["E. coli".into()], cols: vec!["CIP".into()], cells: vec![vec![Some(Cell { share: 0.2, n: 40, reportable: true })]], share_label: "% R".into() }],
-            comparison: vec![AmrComparison { organism: "S. aureus".into(), antimicrobial: "Oxacillin".into(), de: Some((0.07, 1000)), ja: Some((0.48, 900)) }],
-            mdro: vec![("MRSA".into(), Some(0.07), Some(0.48)), ("4MRGN".into(), None, Some(0.001))],
+            comparison: vec![AmrComparison {
+                organism: "S. aureus".into(),
+                antimicrobial: "Oxacillin".into(),
+                de: Some(AmrShare { value: Some(0.07), min: 0.07, max: 0.07, low: 0.05, high: 0.09, n: 1000, reportable: true }),
+                jp: Some(AmrShare { value: None, min: 0.4, max: 0.5, low: 0.35, high: 0.55, n: 900, reportable: true }),
+                difference: Some((-0.41, -0.45, -0.37)),
+            }],
+            mdro: vec![AmrMdro { organism: "S. aureus".into(), class: "mrsa".into(), de: Some(AmrShare { value: Some(0.07), n: 1000, ..Default::default() }), jp: None }],
         }),
+        Page::Amr(AmrPage { errors: amr_errors(), ..Default::default() }),
         Page::Surveillance(SurveillancePage {
             definitions: vec!["sari-icd10".into()],
             definition: "sari-icd10".into(),
@@ -166,6 +184,25 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     assert_eq!(svg.matches("<rect").count(), 3);
     let withheld = render(&pages[4], &chrome(Locale::En, true)).unwrap();
     assert!(withheld.contains("Too few sites answered to show a total."));
+}
+
+#[test]
+fn the_amr_page_shows_intervals_ranges_and_field_errors() {
+    let pages = all_pages();
+    let amr: Vec<&Page> = pages.iter().filter(|p| matches!(p, Page::Amr(_))).collect();
+    let en = render(amr[0], &chrome(Locale::En, true)).unwrap();
+    // an exact share with its interval, a share with a withheld count as a range, the difference
+    assert!(en.contains("7.0%") && en.contains("(5.0%–9.0%)"), "{en}");
+    assert!(en.contains("40.0%–50.0%"), "range for a withheld count");
+    assert!(en.contains("−41.0%") || en.contains("-41.0%"), "difference");
+    assert!(en.contains("href=\"/amr/de.csv?task=t1\""), "csv link");
+    assert!(en.contains("<option value=\"blood\" selected>blood</option>"));
+    let de = render(amr[1], &chrome(Locale::De, true)).unwrap();
+    let field = de.find("id=\"organisms\"").expect("field");
+    let err = de.find("id=\"organisms-error\"").expect("error");
+    assert!(err > field && err - field < 400, "error next to field");
+    assert!(de.contains("„Unobtainium“ ist kein bekannter Erreger"));
+    assert!(de.contains("id=\"from-error\""));
 }
 
 #[test]

@@ -61,8 +61,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let is_antibiogram = matches!(spec, TaskSpec::Antibiogram { .. });
     let merged = rt.block_on(ask(&a, spec))?;
     let mut out = std::io::stdout().lock();
+    if is_antibiogram {
+        let res = rt.block_on(antibiogram(&a, merged.task.id.as_str()))?;
+        match a.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
+            Format::Table => {
+                print_table(&mut out, &merged)?;
+                print_antibiogram(&mut out, &res)?;
+            }
+        }
+        let all = merged.sites.iter().all(|s| s.state == SiteState::Answered);
+        return Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(2) });
+    }
     match a.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&merged)?)?,
         Format::Table => print_table(&mut out, &merged)?,
@@ -108,6 +121,48 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
     )
     .await?;
     Ok(r.json().await?)
+}
+
+/// The hub's antibiogram statistics of a finished task.
+async fn antibiogram(a: &Args, id: &str) -> anyhow::Result<serde_json::Value> {
+    let http = reqwest::Client::builder().build()?;
+    let r = http.get(format!("{}/api/tasks/{id}/antibiogram", a.hub.trim_end_matches('/'))).bearer_auth(&a.token).send().await.context("reaching the hub")?;
+    let status = r.status();
+    let body: serde_json::Value = r.json().await.context("the hub's antibiogram is not JSON")?;
+    if !status.is_success() {
+        bail!("hub: HTTP {status}: {}", body.get("message").and_then(|m| m.as_str()).unwrap_or("no message"));
+    }
+    Ok(body)
+}
+
+fn share_text(cell: &serde_json::Value) -> String {
+    let pct = |v: &serde_json::Value| v.as_f64().map(|x| format!("{:.1}", 100.0 * x)).unwrap_or_else(|| "-".into());
+    let r = &cell["resistant"];
+    if r.is_null() {
+        return "-".into();
+    }
+    let n = cell["interpreted"]["lo"].as_u64().unwrap_or(0);
+    let flag = if cell["reportable"].as_bool() == Some(true) { "" } else { " (<30)" };
+    match r["value"].is_null() {
+        false => format!("{}% [{}-{}] n={n}{flag}", pct(&r["value"]), pct(&r["ci_low"]), pct(&r["ci_high"])),
+        true => format!("{}-{}% n>={n}{flag}", pct(&r["min"]), pct(&r["max"])),
+    }
+}
+
+/// Germany against Japan: %R with 95 % intervals per organism and drug, and the difference.
+fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Result<()> {
+    writeln!(w, "\n{:<14} {:<6} {:<34} {:<34} DE - JP", "organism", "drug", "DE %R [95% CI]", "JP %R [95% CI]")?;
+    for c in res["report"]["comparison"].as_array().into_iter().flatten() {
+        let diff = c["difference"].as_array().map(|d| {
+            let f = |i: usize| d.get(i).and_then(|x| x.as_f64()).map(|x| format!("{:.1}", 100.0 * x)).unwrap_or_default();
+            format!("{} [{} to {}]", f(0), f(1), f(2))
+        });
+        writeln!(w, "{:<14} {:<6} {:<34} {:<34} {}", c["organism"].as_str().unwrap_or(""), c["antimicrobial"].as_str().unwrap_or(""), share_text(&c["a"]), share_text(&c["b"]), diff.unwrap_or_else(|| "-".into()))?;
+    }
+    for wh in res["withheld"].as_array().into_iter().flatten() {
+        writeln!(w, "withheld: {}", wh.as_str().unwrap_or(""))?;
+    }
+    Ok(())
 }
 
 fn cell(v: Option<kakehashi_disclosure::GatedCount>) -> String {
