@@ -63,6 +63,10 @@ pub struct SiteCounts {
     pub country: String,
     /// Suppressed counts were below this (0 or 1: nothing suppressed).
     pub min_count: u64,
+    /// Variance of the noise and rounding on each released count (0: exact counts). See
+    /// [`release_variance`].
+    #[serde(default)]
+    pub count_variance: f64,
     /// Cells.
     pub cells: Vec<ReleasedCell>,
     /// Organism rows.
@@ -83,6 +87,7 @@ impl SiteCounts {
             site: site.into(),
             country: country.into(),
             min_count: 0,
+            count_variance: 0.0,
             cells: c
                 .cells
                 .iter()
@@ -111,21 +116,41 @@ impl SiteCounts {
     }
 }
 
-/// A count known to lie in `[lo, hi]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+/// The variance a site's release adds to each count: discrete Laplace noise of scale
+/// `sensitivity / ε` (variance `2e^(−1/b) / (1 − e^(−1/b))²`) and rounding to a step
+/// (`step² / 12`, a uniform error). 0 for exact counts.
+pub fn release_variance(epsilon: Option<f64>, sensitivity: u32, rounding: u64) -> f64 {
+    let noise = match epsilon {
+        Some(e) if e > 0.0 => {
+            let q = (-e / f64::from(sensitivity.max(1))).exp();
+            2.0 * q / ((1.0 - q) * (1.0 - q))
+        }
+        _ => 0.0,
+    };
+    let round = if rounding > 1 { (rounding * rounding) as f64 / 12.0 } else { 0.0 };
+    noise + round
+}
+
+/// A count known to lie in `[lo, hi]`, apart from the sites' noise and rounding, whose
+/// variance is `variance`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Bounds {
     /// Smallest possible value.
     pub lo: u64,
     /// Largest possible value.
     pub hi: u64,
+    /// Variance of the noise and rounding in the released values summed here (0: exact).
+    #[serde(default)]
+    pub variance: f64,
 }
 
 impl Bounds {
-    fn add(&mut self, v: Option<u64>, min_count: u64) {
+    fn add(&mut self, v: Option<u64>, min_count: u64, variance: f64) {
         match v {
             Some(v) => {
                 self.lo += v;
                 self.hi += v;
+                self.variance += variance;
             }
             None => self.hi += min_count.saturating_sub(1),
         }
@@ -199,10 +224,25 @@ fn share(num: Bounds, rest: Bounds) -> Option<Share> {
     }
     let min = if n_min == 0 { 0.0 } else { num.lo as f64 / n_min as f64 };
     let max = if n_max == 0 { 1.0 } else { num.hi as f64 / n_max as f64 };
-    let ci_low = wilson(num.lo, n_min).map(|w| w.0).unwrap_or(0.0);
-    let ci_high = wilson(num.hi, n_max).map(|w| w.1).unwrap_or(1.0);
+    let wl = wilson(num.lo, n_min).map(|w| w.0).unwrap_or(0.0);
+    let wh = wilson(num.hi, n_max).map(|w| w.1).unwrap_or(1.0);
+    // the sites' noise and rounding widen the sampling interval (combined as independent errors)
+    let ci_low = (min - (min - wl).hypot(Z95 * noise_sd(min, n_min, num, rest))).max(0.0);
+    let ci_high = (max + (wh - max).hypot(Z95 * noise_sd(max, n_max, num, rest))).min(1.0);
     let value = (num.exact().is_some() && rest.exact().is_some() && n_min > 0).then_some(min);
     Some(Share { value, min, max, ci_low, ci_high })
+}
+
+/// The normal quantile of a two-sided 95 % interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Standard deviation of a share `p = num / (num + rest)` over `n` due to the released counts'
+/// noise and rounding (delta method: `∂p/∂num = (1 − p)/n`, `∂p/∂rest = −p/n`).
+fn noise_sd(p: f64, n: u64, num: Bounds, rest: Bounds) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    (((1.0 - p) * (1.0 - p) * num.variance + p * p * rest.variance).sqrt()) / n as f64
 }
 
 type CellKey = (Option<i32>, String, String);
@@ -227,14 +267,14 @@ pub fn pool_cells(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) -
                 a.suppressed += 1;
             }
             for (b, v) in a.b.iter_mut().zip(vals) {
-                b.add(v, site.min_count);
+                b.add(v, site.min_count, site.count_variance);
             }
         }
     }
     acc.into_iter()
         .map(|((group, (year, organism, antimicrobial)), a)| {
             let [tested, s, i, r, sdd, ni] = a.b;
-            let sum = |xs: &[Bounds]| Bounds { lo: xs.iter().map(|x| x.lo).sum(), hi: xs.iter().map(|x| x.hi).sum() };
+            let sum = |xs: &[Bounds]| Bounds { lo: xs.iter().map(|x| x.lo).sum(), hi: xs.iter().map(|x| x.hi).sum(), variance: xs.iter().map(|x| x.variance).sum() };
             let interpreted = sum(&[s, i, r, sdd]);
             CellStats {
                 group,
@@ -283,7 +323,7 @@ pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) ->
             let a = acc.entry((g.clone(), o.year, o.organism.clone())).or_default();
             a.0 += 1;
             for (k, v) in &o.counts {
-                a.1.entry(k.clone()).or_default().add(*v, site.min_count);
+                a.1.entry(k.clone()).or_default().add(*v, site.min_count, site.count_variance);
             }
         }
     }
@@ -293,7 +333,7 @@ pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) ->
             let measures = m
                 .iter()
                 .map(|(k, b)| {
-                    let sh = (k != "isolates").then(|| share(*b, Bounds { lo: iso.lo.saturating_sub(b.hi), hi: iso.hi.saturating_sub(b.lo) })).flatten();
+                    let sh = (k != "isolates").then(|| share(*b, Bounds { lo: iso.lo.saturating_sub(b.hi), hi: iso.hi.saturating_sub(b.lo), variance: iso.variance + b.variance })).flatten();
                     (k.clone(), (*b, sh))
                 })
                 .collect();
@@ -316,8 +356,41 @@ pub struct Comparison {
     pub a: CellStats,
     /// Second country's (e.g. JP).
     pub b: CellStats,
-    /// %R(a) − %R(b) with Newcombe's 95 % interval, when both are exact and reportable.
+    /// %R(a) − %R(b) with Newcombe's 95 % interval, when both are reportable. With suppressed
+    /// counts the first value is the middle of the possible range and the interval runs from
+    /// the lower Newcombe bound at the smallest possible difference to the upper bound at the
+    /// largest (so it covers every value the suppressed counts could take).
     pub difference: Option<(f64, f64, f64)>,
+    /// Every count behind the difference is known (the first value is the estimate itself).
+    pub difference_exact: bool,
+}
+
+/// R and the denominator at the smallest (`false`) or largest (`true`) possible %R of a cell.
+fn extreme(c: &CellStats, largest: bool) -> (u64, u64) {
+    let rest_lo = c.s.lo + c.i.lo + c.sdd.lo;
+    let rest_hi = c.s.hi + c.i.hi + c.sdd.hi;
+    if largest { (c.r.hi, c.r.hi + rest_lo) } else { (c.r.lo, c.r.lo + rest_hi) }
+}
+
+/// %R(a) − %R(b) over the range the counts allow, with a conservative 95 % interval.
+fn difference(a: &CellStats, b: &CellStats) -> Option<(f64, f64, f64, bool)> {
+    if !(a.reportable && b.reportable) {
+        return None;
+    }
+    let ((r1l, n1l), (r1h, n1h)) = (extreme(a, false), extreme(a, true));
+    let ((r2l, n2l), (r2h, n2h)) = (extreme(b, false), extreme(b, true));
+    // smallest difference: a at its least, b at its most; largest: the reverse
+    let (lo, _) = newcombe(r1l, n1l, r2h, n2h)?;
+    let (_, hi) = newcombe(r1h, n1h, r2l, n2l)?;
+    let d_min = r1l as f64 / n1l as f64 - r2h as f64 / n2h as f64;
+    let d_max = r1h as f64 / n1h as f64 - r2l as f64 / n2l as f64;
+    // widened by the noise of both countries' released counts
+    let rest = |c: &CellStats| Bounds { lo: 0, hi: 0, variance: c.s.variance + c.i.variance + c.sdd.variance };
+    let sd = |c: &CellStats, (r, n): (u64, u64)| if n == 0 { 0.0 } else { noise_sd(r as f64 / n as f64, n, c.r, rest(c)) };
+    let lo = d_min - (d_min - lo).hypot(Z95 * sd(a, (r1l, n1l)).hypot(sd(b, (r2h, n2h))));
+    let hi = d_max + (hi - d_max).hypot(Z95 * sd(a, (r1h, n1h)).hypot(sd(b, (r2l, n2l))));
+    let exact = a.r.exact().is_some() && a.interpreted.exact().is_some() && b.r.exact().is_some() && b.interpreted.exact().is_some();
+    Some(((d_min + d_max) / 2.0, lo, hi, exact))
 }
 
 /// Per-site, per-country and total statistics, and the comparison of two countries.
@@ -346,13 +419,16 @@ pub fn report(sites: &[SiteCounts], a: &str, b: &str) -> Report {
     let mut comparison = Vec::new();
     for ca in countries.iter().filter(|c| c.group == a) {
         let Some(cb) = find(b, ca) else { continue };
-        let difference = match (ca.r.exact(), ca.interpreted.exact(), cb.r.exact(), cb.interpreted.exact()) {
-            (Some(r1), Some(n1), Some(r2), Some(n2)) if ca.reportable && cb.reportable => {
-                newcombe(r1, n1, r2, n2).map(|(lo, hi)| (r1 as f64 / n1 as f64 - r2 as f64 / n2 as f64, lo, hi))
-            }
-            _ => None,
-        };
-        comparison.push(Comparison { year: ca.year, organism: ca.organism.clone(), antimicrobial: ca.antimicrobial.clone(), a: ca.clone(), b: cb, difference });
+        let d = difference(ca, &cb);
+        comparison.push(Comparison {
+            year: ca.year,
+            organism: ca.organism.clone(),
+            antimicrobial: ca.antimicrobial.clone(),
+            difference: d.map(|(d, lo, hi, _)| (d, lo, hi)),
+            difference_exact: d.is_some_and(|d| d.3),
+            a: ca.clone(),
+            b: cb,
+        });
     }
     Report { sites: per_site, countries, total, mdro, comparison }
 }
@@ -407,7 +483,7 @@ mod tests {
     }
 
     fn site(name: &str, country: &str, min: u64, cells: Vec<ReleasedCell>) -> SiteCounts {
-        SiteCounts { site: name.into(), country: country.into(), min_count: min, cells, organisms: vec![] }
+        SiteCounts { site: name.into(), country: country.into(), min_count: min, count_variance: 0.0, cells, organisms: vec![] }
     }
 
     #[test]
@@ -441,13 +517,58 @@ mod tests {
             site("b", "DE", 5, vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)]),
         ];
         let c = &pool_cells(&sites, |s| s.country.clone())[0];
-        assert_eq!(c.r, Bounds { lo: 20, hi: 24 });
+        assert_eq!(c.r, Bounds { lo: 20, hi: 24, variance: 0.0 });
         assert_eq!(c.sites_suppressed, 1);
         let r = c.resistant.unwrap();
         assert!(r.value.is_none());
         assert!((r.min - 20.0 / 116.0).abs() < 1e-12 && (r.max - 24.0 / 120.0).abs() < 1e-12);
         assert!(r.ci_low < r.min && r.ci_high > r.max);
         assert!(c.reportable);
+    }
+
+    #[test]
+    fn a_difference_with_suppressed_counts_covers_every_possible_value() {
+        // DE: R = 20 + [0, 4] of 116..120 interpreted; JP exact 5 / 100
+        let sites = vec![
+            site("a", "DE", 5, vec![cell("B_ESCHR_COLI", Some(50), Some(10), Some(20))]),
+            site("b", "DE", 5, vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)]),
+            site("c", "JP", 0, vec![cell("B_ESCHR_COLI", Some(95), Some(0), Some(5))]),
+        ];
+        let rep = report(&sites, "DE", "JP");
+        let cmp = &rep.comparison[0];
+        assert!(!cmp.difference_exact);
+        let (mid, lo, hi) = cmp.difference.unwrap();
+        let (d_min, d_max) = (20.0 / 116.0 - 0.05, 24.0 / 120.0 - 0.05);
+        assert!((mid - (d_min + d_max) / 2.0).abs() < 1e-12);
+        // the interval covers the exact interval at every value R could take
+        for r in 20..=24u64 {
+            let (l, h) = newcombe(r, 116 + r - 20, 5, 100).unwrap();
+            assert!(lo <= l + 1e-12 && h <= hi + 1e-12, "R = {r}: [{l}, {h}] inside [{lo}, {hi}]");
+        }
+        let exact = report(&sites[..1].iter().chain(&sites[2..]).cloned().collect::<Vec<_>>(), "DE", "JP");
+        assert!(exact.comparison[0].difference_exact);
+    }
+
+    #[test]
+    fn the_sites_noise_widens_the_intervals() {
+        let mut sites = vec![
+            site("a", "DE", 0, vec![cell("B_ESCHR_COLI", Some(300), Some(0), Some(100))]),
+            site("c", "JP", 0, vec![cell("B_ESCHR_COLI", Some(350), Some(0), Some(50))]),
+        ];
+        let exact = report(&sites, "DE", "JP");
+        for s in &mut sites {
+            s.count_variance = release_variance(Some(1.0), 14, 10);
+        }
+        let noisy = report(&sites, "DE", "JP");
+        let (e, n) = (exact.countries[0].resistant.unwrap(), noisy.countries[0].resistant.unwrap());
+        assert_eq!(e.value, n.value);
+        assert!(n.ci_low < e.ci_low && n.ci_high > e.ci_high, "{e:?} vs {n:?}");
+        let (de, dn) = (exact.comparison[0].difference.unwrap(), noisy.comparison[0].difference.unwrap());
+        assert!(dn.1 < de.1 && dn.2 > de.2);
+        // variance of discrete Laplace with b = 14 is close to 2b², rounding to 10 adds 100/12
+        let v = release_variance(Some(1.0), 14, 10);
+        assert!((v - (2.0 * 14.0 * 14.0 + 100.0 / 12.0)).abs() < 1.0, "{v}");
+        assert_eq!(release_variance(None, 14, 1), 0.0);
     }
 
     #[test]

@@ -158,7 +158,9 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
         })
         .collect();
     let organisms = orgs.into_iter().map(|((year, organism), counts)| ReleasedOrganism { year, organism, counts }).collect();
-    Ok(SiteCounts { site: site.to_owned(), country: country.to_owned(), min_count: t.disclosure.min_count, cells, organisms })
+    let d = &t.disclosure;
+    let count_variance = pool::release_variance(d.epsilon, d.sensitivity, d.rounding);
+    Ok(SiteCounts { site: site.to_owned(), country: country.to_owned(), min_count: d.min_count, count_variance, cells, organisms })
 }
 
 /// One site's part in an antibiogram result.
@@ -241,9 +243,9 @@ pub fn result(m: &Merged, rules: &HubRules) -> AntibiogramResult {
     }
     report.countries.retain(|c| !too_few.contains(&c.group));
     report.mdro.retain(|c| !too_few.contains(&c.group));
-    // A named spec releases its whole grid: pairs no country interpreted any isolate of are
-    // not compared.
-    report.comparison.retain(|c| !too_few.contains(&c.a.group) && !too_few.contains(&c.b.group) && c.a.resistant.is_some() && c.b.resistant.is_some());
+    // A named spec releases its whole grid: pairs a country has no certainly interpreted
+    // isolate of (untested, or only withheld counts) are not compared.
+    report.comparison.retain(|c| !too_few.contains(&c.a.group) && !too_few.contains(&c.b.group) && c.a.interpreted.lo > 0 && c.b.interpreted.lo > 0);
     if counts.len() < rules.min_sites {
         report.total.clear();
         withheld.push(format!("total: pooled numbers need answers from at least {} sites; {} answered", rules.min_sites, counts.len()));

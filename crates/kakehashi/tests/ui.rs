@@ -237,9 +237,28 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     let answered = page.matches("<td class=\"status-answered\">").count();
     assert_eq!(answered, 4, "all four sites answered: {}", page.split("<tbody>").nth(1).unwrap_or("").chars().take(3000).collect::<String>());
 
+    // Resistance: an unknown organism is refused next to its field; the default panel runs at
+    // every site and shows one heat-map per country and the comparison.
+    b.go(&format!("{url}/amr")).await;
+    b.set_value("#organisms", "Escherichia coli, Unobtainium").await;
+    b.click("button[name='run']").await;
+    assert!(b.wait_for("#organisms-error").await, "an unknown organism is refused next to its field");
+    assert!(b.source().await.contains("Unobtainium"));
+    b.go(&format!("{url}/amr")).await;
+    b.click("button[name='run']").await;
+    let t = Instant::now();
+    while !(b.exists("svg[aria-labelledby^='de-title']").await && b.exists("svg[aria-labelledby^='jp-title']").await) {
+        assert!(t.elapsed() < Duration::from_secs(90), "a heat-map per country: {}", b.source().await.chars().take(3000).collect::<String>());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let page = b.source().await;
+    assert_eq!(page.matches("<td class=\"status-answered\">").count(), 4, "all four sites answered the antibiogram");
+    assert!(page.contains("Escherichia coli") && page.contains("Meropenem"), "the panel's rows and columns");
+    let amr_run = b.url().await.trim_start_matches(&url).to_owned();
+
     // Every page in every language, no untranslated key, with a screenshot.
     let shots = screenshots_dir();
-    let pages = [("home", "/"), ("network", "/network"), ("feasibility", "/feasibility"), ("amr", "/amr"), ("surveillance", "/surveillance?definition=sari-icosari")];
+    let pages = [("home", "/"), ("network", "/network"), ("feasibility", "/feasibility"), ("amr", amr_run.as_str()), ("surveillance", "/surveillance?definition=sari-icosari")];
     for lang in ["en", "de", "ja"] {
         set_language(&b, lang).await;
         for (name, path) in pages {

@@ -443,8 +443,11 @@ impl BarChart {
 /// One cell of a [`HeatMap`].
 #[derive(Debug, Clone)]
 pub struct Cell {
-    /// The share drawn as colour, 0.0–1.0 (e.g. share resistant).
+    /// The share drawn as colour, 0.0–1.0 (e.g. share resistant); its lower end when the share
+    /// is only known to lie in a range.
     pub share: f64,
+    /// The upper end, when the share is a range (a count behind it was withheld).
+    pub max: Option<f64>,
     /// The number of isolates behind it.
     pub n: u64,
     /// Whether the cell meets the reporting rule (e.g. ≥ 30 isolates); others are hatched.
@@ -518,10 +521,15 @@ impl HeatMap {
                 let x = left + j as f64 * cw;
                 match self.cells.get(i).and_then(|row| row.get(j)).and_then(Option::as_ref) {
                     Some(cell) => {
-                        let fill = if cell.reportable { heat_colour(cell.share) } else { "url(#hatch)".into() };
-                        let pct = format::percent(locale, cell.share, 0);
+                        let mid = cell.max.map_or(cell.share, |m| (cell.share + m) / 2.0);
+                        let fill = if cell.reportable { heat_colour(mid) } else { "url(#hatch)".into() };
+                        let low = format::percent(locale, cell.share, 0);
+                        let pct = match cell.max.map(|m| format::percent(locale, m, 0)) {
+                            Some(high) if high != low => format!("{}–{high}", low.trim_end_matches(['%', ' ', '\u{a0}'])),
+                            _ => low,
+                        };
                         let n = format::integer(locale, cell.n as i64);
-                        let dark = cell.reportable && cell.share > 0.55;
+                        let dark = cell.reportable && mid > 0.55;
                         let _ = write!(
                             out,
                             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\" \
@@ -584,12 +592,14 @@ impl HeatMap {
         out
     }
 
-    /// The cells as CSV: row, column, share, n, reportable.
+    /// The cells as CSV: row, column, share (its lower end for a range), upper end of a range
+    /// (empty when exact), n, reportable.
     pub fn csv(&self) -> String {
         let mut out = csv_line(&[
             "row".into(),
             "column".into(),
             self.share_label.clone(),
+            format!("{} (upper end)", self.share_label),
             "n".into(),
             "reportable".into(),
         ]);
@@ -600,6 +610,7 @@ impl HeatMap {
                         r.clone(),
                         c.clone(),
                         format!("{:.4}", cell.share),
+                        cell.max.map(|m| format!("{m:.4}")).unwrap_or_default(),
                         cell.n.to_string(),
                         cell.reportable.to_string(),
                     ]));
@@ -667,18 +678,23 @@ mod tests {
             title: "t".into(),
             description: "d".into(),
             rows: vec!["E. coli".into()],
-            cols: vec!["CIP".into(), "MEM".into(), "VAN".into()],
+            cols: vec!["CIP".into(), "MEM".into(), "VAN".into(), "GEN".into(), "AMK".into()],
             cells: vec![vec![
-                Some(Cell { share: 0.25, n: 120, reportable: true }),
-                Some(Cell { share: 0.0, n: 12, reportable: false }),
+                Some(Cell { share: 0.25, max: None, n: 120, reportable: true }),
+                Some(Cell { share: 0.0, max: None, n: 12, reportable: false }),
                 None,
+                Some(Cell { share: 0.101, max: Some(0.123), n: 400, reportable: true }),
+                Some(Cell { share: 0.301, max: Some(0.303), n: 4000, reportable: true }),
             ]],
             share_label: "% R".into(),
         };
         let svg = map.svg(Locale::En);
         assert!(svg.contains("25%"));
         assert_eq!(svg.matches("fill=\"url(#hatch)\"").count(), 2, "one hatched cell + legend swatch");
-        assert_eq!(map.csv().lines().count(), 3);
+        assert!(svg.contains(">10–12%<"), "a range shows both ends");
+        assert!(svg.contains(">30%<"), "a range within one displayed percent shows one value");
+        assert_eq!(map.csv().lines().count(), 5);
+        assert!(map.csv().contains("E. coli,GEN,0.1010,0.1230,400,true"));
         assert_eq!(heat_colour(0.0), "#ffffcc");
         assert_eq!(heat_colour(1.0), "#800026");
     }

@@ -273,8 +273,11 @@ pub struct AmrComparison {
     pub de: Option<AmrShare>,
     /// Japan.
     pub jp: Option<AmrShare>,
-    /// Germany minus Japan with Newcombe's 95 % interval, when both are exact and reportable.
+    /// Germany minus Japan with Newcombe's 95 % interval, when both have at least 30 isolates.
     pub difference: Option<(f64, f64, f64)>,
+    /// Every count behind the difference is known; otherwise the value is the middle of its
+    /// possible range and the interval covers the whole range.
+    pub difference_exact: bool,
 }
 
 /// One MDRO row: a class among an organism's first isolates, per country.

@@ -84,13 +84,14 @@ fn all_pages() -> Vec<Page> {
             task: Some("t1".into()),
             sites: vec![AmrSite { name: "Berlin".into(), country: Country::Germany, status: "answered".into(), note: "min 5".into() }],
             share_label: "% R".into(),
-            maps: vec![HeatMap { id: "de".into(), title: "DE".into(), description: "d".into(), rows: vec!["E. coli".into()], cols: vec!["CIP".into()], cells: vec![vec![Some(Cell { share: 0.2, n: 40, reportable: true })]], share_label: "% R".into() }],
+            maps: vec![HeatMap { id: "de".into(), title: "DE".into(), description: "d".into(), rows: vec!["E. coli".into()], cols: vec!["CIP".into()], cells: vec![vec![Some(Cell { share: 0.2, max: None, n: 40, reportable: true })]], share_label: "% R".into() }],
             comparison: vec![AmrComparison {
                 organism: "S. aureus".into(),
                 antimicrobial: "Oxacillin".into(),
                 de: Some(AmrShare { value: Some(0.07), min: 0.07, max: 0.07, low: 0.05, high: 0.09, n: 1000, reportable: true }),
                 jp: Some(AmrShare { value: None, min: 0.4, max: 0.5, low: 0.35, high: 0.55, n: 900, reportable: true }),
                 difference: Some((-0.41, -0.45, -0.37)),
+                difference_exact: false,
             }],
             mdro: vec![AmrMdro { organism: "S. aureus".into(), class: "mrsa".into(), de: Some(AmrShare { value: Some(0.07), n: 1000, ..Default::default() }), jp: None }],
         }),
@@ -194,7 +195,7 @@ fn the_amr_page_shows_intervals_ranges_and_field_errors() {
     // an exact share with its interval, a share with a withheld count as a range, the difference
     assert!(en.contains("7.0%") && en.contains("(5.0%–9.0%)"), "{en}");
     assert!(en.contains("40.0%–50.0%"), "range for a withheld count");
-    assert!(en.contains("−41.0%") || en.contains("-41.0%"), "difference");
+    assert!(en.contains("≈ -41.0%") || en.contains("≈ −41.0%"), "an inexact difference is marked");
     assert!(en.contains("href=\"/amr/de.csv?task=t1\""), "csv link");
     assert!(en.contains("<option value=\"blood\" selected>blood</option>"));
     let de = render(amr[1], &chrome(Locale::De, true)).unwrap();

@@ -132,7 +132,12 @@ fn reports_susceptible(guideline: &str) -> bool {
     guideline.starts_with("CLSI")
 }
 
+/// The share shown for a cell; none where no isolate was interpreted for certain (a cell of a
+/// named grid nobody tested, or only withheld counts).
 fn cell_share(c: &CellStats, susceptible: bool) -> Option<AmrShare> {
+    if c.interpreted.lo == 0 {
+        return None;
+    }
     let s = if susceptible { c.susceptible? } else { c.resistant? };
     Some(amr_share(&s, c.interpreted.lo, c.reportable))
 }
@@ -159,7 +164,7 @@ fn heat_maps(res: &AntibiogramResult, guideline: &str, locale: Locale) -> Vec<He
                     .map(|d| {
                         let c = cells.iter().find(|c| &c.organism == o && &c.antimicrobial == d)?;
                         let s = cell_share(c, susceptible)?;
-                        Some(Cell { share: s.value.unwrap_or(s.min), n: s.n, reportable: s.reportable && s.value.is_some() })
+                        Some(Cell { share: s.value.unwrap_or(s.min), max: s.value.is_none().then_some(s.max), n: s.n, reportable: s.reportable })
                     })
                     .collect()
             })
@@ -184,16 +189,19 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
         let iso = m.measures.get("isolates")?.0;
         let (b, s) = m.measures.get(class)?;
         let s = s.as_ref()?;
-        (b.hi > 0).then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
+        (b.hi > 0 && iso.lo > 0).then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
     };
     let orgs: BTreeSet<&str> = res.report.mdro.iter().map(|m| m.organism.as_str()).collect();
     let mut out = Vec::new();
     for o in orgs {
         let de = res.report.mdro.iter().find(|m| m.organism == o && m.group == "DE");
         let jp = res.report.mdro.iter().find(|m| m.organism == o && m.group == "JP");
+        // a class is listed for an organism when some country certainly has one such isolate
+        // (MRSA for Acinetobacter or VRE for E. coli would only be rows of zeros)
+        let seen = |m: Option<&MdroStats>, class: &str| m.and_then(|m| m.measures.get(class)).is_some_and(|(b, _)| b.lo > 0);
         for class in MDRO_CLASSES {
             let (a, b) = (share_of(de, class), share_of(jp, class));
-            if a.is_some() || b.is_some() {
+            if (a.is_some() || b.is_some()) && (seen(de, class) || seen(jp, class)) {
                 out.push(AmrMdro { organism: organism_name(o), class: class.to_owned(), de: a, jp: b });
             }
         }
@@ -233,6 +241,7 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
             de: cell_share(&c.a, false),
             jp: cell_share(&c.b, false),
             difference: c.difference,
+            difference_exact: c.difference_exact,
         })
         .collect();
     AmrPage {
