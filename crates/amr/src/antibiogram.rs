@@ -10,7 +10,8 @@ use crate::mdro::{Definitions, Magiorakos, Mrgn};
 use crate::reference::{AbId, MoId, Reference};
 use crate::AmrError;
 use chrono::{Datelike, NaiveDate};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// An inclusive date range; open ends allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -263,13 +264,13 @@ impl Interpreter<'_> {
 pub struct Reader<'a, 'r> {
     interp: &'a Interpreter<'r>,
     site: InfectionSite,
-    cache: HashMap<(MoId, AbId, bool), Resolution>,
+    cache: FxHashMap<(MoId, AbId, bool), Resolution>,
 }
 
 impl<'a, 'r> Reader<'a, 'r> {
     /// A reader.
     pub fn new(interp: &'a Interpreter<'r>, site: InfectionSite) -> Self {
-        Reader { interp, site, cache: HashMap::new() }
+        Reader { interp, site, cache: FxHashMap::default() }
     }
 
     /// The reading of one value (NI when there is none).
@@ -294,7 +295,7 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
     let rs = spec.resolve(r)?;
     let defs = Definitions::shipped();
     // organism key of each isolate: the first spec organism in its lineage, or its own code
-    let mut key_of: HashMap<MoId, Option<MoId>> = HashMap::new();
+    let mut key_of: FxHashMap<MoId, Option<MoId>> = FxHashMap::default();
     let mut org_key = |mo: MoId| -> Option<MoId> {
         *key_of.entry(mo).or_insert_with(|| {
             if rs.organisms.is_empty() {
@@ -320,10 +321,11 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
     let by_year = spec.by_year;
     // first-isolate selection works on the organism as identified (species level)
     let firsts = select_first(&kept, spec.first_isolate, |i| if by_year { i.date.year() } else { 0 });
-    let wanted: Option<HashSet<AbId>> = (!rs.antimicrobials.is_empty()).then(|| rs.antimicrobials.iter().copied().collect());
+    let wanted: Option<FxHashSet<AbId>> = (!rs.antimicrobials.is_empty()).then(|| rs.antimicrobials.iter().copied().collect());
     let mut reader = Reader::new(interp, spec.infection_site);
-    let mut cells: BTreeMap<(Option<i32>, String, String), CellCounts> = BTreeMap::new();
-    let mut orgs: BTreeMap<(Option<i32>, String), MdroCounts> = BTreeMap::new();
+    // keyed by ids while counting (no string per test), by codes at the end
+    let mut cells: FxHashMap<(Option<i32>, MoId, AbId), CellCounts> = FxHashMap::default();
+    let mut orgs: FxHashMap<(Option<i32>, MoId), MdroCounts> = FxHashMap::default();
     let mut readings: Vec<(AbId, Sir)> = Vec::new();
     for fi in firsts {
         let iso = kept[fi];
@@ -335,15 +337,14 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
             let s = reader.read(iso.organism, t.ab, t.value.as_ref());
             readings.push((t.ab, s));
             if wanted.as_ref().is_none_or(|w| w.contains(&t.ab)) {
-                let ab_code = &r.antimicrobial(t.ab).code;
                 cells
-                    .entry((year, org_code.clone(), ab_code.clone()))
-                    .or_insert_with(|| CellCounts { year, organism: org_code.clone(), antimicrobial: ab_code.clone(), ..Default::default() })
+                    .entry((year, key, t.ab))
+                    .or_insert_with(|| CellCounts { year, organism: org_code.clone(), antimicrobial: r.antimicrobial(t.ab).code.clone(), ..Default::default() })
                     .add(s);
             }
         }
         let f = defs.classify(r, spec.guideline, iso.organism, &readings);
-        let m = orgs.entry((year, org_code.clone())).or_insert_with(|| MdroCounts { year, organism: org_code.clone(), ..Default::default() });
+        let m = orgs.entry((year, key)).or_insert_with(|| MdroCounts { year, organism: org_code.clone(), ..Default::default() });
         m.isolates += 1;
         match f.magiorakos {
             Some(Magiorakos::Mdr) => m.mdr += 1,
@@ -361,7 +362,11 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
         m.g3cr += f.g3cr as u64;
         m.carbapenem_r += f.carbapenem_r as u64;
     }
-    Ok(AntibiogramCounts { guideline: spec.guideline, cells: cells.into_values().collect(), organisms: orgs.into_values().collect() })
+    let mut cells: Vec<CellCounts> = cells.into_values().collect();
+    cells.sort_by(|a, b| (a.year, &a.organism, &a.antimicrobial).cmp(&(b.year, &b.organism, &b.antimicrobial)));
+    let mut organisms: Vec<MdroCounts> = orgs.into_values().collect();
+    organisms.sort_by(|a, b| (a.year, &a.organism).cmp(&(b.year, &b.organism)));
+    Ok(AntibiogramCounts { guideline: spec.guideline, cells, organisms })
 }
 
 /// How a re-reading compares with the lab's own S/I/R, over tests the lab read with the same

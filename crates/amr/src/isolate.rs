@@ -87,11 +87,17 @@ pub fn select_first(isolates: &[&Isolate], rule: FirstIsolateRule, period: impl 
     if rule == FirstIsolateRule::All {
         return (0..isolates.len()).collect();
     }
-    let mut idx: Vec<usize> = (0..isolates.len()).collect();
-    idx.sort_unstable_by(|&a, &b| {
-        let (x, y) = (&isolates[a], &isolates[b]);
-        (&x.patient, x.organism, x.date, &x.id).cmp(&(&y.patient, y.organism, y.date, &y.id))
-    });
+    // Sort on integer keys: patients numbered as first seen (one hash lookup per isolate
+    // instead of string comparisons inside the sort; only grouping matters, not the order of
+    // patients); the isolate id breaks exact ties.
+    let mut number: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    let mut keyed: Vec<(u32, MoId, NaiveDate, usize)> = Vec::with_capacity(isolates.len());
+    for (i, x) in isolates.iter().enumerate() {
+        let next = number.len() as u32;
+        keyed.push((*number.entry(x.patient.as_str()).or_insert(next), x.organism, x.date, i));
+    }
+    keyed.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| isolates[a.3].id.cmp(&isolates[b.3].id)));
+    let idx = keyed.into_iter().map(|k| k.3);
     let mut keep = Vec::new();
     let mut last: Option<(&str, MoId, i32, NaiveDate)> = None;
     for i in idx {

@@ -5,7 +5,7 @@
 use crate::breakpoints::{Body, Guideline, Sir};
 use crate::reference::{AbId, MoId, Reference};
 use crate::AmrError;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const MDRO: &str = include_str!("../data/mdro.toml");
@@ -213,6 +213,6 @@ impl Definitions {
 }
 
 fn covers(lineage: &[(MoId, f32)], applies: &[MoId]) -> bool {
-    let set: HashSet<MoId> = applies.iter().copied().collect();
-    lineage.iter().any(|(m, _)| set.contains(m))
+    // both lists are short (a lineage of a few ranks, a scheme's few taxa)
+    lineage.iter().any(|(m, _)| applies.contains(m))
 }

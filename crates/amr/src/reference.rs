@@ -4,7 +4,7 @@
 
 use crate::breakpoints::{BreakpointRow, Guideline};
 use crate::AmrError;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const ORGANISMS: &str = include_str!("../data/organisms.tsv");
@@ -104,7 +104,7 @@ pub struct Reference {
     ab_by_atc: HashMap<String, Option<AbId>>,
     ab_by_loinc: HashMap<String, AbId>,
     ab_by_other: HashMap<String, AbId>,
-    intrinsic: HashSet<(MoId, AbId)>,
+    intrinsic: rustc_hash::FxHashSet<(MoId, AbId)>,
     guidelines: Vec<Guideline>,
 }
 
@@ -241,7 +241,7 @@ impl Reference {
         }
         guidelines.sort();
 
-        let mut intrinsic = HashSet::new();
+        let mut intrinsic = rustc_hash::FxHashSet::default();
         for (line, f) in rows(INTRINSIC) {
             let mo = *mo_by_code.get(f[0]).ok_or_else(|| bad("intrinsic_resistance.tsv", line, "unknown organism"))?;
             for ab in f.get(1).copied().unwrap_or("").split('|') {

@@ -68,6 +68,12 @@ pub struct Mic {
 /// The dilution step of a concentration in mg/L: `round(log2 v)` when within 0.1 of a step
 /// (0.12 → -3), else the next step up (1.5 → 1, i.e. 2 mg/L).
 pub fn dilution(v: f64) -> Dilution {
+    // exact powers of two (most MICs: 0.25, 1, 32) read the exponent straight from the bits
+    let bits = v.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if bits & ((1 << 52) - 1) == 0 && exp != 0 && exp != 0x7ff && v > 0.0 {
+        return (exp - 1023) as Dilution;
+    }
     let l = v.log2();
     let r = l.round();
     if (l - r).abs() < 0.1 { r as Dilution } else { l.ceil() as Dilution }
@@ -81,6 +87,9 @@ impl Mic {
 
     /// Parses `"<=0.25"`, `">32"`, `"2"`, `"0,5"`, `"≤1 mg/L"`.
     pub fn parse(text: &str) -> Result<Mic, String> {
+        if let Some(m) = Mic::parse_plain(text.as_bytes()) {
+            return Ok(m);
+        }
         let t = text.trim();
         let (cmp, rest) = if let Some(r) = t.strip_prefix("<=").or_else(|| t.strip_prefix('≤')).or_else(|| t.strip_prefix("=<")) {
             (Cmp::Le, r)
@@ -101,6 +110,40 @@ impl Mic {
         let v: f64 = if num.contains(',') && !num.contains('.') { num.replace(',', ".").parse() } else { num.parse() }
             .map_err(|_| format!("not an MIC: {text:?} (expected a number in mg/L with an optional <=, <, >=, > prefix)"))?;
         Mic::new(cmp, v).ok_or_else(|| format!("not an MIC: {text:?} (must be a positive number)"))
+    }
+
+    /// The fast path for what laboratory systems export almost always: an ASCII comparator and
+    /// a plain decimal (`<=0.25`, `4`, `>32`). `None` sends anything else to the general
+    /// parser. The value is the same `f64` `str::parse` gives: an integer below 2^53 divided by
+    /// an exact power of ten is rounded once, correctly.
+    fn parse_plain(b: &[u8]) -> Option<Mic> {
+        let (cmp, rest) = match b {
+            [b'<', b'=', r @ ..] => (Cmp::Le, r),
+            [b'>', b'=', r @ ..] => (Cmp::Ge, r),
+            [b'<', r @ ..] => (Cmp::Lt, r),
+            [b'>', r @ ..] => (Cmp::Gt, r),
+            r => (Cmp::Eq, r),
+        };
+        const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        if rest.is_empty() || rest.len() > 15 {
+            return None;
+        }
+        let (mut mant, mut frac, mut dot, mut digits) = (0u64, 0usize, false, 0u32);
+        for &c in rest {
+            match c {
+                b'0'..=b'9' => {
+                    mant = mant * 10 + u64::from(c - b'0');
+                    digits += 1;
+                    frac += usize::from(dot);
+                }
+                b'.' if !dot => dot = true,
+                _ => return None,
+            }
+        }
+        if digits == 0 || mant == 0 {
+            return None;
+        }
+        Mic::new(cmp, mant as f64 / POW10[frac])
     }
 
     /// The interval of dilution steps the true MIC lies in (inclusive; `i16::MIN`/`MAX` for
@@ -172,5 +215,31 @@ mod tests {
         assert!(Mic::parse("0").is_err());
         assert_eq!(Zone::parse("22 mm").unwrap().mm, 22.0);
         assert!(Zone::parse("x").is_err());
+    }
+
+    #[test]
+    fn the_fast_path_reads_exactly_what_the_general_parser_reads() {
+        let slow = |t: &str| -> Option<(Cmp, f64, Dilution)> {
+            let (cmp, rest) = if let Some(r) = t.strip_prefix("<=") { (Cmp::Le, r) } else if let Some(r) = t.strip_prefix(">=") { (Cmp::Ge, r) } else if let Some(r) = t.strip_prefix('<') { (Cmp::Lt, r) } else if let Some(r) = t.strip_prefix('>') { (Cmp::Gt, r) } else { (Cmp::Eq, t) };
+            let v: f64 = rest.parse().ok()?;
+            let l = v.log2();
+            let step = if (l - l.round()).abs() < 0.1 { l.round() as Dilution } else { l.ceil() as Dilution };
+            Some((cmp, v, step))
+        };
+        let mut n = 0;
+        for pre in ["", "<=", ">=", "<", ">"] {
+            for num in ["0.002", "0.004", "0.008", "0.015", "0.016", "0.03", "0.032", "0.06", "0.064", "0.12", "0.125", "0.19", "0.25", "0.38", "0.5", "0.75", "1", "1.5", "2", "3", "4", "6", "8", "12", "16", "24", "32", "48", "64", "96", "128", "256", "512", "1024", "0.1", "0.3", "7.9", "00.5", "1.", "123456789012.5"] {
+                let t = format!("{pre}{num}");
+                let m = Mic::parse_plain(t.as_bytes()).unwrap_or_else(|| panic!("{t}"));
+                assert_eq!(Some((m.cmp, m.value, m.step)), slow(&t), "{t}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 200);
+        for t in ["", "<=", "0", "0.0", "abc", "1e3", "-2", "2/38", " 4", "0,5", "1..2", "4 mg/L"] {
+            assert!(Mic::parse_plain(t.as_bytes()).is_none(), "{t:?} goes to the general parser");
+        }
+        assert_eq!(Mic::parse("2/38").unwrap().value, 2.0);
+        assert_eq!(Mic::parse("0,5").unwrap().step, -1);
     }
 }
