@@ -16,6 +16,7 @@ use kakehashi_amr::antibiogram::{agreement, antibiogram, Agreement};
 use kakehashi_amr::value::{Cmp, Mic};
 use kakehashi_amr::{AbId, AntibiogramCounts, AntibiogramSpec, Guideline, InfectionSite, Interpreter, Isolate, Measurement, MoId, Options, Reference, Sir, Test, Zone};
 use kakehashi_model::View;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -122,9 +123,18 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
 
     // isolates (one row per organism coding: the first that identifies an organism wins)
     let v = View::MicrobiologyIsolate;
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut seen_unknown: HashMap<String, ()> = HashMap::new();
-    let mut organism_cache: HashMap<String, Option<MoId>> = HashMap::new();
+    let mut index: FxHashMap<Box<str>, usize> = FxHashMap::default();
+    let mut seen_unknown: FxHashSet<Box<str>> = FxHashSet::default();
+    let mut organism_cache: FxHashMap<Box<str>, Option<MoId>> = FxHashMap::default();
+    let mut find = |t: Option<&str>| -> Option<MoId> {
+        let t = t?;
+        if let Some(m) = organism_cache.get(t) {
+            return *m;
+        }
+        let m = r.find_organism(t);
+        organism_cache.insert(t.into(), m);
+        m
+    };
     for b in read(v, &["id", "patient_id", "specimen_id", "effective_date_time", "test_code", "organism_code", "organism_display"])? {
         let id = strings(&b, v, "id")?;
         let pid = strings(&b, v, "patient_id")?;
@@ -138,18 +148,14 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
             if index.contains_key(key) {
                 continue;
             }
-            let mut find = |t: Option<&str>| -> Option<MoId> {
-                let t = t?;
-                *organism_cache.entry(t.to_string()).or_insert_with(|| r.find_organism(t))
-            };
             let Some(mo) = find(str_at(&code, i)).or_else(|| find(str_at(&disp, i))) else {
-                seen_unknown.insert(key.to_string(), ());
+                seen_unknown.insert(key.into());
                 continue;
             };
             let Some(date) = when[i] else { continue };
             seen_unknown.remove(key);
             let spec = str_at(&sid, i).and_then(|s| specimen_type.get(s).cloned()).or_else(|| str_at(&test, i).map(str::to_string));
-            index.insert(key.to_string(), out.isolates.len());
+            index.insert(key.into(), out.isolates.len());
             out.isolates.push(Isolate {
                 id: key.to_string(),
                 patient: str_at(&pid, i).unwrap_or("").to_string(),
@@ -162,13 +168,24 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
     }
     out.unknown_organisms = seen_unknown.len() as u64;
 
-    // susceptibility results: one row per coding of the test code; the drug is taken from the
-    // ATC coding when there is one (it names the drug alone), else LOINC, else any other coding
+    // Susceptibility results: one row per coding of the test code, and a result's rows are
+    // adjacent in a scan (a view writes all rows of a resource together, and a replaced
+    // resource's new rows are again together), so each result is decided when its run of rows
+    // ends, without a map over every result id. The drug is taken from the ATC coding when
+    // there is one (it names the drug alone), else LOINC, else any other coding.
     let v = View::MicrobiologySusceptibility;
-    let mut best: HashMap<String, (u8, Option<usize>, Test)> = HashMap::new();
-    let mut unresolved: HashMap<String, ()> = HashMap::new();
-    let mut drug_cache: HashMap<String, Option<AbId>> = HashMap::new();
-    let mut guideline_cache: HashMap<String, Option<Guideline>> = HashMap::new();
+    let mut drug_cache: FxHashMap<Box<str>, Option<AbId>> = FxHashMap::default();
+    let mut guideline_cache: FxHashMap<Box<str>, Option<Guideline>> = FxHashMap::default();
+    // the run being read: its result id, and the best candidate so far (priority, isolate, test)
+    let mut run_key = String::new();
+    let mut run_best: Option<(u8, Option<usize>, Test)> = None;
+    let mut run_unresolved = false;
+    let finish = |best: Option<(u8, Option<usize>, Test)>, unresolved: bool, out: &mut SiteIsolates| match best {
+        Some((_, Some(ix), t)) => out.isolates[ix].tests.push(t),
+        Some((_, None, _)) => out.orphan_results += 1,
+        None if unresolved => out.unknown_drugs += 1,
+        None => {}
+    };
     let cols = ["id", "isolate_id", "code_system", "code", "display", "value_quantity", "value_comparator", "value_unit", "value_ucum", "interpretation_code", "method_code", "guideline"];
     for b in read(v, &cols)? {
         let id = strings(&b, v, "id")?;
@@ -186,6 +203,12 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
         let guideline = strings(&b, v, "guideline")?;
         for i in 0..b.num_rows() {
             let Some(key) = str_at(&id, i) else { continue };
+            if key != run_key {
+                finish(run_best.take(), run_unresolved, &mut out);
+                run_key.clear();
+                run_key.push_str(key);
+                run_unresolved = false;
+            }
             let sys = str_at(&system, i).unwrap_or("");
             let prio = if sys.contains("whocc.no/atc") {
                 0
@@ -194,15 +217,29 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
             } else {
                 2
             };
-            if best.get(key).is_some_and(|(p, _, _)| *p <= prio) {
+            if run_best.as_ref().is_some_and(|(p, _, _)| *p <= prio) {
                 continue;
             }
-            let ab = str_at(&code, i).and_then(|c| *drug_cache.entry(c.to_string()).or_insert_with(|| r.find_antimicrobial(c)));
+            let ab = str_at(&code, i).and_then(|c| match drug_cache.get(c) {
+                Some(a) => *a,
+                None => {
+                    let a = r.find_antimicrobial(c);
+                    drug_cache.insert(c.into(), a);
+                    a
+                }
+            });
             let Some(ab) = ab.or_else(|| str_at(&display, i).and_then(|d| r.find_antimicrobial(d))) else {
-                unresolved.insert(key.to_string(), ());
+                run_unresolved = true;
                 continue;
             };
-            let lab_guideline = str_at(&guideline, i).and_then(|g| *guideline_cache.entry(g.to_string()).or_insert_with(|| g.parse().ok()));
+            let lab_guideline = str_at(&guideline, i).and_then(|g| match guideline_cache.get(g) {
+                Some(x) => *x,
+                None => {
+                    let x = g.parse().ok();
+                    guideline_cache.insert(g.into(), x);
+                    x
+                }
+            });
             let u = str_at(&unit, i).or(str_at(&unit_text, i)).unwrap_or("");
             let is_zone = u == "mm" || str_at(&method, i).is_some_and(|m| m.to_lowercase().contains("disk") || m == "424217001" || m == "703515004");
             let raw = value.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)));
@@ -215,20 +252,10 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
                 }
             });
             let ix = str_at(&iso, i).and_then(|s| index.get(s)).copied();
-            best.insert(key.to_string(), (prio, ix, Test { ab, value: measurement, lab_sir: str_at(&interp, i).and_then(Sir::parse), lab_guideline }));
+            run_best = Some((prio, ix, Test { ab, value: measurement, lab_sir: str_at(&interp, i).and_then(Sir::parse), lab_guideline }));
         }
     }
-    let mut found: Vec<(String, Option<usize>, Test)> = best.into_iter().map(|(k, (_, ix, t))| (k, ix, t)).collect();
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    for (k, ix, t) in found {
-        unresolved.remove(&k);
-        match ix {
-            Some(ix) => out.isolates[ix].tests.push(t),
-            None => out.orphan_results += 1,
-        }
-    }
-    let pending_unknown = unresolved;
-    out.unknown_drugs = pending_unknown.len() as u64;
+    finish(run_best.take(), run_unresolved, &mut out);
     Ok(out)
 }
 
