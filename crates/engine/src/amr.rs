@@ -17,7 +17,6 @@ use kakehashi_amr::value::{Cmp, Mic};
 use kakehashi_amr::{AbId, AntibiogramCounts, AntibiogramSpec, Guideline, InfectionSite, Interpreter, Isolate, Measurement, MoId, Options, Reference, Sir, Test, Zone};
 use kakehashi_model::View;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Errors of an AMR computation over a site.
@@ -104,22 +103,37 @@ fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate
     Ok((0..n).map(|i| (!t.is_null(i)).then(|| DateTime::from_timestamp_micros(t.value(i)).map(|d| d.date_naive())).flatten()).collect())
 }
 
+/// Streams a view's batches through `f`, turning read failures into [`AmrEngineError::Read`].
+fn each(src: &dyn TableSource, view: View, cols: &[&str], mut f: impl FnMut(RecordBatch) -> Result<(), AmrEngineError>) -> Result<(), AmrEngineError> {
+    let mut failed = None;
+    let read = src.scan_each(view, cols, &mut |b| {
+        f(b).map_err(|e| {
+            failed = Some(e);
+            String::new()
+        })
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => read.map_err(|message| AmrEngineError::Read { view, message }),
+    }
+}
+
 /// Reads a site's isolates and their susceptibility results.
 pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineError> {
     let r = Reference::shipped();
-    let read = |view: View, cols: &[&str]| src.scan(view, cols).map_err(|message| AmrEngineError::Read { view, message });
     let mut out = SiteIsolates::default();
 
     // specimen types
-    let mut specimen_type: HashMap<String, String> = HashMap::new();
-    for b in read(View::Specimen, &["id", "type_code"])? {
+    let mut specimen_type: FxHashMap<String, String> = FxHashMap::default();
+    each(src, View::Specimen, &["id", "type_code"], |b| {
         let (id, ty) = (strings(&b, View::Specimen, "id")?, strings(&b, View::Specimen, "type_code")?);
         for i in 0..b.num_rows() {
             if let (Some(id), Some(t)) = (str_at(&id, i), str_at(&ty, i)) {
-                specimen_type.insert(id.to_string(), t.to_string());
+                specimen_type.insert(id.to_string(), t.to_lowercase());
             }
         }
-    }
+        Ok(())
+    })?;
 
     // isolates (one row per organism coding: the first that identifies an organism wins)
     let v = View::MicrobiologyIsolate;
@@ -135,7 +149,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
         organism_cache.insert(t.into(), m);
         m
     };
-    for b in read(v, &["id", "patient_id", "specimen_id", "effective_date_time", "test_code", "organism_code", "organism_display"])? {
+    each(src, v, &["id", "patient_id", "specimen_id", "effective_date_time", "test_code", "organism_code", "organism_display"], |b| {
         let id = strings(&b, v, "id")?;
         let pid = strings(&b, v, "patient_id")?;
         let sid = strings(&b, v, "specimen_id")?;
@@ -154,18 +168,19 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
             };
             let Some(date) = when[i] else { continue };
             seen_unknown.remove(key);
-            let spec = str_at(&sid, i).and_then(|s| specimen_type.get(s).cloned()).or_else(|| str_at(&test, i).map(str::to_string));
+            let spec = str_at(&sid, i).and_then(|s| specimen_type.get(s).cloned()).or_else(|| str_at(&test, i).map(str::to_lowercase));
             index.insert(key.into(), out.isolates.len());
             out.isolates.push(Isolate {
                 id: key.to_string(),
                 patient: str_at(&pid, i).unwrap_or("").to_string(),
                 date,
                 organism: mo,
-                specimen_type: spec.map(|s| s.to_lowercase()),
+                specimen_type: spec,
                 tests: Vec::new(),
             });
         }
-    }
+        Ok(())
+    })?;
     out.unknown_organisms = seen_unknown.len() as u64;
 
     // Susceptibility results: one row per coding of the test code, and a result's rows are
@@ -187,7 +202,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
         None => {}
     };
     let cols = ["id", "isolate_id", "code_system", "code", "display", "value_quantity", "value_comparator", "value_unit", "value_ucum", "interpretation_code", "method_code", "guideline"];
-    for b in read(v, &cols)? {
+    each(src, v, &cols, |b| {
         let id = strings(&b, v, "id")?;
         let iso = strings(&b, v, "isolate_id")?;
         let system = strings(&b, v, "code_system")?;
@@ -210,7 +225,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
                 run_unresolved = false;
             }
             let sys = str_at(&system, i).unwrap_or("");
-            let prio = if sys.contains("whocc.no/atc") {
+            let prio = if sys == "http://www.whocc.no/atc" || sys.contains("whocc.no/atc") {
                 0
             } else if sys.contains("loinc") {
                 1
@@ -241,7 +256,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
                 }
             });
             let u = str_at(&unit, i).or(str_at(&unit_text, i)).unwrap_or("");
-            let is_zone = u == "mm" || str_at(&method, i).is_some_and(|m| m.to_lowercase().contains("disk") || m == "424217001" || m == "703515004");
+            let is_zone = u == "mm" || str_at(&method, i).is_some_and(|m| m.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"disk")) || m == "424217001" || m == "703515004");
             let raw = value.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)));
             let measurement = raw.and_then(|x| {
                 if is_zone {
@@ -254,7 +269,8 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
             let ix = str_at(&iso, i).and_then(|s| index.get(s)).copied();
             run_best = Some((prio, ix, Test { ab, value: measurement, lab_sir: str_at(&interp, i).and_then(Sir::parse), lab_guideline }));
         }
-    }
+        Ok(())
+    })?;
     finish(run_best.take(), run_unresolved, &mut out);
     Ok(out)
 }

@@ -50,6 +50,15 @@ pub enum SurveillanceError {
 pub trait TableSource {
     /// All record batches of a view, with at least the named columns.
     fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String>;
+
+    /// The same batches one at a time, so a large view need not sit in memory at once. The
+    /// default collects [`Self::scan`]; a store streams.
+    fn scan_each(&self, view: View, columns: &[&str], f: &mut dyn FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
+        for b in self.scan(view, columns)? {
+            f(b)?;
+        }
+        Ok(())
+    }
 }
 
 impl TableSource for HashMap<View, Vec<RecordBatch>> {
@@ -61,6 +70,13 @@ impl TableSource for HashMap<View, Vec<RecordBatch>> {
 impl TableSource for kakehashi_store::Snapshot {
     fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String> {
         kakehashi_store::Snapshot::scan(self, view, Some(columns)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+    }
+
+    fn scan_each(&self, view: View, columns: &[&str], f: &mut dyn FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
+        for b in kakehashi_store::Snapshot::scan(self, view, Some(columns)) {
+            f(b.map_err(|e| e.to_string())?)?;
+        }
+        Ok(())
     }
 }
 
