@@ -106,6 +106,14 @@ fn ui_error(c: &Ctx, e: ApiError) -> Response {
     error_page(c, e.status, key)
 }
 
+/// The request's context and its signed-in user, or the response to send instead (an error,
+/// or a redirect to the sign-in page).
+fn signed_in_ctx(hub: &Hub, headers: &HeaderMap, path: &str) -> Result<(Ctx, User), Response> {
+    let c = ctx(hub, headers, path).map_err(IntoResponse::into_response)?;
+    let user = signed_in(&c)?.clone();
+    Ok((c, user))
+}
+
 /// The signed-in user, or a redirect to the sign-in page that comes back here.
 fn signed_in(c: &Ctx) -> Result<&User, Response> {
     c.user.as_ref().ok_or_else(|| Redirect::to(&format!("/login?next={}", urlencode(&c.path))).into_response())
@@ -288,12 +296,8 @@ async fn network(State(hub): S, headers: HeaderMap) -> Response {
 }
 
 async fn steward(State(hub): S, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
-    let c = match ctx(&hub, &headers, "/steward") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/steward") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let site = match (user.role, &user.site, q.get("site")) {
@@ -423,12 +427,8 @@ fn feasibility_view(hub: &Hub, user: &User, form: FeasibilityForm, errors: Field
 }
 
 async fn feasibility(State(hub): S, headers: HeaderMap) -> Response {
-    let c = match ctx(&hub, &headers, "/feasibility") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/feasibility") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut form = FeasibilityForm::default();
@@ -489,12 +489,8 @@ fn add_criterion(ccdl: &str, criterion: serde_json::Value) -> Result<String, Str
 }
 
 async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<FeasForm>) -> Response {
-    let c = match ctx(&hub, &headers, "/feasibility") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/feasibility") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     if let Err(r) = check_csrf(&c, &f.csrf) {
@@ -640,12 +636,8 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
 }
 
 async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<String>) -> Response {
-    let c = match ctx(&hub, &headers, &format!("/feasibility/{task}")) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, &format!("/feasibility/{task}")) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let (id, csv) = match task.strip_suffix(".csv") {
@@ -780,12 +772,8 @@ fn surveillance_charts(m: &Merged, locale: Locale) -> (Vec<LineChart>, Vec<(Coun
 }
 
 async fn surveillance(State(hub): S, headers: HeaderMap, Query(q): Query<SurvQuery>) -> Response {
-    let c = match ctx(&hub, &headers, "/surveillance") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut page = pages::SurveillancePage { definitions: DEFINITIONS.iter().map(|s| (*s).to_owned()).collect(), definition: q.definition.clone().unwrap_or_default(), ..Default::default() };
@@ -810,12 +798,8 @@ async fn surveillance(State(hub): S, headers: HeaderMap, Query(q): Query<SurvQue
 }
 
 async fn surveillance_csv(State(hub): S, headers: HeaderMap, Path(file): Path<String>, Query(q): Query<SurvQuery>) -> Response {
-    let c = match ctx(&hub, &headers, "/surveillance") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let Some(id) = file.strip_suffix(".csv") else { return error_page(&c, StatusCode::NOT_FOUND, "error-not-found") };

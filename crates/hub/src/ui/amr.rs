@@ -3,7 +3,7 @@
 //! through its gate; the page shows a heat-map per country, Germany against Japan with
 //! intervals, and MDRO shares. Every heat-map's data downloads as CSV.
 
-use super::{S, chrome, ctx, error_page, html, signed_in, ui_error};
+use super::{S, chrome, error_page, html, signed_in_ctx, ui_error};
 use crate::api::{NewTask, create_task_for, visible_task, wait_merged};
 use crate::db::{Role, User};
 use crate::{ApiError, Hub};
@@ -260,12 +260,8 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
 
 /// `GET /amr`: the form with the default panel; with `run=1` the antibiogram itself.
 pub(super) async fn amr(State(hub): S, headers: HeaderMap, Query(q): Query<AmrQuery>) -> Response {
-    let c = match ctx(&hub, &headers, "/amr") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/amr") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let offered = guidelines();
@@ -302,12 +298,8 @@ pub(super) struct CsvQuery {
 
 /// `GET /amr/{country}.csv?task=ID`: a heat-map's cells as CSV.
 pub(super) async fn amr_csv(State(hub): S, headers: HeaderMap, Path(file): Path<String>, Query(q): Query<CsvQuery>) -> Response {
-    let c = match ctx(&hub, &headers, "/amr") {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let user = match signed_in(&c) {
-        Ok(u) => u.clone(),
+    let (c, user) = match signed_in_ctx(&hub, &headers, "/amr") {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let Some(id) = file.strip_suffix(".csv") else { return error_page(&c, StatusCode::NOT_FOUND, "error-not-found") };
