@@ -8,6 +8,7 @@
 pub mod coding;
 pub mod country;
 pub mod ids;
+pub mod resource_types;
 pub mod schema;
 
 pub use coding::{Coding, systems};

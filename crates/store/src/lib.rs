@@ -5,7 +5,8 @@
 //! SITE_DIR/
 //!   CURRENT                      the current snapshot id (replaced atomically by rename)
 //!   snapshots/000007.json        a snapshot: its segments, files per view, row counts
-//!   snapshots/000007.keys.parquet  every live resource: type, id, lastUpdated, segment, ordinal
+//!   snapshots/000007.keys        every live resource, sorted by key: XXH3-128 of type and id,
+//!                                lastUpdated, segment, ordinal, type (34-byte records)
 //!   snapshots/000007.deleted     replaced resources (roaring treemap of segment<<32 | ordinal)
 //!   segments/000007/<view>.parquet  the rows one load wrote, with `_seg` and `_ord` columns
 //! ```
@@ -16,10 +17,12 @@
 //! (same type and id) replaces it in every view of its type when its `meta.lastUpdated` is the
 //! same or later: the older rows are marked deleted by (segment, ordinal) and readers skip them.
 
+mod keys;
 mod load;
 mod read;
 
-pub use load::{LoadWriter, ResourceKey};
+pub use keys::ResourceKey;
+pub use load::LoadWriter;
 pub use read::{ScanError, TableScan};
 
 use chrono::{DateTime, Utc};

@@ -1,32 +1,18 @@
 //! Writing a load: one new segment of Parquet files, then the atomic switch to a new snapshot.
 
 use crate::{CURRENT, Segment, Snapshot, Store, StoreError, ViewFile, io_err, sync_dir, write_atomic};
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
+use crate::keys::{KeySorter, ResourceKey};
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::Utc;
 use kakehashi_model::View;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use roaring::RoaringTreemap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The identity of a loaded resource: `(type, id)` and its `meta.lastUpdated` (µs since the
-/// epoch; `i64::MIN` when absent), with its ordinal in the load.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceKey {
-    /// Resource type.
-    pub resource_type: String,
-    /// Resource id.
-    pub id: String,
-    /// `meta.lastUpdated` in µs, or `i64::MIN`.
-    pub last_updated: i64,
-    /// Ordinal within its load (the `_ord` of its rows).
-    pub ord: u32,
-}
 
 struct Lock {
     path: PathBuf,
@@ -75,7 +61,7 @@ pub struct LoadWriter {
     seg_dir: PathBuf,
     base: Option<Snapshot>,
     writers: BTreeMap<View, (ArrowWriter<File>, u64, PathBuf)>,
-    keys: Vec<ResourceKey>,
+    keys: KeySorter,
     committed: bool,
     _lock: Lock,
 }
@@ -118,7 +104,8 @@ impl LoadWriter {
         let seg = live.iter().max().map_or(1, |m| m + 1);
         let seg_dir = seg_root.join(format!("{seg:06}"));
         std::fs::create_dir_all(&seg_dir).map_err(io_err(&seg_dir))?;
-        Ok(LoadWriter { dir, seg, seg_dir, base, writers: BTreeMap::new(), keys: Vec::new(), committed: false, _lock: lock })
+        let keys = KeySorter::new(seg_dir.clone(), seg);
+        Ok(LoadWriter { dir, seg, seg_dir, base, writers: BTreeMap::new(), keys, committed: false, _lock: lock })
     }
 
     /// The new segment's number (the `_seg` of its rows).
@@ -155,9 +142,9 @@ impl LoadWriter {
     }
 
     /// Records the resources of this load (every resource whose rows were written, and those of
-    /// types without a view, so that counts stay right).
-    pub fn add_keys(&mut self, keys: impl IntoIterator<Item = ResourceKey>) {
-        self.keys.extend(keys);
+    /// types without a view, so that counts stay right). Keys are sorted in bounded runs.
+    pub fn add_keys(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
+        self.keys.add(keys)
     }
 
     /// Makes the load visible: finishes the files, resolves replacements, writes the snapshot
@@ -174,45 +161,29 @@ impl LoadWriter {
         }
         sync_dir(&self.seg_dir)?;
 
-        // resolve replacements against every live resource
-        let mut index: HashMap<(String, String), (i64, u32, u32)> = HashMap::new();
-        let mut deleted = RoaringTreemap::new();
+        // resolve replacements against every live resource: one merge of sorted keys
         let base_id = self.base.as_ref().map(|b| b.id);
-        if let Some(b) = &self.base {
-            deleted = b.deleted_set.clone();
-            for k in read_keys(&self.dir.join("snapshots").join(format!("{:06}.keys.parquet", b.id)))? {
-                index.insert((k.0, k.1), (k.2, k.3, k.4));
-            }
-        }
+        let id = base_id.unwrap_or(0) + 1;
+        let snaps = self.dir.join("snapshots");
+        let mut deleted = self.base.as_ref().map(|b| b.deleted_set.clone()).unwrap_or_default();
         let before = deleted.len();
-        let mut replaced_types: std::collections::BTreeSet<String> = Default::default();
-        let seg = self.seg;
-        // in input order, so that of two equal lastUpdated the later one wins
-        self.keys.sort_unstable_by_key(|k| k.ord);
-        for k in std::mem::take(&mut self.keys) {
-            let key = (k.resource_type, k.id);
-            match index.get(&key) {
-                Some(&(lu, oseg, oord)) => {
-                    replaced_types.insert(key.0.clone());
-                    if k.last_updated >= lu {
-                        deleted.insert(((oseg as u64) << 32) | oord as u64);
-                        index.insert(key, (k.last_updated, seg, k.ord));
-                    } else {
-                        deleted.insert(((seg as u64) << 32) | k.ord as u64);
-                    }
+        let base_keys = match base_id {
+            Some(b) => {
+                let path = snaps.join(format!("{b:06}.keys"));
+                let old = snaps.join(format!("{b:06}.keys.parquet"));
+                if !path.exists() && old.exists() {
+                    crate::keys::upgrade_parquet_keys(&old, &path)?;
                 }
-                None => {
-                    index.insert(key, (k.last_updated, seg, k.ord));
-                }
+                Some(path)
             }
-        }
-        let mut resources: BTreeMap<String, u64> = BTreeMap::new();
-        for (t, _) in index.keys() {
-            *resources.entry(t.clone()).or_default() += 1;
-        }
+            None => None,
+        };
+        let seg = self.seg;
+        let sorter = std::mem::replace(&mut self.keys, KeySorter::new(self.seg_dir.clone(), seg));
+        let resolved = sorter.merge(base_keys.as_deref(), &snaps.join(format!("{id:06}.keys")), &mut deleted)?;
+        let (resources, replaced_types) = (resolved.resources, resolved.replaced_types);
         let mut segments = self.base.as_ref().map(|b| b.segments.clone()).unwrap_or_default();
         segments.push(Segment { seg, loaded: Utc::now(), resources: 0, views });
-        let id = base_id.unwrap_or(0) + 1;
         let mut snap = Snapshot {
             id,
             created: Utc::now(),
@@ -225,7 +196,7 @@ impl LoadWriter {
             deleted_set: deleted,
         };
         if let Some(last) = snap.segments.last_mut() {
-            last.resources = index.values().filter(|v| v.1 == seg).count() as u64;
+            last.resources = resolved.in_segment;
         }
         // live rows per view: exact; recounted only for views whose type had replacements
         for view in View::ALL {
@@ -239,8 +210,6 @@ impl LoadWriter {
                 snap.rows.insert(view, rows);
             }
         }
-        let snaps = self.dir.join("snapshots");
-        write_keys(&snaps.join(format!("{id:06}.keys.parquet")), &index)?;
         if !snap.deleted_set.is_empty() {
             let mut bytes = Vec::new();
             snap.deleted_set.serialize_into(&mut bytes).map_err(io_err(&snaps))?;
@@ -262,62 +231,4 @@ impl Drop for LoadWriter {
             let _ = std::fs::remove_dir_all(&self.seg_dir);
         }
     }
-}
-
-fn write_keys(path: &Path, index: &HashMap<(String, String), (i64, u32, u32)>) -> Result<(), StoreError> {
-    let mut entries: Vec<_> = index.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("type", DataType::Utf8, false),
-        Field::new("id", DataType::Utf8, false),
-        Field::new("last_updated", DataType::Int64, false),
-        Field::new("_seg", DataType::UInt32, false),
-        Field::new("_ord", DataType::UInt32, false),
-    ]));
-    let tmp = path.with_extension("parquet.tmp");
-    let f = File::create(&tmp).map_err(io_err(&tmp))?;
-    let perr = |e: parquet::errors::ParquetError| StoreError::Parquet { path: path.to_owned(), message: e.to_string() };
-    let mut w = ArrowWriter::try_new(f, schema.clone(), Some(props())).map_err(perr)?;
-    for chunk in entries.chunks(256 * 1024) {
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(chunk.iter().map(|e| e.0.0.as_str()))),
-            Arc::new(StringArray::from_iter_values(chunk.iter().map(|e| e.0.1.as_str()))),
-            Arc::new(Int64Array::from_iter_values(chunk.iter().map(|e| e.1.0))),
-            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|e| e.1.1))),
-            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(|e| e.1.2))),
-        ];
-        let b = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: path.to_owned(), message: e.to_string() })?;
-        w.write(&b).map_err(perr)?;
-    }
-    let f = w.into_inner().map_err(perr)?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
-    Ok(())
-}
-
-type KeyRow = (String, String, i64, u32, u32);
-
-fn read_keys(path: &Path) -> Result<Vec<KeyRow>, StoreError> {
-    let f = File::open(path).map_err(io_err(path))?;
-    let perr = |m: String| StoreError::Parquet { path: path.to_owned(), message: m };
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|e| perr(e.to_string()))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|e| perr(e.to_string()))?;
-    let mut out = Vec::new();
-    for b in reader {
-        let b = b.map_err(|e| perr(e.to_string()))?;
-        let col = |i: usize| b.column(i).clone();
-        let (t, id, lu, seg, ord) = (col(0), col(1), col(2), col(3), col(4));
-        let t = t.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: type column".into()))?;
-        let id = id.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: id column".into()))?;
-        let lu = lu.as_any().downcast_ref::<Int64Array>().ok_or_else(|| perr("keys: last_updated column".into()))?;
-        let seg = seg.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _seg column".into()))?;
-        let ord = ord.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _ord column".into()))?;
-        for i in 0..b.num_rows() {
-            out.push((t.value(i).to_owned(), id.value(i).to_owned(), lu.value(i), seg.value(i), ord.value(i)));
-        }
-    }
-    Ok(out)
 }

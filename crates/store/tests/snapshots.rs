@@ -17,7 +17,7 @@ fn load(store: &Store, rows: &[(&str, &str, i64)]) -> kakehashi_store::Snapshot 
     let g: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let ords: Vec<u32> = (0..rows.len() as u32).collect();
     w.write(View::Patient, &patients(&ids, &g), &ords).unwrap();
-    w.add_keys(rows.iter().enumerate().map(|(i, r)| ResourceKey { resource_type: "Patient".into(), id: r.0.into(), last_updated: r.2, ord: i as u32 }));
+    w.add_keys(rows.iter().enumerate().map(|(i, r)| ResourceKey::named("Patient", r.0, r.2, i as u32).expect("R4 type"))).unwrap();
     w.commit().unwrap()
 }
 

@@ -1,7 +1,7 @@
 //! `kakehashi demo`: a whole network on this machine.
 
 use anyhow::{Context, bail};
-use kakehashi_site::ingest::{IngestOptions, ingest};
+use kakehashi_ingest::{IngestOptions, ingest};
 use kakehashi_store::Store;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};

@@ -1,7 +1,7 @@
 //! `kakehashi ingest`: load FHIR into a site store.
 
 use anyhow::Context;
-use kakehashi_site::ingest::{IngestOptions, OnError, Progress, ingest};
+use kakehashi_ingest::{IngestOptions, OnError, Progress, ingest};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

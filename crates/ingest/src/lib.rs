@@ -199,7 +199,11 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
                 }
                 *summary.rows.entry(*view).or_default() += batch.num_rows() as u64;
             }
-            writer.add_keys(out.keys);
+            if let Err(e) = writer.add_keys(out.keys) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                outcome = Err(e.into());
+                continue;
+            }
             for (t, n) in out.stored {
                 *summary.stored.entry(t).or_default() += n;
             }
@@ -330,12 +334,12 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)]) -
         }
         let id = match &v {
             Value::Object(m) => match m.get("id") {
-                Some(Value::String(s)) => s.to_string(),
-                _ => String::new(),
+                Some(Value::String(s)) => s.as_ref(),
+                _ => "",
             },
-            _ => String::new(),
+            _ => "",
         };
-        out.keys.push(ResourceKey { resource_type: rt.clone(), id, last_updated: lu, ord });
+        out.keys.extend(ResourceKey::named(&rt, id, lu, ord));
         *out.stored.entry(rt).or_default() += 1;
     });
     for (view, mut b, ords) in builders {

@@ -1,0 +1,28 @@
+//! Ingest without the CLI around it, for profiling: `ingest_bench SITE_DIR INPUT...`.
+//! Prints resources/s and the rows per view. `bench/ingest.sh` is the benchmark of record.
+
+fn main() {
+    let args: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();
+    let Some((site, inputs)) = args.split_first() else {
+        eprintln!("usage: ingest_bench SITE_DIR INPUT...");
+        std::process::exit(2);
+    };
+    let opts = kakehashi_ingest::IngestOptions::default();
+    match kakehashi_ingest::ingest(site, inputs, &opts, &|_| {}) {
+        Ok(s) => {
+            let n: u64 = s.stored.values().sum::<u64>() + s.not_viewed.values().sum::<u64>() + s.rejected;
+            let secs = s.elapsed.as_secs_f64();
+            println!(
+                "{n} resources, {} MB in {secs:.2} s: {:.0} resources/s, {:.0} MB/s",
+                s.bytes / 1_000_000,
+                n as f64 / secs,
+                s.bytes as f64 / 1e6 / secs
+            );
+            println!("rejected {}; rows {:?}", s.rejected, s.rows);
+        }
+        Err(e) => {
+            eprintln!("ingest failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Resource identities and how a load resolves replacements, in bounded memory.
+//!
+//! Every loaded resource is known by a 128-bit key (XXH3-128 of its type index and id; a
+//! collision among 10^12 resources has odds below 10^-14), its `meta.lastUpdated` and where its
+//! rows are (segment, ordinal). A snapshot keeps these for all live resources in one file
+//! sorted by key. A load sorts its own keys in runs of [`RUN`] records (spilling to its segment
+//! directory), then merges them with the previous snapshot's file in one pass: per key the
+//! latest `lastUpdated` wins, ties going to the later load and the later line. Memory stays at
+//! one run whatever the number of resources.
+
+use crate::{StoreError, io_err};
+use kakehashi_model::resource_types;
+use roaring::RoaringTreemap;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Records sorted in memory before a run is spilled to disk (48 MB).
+pub const RUN: usize = 1 << 20;
+
+const MAGIC: &[u8; 8] = b"KHKEYS01";
+const REC: usize = 34;
+
+/// The identity of one loaded resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceKey {
+    /// XXH3-128 of the type index and the id.
+    pub key: u128,
+    /// `meta.lastUpdated` in µs since the epoch, or `i64::MIN` when absent.
+    pub last_updated: i64,
+    /// Ordinal within its load (the `_ord` of its rows).
+    pub ord: u32,
+    /// Index of its type in [`kakehashi_model::resource_types::R4_RESOURCE_TYPES`].
+    pub type_index: u16,
+}
+
+impl ResourceKey {
+    /// The key of resource `type_index`/`id`.
+    pub fn new(type_index: u16, id: &str, last_updated: i64, ord: u32) -> ResourceKey {
+        let mut h = twox_hash::XxHash3_128::new();
+        h.write(&type_index.to_le_bytes());
+        h.write(id.as_bytes());
+        ResourceKey { key: h.finish_128(), last_updated, ord, type_index }
+    }
+
+    /// The key of a resource given by type name; `None` if the type is not a FHIR R4 one.
+    pub fn named(resource_type: &str, id: &str, last_updated: i64, ord: u32) -> Option<ResourceKey> {
+        resource_types::index(resource_type).map(|t| ResourceKey::new(t, id, last_updated, ord))
+    }
+}
+
+/// A key with its segment: one record of a key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rec {
+    key: u128,
+    last_updated: i64,
+    seg: u32,
+    ord: u32,
+    ty: u16,
+}
+
+impl Rec {
+    fn encode(&self, out: &mut [u8; REC]) {
+        out[0..16].copy_from_slice(&self.key.to_le_bytes());
+        out[16..24].copy_from_slice(&self.last_updated.to_le_bytes());
+        out[24..28].copy_from_slice(&self.seg.to_le_bytes());
+        out[28..32].copy_from_slice(&self.ord.to_le_bytes());
+        out[32..34].copy_from_slice(&self.ty.to_le_bytes());
+    }
+
+    fn decode(b: &[u8; REC]) -> Rec {
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&b[0..16]);
+        let mut lu = [0u8; 8];
+        lu.copy_from_slice(&b[16..24]);
+        Rec {
+            key: u128::from_le_bytes(k),
+            last_updated: i64::from_le_bytes(lu),
+            seg: u32_at(24),
+            ord: u32_at(28),
+            ty: u16::from_le_bytes([b[32], b[33]]),
+        }
+    }
+
+    /// Which of two records of one resource is newer: later `lastUpdated`, then later load,
+    /// then later line.
+    fn rank(&self) -> (i64, u32, u32) {
+        (self.last_updated, self.seg, self.ord)
+    }
+
+    fn position(&self) -> u64 {
+        ((self.seg as u64) << 32) | self.ord as u64
+    }
+}
+
+fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>) -> Result<(), StoreError> {
+    let f = File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    w.write_all(MAGIC).map_err(io_err(path))?;
+    let mut buf = [0u8; REC];
+    for r in recs {
+        r.encode(&mut buf);
+        w.write_all(&buf).map_err(io_err(path))?;
+    }
+    let f = w.into_inner().map_err(|e| StoreError::Io { path: path.to_owned(), source: e.into_error() })?;
+    f.sync_all().map_err(io_err(path))
+}
+
+/// A key file read in order.
+struct FileRecs {
+    path: PathBuf,
+    r: BufReader<File>,
+}
+
+impl FileRecs {
+    fn open(path: &Path) -> Result<FileRecs, StoreError> {
+        let f = File::open(path).map_err(io_err(path))?;
+        let mut r = BufReader::with_capacity(1 << 20, f);
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic).map_err(io_err(path))?;
+        if &magic != MAGIC {
+            return Err(StoreError::Corrupt { path: path.to_owned(), message: "not a kakehashi key file".into() });
+        }
+        Ok(FileRecs { path: path.to_owned(), r })
+    }
+
+    fn next_rec(&mut self) -> Result<Option<Rec>, StoreError> {
+        let mut buf = [0u8; REC];
+        let mut got = 0;
+        while got < REC {
+            let n = self.r.read(&mut buf[got..]).map_err(io_err(&self.path))?;
+            if n == 0 {
+                return if got == 0 {
+                    Ok(None)
+                } else {
+                    Err(StoreError::Corrupt { path: self.path.clone(), message: "key file ends inside a record".into() })
+                };
+            }
+            got += n;
+        }
+        Ok(Some(Rec::decode(&buf)))
+    }
+}
+
+/// The keys of one load, sorted in runs.
+pub(crate) struct KeySorter {
+    dir: PathBuf,
+    seg: u32,
+    buf: Vec<Rec>,
+    runs: Vec<PathBuf>,
+}
+
+/// What the merge found.
+pub(crate) struct Resolved {
+    /// Live resources by type.
+    pub resources: BTreeMap<String, u64>,
+    /// Live resources whose rows are in the new segment.
+    pub in_segment: u64,
+    /// Types of which some resource was replaced by this load.
+    pub replaced_types: BTreeSet<String>,
+}
+
+impl KeySorter {
+    pub(crate) fn new(dir: PathBuf, seg: u32) -> KeySorter {
+        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new() }
+    }
+
+    pub(crate) fn add(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
+        for k in keys {
+            self.buf.push(Rec { key: k.key, last_updated: k.last_updated, seg: self.seg, ord: k.ord, ty: k.type_index });
+            if self.buf.len() >= RUN {
+                self.spill()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sort(buf: &mut [Rec]) {
+        buf.sort_unstable_by_key(|r| (r.key, r.ord));
+    }
+
+    fn spill(&mut self) -> Result<(), StoreError> {
+        Self::sort(&mut self.buf);
+        let path = self.dir.join(format!(".keys-run-{}", self.runs.len()));
+        write_file(&path, self.buf.drain(..))?;
+        self.runs.push(path);
+        Ok(())
+    }
+
+    /// Merges this load's keys with `base` (the previous snapshot's key file, if any) into
+    /// `out`, adding replaced positions to `deleted`.
+    pub(crate) fn merge(mut self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
+        Self::sort(&mut self.buf);
+        let mut files = Vec::new();
+        if let Some(b) = base {
+            files.push(FileRecs::open(b)?);
+        }
+        for r in &self.runs {
+            files.push(FileRecs::open(r)?);
+        }
+        let mem_source = files.len();
+        let mut mem = std::mem::take(&mut self.buf).into_iter();
+        // sources: key files first, then the in-memory run; the heap yields the smallest key
+        let mut heap = BinaryHeap::new();
+        let mut next = |src: usize, files: &mut Vec<FileRecs>| -> Result<Option<Rec>, StoreError> {
+            if src == mem_source { Ok(mem.next()) } else { files[src].next_rec() }
+        };
+        for src in 0..=mem_source {
+            if let Some(r) = next(src, &mut files)? {
+                heap.push(std::cmp::Reverse((r.key, r.seg, r.ord, src, r)));
+            }
+        }
+        let tmp = out.with_extension("keys.tmp");
+        let f = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        w.write_all(MAGIC).map_err(io_err(&tmp))?;
+        let mut by_type: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut replaced: BTreeSet<u16> = BTreeSet::new();
+        let mut in_segment = 0u64;
+        let mut current: Option<Rec> = None;
+        let mut buf = [0u8; REC];
+        let mut emit = |r: Rec, w: &mut BufWriter<File>| -> Result<(), StoreError> {
+            *by_type.entry(r.ty).or_default() += 1;
+            if r.seg == self.seg {
+                in_segment += 1;
+            }
+            r.encode(&mut buf);
+            w.write_all(&buf).map_err(io_err(&tmp))
+        };
+        while let Some(std::cmp::Reverse((_, _, _, src, r))) = heap.pop() {
+            if let Some(n) = next(src, &mut files)? {
+                heap.push(std::cmp::Reverse((n.key, n.seg, n.ord, src, n)));
+            }
+            match current {
+                Some(c) if c.key == r.key => {
+                    replaced.insert(r.ty);
+                    let (win, lose) = if r.rank() >= c.rank() { (r, c) } else { (c, r) };
+                    deleted.insert(lose.position());
+                    current = Some(win);
+                }
+                Some(c) => {
+                    emit(c, &mut w)?;
+                    current = Some(r);
+                }
+                None => current = Some(r),
+            }
+        }
+        if let Some(c) = current {
+            emit(c, &mut w)?;
+        }
+        let f = w.into_inner().map_err(|e| StoreError::Io { path: tmp.clone(), source: e.into_error() })?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, out).map_err(io_err(out))?;
+        for r in &self.runs {
+            let _ = std::fs::remove_file(r);
+        }
+        let type_name = |t: u16| resource_types::name(t).unwrap_or("(unknown type)").to_owned();
+        Ok(Resolved {
+            resources: by_type.into_iter().map(|(t, n)| (type_name(t), n)).collect(),
+            in_segment,
+            replaced_types: replaced.into_iter().map(type_name).collect(),
+        })
+    }
+}
+
+/// Converts a key file of the first store format (Parquet with type and id text) to the
+/// current one, so stores written by earlier versions keep loading.
+pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), StoreError> {
+    use arrow::array::{Array, Int64Array, StringArray, UInt32Array};
+    let f = File::open(parquet).map_err(io_err(parquet))?;
+    let perr = |m: String| StoreError::Parquet { path: parquet.to_owned(), message: m };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| perr(e.to_string()))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| perr(e.to_string()))?;
+    let mut recs = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| perr(e.to_string()))?;
+        let col = |i: usize| b.column(i).clone();
+        let (t, id, lu, seg, ord) = (col(0), col(1), col(2), col(3), col(4));
+        let t = t.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: type column".into()))?;
+        let id = id.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: id column".into()))?;
+        let lu = lu.as_any().downcast_ref::<Int64Array>().ok_or_else(|| perr("keys: last_updated column".into()))?;
+        let seg = seg.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _seg column".into()))?;
+        let ord = ord.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _ord column".into()))?;
+        for i in 0..b.num_rows() {
+            let k = ResourceKey::named(t.value(i), id.value(i), lu.value(i), ord.value(i))
+                .ok_or_else(|| perr(format!("keys: `{}` is not a FHIR R4 resource type", t.value(i))))?;
+            recs.push(Rec { key: k.key, last_updated: k.last_updated, seg: seg.value(i), ord: k.ord, ty: k.type_index });
+        }
+    }
+    KeySorter::sort(&mut recs);
+    let tmp = out.with_extension("keys.tmp");
+    write_file(&tmp, recs)?;
+    std::fs::rename(&tmp, out).map_err(io_err(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, lu: i64, ord: u32) -> ResourceKey {
+        ResourceKey::named("Patient", id, lu, ord).expect("R4 type")
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let r = Rec { key: u128::MAX - 7, last_updated: -5, seg: 3, ord: 9, ty: 105 };
+        let mut b = [0u8; REC];
+        r.encode(&mut b);
+        assert_eq!(Rec::decode(&b), r);
+        assert_ne!(key("a", 0, 0).key, key("b", 0, 0).key);
+        assert_ne!(key("a", 0, 0).key, ResourceKey::named("Observation", "a", 0, 0).unwrap().key);
+    }
+
+    /// Spilled runs and the base file merge to the same answer as a map would give.
+    #[test]
+    fn merge_over_runs_keeps_the_latest_of_each_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        // load 1: ids 0..3000, lastUpdated 10
+        let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
+        s1.add((0..3000u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
+        let base = dir.path().join("1.keys");
+        let mut deleted = RoaringTreemap::new();
+        let r1 = s1.merge(None, &base, &mut deleted).unwrap();
+        assert_eq!(r1.resources["Patient"], 3000);
+        assert!(deleted.is_empty());
+        // load 2, in runs of 700: ids 2000..4000 (newer for < 3000), p0 older, p1 twice (second wins)
+        let mut s2 = KeySorter { dir: dir.path().to_owned(), seg: 2, buf: Vec::new(), runs: Vec::new() };
+        let mut keys: Vec<ResourceKey> = (2000..4000u32).map(|i| key(&format!("p{i}"), 20, i - 2000)).collect();
+        keys.push(key("p0", 5, 2000));
+        keys.push(key("p1", 30, 2001));
+        keys.push(key("p1", 30, 2002));
+        for chunk in keys.chunks(700) {
+            s2.add(chunk.iter().copied()).unwrap();
+            s2.spill().unwrap();
+        }
+        assert_eq!(s2.runs.len(), 3);
+        let out = dir.path().join("2.keys");
+        let r2 = s2.merge(Some(&base), &out, &mut deleted).unwrap();
+        assert_eq!(r2.resources["Patient"], 4000);
+        assert_eq!(r2.in_segment, 2000 + 1);
+        assert!(r2.replaced_types.contains("Patient"));
+        // replaced: load 1's p2000..p2999 and p1; load 2's p0 (older) and its first p1
+        assert!(deleted.contains((1u64 << 32) | 2500));
+        assert!(deleted.contains((1u64 << 32) | 1));
+        assert!(deleted.contains((2u64 << 32) | 2000));
+        assert!(deleted.contains((2u64 << 32) | 2001));
+        assert!(!deleted.contains((2u64 << 32) | 2002));
+        assert!(!deleted.contains(1u64 << 32));
+        assert_eq!(deleted.len(), 1000 + 1 + 1 + 1);
+        // the merged file is sorted and has one record per resource
+        let mut f = FileRecs::open(&out).unwrap();
+        let mut last = None;
+        let mut n = 0;
+        while let Some(r) = f.next_rec().unwrap() {
+            assert!(last.is_none_or(|l| l < r.key));
+            last = Some(r.key);
+            n += 1;
+        }
+        assert_eq!(n, 4000);
+        assert!(!dir.path().join(".keys-run-0").exists(), "runs are removed after the merge");
+    }
+}
