@@ -12,8 +12,62 @@
 //! join not ofType getResourceKey getReferenceKey extension lowBoundary highBoundary hasValue
 //! toString startsWith contains all iif`.
 
-use simd_json::BorrowedValue as Value;
-use simd_json::StaticNode;
+use simd_json::prelude::{TypedValue, ValueAsScalar, ValueIntoString};
+use simd_json::tape::{Array, Object};
+
+/// A node of a parsed resource: a view into simd-json's tape, so parsing allocates nothing per
+/// node and a node is two words, copied freely.
+pub type Node<'a> = simd_json::tape::Value<'a, 'a>;
+
+/// A node by kind.
+pub enum Kind<'a> {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A whole number above `i64::MAX`.
+    UInt(u64),
+    /// A number with a fraction or exponent.
+    Dec(f64),
+    /// A string (unescaped, borrowed from the input).
+    Str(&'a str),
+    /// An object.
+    Obj(Object<'a, 'a>),
+    /// An array.
+    Arr(Array<'a, 'a>),
+}
+
+/// The kind of a node.
+pub fn kind(v: Node<'_>) -> Kind<'_> {
+    if let Some(s) = v.into_string() {
+        return Kind::Str(s);
+    }
+    if let Some(o) = v.as_object() {
+        return Kind::Obj(o);
+    }
+    if let Some(a) = v.as_array() {
+        return Kind::Arr(a);
+    }
+    match v.value_type() {
+        simd_json::ValueType::Bool => Kind::Bool(v.as_bool().unwrap_or_default()),
+        simd_json::ValueType::I64 => Kind::Int(v.as_i64().unwrap_or_default()),
+        simd_json::ValueType::U64 => Kind::UInt(v.as_u64().unwrap_or_default()),
+        simd_json::ValueType::F64 => Kind::Dec(v.as_f64().unwrap_or_default()),
+        _ => Kind::Null,
+    }
+}
+
+/// The member `key` of an object node.
+pub fn get<'a>(v: Node<'a>, key: &str) -> Option<Node<'a>> {
+    v.as_object()?.get(key)
+}
+
+/// The string member `key` of an object node.
+pub fn get_str<'a>(v: Node<'a>, key: &str) -> Option<&'a str> {
+    get(v, key)?.into_string()
+}
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -506,7 +560,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
 pub enum Item<'a> {
     /// A node of the resource; the second field is the FHIR type named by a choice element's
     /// suffix (`valueQuantity` → `Quantity`), if it was reached through one.
-    Node(&'a Value<'a>, Option<&'a str>),
+    Node(Node<'a>, Option<&'a str>),
     /// Text computed during evaluation, or a string constant.
     Str(Cow<'a, str>),
     /// Integer.
@@ -537,12 +591,12 @@ impl<'a> Item<'a> {
     /// The item as a primitive, if it is one (objects and arrays are not).
     pub fn prim(&self) -> Option<Prim<'_>> {
         match self {
-            Item::Node(v, _) => match v {
-                Value::String(s) => Some(Prim::Str(s)),
-                Value::Static(StaticNode::Bool(b)) => Some(Prim::Bool(*b)),
-                Value::Static(StaticNode::I64(n)) => Some(Prim::Int(*n)),
-                Value::Static(StaticNode::U64(n)) => Some(i64::try_from(*n).map(Prim::Int).unwrap_or(Prim::Dec(*n as f64))),
-                Value::Static(StaticNode::F64(f)) => Some(Prim::Dec(*f)),
+            Item::Node(v, _) => match kind(*v) {
+                Kind::Str(s) => Some(Prim::Str(s)),
+                Kind::Bool(b) => Some(Prim::Bool(b)),
+                Kind::Int(n) => Some(Prim::Int(n)),
+                Kind::UInt(n) => Some(i64::try_from(n).map(Prim::Int).unwrap_or(Prim::Dec(n as f64))),
+                Kind::Dec(f) => Some(Prim::Dec(f)),
                 _ => None,
             },
             Item::Str(s) => Some(Prim::Str(s)),
@@ -552,9 +606,9 @@ impl<'a> Item<'a> {
         }
     }
 
-    fn node(&self) -> Option<&'a Value<'a>> {
+    fn node(&self) -> Option<Node<'a>> {
         match self {
-            Item::Node(v, _) => Some(v),
+            Item::Node(v, _) => Some(*v),
             _ => None,
         }
     }
@@ -595,26 +649,27 @@ fn lit_item<'a>(l: &Lit, out: &mut Coll<'a>) {
 }
 
 /// Adds the children named `name` of a node (flattening arrays, following choice types).
-fn children<'a>(v: &'a Value<'a>, name: &str, out: &mut Coll<'a>) {
-    let Value::Object(map) = v else { return };
-    let push = |child: &'a Value<'a>, ty: Option<&'a str>, out: &mut Coll<'a>| match child {
-        Value::Array(items) => out.extend(items.iter().filter(|i| !matches!(i, Value::Static(StaticNode::Null))).map(|i| Item::Node(i, ty))),
-        Value::Static(StaticNode::Null) => {}
-        other => out.push(Item::Node(other, ty)),
+fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
+    let Some(map) = v.as_object() else { return };
+    let push = |child: Node<'a>, ty: Option<&'a str>, out: &mut Coll<'a>| match kind(child) {
+        Kind::Arr(items) => out.extend(items.iter().filter(|i| !matches!(kind(*i), Kind::Null)).map(|i| Item::Node(i, ty))),
+        Kind::Null => {}
+        _ => out.push(Item::Node(child, ty)),
     };
-    if let Some(child) = map.get(name) {
-        push(child, None, out);
-        return;
-    }
-    // choice type: `value` → `valueQuantity`, `valueString`, ...
+    // one pass over the members: the element itself, or (choice types) `value` → `valueQuantity`,
+    // `valueString`, ...
+    let mut choices: SmallVec<[(Node<'a>, &'a str); 2]> = SmallVec::new();
     for (k, child) in map.iter() {
-        if k.len() > name.len() && k.starts_with(name) && k.as_bytes()[name.len()].is_ascii_uppercase() {
-            let key: &'a str = match k {
-                Cow::Borrowed(b) => b,
-                Cow::Owned(_) => continue,
-            };
-            push(child, Some(&key[name.len()..]), out);
+        if k == name {
+            push(child, None, out);
+            return;
         }
+        if k.len() > name.len() && k.starts_with(name) && k.as_bytes()[name.len()].is_ascii_uppercase() {
+            choices.push((child, &k[name.len()..]));
+        }
+    }
+    for (child, ty) in choices {
+        push(child, Some(ty), out);
     }
 }
 
@@ -663,21 +718,23 @@ fn item_eq(a: &Item<'_>, b: &Item<'_>) -> bool {
     match (a.prim(), b.prim()) {
         (Some(x), Some(y)) => prim_eq(&x, &y).unwrap_or(false),
         (None, None) => match (a.node(), b.node()) {
-            (Some(x), Some(y)) => std::ptr::eq(x, y) || json_eq(x, y),
+            (Some(x), Some(y)) => json_eq(x, y),
             _ => false,
         },
         _ => false,
     }
 }
 
-fn json_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k.as_ref()).is_some_and(|w| json_eq(v, w)))
-        }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(v, w)| json_eq(v, w)),
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Static(x), Value::Static(y)) => x == y,
+fn json_eq(a: Node<'_>, b: Node<'_>) -> bool {
+    match (kind(a), kind(b)) {
+        (Kind::Obj(x), Kind::Obj(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (Kind::Arr(x), Kind::Arr(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(v, w)| json_eq(v, w)),
+        (Kind::Str(x), Kind::Str(y)) => x == y,
+        (Kind::Null, Kind::Null) => true,
+        (Kind::Bool(x), Kind::Bool(y)) => x == y,
+        (Kind::Int(x), Kind::Int(y)) => x == y,
+        (Kind::UInt(x), Kind::UInt(y)) => x == y,
+        (Kind::Dec(x), Kind::Dec(y)) => x == y,
         _ => false,
     }
 }
@@ -704,7 +761,7 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
 }
 
 /// Evaluates `e` with `focus` as `$this`; `resource` is the resource being viewed.
-pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match e {
         Expr::This => out.extend(focus.iter().cloned()),
@@ -734,11 +791,11 @@ pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'
                     // `Patient.name`: a leading type name refers to the resource itself
                     if base.is_none()
                         && name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-                        && matches!(v, Value::Object(m) if m.get("resourceType").and_then(|t| if let Value::String(s) = t { Some(s.as_ref() == name) } else { None }) == Some(true))
+                        && get_str(*v, "resourceType") == Some(name.as_str())
                     {
                         out.push(item.clone());
                     } else {
-                        children(v, name, &mut out);
+                        children(*v, name, &mut out);
                     }
                 }
             }
@@ -781,7 +838,7 @@ pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'
     Ok(out)
 }
 
-fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match op {
         BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
@@ -915,36 +972,36 @@ fn prim_text(p: &Prim<'_>) -> String {
     }
 }
 
-fn type_name(e: &Expr) -> Result<String, EvalError> {
+fn type_name(e: &Expr) -> Result<&str, EvalError> {
     match e {
-        Expr::Member(None, n) => Ok(n.clone()),
-        Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => Ok(n.clone()),
+        Expr::Member(None, n) => Ok(n),
+        Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => Ok(n),
         _ => Err(EvalError("expected a type name".into())),
     }
 }
 
 /// Whether an item is of the FHIR type `ty` (for `ofType`).
 fn is_type(item: &Item<'_>, ty: &str) -> bool {
-    let lower = ty.to_ascii_lowercase();
+    let is = |name: &str| ty.eq_ignore_ascii_case(name);
     match item {
         Item::Node(_, Some(t)) => t.eq_ignore_ascii_case(ty),
-        Item::Node(v, None) => match v {
-            Value::String(_) => lower == "string",
-            Value::Static(StaticNode::Bool(_)) => lower == "boolean",
-            Value::Static(StaticNode::I64(_) | StaticNode::U64(_)) => lower == "integer" || lower == "decimal",
-            Value::Static(StaticNode::F64(_)) => lower == "decimal",
-            Value::Object(m) => m.get("resourceType").is_some_and(|t| matches!(t, Value::String(s) if s.as_ref() == ty)),
+        Item::Node(v, None) => match kind(*v) {
+            Kind::Str(_) => is("string"),
+            Kind::Bool(_) => is("boolean"),
+            Kind::Int(_) | Kind::UInt(_) => is("integer") || is("decimal"),
+            Kind::Dec(_) => is("decimal"),
+            Kind::Obj(_) => get_str(*v, "resourceType") == Some(ty),
             _ => false,
         },
-        Item::Str(_) => lower == "string",
-        Item::Int(_) => lower == "integer",
-        Item::Dec(_) => lower == "decimal",
-        Item::Bool(_) => lower == "boolean",
+        Item::Str(_) => is("string"),
+        Item::Int(_) => is("integer"),
+        Item::Dec(_) => is("decimal"),
+        Item::Bool(_) => is("boolean"),
     }
 }
 
 
-fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match name {
         "where" | "select" | "all" => {
@@ -1042,8 +1099,8 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
         }
         "getResourceKey" => {
             for item in input {
-                if let Some(Value::Object(m)) = item.node() {
-                    if let Some(id @ Value::String(_)) = m.get("id") {
+                if let Some(id) = item.node().and_then(|n| get(n, "id")) {
+                    if id.as_str().is_some() {
                         out.push(Item::Node(id, None));
                     }
                 }
@@ -1055,31 +1112,23 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
                 None => None,
             };
             for item in input {
-                if env.strict {
-                    let bad = match item.node() {
-                        Some(Value::Object(m)) => match m.get("reference") {
-                            Some(Value::String(r)) => reference_key(r, None).is_none().then(|| format!("`{r}` is not a reference (Type/id)")),
-                            Some(_) => Some("reference must be a string".to_owned()),
-                            None => None,
-                        },
-                        _ => Some("is not a Reference (an object with `reference`)".to_owned()),
-                    };
-                    if let Some(m) = bad {
-                        return Err(EvalError(m));
+                let reference = match item.node() {
+                    Some(n) if n.as_object().is_some() => get(n, "reference"),
+                    _ if env.strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
+                    _ => None,
+                };
+                let Some(reference) = reference else { continue };
+                let Some(r) = reference.into_string() else {
+                    if env.strict {
+                        return Err(EvalError("reference must be a string".into()));
                     }
+                    continue;
+                };
+                if env.strict && reference_key(r, None).is_none() {
+                    return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
                 }
-                if let Some(Value::Object(m)) = item.node() {
-                    if let Some(Value::String(r)) = m.get("reference") {
-                        if let Some(key) = reference_key(r, want.as_deref()) {
-                            match r {
-                                Cow::Borrowed(b) => {
-                                    let start = key.as_ptr() as usize - b.as_ptr() as usize;
-                                    out.push(Item::Str(Cow::Borrowed(&b[start..start + key.len()])));
-                                }
-                                Cow::Owned(_) => out.push(Item::Str(Cow::Owned(key.to_owned()))),
-                            }
-                        }
-                    }
+                if let Some(key) = reference_key(r, want) {
+                    out.push(Item::Str(Cow::Borrowed(key)));
                 }
             }
         }
@@ -1094,10 +1143,8 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
                     let mut exts = Coll::new();
                     children(v, "extension", &mut exts);
                     for e in exts {
-                        if let Some(Value::Object(m)) = e.node() {
-                            if matches!(m.get("url"), Some(Value::String(u)) if u.as_ref() == url) {
-                                out.push(e);
-                            }
+                        if e.node().and_then(|n| get_str(n, "url")) == Some(url.as_str()) {
+                            out.push(e);
                         }
                     }
                 }
@@ -1109,7 +1156,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: &'a Value<'a>
             match item.prim() {
                 Some(Prim::Dec(_)) | Some(Prim::Int(_)) => {
                     let text = match item {
-                        Item::Node(Value::Static(StaticNode::F64(f)), _) => f.to_string(),
+                        Item::Node(v, _) if matches!(kind(*v), Kind::Dec(_)) => v.as_f64().unwrap_or_default().to_string(),
                         _ => item.prim().map(|p| prim_text(&p)).unwrap_or_default(),
                     };
                     let digits = text.split('.').nth(1).map_or(0, str::len) as i32;
@@ -1141,11 +1188,12 @@ mod tests {
 
     fn run(path: &str, json: &str) -> Vec<String> {
         let mut bytes = json.as_bytes().to_vec();
-        let v = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
+        let v = tape.as_value();
         let e = parse(path).unwrap();
-        let focus: Coll<'_> = smallvec::smallvec![Item::Node(&v, None)];
+        let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
         let env = Env { constants: &[], row_index: 0, strict: false };
-        eval(&e, &focus, &v, &env)
+        eval(&e, &focus, v, &env)
             .unwrap()
             .iter()
             .map(|i| i.prim().map(|p| prim_text(&p)).unwrap_or_else(|| "{}".into()))

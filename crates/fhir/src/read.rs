@@ -126,15 +126,15 @@ impl Chunk {
         Location { file: self.file.clone(), line: self.records[i].line, entry: self.entries }
     }
 
-    /// Calls `f` with each record's location index and its bytes, mutable (simd-json parses in
-    /// place).
-    pub fn for_each_mut(&mut self, mut f: impl FnMut(usize, &mut [u8])) {
+    /// Calls `f` with each record's index, line (or entry) number and bytes, mutable (simd-json
+    /// parses in place).
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(usize, u64, &mut [u8])) {
         let mut rest: &mut [u8] = &mut self.data;
         let mut consumed = 0;
         for (i, r) in self.records.iter().enumerate() {
             let (_, tail) = rest.split_at_mut(r.range.start - consumed);
             let (rec, tail) = tail.split_at_mut(r.range.len());
-            f(i, rec);
+            f(i, r.line, rec);
             rest = tail;
             consumed = r.range.end;
         }

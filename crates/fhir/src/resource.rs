@@ -2,7 +2,9 @@
 //! resource, and problems reported with file, line and element.
 
 use crate::read::Location;
-use simd_json::BorrowedValue as Value;
+use crate::fhirpath::{Node, get};
+use simd_json::prelude::ValueIntoString;
+use simd_json::tape::Tape;
 use std::fmt;
 
 /// A problem with one record: where, which element (if known), what.
@@ -30,41 +32,74 @@ impl std::error::Error for Problem {}
 /// Why a record is not a usable resource (element, message).
 pub type Reject = (Option<String>, String);
 
-/// Parses a record in place and checks it is a FHIR R4 resource with a known `resourceType`
-/// (and, when `need_id`, an `id`). Returns the value and its type.
-pub fn parse(bytes: &mut [u8], need_id: bool) -> Result<(Value<'_>, String), Reject> {
-    let len = bytes.len();
-    let v = simd_json::to_borrowed_value(bytes).map_err(|e| {
-        let what = if e.index() + 1 >= len || matches!(e.error(), simd_json::ErrorType::Eof) {
-            "invalid JSON (line cut short?)"
-        } else {
-            "invalid JSON"
-        };
-        (None, format!("{what}: {e}"))
-    })?;
-    let rt = {
-        let Value::Object(m) = &v else {
-            return Err((None, "not a FHIR resource: a JSON object is required".into()));
-        };
-        let rt = match m.get("resourceType") {
-            Some(Value::String(s)) => s.to_string(),
-            Some(_) => return Err((Some("resourceType".into()), "must be a string".into())),
-            None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
-        };
-        if !is_resource_type(&rt) {
-            return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
-        }
-        if need_id {
-            match m.get("id") {
-                Some(Value::String(s)) if is_valid_id(s) => {}
-                Some(Value::String(s)) => return Err((Some(format!("{rt}.id")), format!("`{s}` is not a valid FHIR id"))),
-                Some(_) => return Err((Some(format!("{rt}.id")), "must be a string".into())),
-                None => return Err((Some(format!("{rt}.id")), "missing: a stored resource needs an id".into())),
+/// Parses records into simd-json tapes, reusing its buffers and tape from one record to the
+/// next (no allocation per record once warm).
+#[derive(Default)]
+pub struct Parser {
+    buffers: simd_json::Buffers,
+    spare: Option<Tape<'static>>,
+}
+
+impl std::fmt::Debug for Parser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Parser")
+    }
+}
+
+impl Parser {
+    /// A parser.
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Parses `bytes` in place and checks that they are a FHIR R4 resource with a known
+    /// `resourceType` (and, when `need_id`, a valid `id`); calls `f` with the root node and its
+    /// type, or with why the record is not a resource.
+    pub fn parse<R>(&mut self, bytes: &mut [u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
+        let len = bytes.len();
+        let mut tape = self.spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
+        let r = match simd_json::fill_tape(bytes, &mut self.buffers, &mut tape) {
+            Err(e) => {
+                let what = if e.index() + 1 >= len || matches!(e.error(), simd_json::ErrorType::Eof) {
+                    "invalid JSON (line cut short?)"
+                } else {
+                    "invalid JSON"
+                };
+                f(Err((None, format!("{what}: {e}"))))
             }
-        }
-        rt
+            Ok(()) => {
+                let root = tape.as_value();
+                f(check(root, need_id).map(|rt| (root, rt)))
+            }
+        };
+        self.spare = Some(tape.reset());
+        r
+    }
+}
+
+/// Checks that a parsed record is a FHIR R4 resource; returns its type.
+fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
+    if v.as_object().is_none() {
+        return Err((None, "not a FHIR resource: a JSON object is required".into()));
+    }
+    let rt = match get(v, "resourceType") {
+        Some(t) => t.into_string().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
+        None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
     };
-    Ok((v, rt))
+    if !is_resource_type(rt) {
+        return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
+    }
+    if need_id {
+        match get(v, "id") {
+            Some(id) => match id.into_string() {
+                Some(s) if is_valid_id(s) => {}
+                Some(s) => return Err((Some(format!("{rt}.id")), format!("`{s}` is not a valid FHIR id"))),
+                None => return Err((Some(format!("{rt}.id")), "must be a string".into())),
+            },
+            None => return Err((Some(format!("{rt}.id")), "missing: a stored resource needs an id".into())),
+        }
+    }
+    Ok(rt)
 }
 
 /// FHIR `id`: 1–64 characters of `A-Z a-z 0-9 - .`.
@@ -82,6 +117,10 @@ pub use kakehashi_model::resource_types::R4_RESOURCE_TYPES;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn get_str_test(v: Node<'_>) -> String {
+        crate::fhirpath::get_str(v, "status").unwrap_or_default().to_owned()
+    }
 
     #[test]
     fn resource_types_are_sorted_for_binary_search() {
@@ -102,10 +141,14 @@ mod tests {
         ];
         for (text, want) in cases {
             let mut b = text.as_bytes().to_vec();
-            let err = parse(&mut b, true).err().unwrap_or_else(|| panic!("{text} accepted"));
+            let err = Parser::new().parse(&mut b, true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.1.contains(want), "{text}: {err:?}");
         }
+        let mut p = Parser::new();
         let mut ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#.to_vec();
-        assert_eq!(parse(&mut ok, true).unwrap().1, "Patient");
+        assert_eq!(p.parse(&mut ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
+        // the parser is reused: a second record parses on the recycled tape
+        let mut ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#.to_vec();
+        assert_eq!(p.parse(&mut ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
     }
 }

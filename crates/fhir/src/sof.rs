@@ -16,7 +16,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
-use simd_json::BorrowedValue as Value;
+use crate::fhirpath::{Kind, Node};
 use std::sync::Arc;
 
 /// An invalid ViewDefinition: the JSON path of the element and what is wrong.
@@ -246,20 +246,13 @@ impl ViewDefinition {
 
     /// Evaluates one resource into rows appended to `out` (nothing if the resource is of
     /// another type or a `where` filters it out).
-    pub fn eval<'a>(&self, resource: &'a Value<'a>, out: &mut Vec<Row<'a>>) -> Result<(), EvalError> {
+    pub fn eval<'a>(&self, resource: Node<'a>, out: &mut Vec<Row<'a>>) -> Result<(), EvalError> {
         self.eval_with(resource, out, false)
     }
 
     /// [`ViewDefinition::eval`], in strict mode when `strict` (malformed references are errors).
-    pub fn eval_with<'a>(&self, resource: &'a Value<'a>, out: &mut Vec<Row<'a>>, strict: bool) -> Result<(), EvalError> {
-        let rt = match resource {
-            Value::Object(m) => match m.get("resourceType") {
-                Some(Value::String(s)) => s.as_ref(),
-                _ => return Ok(()),
-            },
-            _ => return Ok(()),
-        };
-        if rt != self.resource {
+    pub fn eval_with<'a>(&self, resource: Node<'a>, out: &mut Vec<Row<'a>>, strict: bool) -> Result<(), EvalError> {
+        if fhirpath::get_str(resource, "resourceType") != Some(self.resource.as_str()) {
             return Ok(());
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
@@ -289,7 +282,7 @@ impl ViewDefinition {
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: &'a Value<'a>, row_index: i64, width: usize, strict: bool) -> Result<Vec<Row<'a>>, EvalError> {
+    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, width: usize, strict: bool) -> Result<Vec<Row<'a>>, EvalError> {
         let env = Env { constants: &self.constants, row_index, strict };
         let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
             Iter::Focus => vec![(focus.clone(), row_index)],
@@ -318,7 +311,7 @@ impl ViewDefinition {
                 let mut acc = Vec::new();
                 let mut stack: Vec<Item<'a>> = Vec::new();
                 // depth-first, in document order
-                fn walk<'a>(item: Item<'a>, paths: &[Expr], resource: &'a Value<'a>, env: &Env<'_>, acc: &mut Vec<Item<'a>>, depth: usize) -> Result<(), EvalError> {
+                fn walk<'a>(item: Item<'a>, paths: &[Expr], resource: Node<'a>, env: &Env<'_>, acc: &mut Vec<Item<'a>>, depth: usize) -> Result<(), EvalError> {
                     if depth > 64 {
                         return Err(EvalError("repeat nests deeper than 64 levels".into()));
                     }
@@ -623,6 +616,13 @@ impl BatchBuilder {
     /// the row is appended (call [`BatchBuilder::check`] first when rows come in groups).
     pub fn push(&mut self, row: &Row<'_>) -> Result<(), CellError> {
         self.check(row)?;
+        self.append_checked(row);
+        Ok(())
+    }
+
+    /// Appends a row that [`BatchBuilder::check`] accepted (a value that does not convert
+    /// becomes null).
+    pub fn append_checked(&mut self, row: &Row<'_>) {
         for (i, cell) in row.iter().enumerate() {
             let item = match cell {
                 Cell::Null => None,
@@ -683,7 +683,6 @@ impl BatchBuilder {
             }
         }
         self.rows += 1;
-        Ok(())
     }
 
     /// The accumulated rows as a record batch; the builder is empty afterwards.
@@ -717,7 +716,7 @@ pub fn row_to_json(view: &ViewDefinition, row: &Row<'_>) -> serde_json::Map<Stri
             Some(Prim::Dec(f)) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
             Some(Prim::Bool(b)) => Json::Bool(b),
             None => match it {
-                Item::Node(v, _) => to_json(v),
+                Item::Node(v, _) => to_json(*v),
                 _ => Json::Null,
             },
         }
@@ -743,17 +742,16 @@ pub fn row_to_json(view: &ViewDefinition, row: &Row<'_>) -> serde_json::Map<Stri
 }
 
 /// Converts a borrowed simd-json value to a `serde_json` value.
-pub fn to_json(v: &Value<'_>) -> Json {
-    use simd_json::StaticNode as N;
-    match v {
-        Value::Static(N::Null) => Json::Null,
-        Value::Static(N::Bool(b)) => Json::Bool(*b),
-        Value::Static(N::I64(n)) => Json::from(*n),
-        Value::Static(N::U64(n)) => Json::from(*n),
-        Value::Static(N::F64(f)) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
-        Value::String(s) => Json::String(s.to_string()),
-        Value::Array(a) => Json::Array(a.iter().map(to_json).collect()),
-        Value::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
+pub fn to_json(v: Node<'_>) -> Json {
+    match fhirpath::kind(v) {
+        Kind::Null => Json::Null,
+        Kind::Bool(b) => Json::Bool(b),
+        Kind::Int(n) => Json::from(n),
+        Kind::UInt(n) => Json::from(n),
+        Kind::Dec(f) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
+        Kind::Str(s) => Json::String(s.to_owned()),
+        Kind::Arr(a) => Json::Array(a.iter().map(to_json).collect()),
+        Kind::Obj(o) => Json::Object(o.iter().map(|(k, v)| (k.to_owned(), to_json(v))).collect()),
     }
 }
 
@@ -766,16 +764,18 @@ pub fn run_files(
     on_row: &mut dyn FnMut(&Row<'_>) -> Result<(), String>,
 ) -> Result<Vec<crate::resource::Problem>, crate::read::ReadError> {
     let mut problems = Vec::new();
+    let mut parser = crate::resource::Parser::new();
     for f in files {
         crate::read::read_file(f, 4 << 20, &mut |mut chunk| {
-            let locations: Vec<_> = (0..chunk.records.len()).map(|i| chunk.location(i)).collect();
-            chunk.for_each_mut(|i, bytes| {
-                let problem = |element: Option<String>, message: String| crate::resource::Problem { location: locations[i].clone(), element, message };
-                match crate::resource::parse(bytes, false) {
+            let (file, entry) = (chunk.file.clone(), chunk.entries);
+            chunk.for_each_mut(|_, line, bytes| {
+                let location = || crate::read::Location { file: file.clone(), line, entry };
+                let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
+                parser.parse(bytes, false, |parsed| match parsed {
                     Err((element, message)) => problems.push(problem(element, message)),
                     Ok((v, _)) => {
                         let mut rows = Vec::new();
-                        match view.eval(&v, &mut rows) {
+                        match view.eval(v, &mut rows) {
                             Err(e) => problems.push(problem(None, e.to_string())),
                             Ok(()) => {
                                 for r in &rows {
@@ -786,7 +786,7 @@ pub fn run_files(
                             }
                         }
                     }
-                }
+                });
             });
             true
         })?;

@@ -14,9 +14,9 @@ fn run_case(resources: &[Value], view: &Value) -> Result<Vec<Value>, String> {
     let mut rows = Vec::new();
     for r in resources {
         let mut bytes = serde_json::to_vec(r).unwrap();
-        let v = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut out = Vec::new();
-        vd.eval(&v, &mut out).map_err(|e| e.to_string())?;
+        vd.eval(tape.as_value(), &mut out).map_err(|e| e.to_string())?;
         rows.extend(out.iter().map(|row| Value::Object(row_to_json(&vd, row))));
     }
     Ok(rows)

@@ -8,12 +8,13 @@
 
 use crossbeam_channel::bounded;
 use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
-use kakehashi_fhir::resource::{self, Problem};
-use kakehashi_fhir::sof::{BatchBuilder, Mode, ViewDefinition};
+use kakehashi_fhir::fhirpath::{self, Node};
+use kakehashi_fhir::resource::{Parser, Problem};
+use kakehashi_fhir::sof::{BatchBuilder, Mode, Row, ViewDefinition};
 use kakehashi_fhir::{datetime, standard};
-use kakehashi_model::View;
+use kakehashi_model::{View, resource_types};
+use smallvec::SmallVec;
 use kakehashi_store::{ResourceKey, Store, StoreError};
-use simd_json::BorrowedValue as Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -163,8 +164,9 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             let rx = chunk_rx.clone();
             let tx = out_tx.clone();
             s.spawn(move || {
+                let mut worker = Worker::new(views);
                 for (chunk, first_ord) in rx {
-                    if tx.send(flatten(chunk, first_ord, views)).is_err() {
+                    if tx.send(flatten(chunk, first_ord, views, &mut worker)).is_err() {
                         break;
                     }
                 }
@@ -264,84 +266,114 @@ fn file_problem(f: &InputFile, e: &ReadError) -> Problem {
     Problem { location: read::Location { file: std::sync::Arc::from(f.path.as_path()), line, entry: false }, element: None, message }
 }
 
-fn last_updated(v: &Value<'_>) -> Result<i64, String> {
-    let Value::Object(m) = v else { return Ok(i64::MIN) };
-    let Some(Value::Object(meta)) = m.get("meta") else { return Ok(i64::MIN) };
-    match meta.get("lastUpdated") {
+fn last_updated(v: Node<'_>) -> Result<i64, String> {
+    let Some(meta) = fhirpath::get(v, "meta") else { return Ok(i64::MIN) };
+    if meta.as_object().is_none() {
+        return Ok(i64::MIN);
+    }
+    match fhirpath::get(meta, "lastUpdated") {
         None => Ok(i64::MIN),
-        Some(Value::String(s)) => datetime::parse_date_time_micros(s).map_err(|e| e.to_string()),
-        Some(_) => Err("must be a string".into()),
+        Some(t) => match fhirpath::kind(t) {
+            fhirpath::Kind::Str(s) => datetime::parse_date_time_micros(s).map_err(|e| e.to_string()),
+            _ => Err("must be a string".into()),
+        },
     }
 }
 
-fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)]) -> Flattened {
+/// What a worker keeps from one chunk to the next: the parser's buffers and the views by type.
+struct Worker {
+    parser: Parser,
+    /// For each resource type index, the standard views that read it.
+    by_type: Vec<Vec<usize>>,
+}
+
+impl Worker {
+    fn new(views: &[(View, ViewDefinition)]) -> Worker {
+        let mut by_type = vec![Vec::new(); resource_types::R4_RESOURCE_TYPES.len()];
+        for (k, (view, _)) in views.iter().enumerate() {
+            if let Some(t) = resource_types::index(view.resource()) {
+                by_type[t as usize].push(k);
+            }
+        }
+        Worker { parser: Parser::new(), by_type }
+    }
+}
+
+fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
+    counts.iter().enumerate().filter(|(_, n)| **n > 0).filter_map(|(t, n)| Some((resource_types::name(t as u16)?.to_owned(), *n))).collect()
+}
+
+fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
     let mut builders: Vec<(View, BatchBuilder, Vec<u32>)> = views.iter().map(|(v, vd)| (*v, BatchBuilder::new(vd, Mode::Typed), Vec::new())).collect();
     let mut out = Flattened {
         views: Vec::new(),
-        keys: Vec::new(),
+        keys: Vec::with_capacity(chunk.records.len()),
         problems: Vec::new(),
         stored: BTreeMap::new(),
         not_viewed: BTreeMap::new(),
         records: chunk.records.len() as u64,
         bytes: chunk.data.len() as u64,
     };
-    let locations: Vec<_> = (0..chunk.records.len()).map(|i| chunk.location(i)).collect();
-    chunk.for_each_mut(|i, bytes| {
+    let ntypes = resource_types::R4_RESOURCE_TYPES.len();
+    let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
+    let (file, entry) = (chunk.file.clone(), chunk.entries);
+    let Worker { parser, by_type } = worker;
+    chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
-        let problem = |element: Option<String>, message: String| Problem { location: locations[i].clone(), element, message };
-        let (v, rt) = match resource::parse(bytes, true) {
-            Ok(x) => x,
-            Err((el, msg)) => {
-                out.problems.push(problem(el, msg));
-                return;
-            }
-        };
-        let lu = match last_updated(&v) {
-            Ok(t) => t,
-            Err(m) => {
-                out.problems.push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
-                return;
-            }
-        };
-        let mine: Vec<usize> = views.iter().enumerate().filter(|(_, (view, _))| view.resource() == rt).map(|(k, _)| k).collect();
-        if mine.is_empty() {
-            *out.not_viewed.entry(rt).or_default() += 1;
-            return;
-        }
-        // evaluate every view first; store the resource only if all accept it
-        let mut per_view = Vec::with_capacity(mine.len());
-        for &k in &mine {
-            let (view, vd) = &views[k];
-            let mut rows = Vec::new();
-            if let Err(e) = vd.eval_with(&v, &mut rows, true) {
-                out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
-                return;
-            }
-            for r in &rows {
-                if let Err(e) = builders[k].1.check(r) {
-                    out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
+        let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
+        parser.parse(bytes, true, |parsed| {
+            let (v, rt) = match parsed {
+                Ok(x) => x,
+                Err((el, msg)) => {
+                    out.problems.push(problem(el, msg));
                     return;
                 }
+            };
+            let lu = match last_updated(v) {
+                Ok(t) => t,
+                Err(m) => {
+                    out.problems.push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
+                    return;
+                }
+            };
+            // `parse` accepted the type, so it has an index
+            let Some(t) = resource_types::index(rt) else { return };
+            let mine = &by_type[t as usize];
+            if mine.is_empty() {
+                not_viewed[t as usize] += 1;
+                return;
             }
-            per_view.push((k, rows));
-        }
-        for (k, rows) in per_view {
-            let (_, b, ords) = &mut builders[k];
-            for r in &rows {
-                b.push(r).expect("checked above");
-                ords.push(ord);
+            // evaluate every view first; store the resource only if all accept it
+            let mut per_view: SmallVec<[(usize, Vec<Row<'_>>); 4]> = SmallVec::new();
+            for &k in mine {
+                let (view, vd) = &views[k];
+                let mut rows = Vec::new();
+                if let Err(e) = vd.eval_with(v, &mut rows, true) {
+                    out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
+                    return;
+                }
+                for r in &rows {
+                    if let Err(e) = builders[k].1.check(r) {
+                        out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
+                        return;
+                    }
+                }
+                per_view.push((k, rows));
             }
-        }
-        let id = match &v {
-            Value::Object(m) => match m.get("id") {
-                Some(Value::String(s)) => s.as_ref(),
-                _ => "",
-            },
-            _ => "",
-        };
-        out.keys.extend(ResourceKey::named(&rt, id, lu, ord));
-        *out.stored.entry(rt).or_default() += 1;
+            for (k, rows) in per_view {
+                let (_, b, ords) = &mut builders[k];
+                for r in &rows {
+                    b.append_checked(r);
+                    ords.push(ord);
+                }
+            }
+            let id = fhirpath::get_str(v, "id").unwrap_or_default();
+            out.keys.push(ResourceKey::new(t, id, lu, ord));
+            stored[t as usize] += 1;
+        });
     });
+    out.stored = count_by_type(&stored);
+    out.not_viewed = count_by_type(&not_viewed);
     for (view, mut b, ords) in builders {
         if !b.is_empty() {
             out.views.push((view, b.finish(), ords));
