@@ -13,7 +13,7 @@ import os
 os.makedirs(out, exist_ok=True)
 con = duckdb.connect()
 con.execute("SET threads = 2")
-read = "read_json('{}/{}.ndjson', format='newline_delimited', sample_size=-1, maximum_depth=-1)"
+read = "read_json('{}/{}.ndjson', format='newline_delimited')"
 views = {
     "patient": f"""SELECT id, gender, birthDate AS birth_date, deceasedDateTime AS deceased_date_time,
         address[1].country AS address_country, address[1].state AS address_state FROM {read.format(src, 'Patient')}""",

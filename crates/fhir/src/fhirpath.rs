@@ -659,12 +659,18 @@ fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
     // one pass over the members: the element itself, or (choice types) `value` → `valueQuantity`,
     // `valueString`, ...
     let mut choices: SmallVec<[(Node<'a>, &'a str); 2]> = SmallVec::new();
+    let first = name.as_bytes().first().copied();
     for (k, child) in map.iter() {
-        if k == name {
-            push(child, None, out);
-            return;
+        // most keys differ in their first byte: test it before comparing whole keys
+        if k.as_bytes().first().copied() != first || k.len() < name.len() {
+            continue;
         }
-        if k.len() > name.len() && k.starts_with(name) && k.as_bytes()[name.len()].is_ascii_uppercase() {
+        if k.len() == name.len() {
+            if k == name {
+                push(child, None, out);
+                return;
+            }
+        } else if k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name) {
             choices.push((child, &k[name.len()..]));
         }
     }
@@ -743,20 +749,25 @@ fn json_eq(a: Node<'_>, b: Node<'_>) -> bool {
 /// requiring the type. Absolute URLs are read from their last two segments; `#contained` and
 /// `urn:uuid:` references yield their id.
 pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<&'s str> {
-    let r = reference.split("/_history/").next().unwrap_or(reference);
+    static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
+    let r = match HISTORY.find(reference.as_bytes()) {
+        Some(i) => &reference[..i],
+        None => reference,
+    };
     if let Some(id) = r.strip_prefix("urn:uuid:").or_else(|| r.strip_prefix("urn:oid:")) {
         return want_type.is_none().then_some(id);
     }
-    let mut parts = r.rsplitn(3, '/');
-    let id = parts.next()?;
-    let ty = parts.next();
+    // `[...]/Type/id`: the last two segments
+    let bytes = r.as_bytes();
+    let slash = memchr::memrchr(b'/', bytes)?;
+    let id = &r[slash + 1..];
     if id.is_empty() {
         return None;
     }
-    match (ty, want_type) {
-        (Some(t), Some(w)) => (t == w).then_some(id),
-        (Some(_), None) => Some(id),
-        (None, _) => None,
+    let ty = &r[memchr::memrchr(b'/', &bytes[..slash]).map_or(0, |p| p + 1)..slash];
+    match want_type {
+        Some(w) => (ty == w).then_some(id),
+        None => Some(id),
     }
 }
 
@@ -881,6 +892,15 @@ fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a
         }
         BinOp::Eq | BinOp::Ne => {
             let x = eval(a, focus, resource, env)?;
+            // `path = 'text'`, the common case: compared without copying the literal
+            if let Expr::Lit(Lit::Str(lit)) = b {
+                if x.is_empty() {
+                    return Ok(out);
+                }
+                let eq = x.len() == 1 && x[0].prim() == Some(Prim::Str(lit));
+                out.push(Item::Bool(if op == BinOp::Eq { eq } else { !eq }));
+                return Ok(out);
+            }
             let y = eval(b, focus, resource, env)?;
             if x.is_empty() || y.is_empty() {
                 return Ok(out);

@@ -9,6 +9,7 @@ use kakehashi_model::View;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -66,11 +67,18 @@ pub struct LoadWriter {
     _lock: Lock,
 }
 
-fn props() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(256 * 1024))
-        .build()
+/// Parquet settings for a view's file: Snappy, row groups of 256k rows, and no dictionary for
+/// the columns that are (nearly) unique per row, the ids and the ordinal, where building one
+/// costs time and the encoder abandons it anyway.
+fn props(schema: &Schema) -> WriterProperties {
+    let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(256 * 1024));
+    for f in schema.fields() {
+        let name = f.name();
+        if name == "id" || name == "_ord" || name.ends_with("_id") {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
+        }
+    }
+    b.build()
 }
 
 impl LoadWriter {
@@ -132,7 +140,7 @@ impl LoadWriter {
         if !self.writers.contains_key(&view) {
             let path = self.seg_dir.join(format!("{}.parquet", view.name()));
             let f = File::create(&path).map_err(io_err(&path))?;
-            let w = ArrowWriter::try_new(f, schema, Some(props())).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+            let w = ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
             self.writers.insert(view, (w, 0, path));
         }
         let (w, rows, path) = self.writers.get_mut(&view).expect("inserted");
