@@ -38,8 +38,70 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(err)
 }
 
+/// Days since 1970-01-01 of a valid civil date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `YYYY-MM-DD` at the start of `b`, as days since the epoch, if it is a valid date.
+fn fast_date(b: &[u8]) -> Option<i64> {
+    let n = |i: usize, len: usize| -> Option<i64> {
+        b.get(i..i + len)?.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (y, m, d) = (n(0, 4)?, n(5, 2)?, n(8, 2)?);
+    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then(|| days_from_civil(y, m, d))
+}
+
+/// The common exact forms `YYYY-MM-DDThh:mm:ssZ` and `YYYY-MM-DDThh:mm:ss.fffZ` (what most
+/// exports write), without the general parser; `None` sends other text to it.
+fn fast_date_time_micros(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if !(b.len() == 20 || b.len() == 24) || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let n2 = |i: usize| -> Option<i64> { (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i64) };
+    let days = fast_date(b)?;
+    let (h, mi, s) = (n2(11)?, n2(14)?, n2(17)?);
+    if h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let ms = if b.len() == 24 {
+        if b[19] != b'.' || !b[20..23].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        b[20..23].iter().fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64)
+    } else {
+        0
+    };
+    Some(((days * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms) * 1000)
+}
+
 /// Parses a FHIR `dateTime` or `instant` to microseconds since 1970-01-01T00:00:00Z.
 pub fn parse_date_time_micros(text: &str) -> Result<i64, DateError> {
+    match fast_date_time_micros(text) {
+        Some(t) => Ok(t),
+        None => general_date_time_micros(text),
+    }
+}
+
+fn general_date_time_micros(text: &str) -> Result<i64, DateError> {
     let err = || DateError { text: text.to_owned(), expected: "dateTime" };
     let (date_part, time_part) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t)),
@@ -93,6 +155,11 @@ pub fn parse_date_time_micros(text: &str) -> Result<i64, DateError> {
 
 /// Days since 1970-01-01 of a FHIR `date` (or the date part of a `dateTime`).
 pub fn parse_date_days(text: &str) -> Result<i32, DateError> {
+    if text.len() == 10 {
+        if let Some(d) = fast_date(text.as_bytes()) {
+            return Ok(d as i32);
+        }
+    }
     let date_part = text.split('T').next().unwrap_or(text);
     let d = parse_date(date_part)?;
     Ok((d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32)
@@ -179,6 +246,28 @@ mod tests {
         assert!(parse_date_time_micros("2024-01-01T25:00:00Z").is_err());
         assert!(parse_date_time_micros("2024-01-01 10:00").is_err());
         assert!(parse_date_time_micros("not a date").is_err());
+    }
+
+    /// The fast path for the common forms agrees with the general parser everywhere.
+    #[test]
+    fn fast_forms_agree_with_the_general_parser() {
+        let start = NaiveDate::from_ymd_opt(1896, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        for k in 0..20_000i64 {
+            let t = start + chrono::Duration::seconds(k * 7_919 * 211 + k % 60);
+            for text in [t.format("%Y-%m-%dT%H:%M:%SZ").to_string(), t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), t.format("%Y-%m-%d").to_string()] {
+                let fast = fast_date_time_micros(&text);
+                let general = general_date_time_micros(&text).ok();
+                assert!(fast.is_none() || fast == general, "{text}: {fast:?} vs {general:?}");
+                assert_eq!(parse_date_time_micros(&text).ok(), general, "{text}");
+            }
+            let d = t.format("%Y-%m-%d").to_string();
+            assert_eq!(parse_date_days(&d).unwrap(), (t.date() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32, "{d}");
+        }
+        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:00.12xZ", "2024-00-10"] {
+            assert!(parse_date_time_micros(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date_days("2023-02-29").is_err());
+        assert_eq!(parse_date_time_micros("2016-12-31T23:59:60Z").ok(), general_date_time_micros("2016-12-31T23:59:60Z").ok());
     }
 
     #[test]

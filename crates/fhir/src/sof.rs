@@ -269,9 +269,24 @@ impl ViewDefinition {
                 _ => return Err(EvalError(format!("where `{text}` yields more than one value"))),
             }
         }
+        // a top-level `forEach` over nothing yields no rows at all: find out before evaluating
+        // the other columns (a view of components, say, over resources that have none)
+        for s in &self.select {
+            if let Iter::ForEach(e) = &s.iter {
+                if fhirpath::eval(e, &focus, resource, &env)?.is_empty() {
+                    return Ok(());
+                }
+            }
+        }
         let width = self.columns.len();
         let mut rows: Vec<Row<'a>> = vec![vec![Cell::Null; width]];
         for s in &self.select {
+            if matches!(s.iter, Iter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && rows.len() == 1 {
+                // plain columns of the resource (the common case): set in place, no product
+                let env = Env { constants: &self.constants, row_index: 0, strict };
+                self.fill_columns(s, &focus, resource, &env, &mut rows[0])?;
+                continue;
+            }
             let srows = self.select_rows(s, &focus, resource, 0, width, strict)?;
             rows = product(rows, &srows, &s.covers);
             if rows.is_empty() {
@@ -279,6 +294,29 @@ impl ViewDefinition {
             }
         }
         out.extend(rows);
+        Ok(())
+    }
+
+    /// Evaluates a select's own columns over `focus` into `row`.
+    fn fill_columns<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, row: &mut Row<'a>) -> Result<(), EvalError> {
+        for (ci, e) in &s.cols {
+            let v = fhirpath::eval(e, focus, resource, env)?;
+            let col = &self.columns[*ci];
+            row[*ci] = if col.collection {
+                Cell::Many(v.into_iter().collect())
+            } else {
+                match v.len() {
+                    0 => Cell::Null,
+                    1 => Cell::One(v.into_iter().next().expect("one")),
+                    n => {
+                        return Err(EvalError(format!(
+                            "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
+                            col.name, col.path
+                        )));
+                    }
+                }
+            };
+        }
         Ok(())
     }
 
@@ -337,24 +375,7 @@ impl ViewDefinition {
         for (f, idx) in foci {
             let env = Env { constants: &self.constants, row_index: idx, strict };
             let mut row: Row<'a> = vec![Cell::Null; width];
-            for (ci, e) in &s.cols {
-                let v = fhirpath::eval(e, &f, resource, &env)?;
-                let col = &self.columns[*ci];
-                row[*ci] = if col.collection {
-                    Cell::Many(v.into_iter().collect())
-                } else {
-                    match v.len() {
-                        0 => Cell::Null,
-                        1 => Cell::One(v.into_iter().next().expect("one")),
-                        n => {
-                            return Err(EvalError(format!(
-                                "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
-                                col.name, col.path
-                            )));
-                        }
-                    }
-                };
-            }
+            self.fill_columns(s, &f, resource, &env, &mut row)?;
             let mut rows = vec![row];
             for n in &s.nested {
                 let nrows = self.select_rows(n, &f, resource, idx, width, strict)?;

@@ -1,0 +1,47 @@
+//! Per-view evaluation cost over the first 200,000 resources of one NDJSON file of one type,
+//! single thread, each resource five times: `view_cost FILE.ndjson [VIEW]`. For profiling.
+use kakehashi_fhir::resource::Parser;
+use kakehashi_fhir::sof::{BatchBuilder, Mode};
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("file");
+    let text = std::fs::read(&path).expect("read");
+    let mut lines: Vec<Vec<u8>> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).take(200_000).map(<[u8]>::to_vec).collect();
+    let views = kakehashi_fhir::standard::compiled();
+    let mut parser = Parser::new();
+    let Some(first) = lines.first() else { return };
+    let rt = parser.parse(&mut first.clone(), true, |r| r.map(|(_, rt)| rt.to_owned())).expect("a FHIR resource");
+    let t = Instant::now();
+    for l in &mut lines {
+        let mut b = l.clone();
+        parser.parse(&mut b, true, |r| assert!(r.is_ok()));
+    }
+    println!("parse only: {:.2} µs/resource", t.elapsed().as_secs_f64() * 1e6 / lines.len() as f64);
+    let only = std::env::args().nth(2);
+    for (view, vd) in views {
+        if vd.resource != rt || only.as_deref().is_some_and(|o| o != view.name()) {
+            continue;
+        }
+        let mut builder = BatchBuilder::new(vd, Mode::Typed);
+        let mut n = 0usize;
+        let t = Instant::now();
+        let mut b = Vec::new();
+        for l in lines.iter().cycle().take(lines.len() * 5) {
+            b.clear();
+            b.extend_from_slice(l);
+            parser.parse(&mut b, true, |r| {
+                let (v, _) = r.unwrap();
+                let mut rows = Vec::new();
+                vd.eval_with(v, &mut rows, true).unwrap();
+                for r in &rows {
+                    builder.push(r).unwrap();
+                }
+                n += rows.len();
+            });
+        }
+        {
+            println!("{:<28} {:.2} µs/resource incl. parse ({n} rows)", view.name(), t.elapsed().as_secs_f64() * 1e6 / (5 * lines.len()) as f64);
+        }
+    }
+}
