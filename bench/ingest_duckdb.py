@@ -1,6 +1,10 @@
 """DuckDB side of bench/ingest.sh: read the FHIR NDJSON files and flatten the columns of the
 main standard views (patient, encounter, condition, observation, specimen, consent,
-microbiology) to Parquet with SQL. Prints `seconds peak_rss_kb`."""
+microbiology) to Parquet with SQL. Prints `seconds peak_rss_kb`.
+
+DuckDB infers the JSON schema from its default sample (20,480 records). On these files that
+gives the same rows and the same non-null counts per column as a full scan (`sample_size=-1`,
+checked 2026-11-25) and runs 2.2x faster, so the peer runs in its faster configuration."""
 import resource
 import sys
 import time
