@@ -316,6 +316,44 @@ mod tests {
         assert_ne!(key("a", 0, 0).key, ResourceKey::named("Observation", "a", 0, 0).unwrap().key);
     }
 
+    /// A store written by the first version (keys in Parquet, by type and id text) keeps
+    /// loading: its keys are converted, and a newer copy of a resource still replaces the old.
+    #[test]
+    fn first_format_key_files_are_upgraded() {
+        use arrow::array::{ArrayRef, Int64Array, StringArray, UInt32Array};
+        use arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("000001.keys.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("type", DataType::Utf8, false),
+            Field::new("id", DataType::Utf8, false),
+            Field::new("last_updated", DataType::Int64, false),
+            Field::new("_seg", DataType::UInt32, false),
+            Field::new("_ord", DataType::UInt32, false),
+        ]));
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["Patient", "Patient", "Observation"])),
+            Arc::new(StringArray::from(vec!["p1", "p2", "p1"])),
+            Arc::new(Int64Array::from(vec![10, 10, 10])),
+            Arc::new(UInt32Array::from(vec![1, 1, 1])),
+            Arc::new(UInt32Array::from(vec![0, 1, 2])),
+        ];
+        let batch = arrow::record_batch::RecordBatch::try_new(schema.clone(), cols).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&old).unwrap(), schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let base = dir.path().join("000001.keys");
+        upgrade_parquet_keys(&old, &base).unwrap();
+        let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
+        s2.add([key("p1", 20, 0)]).unwrap();
+        let mut deleted = RoaringTreemap::new();
+        let r = s2.merge(Some(&base), &dir.path().join("000002.keys"), &mut deleted).unwrap();
+        assert_eq!(r.resources["Patient"], 2);
+        assert_eq!(r.resources["Observation"], 1);
+        assert_eq!(deleted.iter().collect::<Vec<_>>(), vec![1u64 << 32], "old Patient/p1 replaced, Observation/p1 kept");
+    }
+
     /// Spilled runs and the base file merge to the same answer as a map would give.
     #[test]
     fn merge_over_runs_keeps_the_latest_of_each_resource() {
