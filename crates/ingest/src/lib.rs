@@ -304,7 +304,8 @@ fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
 }
 
 fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
-    let mut builders: Vec<(View, BatchBuilder, Vec<u32>)> = views.iter().map(|(v, vd)| (*v, BatchBuilder::new(vd, Mode::Typed), Vec::new())).collect();
+    // made on first use: a chunk usually holds one resource type, read by one to four views
+    let mut builders: Vec<Option<(BatchBuilder, Vec<u32>)>> = (0..views.len()).map(|_| None).collect();
     let mut out = Flattened {
         views: Vec::new(),
         keys: Vec::with_capacity(chunk.records.len()),
@@ -353,7 +354,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                     return;
                 }
                 for r in &rows {
-                    if let Err(e) = builders[k].1.check(r) {
+                    if let Err(e) = builders[k].get_or_insert_with(|| (BatchBuilder::new(vd, Mode::Typed), Vec::new())).0.check(r) {
                         out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
                         return;
                     }
@@ -361,7 +362,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                 per_view.push((k, rows));
             }
             for (k, rows) in per_view {
-                let (_, b, ords) = &mut builders[k];
+                let Some((b, ords)) = &mut builders[k] else { continue };
                 for r in &rows {
                     b.append_checked(r);
                     ords.push(ord);
@@ -374,9 +375,9 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     });
     out.stored = count_by_type(&stored);
     out.not_viewed = count_by_type(&not_viewed);
-    for (view, mut b, ords) in builders {
-        if !b.is_empty() {
-            out.views.push((view, b.finish(), ords));
+    for ((view, _), built) in views.iter().zip(builders) {
+        if let Some((mut b, ords)) = built.filter(|(b, _)| !b.is_empty()) {
+            out.views.push((*view, b.finish(), ords));
         }
     }
     out
