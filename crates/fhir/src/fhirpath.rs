@@ -1,9 +1,9 @@
 //! A FHIRPath subset: what SQL-on-FHIR v2 ViewDefinitions use (the spec's shareable profile)
 //! plus the everyday functions of view authors.
 //!
-//! Expressions are parsed once into an [`Expr`] tree and evaluated over the borrowed JSON DOM of
-//! a resource (simd-json), so evaluation allocates only where the result is new text (`join`,
-//! `getReferenceKey`). Polymorphic elements follow FHIR's JSON convention: `value` finds
+//! Expressions are parsed once into an [`Expr`] tree and evaluated over the simd-json tape of a
+//! resource ([`Node`]: a slice of the tape, no DOM is built), so evaluation allocates only where
+//! the result is new text (`join`, string constants). Polymorphic elements follow FHIR's JSON convention: `value` finds
 //! `valueQuantity`, `valueString`, ... and `ofType(Quantity)` keeps the `valueQuantity` ones.
 //!
 //! Supported: paths, indexers, `$this`, `%constants`, `%rowIndex`, string/number/boolean

@@ -1,8 +1,9 @@
 //! Loading FHIR into the site store: read (one thread) → parse and flatten through the 14
 //! standard views (worker threads) → Parquet segment (this thread) → atomic commit.
 //!
-//! Memory is bounded by the channels between the stages (a few chunks of a few MB each),
-//! whatever the input size. A resource is stored only if every view of its type accepts it; a
+//! Memory is bounded by the channels between the stages (a few chunks of a few MB each) and by
+//! the store's key runs (sorted and spilled to disk a million at a time), whatever the input
+//! size. A resource is stored only if every view of its type accepts it; a
 //! rejected one is reported with file, line and element, and with `--on-error fail` nothing of
 //! the load is committed.
 
