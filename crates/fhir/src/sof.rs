@@ -305,10 +305,12 @@ impl ViewDefinition {
             row[*ci] = if col.collection {
                 Cell::Many(v.into_iter().collect())
             } else {
-                match v.len() {
-                    0 => Cell::Null,
-                    1 => Cell::One(v.into_iter().next().expect("one")),
-                    n => {
+                let n = v.len();
+                let mut items = v.into_iter();
+                match (items.next(), n) {
+                    (None, _) => Cell::Null,
+                    (Some(one), 1) => Cell::One(one),
+                    _ => {
                         return Err(EvalError(format!(
                             "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
                             col.name, col.path

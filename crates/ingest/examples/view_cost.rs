@@ -5,17 +5,26 @@ use kakehashi_fhir::sof::{BatchBuilder, Mode};
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().nth(1).expect("file");
-    let text = std::fs::read(&path).expect("read");
-    let mut lines: Vec<Vec<u8>> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).take(200_000).map(<[u8]>::to_vec).collect();
+    if let Err(e) = run() {
+        eprintln!("view_cost: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let path = std::env::args().nth(1).ok_or("usage: view_cost FILE.ndjson [VIEW]")?;
+    let text = std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
+    let lines: Vec<Vec<u8>> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).take(200_000).map(<[u8]>::to_vec).collect();
     let views = kakehashi_fhir::standard::compiled();
     let mut parser = Parser::new();
-    let Some(first) = lines.first() else { return };
-    let rt = parser.parse(&mut first.clone(), true, |r| r.map(|(_, rt)| rt.to_owned())).expect("a FHIR resource");
+    let Some(first) = lines.first() else { return Err(format!("{path}: no records")) };
+    let rt = parser
+        .parse(&mut first.clone(), true, |r| r.map(|(_, rt)| rt.to_owned()))
+        .map_err(|(el, m)| format!("{path}:1: {}{m}", el.map(|e| format!("{e}: ")).unwrap_or_default()))?;
     let t = Instant::now();
-    for l in &mut lines {
+    for (i, l) in lines.iter().enumerate() {
         let mut b = l.clone();
-        parser.parse(&mut b, true, |r| assert!(r.is_ok()));
+        parser.parse(&mut b, true, |r| r.map(|_| ())).map_err(|(_, m)| format!("{path}:{}: {m}", i + 1))?;
     }
     println!("parse only: {:.2} µs/resource", t.elapsed().as_secs_f64() * 1e6 / lines.len() as f64);
     let only = std::env::args().nth(2);
@@ -30,18 +39,18 @@ fn main() {
         for l in lines.iter().cycle().take(lines.len() * 5) {
             b.clear();
             b.extend_from_slice(l);
-            parser.parse(&mut b, true, |r| {
-                let (v, _) = r.unwrap();
+            parser.parse(&mut b, true, |r| -> Result<(), String> {
+                let (v, _) = r.map_err(|(_, m)| m)?;
                 let mut rows = Vec::new();
-                vd.eval_with(v, &mut rows, true).unwrap();
+                vd.eval_with(v, &mut rows, true).map_err(|e| e.to_string())?;
                 for r in &rows {
-                    builder.push(r).unwrap();
+                    builder.push(r).map_err(|e| e.to_string())?;
                 }
                 n += rows.len();
-            });
+                Ok(())
+            })?;
         }
-        {
-            println!("{:<28} {:.2} µs/resource incl. parse ({n} rows)", view.name(), t.elapsed().as_secs_f64() * 1e6 / (5 * lines.len()) as f64);
-        }
+        println!("{:<28} {:.2} µs/resource incl. parse ({n} rows)", view.name(), t.elapsed().as_secs_f64() * 1e6 / (5 * lines.len()) as f64);
     }
+    Ok(())
 }
