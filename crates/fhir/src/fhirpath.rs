@@ -606,7 +606,7 @@ impl<'a> Item<'a> {
         }
     }
 
-    fn node(&self) -> Option<Node<'a>> {
+    pub(crate) fn node(&self) -> Option<Node<'a>> {
         match self {
             Item::Node(v, _) => Some(*v),
             _ => None,
@@ -649,7 +649,7 @@ fn lit_item<'a>(l: &Lit, out: &mut Coll<'a>) {
 }
 
 /// Adds the children named `name` of a node (flattening arrays, following choice types).
-fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
+pub(crate) fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
     let Some(map) = v.as_object() else { return };
     let push = |child: Node<'a>, ty: Option<&'a str>, out: &mut Coll<'a>| match kind(child) {
         Kind::Arr(items) => out.extend(items.iter().filter(|i| !matches!(kind(*i), Kind::Null)).map(|i| Item::Node(i, ty))),
@@ -688,7 +688,7 @@ fn singleton<'x>(c: &'x Coll<'_>, what: &str) -> Result<Option<&'x Item<'x>>, Ev
 }
 
 /// Boolean value of a collection per FHIRPath singleton evaluation: empty → None.
-fn truth(c: &Coll<'_>) -> Result<Option<bool>, EvalError> {
+pub(crate) fn truth(c: &Coll<'_>) -> Result<Option<bool>, EvalError> {
     match singleton(c, "a boolean test")? {
         None => Ok(None),
         Some(i) => match i.prim() {
@@ -849,34 +849,39 @@ pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -
     Ok(out)
 }
 
+/// The three-valued table of `and`, `or`, `xor` and `implies` (None: empty).
+pub(crate) fn logic(op: BinOp, x: Option<bool>, y: Option<bool>) -> Option<bool> {
+    match op {
+        BinOp::And => match (x, y) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        BinOp::Or => match (x, y) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+        BinOp::Xor => match (x, y) {
+            (Some(p), Some(q)) => Some(p != q),
+            _ => None,
+        },
+        _ => match (x, y) {
+            (Some(false), _) => Some(true),
+            (Some(true), y) => y,
+            (None, Some(true)) => Some(true),
+            _ => None,
+        },
+    }
+}
+
 fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match op {
         BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
             let x = truth(&eval(a, focus, resource, env)?)?;
             let y = truth(&eval(b, focus, resource, env)?)?;
-            let r = match op {
-                BinOp::And => match (x, y) {
-                    (Some(false), _) | (_, Some(false)) => Some(false),
-                    (Some(true), Some(true)) => Some(true),
-                    _ => None,
-                },
-                BinOp::Or => match (x, y) {
-                    (Some(true), _) | (_, Some(true)) => Some(true),
-                    (Some(false), Some(false)) => Some(false),
-                    _ => None,
-                },
-                BinOp::Xor => match (x, y) {
-                    (Some(p), Some(q)) => Some(p != q),
-                    _ => None,
-                },
-                _ => match (x, y) {
-                    (Some(false), _) => Some(true),
-                    (Some(true), y) => y,
-                    (None, Some(true)) => Some(true),
-                    _ => None,
-                },
-            };
+            let r = logic(op, x, y);
             if let Some(r) = r {
                 out.push(Item::Bool(r));
             }
@@ -992,7 +997,7 @@ fn prim_text(p: &Prim<'_>) -> String {
     }
 }
 
-fn type_name(e: &Expr) -> Result<&str, EvalError> {
+pub(crate) fn type_name(e: &Expr) -> Result<&str, EvalError> {
     match e {
         Expr::Member(None, n) => Ok(n),
         Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => Ok(n),
@@ -1001,7 +1006,7 @@ fn type_name(e: &Expr) -> Result<&str, EvalError> {
 }
 
 /// Whether an item is of the FHIR type `ty` (for `ofType`).
-fn is_type(item: &Item<'_>, ty: &str) -> bool {
+pub(crate) fn is_type(item: &Item<'_>, ty: &str) -> bool {
     let is = |name: &str| ty.eq_ignore_ascii_case(name);
     match item {
         Item::Node(_, Some(t)) => t.eq_ignore_ascii_case(ty),
@@ -1020,6 +1025,51 @@ fn is_type(item: &Item<'_>, ty: &str) -> bool {
     }
 }
 
+/// `getResourceKey()` of one item: its `id`, if a string.
+pub(crate) fn resource_key<'a>(item: &Item<'a>, out: &mut Coll<'a>) {
+    if let Some(id) = item.node().and_then(|n| get(n, "id")) {
+        if id.as_str().is_some() {
+            out.push(Item::Node(id, None));
+        }
+    }
+}
+
+/// `getReferenceKey(want)` of one item. In strict mode an item that is not a Reference, or whose
+/// `reference` is not a string or not of the form `Type/id`, is an error.
+pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool, out: &mut Coll<'a>) -> Result<(), EvalError> {
+    let reference = match item.node() {
+        Some(n) if n.as_object().is_some() => get(n, "reference"),
+        _ if strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
+        _ => None,
+    };
+    let Some(reference) = reference else { return Ok(()) };
+    let Some(r) = reference.into_string() else {
+        if strict {
+            return Err(EvalError("reference must be a string".into()));
+        }
+        return Ok(());
+    };
+    if strict && reference_key(r, None).is_none() {
+        return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
+    }
+    if let Some(key) = reference_key(r, want) {
+        out.push(Item::Str(Cow::Borrowed(key)));
+    }
+    Ok(())
+}
+
+/// `extension(url)` of one item: its extensions with that url, in order.
+pub(crate) fn extensions<'a>(item: &Item<'a>, url: &str, out: &mut Coll<'a>) {
+    if let Some(v) = item.node() {
+        let mut exts = Coll::new();
+        children(v, "extension", &mut exts);
+        for e in exts {
+            if e.node().and_then(|n| get_str(n, "url")) == Some(url) {
+                out.push(e);
+            }
+        }
+    }
+}
 
 fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
@@ -1119,11 +1169,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "getResourceKey" => {
             for item in input {
-                if let Some(id) = item.node().and_then(|n| get(n, "id")) {
-                    if id.as_str().is_some() {
-                        out.push(Item::Node(id, None));
-                    }
-                }
+                resource_key(item, &mut out);
             }
         }
         "getReferenceKey" => {
@@ -1132,24 +1178,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
                 None => None,
             };
             for item in input {
-                let reference = match item.node() {
-                    Some(n) if n.as_object().is_some() => get(n, "reference"),
-                    _ if env.strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
-                    _ => None,
-                };
-                let Some(reference) = reference else { continue };
-                let Some(r) = reference.into_string() else {
-                    if env.strict {
-                        return Err(EvalError("reference must be a string".into()));
-                    }
-                    continue;
-                };
-                if env.strict && reference_key(r, None).is_none() {
-                    return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
-                }
-                if let Some(key) = reference_key(r, want) {
-                    out.push(Item::Str(Cow::Borrowed(key)));
-                }
+                reference_key_of(item, want, env.strict, &mut out)?;
             }
         }
         "extension" => {
@@ -1159,15 +1188,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
             };
             let url = url.to_owned();
             for item in input {
-                if let Some(v) = item.node() {
-                    let mut exts = Coll::new();
-                    children(v, "extension", &mut exts);
-                    for e in exts {
-                        if e.node().and_then(|n| get_str(n, "url")) == Some(url.as_str()) {
-                            out.push(e);
-                        }
-                    }
-                }
+                extensions(item, &url, &mut out);
             }
         }
         "lowBoundary" | "highBoundary" => {

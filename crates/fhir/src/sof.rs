@@ -47,7 +47,7 @@ pub struct ColumnDef {
 }
 
 #[derive(Debug, Clone)]
-enum Iter {
+pub(crate) enum Iter {
     Focus,
     ForEach(Expr),
     ForEachOrNull(Expr),
@@ -55,13 +55,13 @@ enum Iter {
 }
 
 #[derive(Debug, Clone)]
-struct Select {
-    cols: Vec<(usize, Expr)>,
-    iter: Iter,
-    nested: Vec<Select>,
-    union_all: Vec<Select>,
+pub(crate) struct Select {
+    pub(crate) cols: Vec<(usize, Expr)>,
+    pub(crate) iter: Iter,
+    pub(crate) nested: Vec<Select>,
+    pub(crate) union_all: Vec<Select>,
     /// every output column index produced by this select's subtree
-    covers: Vec<usize>,
+    pub(crate) covers: Vec<usize>,
 }
 
 /// A parsed, checked ViewDefinition, ready to evaluate.
@@ -73,9 +73,9 @@ pub struct ViewDefinition {
     pub resource: String,
     /// Output columns in order.
     pub columns: Vec<ColumnDef>,
-    constants: Vec<(String, Lit)>,
-    select: Vec<Select>,
-    wheres: Vec<(String, Expr)>,
+    pub(crate) constants: Vec<(String, Lit)>,
+    pub(crate) select: Vec<Select>,
+    pub(crate) wheres: Vec<(String, Expr)>,
 }
 
 /// How dates come out.
@@ -348,28 +348,7 @@ impl ViewDefinition {
                 items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
             }
             Iter::Repeat(paths) => {
-                let mut acc = Vec::new();
-                let mut stack: Vec<Item<'a>> = Vec::new();
-                // depth-first, in document order
-                fn walk<'a>(item: Item<'a>, paths: &[Expr], resource: Node<'a>, env: &Env<'_>, acc: &mut Vec<Item<'a>>, depth: usize) -> Result<(), EvalError> {
-                    if depth > 64 {
-                        return Err(EvalError("repeat nests deeper than 64 levels".into()));
-                    }
-                    let one: Coll<'a> = smallvec::smallvec![item];
-                    for p in paths {
-                        for child in fhirpath::eval(p, &one, resource, env)? {
-                            acc.push(child.clone());
-                            walk(child, paths, resource, env, acc, depth + 1)?;
-                        }
-                    }
-                    Ok(())
-                }
-                for f in focus.iter() {
-                    stack.push(f.clone());
-                }
-                for f in stack {
-                    walk(f, paths, resource, &env, &mut acc, 0)?;
-                }
+                let acc = repeat_items(paths, focus, resource, &env)?;
                 acc.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
             }
         };
@@ -395,6 +374,28 @@ impl ViewDefinition {
         }
         Ok(out)
     }
+}
+
+/// The items a `repeat` select iterates: depth-first, in document order, at most 64 levels.
+pub(crate) fn repeat_items<'a>(paths: &[Expr], focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Vec<Item<'a>>, EvalError> {
+    fn walk<'a>(item: Item<'a>, paths: &[Expr], resource: Node<'a>, env: &Env<'_>, acc: &mut Vec<Item<'a>>, depth: usize) -> Result<(), EvalError> {
+        if depth > 64 {
+            return Err(EvalError("repeat nests deeper than 64 levels".into()));
+        }
+        let one: Coll<'a> = smallvec::smallvec![item];
+        for p in paths {
+            for child in fhirpath::eval(p, &one, resource, env)? {
+                acc.push(child.clone());
+                walk(child, paths, resource, env, acc, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+    let mut acc = Vec::new();
+    for f in focus.iter() {
+        walk(f.clone(), paths, resource, env, &mut acc, 0)?;
+    }
+    Ok(acc)
 }
 
 /// Every combination of a left row with a right row (the right sets only `covers`).
@@ -527,7 +528,7 @@ fn shift(s: &mut Select, by: usize) {
     }
 }
 
-fn column_type(c: &ColumnDef, mode: Mode) -> DataType {
+pub(crate) fn column_type(c: &ColumnDef, mode: Mode) -> DataType {
     match c.ty.as_deref() {
         Some("boolean") => DataType::Boolean,
         Some("integer" | "positiveInt" | "unsignedInt" | "integer64") => DataType::Int64,
@@ -538,7 +539,7 @@ fn column_type(c: &ColumnDef, mode: Mode) -> DataType {
     }
 }
 
-fn text_of(item: &Item<'_>) -> Option<String> {
+pub(crate) fn text_of(item: &Item<'_>) -> Option<String> {
     match item.prim()? {
         Prim::Str(s) => Some(s.to_owned()),
         Prim::Int(n) => Some(n.to_string()),
@@ -547,7 +548,7 @@ fn text_of(item: &Item<'_>) -> Option<String> {
     }
 }
 
-enum Builder {
+pub(crate) enum Builder {
     Str(StringBuilder),
     Int(Int64Builder),
     Dec(Float64Builder),
@@ -560,9 +561,9 @@ enum Builder {
 /// Accumulates rows into an Arrow record batch of a view's schema.
 pub struct BatchBuilder {
     schema: SchemaRef,
-    builders: Vec<Builder>,
+    pub(crate) builders: Vec<Builder>,
     columns: Vec<ColumnDef>,
-    rows: usize,
+    pub(crate) rows: usize,
 }
 
 /// A value that does not fit its column.

@@ -1,7 +1,8 @@
 //! Per-view evaluation cost over the first 200,000 resources of one NDJSON file of one type,
-//! single thread, each resource five times: `view_cost FILE.ndjson [VIEW]`. For profiling.
+//! single thread, each resource five times, through the compiled plans ingest runs:
+//! `view_cost FILE.ndjson [VIEW]`. For profiling.
 use kakehashi_fhir::resource::Parser;
-use kakehashi_fhir::sof::{BatchBuilder, Mode};
+use kakehashi_fhir::plan::{Plan, Staging};
 use std::time::Instant;
 
 fn main() {
@@ -32,7 +33,8 @@ fn run() -> Result<(), String> {
         if vd.resource != rt || only.as_deref().is_some_and(|o| o != view.name()) {
             continue;
         }
-        let mut builder = BatchBuilder::new(vd, Mode::Typed);
+        let plan = Plan::new(vd);
+        let mut builder = plan.builder();
         let mut n = 0usize;
         let t = Instant::now();
         let mut b = Vec::new();
@@ -41,12 +43,14 @@ fn run() -> Result<(), String> {
             b.extend_from_slice(l);
             parser.parse(&mut b, true, |r| -> Result<(), String> {
                 let (v, _) = r.map_err(|(_, m)| m)?;
-                let mut rows = Vec::new();
-                vd.eval_with(v, &mut rows, true).map_err(|e| e.to_string())?;
-                for r in &rows {
-                    builder.push(r).map_err(|e| e.to_string())?;
+                let mut st = Staging::new();
+                let staged = plan.eval(v, true, &mut st).map_err(|e| e.to_string())?;
+                plan.append(&st, &staged, &mut builder);
+                if builder.len() >= 8192 {
+                    // as ingest does per chunk: the builders stay small
+                    builder.finish();
                 }
-                n += rows.len();
+                n += staged.rows();
                 Ok(())
             })?;
         }

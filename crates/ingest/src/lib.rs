@@ -11,7 +11,8 @@ use crossbeam_channel::bounded;
 use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
 use kakehashi_fhir::fhirpath::{self, Node};
 use kakehashi_fhir::resource::{Parser, Problem};
-use kakehashi_fhir::sof::{BatchBuilder, Mode, Row, ViewDefinition};
+use kakehashi_fhir::plan::{Plan, PlanError, Staged, Staging};
+use kakehashi_fhir::sof::{BatchBuilder, ViewDefinition};
 use kakehashi_fhir::{datetime, standard};
 use kakehashi_model::{View, resource_types};
 use smallvec::SmallVec;
@@ -286,6 +287,8 @@ struct Worker {
     parser: Parser,
     /// For each resource type index, the standard views that read it.
     by_type: Vec<Vec<usize>>,
+    /// The views compiled, in the order of `views`.
+    plans: Vec<Plan>,
 }
 
 impl Worker {
@@ -296,7 +299,7 @@ impl Worker {
                 by_type[t as usize].push(k);
             }
         }
-        Worker { parser: Parser::new(), by_type }
+        Worker { parser: Parser::new(), by_type, plans: views.iter().map(|(_, vd)| Plan::new(vd)).collect() }
     }
 }
 
@@ -319,7 +322,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let ntypes = resource_types::R4_RESOURCE_TYPES.len();
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
-    let Worker { parser, by_type } = worker;
+    let Worker { parser, by_type, plans } = worker;
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
@@ -345,29 +348,31 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                 not_viewed[t as usize] += 1;
                 return;
             }
-            // evaluate every view first; store the resource only if all accept it
-            let mut per_view: SmallVec<[(usize, Vec<Row<'_>>); 4]> = SmallVec::new();
+            // evaluate every view first (rows are staged, typed); store the resource only if
+            // all accept it
+            let mut staging = Staging::new();
+            let mut per_view: SmallVec<[(usize, Staged); 4]> = SmallVec::new();
             for &k in mine {
-                let (view, vd) = &views[k];
-                let mut rows = Vec::new();
-                if let Err(e) = vd.eval_with(v, &mut rows, true) {
-                    out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
-                    return;
-                }
-                for r in &rows {
-                    if let Err(e) = builders[k].get_or_insert_with(|| (BatchBuilder::new(vd, Mode::Typed), Vec::new())).0.check(r) {
+                let view = views[k].0;
+                match plans[k].eval(v, true, &mut staging) {
+                    Ok(staged) => per_view.push((k, staged)),
+                    Err(PlanError::Eval(e)) => {
+                        out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
+                        return;
+                    }
+                    Err(PlanError::Cell(e)) => {
                         out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
                         return;
                     }
                 }
-                per_view.push((k, rows));
             }
-            for (k, rows) in per_view {
-                let Some((b, ords)) = &mut builders[k] else { continue };
-                for r in &rows {
-                    b.append_checked(r);
-                    ords.push(ord);
+            for (k, staged) in per_view {
+                if staged.rows() == 0 {
+                    continue;
                 }
+                let (b, ords) = builders[k].get_or_insert_with(|| (plans[k].builder(), Vec::new()));
+                plans[k].append(&staging, &staged, b);
+                ords.extend(std::iter::repeat_n(ord, staged.rows()));
             }
             let id = fhirpath::get_str(v, "id").unwrap_or_default();
             out.keys.push(ResourceKey::new(t, id, lu, ord));

@@ -1,0 +1,749 @@
+//! Compiled views: the evaluation ingest runs for every resource, with the same results as
+//! [`ViewDefinition::eval_with`] followed by [`BatchBuilder::push`] in [`Mode::Typed`].
+//!
+//! The interpreter ([`fhirpath::eval`]) builds a collection at every step of every path and
+//! dispatches function calls by name; rows are vectors of cells that are checked against the
+//! column types, then converted again when appended. A [`Plan`] does the same work once:
+//!
+//! - paths made of members, `ofType`, `first()`, `where(path = 'text' and ...)`, `exists()`,
+//!   `empty()`, `extension(url)`, `getResourceKey()` and `getReferenceKey()` are compiled into
+//!   steps walked depth-first, with no collection built between steps; `first()` stops the walk;
+//! - `(a | b | c).first()` takes the first path that yields something;
+//! - every value is converted to its column's Arrow type as it is found (a date is parsed once)
+//!   and staged in a flat, typed row buffer, so a resource whose values do not fit is refused
+//!   before anything of it reaches the builders;
+//! - whatever does not compile (arithmetic, `%constants`, `select()`, ...) is evaluated by the
+//!   interpreter, so every view compiles and the plan is exact, not an approximation.
+//!
+//! A test runs the plan and the interpreter side by side over the SQL-on-FHIR v2 suite and the
+//! standard views: same rows, same errors.
+
+use crate::datetime;
+use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, Node, Prim};
+use crate::sof::{self, BatchBuilder, Builder, CellError, ColumnDef, Iter, Mode, Select, ViewDefinition};
+use arrow::datatypes::DataType;
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Why a plan refused a resource: an evaluation error, or a value that does not fit its column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The view could not be evaluated (a malformed reference in strict mode, a column path that
+    /// yields several values, ...).
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// A value does not fit its column's type.
+    #[error(transparent)]
+    Cell(#[from] CellError),
+}
+
+/// One step of a compiled path.
+#[derive(Debug, Clone)]
+enum Step {
+    /// The children named `name` (arrays flattened, choice types followed). `type_test`: the
+    /// first step of a path names a type, which stands for the resource itself when it is one.
+    Member { name: String, type_test: bool },
+    OfType(String),
+    First,
+    Where(Cond),
+    ResourceKey,
+    RefKey(Option<String>),
+    Extension(String),
+}
+
+/// A `where` criterion that compiles: `path = 'text'`, joined by `and`.
+#[derive(Debug, Clone)]
+enum Cond {
+    Eq(Path, String),
+    And(Box<Cond>, Box<Cond>),
+}
+
+/// What a path ends in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum End {
+    Items,
+    Exists,
+    Empty,
+}
+
+#[derive(Debug, Clone)]
+struct Path {
+    steps: Vec<Step>,
+    end: End,
+}
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+enum PExpr {
+    Path(Path),
+    /// `(a | b | ...).first()`.
+    FirstOf(Vec<Path>),
+    /// `and` / `or` / `xor` / `implies` over compiled operands.
+    Logic(BinOp, Box<PExpr>, Box<PExpr>),
+    /// Evaluated by the interpreter.
+    Interp(Expr),
+}
+
+#[derive(Debug, Clone)]
+enum PIter {
+    Focus,
+    ForEach(PExpr),
+    ForEachOrNull(PExpr),
+    Repeat(Vec<Expr>),
+}
+
+#[derive(Debug, Clone)]
+struct PSelect {
+    cols: Vec<(usize, PExpr)>,
+    iter: PIter,
+    nested: Vec<PSelect>,
+    union_all: Vec<PSelect>,
+    covers: Vec<usize>,
+}
+
+/// The Arrow type a column's values are converted to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ty {
+    Str,
+    Int,
+    Dec,
+    Bool,
+    Date,
+    Ts,
+}
+
+/// A staged cell: already converted to its column's type. `Owned`, `List` and `Bad` index the
+/// staging's side tables; `Bad` is a value that does not fit, reported only if its row survives.
+#[derive(Debug, Clone, Copy)]
+enum Val<'a> {
+    Null,
+    Str(&'a str),
+    Owned(u32),
+    Int(i64),
+    Dec(f64),
+    Bool(bool),
+    Days(i32),
+    Micros(i64),
+    List(u32, u32),
+    Bad(u32),
+}
+
+/// Text, numbers and messages the staged cells point to.
+#[derive(Debug, Default)]
+struct Side<'a> {
+    owned: Vec<String>,
+    lists: Vec<Val<'a>>,
+    bad: Vec<String>,
+}
+
+impl<'a> Side<'a> {
+    fn own(&mut self, s: String) -> Val<'a> {
+        self.owned.push(s);
+        Val::Owned(self.owned.len() as u32 - 1)
+    }
+    fn bad(&mut self, message: String) -> Val<'a> {
+        self.bad.push(message);
+        Val::Bad(self.bad.len() as u32 - 1)
+    }
+}
+
+/// Rows staged by one or more plans for the resource at hand, appended to the builders only when
+/// every view accepted the resource.
+#[derive(Debug, Default)]
+pub struct Staging<'a> {
+    cells: Vec<Val<'a>>,
+    side: Side<'a>,
+}
+
+impl Staging<'_> {
+    /// An empty staging area.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Rows one plan staged: a range of cells of its width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    cells: Range<usize>,
+    width: usize,
+}
+
+impl Staged {
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        if self.width == 0 { 0 } else { self.cells.len() / self.width }
+    }
+}
+
+/// A ViewDefinition compiled for typed output (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    resource: String,
+    columns: Vec<ColumnDef>,
+    types: Vec<(Ty, bool)>,
+    constants: Vec<(String, Lit)>,
+    wheres: Vec<(String, PExpr)>,
+    select: Vec<PSelect>,
+    view: ViewDefinition,
+}
+
+// ---------------------------------------------------------------------------------------------
+// compiling
+
+fn focus_path() -> Path {
+    Path { steps: Vec::new(), end: End::Items }
+}
+
+fn has_ref_key(steps: &[Step]) -> bool {
+    steps.iter().any(|s| matches!(s, Step::RefKey(_)))
+}
+
+/// A path relative to the focus, if `e` is one of the forms that compile.
+fn path(e: &Expr) -> Option<Path> {
+    let (base, step) = match e {
+        Expr::This => return Some(focus_path()),
+        Expr::Member(base, name) => {
+            let type_test = base.is_none() && name.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+            (base.as_deref(), Step::Member { name: name.clone(), type_test })
+        }
+        Expr::Call(base, name, args) => {
+            let step = match (name.as_str(), args.as_slice()) {
+                ("first", []) => Step::First,
+                ("ofType", [t]) => Step::OfType(fhirpath::type_name(t).ok()?.to_owned()),
+                ("where", [c]) => Step::Where(cond(c)?),
+                ("getResourceKey", []) => Step::ResourceKey,
+                ("getReferenceKey", []) => Step::RefKey(None),
+                ("getReferenceKey", [t]) => Step::RefKey(Some(fhirpath::type_name(t).ok()?.to_owned())),
+                ("extension", [Expr::Lit(Lit::Str(url))]) => Step::Extension(url.clone()),
+                ("exists", []) | ("empty", []) => {
+                    let mut p = base.as_deref().map_or(Some(focus_path()), path)?;
+                    // stopping at the first item would skip errors a later one could raise
+                    if p.end != End::Items || has_ref_key(&p.steps) {
+                        return None;
+                    }
+                    p.end = if name == "exists" { End::Exists } else { End::Empty };
+                    return Some(p);
+                }
+                _ => return None,
+            };
+            (base.as_deref(), step)
+        }
+        _ => return None,
+    };
+    let mut p = base.map_or(Some(focus_path()), path)?;
+    if p.end != End::Items || (matches!(step, Step::First) && has_ref_key(&p.steps)) {
+        return None;
+    }
+    p.steps.push(step);
+    Some(p)
+}
+
+fn cond(e: &Expr) -> Option<Cond> {
+    match e {
+        Expr::Bin(BinOp::Eq, a, b) => match b.as_ref() {
+            Expr::Lit(Lit::Str(lit)) => {
+                let p = path(a)?;
+                (p.end == End::Items && !has_ref_key(&p.steps)).then(|| Cond::Eq(p, lit.clone()))
+            }
+            _ => None,
+        },
+        Expr::Bin(BinOp::And, a, b) => Some(Cond::And(Box::new(cond(a)?), Box::new(cond(b)?))),
+        _ => None,
+    }
+}
+
+/// The operands of a chain of `|`, in order.
+fn union_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Bin(BinOp::Union, a, b) => {
+            union_operands(a, out);
+            union_operands(b, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+fn pexpr(e: &Expr) -> PExpr {
+    if let Some(p) = path(e) {
+        return PExpr::Path(p);
+    }
+    if let Expr::Call(Some(base), name, args) = e
+        && name == "first"
+        && args.is_empty()
+        && matches!(base.as_ref(), Expr::Bin(BinOp::Union, ..))
+    {
+        let mut ops = Vec::new();
+        union_operands(base, &mut ops);
+        let paths: Option<Vec<Path>> = ops.into_iter().map(|o| path(o).filter(|p| p.end == End::Items && !has_ref_key(&p.steps))).collect();
+        if let Some(paths) = paths {
+            return PExpr::FirstOf(paths);
+        }
+    }
+    if let Expr::Bin(op @ (BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies), a, b) = e {
+        return PExpr::Logic(*op, Box::new(pexpr(a)), Box::new(pexpr(b)));
+    }
+    PExpr::Interp(e.clone())
+}
+
+fn pselect(s: &Select) -> PSelect {
+    PSelect {
+        cols: s.cols.iter().map(|(i, e)| (*i, pexpr(e))).collect(),
+        iter: match &s.iter {
+            Iter::Focus => PIter::Focus,
+            Iter::ForEach(e) => PIter::ForEach(pexpr(e)),
+            Iter::ForEachOrNull(e) => PIter::ForEachOrNull(pexpr(e)),
+            Iter::Repeat(ps) => PIter::Repeat(ps.clone()),
+        },
+        nested: s.nested.iter().map(pselect).collect(),
+        union_all: s.union_all.iter().map(pselect).collect(),
+        covers: s.covers.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// walking
+
+/// Walks `steps` from `item`, pushing what reaches the end to `out`. Returns true when the walk
+/// is over: a `first()` took its item, or `one` is set and an item reached the end.
+fn walk<'a>(steps: &[Step], item: Item<'a>, strict: bool, one: bool, out: &mut Coll<'a>) -> Result<bool, EvalError> {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(item);
+        return Ok(one);
+    };
+    let mut next = Coll::new();
+    match step {
+        Step::Member { name, type_test } => {
+            let Item::Node(v, _) = item else { return Ok(false) };
+            if *type_test && fhirpath::get_str(v, "resourceType") == Some(name.as_str()) {
+                return walk(rest, item, strict, one, out);
+            }
+            fhirpath::children(v, name, &mut next);
+        }
+        Step::OfType(t) => {
+            return if fhirpath::is_type(&item, t) { walk(rest, item, strict, one, out) } else { Ok(false) };
+        }
+        Step::First => {
+            walk(rest, item, strict, one, out)?;
+            return Ok(true);
+        }
+        Step::Where(c) => {
+            return if test(c, &item, strict)? == Some(true) { walk(rest, item, strict, one, out) } else { Ok(false) };
+        }
+        Step::ResourceKey => fhirpath::resource_key(&item, &mut next),
+        Step::RefKey(want) => fhirpath::reference_key_of(&item, want.as_deref(), strict, &mut next)?,
+        Step::Extension(url) => fhirpath::extensions(&item, url, &mut next),
+    }
+    for child in next {
+        if walk(rest, child, strict, one, out)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A `where` criterion of one item, as the interpreter's `truth` sees it (None: empty).
+fn test(c: &Cond, item: &Item<'_>, strict: bool) -> Result<Option<bool>, EvalError> {
+    match c {
+        Cond::Eq(p, lit) => {
+            let mut x = Coll::new();
+            run_path(p, std::slice::from_ref(item), strict, &mut x)?;
+            Ok((!x.is_empty()).then(|| x.len() == 1 && x[0].prim() == Some(Prim::Str(lit))))
+        }
+        Cond::And(a, b) => {
+            let (x, y) = (test(a, item, strict)?, test(b, item, strict)?);
+            Ok(fhirpath::logic(BinOp::And, x, y))
+        }
+    }
+}
+
+fn run_path<'a>(p: &Path, focus: &[Item<'a>], strict: bool, out: &mut Coll<'a>) -> Result<(), EvalError> {
+    match p.end {
+        End::Items => {
+            for item in focus {
+                if walk(&p.steps, item.clone(), strict, false, out)? {
+                    break;
+                }
+            }
+        }
+        End::Exists | End::Empty => {
+            let mut found = Coll::new();
+            for item in focus {
+                if walk(&p.steps, item.clone(), strict, true, &mut found)? {
+                    break;
+                }
+            }
+            out.push(Item::Bool(found.is_empty() == (p.end == End::Empty)));
+        }
+    }
+    Ok(())
+}
+
+fn run<'a>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+    let mut out = Coll::new();
+    match e {
+        PExpr::Path(p) => run_path(p, focus, env.strict, &mut out)?,
+        PExpr::FirstOf(paths) => {
+            for p in paths {
+                for item in focus {
+                    if walk(&p.steps, item.clone(), env.strict, true, &mut out)? {
+                        break;
+                    }
+                }
+                if !out.is_empty() {
+                    break;
+                }
+            }
+        }
+        PExpr::Logic(op, a, b) => {
+            let x = fhirpath::truth(&run(a, focus, resource, env)?)?;
+            let y = fhirpath::truth(&run(b, focus, resource, env)?)?;
+            if let Some(r) = fhirpath::logic(*op, x, y) {
+                out.push(Item::Bool(r));
+            }
+        }
+        PExpr::Interp(e) => return fhirpath::eval(e, focus, resource, env),
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// values
+
+/// The text of a string item with the lifetime of the resource, if it has one.
+fn borrowed<'a>(item: &Item<'a>) -> Option<&'a str> {
+    match item {
+        Item::Node(v, _) => match fhirpath::kind(*v) {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        },
+        Item::Str(Cow::Borrowed(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// An item as text (for string and list columns); None if it is not a primitive.
+fn text<'a>(item: &Item<'a>, side: &mut Side<'a>) -> Option<Val<'a>> {
+    if let Some(s) = borrowed(item) {
+        return Some(Val::Str(s));
+    }
+    sof::text_of(item).map(|t| side.own(t))
+}
+
+impl Plan {
+    /// Compiles a view.
+    pub fn new(view: &ViewDefinition) -> Plan {
+        let types = view
+            .columns
+            .iter()
+            .map(|c| {
+                let ty = match sof::column_type(c, Mode::Typed) {
+                    DataType::Boolean => Ty::Bool,
+                    DataType::Int64 => Ty::Int,
+                    DataType::Float64 => Ty::Dec,
+                    DataType::Date32 => Ty::Date,
+                    DataType::Timestamp(..) => Ty::Ts,
+                    _ => Ty::Str,
+                };
+                (ty, c.collection)
+            })
+            .collect();
+        Plan {
+            resource: view.resource.clone(),
+            columns: view.columns.clone(),
+            types,
+            constants: view.constants.clone(),
+            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e))).collect(),
+            select: view.select.iter().map(pselect).collect(),
+            view: view.clone(),
+        }
+    }
+
+    /// A builder for the plan's rows (the view's typed schema).
+    pub fn builder(&self) -> BatchBuilder {
+        BatchBuilder::new(&self.view, Mode::Typed)
+    }
+
+    /// How many of the view's expressions (columns, iterations, `where`s) run compiled, of all.
+    pub fn compiled_share(&self) -> (usize, usize) {
+        fn count(e: &PExpr, n: &mut (usize, usize)) {
+            match e {
+                PExpr::Logic(_, a, b) => {
+                    count(a, n);
+                    count(b, n);
+                }
+                PExpr::Interp(_) => n.1 += 1,
+                _ => {
+                    n.0 += 1;
+                    n.1 += 1;
+                }
+            }
+        }
+        fn sel(s: &PSelect, n: &mut (usize, usize)) {
+            for (_, e) in &s.cols {
+                count(e, n);
+            }
+            match &s.iter {
+                PIter::ForEach(e) | PIter::ForEachOrNull(e) => count(e, n),
+                PIter::Repeat(ps) => n.1 += ps.len(),
+                PIter::Focus => {}
+            }
+            s.nested.iter().chain(&s.union_all).for_each(|x| sel(x, n));
+        }
+        let mut n = (0, 0);
+        self.wheres.iter().for_each(|(_, e)| count(e, &mut n));
+        self.select.iter().for_each(|s| sel(s, &mut n));
+        n
+    }
+
+    /// A non-collection column's value.
+    fn one<'a>(&self, ci: usize, item: &Item<'a>, side: &mut Side<'a>) -> Val<'a> {
+        let (ty, list) = self.types[ci];
+        let Some(p) = item.prim() else { return side.bad("is not a primitive value".into()) };
+        if list {
+            // a single value in a list column (a `forEachOrNull` over nothing)
+            let Some(t) = text(item, side) else { return Val::Null };
+            side.lists.push(t);
+            return Val::List(side.lists.len() as u32 - 1, 1);
+        }
+        let not = |what: &str, side: &mut Side<'a>| side.bad(format!("`{}` is not {what}", sof::text_of(item).unwrap_or_default()));
+        match (ty, p) {
+            (Ty::Str, Prim::Str(_)) => text(item, side).unwrap_or(Val::Null),
+            (Ty::Str, _) => sof::text_of(item).map_or(Val::Null, |t| side.own(t)),
+            (Ty::Int, Prim::Int(n)) => Val::Int(n),
+            (Ty::Int, _) => not("an integer", side),
+            (Ty::Dec, Prim::Int(n)) => Val::Dec(n as f64),
+            (Ty::Dec, Prim::Dec(f)) => Val::Dec(f),
+            (Ty::Dec, _) => not("a decimal", side),
+            (Ty::Bool, Prim::Bool(b)) => Val::Bool(b),
+            (Ty::Bool, _) => not("a boolean", side),
+            (Ty::Date, Prim::Str(s)) => match datetime::parse_date_days(s) {
+                Ok(d) => Val::Days(d),
+                Err(e) => side.bad(e.to_string()),
+            },
+            (Ty::Ts, Prim::Str(s)) => match datetime::parse_date_time_micros(s) {
+                Ok(t) => Val::Micros(t),
+                Err(e) => side.bad(e.to_string()),
+            },
+            (Ty::Date | Ty::Ts, _) => side.bad("is not a date".into()),
+        }
+    }
+
+    /// A select's own columns over `focus`, into `row`.
+    fn fill<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, row: &mut [Val<'a>], side: &mut Side<'a>) -> Result<(), EvalError> {
+        for (ci, e) in &s.cols {
+            let v = run(e, focus, resource, env)?;
+            row[*ci] = if self.types[*ci].1 {
+                let start = side.lists.len();
+                for item in &v {
+                    let t = text(item, side).unwrap_or(Val::Null);
+                    side.lists.push(t);
+                }
+                Val::List(start as u32, v.len() as u32)
+            } else {
+                match v.len() {
+                    0 => Val::Null,
+                    1 => self.one(*ci, &v[0], side),
+                    n => {
+                        let col = &self.columns[*ci];
+                        return Err(EvalError(format!(
+                            "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
+                            col.name, col.path
+                        )));
+                    }
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, side: &mut Side<'a>) -> Result<Vec<Val<'a>>, EvalError> {
+        let width = self.columns.len();
+        let env = Env { constants: &self.constants, row_index, strict };
+        let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
+            PIter::Focus => vec![(focus.clone(), row_index)],
+            PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
+                let items = run(e, focus, resource, &env)?;
+                if items.is_empty() {
+                    if !matches!(s.iter, PIter::ForEachOrNull(_)) {
+                        return Ok(Vec::new());
+                    }
+                    // one row: own columns over the empty focus, nested selects all null
+                    let env = Env { constants: &self.constants, row_index: 0, strict };
+                    let mut row = vec![Val::Null; width];
+                    for (ci, e) in &s.cols {
+                        if let Some(first) = run(e, &Coll::new(), resource, &env)?.first() {
+                            row[*ci] = self.one(*ci, first, side);
+                        }
+                    }
+                    return Ok(row);
+                }
+                items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
+            }
+            PIter::Repeat(paths) => {
+                let items = sof::repeat_items(paths, focus, resource, &env)?;
+                items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
+            }
+        };
+        let mut out = Vec::new();
+        for (f, idx) in foci {
+            let env = Env { constants: &self.constants, row_index: idx, strict };
+            let mut rows = vec![Val::Null; width];
+            self.fill(s, &f, resource, &env, &mut rows, side)?;
+            for n in &s.nested {
+                let nrows = self.select_rows(n, &f, resource, idx, strict, side)?;
+                rows = product(rows, &nrows, &n.covers, width);
+            }
+            if !s.union_all.is_empty() {
+                let mut urows = Vec::new();
+                for u in &s.union_all {
+                    urows.extend(self.select_rows(u, &f, resource, idx, strict, side)?);
+                }
+                let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
+                rows = product(rows, &urows, &covers, width);
+            }
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates one resource (strict: malformed references are errors) and stages its rows.
+    /// On error nothing is staged; a resource of another type or filtered out by a `where`
+    /// stages no rows.
+    pub fn eval<'a>(&self, resource: Node<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
+        let width = self.columns.len();
+        let base = st.cells.len();
+        let none = Staged { cells: base..base, width };
+        if fhirpath::get_str(resource, "resourceType") != Some(self.resource.as_str()) {
+            return Ok(none);
+        }
+        let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
+        let env = Env { constants: &self.constants, row_index: 0, strict };
+        for (text, w) in &self.wheres {
+            let r = run(w, &focus, resource, &env)?;
+            match r.len() {
+                0 => return Ok(none),
+                1 => match r[0].prim() {
+                    Some(Prim::Bool(true)) => {}
+                    Some(Prim::Bool(false)) => return Ok(none),
+                    _ => return Err(EvalError(format!("where `{text}` must yield a boolean")).into()),
+                },
+                _ => return Err(EvalError(format!("where `{text}` yields more than one value")).into()),
+            }
+        }
+        // a top-level `forEach` over nothing yields no rows at all
+        for s in &self.select {
+            if let PIter::ForEach(e) = &s.iter {
+                if run(e, &focus, resource, &env)?.is_empty() {
+                    return Ok(none);
+                }
+            }
+        }
+        let result = self.rows(&focus, resource, &env, st);
+        match result {
+            Ok(()) => {}
+            Err(e) => {
+                st.cells.truncate(base);
+                return Err(e);
+            }
+        }
+        // a value that does not fit is an error only if its row is output
+        if let Some((k, m)) = st.cells[base..].iter().enumerate().find_map(|(k, v)| match v {
+            Val::Bad(m) => Some((k, *m)),
+            _ => None,
+        }) {
+            let col = &self.columns[k % width.max(1)];
+            let message = st.side.bad[m as usize].clone();
+            st.cells.truncate(base);
+            return Err(CellError { column: col.name.clone(), path: col.path.clone(), message }.into());
+        }
+        Ok(Staged { cells: base..st.cells.len(), width })
+    }
+
+    /// The select product of a resource into `st.cells` from its current end.
+    fn rows<'a>(&self, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, st: &mut Staging<'a>) -> Result<(), PlanError> {
+        let width = self.columns.len();
+        let base = st.cells.len();
+        st.cells.resize(base + width, Val::Null);
+        for s in &self.select {
+            if matches!(s.iter, PIter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && st.cells.len() == base + width {
+                // plain columns of the resource (the common case): set in place
+                self.fill(s, focus, resource, env, &mut st.cells[base..], &mut st.side)?;
+                continue;
+            }
+            let srows = self.select_rows(s, focus, resource, 0, env.strict, &mut st.side)?;
+            let left = st.cells.split_off(base);
+            st.cells.extend(product(left, &srows, &s.covers, width));
+            if st.cells.len() == base {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends staged rows to a builder made by [`Plan::builder`].
+    pub fn append(&self, st: &Staging<'_>, staged: &Staged, b: &mut BatchBuilder) {
+        if staged.width == 0 {
+            return;
+        }
+        for row in st.cells[staged.cells.clone()].chunks(staged.width) {
+            for (builder, v) in b.builders.iter_mut().zip(row) {
+                let side = &st.side;
+                match (builder, *v) {
+                    (Builder::Str(b), Val::Str(s)) => b.append_value(s),
+                    (Builder::Str(b), Val::Owned(k)) => b.append_value(&side.owned[k as usize]),
+                    (Builder::Str(b), _) => b.append_null(),
+                    (Builder::Int(b), Val::Int(n)) => b.append_value(n),
+                    (Builder::Int(b), _) => b.append_null(),
+                    (Builder::Dec(b), Val::Dec(f)) => b.append_value(f),
+                    (Builder::Dec(b), _) => b.append_null(),
+                    (Builder::Bool(b), Val::Bool(x)) => b.append_value(x),
+                    (Builder::Bool(b), _) => b.append_null(),
+                    (Builder::Date(b), Val::Days(d)) => b.append_value(d),
+                    (Builder::Date(b), _) => b.append_null(),
+                    (Builder::Ts(b), Val::Micros(t)) => b.append_value(t),
+                    (Builder::Ts(b), _) => b.append_null(),
+                    (Builder::List(b), Val::List(start, n)) => {
+                        for item in &side.lists[start as usize..(start + n) as usize] {
+                            match *item {
+                                Val::Str(s) => b.values().append_value(s),
+                                Val::Owned(k) => b.values().append_value(&side.owned[k as usize]),
+                                _ => b.values().append_null(),
+                            }
+                        }
+                        b.append(true);
+                    }
+                    (Builder::List(b), _) => b.append(false),
+                }
+            }
+            b.rows += 1;
+        }
+    }
+}
+
+/// Every combination of a left row with a right row (the right sets only `covers`).
+fn product<'a>(mut left: Vec<Val<'a>>, right: &[Val<'a>], covers: &[usize], width: usize) -> Vec<Val<'a>> {
+    if width == 0 {
+        return left;
+    }
+    let nright = right.len() / width;
+    if nright == 1 {
+        for l in left.chunks_mut(width) {
+            for &c in covers {
+                l[c] = right[c];
+            }
+        }
+        return left;
+    }
+    let mut out = Vec::with_capacity(left.len() * nright);
+    for l in left.chunks(width) {
+        for r in right.chunks(width) {
+            let at = out.len();
+            out.extend_from_slice(l);
+            for &c in covers {
+                out[at + c] = r[c];
+            }
+        }
+    }
+    out
+}
