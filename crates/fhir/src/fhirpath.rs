@@ -648,17 +648,29 @@ fn lit_item<'a>(l: &Lit, out: &mut Coll<'a>) {
     }
 }
 
-/// Adds the children named `name` of a node (flattening arrays, following choice types).
-pub(crate) fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
-    let Some(map) = v.as_object() else { return };
-    let push = |child: Node<'a>, ty: Option<&'a str>, out: &mut Coll<'a>| match kind(child) {
+/// Adds a member's value as items: an array's non-null elements, nothing for `null`, else itself;
+/// `ty` is the type a choice element's name gave it.
+pub(crate) fn push_child<'a>(child: Node<'a>, ty: Option<&'a str>, out: &mut Coll<'a>) {
+    match kind(child) {
         Kind::Arr(items) => out.extend(items.iter().filter(|i| !matches!(kind(*i), Kind::Null)).map(|i| Item::Node(i, ty))),
         Kind::Null => {}
         _ => out.push(Item::Node(child, ty)),
-    };
-    // one pass over the members: the element itself, or (choice types) `value` → `valueQuantity`,
-    // `valueString`, ...
-    let mut choices: SmallVec<[(Node<'a>, &'a str); 2]> = SmallVec::new();
+    }
+}
+
+/// The member `name` of an object, FHIR's way: the element itself if present, else the
+/// choice-typed ones in document order (`value` → `valueQuantity`, `valueString`, ...).
+pub(crate) enum Member<'a> {
+    /// The element under its own name.
+    Exact(Node<'a>),
+    /// Choice-typed elements with the type their name gives (none: absent).
+    Choices(SmallVec<[(Node<'a>, &'a str); 2]>),
+}
+
+/// Finds the member `name` of a node in one pass over its members (nothing if not an object).
+pub(crate) fn member<'a>(v: Node<'a>, name: &str) -> Member<'a> {
+    let mut choices = SmallVec::new();
+    let Some(map) = v.as_object() else { return Member::Choices(choices) };
     let first = name.as_bytes().first().copied();
     for (k, child) in map.iter() {
         // most keys differ in their first byte: test it before comparing whole keys
@@ -667,15 +679,20 @@ pub(crate) fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
         }
         if k.len() == name.len() {
             if k == name {
-                push(child, None, out);
-                return;
+                return Member::Exact(child);
             }
         } else if k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name) {
             choices.push((child, &k[name.len()..]));
         }
     }
-    for (child, ty) in choices {
-        push(child, Some(ty), out);
+    Member::Choices(choices)
+}
+
+/// Adds the children named `name` of a node (flattening arrays, following choice types).
+pub(crate) fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
+    match member(v, name) {
+        Member::Exact(child) => push_child(child, None, out),
+        Member::Choices(cs) => cs.into_iter().for_each(|(child, ty)| push_child(child, Some(ty), out)),
     }
 }
 

@@ -23,6 +23,8 @@ use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, 
 use crate::sof::{self, BatchBuilder, Builder, CellError, ColumnDef, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
+use simd_json::prelude::TypedScalarValue;
+use smallvec::SmallVec;
 use std::ops::Range;
 
 /// Why a plan refused a resource: an evaluation error, or a value that does not fit its column.
@@ -43,6 +45,9 @@ enum Step {
     /// The children named `name` (arrays flattened, choice types followed). `type_test`: the
     /// first step of a path names a type, which stands for the resource itself when it is one.
     Member { name: String, type_test: bool },
+    /// A member of the resource itself, read from the table [`Plans::members`] built in one
+    /// pass over the resource (only ever the first step of a path whose focus is the resource).
+    Top(u16),
     OfType(String),
     First,
     Where(Cond),
@@ -188,6 +193,56 @@ pub struct Plan {
     view: ViewDefinition,
 }
 
+/// The plans of the views of one resource type, sharing the table of the resource's members
+/// they read: [`Plans::members`] scans a resource once, then each plan evaluates it.
+#[derive(Debug, Clone)]
+pub struct Plans {
+    plans: Vec<Plan>,
+    names: Vec<String>,
+    /// For each first byte of a member name, the slots whose names start with it.
+    by_first: Vec<Vec<u16>>,
+}
+
+impl Plans {
+    /// Compiles views (they should read one resource type; the table is shared).
+    pub fn new<'v>(views: impl IntoIterator<Item = &'v ViewDefinition>) -> Plans {
+        let mut slots = Slots::default();
+        let plans = views.into_iter().map(|v| Plan::compile(v, &mut slots)).collect();
+        let mut by_first = vec![Vec::new(); 256];
+        for (i, n) in slots.names.iter().enumerate() {
+            if let Some(b) = n.as_bytes().first() {
+                by_first[*b as usize].push(i as u16);
+            }
+        }
+        Plans { plans, names: slots.names, by_first }
+    }
+
+    /// The plans, in the order of the views given to [`Plans::new`].
+    pub fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
+
+    /// The members of `resource` the plans read, in one pass over it.
+    pub fn members<'a>(&self, resource: Node<'a>) -> Members<'a> {
+        let mut m = Members { slots: smallvec::smallvec![Slot::default(); self.names.len()] };
+        let Some(obj) = resource.as_object() else { return m };
+        for (k, v) in obj.iter() {
+            let Some(b) = k.as_bytes().first() else { continue };
+            for &i in &self.by_first[*b as usize] {
+                let (name, slot) = (&self.names[i as usize], &mut m.slots[i as usize]);
+                if k.len() == name.len() {
+                    if k == name && slot.exact.is_none() {
+                        slot.exact = Some(v);
+                    }
+                } else if k.len() > name.len() && k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name.as_str()) {
+                    slot.choices.push((v, &k[name.len()..]));
+                }
+            }
+        }
+        m
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // compiling
 
@@ -264,9 +319,36 @@ fn union_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-fn pexpr(e: &Expr) -> PExpr {
+/// The names of the resource's members the plans read, each with its slot in [`Members`].
+#[derive(Debug, Default)]
+struct Slots {
+    names: Vec<String>,
+}
+
+impl Slots {
+    fn slot(&mut self, name: &str) -> u16 {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as u16,
+            None => {
+                self.names.push(name.to_owned());
+                self.names.len() as u16 - 1
+            }
+        }
+    }
+}
+
+/// A path evaluated with the resource as its focus starts with a member read from the table.
+fn at_resource(mut p: Path, slots: Option<&mut Slots>) -> Path {
+    if let (Some(slots), Some(Step::Member { name, type_test: false })) = (slots, p.steps.first()) {
+        p.steps[0] = Step::Top(slots.slot(name));
+    }
+    p
+}
+
+/// Compiles an expression; `slots` is given when its focus is the resource itself.
+fn pexpr(e: &Expr, mut slots: Option<&mut Slots>) -> PExpr {
     if let Some(p) = path(e) {
-        return PExpr::Path(p);
+        return PExpr::Path(at_resource(p, slots));
     }
     if let Expr::Call(Some(base), name, args) = e
         && name == "first"
@@ -277,133 +359,249 @@ fn pexpr(e: &Expr) -> PExpr {
         union_operands(base, &mut ops);
         let paths: Option<Vec<Path>> = ops.into_iter().map(|o| path(o).filter(|p| p.end == End::Items && !has_ref_key(&p.steps))).collect();
         if let Some(paths) = paths {
-            return PExpr::FirstOf(paths);
+            return PExpr::FirstOf(paths.into_iter().map(|p| at_resource(p, slots.as_deref_mut())).collect());
         }
     }
     if let Expr::Bin(op @ (BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies), a, b) = e {
-        return PExpr::Logic(*op, Box::new(pexpr(a)), Box::new(pexpr(b)));
+        let a = pexpr(a, slots.as_deref_mut());
+        return PExpr::Logic(*op, Box::new(a), Box::new(pexpr(b, slots)));
     }
     PExpr::Interp(e.clone())
 }
 
-fn pselect(s: &Select) -> PSelect {
+/// Compiles a select; `slots` is given when its focus is the resource itself.
+fn pselect(s: &Select, mut slots: Option<&mut Slots>) -> PSelect {
+    let iter = match &s.iter {
+        Iter::Focus => PIter::Focus,
+        Iter::ForEach(e) => PIter::ForEach(pexpr(e, slots.as_deref_mut())),
+        Iter::ForEachOrNull(e) => PIter::ForEachOrNull(pexpr(e, slots.as_deref_mut())),
+        Iter::Repeat(ps) => PIter::Repeat(ps.clone()),
+    };
+    // the select's columns and nested selects see the resource only if it does not iterate
+    let mut inner = if matches!(iter, PIter::Focus) { slots } else { None };
     PSelect {
-        cols: s.cols.iter().map(|(i, e)| (*i, pexpr(e))).collect(),
-        iter: match &s.iter {
-            Iter::Focus => PIter::Focus,
-            Iter::ForEach(e) => PIter::ForEach(pexpr(e)),
-            Iter::ForEachOrNull(e) => PIter::ForEachOrNull(pexpr(e)),
-            Iter::Repeat(ps) => PIter::Repeat(ps.clone()),
-        },
-        nested: s.nested.iter().map(pselect).collect(),
-        union_all: s.union_all.iter().map(pselect).collect(),
+        cols: s.cols.iter().map(|(i, e)| (*i, pexpr(e, inner.as_deref_mut()))).collect(),
+        iter,
+        nested: s.nested.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
+        union_all: s.union_all.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
         covers: s.covers.clone(),
     }
+}
+
+/// A member of the resource: its value under the exact name, else its choice-typed values
+/// (`valueQuantity`, ...) in document order, as [`fhirpath::children`] finds them.
+#[derive(Debug, Clone, Default)]
+struct Slot<'a> {
+    exact: Option<Node<'a>>,
+    choices: SmallVec<[(Node<'a>, &'a str); 1]>,
+}
+
+/// The members of one resource that its plans read, found in one pass ([`Plans::members`]).
+#[derive(Debug, Default)]
+pub struct Members<'a> {
+    slots: SmallVec<[Slot<'a>; 16]>,
+}
+
+/// What a walk needs besides the item: strict mode and the resource's member table.
+#[derive(Clone, Copy)]
+struct Cx<'m, 'a> {
+    strict: bool,
+    members: &'m Members<'a>,
 }
 
 // ---------------------------------------------------------------------------------------------
 // walking
 
-/// Walks `steps` from `item`, pushing what reaches the end to `out`. Returns true when the walk
-/// is over: a `first()` took its item, or `one` is set and an item reached the end.
-fn walk<'a>(steps: &[Step], item: Item<'a>, strict: bool, one: bool, out: &mut Coll<'a>) -> Result<bool, EvalError> {
+/// Where a walk puts what reaches the end of a path. `take` returns true to end the walk.
+trait Sink<'a> {
+    fn take(&mut self, item: Item<'a>) -> bool;
+}
+
+/// Everything, in order.
+impl<'a> Sink<'a> for Coll<'a> {
+    fn take(&mut self, item: Item<'a>) -> bool {
+        self.push(item);
+        false
+    }
+}
+
+/// The first item only (`first()`, `exists()`).
+struct FirstItem<'a>(Option<Item<'a>>);
+
+impl<'a> Sink<'a> for FirstItem<'a> {
+    fn take(&mut self, item: Item<'a>) -> bool {
+        self.0 = Some(item);
+        true
+    }
+}
+
+/// The first item and how many there are (a column that must hold at most one value).
+struct Single<'a> {
+    first: Option<Item<'a>>,
+    n: usize,
+}
+
+impl<'a> Sink<'a> for Single<'a> {
+    fn take(&mut self, item: Item<'a>) -> bool {
+        if self.n == 0 {
+            self.first = Some(item);
+        }
+        self.n += 1;
+        false
+    }
+}
+
+/// Walks `steps` from `item`, depth-first in document order, handing what reaches the end to
+/// `sink`. Returns true when the walk is over: a `first()` took its item or the sink is full.
+fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
     let Some((step, rest)) = steps.split_first() else {
-        out.push(item);
-        return Ok(one);
+        return Ok(sink.take(item));
     };
     let mut next = Coll::new();
     match step {
         Step::Member { name, type_test } => {
             let Item::Node(v, _) = item else { return Ok(false) };
             if *type_test && fhirpath::get_str(v, "resourceType") == Some(name.as_str()) {
-                return walk(rest, item, strict, one, out);
+                return walk(rest, item, cx, sink);
             }
-            fhirpath::children(v, name, &mut next);
+            return match fhirpath::member(v, name) {
+                fhirpath::Member::Exact(child) => each(child, None, rest, cx, sink),
+                fhirpath::Member::Choices(cs) => {
+                    for (child, ty) in cs {
+                        if each(child, Some(ty), rest, cx, sink)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                }
+            };
+        }
+        Step::Top(slot) => {
+            let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(false) };
+            if let Some(child) = m.exact {
+                return each(child, None, rest, cx, sink);
+            }
+            for (child, ty) in &m.choices {
+                if each(*child, Some(ty), rest, cx, sink)? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
         }
         Step::OfType(t) => {
-            return if fhirpath::is_type(&item, t) { walk(rest, item, strict, one, out) } else { Ok(false) };
+            return if fhirpath::is_type(&item, t) { walk(rest, item, cx, sink) } else { Ok(false) };
         }
         Step::First => {
-            walk(rest, item, strict, one, out)?;
+            walk(rest, item, cx, sink)?;
             return Ok(true);
         }
         Step::Where(c) => {
-            return if test(c, &item, strict)? == Some(true) { walk(rest, item, strict, one, out) } else { Ok(false) };
+            return if test(c, &item, cx)? == Some(true) { walk(rest, item, cx, sink) } else { Ok(false) };
         }
         Step::ResourceKey => fhirpath::resource_key(&item, &mut next),
-        Step::RefKey(want) => fhirpath::reference_key_of(&item, want.as_deref(), strict, &mut next)?,
+        Step::RefKey(want) => fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, &mut next)?,
         Step::Extension(url) => fhirpath::extensions(&item, url, &mut next),
     }
     for child in next {
-        if walk(rest, child, strict, one, out)? {
+        if walk(rest, child, cx, sink)? {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
+/// Walks on from a member's value: each element of an array (nulls skipped), nothing for null.
+fn each<'a, S: Sink<'a>>(child: Node<'a>, ty: Option<&'a str>, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+    if let Some(items) = child.as_array() {
+        for i in items.iter() {
+            if !i.is_null() && walk(rest, Item::Node(i, ty), cx, sink)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    if child.is_null() {
+        return Ok(false);
+    }
+    walk(rest, Item::Node(child, ty), cx, sink)
+}
+
 /// A `where` criterion of one item, as the interpreter's `truth` sees it (None: empty).
-fn test(c: &Cond, item: &Item<'_>, strict: bool) -> Result<Option<bool>, EvalError> {
+fn test<'a>(c: &Cond, item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<bool>, EvalError> {
     match c {
         Cond::Eq(p, lit) => {
-            let mut x = Coll::new();
-            run_path(p, std::slice::from_ref(item), strict, &mut x)?;
-            Ok((!x.is_empty()).then(|| x.len() == 1 && x[0].prim() == Some(Prim::Str(lit))))
+            let mut x = Single { first: None, n: 0 };
+            walk(&p.steps, item.clone(), cx, &mut x)?;
+            Ok(x.first.map(|f| x.n == 1 && f.prim() == Some(Prim::Str(lit))))
         }
         Cond::And(a, b) => {
-            let (x, y) = (test(a, item, strict)?, test(b, item, strict)?);
+            let (x, y) = (test(a, item, cx)?, test(b, item, cx)?);
             Ok(fhirpath::logic(BinOp::And, x, y))
         }
     }
 }
 
-fn run_path<'a>(p: &Path, focus: &[Item<'a>], strict: bool, out: &mut Coll<'a>) -> Result<(), EvalError> {
+/// Runs a path over each item of the focus into `sink`.
+fn run_path<'a, S: Sink<'a>>(p: &Path, focus: &[Item<'a>], cx: Cx<'_, 'a>, sink: &mut S) -> Result<(), EvalError> {
     match p.end {
         End::Items => {
             for item in focus {
-                if walk(&p.steps, item.clone(), strict, false, out)? {
+                if walk(&p.steps, item.clone(), cx, sink)? {
                     break;
                 }
             }
         }
         End::Exists | End::Empty => {
-            let mut found = Coll::new();
+            let mut found = FirstItem(None);
             for item in focus {
-                if walk(&p.steps, item.clone(), strict, true, &mut found)? {
+                if walk(&p.steps, item.clone(), cx, &mut found)? {
                     break;
                 }
             }
-            out.push(Item::Bool(found.is_empty() == (p.end == End::Empty)));
+            sink.take(Item::Bool(found.0.is_none() == (p.end == End::Empty)));
         }
     }
     Ok(())
 }
 
-fn run<'a>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
-    let mut out = Coll::new();
+/// Runs a compiled expression over the focus into `sink`.
+fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, sink: &mut S) -> Result<(), EvalError> {
+    let cx = Cx { strict: env.strict, members: m };
     match e {
-        PExpr::Path(p) => run_path(p, focus, env.strict, &mut out)?,
+        PExpr::Path(p) => run_path(p, focus, cx, sink)?,
         PExpr::FirstOf(paths) => {
             for p in paths {
+                let mut first = FirstItem(None);
                 for item in focus {
-                    if walk(&p.steps, item.clone(), env.strict, true, &mut out)? {
+                    if walk(&p.steps, item.clone(), cx, &mut first)? {
                         break;
                     }
                 }
-                if !out.is_empty() {
+                if let Some(item) = first.0 {
+                    sink.take(item);
                     break;
                 }
             }
         }
         PExpr::Logic(op, a, b) => {
-            let x = fhirpath::truth(&run(a, focus, resource, env)?)?;
-            let y = fhirpath::truth(&run(b, focus, resource, env)?)?;
+            let x = fhirpath::truth(&run(a, focus, resource, env, m)?)?;
+            let y = fhirpath::truth(&run(b, focus, resource, env, m)?)?;
             if let Some(r) = fhirpath::logic(*op, x, y) {
-                out.push(Item::Bool(r));
+                sink.take(Item::Bool(r));
             }
         }
-        PExpr::Interp(e) => return fhirpath::eval(e, focus, resource, env),
+        PExpr::Interp(e) => {
+            for item in fhirpath::eval(e, focus, resource, env)? {
+                sink.take(item);
+            }
+        }
     }
+    Ok(())
+}
+
+fn run<'a>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>) -> Result<Coll<'a>, EvalError> {
+    let mut out = Coll::new();
+    run_into(e, focus, resource, env, m, &mut out)?;
     Ok(out)
 }
 
@@ -431,8 +629,8 @@ fn text<'a>(item: &Item<'a>, side: &mut Side<'a>) -> Option<Val<'a>> {
 }
 
 impl Plan {
-    /// Compiles a view.
-    pub fn new(view: &ViewDefinition) -> Plan {
+    /// Compiles a view (its member table of its own; [`Plans`] shares one between views).
+    fn compile(view: &ViewDefinition, slots: &mut Slots) -> Plan {
         let types = view
             .columns
             .iter()
@@ -453,8 +651,8 @@ impl Plan {
             columns: view.columns.clone(),
             types,
             constants: view.constants.clone(),
-            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e))).collect(),
-            select: view.select.iter().map(pselect).collect(),
+            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e, Some(&mut *slots)))).collect(),
+            select: view.select.iter().map(|sel| pselect(sel, Some(&mut *slots))).collect(),
             view: view.clone(),
         }
     }
@@ -530,40 +728,42 @@ impl Plan {
     }
 
     /// A select's own columns over `focus`, into `row`.
-    fn fill<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, row: &mut [Val<'a>], side: &mut Side<'a>) -> Result<(), EvalError> {
+    fn fill<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, row: &mut [Val<'a>], side: &mut Side<'a>) -> Result<(), EvalError> {
         for (ci, e) in &s.cols {
-            let v = run(e, focus, resource, env)?;
-            row[*ci] = if self.types[*ci].1 {
+            if self.types[*ci].1 {
+                let v = run(e, focus, resource, env, m)?;
                 let start = side.lists.len();
                 for item in &v {
                     let t = text(item, side).unwrap_or(Val::Null);
                     side.lists.push(t);
                 }
-                Val::List(start as u32, v.len() as u32)
-            } else {
-                match v.len() {
-                    0 => Val::Null,
-                    1 => self.one(*ci, &v[0], side),
-                    n => {
-                        let col = &self.columns[*ci];
-                        return Err(EvalError(format!(
-                            "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
-                            col.name, col.path
-                        )));
-                    }
+                row[*ci] = Val::List(start as u32, v.len() as u32);
+                continue;
+            }
+            let mut one = Single { first: None, n: 0 };
+            run_into(e, focus, resource, env, m, &mut one)?;
+            row[*ci] = match (one.first, one.n) {
+                (None, _) => Val::Null,
+                (Some(item), 1) => self.one(*ci, &item, side),
+                (Some(_), n) => {
+                    let col = &self.columns[*ci];
+                    return Err(EvalError(format!(
+                        "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
+                        col.name, col.path
+                    )));
                 }
             };
         }
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, side: &mut Side<'a>) -> Result<Vec<Val<'a>>, EvalError> {
+    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, side: &mut Side<'a>) -> Result<Vec<Val<'a>>, EvalError> {
         let width = self.columns.len();
         let env = Env { constants: &self.constants, row_index, strict };
         let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
             PIter::Focus => vec![(focus.clone(), row_index)],
             PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
-                let items = run(e, focus, resource, &env)?;
+                let items = run(e, focus, resource, &env, m)?;
                 if items.is_empty() {
                     if !matches!(s.iter, PIter::ForEachOrNull(_)) {
                         return Ok(Vec::new());
@@ -572,7 +772,7 @@ impl Plan {
                     let env = Env { constants: &self.constants, row_index: 0, strict };
                     let mut row = vec![Val::Null; width];
                     for (ci, e) in &s.cols {
-                        if let Some(first) = run(e, &Coll::new(), resource, &env)?.first() {
+                        if let Some(first) = run(e, &Coll::new(), resource, &env, m)?.first() {
                             row[*ci] = self.one(*ci, first, side);
                         }
                     }
@@ -589,15 +789,15 @@ impl Plan {
         for (f, idx) in foci {
             let env = Env { constants: &self.constants, row_index: idx, strict };
             let mut rows = vec![Val::Null; width];
-            self.fill(s, &f, resource, &env, &mut rows, side)?;
+            self.fill(s, &f, resource, &env, m, &mut rows, side)?;
             for n in &s.nested {
-                let nrows = self.select_rows(n, &f, resource, idx, strict, side)?;
+                let nrows = self.select_rows(n, &f, resource, idx, strict, m, side)?;
                 rows = product(rows, &nrows, &n.covers, width);
             }
             if !s.union_all.is_empty() {
                 let mut urows = Vec::new();
                 for u in &s.union_all {
-                    urows.extend(self.select_rows(u, &f, resource, idx, strict, side)?);
+                    urows.extend(self.select_rows(u, &f, resource, idx, strict, m, side)?);
                 }
                 let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
                 rows = product(rows, &urows, &covers, width);
@@ -610,7 +810,8 @@ impl Plan {
     /// Evaluates one resource (strict: malformed references are errors) and stages its rows.
     /// On error nothing is staged; a resource of another type or filtered out by a `where`
     /// stages no rows.
-    pub fn eval<'a>(&self, resource: Node<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
+    pub fn eval<'a>(&self, resource: Node<'a>, members: &Members<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
+        let m = members;
         let width = self.columns.len();
         let base = st.cells.len();
         let none = Staged { cells: base..base, width };
@@ -620,7 +821,7 @@ impl Plan {
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
         let env = Env { constants: &self.constants, row_index: 0, strict };
         for (text, w) in &self.wheres {
-            let r = run(w, &focus, resource, &env)?;
+            let r = run(w, &focus, resource, &env, m)?;
             match r.len() {
                 0 => return Ok(none),
                 1 => match r[0].prim() {
@@ -634,12 +835,12 @@ impl Plan {
         // a top-level `forEach` over nothing yields no rows at all
         for s in &self.select {
             if let PIter::ForEach(e) = &s.iter {
-                if run(e, &focus, resource, &env)?.is_empty() {
+                if run(e, &focus, resource, &env, m)?.is_empty() {
                     return Ok(none);
                 }
             }
         }
-        let result = self.rows(&focus, resource, &env, st);
+        let result = self.rows(&focus, resource, &env, m, st);
         match result {
             Ok(()) => {}
             Err(e) => {
@@ -661,17 +862,17 @@ impl Plan {
     }
 
     /// The select product of a resource into `st.cells` from its current end.
-    fn rows<'a>(&self, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, st: &mut Staging<'a>) -> Result<(), PlanError> {
+    fn rows<'a>(&self, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, st: &mut Staging<'a>) -> Result<(), PlanError> {
         let width = self.columns.len();
         let base = st.cells.len();
         st.cells.resize(base + width, Val::Null);
         for s in &self.select {
             if matches!(s.iter, PIter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && st.cells.len() == base + width {
                 // plain columns of the resource (the common case): set in place
-                self.fill(s, focus, resource, env, &mut st.cells[base..], &mut st.side)?;
+                self.fill(s, focus, resource, env, m, &mut st.cells[base..], &mut st.side)?;
                 continue;
             }
-            let srows = self.select_rows(s, focus, resource, 0, env.strict, &mut st.side)?;
+            let srows = self.select_rows(s, focus, resource, 0, env.strict, m, &mut st.side)?;
             let left = st.cells.split_off(base);
             st.cells.extend(product(left, &srows, &s.covers, width));
             if st.cells.len() == base {

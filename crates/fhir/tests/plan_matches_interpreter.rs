@@ -4,14 +4,19 @@
 //! and over resources broken on purpose, both must give the same record batches and the same
 //! error messages, resource by resource.
 
-use kakehashi_fhir::plan::{Plan, Staging};
+use kakehashi_fhir::plan::{Plans, Staging};
 use kakehashi_fhir::sof::{BatchBuilder, Mode, ViewDefinition};
 use serde_json::{Value, json};
 use std::path::Path;
 
 /// Runs both sides over `resources`; returns how many resources each accepted (they must agree).
 fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str) -> usize {
-    let plan = Plan::new(vd);
+    compare_in(&Plans::new([vd]), 0, vd, resources, strict, what)
+}
+
+/// [`compare`] with the plan `k` of `plans` (views of one type sharing the member table).
+fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str) -> usize {
+    let plan = &plans.plans()[k];
     let mut want_b = BatchBuilder::new(vd, Mode::Typed);
     let mut got_b = plan.builder();
     let mut accepted = 0;
@@ -28,7 +33,7 @@ fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str)
             Ok(rows)
         })();
         let mut st = Staging::new();
-        let got = plan.eval(v, strict, &mut st).map_err(|e| e.to_string());
+        let got = plan.eval(v, &plans.members(v), strict, &mut st).map_err(|e| e.to_string());
         match (&want, &got) {
             (Ok(rows), Ok(staged)) => {
                 assert_eq!(rows.len(), staged.rows(), "{what}: resource {i}: row count");
@@ -62,7 +67,7 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
             for strict in [false, true] {
                 accepted += compare(&vd, &resources, strict, &what);
             }
-            let (c, n) = Plan::new(&vd).compiled_share();
+            let (c, n) = Plans::new([&vd]).plans()[0].compiled_share();
             views += 1;
             compiled += c;
             total += n;
@@ -77,7 +82,7 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
 #[test]
 fn every_standard_view_compiles_fully() {
     for (view, vd) in kakehashi_fhir::standard::compiled() {
-        let (c, n) = Plan::new(vd).compiled_share();
+        let (c, n) = Plans::new([vd]).plans()[0].compiled_share();
         assert_eq!(c, n, "{view}: {c} of {n} expressions compile; the rest would run in the interpreter during ingest");
     }
 }
@@ -96,9 +101,13 @@ fn plans_match_the_interpreter_over_synthetic_sites() {
                 by_type.entry(v["resourceType"].as_str().unwrap().to_owned()).or_default().push(line.to_vec());
             }
         }
-        for (view, vd) in kakehashi_fhir::standard::compiled() {
+        let standard = kakehashi_fhir::standard::compiled();
+        for (view, vd) in standard {
             let resources = by_type.get(&vd.resource).cloned().unwrap_or_default();
-            let n = compare(vd, &resources, true, &format!("{profile} {view}"));
+            // as ingest compiles them: all views of the type share one member table
+            let same: Vec<&ViewDefinition> = standard.iter().filter(|(_, v)| v.resource == vd.resource).map(|(_, v)| v).collect();
+            let k = same.iter().position(|v| std::ptr::eq(*v, vd)).unwrap();
+            let n = compare_in(&Plans::new(same.iter().copied()), k, vd, &resources, true, &format!("{profile} {view}"));
             // every synthetic resource of the type is valid, so every one is accepted
             assert_eq!(n, resources.len(), "{profile} {view}");
         }
@@ -148,9 +157,12 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"derivedFrom": [{"reference": "Observation/a"}, {"reference": "bad"}]})),
         obs(json!({"extension": [{"url": "https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline", "valueString": "EUCAST 2024"}]})),
     ];
-    for (view, vd) in kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation") {
+    let observation: Vec<_> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").collect();
+    let shared = Plans::new(observation.iter().map(|(_, vd)| vd));
+    for (k, (view, vd)) in observation.iter().enumerate() {
         for strict in [false, true] {
             compare(vd, &cases, strict, &format!("broken observations, {view}"));
+            compare_in(&shared, k, vd, &cases, strict, &format!("broken observations, {view}, shared table"));
         }
     }
 }

@@ -11,7 +11,7 @@ use crossbeam_channel::bounded;
 use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
 use kakehashi_fhir::fhirpath::{self, Node};
 use kakehashi_fhir::resource::{Parser, Problem};
-use kakehashi_fhir::plan::{Plan, PlanError, Staged, Staging};
+use kakehashi_fhir::plan::{PlanError, Plans, Staged, Staging};
 use kakehashi_fhir::sof::{BatchBuilder, ViewDefinition};
 use kakehashi_fhir::{datetime, standard};
 use kakehashi_model::{View, resource_types};
@@ -285,21 +285,27 @@ fn last_updated(v: Node<'_>) -> Result<i64, String> {
 /// What a worker keeps from one chunk to the next: the parser's buffers and the views by type.
 struct Worker {
     parser: Parser,
-    /// For each resource type index, the standard views that read it.
-    by_type: Vec<Vec<usize>>,
-    /// The views compiled, in the order of `views`.
-    plans: Vec<Plan>,
+    /// For each resource type index, the standard views that read it (indexes into `views`)
+    /// and their compiled plans, in that order.
+    by_type: Vec<(Vec<usize>, Plans)>,
 }
 
 impl Worker {
     fn new(views: &[(View, ViewDefinition)]) -> Worker {
-        let mut by_type = vec![Vec::new(); resource_types::R4_RESOURCE_TYPES.len()];
+        let mut ks = vec![Vec::new(); resource_types::R4_RESOURCE_TYPES.len()];
         for (k, (view, _)) in views.iter().enumerate() {
             if let Some(t) = resource_types::index(view.resource()) {
-                by_type[t as usize].push(k);
+                ks[t as usize].push(k);
             }
         }
-        Worker { parser: Parser::new(), by_type, plans: views.iter().map(|(_, vd)| Plan::new(vd)).collect() }
+        let by_type = ks
+            .into_iter()
+            .map(|mine| {
+                let plans = Plans::new(mine.iter().map(|&k| &views[k].1));
+                (mine, plans)
+            })
+            .collect();
+        Worker { parser: Parser::new(), by_type }
     }
 }
 
@@ -322,7 +328,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let ntypes = resource_types::R4_RESOURCE_TYPES.len();
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
-    let Worker { parser, by_type, plans } = worker;
+    let Worker { parser, by_type } = worker;
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
@@ -343,7 +349,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
             };
             // `parse` accepted the type, so it has an index
             let Some(t) = resource_types::index(rt) else { return };
-            let mine = &by_type[t as usize];
+            let (mine, plans) = &by_type[t as usize];
             if mine.is_empty() {
                 not_viewed[t as usize] += 1;
                 return;
@@ -351,11 +357,12 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
             // evaluate every view first (rows are staged, typed); store the resource only if
             // all accept it
             let mut staging = Staging::new();
-            let mut per_view: SmallVec<[(usize, Staged); 4]> = SmallVec::new();
-            for &k in mine {
+            let mut per_view: SmallVec<[(usize, usize, Staged); 4]> = SmallVec::new();
+            let members = plans.members(v);
+            for (j, (&k, plan)) in mine.iter().zip(plans.plans()).enumerate() {
                 let view = views[k].0;
-                match plans[k].eval(v, true, &mut staging) {
-                    Ok(staged) => per_view.push((k, staged)),
+                match plan.eval(v, &members, true, &mut staging) {
+                    Ok(staged) => per_view.push((j, k, staged)),
                     Err(PlanError::Eval(e)) => {
                         out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
                         return;
@@ -366,12 +373,13 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                     }
                 }
             }
-            for (k, staged) in per_view {
+            for (j, k, staged) in per_view {
                 if staged.rows() == 0 {
                     continue;
                 }
-                let (b, ords) = builders[k].get_or_insert_with(|| (plans[k].builder(), Vec::new()));
-                plans[k].append(&staging, &staged, b);
+                let plan = &plans.plans()[j];
+                let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(), Vec::new()));
+                plan.append(&staging, &staged, b);
                 ords.extend(std::iter::repeat_n(ord, staged.rows()));
             }
             let id = fhirpath::get_str(v, "id").unwrap_or_default();
