@@ -23,7 +23,7 @@ use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, 
 use crate::sof::{self, BatchBuilder, Builder, CellError, ColumnDef, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
-use simd_json::prelude::TypedScalarValue;
+use simd_json::prelude::{TypedScalarValue, ValueAsScalar};
 use smallvec::SmallVec;
 use std::ops::Range;
 
@@ -47,7 +47,7 @@ enum Step {
     Member { name: String, type_test: bool },
     /// A member of the resource itself, read from the table [`Plans::members`] built in one
     /// pass over the resource (only ever the first step of a path whose focus is the resource).
-    Top(u16),
+    Top { slot: u16, name: String },
     OfType(String),
     First,
     Where(Cond),
@@ -224,7 +224,7 @@ impl Plans {
 
     /// The members of `resource` the plans read, in one pass over it.
     pub fn members<'a>(&self, resource: Node<'a>) -> Members<'a> {
-        let mut m = Members { slots: smallvec::smallvec![Slot::default(); self.names.len()] };
+        let mut m = Members { resource: Some(resource), slots: smallvec::smallvec![Slot::default(); self.names.len()] };
         let Some(obj) = resource.as_object() else { return m };
         for (k, v) in obj.iter() {
             let Some(b) = k.as_bytes().first() else { continue };
@@ -235,7 +235,11 @@ impl Plans {
                         slot.exact = Some(v);
                     }
                 } else if k.len() > name.len() && k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name.as_str()) {
-                    slot.choices.push((v, &k[name.len()..]));
+                    if slot.choice.is_none() {
+                        slot.choice = Some((v, &k[name.len()..]));
+                    } else {
+                        slot.more = true;
+                    }
                 }
             }
         }
@@ -340,7 +344,7 @@ impl Slots {
 /// A path evaluated with the resource as its focus starts with a member read from the table.
 fn at_resource(mut p: Path, slots: Option<&mut Slots>) -> Path {
     if let (Some(slots), Some(Step::Member { name, type_test: false })) = (slots, p.steps.first()) {
-        p.steps[0] = Step::Top(slots.slot(name));
+        p.steps[0] = Step::Top { slot: slots.slot(name), name: name.clone() };
     }
     p
 }
@@ -390,15 +394,19 @@ fn pselect(s: &Select, mut slots: Option<&mut Slots>) -> PSelect {
 
 /// A member of the resource: its value under the exact name, else its choice-typed values
 /// (`valueQuantity`, ...) in document order, as [`fhirpath::children`] finds them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Slot<'a> {
     exact: Option<Node<'a>>,
-    choices: SmallVec<[(Node<'a>, &'a str); 1]>,
+    /// The first choice-typed member.
+    choice: Option<(Node<'a>, &'a str)>,
+    /// More than one choice-typed member: read them with [`fhirpath::member`] (rare).
+    more: bool,
 }
 
 /// The members of one resource that its plans read, found in one pass ([`Plans::members`]).
 #[derive(Debug, Default)]
 pub struct Members<'a> {
+    resource: Option<Node<'a>>,
     slots: SmallVec<[Slot<'a>; 16]>,
 }
 
@@ -457,7 +465,6 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
     let Some((step, rest)) = steps.split_first() else {
         return Ok(sink.take(item));
     };
-    let mut next = Coll::new();
     match step {
         Step::Member { name, type_test } => {
             let Item::Node(v, _) = item else { return Ok(false) };
@@ -476,17 +483,26 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
                 }
             };
         }
-        Step::Top(slot) => {
+        Step::Top { slot, name } => {
             let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(false) };
             if let Some(child) = m.exact {
                 return each(child, None, rest, cx, sink);
             }
-            for (child, ty) in &m.choices {
-                if each(*child, Some(ty), rest, cx, sink)? {
-                    return Ok(true);
+            if m.more {
+                // several choice-typed members: the general lookup, in document order
+                let Some(resource) = cx.members.resource else { return Ok(false) };
+                let fhirpath::Member::Choices(cs) = fhirpath::member(resource, name) else { return Ok(false) };
+                for (child, ty) in cs {
+                    if each(child, Some(ty), rest, cx, sink)? {
+                        return Ok(true);
+                    }
                 }
+                return Ok(false);
             }
-            return Ok(false);
+            return match m.choice {
+                Some((child, ty)) => each(child, Some(ty), rest, cx, sink),
+                None => Ok(false),
+            };
         }
         Step::OfType(t) => {
             return if fhirpath::is_type(&item, t) { walk(rest, item, cx, sink) } else { Ok(false) };
@@ -498,11 +514,27 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
         Step::Where(c) => {
             return if test(c, &item, cx)? == Some(true) { walk(rest, item, cx, sink) } else { Ok(false) };
         }
-        Step::ResourceKey => fhirpath::resource_key(&item, &mut next),
-        Step::RefKey(want) => fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, &mut next)?,
-        Step::Extension(url) => fhirpath::extensions(&item, url, &mut next),
+        Step::ResourceKey => {
+            // the id, a string (or nothing)
+            let Some(id) = item.node().and_then(|n| fhirpath::get(n, "id")).filter(|id| id.as_str().is_some()) else { return Ok(false) };
+            return walk(rest, Item::Node(id, None), cx, sink);
+        }
+        Step::RefKey(want) => {
+            let mut next = Coll::new();
+            fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, &mut next)?;
+            walk_all(next, rest, cx, sink)
+        }
+        Step::Extension(url) => {
+            let mut next = Coll::new();
+            fhirpath::extensions(&item, url, &mut next);
+            walk_all(next, rest, cx, sink)
+        }
     }
-    for child in next {
+}
+
+/// Walks on from each of `items`.
+fn walk_all<'a, S: Sink<'a>>(items: Coll<'a>, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+    for child in items {
         if walk(rest, child, cx, sink)? {
             return Ok(true);
         }
