@@ -104,6 +104,8 @@ struct PSelect {
     nested: Vec<PSelect>,
     union_all: Vec<PSelect>,
     covers: Vec<usize>,
+    /// The columns of the `unionAll` branches.
+    union_covers: Vec<usize>,
 }
 
 /// The Arrow type a column's values are converted to.
@@ -160,11 +162,28 @@ pub struct Staging<'a> {
     side: Side<'a>,
 }
 
-impl Staging<'_> {
+impl<'a> Staging<'a> {
     /// An empty staging area.
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Empties the staging area for the next resource, keeping its memory (the resource it
+    /// pointed into may be gone: nothing of it is kept).
+    pub fn recycle<'b>(self) -> Staging<'b> {
+        let mut owned = self.side.owned;
+        owned.clear();
+        let mut bad = self.side.bad;
+        bad.clear();
+        Staging { cells: reuse(self.cells), side: Side { owned, lists: reuse(self.side.lists), bad } }
+    }
+}
+
+/// An emptied vector of values for other borrows: the same allocation, as the standard library
+/// collects in place when the element layout does not change.
+fn reuse<'b>(mut v: Vec<Val<'_>>) -> Vec<Val<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Val::Null).collect()
 }
 
 /// Rows one plan staged: a range of cells of its width.
@@ -389,6 +408,7 @@ fn pselect(s: &Select, mut slots: Option<&mut Slots>) -> PSelect {
         nested: s.nested.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
         union_all: s.union_all.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
         covers: s.covers.clone(),
+        union_covers: s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect(),
     }
 }
 
@@ -407,7 +427,7 @@ struct Slot<'a> {
 #[derive(Debug, Default)]
 pub struct Members<'a> {
     resource: Option<Node<'a>>,
-    slots: SmallVec<[Slot<'a>; 16]>,
+    slots: SmallVec<[Slot<'a>; 32]>,
 }
 
 /// What a walk needs besides the item: strict mode and the resource's member table.
@@ -789,54 +809,62 @@ impl Plan {
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, side: &mut Side<'a>) -> Result<Vec<Val<'a>>, EvalError> {
+    /// Appends a select's rows over `focus` to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
         let width = self.columns.len();
         let env = Env { constants: &self.constants, row_index, strict };
-        let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
-            PIter::Focus => vec![(focus.clone(), row_index)],
+        let items = match &s.iter {
+            PIter::Focus => return self.focus_rows(s, focus, resource, row_index, strict, m, out, side),
             PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
                 let items = run(e, focus, resource, &env, m)?;
                 if items.is_empty() {
                     if !matches!(s.iter, PIter::ForEachOrNull(_)) {
-                        return Ok(Vec::new());
+                        return Ok(());
                     }
                     // one row: own columns over the empty focus, nested selects all null
                     let env = Env { constants: &self.constants, row_index: 0, strict };
-                    let mut row = vec![Val::Null; width];
+                    let at = out.len();
+                    out.resize(at + width, Val::Null);
                     for (ci, e) in &s.cols {
                         if let Some(first) = run(e, &Coll::new(), resource, &env, m)?.first() {
-                            row[*ci] = self.one(*ci, first, side);
+                            out[at + *ci] = self.one(*ci, first, side);
                         }
                     }
-                    return Ok(row);
+                    return Ok(());
                 }
-                items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
+                items
             }
-            PIter::Repeat(paths) => {
-                let items = sof::repeat_items(paths, focus, resource, &env)?;
-                items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
-            }
+            PIter::Repeat(paths) => sof::repeat_items(paths, focus, resource, &env)?.into_iter().collect(),
         };
-        let mut out = Vec::new();
-        for (f, idx) in foci {
-            let env = Env { constants: &self.constants, row_index: idx, strict };
-            let mut rows = vec![Val::Null; width];
-            self.fill(s, &f, resource, &env, m, &mut rows, side)?;
-            for n in &s.nested {
-                let nrows = self.select_rows(n, &f, resource, idx, strict, m, side)?;
-                rows = product(rows, &nrows, &n.covers, width);
-            }
-            if !s.union_all.is_empty() {
-                let mut urows = Vec::new();
-                for u in &s.union_all {
-                    urows.extend(self.select_rows(u, &f, resource, idx, strict, m, side)?);
-                }
-                let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
-                rows = product(rows, &urows, &covers, width);
-            }
-            out.extend(rows);
+        for (i, it) in items.into_iter().enumerate() {
+            self.focus_rows(s, &smallvec::smallvec![it], resource, i as i64, strict, m, out, side)?;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Appends the rows of a select for one focus to `out`: its own columns, times the rows of
+    /// each nested select, times the rows of its `unionAll`.
+    #[allow(clippy::too_many_arguments)]
+    fn focus_rows<'a>(&self, s: &PSelect, f: &Coll<'a>, resource: Node<'a>, idx: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
+        let width = self.columns.len();
+        let env = Env { constants: &self.constants, row_index: idx, strict };
+        let start = out.len();
+        out.resize(start + width, Val::Null);
+        self.fill(s, f, resource, &env, m, &mut out[start..], side)?;
+        for n in &s.nested {
+            let mid = out.len();
+            self.select_rows(n, f, resource, idx, strict, m, out, side)?;
+            product(out, start, mid, &n.covers, width);
+        }
+        if !s.union_all.is_empty() {
+            let mid = out.len();
+            for u in &s.union_all {
+                self.select_rows(u, f, resource, idx, strict, m, out, side)?;
+            }
+            product(out, start, mid, &s.union_covers, width);
+        }
+        Ok(())
     }
 
     /// Evaluates one resource (strict: malformed references are errors) and stages its rows.
@@ -904,9 +932,9 @@ impl Plan {
                 self.fill(s, focus, resource, env, m, &mut st.cells[base..], &mut st.side)?;
                 continue;
             }
-            let srows = self.select_rows(s, focus, resource, 0, env.strict, m, &mut st.side)?;
-            let left = st.cells.split_off(base);
-            st.cells.extend(product(left, &srows, &s.covers, width));
+            let mid = st.cells.len();
+            self.select_rows(s, focus, resource, 0, env.strict, m, &mut st.cells, &mut st.side)?;
+            product(&mut st.cells, base, mid, &s.covers, width);
             if st.cells.len() == base {
                 return Ok(());
             }
@@ -954,29 +982,50 @@ impl Plan {
     }
 }
 
-/// Every combination of a left row with a right row (the right sets only `covers`).
-fn product<'a>(mut left: Vec<Val<'a>>, right: &[Val<'a>], covers: &[usize], width: usize) -> Vec<Val<'a>> {
+/// The rows `cells[left..mid]` times the rows `cells[mid..]`: every combination in order, the
+/// right row setting only `covers`. The result replaces both, from `left` on.
+fn product(cells: &mut Vec<Val<'_>>, left: usize, mid: usize, covers: &[usize], width: usize) {
     if width == 0 {
-        return left;
+        return;
     }
-    let nright = right.len() / width;
-    if nright == 1 {
-        for l in left.chunks_mut(width) {
-            for &c in covers {
-                l[c] = right[c];
+    let end = cells.len();
+    match (end - mid) / width {
+        0 => cells.truncate(left),
+        1 => {
+            for l in (left..mid).step_by(width) {
+                for &c in covers {
+                    cells[l + c] = cells[mid + c];
+                }
             }
+            cells.truncate(mid);
         }
-        return left;
-    }
-    let mut out = Vec::with_capacity(left.len() * nright);
-    for l in left.chunks(width) {
-        for r in right.chunks(width) {
-            let at = out.len();
-            out.extend_from_slice(l);
-            for &c in covers {
-                out[at + c] = r[c];
+        nright => {
+            for l in (left..mid).step_by(width) {
+                for r in 0..nright {
+                    let at = cells.len();
+                    cells.extend_from_within(l..l + width);
+                    for &c in covers {
+                        cells[at + c] = cells[mid + r * width + c];
+                    }
+                }
             }
+            cells.drain(left..end);
         }
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycling_keeps_the_memory() {
+        let text = String::from("kept");
+        let mut st: Staging<'_> = Staging::new();
+        st.cells.extend((0..1000).map(|_| Val::Str(&text)));
+        let (ptr, cap) = (st.cells.as_ptr() as usize, st.cells.capacity());
+        let again: Staging<'static> = st.recycle();
+        assert!(again.cells.is_empty());
+        assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
+    }
 }

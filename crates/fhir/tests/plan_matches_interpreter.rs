@@ -20,6 +20,8 @@ fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>
     let mut want_b = BatchBuilder::new(vd, Mode::Typed);
     let mut got_b = plan.builder();
     let mut accepted = 0;
+    // one staging area for all resources, recycled as ingest does
+    let mut spare: Staging<'static> = Staging::new();
     for (i, r) in resources.iter().enumerate() {
         let mut bytes = r.clone();
         let tape = simd_json::to_tape(&mut bytes).expect("test resources are JSON");
@@ -32,7 +34,7 @@ fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>
             }
             Ok(rows)
         })();
-        let mut st = Staging::new();
+        let mut st = std::mem::take(&mut spare).recycle();
         let got = plan.eval(v, &plans.members(v), strict, &mut st).map_err(|e| e.to_string());
         match (&want, &got) {
             (Ok(rows), Ok(staged)) => {
@@ -46,6 +48,7 @@ fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>
             (Err(w), Err(g)) => assert_eq!(w, g, "{what}: resource {i}: error message"),
             _ => panic!("{what}: resource {i} (strict {strict}): interpreter {want:?}, plan {:?}", got.as_ref().map(|s| s.rows())),
         }
+        spare = st.recycle();
     }
     let (want, got) = (want_b.finish(), got_b.finish());
     assert_eq!(want, got, "{what}: record batches differ");

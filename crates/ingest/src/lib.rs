@@ -288,6 +288,8 @@ struct Worker {
     /// For each resource type index, the standard views that read it (indexes into `views`)
     /// and their compiled plans, in that order.
     by_type: Vec<(Vec<usize>, Plans)>,
+    /// The staging area, kept between resources for its memory.
+    spare: Staging<'static>,
 }
 
 impl Worker {
@@ -305,7 +307,7 @@ impl Worker {
                 (mine, plans)
             })
             .collect();
-        Worker { parser: Parser::new(), by_type }
+        Worker { parser: Parser::new(), by_type, spare: Staging::new() }
     }
 }
 
@@ -328,7 +330,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let ntypes = resource_types::R4_RESOURCE_TYPES.len();
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
-    let Worker { parser, by_type } = worker;
+    let Worker { parser, by_type, spare } = worker;
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
@@ -356,31 +358,39 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
             }
             // evaluate every view first (rows are staged, typed); store the resource only if
             // all accept it
-            let mut staging = Staging::new();
+            let mut staging = std::mem::take(&mut *spare).recycle();
             let mut per_view: SmallVec<[(usize, usize, Staged); 4]> = SmallVec::new();
             let members = plans.members(v);
+            let mut refused = None;
             for (j, (&k, plan)) in mine.iter().zip(plans.plans()).enumerate() {
                 let view = views[k].0;
                 match plan.eval(v, &members, true, &mut staging) {
                     Ok(staged) => per_view.push((j, k, staged)),
                     Err(PlanError::Eval(e)) => {
-                        out.problems.push(problem(Some(format!("view {}", view.name())), e.to_string()));
-                        return;
+                        refused = Some(problem(Some(format!("view {}", view.name())), e.to_string()));
+                        break;
                     }
                     Err(PlanError::Cell(e)) => {
-                        out.problems.push(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
-                        return;
+                        refused = Some(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
+                        break;
                     }
                 }
             }
-            for (j, k, staged) in per_view {
-                if staged.rows() == 0 {
-                    continue;
+            if refused.is_none() {
+                for (j, k, staged) in per_view {
+                    if staged.rows() == 0 {
+                        continue;
+                    }
+                    let plan = &plans.plans()[j];
+                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(), Vec::new()));
+                    plan.append(&staging, &staged, b);
+                    ords.extend(std::iter::repeat_n(ord, staged.rows()));
                 }
-                let plan = &plans.plans()[j];
-                let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(), Vec::new()));
-                plan.append(&staging, &staged, b);
-                ords.extend(std::iter::repeat_n(ord, staged.rows()));
+            }
+            *spare = staging.recycle();
+            if let Some(p) = refused {
+                out.problems.push(p);
+                return;
             }
             let id = fhirpath::get_str(v, "id").unwrap_or_default();
             out.keys.push(ResourceKey::new(t, id, lu, ord));
