@@ -30,6 +30,7 @@ fn run() -> Result<(), String> {
         let plan = &plans.plans()[0];
         let mut builder = plan.builder();
         let (mut n, mut b) = (0usize, Vec::new());
+        let mut spare: Staging<'static> = Staging::new();
         let t = Instant::now();
         for l in lines.iter().cycle().take(lines.len() * 5) {
             b.clear();
@@ -39,7 +40,7 @@ fn run() -> Result<(), String> {
                 if upto == 0 {
                     return Ok(());
                 }
-                let mut st = Staging::new();
+                let mut st = std::mem::take(&mut spare).recycle();
                 let staged = plan.eval(v, &plans.members(v), true, &mut st).map_err(|e| e.to_string())?;
                 n += staged.rows();
                 if upto == 2 {
@@ -49,6 +50,7 @@ fn run() -> Result<(), String> {
                         builder.finish();
                     }
                 }
+                spare = st.recycle();
                 Ok(())
             })?;
         }

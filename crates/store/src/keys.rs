@@ -13,11 +13,12 @@ use kakehashi_model::resource_types;
 use roaring::RoaringTreemap;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Records sorted in memory before a run is spilled to disk (48 MB).
-pub const RUN: usize = 1 << 20;
+/// Records gathered in memory before a run is sorted and spilled to disk (20 MB). While one run
+/// is sorted and written in the background the next fills, so memory holds at most two.
+pub const RUN: usize = 1 << 19;
 
 const MAGIC: &[u8; 8] = b"KHKEYS01";
 const REC: usize = 34;
@@ -95,7 +96,8 @@ impl Rec {
     }
 }
 
-fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>) -> Result<(), StoreError> {
+/// Writes a key file; `sync`: to disk before returning (not for the temporary runs of a load).
+fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>, sync: bool) -> Result<(), StoreError> {
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     w.write_all(MAGIC).map_err(io_err(path))?;
@@ -105,7 +107,10 @@ fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>) -> Result<(), St
         w.write_all(&buf).map_err(io_err(path))?;
     }
     let f = w.into_inner().map_err(|e| StoreError::Io { path: path.to_owned(), source: e.into_error() })?;
-    f.sync_all().map_err(io_err(path))
+    if sync {
+        f.sync_all().map_err(io_err(path))?;
+    }
+    Ok(())
 }
 
 /// A key file read in order.
@@ -127,6 +132,13 @@ impl FileRecs {
     }
 
     fn next_rec(&mut self) -> Result<Option<Rec>, StoreError> {
+        // the common case: the record is whole in the reader's buffer
+        let avail = self.r.fill_buf().map_err(io_err(&self.path))?;
+        if let Some(b) = avail.get(..REC).and_then(|b| <&[u8; REC]>::try_from(b).ok()) {
+            let rec = Rec::decode(b);
+            self.r.consume(REC);
+            return Ok(Some(rec));
+        }
         let mut buf = [0u8; REC];
         let mut got = 0;
         while got < REC {
@@ -150,6 +162,23 @@ pub(crate) struct KeySorter {
     seg: u32,
     buf: Vec<Rec>,
     runs: Vec<PathBuf>,
+    /// The last run, being sorted and written by a background thread.
+    pending: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
+}
+
+/// Where the merge reads sorted records from.
+enum Source<'m> {
+    File(FileRecs),
+    Mem(std::slice::Iter<'m, Rec>),
+}
+
+impl Source<'_> {
+    fn next(&mut self) -> Result<Option<Rec>, StoreError> {
+        match self {
+            Source::File(f) => f.next_rec(),
+            Source::Mem(it) => Ok(it.next().copied()),
+        }
+    }
 }
 
 /// What the merge found.
@@ -164,7 +193,7 @@ pub(crate) struct Resolved {
 
 impl KeySorter {
     pub(crate) fn new(dir: PathBuf, seg: u32) -> KeySorter {
-        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new() }
+        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new(), pending: None }
     }
 
     pub(crate) fn add(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
@@ -181,57 +210,103 @@ impl KeySorter {
         buf.sort_unstable_by_key(|r| (r.key, r.ord));
     }
 
+    /// Sorts and writes the gathered keys as a run, in the background (the load goes on).
     fn spill(&mut self) -> Result<(), StoreError> {
-        Self::sort(&mut self.buf);
+        self.wait()?;
+        let mut run = std::mem::replace(&mut self.buf, Vec::with_capacity(RUN));
         let path = self.dir.join(format!(".keys-run-{}", self.runs.len()));
-        write_file(&path, self.buf.drain(..))?;
-        self.runs.push(path);
+        self.runs.push(path.clone());
+        self.pending = Some(std::thread::spawn(move || {
+            Self::sort(&mut run);
+            // a temporary file: a load that dies is discarded whole, so no need to sync it
+            write_file(&path, run, false)
+        }));
         Ok(())
+    }
+
+    /// Waits for the run being spilled.
+    fn wait(&mut self) -> Result<(), StoreError> {
+        match self.pending.take().map(std::thread::JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(_)) => Err(StoreError::Corrupt { path: self.dir.clone(), message: "the thread writing a key run failed".into() }),
+        }
     }
 
     /// Merges this load's keys with `base` (the previous snapshot's key file, if any) into
     /// `out`, adding replaced positions to `deleted`.
     pub(crate) fn merge(mut self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
-        Self::sort(&mut self.buf);
-        let mut files = Vec::new();
+        self.wait()?;
+        // the last run stays in memory, sorted in two halves on two threads
+        let mut mem = std::mem::take(&mut self.buf);
+        let half = mem.len() / 2;
+        let (lo, hi) = mem.split_at_mut(half);
+        std::thread::scope(|s| {
+            s.spawn(|| Self::sort(lo));
+            Self::sort(hi);
+        });
+        let (lo, hi) = mem.split_at(half);
+        let mut sources = Vec::new();
         if let Some(b) = base {
-            files.push(FileRecs::open(b)?);
+            sources.push(Source::File(FileRecs::open(b)?));
         }
         for r in &self.runs {
-            files.push(FileRecs::open(r)?);
+            sources.push(Source::File(FileRecs::open(r)?));
         }
-        let mem_source = files.len();
-        let mut mem = std::mem::take(&mut self.buf).into_iter();
-        // sources: key files first, then the in-memory run; the heap yields the smallest key
-        let mut heap = BinaryHeap::new();
-        let mut next = |src: usize, files: &mut Vec<FileRecs>| -> Result<Option<Rec>, StoreError> {
-            if src == mem_source { Ok(mem.next()) } else { files[src].next_rec() }
-        };
-        for src in 0..=mem_source {
-            if let Some(r) = next(src, &mut files)? {
-                heap.push(std::cmp::Reverse((r.key, r.seg, r.ord, src, r)));
-            }
+        sources.push(Source::Mem(lo.iter()));
+        sources.push(Source::Mem(hi.iter()));
+        let mut heads = Vec::with_capacity(sources.len());
+        for src in &mut sources {
+            heads.push(src.next()?);
         }
         let tmp = out.with_extension("keys.tmp");
         let f = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         w.write_all(MAGIC).map_err(io_err(&tmp))?;
-        let mut by_type: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut by_type = vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1];
         let mut replaced: BTreeSet<u16> = BTreeSet::new();
         let mut in_segment = 0u64;
         let mut current: Option<Rec> = None;
         let mut buf = [0u8; REC];
         let mut emit = |r: Rec, w: &mut BufWriter<File>| -> Result<(), StoreError> {
-            *by_type.entry(r.ty).or_default() += 1;
+            by_type[(r.ty as usize).min(resource_types::R4_RESOURCE_TYPES.len())] += 1;
             if r.seg == self.seg {
                 in_segment += 1;
             }
             r.encode(&mut buf);
             w.write_all(&buf).map_err(io_err(&tmp))
         };
-        while let Some(std::cmp::Reverse((_, _, _, src, r))) = heap.pop() {
-            if let Some(n) = next(src, &mut files)? {
-                heap.push(std::cmp::Reverse((n.key, n.seg, n.ord, src, n)));
+        let order = |r: &Rec| (r.key, r.seg, r.ord);
+        // the smallest head: a scan over a few sources, a heap over many
+        let mut heap: BinaryHeap<std::cmp::Reverse<(u128, u32, u32, usize)>> = BinaryHeap::new();
+        let use_heap = sources.len() > 8;
+        if use_heap {
+            for (src, h) in heads.iter().enumerate() {
+                if let Some(r) = h {
+                    let (k, s, o) = order(r);
+                    heap.push(std::cmp::Reverse((k, s, o, src)));
+                }
+            }
+        }
+        loop {
+            let src = if use_heap {
+                match heap.pop() {
+                    Some(std::cmp::Reverse((.., src))) => src,
+                    None => break,
+                }
+            } else {
+                match heads.iter().enumerate().filter_map(|(i, h)| h.as_ref().map(|r| (order(r), i))).min() {
+                    Some((_, src)) => src,
+                    None => break,
+                }
+            };
+            let Some(r) = heads[src] else { break };
+            heads[src] = sources[src].next()?;
+            if use_heap {
+                if let Some(n) = &heads[src] {
+                    let (k, s, o) = order(n);
+                    heap.push(std::cmp::Reverse((k, s, o, src)));
+                }
             }
             match current {
                 Some(c) if c.key == r.key => {
@@ -258,7 +333,7 @@ impl KeySorter {
         }
         let type_name = |t: u16| resource_types::name(t).unwrap_or("(unknown type)").to_owned();
         Ok(Resolved {
-            resources: by_type.into_iter().map(|(t, n)| (type_name(t), n)).collect(),
+            resources: by_type.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(t, n)| (type_name(t as u16), n)).collect(),
             in_segment,
             replaced_types: replaced.into_iter().map(type_name).collect(),
         })
@@ -294,7 +369,7 @@ pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), Sto
     }
     KeySorter::sort(&mut recs);
     let tmp = out.with_extension("keys.tmp");
-    write_file(&tmp, recs)?;
+    write_file(&tmp, recs, true)?;
     std::fs::rename(&tmp, out).map_err(io_err(out))
 }
 
@@ -354,9 +429,15 @@ mod tests {
         assert_eq!(deleted.iter().collect::<Vec<_>>(), vec![1u64 << 32], "old Patient/p1 replaced, Observation/p1 kept");
     }
 
-    /// Spilled runs and the base file merge to the same answer as a map would give.
+    /// Spilled runs and the base file merge to the same answer as a map would give, whether
+    /// the merge scans a few sources or keeps a heap of many.
     #[test]
     fn merge_over_runs_keeps_the_latest_of_each_resource() {
+        merge_over_runs(700, 3);
+        merge_over_runs(150, 14);
+    }
+
+    fn merge_over_runs(run: usize, runs: usize) {
         let dir = tempfile::tempdir().unwrap();
         // load 1: ids 0..3000, lastUpdated 10
         let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
@@ -367,16 +448,17 @@ mod tests {
         assert_eq!(r1.resources["Patient"], 3000);
         assert!(deleted.is_empty());
         // load 2, in runs of 700: ids 2000..4000 (newer for < 3000), p0 older, p1 twice (second wins)
-        let mut s2 = KeySorter { dir: dir.path().to_owned(), seg: 2, buf: Vec::new(), runs: Vec::new() };
+        let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
         let mut keys: Vec<ResourceKey> = (2000..4000u32).map(|i| key(&format!("p{i}"), 20, i - 2000)).collect();
         keys.push(key("p0", 5, 2000));
         keys.push(key("p1", 30, 2001));
         keys.push(key("p1", 30, 2002));
-        for chunk in keys.chunks(700) {
+        for chunk in keys.chunks(run) {
             s2.add(chunk.iter().copied()).unwrap();
             s2.spill().unwrap();
         }
-        assert_eq!(s2.runs.len(), 3);
+        assert_eq!(s2.runs.len(), runs);
+        s2.wait().unwrap();
         let out = dir.path().join("2.keys");
         let r2 = s2.merge(Some(&base), &out, &mut deleted).unwrap();
         assert_eq!(r2.resources["Patient"], 4000);
