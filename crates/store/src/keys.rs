@@ -3,10 +3,10 @@
 //! Every loaded resource is known by a 128-bit key (XXH3-128 of its type index and id; a
 //! collision among 10^12 resources has odds below 10^-14), its `meta.lastUpdated` and where its
 //! rows are (segment, ordinal). A snapshot keeps these for all live resources in one file
-//! sorted by key. A load sorts its own keys in runs of [`RUN`] records (spilling to its segment
-//! directory), then merges them with the previous snapshot's file in one pass: per key the
-//! latest `lastUpdated` wins, ties going to the later load and the later line. Memory stays at
-//! one run whatever the number of resources.
+//! sorted by key. A load sorts its own keys in runs of [`RUN`] records (sorted and spilled to its
+//! segment directory on a background thread), then merges them with the previous snapshot's file
+//! in one pass: per key the latest `lastUpdated` wins, ties going to the later load and the later
+//! line. Memory stays at two runs whatever the number of resources.
 
 use crate::{StoreError, io_err};
 use kakehashi_model::resource_types;
