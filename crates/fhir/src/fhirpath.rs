@@ -766,13 +766,23 @@ fn json_eq(a: Node<'_>, b: Node<'_>) -> bool {
 /// requiring the type. Absolute URLs are read from their last two segments; `#contained` and
 /// `urn:uuid:` references yield their id.
 pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<&'s str> {
+    let (ty, id) = split_reference(reference)?;
+    match want_type {
+        Some(w) => (ty == Some(w)).then_some(id),
+        None => Some(id),
+    }
+}
+
+/// A reference string as (type, id); the type is None for `urn:uuid:` / `urn:oid:` references.
+fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
     static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
-    let r = match HISTORY.find(reference.as_bytes()) {
+    // ids have no `_`: look for `/_history/` only where there is one
+    let r = match memchr::memchr(b'_', reference.as_bytes()).and_then(|_| HISTORY.find(reference.as_bytes())) {
         Some(i) => &reference[..i],
         None => reference,
     };
     if let Some(id) = r.strip_prefix("urn:uuid:").or_else(|| r.strip_prefix("urn:oid:")) {
-        return want_type.is_none().then_some(id);
+        return Some((None, id));
     }
     // `[...]/Type/id`: the last two segments
     let bytes = r.as_bytes();
@@ -782,10 +792,7 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
         return None;
     }
     let ty = &r[memchr::memrchr(b'/', &bytes[..slash]).map_or(0, |p| p + 1)..slash];
-    match want_type {
-        Some(w) => (ty == w).then_some(id),
-        None => Some(id),
-    }
+    Some((Some(ty), id))
 }
 
 /// Evaluates `e` with `focus` as `$this`; `resource` is the resource being viewed.
@@ -1053,26 +1060,26 @@ pub(crate) fn resource_key<'a>(item: &Item<'a>, out: &mut Coll<'a>) {
 
 /// `getReferenceKey(want)` of one item. In strict mode an item that is not a Reference, or whose
 /// `reference` is not a string or not of the form `Type/id`, is an error.
-pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool, out: &mut Coll<'a>) -> Result<(), EvalError> {
+pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool) -> Result<Option<Item<'a>>, EvalError> {
     let reference = match item.node() {
         Some(n) if n.as_object().is_some() => get(n, "reference"),
         _ if strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
         _ => None,
     };
-    let Some(reference) = reference else { return Ok(()) };
+    let Some(reference) = reference else { return Ok(None) };
     let Some(r) = reference.into_string() else {
         if strict {
             return Err(EvalError("reference must be a string".into()));
         }
-        return Ok(());
+        return Ok(None);
     };
-    if strict && reference_key(r, None).is_none() {
-        return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
-    }
-    if let Some(key) = reference_key(r, want) {
-        out.push(Item::Str(Cow::Borrowed(key)));
-    }
-    Ok(())
+    let Some((ty, id)) = split_reference(r) else {
+        if strict {
+            return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
+        }
+        return Ok(None);
+    };
+    Ok(want.is_none_or(|w| ty == Some(w)).then_some(Item::Str(Cow::Borrowed(id))))
 }
 
 /// `extension(url)` of one item: its extensions with that url, in order.
@@ -1195,7 +1202,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
                 None => None,
             };
             for item in input {
-                reference_key_of(item, want, env.strict, &mut out)?;
+                out.extend(reference_key_of(item, want, env.strict)?);
             }
         }
         "extension" => {

@@ -539,11 +539,10 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
             let Some(id) = item.node().and_then(|n| fhirpath::get(n, "id")).filter(|id| id.as_str().is_some()) else { return Ok(false) };
             return walk(rest, Item::Node(id, None), cx, sink);
         }
-        Step::RefKey(want) => {
-            let mut next = Coll::new();
-            fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, &mut next)?;
-            walk_all(next, rest, cx, sink)
-        }
+        Step::RefKey(want) => match fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? {
+            Some(key) => walk(rest, key, cx, sink),
+            None => Ok(false),
+        },
         Step::Extension(url) => {
             let mut next = Coll::new();
             fhirpath::extensions(&item, url, &mut next);
