@@ -671,21 +671,79 @@ pub(crate) enum Member<'a> {
 pub(crate) fn member<'a>(v: Node<'a>, name: &str) -> Member<'a> {
     let mut choices = SmallVec::new();
     let Some(map) = v.as_object() else { return Member::Choices(choices) };
-    let first = name.as_bytes().first().copied();
     for (k, child) in map.iter() {
-        // most keys differ in their first byte: test it before comparing whole keys
-        if k.as_bytes().first().copied() != first || k.len() < name.len() {
-            continue;
-        }
-        if k.len() == name.len() {
-            if k == name {
-                return Member::Exact(child);
-            }
-        } else if k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name) {
-            choices.push((child, &k[name.len()..]));
+        match key_matches(k, name) {
+            KeyMatch::Exact => return Member::Exact(child),
+            KeyMatch::Choice => choices.push((child, &k[name.len()..])),
+            KeyMatch::No => {}
         }
     }
     Member::Choices(choices)
+}
+
+/// How an object key relates to an element name.
+#[derive(PartialEq)]
+pub(crate) enum KeyMatch {
+    No,
+    /// The element itself.
+    Exact,
+    /// A choice-typed form of it (`valueQuantity` for `value`).
+    Choice,
+}
+
+/// Whether key `k` is element `name` or a choice-typed form of it.
+#[inline]
+pub(crate) fn key_matches(k: &str, name: &str) -> KeyMatch {
+    let (k, n) = (k.as_bytes(), name.as_bytes());
+    // most keys differ in their first byte or their length: test those before whole keys
+    if k.len() < n.len() || k.first() != n.first() {
+        return KeyMatch::No;
+    }
+    if k.len() == n.len() {
+        return if same_bytes(k, n) { KeyMatch::Exact } else { KeyMatch::No };
+    }
+    if k[n.len()].is_ascii_uppercase() && same_bytes(&k[..n.len()], n) { KeyMatch::Choice } else { KeyMatch::No }
+}
+
+/// Equality of two byte strings of the same length, without a call to `memcmp` for the short
+/// ones (element names): two overlapping word compares.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |x: &[u8], at: usize| u64::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3], x[at + 4], x[at + 5], x[at + 6], x[at + 7]]);
+    let half = |x: &[u8], at: usize| u32::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3]]);
+    match n {
+        0 => true,
+        1..=3 => a == b,
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// Whether a node has the member `name` under its own name (`Exact`), only in choice-typed
+/// forms (`Choices`: read them with [`member`]), or not at all.
+pub(crate) enum Found<'a> {
+    Exact(Node<'a>),
+    Choices,
+    Absent,
+}
+
+/// [`member`] without collecting choice-typed forms: the common case of a plain element.
+pub(crate) fn find_member<'a>(v: Node<'a>, name: &str) -> Found<'a> {
+    let Some(map) = v.as_object() else { return Found::Absent };
+    let mut choices = false;
+    for (k, child) in map.iter() {
+        match key_matches(k, name) {
+            KeyMatch::Exact => return Found::Exact(child),
+            KeyMatch::Choice => choices = true,
+            KeyMatch::No => {}
+        }
+    }
+    if choices { Found::Choices } else { Found::Absent }
 }
 
 /// Adds the children named `name` of a node (flattening arrays, following choice types).
@@ -1305,5 +1363,28 @@ mod tests {
         assert_eq!(reference_key("http://x.org/fhir/Patient/9/_history/2", Some("Patient")), Some("9"));
         assert_eq!(reference_key("urn:uuid:abc", None), Some("abc"));
         assert_eq!(reference_key("nonsense", None), None);
+    }
+}
+
+#[cfg(test)]
+mod same_bytes_tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_agrees_with_equality_at_every_length() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            assert!(!same_bytes(&a, &[a.as_slice(), b"x"].concat()));
+        }
+        assert_eq!(key_matches("valueQuantity", "value") == KeyMatch::Choice, true);
+        assert!(key_matches("value", "value") == KeyMatch::Exact);
+        assert!(key_matches("valueset", "value") == KeyMatch::No);
+        assert!(key_matches("status", "value") == KeyMatch::No);
     }
 }

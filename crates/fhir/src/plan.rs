@@ -249,16 +249,11 @@ impl Plans {
             let Some(b) = k.as_bytes().first() else { continue };
             for &i in &self.by_first[*b as usize] {
                 let (name, slot) = (&self.names[i as usize], &mut m.slots[i as usize]);
-                if k.len() == name.len() {
-                    if k == name && slot.exact.is_none() {
-                        slot.exact = Some(v);
-                    }
-                } else if k.len() > name.len() && k.as_bytes()[name.len()].is_ascii_uppercase() && k.starts_with(name.as_str()) {
-                    if slot.choice.is_none() {
-                        slot.choice = Some((v, &k[name.len()..]));
-                    } else {
-                        slot.more = true;
-                    }
+                match fhirpath::key_matches(k, name) {
+                    fhirpath::KeyMatch::Exact if slot.exact.is_none() => slot.exact = Some(v),
+                    fhirpath::KeyMatch::Choice if slot.choice.is_none() => slot.choice = Some((v, &k[name.len()..])),
+                    fhirpath::KeyMatch::Choice => slot.more = true,
+                    _ => {}
                 }
             }
         }
@@ -491,16 +486,10 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
             if *type_test && fhirpath::get_str(v, "resourceType") == Some(name.as_str()) {
                 return walk(rest, item, cx, sink);
             }
-            return match fhirpath::member(v, name) {
-                fhirpath::Member::Exact(child) => each(child, None, rest, cx, sink),
-                fhirpath::Member::Choices(cs) => {
-                    for (child, ty) in cs {
-                        if each(child, Some(ty), rest, cx, sink)? {
-                            return Ok(true);
-                        }
-                    }
-                    Ok(false)
-                }
+            return match fhirpath::find_member(v, name) {
+                fhirpath::Found::Exact(child) => each(child, None, rest, cx, sink),
+                fhirpath::Found::Choices => choices(v, name, rest, cx, sink),
+                fhirpath::Found::Absent => Ok(false),
             };
         }
         Step::Top { slot, name } => {
@@ -511,13 +500,7 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
             if m.more {
                 // several choice-typed members: the general lookup, in document order
                 let Some(resource) = cx.members.resource else { return Ok(false) };
-                let fhirpath::Member::Choices(cs) = fhirpath::member(resource, name) else { return Ok(false) };
-                for (child, ty) in cs {
-                    if each(child, Some(ty), rest, cx, sink)? {
-                        return Ok(true);
-                    }
-                }
-                return Ok(false);
+                return choices(resource, name, rest, cx, sink);
             }
             return match m.choice {
                 Some((child, ty)) => each(child, Some(ty), rest, cx, sink),
@@ -543,12 +526,28 @@ fn walk<'a, S: Sink<'a>>(steps: &[Step], item: Item<'a>, cx: Cx<'_, 'a>, sink: &
             Some(key) => walk(rest, key, cx, sink),
             None => Ok(false),
         },
-        Step::Extension(url) => {
-            let mut next = Coll::new();
-            fhirpath::extensions(&item, url, &mut next);
-            walk_all(next, rest, cx, sink)
+        Step::Extension(url) => extensions(&item, url, rest, cx, sink),
+    }
+}
+
+/// Walks on from the choice-typed forms of member `name` (kept out of [`walk`], which stays small).
+#[inline(never)]
+fn choices<'a, S: Sink<'a>>(v: Node<'a>, name: &str, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+    let fhirpath::Member::Choices(cs) = fhirpath::member(v, name) else { return Ok(false) };
+    for (child, ty) in cs {
+        if each(child, Some(ty), rest, cx, sink)? {
+            return Ok(true);
         }
     }
+    Ok(false)
+}
+
+/// Walks on from the extensions with `url` of an item.
+#[inline(never)]
+fn extensions<'a, S: Sink<'a>>(item: &Item<'a>, url: &str, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+    let mut next = Coll::new();
+    fhirpath::extensions(item, url, &mut next);
+    walk_all(next, rest, cx, sink)
 }
 
 /// Walks on from each of `items`.

@@ -10,7 +10,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -207,10 +207,10 @@ pub fn read_file(file: &InputFile, chunk_bytes: usize, on_chunk: &mut dyn FnMut(
     let path: Arc<Path> = Arc::from(file.path.as_path());
     let f = File::open(&file.path).map_err(|source| ReadError::Io { path: file.path.clone(), source })?;
     match file.kind {
-        InputKind::Ndjson => read_ndjson(BufReader::with_capacity(1 << 20, f), path, chunk_bytes, on_chunk, false),
+        InputKind::Ndjson => read_ndjson(f, path, chunk_bytes, on_chunk, false),
         InputKind::NdjsonGz => {
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
-            read_ndjson(BufReader::with_capacity(1 << 20, gz), path, chunk_bytes, on_chunk, true)
+            read_ndjson(gz, path, chunk_bytes, on_chunk, true)
         }
         InputKind::Json => read_json(BufReader::with_capacity(1 << 20, f), path, chunk_bytes, on_chunk),
         InputKind::JsonGz => {
@@ -220,45 +220,62 @@ pub fn read_file(file: &InputFile, chunk_bytes: usize, on_chunk: &mut dyn FnMut(
     }
 }
 
-fn read_ndjson<R: BufRead>(mut r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool, gz: bool) -> Result<FileStats, ReadError> {
+/// Reads NDJSON in blocks straight into the chunk (no copy through a line buffer), then finds
+/// the lines in place; a line cut by a block boundary moves to the next chunk.
+fn read_ndjson<R: Read>(mut r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool, gz: bool) -> Result<FileStats, ReadError> {
+    const BLOCK: usize = 1 << 20;
     let mut stats = FileStats::default();
-    let mut chunk = Chunk::new(path.clone(), false, chunk_bytes + (64 << 10));
+    let new_chunk = || Chunk::new(path.clone(), false, chunk_bytes + 2 * BLOCK);
+    let mut chunk = new_chunk();
+    // where the next line starts in `chunk.data`
+    let mut line_start = 0usize;
     let mut line = 0u64;
     loop {
-        let start = chunk.data.len();
-        let n = match r.read_until(b'\n', &mut chunk.data) {
+        let want = chunk_bytes.saturating_sub(chunk.data.len()).clamp(64 << 10, BLOCK);
+        let got = match (&mut r).take(want as u64).read_to_end(&mut chunk.data) {
             Ok(n) => n,
             Err(source) if gz || source.kind() == std::io::ErrorKind::InvalidData || source.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(ReadError::Truncated { path: path.to_path_buf(), line, source });
             }
             Err(source) => return Err(ReadError::Io { path: path.to_path_buf(), source }),
         };
-        if n == 0 {
+        let eof = got == 0;
+        // every complete line so far (and at the end, the last one without a newline)
+        loop {
+            let end = match memchr::memchr(b'\n', &chunk.data[line_start..]) {
+                Some(i) => line_start + i + 1,
+                None if eof && line_start < chunk.data.len() => chunk.data.len(),
+                None => break,
+            };
+            line += 1;
+            stats.bytes += (end - line_start) as u64;
+            let (mut begin, mut stop) = (line_start, end);
+            line_start = end;
+            while stop > begin && matches!(chunk.data[stop - 1], b'\n' | b'\r' | b' ' | b'\t') {
+                stop -= 1;
+            }
+            while begin < stop && matches!(chunk.data[begin], b' ' | b'\t') {
+                begin += 1;
+            }
+            // a UTF-8 byte order mark on the first line
+            if line == 1 && chunk.data[begin..stop].starts_with(b"\xEF\xBB\xBF") {
+                begin += 3;
+            }
+            if begin < stop {
+                chunk.records.push(Record { line, range: begin..stop });
+                stats.records += 1;
+            }
+        }
+        if eof {
             break;
         }
-        line += 1;
-        stats.bytes += n as u64;
-        let mut end = chunk.data.len();
-        while end > start && matches!(chunk.data[end - 1], b'\n' | b'\r' | b' ' | b'\t') {
-            end -= 1;
-        }
-        let mut begin = start;
-        while begin < end && matches!(chunk.data[begin], b' ' | b'\t') {
-            begin += 1;
-        }
-        // a UTF-8 byte order mark on the first line
-        if line == 1 && chunk.data[begin..end].starts_with(b"\xEF\xBB\xBF") {
-            begin += 3;
-        }
-        if begin == end {
-            chunk.data.truncate(start);
-            continue;
-        }
-        chunk.records.push(Record { line, range: begin..end });
-        stats.records += 1;
-        if chunk.data.len() >= chunk_bytes {
-            let full = std::mem::replace(&mut chunk, Chunk::new(path.clone(), false, chunk_bytes + (64 << 10)));
-            if !on_chunk(full) {
+        if chunk.data.len() >= chunk_bytes && !chunk.records.is_empty() {
+            // the partial last line starts the next chunk
+            let mut next = new_chunk();
+            next.data.extend_from_slice(&chunk.data[line_start..]);
+            chunk.data.truncate(line_start);
+            line_start = 0;
+            if !on_chunk(std::mem::replace(&mut chunk, next)) {
                 return Ok(stats);
             }
         }
@@ -481,6 +498,53 @@ mod tests {
         let (got, r) = collect(&f, 8);
         assert_eq!(got, vec![(1, "{\"a\":1}".into()), (3, "{\"a\":2}".into()), (4, "{\"a\":3}".into())]);
         assert_eq!(r.unwrap().records, 3);
+    }
+
+    /// Lines cut by block and chunk boundaries come out whole, numbered, in order, plain and
+    /// gzipped alike.
+    #[test]
+    fn long_files_split_into_chunks_at_line_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = (0..20_000).map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 97))).collect();
+        let mut text = String::from("\u{FEFF}");
+        for (i, l) in lines.iter().enumerate() {
+            text.push_str(l);
+            text.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+            if i % 1000 == 0 {
+                text.push('\n');
+            }
+        }
+        text.push_str("{\"last\":true}");
+        let plain = dir.path().join("Big.ndjson");
+        std::fs::write(&plain, &text).unwrap();
+        let gz = dir.path().join("Big.ndjson.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for (path, kind) in [(plain, InputKind::Ndjson), (gz, InputKind::NdjsonGz)] {
+            let mut chunks = 0;
+            let mut got = Vec::new();
+            let stats = read_file(&InputFile { path, kind }, 100_000, &mut |c: Chunk| {
+                chunks += 1;
+                got.extend(c.records.iter().map(|r| (r.line, String::from_utf8_lossy(&c.data[r.range.clone()]).into_owned())));
+                true
+            })
+            .unwrap();
+            assert!(chunks > 10, "{kind:?}: {chunks} chunks");
+            assert_eq!(stats.records, 20_001);
+            assert_eq!(stats.bytes, text.len() as u64);
+            let mut want = Vec::new();
+            let mut line = 0;
+            for (i, l) in lines.iter().enumerate() {
+                line += 1;
+                want.push((line, l.clone()));
+                if i % 1000 == 0 {
+                    line += 1; // the blank line after it
+                }
+            }
+            want.push((line + 1, "{\"last\":true}".to_owned()));
+            assert_eq!(got, want, "{kind:?}");
+        }
     }
 
     #[test]

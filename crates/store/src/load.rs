@@ -74,7 +74,10 @@ fn props(schema: &Schema) -> WriterProperties {
     let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(256 * 1024));
     for f in schema.fields() {
         let name = f.name();
-        if name == "id" || name == "_ord" || name.ends_with("_id") {
+        // identifiers, instants and measured values rarely repeat within a row group: a
+        // dictionary would cost a hash per value, then be dropped for plain encoding anyway
+        let distinct = matches!(f.data_type(), DataType::Timestamp(..) | DataType::Float64);
+        if distinct || name == "id" || name == "_ord" || name.ends_with("_id") {
             b = b.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
         }
     }
