@@ -707,9 +707,9 @@ impl Plan {
         }
     }
 
-    /// A builder for the plan's rows (the view's typed schema).
-    pub fn builder(&self) -> BatchBuilder {
-        BatchBuilder::new(&self.view, Mode::Typed)
+    /// A builder for the plan's rows (the view's typed schema), with room for about `rows`.
+    pub fn builder(&self, rows: usize) -> BatchBuilder {
+        BatchBuilder::with_capacity(&self.view, Mode::Typed, rows)
     }
 
     /// How many of the view's expressions (columns, iterations, `where`s) run compiled, of all.
@@ -747,6 +747,19 @@ impl Plan {
     /// A non-collection column's value.
     fn one<'a>(&self, ci: usize, item: &Item<'a>, side: &mut Side<'a>) -> Val<'a> {
         let (ty, list) = self.types[ci];
+        // the common cases first: a string of the resource into a text or date column
+        if !list && let Some(s) = borrowed(item) {
+            match ty {
+                Ty::Str => return Val::Str(s),
+                Ty::Ts => {
+                    return match datetime::parse_date_time_micros(s) {
+                        Ok(t) => Val::Micros(t),
+                        Err(e) => side.bad(e.to_string()),
+                    };
+                }
+                _ => {}
+            }
+        }
         let Some(p) = item.prim() else { return side.bad("is not a primitive value".into()) };
         if list {
             // a single value in a list column (a `forEachOrNull` over nothing)

@@ -581,18 +581,23 @@ pub struct CellError {
 impl BatchBuilder {
     /// A builder for `view`'s rows in `mode`.
     pub fn new(view: &ViewDefinition, mode: Mode) -> BatchBuilder {
+        Self::with_capacity(view, mode, 1024)
+    }
+
+    /// A builder with room for about `rows` rows (fewer reallocations while it fills).
+    pub fn with_capacity(view: &ViewDefinition, mode: Mode, rows: usize) -> BatchBuilder {
         let schema = view.schema(mode);
         let builders = schema
             .fields()
             .iter()
             .map(|f| match f.data_type() {
-                DataType::Boolean => Builder::Bool(BooleanBuilder::new()),
-                DataType::Int64 => Builder::Int(Int64Builder::new()),
-                DataType::Float64 => Builder::Dec(Float64Builder::new()),
-                DataType::Date32 => Builder::Date(Date32Builder::new()),
-                DataType::Timestamp(..) => Builder::Ts(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
-                DataType::List(_) => Builder::List(ListBuilder::new(StringBuilder::new())),
-                _ => Builder::Str(StringBuilder::new()),
+                DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+                DataType::Int64 => Builder::Int(Int64Builder::with_capacity(rows)),
+                DataType::Float64 => Builder::Dec(Float64Builder::with_capacity(rows)),
+                DataType::Date32 => Builder::Date(Date32Builder::with_capacity(rows)),
+                DataType::Timestamp(..) => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC")),
+                DataType::List(_) => Builder::List(ListBuilder::with_capacity(StringBuilder::with_capacity(rows, rows * 8), rows)),
+                _ => Builder::Str(StringBuilder::with_capacity(rows, rows * 16)),
             })
             .collect();
         BatchBuilder { schema, builders, columns: view.columns.clone(), rows: 0 }

@@ -18,7 +18,7 @@ fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str)
 fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str) -> usize {
     let plan = &plans.plans()[k];
     let mut want_b = BatchBuilder::new(vd, Mode::Typed);
-    let mut got_b = plan.builder();
+    let mut got_b = plan.builder(1024);
     let mut accepted = 0;
     // one staging area for all resources, recycled as ingest does
     let mut spare: Staging<'static> = Staging::new();

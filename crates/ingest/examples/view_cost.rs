@@ -28,7 +28,7 @@ fn run() -> Result<(), String> {
     // each resource five times; `upto`: 0 parse only, 1 + evaluate, 2 + append to the builder
     let mut pass = |plans: &Plans, upto: u8| -> Result<(f64, usize), String> {
         let plan = &plans.plans()[0];
-        let mut builder = plan.builder();
+        let mut builder = plan.builder(1024);
         let (mut n, mut b) = (0usize, Vec::new());
         let mut spare: Staging<'static> = Staging::new();
         let t = Instant::now();

@@ -330,6 +330,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let ntypes = resource_types::R4_RESOURCE_TYPES.len();
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
+    let nrecords = chunk.records.len();
     let Worker { parser, by_type, spare } = worker;
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
@@ -382,7 +383,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                         continue;
                     }
                     let plan = &plans.plans()[j];
-                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(), Vec::new()));
+                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(nrecords), Vec::with_capacity(nrecords)));
                     plan.append(&staging, &staged, b);
                     ords.extend(std::iter::repeat_n(ord, staged.rows()));
                 }
