@@ -24,7 +24,6 @@ use crate::sof::{self, BatchBuilder, Builder, CellError, ColumnDef, Iter, Mode, 
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
 use simd_json::prelude::{TypedScalarValue, ValueAsScalar};
-use smallvec::SmallVec;
 use std::ops::Range;
 
 /// Why a plan refused a resource: an evaluation error, or a value that does not fit its column.
@@ -241,9 +240,12 @@ impl Plans {
         &self.plans
     }
 
-    /// The members of `resource` the plans read, in one pass over it.
-    pub fn members<'a>(&self, resource: Node<'a>) -> Members<'a> {
-        let mut m = Members { resource: Some(resource), slots: smallvec::smallvec![Slot::default(); self.names.len()] };
+    /// The members of `resource` the plans read, in one pass over it; `spare` is a table to
+    /// reuse ([`Members::recycle`] of the previous one, or `Members::default()`).
+    pub fn members<'a>(&self, resource: Node<'a>, spare: Members<'_>) -> Members<'a> {
+        let mut m = spare.recycle();
+        m.resource = Some(resource);
+        m.slots.resize(self.names.len(), Slot::default());
         let Some(obj) = resource.as_object() else { return m };
         for (k, v) in obj.iter() {
             let Some(b) = k.as_bytes().first() else { continue };
@@ -422,7 +424,16 @@ struct Slot<'a> {
 #[derive(Debug, Default)]
 pub struct Members<'a> {
     resource: Option<Node<'a>>,
-    slots: SmallVec<[Slot<'a>; 32]>,
+    slots: Vec<Slot<'a>>,
+}
+
+impl<'a> Members<'a> {
+    /// Empties the table for the next resource, keeping its memory.
+    pub fn recycle<'b>(self) -> Members<'b> {
+        let mut slots = self.slots;
+        slots.clear();
+        Members { resource: None, slots: slots.into_iter().map(|_| Slot::default()).collect() }
+    }
 }
 
 /// What a walk needs besides the item: strict mode and the resource's member table.

@@ -35,7 +35,7 @@ fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>
             Ok(rows)
         })();
         let mut st = std::mem::take(&mut spare).recycle();
-        let got = plan.eval(v, &plans.members(v), strict, &mut st).map_err(|e| e.to_string());
+        let got = plan.eval(v, &plans.members(v, Default::default()), strict, &mut st).map_err(|e| e.to_string());
         match (&want, &got) {
             (Ok(rows), Ok(staged)) => {
                 assert_eq!(rows.len(), staged.rows(), "{what}: resource {i}: row count");

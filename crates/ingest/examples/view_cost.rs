@@ -41,7 +41,7 @@ fn run() -> Result<(), String> {
                     return Ok(());
                 }
                 let mut st = std::mem::take(&mut spare).recycle();
-                let staged = plan.eval(v, &plans.members(v), true, &mut st).map_err(|e| e.to_string())?;
+                let staged = plan.eval(v, &plans.members(v, Default::default()), true, &mut st).map_err(|e| e.to_string())?;
                 n += staged.rows();
                 if upto == 2 {
                     plan.append(&st, &staged, &mut builder);

@@ -11,7 +11,7 @@ use crossbeam_channel::bounded;
 use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
 use kakehashi_fhir::fhirpath::{self, Node};
 use kakehashi_fhir::resource::{Parser, Problem};
-use kakehashi_fhir::plan::{PlanError, Plans, Staged, Staging};
+use kakehashi_fhir::plan::{Members, PlanError, Plans, Staged, Staging};
 use kakehashi_fhir::sof::{BatchBuilder, ViewDefinition};
 use kakehashi_fhir::{datetime, standard};
 use kakehashi_model::{View, resource_types};
@@ -288,8 +288,9 @@ struct Worker {
     /// For each resource type index, the standard views that read it (indexes into `views`)
     /// and their compiled plans, in that order.
     by_type: Vec<(Vec<usize>, Plans)>,
-    /// The staging area, kept between resources for its memory.
+    /// The staging area and the member table, kept between resources for their memory.
     spare: Staging<'static>,
+    spare_members: Members<'static>,
 }
 
 impl Worker {
@@ -307,7 +308,7 @@ impl Worker {
                 (mine, plans)
             })
             .collect();
-        Worker { parser: Parser::new(), by_type, spare: Staging::new() }
+        Worker { parser: Parser::new(), by_type, spare: Staging::new(), spare_members: Members::default() }
     }
 }
 
@@ -331,7 +332,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
     let nrecords = chunk.records.len();
-    let Worker { parser, by_type, spare } = worker;
+    let Worker { parser, by_type, spare, spare_members } = worker;
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
@@ -361,7 +362,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
             // all accept it
             let mut staging = std::mem::take(&mut *spare).recycle();
             let mut per_view: SmallVec<[(usize, usize, Staged); 4]> = SmallVec::new();
-            let members = plans.members(v);
+            let members = plans.members(v, std::mem::take(&mut *spare_members));
             let mut refused = None;
             for (j, (&k, plan)) in mine.iter().zip(plans.plans()).enumerate() {
                 let view = views[k].0;
@@ -389,6 +390,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
                 }
             }
             *spare = staging.recycle();
+            *spare_members = members.recycle();
             if let Some(p) = refused {
                 out.problems.push(p);
                 return;
