@@ -225,7 +225,7 @@ impl KeySorter {
     }
 
     /// Waits for the run being spilled.
-    fn wait(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn wait(&mut self) -> Result<(), StoreError> {
         match self.pending.take().map(std::thread::JoinHandle::join) {
             None | Some(Ok(Ok(()))) => Ok(()),
             Some(Ok(Err(e))) => Err(e),

@@ -239,6 +239,8 @@ impl Drop for LoadWriter {
     fn drop(&mut self) {
         if !self.committed {
             self.writers.clear();
+            // a key run still being written in the background would land in a removed folder
+            let _ = self.keys.wait();
             let _ = std::fs::remove_dir_all(&self.seg_dir);
         }
     }
