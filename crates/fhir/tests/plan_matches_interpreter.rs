@@ -4,54 +4,61 @@
 //! and over resources broken on purpose, both must give the same record batches and the same
 //! error messages, resource by resource.
 
-use kakehashi_fhir::plan::{Plans, Staging};
+use kakehashi_fhir::plan::{Members, Plans, Staging};
 use kakehashi_fhir::sof::{BatchBuilder, Mode, ViewDefinition};
 use serde_json::{Value, json};
 use std::path::Path;
 
 /// Runs both sides over `resources`; returns how many resources each accepted (they must agree).
 fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str) -> usize {
-    compare_in(&Plans::new([vd]), 0, vd, resources, strict, what)
+    compare_all(&[vd], resources, strict, what)[0]
 }
 
-/// [`compare`] with the plan `k` of `plans` (views of one type sharing the member table).
-fn compare_in(plans: &Plans, k: usize, vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str) -> usize {
-    let plan = &plans.plans()[k];
-    let mut want_b = BatchBuilder::new(vd, Mode::Typed);
-    let mut got_b = plan.builder(1024);
-    let mut accepted = 0;
-    // one staging area for all resources, recycled as ingest does
-    let mut spare: Staging<'static> = Staging::new();
+/// [`compare`] for views of one type evaluated as ingest does: compiled together (one member
+/// table, shared expressions evaluated once per resource), each resource through every view in
+/// turn. Returns how many resources each view accepted.
+fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str) -> Vec<usize> {
+    let plans = Plans::new(vds.iter().copied());
+    let mut want_b: Vec<BatchBuilder> = vds.iter().map(|vd| BatchBuilder::new(vd, Mode::Typed)).collect();
+    let mut got_b: Vec<BatchBuilder> = plans.plans().iter().map(|p| p.builder(1024)).collect();
+    let mut accepted = vec![0; vds.len()];
+    // one staging area and member table for all resources, recycled as ingest does
+    let (mut spare, mut spare_members): (Staging<'static>, Members<'static>) = Default::default();
     for (i, r) in resources.iter().enumerate() {
         let mut bytes = r.clone();
         let tape = simd_json::to_tape(&mut bytes).expect("test resources are JSON");
         let v = tape.as_value();
-        let want: Result<Vec<_>, String> = (|| {
-            let mut rows = Vec::new();
-            vd.eval_with(v, &mut rows, strict).map_err(|e| e.to_string())?;
-            for row in &rows {
-                want_b.check(row).map_err(|e| e.to_string())?;
-            }
-            Ok(rows)
-        })();
         let mut st = std::mem::take(&mut spare).recycle();
-        let got = plan.eval(v, &plans.members(v, Default::default()), strict, &mut st).map_err(|e| e.to_string());
-        match (&want, &got) {
-            (Ok(rows), Ok(staged)) => {
-                assert_eq!(rows.len(), staged.rows(), "{what}: resource {i}: row count");
-                for row in rows {
-                    want_b.append_checked(row);
+        let members = plans.members(v, std::mem::take(&mut spare_members));
+        for (k, (vd, plan)) in vds.iter().zip(plans.plans()).enumerate() {
+            let want: Result<Vec<_>, String> = (|| {
+                let mut rows = Vec::new();
+                vd.eval_with(v, &mut rows, strict).map_err(|e| e.to_string())?;
+                for row in &rows {
+                    want_b[k].check(row).map_err(|e| e.to_string())?;
                 }
-                plan.append(&st, staged, &mut got_b);
-                accepted += 1;
+                Ok(rows)
+            })();
+            let got = plan.eval(v, &members, strict, &mut st).map_err(|e| e.to_string());
+            match (&want, &got) {
+                (Ok(rows), Ok(staged)) => {
+                    assert_eq!(rows.len(), staged.rows(), "{what} (view {k}): resource {i}: row count");
+                    for row in rows {
+                        want_b[k].append_checked(row);
+                    }
+                    plan.append(&st, staged, &mut got_b[k]);
+                    accepted[k] += 1;
+                }
+                (Err(w), Err(g)) => assert_eq!(w, g, "{what} (view {k}): resource {i}: error message"),
+                _ => panic!("{what} (view {k}): resource {i} (strict {strict}): interpreter {want:?}, plan {:?}", got.as_ref().map(|s| s.rows())),
             }
-            (Err(w), Err(g)) => assert_eq!(w, g, "{what}: resource {i}: error message"),
-            _ => panic!("{what}: resource {i} (strict {strict}): interpreter {want:?}, plan {:?}", got.as_ref().map(|s| s.rows())),
         }
         spare = st.recycle();
+        spare_members = members.recycle();
     }
-    let (want, got) = (want_b.finish(), got_b.finish());
-    assert_eq!(want, got, "{what}: record batches differ");
+    for (k, (w, g)) in want_b.iter_mut().zip(&mut got_b).enumerate() {
+        assert_eq!(w.finish(), g.finish(), "{what} (view {k}): record batches differ");
+    }
     accepted
 }
 
@@ -105,14 +112,14 @@ fn plans_match_the_interpreter_over_synthetic_sites() {
             }
         }
         let standard = kakehashi_fhir::standard::compiled();
-        for (view, vd) in standard {
-            let resources = by_type.get(&vd.resource).cloned().unwrap_or_default();
-            // as ingest compiles them: all views of the type share one member table
-            let same: Vec<&ViewDefinition> = standard.iter().filter(|(_, v)| v.resource == vd.resource).map(|(_, v)| v).collect();
-            let k = same.iter().position(|v| std::ptr::eq(*v, vd)).unwrap();
-            let n = compare_in(&Plans::new(same.iter().copied()), k, vd, &resources, true, &format!("{profile} {view}"));
+        let types: std::collections::BTreeSet<&str> = standard.iter().map(|(_, vd)| vd.resource.as_str()).collect();
+        for ty in types {
+            let resources = by_type.get(ty).cloned().unwrap_or_default();
+            // as ingest runs them: all views of the type together
+            let same: Vec<&ViewDefinition> = standard.iter().filter(|(_, v)| v.resource == ty).map(|(_, v)| v).collect();
+            let n = compare_all(&same, &resources, true, &format!("{profile} {ty}"));
             // every synthetic resource of the type is valid, so every one is accepted
-            assert_eq!(n, resources.len(), "{profile} {view}");
+            assert!(n.iter().all(|n| *n == resources.len()), "{profile} {ty}: {n:?} of {}", resources.len());
         }
     }
 }
@@ -163,12 +170,21 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"derivedFrom": [{"reference": "Observation/a"}, {"reference": "bad"}]})),
         obs(json!({"extension": [{"url": "https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline", "valueString": "EUCAST 2024"}]})),
     ];
-    let observation: Vec<_> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").collect();
-    let shared = Plans::new(observation.iter().map(|(_, vd)| vd));
-    for (k, (view, vd)) in observation.iter().enumerate() {
-        for strict in [false, true] {
-            compare(vd, &cases, strict, &format!("broken observations, {view}"));
-            compare_in(&shared, k, vd, &cases, strict, &format!("broken observations, {view}, shared table"));
+    let observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    for strict in [false, true] {
+        for vd in &observation {
+            compare(vd, &cases, strict, &format!("broken observations, {:?}", vd.name));
         }
+        compare_all(&observation, &cases, strict, "broken observations, views together");
     }
+}
+
+/// The observation views share expressions (`getResourceKey()`, the subject, the microbiology
+/// `where`): compiled together they evaluate each once per resource.
+#[test]
+fn views_of_a_type_share_their_common_expressions() {
+    let observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    let plans = Plans::new(observation.iter().copied());
+    assert!(plans.shared_expressions() >= 4, "{} shared", plans.shared_expressions());
+    assert_eq!(Plans::new(observation[..1].iter().copied()).shared_expressions(), 0, "one view shares nothing");
 }
