@@ -86,9 +86,6 @@ enum PExpr {
     Logic(BinOp, Box<PExpr>, Box<PExpr>),
     /// Evaluated by the interpreter.
     Interp(Expr),
-    /// An expression over the resource that several views of the type share: evaluated once
-    /// per resource, its items kept in the member table's slot.
-    Memo(u16, Box<PExpr>),
 }
 
 #[derive(Debug, Clone)]
@@ -222,37 +219,20 @@ pub struct Plans {
     names: Vec<String>,
     /// For each first byte of a member name, the slots whose names start with it.
     by_first: Vec<Vec<u16>>,
-    /// How many shared expressions are memoised.
-    memos: usize,
 }
 
 impl Plans {
     /// Compiles views (they should read one resource type; the table is shared).
     pub fn new<'v>(views: impl IntoIterator<Item = &'v ViewDefinition>) -> Plans {
-        let views: Vec<&ViewDefinition> = views.into_iter().collect();
-        // first count the expressions over the resource, then compile sharing the repeated ones
-        let mut counting = Slots { seen: Some(Default::default()), ..Slots::default() };
-        for v in &views {
-            Plan::compile(v, &mut counting);
-        }
-        let mut repeated: Vec<String> = counting.seen.unwrap_or_default().into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect();
-        repeated.sort();
-        let shared = repeated.into_iter().enumerate().map(|(i, k)| (k, i as u16)).collect::<std::collections::HashMap<_, _>>();
-        let memos = shared.len();
-        let mut slots = Slots { shared, ..Slots::default() };
-        let plans = views.iter().map(|v| Plan::compile(v, &mut slots)).collect();
+        let mut slots = Slots::default();
+        let plans = views.into_iter().map(|v| Plan::compile(v, &mut slots)).collect();
         let mut by_first = vec![Vec::new(); 256];
         for (i, n) in slots.names.iter().enumerate() {
             if let Some(b) = n.as_bytes().first() {
                 by_first[*b as usize].push(i as u16);
             }
         }
-        Plans { plans, names: slots.names, by_first, memos }
-    }
-
-    /// How many expressions over the resource the views share (each evaluated once per resource).
-    pub fn shared_expressions(&self) -> usize {
-        self.memos
+        Plans { plans, names: slots.names, by_first }
     }
 
     /// The plans, in the order of the views given to [`Plans::new`].
@@ -266,7 +246,6 @@ impl Plans {
         let mut m = spare.recycle();
         m.resource = Some(resource);
         m.slots.resize(self.names.len(), Slot::default());
-        m.memo.get_mut().resize(self.memos, None);
         let Some(obj) = resource.as_object() else { return m };
         for (k, v) in obj.iter() {
             let Some(b) = k.as_bytes().first() else { continue };
@@ -364,10 +343,6 @@ fn union_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 #[derive(Debug, Default)]
 struct Slots {
     names: Vec<String>,
-    /// Counting pass: how often each expression over the resource occurs.
-    seen: Option<std::collections::HashMap<String, usize>>,
-    /// Building pass: the memo slot of each expression that occurs more than once.
-    shared: std::collections::HashMap<String, u16>,
 }
 
 impl Slots {
@@ -414,47 +389,18 @@ fn pexpr(e: &Expr, mut slots: Option<&mut Slots>) -> PExpr {
     PExpr::Interp(e.clone())
 }
 
-/// Compiles a whole expression (a column, an iteration, a `where`); over the resource, one that
-/// other views share is memoised.
-fn pexpr_top(e: &Expr, slots: Option<&mut Slots>) -> PExpr {
-    let Some(slots) = slots else { return pexpr(e, None) };
-    let compiled = pexpr(e, Some(&mut *slots));
-    // constants are a view's own: only fully compiled expressions are shared
-    if has_interp(&compiled) {
-        return compiled;
-    }
-    let key = format!("{e:?}");
-    if let Some(seen) = &mut slots.seen {
-        *seen.entry(key).or_default() += 1;
-        return compiled;
-    }
-    match slots.shared.get(&key) {
-        Some(id) => PExpr::Memo(*id, Box::new(compiled)),
-        None => compiled,
-    }
-}
-
-fn has_interp(e: &PExpr) -> bool {
-    match e {
-        PExpr::Interp(_) => true,
-        PExpr::Logic(_, a, b) => has_interp(a) || has_interp(b),
-        PExpr::Memo(_, inner) => has_interp(inner),
-        PExpr::Path(_) | PExpr::FirstOf(_) => false,
-    }
-}
-
 /// Compiles a select; `slots` is given when its focus is the resource itself.
 fn pselect(s: &Select, mut slots: Option<&mut Slots>) -> PSelect {
     let iter = match &s.iter {
         Iter::Focus => PIter::Focus,
-        Iter::ForEach(e) => PIter::ForEach(pexpr_top(e, slots.as_deref_mut())),
-        Iter::ForEachOrNull(e) => PIter::ForEachOrNull(pexpr_top(e, slots.as_deref_mut())),
+        Iter::ForEach(e) => PIter::ForEach(pexpr(e, slots.as_deref_mut())),
+        Iter::ForEachOrNull(e) => PIter::ForEachOrNull(pexpr(e, slots.as_deref_mut())),
         Iter::Repeat(ps) => PIter::Repeat(ps.clone()),
     };
     // the select's columns and nested selects see the resource only if it does not iterate
     let mut inner = if matches!(iter, PIter::Focus) { slots } else { None };
     PSelect {
-        cols: s.cols.iter().map(|(i, e)| (*i, pexpr_top(e, inner.as_deref_mut()))).collect(),
+        cols: s.cols.iter().map(|(i, e)| (*i, pexpr(e, inner.as_deref_mut()))).collect(),
         iter,
         nested: s.nested.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
         union_all: s.union_all.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
@@ -479,8 +425,6 @@ struct Slot<'a> {
 pub struct Members<'a> {
     resource: Option<Node<'a>>,
     slots: Vec<Slot<'a>>,
-    /// The items of the shared expressions evaluated so far.
-    memo: std::cell::RefCell<Vec<Option<Coll<'a>>>>,
 }
 
 impl<'a> Members<'a> {
@@ -488,9 +432,7 @@ impl<'a> Members<'a> {
     pub fn recycle<'b>(self) -> Members<'b> {
         let mut slots = self.slots;
         slots.clear();
-        let mut memo = self.memo.into_inner();
-        memo.clear();
-        Members { resource: None, slots: slots.into_iter().map(|_| Slot::default()).collect(), memo: std::cell::RefCell::new(memo.into_iter().map(|_| None).collect()) }
+        Members { resource: None, slots: slots.into_iter().map(|_| Slot::default()).collect() }
     }
 }
 
@@ -714,26 +656,6 @@ fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, en
                 sink.take(item);
             }
         }
-        PExpr::Memo(id, inner) => {
-            let id = *id as usize;
-            let known = m.memo.borrow().get(id).and_then(Clone::clone);
-            let items = match known {
-                Some(items) => items,
-                None => {
-                    let mut items = Coll::new();
-                    run_into(inner, focus, resource, env, m, &mut items)?;
-                    if let Some(slot) = m.memo.borrow_mut().get_mut(id) {
-                        *slot = Some(items.clone());
-                    }
-                    items
-                }
-            };
-            for item in items {
-                if sink.take(item) {
-                    break;
-                }
-            }
-        }
     }
     Ok(())
 }
@@ -790,7 +712,7 @@ impl Plan {
             columns: view.columns.clone(),
             types,
             constants: view.constants.clone(),
-            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr_top(e, Some(&mut *slots)))).collect(),
+            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e, Some(&mut *slots)))).collect(),
             select: view.select.iter().map(|sel| pselect(sel, Some(&mut *slots))).collect(),
             view: view.clone(),
         }
@@ -810,7 +732,6 @@ impl Plan {
                     count(b, n);
                 }
                 PExpr::Interp(_) => n.1 += 1,
-                PExpr::Memo(_, inner) => count(inner, n),
                 _ => {
                     n.0 += 1;
                     n.1 += 1;
