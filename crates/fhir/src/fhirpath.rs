@@ -822,7 +822,7 @@ fn json_eq(a: Node<'_>, b: Node<'_>) -> bool {
 
 /// The key of a reference string: the id after the type (`Patient/123` → `123`), optionally
 /// requiring the type. Absolute URLs are read from their last two segments; `#contained` and
-/// `urn:uuid:` references yield their id.
+/// `urn:uuid:` references yield their id when no type is required (their type is not stated).
 pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<&'s str> {
     let (ty, id) = split_reference(reference)?;
     match want_type {
@@ -831,7 +831,8 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
     }
 }
 
-/// A reference string as (type, id); the type is None for `urn:uuid:` / `urn:oid:` references.
+/// A reference string as (type, id); the type is None for `urn:uuid:` / `urn:oid:` and contained
+/// (`#id`) references.
 fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
     static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
     // ids have no `_`: look for `/_history/` only where there is one
@@ -841,6 +842,10 @@ fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
     };
     if let Some(id) = r.strip_prefix("urn:uuid:").or_else(|| r.strip_prefix("urn:oid:")) {
         return Some((None, id));
+    }
+    // a contained resource (`#med1`): its local id, of no stated type
+    if let Some(id) = r.strip_prefix('#') {
+        return (!id.is_empty()).then_some((None, id));
     }
     // `[...]/Type/id`: the last two segments
     let bytes = r.as_bytes();
@@ -1363,6 +1368,27 @@ mod tests {
         assert_eq!(reference_key("http://x.org/fhir/Patient/9/_history/2", Some("Patient")), Some("9"));
         assert_eq!(reference_key("urn:uuid:abc", None), Some("abc"));
         assert_eq!(reference_key("nonsense", None), None);
+        // contained resources: the local id, never a typed key
+        assert_eq!(reference_key("#med1", None), Some("med1"));
+        assert_eq!(reference_key("#med1", Some("Medication")), None);
+        assert_eq!(reference_key("#", None), None);
+    }
+
+    /// A reference to a contained resource is valid FHIR: strict mode (ingest) must not refuse
+    /// the resource, only leave the typed key empty.
+    #[test]
+    fn contained_references_are_not_errors_in_strict_mode() {
+        let mut bytes = br##"{"resourceType":"MedicationRequest","id":"r1","contained":[{"resourceType":"Medication","id":"med1"}],
+            "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##.to_vec();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
+        let root = tape.as_value();
+        let env = Env { constants: &[], row_index: 0, strict: true };
+        let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
+        let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();
+        assert!(typed.is_empty());
+        let any = eval(&parse("medication.getReferenceKey()").unwrap(), &focus, root, &env).unwrap();
+        assert_eq!(any.len(), 1);
+        assert_eq!(any[0].prim(), Some(Prim::Str("med1")));
     }
 }
 

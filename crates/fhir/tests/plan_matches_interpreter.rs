@@ -148,6 +148,7 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"subject": "Patient/p1"})),
         obs(json!({"subject": [{"reference": "Patient/p1"}, {"reference": "Patient/p2"}]})),
         obs(json!({"subject": {"reference": "Group/g1"}})),
+        obs(json!({"subject": {"reference": "#p1"}, "specimen": {"reference": "urn:uuid:5f0c"}})),
         obs(json!({"status": {"text": "final"}})),
         obs(json!({"status": 3})),
         obs(json!({"code": {"coding": []}})),
