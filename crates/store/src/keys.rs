@@ -166,7 +166,10 @@ pub(crate) struct KeySorter {
     buf: Vec<Rec>,
     runs: Vec<PathBuf>,
     /// The last run, being sorted and written by a background thread.
-    pending: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
+    pending: Option<std::thread::JoinHandle<Result<Vec<Rec>, StoreError>>>,
+    /// The buffer of the last run written, emptied for the next (large buffers are reused, not
+    /// freed and allocated again, which made the C allocator's heap grow with the input).
+    spare: Option<Vec<Rec>>,
 }
 
 /// Where the merge reads sorted records from.
@@ -196,7 +199,7 @@ pub(crate) struct Resolved {
 
 impl KeySorter {
     pub(crate) fn new(dir: PathBuf, seg: u32) -> KeySorter {
-        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new(), pending: None }
+        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new(), pending: None, spare: None }
     }
 
     pub(crate) fn add(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
@@ -216,13 +219,16 @@ impl KeySorter {
     /// Sorts and writes the gathered keys as a run, in the background (the load goes on).
     fn spill(&mut self) -> Result<(), StoreError> {
         self.wait()?;
-        let mut run = std::mem::replace(&mut self.buf, Vec::with_capacity(RUN));
+        let next = self.spare.take().unwrap_or_else(|| Vec::with_capacity(RUN));
+        let mut run = std::mem::replace(&mut self.buf, next);
         let path = self.dir.join(format!(".keys-run-{}", self.runs.len()));
         self.runs.push(path.clone());
         self.pending = Some(std::thread::spawn(move || {
             Self::sort(&mut run);
             // a temporary file: a load that dies is discarded whole, so no need to sync it
-            write_file(&path, run, false)
+            write_file(&path, run.iter().copied(), false)?;
+            run.clear();
+            Ok(run)
         }));
         Ok(())
     }
@@ -230,7 +236,11 @@ impl KeySorter {
     /// Waits for the run being spilled.
     pub(crate) fn wait(&mut self) -> Result<(), StoreError> {
         match self.pending.take().map(std::thread::JoinHandle::join) {
-            None | Some(Ok(Ok(()))) => Ok(()),
+            None => Ok(()),
+            Some(Ok(Ok(buf))) => {
+                self.spare = Some(buf);
+                Ok(())
+            }
             Some(Ok(Err(e))) => Err(e),
             Some(Err(_)) => Err(StoreError::Corrupt { path: self.dir.clone(), message: "the thread writing a key run failed".into() }),
         }
