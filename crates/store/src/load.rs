@@ -129,7 +129,12 @@ impl LoadWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        assert_eq!(batch.num_rows(), ords.len(), "one ordinal per row");
+        if batch.num_rows() != ords.len() {
+            return Err(StoreError::Parquet {
+                path: self.seg_dir.clone(),
+                message: format!("{}: {} rows but {} ordinals (one per row is required)", view.name(), batch.num_rows(), ords.len()),
+            });
+        }
         let seg_col: ArrayRef = Arc::new(UInt32Array::from(vec![self.seg; ords.len()]));
         let ord_col: ArrayRef = Arc::new(UInt32Array::from(ords.to_vec()));
         let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -140,13 +145,15 @@ impl LoadWriter {
         cols.push(ord_col);
         let schema = Arc::new(Schema::new(fields));
         let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: self.seg_dir.clone(), message: e.to_string() })?;
-        if !self.writers.contains_key(&view) {
-            let path = self.seg_dir.join(format!("{}.parquet", view.name()));
-            let f = File::create(&path).map_err(io_err(&path))?;
-            let w = ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
-            self.writers.insert(view, (w, 0, path));
-        }
-        let (w, rows, path) = self.writers.get_mut(&view).expect("inserted");
+        let (w, rows, path) = match self.writers.entry(view) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let path = self.seg_dir.join(format!("{}.parquet", view.name()));
+                let f = File::create(&path).map_err(io_err(&path))?;
+                let w = ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+                e.insert((w, 0, path))
+            }
+        };
         w.write(&full).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
         *rows += full.num_rows() as u64;
         Ok(())
@@ -226,7 +233,7 @@ impl LoadWriter {
             snap.deleted_set.serialize_into(&mut bytes).map_err(io_err(&snaps))?;
             write_atomic(&snaps.join(format!("{id:06}.deleted")), &bytes)?;
         }
-        let json = serde_json::to_vec_pretty(&snap).expect("snapshots serialise");
+        let json = serde_json::to_vec_pretty(&snap).map_err(|e| StoreError::Corrupt { path: snaps.clone(), message: format!("snapshot {id} does not serialise: {e}") })?;
         write_atomic(&snaps.join(format!("{id:06}.json")), &json)?;
         // the switch: from here on readers see the new snapshot
         write_atomic(&self.dir.join(CURRENT), format!("{id}\n").as_bytes())?;

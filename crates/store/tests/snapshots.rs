@@ -79,3 +79,17 @@ fn an_uncommitted_load_leaves_no_trace() {
     load(&store, &[("b", "male", 1)]);
     assert_eq!(live(&store).len(), 2);
 }
+
+/// Rows without one ordinal each are refused with an error, not a panic, and the load can go on.
+#[test]
+fn rows_without_an_ordinal_each_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path());
+    let mut w = store.begin_load().unwrap();
+    let e = w.write(View::Patient, &patients(&["a", "b"], &["female", "male"]), &[0]).unwrap_err();
+    assert!(e.to_string().contains("2 rows but 1 ordinals"), "{e}");
+    w.write(View::Patient, &patients(&["a"], &["female"]), &[0]).unwrap();
+    w.add_keys([ResourceKey::named("Patient", "a", 1, 0).expect("R4 type")]).unwrap();
+    w.commit().unwrap();
+    assert_eq!(live(&store), vec![("a".to_owned(), "female".to_owned())]);
+}
