@@ -8,7 +8,7 @@ use chrono::Utc;
 use kakehashi_model::View;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -67,11 +67,18 @@ pub struct LoadWriter {
     _lock: Lock,
 }
 
-/// Parquet settings for a view's file: Snappy, row groups of 256k rows, and no dictionary for
-/// the columns that are (nearly) unique per row, the ids and the ordinal, where building one
-/// costs time and the encoder abandons it anyway.
+/// Parquet settings for a view's file: Snappy, row groups of 256k rows, min/max statistics per
+/// row group, and no dictionary for the columns that are (nearly) unique per row, the ids and
+/// the ordinal, where building one costs time and the encoder abandons it anyway.
+///
+/// Statistics are kept per row group, not per page: nothing here prunes by page (the cohort index
+/// reads whole columns; rows are in load order, so pages of codes and dates overlap anyway), and
+/// page statistics cost about 5% of ingest time.
 fn props(schema: &Schema) -> WriterProperties {
-    let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(256 * 1024));
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_statistics_enabled(EnabledStatistics::Chunk);
     for f in schema.fields() {
         let name = f.name();
         // identifiers, instants and measured values rarely repeat within a row group: a
