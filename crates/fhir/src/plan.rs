@@ -20,7 +20,7 @@
 
 use crate::datetime;
 use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, Node, Prim};
-use crate::sof::{self, BatchBuilder, Builder, CellError, ColumnDef, Iter, Mode, Select, ViewDefinition};
+use crate::sof::{self, BatchBuilder, Builder, CellError, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
 use simd_json::prelude::{TypedScalarValue, ValueAsScalar};
@@ -174,15 +174,15 @@ impl<'a> Staging<'a> {
         owned.clear();
         let mut bad = self.side.bad;
         bad.clear();
-        Staging { cells: reuse(self.cells), side: Side { owned, lists: reuse(self.side.lists), bad } }
+        Staging { cells: emptied(self.cells), side: Side { owned, lists: emptied(self.side.lists), bad } }
     }
 }
 
-/// An emptied vector of values for other borrows: the same allocation, as the standard library
-/// collects in place when the element layout does not change.
-fn reuse<'b>(mut v: Vec<Val<'_>>) -> Vec<Val<'b>> {
+/// An emptied vector of another element type (here: the same type for other borrows), in the
+/// same allocation: the standard library collects in place when the element layout matches.
+fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.clear();
-    v.into_iter().map(|_| Val::Null).collect()
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// Rows one plan staged: a range of cells of its width.
@@ -202,13 +202,11 @@ impl Staged {
 /// A ViewDefinition compiled for typed output (see the module docs).
 #[derive(Debug, Clone)]
 pub struct Plan {
-    resource: String,
-    columns: Vec<ColumnDef>,
+    /// The view compiled (its resource type, columns and constants are read from it).
+    view: ViewDefinition,
     types: Vec<(Ty, bool)>,
-    constants: Vec<(String, Lit)>,
     wheres: Vec<(String, PExpr)>,
     select: Vec<PSelect>,
-    view: ViewDefinition,
 }
 
 /// The plans of the views of one resource type, sharing the table of the resource's members
@@ -430,9 +428,7 @@ pub struct Members<'a> {
 impl<'a> Members<'a> {
     /// Empties the table for the next resource, keeping its memory.
     pub fn recycle<'b>(self) -> Members<'b> {
-        let mut slots = self.slots;
-        slots.clear();
-        Members { resource: None, slots: slots.into_iter().map(|_| Slot::default()).collect() }
+        Members { resource: None, slots: emptied(self.slots) }
     }
 }
 
@@ -708,10 +704,7 @@ impl Plan {
             })
             .collect();
         Plan {
-            resource: view.resource.clone(),
-            columns: view.columns.clone(),
             types,
-            constants: view.constants.clone(),
             wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e, Some(&mut *slots)))).collect(),
             select: view.select.iter().map(|sel| pselect(sel, Some(&mut *slots))).collect(),
             view: view.clone(),
@@ -820,7 +813,7 @@ impl Plan {
                 (None, _) => Val::Null,
                 (Some(item), 1) => self.one(*ci, &item, side),
                 (Some(_), n) => {
-                    let col = &self.columns[*ci];
+                    let col = &self.view.columns[*ci];
                     return Err(EvalError(format!(
                         "column `{}` (path `{}`) yields {n} values; declare `collection: true` or narrow the path",
                         col.name, col.path
@@ -834,8 +827,8 @@ impl Plan {
     /// Appends a select's rows over `focus` to `out`.
     #[allow(clippy::too_many_arguments)]
     fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
-        let width = self.columns.len();
-        let env = Env { constants: &self.constants, row_index, strict };
+        let width = self.view.columns.len();
+        let env = Env { constants: &self.view.constants, row_index, strict };
         let items = match &s.iter {
             PIter::Focus => return self.focus_rows(s, focus, resource, row_index, strict, m, out, side),
             PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
@@ -845,7 +838,7 @@ impl Plan {
                         return Ok(());
                     }
                     // one row: own columns over the empty focus, nested selects all null
-                    let env = Env { constants: &self.constants, row_index: 0, strict };
+                    let env = Env { constants: &self.view.constants, row_index: 0, strict };
                     let at = out.len();
                     out.resize(at + width, Val::Null);
                     for (ci, e) in &s.cols {
@@ -869,8 +862,8 @@ impl Plan {
     /// each nested select, times the rows of its `unionAll`.
     #[allow(clippy::too_many_arguments)]
     fn focus_rows<'a>(&self, s: &PSelect, f: &Coll<'a>, resource: Node<'a>, idx: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
-        let width = self.columns.len();
-        let env = Env { constants: &self.constants, row_index: idx, strict };
+        let width = self.view.columns.len();
+        let env = Env { constants: &self.view.constants, row_index: idx, strict };
         let start = out.len();
         out.resize(start + width, Val::Null);
         self.fill(s, f, resource, &env, m, &mut out[start..], side)?;
@@ -894,14 +887,14 @@ impl Plan {
     /// stages no rows.
     pub fn eval<'a>(&self, resource: Node<'a>, members: &Members<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
         let m = members;
-        let width = self.columns.len();
+        let width = self.view.columns.len();
         let base = st.cells.len();
         let none = Staged { cells: base..base, width };
-        if fhirpath::get_str(resource, "resourceType") != Some(self.resource.as_str()) {
+        if fhirpath::get_str(resource, "resourceType") != Some(self.view.resource.as_str()) {
             return Ok(none);
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.constants, row_index: 0, strict };
+        let env = Env { constants: &self.view.constants, row_index: 0, strict };
         for (text, w) in &self.wheres {
             let r = run(w, &focus, resource, &env, m)?;
             match r.len() {
@@ -935,7 +928,7 @@ impl Plan {
             Val::Bad(m) => Some((k, *m)),
             _ => None,
         }) {
-            let col = &self.columns[k % width.max(1)];
+            let col = &self.view.columns[k % width.max(1)];
             let message = st.side.bad[m as usize].clone();
             st.cells.truncate(base);
             return Err(CellError { column: col.name.clone(), path: col.path.clone(), message }.into());
@@ -945,7 +938,7 @@ impl Plan {
 
     /// The select product of a resource into `st.cells` from its current end.
     fn rows<'a>(&self, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, st: &mut Staging<'a>) -> Result<(), PlanError> {
-        let width = self.columns.len();
+        let width = self.view.columns.len();
         let base = st.cells.len();
         st.cells.resize(base + width, Val::Null);
         for s in &self.select {
@@ -1049,5 +1042,10 @@ mod tests {
         let again: Staging<'static> = st.recycle();
         assert!(again.cells.is_empty());
         assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
+        let members = Members { resource: None, slots: vec![Slot::default(); 40] };
+        let (ptr, cap) = (members.slots.as_ptr() as usize, members.slots.capacity());
+        let again: Members<'static> = members.recycle();
+        assert!(again.slots.is_empty());
+        assert_eq!((again.slots.as_ptr() as usize, again.slots.capacity()), (ptr, cap), "recycling the member table reallocated");
     }
 }
