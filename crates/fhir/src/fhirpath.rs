@@ -12,12 +12,9 @@
 //! join not ofType getResourceKey getReferenceKey extension lowBoundary highBoundary hasValue
 //! toString startsWith contains all iif`.
 
-use simd_json::prelude::{TypedValue, ValueAsScalar, ValueIntoString};
-use simd_json::tape::{Array, Object};
-
-/// A node of a parsed resource: a view into simd-json's tape, so parsing allocates nothing per
-/// node and a node is two words, copied freely.
-pub type Node<'a> = simd_json::tape::Value<'a, 'a>;
+pub use crate::tape::Node;
+use crate::tape::{Array, Object};
+use simd_json::StaticNode;
 
 /// A node by kind.
 pub enum Kind<'a> {
@@ -34,9 +31,9 @@ pub enum Kind<'a> {
     /// A string (unescaped, borrowed from the input).
     Str(&'a str),
     /// An object.
-    Obj(Object<'a, 'a>),
+    Obj(Object<'a>),
     /// An array.
-    Arr(Array<'a, 'a>),
+    Arr(Array<'a>),
 }
 
 /// The kind of a node.
@@ -50,11 +47,11 @@ pub fn kind(v: Node<'_>) -> Kind<'_> {
     if let Some(a) = v.as_array() {
         return Kind::Arr(a);
     }
-    match v.value_type() {
-        simd_json::ValueType::Bool => Kind::Bool(v.as_bool().unwrap_or_default()),
-        simd_json::ValueType::I64 => Kind::Int(v.as_i64().unwrap_or_default()),
-        simd_json::ValueType::U64 => Kind::UInt(v.as_u64().unwrap_or_default()),
-        simd_json::ValueType::F64 => Kind::Dec(v.as_f64().unwrap_or_default()),
+    match v.as_static() {
+        Some(StaticNode::Bool(b)) => Kind::Bool(b),
+        Some(StaticNode::I64(n)) => Kind::Int(n),
+        Some(StaticNode::U64(n)) => Kind::UInt(n),
+        Some(StaticNode::F64(f)) => Kind::Dec(f),
         _ => Kind::Null,
     }
 }
@@ -1317,7 +1314,7 @@ mod tests {
     fn run(path: &str, json: &str) -> Vec<String> {
         let mut bytes = json.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let v = tape.as_value();
+        let v = Node::root(&tape);
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
         let env = Env { constants: &[], row_index: 0, strict: false };
@@ -1381,7 +1378,7 @@ mod tests {
         let mut bytes = br##"{"resourceType":"MedicationRequest","id":"r1","contained":[{"resourceType":"Medication","id":"med1"}],
             "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##.to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let root = tape.as_value();
+        let root = Node::root(&tape);
         let env = Env { constants: &[], row_index: 0, strict: true };
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
         let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();

@@ -2,6 +2,7 @@
 //!
 //! - [`read`]: streaming NDJSON / gzip / Bundle / folder input in chunks with file and line;
 //! - [`resource`]: one record to a checked resource, problems with file, line and element;
+//! - [`tape`]: a parsed resource, read from simd-json's tape;
 //! - [`fhirpath`]: the FHIRPath subset views use;
 //! - [`sof`]: ViewDefinitions, their evaluation, Arrow batches;
 //! - [`plan`]: views compiled for ingest (same results as [`sof`], typed, faster);
@@ -15,3 +16,4 @@ pub mod read;
 pub mod resource;
 pub mod sof;
 pub mod standard;
+pub mod tape;

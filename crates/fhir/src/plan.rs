@@ -23,7 +23,6 @@ use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, 
 use crate::sof::{self, BatchBuilder, Builder, CellError, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
-use simd_json::prelude::{TypedScalarValue, ValueAsScalar};
 use std::ops::Range;
 
 /// Why a plan refused a resource: an evaluation error, or a value that does not fit its column.

@@ -3,7 +3,6 @@
 
 use crate::read::Location;
 use crate::fhirpath::{Node, get};
-use simd_json::prelude::ValueIntoString;
 use simd_json::tape::Tape;
 use std::fmt;
 
@@ -68,7 +67,7 @@ impl Parser {
                 f(Err((None, format!("{what}: {e}"))))
             }
             Ok(()) => {
-                let root = tape.as_value();
+                let root = Node::root(&tape);
                 f(check(root, need_id).map(|rt| (root, rt)))
             }
         };

@@ -1,0 +1,235 @@
+//! A parsed resource read straight from simd-json's tape.
+//!
+//! simd-json's own tape accessors (`Value::as_object`, the object and array iterators,
+//! `Object::get`) are not marked `#[inline]`, so without link-time optimisation every step of a
+//! view's path was a call into another crate: about 8% of ingest's CPU went to those calls.
+//! These types are the same two-word views of the tape, with the accessors views need written
+//! here so they inline into the evaluator.
+
+use simd_json::{Node as TapeNode, StaticNode};
+
+/// A node of a parsed resource: a slice of simd-json's tape starting at the node, so parsing
+/// allocates nothing per node and a node is two words, copied freely.
+#[derive(Clone, Copy, Debug)]
+pub struct Node<'a>(&'a [TapeNode<'a>]);
+
+/// How many tape entries a node takes, itself included.
+#[inline(always)]
+fn span(n: &TapeNode<'_>) -> usize {
+    match n {
+        TapeNode::Object { count, .. } | TapeNode::Array { count, .. } => *count + 1,
+        _ => 1,
+    }
+}
+
+const NULL: [TapeNode<'static>; 1] = [TapeNode::Static(StaticNode::Null)];
+
+impl<'a> Node<'a> {
+    /// The root of a parsed document (JSON `null` for an empty tape).
+    pub fn root(tape: &'a simd_json::tape::Tape<'a>) -> Node<'a> {
+        if tape.0.is_empty() { Node(&NULL) } else { Node(&tape.0) }
+    }
+
+    #[inline(always)]
+    fn head(self) -> &'a TapeNode<'a> {
+        // a node is never an empty slice: `root` and the accessors below make sure of it
+        match self.0.first() {
+            Some(n) => n,
+            None => &NULL[0],
+        }
+    }
+
+    /// The string, if the node is one (unescaped, borrowed from the input).
+    #[inline]
+    pub fn into_string(self) -> Option<&'a str> {
+        match self.head() {
+            TapeNode::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The same as [`Node::into_string`].
+    #[inline]
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.into_string()
+    }
+
+    /// The object, if the node is one.
+    #[inline]
+    pub fn as_object(&self) -> Option<Object<'a>> {
+        match self.head() {
+            TapeNode::Object { len, count } => Some(Object { len: *len, entries: self.0.get(1..*count + 1)? }),
+            _ => None,
+        }
+    }
+
+    /// The array, if the node is one.
+    #[inline]
+    pub fn as_array(&self) -> Option<Array<'a>> {
+        match self.head() {
+            TapeNode::Array { len, count } => Some(Array { len: *len, entries: self.0.get(1..*count + 1)? }),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is JSON `null`.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        matches!(self.head(), TapeNode::Static(StaticNode::Null))
+    }
+
+    /// The scalar, if the node is `null`, a boolean or a number.
+    #[inline]
+    pub fn as_static(&self) -> Option<StaticNode> {
+        match self.head() {
+            TapeNode::Static(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if the node is one.
+    #[inline]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.as_static()? {
+            StaticNode::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The number as a float, if the node is a number.
+    #[inline]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.as_static()? {
+            StaticNode::F64(f) => Some(f),
+            StaticNode::I64(n) => Some(n as f64),
+            StaticNode::U64(n) => Some(n as f64),
+            _ => None,
+        }
+    }
+}
+
+/// An object node: its members in document order.
+#[derive(Clone, Copy, Debug)]
+pub struct Object<'a> {
+    len: usize,
+    /// Key, value, key, value, ... (values may span several entries).
+    entries: &'a [TapeNode<'a>],
+}
+
+impl<'a> Object<'a> {
+    /// The members (name, value) in document order.
+    #[inline]
+    pub fn iter(&self) -> Members<'a> {
+        Members(self.entries)
+    }
+
+    /// The value of member `key` (the first, if the document repeats it).
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The number of members.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the object has no members.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The members of an object, in document order.
+#[derive(Clone, Debug)]
+pub struct Members<'a>(&'a [TapeNode<'a>]);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, Node<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (TapeNode::String(k), rest) = self.0.split_first()? else { return None };
+        let n = span(rest.first()?);
+        let (value, tail) = rest.split_at_checked(n)?;
+        self.0 = tail;
+        Some((k, Node(value)))
+    }
+}
+
+/// An array node: its elements in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Array<'a> {
+    len: usize,
+    entries: &'a [TapeNode<'a>],
+}
+
+impl<'a> Array<'a> {
+    /// The elements in order.
+    #[inline]
+    pub fn iter(&self) -> Elements<'a> {
+        Elements(self.entries)
+    }
+
+    /// The number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the array has no elements.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The elements of an array, in order.
+#[derive(Clone, Debug)]
+pub struct Elements<'a>(&'a [TapeNode<'a>]);
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Node<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let n = span(self.0.first()?);
+        let (value, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(Node(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_simd_json_reads() {
+        let mut text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#.to_vec();
+        let tape = simd_json::to_tape(&mut text).expect("valid JSON");
+        let root = Node::root(&tape);
+        let obj = root.as_object().expect("an object");
+        assert_eq!(obj.len(), 6);
+        let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a", "b", "d", "e", "f", "a"]);
+        // the first of a repeated key, as simd-json's `get`
+        assert_eq!(obj.get("a").and_then(|v| v.as_static()), Some(StaticNode::I64(1)));
+        let b = obj.get("b").and_then(|b| b.as_array()).expect("an array");
+        assert_eq!(b.len(), 4);
+        let items: Vec<Node<'_>> = b.iter().collect();
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0].as_bool(), Some(true));
+        assert!(items[1].is_null());
+        assert_eq!(items[2].as_object().and_then(|o| o.get("c")).and_then(|c| c.into_string()), Some("x\"y"));
+        let inner: Vec<f64> = items[3].as_array().expect("an array").iter().filter_map(|n| n.as_f64()).collect();
+        assert_eq!(inner, [2.5, -3.0]);
+        assert!(obj.get("d").and_then(|d| d.as_object()).is_some_and(|d| d.is_empty() && d.iter().next().is_none()));
+        assert!(obj.get("e").and_then(|e| e.as_array()).is_some_and(|e| e.is_empty() && e.iter().next().is_none()));
+        assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
+        assert!(obj.get("g").is_none());
+        assert!(root.as_array().is_none() && root.into_string().is_none() && !root.is_null());
+    }
+}
