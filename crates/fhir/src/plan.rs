@@ -597,8 +597,104 @@ fn test<'a>(c: &Cond, item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<bool>, E
     }
 }
 
+/// What [`chain`] found.
+enum Chain<'a> {
+    /// The path yields this item, or nothing.
+    Done(Option<Item<'a>>),
+    /// The path branches (an array of several items, several choice-typed members, an
+    /// extension): [`walk`] it.
+    Branches,
+}
+
+/// A member's value as at most one item: `Some(None)` for nothing (null, an empty array or an
+/// array of nulls), `Some(Some(node))` for one, `None` for several; as [`each`] sees it.
+#[inline]
+fn lone(child: Node<'_>) -> Option<Option<Node<'_>>> {
+    if let Some(items) = child.as_array() {
+        let mut it = items.iter().filter(|i| !i.is_null());
+        return match (it.next(), it.next()) {
+            (first, None) => Some(first),
+            _ => None,
+        };
+    }
+    Some((!child.is_null()).then_some(child))
+}
+
+/// Follows `steps` from one item while each step yields at most one item: most paths over most
+/// resources never branch, and a loop over a node is much cheaper than the recursive [`walk`]
+/// with its sink. Gives up (`Branches`) as soon as the path branches, before any effect, so the
+/// caller walks the path from the start with the same result.
+fn chain<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Chain<'a>, EvalError> {
+    let Item::Node(mut node, mut ty) = *item else { return Ok(Chain::Branches) };
+    for (i, step) in steps.iter().enumerate() {
+        let next = match step {
+            Step::Top { slot, .. } => {
+                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(Chain::Done(None)) };
+                match (m.exact, m.choice) {
+                    (Some(child), _) => (lone(child), None),
+                    _ if m.more => return Ok(Chain::Branches),
+                    (None, Some((child, t))) => (lone(child), Some(t)),
+                    (None, None) => return Ok(Chain::Done(None)),
+                }
+            }
+            Step::Member { name, type_test: false } => match fhirpath::find_member(node, name) {
+                fhirpath::Found::Exact(child) => (lone(child), None),
+                fhirpath::Found::Choices => return Ok(Chain::Branches),
+                fhirpath::Found::Absent => return Ok(Chain::Done(None)),
+            },
+            Step::OfType(t) => {
+                if !fhirpath::is_type(&Item::Node(node, ty), t) {
+                    return Ok(Chain::Done(None));
+                }
+                continue;
+            }
+            // of one item, the item
+            Step::First => continue,
+            Step::Where(c) => {
+                if test(c, &Item::Node(node, ty), cx)? != Some(true) {
+                    return Ok(Chain::Done(None));
+                }
+                continue;
+            }
+            Step::ResourceKey => match fhirpath::get(node, "id").filter(|id| id.as_str().is_some()) {
+                Some(id) => (Some(Some(id)), None),
+                None => return Ok(Chain::Done(None)),
+            },
+            Step::RefKey(want) => {
+                return match fhirpath::reference_key_of(&Item::Node(node, ty), want.as_deref(), cx.strict)? {
+                    None => Ok(Chain::Done(None)),
+                    Some(key) if i + 1 == steps.len() => Ok(Chain::Done(Some(key))),
+                    Some(_) => Ok(Chain::Branches),
+                };
+            }
+            Step::Member { type_test: true, .. } | Step::Extension(_) => return Ok(Chain::Branches),
+        };
+        match next {
+            (Some(Some(child)), t) => (node, ty) = (child, t),
+            (Some(None), _) => return Ok(Chain::Done(None)),
+            (None, _) => return Ok(Chain::Branches),
+        }
+    }
+    Ok(Chain::Done(Some(Item::Node(node, ty))))
+}
+
 /// Runs a path over each item of the focus into `sink`.
 fn run_path<'a, S: Sink<'a>>(p: &Path, focus: &[Item<'a>], cx: Cx<'_, 'a>, sink: &mut S) -> Result<(), EvalError> {
+    if let [item] = focus
+        && let Chain::Done(found) = chain(&p.steps, item, cx)?
+    {
+        match p.end {
+            End::Items => {
+                if let Some(found) = found {
+                    sink.take(found);
+                }
+            }
+            End::Exists | End::Empty => {
+                sink.take(Item::Bool(found.is_none() == (p.end == End::Empty)));
+            }
+        }
+        return Ok(());
+    }
     match p.end {
         End::Items => {
             for item in focus {
@@ -627,6 +723,15 @@ fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, en
         PExpr::Path(p) => run_path(p, focus, cx, sink)?,
         PExpr::FirstOf(paths) => {
             for p in paths {
+                if let [item] = focus.as_slice()
+                    && let Chain::Done(found) = chain(&p.steps, item, cx)?
+                {
+                    if let Some(item) = found {
+                        sink.take(item);
+                        break;
+                    }
+                    continue;
+                }
                 let mut first = FirstItem(None);
                 for item in focus {
                     if walk(&p.steps, item.clone(), cx, &mut first)? {

@@ -156,6 +156,7 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"valueQuantity": {"value": "12", "system": "http://unitsofmeasure.org", "code": "mg"}})),
         obs(json!({"valueQuantity": {"value": 1.5, "comparator": "<", "system": "other", "code": "mg"}})),
         obs(json!({"valueQuantity": [{"value": 1}, {"value": 2}]})),
+        obs(json!({"valueQuantity": {"value": 4, "code": "mg"}})),
         obs(json!({"valueCodeableConcept": {"coding": [{"system": "s", "code": "c"}, {"code": "d"}]}})),
         obs(json!({"valueBoolean": "yes"})),
         obs(json!({"valueString": "x", "valueQuantity": {"value": 3}, "valueBoolean": true})),
@@ -170,7 +171,22 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"derivedFrom": [{"reference": "Observation/a"}, {"reference": "bad"}]})),
         obs(json!({"extension": [{"url": "https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline", "valueString": "EUCAST 2024"}]})),
     ];
-    let observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    // paths the standard views do not have: steps after `getReferenceKey()`, a type name as the
+    // first step, `first()` in the middle, a member named with its choice suffix
+    let odd = ViewDefinition::from_json(&json!({"resourceType": "ViewDefinition", "resource": "Observation", "select": [{"column": [
+        {"name": "key_text", "path": "subject.getReferenceKey().ofType(string)", "type": "string"},
+        {"name": "key_member", "path": "subject.getReferenceKey().reference", "type": "string"},
+        {"name": "key_is_p1", "path": "subject.getReferenceKey(Patient).where($this = 'p1').exists()", "type": "boolean"},
+        {"name": "typed_status", "path": "Observation.status", "type": "string"},
+        {"name": "first_code", "path": "code.coding.first().code", "type": "string"},
+        {"name": "suffixed", "path": "valueQuantity.value", "type": "decimal"},
+        {"name": "ucum", "path": "value.ofType(Quantity).where(system = 'http://unitsofmeasure.org').exists()", "type": "boolean"},
+        {"name": "micro_code", "path": "category.coding.where(code = '18725-2').code.first()", "type": "string"},
+        {"name": "guideline_url", "path": "extension.url", "type": "string", "collection": true}
+    ]}]}))
+    .unwrap();
+    let mut observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    observation.push(&odd);
     for strict in [false, true] {
         for vd in &observation {
             compare(vd, &cases, strict, &format!("broken observations, {:?}", vd.name));
