@@ -13,6 +13,7 @@
 //! toString startsWith contains all iif`.
 
 pub use crate::tape::Node;
+pub(crate) use crate::tape::same_bytes;
 use crate::tape::{Array, Object};
 use simd_json::StaticNode;
 
@@ -689,7 +690,7 @@ pub(crate) enum KeyMatch {
 }
 
 /// Whether key `k` is element `name` or a choice-typed form of it.
-#[inline]
+#[inline(always)]
 pub(crate) fn key_matches(k: &str, name: &str) -> KeyMatch {
     let (k, n) = (k.as_bytes(), name.as_bytes());
     // most keys differ in their first byte or their length: test those before whole keys
@@ -700,25 +701,6 @@ pub(crate) fn key_matches(k: &str, name: &str) -> KeyMatch {
         return if same_bytes(k, n) { KeyMatch::Exact } else { KeyMatch::No };
     }
     if k[n.len()].is_ascii_uppercase() && same_bytes(&k[..n.len()], n) { KeyMatch::Choice } else { KeyMatch::No }
-}
-
-/// Equality of two byte strings of the same length, without a call to `memcmp` for the short
-/// ones (element names): two overlapping word compares.
-#[inline]
-pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |x: &[u8], at: usize| u64::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3], x[at + 4], x[at + 5], x[at + 6], x[at + 7]]);
-    let half = |x: &[u8], at: usize| u32::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3]]);
-    match n {
-        0 => true,
-        1..=3 => a == b,
-        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
-    }
 }
 
 /// Whether a node has the member `name` under its own name (`Exact`), only in choice-typed
@@ -1139,7 +1121,7 @@ pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: 
         }
         return Ok(None);
     };
-    Ok(want.is_none_or(|w| ty == Some(w)).then_some(Item::Str(Cow::Borrowed(id))))
+    Ok(want.is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes()))).then_some(Item::Str(Cow::Borrowed(id))))
 }
 
 /// `extension(url)` of one item: its extensions with that url, in order.
@@ -1311,6 +1293,14 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
 mod tests {
     use super::*;
 
+    #[test]
+    fn keys_match_elements_and_their_choice_forms() {
+        assert!(key_matches("valueQuantity", "value") == KeyMatch::Choice);
+        assert!(key_matches("value", "value") == KeyMatch::Exact);
+        assert!(key_matches("valueset", "value") == KeyMatch::No);
+        assert!(key_matches("status", "value") == KeyMatch::No);
+    }
+
     fn run(path: &str, json: &str) -> Vec<String> {
         let mut bytes = json.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
@@ -1389,25 +1379,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod same_bytes_tests {
-    use super::*;
-
-    #[test]
-    fn same_bytes_agrees_with_equality_at_every_length() {
-        for n in 0..40usize {
-            let a: Vec<u8> = (0..n as u8).collect();
-            assert!(same_bytes(&a, &a.clone()), "{n}");
-            for i in 0..n {
-                let mut b = a.clone();
-                b[i] ^= 0x20;
-                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
-            }
-            assert!(!same_bytes(&a, &[a.as_slice(), b"x"].concat()));
-        }
-        assert_eq!(key_matches("valueQuantity", "value") == KeyMatch::Choice, true);
-        assert!(key_matches("value", "value") == KeyMatch::Exact);
-        assert!(key_matches("valueset", "value") == KeyMatch::No);
-        assert!(key_matches("status", "value") == KeyMatch::No);
-    }
-}

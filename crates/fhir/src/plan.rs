@@ -994,7 +994,7 @@ impl Plan {
         let width = self.view.columns.len();
         let base = st.cells.len();
         let none = Staged { cells: base..base, width };
-        if fhirpath::get_str(resource, "resourceType") != Some(self.view.resource.as_str()) {
+        if !fhirpath::get_str(resource, "resourceType").is_some_and(|t| fhirpath::same_bytes(t.as_bytes(), self.view.resource.as_bytes())) {
             return Ok(none);
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];

@@ -126,7 +126,12 @@ impl<'a> Object<'a> {
     /// The value of member `key` (the first, if the document repeats it).
     #[inline]
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        for (k, v) in self.iter() {
+            if same_bytes(k.as_bytes(), key.as_bytes()) {
+                return Some(v);
+            }
+        }
+        None
     }
 
     /// The number of members.
@@ -202,6 +207,35 @@ impl<'a> Iterator for Elements<'a> {
     }
 }
 
+/// Equality of two byte strings, without a call to `memcmp` for the short ones (element names,
+/// resource types): two overlapping word compares, inlined where it is used.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    #[inline(always)]
+    fn word(x: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&x[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    #[inline(always)]
+    fn half(x: &[u8], at: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&x[at..at + 4]);
+        u32::from_le_bytes(w)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a == b,
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +265,19 @@ mod tests {
         assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
         assert!(obj.get("g").is_none());
         assert!(root.as_array().is_none() && root.into_string().is_none() && !root.is_null());
+    }
+
+    #[test]
+    fn same_bytes_agrees_with_equality_at_every_length() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            assert!(!same_bytes(&a, &[a.as_slice(), b"x"].concat()));
+        }
     }
 }
