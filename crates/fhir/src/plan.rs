@@ -852,31 +852,42 @@ impl Plan {
         n
     }
 
-    /// A non-collection column's value.
-    fn one<'a>(&self, ci: usize, item: &Item<'a>, side: &mut Side<'a>) -> Val<'a> {
+    /// A non-collection column's value, written to `out`, its cell in the row.
+    fn one<'a>(&self, ci: usize, item: &Item<'a>, side: &mut Side<'a>, out: &mut Val<'a>) {
         let (ty, list) = self.types[ci];
         // the common cases first: a string of the resource into a text or date column
         if !list && let Some(s) = borrowed(item) {
             match ty {
-                Ty::Str => return Val::Str(s),
+                Ty::Str => {
+                    *out = Val::Str(s);
+                    return;
+                }
                 Ty::Ts => {
-                    return match datetime::parse_date_time_micros(s) {
+                    *out = match datetime::parse_date_time_micros(s) {
                         Ok(t) => Val::Micros(t),
                         Err(e) => side.bad(e.to_string()),
                     };
+                    return;
                 }
                 _ => {}
             }
         }
-        let Some(p) = item.prim() else { return side.bad("is not a primitive value".into()) };
+        let Some(p) = item.prim() else {
+            *out = side.bad("is not a primitive value".into());
+            return;
+        };
         if list {
             // a single value in a list column (a `forEachOrNull` over nothing)
-            let Some(t) = text(item, side) else { return Val::Null };
+            let Some(t) = text(item, side) else {
+                *out = Val::Null;
+                return;
+            };
             side.lists.push(t);
-            return Val::List(side.lists.len() as u32 - 1, 1);
+            *out = Val::List(side.lists.len() as u32 - 1, 1);
+            return;
         }
         let not = |what: &str, side: &mut Side<'a>| side.bad(format!("`{}` is not {what}", sof::text_of(item).unwrap_or_default()));
-        match (ty, p) {
+        *out = match (ty, p) {
             (Ty::Str, Prim::Str(_)) => text(item, side).unwrap_or(Val::Null),
             (Ty::Str, _) => sof::text_of(item).map_or(Val::Null, |t| side.own(t)),
             (Ty::Int, Prim::Int(n)) => Val::Int(n),
@@ -895,7 +906,7 @@ impl Plan {
                 Err(e) => side.bad(e.to_string()),
             },
             (Ty::Date | Ty::Ts, _) => side.bad("is not a date".into()),
-        }
+        };
     }
 
     /// A select's own columns over `focus`, into `row`.
@@ -913,9 +924,10 @@ impl Plan {
             }
             let mut one = Single { first: None, n: 0 };
             run_into(e, focus, resource, env, m, &mut one)?;
-            row[*ci] = match (one.first, one.n) {
-                (None, _) => Val::Null,
-                (Some(item), 1) => self.one(*ci, &item, side),
+            // the cell is null until set
+            match (&one.first, one.n) {
+                (None, _) => {}
+                (Some(item), 1) => self.one(*ci, item, side, &mut row[*ci]),
                 (Some(_), n) => {
                     let col = &self.view.columns[*ci];
                     return Err(EvalError(format!(
@@ -947,7 +959,7 @@ impl Plan {
                     out.resize(at + width, Val::Null);
                     for (ci, e) in &s.cols {
                         if let Some(first) = run(e, &Coll::new(), resource, &env, m)?.first() {
-                            out[at + *ci] = self.one(*ci, first, side);
+                            self.one(*ci, first, side, &mut out[at + *ci]);
                         }
                     }
                     return Ok(());
