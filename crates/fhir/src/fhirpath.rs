@@ -1071,11 +1071,12 @@ pub(crate) fn type_name(e: &Expr) -> Result<&str, EvalError> {
     }
 }
 
-/// Whether an item is of the FHIR type `ty` (for `ofType`).
+/// Whether an item is of the FHIR type `ty` (for `ofType`); type names are compared as
+/// [`same_type`] does.
 pub(crate) fn is_type(item: &Item<'_>, ty: &str) -> bool {
-    let is = |name: &str| ty.eq_ignore_ascii_case(name);
+    let is = |name: &str| same_type(ty, name);
     match item {
-        Item::Node(_, Some(t)) => t.eq_ignore_ascii_case(ty),
+        Item::Node(_, Some(t)) => same_type(t, ty),
         Item::Node(v, None) => match kind(*v) {
             Kind::Str(_) => is("string"),
             Kind::Bool(_) => is("boolean"),
@@ -1088,6 +1089,17 @@ pub(crate) fn is_type(item: &Item<'_>, ty: &str) -> bool {
         Item::Int(_) => is("integer"),
         Item::Dec(_) => is("decimal"),
         Item::Bool(_) => is("boolean"),
+    }
+}
+
+/// Whether two type names are the same but for the case of the first letter: a choice element's
+/// suffix capitalises the type (`valueDateTime`, `valueString`), FHIR's own names do not
+/// (`dateTime`, `string`), and FHIRPath's system types are capitalised (`String`).
+#[inline]
+fn same_type(a: &str, b: &str) -> bool {
+    match (a.as_bytes().split_first(), b.as_bytes().split_first()) {
+        (Some((x, a)), Some((y, b))) => x.eq_ignore_ascii_case(y) && same_bytes(a, b),
+        _ => false,
     }
 }
 
@@ -1292,6 +1304,18 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_names_differ_only_in_the_case_of_their_first_letter() {
+        let obs = r#"{"resourceType":"Observation","valueDateTime":"2024-01-02","component":[{"valueString":"x"}]}"#;
+        assert_eq!(run("value.ofType(dateTime)", obs), ["2024-01-02"]);
+        assert_eq!(run("value.ofType(DateTime)", obs), ["2024-01-02"]);
+        assert!(run("value.ofType(datetime)", obs).is_empty());
+        assert!(run("value.ofType(date)", obs).is_empty());
+        assert_eq!(run("component.value.ofType(string)", obs), ["x"]);
+        assert_eq!(run("component.value.ofType(String)", obs), ["x"]);
+        assert!(run("component.value.ofType(STRING)", obs).is_empty());
+    }
 
     #[test]
     fn keys_match_elements_and_their_choice_forms() {
