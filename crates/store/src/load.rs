@@ -181,16 +181,22 @@ impl LoadWriter {
     /// Makes the load visible: finishes the files, resolves replacements, writes the snapshot
     /// and switches `CURRENT`. Returns the new snapshot.
     pub fn commit(mut self) -> Result<Snapshot, StoreError> {
-        let mut views = BTreeMap::new();
-        let mut new_rows: BTreeMap<View, u64> = BTreeMap::new();
-        for (view, (w, rows, path)) in std::mem::take(&mut self.writers) {
-            let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
-            f.sync_all().map_err(io_err(&path))?;
-            let rel = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
-            views.insert(view, ViewFile { file: rel, rows });
-            new_rows.insert(view, rows);
-        }
-        sync_dir(&self.seg_dir)?;
+        // the view files are finished and made durable on another thread while the keys merge
+        // (both are done before the switch below)
+        let (writers, dir, seg_dir) = (std::mem::take(&mut self.writers), self.dir.clone(), self.seg_dir.clone());
+        let close = move || -> Result<(BTreeMap<View, ViewFile>, BTreeMap<View, u64>), StoreError> {
+            let mut views = BTreeMap::new();
+            let mut new_rows = BTreeMap::new();
+            for (view, (w, rows, path)) in writers {
+                let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+                f.sync_all().map_err(io_err(&path))?;
+                let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().into_owned();
+                views.insert(view, ViewFile { file: rel, rows });
+                new_rows.insert(view, rows);
+            }
+            sync_dir(&seg_dir)?;
+            Ok((views, new_rows))
+        };
 
         // resolve replacements against every live resource: one merge of sorted keys
         let base_id = self.base.as_ref().map(|b| b.id);
@@ -211,7 +217,14 @@ impl LoadWriter {
         };
         let seg = self.seg;
         let sorter = std::mem::replace(&mut self.keys, KeySorter::new(self.seg_dir.clone(), seg));
-        let resolved = sorter.merge(base_keys.as_deref(), &snaps.join(format!("{id:06}.keys")), &mut deleted)?;
+        let (closed, resolved) = std::thread::scope(|s| {
+            let closing = s.spawn(close);
+            let resolved = sorter.merge(base_keys.as_deref(), &snaps.join(format!("{id:06}.keys")), &mut deleted);
+            (closing.join(), resolved)
+        });
+        let (views, new_rows) = closed
+            .map_err(|_| StoreError::Parquet { path: self.seg_dir.clone(), message: "finishing the view files failed (thread panicked)".into() })??;
+        let resolved = resolved?;
         let (resources, replaced_types) = (resolved.resources, resolved.replaced_types);
         let mut segments = self.base.as_ref().map(|b| b.segments.clone()).unwrap_or_default();
         segments.push(Segment { seg, loaded: Utc::now(), resources: 0, views });
