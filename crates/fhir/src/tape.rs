@@ -119,8 +119,8 @@ pub struct Object<'a> {
 impl<'a> Object<'a> {
     /// The members (name, value) in document order.
     #[inline]
-    pub fn iter(&self) -> Members<'a> {
-        Members(self.entries)
+    pub fn iter(&self) -> Pairs<'a> {
+        Pairs(self.entries)
     }
 
     /// The value of member `key` (the first, if the document repeats it).
@@ -149,9 +149,9 @@ impl<'a> Object<'a> {
 
 /// The members of an object, in document order.
 #[derive(Clone, Debug)]
-pub struct Members<'a>(&'a [TapeNode<'a>]);
+pub struct Pairs<'a>(&'a [TapeNode<'a>]);
 
-impl<'a> Iterator for Members<'a> {
+impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, Node<'a>);
 
     #[inline]
