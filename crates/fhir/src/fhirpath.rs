@@ -814,8 +814,9 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
 /// (`#id`) references.
 fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
     static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
-    // ids have no `_`: look for `/_history/` only where there is one
-    let r = match memchr::memchr(b'_', reference.as_bytes()).and_then(|_| HISTORY.find(reference.as_bytes())) {
+    // ids have no `_`: look for `/_history/` only where there is one (references are short:
+    // byte loops that inline beat calls into memchr's vector routines here)
+    let r = match reference.as_bytes().contains(&b'_').then(|| HISTORY.find(reference.as_bytes())).flatten() {
         Some(i) => &reference[..i],
         None => reference,
     };
@@ -828,12 +829,12 @@ fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
     }
     // `[...]/Type/id`: the last two segments
     let bytes = r.as_bytes();
-    let slash = memchr::memrchr(b'/', bytes)?;
+    let slash = bytes.iter().rposition(|&b| b == b'/')?;
     let id = &r[slash + 1..];
     if id.is_empty() {
         return None;
     }
-    let ty = &r[memchr::memrchr(b'/', &bytes[..slash]).map_or(0, |p| p + 1)..slash];
+    let ty = &r[bytes[..slash].iter().rposition(|&b| b == b'/').map_or(0, |p| p + 1)..slash];
     Some((Some(ty), id))
 }
 
