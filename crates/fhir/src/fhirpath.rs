@@ -39,7 +39,7 @@ pub enum Kind<'a> {
 
 /// The kind of a node.
 pub fn kind(v: Node<'_>) -> Kind<'_> {
-    if let Some(s) = v.into_string() {
+    if let Some(s) = v.as_str() {
         return Kind::Str(s);
     }
     if let Some(o) = v.as_object() {
@@ -64,7 +64,7 @@ pub fn get<'a>(v: Node<'a>, key: &str) -> Option<Node<'a>> {
 
 /// The string member `key` of an object node.
 pub fn get_str<'a>(v: Node<'a>, key: &str) -> Option<&'a str> {
-    get(v, key)?.into_string()
+    get(v, key)?.as_str()
 }
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -1122,7 +1122,7 @@ pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: 
         _ => None,
     };
     let Some(reference) = reference else { return Ok(None) };
-    let Some(r) = reference.into_string() else {
+    let Some(r) = reference.as_str() else {
         if strict {
             return Err(EvalError("reference must be a string".into()));
         }

@@ -82,7 +82,7 @@ fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
         return Err((None, "not a FHIR resource: a JSON object is required".into()));
     }
     let rt = match get(v, "resourceType") {
-        Some(t) => t.into_string().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
+        Some(t) => t.as_str().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
         None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
     };
     if !is_resource_type(rt) {
@@ -90,7 +90,7 @@ fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
     }
     if need_id {
         match get(v, "id") {
-            Some(id) => match id.into_string() {
+            Some(id) => match id.as_str() {
                 Some(s) if is_valid_id(s) => {}
                 Some(s) => return Err((Some(format!("{rt}.id")), format!("`{s}` is not a valid FHIR id"))),
                 None => return Err((Some(format!("{rt}.id")), "must be a string".into())),

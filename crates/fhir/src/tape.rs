@@ -41,17 +41,11 @@ impl<'a> Node<'a> {
 
     /// The string, if the node is one (unescaped, borrowed from the input).
     #[inline]
-    pub fn into_string(self) -> Option<&'a str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         match self.head() {
             TapeNode::String(s) => Some(s),
             _ => None,
         }
-    }
-
-    /// The same as [`Node::into_string`].
-    #[inline]
-    pub fn as_str(&self) -> Option<&'a str> {
-        self.into_string()
     }
 
     /// The object, if the node is one.
@@ -257,14 +251,14 @@ mod tests {
         assert_eq!(items.len(), 4);
         assert_eq!(items[0].as_bool(), Some(true));
         assert!(items[1].is_null());
-        assert_eq!(items[2].as_object().and_then(|o| o.get("c")).and_then(|c| c.into_string()), Some("x\"y"));
+        assert_eq!(items[2].as_object().and_then(|o| o.get("c")).and_then(|c| c.as_str()), Some("x\"y"));
         let inner: Vec<f64> = items[3].as_array().expect("an array").iter().filter_map(|n| n.as_f64()).collect();
         assert_eq!(inner, [2.5, -3.0]);
         assert!(obj.get("d").and_then(|d| d.as_object()).is_some_and(|d| d.is_empty() && d.iter().next().is_none()));
         assert!(obj.get("e").and_then(|e| e.as_array()).is_some_and(|e| e.is_empty() && e.iter().next().is_none()));
         assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
         assert!(obj.get("g").is_none());
-        assert!(root.as_array().is_none() && root.into_string().is_none() && !root.is_null());
+        assert!(root.as_array().is_none() && root.as_str().is_none() && !root.is_null());
     }
 
     #[test]
