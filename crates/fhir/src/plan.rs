@@ -246,6 +246,9 @@ impl Plans {
         let Some(obj) = resource.as_object() else { return m };
         for (k, v) in obj.iter() {
             let Some(b) = k.as_bytes().first() else { continue };
+            if *b == b'r' && m.resource_type.is_none() && fhirpath::same_bytes(k.as_bytes(), b"resourceType") {
+                m.resource_type = v.as_str();
+            }
             for &i in &self.by_first[*b as usize] {
                 let (name, slot) = (&self.names[i as usize], &mut m.slots[i as usize]);
                 match fhirpath::key_matches(k, name) {
@@ -421,13 +424,15 @@ struct Slot<'a> {
 #[derive(Debug, Default)]
 pub struct Members<'a> {
     resource: Option<Node<'a>>,
+    /// The resource's `resourceType`, found in the same pass.
+    resource_type: Option<&'a str>,
     slots: Vec<Slot<'a>>,
 }
 
 impl<'a> Members<'a> {
     /// Empties the table for the next resource, keeping its memory.
     pub fn recycle<'b>(self) -> Members<'b> {
-        Members { resource: None, slots: emptied(self.slots) }
+        Members { resource: None, resource_type: None, slots: emptied(self.slots) }
     }
 }
 
@@ -570,6 +575,57 @@ fn lone(child: Node<'_>) -> Option<Option<Node<'_>>> {
         };
     }
     Some((!child.is_null()).then_some(child))
+}
+
+/// What a path gives from one item when no step branches: `Some(None)` for nothing,
+/// `Some(Some(item))` for one item, `None` where a step could yield several (an array of several
+/// elements, several choice-typed members, extensions, a `where`): the caller then walks the path
+/// with [`walk`]. Up to that point both take the same steps over the same items, so they raise the
+/// same errors. Most columns of most resources end here, without a sink or a recursive step.
+#[inline]
+fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<Option<Item<'a>>>, EvalError> {
+    let mut item = item.clone();
+    for step in steps {
+        let (child, ty) = match step {
+            Step::Top { slot, .. } => {
+                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(Some(None)) };
+                match (m.exact, m.choice) {
+                    (Some(child), _) => (child, None),
+                    _ if m.more => return Ok(None),
+                    (None, Some((child, ty))) => (child, Some(ty)),
+                    (None, None) => return Ok(Some(None)),
+                }
+            }
+            Step::Member { name, type_test: false } => {
+                let Item::Node(v, _) = item else { return Ok(Some(None)) };
+                match fhirpath::find_member(v, name) {
+                    fhirpath::Found::Exact(child) => (child, None),
+                    fhirpath::Found::Absent => return Ok(Some(None)),
+                    fhirpath::Found::Choices => return Ok(None),
+                }
+            }
+            Step::OfType(t) => {
+                if !fhirpath::is_type(&item, t) {
+                    return Ok(Some(None));
+                }
+                continue;
+            }
+            // the first of one item is that item
+            Step::First => continue,
+            Step::RefKey(want) => {
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(Some(None)) };
+                item = key;
+                continue;
+            }
+            _ => return Ok(None),
+        };
+        match lone(child) {
+            Some(Some(one)) => item = Item::Node(one, ty),
+            Some(None) => return Ok(Some(None)),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(Some(item)))
 }
 
 /// Walks on from the choice-typed forms of member `name` (kept out of [`walk`], which stays small).
@@ -853,6 +909,16 @@ impl Plan {
                 row[*ci] = Val::List(start as u32, v.len() as u32);
                 continue;
             }
+            // a path from one item that does not branch (most columns): no sink, no recursion
+            if let (PExpr::Path(p), [item]) = (e, focus.as_slice())
+                && p.end == End::Items
+                && let Some(found) = walk_lone(&p.steps, item, Cx { strict: env.strict, members: m })?
+            {
+                if let Some(item) = found {
+                    self.one(*ci, &item, side, &mut row[*ci]);
+                }
+                continue;
+            }
             let mut one = Single { first: None, n: 0 };
             run_into(e, focus, resource, env, m, &mut one)?;
             // the cell is null until set
@@ -929,7 +995,8 @@ impl Plan {
         Ok(())
     }
 
-    /// Evaluates one resource (strict: malformed references are errors) and stages its rows.
+    /// Evaluates one resource (strict: malformed references are errors) and stages its rows;
+    /// `members` is [`Plans::members`] of this resource.
     /// On error nothing is staged; a resource of another type or filtered out by a `where`
     /// stages no rows.
     pub fn eval<'a>(&self, resource: Node<'a>, members: &Members<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
@@ -937,7 +1004,9 @@ impl Plan {
         let width = self.view.columns.len();
         let base = st.cells.len();
         let none = Staged { cells: base..base, width };
-        if !fhirpath::get_str(resource, "resourceType").is_some_and(|t| fhirpath::same_bytes(t.as_bytes(), self.view.resource.as_bytes())) {
+        // the type was read with the members (the first member scan of the resource)
+        let rt = if m.resource.is_some() { m.resource_type } else { fhirpath::get_str(resource, "resourceType") };
+        if !rt.is_some_and(|t| fhirpath::same_bytes(t.as_bytes(), self.view.resource.as_bytes())) {
             return Ok(none);
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
@@ -962,6 +1031,7 @@ impl Plan {
                 }
             }
         }
+        let bad_before = st.side.bad.len();
         let result = self.rows(&focus, resource, &env, m, st);
         match result {
             Ok(()) => {}
@@ -971,7 +1041,8 @@ impl Plan {
             }
         }
         // a value that does not fit is an error only if its row is output
-        if let Some((k, m)) = st.cells[base..].iter().enumerate().find_map(|(k, v)| match v {
+        if st.side.bad.len() > bad_before
+            && let Some((k, m)) = st.cells[base..].iter().enumerate().find_map(|(k, v)| match v {
             Val::Bad(m) => Some((k, *m)),
             _ => None,
         }) {
@@ -1089,7 +1160,7 @@ mod tests {
         let again: Staging<'static> = st.recycle();
         assert!(again.cells.is_empty());
         assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
-        let members = Members { resource: None, slots: vec![Slot::default(); 40] };
+        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40] };
         let (ptr, cap) = (members.slots.as_ptr() as usize, members.slots.capacity());
         let again: Members<'static> = members.recycle();
         assert!(again.slots.is_empty());

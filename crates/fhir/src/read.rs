@@ -118,7 +118,7 @@ pub struct Chunk {
 
 impl Chunk {
     fn new(file: Arc<Path>, entries: bool, capacity: usize) -> Chunk {
-        Chunk { file, entries, data: Vec::with_capacity(capacity), records: Vec::new() }
+        Chunk { file, entries, data: Vec::with_capacity(capacity + Padded::PADDING), records: Vec::new() }
     }
 
     /// The location of record `i`.
@@ -127,17 +127,40 @@ impl Chunk {
     }
 
     /// Calls `f` with each record's index, line (or entry) number and bytes, mutable (simd-json
-    /// parses in place).
-    pub fn for_each_mut(&mut self, mut f: impl FnMut(usize, u64, &mut [u8])) {
+    /// parses in place), followed by the rest of the chunk: simd-json reads up to
+    /// [`Padded::PADDING`] bytes past a document, so the records are parsed where they lie,
+    /// without a padded copy of each.
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(usize, u64, Padded<'_>)) {
+        // padding after the last record (the chunk was made with room for it)
+        let end = self.data.len();
+        self.data.resize(end + Padded::PADDING, b' ');
         let mut rest: &mut [u8] = &mut self.data;
         let mut consumed = 0;
         for (i, r) in self.records.iter().enumerate() {
             let (_, tail) = rest.split_at_mut(r.range.start - consumed);
-            let (rec, tail) = tail.split_at_mut(r.range.len());
-            f(i, r.line, rec);
+            consumed = r.range.start;
+            f(i, r.line, Padded { len: r.range.len(), buf: &mut *tail });
             rest = tail;
-            consumed = r.range.end;
         }
+        self.data.truncate(end);
+    }
+}
+
+/// One record's bytes followed by at least [`Padded::PADDING`] more bytes of its chunk, which the
+/// parser may read but leaves as they are.
+#[derive(Debug)]
+pub struct Padded<'c> {
+    buf: &'c mut [u8],
+    len: usize,
+}
+
+impl<'c> Padded<'c> {
+    /// Bytes after a record that a parser may read: simd-json's [`simd_json::INPUT_PADDING`].
+    pub const PADDING: usize = simd_json::INPUT_PADDING;
+
+    /// The record's bytes and what follows them, and the record's length.
+    pub fn into_parts(self) -> (&'c mut [u8], usize) {
+        (self.buf, self.len)
     }
 }
 
@@ -615,5 +638,45 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert!(matches!(discover(&[dir.path().join("notes.txt")]), Err(ReadError::UnknownKind(_))));
         assert!(matches!(discover(&[dir.path().join("missing")]), Err(ReadError::Io { .. })));
+    }
+
+    /// Records parsed where they lie in their chunk (simd-json reading past each into the next)
+    /// come out as they do parsed from a copy: same resources, same errors, the last record of a
+    /// chunk included, and the chunk's bytes as they were, but for the strings unescaped in place.
+    #[test]
+    fn records_parse_in_place_as_from_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("Mixed.ndjson");
+        let text = concat!(
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"text\":\"A \\\"B\\\"\"}]}\n",
+            "{\"resourceType\":\"Patient\",\"id\":\"p2\"}  \n",
+            "[1,2]\n",
+            "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\"}\n",
+            "{\"resourceType\":\"Patient\",\"id\":\"p3\""
+        );
+        std::fs::write(&p, text).unwrap();
+        let outcome = |r: Result<(crate::fhirpath::Node<'_>, &str), crate::resource::Reject>| match r {
+            Ok((v, rt)) => format!("{rt} {}", crate::fhirpath::get_str(v, "id").unwrap_or_default()),
+            Err((_, m)) => m,
+        };
+        let mut parser = crate::resource::Parser::new();
+        for chunk_bytes in [16, 1 << 20] {
+            let (mut in_place, mut copied) = (Vec::new(), Vec::new());
+            read_file(&InputFile { path: p.clone(), kind: InputKind::Ndjson }, chunk_bytes, &mut |mut c: Chunk| {
+                for r in &c.records {
+                    copied.push(parser.parse(&mut c.data[r.range.clone()].to_vec(), true, outcome));
+                }
+                let before = c.data.len();
+                c.for_each_mut(|_, _, rec| in_place.push(parser.parse_padded(rec, true, outcome)));
+                assert_eq!(c.data.len(), before);
+                true
+            })
+            .unwrap();
+            assert_eq!(in_place, copied, "chunks of {chunk_bytes} bytes");
+            assert_eq!(in_place[..2], ["Patient p1".to_owned(), "Patient p2".to_owned()]);
+            assert!(in_place[2].contains("JSON object is required"), "{}", in_place[2]);
+            assert_eq!(in_place[3], "Observation o1");
+            assert!(in_place[4].starts_with("invalid JSON"), "{}", in_place[4]);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! One FHIR resource from raw bytes: parsed in place (simd-json), checked to be a FHIR R4
 //! resource, and problems reported with file, line and element.
 
-use crate::read::Location;
+use crate::read::{Location, Padded};
 use crate::fhirpath::{Node, get};
 use simd_json::tape::Tape;
 use std::fmt;
@@ -57,22 +57,38 @@ impl Parser {
     pub fn parse<R>(&mut self, bytes: &mut [u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
         let len = bytes.len();
         let mut tape = self.spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-        let r = match simd_json::fill_tape(bytes, &mut self.buffers, &mut tape) {
-            Err(e) => {
-                let what = if e.index() + 1 >= len || matches!(e.error(), simd_json::ErrorType::Eof) {
-                    "invalid JSON (line cut short?)"
-                } else {
-                    "invalid JSON"
-                };
-                f(Err((None, format!("{what}: {e}"))))
-            }
-            Ok(()) => {
-                let root = Node::root(&tape);
-                f(check(root, need_id).map(|rt| (root, rt)))
-            }
-        };
+        let parsed = simd_json::fill_tape(bytes, &mut self.buffers, &mut tape);
+        let r = checked(parsed, len, &tape, need_id, f);
         self.spare = Some(tape.reset());
         r
+    }
+
+    /// [`Parser::parse`] of a record where it lies in its chunk, with no padded copy of it.
+    pub fn parse_padded<R>(&mut self, record: Padded<'_>, need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
+        let (buf, len) = record.into_parts();
+        let mut tape = self.spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
+        let parsed = simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape);
+        let r = checked(parsed, len, &tape, need_id, f);
+        self.spare = Some(tape.reset());
+        r
+    }
+}
+
+/// Hands a parse's outcome to `f`: why the record is not JSON, or its root checked as a resource.
+fn checked<R>(parsed: simd_json::Result<()>, len: usize, tape: &Tape<'_>, need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
+    match parsed {
+        Err(e) => {
+            let what = if e.index() + 1 >= len || matches!(e.error(), simd_json::ErrorType::Eof) {
+                "invalid JSON (line cut short?)"
+            } else {
+                "invalid JSON"
+            };
+            f(Err((None, format!("{what}: {e}"))))
+        }
+        Ok(()) => {
+            let root = Node::root(tape);
+            f(check(root, need_id).map(|rt| (root, rt)))
+        }
     }
 }
 

@@ -800,7 +800,7 @@ pub fn run_files(
             chunk.for_each_mut(|_, line, bytes| {
                 let location = || crate::read::Location { file: file.clone(), line, entry };
                 let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
-                parser.parse(bytes, false, |parsed| match parsed {
+                parser.parse_padded(bytes, false, |parsed| match parsed {
                     Err((element, message)) => problems.push(problem(element, message)),
                     Ok((v, _)) => {
                         let mut rows = Vec::new();

@@ -336,7 +336,7 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     chunk.for_each_mut(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
-        parser.parse(bytes, true, |parsed| {
+        parser.parse_padded(bytes, true, |parsed| {
             let (v, rt) = match parsed {
                 Ok(x) => x,
                 Err((el, msg)) => {
