@@ -23,6 +23,7 @@ use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, 
 use crate::sof::{self, BatchBuilder, Builder, CellError, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::ops::Range;
 
 /// Why a plan refused a resource: an evaluation error, or a value that does not fit its column.
@@ -204,7 +205,9 @@ pub struct Plan {
     /// The view compiled (its resource type, columns and constants are read from it).
     view: ViewDefinition,
     types: Vec<(Ty, bool)>,
-    wheres: Vec<(String, PExpr)>,
+    /// The `where` criteria: text, compiled expression, and the slot of its outcome in the
+    /// member table when the views share it (see [`Slots::where_slot`]).
+    wheres: Vec<(String, PExpr, Option<u16>)>,
     select: Vec<PSelect>,
 }
 
@@ -214,6 +217,8 @@ pub struct Plan {
 pub struct Plans {
     plans: Vec<Plan>,
     names: Vec<String>,
+    /// How many `where` outcomes the plans share.
+    wheres: usize,
     /// For each first byte of a member name, the slots whose names start with it.
     by_first: Vec<Vec<u16>>,
 }
@@ -229,7 +234,7 @@ impl Plans {
                 by_first[*b as usize].push(i as u16);
             }
         }
-        Plans { plans, names: slots.names, by_first }
+        Plans { plans, names: slots.names, wheres: slots.wheres.len(), by_first }
     }
 
     /// The plans, in the order of the views given to [`Plans::new`].
@@ -243,6 +248,7 @@ impl Plans {
         let mut m = spare.recycle();
         m.resource = Some(resource);
         m.slots.resize(self.names.len(), Slot::default());
+        m.wheres.resize(self.wheres, Cell::new(Memo::Unknown));
         let Some(obj) = resource.as_object() else { return m };
         for (k, v) in obj.iter() {
             let Some(b) = k.as_bytes().first() else { continue };
@@ -343,6 +349,8 @@ fn union_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 #[derive(Debug, Default)]
 struct Slots {
     names: Vec<String>,
+    /// The texts of the compiled `where` criteria, each with its slot for its outcome.
+    wheres: Vec<String>,
 }
 
 impl Slots {
@@ -354,6 +362,28 @@ impl Slots {
                 self.names.len() as u16 - 1
             }
         }
+    }
+
+    /// The slot of a `where` criterion's outcome, one per text: views of one type often filter
+    /// on the same criterion (the two microbiology views of observations), tested once per
+    /// resource. Only fully compiled criteria share, so no constant of a view enters.
+    fn where_slot(&mut self, text: &str) -> u16 {
+        match self.wheres.iter().position(|n| n == text) {
+            Some(i) => i as u16,
+            None => {
+                self.wheres.push(text.to_owned());
+                self.wheres.len() as u16 - 1
+            }
+        }
+    }
+}
+
+/// Whether an expression runs without the interpreter (and so without the view's constants).
+fn is_compiled(e: &PExpr) -> bool {
+    match e {
+        PExpr::Path(_) | PExpr::FirstOf(_) => true,
+        PExpr::Logic(_, a, b) => is_compiled(a) && is_compiled(b),
+        PExpr::Interp(_) => false,
     }
 }
 
@@ -427,12 +457,25 @@ pub struct Members<'a> {
     /// The resource's `resourceType`, found in the same pass.
     resource_type: Option<&'a str>,
     slots: Vec<Slot<'a>>,
+    /// The outcomes of the shared `where` criteria tested so far on this resource.
+    wheres: Vec<Cell<Memo>>,
+}
+
+/// The outcome of a shared `where` criterion on the resource at hand (errors are not kept:
+/// a criterion that fails with an error is tested again, and fails again, by the next view).
+#[derive(Debug, Clone, Copy, Default)]
+enum Memo {
+    #[default]
+    Unknown,
+    Known { strict: bool, pass: bool },
 }
 
 impl<'a> Members<'a> {
     /// Empties the table for the next resource, keeping its memory.
     pub fn recycle<'b>(self) -> Members<'b> {
-        Members { resource: None, resource_type: None, slots: emptied(self.slots) }
+        let mut wheres = self.wheres;
+        wheres.clear();
+        Members { resource: None, resource_type: None, slots: emptied(self.slots), wheres }
     }
 }
 
@@ -796,7 +839,15 @@ impl Plan {
             .collect();
         Plan {
             types,
-            wheres: view.wheres.iter().map(|(t, e)| (t.clone(), pexpr(e, Some(&mut *slots)))).collect(),
+            wheres: view
+                .wheres
+                .iter()
+                .map(|(t, e)| {
+                    let e = pexpr(e, Some(&mut *slots));
+                    let shared = is_compiled(&e).then(|| slots.where_slot(t));
+                    (t.clone(), e, shared)
+                })
+                .collect(),
             select: view.select.iter().map(|sel| pselect(sel, Some(&mut *slots))).collect(),
             view: view.clone(),
         }
@@ -834,7 +885,7 @@ impl Plan {
             s.nested.iter().chain(&s.union_all).for_each(|x| sel(x, n));
         }
         let mut n = (0, 0);
-        self.wheres.iter().for_each(|(_, e)| count(e, &mut n));
+        self.wheres.iter().for_each(|(_, e, _)| count(e, &mut n));
         self.select.iter().for_each(|s| sel(s, &mut n));
         n
     }
@@ -1011,16 +1062,31 @@ impl Plan {
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
         let env = Env { constants: &self.view.constants, row_index: 0, strict };
-        for (text, w) in &self.wheres {
+        for (text, w, shared) in &self.wheres {
+            // another view of the type may have tested the same criterion on this resource
+            let memo = shared.and_then(|i| m.wheres.get(i as usize));
+            if let Some(Memo::Known { strict: s, pass }) = memo.map(Cell::get)
+                && s == strict
+            {
+                if !pass {
+                    return Ok(none);
+                }
+                continue;
+            }
             let r = run(w, &focus, resource, &env, m)?;
-            match r.len() {
-                0 => return Ok(none),
+            let pass = match r.len() {
+                0 => false,
                 1 => match r[0].prim() {
-                    Some(Prim::Bool(true)) => {}
-                    Some(Prim::Bool(false)) => return Ok(none),
+                    Some(Prim::Bool(b)) => b,
                     _ => return Err(EvalError(format!("where `{text}` must yield a boolean")).into()),
                 },
                 _ => return Err(EvalError(format!("where `{text}` yields more than one value")).into()),
+            };
+            if let Some(cell) = memo {
+                cell.set(Memo::Known { strict, pass });
+            }
+            if !pass {
+                return Ok(none);
             }
         }
         // a top-level `forEach` over nothing yields no rows at all
@@ -1160,7 +1226,7 @@ mod tests {
         let again: Staging<'static> = st.recycle();
         assert!(again.cells.is_empty());
         assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
-        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40] };
+        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40], wheres: Vec::new() };
         let (ptr, cap) = (members.slots.as_ptr() as usize, members.slots.capacity());
         let again: Members<'static> = members.recycle();
         assert!(again.slots.is_empty());
