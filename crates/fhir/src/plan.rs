@@ -723,7 +723,7 @@ fn test<'a>(c: &Cond, item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<bool>, E
         Cond::Eq(p, lit) => {
             let mut x = Single { first: None, n: 0 };
             walk(&p.steps, item.clone(), cx, &mut x)?;
-            Ok(x.first.map(|f| x.n == 1 && f.prim() == Some(Prim::Str(lit))))
+            Ok(x.first.map(|f| x.n == 1 && matches!(f.prim(), Some(Prim::Str(t)) if fhirpath::same_bytes(t.as_bytes(), lit.as_bytes()))))
         }
         Cond::And(a, b) => {
             let (x, y) = (test(a, item, cx)?, test(b, item, cx)?);

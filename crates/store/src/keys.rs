@@ -41,10 +41,19 @@ pub struct ResourceKey {
 impl ResourceKey {
     /// The key of resource `type_index`/`id`.
     pub fn new(type_index: u16, id: &str, last_updated: i64, ord: u32) -> ResourceKey {
-        let mut h = twox_hash::XxHash3_128::new();
-        h.write(&type_index.to_le_bytes());
-        h.write(id.as_bytes());
-        ResourceKey { key: h.finish_128(), last_updated, ord, type_index }
+        // the hash of the type index's two bytes followed by the id's, in one shot over a stack
+        // copy (FHIR ids have at most 64 characters): the streaming hasher allocates its buffer
+        // for every key, and gives the same hash (a test holds the two equal)
+        let mut buf = [0u8; 2 + 64];
+        let key = match buf.get_mut(2..2 + id.len()) {
+            Some(tail) => {
+                tail.copy_from_slice(id.as_bytes());
+                buf[..2].copy_from_slice(&type_index.to_le_bytes());
+                twox_hash::XxHash3_128::oneshot(&buf[..2 + id.len()])
+            }
+            None => twox_hash::XxHash3_128::oneshot(&[&type_index.to_le_bytes()[..], id.as_bytes()].concat()),
+        };
+        ResourceKey { key, last_updated, ord, type_index }
     }
 
     /// The key of a resource given by type name; `None` if the type is not a FHIR R4 one.
@@ -391,6 +400,19 @@ pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys are stored with every snapshot: the one-shot hash must stay the streaming one.
+    #[test]
+    fn keys_hash_as_the_type_and_id_streamed() {
+        for id in ["", "p1", "de-berlin-p0000000-o2", &"x".repeat(64), &"y".repeat(65), &"z".repeat(300)] {
+            for t in [0u16, 7, 112, 300] {
+                let mut h = twox_hash::XxHash3_128::new();
+                h.write(&t.to_le_bytes());
+                h.write(id.as_bytes());
+                assert_eq!(ResourceKey::new(t, id, 0, 0).key, h.finish_128(), "{t} {id}");
+            }
+        }
+    }
 
     fn key(id: &str, lu: i64, ord: u32) -> ResourceKey {
         ResourceKey::named("Patient", id, lu, ord).expect("R4 type")
