@@ -355,25 +355,24 @@ struct Slots {
 
 impl Slots {
     fn slot(&mut self, name: &str) -> u16 {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => i as u16,
-            None => {
-                self.names.push(name.to_owned());
-                self.names.len() as u16 - 1
-            }
-        }
+        position_or_push(&mut self.names, name)
     }
 
     /// The slot of a `where` criterion's outcome, one per text: views of one type often filter
     /// on the same criterion (the two microbiology views of observations), tested once per
     /// resource. Only fully compiled criteria share, so no constant of a view enters.
     fn where_slot(&mut self, text: &str) -> u16 {
-        match self.wheres.iter().position(|n| n == text) {
-            Some(i) => i as u16,
-            None => {
-                self.wheres.push(text.to_owned());
-                self.wheres.len() as u16 - 1
-            }
+        position_or_push(&mut self.wheres, text)
+    }
+}
+
+/// The index of `s` in `list`, added at the end if it is not there yet.
+fn position_or_push(list: &mut Vec<String>, s: &str) -> u16 {
+    match list.iter().position(|n| n == s) {
+        Some(i) => i as u16,
+        None => {
+            list.push(s.to_owned());
+            list.len() as u16 - 1
         }
     }
 }
