@@ -813,9 +813,54 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
 /// A reference string as (type, id); the type is None for `urn:uuid:` / `urn:oid:` and contained
 /// (`#id`) references.
 fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
+    // the common form, a relative `Type/id`, in one pass from the end: the last two segments,
+    // and the whole text seen, so no `_history` can hide in it
+    let b = reference.as_bytes();
+    if !matches!(b.first(), Some(b'u' | b'#'))
+        && let Some(s) = lone_slash(b)
+        && s > 0
+        && s + 1 < b.len()
+    {
+        return Some((Some(&reference[..s]), &reference[s + 1..]));
+    }
+    split_reference_general(reference)
+}
+
+/// The position of the only `/` of `b` if it has exactly one and no `_`: eight bytes at a time,
+/// each byte equal to `/` or `_` found by word arithmetic, with no loop over bytes.
+fn lone_slash(b: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // the high bit of each byte of `w` that is `c`: a byte of `w ^ c…c` is zero exactly when
+    // neither its low seven bits (added to 0x7f, they carry into the high bit) nor its high bit
+    // are set; no carry crosses into the next byte
+    let equal = |w: u64, c: u8| {
+        let x = w ^ (0x0101_0101_0101_0101 * c as u64);
+        !(((x & LOW7) + LOW7) | x | LOW7)
+    };
+    let words = b.chunks_exact(8);
+    // the last bytes, short of a word, in a word of their own padded with zeros
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    let mut slash = None;
+    for (k, word) in words.map(|w| <[u8; 8]>::try_from(w).unwrap_or_default()).chain([tail]).enumerate() {
+        let w = u64::from_le_bytes(word);
+        if equal(w, b'_') != 0 {
+            return None;
+        }
+        let m = equal(w, b'/');
+        if m != 0 {
+            if slash.is_some() || m.count_ones() > 1 {
+                return None;
+            }
+            slash = Some(k * 8 + (m.trailing_zeros() / 8) as usize);
+        }
+    }
+    slash
+}
+
+/// [`split_reference`] of any form: versioned (`/_history/`), absolute, `urn:`, contained.
+fn split_reference_general(reference: &str) -> Option<(Option<&str>, &str)> {
     static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
-    // ids have no `_`: look for `/_history/` only where there is one (references are short:
-    // byte loops that inline beat calls into memchr's vector routines here)
     let r = match reference.as_bytes().contains(&b'_').then(|| HISTORY.find(reference.as_bytes())).flatten() {
         Some(i) => &reference[..i],
         None => reference,
@@ -1374,6 +1419,27 @@ mod tests {
 
     #[test]
     fn reference_keys() {
+        // the one-pass reading of relative references agrees with the general one on every form
+        for r in [
+            "Patient/123", "Patient/1.2-a", "a/b/c", "/x", "x/", "/", "//", "", "x", "_/x", "Pa_tient/1", "Patient/_1",
+            "u/1", "urn:uuid:1", "#", "#x", "Patient/1/_history/2", "http://h/fhir/Patient/9", "Patient//1", "Ob/s/",
+        ] {
+            assert_eq!(split_reference(r), split_reference_general(r), "{r:?}");
+        }
+        // every position of the slash and of a second slash or `_`, across word boundaries
+        for n in 1..40 {
+            for at in 0..n {
+                for (extra, c) in (0..n).flat_map(|e| [(e, b'/'), (e, b'_')]) {
+                    let mut r = vec![b'a'; n];
+                    r[at] = b'/';
+                    if extra != at {
+                        r[extra] = c;
+                    }
+                    let r = String::from_utf8(r).unwrap();
+                    assert_eq!(split_reference(&r), split_reference_general(&r), "{r:?}");
+                }
+            }
+        }
         assert_eq!(reference_key("Patient/123", None), Some("123"));
         assert_eq!(reference_key("Patient/123", Some("Patient")), Some("123"));
         assert_eq!(reference_key("Patient/123", Some("Observation")), None);
