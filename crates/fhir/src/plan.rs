@@ -890,6 +890,7 @@ impl Plan {
     }
 
     /// A non-collection column's value, written to `out`, its cell in the row.
+    #[inline(always)]
     fn one<'a>(&self, ci: usize, item: &Item<'a>, side: &mut Side<'a>, out: &mut Val<'a>) {
         let (ty, list) = self.types[ci];
         // the common cases first: a string of the resource into a text or date column
