@@ -1141,7 +1141,7 @@ pub(crate) fn is_type(item: &Item<'_>, ty: &str) -> bool {
 /// Whether two type names are the same but for the case of the first letter: a choice element's
 /// suffix capitalises the type (`valueDateTime`, `valueString`), FHIR's own names do not
 /// (`dateTime`, `string`), and FHIRPath's system types are capitalised (`String`).
-#[inline]
+#[inline(always)]
 fn same_type(a: &str, b: &str) -> bool {
     match (a.as_bytes().split_first(), b.as_bytes().split_first()) {
         (Some((x, a)), Some((y, b))) => x.eq_ignore_ascii_case(y) && same_bytes(a, b),

@@ -118,7 +118,7 @@ impl<'a> Object<'a> {
     }
 
     /// The value of member `key` (the first, if the document repeats it).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         for (k, v) in self.iter() {
             if same_bytes(k.as_bytes(), key.as_bytes()) {
