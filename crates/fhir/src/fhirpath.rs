@@ -38,6 +38,7 @@ pub enum Kind<'a> {
 }
 
 /// The kind of a node.
+#[inline]
 pub fn kind(v: Node<'_>) -> Kind<'_> {
     if let Some(s) = v.as_str() {
         return Kind::Str(s);
@@ -58,11 +59,13 @@ pub fn kind(v: Node<'_>) -> Kind<'_> {
 }
 
 /// The member `key` of an object node.
+#[inline]
 pub fn get<'a>(v: Node<'a>, key: &str) -> Option<Node<'a>> {
     v.as_object()?.get(key)
 }
 
 /// The string member `key` of an object node.
+#[inline]
 pub fn get_str<'a>(v: Node<'a>, key: &str) -> Option<&'a str> {
     get(v, key)?.as_str()
 }

@@ -169,6 +169,7 @@ impl<'a> Staging<'a> {
 
     /// Empties the staging area for the next resource, keeping its memory (the resource it
     /// pointed into may be gone: nothing of it is kept).
+    #[inline]
     pub fn recycle<'b>(self) -> Staging<'b> {
         let mut owned = self.side.owned;
         owned.clear();
@@ -194,6 +195,7 @@ pub struct Staged {
 
 impl Staged {
     /// The number of rows.
+    #[inline]
     pub fn rows(&self) -> usize {
         if self.width == 0 { 0 } else { self.cells.len() / self.width }
     }
@@ -471,6 +473,7 @@ enum Memo {
 
 impl<'a> Members<'a> {
     /// Empties the table for the next resource, keeping its memory.
+    #[inline]
     pub fn recycle<'b>(self) -> Members<'b> {
         let mut wheres = self.wheres;
         wheres.clear();

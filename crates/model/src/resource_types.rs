@@ -5,6 +5,7 @@
 ///
 /// Called twice for every resource ingested, so it looks in a bucket by length and first letter
 /// (one or two names each) instead of searching the whole list.
+#[inline]
 pub fn index(name: &str) -> Option<u16> {
     static BUCKETS: std::sync::LazyLock<Vec<Vec<u16>>> = std::sync::LazyLock::new(|| {
         let mut b = vec![Vec::new(); 64 * 26];

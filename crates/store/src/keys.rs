@@ -40,6 +40,7 @@ pub struct ResourceKey {
 
 impl ResourceKey {
     /// The key of resource `type_index`/`id`.
+    #[inline]
     pub fn new(type_index: u16, id: &str, last_updated: i64, ord: u32) -> ResourceKey {
         // the hash of the type index's two bytes followed by the id's, in one shot over a stack
         // copy (FHIR ids have at most 64 characters): the streaming hasher allocates its buffer
