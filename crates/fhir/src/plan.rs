@@ -622,55 +622,56 @@ fn lone(child: Node<'_>) -> Option<Option<Node<'_>>> {
     Some((!child.is_null()).then_some(child))
 }
 
-/// What a path gives from one item when no step branches: `Some(None)` for nothing,
-/// `Some(Some(item))` for one item, `None` where a step could yield several (an array of several
-/// elements, several choice-typed members, extensions, a `where`): the caller then walks the path
-/// with [`walk`]. Up to that point both take the same steps over the same items, so they raise the
+/// A path from one item when no step branches: hands `found` the one item it reaches, if any, and
+/// returns true; returns false where a step could yield several (an array of several elements,
+/// several choice-typed members, extensions, a `where`): the caller then walks the path with
+/// [`walk`]. Up to that point both take the same steps over the same items, so they raise the
 /// same errors. Most columns of most resources end here, without a sink or a recursive step.
-#[inline]
-fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<Option<Item<'a>>>, EvalError> {
+#[inline(always)]
+fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl FnOnce(&Item<'a>)) -> Result<bool, EvalError> {
     let mut item = item.clone();
     for step in steps {
         let (child, ty) = match step {
             Step::Top { slot, .. } => {
-                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(Some(None)) };
+                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(true) };
                 match (m.exact, m.choice) {
                     (Some(child), _) => (child, None),
-                    _ if m.more => return Ok(None),
+                    _ if m.more => return Ok(false),
                     (None, Some((child, ty))) => (child, Some(ty)),
-                    (None, None) => return Ok(Some(None)),
+                    (None, None) => return Ok(true),
                 }
             }
             Step::Member { name, type_test: false } => {
-                let Item::Node(v, _) = item else { return Ok(Some(None)) };
+                let Item::Node(v, _) = item else { return Ok(true) };
                 match fhirpath::find_member(v, name) {
                     fhirpath::Found::Exact(child) => (child, None),
-                    fhirpath::Found::Absent => return Ok(Some(None)),
-                    fhirpath::Found::Choices => return Ok(None),
+                    fhirpath::Found::Absent => return Ok(true),
+                    fhirpath::Found::Choices => return Ok(false),
                 }
             }
             Step::OfType(t) => {
                 if !fhirpath::is_type(&item, t) {
-                    return Ok(Some(None));
+                    return Ok(true);
                 }
                 continue;
             }
             // the first of one item is that item
             Step::First => continue,
             Step::RefKey(want) => {
-                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(Some(None)) };
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(true) };
                 item = key;
                 continue;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         };
         match lone(child) {
             Some(Some(one)) => item = Item::Node(one, ty),
-            Some(None) => return Ok(Some(None)),
-            None => return Ok(None),
+            Some(None) => return Ok(true),
+            None => return Ok(false),
         }
     }
-    Ok(Some(Some(item)))
+    found(&item);
+    Ok(true)
 }
 
 /// Walks on from the choice-typed forms of member `name` (kept out of [`walk`], which stays small).
@@ -966,11 +967,8 @@ impl Plan {
             // a path from one item that does not branch (most columns): no sink, no recursion
             if let (PExpr::Path(p), [item]) = (e, focus.as_slice())
                 && p.end == End::Items
-                && let Some(found) = walk_lone(&p.steps, item, Cx { strict: env.strict, members: m })?
+                && walk_lone(&p.steps, item, Cx { strict: env.strict, members: m }, |item| self.one(*ci, item, side, &mut row[*ci]))?
             {
-                if let Some(item) = found {
-                    self.one(*ci, &item, side, &mut row[*ci]);
-                }
                 continue;
             }
             let mut one = Single { first: None, n: 0 };
