@@ -724,9 +724,14 @@ fn each<'a, S: Sink<'a>>(child: Node<'a>, ty: Option<&'a str>, rest: &[Step], cx
 fn test<'a>(c: &Cond, item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<bool>, EvalError> {
     match c {
         Cond::Eq(p, lit) => {
+            let equal = |f: &Item<'_>| matches!(f.prim(), Some(Prim::Str(t)) if fhirpath::same_bytes(t.as_bytes(), lit.as_bytes()));
+            let mut lone = None;
+            if walk_lone(&p.steps, item, cx, |f| lone = Some(equal(f)))? {
+                return Ok(lone);
+            }
             let mut x = Single { first: None, n: 0 };
             walk(&p.steps, item.clone(), cx, &mut x)?;
-            Ok(x.first.map(|f| x.n == 1 && matches!(f.prim(), Some(Prim::Str(t)) if fhirpath::same_bytes(t.as_bytes(), lit.as_bytes()))))
+            Ok(x.first.map(|f| x.n == 1 && equal(&f)))
         }
         Cond::And(a, b) => {
             let (x, y) = (test(a, item, cx)?, test(b, item, cx)?);
@@ -765,6 +770,18 @@ fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, en
         PExpr::Path(p) => run_path(p, focus, cx, sink)?,
         PExpr::FirstOf(paths) => {
             for p in paths {
+                if let [item] = focus.as_slice() {
+                    let mut found = None;
+                    if walk_lone(&p.steps, item, cx, |f| found = Some(f.clone()))? {
+                        match found {
+                            Some(f) => {
+                                sink.take(f);
+                                break;
+                            }
+                            None => continue,
+                        }
+                    }
+                }
                 let mut first = FirstItem(None);
                 for item in focus {
                     if walk(&p.steps, item.clone(), cx, &mut first)? {
