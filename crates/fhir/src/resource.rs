@@ -119,7 +119,18 @@ fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
 
 /// FHIR `id`: 1–64 characters of `A-Z a-z 0-9 - .`.
 pub fn is_valid_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    // one table lookup per byte (checked for every resource loaded)
+    const ID_BYTE: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+            b += 1;
+        }
+        t
+    };
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| ID_BYTE[b as usize])
 }
 
 /// Whether `name` is a FHIR R4 (4.0.1) resource type.
@@ -135,6 +146,17 @@ mod tests {
 
     fn get_str_test(v: Node<'_>) -> String {
         crate::fhirpath::get_str(v, "status").unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn ids_are_1_to_64_letters_digits_dashes_and_dots() {
+        for b in 0..=255u8 {
+            let id = format!("a{}", b as char);
+            let want = b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+            assert_eq!(is_valid_id(&id), want, "byte {b}");
+        }
+        assert!(is_valid_id(&"x".repeat(64)) && !is_valid_id(&"x".repeat(65)) && !is_valid_id(""));
+        assert!(is_valid_id("de-berlin-p0000000-o2") && !is_valid_id("a_b") && !is_valid_id("a b"));
     }
 
     #[test]
