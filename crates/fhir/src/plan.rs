@@ -451,6 +451,20 @@ struct Slot<'a> {
     more: bool,
 }
 
+impl<'a> Slot<'a> {
+    /// The member's value, with the type its choice suffix names if it was reached through one;
+    /// `None` if the resource has no such member or several choice-typed ones (`Slot::more`:
+    /// the caller reads them in document order).
+    #[inline(always)]
+    fn value(&self) -> Option<(Node<'a>, Option<&'a str>)> {
+        match (self.exact, self.choice) {
+            (Some(child), _) => Some((child, None)),
+            (None, Some((child, ty))) if !self.more => Some((child, Some(ty))),
+            _ => None,
+        }
+    }
+}
+
 /// The members of one resource that its plans read, found in one pass ([`Plans::members`]).
 #[derive(Debug, Default)]
 pub struct Members<'a> {
@@ -560,15 +574,14 @@ fn walk<'a, S: Sink<'a>>(mut steps: &[Step], mut item: Item<'a>, cx: Cx<'_, 'a>,
             }
             Step::Top { slot, name } => {
                 let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(first) };
-                match (m.exact, m.choice) {
-                    (Some(child), _) => (child, None),
-                    _ if m.more => {
+                match m.value() {
+                    Some(value) => value,
+                    None if m.more => {
                         // several choice-typed members: the general lookup, in document order
                         let Some(resource) = cx.members.resource else { return Ok(first) };
                         return Ok(choices(resource, name, rest, cx, sink)? || first);
                     }
-                    (None, Some((child, ty))) => (child, Some(ty)),
-                    (None, None) => return Ok(first),
+                    None => return Ok(first),
                 }
             }
             Step::OfType(t) => {
@@ -634,11 +647,9 @@ fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl Fn
         let (child, ty) = match step {
             Step::Top { slot, .. } => {
                 let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(true) };
-                match (m.exact, m.choice) {
-                    (Some(child), _) => (child, None),
-                    _ if m.more => return Ok(false),
-                    (None, Some((child, ty))) => (child, Some(ty)),
-                    (None, None) => return Ok(true),
+                match m.value() {
+                    Some(value) => value,
+                    None => return Ok(!m.more),
                 }
             }
             Step::Member { name, type_test: false } => {
