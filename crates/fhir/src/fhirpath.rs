@@ -1,7 +1,7 @@
 //! A FHIRPath subset: what SQL-on-FHIR v2 ViewDefinitions use (the spec's shareable profile)
 //! plus the everyday functions of view authors.
 //!
-//! Expressions are parsed once into an [`Expr`] tree and evaluated over the simd-json tape of a
+//! Expressions are parsed once into an [`Expr`] tree and evaluated over the tape of a
 //! resource ([`Node`]: a slice of the tape, no DOM is built), so evaluation allocates only where
 //! the result is new text (`join`, string constants). Polymorphic elements follow FHIR's JSON convention: `value` finds
 //! `valueQuantity`, `valueString`, ... and `ofType(Quantity)` keeps the `valueQuantity` ones.
@@ -1377,7 +1377,7 @@ mod tests {
     fn run(path: &str, json: &str) -> Vec<String> {
         let mut bytes = json.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let v = Node::root(&tape);
+        let v = Node::root(&tape.0);
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
         let env = Env { constants: &[], row_index: 0, strict: false };
@@ -1462,7 +1462,7 @@ mod tests {
         let mut bytes = br##"{"resourceType":"MedicationRequest","id":"r1","contained":[{"resourceType":"Medication","id":"med1"}],
             "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##.to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let root = Node::root(&tape);
+        let root = Node::root(&tape.0);
         let env = Env { constants: &[], row_index: 0, strict: true };
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
         let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();

@@ -2,7 +2,8 @@
 //!
 //! - [`read`]: streaming NDJSON / gzip / Bundle / folder input in chunks with file and line;
 //! - [`resource`]: one record to a checked resource, problems with file, line and element;
-//! - [`tape`]: a parsed resource, read from simd-json's tape;
+//! - [`json`]: one JSON record to a flat tape (strings borrowed from the record);
+//! - [`tape`]: a parsed resource, read from its tape;
 //! - [`fhirpath`]: the FHIRPath subset views use;
 //! - [`sof`]: ViewDefinitions, their evaluation, Arrow batches;
 //! - [`plan`]: views compiled for ingest (same results as [`sof`], typed, faster);
@@ -11,6 +12,7 @@
 
 pub mod datetime;
 pub mod fhirpath;
+pub mod json;
 pub mod plan;
 pub mod read;
 pub mod resource;

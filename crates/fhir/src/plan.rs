@@ -181,7 +181,7 @@ impl<'a> Staging<'a> {
 
 /// An emptied vector of another element type (here: the same type for other borrows), in the
 /// same allocation: the standard library collects in place when the element layout matches.
-fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
+pub(crate) fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.clear();
     v.into_iter().filter_map(|_| None).collect()
 }

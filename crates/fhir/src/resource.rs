@@ -1,9 +1,8 @@
 //! One FHIR resource from raw bytes: parsed in place (simd-json), checked to be a FHIR R4
 //! resource, and problems reported with file, line and element.
 
-use crate::read::{Location, Padded};
+use crate::read::Location;
 use crate::fhirpath::{Node, get};
-use simd_json::tape::Tape;
 use std::fmt;
 
 /// A problem with one record: where, which element (if known), what.
@@ -31,18 +30,11 @@ impl std::error::Error for Problem {}
 /// Why a record is not a usable resource (element, message).
 pub type Reject = (Option<String>, String);
 
-/// Parses records into simd-json tapes, reusing its buffers and tape from one record to the
-/// next (no allocation per record once warm).
-#[derive(Default)]
+/// Parses records ([`crate::json`]), reusing its buffers and tape from one record to the next
+/// (no allocation per record once warm).
+#[derive(Debug, Default)]
 pub struct Parser {
-    buffers: simd_json::Buffers,
-    spare: Option<Tape<'static>>,
-}
-
-impl std::fmt::Debug for Parser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Parser")
-    }
+    json: crate::json::Reader,
 }
 
 impl Parser {
@@ -51,44 +43,18 @@ impl Parser {
         Parser::default()
     }
 
-    /// Parses `bytes` in place and checks that they are a FHIR R4 resource with a known
-    /// `resourceType` (and, when `need_id`, a valid `id`); calls `f` with the root node and its
-    /// type, or with why the record is not a resource.
-    pub fn parse<R>(&mut self, bytes: &mut [u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
-        let len = bytes.len();
-        let mut tape = self.spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-        let parsed = simd_json::fill_tape(bytes, &mut self.buffers, &mut tape);
-        let r = checked(parsed, len, &tape, need_id, f);
-        self.spare = Some(tape.reset());
-        r
-    }
-
-    /// [`Parser::parse`] of a record where it lies in its chunk, with no padded copy of it.
-    pub fn parse_padded<R>(&mut self, record: Padded<'_>, need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
-        let (buf, len) = record.into_parts();
-        let mut tape = self.spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-        let parsed = simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape);
-        let r = checked(parsed, len, &tape, need_id, f);
-        self.spare = Some(tape.reset());
-        r
-    }
-}
-
-/// Hands a parse's outcome to `f`: why the record is not JSON, or its root checked as a resource.
-fn checked<R>(parsed: simd_json::Result<()>, len: usize, tape: &Tape<'_>, need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
-    match parsed {
-        Err(e) => {
-            let what = if e.index() + 1 >= len || matches!(e.error(), simd_json::ErrorType::Eof) {
-                "invalid JSON (line cut short?)"
-            } else {
-                "invalid JSON"
-            };
-            f(Err((None, format!("{what}: {e}"))))
-        }
-        Ok(()) => {
-            let root = Node::root(tape);
-            f(check(root, need_id).map(|rt| (root, rt)))
-        }
+    /// Parses `bytes` and checks that they are a FHIR R4 resource with a known `resourceType`
+    /// (and, when `need_id`, a valid `id`); calls `f` with the root node and its type, or with
+    /// why the record is not a resource.
+    pub fn parse<R>(&mut self, bytes: &[u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
+        self.json.read(bytes, |parsed| match parsed {
+            Err(e) if e.cut_short => f(Err((None, format!("invalid JSON (line cut short?): {e}")))),
+            Err(e) => f(Err((None, format!("invalid JSON: {e}")))),
+            Ok(tape) => {
+                let root = Node::root(tape);
+                f(check(root, need_id).map(|rt| (root, rt)))
+            }
+        })
     }
 }
 
@@ -177,15 +143,15 @@ mod tests {
             (r#"{"resourceType":"Patient"}"#, "needs an id"),
         ];
         for (text, want) in cases {
-            let mut b = text.as_bytes().to_vec();
-            let err = Parser::new().parse(&mut b, true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
+            let b = text.as_bytes().to_vec();
+            let err = Parser::new().parse(&b, true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.1.contains(want), "{text}: {err:?}");
         }
         let mut p = Parser::new();
-        let mut ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#.to_vec();
-        assert_eq!(p.parse(&mut ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
+        let ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#.to_vec();
+        assert_eq!(p.parse(&ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
         // the parser is reused: a second record parses on the recycled tape
-        let mut ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#.to_vec();
-        assert_eq!(p.parse(&mut ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
+        let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#.to_vec();
+        assert_eq!(p.parse(&ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
     }
 }

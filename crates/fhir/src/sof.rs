@@ -795,12 +795,12 @@ pub fn run_files(
     let mut problems = Vec::new();
     let mut parser = crate::resource::Parser::new();
     for f in files {
-        crate::read::read_file(f, 4 << 20, &mut |mut chunk| {
+        crate::read::read_file(f, 4 << 20, &mut |chunk| {
             let (file, entry) = (chunk.file.clone(), chunk.entries);
-            chunk.for_each_mut(|_, line, bytes| {
+            chunk.for_each(|_, line, bytes| {
                 let location = || crate::read::Location { file: file.clone(), line, entry };
                 let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
-                parser.parse_padded(bytes, false, |parsed| match parsed {
+                parser.parse(bytes, false, |parsed| match parsed {
                     Err((element, message)) => problems.push(problem(element, message)),
                     Ok((v, _)) => {
                         let mut rows = Vec::new();

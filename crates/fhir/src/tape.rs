@@ -1,14 +1,15 @@
-//! A parsed resource read straight from simd-json's tape.
+//! A parsed resource read from its tape ([`crate::json`]).
 //!
-//! simd-json's own tape accessors (`Value::as_object`, the object and array iterators,
-//! `Object::get`) are not marked `#[inline]`, so without link-time optimisation every step of a
-//! view's path was a call into another crate: about 8% of ingest's CPU went to those calls.
-//! These types are the same two-word views of the tape, with the accessors views need written
-//! here so they inline into the evaluator.
+//! The tape has simd-json's layout (its `Node` entries), which ingest parsed with until
+//! [`crate::json`] replaced it. simd-json's own accessors (`Value::as_object`, the object and
+//! array iterators, `Object::get`) are not marked `#[inline]`, so without link-time optimisation
+//! every step of a view's path was a call into another crate: about 8% of ingest's CPU went to
+//! those calls. These types are the same two-word views of the tape, with the accessors views
+//! need written here so they inline into the evaluator.
 
 use simd_json::{Node as TapeNode, StaticNode};
 
-/// A node of a parsed resource: a slice of simd-json's tape starting at the node, so parsing
+/// A node of a parsed resource: a slice of the tape starting at the node, so parsing
 /// allocates nothing per node and a node is two words, copied freely.
 #[derive(Clone, Copy, Debug)]
 pub struct Node<'a>(&'a [TapeNode<'a>]);
@@ -26,8 +27,8 @@ const NULL: [TapeNode<'static>; 1] = [TapeNode::Static(StaticNode::Null)];
 
 impl<'a> Node<'a> {
     /// The root of a parsed document (JSON `null` for an empty tape).
-    pub fn root(tape: &'a simd_json::tape::Tape<'a>) -> Node<'a> {
-        if tape.0.is_empty() { Node(&NULL) } else { Node(&tape.0) }
+    pub fn root(tape: &'a [TapeNode<'a>]) -> Node<'a> {
+        if tape.is_empty() { Node(&NULL) } else { Node(tape) }
     }
 
     #[inline(always)]
@@ -240,7 +241,7 @@ mod tests {
     fn reads_what_simd_json_reads() {
         let mut text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#.to_vec();
         let tape = simd_json::to_tape(&mut text).expect("valid JSON");
-        let root = Node::root(&tape);
+        let root = Node::root(&tape.0);
         let obj = root.as_object().expect("an object");
         assert_eq!(obj.len(), 6);
         let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();

@@ -26,7 +26,7 @@ fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, wha
     for (i, r) in resources.iter().enumerate() {
         let mut bytes = r.clone();
         let tape = simd_json::to_tape(&mut bytes).expect("test resources are JSON");
-        let v = kakehashi_fhir::fhirpath::Node::root(&tape);
+        let v = kakehashi_fhir::fhirpath::Node::root(&tape.0);
         let mut st = std::mem::take(&mut spare).recycle();
         let members = plans.members(v, std::mem::take(&mut spare_members));
         for (k, (vd, plan)) in vds.iter().zip(plans.plans()).enumerate() {

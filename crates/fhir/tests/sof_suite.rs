@@ -16,7 +16,7 @@ fn run_case(resources: &[Value], view: &Value) -> Result<Vec<Value>, String> {
         let mut bytes = serde_json::to_vec(r).unwrap();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut out = Vec::new();
-        vd.eval(kakehashi_fhir::fhirpath::Node::root(&tape), &mut out).map_err(|e| e.to_string())?;
+        vd.eval(kakehashi_fhir::fhirpath::Node::root(&tape.0), &mut out).map_err(|e| e.to_string())?;
         rows.extend(out.iter().map(|row| Value::Object(row_to_json(&vd, row))));
     }
     Ok(rows)

@@ -35,19 +35,19 @@ fn run() -> Result<(), String> {
     if lines.is_empty() {
         return Err(format!("{path}: no records"));
     }
-    // parsing, as ingest does it: a copy of the line, parsed and checked in place
+    // parsing, as ingest does it: a copy of the line, parsed and checked
     let mut parser = Parser::new();
     let mut buf = Vec::new();
     let (parse, _) = best(lines.len(), || {
         for l in &lines {
             buf.clear();
             buf.extend_from_slice(l);
-            parser.parse(&mut buf, true, |r| r.map(|_| ()).map_err(|(_, m)| m))?;
+            parser.parse(&buf, true, |r| r.map(|_| ()).map_err(|(_, m)| m))?;
         }
         Ok(0)
     })?;
     let rt = parser
-        .parse(&mut lines[0].clone(), true, |r| r.map(|(_, rt)| rt.to_owned()))
+        .parse(&lines[0], true, |r| r.map(|(_, rt)| rt.to_owned()))
         .map_err(|(el, m)| format!("{path}:1: {}{m}", el.map(|e| format!("{e}: ")).unwrap_or_default()))?;
     println!("{path}: {} resources of type {rt}, parse {parse:.2} µs/resource", lines.len());
 
@@ -76,7 +76,7 @@ fn run() -> Result<(), String> {
             for l in &lines {
                 buf.clear();
                 buf.extend_from_slice(l);
-                parser.parse(&mut buf, true, |r| -> Result<(), String> {
+                parser.parse(&buf, true, |r| -> Result<(), String> {
                     let (v, _) = r.map_err(|(_, m)| m)?;
                     for i in 0..k {
                         let members = plans.members(v, std::mem::take(&mut spare_members));

@@ -316,7 +316,7 @@ fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
     counts.iter().enumerate().filter(|(_, n)| **n > 0).filter_map(|(t, n)| Some((resource_types::name(t as u16)?.to_owned(), *n))).collect()
 }
 
-fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
+fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
     // made on first use: a chunk usually holds one resource type, read by one to four views
     let mut builders: Vec<Option<(BatchBuilder, Vec<u32>)>> = (0..views.len()).map(|_| None).collect();
     let mut out = Flattened {
@@ -333,10 +333,10 @@ fn flatten(mut chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], w
     let (file, entry) = (chunk.file.clone(), chunk.entries);
     let nrecords = chunk.records.len();
     let Worker { parser, by_type, spare, spare_members } = worker;
-    chunk.for_each_mut(|i, line, bytes| {
+    chunk.for_each(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
-        parser.parse_padded(bytes, true, |parsed| {
+        parser.parse(bytes, true, |parsed| {
             let (v, rt) = match parsed {
                 Ok(x) => x,
                 Err((el, msg)) => {
