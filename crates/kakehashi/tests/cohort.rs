@@ -1,6 +1,8 @@
 //! Cohort counts checked against an independent computation: for each query, SQL written by
 //! hand over the same Parquet tables (DataFusion), over a German and a Japanese synthetic site.
 
+mod common;
+
 use chrono::{Datelike, Utc};
 use kakehashi_cohort::Query;
 use kakehashi_engine::cohort::CohortIndex;
@@ -19,7 +21,7 @@ const JLAC: &str = "urn:oid:1.2.392.200119.4.504";
 fn site(profile: &str) -> &'static Path {
     static SITES: OnceLock<PathBuf> = OnceLock::new();
     let root = SITES.get_or_init(|| {
-        let root = std::env::temp_dir().join(format!("kh-cohort-{}", std::process::id()));
+        let root = common::process_dir("kh-cohort");
         for p in ["de-berlin", "jp-osaka"] {
             let fhir = root.join("fhir").join(p);
             let out = Command::new(EXE).args(["synth", "--profile", p, "--patients", "3000", "--seed", "7", "--out"]).arg(&fhir).output().unwrap();

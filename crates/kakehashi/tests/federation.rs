@@ -1,6 +1,8 @@
 //! Federation over real HTTP on loopback with real processes: a hub and site agents started
 //! from the `kakehashi` binary, over synthetic sites made by `kakehashi demo --prepare-only`.
 
+mod common;
+
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ const SITES: [(&str, &str); 4] = [("de-berlin", "DE"), ("de-frankfurt", "DE"), (
 fn sites_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kh-fed-sites-{}", std::process::id()));
+        let dir = common::process_dir("kh-fed-sites");
         let out = Command::new(EXE).args(["demo", "--prepare-only", "--patients", "300", "--data-dir"]).arg(&dir).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         dir
