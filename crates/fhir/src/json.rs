@@ -208,81 +208,86 @@ fn build<'a>(
 impl<'a> Build<'a, '_> {
     fn run(&mut self) -> Result<(), JsonError> {
         let src = self.src;
+        // the innermost open array or object, kept out of the stack (which holds the ones around
+        // it) so its count stays in a register; `at == TOP` outside any
+        const TOP: usize = usize::MAX;
+        let mut cur = Open { at: TOP, len: 0, object: false };
         let mut i = skip_ws(src, 0);
         'value: loop {
-            // a value starts at i
+            // a value starts at i; tested in order of how often each kind comes
             let Some(&b) = src.get(i) else { return Err(err(i, "a value was expected", src)) };
-            match b {
-                b'"' => i = self.string(i)?,
-                b'{' | b'[' => {
-                    if self.stack.len() >= MAX_DEPTH {
-                        return Err(err(i, "arrays and objects nest too deeply", src));
+            if b == b'"' {
+                i = self.string(i)?;
+            } else if b == b'{' || b == b'[' {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(err(i, "arrays and objects nest too deeply", src));
+                }
+                let object = b == b'{';
+                self.stack.push(cur);
+                cur = Open { at: self.tape.len(), len: 0, object };
+                self.tape.push(if object { Entry::Object { len: 0, count: 0 } } else { Entry::Array { len: 0, count: 0 } });
+                i += 1;
+                if src.get(i).is_some_and(|&b| b <= b' ') {
+                    i = skip_ws(src, i);
+                }
+                match (src.get(i), object) {
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        cur = self.close(cur);
+                        i += 1;
                     }
-                    let object = b == b'{';
-                    self.stack.push(Open { at: self.tape.len(), len: 0, object });
-                    self.tape.push(if object { Entry::Object { len: 0, count: 0 } } else { Entry::Array { len: 0, count: 0 } });
-                    i = skip_ws(src, i + 1);
-                    match (src.get(i), object) {
-                        (Some(b'}'), true) | (Some(b']'), false) => {
-                            self.close();
-                            i += 1;
-                        }
-                        (_, true) => {
-                            i = self.key(i)?;
-                            continue 'value;
-                        }
-                        (_, false) => {
-                            if let Some(top) = self.stack.last_mut() {
-                                top.len = 1;
-                            }
-                            continue 'value;
-                        }
+                    (_, true) => {
+                        i = self.key(i)?;
+                        cur.len = 1;
+                        continue 'value;
+                    }
+                    (_, false) => {
+                        cur.len = 1;
+                        continue 'value;
                     }
                 }
-                b'-' | b'0'..=b'9' => {
-                    let (n, end) = number(self.text, src, i)?;
-                    self.tape.push(Entry::Static(n));
-                    i = end;
+            } else if b == b'-' || b.is_ascii_digit() {
+                let (n, end) = number(self.text, src, i)?;
+                self.tape.push(Entry::Static(n));
+                i = end;
+            } else {
+                let (word, node): (&[u8], StaticNode) = match b {
+                    b't' => (b"true", StaticNode::Bool(true)),
+                    b'f' => (b"false", StaticNode::Bool(false)),
+                    b'n' => (b"null", StaticNode::Null),
+                    _ => return Err(err(i, "a value was expected", src)),
+                };
+                let have = src.get(i..).unwrap_or_default();
+                if !have.starts_with(word) {
+                    return Err(JsonError { at: i, what: "not a JSON value", cut_short: word.starts_with(have) });
                 }
-                b't' | b'f' | b'n' => {
-                    let (word, node): (&[u8], StaticNode) = match b {
-                        b't' => (b"true", StaticNode::Bool(true)),
-                        b'f' => (b"false", StaticNode::Bool(false)),
-                        _ => (b"null", StaticNode::Null),
-                    };
-                    let have = src.get(i..).unwrap_or_default();
-                    if !have.starts_with(word) {
-                        return Err(JsonError { at: i, what: "not a JSON value", cut_short: word.starts_with(have) });
-                    }
-                    self.tape.push(Entry::Static(node));
-                    i += word.len();
-                }
-                _ => return Err(err(i, "a value was expected", src)),
+                self.tape.push(Entry::Static(node));
+                i += word.len();
             }
             // after a value: `,` and the next, or closes
             loop {
                 if src.get(i).is_some_and(|&b| b <= b' ') {
                     i = skip_ws(src, i);
                 }
-                let Some(top) = self.stack.last_mut() else {
+                if cur.at == TOP {
                     if i < src.len() {
                         return Err(err(i, "unexpected text after the value", src));
                     }
                     return Ok(());
-                };
-                match (src.get(i), top.object) {
+                }
+                match (src.get(i), cur.object) {
                     (Some(b','), true) => {
                         i = if src.get(i + 1) == Some(&b'"') { i + 1 } else { skip_ws(src, i + 1) };
                         i = self.key(i)?;
+                        cur.len += 1;
                         continue 'value;
                     }
                     (Some(b','), false) => {
-                        top.len += 1;
+                        cur.len += 1;
                         i = skip_ws(src, i + 1);
                         continue 'value;
                     }
                     (Some(b'}'), true) | (Some(b']'), false) => {
-                        self.close();
+                        cur = self.close(cur);
                         i += 1;
                     }
                     (_, true) => return Err(err(i, "`,` or `}` was expected", src)),
@@ -292,15 +297,16 @@ impl<'a> Build<'a, '_> {
         }
     }
 
-    /// Closes the innermost open array or object: its member or element count and span.
+    /// Closes an array or object: its member or element count and span on its tape entry.
+    /// Returns the one around it.
     #[inline]
-    fn close(&mut self) {
-        let Some(open) = self.stack.pop() else { return };
+    fn close(&mut self, open: Open) -> Open {
         let count = self.tape.len() - open.at - 1;
         if let Some(Entry::Object { len, count: c } | Entry::Array { len, count: c }) = self.tape.get_mut(open.at) {
             *len = open.len;
             *c = count;
         }
+        self.stack.pop().unwrap_or(Open { at: usize::MAX, len: 0, object: false })
     }
 
     /// A member name at `i` and its `:`; returns where its value starts.
@@ -317,9 +323,6 @@ impl<'a> Build<'a, '_> {
             if src.get(i) != Some(&b':') {
                 return Err(err(i, "`:` was expected after the member name", src));
             }
-        }
-        if let Some(top) = self.stack.last_mut() {
-            top.len += 1;
         }
         Ok(if src.get(i + 1).is_some_and(|&b| b > b' ') { i + 1 } else { skip_ws(src, i + 1) })
     }
