@@ -637,9 +637,10 @@ fn lone(child: Node<'_>) -> Option<Option<Node<'_>>> {
 
 /// A path from one item when no step branches: hands `found` the one item it reaches, if any, and
 /// returns true; returns false where a step could yield several (an array of several elements,
-/// several choice-typed members, extensions, a `where`): the caller then walks the path with
-/// [`walk`]. Up to that point both take the same steps over the same items, so they raise the
-/// same errors. Most columns of most resources end here, without a sink or a recursive step.
+/// choice-typed members below the resource, extensions, a member that names a type): the caller
+/// then walks the path with [`walk`]. Up to that point both take the same steps over the same
+/// items, so they raise the same errors. Most columns of most resources end here, without a sink
+/// or a recursive step.
 #[inline(always)]
 fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl FnOnce(&Item<'a>)) -> Result<bool, EvalError> {
     let mut item = item.clone();
@@ -671,6 +672,19 @@ fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl Fn
             Step::RefKey(want) => {
                 let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(true) };
                 item = key;
+                continue;
+            }
+            Step::ResourceKey => {
+                // the id, a string (or nothing), as `walk` takes it
+                let Some(id) = item.node().and_then(|n| fhirpath::get(n, "id")).filter(|id| id.as_str().is_some()) else { return Ok(true) };
+                item = Item::Node(id, None);
+                continue;
+            }
+            Step::Where(c) => {
+                // a criterion of one item keeps it or not: no branch
+                if test(c, &item, cx)? != Some(true) {
+                    return Ok(true);
+                }
                 continue;
             }
             _ => return Ok(false),
