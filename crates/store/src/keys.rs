@@ -20,9 +20,6 @@ use std::path::{Path, PathBuf};
 /// is sorted and written in the background the next fills, so memory holds at most two.
 pub const RUN: usize = 1 << 19;
 
-/// Bits of a key that choose its bucket when a run is sorted ([`KeySorter::sort`]).
-const BUCKET_BITS: u32 = 16;
-
 const MAGIC: &[u8; 8] = b"KHKEYS01";
 /// What the merge's read buffers may take together (each at least 34 KiB, at most 1 MiB).
 const MERGE_BUFFERS: usize = 16 << 20;
@@ -225,47 +222,8 @@ impl KeySorter {
         Ok(())
     }
 
-    /// Sorts records by key, then ordinal. Keys are XXH3 hashes, spread evenly over their
-    /// range, so one in-place pass puts each record into the bucket of its key's top
-    /// [`BUCKET_BITS`] bits (an American flag sort), leaving buckets of a few records for the
-    /// comparison sort: about a fifth of the work of sorting a run of [`RUN`] records by
-    /// comparison alone (which was some 4% of ingest's CPU).
     fn sort(buf: &mut [Rec]) {
-        let by = |r: &Rec| (r.key, r.ord);
-        if buf.len() < 1 << BUCKET_BITS {
-            buf.sort_unstable_by_key(by);
-            return;
-        }
-        let bucket = |r: &Rec| (r.key >> (128 - BUCKET_BITS)) as usize;
-        let mut ends = vec![0usize; 1 << BUCKET_BITS];
-        for r in buf.iter() {
-            ends[bucket(r)] += 1;
-        }
-        let mut total = 0;
-        for e in ends.iter_mut() {
-            total += *e;
-            *e = total;
-        }
-        // `next[b]`: the first place of bucket b not yet holding one of its records
-        let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).take(ends.len()).collect();
-        for b in 0..ends.len() {
-            while next[b] < ends[b] {
-                let d = bucket(&buf[next[b]]);
-                if d == b {
-                    next[b] += 1;
-                } else {
-                    buf.swap(next[b], next[d]);
-                    next[d] += 1;
-                }
-            }
-        }
-        let mut start = 0;
-        for &end in &ends {
-            if end - start > 1 {
-                buf[start..end].sort_unstable_by_key(by);
-            }
-            start = end;
-        }
+        buf.sort_unstable_by_key(|r| (r.key, r.ord));
     }
 
     /// Sorts and writes the gathered keys as a run, in the background (the load goes on).
@@ -443,34 +401,6 @@ pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), Sto
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The bucketed sort orders runs as a plain sort by (key, ordinal) does: random keys,
-    /// repeated keys with other ordinals, keys all in one bucket, and sizes around the cutoff.
-    #[test]
-    fn bucketed_sort_equals_comparison_sort() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let rec = |key: u128, ord: u32| Rec { key, last_updated: ord as i64, seg: 1, ord, ty: 3 };
-        let mut cases: Vec<Vec<Rec>> = Vec::new();
-        for n in [0, 1, (1 << BUCKET_BITS) - 1, 1 << BUCKET_BITS, 200_000] {
-            cases.push((0..n).map(|i| rec(u128::from(next()) << 64 | u128::from(next()), i as u32)).collect());
-        }
-        // few distinct keys, each under many ordinals
-        cases.push((0..100_000u32).map(|i| rec(u128::from(next() % 50) << 100, next() as u32 ^ i)).collect());
-        // every key in one bucket (the same top bits)
-        cases.push((0..100_000u32).map(|i| rec(u128::from(next()), i)).collect());
-        for (i, mut got) in cases.into_iter().enumerate() {
-            let mut want = got.clone();
-            want.sort_unstable_by_key(|r| (r.key, r.ord));
-            KeySorter::sort(&mut got);
-            assert!(got == want, "case {i}");
-        }
-    }
 
     /// Keys are stored with every snapshot: the one-shot hash must stay the streaming one.
     #[test]
