@@ -9,8 +9,8 @@
 //! FHIR records are mostly short ASCII strings with no escapes, so this reader does less:
 //! - the record is checked to be UTF-8 once (`simdutf8`, 32 bytes a step), so a string on the
 //!   tape is a slice of the record, not a copy;
-//! - a string's end is found eight bytes at a time (word arithmetic for `"`, `\` and control
-//!   characters);
+//! - a string's end (`"`, `\` or a control character, which must be escaped) is found 16 bytes
+//!   at a time with SSE2, eight at a time by word arithmetic on other CPUs;
 //! - only a string with escapes is decoded, into a side buffer the tape points into once the
 //!   record is read.
 //!
@@ -50,7 +50,7 @@ impl std::error::Error for JsonError {}
 #[derive(Debug, Default)]
 pub struct Reader {
     tape: Vec<Entry<'static>>,
-    /// Open arrays and objects.
+    /// The open arrays and objects around the innermost one (which `Build::run` keeps in locals).
     stack: Vec<Open>,
     /// Decoded strings that had escapes.
     decoded: String,
