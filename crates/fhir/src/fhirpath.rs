@@ -15,7 +15,7 @@
 pub use crate::tape::Node;
 pub(crate) use crate::tape::same_bytes;
 use crate::tape::{Array, Object};
-use simd_json::StaticNode;
+use crate::tape::Scalar;
 
 /// A node by kind.
 pub enum Kind<'a> {
@@ -49,11 +49,11 @@ pub fn kind(v: Node<'_>) -> Kind<'_> {
     if let Some(a) = v.as_array() {
         return Kind::Arr(a);
     }
-    match v.as_static() {
-        Some(StaticNode::Bool(b)) => Kind::Bool(b),
-        Some(StaticNode::I64(n)) => Kind::Int(n),
-        Some(StaticNode::U64(n)) => Kind::UInt(n),
-        Some(StaticNode::F64(f)) => Kind::Dec(f),
+    match v.as_scalar() {
+        Some(Scalar::Bool(b)) => Kind::Bool(b),
+        Some(Scalar::I64(n)) => Kind::Int(n),
+        Some(Scalar::U64(n)) => Kind::UInt(n),
+        Some(Scalar::F64(f)) => Kind::Dec(f),
         _ => Kind::Null,
     }
 }
@@ -1375,9 +1375,10 @@ mod tests {
     }
 
     fn run(path: &str, json: &str) -> Vec<String> {
-        let mut bytes = json.as_bytes().to_vec();
-        let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let v = Node::root(&tape.0);
+        crate::json::Reader::new().read(json.as_bytes(), |tape| run_on(path, Node::root(tape.expect("valid JSON"))))
+    }
+
+    fn run_on(path: &str, v: Node<'_>) -> Vec<String> {
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
         let env = Env { constants: &[], row_index: 0, strict: false };
@@ -1459,17 +1460,18 @@ mod tests {
     /// the resource, only leave the typed key empty.
     #[test]
     fn contained_references_are_not_errors_in_strict_mode() {
-        let mut bytes = br##"{"resourceType":"MedicationRequest","id":"r1","contained":[{"resourceType":"Medication","id":"med1"}],
-            "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##.to_vec();
-        let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let root = Node::root(&tape.0);
-        let env = Env { constants: &[], row_index: 0, strict: true };
-        let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
-        let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();
-        assert!(typed.is_empty());
-        let any = eval(&parse("medication.getReferenceKey()").unwrap(), &focus, root, &env).unwrap();
-        assert_eq!(any.len(), 1);
-        assert_eq!(any[0].prim(), Some(Prim::Str("med1")));
+        let bytes = br##"{"resourceType":"MedicationRequest","id":"r1","contained":[{"resourceType":"Medication","id":"med1"}],
+            "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##;
+        crate::json::Reader::new().read(bytes, |tape| {
+            let root = Node::root(tape.expect("valid JSON"));
+            let env = Env { constants: &[], row_index: 0, strict: true };
+            let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
+            let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();
+            assert!(typed.is_empty());
+            let any = eval(&parse("medication.getReferenceKey()").unwrap(), &focus, root, &env).unwrap();
+            assert_eq!(any.len(), 1);
+            assert_eq!(any[0].prim(), Some(Prim::Str("med1")));
+        });
     }
 }
 

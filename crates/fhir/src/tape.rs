@@ -1,38 +1,36 @@
 //! A parsed resource read from its tape ([`crate::json`]).
 //!
-//! The tape has simd-json's layout (its `Node` entries), which ingest parsed with until
-//! [`crate::json`] replaced it. simd-json's own accessors (`Value::as_object`, the object and
-//! array iterators, `Object::get`) are not marked `#[inline]`, so without link-time optimisation
-//! every step of a view's path was a call into another crate: about 8% of ingest's CPU went to
-//! those calls. These types are the same two-word views of the tape, with the accessors views
-//! need written here so they inline into the evaluator.
+//! A node is a slice of the tape ([`Entry`]) starting at the node, two words, copied freely; the
+//! accessors are small and inline into the evaluators (simd-json's, used before, were not
+//! `#[inline]`: without link-time optimisation every step of a view's path was a call into
+//! another crate).
 
-use simd_json::{Node as TapeNode, StaticNode};
+pub use crate::json::{Entry, Scalar};
 
 /// A node of a parsed resource: a slice of the tape starting at the node, so parsing
 /// allocates nothing per node and a node is two words, copied freely.
 #[derive(Clone, Copy, Debug)]
-pub struct Node<'a>(&'a [TapeNode<'a>]);
+pub struct Node<'a>(&'a [Entry<'a>]);
 
 /// How many tape entries a node takes, itself included.
 #[inline(always)]
-fn span(n: &TapeNode<'_>) -> usize {
+fn span(n: &Entry<'_>) -> usize {
     match n {
-        TapeNode::Object { count, .. } | TapeNode::Array { count, .. } => *count + 1,
+        Entry::Object { count, .. } | Entry::Array { count, .. } => *count + 1,
         _ => 1,
     }
 }
 
-const NULL: [TapeNode<'static>; 1] = [TapeNode::Static(StaticNode::Null)];
+const NULL: [Entry<'static>; 1] = [Entry::Scalar(Scalar::Null)];
 
 impl<'a> Node<'a> {
     /// The root of a parsed document (JSON `null` for an empty tape).
-    pub fn root(tape: &'a [TapeNode<'a>]) -> Node<'a> {
+    pub fn root(tape: &'a [Entry<'a>]) -> Node<'a> {
         if tape.is_empty() { Node(&NULL) } else { Node(tape) }
     }
 
     #[inline(always)]
-    fn head(self) -> &'a TapeNode<'a> {
+    fn head(self) -> &'a Entry<'a> {
         // a node is never an empty slice: `root` and the accessors below make sure of it
         match self.0.first() {
             Some(n) => n,
@@ -44,7 +42,7 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_str(&self) -> Option<&'a str> {
         match self.head() {
-            TapeNode::String(s) => Some(s),
+            Entry::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -53,7 +51,7 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_object(&self) -> Option<Object<'a>> {
         match self.head() {
-            TapeNode::Object { len, count } => Some(Object { len: *len, entries: self.0.get(1..*count + 1)? }),
+            Entry::Object { len, count } => Some(Object { len: *len, entries: self.0.get(1..*count + 1)? }),
             _ => None,
         }
     }
@@ -62,7 +60,7 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_array(&self) -> Option<Array<'a>> {
         match self.head() {
-            TapeNode::Array { len, count } => Some(Array { len: *len, entries: self.0.get(1..*count + 1)? }),
+            Entry::Array { len, count } => Some(Array { len: *len, entries: self.0.get(1..*count + 1)? }),
             _ => None,
         }
     }
@@ -70,14 +68,14 @@ impl<'a> Node<'a> {
     /// Whether the node is JSON `null`.
     #[inline]
     pub fn is_null(&self) -> bool {
-        matches!(self.head(), TapeNode::Static(StaticNode::Null))
+        matches!(self.head(), Entry::Scalar(Scalar::Null))
     }
 
     /// The scalar, if the node is `null`, a boolean or a number.
     #[inline]
-    pub fn as_static(&self) -> Option<StaticNode> {
+    pub fn as_scalar(&self) -> Option<Scalar> {
         match self.head() {
-            TapeNode::Static(s) => Some(*s),
+            Entry::Scalar(s) => Some(*s),
             _ => None,
         }
     }
@@ -85,8 +83,8 @@ impl<'a> Node<'a> {
     /// The boolean, if the node is one.
     #[inline]
     pub fn as_bool(&self) -> Option<bool> {
-        match self.as_static()? {
-            StaticNode::Bool(b) => Some(b),
+        match self.as_scalar()? {
+            Scalar::Bool(b) => Some(b),
             _ => None,
         }
     }
@@ -94,10 +92,10 @@ impl<'a> Node<'a> {
     /// The number as a float, if the node is a number.
     #[inline]
     pub fn as_f64(&self) -> Option<f64> {
-        match self.as_static()? {
-            StaticNode::F64(f) => Some(f),
-            StaticNode::I64(n) => Some(n as f64),
-            StaticNode::U64(n) => Some(n as f64),
+        match self.as_scalar()? {
+            Scalar::F64(f) => Some(f),
+            Scalar::I64(n) => Some(n as f64),
+            Scalar::U64(n) => Some(n as f64),
             _ => None,
         }
     }
@@ -107,8 +105,8 @@ impl<'a> Node<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Object<'a> {
     len: usize,
-    /// Key, value, key, value, ... (values may span several entries).
-    entries: &'a [TapeNode<'a>],
+    /// Name, value, name, value, ... (values may span several entries).
+    entries: &'a [Entry<'a>],
 }
 
 impl<'a> Object<'a> {
@@ -144,14 +142,14 @@ impl<'a> Object<'a> {
 
 /// The members of an object, in document order.
 #[derive(Clone, Debug)]
-pub struct Pairs<'a>(&'a [TapeNode<'a>]);
+pub struct Pairs<'a>(&'a [Entry<'a>]);
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, Node<'a>);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (TapeNode::String(k), rest) = self.0.split_first()? else { return None };
+        let (Entry::Str(k), rest) = self.0.split_first()? else { return None };
         let n = span(rest.first()?);
         let (value, tail) = rest.split_at_checked(n)?;
         self.0 = tail;
@@ -163,7 +161,7 @@ impl<'a> Iterator for Pairs<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Array<'a> {
     len: usize,
-    entries: &'a [TapeNode<'a>],
+    entries: &'a [Entry<'a>],
 }
 
 impl<'a> Array<'a> {
@@ -188,7 +186,7 @@ impl<'a> Array<'a> {
 
 /// The elements of an array, in order.
 #[derive(Clone, Debug)]
-pub struct Elements<'a>(&'a [TapeNode<'a>]);
+pub struct Elements<'a>(&'a [Entry<'a>]);
 
 impl<'a> Iterator for Elements<'a> {
     type Item = Node<'a>;
@@ -238,16 +236,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_what_simd_json_reads() {
-        let mut text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#.to_vec();
-        let tape = simd_json::to_tape(&mut text).expect("valid JSON");
-        let root = Node::root(&tape.0);
+    fn members_elements_and_values_read_back() {
+        let text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#.to_vec();
+        crate::json::Reader::new().read(&text, |tape| {
+        let root = Node::root(tape.expect("valid JSON"));
         let obj = root.as_object().expect("an object");
         assert_eq!(obj.len(), 6);
         let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b", "d", "e", "f", "a"]);
-        // the first of a repeated key, as simd-json's `get`
-        assert_eq!(obj.get("a").and_then(|v| v.as_static()), Some(StaticNode::I64(1)));
+        // the first of a repeated key
+        assert_eq!(obj.get("a").and_then(|v| v.as_scalar()), Some(Scalar::U64(1)));
         let b = obj.get("b").and_then(|b| b.as_array()).expect("an array");
         assert_eq!(b.len(), 4);
         let items: Vec<Node<'_>> = b.iter().collect();
@@ -262,6 +260,7 @@ mod tests {
         assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
         assert!(obj.get("g").is_none());
         assert!(root.as_array().is_none() && root.as_str().is_none() && !root.is_null());
+        });
     }
 
     #[test]

@@ -13,11 +13,13 @@ fn run_case(resources: &[Value], view: &Value) -> Result<Vec<Value>, String> {
     let vd = ViewDefinition::from_json(view).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for r in resources {
-        let mut bytes = serde_json::to_vec(r).unwrap();
-        let tape = simd_json::to_tape(&mut bytes).unwrap();
-        let mut out = Vec::new();
-        vd.eval(kakehashi_fhir::fhirpath::Node::root(&tape.0), &mut out).map_err(|e| e.to_string())?;
-        rows.extend(out.iter().map(|row| Value::Object(row_to_json(&vd, row))));
+        let bytes = serde_json::to_vec(r).unwrap();
+        kakehashi_fhir::json::Reader::new().read(&bytes, |tape| -> Result<(), String> {
+            let mut out = Vec::new();
+            vd.eval(kakehashi_fhir::fhirpath::Node::root(tape.map_err(|e| e.to_string())?), &mut out).map_err(|e| e.to_string())?;
+            rows.extend(out.iter().map(|row| Value::Object(row_to_json(&vd, row))));
+            Ok(())
+        })?;
     }
     Ok(rows)
 }
@@ -56,7 +58,8 @@ fn rows_match(got: &[Value], want: &[Value]) -> bool {
 
 #[test]
 fn sql_on_fhir_v2_suite_through_the_library() {
-    let mut files: Vec<_> = std::fs::read_dir(suite_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(suite_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     files.sort();
     let (mut pass, mut fail, mut exp_pass, mut exp_fail) = (0, 0, 0, 0);
     let mut failures = Vec::new();
@@ -82,7 +85,12 @@ fn sql_on_fhir_v2_suite_through_the_library() {
                 if experimental { exp_pass += 1 } else { pass += 1 }
             } else {
                 println!("{tag}FAIL {name}: {:?}", result.as_ref().map(|r| serde_json::to_string(r).unwrap()));
-                if experimental { exp_fail += 1 } else { fail += 1; failures.push(name) }
+                if experimental {
+                    exp_fail += 1
+                } else {
+                    fail += 1;
+                    failures.push(name)
+                }
             }
         }
     }
