@@ -107,7 +107,7 @@ impl Reader {
     /// Reads `src` as one JSON value and calls `f` with its tape (never empty), or with why it
     /// is not JSON.
     pub fn read<R>(&mut self, src: &[u8], f: impl FnOnce(Result<&[Entry<'_>], JsonError>) -> R) -> R {
-        let mut tape: Vec<Entry<'_>> = crate::plan::emptied(std::mem::take(&mut self.tape));
+        let mut tape: Vec<Entry<'_>> = crate::reuse::emptied(std::mem::take(&mut self.tape));
         self.decoded.clear();
         self.fixups.clear();
         self.stack.clear();
@@ -123,7 +123,7 @@ impl Reader {
             }
             Err(e) => f(Err(e)),
         };
-        self.tape = crate::plan::emptied(tape);
+        self.tape = crate::reuse::emptied(tape);
         r
     }
 }

@@ -16,6 +16,7 @@ pub mod json;
 pub mod plan;
 pub mod read;
 pub mod resource;
+mod reuse;
 pub mod sof;
 pub mod standard;
 pub mod tape;

@@ -20,6 +20,7 @@
 
 use crate::datetime;
 use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, Node, Prim};
+use crate::reuse::emptied;
 use crate::sof::{self, BatchBuilder, Builder, CellError, Iter, Mode, Select, ViewDefinition};
 use arrow::datatypes::DataType;
 use std::borrow::Cow;
@@ -177,13 +178,6 @@ impl<'a> Staging<'a> {
         bad.clear();
         Staging { cells: emptied(self.cells), side: Side { owned, lists: emptied(self.side.lists), bad } }
     }
-}
-
-/// An emptied vector of another element type (here: the same type for other borrows), in the
-/// same allocation: the standard library collects in place when the element layout matches.
-pub(crate) fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
-    v.clear();
-    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// Rows one plan staged: a range of cells of its width.
