@@ -208,7 +208,7 @@ fn err(at: usize, what: &'static str, src: &[u8]) -> JsonError {
 
 /// An open array or object: its tape index, its members or elements so far, which it is.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Open {
+struct Open {
     at: usize,
     len: usize,
     object: bool,

@@ -1,4 +1,4 @@
-//! One FHIR resource from raw bytes: parsed in place (simd-json), checked to be a FHIR R4
+//! One FHIR resource from raw bytes: parsed ([`crate::json`]), checked to be a FHIR R4
 //! resource, and problems reported with file, line and element.
 
 use crate::read::Location;
@@ -143,15 +143,14 @@ mod tests {
             (r#"{"resourceType":"Patient"}"#, "needs an id"),
         ];
         for (text, want) in cases {
-            let b = text.as_bytes().to_vec();
-            let err = Parser::new().parse(&b, true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
+            let err = Parser::new().parse(text.as_bytes(), true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.1.contains(want), "{text}: {err:?}");
         }
         let mut p = Parser::new();
-        let ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#.to_vec();
-        assert_eq!(p.parse(&ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
+        let ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#;
+        assert_eq!(p.parse(ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
         // the parser is reused: a second record parses on the recycled tape
-        let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#.to_vec();
-        assert_eq!(p.parse(&ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
+        let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#;
+        assert_eq!(p.parse(ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
     }
 }

@@ -35,14 +35,11 @@ fn run() -> Result<(), String> {
     if lines.is_empty() {
         return Err(format!("{path}: no records"));
     }
-    // parsing, as ingest does it: a copy of the line, parsed and checked
+    // parsing, as ingest does it: each line where it lies, parsed and checked
     let mut parser = Parser::new();
-    let mut buf = Vec::new();
     let (parse, _) = best(lines.len(), || {
         for l in &lines {
-            buf.clear();
-            buf.extend_from_slice(l);
-            parser.parse(&buf, true, |r| r.map(|_| ()).map_err(|(_, m)| m))?;
+            parser.parse(l, true, |r| r.map(|_| ()).map_err(|(_, m)| m))?;
         }
         Ok(0)
     })?;
@@ -74,9 +71,7 @@ fn run() -> Result<(), String> {
         let mut pass = |k: usize, append: bool| {
             let mut rows = 0;
             for l in &lines {
-                buf.clear();
-                buf.extend_from_slice(l);
-                parser.parse(&buf, true, |r| -> Result<(), String> {
+                parser.parse(l, true, |r| -> Result<(), String> {
                     let (v, _) = r.map_err(|(_, m)| m)?;
                     for i in 0..k {
                         let members = plans.members(v, std::mem::take(&mut spare_members));
