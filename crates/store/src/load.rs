@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use chrono::Utc;
 use kakehashi_model::View;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use std::collections::BTreeMap;
@@ -69,8 +69,10 @@ pub struct LoadWriter {
 
 /// Parquet settings for a view's file: Snappy, row groups of 256k rows, min/max statistics per
 /// row group (except for coded text), and no dictionary for the columns that are (nearly) unique
-/// per row, the ids and the ordinal, where building one costs time and the encoder abandons it
-/// anyway.
+/// per row, the ids and instants, where building one costs time and the encoder abandons it
+/// anyway. The ordinal `_ord` rises by 0 or 1 from row to row: delta-encoded it takes a bit or
+/// two per row, where plain it took four bytes that Snappy could not shrink (a sixth of the
+/// files' size at 2 million resources), at the same speed.
 ///
 /// Statistics are kept per row group, not per page: nothing here prunes by page (the cohort index
 /// reads whole columns; rows are in load order, so pages of codes and dates overlap anyway), and
@@ -85,7 +87,13 @@ fn props(schema: &Schema) -> WriterProperties {
         // identifiers, instants and measured values rarely repeat within a row group: a
         // dictionary would cost a hash per value, then be dropped for plain encoding anyway
         let distinct = matches!(f.data_type(), DataType::Timestamp(..) | DataType::Float64);
-        if distinct || name == "id" || name == "_ord" || name.ends_with("_id") {
+        if name == "_ord" {
+            let c = ColumnPath::from(name.as_str());
+            b = b
+                .set_column_dictionary_enabled(c.clone(), false)
+                .set_column_encoding(c.clone(), Encoding::DELTA_BINARY_PACKED)
+                .set_column_compression(c, Compression::UNCOMPRESSED);
+        } else if distinct || name == "id" || name.ends_with("_id") {
             b = b.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
         } else if matches!(f.data_type(), DataType::Utf8) {
             // codes, systems, displays: their min and max over a row group in load order span
@@ -304,5 +312,31 @@ mod tests {
             assert!(!p.dictionary_enabled(&col(plain)), "{plain}");
         }
         assert!(p.dictionary_enabled(&col("code")));
+    }
+
+    #[test]
+    fn ordinals_are_delta_encoded_and_read_back() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let schema = Arc::new(Schema::new(vec![Field::new("_ord", DataType::UInt32, false)]));
+        // as a load writes them: rising, a resource's rows sharing its ordinal
+        let mut ords: Vec<u32> = (0..200_000u32).map(|i| i / 3 + (i % 7 == 0) as u32).collect();
+        ords.sort_unstable();
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(UInt32Array::from(ords.clone())) as ArrayRef]).unwrap();
+        let file = tempfile::tempfile().unwrap();
+        let mut w = ArrowWriter::try_new(file.try_clone().unwrap(), schema.clone(), Some(props(&schema))).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        // four bytes a row plain; delta-encoded well under one
+        let size = file.metadata().unwrap().len() as usize;
+        assert!(size < ords.len() / 4, "{size} bytes for {} ordinals", ords.len());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let chunk = reader.metadata().row_group(0).column(0).clone();
+        assert!(chunk.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED), "{:?}", chunk.encodings().collect::<Vec<_>>());
+        let back: Vec<u32> = reader
+            .build()
+            .unwrap()
+            .flat_map(|b| b.unwrap().column(0).as_any().downcast_ref::<UInt32Array>().unwrap().values().to_vec())
+            .collect();
+        assert_eq!(back, ords);
     }
 }
