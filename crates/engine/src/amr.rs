@@ -104,18 +104,8 @@ fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate
 }
 
 /// Streams a view's batches through `f`, turning read failures into [`AmrEngineError::Read`].
-fn each(src: &dyn TableSource, view: View, cols: &[&str], mut f: impl FnMut(RecordBatch) -> Result<(), AmrEngineError>) -> Result<(), AmrEngineError> {
-    let mut failed = None;
-    let read = src.scan_each(view, cols, &mut |b| {
-        f(b).map_err(|e| {
-            failed = Some(e);
-            String::new()
-        })
-    });
-    match failed {
-        Some(e) => Err(e),
-        None => read.map_err(|message| AmrEngineError::Read { view, message }),
-    }
+fn each(src: &dyn TableSource, view: View, cols: &[&str], f: impl FnMut(RecordBatch) -> Result<(), AmrEngineError>) -> Result<(), AmrEngineError> {
+    crate::surveillance::each_batch(src, view, cols, |message| AmrEngineError::Read { view, message }, f)
 }
 
 /// Reads a site's isolates and their susceptibility results.

@@ -108,11 +108,44 @@ pub fn site_series(
     let cases = series::find_cases(def, &rows);
     let tests = series::find_tests(panel, &rows);
     let mut s = series::weekly_series(def, panel, site, rows.country, &cases, &tests, spec);
-    s.population = Some(rows.patients.len() as u64);
-    Ok(SiteSeries { series: s, country: rows.country, patients: rows.patients.len() as u64, cases: cases.len() as u64, tests: tests.len() as u64 })
+    s.population = Some(rows.population);
+    Ok(SiteSeries { series: s, country: rows.country, patients: rows.population, cases: cases.len() as u64, tests: tests.len() as u64 })
+}
+
+/// Calls `f` with each batch of a view as `src` streams them, stopping at the first error;
+/// `read_failed` makes the error of a batch that could not be read.
+pub(crate) fn each_batch<E>(
+    src: &dyn TableSource,
+    view: View,
+    cols: &[&str],
+    read_failed: impl FnOnce(String) -> E,
+    mut f: impl FnMut(RecordBatch) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut failed = None;
+    let read = src.scan_each(view, cols, &mut |b| {
+        f(b).map_err(|e| {
+            failed = Some(e);
+            String::new()
+        })
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => read.map_err(read_failed),
+    }
+}
+
+/// [`each_batch`] with this module's errors.
+fn each(src: &dyn TableSource, view: View, cols: &[&str], f: impl FnMut(RecordBatch) -> Result<(), SurveillanceError>) -> Result<(), SurveillanceError> {
+    each_batch(src, view, cols, |message| SurveillanceError::Read { view, message }, f)
 }
 
 /// Reads the rows a definition and a panel need from a site.
+///
+/// The tables stream past one batch at a time, and only the rows a case or a test can reach are
+/// kept: diagnoses under the definition's codes and observations of its or the panel's codes
+/// first, then the encounters and patient rows of the patients these name (every criterion of a
+/// definition needs such evidence, so no other stay can be a case). All patients are counted
+/// for the population. So memory follows the evidence, not the size of the site.
 pub fn site_rows(
     src: &dyn TableSource,
     site: &str,
@@ -120,66 +153,20 @@ pub fn site_rows(
     def: &CaseDefinition,
     panel: &PathogenPanel,
 ) -> Result<SiteRows, SurveillanceError> {
-    let read = |view: View, cols: &[&str]| src.scan(view, cols).map_err(|message| SurveillanceError::Read { view, message });
-
-    // Patients.
-    let mut patients = Vec::new();
-    let mut countries: HashMap<Country, u64> = HashMap::new();
-    for b in read(View::Patient, &["id", "birth_date", "deceased_date_time", "address_country"])? {
-        let id = strings(&b, View::Patient, "id")?;
-        let birth = dates(&b, View::Patient, "birth_date")?;
-        let dead = times(&b, View::Patient, "deceased_date_time")?;
-        let ctry = strings(&b, View::Patient, "address_country")?;
-        for i in 0..b.num_rows() {
-            let Some(pid) = id.value(i) else { continue };
-            let c = ctry.value(i).and_then(|c| c.parse::<Country>().ok());
-            if let Some(c) = c {
-                *countries.entry(c).or_default() += 1;
-            }
-            patients.push(PatientRow { id: pid.to_string(), birth_date: birth[i], deceased_at: dead[i], country: c });
-        }
-    }
-
-    // Encounters.
-    let mut encounters = Vec::new();
-    for b in read(View::Encounter, &["id", "patient_id", "class_code", "type_codes", "period_start", "period_end", "discharge_disposition_code", "part_of_id"])? {
-        let v = View::Encounter;
-        let id = strings(&b, v, "id")?;
-        let pid = strings(&b, v, "patient_id")?;
-        let class = strings(&b, v, "class_code")?;
-        let types = string_lists(&b, v, "type_codes")?;
-        let start = times(&b, v, "period_start")?;
-        let end = times(&b, v, "period_end")?;
-        let disp = strings(&b, v, "discharge_disposition_code")?;
-        let part = strings(&b, v, "part_of_id")?;
-        for i in 0..b.num_rows() {
-            let (Some(e), Some(p)) = (id.value(i), pid.value(i)) else { continue };
-            encounters.push(EncounterRow {
-                id: e.to_string(),
-                patient_id: p.to_string(),
-                class_code: class.value(i).map(str::to_string),
-                type_codes: types[i].clone(),
-                start: start[i],
-                end: end[i],
-                discharge_disposition: disp.value(i).map(str::to_string),
-                part_of: part.value(i).map(str::to_string),
-            });
-        }
-    }
-
     // Diagnoses: only ICD-10 codes under the definition's scan prefixes.
     let prefixes: Vec<String> = def.diagnosis_patterns().iter().map(|p| p.scan_prefix()).collect();
     let mut diagnoses = Vec::new();
     let mut icd_gm = 0u64;
     let mut icd_jp = 0u64;
-    for b in read(View::Condition, &["patient_id", "encounter_id", "code_system", "code", "onset_date_time", "recorded_date"])? {
+    each(src, View::Condition, &["patient_id", "encounter_id", "code_system", "code", "onset_date_time", "recorded_date"], |b| {
+        let b = &b;
         let v = View::Condition;
-        let pid = strings(&b, v, "patient_id")?;
-        let enc = strings(&b, v, "encounter_id")?;
-        let sys = strings(&b, v, "code_system")?;
-        let code = strings(&b, v, "code")?;
-        let onset = times(&b, v, "onset_date_time")?;
-        let recorded = times(&b, v, "recorded_date")?;
+        let pid = strings(b, v, "patient_id")?;
+        let enc = strings(b, v, "encounter_id")?;
+        let sys = strings(b, v, "code_system")?;
+        let code = strings(b, v, "code")?;
+        let onset = times(b, v, "onset_date_time")?;
+        let recorded = times(b, v, "recorded_date")?;
         for i in 0..b.num_rows() {
             let (Some(s), Some(c), Some(p)) = (sys.value(i), code.value(i), pid.value(i)) else { continue };
             match s {
@@ -200,7 +187,8 @@ pub fn site_rows(
                 date: onset[i].or(recorded[i]),
             });
         }
-    }
+        Ok(())
+    })?;
 
     // Observations: only the codes the definition or the panel names.
     let mut wanted: HashSet<(String, String)> = def.observation_codes().into_iter().collect();
@@ -210,13 +198,13 @@ pub fn site_rows(
     }
     let wanted_codes: HashSet<&str> = wanted.iter().map(|(_, c)| c.as_str()).collect();
     let mut observations = Vec::new();
-    for b in read(
-        View::Observation,
-        &["id", "patient_id", "encounter_id", "code_system", "code", "effective_date_time", "value_quantity", "value_ucum", "value_code", "interpretation_code", "value_string"],
-    )? {
+    let obs_cols =
+        ["id", "patient_id", "encounter_id", "code_system", "code", "effective_date_time", "value_quantity", "value_ucum", "value_code", "interpretation_code", "value_string"];
+    each(src, View::Observation, &obs_cols, |b| {
+        let b = &b;
         let v = View::Observation;
-        let code = strings(&b, v, "code")?;
-        let sys = strings(&b, v, "code_system")?;
+        let code = strings(b, v, "code")?;
+        let sys = strings(b, v, "code_system")?;
         let keep: Vec<usize> = (0..b.num_rows())
             .filter(|&i| {
                 code.value(i).is_some_and(|c| wanted_codes.contains(c))
@@ -224,17 +212,17 @@ pub fn site_rows(
             })
             .collect();
         if keep.is_empty() {
-            continue;
+            return Ok(());
         }
-        let id = strings(&b, v, "id")?;
-        let pid = strings(&b, v, "patient_id")?;
-        let enc = strings(&b, v, "encounter_id")?;
-        let eff = times(&b, v, "effective_date_time")?;
-        let val = floats(&b, v, "value_quantity")?;
-        let unit = strings(&b, v, "value_ucum")?;
-        let vcode = strings(&b, v, "value_code")?;
-        let interp = strings(&b, v, "interpretation_code")?;
-        let vstr = strings(&b, v, "value_string")?;
+        let id = strings(b, v, "id")?;
+        let pid = strings(b, v, "patient_id")?;
+        let enc = strings(b, v, "encounter_id")?;
+        let eff = times(b, v, "effective_date_time")?;
+        let val = floats(b, v, "value_quantity")?;
+        let unit = strings(b, v, "value_ucum")?;
+        let vcode = strings(b, v, "value_code")?;
+        let interp = strings(b, v, "interpretation_code")?;
+        let vstr = strings(b, v, "value_string")?;
         for i in keep {
             let (Some(oid), Some(p)) = (id.value(i), pid.value(i)) else { continue };
             observations.push(ObservationRow {
@@ -251,7 +239,71 @@ pub fn site_rows(
                 value_string: vstr.value(i).map(str::to_string),
             });
         }
-    }
+        Ok(())
+    })?;
+
+    // The patients with evidence: only their stays can be cases, only their ages are asked for.
+    // (A definition without criteria, which parsing refuses, would make every stay a case.)
+    let every_stay = def.criteria.is_empty();
+    let reached: HashSet<String> = diagnoses.iter().map(|d| &d.patient_id).chain(observations.iter().map(|o| &o.patient_id)).cloned().collect();
+
+    // Encounters of those patients.
+    let mut encounters = Vec::new();
+    let enc_cols = ["id", "patient_id", "class_code", "type_codes", "period_start", "period_end", "discharge_disposition_code", "part_of_id"];
+    each(src, View::Encounter, &enc_cols, |b| {
+        let b = &b;
+        let v = View::Encounter;
+        let pid = strings(b, v, "patient_id")?;
+        let keep: Vec<usize> = (0..b.num_rows()).filter(|&i| pid.value(i).is_some_and(|p| every_stay || reached.contains(p))).collect();
+        if keep.is_empty() {
+            return Ok(());
+        }
+        let id = strings(b, v, "id")?;
+        let class = strings(b, v, "class_code")?;
+        let types = string_lists(b, v, "type_codes")?;
+        let start = times(b, v, "period_start")?;
+        let end = times(b, v, "period_end")?;
+        let disp = strings(b, v, "discharge_disposition_code")?;
+        let part = strings(b, v, "part_of_id")?;
+        for i in keep {
+            let (Some(e), Some(p)) = (id.value(i), pid.value(i)) else { continue };
+            encounters.push(EncounterRow {
+                id: e.to_string(),
+                patient_id: p.to_string(),
+                class_code: class.value(i).map(str::to_string),
+                type_codes: types[i].clone(),
+                start: start[i],
+                end: end[i],
+                discharge_disposition: disp.value(i).map(str::to_string),
+                part_of: part.value(i).map(str::to_string),
+            });
+        }
+        Ok(())
+    })?;
+
+    // Patients: all counted, the rows of those with evidence kept.
+    let mut patients = Vec::new();
+    let mut population = 0u64;
+    let mut countries: HashMap<Country, u64> = HashMap::new();
+    each(src, View::Patient, &["id", "birth_date", "deceased_date_time", "address_country"], |b| {
+        let b = &b;
+        let id = strings(b, View::Patient, "id")?;
+        let birth = dates(b, View::Patient, "birth_date")?;
+        let dead = times(b, View::Patient, "deceased_date_time")?;
+        let ctry = strings(b, View::Patient, "address_country")?;
+        for i in 0..b.num_rows() {
+            let Some(pid) = id.value(i) else { continue };
+            population += 1;
+            let c = ctry.value(i).and_then(|c| c.parse::<Country>().ok());
+            if let Some(c) = c {
+                *countries.entry(c).or_default() += 1;
+            }
+            if every_stay || reached.contains(pid) {
+                patients.push(PatientRow { id: pid.to_string(), birth_date: birth[i], deceased_at: dead[i], country: c });
+            }
+        }
+        Ok(())
+    })?;
 
     let country = match country {
         Some(c) => c,
@@ -262,7 +314,7 @@ pub fn site_rows(
             None => return Err(SurveillanceError::UnknownCountry),
         },
     };
-    Ok(SiteRows { site: site.to_string(), country, patients, encounters, diagnoses, observations })
+    Ok(SiteRows { site: site.to_string(), country, population, patients, encounters, diagnoses, observations })
 }
 
 /// A string column read as UTF-8, whatever its Arrow string type.
@@ -480,6 +532,53 @@ mod tests {
         let r = row("unknown", 2);
         assert_eq!((r.cases, r.positivity[2].tests, r.positivity[2].positives), (0, 1, 0));
         assert_eq!(out.series.rows.iter().map(|r| r.cases).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn only_rows_evidence_reaches_are_kept_but_every_patient_counts() {
+        let mut src = site();
+        // p4: an inpatient stay and a diagnosis outside the definition (hypertension), in batches
+        // of their own (the tables stream batch by batch)
+        let mut types = ListBuilder::new(StringBuilder::new());
+        types.append(true);
+        src.get_mut(&View::Patient).unwrap().push(batch(vec![
+            ("id", strs(&[Some("p4")])),
+            ("birth_date", Arc::new(Date32Array::from(vec![Some(7000)])) as ArrayRef),
+            ("deceased_date_time", times(&[None])),
+            ("address_country", strs(&[Some("DE")])),
+        ]));
+        src.get_mut(&View::Encounter).unwrap().push(batch(vec![
+            ("id", strs(&[Some("e4")])),
+            ("patient_id", strs(&[Some("p4")])),
+            ("class_code", strs(&[Some("IMP")])),
+            ("type_codes", Arc::new(types.finish()) as ArrayRef),
+            ("period_start", times(&[Some("2024-01-09T10:00:00Z")])),
+            ("period_end", times(&[Some("2024-01-19T10:00:00Z")])),
+            ("discharge_disposition_code", strs(&[Some("01")])),
+            ("part_of_id", strs(&[None])),
+        ]));
+        src.get_mut(&View::Condition).unwrap().push(batch(vec![
+            ("patient_id", strs(&[Some("p4")])),
+            ("encounter_id", strs(&[Some("e4")])),
+            ("code_system", strs(&[Some(systems::ICD10_GM)])),
+            ("code", strs(&[Some("I10.00")])),
+            ("onset_date_time", times(&[None])),
+            ("recorded_date", times(&[None])),
+        ]));
+        let def = CaseDefinition::shipped("sari-icosari").unwrap();
+        let panel = PathogenPanel::shipped();
+        let rows = site_rows(&src, "de-a", None, &def, &panel).unwrap();
+        assert_eq!(rows.population, 4);
+        let mut patients: Vec<&str> = rows.patients.iter().map(|p| p.id.as_str()).collect();
+        patients.sort();
+        assert_eq!(patients, ["p1", "p2", "p3"]);
+        let mut stays: Vec<&str> = rows.encounters.iter().map(|e| e.id.as_str()).collect();
+        stays.sort();
+        assert_eq!(stays, ["e1", "e1-icu", "e2", "e3"]);
+        // the series is that of the site without the filter, over four patients
+        let out = site_series(&src, "de-a", None, &def, &panel, &SeriesSpec::default()).unwrap();
+        assert_eq!((out.patients, out.cases, out.tests), (4, 2, 3));
+        assert_eq!(out.series.population, Some(4));
     }
 
     #[test]

@@ -34,7 +34,7 @@ fn main() {
     let start = NaiveDate::from_ymd_opt(2019, 9, 30).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
     let weeks = 6 * 52;
     let t0 = Instant::now();
-    let mut rows = SiteRows { site: "de-bench".into(), country: Country::Germany, patients: Vec::with_capacity(n_patients), encounters: Vec::new(), diagnoses: Vec::new(), observations: Vec::new() };
+    let mut rows = SiteRows { site: "de-bench".into(), country: Country::Germany, population: n_patients as u64, patients: Vec::with_capacity(n_patients), encounters: Vec::new(), diagnoses: Vec::new(), observations: Vec::new() };
     for i in 0..n_patients {
         let age_days = (rng.unit() * 90.0 * 365.0) as i64;
         rows.patients.push(PatientRow { id: format!("p{i}"), birth_date: Some((start - Duration::days(age_days)).date_naive()), deceased_at: None, country: Some(Country::Germany) });

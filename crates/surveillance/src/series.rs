@@ -97,9 +97,11 @@ pub struct SiteRows {
     pub site: String,
     /// The site's country (decides the local calendar).
     pub country: Country,
-    /// Patients.
+    /// How many patients the site has (the population the series is over).
+    pub population: u64,
+    /// Patients (may be only those the diagnoses and observations name).
     pub patients: Vec<PatientRow>,
-    /// Encounters.
+    /// Encounters (may be only those of the patients the diagnoses and observations name).
     pub encounters: Vec<EncounterRow>,
     /// Diagnoses (may be pre-filtered to the definition's codes).
     pub diagnoses: Vec<DiagnosisRow>,

@@ -22,7 +22,7 @@ fn dx(pid: &str, enc: Option<&str>, code: &str, date: Option<&str>) -> Diagnosis
 }
 
 fn site(patients: Vec<PatientRow>, encounters: Vec<EncounterRow>, diagnoses: Vec<DiagnosisRow>, observations: Vec<ObservationRow>) -> SiteRows {
-    SiteRows { site: "de-test".into(), country: Country::Germany, patients, encounters, diagnoses, observations }
+    SiteRows { site: "de-test".into(), country: Country::Germany, population: patients.len() as u64, patients, encounters, diagnoses, observations }
 }
 
 /// ICOSARI: inpatient stays with J09–J22. e1 (J18.9, ICU ward stay inside it, died) counts;
