@@ -6,7 +6,8 @@
 //! ([`Reference::shipped`]).
 //!
 //! - [`value`]: MIC and zone parsing, the doubling-dilution scale.
-//! - [`breakpoints`]: guidelines, breakpoint rows, [`Interpreter`] (S, I, R, SDD, NI).
+//! - [`table`]: organism and antimicrobial indexes, guidelines, breakpoint rows (plain data).
+//! - [`breakpoints`]: [`Interpreter`] (S, I, R, SDD, NI) over the breakpoint rows.
 //! - [`isolate`]: isolate records and first-isolate selection (CLSI M39, episodes).
 //! - [`mdro`]: Magiorakos MDR/XDR/PDR, KRINKO 3MRGN/4MRGN, MRSA, VRE, 3GC-R, carbapenem-R.
 //! - [`antibiogram`]: the federated question ([`AntibiogramSpec`]) and a site's answer
@@ -22,6 +23,7 @@ pub mod mdro;
 pub mod pool;
 pub mod reference;
 pub mod stats;
+pub mod table;
 pub mod value;
 pub mod whonet;
 

@@ -2,7 +2,8 @@
 //! antimicrobials (codes, names, ATC, LOINC, classes), clinical breakpoints and intrinsic
 //! resistance. Sources and licences: `crates/amr/data/SOURCES.md`.
 
-use crate::breakpoints::{BreakpointRow, Guideline};
+pub use crate::table::{AbId, MoId};
+use crate::table::{BreakpointRow, Guideline};
 use crate::AmrError;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -13,14 +14,6 @@ const ORGANISM_GROUPS: &str = include_str!("../data/organism_groups.tsv");
 const ANTIMICROBIALS: &str = include_str!("../data/antimicrobials.tsv");
 const BREAKPOINTS: &str = include_str!("../data/breakpoints.tsv");
 const INTRINSIC: &str = include_str!("../data/intrinsic_resistance.tsv");
-
-/// Index of an organism in [`Reference::organisms`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MoId(pub u32);
-
-/// Index of an antimicrobial in [`Reference::antimicrobials`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AbId(pub u16);
 
 /// Gram stain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
