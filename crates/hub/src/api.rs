@@ -20,33 +20,9 @@ use std::sync::atomic::Ordering;
 type S = State<Arc<Hub>>;
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Every route of the hub: (method, path, who may call it, summary). The OpenAPI document
-/// and the role tests are generated from this table, so they cannot drift from the router.
-pub const ROUTES: &[(&str, &str, &str, &str)] = &[
-    ("GET", "/healthz", "public", "Liveness: 200 when the hub runs."),
-    ("GET", "/metrics", "public", "Prometheus metrics."),
-    ("GET", "/api/openapi.json", "public", "This API as OpenAPI 3.1."),
-    ("POST", "/api/login", "public", "Sign in with name and password; sets the session cookie."),
-    ("POST", "/api/logout", "user", "End the session."),
-    ("GET", "/api/me", "user", "The signed-in user."),
-    ("POST", "/api/tokens", "user", "Create an API token for the signed-in user."),
-    ("GET", "/api/sites", "user", "The network: sites, status, snapshot, disclosure policy."),
-    ("GET", "/api/projects", "user", "Projects visible to the user."),
-    ("POST", "/api/tasks", "researcher", "Ask the network: create a task in one of your projects."),
-    ("GET", "/api/tasks", "user", "Recent tasks of your projects."),
-    ("GET", "/api/tasks/{id}", "user", "A task's merged result; ?wait=N waits up to N s for completion."),
-    ("GET", "/api/tasks/{id}/antibiogram", "user", "An antibiogram task's statistics: per site, per country, total, DE vs JP, MDRO, trends; ?wait=N."),
-    ("POST", "/api/admin/users", "admin", "Create or update a user."),
-    ("POST", "/api/admin/projects", "admin", "Create a project and add members."),
-    ("POST", "/api/admin/sites", "admin", "Register a site with its public key; returns its token."),
-    ("GET", "/api/admin/audit", "admin", "The hub's audit log, newest first."),
-    ("GET", "/api/steward/site", "steward", "Your site at the hub: status and what the hub sent and received (admins: ?site=ID)."),
-    ("POST", "/api/site/poll", "site", "Site heartbeat and long poll for tasks."),
-    ("POST", "/api/site/answer", "site", "A site's signed answer."),
-];
-
-/// The hub's router: API, metrics, and the web UI.
-pub fn router(hub: Arc<Hub>) -> Router {
+/// The API's routes and metrics (the table is [`crate::openapi::ROUTES`]); [`crate::router`]
+/// adds the web UI and the layers.
+pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -67,13 +43,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/steward/site", get(steward_site))
         .route("/api/site/poll", post(site_poll))
         .route("/api/site/answer", post(site_answer))
-        .merge(crate::ui::routes())
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
-        .layer(axum::middleware::from_fn_with_state(hub.clone(), count_auth_failures))
-        .with_state(hub)
 }
 
-async fn count_auth_failures(State(hub): S, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Counts the answers that refused a caller (401, 403) for the metrics.
+pub(crate) async fn count_auth_failures(State(hub): S, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let res = next.run(req).await;
     if matches!(res.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);

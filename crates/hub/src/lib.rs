@@ -198,9 +198,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The hub's router: the API, metrics, and the web UI, with the body limit and the count of
+/// refused callers.
+pub fn router(hub: Arc<Hub>) -> axum::Router {
+    api::routes()
+        .merge(ui::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), api::count_auth_failures))
+        .with_state(hub)
+}
+
 /// Serves the hub until `shutdown` resolves: plain HTTP, or HTTPS when TLS is configured.
 pub async fn serve(hub: Arc<Hub>, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), HubError> {
-    let app = api::router(hub.clone());
+    let app = router(hub.clone());
     match hub.cfg.tls.clone() {
         None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| HubError::Serve(e.to_string())),
         Some(tls) => serve_tls(app, listener, &tls, shutdown).await,

@@ -1,7 +1,32 @@
 //! The OpenAPI 3.1 document, generated from the route table so it always matches the router.
 
-use crate::api::ROUTES;
 use serde_json::{Value, json};
+
+/// Every route of the hub: (method, path, who may call it, summary). The OpenAPI document
+/// and the role tests are generated from this table, so they cannot drift from the router
+/// (`api::routes` and `ui::routes`).
+pub const ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/healthz", "public", "Liveness: 200 when the hub runs."),
+    ("GET", "/metrics", "public", "Prometheus metrics."),
+    ("GET", "/api/openapi.json", "public", "This API as OpenAPI 3.1."),
+    ("POST", "/api/login", "public", "Sign in with name and password; sets the session cookie."),
+    ("POST", "/api/logout", "user", "End the session."),
+    ("GET", "/api/me", "user", "The signed-in user."),
+    ("POST", "/api/tokens", "user", "Create an API token for the signed-in user."),
+    ("GET", "/api/sites", "user", "The network: sites, status, snapshot, disclosure policy."),
+    ("GET", "/api/projects", "user", "Projects visible to the user."),
+    ("POST", "/api/tasks", "researcher", "Ask the network: create a task in one of your projects."),
+    ("GET", "/api/tasks", "user", "Recent tasks of your projects."),
+    ("GET", "/api/tasks/{id}", "user", "A task's merged result; ?wait=N waits up to N s for completion."),
+    ("GET", "/api/tasks/{id}/antibiogram", "user", "An antibiogram task's statistics: per site, per country, total, DE vs JP, MDRO, trends; ?wait=N."),
+    ("POST", "/api/admin/users", "admin", "Create or update a user."),
+    ("POST", "/api/admin/projects", "admin", "Create a project and add members."),
+    ("POST", "/api/admin/sites", "admin", "Register a site with its public key; returns its token."),
+    ("GET", "/api/admin/audit", "admin", "The hub's audit log, newest first."),
+    ("GET", "/api/steward/site", "steward", "Your site at the hub: status and what the hub sent and received (admins: ?site=ID)."),
+    ("POST", "/api/site/poll", "site", "Site heartbeat and long poll for tasks."),
+    ("POST", "/api/site/answer", "site", "A site's signed answer."),
+];
 
 /// The hub API as OpenAPI 3.1.
 pub fn document() -> Value {
