@@ -319,6 +319,18 @@ impl Reference {
         None
     }
 
+    /// The name of the organism with this code (`B_ESCHR_COLI` → "Escherichia coli"), for
+    /// reports that show names where the data carry codes.
+    pub fn organism_name(&self, code: &str) -> Option<&str> {
+        self.mo_by_code(code).map(|m| self.organism(m).name.as_str())
+    }
+
+    /// The name of the antimicrobial with this code, or any text [`Reference::find_antimicrobial`]
+    /// takes (`CIP` → "Ciprofloxacin").
+    pub fn antimicrobial_name(&self, code: &str) -> Option<&str> {
+        self.find_antimicrobial(code).map(|a| self.antimicrobial(a).name.as_str())
+    }
+
     /// Finds an antimicrobial by code, name, ATC code (unless several drugs share it), LOINC
     /// code, abbreviation or synonym; case-insensitive.
     pub fn find_antimicrobial(&self, text: &str) -> Option<AbId> {

@@ -100,6 +100,13 @@ fn synthetic_sites_reread() {
     let groups: Vec<&str> = both["report"]["countries"].as_array().unwrap().iter().map(|c| c["group"].as_str().unwrap()).collect();
     assert!(groups.contains(&"DE") && groups.contains(&"JP"), "{groups:?}");
     assert!(!both["report"]["comparison"].as_array().unwrap().is_empty());
+    // the table names organisms and drugs, where the data carry codes
+    let table = run(&["amr", "antibiogram", "--site-dir", &de, "--site-dir", &jp, "--guideline", "EUCAST 2024", "--organism", "Escherichia coli"]);
+    let comparison = table.split("== DE vs JP").nth(1).expect("a DE vs JP section");
+    let first = comparison.lines().nth(1).unwrap_or_default();
+    assert!(first.starts_with("Escherichia coli "), "{first}");
+    let code = both["report"]["comparison"][0]["antimicrobial"].as_str().unwrap();
+    assert!(!first.contains(&format!(" {code} ")), "the drug code {code} instead of its name: {first}");
 
     // interpret: long CSV in, the same rows out with sir and breakpoint
     let csv = tmp.path().join("in.csv");

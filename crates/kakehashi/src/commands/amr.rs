@@ -322,6 +322,16 @@ fn write_csv(out: impl Write, rep: &Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An organism's name for a report, or its code if the reference tables do not know it.
+pub(crate) fn organism_name<'a>(r: &'a Reference, code: &'a str) -> &'a str {
+    r.organism_name(code).unwrap_or(code)
+}
+
+/// An antimicrobial's name for a report, or its code if the reference tables do not know it.
+pub(crate) fn antimicrobial_name<'a>(r: &'a Reference, code: &'a str) -> &'a str {
+    r.antimicrobial_name(code).unwrap_or(code)
+}
+
 fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Reference) -> anyhow::Result<()> {
     writeln!(out, "Cumulative antibiogram, every value read with {} ({:?} first isolates)", spec.guideline, spec.first_isolate)?;
     writeln!(out, "%R and %S of interpreted isolates (S+I+R+SDD) with 95% Wilson intervals; * = fewer than 30 isolates (CLSI M39: not reportable)")?;
@@ -335,13 +345,6 @@ fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Re
                 writeln!(out, "{:<28} {:<26} {:>6} {:>6} {:>20} {:>20} {:>5}", "organism", "antimicrobial", "n", "NI", "%R (95% CI)", "%S (95% CI)", "I")?;
                 last = head;
             }
-            let name = |code: &str, org: bool| -> String {
-                if org {
-                    r.mo_by_code(code).map(|m| r.organism(m).name.clone()).unwrap_or(code.into())
-                } else {
-                    r.find_antimicrobial(code).map(|a| r.antimicrobial(a).name.clone()).unwrap_or(code.into())
-                }
-            };
             let sh = |s: Option<kakehashi_amr::pool::Share>| match s {
                 Some(s) => format!("{} ({}-{})", s.value.map(pct).unwrap_or_else(|| "~".into()), pct(s.ci_low), pct(s.ci_high)),
                 None => "-".into(),
@@ -349,8 +352,8 @@ fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Re
             writeln!(
                 out,
                 "{:<28} {:<26} {:>5}{} {:>6} {:>20} {:>20} {:>5}",
-                name(&c.organism, true),
-                name(&c.antimicrobial, false),
+                organism_name(r, &c.organism),
+                antimicrobial_name(r, &c.antimicrobial),
                 c.interpreted.lo,
                 if c.reportable { " " } else { "*" },
                 c.ni.lo,
@@ -364,7 +367,8 @@ fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Re
         writeln!(out, "\n== DE vs JP: difference in %R (DE - JP), Newcombe 95% CI; both sides read with {}", spec.guideline)?;
         for c in &rep.comparison {
             let d = c.difference.map(|(d, lo, hi)| format!("{:+.1} ({:+.1} to {:+.1})", d * 100.0, lo * 100.0, hi * 100.0)).unwrap_or_else(|| "not reportable".into());
-            writeln!(out, "{:<16} {:<6} {:<5} {d}", c.organism, c.antimicrobial, c.year.map(|y| y.to_string()).unwrap_or_default())?;
+            let (organism, drug) = (organism_name(r, &c.organism), antimicrobial_name(r, &c.antimicrobial));
+            writeln!(out, "{organism:<28} {drug:<26} {:<5} {d}", c.year.map(|y| y.to_string()).unwrap_or_default())?;
         }
     }
     if !rep.mdro.is_empty() {

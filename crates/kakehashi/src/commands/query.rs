@@ -151,13 +151,16 @@ fn share_text(cell: &serde_json::Value) -> String {
 
 /// Germany against Japan: %R with 95 % intervals per organism and drug, and the difference.
 fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Result<()> {
-    writeln!(w, "\n{:<14} {:<6} {:<34} {:<34} DE - JP", "organism", "drug", "DE %R [95% CI]", "JP %R [95% CI]")?;
+    let r = kakehashi_amr::Reference::shipped();
+    writeln!(w, "\n{:<28} {:<26} {:<34} {:<34} DE - JP", "organism", "antimicrobial", "DE %R [95% CI]", "JP %R [95% CI]")?;
     for c in res["report"]["comparison"].as_array().into_iter().flatten() {
         let diff = c["difference"].as_array().map(|d| {
             let f = |i: usize| d.get(i).and_then(|x| x.as_f64()).map(|x| format!("{:.1}", 100.0 * x)).unwrap_or_default();
             format!("{} [{} to {}]", f(0), f(1), f(2))
         });
-        writeln!(w, "{:<14} {:<6} {:<34} {:<34} {}", c["organism"].as_str().unwrap_or(""), c["antimicrobial"].as_str().unwrap_or(""), share_text(&c["a"]), share_text(&c["b"]), diff.unwrap_or_else(|| "-".into()))?;
+        let organism = super::amr::organism_name(r, c["organism"].as_str().unwrap_or(""));
+        let drug = super::amr::antimicrobial_name(r, c["antimicrobial"].as_str().unwrap_or(""));
+        writeln!(w, "{organism:<28} {drug:<26} {:<34} {:<34} {}", share_text(&c["a"]), share_text(&c["b"]), diff.unwrap_or_else(|| "-".into()))?;
     }
     for wh in res["withheld"].as_array().into_iter().flatten() {
         writeln!(w, "withheld: {}", wh.as_str().unwrap_or(""))?;
@@ -209,4 +212,26 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
         writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {}", "total", "", format!("{} sites", t.sites), v, t.withheld.clone().unwrap_or_default())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_names_organisms_and_drugs() {
+        let share = serde_json::json!({"resistant": {"value": 0.25, "ci_low": 0.2, "ci_high": 0.3}, "interpreted": {"lo": 120}, "reportable": true});
+        let res = serde_json::json!({"report": {"comparison": [
+            {"organism": "B_ESCHR_COLI", "antimicrobial": "CIP", "a": share, "b": share, "difference": [0.0, -0.05, 0.05]},
+            {"organism": "B_NOT_KNOWN", "antimicrobial": "XYZ", "a": share, "b": share, "difference": null}
+        ]}, "withheld": []});
+        let mut out = Vec::new();
+        print_antibiogram(&mut out, &res).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert!(lines[1].starts_with("Escherichia coli") && lines[1].contains("Ciprofloxacin"), "{text}");
+        assert!(lines[1].contains("25.0% [20.0-30.0] n=120"), "{text}");
+        // codes the reference tables do not know are shown as they are
+        assert!(lines[2].starts_with("B_NOT_KNOWN") && lines[2].contains("XYZ"), "{text}");
+    }
 }
