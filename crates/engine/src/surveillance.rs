@@ -135,8 +135,8 @@ pub(crate) fn each_batch<E>(
 }
 
 /// [`each_batch`] with this module's errors.
-fn each(src: &dyn TableSource, view: View, cols: &[&str], f: impl FnMut(RecordBatch) -> Result<(), SurveillanceError>) -> Result<(), SurveillanceError> {
-    each_batch(src, view, cols, |message| SurveillanceError::Read { view, message }, f)
+fn each(src: &dyn TableSource, view: View, cols: &[&str], mut f: impl FnMut(&RecordBatch) -> Result<(), SurveillanceError>) -> Result<(), SurveillanceError> {
+    each_batch(src, view, cols, |message| SurveillanceError::Read { view, message }, |b| f(&b))
 }
 
 /// Reads the rows a definition and a panel need from a site.
@@ -159,7 +159,6 @@ pub fn site_rows(
     let mut icd_gm = 0u64;
     let mut icd_jp = 0u64;
     each(src, View::Condition, &["patient_id", "encounter_id", "code_system", "code", "onset_date_time", "recorded_date"], |b| {
-        let b = &b;
         let v = View::Condition;
         let pid = strings(b, v, "patient_id")?;
         let enc = strings(b, v, "encounter_id")?;
@@ -201,7 +200,6 @@ pub fn site_rows(
     let obs_cols =
         ["id", "patient_id", "encounter_id", "code_system", "code", "effective_date_time", "value_quantity", "value_ucum", "value_code", "interpretation_code", "value_string"];
     each(src, View::Observation, &obs_cols, |b| {
-        let b = &b;
         let v = View::Observation;
         let code = strings(b, v, "code")?;
         let sys = strings(b, v, "code_system")?;
@@ -251,7 +249,6 @@ pub fn site_rows(
     let mut encounters = Vec::new();
     let enc_cols = ["id", "patient_id", "class_code", "type_codes", "period_start", "period_end", "discharge_disposition_code", "part_of_id"];
     each(src, View::Encounter, &enc_cols, |b| {
-        let b = &b;
         let v = View::Encounter;
         let pid = strings(b, v, "patient_id")?;
         let keep: Vec<usize> = (0..b.num_rows()).filter(|&i| pid.value(i).is_some_and(|p| every_stay || reached.contains(p))).collect();
@@ -286,7 +283,6 @@ pub fn site_rows(
     let mut population = 0u64;
     let mut countries: HashMap<Country, u64> = HashMap::new();
     each(src, View::Patient, &["id", "birth_date", "deceased_date_time", "address_country"], |b| {
-        let b = &b;
         let id = strings(b, View::Patient, "id")?;
         let birth = dates(b, View::Patient, "birth_date")?;
         let dead = times(b, View::Patient, "deceased_date_time")?;
