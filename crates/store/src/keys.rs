@@ -5,15 +5,16 @@
 //! rows are (segment, ordinal). A snapshot keeps these for all live resources in one file
 //! sorted by key. A load sorts its own keys in runs of [`RUN`] records (sorted and spilled to its
 //! segment directory on a background thread), then merges them with the previous snapshot's file
-//! in one pass: per key the latest `lastUpdated` wins, ties going to the later load and the later
-//! line. Memory stays at two runs whatever the number of resources.
+//! in one pass, a key range per CPU side by side: per key the latest `lastUpdated` wins, ties
+//! going to the later load and the later line. Memory stays at two runs whatever the number of
+//! resources.
 
 use crate::{StoreError, io_err};
 use kakehashi_model::resource_types;
 use roaring::RoaringTreemap;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Records gathered in memory before a run is sorted and spilled to disk (20 MB). While one run
@@ -129,6 +130,8 @@ fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>, sync: bool) -> R
 struct FileRecs {
     path: PathBuf,
     r: BufReader<File>,
+    /// Records left to read in the range (`u64::MAX`: to the end of the file).
+    left: u64,
 }
 
 impl FileRecs {
@@ -141,10 +144,24 @@ impl FileRecs {
         if &magic != MAGIC {
             return Err(StoreError::Corrupt { path: path.to_owned(), message: "not a kakehashi key file".into() });
         }
-        Ok(FileRecs { path: path.to_owned(), r })
+        Ok(FileRecs { path: path.to_owned(), r, left: u64::MAX })
+    }
+
+    /// Opens a key file to read its records `start..end` (by index).
+    fn open_range(path: &Path, buf: usize, start: u64, end: u64) -> Result<FileRecs, StoreError> {
+        let mut f = FileRecs::open(path, buf)?;
+        if start > 0 {
+            f.r.seek(std::io::SeekFrom::Start(MAGIC.len() as u64 + start * REC as u64)).map_err(io_err(path))?;
+        }
+        f.left = end.saturating_sub(start);
+        Ok(f)
     }
 
     fn next_rec(&mut self) -> Result<Option<Rec>, StoreError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left = self.left.saturating_sub(1);
         // the common case: the record is whole in the reader's buffer
         let avail = self.r.fill_buf().map_err(io_err(&self.path))?;
         if let Some(b) = avail.get(..REC).and_then(|b| <&[u8; REC]>::try_from(b).ok()) {
@@ -257,8 +274,15 @@ impl KeySorter {
     }
 
     /// Merges this load's keys with `base` (the previous snapshot's key file, if any) into
-    /// `out`, adding replaced positions to `deleted`.
-    pub(crate) fn merge(mut self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
+    /// `out`, adding replaced positions to `deleted`. The key space is cut into as many ranges
+    /// as there are CPUs (at most four), merged side by side and joined in order.
+    pub(crate) fn merge(self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        self.merge_in(base, out, deleted, parts)
+    }
+
+    /// [`KeySorter::merge`] in `parts` key ranges.
+    fn merge_in(mut self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap, parts: usize) -> Result<Resolved, StoreError> {
         self.wait()?;
         // the last run stays in memory, sorted in two halves on two threads
         let mut mem = std::mem::take(&mut self.buf);
@@ -269,89 +293,63 @@ impl KeySorter {
             Self::sort(hi);
         });
         let (lo, hi) = mem.split_at(half);
-        let mut sources = Vec::new();
+        let mut files: Vec<(&Path, Vec<u64>)> = Vec::new();
+        for path in base.into_iter().chain(self.runs.iter().map(PathBuf::as_path)) {
+            files.push((path, file_cuts(path, parts)?));
+        }
+        let mem_cuts = |m: &[Rec]| -> Vec<usize> {
+            let mut cuts = vec![0];
+            cuts.extend((1..parts).map(|p| m.partition_point(|r| r.key < range_start(p, parts))));
+            cuts.push(m.len());
+            cuts
+        };
+        let (lo_cuts, hi_cuts) = (mem_cuts(lo), mem_cuts(hi));
         // read buffers share a fixed budget, so memory does not grow with the number of runs
-        let buf = (MERGE_BUFFERS / (self.runs.len() + 1)).clamp(REC * 1024, 1 << 20);
-        if let Some(b) = base {
-            sources.push(Source::File(FileRecs::open(b, buf)?));
-        }
-        for r in &self.runs {
-            sources.push(Source::File(FileRecs::open(r, buf)?));
-        }
-        sources.push(Source::Mem(lo.iter()));
-        sources.push(Source::Mem(hi.iter()));
-        let mut heads = Vec::with_capacity(sources.len());
-        for src in &mut sources {
-            heads.push(src.next()?);
-        }
+        let buf = (MERGE_BUFFERS / (parts * (files.len() + 1))).clamp(REC * 1024, 1 << 20);
         let tmp = out.with_extension("keys.tmp");
-        let f = File::create(&tmp).map_err(io_err(&tmp))?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        w.write_all(MAGIC).map_err(io_err(&tmp))?;
+        let part_path = |p: usize| if p == 0 { tmp.clone() } else { out.with_extension(format!("keys.part{p}")) };
+        let seg = self.seg;
+        let merged: Vec<Result<Part, StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..parts)
+                .map(|p| {
+                    let (files, lo_cuts, hi_cuts, path) = (&files, &lo_cuts, &hi_cuts, part_path(p));
+                    s.spawn(move || -> Result<Part, StoreError> {
+                        let mut sources = Vec::new();
+                        for (file, cuts) in files {
+                            sources.push(Source::File(FileRecs::open_range(file, buf, cuts[p], cuts[p + 1])?));
+                        }
+                        sources.push(Source::Mem(lo[lo_cuts[p]..lo_cuts[p + 1]].iter()));
+                        sources.push(Source::Mem(hi[hi_cuts[p]..hi_cuts[p + 1]].iter()));
+                        merge_sources(sources, seg, &path, p == 0)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(thread_failed(out)))).collect()
+        });
         let mut by_type = vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1];
         let mut replaced: BTreeSet<u16> = BTreeSet::new();
         let mut in_segment = 0u64;
-        let mut current: Option<Rec> = None;
-        let mut buf = [0u8; REC];
-        let mut emit = |r: Rec, w: &mut BufWriter<File>| -> Result<(), StoreError> {
-            by_type[(r.ty as usize).min(resource_types::R4_RESOURCE_TYPES.len())] += 1;
-            if r.seg == self.seg {
-                in_segment += 1;
+        let merged = merged.into_iter().collect::<Result<Vec<Part>, StoreError>>()?;
+        // opened to write, not to append: only then does the copy below stay inside the kernel
+        let mut joined = File::options().write(true).open(&tmp).map_err(io_err(&tmp))?;
+        joined.seek(std::io::SeekFrom::End(0)).map_err(io_err(&tmp))?;
+        for (p, part) in merged.into_iter().enumerate() {
+            for (t, n) in by_type.iter_mut().zip(&part.by_type) {
+                *t += n;
             }
-            r.encode(&mut buf);
-            w.write_all(&buf).map_err(io_err(&tmp))
-        };
-        let order = |r: &Rec| (r.key, r.seg, r.ord);
-        // the smallest head: a scan over a few sources, a heap over many
-        let mut heap: BinaryHeap<std::cmp::Reverse<(u128, u32, u32, usize)>> = BinaryHeap::new();
-        let use_heap = sources.len() > 8;
-        if use_heap {
-            for (src, h) in heads.iter().enumerate() {
-                if let Some(r) = h {
-                    let (k, s, o) = order(r);
-                    heap.push(std::cmp::Reverse((k, s, o, src)));
-                }
+            replaced.extend(part.replaced);
+            in_segment += part.in_segment;
+            *deleted |= part.deleted;
+            if p > 0 {
+                // the ranges follow each other in key order: the file is their concatenation
+                // (copied inside the kernel)
+                let path = part_path(p);
+                let mut from = File::open(&path).map_err(io_err(&path))?;
+                std::io::copy(&mut from, &mut joined).map_err(io_err(&tmp))?;
+                let _ = std::fs::remove_file(&path);
             }
         }
-        loop {
-            let src = if use_heap {
-                match heap.pop() {
-                    Some(std::cmp::Reverse((.., src))) => src,
-                    None => break,
-                }
-            } else {
-                match heads.iter().enumerate().filter_map(|(i, h)| h.as_ref().map(|r| (order(r), i))).min() {
-                    Some((_, src)) => src,
-                    None => break,
-                }
-            };
-            let Some(r) = heads[src] else { break };
-            heads[src] = sources[src].next()?;
-            if use_heap {
-                if let Some(n) = &heads[src] {
-                    let (k, s, o) = order(n);
-                    heap.push(std::cmp::Reverse((k, s, o, src)));
-                }
-            }
-            match current {
-                Some(c) if c.key == r.key => {
-                    replaced.insert(r.ty);
-                    let (win, lose) = if r.rank() >= c.rank() { (r, c) } else { (c, r) };
-                    deleted.insert(lose.position());
-                    current = Some(win);
-                }
-                Some(c) => {
-                    emit(c, &mut w)?;
-                    current = Some(r);
-                }
-                None => current = Some(r),
-            }
-        }
-        if let Some(c) = current {
-            emit(c, &mut w)?;
-        }
-        let f = w.into_inner().map_err(|e| StoreError::Io { path: tmp.clone(), source: e.into_error() })?;
-        f.sync_all().map_err(io_err(&tmp))?;
+        joined.sync_all().map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, out).map_err(io_err(out))?;
         for r in &self.runs {
             let _ = std::fs::remove_file(r);
@@ -363,6 +361,133 @@ impl KeySorter {
             replaced_types: replaced.into_iter().map(type_name).collect(),
         })
     }
+}
+
+/// The first key of range `p` of `parts` (equal slices of the 128-bit key space; keys are
+/// hashes, so the ranges hold about as many each).
+fn range_start(p: usize, parts: usize) -> u128 {
+    (u128::MAX / parts as u128) * p as u128
+}
+
+/// Where each of `parts` key ranges starts in a sorted key file, by record index, and its
+/// number of records last: found by binary search, reading a key at a time.
+fn file_cuts(path: &Path, parts: usize) -> Result<Vec<u64>, StoreError> {
+    use std::os::unix::fs::FileExt;
+    let f = File::open(path).map_err(io_err(path))?;
+    let len = f.metadata().map_err(io_err(path))?.len();
+    let body = len.checked_sub(MAGIC.len() as u64).filter(|b| b % REC as u64 == 0);
+    let Some(body) = body else {
+        return Err(StoreError::Corrupt { path: path.to_owned(), message: "key file ends inside a record".into() });
+    };
+    let n = body / REC as u64;
+    let key_at = |i: u64| -> Result<u128, StoreError> {
+        let mut k = [0u8; 16];
+        f.read_exact_at(&mut k, MAGIC.len() as u64 + i * REC as u64).map_err(io_err(path))?;
+        Ok(u128::from_le_bytes(k))
+    };
+    let mut cuts = vec![0];
+    for p in 1..parts {
+        let start = range_start(p, parts);
+        let (mut a, mut b) = (*cuts.last().unwrap_or(&0), n);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if key_at(mid)? < start {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        cuts.push(a);
+    }
+    cuts.push(n);
+    Ok(cuts)
+}
+
+fn thread_failed(path: &Path) -> StoreError {
+    StoreError::Corrupt { path: path.to_owned(), message: "a thread merging keys failed".into() }
+}
+
+/// What the merge of one key range found.
+struct Part {
+    by_type: Vec<u64>,
+    in_segment: u64,
+    replaced: BTreeSet<u16>,
+    deleted: RoaringTreemap,
+}
+
+/// Merges sorted sources into the key file `path` (`head`: the file's start, with the magic
+/// bytes, else a range to follow another): per key the newest record is kept, the others'
+/// positions are deleted.
+fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path, head: bool) -> Result<Part, StoreError> {
+    let mut heads = Vec::with_capacity(sources.len());
+    for src in &mut sources {
+        heads.push(src.next()?);
+    }
+    let f = File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    if head {
+        w.write_all(MAGIC).map_err(io_err(path))?;
+    }
+    let mut part = Part { by_type: vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1], in_segment: 0, replaced: BTreeSet::new(), deleted: RoaringTreemap::new() };
+    let mut current: Option<Rec> = None;
+    let mut buf = [0u8; REC];
+    let mut emit = |r: Rec, w: &mut BufWriter<File>, part: &mut Part| -> Result<(), StoreError> {
+        part.by_type[(r.ty as usize).min(resource_types::R4_RESOURCE_TYPES.len())] += 1;
+        if r.seg == seg {
+            part.in_segment += 1;
+        }
+        r.encode(&mut buf);
+        w.write_all(&buf).map_err(io_err(path))
+    };
+    let order = |r: &Rec| (r.key, r.seg, r.ord);
+    // the smallest head: a scan over a few sources, a heap over many
+    let mut heap: BinaryHeap<std::cmp::Reverse<(u128, u32, u32, usize)>> = BinaryHeap::new();
+    let use_heap = sources.len() > 8;
+    if use_heap {
+        for (src, h) in heads.iter().enumerate() {
+            if let Some(r) = h {
+                let (k, s, o) = order(r);
+                heap.push(std::cmp::Reverse((k, s, o, src)));
+            }
+        }
+    }
+    loop {
+        let src = if use_heap {
+            match heap.pop() {
+                Some(std::cmp::Reverse((.., src))) => src,
+                None => break,
+            }
+        } else {
+            match heads.iter().enumerate().filter_map(|(i, h)| h.as_ref().map(|r| (order(r), i))).min() {
+                Some((_, src)) => src,
+                None => break,
+            }
+        };
+        let Some(r) = heads[src] else { break };
+        heads[src] = sources[src].next()?;
+        if use_heap && let Some(n) = &heads[src] {
+            let (k, s, o) = order(n);
+            heap.push(std::cmp::Reverse((k, s, o, src)));
+        }
+        match current {
+            Some(c) if c.key == r.key => {
+                part.replaced.insert(r.ty);
+                let (win, lose) = if r.rank() >= c.rank() { (r, c) } else { (c, r) };
+                part.deleted.insert(lose.position());
+                current = Some(win);
+            }
+            Some(c) => {
+                emit(c, &mut w, &mut part)?;
+                current = Some(r);
+            }
+            None => current = Some(r),
+        }
+    }
+    if let Some(c) = current {
+        emit(c, &mut w, &mut part)?;
+    }
+    w.flush().map_err(io_err(path))?;
+    Ok(part)
 }
 
 /// Converts a key file of the first store format (Parquet with type and id text) to the
@@ -468,21 +593,43 @@ mod tests {
     }
 
     /// Spilled runs and the base file merge to the same answer as a map would give, whether
-    /// the merge scans a few sources or keeps a heap of many.
+    /// the merge scans a few sources or keeps a heap of many, and in however many key ranges
+    /// it runs: the key file is the same byte for byte.
     #[test]
     fn merge_over_runs_keeps_the_latest_of_each_resource() {
-        merge_over_runs(700, 3);
-        merge_over_runs(150, 14);
+        for (run, runs) in [(700, 3), (150, 14)] {
+            let whole = merge_over_runs(run, runs, 1);
+            for parts in [2, 3, 5] {
+                assert!(merge_over_runs(run, runs, parts) == whole, "{parts} key ranges, runs of {run}");
+            }
+        }
     }
 
-    fn merge_over_runs(run: usize, runs: usize) {
+    /// A key file cut inside a record is refused by name before the merge reads it.
+    #[test]
+    fn a_cut_key_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
+        s1.add((0..50u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
+        let base = dir.path().join("1.keys");
+        s1.merge(None, &base, &mut RoaringTreemap::new()).unwrap();
+        let bytes = std::fs::read(&base).unwrap();
+        std::fs::write(&base, &bytes[..bytes.len() - 5]).unwrap();
+        let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
+        s2.add([key("p1", 20, 0)]).unwrap();
+        let e = s2.merge(Some(&base), &dir.path().join("2.keys"), &mut RoaringTreemap::new()).err().expect("a cut file is an error");
+        assert!(matches!(&e, StoreError::Corrupt { path, .. } if path == &base), "{e}");
+        assert!(e.to_string().contains("ends inside a record"), "{e}");
+    }
+
+    fn merge_over_runs(run: usize, runs: usize, parts: usize) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         // load 1: ids 0..3000, lastUpdated 10
         let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
         s1.add((0..3000u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
         let base = dir.path().join("1.keys");
         let mut deleted = RoaringTreemap::new();
-        let r1 = s1.merge(None, &base, &mut deleted).unwrap();
+        let r1 = s1.merge_in(None, &base, &mut deleted, parts).unwrap();
         assert_eq!(r1.resources["Patient"], 3000);
         assert!(deleted.is_empty());
         // load 2, in runs of 700: ids 2000..4000 (newer for < 3000), p0 older, p1 twice (second wins)
@@ -498,7 +645,7 @@ mod tests {
         assert_eq!(s2.runs.len(), runs);
         s2.wait().unwrap();
         let out = dir.path().join("2.keys");
-        let r2 = s2.merge(Some(&base), &out, &mut deleted).unwrap();
+        let r2 = s2.merge_in(Some(&base), &out, &mut deleted, parts).unwrap();
         assert_eq!(r2.resources["Patient"], 4000);
         assert_eq!(r2.in_segment, 2000 + 1);
         assert!(r2.replaced_types.contains("Patient"));
@@ -528,5 +675,8 @@ mod tests {
         }
         assert_eq!(again, all);
         assert!(!dir.path().join(".keys-run-0").exists(), "runs are removed after the merge");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert!(left.iter().all(|n| !n.contains("part") && !n.ends_with(".tmp")), "range files are joined and removed: {left:?}");
+        std::fs::read(&out).unwrap()
     }
 }
