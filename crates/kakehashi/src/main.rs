@@ -5,6 +5,7 @@
 //! the work and return typed errors, which are reported here with their context chain.
 
 mod commands;
+mod cpu;
 mod exit;
 
 use clap::{Parser, Subcommand};
@@ -65,6 +66,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // before any code that may use the instructions this build assumes
+    if let Err(why) = cpu::check() {
+        eprintln!("error: {why}");
+        return exit::FAILURE;
+    }
+    run()
+}
+
+#[inline(never)]
+fn run() -> ExitCode {
     quiet_broken_pipe();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
