@@ -280,6 +280,22 @@ pub struct AmrComparison {
     pub difference_exact: bool,
 }
 
+/// One row of the by-year table: an organism–antimicrobial pair in one country, year by year.
+#[derive(Debug, Clone, Serialize)]
+pub struct AmrTrend {
+    /// Organism.
+    pub organism: String,
+    /// Antimicrobial.
+    pub antimicrobial: String,
+    /// Country.
+    pub country: Country,
+    /// The share in each of the page's `years` (none where the year has no isolates).
+    pub years: Vec<Option<AmrShare>>,
+    /// Two-sided p-value of the Cochran–Armitage test for a linear trend over the years with
+    /// at least 30 isolates and every count known.
+    pub p_trend: Option<f64>,
+}
+
 /// One MDRO row: a class among an organism's first isolates, per country.
 #[derive(Debug, Clone, Serialize)]
 pub struct AmrMdro {
@@ -322,6 +338,24 @@ pub struct AmrForm {
     pub from: String,
     /// Last specimen date.
     pub to: String,
+    /// Year by year (trends) instead of the whole period.
+    #[serde(deserialize_with = "checkbox")]
+    pub by_year: bool,
+}
+
+/// A checkbox as a form sends it (`true`, `on` or `1` when ticked; absent otherwise), or a
+/// JSON boolean. Flattened query structs hand every value over as text.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tick {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Tick::deserialize(d)? {
+        Tick::Bool(b) => b,
+        Tick::Text(t) => matches!(t.as_str(), "true" | "on" | "1"),
+    })
 }
 
 /// AMR: antibiogram heat-maps per country, guideline picker, comparison, MDRO shares.
@@ -348,6 +382,10 @@ pub struct AmrPage {
     pub comparison: Vec<AmrComparison>,
     /// MDRO shares.
     pub mdro: Vec<AmrMdro>,
+    /// The years of a by-year antibiogram, in order.
+    pub years: Vec<i32>,
+    /// Its rows, by organism, antimicrobial and country.
+    pub trends: Vec<AmrTrend>,
 }
 
 /// Surveillance: weekly curves per country with MEM thresholds, positivity.

@@ -94,8 +94,37 @@ fn all_pages() -> Vec<Page> {
                 difference_exact: false,
             }],
             mdro: vec![AmrMdro { organism: "S. aureus".into(), class: "mrsa".into(), de: Some(AmrShare { value: Some(0.07), n: 1000, ..Default::default() }), jp: None }],
+            years: vec![],
+            trends: vec![],
         }),
         Page::Amr(AmrPage { errors: amr_errors(), ..Default::default() }),
+        Page::Amr(AmrPage {
+            form: AmrForm { guideline: "EUCAST 2025".into(), organisms: "K. pneumoniae".into(), antimicrobials: "MEM".into(), by_year: true, ..Default::default() },
+            task: Some("t2".into()),
+            share_label: "% R".into(),
+            years: vec![2023, 2024, 2025],
+            trends: vec![
+                AmrTrend {
+                    organism: "Klebsiella pneumoniae".into(),
+                    antimicrobial: "Meropenem".into(),
+                    country: Country::Germany,
+                    years: vec![
+                        Some(AmrShare { value: Some(0.02), min: 0.02, max: 0.02, low: 0.01, high: 0.04, n: 400, reportable: true }),
+                        None,
+                        Some(AmrShare { value: Some(0.08), min: 0.08, max: 0.08, low: 0.06, high: 0.11, n: 420, reportable: true }),
+                    ],
+                    p_trend: Some(0.0002),
+                },
+                AmrTrend {
+                    organism: "Klebsiella pneumoniae".into(),
+                    antimicrobial: "Meropenem".into(),
+                    country: Country::Japan,
+                    years: vec![None, Some(AmrShare { value: Some(0.01), min: 0.01, max: 0.01, low: 0.0, high: 0.05, n: 25, reportable: false }), None],
+                    p_trend: None,
+                },
+            ],
+            ..Default::default()
+        }),
         Page::Surveillance(SurveillancePage {
             definitions: vec!["sari-icd10".into()],
             definition: "sari-icd10".into(),
@@ -204,6 +233,30 @@ fn the_amr_page_shows_intervals_ranges_and_field_errors() {
     assert!(err > field && err - field < 400, "error next to field");
     assert!(de.contains("„Unobtainium“ ist kein bekannter Erreger"));
     assert!(de.contains("id=\"from-error\""));
+}
+
+/// Year by year: a column per year, a share and its isolates in each year that has them, a dash
+/// in the others, the test for trend (a small p as "< 0.001"), the box ticked, and no whole-period
+/// sections.
+#[test]
+fn the_by_year_amr_page_shows_each_year_and_the_trend_test() {
+    let pages = all_pages();
+    let amr: Vec<&Page> = pages.iter().filter(|p| matches!(p, Page::Amr(_))).collect();
+    let en = render(amr[2], &chrome(Locale::En, true)).unwrap();
+    let table = &en[en.find("<table id=\"trends\">").expect("the trend table")..];
+    let table = &table[..table.find("</table>").expect("closed")];
+    for y in ["2023", "2024", "2025"] {
+        assert!(table.contains(&format!("<th scope=\"col\" class=\"num\">{y}</th>")), "a column for {y}: {table}");
+    }
+    assert!(table.contains("2.0%") && table.contains("(1.0%–4.0%)") && table.contains("n = 420"), "{table}");
+    assert!(table.contains("&lt; 0.001"), "a small p-value: {table}");
+    let jp = &table[table.find("Japan").expect("Japan's row")..];
+    assert!(jp.contains("class=\"muted\""), "fewer than 30 isolates are greyed: {jp}");
+    assert_eq!(table.matches("<tr>").count(), 3, "a header and a row per country");
+    assert!(en.contains("name=\"by_year\" value=\"true\" checked"), "the box stays ticked");
+    assert!(!en.contains("Germany and Japan compared"), "no whole-period comparison");
+    let ja = render(amr[2], &chrome(Locale::Ja, true)).unwrap();
+    assert!(ja.contains("傾向の p 値"));
 }
 
 #[test]

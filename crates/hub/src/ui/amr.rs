@@ -17,7 +17,7 @@ use kakehashi_federation::{SiteState, TaskSpec};
 use kakehashi_model::Country;
 use kakehashi_web::chart::{Cell, HeatMap};
 use kakehashi_web::form::FieldErrors;
-use kakehashi_web::pages::{AmrComparison, AmrForm, AmrMdro, AmrPage, AmrShare, AmrSite, Page};
+use kakehashi_web::pages::{AmrComparison, AmrForm, AmrMdro, AmrPage, AmrShare, AmrSite, AmrTrend, Page};
 use kakehashi_web::{Catalog, Locale};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -85,7 +85,10 @@ fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Opti
         period.insert("to".into(), t.to_string().into());
     }
     let specimens: Vec<&str> = if form.specimen.is_empty() { Vec::new() } else { vec![form.specimen.as_str()] };
-    let spec = serde_json::json!({"guideline": form.guideline, "organisms": orgs, "antimicrobials": drugs, "period": period, "specimen_types": specimens});
+    let mut spec = serde_json::json!({"guideline": form.guideline, "organisms": orgs, "antimicrobials": drugs, "period": period, "specimen_types": specimens});
+    if form.by_year {
+        spec["by_year"] = true.into();
+    }
     // The hub checks again what every site will check (unknown names, guideline years).
     match antibiogram::parse_spec(&spec) {
         Ok(_) => Some(spec),
@@ -150,7 +153,8 @@ fn heat_maps(res: &AntibiogramResult, guideline: &str, locale: Locale) -> Vec<He
     let mut maps = Vec::new();
     for country in [Country::Germany, Country::Japan] {
         let code = country.to_string();
-        let cells: Vec<&CellStats> = res.report.countries.iter().filter(|c| c.group == code).collect();
+        // a by-year antibiogram has no whole-period cells: its years are the trend table's
+        let cells: Vec<&CellStats> = res.report.countries.iter().filter(|c| c.group == code && c.year.is_none()).collect();
         if cells.is_empty() {
             continue;
         }
@@ -191,11 +195,12 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
         let s = s.as_ref()?;
         (b.hi > 0 && iso.lo > 0).then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
     };
-    let orgs: BTreeSet<&str> = res.report.mdro.iter().map(|m| m.organism.as_str()).collect();
+    let whole: Vec<&MdroStats> = res.report.mdro.iter().filter(|m| m.year.is_none()).collect();
+    let orgs: BTreeSet<&str> = whole.iter().map(|m| m.organism.as_str()).collect();
     let mut out = Vec::new();
     for o in orgs {
-        let de = res.report.mdro.iter().find(|m| m.organism == o && m.group == "DE");
-        let jp = res.report.mdro.iter().find(|m| m.organism == o && m.group == "JP");
+        let de = whole.iter().copied().find(|m| m.organism == o && m.group == "DE");
+        let jp = whole.iter().copied().find(|m| m.organism == o && m.group == "JP");
         // a class is listed for an organism when some country certainly has one such isolate
         // (MRSA for Acinetobacter or VRE for E. coli would only be rows of zeros)
         let seen = |m: Option<&MdroStats>, class: &str| m.and_then(|m| m.measures.get(class)).is_some_and(|(b, _)| b.lo > 0);
@@ -209,8 +214,36 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
     out
 }
 
+/// The by-year table: per organism, antimicrobial and country the share in each year, and the
+/// test for trend.
+fn trend_rows(res: &AntibiogramResult, susceptible: bool) -> (Vec<i32>, Vec<AmrTrend>) {
+    let by_year: Vec<&CellStats> = res.report.countries.iter().filter(|c| c.year.is_some()).collect();
+    let years: Vec<i32> = by_year.iter().filter_map(|c| c.year).collect::<BTreeSet<_>>().into_iter().collect();
+    let pairs: BTreeSet<(&str, &str)> = by_year.iter().map(|c| (c.organism.as_str(), c.antimicrobial.as_str())).collect();
+    let mut rows = Vec::new();
+    for (o, d) in pairs {
+        for country in [Country::Germany, Country::Japan] {
+            let code = country.to_string();
+            let cells: Vec<Option<AmrShare>> = years
+                .iter()
+                .map(|y| {
+                    let c = by_year.iter().find(|c| c.group == code && c.organism == o && c.antimicrobial == d && c.year == Some(*y))?;
+                    cell_share(c, susceptible)
+                })
+                .collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            let p_trend = res.trends.iter().find(|t| t.group == code && t.organism == o && t.antimicrobial == d).and_then(|t| t.p_trend);
+            rows.push(AmrTrend { organism: organism_name(o), antimicrobial: drug_name(d), country, years: cells, p_trend });
+        }
+    }
+    (years, rows)
+}
+
 fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
     let susceptible = reports_susceptible(&form.guideline);
+    let (years, trends) = trend_rows(res, susceptible);
     let sites = res
         .sites
         .iter()
@@ -235,6 +268,7 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
         .report
         .comparison
         .iter()
+        .filter(|c| c.year.is_none())
         .map(|c| AmrComparison {
             organism: organism_name(&c.organism),
             antimicrobial: drug_name(&c.antimicrobial),
@@ -255,6 +289,8 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
         sites,
         comparison,
         mdro: mdro_rows(res),
+        years,
+        trends,
     }
 }
 
