@@ -45,8 +45,13 @@ pub struct ContextMap {
     pub names: Vec<String>,
     /// The view.
     pub view: View,
-    /// Code system and code columns.
+    /// Code system and code columns. The system column is empty where the view's coding has a
+    /// fixed system (`system`).
     pub code: [String; 2],
+    /// The code system of every row, for views without a system column (`Encounter.class` is a
+    /// v3 ActCode).
+    #[serde(default)]
+    pub system: Option<String>,
     /// Start-time columns, first non-null wins.
     pub time_start: Vec<String>,
     /// End-time columns (for periods).
@@ -375,7 +380,9 @@ mod tests {
     fn the_mapping_names_real_columns() {
         for m in mapping() {
             let has = |c: &str| m.view.columns().iter().any(|x| x.name == c);
-            let mut cols: Vec<&String> = m.code.iter().chain(&m.time_start).chain(&m.time_end).collect();
+            // a fixed code system stands in for the system column
+            assert_eq!(m.code[0].is_empty(), m.system.is_some(), "{}: a system column or a fixed system", m.names[0]);
+            let mut cols: Vec<&String> = m.code.iter().filter(|c| !c.is_empty()).chain(&m.time_start).chain(&m.time_end).collect();
             cols.extend(m.value_quantity.iter().chain(&m.value_unit));
             cols.extend(m.value_concept.iter().flatten());
             cols.extend(m.fixed.iter().map(|f| &f[0]));

@@ -178,7 +178,10 @@ impl CohortIndex {
             if ix.tables.contains_key(&m.view) {
                 continue;
             }
-            let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[0], &m.code[1]];
+            let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[1]];
+            if !m.code[0].is_empty() {
+                cols.push(&m.code[0]);
+            }
             cols.extend(m.time_start.iter().map(String::as_str));
             cols.extend(m.time_end.iter().map(String::as_str));
             cols.extend(m.value_quantity.iter().map(String::as_str));
@@ -193,7 +196,10 @@ impl CohortIndex {
                 let v = m.view;
                 let id = col::<StringArray>(&b, "id", v)?;
                 let pid = col::<StringArray>(&b, "patient_id", v)?;
-                let (sys, code) = (col::<StringArray>(&b, &m.code[0], v)?, col::<StringArray>(&b, &m.code[1], v)?);
+                // no system column: the mapping's fixed system
+                let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
+                let fixed_system = m.system.as_deref().unwrap_or("");
+                let code = col::<StringArray>(&b, &m.code[1], v)?;
                 let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
                 let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
                 let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
@@ -208,7 +214,12 @@ impl CohortIndex {
                     }
                     let row = t.patient.len() as u32;
                     let p = ix.patient(pid.value(i));
-                    let k = ix.codes.id(&format!("{}{SEP}{}", if sys.is_null(i) { "" } else { sys.value(i) }, code.value(i)));
+                    let system = match sys {
+                        Some(a) if a.is_null(i) => "",
+                        Some(a) => a.value(i),
+                        None => fixed_system,
+                    };
+                    let k = ix.codes.id(&format!("{system}{SEP}{}", code.value(i)));
                     t.patient.push(p);
                     t.code.push(k);
                     let s = first(&starts, i);

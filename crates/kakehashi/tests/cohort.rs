@@ -60,6 +60,11 @@ fn gender(codes: &[&str]) -> Value {
            "valueFilter": {"type": "concept", "selectedConcepts": codes.iter().map(|c| json!({"system": "http://hl7.org/fhir/administrative-gender", "code": c, "display": c})).collect::<Vec<_>>()}})
 }
 
+/// An encounter of a class (MII context `Fall`; v3 ActCode: IMP inpatient, AMB, EMER).
+fn encounter(class: &str) -> Value {
+    json!({"context": ctx("Fall"), "termCodes": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class, "display": class}]})
+}
+
 fn timed(mut c: Value, after: &str, before: &str) -> Value {
     c["timeRestriction"] = json!({"afterDate": after, "beforeDate": before});
     c
@@ -102,6 +107,18 @@ fn sql_gender(g: &[&str]) -> String {
     format!("SELECT id AS patient_id FROM patient WHERE gender IN ({})", g.iter().map(|x| format!("'{x}'")).collect::<Vec<_>>().join(","))
 }
 
+/// Encounters of a class whose period overlaps the days `after`..=`before` (an open end counts
+/// as the start).
+fn sql_encounter(class: &str, window: Option<(&str, &str)>) -> String {
+    let mut sql = format!("SELECT patient_id FROM encounter WHERE class_code = '{class}'");
+    if let Some((after, before)) = window {
+        sql.push_str(&format!(
+            " AND period_start IS NOT NULL AND period_start <= TIMESTAMP '{before}T23:59:59.999999Z' AND COALESCE(period_end, period_start) >= TIMESTAMP '{after}T00:00:00Z'"
+        ));
+    }
+    sql
+}
+
 fn sql_count(set: &str) -> String {
     format!("SELECT COUNT(DISTINCT patient_id) AS n FROM ({set}) s")
 }
@@ -133,6 +150,13 @@ fn cases() -> Vec<Case> {
     for (s, sys) in [("de-berlin", GM), ("jp-osaka", JP)] {
         let c = |name: &'static str, ccdl: Value, sql: String| Case { name, site: s, ccdl, sql };
         v.push(c("one diagnosis with its subcodes", query(vec![vec![diag(sys, &["J18"])]], vec![]), sql_count(&sql_icd(&["J18"]))));
+        v.push(c("an inpatient stay", query(vec![vec![encounter("IMP")]], vec![]), sql_count(&sql_encounter("IMP", None))));
+        v.push(c(
+            "an inpatient stay overlapping 2024",
+            query(vec![vec![timed(encounter("IMP"), "2024-01-01", "2024-12-31")]], vec![]),
+            sql_count(&sql_encounter("IMP", Some(("2024-01-01", "2024-12-31")))),
+        ));
+        v.push(c("outpatient but never inpatient", query(vec![vec![encounter("AMB")]], vec![vec![encounter("IMP")]]), sql_count(&minus(&sql_encounter("AMB", None), &sql_encounter("IMP", None)))));
         v.push(c("a leaf code only", query(vec![vec![diag(sys, &["J10.0"])]], vec![]), sql_count(&sql_icd(&["J10.0"]))));
         v.push(c("synonyms in one criterion", query(vec![vec![diag(sys, &["J10", "J11", "U07.1"])]], vec![]), sql_count(&sql_icd(&["J10", "J11", "U07.1"]))));
         v.push(c("OR inside a group", query(vec![vec![diag(sys, &["J12"]), diag(sys, &["J21"])]], vec![]), sql_count(&format!("{} UNION {}", sql_icd(&["J12"]), sql_icd(&["J21"])))));
@@ -294,7 +318,8 @@ fn malformed_and_unmappable_queries_get_clear_errors() {
         assert!(e.to_string().contains(path), "{q}: {e}");
     }
     let refused = [
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "s", "display": "d"}]}]]}"#, "\"Fall\" is not a context"),
+        (r#"{"inclusionCriteria": [[{"context": {"code": "Versorgungsstellenkontakt", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "s", "display": "d"}]}]]}"#, "\"Versorgungsstellenkontakt\" is not a context"),
+        (r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "Kontaktebene", "system": "http://hl7.org/fhir/StructureDefinition", "display": "d"}, "selectedConcepts": [{"code": "abteilungskontakt", "system": "http://fhir.de/CodeSystem/Kontaktebene", "display": "d"}]}]}]]}"#, "attribute \"Kontaktebene\""),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1}}]]}"#, "has no quantity value"),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Patient", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "30525-0", "system": "http://loinc.org", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1, "unit": {"code": "mg", "display": "mg"}}}]]}"#, "not a unit of age"),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "severity", "system": "x", "display": "d"}, "selectedConcepts": [{"code": "a", "system": "b", "display": "c"}]}]}]]}"#, "attribute \"severity\""),
