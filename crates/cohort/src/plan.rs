@@ -390,6 +390,9 @@ mod tests {
             for c in cols {
                 assert!(has(c), "{}: no column {c} in view {}", m.names[0], m.view.name());
             }
+            // the engine gives a row per element of a list attribute: one list per context
+            let lists = m.attributes.iter().filter(|a| m.view.columns().iter().any(|x| x.name == a.column && x.ty == kakehashi_model::schema::ColumnType::StringList)).count();
+            assert!(lists <= 1, "{}: {lists} list attributes", m.names[0]);
         }
     }
 }

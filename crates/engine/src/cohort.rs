@@ -7,7 +7,8 @@
 //! bitmaps; other criteria scan only the postings of their codes. Groups combine as roaring
 //! bitmaps (AND of ORs, minus OR of ANDs).
 
-use arrow::array::{Array, Date32Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{Array, Date32Array, Float64Array, ListArray, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::DataType;
 use chrono::{Datelike, NaiveDate, Utc};
 use kakehashi_cohort::plan::{AttrCond, CritPlan, NumCond, Plan, ValueCond};
 use kakehashi_cohort::{PlanError, Query};
@@ -145,6 +146,32 @@ fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str, view: View) -> Result<&'a
     b.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<T>()).ok_or_else(|| CohortError::Store { view: view.name().into(), message: format!("column {name} missing or of an unexpected type") })
 }
 
+/// An attribute's column: one text per row, or a list of them.
+enum AttrColumn<'a> {
+    Str(&'a StringArray),
+    List(&'a ListArray),
+}
+
+impl<'a> AttrColumn<'a> {
+    fn of(b: &'a RecordBatch, name: &str, view: View) -> Result<AttrColumn<'a>, CohortError> {
+        match b.column_by_name(name).map(|c| c.data_type()) {
+            Some(DataType::List(_)) => Ok(AttrColumn::List(col::<ListArray>(b, name, view)?)),
+            _ => Ok(AttrColumn::Str(col::<StringArray>(b, name, view)?)),
+        }
+    }
+
+    /// The texts of row `i` of a list column (`None` for a text column).
+    fn list_values(&self, i: usize) -> Option<Vec<&'a str>> {
+        let AttrColumn::List(l) = self else { return None };
+        if l.is_null(i) {
+            return Some(Vec::new());
+        }
+        let (start, end) = (l.value_offsets()[i] as usize, l.value_offsets()[i + 1] as usize);
+        let values = l.values().as_any().downcast_ref::<StringArray>()?;
+        Some((start..end).filter(|&j| !values.is_null(j)).map(|j| values.value(j)).collect())
+    }
+}
+
 fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, CohortError> {
     snap.scan(view, Some(cols)).collect::<Result<Vec<_>, _>>().map_err(|e| CohortError::Store { view: view.name().into(), message: e.to_string() })
 }
@@ -206,36 +233,47 @@ impl CohortIndex {
                 let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
                 let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
                 let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
-                let attrs: Vec<(&str, &StringArray)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), col::<StringArray>(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
+                let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
                 let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
                 for i in 0..b.num_rows() {
                     if pid.is_null(i) || code.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
                         continue;
                     }
-                    let row = t.patient.len() as u32;
-                    let p = ix.patient(pid.value(i));
-                    let system = match sys {
-                        Some(a) if a.is_null(i) => "",
-                        Some(a) => a.value(i),
-                        None => fixed_system,
+                    // a list attribute (e.g. an encounter's type codes) gives a row per element,
+                    // so a filter on it matches when any element does (at most one list per
+                    // context: the mapping's test holds that)
+                    let elements: Vec<u32> = match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
+                        Some(vals) if !vals.is_empty() => vals.into_iter().map(|x| ix.strings.id(x)).collect(),
+                        _ => vec![NONE],
                     };
-                    let k = ix.codes.id(&format!("{system}{SEP}{}", code.value(i)));
-                    t.patient.push(p);
-                    t.code.push(k);
-                    let s = first(&starts, i);
-                    t.start.push(s);
-                    let e = first(&ends, i);
-                    t.end.push(if e == i64::MIN { s } else { e });
-                    t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
-                    t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
-                    t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
-                    t.id.push(ix.strings.id(id.value(i)));
-                    for (name, a) in &attrs {
-                        let val = if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) };
-                        t.attrs.entry((*name).to_owned()).or_default().push(val);
+                    for element in elements {
+                        let p = ix.patient(pid.value(i));
+                        let system = match sys {
+                            Some(a) if a.is_null(i) => "",
+                            Some(a) => a.value(i),
+                            None => fixed_system,
+                        };
+                        let k = ix.codes.id(&format!("{system}{SEP}{}", code.value(i)));
+                        t.patient.push(p);
+                        t.code.push(k);
+                        let s = first(&starts, i);
+                        t.start.push(s);
+                        let e = first(&ends, i);
+                        t.end.push(if e == i64::MIN { s } else { e });
+                        t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
+                        t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
+                        t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
+                        t.id.push(ix.strings.id(id.value(i)));
+                        for (name, a) in &attrs {
+                            let val = match a {
+                                AttrColumn::List(_) => element,
+                                AttrColumn::Str(a) if a.is_null(i) => NONE,
+                                AttrColumn::Str(a) => ix.strings.id(a.value(i)),
+                            };
+                            t.attrs.entry((*name).to_owned()).or_default().push(val);
+                        }
+                        t.code_patients.entry(k).or_default().insert(p);
                     }
-                    let _ = row;
-                    t.code_patients.entry(k).or_default().insert(p);
                 }
             }
             t.sort_by_code();
@@ -334,9 +372,18 @@ impl CohortIndex {
     }
 
     fn rows(&self, plan: &CritPlan, today: NaiveDate, stats: &mut Stats) -> Vec<u32> {
-        let CritPlan::Resource { map, value, time, attrs, .. } = plan else { return Vec::new() };
+        let CritPlan::Resource { map, value, time, attrs, path, .. } = plan else { return Vec::new() };
         let Some(t) = self.tables.get(&map.view) else { return Vec::new() };
         let ids = self.code_ids(plan, stats);
+        // an attribute value that occurs nowhere here (e.g. a contact level the site's encounters
+        // do not record) is reported like a code without data, not silently zero
+        for a in attrs {
+            if let AttrCond::Concept { column, codes } = a
+                && codes.iter().all(|c| self.strings.get(c).is_none())
+            {
+                stats.unmapped.insert(format!("{path}: {column} = {}", codes.iter().cloned().collect::<Vec<_>>().join(", ")));
+            }
+        }
         let vcodes: Option<HashSet<u32>> = match value {
             Some(ValueCond::Concept(set)) => Some(
                 self.codes

@@ -319,7 +319,7 @@ fn malformed_and_unmappable_queries_get_clear_errors() {
     }
     let refused = [
         (r#"{"inclusionCriteria": [[{"context": {"code": "Versorgungsstellenkontakt", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "s", "display": "d"}]}]]}"#, "\"Versorgungsstellenkontakt\" is not a context"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "Kontaktebene", "system": "http://hl7.org/fhir/StructureDefinition", "display": "d"}, "selectedConcepts": [{"code": "abteilungskontakt", "system": "http://fhir.de/CodeSystem/Kontaktebene", "display": "d"}]}]}]]}"#, "attribute \"Kontaktebene\""),
+        (r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "Aufnahmeanlass", "system": "http://hl7.org/fhir/StructureDefinition", "display": "d"}, "selectedConcepts": [{"code": "E", "system": "x", "display": "d"}]}]}]]}"#, "attribute \"Aufnahmeanlass\""),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1}}]]}"#, "has no quantity value"),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Patient", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "30525-0", "system": "http://loinc.org", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1, "unit": {"code": "mg", "display": "mg"}}}]]}"#, "not a unit of age"),
         (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "severity", "system": "x", "display": "d"}, "selectedConcepts": [{"code": "a", "system": "b", "display": "c"}]}]}]]}"#, "attribute \"severity\""),
@@ -345,4 +345,59 @@ fn malformed_and_unmappable_queries_get_clear_errors() {
     let out = Command::new(EXE).args(["cohort", "count", "--format", "json", "--site-dir"]).arg(site("de-berlin")).arg("--ccdl").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json")).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["count"].as_u64().unwrap() > 0, "{v}");
+}
+
+/// The contact level of an MII encounter (`Kontaktebene`, one of the codes of Encounter.type) as
+/// an attribute filter: it matches when any of an encounter's type codes is selected, and the
+/// shipped CCTB example that asks for a department contact runs.
+#[test]
+fn encounters_filter_on_their_contact_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let level = |code: &str| json!({"coding": [{"system": "http://fhir.de/CodeSystem/Kontaktebene", "code": code}]});
+    let kind = json!({"coding": [{"system": "http://fhir.de/CodeSystem/kontaktart-de", "code": "normalstationaer"}]});
+    let enc = |id: &str, patient: &str, class: &str, types: Vec<Value>| {
+        json!({"resourceType": "Encounter", "id": id, "status": "finished", "subject": {"reference": format!("Patient/{patient}")},
+               "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class}, "type": types,
+               "period": {"start": "2024-03-01T08:00:00Z", "end": "2024-03-05T12:00:00Z"}})
+    };
+    let mut lines: Vec<Value> = ["p1", "p2", "p3", "p4"].iter().map(|p| json!({"resourceType": "Patient", "id": p, "gender": "female", "birthDate": "1970-01-01"})).collect();
+    // p1: a hospital stay and, within it, a department contact; p2: a hospital stay only;
+    // p3: an inpatient encounter without a contact level; p4: outpatient, at a department
+    lines.push(enc("e1", "p1", "IMP", vec![level("einrichtungskontakt")]));
+    lines.push(enc("e2", "p1", "IMP", vec![kind.clone(), level("abteilungskontakt")]));
+    lines.push(enc("e3", "p2", "IMP", vec![level("einrichtungskontakt"), kind]));
+    lines.push(enc("e4", "p3", "IMP", vec![]));
+    lines.push(enc("e5", "p4", "AMB", vec![level("abteilungskontakt")]));
+    let fhir = dir.path().join("encounters.ndjson");
+    std::fs::write(&fhir, lines.iter().map(|l| l.to_string() + "\n").collect::<String>()).unwrap();
+    let site = dir.path().join("site");
+    let out = Command::new(EXE).args(["ingest", "--site-dir"]).arg(&site).arg(&fhir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ix = CohortIndex::open(&kakehashi_store::Store::open(&site).current().unwrap()).unwrap();
+    let counted = |class: &str, levels: &[&str]| {
+        let mut c = json!({"context": ctx("Fall"), "termCodes": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class, "display": class}]});
+        if !levels.is_empty() {
+            let concepts: Vec<Value> = levels.iter().map(|l| json!({"system": "http://fhir.de/CodeSystem/Kontaktebene", "code": l, "display": l})).collect();
+            c["attributeFilters"] = json!([{"type": "concept", "attributeCode": {"code": "Kontaktebene", "system": "http://hl7.org/fhir/StructureDefinition", "display": "Kontaktebene"}, "selectedConcepts": concepts}]);
+        }
+        ix.count(&Query::from_value(&query(vec![vec![c]], vec![])).unwrap()).unwrap()
+    };
+    let at_level = |class: &str, levels: &[&str]| {
+        let c = counted(class, levels);
+        assert!(c.unmapped.is_empty(), "{class} {levels:?} has data here: {:?}", c.unmapped);
+        c.count
+    };
+    // a level no encounter here records: zero, and said so
+    let none = counted("IMP", &["versorgungsstellenkontakt"]);
+    assert_eq!(none.count, 0);
+    assert!(none.unmapped.iter().any(|u| u.contains("type_codes = versorgungsstellenkontakt")), "{:?}", none.unmapped);
+    assert_eq!(at_level("IMP", &[]), 3, "every inpatient, with or without a level");
+    assert_eq!(at_level("IMP", &["abteilungskontakt"]), 1, "p1's department contact (p4's is outpatient)");
+    assert_eq!(at_level("IMP", &["einrichtungskontakt"]), 2, "p1 and p2, whatever else the type lists");
+    assert_eq!(at_level("IMP", &["einrichtungskontakt", "abteilungskontakt"]), 2);
+    assert_eq!(at_level("AMB", &["abteilungskontakt"]), 1);
+    let root = Path::new("/work/shared/data/ccdl/cctb-examples");
+    let root = if root.exists() { root.to_owned() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ccdl/cctb-examples") };
+    let q = Query::parse(&std::fs::read_to_string(root.join("EncounterInpatientAbteilung.json")).unwrap()).unwrap();
+    assert_eq!(ix.count(&q).unwrap().count, 1, "the shipped example: inpatient department contacts");
 }
