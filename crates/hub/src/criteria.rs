@@ -65,5 +65,9 @@ mod tests {
         assert!(super::search("Thrombozyten", "de").iter().any(|h| h.code == "777-3"));
         assert_eq!(super::search("血小板", "ja")[0].display, "血小板数");
         assert!(super::search("zzzz", "en").is_empty());
+        // encounters (MII context Fall), by their class
+        let inpatient = super::search("stationär", "de");
+        assert!(inpatient.iter().any(|h| h.code == "IMP" && h.context == "Fall" && h.system == "http://terminology.hl7.org/CodeSystem/v3-ActCode"), "{inpatient:?}");
+        assert_eq!(super::search("入院", "ja")[0].code, "IMP");
     }
 }

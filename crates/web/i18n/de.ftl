@@ -132,6 +132,7 @@ context-Medikamentenverabreichung = Medikation
 context-Prozedur = Prozedur
 context-Einwilligung = Einwilligung
 context-Patient = Patient
+context-Fall = Fall
 
 amr-title = Antibiotikaresistenz
 amr-intro = Antibiogramme aus Roh-MHK-Werten, an jedem Standort mit einer Leitlinie und Version neu bewertet, damit deutsche und japanische Anteile vergleichbar sind.

@@ -132,6 +132,7 @@ context-Medikamentenverabreichung = Medication
 context-Prozedur = Procedure
 context-Einwilligung = Consent
 context-Patient = Patient
+context-Fall = Encounter
 
 amr-title = Antimicrobial resistance
 amr-intro = Antibiograms from raw MIC values, read again at every site with one guideline and version, so German and Japanese shares compare.

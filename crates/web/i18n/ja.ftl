@@ -126,6 +126,7 @@ context-Medikamentenverabreichung = 投薬
 context-Prozedur = 処置
 context-Einwilligung = 同意
 context-Patient = 患者
+context-Fall = 受診
 
 amr-title = 薬剤耐性（AMR）
 amr-intro = 生の MIC 値から作成したアンチバイオグラムです。各施設で同一のガイドラインとバージョンにより再判定するため、日本とドイツの耐性率を比較できます。
