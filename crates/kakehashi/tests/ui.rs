@@ -215,6 +215,16 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.type_into("#search", "J18").await;
     b.click("button[value='search']").await;
     assert!(b.wait_for("button[name='add'][value*='J18']").await, "search finds J18 and offers to add it");
+    // encounters by class: found by name and added as an MII `Fall` criterion
+    b.set_value("#search", "inpatient").await;
+    b.click("button[value='search']").await;
+    assert!(b.wait_for("button[name='add'][value*='IMP']").await, "search finds the inpatient encounter class");
+    b.click("button[name='add'][value*='IMP']").await;
+    let t = Instant::now();
+    while !b.source().await.contains("\"Fall\"") {
+        assert!(t.elapsed() < Duration::from_secs(20), "the encounter criterion is added to the query: {}", b.source().await.chars().take(3000).collect::<String>());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     b.type_into("#age_min", "abc").await;
     b.click("button[value='add-patient']").await;
     assert!(b.wait_for("#age_min-error").await, "a non-number age is refused next to its field");
