@@ -235,6 +235,8 @@ impl CohortIndex {
                 let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
                 let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
                 let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
+                // the list attribute's values of the row (reused: no allocation per row)
+                let mut elements: Vec<u32> = Vec::new();
                 for i in 0..b.num_rows() {
                     if pid.is_null(i) || code.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
                         continue;
@@ -242,11 +244,12 @@ impl CohortIndex {
                     // a list attribute (e.g. an encounter's type codes) gives a row per element,
                     // so a filter on it matches when any element does (at most one list per
                     // context: the mapping's test holds that)
-                    let elements: Vec<u32> = match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
-                        Some(vals) if !vals.is_empty() => vals.into_iter().map(|x| ix.strings.id(x)).collect(),
-                        _ => vec![NONE],
-                    };
-                    for element in elements {
+                    elements.clear();
+                    match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
+                        Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| ix.strings.id(x))),
+                        _ => elements.push(NONE),
+                    }
+                    for &element in &elements {
                         let p = ix.patient(pid.value(i));
                         let system = match sys {
                             Some(a) if a.is_null(i) => "",
