@@ -270,10 +270,15 @@ fn thirty_and_more_queries_match_hand_written_sql_at_german_and_japanese_sites()
     eprintln!("{} cases agree with SQL; empty at this size: {zero:?}", cases.len());
 }
 
+/// The MII CCDL schema and example queries in the shared reference data.
+fn shared_ccdl() -> PathBuf {
+    let root = Path::new("/work/shared/data/ccdl");
+    if root.exists() { root.to_owned() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ccdl") }
+}
+
 #[test]
 fn every_shipped_mii_query_parses_and_what_cannot_run_is_refused_by_name() {
-    let root = Path::new("/work/shared/data/ccdl");
-    let root = if root.exists() { root.to_owned() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ccdl") };
+    let root = shared_ccdl();
     let mut files = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
@@ -396,8 +401,6 @@ fn encounters_filter_on_their_contact_level() {
     assert_eq!(at_level("IMP", &["einrichtungskontakt"]), 2, "p1 and p2, whatever else the type lists");
     assert_eq!(at_level("IMP", &["einrichtungskontakt", "abteilungskontakt"]), 2);
     assert_eq!(at_level("AMB", &["abteilungskontakt"]), 1);
-    let root = Path::new("/work/shared/data/ccdl/cctb-examples");
-    let root = if root.exists() { root.to_owned() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ccdl/cctb-examples") };
-    let q = Query::parse(&std::fs::read_to_string(root.join("EncounterInpatientAbteilung.json")).unwrap()).unwrap();
+    let q = Query::parse(&std::fs::read_to_string(shared_ccdl().join("cctb-examples/EncounterInpatientAbteilung.json")).unwrap()).unwrap();
     assert_eq!(ix.count(&q).unwrap().count, 1, "the shipped example: inpatient department contacts");
 }
