@@ -625,8 +625,8 @@ mod tests {
             "{\"resourceType\":\"Patient\",\"id\":\"p3\""
         );
         std::fs::write(&p, text).unwrap();
-        let outcome = |r: Result<(crate::fhirpath::Node<'_>, &str), crate::resource::Reject>| match r {
-            Ok((v, rt)) => format!("{rt} {}", crate::fhirpath::get_str(v, "id").unwrap_or_default()),
+        let outcome = |r: Result<(crate::fhirpath::Node<'_>, &str, u16), crate::resource::Reject>| match r {
+            Ok((v, rt, _)) => format!("{rt} {}", crate::fhirpath::get_str(v, "id").unwrap_or_default()),
             Err((_, m)) => m,
         };
         let mut parser = crate::resource::Parser::new();

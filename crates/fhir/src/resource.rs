@@ -44,22 +44,22 @@ impl Parser {
     }
 
     /// Parses `bytes` and checks that they are a FHIR R4 resource with a known `resourceType`
-    /// (and, when `need_id`, a valid `id`); calls `f` with the root node and its type, or with
-    /// why the record is not a resource.
-    pub fn parse<R>(&mut self, bytes: &[u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str), Reject>) -> R) -> R {
+    /// (and, when `need_id`, a valid `id`); calls `f` with the root node, its type and the type's
+    /// index in [`R4_RESOURCE_TYPES`], or with why the record is not a resource.
+    pub fn parse<R>(&mut self, bytes: &[u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str, u16), Reject>) -> R) -> R {
         self.json.read(bytes, |parsed| match parsed {
             Err(e) if e.cut_short => f(Err((None, format!("invalid JSON (line cut short?): {e}")))),
             Err(e) => f(Err((None, format!("invalid JSON: {e}")))),
             Ok(tape) => {
                 let root = Node::root(tape);
-                f(check(root, need_id).map(|rt| (root, rt)))
+                f(check(root, need_id).map(|(rt, t)| (root, rt, t)))
             }
         })
     }
 }
 
-/// Checks that a parsed record is a FHIR R4 resource; returns its type.
-fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
+/// Checks that a parsed record is a FHIR R4 resource; returns its type and the type's index.
+fn check(v: Node<'_>, need_id: bool) -> Result<(&str, u16), Reject> {
     if v.as_object().is_none() {
         return Err((None, "not a FHIR resource: a JSON object is required".into()));
     }
@@ -67,9 +67,9 @@ fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
         Some(t) => t.as_str().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
         None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
     };
-    if !is_resource_type(rt) {
+    let Some(index) = kakehashi_model::resource_types::index(rt) else {
         return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
-    }
+    };
     if need_id {
         match get(v, "id") {
             Some(id) => match id.as_str() {
@@ -80,7 +80,7 @@ fn check(v: Node<'_>, need_id: bool) -> Result<&str, Reject> {
             None => return Err((Some(format!("{rt}.id")), "missing: a stored resource needs an id".into())),
         }
     }
-    Ok(rt)
+    Ok((rt, index))
 }
 
 /// FHIR `id`: 1–64 characters of `A-Z a-z 0-9 - .`.
@@ -143,14 +143,17 @@ mod tests {
             (r#"{"resourceType":"Patient"}"#, "needs an id"),
         ];
         for (text, want) in cases {
-            let err = Parser::new().parse(text.as_bytes(), true, |r| r.map(|(_, rt)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
+            let err = Parser::new().parse(text.as_bytes(), true, |r| r.map(|(_, rt, _)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.1.contains(want), "{text}: {err:?}");
         }
         let mut p = Parser::new();
         let ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#;
-        assert_eq!(p.parse(ok, true, |r| r.map(|(_, rt)| rt.to_owned())).unwrap(), "Patient");
+        assert_eq!(p.parse(ok, true, |r| r.map(|(_, rt, _)| rt.to_owned())).unwrap(), "Patient");
+        // the type's index is its place in the list of R4 types
+        let t = p.parse(ok, true, |r| r.map(|(_, _, t)| t)).unwrap();
+        assert_eq!(R4_RESOURCE_TYPES[t as usize], "Patient");
         // the parser is reused: a second record parses on the recycled tape
         let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#;
-        assert_eq!(p.parse(ok, true, |r| r.map(|(v, _)| get_str_test(v))).unwrap(), "final");
+        assert_eq!(p.parse(ok, true, |r| r.map(|(v, _, _)| get_str_test(v))).unwrap(), "final");
     }
 }

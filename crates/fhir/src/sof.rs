@@ -802,7 +802,7 @@ pub fn run_files(
                 let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
                 parser.parse(bytes, false, |parsed| match parsed {
                     Err((element, message)) => problems.push(problem(element, message)),
-                    Ok((v, _)) => {
+                    Ok((v, _, _)) => {
                         let mut rows = Vec::new();
                         match view.eval(v, &mut rows) {
                             Err(e) => problems.push(problem(None, e.to_string())),

@@ -44,7 +44,7 @@ fn run() -> Result<(), String> {
         Ok(0)
     })?;
     let rt = parser
-        .parse(&lines[0], true, |r| r.map(|(_, rt)| rt.to_owned()))
+        .parse(&lines[0], true, |r| r.map(|(_, rt, _)| rt.to_owned()))
         .map_err(|(el, m)| format!("{path}:1: {}{m}", el.map(|e| format!("{e}: ")).unwrap_or_default()))?;
     println!("{path}: {} resources of type {rt}, parse {parse:.2} µs/resource", lines.len());
 
@@ -72,7 +72,7 @@ fn run() -> Result<(), String> {
             let mut rows = 0;
             for l in &lines {
                 parser.parse(l, true, |r| -> Result<(), String> {
-                    let (v, _) = r.map_err(|(_, m)| m)?;
+                    let (v, _, _) = r.map_err(|(_, m)| m)?;
                     for i in 0..k {
                         let members = plans.members(v, std::mem::take(&mut spare_members));
                         let mut st = std::mem::take(&mut spare).recycle();

@@ -337,7 +337,7 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
         parser.parse(bytes, true, |parsed| {
-            let (v, rt) = match parsed {
+            let (v, rt, t) = match parsed {
                 Ok(x) => x,
                 Err((el, msg)) => {
                     out.problems.push(problem(el, msg));
@@ -351,8 +351,6 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
                     return;
                 }
             };
-            // `parse` accepted the type, so it has an index
-            let Some(t) = resource_types::index(rt) else { return };
             let (mine, plans) = &by_type[t as usize];
             if mine.is_empty() {
                 not_viewed[t as usize] += 1;
