@@ -53,7 +53,7 @@ pub fn kind(v: Node<'_>) -> Kind<'_> {
         Some(Scalar::Bool(b)) => Kind::Bool(b),
         Some(Scalar::I64(n)) => Kind::Int(n),
         Some(Scalar::U64(n)) => Kind::UInt(n),
-        Some(Scalar::F64(f)) => Kind::Dec(f),
+        Some(Scalar::F64(f, _)) => Kind::Dec(f),
         _ => Kind::Null,
     }
 }
@@ -1324,11 +1324,15 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
             let high = name == "highBoundary";
             match item.prim() {
                 Some(Prim::Dec(_)) | Some(Prim::Int(_)) => {
-                    let text = match item {
-                        Item::Node(v, _) if matches!(kind(*v), Kind::Dec(_)) => v.as_f64().unwrap_or_default().to_string(),
-                        _ => item.prim().map(|p| prim_text(&p)).unwrap_or_default(),
+                    // a decimal of the resource has the places it was written with (`1.0`: one);
+                    // a computed one, those of its shortest text
+                    let digits = match item {
+                        Item::Node(v, _) => match v.as_scalar() {
+                            Some(Scalar::F64(_, places)) => i32::from(places),
+                            _ => 0,
+                        },
+                        _ => item.prim().map(|p| prim_text(&p)).unwrap_or_default().split('.').nth(1).map_or(0, str::len) as i32,
                     };
-                    let digits = text.split('.').nth(1).map_or(0, str::len) as i32;
                     let x = num(&item.prim().expect("number")).expect("number");
                     let half = 0.5 * 10f64.powi(-digits);
                     out.push(Item::Dec(if high { x + half } else { x - half }));

@@ -48,7 +48,8 @@ pub enum Entry<'a> {
 }
 
 /// `null`, a boolean or a number. An integer is `U64`, or `I64` when negative; any other number
-/// is `F64`.
+/// is `F64`, with the decimal places its text states (FHIRPath's `lowBoundary()` of `1.0` is
+/// 0.95, of `1` it is 0.5: the value alone cannot tell them apart).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {
     /// `null`.
@@ -59,8 +60,9 @@ pub enum Scalar {
     I64(i64),
     /// A non-negative integer.
     U64(u64),
-    /// Any other number.
-    F64(f64),
+    /// Any other number, and its decimal places: the digits after the point less the exponent,
+    /// at least 0 (`2.50` has 2, `1.5e1` none), at most 255.
+    F64(f64, u8),
 }
 
 /// How deeply arrays and objects may nest (the limit simd-json had).
@@ -475,18 +477,27 @@ fn number(text: &str, src: &[u8], i: usize) -> Result<(Scalar, usize), JsonError
         _ => return Err(err(j, "a digit was expected", src)),
     }
     let mut float = false;
+    // decimal places as written: fraction digits less the exponent
+    let mut places: i64 = 0;
     if src.get(j) == Some(&b'.') {
         float = true;
         j += 1;
+        let from = j;
         j = digits(src, j)?;
+        places = (j - from) as i64;
     }
     if let Some(b'e' | b'E') = src.get(j) {
         float = true;
         j += 1;
+        let minus = src.get(j) == Some(&b'-');
         if let Some(b'+' | b'-') = src.get(j) {
             j += 1;
         }
+        let from = j;
         j = digits(src, j)?;
+        // an exponent of more than a few digits puts the places out of range either way
+        let e = src.get(from..j.min(from + 6)).unwrap_or_default().iter().fold(0i64, |e, d| e * 10 + i64::from(d - b'0'));
+        places += if minus { e } else { -e };
     }
     if !float && !overflow {
         if !negative {
@@ -498,7 +509,7 @@ fn number(text: &str, src: &[u8], i: usize) -> Result<(Scalar, usize), JsonError
     }
     // a float, or an integer beyond 64 bits: the standard library's correctly rounded reading
     match text.get(i..j).and_then(|t| t.parse::<f64>().ok()) {
-        Some(f) if f.is_finite() => Ok((Scalar::F64(f), j)),
+        Some(f) if f.is_finite() => Ok((Scalar::F64(f, places.clamp(0, 255) as u8), j)),
         _ => Err(err(i, "the number is out of range", src)),
     }
 }
@@ -521,7 +532,36 @@ mod tests {
     use proptest::prelude::*;
 
     fn tape_of(text: &str) -> Result<String, JsonError> {
-        Reader::new().read(text.as_bytes(), |t| t.map(|t| format!("{t:?}")))
+        tape_text(text.as_bytes())
+    }
+
+    /// The tape as text, decimal places left out (simd-json's tape, compared with it, has none).
+    fn tape_text(bytes: &[u8]) -> Result<String, JsonError> {
+        fn no_places<'a>(e: &Entry<'a>) -> Entry<'a> {
+            match *e {
+                Entry::Scalar(Scalar::F64(f, _)) => Entry::Scalar(Scalar::F64(f, 0)),
+                e => e,
+            }
+        }
+        Reader::new().read(bytes, |t| t.map(|t| format!("{:?}", t.iter().map(no_places).collect::<Vec<_>>())))
+    }
+
+    #[test]
+    fn decimals_keep_the_places_they_are_written_with() {
+        for (text, value, places) in
+            [("1.0", 1.0, 1), ("2.50", 2.5, 2), ("-0.125", -0.125, 3), ("1.5e1", 15.0, 0), ("1.50E-2", 0.015, 4), ("25e-1", 2.5, 1), ("3E+2", 300.0, 0)]
+        {
+            assert_eq!(scalar_of(text), Some(Scalar::F64(value, places)), "{text}");
+        }
+        // integers stay integers
+        assert_eq!(scalar_of("10"), Some(Scalar::U64(10)));
+    }
+
+    fn scalar_of(text: &str) -> Option<Scalar> {
+        Reader::new().read(text.as_bytes(), |t| match t.ok()?.first()? {
+            Entry::Scalar(s) => Some(*s),
+            _ => None,
+        })
     }
 
     /// simd-json's tape of `bytes` (the reader ingest used before), in this module's entries.
@@ -556,7 +596,7 @@ mod tests {
                         StaticNode::Bool(b) => Scalar::Bool(b),
                         StaticNode::I64(n) => Scalar::I64(n),
                         StaticNode::U64(n) => Scalar::U64(n),
-                        StaticNode::F64(f) => Scalar::F64(f),
+                        StaticNode::F64(f) => Scalar::F64(f, 0),
                         #[allow(unreachable_patterns)]
                         _ => panic!("128-bit numbers are not enabled"),
                     }));
@@ -697,7 +737,7 @@ mod tests {
                 2 => bytes.insert(i, byte),
                 _ => bytes.truncate(i),
             }
-            let ours = Reader::new().read(&bytes, |t| t.map(|t| format!("{t:?}")));
+            let ours = tape_text(&bytes);
             let serde = serde_json::from_slice::<serde_json::Value>(&bytes);
             prop_assert_eq!(ours.is_ok(), serde.is_ok(), "{:?}: ours {:?}, serde_json {:?}", String::from_utf8_lossy(&bytes), ours, serde.err());
             if let (Ok(ours), Some(theirs)) = (&ours, simd_tape(&bytes)) {

@@ -93,7 +93,7 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_f64(&self) -> Option<f64> {
         match self.as_scalar()? {
-            Scalar::F64(f) => Some(f),
+            Scalar::F64(f, _) => Some(f),
             Scalar::I64(n) => Some(n as f64),
             Scalar::U64(n) => Some(n as f64),
             _ => None,
