@@ -1379,6 +1379,21 @@ mod tests {
         assert!(key_matches("status", "value") == KeyMatch::No);
     }
 
+    /// A decimal's boundaries follow the places it is written with, not its value alone.
+    #[test]
+    fn decimal_boundaries_follow_the_written_places() {
+        let bounds = |value: &str| {
+            let obs = format!(r#"{{"resourceType":"Observation","valueQuantity":{{"value":{value}}}}}"#);
+            let num = |path: &str| run(path, &obs).iter().map(|t| t.parse::<f64>().unwrap()).collect::<Vec<_>>();
+            (num("value.ofType(Quantity).value.lowBoundary()"), num("value.ofType(Quantity).value.highBoundary()"))
+        };
+        let close = |got: &[f64], want: f64| got.len() == 1 && (got[0] - want).abs() < 1e-9;
+        for (value, low, high) in [("1", 0.5, 1.5), ("1.0", 0.95, 1.05), ("2.50", 2.495, 2.505), ("1.5e1", 14.5, 15.5)] {
+            let (l, h) = bounds(value);
+            assert!(close(&l, low) && close(&h, high), "{value}: {l:?} {h:?}");
+        }
+    }
+
     fn run(path: &str, json: &str) -> Vec<String> {
         crate::json::Reader::new().read(json.as_bytes(), |tape| run_on(path, Node::root(tape.expect("valid JSON"))))
     }
