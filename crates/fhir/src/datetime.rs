@@ -95,10 +95,16 @@ fn fast_date_time_micros(text: &str) -> Option<i64> {
 
 /// Parses a FHIR `dateTime` or `instant` to microseconds since 1970-01-01T00:00:00Z.
 pub fn parse_date_time_micros(text: &str) -> Result<i64, DateError> {
-    match fast_date_time_micros(text) {
-        Some(t) => Ok(t),
-        None => general_date_time_micros(text),
+    if let Some(t) = fast_date_time_micros(text) {
+        return Ok(t);
     }
+    // a dateTime given to the day (`recordedDate`, `onsetDateTime`): midnight UTC
+    if text.len() == 10
+        && let Some(d) = fast_date(text.as_bytes())
+    {
+        return Ok(d * 86_400_000_000);
+    }
+    general_date_time_micros(text)
 }
 
 fn general_date_time_micros(text: &str) -> Result<i64, DateError> {
@@ -263,7 +269,7 @@ mod tests {
             let d = t.format("%Y-%m-%d").to_string();
             assert_eq!(parse_date_days(&d).unwrap(), (t.date() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32, "{d}");
         }
-        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:00.12xZ", "2024-00-10"] {
+        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:00.12xZ", "2024-00-10", "2023-02-29", "2024-1x-01"] {
             assert!(parse_date_time_micros(bad).is_err(), "{bad}");
         }
         assert!(parse_date_days("2023-02-29").is_err());

@@ -35,6 +35,9 @@ pub type Reject = (Option<String>, String);
 #[derive(Debug, Default)]
 pub struct Parser {
     json: crate::json::Reader,
+    /// The last resource type seen and its index: input files hold one type after another, so
+    /// most records skip the lookup.
+    last_type: Option<(String, u16)>,
 }
 
 impl Parser {
@@ -47,19 +50,20 @@ impl Parser {
     /// (and, when `need_id`, a valid `id`); calls `f` with the root node, its type and the type's
     /// index in [`R4_RESOURCE_TYPES`], or with why the record is not a resource.
     pub fn parse<R>(&mut self, bytes: &[u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str, u16), Reject>) -> R) -> R {
+        let last_type = &mut self.last_type;
         self.json.read(bytes, |parsed| match parsed {
             Err(e) if e.cut_short => f(Err((None, format!("invalid JSON (line cut short?): {e}")))),
             Err(e) => f(Err((None, format!("invalid JSON: {e}")))),
             Ok(tape) => {
                 let root = Node::root(tape);
-                f(check(root, need_id).map(|(rt, t)| (root, rt, t)))
+                f(check(root, need_id, last_type).map(|(rt, t)| (root, rt, t)))
             }
         })
     }
 }
 
 /// Checks that a parsed record is a FHIR R4 resource; returns its type and the type's index.
-fn check(v: Node<'_>, need_id: bool) -> Result<(&str, u16), Reject> {
+fn check<'a>(v: Node<'a>, need_id: bool, last: &mut Option<(String, u16)>) -> Result<(&'a str, u16), Reject> {
     if v.as_object().is_none() {
         return Err((None, "not a FHIR resource: a JSON object is required".into()));
     }
@@ -67,8 +71,15 @@ fn check(v: Node<'_>, need_id: bool) -> Result<(&str, u16), Reject> {
         Some(t) => t.as_str().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
         None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
     };
-    let Some(index) = kakehashi_model::resource_types::index(rt) else {
-        return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
+    let index = match last {
+        Some((name, index)) if crate::tape::same_bytes(name.as_bytes(), rt.as_bytes()) => *index,
+        _ => {
+            let Some(index) = kakehashi_model::resource_types::index(rt) else {
+                return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
+            };
+            *last = Some((rt.to_owned(), index));
+            index
+        }
     };
     if need_id {
         match get(v, "id") {
@@ -155,5 +166,12 @@ mod tests {
         // the parser is reused: a second record parses on the recycled tape
         let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#;
         assert_eq!(p.parse(ok, true, |r| r.map(|(v, _, _)| get_str_test(v))).unwrap(), "final");
+        // the remembered type does not let a near miss through, nor keep an old index
+        let t = p.parse(ok, true, |r| r.map(|(_, _, t)| t)).unwrap();
+        assert_eq!(R4_RESOURCE_TYPES[t as usize], "Observation");
+        let near = br#"{"resourceType":"Observatioo","id":"o1"}"#;
+        assert!(p.parse(near, true, |r| r.map(|(_, rt, _)| rt.to_owned())).is_err());
+        let t = p.parse(br#"{"resourceType":"Patient","id":"p1"}"#, true, |r| r.map(|(_, _, t)| t)).unwrap();
+        assert_eq!(R4_RESOURCE_TYPES[t as usize], "Patient");
     }
 }
