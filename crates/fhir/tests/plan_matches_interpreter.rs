@@ -164,6 +164,15 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"valueQuantity": [{"value": 1}, {"value": 2}]})),
         obs(json!({"valueQuantity": {"value": 4, "code": "mg"}})),
         obs(json!({"valueCodeableConcept": {"coding": [{"system": "s", "code": "c"}, {"code": "d"}]}})),
+        // members read together in one pass (a coding's, a Quantity's): repeated keys, keys
+        // with a type suffix, arrays, nulls
+        obs(json!({"code": {"coding": [{"system": "a", "code": "c", "code": "d", "display": null}]}})),
+        obs(json!({"code": {"coding": [{"systemUri": "a", "code": "c", "displayText": "x", "display": "y"}]}})),
+        obs(json!({"valueQuantity": {"value": 2, "unit": ["a", "b"], "comparator": [">"], "system": null}})),
+        obs(json!({"valueQuantity": {"valueDecimal": 2, "unit": "u"}})),
+        obs(json!({"valueCodeableConcept": {"coding": {"system": "s", "code": "c"}}})),
+        // a key written twice (JSON text, not a map): the first is the one read
+        br#"{"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"code":"c","system":"a","code":"d"}]},"valueQuantity":{"unit":"u","value":1,"unit":"v"}}"#.to_vec(),
         obs(json!({"valueBoolean": "yes"})),
         obs(json!({"valueString": "x", "valueQuantity": {"value": 3}, "valueBoolean": true})),
         obs(json!({"effectivePeriod": {"start": "2024-02-01"}, "effectiveInstant": "2024-01-02T03:04:05Z"})),

@@ -7,7 +7,14 @@ fn main() {
         eprintln!("usage: ingest_bench SITE_DIR INPUT...");
         std::process::exit(2);
     };
-    let opts = kakehashi_ingest::IngestOptions::default();
+    let mut opts = kakehashi_ingest::IngestOptions::default();
+    // for experiments: chunk size and worker threads from the environment
+    if let Some(mb) = std::env::var("KH_CHUNK_KB").ok().and_then(|v| v.parse::<usize>().ok()) {
+        opts.chunk_bytes = mb << 10;
+    }
+    if let Some(t) = std::env::var("KH_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        opts.threads = t;
+    }
     match kakehashi_ingest::ingest(site, inputs, &opts, &|_| {}) {
         Ok(s) => {
             let n: u64 = s.stored.values().sum::<u64>() + s.not_viewed.values().sum::<u64>() + s.rejected;
