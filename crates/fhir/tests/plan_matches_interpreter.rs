@@ -164,9 +164,9 @@ fn plans_match_the_interpreter_on_broken_resources() {
         obs(json!({"valueQuantity": [{"value": 1}, {"value": 2}]})),
         obs(json!({"valueQuantity": {"value": 4, "code": "mg"}})),
         obs(json!({"valueCodeableConcept": {"coding": [{"system": "s", "code": "c"}, {"code": "d"}]}})),
-        // members read together in one pass (a coding's, a Quantity's): repeated keys, keys
-        // with a type suffix, arrays, nulls
-        obs(json!({"code": {"coding": [{"system": "a", "code": "c", "code": "d", "display": null}]}})),
+        // sibling members of one object (a coding's, a Quantity's): keys with a type suffix,
+        // arrays, nulls, an object where an array is expected
+        obs(json!({"code": {"coding": [{"system": "a", "code": "c", "display": null}]}})),
         obs(json!({"code": {"coding": [{"systemUri": "a", "code": "c", "displayText": "x", "display": "y"}]}})),
         obs(json!({"valueQuantity": {"value": 2, "unit": ["a", "b"], "comparator": [">"], "system": null}})),
         obs(json!({"valueQuantity": {"valueDecimal": 2, "unit": "u"}})),
