@@ -314,9 +314,12 @@ pub struct MdroStats {
     pub measures: BTreeMap<String, (Bounds, Option<Share>)>,
 }
 
+/// Sites reporting a group's MDRO row, and its bounds by class.
+type MdroTally = (u32, BTreeMap<String, Bounds>);
+
 /// Pools the MDRO rows by group.
 pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) -> Vec<MdroStats> {
-    let mut acc: BTreeMap<(String, Option<i32>, String), (u32, BTreeMap<String, Bounds>)> = BTreeMap::new();
+    let mut acc: BTreeMap<(String, Option<i32>, String), MdroTally> = BTreeMap::new();
     for site in sites {
         let g = group(site);
         for o in &site.organisms {

@@ -195,6 +195,8 @@ pub struct Window {
 }
 
 /// One compiled criterion.
+// a query compiles to a handful of criteria, once: the size of the largest variant costs nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum CritPlan {
     /// Rows of a view.

@@ -147,7 +147,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
         let code = strings(&b, v, "organism_code")?;
         let disp = strings(&b, v, "organism_display")?;
         let when = dates(&b, v, "effective_date_time")?;
-        for i in 0..b.num_rows() {
+        for (i, when) in when.iter().enumerate().take(b.num_rows()) {
             let Some(key) = str_at(&id, i) else { continue };
             if index.contains_key(key) {
                 continue;
@@ -156,7 +156,7 @@ pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineErr
                 seen_unknown.insert(key.into());
                 continue;
             };
-            let Some(date) = when[i] else { continue };
+            let Some(date) = *when else { continue };
             seen_unknown.remove(key);
             let spec = str_at(&sid, i).and_then(|s| specimen_type.get(s).cloned()).or_else(|| str_at(&test, i).map(str::to_lowercase));
             index.insert(key.into(), out.isolates.len());

@@ -374,7 +374,7 @@ impl CohortIndex {
         ids
     }
 
-    fn rows(&self, plan: &CritPlan, today: NaiveDate, stats: &mut Stats) -> Vec<u32> {
+    fn rows(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
         let CritPlan::Resource { map, value, time, attrs, path, .. } = plan else { return Vec::new() };
         let Some(t) = self.tables.get(&map.view) else { return Vec::new() };
         let ids = self.code_ids(plan, stats);
@@ -412,7 +412,7 @@ impl CohortIndex {
                         if let CritPlan::Resource { map: tm, .. } = tp
                             && let Some(tt) = self.tables.get(&tm.view)
                         {
-                            ok.extend(self.rows(tp, today, stats).into_iter().map(|r| tt.id[r as usize]));
+                            ok.extend(self.rows(tp, stats).into_iter().map(|r| tt.id[r as usize]));
                         }
                     }
                     Some((t.attrs.get(column)?, ok))
@@ -441,11 +441,8 @@ impl CohortIndex {
                     continue;
                 }
                 match value {
-                    Some(ValueCond::Concept(_)) => {
-                        if !vcodes.as_ref().is_some_and(|s| s.contains(&t.vcode[i])) {
-                            continue;
-                        }
-                    }
+                    Some(ValueCond::Concept(_)) if !vcodes.as_ref().is_some_and(|s| s.contains(&t.vcode[i])) => continue,
+                    Some(ValueCond::Concept(_)) => {}
                     Some(ValueCond::Quantity { cond, .. }) => {
                         let v = t.value[i];
                         if v.is_nan() {
@@ -504,7 +501,7 @@ impl CohortIndex {
                 let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
                 // A plain bitset while scanning (one store per row), then a roaring bitmap.
                 let mut bits = vec![0u64; self.birth.len().div_ceil(64)];
-                for r in self.rows(c, today, stats) {
+                for r in self.rows(c, stats) {
                     let p = t.patient[r as usize] as usize;
                     bits[p >> 6] |= 1 << (p & 63);
                 }

@@ -161,10 +161,10 @@ fn general_date_time_micros(text: &str) -> Result<i64, DateError> {
 
 /// Days since 1970-01-01 of a FHIR `date` (or the date part of a `dateTime`).
 pub fn parse_date_days(text: &str) -> Result<i32, DateError> {
-    if text.len() == 10 {
-        if let Some(d) = fast_date(text.as_bytes()) {
-            return Ok(d as i32);
-        }
+    if text.len() == 10
+        && let Some(d) = fast_date(text.as_bytes())
+    {
+        return Ok(d as i32);
     }
     let date_part = text.split('T').next().unwrap_or(text);
     let d = parse_date(date_part)?;
@@ -191,8 +191,8 @@ pub fn boundary(text: &str, high: bool) -> Option<String> {
     };
     if let Some(t) = time_part {
         let has_zone = t.ends_with('Z') || t.rfind(['+', '-']).is_some_and(|p| p > 0);
-        let (clock, zone) = if t.ends_with('Z') {
-            (&t[..t.len() - 1], "Z")
+        let (clock, zone) = if let Some(clock) = t.strip_suffix('Z') {
+            (clock, "Z")
         } else if let Some(p) = t.rfind(['+', '-']).filter(|p| *p > 0) {
             (&t[..p], &t[p..])
         } else {

@@ -931,10 +931,10 @@ pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -
             let b = eval(base, focus, resource, env)?;
             let i = eval(idx, focus, resource, env)?;
             if let Some(Prim::Int(n)) = singleton(&i, "an index")?.and_then(|x| x.prim()) {
-                if n >= 0 {
-                    if let Some(item) = b.into_iter().nth(n as usize) {
-                        out.push(item);
-                    }
+                if n >= 0
+                    && let Some(item) = b.into_iter().nth(n as usize)
+                {
+                    out.push(item);
                 }
             } else if !i.is_empty() {
                 return Err(EvalError("an index must be an integer".into()));
@@ -1155,10 +1155,10 @@ fn same_type(a: &str, b: &str) -> bool {
 
 /// `getResourceKey()` of one item: its `id`, if a string.
 pub(crate) fn resource_key<'a>(item: &Item<'a>, out: &mut Coll<'a>) {
-    if let Some(id) = item.node().and_then(|n| get(n, "id")) {
-        if id.as_str().is_some() {
-            out.push(Item::Node(id, None));
-        }
+    if let Some(id) = item.node().and_then(|n| get(n, "id"))
+        && id.as_str().is_some()
+    {
+        out.push(Item::Node(id, None));
     }
 }
 
@@ -1259,10 +1259,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "join" => {
             let sep = match args.first() {
-                Some(a) => match eval(a, input, resource, env)?.first().and_then(|i| i.prim().map(|p| prim_text(&p))) {
-                    Some(s) => s,
-                    None => String::new(),
-                },
+                Some(a) => eval(a, input, resource, env)?.first().and_then(|i| i.prim().map(|p| prim_text(&p))).unwrap_or_default(),
                 None => String::new(),
             };
             let parts: Vec<String> = input.iter().filter_map(|i| i.prim().map(|p| prim_text(&p))).collect();
@@ -1293,7 +1290,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "ofType" => {
             let ty = type_name(&args[0])?;
-            out.extend(input.iter().filter(|i| is_type(i, &ty)).cloned());
+            out.extend(input.iter().filter(|i| is_type(i, ty)).cloned());
         }
         "getResourceKey" => {
             for item in input {

@@ -191,7 +191,7 @@ impl Staged {
     /// The number of rows.
     #[inline]
     pub fn rows(&self) -> usize {
-        if self.width == 0 { 0 } else { self.cells.len() / self.width }
+        self.cells.len().checked_div(self.width).unwrap_or(0)
     }
 }
 
@@ -988,6 +988,7 @@ impl Plan {
     }
 
     /// A select's own columns over `focus`, into `row`.
+    #[allow(clippy::too_many_arguments)]
     fn fill<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, row: &mut [Val<'a>], side: &mut Side<'a>) -> Result<(), EvalError> {
         for (ci, e) in &s.cols {
             if self.types[*ci].1 {
@@ -1128,10 +1129,10 @@ impl Plan {
         }
         // a top-level `forEach` over nothing yields no rows at all
         for s in &self.select {
-            if let PIter::ForEach(e) = &s.iter {
-                if run(e, &focus, resource, &env, m)?.is_empty() {
-                    return Ok(none);
-                }
+            if let PIter::ForEach(e) = &s.iter
+                && run(e, &focus, resource, &env, m)?.is_empty()
+            {
+                return Ok(none);
             }
         }
         let bad_before = st.side.bad.len();

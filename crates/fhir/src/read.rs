@@ -392,11 +392,9 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
         }
         if resource_type.as_deref() == Some("Bundle") {
             // `entry` came before `resourceType`: it was kept whole, stream it now
-            if !saw_entries {
-                if let Some((_, raw)) = others.iter().find(|(k, _)| k == "entry") {
-                    let mut de = serde_json::Deserializer::from_str(raw.get());
-                    Entries { state: &mut *self.state }.deserialize(&mut de).map_err(serde::de::Error::custom)?;
-                }
+            if !saw_entries && let Some((_, raw)) = others.iter().find(|(k, _)| k == "entry") {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                Entries { state: &mut *self.state }.deserialize(&mut de).map_err(serde::de::Error::custom)?;
             }
             return Ok(None);
         }

@@ -152,10 +152,10 @@ impl ViewDefinition {
     /// Checks a ViewDefinition given as JSON.
     pub fn from_json(json: &Json) -> Result<ViewDefinition, ViewError> {
         let obj = json.as_object().ok_or_else(|| verr("(document)", "must be a JSON object"))?;
-        if let Some(rt) = obj.get("resourceType") {
-            if rt != "ViewDefinition" {
-                return Err(verr("resourceType", "must be `ViewDefinition`"));
-            }
+        if let Some(rt) = obj.get("resourceType")
+            && rt != "ViewDefinition"
+        {
+            return Err(verr("resourceType", "must be `ViewDefinition`"));
         }
         let resource = obj
             .get("resource")
@@ -272,10 +272,10 @@ impl ViewDefinition {
         // a top-level `forEach` over nothing yields no rows at all: find out before evaluating
         // the other columns (a view of components, say, over resources that have none)
         for s in &self.select {
-            if let Iter::ForEach(e) = &s.iter {
-                if fhirpath::eval(e, &focus, resource, &env)?.is_empty() {
-                    return Ok(());
-                }
+            if let Iter::ForEach(e) = &s.iter
+                && fhirpath::eval(e, &focus, resource, &env)?.is_empty()
+            {
+                return Ok(());
             }
         }
         let width = self.columns.len();

@@ -108,6 +108,7 @@ fn ui_error(c: &Ctx, e: ApiError) -> Response {
 
 /// The request's context and its signed-in user, or the response to send instead (an error,
 /// or a redirect to the sign-in page).
+#[allow(clippy::result_large_err)] // a handler's early answer is an axum `Response`
 fn signed_in_ctx(hub: &Hub, headers: &HeaderMap, path: &str) -> Result<(Ctx, User), Response> {
     let c = ctx(hub, headers, path).map_err(IntoResponse::into_response)?;
     let user = signed_in(&c)?.clone();
@@ -115,6 +116,7 @@ fn signed_in_ctx(hub: &Hub, headers: &HeaderMap, path: &str) -> Result<(Ctx, Use
 }
 
 /// The signed-in user, or a redirect to the sign-in page that comes back here.
+#[allow(clippy::result_large_err)] // a handler's early answer is an axum `Response`
 fn signed_in(c: &Ctx) -> Result<&User, Response> {
     c.user.as_ref().ok_or_else(|| Redirect::to(&format!("/login?next={}", urlencode(&c.path))).into_response())
 }
@@ -130,6 +132,7 @@ fn safe_next(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
 }
 
+#[allow(clippy::result_large_err)] // a handler's early answer is an axum `Response`
 fn check_csrf(c: &Ctx, sent: &str) -> Result<(), Response> {
     if c.user.is_some() && (c.csrf.is_empty() || sent != c.csrf) && !c.csrf.is_empty() {
         return Err(error_page(c, StatusCode::FORBIDDEN, "error-forbidden"));
@@ -732,7 +735,7 @@ fn surveillance_charts(m: &Merged, locale: Locale) -> (Vec<LineChart>, Vec<(Coun
         let tail: Vec<&(String, Option<u64>)> = weeks[..=last].iter().rev().take(156).collect::<Vec<_>>().into_iter().rev().collect();
         let points: Vec<(f64, Option<f64>)> = tail.iter().enumerate().map(|(i, (_, v))| (i as f64, v.map(|v| v as f64))).collect();
         let x_labels: Vec<(f64, String)> = tail.iter().enumerate().map(|(i, (w, _))| (i as f64, w.clone())).collect();
-        let x_ticks = x_labels.iter().filter(|(i, _)| (*i as usize) % 13 == 0).cloned().collect();
+        let x_ticks = x_labels.iter().filter(|(i, _)| (*i as usize).is_multiple_of(13)).cloned().collect();
         let mut chart = LineChart {
             id: format!("curve-{}", country.iso().to_lowercase()),
             title: format!("{} · {}", t(&format!("country-{}", country.iso())), match &m.task.spec {

@@ -105,6 +105,9 @@ fn props(schema: &Schema) -> WriterProperties {
     b.build()
 }
 
+/// The finished view files of a load and their rows, by view.
+type ClosedViews = (BTreeMap<View, ViewFile>, BTreeMap<View, u64>);
+
 impl LoadWriter {
     pub(crate) fn begin(store: &Store) -> Result<LoadWriter, StoreError> {
         let dir = store.dir().to_owned();
@@ -192,7 +195,7 @@ impl LoadWriter {
         // the view files are finished and made durable on another thread while the keys merge
         // (both are done before the switch below)
         let (writers, dir, seg_dir) = (std::mem::take(&mut self.writers), self.dir.clone(), self.seg_dir.clone());
-        let close = move || -> Result<(BTreeMap<View, ViewFile>, BTreeMap<View, u64>), StoreError> {
+        let close = move || -> Result<ClosedViews, StoreError> {
             let mut views = BTreeMap::new();
             let mut new_rows = BTreeMap::new();
             for (view, (w, rows, path)) in writers {

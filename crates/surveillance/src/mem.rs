@@ -497,8 +497,8 @@ pub fn fill_inside_missing(values: &[Option<f64>]) -> Vec<Option<f64>> {
             for w in known.windows(2) {
                 let (a, b) = (w[0], w[1]);
                 let (va, vb) = (out[a].unwrap_or(0.0), out[b].unwrap_or(0.0));
-                for i in a + 1..b {
-                    out[i] = Some(va + (vb - va) * (i - a) as f64 / (b - a) as f64);
+                for (i, slot) in out.iter_mut().enumerate().take(b).skip(a + 1) {
+                    *slot = Some(va + (vb - va) * (i - a) as f64 / (b - a) as f64);
                 }
             }
         }

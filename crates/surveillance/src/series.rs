@@ -139,6 +139,9 @@ pub struct Case {
     pub died: bool,
 }
 
+/// Diagnosis codes with the time each was recorded.
+type DatedCodes = Vec<(String, Option<DateTime<Utc>>)>;
+
 /// Finds the cases of a definition among a site's encounters.
 pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
     // Top-level stay of every encounter (following part_of up to 8 levels).
@@ -156,10 +159,10 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
     };
     let mut icu_stays: HashMap<&str, bool> = HashMap::default();
     for e in &rows.encounters {
-        if e.type_codes.iter().any(|t| t == ICU_TYPE) || e.class_code.as_deref() == Some("ICU") {
-            if let Some(t) = top(&e.id) {
-                icu_stays.insert(t, true);
-            }
+        if (e.type_codes.iter().any(|t| t == ICU_TYPE) || e.class_code.as_deref() == Some("ICU"))
+            && let Some(t) = top(&e.id)
+        {
+            icu_stays.insert(t, true);
         }
     }
     // Evidence per top-level stay (linked) and per patient (unlinked, matched by date).
@@ -176,8 +179,8 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
                 .collect()
         })
         .collect();
-    let mut dx_by_stay: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::default();
-    let mut dx_by_patient: HashMap<&str, Vec<(String, Option<DateTime<Utc>>)>> = HashMap::default();
+    let mut dx_by_stay: HashMap<&str, DatedCodes> = HashMap::default();
+    let mut dx_by_patient: HashMap<&str, DatedCodes> = HashMap::default();
     for d in &rows.diagnoses {
         if !ICD10_SYSTEMS.contains(&d.system.as_str()) {
             continue;
@@ -227,7 +230,7 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
             };
             c.any.iter().zip(pats).any(|(ev, pats)| match ev {
                 Evidence::Diagnosis { .. } => {
-                    let hit = |list: Option<&Vec<(String, Option<DateTime<Utc>>)>>, linked: bool| {
+                    let hit = |list: Option<&DatedCodes>, linked: bool| {
                         list.is_some_and(|l| l.iter().any(|(code, t)| pats.iter().any(|p| p.matches(code)) && in_window(*t, linked)))
                     };
                     hit(dx_by_stay.get(e.id.as_str()), true) || hit(dx_by_patient.get(e.patient_id.as_str()), false)
@@ -640,6 +643,9 @@ pub struct Series {
 
 type Key = (Option<String>, Option<Country>, Option<String>);
 
+/// One stratum's week: cases, cases in intensive care, deaths, and tests by pathogen.
+type WeekTally = (u64, u64, u64, Vec<Positivity>);
+
 /// Counts cases and tests per stratum and week.
 pub fn weekly_series(
     def: &CaseDefinition,
@@ -669,7 +675,7 @@ pub fn weekly_series(
         }
     };
     let np = panel.pathogens.len();
-    let mut acc: Vec<BTreeMap<IsoWeek, (u64, u64, u64, Vec<Positivity>)>> = vec![BTreeMap::new(); labels.len()];
+    let mut acc: Vec<BTreeMap<IsoWeek, WeekTally>> = vec![BTreeMap::new(); labels.len()];
     let inside = |w: IsoWeek| spec.from.is_none_or(|f| w >= f) && spec.to.is_none_or(|t| w <= t);
     for c in cases.iter().filter(|c| inside(c.week)) {
         let r = acc[slot(c.age)].entry(c.week).or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));

@@ -294,12 +294,12 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     amr_isolates(&mut pt, &mut r, years, &mut body);
 
     // consent
-    if let Some(c) = &p.consent {
-        if r.random::<f64>() < c.broad_consent_share {
-            let d = start + Duration::days(r.random_range(0..span_days.min(365)));
-            let cid = pt.next_id("consent");
-            write::consent(&mut body, &pt.id, &cid, d);
-        }
+    if let Some(c) = &p.consent
+        && r.random::<f64>() < c.broad_consent_share
+    {
+        let d = start + Duration::days(r.random_range(0..span_days.min(365)));
+        let cid = pt.next_id("consent");
+        write::consent(&mut body, &pt.id, &cid, d);
     }
     // background mortality
     if pt.deceased.is_none() && r.random::<f64>() < p.demographics.background_mortality * (1.0 + pt.age_at(end) as f64 / 60.0) {

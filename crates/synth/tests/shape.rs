@@ -97,10 +97,10 @@ fn german_and_japanese_sites_have_their_seasons_pathogens_and_resistance() {
     // repeat isolates of the same organism in the same patient
     let mut per_patient: HashMap<(String, String), u32> = HashMap::new();
     for o in read(&de, "Observation") {
-        if let Some(org) = o["valueCodeableConcept"]["coding"][0]["code"].as_str() {
-            if o["category"][0]["coding"].as_array().is_some_and(|c| c.iter().any(|x| x["code"] == "18725-2")) {
-                *per_patient.entry((o["subject"]["reference"].as_str().unwrap().to_owned(), org.to_owned())).or_default() += 1;
-            }
+        if let Some(org) = o["valueCodeableConcept"]["coding"][0]["code"].as_str()
+            && o["category"][0]["coding"].as_array().is_some_and(|c| c.iter().any(|x| x["code"] == "18725-2"))
+        {
+            *per_patient.entry((o["subject"]["reference"].as_str().unwrap().to_owned(), org.to_owned())).or_default() += 1;
         }
     }
     assert!(per_patient.values().filter(|n| **n >= 2).count() > 10, "repeat isolates present");

@@ -76,10 +76,10 @@ impl FieldErrors {
 
     /// Requires `from <= to` when both are given; the error goes on `to_field`.
     pub fn ordered<T: PartialOrd>(&mut self, to_field: &str, from: Option<T>, to: Option<T>) {
-        if let (Some(a), Some(b)) = (from, to) {
-            if a > b {
-                self.add(to_field, "err-range-order", "");
-            }
+        if let (Some(a), Some(b)) = (from, to)
+            && a > b
+        {
+            self.add(to_field, "err-range-order", "");
         }
     }
 

@@ -66,10 +66,10 @@ impl Locale {
             let q = pieces
                 .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
                 .unwrap_or(1.0);
-            if let Some(loc) = Locale::from_code(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, loc));
-                }
+            if let Some(loc) = Locale::from_code(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, loc));
             }
         }
         best.map(|(_, l)| l).unwrap_or_default()

@@ -134,6 +134,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// One output row: the input's fields, the S/I/R category, and the breakpoint it rests on.
+type OutRow = (Vec<String>, String, String);
+
 fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::shipped();
     let opts = Options { intrinsic: !a.no_intrinsic, pkpd: a.pkpd, screening: true, censored_as_value: a.censored_as_value };
@@ -141,7 +144,7 @@ fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
     let source = a.input.display().to_string();
     let text = std::fs::read(&a.input).with_context(|| format!("reading {source}"))?;
     let headers: Vec<String> = csv::Reader::from_reader(&text[..]).headers().with_context(|| format!("{source}: reading the header"))?.iter().map(str::to_string).collect();
-    let (headers, rows): (Vec<String>, Vec<(Vec<String>, String, String)>) = if is_long(&headers) {
+    let (headers, rows): (Vec<String>, Vec<OutRow>) = if is_long(&headers) {
         let (h, rows) = interpret_long(&text[..], &source, &interp)?;
         // rows without an infection_site column use --infection-site
         let rows = if a.infection_site != InfectionSite::Unspecified && !h.iter().any(|x| x.eq_ignore_ascii_case("infection_site") || x.eq_ignore_ascii_case("site")) {
