@@ -61,7 +61,9 @@ pub struct LoadWriter {
     seg: u32,
     seg_dir: PathBuf,
     base: Option<Snapshot>,
-    writers: BTreeMap<View, (ArrowWriter<File>, u64, PathBuf)>,
+    /// Per view: its file's writer, rows written, path, and schema (the view's columns, then
+    /// `_seg` and `_ord`).
+    writers: BTreeMap<View, (ArrowWriter<File>, u64, PathBuf, Arc<Schema>)>,
     keys: KeySorter,
     committed: bool,
     _lock: Lock,
@@ -159,25 +161,25 @@ impl LoadWriter {
                 message: format!("{}: {} rows but {} ordinals (one per row is required)", view.name(), batch.num_rows(), ords.len()),
             });
         }
-        let seg_col: ArrayRef = Arc::new(UInt32Array::from(vec![self.seg; ords.len()]));
-        let ord_col: ArrayRef = Arc::new(UInt32Array::from(ords.to_vec()));
-        let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new("_seg", DataType::UInt32, false));
-        fields.push(Field::new("_ord", DataType::UInt32, false));
-        let mut cols = batch.columns().to_vec();
-        cols.push(seg_col);
-        cols.push(ord_col);
-        let schema = Arc::new(Schema::new(fields));
-        let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: self.seg_dir.clone(), message: e.to_string() })?;
-        let (w, rows, path) = match self.writers.entry(view) {
+        let (w, rows, path, schema) = match self.writers.entry(view) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
+                // the file's schema, made once: the view's columns, then `_seg` and `_ord`
+                let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(Field::new("_seg", DataType::UInt32, false));
+                fields.push(Field::new("_ord", DataType::UInt32, false));
+                let schema = Arc::new(Schema::new(fields));
                 let path = self.seg_dir.join(format!("{}.parquet", view.name()));
                 let f = File::create(&path).map_err(io_err(&path))?;
                 let w = ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
-                e.insert((w, 0, path))
+                e.insert((w, 0, path, schema))
             }
         };
+        let mut cols = batch.columns().to_vec();
+        cols.push(Arc::new(UInt32Array::from(vec![self.seg; ords.len()])) as ArrayRef);
+        cols.push(Arc::new(UInt32Array::from(ords.to_vec())) as ArrayRef);
+        // a batch whose columns are not the file's is refused here, by name
+        let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
         w.write(&full).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
         *rows += full.num_rows() as u64;
         Ok(())
@@ -198,7 +200,7 @@ impl LoadWriter {
         let close = move || -> Result<ClosedViews, StoreError> {
             let mut views = BTreeMap::new();
             let mut new_rows = BTreeMap::new();
-            for (view, (w, rows, path)) in writers {
+            for (view, (w, rows, path, _)) in writers {
                 let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
                 f.sync_all().map_err(io_err(&path))?;
                 let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().into_owned();
