@@ -9,8 +9,8 @@ fn main() {
     };
     let mut opts = kakehashi_ingest::IngestOptions::default();
     // for experiments: chunk size and worker threads from the environment
-    if let Some(mb) = std::env::var("KH_CHUNK_KB").ok().and_then(|v| v.parse::<usize>().ok()) {
-        opts.chunk_bytes = mb << 10;
+    if let Some(kb) = std::env::var("KH_CHUNK_KB").ok().and_then(|v| v.parse::<usize>().ok()) {
+        opts.chunk_bytes = kb << 10;
     }
     if let Some(t) = std::env::var("KH_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
         opts.threads = t;

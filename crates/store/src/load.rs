@@ -178,7 +178,7 @@ impl LoadWriter {
         let mut cols = batch.columns().to_vec();
         cols.push(Arc::new(UInt32Array::from(vec![self.seg; ords.len()])) as ArrayRef);
         cols.push(Arc::new(UInt32Array::from(ords.to_vec())) as ArrayRef);
-        // a batch whose columns are not the file's is refused here, by name
+        // a batch whose columns do not have the file's types is refused here, naming the file
         let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
         w.write(&full).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
         *rows += full.num_rows() as u64;
