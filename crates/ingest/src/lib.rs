@@ -2,7 +2,8 @@
 //! standard views (worker threads) → Parquet segment (this thread) → atomic commit.
 //!
 //! Memory is bounded by the channels between the stages (a few chunks of about a megabyte
-//! each) and by the store's key runs (sorted and spilled to disk half a million at a time),
+//! each), by the rows each worker gathers into batches (up to [`IngestOptions::batch_rows`] per
+//! view) and by the store's key runs (sorted and spilled to disk half a million at a time),
 //! whatever the input size. A resource is stored only if every view of its type accepts it; a
 //! rejected one is reported with file, line and element, and with `--on-error fail` nothing of
 //! the load is committed.
@@ -43,6 +44,10 @@ pub struct IngestOptions {
     pub chunk_bytes: usize,
     /// How many problems the summary keeps verbatim (all are counted).
     pub keep_problems: usize,
+    /// Rows a worker gathers for a view before it hands them to the Parquet writer as one batch
+    /// (default 8,192: a chunk of 1 MiB makes about a thousand, and every batch costs the writer
+    /// a fixed amount per column).
+    pub batch_rows: usize,
 }
 
 impl Default for IngestOptions {
@@ -52,6 +57,7 @@ impl Default for IngestOptions {
             threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             chunk_bytes: 1 << 20,
             keep_problems: 1000,
+            batch_rows: 8192,
         }
     }
 }
@@ -116,7 +122,9 @@ pub enum IngestError {
     NoInput(Vec<PathBuf>),
 }
 
-/// Output of one chunk.
+/// Output of one chunk: its keys, problems and counts, and the rows of the views whose batches
+/// filled up with it.
+#[derive(Default)]
 struct Flattened {
     views: Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)>,
     keys: Vec<ResourceKey>,
@@ -167,12 +175,14 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             let rx = chunk_rx.clone();
             let tx = out_tx.clone();
             s.spawn(move || {
-                let mut worker = Worker::new(views);
+                let mut worker = Worker::new(views, opts.batch_rows.max(1));
                 for (chunk, first_ord) in rx {
                     if tx.send(flatten(chunk, first_ord, views, &mut worker)).is_err() {
-                        break;
+                        return;
                     }
                 }
+                // the rows still gathering when the input ends
+                let _ = tx.send(Flattened { views: worker.finish_all(views, 1), ..Flattened::default() });
             });
         }
         drop(out_tx);
@@ -283,8 +293,12 @@ fn last_updated(v: Node<'_>) -> Result<i64, String> {
     }
 }
 
-/// What a worker keeps from one chunk to the next: the parser's buffers and the views by type.
+/// What a worker keeps from one chunk to the next: the parser's buffers, the views by type, and
+/// the rows gathering for each view (with the ordinal of the resource each came from).
 struct Worker {
+    pending: Vec<Option<(BatchBuilder, Vec<u32>)>>,
+    /// [`IngestOptions::batch_rows`].
+    batch_rows: usize,
     parser: Parser,
     /// For each resource type index, the standard views that read it (indexes into `views`)
     /// and their compiled plans, in that order.
@@ -295,7 +309,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(views: &[(View, ViewDefinition)]) -> Worker {
+    fn new(views: &[(View, ViewDefinition)], batch_rows: usize) -> Worker {
         let mut ks = vec![Vec::new(); resource_types::R4_RESOURCE_TYPES.len()];
         for (k, (view, _)) in views.iter().enumerate() {
             if let Some(t) = resource_types::index(view.resource()) {
@@ -309,7 +323,20 @@ impl Worker {
                 (mine, plans)
             })
             .collect();
-        Worker { parser: Parser::new(), by_type, spare: Staging::new(), spare_members: Members::default() }
+        Worker { pending: (0..views.len()).map(|_| None).collect(), batch_rows, parser: Parser::new(), by_type, spare: Staging::new(), spare_members: Members::default() }
+    }
+
+    /// The gathered rows of every view that has at least `min_rows`, as batches.
+    fn finish_all(&mut self, views: &[(View, ViewDefinition)], min_rows: usize) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
+        let mut out = Vec::new();
+        for ((view, _), pending) in views.iter().zip(&mut self.pending) {
+            if pending.as_ref().is_some_and(|(b, _)| b.len() >= min_rows.max(1))
+                && let Some((mut b, ords)) = pending.take()
+            {
+                out.push((*view, b.finish(), ords));
+            }
+        }
+        out
     }
 }
 
@@ -318,8 +345,6 @@ fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
 }
 
 fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
-    // made on first use: a chunk usually holds one resource type, read by one to four views
-    let mut builders: Vec<Option<(BatchBuilder, Vec<u32>)>> = (0..views.len()).map(|_| None).collect();
     let mut out = Flattened {
         views: Vec::new(),
         keys: Vec::with_capacity(chunk.records.len()),
@@ -333,7 +358,10 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
     let nrecords = chunk.records.len();
-    let Worker { parser, by_type, spare, spare_members } = worker;
+    // a view's builder is made on first use: a chunk usually holds one resource type, read by
+    // one to four views
+    let Worker { pending: builders, batch_rows, parser, by_type, spare, spare_members } = &mut *worker;
+    let cap = nrecords.min(*batch_rows);
     chunk.for_each(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
@@ -383,7 +411,7 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
                         continue;
                     }
                     let plan = &plans.plans()[j];
-                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(nrecords), Vec::with_capacity(nrecords)));
+                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(cap), Vec::with_capacity(cap)));
                     plan.append(&staging, &staged, b);
                     ords.extend(std::iter::repeat_n(ord, staged.rows()));
                 }
@@ -401,10 +429,6 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
     });
     out.stored = count_by_type(&stored);
     out.not_viewed = count_by_type(&not_viewed);
-    for ((view, _), built) in views.iter().zip(builders) {
-        if let Some((mut b, ords)) = built.filter(|(b, _)| !b.is_empty()) {
-            out.views.push((*view, b.finish(), ords));
-        }
-    }
+    out.views = worker.finish_all(views, worker.batch_rows);
     out
 }
