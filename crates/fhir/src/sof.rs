@@ -10,7 +10,7 @@
 use crate::datetime;
 use crate::fhirpath::{self, Coll, Env, EvalError, Expr, Item, Lit, Prim};
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
+    ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -733,6 +733,32 @@ impl BatchBuilder {
             .collect();
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays).expect("builders follow the schema")
+    }
+
+    /// [`BatchBuilder::finish`], then room made for `rows` more rows like these, each column's
+    /// buffers sized from what it held: while the next batch fills no buffer is copied to a
+    /// larger one (Arrow's builders start empty after `finish` and double as they go).
+    pub fn finish_and_reserve(&mut self, rows: usize) -> RecordBatch {
+        let had = self.rows.max(1);
+        let batch = self.finish();
+        // the text the batch held, scaled to `rows` and an eighth more
+        let room = |bytes: usize| bytes.saturating_mul(rows) / had + bytes / 8;
+        for (b, col) in self.builders.iter_mut().zip(batch.columns()) {
+            match b {
+                Builder::Str(b) => *b = StringBuilder::with_capacity(rows, room(col.as_string::<i32>().values().len())),
+                Builder::Int(b) => *b = Int64Builder::with_capacity(rows),
+                Builder::Dec(b) => *b = Float64Builder::with_capacity(rows),
+                Builder::Bool(b) => *b = BooleanBuilder::with_capacity(rows),
+                Builder::Date(b) => *b = Date32Builder::with_capacity(rows),
+                Builder::Ts(b) => *b = TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+                Builder::List(b) => {
+                    let items = col.as_list::<i32>().values();
+                    let text = room(items.as_string::<i32>().values().len());
+                    *b = ListBuilder::with_capacity(StringBuilder::with_capacity(room(items.len()), text), rows);
+                }
+            }
+        }
+        batch
     }
 }
 

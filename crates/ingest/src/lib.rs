@@ -182,7 +182,7 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
                     }
                 }
                 // the rows still gathering when the input ends
-                let _ = tx.send(Flattened { views: worker.finish_all(views, 1), ..Flattened::default() });
+                let _ = tx.send(Flattened { views: worker.finish_rest(views), ..Flattened::default() });
             });
         }
         drop(out_tx);
@@ -326,12 +326,27 @@ impl Worker {
         Worker { pending: (0..views.len()).map(|_| None).collect(), batch_rows, parser: Parser::new(), by_type, spare: Staging::new(), spare_members: Members::default() }
     }
 
-    /// The gathered rows of every view that has at least `min_rows`, as batches.
-    fn finish_all(&mut self, views: &[(View, ViewDefinition)], min_rows: usize) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
+    /// The gathered rows of every view that has a whole batch, as batches; the builders stay,
+    /// with room for the next batch of their view.
+    fn finish_full(&mut self, views: &[(View, ViewDefinition)]) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
         let mut out = Vec::new();
         for ((view, _), pending) in views.iter().zip(&mut self.pending) {
-            if pending.as_ref().is_some_and(|(b, _)| b.len() >= min_rows.max(1))
-                && let Some((mut b, ords)) = pending.take()
+            if let Some((b, ords)) = pending
+                && b.len() >= self.batch_rows
+            {
+                let ords = std::mem::replace(ords, Vec::with_capacity(self.batch_rows + self.batch_rows / 8));
+                out.push((*view, b.finish_and_reserve(self.batch_rows), ords));
+            }
+        }
+        out
+    }
+
+    /// What is left of every view's rows at the end of the input, as batches.
+    fn finish_rest(&mut self, views: &[(View, ViewDefinition)]) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
+        let mut out = Vec::new();
+        for ((view, _), pending) in views.iter().zip(&mut self.pending) {
+            if let Some((mut b, ords)) = pending.take()
+                && !b.is_empty()
             {
                 out.push((*view, b.finish(), ords));
             }
@@ -429,6 +444,6 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
     });
     out.stored = count_by_type(&stored);
     out.not_viewed = count_by_type(&not_viewed);
-    out.views = worker.finish_all(views, worker.batch_rows);
+    out.views = worker.finish_full(views);
     out
 }
