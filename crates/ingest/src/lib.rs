@@ -334,8 +334,11 @@ impl Worker {
             if let Some((b, ords)) = pending
                 && b.len() >= self.batch_rows
             {
-                let ords = std::mem::replace(ords, Vec::with_capacity(self.batch_rows + self.batch_rows / 8));
-                out.push((*view, b.finish_and_reserve(self.batch_rows), ords));
+                // a batch passes `batch_rows` by up to a chunk's rows: the next gets room for as
+                // many as this one had, and an eighth more
+                let room = b.len() + b.len() / 8;
+                let ords = std::mem::replace(ords, Vec::with_capacity(room));
+                out.push((*view, b.finish_and_reserve(room), ords));
             }
         }
         out
