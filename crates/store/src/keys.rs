@@ -2,10 +2,12 @@
 //!
 //! Every loaded resource is known by a 128-bit key (XXH3-128 of its type index and id; a
 //! collision among 10^12 resources has odds below 10^-14), its `meta.lastUpdated` and where its
-//! rows are (segment, ordinal). A snapshot keeps these for all live resources in one file
-//! sorted by key. A load sorts its own keys in runs of [`RUN`] records (sorted and spilled to its
+//! rows are (segment, ordinal). A snapshot keeps these for all live resources sorted by key, in
+//! one file per key range (the ranges follow each other: together they are one sorted list).
+//! A load sorts its own keys in runs of [`RUN`] records (sorted and spilled to its
 //! segment directory on a background thread), then merges them with the previous snapshot's file
-//! in one pass, a key range per CPU side by side: per key the latest `lastUpdated` wins, ties
+//! in one pass, a key range per CPU side by side, each range written and synced by its own
+//! thread into its own file (no join of the ranges, no one long sync at the end): per key the latest `lastUpdated` wins, ties
 //! going to the later load and the later line. Memory stays at two runs whatever the number of
 //! resources.
 
@@ -216,6 +218,8 @@ impl Source<'_> {
 
 /// What the merge found.
 pub(crate) struct Resolved {
+    /// Key files written, one per key range ([`part_path`]).
+    pub parts: u32,
     /// Live resources by type.
     pub resources: BTreeMap<String, u64>,
     /// Live resources whose rows are in the new segment.
@@ -273,16 +277,17 @@ impl KeySorter {
         }
     }
 
-    /// Merges this load's keys with `base` (the previous snapshot's key file, if any) into
-    /// `out`, adding replaced positions to `deleted`. The key space is cut into as many ranges
-    /// as there are CPUs (at most four), merged side by side and joined in order.
-    pub(crate) fn merge(self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
+    /// Merges this load's keys with `base` (the previous snapshot's key files, if any) into
+    /// the key files of `out` ([`part_path`]), adding replaced positions to `deleted`. The key
+    /// space is cut into as many ranges as there are CPUs (at most four), each merged, written
+    /// and synced by its own thread into its own file.
+    pub(crate) fn merge(self, base: &[PathBuf], out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
         self.merge_in(base, out, deleted, parts)
     }
 
     /// [`KeySorter::merge`] in `parts` key ranges.
-    fn merge_in(mut self, base: Option<&Path>, out: &Path, deleted: &mut RoaringTreemap, parts: usize) -> Result<Resolved, StoreError> {
+    fn merge_in(mut self, base: &[PathBuf], out: &Path, deleted: &mut RoaringTreemap, parts: usize) -> Result<Resolved, StoreError> {
         self.wait()?;
         // the last run stays in memory, sorted in two halves on two threads
         let mut mem = std::mem::take(&mut self.buf);
@@ -294,7 +299,7 @@ impl KeySorter {
         });
         let (lo, hi) = mem.split_at(half);
         let mut files: Vec<(&Path, Vec<u64>)> = Vec::new();
-        for path in base.into_iter().chain(self.runs.iter().map(PathBuf::as_path)) {
+        for path in base.iter().chain(&self.runs).map(PathBuf::as_path) {
             files.push((path, file_cuts(path, parts)?));
         }
         let mem_cuts = |m: &[Rec]| -> Vec<usize> {
@@ -306,13 +311,16 @@ impl KeySorter {
         let (lo_cuts, hi_cuts) = (mem_cuts(lo), mem_cuts(hi));
         // read buffers share a fixed budget, so memory does not grow with the number of runs
         let buf = (MERGE_BUFFERS / (parts * (files.len() + 1))).clamp(REC * 1024, 1 << 20);
-        let tmp = out.with_extension("keys.tmp");
-        let part_path = |p: usize| if p == 0 { tmp.clone() } else { out.with_extension(format!("keys.part{p}")) };
+        // each range to a temporary file, renamed once all are written and synced
+        let tmp_path = |p: usize| {
+            let part = part_path(out, p);
+            part.with_file_name(format!("{}.tmp", part.file_name().and_then(|n| n.to_str()).unwrap_or("keys")))
+        };
         let seg = self.seg;
         let merged: Vec<Result<Part, StoreError>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..parts)
                 .map(|p| {
-                    let (files, lo_cuts, hi_cuts, path) = (&files, &lo_cuts, &hi_cuts, part_path(p));
+                    let (files, lo_cuts, hi_cuts, path) = (&files, &lo_cuts, &hi_cuts, tmp_path(p));
                     s.spawn(move || -> Result<Part, StoreError> {
                         let mut sources = Vec::new();
                         for (file, cuts) in files {
@@ -320,7 +328,7 @@ impl KeySorter {
                         }
                         sources.push(Source::Mem(lo[lo_cuts[p]..lo_cuts[p + 1]].iter()));
                         sources.push(Source::Mem(hi[hi_cuts[p]..hi_cuts[p + 1]].iter()));
-                        merge_sources(sources, seg, &path, p == 0)
+                        merge_sources(sources, seg, &path)
                     })
                 })
                 .collect();
@@ -330,32 +338,26 @@ impl KeySorter {
         let mut replaced: BTreeSet<u16> = BTreeSet::new();
         let mut in_segment = 0u64;
         let merged = merged.into_iter().collect::<Result<Vec<Part>, StoreError>>()?;
-        // opened to write, not to append: only then does the copy below stay inside the kernel
-        let mut joined = File::options().write(true).open(&tmp).map_err(io_err(&tmp))?;
-        joined.seek(std::io::SeekFrom::End(0)).map_err(io_err(&tmp))?;
-        for (p, part) in merged.into_iter().enumerate() {
+        for part in merged {
             for (t, n) in by_type.iter_mut().zip(&part.by_type) {
                 *t += n;
             }
             replaced.extend(part.replaced);
             in_segment += part.in_segment;
             *deleted |= part.deleted;
-            if p > 0 {
-                // the ranges follow each other in key order: the file is their concatenation
-                // (copied inside the kernel)
-                let path = part_path(p);
-                let mut from = File::open(&path).map_err(io_err(&path))?;
-                std::io::copy(&mut from, &mut joined).map_err(io_err(&tmp))?;
-                let _ = std::fs::remove_file(&path);
-            }
         }
-        joined.sync_all().map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, out).map_err(io_err(out))?;
+        // every range is on disk: the files take their names (the snapshot that lists them is
+        // written after, and its directory synced)
+        for p in 0..parts {
+            let to = part_path(out, p);
+            std::fs::rename(tmp_path(p), &to).map_err(io_err(&to))?;
+        }
         for r in &self.runs {
             let _ = std::fs::remove_file(r);
         }
         let type_name = |t: u16| resource_types::name(t).unwrap_or("(unknown type)").to_owned();
         Ok(Resolved {
+            parts: parts as u32,
             resources: by_type.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(t, n)| (type_name(t as u16), n)).collect(),
             in_segment,
             replaced_types: replaced.into_iter().map(type_name).collect(),
@@ -415,19 +417,16 @@ struct Part {
     deleted: RoaringTreemap,
 }
 
-/// Merges sorted sources into the key file `path` (`head`: the file's start, with the magic
-/// bytes, else a range to follow another): per key the newest record is kept, the others'
-/// positions are deleted.
-fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path, head: bool) -> Result<Part, StoreError> {
+/// Merges sorted sources into the key file `path`, synced before it returns: per key the newest
+/// record is kept, the others' positions are deleted.
+fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path) -> Result<Part, StoreError> {
     let mut heads = Vec::with_capacity(sources.len());
     for src in &mut sources {
         heads.push(src.next()?);
     }
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
-    if head {
-        w.write_all(MAGIC).map_err(io_err(path))?;
-    }
+    w.write_all(MAGIC).map_err(io_err(path))?;
     let mut part = Part { by_type: vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1], in_segment: 0, replaced: BTreeSet::new(), deleted: RoaringTreemap::new() };
     let mut current: Option<Rec> = None;
     let mut buf = [0u8; REC];
@@ -486,8 +485,15 @@ fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path, head: bool
     if let Some(c) = current {
         emit(c, &mut w, &mut part)?;
     }
-    w.flush().map_err(io_err(path))?;
+    let f = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
+    f.sync_all().map_err(io_err(path))?;
     Ok(part)
+}
+
+/// Key file `p` of a snapshot whose first key file is `first` (`000007.keys`, then
+/// `000007.keys.1`, ...): the key ranges in order.
+pub(crate) fn part_path(first: &Path, p: usize) -> PathBuf {
+    if p == 0 { first.to_owned() } else { first.with_extension(format!("keys.{p}")) }
 }
 
 /// Converts a key file of the first store format (Parquet with type and id text) to the
@@ -586,15 +592,15 @@ mod tests {
         let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
         s2.add([key("p1", 20, 0)]).unwrap();
         let mut deleted = RoaringTreemap::new();
-        let r = s2.merge(Some(&base), &dir.path().join("000002.keys"), &mut deleted).unwrap();
+        let r = s2.merge(&[base], &dir.path().join("000002.keys"), &mut deleted).unwrap();
         assert_eq!(r.resources["Patient"], 2);
         assert_eq!(r.resources["Observation"], 1);
         assert_eq!(deleted.iter().collect::<Vec<_>>(), vec![1u64 << 32], "old Patient/p1 replaced, Observation/p1 kept");
     }
 
-    /// Spilled runs and the base file merge to the same answer as a map would give, whether
+    /// Spilled runs and the base files merge to the same answer as a map would give, whether
     /// the merge scans a few sources or keeps a heap of many, and in however many key ranges
-    /// it runs: the key file is the same byte for byte.
+    /// it runs: the key files, read in order, hold the same records byte for byte.
     #[test]
     fn merge_over_runs_keeps_the_latest_of_each_resource() {
         for (run, runs) in [(700, 3), (150, 14)] {
@@ -612,12 +618,12 @@ mod tests {
         let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
         s1.add((0..50u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
         let base = dir.path().join("1.keys");
-        s1.merge(None, &base, &mut RoaringTreemap::new()).unwrap();
+        s1.merge(&[], &base, &mut RoaringTreemap::new()).unwrap();
         let bytes = std::fs::read(&base).unwrap();
         std::fs::write(&base, &bytes[..bytes.len() - 5]).unwrap();
         let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
         s2.add([key("p1", 20, 0)]).unwrap();
-        let e = s2.merge(Some(&base), &dir.path().join("2.keys"), &mut RoaringTreemap::new()).err().expect("a cut file is an error");
+        let e = s2.merge(std::slice::from_ref(&base), &dir.path().join("2.keys"), &mut RoaringTreemap::new()).err().expect("a cut file is an error");
         assert!(matches!(&e, StoreError::Corrupt { path, .. } if path == &base), "{e}");
         assert!(e.to_string().contains("ends inside a record"), "{e}");
     }
@@ -629,7 +635,9 @@ mod tests {
         s1.add((0..3000u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
         let base = dir.path().join("1.keys");
         let mut deleted = RoaringTreemap::new();
-        let r1 = s1.merge_in(None, &base, &mut deleted, parts).unwrap();
+        let r1 = s1.merge_in(&[], &base, &mut deleted, parts).unwrap();
+        assert_eq!(r1.parts as usize, parts);
+        let base: Vec<PathBuf> = (0..parts).map(|p| part_path(&base, p)).collect();
         assert_eq!(r1.resources["Patient"], 3000);
         assert!(deleted.is_empty());
         // load 2, in runs of 700: ids 2000..4000 (newer for < 3000), p0 older, p1 twice (second wins)
@@ -645,7 +653,7 @@ mod tests {
         assert_eq!(s2.runs.len(), runs);
         s2.wait().unwrap();
         let out = dir.path().join("2.keys");
-        let r2 = s2.merge_in(Some(&base), &out, &mut deleted, parts).unwrap();
+        let r2 = s2.merge_in(&base, &out, &mut deleted, parts).unwrap();
         assert_eq!(r2.resources["Patient"], 4000);
         assert_eq!(r2.in_segment, 2000 + 1);
         assert!(r2.replaced_types.contains("Patient"));
@@ -657,26 +665,27 @@ mod tests {
         assert!(!deleted.contains((2u64 << 32) | 2002));
         assert!(!deleted.contains(1u64 << 32));
         assert_eq!(deleted.len(), 1000 + 1 + 1 + 1);
-        // the merged file is sorted and has one record per resource
-        let mut f = FileRecs::open(&out, 4096).unwrap();
-        let mut last = None;
-        let mut all = Vec::new();
-        while let Some(r) = f.next_rec().unwrap() {
-            assert!(last.is_none_or(|l| l < r.key));
-            last = Some(r.key);
-            all.push(r);
+        // the merged files, in order, are sorted and have one record per resource
+        let (mut last, mut all, mut again) = (None, Vec::new(), Vec::new());
+        for p in 0..parts {
+            let mut f = FileRecs::open(&part_path(&out, p), 4096).unwrap();
+            while let Some(r) = f.next_rec().unwrap() {
+                assert!(last.is_none_or(|l| l < r.key), "key range {p} of {parts} follows the one before");
+                last = Some(r.key);
+                all.push(r);
+            }
+            // a read buffer that cuts records in two gives the same records
+            let mut small = FileRecs::open(&part_path(&out, p), 100).unwrap();
+            while let Some(r) = small.next_rec().unwrap() {
+                again.push(r);
+            }
         }
         assert_eq!(all.len(), 4000);
-        // a read buffer that cuts records in two gives the same records
-        let mut small = FileRecs::open(&out, 100).unwrap();
-        let mut again = Vec::new();
-        while let Some(r) = small.next_rec().unwrap() {
-            again.push(r);
-        }
         assert_eq!(again, all);
+        assert!(!part_path(&out, parts).exists(), "one file per key range");
         assert!(!dir.path().join(".keys-run-0").exists(), "runs are removed after the merge");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        assert!(left.iter().all(|n| !n.contains("part") && !n.ends_with(".tmp")), "range files are joined and removed: {left:?}");
-        std::fs::read(&out).unwrap()
+        assert!(left.iter().all(|n| !n.ends_with(".tmp")), "no temporary file is left: {left:?}");
+        (0..parts).flat_map(|p| std::fs::read(part_path(&out, p)).unwrap().split_off(MAGIC.len())).collect()
     }
 }

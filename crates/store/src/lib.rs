@@ -6,7 +6,8 @@
 //!   CURRENT                      the current snapshot id (replaced atomically by rename)
 //!   snapshots/000007.json        a snapshot: its segments, files per view, row counts
 //!   snapshots/000007.keys        every live resource, sorted by key: XXH3-128 of type and id,
-//!                                lastUpdated, segment, ordinal, type (34-byte records)
+//!                                lastUpdated, segment, ordinal, type (34-byte records); the
+//!   snapshots/000007.keys.1 ...  first key range, then the next ones (`key_parts` in all)
 //!   snapshots/000007.deleted     replaced resources (roaring treemap of segment<<32 | ordinal)
 //!   segments/000007/<view>.parquet  the rows one load wrote, with `_seg` and `_ord` columns
 //! ```
@@ -111,10 +112,18 @@ pub struct Snapshot {
     pub rows: BTreeMap<View, u64>,
     /// Replaced resources (in any segment) not yet compacted away.
     pub deleted: u64,
+    /// How many key files hold the live resources' keys, one per key range (`000007.keys`,
+    /// `000007.keys.1`, ...); 1 for snapshots written before keys were kept by range.
+    #[serde(default = "one_key_part")]
+    pub key_parts: u32,
     #[serde(skip)]
     pub(crate) dir: PathBuf,
     #[serde(skip)]
     pub(crate) deleted_set: RoaringTreemap,
+}
+
+fn one_key_part() -> u32 {
+    1
 }
 
 impl Snapshot {

@@ -228,28 +228,28 @@ impl LoadWriter {
         let snaps = self.dir.join("snapshots");
         let mut deleted = self.base.as_ref().map(|b| b.deleted_set.clone()).unwrap_or_default();
         let before = deleted.len();
-        let base_keys = match base_id {
+        let base_keys: Vec<PathBuf> = match &self.base {
             Some(b) => {
-                let path = snaps.join(format!("{b:06}.keys"));
-                let old = snaps.join(format!("{b:06}.keys.parquet"));
-                if !path.exists() && old.exists() {
-                    crate::keys::upgrade_parquet_keys(&old, &path)?;
+                let first = snaps.join(format!("{:06}.keys", b.id));
+                let old = snaps.join(format!("{:06}.keys.parquet", b.id));
+                if !first.exists() && old.exists() {
+                    crate::keys::upgrade_parquet_keys(&old, &first)?;
                 }
-                Some(path)
+                (0..b.key_parts.max(1) as usize).map(|p| crate::keys::part_path(&first, p)).collect()
             }
-            None => None,
+            None => Vec::new(),
         };
         let seg = self.seg;
         let sorter = std::mem::replace(&mut self.keys, KeySorter::new(self.seg_dir.clone(), seg));
         let (closed, resolved) = std::thread::scope(|s| {
             let closing = s.spawn(close);
-            let resolved = sorter.merge(base_keys.as_deref(), &snaps.join(format!("{id:06}.keys")), &mut deleted);
+            let resolved = sorter.merge(&base_keys, &snaps.join(format!("{id:06}.keys")), &mut deleted);
             (closing.join(), resolved)
         });
         let (views, new_rows) = closed
             .map_err(|_| StoreError::Parquet { path: self.seg_dir.clone(), message: "finishing the view files failed (thread panicked)".into() })??;
         let resolved = resolved?;
-        let (resources, replaced_types) = (resolved.resources, resolved.replaced_types);
+        let (resources, replaced_types, key_parts) = (resolved.resources, resolved.replaced_types, resolved.parts);
         let mut segments = self.base.as_ref().map(|b| b.segments.clone()).unwrap_or_default();
         segments.push(Segment { seg, loaded: Utc::now(), resources: 0, views });
         let mut snap = Snapshot {
@@ -260,6 +260,7 @@ impl LoadWriter {
             resources,
             rows: BTreeMap::new(),
             deleted: deleted.len(),
+            key_parts,
             dir: self.dir.clone(),
             deleted_set: deleted,
         };

@@ -93,3 +93,35 @@ fn rows_without_an_ordinal_each_are_an_error() {
     w.commit().unwrap();
     assert_eq!(live(&store), vec![("a".to_owned(), "female".to_owned())]);
 }
+
+/// A snapshot written before keys were kept by key range (one key file, no `key_parts` in its
+/// manifest) still loads: the next load reads its one file and replaces what it holds.
+#[test]
+fn a_snapshot_with_one_key_file_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path());
+    let ids: Vec<String> = (0..200).map(|i| format!("p{i}")).collect();
+    let rows: Vec<(&str, &str, i64)> = ids.iter().map(|id| (id.as_str(), "female", 10)).collect();
+    let s1 = load(&store, &rows);
+    // rewrite snapshot 1 as the earlier format had it: its key ranges joined into one file
+    let snaps = dir.path().join("snapshots");
+    let mut joined = Vec::new();
+    for p in 0..s1.key_parts {
+        let path = if p == 0 { snaps.join("000001.keys") } else { snaps.join(format!("000001.keys.{p}")) };
+        let bytes = std::fs::read(&path).unwrap();
+        joined.extend_from_slice(if p == 0 { &bytes[..] } else { &bytes[8..] });
+        std::fs::remove_file(&path).unwrap();
+    }
+    std::fs::write(snaps.join("000001.keys"), &joined).unwrap();
+    let manifest = snaps.join("000001.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("key_parts").expect("the manifest names its key files");
+    std::fs::write(&manifest, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert_eq!(store.current().unwrap().key_parts, 1);
+    // p7 replaced (newer), p8 not (older), q new
+    let s2 = load(&store, &[("p7", "male", 20), ("p8", "male", 5), ("q", "other", 1)]);
+    assert_eq!(s2.resources["Patient"], 201);
+    assert_eq!(s2.deleted, 2, "the old p7 and the older p8");
+    let live = live(&store);
+    assert!(live.contains(&("p7".into(), "male".into())) && live.contains(&("p8".into(), "female".into())), "{live:?}");
+}
