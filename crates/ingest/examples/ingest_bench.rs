@@ -8,12 +8,15 @@ fn main() {
         std::process::exit(2);
     };
     let mut opts = kakehashi_ingest::IngestOptions::default();
-    // for experiments: chunk size and worker threads from the environment
+    // for experiments: chunk size, worker threads and batch rows from the environment
     if let Some(kb) = std::env::var("KH_CHUNK_KB").ok().and_then(|v| v.parse::<usize>().ok()) {
         opts.chunk_bytes = kb << 10;
     }
     if let Some(t) = std::env::var("KH_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
         opts.threads = t;
+    }
+    if let Some(r) = std::env::var("KH_BATCH_ROWS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        opts.batch_rows = r;
     }
     match kakehashi_ingest::ingest(site, inputs, &opts, &|_| {}) {
         Ok(s) => {
