@@ -558,6 +558,22 @@ pub(crate) enum Builder {
     List(ListBuilder<StringBuilder>),
 }
 
+impl Builder {
+    /// A builder for a column of `data_type` with room for `rows` values: for text, `text`
+    /// bytes; for a list, `items` items of `list_text` bytes in all.
+    fn for_type(data_type: &DataType, rows: usize, items: usize, list_text: usize, text: usize) -> Builder {
+        match data_type {
+            DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+            DataType::Int64 => Builder::Int(Int64Builder::with_capacity(rows)),
+            DataType::Float64 => Builder::Dec(Float64Builder::with_capacity(rows)),
+            DataType::Date32 => Builder::Date(Date32Builder::with_capacity(rows)),
+            DataType::Timestamp(..) => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC")),
+            DataType::List(_) => Builder::List(ListBuilder::with_capacity(StringBuilder::with_capacity(items, list_text), rows)),
+            _ => Builder::Str(StringBuilder::with_capacity(rows, text)),
+        }
+    }
+}
+
 /// Accumulates rows into an Arrow record batch of a view's schema.
 pub struct BatchBuilder {
     schema: SchemaRef,
@@ -587,19 +603,8 @@ impl BatchBuilder {
     /// A builder with room for about `rows` rows (fewer reallocations while it fills).
     pub fn with_capacity(view: &ViewDefinition, mode: Mode, rows: usize) -> BatchBuilder {
         let schema = view.schema(mode);
-        let builders = schema
-            .fields()
-            .iter()
-            .map(|f| match f.data_type() {
-                DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(rows)),
-                DataType::Int64 => Builder::Int(Int64Builder::with_capacity(rows)),
-                DataType::Float64 => Builder::Dec(Float64Builder::with_capacity(rows)),
-                DataType::Date32 => Builder::Date(Date32Builder::with_capacity(rows)),
-                DataType::Timestamp(..) => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC")),
-                DataType::List(_) => Builder::List(ListBuilder::with_capacity(StringBuilder::with_capacity(rows, rows * 8), rows)),
-                _ => Builder::Str(StringBuilder::with_capacity(rows, rows * 16)),
-            })
-            .collect();
+        // guesses: 16 bytes of text per value, a list of one item of 8 bytes
+        let builders = schema.fields().iter().map(|f| Builder::for_type(f.data_type(), rows, rows, rows * 8, rows * 16)).collect();
         BatchBuilder { schema, builders, columns: view.columns.clone(), rows: 0 }
     }
 
@@ -744,19 +749,15 @@ impl BatchBuilder {
         // the text the batch held, scaled to `rows` and an eighth more
         let room = |bytes: usize| bytes.saturating_mul(rows) / had + bytes / 8;
         for (b, col) in self.builders.iter_mut().zip(batch.columns()) {
-            match b {
-                Builder::Str(b) => *b = StringBuilder::with_capacity(rows, room(col.as_string::<i32>().values().len())),
-                Builder::Int(b) => *b = Int64Builder::with_capacity(rows),
-                Builder::Dec(b) => *b = Float64Builder::with_capacity(rows),
-                Builder::Bool(b) => *b = BooleanBuilder::with_capacity(rows),
-                Builder::Date(b) => *b = Date32Builder::with_capacity(rows),
-                Builder::Ts(b) => *b = TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
-                Builder::List(b) => {
+            let (items, list_text, text) = match col.data_type() {
+                DataType::List(_) => {
                     let items = col.as_list::<i32>().values();
-                    let text = room(items.as_string::<i32>().values().len());
-                    *b = ListBuilder::with_capacity(StringBuilder::with_capacity(room(items.len()), text), rows);
+                    (room(items.len()), room(items.as_string::<i32>().values().len()), 0)
                 }
-            }
+                DataType::Utf8 => (0, 0, room(col.as_string::<i32>().values().len())),
+                _ => (0, 0, 0),
+            };
+            *b = Builder::for_type(col.data_type(), rows, items, list_text, text);
         }
         batch
     }

@@ -7,8 +7,8 @@
 //! A load sorts its own keys in runs of [`RUN`] records (sorted and spilled to its
 //! segment directory on a background thread), then merges them with the previous snapshot's file
 //! in one pass, a key range per CPU side by side, each range written and synced by its own
-//! thread into its own file (no join of the ranges, no one long sync at the end): per key the latest `lastUpdated` wins, ties
-//! going to the later load and the later line. Memory stays at two runs whatever the number of
+//! thread into its own file (no join of the ranges, no one long sync at the end): per key the
+//! latest `lastUpdated` wins, ties going to the later load and the later line. Memory stays at two runs whatever the number of
 //! resources.
 
 use crate::{StoreError, io_err};

@@ -132,6 +132,13 @@ impl Snapshot {
         &self.dir
     }
 
+    /// The key files of the live resources, one per key range, in key order
+    /// (`snapshots/000007.keys`, `000007.keys.1`, ...).
+    pub fn key_files(&self) -> Vec<PathBuf> {
+        let first = self.dir.join("snapshots").join(format!("{:06}.keys", self.id));
+        (0..self.key_parts.max(1) as usize).map(|p| keys::part_path(&first, p)).collect()
+    }
+
     /// The Parquet files of a view (absolute paths), oldest first. They carry the internal
     /// columns `_seg` and `_ord`; use [`Snapshot::is_live`] or [`Snapshot::scan`] to skip
     /// replaced rows.

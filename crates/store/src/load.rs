@@ -230,12 +230,12 @@ impl LoadWriter {
         let before = deleted.len();
         let base_keys: Vec<PathBuf> = match &self.base {
             Some(b) => {
-                let first = snaps.join(format!("{:06}.keys", b.id));
+                let files = b.key_files();
                 let old = snaps.join(format!("{:06}.keys.parquet", b.id));
-                if !first.exists() && old.exists() {
-                    crate::keys::upgrade_parquet_keys(&old, &first)?;
+                if !files[0].exists() && old.exists() {
+                    crate::keys::upgrade_parquet_keys(&old, &files[0])?;
                 }
-                (0..b.key_parts.max(1) as usize).map(|p| crate::keys::part_path(&first, p)).collect()
+                files
             }
             None => Vec::new(),
         };

@@ -105,14 +105,16 @@ fn a_snapshot_with_one_key_file_still_loads() {
     let s1 = load(&store, &rows);
     // rewrite snapshot 1 as the earlier format had it: its key ranges joined into one file
     let snaps = dir.path().join("snapshots");
+    let files = s1.key_files();
+    assert_eq!(files.len(), s1.key_parts as usize);
     let mut joined = Vec::new();
-    for p in 0..s1.key_parts {
-        let path = if p == 0 { snaps.join("000001.keys") } else { snaps.join(format!("000001.keys.{p}")) };
-        let bytes = std::fs::read(&path).unwrap();
+    for (p, path) in files.iter().enumerate() {
+        let bytes = std::fs::read(path).unwrap();
+        // every file starts with the 8 magic bytes; the joined one keeps the first's
         joined.extend_from_slice(if p == 0 { &bytes[..] } else { &bytes[8..] });
-        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(path).unwrap();
     }
-    std::fs::write(snaps.join("000001.keys"), &joined).unwrap();
+    std::fs::write(&files[0], &joined).unwrap();
     let manifest = snaps.join("000001.json");
     let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
     json.as_object_mut().unwrap().remove("key_parts").expect("the manifest names its key files");
