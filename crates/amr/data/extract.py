@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derives the shipped AMR reference tables from the AMR R package 3.0.0 export.
 
-Usage: python3 crates/amr/data/extract.py /work/shared/data/amr crates/amr/data
+Usage: python3 crates/amr/data/extract.py ../shared/data/amr crates/amr/data
 
 Kept: human clinical breakpoints of every year (EUCAST and CLSI, MIC and disk); organisms that
 are common human pathogens (AMR prevalence 1 or 1.15), every organism a breakpoint, species

@@ -8,7 +8,10 @@ use kakehashi_amr::breakpoints::{Body, Method, Resolution};
 use kakehashi_amr::value::{Cmp, Mic, Zone};
 use kakehashi_amr::{InfectionSite, Interpreter, Measurement, Options, Reference, Sir};
 
-const KEY: &str = "/work/shared/data/amr/key_breakpoints_2025.tsv";
+/// The AMR package's key-breakpoint table, in the shared reference data beside the repository.
+fn key_table() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/amr/key_breakpoints_2025.tsv")
+}
 
 struct Key {
     guideline: String,
@@ -21,7 +24,7 @@ struct Key {
 }
 
 fn keys() -> Vec<Key> {
-    let text = std::fs::read_to_string(KEY).expect("key breakpoints table");
+    let text = std::fs::read_to_string(key_table()).unwrap_or_else(|e| panic!("{}: {e} (the shared reference data belong at ../shared beside the repository)", key_table().display()));
     text.lines()
         .skip(1)
         .map(|l| {
