@@ -52,12 +52,18 @@ impl BundleRefs {
     /// second). `id` is the resource's id, or for an id-less resource with an `urn:uuid:`
     /// fullUrl the uuid, as [`crate::read`] names it.
     pub fn insert(&mut self, full_url: &str, resource_type: &str, id: Option<&str>) {
-        let Some(t) = kakehashi_model::resource_types::index(resource_type) else { return };
-        let Some(id) = id.or_else(|| full_url.strip_prefix("urn:uuid:")) else { return };
+        let Some(t) = kakehashi_model::resource_types::index(resource_type) else {
+            return;
+        };
+        let Some(id) = id.or_else(|| full_url.strip_prefix("urn:uuid:")) else {
+            return;
+        };
         if id.is_empty() {
             return;
         }
-        self.by_url.entry(full_url.into()).or_insert_with(|| (t, id.into()));
+        self.by_url
+            .entry(full_url.into())
+            .or_insert_with(|| (t, id.into()));
     }
 }
 
@@ -69,7 +75,10 @@ pub fn scan(file: &InputFile) -> Option<Arc<BundleRefs>> {
     let refs = match file.kind {
         InputKind::Ndjson | InputKind::NdjsonGz => return None,
         InputKind::Json => scan_reader(BufReader::with_capacity(1 << 20, f)),
-        InputKind::JsonGz => scan_reader(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f)))),
+        InputKind::JsonGz => scan_reader(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f)),
+        )),
     };
     refs.filter(|r| !r.is_empty()).map(Arc::new)
 }
@@ -81,7 +90,11 @@ pub fn scan_reader<R: Read>(r: R) -> Option<BundleRefs> {
     let mut bundle = None;
     // an error (broken JSON, or the early stop at a resource that is not a Bundle) keeps what
     // was collected before it
-    let _ = ScanTop { refs: &mut refs, bundle: &mut bundle }.deserialize(&mut de);
+    let _ = ScanTop {
+        refs: &mut refs,
+        bundle: &mut bundle,
+    }
+    .deserialize(&mut de);
     (bundle == Some(true)).then_some(refs)
 }
 
@@ -116,7 +129,9 @@ impl<'de> Visitor<'de> for ScanTop<'_> {
                     }
                 }
                 // read whatever the type (it may come last); dropped unless it is a Bundle
-                "entry" => map.next_value_seed(ScanEntries { refs: &mut *self.refs })?,
+                "entry" => map.next_value_seed(ScanEntries {
+                    refs: &mut *self.refs,
+                })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -160,8 +175,16 @@ impl<'de> Visitor<'de> for ScanEntries<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(e) = seq.next_element::<Option<ScanEntry>>()? {
-            let Some(ScanEntry { full_url: Some(serde_json::Value::String(url)), resource: Some(r) }) = e else { continue };
-            let Some(serde_json::Value::String(t)) = r.resource_type else { continue };
+            let Some(ScanEntry {
+                full_url: Some(serde_json::Value::String(url)),
+                resource: Some(r),
+            }) = e
+            else {
+                continue;
+            };
+            let Some(serde_json::Value::String(t)) = r.resource_type else {
+                continue;
+            };
             let id = match &r.id {
                 Some(serde_json::Value::String(id)) => Some(id.as_str()),
                 // a non-string id: the resource is refused when read; it names nothing
@@ -187,8 +210,15 @@ pub struct Unresolved {
 /// What is said of an unresolved reference: "`urn:uuid:…` (a Patient reference) names no entry
 /// of its Bundle; its key is left empty".
 pub fn unresolved_message(u: &Unresolved) -> String {
-    let what = u.want.as_deref().map(|w| format!(" (a {w} reference)")).unwrap_or_default();
-    format!("`{}`{what} names no entry of its Bundle (no entry has this fullUrl); its key is left empty", u.reference)
+    let what = u
+        .want
+        .as_deref()
+        .map(|w| format!(" (a {w} reference)"))
+        .unwrap_or_default();
+    format!(
+        "`{}`{what} names no entry of its Bundle (no entry has this fullUrl); its key is left empty",
+        u.reference
+    )
 }
 
 /// How an evaluation resolves references: through the map of the Bundle the resource came from
@@ -204,7 +234,11 @@ pub struct RefScope {
 impl RefScope {
     /// A scope resolving within `bundle` (None: NDJSON or a file with no `fullUrl`s).
     pub fn new(bundle: Option<Arc<BundleRefs>>) -> RefScope {
-        RefScope { bundle, noted: RefCell::default(), count: Cell::new(0) }
+        RefScope {
+            bundle,
+            noted: RefCell::default(),
+            count: Cell::new(0),
+        }
     }
 
     /// The Bundle's map, if any.
@@ -217,10 +251,16 @@ impl RefScope {
     /// taken: the evaluators may read one reference more than once).
     pub(crate) fn note(&self, reference: &str, want: Option<&str>) {
         let mut noted = self.noted.borrow_mut();
-        if noted.iter().any(|u| u.reference == reference && u.want.as_deref() == want) {
+        if noted
+            .iter()
+            .any(|u| u.reference == reference && u.want.as_deref() == want)
+        {
             return;
         }
-        noted.push(Unresolved { reference: reference.to_owned(), want: want.map(str::to_owned) });
+        noted.push(Unresolved {
+            reference: reference.to_owned(),
+            want: want.map(str::to_owned),
+        });
         self.count.set(noted.len() as u32);
     }
 
@@ -256,7 +296,10 @@ mod tests {
         let r = scan_reader(b.as_bytes()).unwrap();
         assert_eq!(r.get("urn:uuid:p"), Some(("Patient", "p")));
         assert_eq!(r.get("urn:uuid:e"), Some(("Encounter", "e1")));
-        assert_eq!(r.get("https://x.org/fhir/Observation/o9"), Some(("Observation", "o9")));
+        assert_eq!(
+            r.get("https://x.org/fhir/Observation/o9"),
+            Some(("Observation", "o9"))
+        );
         assert_eq!(r.get("urn:oid:1.2.3"), Some(("Condition", "c1")));
         for missing in ["urn:oid:9", "urn:uuid:bad", "urn:uuid:unknown", "Patient/x"] {
             assert_eq!(r.get(missing), None, "{missing}");
@@ -264,14 +307,21 @@ mod tests {
         assert_eq!(r.len(), 4);
         // `entry` before `resourceType`
         let late = r#"{"entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient"}}],"resourceType":"Bundle"}"#;
-        assert_eq!(scan_reader(late.as_bytes()).unwrap().get("urn:uuid:a"), Some(("Patient", "a")));
+        assert_eq!(
+            scan_reader(late.as_bytes()).unwrap().get("urn:uuid:a"),
+            Some(("Patient", "a"))
+        );
         // other resources with `entry` (List) and single resources give no map
-        let list = r#"{"resourceType":"List","id":"l","entry":[{"item":{"reference":"Patient/p"}}]}"#;
+        let list =
+            r#"{"resourceType":"List","id":"l","entry":[{"item":{"reference":"Patient/p"}}]}"#;
         assert_eq!(scan_reader(list.as_bytes()), None);
         assert_eq!(scan_reader(r#"{"entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient"}}],"resourceType":"List"}"#.as_bytes()), None);
         // broken JSON keeps the entries before the break
         let cut = r#"{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient"}},{"fullUrl":"urn:uu"#;
-        assert_eq!(scan_reader(cut.as_bytes()).unwrap().get("urn:uuid:a"), Some(("Patient", "a")));
+        assert_eq!(
+            scan_reader(cut.as_bytes()).unwrap().get("urn:uuid:a"),
+            Some(("Patient", "a"))
+        );
     }
 
     #[test]
@@ -284,7 +334,13 @@ mod tests {
         assert!(s.has_unresolved());
         let got = s.take_unresolved();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0], Unresolved { reference: "urn:uuid:x".into(), want: Some("Patient".into()) });
+        assert_eq!(
+            got[0],
+            Unresolved {
+                reference: "urn:uuid:x".into(),
+                want: Some("Patient".into())
+            }
+        );
         assert!(!s.has_unresolved() && s.take_unresolved().is_empty());
     }
 }
