@@ -69,6 +69,7 @@ pub fn get<'a>(v: Node<'a>, key: &str) -> Option<Node<'a>> {
 pub fn get_str<'a>(v: Node<'a>, key: &str) -> Option<&'a str> {
     get(v, key)?.as_str()
 }
+use crate::bundle::RefScope;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
@@ -631,6 +632,9 @@ pub struct Env<'c> {
     pub row_index: i64,
     /// Strict mode (ingest): a malformed reference is an error instead of an empty result.
     pub strict: bool,
+    /// Where references resolve: the `fullUrl`s of the resource's Bundle, and the note of those
+    /// that resolve to nothing (None: read from the reference text alone).
+    pub refs: Option<&'c RefScope>,
 }
 
 impl fmt::Debug for Env<'_> {
@@ -1164,7 +1168,10 @@ pub(crate) fn resource_key<'a>(item: &Item<'a>, out: &mut Coll<'a>) {
 
 /// `getReferenceKey(want)` of one item. In strict mode an item that is not a Reference, or whose
 /// `reference` is not a string or not of the form `Type/id`, is an error.
-pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool) -> Result<Option<Item<'a>>, EvalError> {
+///
+/// With a scope ([`RefScope`]), `urn:uuid:`, `urn:oid:` and absolute references resolve to the
+/// Bundle entry whose `fullUrl` they are; an `urn:` reference to no entry is noted there.
+pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool, refs: Option<&RefScope>) -> Result<Option<Item<'a>>, EvalError> {
     let reference = match item.node() {
         Some(n) if n.as_object().is_some() => get(n, "reference"),
         _ if strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
@@ -1177,13 +1184,57 @@ pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: 
         }
         return Ok(None);
     };
-    let Some((ty, id)) = split_reference(r) else {
-        if strict {
-            return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
-        }
-        return Ok(None);
+    let (ty, id) = match split_reference(r) {
+        // the common form, a relative `Type/id`: read as written (a Bundle entry it names has
+        // that type and id), no lookup
+        Some((Some(ty), id)) if refs.is_none() || is_relative(r, ty, id) => (Some(ty), Cow::Borrowed(id)),
+        Some(split) => match refs.and_then(|s| resolve(r, split, want, s)) {
+            Some((ty, id)) => (Some(ty), id),
+            None => (split.0, Cow::Borrowed(split.1)),
+        },
+        None if strict => return Err(EvalError(format!("`{r}` is not a reference (Type/id)"))),
+        None => return Ok(None),
     };
-    Ok(want.is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes()))).then_some(Item::Str(Cow::Borrowed(id))))
+    Ok(want.is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes()))).then_some(Item::Str(id)))
+}
+
+/// Whether `r` read as (`ty`, `id`) is the relative `Type/id` itself (nothing before the type,
+/// nothing after the id): what the fast path of [`split_reference`] returns.
+#[inline]
+fn is_relative(r: &str, ty: &str, id: &str) -> bool {
+    r.len() == ty.len() + 1 + id.len()
+}
+
+/// An `urn:` or absolute reference resolved within the resource's Bundle: the type and id of the
+/// entry whose `fullUrl` it is. An `urn:` reference to no entry is noted in the scope (it names
+/// nothing else); an absolute one to no entry is read from its last two segments (None here).
+/// The id is borrowed from the reference text where it ends the text (most do).
+#[inline(never)]
+fn resolve<'a>(r: &'a str, split: (Option<&'a str>, &'a str), want: Option<&str>, scope: &RefScope) -> Option<(&'a str, Cow<'a, str>)> {
+    // a version (`/_history/2`) is not part of the `fullUrl`
+    let url = match split.0 {
+        Some(_) => memchr::memmem::find(r.as_bytes(), b"/_history/").map_or(r, |i| &r[..i]),
+        None => r,
+    };
+    // a contained resource (`#id`) is not a Bundle entry
+    if url.starts_with('#') {
+        return None;
+    }
+    match scope.bundle().and_then(|b| b.get(url)) {
+        Some((ty, id)) => {
+            let id = match url.strip_suffix(id) {
+                Some(head) if head.ends_with(['/', ':']) => Cow::Borrowed(&url[head.len()..]),
+                _ => Cow::Owned(id.to_owned()),
+            };
+            Some((ty, id))
+        }
+        None => {
+            if split.0.is_none() {
+                scope.note(r, want);
+            }
+            None
+        }
+    }
 }
 
 /// `extension(url)` of one item: its extensions with that url, in order.
@@ -1206,7 +1257,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
             let mut all = true;
             for (i, item) in input.iter().enumerate() {
                 let one: Coll<'a> = smallvec::smallvec![item.clone()];
-                let sub = Env { constants: env.constants, row_index: env.row_index, strict: env.strict };
+                let sub = Env { constants: env.constants, row_index: env.row_index, strict: env.strict, refs: env.refs };
                 let _ = i;
                 let r = eval(&args[0], &one, resource, &sub)?;
                 match name {
@@ -1303,7 +1354,7 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
                 None => None,
             };
             for item in input {
-                out.extend(reference_key_of(item, want, env.strict)?);
+                out.extend(reference_key_of(item, want, env.strict, env.refs)?);
             }
         }
         "extension" => {
@@ -1398,7 +1449,7 @@ mod tests {
     fn run_on(path: &str, v: Node<'_>) -> Vec<String> {
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
-        let env = Env { constants: &[], row_index: 0, strict: false };
+        let env = Env { constants: &[], row_index: 0, strict: false, refs: None };
         eval(&e, &focus, v, &env)
             .unwrap()
             .iter()
@@ -1473,6 +1524,59 @@ mod tests {
         assert_eq!(reference_key("#", None), None);
     }
 
+    /// Within a Bundle, `urn:` and absolute references resolve to the entry whose `fullUrl` they
+    /// are (its type and id, forward or not), relative ones read as written; an `urn:` reference
+    /// to no entry is noted and gives no typed key; without a scope nothing changes.
+    #[test]
+    fn references_resolve_within_their_bundle() {
+        let mut b = crate::bundle::BundleRefs::default();
+        b.insert("urn:uuid:9f1c", "Patient", None);
+        b.insert("urn:uuid:e-7", "Encounter", Some("enc7"));
+        b.insert("urn:oid:1.2.276.0.1", "Condition", Some("c1"));
+        b.insert("https://h.example/fhir/Patient/p9", "Patient", Some("p9"));
+        b.insert("https://h.example/entries/42", "Specimen", Some("s42"));
+        let scope = crate::bundle::RefScope::new(Some(std::sync::Arc::new(b)));
+        let keys = |reference: &str, want: &str, scope: Option<&crate::bundle::RefScope>| -> Vec<String> {
+            let json = format!(r#"{{"resourceType":"Observation","id":"o","subject":{{"reference":"{reference}"}}}}"#);
+            crate::json::Reader::new().read(json.as_bytes(), |tape| {
+                let v = Node::root(tape.expect("valid JSON"));
+                let env = Env { constants: &[], row_index: 0, strict: true, refs: scope };
+                let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
+                let path = format!("subject.getReferenceKey({want})");
+                eval(&parse(&path).unwrap(), &focus, v, &env).unwrap().iter().map(|i| i.prim().map(|p| prim_text(&p)).unwrap_or_default()).collect()
+            })
+        };
+        let s = Some(&scope);
+        assert_eq!(keys("urn:uuid:9f1c", "Patient", s), ["9f1c"]);
+        assert_eq!(keys("urn:uuid:9f1c", "", s), ["9f1c"]);
+        assert_eq!(keys("urn:uuid:9f1c", "Group", s), Vec::<String>::new());
+        assert_eq!(keys("urn:uuid:e-7", "Encounter", s), ["enc7"]);
+        assert_eq!(keys("urn:oid:1.2.276.0.1", "Condition", s), ["c1"]);
+        assert_eq!(keys("https://h.example/fhir/Patient/p9", "Patient", s), ["p9"]);
+        assert_eq!(keys("https://h.example/fhir/Patient/p9/_history/3", "Patient", s), ["p9"]);
+        assert_eq!(keys("https://h.example/entries/42", "Specimen", s), ["s42"]);
+        // relative, absolute elsewhere, contained: as without a Bundle, and none of them noted
+        assert_eq!(keys("Patient/p1", "Patient", s), ["p1"]);
+        assert_eq!(keys("https://other.example/fhir/Patient/p2", "Patient", s), ["p2"]);
+        assert_eq!(keys("#x", "", s), ["x"]);
+        assert!(!scope.has_unresolved());
+        // an urn to no entry: no typed key, noted once per wanted type
+        assert_eq!(keys("urn:uuid:gone", "Patient", s), Vec::<String>::new());
+        assert_eq!(keys("urn:uuid:gone", "Patient", s), Vec::<String>::new());
+        assert_eq!(keys("urn:uuid:gone", "", s), ["gone"]);
+        let noted = scope.take_unresolved();
+        assert_eq!(noted.iter().map(|u| (u.reference.as_str(), u.want.as_deref())).collect::<Vec<_>>(), [("urn:uuid:gone", Some("Patient")), ("urn:uuid:gone", None)]);
+        // NDJSON: a scope without a Bundle notes urn references, reads the rest as written
+        let ndjson = crate::bundle::RefScope::new(None);
+        assert_eq!(keys("urn:uuid:9f1c", "Patient", Some(&ndjson)), Vec::<String>::new());
+        assert_eq!(keys("https://h.example/entries/42", "Specimen", Some(&ndjson)), Vec::<String>::new());
+        assert_eq!(keys("Patient/p1", "Patient", Some(&ndjson)), ["p1"]);
+        assert_eq!(ndjson.take_unresolved().len(), 1);
+        // no scope: the reference text alone
+        assert_eq!(keys("urn:uuid:e-7", "Encounter", None), Vec::<String>::new());
+        assert_eq!(keys("urn:uuid:e-7", "", None), ["e-7"]);
+    }
+
     /// A reference to a contained resource is valid FHIR: strict mode (ingest) must not refuse
     /// the resource, only leave the typed key empty.
     #[test]
@@ -1481,7 +1585,7 @@ mod tests {
             "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##;
         crate::json::Reader::new().read(bytes, |tape| {
             let root = Node::root(tape.expect("valid JSON"));
-            let env = Env { constants: &[], row_index: 0, strict: true };
+            let env = Env { constants: &[], row_index: 0, strict: true, refs: None };
             let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
             let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();
             assert!(typed.is_empty());

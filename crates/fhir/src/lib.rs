@@ -1,5 +1,6 @@
 //! FHIR R4 input and the SQL-on-FHIR v2 flattening.
 //!
+//! - [`bundle`]: references between the entries of a Bundle (`fullUrl` → type and id);
 //! - [`read`]: streaming NDJSON / gzip / Bundle / folder input in chunks with file and line;
 //! - [`resource`]: one record to a checked resource, problems with file, line and element;
 //! - [`json`]: one JSON record to a flat tape (strings borrowed from the record);
@@ -10,6 +11,7 @@
 //! - [`standard`]: the 14 standard views of the site store, shipped as JSON files;
 //! - [`datetime`]: FHIR date and dateTime text to typed values.
 
+pub mod bundle;
 pub mod datetime;
 pub mod fhirpath;
 pub mod json;

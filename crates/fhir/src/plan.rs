@@ -18,6 +18,7 @@
 //! A test runs the plan and the interpreter side by side over the SQL-on-FHIR v2 suite and the
 //! standard views: same rows, same errors.
 
+use crate::bundle::RefScope;
 use crate::datetime;
 use crate::fhirpath::{self, BinOp, Coll, Env, EvalError, Expr, Item, Kind, Lit, Node, Prim};
 use crate::reuse::emptied;
@@ -241,8 +242,15 @@ impl Plans {
     /// The members of `resource` the plans read, in one pass over it; `spare` is a table to
     /// reuse ([`Members::recycle`] of the previous one, or `Members::default()`).
     pub fn members<'a>(&self, resource: Node<'a>, spare: Members<'_>) -> Members<'a> {
+        self.members_in(resource, spare, None)
+    }
+
+    /// [`Plans::members`], with references resolving through `refs` (the `fullUrl`s of the
+    /// resource's Bundle; unresolved ones are noted there: [`crate::bundle`]).
+    pub fn members_in<'a>(&self, resource: Node<'a>, spare: Members<'_>, refs: Option<&'a RefScope>) -> Members<'a> {
         let mut m = spare.recycle();
         m.resource = Some(resource);
+        m.refs = refs;
         m.slots.resize(self.names.len(), Slot::default());
         m.wheres.resize(self.wheres, Cell::new(Memo::Unknown));
         let Some(obj) = resource.as_object() else { return m };
@@ -468,6 +476,9 @@ pub struct Members<'a> {
     slots: Vec<Slot<'a>>,
     /// The outcomes of the shared `where` criteria tested so far on this resource.
     wheres: Vec<Cell<Memo>>,
+    /// Where the resource's references resolve ([`Plans::members_in`]); kept here, read only by
+    /// reference-key steps, so the walks carry nothing more.
+    refs: Option<&'a RefScope>,
 }
 
 /// The outcome of a shared `where` criterion on the resource at hand (errors are not kept:
@@ -485,7 +496,7 @@ impl<'a> Members<'a> {
     pub fn recycle<'b>(self) -> Members<'b> {
         let mut wheres = self.wheres;
         wheres.clear();
-        Members { resource: None, resource_type: None, slots: emptied(self.slots), wheres }
+        Members { resource: None, resource_type: None, slots: emptied(self.slots), wheres, refs: None }
     }
 }
 
@@ -601,7 +612,7 @@ fn walk<'a, S: Sink<'a>>(mut steps: &[Step], mut item: Item<'a>, cx: Cx<'_, 'a>,
                 continue;
             }
             Step::RefKey(want) => {
-                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(first) };
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, cx.members.refs)? else { return Ok(first) };
                 item = key;
                 continue;
             }
@@ -664,7 +675,7 @@ fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl Fn
             // the first of one item is that item
             Step::First => continue,
             Step::RefKey(want) => {
-                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(true) };
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict, cx.members.refs)? else { return Ok(true) };
                 item = key;
                 continue;
             }
@@ -1030,7 +1041,7 @@ impl Plan {
     #[allow(clippy::too_many_arguments)]
     fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
         let width = self.view.columns.len();
-        let env = Env { constants: &self.view.constants, row_index, strict };
+        let env = Env { constants: &self.view.constants, row_index, strict, refs: m.refs };
         let items = match &s.iter {
             PIter::Focus => return self.focus_rows(s, focus, resource, row_index, strict, m, out, side),
             PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
@@ -1040,7 +1051,7 @@ impl Plan {
                         return Ok(());
                     }
                     // one row: own columns over the empty focus, nested selects all null
-                    let env = Env { constants: &self.view.constants, row_index: 0, strict };
+                    let env = Env { constants: &self.view.constants, row_index: 0, strict, refs: m.refs };
                     let at = out.len();
                     out.resize(at + width, Val::Null);
                     for (ci, e) in &s.cols {
@@ -1065,7 +1076,7 @@ impl Plan {
     #[allow(clippy::too_many_arguments)]
     fn focus_rows<'a>(&self, s: &PSelect, f: &Coll<'a>, resource: Node<'a>, idx: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
         let width = self.view.columns.len();
-        let env = Env { constants: &self.view.constants, row_index: idx, strict };
+        let env = Env { constants: &self.view.constants, row_index: idx, strict, refs: m.refs };
         let start = out.len();
         out.resize(start + width, Val::Null);
         self.fill(s, f, resource, &env, m, &mut out[start..], side)?;
@@ -1099,7 +1110,7 @@ impl Plan {
             return Ok(none);
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.view.constants, row_index: 0, strict };
+        let env = Env { constants: &self.view.constants, row_index: 0, strict, refs: m.refs };
         for (text, w, shared) in &self.wheres {
             // another view of the type may have tested the same criterion on this resource
             let memo = shared.and_then(|i| m.wheres.get(i as usize));
@@ -1264,7 +1275,7 @@ mod tests {
         let again: Staging<'static> = st.recycle();
         assert!(again.cells.is_empty());
         assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
-        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40], wheres: Vec::new() };
+        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40], wheres: Vec::new(), refs: None };
         let (ptr, cap) = (members.slots.as_ptr() as usize, members.slots.capacity());
         let again: Members<'static> = members.recycle();
         assert!(again.slots.is_empty());

@@ -15,6 +15,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::bundle::BundleRefs;
+
 /// How a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -114,11 +116,14 @@ pub struct Chunk {
     pub data: Vec<u8>,
     /// The records.
     pub records: Vec<Record>,
+    /// The `fullUrl`s of the Bundle the records come from, to resolve references between its
+    /// entries ([`crate::bundle`]); None for NDJSON and files without `fullUrl`s.
+    pub refs: Option<Arc<BundleRefs>>,
 }
 
 impl Chunk {
     fn new(file: Arc<Path>, entries: bool, capacity: usize) -> Chunk {
-        Chunk { file, entries, data: Vec::with_capacity(capacity), records: Vec::new() }
+        Chunk { file, entries, data: Vec::with_capacity(capacity), records: Vec::new(), refs: None }
     }
 
     /// The location of record `i`.
@@ -196,6 +201,8 @@ fn walk(dir: &Path, out: &mut Vec<InputFile>) -> Result<(), ReadError> {
 }
 
 /// Reads one file, handing on chunks of about `chunk_bytes`; `on_chunk` returns `false` to stop.
+/// A Bundle is read twice: first its `fullUrl`s ([`crate::bundle::scan`]), attached to every
+/// chunk, then its entries.
 pub fn read_file(file: &InputFile, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool) -> Result<FileStats, ReadError> {
     let path: Arc<Path> = Arc::from(file.path.as_path());
     let f = File::open(&file.path).map_err(|source| ReadError::Io { path: file.path.clone(), source })?;
@@ -205,10 +212,11 @@ pub fn read_file(file: &InputFile, chunk_bytes: usize, on_chunk: &mut dyn FnMut(
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
             read_ndjson(gz, path, chunk_bytes, on_chunk, true)
         }
-        InputKind::Json => read_json(BufReader::with_capacity(1 << 20, f), path, chunk_bytes, on_chunk),
+        InputKind::Json => read_json(BufReader::with_capacity(1 << 20, f), path, chunk_bytes, on_chunk, crate::bundle::scan(file)),
         InputKind::JsonGz => {
+            let refs = crate::bundle::scan(file);
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
-            read_json(BufReader::with_capacity(1 << 20, gz), path, chunk_bytes, on_chunk)
+            read_json(BufReader::with_capacity(1 << 20, gz), path, chunk_bytes, on_chunk, refs)
         }
     }
 }
@@ -299,9 +307,14 @@ struct JsonState<'c> {
     on_chunk: &'c mut dyn FnMut(Chunk) -> bool,
     stopped: bool,
     records: u64,
+    refs: Option<Arc<BundleRefs>>,
 }
 
 impl JsonState<'_> {
+    fn new_chunk(&self) -> Chunk {
+        Chunk { refs: self.refs.clone(), ..Chunk::new(self.path.clone(), true, self.chunk_bytes) }
+    }
+
     fn push(&mut self, entry: u64, json: &str) {
         if self.stopped {
             return;
@@ -311,7 +324,8 @@ impl JsonState<'_> {
         self.chunk.records.push(Record { line: entry, range: start..self.chunk.data.len() });
         self.records += 1;
         if self.chunk.data.len() >= self.chunk_bytes {
-            let full = std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), true, self.chunk_bytes));
+            let next = self.new_chunk();
+            let full = std::mem::replace(&mut self.chunk, next);
             if !(self.on_chunk)(full) {
                 self.stopped = true;
             }
@@ -319,16 +333,10 @@ impl JsonState<'_> {
     }
 }
 
-fn read_json<R: Read>(r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool) -> Result<FileStats, ReadError> {
+fn read_json<R: Read>(r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool, refs: Option<Arc<BundleRefs>>) -> Result<FileStats, ReadError> {
     let mut counting = CountingReader { inner: r, bytes: 0 };
-    let mut state = JsonState {
-        path: path.clone(),
-        chunk_bytes,
-        chunk: Chunk::new(path.clone(), true, chunk_bytes),
-        on_chunk,
-        stopped: false,
-        records: 0,
-    };
+    let chunk = Chunk { refs: refs.clone(), ..Chunk::new(path.clone(), true, chunk_bytes) };
+    let mut state = JsonState { path: path.clone(), chunk_bytes, chunk, on_chunk, stopped: false, records: 0, refs };
     let mut de = serde_json::Deserializer::from_reader(&mut counting);
     let single = TopLevel { state: &mut state }.deserialize(&mut de);
     let single = match single.and_then(|s| de.end().map(|_| s)) {

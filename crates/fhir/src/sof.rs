@@ -17,6 +17,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
 use crate::fhirpath::{Kind, Node};
+use crate::bundle::RefScope;
 use std::sync::Arc;
 
 /// An invalid ViewDefinition: the JSON path of the element and what is wrong.
@@ -252,11 +253,17 @@ impl ViewDefinition {
 
     /// [`ViewDefinition::eval`], in strict mode when `strict` (malformed references are errors).
     pub fn eval_with<'a>(&self, resource: Node<'a>, out: &mut Vec<Row<'a>>, strict: bool) -> Result<(), EvalError> {
+        self.eval_in(resource, out, strict, None)
+    }
+
+    /// [`ViewDefinition::eval_with`], resolving references through `refs` (the `fullUrl`s of
+    /// the resource's Bundle, noting those that resolve to nothing: [`crate::bundle`]).
+    pub fn eval_in<'a>(&self, resource: Node<'a>, out: &mut Vec<Row<'a>>, strict: bool, refs: Option<&RefScope>) -> Result<(), EvalError> {
         if fhirpath::get_str(resource, "resourceType") != Some(self.resource.as_str()) {
             return Ok(());
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.constants, row_index: 0, strict };
+        let env = Env { constants: &self.constants, row_index: 0, strict, refs };
         for (text, w) in &self.wheres {
             let r = fhirpath::eval(w, &focus, resource, &env)?;
             match r.len() {
@@ -283,11 +290,11 @@ impl ViewDefinition {
         for s in &self.select {
             if matches!(s.iter, Iter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && rows.len() == 1 {
                 // plain columns of the resource (the common case): set in place, no product
-                let env = Env { constants: &self.constants, row_index: 0, strict };
+                let env = Env { constants: &self.constants, row_index: 0, strict, refs };
                 self.fill_columns(s, &focus, resource, &env, &mut rows[0])?;
                 continue;
             }
-            let srows = self.select_rows(s, &focus, resource, 0, width, strict)?;
+            let srows = self.select_rows(s, &focus, resource, 0, width, strict, refs)?;
             rows = product(rows, &srows, &s.covers);
             if rows.is_empty() {
                 return Ok(());
@@ -322,8 +329,9 @@ impl ViewDefinition {
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, width: usize, strict: bool) -> Result<Vec<Row<'a>>, EvalError> {
-        let env = Env { constants: &self.constants, row_index, strict };
+    #[allow(clippy::too_many_arguments)]
+    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, width: usize, strict: bool, refs: Option<&RefScope>) -> Result<Vec<Row<'a>>, EvalError> {
+        let env = Env { constants: &self.constants, row_index, strict, refs };
         let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
             Iter::Focus => vec![(focus.clone(), row_index)],
             Iter::ForEach(e) | Iter::ForEachOrNull(e) => {
@@ -332,7 +340,7 @@ impl ViewDefinition {
                     if matches!(s.iter, Iter::ForEachOrNull(_)) {
                         // one row: own columns over the empty focus (so %rowIndex is 0),
                         // nested selects all null
-                        let env = Env { constants: &self.constants, row_index: 0, strict };
+                        let env = Env { constants: &self.constants, row_index: 0, strict, refs };
                         let mut row: Row<'a> = vec![Cell::Null; width];
                         let empty = Coll::new();
                         for (ci, e) in &s.cols {
@@ -354,18 +362,18 @@ impl ViewDefinition {
         };
         let mut out = Vec::new();
         for (f, idx) in foci {
-            let env = Env { constants: &self.constants, row_index: idx, strict };
+            let env = Env { constants: &self.constants, row_index: idx, strict, refs };
             let mut row: Row<'a> = vec![Cell::Null; width];
             self.fill_columns(s, &f, resource, &env, &mut row)?;
             let mut rows = vec![row];
             for n in &s.nested {
-                let nrows = self.select_rows(n, &f, resource, idx, width, strict)?;
+                let nrows = self.select_rows(n, &f, resource, idx, width, strict, refs)?;
                 rows = product(rows, &nrows, &n.covers);
             }
             if !s.union_all.is_empty() {
                 let mut urows = Vec::new();
                 for u in &s.union_all {
-                    urows.extend(self.select_rows(u, &f, resource, idx, width, strict)?);
+                    urows.extend(self.select_rows(u, &f, resource, idx, width, strict, refs)?);
                 }
                 let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
                 rows = product(rows, &urows, &covers);
@@ -811,35 +819,51 @@ pub fn to_json(v: Node<'_>) -> Json {
     }
 }
 
+/// What [`run_files`] found wrong: records it could not use, and references it could not resolve.
+#[derive(Debug, Default)]
+pub struct RunProblems {
+    /// Records that are not resources, and resources the view cannot evaluate (skipped).
+    pub rejected: Vec<crate::resource::Problem>,
+    /// References that resolve to nothing (an `urn:` reference to no entry of its Bundle, or in
+    /// NDJSON), one per resource and reference: the rows are output with the key left empty.
+    pub unresolved: Vec<crate::resource::Problem>,
+}
+
 /// Runs `view` over input files, calling `on_row` for every row (rows borrow the input, so
-/// consume them in the callback). Records that are not resources and resources the view cannot
-/// evaluate are returned as problems; a file that cannot be read stops the run.
+/// consume them in the callback). References between the entries of a Bundle resolve through
+/// their `fullUrl`s ([`crate::bundle`]). Records that are not resources and resources the view
+/// cannot evaluate are returned as problems, and so are references that resolve to nothing; a
+/// file that cannot be read stops the run.
 pub fn run_files(
     view: &ViewDefinition,
     files: &[crate::read::InputFile],
     on_row: &mut dyn FnMut(&Row<'_>) -> Result<(), String>,
-) -> Result<Vec<crate::resource::Problem>, crate::read::ReadError> {
-    let mut problems = Vec::new();
+) -> Result<RunProblems, crate::read::ReadError> {
+    let mut problems = RunProblems::default();
     let mut parser = crate::resource::Parser::new();
     for f in files {
         crate::read::read_file(f, 4 << 20, &mut |chunk| {
             let (file, entry) = (chunk.file.clone(), chunk.entries);
+            let scope = RefScope::new(chunk.refs.clone());
             chunk.for_each(|_, line, bytes| {
                 let location = || crate::read::Location { file: file.clone(), line, entry };
                 let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
                 parser.parse(bytes, false, |parsed| match parsed {
-                    Err((element, message)) => problems.push(problem(element, message)),
-                    Ok((v, _, _)) => {
+                    Err((element, message)) => problems.rejected.push(problem(element, message)),
+                    Ok((v, rt, _)) => {
                         let mut rows = Vec::new();
-                        match view.eval(v, &mut rows) {
-                            Err(e) => problems.push(problem(None, e.to_string())),
+                        match view.eval_in(v, &mut rows, false, Some(&scope)) {
+                            Err(e) => problems.rejected.push(problem(None, e.to_string())),
                             Ok(()) => {
                                 for r in &rows {
                                     if let Err(m) = on_row(r) {
-                                        problems.push(problem(None, m));
+                                        problems.rejected.push(problem(None, m));
                                     }
                                 }
                             }
+                        }
+                        for u in scope.take_unresolved() {
+                            problems.unresolved.push(problem(Some(rt.to_owned()), crate::bundle::unresolved_message(&u)));
                         }
                     }
                 });

@@ -4,6 +4,7 @@
 //! and over resources broken on purpose, both must give the same record batches and the same
 //! error messages, resource by resource.
 
+use kakehashi_fhir::bundle::{BundleRefs, RefScope};
 use kakehashi_fhir::plan::{Members, Plans, Staging};
 use kakehashi_fhir::sof::{BatchBuilder, Mode, ViewDefinition};
 use serde_json::{Value, json};
@@ -14,9 +15,16 @@ fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str)
     compare_all(&[vd], resources, strict, what)[0]
 }
 
-/// [`compare`] for views of one type evaluated as ingest does: compiled together (one member
-/// table), each resource through every view in turn. Returns how many resources each view accepted.
+/// [`compare_all`] without a Bundle around the resources.
 fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str) -> Vec<usize> {
+    compare_in(vds, resources, strict, what, None)
+}
+
+/// [`compare`] for views of one type evaluated as ingest does: compiled together (one member
+/// table), each resource through every view in turn, references resolving through `scope` (the
+/// `fullUrl`s of a Bundle) if given; both sides must also note the same unresolved references.
+/// Returns how many resources each view accepted.
+fn compare_in(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str, scope: Option<&RefScope>) -> Vec<usize> {
     let plans = Plans::new(vds.iter().copied());
     let mut want_b: Vec<BatchBuilder> = vds.iter().map(|vd| BatchBuilder::new(vd, Mode::Typed)).collect();
     let mut got_b: Vec<BatchBuilder> = plans.plans().iter().map(|p| p.builder(1024)).collect();
@@ -28,17 +36,20 @@ fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, wha
         reader.read(r, |tape| {
             let v = kakehashi_fhir::fhirpath::Node::root(tape.expect("test resources are JSON"));
             let mut st = std::mem::take(&mut spare).recycle();
-            let members = plans.members(v, std::mem::take(&mut spare_members));
+            let members = plans.members_in(v, std::mem::take(&mut spare_members), scope);
             for (k, (vd, plan)) in vds.iter().zip(plans.plans()).enumerate() {
                 let want: Result<Vec<_>, String> = (|| {
                     let mut rows = Vec::new();
-                    vd.eval_with(v, &mut rows, strict).map_err(|e| e.to_string())?;
+                    vd.eval_in(v, &mut rows, strict, scope).map_err(|e| e.to_string())?;
                     for row in &rows {
                         want_b[k].check(row).map_err(|e| e.to_string())?;
                     }
                     Ok(rows)
                 })();
+                let noted_want = scope.map(RefScope::take_unresolved);
                 let got = plan.eval(v, &members, strict, &mut st).map_err(|e| e.to_string());
+                let noted_got = scope.map(RefScope::take_unresolved);
+                assert_eq!(noted_want, noted_got, "{what} (view {k}): resource {i}: unresolved references noted");
                 match (&want, &got) {
                     (Ok(rows), Ok(staged)) => {
                         assert_eq!(rows.len(), staged.rows(), "{what} (view {k}): resource {i}: row count");
@@ -235,4 +246,78 @@ fn plans_match_the_interpreter_on_broken_resources() {
         let n = observation.len();
         assert!(accepted[n - 2] == accepted[n - 1] && accepted[n - 1] < cases.len(), "{accepted:?}");
     }
+}
+
+/// Resources of a transaction Bundle that name each other by `urn:uuid:`, `urn:oid:` and
+/// absolute `fullUrl`s (some naming no entry): the plans and the interpreter resolve them alike,
+/// through the same map, and note the same unresolved references; and the map is what makes the
+/// keys (without it the urn references give none).
+#[test]
+fn plans_match_the_interpreter_within_a_bundle() {
+    let mut refs = BundleRefs::default();
+    refs.insert("urn:uuid:0b6e-p1", "Patient", None);
+    refs.insert("urn:uuid:e1", "Encounter", Some("enc-1"));
+    refs.insert("urn:oid:1.2.276.0.76.4.1", "Encounter", Some("enc-2"));
+    refs.insert("https://h.example/fhir/Specimen/s1", "Specimen", Some("s1"));
+    refs.insert("https://h.example/entries/77", "Medication", Some("med-77"));
+    refs.insert("urn:uuid:o1", "Observation", Some("obs-1"));
+    let scope = RefScope::new(Some(std::sync::Arc::new(refs)));
+    let subject = ["urn:uuid:0b6e-p1", "urn:uuid:missing", "Patient/p2", "https://other.example/fhir/Patient/p3", "urn:uuid:e1", "#p1"];
+    let encounter = ["urn:uuid:e1", "urn:oid:1.2.276.0.76.4.1", "urn:oid:9.9", "Encounter/e9"];
+    let mut observations = Vec::new();
+    let mut others = Vec::new();
+    for (i, s) in subject.iter().enumerate() {
+        let e = encounter[i % encounter.len()];
+        observations.push(serde_json::to_vec(&json!({"resourceType": "Observation", "id": format!("o{i}"), "status": "final",
+            "subject": {"reference": s}, "encounter": {"reference": e},
+            "specimen": {"reference": if i % 2 == 0 { "https://h.example/fhir/Specimen/s1" } else { "urn:uuid:s-gone" }},
+            "derivedFrom": [{"reference": "urn:uuid:o1"}, {"reference": "Observation/x"}],
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "94500-6"}]}, "effectiveDateTime": "2024-01-02T03:04:05Z",
+            "component": [{"code": {"coding": [{"code": "a"}]}, "valueQuantity": {"value": 2}}]})).unwrap());
+        others.push(serde_json::to_vec(&json!({"resourceType": "Condition", "id": format!("c{i}"), "subject": {"reference": s}, "encounter": {"reference": e},
+            "code": {"coding": [{"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "J18.9"}]}, "recordedDate": "2024-01-02"})).unwrap());
+        others.push(serde_json::to_vec(&json!({"resourceType": "MedicationAdministration", "id": format!("m{i}"), "status": "completed",
+            "subject": {"reference": s}, "context": {"reference": e}, "effectiveDateTime": "2024-01-02T03:04:05Z",
+            "medicationReference": {"reference": if i % 2 == 0 { "https://h.example/entries/77" } else { "urn:uuid:0b6e-p1" }}})).unwrap());
+    }
+    let standard = kakehashi_fhir::standard::compiled();
+    let views = |ty: &str| -> Vec<&ViewDefinition> { standard.iter().filter(|(_, v)| v.resource == ty).map(|(_, v)| v).collect() };
+    let untyped = ViewDefinition::from_json(&json!({"resourceType": "ViewDefinition", "resource": "Observation", "select": [{"column": [
+        {"name": "any_subject", "path": "subject.getReferenceKey()", "type": "string"},
+        {"name": "same_as_encounter", "path": "subject.getReferenceKey() = encounter.getReferenceKey()", "type": "boolean"},
+        {"name": "derived", "path": "derivedFrom.getReferenceKey(Observation)", "type": "string", "collection": true}
+    ]}]}))
+    .unwrap();
+    let mut obs_views = views("Observation");
+    obs_views.push(&untyped);
+    for strict in [false, true] {
+        compare_in(&obs_views, &observations, strict, "bundle observations", Some(&scope));
+        let conditions: Vec<Vec<u8>> = others.iter().filter(|r| r.starts_with(br#"{"resourceType":"Condition""#)).cloned().collect();
+        let meds: Vec<Vec<u8>> = others.iter().filter(|r| !r.starts_with(br#"{"resourceType":"Condition""#)).cloned().collect();
+        assert_eq!(compare_in(&views("Condition"), &conditions, strict, "bundle conditions", Some(&scope)), [subject.len()]);
+        compare_in(&views("MedicationAdministration"), &meds, strict, "bundle administrations", Some(&scope));
+    }
+    // the keys themselves: the Bundle's map gives them, the text alone does not
+    let vd = views("Condition")[0];
+    let keys = |scope: Option<&RefScope>| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut reader = kakehashi_fhir::json::Reader::new();
+        for r in &others[..] {
+            reader.read(r, |tape| {
+                let mut rows = Vec::new();
+                vd.eval_in(kakehashi_fhir::fhirpath::Node::root(tape.unwrap()), &mut rows, true, scope).unwrap();
+                let json: Vec<Value> = rows.iter().map(|row| Value::Object(kakehashi_fhir::sof::row_to_json(vd, row))).collect();
+                out.extend(json.iter().map(|j| (j["patient_id"].as_str().unwrap_or("").to_owned(), j["encounter_id"].as_str().unwrap_or("").to_owned())));
+            });
+        }
+        out
+    };
+    let resolved = keys(Some(&scope));
+    assert_eq!(resolved[0], ("0b6e-p1".to_owned(), "enc-1".to_owned()));
+    assert_eq!(resolved[1], (String::new(), "enc-2".to_owned()), "urn:uuid:missing names no entry");
+    assert_eq!(resolved[2], ("p2".to_owned(), String::new()), "urn:oid:9.9 names no entry");
+    assert_eq!(resolved[3].0, "p3");
+    assert_eq!(keys(None)[0], (String::new(), String::new()), "without the map, urn references give no typed key");
+    let _ = scope.take_unresolved();
 }

@@ -7,8 +7,16 @@
 //! whatever the input size. A resource is stored only if every view of its type accepts it; a
 //! rejected one is reported with file, line and element, and with `--on-error fail` nothing of
 //! the load is committed.
+//!
+//! References between the entries of a Bundle (`urn:uuid:` and absolute `fullUrl`s) resolve to
+//! the target entry's type and id ([`kakehashi_fhir::bundle`]). A reference that resolves to
+//! nothing (an `urn:` reference to no entry of its Bundle, or in NDJSON) does not reject its
+//! resource: the resource is stored with that key empty, and the reference is counted per view
+//! column and listed with file, entry and element ([`Summary::unresolved`]); with
+//! `--on-error fail` it stops the load like a rejected record.
 
 use crossbeam_channel::bounded;
+use kakehashi_fhir::bundle::{self, RefScope, Unresolved};
 use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
 use kakehashi_fhir::fhirpath::{self, Node};
 use kakehashi_fhir::resource::{Parser, Problem};
@@ -92,6 +100,14 @@ pub struct Summary {
     pub rejected: u64,
     /// The first rejected records with their reasons.
     pub problems: Vec<Problem>,
+    /// References that resolve to nothing, one per resource and reference (the resources are
+    /// stored, the key left empty): an `urn:uuid:` / `urn:oid:` reference to no entry of its
+    /// Bundle, or in NDJSON.
+    pub unresolved: u64,
+    /// Those references by the view columns they leave empty (`condition.patient_id`).
+    pub unresolved_by_column: BTreeMap<String, u64>,
+    /// The first of them (up to [`IngestOptions::keep_problems`]) with file, entry and element.
+    pub unresolved_refs: Vec<Problem>,
     /// Live resources in the store after the load, by type.
     pub live: BTreeMap<String, u64>,
     /// Wall time.
@@ -129,6 +145,9 @@ struct Flattened {
     views: Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)>,
     keys: Vec<ResourceKey>,
     problems: Vec<Problem>,
+    /// Unresolved references, one per resource and reference, and by column.
+    unresolved: Vec<Problem>,
+    unresolved_by_column: BTreeMap<String, u64>,
     stored: BTreeMap<String, u64>,
     not_viewed: BTreeMap<String, u64>,
     records: u64,
@@ -196,8 +215,12 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             done.resources += out.records;
             done.bytes += out.bytes;
             summary.rejected += out.problems.len() as u64;
+            summary.unresolved += out.unresolved.len() as u64;
+            for (c, n) in out.unresolved_by_column {
+                *summary.unresolved_by_column.entry(c).or_default() += n;
+            }
             if opts.on_error == OnError::Fail {
-                if let Some(p) = out.problems.into_iter().next() {
+                if let Some(p) = out.problems.into_iter().chain(out.unresolved).next() {
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);
                     outcome = Err(IngestError::Rejected(p));
                     continue;
@@ -205,6 +228,8 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             } else {
                 let room = opts.keep_problems.saturating_sub(summary.problems.len());
                 summary.problems.extend(out.problems.into_iter().take(room));
+                let room = opts.keep_problems.saturating_sub(summary.unresolved_refs.len());
+                summary.unresolved_refs.extend(out.unresolved.into_iter().take(room));
             }
             for (view, batch, ords) in &out.views {
                 if let Err(e) = writer.write(*view, batch, ords) {
@@ -358,6 +383,35 @@ impl Worker {
     }
 }
 
+/// Reports a stored resource's unresolved references: one problem per reference naming the
+/// view columns it leaves empty, each column counted.
+#[cold]
+fn note_unresolved(noted: Vec<(usize, Unresolved)>, rt: &str, views: &[(View, ViewDefinition)], out: &mut Flattened, at: Problem) {
+    let mut by_ref: Vec<(Unresolved, Vec<String>)> = Vec::new();
+    for (k, u) in noted {
+        let (view, vd) = &views[k];
+        let cols = bundle_columns(vd, u.want.as_deref());
+        let cols: Vec<String> = if cols.is_empty() { vec![view.name().to_owned()] } else { cols.iter().map(|c| format!("{}.{c}", view.name())).collect() };
+        for c in &cols {
+            *out.unresolved_by_column.entry(c.clone()).or_default() += 1;
+        }
+        match by_ref.iter_mut().find(|(r, _)| r.reference == u.reference && r.want == u.want) {
+            Some((_, all)) => all.extend(cols),
+            None => by_ref.push((u, cols)),
+        }
+    }
+    for (u, cols) in by_ref {
+        out.unresolved.push(Problem { location: at.location.clone(), element: Some(format!("{rt} → {}", cols.join(", "))), message: bundle::unresolved_message(&u) });
+    }
+}
+
+/// The columns of a view whose path reads a reference key of type `want`
+/// (`getReferenceKey(Patient)`; `getReferenceKey()` when `want` is None).
+fn bundle_columns<'v>(vd: &'v ViewDefinition, want: Option<&str>) -> Vec<&'v str> {
+    let call = format!("getReferenceKey({})", want.unwrap_or_default());
+    vd.columns.iter().filter(|c| c.path.replace(' ', "").contains(&call)).map(|c| c.name.as_str()).collect()
+}
+
 fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
     counts.iter().enumerate().filter(|(_, n)| **n > 0).filter_map(|(t, n)| Some((resource_types::name(t as u16)?.to_owned(), *n))).collect()
 }
@@ -367,6 +421,8 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
         views: Vec::new(),
         keys: Vec::with_capacity(chunk.records.len()),
         problems: Vec::new(),
+        unresolved: Vec::new(),
+        unresolved_by_column: BTreeMap::new(),
         stored: BTreeMap::new(),
         not_viewed: BTreeMap::new(),
         records: chunk.records.len() as u64,
@@ -376,6 +432,10 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
     let (mut stored, mut not_viewed) = (vec![0u64; ntypes], vec![0u64; ntypes]);
     let (file, entry) = (chunk.file.clone(), chunk.entries);
     let nrecords = chunk.records.len();
+    // references resolve within the chunk's Bundle (none for NDJSON); those that resolve to
+    // nothing are noted here, per view
+    let scope = RefScope::new(chunk.refs.clone());
+    let mut unresolved: Vec<(usize, Unresolved)> = Vec::new();
     // a view's builder is made on first use: a chunk usually holds one resource type, read by
     // one to four views
     let Worker { pending: builders, batch_rows, parser, by_type, spare, spare_members } = &mut *worker;
@@ -407,11 +467,15 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
             // all accept it
             let mut staging = std::mem::take(&mut *spare).recycle();
             let mut per_view: SmallVec<[(usize, usize, Staged); 4]> = SmallVec::new();
-            let members = plans.members(v, std::mem::take(&mut *spare_members));
+            let members = plans.members_in(v, std::mem::take(&mut *spare_members), Some(&scope));
             let mut refused = None;
             for (j, (&k, plan)) in mine.iter().zip(plans.plans()).enumerate() {
                 let view = views[k].0;
-                match plan.eval(v, &members, true, &mut staging) {
+                let result = plan.eval(v, &members, true, &mut staging);
+                if scope.has_unresolved() {
+                    unresolved.extend(scope.take_unresolved().into_iter().map(|u| (k, u)));
+                }
+                match result {
                     Ok(staged) => per_view.push((j, k, staged)),
                     Err(PlanError::Eval(e)) => {
                         refused = Some(problem(Some(format!("view {}", view.name())), e.to_string()));
@@ -437,8 +501,13 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
             *spare = staging.recycle();
             *spare_members = members.recycle();
             if let Some(p) = refused {
+                // a rejected resource is reported as such, not for its references
+                unresolved.clear();
                 out.problems.push(p);
                 return;
+            }
+            if !unresolved.is_empty() {
+                note_unresolved(std::mem::take(&mut unresolved), rt, views, &mut out, problem(None, String::new()));
             }
             let id = fhirpath::get_str(v, "id").unwrap_or_default();
             out.keys.push(ResourceKey::new(t, id, lu, ord));

@@ -22,7 +22,13 @@ pub enum OnErrorArg {
 /// until it completes, the store answers with its previous snapshot. Re-loading a resource
 /// with the same type and id replaces it when its meta.lastUpdated is the same or later.
 ///
-/// Exit code: 0 all loaded, 3 loaded but some records rejected (listed), 1 nothing loaded.
+/// References between the entries of a Bundle (urn:uuid: and absolute fullUrls) resolve to
+/// the entry they name. A reference that names nothing (an urn:uuid: that is no entry's fullUrl
+/// in its Bundle, or one in NDJSON) leaves its key empty; the resource is stored, and the
+/// reference is counted per column and listed with file, entry and element.
+///
+/// Exit code: 0 all loaded, 3 loaded but some records rejected or some references unresolved
+/// (listed), 1 nothing loaded (with --on-error fail, also for an unresolved reference).
 ///
 /// Example:
 ///   kakehashi synth --profile de-berlin --patients 1000 --out /tmp/berlin-fhir
@@ -87,6 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "rows": summary.rows.iter().map(|(v, n)| (v.name().to_owned(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
             "rejected": summary.rejected,
             "problems": summary.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            "unresolved": summary.unresolved,
+            "unresolved_by_column": summary.unresolved_by_column,
+            "unresolved_refs": summary.unresolved_refs.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             "live": summary.live,
             "seconds": secs,
         });
@@ -121,6 +130,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("  ... and {} more", summary.rejected - summary.problems.len() as u64);
             }
         }
+        if summary.unresolved > 0 {
+            println!("unresolved references: {} (stored with the key empty), by column:", summary.unresolved);
+            for (c, n) in &summary.unresolved_by_column {
+                println!("  {c:<40} {n:>10}");
+            }
+            const SHOWN: usize = 20;
+            for p in summary.unresolved_refs.iter().take(SHOWN) {
+                println!("  {p}");
+            }
+            if summary.unresolved > SHOWN as u64 {
+                println!("  ... and {} more (--json lists up to 1000)", summary.unresolved - SHOWN.min(summary.unresolved_refs.len()) as u64);
+            }
+        }
     }
-    Ok(if summary.rejected > 0 { ExitCode::from(crate::exit::PARTIAL) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected > 0 || summary.unresolved > 0 { ExitCode::from(crate::exit::PARTIAL) } else { ExitCode::SUCCESS })
 }

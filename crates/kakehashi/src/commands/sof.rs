@@ -27,7 +27,9 @@ pub enum Command {
     ///
     /// Input: NDJSON (.ndjson, .jsonl), gzipped NDJSON (.ndjson.gz), JSON Bundles or single
     /// resources (.json), and folders of these. Records that are not FHIR resources are
-    /// reported with file and line on stderr and skipped (exit code 3).
+    /// reported with file and line on stderr and skipped (exit code 3). References between the
+    /// entries of a Bundle (urn:uuid: and absolute fullUrls) resolve to the entry they name;
+    /// one that names nothing is output empty and reported on stderr (exit code 3).
     ///
     /// Example:
     ///   kakehashi sof run --view crates/fhir/views/condition.json --format csv site-export/
@@ -115,15 +117,22 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     };
     sink.flush()?;
-    for p in &problems {
+    for p in &problems.rejected {
         eprintln!("rejected: {p}");
     }
-    if problems.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("{} record(s) rejected", problems.len());
-        Ok(ExitCode::from(crate::exit::PARTIAL))
+    for p in &problems.unresolved {
+        eprintln!("unresolved: {p}");
     }
+    if problems.rejected.is_empty() && problems.unresolved.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !problems.rejected.is_empty() {
+        eprintln!("{} record(s) rejected", problems.rejected.len());
+    }
+    if !problems.unresolved.is_empty() {
+        eprintln!("{} reference(s) unresolved (output empty)", problems.unresolved.len());
+    }
+    Ok(ExitCode::from(crate::exit::PARTIAL))
 }
 
 /// Replaces list columns by their JSON text so CSV can carry them.
