@@ -135,6 +135,8 @@ pub struct CohortIndex {
     strings: Interner,
     /// One table per (view, term-code column) of the mapping ([`ContextMap::table`]).
     tables: HashMap<(View, String), Table>,
+    /// Tables this snapshot cannot give, with the reason (reported, never silently zero).
+    unavailable: HashMap<(View, String), String>,
 }
 
 fn table_key(m: &ContextMap) -> (View, String) {
@@ -199,6 +201,7 @@ impl CohortIndex {
             codes: Interner::default(),
             strings: Interner::default(),
             tables: HashMap::new(),
+            unavailable: HashMap::new(),
         };
         for b in scan(snap, View::Patient, &["id", "gender", "birth_date"])? {
             let id = col::<StringArray>(&b, "id", View::Patient)?;
@@ -212,121 +215,21 @@ impl CohortIndex {
             }
         }
         for m in kakehashi_cohort::plan::mapping() {
-            if ix.tables.contains_key(&table_key(m)) {
+            if ix.tables.contains_key(&table_key(m)) || ix.unavailable.contains_key(&table_key(m)) {
                 continue;
             }
-            // the codes of the referenced resources, by key (interned "system SEP code")
-            let mut via_codes: HashMap<String, Vec<u32>> = HashMap::new();
-            if let Some(via) = &m.code_via {
-                for b in scan(snap, via.view, &["id", &via.code[0], &via.code[1]])? {
-                    let id = col::<StringArray>(&b, "id", via.view)?;
-                    let sys = col::<StringArray>(&b, &via.code[0], via.view)?;
-                    let code = col::<StringArray>(&b, &via.code[1], via.view)?;
-                    for i in 0..b.num_rows() {
-                        if id.is_null(i) || code.is_null(i) {
-                            continue;
-                        }
-                        let k = ix.codes.id(&format!("{}{SEP}{}", if sys.is_null(i) { "" } else { sys.value(i) }, code.value(i)));
-                        let v = via_codes.entry(id.value(i).to_owned()).or_default();
-                        if !v.contains(&k) {
-                            v.push(k);
-                        }
-                    }
+            match ix.load(snap, m) {
+                Ok(t) => {
+                    ix.tables.insert(table_key(m), t);
                 }
-            }
-            let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[1]];
-            if !m.code[0].is_empty() {
-                cols.push(&m.code[0]);
-            }
-            cols.extend(m.time_start.iter().map(String::as_str));
-            cols.extend(m.time_end.iter().map(String::as_str));
-            cols.extend(m.value_quantity.iter().map(String::as_str));
-            cols.extend(m.value_unit.iter().map(String::as_str));
-            cols.extend(m.value_concept.iter().flatten().map(String::as_str));
-            cols.extend(m.fixed.iter().map(|f| f[0].as_str()));
-            cols.extend(m.attributes.iter().map(|a| a.column.as_str()));
-            cols.extend(m.code_via.iter().map(|v| v.column.as_str()));
-            let mut seen = HashSet::new();
-            cols.retain(|c| seen.insert(*c));
-            let mut t = Table::default();
-            for b in scan(snap, m.view, &cols)? {
-                let v = m.view;
-                let id = col::<StringArray>(&b, "id", v)?;
-                let pid = col::<StringArray>(&b, "patient_id", v)?;
-                // no system column: the mapping's fixed system
-                let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
-                let fixed_system = m.system.as_deref().unwrap_or("");
-                let code = col::<StringArray>(&b, &m.code[1], v)?;
-                let via = m.code_via.as_ref().map(|c| col::<StringArray>(&b, &c.column, v)).transpose()?;
-                let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
-                let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
-                let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
-                let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
-                let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
-                let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
-                // the list attribute's values of the row and the row's codes (reused: no
-                // allocation per row)
-                let mut elements: Vec<u32> = Vec::new();
-                let mut row_codes: Vec<u32> = Vec::new();
-                for i in 0..b.num_rows() {
-                    if pid.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
-                        continue;
-                    }
-                    // its own code, and those of the resource it references (code_via)
-                    row_codes.clear();
-                    if !code.is_null(i) {
-                        let system = match sys {
-                            Some(a) if a.is_null(i) => "",
-                            Some(a) => a.value(i),
-                            None => fixed_system,
-                        };
-                        row_codes.push(ix.codes.id(&format!("{system}{SEP}{}", code.value(i))));
-                    }
-                    if let Some(r) = via
-                        && !r.is_null(i)
-                        && let Some(ks) = via_codes.get(r.value(i))
-                    {
-                        row_codes.extend(ks.iter().filter(|k| !row_codes.contains(k)).collect::<Vec<_>>());
-                    }
-                    if row_codes.is_empty() {
-                        continue;
-                    }
-                    // a list attribute (e.g. an encounter's type codes) gives a row per element,
-                    // so a filter on it matches when any element does (at most one list per
-                    // context: the mapping's test holds that)
-                    elements.clear();
-                    match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
-                        Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| ix.strings.id(x))),
-                        _ => elements.push(NONE),
-                    }
-                    for (&element, &k) in elements.iter().flat_map(|e| row_codes.iter().map(move |k| (e, k))) {
-                        let p = ix.patient(pid.value(i));
-                        t.patient.push(p);
-                        t.code.push(k);
-                        let s = first(&starts, i);
-                        t.start.push(s);
-                        let e = first(&ends, i);
-                        t.end.push(if e == i64::MIN { s } else { e });
-                        t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
-                        t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
-                        t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
-                        t.id.push(ix.strings.id(id.value(i)));
-                        for (name, a) in &attrs {
-                            let val = match a {
-                                AttrColumn::List(_) => element,
-                                AttrColumn::Str(a) if a.is_null(i) => NONE,
-                                AttrColumn::Str(a) => ix.strings.id(a.value(i)),
-                            };
-                            t.attrs.entry((*name).to_owned()).or_default().push(val);
-                        }
-                        t.code_patients.entry(k).or_default().insert(p);
-                    }
+                // a snapshot written before a column the mapping reads existed (e.g. a
+                // procedure's category): that context has no data here, and says so; every
+                // other context still answers
+                Err(CohortError::Store { view, message }) if message.contains("no column") => {
+                    ix.unavailable.insert(table_key(m), format!("the {view} table of this snapshot lacks a column ({message}); ingest the data again"));
                 }
+                Err(e) => return Err(e),
             }
-            t.sort_by_code();
-            ix.tables.insert(table_key(m), t);
         }
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
         ix.birth_ymd = ix
@@ -340,6 +243,123 @@ impl CohortIndex {
             })
             .collect();
         Ok(ix)
+    }
+
+    /// Reads one context's table: its rows, one per code (its own and those of the resource
+    /// it references) and per element of a list attribute, sorted by code.
+    fn load(&mut self, snap: &Snapshot, m: &ContextMap) -> Result<Table, CohortError> {
+        // the codes of the referenced resources, by key (interned "system SEP code")
+        let mut via_codes: HashMap<String, Vec<u32>> = HashMap::new();
+        if let Some(via) = &m.code_via {
+            for b in scan(snap, via.view, &["id", &via.code[0], &via.code[1]])? {
+                let id = col::<StringArray>(&b, "id", via.view)?;
+                let sys = col::<StringArray>(&b, &via.code[0], via.view)?;
+                let code = col::<StringArray>(&b, &via.code[1], via.view)?;
+                for i in 0..b.num_rows() {
+                    if id.is_null(i) || code.is_null(i) {
+                        continue;
+                    }
+                    let k = self.codes.id(&format!("{}{SEP}{}", if sys.is_null(i) { "" } else { sys.value(i) }, code.value(i)));
+                    let v = via_codes.entry(id.value(i).to_owned()).or_default();
+                    if !v.contains(&k) {
+                        v.push(k);
+                    }
+                }
+            }
+        }
+        let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[1]];
+        if !m.code[0].is_empty() {
+            cols.push(&m.code[0]);
+        }
+        cols.extend(m.time_start.iter().map(String::as_str));
+        cols.extend(m.time_end.iter().map(String::as_str));
+        cols.extend(m.value_quantity.iter().map(String::as_str));
+        cols.extend(m.value_unit.iter().map(String::as_str));
+        cols.extend(m.value_concept.iter().flatten().map(String::as_str));
+        cols.extend(m.fixed.iter().map(|f| f[0].as_str()));
+        cols.extend(m.attributes.iter().map(|a| a.column.as_str()));
+        cols.extend(m.code_via.iter().map(|v| v.column.as_str()));
+        let mut seen = HashSet::new();
+        cols.retain(|c| seen.insert(*c));
+        let mut t = Table::default();
+        for b in scan(snap, m.view, &cols)? {
+            let v = m.view;
+            let id = col::<StringArray>(&b, "id", v)?;
+            let pid = col::<StringArray>(&b, "patient_id", v)?;
+            // no system column: the mapping's fixed system
+            let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
+            let fixed_system = m.system.as_deref().unwrap_or("");
+            let code = col::<StringArray>(&b, &m.code[1], v)?;
+            let via = m.code_via.as_ref().map(|c| col::<StringArray>(&b, &c.column, v)).transpose()?;
+            let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+            let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+            let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
+            let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
+            let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
+            let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
+            let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
+            let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
+            // the list attribute's values of the row and the row's codes (reused: no
+            // allocation per row)
+            let mut elements: Vec<u32> = Vec::new();
+            let mut row_codes: Vec<u32> = Vec::new();
+            for i in 0..b.num_rows() {
+                if pid.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
+                    continue;
+                }
+                // its own code, and those of the resource it references (code_via)
+                row_codes.clear();
+                if !code.is_null(i) {
+                    let system = match sys {
+                        Some(a) if a.is_null(i) => "",
+                        Some(a) => a.value(i),
+                        None => fixed_system,
+                    };
+                    row_codes.push(self.codes.id(&format!("{system}{SEP}{}", code.value(i))));
+                }
+                if let Some(r) = via
+                    && !r.is_null(i)
+                    && let Some(ks) = via_codes.get(r.value(i))
+                {
+                    row_codes.extend(ks.iter().filter(|k| !row_codes.contains(k)).collect::<Vec<_>>());
+                }
+                if row_codes.is_empty() {
+                    continue;
+                }
+                // a list attribute (e.g. an encounter's type codes) gives a row per element,
+                // so a filter on it matches when any element does (at most one list per
+                // context: the mapping's test holds that)
+                elements.clear();
+                match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
+                    Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| self.strings.id(x))),
+                    _ => elements.push(NONE),
+                }
+                for (&element, &k) in elements.iter().flat_map(|e| row_codes.iter().map(move |k| (e, k))) {
+                    let p = self.patient(pid.value(i));
+                    t.patient.push(p);
+                    t.code.push(k);
+                    let s = first(&starts, i);
+                    t.start.push(s);
+                    let e = first(&ends, i);
+                    t.end.push(if e == i64::MIN { s } else { e });
+                    t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
+                    t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { self.strings.id(a.value(i)) }).unwrap_or(NONE));
+                    t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { self.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
+                    t.id.push(self.strings.id(id.value(i)));
+                    for (name, a) in &attrs {
+                        let val = match a {
+                            AttrColumn::List(_) => element,
+                            AttrColumn::Str(a) if a.is_null(i) => NONE,
+                            AttrColumn::Str(a) => self.strings.id(a.value(i)),
+                        };
+                        t.attrs.entry((*name).to_owned()).or_default().push(val);
+                    }
+                    t.code_patients.entry(k).or_default().insert(p);
+                }
+            }
+        }
+        t.sort_by_code();
+        Ok(t)
     }
 
     fn patient(&mut self, key: &str) -> u32 {
@@ -423,7 +443,10 @@ impl CohortIndex {
             .map(|(i, _)| i as u32)
             .collect();
         if ids.is_empty() {
-            stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", ")));
+            match self.unavailable.get(&table_key(map)) {
+                Some(why) => stats.unmapped.insert(format!("{path}: {why}")),
+                None => stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", "))),
+            };
         }
         ids
     }
