@@ -3,10 +3,14 @@
 //! [`Query::parse`] reads a query (CCDL v2 or the structured-query form) with errors that name
 //! the offending element; [`plan::compile`] turns it into a [`plan::Plan`]: for every criterion
 //! the view, the codes it expands to (ICD-10 children, ICD-10-GM ↔ Japanese ICD-10, LOINC ↔
-//! JLAC10), and its value, time and attribute conditions, refusing what cannot be evaluated.
+//! JLAC10, ATC and OPS classes), and its value, time and attribute conditions, refusing what
+//! cannot be evaluated. MII broad-consent combined codes expand to the provisions they stand
+//! for ([`consent`]); medication criteria read the codes of the referenced `Medication`.
 //! The engine crate evaluates plans over a site's store.
 
 pub mod ccdl;
+pub mod codes;
+pub mod consent;
 pub mod plan;
 
 pub use ccdl::{CcdlError, Criterion, Query};

@@ -2,7 +2,9 @@
 //! a code matcher (with hierarchy and cross-country expansion), value, time and attribute
 //! conditions. What the engine cannot evaluate is refused naming the construct.
 
-use crate::ccdl::{Comparator, Criterion, Filter, Query, TermCode};
+use crate::ccdl::{Comparator, Criterion, Filter, Query};
+pub use crate::codes::CodeMatcher;
+use crate::consent;
 use kakehashi_model::View;
 use kakehashi_terminology as term;
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,16 @@ pub enum PlanError {
         /// Known contexts.
         known: String,
     },
+    /// The context is one of the MII ontology that this site cannot evaluate.
+    #[error("{path}.context: {context:?} cannot be evaluated at this site: {reason}")]
+    Refused {
+        /// Criterion path.
+        path: String,
+        /// The context code.
+        context: String,
+        /// Why (from the mapping file).
+        reason: String,
+    },
     /// A construct is not supported for this context.
     #[error("{path}: {message}")]
     Unsupported {
@@ -33,8 +45,33 @@ pub enum PlanError {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MappingFile {
     context: Vec<ContextMap>,
+    #[serde(default)]
+    refused: Vec<RefusedContext>,
+}
+
+/// A context of the MII ontology a site cannot evaluate, and why.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedContext {
+    /// Context codes.
+    pub names: Vec<String>,
+    /// Why a site cannot evaluate them.
+    pub reason: String,
+}
+
+/// Codes a row takes from the resource it references (an administration's `Medication`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeVia {
+    /// The column holding the referenced resource's key.
+    pub column: String,
+    /// The referenced resource's view.
+    pub view: View,
+    /// Its code system and code columns.
+    pub code: [String; 2],
 }
 
 /// How one CCDL context reads the site's tables.
@@ -52,6 +89,9 @@ pub struct ContextMap {
     /// v3 ActCode).
     #[serde(default)]
     pub system: Option<String>,
+    /// Codes the row also takes from a referenced resource (an administration's `Medication`).
+    #[serde(default)]
+    pub code_via: Option<CodeVia>,
     /// Start-time columns, first non-null wins.
     pub time_start: Vec<String>,
     /// End-time columns (for periods).
@@ -87,49 +127,26 @@ pub struct AttributeMap {
     pub reference: Option<View>,
 }
 
+fn mapping_file() -> &'static MappingFile {
+    static M: OnceLock<MappingFile> = OnceLock::new();
+    M.get_or_init(|| toml::from_str(include_str!("../data/mapping.toml")).expect("the shipped mapping file is valid (tested)"))
+}
+
 /// The shipped context mapping.
 pub fn mapping() -> &'static [ContextMap] {
-    static M: OnceLock<Vec<ContextMap>> = OnceLock::new();
-    M.get_or_init(|| {
-        let f: MappingFile = toml::from_str(include_str!("../data/mapping.toml")).expect("the shipped mapping file is valid (tested)");
-        f.context
-    })
+    &mapping_file().context
 }
 
-/// Matches codings: exact (system, code) pairs and ICD-10 parents (any ICD-10 family system).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CodeMatcher {
-    /// Exact pairs.
-    pub exact: BTreeSet<(String, String)>,
-    /// ICD-10 parents whose descendants match.
-    pub icd10_parents: BTreeSet<String>,
+/// The contexts of the MII ontology the shipped mapping refuses, with the reason.
+pub fn refused() -> &'static [RefusedContext] {
+    &mapping_file().refused
 }
 
-impl CodeMatcher {
-    /// Whether a coding matches.
-    pub fn matches(&self, system: &str, code: &str) -> bool {
-        self.exact.contains(&(system.to_owned(), code.to_owned())) || (term::is_icd10(system) && self.icd10_parents.iter().any(|p| term::icd10_descends(code, p)))
-    }
-
-    fn add(&mut self, tc: &TermCode) {
-        match term::equivalents(&tc.system, &tc.code) {
-            Some(eq) => {
-                if term::is_icd10(&tc.system) {
-                    self.icd10_parents.insert(tc.code.clone());
-                }
-                self.exact.extend(eq);
-            }
-            None => {
-                self.exact.insert((tc.system.clone(), tc.code.clone()));
-            }
-        }
-    }
-
-    /// The codes, for `explain`.
-    pub fn describe(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.exact.iter().map(|(s, c)| format!("{s}|{c}")).collect();
-        v.extend(self.icd10_parents.iter().map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")));
-        v
+impl ContextMap {
+    /// The site table this context reads: its view, told apart by the code column where one view
+    /// serves contexts with different term-code columns (an observation's code or its value).
+    pub fn table(&self) -> (View, &str) {
+        (self.view, self.code[1].as_str())
     }
 }
 
@@ -214,6 +231,15 @@ pub enum CritPlan {
         /// Attribute conditions.
         attrs: Vec<AttrCond>,
     },
+    /// Any of the alternatives; an alternative holds for a patient when one resource (the same
+    /// id) matches every criterion in it. A combined consent code is such an alternative: all the
+    /// provisions it stands for permitted in one Consent.
+    SameResource {
+        /// Path.
+        path: String,
+        /// Alternatives (OR) of criteria on one resource (AND), all of one view.
+        alternatives: Vec<Vec<CritPlan>>,
+    },
     /// Age in years now.
     Age {
         /// Path.
@@ -274,6 +300,10 @@ fn find_context(code: &str) -> Option<&'static ContextMap> {
     mapping().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
 }
 
+fn find_refused(code: &str) -> Option<&'static RefusedContext> {
+    refused().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
+}
+
 fn known_contexts() -> String {
     let mut v: Vec<&str> = mapping().iter().map(|m| m.names[0].as_str()).collect();
     v.push("Patient");
@@ -312,10 +342,25 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
         }
         return Err(unsupported(format!("{path}.termCodes"), "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)"));
     }
-    let map = find_context(&c.context.code).ok_or_else(|| PlanError::Context { path: path.clone(), context: c.context.code.clone(), known: known_contexts() })?;
+    let Some(map) = find_context(&c.context.code) else {
+        return Err(match find_refused(&c.context.code) {
+            Some(r) => PlanError::Refused { path, context: c.context.code.clone(), reason: r.reason.clone() },
+            None => PlanError::Context { path, context: c.context.code.clone(), known: known_contexts() },
+        });
+    };
     let mut codes = CodeMatcher::default();
-    for t in &c.term_codes {
-        codes.add(t);
+    // combined consent codes, each standing for several provisions (index in termCodes, entry)
+    let mut combined = Vec::new();
+    for (i, t) in c.term_codes.iter().enumerate() {
+        if map.view == View::Consent && t.system == consent::combined_system() {
+            let entry = consent::combined(&t.code).ok_or_else(|| {
+                let known: Vec<&str> = consent::combined_codes().iter().map(|k| k.code.as_str()).collect();
+                unsupported(format!("{path}.termCodes[{i}].code"), &format!("{:?} is not a combined consent code of {} (known: {})", t.code, t.system, known.join(", ")))
+            })?;
+            combined.push((i, entry));
+        } else {
+            codes.add(t);
+        }
     }
     let value = match &c.value_filter {
         None => None,
@@ -365,7 +410,30 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
             _ => return Err(unsupported(apath, &format!("attribute {:?} takes a {} filter", a.attribute.code, if am.reference.is_some() { "reference" } else { "concept" }))),
         }
     }
-    Ok(CritPlan::Resource { path, map: map.clone(), codes, value, time: window(c), attrs })
+    if combined.is_empty() {
+        return Ok(CritPlan::Resource { path, map: map.clone(), codes, value, time: window(c), attrs });
+    }
+    // A combined consent code: every provision it stands for, permitted in one Consent, under
+    // the criterion's own time window and attribute filters; other term codes stay synonyms.
+    let one = |p: String, codes: CodeMatcher| CritPlan::Resource { path: p, map: map.clone(), codes, value: value.clone(), time: window(c), attrs: attrs.clone() };
+    let mut alternatives: Vec<Vec<CritPlan>> = combined
+        .iter()
+        .map(|(i, entry)| {
+            entry
+                .provisions
+                .iter()
+                .map(|p| {
+                    let mut m = CodeMatcher::default();
+                    m.exact.insert((consent::provision_system().to_owned(), p.clone()));
+                    one(format!("{path}.termCodes[{i}] ({})", entry.code), m)
+                })
+                .collect()
+        })
+        .collect();
+    if !codes.exact.is_empty() {
+        alternatives.push(vec![one(path.clone(), codes)]);
+    }
+    Ok(CritPlan::SameResource { path, alternatives })
 }
 
 /// Compiles a query.
@@ -377,6 +445,24 @@ pub fn compile(q: &Query) -> Result<Plan, PlanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
+
+    /// Every `context` code of the MII ontology's querying metadata
+    /// (medizininformatik-initiative/fhir-ontology-generator release v5.0.0,
+    /// projects/fdpg-ontology/input/cohort_selection_ontology/modules/*/QueryingMetaData and the
+    /// disabled ones), besides Patient.
+    const MII_CONTEXTS: &[&str] = &[
+        "Diagnose", "Einwilligung", "Fall", "Laboruntersuchung", "Vitaldaten", "Vitalstatus", "Todesursache", "Specimen",
+        "Procedure", "Procedure Category", "Medikamentenverabreichung", "Medikamentenanordnung", "Medikamentenverordnung",
+        "Molekulargenetischer Befundbericht", "Molekulargenetische Studie", "Molekulargenetische Studienanalyse",
+        "Molekulargenetische Variante", "MII_Onkologie_Lymphknoten_Assessment", "MII_Onkologie_Bestrahlung",
+        "MII_Onkologie_Bioprobe", "MII_Onkologie_Leistungszustand", "MII_Onkologie_Fernmetastasen",
+        "MII_Onkologie_Histologiebefund", "MII_Onkologie_Histologiegrading", "MII_Onkologie_Nebenwirkung",
+        "MII_Onkologie_Operation", "MII_Onkologie_Therapie", "MII_Onkologie_Diagnose", "MII_Onkologie_Residualstatus",
+        "MII_Onkologie_Strahlentherapie", "MII_Onkologie_Studienteilnahme", "MII_Onkologie_Systemtherapie",
+        "MII_Onkologie_TNM", "MII_Onkologie_TNM_Klassifikation", "MII_Onkologie_Tod", "MII_Onkologie_Tumorkonferenz",
+        "MII_Onkologie_Verlauf",
+    ];
 
     #[test]
     fn the_mapping_names_real_columns() {
@@ -389,12 +475,75 @@ mod tests {
             cols.extend(m.value_concept.iter().flatten());
             cols.extend(m.fixed.iter().map(|f| &f[0]));
             cols.extend(m.attributes.iter().map(|a| &a.column));
+            cols.extend(m.code_via.iter().map(|v| &v.column));
             for c in cols {
                 assert!(has(c), "{}: no column {c} in view {}", m.names[0], m.view.name());
+            }
+            if let Some(via) = &m.code_via {
+                for c in &via.code {
+                    assert!(via.view.column(c).is_some() && via.view.column("id").is_some(), "{}: no column {c} in view {}", m.names[0], via.view.name());
+                }
             }
             // the engine gives a row per element of a list attribute: one list per context
             let lists = m.attributes.iter().filter(|a| m.view.columns().iter().any(|x| x.name == a.column && x.ty == kakehashi_model::schema::ColumnType::StringList)).count();
             assert!(lists <= 1, "{}: {lists} list attributes", m.names[0]);
         }
+        // the engine reads one table per (view, code column): two entries must not share one
+        let mut tables = HashSet::new();
+        for m in mapping() {
+            assert!(tables.insert(m.table()), "{}: a second entry for table {:?}", m.names[0], m.table());
+        }
+    }
+
+    #[test]
+    fn every_mii_context_is_mapped_or_refused_with_a_reason_and_none_twice() {
+        let mut seen = HashSet::new();
+        for n in mapping().iter().flat_map(|m| &m.names).chain(refused().iter().flat_map(|r| &r.names)) {
+            assert!(seen.insert(n.to_lowercase()), "{n} named twice");
+        }
+        for c in MII_CONTEXTS {
+            assert!(find_context(c).is_some() || find_refused(c).is_some_and(|r| r.reason.len() > 40), "{c} is neither mapped nor refused with a reason");
+        }
+        assert!(refused().iter().flat_map(|r| &r.names).all(|n| MII_CONTEXTS.contains(&n.as_str())), "refuse only contexts of the MII ontology");
+    }
+
+    fn crit(context: &str, codes: &[(&str, &str)]) -> Criterion {
+        let v = serde_json::json!({"inclusionCriteria": [[{"context": {"code": context, "system": "fdpg.mii.cds", "display": context},
+            "termCodes": codes.iter().map(|(s, c)| serde_json::json!({"system": s, "code": c, "display": c})).collect::<Vec<_>>()}]]});
+        Query::from_value(&v).unwrap().inclusion.remove(0).remove(0)
+    }
+
+    #[test]
+    fn medication_contexts_are_those_of_the_mii_ontology() {
+        let view = |ctx: &str| match compile_criterion(&crit(ctx, &[(term::ATC_DE, "B01AB01")])).unwrap() {
+            CritPlan::Resource { map, .. } => map.view,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(view("Medikamentenverabreichung"), View::MedicationAdministration);
+        assert_eq!(view("Medikamentenanordnung"), View::MedicationRequest);
+        assert_eq!(view("Medikamentenverordnung"), View::MedicationStatement);
+    }
+
+    #[test]
+    fn a_combined_consent_code_stands_for_all_its_provisions_on_one_consent() {
+        let c = crit("Einwilligung", &[("fdpg.consent.combined", "yes-yes-no-no"), (consent::provision_system(), "2.16.840.1.113883.3.1937.777.24.5.3.6")]);
+        let CritPlan::SameResource { alternatives, .. } = compile_criterion(&c).unwrap() else { panic!("not expanded") };
+        assert_eq!(alternatives.len(), 2, "the combined code, or the plain provision");
+        let provisions: Vec<Vec<String>> = alternatives
+            .iter()
+            .map(|a| a.iter().flat_map(|p| match p { CritPlan::Resource { codes, map, .. } if map.view == View::Consent => codes.exact.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(), other => panic!("{other:?}") }).collect())
+            .collect();
+        assert_eq!(provisions[0], vec!["2.16.840.1.113883.3.1937.777.24.5.3.8".to_owned(), "2.16.840.1.113883.3.1937.777.24.5.3.46".to_owned()]);
+        assert_eq!(provisions[1], vec!["2.16.840.1.113883.3.1937.777.24.5.3.6".to_owned()]);
+        let e = compile_criterion(&crit("Einwilligung", &[(consent::provision_system(), "x"), ("fdpg.consent.combined", "yes-yes-maybe-no")])).unwrap_err().to_string();
+        assert!(e.starts_with("inclusionCriteria[0][0].termCodes[1].code: \"yes-yes-maybe-no\" is not a combined consent code"), "{e}");
+    }
+
+    #[test]
+    fn refused_contexts_say_why() {
+        let e = compile_criterion(&crit("Molekulargenetischer Befundbericht", &[("http://loinc.org", "51969-4")])).unwrap_err().to_string();
+        assert!(e.starts_with("inclusionCriteria[0][0].context: \"Molekulargenetischer Befundbericht\" cannot be evaluated at this site: ") && e.contains("DiagnosticReport"), "{e}");
+        let e = compile_criterion(&crit("Versorgungsfall", &[("s", "c")])).unwrap_err().to_string();
+        assert!(e.contains("is not a context this site can evaluate"), "{e}");
     }
 }

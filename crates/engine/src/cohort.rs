@@ -6,11 +6,15 @@
 //! criterion without value, time or attribute conditions is the union of its codes' patient
 //! bitmaps; other criteria scan only the postings of their codes. Groups combine as roaring
 //! bitmaps (AND of ORs, minus OR of ANDs).
+//!
+//! A context whose rows take codes from a referenced resource (`code_via`: an administration's
+//! `Medication` with its ATC code) is joined here, once: the referenced view's codes are read by
+//! key and each row gets a row per code of its own and of the resource it references.
 
 use arrow::array::{Array, Date32Array, Float64Array, ListArray, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::DataType;
 use chrono::{Datelike, NaiveDate, Utc};
-use kakehashi_cohort::plan::{AttrCond, CritPlan, NumCond, Plan, ValueCond};
+use kakehashi_cohort::plan::{AttrCond, ContextMap, CritPlan, NumCond, Plan, ValueCond};
 use kakehashi_cohort::{PlanError, Query};
 use kakehashi_model::View;
 use kakehashi_store::Snapshot;
@@ -129,7 +133,15 @@ pub struct CohortIndex {
     known: RoaringBitmap,
     codes: Interner,
     strings: Interner,
-    tables: HashMap<View, Table>,
+    /// One table per (view, term-code column) of the mapping ([`ContextMap::table`]).
+    tables: HashMap<(View, String), Table>,
+    /// Tables this snapshot cannot give, with the reason (reported, never silently zero).
+    unavailable: HashMap<(View, String), String>,
+}
+
+fn table_key(m: &ContextMap) -> (View, String) {
+    let (v, c) = m.table();
+    (v, c.to_owned())
 }
 
 fn gender_id(g: &str) -> u8 {
@@ -189,6 +201,7 @@ impl CohortIndex {
             codes: Interner::default(),
             strings: Interner::default(),
             tables: HashMap::new(),
+            unavailable: HashMap::new(),
         };
         for b in scan(snap, View::Patient, &["id", "gender", "birth_date"])? {
             let id = col::<StringArray>(&b, "id", View::Patient)?;
@@ -202,85 +215,21 @@ impl CohortIndex {
             }
         }
         for m in kakehashi_cohort::plan::mapping() {
-            if ix.tables.contains_key(&m.view) {
+            if ix.tables.contains_key(&table_key(m)) || ix.unavailable.contains_key(&table_key(m)) {
                 continue;
             }
-            let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[1]];
-            if !m.code[0].is_empty() {
-                cols.push(&m.code[0]);
-            }
-            cols.extend(m.time_start.iter().map(String::as_str));
-            cols.extend(m.time_end.iter().map(String::as_str));
-            cols.extend(m.value_quantity.iter().map(String::as_str));
-            cols.extend(m.value_unit.iter().map(String::as_str));
-            cols.extend(m.value_concept.iter().flatten().map(String::as_str));
-            cols.extend(m.fixed.iter().map(|f| f[0].as_str()));
-            cols.extend(m.attributes.iter().map(|a| a.column.as_str()));
-            let mut seen = HashSet::new();
-            cols.retain(|c| seen.insert(*c));
-            let mut t = Table::default();
-            for b in scan(snap, m.view, &cols)? {
-                let v = m.view;
-                let id = col::<StringArray>(&b, "id", v)?;
-                let pid = col::<StringArray>(&b, "patient_id", v)?;
-                // no system column: the mapping's fixed system
-                let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
-                let fixed_system = m.system.as_deref().unwrap_or("");
-                let code = col::<StringArray>(&b, &m.code[1], v)?;
-                let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
-                let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
-                let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
-                let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
-                let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
-                let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
-                // the list attribute's values of the row (reused: no allocation per row)
-                let mut elements: Vec<u32> = Vec::new();
-                for i in 0..b.num_rows() {
-                    if pid.is_null(i) || code.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
-                        continue;
-                    }
-                    // a list attribute (e.g. an encounter's type codes) gives a row per element,
-                    // so a filter on it matches when any element does (at most one list per
-                    // context: the mapping's test holds that)
-                    elements.clear();
-                    match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
-                        Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| ix.strings.id(x))),
-                        _ => elements.push(NONE),
-                    }
-                    for &element in &elements {
-                        let p = ix.patient(pid.value(i));
-                        let system = match sys {
-                            Some(a) if a.is_null(i) => "",
-                            Some(a) => a.value(i),
-                            None => fixed_system,
-                        };
-                        let k = ix.codes.id(&format!("{system}{SEP}{}", code.value(i)));
-                        t.patient.push(p);
-                        t.code.push(k);
-                        let s = first(&starts, i);
-                        t.start.push(s);
-                        let e = first(&ends, i);
-                        t.end.push(if e == i64::MIN { s } else { e });
-                        t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
-                        t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
-                        t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
-                        t.id.push(ix.strings.id(id.value(i)));
-                        for (name, a) in &attrs {
-                            let val = match a {
-                                AttrColumn::List(_) => element,
-                                AttrColumn::Str(a) if a.is_null(i) => NONE,
-                                AttrColumn::Str(a) => ix.strings.id(a.value(i)),
-                            };
-                            t.attrs.entry((*name).to_owned()).or_default().push(val);
-                        }
-                        t.code_patients.entry(k).or_default().insert(p);
-                    }
+            match ix.load(snap, m) {
+                Ok(t) => {
+                    ix.tables.insert(table_key(m), t);
                 }
+                // a snapshot written before a column the mapping reads existed (e.g. a
+                // procedure's category): that context has no data here, and says so; every
+                // other context still answers
+                Err(CohortError::Store { view, message }) if message.contains("no column") => {
+                    ix.unavailable.insert(table_key(m), format!("the {view} table of this snapshot lacks a column ({message}); ingest the data again"));
+                }
+                Err(e) => return Err(e),
             }
-            t.sort_by_code();
-            ix.tables.insert(m.view, t);
         }
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
         ix.birth_ymd = ix
@@ -294,6 +243,123 @@ impl CohortIndex {
             })
             .collect();
         Ok(ix)
+    }
+
+    /// Reads one context's table: its rows, one per code (its own and those of the resource
+    /// it references) and per element of a list attribute, sorted by code.
+    fn load(&mut self, snap: &Snapshot, m: &ContextMap) -> Result<Table, CohortError> {
+        // the codes of the referenced resources, by key (interned "system SEP code")
+        let mut via_codes: HashMap<String, Vec<u32>> = HashMap::new();
+        if let Some(via) = &m.code_via {
+            for b in scan(snap, via.view, &["id", &via.code[0], &via.code[1]])? {
+                let id = col::<StringArray>(&b, "id", via.view)?;
+                let sys = col::<StringArray>(&b, &via.code[0], via.view)?;
+                let code = col::<StringArray>(&b, &via.code[1], via.view)?;
+                for i in 0..b.num_rows() {
+                    if id.is_null(i) || code.is_null(i) {
+                        continue;
+                    }
+                    let k = self.codes.id(&format!("{}{SEP}{}", if sys.is_null(i) { "" } else { sys.value(i) }, code.value(i)));
+                    let v = via_codes.entry(id.value(i).to_owned()).or_default();
+                    if !v.contains(&k) {
+                        v.push(k);
+                    }
+                }
+            }
+        }
+        let mut cols: Vec<&str> = vec!["id", "patient_id", &m.code[1]];
+        if !m.code[0].is_empty() {
+            cols.push(&m.code[0]);
+        }
+        cols.extend(m.time_start.iter().map(String::as_str));
+        cols.extend(m.time_end.iter().map(String::as_str));
+        cols.extend(m.value_quantity.iter().map(String::as_str));
+        cols.extend(m.value_unit.iter().map(String::as_str));
+        cols.extend(m.value_concept.iter().flatten().map(String::as_str));
+        cols.extend(m.fixed.iter().map(|f| f[0].as_str()));
+        cols.extend(m.attributes.iter().map(|a| a.column.as_str()));
+        cols.extend(m.code_via.iter().map(|v| v.column.as_str()));
+        let mut seen = HashSet::new();
+        cols.retain(|c| seen.insert(*c));
+        let mut t = Table::default();
+        for b in scan(snap, m.view, &cols)? {
+            let v = m.view;
+            let id = col::<StringArray>(&b, "id", v)?;
+            let pid = col::<StringArray>(&b, "patient_id", v)?;
+            // no system column: the mapping's fixed system
+            let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
+            let fixed_system = m.system.as_deref().unwrap_or("");
+            let code = col::<StringArray>(&b, &m.code[1], v)?;
+            let via = m.code_via.as_ref().map(|c| col::<StringArray>(&b, &c.column, v)).transpose()?;
+            let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+            let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
+            let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
+            let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
+            let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
+            let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
+            let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
+            let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
+            // the list attribute's values of the row and the row's codes (reused: no
+            // allocation per row)
+            let mut elements: Vec<u32> = Vec::new();
+            let mut row_codes: Vec<u32> = Vec::new();
+            for i in 0..b.num_rows() {
+                if pid.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
+                    continue;
+                }
+                // its own code, and those of the resource it references (code_via)
+                row_codes.clear();
+                if !code.is_null(i) {
+                    let system = match sys {
+                        Some(a) if a.is_null(i) => "",
+                        Some(a) => a.value(i),
+                        None => fixed_system,
+                    };
+                    row_codes.push(self.codes.id(&format!("{system}{SEP}{}", code.value(i))));
+                }
+                if let Some(r) = via
+                    && !r.is_null(i)
+                    && let Some(ks) = via_codes.get(r.value(i))
+                {
+                    row_codes.extend(ks.iter().filter(|k| !row_codes.contains(k)).collect::<Vec<_>>());
+                }
+                if row_codes.is_empty() {
+                    continue;
+                }
+                // a list attribute (e.g. an encounter's type codes) gives a row per element,
+                // so a filter on it matches when any element does (at most one list per
+                // context: the mapping's test holds that)
+                elements.clear();
+                match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
+                    Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| self.strings.id(x))),
+                    _ => elements.push(NONE),
+                }
+                for (&element, &k) in elements.iter().flat_map(|e| row_codes.iter().map(move |k| (e, k))) {
+                    let p = self.patient(pid.value(i));
+                    t.patient.push(p);
+                    t.code.push(k);
+                    let s = first(&starts, i);
+                    t.start.push(s);
+                    let e = first(&ends, i);
+                    t.end.push(if e == i64::MIN { s } else { e });
+                    t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
+                    t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { self.strings.id(a.value(i)) }).unwrap_or(NONE));
+                    t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { self.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
+                    t.id.push(self.strings.id(id.value(i)));
+                    for (name, a) in &attrs {
+                        let val = match a {
+                            AttrColumn::List(_) => element,
+                            AttrColumn::Str(a) if a.is_null(i) => NONE,
+                            AttrColumn::Str(a) => self.strings.id(a.value(i)),
+                        };
+                        t.attrs.entry((*name).to_owned()).or_default().push(val);
+                    }
+                    t.code_patients.entry(k).or_default().insert(p);
+                }
+            }
+        }
+        t.sort_by_code();
+        Ok(t)
     }
 
     fn patient(&mut self, key: &str) -> u32 {
@@ -358,25 +424,36 @@ impl CohortIndex {
         result
     }
 
+    /// The table a criterion reads.
+    fn table(&self, map: &ContextMap) -> Option<&Table> {
+        self.tables.get(&table_key(map))
+    }
+
+    /// The interned codes a criterion matches that occur in its table.
     fn code_ids(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
-        let CritPlan::Resource { codes, path, .. } = plan else { return Vec::new() };
+        let CritPlan::Resource { codes, path, map, .. } = plan else { return Vec::new() };
+        let t = self.table(map);
         let ids: Vec<u32> = self
             .codes
             .names
             .iter()
             .enumerate()
+            .filter(|(i, _)| t.is_some_and(|t| t.postings.contains_key(&(*i as u32))))
             .filter(|(_, k)| k.split_once(SEP).is_some_and(|(s, c)| codes.matches(s, c)))
             .map(|(i, _)| i as u32)
             .collect();
         if ids.is_empty() {
-            stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", ")));
+            match self.unavailable.get(&table_key(map)) {
+                Some(why) => stats.unmapped.insert(format!("{path}: {why}")),
+                None => stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", "))),
+            };
         }
         ids
     }
 
     fn rows(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
         let CritPlan::Resource { map, value, time, attrs, path, .. } = plan else { return Vec::new() };
-        let Some(t) = self.tables.get(&map.view) else { return Vec::new() };
+        let Some(t) = self.table(map) else { return Vec::new() };
         let ids = self.code_ids(plan, stats);
         // an attribute value that occurs nowhere here (e.g. a contact level the site's encounters
         // do not record) is reported like a code without data, not silently zero
@@ -410,7 +487,7 @@ impl CohortIndex {
                     let mut ok = HashSet::new();
                     for tp in targets {
                         if let CritPlan::Resource { map: tm, .. } = tp
-                            && let Some(tt) = self.tables.get(&tm.view)
+                            && let Some(tt) = self.table(tm)
                         {
                             ok.extend(self.rows(tp, stats).into_iter().map(|r| tt.id[r as usize]));
                         }
@@ -488,7 +565,7 @@ impl CohortIndex {
     fn eval(&self, c: &CritPlan, today: NaiveDate, stats: &mut Stats) -> RoaringBitmap {
         match c {
             CritPlan::Resource { map, value: None, time: None, attrs, .. } if attrs.is_empty() => {
-                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+                let Some(t) = self.table(map) else { return RoaringBitmap::new() };
                 let mut b = RoaringBitmap::new();
                 for id in self.code_ids(c, stats) {
                     if let Some(p) = t.code_patients.get(&id) {
@@ -498,7 +575,7 @@ impl CohortIndex {
                 b
             }
             CritPlan::Resource { map, .. } => {
-                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+                let Some(t) = self.table(map) else { return RoaringBitmap::new() };
                 // A plain bitset while scanning (one store per row), then a roaring bitmap.
                 let mut bits = vec![0u64; self.birth.len().div_ceil(64)];
                 for r in self.rows(c, stats) {
@@ -516,6 +593,30 @@ impl CohortIndex {
                     })
                 });
                 RoaringBitmap::from_sorted_iter(ones).unwrap_or_default()
+            }
+            CritPlan::SameResource { alternatives, .. } => {
+                let mut any = RoaringBitmap::new();
+                for alt in alternatives {
+                    // resources (by key) matching every criterion of the alternative, with their patient
+                    let mut both: Option<HashMap<u32, u32>> = None;
+                    for part in alt {
+                        let CritPlan::Resource { map, .. } = part else { continue };
+                        let Some(t) = self.table(map) else {
+                            both = Some(HashMap::new());
+                            continue;
+                        };
+                        let hits: HashMap<u32, u32> = self.rows(part, stats).into_iter().map(|r| (t.id[r as usize], t.patient[r as usize])).collect();
+                        both = Some(match both {
+                            None => hits,
+                            Some(mut b) => {
+                                b.retain(|id, _| hits.contains_key(id));
+                                b
+                            }
+                        });
+                    }
+                    any.extend(both.unwrap_or_default().into_values());
+                }
+                any
             }
             CritPlan::Age { cond, .. } => {
                 let (ty, tm, td) = (today.year(), today.month(), today.day());
@@ -552,6 +653,10 @@ impl CohortIndex {
                     let found: Vec<String> = self.code_ids(c, stats).into_iter().map(|i| self.codes.names[i as usize].replace(SEP, "|")).collect();
                     serde_json::json!({"criterion": path, "view": map.view.name(), "codes": codes.describe(), "codes_at_this_site": found,
                         "value": value, "time": time, "attributes": attrs.len(), "patients": self.eval(c, today, stats).len()})
+                }
+                CritPlan::SameResource { path, alternatives } => {
+                    let alts: Vec<Vec<Vec<String>>> = alternatives.iter().map(|a| a.iter().map(|p| if let CritPlan::Resource { codes, .. } = p { codes.describe() } else { Vec::new() }).collect()).collect();
+                    serde_json::json!({"criterion": path, "any_of_all_on_one_resource": alts, "patients": self.eval(c, today, stats).len()})
                 }
                 CritPlan::Age { path, cond } => serde_json::json!({"criterion": path, "age_years": cond, "patients": self.eval(c, today, stats).len()}),
                 CritPlan::Gender { path, allowed } => serde_json::json!({"criterion": path, "gender": allowed, "patients": self.eval(c, today, stats).len()}),

@@ -359,6 +359,8 @@ static PROCEDURE: &[Column] = &[
     c("display", S, "display of that coding"),
     c("performed_start", T, "performedDateTime or performedPeriod.start"),
     c("performed_end", T, "performedPeriod.end"),
+    c("category_system", S, "system of the first coding of Procedure.category"),
+    c("category_code", S, "code of that coding (e.g. SNOMED 387713003 surgical procedure)"),
 ];
 
 static MICROBIOLOGY_ISOLATE: &[Column] = &[
