@@ -3,7 +3,11 @@
 //!
 //! Chromium is driven through chromedriver's W3C WebDriver HTTP API (a handful of JSON calls,
 //! made here with reqwest). Screenshots of every page in English, German and Japanese are
-//! written to `screenshots/` at the workspace root.
+//! written to `screenshots/` at the workspace root. Every page is checked with axe-core for
+//! accessibility, and the Japanese pages for real glyphs (a CJK font), see `a11y/mod.rs`.
+
+#[path = "a11y/mod.rs"]
+mod a11y;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -193,28 +197,42 @@ async fn set_language(b: &Browser, lang: &str) {
     assert!(b.wait_for(&format!("html[lang='{lang}']")).await, "page in {lang}");
 }
 
+/// Runs axe-core on the current page when it is installed (see `a11y::Axe::load`).
+async fn audit(axe: &mut Option<a11y::Axe>, b: &Browser, name: &str) {
+    if let Some(axe) = axe {
+        axe.check(b, name).await;
+    }
+}
+
 /// Sign in, run a feasibility query against the demo network, see the per-site results,
-/// switch language; every page in all three languages has no untranslated key; screenshots.
+/// switch language; every page in all three languages has no untranslated key, no serious or
+/// critical axe-core violation, and (in Japanese) real glyphs; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
+    let mut axe = a11y::Axe::load();
     let (_dir, _demo, _driver, b, url) = start().await;
     // Bad input is rejected next to the field.
     b.go(&format!("{url}/login")).await;
+    audit(&mut axe, &b, "login").await;
     b.type_into("#username", "researcher").await;
     b.click("button.primary").await;
     assert!(b.wait_for("#password-error").await, "empty password gets a message next to the field");
+    audit(&mut axe, &b, "login-errors").await;
     b.type_into("#password", "wrong-password").await;
     b.click("button.primary").await;
     assert!(b.wait_for("#form-error").await, "wrong credentials are reported");
+    audit(&mut axe, &b, "login-wrong-password").await;
     sign_in(&b, &url, "researcher").await;
 
     // Feasibility: search a criterion, add it, run.
     b.go(&format!("{url}/feasibility")).await;
     b.click("button.primary").await;
     assert!(b.wait_for("#ccdl-error").await, "running without criteria is refused next to the query field");
+    audit(&mut axe, &b, "feasibility-errors").await;
     b.type_into("#search", "J18").await;
     b.click("button[value='search']").await;
     assert!(b.wait_for("button[name='add'][value*='J18']").await, "search finds J18 and offers to add it");
+    audit(&mut axe, &b, "feasibility-search").await;
     // encounters by class: found by name and added as an MII `Fall` criterion
     b.set_value("#search", "inpatient").await;
     b.click("button[value='search']").await;
@@ -246,6 +264,7 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     }
     let answered = page.matches("<td class=\"status-answered\">").count();
     assert_eq!(answered, 4, "all four sites answered: {}", page.split("<tbody>").nth(1).unwrap_or("").chars().take(3000).collect::<String>());
+    let feasibility_result = b.url().await.trim_start_matches(&url).to_owned();
 
     // Resistance: an unknown organism is refused next to its field; the default panel runs at
     // every site and shows one heat-map per country and the comparison.
@@ -253,6 +272,7 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.set_value("#organisms", "Escherichia coli, Unobtainium").await;
     b.click("button[name='run']").await;
     assert!(b.wait_for("#organisms-error").await, "an unknown organism is refused next to its field");
+    audit(&mut axe, &b, "amr-errors").await;
     assert!(b.source().await.contains("Unobtainium"));
     b.go(&format!("{url}/amr")).await;
     b.click("button[name='run']").await;
@@ -287,7 +307,19 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
 
     // Every page in every language, no untranslated key, with a screenshot.
     let shots = screenshots_dir();
-    let pages = [("home", "/"), ("network", "/network"), ("feasibility", "/feasibility"), ("amr", amr_run.as_str()), ("amr-by-year", amr_by_year.as_str()), ("surveillance", "/surveillance?definition=sari-icosari")];
+    let pages = [
+        ("home", "/"),
+        ("network", "/network"),
+        ("feasibility", "/feasibility"),
+        ("feasibility-result", feasibility_result.as_str()),
+        ("amr-form", "/amr"),
+        ("amr", amr_run.as_str()),
+        ("amr-by-year", amr_by_year.as_str()),
+        ("surveillance-form", "/surveillance"),
+        ("surveillance", "/surveillance?definition=sari-icosari"),
+        ("error-not-found", "/feasibility/no-such-task"),
+        ("error-forbidden", "/steward"),
+    ];
     for lang in ["en", "de", "ja"] {
         set_language(&b, lang).await;
         for (name, path) in pages {
@@ -296,6 +328,10 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             assert!(src.contains(&format!("<html lang=\"{lang}\"")), "{name} in {lang}");
             assert!(!src.contains('⟦'), "{name} in {lang} has an untranslated key: {}", &src[src.find('⟦').unwrap()..][..80]);
             b.screenshot(&shots.join(format!("{name}-{lang}.png"))).await;
+            audit(&mut axe, &b, &format!("{name}-{lang}")).await;
+            if lang == "ja" {
+                a11y::assert_japanese_glyphs(&b, &format!("{name}-{lang}")).await;
+            }
         }
     }
     // The language choice is remembered for the user (a new session starts in Japanese).
@@ -314,7 +350,13 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         assert!(!src.contains('⟦'), "steward page in {lang} has an untranslated key");
         assert!(src.contains("Berlin"), "steward sees their site");
         b.screenshot(&shots.join(format!("steward-{lang}.png"))).await;
+        audit(&mut axe, &b, &format!("steward-{lang}")).await;
     }
     b.go(&format!("{url}/login")).await;
     b.screenshot(&shots.join("login-ja.png")).await;
+    audit(&mut axe, &b, "login-ja").await;
+    a11y::assert_japanese_glyphs(&b, "login-ja").await;
+    if let Some(axe) = &axe {
+        axe.assert_clean();
+    }
 }

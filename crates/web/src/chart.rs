@@ -484,6 +484,27 @@ fn heat_colour(share: f64) -> String {
     format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// WCAG 2 relative luminance of a `#rrggbb` colour (0 for anything else).
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let c = hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0) as f64 / 255.0;
+        if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+/// WCAG 2 contrast ratio of two `#rrggbb` colours (1 to 21).
+fn contrast(a: &str, b: &str) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Black or white, whichever contrasts more with the background: at least 4.58:1 on any colour,
+/// so a cell's text meets WCAG AA (4.5:1) on every shade of the heat scale.
+fn ink_on(background: &str) -> &'static str {
+    if contrast("#000000", background) >= contrast("#ffffff", background) { "#000" } else { "#fff" }
+}
+
 impl HeatMap {
     /// The heat-map as SVG; every cell shows its percentage and isolate count as text.
     pub fn svg(&self, locale: Locale) -> String {
@@ -529,7 +550,13 @@ impl HeatMap {
                             _ => low,
                         };
                         let n = format::integer(locale, cell.n as i64);
-                        let dark = cell.reportable && mid > 0.55;
+                        // on the hatch (light grey lines on white) black and dark grey read well
+                        let (ink, ink_n) = if cell.reportable {
+                            let ink = ink_on(&fill);
+                            (ink, ink)
+                        } else {
+                            ("#000", "#333")
+                        };
                         let _ = write!(
                             out,
                             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\" \
@@ -542,17 +569,17 @@ impl HeatMap {
                             esc(&self.cols[j]),
                             x + cw / 2.0,
                             y + 15.0,
-                            if dark { "#fff" } else { "#000" },
+                            ink,
                             x + cw / 2.0,
                             y + 27.0,
-                            if dark { "#fff" } else { "#333" },
+                            ink_n,
                         );
                     }
                     None => {
                         let _ = write!(
                             out,
                             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{cw:.1}\" height=\"{ch:.1}\" fill=\"#fff\" stroke=\"#eee\"/>\
-                             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#999\">–</text>",
+                             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">–</text>",
                             x + cw / 2.0,
                             y + ch / 2.0 + 4.0
                         );
@@ -697,6 +724,36 @@ mod tests {
         assert!(map.csv().contains("E. coli,GEN,0.1010,0.1230,400,true"));
         assert_eq!(heat_colour(0.0), "#ffffcc");
         assert_eq!(heat_colour(1.0), "#800026");
+    }
+
+    /// Text in a cell meets WCAG AA contrast (4.5:1) with the cell's colour on every shade of
+    /// the scale (axe-core cannot check text inside an SVG image, so this does).
+    #[test]
+    fn heat_map_cell_text_contrasts_with_every_shade() {
+        let cols: Vec<String> = (0..=100).map(|k| format!("c{k}")).collect();
+        let cells = (0..=100).map(|k| Some(Cell { share: k as f64 / 100.0, max: None, n: 100, reportable: true })).collect();
+        let map = HeatMap { id: "h".into(), title: "t".into(), description: "d".into(), rows: vec!["r".into()], cols, cells: vec![cells], share_label: "% R".into() };
+        let svg = map.svg(Locale::En);
+        let mut checked = 0;
+        for cell in svg.split("<rect ").filter(|r| r.contains("<title>r / c")) {
+            let attr = |s: &str| s.split("fill=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or_default().to_owned();
+            let background = attr(cell);
+            let texts: Vec<&str> = cell.split("<text ").skip(1).collect();
+            assert_eq!(texts.len(), 2, "share and count in {cell}");
+            for t in texts {
+                let ink = match attr(t).as_str() {
+                    "#000" => "#000000".to_owned(),
+                    "#fff" => "#ffffff".to_owned(),
+                    other => other.to_owned(),
+                };
+                let ratio = contrast(&ink, &background);
+                assert!(ratio >= 4.5, "text {ink} on {background}: {ratio:.2}:1");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 202);
+        assert!((contrast("#ffffff", "#000000") - 21.0).abs() < 1e-9);
+        assert!((contrast("#767676", "#ffffff") - 4.54).abs() < 0.01, "WCAG's reference grey");
     }
 
     #[test]
