@@ -91,14 +91,14 @@ pub enum ReferenceError {
         tried: String,
     },
     /// A table could not be read.
-    #[error("{}: cannot read: {source} (the AMR reference data folder, {origin})", path.display())]
+    #[error("{}: cannot read: {error} (the AMR reference data folder, {origin})", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// How its folder was chosen.
         origin: Origin,
-        /// Why.
-        source: std::io::Error,
+        /// Why (kept in the message, not as a separate cause, so it is never lost or repeated).
+        error: std::io::Error,
     },
     /// A table is malformed.
     #[error("{}:{line}: {message}", path.display())]
@@ -176,10 +176,10 @@ pub(crate) fn read_table(
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some((path, text))),
         Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReferenceError::Read {
+        Err(error) => Err(ReferenceError::Read {
             path,
             origin: at.origin,
-            source,
+            error,
         }),
     }
 }
