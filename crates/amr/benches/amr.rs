@@ -23,7 +23,7 @@ const PAIRS: [(&str, &str); 19] = [
 const VALUES: [&str; 16] = ["<=0.06", "0.125", "0.25", "0.5", "1", "2", "4", "8", "16", "32", ">=64", "<=0.25", ">32", "0.12", "0.03", "64"];
 
 fn main() {
-    let r = Reference::shipped();
+    let r = Reference::shared().expect("the AMR reference tables in data/amr of the source tree");
     let n: usize = std::env::var("AMR_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let pairs: Vec<_> = PAIRS.iter().map(|(m, a)| (r.mo_by_code(m).unwrap(), r.find_antimicrobial(a).unwrap())).collect();

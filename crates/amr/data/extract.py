@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Derives the shipped AMR reference tables from the AMR R package 3.0.0 export.
 
-Usage: python3 crates/amr/data/extract.py ../shared/data/amr crates/amr/data
+Usage: python3 crates/amr/data/extract.py ../shared/data/amr data/amr
 
 Kept: human clinical breakpoints of every year (EUCAST and CLSI, MIC and disk); organisms that
 are common human pathogens (AMR prevalence 1 or 1.15), every organism a breakpoint, species
 group or lab code names, and the genus/family/order rows above them, with a derived Gram
 stain; synonyms of kept organisms (pointing at the current code); lab codes; species groups;
 antimicrobials; intrinsic resistance (EUCAST Expected Resistant Phenotypes) of kept organisms,
-one line per organism. See SOURCES.md.
+one line per organism. EUCAST and CLSI breakpoints go to separate files, so that a site can
+remove the CLSI rows (their redistribution terms are not stated; data/amr/SOURCES.md). The
+output is GPL-2 like its source and is read at run time, never compiled into the binary.
 """
 import csv, sys, os
 
@@ -24,10 +26,11 @@ def write(name, header, rows):
             w.writerow(r)
 
 bps = [r for r in read('clinical_breakpoints.tsv') if r['type'] == 'human']
-write('breakpoints.tsv',
-      ['guideline', 'method', 'site', 'mo', 'rank_index', 'ab', 'ref_tbl', 'disk_dose', 'breakpoint_S', 'breakpoint_R', 'uti', 'is_SDD'],
-      [[r['guideline'], r['method'], r['site'], r['mo'], r['rank_index'], r['ab'], r['ref_tbl'], r['disk_dose'],
-        r['breakpoint_S'], r['breakpoint_R'], r['uti'], r['is_SDD']] for r in bps])
+for body in ('EUCAST', 'CLSI'):
+    write(f'breakpoints-{body.lower()}.tsv',
+          ['guideline', 'method', 'site', 'mo', 'rank_index', 'ab', 'ref_tbl', 'disk_dose', 'breakpoint_S', 'breakpoint_R', 'uti', 'is_SDD'],
+          [[r['guideline'], r['method'], r['site'], r['mo'], r['rank_index'], r['ab'], r['ref_tbl'], r['disk_dose'],
+            r['breakpoint_S'], r['breakpoint_R'], r['uti'], r['is_SDD']] for r in bps if r['guideline'].startswith(body + ' ')])
 
 mos = read('microorganisms.tsv')
 by_mo = {r['mo']: r for r in mos}

@@ -6,7 +6,7 @@
 
 use crate::breakpoints::{Guideline, InfectionSite, Interpreter, Measurement, Method, Resolution, Sir};
 use crate::isolate::{select_first, FirstIsolateRule, Isolate};
-use crate::mdro::{Definitions, Magiorakos, Mrgn};
+use crate::mdro::{Magiorakos, Mrgn};
 use crate::reference::{AbId, MoId, Reference};
 use crate::AmrError;
 use chrono::{Datelike, NaiveDate};
@@ -119,17 +119,14 @@ impl AntibiogramSpec {
         {
             return Err(AmrError::Input(format!("period: from {f} is after to {t}")));
         }
-        if !r.guidelines().contains(&self.guideline) {
-            return Err(AmrError::Guideline(format!("no breakpoints for {}", self.guideline)));
-        }
+        r.check_guideline(self.guideline)?;
         Ok(ResolvedSpec { organisms, antimicrobials, specimen_types: self.specimen_types.iter().map(|s| specimen_key(s)).collect() })
     }
 
     /// The same question always gives the same string: names resolved to codes, lists sorted
     /// and de-duplicated, specimen aliases folded, defaults written out. Unresolvable names are
     /// kept (trimmed, lower case) so that the string still exists; [`Self::resolve`] rejects them.
-    pub fn canonical(&self) -> String {
-        let r = Reference::shipped();
+    pub fn canonical(&self, r: &Reference) -> String {
         let mut orgs: Vec<String> = self
             .organisms
             .iter()
@@ -293,7 +290,7 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
         return Err(AmrError::Input(format!("interpreter reads {} but the spec asks for {}", interp.guideline(), spec.guideline)));
     }
     let rs = spec.resolve(r)?;
-    let defs = Definitions::shipped();
+    let defs = r.mdro();
     // organism key of each isolate: the first spec organism in its lineage, or its own code
     let mut key_of: FxHashMap<MoId, Option<MoId>> = FxHashMap::default();
     let mut org_key = |mo: MoId| -> Option<MoId> {

@@ -263,10 +263,7 @@ pub struct Interpreter<'r> {
 impl<'r> Interpreter<'r> {
     /// An interpreter for a guideline present in the reference tables.
     pub fn new(reference: &'r Reference, guideline: Guideline, options: Options) -> Result<Interpreter<'r>, AmrError> {
-        if !reference.guidelines().contains(&guideline) {
-            let have: Vec<String> = reference.guidelines().iter().map(|g| g.to_string()).collect();
-            return Err(AmrError::Guideline(format!("no breakpoints for {guideline}; available: {}", have.join(", "))));
-        }
+        reference.check_guideline(guideline)?;
         let mut rows: HashMap<(AbId, bool), Vec<u32>> = HashMap::new();
         for (i, b) in reference.breakpoints.iter().enumerate() {
             if b.guideline == guideline

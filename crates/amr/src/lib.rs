@@ -1,10 +1,13 @@
 //! Antimicrobial resistance: organisms, antimicrobials, breakpoints, S/I/R, first isolates,
 //! cumulative antibiograms, MDRO classes, and the pooling of antibiogram counts across sites.
 //!
-//! Pure domain code (no Arrow, no I/O beyond parsing text it is given). The reference tables are
-//! shipped as data files (`data/`, provenance in `data/SOURCES.md`) and parsed once
-//! ([`Reference::shipped`]).
+//! Domain code (no Arrow, no network). The reference tables are GPL-2 data derived from the AMR
+//! R package, so they are not compiled in: [`data`] finds the data folder (`data/amr/` of the
+//! source tree, provenance and licence beside them) and [`Reference::shared`] reads it once per
+//! process; that is the crate's only file I/O.
 //!
+//! - [`data`]: where the tables are (flag, `KAKEHASHI_DATA_DIR`, beside the executable, source
+//!   tree), [`ReferenceError`] naming file and line.
 //! - [`value`]: MIC and zone parsing, the doubling-dilution scale.
 //! - [`table`]: organism and antimicrobial indexes, guidelines, breakpoint rows (plain data).
 //! - [`breakpoints`]: [`Interpreter`] (S, I, R, SDD, NI) over the breakpoint rows.
@@ -18,6 +21,7 @@
 
 pub mod antibiogram;
 pub mod breakpoints;
+pub mod data;
 pub mod isolate;
 pub mod mdro;
 pub mod pool;
@@ -28,6 +32,7 @@ pub mod value;
 pub mod whonet;
 
 pub use antibiogram::{AntibiogramCounts, AntibiogramSpec, CellCounts, MdroCounts, Period};
+pub use data::ReferenceError;
 pub use breakpoints::{Body, Guideline, InfectionSite, Interpretation, Interpreter, Measurement, Method, Options, Resolution, Sir};
 pub use isolate::{FirstIsolateRule, Isolate, Test};
 pub use reference::{AbId, MoId, Reference};
@@ -36,9 +41,9 @@ pub use value::{Mic, Zone};
 /// Errors of the AMR crate.
 #[derive(Debug, thiserror::Error)]
 pub enum AmrError {
-    /// A shipped or supplied reference table is malformed.
-    #[error("reference table: {0}")]
-    Reference(String),
+    /// The reference tables could not be loaded, or do not fit each other.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
     /// A guideline name or version is unknown.
     #[error("guideline {0}")]
     Guideline(String),

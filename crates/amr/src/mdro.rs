@@ -5,10 +5,12 @@
 use crate::breakpoints::{Body, Guideline, Sir};
 use crate::reference::{AbId, MoId, Reference};
 use crate::AmrError;
+use crate::data::ReferenceError;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-const MDRO: &str = include_str!("../data/mdro.toml");
+/// The definitions, compiled in (written by the project from the publications cited in the
+/// file); [`Reference::mdro`] holds them resolved against the loaded tables.
+pub(crate) const MDRO: &str = include_str!("../data/mdro.toml");
 
 #[derive(serde::Deserialize)]
 struct File {
@@ -105,17 +107,17 @@ pub struct Flags {
 }
 
 impl Definitions {
-    /// The shipped definitions.
-    pub fn shipped() -> &'static Definitions {
-        static D: OnceLock<Definitions> = OnceLock::new();
-        D.get_or_init(|| Definitions::parse(MDRO, Reference::shipped()).expect("data/mdro.toml is valid (checked by tests)"))
+    /// No definitions (a placeholder while the tables they refer to are parsed).
+    pub(crate) fn empty() -> Definitions {
+        let none = || Phenotype { organisms: Vec::new(), agents: Vec::new() };
+        Definitions { magiorakos: Vec::new(), krinko: Vec::new(), mrsa: none(), vre: none(), g3cr: none(), carbapenem_r: none() }
     }
 
     /// Parses definitions in the `mdro.toml` format; every code must be known.
     pub fn parse(text: &str, r: &Reference) -> Result<Definitions, AmrError> {
-        let f: File = toml::from_str(text).map_err(|e| AmrError::Reference(format!("mdro.toml: {e}")))?;
-        let mo = |c: &String| r.mo_by_code(c).ok_or_else(|| AmrError::Reference(format!("mdro.toml: unknown organism code {c}")));
-        let ab = |c: &String| r.find_antimicrobial(c).filter(|a| r.antimicrobial(*a).code == *c).ok_or_else(|| AmrError::Reference(format!("mdro.toml: unknown antimicrobial code {c}")));
+        let f: File = toml::from_str(text).map_err(|e| AmrError::Reference(ReferenceError::Definitions(format!("{e}"))))?;
+        let mo = |c: &String| r.mo_by_code(c).ok_or_else(|| AmrError::Reference(ReferenceError::Definitions(format!("unknown organism code {c}"))));
+        let ab = |c: &String| r.find_antimicrobial(c).filter(|a| r.antimicrobial(*a).code == *c).ok_or_else(|| AmrError::Reference(ReferenceError::Definitions(format!("unknown antimicrobial code {c}"))));
         let mos = |v: &[String]| v.iter().map(mo).collect::<Result<Vec<_>, _>>();
         let abs = |v: &[String]| v.iter().map(ab).collect::<Result<Vec<_>, _>>();
         let mut magiorakos = Vec::new();
@@ -136,7 +138,7 @@ impl Definitions {
             });
         }
         let ph = |name: &str| -> Result<Phenotype, AmrError> {
-            let get = |k: String| f.phenotypes.get(&k).cloned().ok_or_else(|| AmrError::Reference(format!("mdro.toml: phenotypes.{k} missing")));
+            let get = |k: String| f.phenotypes.get(&k).cloned().ok_or_else(|| AmrError::Reference(ReferenceError::Definitions(format!("phenotypes.{k} missing"))));
             Ok(Phenotype { organisms: mos(&get(format!("{name}_organisms"))?)?, agents: abs(&get(format!("{name}_agents"))?)? })
         };
         Ok(Definitions { magiorakos, krinko, mrsa: ph("mrsa")?, vre: ph("vre")?, g3cr: ph("g3cr")?, carbapenem_r: ph("carbapenem_r")? })

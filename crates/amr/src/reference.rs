@@ -1,19 +1,31 @@
-//! The shipped reference tables: organisms (taxonomy, Gram stain, lab and SNOMED codes),
+//! The reference tables: organisms (taxonomy, Gram stain, lab and SNOMED codes),
 //! antimicrobials (codes, names, ATC, LOINC, classes), clinical breakpoints and intrinsic
-//! resistance. Sources and licences: `crates/amr/data/SOURCES.md`.
+//! resistance, read at run time from the data folder ([`crate::data`]; sources and licences in
+//! `data/amr/SOURCES.md`).
 
+use crate::data::{Located, ReferenceError, read_table};
+use crate::mdro::Definitions;
 pub use crate::table::{AbId, MoId};
-use crate::table::{BreakpointRow, Guideline};
+use crate::table::{Body, BreakpointRow, Guideline};
 use crate::AmrError;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
 
-const ORGANISMS: &str = include_str!("../data/organisms.tsv");
-const ORGANISM_CODES: &str = include_str!("../data/organism_codes.tsv");
-const ORGANISM_GROUPS: &str = include_str!("../data/organism_groups.tsv");
-const ANTIMICROBIALS: &str = include_str!("../data/antimicrobials.tsv");
-const BREAKPOINTS: &str = include_str!("../data/breakpoints.tsv");
-const INTRINSIC: &str = include_str!("../data/intrinsic_resistance.tsv");
+/// Organisms: taxonomy, Gram stain, oxygen tolerance, SNOMED CT, synonyms.
+pub const ORGANISMS: &str = "organisms.tsv";
+/// Lab and WHONET organism codes.
+pub const ORGANISM_CODES: &str = "organism_codes.tsv";
+/// Species groups and complexes.
+pub const ORGANISM_GROUPS: &str = "organism_groups.tsv";
+/// Antimicrobials.
+pub const ANTIMICROBIALS: &str = "antimicrobials.tsv";
+/// EUCAST clinical breakpoints.
+pub const BREAKPOINTS_EUCAST: &str = "breakpoints-eucast.tsv";
+/// CLSI clinical breakpoints: optional (a site may remove the file; CLSI guidelines are then
+/// refused with a message naming it).
+pub const BREAKPOINTS_CLSI: &str = "breakpoints-clsi.tsv";
+/// Intrinsic resistance (EUCAST Expected Resistant Phenotypes).
+pub const INTRINSIC: &str = "intrinsic_resistance.tsv";
 
 /// Gram stain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +111,9 @@ pub struct Reference {
     ab_by_other: HashMap<String, AbId>,
     intrinsic: rustc_hash::FxHashSet<(MoId, AbId)>,
     guidelines: Vec<Guideline>,
+    mdro: Definitions,
+    dir: PathBuf,
+    clsi: bool,
 }
 
 fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
@@ -110,20 +125,71 @@ fn list(s: &str) -> Vec<String> {
 }
 
 impl Reference {
-    /// The tables shipped with the crate, parsed once per process.
-    pub fn shipped() -> &'static Reference {
-        static REF: OnceLock<Reference> = OnceLock::new();
-        REF.get_or_init(|| Reference::parse().expect("the shipped AMR reference tables are well-formed (checked by tests)"))
+    /// Reads and parses the tables of one folder (see [`crate::data`] for which folder;
+    /// [`Reference::shared`] loads once per process). A missing table, a malformed line or an
+    /// unknown code is an error naming the file and line; only [`BREAKPOINTS_CLSI`] may be absent.
+    pub fn load(at: &Located) -> Result<Reference, ReferenceError> {
+        let read = |name: &str| read_table(at, name, false).map(|t| t.unwrap_or_default());
+        let (organisms, codes, groups, antimicrobials, eucast, intrinsic) =
+            (read(ORGANISMS)?, read(ORGANISM_CODES)?, read(ORGANISM_GROUPS)?, read(ANTIMICROBIALS)?, read(BREAKPOINTS_EUCAST)?, read(INTRINSIC)?);
+        let clsi = read_table(at, BREAKPOINTS_CLSI, true)?;
+        let mut breakpoints = vec![(Body::Eucast, eucast)];
+        breakpoints.extend(clsi.map(|t| (Body::Clsi, t)));
+        let mut r = Reference::parse(&organisms, &codes, &groups, &antimicrobials, &breakpoints, &intrinsic)?;
+        r.dir = at.dir.clone();
+        r.mdro = Definitions::parse(crate::mdro::MDRO, &r).map_err(|e| match e {
+            AmrError::Reference(e) => e,
+            other => ReferenceError::Definitions(other.to_string()),
+        })?;
+        Ok(r)
     }
 
-    fn parse() -> Result<Reference, AmrError> {
-        let bad = |file: &str, line: usize, msg: &str| AmrError::Reference(format!("{file} line {line}: {msg}"));
+    /// The folder the tables were read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Are the CLSI breakpoints installed ([`BREAKPOINTS_CLSI`] present)?
+    pub fn has_clsi(&self) -> bool {
+        self.clsi
+    }
+
+    /// The MDRO definitions (`data/mdro.toml`, compiled in), resolved against these tables.
+    pub fn mdro(&self) -> &Definitions {
+        &self.mdro
+    }
+
+    /// Checks that these tables hold breakpoints of `g`; the error says why not (CLSI not
+    /// installed at this site, or a year the tables do not have).
+    pub fn check_guideline(&self, g: Guideline) -> Result<(), AmrError> {
+        if self.guidelines.contains(&g) {
+            return Ok(());
+        }
+        if g.body == Body::Clsi && !self.clsi {
+            return Err(AmrError::Guideline(format!(
+                "{g}: the CLSI breakpoints are not installed here ({} is absent; CLSI's terms for redistributing them are not stated, see LICENSES.md)",
+                self.dir.join(BREAKPOINTS_CLSI).display()
+            )));
+        }
+        let have: Vec<String> = self.guidelines.iter().map(|g| g.to_string()).collect();
+        Err(AmrError::Guideline(format!("no breakpoints for {g}; available: {}", have.join(", "))))
+    }
+
+    fn parse(
+        (org_path, org_text): &(PathBuf, String),
+        (codes_path, codes_text): &(PathBuf, String),
+        (groups_path, groups_text): &(PathBuf, String),
+        (ab_path, ab_text): &(PathBuf, String),
+        breakpoint_files: &[(Body, (PathBuf, String))],
+        (ir_path, ir_text): &(PathBuf, String),
+    ) -> Result<Reference, ReferenceError> {
+        let bad = |path: &Path, line: usize, msg: &str| ReferenceError::Malformed { path: path.to_path_buf(), line, message: msg.to_string() };
         let mut organisms = Vec::new();
         let mut mo_by_code = HashMap::new();
         let mut pending_current = Vec::new();
-        for (line, f) in rows(ORGANISMS) {
+        for (line, f) in rows(org_text) {
             if f.len() < 17 {
-                return Err(bad("organisms.tsv", line, "expected 17 columns"));
+                return Err(bad(org_path, line, &format!("expected 17 tab-separated columns, found {}", f.len())));
             }
             let id = MoId(organisms.len() as u32);
             mo_by_code.insert(f[0].to_string(), id);
@@ -176,14 +242,15 @@ impl Reference {
             }
         }
         let mut mo_by_lab_code = HashMap::new();
-        for (line, f) in rows(ORGANISM_CODES) {
-            let id = *mo_by_code.get(f.get(1).copied().unwrap_or("")).ok_or_else(|| bad("organism_codes.tsv", line, "unknown organism"))?;
+        for (line, f) in rows(codes_text) {
+            let mo = f.get(1).copied().unwrap_or("");
+            let id = *mo_by_code.get(mo).ok_or_else(|| bad(codes_path, line, &format!("unknown organism {mo:?}")))?;
             mo_by_lab_code.entry(f[0].to_lowercase()).or_insert(id);
         }
         let mut groups_of: HashMap<MoId, Vec<MoId>> = HashMap::new();
-        for (line, f) in rows(ORGANISM_GROUPS) {
+        for (line, f) in rows(groups_text) {
             let (Some(g), Some(m)) = (mo_by_code.get(f[0]), f.get(1).and_then(|m| mo_by_code.get(*m))) else {
-                return Err(bad("organism_groups.tsv", line, "unknown organism"));
+                return Err(bad(groups_path, line, "unknown organism"));
             };
             groups_of.entry(*m).or_default().push(*g);
         }
@@ -191,9 +258,9 @@ impl Reference {
         let mut antimicrobials = Vec::new();
         let (mut ab_by_code, mut ab_by_name, mut ab_by_atc, mut ab_by_loinc, mut ab_by_other) =
             (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
-        for (line, f) in rows(ANTIMICROBIALS) {
+        for (line, f) in rows(ab_text) {
             if f.len() < 9 {
-                return Err(bad("antimicrobials.tsv", line, "expected 9 columns"));
+                return Err(bad(ab_path, line, &format!("expected 9 tab-separated columns, found {}", f.len())));
             }
             let id = AbId(antimicrobials.len() as u16);
             ab_by_code.insert(f[0].to_uppercase(), id);
@@ -222,21 +289,26 @@ impl Reference {
 
         let mut breakpoints = Vec::new();
         let mut guidelines: Vec<Guideline> = Vec::new();
-        for (line, f) in rows(BREAKPOINTS) {
-            let ab = ab_by_code.get(f.get(5).copied().unwrap_or("")).copied();
-            let mo = mo_by_code.get(f.get(3).copied().unwrap_or("")).copied();
-            let mut row = BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad("breakpoints.tsv", line, &m))?;
-            row.line = line as u32;
-            if !guidelines.contains(&row.guideline) {
-                guidelines.push(row.guideline);
+        for (body, (path, text)) in breakpoint_files {
+            for (line, f) in rows(text) {
+                let ab = ab_by_code.get(f.get(5).copied().unwrap_or("")).copied();
+                let mo = mo_by_code.get(f.get(3).copied().unwrap_or("")).copied();
+                let mut row = BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad(path, line, &m))?;
+                if row.guideline.body != *body {
+                    return Err(bad(path, line, &format!("a {} row in the file of {} breakpoints", row.guideline, body.as_str())));
+                }
+                row.line = line as u32;
+                if !guidelines.contains(&row.guideline) {
+                    guidelines.push(row.guideline);
+                }
+                breakpoints.push(row);
             }
-            breakpoints.push(row);
         }
         guidelines.sort();
 
         let mut intrinsic = rustc_hash::FxHashSet::default();
-        for (line, f) in rows(INTRINSIC) {
-            let mo = *mo_by_code.get(f[0]).ok_or_else(|| bad("intrinsic_resistance.tsv", line, "unknown organism"))?;
+        for (line, f) in rows(ir_text) {
+            let mo = *mo_by_code.get(f[0]).ok_or_else(|| bad(ir_path, line, &format!("unknown organism {:?}", f[0])))?;
             for ab in f.get(1).copied().unwrap_or("").split('|') {
                 if let Some(a) = ab_by_code.get(ab) {
                     intrinsic.insert((mo, *a));
@@ -260,6 +332,9 @@ impl Reference {
             ab_by_other,
             intrinsic,
             guidelines,
+            mdro: Definitions::empty(),
+            dir: PathBuf::new(),
+            clsi: breakpoint_files.iter().any(|(b, _)| *b == Body::Clsi),
         })
     }
 

@@ -1,6 +1,6 @@
 //! The plain data of the reference tables, below the modules that load and use them: organism
 //! and antimicrobial indexes, guidelines, test methods, and the rows of the breakpoint table.
-//! (`reference` parses the shipped tables into these; `breakpoints` interprets with them.)
+//! (`reference` parses the tables into these; `breakpoints` interprets with them.)
 
 use crate::AmrError;
 use std::fmt;
@@ -92,10 +92,10 @@ pub enum Method {
     Disk,
 }
 
-/// One breakpoint row of the shipped table.
+/// One breakpoint row of the breakpoint tables.
 #[derive(Debug, Clone)]
 pub struct BreakpointRow {
-    /// Line in `data/breakpoints.tsv`.
+    /// Line in its table (`breakpoints-eucast.tsv` or `breakpoints-clsi.tsv`, by guideline).
     pub line: u32,
     /// Guideline and year.
     pub guideline: Guideline,

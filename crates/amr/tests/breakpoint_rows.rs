@@ -37,7 +37,7 @@ fn keys() -> Vec<Key> {
 
 #[test]
 fn chosen_rows_match_the_amr_package_and_boundaries_follow_each_rule() {
-    let r = Reference::shipped();
+    let r = Reference::shared().expect("the AMR reference tables in data/amr of the source tree");
     // as.sir() defaults: PK/PD rows allowed, screening rows not, no intrinsic resistance
     let opts = Options { intrinsic: false, pkpd: true, screening: false, censored_as_value: false };
     let mut checked = 0;

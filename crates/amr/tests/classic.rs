@@ -2,13 +2,13 @@
 
 use kakehashi_amr::antibiogram::{agreement, antibiogram};
 use kakehashi_amr::breakpoints::{Body, Method, Resolution};
-use kakehashi_amr::mdro::{Definitions, Magiorakos, Mrgn};
+use kakehashi_amr::mdro::{Magiorakos, Mrgn};
 use kakehashi_amr::value::Mic;
 use kakehashi_amr::whonet::{interpret_long, read_whonet};
 use kakehashi_amr::{AntibiogramSpec, FirstIsolateRule, InfectionSite, Interpreter, Isolate, Measurement, Options, Reference, Sir, Test, Zone};
 
 fn r() -> &'static Reference {
-    Reference::shipped()
+    Reference::shared().expect("the AMR reference tables in data/amr of the source tree")
 }
 fn interp(g: &str) -> Interpreter<'static> {
     Interpreter::new(r(), g.parse().unwrap(), Options::default()).unwrap()
@@ -32,10 +32,10 @@ fn mrsa_by_oxacillin_and_cefoxitin() {
     let g = "EUCAST 2025".parse().unwrap();
     let sau = r().find_organism("Staphylococcus aureus").unwrap();
     let ab = |c| r().find_antimicrobial(c).unwrap();
-    let f = Definitions::shipped().classify(r(), g, sau, &[(ab("OXA"), Sir::R), (ab("VAN"), Sir::S)]);
+    let f = r().mdro().classify(r(), g, sau, &[(ab("OXA"), Sir::R), (ab("VAN"), Sir::S)]);
     assert!(f.mrsa);
     assert_eq!(f.magiorakos, Some(Magiorakos::Mdr), "MRSA is always MDR (Magiorakos 2012)");
-    let f = Definitions::shipped().classify(r(), g, sau, &[(ab("OXA"), Sir::S), (ab("VAN"), Sir::S)]);
+    let f = r().mdro().classify(r(), g, sau, &[(ab("OXA"), Sir::S), (ab("VAN"), Sir::S)]);
     assert!(!f.mrsa);
     assert_eq!(f.magiorakos, Some(Magiorakos::NotMdr));
 }
@@ -52,7 +52,7 @@ fn esbl_type_e_coli() {
     assert_eq!(read("CLSI 2025", "Escherichia coli", "CAZ", "8").0, Sir::I);
     let eco = r().find_organism("E. coli").unwrap();
     let ab = |c| r().find_antimicrobial(c).unwrap();
-    let f = Definitions::shipped().classify(r(), "EUCAST 2025".parse().unwrap(), eco, &[(ab("CTX"), Sir::R), (ab("CAZ"), Sir::R), (ab("MEM"), Sir::S), (ab("CIP"), Sir::R), (ab("TZP"), Sir::R)]);
+    let f = r().mdro().classify(r(), "EUCAST 2025".parse().unwrap(), eco, &[(ab("CTX"), Sir::R), (ab("CAZ"), Sir::R), (ab("MEM"), Sir::S), (ab("CIP"), Sir::R), (ab("TZP"), Sir::R)]);
     assert!(f.g3cr && !f.carbapenem_r);
     assert_eq!(f.krinko, Some(Mrgn::Mrgn3), "piperacillin, cephalosporin and ciprofloxacin R, carbapenem S");
 }
@@ -71,7 +71,7 @@ fn carbapenem_resistant_k_pneumoniae() {
     let kpn = r().find_organism("Klebsiella pneumoniae").unwrap();
     let ab = |c| r().find_antimicrobial(c).unwrap();
     let all_r = [(ab("TZP"), Sir::R), (ab("CTX"), Sir::R), (ab("CAZ"), Sir::R), (ab("MEM"), Sir::R), (ab("CIP"), Sir::R), (ab("GEN"), Sir::S)];
-    let f = Definitions::shipped().classify(r(), "EUCAST 2025".parse().unwrap(), kpn, &all_r);
+    let f = r().mdro().classify(r(), "EUCAST 2025".parse().unwrap(), kpn, &all_r);
     assert!(f.carbapenem_r && f.g3cr);
     assert_eq!(f.krinko, Some(Mrgn::Mrgn4));
     assert_eq!(f.magiorakos, Some(Magiorakos::Mdr));
@@ -205,10 +205,10 @@ fn guideline_names() {
 
 #[test]
 fn mdro_definitions_resolve() {
-    let _ = Definitions::shipped();
+    let _ = r().mdro();
     let pae = r().find_organism("Pseudomonas aeruginosa").unwrap();
     let ab = |c| r().find_antimicrobial(c).unwrap();
-    let d = Definitions::shipped();
+    let d = r().mdro();
     let g = "EUCAST 2025".parse().unwrap();
     // P. aeruginosa resistant to 3 of the 4 KRINKO classes (carbapenem S) is 3MRGN
     let f = d.classify(r(), g, pae, &[(ab("TZP"), Sir::R), (ab("CAZ"), Sir::R), (ab("MEM"), Sir::S), (ab("CIP"), Sir::R)]);
@@ -279,11 +279,11 @@ fn antibiogram_counts_first_isolates_only() {
 fn canonical_spec() {
     let a: AntibiogramSpec = serde_json::from_str(r#"{"guideline":"EUCAST 2025","organisms":["Escherichia coli","K. pneumoniae"],"antimicrobials":["Meropenem","CIP"],"specimen_types":["blood"]}"#).unwrap();
     let b: AntibiogramSpec = serde_json::from_str(r#"{"guideline":"eucast-2025","organisms":["B_KLBSL_PNMN","ECO","E. coli"],"antimicrobials":["ciprofloxacin","J01DH02"],"specimen_types":["119297000"],"first_isolate":{"method":"m39"},"by_year":false}"#).unwrap();
-    assert_eq!(a.canonical(), b.canonical());
+    assert_eq!(a.canonical(r()), b.canonical(r()));
     let c = AntibiogramSpec { by_year: true, ..a.clone() };
-    assert_ne!(a.canonical(), c.canonical());
+    assert_ne!(a.canonical(r()), c.canonical(r()));
     let d = AntibiogramSpec { guideline: "CLSI 2025".parse().unwrap(), ..a.clone() };
-    assert_ne!(a.canonical(), d.canonical());
+    assert_ne!(a.canonical(r()), d.canonical(r()));
     assert!(serde_json::from_str::<AntibiogramSpec>(r#"{"guideline":"EUCAST 2025","bogus":1}"#).is_err());
     assert!(serde_json::from_str::<AntibiogramSpec>(r#"{"guideline":"XYZ 2025"}"#).is_err());
 }

@@ -40,7 +40,8 @@ pub enum AmrEngineError {
         /// Why.
         message: String,
     },
-    /// The question is invalid (unknown guideline, organism, drug...).
+    /// The question is invalid (unknown guideline, organism, drug...), or the reference tables
+    /// could not be loaded.
     #[error(transparent)]
     Spec(#[from] kakehashi_amr::AmrError),
 }
@@ -110,7 +111,7 @@ fn each(src: &dyn TableSource, view: View, cols: &[&str], f: impl FnMut(RecordBa
 
 /// Reads a site's isolates and their susceptibility results.
 pub fn read_isolates(src: &dyn TableSource) -> Result<SiteIsolates, AmrEngineError> {
-    let r = Reference::shipped();
+    let r = Reference::shared().map_err(kakehashi_amr::AmrError::from)?;
     let mut out = SiteIsolates::default();
 
     // specimen types
@@ -273,7 +274,7 @@ pub fn site_antibiogram(snap: &kakehashi_store::Snapshot, spec: &AntibiogramSpec
 
 /// [`site_antibiogram`] over any table source.
 pub fn site_antibiogram_from(src: &dyn TableSource, spec: &AntibiogramSpec) -> Result<AntibiogramCounts, AmrEngineError> {
-    let r = Reference::shipped();
+    let r = Reference::shared().map_err(kakehashi_amr::AmrError::from)?;
     spec.resolve(r)?;
     let interp = Interpreter::new(r, spec.guideline, Options::default())?;
     let site = read_isolates(src)?;
@@ -283,7 +284,7 @@ pub fn site_antibiogram_from(src: &dyn TableSource, spec: &AntibiogramSpec) -> R
 /// How re-reading a site's values with `guideline` agrees with the lab's own readings, over
 /// the results the lab read with that same guideline (a site-internal quality check).
 pub fn lab_agreement(src: &dyn TableSource, guideline: Guideline) -> Result<Agreement, AmrEngineError> {
-    let interp = Interpreter::new(Reference::shipped(), guideline, Options::default())?;
+    let interp = Interpreter::new(Reference::shared().map_err(kakehashi_amr::AmrError::from)?, guideline, Options::default())?;
     let site = read_isolates(src)?;
     Ok(agreement(&site.isolates, &interp, InfectionSite::Unspecified))
 }

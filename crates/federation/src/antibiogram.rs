@@ -31,15 +31,23 @@ pub const ORGANISM_ROW: &str = "-";
 pub const MEASURE: &str = "n";
 
 /// Reads and checks an antibiogram spec as it arrives in a task: JSON shape, guideline with
-/// shipped breakpoints, every organism and drug name known. Errors name the field
-/// (`spec.organisms[1]: unknown organism "..."`).
+/// installed breakpoints, every organism and drug name known. Errors name the field
+/// (`spec.organisms[1]: unknown organism "..."`), or the reference table that could not be read.
 pub fn parse_spec(v: &serde_json::Value) -> Result<AntibiogramSpec, String> {
     let spec: AntibiogramSpec = serde_json::from_value(v.clone()).map_err(|e| format!("spec: {e}"))?;
-    spec.resolve(Reference::shipped()).map_err(|e| match e {
+    let r = Reference::shared().map_err(|e| e.to_string())?;
+    spec.resolve(r).map_err(|e| match e {
         kakehashi_amr::AmrError::Guideline(m) => format!("spec.guideline: {m}"),
         other => format!("spec.{other}"),
     })?;
     Ok(spec)
+}
+
+/// The spec's noise and budget key: `antibiogram:` and its canonical form (names resolved
+/// with the reference tables).
+pub fn canonical(spec: &AntibiogramSpec) -> Result<String, String> {
+    let r = Reference::shared().map_err(|e| e.to_string())?;
+    Ok(format!("antibiogram:{}", spec.canonical(r)))
 }
 
 /// How many released counts one first isolate can change: one category per drug row, and at
@@ -52,7 +60,7 @@ pub fn sensitivity(drugs: usize) -> u32 {
 
 /// A site's counts as the table the gate releases, and the table's sensitivity.
 pub fn count_table(spec: &AntibiogramSpec, counts: &AntibiogramCounts) -> Result<(CountTable, u32), TableError> {
-    let r = Reference::shipped();
+    let r = Reference::shared().map_err(|e| TableError::Measure(e.to_string()))?;
     let resolved = spec.resolve(r).map_err(|e| TableError::Measure(e.to_string()))?;
     let listed_orgs: Vec<String> = resolved.organisms.iter().map(|m| r.organism(*m).code.clone()).collect();
     let listed_drugs: Vec<String> = resolved.antimicrobials.iter().map(|a| r.antimicrobial(*a).code.clone()).collect();

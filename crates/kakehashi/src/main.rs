@@ -28,6 +28,12 @@ struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 
+    /// Folder of the reference data files (the AMR tables are in its `amr/` folder, GPL-2, see
+    /// LICENSES.md). Default: KAKEHASHI_DATA_DIR, else <folder of this program>/../share/kakehashi,
+    /// else the source tree's `data/` (development builds).
+    #[arg(long, global = true, value_name = "DIR")]
+    reference_data: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -79,6 +85,9 @@ fn run() -> ExitCode {
     quiet_broken_pipe();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    if let Some(d) = cli.reference_data.filter(|d| !d.as_os_str().is_empty()) {
+        kakehashi_amr::data::set_data_dir(d);
+    }
     let result = match cli.command {
         Command::Ingest(args) => commands::ingest::run(args),
         Command::Sof(cmd) => commands::sof::run(cmd),

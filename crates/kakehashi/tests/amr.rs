@@ -54,7 +54,7 @@ fn synthetic_sites_reread() {
     let clsi = read("CLSI 2024");
     let eucast = read("EUCAST 2024");
     let cells = |v: &serde_json::Value| v["counts"][0]["counts"]["cells"].as_array().unwrap().clone();
-    let r = Reference::shipped();
+    let r = Reference::shared().unwrap();
     let ic = Interpreter::new(r, "CLSI 2024".parse().unwrap(), Options::default()).unwrap();
     let ie = Interpreter::new(r, "EUCAST 2024".parse().unwrap(), Options::default()).unwrap();
     let (mut checked, mut s_drops, mut r_rises) = (0, 0, 0);

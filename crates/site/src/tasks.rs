@@ -133,5 +133,6 @@ fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, Strin
     if counts.cells.is_empty() {
         notes.push("no isolate at this site matches the question".into());
     }
-    Ok(Computed { table, canonical: format!("antibiogram:{}", spec.canonical()), sensitivity, snapshot_tag: snap.tag(), notes })
+    let canonical = kakehashi_federation::antibiogram::canonical(&spec)?;
+    Ok(Computed { table, canonical, sensitivity, snapshot_tag: snap.tag(), notes })
 }

@@ -30,9 +30,10 @@ const DEFAULT_DRUGS: &str = "Ampicillin, Piperacillin/tazobactam, Cefotaxime, Ce
 /// MDRO classes shown, in order.
 const MDRO_CLASSES: [&str; 9] = ["mrsa", "vre", "g3cr", "carbapenem_r", "mrgn3", "mrgn4", "mdr", "xdr", "pdr"];
 
-/// The guidelines on offer: every shipped one, newest first, EUCAST before CLSI.
+/// The guidelines on offer: every installed one, newest first, EUCAST before CLSI (none if the
+/// reference tables cannot be loaded; the form then says why).
 fn guidelines() -> Vec<String> {
-    let mut g: Vec<Guideline> = Reference::shipped().guidelines().to_vec();
+    let mut g: Vec<Guideline> = Reference::shared().map(|r| r.guidelines().to_vec()).unwrap_or_default();
     g.sort_by_key(|g| std::cmp::Reverse((g.year, g.to_string().starts_with("EUCAST"))));
     g.iter().map(ToString::to_string).collect()
 }
@@ -50,7 +51,14 @@ fn split(s: &str) -> Vec<String> {
 
 /// Checks the form; returns the task spec when it is valid.
 fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Option<serde_json::Value> {
-    let r = Reference::shipped();
+    let r = match Reference::shared() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("AMR reference tables: {e}");
+            errors.add("guideline", "err-amr-spec", e.to_string());
+            return None;
+        }
+    };
     if !offered.contains(&form.guideline) {
         errors.add("guideline", "err-choice", form.guideline.clone());
     }
@@ -117,13 +125,11 @@ async fn run(hub: &Hub, user: &User, spec: serde_json::Value) -> Result<Antibiog
 }
 
 fn organism_name(code: &str) -> String {
-    let r = Reference::shipped();
-    r.mo_by_code(code).map(|m| r.organism(m).name.clone()).unwrap_or_else(|| code.to_owned())
+    Reference::shared().ok().and_then(|r| r.organism_name(code)).unwrap_or(code).to_owned()
 }
 
 fn drug_name(code: &str) -> String {
-    let r = Reference::shipped();
-    r.find_antimicrobial(code).map(|a| r.antimicrobial(a).name.clone()).unwrap_or_else(|| code.to_owned())
+    Reference::shared().ok().and_then(|r| r.antimicrobial_name(code)).unwrap_or(code).to_owned()
 }
 
 fn amr_share(s: &Share, n: u64, reportable: bool) -> AmrShare {

@@ -138,7 +138,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 type OutRow = (Vec<String>, String, String);
 
 fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
-    let r = Reference::shipped();
+    let r = Reference::shared()?;
     let opts = Options { intrinsic: !a.no_intrinsic, pkpd: a.pkpd, screening: true, censored_as_value: a.censored_as_value };
     let interp = Interpreter::new(r, a.guideline, opts)?;
     let source = a.input.display().to_string();
@@ -231,7 +231,7 @@ fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
-    let r = Reference::shipped();
+    let r = Reference::shared()?;
     let spec: AntibiogramSpec = match &a.spec {
         Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| format!("reading {}", p.display()))?).with_context(|| format!("{}: not an antibiogram spec", p.display()))?,
         None => AntibiogramSpec {
@@ -268,7 +268,7 @@ fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
     match a.format {
         Format::Json => {
             let v = serde_json::json!({
-                "spec": serde_json::from_str::<serde_json::Value>(&spec.canonical())?,
+                "spec": serde_json::from_str::<serde_json::Value>(&spec.canonical(r))?,
                 "counts": answers.iter().map(|(s, c, x)| serde_json::json!({"site": s, "country": c, "counts": x})).collect::<Vec<_>>(),
                 "report": rep,
                 "trends": kakehashi_amr::pool::trends(&rep.countries),

@@ -59,13 +59,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.prepare_only {
         return Ok(ExitCode::SUCCESS);
     }
+    super::check_reference_data();
     let exe = std::env::current_exe().context("finding the kakehashi binary")?;
     let url = format!("http://127.0.0.1:{}", args.port);
     let mut children = Children::default();
     let hub_log = log_file(dir, "hub")?;
     children.0.push((
         "hub".into(),
-        Command::new(&exe)
+        kakehashi(&exe)
             .args(["hub", "--listen", &format!("127.0.0.1:{}", args.port), "--data-dir"])
             .arg(dir.join("hub"))
             .env("KAKEHASHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -100,6 +101,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     drop(children);
     eprintln!("demo stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A command running this program, with the reference data folder this run was given.
+fn kakehashi(exe: &Path) -> Command {
+    let mut c = Command::new(exe);
+    if let Some(d) = kakehashi_amr::data::configured_data_dir() {
+        c.arg("--reference-data").arg(d);
+    }
+    c
 }
 
 fn prepare_site(dir: &Path, id: &str, patients: u64) -> anyhow::Result<()> {
@@ -225,7 +235,7 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
             ),
         )?;
         if !token_file.exists() {
-            let out = Command::new(exe).args(["site", "--config"]).arg(&cfg).arg("--print-public-key").output()?;
+            let out = kakehashi(exe).args(["site", "--config"]).arg(&cfg).arg("--print-public-key").output()?;
             anyhow::ensure!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
             let pk = String::from_utf8(out.stdout)?.trim().to_owned();
             let reg: serde_json::Value = serde_json::from_str(&post("/api/admin/sites", serde_json::json!({"id": id, "name": name, "country": country, "public_key": pk})).await?)?;
@@ -234,7 +244,7 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
         let log = log_file(dir, id)?;
         children.0.push((
             id.to_owned(),
-            Command::new(exe).args(["site", "--config"]).arg(&cfg).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().with_context(|| format!("starting the {id} agent"))?,
+            kakehashi(exe).args(["site", "--config"]).arg(&cfg).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().with_context(|| format!("starting the {id} agent"))?,
         ));
     }
     // Wait until every site has checked in.

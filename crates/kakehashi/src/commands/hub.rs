@@ -41,6 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let listen = cfg.listen;
         let url = cfg.url();
         let hub = kakehashi_hub::Hub::open(cfg).context("opening the hub's state")?;
+        super::check_reference_data();
         if let Some(pw) = &args.admin_password {
             if hub.bootstrap_admin(&args.admin, pw).map_err(|e| anyhow::anyhow!(e.message))? {
                 eprintln!("created administrator {:?}", args.admin);

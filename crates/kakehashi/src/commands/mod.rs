@@ -34,3 +34,13 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
 }
+
+/// Loads the AMR reference tables at the start of a long-running command, so a missing or
+/// broken data folder is reported when the service starts, not at the first antibiogram. The
+/// service runs on without them: antibiogram questions are then refused with the same message.
+pub fn check_reference_data() {
+    match kakehashi_amr::Reference::shared() {
+        Ok(r) => tracing::info!("AMR reference tables from {}{}", r.dir().display(), if r.has_clsi() { "" } else { " (no CLSI breakpoints)" }),
+        Err(e) => eprintln!("warning: antibiogram questions will be refused: {e}"),
+    }
+}

@@ -151,7 +151,7 @@ fn share_text(cell: &serde_json::Value) -> String {
 
 /// Germany against Japan: %R with 95 % intervals per organism and drug, and the difference.
 fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Result<()> {
-    let r = kakehashi_amr::Reference::shipped();
+    let r = kakehashi_amr::Reference::shared()?;
     writeln!(w, "\n{:<28} {:<26} {:<34} {:<34} DE - JP", "organism", "antimicrobial", "DE %R [95% CI]", "JP %R [95% CI]")?;
     for c in res["report"]["comparison"].as_array().into_iter().flatten() {
         let diff = c["difference"].as_array().map(|d| {

@@ -33,6 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let agent = Agent::open(cfg).context("starting the site agent")?;
+        super::check_reference_data();
         let (tx, rx) = tokio::sync::watch::channel(false);
         let run = tokio::spawn(agent.run(rx));
         super::shutdown_signal().await;
