@@ -101,21 +101,23 @@ pub fn mapping() -> &'static [ContextMap] {
 pub struct CodeMatcher {
     /// Exact pairs.
     pub exact: BTreeSet<(String, String)>,
-    /// ICD-10 parents whose descendants match.
-    pub icd10_parents: BTreeSet<String>,
+    /// ICD-10 (system, parent) pairs whose descendants in that system match (the family's
+    /// counterparts from `kakehashi_terminology::icd10_family`).
+    pub icd10_parents: BTreeSet<(String, String)>,
 }
 
 impl CodeMatcher {
     /// Whether a coding matches.
     pub fn matches(&self, system: &str, code: &str) -> bool {
-        self.exact.contains(&(system.to_owned(), code.to_owned())) || (term::is_icd10(system) && self.icd10_parents.iter().any(|p| term::icd10_descends(code, p)))
+        self.exact.contains(&(system.to_owned(), code.to_owned()))
+            || (term::is_icd10(system) && self.icd10_parents.iter().any(|(s, p)| s == system && term::icd10_descends(code, p)))
     }
 
     fn add(&mut self, tc: &TermCode) {
         match term::equivalents(&tc.system, &tc.code) {
             Some(eq) => {
                 if term::is_icd10(&tc.system) {
-                    self.icd10_parents.insert(tc.code.clone());
+                    self.icd10_parents.extend(eq.iter().cloned());
                 }
                 self.exact.extend(eq);
             }
@@ -128,7 +130,20 @@ impl CodeMatcher {
     /// The codes, for `explain`.
     pub fn describe(&self) -> Vec<String> {
         let mut v: Vec<String> = self.exact.iter().map(|(s, c)| format!("{s}|{c}")).collect();
-        v.extend(self.icd10_parents.iter().map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")));
+        let mut parents: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (s, p) in &self.icd10_parents {
+            let label = match s.as_str() {
+                kakehashi_model::systems::ICD10_JP => "Japanese",
+                kakehashi_model::systems::ICD10_WHO => "WHO",
+                _ => "German",
+            };
+            match parents.iter_mut().find(|(c, _)| *c == p.as_str()) {
+                Some((_, l)) if !l.contains(&label) => l.push(label),
+                Some(_) => {}
+                None => parents.push((p, vec![label])),
+            }
+        }
+        v.extend(parents.into_iter().map(|(p, l)| format!("ICD-10 {p} and its subcodes ({} ICD-10)", l.join(", "))));
         v
     }
 }

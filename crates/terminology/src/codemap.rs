@@ -310,6 +310,18 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_map_loads_from_its_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        for f in ["icd10gm-who.tsv", "jlac10-loinc.tsv", "icd11-icd10.tsv"] {
+            let m = CodeMap::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!m.rows.is_empty(), "{f}");
+            assert!(m.header("map").is_some_and(|n| f.starts_with(n)), "{f}: map name");
+        }
+        let e = CodeMap::load(&dir.join("no-such-map.tsv")).unwrap_err().to_string();
+        assert!(e.contains("no-such-map.tsv"), "{e}");
+    }
+
+    #[test]
     fn bad_input_names_file_and_line() {
         let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\tequal\nA\tC\tequal\n")).unwrap_err().to_string();
         assert_eq!(e, "m.tsv:7: source code \"A\" is already mapped on line 6");
