@@ -386,10 +386,10 @@ impl PathogenPanel {
             Some((r.source(), l))
         }));
         for t in tests {
-            if let Some(q) = p.pathogens.iter_mut().find(|q| q.name == t.pathogen) {
-                if !q.jlac10.iter().any(|c| c == t.jlac10) {
-                    q.jlac10.push(t.jlac10.to_string());
-                }
+            if let Some(q) = p.pathogens.iter_mut().find(|q| q.name == t.pathogen)
+                && !q.jlac10.iter().any(|c| c == t.jlac10)
+            {
+                q.jlac10.push(t.jlac10.to_string());
             }
         }
         p

@@ -9,8 +9,8 @@
 //! # source: BfArM ICD-10-GM 2025 and 2026; WHO ICD-10 2019
 //! # licence: codes and titles of the classifications (see README)
 //! # any further `key: value` line is kept as header information
-//! icd10_gm	icd10_who	mapping	title_en	source
-//! U07.1	U07.1	equal	COVID-19, virus identified	WHO ICD-10 2019 chapter XXII
+//! icd10_gm<TAB>icd10_who<TAB>mapping<TAB>title_en<TAB>source
+//! U07.1<TAB>U07.1<TAB>equal<TAB>COVID-19, virus identified<TAB>WHO ICD-10 2019 chapter XXII
 //! ```
 //!
 //! - The header is the `# key: value` lines before the column row; `map`, `version`, `source`
@@ -204,12 +204,12 @@ impl CodeMap {
             let line = i + 1;
             let l = raw.trim_end_matches('\r');
             if let Some(comment) = l.strip_prefix('#') {
-                if columns.is_none() {
-                    if let Some((k, v)) = comment.trim().split_once(':') {
-                        let k = k.trim();
-                        if !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                            header.insert(k.to_owned(), v.trim().to_owned());
-                        }
+                if columns.is_none()
+                    && let Some((k, v)) = comment.trim().split_once(':')
+                {
+                    let k = k.trim();
+                    if !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                        header.insert(k.to_owned(), v.trim().to_owned());
                     }
                 }
                 continue;
