@@ -36,8 +36,9 @@ pub fn ops_descends(code: &str, parent: &str) -> bool {
 pub struct CodeMatcher {
     /// Exact pairs.
     pub exact: BTreeSet<(String, String)>,
-    /// ICD-10 parents whose descendants match.
-    pub icd10_parents: BTreeSet<String>,
+    /// ICD-10 (system, parent) pairs whose descendants in that system match (the family's
+    /// counterparts from the versioned ICD-10 map, `kakehashi_terminology::icd10_family`).
+    pub icd10_parents: BTreeSet<(String, String)>,
     /// ATC classes whose members match.
     pub atc_parents: BTreeSet<String>,
     /// OPS codes whose descendants match.
@@ -48,7 +49,7 @@ impl CodeMatcher {
     /// Whether a coding matches.
     pub fn matches(&self, system: &str, code: &str) -> bool {
         self.exact.contains(&(system.to_owned(), code.to_owned()))
-            || (term::is_icd10(system) && self.icd10_parents.iter().any(|p| term::icd10_descends(code, p)))
+            || (term::is_icd10(system) && self.icd10_parents.iter().any(|(s, p)| s == system && term::icd10_descends(code, p)))
             || (is_atc(system) && self.atc_parents.iter().any(|p| atc_descends(code, p)))
             || (system == OPS && self.ops_parents.iter().any(|p| ops_descends(code, p)))
     }
@@ -58,7 +59,7 @@ impl CodeMatcher {
         match term::equivalents(&tc.system, &tc.code) {
             Some(eq) => {
                 if term::is_icd10(&tc.system) {
-                    self.icd10_parents.insert(tc.code.clone());
+                    self.icd10_parents.extend(eq.iter().cloned());
                 }
                 if is_atc(&tc.system) {
                     self.atc_parents.insert(tc.code.clone());
@@ -77,7 +78,20 @@ impl CodeMatcher {
     /// The codes, for `explain`.
     pub fn describe(&self) -> Vec<String> {
         let mut v: Vec<String> = self.exact.iter().map(|(s, c)| format!("{s}|{c}")).collect();
-        v.extend(self.icd10_parents.iter().map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")));
+        let mut parents: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (s, p) in &self.icd10_parents {
+            let label = match s.as_str() {
+                systems::ICD10_JP => "Japanese",
+                systems::ICD10_WHO => "WHO",
+                _ => "German",
+            };
+            match parents.iter_mut().find(|(c, _)| *c == p.as_str()) {
+                Some((_, l)) if !l.contains(&label) => l.push(label),
+                Some(_) => {}
+                None => parents.push((p, vec![label])),
+            }
+        }
+        v.extend(parents.into_iter().map(|(p, l)| format!("ICD-10 {p} and its subcodes ({} ICD-10)", l.join(", "))));
         v.extend(self.atc_parents.iter().map(|p| format!("ATC {p} and the substances in it (BfArM and WHO ATC)")));
         v.extend(self.ops_parents.iter().map(|p| format!("OPS {p} and its subcodes")));
         v

@@ -139,6 +139,12 @@ fn each(src: &dyn TableSource, view: View, cols: &[&str], mut f: impl FnMut(&Rec
     each_batch(src, view, cols, |message| SurveillanceError::Read { view, message }, |b| f(&b))
 }
 
+/// The canonical URI of a code system the panel reads under several (JLAC10's OID for its
+/// MEDIS, JP Core and JP-CLINS URIs).
+fn canonical_system(s: &str) -> &str {
+    if kakehashi_terminology::is_jlac10(s) { systems::JLAC10 } else { s }
+}
+
 /// Reads the rows a definition and a panel need from a site.
 ///
 /// The tables stream past one batch at a time, and only the rows a case or a test can reach are
@@ -189,7 +195,9 @@ pub fn site_rows(
         Ok(())
     })?;
 
-    // Observations: only the codes the definition or the panel names.
+    // Observations: only the codes the definition or the panel names, and JLAC10 codes the panel
+    // does not list whose analyte names a pathogen test (counted as "unmapped"). JLAC10 arrives
+    // under several system URIs; rows carry the canonical one.
     let mut wanted: HashSet<(String, String)> = def.observation_codes().into_iter().collect();
     for p in &panel.pathogens {
         wanted.extend(p.loinc.iter().map(|c| (systems::LOINC.to_string(), c.clone())));
@@ -205,8 +213,10 @@ pub fn site_rows(
         let sys = strings(b, v, "code_system")?;
         let keep: Vec<usize> = (0..b.num_rows())
             .filter(|&i| {
-                code.value(i).is_some_and(|c| wanted_codes.contains(c))
-                    && sys.value(i).zip(code.value(i)).is_some_and(|(s, c)| wanted.contains(&(s.to_string(), c.to_string())))
+                let (Some(s), Some(c)) = (sys.value(i), code.value(i)) else { return false };
+                let s = canonical_system(s);
+                (wanted_codes.contains(c) && wanted.contains(&(s.to_string(), c.to_string())))
+                    || (s == systems::JLAC10 && panel.pathogen_of_jlac10_analyte(c).is_some())
             })
             .collect();
         if keep.is_empty() {
@@ -227,7 +237,7 @@ pub fn site_rows(
                 id: oid.to_string(),
                 patient_id: p.to_string(),
                 encounter_id: enc.value(i).map(str::to_string),
-                system: sys.value(i).unwrap_or_default().to_string(),
+                system: canonical_system(sys.value(i).unwrap_or_default()).to_string(),
                 code: code.value(i).unwrap_or_default().to_string(),
                 effective: eff[i],
                 value: val[i],
@@ -528,6 +538,37 @@ mod tests {
         let r = row("unknown", 2);
         assert_eq!((r.cases, r.positivity[2].tests, r.positivity[2].positives), (0, 1, 0));
         assert_eq!(out.series.rows.iter().map(|r| r.cases).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn jlac10_only_results_are_counted_and_unknown_codes_reported_as_unmapped() {
+        let mut src = site();
+        // p2's and p3's patients get more tests coded only in JLAC10: under JP Core's MEDIS URI
+        // (a listed code), an unlisted SARS-CoV-2 nucleic-acid code (analyte 5F625, identification
+        // 1450) and an antibody code of the same analyte (identification 1430, not a test for
+        // infection, so not counted).
+        let medis = Some("http://medis.or.jp/CodeSystem/master-JLAC10-17digits");
+        src.get_mut(&View::Observation).unwrap().push(batch(vec![
+            ("id", strs(&[Some("j1"), Some("j2"), Some("j3")])),
+            ("patient_id", strs(&[Some("p2"), Some("p3"), Some("p3")])),
+            ("encounter_id", strs(&[Some("e2"), Some("e3"), Some("e3")])),
+            ("code_system", strs(&[medis, Some(systems::JLAC10), Some(systems::JLAC10)])),
+            ("code", strs(&[Some("5F625141006319011"), Some("5F625145001987511"), Some("5F625143002314101")])),
+            ("effective_date_time", times(&[Some("2024-01-29T11:00:00Z"), Some("2024-01-10T12:00:00Z"), Some("2024-01-10T12:00:00Z")])),
+            ("value_quantity", Arc::new(Float64Array::from(vec![None, None, None])) as ArrayRef),
+            ("value_ucum", strs(&[None, None, None])),
+            ("value_code", strs(&[Some("260373001"), Some("260373001"), Some("260373001")])),
+            ("interpretation_code", strs(&[None, None, None])),
+            ("value_string", strs(&[None, None, None])),
+        ]));
+        let def = CaseDefinition::shipped("sari-icosari").unwrap();
+        let panel = PathogenPanel::shipped();
+        let out = site_series(&src, "de-a", None, &def, &panel, &SeriesSpec::default()).unwrap();
+        assert_eq!(out.tests, 5, "3 LOINC tests + the MEDIS-coded antigen + the unmapped PCR");
+        let sars: (u64, u64) = out.series.rows.iter().fold((0, 0), |a, r| (a.0 + r.positivity[2].tests, a.1 + r.positivity[2].positives));
+        assert_eq!(sars, (3, 2));
+        let note = out.series.notes.iter().find(|n| n.starts_with("unmapped:")).expect("the unmapped result is reported");
+        assert!(note.contains("unmapped: 1 test results"), "{note}");
     }
 
     #[test]

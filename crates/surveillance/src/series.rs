@@ -345,6 +345,11 @@ pub struct PathogenPanel {
     /// The pathogens.
     #[serde(rename = "pathogen")]
     pub pathogens: Vec<Pathogen>,
+    /// JLAC10 identification codes (characters 6-9) of tests for an infection → test kind
+    /// (`1410` antigen, `1450` nucleic acid); with a pathogen's analyte code they make a JLAC10
+    /// code the table does not list countable (as "unmapped").
+    #[serde(default)]
+    pub jlac10_identification: BTreeMap<String, String>,
 }
 
 /// One pathogen and its test codes.
@@ -356,15 +361,47 @@ pub struct Pathogen {
     pub title: String,
     /// LOINC codes of its tests.
     pub loinc: Vec<String>,
-    /// JLAC10 codes of its tests (filled from the terminology map by the caller).
+    /// JLAC10 codes of its tests (filled from the terminology table by [`PathogenPanel::shipped`]).
     #[serde(default)]
     pub jlac10: Vec<String>,
+    /// JLAC10 analyte codes (first 5 characters) of the pathogen.
+    #[serde(default)]
+    pub jlac10_analytes: Vec<String>,
 }
 
 impl PathogenPanel {
-    /// The shipped panel (influenza, RSV, SARS-CoV-2 NAA tests).
+    /// The shipped panel (influenza, RSV, SARS-CoV-2 NAA and antigen tests) with the JLAC10
+    /// codes of the terminology table (`crates/terminology/data/jlac10-loinc.tsv`).
     pub fn shipped() -> Self {
-        toml::from_str(include_str!("../data/pathogens.toml")).expect("the shipped pathogen panel parses (tested)")
+        let panel: PathogenPanel = toml::from_str(include_str!("../data/pathogens.toml")).expect("the shipped pathogen panel parses (tested)");
+        panel.with_terminology()
+    }
+
+    /// Adds the JLAC10 codes of the terminology table: those mapping to a LOINC code of a
+    /// pathogen, and those the table assigns to a pathogen by name.
+    pub fn with_terminology(self) -> Self {
+        let tests = kakehashi_terminology::lab::pathogen_tests();
+        let mut p = self.with_jlac10(kakehashi_terminology::jlac10_map().rows.iter().filter_map(|r| {
+            let l = kakehashi_terminology::jlac10_to_loinc(r.source())?;
+            Some((r.source(), l))
+        }));
+        for t in tests {
+            if let Some(q) = p.pathogens.iter_mut().find(|q| q.name == t.pathogen)
+                && !q.jlac10.iter().any(|c| c == t.jlac10)
+            {
+                q.jlac10.push(t.jlac10.to_string());
+            }
+        }
+        p
+    }
+
+    /// The pathogen of a JLAC10 code the panel does not list, by its analyte (characters 1-5)
+    /// and a test identification (characters 6-9): such a result is counted as "unmapped".
+    pub fn pathogen_of_jlac10_analyte(&self, code: &str) -> Option<usize> {
+        if code.len() != 17 || !code.is_ascii() || !self.jlac10_identification.contains_key(&code[5..9]) {
+            return None;
+        }
+        self.pathogens.iter().position(|p| p.jlac10_analytes.iter().any(|a| *a == code[..5]))
     }
 
     /// Which pathogen a coded test is for.
@@ -440,32 +477,49 @@ pub struct Test {
     pub week: IsoWeek,
     /// Age at the test.
     pub age: Option<u32>,
+    /// Coded only with a JLAC10 code the terminology table does not list (counted by its
+    /// analyte; reported in the series' notes).
+    pub unmapped: bool,
 }
 
 /// Finds the pathogen tests with a readable result. An observation with several codings (JLAC10
-/// and LOINC) counts once.
+/// and LOINC) counts once. A JLAC10 code the panel does not list but whose analyte and
+/// identification name a pathogen test counts too, marked `unmapped`, unless the same
+/// observation has a listed coding.
 pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
     let clock = LocalClock::new(rows.country);
     let index = panel.index();
     let mut seen: HashSet<(&str, usize)> = HashSet::default();
     let mut found = Vec::new();
-    for o in &rows.observations {
-        let Some(&pi) = index.get(&(o.system.as_str(), o.code.as_str())) else { continue };
-        let Some(t) = o.effective else { continue };
-        if !seen.insert((o.id.as_str(), pi)) {
-            continue;
+    for unmapped in [false, true] {
+        for o in &rows.observations {
+            let pi = if unmapped {
+                if o.system != kakehashi_model::systems::JLAC10 || index.contains_key(&(o.system.as_str(), o.code.as_str())) {
+                    continue;
+                }
+                let Some(pi) = panel.pathogen_of_jlac10_analyte(&o.code) else { continue };
+                pi
+            } else {
+                let Some(&pi) = index.get(&(o.system.as_str(), o.code.as_str())) else { continue };
+                pi
+            };
+            let Some(t) = o.effective else { continue };
+            if !seen.insert((o.id.as_str(), pi)) {
+                continue;
+            }
+            let Some(positive) = test_result(o) else { continue };
+            found.push((o, pi, positive, clock.date(t), unmapped));
         }
-        let Some(positive) = test_result(o) else { continue };
-        found.push((o, pi, positive, clock.date(t)));
     }
     let patients = patients_of(rows, found.iter().map(|f| f.0.patient_id.as_str()));
     found
         .into_iter()
-        .map(|(o, pi, positive, day)| Test {
+        .map(|(o, pi, positive, day, unmapped)| Test {
             pathogen: pi,
             positive,
             week: IsoWeek::of(day),
             age: patients.get(o.patient_id.as_str()).and_then(|p| p.birth_date).map(|b| age_at(b, day)),
+            unmapped,
         })
         .collect()
 }
@@ -721,6 +775,12 @@ pub fn weekly_series(
         notes.push(format!(
             "{}: the main-diagnosis rule was applied as 'any diagnosis of the stay' (the site tables hold no diagnosis rank)",
             def.name
+        ));
+    }
+    let unmapped = tests.iter().filter(|t| t.unmapped).count();
+    if unmapped > 0 {
+        notes.push(format!(
+            "unmapped: {unmapped} test results carried only a JLAC10 code that the JLAC10-LOINC table does not list; they were counted by their JLAC10 analyte and identification codes"
         ));
     }
     Series {
