@@ -145,9 +145,7 @@ impl Care {
                 return Err(bad(format!("drug `{atc}`: an ATC code has 7 letters and digits; names without quotes or backslashes")));
             }
         }
-        let known = |atc: &str, field: &str| -> Result<(), ProfileError> {
-            if drugs.iter().any(|d| d.0 == atc) { Ok(()) } else { Err(bad(format!("{field}: `{atc}` is not in the [[drug]] list"))) }
-        };
+        let known = |atc: &str, field: &str| -> Result<(), ProfileError> { if drugs.iter().any(|d| d.0 == atc) { Ok(()) } else { Err(bad(format!("{field}: `{atc}` is not in the [[drug]] list"))) } };
         let share = |v: f64, field: &str| if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(bad(format!("{field}: {v} is not a share between 0 and 1"))) };
         let mut treatments = Vec::new();
         for t in &f.treatment {
@@ -187,7 +185,9 @@ impl Care {
                 procedures.push((p.key.clone(), code.clone(), display.clone()));
             }
         }
-        for (v, field) in [(f.icu.invasive_ventilation, "icu.invasive_ventilation"), (f.icu.noninvasive, "icu.noninvasive"), (f.icu.ecmo, "icu.ecmo"), (f.icu.renal_replacement, "icu.renal_replacement")] {
+        for (v, field) in
+            [(f.icu.invasive_ventilation, "icu.invasive_ventilation"), (f.icu.noninvasive, "icu.noninvasive"), (f.icu.ecmo, "icu.ecmo"), (f.icu.renal_replacement, "icu.renal_replacement")]
+        {
             share(v, field)?;
         }
         if !safe(&f.jp_procedure_system) {

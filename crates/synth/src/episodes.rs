@@ -17,7 +17,15 @@ pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize,
     if hospitalised {
         let los = r.random_range(3..14);
         let discharge = admit + Duration::days(los);
-        let died = r.random::<f64>() < path.death * if age >= 80 { 1.8 } else if age >= 60 { 1.0 } else { 0.3 };
+        let died = r.random::<f64>()
+            < path.death
+                * if age >= 80 {
+                    1.8
+                } else if age >= 60 {
+                    1.0
+                } else {
+                    0.3
+                };
         let (eid, _) = pt.stay(out, admit, discharge, died, if age < 15 { "1000" } else { "0800" });
         let icu = r.random::<f64>() < path.icu;
         if icu {
@@ -207,8 +215,20 @@ pub(crate) fn morbidity_stay(pt: &mut Pt<'_>, out: &mut Out, d: &Diagnosis, admi
     let los = pt.cr.random_range(2..if grave { 16 } else { 9 });
     let discharge = admit + Duration::days(los);
     let icu_share = if grave { 0.4 } else { pt.p.encounters.icu_share_of_inpatient };
-    let base = if code.starts_with("A41") || code.starts_with("I46") { 0.15 } else if grave || code.starts_with("I50") { 0.05 } else { 0.005 };
-    let age_factor = if age >= 80 { 2.0 } else if age >= 60 { 1.0 } else { 0.4 };
+    let base = if code.starts_with("A41") || code.starts_with("I46") {
+        0.15
+    } else if grave || code.starts_with("I50") {
+        0.05
+    } else {
+        0.005
+    };
+    let age_factor = if age >= 80 {
+        2.0
+    } else if age >= 60 {
+        1.0
+    } else {
+        0.4
+    };
     let died = pt.cr.random::<f64>() < base * age_factor;
     let (eid, dept_id) = pt.stay(out, admit, discharge, died, department(code, age));
     if pt.cr.random::<f64>() < icu_share {

@@ -63,19 +63,8 @@ impl Summary {
 }
 
 /// The resource files written, in this order.
-pub const FILES: [&str; 11] = [
-    "Patient",
-    "Encounter",
-    "Condition",
-    "Observation",
-    "Specimen",
-    "Consent",
-    "Procedure",
-    "Medication",
-    "MedicationAdministration",
-    "MedicationRequest",
-    "MedicationStatement",
-];
+pub const FILES: [&str; 11] =
+    ["Patient", "Encounter", "Condition", "Observation", "Specimen", "Consent", "Procedure", "Medication", "MedicationAdministration", "MedicationRequest", "MedicationStatement"];
 
 const BLOCK: u64 = 512;
 
@@ -214,7 +203,6 @@ fn peak_offset(season: i32, peak_week: f64) -> f64 {
     if peak_week >= 40.0 { peak_week - 40.0 } else { weeks_in_year - 40.0 + peak_week }
 }
 
-
 pub(crate) struct Pt<'p> {
     p: &'p Profile,
     id: String,
@@ -273,11 +261,17 @@ impl Pt<'_> {
     /// Intensive care inside a stay (Germany: an Abteilungskontakt of department 3600).
     fn icu(&mut self, out: &mut Out, top: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
         let de = self.german();
-        self.write_stay(out, &write::Stay { class: "IMP", level: de.then_some("abteilungskontakt"), kontaktart: Some("intensivstationaer"), dept: de.then_some("3600"), start, end, died: false, part_of: Some(top) })
+        self.write_stay(
+            out,
+            &write::Stay { class: "IMP", level: de.then_some("abteilungskontakt"), kontaktart: Some("intensivstationaer"), dept: de.then_some("3600"), start, end, died: false, part_of: Some(top) },
+        )
     }
     /// An operation inside a department contact (Germany: a Versorgungsstellenkontakt).
     fn operation(&mut self, out: &mut Out, dept_contact: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
-        self.write_stay(out, &write::Stay { class: "IMP", level: Some("versorgungsstellenkontakt"), kontaktart: Some("operation"), dept: Some("1500"), start, end, died: false, part_of: Some(dept_contact) })
+        self.write_stay(
+            out,
+            &write::Stay { class: "IMP", level: Some("versorgungsstellenkontakt"), kontaktart: Some("operation"), dept: Some("1500"), start, end, died: false, part_of: Some(dept_contact) },
+        )
     }
     /// An outpatient contact (Germany: an Einrichtungskontakt).
     fn outpatient(&mut self, out: &mut Out, start: NaiveDateTime, end: NaiveDateTime) -> String {

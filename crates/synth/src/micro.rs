@@ -20,11 +20,7 @@ pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out:
             let mix = if kind == "blood" { &p.amr.organism_mix_blood } else { &p.amr.organism_mix_urine };
             let org = pick(r, mix).clone();
             // the strain's resistance is drawn once; repeat isolates share it
-            let strain: Vec<(String, bool)> = p
-                .panel_for(&org)
-                .iter()
-                .map(|bp| (bp.drug.clone(), r.random::<f64>() < p.resistance_share(&org, &bp.drug)))
-                .collect();
+            let strain: Vec<(String, bool)> = p.panel_for(&org).iter().map(|bp| (bp.drug.clone(), r.random::<f64>() < p.resistance_share(&org, &bp.drug))).collect();
             let repeats = if r.random::<f64>() < p.amr.repeat_isolate_share { r.random_range(1..=2) } else { 0 };
             let at0 = day.and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0).expect("time");
             let (eid, _) = pt.stay(out, at0, at0 + Duration::days(r.random_range(3..20)), false, if pt.age_at(day) < 15 { "1000" } else { "0100" });
@@ -36,7 +32,9 @@ pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out:
             let resistant = |d: &str| strain.iter().any(|(x, res)| x == d && *res);
             let situation = if kind == "urine" {
                 "urinary"
-            } else if (matches!(org.as_str(), "eco" | "kpn") && (resistant("CTX") || resistant("CAZ") || resistant("MEM"))) || (matches!(org.as_str(), "pae" | "aba") && (resistant("MEM") || resistant("TZP") || resistant("CAZ"))) {
+            } else if (matches!(org.as_str(), "eco" | "kpn") && (resistant("CTX") || resistant("CAZ") || resistant("MEM")))
+                || (matches!(org.as_str(), "pae" | "aba") && (resistant("MEM") || resistant("TZP") || resistant("CAZ")))
+            {
                 "bacteraemia-resistant-gram-negative"
             } else if (org == "sau" && resistant("OXA")) || (org == "efm" && resistant("VAN")) {
                 "bacteraemia-mrsa-or-vre"

@@ -96,7 +96,9 @@ fn procedures_and_medications_are_written_the_mii_way() {
     let (de, jp) = (tmp.path().join("de"), tmp.path().join("jp"));
     generate(&Profile::load("de-frankfurt").unwrap(), 8000, 3, &de, &|_| {}).unwrap();
     generate(&Profile::load("jp-osaka").unwrap(), 8000, 3, &jp, &|_| {}).unwrap();
-    for (dir, ops, atc_system) in [(&de, "http://fhir.de/CodeSystem/bfarm/ops", "http://fhir.de/CodeSystem/bfarm/atc"), (&jp, "https://kakehashi.example/fhir/CodeSystem/mhlw-shinryo-kubun", "http://www.whocc.no/atc")] {
+    for (dir, ops, atc_system) in
+        [(&de, "http://fhir.de/CodeSystem/bfarm/ops", "http://fhir.de/CodeSystem/bfarm/atc"), (&jp, "https://kakehashi.example/fhir/CodeSystem/mhlw-shinryo-kubun", "http://www.whocc.no/atc")]
+    {
         let procs = read(dir, "Procedure");
         assert!(procs.iter().all(|x| x["code"]["coding"][0]["system"] == ops), "{}", dir.display());
         let proc_codes: HashSet<&str> = procs.iter().map(|x| x["code"]["coding"][0]["code"].as_str().unwrap()).collect();
@@ -126,7 +128,9 @@ fn procedures_and_medications_are_written_the_mii_way() {
     }
     // German stays carry the MII contact levels, nested: Abteilungskontakt part of an Einrichtungskontakt
     let enc = read(&de, "Encounter");
-    let level = |e: &Value| e["type"].as_array().and_then(|t| t.iter().find(|c| c["coding"][0]["system"] == "http://fhir.de/CodeSystem/Kontaktebene")).map(|c| c["coding"][0]["code"].as_str().unwrap().to_owned());
+    let level = |e: &Value| {
+        e["type"].as_array().and_then(|t| t.iter().find(|c| c["coding"][0]["system"] == "http://fhir.de/CodeSystem/Kontaktebene")).map(|c| c["coding"][0]["code"].as_str().unwrap().to_owned())
+    };
     let levels: HashMap<String, String> = enc.iter().filter_map(|e| Some((e["id"].as_str().unwrap().to_owned(), level(e)?))).collect();
     assert_eq!(levels.len(), enc.len(), "every German encounter has a contact level");
     for e in &enc {
