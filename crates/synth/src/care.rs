@@ -129,8 +129,11 @@ pub(crate) struct Care {
     pub dialysis_per_year: f64,
     drugs: Vec<(String, String)>,
     treatments: Vec<Treatment>,
-    long_term: Vec<(Vec<String>, Vec<(String, f64)>)>,
+    long_term: Vec<LongTerm>,
 }
+
+/// Code prefixes and the drugs `[ATC, probability]` given for them long-term.
+type LongTerm = (Vec<String>, Vec<(String, f64)>);
 
 impl Care {
     /// Parses `data/care.toml` for `country`; errors name the file and the field.
