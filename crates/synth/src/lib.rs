@@ -7,6 +7,10 @@
 //! give identical bytes. The JSON is written by hand into buffers (every string written is
 //! either generated here or a profile value checked for JSON safety at load time).
 
+mod care;
+mod episodes;
+mod micro;
+mod morbidity;
 mod profile;
 mod write;
 
@@ -59,7 +63,8 @@ impl Summary {
 }
 
 /// The resource files written, in this order.
-pub const FILES: [&str; 6] = ["Patient", "Encounter", "Condition", "Observation", "Specimen", "Consent"];
+pub const FILES: [&str; 11] =
+    ["Patient", "Encounter", "Condition", "Observation", "Specimen", "Consent", "Procedure", "Medication", "MedicationAdministration", "MedicationRequest", "MedicationStatement"];
 
 const BLOCK: u64 = 512;
 
@@ -80,6 +85,13 @@ pub fn generate(profile: &Profile, patients: u64, seed: u64, out_dir: &Path, pro
     whonet.write_all(write::WHONET_HEADER.as_bytes()).map_err(|source| SynthError::Io { path: wp.clone(), source })?;
     files.push(wp.clone());
     let mut summary = Summary { patients, files, ..Summary::default() };
+    // one Medication resource per drug, referenced by the patients' medication records
+    let mut meds = Out::default();
+    profile.care.write_medications(&profile.site.code, &mut meds);
+    for (k, (path, w)) in writers.iter_mut().enumerate() {
+        w.write_all(&meds.files[k]).map_err(|source| SynthError::Io { path: path.clone(), source })?;
+        *summary.resources.entry(FILES[k].to_owned()).or_default() += meds.counts[k];
+    }
     let blocks = patients.div_ceil(BLOCK);
     let mut done = 0u64;
     // a window of blocks in parallel, written in order: memory stays bounded
@@ -119,10 +131,15 @@ pub fn generate(profile: &Profile, patients: u64, seed: u64, out_dir: &Path, pro
 }
 
 fn rng_for(seed: u64, i: u64) -> ChaCha8Rng {
+    stream(seed, i, b"kkhs-pt!")
+}
+
+/// A patient's random stream `tag` (8 bytes).
+fn stream(seed: u64, i: u64, tag: &[u8; 8]) -> ChaCha8Rng {
     let mut s = [0u8; 32];
     s[..8].copy_from_slice(&seed.to_le_bytes());
     s[8..16].copy_from_slice(&i.to_le_bytes());
-    s[16..24].copy_from_slice(b"kkhs-pt!");
+    s[16..24].copy_from_slice(tag);
     ChaCha8Rng::from_seed(s)
 }
 
@@ -141,14 +158,14 @@ fn season_shape(seed: u64, site: &str, pathogen: usize, season: i32, peak: f64, 
     (peak, height)
 }
 
-fn normal(r: &mut impl Rng) -> f64 {
+pub(crate) fn normal(r: &mut impl Rng) -> f64 {
     // Box–Muller
     let u1: f64 = r.random::<f64>().max(1e-12);
     let u2: f64 = r.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
-fn poisson(r: &mut impl Rng, lambda: f64) -> u32 {
+pub(crate) fn poisson(r: &mut impl Rng, lambda: f64) -> u32 {
     // Knuth for the small rates used here
     let l = (-lambda).exp();
     let mut k = 0;
@@ -162,7 +179,7 @@ fn poisson(r: &mut impl Rng, lambda: f64) -> u32 {
     }
 }
 
-fn pick<'a, T>(r: &mut impl Rng, items: &'a [(T, f64)]) -> &'a T {
+pub(crate) fn pick<'a, T>(r: &mut impl Rng, items: &'a [(T, f64)]) -> &'a T {
     let total: f64 = items.iter().map(|x| x.1).sum();
     let mut x = r.random::<f64>() * total;
     for (t, w) in items {
@@ -186,13 +203,18 @@ fn peak_offset(season: i32, peak_week: f64) -> f64 {
     if peak_week >= 40.0 { peak_week - 40.0 } else { weeks_in_year - 40.0 + peak_week }
 }
 
-struct Pt<'p> {
+pub(crate) struct Pt<'p> {
     p: &'p Profile,
     id: String,
     birth: NaiveDate,
     female: bool,
     seq: u32,
     deceased: Option<NaiveDateTime>,
+    /// The latest end of anything recorded so far (a background death comes after it).
+    last: NaiveDateTime,
+    /// A second stream for morbidity, procedures and medications, so that the seasonal and
+    /// microbiological draws do not depend on the care tables.
+    cr: ChaCha8Rng,
 }
 
 impl Pt<'_> {
@@ -207,10 +229,84 @@ impl Pt<'_> {
         }
         a
     }
+    /// Born by `d` and not dead before it.
+    fn alive_on(&self, d: NaiveDate) -> bool {
+        d >= self.birth && self.deceased.is_none_or(|x| d <= x.date())
+    }
+    fn german(&self) -> bool {
+        self.p.site.country == "DE"
+    }
+    fn seen(&mut self, t: NaiveDateTime) {
+        self.last = self.last.max(t);
+    }
+    fn write_stay(&mut self, out: &mut Out, e: &write::Stay<'_>) -> String {
+        let id = self.next_id("e");
+        write::encounter(out, &self.id, &id, e, &self.p.site.country);
+        self.seen(e.end);
+        id
+    }
+    /// An inpatient stay: in Germany an Einrichtungskontakt with its Abteilungskontakt in the
+    /// department `dept` (MII contact levels); in Japan one encounter. Returns the ids of the
+    /// stay and of the department contact (the same in Japan).
+    fn stay(&mut self, out: &mut Out, start: NaiveDateTime, end: NaiveDateTime, died: bool, dept: &str) -> (String, String) {
+        let de = self.german();
+        let level = de.then_some("einrichtungskontakt");
+        let top = self.write_stay(out, &write::Stay { class: "IMP", level, kontaktart: Some("normalstationaer"), dept: None, start, end, died, part_of: None });
+        if !de {
+            return (top.clone(), top);
+        }
+        let d = self.write_stay(out, &write::Stay { class: "IMP", level: Some("abteilungskontakt"), kontaktart: Some("normalstationaer"), dept: Some(dept), start, end, died, part_of: Some(&top) });
+        (top, d)
+    }
+    /// Intensive care inside a stay (Germany: an Abteilungskontakt of department 3600).
+    fn icu(&mut self, out: &mut Out, top: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
+        let de = self.german();
+        self.write_stay(
+            out,
+            &write::Stay { class: "IMP", level: de.then_some("abteilungskontakt"), kontaktart: Some("intensivstationaer"), dept: de.then_some("3600"), start, end, died: false, part_of: Some(top) },
+        )
+    }
+    /// An operation inside a department contact (Germany: a Versorgungsstellenkontakt).
+    fn operation(&mut self, out: &mut Out, dept_contact: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
+        self.write_stay(
+            out,
+            &write::Stay { class: "IMP", level: Some("versorgungsstellenkontakt"), kontaktart: Some("operation"), dept: Some("1500"), start, end, died: false, part_of: Some(dept_contact) },
+        )
+    }
+    /// An outpatient contact (Germany: an Einrichtungskontakt).
+    fn outpatient(&mut self, out: &mut Out, start: NaiveDateTime, end: NaiveDateTime) -> String {
+        let level = self.german().then_some("einrichtungskontakt");
+        self.write_stay(out, &write::Stay { class: "AMB", level, kontaktart: None, dept: None, start, end, died: false, part_of: None })
+    }
+    /// A procedure by key, if the country records it.
+    fn procedure(&mut self, out: &mut Out, encounter: &str, key: &str, start: NaiveDateTime, end: NaiveDateTime) -> bool {
+        let p = self.p;
+        let id = format!("{}-x{}", self.id, self.seq + 1);
+        if p.care.procedure(out, &self.id, &id, encounter, key, start, end) {
+            self.seq += 1;
+            true
+        } else {
+            false
+        }
+    }
+    /// The drug for `situation`, if one is given (drawn from the care tables).
+    fn treat(&mut self, out: &mut Out, situation: &str, encounter: &str, at: NaiveDateTime, days: i64) {
+        let p = self.p;
+        if let Some((atc, kind)) = p.care.pick(&mut self.cr, situation, at) {
+            let id = self.next_id("m");
+            p.care.medication(out, &p.site.code, &self.id, &id, encounter, atc, kind, at, at + Duration::days(days));
+        }
+    }
 }
 
 fn band_share(bands: &[(i32, i32, f64)], age: i32) -> f64 {
     bands.iter().find(|b| age >= b.0 && age <= b.1).map_or(0.0, |b| b.2)
+}
+
+/// A uniformly drawn moment between `from` and `to` (dates), at a daytime hour.
+fn moment(r: &mut impl Rng, from: NaiveDate, to: NaiveDate) -> Option<NaiveDateTime> {
+    let days = (to - from).num_days();
+    (days > 0).then(|| (from + Duration::days(r.random_range(0..days))).and_hms_opt(r.random_range(8..18), r.random_range(0..60), 0).expect("time"))
 }
 
 fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
@@ -218,16 +314,52 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     let start = p.site.start;
     let end = p.site.end;
     let span_days = (end - start).num_days();
-    // age at the start of the span
-    let band = *pick(&mut r, &p.age_band_weights());
-    let age0 = r.random_range(band.0..=band.1);
-    let birth = start - Duration::days(age0 as i64 * 365 + r.random_range(0..365));
-    let female = r.random::<f64>() < p.demographics.female_share;
-    let mut pt = Pt { p, id: format!("{}-p{:07}", p.site.code, i), birth, female, seq: 0, deceased: None };
     let years = span_days as f64 / 365.25;
+    // born during the span (births per 1,000 and year), else of an age at the span's start
+    let born_in_span = r.random::<f64>() < p.demographics.births_per_1000_per_year / 1000.0 * years;
+    let birth = if born_in_span {
+        start + Duration::days(r.random_range(0..span_days))
+    } else {
+        let band = *pick(&mut r, &p.age_band_weights());
+        let age0 = r.random_range(band.0..=band.1);
+        start - Duration::days(age0 as i64 * 365 + r.random_range(0..365))
+    };
+    let female = r.random::<f64>() < p.demographics.female_share;
+    let mut cr = stream(seed, i, b"kkhs-mb!");
+    let mut pt = Pt { p, id: format!("{}-p{:07}", p.site.code, i), birth, female, seq: 0, deceased: None, last: start.and_hms_opt(0, 0, 0).expect("time"), cr: stream(seed, i, b"kkhs-cr!") };
+    let band = morbidity::band_of(pt.age_at(start).max(0));
 
     // events collected first, so a death ends everything after it
     let mut body = Out::default();
+    if born_in_span {
+        pt.seen(birth.and_hms_opt(0, 0, 0).expect("time"));
+    }
+
+    // background morbidity: latent risks, then each diagnosis of the table
+    let z: [f64; 8] = std::array::from_fn(|_| normal(&mut cr));
+    if born_in_span {
+        episodes::birth_stay(&mut pt, &mut body, &z);
+    }
+    let mut chronic = Vec::new();
+    let mut acute = Vec::new();
+    for d in &p.morbidity {
+        let u: f64 = cr.random();
+        match d.setting {
+            morbidity::Setting::Birth => {}
+            morbidity::Setting::Amb if d.present(band, female, &z, u) => chronic.push(d),
+            morbidity::Setting::Imp if d.present(band, female, &z, u) => acute.push(d),
+            _ => {}
+        }
+    }
+    let from = start.max(birth);
+    // inpatient stays for acute diagnoses, in date order: a death in hospital ends the series
+    let mut stays: Vec<(NaiveDateTime, &morbidity::Diagnosis)> = acute.into_iter().filter_map(|d| moment(&mut cr, from, end).map(|t| (t, d))).collect();
+    stays.sort_by_key(|s| s.0);
+    for (at, d) in stays {
+        if pt.alive_on(at.date()) && at > pt.last {
+            episodes::morbidity_stay(&mut pt, &mut body, d, at);
+        }
+    }
 
     // respiratory infections, season by season
     let first_season = start.year();
@@ -243,14 +375,11 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
             }
             let offset = peak_offset(season, peak) + normal(&mut r) * path.width_weeks;
             let onset = week_start(season, offset.max(0.0)) + Duration::days(r.random_range(0..7));
-            if onset < start || onset >= end || pt.deceased.is_some_and(|d| d.date() <= onset) {
+            if onset < start || onset >= end || !pt.alive_on(onset) || pt.deceased.is_some_and(|d| d.date() <= onset) {
                 continue;
             }
             let age = pt.age_at(onset);
-            if age < 0 {
-                continue;
-            }
-            respiratory_episode(&mut pt, &mut r, k, onset, age, &mut body);
+            episodes::respiratory_episode(&mut pt, &mut r, k, onset, age, &mut body);
         }
         season += 1;
     }
@@ -262,8 +391,8 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
             let year = r.random_range(start.year() + 1..end.year());
             let month = s.months[r.random_range(0..s.months.len())];
             let onset = NaiveDate::from_ymd_opt(year, month, r.random_range(1..=28)).expect("valid day");
-            if pt.age_at(onset) >= s.min_age || r.random::<f64>() < 0.1 {
-                sfts_case(&mut pt, &mut r, onset, &mut body);
+            if pt.alive_on(onset) && (pt.age_at(onset) >= s.min_age || r.random::<f64>() < 0.1) {
+                episodes::sfts_case(&mut pt, &mut r, onset, &mut body);
             }
         }
     }
@@ -272,7 +401,9 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         for (code, display, rate) in v.cases() {
             if r.random::<f64>() < rate / 100_000.0 * years {
                 let onset = start + Duration::days(r.random_range(0..span_days));
-                vhf_case(&mut pt, &mut r, onset, code, display, &mut body);
+                if pt.alive_on(onset) {
+                    episodes::vhf_case(&mut pt, &mut r, onset, code, display, &mut body);
+                }
             }
         }
     }
@@ -280,246 +411,74 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     let n_out = poisson(&mut r, p.encounters.outpatient_per_year * years);
     for _ in 0..n_out {
         let d = start + Duration::days(r.random_range(0..span_days));
-        if pt.deceased.is_some_and(|x| x.date() < d) {
+        if !pt.alive_on(d) {
             continue;
         }
         let at = d.and_hms_opt(r.random_range(8..17), r.random_range(0..60), 0).expect("time");
-        let eid = pt.next_id("e");
-        write::encounter(&mut body, &pt.id, &eid, "AMB", None, at, at + Duration::minutes(30), None, None, &p.site.country);
+        let eid = pt.outpatient(&mut body, at, at + Duration::minutes(30));
         if r.random::<f64>() < 0.5 {
-            blood_count(&mut pt, &mut r, &eid, at, false, &mut body);
+            episodes::blood_count(&mut pt, &mut r, &eid, at, false, &mut body);
         }
     }
     // microbiology
-    amr_isolates(&mut pt, &mut r, years, &mut body);
+    micro::amr_isolates(&mut pt, &mut r, years, &mut body);
+
+    // chronic diagnoses, their long-term drugs and dialysis, recorded at an outpatient contact
+    if !chronic.is_empty() {
+        let until = pt.deceased.map_or(end, |d| d.date());
+        if let Some(at) = moment(&mut cr, from, until) {
+            chronic_contact(&mut pt, &mut body, &chronic, at, until);
+        }
+    }
 
     // consent
     if let Some(c) = &p.consent
         && r.random::<f64>() < c.broad_consent_share
     {
-        let d = start + Duration::days(r.random_range(0..span_days.min(365)));
-        let cid = pt.next_id("consent");
-        write::consent(&mut body, &pt.id, &cid, d);
+        let d = from + Duration::days(r.random_range(0..span_days.min(365)));
+        if d < end && pt.alive_on(d) {
+            let cid = pt.next_id("consent");
+            write::consent(&mut body, &pt.id, &cid, d);
+        }
     }
-    // background mortality
+    // background mortality, after everything recorded
     if pt.deceased.is_none() && r.random::<f64>() < p.demographics.background_mortality * (1.0 + pt.age_at(end) as f64 / 60.0) {
-        let d = start + Duration::days(r.random_range(0..span_days));
-        pt.deceased = Some(d.and_hms_opt(12, 0, 0).expect("time"));
+        let after = pt.last.date() + Duration::days(1);
+        if let Some(t) = moment(&mut r, after.max(start), end) {
+            pt.deceased = Some(t.date().and_hms_opt(12, 0, 0).expect("time"));
+        }
     }
     write::patient(out, &pt.id, pt.female, pt.birth, pt.deceased, &p.site);
     out.append(body);
 }
 
-fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize, onset: NaiveDate, age: i32, out: &mut Out) {
+/// The outpatient contact where a patient's chronic diagnoses are recorded, with long-term
+/// drugs (MedicationStatement) and, for kidney failure, dialysis sessions until `until`.
+fn chronic_contact(pt: &mut Pt<'_>, out: &mut Out, chronic: &[&morbidity::Diagnosis], at: NaiveDateTime, until: NaiveDate) {
     let p = pt.p;
-    let path = &p.respiratory.pathogen[k];
-    let hospitalised = r.random::<f64>() < band_share(&path.sari, age);
-    let admit = (onset + Duration::days(r.random_range(0..4))).and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0).expect("time");
-    let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
-    if hospitalised {
-        let los = r.random_range(3..14);
-        let discharge = admit + Duration::days(los);
-        let died = r.random::<f64>() < path.death * if age >= 80 { 1.8 } else if age >= 60 { 1.0 } else { 0.3 };
-        let eid = pt.next_id("e");
-        write::encounter(out, &pt.id, &eid, "IMP", Some("normalstationaer"), admit, discharge, died.then_some(()), None, &p.site.country);
-        if r.random::<f64>() < path.icu {
-            let icu = pt.next_id("e");
-            let icu_start = admit + Duration::hours(r.random_range(2..48));
-            write::encounter(out, &pt.id, &icu, "IMP", Some("intensivstationaer"), icu_start, icu_start + Duration::days(r.random_range(1..7)).min(discharge - icu_start), None, Some(&eid), &p.site.country);
-        }
+    let eid = pt.outpatient(out, at, at + Duration::minutes(30));
+    let mut drugs: Vec<&str> = Vec::new();
+    for d in chronic {
+        let back = pt.cr.random_range(0..(3 * 365));
+        let onset = (at.date() - Duration::days(back)).max(pt.birth);
         let cid = pt.next_id("c");
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, code, display, onset, admit);
-        // COVID-19 is coded U07.1 with the pneumonia code as secondary diagnosis (ICOSARI)
-        if code == "U07.1" && path.codes.len() > 1 {
-            let cid2 = pt.next_id("c");
-            write::condition(out, &pt.id, &cid2, Some(&eid), &p.codes, &path.codes[1].0, &path.codes[1].1, onset, admit);
-        }
-        temperature(pt, r, &eid, admit, true, out);
-        pcr_panel(pt, r, &eid, admit, &path.pcr, out);
-        blood_count(pt, r, &eid, admit, false, out);
-        if r.random::<f64>() < p.biobank.sari_sample_share {
-            let sid = pt.next_id("s");
-            let kind = if r.random::<bool>() { ("119364003", "Serum specimen") } else { ("119361006", "Plasma specimen") };
-            write::specimen(out, &pt.id, &sid, kind, admit + Duration::hours(6), Some(&cid));
-        }
-        if died {
-            pt.deceased = Some(discharge);
-        }
-    } else {
-        let eid = pt.next_id("e");
-        let at = onset.and_hms_opt(r.random_range(8..20), 0, 0).expect("time");
-        write::encounter(out, &pt.id, &eid, "AMB", None, at, at + Duration::hours(1), None, None, &p.site.country);
-        let cid = pt.next_id("c");
-        let (c, d) = if k + 1 == p.respiratory.pathogen.len() { ("J06.9", "acute upper respiratory infection") } else { (code.as_str(), display.as_str()) };
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, c, d, onset, at);
-        if r.random::<f64>() < p.respiratory.outpatient_test_share {
-            pcr_panel(pt, r, &eid, at, &path.pcr, out);
-        }
-    }
-}
-
-fn pcr_panel(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, positive: &str, out: &mut Out) {
-    let sid = pt.next_id("s");
-    write::specimen(out, &pt.id, &sid, ("258529004", "Throat swab"), at, None);
-    for lab in ["influenza", "rsv", "sars-cov-2"] {
-        // not every pathogen is tested every time; the causative one always
-        if lab != positive && r.random::<f64>() < 0.3 {
-            continue;
-        }
-        let oid = pt.next_id("o");
-        write::pcr(out, &pt.id, &oid, eid, &sid, lab, lab == positive, at + Duration::hours(4), &pt.p.codes);
-    }
-}
-
-fn temperature(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, fever: bool, out: &mut Out) {
-    let oid = pt.next_id("o");
-    let t = if fever { 38.0 + r.random::<f64>() * 1.8 } else { 36.3 + r.random::<f64>() * 0.9 };
-    write::vital_temperature(out, &pt.id, &oid, eid, at, (t * 10.0).round() / 10.0);
-}
-
-fn blood_count(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, sfts: bool, out: &mut Out) {
-    let (plt, wbc, crp) = if sfts {
-        (20.0 + r.random::<f64>() * 60.0, 1.0 + r.random::<f64>() * 2.5, 2.0 + r.random::<f64>() * 20.0)
-    } else {
-        (150.0 + r.random::<f64>() * 250.0, 4.0 + r.random::<f64>() * 7.0, r.random::<f64>() * 60.0)
-    };
-    for (lab, v) in [("platelets", plt.round()), ("wbc", (wbc * 10.0).round() / 10.0), ("crp", (crp * 10.0).round() / 10.0)] {
-        let oid = pt.next_id("o");
-        write::lab_value(out, &pt.id, &oid, eid, at + Duration::hours(2), lab, v, &pt.p.codes);
-    }
-}
-
-fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, out: &mut Out) {
-    let s = pt.p.sfts.as_ref().expect("sfts profile");
-    let admit = (onset + Duration::days(r.random_range(2..6))).and_hms_opt(14, 0, 0).expect("time");
-    let discharge = admit + Duration::days(r.random_range(7..21));
-    let died = r.random::<f64>() < s.fatality;
-    let eid = pt.next_id("e");
-    write::encounter(out, &pt.id, &eid, "IMP", Some("normalstationaer"), admit, discharge, died.then_some(()), None, &pt.p.site.country);
-    if r.random::<f64>() < 0.4 {
-        let icu = pt.next_id("e");
-        write::encounter(out, &pt.id, &icu, "IMP", Some("intensivstationaer"), admit + Duration::days(1), admit + Duration::days(5), None, Some(&eid), &pt.p.site.country);
-    }
-    let cid = pt.next_id("c");
-    write::condition(out, &pt.id, &cid, Some(&eid), &pt.p.codes, &s.code.0, &s.code.1, onset, admit);
-    temperature(pt, r, &eid, admit, true, out);
-    blood_count(pt, r, &eid, admit, true, out);
-    if died {
-        pt.deceased = Some(discharge);
-    }
-}
-
-fn vhf_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, code: &str, display: &str, out: &mut Out) {
-    let admit = (onset + Duration::days(r.random_range(1..5))).and_hms_opt(10, 0, 0).expect("time");
-    let eid = pt.next_id("e");
-    let severe = code != "A97.1" || r.random::<f64>() < 0.1;
-    let died = code != "A97.1" && r.random::<f64>() < 0.25;
-    let discharge = admit + Duration::days(r.random_range(5..25));
-    write::encounter(out, &pt.id, &eid, "IMP", Some("normalstationaer"), admit, discharge, died.then_some(()), None, &pt.p.site.country);
-    if severe {
-        let icu = pt.next_id("e");
-        write::encounter(out, &pt.id, &icu, "IMP", Some("intensivstationaer"), admit + Duration::hours(6), admit + Duration::days(4), None, Some(&eid), &pt.p.site.country);
-    }
-    let cid = pt.next_id("c");
-    write::condition(out, &pt.id, &cid, Some(&eid), &pt.p.codes, code, display, onset, admit);
-    temperature(pt, r, &eid, admit, true, out);
-    blood_count(pt, r, &eid, admit, code != "A97.1", out);
-    let sid = pt.next_id("s");
-    write::specimen(out, &pt.id, &sid, ("119364003", "Serum specimen"), admit + Duration::hours(2), Some(&cid));
-    if died {
-        pt.deceased = Some(discharge);
-    }
-}
-
-fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out: &mut Out) {
-    let p = pt.p;
-    let span = (p.site.end - p.site.start).num_days();
-    for (kind, rate) in [("blood", p.amr.blood_isolates_per_year), ("urine", p.amr.urine_isolates_per_year)] {
-        let n = poisson(r, rate * years);
-        for _ in 0..n {
-            let day = p.site.start + Duration::days(r.random_range(0..span));
-            if pt.deceased.is_some_and(|d| d.date() < day) {
-                continue;
-            }
-            let mix = if kind == "blood" { &p.amr.organism_mix_blood } else { &p.amr.organism_mix_urine };
-            let org = pick(r, mix).clone();
-            // the strain's resistance is drawn once; repeat isolates share it
-            let strain: Vec<(String, bool)> = p
-                .panel_for(&org)
-                .iter()
-                .map(|bp| (bp.drug.clone(), r.random::<f64>() < p.resistance_share(&org, &bp.drug)))
-                .collect();
-            let repeats = if r.random::<f64>() < p.amr.repeat_isolate_share { r.random_range(1..=2) } else { 0 };
-            let at0 = day.and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0).expect("time");
-            let eid = pt.next_id("e");
-            write::encounter(out, &pt.id, &eid, "IMP", Some("normalstationaer"), at0, at0 + Duration::days(r.random_range(3..20)), None, None, &p.site.country);
-            for k in 0..=repeats {
-                let at = at0 + Duration::days(k as i64 * r.random_range(2..15));
-                isolate(pt, r, &eid, at, kind, &org, &strain, out);
+        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, &d.code, &d.display, onset, at);
+        for (atc, share) in p.care.long_term_for(&d.code) {
+            if !drugs.contains(&atc.as_str()) && pt.cr.random::<f64>() < *share {
+                drugs.push(atc);
+                let id = pt.next_id("m");
+                p.care.medication(out, &p.site.code, &pt.id, &id, &eid, atc, care::Kind::Statement, at, at);
             }
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn isolate(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, kind: &str, org: &str, strain: &[(String, bool)], out: &mut Out) {
-    let p = pt.p;
-    let sid = pt.next_id("s");
-    let spec = if kind == "blood" { ("119297000", "Blood specimen") } else { ("122575003", "Urine specimen") };
-    write::specimen(out, &pt.id, &sid, spec, at, None);
-    let iso = pt.next_id("o");
-    let organism = p.organism(org);
-    let mut members = Vec::new();
-    let mut results = Vec::new();
-    for (drug, resistant) in strain {
-        let bp = p.panel_for(org).iter().find(|b| &b.drug == drug).expect("panel drug");
-        let (mic, cmp) = draw_mic(r, bp, *resistant, p.uses_eucast());
-        let (s_bp, r_bp) = if p.uses_eucast() { (bp.eucast_s, bp.eucast_r) } else { (bp.clsi_s, bp.clsi_r) };
-        let sir = interpret(mic, cmp, s_bp, r_bp, p.uses_eucast());
-        let oid = pt.next_id("o");
-        members.push(oid.clone());
-        results.push((oid, drug.clone(), mic, cmp, sir));
-    }
-    write::isolate(out, &pt.id, &iso, eid, &sid, at + Duration::days(2), kind, organism, &members);
-    for (oid, drug, mic, cmp, sir) in &results {
-        write::susceptibility(out, &pt.id, oid, eid, &iso, at + Duration::days(2), p.drug(drug), *mic, *cmp, sir, &p.amr.guideline);
-    }
-    out.whonet_row(&p.site.code, &pt.id, pt.female, pt.age_at(at.date()), &sid, kind, at.date(), organism, &results, p);
-}
-
-/// Doubling dilutions from 0.03 to 256 mg/L.
-const DILUTIONS: [f64; 14] = [0.03, 0.06, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
-
-/// An MIC for a susceptible or resistant strain: a few dilutions below the S breakpoint or
-/// above the R breakpoint of the lab's guideline, off-scale values with a comparator.
-fn draw_mic(r: &mut ChaCha8Rng, bp: &profile::Breakpoint, resistant: bool, eucast: bool) -> (f64, Option<&'static str>) {
-    let (s, rr) = if eucast { (bp.eucast_s, bp.eucast_r) } else { (bp.clsi_s, bp.clsi_r) };
-    let idx = |v: f64| DILUTIONS.iter().position(|d| *d >= v - 1e-9).unwrap_or(DILUTIONS.len() - 1) as i64;
-    let i = if resistant {
-        let base = if eucast { idx(rr) + 1 } else { idx(rr) };
-        base + r.random_range(0..3)
-    } else {
-        let top = if s < DILUTIONS[0] { 0 } else { idx(s) };
-        top - r.random_range(0..4)
-    };
-    if i <= 0 {
-        (DILUTIONS[0], Some("<="))
-    } else if i as usize >= DILUTIONS.len() - 1 {
-        (DILUTIONS[DILUTIONS.len() - 1], Some(">="))
-    } else {
-        (DILUTIONS[i as usize], None)
-    }
-}
-
-/// The lab's own reading: EUCAST S ≤ S-bp, R > R-bp; CLSI S ≤ S-bp, R ≥ R-bp.
-fn interpret(mic: f64, cmp: Option<&str>, s: f64, r: f64, eucast: bool) -> &'static str {
-    let _ = cmp;
-    if mic <= s + 1e-9 {
-        "S"
-    } else if (eucast && mic > r + 1e-9) || (!eucast && mic >= r - 1e-9) {
-        "R"
-    } else {
-        "I"
+    if chronic.iter().any(|d| d.code.starts_with("N18.5") || d.code.starts_with("Z99.2")) && p.care.dialysis_per_year > 0.0 {
+        let step = Duration::days((365.0 / p.care.dialysis_per_year).round().max(1.0) as i64);
+        let mut t = at + Duration::days(1);
+        while t.date() < until {
+            let e = pt.outpatient(out, t, t + Duration::hours(4));
+            pt.procedure(out, &e, "dialysis", t, t + Duration::hours(4));
+            t += step;
+        }
     }
 }
 
@@ -534,14 +493,5 @@ mod tests {
         assert_eq!(peak_offset(2021, 7.0), 19.0);
         assert_eq!(peak_offset(2021, 48.0), 8.0);
         assert_eq!(week_start(2021, 0.0), NaiveDate::from_ymd_opt(2021, 10, 4).unwrap());
-    }
-
-    #[test]
-    fn lab_reading_follows_each_guideline() {
-        assert_eq!(interpret(2.0, None, 2.0, 2.0, true), "S");
-        assert_eq!(interpret(4.0, None, 2.0, 2.0, true), "R");
-        assert_eq!(interpret(4.0, None, 2.0, 8.0, true), "I");
-        assert_eq!(interpret(8.0, None, 2.0, 8.0, true), "I");
-        assert_eq!(interpret(8.0, None, 2.0, 8.0, false), "R");
     }
 }

@@ -38,6 +38,8 @@ const BUILTIN: [(&str, &str); 4] = [
 ];
 
 const PANEL: &str = include_str!("../data/amr-panel.toml");
+const MORBIDITY: &str = include_str!("../data/morbidity.tsv");
+const CARE: &str = include_str!("../data/care.toml");
 
 /// The names of the built-in profiles.
 pub fn builtin_profiles() -> Vec<&'static str> {
@@ -72,6 +74,9 @@ pub struct Demographics {
     pub age_bands: Vec<(i32, i32, f64)>,
     /// Deaths from causes not modelled, share over the span.
     pub background_mortality: f64,
+    /// Live births per 1,000 population and year: the share of patients born during the span.
+    #[serde(default)]
+    pub births_per_1000_per_year: f64,
 }
 
 /// Background contacts.
@@ -229,6 +234,8 @@ pub struct Drug {
     pub atc: String,
     /// LOINC MIC code.
     pub loinc: String,
+    /// Its LOINC long common name.
+    pub loinc_display: String,
 }
 
 /// An organism of the panel.
@@ -298,6 +305,12 @@ pub struct Profile {
     pub codes: Codes,
     #[serde(skip)]
     panel_drugs: Vec<Drug>,
+    /// Background morbidity, prepared for this site's country.
+    #[serde(skip)]
+    pub(crate) morbidity: Vec<crate::morbidity::Diagnosis>,
+    /// Procedures and medications, prepared for this site's country.
+    #[serde(skip)]
+    pub(crate) care: crate::care::Care,
     #[serde(skip)]
     panel_organisms: Vec<(Organism, Vec<Breakpoint>)>,
 }
@@ -376,6 +389,11 @@ impl Profile {
         for (org, drug, s) in &p.amr.resistance {
             share(&format!("amr.resistance[{org}, {drug}]"), *s)?;
         }
+        if !(0.0..=100.0).contains(&p.demographics.births_per_1000_per_year) {
+            return Err(invalid(format!("demographics.births_per_1000_per_year: {} is not between 0 and 100", p.demographics.births_per_1000_per_year)));
+        }
+        p.morbidity = crate::morbidity::parse("data/morbidity.tsv", MORBIDITY, &p.site.country)?;
+        p.care = crate::care::Care::parse("data/care.toml", CARE, &p.site.country)?;
         p.panel_drugs = panel.drug;
         p.panel_organisms = panel
             .organism

@@ -16,21 +16,21 @@ const JLAC10: &str = "urn:oid:1.2.392.200119.4.504";
 /// Output of a block of patients: one buffer per resource file, counts, WHONET rows.
 #[derive(Default)]
 pub(crate) struct Out {
-    pub files: [Vec<u8>; 6],
-    pub counts: [u64; 6],
+    pub files: [Vec<u8>; crate::FILES.len()],
+    pub counts: [u64; crate::FILES.len()],
     pub whonet: Vec<u8>,
     pub whonet_rows: u64,
 }
 
 impl Out {
-    fn line(&mut self, file: usize, s: &str) {
+    pub(crate) fn line(&mut self, file: usize, s: &str) {
         self.files[file].extend_from_slice(s.as_bytes());
         self.files[file].push(b'\n');
         self.counts[file] += 1;
     }
 
     pub fn append(&mut self, other: Out) {
-        for k in 0..6 {
+        for k in 0..crate::FILES.len() {
             self.files[k].extend_from_slice(&other.files[k]);
             self.counts[k] += other.counts[k];
         }
@@ -62,11 +62,11 @@ impl Out {
     }
 }
 
-const WHONET_DRUGS: [&str; 9] = ["AMP", "TZP", "CTX", "CAZ", "MEM", "CIP", "GEN", "OXA", "VAN"];
+const WHONET_DRUGS: [&str; 10] = ["AMP", "TZP", "CTX", "CAZ", "MEM", "CIP", "GEN", "TOB", "OXA", "VAN"];
 
 /// Header of the WHONET-style isolate CSV.
 pub(crate) const WHONET_HEADER: &str =
-    "LABORATORY,PATIENT_ID,SEX,AGE,SPEC_NUM,SPEC_TYPE,SPEC_DATE,ORGANISM,AMP_NM,TZP_NM,CTX_NM,CAZ_NM,MEM_NM,CIP_NM,GEN_NM,OXA_NM,VAN_NM,GUIDELINE\n";
+    "LABORATORY,PATIENT_ID,SEX,AGE,SPEC_NUM,SPEC_TYPE,SPEC_DATE,ORGANISM,AMP_NM,TZP_NM,CTX_NM,CAZ_NM,MEM_NM,CIP_NM,GEN_NM,TOB_NM,OXA_NM,VAN_NM,GUIDELINE\n";
 
 const PATIENT: usize = 0;
 const ENCOUNTER: usize = 1;
@@ -74,8 +74,13 @@ const CONDITION: usize = 2;
 const OBSERVATION: usize = 3;
 const SPECIMEN: usize = 4;
 const CONSENT: usize = 5;
+pub(crate) const PROCEDURE: usize = 6;
+pub(crate) const MEDICATION: usize = 7;
+pub(crate) const MEDICATION_ADMINISTRATION: usize = 8;
+pub(crate) const MEDICATION_REQUEST: usize = 9;
+pub(crate) const MEDICATION_STATEMENT: usize = 10;
 
-fn dt(t: NaiveDateTime) -> String {
+pub(crate) fn dt(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -83,7 +88,7 @@ fn fmt_num(v: f64) -> String {
     if v.fract() == 0.0 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
-fn meta(profile: &str) -> String {
+pub(crate) fn meta(profile: &str) -> String {
     format!(r#""meta":{{"lastUpdated":"{LAST_UPDATED}","profile":["{profile}"]}}"#)
 }
 
@@ -106,21 +111,51 @@ pub(crate) fn patient(out: &mut Out, id: &str, female: bool, birth: NaiveDate, d
     out.line(PATIENT, &s);
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn encounter(out: &mut Out, patient: &str, id: &str, class: &str, kontaktart: Option<&str>, start: NaiveDateTime, end: NaiveDateTime, died: Option<()>, part_of: Option<&str>, country: &str) {
+/// An encounter to write: class, MII contact level and kind, department, period, outcome.
+pub(crate) struct Stay<'a> {
+    /// v3 ActCode class (`IMP`, `AMB`).
+    pub class: &'a str,
+    /// MII contact level (`einrichtungskontakt`, `abteilungskontakt`, `versorgungsstellenkontakt`).
+    pub level: Option<&'a str>,
+    /// Kind of contact (kontaktart-de: `normalstationaer`, `intensivstationaer`, `operation`).
+    pub kontaktart: Option<&'a str>,
+    /// Department (Fachabteilungsschlüssel).
+    pub dept: Option<&'a str>,
+    /// Period.
+    pub start: NaiveDateTime,
+    /// Period end.
+    pub end: NaiveDateTime,
+    /// Discharged dead.
+    pub died: bool,
+    /// The encounter this one is part of.
+    pub part_of: Option<&'a str>,
+}
+
+pub(crate) fn encounter(out: &mut Out, patient: &str, id: &str, e: &Stay<'_>, country: &str) {
     let mut s = format!(
-        r#"{{"resourceType":"Encounter","id":"{id}",{},"status":"finished","class":{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"{class}"}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-fall/StructureDefinition/KontaktGesundheitseinrichtung")
+        r#"{{"resourceType":"Encounter","id":"{id}",{},"status":"finished","class":{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"{}"}}"#,
+        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-fall/StructureDefinition/KontaktGesundheitseinrichtung"),
+        e.class
     );
-    if let Some(k) = kontaktart {
-        let _ = write!(s, r#","type":[{{"coding":[{{"system":"http://fhir.de/CodeSystem/kontaktart-de","code":"{k}"}}]}}]"#);
+    let mut types = Vec::new();
+    if let Some(l) = e.level {
+        types.push(format!(r#"{{"coding":[{{"system":"http://fhir.de/CodeSystem/Kontaktebene","code":"{l}"}}]}}"#));
     }
-    let _ = write!(s, r#","subject":{{"reference":"Patient/{patient}"}},"period":{{"start":"{}","end":"{}"}}"#, dt(start), dt(end));
-    if died.is_some() {
+    if let Some(k) = e.kontaktart {
+        types.push(format!(r#"{{"coding":[{{"system":"http://fhir.de/CodeSystem/kontaktart-de","code":"{k}"}}]}}"#));
+    }
+    if !types.is_empty() {
+        let _ = write!(s, r#","type":[{}]"#, types.join(","));
+    }
+    if let Some(d) = e.dept {
+        let _ = write!(s, r#","serviceType":{{"coding":[{{"system":"http://fhir.de/CodeSystem/dkgev/Fachabteilungsschluessel","code":"{d}"}}]}}"#);
+    }
+    let _ = write!(s, r#","subject":{{"reference":"Patient/{patient}"}},"period":{{"start":"{}","end":"{}"}}"#, dt(e.start), dt(e.end));
+    if e.died {
         let code = if country == "DE" { "07" } else { "deceased" };
         let _ = write!(s, r#","hospitalization":{{"dischargeDisposition":{{"coding":[{{"code":"{code}"}}]}}}}"#);
     }
-    if let Some(p) = part_of {
+    if let Some(p) = e.part_of {
         let _ = write!(s, r#","partOf":{{"reference":"Encounter/{p}"}}"#);
     }
     s.push('}');
@@ -163,9 +198,9 @@ fn lab(key: &str) -> (&'static str, &'static str, &'static str, &'static str) {
         "platelets" => ("777-3", "Platelets [#/volume] in Blood by Automated count", "2A050000001930101", "10*3/uL"),
         "wbc" => ("6690-2", "Leukocytes [#/volume] in Blood by Automated count", "2A010000001930101", "10*3/uL"),
         "crp" => ("1988-5", "C reactive protein [Mass/volume] in Serum or Plasma", "5C070000002306201", "mg/L"),
-        "influenza" => ("92142-9", "Influenza virus A RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F128000008206101", ""),
-        "rsv" => ("92131-2", "Respiratory syncytial virus RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F473000008206101", ""),
-        _ => ("94500-6", "SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F625000008206101", ""),
+        "influenza" => ("92142-9", "Influenza virus A RNA [Presence] in Respiratory system specimen by NAA with probe detection", "5F128000008206101", ""),
+        "rsv" => ("92131-2", "Respiratory syncytial virus RNA [Presence] in Respiratory system specimen by NAA with probe detection", "5F473000008206101", ""),
+        _ => ("94500-6", "SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory system specimen by NAA with probe detection", "5F625000008206101", ""),
     }
 }
 
@@ -238,10 +273,10 @@ pub(crate) fn isolate(out: &mut Out, patient: &str, id: &str, encounter: &str, s
 pub(crate) fn susceptibility(out: &mut Out, patient: &str, id: &str, encounter: &str, isolate: &str, at: NaiveDateTime, drug: &crate::profile::Drug, mic: f64, cmp: Option<&str>, sir: &str, guideline: &str) {
     let comparator = cmp.map(|c| format!(r#""comparator":"{c}","#)).unwrap_or_default();
     let s = format!(
-        r#"{{"resourceType":"Observation","id":"{id}",{},"extension":[{{"url":"https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline","valueString":"{guideline}"}}],"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}},{{"system":"{LOINC}","code":"18725-2","display":"Microbiology studies (set)"}}]}}],"code":{{"coding":[{{"system":"{LOINC}","code":"{}","display":"{} [Susceptibility] by Minimum inhibitory concentration (MIC)"}},{{"system":"http://www.whocc.no/atc","code":"{}","display":"{}"}}]}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{{comparator}"value":{},"unit":"mg/L","system":"{UCUM}","code":"mg/L"}},"interpretation":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"{sir}"}}]}}],"method":{{"coding":[{{"system":"{SNOMED}","code":"702659008","display":"Minimum inhibitory concentration"}}]}},"derivedFrom":[{{"reference":"Observation/{isolate}"}}]}}"#,
+        r#"{{"resourceType":"Observation","id":"{id}",{},"extension":[{{"url":"https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline","valueString":"{guideline}"}}],"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}},{{"system":"{LOINC}","code":"18725-2","display":"Microbiology studies (set)"}}]}}],"code":{{"coding":[{{"system":"{LOINC}","code":"{}","display":"{}"}},{{"system":"http://www.whocc.no/atc","code":"{}","display":"{}"}}]}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{{comparator}"value":{},"unit":"mg/L","system":"{UCUM}","code":"mg/L"}},"interpretation":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"{sir}"}}]}}],"method":{{"coding":[{{"system":"{SNOMED}","code":"702659008","display":"Minimum inhibitory concentration"}}]}},"derivedFrom":[{{"reference":"Observation/{isolate}"}}]}}"#,
         meta("https://www.medizininformatik-initiative.de/fhir/ext/modul-mikrobio/StructureDefinition/mii-pr-mikrobio-empfindlichkeit-mhk"),
         drug.loinc,
-        drug.name,
+        drug.loinc_display,
         drug.atc,
         drug.name,
         dt(at),

@@ -8,8 +8,11 @@ use std::process::ExitCode;
 /// Make a synthetic German or Japanese hospital site as FHIR R4 NDJSON.
 ///
 /// Writes one NDJSON file per resource type (Patient, Encounter, Condition, Observation,
-/// Specimen, Consent) in the country's conventions (MII core data set with ICD-10-GM and LOINC
-/// in Germany; JP Core with ICD-10 and JLAC10 in Japan), plus whonet.csv with the isolates.
+/// Specimen, Consent, Procedure, Medication, MedicationAdministration, MedicationRequest,
+/// MedicationStatement) in the country's conventions (MII core data set with ICD-10-GM, OPS,
+/// ATC and LOINC in Germany; JP Core with ICD-10 and JLAC10 in Japan), plus whonet.csv with the
+/// isolates. A background population of 430 diagnoses (crates/synth/data/morbidity.tsv, with
+/// sources) sits behind the respiratory, SFTS, VHF and AMR themes.
 /// Deterministic: the same profile, size and seed give identical files.
 ///
 /// Built-in profiles: de-berlin, de-frankfurt, jp-tokyo, jp-osaka. Pass a path to a .toml
@@ -49,9 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let secs = started.elapsed().as_secs_f64();
     println!("{} ({}): {} patients, {} resources in {:.2} s ({:.0} resources/s)", profile.site.name, profile.site.code, summary.patients, summary.total(), secs, summary.total() as f64 / secs.max(1e-9));
     for (t, n) in &summary.resources {
-        println!("  {t:<12} {n:>10}");
+        println!("  {t:<24} {n:>10}");
     }
-    println!("  whonet.csv   {:>10} isolates", summary.whonet_rows);
+    println!("  {:<24} {:>10} isolates", "whonet.csv", summary.whonet_rows);
     println!("written to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }
