@@ -3,11 +3,11 @@
 //! resistance, read at run time from the data folder ([`crate::data`]; sources and licences in
 //! `data/amr/SOURCES.md`).
 
+use crate::AmrError;
 use crate::data::{Located, ReferenceError, read_table};
 use crate::mdro::Definitions;
 pub use crate::table::{AbId, MoId};
 use crate::table::{Body, BreakpointRow, Guideline};
-use crate::AmrError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -117,11 +117,18 @@ pub struct Reference {
 }
 
 fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
-    text.lines().enumerate().skip(1).filter(|(_, l)| !l.is_empty()).map(|(i, l)| (i + 1, l.split('\t').collect()))
+    text.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| (i + 1, l.split('\t').collect()))
 }
 
 fn list(s: &str) -> Vec<String> {
-    s.split('|').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Reference {
@@ -130,12 +137,25 @@ impl Reference {
     /// unknown code is an error naming the file and line; only [`BREAKPOINTS_CLSI`] may be absent.
     pub fn load(at: &Located) -> Result<Reference, ReferenceError> {
         let read = |name: &str| read_table(at, name, false).map(|t| t.unwrap_or_default());
-        let (organisms, codes, groups, antimicrobials, eucast, intrinsic) =
-            (read(ORGANISMS)?, read(ORGANISM_CODES)?, read(ORGANISM_GROUPS)?, read(ANTIMICROBIALS)?, read(BREAKPOINTS_EUCAST)?, read(INTRINSIC)?);
+        let (organisms, codes, groups, antimicrobials, eucast, intrinsic) = (
+            read(ORGANISMS)?,
+            read(ORGANISM_CODES)?,
+            read(ORGANISM_GROUPS)?,
+            read(ANTIMICROBIALS)?,
+            read(BREAKPOINTS_EUCAST)?,
+            read(INTRINSIC)?,
+        );
         let clsi = read_table(at, BREAKPOINTS_CLSI, true)?;
         let mut breakpoints = vec![(Body::Eucast, eucast)];
         breakpoints.extend(clsi.map(|t| (Body::Clsi, t)));
-        let mut r = Reference::parse(&organisms, &codes, &groups, &antimicrobials, &breakpoints, &intrinsic)?;
+        let mut r = Reference::parse(
+            &organisms,
+            &codes,
+            &groups,
+            &antimicrobials,
+            &breakpoints,
+            &intrinsic,
+        )?;
         r.dir = at.dir.clone();
         r.mdro = Definitions::parse(crate::mdro::MDRO, &r).map_err(|e| match e {
             AmrError::Reference(e) => e,
@@ -172,7 +192,10 @@ impl Reference {
             )));
         }
         let have: Vec<String> = self.guidelines.iter().map(|g| g.to_string()).collect();
-        Err(AmrError::Guideline(format!("no breakpoints for {g}; available: {}", have.join(", "))))
+        Err(AmrError::Guideline(format!(
+            "no breakpoints for {g}; available: {}",
+            have.join(", ")
+        )))
     }
 
     fn parse(
@@ -183,13 +206,21 @@ impl Reference {
         breakpoint_files: &[(Body, (PathBuf, String))],
         (ir_path, ir_text): &(PathBuf, String),
     ) -> Result<Reference, ReferenceError> {
-        let bad = |path: &Path, line: usize, msg: &str| ReferenceError::Malformed { path: path.to_path_buf(), line, message: msg.to_string() };
+        let bad = |path: &Path, line: usize, msg: &str| ReferenceError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: msg.to_string(),
+        };
         let mut organisms = Vec::new();
         let mut mo_by_code = HashMap::new();
         let mut pending_current = Vec::new();
         for (line, f) in rows(org_text) {
             if f.len() < 17 {
-                return Err(bad(org_path, line, &format!("expected 17 tab-separated columns, found {}", f.len())));
+                return Err(bad(
+                    org_path,
+                    line,
+                    &format!("expected 17 tab-separated columns, found {}", f.len()),
+                ));
             }
             let id = MoId(organisms.len() as u32);
             mo_by_code.insert(f[0].to_string(), id);
@@ -237,30 +268,46 @@ impl Reference {
                     mo_by_snomed.entry(s.clone()).or_insert(target);
                 }
                 if !pass {
-                    mo_by_taxon.entry((o.rank.clone(), o.name.clone())).or_insert(MoId(i as u32));
+                    mo_by_taxon
+                        .entry((o.rank.clone(), o.name.clone()))
+                        .or_insert(MoId(i as u32));
                 }
             }
         }
         let mut mo_by_lab_code = HashMap::new();
         for (line, f) in rows(codes_text) {
             let mo = f.get(1).copied().unwrap_or("");
-            let id = *mo_by_code.get(mo).ok_or_else(|| bad(codes_path, line, &format!("unknown organism {mo:?}")))?;
+            let id = *mo_by_code
+                .get(mo)
+                .ok_or_else(|| bad(codes_path, line, &format!("unknown organism {mo:?}")))?;
             mo_by_lab_code.entry(f[0].to_lowercase()).or_insert(id);
         }
         let mut groups_of: HashMap<MoId, Vec<MoId>> = HashMap::new();
         for (line, f) in rows(groups_text) {
-            let (Some(g), Some(m)) = (mo_by_code.get(f[0]), f.get(1).and_then(|m| mo_by_code.get(*m))) else {
+            let (Some(g), Some(m)) = (
+                mo_by_code.get(f[0]),
+                f.get(1).and_then(|m| mo_by_code.get(*m)),
+            ) else {
                 return Err(bad(groups_path, line, "unknown organism"));
             };
             groups_of.entry(*m).or_default().push(*g);
         }
 
         let mut antimicrobials = Vec::new();
-        let (mut ab_by_code, mut ab_by_name, mut ab_by_atc, mut ab_by_loinc, mut ab_by_other) =
-            (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut ab_by_code, mut ab_by_name, mut ab_by_atc, mut ab_by_loinc, mut ab_by_other) = (
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+        );
         for (line, f) in rows(ab_text) {
             if f.len() < 9 {
-                return Err(bad(ab_path, line, &format!("expected 9 tab-separated columns, found {}", f.len())));
+                return Err(bad(
+                    ab_path,
+                    line,
+                    &format!("expected 9 tab-separated columns, found {}", f.len()),
+                ));
             }
             let id = AbId(antimicrobials.len() as u16);
             ab_by_code.insert(f[0].to_uppercase(), id);
@@ -268,7 +315,10 @@ impl Reference {
             for a in list(f[3]) {
                 // an ATC code shared by several drugs (J01CR05: piperacillin with tazobactam or
                 // sulbactam) identifies none of them
-                ab_by_atc.entry(a).and_modify(|v: &mut Option<AbId>| *v = None).or_insert(Some(id));
+                ab_by_atc
+                    .entry(a)
+                    .and_modify(|v: &mut Option<AbId>| *v = None)
+                    .or_insert(Some(id));
             }
             for a in list(f[6]).into_iter().chain(list(f[7])) {
                 ab_by_other.entry(a.to_lowercase()).or_insert(id);
@@ -293,9 +343,18 @@ impl Reference {
             for (line, f) in rows(text) {
                 let ab = ab_by_code.get(f.get(5).copied().unwrap_or("")).copied();
                 let mo = mo_by_code.get(f.get(3).copied().unwrap_or("")).copied();
-                let mut row = BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad(path, line, &m))?;
+                let mut row =
+                    BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad(path, line, &m))?;
                 if row.guideline.body != *body {
-                    return Err(bad(path, line, &format!("a {} row in the file of {} breakpoints", row.guideline, body.as_str())));
+                    return Err(bad(
+                        path,
+                        line,
+                        &format!(
+                            "a {} row in the file of {} breakpoints",
+                            row.guideline,
+                            body.as_str()
+                        ),
+                    ));
                 }
                 row.line = line as u32;
                 if !guidelines.contains(&row.guideline) {
@@ -308,7 +367,9 @@ impl Reference {
 
         let mut intrinsic = rustc_hash::FxHashSet::default();
         for (line, f) in rows(ir_text) {
-            let mo = *mo_by_code.get(f[0]).ok_or_else(|| bad(ir_path, line, &format!("unknown organism {:?}", f[0])))?;
+            let mo = *mo_by_code
+                .get(f[0])
+                .ok_or_else(|| bad(ir_path, line, &format!("unknown organism {:?}", f[0])))?;
             for ab in f.get(1).copied().unwrap_or("").split('|') {
                 if let Some(a) = ab_by_code.get(ab) {
                     intrinsic.insert((mo, *a));
@@ -386,7 +447,12 @@ impl Reference {
                     .organisms
                     .iter()
                     .enumerate()
-                    .filter(|(_, o)| o.rank == "species" && o.status == "accepted" && o.species.to_lowercase() == s && o.genus.to_lowercase().starts_with(g))
+                    .filter(|(_, o)| {
+                        o.rank == "species"
+                            && o.status == "accepted"
+                            && o.species.to_lowercase() == s
+                            && o.genus.to_lowercase().starts_with(g)
+                    })
                     .map(|(i, _)| MoId(i as u32))
                     .next();
             }
@@ -397,13 +463,15 @@ impl Reference {
     /// The name of the organism with this code (`B_ESCHR_COLI` → "Escherichia coli"), for
     /// reports that show names where the data carry codes.
     pub fn organism_name(&self, code: &str) -> Option<&str> {
-        self.mo_by_code(code).map(|m| self.organism(m).name.as_str())
+        self.mo_by_code(code)
+            .map(|m| self.organism(m).name.as_str())
     }
 
     /// The name of the antimicrobial with this code, or any text [`Reference::find_antimicrobial`]
     /// takes (`CIP` → "Ciprofloxacin").
     pub fn antimicrobial_name(&self, code: &str) -> Option<&str> {
-        self.find_antimicrobial(code).map(|a| self.antimicrobial(a).name.as_str())
+        self.find_antimicrobial(code)
+            .map(|a| self.antimicrobial(a).name.as_str())
     }
 
     /// Finds an antimicrobial by code, name, ATC code (unless several drugs share it), LOINC
@@ -434,7 +502,8 @@ impl Reference {
     pub fn lineage(&self, mo: MoId) -> Vec<(MoId, f32)> {
         let o = self.organism(mo);
         let mut out = Vec::new();
-        let taxon = |rank: &str, name: String| self.mo_by_taxon.get(&(rank.to_string(), name)).copied();
+        let taxon =
+            |rank: &str, name: String| self.mo_by_taxon.get(&(rank.to_string(), name)).copied();
         let species = if o.rank == "subspecies" {
             out.push((mo, 1.0));
             taxon("species", format!("{} {}", o.genus, o.species))
@@ -452,7 +521,11 @@ impl Reference {
         if o.rank == "species group" {
             out.push((mo, 2.5));
         }
-        for (rank, name, idx) in [("genus", &o.genus, 3.0), ("family", &o.family, 4.0), ("order", &o.order, 5.0)] {
+        for (rank, name, idx) in [
+            ("genus", &o.genus, 3.0),
+            ("family", &o.family, 4.0),
+            ("order", &o.order, 5.0),
+        ] {
             if o.rank == rank {
                 out.push((mo, idx));
             } else if let Some(t) = taxon(rank, name.clone()) {

@@ -49,7 +49,11 @@ impl CodeMatcher {
     /// Whether a coding matches.
     pub fn matches(&self, system: &str, code: &str) -> bool {
         self.exact.contains(&(system.to_owned(), code.to_owned()))
-            || (term::is_icd10(system) && self.icd10_parents.iter().any(|(s, p)| s == system && term::icd10_descends(code, p)))
+            || (term::is_icd10(system)
+                && self
+                    .icd10_parents
+                    .iter()
+                    .any(|(s, p)| s == system && term::icd10_descends(code, p)))
             || (is_atc(system) && self.atc_parents.iter().any(|p| atc_descends(code, p)))
             || (system == OPS && self.ops_parents.iter().any(|p| ops_descends(code, p)))
     }
@@ -91,9 +95,21 @@ impl CodeMatcher {
                 None => parents.push((p, vec![label])),
             }
         }
-        v.extend(parents.into_iter().map(|(p, l)| format!("ICD-10 {p} and its subcodes ({} ICD-10)", l.join(", "))));
-        v.extend(self.atc_parents.iter().map(|p| format!("ATC {p} and the substances in it (BfArM and WHO ATC)")));
-        v.extend(self.ops_parents.iter().map(|p| format!("OPS {p} and its subcodes")));
+        v.extend(
+            parents
+                .into_iter()
+                .map(|(p, l)| format!("ICD-10 {p} and its subcodes ({} ICD-10)", l.join(", "))),
+        );
+        v.extend(
+            self.atc_parents
+                .iter()
+                .map(|p| format!("ATC {p} and the substances in it (BfArM and WHO ATC)")),
+        );
+        v.extend(
+            self.ops_parents
+                .iter()
+                .map(|p| format!("OPS {p} and its subcodes")),
+        );
         v
     }
 }
@@ -103,7 +119,11 @@ mod tests {
     use super::*;
 
     fn tc(system: &str, code: &str) -> TermCode {
-        TermCode { system: system.into(), code: code.into(), display: String::new() }
+        TermCode {
+            system: system.into(),
+            code: code.into(),
+            display: String::new(),
+        }
     }
 
     #[test]

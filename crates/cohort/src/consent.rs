@@ -27,7 +27,10 @@ struct Table {
 
 fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
-    T.get_or_init(|| toml::from_str(include_str!("../data/consent_combined.toml")).expect("the shipped combined consent table is valid (tested)"))
+    T.get_or_init(|| {
+        toml::from_str(include_str!("../data/consent_combined.toml"))
+            .expect("the shipped combined consent table is valid (tested)")
+    })
 }
 
 /// The code system of the combined codes (`fdpg.consent.combined`).
@@ -63,19 +66,46 @@ mod tests {
         for c in codes {
             assert!(seen.insert(c.code.as_str()), "{} twice", c.code);
             let answers: Vec<&str> = c.code.split('-').collect();
-            assert!(answers.len() == 4 && answers.iter().all(|a| *a == "yes" || *a == "no"), "{}", c.code);
+            assert!(
+                answers.len() == 4 && answers.iter().all(|a| *a == "yes" || *a == "no"),
+                "{}",
+                c.code
+            );
             assert!(!c.provisions.is_empty(), "{}", c.code);
             let distinct: HashSet<&String> = c.provisions.iter().collect();
-            assert_eq!(distinct.len(), c.provisions.len(), "{}: a provision twice", c.code);
+            assert_eq!(
+                distinct.len(),
+                c.provisions.len(),
+                "{}: a provision twice",
+                c.code
+            );
             for p in &c.provisions {
                 let prefix = provision_system().trim_start_matches("urn:oid:");
-                assert!(p.starts_with(prefix) && p[prefix.len()..].starts_with('.'), "{}: {p} is not in {}", c.code, provision_system());
+                assert!(
+                    p.starts_with(prefix) && p[prefix.len()..].starts_with('.'),
+                    "{}: {p} is not in {}",
+                    c.code,
+                    provision_system()
+                );
             }
             // re-contact adds the seven re-contact provisions, insurance data one
-            assert_eq!(answers[3] == "yes", c.provisions.iter().any(|p| p.ends_with(".37")), "{}", c.code);
-            assert_eq!(answers[2] == "yes", c.provisions.iter().any(|p| p.ends_with(".10")), "{}", c.code);
+            assert_eq!(
+                answers[3] == "yes",
+                c.provisions.iter().any(|p| p.ends_with(".37")),
+                "{}",
+                c.code
+            );
+            assert_eq!(
+                answers[2] == "yes",
+                c.provisions.iter().any(|p| p.ends_with(".10")),
+                "{}",
+                c.code
+            );
         }
-        assert_eq!(combined("yes-yes-no-no").map(|c| c.provisions.len()), Some(2));
+        assert_eq!(
+            combined("yes-yes-no-no").map(|c| c.provisions.len()),
+            Some(2)
+        );
         assert!(combined("yes-yes-no").is_none());
     }
 }

@@ -129,7 +129,10 @@ pub struct AttributeMap {
 
 fn mapping_file() -> &'static MappingFile {
     static M: OnceLock<MappingFile> = OnceLock::new();
-    M.get_or_init(|| toml::from_str(include_str!("../data/mapping.toml")).expect("the shipped mapping file is valid (tested)"))
+    M.get_or_init(|| {
+        toml::from_str(include_str!("../data/mapping.toml"))
+            .expect("the shipped mapping file is valid (tested)")
+    })
 }
 
 /// The shipped context mapping.
@@ -265,8 +268,17 @@ pub struct Plan {
     pub exclusion: Vec<Vec<CritPlan>>,
 }
 
-const AGE_CODES: [(&str, &str); 3] = [("http://loinc.org", "30525-0"), ("http://snomed.info/sct", "424144002"), ("http://snomed.info/sct", "397669002")];
-const GENDER_CODES: [(&str, &str); 4] = [("http://loinc.org", "76689-9"), ("http://loinc.org", "LL2191-6"), ("http://snomed.info/sct", "263495000"), ("http://hl7.org/fhir/administrative-gender", "gender")];
+const AGE_CODES: [(&str, &str); 3] = [
+    ("http://loinc.org", "30525-0"),
+    ("http://snomed.info/sct", "424144002"),
+    ("http://snomed.info/sct", "397669002"),
+];
+const GENDER_CODES: [(&str, &str); 4] = [
+    ("http://loinc.org", "76689-9"),
+    ("http://loinc.org", "LL2191-6"),
+    ("http://snomed.info/sct", "263495000"),
+    ("http://hl7.org/fhir/administrative-gender", "gender"),
+];
 
 fn gender_code(c: &str) -> Option<&'static str> {
     Some(match c.to_ascii_lowercase().as_str() {
@@ -281,27 +293,40 @@ fn gender_code(c: &str) -> Option<&'static str> {
 fn years(v: f64, unit: Option<&str>, path: &str) -> Result<f64, PlanError> {
     match unit.unwrap_or("a") {
         "a" => Ok(v),
-        u => term::ucum::convert(v, u, "a").ok_or_else(|| PlanError::Unsupported { path: format!("{path}.valueFilter.unit"), message: format!("{u:?} is not a unit of age (a, mo, wk, d)") }),
+        u => term::ucum::convert(v, u, "a").ok_or_else(|| PlanError::Unsupported {
+            path: format!("{path}.valueFilter.unit"),
+            message: format!("{u:?} is not a unit of age (a, mo, wk, d)"),
+        }),
     }
 }
 
 fn day_start(d: chrono::NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_micros()
 }
 
 fn window(c: &Criterion) -> Option<Window> {
     c.time_restriction.as_ref().map(|t| Window {
         from: t.after.map(day_start).unwrap_or(i64::MIN),
-        to: t.before.map(|d| day_start(d) + 86_400_000_000 - 1).unwrap_or(i64::MAX),
+        to: t
+            .before
+            .map(|d| day_start(d) + 86_400_000_000 - 1)
+            .unwrap_or(i64::MAX),
     })
 }
 
 fn find_context(code: &str) -> Option<&'static ContextMap> {
-    mapping().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
+    mapping()
+        .iter()
+        .find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
 }
 
 fn find_refused(code: &str) -> Option<&'static RefusedContext> {
-    refused().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
+    refused()
+        .iter()
+        .find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
 }
 
 fn known_contexts() -> String {
@@ -313,39 +338,87 @@ fn known_contexts() -> String {
 /// Compiles one criterion.
 pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
     let path = c.path.clone();
-    let unsupported = |p: String, m: &str| PlanError::Unsupported { path: p, message: m.to_owned() };
+    let unsupported = |p: String, m: &str| PlanError::Unsupported {
+        path: p,
+        message: m.to_owned(),
+    };
     if c.context.code.eq_ignore_ascii_case("Patient") {
         if !c.attribute_filters.is_empty() {
-            return Err(unsupported(format!("{path}.attributeFilters"), "patient criteria take no attribute filters"));
+            return Err(unsupported(
+                format!("{path}.attributeFilters"),
+                "patient criteria take no attribute filters",
+            ));
         }
-        let is = |set: &[(&str, &str)]| c.term_codes.iter().all(|t| set.iter().any(|(s, k)| *s == t.system && *k == t.code));
+        let is = |set: &[(&str, &str)]| {
+            c.term_codes
+                .iter()
+                .all(|t| set.iter().any(|(s, k)| *s == t.system && *k == t.code))
+        };
         if is(&AGE_CODES) {
             let cond = match &c.value_filter {
-                Some(Filter::QuantityComparator { comparator, value, unit }) => NumCond::Cmp(*comparator, years(*value, unit.as_deref(), &path)?),
-                Some(Filter::QuantityRange { min, max, unit }) => NumCond::Range(years(*min, unit.as_deref(), &path)?, years(*max, unit.as_deref(), &path)?),
-                _ => return Err(unsupported(format!("{path}.valueFilter"), "an age criterion needs a quantity filter (comparator or range)")),
+                Some(Filter::QuantityComparator {
+                    comparator,
+                    value,
+                    unit,
+                }) => NumCond::Cmp(*comparator, years(*value, unit.as_deref(), &path)?),
+                Some(Filter::QuantityRange { min, max, unit }) => NumCond::Range(
+                    years(*min, unit.as_deref(), &path)?,
+                    years(*max, unit.as_deref(), &path)?,
+                ),
+                _ => {
+                    return Err(unsupported(
+                        format!("{path}.valueFilter"),
+                        "an age criterion needs a quantity filter (comparator or range)",
+                    ));
+                }
             };
             if c.time_restriction.is_some() {
-                return Err(unsupported(format!("{path}.timeRestriction"), "age is evaluated at the query date; a time restriction on age is not supported"));
+                return Err(unsupported(
+                    format!("{path}.timeRestriction"),
+                    "age is evaluated at the query date; a time restriction on age is not supported",
+                ));
             }
             return Ok(CritPlan::Age { path, cond });
         }
         if is(&GENDER_CODES) {
             let Some(Filter::Concept { concepts }) = &c.value_filter else {
-                return Err(unsupported(format!("{path}.valueFilter"), "a gender criterion needs a concept filter"));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    "a gender criterion needs a concept filter",
+                ));
             };
             let mut allowed = BTreeSet::new();
             for (i, k) in concepts.iter().enumerate() {
-                allowed.insert(gender_code(&k.code).ok_or_else(|| unsupported(format!("{path}.valueFilter.selectedConcepts[{i}].code"), &format!("{:?} is not a gender code this site knows", k.code)))?.to_owned());
+                allowed.insert(
+                    gender_code(&k.code)
+                        .ok_or_else(|| {
+                            unsupported(
+                                format!("{path}.valueFilter.selectedConcepts[{i}].code"),
+                                &format!("{:?} is not a gender code this site knows", k.code),
+                            )
+                        })?
+                        .to_owned(),
+                );
             }
             return Ok(CritPlan::Gender { path, allowed });
         }
-        return Err(unsupported(format!("{path}.termCodes"), "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)"));
+        return Err(unsupported(
+            format!("{path}.termCodes"),
+            "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)",
+        ));
     }
     let Some(map) = find_context(&c.context.code) else {
         return Err(match find_refused(&c.context.code) {
-            Some(r) => PlanError::Refused { path, context: c.context.code.clone(), reason: r.reason.clone() },
-            None => PlanError::Context { path, context: c.context.code.clone(), known: known_contexts() },
+            Some(r) => PlanError::Refused {
+                path,
+                context: c.context.code.clone(),
+                reason: r.reason.clone(),
+            },
+            None => PlanError::Context {
+                path,
+                context: c.context.code.clone(),
+                known: known_contexts(),
+            },
         });
     };
     let mut codes = CodeMatcher::default();
@@ -354,8 +427,19 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
     for (i, t) in c.term_codes.iter().enumerate() {
         if map.view == View::Consent && t.system == consent::combined_system() {
             let entry = consent::combined(&t.code).ok_or_else(|| {
-                let known: Vec<&str> = consent::combined_codes().iter().map(|k| k.code.as_str()).collect();
-                unsupported(format!("{path}.termCodes[{i}].code"), &format!("{:?} is not a combined consent code of {} (known: {})", t.code, t.system, known.join(", ")))
+                let known: Vec<&str> = consent::combined_codes()
+                    .iter()
+                    .map(|k| k.code.as_str())
+                    .collect();
+                unsupported(
+                    format!("{path}.termCodes[{i}].code"),
+                    &format!(
+                        "{:?} is not a combined consent code of {} (known: {})",
+                        t.code,
+                        t.system,
+                        known.join(", ")
+                    ),
+                )
             })?;
             combined.push((i, entry));
         } else {
@@ -366,27 +450,57 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
         None => None,
         Some(Filter::Concept { concepts }) => {
             if map.value_concept.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no coded value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no coded value", c.context.code),
+                ));
             }
             let set = concepts
                 .iter()
-                .map(|k| if k.system.contains("$lookup") || k.system.is_empty() { (String::new(), k.code.clone()) } else { (k.system.clone(), k.code.clone()) })
+                .map(|k| {
+                    if k.system.contains("$lookup") || k.system.is_empty() {
+                        (String::new(), k.code.clone())
+                    } else {
+                        (k.system.clone(), k.code.clone())
+                    }
+                })
                 .collect();
             Some(ValueCond::Concept(set))
         }
-        Some(Filter::QuantityComparator { comparator, value, unit }) => {
+        Some(Filter::QuantityComparator {
+            comparator,
+            value,
+            unit,
+        }) => {
             if map.value_quantity.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no quantity value", c.context.code),
+                ));
             }
-            Some(ValueCond::Quantity { cond: NumCond::Cmp(*comparator, *value), unit: unit.clone() })
+            Some(ValueCond::Quantity {
+                cond: NumCond::Cmp(*comparator, *value),
+                unit: unit.clone(),
+            })
         }
         Some(Filter::QuantityRange { min, max, unit }) => {
             if map.value_quantity.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no quantity value", c.context.code),
+                ));
             }
-            Some(ValueCond::Quantity { cond: NumCond::Range(*min, *max), unit: unit.clone() })
+            Some(ValueCond::Quantity {
+                cond: NumCond::Range(*min, *max),
+                unit: unit.clone(),
+            })
         }
-        Some(Filter::Reference { .. }) => return Err(unsupported(format!("{path}.valueFilter"), "a value filter cannot be a reference")),
+        Some(Filter::Reference { .. }) => {
+            return Err(unsupported(
+                format!("{path}.valueFilter"),
+                "a value filter cannot be a reference",
+            ));
+        }
     };
     let mut attrs = Vec::new();
     for (i, a) in c.attribute_filters.iter().enumerate() {
@@ -394,28 +508,82 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
         let am = map
             .attributes
             .iter()
-            .find(|m| m.codes.iter().any(|x| x.eq_ignore_ascii_case(&a.attribute.code)))
-            .ok_or_else(|| unsupported(format!("{apath}.attributeCode"), &format!("attribute {:?} of context {} is not supported here", a.attribute.code, c.context.code)))?;
+            .find(|m| {
+                m.codes
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&a.attribute.code))
+            })
+            .ok_or_else(|| {
+                unsupported(
+                    format!("{apath}.attributeCode"),
+                    &format!(
+                        "attribute {:?} of context {} is not supported here",
+                        a.attribute.code, c.context.code
+                    ),
+                )
+            })?;
         match (&a.filter, am.reference) {
             (Filter::Reference { criteria }, Some(target_view)) => {
-                let targets = criteria.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()?;
+                let targets = criteria
+                    .iter()
+                    .map(compile_criterion)
+                    .collect::<Result<Vec<_>, _>>()?;
                 for t in &targets {
                     if !matches!(t, CritPlan::Resource { map, .. } if map.view == target_view) {
-                        return Err(unsupported(format!("{apath}.criteria"), &format!("the referenced criteria must be of the {} view", target_view.name())));
+                        return Err(unsupported(
+                            format!("{apath}.criteria"),
+                            &format!(
+                                "the referenced criteria must be of the {} view",
+                                target_view.name()
+                            ),
+                        ));
                     }
                 }
-                attrs.push(AttrCond::Reference { column: am.column.clone(), targets });
+                attrs.push(AttrCond::Reference {
+                    column: am.column.clone(),
+                    targets,
+                });
             }
-            (Filter::Concept { concepts }, None) => attrs.push(AttrCond::Concept { column: am.column.clone(), codes: concepts.iter().map(|k| k.code.clone()).collect() }),
-            _ => return Err(unsupported(apath, &format!("attribute {:?} takes a {} filter", a.attribute.code, if am.reference.is_some() { "reference" } else { "concept" }))),
+            (Filter::Concept { concepts }, None) => attrs.push(AttrCond::Concept {
+                column: am.column.clone(),
+                codes: concepts.iter().map(|k| k.code.clone()).collect(),
+            }),
+            _ => {
+                return Err(unsupported(
+                    apath,
+                    &format!(
+                        "attribute {:?} takes a {} filter",
+                        a.attribute.code,
+                        if am.reference.is_some() {
+                            "reference"
+                        } else {
+                            "concept"
+                        }
+                    ),
+                ));
+            }
         }
     }
     if combined.is_empty() {
-        return Ok(CritPlan::Resource { path, map: map.clone(), codes, value, time: window(c), attrs });
+        return Ok(CritPlan::Resource {
+            path,
+            map: map.clone(),
+            codes,
+            value,
+            time: window(c),
+            attrs,
+        });
     }
     // A combined consent code: every provision it stands for, permitted in one Consent, under
     // the criterion's own time window and attribute filters; other term codes stay synonyms.
-    let one = |p: String, codes: CodeMatcher| CritPlan::Resource { path: p, map: map.clone(), codes, value: value.clone(), time: window(c), attrs: attrs.clone() };
+    let one = |p: String, codes: CodeMatcher| CritPlan::Resource {
+        path: p,
+        map: map.clone(),
+        codes,
+        value: value.clone(),
+        time: window(c),
+        attrs: attrs.clone(),
+    };
     let mut alternatives: Vec<Vec<CritPlan>> = combined
         .iter()
         .map(|(i, entry)| {
@@ -424,7 +592,8 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
                 .iter()
                 .map(|p| {
                     let mut m = CodeMatcher::default();
-                    m.exact.insert((consent::provision_system().to_owned(), p.clone()));
+                    m.exact
+                        .insert((consent::provision_system().to_owned(), p.clone()));
                     one(format!("{path}.termCodes[{i}] ({})", entry.code), m)
                 })
                 .collect()
@@ -438,8 +607,19 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
 
 /// Compiles a query.
 pub fn compile(q: &Query) -> Result<Plan, PlanError> {
-    let g = |gs: &[Vec<Criterion>]| gs.iter().map(|g| g.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>();
-    Ok(Plan { inclusion: g(&q.inclusion)?, exclusion: g(&q.exclusion)? })
+    let g = |gs: &[Vec<Criterion>]| {
+        gs.iter()
+            .map(|g| {
+                g.iter()
+                    .map(compile_criterion)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(Plan {
+        inclusion: g(&q.inclusion)?,
+        exclusion: g(&q.exclusion)?,
+    })
 }
 
 #[cfg(test)]
@@ -452,15 +632,42 @@ mod tests {
     /// projects/fdpg-ontology/input/cohort_selection_ontology/modules/*/QueryingMetaData and the
     /// disabled ones), besides Patient.
     const MII_CONTEXTS: &[&str] = &[
-        "Diagnose", "Einwilligung", "Fall", "Laboruntersuchung", "Vitaldaten", "Vitalstatus", "Todesursache", "Specimen",
-        "Procedure", "Procedure Category", "Medikamentenverabreichung", "Medikamentenanordnung", "Medikamentenverordnung",
-        "Molekulargenetischer Befundbericht", "Molekulargenetische Studie", "Molekulargenetische Studienanalyse",
-        "Molekulargenetische Variante", "MII_Onkologie_Lymphknoten_Assessment", "MII_Onkologie_Bestrahlung",
-        "MII_Onkologie_Bioprobe", "MII_Onkologie_Leistungszustand", "MII_Onkologie_Fernmetastasen",
-        "MII_Onkologie_Histologiebefund", "MII_Onkologie_Histologiegrading", "MII_Onkologie_Nebenwirkung",
-        "MII_Onkologie_Operation", "MII_Onkologie_Therapie", "MII_Onkologie_Diagnose", "MII_Onkologie_Residualstatus",
-        "MII_Onkologie_Strahlentherapie", "MII_Onkologie_Studienteilnahme", "MII_Onkologie_Systemtherapie",
-        "MII_Onkologie_TNM", "MII_Onkologie_TNM_Klassifikation", "MII_Onkologie_Tod", "MII_Onkologie_Tumorkonferenz",
+        "Diagnose",
+        "Einwilligung",
+        "Fall",
+        "Laboruntersuchung",
+        "Vitaldaten",
+        "Vitalstatus",
+        "Todesursache",
+        "Specimen",
+        "Procedure",
+        "Procedure Category",
+        "Medikamentenverabreichung",
+        "Medikamentenanordnung",
+        "Medikamentenverordnung",
+        "Molekulargenetischer Befundbericht",
+        "Molekulargenetische Studie",
+        "Molekulargenetische Studienanalyse",
+        "Molekulargenetische Variante",
+        "MII_Onkologie_Lymphknoten_Assessment",
+        "MII_Onkologie_Bestrahlung",
+        "MII_Onkologie_Bioprobe",
+        "MII_Onkologie_Leistungszustand",
+        "MII_Onkologie_Fernmetastasen",
+        "MII_Onkologie_Histologiebefund",
+        "MII_Onkologie_Histologiegrading",
+        "MII_Onkologie_Nebenwirkung",
+        "MII_Onkologie_Operation",
+        "MII_Onkologie_Therapie",
+        "MII_Onkologie_Diagnose",
+        "MII_Onkologie_Residualstatus",
+        "MII_Onkologie_Strahlentherapie",
+        "MII_Onkologie_Studienteilnahme",
+        "MII_Onkologie_Systemtherapie",
+        "MII_Onkologie_TNM",
+        "MII_Onkologie_TNM_Klassifikation",
+        "MII_Onkologie_Tod",
+        "MII_Onkologie_Tumorkonferenz",
         "MII_Onkologie_Verlauf",
     ];
 
@@ -469,42 +676,90 @@ mod tests {
         for m in mapping() {
             let has = |c: &str| m.view.columns().iter().any(|x| x.name == c);
             // a fixed code system stands in for the system column
-            assert_eq!(m.code[0].is_empty(), m.system.is_some(), "{}: a system column or a fixed system", m.names[0]);
-            let mut cols: Vec<&String> = m.code.iter().filter(|c| !c.is_empty()).chain(&m.time_start).chain(&m.time_end).collect();
+            assert_eq!(
+                m.code[0].is_empty(),
+                m.system.is_some(),
+                "{}: a system column or a fixed system",
+                m.names[0]
+            );
+            let mut cols: Vec<&String> = m
+                .code
+                .iter()
+                .filter(|c| !c.is_empty())
+                .chain(&m.time_start)
+                .chain(&m.time_end)
+                .collect();
             cols.extend(m.value_quantity.iter().chain(&m.value_unit));
             cols.extend(m.value_concept.iter().flatten());
             cols.extend(m.fixed.iter().map(|f| &f[0]));
             cols.extend(m.attributes.iter().map(|a| &a.column));
             cols.extend(m.code_via.iter().map(|v| &v.column));
             for c in cols {
-                assert!(has(c), "{}: no column {c} in view {}", m.names[0], m.view.name());
+                assert!(
+                    has(c),
+                    "{}: no column {c} in view {}",
+                    m.names[0],
+                    m.view.name()
+                );
             }
             if let Some(via) = &m.code_via {
                 for c in &via.code {
-                    assert!(via.view.column(c).is_some() && via.view.column("id").is_some(), "{}: no column {c} in view {}", m.names[0], via.view.name());
+                    assert!(
+                        via.view.column(c).is_some() && via.view.column("id").is_some(),
+                        "{}: no column {c} in view {}",
+                        m.names[0],
+                        via.view.name()
+                    );
                 }
             }
             // the engine gives a row per element of a list attribute: one list per context
-            let lists = m.attributes.iter().filter(|a| m.view.columns().iter().any(|x| x.name == a.column && x.ty == kakehashi_model::schema::ColumnType::StringList)).count();
+            let lists = m
+                .attributes
+                .iter()
+                .filter(|a| {
+                    m.view.columns().iter().any(|x| {
+                        x.name == a.column
+                            && x.ty == kakehashi_model::schema::ColumnType::StringList
+                    })
+                })
+                .count();
             assert!(lists <= 1, "{}: {lists} list attributes", m.names[0]);
         }
         // the engine reads one table per (view, code column): two entries must not share one
         let mut tables = HashSet::new();
         for m in mapping() {
-            assert!(tables.insert(m.table()), "{}: a second entry for table {:?}", m.names[0], m.table());
+            assert!(
+                tables.insert(m.table()),
+                "{}: a second entry for table {:?}",
+                m.names[0],
+                m.table()
+            );
         }
     }
 
     #[test]
     fn every_mii_context_is_mapped_or_refused_with_a_reason_and_none_twice() {
         let mut seen = HashSet::new();
-        for n in mapping().iter().flat_map(|m| &m.names).chain(refused().iter().flat_map(|r| &r.names)) {
+        for n in mapping()
+            .iter()
+            .flat_map(|m| &m.names)
+            .chain(refused().iter().flat_map(|r| &r.names))
+        {
             assert!(seen.insert(n.to_lowercase()), "{n} named twice");
         }
         for c in MII_CONTEXTS {
-            assert!(find_context(c).is_some() || find_refused(c).is_some_and(|r| r.reason.len() > 40), "{c} is neither mapped nor refused with a reason");
+            assert!(
+                find_context(c).is_some() || find_refused(c).is_some_and(|r| r.reason.len() > 40),
+                "{c} is neither mapped nor refused with a reason"
+            );
         }
-        assert!(refused().iter().flat_map(|r| &r.names).all(|n| MII_CONTEXTS.contains(&n.as_str())), "refuse only contexts of the MII ontology");
+        assert!(
+            refused()
+                .iter()
+                .flat_map(|r| &r.names)
+                .all(|n| MII_CONTEXTS.contains(&n.as_str())),
+            "refuse only contexts of the MII ontology"
+        );
     }
 
     fn crit(context: &str, codes: &[(&str, &str)]) -> Criterion {
@@ -515,35 +770,90 @@ mod tests {
 
     #[test]
     fn medication_contexts_are_those_of_the_mii_ontology() {
-        let view = |ctx: &str| match compile_criterion(&crit(ctx, &[(term::ATC_DE, "B01AB01")])).unwrap() {
+        let view = |ctx: &str| match compile_criterion(&crit(ctx, &[(term::ATC_DE, "B01AB01")]))
+            .unwrap()
+        {
             CritPlan::Resource { map, .. } => map.view,
             other => panic!("{other:?}"),
         };
-        assert_eq!(view("Medikamentenverabreichung"), View::MedicationAdministration);
+        assert_eq!(
+            view("Medikamentenverabreichung"),
+            View::MedicationAdministration
+        );
         assert_eq!(view("Medikamentenanordnung"), View::MedicationRequest);
         assert_eq!(view("Medikamentenverordnung"), View::MedicationStatement);
     }
 
     #[test]
     fn a_combined_consent_code_stands_for_all_its_provisions_on_one_consent() {
-        let c = crit("Einwilligung", &[("fdpg.consent.combined", "yes-yes-no-no"), (consent::provision_system(), "2.16.840.1.113883.3.1937.777.24.5.3.6")]);
-        let CritPlan::SameResource { alternatives, .. } = compile_criterion(&c).unwrap() else { panic!("not expanded") };
-        assert_eq!(alternatives.len(), 2, "the combined code, or the plain provision");
+        let c = crit(
+            "Einwilligung",
+            &[
+                ("fdpg.consent.combined", "yes-yes-no-no"),
+                (
+                    consent::provision_system(),
+                    "2.16.840.1.113883.3.1937.777.24.5.3.6",
+                ),
+            ],
+        );
+        let CritPlan::SameResource { alternatives, .. } = compile_criterion(&c).unwrap() else {
+            panic!("not expanded")
+        };
+        assert_eq!(
+            alternatives.len(),
+            2,
+            "the combined code, or the plain provision"
+        );
         let provisions: Vec<Vec<String>> = alternatives
             .iter()
-            .map(|a| a.iter().flat_map(|p| match p { CritPlan::Resource { codes, map, .. } if map.view == View::Consent => codes.exact.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(), other => panic!("{other:?}") }).collect())
+            .map(|a| {
+                a.iter()
+                    .flat_map(|p| match p {
+                        CritPlan::Resource { codes, map, .. } if map.view == View::Consent => codes
+                            .exact
+                            .iter()
+                            .map(|(_, c)| c.clone())
+                            .collect::<Vec<_>>(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect()
+            })
             .collect();
-        assert_eq!(provisions[0], vec!["2.16.840.1.113883.3.1937.777.24.5.3.8".to_owned(), "2.16.840.1.113883.3.1937.777.24.5.3.46".to_owned()]);
-        assert_eq!(provisions[1], vec!["2.16.840.1.113883.3.1937.777.24.5.3.6".to_owned()]);
-        let e = compile_criterion(&crit("Einwilligung", &[(consent::provision_system(), "x"), ("fdpg.consent.combined", "yes-yes-maybe-no")])).unwrap_err().to_string();
+        assert_eq!(
+            provisions[0],
+            vec![
+                "2.16.840.1.113883.3.1937.777.24.5.3.8".to_owned(),
+                "2.16.840.1.113883.3.1937.777.24.5.3.46".to_owned()
+            ]
+        );
+        assert_eq!(
+            provisions[1],
+            vec!["2.16.840.1.113883.3.1937.777.24.5.3.6".to_owned()]
+        );
+        let e = compile_criterion(&crit(
+            "Einwilligung",
+            &[
+                (consent::provision_system(), "x"),
+                ("fdpg.consent.combined", "yes-yes-maybe-no"),
+            ],
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("inclusionCriteria[0][0].termCodes[1].code: \"yes-yes-maybe-no\" is not a combined consent code"), "{e}");
     }
 
     #[test]
     fn refused_contexts_say_why() {
-        let e = compile_criterion(&crit("Molekulargenetischer Befundbericht", &[("http://loinc.org", "51969-4")])).unwrap_err().to_string();
+        let e = compile_criterion(&crit(
+            "Molekulargenetischer Befundbericht",
+            &[("http://loinc.org", "51969-4")],
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("inclusionCriteria[0][0].context: \"Molekulargenetischer Befundbericht\" cannot be evaluated at this site: ") && e.contains("DiagnosticReport"), "{e}");
-        let e = compile_criterion(&crit("Versorgungsfall", &[("s", "c")])).unwrap_err().to_string();
+        let e = compile_criterion(&crit("Versorgungsfall", &[("s", "c")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is not a context this site can evaluate"), "{e}");
     }
 }

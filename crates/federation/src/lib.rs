@@ -9,4 +9,7 @@ pub mod protocol;
 pub mod sign;
 
 pub use merge::{HubRules, Merged, Pooled, PooledTable, SiteResult, SiteState, merge};
-pub use protocol::{Answer, AnswerOut, Envelope, Outcome, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SiteStatus, SnapshotInfo, Task, TaskSpec};
+pub use protocol::{
+    Answer, AnswerOut, Envelope, Outcome, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse,
+    SiteStatus, SnapshotInfo, Task, TaskSpec,
+};

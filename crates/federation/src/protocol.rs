@@ -231,12 +231,43 @@ mod tests {
     #[test]
     fn the_site_form_of_an_answer_reads_back_as_the_hub_form() {
         let dir = tempfile::tempdir().unwrap();
-        let gate = Gate::open(dir.path(), Policy { projects: vec!["*".into()], epsilon: None, ..Policy::default() }).unwrap();
+        let gate = Gate::open(
+            dir.path(),
+            Policy {
+                projects: vec!["*".into()],
+                epsilon: None,
+                ..Policy::default()
+            },
+        )
+        .unwrap();
         let project = ProjectId::new("p").unwrap();
-        let released = gate.release(&Question { project: &project, canonical: "q", snapshot: "1", sensitivity: 1 }, CountTable::scalar("patients", 123)).unwrap();
-        let (task, site) = (TaskId::new("t1").unwrap(), SiteId::new("de-berlin").unwrap());
+        let released = gate
+            .release(
+                &Question {
+                    project: &project,
+                    canonical: "q",
+                    snapshot: "1",
+                    sensitivity: 1,
+                },
+                CountTable::scalar("patients", 123),
+            )
+            .unwrap();
+        let (task, site) = (
+            TaskId::new("t1").unwrap(),
+            SiteId::new("de-berlin").unwrap(),
+        );
         let notes = vec!["note".to_owned()];
-        let out = AnswerOut { task: &task, site: &site, snapshot: None, elapsed_ms: 5, audit_head: "h", outcome: OutcomeOut::Answered { table: &released, notes: &notes } };
+        let out = AnswerOut {
+            task: &task,
+            site: &site,
+            snapshot: None,
+            elapsed_ms: 5,
+            audit_head: "h",
+            outcome: OutcomeOut::Answered {
+                table: &released,
+                notes: &notes,
+            },
+        };
         let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         match back.outcome {
             Outcome::Answered { table, notes } => {
@@ -246,8 +277,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let refusal = kakehashi_disclosure::Refusal::ProjectNotAllowed { project: "x".into() };
-        let out = AnswerOut { outcome: OutcomeOut::Refused { refusal: &refusal }, ..out };
+        let refusal = kakehashi_disclosure::Refusal::ProjectNotAllowed {
+            project: "x".into(),
+        };
+        let out = AnswerOut {
+            outcome: OutcomeOut::Refused { refusal: &refusal },
+            ..out
+        };
         let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         assert_eq!(back.outcome, Outcome::Refused { refusal });
     }

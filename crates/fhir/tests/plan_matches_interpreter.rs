@@ -16,7 +16,12 @@ fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str)
 }
 
 /// [`compare_all`] without a Bundle around the resources.
-fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str) -> Vec<usize> {
+fn compare_all(
+    vds: &[&ViewDefinition],
+    resources: &[Vec<u8>],
+    strict: bool,
+    what: &str,
+) -> Vec<usize> {
     compare_in(vds, resources, strict, what, None)
 }
 
@@ -24,9 +29,18 @@ fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, wha
 /// table), each resource through every view in turn, references resolving through `scope` (the
 /// `fullUrl`s of a Bundle) if given; both sides must also note the same unresolved references.
 /// Returns how many resources each view accepted.
-fn compare_in(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str, scope: Option<&RefScope>) -> Vec<usize> {
+fn compare_in(
+    vds: &[&ViewDefinition],
+    resources: &[Vec<u8>],
+    strict: bool,
+    what: &str,
+    scope: Option<&RefScope>,
+) -> Vec<usize> {
     let plans = Plans::new(vds.iter().copied());
-    let mut want_b: Vec<BatchBuilder> = vds.iter().map(|vd| BatchBuilder::new(vd, Mode::Typed)).collect();
+    let mut want_b: Vec<BatchBuilder> = vds
+        .iter()
+        .map(|vd| BatchBuilder::new(vd, Mode::Typed))
+        .collect();
     let mut got_b: Vec<BatchBuilder> = plans.plans().iter().map(|p| p.builder(1024)).collect();
     let mut accepted = vec![0; vds.len()];
     // one staging area and member table for all resources, recycled as ingest does
@@ -71,7 +85,11 @@ fn compare_in(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what
         });
     }
     for (k, (w, g)) in want_b.iter_mut().zip(&mut got_b).enumerate() {
-        assert_eq!(w.finish(), g.finish(), "{what} (view {k}): record batches differ");
+        assert_eq!(
+            w.finish(),
+            g.finish(),
+            "{what} (view {k}): record batches differ"
+        );
     }
     accepted
 }
@@ -79,17 +97,31 @@ fn compare_in(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what
 #[test]
 fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql-on-fhir-v2");
-    let mut files: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     let (mut views, mut compiled, mut total, mut accepted) = (0, 0, 0, 0);
     for f in files {
         let suite: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let resources: Vec<Vec<u8>> =
-            suite["resources"].as_array().cloned().unwrap_or_default().iter().map(|r| serde_json::to_vec(r).unwrap()).collect();
+        let resources: Vec<Vec<u8>> = suite["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| serde_json::to_vec(r).unwrap())
+            .collect();
         for t in suite["tests"].as_array().unwrap() {
-            let Ok(vd) = ViewDefinition::from_json(&t["view"]) else { continue };
-            let what = format!("{}/{}", f.file_name().unwrap().to_string_lossy(), t["title"].as_str().unwrap_or("?"));
+            let Ok(vd) = ViewDefinition::from_json(&t["view"]) else {
+                continue;
+            };
+            let what = format!(
+                "{}/{}",
+                f.file_name().unwrap().to_string_lossy(),
+                t["title"].as_str().unwrap_or("?")
+            );
             for strict in [false, true] {
                 accepted += compare(&vd, &resources, strict, &what);
             }
@@ -99,9 +131,14 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
             total += n;
         }
     }
-    println!("{views} views, {compiled} of {total} expressions compiled, {accepted} resource evaluations accepted");
+    println!(
+        "{views} views, {compiled} of {total} expressions compiled, {accepted} resource evaluations accepted"
+    );
     // the suite must exercise the compiled paths, not only the interpreter fallback
-    assert!(views > 100 && compiled * 2 > total, "{views} views, {compiled}/{total} compiled");
+    assert!(
+        views > 100 && compiled * 2 > total,
+        "{views} views, {compiled}/{total} compiled"
+    );
     assert!(accepted > 500);
 }
 
@@ -109,7 +146,10 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
 fn every_standard_view_compiles_fully() {
     for (view, vd) in kakehashi_fhir::standard::compiled() {
         let (c, n) = Plans::new([vd]).plans()[0].compiled_share();
-        assert_eq!(c, n, "{view}: {c} of {n} expressions compile; the rest would run in the interpreter during ingest");
+        assert_eq!(
+            c, n,
+            "{view}: {c} of {n} expressions compile; the rest would run in the interpreter during ingest"
+        );
     }
 }
 
@@ -121,21 +161,43 @@ fn plans_match_the_interpreter_over_synthetic_sites() {
         let out = tmp.path().join(profile);
         let summary = kakehashi_synth::generate(&p, patients, 7, &out, &|_| {}).unwrap();
         let mut by_type: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
-        for file in summary.files.iter().filter(|f| f.extension().is_some_and(|e| e == "ndjson")) {
-            for line in std::fs::read(file).unwrap().split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        for file in summary
+            .files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "ndjson"))
+        {
+            for line in std::fs::read(file)
+                .unwrap()
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
                 let v: Value = serde_json::from_slice(line).unwrap();
-                by_type.entry(v["resourceType"].as_str().unwrap().to_owned()).or_default().push(line.to_vec());
+                by_type
+                    .entry(v["resourceType"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .push(line.to_vec());
             }
         }
         let standard = kakehashi_fhir::standard::compiled();
-        let types: std::collections::BTreeSet<&str> = standard.iter().map(|(_, vd)| vd.resource.as_str()).collect();
+        let types: std::collections::BTreeSet<&str> = standard
+            .iter()
+            .map(|(_, vd)| vd.resource.as_str())
+            .collect();
         for ty in types {
             let resources = by_type.get(ty).cloned().unwrap_or_default();
             // as ingest runs them: all views of the type together
-            let same: Vec<&ViewDefinition> = standard.iter().filter(|(_, v)| v.resource == ty).map(|(_, v)| v).collect();
+            let same: Vec<&ViewDefinition> = standard
+                .iter()
+                .filter(|(_, v)| v.resource == ty)
+                .map(|(_, v)| v)
+                .collect();
             let n = compare_all(&same, &resources, true, &format!("{profile} {ty}"));
             // every synthetic resource of the type is valid, so every one is accepted
-            assert!(n.iter().all(|n| *n == resources.len()), "{profile} {ty}: {n:?} of {}", resources.len());
+            assert!(
+                n.iter().all(|n| *n == resources.len()),
+                "{profile} {ty}: {n:?} of {}",
+                resources.len()
+            );
         }
     }
 }
@@ -232,19 +294,38 @@ fn plans_match_the_interpreter_on_broken_resources() {
     let not_boolean = "category.coding.where(code = '18725-2').system";
     let shared = [micro, "status = %status"];
     let (final_only, amended_only) = (filtered(&shared, "final"), filtered(&shared, "amended"));
-    let (erring, erring_too) = (filtered(&[not_boolean], "final"), filtered(&[not_boolean], "final"));
-    let mut observation: Vec<&ViewDefinition> =
-        kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    let (erring, erring_too) = (
+        filtered(&[not_boolean], "final"),
+        filtered(&[not_boolean], "final"),
+    );
+    let mut observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled()
+        .iter()
+        .filter(|(_, vd)| vd.resource == "Observation")
+        .map(|(_, vd)| vd)
+        .collect();
     observation.extend([&odd, &final_only, &amended_only, &erring, &erring_too]);
     for strict in [false, true] {
         for vd in &observation {
-            compare(vd, &cases, strict, &format!("broken observations, {:?}", vd.name));
+            compare(
+                vd,
+                &cases,
+                strict,
+                &format!("broken observations, {:?}", vd.name),
+            );
         }
-        let accepted = compare_all(&observation, &cases, strict, "broken observations, views together");
+        let accepted = compare_all(
+            &observation,
+            &cases,
+            strict,
+            "broken observations, views together",
+        );
         // both erring views report the error on the micro observations (it is not kept as a
         // failed test for the second); rows of the others are checked against the interpreter
         let n = observation.len();
-        assert!(accepted[n - 2] == accepted[n - 1] && accepted[n - 1] < cases.len(), "{accepted:?}");
+        assert!(
+            accepted[n - 2] == accepted[n - 1] && accepted[n - 1] < cases.len(),
+            "{accepted:?}"
+        );
     }
 }
 
@@ -262,8 +343,20 @@ fn plans_match_the_interpreter_within_a_bundle() {
     refs.insert("https://h.example/entries/77", "Medication", Some("med-77"));
     refs.insert("urn:uuid:o1", "Observation", Some("obs-1"));
     let scope = RefScope::new(Some(std::sync::Arc::new(refs)));
-    let subject = ["urn:uuid:0b6e-p1", "urn:uuid:missing", "Patient/p2", "https://other.example/fhir/Patient/p3", "urn:uuid:e1", "#p1"];
-    let encounter = ["urn:uuid:e1", "urn:oid:1.2.276.0.76.4.1", "urn:oid:9.9", "Encounter/e9"];
+    let subject = [
+        "urn:uuid:0b6e-p1",
+        "urn:uuid:missing",
+        "Patient/p2",
+        "https://other.example/fhir/Patient/p3",
+        "urn:uuid:e1",
+        "#p1",
+    ];
+    let encounter = [
+        "urn:uuid:e1",
+        "urn:oid:1.2.276.0.76.4.1",
+        "urn:oid:9.9",
+        "Encounter/e9",
+    ];
     let mut observations = Vec::new();
     let mut others = Vec::new();
     for (i, s) in subject.iter().enumerate() {
@@ -282,7 +375,13 @@ fn plans_match_the_interpreter_within_a_bundle() {
             "medicationReference": {"reference": if i % 2 == 0 { "https://h.example/entries/77" } else { "urn:uuid:0b6e-p1" }}})).unwrap());
     }
     let standard = kakehashi_fhir::standard::compiled();
-    let views = |ty: &str| -> Vec<&ViewDefinition> { standard.iter().filter(|(_, v)| v.resource == ty).map(|(_, v)| v).collect() };
+    let views = |ty: &str| -> Vec<&ViewDefinition> {
+        standard
+            .iter()
+            .filter(|(_, v)| v.resource == ty)
+            .map(|(_, v)| v)
+            .collect()
+    };
     let untyped = ViewDefinition::from_json(&json!({"resourceType": "ViewDefinition", "resource": "Observation", "select": [{"column": [
         {"name": "any_subject", "path": "subject.getReferenceKey()", "type": "string"},
         {"name": "same_as_encounter", "path": "subject.getReferenceKey() = encounter.getReferenceKey()", "type": "boolean"},
@@ -292,11 +391,40 @@ fn plans_match_the_interpreter_within_a_bundle() {
     let mut obs_views = views("Observation");
     obs_views.push(&untyped);
     for strict in [false, true] {
-        compare_in(&obs_views, &observations, strict, "bundle observations", Some(&scope));
-        let conditions: Vec<Vec<u8>> = others.iter().filter(|r| r.starts_with(br#"{"resourceType":"Condition""#)).cloned().collect();
-        let meds: Vec<Vec<u8>> = others.iter().filter(|r| !r.starts_with(br#"{"resourceType":"Condition""#)).cloned().collect();
-        assert_eq!(compare_in(&views("Condition"), &conditions, strict, "bundle conditions", Some(&scope)), [subject.len()]);
-        compare_in(&views("MedicationAdministration"), &meds, strict, "bundle administrations", Some(&scope));
+        compare_in(
+            &obs_views,
+            &observations,
+            strict,
+            "bundle observations",
+            Some(&scope),
+        );
+        let conditions: Vec<Vec<u8>> = others
+            .iter()
+            .filter(|r| r.starts_with(br#"{"resourceType":"Condition""#))
+            .cloned()
+            .collect();
+        let meds: Vec<Vec<u8>> = others
+            .iter()
+            .filter(|r| !r.starts_with(br#"{"resourceType":"Condition""#))
+            .cloned()
+            .collect();
+        assert_eq!(
+            compare_in(
+                &views("Condition"),
+                &conditions,
+                strict,
+                "bundle conditions",
+                Some(&scope)
+            ),
+            [subject.len()]
+        );
+        compare_in(
+            &views("MedicationAdministration"),
+            &meds,
+            strict,
+            "bundle administrations",
+            Some(&scope),
+        );
     }
     // the keys themselves: the Bundle's map gives them, the text alone does not
     let vd = views("Condition")[0];
@@ -306,18 +434,44 @@ fn plans_match_the_interpreter_within_a_bundle() {
         for r in &others[..] {
             reader.read(r, |tape| {
                 let mut rows = Vec::new();
-                vd.eval_in(kakehashi_fhir::fhirpath::Node::root(tape.unwrap()), &mut rows, true, scope).unwrap();
-                let json: Vec<Value> = rows.iter().map(|row| Value::Object(kakehashi_fhir::sof::row_to_json(vd, row))).collect();
-                out.extend(json.iter().map(|j| (j["patient_id"].as_str().unwrap_or("").to_owned(), j["encounter_id"].as_str().unwrap_or("").to_owned())));
+                vd.eval_in(
+                    kakehashi_fhir::fhirpath::Node::root(tape.unwrap()),
+                    &mut rows,
+                    true,
+                    scope,
+                )
+                .unwrap();
+                let json: Vec<Value> = rows
+                    .iter()
+                    .map(|row| Value::Object(kakehashi_fhir::sof::row_to_json(vd, row)))
+                    .collect();
+                out.extend(json.iter().map(|j| {
+                    (
+                        j["patient_id"].as_str().unwrap_or("").to_owned(),
+                        j["encounter_id"].as_str().unwrap_or("").to_owned(),
+                    )
+                }));
             });
         }
         out
     };
     let resolved = keys(Some(&scope));
     assert_eq!(resolved[0], ("0b6e-p1".to_owned(), "enc-1".to_owned()));
-    assert_eq!(resolved[1], (String::new(), "enc-2".to_owned()), "urn:uuid:missing names no entry");
-    assert_eq!(resolved[2], ("p2".to_owned(), String::new()), "urn:oid:9.9 names no entry");
+    assert_eq!(
+        resolved[1],
+        (String::new(), "enc-2".to_owned()),
+        "urn:uuid:missing names no entry"
+    );
+    assert_eq!(
+        resolved[2],
+        ("p2".to_owned(), String::new()),
+        "urn:oid:9.9 names no entry"
+    );
     assert_eq!(resolved[3].0, "p3");
-    assert_eq!(keys(None)[0], (String::new(), String::new()), "without the map, urn references give no typed key");
+    assert_eq!(
+        keys(None)[0],
+        (String::new(), String::new()),
+        "without the map, urn references give no typed key"
+    );
     let _ = scope.take_unresolved();
 }

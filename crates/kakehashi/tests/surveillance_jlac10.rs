@@ -12,7 +12,10 @@ const JLAC10_MEDIS: &str = "http://medis.or.jp/CodeSystem/master-JLAC10-17digits
 const LOINC: &str = "http://loinc.org";
 
 fn kakehashi(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kakehashi")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 /// One SARI stay in January 2025 per patient (JP Core ICD-10 J12.8) and one test each, coded
@@ -36,7 +39,11 @@ fn site_ndjson(tests: &[(&str, &str, bool)]) -> String {
             r#"{{"resourceType":"Condition","id":"c{i}","subject":{{"reference":"Patient/{p}"}},"encounter":{{"reference":"Encounter/e{i}"}},"code":{{"coding":[{{"system":"http://jpfhir.jp/fhir/core/CodeSystem/JP_ICD10","code":"J12.8"}}]}},"recordedDate":"2025-01-{day:02}"}}"#
         ));
         out.push('\n');
-        let (v, d) = if *positive { ("260373001", "Detected") } else { ("260415000", "Not detected") };
+        let (v, d) = if *positive {
+            ("260373001", "Detected")
+        } else {
+            ("260415000", "Not detected")
+        };
         out.push_str(&format!(
             r#"{{"resourceType":"Observation","id":"o{i}","status":"final","code":{{"coding":[{{"system":"{system}","code":"{code}"}}]}},"subject":{{"reference":"Patient/{p}"}},"encounter":{{"reference":"Encounter/e{i}"}},"effectiveDateTime":"2025-01-{day:02}T10:00:00+09:00","valueCodeableConcept":{{"coding":[{{"system":"http://snomed.info/sct","code":"{v}","display":"{d}"}}]}}}}"#
         ));
@@ -50,16 +57,45 @@ fn series(dir: &Path, name: &str, tests: &[(&str, &str, bool)]) -> Value {
     let input = dir.join(format!("{name}.ndjson"));
     std::fs::write(&input, site_ndjson(tests)).unwrap();
     let site = dir.join(name);
-    let out = kakehashi(&["ingest", "--site-dir", site.to_str().unwrap(), input.to_str().unwrap()]);
-    assert!(out.status.success(), "ingest: {}", String::from_utf8_lossy(&out.stderr));
-    let out = kakehashi(&["surveillance", "series", "--site-dir", site.to_str().unwrap(), "--definition", "sari-icosari", "--by", "", "--format", "json"]);
-    assert!(out.status.success(), "series: {}", String::from_utf8_lossy(&out.stderr));
+    let out = kakehashi(&[
+        "ingest",
+        "--site-dir",
+        site.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "ingest: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kakehashi(&[
+        "surveillance",
+        "series",
+        "--site-dir",
+        site.to_str().unwrap(),
+        "--definition",
+        "sari-icosari",
+        "--by",
+        "",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "series: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// (tests, positives) per pathogen, summed over the weeks.
 fn totals(v: &Value) -> Vec<(String, u64, u64)> {
-    let names: Vec<String> = v["series"]["pathogens"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = v["series"]["pathogens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
     let mut t = vec![(0u64, 0u64); names.len()];
     for row in v["series"]["rows"].as_array().unwrap() {
         for (i, p) in row["positivity"].as_array().unwrap().iter().enumerate() {
@@ -67,11 +103,20 @@ fn totals(v: &Value) -> Vec<(String, u64, u64)> {
             t[i].1 += p["positives"].as_u64().unwrap();
         }
     }
-    names.into_iter().zip(t).map(|(n, (a, b))| (n, a, b)).collect()
+    names
+        .into_iter()
+        .zip(t)
+        .map(|(n, (a, b))| (n, a, b))
+        .collect()
 }
 
 fn notes(v: &Value) -> Vec<String> {
-    v["series"]["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect()
+    v["series"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -100,9 +145,19 @@ fn jlac10_only_results_count_as_their_loinc_twins_and_unknown_codes_are_reported
     assert_eq!(j["sites"][0]["country"], "JP");
     let tj = totals(&j);
     assert_eq!(tj, totals(&l));
-    assert_eq!(tj.iter().find(|t| t.0 == "sars-cov-2").map(|t| (t.1, t.2)), Some((4, 2)));
-    assert_eq!(tj.iter().find(|t| t.0 == "influenza").map(|t| (t.1, t.2)), Some((2, 1)));
-    assert!(!notes(&j).iter().any(|n| n.starts_with("unmapped")), "{:?}", notes(&j));
+    assert_eq!(
+        tj.iter().find(|t| t.0 == "sars-cov-2").map(|t| (t.1, t.2)),
+        Some((4, 2))
+    );
+    assert_eq!(
+        tj.iter().find(|t| t.0 == "influenza").map(|t| (t.1, t.2)),
+        Some((2, 1))
+    );
+    assert!(
+        !notes(&j).iter().any(|n| n.starts_with("unmapped")),
+        "{:?}",
+        notes(&j)
+    );
 
     // An RSV nucleic-acid result under a JLAC10 code the table does not list (analyte 5F430,
     // identification 1450): counted, and reported as unmapped; an RSV antibody code (1430) is
@@ -112,8 +167,14 @@ fn jlac10_only_results_count_as_their_loinc_twins_and_unknown_codes_are_reported
     more.push((JLAC10_OID, "5F430143002314101", true));
     let u = series(dir.path(), "jp-unmapped", &more);
     let tu = totals(&u);
-    assert_eq!(tu.iter().find(|t| t.0 == "rsv").map(|t| (t.1, t.2)), Some((1, 1)));
+    assert_eq!(
+        tu.iter().find(|t| t.0 == "rsv").map(|t| (t.1, t.2)),
+        Some((1, 1))
+    );
     assert_eq!(u["sites"][0]["tests"], 7);
     let n = notes(&u);
-    assert!(n.iter().any(|n| n.starts_with("unmapped: 1 test results")), "{n:?}");
+    assert!(
+        n.iter().any(|n| n.starts_with("unmapped: 1 test results")),
+        "{n:?}"
+    );
 }

@@ -12,17 +12,32 @@ const OPS: &str = "http://fhir.de/CodeSystem/bfarm/ops";
 
 fn run(args: &[&str]) -> String {
     let out = Command::new(EXE).args(args).output().unwrap();
-    assert!(out.status.success(), "kakehashi {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kakehashi {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn count(site: &str, ccdl: &Path) -> u64 {
-    let v: Value = serde_json::from_str(&run(&["cohort", "count", "--site-dir", site, "--ccdl", ccdl.to_str().unwrap(), "--format", "json"])).unwrap();
+    let v: Value = serde_json::from_str(&run(&[
+        "cohort",
+        "count",
+        "--site-dir",
+        site,
+        "--ccdl",
+        ccdl.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
     v["count"].as_u64().unwrap_or_else(|| panic!("{v}"))
 }
 
 fn sql_n(site: &str, sql: &str) -> u64 {
-    let v: Value = serde_json::from_str(&run(&["sql", "--site-dir", site, "--format", "json", sql])).unwrap();
+    let v: Value =
+        serde_json::from_str(&run(&["sql", "--site-dir", site, "--format", "json", sql])).unwrap();
     v[0]["n"].as_u64().unwrap_or_else(|| panic!("{sql}: {v}"))
 }
 
@@ -34,7 +49,9 @@ fn criterion(context: &str, system: &str, code: &str) -> Value {
 
 fn shared_ccdl(name: &str) -> PathBuf {
     // the shared reference data sit beside the repository (`../shared`)
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ccdl/cctb-examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ccdl/cctb-examples")
+        .join(name)
 }
 
 #[test]
@@ -43,8 +60,25 @@ fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
     let fhir = tmp.path().join("fhir");
     let site = tmp.path().join("site");
     let site_s = site.to_str().unwrap();
-    run(&["synth", "--profile", "de-berlin", "--patients", "5000", "--seed", "9", "--out", fhir.to_str().unwrap()]);
-    let summary: Value = serde_json::from_str(&run(&["ingest", "--json", "--site-dir", site_s, fhir.to_str().unwrap()])).unwrap();
+    run(&[
+        "synth",
+        "--profile",
+        "de-berlin",
+        "--patients",
+        "5000",
+        "--seed",
+        "9",
+        "--out",
+        fhir.to_str().unwrap(),
+    ]);
+    let summary: Value = serde_json::from_str(&run(&[
+        "ingest",
+        "--json",
+        "--site-dir",
+        site_s,
+        fhir.to_str().unwrap(),
+    ]))
+    .unwrap();
     assert_eq!(summary["rejected"], 0, "{summary}");
 
     // the standard views carry procedures, medications and contact levels
@@ -63,22 +97,44 @@ fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
     let q = tmp.path().join("ventilation.json");
     std::fs::write(&q, criterion("Prozedur", OPS, "8-701").to_string()).unwrap();
     let n = count(site_s, &q);
-    let expected = sql_n(site_s, &format!("SELECT COUNT(DISTINCT patient_id) AS n FROM procedure WHERE code_system = '{OPS}' AND (code = '8-701' OR code LIKE '8-701.%')"));
+    let expected = sql_n(
+        site_s,
+        &format!(
+            "SELECT COUNT(DISTINCT patient_id) AS n FROM procedure WHERE code_system = '{OPS}' AND (code = '8-701' OR code LIKE '8-701.%')"
+        ),
+    );
     assert!(n > 0, "ventilated patients");
     assert_eq!(n, expected, "ventilation (OPS 8-701)");
 
     // a contact level: the MII example query, inpatient department contacts
     let n = count(site_s, &shared_ccdl("EncounterInpatientAbteilung.json"));
-    let expected = sql_n(site_s, "SELECT COUNT(DISTINCT patient_id) AS n FROM encounter WHERE class_code = 'IMP' AND array_has(type_codes, 'abteilungskontakt')");
+    let expected = sql_n(
+        site_s,
+        "SELECT COUNT(DISTINCT patient_id) AS n FROM encounter WHERE class_code = 'IMP' AND array_has(type_codes, 'abteilungskontakt')",
+    );
     assert!(n > 0, "inpatient department contacts");
     assert_eq!(n, expected, "EncounterInpatientAbteilung.json");
 
     // background diagnoses: chronic kidney disease stage 3, atrial fibrillation (paroxysmal)
     for code in ["N18.3", "I48.0", "C61"] {
         let q = tmp.path().join(format!("{code}.json"));
-        std::fs::write(&q, criterion("Diagnose", "http://fhir.de/CodeSystem/bfarm/icd-10-gm", code).to_string()).unwrap();
+        std::fs::write(
+            &q,
+            criterion(
+                "Diagnose",
+                "http://fhir.de/CodeSystem/bfarm/icd-10-gm",
+                code,
+            )
+            .to_string(),
+        )
+        .unwrap();
         let n = count(site_s, &q);
-        let expected = sql_n(site_s, &format!("SELECT COUNT(DISTINCT patient_id) AS n FROM condition WHERE code_system IN {ICD} AND (code = '{code}' OR code LIKE '{code}%')"));
+        let expected = sql_n(
+            site_s,
+            &format!(
+                "SELECT COUNT(DISTINCT patient_id) AS n FROM condition WHERE code_system IN {ICD} AND (code = '{code}' OR code LIKE '{code}%')"
+            ),
+        );
         assert!(n > 0, "patients with {code}");
         assert_eq!(n, expected, "diagnosis {code}");
     }

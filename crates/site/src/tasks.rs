@@ -32,7 +32,10 @@ pub struct Cache {
 impl Cache {
     /// The store's current snapshot, reusing the loaded one while it is still current.
     pub fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, String> {
-        let current = store.current_id().map_err(|e| e.to_string())?.ok_or("this site holds no data yet")?;
+        let current = store
+            .current_id()
+            .map_err(|e| e.to_string())?
+            .ok_or("this site holds no data yet")?;
         let mut slot = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = slot.as_ref()
             && s.id == current
@@ -45,48 +48,95 @@ impl Cache {
     }
 
     /// The cohort index of the current snapshot, built on first use.
-    pub fn cohort(&self, snap: &Snapshot) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
+    pub fn cohort(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
         let mut slot = self.cohort.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((id, ix)) = slot.as_ref()
             && *id == snap.id
         {
             return Ok(ix.clone());
         }
-        let ix = Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
+        let ix =
+            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }
 }
 
 /// Computes a task's true counts.
-pub fn compute(store: &Store, cache: &Cache, site: &str, spec: &TaskSpec) -> Result<Computed, String> {
+pub fn compute(
+    store: &Store,
+    cache: &Cache,
+    site: &str,
+    spec: &TaskSpec,
+) -> Result<Computed, String> {
     let snap = cache.snapshot(store)?;
     match spec {
-        TaskSpec::SurveillanceSeries { definition, by, from, to } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
+        TaskSpec::SurveillanceSeries {
+            definition,
+            by,
+            from,
+            to,
+        } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
         TaskSpec::Cohort { ccdl } => {
-            let q = kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("the CCDL query is not valid: {e}"))?;
+            let q = kakehashi_cohort::Query::from_value(ccdl)
+                .map_err(|e| format!("the CCDL query is not valid: {e}"))?;
             let ix = cache.cohort(&snap)?;
             let c = ix.count(&q).map_err(|e| e.to_string())?;
-            let mut notes: Vec<String> = c.unmapped.iter().map(|u| format!("no data at this site for {u}")).collect();
+            let mut notes: Vec<String> = c
+                .unmapped
+                .iter()
+                .map(|u| format!("no data at this site for {u}"))
+                .collect();
             if c.unit_mismatches > 0 {
                 notes.push(format!("{} results with units that do not convert to the filter's unit were not counted", c.unit_mismatches));
             }
-            Ok(Computed { table: CountTable::scalar("patients", c.count), canonical: q.canonical(), sensitivity: 1, snapshot_tag: snap.tag(), notes })
+            Ok(Computed {
+                table: CountTable::scalar("patients", c.count),
+                canonical: q.canonical(),
+                sensitivity: 1,
+                snapshot_tag: snap.tag(),
+                notes,
+            })
         }
         TaskSpec::Antibiogram { spec } => antibiogram(&snap, spec),
     }
 }
 
-fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], from: Option<&str>, to: Option<&str>) -> Result<Computed, String> {
+fn surveillance(
+    snap: &Snapshot,
+    site: &str,
+    definition: &str,
+    by: &[String],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Computed, String> {
     let def = CaseDefinition::shipped(definition).map_err(|e| e.to_string())?;
-    let week = |w: Option<&str>, f: &str| w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}"))).transpose();
+    let week = |w: Option<&str>, f: &str| {
+        w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}")))
+            .transpose()
+    };
     let by_age = by.iter().any(|b| b == "age");
     if let Some(b) = by.iter().find(|b| *b != "age") {
-        return Err(format!("breakdown {b:?} is not released by this site (only \"age\")"));
+        return Err(format!(
+            "breakdown {b:?} is not released by this site (only \"age\")"
+        ));
     }
-    let spec = SeriesSpec { by: if by_age { vec![Stratum::Age] } else { Vec::new() }, age_bands: AgeBands::default(), from: week(from, "from")?, to: week(to, "to")? };
+    let spec = SeriesSpec {
+        by: if by_age {
+            vec![Stratum::Age]
+        } else {
+            Vec::new()
+        },
+        age_bands: AgeBands::default(),
+        from: week(from, "from")?,
+        to: week(to, "to")?,
+    };
     let panel = PathogenPanel::shipped();
-    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec).map_err(|e| e.to_string())?;
+    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec)
+        .map_err(|e| e.to_string())?;
     let mut dims = vec![Dim::new("week", DimKind::Week)];
     if by_age {
         dims.push(Dim::new("age_group", DimKind::AgeBand));
@@ -105,12 +155,20 @@ fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], fr
             key.push(r.age_group.as_deref().unwrap_or("unknown"));
         }
         table.ensure_row(&key).map_err(|e| e.to_string())?;
-        table.add(&key, "cases", r.cases).map_err(|e| e.to_string())?;
+        table
+            .add(&key, "cases", r.cases)
+            .map_err(|e| e.to_string())?;
         table.add(&key, "icu", r.icu).map_err(|e| e.to_string())?;
-        table.add(&key, "deaths", r.deaths).map_err(|e| e.to_string())?;
+        table
+            .add(&key, "deaths", r.deaths)
+            .map_err(|e| e.to_string())?;
         for (p, pos) in out.series.pathogens.iter().zip(&r.positivity) {
-            table.add(&key, &format!("{p}_tests"), pos.tests).map_err(|e| e.to_string())?;
-            table.add(&key, &format!("{p}_positives"), pos.positives).map_err(|e| e.to_string())?;
+            table
+                .add(&key, &format!("{p}_tests"), pos.tests)
+                .map_err(|e| e.to_string())?;
+            table
+                .add(&key, &format!("{p}_positives"), pos.positives)
+                .map_err(|e| e.to_string())?;
         }
     }
     let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
@@ -128,11 +186,21 @@ fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], fr
 fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, String> {
     let spec = kakehashi_federation::antibiogram::parse_spec(v)?;
     let counts = kakehashi_engine::amr::site_antibiogram(snap, &spec).map_err(|e| e.to_string())?;
-    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts).map_err(|e| e.to_string())?;
-    let mut notes = vec![format!("every raw MIC and zone re-read with {}; zones only where this guideline's disk was used", spec.guideline)];
+    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts)
+        .map_err(|e| e.to_string())?;
+    let mut notes = vec![format!(
+        "every raw MIC and zone re-read with {}; zones only where this guideline's disk was used",
+        spec.guideline
+    )];
     if counts.cells.is_empty() {
         notes.push("no isolate at this site matches the question".into());
     }
     let canonical = kakehashi_federation::antibiogram::canonical(&spec)?;
-    Ok(Computed { table, canonical, sensitivity, snapshot_tag: snap.tag(), notes })
+    Ok(Computed {
+        table,
+        canonical,
+        sensitivity,
+        snapshot_tag: snap.tag(),
+        notes,
+    })
 }

@@ -8,11 +8,20 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize, onset: NaiveDate, age: i32, out: &mut Out) {
+pub(crate) fn respiratory_episode(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    k: usize,
+    onset: NaiveDate,
+    age: i32,
+    out: &mut Out,
+) {
     let p = pt.p;
     let path = &p.respiratory.pathogen[k];
     let hospitalised = r.random::<f64>() < band_share(&path.sari, age);
-    let admit = (onset + Duration::days(r.random_range(0..4))).and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0).expect("time");
+    let admit = (onset + Duration::days(r.random_range(0..4)))
+        .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
+        .expect("time");
     let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
     if hospitalised {
         let los = r.random_range(3..14);
@@ -26,11 +35,18 @@ pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize,
                 } else {
                     0.3
                 };
-        let (eid, _) = pt.stay(out, admit, discharge, died, if age < 15 { "1000" } else { "0800" });
+        let (eid, _) = pt.stay(
+            out,
+            admit,
+            discharge,
+            died,
+            if age < 15 { "1000" } else { "0800" },
+        );
         let icu = r.random::<f64>() < path.icu;
         if icu {
             let icu_start = admit + Duration::hours(r.random_range(2..48));
-            let icu_end = icu_start + Duration::days(r.random_range(1..7)).min(discharge - icu_start);
+            let icu_end =
+                icu_start + Duration::days(r.random_range(1..7)).min(discharge - icu_start);
             let icu_id = pt.icu(out, &eid, icu_start, icu_end);
             icu_care(pt, out, &icu_id, icu_start, icu_end);
         }
@@ -47,25 +63,58 @@ pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize,
         pt.treat(out, "pneumonia-ward", &eid, admit, 7);
         pt.treat(out, "pneumonia-atypical", &eid, admit, 3);
         let cid = pt.next_id("c");
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, code, display, onset, admit);
+        write::condition(
+            out,
+            &pt.id,
+            &cid,
+            Some(&eid),
+            &p.codes,
+            code,
+            display,
+            onset,
+            admit,
+        );
         // COVID-19 is coded U07.1 with the pneumonia code as secondary diagnosis (ICOSARI)
         if code == "U07.1" && path.codes.len() > 1 {
             let cid2 = pt.next_id("c");
-            write::condition(out, &pt.id, &cid2, Some(&eid), &p.codes, &path.codes[1].0, &path.codes[1].1, onset, admit);
+            write::condition(
+                out,
+                &pt.id,
+                &cid2,
+                Some(&eid),
+                &p.codes,
+                &path.codes[1].0,
+                &path.codes[1].1,
+                onset,
+                admit,
+            );
         }
         temperature(pt, r, &eid, admit, true, out);
         pcr_panel(pt, r, &eid, admit, &path.pcr, out);
         blood_count(pt, r, &eid, admit, false, out);
         if r.random::<f64>() < p.biobank.sari_sample_share {
             let sid = pt.next_id("s");
-            let kind = if r.random::<bool>() { ("119364003", "Serum specimen") } else { ("119361006", "Plasma specimen") };
-            write::specimen(out, &pt.id, &sid, kind, admit + Duration::hours(6), Some(&cid));
+            let kind = if r.random::<bool>() {
+                ("119364003", "Serum specimen")
+            } else {
+                ("119361006", "Plasma specimen")
+            };
+            write::specimen(
+                out,
+                &pt.id,
+                &sid,
+                kind,
+                admit + Duration::hours(6),
+                Some(&cid),
+            );
         }
         if died {
             pt.deceased = Some(discharge);
         }
     } else {
-        let at = onset.and_hms_opt(r.random_range(8..20), 0, 0).expect("time");
+        let at = onset
+            .and_hms_opt(r.random_range(8..20), 0, 0)
+            .expect("time");
         let eid = pt.outpatient(out, at, at + Duration::hours(1));
         match path.name.as_str() {
             "influenza" => pt.treat(out, "influenza-outpatient", &eid, at, 5),
@@ -74,7 +123,11 @@ pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize,
             _ => {}
         }
         let cid = pt.next_id("c");
-        let (c, d) = if k + 1 == p.respiratory.pathogen.len() { ("J06.9", "acute upper respiratory infection") } else { (code.as_str(), display.as_str()) };
+        let (c, d) = if k + 1 == p.respiratory.pathogen.len() {
+            ("J06.9", "acute upper respiratory infection")
+        } else {
+            (code.as_str(), display.as_str())
+        };
         write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, c, d, onset, at);
         if r.random::<f64>() < p.respiratory.outpatient_test_share {
             pcr_panel(pt, r, &eid, at, &path.pcr, out);
@@ -82,7 +135,14 @@ pub(crate) fn respiratory_episode(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, k: usize,
     }
 }
 
-fn pcr_panel(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, positive: &str, out: &mut Out) {
+fn pcr_panel(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    eid: &str,
+    at: NaiveDateTime,
+    positive: &str,
+    out: &mut Out,
+) {
     let sid = pt.next_id("s");
     write::specimen(out, &pt.id, &sid, ("258529004", "Throat swab"), at, None);
     for lab in ["influenza", "rsv", "sars-cov-2"] {
@@ -91,31 +151,82 @@ fn pcr_panel(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, 
             continue;
         }
         let oid = pt.next_id("o");
-        write::pcr(out, &pt.id, &oid, eid, &sid, lab, lab == positive, at + Duration::hours(4), &pt.p.codes);
+        write::pcr(
+            out,
+            &pt.id,
+            &oid,
+            eid,
+            &sid,
+            lab,
+            lab == positive,
+            at + Duration::hours(4),
+            &pt.p.codes,
+        );
     }
 }
 
-fn temperature(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, fever: bool, out: &mut Out) {
+fn temperature(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    eid: &str,
+    at: NaiveDateTime,
+    fever: bool,
+    out: &mut Out,
+) {
     let oid = pt.next_id("o");
-    let t = if fever { 38.0 + r.random::<f64>() * 1.8 } else { 36.3 + r.random::<f64>() * 0.9 };
+    let t = if fever {
+        38.0 + r.random::<f64>() * 1.8
+    } else {
+        36.3 + r.random::<f64>() * 0.9
+    };
     write::vital_temperature(out, &pt.id, &oid, eid, at, (t * 10.0).round() / 10.0);
 }
 
-pub(crate) fn blood_count(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, sfts: bool, out: &mut Out) {
+pub(crate) fn blood_count(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    eid: &str,
+    at: NaiveDateTime,
+    sfts: bool,
+    out: &mut Out,
+) {
     let (plt, wbc, crp) = if sfts {
-        (20.0 + r.random::<f64>() * 60.0, 1.0 + r.random::<f64>() * 2.5, 2.0 + r.random::<f64>() * 20.0)
+        (
+            20.0 + r.random::<f64>() * 60.0,
+            1.0 + r.random::<f64>() * 2.5,
+            2.0 + r.random::<f64>() * 20.0,
+        )
     } else {
-        (150.0 + r.random::<f64>() * 250.0, 4.0 + r.random::<f64>() * 7.0, r.random::<f64>() * 60.0)
+        (
+            150.0 + r.random::<f64>() * 250.0,
+            4.0 + r.random::<f64>() * 7.0,
+            r.random::<f64>() * 60.0,
+        )
     };
-    for (lab, v) in [("platelets", plt.round()), ("wbc", (wbc * 10.0).round() / 10.0), ("crp", (crp * 10.0).round() / 10.0)] {
+    for (lab, v) in [
+        ("platelets", plt.round()),
+        ("wbc", (wbc * 10.0).round() / 10.0),
+        ("crp", (crp * 10.0).round() / 10.0),
+    ] {
         let oid = pt.next_id("o");
-        write::lab_value(out, &pt.id, &oid, eid, at + Duration::hours(2), lab, v, &pt.p.codes);
+        write::lab_value(
+            out,
+            &pt.id,
+            &oid,
+            eid,
+            at + Duration::hours(2),
+            lab,
+            v,
+            &pt.p.codes,
+        );
     }
 }
 
 pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, out: &mut Out) {
     let s = pt.p.sfts.as_ref().expect("sfts profile");
-    let admit = (onset + Duration::days(r.random_range(2..6))).and_hms_opt(14, 0, 0).expect("time");
+    let admit = (onset + Duration::days(r.random_range(2..6)))
+        .and_hms_opt(14, 0, 0)
+        .expect("time");
     let discharge = admit + Duration::days(r.random_range(7..21));
     let died = r.random::<f64>() < s.fatality;
     let (eid, _) = pt.stay(out, admit, discharge, died, "0100");
@@ -126,7 +237,17 @@ pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, o
     }
     pt.treat(out, "sfts", &eid, admit, 10);
     let cid = pt.next_id("c");
-    write::condition(out, &pt.id, &cid, Some(&eid), &pt.p.codes, &s.code.0, &s.code.1, onset, admit);
+    write::condition(
+        out,
+        &pt.id,
+        &cid,
+        Some(&eid),
+        &pt.p.codes,
+        &s.code.0,
+        &s.code.1,
+        onset,
+        admit,
+    );
     temperature(pt, r, &eid, admit, true, out);
     blood_count(pt, r, &eid, admit, true, out);
     if died {
@@ -134,8 +255,17 @@ pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, o
     }
 }
 
-pub(crate) fn vhf_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, code: &str, display: &str, out: &mut Out) {
-    let admit = (onset + Duration::days(r.random_range(1..5))).and_hms_opt(10, 0, 0).expect("time");
+pub(crate) fn vhf_case(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    onset: NaiveDate,
+    code: &str,
+    display: &str,
+    out: &mut Out,
+) {
+    let admit = (onset + Duration::days(r.random_range(1..5)))
+        .and_hms_opt(10, 0, 0)
+        .expect("time");
     let severe = code != "A97.1" || r.random::<f64>() < 0.1;
     let died = code != "A97.1" && r.random::<f64>() < 0.25;
     let discharge = admit + Duration::days(r.random_range(5..25));
@@ -146,18 +276,41 @@ pub(crate) fn vhf_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, co
         icu_care(pt, out, &icu, a, b);
     }
     let cid = pt.next_id("c");
-    write::condition(out, &pt.id, &cid, Some(&eid), &pt.p.codes, code, display, onset, admit);
+    write::condition(
+        out,
+        &pt.id,
+        &cid,
+        Some(&eid),
+        &pt.p.codes,
+        code,
+        display,
+        onset,
+        admit,
+    );
     temperature(pt, r, &eid, admit, true, out);
     blood_count(pt, r, &eid, admit, code != "A97.1", out);
     let sid = pt.next_id("s");
-    write::specimen(out, &pt.id, &sid, ("119364003", "Serum specimen"), admit + Duration::hours(2), Some(&cid));
+    write::specimen(
+        out,
+        &pt.id,
+        &sid,
+        ("119364003", "Serum specimen"),
+        admit + Duration::hours(2),
+        Some(&cid),
+    );
     if died {
         pt.deceased = Some(discharge);
     }
 }
 
 /// Ventilation, ECMO, renal replacement and empirical antibiotics of an intensive-care stay.
-pub(crate) fn icu_care(pt: &mut Pt<'_>, out: &mut Out, icu: &str, start: NaiveDateTime, end: NaiveDateTime) {
+pub(crate) fn icu_care(
+    pt: &mut Pt<'_>,
+    out: &mut Out,
+    icu: &str,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) {
     let rates = pt.p.care.icu.clone();
     let end = end.max(start + Duration::hours(4));
     if pt.cr.random::<f64>() < rates.invasive_ventilation {
@@ -167,13 +320,23 @@ pub(crate) fn icu_care(pt: &mut Pt<'_>, out: &mut Out, icu: &str, start: NaiveDa
             pt.procedure(out, icu, "ecmo", start + Duration::hours(12), end);
         }
     } else if pt.cr.random::<f64>() < rates.noninvasive {
-        let key = if pt.cr.random::<bool>() { "niv" } else { "hfnc" };
+        let key = if pt.cr.random::<bool>() {
+            "niv"
+        } else {
+            "hfnc"
+        };
         if !pt.procedure(out, icu, key, start, end) {
             pt.procedure(out, icu, "niv", start, end);
         }
     }
     if pt.cr.random::<f64>() < rates.renal_replacement {
-        pt.procedure(out, icu, "hemodiafiltration", start + Duration::hours(6), end);
+        pt.procedure(
+            out,
+            icu,
+            "hemodiafiltration",
+            start + Duration::hours(6),
+            end,
+        );
     }
     pt.treat(out, "icu-empirical", icu, start, 7);
 }
@@ -211,10 +374,16 @@ fn department(code: &str, age: i32) -> &'static str {
 pub(crate) fn morbidity_stay(pt: &mut Pt<'_>, out: &mut Out, d: &Diagnosis, admit: NaiveDateTime) {
     let age = pt.age_at(admit.date());
     let code = d.code.as_str();
-    let grave = ["A41", "I46", "I21", "I60", "I61", "J96", "C"].iter().any(|p| code.starts_with(p));
+    let grave = ["A41", "I46", "I21", "I60", "I61", "J96", "C"]
+        .iter()
+        .any(|p| code.starts_with(p));
     let los = pt.cr.random_range(2..if grave { 16 } else { 9 });
     let discharge = admit + Duration::days(los);
-    let icu_share = if grave { 0.4 } else { pt.p.encounters.icu_share_of_inpatient };
+    let icu_share = if grave {
+        0.4
+    } else {
+        pt.p.encounters.icu_share_of_inpatient
+    };
     let base = if code.starts_with("A41") || code.starts_with("I46") {
         0.15
     } else if grave || code.starts_with("I50") {
@@ -244,7 +413,17 @@ pub(crate) fn morbidity_stay(pt: &mut Pt<'_>, out: &mut Out, d: &Diagnosis, admi
     }
     let onset = admit.date() - Duration::days(pt.cr.random_range(0..3));
     let cid = pt.next_id("c");
-    write::condition(out, &pt.id, &cid, Some(&eid), &pt.p.codes, code, &d.display, onset.max(pt.birth), admit);
+    write::condition(
+        out,
+        &pt.id,
+        &cid,
+        Some(&eid),
+        &pt.p.codes,
+        code,
+        &d.display,
+        onset.max(pt.birth),
+        admit,
+    );
     let situation = if code.starts_with("A04.7") {
         Some("c-difficile")
     } else if code.starts_with("A41") || code.starts_with("I33") {
@@ -267,20 +446,47 @@ pub(crate) fn morbidity_stay(pt: &mut Pt<'_>, out: &mut Out, d: &Diagnosis, admi
 /// The birth stay of a patient born during the span, with the newborn diagnoses drawn for them.
 pub(crate) fn birth_stay(pt: &mut Pt<'_>, out: &mut Out, z: &[f64; 8]) {
     let p = pt.p;
-    let at = pt.birth.and_hms_opt(pt.cr.random_range(0..24), pt.cr.random_range(0..60), 0).expect("time");
+    let at = pt
+        .birth
+        .and_hms_opt(pt.cr.random_range(0..24), pt.cr.random_range(0..60), 0)
+        .expect("time");
     let female = pt.female;
     let mut found: Vec<&Diagnosis> = Vec::new();
-    for d in p.morbidity.iter().filter(|d| d.setting == crate::morbidity::Setting::Birth) {
+    for d in p
+        .morbidity
+        .iter()
+        .filter(|d| d.setting == crate::morbidity::Setting::Birth)
+    {
         if d.present(0, female, z, pt.cr.random()) {
             found.push(d);
         }
     }
     let preterm = found.iter().any(|d| d.code == "P07.3");
-    let los = if preterm { pt.cr.random_range(10..35) } else { pt.cr.random_range(2..6) };
+    let los = if preterm {
+        pt.cr.random_range(10..35)
+    } else {
+        pt.cr.random_range(2..6)
+    };
     let end = (at + Duration::days(los)).min(p.site.end.and_hms_opt(0, 0, 0).expect("time"));
-    let (eid, _) = pt.stay(out, at, end.max(at + Duration::hours(6)), false, if preterm { "1200" } else { "2400" });
+    let (eid, _) = pt.stay(
+        out,
+        at,
+        end.max(at + Duration::hours(6)),
+        false,
+        if preterm { "1200" } else { "2400" },
+    );
     for d in found {
         let cid = pt.next_id("c");
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, &d.code, &d.display, pt.birth, at);
+        write::condition(
+            out,
+            &pt.id,
+            &cid,
+            Some(&eid),
+            &p.codes,
+            &d.code,
+            &d.display,
+            pt.birth,
+            at,
+        );
     }
 }

@@ -63,33 +63,75 @@ impl Summary {
 }
 
 /// The resource files written, in this order.
-pub const FILES: [&str; 11] =
-    ["Patient", "Encounter", "Condition", "Observation", "Specimen", "Consent", "Procedure", "Medication", "MedicationAdministration", "MedicationRequest", "MedicationStatement"];
+pub const FILES: [&str; 11] = [
+    "Patient",
+    "Encounter",
+    "Condition",
+    "Observation",
+    "Specimen",
+    "Consent",
+    "Procedure",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationRequest",
+    "MedicationStatement",
+];
 
 const BLOCK: u64 = 512;
 
 /// Generates a site: `patients` patients, FHIR NDJSON files (one per resource type) and
 /// `whonet.csv` in `out_dir`. `progress` is called with the patients done so far.
-pub fn generate(profile: &Profile, patients: u64, seed: u64, out_dir: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<Summary, SynthError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| SynthError::Io { path: out_dir.to_owned(), source })?;
+pub fn generate(
+    profile: &Profile,
+    patients: u64,
+    seed: u64,
+    out_dir: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, SynthError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| SynthError::Io {
+        path: out_dir.to_owned(),
+        source,
+    })?;
     let mut files = Vec::new();
     let mut writers = Vec::new();
     for name in FILES {
         let p = out_dir.join(format!("{name}.ndjson"));
-        let f = std::fs::File::create(&p).map_err(|source| SynthError::Io { path: p.clone(), source })?;
+        let f = std::fs::File::create(&p).map_err(|source| SynthError::Io {
+            path: p.clone(),
+            source,
+        })?;
         writers.push((p.clone(), std::io::BufWriter::with_capacity(1 << 20, f)));
         files.push(p);
     }
     let wp = out_dir.join("whonet.csv");
-    let mut whonet = std::io::BufWriter::new(std::fs::File::create(&wp).map_err(|source| SynthError::Io { path: wp.clone(), source })?);
-    whonet.write_all(write::WHONET_HEADER.as_bytes()).map_err(|source| SynthError::Io { path: wp.clone(), source })?;
+    let mut whonet =
+        std::io::BufWriter::new(std::fs::File::create(&wp).map_err(|source| SynthError::Io {
+            path: wp.clone(),
+            source,
+        })?);
+    whonet
+        .write_all(write::WHONET_HEADER.as_bytes())
+        .map_err(|source| SynthError::Io {
+            path: wp.clone(),
+            source,
+        })?;
     files.push(wp.clone());
-    let mut summary = Summary { patients, files, ..Summary::default() };
+    let mut summary = Summary {
+        patients,
+        files,
+        ..Summary::default()
+    };
     // one Medication resource per drug, referenced by the patients' medication records
     let mut meds = Out::default();
-    profile.care.write_medications(&profile.site.code, &mut meds);
+    profile
+        .care
+        .write_medications(&profile.site.code, &mut meds);
     for (k, (path, w)) in writers.iter_mut().enumerate() {
-        w.write_all(&meds.files[k]).map_err(|source| SynthError::Io { path: path.clone(), source })?;
+        w.write_all(&meds.files[k])
+            .map_err(|source| SynthError::Io {
+                path: path.clone(),
+                source,
+            })?;
         *summary.resources.entry(FILES[k].to_owned()).or_default() += meds.counts[k];
     }
     let blocks = patients.div_ceil(BLOCK);
@@ -111,10 +153,19 @@ pub fn generate(profile: &Profile, patients: u64, seed: u64, out_dir: &Path, pro
             .collect();
         for out in outs {
             for (k, (path, w)) in writers.iter_mut().enumerate() {
-                w.write_all(&out.files[k]).map_err(|source| SynthError::Io { path: path.clone(), source })?;
+                w.write_all(&out.files[k])
+                    .map_err(|source| SynthError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
                 *summary.resources.entry(FILES[k].to_owned()).or_default() += out.counts[k];
             }
-            whonet.write_all(&out.whonet).map_err(|source| SynthError::Io { path: wp.clone(), source })?;
+            whonet
+                .write_all(&out.whonet)
+                .map_err(|source| SynthError::Io {
+                    path: wp.clone(),
+                    source,
+                })?;
             summary.whonet_rows += out.whonet_rows;
         }
         done = (end * BLOCK).min(patients);
@@ -123,9 +174,12 @@ pub fn generate(profile: &Profile, patients: u64, seed: u64, out_dir: &Path, pro
     }
     let _ = done;
     for (path, mut w) in writers {
-        w.flush().map_err(|source| SynthError::Io { path, source })?;
+        w.flush()
+            .map_err(|source| SynthError::Io { path, source })?;
     }
-    whonet.flush().map_err(|source| SynthError::Io { path: wp, source })?;
+    whonet
+        .flush()
+        .map_err(|source| SynthError::Io { path: wp, source })?;
     summary.resources.retain(|_, n| *n > 0);
     Ok(summary)
 }
@@ -145,12 +199,22 @@ fn stream(seed: u64, i: u64, tag: &[u8; 8]) -> ChaCha8Rng {
 
 /// A season-level random draw shared by all patients of a site (peak week and height of each
 /// pathogen in each season), derived from the seed only.
-fn season_shape(seed: u64, site: &str, pathogen: usize, season: i32, peak: f64, sd: f64, cv: f64) -> (f64, f64) {
+fn season_shape(
+    seed: u64,
+    site: &str,
+    pathogen: usize,
+    season: i32,
+    peak: f64,
+    sd: f64,
+    cv: f64,
+) -> (f64, f64) {
     let mut s = [0u8; 32];
     s[..8].copy_from_slice(&seed.to_le_bytes());
     s[8..12].copy_from_slice(&(season as u32).to_le_bytes());
     s[12] = pathogen as u8;
-    let h = site.bytes().fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(b as u64));
+    let h = site
+        .bytes()
+        .fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(b as u64));
     s[16..24].copy_from_slice(&h.to_le_bytes());
     let mut r = ChaCha8Rng::from_seed(s);
     let peak = peak + normal(&mut r) * sd;
@@ -199,8 +263,15 @@ fn week_start(season: i32, week_in_season: f64) -> NaiveDate {
 
 /// Weeks from week 40 of the season to ISO week `peak` (which falls after new year when < 40).
 fn peak_offset(season: i32, peak_week: f64) -> f64 {
-    let weeks_in_year = NaiveDate::from_ymd_opt(season, 12, 28).expect("date").iso_week().week() as f64;
-    if peak_week >= 40.0 { peak_week - 40.0 } else { weeks_in_year - 40.0 + peak_week }
+    let weeks_in_year = NaiveDate::from_ymd_opt(season, 12, 28)
+        .expect("date")
+        .iso_week()
+        .week() as f64;
+    if peak_week >= 40.0 {
+        peak_week - 40.0
+    } else {
+        weeks_in_year - 40.0 + peak_week
+    }
 }
 
 pub(crate) struct Pt<'p> {
@@ -248,41 +319,123 @@ impl Pt<'_> {
     /// An inpatient stay: in Germany an Einrichtungskontakt with its Abteilungskontakt in the
     /// department `dept` (MII contact levels); in Japan one encounter. Returns the ids of the
     /// stay and of the department contact (the same in Japan).
-    fn stay(&mut self, out: &mut Out, start: NaiveDateTime, end: NaiveDateTime, died: bool, dept: &str) -> (String, String) {
+    fn stay(
+        &mut self,
+        out: &mut Out,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+        died: bool,
+        dept: &str,
+    ) -> (String, String) {
         let de = self.german();
         let level = de.then_some("einrichtungskontakt");
-        let top = self.write_stay(out, &write::Stay { class: "IMP", level, kontaktart: Some("normalstationaer"), dept: None, start, end, died, part_of: None });
+        let top = self.write_stay(
+            out,
+            &write::Stay {
+                class: "IMP",
+                level,
+                kontaktart: Some("normalstationaer"),
+                dept: None,
+                start,
+                end,
+                died,
+                part_of: None,
+            },
+        );
         if !de {
             return (top.clone(), top);
         }
-        let d = self.write_stay(out, &write::Stay { class: "IMP", level: Some("abteilungskontakt"), kontaktart: Some("normalstationaer"), dept: Some(dept), start, end, died, part_of: Some(&top) });
+        let d = self.write_stay(
+            out,
+            &write::Stay {
+                class: "IMP",
+                level: Some("abteilungskontakt"),
+                kontaktart: Some("normalstationaer"),
+                dept: Some(dept),
+                start,
+                end,
+                died,
+                part_of: Some(&top),
+            },
+        );
         (top, d)
     }
     /// Intensive care inside a stay (Germany: an Abteilungskontakt of department 3600).
-    fn icu(&mut self, out: &mut Out, top: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
+    fn icu(
+        &mut self,
+        out: &mut Out,
+        top: &str,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> String {
         let de = self.german();
         self.write_stay(
             out,
-            &write::Stay { class: "IMP", level: de.then_some("abteilungskontakt"), kontaktart: Some("intensivstationaer"), dept: de.then_some("3600"), start, end, died: false, part_of: Some(top) },
+            &write::Stay {
+                class: "IMP",
+                level: de.then_some("abteilungskontakt"),
+                kontaktart: Some("intensivstationaer"),
+                dept: de.then_some("3600"),
+                start,
+                end,
+                died: false,
+                part_of: Some(top),
+            },
         )
     }
     /// An operation inside a department contact (Germany: a Versorgungsstellenkontakt).
-    fn operation(&mut self, out: &mut Out, dept_contact: &str, start: NaiveDateTime, end: NaiveDateTime) -> String {
+    fn operation(
+        &mut self,
+        out: &mut Out,
+        dept_contact: &str,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> String {
         self.write_stay(
             out,
-            &write::Stay { class: "IMP", level: Some("versorgungsstellenkontakt"), kontaktart: Some("operation"), dept: Some("1500"), start, end, died: false, part_of: Some(dept_contact) },
+            &write::Stay {
+                class: "IMP",
+                level: Some("versorgungsstellenkontakt"),
+                kontaktart: Some("operation"),
+                dept: Some("1500"),
+                start,
+                end,
+                died: false,
+                part_of: Some(dept_contact),
+            },
         )
     }
     /// An outpatient contact (Germany: an Einrichtungskontakt).
     fn outpatient(&mut self, out: &mut Out, start: NaiveDateTime, end: NaiveDateTime) -> String {
         let level = self.german().then_some("einrichtungskontakt");
-        self.write_stay(out, &write::Stay { class: "AMB", level, kontaktart: None, dept: None, start, end, died: false, part_of: None })
+        self.write_stay(
+            out,
+            &write::Stay {
+                class: "AMB",
+                level,
+                kontaktart: None,
+                dept: None,
+                start,
+                end,
+                died: false,
+                part_of: None,
+            },
+        )
     }
     /// A procedure by key, if the country records it.
-    fn procedure(&mut self, out: &mut Out, encounter: &str, key: &str, start: NaiveDateTime, end: NaiveDateTime) -> bool {
+    fn procedure(
+        &mut self,
+        out: &mut Out,
+        encounter: &str,
+        key: &str,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> bool {
         let p = self.p;
         let id = format!("{}-x{}", self.id, self.seq + 1);
-        if p.care.procedure(out, &self.id, &id, encounter, key, start, end) {
+        if p.care
+            .procedure(out, &self.id, &id, encounter, key, start, end)
+        {
             self.seq += 1;
             true
         } else {
@@ -290,23 +443,47 @@ impl Pt<'_> {
         }
     }
     /// The drug for `situation`, if one is given (drawn from the care tables).
-    fn treat(&mut self, out: &mut Out, situation: &str, encounter: &str, at: NaiveDateTime, days: i64) {
+    fn treat(
+        &mut self,
+        out: &mut Out,
+        situation: &str,
+        encounter: &str,
+        at: NaiveDateTime,
+        days: i64,
+    ) {
         let p = self.p;
         if let Some((atc, kind)) = p.care.pick(&mut self.cr, situation, at) {
             let id = self.next_id("m");
-            p.care.medication(out, &p.site.code, &self.id, &id, encounter, atc, kind, at, at + Duration::days(days));
+            p.care.medication(
+                out,
+                &p.site.code,
+                &self.id,
+                &id,
+                encounter,
+                atc,
+                kind,
+                at,
+                at + Duration::days(days),
+            );
         }
     }
 }
 
 fn band_share(bands: &[(i32, i32, f64)], age: i32) -> f64 {
-    bands.iter().find(|b| age >= b.0 && age <= b.1).map_or(0.0, |b| b.2)
+    bands
+        .iter()
+        .find(|b| age >= b.0 && age <= b.1)
+        .map_or(0.0, |b| b.2)
 }
 
 /// A uniformly drawn moment between `from` and `to` (dates), at a daytime hour.
 fn moment(r: &mut impl Rng, from: NaiveDate, to: NaiveDate) -> Option<NaiveDateTime> {
     let days = (to - from).num_days();
-    (days > 0).then(|| (from + Duration::days(r.random_range(0..days))).and_hms_opt(r.random_range(8..18), r.random_range(0..60), 0).expect("time"))
+    (days > 0).then(|| {
+        (from + Duration::days(r.random_range(0..days)))
+            .and_hms_opt(r.random_range(8..18), r.random_range(0..60), 0)
+            .expect("time")
+    })
 }
 
 fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
@@ -326,7 +503,16 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     };
     let female = r.random::<f64>() < p.demographics.female_share;
     let mut cr = stream(seed, i, b"kkhs-mb!");
-    let mut pt = Pt { p, id: format!("{}-p{:07}", p.site.code, i), birth, female, seq: 0, deceased: None, last: start.and_hms_opt(0, 0, 0).expect("time"), cr: stream(seed, i, b"kkhs-cr!") };
+    let mut pt = Pt {
+        p,
+        id: format!("{}-p{:07}", p.site.code, i),
+        birth,
+        female,
+        seq: 0,
+        deceased: None,
+        last: start.and_hms_opt(0, 0, 0).expect("time"),
+        cr: stream(seed, i, b"kkhs-cr!"),
+    };
     let band = morbidity::band_of(pt.age_at(start).max(0));
 
     // events collected first, so a death ends everything after it
@@ -353,7 +539,10 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     }
     let from = start.max(birth);
     // inpatient stays for acute diagnoses, in date order: a death in hospital ends the series
-    let mut stays: Vec<(NaiveDateTime, &morbidity::Diagnosis)> = acute.into_iter().filter_map(|d| moment(&mut cr, from, end).map(|t| (t, d))).collect();
+    let mut stays: Vec<(NaiveDateTime, &morbidity::Diagnosis)> = acute
+        .into_iter()
+        .filter_map(|d| moment(&mut cr, from, end).map(|t| (t, d)))
+        .collect();
     stays.sort_by_key(|s| s.0);
     for (at, d) in stays {
         if pt.alive_on(at.date()) && at > pt.last {
@@ -369,13 +558,25 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
             if season < path.first_season {
                 continue;
             }
-            let (peak, height) = season_shape(seed, &p.site.code, k, season, path.peak_week, path.peak_sd, path.height_cv);
+            let (peak, height) = season_shape(
+                seed,
+                &p.site.code,
+                k,
+                season,
+                path.peak_week,
+                path.peak_sd,
+                path.height_cv,
+            );
             if r.random::<f64>() >= path.attack_per_season * height {
                 continue;
             }
             let offset = peak_offset(season, peak) + normal(&mut r) * path.width_weeks;
             let onset = week_start(season, offset.max(0.0)) + Duration::days(r.random_range(0..7));
-            if onset < start || onset >= end || !pt.alive_on(onset) || pt.deceased.is_some_and(|d| d.date() <= onset) {
+            if onset < start
+                || onset >= end
+                || !pt.alive_on(onset)
+                || pt.deceased.is_some_and(|d| d.date() <= onset)
+            {
                 continue;
             }
             let age = pt.age_at(onset);
@@ -390,7 +591,8 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         if r.random::<f64>() < rate {
             let year = r.random_range(start.year() + 1..end.year());
             let month = s.months[r.random_range(0..s.months.len())];
-            let onset = NaiveDate::from_ymd_opt(year, month, r.random_range(1..=28)).expect("valid day");
+            let onset =
+                NaiveDate::from_ymd_opt(year, month, r.random_range(1..=28)).expect("valid day");
             if pt.alive_on(onset) && (pt.age_at(onset) >= s.min_age || r.random::<f64>() < 0.1) {
                 episodes::sfts_case(&mut pt, &mut r, onset, &mut body);
             }
@@ -414,7 +616,9 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         if !pt.alive_on(d) {
             continue;
         }
-        let at = d.and_hms_opt(r.random_range(8..17), r.random_range(0..60), 0).expect("time");
+        let at = d
+            .and_hms_opt(r.random_range(8..17), r.random_range(0..60), 0)
+            .expect("time");
         let eid = pt.outpatient(&mut body, at, at + Duration::minutes(30));
         if r.random::<f64>() < 0.5 {
             episodes::blood_count(&mut pt, &mut r, &eid, at, false, &mut body);
@@ -442,7 +646,10 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         }
     }
     // background mortality, after everything recorded
-    if pt.deceased.is_none() && r.random::<f64>() < p.demographics.background_mortality * (1.0 + pt.age_at(end) as f64 / 60.0) {
+    if pt.deceased.is_none()
+        && r.random::<f64>()
+            < p.demographics.background_mortality * (1.0 + pt.age_at(end) as f64 / 60.0)
+    {
         let after = pt.last.date() + Duration::days(1);
         if let Some(t) = moment(&mut r, after.max(start), end) {
             pt.deceased = Some(t.date().and_hms_opt(12, 0, 0).expect("time"));
@@ -454,7 +661,13 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
 
 /// The outpatient contact where a patient's chronic diagnoses are recorded, with long-term
 /// drugs (MedicationStatement) and, for kidney failure, dialysis sessions until `until`.
-fn chronic_contact(pt: &mut Pt<'_>, out: &mut Out, chronic: &[&morbidity::Diagnosis], at: NaiveDateTime, until: NaiveDate) {
+fn chronic_contact(
+    pt: &mut Pt<'_>,
+    out: &mut Out,
+    chronic: &[&morbidity::Diagnosis],
+    at: NaiveDateTime,
+    until: NaiveDate,
+) {
     let p = pt.p;
     let eid = pt.outpatient(out, at, at + Duration::minutes(30));
     let mut drugs: Vec<&str> = Vec::new();
@@ -462,16 +675,40 @@ fn chronic_contact(pt: &mut Pt<'_>, out: &mut Out, chronic: &[&morbidity::Diagno
         let back = pt.cr.random_range(0..(3 * 365));
         let onset = (at.date() - Duration::days(back)).max(pt.birth);
         let cid = pt.next_id("c");
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, &d.code, &d.display, onset, at);
+        write::condition(
+            out,
+            &pt.id,
+            &cid,
+            Some(&eid),
+            &p.codes,
+            &d.code,
+            &d.display,
+            onset,
+            at,
+        );
         for (atc, share) in p.care.long_term_for(&d.code) {
             if !drugs.contains(&atc.as_str()) && pt.cr.random::<f64>() < *share {
                 drugs.push(atc);
                 let id = pt.next_id("m");
-                p.care.medication(out, &p.site.code, &pt.id, &id, &eid, atc, care::Kind::Statement, at, at);
+                p.care.medication(
+                    out,
+                    &p.site.code,
+                    &pt.id,
+                    &id,
+                    &eid,
+                    atc,
+                    care::Kind::Statement,
+                    at,
+                    at,
+                );
             }
         }
     }
-    if chronic.iter().any(|d| d.code.starts_with("N18.5") || d.code.starts_with("Z99.2")) && p.care.dialysis_per_year > 0.0 {
+    if chronic
+        .iter()
+        .any(|d| d.code.starts_with("N18.5") || d.code.starts_with("Z99.2"))
+        && p.care.dialysis_per_year > 0.0
+    {
         let step = Duration::days((365.0 / p.care.dialysis_per_year).round().max(1.0) as i64);
         let mut t = at + Duration::days(1);
         while t.date() < until {
@@ -492,6 +729,9 @@ mod tests {
         assert_eq!(peak_offset(2020, 7.0), 20.0);
         assert_eq!(peak_offset(2021, 7.0), 19.0);
         assert_eq!(peak_offset(2021, 48.0), 8.0);
-        assert_eq!(week_start(2021, 0.0), NaiveDate::from_ymd_opt(2021, 10, 4).unwrap());
+        assert_eq!(
+            week_start(2021, 0.0),
+            NaiveDate::from_ymd_opt(2021, 10, 4).unwrap()
+        );
     }
 }

@@ -10,20 +10,48 @@ use rand_chacha::ChaCha8Rng;
 pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out: &mut Out) {
     let p = pt.p;
     let span = (p.site.end - p.site.start).num_days();
-    for (kind, rate) in [("blood", p.amr.blood_isolates_per_year), ("urine", p.amr.urine_isolates_per_year)] {
+    for (kind, rate) in [
+        ("blood", p.amr.blood_isolates_per_year),
+        ("urine", p.amr.urine_isolates_per_year),
+    ] {
         let n = poisson(r, rate * years);
         for _ in 0..n {
             let day = p.site.start + Duration::days(r.random_range(0..span));
             if !pt.alive_on(day) {
                 continue;
             }
-            let mix = if kind == "blood" { &p.amr.organism_mix_blood } else { &p.amr.organism_mix_urine };
+            let mix = if kind == "blood" {
+                &p.amr.organism_mix_blood
+            } else {
+                &p.amr.organism_mix_urine
+            };
             let org = pick(r, mix).clone();
             // the strain's resistance is drawn once; repeat isolates share it
-            let strain: Vec<(String, bool)> = p.panel_for(&org).iter().map(|bp| (bp.drug.clone(), r.random::<f64>() < p.resistance_share(&org, &bp.drug))).collect();
-            let repeats = if r.random::<f64>() < p.amr.repeat_isolate_share { r.random_range(1..=2) } else { 0 };
-            let at0 = day.and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0).expect("time");
-            let (eid, _) = pt.stay(out, at0, at0 + Duration::days(r.random_range(3..20)), false, if pt.age_at(day) < 15 { "1000" } else { "0100" });
+            let strain: Vec<(String, bool)> = p
+                .panel_for(&org)
+                .iter()
+                .map(|bp| {
+                    (
+                        bp.drug.clone(),
+                        r.random::<f64>() < p.resistance_share(&org, &bp.drug),
+                    )
+                })
+                .collect();
+            let repeats = if r.random::<f64>() < p.amr.repeat_isolate_share {
+                r.random_range(1..=2)
+            } else {
+                0
+            };
+            let at0 = day
+                .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
+                .expect("time");
+            let (eid, _) = pt.stay(
+                out,
+                at0,
+                at0 + Duration::days(r.random_range(3..20)),
+                false,
+                if pt.age_at(day) < 15 { "1000" } else { "0100" },
+            );
             for k in 0..=repeats {
                 let at = at0 + Duration::days(k as i64 * r.random_range(2..15));
                 isolate(pt, r, &eid, at, kind, &org, &strain, out);
@@ -32,8 +60,10 @@ pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out:
             let resistant = |d: &str| strain.iter().any(|(x, res)| x == d && *res);
             let situation = if kind == "urine" {
                 "urinary"
-            } else if (matches!(org.as_str(), "eco" | "kpn") && (resistant("CTX") || resistant("CAZ") || resistant("MEM")))
-                || (matches!(org.as_str(), "pae" | "aba") && (resistant("MEM") || resistant("TZP") || resistant("CAZ")))
+            } else if (matches!(org.as_str(), "eco" | "kpn")
+                && (resistant("CTX") || resistant("CAZ") || resistant("MEM")))
+                || (matches!(org.as_str(), "pae" | "aba")
+                    && (resistant("MEM") || resistant("TZP") || resistant("CAZ")))
             {
                 "bacteraemia-resistant-gram-negative"
             } else if (org == "sau" && resistant("OXA")) || (org == "efm" && resistant("VAN")) {
@@ -47,39 +77,109 @@ pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out:
 }
 
 #[allow(clippy::too_many_arguments)]
-fn isolate(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, eid: &str, at: NaiveDateTime, kind: &str, org: &str, strain: &[(String, bool)], out: &mut Out) {
+fn isolate(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    eid: &str,
+    at: NaiveDateTime,
+    kind: &str,
+    org: &str,
+    strain: &[(String, bool)],
+    out: &mut Out,
+) {
     let p = pt.p;
     let sid = pt.next_id("s");
-    let spec = if kind == "blood" { ("119297000", "Blood specimen") } else { ("122575003", "Urine specimen") };
+    let spec = if kind == "blood" {
+        ("119297000", "Blood specimen")
+    } else {
+        ("122575003", "Urine specimen")
+    };
     write::specimen(out, &pt.id, &sid, spec, at, None);
     let iso = pt.next_id("o");
     let organism = p.organism(org);
     let mut members = Vec::new();
     let mut results = Vec::new();
     for (drug, resistant) in strain {
-        let bp = p.panel_for(org).iter().find(|b| &b.drug == drug).expect("panel drug");
+        let bp = p
+            .panel_for(org)
+            .iter()
+            .find(|b| &b.drug == drug)
+            .expect("panel drug");
         let (mic, cmp) = draw_mic(r, bp, *resistant, p.uses_eucast());
-        let (s_bp, r_bp) = if p.uses_eucast() { (bp.eucast_s, bp.eucast_r) } else { (bp.clsi_s, bp.clsi_r) };
+        let (s_bp, r_bp) = if p.uses_eucast() {
+            (bp.eucast_s, bp.eucast_r)
+        } else {
+            (bp.clsi_s, bp.clsi_r)
+        };
         let sir = interpret(mic, cmp, s_bp, r_bp, p.uses_eucast());
         let oid = pt.next_id("o");
         members.push(oid.clone());
         results.push((oid, drug.clone(), mic, cmp, sir));
     }
-    write::isolate(out, &pt.id, &iso, eid, &sid, at + Duration::days(2), kind, organism, &members);
+    write::isolate(
+        out,
+        &pt.id,
+        &iso,
+        eid,
+        &sid,
+        at + Duration::days(2),
+        kind,
+        organism,
+        &members,
+    );
     for (oid, drug, mic, cmp, sir) in &results {
-        write::susceptibility(out, &pt.id, oid, eid, &iso, at + Duration::days(2), p.drug(drug), *mic, *cmp, sir, &p.amr.guideline);
+        write::susceptibility(
+            out,
+            &pt.id,
+            oid,
+            eid,
+            &iso,
+            at + Duration::days(2),
+            p.drug(drug),
+            *mic,
+            *cmp,
+            sir,
+            &p.amr.guideline,
+        );
     }
-    out.whonet_row(&p.site.code, &pt.id, pt.female, pt.age_at(at.date()), &sid, kind, at.date(), organism, &results, p);
+    out.whonet_row(
+        &p.site.code,
+        &pt.id,
+        pt.female,
+        pt.age_at(at.date()),
+        &sid,
+        kind,
+        at.date(),
+        organism,
+        &results,
+        p,
+    );
 }
 
 /// Doubling dilutions from 0.03 to 256 mg/L.
-const DILUTIONS: [f64; 14] = [0.03, 0.06, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+const DILUTIONS: [f64; 14] = [
+    0.03, 0.06, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0,
+];
 
 /// An MIC for a susceptible or resistant strain: a few dilutions below the S breakpoint or
 /// above the R breakpoint of the lab's guideline, off-scale values with a comparator.
-fn draw_mic(r: &mut ChaCha8Rng, bp: &profile::Breakpoint, resistant: bool, eucast: bool) -> (f64, Option<&'static str>) {
-    let (s, rr) = if eucast { (bp.eucast_s, bp.eucast_r) } else { (bp.clsi_s, bp.clsi_r) };
-    let idx = |v: f64| DILUTIONS.iter().position(|d| *d >= v - 1e-9).unwrap_or(DILUTIONS.len() - 1) as i64;
+fn draw_mic(
+    r: &mut ChaCha8Rng,
+    bp: &profile::Breakpoint,
+    resistant: bool,
+    eucast: bool,
+) -> (f64, Option<&'static str>) {
+    let (s, rr) = if eucast {
+        (bp.eucast_s, bp.eucast_r)
+    } else {
+        (bp.clsi_s, bp.clsi_r)
+    };
+    let idx = |v: f64| {
+        DILUTIONS
+            .iter()
+            .position(|d| *d >= v - 1e-9)
+            .unwrap_or(DILUTIONS.len() - 1) as i64
+    };
     let i = if resistant {
         let base = if eucast { idx(rr) + 1 } else { idx(rr) };
         base + r.random_range(0..3)

@@ -61,8 +61,15 @@ impl Diagnosis {
 }
 
 /// Parses the table for one country (`DE` or `JP`); `source` names the file in errors.
-pub(crate) fn parse(source: &str, text: &str, country: &str) -> Result<Vec<Diagnosis>, ProfileError> {
-    let bad = |line: usize, message: String| ProfileError::Invalid { name: source.to_owned(), message: format!("line {line}: {message}") };
+pub(crate) fn parse(
+    source: &str,
+    text: &str,
+    country: &str,
+) -> Result<Vec<Diagnosis>, ProfileError> {
+    let bad = |line: usize, message: String| ProfileError::Invalid {
+        name: source.to_owned(),
+        message: format!("line {line}: {message}"),
+    };
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut header = false;
@@ -83,13 +90,28 @@ pub(crate) fn parse(source: &str, text: &str, country: &str) -> Result<Vec<Diagn
             return Err(bad(n, format!("{} columns, expected 16", f.len())));
         }
         let num = |k: usize, name: &str| -> Result<f64, ProfileError> {
-            f[k].parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| bad(n, format!("{name}: `{}` is not a non-negative number", f[k])))
+            f[k].parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    bad(
+                        n,
+                        format!("{name}: `{}` is not a non-negative number", f[k]),
+                    )
+                })
         };
         let mut p = [0.0; 5];
         for (b, v) in p.iter_mut().enumerate() {
             *v = num(3 + b, ["p0_14", "p15_34", "p35_59", "p60_79", "p80"][b])? / 100.0;
             if *v > 1.0 {
-                return Err(bad(n, format!("{}: {} % is more than 100 %", ["p0_14", "p15_34", "p35_59", "p60_79", "p80"][b], *v * 100.0)));
+                return Err(bad(
+                    n,
+                    format!(
+                        "{}: {} % is more than 100 %",
+                        ["p0_14", "p15_34", "p35_59", "p60_79", "p80"][b],
+                        *v * 100.0
+                    ),
+                ));
             }
         }
         let male_rr = num(8, "male_rr")?;
@@ -99,29 +121,64 @@ pub(crate) fn parse(source: &str, text: &str, country: &str) -> Result<Vec<Diagn
         let mut factors = Vec::new();
         if f[9] != "-" {
             for part in f[9].split('+') {
-                let (name, l) = part.split_once(':').ok_or_else(|| bad(n, format!("factors: `{part}` is not name:loading")))?;
-                let k = FACTORS.iter().position(|x| *x == name).ok_or_else(|| bad(n, format!("factors: unknown risk `{name}` (known: {})", FACTORS.join(", "))))?;
-                let l: f64 = l.parse().ok().filter(|v: &f64| (0.0..1.0).contains(v)).ok_or_else(|| bad(n, format!("factors: loading `{l}` must be in [0, 1)")))?;
+                let (name, l) = part
+                    .split_once(':')
+                    .ok_or_else(|| bad(n, format!("factors: `{part}` is not name:loading")))?;
+                let k = FACTORS.iter().position(|x| *x == name).ok_or_else(|| {
+                    bad(
+                        n,
+                        format!(
+                            "factors: unknown risk `{name}` (known: {})",
+                            FACTORS.join(", ")
+                        ),
+                    )
+                })?;
+                let l: f64 = l
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| (0.0..1.0).contains(v))
+                    .ok_or_else(|| bad(n, format!("factors: loading `{l}` must be in [0, 1)")))?;
                 factors.push((k, l));
             }
         }
         let sum_sq: f64 = factors.iter().map(|(_, l)| l * l).sum();
         if sum_sq >= 0.99 {
-            return Err(bad(n, format!("factors: the squared loadings sum to {sum_sq:.2}; keep them below 0.99")));
+            return Err(bad(
+                n,
+                format!("factors: the squared loadings sum to {sum_sq:.2}; keep them below 0.99"),
+            ));
         }
-        let mult = if country == "DE" { num(10, "de")? } else { num(11, "jp")? };
+        let mult = if country == "DE" {
+            num(10, "de")?
+        } else {
+            num(11, "jp")?
+        };
         let setting = match f[12] {
             "amb" => Setting::Amb,
             "imp" => Setting::Imp,
             "birth" => Setting::Birth,
             s => return Err(bad(n, format!("setting: `{s}` must be amb, imp or birth"))),
         };
-        let (code, display) = if country == "DE" { (f[0], f[14]) } else { (f[1], f[15]) };
+        let (code, display) = if country == "DE" {
+            (f[0], f[14])
+        } else {
+            (f[1], f[15])
+        };
         if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
-            return Err(bad(n, format!("code `{code}`: letters, digits and '.' only")));
+            return Err(bad(
+                n,
+                format!("code `{code}`: letters, digits and '.' only"),
+            ));
         }
-        if display.is_empty() || display.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-            return Err(bad(n, "display: empty, or holds quotes, backslashes or control characters".into()));
+        if display.is_empty()
+            || display
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return Err(bad(
+                n,
+                "display: empty, or holds quotes, backslashes or control characters".into(),
+            ));
         }
         if !seen.insert((f[0], f[1])) {
             return Err(bad(n, format!("code {} / {} listed twice", f[0], f[1])));
@@ -159,10 +216,22 @@ pub(crate) fn parse(source: &str, text: &str, country: &str) -> Result<Vec<Diagn
                 };
                 let v = (sexed * mult).min(1.0);
                 pb[b][s] = v;
-                t[b][s] = if v > 0.0 { inv_phi(1.0 - v) } else { f64::INFINITY };
+                t[b][s] = if v > 0.0 {
+                    inv_phi(1.0 - v)
+                } else {
+                    f64::INFINITY
+                };
             }
         }
-        out.push(Diagnosis { code: code.to_owned(), display: display.to_owned(), setting, factors, resid: (1.0 - sum_sq).sqrt(), p: pb, t });
+        out.push(Diagnosis {
+            code: code.to_owned(),
+            display: display.to_owned(),
+            setting,
+            factors,
+            resid: (1.0 - sum_sq).sqrt(),
+            p: pb,
+            t,
+        });
     }
     if !header {
         return Err(bad(0, "no header row".into()));
@@ -172,7 +241,10 @@ pub(crate) fn parse(source: &str, text: &str, country: &str) -> Result<Vec<Diagn
 
 /// The band index of an age at the span's start (patients born during the span count as 0–14).
 pub(crate) fn band_of(age: i32) -> usize {
-    BANDS.iter().position(|(lo, hi)| age >= *lo && age <= *hi).unwrap_or(0)
+    BANDS
+        .iter()
+        .position(|(lo, hi)| age >= *lo && age <= *hi)
+        .unwrap_or(0)
 }
 
 /// Standard normal CDF, via the complementary error function (Numerical Recipes' Chebyshev
@@ -185,29 +257,63 @@ fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68 + t * (0.374_091_96 + t * (0.096_784_18 + t * (-0.186_288_06 + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
 /// Standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9).
 pub(crate) fn inv_phi(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969_683_028_665_376e1, 2.209_460_984_245_205e2, -2.759_285_104_469_687e2, 1.383_577_518_672_69e2, -3.066_479_806_614_716e1, 2.506_628_277_459_239];
-    const B: [f64; 5] = [-5.447_609_879_822_406e1, 1.615_858_368_580_409e2, -1.556_989_798_598_866e2, 6.680_131_188_771_972e1, -1.328_068_155_288_572e1];
-    const C: [f64; 6] = [-7.784_894_002_430_293e-3, -3.223_964_580_411_365e-1, -2.400_758_277_161_838, -2.549_732_539_343_734, 4.374_664_141_464_968, 2.938_163_982_698_783];
-    const D: [f64; 4] = [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     let lo = 0.024_25;
     if p < lo {
         let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else if p <= 1.0 - lo {
         let q = p - 0.5;
         let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     } else {
         let q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     }
 }
 
@@ -227,26 +333,65 @@ mod tests {
     fn bad_rows_are_named_by_line() {
         let head = "code_gm\tcode_who\tsex\tp0_14\tp15_34\tp35_59\tp60_79\tp80\tmale_rr\tfactors\tde\tjp\tsetting\tsrc\tdisplay_de\tdisplay_ja\n";
         let row = |s: &str| format!("{head}# c\n{s}\n");
-        let e = parse("m.tsv", &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tcm:0.7\t1\t1\tamb\tX\tHypertonie\t高血圧"), "DE").unwrap();
+        let e = parse(
+            "m.tsv",
+            &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tcm:0.7\t1\t1\tamb\tX\tHypertonie\t高血圧"),
+            "DE",
+        )
+        .unwrap();
         assert_eq!(e.len(), 1);
-        let e = parse("m.tsv", &row("I10\tI10\tx\t0\t1\t2\t3\t4\t1\t-\t1\t1\tamb\tX\tH\tH"), "DE").unwrap_err().to_string();
-        assert!(e.contains("m.tsv") && e.contains("line 3") && e.contains("sex"), "{e}");
-        let e = parse("m.tsv", &row("I10\tI10\ta\t0\t1\t2\t300\t4\t1\t-\t1\t1\tamb\tX\tH\tH"), "DE").unwrap_err().to_string();
+        let e = parse(
+            "m.tsv",
+            &row("I10\tI10\tx\t0\t1\t2\t3\t4\t1\t-\t1\t1\tamb\tX\tH\tH"),
+            "DE",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("m.tsv") && e.contains("line 3") && e.contains("sex"),
+            "{e}"
+        );
+        let e = parse(
+            "m.tsv",
+            &row("I10\tI10\ta\t0\t1\t2\t300\t4\t1\t-\t1\t1\tamb\tX\tH\tH"),
+            "DE",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("p60_79"), "{e}");
-        let e = parse("m.tsv", &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tzz:0.5\t1\t1\tamb\tX\tH\tH"), "DE").unwrap_err().to_string();
+        let e = parse(
+            "m.tsv",
+            &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tzz:0.5\t1\t1\tamb\tX\tH\tH"),
+            "DE",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("unknown risk `zz`"), "{e}");
-        let e = parse("m.tsv", &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tcm:0.8+sm:0.7\t1\t1\tamb\tX\tH\tH"), "DE").unwrap_err().to_string();
+        let e = parse(
+            "m.tsv",
+            &row("I10\tI10\ta\t0\t1\t2\t3\t4\t1\tcm:0.8+sm:0.7\t1\t1\tamb\tX\tH\tH"),
+            "DE",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("squared loadings"), "{e}");
         let e = parse("m.tsv", &format!("{head}I10\tI10\ta\t0\t1\t2\t3\t4\t1\t-\t1\t1\tamb\tX\tH\tH\nI10\tI10\ta\t0\t1\t2\t3\t4\t1\t-\t1\t1\tamb\tX\tH\tH\n"), "DE").unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("twice"), "{e}");
-        assert!(parse("m.tsv", "# nothing\n", "DE").unwrap_err().to_string().contains("header"));
+        assert!(
+            parse("m.tsv", "# nothing\n", "DE")
+                .unwrap_err()
+                .to_string()
+                .contains("header")
+        );
     }
 
     #[test]
     fn shared_risk_keeps_the_margin_and_correlates() {
         use rand::{Rng, SeedableRng};
         let head = "code_gm\tcode_who\tsex\tp0_14\tp15_34\tp35_59\tp60_79\tp80\tmale_rr\tfactors\tde\tjp\tsetting\tsrc\tdisplay_de\tdisplay_ja\n";
-        let t = format!("{head}A\tA\ta\t20\t20\t20\t20\t20\t1\tcm:0.8\t1\t1\tamb\tX\tA\tA\nB\tB\ta\t10\t10\t10\t10\t10\t1\tcm:0.8\t1\t1\tamb\tX\tB\tB\n");
+        let t = format!(
+            "{head}A\tA\ta\t20\t20\t20\t20\t20\t1\tcm:0.8\t1\t1\tamb\tX\tA\tA\nB\tB\ta\t10\t10\t10\t10\t10\t1\tcm:0.8\t1\t1\tamb\tX\tB\tB\n"
+        );
         let d = parse("t", &t, "DE").unwrap();
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let (mut a, mut b, mut ab, n) = (0.0, 0.0, 0.0, 100_000);
@@ -260,7 +405,14 @@ mod tests {
             ab += f64::from(u8::from(x && y));
         }
         let (pa, pb, pab) = (a / n as f64, b / n as f64, ab / n as f64);
-        assert!((pa - 0.2).abs() < 0.01 && (pb - 0.1).abs() < 0.01, "{pa} {pb}");
-        assert!(pab > 2.0 * pa * pb, "co-occurrence {pab} against independence {}", pa * pb);
+        assert!(
+            (pa - 0.2).abs() < 0.01 && (pb - 0.1).abs() < 0.01,
+            "{pa} {pb}"
+        );
+        assert!(
+            pab > 2.0 * pa * pb,
+            "co-occurrence {pab} against independence {}",
+            pa * pb
+        );
     }
 }

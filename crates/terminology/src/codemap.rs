@@ -45,7 +45,12 @@ pub enum MapType {
 
 impl MapType {
     /// Every type, in the order the files document them.
-    pub const ALL: [MapType; 4] = [MapType::Equal, MapType::Narrower, MapType::Broader, MapType::None];
+    pub const ALL: [MapType; 4] = [
+        MapType::Equal,
+        MapType::Narrower,
+        MapType::Broader,
+        MapType::None,
+    ];
 
     /// The word the files use.
     pub fn as_str(self) -> &'static str {
@@ -89,7 +94,9 @@ pub enum MapError {
         source: std::io::Error,
     },
     /// A required header field is missing.
-    #[error("{file}:{line}: missing header field `# {key}: ...` (every map file states map, version, source and licence before its column row)")]
+    #[error(
+        "{file}:{line}: missing header field `# {key}: ...` (every map file states map, version, source and licence before its column row)"
+    )]
     MissingHeader {
         /// The file.
         file: String,
@@ -119,7 +126,9 @@ pub enum MapError {
         message: String,
     },
     /// A mapping cell holds no mapping type.
-    #[error("{file}:{line}: column {column}: {value:?} is not a mapping type (equal, narrower, broader, none)")]
+    #[error(
+        "{file}:{line}: column {column}: {value:?} is not a mapping type (equal, narrower, broader, none)"
+    )]
     BadMapping {
         /// The file.
         file: String,
@@ -188,7 +197,10 @@ impl CodeMap {
     /// Reads a map file.
     pub fn load(path: &Path) -> Result<CodeMap, MapError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| MapError::Io { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| MapError::Io {
+            file: file.clone(),
+            source,
+        })?;
         CodeMap::parse(&file, &text)
     }
 
@@ -221,28 +233,70 @@ impl CodeMap {
             let Some((_, cols)) = &columns else {
                 for key in REQUIRED_HEADER {
                     if header.get(key).is_none_or(|v| v.is_empty()) {
-                        return Err(MapError::MissingHeader { file: f(), line, key });
+                        return Err(MapError::MissingHeader {
+                            file: f(),
+                            line,
+                            key,
+                        });
                     }
                 }
                 if cells.len() < 3 || cells[2] != "mapping" {
-                    return Err(MapError::Columns { file: f(), line, message: format!("needs at least three columns, source, target and `mapping` (found {:?})", cells) });
+                    return Err(MapError::Columns {
+                        file: f(),
+                        line,
+                        message: format!(
+                            "needs at least three columns, source, target and `mapping` (found {:?})",
+                            cells
+                        ),
+                    });
                 }
-                if let Some(d) = cells.iter().enumerate().find(|(j, c)| c.is_empty() || cells[..*j].contains(c)) {
-                    return Err(MapError::Columns { file: f(), line, message: format!("column {} is empty or named twice ({:?})", d.0 + 1, d.1) });
+                if let Some(d) = cells
+                    .iter()
+                    .enumerate()
+                    .find(|(j, c)| c.is_empty() || cells[..*j].contains(c))
+                {
+                    return Err(MapError::Columns {
+                        file: f(),
+                        line,
+                        message: format!("column {} is empty or named twice ({:?})", d.0 + 1, d.1),
+                    });
                 }
-                mapping_cols = cells.iter().enumerate().filter(|(j, c)| *j == 2 || c.ends_with("_mapping")).map(|(j, _)| j).collect();
+                mapping_cols = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, c)| *j == 2 || c.ends_with("_mapping"))
+                    .map(|(j, _)| j)
+                    .collect();
                 columns = Some((line, cells));
                 continue;
             };
             if cells.len() != cols.len() {
-                return Err(MapError::Row { file: f(), line, message: format!("{} cells, the column row has {} ({})", cells.len(), cols.len(), cols.join(", ")) });
+                return Err(MapError::Row {
+                    file: f(),
+                    line,
+                    message: format!(
+                        "{} cells, the column row has {} ({})",
+                        cells.len(),
+                        cols.len(),
+                        cols.join(", ")
+                    ),
+                });
             }
             if cells[0].is_empty() {
-                return Err(MapError::Row { file: f(), line, message: format!("empty source code (column {})", cols[0]) });
+                return Err(MapError::Row {
+                    file: f(),
+                    line,
+                    message: format!("empty source code (column {})", cols[0]),
+                });
             }
             let mut types = Vec::with_capacity(mapping_cols.len());
             for &j in &mapping_cols {
-                let t: MapType = cells[j].parse().map_err(|()| MapError::BadMapping { file: f(), line, column: cols[j].clone(), value: cells[j].clone() })?;
+                let t: MapType = cells[j].parse().map_err(|()| MapError::BadMapping {
+                    file: f(),
+                    line,
+                    column: cols[j].clone(),
+                    value: cells[j].clone(),
+                })?;
                 types.push(t);
             }
             let mapping = types[0];
@@ -250,24 +304,50 @@ impl CodeMap {
                 return Err(MapError::Row {
                     file: f(),
                     line,
-                    message: format!("mapping {mapping} with target {:?}: `none` takes an empty target, every other type a target code", cells[1]),
+                    message: format!(
+                        "mapping {mapping} with target {:?}: `none` takes an empty target, every other type a target code",
+                        cells[1]
+                    ),
                 });
             }
             if let Some(&first) = by_source.get(&cells[0]) {
-                return Err(MapError::Duplicate { file: f(), line, code: cells[0].clone(), first: rows[first].line });
+                return Err(MapError::Duplicate {
+                    file: f(),
+                    line,
+                    code: cells[0].clone(),
+                    first: rows[first].line,
+                });
             }
             by_source.insert(cells[0].clone(), rows.len());
-            rows.push(MapRow { line, cells, mapping });
+            rows.push(MapRow {
+                line,
+                cells,
+                mapping,
+            });
         }
         let Some((_, columns)) = columns else {
             for key in REQUIRED_HEADER {
                 if header.get(key).is_none_or(|v| v.is_empty()) {
-                    return Err(MapError::MissingHeader { file: f(), line: text.lines().count().max(1), key });
+                    return Err(MapError::MissingHeader {
+                        file: f(),
+                        line: text.lines().count().max(1),
+                        key,
+                    });
                 }
             }
-            return Err(MapError::Columns { file: f(), line: text.lines().count().max(1), message: "no column row".into() });
+            return Err(MapError::Columns {
+                file: f(),
+                line: text.lines().count().max(1),
+                message: "no column row".into(),
+            });
         };
-        Ok(CodeMap { file: f(), header, columns, rows, by_source })
+        Ok(CodeMap {
+            file: f(),
+            header,
+            columns,
+            rows,
+            by_source,
+        })
     }
 
     /// The row of a source code.
@@ -304,7 +384,10 @@ mod tests {
         assert_eq!(m.rows.len(), 2);
         assert_eq!(m.get("A1").unwrap().target(), Some("B1"));
         assert_eq!(m.get("A2").unwrap().mapping, MapType::None);
-        assert_eq!(m.mapping_in(m.get("A2").unwrap(), "x_mapping"), Some(MapType::Broader));
+        assert_eq!(
+            m.mapping_in(m.get("A2").unwrap(), "x_mapping"),
+            Some(MapType::Broader)
+        );
         assert_eq!(m.cell(m.get("A1").unwrap(), "note"), Some("hi"));
         assert_eq!(m.header("licence"), Some("CC0"));
     }
@@ -315,27 +398,61 @@ mod tests {
         for f in ["icd10gm-who.tsv", "jlac10-loinc.tsv", "icd11-icd10.tsv"] {
             let m = CodeMap::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
             assert!(!m.rows.is_empty(), "{f}");
-            assert!(m.header("map").is_some_and(|n| f.starts_with(n)), "{f}: map name");
+            assert!(
+                m.header("map").is_some_and(|n| f.starts_with(n)),
+                "{f}: map name"
+            );
         }
-        let e = CodeMap::load(&dir.join("no-such-map.tsv")).unwrap_err().to_string();
+        let e = CodeMap::load(&dir.join("no-such-map.tsv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no-such-map.tsv"), "{e}");
     }
 
     #[test]
     fn bad_input_names_file_and_line() {
-        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\tequal\nA\tC\tequal\n")).unwrap_err().to_string();
+        let e = CodeMap::parse(
+            "m.tsv",
+            &format!("{HEAD}a\tb\tmapping\nA\tB\tequal\nA\tC\tequal\n"),
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "m.tsv:7: source code \"A\" is already mapped on line 6");
-        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\tsame\n")).unwrap_err().to_string();
-        assert!(e.starts_with("m.tsv:6: column mapping: \"same\" is not a mapping type"), "{e}");
-        let e = CodeMap::parse("m.tsv", "# map: t\n# version: 1\n# source: s\na\tb\tmapping\n").unwrap_err().to_string();
-        assert!(e.starts_with("m.tsv:4: missing header field `# licence"), "{e}");
-        let e = CodeMap::parse("m.tsv", "a\tb\tmapping\nA\tB\tequal\n").unwrap_err().to_string();
+        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\tsame\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("m.tsv:6: column mapping: \"same\" is not a mapping type"),
+            "{e}"
+        );
+        let e = CodeMap::parse(
+            "m.tsv",
+            "# map: t\n# version: 1\n# source: s\na\tb\tmapping\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("m.tsv:4: missing header field `# licence"),
+            "{e}"
+        );
+        let e = CodeMap::parse("m.tsv", "a\tb\tmapping\nA\tB\tequal\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("m.tsv:1: missing header field `# map"), "{e}");
-        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\n")).unwrap_err().to_string();
+        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\tB\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("m.tsv:6: 2 cells"), "{e}");
-        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\t\tequal\n")).unwrap_err().to_string();
-        assert!(e.starts_with("m.tsv:6: mapping equal with target \"\""), "{e}");
-        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\ttype\n")).unwrap_err().to_string();
+        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\tmapping\nA\t\tequal\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("m.tsv:6: mapping equal with target \"\""),
+            "{e}"
+        );
+        let e = CodeMap::parse("m.tsv", &format!("{HEAD}a\tb\ttype\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("m.tsv:5: column row"), "{e}");
     }
 }

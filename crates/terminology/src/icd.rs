@@ -11,26 +11,41 @@ pub const ICD10_GM_DIMDI: &str = "http://fhir.de/CodeSystem/dimdi/icd-10-gm";
 
 /// Whether `system` is one of the ICD-10 family (German, Japanese, WHO).
 pub fn is_icd10(system: &str) -> bool {
-    matches!(system, systems::ICD10_GM | ICD10_GM_DIMDI | systems::ICD10_JP | systems::ICD10_WHO)
+    matches!(
+        system,
+        systems::ICD10_GM | ICD10_GM_DIMDI | systems::ICD10_JP | systems::ICD10_WHO
+    )
 }
 
 /// Whether ICD-10 `code` is `parent` or one of its descendants (`J18` → `J18.9`, `J18.-`).
 pub fn icd10_descends(code: &str, parent: &str) -> bool {
     let parent = parent.trim_end_matches(".-").trim_end_matches('-');
-    code == parent || (code.starts_with(parent) && (parent.contains('.') || code[parent.len()..].starts_with('.')))
+    code == parent
+        || (code.starts_with(parent)
+            && (parent.contains('.') || code[parent.len()..].starts_with('.')))
 }
 
 /// The shipped ICD-10-GM ↔ WHO ICD-10 (and Japan) map (`data/icd10gm-who.tsv`).
 pub fn icd10_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| crate::shipped("crates/terminology/data/icd10gm-who.tsv", include_str!("../data/icd10gm-who.tsv")))
+    M.get_or_init(|| {
+        crate::shipped(
+            "crates/terminology/data/icd10gm-who.tsv",
+            include_str!("../data/icd10gm-who.tsv"),
+        )
+    })
 }
 
 /// The shipped ICD-11 ↔ ICD-10 map (`data/icd11-icd10.tsv`, a sample until WHO's tables are
 /// loaded; `CodeMap::load` reads a fuller file of the same format).
 pub fn icd11_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| crate::shipped("crates/terminology/data/icd11-icd10.tsv", include_str!("../data/icd11-icd10.tsv")))
+    M.get_or_init(|| {
+        crate::shipped(
+            "crates/terminology/data/icd11-icd10.tsv",
+            include_str!("../data/icd11-icd10.tsv"),
+        )
+    })
 }
 
 /// Rows by their WHO and their Japanese code.
@@ -43,7 +58,10 @@ fn reverse() -> &'static Reverse {
     static R: OnceLock<Reverse> = OnceLock::new();
     R.get_or_init(|| {
         let m = icd10_map();
-        let mut r = Reverse { who: HashMap::new(), jp: HashMap::new() };
+        let mut r = Reverse {
+            who: HashMap::new(),
+            jp: HashMap::new(),
+        };
         for (i, row) in m.rows.iter().enumerate() {
             if let Some(t) = row.target() {
                 r.who.entry(t.to_owned()).or_default().push(i);
@@ -89,7 +107,10 @@ fn parent(code: &str) -> Option<&str> {
 /// gives the same code another meaning (`none`). Codes the map does not list keep today's rule:
 /// the same code in every system of the family.
 pub fn icd10_family(system: &str, code: &str) -> Vec<(&'static str, String)> {
-    let key = code.trim_end_matches(['!', '*', '†']).trim_end_matches(".-").trim_end_matches('-');
+    let key = code
+        .trim_end_matches(['!', '*', '†'])
+        .trim_end_matches(".-")
+        .trim_end_matches('-');
     let m = icd10_map();
     let mut out: Vec<(&'static str, String)> = Vec::new();
     let push = |out: &mut Vec<(&'static str, String)>, s: &'static str, c: &str| {
@@ -109,7 +130,11 @@ pub fn icd10_family(system: &str, code: &str) -> Vec<(&'static str, String)> {
                 if let Some(t) = r.target().filter(|_| r.mapping.target_within_source()) {
                     push(&mut out, systems::ICD10_WHO, t);
                 }
-                if let (Some(j), Some(true)) = (m.cell(r, "jp_icd10"), m.mapping_in(r, "jp_mapping").map(MapType::target_within_source)) {
+                if let (Some(j), Some(true)) = (
+                    m.cell(r, "jp_icd10"),
+                    m.mapping_in(r, "jp_mapping")
+                        .map(MapType::target_within_source),
+                ) {
                     push(&mut out, systems::ICD10_JP, j);
                 }
             }
@@ -121,10 +146,18 @@ pub fn icd10_family(system: &str, code: &str) -> Vec<(&'static str, String)> {
     let jp = system == systems::ICD10_JP;
     push(&mut out, systems::ICD10_WHO, code);
     push(&mut out, systems::ICD10_JP, code);
-    let (rev, col) = if jp { (&reverse().jp, "jp_mapping") } else { (&reverse().who, "mapping") };
+    let (rev, col) = if jp {
+        (&reverse().jp, "jp_mapping")
+    } else {
+        (&reverse().who, "mapping")
+    };
     for &i in rev.get(key).map(Vec::as_slice).unwrap_or(&[]) {
         let r = &m.rows[i];
-        let t = if jp { m.mapping_in(r, col) } else { Some(r.mapping) };
+        let t = if jp {
+            m.mapping_in(r, col)
+        } else {
+            Some(r.mapping)
+        };
         if matches!(t, Some(MapType::Equal | MapType::Broader)) {
             gm.iter().for_each(|s| push(&mut out, s, r.source()));
         }
@@ -135,7 +168,10 @@ pub fn icd10_family(system: &str, code: &str) -> Vec<(&'static str, String)> {
     }
     if !jp {
         // A WHO 2019 code Japan's 2013 version lacks (e.g. A97 dengue): no Japanese counterpart.
-        let jp_lacks = rev.get(key).is_some_and(|v| v.iter().all(|&i| m.mapping_in(&m.rows[i], "jp_mapping") == Some(MapType::None)));
+        let jp_lacks = rev.get(key).is_some_and(|v| {
+            v.iter()
+                .all(|&i| m.mapping_in(&m.rows[i], "jp_mapping") == Some(MapType::None))
+        });
         if jp_lacks {
             out.retain(|(s, _)| *s != systems::ICD10_JP);
         }
@@ -167,36 +203,83 @@ mod tests {
     fn shipped_icd_maps_carry_their_header() {
         for m in [icd10_map(), icd11_map()] {
             for key in REQUIRED_HEADER {
-                assert!(m.header(key).is_some_and(|v| !v.is_empty()), "{}: {key}", m.file);
+                assert!(
+                    m.header(key).is_some_and(|v| !v.is_empty()),
+                    "{}: {key}",
+                    m.file
+                );
             }
-            assert!(m.rows.iter().all(|r| m.cell(r, "source").is_some()), "{}: a row without source", m.file);
+            assert!(
+                m.rows.iter().all(|r| m.cell(r, "source").is_some()),
+                "{}: a row without source",
+                m.file
+            );
         }
-        assert_eq!(icd11_map().get("RA01.0").and_then(MapRow::target), Some("U07.1"));
+        assert_eq!(
+            icd11_map().get("RA01.0").and_then(MapRow::target),
+            Some("U07.1")
+        );
     }
 
     #[test]
     fn the_map_decides_across_the_family() {
         // Same code, same meaning: everywhere.
         let v = icd10_family(systems::ICD10_GM, "J18");
-        assert!(has(&v, systems::ICD10_JP, "J18") && has(&v, systems::ICD10_WHO, "J18") && has(&v, ICD10_GM_DIMDI, "J18"));
+        assert!(
+            has(&v, systems::ICD10_JP, "J18")
+                && has(&v, systems::ICD10_WHO, "J18")
+                && has(&v, ICD10_GM_DIMDI, "J18")
+        );
         // GM-only resistance code: WHO's U82 means something else, so no counterpart either way.
         let v = icd10_family(systems::ICD10_GM, "U82");
-        assert!(!v.iter().any(|(s, _)| *s == systems::ICD10_JP || *s == systems::ICD10_WHO), "{v:?}");
+        assert!(
+            !v.iter()
+                .any(|(s, _)| *s == systems::ICD10_JP || *s == systems::ICD10_WHO),
+            "{v:?}"
+        );
         let v = icd10_family(systems::ICD10_JP, "U82");
         assert!(!v.iter().any(|(s, _)| *s == systems::ICD10_GM), "{v:?}");
         // A GM-only subcode under a GM-only parent (U69 → U69.00).
-        assert!(!icd10_family(systems::ICD10_GM, "U69.00").iter().any(|(s, _)| *s == systems::ICD10_JP));
+        assert!(
+            !icd10_family(systems::ICD10_GM, "U69.00")
+                .iter()
+                .any(|(s, _)| *s == systems::ICD10_JP)
+        );
         // GM fifth character: Japan's E11.9 means more, so a GM E11.90 criterion does not take it;
         // a Japanese E11.9 criterion takes GM E11.90 and E11.91.
-        assert!(!has(&icd10_family(systems::ICD10_GM, "E11.90"), systems::ICD10_JP, "E11.9"));
+        assert!(!has(
+            &icd10_family(systems::ICD10_GM, "E11.90"),
+            systems::ICD10_JP,
+            "E11.9"
+        ));
         let v = icd10_family(systems::ICD10_JP, "E11.9");
-        assert!(has(&v, systems::ICD10_GM, "E11.90") && has(&v, systems::ICD10_GM, "E11.91") && has(&v, systems::ICD10_GM, "E11.9"));
+        assert!(
+            has(&v, systems::ICD10_GM, "E11.90")
+                && has(&v, systems::ICD10_GM, "E11.91")
+                && has(&v, systems::ICD10_GM, "E11.9")
+        );
         // WHO 2019 dengue A97 is not in Japan's 2013 version.
-        assert!(!icd10_family(systems::ICD10_WHO, "A97.1").iter().any(|(s, _)| *s == systems::ICD10_JP));
-        assert!(!icd10_family(systems::ICD10_GM, "A97.1").iter().any(|(s, _)| *s == systems::ICD10_JP));
+        assert!(
+            !icd10_family(systems::ICD10_WHO, "A97.1")
+                .iter()
+                .any(|(s, _)| *s == systems::ICD10_JP)
+        );
+        assert!(
+            !icd10_family(systems::ICD10_GM, "A97.1")
+                .iter()
+                .any(|(s, _)| *s == systems::ICD10_JP)
+        );
         // Secondary-code marks are read through.
-        assert!(has(&icd10_family(systems::ICD10_GM, "U07.1!"), systems::ICD10_JP, "U07.1"));
+        assert!(has(
+            &icd10_family(systems::ICD10_GM, "U07.1!"),
+            systems::ICD10_JP,
+            "U07.1"
+        ));
         // Codes the map does not list keep the same code everywhere.
-        assert!(has(&icd10_family(systems::ICD10_WHO, "K35.8"), systems::ICD10_GM, "K35.8"));
+        assert!(has(
+            &icd10_family(systems::ICD10_WHO, "K35.8"),
+            systems::ICD10_GM,
+            "K35.8"
+        ));
     }
 }

@@ -24,7 +24,12 @@ pub fn is_jlac10(system: &str) -> bool {
 /// The shipped JLAC10 → LOINC map (`data/jlac10-loinc.tsv`).
 pub fn jlac10_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| crate::shipped("crates/terminology/data/jlac10-loinc.tsv", include_str!("../data/jlac10-loinc.tsv")))
+    M.get_or_init(|| {
+        crate::shipped(
+            "crates/terminology/data/jlac10-loinc.tsv",
+            include_str!("../data/jlac10-loinc.tsv"),
+        )
+    })
 }
 
 fn from_loinc() -> &'static HashMap<String, Vec<String>> {
@@ -33,7 +38,9 @@ fn from_loinc() -> &'static HashMap<String, Vec<String>> {
         let mut m: HashMap<String, Vec<String>> = HashMap::new();
         for r in &jlac10_map().rows {
             if let (Some(l), true) = (r.target(), r.mapping != MapType::None) {
-                m.entry(l.to_owned()).or_default().push(r.source().to_owned());
+                m.entry(l.to_owned())
+                    .or_default()
+                    .push(r.source().to_owned());
             }
         }
         m
@@ -42,7 +49,10 @@ fn from_loinc() -> &'static HashMap<String, Vec<String>> {
 
 /// The LOINC code a JLAC10 code maps to (any mapping but `none`).
 pub fn jlac10_to_loinc(jlac10: &str) -> Option<&'static str> {
-    jlac10_map().get(jlac10).filter(|r| r.mapping != MapType::None).and_then(|r| r.target())
+    jlac10_map()
+        .get(jlac10)
+        .filter(|r| r.mapping != MapType::None)
+        .and_then(|r| r.target())
 }
 
 /// The JLAC10 codes that map to a LOINC code.
@@ -94,8 +104,16 @@ mod tests {
         }
         for r in &m.rows {
             let code = r.source();
-            assert!(code.len() == 17 && code.chars().all(|c| c.is_ascii_alphanumeric()), "line {}: {code}", r.line);
-            assert!(matches!(m.cell(r, "verified"), Some("yes" | "no")), "line {}", r.line);
+            assert!(
+                code.len() == 17 && code.chars().all(|c| c.is_ascii_alphanumeric()),
+                "line {}: {code}",
+                r.line
+            );
+            assert!(
+                matches!(m.cell(r, "verified"), Some("yes" | "no")),
+                "line {}",
+                r.line
+            );
             assert!(m.cell(r, "source").is_some(), "line {}: no source", r.line);
         }
         // The published SARS-CoV-2 codes (MHLW 2024 antigen example; a lab's RT-PCR code).
@@ -104,7 +122,10 @@ mod tests {
         // The influenza A/B antigen code has no single LOINC but is a pathogen test.
         assert_eq!(jlac10_to_loinc("5F399141009919011"), None);
         let t = pathogen_tests();
-        assert!(t.iter().any(|p| p.jlac10 == "5F399141009919011" && p.pathogen == "influenza" && p.test == "antigen" && p.verified));
+        assert!(t.iter().any(|p| p.jlac10 == "5F399141009919011"
+            && p.pathogen == "influenza"
+            && p.test == "antigen"
+            && p.verified));
         assert!(t.iter().any(|p| p.pathogen == "rsv"));
     }
 }

@@ -16,8 +16,8 @@ pub mod lab;
 pub mod ucum;
 
 pub use codemap::{CodeMap, MapError, MapRow, MapType};
-pub use icd::{icd10_descends, icd10_family, icd10_map, icd11_map, is_icd10, ICD10_GM_DIMDI};
-pub use lab::{is_jlac10, jlac10_map, jlac10_to_loinc, loinc_to_jlac10, JLAC10_SYSTEMS};
+pub use icd::{ICD10_GM_DIMDI, icd10_descends, icd10_family, icd10_map, icd11_map, is_icd10};
+pub use lab::{JLAC10_SYSTEMS, is_jlac10, jlac10_map, jlac10_to_loinc, loinc_to_jlac10};
 
 use kakehashi_model::systems;
 
@@ -42,10 +42,18 @@ pub(crate) fn shipped(file: &str, text: &str) -> CodeMap {
 /// no such code or uses the same code for something else (`none`, e.g. GM `U82` vs WHO `U82`).
 pub fn equivalents(system: &str, code: &str) -> Option<Vec<(String, String)>> {
     if is_icd10(system) {
-        return Some(icd10_family(system, code).into_iter().map(|(s, c)| (s.to_owned(), c)).collect());
+        return Some(
+            icd10_family(system, code)
+                .into_iter()
+                .map(|(s, c)| (s.to_owned(), c))
+                .collect(),
+        );
     }
     if system == systems::ATC || system == ATC_DE {
-        return Some(vec![(systems::ATC.to_owned(), code.to_owned()), (ATC_DE.to_owned(), code.to_owned())]);
+        return Some(vec![
+            (systems::ATC.to_owned(), code.to_owned()),
+            (ATC_DE.to_owned(), code.to_owned()),
+        ]);
     }
     if system == systems::LOINC {
         let mut v = vec![(systems::LOINC.to_owned(), code.to_owned())];
@@ -76,11 +84,22 @@ mod tests {
     #[test]
     fn lab_codes_map_both_ways() {
         assert_eq!(jlac10_to_loinc("2A050000001930901"), Some("777-3"));
-        assert!(loinc_to_jlac10("777-3").iter().any(|j| j == "2A050000001930901"));
+        assert!(
+            loinc_to_jlac10("777-3")
+                .iter()
+                .any(|j| j == "2A050000001930901")
+        );
         let eq = equivalents(systems::LOINC, "777-3").unwrap();
         assert!(eq.contains(&(systems::JLAC10.to_owned(), "2A050000001930901".to_owned())));
-        assert!(eq.contains(&("http://medis.or.jp/CodeSystem/master-JLAC10-17digits".to_owned(), "2A050000001930901".to_owned())));
-        let eq = equivalents("http://medis.or.jp/CodeSystem/master-JLAC10-17digits", "2A050000001930901").unwrap();
+        assert!(eq.contains(&(
+            "http://medis.or.jp/CodeSystem/master-JLAC10-17digits".to_owned(),
+            "2A050000001930901".to_owned()
+        )));
+        let eq = equivalents(
+            "http://medis.or.jp/CodeSystem/master-JLAC10-17digits",
+            "2A050000001930901",
+        )
+        .unwrap();
         assert!(eq.contains(&(systems::LOINC.to_owned(), "777-3".to_owned())));
         let eq = equivalents(systems::ICD10_GM, "J18").unwrap();
         assert!(eq.contains(&(systems::ICD10_JP.to_owned(), "J18".to_owned())));

@@ -15,19 +15,31 @@ fn root() -> PathBuf {
 /// Whether `s` reads as an ICD-10 code: a letter, two digits, optionally a dot and 1–3 more.
 fn looks_like_icd10(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 3 || !b[0].is_ascii_uppercase() || !b[1].is_ascii_digit() || !b[2].is_ascii_digit() {
+    if b.len() < 3 || !b[0].is_ascii_uppercase() || !b[1].is_ascii_digit() || !b[2].is_ascii_digit()
+    {
         return false;
     }
     match &b[3..] {
         [] => true,
-        [b'.', rest @ ..] => (1..=3).contains(&rest.len()) && rest.iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        [b'.', rest @ ..] => {
+            (1..=3).contains(&rest.len())
+                && rest
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        }
         _ => false,
     }
 }
 
 /// Double-quoted tokens of a text file that read as ICD-10 codes, with `!`/`†`/`*` marks removed.
 fn quoted_codes(text: &str) -> Vec<String> {
-    text.split('"').skip(1).step_by(2).map(|t| t.trim_end_matches(['!', '*', '†'])).filter(|t| looks_like_icd10(t)).map(str::to_owned).collect()
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|t| t.trim_end_matches(['!', '*', '†']))
+        .filter(|t| looks_like_icd10(t))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// ICD-10 codes in a CCDL / FHIR JSON document: every `code` next to an ICD-10 `system`.
@@ -60,17 +72,25 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 
 /// The category-level codes `J09`…`J22` of a range such as `J09-J22`.
 fn expand_range(r: &str) -> Vec<String> {
-    let Some((a, b)) = r.split_once('-') else { return vec![] };
+    let Some((a, b)) = r.split_once('-') else {
+        return vec![];
+    };
     if !(looks_like_icd10(a) && looks_like_icd10(b)) || a.as_bytes()[0] != b.as_bytes()[0] {
         return vec![];
     }
-    let (Ok(x), Ok(y)) = (a[1..3].parse::<u32>(), b[1..3].parse::<u32>()) else { return vec![] };
+    let (Ok(x), Ok(y)) = (a[1..3].parse::<u32>(), b[1..3].parse::<u32>()) else {
+        return vec![];
+    };
     (x..=y).map(|n| format!("{}{n:02}", &a[..1])).collect()
 }
 
 fn uncovered(codes: &BTreeSet<String>) -> Vec<String> {
     let map = icd10_map();
-    codes.iter().filter(|c| map.get(c).is_none() && map.get(&c[..3]).is_none()).cloned().collect()
+    codes
+        .iter()
+        .filter(|c| map.get(c).is_none() && map.get(&c[..3]).is_none())
+        .cloned()
+        .collect()
 }
 
 #[test]
@@ -80,9 +100,22 @@ fn every_code_the_product_uses_is_in_the_map() {
 
     // synthetic sites: morbidity table (GM codes), profiles, the episodes' hard-coded codes
     let morbidity = std::fs::read_to_string(root.join("crates/synth/data/morbidity.tsv")).unwrap();
-    let n_morbidity = morbidity.lines().filter(|l| !l.starts_with('#')).skip(1).filter_map(|l| l.split('\t').next()).inspect(|c| assert!(looks_like_icd10(c), "morbidity.tsv: {c:?}")).map(|c| used.insert(c.to_owned())).count();
-    assert!(n_morbidity >= 300, "the morbidity table has {n_morbidity} codes");
-    for f in files(&root.join("crates/synth/profiles"), "toml").into_iter().chain(files(&root.join("crates/synth/src"), "rs")) {
+    let n_morbidity = morbidity
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .inspect(|c| assert!(looks_like_icd10(c), "morbidity.tsv: {c:?}"))
+        .map(|c| used.insert(c.to_owned()))
+        .count();
+    assert!(
+        n_morbidity >= 300,
+        "the morbidity table has {n_morbidity} codes"
+    );
+    for f in files(&root.join("crates/synth/profiles"), "toml")
+        .into_iter()
+        .chain(files(&root.join("crates/synth/src"), "rs"))
+    {
         used.extend(quoted_codes(&std::fs::read_to_string(&f).unwrap()));
     }
     // case definitions: codes and ranges
@@ -99,16 +132,24 @@ fn every_code_the_product_uses_is_in_the_map() {
     if ccdl.exists() {
         json_files.extend(files(&ccdl, "json"));
     } else {
-        eprintln!("note: {} is absent; the MII CCDL examples are not checked", ccdl.display());
+        eprintln!(
+            "note: {} is absent; the MII CCDL examples are not checked",
+            ccdl.display()
+        );
     }
     for f in json_files {
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap_or(serde_json::Value::Null);
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap())
+            .unwrap_or(serde_json::Value::Null);
         json_codes(&v, &mut used);
     }
     used.retain(|c| looks_like_icd10(c));
     assert!(used.len() > 350, "codes gathered: {}", used.len());
     let missing = uncovered(&used);
-    assert!(missing.is_empty(), "{} codes used by the product have no row in icd10gm-who.tsv (nor their category): {missing:?}", missing.len());
+    assert!(
+        missing.is_empty(),
+        "{} codes used by the product have no row in icd10gm-who.tsv (nor their category): {missing:?}",
+        missing.len()
+    );
 }
 
 #[test]
@@ -116,5 +157,8 @@ fn the_coverage_check_sees_a_missing_code() {
     let set: BTreeSet<String> = ["J18.9", "Q99.8"].iter().map(|s| s.to_string()).collect();
     assert_eq!(uncovered(&set), vec!["Q99.8".to_string()]);
     assert_eq!(expand_range("J09-J11"), vec!["J09", "J10", "J11"]);
-    assert_eq!(quoted_codes(r#"a = ["U07.1!", "J05AB14", "x", "I10.90"]"#), vec!["U07.1", "I10.90"]);
+    assert_eq!(
+        quoted_codes(r#"a = ["U07.1!", "J05AB14", "x", "I10.90"]"#),
+        vec!["U07.1", "I10.90"]
+    );
 }

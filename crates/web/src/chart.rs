@@ -11,8 +11,9 @@ use crate::i18n::Locale;
 use std::fmt::Write as _;
 
 /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-const PALETTE: [&str; 8] =
-    ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+];
 
 /// Intensity band fills, from below-threshold to very high (MEM levels).
 const BAND_FILLS: [&str; 5] = ["#f7f7f7", "#fff3c4", "#ffd59b", "#f9a66c", "#e4572e"];
@@ -50,14 +51,22 @@ pub fn csv_field(s: &str) -> String {
 }
 
 fn csv_line(fields: &[String]) -> String {
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
 
 /// Round tick values covering `0..=max` (steps of 1, 2 or 5 × 10^k), at most about `target`.
 pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -150,9 +159,18 @@ pub struct LineChart {
 impl LineChart {
     /// The chart as SVG, numbers formatted for `locale`.
     pub fn svg(&self, locale: Locale) -> String {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let (xmin, xmax) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (xmin, xmax) = if xmin.is_finite() && xmax > xmin { (xmin, xmax) } else { (0.0, 1.0) };
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let (xmin, xmax) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (xmin, xmax) = if xmin.is_finite() && xmax > xmin {
+            (xmin, xmax)
+        } else {
+            (0.0, 1.0)
+        };
         let ymax_data = self
             .series
             .iter()
@@ -237,7 +255,13 @@ impl LineChart {
             for (x, y) in &s.points {
                 match y {
                     Some(y) => {
-                        let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, sx(*x), sy(*y));
+                        let _ = write!(
+                            d,
+                            "{}{:.1},{:.1} ",
+                            if pen_down { "L" } else { "M" },
+                            sx(*x),
+                            sy(*y)
+                        );
                         pen_down = true;
                     }
                     None => pen_down = false,
@@ -254,7 +278,12 @@ impl LineChart {
                 let before = k > 0 && s.points[k - 1].1.is_some();
                 let after = s.points.get(k + 1).is_some_and(|p| p.1.is_some());
                 if let (Some(y), false, false) = (y, before, after) {
-                    let _ = write!(out, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>", sx(*x), sy(*y));
+                    let _ = write!(
+                        out,
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>",
+                        sx(*x),
+                        sy(*y)
+                    );
                 }
             }
         }
@@ -308,7 +337,11 @@ impl LineChart {
         let mut header = vec![self.x_label.clone()];
         header.extend(self.series.iter().map(|s| s.name.clone()));
         let mut out = csv_line(&header);
-        let mut xs: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        let mut xs: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .collect();
         xs.sort_by(f64::total_cmp);
         xs.dedup();
         for x in xs {
@@ -364,7 +397,11 @@ impl BarChart {
         let right = 120.0;
         let h = TOP + BOTTOM + row * self.bars.len().max(1) as f64;
         let pw = W - left - right;
-        let max = self.bars.iter().filter_map(|b| b.value).fold(0.0f64, f64::max);
+        let max = self
+            .bars
+            .iter()
+            .filter_map(|b| b.value)
+            .fold(0.0f64, f64::max);
         let ticks = nice_ticks(max, 5);
         let vmax = *ticks.last().unwrap_or(&1.0);
         let sx = |v: f64| left + (v / vmax).clamp(0.0, 1.0) * pw;
@@ -475,20 +512,38 @@ pub struct HeatMap {
 
 /// Sequential light-yellow → dark-red scale for a share in 0..=1.
 fn heat_colour(share: f64) -> String {
-    let stops = [(255.0, 255.0, 204.0), (254.0, 178.0, 76.0), (240.0, 59.0, 32.0), (128.0, 0.0, 38.0)];
+    let stops = [
+        (255.0, 255.0, 204.0),
+        (254.0, 178.0, 76.0),
+        (240.0, 59.0, 32.0),
+        (128.0, 0.0, 38.0),
+    ];
     let t = share.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
     let i = (t.floor() as usize).min(stops.len() - 2);
     let f = t - i as f64;
     let (a, b) = (stops[i], stops[i + 1]);
     let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
-    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
 /// WCAG 2 relative luminance of a `#rrggbb` colour (0 for anything else).
 fn luminance(hex: &str) -> f64 {
     let channel = |i: usize| {
-        let c = hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0) as f64 / 255.0;
-        if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        let c = hex
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0) as f64
+            / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
     };
     0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
 }
@@ -502,7 +557,11 @@ fn contrast(a: &str, b: &str) -> f64 {
 /// Black or white, whichever contrasts more with the background: at least 4.58:1 on any colour,
 /// so a cell's text meets WCAG AA (4.5:1) on every shade of the heat scale.
 fn ink_on(background: &str) -> &'static str {
-    if contrast("#000000", background) >= contrast("#ffffff", background) { "#000" } else { "#fff" }
+    if contrast("#000000", background) >= contrast("#ffffff", background) {
+        "#000"
+    } else {
+        "#fff"
+    }
 }
 
 impl HeatMap {
@@ -540,13 +599,24 @@ impl HeatMap {
             );
             for j in 0..self.cols.len() {
                 let x = left + j as f64 * cw;
-                match self.cells.get(i).and_then(|row| row.get(j)).and_then(Option::as_ref) {
+                match self
+                    .cells
+                    .get(i)
+                    .and_then(|row| row.get(j))
+                    .and_then(Option::as_ref)
+                {
                     Some(cell) => {
                         let mid = cell.max.map_or(cell.share, |m| (cell.share + m) / 2.0);
-                        let fill = if cell.reportable { heat_colour(mid) } else { "url(#hatch)".into() };
+                        let fill = if cell.reportable {
+                            heat_colour(mid)
+                        } else {
+                            "url(#hatch)".into()
+                        };
                         let low = format::percent(locale, cell.share, 0);
                         let pct = match cell.max.map(|m| format::percent(locale, m, 0)) {
-                            Some(high) if high != low => format!("{}–{high}", low.trim_end_matches(['%', ' ', '\u{a0}'])),
+                            Some(high) if high != low => {
+                                format!("{}–{high}", low.trim_end_matches(['%', ' ', '\u{a0}']))
+                            }
                             _ => low,
                         };
                         let n = format::integer(locale, cell.n as i64);
@@ -655,8 +725,14 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_maximum() {
         assert_eq!(nice_ticks(9.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        assert_eq!(nice_ticks(430.0, 5), vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
-        assert_eq!(nice_ticks(0.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(
+            nice_ticks(430.0, 5),
+            vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
         let t = nice_ticks(1234.0, 4);
         assert!(*t.last().unwrap() >= 1234.0 && t.len() <= 6);
     }
@@ -678,17 +754,38 @@ mod tests {
             x_label: "week".into(),
             y_label: "cases".into(),
             x_ticks: vec![(1.0, "W01".into()), (3.0, "W03".into())],
-            series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))] }],
-            bands: vec![Band { from: 0.0, to: Some(500.0), label: "baseline".into(), level: 0 }],
-            thresholds: vec![Threshold { y: 500.0, label: "epidemic threshold".into() }],
+            series: vec![Series {
+                name: "DE".into(),
+                points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))],
+            }],
+            bands: vec![Band {
+                from: 0.0,
+                to: Some(500.0),
+                label: "baseline".into(),
+                level: 0,
+            }],
+            thresholds: vec![Threshold {
+                y: 500.0,
+                label: "epidemic threshold".into(),
+            }],
             x_labels: vec![(2.0, "W02".into())],
         };
-        assert!(chart.csv().contains("W02,\n"), "every x gets its label in the CSV: {}", chart.csv());
+        assert!(
+            chart.csv().contains("W02,\n"),
+            "every x gets its label in the CSV: {}",
+            chart.csv()
+        );
         let svg = chart.svg(Locale::De);
         assert!(svg.contains("<title id=\"c1-title\">SARI &lt;Germany&gt;</title>"));
         assert!(svg.contains("aria-labelledby=\"c1-title c1-desc\""));
         // the gap at week 2 starts a new sub-path
-        let d = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+        let d = svg
+            .split("<path d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert_eq!(d.matches('L').count(), 0, "{d}");
         assert!(svg.contains(">1.000<"), "German grouping in y ticks: {svg}");
@@ -705,21 +802,54 @@ mod tests {
             title: "t".into(),
             description: "d".into(),
             rows: vec!["E. coli".into()],
-            cols: vec!["CIP".into(), "MEM".into(), "VAN".into(), "GEN".into(), "AMK".into()],
+            cols: vec![
+                "CIP".into(),
+                "MEM".into(),
+                "VAN".into(),
+                "GEN".into(),
+                "AMK".into(),
+            ],
             cells: vec![vec![
-                Some(Cell { share: 0.25, max: None, n: 120, reportable: true }),
-                Some(Cell { share: 0.0, max: None, n: 12, reportable: false }),
+                Some(Cell {
+                    share: 0.25,
+                    max: None,
+                    n: 120,
+                    reportable: true,
+                }),
+                Some(Cell {
+                    share: 0.0,
+                    max: None,
+                    n: 12,
+                    reportable: false,
+                }),
                 None,
-                Some(Cell { share: 0.101, max: Some(0.123), n: 400, reportable: true }),
-                Some(Cell { share: 0.301, max: Some(0.303), n: 4000, reportable: true }),
+                Some(Cell {
+                    share: 0.101,
+                    max: Some(0.123),
+                    n: 400,
+                    reportable: true,
+                }),
+                Some(Cell {
+                    share: 0.301,
+                    max: Some(0.303),
+                    n: 4000,
+                    reportable: true,
+                }),
             ]],
             share_label: "% R".into(),
         };
         let svg = map.svg(Locale::En);
         assert!(svg.contains("25%"));
-        assert_eq!(svg.matches("fill=\"url(#hatch)\"").count(), 2, "one hatched cell + legend swatch");
+        assert_eq!(
+            svg.matches("fill=\"url(#hatch)\"").count(),
+            2,
+            "one hatched cell + legend swatch"
+        );
         assert!(svg.contains(">10–12%<"), "a range shows both ends");
-        assert!(svg.contains(">30%<"), "a range within one displayed percent shows one value");
+        assert!(
+            svg.contains(">30%<"),
+            "a range within one displayed percent shows one value"
+        );
         assert_eq!(map.csv().lines().count(), 5);
         assert!(map.csv().contains("E. coli,GEN,0.1010,0.1230,400,true"));
         assert_eq!(heat_colour(0.0), "#ffffcc");
@@ -731,12 +861,35 @@ mod tests {
     #[test]
     fn heat_map_cell_text_contrasts_with_every_shade() {
         let cols: Vec<String> = (0..=100).map(|k| format!("c{k}")).collect();
-        let cells = (0..=100).map(|k| Some(Cell { share: k as f64 / 100.0, max: None, n: 100, reportable: true })).collect();
-        let map = HeatMap { id: "h".into(), title: "t".into(), description: "d".into(), rows: vec!["r".into()], cols, cells: vec![cells], share_label: "% R".into() };
+        let cells = (0..=100)
+            .map(|k| {
+                Some(Cell {
+                    share: k as f64 / 100.0,
+                    max: None,
+                    n: 100,
+                    reportable: true,
+                })
+            })
+            .collect();
+        let map = HeatMap {
+            id: "h".into(),
+            title: "t".into(),
+            description: "d".into(),
+            rows: vec!["r".into()],
+            cols,
+            cells: vec![cells],
+            share_label: "% R".into(),
+        };
         let svg = map.svg(Locale::En);
         let mut checked = 0;
         for cell in svg.split("<rect ").filter(|r| r.contains("<title>r / c")) {
-            let attr = |s: &str| s.split("fill=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or_default().to_owned();
+            let attr = |s: &str| {
+                s.split("fill=\"")
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             let background = attr(cell);
             let texts: Vec<&str> = cell.split("<text ").skip(1).collect();
             assert_eq!(texts.len(), 2, "share and count in {cell}");
@@ -753,7 +906,10 @@ mod tests {
         }
         assert_eq!(checked, 202);
         assert!((contrast("#ffffff", "#000000") - 21.0).abs() < 1e-9);
-        assert!((contrast("#767676", "#ffffff") - 4.54).abs() < 0.01, "WCAG's reference grey");
+        assert!(
+            (contrast("#767676", "#ffffff") - 4.54).abs() < 0.01,
+            "WCAG's reference grey"
+        );
     }
 
     #[test]
@@ -764,13 +920,24 @@ mod tests {
             description: "d".into(),
             value_label: "patients".into(),
             bars: vec![
-                Bar { label: "Berlin".into(), value: Some(120.0), note: "120".into() },
-                Bar { label: "Osaka".into(), value: None, note: "< 5".into() },
+                Bar {
+                    label: "Berlin".into(),
+                    value: Some(120.0),
+                    note: "120".into(),
+                },
+                Bar {
+                    label: "Osaka".into(),
+                    value: None,
+                    note: "< 5".into(),
+                },
             ],
         };
         let svg = chart.svg(Locale::Ja);
         assert_eq!(svg.matches("<rect").count(), 1);
         assert!(svg.contains("&lt; 5"));
-        assert_eq!(chart.csv(), "label,patients,note\nBerlin,120,120\nOsaka,,< 5\n");
+        assert_eq!(
+            chart.csv(),
+            "label,patients,note\nBerlin,120,120\nOsaka,,< 5\n"
+        );
     }
 }

@@ -1,17 +1,17 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod amr;
+pub mod audit;
+pub mod cohort;
+pub mod demo;
+pub mod hub;
 pub mod ingest;
+pub mod query;
+pub mod site;
 pub mod sof;
 pub mod sql;
-pub mod synth;
-pub mod cohort;
-pub mod amr;
 pub mod surveillance;
-pub mod hub;
-pub mod site;
-pub mod query;
-pub mod demo;
-pub mod audit;
+pub mod synth;
 
 /// Resolves on Ctrl-C or SIGTERM, for the long-running commands.
 pub async fn shutdown_signal() {
@@ -40,7 +40,15 @@ pub async fn shutdown_signal() {
 /// service runs on without them: antibiogram questions are then refused with the same message.
 pub fn check_reference_data() {
     match kakehashi_amr::Reference::shared() {
-        Ok(r) => tracing::info!("AMR reference tables from {}{}", r.dir().display(), if r.has_clsi() { "" } else { " (no CLSI breakpoints)" }),
+        Ok(r) => tracing::info!(
+            "AMR reference tables from {}{}",
+            r.dir().display(),
+            if r.has_clsi() {
+                ""
+            } else {
+                " (no CLSI breakpoints)"
+            }
+        ),
         Err(e) => eprintln!("warning: antibiogram questions will be refused: {e}"),
     }
 }
