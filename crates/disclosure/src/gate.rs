@@ -44,7 +44,9 @@ pub enum Refusal {
         project: String,
     },
     /// The project's ε budget at this site would be exceeded.
-    #[error("the privacy budget of project {project} at this site is exhausted (spent ε = {spent}, this question needs ε = {needed}, budget ε = {budget})")]
+    #[error(
+        "the privacy budget of project {project} at this site is exhausted (spent ε = {spent}, this question needs ε = {needed}, budget ε = {budget})"
+    )]
     BudgetExhausted {
         /// The project.
         project: String,
@@ -88,7 +90,10 @@ pub struct Gate {
 
 impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gate").field("policy", &self.policy).field("ledger", &self.db_path).finish_non_exhaustive()
+        f.debug_struct("Gate")
+            .field("policy", &self.policy)
+            .field("ledger", &self.db_path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,10 +102,16 @@ impl Gate {
     /// (`gate.secret`, made on first use) and the ε ledger (`gate.sqlite`).
     pub fn open(dir: &Path, policy: Policy) -> Result<Gate, GateError> {
         policy.validate()?;
-        std::fs::create_dir_all(dir).map_err(|e| GateError::Secret { path: dir.to_owned(), message: e.to_string() })?;
+        std::fs::create_dir_all(dir).map_err(|e| GateError::Secret {
+            path: dir.to_owned(),
+            message: e.to_string(),
+        })?;
         let secret = load_or_make_secret(&dir.join("gate.secret"))?;
         let db_path = dir.join("gate.sqlite");
-        let lerr = |e: rusqlite::Error| GateError::Ledger { path: db_path.clone(), message: e.to_string() };
+        let lerr = |e: rusqlite::Error| GateError::Ledger {
+            path: db_path.clone(),
+            message: e.to_string(),
+        };
         let db = Connection::open(&db_path).map_err(lerr)?;
         db.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
@@ -110,7 +121,12 @@ impl Gate {
                PRIMARY KEY (project, question, snapshot));",
         )
         .map_err(lerr)?;
-        Ok(Gate { policy, secret, db: Mutex::new(db), db_path })
+        Ok(Gate {
+            policy,
+            secret,
+            db: Mutex::new(db),
+            db_path,
+        })
     }
 
     /// The policy in force.
@@ -120,20 +136,62 @@ impl Gate {
 
     /// Refuses tasks of projects the policy does not list.
     pub fn admit(&self, project: &ProjectId) -> Result<(), Refusal> {
-        if self.policy.allows(project) { Ok(()) } else { Err(Refusal::ProjectNotAllowed { project: project.to_string() }) }
+        if self.policy.allows(project) {
+            Ok(())
+        } else {
+            Err(Refusal::ProjectNotAllowed {
+                project: project.to_string(),
+            })
+        }
     }
 
     /// ε spent by a project at this site.
     pub fn spent(&self, project: &ProjectId) -> Result<f64, Refusal> {
         let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(spent_milli(&db, project.as_str()).map_err(|e| Refusal::Ledger(e.to_string()))? as f64 / 1000.0)
+        Ok(
+            spent_milli(&db, project.as_str()).map_err(|e| Refusal::Ledger(e.to_string()))? as f64
+                / 1000.0,
+        )
     }
 
     /// Releases a table of true counts: checks the project, spends ε for a new question (a
     /// repeated one costs nothing and gets the same answer), adds noise derived from the
     /// question, rounds, and withholds counts below the minimum (whether the true count or its
     /// released value is below it).
-    pub fn release(&self, q: &Question<'_>, table: CountTable) -> Result<Released<GatedTable>, Refusal> {
+    pub fn release(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+    ) -> Result<Released<GatedTable>, Refusal> {
+        self.release_with(q, table, self.policy.min_count, self.policy.rounding)
+    }
+
+    /// Releases a weekly time series under the series rule (`docs/privacy.md`): when the
+    /// site's noise is on, each count leaves with its discrete Laplace noise only, neither
+    /// rounded nor withheld below the minimum. Rounding and thresholding after the noise are
+    /// post-processing: they add nothing to the ε guarantee (and the threshold on the *true*
+    /// count is itself outside it), while at weekly hospital counts they turn a season into
+    /// spikes of 0/10/20 with gaps. Without noise (ε = 0) rounding and the minimum are the only
+    /// protection and apply as for every other count. The released table's [`Disclosure`]
+    /// states what was applied (minimum 0 and rounding 1 under the series rule).
+    pub fn release_series(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+    ) -> Result<Released<GatedTable>, Refusal> {
+        match self.policy.epsilon_milli() {
+            Some(_) => self.release_with(q, table, 0, 1),
+            None => self.release(q, table),
+        }
+    }
+
+    fn release_with(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+        min: u64,
+        step: u64,
+    ) -> Result<Released<GatedTable>, Refusal> {
         self.admit(q.project)?;
         let question = hex::encode(Sha256::digest(q.canonical.as_bytes()));
         let eps = self.policy.epsilon_milli();
@@ -142,7 +200,6 @@ impl Gate {
             Some(e) => self.spend(q, &question, e)?,
         };
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
-        let (min, step) = (self.policy.min_count, self.policy.rounding);
         let rows = table
             .rows
             .iter()
@@ -155,18 +212,32 @@ impl Gate {
                         let noisy = match scale {
                             Some(b) => {
                                 let joined = key.join("\u{1f}");
-                                let mut s = NoiseStream::derive(&self.secret, &[q.project.as_str(), &question, q.snapshot, &joined, measure]);
+                                let mut s = NoiseStream::derive(
+                                    &self.secret,
+                                    &[q.project.as_str(), &question, q.snapshot, &joined, measure],
+                                );
                                 (n as i128 + s.discrete_laplace(b) as i128).max(0) as u64
                             }
                             None => n,
                         };
                         let released = round_to(noisy, step);
-                        if n < min || released < min { GatedCount::Suppressed { below: min } } else { GatedCount::Value(released) }
+                        if n < min || released < min {
+                            GatedCount::Suppressed { below: min }
+                        } else {
+                            GatedCount::Value(released)
+                        }
                     })
                     .collect(),
             })
             .collect();
-        let dims = table.dims.iter().map(|d| DimHeader { name: d.name.clone(), kind: d.kind }).collect();
+        let dims = table
+            .dims
+            .iter()
+            .map(|d| DimHeader {
+                name: d.name.clone(),
+                kind: d.kind,
+            })
+            .collect();
         tracing::info!(project = %q.project, question = &question[..12], snapshot = q.snapshot, repeated, cells = table.rows.len() * table.measures.len(), "released");
         Ok(Released(GatedTable {
             dims,
@@ -188,7 +259,9 @@ impl Gate {
     fn spend(&self, q: &Question<'_>, question: &str, eps: u64) -> Result<(bool, u64), Refusal> {
         let lerr = |e: rusqlite::Error| Refusal::Ledger(e.to_string());
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(lerr)?;
+        let tx = db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(lerr)?;
         let seen: Option<i64> = tx
             .query_row(
                 "SELECT epsilon_milli FROM spent WHERE project = ?1 AND question = ?2 AND snapshot = ?3",
@@ -222,7 +295,12 @@ impl Gate {
 }
 
 fn spent_milli(db: &Connection, project: &str) -> rusqlite::Result<u64> {
-    db.query_row("SELECT COALESCE(SUM(epsilon_milli), 0) FROM spent WHERE project = ?1", [project], |r| r.get::<_, i64>(0)).map(|v| v as u64)
+    db.query_row(
+        "SELECT COALESCE(SUM(epsilon_milli), 0) FROM spent WHERE project = ?1",
+        [project],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|v| v as u64)
 }
 
 /// Rounds to the nearest multiple of `step` (halves up).
@@ -234,11 +312,17 @@ fn round_to(n: u64, step: u64) -> u64 {
 }
 
 fn load_or_make_secret(path: &Path) -> Result<[u8; 32], GateError> {
-    let err = |m: String| GateError::Secret { path: path.to_owned(), message: m };
+    let err = |m: String| GateError::Secret {
+        path: path.to_owned(),
+        message: m,
+    };
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let bytes = hex::decode(text.trim()).map_err(|e| err(format!("not a hex secret: {e}")))?;
-            bytes.try_into().map_err(|_| err("the secret must be 32 bytes (64 hex digits)".into()))
+            let bytes =
+                hex::decode(text.trim()).map_err(|e| err(format!("not a hex secret: {e}")))?;
+            bytes
+                .try_into()
+                .map_err(|_| err("the secret must be 32 bytes (64 hex digits)".into()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret = [0u8; 32];
@@ -248,7 +332,8 @@ fn load_or_make_secret(path: &Path) -> Result<[u8; 32], GateError> {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(|e| err(e.to_string()))?;
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| err(e.to_string()))?;
             }
             std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
             Ok(secret)

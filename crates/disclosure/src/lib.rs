@@ -16,4 +16,7 @@ pub mod table;
 
 pub use gate::{Gate, GateError, Question, Refusal};
 pub use policy::{Policy, PolicyError, PolicySummary};
-pub use table::{CountTable, Dim, DimHeader, DimKind, Disclosure, GatedCount, GatedRow, GatedTable, Released, TableError};
+pub use table::{
+    CountTable, Dim, DimHeader, DimKind, Disclosure, GatedCount, GatedRow, GatedTable, Released,
+    TableError,
+};

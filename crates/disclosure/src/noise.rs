@@ -133,7 +133,10 @@ mod tests {
                 let expected = pmf(x) * n as f64;
                 let got = *hist.get(&x).unwrap_or(&0) as f64;
                 let sd = expected.sqrt();
-                assert!((got - expected).abs() < 5.0 * sd, "b={b} x={x}: got {got}, expected {expected:.0}");
+                assert!(
+                    (got - expected).abs() < 5.0 * sd,
+                    "b={b} x={x}: got {got}, expected {expected:.0}"
+                );
             }
             let mean: f64 = hist.iter().map(|(x, c)| *x as f64 * *c as f64).sum::<f64>() / n as f64;
             assert!(mean.abs() < 0.05 * b.max(1.0), "mean {mean} for b={b}");

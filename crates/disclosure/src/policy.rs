@@ -24,7 +24,13 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_count: 5, rounding: 10, epsilon: Some(1.0), project_budget: Some(20.0), projects: Vec::new() }
+        Policy {
+            min_count: 5,
+            rounding: 10,
+            epsilon: Some(1.0),
+            project_budget: Some(20.0),
+            projects: Vec::new(),
+        }
     }
 }
 
@@ -72,12 +78,16 @@ impl Policy {
 
     /// Whether the site answers tasks of this project.
     pub fn allows(&self, project: &ProjectId) -> bool {
-        self.projects.iter().any(|p| p == "*" || p == project.as_str())
+        self.projects
+            .iter()
+            .any(|p| p == "*" || p == project.as_str())
     }
 
     /// ε in thousandths, if noise is on.
     pub fn epsilon_milli(&self) -> Option<u64> {
-        self.epsilon.map(|e| (e * 1000.0).round() as u64).filter(|&m| m > 0)
+        self.epsilon
+            .map(|e| (e * 1000.0).round() as u64)
+            .filter(|&m| m > 0)
     }
 
     /// ε if noise is on.
@@ -92,7 +102,12 @@ impl Policy {
 
     /// The policy as the network page shows it: minimum, rounding, noise, budget.
     pub fn summary(&self) -> PolicySummary {
-        PolicySummary { min_count: self.min_count, rounding: self.rounding, epsilon: self.noise_epsilon(), project_budget: self.project_budget }
+        PolicySummary {
+            min_count: self.min_count,
+            rounding: self.rounding,
+            epsilon: self.noise_epsilon(),
+            project_budget: self.project_budget,
+        }
     }
 }
 
@@ -115,15 +130,53 @@ mod tests {
 
     #[test]
     fn policy_values_are_checked() {
-        assert!(Policy { projects: vec!["*".into()], ..Policy::default() }.validate().is_ok());
-        assert_eq!(Policy { rounding: 0, ..Policy::default() }.validate(), Err(PolicyError::Rounding));
-        assert_eq!(Policy { epsilon: Some(0.0001), ..Policy::default() }.validate(), Err(PolicyError::Epsilon(0.0001)));
-        let off = Policy { epsilon: Some(0.0), ..Policy::default() };
-        assert!(off.validate().is_ok() && off.epsilon_milli().is_none() && off.summary().epsilon.is_none());
-        assert!(matches!(Policy { projects: vec!["a b".into()], ..Policy::default() }.validate(), Err(PolicyError::Project(_))));
+        assert!(
+            Policy {
+                projects: vec!["*".into()],
+                ..Policy::default()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert_eq!(
+            Policy {
+                rounding: 0,
+                ..Policy::default()
+            }
+            .validate(),
+            Err(PolicyError::Rounding)
+        );
+        assert_eq!(
+            Policy {
+                epsilon: Some(0.0001),
+                ..Policy::default()
+            }
+            .validate(),
+            Err(PolicyError::Epsilon(0.0001))
+        );
+        let off = Policy {
+            epsilon: Some(0.0),
+            ..Policy::default()
+        };
+        assert!(
+            off.validate().is_ok()
+                && off.epsilon_milli().is_none()
+                && off.summary().epsilon.is_none()
+        );
+        assert!(matches!(
+            Policy {
+                projects: vec!["a b".into()],
+                ..Policy::default()
+            }
+            .validate(),
+            Err(PolicyError::Project(_))
+        ));
         let p: Policy = toml_like(r#"{"min_count": 10, "projects": ["sfts-2026"]}"#);
         assert_eq!(p.rounding, 10);
-        assert!(p.allows(&ProjectId::new("sfts-2026").unwrap()) && !p.allows(&ProjectId::new("other").unwrap()));
+        assert!(
+            p.allows(&ProjectId::new("sfts-2026").unwrap())
+                && !p.allows(&ProjectId::new("other").unwrap())
+        );
     }
 
     fn toml_like(json: &str) -> Policy {

@@ -43,7 +43,11 @@ pub struct Dim {
 impl Dim {
     /// A dimension of a fixed-shape kind (week, year, age band, sex, country).
     pub fn new(name: &str, kind: DimKind) -> Dim {
-        Dim { name: name.to_owned(), kind, domain: BTreeSet::new() }
+        Dim {
+            name: name.to_owned(),
+            kind,
+            domain: BTreeSet::new(),
+        }
     }
 
     /// A code dimension whose values must come from `domain`.
@@ -52,20 +56,32 @@ impl Dim {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Dim { name: name.to_owned(), kind: DimKind::Code, domain: domain.into_iter().map(Into::into).collect() }
+        Dim {
+            name: name.to_owned(),
+            kind: DimKind::Code,
+            domain: domain.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// Whether `v` is a value this dimension may carry.
     pub fn accepts(&self, v: &str) -> bool {
-        let digits = |s: &str, min: usize, max: usize| s.len() >= min && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit());
+        let digits = |s: &str, min: usize, max: usize| {
+            s.len() >= min && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+        };
         match self.kind {
             DimKind::Week => {
-                v.len() == 8 && digits(&v[..4], 4, 4) && &v[4..6] == "-W" && digits(&v[6..], 2, 2) && (1..=53).contains(&v[6..].parse::<u8>().unwrap_or(0))
+                v.len() == 8
+                    && digits(&v[..4], 4, 4)
+                    && &v[4..6] == "-W"
+                    && digits(&v[6..], 2, 2)
+                    && (1..=53).contains(&v[6..].parse::<u8>().unwrap_or(0))
             }
             DimKind::Year => digits(v, 4, 4),
             DimKind::AgeBand => match v.strip_suffix('+') {
                 Some(lo) => digits(lo, 1, 3),
-                None => v.split_once('-').is_some_and(|(a, b)| digits(a, 1, 3) && digits(b, 1, 3)),
+                None => v
+                    .split_once('-')
+                    .is_some_and(|(a, b)| digits(a, 1, 3) && digits(b, 1, 3)),
             },
             DimKind::Sex => matches!(v, "male" | "female" | "other" | "unknown"),
             DimKind::Country => matches!(v, "DE" | "JP"),
@@ -113,7 +129,11 @@ pub struct CountTable {
 impl CountTable {
     /// An empty table with these dimensions and measures.
     pub fn new(dims: Vec<Dim>, measures: &[&str]) -> CountTable {
-        CountTable { dims, measures: measures.iter().map(|m| (*m).to_owned()).collect(), rows: BTreeMap::new() }
+        CountTable {
+            dims,
+            measures: measures.iter().map(|m| (*m).to_owned()).collect(),
+            rows: BTreeMap::new(),
+        }
     }
 
     /// A single count without dimensions (e.g. a cohort size).
@@ -125,11 +145,18 @@ impl CountTable {
 
     fn check_key(&self, key: &[&str]) -> Result<Vec<String>, TableError> {
         if key.len() != self.dims.len() {
-            return Err(TableError::KeyArity { got: key.len(), want: self.dims.len() });
+            return Err(TableError::KeyArity {
+                got: key.len(),
+                want: self.dims.len(),
+            });
         }
         for (d, v) in self.dims.iter().zip(key) {
             if !d.accepts(v) {
-                return Err(TableError::BadValue { dim: d.name.clone(), kind: d.kind, value: (*v).to_owned() });
+                return Err(TableError::BadValue {
+                    dim: d.name.clone(),
+                    kind: d.kind,
+                    value: (*v).to_owned(),
+                });
             }
         }
         Ok(key.iter().map(|v| (*v).to_owned()).collect())
@@ -137,7 +164,11 @@ impl CountTable {
 
     /// Adds `n` to a measure of the row `key` (the row is created with zeros).
     pub fn add(&mut self, key: &[&str], measure: &str, n: u64) -> Result<(), TableError> {
-        let m = self.measures.iter().position(|x| x == measure).ok_or_else(|| TableError::Measure(measure.to_owned()))?;
+        let m = self
+            .measures
+            .iter()
+            .position(|x| x == measure)
+            .ok_or_else(|| TableError::Measure(measure.to_owned()))?;
         let key = self.check_key(key)?;
         let width = self.measures.len();
         self.rows.entry(key).or_insert_with(|| vec![0; width])[m] += n;
@@ -260,7 +291,10 @@ impl GatedTable {
     /// The gated value of one cell.
     pub fn get(&self, key: &[&str], measure: &str) -> Option<GatedCount> {
         let m = self.measures.iter().position(|x| x == measure)?;
-        self.rows.iter().find(|r| r.key.iter().map(String::as_str).eq(key.iter().copied())).map(|r| r.values[m])
+        self.rows
+            .iter()
+            .find(|r| r.key.iter().map(String::as_str).eq(key.iter().copied()))
+            .map(|r| r.values[m])
     }
 }
 
@@ -292,21 +326,35 @@ mod tests {
         assert!(w.accepts("2024-W03") && w.accepts("2020-W53"));
         assert!(!w.accepts("2024-W54") && !w.accepts("2024-03-01") && !w.accepts("patient-17"));
         let a = Dim::new("age", DimKind::AgeBand);
-        assert!(a.accepts("0-4") && a.accepts("80+") && !a.accepts("1950-03-02") && !a.accepts("x+"));
+        assert!(
+            a.accepts("0-4") && a.accepts("80+") && !a.accepts("1950-03-02") && !a.accepts("x+")
+        );
         let o = Dim::codes("organism", ["B_ESCHR_COLI"]);
         assert!(o.accepts("B_ESCHR_COLI") && !o.accepts("Patient/123"));
         assert!(Dim::new("sex", DimKind::Sex).accepts("female"));
         assert!(!Dim::new("country", DimKind::Country).accepts("FR"));
-        assert!(Dim::new("year", DimKind::Year).accepts("2024") && !Dim::new("year", DimKind::Year).accepts("24"));
+        assert!(
+            Dim::new("year", DimKind::Year).accepts("2024")
+                && !Dim::new("year", DimKind::Year).accepts("24")
+        );
     }
 
     #[test]
     fn a_row_key_outside_the_dimension_is_refused() {
         let mut t = CountTable::new(vec![Dim::codes("organism", ["B_ESCHR_COLI"])], &["tested"]);
         assert!(t.add(&["B_ESCHR_COLI"], "tested", 3).is_ok());
-        assert!(matches!(t.add(&["0815-4711"], "tested", 1), Err(TableError::BadValue { .. })));
-        assert!(matches!(t.add(&["B_ESCHR_COLI"], "resistant", 1), Err(TableError::Measure(_))));
-        assert!(matches!(t.add(&[], "tested", 1), Err(TableError::KeyArity { got: 0, want: 1 })));
+        assert!(matches!(
+            t.add(&["0815-4711"], "tested", 1),
+            Err(TableError::BadValue { .. })
+        ));
+        assert!(matches!(
+            t.add(&["B_ESCHR_COLI"], "resistant", 1),
+            Err(TableError::Measure(_))
+        ));
+        assert!(matches!(
+            t.add(&[], "tested", 1),
+            Err(TableError::KeyArity { got: 0, want: 1 })
+        ));
         assert_eq!(t.get(&["B_ESCHR_COLI"], "tested"), Some(3));
     }
 }

@@ -11,19 +11,31 @@ fn gate(policy: Policy) -> (tempfile::TempDir, Gate) {
 }
 
 fn policy(min: u64, rounding: u64, eps: Option<f64>, budget: Option<f64>) -> Policy {
-    Policy { min_count: min, rounding, epsilon: eps, project_budget: budget, projects: vec!["*".into()] }
+    Policy {
+        min_count: min,
+        rounding,
+        epsilon: eps,
+        project_budget: budget,
+        projects: vec!["*".into()],
+    }
 }
 
 fn weekly(counts: &[u64]) -> CountTable {
     let mut t = CountTable::new(vec![Dim::new("week", DimKind::Week)], &["cases"]);
     for (i, n) in counts.iter().enumerate() {
-        t.add(&[&format!("2024-W{:02}", i + 1)], "cases", *n).unwrap();
+        t.add(&[&format!("2024-W{:02}", i + 1)], "cases", *n)
+            .unwrap();
     }
     t
 }
 
 fn q<'a>(p: &'a ProjectId, canonical: &'a str, snap: &'a str) -> Question<'a> {
-    Question { project: p, canonical, snapshot: snap, sensitivity: 1 }
+    Question {
+        project: p,
+        canonical,
+        snapshot: snap,
+        sensitivity: 1,
+    }
 }
 
 proptest! {
@@ -73,42 +85,73 @@ fn repeats_return_the_same_noisy_value_and_cost_nothing() {
     let (dir, g) = gate(policy(0, 1, Some(0.5), Some(10.0)));
     let p = ProjectId::new("p").unwrap();
     let truth = 1000u64;
-    let first = g.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+    let first = g
+        .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+        .unwrap();
     let v0 = first.get().rows[0].values[0].value().unwrap();
     assert!(!first.get().disclosure.repeated);
     let mut sum = 0u64;
     for _ in 0..200 {
-        let r = g.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+        let r = g
+            .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+            .unwrap();
         assert!(r.get().disclosure.repeated);
         let v = r.get().rows[0].values[0].value().unwrap();
         assert_eq!(v, v0);
         sum += v;
     }
-    assert_eq!(sum / 200, v0, "the mean of the repeats is the first noisy answer, not the truth");
+    assert_eq!(
+        sum / 200,
+        v0,
+        "the mean of the repeats is the first noisy answer, not the truth"
+    );
     assert!((g.spent(&p).unwrap() - 0.5).abs() < 1e-9);
     // The noise is derived, not stored: a gate reopened on the same secret (ledger intact)
     // answers the same.
     drop(g);
     let g2 = Gate::open(dir.path(), policy(0, 1, Some(0.5), None)).unwrap();
-    let again = g2.release(&q(&p, "same", "s1"), CountTable::scalar("count", truth)).unwrap();
+    let again = g2
+        .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+        .unwrap();
     assert_eq!(again.get().rows[0].values[0].value().unwrap(), v0);
     // Different questions do get different noise (over many, at least some differ from truth).
     let differing = (0..50)
         .filter(|i| {
             let c = format!("other {i}");
-            g2.release(&q(&p, &c, "s1"), CountTable::scalar("count", truth)).unwrap().get().rows[0].values[0].value().unwrap() != truth
+            g2.release(&q(&p, &c, "s1"), CountTable::scalar("count", truth))
+                .unwrap()
+                .get()
+                .rows[0]
+                .values[0]
+                .value()
+                .unwrap()
+                != truth
         })
         .count();
-    assert!(differing > 25, "noise with ε = 0.5 changes most counts, got {differing}/50");
+    assert!(
+        differing > 25,
+        "noise with ε = 0.5 changes most counts, got {differing}/50"
+    );
 }
 
 /// A project the policy does not list is refused, before anything is computed or spent.
 #[test]
 fn a_project_outside_the_policy_is_refused() {
-    let (_d, g) = gate(Policy { projects: vec!["sfts-2026".into()], ..Policy::default() });
+    let (_d, g) = gate(Policy {
+        projects: vec!["sfts-2026".into()],
+        ..Policy::default()
+    });
     let other = ProjectId::new("marketing").unwrap();
-    assert_eq!(g.admit(&other), Err(Refusal::ProjectNotAllowed { project: "marketing".into() }));
-    assert!(matches!(g.release(&q(&other, "x", "s"), CountTable::scalar("count", 50)), Err(Refusal::ProjectNotAllowed { .. })));
+    assert_eq!(
+        g.admit(&other),
+        Err(Refusal::ProjectNotAllowed {
+            project: "marketing".into()
+        })
+    );
+    assert!(matches!(
+        g.release(&q(&other, "x", "s"), CountTable::scalar("count", 50)),
+        Err(Refusal::ProjectNotAllowed { .. })
+    ));
     assert_eq!(g.spent(&other).unwrap(), 0.0);
 }
 
@@ -117,9 +160,86 @@ fn a_project_outside_the_policy_is_refused() {
 fn without_noise_values_are_rounded_and_small_ones_withheld() {
     let (_d, g) = gate(policy(5, 10, None, None));
     let p = ProjectId::new("p").unwrap();
-    let r = g.release(&q(&p, "w", "s"), weekly(&[0, 3, 5, 14, 15, 1234])).unwrap();
+    let r = g
+        .release(&q(&p, "w", "s"), weekly(&[0, 3, 5, 14, 15, 1234]))
+        .unwrap();
     let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
     use GatedCount::*;
-    assert_eq!(vals, vec![Suppressed { below: 5 }, Suppressed { below: 5 }, Value(10), Value(10), Value(20), Value(1230)]);
+    assert_eq!(
+        vals,
+        vec![
+            Suppressed { below: 5 },
+            Suppressed { below: 5 },
+            Value(10),
+            Value(10),
+            Value(20),
+            Value(1230)
+        ]
+    );
     assert_eq!(r.get().disclosure.epsilon, None);
+}
+
+/// The series rule: with noise on, weekly counts leave with their noise only (no rounding, no
+/// count withheld) and the disclosure says so; the noise stays centred on the truth; without
+/// noise a series is rounded and thresholded like every other count.
+#[test]
+fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
+    let (_d, g) = gate(policy(10, 10, Some(1.0), None));
+    let p = ProjectId::new("p").unwrap();
+    let truth: Vec<u64> = (0..200).map(|i| 40 + (i % 7) * 3).collect();
+    let r = g
+        .release_series(&q(&p, "series", "s1"), weekly(&truth[..52]))
+        .unwrap();
+    assert_eq!(
+        (
+            r.get().disclosure.min_count,
+            r.get().disclosure.rounding,
+            r.get().disclosure.epsilon
+        ),
+        (0, 1, Some(1.0))
+    );
+    let vals: Vec<u64> = r
+        .get()
+        .rows
+        .iter()
+        .map(|r| r.values[0].value().expect("nothing withheld"))
+        .collect();
+    assert!(vals.iter().any(|v| v % 10 != 0), "not rounded: {vals:?}");
+    // small true counts are released too (noisy), not withheld
+    let small = g
+        .release_series(&q(&p, "small", "s1"), weekly(&[0, 1, 2, 3, 4, 0, 1]))
+        .unwrap();
+    assert!(
+        small
+            .get()
+            .rows
+            .iter()
+            .all(|r| r.values[0].value().is_some())
+    );
+    // centred: over many weeks the mean error is small against the noise scale (b = 1/ε = 1)
+    let mut err = 0i64;
+    for i in 0..40 {
+        let c = format!("centred {i}");
+        let out = g
+            .release_series(&q(&p, &c, "s1"), weekly(&truth[..50]))
+            .unwrap();
+        for (row, n) in out.get().rows.iter().zip(&truth) {
+            err += row.values[0].value().unwrap() as i64 - *n as i64;
+        }
+    }
+    assert!(
+        (err as f64 / 2000.0).abs() < 0.2,
+        "mean error {}",
+        err as f64 / 2000.0
+    );
+    // without noise the usual rule applies
+    let (_d2, exact) = gate(policy(5, 10, None, None));
+    let r = exact
+        .release_series(&q(&p, "w", "s"), weekly(&[3, 14]))
+        .unwrap();
+    let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
+    assert_eq!(
+        vals,
+        vec![GatedCount::Suppressed { below: 5 }, GatedCount::Value(10)]
+    );
 }
