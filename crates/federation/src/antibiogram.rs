@@ -18,7 +18,9 @@
 
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
-use kakehashi_amr::pool::{self, MDRO_MEASURES, ReleasedCell, ReleasedOrganism, Report, SiteCounts, Trend};
+use kakehashi_amr::pool::{
+    self, MDRO_MEASURES, ReleasedCell, ReleasedOrganism, Report, SiteCounts, Trend,
+};
 use kakehashi_amr::{AntibiogramCounts, AntibiogramSpec, Reference};
 use kakehashi_disclosure::{CountTable, Dim, DimKind, Disclosure, GatedTable, TableError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +36,8 @@ pub const MEASURE: &str = "n";
 /// shipped breakpoints, every organism and drug name known. Errors name the field
 /// (`spec.organisms[1]: unknown organism "..."`).
 pub fn parse_spec(v: &serde_json::Value) -> Result<AntibiogramSpec, String> {
-    let spec: AntibiogramSpec = serde_json::from_value(v.clone()).map_err(|e| format!("spec: {e}"))?;
+    let spec: AntibiogramSpec =
+        serde_json::from_value(v.clone()).map_err(|e| format!("spec: {e}"))?;
     spec.resolve(Reference::shipped()).map_err(|e| match e {
         kakehashi_amr::AmrError::Guideline(m) => format!("spec.guideline: {m}"),
         other => format!("spec.{other}"),
@@ -51,16 +54,40 @@ pub fn sensitivity(drugs: usize) -> u32 {
 }
 
 /// A site's counts as the table the gate releases, and the table's sensitivity.
-pub fn count_table(spec: &AntibiogramSpec, counts: &AntibiogramCounts) -> Result<(CountTable, u32), TableError> {
+pub fn count_table(
+    spec: &AntibiogramSpec,
+    counts: &AntibiogramCounts,
+) -> Result<(CountTable, u32), TableError> {
     let r = Reference::shipped();
-    let resolved = spec.resolve(r).map_err(|e| TableError::Measure(e.to_string()))?;
-    let listed_orgs: Vec<String> = resolved.organisms.iter().map(|m| r.organism(*m).code.clone()).collect();
-    let listed_drugs: Vec<String> = resolved.antimicrobials.iter().map(|a| r.antimicrobial(*a).code.clone()).collect();
-    let org_domain: BTreeSet<String> = if listed_orgs.is_empty() { r.organisms.iter().map(|o| o.code.clone()).collect() } else { listed_orgs.iter().cloned().collect() };
-    let mut drug_domain: BTreeSet<String> =
-        if listed_drugs.is_empty() { r.antimicrobials.iter().map(|a| a.code.clone()).collect() } else { listed_drugs.iter().cloned().collect() };
+    let resolved = spec
+        .resolve(r)
+        .map_err(|e| TableError::Measure(e.to_string()))?;
+    let listed_orgs: Vec<String> = resolved
+        .organisms
+        .iter()
+        .map(|m| r.organism(*m).code.clone())
+        .collect();
+    let listed_drugs: Vec<String> = resolved
+        .antimicrobials
+        .iter()
+        .map(|a| r.antimicrobial(*a).code.clone())
+        .collect();
+    let org_domain: BTreeSet<String> = if listed_orgs.is_empty() {
+        r.organisms.iter().map(|o| o.code.clone()).collect()
+    } else {
+        listed_orgs.iter().cloned().collect()
+    };
+    let mut drug_domain: BTreeSet<String> = if listed_drugs.is_empty() {
+        r.antimicrobials.iter().map(|a| a.code.clone()).collect()
+    } else {
+        listed_drugs.iter().cloned().collect()
+    };
     drug_domain.insert(ORGANISM_ROW.to_owned());
-    let stats: BTreeSet<String> = CATEGORIES.iter().chain(MDRO_MEASURES.iter()).map(|s| (*s).to_owned()).collect();
+    let stats: BTreeSet<String> = CATEGORIES
+        .iter()
+        .chain(MDRO_MEASURES.iter())
+        .map(|s| (*s).to_owned())
+        .collect();
     let mut dims = Vec::new();
     if spec.by_year {
         dims.push(Dim::new("year", DimKind::Year));
@@ -71,7 +98,10 @@ pub fn count_table(spec: &AntibiogramSpec, counts: &AntibiogramCounts) -> Result
     let mut t = CountTable::new(dims, &[MEASURE]);
     let year_text = |y: Option<i32>| y.map(|y| format!("{y:04}"));
     let key = |year: &Option<String>, org: &str, drug: &str, stat: &str| -> Vec<String> {
-        year.iter().cloned().chain([org.to_owned(), drug.to_owned(), stat.to_owned()]).collect()
+        year.iter()
+            .cloned()
+            .chain([org.to_owned(), drug.to_owned(), stat.to_owned()])
+            .collect()
     };
     let add = |t: &mut CountTable, k: Vec<String>, n: u64| -> Result<(), TableError> {
         let k: Vec<&str> = k.iter().map(String::as_str).collect();
@@ -79,7 +109,12 @@ pub fn count_table(spec: &AntibiogramSpec, counts: &AntibiogramCounts) -> Result
         if n > 0 { t.add(&k, MEASURE, n) } else { Ok(()) }
     };
     // A named spec releases the full grid for every year the answer has (or the one pooled year).
-    let mut years: BTreeSet<Option<String>> = counts.cells.iter().map(|c| year_text(c.year)).chain(counts.organisms.iter().map(|o| year_text(o.year))).collect();
+    let mut years: BTreeSet<Option<String>> = counts
+        .cells
+        .iter()
+        .map(|c| year_text(c.year))
+        .chain(counts.organisms.iter().map(|o| year_text(o.year)))
+        .collect();
     if !spec.by_year {
         years = BTreeSet::from([None]);
     }
@@ -107,7 +142,18 @@ pub fn count_table(spec: &AntibiogramSpec, counts: &AntibiogramCounts) -> Result
     }
     for o in &counts.organisms {
         let y = year_text(o.year);
-        let values = [o.isolates, o.mdr, o.xdr, o.pdr, o.mrgn3, o.mrgn4, o.mrsa, o.vre, o.g3cr, o.carbapenem_r];
+        let values = [
+            o.isolates,
+            o.mdr,
+            o.xdr,
+            o.pdr,
+            o.mrgn3,
+            o.mrgn4,
+            o.mrsa,
+            o.vre,
+            o.g3cr,
+            o.carbapenem_r,
+        ];
         for (name, n) in MDRO_MEASURES.iter().zip(values) {
             add(&mut t, key(&y, &o.organism, ORGANISM_ROW, name), n)?;
         }
@@ -123,10 +169,17 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
     let by_year = match names.as_slice() {
         ["year", "organism", "antimicrobial", "statistic"] => true,
         ["organism", "antimicrobial", "statistic"] => false,
-        other => return Err(format!("{site}: not an antibiogram table (dimensions {other:?})")),
+        other => {
+            return Err(format!(
+                "{site}: not an antibiogram table (dimensions {other:?})"
+            ));
+        }
     };
     if t.measures != [MEASURE] {
-        return Err(format!("{site}: not an antibiogram table (measures {:?})", t.measures));
+        return Err(format!(
+            "{site}: not an antibiogram table (measures {:?})",
+            t.measures
+        ));
     }
     type Key = (Option<i32>, String, String);
     let mut cells: BTreeMap<Key, BTreeMap<&str, Option<u64>>> = BTreeMap::new();
@@ -134,19 +187,39 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
     for (i, row) in t.rows.iter().enumerate() {
         let k = &row.key;
         let (year, rest) = if by_year {
-            let y = k.first().and_then(|y| y.parse::<i32>().ok()).ok_or_else(|| format!("{site}: row {i}: bad year"))?;
+            let y = k
+                .first()
+                .and_then(|y| y.parse::<i32>().ok())
+                .ok_or_else(|| format!("{site}: row {i}: bad year"))?;
             (Some(y), &k[1..])
         } else {
             (None, &k[..])
         };
-        let [org, drug, stat] = rest else { return Err(format!("{site}: row {i}: {} key values", k.len())) };
-        let v = row.values.first().ok_or_else(|| format!("{site}: row {i}: no value"))?.value();
+        let [org, drug, stat] = rest else {
+            return Err(format!("{site}: row {i}: {} key values", k.len()));
+        };
+        let v = row
+            .values
+            .first()
+            .ok_or_else(|| format!("{site}: row {i}: no value"))?
+            .value();
         if drug == ORGANISM_ROW {
-            let m = MDRO_MEASURES.iter().find(|m| *m == stat).ok_or_else(|| format!("{site}: row {i}: unknown organism statistic {stat:?}"))?;
-            orgs.entry((year, org.clone())).or_default().insert((*m).to_owned(), v);
+            let m = MDRO_MEASURES
+                .iter()
+                .find(|m| *m == stat)
+                .ok_or_else(|| format!("{site}: row {i}: unknown organism statistic {stat:?}"))?;
+            orgs.entry((year, org.clone()))
+                .or_default()
+                .insert((*m).to_owned(), v);
         } else {
-            let c = CATEGORIES.iter().find(|c| *c == stat).ok_or_else(|| format!("{site}: row {i}: unknown category {stat:?}"))?;
-            cells.entry((year, org.clone(), drug.clone())).or_default().insert(c, v);
+            let c = CATEGORIES
+                .iter()
+                .find(|c| *c == stat)
+                .ok_or_else(|| format!("{site}: row {i}: unknown category {stat:?}"))?;
+            cells
+                .entry((year, org.clone(), drug.clone()))
+                .or_default()
+                .insert(c, v);
         }
     }
     let cells = cells
@@ -154,13 +227,37 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
         .map(|((year, organism, antimicrobial), m)| {
             let g = |c: &str| m.get(c).copied().flatten();
             let all: Option<u64> = CATEGORIES.iter().map(|c| g(c)).sum();
-            ReleasedCell { year, organism, antimicrobial, tested: all, s: g("s"), i: g("i"), r: g("r"), sdd: g("sdd"), ni: g("ni") }
+            ReleasedCell {
+                year,
+                organism,
+                antimicrobial,
+                tested: all,
+                s: g("s"),
+                i: g("i"),
+                r: g("r"),
+                sdd: g("sdd"),
+                ni: g("ni"),
+            }
         })
         .collect();
-    let organisms = orgs.into_iter().map(|((year, organism), counts)| ReleasedOrganism { year, organism, counts }).collect();
+    let organisms = orgs
+        .into_iter()
+        .map(|((year, organism), counts)| ReleasedOrganism {
+            year,
+            organism,
+            counts,
+        })
+        .collect();
     let d = &t.disclosure;
     let count_variance = pool::release_variance(d.epsilon, d.sensitivity, d.rounding);
-    Ok(SiteCounts { site: site.to_owned(), country: country.to_owned(), min_count: d.min_count, count_variance, cells, organisms })
+    Ok(SiteCounts {
+        site: site.to_owned(),
+        country: country.to_owned(),
+        min_count: d.min_count,
+        count_variance,
+        cells,
+        organisms,
+    })
 }
 
 /// One site's part in an antibiogram result.
@@ -237,22 +334,50 @@ pub fn result(m: &Merged, rules: &HubRules) -> AntibiogramResult {
     for c in &counts {
         *per_country.entry(c.country.as_str()).or_default() += 1;
     }
-    let too_few: BTreeSet<String> = per_country.iter().filter(|(_, n)| **n < rules.min_sites).map(|(c, _)| (*c).to_owned()).collect();
+    let too_few: BTreeSet<String> = per_country
+        .iter()
+        .filter(|(_, n)| **n < rules.min_sites)
+        .map(|(c, _)| (*c).to_owned())
+        .collect();
     for c in &too_few {
-        withheld.push(format!("{c}: pooled numbers need answers from at least {} sites; {} answered", rules.min_sites, per_country[c.as_str()]));
+        withheld.push(format!(
+            "{c}: pooled numbers need answers from at least {} sites; {} answered",
+            rules.min_sites,
+            per_country[c.as_str()]
+        ));
     }
     report.countries.retain(|c| !too_few.contains(&c.group));
     report.mdro.retain(|c| !too_few.contains(&c.group));
     // A named spec releases its whole grid: pairs a country has no certainly interpreted
     // isolate of (untested, or only withheld counts) are not compared.
-    report.comparison.retain(|c| !too_few.contains(&c.a.group) && !too_few.contains(&c.b.group) && c.a.interpreted.lo > 0 && c.b.interpreted.lo > 0);
+    report.comparison.retain(|c| {
+        !too_few.contains(&c.a.group)
+            && !too_few.contains(&c.b.group)
+            && c.a.interpreted.lo > 0
+            && c.b.interpreted.lo > 0
+    });
     if counts.len() < rules.min_sites {
         report.total.clear();
-        withheld.push(format!("total: pooled numbers need answers from at least {} sites; {} answered", rules.min_sites, counts.len()));
+        withheld.push(format!(
+            "total: pooled numbers need answers from at least {} sites; {} answered",
+            rules.min_sites,
+            counts.len()
+        ));
     }
     let by_year = report.countries.iter().any(|c| c.year.is_some());
-    let trends = if by_year { pool::trends(&report.countries) } else { Vec::new() };
-    AntibiogramResult { task: m.task.clone(), complete: m.complete, sites, report, trends, withheld }
+    let trends = if by_year {
+        pool::trends(&report.countries)
+    } else {
+        Vec::new()
+    };
+    AntibiogramResult {
+        task: m.task.clone(),
+        complete: m.complete,
+        sites,
+        report,
+        trends,
+        withheld,
+    }
 }
 
 #[cfg(test)]
@@ -270,10 +395,38 @@ mod tests {
         AntibiogramCounts {
             guideline: "EUCAST 2025".parse().unwrap(),
             cells: vec![
-                CellCounts { year: None, organism: "B_ESCHR_COLI".into(), antimicrobial: "CIP".into(), tested: 60, s: 40, i: 2, r: 17, sdd: 0, ni: 1 },
-                CellCounts { year: None, organism: "B_ESCHR_COLI".into(), antimicrobial: "MEM".into(), tested: 58, s: 57, i: 0, r: 1, sdd: 0, ni: 0 },
+                CellCounts {
+                    year: None,
+                    organism: "B_ESCHR_COLI".into(),
+                    antimicrobial: "CIP".into(),
+                    tested: 60,
+                    s: 40,
+                    i: 2,
+                    r: 17,
+                    sdd: 0,
+                    ni: 1,
+                },
+                CellCounts {
+                    year: None,
+                    organism: "B_ESCHR_COLI".into(),
+                    antimicrobial: "MEM".into(),
+                    tested: 58,
+                    s: 57,
+                    i: 0,
+                    r: 1,
+                    sdd: 0,
+                    ni: 0,
+                },
             ],
-            organisms: vec![MdroCounts { year: None, organism: "B_ESCHR_COLI".into(), isolates: 61, mdr: 9, mrgn3: 4, g3cr: 7, ..Default::default() }],
+            organisms: vec![MdroCounts {
+                year: None,
+                organism: "B_ESCHR_COLI".into(),
+                isolates: 61,
+                mdr: 9,
+                mrgn3: 4,
+                g3cr: 7,
+                ..Default::default()
+            }],
         }
     }
 
@@ -283,14 +436,30 @@ mod tests {
 
     fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
         let dir = tempfile::tempdir().unwrap();
-        let gate = Gate::open(dir.path(), serde_json::from_value::<Policy>(policy).unwrap()).unwrap();
+        let gate = Gate::open(
+            dir.path(),
+            serde_json::from_value::<Policy>(policy).unwrap(),
+        )
+        .unwrap();
         let p = ProjectId::new("p1").unwrap();
-        gate.release(&Question { project: &p, canonical: "q", snapshot: "s1", sensitivity: sens }, t).unwrap().into_inner()
+        gate.release(
+            &Question {
+                project: &p,
+                canonical: "q",
+                snapshot: "s1",
+                sensitivity: sens,
+            },
+            t,
+        )
+        .unwrap()
+        .into_inner()
     }
 
     #[test]
     fn exact_release_round_trips_to_the_sites_counts() {
-        let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": ["Ciprofloxacin", "MEM", "Gentamicin"]}));
+        let s = spec(
+            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": ["Ciprofloxacin", "MEM", "Gentamicin"]}),
+        );
         let (t, sens) = count_table(&s, &counts()).unwrap();
         assert_eq!(sens, 3 + 5);
         let g = release(open(0), t, sens);
@@ -300,21 +469,35 @@ mod tests {
             assert!(back.cells.contains(c), "{c:?} not in {:?}", back.cells);
         }
         // the named grid: gentamicin is released as zeros although no isolate was tested
-        let genta = back.cells.iter().find(|c| c.antimicrobial == "GEN").unwrap();
+        let genta = back
+            .cells
+            .iter()
+            .find(|c| c.antimicrobial == "GEN")
+            .unwrap();
         assert_eq!((genta.tested, genta.r), (Some(0), Some(0)));
         assert_eq!(back.organisms, want.organisms);
     }
 
     #[test]
     fn suppressed_counts_come_back_as_unknown_with_the_sites_minimum() {
-        let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"]}));
+        let s = spec(
+            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"]}),
+        );
         let (t, sens) = count_table(&s, &counts()).unwrap();
         let g = release(open(5), t, sens);
         let back = site_counts("a", "DE", &g).unwrap();
         assert_eq!(back.min_count, 5);
-        let mem = back.cells.iter().find(|c| c.antimicrobial == "MEM").unwrap();
+        let mem = back
+            .cells
+            .iter()
+            .find(|c| c.antimicrobial == "MEM")
+            .unwrap();
         assert_eq!((mem.s, mem.r, mem.tested), (Some(57), None, None));
-        let cip = back.cells.iter().find(|c| c.antimicrobial == "CIP").unwrap();
+        let cip = back
+            .cells
+            .iter()
+            .find(|c| c.antimicrobial == "CIP")
+            .unwrap();
         assert_eq!((cip.s, cip.i, cip.r), (Some(40), None, Some(17)));
     }
 
@@ -340,16 +523,24 @@ mod tests {
     #[test]
     fn bad_specs_name_the_field() {
         let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]})).unwrap_err();
-        assert!(e.contains("organisms[1]") && e.contains("Unobtainium"), "{e}");
+        assert!(
+            e.contains("organisms[1]") && e.contains("Unobtainium"),
+            "{e}"
+        );
         let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 1999"})).unwrap_err();
         assert!(e.contains("1999"), "{e}");
-        let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 2025", "colour": "red"})).unwrap_err();
+        let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 2025", "colour": "red"}))
+            .unwrap_err();
         assert!(e.contains("colour"), "{e}");
     }
 
     #[test]
     fn a_table_of_another_task_is_not_read_as_an_antibiogram() {
         let g = release(open(0), CountTable::scalar("patients", 3), 1);
-        assert!(site_counts("a", "DE", &g).unwrap_err().contains("not an antibiogram table"));
+        assert!(
+            site_counts("a", "DE", &g)
+                .unwrap_err()
+                .contains("not an antibiogram table")
+        );
     }
 }

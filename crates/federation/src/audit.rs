@@ -84,31 +84,68 @@ pub struct Verified {
 /// Checks the whole chain in `dir`; `Err(Broken)` names the first broken link.
 pub fn verify(dir: &Path) -> Result<Verified, AuditError> {
     let path = dir.join("audit.log");
-    let broken = |line: u64, reason: String| AuditError::Broken { path: path.clone(), line, reason };
+    let broken = |line: u64, reason: String| AuditError::Broken {
+        path: path.clone(),
+        line,
+        reason,
+    };
     let f = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return match read_head(dir)? {
-                Some((seq, _)) => Err(broken(0, format!("the log is missing but its head records {seq} entries"))),
-                None => Ok(Verified { entries: 0, head: GENESIS.into() }),
+                Some((seq, _)) => Err(broken(
+                    0,
+                    format!("the log is missing but its head records {seq} entries"),
+                )),
+                None => Ok(Verified {
+                    entries: 0,
+                    head: GENESIS.into(),
+                }),
             };
         }
-        Err(e) => return Err(AuditError::Io { path: path.clone(), message: e.to_string() }),
+        Err(e) => {
+            return Err(AuditError::Io {
+                path: path.clone(),
+                message: e.to_string(),
+            });
+        }
     };
     let mut prev = GENESIS.to_owned();
     let mut seq = 0u64;
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let n = i as u64 + 1;
-        let line = line.map_err(|e| AuditError::Io { path: path.clone(), message: e.to_string() })?;
-        let e: Entry = serde_json::from_str(&line).map_err(|e| broken(n, format!("not an audit entry: {e}")))?;
+        let line = line.map_err(|e| AuditError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let e: Entry = serde_json::from_str(&line)
+            .map_err(|e| broken(n, format!("not an audit entry: {e}")))?;
         if e.seq != seq + 1 {
-            return Err(broken(n, format!("sequence number {} follows {seq}: an entry was deleted or moved", e.seq)));
+            return Err(broken(
+                n,
+                format!(
+                    "sequence number {} follows {seq}: an entry was deleted or moved",
+                    e.seq
+                ),
+            ));
         }
         if e.prev != prev {
-            return Err(broken(n, format!("entry {} does not link to the entry before it: an entry was deleted, inserted or moved", e.seq)));
+            return Err(broken(
+                n,
+                format!(
+                    "entry {} does not link to the entry before it: an entry was deleted, inserted or moved",
+                    e.seq
+                ),
+            ));
         }
         if entry_hash(&e.prev, e.seq, &e.at, &e.kind, &e.detail) != e.hash {
-            return Err(broken(n, format!("entry {} was changed after it was written (its hash does not match)", e.seq)));
+            return Err(broken(
+                n,
+                format!(
+                    "entry {} was changed after it was written (its hash does not match)",
+                    e.seq
+                ),
+            ));
         }
         prev = e.hash;
         seq = e.seq;
@@ -116,9 +153,14 @@ pub fn verify(dir: &Path) -> Result<Verified, AuditError> {
     match read_head(dir)? {
         Some((hs, hh)) if hs != seq || hh != prev => Err(broken(
             seq + 1,
-            format!("the log ends at entry {seq} but its head records entry {hs}: entries were cut off the end"),
+            format!(
+                "the log ends at entry {seq} but its head records entry {hs}: entries were cut off the end"
+            ),
         )),
-        _ => Ok(Verified { entries: seq, head: prev }),
+        _ => Ok(Verified {
+            entries: seq,
+            head: prev,
+        }),
     }
 }
 
@@ -126,12 +168,23 @@ fn read_head(dir: &Path) -> Result<Option<(u64, String)>, AuditError> {
     let path = dir.join("audit.head");
     match std::fs::read_to_string(&path) {
         Ok(s) => {
-            let (seq, hash) = s.trim().split_once(' ').ok_or_else(|| AuditError::Broken { path: path.clone(), line: 1, reason: "malformed head".into() })?;
-            let seq = seq.parse().map_err(|_| AuditError::Broken { path: path.clone(), line: 1, reason: "malformed head".into() })?;
+            let (seq, hash) = s.trim().split_once(' ').ok_or_else(|| AuditError::Broken {
+                path: path.clone(),
+                line: 1,
+                reason: "malformed head".into(),
+            })?;
+            let seq = seq.parse().map_err(|_| AuditError::Broken {
+                path: path.clone(),
+                line: 1,
+                reason: "malformed head".into(),
+            })?;
             Ok(Some((seq, hash.to_owned())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(AuditError::Io { path, message: e.to_string() }),
+        Err(e) => Err(AuditError::Io {
+            path,
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -150,16 +203,37 @@ pub struct AuditLog {
 impl AuditLog {
     /// Opens (or starts) the log in `dir`, verifying the existing chain first.
     pub fn open(dir: &Path) -> Result<AuditLog, AuditError> {
-        std::fs::create_dir_all(dir).map_err(|e| AuditError::Io { path: dir.to_owned(), message: e.to_string() })?;
+        std::fs::create_dir_all(dir).map_err(|e| AuditError::Io {
+            path: dir.to_owned(),
+            message: e.to_string(),
+        })?;
         let v = verify(dir)?;
         let path = dir.join("audit.log");
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| AuditError::Io { path, message: e.to_string() })?;
-        Ok(AuditLog { dir: dir.to_owned(), state: Mutex::new(State { file, seq: v.entries, head: v.head }) })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| AuditError::Io {
+                path,
+                message: e.to_string(),
+            })?;
+        Ok(AuditLog {
+            dir: dir.to_owned(),
+            state: Mutex::new(State {
+                file,
+                seq: v.entries,
+                head: v.head,
+            }),
+        })
     }
 
     /// The head hash (last entry's hash).
     pub fn head(&self) -> String {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).head.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .head
+            .clone()
     }
 
     /// Appends an entry and makes it durable before returning.
@@ -168,12 +242,24 @@ impl AuditLog {
         let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
         let seq = st.seq + 1;
         let hash = entry_hash(&st.head, seq, &at, kind, &detail);
-        let e = Entry { seq, at, kind: kind.to_owned(), detail, prev: st.head.clone(), hash };
+        let e = Entry {
+            seq,
+            at,
+            kind: kind.to_owned(),
+            detail,
+            prev: st.head.clone(),
+            hash,
+        };
         let mut line = serde_json::to_string(&e).expect("an entry serialises");
         line.push('\n');
-        let io = |p: &Path, e: std::io::Error| AuditError::Io { path: p.to_owned(), message: e.to_string() };
+        let io = |p: &Path, e: std::io::Error| AuditError::Io {
+            path: p.to_owned(),
+            message: e.to_string(),
+        };
         let log = self.dir.join("audit.log");
-        st.file.write_all(line.as_bytes()).map_err(|e| io(&log, e))?;
+        st.file
+            .write_all(line.as_bytes())
+            .map_err(|e| io(&log, e))?;
         st.file.sync_data().map_err(|e| io(&log, e))?;
         let head = self.dir.join("audit.head");
         let tmp = self.dir.join("audit.head.tmp");
@@ -187,8 +273,15 @@ impl AuditLog {
     /// The last `n` entries, newest first (for the steward's page).
     pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
         let path = self.dir.join("audit.log");
-        let f = File::open(&path).map_err(|e| AuditError::Io { path: path.clone(), message: e.to_string() })?;
-        let mut all: Vec<Entry> = BufReader::new(f).lines().map_while(Result::ok).filter_map(|l| serde_json::from_str(&l).ok()).collect();
+        let f = File::open(&path).map_err(|e| AuditError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut all: Vec<Entry> = BufReader::new(f)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str(&l).ok())
+            .collect();
         all.reverse();
         all.truncate(n);
         Ok(all)
@@ -197,7 +290,9 @@ impl AuditLog {
 
 /// Parses an entry time.
 pub fn entry_time(e: &Entry) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&e.at).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(&e.at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -209,13 +304,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(dir.path()).unwrap();
         for i in 0..n {
-            log.append("task_received", json!({"task": format!("t{i}"), "project": "p"})).unwrap();
+            log.append(
+                "task_received",
+                json!({"task": format!("t{i}"), "project": "p"}),
+            )
+            .unwrap();
         }
         dir
     }
 
     fn lines(dir: &Path) -> Vec<String> {
-        std::fs::read_to_string(dir.join("audit.log")).unwrap().lines().map(str::to_owned).collect()
+        std::fs::read_to_string(dir.join("audit.log"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     fn write(dir: &Path, lines: &[String]) {
@@ -240,7 +343,10 @@ mod tests {
         write(dir.path(), &l);
         let e = verify(dir.path()).unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("changed"), "{e}");
-        assert!(AuditLog::open(dir.path()).is_err(), "nothing is appended to a broken chain");
+        assert!(
+            AuditLog::open(dir.path()).is_err(),
+            "nothing is appended to a broken chain"
+        );
     }
 
     #[test]
@@ -278,7 +384,10 @@ mod tests {
         // Someone edits an entry and recomputes every hash after it: the head file (or the
         // hub's copy of the site's head) no longer matches.
         let dir = log_with(3);
-        let mut entries: Vec<Entry> = lines(dir.path()).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let mut entries: Vec<Entry> = lines(dir.path())
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         entries[1].detail = json!({"task": "forged"});
         let mut prev = GENESIS.to_owned();
         for e in &mut entries {
@@ -286,7 +395,13 @@ mod tests {
             e.hash = entry_hash(&e.prev, e.seq, &e.at, &e.kind, &e.detail);
             prev = e.hash.clone();
         }
-        write(dir.path(), &entries.iter().map(|e| serde_json::to_string(e).unwrap()).collect::<Vec<_>>());
+        write(
+            dir.path(),
+            &entries
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap())
+                .collect::<Vec<_>>(),
+        );
         assert!(verify(dir.path()).is_err());
     }
 }

@@ -7,6 +7,10 @@ pub mod audit;
 pub mod merge;
 pub mod protocol;
 pub mod sign;
+pub mod surveillance;
 
 pub use merge::{HubRules, Merged, Pooled, PooledTable, SiteResult, SiteState, merge};
-pub use protocol::{Answer, AnswerOut, Envelope, Outcome, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SiteStatus, SnapshotInfo, Task, TaskSpec};
+pub use protocol::{
+    Answer, AnswerOut, Envelope, Outcome, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse,
+    SiteStatus, SnapshotInfo, Task, TaskSpec,
+};

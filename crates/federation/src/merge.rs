@@ -21,7 +21,10 @@ pub struct HubRules {
 
 impl Default for HubRules {
     fn default() -> Self {
-        HubRules { min_total: 0, min_sites: 2 }
+        HubRules {
+            min_total: 0,
+            min_sites: 2,
+        }
     }
 }
 
@@ -80,6 +83,9 @@ pub struct SiteResult {
     pub reason: Option<String>,
     /// The gated table, when answered (also kept for late answers, not counted).
     pub table: Option<GatedTable>,
+    /// The gated denominator of rates, when the task has one (see [`crate::surveillance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<GatedTable>,
     /// Notes from the site.
     pub notes: Vec<String>,
     /// Site computing time.
@@ -128,7 +134,10 @@ impl PooledTable {
     /// The pooled value of a cell.
     pub fn get(&self, key: &[&str], measure: &str) -> Option<Pooled> {
         let m = self.measures.iter().position(|x| x == measure)?;
-        self.rows.iter().find(|r| r.key.iter().map(String::as_str).eq(key.iter().copied())).map(|r| r.values[m])
+        self.rows
+            .iter()
+            .find(|r| r.key.iter().map(String::as_str).eq(key.iter().copied()))
+            .map(|r| r.values[m])
     }
 }
 
@@ -152,8 +161,16 @@ pub struct Merged {
 /// Merges the answers of `sites` to `task` as of `now`. A site with no answer is pending
 /// before the deadline, and after it late (if seen within `offline_after` of the deadline) or
 /// offline.
-pub fn merge(task: &Task, sites: &[SiteRef], answers: &[Received], now: DateTime<Utc>, offline_after: Duration, rules: &HubRules) -> Merged {
-    let by_site: BTreeMap<&SiteId, &Received> = answers.iter().map(|r| (&r.answer.site, r)).collect();
+pub fn merge(
+    task: &Task,
+    sites: &[SiteRef],
+    answers: &[Received],
+    now: DateTime<Utc>,
+    offline_after: Duration,
+    rules: &HubRules,
+) -> Merged {
+    let by_site: BTreeMap<&SiteId, &Received> =
+        answers.iter().map(|r| (&r.answer.site, r)).collect();
     let mut out = Vec::new();
     for s in sites {
         let mut r = SiteResult {
@@ -163,6 +180,7 @@ pub fn merge(task: &Task, sites: &[SiteRef], answers: &[Received], now: DateTime
             state: SiteState::Pending,
             reason: None,
             table: None,
+            denominator: None,
             notes: Vec::new(),
             elapsed_ms: None,
             snapshot: None,
@@ -173,12 +191,24 @@ pub fn merge(task: &Task, sites: &[SiteRef], answers: &[Received], now: DateTime
                 r.snapshot = rec.answer.snapshot.clone();
                 let late = rec.at > task.deadline;
                 match &rec.answer.outcome {
-                    Outcome::Answered { table, notes } => {
+                    Outcome::Answered {
+                        table,
+                        notes,
+                        denominator,
+                    } => {
                         r.table = Some(table.clone());
+                        r.denominator = denominator.clone();
                         r.notes = notes.clone();
-                        r.state = if late { SiteState::Late } else { SiteState::Answered };
+                        r.state = if late {
+                            SiteState::Late
+                        } else {
+                            SiteState::Answered
+                        };
                         if late {
-                            r.reason = Some(format!("answered {} s after the deadline; not counted", (rec.at - task.deadline).num_seconds()));
+                            r.reason = Some(format!(
+                                "answered {} s after the deadline; not counted",
+                                (rec.at - task.deadline).num_seconds()
+                            ));
                         }
                     }
                     Outcome::Refused { refusal } => {
@@ -193,21 +223,40 @@ pub fn merge(task: &Task, sites: &[SiteRef], answers: &[Received], now: DateTime
             }
             None if now <= task.deadline => {}
             None => {
-                let seen_recently = s.last_seen.is_some_and(|t| t + offline_after >= task.deadline.min(now));
-                r.state = if seen_recently { SiteState::Late } else { SiteState::Offline };
+                let seen_recently = s
+                    .last_seen
+                    .is_some_and(|t| t + offline_after >= task.deadline.min(now));
+                r.state = if seen_recently {
+                    SiteState::Late
+                } else {
+                    SiteState::Offline
+                };
                 r.reason = Some(match (r.state, s.last_seen) {
                     (SiteState::Late, _) => "no answer by the deadline".to_owned(),
-                    (_, Some(t)) => format!("offline: last seen {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
+                    (_, Some(t)) => {
+                        format!("offline: last seen {}", t.format("%Y-%m-%d %H:%M:%S UTC"))
+                    }
                     _ => "offline: never connected".to_owned(),
                 });
             }
         }
         out.push(r);
     }
-    let answered: Vec<&SiteResult> = out.iter().filter(|r| r.state == SiteState::Answered).collect();
+    let answered: Vec<&SiteResult> = out
+        .iter()
+        .filter(|r| r.state == SiteState::Answered)
+        .collect();
     let mut countries = BTreeMap::new();
-    for c in answered.iter().map(|r| r.country).collect::<std::collections::BTreeSet<_>>() {
-        let group: Vec<&SiteResult> = answered.iter().copied().filter(|r| r.country == c).collect();
+    for c in answered
+        .iter()
+        .map(|r| r.country)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let group: Vec<&SiteResult> = answered
+            .iter()
+            .copied()
+            .filter(|r| r.country == c)
+            .collect();
         if let Some(t) = pool(&group, rules) {
             countries.insert(c, t);
         }
@@ -215,9 +264,23 @@ pub fn merge(task: &Task, sites: &[SiteRef], answers: &[Received], now: DateTime
     let total = pool(&answered, rules);
     let mut states = BTreeMap::new();
     for r in &out {
-        *states.entry(serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).or_insert(0) += 1;
+        *states
+            .entry(
+                serde_json::to_value(r.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            )
+            .or_insert(0) += 1;
     }
-    Merged { task: task.clone(), complete: out.iter().all(|r| r.state != SiteState::Pending), sites: out, countries, total, states }
+    Merged {
+        task: task.clone(),
+        complete: out.iter().all(|r| r.state != SiteState::Pending),
+        sites: out,
+        countries,
+        total,
+        states,
+    }
 }
 
 /// Pools gated tables of the same shape. Rows are matched by key; a site without a row
@@ -231,7 +294,16 @@ fn pool(group: &[&SiteResult], rules: &HubRules) -> Option<PooledTable> {
             continue;
         }
         for row in &t.rows {
-            let cell = rows.entry(row.key.clone()).or_insert_with(|| vec![Pooled { sum: Some(0), suppressed_sites: 0, suppressed_max: 0 }; width]);
+            let cell = rows.entry(row.key.clone()).or_insert_with(|| {
+                vec![
+                    Pooled {
+                        sum: Some(0),
+                        suppressed_sites: 0,
+                        suppressed_max: 0
+                    };
+                    width
+                ]
+            });
             for (p, v) in cell.iter_mut().zip(&row.values) {
                 match v {
                     GatedCount::Value(n) => p.sum = p.sum.map(|s| s + n),
@@ -243,8 +315,13 @@ fn pool(group: &[&SiteResult], rules: &HubRules) -> Option<PooledTable> {
             }
         }
     }
-    let withheld = (group.len() < rules.min_sites)
-        .then(|| format!("pooled numbers need answers from at least {} sites; {} answered", rules.min_sites, group.len()));
+    let withheld = (group.len() < rules.min_sites).then(|| {
+        format!(
+            "pooled numbers need answers from at least {} sites; {} answered",
+            rules.min_sites,
+            group.len()
+        )
+    });
     let rows = rows
         .into_iter()
         .map(|(key, mut values)| {
@@ -256,5 +333,11 @@ fn pool(group: &[&SiteResult], rules: &HubRules) -> Option<PooledTable> {
             PooledRow { key, values }
         })
         .collect();
-    Some(PooledTable { sites: group.len(), dims: first.dims.clone(), measures: first.measures.clone(), rows, withheld })
+    Some(PooledTable {
+        sites: group.len(),
+        dims: first.dims.clone(),
+        measures: first.measures.clone(),
+        rows,
+        withheld,
+    })
 }

@@ -136,6 +136,10 @@ pub enum OutcomeOut<'a> {
         table: &'a Released<GatedTable>,
         /// Notes on how the site read the question (e.g. codes without a map here).
         notes: &'a [String],
+        /// The denominator of rates, released through the gate as its own question (for a
+        /// surveillance series: the site's patient count, see [`crate::surveillance`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        denominator: Option<&'a Released<GatedTable>>,
     },
     /// The disclosure gate refused.
     Refused {
@@ -177,6 +181,9 @@ pub enum Outcome {
         /// Notes from the site.
         #[serde(default)]
         notes: Vec<String>,
+        /// The released denominator of rates, if the task has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        denominator: Option<GatedTable>,
     },
     /// The disclosure gate refused.
     Refused {
@@ -231,23 +238,65 @@ mod tests {
     #[test]
     fn the_site_form_of_an_answer_reads_back_as_the_hub_form() {
         let dir = tempfile::tempdir().unwrap();
-        let gate = Gate::open(dir.path(), Policy { projects: vec!["*".into()], epsilon: None, ..Policy::default() }).unwrap();
+        let gate = Gate::open(
+            dir.path(),
+            Policy {
+                projects: vec!["*".into()],
+                epsilon: None,
+                ..Policy::default()
+            },
+        )
+        .unwrap();
         let project = ProjectId::new("p").unwrap();
-        let released = gate.release(&Question { project: &project, canonical: "q", snapshot: "1", sensitivity: 1 }, CountTable::scalar("patients", 123)).unwrap();
-        let (task, site) = (TaskId::new("t1").unwrap(), SiteId::new("de-berlin").unwrap());
+        let released = gate
+            .release(
+                &Question {
+                    project: &project,
+                    canonical: "q",
+                    snapshot: "1",
+                    sensitivity: 1,
+                },
+                CountTable::scalar("patients", 123),
+            )
+            .unwrap();
+        let (task, site) = (
+            TaskId::new("t1").unwrap(),
+            SiteId::new("de-berlin").unwrap(),
+        );
         let notes = vec!["note".to_owned()];
-        let out = AnswerOut { task: &task, site: &site, snapshot: None, elapsed_ms: 5, audit_head: "h", outcome: OutcomeOut::Answered { table: &released, notes: &notes } };
+        let out = AnswerOut {
+            task: &task,
+            site: &site,
+            snapshot: None,
+            elapsed_ms: 5,
+            audit_head: "h",
+            outcome: OutcomeOut::Answered {
+                table: &released,
+                notes: &notes,
+                denominator: None,
+            },
+        };
         let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         match back.outcome {
-            Outcome::Answered { table, notes } => {
+            Outcome::Answered {
+                table,
+                notes,
+                denominator,
+            } => {
+                assert_eq!(denominator, None);
                 assert_eq!(&table, released.get());
                 assert_eq!(table.rows[0].values[0].value(), Some(120));
                 assert_eq!(notes, vec!["note".to_owned()]);
             }
             other => panic!("{other:?}"),
         }
-        let refusal = kakehashi_disclosure::Refusal::ProjectNotAllowed { project: "x".into() };
-        let out = AnswerOut { outcome: OutcomeOut::Refused { refusal: &refusal }, ..out };
+        let refusal = kakehashi_disclosure::Refusal::ProjectNotAllowed {
+            project: "x".into(),
+        };
+        let out = AnswerOut {
+            outcome: OutcomeOut::Refused { refusal: &refusal },
+            ..out
+        };
         let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         assert_eq!(back.outcome, Outcome::Refused { refusal });
     }

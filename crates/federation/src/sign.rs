@@ -32,7 +32,10 @@ pub struct SiteKey(SigningKey);
 impl SiteKey {
     /// Reads the key at `path` (64 hex digits), making a new one there on first use (mode 0600).
     pub fn load_or_create(path: &Path) -> Result<SiteKey, SignError> {
-        let err = |m: String| SignError::KeyFile { path: path.to_owned(), message: m };
+        let err = |m: String| SignError::KeyFile {
+            path: path.to_owned(),
+            message: m,
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let bytes: [u8; 32] = hex::decode(text.trim())
@@ -52,7 +55,8 @@ impl SiteKey {
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(|e| err(e.to_string()))?;
+                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| err(e.to_string()))?;
                 }
                 std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
                 Ok(SiteKey(SigningKey::from_bytes(&bytes)))
@@ -69,7 +73,11 @@ impl SiteKey {
     /// Signs an answer's JSON text into an envelope.
     pub fn seal(&self, site: &SiteId, body: String) -> Envelope {
         let signature = B64.encode(self.0.sign(body.as_bytes()).to_bytes());
-        Envelope { site: site.clone(), body, signature }
+        Envelope {
+            site: site.clone(),
+            body,
+            signature,
+        }
     }
 }
 
@@ -86,8 +94,13 @@ pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, SignError> {
 /// Verifies an envelope against the site's registered public key.
 pub fn open(envelope: &Envelope, key: &VerifyingKey) -> Result<(), SignError> {
     let bad = || SignError::BadSignature(envelope.site.clone());
-    let sig: [u8; 64] = B64.decode(&envelope.signature).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
-    key.verify_strict(envelope.body.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| bad())
+    let sig: [u8; 64] = B64
+        .decode(&envelope.signature)
+        .map_err(|_| bad())?
+        .try_into()
+        .map_err(|_| bad())?;
+    key.verify_strict(envelope.body.as_bytes(), &Signature::from_bytes(&sig))
+        .map_err(|_| bad())
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use chrono::Utc;
 use kakehashi_disclosure::{Gate, Policy, Question, Refusal};
 use kakehashi_federation::audit::AuditLog;
 use kakehashi_federation::sign::SiteKey;
-use kakehashi_federation::{AnswerOut, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SnapshotInfo, Task};
+use kakehashi_federation::{
+    AnswerOut, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SnapshotInfo, Task,
+};
 use kakehashi_model::SiteId;
 use kakehashi_store::Store;
 use serde::Deserialize;
@@ -78,8 +80,10 @@ pub enum AgentError {
 impl AgentConfig {
     /// Reads a `site.toml` and applies environment overrides.
     pub fn load(path: &Path) -> Result<AgentConfig, AgentError> {
-        let text = std::fs::read_to_string(path).map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
-        let mut c: AgentConfig = toml::from_str(&text).map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        let mut c: AgentConfig = toml::from_str(&text)
+            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
         if let Ok(v) = std::env::var("KAKEHASHI_SITE_HUB") {
             c.hub = v;
         }
@@ -94,7 +98,9 @@ impl AgentConfig {
 
     /// The state directory.
     pub fn state_dir(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(|| self.site_dir.join("agent"))
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.site_dir.join("agent"))
     }
 
     fn token(&self) -> Result<String, AgentError> {
@@ -133,15 +139,31 @@ impl Agent {
         let gate = Gate::open(&state, cfg.disclosure.clone())?;
         let audit = AuditLog::open(&state.join("audit"))?;
         let key = SiteKey::load_or_create(&state.join("site.key"))?;
-        let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &cfg.hub_ca {
-            let pem = std::fs::read(ca).map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
             http = http.add_root_certificate(cert);
         }
-        let http = http.build().map_err(|e| AgentError::Config(format!("HTTP client: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| AgentError::Config(format!("HTTP client: {e}")))?;
         let store = Store::open(&cfg.site_dir);
-        Ok(Arc::new(Agent { cfg, token, http, gate, audit, key, store, cache: tasks::Cache::default(), running: Mutex::new(HashSet::new()) }))
+        Ok(Arc::new(Agent {
+            cfg,
+            token,
+            http,
+            gate,
+            audit,
+            key,
+            store,
+            cache: tasks::Cache::default(),
+            running: Mutex::new(HashSet::new()),
+        }))
     }
 
     fn url(&self, path: &str) -> String {
@@ -152,7 +174,11 @@ impl Agent {
         let snap = self.store.current().ok()?;
         let patients = snap.resources.get("Patient").copied().unwrap_or(0);
         let step = self.cfg.disclosure.rounding.max(1);
-        Some(SnapshotInfo { id: snap.id, created: snap.created, patients_rounded: (patients + step / 2) / step * step })
+        Some(SnapshotInfo {
+            id: snap.id,
+            created: snap.created,
+            patients_rounded: (patients + step / 2) / step * step,
+        })
     }
 
     /// Polls until `shutdown` is set, answering tasks as they come.
@@ -173,13 +199,20 @@ impl Agent {
                 Ok(tasks) => {
                     backoff = 1;
                     for task in tasks {
-                        let fresh = self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(task.id.to_string());
+                        let fresh = self
+                            .running
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(task.id.to_string());
                         if fresh {
                             let me = self.clone();
                             tokio::spawn(async move {
                                 let id = task.id.to_string();
                                 me.handle(task).await;
-                                me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                                me.running
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .remove(&id);
                             });
                         }
                     }
@@ -220,7 +253,10 @@ impl Agent {
             let body = resp.text().await.unwrap_or_default();
             return Err(format!("poll: HTTP {status}: {body}"));
         }
-        resp.json::<PollResponse>().await.map(|r| r.tasks).map_err(|e| format!("poll response: {e}"))
+        resp.json::<PollResponse>()
+            .await
+            .map(|r| r.tasks)
+            .map_err(|e| format!("poll response: {e}"))
     }
 
     /// Handles one task: admit, compute, gate, log, sign, send.
@@ -230,46 +266,102 @@ impl Agent {
                 tracing::error!(error = %e, "audit log append failed");
             }
         };
-        log("task_received", serde_json::json!({"task": task.id, "project": task.project, "requested_by": task.requested_by, "type": task.spec.kind(), "deadline": task.deadline, "spec": task.spec}));
+        log(
+            "task_received",
+            serde_json::json!({"task": task.id, "project": task.project, "requested_by": task.requested_by, "type": task.spec.kind(), "deadline": task.deadline, "spec": task.spec}),
+        );
         if Utc::now() > task.deadline {
-            log("task_skipped", serde_json::json!({"task": task.id, "reason": "deadline passed before the site saw it"}));
+            log(
+                "task_skipped",
+                serde_json::json!({"task": task.id, "reason": "deadline passed before the site saw it"}),
+            );
             return;
         }
         let started = std::time::Instant::now();
         let snapshot = self.snapshot_info();
-        let outcome: Result<(kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>, Vec<String>), Result<Refusal, String>> = match self.gate.admit(&task.project) {
-            Err(r) => Err(Ok(r)),
-            Ok(()) => {
-                let me = self.clone();
-                let spec = task.spec.clone();
-                let site = self.cfg.site_id.to_string();
-                let computed = tokio::task::spawn_blocking(move || tasks::compute(&me.store, &me.cache, &site, &spec)).await;
-                match computed {
-                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Err(e)) => Err(Err(e)),
-                    Ok(Ok(Computed { table, canonical, sensitivity, snapshot_tag, notes })) => {
-                        let q = Question { project: &task.project, canonical: &canonical, snapshot: &snapshot_tag, sensitivity };
-                        self.gate.release(&q, table).map(|r| (r, notes)).map_err(Ok)
+        type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
+        let outcome: Result<(Gated, Vec<String>, Option<Gated>), Result<Refusal, String>> =
+            match self.gate.admit(&task.project) {
+                Err(r) => Err(Ok(r)),
+                Ok(()) => {
+                    let me = self.clone();
+                    let spec = task.spec.clone();
+                    let site = self.cfg.site_id.to_string();
+                    let computed = tokio::task::spawn_blocking(move || {
+                        tasks::compute(&me.store, &me.cache, &site, &spec)
+                    })
+                    .await;
+                    match computed {
+                        Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
+                        Ok(Err(e)) => Err(Err(e)),
+                        Ok(Ok(Computed {
+                            table,
+                            canonical,
+                            sensitivity,
+                            snapshot_tag,
+                            mut notes,
+                            series,
+                            denominator,
+                        })) => {
+                            let q = Question {
+                                project: &task.project,
+                                canonical: &canonical,
+                                snapshot: &snapshot_tag,
+                                sensitivity,
+                            };
+                            let released = if series {
+                                self.gate.release_series(&q, table)
+                            } else {
+                                self.gate.release(&q, table)
+                            };
+                            released
+                            .map(|r| {
+                                // The denominator is its own question: spent once per project and snapshot.
+                                let den = denominator.and_then(|d| {
+                                    let dq = Question { project: &task.project, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
+                                    self.gate.release(&dq, d).map_err(|e| notes.push(format!("no denominator for rates: {e}"))).ok()
+                                });
+                                (r, notes, den)
+                            })
+                            .map_err(Ok)
+                        }
                     }
                 }
-            }
-        };
+            };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (status, released_json, refusal, error) = match &outcome {
-            Ok((r, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
+            Ok((r, _, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
             Err(Ok(r)) => ("refused", None, Some(r.clone()), None),
             Err(Err(e)) => ("failed", None, None, Some(e.clone())),
         };
         // The log records exactly what leaves the site, before it leaves.
-        log("answer_sent", serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}));
+        let denominator_json = match &outcome {
+            Ok((_, _, Some(d))) => serde_json::to_value(d).ok(),
+            _ => None,
+        };
+        log(
+            "answer_sent",
+            serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "denominator": denominator_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}),
+        );
         let head = self.audit.head();
         let body = {
             let outcome = match &outcome {
-                Ok((r, notes)) => OutcomeOut::Answered { table: r, notes },
+                Ok((r, notes, den)) => OutcomeOut::Answered {
+                    table: r,
+                    notes,
+                    denominator: den.as_ref(),
+                },
                 Err(Ok(r)) => OutcomeOut::Refused { refusal: r },
                 Err(Err(e)) => OutcomeOut::Failed { error: e },
             };
-            let a = AnswerOut { task: &task.id, site: &self.cfg.site_id, snapshot: snapshot.as_ref(), elapsed_ms, audit_head: &head, outcome };
+            let a = AnswerOut {
+                task: &task.id,
+                site: &self.cfg.site_id,
+                snapshot: snapshot.as_ref(),
+                elapsed_ms,
+                audit_head: &head,
+                outcome,
+            };
             serde_json::to_string(&a).expect("an answer serialises")
         };
         let env = self.key.seal(&self.cfg.site_id, body);
@@ -281,7 +373,14 @@ impl Agent {
         let give_up = task.deadline + chrono::Duration::seconds(60);
         let mut pause = 500u64;
         loop {
-            let r = self.http.post(self.url("/api/site/answer")).bearer_auth(&self.token).json(env).timeout(Duration::from_secs(30)).send().await;
+            let r = self
+                .http
+                .post(self.url("/api/site/answer"))
+                .bearer_auth(&self.token)
+                .json(env)
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await;
             match r {
                 Ok(resp) if resp.status().is_success() => {
                     tracing::info!(task = %task.id, "answer sent");
@@ -293,7 +392,9 @@ impl Agent {
                     tracing::warn!(task = %task.id, %status, body, "hub refused the answer");
                     return;
                 }
-                Ok(resp) => tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying"),
+                Ok(resp) => {
+                    tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying")
+                }
                 Err(e) => tracing::warn!(task = %task.id, error = %e, "hub unreachable; retrying"),
             }
             if Utc::now() > give_up {

@@ -1,7 +1,7 @@
 //! Answering each task type over the site's current snapshot: the site compiles the
 //! declarative question itself and returns a table of true counts for the gate.
 
-use kakehashi_disclosure::{CountTable, Dim, DimKind};
+use kakehashi_disclosure::CountTable;
 use kakehashi_federation::TaskSpec;
 use kakehashi_store::{Snapshot, Store};
 use kakehashi_surveillance::series::{AgeBands, SeriesSpec, Stratum};
@@ -20,6 +20,12 @@ pub struct Computed {
     pub snapshot_tag: String,
     /// Notes for the researcher.
     pub notes: Vec<String>,
+    /// A weekly time series: released under the gate's series rule
+    /// ([`kakehashi_disclosure::Gate::release_series`]).
+    pub series: bool,
+    /// The denominator of rates (true count), released as its own question
+    /// ([`kakehashi_federation::surveillance::DENOMINATOR_CANONICAL`]).
+    pub denominator: Option<CountTable>,
 }
 
 /// What the agent keeps between tasks: the current snapshot and its cohort index.
@@ -32,7 +38,10 @@ pub struct Cache {
 impl Cache {
     /// The store's current snapshot, reusing the loaded one while it is still current.
     pub fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, String> {
-        let current = store.current_id().map_err(|e| e.to_string())?.ok_or("this site holds no data yet")?;
+        let current = store
+            .current_id()
+            .map_err(|e| e.to_string())?
+            .ok_or("this site holds no data yet")?;
         let mut slot = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = slot.as_ref()
             && s.id == current
@@ -45,93 +54,134 @@ impl Cache {
     }
 
     /// The cohort index of the current snapshot, built on first use.
-    pub fn cohort(&self, snap: &Snapshot) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
+    pub fn cohort(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
         let mut slot = self.cohort.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((id, ix)) = slot.as_ref()
             && *id == snap.id
         {
             return Ok(ix.clone());
         }
-        let ix = Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
+        let ix =
+            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }
 }
 
 /// Computes a task's true counts.
-pub fn compute(store: &Store, cache: &Cache, site: &str, spec: &TaskSpec) -> Result<Computed, String> {
+pub fn compute(
+    store: &Store,
+    cache: &Cache,
+    site: &str,
+    spec: &TaskSpec,
+) -> Result<Computed, String> {
     let snap = cache.snapshot(store)?;
     match spec {
-        TaskSpec::SurveillanceSeries { definition, by, from, to } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
+        TaskSpec::SurveillanceSeries {
+            definition,
+            by,
+            from,
+            to,
+        } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
         TaskSpec::Cohort { ccdl } => {
-            let q = kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("the CCDL query is not valid: {e}"))?;
+            let q = kakehashi_cohort::Query::from_value(ccdl)
+                .map_err(|e| format!("the CCDL query is not valid: {e}"))?;
             let ix = cache.cohort(&snap)?;
             let c = ix.count(&q).map_err(|e| e.to_string())?;
-            let mut notes: Vec<String> = c.unmapped.iter().map(|u| format!("no data at this site for {u}")).collect();
+            let mut notes: Vec<String> = c
+                .unmapped
+                .iter()
+                .map(|u| format!("no data at this site for {u}"))
+                .collect();
             if c.unit_mismatches > 0 {
                 notes.push(format!("{} results with units that do not convert to the filter's unit were not counted", c.unit_mismatches));
             }
-            Ok(Computed { table: CountTable::scalar("patients", c.count), canonical: q.canonical(), sensitivity: 1, snapshot_tag: snap.tag(), notes })
+            Ok(Computed {
+                table: CountTable::scalar("patients", c.count),
+                canonical: q.canonical(),
+                sensitivity: 1,
+                snapshot_tag: snap.tag(),
+                notes,
+                series: false,
+                denominator: None,
+            })
         }
         TaskSpec::Antibiogram { spec } => antibiogram(&snap, spec),
     }
 }
 
-fn surveillance(snap: &Snapshot, site: &str, definition: &str, by: &[String], from: Option<&str>, to: Option<&str>) -> Result<Computed, String> {
+fn surveillance(
+    snap: &Snapshot,
+    site: &str,
+    definition: &str,
+    by: &[String],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Computed, String> {
     let def = CaseDefinition::shipped(definition).map_err(|e| e.to_string())?;
-    let week = |w: Option<&str>, f: &str| w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}"))).transpose();
+    let week = |w: Option<&str>, f: &str| {
+        w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}")))
+            .transpose()
+    };
     let by_age = by.iter().any(|b| b == "age");
     if let Some(b) = by.iter().find(|b| *b != "age") {
-        return Err(format!("breakdown {b:?} is not released by this site (only \"age\")"));
+        return Err(format!(
+            "breakdown {b:?} is not released by this site (only \"age\")"
+        ));
     }
-    let spec = SeriesSpec { by: if by_age { vec![Stratum::Age] } else { Vec::new() }, age_bands: AgeBands::default(), from: week(from, "from")?, to: week(to, "to")? };
+    let spec = SeriesSpec {
+        by: if by_age {
+            vec![Stratum::Age]
+        } else {
+            Vec::new()
+        },
+        age_bands: AgeBands::default(),
+        from: week(from, "from")?,
+        to: week(to, "to")?,
+    };
     let panel = PathogenPanel::shipped();
-    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec).map_err(|e| e.to_string())?;
-    let mut dims = vec![Dim::new("week", DimKind::Week)];
-    if by_age {
-        dims.push(Dim::new("age_group", DimKind::AgeBand));
-    }
-    let mut measures: Vec<String> = vec!["cases".into(), "icu".into(), "deaths".into()];
-    for p in &out.series.pathogens {
-        measures.push(format!("{p}_tests"));
-        measures.push(format!("{p}_positives"));
-    }
-    let mrefs: Vec<&str> = measures.iter().map(String::as_str).collect();
-    let mut table = CountTable::new(dims, &mrefs);
-    for r in &out.series.rows {
-        let w = r.week.to_string();
-        let mut key = vec![w.as_str()];
-        if by_age {
-            key.push(r.age_group.as_deref().unwrap_or("unknown"));
-        }
-        table.ensure_row(&key).map_err(|e| e.to_string())?;
-        table.add(&key, "cases", r.cases).map_err(|e| e.to_string())?;
-        table.add(&key, "icu", r.icu).map_err(|e| e.to_string())?;
-        table.add(&key, "deaths", r.deaths).map_err(|e| e.to_string())?;
-        for (p, pos) in out.series.pathogens.iter().zip(&r.positivity) {
-            table.add(&key, &format!("{p}_tests"), pos.tests).map_err(|e| e.to_string())?;
-            table.add(&key, &format!("{p}_positives"), pos.positives).map_err(|e| e.to_string())?;
-        }
-    }
+    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec)
+        .map_err(|e| e.to_string())?;
+    let (table, sensitivity) = kakehashi_federation::surveillance::count_table(&out.series, by_age)
+        .map_err(|e| e.to_string())?;
     let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
     Ok(Computed {
         table,
         canonical,
         // One admission changes at most cases, ICU and deaths of one week; one test changes a
         // pathogen's tests and positives: the noise is scaled to that (event-level) bound.
-        sensitivity: 3 + 2 * out.series.pathogens.len() as u32,
+        sensitivity,
         snapshot_tag: snap.tag(),
         notes: out.series.notes.clone(),
+        series: true,
+        denominator: Some(kakehashi_federation::surveillance::denominator_table(
+            out.patients,
+        )),
     })
 }
 
 fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, String> {
     let spec = kakehashi_federation::antibiogram::parse_spec(v)?;
     let counts = kakehashi_engine::amr::site_antibiogram(snap, &spec).map_err(|e| e.to_string())?;
-    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts).map_err(|e| e.to_string())?;
-    let mut notes = vec![format!("every raw MIC and zone re-read with {}; zones only where this guideline's disk was used", spec.guideline)];
+    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts)
+        .map_err(|e| e.to_string())?;
+    let mut notes = vec![format!(
+        "every raw MIC and zone re-read with {}; zones only where this guideline's disk was used",
+        spec.guideline
+    )];
     if counts.cells.is_empty() {
         notes.push("no isolate at this site matches the question".into());
     }
-    Ok(Computed { table, canonical: format!("antibiogram:{}", spec.canonical()), sensitivity, snapshot_tag: snap.tag(), notes })
+    Ok(Computed {
+        table,
+        canonical: format!("antibiogram:{}", spec.canonical()),
+        sensitivity,
+        snapshot_tag: snap.tag(),
+        notes,
+        series: false,
+        denominator: None,
+    })
 }

@@ -19,10 +19,20 @@ fn main() {
     let t0 = Instant::now();
     let mut sink = 0.0;
     for _ in 0..reps {
-        sink += mem_model(&input, &params).expect("mem runs").thresholds.epidemic.unwrap_or(0.0);
+        sink += mem_model(&input, &params)
+            .expect("mem runs")
+            .thresholds
+            .epidemic
+            .unwrap_or(0.0);
     }
     let ours = t0.elapsed().as_secs_f64() / reps as f64;
-    println!("kakehashi mem_model(flucyl): {:.1} µs per model ({} reps; epidemic threshold {:.4}; check {:.1})", ours * 1e6, reps, m.thresholds.epidemic.unwrap_or(f64::NAN), sink);
+    println!(
+        "kakehashi mem_model(flucyl): {:.1} µs per model ({} reps; epidemic threshold {:.4}; check {:.1})",
+        ours * 1e6,
+        reps,
+        m.thresholds.epidemic.unwrap_or(f64::NAN),
+        sink
+    );
 
     let r_reps = 50usize;
     let script = format!(
@@ -36,10 +46,23 @@ fn main() {
             let mut it = s.split_whitespace();
             let r: f64 = it.next().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
             let thr: f64 = it.next().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
-            println!("R mem memmodel(flucyl):      {:.1} µs per model ({} reps; epidemic threshold {:.4})", r * 1e6, r_reps, thr);
+            println!(
+                "R mem memmodel(flucyl):      {:.1} µs per model ({} reps; epidemic threshold {:.4})",
+                r * 1e6,
+                r_reps,
+                thr
+            );
             println!("ratio R / kakehashi: {:.0}x", r / ours);
         }
-        Ok(out) => println!("peer not run: Rscript failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
-        Err(e) => println!("peer not run: Rscript not found ({e}); install r-base-core and the mem package to compare"),
+        Ok(out) => println!(
+            "peer not run: Rscript failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ),
+        Err(e) => println!(
+            "peer not run: Rscript not found ({e}); install r-base-core and the mem package to compare"
+        ),
     }
 }

@@ -31,16 +31,35 @@ impl Rng {
 fn main() {
     let n_patients = 1_000_000usize;
     let mut rng = Rng(0x5eed);
-    let start = NaiveDate::from_ymd_opt(2019, 9, 30).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let start = NaiveDate::from_ymd_opt(2019, 9, 30)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     let weeks = 6 * 52;
     let t0 = Instant::now();
-    let mut rows = SiteRows { site: "de-bench".into(), country: Country::Germany, population: n_patients as u64, patients: Vec::with_capacity(n_patients), encounters: Vec::new(), diagnoses: Vec::new(), observations: Vec::new() };
+    let mut rows = SiteRows {
+        site: "de-bench".into(),
+        country: Country::Germany,
+        population: n_patients as u64,
+        patients: Vec::with_capacity(n_patients),
+        encounters: Vec::new(),
+        diagnoses: Vec::new(),
+        observations: Vec::new(),
+    };
     for i in 0..n_patients {
         let age_days = (rng.unit() * 90.0 * 365.0) as i64;
-        rows.patients.push(PatientRow { id: format!("p{i}"), birth_date: Some((start - Duration::days(age_days)).date_naive()), deceased_at: None, country: Some(Country::Germany) });
+        rows.patients.push(PatientRow {
+            id: format!("p{i}"),
+            birth_date: Some((start - Duration::days(age_days)).date_naive()),
+            deceased_at: None,
+            country: Some(Country::Germany),
+        });
     }
     // Weekly SARI admissions: a baseline of 60 and a winter wave peaking in week 3 of each year.
-    let codes = ["J18.9", "J12.8", "J10.1", "J20.9", "J21.0", "J44.0", "I10.00", "E11.9"];
+    let codes = [
+        "J18.9", "J12.8", "J10.1", "J20.9", "J21.0", "J44.0", "I10.00", "E11.9",
+    ];
     let mut enc = 0usize;
     for w in 0..weeks {
         let week_of_season = w % 52; // 0 = ISO week 40
@@ -48,11 +67,20 @@ fn main() {
         let n = (60.0 + 900.0 * (-0.5 * d * d).exp()) as usize;
         for _ in 0..n + 3000 {
             let pid = (rng.next() % n_patients as u64) as usize;
-            let admitted: DateTime<Utc> = start + Duration::weeks(w as i64) + Duration::minutes((rng.unit() * 7.0 * 1440.0) as i64);
+            let admitted: DateTime<Utc> = start
+                + Duration::weeks(w as i64)
+                + Duration::minutes((rng.unit() * 7.0 * 1440.0) as i64);
             let id = format!("e{enc}");
             enc += 1;
             let sari = rows.encounters.len() % (n + 3000) < n;
-            let mut e = EncounterRow { id: id.clone(), patient_id: format!("p{pid}"), class_code: Some("IMP".into()), start: Some(admitted), end: Some(admitted + Duration::days(6)), ..Default::default() };
+            let mut e = EncounterRow {
+                id: id.clone(),
+                patient_id: format!("p{pid}"),
+                class_code: Some("IMP".into()),
+                start: Some(admitted),
+                end: Some(admitted + Duration::days(6)),
+                ..Default::default()
+            };
             if rng.unit() < 0.08 {
                 e.type_codes = vec!["intensivstationaer".into()];
             }
@@ -60,10 +88,24 @@ fn main() {
                 e.discharge_disposition = Some("07".into());
             }
             rows.encounters.push(e);
-            let first = if sari { (rng.next() % 5) as usize } else { 5 + (rng.next() % 3) as usize };
+            let first = if sari {
+                (rng.next() % 5) as usize
+            } else {
+                5 + (rng.next() % 3) as usize
+            };
             for k in 0..4 {
-                let c = if k == 0 { codes[first] } else { codes[5 + (rng.next() % 3) as usize] };
-                rows.diagnoses.push(DiagnosisRow { patient_id: format!("p{pid}"), encounter_id: Some(id.clone()), system: systems::ICD10_GM.into(), code: c.into(), date: None });
+                let c = if k == 0 {
+                    codes[first]
+                } else {
+                    codes[5 + (rng.next() % 3) as usize]
+                };
+                rows.diagnoses.push(DiagnosisRow {
+                    patient_id: format!("p{pid}"),
+                    encounter_id: Some(id.clone()),
+                    system: systems::ICD10_GM.into(),
+                    code: c.into(),
+                    date: None,
+                });
             }
             let pos = rng.unit() < if sari { 0.3 } else { 0.05 };
             rows.observations.push(ObservationRow {
@@ -89,17 +131,39 @@ fn main() {
 
     let def = CaseDefinition::shipped("sari-icosari").unwrap();
     let panel = PathogenPanel::shipped();
-    let spec = SeriesSpec { by: vec![Stratum::Age], ..SeriesSpec::default() };
+    let spec = SeriesSpec {
+        by: vec![Stratum::Age],
+        ..SeriesSpec::default()
+    };
     let t = Instant::now();
     let cases = find_cases(&def, &rows);
     let t_cases = t.elapsed().as_secs_f64();
     let tests = find_tests(&panel, &rows);
     let t_tests = t.elapsed().as_secs_f64() - t_cases;
-    let series = weekly_series(&def, &panel, "de-bench", Country::Germany, &cases, &tests, &spec);
+    let series = weekly_series(
+        &def,
+        &panel,
+        "de-bench",
+        Country::Germany,
+        &cases,
+        &tests,
+        &spec,
+    );
     let ours = t.elapsed().as_secs_f64();
-    println!("  find_cases {:.3} s, find_tests {:.3} s, weekly_series {:.3} s", t_cases, t_tests, ours - t_cases - t_tests);
+    println!(
+        "  find_cases {:.3} s, find_tests {:.3} s, weekly_series {:.3} s",
+        t_cases,
+        t_tests,
+        ours - t_cases - t_tests
+    );
     let total: u64 = series.rows.iter().map(|r| r.cases).sum();
-    println!("kakehashi find_cases + find_tests + weekly_series (by age): {:.3} s, {} cases, {} tests, {} rows", ours, total, tests.len(), series.rows.len());
+    println!(
+        "kakehashi find_cases + find_tests + weekly_series (by age): {:.3} s, {} cases, {} tests, {} rows",
+        ours,
+        total,
+        tests.len(),
+        series.rows.len()
+    );
 
     // Peer: the same weekly case counts by a direct hash-map pass (no definition engine).
     let t = Instant::now();
@@ -113,13 +177,17 @@ fn main() {
     let mut per_week: HashMap<IsoWeek, u64> = HashMap::new();
     for e in &rows.encounters {
         if sari_stays.contains_key(e.id.as_str()) {
-            let local = kakehashi_surveillance::week::local_date(Country::Germany, e.start.unwrap());
+            let local =
+                kakehashi_surveillance::week::local_date(Country::Germany, e.start.unwrap());
             *per_week.entry(IsoWeek::of(local)).or_default() += 1;
         }
     }
     let peer = t.elapsed().as_secs_f64();
     let peer_total: u64 = per_week.values().sum();
-    println!("peer hand-written hash-map pass (cases per week only): {:.3} s, {} cases", peer, peer_total);
+    println!(
+        "peer hand-written hash-map pass (cases per week only): {:.3} s, {} cases",
+        peer, peer_total
+    );
     assert_eq!(total, peer_total, "both count the same cases");
     println!("ratio peer / kakehashi: {:.2}", peer / ours);
 }

@@ -13,11 +13,26 @@ use serde::{Deserialize, Serialize};
 
 /// The shipped definitions: (file name, TOML text).
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("sari-who", include_str!("../data/definitions/sari-who.toml")),
-    ("sari-icosari", include_str!("../data/definitions/sari-icosari.toml")),
-    ("sari-icosari-covid", include_str!("../data/definitions/sari-icosari-covid.toml")),
-    ("ari-ecdc", include_str!("../data/definitions/ari-ecdc.toml")),
-    ("ili-ecdc", include_str!("../data/definitions/ili-ecdc.toml")),
+    (
+        "sari-who",
+        include_str!("../data/definitions/sari-who.toml"),
+    ),
+    (
+        "sari-icosari",
+        include_str!("../data/definitions/sari-icosari.toml"),
+    ),
+    (
+        "sari-icosari-covid",
+        include_str!("../data/definitions/sari-icosari-covid.toml"),
+    ),
+    (
+        "ari-ecdc",
+        include_str!("../data/definitions/ari-ecdc.toml"),
+    ),
+    (
+        "ili-ecdc",
+        include_str!("../data/definitions/ili-ecdc.toml"),
+    ),
     ("ili-who", include_str!("../data/definitions/ili-who.toml")),
     ("ari-jp", include_str!("../data/definitions/ari-jp.toml")),
 ];
@@ -137,11 +152,20 @@ pub enum DefinitionError {
 impl CaseDefinition {
     /// Parses and checks a definition from TOML; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, DefinitionError> {
-        let def: CaseDefinition =
-            toml::from_str(text).map_err(|e| DefinitionError::Toml { file: file.to_string(), message: e.to_string() })?;
-        let invalid = |c: &Criterion, m: String| DefinitionError::Invalid { file: file.to_string(), criterion: c.name.clone(), message: m };
+        let def: CaseDefinition = toml::from_str(text).map_err(|e| DefinitionError::Toml {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let invalid = |c: &Criterion, m: String| DefinitionError::Invalid {
+            file: file.to_string(),
+            criterion: c.name.clone(),
+            message: m,
+        };
         if def.criteria.is_empty() {
-            return Err(DefinitionError::Toml { file: file.to_string(), message: "no criteria".into() });
+            return Err(DefinitionError::Toml {
+                file: file.to_string(),
+                message: "no criteria".into(),
+            });
         }
         for c in &def.criteria {
             if c.any.is_empty() {
@@ -157,13 +181,22 @@ impl CaseDefinition {
                             CodePattern::parse(p).map_err(|m| invalid(c, m))?;
                         }
                     }
-                    Evidence::Observation { observation, at_least, unit } => {
+                    Evidence::Observation {
+                        observation,
+                        at_least,
+                        unit,
+                    } => {
                         if observation.is_empty() {
                             return Err(invalid(c, "empty observation code list".into()));
                         }
                         for o in observation {
-                            if o.split_once('|').is_none_or(|(s, c)| s.is_empty() || c.is_empty()) {
-                                return Err(invalid(c, format!("observation code {o:?} is not system|code")));
+                            if o.split_once('|')
+                                .is_none_or(|(s, c)| s.is_empty() || c.is_empty())
+                            {
+                                return Err(invalid(
+                                    c,
+                                    format!("observation code {o:?} is not system|code"),
+                                ));
                             }
                         }
                         if at_least.is_some_and(|v| !v.is_finite()) {
@@ -172,7 +205,10 @@ impl CaseDefinition {
                         if let Some(u) = unit
                             && !matches!(u.as_str(), "Cel" | "[degF]")
                         {
-                            return Err(invalid(c, format!("unit {u:?} is not supported (Cel or [degF])")));
+                            return Err(invalid(
+                                c,
+                                format!("unit {u:?} is not supported (Cel or [degF])"),
+                            ));
                         }
                     }
                 }
@@ -187,7 +223,11 @@ impl CaseDefinition {
             Some((n, text)) => Self::from_toml(&format!("{n}.toml"), text),
             None => Err(DefinitionError::Unknown {
                 name: name.to_string(),
-                known: SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+                known: SHIPPED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -199,7 +239,15 @@ impl CaseDefinition {
 
     /// Whether any criterion asks for the main diagnosis (which the site tables cannot tell).
     pub fn needs_diagnosis_rank(&self) -> bool {
-        self.criteria.iter().flat_map(|c| &c.any).any(|e| matches!(e, Evidence::Diagnosis { position: Position::Main, .. }))
+        self.criteria.iter().flat_map(|c| &c.any).any(|e| {
+            matches!(
+                e,
+                Evidence::Diagnosis {
+                    position: Position::Main,
+                    ..
+                }
+            )
+        })
     }
 
     /// Every diagnosis pattern the definition uses (for pushing a filter into the store scan).
@@ -226,7 +274,10 @@ impl CaseDefinition {
                 _ => None,
             })
             .flatten()
-            .filter_map(|o| o.split_once('|').map(|(s, c)| (s.to_string(), c.to_string())))
+            .filter_map(|o| {
+                o.split_once('|')
+                    .map(|(s, c)| (s.to_string(), c.to_string()))
+            })
             .collect()
     }
 }
@@ -246,20 +297,32 @@ impl CodePattern {
         let cat = |s: &str| {
             let n = normalize_icd(s);
             let b = n.as_bytes();
-            (n.len() == 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit()).then_some(n)
+            (n.len() == 3
+                && b[0].is_ascii_uppercase()
+                && b[1].is_ascii_digit()
+                && b[2].is_ascii_digit())
+            .then_some(n)
         };
         if let Some((a, b)) = p.split_once('-') {
             match (cat(a), cat(b)) {
                 (Some(a), Some(b)) if a <= b => Ok(CodePattern::Range(a, b)),
-                _ => Err(format!("diagnosis range {p:?} is not of the form A00-B99 (low to high)")),
+                _ => Err(format!(
+                    "diagnosis range {p:?} is not of the form A00-B99 (low to high)"
+                )),
             }
         } else {
             let n = normalize_icd(p);
             let b = n.as_bytes();
-            if n.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit() {
+            if n.len() >= 3
+                && b[0].is_ascii_uppercase()
+                && b[1].is_ascii_digit()
+                && b[2].is_ascii_digit()
+            {
                 Ok(CodePattern::Prefix(n))
             } else {
-                Err(format!("diagnosis code {p:?} is not an ICD-10 code or prefix such as J12 or U07.1"))
+                Err(format!(
+                    "diagnosis code {p:?} is not an ICD-10 code or prefix such as J12 or U07.1"
+                ))
             }
         }
     }
@@ -267,10 +330,12 @@ impl CodePattern {
     /// Whether a normalised code matches.
     pub fn matches(&self, normalized: &str) -> bool {
         match self {
-            CodePattern::Range(lo, hi) => normalized.len() >= 3 && {
-                let c = &normalized[..3];
-                c >= lo.as_str() && c <= hi.as_str()
-            },
+            CodePattern::Range(lo, hi) => {
+                normalized.len() >= 3 && {
+                    let c = &normalized[..3];
+                    c >= lo.as_str() && c <= hi.as_str()
+                }
+            }
             CodePattern::Prefix(p) => normalized.starts_with(p.as_str()),
         }
     }
@@ -278,7 +343,12 @@ impl CodePattern {
     /// The shortest code prefix every match starts with, for a coarse scan filter (`J`, `U071`).
     pub fn scan_prefix(&self) -> String {
         match self {
-            CodePattern::Range(lo, hi) => lo.chars().zip(hi.chars()).take_while(|(a, b)| a == b).map(|p| p.0).collect(),
+            CodePattern::Range(lo, hi) => lo
+                .chars()
+                .zip(hi.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|p| p.0)
+                .collect(),
             CodePattern::Prefix(p) => p.clone(),
         }
     }
@@ -287,7 +357,10 @@ impl CodePattern {
 /// Normalises an ICD-10 code for matching: upper case, without the dot and without the
 /// ICD-10-GM marks `!` (secondary code), `*` (manifestation), `+` (aetiology) and `†`.
 pub fn normalize_icd(code: &str) -> String {
-    code.chars().filter(|c| !matches!(c, '.' | '!' | '*' | '+' | '†' | ' ')).flat_map(char::to_uppercase).collect()
+    code.chars()
+        .filter(|c| !matches!(c, '.' | '!' | '*' | '+' | '†' | ' '))
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[cfg(test)]
@@ -305,8 +378,16 @@ mod tests {
         let sari = CaseDefinition::shipped("sari-who").unwrap();
         assert_eq!(sari.encounter.classes, vec!["IMP"]);
         assert_eq!(sari.criteria[0].days_before_admission, Some(10));
-        assert!(CaseDefinition::shipped("sari-icosari").unwrap().needs_diagnosis_rank());
-        assert!(!CaseDefinition::shipped("ili-who").unwrap().needs_diagnosis_rank());
+        assert!(
+            CaseDefinition::shipped("sari-icosari")
+                .unwrap()
+                .needs_diagnosis_rank()
+        );
+        assert!(
+            !CaseDefinition::shipped("ili-who")
+                .unwrap()
+                .needs_diagnosis_rank()
+        );
     }
 
     #[test]
@@ -344,7 +425,9 @@ classes = ["IMP"]
 name = "bad"
 any = [{ diagnosis = ["J22-J09"] }]
 "#;
-        let e = CaseDefinition::from_toml("x.toml", text).unwrap_err().to_string();
+        let e = CaseDefinition::from_toml("x.toml", text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad") && e.contains("J22-J09"), "{e}");
         let e = CaseDefinition::shipped("sari").unwrap_err().to_string();
         assert!(e.contains("sari-icosari"), "{e}");

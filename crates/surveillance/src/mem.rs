@@ -297,12 +297,26 @@ pub fn mem_model(input: &MemInput, params: &MemParams) -> Result<MemModel, MemEr
     let rows = input.weeks.len();
     for s in &input.seasons {
         if s.values.len() != rows {
-            return Err(MemError::Ragged { season: s.name.clone(), got: s.values.len(), expected: rows });
+            return Err(MemError::Ragged {
+                season: s.name.clone(),
+                got: s.values.len(),
+                expected: rows,
+            });
         }
     }
     // Seasons whose total is not positive carry no epidemic (mem drops them).
-    let mut seasons: Vec<&SeasonSeries> =
-        input.seasons.iter().filter(|s| s.values.iter().flatten().filter(|v| v.is_finite()).sum::<f64>() > 0.0).collect();
+    let mut seasons: Vec<&SeasonSeries> = input
+        .seasons
+        .iter()
+        .filter(|s| {
+            s.values
+                .iter()
+                .flatten()
+                .filter(|v| v.is_finite())
+                .sum::<f64>()
+                > 0.0
+        })
+        .collect();
     if seasons.len() < 2 {
         return Err(MemError::TooFewSeasons(seasons.len()));
     }
@@ -338,14 +352,34 @@ pub fn mem_model(input: &MemInput, params: &MemParams) -> Result<MemModel, MemEr
         });
     }
 
-    let pre: Vec<f64> = timings.iter().flat_map(|t| t.pre_values.iter().copied()).collect();
-    let post: Vec<f64> = timings.iter().flat_map(|t| t.post_values.iter().copied()).collect();
-    let epi: Vec<f64> = timings.iter().flat_map(|t| t.epidemic_values.iter().copied()).collect();
-    let upper = |x: &[f64], m, level, tails| interval(x, m, level, tails, params.use_t).map(|(_, _, u)| u);
+    let pre: Vec<f64> = timings
+        .iter()
+        .flat_map(|t| t.pre_values.iter().copied())
+        .collect();
+    let post: Vec<f64> = timings
+        .iter()
+        .flat_map(|t| t.post_values.iter().copied())
+        .collect();
+    let epi: Vec<f64> = timings
+        .iter()
+        .flat_map(|t| t.epidemic_values.iter().copied())
+        .collect();
+    let upper =
+        |x: &[f64], m, level, tails| interval(x, m, level, tails, params.use_t).map(|(_, _, u)| u);
     let [l1, l2, l3] = params.intensity_levels;
     let thresholds = Thresholds {
-        epidemic: upper(&pre, params.threshold_method, params.threshold_level, params.threshold_tails),
-        post_epidemic: upper(&post, params.threshold_method, params.threshold_level, params.threshold_tails),
+        epidemic: upper(
+            &pre,
+            params.threshold_method,
+            params.threshold_level,
+            params.threshold_tails,
+        ),
+        post_epidemic: upper(
+            &post,
+            params.threshold_method,
+            params.threshold_level,
+            params.threshold_tails,
+        ),
         medium: upper(&epi, params.intensity_method, l1, params.intensity_tails),
         high: upper(&epi, params.intensity_method, l2, params.intensity_tails),
         very_high: upper(&epi, params.intensity_method, l3, params.intensity_tails),
@@ -371,18 +405,28 @@ pub fn mem_model(input: &MemInput, params: &MemParams) -> Result<MemModel, MemEr
 fn check_params(p: &MemParams) -> Result<(), MemError> {
     let level_ok = |l: f64| l > 0.0 && l < 1.0;
     if !(p.delta.is_finite() && p.delta > 0.0) {
-        return Err(MemError::Param(format!("delta must be a positive number, got {}", p.delta)));
+        return Err(MemError::Param(format!(
+            "delta must be a positive number, got {}",
+            p.delta
+        )));
     }
     if !level_ok(p.threshold_level) {
-        return Err(MemError::Param(format!("threshold level must be in (0, 1), got {}", p.threshold_level)));
+        return Err(MemError::Param(format!(
+            "threshold level must be in (0, 1), got {}",
+            p.threshold_level
+        )));
     }
     for l in p.intensity_levels {
         if !level_ok(l) {
-            return Err(MemError::Param(format!("intensity levels must be in (0, 1), got {l}")));
+            return Err(MemError::Param(format!(
+                "intensity levels must be in (0, 1), got {l}"
+            )));
         }
     }
     if !p.intensity_levels.windows(2).all(|w| w[0] < w[1]) {
-        return Err(MemError::Param("intensity levels must increase (medium < high < very high)".into()));
+        return Err(MemError::Param(
+            "intensity levels must increase (medium < high < very high)".into(),
+        ));
     }
     for t in [p.threshold_tails, p.intensity_tails] {
         if t != 1 && t != 2 {
@@ -407,7 +451,10 @@ pub struct Timing {
 /// the first window with the largest sum. Missing values count as 0 in sums (as `mem`'s
 /// `sum(na.rm = TRUE)`).
 pub fn map_curve(data: &[Option<f64>]) -> Vec<(f64, usize)> {
-    let x: Vec<f64> = data.iter().map(|v| v.filter(|v| v.is_finite()).unwrap_or(0.0)).collect();
+    let x: Vec<f64> = data
+        .iter()
+        .map(|v| v.filter(|v| v.is_finite()).unwrap_or(0.0))
+        .collect();
     let n = x.len();
     let total: f64 = x.iter().sum();
     let mut prefix = vec![0.0; n + 1];
@@ -426,7 +473,11 @@ pub fn map_curve(data: &[Option<f64>]) -> Vec<(f64, usize)> {
                     at = i;
                 }
             }
-            let pct = if total == 0.0 { 0.0 } else { 100.0 * best / total };
+            let pct = if total == 0.0 {
+                0.0
+            } else {
+                100.0 * best / total
+            };
             (pct, at)
         })
         .collect()
@@ -442,9 +493,16 @@ pub fn timing(data: &[Option<f64>], delta: f64) -> Timing {
     y.extend(curve.iter().map(|c| c.0));
     let ys = local_linear_smooth(&y, 1.0);
     // Slope from s-1 to s, for s = 1..n; the optimum is one before the first s below delta.
-    let optimum = (1..=n).find(|&s| ys[s] - ys[s - 1] < delta).map(|s| (s - 1).max(1)).unwrap_or(n);
+    let optimum = (1..=n)
+        .find(|&s| ys[s] - ys[s - 1] < delta)
+        .map(|s| (s - 1).max(1))
+        .unwrap_or(n);
     let (percentage, start) = curve[optimum - 1];
-    Timing { start, end: start + optimum - 1, percentage }
+    Timing {
+        start,
+        end: start + optimum - 1,
+        percentage,
+    }
 }
 
 /// Local-linear regression with a Gaussian kernel of standard deviation `h`, evaluated at each
@@ -465,7 +523,11 @@ pub fn local_linear_smooth(y: &[f64], h: f64) -> Vec<f64> {
                 t1 += w * d * yi;
             }
             let den = s0 * s2 - s1 * s1;
-            let est = if den.abs() < 1e-300 { t0 / s0 } else { (s2 * t0 - s1 * t1) / den };
+            let est = if den.abs() < 1e-300 {
+                t0 / s0
+            } else {
+                (s2 * t0 - s1 * t1) / den
+            };
             est.max(0.0)
         })
         .collect()
@@ -480,7 +542,9 @@ pub fn local_linear_smooth(y: &[f64], h: f64) -> Vec<f64> {
 pub fn fill_inside_missing(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut out: Vec<Option<f64>> = values.iter().map(|v| v.filter(|x| x.is_finite())).collect();
     let known: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_some()).collect();
-    let (Some(&first), Some(&last)) = (known.first(), known.last()) else { return out };
+    let (Some(&first), Some(&last)) = (known.first(), known.last()) else {
+        return out;
+    };
     let gaps: Vec<usize> = (first..=last).filter(|&i| out[i].is_none()).collect();
     if gaps.is_empty() {
         return out;
@@ -508,7 +572,10 @@ pub fn fill_inside_missing(values: &[Option<f64>]) -> Vec<Option<f64>> {
 
 /// Weights of the local-linear Gaussian estimate at `e` over points `xs`.
 fn local_linear_weights(xs: &[f64], e: f64, h: f64) -> Vec<f64> {
-    let w: Vec<f64> = xs.iter().map(|x| (-0.5 * ((x - e) / h).powi(2)).exp()).collect();
+    let w: Vec<f64> = xs
+        .iter()
+        .map(|x| (-0.5 * ((x - e) / h).powi(2)).exp())
+        .collect();
     let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
     for (wi, x) in w.iter().zip(xs) {
         let d = x - e;
@@ -517,11 +584,24 @@ fn local_linear_weights(xs: &[f64], e: f64, h: f64) -> Vec<f64> {
         s2 += wi * d * d;
     }
     let den = s0 * s2 - s1 * s1;
-    w.iter().zip(xs).map(|(wi, x)| if den.abs() < 1e-300 { wi / s0 } else { wi * (s2 - (x - e) * s1) / den }).collect()
+    w.iter()
+        .zip(xs)
+        .map(|(wi, x)| {
+            if den.abs() < 1e-300 {
+                wi / s0
+            } else {
+                wi * (s2 - (x - e) * s1) / den
+            }
+        })
+        .collect()
 }
 
 fn local_linear_at(xs: &[f64], ys: &[f64], e: f64, h: f64) -> f64 {
-    local_linear_weights(xs, e, h).iter().zip(ys).map(|(w, y)| w * y).sum()
+    local_linear_weights(xs, e, h)
+        .iter()
+        .zip(ys)
+        .map(|(w, y)| w * y)
+        .sum()
 }
 
 /// The bandwidth at which the local-linear smoother over `xs` has trace `df` (its approximate
@@ -531,21 +611,35 @@ pub fn df_bandwidth(xs: &[f64], df: f64) -> Option<f64> {
     if xs.len() as f64 <= df {
         return None;
     }
-    let trace = |h: f64| xs.iter().enumerate().map(|(i, &e)| local_linear_weights(xs, e, h)[i]).sum::<f64>();
+    let trace = |h: f64| {
+        xs.iter()
+            .enumerate()
+            .map(|(i, &e)| local_linear_weights(xs, e, h)[i])
+            .sum::<f64>()
+    };
     let (mut lo, mut hi) = (1e-3f64.ln(), 1e4f64.ln());
     if trace(hi.exp()) > df {
         return None;
     }
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
-        if trace(mid.exp()) > df { lo = mid } else { hi = mid }
+        if trace(mid.exp()) > df {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     Some((0.5 * (lo + hi)).exp())
 }
 
 /// The `n` largest reported values, largest first.
 fn top_n(values: &[Option<f64>], n: usize) -> Vec<f64> {
-    let mut v: Vec<f64> = values.iter().flatten().copied().filter(|x| x.is_finite()).collect();
+    let mut v: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     v.sort_by(|a, b| b.total_cmp(a));
     v.truncate(n);
     v
@@ -558,7 +652,11 @@ fn median(x: &[f64]) -> f64 {
     let mut v = x.to_vec();
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 /// Quantile multiplier `mem` uses: `qnorm(1 - (1 - level) / tails)`, or with `use_t`
@@ -578,7 +676,13 @@ fn multiplier(level: f64, tails: u8, n: usize, use_t: bool) -> Option<f64> {
 
 /// (lower, centre, upper) of an interval of `method` at `level` over `x`; `None` when fewer than
 /// two values (the standard deviation is undefined, as in R).
-pub fn interval(x: &[f64], method: IntervalMethod, level: f64, tails: u8, use_t: bool) -> Option<(f64, f64, f64)> {
+pub fn interval(
+    x: &[f64],
+    method: IntervalMethod,
+    level: f64,
+    tails: u8,
+    use_t: bool,
+) -> Option<(f64, f64, f64)> {
     let x: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
     let n = x.len();
     if n < 2 {
@@ -588,11 +692,19 @@ pub fn interval(x: &[f64], method: IntervalMethod, level: f64, tails: u8, use_t:
     let arith = |v: &[f64], point: bool| {
         let mean = v.iter().sum::<f64>() / n as f64;
         let var = v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        let half = if point { z * var.sqrt() } else { z * var.sqrt() / (n as f64).sqrt() };
+        let half = if point {
+            z * var.sqrt()
+        } else {
+            z * var.sqrt() / (n as f64).sqrt()
+        };
         (mean - half, mean, mean + half)
     };
     let geo = |point: bool| {
-        let shift = if x.iter().all(|&v| v != 0.0) { 0.0 } else { 1.0 };
+        let shift = if x.iter().all(|&v| v != 0.0) {
+            0.0
+        } else {
+            1.0
+        };
         let logs: Vec<f64> = x.iter().map(|v| (v + shift).ln()).collect();
         let (l, c, u) = arith(&logs, point);
         (l.exp() - shift, c.exp() - shift, u.exp() - shift)
@@ -614,12 +726,14 @@ impl Thresholds {
             return Some(Level::Baseline);
         }
         let clamp = |t: Option<f64>| t.map(|t| t.max(0.0));
-        Some(match (clamp(self.medium), clamp(self.high), clamp(self.very_high)) {
-            (Some(_), Some(_), Some(vh)) if v >= vh => Level::VeryHigh,
-            (Some(_), Some(h), _) if v >= h => Level::High,
-            (Some(m), _, _) if v >= m => Level::Medium,
-            _ => Level::Low,
-        })
+        Some(
+            match (clamp(self.medium), clamp(self.high), clamp(self.very_high)) {
+                (Some(_), Some(_), Some(vh)) if v >= vh => Level::VeryHigh,
+                (Some(_), Some(h), _) if v >= h => Level::High,
+                (Some(m), _, _) if v >= m => Level::Medium,
+                _ => Level::Low,
+            },
+        )
     }
 
     /// Judges a season week by week (`memsurveillance`): start, end and each week's level.
@@ -716,15 +830,25 @@ pub enum TableError {
 /// A first column named `week` (or whose values are all week numbers 1..53) labels the rows.
 /// Empty cells and `NA` are missing. Comma, semicolon or tab separated (sniffed from the header).
 pub fn parse_table(text: &str) -> Result<MemInput, TableError> {
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).ok_or_else(|| TableError::Shape("empty table".into()))?;
+    let header_line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .ok_or_else(|| TableError::Shape("empty table".into()))?;
     let delim = [b'\t', b',', b';']
         .into_iter()
         .max_by_key(|d| header_line.bytes().filter(|b| b == d).count())
         .unwrap_or(b',');
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| TableError::Csv { line: 1, message: e.to_string() })?
+        .map_err(|e| TableError::Csv {
+            line: 1,
+            message: e.to_string(),
+        })?
         .iter()
         .map(|h| h.trim().trim_matches('"').to_string())
         .collect();
@@ -745,28 +869,44 @@ pub fn parse_table(text: &str) -> Result<MemInput, TableError> {
             continue;
         }
         if rec.len() != headers.len() {
-            return Err(TableError::Width { line, got: rec.len(), expected: headers.len() });
+            return Err(TableError::Width {
+                line,
+                got: rec.len(),
+                expected: headers.len(),
+            });
         }
         cells.push((line, rec.iter().map(|c| c.trim().to_string()).collect()));
     }
     if cells.is_empty() {
-        return Err(TableError::Shape("the table has a header but no week rows".into()));
+        return Err(TableError::Shape(
+            "the table has a header but no week rows".into(),
+        ));
     }
     let first = headers[0].to_ascii_lowercase();
     let week_col = first == "week"
         || first == "weeks"
         || first.is_empty()
-        || cells.iter().all(|(_, r)| r[0].parse::<u32>().is_ok_and(|w| (1..=53).contains(&w)));
+        || cells
+            .iter()
+            .all(|(_, r)| r[0].parse::<u32>().is_ok_and(|w| (1..=53).contains(&w)));
     let first_season = usize::from(week_col);
-    let weeks: Vec<String> =
-        if week_col { cells.iter().map(|(_, r)| r[0].clone()).collect() } else { (1..=cells.len()).map(|i| i.to_string()).collect() };
+    let weeks: Vec<String> = if week_col {
+        cells.iter().map(|(_, r)| r[0].clone()).collect()
+    } else {
+        (1..=cells.len()).map(|i| i.to_string()).collect()
+    };
     let mut seasons = Vec::new();
     for (c, name) in headers.iter().enumerate().skip(first_season) {
         if name.is_empty() {
-            return Err(TableError::Shape(format!("column {} has no season name in the header", c + 1)));
+            return Err(TableError::Shape(format!(
+                "column {} has no season name in the header",
+                c + 1
+            )));
         }
         if seasons.iter().any(|s: &SeasonSeries| &s.name == name) {
-            return Err(TableError::Shape(format!("season {name:?} appears twice in the header")));
+            return Err(TableError::Shape(format!(
+                "season {name:?} appears twice in the header"
+            )));
         }
         let mut values = Vec::with_capacity(cells.len());
         for (line, r) in &cells {
@@ -781,16 +921,29 @@ pub fn parse_table(text: &str) -> Result<MemInput, TableError> {
                     value: cell.to_string(),
                 })?;
                 if !v.is_finite() {
-                    return Err(TableError::NotANumber { line: *line, column: c + 1, header: name.clone(), value: cell.to_string() });
+                    return Err(TableError::NotANumber {
+                        line: *line,
+                        column: c + 1,
+                        header: name.clone(),
+                        value: cell.to_string(),
+                    });
                 }
                 if v < 0.0 {
-                    return Err(TableError::Negative { line: *line, column: c + 1, header: name.clone(), value: v });
+                    return Err(TableError::Negative {
+                        line: *line,
+                        column: c + 1,
+                        header: name.clone(),
+                        value: v,
+                    });
                 }
                 Some(v)
             };
             values.push(v);
         }
-        seasons.push(SeasonSeries { name: name.clone(), values });
+        seasons.push(SeasonSeries {
+            name: name.clone(),
+            values,
+        });
     }
     Ok(MemInput { weeks, seasons })
 }

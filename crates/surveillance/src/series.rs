@@ -10,8 +10,8 @@ use crate::definition::{CaseDefinition, CodePattern, Evidence, normalize_icd};
 use crate::week::{IsoWeek, ReportingConvention};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kakehashi_model::Country;
-use serde::{Deserialize, Serialize};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A patient row: what age and death need.
@@ -110,8 +110,11 @@ pub struct SiteRows {
 }
 
 /// ICD-10 code systems whose codes the definitions match.
-pub const ICD10_SYSTEMS: [&str; 3] =
-    [kakehashi_model::systems::ICD10_GM, kakehashi_model::systems::ICD10_JP, kakehashi_model::systems::ICD10_WHO];
+pub const ICD10_SYSTEMS: [&str; 3] = [
+    kakehashi_model::systems::ICD10_GM,
+    kakehashi_model::systems::ICD10_JP,
+    kakehashi_model::systems::ICD10_WHO,
+];
 
 /// Discharge disposition codes meaning death: German Entlassungsgrund `07` (Tod, with its
 /// three-digit forms `079`) and the `deceased` code Japanese sites send (docs/fhir-conventions.md).
@@ -145,7 +148,8 @@ type DatedCodes = Vec<(String, Option<DateTime<Utc>>)>;
 /// Finds the cases of a definition among a site's encounters.
 pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
     // Top-level stay of every encounter (following part_of up to 8 levels).
-    let by_id: HashMap<&str, &EncounterRow> = rows.encounters.iter().map(|e| (e.id.as_str(), e)).collect();
+    let by_id: HashMap<&str, &EncounterRow> =
+        rows.encounters.iter().map(|e| (e.id.as_str(), e)).collect();
     let clock = LocalClock::new(rows.country);
     let top = |id: &str| -> Option<&str> {
         let mut cur = by_id.get(id)?;
@@ -173,7 +177,10 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
             c.any
                 .iter()
                 .map(|e| match e {
-                    Evidence::Diagnosis { diagnosis, .. } => diagnosis.iter().filter_map(|p| CodePattern::parse(p).ok()).collect(),
+                    Evidence::Diagnosis { diagnosis, .. } => diagnosis
+                        .iter()
+                        .filter_map(|p| CodePattern::parse(p).ok())
+                        .collect(),
                     Evidence::Observation { .. } => Vec::new(),
                 })
                 .collect()
@@ -186,16 +193,27 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
             continue;
         }
         let code = normalize_icd(&d.code);
-        if !patterns.iter().flatten().flatten().any(|p| p.matches(&code)) {
+        if !patterns
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|p| p.matches(&code))
+        {
             continue;
         }
         match d.encounter_id.as_deref().and_then(top) {
             Some(stay) => dx_by_stay.entry(stay).or_default().push((code, d.date)),
-            None => dx_by_patient.entry(d.patient_id.as_str()).or_default().push((code, d.date)),
+            None => dx_by_patient
+                .entry(d.patient_id.as_str())
+                .or_default()
+                .push((code, d.date)),
         }
     }
     let obs_codes: Vec<(String, String)> = def.observation_codes();
-    let obs_wanted: HashSet<(&str, &str)> = obs_codes.iter().map(|(s, c)| (s.as_str(), c.as_str())).collect();
+    let obs_wanted: HashSet<(&str, &str)> = obs_codes
+        .iter()
+        .map(|(s, c)| (s.as_str(), c.as_str()))
+        .collect();
     let mut obs_by_stay: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
     let mut obs_by_patient: HashMap<&str, Vec<&ObservationRow>> = HashMap::default();
     for o in &rows.observations {
@@ -204,7 +222,10 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         }
         match o.encounter_id.as_deref().and_then(top) {
             Some(stay) => obs_by_stay.entry(stay).or_default().push(o),
-            None => obs_by_patient.entry(o.patient_id.as_str()).or_default().push(o),
+            None => obs_by_patient
+                .entry(o.patient_id.as_str())
+                .or_default()
+                .push(o),
         }
     }
 
@@ -213,39 +234,67 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         if e.part_of.as_deref().is_some_and(|p| by_id.contains_key(p)) {
             continue; // counted through its top-level stay
         }
-        if !def.encounter.classes.is_empty() && !e.class_code.as_deref().is_some_and(|c| def.encounter.classes.iter().any(|k| k == c)) {
+        if !def.encounter.classes.is_empty()
+            && !e
+                .class_code
+                .as_deref()
+                .is_some_and(|c| def.encounter.classes.iter().any(|k| k == c))
+        {
             continue;
         }
         let Some(start) = e.start else { continue };
         let end = e.end;
         let met = def.criteria.iter().zip(&patterns).all(|(c, pats)| {
-            let lo = c.days_before_admission.map(|d| start - Duration::days(d as i64));
+            let lo = c
+                .days_before_admission
+                .map(|d| start - Duration::days(d as i64));
             let hi = match c.days_after_admission {
                 Some(d) => Some(start + Duration::days(d as i64)),
                 None => end,
             };
             let in_window = |t: Option<DateTime<Utc>>, linked: bool| match t {
                 None => linked,
-                Some(t) => lo.is_none_or(|lo| t >= lo) && hi.is_none_or(|hi| t <= hi) && (linked || lo.is_some() || t >= start),
+                Some(t) => {
+                    lo.is_none_or(|lo| t >= lo)
+                        && hi.is_none_or(|hi| t <= hi)
+                        && (linked || lo.is_some() || t >= start)
+                }
             };
             c.any.iter().zip(pats).any(|(ev, pats)| match ev {
                 Evidence::Diagnosis { .. } => {
                     let hit = |list: Option<&DatedCodes>, linked: bool| {
-                        list.is_some_and(|l| l.iter().any(|(code, t)| pats.iter().any(|p| p.matches(code)) && in_window(*t, linked)))
+                        list.is_some_and(|l| {
+                            l.iter().any(|(code, t)| {
+                                pats.iter().any(|p| p.matches(code)) && in_window(*t, linked)
+                            })
+                        })
                     };
-                    hit(dx_by_stay.get(e.id.as_str()), true) || hit(dx_by_patient.get(e.patient_id.as_str()), false)
+                    hit(dx_by_stay.get(e.id.as_str()), true)
+                        || hit(dx_by_patient.get(e.patient_id.as_str()), false)
                 }
-                Evidence::Observation { observation, at_least, unit } => {
+                Evidence::Observation {
+                    observation,
+                    at_least,
+                    unit,
+                } => {
                     let ok = |o: &&ObservationRow, linked: bool| {
-                        observation.iter().any(|s| s.split_once('|') == Some((o.system.as_str(), o.code.as_str())))
-                            && in_window(o.effective, linked)
+                        observation.iter().any(|s| {
+                            s.split_once('|') == Some((o.system.as_str(), o.code.as_str()))
+                        }) && in_window(o.effective, linked)
                             && match at_least {
                                 None => true,
-                                Some(b) => o.value.and_then(|v| to_unit(v, o.unit.as_deref(), unit.as_deref())).is_some_and(|v| v >= *b),
+                                Some(b) => o
+                                    .value
+                                    .and_then(|v| to_unit(v, o.unit.as_deref(), unit.as_deref()))
+                                    .is_some_and(|v| v >= *b),
                             }
                     };
-                    obs_by_stay.get(e.id.as_str()).is_some_and(|l| l.iter().any(|o| ok(o, true)))
-                        || obs_by_patient.get(e.patient_id.as_str()).is_some_and(|l| l.iter().any(|o| ok(o, false)))
+                    obs_by_stay
+                        .get(e.id.as_str())
+                        .is_some_and(|l| l.iter().any(|o| ok(o, true)))
+                        || obs_by_patient
+                            .get(e.patient_id.as_str())
+                            .is_some_and(|l| l.iter().any(|o| ok(o, false)))
                 }
             })
         });
@@ -259,7 +308,10 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
         let Some(start) = e.start else { continue };
         let end = e.end;
         let p = patients.get(e.patient_id.as_str());
-        let died_disp = e.discharge_disposition.as_deref().is_some_and(|d| DIED_DISPOSITIONS.contains(&d));
+        let died_disp = e
+            .discharge_disposition
+            .as_deref()
+            .is_some_and(|d| DIED_DISPOSITIONS.contains(&d));
         let died_date = p.and_then(|p| p.deceased_at).is_some_and(|t| {
             t >= start - Duration::days(1) && end.is_none_or(|end| t <= end + Duration::days(1))
         });
@@ -268,7 +320,9 @@ pub fn find_cases(def: &CaseDefinition, rows: &SiteRows) -> Vec<Case> {
             encounter_id: e.id.clone(),
             admitted: start,
             week: IsoWeek::of(clock.date(start)),
-            age: p.and_then(|p| p.birth_date).map(|b| age_at(b, clock.date(start))),
+            age: p
+                .and_then(|p| p.birth_date)
+                .map(|b| age_at(b, clock.date(start))),
             icu: icu_stays.contains_key(e.id.as_str()),
             died: died_disp || died_date,
         });
@@ -284,7 +338,10 @@ struct LocalClock {
 
 impl LocalClock {
     fn new(country: Country) -> Self {
-        Self { country, cache: std::cell::Cell::new(None) }
+        Self {
+            country,
+            cache: std::cell::Cell::new(None),
+        }
     }
 
     fn date(&self, t: DateTime<Utc>) -> NaiveDate {
@@ -312,9 +369,16 @@ impl LocalClock {
 }
 
 /// The patient rows of the given ids (one pass over the patients, keeping only those needed).
-fn patients_of<'a>(rows: &'a SiteRows, ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, &'a PatientRow> {
+fn patients_of<'a>(
+    rows: &'a SiteRows,
+    ids: impl Iterator<Item = &'a str>,
+) -> HashMap<&'a str, &'a PatientRow> {
     let wanted: HashSet<&str> = ids.collect();
-    rows.patients.iter().filter(|p| wanted.contains(p.id.as_str())).map(|p| (p.id.as_str(), p)).collect()
+    rows.patients
+        .iter()
+        .filter(|p| wanted.contains(p.id.as_str()))
+        .map(|p| (p.id.as_str(), p))
+        .collect()
 }
 
 fn to_unit(v: f64, from: Option<&str>, to: Option<&str>) -> Option<f64> {
@@ -364,14 +428,16 @@ pub struct Pathogen {
 impl PathogenPanel {
     /// The shipped panel (influenza, RSV, SARS-CoV-2 NAA tests).
     pub fn shipped() -> Self {
-        toml::from_str(include_str!("../data/pathogens.toml")).expect("the shipped pathogen panel parses (tested)")
+        toml::from_str(include_str!("../data/pathogens.toml"))
+            .expect("the shipped pathogen panel parses (tested)")
     }
 
     /// Which pathogen a coded test is for.
     pub fn pathogen_of(&self, system: &str, code: &str) -> Option<usize> {
         self.pathogens.iter().position(|p| {
             (system == kakehashi_model::systems::LOINC && p.loinc.iter().any(|c| c == code))
-                || (system == kakehashi_model::systems::JLAC10 && p.jlac10.iter().any(|c| c == code))
+                || (system == kakehashi_model::systems::JLAC10
+                    && p.jlac10.iter().any(|c| c == code))
         })
     }
 
@@ -380,10 +446,12 @@ impl PathogenPanel {
         let mut m = HashMap::default();
         for (i, p) in self.pathogens.iter().enumerate() {
             for c in &p.loinc {
-                m.entry((kakehashi_model::systems::LOINC, c.as_str())).or_insert(i);
+                m.entry((kakehashi_model::systems::LOINC, c.as_str()))
+                    .or_insert(i);
             }
             for c in &p.jlac10 {
-                m.entry((kakehashi_model::systems::JLAC10, c.as_str())).or_insert(i);
+                m.entry((kakehashi_model::systems::JLAC10, c.as_str()))
+                    .or_insert(i);
             }
         }
         m
@@ -423,8 +491,17 @@ pub fn test_result(o: &ObservationRow) -> Option<bool> {
         _ => {}
     }
     match o.value_string.as_deref().map(|s| s.trim().to_lowercase()) {
-        Some(s) if matches!(s.as_str(), "positive" | "detected" | "pos" | "+" | "陽性") => Some(true),
-        Some(s) if matches!(s.as_str(), "negative" | "not detected" | "neg" | "-" | "陰性") => Some(false),
+        Some(s) if matches!(s.as_str(), "positive" | "detected" | "pos" | "+" | "陽性") => {
+            Some(true)
+        }
+        Some(s)
+            if matches!(
+                s.as_str(),
+                "negative" | "not detected" | "neg" | "-" | "陰性"
+            ) =>
+        {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -450,12 +527,16 @@ pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
     let mut seen: HashSet<(&str, usize)> = HashSet::default();
     let mut found = Vec::new();
     for o in &rows.observations {
-        let Some(&pi) = index.get(&(o.system.as_str(), o.code.as_str())) else { continue };
+        let Some(&pi) = index.get(&(o.system.as_str(), o.code.as_str())) else {
+            continue;
+        };
         let Some(t) = o.effective else { continue };
         if !seen.insert((o.id.as_str(), pi)) {
             continue;
         }
-        let Some(positive) = test_result(o) else { continue };
+        let Some(positive) = test_result(o) else {
+            continue;
+        };
         found.push((o, pi, positive, clock.date(t)));
     }
     let patients = patients_of(rows, found.iter().map(|f| f.0.patient_id.as_str()));
@@ -465,7 +546,10 @@ pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
             pathogen: pi,
             positive,
             week: IsoWeek::of(day),
-            age: patients.get(o.patient_id.as_str()).and_then(|p| p.birth_date).map(|b| age_at(b, day)),
+            age: patients
+                .get(o.patient_id.as_str())
+                .and_then(|p| p.birth_date)
+                .map(|b| age_at(b, day)),
         })
         .collect()
 }
@@ -480,14 +564,20 @@ pub struct AgeBands {
 impl Default for AgeBands {
     /// RKI ICOSARI's bands: 0–4, 5–14, 15–34, 35–59, 60–79, 80+.
     fn default() -> Self {
-        Self { lower: vec![0, 5, 15, 35, 60, 80] }
+        Self {
+            lower: vec![0, 5, 15, 35, 60, 80],
+        }
     }
 }
 
 impl AgeBands {
     /// Parses `0-4,5-14,15-34,35-59,60-79,80+`: contiguous bands from 0, the last open.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.is_empty() {
             return Err("no age bands given".into());
         }
@@ -497,20 +587,36 @@ impl AgeBands {
             let last = i + 1 == parts.len();
             let (lo, hi) = if let Some(lo) = p.strip_suffix('+') {
                 if !last {
-                    return Err(format!("age band {p:?}: only the last band may be open (N+)"));
+                    return Err(format!(
+                        "age band {p:?}: only the last band may be open (N+)"
+                    ));
                 }
-                (lo.parse::<u32>().map_err(|_| format!("age band {p:?} is not N+"))?, None)
+                (
+                    lo.parse::<u32>()
+                        .map_err(|_| format!("age band {p:?} is not N+"))?,
+                    None,
+                )
             } else {
-                let (a, b) = p.split_once('-').ok_or_else(|| format!("age band {p:?} is not N-M or N+"))?;
-                let a = a.trim().parse::<u32>().map_err(|_| format!("age band {p:?}: {a:?} is not a whole number"))?;
-                let b = b.trim().parse::<u32>().map_err(|_| format!("age band {p:?}: {b:?} is not a whole number"))?;
+                let (a, b) = p
+                    .split_once('-')
+                    .ok_or_else(|| format!("age band {p:?} is not N-M or N+"))?;
+                let a = a
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("age band {p:?}: {a:?} is not a whole number"))?;
+                let b = b
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("age band {p:?}: {b:?} is not a whole number"))?;
                 if b < a {
                     return Err(format!("age band {p:?} ends before it starts"));
                 }
                 (a, Some(b))
             };
             if lo != expect {
-                return Err(format!("age band {p:?} should start at {expect} (bands must be contiguous from 0)"));
+                return Err(format!(
+                    "age band {p:?} should start at {expect} (bands must be contiguous from 0)"
+                ));
             }
             lower.push(lo);
             match hi {
@@ -559,7 +665,9 @@ impl std::str::FromStr for Stratum {
             "site" => Ok(Stratum::Site),
             "country" => Ok(Stratum::Country),
             "age" => Ok(Stratum::Age),
-            o => Err(format!("unknown breakdown {o:?}: expected site, country or age")),
+            o => Err(format!(
+                "unknown breakdown {o:?}: expected site, country or age"
+            )),
         }
     }
 }
@@ -579,7 +687,12 @@ pub struct SeriesSpec {
 
 impl Default for SeriesSpec {
     fn default() -> Self {
-        Self { by: vec![Stratum::Site], age_bands: AgeBands::default(), from: None, to: None }
+        Self {
+            by: vec![Stratum::Site],
+            age_bands: AgeBands::default(),
+            from: None,
+            to: None,
+        }
     }
 }
 
@@ -660,7 +773,12 @@ pub fn weekly_series(
     // Strata are the age bands (plus "unknown") when broken down by age, else one; site and
     // country are constant within one site's series.
     let mut labels: Vec<Option<String>> = if by_age {
-        spec.age_bands.labels().into_iter().map(Some).chain([Some("unknown".to_string())]).collect()
+        spec.age_bands
+            .labels()
+            .into_iter()
+            .map(Some)
+            .chain([Some("unknown".to_string())])
+            .collect()
     } else {
         vec![None]
     };
@@ -670,7 +788,12 @@ pub fn weekly_series(
             return 0;
         }
         match age {
-            Some(a) => spec.age_bands.lower.iter().rposition(|&l| a >= l).unwrap_or(0),
+            Some(a) => spec
+                .age_bands
+                .lower
+                .iter()
+                .rposition(|&l| a >= l)
+                .unwrap_or(0),
             None => nb,
         }
     };
@@ -678,13 +801,17 @@ pub fn weekly_series(
     let mut acc: Vec<BTreeMap<IsoWeek, WeekTally>> = vec![BTreeMap::new(); labels.len()];
     let inside = |w: IsoWeek| spec.from.is_none_or(|f| w >= f) && spec.to.is_none_or(|t| w <= t);
     for c in cases.iter().filter(|c| inside(c.week)) {
-        let r = acc[slot(c.age)].entry(c.week).or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
+        let r = acc[slot(c.age)]
+            .entry(c.week)
+            .or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
         r.0 += 1;
         r.1 += u64::from(c.icu);
         r.2 += u64::from(c.died);
     }
     for t in tests.iter().filter(|t| inside(t.week)) {
-        let r = acc[slot(t.age)].entry(t.week).or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
+        let r = acc[slot(t.age)]
+            .entry(t.week)
+            .or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
         r.3[t.pathogen].tests += 1;
         r.3[t.pathogen].positives += u64::from(t.positive);
     }
@@ -694,15 +821,23 @@ pub fn weekly_series(
         labels.pop();
     }
     // Every stratum covers the same weeks: from the first to the last week seen anywhere.
-    let first = spec.from.or_else(|| acc.iter().filter_map(|m| m.keys().next().copied()).min());
-    let last = spec.to.or_else(|| acc.iter().filter_map(|m| m.keys().next_back().copied()).max());
+    let first = spec
+        .from
+        .or_else(|| acc.iter().filter_map(|m| m.keys().next().copied()).min());
+    let last = spec.to.or_else(|| {
+        acc.iter()
+            .filter_map(|m| m.keys().next_back().copied())
+            .max()
+    });
     let site_label = spec.by.contains(&Stratum::Site).then(|| site.to_string());
     let country_label = spec.by.contains(&Stratum::Country).then_some(country);
     let mut rows = Vec::new();
     if let (Some(first), Some(last)) = (first, last) {
         for (mut weeks, label) in acc.into_iter().zip(labels) {
             for w in first.range_inclusive(last) {
-                let (cases, icu, deaths, positivity) = weeks.remove(&w).unwrap_or_else(|| (0, 0, 0, vec![Positivity::default(); np]));
+                let (cases, icu, deaths, positivity) = weeks
+                    .remove(&w)
+                    .unwrap_or_else(|| (0, 0, 0, vec![Positivity::default(); np]));
                 rows.push(SeriesRow {
                     site: site_label.clone(),
                     country: country_label,
@@ -783,29 +918,55 @@ impl Series {
         partial: bool,
     ) -> crate::mem::MemInput {
         let (s0, s1) = (conv.season_start_week, conv.season_end_week);
-        let week_order: Vec<u32> = if s0 > s1 { (s0..=52).chain(1..=s1).collect() } else { (s0..=s1).collect() };
+        let week_order: Vec<u32> = if s0 > s1 {
+            (s0..=52).chain(1..=s1).collect()
+        } else {
+            (s0..=s1).collect()
+        };
         let mut by_season: BTreeMap<i32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
         for r in rows {
             let w = r.week.week();
-            let season = if w >= s0 { r.week.year() } else { r.week.year() - 1 };
-            let in_season = if s0 > s1 { w >= s0 || w <= s1 } else { w >= s0 && w <= s1 };
+            let season = if w >= s0 {
+                r.week.year()
+            } else {
+                r.week.year() - 1
+            };
+            let in_season = if s0 > s1 {
+                w >= s0 || w <= s1
+            } else {
+                w >= s0 && w <= s1
+            };
             if !in_season {
                 continue;
             }
             let slot = if w == 53 { 52 } else { w };
-            by_season.entry(season).or_default().entry(slot).or_default().push(value(r));
+            by_season
+                .entry(season)
+                .or_default()
+                .entry(slot)
+                .or_default()
+                .push(value(r));
         }
         let mut seasons = Vec::new();
         for (season, weeks) in by_season {
-            let values: Vec<Option<f64>> =
-                week_order.iter().map(|w| weeks.get(w).map(|v| v.iter().sum::<f64>() / v.len() as f64)).collect();
+            let values: Vec<Option<f64>> = week_order
+                .iter()
+                .map(|w| weeks.get(w).map(|v| v.iter().sum::<f64>() / v.len() as f64))
+                .collect();
             if !partial && values.iter().any(Option::is_none) {
                 continue;
             }
-            let name = if s0 > s1 { format!("{}/{}", season, season + 1) } else { season.to_string() };
+            let name = if s0 > s1 {
+                format!("{}/{}", season, season + 1)
+            } else {
+                season.to_string()
+            };
             seasons.push(crate::mem::SeasonSeries { name, values });
         }
-        crate::mem::MemInput { weeks: week_order.iter().map(u32::to_string).collect(), seasons }
+        crate::mem::MemInput {
+            weeks: week_order.iter().map(u32::to_string).collect(),
+            seasons,
+        }
     }
 }
 
@@ -816,14 +977,25 @@ mod tests {
     #[test]
     fn cached_clock_agrees_with_the_calendar_rule() {
         let de = LocalClock::new(Country::Germany);
-        let start = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap().and_hms_opt(0, 30, 0).unwrap().and_utc();
+        let start = NaiveDate::from_ymd_opt(2019, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 30, 0)
+            .unwrap()
+            .and_utc();
         // Every 30 minutes across 2019–2025, including both switches each year.
         for i in 0..(7 * 366 * 48) {
             let t = start + Duration::minutes(30 * i);
-            assert_eq!(de.date(t), crate::week::local_date(Country::Germany, t), "{t}");
+            assert_eq!(
+                de.date(t),
+                crate::week::local_date(Country::Germany, t),
+                "{t}"
+            );
         }
         let jp = LocalClock::new(Country::Japan);
-        assert_eq!(jp.date(start), crate::week::local_date(Country::Japan, start));
+        assert_eq!(
+            jp.date(start),
+            crate::week::local_date(Country::Japan, start)
+        );
     }
 
     #[test]
@@ -836,8 +1008,15 @@ mod tests {
         assert_eq!(b.label(79), "60-79");
         assert_eq!(b.label(80), "80+");
         assert_eq!(b.label(104), "80+");
-        assert_eq!(b.labels(), vec!["0-4", "5-14", "15-34", "35-59", "60-79", "80+"]);
-        assert!(AgeBands::parse("0-4,6-14,15+").unwrap_err().contains("start at 5"));
+        assert_eq!(
+            b.labels(),
+            vec!["0-4", "5-14", "15-34", "35-59", "60-79", "80+"]
+        );
+        assert!(
+            AgeBands::parse("0-4,6-14,15+")
+                .unwrap_err()
+                .contains("start at 5")
+        );
         assert!(AgeBands::parse("0-4,5-14").unwrap_err().contains("open"));
         assert!(AgeBands::parse("0-4,5+,10+").is_err());
         assert!(AgeBands::parse("0-x,5+").unwrap_err().contains("\"x\""));
@@ -856,11 +1035,23 @@ mod tests {
         let p = PathogenPanel::shipped();
         let names: Vec<_> = p.pathogens.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["influenza", "rsv", "sars-cov-2"]);
-        assert_eq!(p.pathogen_of(kakehashi_model::systems::LOINC, "94500-6"), Some(2));
-        assert_eq!(p.pathogen_of(kakehashi_model::systems::LOINC, "8310-5"), None);
+        assert_eq!(
+            p.pathogen_of(kakehashi_model::systems::LOINC, "94500-6"),
+            Some(2)
+        );
+        assert_eq!(
+            p.pathogen_of(kakehashi_model::systems::LOINC, "8310-5"),
+            None
+        );
         let p = p.with_jlac10([("5F625-1430-...", "94500-6")]);
-        assert_eq!(p.pathogen_of(kakehashi_model::systems::JLAC10, "5F625-1430-..."), Some(2));
-        let mut o = ObservationRow { value_code: Some("260373001".into()), ..Default::default() };
+        assert_eq!(
+            p.pathogen_of(kakehashi_model::systems::JLAC10, "5F625-1430-..."),
+            Some(2)
+        );
+        let mut o = ObservationRow {
+            value_code: Some("260373001".into()),
+            ..Default::default()
+        };
         assert_eq!(test_result(&o), Some(true));
         o.value_code = Some("260415000".into());
         assert_eq!(test_result(&o), Some(false));

@@ -63,7 +63,10 @@ impl IsoWeek {
     /// The ISO week a calendar date falls in.
     pub fn of(date: NaiveDate) -> Self {
         let w = date.iso_week();
-        Self { year: w.year(), week: w.week() }
+        Self {
+            year: w.year(),
+            week: w.week(),
+        }
     }
 
     /// ISO week-numbering year (may differ from the calendar year in the first and last days).
@@ -106,7 +109,9 @@ impl IsoWeek {
     pub fn range_inclusive(self, last: IsoWeek) -> impl Iterator<Item = IsoWeek> {
         let n = self.weeks_until(last);
         let first = self.monday();
-        (0..=n).filter(move |_| n >= 0).map(move |i| IsoWeek::of(first + Duration::days(7 * i)))
+        (0..=n)
+            .filter(move |_| n >= 0)
+            .map(move |i| IsoWeek::of(first + Duration::days(7 * i)))
     }
 }
 
@@ -149,7 +154,9 @@ impl<'de> Deserialize<'de> for IsoWeek {
 
 /// Number of ISO weeks in ISO year `year`: 53 when 28 December is in week 53, else 52.
 pub fn weeks_in_year(year: i32) -> u32 {
-    NaiveDate::from_ymd_opt(year, 12, 28).map(|d| d.iso_week().week()).unwrap_or(52)
+    NaiveDate::from_ymd_opt(year, 12, 28)
+        .map(|d| d.iso_week().week())
+        .unwrap_or(52)
 }
 
 /// How a country numbers and groups the weeks of its respiratory surveillance reports.
@@ -208,7 +215,13 @@ impl ReportingConvention {
     /// country's season bounds. Weeks between the season's end and the next start (summer) are
     /// given to the season that starts next.
     pub fn season_of(&self, w: IsoWeek) -> i32 {
-        if w.week() >= self.season_start_week { w.year() } else if w.week() <= self.season_end_week { w.year() - 1 } else { w.year() }
+        if w.week() >= self.season_start_week {
+            w.year()
+        } else if w.week() <= self.season_end_week {
+            w.year() - 1
+        } else {
+            w.year()
+        }
     }
 }
 
@@ -220,8 +233,14 @@ pub fn local_date(country: Country, t: DateTime<Utc>) -> NaiveDate {
         Country::Japan => 9,
         Country::Germany => {
             let y = t.year();
-            let start = last_sunday(y, 3).and_hms_opt(1, 0, 0).expect("valid").and_utc();
-            let end = last_sunday(y, 10).and_hms_opt(1, 0, 0).expect("valid").and_utc();
+            let start = last_sunday(y, 3)
+                .and_hms_opt(1, 0, 0)
+                .expect("valid")
+                .and_utc();
+            let end = last_sunday(y, 10)
+                .and_hms_opt(1, 0, 0)
+                .expect("valid")
+                .and_utc();
             if t >= start && t < end { 2 } else { 1 }
         }
     };
@@ -231,7 +250,13 @@ pub fn local_date(country: Country, t: DateTime<Utc>) -> NaiveDate {
 /// The EU summer time of a year as UTC seconds: [last Sunday of March 01:00 UTC, last Sunday of
 /// October 01:00 UTC).
 pub fn summer_time_bounds(year: i32) -> (i64, i64) {
-    let at = |m| last_sunday(year, m).and_hms_opt(1, 0, 0).expect("valid").and_utc().timestamp();
+    let at = |m| {
+        last_sunday(year, m)
+            .and_hms_opt(1, 0, 0)
+            .expect("valid")
+            .and_utc()
+            .timestamp()
+    };
     (at(3), at(10))
 }
 
@@ -289,7 +314,10 @@ mod tests {
             assert_eq!(weeks_in_year(y) == 53, expect, "{y}");
         }
         assert!(IsoWeek::new(2020, 53).is_ok());
-        assert!(matches!(IsoWeek::new(2021, 53), Err(WeekError::NoSuchWeek { weeks: 52, .. })));
+        assert!(matches!(
+            IsoWeek::new(2021, 53),
+            Err(WeekError::NoSuchWeek { weeks: 52, .. })
+        ));
         assert!(IsoWeek::new(2021, 0).is_err());
         assert_eq!(IsoWeek::new(2026, 53).unwrap().sunday(), d(2027, 1, 3));
     }
@@ -299,17 +327,37 @@ mod tests {
         let w = IsoWeek::new(2020, 52).unwrap();
         assert_eq!(w.succ().to_string(), "2020-W53");
         assert_eq!(w.succ().succ().to_string(), "2021-W01");
-        assert_eq!(IsoWeek::new(2021, 1).unwrap().pred().to_string(), "2020-W53");
-        assert_eq!(IsoWeek::new(2022, 1).unwrap().pred().to_string(), "2021-W52");
-        let all: Vec<_> = IsoWeek::new(2020, 51).unwrap().range_inclusive(IsoWeek::new(2021, 2).unwrap()).collect();
+        assert_eq!(
+            IsoWeek::new(2021, 1).unwrap().pred().to_string(),
+            "2020-W53"
+        );
+        assert_eq!(
+            IsoWeek::new(2022, 1).unwrap().pred().to_string(),
+            "2021-W52"
+        );
+        let all: Vec<_> = IsoWeek::new(2020, 51)
+            .unwrap()
+            .range_inclusive(IsoWeek::new(2021, 2).unwrap())
+            .collect();
         assert_eq!(all.len(), 5);
-        assert_eq!(IsoWeek::new(2020, 40).unwrap().weeks_until(IsoWeek::new(2021, 20).unwrap()), 33);
+        assert_eq!(
+            IsoWeek::new(2020, 40)
+                .unwrap()
+                .weeks_until(IsoWeek::new(2021, 20).unwrap()),
+            33
+        );
     }
 
     #[test]
     fn parse_and_display() {
-        assert_eq!("2024-W05".parse::<IsoWeek>().unwrap(), IsoWeek::new(2024, 5).unwrap());
-        assert_eq!("2020W53".parse::<IsoWeek>().unwrap().to_string(), "2020-W53");
+        assert_eq!(
+            "2024-W05".parse::<IsoWeek>().unwrap(),
+            IsoWeek::new(2024, 5).unwrap()
+        );
+        assert_eq!(
+            "2020W53".parse::<IsoWeek>().unwrap().to_string(),
+            "2020-W53"
+        );
         assert!("2021-W53".parse::<IsoWeek>().is_err());
         assert!("2024-5".parse::<IsoWeek>().is_err());
         assert!("24-W05".parse::<IsoWeek>().is_err());
@@ -321,14 +369,34 @@ mod tests {
         // but 2023-W52 on the UTC calendar.
         let t = d(2023, 12, 31).and_hms_opt(23, 30, 0).unwrap().and_utc();
         assert_eq!(IsoWeek::of(t.date_naive()).to_string(), "2023-W52");
-        assert_eq!(ReportingConvention::of(Country::Japan).week_of(t).to_string(), "2024-W01");
-        assert_eq!(ReportingConvention::of(Country::Germany).week_of(t).to_string(), "2024-W01");
+        assert_eq!(
+            ReportingConvention::of(Country::Japan)
+                .week_of(t)
+                .to_string(),
+            "2024-W01"
+        );
+        assert_eq!(
+            ReportingConvention::of(Country::Germany)
+                .week_of(t)
+                .to_string(),
+            "2024-W01"
+        );
         // Summer: 22:30 UTC on Sunday 2024-07-07 is 00:30 Monday in Berlin (CEST, +2): next week.
         let s = d(2024, 7, 7).and_hms_opt(22, 30, 0).unwrap().and_utc();
-        assert_eq!(ReportingConvention::of(Country::Germany).week_of(s).to_string(), "2024-W28");
+        assert_eq!(
+            ReportingConvention::of(Country::Germany)
+                .week_of(s)
+                .to_string(),
+            "2024-W28"
+        );
         // Winter: 22:30 UTC on Sunday 2024-01-07 is 23:30 in Berlin (CET, +1): same week.
         let w = d(2024, 1, 7).and_hms_opt(22, 30, 0).unwrap().and_utc();
-        assert_eq!(ReportingConvention::of(Country::Germany).week_of(w).to_string(), "2024-W01");
+        assert_eq!(
+            ReportingConvention::of(Country::Germany)
+                .week_of(w)
+                .to_string(),
+            "2024-W01"
+        );
         // The switch instants: last Sunday of March 2024 is 31 March, of October 27 October.
         assert_eq!(last_sunday(2024, 3), d(2024, 3, 31));
         assert_eq!(last_sunday(2024, 10), d(2024, 10, 27));

@@ -10,7 +10,13 @@ fn table(cols: &[(&str, &[f64])]) -> MemInput {
     let n = cols[0].1.len();
     MemInput {
         weeks: (0..n).map(|i| (40 + i).to_string()).collect(),
-        seasons: cols.iter().map(|(name, v)| SeasonSeries { name: name.to_string(), values: v.iter().map(|&x| Some(x)).collect() }).collect(),
+        seasons: cols
+            .iter()
+            .map(|(name, v)| SeasonSeries {
+                name: name.to_string(),
+                values: v.iter().map(|&x| Some(x)).collect(),
+            })
+            .collect(),
     }
 }
 
@@ -83,8 +89,15 @@ fn n_max_rounds_half_to_even() {
     for (k, n) in [(4usize, 8usize), (12, 2), (8, 4)] {
         let cols: Vec<(String, &[f64])> = (0..k).map(|i| (format!("S{i}"), &s[..])).collect();
         let cols: Vec<(&str, &[f64])> = cols.iter().map(|(a, b)| (a.as_str(), *b)).collect();
-        let p = MemParams { max_seasons: None, ..MemParams::default() };
-        assert_eq!(mem_model(&table(&cols), &p).unwrap().n_max, n, "{k} seasons");
+        let p = MemParams {
+            max_seasons: None,
+            ..MemParams::default()
+        };
+        assert_eq!(
+            mem_model(&table(&cols), &p).unwrap().n_max,
+            n,
+            "{k} seasons"
+        );
     }
 }
 
@@ -100,15 +113,36 @@ fn threshold_methods_and_tails() {
     let a = [3., 2., 0., 0., 0., 30., 60., 30., 0., 0., 0., 0., 0., 0.];
     let b = [2., 1., 0., 0., 0., 40., 50., 20., 0., 0., 0., 0., 0., 0.];
     let input = table(&[("A", &a), ("B", &b)]);
-    let p = MemParams { n_max: NMax::Fixed(2), ..MemParams::default() };
+    let p = MemParams {
+        n_max: NMax::Fixed(2),
+        ..MemParams::default()
+    };
     let m = mem_model(&input, &p).unwrap();
     assert_eq!(m.timings[0].pre_values, vec![3., 2.]);
     assert_eq!(m.timings[1].pre_values, vec![2., 1.]);
-    assert!(close(m.thresholds.epidemic.unwrap(), 3.343017, 1e-6), "{:?}", m.thresholds);
+    assert!(
+        close(m.thresholds.epidemic.unwrap(), 3.343017, 1e-6),
+        "{:?}",
+        m.thresholds
+    );
     assert_eq!(m.thresholds.post_epidemic, Some(0.0));
-    let two = mem_model(&input, &MemParams { threshold_tails: 2, ..p.clone() }).unwrap();
+    let two = mem_model(
+        &input,
+        &MemParams {
+            threshold_tails: 2,
+            ..p.clone()
+        },
+    )
+    .unwrap();
     assert!(close(two.thresholds.epidemic.unwrap(), 3.600304, 1e-6));
-    let mean = mem_model(&input, &MemParams { threshold_method: IntervalMethod::ArithmeticMean, ..p.clone() }).unwrap();
+    let mean = mem_model(
+        &input,
+        &MemParams {
+            threshold_method: IntervalMethod::ArithmeticMean,
+            ..p.clone()
+        },
+    )
+    .unwrap();
     assert!(close(mean.thresholds.epidemic.unwrap(), 2.671509, 1e-6));
 }
 
@@ -118,16 +152,40 @@ fn threshold_methods_and_tails() {
 /// after the peak (7, week 7).
 #[test]
 fn current_season_levels_and_phases() {
-    let t = Thresholds { epidemic: Some(10.0), post_epidemic: Some(8.0), medium: Some(20.0), high: Some(40.0), very_high: Some(60.0) };
+    let t = Thresholds {
+        epidemic: Some(10.0),
+        post_epidemic: Some(8.0),
+        medium: Some(20.0),
+        high: Some(40.0),
+        very_high: Some(60.0),
+    };
     let v = [5., 12., 25., 45., 70., 30., 9., 7., 6.];
     let weeks: Vec<String> = (40..49).map(|w| w.to_string()).collect();
     let a = t.assess(&weeks, &v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
     let levels: Vec<Level> = a.iter().map(|w| w.level.unwrap()).collect();
     use Level::*;
-    assert_eq!(levels, vec![Baseline, Low, Medium, High, VeryHigh, Medium, Baseline, Baseline, Baseline]);
+    assert_eq!(
+        levels,
+        vec![
+            Baseline, Low, Medium, High, VeryHigh, Medium, Baseline, Baseline, Baseline
+        ]
+    );
     let phases: Vec<Phase> = a.iter().map(|w| w.phase).collect();
     use Phase::*;
-    assert_eq!(phases, vec![PreEpidemic, Epidemic, Epidemic, Epidemic, Epidemic, Epidemic, Epidemic, PostEpidemic, PostEpidemic]);
+    assert_eq!(
+        phases,
+        vec![
+            PreEpidemic,
+            Epidemic,
+            Epidemic,
+            Epidemic,
+            Epidemic,
+            Epidemic,
+            Epidemic,
+            PostEpidemic,
+            PostEpidemic
+        ]
+    );
     // A missing week has no level but keeps its phase.
     let mut gaps: Vec<Option<f64>> = v.iter().map(|&x| Some(x)).collect();
     gaps[2] = None;
@@ -159,13 +217,34 @@ fn flucyl_matches_the_r_package() {
     assert!(close(t.very_high.unwrap(), 568.4895963501, 1e-8));
     assert_eq!(m.typical_length, 10);
     assert_eq!(m.typical_start + 1, 12);
-    let expect = [(10, 14, 23), (16, 11, 26), (10, 3, 12), (8, 12, 19), (10, 19, 28), (8, 15, 22), (11, 12, 22), (10, 11, 20)];
+    let expect = [
+        (10, 14, 23),
+        (16, 11, 26),
+        (10, 3, 12),
+        (8, 12, 19),
+        (10, 19, 28),
+        (8, 15, 22),
+        (11, 12, 22),
+        (10, 11, 20),
+    ];
     for (s, (len, a, b)) in m.timings.iter().zip(expect) {
-        assert_eq!((s.length, s.start + 1, s.end + 1), (len, a, b), "{}", s.season);
+        assert_eq!(
+            (s.length, s.start + 1, s.end + 1),
+            (len, a, b),
+            "{}",
+            s.season
+        );
     }
     assert!(close(m.timings[0].percentage, 89.49422, 1e-5));
     // Restricting to the 3 most recent seasons (i.seasons = 3) keeps the last three columns.
-    let m3 = mem_model(&input, &MemParams { max_seasons: Some(3), ..MemParams::default() }).unwrap();
+    let m3 = mem_model(
+        &input,
+        &MemParams {
+            max_seasons: Some(3),
+            ..MemParams::default()
+        },
+    )
+    .unwrap();
     assert_eq!(m3.seasons, vec!["2006/2007", "2007/2008", "2008/2009"]);
     assert_eq!(m3.n_max, 10);
 }
@@ -174,22 +253,47 @@ fn flucyl_matches_the_r_package() {
 fn too_few_seasons_and_bad_parameters_are_errors() {
     let a = [0., 1., 5., 1.];
     let z = [0., 0., 0., 0.];
-    assert_eq!(mem_model(&table(&[("A", &a), ("Z", &z)]), &MemParams::default()).unwrap_err(), MemError::TooFewSeasons(1));
-    let p = MemParams { intensity_levels: [0.9, 0.4, 0.975], ..MemParams::default() };
-    assert!(matches!(mem_model(&table(&[("A", &a), ("B", &a)]), &p), Err(MemError::Param(_))));
-    assert!(IntervalMethod::parse("3").unwrap_err().to_string().contains("not offered"));
+    assert_eq!(
+        mem_model(&table(&[("A", &a), ("Z", &z)]), &MemParams::default()).unwrap_err(),
+        MemError::TooFewSeasons(1)
+    );
+    let p = MemParams {
+        intensity_levels: [0.9, 0.4, 0.975],
+        ..MemParams::default()
+    };
+    assert!(matches!(
+        mem_model(&table(&[("A", &a), ("B", &a)]), &p),
+        Err(MemError::Param(_))
+    ));
+    assert!(
+        IntervalMethod::parse("3")
+            .unwrap_err()
+            .to_string()
+            .contains("not offered")
+    );
 }
 
 #[test]
 fn bad_tables_name_line_and_column() {
     let e = parse_table("week,2019/2020,2020/2021\n40,1.5,2\n41,x,3\n").unwrap_err();
-    assert_eq!(e.to_string(), "line 3, column 2 (2019/2020): \"x\" is not a number");
+    assert_eq!(
+        e.to_string(),
+        "line 3, column 2 (2019/2020): \"x\" is not a number"
+    );
     let e = parse_table("week,a,b\n40,1,2\n41,3\n").unwrap_err();
     assert_eq!(e.to_string(), "line 3: 2 cells, but the header has 3");
     let e = parse_table("week,a,b\n40,1,-2\n").unwrap_err();
-    assert!(e.to_string().starts_with("line 2, column 3 (b): negative"), "{e}");
+    assert!(
+        e.to_string().starts_with("line 2, column 3 (b): negative"),
+        "{e}"
+    );
     assert!(parse_table("").is_err());
-    assert!(parse_table("week,a,a\n40,1,2\n").unwrap_err().to_string().contains("twice"));
+    assert!(
+        parse_table("week,a,a\n40,1,2\n")
+            .unwrap_err()
+            .to_string()
+            .contains("twice")
+    );
     // Missing cells are missing, tabs and semicolons work, NA is missing.
     let t = parse_table("week\ta\tb\n40\t1\tNA\n41\t\t2\n").unwrap();
     assert_eq!(t.seasons[0].values, vec![Some(1.0), None]);
@@ -202,7 +306,10 @@ fn bad_tables_name_line_and_column() {
 #[test]
 fn short_gaps_are_interpolated() {
     let f = fill_inside_missing(&[None, Some(1.0), Some(10.0), None, Some(30.0), None]);
-    assert_eq!(f, vec![None, Some(1.0), Some(10.0), Some(20.0), Some(30.0), None]);
+    assert_eq!(
+        f,
+        vec![None, Some(1.0), Some(10.0), Some(20.0), Some(30.0), None]
+    );
 }
 
 /// Missing weeks inside a long season are filled by the kernel smoother as `mem` does. Taking
@@ -219,7 +326,10 @@ fn gaps_are_filled_like_mem() {
     let f = fill_inside_missing(&input.seasons[0].values);
     assert!(close(f[14].unwrap(), 220.3397, 2e-3), "{:?}", f[14]);
     assert!(close(f[19].unwrap(), 203.4910, 2e-3), "{:?}", f[19]);
-    let xs: Vec<f64> = (0..33).filter(|&i| i != 14 && i != 19).map(|i| i as f64).collect();
+    let xs: Vec<f64> = (0..33)
+        .filter(|&i| i != 14 && i != 19)
+        .map(|i| i as f64)
+        .collect();
     assert!(close(df_bandwidth(&xs, 6.0).unwrap(), 2.830532, 1e-4));
     let m = mem_model(&input, &MemParams::default()).unwrap();
     let t = m.thresholds;
@@ -236,28 +346,111 @@ fn flucyl_with_other_parameters_matches_the_r_package() {
     let input = parse_table(include_str!("../data/flucyl.csv")).unwrap();
     let d = MemParams::default;
     let cases: Vec<(&str, MemParams, [f64; 5], usize, usize)> = vec![
-        ("i.param = 2.0", MemParams { delta: 2.0, ..d() }, [41.74946879, 39.37246297, 249.92343346, 441.89863002, 568.48959635], 4, 12),
-        ("i.n.max = 5", MemParams { n_max: NMax::Fixed(5), ..d() }, [50.53771953, 56.88783807, 228.60755350, 412.05212187, 534.61463128], 5, 10),
-        ("i.seasons = 5", MemParams { max_seasons: Some(5), ..d() }, [48.38860152, 59.01179875, 203.49154731, 399.63223487, 538.53572391], 6, 10),
+        (
+            "i.param = 2.0",
+            MemParams { delta: 2.0, ..d() },
+            [
+                41.74946879,
+                39.37246297,
+                249.92343346,
+                441.89863002,
+                568.48959635,
+            ],
+            4,
+            12,
+        ),
+        (
+            "i.n.max = 5",
+            MemParams {
+                n_max: NMax::Fixed(5),
+                ..d()
+            },
+            [
+                50.53771953,
+                56.88783807,
+                228.60755350,
+                412.05212187,
+                534.61463128,
+            ],
+            5,
+            10,
+        ),
+        (
+            "i.seasons = 5",
+            MemParams {
+                max_seasons: Some(5),
+                ..d()
+            },
+            [
+                48.38860152,
+                59.01179875,
+                203.49154731,
+                399.63223487,
+                538.53572391,
+            ],
+            6,
+            10,
+        ),
         (
             "i.type.threshold = 6, i.type.intensity = 5",
-            MemParams { threshold_method: IntervalMethod::GeometricPoint, intensity_method: IntervalMethod::ArithmeticPoint, ..d() },
-            [66.64370207, 85.58668368, 264.07283596, 450.42438483, 532.79021629],
+            MemParams {
+                threshold_method: IntervalMethod::GeometricPoint,
+                intensity_method: IntervalMethod::ArithmeticPoint,
+                ..d()
+            },
+            [
+                66.64370207,
+                85.58668368,
+                264.07283596,
+                450.42438483,
+                532.79021629,
+            ],
             4,
             10,
         ),
         (
             "i.type.threshold = 1, i.tails.threshold = 2",
-            MemParams { threshold_method: IntervalMethod::ArithmeticMean, threshold_tails: 2, ..d() },
-            [34.98215580, 36.08940372, 249.92343346, 441.89863002, 568.48959635],
+            MemParams {
+                threshold_method: IntervalMethod::ArithmeticMean,
+                threshold_tails: 2,
+                ..d()
+            },
+            [
+                34.98215580,
+                36.08940372,
+                249.92343346,
+                441.89863002,
+                568.48959635,
+            ],
             4,
             10,
         ),
-        ("i.use.t = TRUE", MemParams { use_t: true, ..d() }, [54.51099721, 61.93242383, 249.35364165, 449.88108451, 592.44756736], 4, 10),
+        (
+            "i.use.t = TRUE",
+            MemParams { use_t: true, ..d() },
+            [
+                54.51099721,
+                61.93242383,
+                249.35364165,
+                449.88108451,
+                592.44756736,
+            ],
+            4,
+            10,
+        ),
         (
             "i.level.intensity = c(0.5, 0.8, 0.95)",
-            MemParams { intensity_levels: [0.5, 0.8, 0.95], ..d() },
-            [53.33644935, 60.48643097, 274.57525062, 375.30131557, 505.71781470],
+            MemParams {
+                intensity_levels: [0.5, 0.8, 0.95],
+                ..d()
+            },
+            [
+                53.33644935,
+                60.48643097,
+                274.57525062,
+                375.30131557,
+                505.71781470,
+            ],
             4,
             10,
         ),
