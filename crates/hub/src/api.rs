@@ -11,7 +11,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use kakehashi_federation::merge::{Received, SiteRef};
-use kakehashi_federation::{Answer, Envelope, Merged, Outcome, PROTOCOL_VERSION, PollRequest, PollResponse, SiteStatus, Task, TaskSpec};
+use kakehashi_federation::{
+    Answer, Envelope, Merged, Outcome, PROTOCOL_VERSION, PollRequest, PollResponse, SiteStatus,
+    Task, TaskSpec,
+};
 use kakehashi_model::{Country, ProjectId, SiteId, TaskId};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -36,6 +39,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/tasks", post(create_task).get(list_tasks))
         .route("/api/tasks/{id}", get(get_task))
         .route("/api/tasks/{id}/antibiogram", get(get_antibiogram))
+        .route("/api/tasks/{id}/surveillance", get(get_surveillance))
         .route("/api/admin/users", post(admin_user))
         .route("/api/admin/projects", post(admin_project))
         .route("/api/admin/sites", post(admin_site))
@@ -46,16 +50,27 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
 }
 
 /// Counts the answers that refused a caller (401, 403) for the metrics.
-pub(crate) async fn count_auth_failures(State(hub): S, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn count_auth_failures(
+    State(hub): S,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let res = next.run(req).await;
-    if matches!(res.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+    if matches!(
+        res.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    ) {
         hub.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
     res
 }
 
 async fn metrics(State(hub): S) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], hub.metrics_text()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        hub.metrics_text(),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -73,14 +88,30 @@ struct LoginBody {
 /// Signs a user in and returns the `Set-Cookie` value.
 pub fn start_session(hub: &Hub, name: &str, password: &str) -> ApiResult<(User, String)> {
     let Some((user, hash)) = hub.db.user_with_hash(name)? else {
-        return Err(ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "wrong user name or password".into() });
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "wrong user name or password".into(),
+        });
     };
     if !password_ok(password, &hash) {
-        return Err(ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "wrong user name or password".into() });
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "wrong user name or password".into(),
+        });
     }
     let secret = new_secret("");
-    hub.db.put_session(&secret, &user.name, Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64))?;
-    let secure = hub.cfg.sessions.secure_cookie.unwrap_or(hub.cfg.tls.is_some());
+    hub.db.put_session(
+        &secret,
+        &user.name,
+        Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64),
+    )?;
+    let secure = hub
+        .cfg
+        .sessions
+        .secure_cookie
+        .unwrap_or(hub.cfg.tls.is_some());
     let cookie = format!(
         "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         crate::auth::SESSION_COOKIE,
@@ -112,10 +143,17 @@ struct TokenBody {
     label: String,
 }
 
-async fn create_token(State(hub): S, c: Caller, Json(b): Json<TokenBody>) -> ApiResult<Json<serde_json::Value>> {
+async fn create_token(
+    State(hub): S,
+    c: Caller,
+    Json(b): Json<TokenBody>,
+) -> ApiResult<Json<serde_json::Value>> {
     let token = new_secret("kh_");
     hub.db.put_token(&token, &c.0.name, &b.label)?;
-    hub.audit_log("token_created", serde_json::json!({"user": c.0.name, "label": b.label}))?;
+    hub.audit_log(
+        "token_created",
+        serde_json::json!({"user": c.0.name, "label": b.label}),
+    )?;
     Ok(Json(serde_json::json!({"token": token})))
 }
 
@@ -173,44 +211,68 @@ fn validate_spec(spec: &TaskSpec) -> Result<(), String> {
             kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("spec.ccdl: {e}"))?;
             Ok(())
         }
-        TaskSpec::SurveillanceSeries { definition, by, from, to } => {
-            kakehashi_surveillance::CaseDefinition::shipped(definition).map_err(|e| format!("spec.definition: {e}"))?;
+        TaskSpec::SurveillanceSeries {
+            definition,
+            by,
+            from,
+            to,
+        } => {
+            kakehashi_surveillance::CaseDefinition::shipped(definition)
+                .map_err(|e| format!("spec.definition: {e}"))?;
             for b in by {
                 if b != "age" {
-                    return Err(format!("spec.by: {b:?} is not a breakdown a site can release (use \"age\" or none)"));
+                    return Err(format!(
+                        "spec.by: {b:?} is not a breakdown a site can release (use \"age\" or none)"
+                    ));
                 }
             }
             for (field, w) in [("from", from), ("to", to)] {
                 if let Some(w) = w {
-                    w.parse::<kakehashi_surveillance::IsoWeek>().map_err(|e| format!("spec.{field}: {e}"))?;
+                    w.parse::<kakehashi_surveillance::IsoWeek>()
+                        .map_err(|e| format!("spec.{field}: {e}"))?;
                 }
             }
             Ok(())
         }
-        TaskSpec::Antibiogram { spec } => kakehashi_federation::antibiogram::parse_spec(spec).map(|_| ()),
+        TaskSpec::Antibiogram { spec } => {
+            kakehashi_federation::antibiogram::parse_spec(spec).map(|_| ())
+        }
     }
 }
 
 /// Creates a task in a project the caller belongs to and wakes the sites' polls.
 pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
     if user.role == Role::Steward {
-        return Err(ApiError::forbidden("stewards look after a site; asking the network needs the researcher role"));
+        return Err(ApiError::forbidden(
+            "stewards look after a site; asking the network needs the researcher role",
+        ));
     }
-    let project = ProjectId::new(t.project.clone()).map_err(|e| ApiError::bad_request(format!("project: {e}")))?;
+    let project = ProjectId::new(t.project.clone())
+        .map_err(|e| ApiError::bad_request(format!("project: {e}")))?;
     if !hub.db.project_exists(project.as_str())? {
-        return Err(ApiError::not_found(format!("project {project} does not exist")));
+        return Err(ApiError::not_found(format!(
+            "project {project} does not exist"
+        )));
     }
     if user.role != Role::Admin && !hub.db.is_member(project.as_str(), &user.name)? {
-        return Err(ApiError::forbidden(format!("you are not a member of project {project}")));
+        return Err(ApiError::forbidden(format!(
+            "you are not a member of project {project}"
+        )));
     }
     validate_spec(&t.spec).map_err(ApiError::bad_request)?;
-    let secs = t.deadline_seconds.unwrap_or(hub.cfg.tasks.default_deadline_seconds);
+    let secs = t
+        .deadline_seconds
+        .unwrap_or(hub.cfg.tasks.default_deadline_seconds);
     if secs == 0 || secs > hub.cfg.tasks.max_deadline_seconds {
-        return Err(ApiError::bad_request(format!("deadline_seconds: between 1 and {}", hub.cfg.tasks.max_deadline_seconds)));
+        return Err(ApiError::bad_request(format!(
+            "deadline_seconds: between 1 and {}",
+            hub.cfg.tasks.max_deadline_seconds
+        )));
     }
     let now = Utc::now();
     let task = Task {
-        id: TaskId::new(uuid::Uuid::new_v4().to_string()).map_err(|e| ApiError::internal(e.to_string()))?,
+        id: TaskId::new(uuid::Uuid::new_v4().to_string())
+            .map_err(|e| ApiError::internal(e.to_string()))?,
         project,
         requested_by: user.name.clone(),
         created: now,
@@ -228,9 +290,14 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
     Ok(task)
 }
 
-async fn create_task(State(hub): S, c: Caller, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<Task>)> {
+async fn create_task(
+    State(hub): S,
+    c: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Task>)> {
     c.require(Role::Researcher)?;
-    let t: NewTask = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
+    let t: NewTask = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
     Ok((StatusCode::CREATED, Json(create_task_for(&hub, &c.0, t)?)))
 }
 
@@ -240,8 +307,16 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
-async fn list_tasks(State(hub): S, c: Caller, Query(q): Query<ListQuery>) -> ApiResult<Json<Vec<Task>>> {
-    Ok(Json(hub.db.tasks_for(&c.0, q.project.as_deref(), q.limit.unwrap_or(50).min(500))?))
+async fn list_tasks(
+    State(hub): S,
+    c: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<Task>>> {
+    Ok(Json(hub.db.tasks_for(
+        &c.0,
+        q.project.as_deref(),
+        q.limit.unwrap_or(50).min(500),
+    )?))
 }
 
 /// Merges a task's answers as of now.
@@ -252,17 +327,40 @@ pub fn merged(hub: &Hub, task: &Task) -> ApiResult<Merged> {
         .sites()?
         .into_iter()
         .filter(|s| asked.iter().any(|a| a == s.id.as_str()))
-        .map(|s| SiteRef { id: s.id, name: s.name, country: s.country, last_seen: s.last_seen })
+        .map(|s| SiteRef {
+            id: s.id,
+            name: s.name,
+            country: s.country,
+            last_seen: s.last_seen,
+        })
         .collect();
-    let answers: Vec<Received> = hub.db.answers(task.id.as_str())?.into_iter().map(|(answer, at)| Received { answer, at }).collect();
-    Ok(kakehashi_federation::merge(task, &refs, &answers, Utc::now(), Duration::seconds(hub.cfg.tasks.offline_after_seconds as i64), &hub.cfg.rules))
+    let answers: Vec<Received> = hub
+        .db
+        .answers(task.id.as_str())?
+        .into_iter()
+        .map(|(answer, at)| Received { answer, at })
+        .collect();
+    Ok(kakehashi_federation::merge(
+        task,
+        &refs,
+        &answers,
+        Utc::now(),
+        Duration::seconds(hub.cfg.tasks.offline_after_seconds as i64),
+        &hub.cfg.rules,
+    ))
 }
 
 /// Reads a task the user may see.
 pub fn visible_task(hub: &Hub, user: &User, id: &str) -> ApiResult<Task> {
-    let task = hub.db.task(id)?.ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
+    let task = hub
+        .db
+        .task(id)?
+        .ok_or_else(|| ApiError::not_found(format!("no task {id}")))?;
     if user.role != Role::Admin && !hub.db.is_member(task.project.as_str(), &user.name)? {
-        return Err(ApiError::forbidden(format!("task {id} belongs to project {}, which you are not a member of", task.project)));
+        return Err(ApiError::forbidden(format!(
+            "task {id} belongs to project {}, which you are not a member of",
+            task.project
+        )));
     }
     Ok(task)
 }
@@ -281,7 +379,8 @@ pub async fn wait_merged(hub: &Hub, task: &Task, wait: std::time::Duration) -> A
         if m.complete || now >= until {
             break Ok(m);
         }
-        let to_deadline = (task.deadline - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(50);
+        let to_deadline = (task.deadline - Utc::now()).to_std().unwrap_or_default()
+            + std::time::Duration::from_millis(50);
         let _ = tokio::time::timeout((until - now).min(to_deadline), notified).await;
     };
     hub.release_notify(task.id.as_str(), notify);
@@ -293,17 +392,54 @@ struct WaitQuery {
     wait: Option<u64>,
 }
 
-async fn get_antibiogram(State(hub): S, c: Caller, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> ApiResult<Json<kakehashi_federation::antibiogram::AntibiogramResult>> {
+async fn get_antibiogram(
+    State(hub): S,
+    c: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> ApiResult<Json<kakehashi_federation::antibiogram::AntibiogramResult>> {
     let task = visible_task(&hub, &c.0, &id)?;
     if !matches!(task.spec, TaskSpec::Antibiogram { .. }) {
-        return Err(ApiError::bad_request(format!("task {id} is a {} task, not an antibiogram", task.spec.kind())));
+        return Err(ApiError::bad_request(format!(
+            "task {id} is a {} task, not an antibiogram",
+            task.spec.kind()
+        )));
     }
     let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
     let m = wait_merged(&hub, &task, wait).await?;
-    Ok(Json(kakehashi_federation::antibiogram::result(&m, &hub.cfg.rules)))
+    Ok(Json(kakehashi_federation::antibiogram::result(
+        &m,
+        &hub.cfg.rules,
+    )))
 }
 
-async fn get_task(State(hub): S, c: Caller, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> ApiResult<Json<Merged>> {
+async fn get_surveillance(
+    State(hub): S,
+    c: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> ApiResult<Json<kakehashi_federation::surveillance::SurveillanceResult>> {
+    let task = visible_task(&hub, &c.0, &id)?;
+    if !matches!(task.spec, TaskSpec::SurveillanceSeries { .. }) {
+        return Err(ApiError::bad_request(format!(
+            "task {id} is a {} task, not a surveillance series",
+            task.spec.kind()
+        )));
+    }
+    let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
+    let m = wait_merged(&hub, &task, wait).await?;
+    Ok(Json(kakehashi_federation::surveillance::result(
+        &m,
+        &hub.cfg.rules,
+    )))
+}
+
+async fn get_task(
+    State(hub): S,
+    c: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> ApiResult<Json<Merged>> {
     let task = visible_task(&hub, &c.0, &id)?;
     let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
     Ok(Json(wait_merged(&hub, &task, wait).await?))
@@ -329,10 +465,20 @@ async fn admin_user(State(hub): S, c: Admin, Json(b): Json<UserBody>) -> ApiResu
         return Err(ApiError::bad_request("password: at least 8 characters"));
     }
     if b.role == Role::Steward && b.site.is_none() {
-        return Err(ApiError::bad_request("site: a steward looks after one site; name it"));
+        return Err(ApiError::bad_request(
+            "site: a steward looks after one site; name it",
+        ));
     }
-    hub.db.put_user(&b.name, &hash_password(&b.password)?, b.role, b.site.as_deref())?;
-    hub.audit_log("user_created", serde_json::json!({"user": b.name, "role": b.role, "site": b.site, "by": c.0.name}))?;
+    hub.db.put_user(
+        &b.name,
+        &hash_password(&b.password)?,
+        b.role,
+        b.site.as_deref(),
+    )?;
+    hub.audit_log(
+        "user_created",
+        serde_json::json!({"user": b.name, "role": b.role, "site": b.site, "by": c.0.name}),
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -345,7 +491,11 @@ struct ProjectBody {
     members: Vec<String>,
 }
 
-async fn admin_project(State(hub): S, c: Admin, Json(b): Json<ProjectBody>) -> ApiResult<StatusCode> {
+async fn admin_project(
+    State(hub): S,
+    c: Admin,
+    Json(b): Json<ProjectBody>,
+) -> ApiResult<StatusCode> {
     let id = ProjectId::new(b.id).map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
     for m in &b.members {
         if !hub.db.user_exists(m)? {
@@ -353,7 +503,10 @@ async fn admin_project(State(hub): S, c: Admin, Json(b): Json<ProjectBody>) -> A
         }
     }
     hub.db.put_project(&id, &b.title, &b.members)?;
-    hub.audit_log("project_saved", serde_json::json!({"project": id, "title": b.title, "members": b.members, "by": c.0.name}))?;
+    hub.audit_log(
+        "project_saved",
+        serde_json::json!({"project": id, "title": b.title, "members": b.members, "by": c.0.name}),
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -366,12 +519,21 @@ struct SiteBody {
     public_key: String,
 }
 
-async fn admin_site(State(hub): S, c: Admin, Json(b): Json<SiteBody>) -> ApiResult<Json<serde_json::Value>> {
+async fn admin_site(
+    State(hub): S,
+    c: Admin,
+    Json(b): Json<SiteBody>,
+) -> ApiResult<Json<serde_json::Value>> {
     let id = SiteId::new(b.id).map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
-    let country: Country = b.country.parse().map_err(|e: String| ApiError::bad_request(format!("country: {e}")))?;
-    kakehashi_federation::sign::parse_public_key(&b.public_key).map_err(|e| ApiError::bad_request(format!("public_key: {e}")))?;
+    let country: Country = b
+        .country
+        .parse()
+        .map_err(|e: String| ApiError::bad_request(format!("country: {e}")))?;
+    kakehashi_federation::sign::parse_public_key(&b.public_key)
+        .map_err(|e| ApiError::bad_request(format!("public_key: {e}")))?;
     let token = new_secret("khs_");
-    hub.db.put_site(&id, &b.name, country, &b.public_key, &token)?;
+    hub.db
+        .put_site(&id, &b.name, country, &b.public_key, &token)?;
     hub.audit_log("site_registered", serde_json::json!({"site": id, "name": b.name, "country": country, "public_key": b.public_key, "by": c.0.name}))?;
     Ok(Json(serde_json::json!({"site": id, "token": token})))
 }
@@ -381,21 +543,41 @@ struct LimitQuery {
     limit: Option<usize>,
 }
 
-async fn admin_audit(State(hub): S, _admin: Admin, Query(q): Query<LimitQuery>) -> ApiResult<Json<serde_json::Value>> {
-    let entries = hub.audit.tail(q.limit.unwrap_or(100).min(10_000)).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(serde_json::to_value(entries).map_err(|e| ApiError::internal(e.to_string()))?))
+async fn admin_audit(
+    State(hub): S,
+    _admin: Admin,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let entries = hub
+        .audit
+        .tail(q.limit.unwrap_or(100).min(10_000))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(
+        serde_json::to_value(entries).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
 }
 
 /// The steward's view: their site's status and the hub's audit entries that concern it.
 pub fn steward_view(hub: &Hub, user: &User) -> ApiResult<serde_json::Value> {
-    let site = user.site.clone().ok_or_else(|| ApiError::forbidden("this account looks after no site"))?;
-    let status = site_statuses(hub)?.into_iter().find(|s| s.id.as_str() == site);
+    let site = user
+        .site
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("this account looks after no site"))?;
+    let status = site_statuses(hub)?
+        .into_iter()
+        .find(|s| s.id.as_str() == site);
     let entries: Vec<_> = hub
         .audit
         .tail(10_000)
         .map_err(|e| ApiError::internal(e.to_string()))?
         .into_iter()
-        .filter(|e| e.detail.get("site").and_then(|s| s.as_str()) == Some(&site) || e.detail.get("sites").and_then(|s| s.as_array()).is_some_and(|a| a.iter().any(|x| x == &serde_json::json!(site))))
+        .filter(|e| {
+            e.detail.get("site").and_then(|s| s.as_str()) == Some(&site)
+                || e.detail
+                    .get("sites")
+                    .and_then(|s| s.as_array())
+                    .is_some_and(|a| a.iter().any(|x| x == &serde_json::json!(site)))
+        })
         .take(200)
         .collect();
     Ok(serde_json::json!({"site": status, "audit": entries}))
@@ -406,25 +588,46 @@ struct SiteQuery {
     site: Option<String>,
 }
 
-async fn steward_site(State(hub): S, c: Caller, Query(q): Query<SiteQuery>) -> ApiResult<Json<serde_json::Value>> {
+async fn steward_site(
+    State(hub): S,
+    c: Caller,
+    Query(q): Query<SiteQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
     c.require(Role::Steward)?;
     let mut user = c.0;
     if user.role == Role::Admin {
-        user.site = Some(q.site.ok_or_else(|| ApiError::bad_request("site: an administrator names the site (?site=ID)"))?);
+        user.site = Some(q.site.ok_or_else(|| {
+            ApiError::bad_request("site: an administrator names the site (?site=ID)")
+        })?);
     }
     Ok(Json(steward_view(&hub, &user)?))
 }
 
 // ---- sites
 
-async fn site_poll(State(hub): S, SiteCaller(site): SiteCaller, body: axum::body::Bytes) -> ApiResult<Json<PollResponse>> {
-    let req: PollRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("poll request: {e}")))?;
+async fn site_poll(
+    State(hub): S,
+    SiteCaller(site): SiteCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<PollResponse>> {
+    let req: PollRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("poll request: {e}")))?;
     if req.protocol != PROTOCOL_VERSION {
-        return Err(ApiError::conflict(format!("protocol version {} at the site, {PROTOCOL_VERSION} at the hub: update the site", req.protocol)));
+        return Err(ApiError::conflict(format!(
+            "protocol version {} at the site, {PROTOCOL_VERSION} at the hub: update the site",
+            req.protocol
+        )));
     }
     hub.metrics.polls.fetch_add(1, Ordering::Relaxed);
-    hub.db.site_seen(&site.id, req.snapshot.as_ref(), &req.policy, &req.version, &req.audit_head)?;
-    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(req.wait_seconds.min(hub.cfg.tasks.max_poll_seconds));
+    hub.db.site_seen(
+        &site.id,
+        req.snapshot.as_ref(),
+        &req.policy,
+        &req.version,
+        &req.audit_head,
+    )?;
+    let until = tokio::time::Instant::now()
+        + std::time::Duration::from_secs(req.wait_seconds.min(hub.cfg.tasks.max_poll_seconds));
     loop {
         let notified = hub.new_task.notified();
         let tasks = hub.db.open_tasks_for_site(&site.id)?;
@@ -437,24 +640,38 @@ async fn site_poll(State(hub): S, SiteCaller(site): SiteCaller, body: axum::body
     }
 }
 
-async fn site_answer(State(hub): S, SiteCaller(site): SiteCaller, body: axum::body::Bytes) -> ApiResult<StatusCode> {
+async fn site_answer(
+    State(hub): S,
+    SiteCaller(site): SiteCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
     let reject = |e: ApiError| {
         hub.metrics.answers_rejected.fetch_add(1, Ordering::Relaxed);
         e
     };
-    let env: Envelope = serde_json::from_slice(&body).map_err(|e| reject(ApiError::bad_request(format!("answer envelope: {e}"))))?;
+    let env: Envelope = serde_json::from_slice(&body)
+        .map_err(|e| reject(ApiError::bad_request(format!("answer envelope: {e}"))))?;
     if env.site != site.id {
-        return Err(reject(ApiError::forbidden(format!("site {} cannot answer as {}", site.id, env.site))));
+        return Err(reject(ApiError::forbidden(format!(
+            "site {} cannot answer as {}",
+            site.id, env.site
+        ))));
     }
-    let key = kakehashi_federation::sign::parse_public_key(&site.public_key).map_err(|e| ApiError::internal(e.to_string()))?;
-    kakehashi_federation::sign::open(&env, &key).map_err(|e| reject(ApiError::forbidden(e.to_string())))?;
-    let answer: Answer = serde_json::from_str(&env.body).map_err(|e| reject(ApiError::bad_request(format!("answer: {e}"))))?;
+    let key = kakehashi_federation::sign::parse_public_key(&site.public_key)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    kakehashi_federation::sign::open(&env, &key)
+        .map_err(|e| reject(ApiError::forbidden(e.to_string())))?;
+    let answer: Answer = serde_json::from_str(&env.body)
+        .map_err(|e| reject(ApiError::bad_request(format!("answer: {e}"))))?;
     if answer.site != site.id {
         return Err(reject(ApiError::forbidden("the answer names another site")));
     }
     let now = Utc::now();
     if !hub.db.put_answer(&answer, &env, now)? {
-        return Err(reject(ApiError::conflict(format!("task {} was not sent to {} or is already answered", answer.task, site.id))));
+        return Err(reject(ApiError::conflict(format!(
+            "task {} was not sent to {} or is already answered",
+            answer.task, site.id
+        ))));
     }
     let status = match &answer.outcome {
         Outcome::Answered { .. } => {

@@ -15,12 +15,19 @@ pub const SESSION_COOKIE: &str = "kh_session";
 
 /// Hashes a password (Argon2id, random salt, PHC string).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| ApiError::internal(format!("password hashing: {e}")))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))
 }
 
 /// Checks a password against its stored hash.
 pub fn password_ok(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A fresh random secret (tokens, session ids): 32 random bytes, hex, with a prefix.
@@ -31,7 +38,12 @@ pub fn new_secret(prefix: &str) -> String {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// A cookie's value, if the request carries it.
@@ -71,14 +83,21 @@ impl Caller {
         if self.0.role == role || self.0.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("this needs the {} role; you are a {}", role.as_str(), self.0.role.as_str())))
+            Err(ApiError::forbidden(format!(
+                "this needs the {} role; you are a {}",
+                role.as_str(),
+                self.0.role.as_str()
+            )))
         }
     }
 }
 
 impl FromRequestParts<Arc<Hub>> for Caller {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, Self::Rejection> {
         match user_of(hub, &parts.headers)? {
             Some(u) => Ok(Caller(u)),
             None => Err(ApiError::unauthorized()),
@@ -91,7 +110,10 @@ pub struct Admin(pub User);
 
 impl FromRequestParts<Arc<Hub>> for Admin {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, Self::Rejection> {
         let c = Caller::from_request_parts(parts, hub).await?;
         c.require(Role::Admin)?;
         Ok(Admin(c.0))
@@ -103,7 +125,10 @@ pub struct SiteCaller(pub SiteRow);
 
 impl FromRequestParts<Arc<Hub>> for SiteCaller {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         match hub.db.site_by_token(token)? {
             Some(s) => Ok(SiteCaller(s)),

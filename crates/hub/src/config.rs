@@ -76,13 +76,21 @@ impl Default for HubConfig {
 
 impl Default for TaskConfig {
     fn default() -> Self {
-        TaskConfig { default_deadline_seconds: 30, max_deadline_seconds: 86_400, max_poll_seconds: 25, offline_after_seconds: 60 }
+        TaskConfig {
+            default_deadline_seconds: 30,
+            max_deadline_seconds: 86_400,
+            max_poll_seconds: 25,
+            offline_after_seconds: 60,
+        }
     }
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { hours: 12, secure_cookie: None }
+        SessionConfig {
+            hours: 12,
+            secure_cookie: None,
+        }
     }
 }
 
@@ -120,13 +128,22 @@ impl HubConfig {
     pub fn load(path: Option<&Path>) -> Result<HubConfig, ConfigError> {
         let mut c = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read { path: p.to_owned(), message: e.to_string() })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: p.to_owned(), message: e.to_string() })?
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.to_owned(),
+                    message: e.to_string(),
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: p.to_owned(),
+                    message: e.to_string(),
+                })?
             }
             None => HubConfig::default(),
         };
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_LISTEN") {
-            c.listen = v.parse().map_err(|e| ConfigError::Env { var: "KAKEHASHI_HUB_LISTEN", message: format!("{v:?}: {e}") })?;
+            c.listen = v.parse().map_err(|e| ConfigError::Env {
+                var: "KAKEHASHI_HUB_LISTEN",
+                message: format!("{v:?}: {e}"),
+            })?;
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_DATA_DIR") {
             c.data_dir = PathBuf::from(v);
@@ -139,6 +156,12 @@ impl HubConfig {
 
     /// The URL to show for this hub.
     pub fn url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("{}://{}", if self.tls.is_some() { "https" } else { "http" }, self.listen))
+        self.public_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}://{}",
+                if self.tls.is_some() { "https" } else { "http" },
+                self.listen
+            )
+        })
     }
 }

@@ -154,11 +154,19 @@ impl Db {
 
     /// Number of users.
     pub fn user_count(&self) -> R<u64> {
-        Ok(self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// Creates or replaces a user.
-    pub fn put_user(&self, name: &str, password_hash: &str, role: Role, site: Option<&str>) -> R<()> {
+    pub fn put_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        role: Role,
+        site: Option<&str>,
+    ) -> R<()> {
         self.conn().execute(
             "INSERT INTO users (name, password_hash, role, site, created) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(name) DO UPDATE SET password_hash = ?2, role = ?3, site = ?4",
@@ -171,27 +179,48 @@ impl Db {
     pub fn user_with_hash(&self, name: &str) -> R<Option<(User, String)>> {
         Ok(self
             .conn()
-            .query_row("SELECT name, role, site, lang, password_hash FROM users WHERE name = ?1", [name], |r| {
-                Ok((User { name: r.get(0)?, role: Role::parse(&r.get::<_, String>(1)?), site: r.get(2)?, lang: r.get(3)? }, r.get(4)?))
-            })
+            .query_row(
+                "SELECT name, role, site, lang, password_hash FROM users WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        User {
+                            name: r.get(0)?,
+                            role: Role::parse(&r.get::<_, String>(1)?),
+                            site: r.get(2)?,
+                            lang: r.get(3)?,
+                        },
+                        r.get(4)?,
+                    ))
+                },
+            )
             .optional()?)
     }
 
     /// Sets a user's language.
     pub fn set_lang(&self, name: &str, lang: &str) -> R<()> {
-        self.conn().execute("UPDATE users SET lang = ?2 WHERE name = ?1", params![name, lang])?;
+        self.conn().execute(
+            "UPDATE users SET lang = ?2 WHERE name = ?1",
+            params![name, lang],
+        )?;
         Ok(())
     }
 
     /// Stores a session.
     pub fn put_session(&self, secret: &str, user: &str, expires: DateTime<Utc>) -> R<()> {
-        self.conn().execute("INSERT INTO sessions (hash, user, expires) VALUES (?1, ?2, ?3)", params![secret_hash(secret), user, expires.to_rfc3339()])?;
+        self.conn().execute(
+            "INSERT INTO sessions (hash, user, expires) VALUES (?1, ?2, ?3)",
+            params![secret_hash(secret), user, expires.to_rfc3339()],
+        )?;
         Ok(())
     }
 
     /// Ends a session.
     pub fn delete_session(&self, secret: &str) -> R<()> {
-        self.conn().execute("DELETE FROM sessions WHERE hash = ?1", [secret_hash(secret)])?;
+        self.conn().execute(
+            "DELETE FROM sessions WHERE hash = ?1",
+            [secret_hash(secret)],
+        )?;
         Ok(())
     }
 
@@ -208,7 +237,10 @@ impl Db {
 
     /// Stores an API token.
     pub fn put_token(&self, secret: &str, user: &str, label: &str) -> R<()> {
-        self.conn().execute("INSERT INTO tokens (hash, user, label, created) VALUES (?1, ?2, ?3, ?4)", params![secret_hash(secret), user, label, Utc::now().to_rfc3339()])?;
+        self.conn().execute(
+            "INSERT INTO tokens (hash, user, label, created) VALUES (?1, ?2, ?3, ?4)",
+            params![secret_hash(secret), user, label, Utc::now().to_rfc3339()],
+        )?;
         Ok(())
     }
 
@@ -235,7 +267,10 @@ impl Db {
             params![id.as_str(), title, Utc::now().to_rfc3339()],
         )?;
         for m in members {
-            tx.execute("INSERT OR IGNORE INTO members (project, user) VALUES (?1, ?2)", params![id.as_str(), m])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO members (project, user) VALUES (?1, ?2)",
+                params![id.as_str(), m],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -243,17 +278,31 @@ impl Db {
 
     /// Whether a user exists.
     pub fn user_exists(&self, name: &str) -> R<bool> {
-        Ok(self.conn().query_row("SELECT count(*) FROM users WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM users WHERE name = ?1", [name], |r| {
+                r.get::<_, i64>(0)
+            })?
+            > 0)
     }
 
     /// Whether a project exists.
     pub fn project_exists(&self, id: &str) -> R<bool> {
-        Ok(self.conn().query_row("SELECT count(*) FROM projects WHERE id = ?1", [id], |r| r.get::<_, i64>(0))? > 0)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM projects WHERE id = ?1", [id], |r| {
+                r.get::<_, i64>(0)
+            })?
+            > 0)
     }
 
     /// Whether `user` is a member of `project`.
     pub fn is_member(&self, project: &str, user: &str) -> R<bool> {
-        Ok(self.conn().query_row("SELECT count(*) FROM members WHERE project = ?1 AND user = ?2", [project, user], |r| r.get::<_, i64>(0))? > 0)
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM members WHERE project = ?1 AND user = ?2",
+            [project, user],
+            |r| r.get::<_, i64>(0),
+        )? > 0)
     }
 
     /// Projects visible to a user (all, for an admin).
@@ -265,7 +314,15 @@ impl Db {
         )?;
         let rows = stmt.query_map(params![user.name, user.role.as_str()], |r| {
             let members: String = r.get(2)?;
-            Ok(Project { id: r.get(0)?, title: r.get(1)?, members: members.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect() })
+            Ok(Project {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                members: members
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -273,7 +330,14 @@ impl Db {
     // ---- sites
 
     /// Registers (or re-keys) a site with the hash of its token.
-    pub fn put_site(&self, id: &SiteId, name: &str, country: Country, public_key: &str, token: &str) -> R<()> {
+    pub fn put_site(
+        &self,
+        id: &SiteId,
+        name: &str,
+        country: Country,
+        public_key: &str,
+        token: &str,
+    ) -> R<()> {
         self.conn().execute(
             "INSERT INTO sites (id, name, country, public_key, token_hash, registered) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET name = ?2, country = ?3, public_key = ?4, token_hash = ?5",
@@ -285,11 +349,15 @@ impl Db {
     fn site_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SiteRow> {
         let json = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
         Ok(SiteRow {
-            id: SiteId::new(r.get::<_, String>(0)?).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            id: SiteId::new(r.get::<_, String>(0)?)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
             name: r.get(1)?,
             country: r.get::<_, String>(2)?.parse().unwrap_or(Country::Germany),
             public_key: r.get(3)?,
-            last_seen: r.get::<_, Option<String>>(4)?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc)),
+            last_seen: r
+                .get::<_, Option<String>>(4)?
+                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                .map(|t| t.with_timezone(&Utc)),
             snapshot: json(5)?.and_then(|s| serde_json::from_str(&s).ok()),
             policy: json(6)?.and_then(|s| serde_json::from_str(&s).ok()),
             version: r.get(7)?,
@@ -297,12 +365,16 @@ impl Db {
         })
     }
 
-    const SITE_COLS: &'static str = "id, name, country, public_key, last_seen, snapshot, policy, version, audit_head";
+    const SITE_COLS: &'static str =
+        "id, name, country, public_key, last_seen, snapshot, policy, version, audit_head";
 
     /// All sites, by id.
     pub fn sites(&self) -> R<Vec<SiteRow>> {
         let c = self.conn();
-        let mut stmt = c.prepare(&format!("SELECT {} FROM sites ORDER BY country, id", Self::SITE_COLS))?;
+        let mut stmt = c.prepare(&format!(
+            "SELECT {} FROM sites ORDER BY country, id",
+            Self::SITE_COLS
+        ))?;
         let rows = stmt.query_map([], Self::site_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -310,11 +382,26 @@ impl Db {
     /// The site a token belongs to.
     pub fn site_by_token(&self, token: &str) -> R<Option<SiteRow>> {
         let c = self.conn();
-        Ok(c.query_row(&format!("SELECT {} FROM sites WHERE token_hash = ?1", Self::SITE_COLS), [secret_hash(token)], Self::site_from_row).optional()?)
+        Ok(c.query_row(
+            &format!(
+                "SELECT {} FROM sites WHERE token_hash = ?1",
+                Self::SITE_COLS
+            ),
+            [secret_hash(token)],
+            Self::site_from_row,
+        )
+        .optional()?)
     }
 
     /// Records a site's heartbeat.
-    pub fn site_seen(&self, id: &SiteId, snapshot: Option<&SnapshotInfo>, policy: &kakehashi_disclosure::PolicySummary, version: &str, audit_head: &str) -> R<()> {
+    pub fn site_seen(
+        &self,
+        id: &SiteId,
+        snapshot: Option<&SnapshotInfo>,
+        policy: &kakehashi_disclosure::PolicySummary,
+        version: &str,
+        audit_head: &str,
+    ) -> R<()> {
         self.conn().execute(
             "UPDATE sites SET last_seen = ?2, snapshot = ?3, policy = ?4, version = ?5, audit_head = ?6 WHERE id = ?1",
             params![
@@ -340,18 +427,34 @@ impl Db {
             params![task.id.as_str(), task.project.as_str(), task.requested_by, task.created.to_rfc3339(), task.deadline.to_rfc3339(), serde_json::to_string(&task.spec)?],
         )?;
         for s in sites {
-            tx.execute("INSERT INTO task_sites (task, site) VALUES (?1, ?2)", params![task.id.as_str(), s.as_str()])?;
+            tx.execute(
+                "INSERT INTO task_sites (task, site) VALUES (?1, ?2)",
+                params![task.id.as_str(), s.as_str()],
+            )?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn task_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String, String)> {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    fn task_from_row(
+        r: &rusqlite::Row<'_>,
+    ) -> rusqlite::Result<(String, String, String, String, String, String)> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
     }
 
     fn to_task(raw: (String, String, String, String, String, String)) -> R<Task> {
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| DbError(e.to_string()));
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| DbError(e.to_string()))
+        };
         Ok(Task {
             id: TaskId::new(raw.0).map_err(|e| DbError(e.to_string()))?,
             project: ProjectId::new(raw.1).map_err(|e| DbError(e.to_string()))?,
@@ -380,7 +483,12 @@ impl Db {
                AND (?2 = 'admin' OR EXISTS (SELECT 1 FROM members m WHERE m.project = t.project AND m.user = ?1))
              ORDER BY created DESC LIMIT ?4",
         )?;
-        let raws = stmt.query_map(params![user.name, user.role.as_str(), project, limit], Self::task_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let raws = stmt
+            .query_map(
+                params![user.name, user.role.as_str(), project, limit],
+                Self::task_from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(Self::to_task).collect()
     }
 
@@ -393,7 +501,12 @@ impl Db {
              WHERE t.deadline > ?2 AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task = t.id AND a.site = ?1)
              ORDER BY t.created",
         )?;
-        let raws = stmt.query_map(params![site.as_str(), Utc::now().to_rfc3339()], Self::task_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let raws = stmt
+            .query_map(
+                params![site.as_str(), Utc::now().to_rfc3339()],
+                Self::task_from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
         drop(c);
         raws.into_iter().map(Self::to_task).collect()
@@ -411,7 +524,11 @@ impl Db {
     /// had already answered or was not asked.
     pub fn put_answer(&self, answer: &Answer, env: &Envelope, received: DateTime<Utc>) -> R<bool> {
         let c = self.conn();
-        let asked: i64 = c.query_row("SELECT count(*) FROM task_sites WHERE task = ?1 AND site = ?2", params![answer.task.as_str(), answer.site.as_str()], |r| r.get(0))?;
+        let asked: i64 = c.query_row(
+            "SELECT count(*) FROM task_sites WHERE task = ?1 AND site = ?2",
+            params![answer.task.as_str(), answer.site.as_str()],
+            |r| r.get(0),
+        )?;
         if asked == 0 {
             return Ok(false);
         }
@@ -426,10 +543,16 @@ impl Db {
     pub fn answers(&self, task: &str) -> R<Vec<(Answer, DateTime<Utc>)>> {
         let c = self.conn();
         let mut stmt = c.prepare("SELECT body, received FROM answers WHERE task = ?1")?;
-        let rows = stmt.query_map([task], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt
+            .query_map([task], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(b, t)| {
-                let at = DateTime::parse_from_rfc3339(&t).map_err(|e| DbError(e.to_string()))?.with_timezone(&Utc);
+                let at = DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| DbError(e.to_string()))?
+                    .with_timezone(&Utc);
                 Ok((serde_json::from_str(&b)?, at))
             })
             .collect()

@@ -74,7 +74,14 @@ impl Hub {
     pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
         let db = Db::open(&cfg.data_dir)?;
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
-        Ok(Arc::new(Hub { cfg, db, audit, new_task: Notify::new(), task_waiters: Default::default(), metrics: Metrics::default() }))
+        Ok(Arc::new(Hub {
+            cfg,
+            db,
+            audit,
+            new_task: Notify::new(),
+            task_waiters: Default::default(),
+            metrics: Metrics::default(),
+        }))
     }
 
     /// Creates the first administrator when the hub has no users yet. Returns whether it did.
@@ -82,19 +89,33 @@ impl Hub {
         if self.db.user_count()? > 0 {
             return Ok(false);
         }
-        self.db.put_user(name, &auth::hash_password(password)?, Role::Admin, None)?;
-        self.audit_log("user_created", serde_json::json!({"user": name, "role": "admin", "by": "bootstrap"}))?;
+        self.db
+            .put_user(name, &auth::hash_password(password)?, Role::Admin, None)?;
+        self.audit_log(
+            "user_created",
+            serde_json::json!({"user": name, "role": "admin", "by": "bootstrap"}),
+        )?;
         Ok(true)
     }
 
     /// The notifier of a task's answers.
     pub fn task_notify(&self, task: &str) -> Arc<Notify> {
-        self.task_waiters.lock().unwrap_or_else(|p| p.into_inner()).entry(task.to_owned()).or_default().clone()
+        self.task_waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(task.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// Wakes the readers waiting on a task.
     pub fn answer_arrived(&self, task: &str) {
-        let n = self.task_waiters.lock().unwrap_or_else(|p| p.into_inner()).get(task).cloned();
+        let n = self
+            .task_waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(task)
+            .cloned();
         if let Some(n) = n {
             n.notify_waiters();
         }
@@ -111,7 +132,10 @@ impl Hub {
 
     /// Appends to the hub's audit log.
     pub fn audit_log(&self, kind: &str, detail: serde_json::Value) -> Result<(), ApiError> {
-        self.audit.append(kind, detail).map(|_| ()).map_err(|e| ApiError::internal(e.to_string()))
+        self.audit
+            .append(kind, detail)
+            .map(|_| ())
+            .map_err(|e| ApiError::internal(e.to_string()))
     }
 
     /// The metrics in Prometheus text format.
@@ -122,8 +146,11 @@ impl Hub {
             .db
             .sites()
             .map(|s| {
-                let cutoff = chrono::Utc::now() - chrono::Duration::seconds(self.cfg.tasks.offline_after_seconds as i64);
-                s.iter().filter(|s| s.last_seen.is_some_and(|t| t >= cutoff)).count()
+                let cutoff = chrono::Utc::now()
+                    - chrono::Duration::seconds(self.cfg.tasks.offline_after_seconds as i64);
+                s.iter()
+                    .filter(|s| s.last_seen.is_some_and(|t| t >= cutoff))
+                    .count()
             })
             .unwrap_or(0);
         format!(
@@ -160,29 +187,53 @@ pub struct ApiError {
 impl ApiError {
     /// 400 with a message naming the field.
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into() }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+        }
     }
     /// 401.
     pub fn unauthorized() -> ApiError {
-        ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "sign in or send a valid token (Authorization: Bearer ...)".into() }
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "sign in or send a valid token (Authorization: Bearer ...)".into(),
+        }
     }
     /// 403.
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into() }
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
+        }
     }
     /// 404.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into() }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
     }
     /// 409.
     pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::CONFLICT, code: "conflict", message: message.into() }
+        ApiError {
+            status: StatusCode::CONFLICT,
+            code: "conflict",
+            message: message.into(),
+        }
     }
     /// 500.
     pub fn internal(message: impl Into<String>) -> ApiError {
         let message = message.into();
         tracing::error!(%message, "internal error");
-        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message }
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message,
+        }
     }
 }
 
@@ -194,7 +245,11 @@ impl From<DbError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({"error": self.code, "message": self.message}))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({"error": self.code, "message": self.message})),
+        )
+            .into_response()
     }
 }
 
@@ -204,26 +259,42 @@ pub fn router(hub: Arc<Hub>) -> axum::Router {
     api::routes()
         .merge(ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
-        .layer(axum::middleware::from_fn_with_state(hub.clone(), api::count_auth_failures))
+        .layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            api::count_auth_failures,
+        ))
         .with_state(hub)
 }
 
 /// Serves the hub until `shutdown` resolves: plain HTTP, or HTTPS when TLS is configured.
-pub async fn serve(hub: Arc<Hub>, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), HubError> {
+pub async fn serve(
+    hub: Arc<Hub>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), HubError> {
     let app = router(hub.clone());
     match hub.cfg.tls.clone() {
-        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| HubError::Serve(e.to_string())),
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| HubError::Serve(e.to_string())),
         Some(tls) => serve_tls(app, listener, &tls, shutdown).await,
     }
 }
 
-async fn serve_tls(app: axum::Router, listener: tokio::net::TcpListener, tls: &config::TlsConfig, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), HubError> {
+async fn serve_tls(
+    app: axum::Router,
+    listener: tokio::net::TcpListener,
+    tls: &config::TlsConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), HubError> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|i| i.collect::<Result<Vec<_>, _>>())
         .map_err(|e| HubError::Serve(format!("{}: {e}", tls.cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| HubError::Serve(format!("{}: {e}", tls.key.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| HubError::Serve(format!("{}: {e}", tls.key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -241,11 +312,14 @@ async fn serve_tls(app: axum::Router, listener: tokio::net::TcpListener, tls: &c
         };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(tcp).await else { return };
+            let Ok(stream) = acceptor.accept(tcp).await else {
+                return;
+            };
             let svc = hyper_util::service::TowerToHyperService::new(app);
-            let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                .await;
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
         });
     }
 }

@@ -2,7 +2,9 @@
 //! Forms post back to the hub; every form rejects bad input with a message next to the field;
 //! every chart's data is downloadable as CSV.
 
-use crate::api::{NewTask, create_task_for, merged, site_statuses, start_session, visible_task, wait_merged};
+use crate::api::{
+    NewTask, create_task_for, merged, site_statuses, start_session, visible_task, wait_merged,
+};
 use crate::auth::{SESSION_COOKIE, cookie, session_cookie, user_of};
 use crate::db::{Role, User};
 use crate::{ApiError, Hub};
@@ -12,17 +14,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kakehashi_federation::{Merged, SiteState, TaskSpec};
-use kakehashi_model::Country;
-use kakehashi_web::chart::{Band, LineChart, Series as Line, Threshold};
+use kakehashi_web::Locale;
 use kakehashi_web::form::FieldErrors;
-use kakehashi_web::pages::{self, Chrome, FeasibilityForm, FeasibilityPage, HistoryRow, LoginPage, Page, QueryResult, Released, SiteResult, UserBadge};
-use kakehashi_web::{Catalog, Locale};
+use kakehashi_web::pages::{
+    self, Chrome, FeasibilityForm, FeasibilityPage, HistoryRow, LoginPage, Page, QueryResult,
+    Released, SiteResult, UserBadge,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod amr;
+mod surveillance;
 
 type S = State<Arc<Hub>>;
 
@@ -36,8 +40,8 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/network", get(network))
         .route("/feasibility", get(feasibility).post(feasibility_submit))
         .route("/feasibility/{task}", get(feasibility_task))
-        .route("/surveillance", get(surveillance))
-        .route("/surveillance/{file}", get(surveillance_csv))
+        .route("/surveillance", get(surveillance::surveillance))
+        .route("/surveillance/{file}", get(surveillance::surveillance_csv))
         .route("/amr", get(amr::amr))
         .route("/amr/{file}", get(amr::amr_csv))
         .route("/steward", get(steward))
@@ -67,14 +71,29 @@ fn ctx(hub: &Hub, headers: &HeaderMap, path: &str) -> Result<Ctx, ApiError> {
         .and_then(|u| Locale::from_code(&u.lang))
         .filter(|_| cookie(headers, LANG_COOKIE).is_none())
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(|c| Locale::from_code(&c)))
-        .unwrap_or_else(|| Locale::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("")));
-    Ok(Ctx { user, locale, csrf: csrf_of(headers), path: path.to_owned() })
+        .unwrap_or_else(|| {
+            Locale::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
+        });
+    Ok(Ctx {
+        user,
+        locale,
+        csrf: csrf_of(headers),
+        path: path.to_owned(),
+    })
 }
 
 fn chrome(c: &Ctx, active: &str, notice: Option<&str>) -> Chrome {
     Chrome {
         locale: c.locale,
-        user: c.user.as_ref().map(|u| UserBadge { name: u.name.clone(), role: u.role.as_str().to_owned() }),
+        user: c.user.as_ref().map(|u| UserBadge {
+            name: u.name.clone(),
+            role: u.role.as_str().to_owned(),
+        }),
         active: active.to_owned(),
         path: c.path.clone(),
         csrf: c.csrf.clone(),
@@ -84,16 +103,32 @@ fn chrome(c: &Ctx, active: &str, notice: Option<&str>) -> Chrome {
 
 fn html(status: StatusCode, page: &Page, chrome: &Chrome) -> Response {
     match pages::render(page, chrome) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "page rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error: a page template failed").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: a page template failed",
+            )
+                .into_response()
         }
     }
 }
 
 fn error_page(c: &Ctx, status: StatusCode, key: &str) -> Response {
-    html(status, &Page::Error { status: status.as_u16(), key: key.to_owned() }, &chrome(c, "", None))
+    html(
+        status,
+        &Page::Error {
+            status: status.as_u16(),
+            key: key.to_owned(),
+        },
+        &chrome(c, "", None),
+    )
 }
 
 fn ui_error(c: &Ctx, e: ApiError) -> Response {
@@ -118,18 +153,30 @@ fn signed_in_ctx(hub: &Hub, headers: &HeaderMap, path: &str) -> Result<(Ctx, Use
 /// The signed-in user, or a redirect to the sign-in page that comes back here.
 #[allow(clippy::result_large_err)] // a handler's early answer is an axum `Response`
 fn signed_in(c: &Ctx) -> Result<&User, Response> {
-    c.user.as_ref().ok_or_else(|| Redirect::to(&format!("/login?next={}", urlencode(&c.path))).into_response())
+    c.user
+        .as_ref()
+        .ok_or_else(|| Redirect::to(&format!("/login?next={}", urlencode(&c.path))).into_response())
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_./".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_./".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 /// Only local paths are followed after sign-in and language changes.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
 }
 
 #[allow(clippy::result_large_err)] // a handler's early answer is an axum `Response`
@@ -152,7 +199,10 @@ async fn login_page(State(hub): S, headers: HeaderMap, Query(q): Query<NextQuery
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let page = LoginPage { next: q.next.unwrap_or_else(|| "/".into()), ..LoginPage::default() };
+    let page = LoginPage {
+        next: q.next.unwrap_or_else(|| "/".into()),
+        ..LoginPage::default()
+    };
     html(StatusCode::OK, &Page::Login(page), &chrome(&c, "", None))
 }
 
@@ -177,14 +227,28 @@ async fn login_submit(State(hub): S, headers: HeaderMap, Form(f): Form<LoginForm
     if errors.is_empty() {
         match start_session(&hub, f.username.trim(), &f.password) {
             Ok((_, cookie)) => {
-                return ([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(&f.next))).into_response();
+                return (
+                    [(header::SET_COOKIE, cookie)],
+                    Redirect::to(safe_next(&f.next)),
+                )
+                    .into_response();
             }
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => errors.add("form", "err-credentials", ""),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                errors.add("form", "err-credentials", "")
+            }
             Err(e) => return ui_error(&c, e),
         }
     }
-    let page = LoginPage { username: f.username, errors, next: f.next };
-    html(StatusCode::UNPROCESSABLE_ENTITY, &Page::Login(page), &chrome(&c, "", None))
+    let page = LoginPage {
+        username: f.username,
+        errors,
+        next: f.next,
+    };
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &Page::Login(page),
+        &chrome(&c, "", None),
+    )
 }
 
 #[derive(Deserialize)]
@@ -204,7 +268,14 @@ async fn logout(State(hub): S, headers: HeaderMap, Form(f): Form<CsrfForm>) -> R
     if let Some(s) = session_cookie(&headers) {
         let _ = hub.db.delete_session(&s);
     }
-    ([(header::SET_COOKIE, format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"))], Redirect::to("/login")).into_response()
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
+        )],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -234,10 +305,21 @@ async fn language(State(hub): S, headers: HeaderMap, Form(f): Form<LangForm>) ->
         return ui_error(&c, e.into());
     }
     // The cookie covers signed-out pages; signed in, the user's stored choice wins next time.
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.code());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        locale.code()
+    );
     let clear = c.user.is_some();
-    let cookie = if clear { format!("{LANG_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax") } else { cookie };
-    ([(header::SET_COOKIE, cookie)], Redirect::to(safe_next(&f.next))).into_response()
+    let cookie = if clear {
+        format!("{LANG_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax")
+    } else {
+        cookie
+    };
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(safe_next(&f.next)),
+    )
+        .into_response()
 }
 
 // ---- home, network, steward
@@ -259,14 +341,24 @@ async fn home(State(hub): S, headers: HeaderMap) -> Response {
     let page = pages::HomePage {
         projects: projects
             .into_iter()
-            .map(|p| pages::ProjectRow { id: p.id.clone(), name: p.title.clone(), description: format!("{} · {}", p.id, p.members.join(", ")), sites: online })
+            .map(|p| pages::ProjectRow {
+                id: p.id.clone(),
+                name: p.title.clone(),
+                description: format!("{} · {}", p.id, p.members.join(", ")),
+                sites: online,
+            })
             .collect(),
     };
     html(StatusCode::OK, &Page::Home(page), &chrome(&c, "home", None))
 }
 
 fn policy_view(p: &kakehashi_disclosure::PolicySummary) -> pages::PolicySummary {
-    pages::PolicySummary { min_count: p.min_count, rounding: p.rounding, epsilon: p.epsilon, budget: p.project_budget }
+    pages::PolicySummary {
+        min_count: p.min_count,
+        rounding: p.rounding,
+        epsilon: p.epsilon,
+        budget: p.project_budget,
+    }
 }
 
 async fn network(State(hub): S, headers: HeaderMap) -> Response {
@@ -291,14 +383,31 @@ async fn network(State(hub): S, headers: HeaderMap) -> Response {
                 online: s.status == "online",
                 last_seen: s.last_seen,
                 snapshot: s.snapshot.map(|x| x.created),
-                policy: s.policy.as_ref().map(policy_view).unwrap_or(pages::PolicySummary { min_count: 0, rounding: 1, epsilon: None, budget: None }),
+                policy: s
+                    .policy
+                    .as_ref()
+                    .map(policy_view)
+                    .unwrap_or(pages::PolicySummary {
+                        min_count: 0,
+                        rounding: 1,
+                        epsilon: None,
+                        budget: None,
+                    }),
             })
             .collect(),
     };
-    html(StatusCode::OK, &Page::Network(page), &chrome(&c, "network", None))
+    html(
+        StatusCode::OK,
+        &Page::Network(page),
+        &chrome(&c, "network", None),
+    )
 }
 
-async fn steward(State(hub): S, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+async fn steward(
+    State(hub): S,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let (c, user) = match signed_in_ctx(&hub, &headers, "/steward") {
         Ok(x) => x,
         Err(r) => return r,
@@ -312,20 +421,54 @@ async fn steward(State(hub): S, headers: HeaderMap, Query(q): Query<BTreeMap<Str
         },
         _ => return error_page(&c, StatusCode::FORBIDDEN, "error-forbidden"),
     };
-    let status = site_statuses(&hub).ok().and_then(|s| s.into_iter().find(|x| x.id.as_str() == site));
+    let status = site_statuses(&hub)
+        .ok()
+        .and_then(|s| s.into_iter().find(|x| x.id.as_str() == site));
     let entries = hub.audit.tail(5000).unwrap_or_default();
     let chain_ok = kakehashi_federation::audit::verify(&hub.cfg.data_dir.join("audit")).is_ok();
     let rows: Vec<pages::AuditRow> = entries
         .into_iter()
-        .filter(|e| e.detail.get("site").and_then(|s| s.as_str()) == Some(&site) || e.detail.get("sites").and_then(|s| s.as_array()).is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&site))))
+        .filter(|e| {
+            e.detail.get("site").and_then(|s| s.as_str()) == Some(&site)
+                || e.detail
+                    .get("sites")
+                    .and_then(|s| s.as_array())
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&site)))
+        })
         .take(200)
         .map(|e| {
-            let task = e.detail.get("task").and_then(|t| t.as_str()).unwrap_or("").to_owned();
-            let project = e.detail.get("project").and_then(|t| t.as_str()).unwrap_or("").to_owned();
+            let task = e
+                .detail
+                .get("task")
+                .and_then(|t| t.as_str())
+                .unwrap_or("")
+                .to_owned();
+            let project = e
+                .detail
+                .get("project")
+                .and_then(|t| t.as_str())
+                .unwrap_or("")
+                .to_owned();
             let summary = match e.kind.as_str() {
-                "task_created" => format!("{} · {}", e.detail.get("type").and_then(|t| t.as_str()).unwrap_or(""), task),
-                "answer_received" => format!("{} · {}", e.detail.get("status").and_then(|t| t.as_str()).unwrap_or(""), task),
-                _ => e.detail.get("name").and_then(|t| t.as_str()).unwrap_or("").to_owned(),
+                "task_created" => format!(
+                    "{} · {}",
+                    e.detail.get("type").and_then(|t| t.as_str()).unwrap_or(""),
+                    task
+                ),
+                "answer_received" => format!(
+                    "{} · {}",
+                    e.detail
+                        .get("status")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or(""),
+                    task
+                ),
+                _ => e
+                    .detail
+                    .get("name")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
             };
             pages::AuditRow {
                 seq: e.seq,
@@ -341,10 +484,17 @@ async fn steward(State(hub): S, headers: HeaderMap, Query(q): Query<BTreeMap<Str
         site: status.as_ref().map(|s| s.name.clone()).unwrap_or(site),
         chain_ok: Some(chain_ok),
         entries: rows,
-        policy: status.as_ref().and_then(|s| s.policy.as_ref()).map(policy_view),
+        policy: status
+            .as_ref()
+            .and_then(|s| s.policy.as_ref())
+            .map(policy_view),
         projects: Vec::new(),
     };
-    html(StatusCode::OK, &Page::Steward(page), &chrome(&c, "steward", None))
+    html(
+        StatusCode::OK,
+        &Page::Steward(page),
+        &chrome(&c, "steward", None),
+    )
 }
 
 // ---- feasibility
@@ -373,7 +523,12 @@ fn state_name(s: SiteState) -> &'static str {
 }
 
 fn query_result(m: &Merged) -> QueryResult {
-    let total = m.total.as_ref().and_then(|t| t.rows.first()).and_then(|r| r.values.first()).and_then(|p| p.sum);
+    let total = m
+        .total
+        .as_ref()
+        .and_then(|t| t.rows.first())
+        .and_then(|r| r.values.first())
+        .and_then(|p| p.sum);
     let withheld = match &m.total {
         Some(t) if t.withheld.is_some() => Some("total-withheld-min-sites".to_owned()),
         Some(_) if total.is_none() => Some("total-withheld-min-total".to_owned()),
@@ -390,7 +545,11 @@ fn query_result(m: &Merged) -> QueryResult {
                 site: s.name.clone(),
                 country: s.country,
                 status: state_name(s.state).to_owned(),
-                released: if s.state == SiteState::Answered { s.table.as_ref().and_then(released_of) } else { None },
+                released: if s.state == SiteState::Answered {
+                    s.table.as_ref().and_then(released_of)
+                } else {
+                    None
+                },
                 reason: s.reason.clone(),
             })
             .collect(),
@@ -401,20 +560,52 @@ fn query_result(m: &Merged) -> QueryResult {
 }
 
 fn ccdl_summary(spec: &TaskSpec) -> String {
-    let TaskSpec::Cohort { ccdl } = spec else { return spec.kind().to_owned() };
+    let TaskSpec::Cohort { ccdl } = spec else {
+        return spec.kind().to_owned();
+    };
     let mut names = Vec::new();
     for group in ["inclusionCriteria", "exclusionCriteria"] {
-        for c in ccdl.get(group).and_then(|g| g.as_array()).into_iter().flatten().flat_map(|a| a.as_array().into_iter().flatten()) {
-            let name = c.pointer("/termCodes/0/display").or_else(|| c.pointer("/termCodes/0/code")).and_then(|v| v.as_str()).unwrap_or("?");
-            names.push(if group == "exclusionCriteria" { format!("¬{name}") } else { name.to_owned() });
+        for c in ccdl
+            .get(group)
+            .and_then(|g| g.as_array())
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a.as_array().into_iter().flatten())
+        {
+            let name = c
+                .pointer("/termCodes/0/display")
+                .or_else(|| c.pointer("/termCodes/0/code"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("?");
+            names.push(if group == "exclusionCriteria" {
+                format!("¬{name}")
+            } else {
+                name.to_owned()
+            });
         }
     }
     let s = names.join(" · ");
-    if s.chars().count() > 120 { s.chars().take(119).collect::<String>() + "…" } else { s }
+    if s.chars().count() > 120 {
+        s.chars().take(119).collect::<String>() + "…"
+    } else {
+        s
+    }
 }
 
-fn feasibility_view(hub: &Hub, user: &User, form: FeasibilityForm, errors: FieldErrors, hits: Vec<pages::CriterionHit>, result: Option<QueryResult>) -> Result<FeasibilityPage, ApiError> {
-    let projects = hub.db.projects_of(user)?.into_iter().map(|p| (p.id, p.title)).collect();
+fn feasibility_view(
+    hub: &Hub,
+    user: &User,
+    form: FeasibilityForm,
+    errors: FieldErrors,
+    hits: Vec<pages::CriterionHit>,
+    result: Option<QueryResult>,
+) -> Result<FeasibilityPage, ApiError> {
+    let projects = hub
+        .db
+        .projects_of(user)?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
     let history = hub
         .db
         .tasks_for(user, None, 40)?
@@ -423,10 +614,22 @@ fn feasibility_view(hub: &Hub, user: &User, form: FeasibilityForm, errors: Field
         .take(15)
         .map(|t| {
             let total = merged(hub, &t).ok().and_then(|m| query_result(&m).total);
-            HistoryRow { task: t.id.to_string(), created: t.created, summary: ccdl_summary(&t.spec), total }
+            HistoryRow {
+                task: t.id.to_string(),
+                created: t.created,
+                summary: ccdl_summary(&t.spec),
+                total,
+            }
         })
         .collect();
-    Ok(FeasibilityPage { projects, form, errors, hits, result, history })
+    Ok(FeasibilityPage {
+        projects,
+        form,
+        errors,
+        hits,
+        result,
+        history,
+    })
 }
 
 async fn feasibility(State(hub): S, headers: HeaderMap) -> Response {
@@ -441,7 +644,11 @@ async fn feasibility(State(hub): S, headers: HeaderMap) -> Response {
         form.project = p[0].id.clone();
     }
     match feasibility_view(&hub, &user, form, FieldErrors::default(), Vec::new(), None) {
-        Ok(p) => html(StatusCode::OK, &Page::Feasibility(p), &chrome(&c, "feasibility", None)),
+        Ok(p) => html(
+            StatusCode::OK,
+            &Page::Feasibility(p),
+            &chrome(&c, "feasibility", None),
+        ),
         Err(e) => ui_error(&c, e),
     }
 }
@@ -486,12 +693,22 @@ fn add_criterion(ccdl: &str, criterion: serde_json::Value) -> Result<String, Str
     } else {
         serde_json::from_str(ccdl).map_err(|e| e.to_string())?
     };
-    let inc = q.as_object_mut().ok_or("the query is not a JSON object")?.entry("inclusionCriteria").or_insert_with(|| serde_json::json!([]));
-    inc.as_array_mut().ok_or("inclusionCriteria is not a list")?.push(serde_json::json!([criterion]));
+    let inc = q
+        .as_object_mut()
+        .ok_or("the query is not a JSON object")?
+        .entry("inclusionCriteria")
+        .or_insert_with(|| serde_json::json!([]));
+    inc.as_array_mut()
+        .ok_or("inclusionCriteria is not a list")?
+        .push(serde_json::json!([criterion]));
     serde_json::to_string_pretty(&q).map_err(|e| e.to_string())
 }
 
-async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<FeasForm>) -> Response {
+async fn feasibility_submit(
+    State(hub): S,
+    headers: HeaderMap,
+    Form(f): Form<FeasForm>,
+) -> Response {
     let (c, user) = match signed_in_ctx(&hub, &headers, "/feasibility") {
         Ok(x) => x,
         Err(r) => return r,
@@ -500,9 +717,17 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
         return r;
     }
     let mut errors = FieldErrors::default();
-    let mut form = FeasibilityForm { project: f.project.clone(), search: f.search.clone(), ccdl: f.ccdl.clone() };
+    let mut form = FeasibilityForm {
+        project: f.project.clone(),
+        search: f.search.clone(),
+        ccdl: f.ccdl.clone(),
+    };
     let mut hits = Vec::new();
-    let action = if f.add.is_empty() { f.action.as_str() } else { "add" };
+    let action = if f.add.is_empty() {
+        f.action.as_str()
+    } else {
+        "add"
+    };
     match action {
         "search" => {
             if f.search.trim().chars().count() < 2 {
@@ -513,7 +738,11 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
         }
         "add" => {
             let mut parts = f.add.splitn(3, '|');
-            let (ctx_code, system, code) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (ctx_code, system, code) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
             let min = errors.number("min_value", &f.min_value);
             let max = errors.number("max_value", &f.max_value);
             errors.ordered("max_value", min, max);
@@ -524,16 +753,23 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
                 errors.add("unit", "err-required", "");
             }
             if errors.is_empty() {
-                let display = crate::criteria::display(system, code, c.locale.code()).unwrap_or_else(|| code.to_owned());
+                let display = crate::criteria::display(system, code, c.locale.code())
+                    .unwrap_or_else(|| code.to_owned());
                 let mut crit = serde_json::json!({
                     "context": {"code": ctx_code, "system": "fdpg.mii.cds", "display": ctx_code, "version": "1.0.0"},
                     "termCodes": [{"code": code, "system": system, "display": display}]
                 });
                 let unit = serde_json::json!({"code": f.unit.trim(), "display": f.unit.trim()});
                 match (min, max) {
-                    (Some(a), Some(b)) => crit["valueFilter"] = serde_json::json!({"type": "quantity-range", "minValue": a, "maxValue": b, "unit": unit}),
-                    (Some(a), None) => crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "gt", "value": a, "unit": unit}),
-                    (None, Some(b)) => crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "lt", "value": b, "unit": unit}),
+                    (Some(a), Some(b)) => {
+                        crit["valueFilter"] = serde_json::json!({"type": "quantity-range", "minValue": a, "maxValue": b, "unit": unit})
+                    }
+                    (Some(a), None) => {
+                        crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "gt", "value": a, "unit": unit})
+                    }
+                    (None, Some(b)) => {
+                        crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "lt", "value": b, "unit": unit})
+                    }
                     (None, None) => {}
                 }
                 if from.is_some() || to.is_some() {
@@ -606,24 +842,66 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
                     }
                 }
             };
-            if action == "export" && let Some(v) = &parsed && errors.is_empty() {
+            if action == "export"
+                && let Some(v) = &parsed
+                && errors.is_empty()
+            {
                 let body = serde_json::to_string_pretty(v).unwrap_or_default();
-                return ([(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"kakehashi-query.json\"")], body).into_response();
+                return (
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"kakehashi-query.json\"",
+                        ),
+                    ],
+                    body,
+                )
+                    .into_response();
             }
             if action == "run" {
                 errors.require("project", &f.project);
                 if let (Some(v), true) = (parsed, errors.is_empty()) {
-                    let t = NewTask { project: f.project.clone(), spec: TaskSpec::Cohort { ccdl: v }, deadline_seconds: Some(hub.cfg.tasks.default_deadline_seconds) };
+                    let t = NewTask {
+                        project: f.project.clone(),
+                        spec: TaskSpec::Cohort { ccdl: v },
+                        deadline_seconds: Some(hub.cfg.tasks.default_deadline_seconds),
+                    };
                     match create_task_for(&hub, &user, t) {
                         Ok(task) => {
-                            let _ = wait_merged(&hub, &task, std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1)).await;
-                            return Redirect::to(&format!("/feasibility/{}", task.id)).into_response();
+                            let _ = wait_merged(
+                                &hub,
+                                &task,
+                                std::time::Duration::from_secs(
+                                    hub.cfg.tasks.default_deadline_seconds + 1,
+                                ),
+                            )
+                            .await;
+                            return Redirect::to(&format!("/feasibility/{}", task.id))
+                                .into_response();
                         }
                         Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                            let field = if e.message.starts_with("spec.") { "ccdl" } else { "project" };
-                            errors.add(field, if field == "ccdl" { "err-ccdl" } else { "err-choice" }, e.message.trim_start_matches("spec.ccdl: ").to_owned());
+                            let field = if e.message.starts_with("spec.") {
+                                "ccdl"
+                            } else {
+                                "project"
+                            };
+                            errors.add(
+                                field,
+                                if field == "ccdl" {
+                                    "err-ccdl"
+                                } else {
+                                    "err-choice"
+                                },
+                                e.message.trim_start_matches("spec.ccdl: ").to_owned(),
+                            );
                         }
-                        Err(e) if e.status == StatusCode::FORBIDDEN || e.status == StatusCode::NOT_FOUND => errors.add("project", "err-choice", f.project.clone()),
+                        Err(e)
+                            if e.status == StatusCode::FORBIDDEN
+                                || e.status == StatusCode::NOT_FOUND =>
+                        {
+                            errors.add("project", "err-choice", f.project.clone())
+                        }
                         Err(e) => return ui_error(&c, e),
                     }
                 }
@@ -631,9 +909,17 @@ async fn feasibility_submit(State(hub): S, headers: HeaderMap, Form(f): Form<Fea
         }
         other => errors.add("form", "err-choice", other.to_owned()),
     }
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     match feasibility_view(&hub, &user, form, errors, hits, None) {
-        Ok(p) => html(status, &Page::Feasibility(p), &chrome(&c, "feasibility", None)),
+        Ok(p) => html(
+            status,
+            &Page::Feasibility(p),
+            &chrome(&c, "feasibility", None),
+        ),
         Err(e) => ui_error(&c, e),
     }
 }
@@ -654,168 +940,44 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
     let result = query_result(&m);
     if csv {
         let body = pages::result_chart(&result, c.locale).csv();
-        return ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"feasibility.csv\"")], body).into_response();
+        return (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"feasibility.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response();
     }
     let ccdl = match &m.task.spec {
         TaskSpec::Cohort { ccdl } => serde_json::to_string_pretty(ccdl).unwrap_or_default(),
         _ => String::new(),
     };
-    let form = FeasibilityForm { project: m.task.project.to_string(), search: String::new(), ccdl };
-    match feasibility_view(&hub, &user, form, FieldErrors::default(), Vec::new(), Some(result)) {
-        Ok(p) => html(StatusCode::OK, &Page::Feasibility(p), &chrome(&c, "feasibility", None)),
+    let form = FeasibilityForm {
+        project: m.task.project.to_string(),
+        search: String::new(),
+        ccdl,
+    };
+    match feasibility_view(
+        &hub,
+        &user,
+        form,
+        FieldErrors::default(),
+        Vec::new(),
+        Some(result),
+    ) {
+        Ok(p) => html(
+            StatusCode::OK,
+            &Page::Feasibility(p),
+            &chrome(&c, "feasibility", None),
+        ),
         Err(e) => ui_error(&c, e),
     }
 }
 
-// ---- surveillance
-
-#[derive(Deserialize)]
-struct SurvQuery {
-    definition: Option<String>,
-}
-
-const DEFINITIONS: [&str; 6] = ["sari-icosari", "sari-icosari-covid", "sari-who", "ari-ecdc", "ili-ecdc", "ili-who"];
-
-/// The newest complete surveillance task for a definition, or a new one (run now, waited for).
-async fn surveillance_result(hub: &Hub, user: &User, definition: &str) -> Result<Merged, ApiError> {
-    let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
-        matches!(&t.spec, TaskSpec::SurveillanceSeries { definition: d, by, .. } if d == definition && by.is_empty())
-            && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
-    });
-    if let Some(t) = recent {
-        let m = merged(hub, &t)?;
-        if m.complete {
-            return Ok(m);
-        }
-        return wait_merged(hub, &t, std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1)).await;
-    }
-    let project = hub.db.projects_of(user)?.into_iter().next().ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-    let task = create_task_for(hub, user, NewTask { project: project.id, spec: TaskSpec::SurveillanceSeries { definition: definition.to_owned(), by: Vec::new(), from: None, to: None }, deadline_seconds: None })?;
-    wait_merged(hub, &task, std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1)).await
-}
-
-/// Weekly pooled cases of one country, in week order.
-fn country_weeks(m: &Merged, country: Country) -> Vec<(String, Option<u64>)> {
-    let Some(t) = m.countries.get(&country) else { return Vec::new() };
-    let Some(ci) = t.measures.iter().position(|x| x == "cases") else { return Vec::new() };
-    t.rows.iter().filter_map(|r| Some((r.key.first()?.clone(), r.values[ci].sum))).collect()
-}
-
-fn surveillance_charts(m: &Merged, locale: Locale) -> (Vec<LineChart>, Vec<(Country, String)>) {
-    let cat = Catalog::global();
-    let t = |k: &str| cat.text(locale, k, &[]);
-    let mut charts = Vec::new();
-    let mut levels = Vec::new();
-    for country in [Country::Germany, Country::Japan] {
-        let weeks = country_weeks(m, country);
-        if weeks.is_empty() {
-            continue;
-        }
-        let conv = kakehashi_surveillance::ReportingConvention::of(country);
-        let rows: Vec<kakehashi_surveillance::series::SeriesRow> = weeks
-            .iter()
-            .filter_map(|(w, v)| {
-                Some(kakehashi_surveillance::series::SeriesRow {
-                    site: None,
-                    country: Some(country),
-                    age_group: None,
-                    week: w.parse().ok()?,
-                    cases: (*v)?,
-                    icu: 0,
-                    deaths: 0,
-                    positivity: Vec::new(),
-                })
-            })
-            .collect();
-        let refs: Vec<&kakehashi_surveillance::series::SeriesRow> = rows.iter().collect();
-        let input = kakehashi_surveillance::series::Series::mem_input(&refs, &conv, |r| r.cases as f64, true);
-        let model = kakehashi_surveillance::mem::mem_model(&input, &kakehashi_surveillance::mem::MemParams::default()).ok();
-        // Three seasons up to the last week with cases, as one curve.
-        let last = weeks.iter().rposition(|(_, v)| v.is_some_and(|v| v > 0)).unwrap_or(weeks.len().saturating_sub(1));
-        let tail: Vec<&(String, Option<u64>)> = weeks[..=last].iter().rev().take(156).collect::<Vec<_>>().into_iter().rev().collect();
-        let points: Vec<(f64, Option<f64>)> = tail.iter().enumerate().map(|(i, (_, v))| (i as f64, v.map(|v| v as f64))).collect();
-        let x_labels: Vec<(f64, String)> = tail.iter().enumerate().map(|(i, (w, _))| (i as f64, w.clone())).collect();
-        let x_ticks = x_labels.iter().filter(|(i, _)| (*i as usize).is_multiple_of(13)).cloned().collect();
-        let mut chart = LineChart {
-            id: format!("curve-{}", country.iso().to_lowercase()),
-            title: format!("{} · {}", t(&format!("country-{}", country.iso())), match &m.task.spec {
-                TaskSpec::SurveillanceSeries { definition, .. } => definition.as_str(),
-                other => other.kind(),
-            }),
-            description: t("surv-intro"),
-            x_label: t("surv-week"),
-            y_label: t("surv-cases"),
-            x_ticks,
-            series: vec![Line { name: t(&format!("country-{}", country.iso())), points }],
-            bands: Vec::new(),
-            thresholds: Vec::new(),
-            x_labels,
-        };
-        if let Some(model) = &model {
-            let th = &model.thresholds;
-            if let Some(e) = th.epidemic {
-                chart.thresholds.push(Threshold { y: e, label: t("surv-epidemic-threshold") });
-            }
-            let edges = [(th.medium, 2usize, "level-medium"), (th.high, 3, "level-high"), (th.very_high, 4, "level-very-high")];
-            for (i, (from, level, key)) in edges.iter().enumerate() {
-                if let Some(from) = from {
-                    let to = edges.get(i + 1).and_then(|e| e.0);
-                    chart.bands.push(Band { from: *from, to, label: t(key), level: *level });
-                }
-            }
-            if let Some(last) = tail.iter().rev().find_map(|(_, v)| *v)
-                && let Some(level) = th.level(last as f64)
-            {
-                levels.push((country, format!("level-{}", serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())));
-            }
-        }
-        charts.push(chart);
-    }
-    (charts, levels)
-}
-
-async fn surveillance(State(hub): S, headers: HeaderMap, Query(q): Query<SurvQuery>) -> Response {
-    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut page = pages::SurveillancePage { definitions: DEFINITIONS.iter().map(|s| (*s).to_owned()).collect(), definition: q.definition.clone().unwrap_or_default(), ..Default::default() };
-    let mut status = StatusCode::OK;
-    if let Some(def) = q.definition.as_deref() {
-        if !DEFINITIONS.contains(&def) {
-            page.errors.add("definition", "err-choice", def.to_owned());
-            status = StatusCode::UNPROCESSABLE_ENTITY;
-        } else if user.role != Role::Steward {
-            match surveillance_result(&hub, &user, def).await {
-                Ok(m) => {
-                    let (charts, levels) = surveillance_charts(&m, c.locale);
-                    page.charts = charts;
-                    page.levels = levels;
-                }
-                Err(e) if e.status == StatusCode::FORBIDDEN => page.errors.add("definition", "error-forbidden", ""),
-                Err(e) => return ui_error(&c, e),
-            }
-        }
-    }
-    html(status, &Page::Surveillance(page), &chrome(&c, "surveillance", None))
-}
-
-async fn surveillance_csv(State(hub): S, headers: HeaderMap, Path(file): Path<String>, Query(q): Query<SurvQuery>) -> Response {
-    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Some(id) = file.strip_suffix(".csv") else { return error_page(&c, StatusCode::NOT_FOUND, "error-not-found") };
-    let def = q.definition.unwrap_or_else(|| "sari-icosari".into());
-    let m = match surveillance_result(&hub, &user, &def).await {
-        Ok(m) => m,
-        Err(e) => return ui_error(&c, e),
-    };
-    let (charts, _) = surveillance_charts(&m, c.locale);
-    match charts.iter().find(|ch| ch.id == id) {
-        Some(ch) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment")], ch.csv()).into_response(),
-        None => error_page(&c, StatusCode::NOT_FOUND, "error-not-found"),
-    }
-}
+// ---- surveillance: see `ui/surveillance.rs`
 
 // ---- AMR: see `ui/amr.rs`

@@ -8,15 +8,23 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (site, reps) = (&args[1], args.get(2).and_then(|r| r.parse().ok()).unwrap_or(50usize));
-    let snap = kakehashi_store::Store::open(site).current().expect("a site with data");
+    let (site, reps) = (
+        &args[1],
+        args.get(2).and_then(|r| r.parse().ok()).unwrap_or(50usize),
+    );
+    let snap = kakehashi_store::Store::open(site)
+        .current()
+        .expect("a site with data");
     let t = Instant::now();
     let ix = CohortIndex::open(&snap).expect("index");
     let build_ms = t.elapsed().as_secs_f64() * 1000.0;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/cohort");
     let mut out = serde_json::Map::new();
     for name in ["one", "three", "ten"] {
-        let q = Query::parse(&std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("query file")).expect("valid query");
+        let q = Query::parse(
+            &std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("query file"),
+        )
+        .expect("valid query");
         let mut times = Vec::new();
         let mut n = 0;
         for i in 0..=reps {
@@ -28,7 +36,10 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
         let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-        out.insert(name.into(), serde_json::json!({"count": n, "p50_ms": p(0.5), "p95_ms": p(0.95)}));
+        out.insert(
+            name.into(),
+            serde_json::json!({"count": n, "p50_ms": p(0.5), "p95_ms": p(0.95)}),
+        );
     }
     out.insert("index_build_ms".into(), build_ms.into());
     out.insert("patients".into(), ix.patients().into());

@@ -29,18 +29,68 @@ struct Feature {
 }
 
 fn features() -> [Feature; 9] {
-    let f = |name, used, reg, bit| Feature { name, used, reg, bit };
+    let f = |name, used, reg, bit| Feature {
+        name,
+        used,
+        reg,
+        bit,
+    };
     [
-        f("avx", cfg!(target_feature = "avx"), |c: &Cpuid| c.leaf1_ecx, 28),
+        f(
+            "avx",
+            cfg!(target_feature = "avx"),
+            |c: &Cpuid| c.leaf1_ecx,
+            28,
+        ),
         // the operating system saves the AVX registers (XSAVE enabled by it)
-        f("osxsave", cfg!(target_feature = "avx"), |c: &Cpuid| c.leaf1_ecx, 27),
-        f("avx2", cfg!(target_feature = "avx2"), |c: &Cpuid| c.leaf7_ebx, 5),
-        f("bmi1", cfg!(target_feature = "bmi1"), |c: &Cpuid| c.leaf7_ebx, 3),
-        f("bmi2", cfg!(target_feature = "bmi2"), |c: &Cpuid| c.leaf7_ebx, 8),
-        f("fma", cfg!(target_feature = "fma"), |c: &Cpuid| c.leaf1_ecx, 12),
-        f("movbe", cfg!(target_feature = "movbe"), |c: &Cpuid| c.leaf1_ecx, 22),
-        f("f16c", cfg!(target_feature = "f16c"), |c: &Cpuid| c.leaf1_ecx, 29),
-        f("lzcnt", cfg!(target_feature = "lzcnt"), |c: &Cpuid| c.ext1_ecx, 5),
+        f(
+            "osxsave",
+            cfg!(target_feature = "avx"),
+            |c: &Cpuid| c.leaf1_ecx,
+            27,
+        ),
+        f(
+            "avx2",
+            cfg!(target_feature = "avx2"),
+            |c: &Cpuid| c.leaf7_ebx,
+            5,
+        ),
+        f(
+            "bmi1",
+            cfg!(target_feature = "bmi1"),
+            |c: &Cpuid| c.leaf7_ebx,
+            3,
+        ),
+        f(
+            "bmi2",
+            cfg!(target_feature = "bmi2"),
+            |c: &Cpuid| c.leaf7_ebx,
+            8,
+        ),
+        f(
+            "fma",
+            cfg!(target_feature = "fma"),
+            |c: &Cpuid| c.leaf1_ecx,
+            12,
+        ),
+        f(
+            "movbe",
+            cfg!(target_feature = "movbe"),
+            |c: &Cpuid| c.leaf1_ecx,
+            22,
+        ),
+        f(
+            "f16c",
+            cfg!(target_feature = "f16c"),
+            |c: &Cpuid| c.leaf1_ecx,
+            29,
+        ),
+        f(
+            "lzcnt",
+            cfg!(target_feature = "lzcnt"),
+            |c: &Cpuid| c.ext1_ecx,
+            5,
+        ),
     ]
 }
 
@@ -51,7 +101,11 @@ pub fn missing(id: &Cpuid) -> Vec<&'static str> {
 
 /// The features a CPU reporting `id` lacks: of those this build uses, or (`every`) of all.
 fn lacks(id: &Cpuid, every: bool) -> Vec<&'static str> {
-    features().into_iter().filter(|f| (every || f.used) && ((f.reg)(id) >> f.bit) & 1 == 0).map(|f| f.name).collect()
+    features()
+        .into_iter()
+        .filter(|f| (every || f.used) && ((f.reg)(id) >> f.bit) & 1 == 0)
+        .map(|f| f.name)
+        .collect()
 }
 
 /// What this machine's CPU reports.
@@ -63,7 +117,11 @@ fn this_cpu() -> Cpuid {
     Cpuid {
         leaf1_ecx: if max >= 1 { __cpuid(1).ecx } else { 0 },
         leaf7_ebx: if max >= 7 { __cpuid_count(7, 0).ebx } else { 0 },
-        ext1_ecx: if max_ext >= 0x8000_0001 { __cpuid(0x8000_0001).ecx } else { 0 },
+        ext1_ecx: if max_ext >= 0x8000_0001 {
+            __cpuid(0x8000_0001).ecx
+        } else {
+            0
+        },
     }
 }
 
@@ -73,7 +131,11 @@ pub fn check() -> Result<(), String> {
     {
         let lacks = missing(&this_cpu());
         if !lacks.is_empty() {
-            let used: Vec<&str> = features().into_iter().filter(|f| f.used).map(|f| f.name).collect();
+            let used: Vec<&str> = features()
+                .into_iter()
+                .filter(|f| f.used)
+                .map(|f| f.name)
+                .collect();
             let used = used.join(", ");
             return Err(format!(
                 "this kakehashi binary was built for newer CPUs (it uses {used}), and this CPU lacks {} \
@@ -97,13 +159,48 @@ mod tests {
     fn a_cpu_is_refused_for_exactly_the_features_it_lacks() {
         let names: Vec<&str> = features().into_iter().map(|f| f.name).collect();
         assert_eq!(lacks(&Cpuid::default(), true), names);
-        let all = Cpuid { leaf1_ecx: u32::MAX, leaf7_ebx: u32::MAX, ext1_ecx: u32::MAX };
+        let all = Cpuid {
+            leaf1_ecx: u32::MAX,
+            leaf7_ebx: u32::MAX,
+            ext1_ecx: u32::MAX,
+        };
         assert!(lacks(&all, true).is_empty());
-        assert_eq!(lacks(&Cpuid { leaf7_ebx: !(1 << 5), ..all }, true), ["avx2"]);
-        assert_eq!(lacks(&Cpuid { leaf1_ecx: !(1 << 27), ..all }, true), ["osxsave"]);
-        assert_eq!(lacks(&Cpuid { ext1_ecx: !(1 << 5), ..all }, true), ["lzcnt"]);
+        assert_eq!(
+            lacks(
+                &Cpuid {
+                    leaf7_ebx: !(1 << 5),
+                    ..all
+                },
+                true
+            ),
+            ["avx2"]
+        );
+        assert_eq!(
+            lacks(
+                &Cpuid {
+                    leaf1_ecx: !(1 << 27),
+                    ..all
+                },
+                true
+            ),
+            ["osxsave"]
+        );
+        assert_eq!(
+            lacks(
+                &Cpuid {
+                    ext1_ecx: !(1 << 5),
+                    ..all
+                },
+                true
+            ),
+            ["lzcnt"]
+        );
         // a build for the x86-64 baseline assumes none of them
-        let used: Vec<&str> = features().into_iter().filter(|f| f.used).map(|f| f.name).collect();
+        let used: Vec<&str> = features()
+            .into_iter()
+            .filter(|f| f.used)
+            .map(|f| f.name)
+            .collect();
         assert_eq!(missing(&Cpuid::default()), used);
         #[cfg(target_arch = "x86_64")]
         assert_eq!(missing(&this_cpu()), Vec::<&str>::new());

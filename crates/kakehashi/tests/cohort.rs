@@ -24,10 +24,36 @@ fn site(profile: &str) -> &'static Path {
         let root = common::process_dir("kh-cohort");
         for p in ["de-berlin", "jp-osaka"] {
             let fhir = root.join("fhir").join(p);
-            let out = Command::new(EXE).args(["synth", "--profile", p, "--patients", "3000", "--seed", "7", "--out"]).arg(&fhir).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let out = Command::new(EXE).args(["ingest", "--site-dir"]).arg(root.join(p)).arg(&fhir).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new(EXE)
+                .args([
+                    "synth",
+                    "--profile",
+                    p,
+                    "--patients",
+                    "3000",
+                    "--seed",
+                    "7",
+                    "--out",
+                ])
+                .arg(&fhir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let out = Command::new(EXE)
+                .args(["ingest", "--site-dir"])
+                .arg(root.join(p))
+                .arg(&fhir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         root
     });
@@ -81,16 +107,36 @@ fn query(inc: Vec<Vec<Value>>, exc: Vec<Vec<Value>>) -> Value {
 // ---- the independent side: SQL written by hand
 
 fn sql_icd(codes: &[&str]) -> String {
-    let conds: Vec<String> = codes.iter().map(|c| format!("(code = '{c}' OR code LIKE '{}%')", if c.contains('.') { c.to_string() } else { format!("{c}.") })).collect();
-    format!("SELECT patient_id FROM condition WHERE code_system IN {ICD} AND ({})", conds.join(" OR "))
+    let conds: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            format!(
+                "(code = '{c}' OR code LIKE '{}%')",
+                if c.contains('.') {
+                    c.to_string()
+                } else {
+                    format!("{c}.")
+                }
+            )
+        })
+        .collect();
+    format!(
+        "SELECT patient_id FROM condition WHERE code_system IN {ICD} AND ({})",
+        conds.join(" OR ")
+    )
 }
 
 fn sql_icd_timed(codes: &[&str], after: &str, before: &str) -> String {
-    format!("{} AND COALESCE(onset_date_time, recorded_date) >= TIMESTAMP '{after}T00:00:00Z' AND COALESCE(onset_date_time, recorded_date) <= TIMESTAMP '{before}T23:59:59.999999Z'", sql_icd(codes))
+    format!(
+        "{} AND COALESCE(onset_date_time, recorded_date) >= TIMESTAMP '{after}T00:00:00Z' AND COALESCE(onset_date_time, recorded_date) <= TIMESTAMP '{before}T23:59:59.999999Z'",
+        sql_icd(codes)
+    )
 }
 
 fn sql_lab(loinc: &str, jlac: &str, value_cond: &str) -> String {
-    format!("SELECT patient_id FROM observation WHERE ((code_system = '{LOINC}' AND code = '{loinc}') OR (code_system = '{JLAC}' AND code = '{jlac}')) {value_cond}")
+    format!(
+        "SELECT patient_id FROM observation WHERE ((code_system = '{LOINC}' AND code = '{loinc}') OR (code_system = '{JLAC}' AND code = '{jlac}')) {value_cond}"
+    )
 }
 
 fn sql_age(min: i64, max: i64) -> String {
@@ -104,7 +150,13 @@ fn sql_age(min: i64, max: i64) -> String {
 }
 
 fn sql_gender(g: &[&str]) -> String {
-    format!("SELECT id AS patient_id FROM patient WHERE gender IN ({})", g.iter().map(|x| format!("'{x}'")).collect::<Vec<_>>().join(","))
+    format!(
+        "SELECT id AS patient_id FROM patient WHERE gender IN ({})",
+        g.iter()
+            .map(|x| format!("'{x}'"))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 /// Encounters of a class whose period overlaps the days `after`..=`before` (an open end counts
@@ -124,7 +176,11 @@ fn sql_count(set: &str) -> String {
 }
 
 fn and(parts: &[String]) -> String {
-    parts.iter().map(|p| format!("SELECT patient_id FROM ({p}) x")).collect::<Vec<_>>().join(" INTERSECT ")
+    parts
+        .iter()
+        .map(|p| format!("SELECT patient_id FROM ({p}) x"))
+        .collect::<Vec<_>>()
+        .join(" INTERSECT ")
 }
 
 fn minus(a: &str, b: &str) -> String {
@@ -134,7 +190,10 @@ fn minus(a: &str, b: &str) -> String {
 fn sql_n(site: &Path, sql: &str) -> u64 {
     let batches = kakehashi_engine::sql::run(site, sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
     let col = batches[0].column(0);
-    let v = col.as_any().downcast_ref::<arrow::array::Int64Array>().unwrap_or_else(|| panic!("count type {:?}", col.data_type()));
+    let v = col
+        .as_any()
+        .downcast_ref::<arrow::array::Int64Array>()
+        .unwrap_or_else(|| panic!("count type {:?}", col.data_type()));
     v.value(0) as u64
 }
 
@@ -148,34 +207,135 @@ struct Case {
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
     for (s, sys) in [("de-berlin", GM), ("jp-osaka", JP)] {
-        let c = |name: &'static str, ccdl: Value, sql: String| Case { name, site: s, ccdl, sql };
-        v.push(c("one diagnosis with its subcodes", query(vec![vec![diag(sys, &["J18"])]], vec![]), sql_count(&sql_icd(&["J18"]))));
-        v.push(c("an inpatient stay", query(vec![vec![encounter("IMP")]], vec![]), sql_count(&sql_encounter("IMP", None))));
+        let c = |name: &'static str, ccdl: Value, sql: String| Case {
+            name,
+            site: s,
+            ccdl,
+            sql,
+        };
+        v.push(c(
+            "one diagnosis with its subcodes",
+            query(vec![vec![diag(sys, &["J18"])]], vec![]),
+            sql_count(&sql_icd(&["J18"])),
+        ));
+        v.push(c(
+            "an inpatient stay",
+            query(vec![vec![encounter("IMP")]], vec![]),
+            sql_count(&sql_encounter("IMP", None)),
+        ));
         v.push(c(
             "an inpatient stay overlapping 2024",
-            query(vec![vec![timed(encounter("IMP"), "2024-01-01", "2024-12-31")]], vec![]),
+            query(
+                vec![vec![timed(encounter("IMP"), "2024-01-01", "2024-12-31")]],
+                vec![],
+            ),
             sql_count(&sql_encounter("IMP", Some(("2024-01-01", "2024-12-31")))),
         ));
-        v.push(c("outpatient but never inpatient", query(vec![vec![encounter("AMB")]], vec![vec![encounter("IMP")]]), sql_count(&minus(&sql_encounter("AMB", None), &sql_encounter("IMP", None)))));
-        v.push(c("a leaf code only", query(vec![vec![diag(sys, &["J10.0"])]], vec![]), sql_count(&sql_icd(&["J10.0"]))));
-        v.push(c("synonyms in one criterion", query(vec![vec![diag(sys, &["J10", "J11", "U07.1"])]], vec![]), sql_count(&sql_icd(&["J10", "J11", "U07.1"]))));
-        v.push(c("OR inside a group", query(vec![vec![diag(sys, &["J12"]), diag(sys, &["J21"])]], vec![]), sql_count(&format!("{} UNION {}", sql_icd(&["J12"]), sql_icd(&["J21"])))));
+        v.push(c(
+            "outpatient but never inpatient",
+            query(vec![vec![encounter("AMB")]], vec![vec![encounter("IMP")]]),
+            sql_count(&minus(
+                &sql_encounter("AMB", None),
+                &sql_encounter("IMP", None),
+            )),
+        ));
+        v.push(c(
+            "a leaf code only",
+            query(vec![vec![diag(sys, &["J10.0"])]], vec![]),
+            sql_count(&sql_icd(&["J10.0"])),
+        ));
+        v.push(c(
+            "synonyms in one criterion",
+            query(vec![vec![diag(sys, &["J10", "J11", "U07.1"])]], vec![]),
+            sql_count(&sql_icd(&["J10", "J11", "U07.1"])),
+        ));
+        v.push(c(
+            "OR inside a group",
+            query(vec![vec![diag(sys, &["J12"]), diag(sys, &["J21"])]], vec![]),
+            sql_count(&format!(
+                "{} UNION {}",
+                sql_icd(&["J12"]),
+                sql_icd(&["J21"])
+            )),
+        ));
         // The other country's system: the cross-country map must find the same patients.
         let other = if sys == GM { JP } else { GM };
-        v.push(c("the other country's ICD-10 system", query(vec![vec![diag(other, &["J18"])]], vec![]), sql_count(&sql_icd(&["J18"]))));
-        v.push(c("diagnosis in a time window (overlap)", query(vec![vec![timed(diag(sys, &["J09", "J10", "J11", "J12", "J18"]), "2021-10-01", "2022-03-31")]], vec![]), sql_count(&sql_icd_timed(&["J09", "J10", "J11", "J12", "J18"], "2021-10-01", "2022-03-31"))));
+        v.push(c(
+            "the other country's ICD-10 system",
+            query(vec![vec![diag(other, &["J18"])]], vec![]),
+            sql_count(&sql_icd(&["J18"])),
+        ));
+        v.push(c(
+            "diagnosis in a time window (overlap)",
+            query(
+                vec![vec![timed(
+                    diag(sys, &["J09", "J10", "J11", "J12", "J18"]),
+                    "2021-10-01",
+                    "2022-03-31",
+                )]],
+                vec![],
+            ),
+            sql_count(&sql_icd_timed(
+                &["J09", "J10", "J11", "J12", "J18"],
+                "2021-10-01",
+                "2022-03-31",
+            )),
+        ));
         v.push(c("AND of two groups", query(vec![vec![diag(sys, &["J18", "J12"])], vec![lab(LOINC, "1988-5", Some(json!({"type": "quantity-comparator", "comparator": "gt", "value": 20, "unit": {"code": "mg/L", "display": "mg/L"}})))]], vec![]), sql_count(&and(&[sql_icd(&["J18", "J12"]), sql_lab("1988-5", "5C070000002306201", "AND value_ucum = 'mg/L' AND value_quantity > 20")]))));
-        v.push(c("exclusion", query(vec![vec![diag(sys, &["J18", "J10", "J12"])]], vec![vec![diag(sys, &["U07.1"])]]), sql_count(&minus(&sql_icd(&["J18", "J10", "J12"]), &sql_icd(&["U07.1"])))));
+        v.push(c(
+            "exclusion",
+            query(
+                vec![vec![diag(sys, &["J18", "J10", "J12"])]],
+                vec![vec![diag(sys, &["U07.1"])]],
+            ),
+            sql_count(&minus(
+                &sql_icd(&["J18", "J10", "J12"]),
+                &sql_icd(&["U07.1"]),
+            )),
+        ));
         v.push(c(
             "exclusion group is an AND",
-            query(vec![vec![diag(sys, &["J18", "J12"])]], vec![vec![diag(sys, &["J12"]), age(0.0, 4.0)]]),
-            sql_count(&minus(&format!("{} UNION {}", sql_icd(&["J18"]), sql_icd(&["J12"])), &and(&[sql_icd(&["J12"]), sql_age(0, 4)]))),
+            query(
+                vec![vec![diag(sys, &["J18", "J12"])]],
+                vec![vec![diag(sys, &["J12"]), age(0.0, 4.0)]],
+            ),
+            sql_count(&minus(
+                &format!("{} UNION {}", sql_icd(&["J18"]), sql_icd(&["J12"])),
+                &and(&[sql_icd(&["J12"]), sql_age(0, 4)]),
+            )),
         ));
-        v.push(c("age range", query(vec![vec![age(65.0, 150.0)]], vec![]), sql_count(&sql_age(65, 150))));
+        v.push(c(
+            "age range",
+            query(vec![vec![age(65.0, 150.0)]], vec![]),
+            sql_count(&sql_age(65, 150)),
+        ));
         v.push(c("age in months", query(vec![vec![json!({"context": ctx("Patient"), "termCodes": [{"system": "http://snomed.info/sct", "code": "424144002", "display": "age"}], "valueFilter": {"type": "quantity-comparator", "comparator": "lt", "value": 144, "unit": {"code": "mo", "display": "mo"}}})]], vec![]), sql_count(&sql_age(0, 11))));
-        v.push(c("gender", query(vec![vec![gender(&["female"])]], vec![]), sql_count(&sql_gender(&["female"]))));
-        v.push(c("gender by LOINC answer code", query(vec![vec![gender(&["LA2-8"])]], vec![]), sql_count(&sql_gender(&["male"]))));
-        v.push(c("diagnosis AND age AND gender", query(vec![vec![diag(sys, &["J18", "J12", "J10"])], vec![age(18.0, 64.0)], vec![gender(&["male"])]], vec![]), sql_count(&and(&[sql_icd(&["J18", "J12", "J10"]), sql_age(18, 64), sql_gender(&["male"])]))));
+        v.push(c(
+            "gender",
+            query(vec![vec![gender(&["female"])]], vec![]),
+            sql_count(&sql_gender(&["female"])),
+        ));
+        v.push(c(
+            "gender by LOINC answer code",
+            query(vec![vec![gender(&["LA2-8"])]], vec![]),
+            sql_count(&sql_gender(&["male"])),
+        ));
+        v.push(c(
+            "diagnosis AND age AND gender",
+            query(
+                vec![
+                    vec![diag(sys, &["J18", "J12", "J10"])],
+                    vec![age(18.0, 64.0)],
+                    vec![gender(&["male"])],
+                ],
+                vec![],
+            ),
+            sql_count(&and(&[
+                sql_icd(&["J18", "J12", "J10"]),
+                sql_age(18, 64),
+                sql_gender(&["male"]),
+            ])),
+        ));
         v.push(c("platelets below 150 (LOINC; JLAC10 at Japanese sites)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 150, "unit": {"code": "10*3/uL", "display": "10*3/uL"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity < 150"))));
         v.push(c("platelets in another unit (10*9/L)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-range", "minValue": 50, "maxValue": 100, "unit": {"code": "10*9/L", "display": "10*9/L"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity >= 50 AND value_quantity <= 100"))));
         v.push(c("CRP above 5 mg/dL, recorded in mg/L", query(vec![vec![lab(LOINC, "1988-5", Some(json!({"type": "quantity-comparator", "comparator": "gt", "value": 5, "unit": {"code": "mg/dL", "display": "mg/dL"}})))]], vec![]), sql_count(&sql_lab("1988-5", "5C070000002306201", "AND value_ucum = 'mg/L' AND value_quantity > 50"))));
@@ -214,14 +374,27 @@ fn cases() -> Vec<Case> {
         ccdl: query(vec![vec![diag(GM, &["J18"])], vec![json!({"context": ctx("Einwilligung"), "termCodes": [{"system": "urn:oid:2.16.840.1.113883.3.1937.777.24.5.3", "code": consent_code, "display": "c"}]})]], vec![]),
         sql: sql_count(&and(&[sql_icd(&["J18"]), format!("SELECT patient_id FROM consent WHERE provision_type = 'permit' AND provision_code = '{consent_code}'")])),
     });
-    v.push(Case { name: "SFTS in Japan", site: "jp-osaka", ccdl: query(vec![vec![diag(JP, &["A93.8"])]], vec![]), sql: sql_count(&sql_icd(&["A93.8"])) });
+    v.push(Case {
+        name: "SFTS in Japan",
+        site: "jp-osaka",
+        ccdl: query(vec![vec![diag(JP, &["A93.8"])]], vec![]),
+        sql: sql_count(&sql_icd(&["A93.8"])),
+    });
     v.push(Case {
         name: "SFTS with thrombocytopenia (JLAC10 labs, LOINC query)",
         site: "jp-osaka",
         ccdl: query(vec![vec![diag(GM, &["A93.8"])], vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 100, "unit": {"code": "10*3/uL", "display": "u"}})))]], vec![]),
         sql: sql_count(&and(&[sql_icd(&["A93.8"]), sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity < 100")])),
     });
-    v.push(Case { name: "imported VHF and dengue in Germany", site: "de-berlin", ccdl: query(vec![vec![diag(GM, &["A96.2", "A98.4", "A98.0", "A97.1"])]], vec![]), sql: sql_count(&sql_icd(&["A96.2", "A98.4", "A98.0", "A97.1"])) });
+    v.push(Case {
+        name: "imported VHF and dengue in Germany",
+        site: "de-berlin",
+        ccdl: query(
+            vec![vec![diag(GM, &["A96.2", "A98.4", "A98.0", "A97.1"])]],
+            vec![],
+        ),
+        sql: sql_count(&sql_icd(&["A96.2", "A98.4", "A98.0", "A97.1"])),
+    });
     v.push(Case {
         name: "ten criteria",
         site: "de-berlin",
@@ -257,17 +430,28 @@ fn thirty_and_more_queries_match_hand_written_sql_at_german_and_japanese_sites()
     let mut zero = Vec::new();
     for c in &cases {
         let dir = site(c.site);
-        let ix = indexes.entry(c.site).or_insert_with(|| CohortIndex::open(&kakehashi_store::Store::open(dir).current().unwrap()).unwrap());
+        let ix = indexes.entry(c.site).or_insert_with(|| {
+            CohortIndex::open(&kakehashi_store::Store::open(dir).current().unwrap()).unwrap()
+        });
         let q = Query::from_value(&c.ccdl).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-        let got = ix.count(&q).unwrap_or_else(|e| panic!("{}: {e}", c.name)).count;
+        let got = ix
+            .count(&q)
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name))
+            .count;
         let want = sql_n(dir, &c.sql);
         assert_eq!(got, want, "{} at {}", c.name, c.site);
         if got == 0 {
             zero.push(format!("{} at {}", c.name, c.site));
         }
     }
-    assert!(zero.len() * 4 <= cases.len(), "most cases must match someone to test anything; empty: {zero:?}");
-    eprintln!("{} cases agree with SQL; empty at this size: {zero:?}", cases.len());
+    assert!(
+        zero.len() * 4 <= cases.len(),
+        "most cases must match someone to test anything; empty: {zero:?}"
+    );
+    eprintln!(
+        "{} cases agree with SQL; empty at this size: {zero:?}",
+        cases.len()
+    );
 }
 
 /// The MII CCDL schema and example queries in the shared reference data.
@@ -302,7 +486,15 @@ fn every_shipped_mii_query_parses_and_what_cannot_run_is_refused_by_name() {
         let q = Query::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         if let Err(e) = kakehashi_cohort::compile(&q) {
             let msg = e.to_string();
-            assert!(msg.contains("Criteria[") && (msg.contains("context") || msg.contains("attribute") || msg.contains("valueFilter") || msg.contains("termCodes")), "{}: refusal must name the construct: {msg}", f.display());
+            assert!(
+                msg.contains("Criteria[")
+                    && (msg.contains("context")
+                        || msg.contains("attribute")
+                        || msg.contains("valueFilter")
+                        || msg.contains("termCodes")),
+                "{}: refusal must name the construct: {msg}",
+                f.display()
+            );
         }
     }
     assert!(queries >= 20, "found {queries} queries");
@@ -311,10 +503,22 @@ fn every_shipped_mii_query_parses_and_what_cannot_run_is_refused_by_name() {
 #[test]
 fn malformed_and_unmappable_queries_get_clear_errors() {
     let bad = [
-        (r#"{"inclusionCriteria": [[{"termCodes": [{"code": "J18", "system": "s", "display": "d"}]}]]}"#, "inclusionCriteria[0][0].context"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": []}]]}"#, "inclusionCriteria[0][0].termCodes"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "timeRestriction": {"afterDate": "2024-13-01"}}]]}"#, "timeRestriction.afterDate"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-range", "minValue": 5, "maxValue": 1}}]]}"#, "valueFilter.minValue"),
+        (
+            r#"{"inclusionCriteria": [[{"termCodes": [{"code": "J18", "system": "s", "display": "d"}]}]]}"#,
+            "inclusionCriteria[0][0].context",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": []}]]}"#,
+            "inclusionCriteria[0][0].termCodes",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "timeRestriction": {"afterDate": "2024-13-01"}}]]}"#,
+            "timeRestriction.afterDate",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-range", "minValue": 5, "maxValue": 1}}]]}"#,
+            "valueFilter.minValue",
+        ),
         (r#"{"inclusionCriteria": [[1]]}"#, "inclusionCriteria[0][0]"),
         (r#"{"version": 3, "inclusionCriteria": []}"#, "version"),
     ];
@@ -323,31 +527,75 @@ fn malformed_and_unmappable_queries_get_clear_errors() {
         assert!(e.to_string().contains(path), "{q}: {e}");
     }
     let refused = [
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Versorgungsstellenkontakt", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "s", "display": "d"}]}]]}"#, "\"Versorgungsstellenkontakt\" is not a context"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "Aufnahmeanlass", "system": "http://hl7.org/fhir/StructureDefinition", "display": "d"}, "selectedConcepts": [{"code": "E", "system": "x", "display": "d"}]}]}]]}"#, "attribute \"Aufnahmeanlass\""),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1}}]]}"#, "has no quantity value"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Patient", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "30525-0", "system": "http://loinc.org", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1, "unit": {"code": "mg", "display": "mg"}}}]]}"#, "not a unit of age"),
-        (r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "severity", "system": "x", "display": "d"}, "selectedConcepts": [{"code": "a", "system": "b", "display": "c"}]}]}]]}"#, "attribute \"severity\""),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Versorgungsstellenkontakt", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "s", "display": "d"}]}]]}"#,
+            "\"Versorgungsstellenkontakt\" is not a context",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Fall", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "IMP", "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "Aufnahmeanlass", "system": "http://hl7.org/fhir/StructureDefinition", "display": "d"}, "selectedConcepts": [{"code": "E", "system": "x", "display": "d"}]}]}]]}"#,
+            "attribute \"Aufnahmeanlass\"",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1}}]]}"#,
+            "has no quantity value",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Patient", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "30525-0", "system": "http://loinc.org", "display": "d"}], "valueFilter": {"type": "quantity-comparator", "comparator": "gt", "value": 1, "unit": {"code": "mg", "display": "mg"}}}]]}"#,
+            "not a unit of age",
+        ),
+        (
+            r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "system": "s", "display": "d"}], "attributeFilters": [{"type": "concept", "attributeCode": {"code": "severity", "system": "x", "display": "d"}, "selectedConcepts": [{"code": "a", "system": "b", "display": "c"}]}]}]]}"#,
+            "attribute \"severity\"",
+        ),
     ];
     for (q, msg) in refused {
         let parsed = Query::parse(q).unwrap();
         let e = kakehashi_cohort::compile(&parsed).unwrap_err().to_string();
-        assert!(e.contains(msg) && e.contains("inclusionCriteria[0][0]"), "{q}: {e}");
+        assert!(
+            e.contains(msg) && e.contains("inclusionCriteria[0][0]"),
+            "{q}: {e}"
+        );
     }
     // A code that exists nowhere at the site is reported, not silently zero.
-    let ix = CohortIndex::open(&kakehashi_store::Store::open(site("de-berlin")).current().unwrap()).unwrap();
+    let ix = CohortIndex::open(
+        &kakehashi_store::Store::open(site("de-berlin"))
+            .current()
+            .unwrap(),
+    )
+    .unwrap();
     let q = Query::from_value(&query(vec![vec![diag(GM, &["Z99.9"])]], vec![])).unwrap();
     let c = ix.count(&q).unwrap();
     assert_eq!(c.count, 0);
-    assert!(c.unmapped.iter().any(|u| u.contains("Z99.9")), "{:?}", c.unmapped);
+    assert!(
+        c.unmapped.iter().any(|u| u.contains("Z99.9")),
+        "{:?}",
+        c.unmapped
+    );
     // Through the binary: a broken file names the file and the element.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("q.json");
     std::fs::write(&f, r#"{"inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "d"}, "termCodes": [{"code": "J18", "display": "d"}]}]]}"#).unwrap();
-    let out = Command::new(EXE).args(["cohort", "count", "--site-dir"]).arg(site("de-berlin")).arg("--ccdl").arg(&f).output().unwrap();
+    let out = Command::new(EXE)
+        .args(["cohort", "count", "--site-dir"])
+        .arg(site("de-berlin"))
+        .arg("--ccdl")
+        .arg(&f)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("q.json") && err.contains("inclusionCriteria[0][0].termCodes[0].system"), "{err}");
-    let out = Command::new(EXE).args(["cohort", "count", "--format", "json", "--site-dir"]).arg(site("de-berlin")).arg("--ccdl").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json")).output().unwrap();
+    assert!(
+        !out.status.success()
+            && err.contains("q.json")
+            && err.contains("inclusionCriteria[0][0].termCodes[0].system"),
+        "{err}"
+    );
+    let out = Command::new(EXE)
+        .args(["cohort", "count", "--format", "json", "--site-dir"])
+        .arg(site("de-berlin"))
+        .arg("--ccdl")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json"))
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["count"].as_u64().unwrap() > 0, "{v}");
 }
@@ -369,15 +617,41 @@ fn encounters_filter_on_their_contact_level() {
     // p1: a hospital stay and, within it, a department contact; p2: a hospital stay only;
     // p3: an inpatient encounter without a contact level; p4: outpatient, at a department
     lines.push(enc("e1", "p1", "IMP", vec![level("einrichtungskontakt")]));
-    lines.push(enc("e2", "p1", "IMP", vec![kind.clone(), level("abteilungskontakt")]));
-    lines.push(enc("e3", "p2", "IMP", vec![level("einrichtungskontakt"), kind]));
+    lines.push(enc(
+        "e2",
+        "p1",
+        "IMP",
+        vec![kind.clone(), level("abteilungskontakt")],
+    ));
+    lines.push(enc(
+        "e3",
+        "p2",
+        "IMP",
+        vec![level("einrichtungskontakt"), kind],
+    ));
     lines.push(enc("e4", "p3", "IMP", vec![]));
     lines.push(enc("e5", "p4", "AMB", vec![level("abteilungskontakt")]));
     let fhir = dir.path().join("encounters.ndjson");
-    std::fs::write(&fhir, lines.iter().map(|l| l.to_string() + "\n").collect::<String>()).unwrap();
+    std::fs::write(
+        &fhir,
+        lines
+            .iter()
+            .map(|l| l.to_string() + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
     let site = dir.path().join("site");
-    let out = Command::new(EXE).args(["ingest", "--site-dir"]).arg(&site).arg(&fhir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(EXE)
+        .args(["ingest", "--site-dir"])
+        .arg(&site)
+        .arg(&fhir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ix = CohortIndex::open(&kakehashi_store::Store::open(&site).current().unwrap()).unwrap();
     let counted = |class: &str, levels: &[&str]| {
         let mut c = json!({"context": ctx("Fall"), "termCodes": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class, "display": class}]});
@@ -385,22 +659,58 @@ fn encounters_filter_on_their_contact_level() {
             let concepts: Vec<Value> = levels.iter().map(|l| json!({"system": "http://fhir.de/CodeSystem/Kontaktebene", "code": l, "display": l})).collect();
             c["attributeFilters"] = json!([{"type": "concept", "attributeCode": {"code": "Kontaktebene", "system": "http://hl7.org/fhir/StructureDefinition", "display": "Kontaktebene"}, "selectedConcepts": concepts}]);
         }
-        ix.count(&Query::from_value(&query(vec![vec![c]], vec![])).unwrap()).unwrap()
+        ix.count(&Query::from_value(&query(vec![vec![c]], vec![])).unwrap())
+            .unwrap()
     };
     let at_level = |class: &str, levels: &[&str]| {
         let c = counted(class, levels);
-        assert!(c.unmapped.is_empty(), "{class} {levels:?} has data here: {:?}", c.unmapped);
+        assert!(
+            c.unmapped.is_empty(),
+            "{class} {levels:?} has data here: {:?}",
+            c.unmapped
+        );
         c.count
     };
     // a level no encounter here records: zero, and said so
     let none = counted("IMP", &["versorgungsstellenkontakt"]);
     assert_eq!(none.count, 0);
-    assert!(none.unmapped.iter().any(|u| u.contains("type_codes = versorgungsstellenkontakt")), "{:?}", none.unmapped);
-    assert_eq!(at_level("IMP", &[]), 3, "every inpatient, with or without a level");
-    assert_eq!(at_level("IMP", &["abteilungskontakt"]), 1, "p1's department contact (p4's is outpatient)");
-    assert_eq!(at_level("IMP", &["einrichtungskontakt"]), 2, "p1 and p2, whatever else the type lists");
-    assert_eq!(at_level("IMP", &["einrichtungskontakt", "abteilungskontakt"]), 2);
+    assert!(
+        none.unmapped
+            .iter()
+            .any(|u| u.contains("type_codes = versorgungsstellenkontakt")),
+        "{:?}",
+        none.unmapped
+    );
+    assert_eq!(
+        at_level("IMP", &[]),
+        3,
+        "every inpatient, with or without a level"
+    );
+    assert_eq!(
+        at_level("IMP", &["abteilungskontakt"]),
+        1,
+        "p1's department contact (p4's is outpatient)"
+    );
+    assert_eq!(
+        at_level("IMP", &["einrichtungskontakt"]),
+        2,
+        "p1 and p2, whatever else the type lists"
+    );
+    assert_eq!(
+        at_level("IMP", &["einrichtungskontakt", "abteilungskontakt"]),
+        2
+    );
     assert_eq!(at_level("AMB", &["abteilungskontakt"]), 1);
-    let q = Query::parse(&std::fs::read_to_string(shared_ccdl().join("cctb-examples/EncounterInpatientAbteilung.json")).unwrap()).unwrap();
-    assert_eq!(ix.count(&q).unwrap().count, 1, "the shipped example: inpatient department contacts");
+    let q = Query::parse(
+        &std::fs::read_to_string(
+            shared_ccdl().join("cctb-examples/EncounterInpatientAbteilung.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        ix.count(&q).unwrap().count,
+        1,
+        "the shipped example: inpatient department contacts"
+    );
 }

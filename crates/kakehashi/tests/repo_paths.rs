@@ -10,10 +10,17 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
         let name = e.file_name();
         let name = name.to_string_lossy();
         if p.is_dir() {
-            if !matches!(name.as_ref(), "target" | ".git" | "node_modules" | "screenshots") {
+            if !matches!(
+                name.as_ref(),
+                "target" | ".git" | "node_modules" | "screenshots"
+            ) {
                 files(&p, out);
             }
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("rs" | "sh" | "py" | "toml")) || name == "run" {
+        } else if matches!(
+            p.extension().and_then(|x| x.to_str()),
+            Some("rs" | "sh" | "py" | "toml")
+        ) || name == "run"
+        {
             out.push(p);
         }
     }
@@ -29,7 +36,11 @@ fn no_file_names_an_absolute_workplace_path() {
             files(&dir, &mut all);
         }
     }
-    assert!(all.len() > 50, "the walk found the sources ({} files)", all.len());
+    assert!(
+        all.len() > 50,
+        "the walk found the sources ({} files)",
+        all.len()
+    );
     // spelt in two parts so this file does not match itself
     let needle = ["/work", "/shared"].concat();
     let mut bad = Vec::new();
@@ -41,5 +52,9 @@ fn no_file_names_an_absolute_workplace_path() {
             }
         }
     }
-    assert!(bad.is_empty(), "absolute workplace paths (use ../shared relative to the repository):\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "absolute workplace paths (use ../shared relative to the repository):\n{}",
+        bad.join("\n")
+    );
 }

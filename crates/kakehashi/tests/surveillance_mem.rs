@@ -3,17 +3,34 @@
 use std::process::Command;
 
 fn kakehashi(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kakehashi")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn flucyl() -> String {
-    format!("{}/../surveillance/data/flucyl.csv", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../surveillance/data/flucyl.csv",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
 fn mem_json_names_each_threshold() {
-    let out = kakehashi(&["surveillance", "mem", "--input", &flucyl(), "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kakehashi(&[
+        "surveillance",
+        "mem",
+        "--input",
+        &flucyl(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = &v["thresholds"];
     // R mem 2.19 memmodel(flucyl): 53.3364493501 / 60.4864309717 / 249.92 / 441.90 / 568.49.
@@ -29,8 +46,21 @@ fn mem_json_names_each_threshold() {
 
 #[test]
 fn mem_judges_a_current_season_left_out_of_the_model() {
-    let out = kakehashi(&["surveillance", "mem", "--input", &flucyl(), "--current", "2008/2009", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kakehashi(&[
+        "surveillance",
+        "mem",
+        "--input",
+        &flucyl(),
+        "--current",
+        "2008/2009",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["seasons"].as_array().unwrap().len(), 7);
     let weeks = v["current"]["weeks"].as_array().unwrap();
@@ -43,9 +73,21 @@ fn mem_judges_a_current_season_left_out_of_the_model() {
         assert_eq!(level == "baseline", val < thr, "{w}");
     }
     assert!(weeks.iter().any(|w| w["phase"] == "epidemic"));
-    let text = kakehashi(&["surveillance", "mem", "--input", &flucyl(), "--current", "2008/2009"]);
+    let text = kakehashi(&[
+        "surveillance",
+        "mem",
+        "--input",
+        &flucyl(),
+        "--current",
+        "2008/2009",
+    ]);
     let s = String::from_utf8_lossy(&text.stdout);
-    assert!(s.contains("Epidemic threshold:") && s.contains("very high") && s.contains("Season 2008/2009, week by week"), "{s}");
+    assert!(
+        s.contains("Epidemic threshold:")
+            && s.contains("very high")
+            && s.contains("Season 2008/2009, week by week"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -56,8 +98,20 @@ fn bad_csv_is_reported_with_line_and_column() {
     let out = kakehashi(&["surveillance", "mem", "--input", p.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.csv") && err.contains("line 3, column 3 (2020/2021)") && err.contains("\"zwei\""), "{err}");
-    let out = kakehashi(&["surveillance", "mem", "--input", &flucyl(), "--current", "2099/2100"]);
+    assert!(
+        err.contains("bad.csv")
+            && err.contains("line 3, column 3 (2020/2021)")
+            && err.contains("\"zwei\""),
+        "{err}"
+    );
+    let out = kakehashi(&[
+        "surveillance",
+        "mem",
+        "--input",
+        &flucyl(),
+        "--current",
+        "2099/2100",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such season"));
 }
 
@@ -66,9 +120,23 @@ fn definitions_are_listed_with_sources() {
     let out = kakehashi(&["surveillance", "definitions", "--format", "json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"sari-icosari") && names.contains(&"sari-who") && names.contains(&"ili-ecdc"));
-    assert!(v.as_array().unwrap().iter().all(|d| !d["source"].as_str().unwrap().is_empty()));
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"sari-icosari")
+            && names.contains(&"sari-who")
+            && names.contains(&"ili-ecdc")
+    );
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["source"].as_str().unwrap().is_empty())
+    );
 }
 
 /// Makes and loads a synthetic site; returns its directory.
@@ -76,11 +144,30 @@ fn synthetic_site(dir: &std::path::Path, profile: &str, patients: &str) -> Strin
     let fhir = dir.join(format!("{profile}-fhir"));
     let site = dir.join(profile);
     for args in [
-        vec!["synth", "--profile", profile, "--patients", patients, "--seed", "3", "--out", fhir.to_str().unwrap()],
-        vec!["ingest", "--site-dir", site.to_str().unwrap(), fhir.to_str().unwrap()],
+        vec![
+            "synth",
+            "--profile",
+            profile,
+            "--patients",
+            patients,
+            "--seed",
+            "3",
+            "--out",
+            fhir.to_str().unwrap(),
+        ],
+        vec![
+            "ingest",
+            "--site-dir",
+            site.to_str().unwrap(),
+            fhir.to_str().unwrap(),
+        ],
     ] {
         let out = kakehashi(&args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     site.to_str().unwrap().to_owned()
 }
@@ -88,19 +175,46 @@ fn synthetic_site(dir: &std::path::Path, profile: &str, patients: &str) -> Strin
 /// Week of the most influenza-positive tests in each complete season (ISO week 36 to 35),
 /// from the site's SARI series read through the store.
 fn influenza_peak_weeks(site: &str) -> Vec<i64> {
-    let out = kakehashi(&["surveillance", "series", "--site-dir", site, "--definition", "sari-icosari", "--by", "", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kakehashi(&[
+        "surveillance",
+        "series",
+        "--site-dir",
+        site,
+        "--definition",
+        "sari-icosari",
+        "--by",
+        "",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &v["series"];
-    let flu = s["pathogens"].as_array().unwrap().iter().position(|p| p == "influenza").unwrap();
+    let flu = s["pathogens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|p| p == "influenza")
+        .unwrap();
     let mut seasons: std::collections::BTreeMap<i64, Vec<(u64, i64)>> = Default::default();
     for r in s["rows"].as_array().unwrap() {
         let (y, w) = r["week"].as_str().unwrap().split_once("-W").unwrap();
         let (y, w): (i64, i64) = (y.parse().unwrap(), w.parse().unwrap());
-        seasons.entry(if w >= 36 { y } else { y - 1 }).or_default().push((r["positivity"][flu]["positives"].as_u64().unwrap(), w));
+        seasons
+            .entry(if w >= 36 { y } else { y - 1 })
+            .or_default()
+            .push((r["positivity"][flu]["positives"].as_u64().unwrap(), w));
     }
     // complete seasons only (the last one may stop mid-winter)
-    seasons.values().filter(|rows| rows.len() >= 50).map(|rows| rows.iter().max_by_key(|(n, w)| (*n, -*w)).unwrap().1).collect()
+    seasons
+        .values()
+        .filter(|rows| rows.len() >= 50)
+        .map(|rows| rows.iter().max_by_key(|(n, w)| (*n, -*w)).unwrap().1)
+        .collect()
 }
 
 /// Season weeks counted from ISO week 40 (week 40 = 0, week 1 = 13 or so), to compare timing
@@ -127,28 +241,93 @@ fn synthetic_seasons_look_like_the_countries_reports() {
     let de = synthetic_site(tmp.path(), "de-berlin", "20000");
     let jp = synthetic_site(tmp.path(), "jp-tokyo", "20000");
     let (de_peaks, jp_peaks) = (influenza_peak_weeks(&de), influenza_peak_weeks(&jp));
-    assert!(de_peaks.len() >= 5 && jp_peaks.len() >= 4, "{de_peaks:?} {jp_peaks:?}");
+    assert!(
+        de_peaks.len() >= 5 && jp_peaks.len() >= 4,
+        "{de_peaks:?} {jp_peaks:?}"
+    );
     let (de_med, jp_med) = (median(de_peaks.clone()), median(jp_peaks.clone()));
-    eprintln!("influenza peak weeks: DE {de_peaks:?} (median {de_med}), JP {jp_peaks:?} (median {jp_med})");
-    assert!((5..=10).contains(&de_med), "German influenza peaks in February (weeks 5–10): {de_peaks:?}");
-    assert!((3..=9).contains(&jp_med), "Japanese influenza peaks in weeks 4–9: {jp_peaks:?}");
-    assert!(season_index(jp_med) <= season_index(de_med), "Japan peaks no later than Germany: JP {jp_med}, DE {de_med}");
+    eprintln!(
+        "influenza peak weeks: DE {de_peaks:?} (median {de_med}), JP {jp_peaks:?} (median {jp_med})"
+    );
+    assert!(
+        (5..=10).contains(&de_med),
+        "German influenza peaks in February (weeks 5–10): {de_peaks:?}"
+    );
+    assert!(
+        (3..=9).contains(&jp_med),
+        "Japanese influenza peaks in weeks 4–9: {jp_peaks:?}"
+    );
+    assert!(
+        season_index(jp_med) <= season_index(de_med),
+        "Japan peaks no later than Germany: JP {jp_med}, DE {de_med}"
+    );
     for (country, site) in [("DE", &de), ("JP", &jp)] {
         let table = tmp.path().join(format!("{country}-mem.csv"));
-        let out = kakehashi(&["surveillance", "series", "--site-dir", site, "--definition", "sari-icosari", "--by", "", "--format", "mem", "--per", "100000"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = kakehashi(&[
+            "surveillance",
+            "series",
+            "--site-dir",
+            site,
+            "--definition",
+            "sari-icosari",
+            "--by",
+            "",
+            "--format",
+            "mem",
+            "--per",
+            "100000",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::write(&table, &out.stdout).unwrap();
-        let out = kakehashi(&["surveillance", "mem", "--input", table.to_str().unwrap(), "--format", "json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = kakehashi(&[
+            "surveillance",
+            "mem",
+            "--input",
+            table.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let t = &v["thresholds"];
         let f = |k: &str| t[k].as_f64().unwrap();
-        eprintln!("{country} MEM (SARI per 100,000 per week): epidemic {:.1}, medium {:.1}, high {:.1}, very high {:.1}; typical epidemic {}", f("epidemic"), f("medium"), f("high"), f("very_high"), v["typical_epidemic"]);
-        assert!(f("epidemic") > 0.0 && f("epidemic") < f("medium") && f("medium") < f("high") && f("high") < f("very_high"), "{country}: {t}");
-        let start: i64 = v["typical_epidemic"]["start_week"].as_str().unwrap().parse().unwrap();
+        eprintln!(
+            "{country} MEM (SARI per 100,000 per week): epidemic {:.1}, medium {:.1}, high {:.1}, very high {:.1}; typical epidemic {}",
+            f("epidemic"),
+            f("medium"),
+            f("high"),
+            f("very_high"),
+            v["typical_epidemic"]
+        );
+        assert!(
+            f("epidemic") > 0.0
+                && f("epidemic") < f("medium")
+                && f("medium") < f("high")
+                && f("high") < f("very_high"),
+            "{country}: {t}"
+        );
+        let start: i64 = v["typical_epidemic"]["start_week"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         // reports: Germany's waves start in December–January, Japan's sentinel onset in weeks 48–3
-        assert!((season_index(46)..=season_index(6)).contains(&season_index(start)), "{country}: typical epidemic starts in week {start}");
+        assert!(
+            (season_index(46)..=season_index(6)).contains(&season_index(start)),
+            "{country}: typical epidemic starts in week {start}"
+        );
         let len = v["typical_epidemic"]["length_weeks"].as_i64().unwrap();
-        assert!((8..=20).contains(&len), "{country}: a typical epidemic of {len} weeks (reports: 13 weeks to 3–4 months)");
+        assert!(
+            (8..=20).contains(&len),
+            "{country}: a typical epidemic of {len} weeks (reports: 13 weeks to 3–4 months)"
+        );
     }
 }

@@ -9,18 +9,50 @@ fn synth_output_of_every_profile_ingests_without_rejections() {
         let out = tmp.path().join(format!("{profile}-fhir"));
         let site = tmp.path().join(profile);
         let s = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
-            .args(["synth", "--profile", profile, "--patients", "2000", "--seed", "3", "--out", out.to_str().unwrap()])
+            .args([
+                "synth",
+                "--profile",
+                profile,
+                "--patients",
+                "2000",
+                "--seed",
+                "3",
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
-        assert!(s.status.success(), "{profile}: {}", String::from_utf8_lossy(&s.stderr));
+        assert!(
+            s.status.success(),
+            "{profile}: {}",
+            String::from_utf8_lossy(&s.stderr)
+        );
         let i = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
-            .args(["ingest", "--json", "--site-dir", site.to_str().unwrap(), out.to_str().unwrap()])
+            .args([
+                "ingest",
+                "--json",
+                "--site-dir",
+                site.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
-        assert_eq!(i.status.code(), Some(0), "{profile}: {}{}", String::from_utf8_lossy(&i.stdout), String::from_utf8_lossy(&i.stderr));
+        assert_eq!(
+            i.status.code(),
+            Some(0),
+            "{profile}: {}{}",
+            String::from_utf8_lossy(&i.stdout),
+            String::from_utf8_lossy(&i.stderr)
+        );
         let summary: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
         assert_eq!(summary["rejected"], 0, "{profile}: {summary}");
         assert_eq!(summary["stored"]["Patient"], 2000);
-        assert!(summary["rows"]["microbiology_susceptibility"].as_u64().unwrap() > 100, "{profile}: isolates with MICs");
+        assert!(
+            summary["rows"]["microbiology_susceptibility"]
+                .as_u64()
+                .unwrap()
+                > 100,
+            "{profile}: isolates with MICs"
+        );
     }
 }

@@ -15,13 +15,19 @@ const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Proc(Child);
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let t = Instant::now();
         while matches!(self.0.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(8) {
             std::thread::sleep(Duration::from_millis(50));
@@ -53,11 +59,18 @@ impl Browser {
     }
 
     async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
     }
 
     async fn find(&self, css: &str) -> String {
-        let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
         v[ELEMENT].as_str().unwrap().to_owned()
     }
 
@@ -89,26 +102,51 @@ impl Browser {
 
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/clear"), Some(json!({}))).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/click"), Some(json!({}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap().to_owned()
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_owned()
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     async fn screenshot(&self, path: &Path) {
         let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
         std::fs::write(path, png).unwrap();
     }
 
@@ -136,7 +174,14 @@ async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
     let url = format!("http://127.0.0.1:{port}");
     let demo = Proc(
         Command::new(EXE)
-            .args(["demo", "--patients", "300", "--port", &port.to_string(), "--data-dir"])
+            .args([
+                "demo",
+                "--patients",
+                "300",
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
             .arg(dir.path())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
@@ -147,33 +192,145 @@ async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
     let t = Instant::now();
     // Wait until every site is online (the demo prints its banner then).
     loop {
-        let ok = http.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+        let ok = http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
         if ok && dir.path().join("hub").join("researcher.token").exists() {
-            let token = std::fs::read_to_string(dir.path().join("hub").join("researcher.token")).unwrap();
-            let sites: Vec<Value> = http.get(format!("{url}/api/sites")).bearer_auth(token.trim()).send().await.unwrap().json().await.unwrap_or_default();
+            let token =
+                std::fs::read_to_string(dir.path().join("hub").join("researcher.token")).unwrap();
+            let sites: Vec<Value> = http
+                .get(format!("{url}/api/sites"))
+                .bearer_auth(token.trim())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap_or_default();
             if sites.iter().filter(|s| s["status"] == "online").count() == 4 {
                 break;
             }
         }
-        assert!(t.elapsed() < Duration::from_secs(240), "demo did not come up: {}", std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default());
+        assert!(
+            t.elapsed() < Duration::from_secs(240),
+            "demo did not come up: {}",
+            std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let chromium = ["chromium", "chromium-browser", "google-chrome"].iter().find(|b| Command::new("which").arg(b).output().is_ok_and(|o| o.status.success())).expect("headless Chromium is needed for the UI tests: apt-get install chromium chromium-driver (.ci/run does this)");
-    let binary = String::from_utf8(Command::new("which").arg(chromium).output().unwrap().stdout).unwrap().trim().to_owned();
+    let binary = String::from_utf8(Command::new("which").arg(chromium).output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
     let dport = free_port();
-    let driver = Proc(Command::new("chromedriver").arg(format!("--port={dport}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver (Debian package chromium-driver)"));
+    let driver = Proc(
+        Command::new("chromedriver")
+            .arg(format!("--port={dport}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver)"),
+    );
     let base = format!("http://127.0.0.1:{dport}");
     let t = Instant::now();
-    while !http.get(format!("{base}/status")).send().await.is_ok_and(|r| r.status().is_success()) {
-        assert!(t.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+    while !http
+        .get(format!("{base}/status"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
         "binary": binary,
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100", "--lang=en-US"]}}}});
-    let s: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let session = s["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {s}")).to_owned();
-    (dir, demo, driver, Browser { http, base, session }, url)
+    let s: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = s["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {s}"))
+        .to_owned();
+    (
+        dir,
+        demo,
+        driver,
+        Browser {
+            http,
+            base,
+            session,
+        },
+        url,
+    )
+}
+
+/// The season the surveillance page should show for a country today: the current one on its
+/// calendar, else the latest with cases or tests at its sites (computed from their stores).
+fn expected_season(demo: &Path, sites: &[&str]) -> (i32, bool) {
+    let mut cmd = Command::new(EXE);
+    cmd.args([
+        "surveillance",
+        "series",
+        "--definition",
+        "sari-icosari",
+        "--by",
+        "",
+        "--format",
+        "json",
+    ]);
+    for s in sites {
+        cmd.arg("--site-dir").arg(demo.join("sites").join(s));
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let country: kakehashi_model::Country =
+        serde_json::from_value(v["sites"][0]["country"].clone()).unwrap();
+    let conv = kakehashi_surveillance::ReportingConvention::of(country);
+    let mut with_data: Vec<i32> = v["series"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["cases"].as_u64() > Some(0)
+                || r["positivity"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["tests"].as_u64() > Some(0))
+        })
+        .map(|r| {
+            kakehashi_surveillance::pooled::chart_season(
+                &conv,
+                r["week"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    with_data.sort_unstable();
+    with_data.dedup();
+    kakehashi_surveillance::pooled::shown_season(
+        &conv,
+        conv.local_date(chrono::Utc::now()),
+        None,
+        &with_data,
+    )
 }
 
 async fn sign_in(b: &Browser, url: &str, user: &str) {
@@ -190,54 +347,88 @@ async fn sign_in(b: &Browser, url: &str, user: &str) {
 
 async fn set_language(b: &Browser, lang: &str) {
     b.click(&format!("form.lang button[value='{lang}']")).await;
-    assert!(b.wait_for(&format!("html[lang='{lang}']")).await, "page in {lang}");
+    assert!(
+        b.wait_for(&format!("html[lang='{lang}']")).await,
+        "page in {lang}"
+    );
 }
 
 /// Sign in, run a feasibility query against the demo network, see the per-site results,
 /// switch language; every page in all three languages has no untranslated key; screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
-    let (_dir, _demo, _driver, b, url) = start().await;
+    let (dir, _demo, _driver, b, url) = start().await;
     // Bad input is rejected next to the field.
     b.go(&format!("{url}/login")).await;
     b.type_into("#username", "researcher").await;
     b.click("button.primary").await;
-    assert!(b.wait_for("#password-error").await, "empty password gets a message next to the field");
+    assert!(
+        b.wait_for("#password-error").await,
+        "empty password gets a message next to the field"
+    );
     b.type_into("#password", "wrong-password").await;
     b.click("button.primary").await;
-    assert!(b.wait_for("#form-error").await, "wrong credentials are reported");
+    assert!(
+        b.wait_for("#form-error").await,
+        "wrong credentials are reported"
+    );
     sign_in(&b, &url, "researcher").await;
 
     // Feasibility: search a criterion, add it, run.
     b.go(&format!("{url}/feasibility")).await;
     b.click("button.primary").await;
-    assert!(b.wait_for("#ccdl-error").await, "running without criteria is refused next to the query field");
+    assert!(
+        b.wait_for("#ccdl-error").await,
+        "running without criteria is refused next to the query field"
+    );
     b.type_into("#search", "J18").await;
     b.click("button[value='search']").await;
-    assert!(b.wait_for("button[name='add'][value*='J18']").await, "search finds J18 and offers to add it");
+    assert!(
+        b.wait_for("button[name='add'][value*='J18']").await,
+        "search finds J18 and offers to add it"
+    );
     // encounters by class: found by name and added as an MII `Fall` criterion
     b.set_value("#search", "inpatient").await;
     b.click("button[value='search']").await;
-    assert!(b.wait_for("button[name='add'][value*='IMP']").await, "search finds the inpatient encounter class");
+    assert!(
+        b.wait_for("button[name='add'][value*='IMP']").await,
+        "search finds the inpatient encounter class"
+    );
     b.click("button[name='add'][value*='IMP']").await;
     let t = Instant::now();
     while !b.source().await.contains("\"Fall\"") {
-        assert!(t.elapsed() < Duration::from_secs(20), "the encounter criterion is added to the query: {}", b.source().await.chars().take(3000).collect::<String>());
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the encounter criterion is added to the query: {}",
+            b.source().await.chars().take(3000).collect::<String>()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     b.type_into("#age_min", "abc").await;
     b.click("button[value='add-patient']").await;
-    assert!(b.wait_for("#age_min-error").await, "a non-number age is refused next to its field");
-    let ccdl = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json")).unwrap();
+    assert!(
+        b.wait_for("#age_min-error").await,
+        "a non-number age is refused next to its field"
+    );
+    let ccdl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json"),
+    )
+    .unwrap();
     b.set_value("#ccdl", &ccdl).await;
     b.click("button[value='run']").await;
-    assert!(b.wait_for("#project-error").await, "running without a project is refused next to the project field");
+    assert!(
+        b.wait_for("#project-error").await,
+        "running without a project is refused next to the project field"
+    );
     b.set_value("#project", "demo").await;
     b.set_value("#ccdl", &ccdl).await;
     b.click("button[value='run']").await;
     let t = Instant::now();
     while !b.url().await.contains("/feasibility/") {
-        assert!(t.elapsed() < Duration::from_secs(60), "the query did not finish");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the query did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let page = b.source().await;
@@ -245,25 +436,52 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         assert!(page.contains(site), "result lists {site}");
     }
     let answered = page.matches("<td class=\"status-answered\">").count();
-    assert_eq!(answered, 4, "all four sites answered: {}", page.split("<tbody>").nth(1).unwrap_or("").chars().take(3000).collect::<String>());
+    assert_eq!(
+        answered,
+        4,
+        "all four sites answered: {}",
+        page.split("<tbody>")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(3000)
+            .collect::<String>()
+    );
 
     // Resistance: an unknown organism is refused next to its field; the default panel runs at
     // every site and shows one heat-map per country and the comparison.
     b.go(&format!("{url}/amr")).await;
-    b.set_value("#organisms", "Escherichia coli, Unobtainium").await;
+    b.set_value("#organisms", "Escherichia coli, Unobtainium")
+        .await;
     b.click("button[name='run']").await;
-    assert!(b.wait_for("#organisms-error").await, "an unknown organism is refused next to its field");
+    assert!(
+        b.wait_for("#organisms-error").await,
+        "an unknown organism is refused next to its field"
+    );
     assert!(b.source().await.contains("Unobtainium"));
     b.go(&format!("{url}/amr")).await;
     b.click("button[name='run']").await;
     let t = Instant::now();
-    while !(b.exists("svg[aria-labelledby^='de-title']").await && b.exists("svg[aria-labelledby^='jp-title']").await) {
-        assert!(t.elapsed() < Duration::from_secs(90), "a heat-map per country: {}", b.source().await.chars().take(3000).collect::<String>());
+    while !(b.exists("svg[aria-labelledby^='de-title']").await
+        && b.exists("svg[aria-labelledby^='jp-title']").await)
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "a heat-map per country: {}",
+            b.source().await.chars().take(3000).collect::<String>()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let page = b.source().await;
-    assert_eq!(page.matches("<td class=\"status-answered\">").count(), 4, "all four sites answered the antibiogram");
-    assert!(page.contains("Escherichia coli") && page.contains("Meropenem"), "the panel's rows and columns");
+    assert_eq!(
+        page.matches("<td class=\"status-answered\">").count(),
+        4,
+        "all four sites answered the antibiogram"
+    );
+    assert!(
+        page.contains("Escherichia coli") && page.contains("Meropenem"),
+        "the panel's rows and columns"
+    );
     let amr_run = b.url().await.trim_start_matches(&url).to_owned();
     // Year by year: the same panel with the box ticked gives a column per year, a row per
     // pair and country, and the test for trend, instead of the whole-period heat-maps.
@@ -271,37 +489,137 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.click("button[name='run']").await;
     let t = Instant::now();
     while !b.exists("#trends").await {
-        assert!(t.elapsed() < Duration::from_secs(90), "the by-year table: {}", b.source().await.chars().take(3000).collect::<String>());
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the by-year table: {}",
+            b.source().await.chars().take(3000).collect::<String>()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let page = b.source().await;
-    assert!(b.url().await.contains("by_year=true"), "the box is part of the question");
+    assert!(
+        b.url().await.contains("by_year=true"),
+        "the box is part of the question"
+    );
     let table = &page[page.find("<table id=\"trends\">").unwrap_or(0)..];
     let table = &table[..table.find("</table>").unwrap_or(table.len())];
-    assert!(table.matches("<th scope=\"col\" class=\"num\">20").count() >= 2, "a column per year: {table}");
+    assert!(
+        table.matches("<th scope=\"col\" class=\"num\">20").count() >= 2,
+        "a column per year: {table}"
+    );
     // (the test network's Japanese sites are small: their counts per year are all withheld, so
     // the table may have no Japanese row, while the German sites release some)
-    assert!(table.contains("<tr><td><i>Escherichia coli</i></td><td>Meropenem</td><td>Germany</td>"), "{table}");
-    assert!(!b.exists("svg[aria-labelledby^='de-title']").await, "no whole-period heat-map");
+    assert!(
+        table.contains("<tr><td><i>Escherichia coli</i></td><td>Meropenem</td><td>Germany</td>"),
+        "{table}"
+    );
+    assert!(
+        !b.exists("svg[aria-labelledby^='de-title']").await,
+        "no whole-period heat-map"
+    );
     let amr_by_year = b.url().await.trim_start_matches(&url).to_owned();
+
+    // Surveillance without parameters (no "Apply"): the current season on each country's
+    // calendar, or the latest season with data when the sites have none for it yet, with a curve
+    // and a positivity chart per country.
+    b.go(&format!("{url}/surveillance")).await;
+    let t = Instant::now();
+    while !(b
+        .exists("svg[aria-labelledby^='positivity-de-title']")
+        .await
+        && b.exists("svg[aria-labelledby^='positivity-jp-title']")
+            .await)
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "a positivity chart per country: {}",
+            b.source().await.chars().take(3000).collect::<String>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let page = b.source().await;
+    for (country, sites) in [
+        ("Germany", ["de-berlin", "de-frankfurt"]),
+        ("Japan", ["jp-tokyo", "jp-osaka"]),
+    ] {
+        let (season, fell_back) = expected_season(dir.path(), &sites);
+        let label = kakehashi_surveillance::pooled::season_label(season);
+        let want = if fell_back {
+            format!("{country}: no data yet for season")
+        } else {
+            format!("{country}: season {label} (current season)")
+        };
+        let shown = &page[page
+            .find("id=\"seasons-shown\"")
+            .expect("the seasons shown are named")..];
+        let line = shown
+            .split("<li>")
+            .find(|l| l.starts_with(country))
+            .unwrap_or_default();
+        assert!(
+            line.starts_with(&want) && line.contains(&label),
+            "{country}: expected {want} ({label}), page says {line}"
+        );
+        assert!(
+            page.contains(&format!("{country} · sari-icosari · {label}")),
+            "the {country} curve shows season {label}"
+        );
+    }
+    assert!(
+        page.contains("class=\"band\""),
+        "positivity with its interval band"
+    );
+    assert!(
+        page.contains("class=\"y2-tick\""),
+        "rates per 100,000 beside the counts"
+    );
+    for svg in page
+        .split("<svg")
+        .skip(1)
+        .filter(|s| s.contains("class=\"x-tick\""))
+    {
+        let labels = kakehashi_web::share_chart::x_tick_labels(svg);
+        assert!(
+            labels.len() >= 4 && kakehashi_web::share_chart::labels_apart(&labels),
+            "week labels apart: {labels:?}"
+        );
+    }
 
     // Every page in every language, no untranslated key, with a screenshot.
     let shots = screenshots_dir();
-    let pages = [("home", "/"), ("network", "/network"), ("feasibility", "/feasibility"), ("amr", amr_run.as_str()), ("amr-by-year", amr_by_year.as_str()), ("surveillance", "/surveillance?definition=sari-icosari")];
+    let pages = [
+        ("home", "/"),
+        ("network", "/network"),
+        ("feasibility", "/feasibility"),
+        ("amr", amr_run.as_str()),
+        ("amr-by-year", amr_by_year.as_str()),
+        ("surveillance", "/surveillance"),
+    ];
     for lang in ["en", "de", "ja"] {
         set_language(&b, lang).await;
         for (name, path) in pages {
             b.go(&format!("{url}{path}")).await;
             let src = b.source().await;
-            assert!(src.contains(&format!("<html lang=\"{lang}\"")), "{name} in {lang}");
-            assert!(!src.contains('⟦'), "{name} in {lang} has an untranslated key: {}", &src[src.find('⟦').unwrap()..][..80]);
-            b.screenshot(&shots.join(format!("{name}-{lang}.png"))).await;
+            assert!(
+                src.contains(&format!("<html lang=\"{lang}\"")),
+                "{name} in {lang}"
+            );
+            assert!(
+                !src.contains('⟦'),
+                "{name} in {lang} has an untranslated key: {}",
+                &src[src.find('⟦').unwrap()..][..80]
+            );
+            b.screenshot(&shots.join(format!("{name}-{lang}.png")))
+                .await;
         }
     }
     // The language choice is remembered for the user (a new session starts in Japanese).
     b.go(&format!("{url}/login")).await;
     sign_in(&b, &url, "researcher").await;
-    assert!(b.source().await.contains("<html lang=\"ja\""), "the user's language is remembered");
+    assert!(
+        b.source().await.contains("<html lang=\"ja\""),
+        "the user's language is remembered"
+    );
     set_language(&b, "en").await;
 
     // The steward's page, in all three languages.
@@ -311,9 +629,13 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         set_language(&b, lang).await;
         b.go(&format!("{url}/steward")).await;
         let src = b.source().await;
-        assert!(!src.contains('⟦'), "steward page in {lang} has an untranslated key");
+        assert!(
+            !src.contains('⟦'),
+            "steward page in {lang} has an untranslated key"
+        );
         assert!(src.contains("Berlin"), "steward sees their site");
-        b.screenshot(&shots.join(format!("steward-{lang}.png"))).await;
+        b.screenshot(&shots.join(format!("steward-{lang}.png")))
+            .await;
     }
     b.go(&format!("{url}/login")).await;
     b.screenshot(&shots.join("login-ja.png")).await;

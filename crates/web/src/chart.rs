@@ -11,8 +11,9 @@ use crate::i18n::Locale;
 use std::fmt::Write as _;
 
 /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-const PALETTE: [&str; 8] =
-    ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+];
 
 /// Intensity band fills, from below-threshold to very high (MEM levels).
 const BAND_FILLS: [&str; 5] = ["#f7f7f7", "#fff3c4", "#ffd59b", "#f9a66c", "#e4572e"];
@@ -50,14 +51,22 @@ pub fn csv_field(s: &str) -> String {
 }
 
 fn csv_line(fields: &[String]) -> String {
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
 
 /// Round tick values covering `0..=max` (steps of 1, 2 or 5 × 10^k), at most about `target`.
 pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -77,7 +86,64 @@ fn tick_label(locale: Locale, v: f64) -> String {
     }
 }
 
-fn open_svg(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
+/// The width a label takes at the charts' 12 px font, estimated per character (Latin ≈ 7 px,
+/// CJK and other wide characters ≈ 12 px): enough to keep labels apart without a font.
+pub fn label_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| if (c as u32) < 0x2E80 { 7.0 } else { 12.0 })
+        .sum()
+}
+
+/// The gap kept between neighbouring axis labels, in px.
+pub const LABEL_GAP: f64 = 8.0;
+
+/// Thins x labels so that none overlap: of labels at regular steps (weeks) it keeps every
+/// `k`-th, with `k` the first of 1, 2, 4, 13, 26, 52 (a week, two, a month, a quarter, half a
+/// year, a year) whose spacing fits the widest label; irregular positions are thinned greedily.
+/// `px_per_x` is the plot's pixels per x unit.
+pub fn thin_labels(labels: &[(f64, String)], px_per_x: f64) -> Vec<(f64, String)> {
+    let widest = labels
+        .iter()
+        .map(|(_, l)| label_width(l))
+        .fold(0.0f64, f64::max)
+        + LABEL_GAP;
+    let unit = labels
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .fold(f64::INFINITY, f64::min);
+    let regular = unit.is_finite()
+        && unit > 0.0
+        && labels
+            .windows(2)
+            .all(|w| ((w[1].0 - w[0].0) / unit - ((w[1].0 - w[0].0) / unit).round()).abs() < 1e-9);
+    if regular && px_per_x > 0.0 {
+        for k in [1.0, 2.0, 4.0, 13.0, 26.0, 52.0] {
+            if k * unit * px_per_x >= widest {
+                let first = labels[0].0;
+                return labels
+                    .iter()
+                    .filter(|(x, _)| (((x - first) / unit).round() as i64) % (k as i64) == 0)
+                    .cloned()
+                    .collect();
+            }
+        }
+        return labels.first().cloned().into_iter().collect();
+    }
+    let mut out: Vec<(f64, String)> = Vec::new();
+    for (x, l) in labels {
+        let fits = out.last().is_none_or(|(px, pl)| {
+            (x - px) * px_per_x >= (label_width(pl) + label_width(l)) / 2.0 + LABEL_GAP
+        });
+        if fits {
+            out.push((*x, l.clone()));
+        }
+    }
+    out
+}
+
+/// Opens a chart's SVG with its accessible name and description and draws its title.
+pub(crate) fn open_svg(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {W} {height}\" \
@@ -145,14 +211,37 @@ pub struct LineChart {
     pub thresholds: Vec<Threshold>,
     /// A label for every x (e.g. each week), used by the CSV; ticks label only some.
     pub x_labels: Vec<(f64, String)>,
+    /// A second scale on the right for the same values (e.g. cases per 100,000 beside cases).
+    pub y2: Option<SecondAxis>,
+}
+
+/// A second y scale: the left axis's values times `factor`, with its own label (and a column in
+/// the CSV).
+#[derive(Debug, Clone)]
+pub struct SecondAxis {
+    /// Axis label, with its unit (e.g. "per 100,000 patients").
+    pub label: String,
+    /// Right value = left value × factor.
+    pub factor: f64,
+    /// Decimal places of its tick labels.
+    pub places: usize,
 }
 
 impl LineChart {
     /// The chart as SVG, numbers formatted for `locale`.
     pub fn svg(&self, locale: Locale) -> String {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let (xmin, xmax) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (xmin, xmax) = if xmin.is_finite() && xmax > xmin { (xmin, xmax) } else { (0.0, 1.0) };
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let (xmin, xmax) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (xmin, xmax) = if xmin.is_finite() && xmax > xmin {
+            (xmin, xmax)
+        } else {
+            (0.0, 1.0)
+        };
         let ymax_data = self
             .series
             .iter()
@@ -162,7 +251,12 @@ impl LineChart {
             .fold(0.0f64, f64::max);
         let ticks = nice_ticks(ymax_data * 1.05, 5);
         let ymax = *ticks.last().unwrap_or(&1.0);
-        let pw = W - LEFT - RIGHT;
+        let right = if self.y2.is_some() {
+            RIGHT + 56.0
+        } else {
+            RIGHT
+        };
+        let pw = W - LEFT - right;
         let ph = H - TOP - BOTTOM;
         let sx = |x: f64| LEFT + (x - xmin) / (xmax - xmin) * pw;
         let sy = |y: f64| TOP + ph - (y / ymax).clamp(0.0, 1.0) * ph;
@@ -191,12 +285,45 @@ impl LineChart {
                 esc(&tick_label(locale, *t))
             );
         }
-        for (x, label) in &self.x_ticks {
+        if let Some(y2) = &self.y2 {
+            // the right scale: round values of its own, placed where they fall on the left scale
+            let x = LEFT + pw;
+            for t in nice_ticks(ymax * y2.factor, 5)
+                .into_iter()
+                .filter(|t| *t <= ymax * y2.factor + 1e-9)
+            {
+                let y = sy(t / y2.factor);
+                let _ = write!(
+                    out,
+                    "<line x1=\"{x:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#333\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" class=\"y2-tick\">{}</text>",
+                    x + 4.0,
+                    x + 6.0,
+                    y + 4.0,
+                    esc(&format::decimal(locale, t, y2.places))
+                );
+            }
+            let _ = write!(
+                out,
+                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+                 <text transform=\"translate({:.1} {:.1}) rotate(90)\" text-anchor=\"middle\">{}</text>",
+                TOP + ph,
+                x + 48.0,
+                TOP + ph / 2.0,
+                esc(&y2.label)
+            );
+        }
+        let candidates = if self.x_ticks.is_empty() {
+            &self.x_labels
+        } else {
+            &self.x_ticks
+        };
+        for (x, label) in &thin_labels(candidates, pw / (xmax - xmin)) {
             let px = sx(*x);
             let _ = write!(
                 out,
                 "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
-                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"x-tick\">{}</text>",
                 TOP + ph,
                 TOP + ph + 5.0,
                 TOP + ph + 18.0,
@@ -237,7 +364,13 @@ impl LineChart {
             for (x, y) in &s.points {
                 match y {
                     Some(y) => {
-                        let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, sx(*x), sy(*y));
+                        let _ = write!(
+                            d,
+                            "{}{:.1},{:.1} ",
+                            if pen_down { "L" } else { "M" },
+                            sx(*x),
+                            sy(*y)
+                        );
                         pen_down = true;
                     }
                     None => pen_down = false,
@@ -254,12 +387,17 @@ impl LineChart {
                 let before = k > 0 && s.points[k - 1].1.is_some();
                 let after = s.points.get(k + 1).is_some_and(|p| p.1.is_some());
                 if let (Some(y), false, false) = (y, before, after) {
-                    let _ = write!(out, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>", sx(*x), sy(*y));
+                    let _ = write!(
+                        out,
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>",
+                        sx(*x),
+                        sy(*y)
+                    );
                 }
             }
         }
         // legend
-        let lx = LEFT + pw + 16.0;
+        let lx = LEFT + pw + if self.y2.is_some() { 60.0 } else { 16.0 };
         let mut ly = TOP + 4.0;
         for (i, s) in self.series.iter().enumerate() {
             let _ = write!(
@@ -307,8 +445,19 @@ impl LineChart {
     pub fn csv(&self) -> String {
         let mut header = vec![self.x_label.clone()];
         header.extend(self.series.iter().map(|s| s.name.clone()));
+        if let Some(y2) = &self.y2 {
+            header.extend(
+                self.series
+                    .iter()
+                    .map(|s| format!("{} ({})", s.name, y2.label)),
+            );
+        }
         let mut out = csv_line(&header);
-        let mut xs: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        let mut xs: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .collect();
         xs.sort_by(f64::total_cmp);
         xs.dedup();
         for x in xs {
@@ -323,6 +472,15 @@ impl LineChart {
             for s in &self.series {
                 let y = s.points.iter().find(|p| p.0 == x).and_then(|p| p.1);
                 row.push(y.map(|v| v.to_string()).unwrap_or_default());
+            }
+            if let Some(y2) = &self.y2 {
+                for s in &self.series {
+                    let y = s.points.iter().find(|p| p.0 == x).and_then(|p| p.1);
+                    row.push(
+                        y.map(|v| format!("{:.*}", y2.places + 1, v * y2.factor))
+                            .unwrap_or_default(),
+                    );
+                }
             }
             out.push_str(&csv_line(&row));
         }
@@ -364,7 +522,11 @@ impl BarChart {
         let right = 120.0;
         let h = TOP + BOTTOM + row * self.bars.len().max(1) as f64;
         let pw = W - left - right;
-        let max = self.bars.iter().filter_map(|b| b.value).fold(0.0f64, f64::max);
+        let max = self
+            .bars
+            .iter()
+            .filter_map(|b| b.value)
+            .fold(0.0f64, f64::max);
         let ticks = nice_ticks(max, 5);
         let vmax = *ticks.last().unwrap_or(&1.0);
         let sx = |v: f64| left + (v / vmax).clamp(0.0, 1.0) * pw;
@@ -475,13 +637,23 @@ pub struct HeatMap {
 
 /// Sequential light-yellow → dark-red scale for a share in 0..=1.
 fn heat_colour(share: f64) -> String {
-    let stops = [(255.0, 255.0, 204.0), (254.0, 178.0, 76.0), (240.0, 59.0, 32.0), (128.0, 0.0, 38.0)];
+    let stops = [
+        (255.0, 255.0, 204.0),
+        (254.0, 178.0, 76.0),
+        (240.0, 59.0, 32.0),
+        (128.0, 0.0, 38.0),
+    ];
     let t = share.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
     let i = (t.floor() as usize).min(stops.len() - 2);
     let f = t - i as f64;
     let (a, b) = (stops[i], stops[i + 1]);
     let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
-    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
 impl HeatMap {
@@ -519,13 +691,24 @@ impl HeatMap {
             );
             for j in 0..self.cols.len() {
                 let x = left + j as f64 * cw;
-                match self.cells.get(i).and_then(|row| row.get(j)).and_then(Option::as_ref) {
+                match self
+                    .cells
+                    .get(i)
+                    .and_then(|row| row.get(j))
+                    .and_then(Option::as_ref)
+                {
                     Some(cell) => {
                         let mid = cell.max.map_or(cell.share, |m| (cell.share + m) / 2.0);
-                        let fill = if cell.reportable { heat_colour(mid) } else { "url(#hatch)".into() };
+                        let fill = if cell.reportable {
+                            heat_colour(mid)
+                        } else {
+                            "url(#hatch)".into()
+                        };
                         let low = format::percent(locale, cell.share, 0);
                         let pct = match cell.max.map(|m| format::percent(locale, m, 0)) {
-                            Some(high) if high != low => format!("{}–{high}", low.trim_end_matches(['%', ' ', '\u{a0}'])),
+                            Some(high) if high != low => {
+                                format!("{}–{high}", low.trim_end_matches(['%', ' ', '\u{a0}']))
+                            }
                             _ => low,
                         };
                         let n = format::integer(locale, cell.n as i64);
@@ -628,8 +811,14 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_maximum() {
         assert_eq!(nice_ticks(9.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        assert_eq!(nice_ticks(430.0, 5), vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]);
-        assert_eq!(nice_ticks(0.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(
+            nice_ticks(430.0, 5),
+            vec![0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
         let t = nice_ticks(1234.0, 4);
         assert!(*t.last().unwrap() >= 1234.0 && t.len() <= 6);
     }
@@ -651,17 +840,39 @@ mod tests {
             x_label: "week".into(),
             y_label: "cases".into(),
             x_ticks: vec![(1.0, "W01".into()), (3.0, "W03".into())],
-            series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))] }],
-            bands: vec![Band { from: 0.0, to: Some(500.0), label: "baseline".into(), level: 0 }],
-            thresholds: vec![Threshold { y: 500.0, label: "epidemic threshold".into() }],
+            series: vec![Series {
+                name: "DE".into(),
+                points: vec![(1.0, Some(1200.0)), (2.0, None), (3.0, Some(800.0))],
+            }],
+            bands: vec![Band {
+                from: 0.0,
+                to: Some(500.0),
+                label: "baseline".into(),
+                level: 0,
+            }],
+            thresholds: vec![Threshold {
+                y: 500.0,
+                label: "epidemic threshold".into(),
+            }],
             x_labels: vec![(2.0, "W02".into())],
+            y2: None,
         };
-        assert!(chart.csv().contains("W02,\n"), "every x gets its label in the CSV: {}", chart.csv());
+        assert!(
+            chart.csv().contains("W02,\n"),
+            "every x gets its label in the CSV: {}",
+            chart.csv()
+        );
         let svg = chart.svg(Locale::De);
         assert!(svg.contains("<title id=\"c1-title\">SARI &lt;Germany&gt;</title>"));
         assert!(svg.contains("aria-labelledby=\"c1-title c1-desc\""));
         // the gap at week 2 starts a new sub-path
-        let d = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+        let d = svg
+            .split("<path d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert_eq!(d.matches('L').count(), 0, "{d}");
         assert!(svg.contains(">1.000<"), "German grouping in y ticks: {svg}");
@@ -678,21 +889,54 @@ mod tests {
             title: "t".into(),
             description: "d".into(),
             rows: vec!["E. coli".into()],
-            cols: vec!["CIP".into(), "MEM".into(), "VAN".into(), "GEN".into(), "AMK".into()],
+            cols: vec![
+                "CIP".into(),
+                "MEM".into(),
+                "VAN".into(),
+                "GEN".into(),
+                "AMK".into(),
+            ],
             cells: vec![vec![
-                Some(Cell { share: 0.25, max: None, n: 120, reportable: true }),
-                Some(Cell { share: 0.0, max: None, n: 12, reportable: false }),
+                Some(Cell {
+                    share: 0.25,
+                    max: None,
+                    n: 120,
+                    reportable: true,
+                }),
+                Some(Cell {
+                    share: 0.0,
+                    max: None,
+                    n: 12,
+                    reportable: false,
+                }),
                 None,
-                Some(Cell { share: 0.101, max: Some(0.123), n: 400, reportable: true }),
-                Some(Cell { share: 0.301, max: Some(0.303), n: 4000, reportable: true }),
+                Some(Cell {
+                    share: 0.101,
+                    max: Some(0.123),
+                    n: 400,
+                    reportable: true,
+                }),
+                Some(Cell {
+                    share: 0.301,
+                    max: Some(0.303),
+                    n: 4000,
+                    reportable: true,
+                }),
             ]],
             share_label: "% R".into(),
         };
         let svg = map.svg(Locale::En);
         assert!(svg.contains("25%"));
-        assert_eq!(svg.matches("fill=\"url(#hatch)\"").count(), 2, "one hatched cell + legend swatch");
+        assert_eq!(
+            svg.matches("fill=\"url(#hatch)\"").count(),
+            2,
+            "one hatched cell + legend swatch"
+        );
         assert!(svg.contains(">10–12%<"), "a range shows both ends");
-        assert!(svg.contains(">30%<"), "a range within one displayed percent shows one value");
+        assert!(
+            svg.contains(">30%<"),
+            "a range within one displayed percent shows one value"
+        );
         assert_eq!(map.csv().lines().count(), 5);
         assert!(map.csv().contains("E. coli,GEN,0.1010,0.1230,400,true"));
         assert_eq!(heat_colour(0.0), "#ffffcc");
@@ -707,13 +951,24 @@ mod tests {
             description: "d".into(),
             value_label: "patients".into(),
             bars: vec![
-                Bar { label: "Berlin".into(), value: Some(120.0), note: "120".into() },
-                Bar { label: "Osaka".into(), value: None, note: "< 5".into() },
+                Bar {
+                    label: "Berlin".into(),
+                    value: Some(120.0),
+                    note: "120".into(),
+                },
+                Bar {
+                    label: "Osaka".into(),
+                    value: None,
+                    note: "< 5".into(),
+                },
             ],
         };
         let svg = chart.svg(Locale::Ja);
         assert_eq!(svg.matches("<rect").count(), 1);
         assert!(svg.contains("&lt; 5"));
-        assert_eq!(chart.csv(), "label,patients,note\nBerlin,120,120\nOsaka,,< 5\n");
+        assert_eq!(
+            chart.csv(),
+            "label,patients,note\nBerlin,120,120\nOsaka,,< 5\n"
+        );
     }
 }

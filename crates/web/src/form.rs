@@ -29,7 +29,10 @@ impl FieldErrors {
     pub fn add(&mut self, field: &str, key: &str, detail: impl Into<String>) {
         self.0
             .entry(field.to_owned())
-            .or_insert_with(|| FieldError { key: key.to_owned(), detail: detail.into() });
+            .or_insert_with(|| FieldError {
+                key: key.to_owned(),
+                detail: detail.into(),
+            });
     }
 
     /// The problem of a field, if any.

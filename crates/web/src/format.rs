@@ -61,13 +61,19 @@ pub fn percent(locale: Locale, share: f64, places: usize) -> String {
     }
 }
 
-const EN_MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const EN_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// A calendar date, CLDR medium style: `Nov 24, 2026` (en), `24.11.2026` (de), `2026/11/24` (ja).
 pub fn date(locale: Locale, d: NaiveDate) -> String {
     match locale {
-        Locale::En => format!("{} {}, {}", EN_MONTHS[d.month0() as usize], d.day(), d.year()),
+        Locale::En => format!(
+            "{} {}, {}",
+            EN_MONTHS[d.month0() as usize],
+            d.day(),
+            d.year()
+        ),
         Locale::De => format!("{:02}.{:02}.{}", d.day(), d.month(), d.year()),
         Locale::Ja => format!("{}/{:02}/{:02}", d.year(), d.month(), d.day()),
     }

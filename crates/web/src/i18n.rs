@@ -64,7 +64,11 @@ impl Locale {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or_default();
             let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             if let Some(loc) = Locale::from_code(tag)
                 && best.is_none_or(|(bq, _)| q > bq)
@@ -145,10 +149,16 @@ impl Catalog {
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             // The HTML is ours: Unicode isolation marks around arguments would only add noise.
             bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|errs| I18nError::Duplicate {
-                locale,
-                message: errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
-            })?;
+            bundle
+                .add_resource(resource)
+                .map_err(|errs| I18nError::Duplicate {
+                    locale,
+                    message: errs
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                })?;
             bundles.push((locale, bundle, keys));
         }
         Ok(Catalog { bundles })
@@ -157,11 +167,15 @@ impl Catalog {
     /// The process-wide catalog (the files are embedded, so a broken one fails every test).
     pub fn global() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| Catalog::load().unwrap_or_else(|e| panic!("embedded UI strings: {e}")))
+        CATALOG
+            .get_or_init(|| Catalog::load().unwrap_or_else(|e| panic!("embedded UI strings: {e}")))
     }
 
     fn entry(&self, locale: Locale) -> &(Locale, FluentBundle<FluentResource>, BTreeSet<String>) {
-        self.bundles.iter().find(|(l, _, _)| *l == locale).expect("every locale is loaded")
+        self.bundles
+            .iter()
+            .find(|(l, _, _)| *l == locale)
+            .expect("every locale is loaded")
     }
 
     /// The message ids defined for a language.
@@ -185,7 +199,11 @@ impl Catalog {
         }
         let mut errors = Vec::new();
         let out = bundle.format_pattern(pattern, Some(&fargs), &mut errors);
-        if errors.is_empty() { out.into_owned() } else { format!("⟦{key}⟧") }
+        if errors.is_empty() {
+            out.into_owned()
+        } else {
+            format!("⟦{key}⟧")
+        }
     }
 }
 

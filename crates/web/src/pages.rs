@@ -171,9 +171,9 @@ impl Released {
     /// The released number, if there is one.
     pub fn value(&self) -> Option<u64> {
         match self {
-            Released::Exact { value } | Released::Rounded { value, .. } | Released::Noisy { value, .. } => {
-                Some(*value)
-            }
+            Released::Exact { value }
+            | Released::Rounded { value, .. }
+            | Released::Noisy { value, .. } => Some(*value),
             Released::Suppressed { .. } => None,
         }
     }
@@ -397,11 +397,20 @@ pub struct SurveillancePage {
     pub definition: String,
     /// Problems in the form.
     pub errors: FieldErrors,
-    /// Charts (epidemic curves, positivity), rendered by [`render`].
+    /// Charts (epidemic curves), rendered by [`render`].
     #[serde(skip)]
     pub charts: Vec<LineChart>,
+    /// Positivity charts (share of tests positive per pathogen, with the tests), rendered by [`render`].
+    #[serde(skip)]
+    pub share_charts: Vec<crate::share_chart::ShareChart>,
     /// Current intensity level per country: (country, level message key).
     pub levels: Vec<(Country, String)>,
+    /// Seasons on offer: (value, label such as `2025/26`), newest first.
+    pub seasons: Vec<(String, String)>,
+    /// The chosen season's value (empty: the current season).
+    pub season: String,
+    /// The season each country shows, in words (e.g. "Germany: season 2025/26 (current)").
+    pub shown: Vec<String>,
 }
 
 /// An audit log entry on the steward's page.
@@ -491,9 +500,15 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("network.html", include_str!("../templates/network.html")),
-    ("feasibility.html", include_str!("../templates/feasibility.html")),
+    (
+        "feasibility.html",
+        include_str!("../templates/feasibility.html"),
+    ),
     ("amr.html", include_str!("../templates/amr.html")),
-    ("surveillance.html", include_str!("../templates/surveillance.html")),
+    (
+        "surveillance.html",
+        include_str!("../templates/surveillance.html"),
+    ),
     ("steward.html", include_str!("../templates/steward.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
@@ -526,24 +541,35 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         for (name, src) in TEMPLATES {
-            env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));
+            env.add_template(name, src)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
         env.add_function("t", translate);
-        env.add_filter("int", |state: &State, v: i64| format::integer(locale_of(state), v));
+        env.add_filter("int", |state: &State, v: i64| {
+            format::integer(locale_of(state), v)
+        });
         env.add_filter("dec", |state: &State, v: f64, places: Option<usize>| {
             format::decimal(locale_of(state), v, places.unwrap_or(1))
         });
-        env.add_filter("pct", |state: &State, v: f64| format::percent(locale_of(state), v, 1));
-        env.add_filter("date", |state: &State, v: String| -> Result<String, JError> {
-            let loc = locale_of(state);
-            if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
-                Ok(format::date_time(loc, t.with_timezone(&Utc)))
-            } else if let Ok(d) = NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
-                Ok(format::date(loc, d))
-            } else {
-                Err(JError::new(ErrorKind::InvalidOperation, format!("not a date: {v}")))
-            }
+        env.add_filter("pct", |state: &State, v: f64| {
+            format::percent(locale_of(state), v, 1)
         });
+        env.add_filter(
+            "date",
+            |state: &State, v: String| -> Result<String, JError> {
+                let loc = locale_of(state);
+                if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
+                    Ok(format::date_time(loc, t.with_timezone(&Utc)))
+                } else if let Ok(d) = NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+                    Ok(format::date(loc, d))
+                } else {
+                    Err(JError::new(
+                        ErrorKind::InvalidOperation,
+                        format!("not a date: {v}"),
+                    ))
+                }
+            },
+        );
         env.add_filter("short", |v: String| v.chars().take(12).collect::<String>());
         env
     })
@@ -553,7 +579,9 @@ fn environment() -> &'static Environment<'static> {
 pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
     let template = page.template();
     let env = environment();
-    let tmpl = env.get_template(template).map_err(|source| RenderError { template, source })?;
+    let tmpl = env
+        .get_template(template)
+        .map_err(|source| RenderError { template, source })?;
     let locale = chrome.locale;
     let c = S(chrome);
     let ctx = match page {
@@ -568,18 +596,43 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
             minijinja::context! { chrome => c, page => S(p) }
         }
         Page::Amr(p) => {
-            let maps: Vec<(String, String)> = p.maps.iter().map(|m| (m.id.clone(), m.svg(locale))).collect();
+            let maps: Vec<(String, String)> = p
+                .maps
+                .iter()
+                .map(|m| (m.id.clone(), m.svg(locale)))
+                .collect();
             minijinja::context! { chrome => c, page => S(p), maps => S(maps) }
         }
         Page::Surveillance(p) => {
-            let charts: Vec<(String, String)> =
-                p.charts.iter().map(|c| (c.id.clone(), c.svg(locale))).collect();
+            // per country: its curve, then its positivity (chart ids end in the country code)
+            let mut charts: Vec<(String, String)> = Vec::new();
+            for c in &p.charts {
+                charts.push((c.id.clone(), c.svg(locale)));
+                let country = c.id.rsplit('-').next().unwrap_or_default();
+                for s in p
+                    .share_charts
+                    .iter()
+                    .filter(|s| s.id.rsplit('-').next() == Some(country))
+                {
+                    charts.push((s.id.clone(), s.svg(locale)));
+                }
+            }
+            let rest: Vec<(String, String)> = p
+                .share_charts
+                .iter()
+                .filter(|s| !charts.iter().any(|(id, _)| *id == s.id))
+                .map(|s| (s.id.clone(), s.svg(locale)))
+                .collect();
+            charts.extend(rest);
             minijinja::context! { chrome => c, page => S(p), charts => S(charts) }
         }
         Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },
-        Page::Error { status, key } => minijinja::context! { chrome => c, status => *status, key => key.as_str() },
+        Page::Error { status, key } => {
+            minijinja::context! { chrome => c, status => *status, key => key.as_str() }
+        }
     };
-    tmpl.render(ctx).map_err(|source| RenderError { template, source })
+    tmpl.render(ctx)
+        .map_err(|source| RenderError { template, source })
 }
 
 /// The per-site bar chart of a feasibility answer.
@@ -591,12 +644,19 @@ pub fn result_chart(r: &QueryResult, locale: Locale) -> BarChart {
         .map(|s| {
             let note = match (&s.released, s.status.as_str()) {
                 (Some(Released::Suppressed { below }), _) => format!("< {below}"),
-                (Some(rel), _) => rel.value().map(|v| format::integer(locale, v as i64)).unwrap_or_default(),
+                (Some(rel), _) => rel
+                    .value()
+                    .map(|v| format::integer(locale, v as i64))
+                    .unwrap_or_default(),
                 (None, status) => cat.text(locale, &format!("status-{status}"), &[]),
             };
             crate::chart::Bar {
                 label: s.site.clone(),
-                value: s.released.as_ref().and_then(Released::value).map(|v| v as f64),
+                value: s
+                    .released
+                    .as_ref()
+                    .and_then(Released::value)
+                    .map(|v| v as f64),
                 note,
             }
         })

@@ -12,7 +12,10 @@ use kakehashi_web::{Catalog, Locale};
 fn chrome(locale: Locale, user: bool) -> Chrome {
     Chrome {
         locale,
-        user: user.then(|| UserBadge { name: "Dr. Aiko Sato".into(), role: "researcher".into() }),
+        user: user.then(|| UserBadge {
+            name: "Dr. Aiko Sato".into(),
+            role: "researcher".into(),
+        }),
         active: "feasibility".into(),
         path: "/feasibility".into(),
         csrf: "tok".into(),
@@ -21,7 +24,12 @@ fn chrome(locale: Locale, user: bool) -> Chrome {
 }
 
 fn policy() -> PolicySummary {
-    PolicySummary { min_count: 5, rounding: 10, epsilon: Some(0.5), budget: Some(10.0) }
+    PolicySummary {
+        min_count: 5,
+        rounding: 10,
+        epsilon: Some(0.5),
+        budget: Some(10.0),
+    }
 }
 
 fn amr_errors() -> FieldErrors {
@@ -44,62 +52,212 @@ fn all_pages() -> Vec<Page> {
         task: "t1".into(),
         created: t,
         sites: vec![
-            SiteResult { site: "Berlin".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Rounded { value: 120, step: 10 }), reason: None },
-            SiteResult { site: "Frankfurt".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Suppressed { below: 5 }), reason: None },
-            SiteResult { site: "Tokyo".into(), country: Country::Japan, status: "answered".into(), released: Some(Released::Noisy { value: 1234, epsilon: 0.5 }), reason: None },
-            SiteResult { site: "Osaka".into(), country: Country::Japan, status: "refused".into(), released: None, reason: Some("project not admitted".into()) },
-            SiteResult { site: "Kyoto".into(), country: Country::Japan, status: "late".into(), released: None, reason: None },
-            SiteResult { site: "Hamburg".into(), country: Country::Germany, status: "answered".into(), released: Some(Released::Exact { value: 7 }), reason: None },
+            SiteResult {
+                site: "Berlin".into(),
+                country: Country::Germany,
+                status: "answered".into(),
+                released: Some(Released::Rounded {
+                    value: 120,
+                    step: 10,
+                }),
+                reason: None,
+            },
+            SiteResult {
+                site: "Frankfurt".into(),
+                country: Country::Germany,
+                status: "answered".into(),
+                released: Some(Released::Suppressed { below: 5 }),
+                reason: None,
+            },
+            SiteResult {
+                site: "Tokyo".into(),
+                country: Country::Japan,
+                status: "answered".into(),
+                released: Some(Released::Noisy {
+                    value: 1234,
+                    epsilon: 0.5,
+                }),
+                reason: None,
+            },
+            SiteResult {
+                site: "Osaka".into(),
+                country: Country::Japan,
+                status: "refused".into(),
+                released: None,
+                reason: Some("project not admitted".into()),
+            },
+            SiteResult {
+                site: "Kyoto".into(),
+                country: Country::Japan,
+                status: "late".into(),
+                released: None,
+                reason: None,
+            },
+            SiteResult {
+                site: "Hamburg".into(),
+                country: Country::Germany,
+                status: "answered".into(),
+                released: Some(Released::Exact { value: 7 }),
+                reason: None,
+            },
         ],
         total: Some(1361),
         total_withheld: None,
         chart_svg: String::new(),
     };
     vec![
-        Page::Login(LoginPage { username: "x".into(), errors: login_errors, next: "/".into() }),
-        Page::Home(HomePage { projects: vec![ProjectRow { id: "sfts".into(), name: "SFTS".into(), description: "d".into(), sites: 4 }] }),
+        Page::Login(LoginPage {
+            username: "x".into(),
+            errors: login_errors,
+            next: "/".into(),
+        }),
+        Page::Home(HomePage {
+            projects: vec![ProjectRow {
+                id: "sfts".into(),
+                name: "SFTS".into(),
+                description: "d".into(),
+                sites: 4,
+            }],
+        }),
         Page::Network(NetworkPage {
             sites: vec![
-                SiteRow { id: "de-berlin".into(), name: "Berlin".into(), country: Country::Germany, online: true, last_seen: Some(t), snapshot: Some(t), policy: policy() },
-                SiteRow { id: "jp-osaka".into(), name: "Osaka".into(), country: Country::Japan, online: false, last_seen: None, snapshot: None, policy: PolicySummary { min_count: 10, rounding: 1, epsilon: None, budget: None } },
+                SiteRow {
+                    id: "de-berlin".into(),
+                    name: "Berlin".into(),
+                    country: Country::Germany,
+                    online: true,
+                    last_seen: Some(t),
+                    snapshot: Some(t),
+                    policy: policy(),
+                },
+                SiteRow {
+                    id: "jp-osaka".into(),
+                    name: "Osaka".into(),
+                    country: Country::Japan,
+                    online: false,
+                    last_seen: None,
+                    snapshot: None,
+                    policy: PolicySummary {
+                        min_count: 10,
+                        rounding: 1,
+                        epsilon: None,
+                        budget: None,
+                    },
+                },
             ],
         }),
         Page::Feasibility(FeasibilityPage {
             projects: vec![("sfts".into(), "SFTS".into())],
-            form: FeasibilityForm { project: "".into(), search: "J18".into(), ccdl: "{}".into() },
+            form: FeasibilityForm {
+                project: "".into(),
+                search: "J18".into(),
+                ccdl: "{}".into(),
+            },
             errors,
-            hits: vec![CriterionHit { display: "Pneumonie".into(), system: "http://fhir.de/CodeSystem/bfarm/icd-10-gm".into(), code: "J18".into(), context: "Diagnose".into() }],
+            hits: vec![CriterionHit {
+                display: "Pneumonie".into(),
+                system: "http://fhir.de/CodeSystem/bfarm/icd-10-gm".into(),
+                code: "J18".into(),
+                context: "Diagnose".into(),
+            }],
             result: Some(result.clone()),
-            history: vec![HistoryRow { task: "t0".into(), created: t, summary: "J18".into(), total: None }],
+            history: vec![HistoryRow {
+                task: "t0".into(),
+                created: t,
+                summary: "J18".into(),
+                total: None,
+            }],
         }),
         Page::Feasibility(FeasibilityPage {
-            result: Some(QueryResult { total: None, total_withheld: Some("total-withheld-min-sites".into()), ..result }),
+            result: Some(QueryResult {
+                total: None,
+                total_withheld: Some("total-withheld-min-sites".into()),
+                ..result
+            }),
             ..Default::default()
         }),
         Page::Amr(AmrPage {
             guidelines: vec!["EUCAST 2025".into(), "CLSI 2025".into()],
             specimens: vec!["blood".into(), "urine".into()],
-            form: AmrForm { guideline: "EUCAST 2025".into(), organisms: "E. coli".into(), antimicrobials: "CIP".into(), specimen: "blood".into(), ..Default::default() },
+            form: AmrForm {
+                guideline: "EUCAST 2025".into(),
+                organisms: "E. coli".into(),
+                antimicrobials: "CIP".into(),
+                specimen: "blood".into(),
+                ..Default::default()
+            },
             errors: FieldErrors::default(),
             task: Some("t1".into()),
-            sites: vec![AmrSite { name: "Berlin".into(), country: Country::Germany, status: "answered".into(), note: "min 5".into() }],
+            sites: vec![AmrSite {
+                name: "Berlin".into(),
+                country: Country::Germany,
+                status: "answered".into(),
+                note: "min 5".into(),
+            }],
             share_label: "% R".into(),
-            maps: vec![HeatMap { id: "de".into(), title: "DE".into(), description: "d".into(), rows: vec!["E. coli".into()], cols: vec!["CIP".into()], cells: vec![vec![Some(Cell { share: 0.2, max: None, n: 40, reportable: true })]], share_label: "% R".into() }],
+            maps: vec![HeatMap {
+                id: "de".into(),
+                title: "DE".into(),
+                description: "d".into(),
+                rows: vec!["E. coli".into()],
+                cols: vec!["CIP".into()],
+                cells: vec![vec![Some(Cell {
+                    share: 0.2,
+                    max: None,
+                    n: 40,
+                    reportable: true,
+                })]],
+                share_label: "% R".into(),
+            }],
             comparison: vec![AmrComparison {
                 organism: "S. aureus".into(),
                 antimicrobial: "Oxacillin".into(),
-                de: Some(AmrShare { value: Some(0.07), min: 0.07, max: 0.07, low: 0.05, high: 0.09, n: 1000, reportable: true }),
-                jp: Some(AmrShare { value: None, min: 0.4, max: 0.5, low: 0.35, high: 0.55, n: 900, reportable: true }),
+                de: Some(AmrShare {
+                    value: Some(0.07),
+                    min: 0.07,
+                    max: 0.07,
+                    low: 0.05,
+                    high: 0.09,
+                    n: 1000,
+                    reportable: true,
+                }),
+                jp: Some(AmrShare {
+                    value: None,
+                    min: 0.4,
+                    max: 0.5,
+                    low: 0.35,
+                    high: 0.55,
+                    n: 900,
+                    reportable: true,
+                }),
                 difference: Some((-0.41, -0.45, -0.37)),
                 difference_exact: false,
             }],
-            mdro: vec![AmrMdro { organism: "S. aureus".into(), class: "mrsa".into(), de: Some(AmrShare { value: Some(0.07), n: 1000, ..Default::default() }), jp: None }],
+            mdro: vec![AmrMdro {
+                organism: "S. aureus".into(),
+                class: "mrsa".into(),
+                de: Some(AmrShare {
+                    value: Some(0.07),
+                    n: 1000,
+                    ..Default::default()
+                }),
+                jp: None,
+            }],
             years: vec![],
             trends: vec![],
         }),
-        Page::Amr(AmrPage { errors: amr_errors(), ..Default::default() }),
         Page::Amr(AmrPage {
-            form: AmrForm { guideline: "EUCAST 2025".into(), organisms: "K. pneumoniae".into(), antimicrobials: "MEM".into(), by_year: true, ..Default::default() },
+            errors: amr_errors(),
+            ..Default::default()
+        }),
+        Page::Amr(AmrPage {
+            form: AmrForm {
+                guideline: "EUCAST 2025".into(),
+                organisms: "K. pneumoniae".into(),
+                antimicrobials: "MEM".into(),
+                by_year: true,
+                ..Default::default()
+            },
             task: Some("t2".into()),
             share_label: "% R".into(),
             years: vec![2023, 2024, 2025],
@@ -109,9 +267,25 @@ fn all_pages() -> Vec<Page> {
                     antimicrobial: "Meropenem".into(),
                     country: Country::Germany,
                     years: vec![
-                        Some(AmrShare { value: Some(0.02), min: 0.02, max: 0.02, low: 0.01, high: 0.04, n: 400, reportable: true }),
+                        Some(AmrShare {
+                            value: Some(0.02),
+                            min: 0.02,
+                            max: 0.02,
+                            low: 0.01,
+                            high: 0.04,
+                            n: 400,
+                            reportable: true,
+                        }),
                         None,
-                        Some(AmrShare { value: Some(0.08), min: 0.08, max: 0.08, low: 0.06, high: 0.11, n: 420, reportable: true }),
+                        Some(AmrShare {
+                            value: Some(0.08),
+                            min: 0.08,
+                            max: 0.08,
+                            low: 0.06,
+                            high: 0.11,
+                            n: 420,
+                            reportable: true,
+                        }),
                     ],
                     p_trend: Some(0.0002),
                 },
@@ -119,7 +293,19 @@ fn all_pages() -> Vec<Page> {
                     organism: "Klebsiella pneumoniae".into(),
                     antimicrobial: "Meropenem".into(),
                     country: Country::Japan,
-                    years: vec![None, Some(AmrShare { value: Some(0.01), min: 0.01, max: 0.01, low: 0.0, high: 0.05, n: 25, reportable: false }), None],
+                    years: vec![
+                        None,
+                        Some(AmrShare {
+                            value: Some(0.01),
+                            min: 0.01,
+                            max: 0.01,
+                            low: 0.0,
+                            high: 0.05,
+                            n: 25,
+                            reportable: false,
+                        }),
+                        None,
+                    ],
                     p_trend: None,
                 },
             ],
@@ -130,23 +316,74 @@ fn all_pages() -> Vec<Page> {
             definition: "sari-icd10".into(),
             errors: FieldErrors::default(),
             charts: vec![LineChart {
-                id: "c".into(),
+                id: "curve-de".into(),
                 title: "SARI".into(),
-                series: vec![Series { name: "DE".into(), points: vec![(1.0, Some(3.0)), (2.0, Some(9.0))] }],
-                bands: vec![Band { from: 0.0, to: Some(4.0), label: "baseline".into(), level: 0 }],
-                thresholds: vec![Threshold { y: 4.0, label: "threshold".into() }],
+                series: vec![Series {
+                    name: "DE".into(),
+                    points: vec![(1.0, Some(3.0)), (2.0, Some(9.0))],
+                }],
+                bands: vec![Band {
+                    from: 0.0,
+                    to: Some(4.0),
+                    label: "baseline".into(),
+                    level: 0,
+                }],
+                thresholds: vec![Threshold {
+                    y: 4.0,
+                    label: "threshold".into(),
+                }],
+                y2: Some(kakehashi_web::chart::SecondAxis {
+                    label: "per 100,000".into(),
+                    factor: 5.0,
+                    places: 1,
+                }),
                 ..Default::default()
             }],
-            levels: vec![(Country::Germany, "level-high".into()), (Country::Japan, "level-baseline".into())],
+            share_charts: vec![kakehashi_web::share_chart::ShareChart {
+                id: "positivity-de".into(),
+                title: "Positivity DE".into(),
+                x_labels: vec![(1.0, "2025-W50".into()), (2.0, "2025-W51".into())],
+                lines: vec![kakehashi_web::share_chart::ShareLine {
+                    name: "influenza".into(),
+                    points: vec![kakehashi_web::share_chart::SharePoint {
+                        x: 1.0,
+                        share: Some(0.3),
+                        low: 0.2,
+                        high: 0.4,
+                        tests: Some(80.0),
+                    }],
+                }],
+                ..Default::default()
+            }],
+            levels: vec![
+                (Country::Germany, "level-high".into()),
+                (Country::Japan, "level-baseline".into()),
+            ],
+            seasons: vec![
+                ("2025".into(), "2025/26".into()),
+                ("2024".into(), "2024/25".into()),
+            ],
+            season: String::new(),
+            shown: vec!["Germany: season 2025/26 (current season)".into()],
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),
             chain_ok: Some(true),
-            entries: vec![AuditRow { seq: 1, at: t, kind: "task-received".into(), project: "sfts".into(), summary: "cohort count".into(), hash: "ab".repeat(32) }],
+            entries: vec![AuditRow {
+                seq: 1,
+                at: t,
+                kind: "task-received".into(),
+                project: "sfts".into(),
+                summary: "cohort count".into(),
+                hash: "ab".repeat(32),
+            }],
             policy: Some(policy()),
             projects: vec!["sfts".into()],
         }),
-        Page::Error { status: 404, key: "error-not-found".into() },
+        Page::Error {
+            status: 404,
+            key: "error-not-found".into(),
+        },
     ]
 }
 
@@ -159,7 +396,10 @@ fn every_language_defines_the_same_keys() {
         let missing: Vec<_> = en.difference(other).collect();
         let extra: Vec<_> = other.difference(en).collect();
         assert!(missing.is_empty(), "{loc}.ftl lacks {missing:?}");
-        assert!(extra.is_empty(), "{loc}.ftl has keys English lacks: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "{loc}.ftl has keys English lacks: {extra:?}"
+        );
     }
 }
 
@@ -171,7 +411,10 @@ fn every_page_renders_in_every_language_without_untranslated_keys() {
                 .unwrap_or_else(|e| panic!("{locale} {page:?}: {e:#}"));
             assert!(html.contains(&format!("<html lang=\"{locale}\">")));
             if let Some(pos) = html.find(MISSING_MARK) {
-                panic!("{locale}: untranslated key near: {}", &html[pos..(pos + 60).min(html.len())]);
+                panic!(
+                    "{locale}: untranslated key near: {}",
+                    &html[pos..(pos + 60).min(html.len())]
+                );
             }
         }
     }
@@ -179,7 +422,10 @@ fn every_page_renders_in_every_language_without_untranslated_keys() {
 
 #[test]
 fn a_missing_key_is_visible() {
-    assert_eq!(Catalog::global().text(Locale::Ja, "no-such-key", &[]), "⟦no-such-key⟧");
+    assert_eq!(
+        Catalog::global().text(Locale::Ja, "no-such-key", &[]),
+        "⟦no-such-key⟧"
+    );
 }
 
 #[test]
@@ -204,10 +450,16 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     assert!(de.contains("1.361"), "German grouping of the total");
     assert!(de.contains("mit Rauschen (ε = 0,50)"));
     // minijinja escapes `/` as `&#x2f;`; a browser shows the slash
-    let ja = render(&pages[3], &chrome(Locale::Ja, true)).unwrap().replace("&#x2f;", "/");
+    let ja = render(&pages[3], &chrome(Locale::Ja, true))
+        .unwrap()
+        .replace("&#x2f;", "/");
     assert!(ja.contains("5未満のため非開示"));
     assert!(ja.contains("1,361"));
-    assert!(ja.contains("2026/01/05 14:05 UTC"), "{}", &ja[ja.find("result-heading").unwrap()..][..600]);
+    assert!(
+        ja.contains("2026/01/05 14:05 UTC"),
+        "{}",
+        &ja[ja.find("result-heading").unwrap()..][..600]
+    );
     // suppressed and unanswered sites draw no bar: 3 bars for 6 sites... (Berlin, Tokyo, Hamburg)
     let svg_start = ja.find("<svg").unwrap();
     let svg = &ja[svg_start..ja[svg_start..].find("</svg>").unwrap() + svg_start];
@@ -224,7 +476,10 @@ fn the_amr_page_shows_intervals_ranges_and_field_errors() {
     // an exact share with its interval, a share with a withheld count as a range, the difference
     assert!(en.contains("7.0%") && en.contains("(5.0%–9.0%)"), "{en}");
     assert!(en.contains("40.0%–50.0%"), "range for a withheld count");
-    assert!(en.contains("≈ -41.0%") || en.contains("≈ −41.0%"), "an inexact difference is marked");
+    assert!(
+        en.contains("≈ -41.0%") || en.contains("≈ −41.0%"),
+        "an inexact difference is marked"
+    );
     assert!(en.contains("href=\"/amr/de.csv?task=t1\""), "csv link");
     assert!(en.contains("<option value=\"blood\" selected>blood</option>"));
     let de = render(amr[1], &chrome(Locale::De, true)).unwrap();
@@ -246,15 +501,34 @@ fn the_by_year_amr_page_shows_each_year_and_the_trend_test() {
     let table = &en[en.find("<table id=\"trends\">").expect("the trend table")..];
     let table = &table[..table.find("</table>").expect("closed")];
     for y in ["2023", "2024", "2025"] {
-        assert!(table.contains(&format!("<th scope=\"col\" class=\"num\">{y}</th>")), "a column for {y}: {table}");
+        assert!(
+            table.contains(&format!("<th scope=\"col\" class=\"num\">{y}</th>")),
+            "a column for {y}: {table}"
+        );
     }
-    assert!(table.contains("2.0%") && table.contains("(1.0%–4.0%)") && table.contains("n = 420"), "{table}");
+    assert!(
+        table.contains("2.0%") && table.contains("(1.0%–4.0%)") && table.contains("n = 420"),
+        "{table}"
+    );
     assert!(table.contains("&lt; 0.001"), "a small p-value: {table}");
     let jp = &table[table.find("Japan").expect("Japan's row")..];
-    assert!(jp.contains("class=\"muted\""), "fewer than 30 isolates are greyed: {jp}");
-    assert_eq!(table.matches("<tr>").count(), 3, "a header and a row per country");
-    assert!(en.contains("name=\"by_year\" value=\"true\" checked"), "the box stays ticked");
-    assert!(!en.contains("Germany and Japan compared"), "no whole-period comparison");
+    assert!(
+        jp.contains("class=\"muted\""),
+        "fewer than 30 isolates are greyed: {jp}"
+    );
+    assert_eq!(
+        table.matches("<tr>").count(),
+        3,
+        "a header and a row per country"
+    );
+    assert!(
+        en.contains("name=\"by_year\" value=\"true\" checked"),
+        "the box stays ticked"
+    );
+    assert!(
+        !en.contains("Germany and Japan compared"),
+        "no whole-period comparison"
+    );
     let ja = render(amr[2], &chrome(Locale::Ja, true)).unwrap();
     assert!(ja.contains("傾向の p 値"));
 }
@@ -262,9 +536,51 @@ fn the_by_year_amr_page_shows_each_year_and_the_trend_test() {
 #[test]
 fn user_text_is_escaped() {
     let page = Page::Home(HomePage {
-        projects: vec![ProjectRow { id: "x".into(), name: "<script>alert(1)</script>".into(), description: String::new(), sites: 0 }],
+        projects: vec![ProjectRow {
+            id: "x".into(),
+            name: "<script>alert(1)</script>".into(),
+            description: String::new(),
+            sites: 0,
+        }],
     });
     let html = render(&page, &chrome(Locale::En, true)).unwrap();
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;"));
+}
+
+/// The surveillance page: each country's curve (with its rate scale) is followed by its
+/// positivity chart with the interval band, both with their CSV; the season chooser offers the
+/// current season first; the season shown is said in words.
+#[test]
+fn surveillance_shows_positivity_after_each_curve_and_names_the_season() {
+    let page = all_pages()
+        .into_iter()
+        .find(|p| matches!(p, Page::Surveillance(_)))
+        .unwrap();
+    let html = render(&page, &chrome(Locale::En, true)).unwrap();
+    let curve = html
+        .find("aria-labelledby=\"curve-de-title")
+        .expect("curve");
+    let share = html
+        .find("aria-labelledby=\"positivity-de-title")
+        .expect("positivity chart");
+    assert!(
+        curve < share,
+        "the positivity chart follows its country's curve"
+    );
+    assert!(html.contains("class=\"band\"") && html.contains("class=\"y2-tick\""));
+    assert!(
+        html.contains("/surveillance/positivity-de.csv?definition=sari-icd10&amp;season="),
+        "CSV link"
+    );
+    let select = &html[html.find("id=\"season\"").unwrap()..];
+    assert!(
+        select.find("current season").unwrap() < select.find("2025/26").unwrap(),
+        "current season first"
+    );
+    assert!(html.contains("<li>Germany: season 2025/26 (current season)</li>"));
+    assert!(
+        html.contains("docs/privacy.md"),
+        "the release rule is named"
+    );
 }

@@ -17,7 +17,9 @@ use kakehashi_federation::{SiteState, TaskSpec};
 use kakehashi_model::Country;
 use kakehashi_web::chart::{Cell, HeatMap};
 use kakehashi_web::form::FieldErrors;
-use kakehashi_web::pages::{AmrComparison, AmrForm, AmrMdro, AmrPage, AmrShare, AmrSite, AmrTrend, Page};
+use kakehashi_web::pages::{
+    AmrComparison, AmrForm, AmrMdro, AmrPage, AmrShare, AmrSite, AmrTrend, Page,
+};
 use kakehashi_web::{Catalog, Locale};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -28,7 +30,17 @@ const SPECIMENS: [&str; 4] = ["blood", "urine", "csf", "sputum"];
 const DEFAULT_ORGANISMS: &str = "Escherichia coli, Klebsiella pneumoniae, Pseudomonas aeruginosa, Acinetobacter baumannii, Staphylococcus aureus, Enterococcus faecium";
 const DEFAULT_DRUGS: &str = "Ampicillin, Piperacillin/tazobactam, Cefotaxime, Ceftazidime, Meropenem, Ciprofloxacin, Gentamicin, Oxacillin, Vancomycin";
 /// MDRO classes shown, in order.
-const MDRO_CLASSES: [&str; 9] = ["mrsa", "vre", "g3cr", "carbapenem_r", "mrgn3", "mrgn4", "mdr", "xdr", "pdr"];
+const MDRO_CLASSES: [&str; 9] = [
+    "mrsa",
+    "vre",
+    "g3cr",
+    "carbapenem_r",
+    "mrgn3",
+    "mrgn4",
+    "mdr",
+    "xdr",
+    "pdr",
+];
 
 /// The guidelines on offer: every shipped one, newest first, EUCAST before CLSI.
 fn guidelines() -> Vec<String> {
@@ -45,11 +57,19 @@ pub(super) struct AmrQuery {
 }
 
 fn split(s: &str) -> Vec<String> {
-    s.split([',', ';', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Checks the form; returns the task spec when it is valid.
-fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Option<serde_json::Value> {
+fn spec_of(
+    form: &AmrForm,
+    offered: &[String],
+    errors: &mut FieldErrors,
+) -> Option<serde_json::Value> {
     let r = Reference::shipped();
     if !offered.contains(&form.guideline) {
         errors.add("guideline", "err-choice", form.guideline.clone());
@@ -71,8 +91,12 @@ fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Opti
     if !form.specimen.is_empty() && !SPECIMENS.contains(&form.specimen.as_str()) {
         errors.add("specimen", "err-choice", form.specimen.clone());
     }
-    let from = (!form.from.trim().is_empty()).then(|| errors.date("from", form.from.trim())).flatten();
-    let to = (!form.to.trim().is_empty()).then(|| errors.date("to", form.to.trim())).flatten();
+    let from = (!form.from.trim().is_empty())
+        .then(|| errors.date("from", form.from.trim()))
+        .flatten();
+    let to = (!form.to.trim().is_empty())
+        .then(|| errors.date("to", form.to.trim()))
+        .flatten();
     errors.ordered("to", from, to);
     if !errors.is_empty() {
         return None;
@@ -84,7 +108,11 @@ fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Opti
     if let Some(t) = to {
         period.insert("to".into(), t.to_string().into());
     }
-    let specimens: Vec<&str> = if form.specimen.is_empty() { Vec::new() } else { vec![form.specimen.as_str()] };
+    let specimens: Vec<&str> = if form.specimen.is_empty() {
+        Vec::new()
+    } else {
+        vec![form.specimen.as_str()]
+    };
     let mut spec = serde_json::json!({"guideline": form.guideline, "organisms": orgs, "antimicrobials": drugs, "period": period, "specimen_types": specimens});
     if form.by_year {
         spec["by_year"] = true.into();
@@ -101,33 +129,68 @@ fn spec_of(form: &AmrForm, offered: &[String], errors: &mut FieldErrors) -> Opti
 
 /// Runs the antibiogram (or reuses the same question asked in the last 30 minutes) and waits
 /// for the sites.
-async fn run(hub: &Hub, user: &User, spec: serde_json::Value) -> Result<AntibiogramResult, ApiError> {
+async fn run(
+    hub: &Hub,
+    user: &User,
+    spec: serde_json::Value,
+) -> Result<AntibiogramResult, ApiError> {
     let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
-        matches!(&t.spec, TaskSpec::Antibiogram { spec: s } if *s == spec) && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
+        matches!(&t.spec, TaskSpec::Antibiogram { spec: s } if *s == spec)
+            && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
     });
     let task = match recent {
         Some(t) => t,
         None => {
-            let project = hub.db.projects_of(user)?.into_iter().next().ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-            create_task_for(hub, user, NewTask { project: project.id, spec: TaskSpec::Antibiogram { spec }, deadline_seconds: None })?
+            let project = hub
+                .db
+                .projects_of(user)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
+            create_task_for(
+                hub,
+                user,
+                NewTask {
+                    project: project.id,
+                    spec: TaskSpec::Antibiogram { spec },
+                    deadline_seconds: None,
+                },
+            )?
         }
     };
-    let m = wait_merged(hub, &task, std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1)).await?;
+    let m = wait_merged(
+        hub,
+        &task,
+        std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1),
+    )
+    .await?;
     Ok(antibiogram::result(&m, &hub.cfg.rules))
 }
 
 fn organism_name(code: &str) -> String {
     let r = Reference::shipped();
-    r.mo_by_code(code).map(|m| r.organism(m).name.clone()).unwrap_or_else(|| code.to_owned())
+    r.mo_by_code(code)
+        .map(|m| r.organism(m).name.clone())
+        .unwrap_or_else(|| code.to_owned())
 }
 
 fn drug_name(code: &str) -> String {
     let r = Reference::shipped();
-    r.find_antimicrobial(code).map(|a| r.antimicrobial(a).name.clone()).unwrap_or_else(|| code.to_owned())
+    r.find_antimicrobial(code)
+        .map(|a| r.antimicrobial(a).name.clone())
+        .unwrap_or_else(|| code.to_owned())
 }
 
 fn amr_share(s: &Share, n: u64, reportable: bool) -> AmrShare {
-    AmrShare { value: s.value, min: s.min, max: s.max, low: s.ci_low, high: s.ci_high, n, reportable }
+    AmrShare {
+        value: s.value,
+        min: s.min,
+        max: s.max,
+        low: s.ci_low,
+        high: s.ci_high,
+        n,
+        reportable,
+    }
 }
 
 /// EUCAST reports %R; CLSI M39 reports %S.
@@ -141,7 +204,11 @@ fn cell_share(c: &CellStats, susceptible: bool) -> Option<AmrShare> {
     if c.interpreted.lo == 0 {
         return None;
     }
-    let s = if susceptible { c.susceptible? } else { c.resistant? };
+    let s = if susceptible {
+        c.susceptible?
+    } else {
+        c.resistant?
+    };
     Some(amr_share(&s, c.interpreted.lo, c.reportable))
 }
 
@@ -154,21 +221,43 @@ fn heat_maps(res: &AntibiogramResult, guideline: &str, locale: Locale) -> Vec<He
     for country in [Country::Germany, Country::Japan] {
         let code = country.to_string();
         // a by-year antibiogram has no whole-period cells: its years are the trend table's
-        let cells: Vec<&CellStats> = res.report.countries.iter().filter(|c| c.group == code && c.year.is_none()).collect();
+        let cells: Vec<&CellStats> = res
+            .report
+            .countries
+            .iter()
+            .filter(|c| c.group == code && c.year.is_none())
+            .collect();
         if cells.is_empty() {
             continue;
         }
-        let orgs: Vec<String> = cells.iter().map(|c| c.organism.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let drugs: Vec<String> = cells.iter().map(|c| c.antimicrobial.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let orgs: Vec<String> = cells
+            .iter()
+            .map(|c| c.organism.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let drugs: Vec<String> = cells
+            .iter()
+            .map(|c| c.antimicrobial.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let grid = orgs
             .iter()
             .map(|o| {
                 drugs
                     .iter()
                     .map(|d| {
-                        let c = cells.iter().find(|c| &c.organism == o && &c.antimicrobial == d)?;
+                        let c = cells
+                            .iter()
+                            .find(|c| &c.organism == o && &c.antimicrobial == d)?;
                         let s = cell_share(c, susceptible)?;
-                        Some(Cell { share: s.value.unwrap_or(s.min), max: s.value.is_none().then_some(s.max), n: s.n, reportable: s.reportable })
+                        Some(Cell {
+                            share: s.value.unwrap_or(s.min),
+                            max: s.value.is_none().then_some(s.max),
+                            n: s.n,
+                            reportable: s.reportable,
+                        })
                     })
                     .collect()
             })
@@ -193,21 +282,41 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
         let iso = m.measures.get("isolates")?.0;
         let (b, s) = m.measures.get(class)?;
         let s = s.as_ref()?;
-        (b.hi > 0 && iso.lo > 0).then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
+        (b.hi > 0 && iso.lo > 0)
+            .then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
     };
-    let whole: Vec<&MdroStats> = res.report.mdro.iter().filter(|m| m.year.is_none()).collect();
+    let whole: Vec<&MdroStats> = res
+        .report
+        .mdro
+        .iter()
+        .filter(|m| m.year.is_none())
+        .collect();
     let orgs: BTreeSet<&str> = whole.iter().map(|m| m.organism.as_str()).collect();
     let mut out = Vec::new();
     for o in orgs {
-        let de = whole.iter().copied().find(|m| m.organism == o && m.group == "DE");
-        let jp = whole.iter().copied().find(|m| m.organism == o && m.group == "JP");
+        let de = whole
+            .iter()
+            .copied()
+            .find(|m| m.organism == o && m.group == "DE");
+        let jp = whole
+            .iter()
+            .copied()
+            .find(|m| m.organism == o && m.group == "JP");
         // a class is listed for an organism when some country certainly has one such isolate
         // (MRSA for Acinetobacter or VRE for E. coli would only be rows of zeros)
-        let seen = |m: Option<&MdroStats>, class: &str| m.and_then(|m| m.measures.get(class)).is_some_and(|(b, _)| b.lo > 0);
+        let seen = |m: Option<&MdroStats>, class: &str| {
+            m.and_then(|m| m.measures.get(class))
+                .is_some_and(|(b, _)| b.lo > 0)
+        };
         for class in MDRO_CLASSES {
             let (a, b) = (share_of(de, class), share_of(jp, class));
             if (a.is_some() || b.is_some()) && (seen(de, class) || seen(jp, class)) {
-                out.push(AmrMdro { organism: organism_name(o), class: class.to_owned(), de: a, jp: b });
+                out.push(AmrMdro {
+                    organism: organism_name(o),
+                    class: class.to_owned(),
+                    de: a,
+                    jp: b,
+                });
             }
         }
     }
@@ -217,9 +326,22 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
 /// The by-year table: per organism, antimicrobial and country the share in each year, and the
 /// test for trend.
 fn trend_rows(res: &AntibiogramResult, susceptible: bool) -> (Vec<i32>, Vec<AmrTrend>) {
-    let by_year: Vec<&CellStats> = res.report.countries.iter().filter(|c| c.year.is_some()).collect();
-    let years: Vec<i32> = by_year.iter().filter_map(|c| c.year).collect::<BTreeSet<_>>().into_iter().collect();
-    let pairs: BTreeSet<(&str, &str)> = by_year.iter().map(|c| (c.organism.as_str(), c.antimicrobial.as_str())).collect();
+    let by_year: Vec<&CellStats> = res
+        .report
+        .countries
+        .iter()
+        .filter(|c| c.year.is_some())
+        .collect();
+    let years: Vec<i32> = by_year
+        .iter()
+        .filter_map(|c| c.year)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let pairs: BTreeSet<(&str, &str)> = by_year
+        .iter()
+        .map(|c| (c.organism.as_str(), c.antimicrobial.as_str()))
+        .collect();
     let mut rows = Vec::new();
     for (o, d) in pairs {
         for country in [Country::Germany, Country::Japan] {
@@ -227,15 +349,30 @@ fn trend_rows(res: &AntibiogramResult, susceptible: bool) -> (Vec<i32>, Vec<AmrT
             let cells: Vec<Option<AmrShare>> = years
                 .iter()
                 .map(|y| {
-                    let c = by_year.iter().find(|c| c.group == code && c.organism == o && c.antimicrobial == d && c.year == Some(*y))?;
+                    let c = by_year.iter().find(|c| {
+                        c.group == code
+                            && c.organism == o
+                            && c.antimicrobial == d
+                            && c.year == Some(*y)
+                    })?;
                     cell_share(c, susceptible)
                 })
                 .collect();
             if cells.iter().all(Option::is_none) {
                 continue;
             }
-            let p_trend = res.trends.iter().find(|t| t.group == code && t.organism == o && t.antimicrobial == d).and_then(|t| t.p_trend);
-            rows.push(AmrTrend { organism: organism_name(o), antimicrobial: drug_name(d), country, years: cells, p_trend });
+            let p_trend = res
+                .trends
+                .iter()
+                .find(|t| t.group == code && t.organism == o && t.antimicrobial == d)
+                .and_then(|t| t.p_trend);
+            rows.push(AmrTrend {
+                organism: organism_name(o),
+                antimicrobial: drug_name(d),
+                country,
+                years: cells,
+                p_trend,
+            });
         }
     }
     (years, rows)
@@ -259,7 +396,10 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
             AmrSite {
                 name: s.name.clone(),
                 country: s.country.parse().unwrap_or(Country::Germany),
-                status: serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                status: serde_json::to_value(s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 note,
             }
         })
@@ -304,12 +444,21 @@ pub(super) async fn amr(State(hub): S, headers: HeaderMap, Query(q): Query<AmrQu
     let mut form = q.form;
     if q.run.is_none() {
         form = AmrForm {
-            guideline: if form.guideline.is_empty() { offered.first().cloned().unwrap_or_default() } else { form.guideline },
+            guideline: if form.guideline.is_empty() {
+                offered.first().cloned().unwrap_or_default()
+            } else {
+                form.guideline
+            },
             organisms: DEFAULT_ORGANISMS.into(),
             antimicrobials: DEFAULT_DRUGS.into(),
             ..Default::default()
         };
-        let page = AmrPage { guidelines: offered, specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(), form, ..Default::default() };
+        let page = AmrPage {
+            guidelines: offered,
+            specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(),
+            form,
+            ..Default::default()
+        };
         return html(StatusCode::OK, &Page::Amr(page), &chrome(&c, "amr", None));
     }
     let mut errors = FieldErrors::default();
@@ -318,11 +467,25 @@ pub(super) async fn amr(State(hub): S, headers: HeaderMap, Query(q): Query<AmrQu
         errors.add("guideline", "error-forbidden", "");
     }
     let Some(spec) = spec.filter(|_| errors.is_empty()) else {
-        let page = AmrPage { guidelines: offered, specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(), form, errors, ..Default::default() };
-        return html(StatusCode::UNPROCESSABLE_ENTITY, &Page::Amr(page), &chrome(&c, "amr", None));
+        let page = AmrPage {
+            guidelines: offered,
+            specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(),
+            form,
+            errors,
+            ..Default::default()
+        };
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &Page::Amr(page),
+            &chrome(&c, "amr", None),
+        );
     };
     match run(&hub, &user, spec).await {
-        Ok(res) => html(StatusCode::OK, &Page::Amr(page_of(&res, form, c.locale)), &chrome(&c, "amr", None)),
+        Ok(res) => html(
+            StatusCode::OK,
+            &Page::Amr(page_of(&res, form, c.locale)),
+            &chrome(&c, "amr", None),
+        ),
         Err(e) => ui_error(&c, e),
     }
 }
@@ -333,27 +496,48 @@ pub(super) struct CsvQuery {
 }
 
 /// `GET /amr/{country}.csv?task=ID`: a heat-map's cells as CSV.
-pub(super) async fn amr_csv(State(hub): S, headers: HeaderMap, Path(file): Path<String>, Query(q): Query<CsvQuery>) -> Response {
+pub(super) async fn amr_csv(
+    State(hub): S,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(q): Query<CsvQuery>,
+) -> Response {
     let (c, user) = match signed_in_ctx(&hub, &headers, "/amr") {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(id) = file.strip_suffix(".csv") else { return error_page(&c, StatusCode::NOT_FOUND, "error-not-found") };
+    let Some(id) = file.strip_suffix(".csv") else {
+        return error_page(&c, StatusCode::NOT_FOUND, "error-not-found");
+    };
     let task = match visible_task(&hub, &user, &q.task) {
         Ok(t) => t,
         Err(e) => return ui_error(&c, e),
     };
-    let TaskSpec::Antibiogram { spec } = &task.spec else { return error_page(&c, StatusCode::NOT_FOUND, "error-not-found") };
-    let guideline = spec.get("guideline").and_then(|g| g.as_str()).unwrap_or_default().to_owned();
+    let TaskSpec::Antibiogram { spec } = &task.spec else {
+        return error_page(&c, StatusCode::NOT_FOUND, "error-not-found");
+    };
+    let guideline = spec
+        .get("guideline")
+        .and_then(|g| g.as_str())
+        .unwrap_or_default()
+        .to_owned();
     let m = match wait_merged(&hub, &task, std::time::Duration::ZERO).await {
         Ok(m) => m,
         Err(e) => return ui_error(&c, e),
     };
     let res = antibiogram::result(&m, &hub.cfg.rules);
-    match heat_maps(&res, &guideline, c.locale).into_iter().find(|h| h.id == id) {
-        Some(h) if res.sites.iter().any(|s| s.state == SiteState::Answered) => {
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment")], h.csv()).into_response()
-        }
+    match heat_maps(&res, &guideline, c.locale)
+        .into_iter()
+        .find(|h| h.id == id)
+    {
+        Some(h) if res.sites.iter().any(|s| s.state == SiteState::Answered) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment"),
+            ],
+            h.csv(),
+        )
+            .into_response(),
         _ => error_page(&c, StatusCode::NOT_FOUND, "error-not-found"),
     }
 }

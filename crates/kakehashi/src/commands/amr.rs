@@ -2,9 +2,12 @@
 
 use anyhow::{Context, bail};
 use kakehashi_amr::antibiogram::antibiogram;
-use kakehashi_amr::pool::{report, CellStats, Report, SiteCounts};
+use kakehashi_amr::pool::{CellStats, Report, SiteCounts, report};
 use kakehashi_amr::whonet::{interpret_long, is_long, read_whonet};
-use kakehashi_amr::{AntibiogramCounts, AntibiogramSpec, FirstIsolateRule, Guideline, InfectionSite, Interpreter, Options, Period, Reference};
+use kakehashi_amr::{
+    AntibiogramCounts, AntibiogramSpec, FirstIsolateRule, Guideline, InfectionSite, Interpreter,
+    Options, Period, Reference,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,7 +127,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Interpret(a) => interpret(a),
         Command::Antibiogram(a) => antibiogram_cmd(a),
-        Command::Agreement { site_dir, guideline } => {
+        Command::Agreement {
+            site_dir,
+            guideline,
+        } => {
             let snap = open_site(&site_dir)?;
             let ag = kakehashi_engine::amr::lab_agreement(&snap, guideline)?;
             let mut w = std::io::stdout().lock();
@@ -139,15 +145,29 @@ type OutRow = (Vec<String>, String, String);
 
 fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::shipped();
-    let opts = Options { intrinsic: !a.no_intrinsic, pkpd: a.pkpd, screening: true, censored_as_value: a.censored_as_value };
+    let opts = Options {
+        intrinsic: !a.no_intrinsic,
+        pkpd: a.pkpd,
+        screening: true,
+        censored_as_value: a.censored_as_value,
+    };
     let interp = Interpreter::new(r, a.guideline, opts)?;
     let source = a.input.display().to_string();
     let text = std::fs::read(&a.input).with_context(|| format!("reading {source}"))?;
-    let headers: Vec<String> = csv::Reader::from_reader(&text[..]).headers().with_context(|| format!("{source}: reading the header"))?.iter().map(str::to_string).collect();
+    let headers: Vec<String> = csv::Reader::from_reader(&text[..])
+        .headers()
+        .with_context(|| format!("{source}: reading the header"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
     let (headers, rows): (Vec<String>, Vec<OutRow>) = if is_long(&headers) {
         let (h, rows) = interpret_long(&text[..], &source, &interp)?;
         // rows without an infection_site column use --infection-site
-        let rows = if a.infection_site != InfectionSite::Unspecified && !h.iter().any(|x| x.eq_ignore_ascii_case("infection_site") || x.eq_ignore_ascii_case("site")) {
+        let rows = if a.infection_site != InfectionSite::Unspecified
+            && !h
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case("infection_site") || x.eq_ignore_ascii_case("site"))
+        {
             let mut with = h.clone();
             with.push("infection_site".into());
             let mut buf = Vec::new();
@@ -156,13 +176,27 @@ fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
                 w.write_record(&with)?;
                 for row in &rows {
                     let mut f = row.fields.clone();
-                    f.push(format!("{:?}", a.infection_site).to_lowercase().replace("uncomplicateduti", "uti"));
+                    f.push(
+                        format!("{:?}", a.infection_site)
+                            .to_lowercase()
+                            .replace("uncomplicateduti", "uti"),
+                    );
                     w.write_record(&f)?;
                 }
             }
-            interpret_long(&buf[..], &source, &interp)?.1.into_iter().map(|x| { let mut f = x.fields; f.pop(); (f, x.result.sir.to_string(), x.result.basis) }).collect()
+            interpret_long(&buf[..], &source, &interp)?
+                .1
+                .into_iter()
+                .map(|x| {
+                    let mut f = x.fields;
+                    f.pop();
+                    (f, x.result.sir.to_string(), x.result.basis)
+                })
+                .collect()
         } else {
-            rows.into_iter().map(|x| (x.fields, x.result.sir.to_string(), x.result.basis)).collect()
+            rows.into_iter()
+                .map(|x| (x.fields, x.result.sir.to_string(), x.result.basis))
+                .collect()
         };
         (h, rows)
     } else {
@@ -182,17 +216,39 @@ fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
                     }
                     None => (
                         t.lab_sir.map(|s| s.to_string()).unwrap_or_default(),
-                        kakehashi_amr::Interpretation { sir: kakehashi_amr::Sir::Ni, basis: "no raw value (the file holds the lab's S/I/R only)".into() },
+                        kakehashi_amr::Interpretation {
+                            sir: kakehashi_amr::Sir::Ni,
+                            basis: "no raw value (the file holds the lab's S/I/R only)".into(),
+                        },
                     ),
                 };
                 rows.push((
-                    vec![iso.id.clone(), iso.patient.clone(), iso.date.to_string(), r.organism(iso.organism).name.clone(), r.antimicrobial(t.ab).name.clone(), value],
+                    vec![
+                        iso.id.clone(),
+                        iso.patient.clone(),
+                        iso.date.to_string(),
+                        r.organism(iso.organism).name.clone(),
+                        r.antimicrobial(t.ab).name.clone(),
+                        value,
+                    ],
                     res.sir.to_string(),
                     res.basis,
                 ));
             }
         }
-        (["isolate", "patient", "specimen_date", "organism", "antimicrobial", "value"].map(String::from).to_vec(), rows)
+        (
+            [
+                "isolate",
+                "patient",
+                "specimen_date",
+                "organism",
+                "antimicrobial",
+                "value",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        )
     };
     let mut out = std::io::stdout().lock();
     match a.format {
@@ -233,12 +289,20 @@ fn interpret(a: InterpretArgs) -> anyhow::Result<ExitCode> {
 fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
     let r = Reference::shipped();
     let spec: AntibiogramSpec = match &a.spec {
-        Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| format!("reading {}", p.display()))?).with_context(|| format!("{}: not an antibiogram spec", p.display()))?,
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("{}: not an antibiogram spec", p.display()))?,
         None => AntibiogramSpec {
-            guideline: a.guideline.context("--guideline (or --spec) is required, e.g. --guideline \"EUCAST 2025\"")?,
+            guideline: a
+                .guideline
+                .context("--guideline (or --spec) is required, e.g. --guideline \"EUCAST 2025\"")?,
             organisms: a.organism.clone(),
             antimicrobials: a.antimicrobial.clone(),
-            period: Period { from: a.from, to: a.to },
+            period: Period {
+                from: a.from,
+                to: a.to,
+            },
             specimen_types: a.specimen.clone(),
             first_isolate: a.first_isolate,
             by_year: a.by_year,
@@ -252,7 +316,8 @@ fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
     let mut answers: Vec<(String, String, AntibiogramCounts)> = Vec::new();
     for dir in &a.site_dir {
         let snap = open_site(dir)?;
-        let counts = kakehashi_engine::amr::site_antibiogram(&snap, &spec).with_context(|| format!("site {}", dir.display()))?;
+        let counts = kakehashi_engine::amr::site_antibiogram(&snap, &spec)
+            .with_context(|| format!("site {}", dir.display()))?;
         let country = site_country(&snap).unwrap_or_else(|| "?".into());
         answers.push((dir.display().to_string(), country, counts));
     }
@@ -260,9 +325,16 @@ fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
         let text = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         let isolates = read_whonet(&text[..], &f.display().to_string(), r)?;
         let interp = Interpreter::new(r, spec.guideline, Options::default())?;
-        answers.push((f.display().to_string(), "?".into(), antibiogram(&isolates, &spec, &interp)?));
+        answers.push((
+            f.display().to_string(),
+            "?".into(),
+            antibiogram(&isolates, &spec, &interp)?,
+        ));
     }
-    let sites: Vec<SiteCounts> = answers.iter().map(|(s, c, x)| SiteCounts::exact(s, c, x)).collect();
+    let sites: Vec<SiteCounts> = answers
+        .iter()
+        .map(|(s, c, x)| SiteCounts::exact(s, c, x))
+        .collect();
     let rep = report(&sites, "DE", "JP");
     let mut out = std::io::stdout().lock();
     match a.format {
@@ -288,12 +360,48 @@ fn pct(v: f64) -> String {
 
 fn write_csv(out: impl Write, rep: &Report) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["level", "group", "year", "organism", "antimicrobial", "tested", "interpreted", "s", "i", "r", "sdd", "ni", "pct_r", "pct_r_ci_low", "pct_r_ci_high", "pct_s", "pct_s_ci_low", "pct_s_ci_high", "reportable"])?;
-    let b = |x: kakehashi_amr::pool::Bounds| if x.lo == x.hi { x.lo.to_string() } else { format!("{}-{}", x.lo, x.hi) };
-    for (level, cells) in [("site", &rep.sites), ("country", &rep.countries), ("total", &rep.total)] {
+    w.write_record([
+        "level",
+        "group",
+        "year",
+        "organism",
+        "antimicrobial",
+        "tested",
+        "interpreted",
+        "s",
+        "i",
+        "r",
+        "sdd",
+        "ni",
+        "pct_r",
+        "pct_r_ci_low",
+        "pct_r_ci_high",
+        "pct_s",
+        "pct_s_ci_low",
+        "pct_s_ci_high",
+        "reportable",
+    ])?;
+    let b = |x: kakehashi_amr::pool::Bounds| {
+        if x.lo == x.hi {
+            x.lo.to_string()
+        } else {
+            format!("{}-{}", x.lo, x.hi)
+        }
+    };
+    for (level, cells) in [
+        ("site", &rep.sites),
+        ("country", &rep.countries),
+        ("total", &rep.total),
+    ] {
         for c in cells.iter() {
             let sh = |s: Option<kakehashi_amr::pool::Share>| match s {
-                Some(s) => [s.value.map(pct).unwrap_or_else(|| format!("{}-{}", pct(s.min), pct(s.max))), pct(s.ci_low), pct(s.ci_high)],
+                Some(s) => [
+                    s.value
+                        .map(pct)
+                        .unwrap_or_else(|| format!("{}-{}", pct(s.min), pct(s.max))),
+                    pct(s.ci_low),
+                    pct(s.ci_high),
+                ],
                 None => [String::new(), String::new(), String::new()],
             };
             let [r, rl, rh] = sh(c.resistant);
@@ -335,21 +443,47 @@ pub(crate) fn antimicrobial_name<'a>(r: &'a Reference, code: &'a str) -> &'a str
     r.antimicrobial_name(code).unwrap_or(code)
 }
 
-fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Reference) -> anyhow::Result<()> {
-    writeln!(out, "Cumulative antibiogram, every value read with {} ({:?} first isolates)", spec.guideline, spec.first_isolate)?;
-    writeln!(out, "%R and %S of interpreted isolates (S+I+R+SDD) with 95% Wilson intervals; * = fewer than 30 isolates (CLSI M39: not reportable)")?;
-    let groups: Vec<(&str, &Vec<CellStats>)> = vec![("site", &rep.sites), ("country", &rep.countries)];
+fn write_table(
+    mut out: impl Write,
+    spec: &AntibiogramSpec,
+    rep: &Report,
+    r: &Reference,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Cumulative antibiogram, every value read with {} ({:?} first isolates)",
+        spec.guideline, spec.first_isolate
+    )?;
+    writeln!(
+        out,
+        "%R and %S of interpreted isolates (S+I+R+SDD) with 95% Wilson intervals; * = fewer than 30 isolates (CLSI M39: not reportable)"
+    )?;
+    let groups: Vec<(&str, &Vec<CellStats>)> =
+        vec![("site", &rep.sites), ("country", &rep.countries)];
     for (level, cells) in groups {
         let mut last = String::new();
         for c in cells.iter() {
-            let head = format!("{level} {}{}", c.group, c.year.map(|y| format!(" {y}")).unwrap_or_default());
+            let head = format!(
+                "{level} {}{}",
+                c.group,
+                c.year.map(|y| format!(" {y}")).unwrap_or_default()
+            );
             if head != last {
                 writeln!(out, "\n== {head}")?;
-                writeln!(out, "{:<28} {:<26} {:>6} {:>6} {:>20} {:>20} {:>5}", "organism", "antimicrobial", "n", "NI", "%R (95% CI)", "%S (95% CI)", "I")?;
+                writeln!(
+                    out,
+                    "{:<28} {:<26} {:>6} {:>6} {:>20} {:>20} {:>5}",
+                    "organism", "antimicrobial", "n", "NI", "%R (95% CI)", "%S (95% CI)", "I"
+                )?;
                 last = head;
             }
             let sh = |s: Option<kakehashi_amr::pool::Share>| match s {
-                Some(s) => format!("{} ({}-{})", s.value.map(pct).unwrap_or_else(|| "~".into()), pct(s.ci_low), pct(s.ci_high)),
+                Some(s) => format!(
+                    "{} ({}-{})",
+                    s.value.map(pct).unwrap_or_else(|| "~".into()),
+                    pct(s.ci_low),
+                    pct(s.ci_high)
+                ),
                 None => "-".into(),
             };
             writeln!(
@@ -367,11 +501,32 @@ fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Re
         }
     }
     if !rep.comparison.is_empty() {
-        writeln!(out, "\n== DE vs JP: difference in %R (DE - JP), Newcombe 95% CI; both sides read with {}", spec.guideline)?;
+        writeln!(
+            out,
+            "\n== DE vs JP: difference in %R (DE - JP), Newcombe 95% CI; both sides read with {}",
+            spec.guideline
+        )?;
         for c in &rep.comparison {
-            let d = c.difference.map(|(d, lo, hi)| format!("{:+.1} ({:+.1} to {:+.1})", d * 100.0, lo * 100.0, hi * 100.0)).unwrap_or_else(|| "not reportable".into());
-            let (organism, drug) = (organism_name(r, &c.organism), antimicrobial_name(r, &c.antimicrobial));
-            writeln!(out, "{organism:<28} {drug:<26} {:<5} {d}", c.year.map(|y| y.to_string()).unwrap_or_default())?;
+            let d = c
+                .difference
+                .map(|(d, lo, hi)| {
+                    format!(
+                        "{:+.1} ({:+.1} to {:+.1})",
+                        d * 100.0,
+                        lo * 100.0,
+                        hi * 100.0
+                    )
+                })
+                .unwrap_or_else(|| "not reportable".into());
+            let (organism, drug) = (
+                organism_name(r, &c.organism),
+                antimicrobial_name(r, &c.antimicrobial),
+            );
+            writeln!(
+                out,
+                "{organism:<28} {drug:<26} {:<5} {d}",
+                c.year.map(|y| y.to_string()).unwrap_or_default()
+            )?;
         }
     }
     if !rep.mdro.is_empty() {
@@ -382,9 +537,22 @@ fn write_table(mut out: impl Write, spec: &AntibiogramSpec, rep: &Report, r: &Re
                 .measures
                 .iter()
                 .filter(|(k, (b, _))| *k != "isolates" && b.hi > 0)
-                .map(|(k, (b, s))| format!("{k} {} ({}%)", b.lo, s.and_then(|s| s.value).map(pct).unwrap_or_default()))
+                .map(|(k, (b, s))| {
+                    format!(
+                        "{k} {} ({}%)",
+                        b.lo,
+                        s.and_then(|s| s.value).map(pct).unwrap_or_default()
+                    )
+                })
                 .collect();
-            writeln!(out, "{:<4} {:<16} {:>6} isolates  {}", m.group, m.organism, iso, parts.join(", "))?;
+            writeln!(
+                out,
+                "{:<4} {:<16} {:>6} isolates  {}",
+                m.group,
+                m.organism,
+                iso,
+                parts.join(", ")
+            )?;
         }
     }
     Ok(())
@@ -413,7 +581,11 @@ fn open_site(dir: &std::path::Path) -> anyhow::Result<kakehashi_store::Snapshot>
     }
     let store = kakehashi_store::Store::open(dir);
     if store.current_id()?.is_none() {
-        bail!("{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`", dir.display(), dir.display());
+        bail!(
+            "{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`",
+            dir.display(),
+            dir.display()
+        );
     }
     Ok(store.current()?)
 }

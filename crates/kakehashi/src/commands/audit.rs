@@ -24,7 +24,11 @@ pub enum Command {
 
 /// Runs `kakehashi audit`. Exit 0 when intact, 4 when broken.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    let Command::Verify { site_dir, hub_dir, state_dir } = cmd;
+    let Command::Verify {
+        site_dir,
+        hub_dir,
+        state_dir,
+    } = cmd;
     let dir = match (site_dir, hub_dir) {
         (Some(s), _) => state_dir.unwrap_or_else(|| s.join("agent")).join("audit"),
         (None, Some(h)) => h.join("audit"),
@@ -32,7 +36,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     };
     match kakehashi_federation::audit::verify(&dir) {
         Ok(v) => {
-            println!("audit log {} intact: {} entries, head {}", dir.display(), v.entries, v.head);
+            println!(
+                "audit log {} intact: {} entries, head {}",
+                dir.display(),
+                v.entries,
+                v.head
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ kakehashi_federation::audit::AuditError::Broken { .. }) => {

@@ -48,11 +48,19 @@ pub enum Command {
 }
 
 fn load(site_dir: &Path, ccdl: &Path) -> anyhow::Result<(CohortIndex, Query)> {
-    let text = std::fs::read_to_string(ccdl).with_context(|| format!("reading {}", ccdl.display()))?;
-    let q = Query::parse(&text).with_context(|| format!("{} is not a valid CCDL query", ccdl.display()))?;
-    kakehashi_cohort::compile(&q).with_context(|| format!("{} cannot be evaluated at this site", ccdl.display()))?;
+    let text =
+        std::fs::read_to_string(ccdl).with_context(|| format!("reading {}", ccdl.display()))?;
+    let q = Query::parse(&text)
+        .with_context(|| format!("{} is not a valid CCDL query", ccdl.display()))?;
+    kakehashi_cohort::compile(&q)
+        .with_context(|| format!("{} cannot be evaluated at this site", ccdl.display()))?;
     let store = kakehashi_store::Store::open(site_dir);
-    anyhow::ensure!(store.current_id()?.is_some(), "{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`", site_dir.display(), site_dir.display());
+    anyhow::ensure!(
+        store.current_id()?.is_some(),
+        "{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`",
+        site_dir.display(),
+        site_dir.display()
+    );
     let snap = store.current()?;
     let ix = CohortIndex::open(&snap).context("reading the site's tables")?;
     Ok((ix, q))
@@ -61,20 +69,36 @@ fn load(site_dir: &Path, ccdl: &Path) -> anyhow::Result<(CohortIndex, Query)> {
 /// Runs `kakehashi cohort`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Count { site_dir, ccdl, format } => {
+        Command::Count {
+            site_dir,
+            ccdl,
+            format,
+        } => {
             let (ix, q) = load(&site_dir, &ccdl)?;
             let started = std::time::Instant::now();
             let c = ix.count(&q)?;
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match format {
-                Format::Json => println!("{}", serde_json::json!({"count": c.count, "patients_at_site": ix.patients(), "unmapped": c.unmapped, "unit_mismatches": c.unit_mismatches, "snapshot": ix.snapshot_tag(), "elapsed_ms": ms})),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({"count": c.count, "patients_at_site": ix.patients(), "unmapped": c.unmapped, "unit_mismatches": c.unit_mismatches, "snapshot": ix.snapshot_tag(), "elapsed_ms": ms})
+                ),
                 Format::Text => {
-                    println!("{} of {} patients match ({:.1} ms, snapshot {})", c.count, ix.patients(), ms, ix.snapshot_tag());
+                    println!(
+                        "{} of {} patients match ({:.1} ms, snapshot {})",
+                        c.count,
+                        ix.patients(),
+                        ms,
+                        ix.snapshot_tag()
+                    );
                     for u in &c.unmapped {
                         println!("note: no data at this site for {u}");
                     }
                     if c.unit_mismatches > 0 {
-                        println!("note: {} results had units that do not convert to the filter's unit and were not counted", c.unit_mismatches);
+                        println!(
+                            "note: {} results had units that do not convert to the filter's unit and were not counted",
+                            c.unit_mismatches
+                        );
                     }
                 }
             }

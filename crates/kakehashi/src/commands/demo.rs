@@ -10,19 +10,63 @@ use std::time::Duration;
 /// The demo sites: id, display name, country, patients, and the disclosure policy each site's
 /// steward chose (Japanese sites are stricter here, to show how policies differ).
 const SITES: [(&str, &str, &str, u64, &str); 4] = [
-    ("de-berlin", "Charité Berlin (synthetic)", "DE", 20_000, "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0"),
-    ("de-frankfurt", "Universitätsklinikum Frankfurt (synthetic)", "DE", 15_000, "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0"),
-    ("jp-tokyo", "東京 (synthetic Tokyo)", "JP", 20_000, "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0"),
-    ("jp-osaka", "大阪 (synthetic Osaka)", "JP", 15_000, "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0"),
+    (
+        "de-berlin",
+        "Charité Berlin (synthetic)",
+        "DE",
+        20_000,
+        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+    ),
+    (
+        "de-frankfurt",
+        "Universitätsklinikum Frankfurt (synthetic)",
+        "DE",
+        15_000,
+        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+    ),
+    (
+        "jp-tokyo",
+        "東京 (synthetic Tokyo)",
+        "JP",
+        20_000,
+        "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0",
+    ),
+    (
+        "jp-osaka",
+        "大阪 (synthetic Osaka)",
+        "JP",
+        15_000,
+        "min_count = 10\nrounding = 10\nepsilon = 0.5\nproject_budget = 500.0",
+    ),
 ];
 
 /// Demo accounts: name, password, role, site.
 const USERS: [(&str, &str, &str, Option<&str>); 5] = [
     ("researcher", "kakehashi-demo", "researcher", None),
-    ("steward-de-berlin", "kakehashi-demo", "steward", Some("de-berlin")),
-    ("steward-de-frankfurt", "kakehashi-demo", "steward", Some("de-frankfurt")),
-    ("steward-jp-tokyo", "kakehashi-demo", "steward", Some("jp-tokyo")),
-    ("steward-jp-osaka", "kakehashi-demo", "steward", Some("jp-osaka")),
+    (
+        "steward-de-berlin",
+        "kakehashi-demo",
+        "steward",
+        Some("de-berlin"),
+    ),
+    (
+        "steward-de-frankfurt",
+        "kakehashi-demo",
+        "steward",
+        Some("de-frankfurt"),
+    ),
+    (
+        "steward-jp-tokyo",
+        "kakehashi-demo",
+        "steward",
+        Some("jp-tokyo"),
+    ),
+    (
+        "steward-jp-osaka",
+        "kakehashi-demo",
+        "steward",
+        Some("jp-osaka"),
+    ),
 ];
 const ADMIN_PASSWORD: &str = "kakehashi-admin";
 
@@ -66,7 +110,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     children.0.push((
         "hub".into(),
         Command::new(&exe)
-            .args(["hub", "--listen", &format!("127.0.0.1:{}", args.port), "--data-dir"])
+            .args([
+                "hub",
+                "--listen",
+                &format!("127.0.0.1:{}", args.port),
+                "--data-dir",
+            ])
             .arg(dir.join("hub"))
             .env("KAKEHASHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdout(Stdio::null())
@@ -74,14 +123,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .spawn()
             .context("starting the hub")?,
     ));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let _ = rustls::crypto::ring::default_provider().install_default();
     rt.block_on(setup_network(&exe, dir, &url, &mut children))?;
     println!("\nkakehashi demo network is running: {url}");
-    println!("  sign in as researcher / kakehashi-demo   (ask the network: feasibility, AMR, surveillance)");
-    println!("  or steward-de-berlin / kakehashi-demo    (a site steward; likewise for de-frankfurt, jp-tokyo, jp-osaka)");
+    println!(
+        "  sign in as researcher / kakehashi-demo   (ask the network: feasibility, AMR, surveillance)"
+    );
+    println!(
+        "  or steward-de-berlin / kakehashi-demo    (a site steward; likewise for de-frankfurt, jp-tokyo, jp-osaka)"
+    );
     println!("  or admin / {ADMIN_PASSWORD}             (the network office)");
-    println!("  API token for the command line: {}", std::fs::read_to_string(dir.join("hub").join("researcher.token")).unwrap_or_default().trim());
+    println!(
+        "  API token for the command line: {}",
+        std::fs::read_to_string(dir.join("hub").join("researcher.token"))
+            .unwrap_or_default()
+            .trim()
+    );
     println!("  logs: {}", dir.join("logs").display());
     println!("Ctrl-C stops the hub and the four site agents.");
     rt.block_on(async {
@@ -128,7 +188,11 @@ fn prepare_site(dir: &Path, id: &str, patients: u64) -> anyhow::Result<()> {
 fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs)?;
-    std::fs::OpenOptions::new().create(true).append(true).open(logs.join(format!("{name}.log"))).context("opening a log file")
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join(format!("{name}.log")))
+        .context("opening a log file")
 }
 
 /// The demo's child processes; dropped = stopped (SIGTERM, then SIGKILL after 5 s).
@@ -137,14 +201,18 @@ struct Children(Vec<(String, Child)>);
 
 impl Children {
     fn exited(&mut self) -> Option<String> {
-        self.0.iter_mut().find_map(|(n, c)| matches!(c.try_wait(), Ok(Some(_))).then(|| n.clone()))
+        self.0
+            .iter_mut()
+            .find_map(|(n, c)| matches!(c.try_wait(), Ok(Some(_))).then(|| n.clone()))
     }
 }
 
 impl Drop for Children {
     fn drop(&mut self) {
         for (_, c) in self.0.iter().rev() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
         }
         let until = std::time::Instant::now() + Duration::from_secs(5);
         for (_, c) in self.0.iter_mut().rev() {
@@ -157,16 +225,29 @@ impl Drop for Children {
     }
 }
 
-async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Children) -> anyhow::Result<()> {
+async fn setup_network(
+    exe: &Path,
+    dir: &Path,
+    url: &str,
+    children: &mut Children,
+) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     // Wait for the hub.
     let started = std::time::Instant::now();
     loop {
-        if http.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         if let Some(n) = children.exited() {
-            bail!("the {n} did not start; see {}", dir.join("logs").join("hub.log").display());
+            bail!(
+                "the {n} did not start; see {}",
+                dir.join("logs").join("hub.log").display()
+            );
         }
         if started.elapsed() > Duration::from_secs(30) {
             bail!("the hub did not answer at {url} within 30 s");
@@ -178,17 +259,41 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
     let admin = match std::fs::read_to_string(&admin_token_file) {
         Ok(t) => t.trim().to_owned(),
         Err(_) => {
-            let login = http.post(format!("{url}/api/login")).json(&serde_json::json!({"name": "admin", "password": ADMIN_PASSWORD})).send().await?;
-            anyhow::ensure!(login.status().is_success(), "signing in as admin: HTTP {}", login.status());
-            let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap_or_default().to_owned();
-            let t: serde_json::Value = http.post(format!("{url}/api/tokens")).header("cookie", cookie).json(&serde_json::json!({"label": "demo"})).send().await?.json().await?;
+            let login = http
+                .post(format!("{url}/api/login"))
+                .json(&serde_json::json!({"name": "admin", "password": ADMIN_PASSWORD}))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                login.status().is_success(),
+                "signing in as admin: HTTP {}",
+                login.status()
+            );
+            let cookie = login
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .unwrap_or_default()
+                .to_owned();
+            let t: serde_json::Value = http
+                .post(format!("{url}/api/tokens"))
+                .header("cookie", cookie)
+                .json(&serde_json::json!({"label": "demo"}))
+                .send()
+                .await?
+                .json()
+                .await?;
             let t = t["token"].as_str().context("no token")?.to_owned();
             std::fs::write(&admin_token_file, &t)?;
             t
         }
     };
     let post = |path: &str, body: serde_json::Value| {
-        let req = http.post(format!("{url}{path}")).bearer_auth(&admin).json(&body);
+        let req = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(&admin)
+            .json(&body);
         async move {
             let r = req.send().await?;
             let status = r.status();
@@ -198,16 +303,44 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
         }
     };
     for (name, pw, role, site) in USERS {
-        post("/api/admin/users", serde_json::json!({"name": name, "password": pw, "role": role, "site": site})).await?;
+        post(
+            "/api/admin/users",
+            serde_json::json!({"name": name, "password": pw, "role": role, "site": site}),
+        )
+        .await?;
     }
-    for (id, title) in [("demo", "Demo: feasibility, AMR and SARI across the network"), ("sfts-2026", "SFTS clinical course, Japan–Germany")] {
-        post("/api/admin/projects", serde_json::json!({"id": id, "title": title, "members": ["researcher"]})).await?;
+    for (id, title) in [
+        ("demo", "Demo: feasibility, AMR and SARI across the network"),
+        ("sfts-2026", "SFTS clinical course, Japan–Germany"),
+    ] {
+        post(
+            "/api/admin/projects",
+            serde_json::json!({"id": id, "title": title, "members": ["researcher"]}),
+        )
+        .await?;
     }
     let researcher_token = hub_dir.join("researcher.token");
     if !researcher_token.exists() {
-        let login = http.post(format!("{url}/api/login")).json(&serde_json::json!({"name": "researcher", "password": "kakehashi-demo"})).send().await?;
-        let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap_or_default().to_owned();
-        let t: serde_json::Value = http.post(format!("{url}/api/tokens")).header("cookie", cookie).json(&serde_json::json!({"label": "demo cli"})).send().await?.json().await?;
+        let login = http
+            .post(format!("{url}/api/login"))
+            .json(&serde_json::json!({"name": "researcher", "password": "kakehashi-demo"}))
+            .send()
+            .await?;
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
+        let t: serde_json::Value = http
+            .post(format!("{url}/api/tokens"))
+            .header("cookie", cookie)
+            .json(&serde_json::json!({"label": "demo cli"}))
+            .send()
+            .await?
+            .json()
+            .await?;
         std::fs::write(&researcher_token, t["token"].as_str().context("no token")?)?;
     }
     for (id, name, country, _, policy) in SITES {
@@ -225,8 +358,16 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
             ),
         )?;
         if !token_file.exists() {
-            let out = Command::new(exe).args(["site", "--config"]).arg(&cfg).arg("--print-public-key").output()?;
-            anyhow::ensure!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new(exe)
+                .args(["site", "--config"])
+                .arg(&cfg)
+                .arg("--print-public-key")
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "{id}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let pk = String::from_utf8(out.stdout)?.trim().to_owned();
             let reg: serde_json::Value = serde_json::from_str(&post("/api/admin/sites", serde_json::json!({"id": id, "name": name, "country": country, "public_key": pk})).await?)?;
             std::fs::write(&token_file, reg["token"].as_str().context("no site token")?)?;
@@ -234,22 +375,42 @@ async fn setup_network(exe: &Path, dir: &Path, url: &str, children: &mut Childre
         let log = log_file(dir, id)?;
         children.0.push((
             id.to_owned(),
-            Command::new(exe).args(["site", "--config"]).arg(&cfg).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log).spawn().with_context(|| format!("starting the {id} agent"))?,
+            Command::new(exe)
+                .args(["site", "--config"])
+                .arg(&cfg)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .with_context(|| format!("starting the {id} agent"))?,
         ));
     }
     // Wait until every site has checked in.
     let started = std::time::Instant::now();
     loop {
-        let sites: Vec<serde_json::Value> = http.get(format!("{url}/api/sites")).bearer_auth(&admin).send().await?.json().await?;
+        let sites: Vec<serde_json::Value> = http
+            .get(format!("{url}/api/sites"))
+            .bearer_auth(&admin)
+            .send()
+            .await?
+            .json()
+            .await?;
         let online = sites.iter().filter(|s| s["status"] == "online").count();
         if online == SITES.len() {
             return Ok(());
         }
         if let Some(n) = children.exited() {
-            bail!("{n} stopped; see {}", dir.join("logs").join(format!("{n}.log")).display());
+            bail!(
+                "{n} stopped; see {}",
+                dir.join("logs").join(format!("{n}.log")).display()
+            );
         }
         if started.elapsed() > Duration::from_secs(30) {
-            bail!("only {online} of {} sites came online within 30 s; see {}", SITES.len(), dir.join("logs").display());
+            bail!(
+                "only {online} of {} sites came online within 30 s; see {}",
+                SITES.len(),
+                dir.join("logs").display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

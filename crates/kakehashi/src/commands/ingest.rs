@@ -49,15 +49,23 @@ pub struct Args {
 
 /// Runs `kakehashi ingest`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut opts = IngestOptions { on_error: match args.on_error { OnErrorArg::Skip => OnError::Skip, OnErrorArg::Fail => OnError::Fail }, ..IngestOptions::default() };
+    let mut opts = IngestOptions {
+        on_error: match args.on_error {
+            OnErrorArg::Skip => OnError::Skip,
+            OnErrorArg::Fail => OnError::Fail,
+        },
+        ..IngestOptions::default()
+    };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
     let bar = if std::io::stderr().is_terminal() && !args.json {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} read · {msg} · {elapsed}")
-                .expect("static template"),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} read · {msg} · {elapsed}",
+            )
+            .expect("static template"),
         );
         Some(b)
     } else {
@@ -72,7 +80,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             b.set_message(format!("{} resources ({:.0}/s)", p.resources, rate));
         }
     };
-    let summary = ingest(&args.site_dir, &args.input, &opts, &progress).with_context(|| format!("loading into {}", args.site_dir.display()))?;
+    let summary = ingest(&args.site_dir, &args.input, &opts, &progress)
+        .with_context(|| format!("loading into {}", args.site_dir.display()))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -92,7 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        println!("snapshot {} of {}", summary.snapshot.unwrap_or(0), args.site_dir.display());
+        println!(
+            "snapshot {} of {}",
+            summary.snapshot.unwrap_or(0),
+            args.site_dir.display()
+        );
         println!(
             "{} files, {:.1} MB, {} resources stored in {:.2} s ({:.0} resources/s)",
             summary.files,
@@ -118,9 +131,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("  {p}");
             }
             if (summary.problems.len() as u64) < summary.rejected {
-                println!("  ... and {} more", summary.rejected - summary.problems.len() as u64);
+                println!(
+                    "  ... and {} more",
+                    summary.rejected - summary.problems.len() as u64
+                );
             }
         }
     }
-    Ok(if summary.rejected > 0 { ExitCode::from(crate::exit::PARTIAL) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(crate::exit::PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,17 +1,17 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod amr;
+pub mod audit;
+pub mod cohort;
+pub mod demo;
+pub mod hub;
 pub mod ingest;
+pub mod query;
+pub mod site;
 pub mod sof;
 pub mod sql;
-pub mod synth;
-pub mod cohort;
-pub mod amr;
 pub mod surveillance;
-pub mod hub;
-pub mod site;
-pub mod query;
-pub mod demo;
-pub mod audit;
+pub mod synth;
 
 /// Resolves on Ctrl-C or SIGTERM, for the long-running commands.
 pub async fn shutdown_signal() {

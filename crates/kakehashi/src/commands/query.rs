@@ -47,25 +47,58 @@ pub struct Args {
 }
 
 fn read_json(path: &PathBuf) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
 /// Runs `kakehashi query`. Exit 0 when every site answered, 2 when some did not.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = match (&a.ccdl, &a.surveillance, &a.antibiogram) {
-        (Some(f), _, _) => TaskSpec::Cohort { ccdl: read_json(f)? },
-        (_, Some(d), _) => TaskSpec::SurveillanceSeries { definition: d.clone(), by: Vec::new(), from: None, to: None },
-        (_, _, Some(f)) => TaskSpec::Antibiogram { spec: read_json(f)? },
-        _ => bail!("give the question: --ccdl FILE, --surveillance DEFINITION or --antibiogram FILE"),
+        (Some(f), _, _) => TaskSpec::Cohort {
+            ccdl: read_json(f)?,
+        },
+        (_, Some(d), _) => TaskSpec::SurveillanceSeries {
+            definition: d.clone(),
+            by: Vec::new(),
+            from: None,
+            to: None,
+        },
+        (_, _, Some(f)) => TaskSpec::Antibiogram {
+            spec: read_json(f)?,
+        },
+        _ => {
+            bail!("give the question: --ccdl FILE, --surveillance DEFINITION or --antibiogram FILE")
+        }
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let is_antibiogram = matches!(spec, TaskSpec::Antibiogram { .. });
+    let is_surveillance = matches!(spec, TaskSpec::SurveillanceSeries { .. });
     let merged = rt.block_on(ask(&a, spec))?;
     let mut out = std::io::stdout().lock();
+    if is_surveillance {
+        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "surveillance"))?;
+        match a.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
+            Format::Table => {
+                print_table(&mut out, &merged)?;
+                let res: kakehashi_federation::surveillance::SurveillanceResult =
+                    serde_json::from_value(res).context("the hub's surveillance result")?;
+                print_surveillance(&mut out, &res, chrono::Utc::now())?;
+            }
+        }
+        let all = merged.sites.iter().all(|s| s.state == SiteState::Answered);
+        return Ok(if all {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
+    }
     if is_antibiogram {
-        let res = rt.block_on(antibiogram(&a, merged.task.id.as_str()))?;
+        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "antibiogram"))?;
         match a.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
@@ -74,14 +107,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
         }
         let all = merged.sites.iter().all(|s| s.state == SiteState::Answered);
-        return Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(2) });
+        return Ok(if all {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
     }
     match a.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&merged)?)?,
         Format::Table => print_table(&mut out, &merged)?,
     }
     let all = merged.sites.iter().all(|s| s.state == SiteState::Answered);
-    Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
@@ -93,25 +134,52 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
             return Ok(r);
         }
         let body: serde_json::Value = r.json().await.unwrap_or_default();
-        bail!("hub: HTTP {status}: {}", body.get("message").and_then(|m| m.as_str()).unwrap_or("no message"))
+        bail!(
+            "hub: HTTP {status}: {}",
+            body.get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("no message")
+        )
     };
     let project = match &a.project {
         Some(p) => p.clone(),
         None => {
-            let r = check(http.get(format!("{base}/api/projects")).bearer_auth(&a.token).send().await.context("reaching the hub")?).await?;
+            let r = check(
+                http.get(format!("{base}/api/projects"))
+                    .bearer_auth(&a.token)
+                    .send()
+                    .await
+                    .context("reaching the hub")?,
+            )
+            .await?;
             let projects: Vec<serde_json::Value> = r.json().await?;
             let ids: Vec<&str> = projects.iter().filter_map(|p| p["id"].as_str()).collect();
             match ids.as_slice() {
                 [one] => (*one).to_owned(),
                 [] => bail!("you belong to no project; ask the network office to add you to one"),
-                many => bail!("you belong to several projects ({}); choose one with --project", many.join(", ")),
+                many => bail!(
+                    "you belong to several projects ({}); choose one with --project",
+                    many.join(", ")
+                ),
             }
         }
     };
-    let body = serde_json::json!({"project": project, "spec": spec, "deadline_seconds": a.deadline});
-    let r = check(http.post(format!("{base}/api/tasks")).bearer_auth(&a.token).json(&body).send().await.context("reaching the hub")?).await?;
+    let body =
+        serde_json::json!({"project": project, "spec": spec, "deadline_seconds": a.deadline});
+    let r = check(
+        http.post(format!("{base}/api/tasks"))
+            .bearer_auth(&a.token)
+            .json(&body)
+            .send()
+            .await
+            .context("reaching the hub")?,
+    )
+    .await?;
     let task: serde_json::Value = r.json().await?;
-    let id = task["id"].as_str().context("the hub returned no task id")?.to_owned();
+    let id = task["id"]
+        .as_str()
+        .context("the hub returned no task id")?
+        .to_owned();
     let r = check(
         http.get(format!("{base}/api/tasks/{id}?wait={}", a.deadline + 5))
             .bearer_auth(&a.token)
@@ -123,28 +191,57 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
     Ok(r.json().await?)
 }
 
-/// The hub's antibiogram statistics of a finished task.
-async fn antibiogram(a: &Args, id: &str) -> anyhow::Result<serde_json::Value> {
+/// The hub's statistics of a finished task (`antibiogram` or `surveillance`).
+async fn statistics(a: &Args, id: &str, kind: &str) -> anyhow::Result<serde_json::Value> {
     let http = reqwest::Client::builder().build()?;
-    let r = http.get(format!("{}/api/tasks/{id}/antibiogram", a.hub.trim_end_matches('/'))).bearer_auth(&a.token).send().await.context("reaching the hub")?;
+    let r = http
+        .get(format!(
+            "{}/api/tasks/{id}/{kind}",
+            a.hub.trim_end_matches('/')
+        ))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .context("reaching the hub")?;
     let status = r.status();
-    let body: serde_json::Value = r.json().await.context("the hub's antibiogram is not JSON")?;
+    let body: serde_json::Value = r
+        .json()
+        .await
+        .with_context(|| format!("the hub's {kind} result is not JSON"))?;
     if !status.is_success() {
-        bail!("hub: HTTP {status}: {}", body.get("message").and_then(|m| m.as_str()).unwrap_or("no message"));
+        bail!(
+            "hub: HTTP {status}: {}",
+            body.get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("no message")
+        );
     }
     Ok(body)
 }
 
 fn share_text(cell: &serde_json::Value) -> String {
-    let pct = |v: &serde_json::Value| v.as_f64().map(|x| format!("{:.1}", 100.0 * x)).unwrap_or_else(|| "-".into());
+    let pct = |v: &serde_json::Value| {
+        v.as_f64()
+            .map(|x| format!("{:.1}", 100.0 * x))
+            .unwrap_or_else(|| "-".into())
+    };
     let r = &cell["resistant"];
     if r.is_null() {
         return "-".into();
     }
     let n = cell["interpreted"]["lo"].as_u64().unwrap_or(0);
-    let flag = if cell["reportable"].as_bool() == Some(true) { "" } else { " (<30)" };
+    let flag = if cell["reportable"].as_bool() == Some(true) {
+        ""
+    } else {
+        " (<30)"
+    };
     match r["value"].is_null() {
-        false => format!("{}% [{}-{}] n={n}{flag}", pct(&r["value"]), pct(&r["ci_low"]), pct(&r["ci_high"])),
+        false => format!(
+            "{}% [{}-{}] n={n}{flag}",
+            pct(&r["value"]),
+            pct(&r["ci_low"]),
+            pct(&r["ci_high"])
+        ),
         true => format!("{}-{}% n>={n}{flag}", pct(&r["min"]), pct(&r["max"])),
     }
 }
@@ -152,18 +249,116 @@ fn share_text(cell: &serde_json::Value) -> String {
 /// Germany against Japan: %R with 95 % intervals per organism and drug, and the difference.
 fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Result<()> {
     let r = kakehashi_amr::Reference::shipped();
-    writeln!(w, "\n{:<28} {:<26} {:<34} {:<34} DE - JP", "organism", "antimicrobial", "DE %R [95% CI]", "JP %R [95% CI]")?;
+    writeln!(
+        w,
+        "\n{:<28} {:<26} {:<34} {:<34} DE - JP",
+        "organism", "antimicrobial", "DE %R [95% CI]", "JP %R [95% CI]"
+    )?;
     for c in res["report"]["comparison"].as_array().into_iter().flatten() {
         let diff = c["difference"].as_array().map(|d| {
-            let f = |i: usize| d.get(i).and_then(|x| x.as_f64()).map(|x| format!("{:.1}", 100.0 * x)).unwrap_or_default();
+            let f = |i: usize| {
+                d.get(i)
+                    .and_then(|x| x.as_f64())
+                    .map(|x| format!("{:.1}", 100.0 * x))
+                    .unwrap_or_default()
+            };
             format!("{} [{} to {}]", f(0), f(1), f(2))
         });
         let organism = super::amr::organism_name(r, c["organism"].as_str().unwrap_or(""));
         let drug = super::amr::antimicrobial_name(r, c["antimicrobial"].as_str().unwrap_or(""));
-        writeln!(w, "{organism:<28} {drug:<26} {:<34} {:<34} {}", share_text(&c["a"]), share_text(&c["b"]), diff.unwrap_or_else(|| "-".into()))?;
+        writeln!(
+            w,
+            "{organism:<28} {drug:<26} {:<34} {:<34} {}",
+            share_text(&c["a"]),
+            share_text(&c["b"]),
+            diff.unwrap_or_else(|| "-".into())
+        )?;
     }
     for wh in res["withheld"].as_array().into_iter().flatten() {
         writeln!(w, "withheld: {}", wh.as_str().unwrap_or(""))?;
+    }
+    Ok(())
+}
+
+/// A pooled count: the value, or its range when a site withheld one.
+fn bounds_text(b: &kakehashi_surveillance::pooled::Bounds) -> String {
+    match b.exact() {
+        Some(v) => v.to_string(),
+        None => format!("{}-{}", b.lo, b.hi),
+    }
+}
+
+/// Per country, the weeks of the season shown (the current one, else the latest with data):
+/// cases, cases per 100,000 patients, and per pathogen tests and the share positive with its
+/// 95 % interval (`-` where fewer than 10 tests are certain).
+fn print_surveillance(
+    w: &mut impl Write,
+    r: &kakehashi_federation::surveillance::SurveillanceResult,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use kakehashi_surveillance::pooled::season_label;
+    for c in &r.countries {
+        let (season, fell_back) = c.shown_season(now, None);
+        let pop = c
+            .population
+            .map(|p| bounds_text(&p))
+            .unwrap_or_else(|| "unknown".into());
+        writeln!(
+            w,
+            "\n{} {}, season {}{}: {} sites, {} patients (rates per 100,000 patients); positivity = positive / tested [95% CI]",
+            c.country,
+            r.definition,
+            season_label(season),
+            if fell_back { " (latest with data)" } else { "" },
+            c.sites,
+            pop
+        )?;
+        write!(w, "{:<9} {:>6} {:>7}", "week", "cases", "/100k")?;
+        for p in &r.pathogens {
+            write!(w, "  {:<28}", format!("{p} tested, positivity"))?;
+        }
+        writeln!(w)?;
+        for (week, stats) in c.season(season) {
+            let Some(s) = stats else { continue };
+            write!(
+                w,
+                "{:<9} {:>6} {:>7}",
+                week.to_string(),
+                bounds_text(&s.cases),
+                s.rate
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "-".into())
+            )?;
+            for p in &s.pathogens {
+                let share = match p.positivity.filter(|_| p.reportable) {
+                    Some(sh) => match sh.value {
+                        Some(v) => format!(
+                            "{:.1}% [{:.1}-{:.1}]",
+                            100.0 * v,
+                            100.0 * sh.ci_low,
+                            100.0 * sh.ci_high
+                        ),
+                        None => format!(
+                            "{:.1}-{:.1}% [{:.1}-{:.1}]",
+                            100.0 * sh.min,
+                            100.0 * sh.max,
+                            100.0 * sh.ci_low,
+                            100.0 * sh.ci_high
+                        ),
+                    },
+                    None => "-".into(),
+                };
+                write!(
+                    w,
+                    "  {:<28}",
+                    format!("{:>5} {share}", bounds_text(&p.tests))
+                )?;
+            }
+            writeln!(w)?;
+        }
+    }
+    for wh in &r.withheld {
+        writeln!(w, "withheld: {wh}")?;
     }
     Ok(())
 }
@@ -182,34 +377,98 @@ fn pooled(p: Option<kakehashi_federation::Pooled>) -> String {
         Some(p) => match (p.sum, p.suppressed_sites) {
             (None, _) => "withheld".into(),
             (Some(s), 0) => s.to_string(),
-            (Some(s), n) => format!("{s} (+ up to {} from {n} site(s) below their minimum)", p.suppressed_max),
+            (Some(s), n) => format!(
+                "{s} (+ up to {} from {n} site(s) below their minimum)",
+                p.suppressed_max
+            ),
         },
     }
 }
 
 fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
-    writeln!(w, "task {} ({}, project {})", m.task.id, m.task.spec.kind(), m.task.project)?;
-    let scalar = |t: &kakehashi_disclosure::GatedTable| t.rows.first().and_then(|r| r.values.first().copied());
-    writeln!(w, "{:<16} {:<3} {:<9} {:>10}  disclosure / note", "site", "", "status", "count")?;
+    writeln!(
+        w,
+        "task {} ({}, project {})",
+        m.task.id,
+        m.task.spec.kind(),
+        m.task.project
+    )?;
+    let scalar = |t: &kakehashi_disclosure::GatedTable| {
+        t.rows.first().and_then(|r| r.values.first().copied())
+    };
+    writeln!(
+        w,
+        "{:<16} {:<3} {:<9} {:>10}  disclosure / note",
+        "site", "", "status", "count"
+    )?;
     for s in &m.sites {
         let (count, note) = match &s.table {
             Some(t) if t.dims.is_empty() => {
                 let d = &t.disclosure;
-                let noise = d.epsilon.map(|e| format!(", noise ε = {e}")).unwrap_or_default();
-                (cell(scalar(t)), format!("min {}, rounded to {}{noise}{}", d.min_count, d.rounding, if d.repeated { ", repeated question" } else { "" }))
+                let noise = d
+                    .epsilon
+                    .map(|e| format!(", noise ε = {e}"))
+                    .unwrap_or_default();
+                (
+                    cell(scalar(t)),
+                    format!(
+                        "min {}, rounded to {}{noise}{}",
+                        d.min_count,
+                        d.rounding,
+                        if d.repeated {
+                            ", repeated question"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
             }
-            Some(t) => (format!("{} rows", t.rows.len()), "a table: see --format json".to_owned()),
+            Some(t) => (
+                format!("{} rows", t.rows.len()),
+                "a table: see --format json".to_owned(),
+            ),
             None => ("-".into(), s.reason.clone().unwrap_or_default()),
         };
-        writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {note}", s.site.to_string(), s.country.to_string(), format!("{:?}", s.state).to_lowercase(), count)?;
+        writeln!(
+            w,
+            "{:<16} {:<3} {:<9} {:>10}  {note}",
+            s.site.to_string(),
+            s.country.to_string(),
+            format!("{:?}", s.state).to_lowercase(),
+            count
+        )?;
     }
     for (c, t) in &m.countries {
-        let v = if t.dims.is_empty() { pooled(t.rows.first().map(|r| r.values[0])) } else { format!("{} rows", t.rows.len()) };
-        writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {}", format!("total {c}"), "", format!("{} sites", t.sites), v, t.withheld.clone().unwrap_or_default())?;
+        let v = if t.dims.is_empty() {
+            pooled(t.rows.first().map(|r| r.values[0]))
+        } else {
+            format!("{} rows", t.rows.len())
+        };
+        writeln!(
+            w,
+            "{:<16} {:<3} {:<9} {:>10}  {}",
+            format!("total {c}"),
+            "",
+            format!("{} sites", t.sites),
+            v,
+            t.withheld.clone().unwrap_or_default()
+        )?;
     }
     if let Some(t) = &m.total {
-        let v = if t.dims.is_empty() { pooled(t.rows.first().map(|r| r.values[0])) } else { format!("{} rows", t.rows.len()) };
-        writeln!(w, "{:<16} {:<3} {:<9} {:>10}  {}", "total", "", format!("{} sites", t.sites), v, t.withheld.clone().unwrap_or_default())?;
+        let v = if t.dims.is_empty() {
+            pooled(t.rows.first().map(|r| r.values[0]))
+        } else {
+            format!("{} rows", t.rows.len())
+        };
+        writeln!(
+            w,
+            "{:<16} {:<3} {:<9} {:>10}  {}",
+            "total",
+            "",
+            format!("{} sites", t.sites),
+            v,
+            t.withheld.clone().unwrap_or_default()
+        )?;
     }
     Ok(())
 }
@@ -229,9 +488,15 @@ mod tests {
         print_antibiogram(&mut out, &res).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-        assert!(lines[1].starts_with("Escherichia coli") && lines[1].contains("Ciprofloxacin"), "{text}");
+        assert!(
+            lines[1].starts_with("Escherichia coli") && lines[1].contains("Ciprofloxacin"),
+            "{text}"
+        );
         assert!(lines[1].contains("25.0% [20.0-30.0] n=120"), "{text}");
         // codes the reference tables do not know are shown as they are
-        assert!(lines[2].starts_with("B_NOT_KNOWN") && lines[2].contains("XYZ"), "{text}");
+        assert!(
+            lines[2].starts_with("B_NOT_KNOWN") && lines[2].contains("XYZ"),
+            "{text}"
+        );
     }
 }

@@ -25,12 +25,16 @@ pub struct Args {
 /// Runs the agent until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cfg = AgentConfig::load(&args.config)?;
-    cfg.disclosure.validate().with_context(|| format!("{}: [disclosure]", args.config.display()))?;
+    cfg.disclosure
+        .validate()
+        .with_context(|| format!("{}: [disclosure]", args.config.display()))?;
     if args.print_public_key {
         println!("{}", kakehashi_site::agent::public_key(&cfg)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let agent = Agent::open(cfg).context("starting the site agent")?;
         let (tx, rx) = tokio::sync::watch::channel(false);

@@ -50,12 +50,21 @@ pub enum Command {
 
 /// Runs `kakehashi sof`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    let Command::Run { view, format, out, input } = cmd;
-    let text = std::fs::read_to_string(&view).with_context(|| format!("reading {}", view.display()))?;
-    let vd = ViewDefinition::parse(&text).with_context(|| format!("{} is not a valid ViewDefinition", view.display()))?;
+    let Command::Run {
+        view,
+        format,
+        out,
+        input,
+    } = cmd;
+    let text =
+        std::fs::read_to_string(&view).with_context(|| format!("reading {}", view.display()))?;
+    let vd = ViewDefinition::parse(&text)
+        .with_context(|| format!("{} is not a valid ViewDefinition", view.display()))?;
     let files = read::discover(&input)?;
     let mut sink: Box<dyn Write> = match &out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
         None => {
             if matches!(format, Format::Parquet) {
                 anyhow::bail!("--format parquet needs --out FILE");
@@ -72,10 +81,25 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             let problems = kakehashi_fhir::sof::run_files(&vd, &files, &mut |row| {
                 let obj = serde_json::Value::Object(row_to_json(&vd, row));
-                let sep: &[u8] = if ndjson { b"" } else if first { b"\n" } else { b",\n" };
+                let sep: &[u8] = if ndjson {
+                    b""
+                } else if first {
+                    b"\n"
+                } else {
+                    b",\n"
+                };
                 first = false;
-                sink.write_all(sep).and_then(|_| serde_json::to_writer(&mut sink, &obj).map_err(std::io::Error::other))
-                    .and_then(|_| if ndjson { sink.write_all(b"\n") } else { Ok(()) })
+                sink.write_all(sep)
+                    .and_then(|_| {
+                        serde_json::to_writer(&mut sink, &obj).map_err(std::io::Error::other)
+                    })
+                    .and_then(|_| {
+                        if ndjson {
+                            sink.write_all(b"\n")
+                        } else {
+                            Ok(())
+                        }
+                    })
                     .map_err(|e| format!("writing output: {e}"))
             })?;
             if !ndjson {
@@ -96,15 +120,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             batches.push(builder.finish());
             if matches!(format, Format::Csv) {
                 // list columns are written as JSON arrays, which CSV cannot hold natively
-                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut sink);
+                let mut w = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut sink);
                 for b in &batches {
                     w.write(&flatten_lists(b)?)?;
                 }
             } else {
                 let path = out.as_ref().expect("parquet has --out");
                 drop(sink);
-                let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-                let mut w = parquet::arrow::ArrowWriter::try_new(file, vd.schema(Mode::Spec), None)?;
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut w =
+                    parquet::arrow::ArrowWriter::try_new(file, vd.schema(Mode::Spec), None)?;
                 for b in &batches {
                     w.write(b)?;
                 }
@@ -127,7 +155,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 /// Replaces list columns by their JSON text so CSV can carry them.
-fn flatten_lists(b: &arrow::record_batch::RecordBatch) -> anyhow::Result<arrow::record_batch::RecordBatch> {
+fn flatten_lists(
+    b: &arrow::record_batch::RecordBatch,
+) -> anyhow::Result<arrow::record_batch::RecordBatch> {
     use arrow::array::{Array, ArrayRef, ListArray, StringArray, StringBuilder};
     use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
@@ -142,8 +172,13 @@ fn flatten_lists(b: &arrow::record_batch::RecordBatch) -> anyhow::Result<arrow::
                     out.append_null();
                 } else {
                     let v = list.value(i);
-                    let s = v.as_any().downcast_ref::<StringArray>().expect("list of strings");
-                    let items: Vec<Option<&str>> = (0..s.len()).map(|j| (!s.is_null(j)).then(|| s.value(j))).collect();
+                    let s = v
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .expect("list of strings");
+                    let items: Vec<Option<&str>> = (0..s.len())
+                        .map(|j| (!s.is_null(j)).then(|| s.value(j)))
+                        .collect();
                     out.append_value(serde_json::to_string(&items)?);
                 }
             }
@@ -154,5 +189,8 @@ fn flatten_lists(b: &arrow::record_batch::RecordBatch) -> anyhow::Result<arrow::
             cols.push(c.clone());
         }
     }
-    Ok(arrow::record_batch::RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+    Ok(arrow::record_batch::RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        cols,
+    )?)
 }

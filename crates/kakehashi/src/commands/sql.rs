@@ -40,15 +40,22 @@ pub struct Args {
 
 /// Runs `kakehashi sql`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let batches = kakehashi_engine::sql::run(&args.site_dir, &args.sql).with_context(|| format!("SQL over {}", args.site_dir.display()))?;
+    let batches = kakehashi_engine::sql::run(&args.site_dir, &args.sql)
+        .with_context(|| format!("SQL over {}", args.site_dir.display()))?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
             use std::io::Write;
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&batches)?)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(&batches)?
+            )?;
         }
         Format::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in &batches {
                 w.write(b)?;
             }

@@ -2,7 +2,9 @@
 
 use anyhow::{Context, bail};
 use kakehashi_model::Country;
-use kakehashi_surveillance::mem::{self, IntervalMethod, MemModel, MemParams, NMax, WeekAssessment};
+use kakehashi_surveillance::mem::{
+    self, IntervalMethod, MemModel, MemParams, NMax, WeekAssessment,
+};
 use kakehashi_surveillance::series::{AgeBands, Series, SeriesRow, SeriesSpec, Stratum};
 use kakehashi_surveillance::{CaseDefinition, IsoWeek, PathogenPanel, ReportingConvention};
 use std::io::Write;
@@ -140,7 +142,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 fn load_definition(name: &str) -> anyhow::Result<CaseDefinition> {
     let p = std::path::Path::new(name);
     if name.ends_with(".toml") || p.exists() {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading case definition {}", p.display()))?;
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("reading case definition {}", p.display()))?;
         return Ok(CaseDefinition::from_toml(&p.display().to_string(), &text)?);
     }
     Ok(CaseDefinition::shipped(name)?)
@@ -148,10 +151,16 @@ fn load_definition(name: &str) -> anyhow::Result<CaseDefinition> {
 
 fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
     let def = load_definition(&a.definition)?;
-    let by: Vec<Stratum> = a.by.iter().filter(|s| !s.trim().is_empty()).map(|s| s.parse()).collect::<Result<_, String>>().map_err(anyhow::Error::msg)?;
+    let by: Vec<Stratum> =
+        a.by.iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.parse())
+            .collect::<Result<_, String>>()
+            .map_err(anyhow::Error::msg)?;
     let spec = SeriesSpec {
         by,
-        age_bands: AgeBands::parse(&a.age_bands).map_err(|e| anyhow::anyhow!("--age-bands: {e}"))?,
+        age_bands: AgeBands::parse(&a.age_bands)
+            .map_err(|e| anyhow::anyhow!("--age-bands: {e}"))?,
         from: a.from,
         to: a.to,
     };
@@ -164,17 +173,30 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
     let mut sites = Vec::new();
     let mut parts = Vec::new();
     for dir in &a.site_dir {
-        let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+        let site = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "site".into());
         let started = std::time::Instant::now();
         let source = open_site(dir)?;
-        let out = kakehashi_engine::surveillance::site_series(&source, &site, a.country, &def, &panel, &spec)
-            .with_context(|| format!("computing {} at {}", def.name, dir.display()))?;
-        tracing::info!(site, cases = out.cases, tests = out.tests, patients = out.patients, elapsed_ms = started.elapsed().as_millis() as u64, "series computed");
+        let out = kakehashi_engine::surveillance::site_series(
+            &source, &site, a.country, &def, &panel, &spec,
+        )
+        .with_context(|| format!("computing {} at {}", def.name, dir.display()))?;
+        tracing::info!(
+            site,
+            cases = out.cases,
+            tests = out.tests,
+            patients = out.patients,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "series computed"
+        );
         sites.push(serde_json::json!({ "site": site, "country": out.country, "patients": out.patients, "cases": out.cases, "tests": out.tests }));
         parts.push(out);
     }
     let countries: std::collections::BTreeSet<Country> = parts.iter().map(|p| p.country).collect();
-    let series = Series::merge(&parts.iter().map(|p| p.series.clone()).collect::<Vec<_>>()).context("no site given")?;
+    let series = Series::merge(&parts.iter().map(|p| p.series.clone()).collect::<Vec<_>>())
+        .context("no site given")?;
     for n in &series.notes {
         eprintln!("note: {n}");
     }
@@ -182,14 +204,17 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
     match a.format {
         SeriesFormat::Csv => write_csv(&mut w, &series)?,
         SeriesFormat::Json => {
-            serde_json::to_writer_pretty(&mut w, &serde_json::json!({
-                "sites": sites,
-                "definition": { "name": def.name, "title": def.title, "source": def.source, "counts": def.counts, "notes": def.notes },
-                "week_conventions": countries.iter().map(|c| ReportingConvention::of(*c)).collect::<Vec<_>>(),
-                "age_bands": spec.age_bands.labels(),
-                "population": series.population,
-                "series": series,
-            }))?;
+            serde_json::to_writer_pretty(
+                &mut w,
+                &serde_json::json!({
+                    "sites": sites,
+                    "definition": { "name": def.name, "title": def.title, "source": def.source, "counts": def.counts, "notes": def.notes },
+                    "week_conventions": countries.iter().map(|c| ReportingConvention::of(*c)).collect::<Vec<_>>(),
+                    "age_bands": spec.age_bands.labels(),
+                    "population": series.population,
+                    "series": series,
+                }),
+            )?;
             writeln!(w)?;
         }
         SeriesFormat::Mem => {
@@ -197,13 +222,17 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
                 bail!("--format mem writes one series: use --by '' (no breakdown)");
             }
             if countries.len() != 1 {
-                bail!("--format mem needs sites of one country (their seasons follow its week convention); got {countries:?}");
+                bail!(
+                    "--format mem needs sites of one country (their seasons follow its week convention); got {countries:?}"
+                );
             }
             let conv = ReportingConvention::of(*countries.iter().next().expect("one country"));
             let rows: Vec<&SeriesRow> = series.rows.iter().collect();
             let scale = match (a.per, series.population) {
                 (Some(p), Some(n)) if n > 0 => p / n as f64,
-                (Some(_), _) => bail!("--per needs patients at the sites; the patient tables are empty"),
+                (Some(_), _) => {
+                    bail!("--per needs patients at the sites; the patient tables are empty")
+                }
                 (None, _) => 1.0,
             };
             let input = Series::mem_input(&rows, &conv, |r| r.cases as f64 * scale, false);
@@ -273,49 +302,79 @@ fn write_csv(w: &mut impl Write, s: &Series) -> anyhow::Result<()> {
 }
 
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 fn mem_cmd(a: MemArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let text = std::fs::read_to_string(&a.input)
+        .with_context(|| format!("reading {}", a.input.display()))?;
     let mut input = mem::parse_table(&text).with_context(|| format!("{}", a.input.display()))?;
-    let n_max = match a.n_max.as_str() {
-        "auto" | "-1" => NMax::Auto,
-        "all" | "0" => NMax::All,
-        n => NMax::Fixed(n.parse().map_err(|_| anyhow::anyhow!("--n-max {n:?}: expected a whole number, auto or all"))?),
-    };
+    let n_max =
+        match a.n_max.as_str() {
+            "auto" | "-1" => NMax::Auto,
+            "all" | "0" => NMax::All,
+            n => NMax::Fixed(n.parse().map_err(|_| {
+                anyhow::anyhow!("--n-max {n:?}: expected a whole number, auto or all")
+            })?),
+        };
     let levels: [f64; 3] = a
         .intensity_levels
         .clone()
         .try_into()
-        .map_err(|v: Vec<f64>| anyhow::anyhow!("--intensity-levels needs three levels (medium, high, very high), got {}", v.len()))?;
+        .map_err(|v: Vec<f64>| {
+            anyhow::anyhow!(
+                "--intensity-levels needs three levels (medium, high, very high), got {}",
+                v.len()
+            )
+        })?;
     let params = MemParams {
         max_seasons: Some(a.seasons),
         delta: a.delta,
         n_max,
-        threshold_method: IntervalMethod::parse(&a.threshold_method).context("--threshold-method")?,
+        threshold_method: IntervalMethod::parse(&a.threshold_method)
+            .context("--threshold-method")?,
         threshold_level: a.threshold_level,
         threshold_tails: a.threshold_tails,
-        intensity_method: IntervalMethod::parse(&a.intensity_method).context("--intensity-method")?,
+        intensity_method: IntervalMethod::parse(&a.intensity_method)
+            .context("--intensity-method")?,
         intensity_levels: levels,
         intensity_tails: 1,
         use_t: a.use_t,
     };
     let current = match &a.current {
         Some(name) => {
-            let i = input.seasons.iter().position(|s| &s.name == name).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--current {name:?}: no such season column in {}; seasons: {}",
-                    a.input.display(),
-                    input.seasons.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-                )
-            })?;
+            let i = input
+                .seasons
+                .iter()
+                .position(|s| &s.name == name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--current {name:?}: no such season column in {}; seasons: {}",
+                        a.input.display(),
+                        input
+                            .seasons
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
             Some(input.seasons.remove(i))
         }
         None => None,
     };
-    let model = mem::mem_model(&input, &params).with_context(|| format!("MEM over {}", a.input.display()))?;
-    let assessed = current.as_ref().map(|c| (c.name.clone(), model.thresholds.assess(&input.weeks, &c.values)));
+    let model = mem::mem_model(&input, &params)
+        .with_context(|| format!("MEM over {}", a.input.display()))?;
+    let assessed = current.as_ref().map(|c| {
+        (
+            c.name.clone(),
+            model.thresholds.assess(&input.weeks, &c.values),
+        )
+    });
     let mut w = std::io::BufWriter::new(std::io::stdout().lock());
     match a.format {
         TextFormat::Json => {
@@ -349,23 +408,49 @@ fn mem_json(m: &MemModel, current: Option<&(String, Vec<WeekAssessment>)>) -> se
     })
 }
 
-fn mem_text(w: &mut impl Write, m: &MemModel, current: Option<&(String, Vec<WeekAssessment>)>) -> anyhow::Result<()> {
+fn mem_text(
+    w: &mut impl Write,
+    m: &MemModel,
+    current: Option<&(String, Vec<WeekAssessment>)>,
+) -> anyhow::Result<()> {
     let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
     let t = &m.thresholds;
     let [l1, l2, l3] = m.params.intensity_levels;
-    writeln!(w, "MEM over {} seasons: {}", m.seasons.len(), m.seasons.join(", "))?;
+    writeln!(
+        w,
+        "MEM over {} seasons: {}",
+        m.seasons.len(),
+        m.seasons.join(", ")
+    )?;
     writeln!(w, "values per season for thresholds: {}", m.n_max)?;
     writeln!(w)?;
-    writeln!(w, "Epidemic threshold:        pre {}   post {}", f(t.epidemic), f(t.post_epidemic))?;
+    writeln!(
+        w,
+        "Epidemic threshold:        pre {}   post {}",
+        f(t.epidemic),
+        f(t.post_epidemic)
+    )?;
     writeln!(w, "Intensity thresholds:")?;
     writeln!(w, "  medium    ({:>4.1}%)  {}", l1 * 100.0, f(t.medium))?;
     writeln!(w, "  high      ({:>4.1}%)  {}", l2 * 100.0, f(t.high))?;
     writeln!(w, "  very high ({:>4.1}%)  {}", l3 * 100.0, f(t.very_high))?;
     writeln!(w)?;
-    writeln!(w, "Typical epidemic: {} weeks from week {}, {:.1}% of the season", m.typical_length, m.typical_start_week, m.typical_percentage)?;
-    writeln!(w, "{:<12} {:>6} {:>6} {:>7} {:>6}", "season", "start", "end", "weeks", "%")?;
+    writeln!(
+        w,
+        "Typical epidemic: {} weeks from week {}, {:.1}% of the season",
+        m.typical_length, m.typical_start_week, m.typical_percentage
+    )?;
+    writeln!(
+        w,
+        "{:<12} {:>6} {:>6} {:>7} {:>6}",
+        "season", "start", "end", "weeks", "%"
+    )?;
     for s in &m.timings {
-        writeln!(w, "{:<12} {:>6} {:>6} {:>7} {:>6.1}", s.season, s.start_week, s.end_week, s.length, s.percentage)?;
+        writeln!(
+            w,
+            "{:<12} {:>6} {:>6} {:>7} {:>6.1}",
+            s.season, s.start_week, s.end_week, s.length, s.percentage
+        )?;
     }
     if let Some((name, weeks)) = current {
         writeln!(w)?;
@@ -375,7 +460,9 @@ fn mem_text(w: &mut impl Write, m: &MemModel, current: Option<&(String, Vec<Week
                 w,
                 "  {:>4} {:>10} {:<10} {:?}",
                 a.week,
-                a.value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "NA".into()),
+                a.value
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_else(|| "NA".into()),
                 a.level.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
                 a.phase
             )?;
@@ -394,7 +481,16 @@ fn definitions(format: TextFormat) -> anyhow::Result<ExitCode> {
         }
         TextFormat::Text => {
             for d in defs {
-                writeln!(w, "{:<20} {}\n{:<20} counts: {}\n{:<20} source: {}\n", d.name, d.title, "", d.counts, "", d.source.replace('\n', " "))?;
+                writeln!(
+                    w,
+                    "{:<20} {}\n{:<20} counts: {}\n{:<20} source: {}\n",
+                    d.name,
+                    d.title,
+                    "",
+                    d.counts,
+                    "",
+                    d.source.replace('\n', " ")
+                )?;
             }
         }
     }
@@ -408,13 +504,19 @@ fn site_panel() -> PathogenPanel {
 }
 
 /// The site's tables as a table source.
-fn open_site(dir: &std::path::Path) -> anyhow::Result<impl kakehashi_engine::surveillance::TableSource> {
+fn open_site(
+    dir: &std::path::Path,
+) -> anyhow::Result<impl kakehashi_engine::surveillance::TableSource> {
     if !dir.is_dir() {
         bail!("site directory {} does not exist", dir.display());
     }
     let store = kakehashi_store::Store::open(dir);
     if store.current_id()?.is_none() {
-        bail!("{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`", dir.display(), dir.display());
+        bail!(
+            "{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`",
+            dir.display(),
+            dir.display()
+        );
     }
     Ok(store.current()?)
 }

@@ -37,17 +37,28 @@ pub struct Args {
 
 /// Runs `kakehashi synth`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let profile = Profile::load(&args.profile).with_context(|| format!("profiles: {}", builtin_profiles().join(", ")))?;
+    let profile = Profile::load(&args.profile)
+        .with_context(|| format!("profiles: {}", builtin_profiles().join(", ")))?;
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(args.patients);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let summary = generate(&profile, args.patients, args.seed, &args.out, &|done| bar.set_position(done))
-        .with_context(|| format!("generating into {}", args.out.display()))?;
+    let summary = generate(&profile, args.patients, args.seed, &args.out, &|done| {
+        bar.set_position(done)
+    })
+    .with_context(|| format!("generating into {}", args.out.display()))?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!("{} ({}): {} patients, {} resources in {:.2} s ({:.0} resources/s)", profile.site.name, profile.site.code, summary.patients, summary.total(), secs, summary.total() as f64 / secs.max(1e-9));
+    println!(
+        "{} ({}): {} patients, {} resources in {:.2} s ({:.0} resources/s)",
+        profile.site.name,
+        profile.site.code,
+        summary.patients,
+        summary.total(),
+        secs,
+        summary.total() as f64 / secs.max(1e-9)
+    );
     for (t, n) in &summary.resources {
         println!("  {t:<12} {n:>10}");
     }

@@ -14,7 +14,12 @@ pub fn process_dir(prefix: &str) -> PathBuf {
     {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let pid = name.to_str().and_then(|n| n.strip_prefix(prefix)?.strip_prefix('-')?.parse::<u32>().ok());
+            let pid = name.to_str().and_then(|n| {
+                n.strip_prefix(prefix)?
+                    .strip_prefix('-')?
+                    .parse::<u32>()
+                    .ok()
+            });
             if let Some(pid) = pid
                 && pid != me
                 && !Path::new("/proc").join(pid.to_string()).exists()
