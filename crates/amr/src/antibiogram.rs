@@ -4,11 +4,13 @@
 //! (year, organism) the first isolates and their MDRO classes. No isolate, patient or date
 //! leaves a site in it.
 
-use crate::breakpoints::{Guideline, InfectionSite, Interpreter, Measurement, Method, Resolution, Sir};
-use crate::isolate::{select_first, FirstIsolateRule, Isolate};
+use crate::AmrError;
+use crate::breakpoints::{
+    Guideline, InfectionSite, Interpreter, Measurement, Method, Resolution, Sir,
+};
+use crate::isolate::{FirstIsolateRule, Isolate, select_first};
 use crate::mdro::{Definitions, Magiorakos, Mrgn};
 use crate::reference::{AbId, MoId, Reference};
-use crate::AmrError;
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, HashSet};
@@ -102,14 +104,18 @@ impl AntibiogramSpec {
     pub fn resolve(&self, r: &Reference) -> Result<ResolvedSpec, AmrError> {
         let mut organisms = Vec::new();
         for (i, o) in self.organisms.iter().enumerate() {
-            let m = r.find_organism(o).ok_or_else(|| AmrError::Input(format!("organisms[{i}]: unknown organism {o:?}")))?;
+            let m = r.find_organism(o).ok_or_else(|| {
+                AmrError::Input(format!("organisms[{i}]: unknown organism {o:?}"))
+            })?;
             if !organisms.contains(&m) {
                 organisms.push(m);
             }
         }
         let mut antimicrobials = Vec::new();
         for (i, a) in self.antimicrobials.iter().enumerate() {
-            let m = r.find_antimicrobial(a).ok_or_else(|| AmrError::Input(format!("antimicrobials[{i}]: unknown antimicrobial {a:?}")))?;
+            let m = r.find_antimicrobial(a).ok_or_else(|| {
+                AmrError::Input(format!("antimicrobials[{i}]: unknown antimicrobial {a:?}"))
+            })?;
             if !antimicrobials.contains(&m) {
                 antimicrobials.push(m);
             }
@@ -120,9 +126,20 @@ impl AntibiogramSpec {
             return Err(AmrError::Input(format!("period: from {f} is after to {t}")));
         }
         if !r.guidelines().contains(&self.guideline) {
-            return Err(AmrError::Guideline(format!("no breakpoints for {}", self.guideline)));
+            return Err(AmrError::Guideline(format!(
+                "no breakpoints for {}",
+                self.guideline
+            )));
         }
-        Ok(ResolvedSpec { organisms, antimicrobials, specimen_types: self.specimen_types.iter().map(|s| specimen_key(s)).collect() })
+        Ok(ResolvedSpec {
+            organisms,
+            antimicrobials,
+            specimen_types: self
+                .specimen_types
+                .iter()
+                .map(|s| specimen_key(s))
+                .collect(),
+        })
     }
 
     /// The same question always gives the same string: names resolved to codes, lists sorted
@@ -133,18 +150,30 @@ impl AntibiogramSpec {
         let mut orgs: Vec<String> = self
             .organisms
             .iter()
-            .map(|o| r.find_organism(o).map(|m| r.organism(m).code.clone()).unwrap_or_else(|| o.trim().to_lowercase()))
+            .map(|o| {
+                r.find_organism(o)
+                    .map(|m| r.organism(m).code.clone())
+                    .unwrap_or_else(|| o.trim().to_lowercase())
+            })
             .collect();
         orgs.sort();
         orgs.dedup();
         let mut abs: Vec<String> = self
             .antimicrobials
             .iter()
-            .map(|a| r.find_antimicrobial(a).map(|m| r.antimicrobial(m).code.clone()).unwrap_or_else(|| a.trim().to_lowercase()))
+            .map(|a| {
+                r.find_antimicrobial(a)
+                    .map(|m| r.antimicrobial(m).code.clone())
+                    .unwrap_or_else(|| a.trim().to_lowercase())
+            })
             .collect();
         abs.sort();
         abs.dedup();
-        let mut spec: Vec<String> = self.specimen_types.iter().map(|s| specimen_key(s)).collect();
+        let mut spec: Vec<String> = self
+            .specimen_types
+            .iter()
+            .map(|s| specimen_key(s))
+            .collect();
         spec.sort();
         spec.dedup();
         let c = AntibiogramSpec {
@@ -245,7 +274,9 @@ impl Interpreter<'_> {
     #[inline]
     pub fn read(&self, res: &Resolution, m: &Measurement) -> Sir {
         match m {
-            Measurement::Mic(mic) if self.options().censored_as_value => res.mic_range((mic.step, mic.step)),
+            Measurement::Mic(mic) if self.options().censored_as_value => {
+                res.mic_range((mic.step, mic.step))
+            }
             Measurement::Mic(mic) => res.mic(mic),
             Measurement::Zone(z, disk) => {
                 if matches!(res, Resolution::Intrinsic) {
@@ -270,7 +301,11 @@ pub struct Reader<'a, 'r> {
 impl<'a, 'r> Reader<'a, 'r> {
     /// A reader.
     pub fn new(interp: &'a Interpreter<'r>, site: InfectionSite) -> Self {
-        Reader { interp, site, cache: FxHashMap::default() }
+        Reader {
+            interp,
+            site,
+            cache: FxHashMap::default(),
+        }
     }
 
     /// The reading of one value (NI when there is none).
@@ -278,19 +313,26 @@ impl<'a, 'r> Reader<'a, 'r> {
         let Some(m) = value else { return Sir::Ni };
         let mic = matches!(m, Measurement::Mic(_));
         let (interp, site) = (self.interp, self.site);
-        let res = *self
-            .cache
-            .entry((mo, ab, mic))
-            .or_insert_with(|| interp.resolve(mo, ab, if mic { Method::Mic } else { Method::Disk }, site));
+        let res = *self.cache.entry((mo, ab, mic)).or_insert_with(|| {
+            interp.resolve(mo, ab, if mic { Method::Mic } else { Method::Disk }, site)
+        });
         interp.read(&res, m)
     }
 }
 
 /// Computes a site's antibiogram counts from its isolates.
-pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interpreter<'_>) -> Result<AntibiogramCounts, AmrError> {
+pub fn antibiogram(
+    isolates: &[Isolate],
+    spec: &AntibiogramSpec,
+    interp: &Interpreter<'_>,
+) -> Result<AntibiogramCounts, AmrError> {
     let r = interp.reference();
     if interp.guideline() != spec.guideline {
-        return Err(AmrError::Input(format!("interpreter reads {} but the spec asks for {}", interp.guideline(), spec.guideline)));
+        return Err(AmrError::Input(format!(
+            "interpreter reads {} but the spec asks for {}",
+            interp.guideline(),
+            spec.guideline
+        )));
     }
     let rs = spec.resolve(r)?;
     let defs = Definitions::shipped();
@@ -302,7 +344,10 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
                 return Some(mo);
             }
             let lineage = r.lineage(mo);
-            rs.organisms.iter().copied().find(|o| *o == mo || lineage.iter().any(|(l, _)| l == o))
+            rs.organisms
+                .iter()
+                .copied()
+                .find(|o| *o == mo || lineage.iter().any(|(l, _)| l == o))
         })
     };
     let mut kept: Vec<&Isolate> = Vec::new();
@@ -311,17 +356,27 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
         if !spec.period.contains(iso.date) {
             continue;
         }
-        if !rs.specimen_types.is_empty() && !iso.specimen_type.as_deref().is_some_and(|t| rs.specimen_types.contains(&specimen_key(t))) {
+        if !rs.specimen_types.is_empty()
+            && !iso
+                .specimen_type
+                .as_deref()
+                .is_some_and(|t| rs.specimen_types.contains(&specimen_key(t)))
+        {
             continue;
         }
-        let Some(k) = org_key(iso.organism) else { continue };
+        let Some(k) = org_key(iso.organism) else {
+            continue;
+        };
         kept.push(iso);
         keys.push(k);
     }
     let by_year = spec.by_year;
     // first-isolate selection works on the organism as identified (species level)
-    let firsts = select_first(&kept, spec.first_isolate, |i| if by_year { i.date.year() } else { 0 });
-    let wanted: Option<FxHashSet<AbId>> = (!rs.antimicrobials.is_empty()).then(|| rs.antimicrobials.iter().copied().collect());
+    let firsts = select_first(&kept, spec.first_isolate, |i| {
+        if by_year { i.date.year() } else { 0 }
+    });
+    let wanted: Option<FxHashSet<AbId>> =
+        (!rs.antimicrobials.is_empty()).then(|| rs.antimicrobials.iter().copied().collect());
     let mut reader = Reader::new(interp, spec.infection_site);
     // keyed by ids while counting (no string per test), by codes at the end
     let mut cells: FxHashMap<(Option<i32>, MoId, AbId), CellCounts> = FxHashMap::default();
@@ -339,12 +394,21 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
             if wanted.as_ref().is_none_or(|w| w.contains(&t.ab)) {
                 cells
                     .entry((year, key, t.ab))
-                    .or_insert_with(|| CellCounts { year, organism: org_code.clone(), antimicrobial: r.antimicrobial(t.ab).code.clone(), ..Default::default() })
+                    .or_insert_with(|| CellCounts {
+                        year,
+                        organism: org_code.clone(),
+                        antimicrobial: r.antimicrobial(t.ab).code.clone(),
+                        ..Default::default()
+                    })
                     .add(s);
             }
         }
         let f = defs.classify(r, spec.guideline, iso.organism, &readings);
-        let m = orgs.entry((year, key)).or_insert_with(|| MdroCounts { year, organism: org_code.clone(), ..Default::default() });
+        let m = orgs.entry((year, key)).or_insert_with(|| MdroCounts {
+            year,
+            organism: org_code.clone(),
+            ..Default::default()
+        });
         m.isolates += 1;
         match f.magiorakos {
             Some(Magiorakos::Mdr) => m.mdr += 1,
@@ -363,10 +427,16 @@ pub fn antibiogram(isolates: &[Isolate], spec: &AntibiogramSpec, interp: &Interp
         m.carbapenem_r += f.carbapenem_r as u64;
     }
     let mut cells: Vec<CellCounts> = cells.into_values().collect();
-    cells.sort_by(|a, b| (a.year, &a.organism, &a.antimicrobial).cmp(&(b.year, &b.organism, &b.antimicrobial)));
+    cells.sort_by(|a, b| {
+        (a.year, &a.organism, &a.antimicrobial).cmp(&(b.year, &b.organism, &b.antimicrobial))
+    });
     let mut organisms: Vec<MdroCounts> = orgs.into_values().collect();
     organisms.sort_by(|a, b| (a.year, &a.organism).cmp(&(b.year, &b.organism)));
-    Ok(AntibiogramCounts { guideline: spec.guideline, cells, organisms })
+    Ok(AntibiogramCounts {
+        guideline: spec.guideline,
+        cells,
+        organisms,
+    })
 }
 
 /// How a re-reading compares with the lab's own S/I/R, over tests the lab read with the same
@@ -387,7 +457,10 @@ pub fn agreement(isolates: &[Isolate], interp: &Interpreter<'_>, site: Infection
     let mut a = Agreement::default();
     for iso in isolates {
         for t in &iso.tests {
-            let (Some(lab), Some(g), Some(_)) = (t.lab_sir, t.lab_guideline, t.value.as_ref()) else { continue };
+            let (Some(lab), Some(g), Some(_)) = (t.lab_sir, t.lab_guideline, t.value.as_ref())
+            else {
+                continue;
+            };
             if g != interp.guideline() {
                 continue;
             }
@@ -397,7 +470,11 @@ pub fn agreement(isolates: &[Isolate], interp: &Interpreter<'_>, site: Infection
                 a.agree += 1;
             } else {
                 let r = interp.reference();
-                let key = format!("{} {}: lab {lab} / read {ours}", r.organism(iso.organism).code, r.antimicrobial(t.ab).code);
+                let key = format!(
+                    "{} {}: lab {lab} / read {ours}",
+                    r.organism(iso.organism).code,
+                    r.antimicrobial(t.ab).code
+                );
                 *a.disagreements.entry(key).or_default() += 1;
             }
         }

@@ -13,17 +13,19 @@
 //! - "No breakpoint" is the outcome NI, never a guess; so is a censored MIC whose range spans a
 //!   breakpoint (`<=4` against S ≤ 1).
 
-use crate::reference::Reference;
-pub use crate::table::{Body, BreakpointRow, Guideline, Method};
-use crate::table::{AbId, MoId};
-use crate::value::{dilution, Dilution, Mic, Zone};
 use crate::AmrError;
+use crate::reference::Reference;
+use crate::table::{AbId, MoId};
+pub use crate::table::{Body, BreakpointRow, Guideline, Method};
+use crate::value::{Dilution, Mic, Zone, dilution};
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 /// Interpretation outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Sir {
     /// Susceptible.
     S,
@@ -72,7 +74,9 @@ impl fmt::Display for Sir {
 }
 
 /// The site of infection, which selects among a guideline's rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum InfectionSite {
     /// Not stated: systemic (non-meningitis, non-UTI) breakpoints; a UTI-only or
@@ -91,8 +95,12 @@ impl FromStr for InfectionSite {
         match s.trim().to_lowercase().as_str() {
             "" | "unspecified" | "systemic" | "non-meningitis" => Ok(InfectionSite::Unspecified),
             "meningitis" | "csf" => Ok(InfectionSite::Meningitis),
-            "uti" | "uncomplicated_uti" | "uncomplicated uti" | "urinary" => Ok(InfectionSite::UncomplicatedUti),
-            other => Err(AmrError::Input(format!("unknown infection site {other:?} (expected unspecified, meningitis or uti)"))),
+            "uti" | "uncomplicated_uti" | "uncomplicated uti" | "urinary" => {
+                Ok(InfectionSite::UncomplicatedUti)
+            }
+            other => Err(AmrError::Input(format!(
+                "unknown infection site {other:?} (expected unspecified, meningitis or uti)"
+            ))),
         }
     }
 }
@@ -115,7 +123,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { intrinsic: true, pkpd: false, screening: true, censored_as_value: false }
+        Options {
+            intrinsic: true,
+            pkpd: false,
+            screening: true,
+            censored_as_value: false,
+        }
     }
 }
 
@@ -192,13 +205,23 @@ impl Resolution {
         match *self {
             Resolution::Intrinsic => Sir::R,
             Resolution::NoBreakpoint => Sir::Ni,
-            Resolution::Row { s_step, r_step, eucast, sdd, .. } => {
+            Resolution::Row {
+                s_step,
+                r_step,
+                eucast,
+                sdd,
+                ..
+            } => {
                 let a = Self::mic_cat(s_step, r_step, eucast, lo);
                 if lo == hi {
                     return Self::cat_sir(a, sdd);
                 }
                 let b = Self::mic_cat(s_step, r_step, eucast, hi);
-                if a == b { Self::cat_sir(a, sdd) } else { Sir::Ni }
+                if a == b {
+                    Self::cat_sir(a, sdd)
+                } else {
+                    Sir::Ni
+                }
             }
         }
     }
@@ -208,7 +231,14 @@ impl Resolution {
         match *self {
             Resolution::Intrinsic => Sir::R,
             Resolution::NoBreakpoint => Sir::Ni,
-            Resolution::Row { s_mm, r_mm, eucast, sdd, s_step, .. } => {
+            Resolution::Row {
+                s_mm,
+                r_mm,
+                eucast,
+                sdd,
+                s_step,
+                ..
+            } => {
                 if s_step.is_some()
                     && let Some(s) = s_mm
                     && z.mm >= s
@@ -262,20 +292,38 @@ pub struct Interpreter<'r> {
 
 impl<'r> Interpreter<'r> {
     /// An interpreter for a guideline present in the reference tables.
-    pub fn new(reference: &'r Reference, guideline: Guideline, options: Options) -> Result<Interpreter<'r>, AmrError> {
+    pub fn new(
+        reference: &'r Reference,
+        guideline: Guideline,
+        options: Options,
+    ) -> Result<Interpreter<'r>, AmrError> {
         if !reference.guidelines().contains(&guideline) {
-            let have: Vec<String> = reference.guidelines().iter().map(|g| g.to_string()).collect();
-            return Err(AmrError::Guideline(format!("no breakpoints for {guideline}; available: {}", have.join(", "))));
+            let have: Vec<String> = reference
+                .guidelines()
+                .iter()
+                .map(|g| g.to_string())
+                .collect();
+            return Err(AmrError::Guideline(format!(
+                "no breakpoints for {guideline}; available: {}",
+                have.join(", ")
+            )));
         }
         let mut rows: HashMap<(AbId, bool), Vec<u32>> = HashMap::new();
         for (i, b) in reference.breakpoints.iter().enumerate() {
             if b.guideline == guideline
                 && let Some(ab) = b.ab
             {
-                rows.entry((ab, b.method == Method::Mic)).or_default().push(i as u32);
+                rows.entry((ab, b.method == Method::Mic))
+                    .or_default()
+                    .push(i as u32);
             }
         }
-        Ok(Interpreter { reference, guideline, options, rows })
+        Ok(Interpreter {
+            reference,
+            guideline,
+            options,
+            rows,
+        })
     }
 
     /// The guideline.
@@ -298,7 +346,9 @@ impl<'r> Interpreter<'r> {
         if self.options.intrinsic && self.reference.is_intrinsic(mo, ab) {
             return Resolution::Intrinsic;
         }
-        let Some(cands) = self.rows.get(&(ab, method == Method::Mic)) else { return Resolution::NoBreakpoint };
+        let Some(cands) = self.rows.get(&(ab, method == Method::Mic)) else {
+            return Resolution::NoBreakpoint;
+        };
         let mut lineage = self.reference.lineage(mo);
         if self.options.pkpd
             && let Some(u) = self.reference.unknown_organism()
@@ -308,14 +358,20 @@ impl<'r> Interpreter<'r> {
         let mut best: Option<(usize, u8, u32)> = None;
         for &i in cands {
             let b = &self.reference.breakpoints[i as usize];
-            let Some(pos) = b.mo.and_then(|m| lineage.iter().position(|(l, _)| *l == m)) else { continue };
-            let Some(prio) = self.site_priority(b, site) else { continue };
+            let Some(pos) = b.mo.and_then(|m| lineage.iter().position(|(l, _)| *l == m)) else {
+                continue;
+            };
+            let Some(prio) = self.site_priority(b, site) else {
+                continue;
+            };
             let key = (pos, prio, i);
             if best.is_none_or(|k| key < k) {
                 best = Some(key);
             }
         }
-        let Some((_, _, i)) = best else { return Resolution::NoBreakpoint };
+        let Some((_, _, i)) = best else {
+            return Resolution::NoBreakpoint;
+        };
         let b = &self.reference.breakpoints[i as usize];
         let step = |v: Option<f64>| v.map(dilution);
         Resolution::Row {
@@ -364,7 +420,13 @@ impl<'r> Interpreter<'r> {
     }
 
     /// Interprets one value, with the reason.
-    pub fn interpret(&self, mo: MoId, ab: AbId, m: &Measurement, site: InfectionSite) -> Interpretation {
+    pub fn interpret(
+        &self,
+        mo: MoId,
+        ab: AbId,
+        m: &Measurement,
+        site: InfectionSite,
+    ) -> Interpretation {
         let method = match m {
             Measurement::Mic(_) => Method::Mic,
             Measurement::Zone(..) => Method::Disk,
@@ -381,9 +443,15 @@ impl<'r> Interpreter<'r> {
                     b.as_str(),
                     self.guideline
                 ),
-                None => format!("zone from a disk of unstated guideline: a zone is read only under the guideline whose disk was used (state it to read with {})", self.guideline),
+                None => format!(
+                    "zone from a disk of unstated guideline: a zone is read only under the guideline whose disk was used (state it to read with {})",
+                    self.guideline
+                ),
             };
-            return Interpretation { sir: Sir::Ni, basis };
+            return Interpretation {
+                sir: Sir::Ni,
+                basis,
+            };
         }
         self.explain(mo, ab, m, res)
     }
@@ -404,7 +472,11 @@ impl<'r> Interpreter<'r> {
                 basis: format!(
                     "no {} {} breakpoint for {} and {}",
                     self.guideline,
-                    if matches!(m, Measurement::Mic(_)) { "MIC" } else { "disk" },
+                    if matches!(m, Measurement::Mic(_)) {
+                        "MIC"
+                    } else {
+                        "disk"
+                    },
                     r.organism(mo).name,
                     r.antimicrobial(ab).name
                 ),
@@ -412,14 +484,18 @@ impl<'r> Interpreter<'r> {
             Resolution::Row { row, .. } => {
                 let b = &r.breakpoints[row as usize];
                 let sir = match m {
-                    Measurement::Mic(mic) if self.options.censored_as_value => res.mic_range((mic.step, mic.step)),
+                    Measurement::Mic(mic) if self.options.censored_as_value => {
+                        res.mic_range((mic.step, mic.step))
+                    }
                     Measurement::Mic(mic) => res.mic(mic),
                     Measurement::Zone(z, _) => res.zone(*z),
                 };
                 let mut basis = b.label();
                 if sir == Sir::Ni {
                     if b.r.is_none() {
-                        basis.push_str(": above a susceptible-only breakpoint (non-susceptible; confirm)");
+                        basis.push_str(
+                            ": above a susceptible-only breakpoint (non-susceptible; confirm)",
+                        );
                     } else {
                         basis.push_str(": censored value spans a breakpoint");
                     }

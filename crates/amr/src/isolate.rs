@@ -35,7 +35,9 @@ pub struct Isolate {
 }
 
 /// Which isolates count in a cumulative antibiogram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FirstIsolateRule {
     /// Every isolate (no de-duplication; not recommended for antibiograms).
@@ -77,13 +79,21 @@ impl FirstIsolateRule {
 /// `period` gives each isolate's analysis period (e.g. its year, or 0 for one period).
 /// Ties on the same day are broken by isolate key, so the choice does not depend on input
 /// order.
-pub fn first_isolates(isolates: &[Isolate], rule: FirstIsolateRule, period: impl Fn(&Isolate) -> i32) -> Vec<usize> {
+pub fn first_isolates(
+    isolates: &[Isolate],
+    rule: FirstIsolateRule,
+    period: impl Fn(&Isolate) -> i32,
+) -> Vec<usize> {
     let refs: Vec<&Isolate> = isolates.iter().collect();
     select_first(&refs, rule, period)
 }
 
 /// [`first_isolates`] over references.
-pub fn select_first(isolates: &[&Isolate], rule: FirstIsolateRule, period: impl Fn(&Isolate) -> i32) -> Vec<usize> {
+pub fn select_first(
+    isolates: &[&Isolate],
+    rule: FirstIsolateRule,
+    period: impl Fn(&Isolate) -> i32,
+) -> Vec<usize> {
     if rule == FirstIsolateRule::All {
         return (0..isolates.len()).collect();
     }
@@ -94,9 +104,18 @@ pub fn select_first(isolates: &[&Isolate], rule: FirstIsolateRule, period: impl 
     let mut keyed: Vec<(u32, MoId, NaiveDate, usize)> = Vec::with_capacity(isolates.len());
     for (i, x) in isolates.iter().enumerate() {
         let next = number.len() as u32;
-        keyed.push((*number.entry(x.patient.as_str()).or_insert(next), x.organism, x.date, i));
+        keyed.push((
+            *number.entry(x.patient.as_str()).or_insert(next),
+            x.organism,
+            x.date,
+            i,
+        ));
     }
-    keyed.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| isolates[a.3].id.cmp(&isolates[b.3].id)));
+    keyed.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| isolates[a.3].id.cmp(&isolates[b.3].id))
+    });
     let idx = keyed.into_iter().map(|k| k.3);
     let mut keep = Vec::new();
     let mut last: Option<(&str, MoId, i32, NaiveDate)> = None;
@@ -107,7 +126,9 @@ pub fn select_first(isolates: &[&Isolate], rule: FirstIsolateRule, period: impl 
             (_, None) => true,
             (_, Some((lp, lm, _, _))) if lp != x.patient || lm != x.organism => true,
             (FirstIsolateRule::M39, Some((_, _, lper, _))) => lper != p,
-            (FirstIsolateRule::Episode { days }, Some((_, _, _, ld))) => (x.date - ld).num_days() >= days as i64,
+            (FirstIsolateRule::Episode { days }, Some((_, _, _, ld))) => {
+                (x.date - ld).num_days() >= days as i64
+            }
             (FirstIsolateRule::All, _) => true,
         };
         if take {
@@ -124,7 +145,14 @@ mod tests {
     use super::*;
 
     fn iso(id: &str, patient: &str, mo: u32, date: &str) -> Isolate {
-        Isolate { id: id.into(), patient: patient.into(), date: date.parse().unwrap(), organism: MoId(mo), specimen_type: None, tests: vec![] }
+        Isolate {
+            id: id.into(),
+            patient: patient.into(),
+            date: date.parse().unwrap(),
+            organism: MoId(mo),
+            specimen_type: None,
+            tests: vec![],
+        }
     }
 
     #[test]
@@ -138,7 +166,9 @@ mod tests {
         ];
         let one = first_isolates(&v, FirstIsolateRule::M39, |_| 0);
         assert_eq!(one, vec![1, 2, 3]);
-        let yearly = first_isolates(&v, FirstIsolateRule::M39, |i| chrono::Datelike::year(&i.date));
+        let yearly = first_isolates(&v, FirstIsolateRule::M39, |i| {
+            chrono::Datelike::year(&i.date)
+        });
         assert_eq!(yearly, vec![1, 2, 3, 4]);
         assert_eq!(first_isolates(&v, FirstIsolateRule::All, |_| 0).len(), 5);
     }
@@ -152,23 +182,44 @@ mod tests {
             iso("d", "p1", 1, "2024-02-15"), // 15 days after c
             iso("e", "p1", 1, "2024-03-01"), // 30 days after c
         ];
-        assert_eq!(first_isolates(&v, FirstIsolateRule::Episode { days: 30 }, |_| 0), vec![0, 2, 4]);
-        assert_eq!(first_isolates(&v, FirstIsolateRule::Episode { days: 365 }, |_| 0), vec![0]);
+        assert_eq!(
+            first_isolates(&v, FirstIsolateRule::Episode { days: 30 }, |_| 0),
+            vec![0, 2, 4]
+        );
+        assert_eq!(
+            first_isolates(&v, FirstIsolateRule::Episode { days: 365 }, |_| 0),
+            vec![0]
+        );
     }
 
     #[test]
     fn same_day_ties_do_not_depend_on_order() {
-        let a = vec![iso("x2", "p", 1, "2024-01-01"), iso("x1", "p", 1, "2024-01-01")];
+        let a = vec![
+            iso("x2", "p", 1, "2024-01-01"),
+            iso("x1", "p", 1, "2024-01-01"),
+        ];
         let b = vec![a[1].clone(), a[0].clone()];
-        let pick = |v: &Vec<Isolate>| first_isolates(v, FirstIsolateRule::M39, |_| 0).into_iter().map(|i| v[i].id.clone()).collect::<Vec<_>>();
+        let pick = |v: &Vec<Isolate>| {
+            first_isolates(v, FirstIsolateRule::M39, |_| 0)
+                .into_iter()
+                .map(|i| v[i].id.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(pick(&a), vec!["x1"]);
         assert_eq!(pick(&b), vec!["x1"]);
     }
 
     #[test]
     fn rule_parsing() {
-        assert_eq!(FirstIsolateRule::parse("episode:30").unwrap(), FirstIsolateRule::Episode { days: 30 });
+        assert_eq!(
+            FirstIsolateRule::parse("episode:30").unwrap(),
+            FirstIsolateRule::Episode { days: 30 }
+        );
         assert!(FirstIsolateRule::parse("episode:0").is_err());
-        assert!(FirstIsolateRule::parse("bogus").unwrap_err().contains("bogus"));
+        assert!(
+            FirstIsolateRule::parse("bogus")
+                .unwrap_err()
+                .contains("bogus")
+        );
     }
 }

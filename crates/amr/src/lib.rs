@@ -28,7 +28,10 @@ pub mod value;
 pub mod whonet;
 
 pub use antibiogram::{AntibiogramCounts, AntibiogramSpec, CellCounts, MdroCounts, Period};
-pub use breakpoints::{Body, Guideline, InfectionSite, Interpretation, Interpreter, Measurement, Method, Options, Resolution, Sir};
+pub use breakpoints::{
+    Body, Guideline, InfectionSite, Interpretation, Interpreter, Measurement, Method, Options,
+    Resolution, Sir,
+};
 pub use isolate::{FirstIsolateRule, Isolate, Test};
 pub use reference::{AbId, MoId, Reference};
 pub use value::{Mic, Zone};

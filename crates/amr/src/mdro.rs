@@ -2,9 +2,9 @@
 //! KRINKO 3MRGN/4MRGN, MRSA, VRE, third-generation-cephalosporin resistance (ESBL/AmpC type)
 //! and carbapenem resistance. Definitions: `data/mdro.toml` (sources there).
 
+use crate::AmrError;
 use crate::breakpoints::{Body, Guideline, Sir};
 use crate::reference::{AbId, MoId, Reference};
-use crate::AmrError;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -108,14 +108,27 @@ impl Definitions {
     /// The shipped definitions.
     pub fn shipped() -> &'static Definitions {
         static D: OnceLock<Definitions> = OnceLock::new();
-        D.get_or_init(|| Definitions::parse(MDRO, Reference::shipped()).expect("data/mdro.toml is valid (checked by tests)"))
+        D.get_or_init(|| {
+            Definitions::parse(MDRO, Reference::shipped())
+                .expect("data/mdro.toml is valid (checked by tests)")
+        })
     }
 
     /// Parses definitions in the `mdro.toml` format; every code must be known.
     pub fn parse(text: &str, r: &Reference) -> Result<Definitions, AmrError> {
-        let f: File = toml::from_str(text).map_err(|e| AmrError::Reference(format!("mdro.toml: {e}")))?;
-        let mo = |c: &String| r.mo_by_code(c).ok_or_else(|| AmrError::Reference(format!("mdro.toml: unknown organism code {c}")));
-        let ab = |c: &String| r.find_antimicrobial(c).filter(|a| r.antimicrobial(*a).code == *c).ok_or_else(|| AmrError::Reference(format!("mdro.toml: unknown antimicrobial code {c}")));
+        let f: File =
+            toml::from_str(text).map_err(|e| AmrError::Reference(format!("mdro.toml: {e}")))?;
+        let mo = |c: &String| {
+            r.mo_by_code(c)
+                .ok_or_else(|| AmrError::Reference(format!("mdro.toml: unknown organism code {c}")))
+        };
+        let ab = |c: &String| {
+            r.find_antimicrobial(c)
+                .filter(|a| r.antimicrobial(*a).code == *c)
+                .ok_or_else(|| {
+                    AmrError::Reference(format!("mdro.toml: unknown antimicrobial code {c}"))
+                })
+        };
         let mos = |v: &[String]| v.iter().map(mo).collect::<Result<Vec<_>, _>>();
         let abs = |v: &[String]| v.iter().map(ab).collect::<Result<Vec<_>, _>>();
         let mut magiorakos = Vec::new();
@@ -124,7 +137,11 @@ impl Definitions {
             for (name, agents) in &m.categories {
                 categories.push((name.clone(), abs(agents)?));
             }
-            magiorakos.push(Scheme { name: m.name.clone(), applies: mos(&m.applies)?, categories });
+            magiorakos.push(Scheme {
+                name: m.name.clone(),
+                applies: mos(&m.applies)?,
+                categories,
+            });
         }
         let mut krinko = Vec::new();
         for k in &f.krinko {
@@ -132,83 +149,137 @@ impl Definitions {
             krinko.push(Krinko {
                 applies: mos(&k.applies)?,
                 carbapenem_s_for_3: k.carbapenem_susceptible_for_3mrgn,
-                classes: [abs(&k.acylureidopenicillins)?, abs(&k.cephalosporins)?, abs(&k.carbapenems)?, abs(&k.fluoroquinolones)?],
+                classes: [
+                    abs(&k.acylureidopenicillins)?,
+                    abs(&k.cephalosporins)?,
+                    abs(&k.carbapenems)?,
+                    abs(&k.fluoroquinolones)?,
+                ],
             });
         }
         let ph = |name: &str| -> Result<Phenotype, AmrError> {
-            let get = |k: String| f.phenotypes.get(&k).cloned().ok_or_else(|| AmrError::Reference(format!("mdro.toml: phenotypes.{k} missing")));
-            Ok(Phenotype { organisms: mos(&get(format!("{name}_organisms"))?)?, agents: abs(&get(format!("{name}_agents"))?)? })
+            let get = |k: String| {
+                f.phenotypes.get(&k).cloned().ok_or_else(|| {
+                    AmrError::Reference(format!("mdro.toml: phenotypes.{k} missing"))
+                })
+            };
+            Ok(Phenotype {
+                organisms: mos(&get(format!("{name}_organisms"))?)?,
+                agents: abs(&get(format!("{name}_agents"))?)?,
+            })
         };
-        Ok(Definitions { magiorakos, krinko, mrsa: ph("mrsa")?, vre: ph("vre")?, g3cr: ph("g3cr")?, carbapenem_r: ph("carbapenem_r")? })
+        Ok(Definitions {
+            magiorakos,
+            krinko,
+            mrsa: ph("mrsa")?,
+            vre: ph("vre")?,
+            g3cr: ph("g3cr")?,
+            carbapenem_r: ph("carbapenem_r")?,
+        })
     }
 
     /// Name of the Magiorakos scheme covering the organism, if any.
     pub fn scheme_name(&self, r: &Reference, mo: MoId) -> Option<&str> {
         let lineage = r.lineage(mo);
-        self.magiorakos.iter().find(|s| covers(&lineage, &s.applies)).map(|s| s.name.as_str())
+        self.magiorakos
+            .iter()
+            .find(|s| covers(&lineage, &s.applies))
+            .map(|s| s.name.as_str())
     }
 
     /// Classifies one isolate from its readings (under `guideline`; drugs not listed were
     /// not tested). Under EUCAST from 2019, "I" means susceptible (increased exposure) and only
     /// R counts as non-susceptible; under CLSI (and EUCAST before 2019) I and R do. Agents the
     /// organism is intrinsically resistant to are left out.
-    pub fn classify(&self, r: &Reference, guideline: Guideline, mo: MoId, results: &[(AbId, Sir)]) -> Flags {
+    pub fn classify(
+        &self,
+        r: &Reference,
+        guideline: Guideline,
+        mo: MoId,
+        results: &[(AbId, Sir)],
+    ) -> Flags {
         let lineage = r.lineage(mo);
         let i_is_ns = !(guideline.body == Body::Eucast && guideline.year >= 2019);
         let reading = |ab: AbId| -> Option<Sir> {
             if r.is_intrinsic(mo, ab) {
                 return None;
             }
-            results.iter().find(|(a, s)| *a == ab && *s != Sir::Ni).map(|(_, s)| *s)
+            results
+                .iter()
+                .find(|(a, s)| *a == ab && *s != Sir::Ni)
+                .map(|(_, s)| *s)
         };
         let ns = |s: Sir| s == Sir::R || (i_is_ns && matches!(s, Sir::I | Sir::Sdd));
         let resistant = |agents: &[AbId]| agents.iter().any(|a| reading(*a) == Some(Sir::R));
         let pheno = |p: &Phenotype| covers(&lineage, &p.organisms) && resistant(&p.agents);
         let mrsa = pheno(&self.mrsa);
 
-        let magiorakos = self.magiorakos.iter().find(|s| covers(&lineage, &s.applies)).map(|s| {
-            let mut total = 0;
-            let mut ns_cats = 0;
-            let mut all_tested_ns = true;
-            for (_, agents) in &s.categories {
-                let usable: Vec<AbId> = agents.iter().copied().filter(|a| !r.is_intrinsic(mo, *a)).collect();
-                if usable.is_empty() {
-                    continue;
+        let magiorakos = self
+            .magiorakos
+            .iter()
+            .find(|s| covers(&lineage, &s.applies))
+            .map(|s| {
+                let mut total = 0;
+                let mut ns_cats = 0;
+                let mut all_tested_ns = true;
+                for (_, agents) in &s.categories {
+                    let usable: Vec<AbId> = agents
+                        .iter()
+                        .copied()
+                        .filter(|a| !r.is_intrinsic(mo, *a))
+                        .collect();
+                    if usable.is_empty() {
+                        continue;
+                    }
+                    total += 1;
+                    let read: Vec<Option<Sir>> = usable.iter().map(|a| reading(*a)).collect();
+                    if read.iter().any(|x| x.is_some_and(ns)) {
+                        ns_cats += 1;
+                    }
+                    if !read.iter().all(|x| x.is_some_and(ns)) {
+                        all_tested_ns = false;
+                    }
                 }
-                total += 1;
-                let read: Vec<Option<Sir>> = usable.iter().map(|a| reading(*a)).collect();
-                if read.iter().any(|x| x.is_some_and(ns)) {
-                    ns_cats += 1;
+                if total > 0 && all_tested_ns {
+                    Magiorakos::Pdr
+                } else if total >= 3 && ns_cats >= total.max(3) - 2 && ns_cats >= 3 {
+                    Magiorakos::Xdr
+                } else if ns_cats >= 3 || mrsa {
+                    Magiorakos::Mdr
+                } else {
+                    Magiorakos::NotMdr
                 }
-                if !read.iter().all(|x| x.is_some_and(ns)) {
-                    all_tested_ns = false;
-                }
-            }
-            if total > 0 && all_tested_ns {
-                Magiorakos::Pdr
-            } else if total >= 3 && ns_cats >= total.max(3) - 2 && ns_cats >= 3 {
-                Magiorakos::Xdr
-            } else if ns_cats >= 3 || mrsa {
-                Magiorakos::Mdr
-            } else {
-                Magiorakos::NotMdr
-            }
-        });
+            });
 
-        let krinko = self.krinko.iter().find(|k| covers(&lineage, &k.applies)).map(|k| {
-            let res: Vec<bool> = k.classes.iter().map(|c| resistant(c)).collect();
-            let n = res.iter().filter(|x| **x).count();
-            if n == 4 {
-                Mrgn::Mrgn4
-            } else if k.carbapenem_s_for_3 {
-                if res[0] && res[1] && res[3] && !res[2] { Mrgn::Mrgn3 } else { Mrgn::None }
-            } else if n == 3 {
-                Mrgn::Mrgn3
-            } else {
-                Mrgn::None
-            }
-        });
-        Flags { magiorakos, krinko, mrsa, vre: pheno(&self.vre), g3cr: pheno(&self.g3cr), carbapenem_r: pheno(&self.carbapenem_r) }
+        let krinko = self
+            .krinko
+            .iter()
+            .find(|k| covers(&lineage, &k.applies))
+            .map(|k| {
+                let res: Vec<bool> = k.classes.iter().map(|c| resistant(c)).collect();
+                let n = res.iter().filter(|x| **x).count();
+                if n == 4 {
+                    Mrgn::Mrgn4
+                } else if k.carbapenem_s_for_3 {
+                    if res[0] && res[1] && res[3] && !res[2] {
+                        Mrgn::Mrgn3
+                    } else {
+                        Mrgn::None
+                    }
+                } else if n == 3 {
+                    Mrgn::Mrgn3
+                } else {
+                    Mrgn::None
+                }
+            });
+        Flags {
+            magiorakos,
+            krinko,
+            mrsa,
+            vre: pheno(&self.vre),
+            g3cr: pheno(&self.g3cr),
+            carbapenem_r: pheno(&self.carbapenem_r),
+        }
     }
 }
 

@@ -74,10 +74,32 @@ pub struct SiteCounts {
 }
 
 /// The names of the MDRO counts, in [`MdroCounts`] order.
-pub const MDRO_MEASURES: [&str; 10] = ["isolates", "mdr", "xdr", "pdr", "mrgn3", "mrgn4", "mrsa", "vre", "g3cr", "carbapenem_r"];
+pub const MDRO_MEASURES: [&str; 10] = [
+    "isolates",
+    "mdr",
+    "xdr",
+    "pdr",
+    "mrgn3",
+    "mrgn4",
+    "mrsa",
+    "vre",
+    "g3cr",
+    "carbapenem_r",
+];
 
 fn mdro_values(m: &MdroCounts) -> [u64; 10] {
-    [m.isolates, m.mdr, m.xdr, m.pdr, m.mrgn3, m.mrgn4, m.mrsa, m.vre, m.g3cr, m.carbapenem_r]
+    [
+        m.isolates,
+        m.mdr,
+        m.xdr,
+        m.pdr,
+        m.mrgn3,
+        m.mrgn4,
+        m.mrsa,
+        m.vre,
+        m.g3cr,
+        m.carbapenem_r,
+    ]
 }
 
 impl SiteCounts {
@@ -109,7 +131,11 @@ impl SiteCounts {
                 .map(|m| ReleasedOrganism {
                     year: m.year,
                     organism: m.organism.clone(),
-                    counts: MDRO_MEASURES.iter().zip(mdro_values(m)).map(|(k, v)| (k.to_string(), Some(v))).collect(),
+                    counts: MDRO_MEASURES
+                        .iter()
+                        .zip(mdro_values(m))
+                        .map(|(k, v)| (k.to_string(), Some(v)))
+                        .collect(),
                 })
                 .collect(),
         }
@@ -127,7 +153,11 @@ pub fn release_variance(epsilon: Option<f64>, sensitivity: u32, rounding: u64) -
         }
         _ => 0.0,
     };
-    let round = if rounding > 1 { (rounding * rounding) as f64 / 12.0 } else { 0.0 };
+    let round = if rounding > 1 {
+        (rounding * rounding) as f64 / 12.0
+    } else {
+        0.0
+    };
     noise + round
 }
 
@@ -222,15 +252,29 @@ fn share(num: Bounds, rest: Bounds) -> Option<Share> {
     if num.hi + rest.hi == 0 {
         return None;
     }
-    let min = if n_min == 0 { 0.0 } else { num.lo as f64 / n_min as f64 };
-    let max = if n_max == 0 { 1.0 } else { num.hi as f64 / n_max as f64 };
+    let min = if n_min == 0 {
+        0.0
+    } else {
+        num.lo as f64 / n_min as f64
+    };
+    let max = if n_max == 0 {
+        1.0
+    } else {
+        num.hi as f64 / n_max as f64
+    };
     let wl = wilson(num.lo, n_min).map(|w| w.0).unwrap_or(0.0);
     let wh = wilson(num.hi, n_max).map(|w| w.1).unwrap_or(1.0);
     // the sites' noise and rounding widen the sampling interval (combined as independent errors)
     let ci_low = (min - (min - wl).hypot(Z95 * noise_sd(min, n_min, num, rest))).max(0.0);
     let ci_high = (max + (wh - max).hypot(Z95 * noise_sd(max, n_max, num, rest))).min(1.0);
     let value = (num.exact().is_some() && rest.exact().is_some() && n_min > 0).then_some(min);
-    Some(Share { value, min, max, ci_low, ci_high })
+    Some(Share {
+        value,
+        min,
+        max,
+        ci_low,
+        ci_high,
+    })
 }
 
 /// The normal quantile of a two-sided 95 % interval.
@@ -260,7 +304,12 @@ pub fn pool_cells(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) -
     for site in sites {
         let g = group(site);
         for c in &site.cells {
-            let a = acc.entry((g.clone(), (c.year, c.organism.clone(), c.antimicrobial.clone()))).or_default();
+            let a = acc
+                .entry((
+                    g.clone(),
+                    (c.year, c.organism.clone(), c.antimicrobial.clone()),
+                ))
+                .or_default();
             a.sites += 1;
             let vals = [c.tested, c.s, c.i, c.r, c.sdd, c.ni];
             if vals.iter().any(Option::is_none) {
@@ -274,7 +323,11 @@ pub fn pool_cells(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) -
     acc.into_iter()
         .map(|((group, (year, organism, antimicrobial)), a)| {
             let [tested, s, i, r, sdd, ni] = a.b;
-            let sum = |xs: &[Bounds]| Bounds { lo: xs.iter().map(|x| x.lo).sum(), hi: xs.iter().map(|x| x.hi).sum(), variance: xs.iter().map(|x| x.variance).sum() };
+            let sum = |xs: &[Bounds]| Bounds {
+                lo: xs.iter().map(|x| x.lo).sum(),
+                hi: xs.iter().map(|x| x.hi).sum(),
+                variance: xs.iter().map(|x| x.variance).sum(),
+            };
             let interpreted = sum(&[s, i, r, sdd]);
             CellStats {
                 group,
@@ -323,10 +376,14 @@ pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) ->
     for site in sites {
         let g = group(site);
         for o in &site.organisms {
-            let a = acc.entry((g.clone(), o.year, o.organism.clone())).or_default();
+            let a = acc
+                .entry((g.clone(), o.year, o.organism.clone()))
+                .or_default();
             a.0 += 1;
             for (k, v) in &o.counts {
-                a.1.entry(k.clone()).or_default().add(*v, site.min_count, site.count_variance);
+                a.1.entry(k.clone())
+                    .or_default()
+                    .add(*v, site.min_count, site.count_variance);
             }
         }
     }
@@ -336,11 +393,28 @@ pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) ->
             let measures = m
                 .iter()
                 .map(|(k, b)| {
-                    let sh = (k != "isolates").then(|| share(*b, Bounds { lo: iso.lo.saturating_sub(b.hi), hi: iso.hi.saturating_sub(b.lo), variance: iso.variance + b.variance })).flatten();
+                    let sh = (k != "isolates")
+                        .then(|| {
+                            share(
+                                *b,
+                                Bounds {
+                                    lo: iso.lo.saturating_sub(b.hi),
+                                    hi: iso.hi.saturating_sub(b.lo),
+                                    variance: iso.variance + b.variance,
+                                },
+                            )
+                        })
+                        .flatten();
                     (k.clone(), (*b, sh))
                 })
                 .collect();
-            MdroStats { group, year, organism, sites, measures }
+            MdroStats {
+                group,
+                year,
+                organism,
+                sites,
+                measures,
+            }
         })
         .collect()
 }
@@ -372,7 +446,11 @@ pub struct Comparison {
 fn extreme(c: &CellStats, largest: bool) -> (u64, u64) {
     let rest_lo = c.s.lo + c.i.lo + c.sdd.lo;
     let rest_hi = c.s.hi + c.i.hi + c.sdd.hi;
-    if largest { (c.r.hi, c.r.hi + rest_lo) } else { (c.r.lo, c.r.lo + rest_hi) }
+    if largest {
+        (c.r.hi, c.r.hi + rest_lo)
+    } else {
+        (c.r.lo, c.r.lo + rest_hi)
+    }
 }
 
 /// %R(a) − %R(b) over the range the counts allow, with a conservative 95 % interval.
@@ -388,11 +466,24 @@ fn difference(a: &CellStats, b: &CellStats) -> Option<(f64, f64, f64, bool)> {
     let d_min = r1l as f64 / n1l as f64 - r2h as f64 / n2h as f64;
     let d_max = r1h as f64 / n1h as f64 - r2l as f64 / n2l as f64;
     // widened by the noise of both countries' released counts
-    let rest = |c: &CellStats| Bounds { lo: 0, hi: 0, variance: c.s.variance + c.i.variance + c.sdd.variance };
-    let sd = |c: &CellStats, (r, n): (u64, u64)| if n == 0 { 0.0 } else { noise_sd(r as f64 / n as f64, n, c.r, rest(c)) };
+    let rest = |c: &CellStats| Bounds {
+        lo: 0,
+        hi: 0,
+        variance: c.s.variance + c.i.variance + c.sdd.variance,
+    };
+    let sd = |c: &CellStats, (r, n): (u64, u64)| {
+        if n == 0 {
+            0.0
+        } else {
+            noise_sd(r as f64 / n as f64, n, c.r, rest(c))
+        }
+    };
     let lo = d_min - (d_min - lo).hypot(Z95 * sd(a, (r1l, n1l)).hypot(sd(b, (r2h, n2h))));
     let hi = d_max + (hi - d_max).hypot(Z95 * sd(a, (r1h, n1h)).hypot(sd(b, (r2l, n2l))));
-    let exact = a.r.exact().is_some() && a.interpreted.exact().is_some() && b.r.exact().is_some() && b.interpreted.exact().is_some();
+    let exact = a.r.exact().is_some()
+        && a.interpreted.exact().is_some()
+        && b.r.exact().is_some()
+        && b.interpreted.exact().is_some();
     Some(((d_min + d_max) / 2.0, lo, hi, exact))
 }
 
@@ -418,7 +509,17 @@ pub fn report(sites: &[SiteCounts], a: &str, b: &str) -> Report {
     let countries = pool_cells(sites, |s| s.country.clone());
     let total = pool_cells(sites, |_| "all".into());
     let mdro = pool_mdro(sites, |s| s.country.clone());
-    let find = |g: &str, k: &CellStats| countries.iter().find(|c| c.group == g && c.year == k.year && c.organism == k.organism && c.antimicrobial == k.antimicrobial).cloned();
+    let find = |g: &str, k: &CellStats| {
+        countries
+            .iter()
+            .find(|c| {
+                c.group == g
+                    && c.year == k.year
+                    && c.organism == k.organism
+                    && c.antimicrobial == k.antimicrobial
+            })
+            .cloned()
+    };
     let mut comparison = Vec::new();
     for ca in countries.iter().filter(|c| c.group == a) {
         let Some(cb) = find(b, ca) else { continue };
@@ -433,7 +534,13 @@ pub fn report(sites: &[SiteCounts], a: &str, b: &str) -> Report {
             b: cb,
         });
     }
-    Report { sites: per_site, countries, total, mdro, comparison }
+    Report {
+        sites: per_site,
+        countries,
+        total,
+        mdro,
+        comparison,
+    }
 }
 
 /// %R of one cell over the years, with the Cochran–Armitage test for trend.
@@ -456,19 +563,30 @@ pub fn trends(cells: &[CellStats]) -> Vec<Trend> {
     let mut by: BTreeMap<(String, String, String), Vec<&CellStats>> = BTreeMap::new();
     for c in cells {
         if c.year.is_some() {
-            by.entry((c.group.clone(), c.organism.clone(), c.antimicrobial.clone())).or_default().push(c);
+            by.entry((c.group.clone(), c.organism.clone(), c.antimicrobial.clone()))
+                .or_default()
+                .push(c);
         }
     }
     by.into_iter()
         .map(|((group, organism, antimicrobial), mut v)| {
             v.sort_by_key(|c| c.year);
-            let years = v.iter().filter_map(|c| Some((c.year?, c.resistant?))).collect();
+            let years = v
+                .iter()
+                .filter_map(|c| Some((c.year?, c.resistant?)))
+                .collect();
             let exact: Vec<(f64, u64, u64)> = v
                 .iter()
                 .filter(|c| c.reportable)
                 .filter_map(|c| Some((c.year? as f64, c.r.exact()?, c.interpreted.exact()?)))
                 .collect();
-            Trend { group, organism, antimicrobial, years, p_trend: cochran_armitage(&exact) }
+            Trend {
+                group,
+                organism,
+                antimicrobial,
+                years,
+                p_trend: cochran_armitage(&exact),
+            }
         })
         .collect()
 }
@@ -482,23 +600,58 @@ mod tests {
             (Some(a), Some(b), Some(c)) => Some(a + b + c),
             _ => None,
         };
-        ReleasedCell { year: None, organism: org.into(), antimicrobial: "MEM".into(), tested: t, s, i, r, sdd: Some(0), ni: Some(0) }
+        ReleasedCell {
+            year: None,
+            organism: org.into(),
+            antimicrobial: "MEM".into(),
+            tested: t,
+            s,
+            i,
+            r,
+            sdd: Some(0),
+            ni: Some(0),
+        }
     }
 
     fn site(name: &str, country: &str, min: u64, cells: Vec<ReleasedCell>) -> SiteCounts {
-        SiteCounts { site: name.into(), country: country.into(), min_count: min, count_variance: 0.0, cells, organisms: vec![] }
+        SiteCounts {
+            site: name.into(),
+            country: country.into(),
+            min_count: min,
+            count_variance: 0.0,
+            cells,
+            organisms: vec![],
+        }
     }
 
     #[test]
     fn exact_pooling_and_shares() {
         let sites = vec![
-            site("a", "DE", 0, vec![cell("B_KLBSL_PNMN", Some(80), Some(5), Some(15))]),
-            site("b", "DE", 0, vec![cell("B_KLBSL_PNMN", Some(40), Some(0), Some(10))]),
-            site("c", "JP", 0, vec![cell("B_KLBSL_PNMN", Some(95), Some(0), Some(5))]),
+            site(
+                "a",
+                "DE",
+                0,
+                vec![cell("B_KLBSL_PNMN", Some(80), Some(5), Some(15))],
+            ),
+            site(
+                "b",
+                "DE",
+                0,
+                vec![cell("B_KLBSL_PNMN", Some(40), Some(0), Some(10))],
+            ),
+            site(
+                "c",
+                "JP",
+                0,
+                vec![cell("B_KLBSL_PNMN", Some(95), Some(0), Some(5))],
+            ),
         ];
         let rep = report(&sites, "DE", "JP");
         let de = rep.countries.iter().find(|c| c.group == "DE").unwrap();
-        assert_eq!((de.r.exact(), de.interpreted.exact(), de.sites), (Some(25), Some(150), 2));
+        assert_eq!(
+            (de.r.exact(), de.interpreted.exact(), de.sites),
+            (Some(25), Some(150), 2)
+        );
         let r = de.resistant.unwrap();
         assert!((r.value.unwrap() - 25.0 / 150.0).abs() < 1e-12);
         let (lo, hi) = wilson(25, 150).unwrap();
@@ -508,7 +661,10 @@ mod tests {
         let cmp = &rep.comparison[0];
         let (d, lo, hi) = cmp.difference.unwrap();
         assert!((d - (25.0 / 150.0 - 0.05)).abs() < 1e-12);
-        assert!(lo < d && d < hi && lo > 0.0, "DE has more resistance: {lo}..{hi}");
+        assert!(
+            lo < d && d < hi && lo > 0.0,
+            "DE has more resistance: {lo}..{hi}"
+        );
         assert_eq!(rep.total[0].interpreted.exact(), Some(250));
     }
 
@@ -516,11 +672,28 @@ mod tests {
     fn suppressed_counts_widen_the_share() {
         // site b's R is suppressed (below 5): R in [0, 4]
         let sites = vec![
-            site("a", "DE", 5, vec![cell("B_ESCHR_COLI", Some(50), Some(10), Some(20))]),
-            site("b", "DE", 5, vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)]),
+            site(
+                "a",
+                "DE",
+                5,
+                vec![cell("B_ESCHR_COLI", Some(50), Some(10), Some(20))],
+            ),
+            site(
+                "b",
+                "DE",
+                5,
+                vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)],
+            ),
         ];
         let c = &pool_cells(&sites, |s| s.country.clone())[0];
-        assert_eq!(c.r, Bounds { lo: 20, hi: 24, variance: 0.0 });
+        assert_eq!(
+            c.r,
+            Bounds {
+                lo: 20,
+                hi: 24,
+                variance: 0.0
+            }
+        );
         assert_eq!(c.sites_suppressed, 1);
         let r = c.resistant.unwrap();
         assert!(r.value.is_none());
@@ -533,9 +706,24 @@ mod tests {
     fn a_difference_with_suppressed_counts_covers_every_possible_value() {
         // DE: R = 20 + [0, 4] of 116..120 interpreted; JP exact 5 / 100
         let sites = vec![
-            site("a", "DE", 5, vec![cell("B_ESCHR_COLI", Some(50), Some(10), Some(20))]),
-            site("b", "DE", 5, vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)]),
-            site("c", "JP", 0, vec![cell("B_ESCHR_COLI", Some(95), Some(0), Some(5))]),
+            site(
+                "a",
+                "DE",
+                5,
+                vec![cell("B_ESCHR_COLI", Some(50), Some(10), Some(20))],
+            ),
+            site(
+                "b",
+                "DE",
+                5,
+                vec![cell("B_ESCHR_COLI", Some(30), Some(6), None)],
+            ),
+            site(
+                "c",
+                "JP",
+                0,
+                vec![cell("B_ESCHR_COLI", Some(95), Some(0), Some(5))],
+            ),
         ];
         let rep = report(&sites, "DE", "JP");
         let cmp = &rep.comparison[0];
@@ -546,27 +734,57 @@ mod tests {
         // the interval covers the exact interval at every value R could take
         for r in 20..=24u64 {
             let (l, h) = newcombe(r, 116 + r - 20, 5, 100).unwrap();
-            assert!(lo <= l + 1e-12 && h <= hi + 1e-12, "R = {r}: [{l}, {h}] inside [{lo}, {hi}]");
+            assert!(
+                lo <= l + 1e-12 && h <= hi + 1e-12,
+                "R = {r}: [{l}, {h}] inside [{lo}, {hi}]"
+            );
         }
-        let exact = report(&sites[..1].iter().chain(&sites[2..]).cloned().collect::<Vec<_>>(), "DE", "JP");
+        let exact = report(
+            &sites[..1]
+                .iter()
+                .chain(&sites[2..])
+                .cloned()
+                .collect::<Vec<_>>(),
+            "DE",
+            "JP",
+        );
         assert!(exact.comparison[0].difference_exact);
     }
 
     #[test]
     fn the_sites_noise_widens_the_intervals() {
         let mut sites = vec![
-            site("a", "DE", 0, vec![cell("B_ESCHR_COLI", Some(300), Some(0), Some(100))]),
-            site("c", "JP", 0, vec![cell("B_ESCHR_COLI", Some(350), Some(0), Some(50))]),
+            site(
+                "a",
+                "DE",
+                0,
+                vec![cell("B_ESCHR_COLI", Some(300), Some(0), Some(100))],
+            ),
+            site(
+                "c",
+                "JP",
+                0,
+                vec![cell("B_ESCHR_COLI", Some(350), Some(0), Some(50))],
+            ),
         ];
         let exact = report(&sites, "DE", "JP");
         for s in &mut sites {
             s.count_variance = release_variance(Some(1.0), 14, 10);
         }
         let noisy = report(&sites, "DE", "JP");
-        let (e, n) = (exact.countries[0].resistant.unwrap(), noisy.countries[0].resistant.unwrap());
+        let (e, n) = (
+            exact.countries[0].resistant.unwrap(),
+            noisy.countries[0].resistant.unwrap(),
+        );
         assert_eq!(e.value, n.value);
-        assert!(n.ci_low < e.ci_low && n.ci_high > e.ci_high, "{e:?} vs {n:?}");
-        let (de, dn) = (exact.comparison[0].difference.unwrap(), noisy.comparison[0].difference.unwrap());
+        assert!(
+            n.ci_low < e.ci_low && n.ci_high > e.ci_high,
+            "{e:?} vs {n:?}"
+        );
+        let (de, dn) = (
+            exact.comparison[0].difference.unwrap(),
+            noisy.comparison[0].difference.unwrap(),
+        );
         assert!(dn.1 < de.1 && dn.2 > de.2);
         // variance of discrete Laplace with b = 14 is close to 2b², rounding to 10 adds 100/12
         let v = release_variance(Some(1.0), 14, 10);
@@ -576,19 +794,49 @@ mod tests {
 
     #[test]
     fn thirty_isolate_rule() {
-        let few = vec![site("a", "JP", 0, vec![cell("B_ESCHR_COLI", Some(20), Some(0), Some(9))])];
+        let few = vec![site(
+            "a",
+            "JP",
+            0,
+            vec![cell("B_ESCHR_COLI", Some(20), Some(0), Some(9))],
+        )];
         assert!(!pool_cells(&few, |_| "all".into())[0].reportable);
-        let enough = vec![site("a", "JP", 0, vec![cell("B_ESCHR_COLI", Some(21), Some(0), Some(9))])];
+        let enough = vec![site(
+            "a",
+            "JP",
+            0,
+            vec![cell("B_ESCHR_COLI", Some(21), Some(0), Some(9))],
+        )];
         assert!(pool_cells(&enough, |_| "all".into())[0].reportable);
         // 29 known + a suppressed count that may be 0: not certainly 30
-        let unsure = vec![site("a", "JP", 5, vec![cell("B_ESCHR_COLI", Some(29), None, Some(0))])];
+        let unsure = vec![site(
+            "a",
+            "JP",
+            5,
+            vec![cell("B_ESCHR_COLI", Some(29), None, Some(0))],
+        )];
         assert!(!pool_cells(&unsure, |_| "all".into())[0].reportable);
     }
 
     #[test]
     fn trend_over_years() {
-        let mk = |y, r| ReleasedCell { year: Some(y), organism: "X".into(), antimicrobial: "CIP".into(), tested: Some(100), s: Some(100 - r), i: Some(0), r: Some(r), sdd: Some(0), ni: Some(0) };
-        let sites = vec![site("a", "JP", 0, vec![mk(2022, 10), mk(2023, 20), mk(2024, 30)])];
+        let mk = |y, r| ReleasedCell {
+            year: Some(y),
+            organism: "X".into(),
+            antimicrobial: "CIP".into(),
+            tested: Some(100),
+            s: Some(100 - r),
+            i: Some(0),
+            r: Some(r),
+            sdd: Some(0),
+            ni: Some(0),
+        };
+        let sites = vec![site(
+            "a",
+            "JP",
+            0,
+            vec![mk(2022, 10), mk(2023, 20), mk(2024, 30)],
+        )];
         let t = trends(&pool_cells(&sites, |_| "all".into()));
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].years.len(), 3);

@@ -2,9 +2,9 @@
 //! antimicrobials (codes, names, ATC, LOINC, classes), clinical breakpoints and intrinsic
 //! resistance. Sources and licences: `crates/amr/data/SOURCES.md`.
 
+use crate::AmrError;
 pub use crate::table::{AbId, MoId};
 use crate::table::{BreakpointRow, Guideline};
-use crate::AmrError;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -102,22 +102,34 @@ pub struct Reference {
 }
 
 fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
-    text.lines().enumerate().skip(1).filter(|(_, l)| !l.is_empty()).map(|(i, l)| (i + 1, l.split('\t').collect()))
+    text.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| (i + 1, l.split('\t').collect()))
 }
 
 fn list(s: &str) -> Vec<String> {
-    s.split('|').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split('|')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Reference {
     /// The tables shipped with the crate, parsed once per process.
     pub fn shipped() -> &'static Reference {
         static REF: OnceLock<Reference> = OnceLock::new();
-        REF.get_or_init(|| Reference::parse().expect("the shipped AMR reference tables are well-formed (checked by tests)"))
+        REF.get_or_init(|| {
+            Reference::parse()
+                .expect("the shipped AMR reference tables are well-formed (checked by tests)")
+        })
     }
 
     fn parse() -> Result<Reference, AmrError> {
-        let bad = |file: &str, line: usize, msg: &str| AmrError::Reference(format!("{file} line {line}: {msg}"));
+        let bad = |file: &str, line: usize, msg: &str| {
+            AmrError::Reference(format!("{file} line {line}: {msg}"))
+        };
         let mut organisms = Vec::new();
         let mut mo_by_code = HashMap::new();
         let mut pending_current = Vec::new();
@@ -171,26 +183,38 @@ impl Reference {
                     mo_by_snomed.entry(s.clone()).or_insert(target);
                 }
                 if !pass {
-                    mo_by_taxon.entry((o.rank.clone(), o.name.clone())).or_insert(MoId(i as u32));
+                    mo_by_taxon
+                        .entry((o.rank.clone(), o.name.clone()))
+                        .or_insert(MoId(i as u32));
                 }
             }
         }
         let mut mo_by_lab_code = HashMap::new();
         for (line, f) in rows(ORGANISM_CODES) {
-            let id = *mo_by_code.get(f.get(1).copied().unwrap_or("")).ok_or_else(|| bad("organism_codes.tsv", line, "unknown organism"))?;
+            let id = *mo_by_code
+                .get(f.get(1).copied().unwrap_or(""))
+                .ok_or_else(|| bad("organism_codes.tsv", line, "unknown organism"))?;
             mo_by_lab_code.entry(f[0].to_lowercase()).or_insert(id);
         }
         let mut groups_of: HashMap<MoId, Vec<MoId>> = HashMap::new();
         for (line, f) in rows(ORGANISM_GROUPS) {
-            let (Some(g), Some(m)) = (mo_by_code.get(f[0]), f.get(1).and_then(|m| mo_by_code.get(*m))) else {
+            let (Some(g), Some(m)) = (
+                mo_by_code.get(f[0]),
+                f.get(1).and_then(|m| mo_by_code.get(*m)),
+            ) else {
                 return Err(bad("organism_groups.tsv", line, "unknown organism"));
             };
             groups_of.entry(*m).or_default().push(*g);
         }
 
         let mut antimicrobials = Vec::new();
-        let (mut ab_by_code, mut ab_by_name, mut ab_by_atc, mut ab_by_loinc, mut ab_by_other) =
-            (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut ab_by_code, mut ab_by_name, mut ab_by_atc, mut ab_by_loinc, mut ab_by_other) = (
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+        );
         for (line, f) in rows(ANTIMICROBIALS) {
             if f.len() < 9 {
                 return Err(bad("antimicrobials.tsv", line, "expected 9 columns"));
@@ -201,7 +225,10 @@ impl Reference {
             for a in list(f[3]) {
                 // an ATC code shared by several drugs (J01CR05: piperacillin with tazobactam or
                 // sulbactam) identifies none of them
-                ab_by_atc.entry(a).and_modify(|v: &mut Option<AbId>| *v = None).or_insert(Some(id));
+                ab_by_atc
+                    .entry(a)
+                    .and_modify(|v: &mut Option<AbId>| *v = None)
+                    .or_insert(Some(id));
             }
             for a in list(f[6]).into_iter().chain(list(f[7])) {
                 ab_by_other.entry(a.to_lowercase()).or_insert(id);
@@ -225,7 +252,8 @@ impl Reference {
         for (line, f) in rows(BREAKPOINTS) {
             let ab = ab_by_code.get(f.get(5).copied().unwrap_or("")).copied();
             let mo = mo_by_code.get(f.get(3).copied().unwrap_or("")).copied();
-            let mut row = BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad("breakpoints.tsv", line, &m))?;
+            let mut row = BreakpointRow::from_fields(&f, mo, ab)
+                .map_err(|m| bad("breakpoints.tsv", line, &m))?;
             row.line = line as u32;
             if !guidelines.contains(&row.guideline) {
                 guidelines.push(row.guideline);
@@ -236,7 +264,9 @@ impl Reference {
 
         let mut intrinsic = rustc_hash::FxHashSet::default();
         for (line, f) in rows(INTRINSIC) {
-            let mo = *mo_by_code.get(f[0]).ok_or_else(|| bad("intrinsic_resistance.tsv", line, "unknown organism"))?;
+            let mo = *mo_by_code
+                .get(f[0])
+                .ok_or_else(|| bad("intrinsic_resistance.tsv", line, "unknown organism"))?;
             for ab in f.get(1).copied().unwrap_or("").split('|') {
                 if let Some(a) = ab_by_code.get(ab) {
                     intrinsic.insert((mo, *a));
@@ -311,7 +341,12 @@ impl Reference {
                     .organisms
                     .iter()
                     .enumerate()
-                    .filter(|(_, o)| o.rank == "species" && o.status == "accepted" && o.species.to_lowercase() == s && o.genus.to_lowercase().starts_with(g))
+                    .filter(|(_, o)| {
+                        o.rank == "species"
+                            && o.status == "accepted"
+                            && o.species.to_lowercase() == s
+                            && o.genus.to_lowercase().starts_with(g)
+                    })
                     .map(|(i, _)| MoId(i as u32))
                     .next();
             }
@@ -322,13 +357,15 @@ impl Reference {
     /// The name of the organism with this code (`B_ESCHR_COLI` → "Escherichia coli"), for
     /// reports that show names where the data carry codes.
     pub fn organism_name(&self, code: &str) -> Option<&str> {
-        self.mo_by_code(code).map(|m| self.organism(m).name.as_str())
+        self.mo_by_code(code)
+            .map(|m| self.organism(m).name.as_str())
     }
 
     /// The name of the antimicrobial with this code, or any text [`Reference::find_antimicrobial`]
     /// takes (`CIP` → "Ciprofloxacin").
     pub fn antimicrobial_name(&self, code: &str) -> Option<&str> {
-        self.find_antimicrobial(code).map(|a| self.antimicrobial(a).name.as_str())
+        self.find_antimicrobial(code)
+            .map(|a| self.antimicrobial(a).name.as_str())
     }
 
     /// Finds an antimicrobial by code, name, ATC code (unless several drugs share it), LOINC
@@ -359,7 +396,8 @@ impl Reference {
     pub fn lineage(&self, mo: MoId) -> Vec<(MoId, f32)> {
         let o = self.organism(mo);
         let mut out = Vec::new();
-        let taxon = |rank: &str, name: String| self.mo_by_taxon.get(&(rank.to_string(), name)).copied();
+        let taxon =
+            |rank: &str, name: String| self.mo_by_taxon.get(&(rank.to_string(), name)).copied();
         let species = if o.rank == "subspecies" {
             out.push((mo, 1.0));
             taxon("species", format!("{} {}", o.genus, o.species))
@@ -377,7 +415,11 @@ impl Reference {
         if o.rank == "species group" {
             out.push((mo, 2.5));
         }
-        for (rank, name, idx) in [("genus", &o.genus, 3.0), ("family", &o.family, 4.0), ("order", &o.order, 5.0)] {
+        for (rank, name, idx) in [
+            ("genus", &o.genus, 3.0),
+            ("family", &o.family, 4.0),
+            ("order", &o.order, 5.0),
+        ] {
             if o.rank == rank {
                 out.push((mo, idx));
             } else if let Some(t) = taxon(rank, name.clone()) {

@@ -45,8 +45,16 @@ pub fn cochran_armitage(groups: &[(f64, u64, u64)]) -> Option<f64> {
         return None;
     }
     let xbar: f64 = groups.iter().map(|g| g.0 * g.2 as f64).sum::<f64>() / n;
-    let t: f64 = groups.iter().map(|g| (g.0 - xbar) * (g.1.min(g.2) as f64)).sum();
-    let var: f64 = p * (1.0 - p) * groups.iter().map(|g| g.2 as f64 * (g.0 - xbar).powi(2)).sum::<f64>();
+    let t: f64 = groups
+        .iter()
+        .map(|g| (g.0 - xbar) * (g.1.min(g.2) as f64))
+        .sum();
+    let var: f64 = p
+        * (1.0 - p)
+        * groups
+            .iter()
+            .map(|g| g.2 as f64 * (g.0 - xbar).powi(2))
+            .sum::<f64>();
     if var <= 0.0 {
         return None;
     }
@@ -58,11 +66,17 @@ pub fn cochran_armitage(groups: &[(f64, u64, u64)]) -> Option<f64> {
 pub fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18 + t * (-0.186_288_06 + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -74,9 +88,15 @@ mod tests {
     fn wilson_matches_published_values() {
         // Newcombe (1998) Table I: 81/263 -> 0.2553 to 0.3662; 15/148 -> 0.0624 to 0.1605
         let (l, u) = wilson(81, 263).unwrap();
-        assert!((l - 0.2553).abs() < 5e-4 && (u - 0.3662).abs() < 5e-4, "{l} {u}");
+        assert!(
+            (l - 0.2553).abs() < 5e-4 && (u - 0.3662).abs() < 5e-4,
+            "{l} {u}"
+        );
         let (l, u) = wilson(15, 148).unwrap();
-        assert!((l - 0.0624).abs() < 5e-4 && (u - 0.1605).abs() < 5e-4, "{l} {u}");
+        assert!(
+            (l - 0.0624).abs() < 5e-4 && (u - 0.1605).abs() < 5e-4,
+            "{l} {u}"
+        );
         let (l, u) = wilson(0, 30).unwrap();
         assert_eq!(l, 0.0);
         assert!((u - 0.1135).abs() < 5e-4, "{u}");
@@ -87,15 +107,20 @@ mod tests {
     fn newcombe_matches_published_values() {
         // Newcombe (1998) Table II example (56/70 vs 48/80): 0.0524 to 0.3339
         let (l, u) = newcombe(56, 70, 48, 80).unwrap();
-        assert!((l - 0.0524).abs() < 5e-4 && (u - 0.3339).abs() < 5e-4, "{l} {u}");
+        assert!(
+            (l - 0.0524).abs() < 5e-4 && (u - 0.3339).abs() < 5e-4,
+            "{l} {u}"
+        );
     }
 
     #[test]
     fn trend_test() {
         // rising share: 10/100, 20/100, 30/100 -> strongly significant
-        let p = cochran_armitage(&[(2022.0, 10, 100), (2023.0, 20, 100), (2024.0, 30, 100)]).unwrap();
+        let p =
+            cochran_armitage(&[(2022.0, 10, 100), (2023.0, 20, 100), (2024.0, 30, 100)]).unwrap();
         assert!(p < 0.001, "{p}");
-        let flat = cochran_armitage(&[(2022.0, 20, 100), (2023.0, 20, 100), (2024.0, 20, 100)]).unwrap();
+        let flat =
+            cochran_armitage(&[(2022.0, 20, 100), (2023.0, 20, 100), (2024.0, 20, 100)]).unwrap();
         assert!(flat > 0.99, "{flat}");
         assert!((erfc(0.0) - 1.0).abs() < 1e-7);
         assert!((erfc(1.959_964 / std::f64::consts::SQRT_2) - 0.05).abs() < 1e-6);

@@ -15,7 +15,9 @@ pub struct MoId(pub u32);
 pub struct AbId(pub u16);
 
 /// The body that publishes a guideline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Body {
     /// Clinical and Laboratory Standards Institute (M100).
     #[serde(rename = "CLSI")]
@@ -36,7 +38,9 @@ impl Body {
 }
 
 /// A guideline and its year, e.g. `EUCAST 2025`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Guideline {
     /// EUCAST or CLSI.
@@ -54,12 +58,22 @@ impl FromStr for Guideline {
         let body = match b.to_uppercase().as_str() {
             "EUCAST" => Body::Eucast,
             "CLSI" => Body::Clsi,
-            _ => return Err(AmrError::Guideline(format!("{s:?}: expected \"EUCAST YEAR\" or \"CLSI YEAR\", e.g. \"EUCAST 2025\""))),
+            _ => {
+                return Err(AmrError::Guideline(format!(
+                    "{s:?}: expected \"EUCAST YEAR\" or \"CLSI YEAR\", e.g. \"EUCAST 2025\""
+                )));
+            }
         };
         let year = y
             .and_then(|y| y.parse::<u16>().ok())
             .filter(|_| it.next().is_none())
-            .ok_or_else(|| AmrError::Guideline(format!("{s:?}: expected a year after {}, e.g. \"{} 2025\"", body.as_str(), body.as_str())))?;
+            .ok_or_else(|| {
+                AmrError::Guideline(format!(
+                    "{s:?}: expected a year after {}, e.g. \"{} 2025\"",
+                    body.as_str(),
+                    body.as_str()
+                ))
+            })?;
         Ok(Guideline { body, year })
     }
 }
@@ -128,7 +142,11 @@ pub struct BreakpointRow {
 }
 
 impl BreakpointRow {
-    pub(crate) fn from_fields(f: &[&str], mo: Option<MoId>, ab: Option<AbId>) -> Result<BreakpointRow, String> {
+    pub(crate) fn from_fields(
+        f: &[&str],
+        mo: Option<MoId>,
+        ab: Option<AbId>,
+    ) -> Result<BreakpointRow, String> {
         if f.len() < 12 {
             return Err("expected 12 columns".into());
         }
@@ -139,7 +157,13 @@ impl BreakpointRow {
             m => return Err(format!("unknown method {m:?}")),
         };
         let num = |s: &str, col: &str| -> Result<Option<f64>, String> {
-            if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(|_| format!("{col}: not a number: {s:?}")) }
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse()
+                    .map(Some)
+                    .map_err(|_| format!("{col}: not a number: {s:?}"))
+            }
         };
         let s = num(f[8], "breakpoint_S")?;
         let r = num(f[9], "breakpoint_R")?;
@@ -179,7 +203,11 @@ impl BreakpointRow {
         let mut out = format!(
             "{} {} {} {} [{}]",
             self.guideline,
-            if self.method == Method::Mic { "MIC" } else { "DISK" },
+            if self.method == Method::Mic {
+                "MIC"
+            } else {
+                "DISK"
+            },
             self.ab_code,
             self.table,
             self.mo_code

@@ -76,13 +76,21 @@ pub fn dilution(v: f64) -> Dilution {
     }
     let l = v.log2();
     let r = l.round();
-    if (l - r).abs() < 0.1 { r as Dilution } else { l.ceil() as Dilution }
+    if (l - r).abs() < 0.1 {
+        r as Dilution
+    } else {
+        l.ceil() as Dilution
+    }
 }
 
 impl Mic {
     /// An MIC from a value and comparator.
     pub fn new(cmp: Cmp, value: f64) -> Option<Mic> {
-        (value.is_finite() && value > 0.0).then(|| Mic { cmp, value, step: dilution(value) })
+        (value.is_finite() && value > 0.0).then(|| Mic {
+            cmp,
+            value,
+            step: dilution(value),
+        })
     }
 
     /// Parses `"<=0.25"`, `">32"`, `"2"`, `"0,5"`, `"≤1 mg/L"`.
@@ -91,9 +99,17 @@ impl Mic {
             return Ok(m);
         }
         let t = text.trim();
-        let (cmp, rest) = if let Some(r) = t.strip_prefix("<=").or_else(|| t.strip_prefix('≤')).or_else(|| t.strip_prefix("=<")) {
+        let (cmp, rest) = if let Some(r) = t
+            .strip_prefix("<=")
+            .or_else(|| t.strip_prefix('≤'))
+            .or_else(|| t.strip_prefix("=<"))
+        {
             (Cmp::Le, r)
-        } else if let Some(r) = t.strip_prefix(">=").or_else(|| t.strip_prefix('≥')).or_else(|| t.strip_prefix("=>")) {
+        } else if let Some(r) = t
+            .strip_prefix(">=")
+            .or_else(|| t.strip_prefix('≥'))
+            .or_else(|| t.strip_prefix("=>"))
+        {
             (Cmp::Ge, r)
         } else if let Some(r) = t.strip_prefix('<') {
             (Cmp::Lt, r)
@@ -104,7 +120,12 @@ impl Mic {
         } else {
             (Cmp::Eq, t)
         };
-        let num = rest.trim().trim_end_matches("mg/L").trim_end_matches("mg/l").trim_end_matches("µg/mL").trim();
+        let num = rest
+            .trim()
+            .trim_end_matches("mg/L")
+            .trim_end_matches("mg/l")
+            .trim_end_matches("µg/mL")
+            .trim();
         // combination drugs are reported "2/38" (first component is the one the breakpoint names)
         let num = num.split('/').next().unwrap_or(num);
         let v: f64 = if num.contains(',') && !num.contains('.') { num.replace(',', ".").parse() } else { num.parse() }
@@ -124,7 +145,9 @@ impl Mic {
             [b'>', r @ ..] => (Cmp::Gt, r),
             r => (Cmp::Eq, r),
         };
-        const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
         if rest.is_empty() || rest.len() > 15 {
             return None;
         }
@@ -175,10 +198,19 @@ pub struct Zone {
 impl Zone {
     /// Parses `"22"`, `"22 mm"`, `"6"` (no zone: the disk's own diameter).
     pub fn parse(text: &str) -> Result<Zone, String> {
-        let t = text.trim().trim_end_matches("mm").trim().trim_start_matches(['<', '>', '=']);
-        let v: f64 = t.replace(',', ".").parse().map_err(|_| format!("not a zone diameter: {text:?} (expected mm)"))?;
+        let t = text
+            .trim()
+            .trim_end_matches("mm")
+            .trim()
+            .trim_start_matches(['<', '>', '=']);
+        let v: f64 = t
+            .replace(',', ".")
+            .parse()
+            .map_err(|_| format!("not a zone diameter: {text:?} (expected mm)"))?;
         if !(0.0..=100.0).contains(&v) {
-            return Err(format!("not a zone diameter: {text:?} (expected 0 to 100 mm)"));
+            return Err(format!(
+                "not a zone diameter: {text:?} (expected 0 to 100 mm)"
+            ));
         }
         Ok(Zone { mm: v })
     }
@@ -196,7 +228,11 @@ mod tests {
         assert_eq!(dilution(0.06), -4);
         assert_eq!(dilution(0.03), -5);
         assert_eq!(dilution(256.0), 8);
-        assert_eq!(dilution(1.5), 1, "gradient-strip values round up to the next step");
+        assert_eq!(
+            dilution(1.5),
+            1,
+            "gradient-strip values round up to the next step"
+        );
         assert_eq!(dilution(3.0), 2);
     }
 
@@ -220,15 +256,70 @@ mod tests {
     #[test]
     fn the_fast_path_reads_exactly_what_the_general_parser_reads() {
         let slow = |t: &str| -> Option<(Cmp, f64, Dilution)> {
-            let (cmp, rest) = if let Some(r) = t.strip_prefix("<=") { (Cmp::Le, r) } else if let Some(r) = t.strip_prefix(">=") { (Cmp::Ge, r) } else if let Some(r) = t.strip_prefix('<') { (Cmp::Lt, r) } else if let Some(r) = t.strip_prefix('>') { (Cmp::Gt, r) } else { (Cmp::Eq, t) };
+            let (cmp, rest) = if let Some(r) = t.strip_prefix("<=") {
+                (Cmp::Le, r)
+            } else if let Some(r) = t.strip_prefix(">=") {
+                (Cmp::Ge, r)
+            } else if let Some(r) = t.strip_prefix('<') {
+                (Cmp::Lt, r)
+            } else if let Some(r) = t.strip_prefix('>') {
+                (Cmp::Gt, r)
+            } else {
+                (Cmp::Eq, t)
+            };
             let v: f64 = rest.parse().ok()?;
             let l = v.log2();
-            let step = if (l - l.round()).abs() < 0.1 { l.round() as Dilution } else { l.ceil() as Dilution };
+            let step = if (l - l.round()).abs() < 0.1 {
+                l.round() as Dilution
+            } else {
+                l.ceil() as Dilution
+            };
             Some((cmp, v, step))
         };
         let mut n = 0;
         for pre in ["", "<=", ">=", "<", ">"] {
-            for num in ["0.002", "0.004", "0.008", "0.015", "0.016", "0.03", "0.032", "0.06", "0.064", "0.12", "0.125", "0.19", "0.25", "0.38", "0.5", "0.75", "1", "1.5", "2", "3", "4", "6", "8", "12", "16", "24", "32", "48", "64", "96", "128", "256", "512", "1024", "0.1", "0.3", "7.9", "00.5", "1.", "123456789012.5"] {
+            for num in [
+                "0.002",
+                "0.004",
+                "0.008",
+                "0.015",
+                "0.016",
+                "0.03",
+                "0.032",
+                "0.06",
+                "0.064",
+                "0.12",
+                "0.125",
+                "0.19",
+                "0.25",
+                "0.38",
+                "0.5",
+                "0.75",
+                "1",
+                "1.5",
+                "2",
+                "3",
+                "4",
+                "6",
+                "8",
+                "12",
+                "16",
+                "24",
+                "32",
+                "48",
+                "64",
+                "96",
+                "128",
+                "256",
+                "512",
+                "1024",
+                "0.1",
+                "0.3",
+                "7.9",
+                "00.5",
+                "1.",
+                "123456789012.5",
+            ] {
                 let t = format!("{pre}{num}");
                 let m = Mic::parse_plain(t.as_bytes()).unwrap_or_else(|| panic!("{t}"));
                 assert_eq!(Some((m.cmp, m.value, m.step)), slow(&t), "{t}");
@@ -236,8 +327,13 @@ mod tests {
             }
         }
         assert_eq!(n, 200);
-        for t in ["", "<=", "0", "0.0", "abc", "1e3", "-2", "2/38", " 4", "0,5", "1..2", "4 mg/L"] {
-            assert!(Mic::parse_plain(t.as_bytes()).is_none(), "{t:?} goes to the general parser");
+        for t in [
+            "", "<=", "0", "0.0", "abc", "1e3", "-2", "2/38", " 4", "0,5", "1..2", "4 mg/L",
+        ] {
+            assert!(
+                Mic::parse_plain(t.as_bytes()).is_none(),
+                "{t:?} goes to the general parser"
+            );
         }
         assert_eq!(Mic::parse("2/38").unwrap().value, 2.0);
         assert_eq!(Mic::parse("0,5").unwrap().step, -1);

@@ -3,11 +3,13 @@
 //! e.g. `AMP_ND10` = ampicillin, CLSI (N) disk (D) 10 µg; `CIP_EM` = ciprofloxacin, EUCAST MIC;
 //! `E` as method = gradient strip (an MIC)).
 
-use crate::breakpoints::{Body, Guideline, InfectionSite, Interpretation, Interpreter, Measurement, Sir};
+use crate::AmrError;
+use crate::breakpoints::{
+    Body, Guideline, InfectionSite, Interpretation, Interpreter, Measurement, Sir,
+};
 use crate::isolate::{Isolate, Test};
 use crate::reference::{AbId, Reference};
 use crate::value::{Mic, Zone};
-use crate::AmrError;
 use chrono::NaiveDate;
 use std::io::Read;
 
@@ -21,27 +23,46 @@ pub struct Row {
 }
 
 fn col(headers: &[String], names: &[&str]) -> Option<usize> {
-    headers.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+    headers
+        .iter()
+        .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
 }
 
 /// Is this header a long-form CSV (has `organism` and `antimicrobial` columns)?
 pub fn is_long(headers: &[String]) -> bool {
-    col(headers, &["organism", "mo"]).is_some() && col(headers, &["antimicrobial", "ab", "drug", "antibiotic"]).is_some()
+    col(headers, &["organism", "mo"]).is_some()
+        && col(headers, &["antimicrobial", "ab", "drug", "antibiotic"]).is_some()
 }
 
 /// Reads a long CSV (`organism`, `antimicrobial`, `mic` and/or `disk`; optional
 /// `disk_guideline` or `guideline` naming the guideline whose disk was used, and
 /// `infection_site`) and interprets every row. `source` names the input in errors.
-pub fn interpret_long(input: impl Read, source: &str, interp: &Interpreter<'_>) -> Result<(Vec<String>, Vec<Row>), AmrError> {
+pub fn interpret_long(
+    input: impl Read,
+    source: &str,
+    interp: &Interpreter<'_>,
+) -> Result<(Vec<String>, Vec<Row>), AmrError> {
     let r = interp.reference();
-    let mut rd = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
-    let headers: Vec<String> = rd.headers().map_err(|e| AmrError::Input(format!("{source}: {e}")))?.iter().map(str::to_string).collect();
-    let oc = col(&headers, &["organism", "mo"]).ok_or_else(|| AmrError::Input(format!("{source}: no `organism` column")))?;
-    let ac = col(&headers, &["antimicrobial", "ab", "drug", "antibiotic"]).ok_or_else(|| AmrError::Input(format!("{source}: no `antimicrobial` column")))?;
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = rd
+        .headers()
+        .map_err(|e| AmrError::Input(format!("{source}: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let oc = col(&headers, &["organism", "mo"])
+        .ok_or_else(|| AmrError::Input(format!("{source}: no `organism` column")))?;
+    let ac = col(&headers, &["antimicrobial", "ab", "drug", "antibiotic"])
+        .ok_or_else(|| AmrError::Input(format!("{source}: no `antimicrobial` column")))?;
     let mc = col(&headers, &["mic"]);
     let dc = col(&headers, &["disk", "zone"]);
     if mc.is_none() && dc.is_none() {
-        return Err(AmrError::Input(format!("{source}: needs a `mic` or a `disk` column")));
+        return Err(AmrError::Input(format!(
+            "{source}: needs a `mic` or a `disk` column"
+        )));
     }
     let gc = col(&headers, &["disk_guideline", "guideline"]);
     let sc = col(&headers, &["infection_site", "site"]);
@@ -50,37 +71,77 @@ pub fn interpret_long(input: impl Read, source: &str, interp: &Interpreter<'_>) 
         let line = i + 2;
         let rec = rec.map_err(|e| AmrError::Input(format!("{source} line {line}: {e}")))?;
         let at = |c: usize, name: &str| -> Result<&str, AmrError> {
-            rec.get(c).ok_or_else(|| AmrError::Input(format!("{source} line {line}: missing column {name}")))
+            rec.get(c).ok_or_else(|| {
+                AmrError::Input(format!("{source} line {line}: missing column {name}"))
+            })
         };
         let o = at(oc, "organism")?;
-        let mo = r.find_organism(o).ok_or_else(|| AmrError::Input(format!("{source} line {line}, column organism: unknown organism {o:?}")))?;
+        let mo = r.find_organism(o).ok_or_else(|| {
+            AmrError::Input(format!(
+                "{source} line {line}, column organism: unknown organism {o:?}"
+            ))
+        })?;
         let a = at(ac, "antimicrobial")?;
-        let ab = r.find_antimicrobial(a).ok_or_else(|| AmrError::Input(format!("{source} line {line}, column antimicrobial: unknown antimicrobial {a:?}")))?;
+        let ab = r.find_antimicrobial(a).ok_or_else(|| {
+            AmrError::Input(format!(
+                "{source} line {line}, column antimicrobial: unknown antimicrobial {a:?}"
+            ))
+        })?;
         let site = match sc {
-            Some(c) => at(c, "infection_site")?.parse::<InfectionSite>().map_err(|e| AmrError::Input(format!("{source} line {line}, column infection_site: {e}")))?,
+            Some(c) => at(c, "infection_site")?
+                .parse::<InfectionSite>()
+                .map_err(|e| {
+                    AmrError::Input(format!("{source} line {line}, column infection_site: {e}"))
+                })?,
             None => InfectionSite::Unspecified,
         };
-        let mic = mc.map(|c| at(c, "mic")).transpose()?.filter(|s| !s.is_empty());
-        let disk = dc.map(|c| at(c, "disk")).transpose()?.filter(|s| !s.is_empty());
-        let m = match (mic, disk) {
-            (Some(v), _) => Measurement::Mic(Mic::parse(v).map_err(|e| AmrError::Input(format!("{source} line {line}, column mic: {e}")))?),
-            (None, Some(v)) => {
-                let z = Zone::parse(v).map_err(|e| AmrError::Input(format!("{source} line {line}, column disk: {e}")))?;
-                let body = match gc.map(|c| at(c, "disk_guideline")).transpose()?.filter(|s| !s.is_empty()) {
-                    Some(g) => Some(body_of(g).ok_or_else(|| AmrError::Input(format!("{source} line {line}, column {}: {g:?} is neither EUCAST nor CLSI", headers[gc.unwrap_or(0)])))?),
-                    None => None,
-                };
-                Measurement::Zone(z, body)
-            }
-            (None, None) => {
-                out.push(Row {
-                    fields: rec.iter().map(str::to_string).collect(),
-                    result: Interpretation { sir: Sir::Ni, basis: "no value (mic and disk empty)".into() },
-                });
-                continue;
-            }
-        };
-        out.push(Row { fields: rec.iter().map(str::to_string).collect(), result: interp.interpret(mo, ab, &m, site) });
+        let mic = mc
+            .map(|c| at(c, "mic"))
+            .transpose()?
+            .filter(|s| !s.is_empty());
+        let disk = dc
+            .map(|c| at(c, "disk"))
+            .transpose()?
+            .filter(|s| !s.is_empty());
+        let m =
+            match (mic, disk) {
+                (Some(v), _) => Measurement::Mic(Mic::parse(v).map_err(|e| {
+                    AmrError::Input(format!("{source} line {line}, column mic: {e}"))
+                })?),
+                (None, Some(v)) => {
+                    let z = Zone::parse(v).map_err(|e| {
+                        AmrError::Input(format!("{source} line {line}, column disk: {e}"))
+                    })?;
+                    let body = match gc
+                        .map(|c| at(c, "disk_guideline"))
+                        .transpose()?
+                        .filter(|s| !s.is_empty())
+                    {
+                        Some(g) => Some(body_of(g).ok_or_else(|| {
+                            AmrError::Input(format!(
+                                "{source} line {line}, column {}: {g:?} is neither EUCAST nor CLSI",
+                                headers[gc.unwrap_or(0)]
+                            ))
+                        })?),
+                        None => None,
+                    };
+                    Measurement::Zone(z, body)
+                }
+                (None, None) => {
+                    out.push(Row {
+                        fields: rec.iter().map(str::to_string).collect(),
+                        result: Interpretation {
+                            sir: Sir::Ni,
+                            basis: "no value (mic and disk empty)".into(),
+                        },
+                    });
+                    continue;
+                }
+            };
+        out.push(Row {
+            fields: rec.iter().map(str::to_string).collect(),
+            result: interp.interpret(mo, ab, &m, site),
+        });
     }
     Ok((headers, out))
 }
@@ -118,7 +179,12 @@ pub fn drug_columns(headers: &[String], r: &Reference) -> Vec<DrugColumn> {
         if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
             continue;
         }
-        let Some(ab) = r.find_antimicrobial(code).filter(|a| r.antimicrobial(*a).code == code) else { continue };
+        let Some(ab) = r
+            .find_antimicrobial(code)
+            .filter(|a| r.antimicrobial(*a).code == code)
+        else {
+            continue;
+        };
         let mut ch = suffix.chars();
         let (body, method) = match (ch.next(), ch.next()) {
             (Some(g @ ('N' | 'E' | 'D' | 'B')), Some(m @ ('D' | 'M' | 'E'))) => (
@@ -132,7 +198,12 @@ pub fn drug_columns(headers: &[String], r: &Reference) -> Vec<DrugColumn> {
             (None, _) => (None, 'M'),
             _ => continue,
         };
-        out.push(DrugColumn { index, ab, body, disk: method == 'D' });
+        out.push(DrugColumn {
+            index,
+            ab,
+            body,
+            disk: method == 'D',
+        });
     }
     out
 }
@@ -142,18 +213,37 @@ pub fn drug_columns(headers: &[String], r: &Reference) -> Vec<DrugColumn> {
 /// number`), specimen date (`SPEC_DATE`, `Specimen date`), specimen type (`SPEC_TYPE`,
 /// `Specimen type`; WHONET `bl`/`ur`), the lab's guideline (`GUIDELINE`), and drug columns.
 /// A drug cell holds an MIC, a zone, or the lab's S/I/R.
-pub fn read_whonet(input: impl Read, source: &str, r: &Reference) -> Result<Vec<Isolate>, AmrError> {
-    let mut rd = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
-    let headers: Vec<String> = rd.headers().map_err(|e| AmrError::Input(format!("{source}: {e}")))?.iter().map(str::to_string).collect();
-    let oc = col(&headers, &["organism", "ORGANISM"]).ok_or_else(|| AmrError::Input(format!("{source}: no ORGANISM column")))?;
-    let pc = col(&headers, &["patient_id", "identification number", "patient"]);
-    let dc = col(&headers, &["spec_date", "specimen date", "date"]).ok_or_else(|| AmrError::Input(format!("{source}: no SPEC_DATE column")))?;
+pub fn read_whonet(
+    input: impl Read,
+    source: &str,
+    r: &Reference,
+) -> Result<Vec<Isolate>, AmrError> {
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = rd
+        .headers()
+        .map_err(|e| AmrError::Input(format!("{source}: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let oc = col(&headers, &["organism", "ORGANISM"])
+        .ok_or_else(|| AmrError::Input(format!("{source}: no ORGANISM column")))?;
+    let pc = col(
+        &headers,
+        &["patient_id", "identification number", "patient"],
+    );
+    let dc = col(&headers, &["spec_date", "specimen date", "date"])
+        .ok_or_else(|| AmrError::Input(format!("{source}: no SPEC_DATE column")))?;
     let tc = col(&headers, &["spec_type", "specimen type"]);
     let gc = col(&headers, &["guideline"]);
     let ic = col(&headers, &["spec_num", "specimen number", "isolate number"]);
     let drugs = drug_columns(&headers, r);
     if drugs.is_empty() {
-        return Err(AmrError::Input(format!("{source}: no drug columns (expected WHONET names such as AMP_ND10 or CIP_NM)")));
+        return Err(AmrError::Input(format!(
+            "{source}: no drug columns (expected WHONET names such as AMP_ND10 or CIP_NM)"
+        )));
     }
     let mut out = Vec::new();
     for (i, rec) in rd.records().enumerate() {
@@ -164,23 +254,41 @@ pub fn read_whonet(input: impl Read, source: &str, r: &Reference) -> Result<Vec<
         if o.is_empty() {
             continue;
         }
-        let organism = r.find_organism(o).ok_or_else(|| AmrError::Input(format!("{source} line {line}, column {}: unknown organism {o:?}", headers[oc])))?;
+        let organism = r.find_organism(o).ok_or_else(|| {
+            AmrError::Input(format!(
+                "{source} line {line}, column {}: unknown organism {o:?}",
+                headers[oc]
+            ))
+        })?;
         let d = get(dc);
         let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .or_else(|_| NaiveDate::parse_from_str(d, "%d.%m.%Y"))
             .or_else(|_| NaiveDate::parse_from_str(d, "%Y/%m/%d"))
-            .map_err(|_| AmrError::Input(format!("{source} line {line}, column {}: not a date: {d:?}", headers[dc])))?;
+            .map_err(|_| {
+                AmrError::Input(format!(
+                    "{source} line {line}, column {}: not a date: {d:?}",
+                    headers[dc]
+                ))
+            })?;
         let lab_guideline = match gc.map(get).filter(|s| !s.is_empty()) {
-            Some(g) => Some(g.parse::<Guideline>().map_err(|e| AmrError::Input(format!("{source} line {line}, column {}: {e}", headers[gc.unwrap_or(0)])))?),
+            Some(g) => Some(g.parse::<Guideline>().map_err(|e| {
+                AmrError::Input(format!(
+                    "{source} line {line}, column {}: {e}",
+                    headers[gc.unwrap_or(0)]
+                ))
+            })?),
             None => None,
         };
-        let specimen_type = tc.map(get).filter(|s| !s.is_empty()).map(|s| match s.to_lowercase().as_str() {
-            "bl" => "blood".to_string(),
-            "ur" => "urine".to_string(),
-            "sf" | "cf" => "csf".to_string(),
-            "sp" => "sputum".to_string(),
-            other => other.to_string(),
-        });
+        let specimen_type =
+            tc.map(get)
+                .filter(|s| !s.is_empty())
+                .map(|s| match s.to_lowercase().as_str() {
+                    "bl" => "blood".to_string(),
+                    "ur" => "urine".to_string(),
+                    "sf" | "cf" => "csf".to_string(),
+                    "sp" => "sputum".to_string(),
+                    other => other.to_string(),
+                });
         let mut tests = Vec::new();
         for dcol in &drugs {
             let v = get(dcol.index);
@@ -188,22 +296,49 @@ pub fn read_whonet(input: impl Read, source: &str, r: &Reference) -> Result<Vec<
                 continue;
             }
             if let Some(s) = Sir::parse(v) {
-                tests.push(Test { ab: dcol.ab, value: None, lab_sir: Some(s), lab_guideline });
+                tests.push(Test {
+                    ab: dcol.ab,
+                    value: None,
+                    lab_sir: Some(s),
+                    lab_guideline,
+                });
                 continue;
             }
             let value = if dcol.disk {
-                let z = Zone::parse(v).map_err(|e| AmrError::Input(format!("{source} line {line}, column {}: {e}", headers[dcol.index])))?;
+                let z = Zone::parse(v).map_err(|e| {
+                    AmrError::Input(format!(
+                        "{source} line {line}, column {}: {e}",
+                        headers[dcol.index]
+                    ))
+                })?;
                 Measurement::Zone(z, dcol.body.or(lab_guideline.map(|g| g.body)))
             } else {
-                Measurement::Mic(Mic::parse(v).map_err(|e| AmrError::Input(format!("{source} line {line}, column {}: {e}", headers[dcol.index])))?)
+                Measurement::Mic(Mic::parse(v).map_err(|e| {
+                    AmrError::Input(format!(
+                        "{source} line {line}, column {}: {e}",
+                        headers[dcol.index]
+                    ))
+                })?)
             };
-            tests.push(Test { ab: dcol.ab, value: Some(value), lab_sir: None, lab_guideline });
+            tests.push(Test {
+                ab: dcol.ab,
+                value: Some(value),
+                lab_sir: None,
+                lab_guideline,
+            });
         }
         let id = match ic.map(get).filter(|s| !s.is_empty()) {
             Some(s) => format!("{s}#{line}"),
             None => format!("line {line}"),
         };
-        out.push(Isolate { id, patient: pc.map(get).unwrap_or("").to_string(), date, organism, specimen_type, tests });
+        out.push(Isolate {
+            id,
+            patient: pc.map(get).unwrap_or("").to_string(),
+            date,
+            organism,
+            specimen_type,
+            tests,
+        });
     }
     Ok(out)
 }

@@ -19,7 +19,14 @@ pub struct CcdlError {
 }
 
 fn err(path: &str, message: impl Into<String>) -> CcdlError {
-    CcdlError { path: if path.is_empty() { "(query)".into() } else { path.to_owned() }, message: message.into() }
+    CcdlError {
+        path: if path.is_empty() {
+            "(query)".into()
+        } else {
+            path.to_owned()
+        },
+        message: message.into(),
+    }
 }
 
 /// A coded concept.
@@ -153,10 +160,16 @@ pub struct Query {
 }
 
 fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a serde_json::Map<String, Value>, CcdlError> {
-    v.as_object().ok_or_else(|| err(path, "expected a JSON object"))
+    v.as_object()
+        .ok_or_else(|| err(path, "expected a JSON object"))
 }
 
-fn string(o: &serde_json::Map<String, Value>, key: &str, path: &str, required: bool) -> Result<Option<String>, CcdlError> {
+fn string(
+    o: &serde_json::Map<String, Value>,
+    key: &str,
+    path: &str,
+    required: bool,
+) -> Result<Option<String>, CcdlError> {
     match o.get(key) {
         None | Some(Value::Null) if !required => Ok(None),
         None | Some(Value::Null) => Err(err(&format!("{path}.{key}"), "is required")),
@@ -167,7 +180,9 @@ fn string(o: &serde_json::Map<String, Value>, key: &str, path: &str, required: b
 
 fn number(o: &serde_json::Map<String, Value>, key: &str, path: &str) -> Result<f64, CcdlError> {
     match o.get(key) {
-        Some(Value::Number(n)) => n.as_f64().ok_or_else(|| err(&format!("{path}.{key}"), "is not a finite number")),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .ok_or_else(|| err(&format!("{path}.{key}"), "is not a finite number")),
         Some(_) => Err(err(&format!("{path}.{key}"), "must be a number")),
         None => Err(err(&format!("{path}.{key}"), "is required")),
     }
@@ -189,7 +204,11 @@ fn term_code_with(v: &Value, path: &str, system_required: bool) -> Result<TermCo
     if system_required && system.trim().is_empty() {
         return Err(err(&format!("{path}.system"), "must not be empty"));
     }
-    Ok(TermCode { system, code, display: string(o, "display", path, false)?.unwrap_or_default() })
+    Ok(TermCode {
+        system,
+        code,
+        display: string(o, "display", path, false)?.unwrap_or_default(),
+    })
 }
 
 fn unit(o: &serde_json::Map<String, Value>, path: &str) -> Result<Option<String>, CcdlError> {
@@ -207,11 +226,26 @@ fn filter(v: &Value, path: &str, allow_reference: bool) -> Result<Filter, CcdlEr
     let ty = string(o, "type", path, true)?.unwrap_or_default();
     match ty.as_str() {
         "concept" => {
-            let list = o.get("selectedConcepts").and_then(Value::as_array).ok_or_else(|| err(&format!("{path}.selectedConcepts"), "a concept filter needs a list of selected concepts"))?;
+            let list = o
+                .get("selectedConcepts")
+                .and_then(Value::as_array)
+                .ok_or_else(|| {
+                    err(
+                        &format!("{path}.selectedConcepts"),
+                        "a concept filter needs a list of selected concepts",
+                    )
+                })?;
             if list.is_empty() {
-                return Err(err(&format!("{path}.selectedConcepts"), "must not be empty"));
+                return Err(err(
+                    &format!("{path}.selectedConcepts"),
+                    "must not be empty",
+                ));
             }
-            let concepts = list.iter().enumerate().map(|(i, c)| term_code_with(c, &format!("{path}.selectedConcepts[{i}]"), false)).collect::<Result<_, _>>()?;
+            let concepts = list
+                .iter()
+                .enumerate()
+                .map(|(i, c)| term_code_with(c, &format!("{path}.selectedConcepts[{i}]"), false))
+                .collect::<Result<_, _>>()?;
             Ok(Filter::Concept { concepts })
         }
         "quantity-comparator" => {
@@ -223,36 +257,80 @@ fn filter(v: &Value, path: &str, allow_reference: bool) -> Result<Filter, CcdlEr
                 "le" => Comparator::Le,
                 "eq" => Comparator::Eq,
                 "ne" => Comparator::Ne,
-                other => return Err(err(&format!("{path}.comparator"), format!("{other:?} is not one of gt, ge, lt, le, eq, ne"))),
+                other => {
+                    return Err(err(
+                        &format!("{path}.comparator"),
+                        format!("{other:?} is not one of gt, ge, lt, le, eq, ne"),
+                    ));
+                }
             };
-            Ok(Filter::QuantityComparator { comparator, value: number(o, "value", path)?, unit: unit(o, path)? })
+            Ok(Filter::QuantityComparator {
+                comparator,
+                value: number(o, "value", path)?,
+                unit: unit(o, path)?,
+            })
         }
         "quantity-range" => {
             let (min, max) = (number(o, "minValue", path)?, number(o, "maxValue", path)?);
             if min > max {
-                return Err(err(&format!("{path}.minValue"), format!("{min} is above maxValue {max}")));
+                return Err(err(
+                    &format!("{path}.minValue"),
+                    format!("{min} is above maxValue {max}"),
+                ));
             }
-            Ok(Filter::QuantityRange { min, max, unit: unit(o, path)? })
+            Ok(Filter::QuantityRange {
+                min,
+                max,
+                unit: unit(o, path)?,
+            })
         }
         "reference" if allow_reference => {
-            let list = o.get("criteria").and_then(Value::as_array).ok_or_else(|| err(&format!("{path}.criteria"), "a reference filter needs criteria"))?;
+            let list = o.get("criteria").and_then(Value::as_array).ok_or_else(|| {
+                err(
+                    &format!("{path}.criteria"),
+                    "a reference filter needs criteria",
+                )
+            })?;
             if list.is_empty() {
                 return Err(err(&format!("{path}.criteria"), "must not be empty"));
             }
-            let criteria = list.iter().enumerate().map(|(i, c)| criterion(c, &format!("{path}.criteria[{i}]"))).collect::<Result<_, _>>()?;
+            let criteria = list
+                .iter()
+                .enumerate()
+                .map(|(i, c)| criterion(c, &format!("{path}.criteria[{i}]")))
+                .collect::<Result<_, _>>()?;
             Ok(Filter::Reference { criteria })
         }
-        "reference" => Err(err(&format!("{path}.type"), "a value filter cannot be a reference (use attributeFilters)")),
-        other => Err(err(&format!("{path}.type"), format!("{other:?} is not a filter type (concept, quantity-comparator, quantity-range, reference)"))),
+        "reference" => Err(err(
+            &format!("{path}.type"),
+            "a value filter cannot be a reference (use attributeFilters)",
+        )),
+        other => Err(err(
+            &format!("{path}.type"),
+            format!(
+                "{other:?} is not a filter type (concept, quantity-comparator, quantity-range, reference)"
+            ),
+        )),
     }
 }
 
-fn date(o: &serde_json::Map<String, Value>, key: &str, path: &str) -> Result<Option<NaiveDate>, CcdlError> {
+fn date(
+    o: &serde_json::Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<NaiveDate>, CcdlError> {
     match string(o, key, path, false)? {
         None => Ok(None),
         Some(s) => {
             let day = s.get(..10).unwrap_or(&s);
-            NaiveDate::parse_from_str(day, "%Y-%m-%d").map(Some).map_err(|_| err(&format!("{path}.{key}"), format!("{s:?} is not a date (YYYY-MM-DD)")))
+            NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    err(
+                        &format!("{path}.{key}"),
+                        format!("{s:?} is not a date (YYYY-MM-DD)"),
+                    )
+                })
         }
     }
 }
@@ -261,20 +339,34 @@ fn criterion(v: &Value, path: &str) -> Result<Criterion, CcdlError> {
     let o = obj(v, path)?;
     let context = match o.get("context") {
         Some(c) => term_code(c, &format!("{path}.context"))?,
-        None => return Err(err(&format!("{path}.context"), "is required: the criterion's context (e.g. Diagnose, Laboruntersuchung, Patient)")),
+        None => {
+            return Err(err(
+                &format!("{path}.context"),
+                "is required: the criterion's context (e.g. Diagnose, Laboruntersuchung, Patient)",
+            ));
+        }
     };
-    let codes = o.get("termCodes").and_then(Value::as_array).ok_or_else(|| err(&format!("{path}.termCodes"), "is required: a list of codes"))?;
+    let codes = o
+        .get("termCodes")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err(&format!("{path}.termCodes"), "is required: a list of codes"))?;
     if codes.is_empty() {
         return Err(err(&format!("{path}.termCodes"), "must not be empty"));
     }
-    let term_codes = codes.iter().enumerate().map(|(i, c)| term_code(c, &format!("{path}.termCodes[{i}]"))).collect::<Result<_, _>>()?;
+    let term_codes = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| term_code(c, &format!("{path}.termCodes[{i}]")))
+        .collect::<Result<_, _>>()?;
     let value_filter = match o.get("valueFilter") {
         None | Some(Value::Null) => None,
         Some(f) => Some(filter(f, &format!("{path}.valueFilter"), false)?),
     };
     let mut attribute_filters = Vec::new();
     if let Some(list) = o.get("attributeFilters") {
-        let list = list.as_array().ok_or_else(|| err(&format!("{path}.attributeFilters"), "must be a list"))?;
+        let list = list
+            .as_array()
+            .ok_or_else(|| err(&format!("{path}.attributeFilters"), "must be a list"))?;
         for (i, a) in list.iter().enumerate() {
             let p = format!("{path}.attributeFilters[{i}]");
             let ao = obj(a, &p)?;
@@ -282,7 +374,10 @@ fn criterion(v: &Value, path: &str) -> Result<Criterion, CcdlError> {
                 Some(c) => term_code(c, &format!("{p}.attributeCode"))?,
                 None => return Err(err(&format!("{p}.attributeCode"), "is required")),
             };
-            attribute_filters.push(AttributeFilter { attribute, filter: filter(a, &p, true)? });
+            attribute_filters.push(AttributeFilter {
+                attribute,
+                filter: filter(a, &p, true)?,
+            });
         }
     }
     let time_restriction = match o.get("timeRestriction") {
@@ -297,31 +392,64 @@ fn criterion(v: &Value, path: &str) -> Result<Criterion, CcdlError> {
             if let (Some(a), Some(b)) = (after, before)
                 && a > b
             {
-                return Err(err(&format!("{p}.afterDate"), format!("{a} is after beforeDate {b}")));
+                return Err(err(
+                    &format!("{p}.afterDate"),
+                    format!("{a} is after beforeDate {b}"),
+                ));
             }
             Some(TimeRestriction { after, before })
         }
     };
     for key in o.keys() {
-        if !matches!(key.as_str(), "context" | "termCodes" | "valueFilter" | "attributeFilters" | "timeRestriction" | "display" | "id" | "selectedConcepts") {
-            return Err(err(&format!("{path}.{key}"), "is not a CCDL criterion element; the engine refuses what it would otherwise ignore"));
+        if !matches!(
+            key.as_str(),
+            "context"
+                | "termCodes"
+                | "valueFilter"
+                | "attributeFilters"
+                | "timeRestriction"
+                | "display"
+                | "id"
+                | "selectedConcepts"
+        ) {
+            return Err(err(
+                &format!("{path}.{key}"),
+                "is not a CCDL criterion element; the engine refuses what it would otherwise ignore",
+            ));
         }
     }
-    Ok(Criterion { context, term_codes, value_filter, attribute_filters, time_restriction, path: path.to_owned() })
+    Ok(Criterion {
+        context,
+        term_codes,
+        value_filter,
+        attribute_filters,
+        time_restriction,
+        path: path.to_owned(),
+    })
 }
 
 fn groups(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<Vec<Criterion>>, CcdlError> {
-    let Some(v) = o.get(key) else { return Ok(Vec::new()) };
-    let outer = v.as_array().ok_or_else(|| err(key, "must be a list of lists of criteria"))?;
+    let Some(v) = o.get(key) else {
+        return Ok(Vec::new());
+    };
+    let outer = v
+        .as_array()
+        .ok_or_else(|| err(key, "must be a list of lists of criteria"))?;
     outer
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let inner = g.as_array().ok_or_else(|| err(&format!("{key}[{i}]"), "must be a list of criteria"))?;
+            let inner = g
+                .as_array()
+                .ok_or_else(|| err(&format!("{key}[{i}]"), "must be a list of criteria"))?;
             if inner.is_empty() {
                 return Err(err(&format!("{key}[{i}]"), "must not be empty"));
             }
-            inner.iter().enumerate().map(|(j, c)| criterion(c, &format!("{key}[{i}][{j}]"))).collect()
+            inner
+                .iter()
+                .enumerate()
+                .map(|(j, c)| criterion(c, &format!("{key}[{i}][{j}]")))
+                .collect()
         })
         .collect()
 }
@@ -329,7 +457,8 @@ fn groups(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<Vec<Crite
 impl Query {
     /// Reads a CCDL query (v2 or structured-query form) from JSON text.
     pub fn parse(json: &str) -> Result<Query, CcdlError> {
-        let v: Value = serde_json::from_str(json).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(json).map_err(|e| err("", format!("not valid JSON: {e}")))?;
         Query::from_value(&v)
     }
 
@@ -340,19 +469,41 @@ impl Query {
             Some(Value::String(s)) if s == "2" => "2".to_owned(),
             Some(Value::String(s)) if s.starts_with("http") => "structured-query".to_owned(),
             None => "structured-query".to_owned(),
-            Some(other) => return Err(err("version", format!("{other} is not a CCDL version this engine reads (\"2\" or a structured-query schema URL)"))),
+            Some(other) => {
+                return Err(err(
+                    "version",
+                    format!(
+                        "{other} is not a CCDL version this engine reads (\"2\" or a structured-query schema URL)"
+                    ),
+                ));
+            }
         };
         for key in o.keys() {
-            if !matches!(key.as_str(), "version" | "display" | "inclusionCriteria" | "exclusionCriteria" | "$schema") {
+            if !matches!(
+                key.as_str(),
+                "version" | "display" | "inclusionCriteria" | "exclusionCriteria" | "$schema"
+            ) {
                 return Err(err(key, "is not a CCDL query element"));
             }
         }
         let inclusion = groups(o, "inclusionCriteria")?;
         if inclusion.is_empty() {
-            return Err(err("inclusionCriteria", "a query needs at least one inclusion criterion"));
+            return Err(err(
+                "inclusionCriteria",
+                "a query needs at least one inclusion criterion",
+            ));
         }
         let exclusion = groups(o, "exclusionCriteria")?;
-        Ok(Query { form, display: o.get("display").and_then(Value::as_str).unwrap_or("").to_owned(), inclusion, exclusion })
+        Ok(Query {
+            form,
+            display: o
+                .get("display")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            inclusion,
+            exclusion,
+        })
     }
 
     /// The query in a canonical form: displays dropped, codes, criteria and groups sorted, so
@@ -362,7 +513,11 @@ impl Query {
             let mut codes: Vec<&TermCode> = c.term_codes.iter().collect();
             codes.sort();
             codes.dedup();
-            let mut attrs: Vec<Value> = c.attribute_filters.iter().map(|a| serde_json::json!({"attribute": a.attribute, "filter": filt(&a.filter)})).collect();
+            let mut attrs: Vec<Value> = c
+                .attribute_filters
+                .iter()
+                .map(|a| serde_json::json!({"attribute": a.attribute, "filter": filt(&a.filter)}))
+                .collect();
             attrs.sort_by_key(|a| a.to_string());
             serde_json::json!({
                 "context": c.context.code,
@@ -402,7 +557,8 @@ impl Query {
             out.dedup();
             out
         };
-        serde_json::json!({"inclusion": norm(&self.inclusion), "exclusion": norm(&self.exclusion)}).to_string()
+        serde_json::json!({"inclusion": norm(&self.inclusion), "exclusion": norm(&self.exclusion)})
+            .to_string()
     }
 
     /// All criteria, with their role, for display.
@@ -421,7 +577,13 @@ mod tests {
     #[test]
     fn canonical_form_ignores_order_and_displays() {
         let a = Query::parse(Q).unwrap();
-        let b = Query::parse(&Q.replace(r#""display":"x""#, r#""display":"other""#).replace("J18", "TMP").replace("J10", "J18").replace("TMP", "J10")).unwrap();
+        let b = Query::parse(
+            &Q.replace(r#""display":"x""#, r#""display":"other""#)
+                .replace("J18", "TMP")
+                .replace("J10", "J18")
+                .replace("TMP", "J10"),
+        )
+        .unwrap();
         assert_eq!(a.canonical(), b.canonical());
         let c = Query::parse(&Q.replace("J10", "J11")).unwrap();
         assert_ne!(a.canonical(), c.canonical());
@@ -429,14 +591,31 @@ mod tests {
 
     #[test]
     fn errors_name_the_offending_element() {
-        let bad = Q.replace(r#""termCodes":[{"code":"J18""#, r#""termCodes":[{"cod":"J18""#);
-        assert_eq!(Query::parse(&bad).unwrap_err().path, "inclusionCriteria[0][0].termCodes[0].code");
+        let bad = Q.replace(
+            r#""termCodes":[{"code":"J18""#,
+            r#""termCodes":[{"cod":"J18""#,
+        );
+        assert_eq!(
+            Query::parse(&bad).unwrap_err().path,
+            "inclusionCriteria[0][0].termCodes[0].code"
+        );
         let bad = Q.replace(r#""display":"D"}"#, r#""display":"D"},"valueFilter":{"type":"quantity-comparator","comparator":"gte","value":1}"#);
         let e = Query::parse(&bad).unwrap_err();
         assert_eq!(e.path, "inclusionCriteria[0][0].valueFilter.comparator");
-        assert!(Query::parse("{").unwrap_err().message.contains("not valid JSON"));
-        assert_eq!(Query::parse(r#"{"inclusionCriteria":[]}"#).unwrap_err().path, "inclusionCriteria");
-        let e = Query::parse(&Q.replace(r#""termCodes""#, r#""unknownThing":1,"termCodes""#)).unwrap_err();
+        assert!(
+            Query::parse("{")
+                .unwrap_err()
+                .message
+                .contains("not valid JSON")
+        );
+        assert_eq!(
+            Query::parse(r#"{"inclusionCriteria":[]}"#)
+                .unwrap_err()
+                .path,
+            "inclusionCriteria"
+        );
+        let e = Query::parse(&Q.replace(r#""termCodes""#, r#""unknownThing":1,"termCodes""#))
+            .unwrap_err();
         assert_eq!(e.path, "inclusionCriteria[0][0].unknownThing");
     }
 }

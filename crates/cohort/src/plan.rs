@@ -91,7 +91,8 @@ pub struct AttributeMap {
 pub fn mapping() -> &'static [ContextMap] {
     static M: OnceLock<Vec<ContextMap>> = OnceLock::new();
     M.get_or_init(|| {
-        let f: MappingFile = toml::from_str(include_str!("../data/mapping.toml")).expect("the shipped mapping file is valid (tested)");
+        let f: MappingFile = toml::from_str(include_str!("../data/mapping.toml"))
+            .expect("the shipped mapping file is valid (tested)");
         f.context
     })
 }
@@ -108,7 +109,12 @@ pub struct CodeMatcher {
 impl CodeMatcher {
     /// Whether a coding matches.
     pub fn matches(&self, system: &str, code: &str) -> bool {
-        self.exact.contains(&(system.to_owned(), code.to_owned())) || (term::is_icd10(system) && self.icd10_parents.iter().any(|p| term::icd10_descends(code, p)))
+        self.exact.contains(&(system.to_owned(), code.to_owned()))
+            || (term::is_icd10(system)
+                && self
+                    .icd10_parents
+                    .iter()
+                    .any(|p| term::icd10_descends(code, p)))
     }
 
     fn add(&mut self, tc: &TermCode) {
@@ -128,7 +134,11 @@ impl CodeMatcher {
     /// The codes, for `explain`.
     pub fn describe(&self) -> Vec<String> {
         let mut v: Vec<String> = self.exact.iter().map(|(s, c)| format!("{s}|{c}")).collect();
-        v.extend(self.icd10_parents.iter().map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")));
+        v.extend(
+            self.icd10_parents
+                .iter()
+                .map(|p| format!("ICD-10 {p} and its subcodes (German, Japanese and WHO ICD-10)")),
+        );
         v
     }
 }
@@ -239,8 +249,17 @@ pub struct Plan {
     pub exclusion: Vec<Vec<CritPlan>>,
 }
 
-const AGE_CODES: [(&str, &str); 3] = [("http://loinc.org", "30525-0"), ("http://snomed.info/sct", "424144002"), ("http://snomed.info/sct", "397669002")];
-const GENDER_CODES: [(&str, &str); 4] = [("http://loinc.org", "76689-9"), ("http://loinc.org", "LL2191-6"), ("http://snomed.info/sct", "263495000"), ("http://hl7.org/fhir/administrative-gender", "gender")];
+const AGE_CODES: [(&str, &str); 3] = [
+    ("http://loinc.org", "30525-0"),
+    ("http://snomed.info/sct", "424144002"),
+    ("http://snomed.info/sct", "397669002"),
+];
+const GENDER_CODES: [(&str, &str); 4] = [
+    ("http://loinc.org", "76689-9"),
+    ("http://loinc.org", "LL2191-6"),
+    ("http://snomed.info/sct", "263495000"),
+    ("http://hl7.org/fhir/administrative-gender", "gender"),
+];
 
 fn gender_code(c: &str) -> Option<&'static str> {
     Some(match c.to_ascii_lowercase().as_str() {
@@ -255,23 +274,34 @@ fn gender_code(c: &str) -> Option<&'static str> {
 fn years(v: f64, unit: Option<&str>, path: &str) -> Result<f64, PlanError> {
     match unit.unwrap_or("a") {
         "a" => Ok(v),
-        u => term::ucum::convert(v, u, "a").ok_or_else(|| PlanError::Unsupported { path: format!("{path}.valueFilter.unit"), message: format!("{u:?} is not a unit of age (a, mo, wk, d)") }),
+        u => term::ucum::convert(v, u, "a").ok_or_else(|| PlanError::Unsupported {
+            path: format!("{path}.valueFilter.unit"),
+            message: format!("{u:?} is not a unit of age (a, mo, wk, d)"),
+        }),
     }
 }
 
 fn day_start(d: chrono::NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_micros()
 }
 
 fn window(c: &Criterion) -> Option<Window> {
     c.time_restriction.as_ref().map(|t| Window {
         from: t.after.map(day_start).unwrap_or(i64::MIN),
-        to: t.before.map(|d| day_start(d) + 86_400_000_000 - 1).unwrap_or(i64::MAX),
+        to: t
+            .before
+            .map(|d| day_start(d) + 86_400_000_000 - 1)
+            .unwrap_or(i64::MAX),
     })
 }
 
 fn find_context(code: &str) -> Option<&'static ContextMap> {
-    mapping().iter().find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
+    mapping()
+        .iter()
+        .find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))
 }
 
 fn known_contexts() -> String {
@@ -283,36 +313,80 @@ fn known_contexts() -> String {
 /// Compiles one criterion.
 pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
     let path = c.path.clone();
-    let unsupported = |p: String, m: &str| PlanError::Unsupported { path: p, message: m.to_owned() };
+    let unsupported = |p: String, m: &str| PlanError::Unsupported {
+        path: p,
+        message: m.to_owned(),
+    };
     if c.context.code.eq_ignore_ascii_case("Patient") {
         if !c.attribute_filters.is_empty() {
-            return Err(unsupported(format!("{path}.attributeFilters"), "patient criteria take no attribute filters"));
+            return Err(unsupported(
+                format!("{path}.attributeFilters"),
+                "patient criteria take no attribute filters",
+            ));
         }
-        let is = |set: &[(&str, &str)]| c.term_codes.iter().all(|t| set.iter().any(|(s, k)| *s == t.system && *k == t.code));
+        let is = |set: &[(&str, &str)]| {
+            c.term_codes
+                .iter()
+                .all(|t| set.iter().any(|(s, k)| *s == t.system && *k == t.code))
+        };
         if is(&AGE_CODES) {
             let cond = match &c.value_filter {
-                Some(Filter::QuantityComparator { comparator, value, unit }) => NumCond::Cmp(*comparator, years(*value, unit.as_deref(), &path)?),
-                Some(Filter::QuantityRange { min, max, unit }) => NumCond::Range(years(*min, unit.as_deref(), &path)?, years(*max, unit.as_deref(), &path)?),
-                _ => return Err(unsupported(format!("{path}.valueFilter"), "an age criterion needs a quantity filter (comparator or range)")),
+                Some(Filter::QuantityComparator {
+                    comparator,
+                    value,
+                    unit,
+                }) => NumCond::Cmp(*comparator, years(*value, unit.as_deref(), &path)?),
+                Some(Filter::QuantityRange { min, max, unit }) => NumCond::Range(
+                    years(*min, unit.as_deref(), &path)?,
+                    years(*max, unit.as_deref(), &path)?,
+                ),
+                _ => {
+                    return Err(unsupported(
+                        format!("{path}.valueFilter"),
+                        "an age criterion needs a quantity filter (comparator or range)",
+                    ));
+                }
             };
             if c.time_restriction.is_some() {
-                return Err(unsupported(format!("{path}.timeRestriction"), "age is evaluated at the query date; a time restriction on age is not supported"));
+                return Err(unsupported(
+                    format!("{path}.timeRestriction"),
+                    "age is evaluated at the query date; a time restriction on age is not supported",
+                ));
             }
             return Ok(CritPlan::Age { path, cond });
         }
         if is(&GENDER_CODES) {
             let Some(Filter::Concept { concepts }) = &c.value_filter else {
-                return Err(unsupported(format!("{path}.valueFilter"), "a gender criterion needs a concept filter"));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    "a gender criterion needs a concept filter",
+                ));
             };
             let mut allowed = BTreeSet::new();
             for (i, k) in concepts.iter().enumerate() {
-                allowed.insert(gender_code(&k.code).ok_or_else(|| unsupported(format!("{path}.valueFilter.selectedConcepts[{i}].code"), &format!("{:?} is not a gender code this site knows", k.code)))?.to_owned());
+                allowed.insert(
+                    gender_code(&k.code)
+                        .ok_or_else(|| {
+                            unsupported(
+                                format!("{path}.valueFilter.selectedConcepts[{i}].code"),
+                                &format!("{:?} is not a gender code this site knows", k.code),
+                            )
+                        })?
+                        .to_owned(),
+                );
             }
             return Ok(CritPlan::Gender { path, allowed });
         }
-        return Err(unsupported(format!("{path}.termCodes"), "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)"));
+        return Err(unsupported(
+            format!("{path}.termCodes"),
+            "a Patient criterion is age (LOINC 30525-0, SNOMED 424144002) or gender (LOINC 76689-9, SNOMED 263495000)",
+        ));
     }
-    let map = find_context(&c.context.code).ok_or_else(|| PlanError::Context { path: path.clone(), context: c.context.code.clone(), known: known_contexts() })?;
+    let map = find_context(&c.context.code).ok_or_else(|| PlanError::Context {
+        path: path.clone(),
+        context: c.context.code.clone(),
+        known: known_contexts(),
+    })?;
     let mut codes = CodeMatcher::default();
     for t in &c.term_codes {
         codes.add(t);
@@ -321,27 +395,57 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
         None => None,
         Some(Filter::Concept { concepts }) => {
             if map.value_concept.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no coded value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no coded value", c.context.code),
+                ));
             }
             let set = concepts
                 .iter()
-                .map(|k| if k.system.contains("$lookup") || k.system.is_empty() { (String::new(), k.code.clone()) } else { (k.system.clone(), k.code.clone()) })
+                .map(|k| {
+                    if k.system.contains("$lookup") || k.system.is_empty() {
+                        (String::new(), k.code.clone())
+                    } else {
+                        (k.system.clone(), k.code.clone())
+                    }
+                })
                 .collect();
             Some(ValueCond::Concept(set))
         }
-        Some(Filter::QuantityComparator { comparator, value, unit }) => {
+        Some(Filter::QuantityComparator {
+            comparator,
+            value,
+            unit,
+        }) => {
             if map.value_quantity.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no quantity value", c.context.code),
+                ));
             }
-            Some(ValueCond::Quantity { cond: NumCond::Cmp(*comparator, *value), unit: unit.clone() })
+            Some(ValueCond::Quantity {
+                cond: NumCond::Cmp(*comparator, *value),
+                unit: unit.clone(),
+            })
         }
         Some(Filter::QuantityRange { min, max, unit }) => {
             if map.value_quantity.is_none() {
-                return Err(unsupported(format!("{path}.valueFilter"), &format!("context {} has no quantity value", c.context.code)));
+                return Err(unsupported(
+                    format!("{path}.valueFilter"),
+                    &format!("context {} has no quantity value", c.context.code),
+                ));
             }
-            Some(ValueCond::Quantity { cond: NumCond::Range(*min, *max), unit: unit.clone() })
+            Some(ValueCond::Quantity {
+                cond: NumCond::Range(*min, *max),
+                unit: unit.clone(),
+            })
         }
-        Some(Filter::Reference { .. }) => return Err(unsupported(format!("{path}.valueFilter"), "a value filter cannot be a reference")),
+        Some(Filter::Reference { .. }) => {
+            return Err(unsupported(
+                format!("{path}.valueFilter"),
+                "a value filter cannot be a reference",
+            ));
+        }
     };
     let mut attrs = Vec::new();
     for (i, a) in c.attribute_filters.iter().enumerate() {
@@ -349,29 +453,87 @@ pub fn compile_criterion(c: &Criterion) -> Result<CritPlan, PlanError> {
         let am = map
             .attributes
             .iter()
-            .find(|m| m.codes.iter().any(|x| x.eq_ignore_ascii_case(&a.attribute.code)))
-            .ok_or_else(|| unsupported(format!("{apath}.attributeCode"), &format!("attribute {:?} of context {} is not supported here", a.attribute.code, c.context.code)))?;
+            .find(|m| {
+                m.codes
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&a.attribute.code))
+            })
+            .ok_or_else(|| {
+                unsupported(
+                    format!("{apath}.attributeCode"),
+                    &format!(
+                        "attribute {:?} of context {} is not supported here",
+                        a.attribute.code, c.context.code
+                    ),
+                )
+            })?;
         match (&a.filter, am.reference) {
             (Filter::Reference { criteria }, Some(target_view)) => {
-                let targets = criteria.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()?;
+                let targets = criteria
+                    .iter()
+                    .map(compile_criterion)
+                    .collect::<Result<Vec<_>, _>>()?;
                 for t in &targets {
                     if !matches!(t, CritPlan::Resource { map, .. } if map.view == target_view) {
-                        return Err(unsupported(format!("{apath}.criteria"), &format!("the referenced criteria must be of the {} view", target_view.name())));
+                        return Err(unsupported(
+                            format!("{apath}.criteria"),
+                            &format!(
+                                "the referenced criteria must be of the {} view",
+                                target_view.name()
+                            ),
+                        ));
                     }
                 }
-                attrs.push(AttrCond::Reference { column: am.column.clone(), targets });
+                attrs.push(AttrCond::Reference {
+                    column: am.column.clone(),
+                    targets,
+                });
             }
-            (Filter::Concept { concepts }, None) => attrs.push(AttrCond::Concept { column: am.column.clone(), codes: concepts.iter().map(|k| k.code.clone()).collect() }),
-            _ => return Err(unsupported(apath, &format!("attribute {:?} takes a {} filter", a.attribute.code, if am.reference.is_some() { "reference" } else { "concept" }))),
+            (Filter::Concept { concepts }, None) => attrs.push(AttrCond::Concept {
+                column: am.column.clone(),
+                codes: concepts.iter().map(|k| k.code.clone()).collect(),
+            }),
+            _ => {
+                return Err(unsupported(
+                    apath,
+                    &format!(
+                        "attribute {:?} takes a {} filter",
+                        a.attribute.code,
+                        if am.reference.is_some() {
+                            "reference"
+                        } else {
+                            "concept"
+                        }
+                    ),
+                ));
+            }
         }
     }
-    Ok(CritPlan::Resource { path, map: map.clone(), codes, value, time: window(c), attrs })
+    Ok(CritPlan::Resource {
+        path,
+        map: map.clone(),
+        codes,
+        value,
+        time: window(c),
+        attrs,
+    })
 }
 
 /// Compiles a query.
 pub fn compile(q: &Query) -> Result<Plan, PlanError> {
-    let g = |gs: &[Vec<Criterion>]| gs.iter().map(|g| g.iter().map(compile_criterion).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>();
-    Ok(Plan { inclusion: g(&q.inclusion)?, exclusion: g(&q.exclusion)? })
+    let g = |gs: &[Vec<Criterion>]| {
+        gs.iter()
+            .map(|g| {
+                g.iter()
+                    .map(compile_criterion)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(Plan {
+        inclusion: g(&q.inclusion)?,
+        exclusion: g(&q.exclusion)?,
+    })
 }
 
 #[cfg(test)]
@@ -383,17 +545,42 @@ mod tests {
         for m in mapping() {
             let has = |c: &str| m.view.columns().iter().any(|x| x.name == c);
             // a fixed code system stands in for the system column
-            assert_eq!(m.code[0].is_empty(), m.system.is_some(), "{}: a system column or a fixed system", m.names[0]);
-            let mut cols: Vec<&String> = m.code.iter().filter(|c| !c.is_empty()).chain(&m.time_start).chain(&m.time_end).collect();
+            assert_eq!(
+                m.code[0].is_empty(),
+                m.system.is_some(),
+                "{}: a system column or a fixed system",
+                m.names[0]
+            );
+            let mut cols: Vec<&String> = m
+                .code
+                .iter()
+                .filter(|c| !c.is_empty())
+                .chain(&m.time_start)
+                .chain(&m.time_end)
+                .collect();
             cols.extend(m.value_quantity.iter().chain(&m.value_unit));
             cols.extend(m.value_concept.iter().flatten());
             cols.extend(m.fixed.iter().map(|f| &f[0]));
             cols.extend(m.attributes.iter().map(|a| &a.column));
             for c in cols {
-                assert!(has(c), "{}: no column {c} in view {}", m.names[0], m.view.name());
+                assert!(
+                    has(c),
+                    "{}: no column {c} in view {}",
+                    m.names[0],
+                    m.view.name()
+                );
             }
             // the engine gives a row per element of a list attribute: one list per context
-            let lists = m.attributes.iter().filter(|a| m.view.columns().iter().any(|x| x.name == a.column && x.ty == kakehashi_model::schema::ColumnType::StringList)).count();
+            let lists = m
+                .attributes
+                .iter()
+                .filter(|a| {
+                    m.view.columns().iter().any(|x| {
+                        x.name == a.column
+                            && x.ty == kakehashi_model::schema::ColumnType::StringList
+                    })
+                })
+                .count();
             assert!(lists <= 1, "{}: {lists} list attributes", m.names[0]);
         }
     }

@@ -7,7 +7,10 @@
 //! bitmaps; other criteria scan only the postings of their codes. Groups combine as roaring
 //! bitmaps (AND of ORs, minus OR of ANDs).
 
-use arrow::array::{Array, Date32Array, Float64Array, ListArray, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, Date32Array, Float64Array, ListArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
 use arrow::datatypes::DataType;
 use chrono::{Datelike, NaiveDate, Utc};
 use kakehashi_cohort::plan::{AttrCond, CritPlan, NumCond, Plan, ValueCond};
@@ -143,7 +146,12 @@ fn gender_id(g: &str) -> u8 {
 }
 
 fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str, view: View) -> Result<&'a T, CohortError> {
-    b.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<T>()).ok_or_else(|| CohortError::Store { view: view.name().into(), message: format!("column {name} missing or of an unexpected type") })
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| CohortError::Store {
+            view: view.name().into(),
+            message: format!("column {name} missing or of an unexpected type"),
+        })
 }
 
 /// An attribute's column: one text per row, or a list of them.
@@ -162,18 +170,33 @@ impl<'a> AttrColumn<'a> {
 
     /// The texts of row `i` of a list column (`None` for a text column).
     fn list_values(&self, i: usize) -> Option<Vec<&'a str>> {
-        let AttrColumn::List(l) = self else { return None };
+        let AttrColumn::List(l) = self else {
+            return None;
+        };
         if l.is_null(i) {
             return Some(Vec::new());
         }
-        let (start, end) = (l.value_offsets()[i] as usize, l.value_offsets()[i + 1] as usize);
+        let (start, end) = (
+            l.value_offsets()[i] as usize,
+            l.value_offsets()[i + 1] as usize,
+        );
         let values = l.values().as_any().downcast_ref::<StringArray>()?;
-        Some((start..end).filter(|&j| !values.is_null(j)).map(|j| values.value(j)).collect())
+        Some(
+            (start..end)
+                .filter(|&j| !values.is_null(j))
+                .map(|j| values.value(j))
+                .collect(),
+        )
     }
 }
 
 fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, CohortError> {
-    snap.scan(view, Some(cols)).collect::<Result<Vec<_>, _>>().map_err(|e| CohortError::Store { view: view.name().into(), message: e.to_string() })
+    snap.scan(view, Some(cols))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CohortError::Store {
+            view: view.name().into(),
+            message: e.to_string(),
+        })
 }
 
 impl CohortIndex {
@@ -198,7 +221,11 @@ impl CohortIndex {
                 let p = ix.patient(id.value(i));
                 ix.known.insert(p);
                 ix.birth[p as usize] = if bd.is_null(i) { i32::MIN } else { bd.value(i) };
-                ix.gender[p as usize] = if g.is_null(i) { 0 } else { gender_id(g.value(i)) };
+                ix.gender[p as usize] = if g.is_null(i) {
+                    0
+                } else {
+                    gender_id(g.value(i))
+                };
             }
         }
         for m in kakehashi_cohort::plan::mapping() {
@@ -224,21 +251,72 @@ impl CohortIndex {
                 let id = col::<StringArray>(&b, "id", v)?;
                 let pid = col::<StringArray>(&b, "patient_id", v)?;
                 // no system column: the mapping's fixed system
-                let sys = if m.code[0].is_empty() { None } else { Some(col::<StringArray>(&b, &m.code[0], v)?) };
+                let sys = if m.code[0].is_empty() {
+                    None
+                } else {
+                    Some(col::<StringArray>(&b, &m.code[0], v)?)
+                };
                 let fixed_system = m.system.as_deref().unwrap_or("");
                 let code = col::<StringArray>(&b, &m.code[1], v)?;
-                let starts: Vec<&TimestampMicrosecondArray> = m.time_start.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let ends: Vec<&TimestampMicrosecondArray> = m.time_end.iter().map(|c| col(&b, c, v)).collect::<Result<_, _>>()?;
-                let value = m.value_quantity.as_ref().map(|c| col::<Float64Array>(&b, c, v)).transpose()?;
-                let unit = m.value_unit.as_ref().map(|c| col::<StringArray>(&b, c, v)).transpose()?;
-                let vc = m.value_concept.as_ref().map(|[s, c]| Ok::<_, CohortError>((col::<StringArray>(&b, s, v)?, col::<StringArray>(&b, c, v)?))).transpose()?;
-                let fixed: Vec<(&StringArray, &str)> = m.fixed.iter().map(|[c, want]| Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))).collect::<Result<_, _>>()?;
-                let attrs: Vec<(&str, AttrColumn)> = m.attributes.iter().map(|a| Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))).collect::<Result<_, _>>()?;
-                let first = |arrs: &[&TimestampMicrosecondArray], i: usize| arrs.iter().find(|a| !a.is_null(i)).map(|a| a.value(i)).unwrap_or(i64::MIN);
+                let starts: Vec<&TimestampMicrosecondArray> = m
+                    .time_start
+                    .iter()
+                    .map(|c| col(&b, c, v))
+                    .collect::<Result<_, _>>()?;
+                let ends: Vec<&TimestampMicrosecondArray> = m
+                    .time_end
+                    .iter()
+                    .map(|c| col(&b, c, v))
+                    .collect::<Result<_, _>>()?;
+                let value = m
+                    .value_quantity
+                    .as_ref()
+                    .map(|c| col::<Float64Array>(&b, c, v))
+                    .transpose()?;
+                let unit = m
+                    .value_unit
+                    .as_ref()
+                    .map(|c| col::<StringArray>(&b, c, v))
+                    .transpose()?;
+                let vc = m
+                    .value_concept
+                    .as_ref()
+                    .map(|[s, c]| {
+                        Ok::<_, CohortError>((
+                            col::<StringArray>(&b, s, v)?,
+                            col::<StringArray>(&b, c, v)?,
+                        ))
+                    })
+                    .transpose()?;
+                let fixed: Vec<(&StringArray, &str)> = m
+                    .fixed
+                    .iter()
+                    .map(|[c, want]| {
+                        Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))
+                    })
+                    .collect::<Result<_, _>>()?;
+                let attrs: Vec<(&str, AttrColumn)> = m
+                    .attributes
+                    .iter()
+                    .map(|a| {
+                        Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))
+                    })
+                    .collect::<Result<_, _>>()?;
+                let first = |arrs: &[&TimestampMicrosecondArray], i: usize| {
+                    arrs.iter()
+                        .find(|a| !a.is_null(i))
+                        .map(|a| a.value(i))
+                        .unwrap_or(i64::MIN)
+                };
                 // the list attribute's values of the row (reused: no allocation per row)
                 let mut elements: Vec<u32> = Vec::new();
                 for i in 0..b.num_rows() {
-                    if pid.is_null(i) || code.is_null(i) || fixed.iter().any(|(c, want)| c.is_null(i) || c.value(i) != *want) {
+                    if pid.is_null(i)
+                        || code.is_null(i)
+                        || fixed
+                            .iter()
+                            .any(|(c, want)| c.is_null(i) || c.value(i) != *want)
+                    {
                         continue;
                     }
                     // a list attribute (e.g. an encounter's type codes) gives a row per element,
@@ -246,7 +324,9 @@ impl CohortIndex {
                     // context: the mapping's test holds that)
                     elements.clear();
                     match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
-                        Some(vals) if !vals.is_empty() => elements.extend(vals.into_iter().map(|x| ix.strings.id(x))),
+                        Some(vals) if !vals.is_empty() => {
+                            elements.extend(vals.into_iter().map(|x| ix.strings.id(x)))
+                        }
                         _ => elements.push(NONE),
                     }
                     for &element in &elements {
@@ -263,9 +343,35 @@ impl CohortIndex {
                         t.start.push(s);
                         let e = first(&ends, i);
                         t.end.push(if e == i64::MIN { s } else { e });
-                        t.value.push(value.map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) }).unwrap_or(f64::NAN));
-                        t.unit.push(unit.map(|a| if a.is_null(i) { NONE } else { ix.strings.id(a.value(i)) }).unwrap_or(NONE));
-                        t.vcode.push(vc.map(|(s, c)| if c.is_null(i) { NONE } else { ix.codes.id(&format!("{}{SEP}{}", if s.is_null(i) { "" } else { s.value(i) }, c.value(i))) }).unwrap_or(NONE));
+                        t.value.push(
+                            value
+                                .map(|a| if a.is_null(i) { f64::NAN } else { a.value(i) })
+                                .unwrap_or(f64::NAN),
+                        );
+                        t.unit.push(
+                            unit.map(|a| {
+                                if a.is_null(i) {
+                                    NONE
+                                } else {
+                                    ix.strings.id(a.value(i))
+                                }
+                            })
+                            .unwrap_or(NONE),
+                        );
+                        t.vcode.push(
+                            vc.map(|(s, c)| {
+                                if c.is_null(i) {
+                                    NONE
+                                } else {
+                                    ix.codes.id(&format!(
+                                        "{}{SEP}{}",
+                                        if s.is_null(i) { "" } else { s.value(i) },
+                                        c.value(i)
+                                    ))
+                                }
+                            })
+                            .unwrap_or(NONE),
+                        );
                         t.id.push(ix.strings.id(id.value(i)));
                         for (name, a) in &attrs {
                             let val = match a {
@@ -290,7 +396,10 @@ impl CohortIndex {
                 if d == i32::MIN {
                     return (i32::MIN, 0, 0);
                 }
-                epoch.checked_add_signed(chrono::Duration::days(d as i64)).map(|b| (b.year(), b.month(), b.day())).unwrap_or((i32::MIN, 0, 0))
+                epoch
+                    .checked_add_signed(chrono::Duration::days(d as i64))
+                    .map(|b| (b.year(), b.month(), b.day()))
+                    .unwrap_or((i32::MIN, 0, 0))
             })
             .collect();
         Ok(ix)
@@ -325,7 +434,11 @@ impl CohortIndex {
         let plan = kakehashi_cohort::compile(q)?;
         let mut stats = Stats::default();
         let bits = self.eval_plan(&plan, today, &mut stats);
-        Ok(CohortCount { count: bits.len(), unmapped: stats.unmapped.into_iter().collect(), unit_mismatches: stats.unit_mismatches })
+        Ok(CohortCount {
+            count: bits.len(),
+            unmapped: stats.unmapped.into_iter().collect(),
+            unit_mismatches: stats.unit_mismatches,
+        })
     }
 
     /// The matching patients' bitmap (site-internal; never leaves the engine).
@@ -359,7 +472,9 @@ impl CohortIndex {
     }
 
     fn code_ids(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
-        let CritPlan::Resource { codes, path, .. } = plan else { return Vec::new() };
+        let CritPlan::Resource { codes, path, .. } = plan else {
+            return Vec::new();
+        };
         let ids: Vec<u32> = self
             .codes
             .names
@@ -369,14 +484,28 @@ impl CohortIndex {
             .map(|(i, _)| i as u32)
             .collect();
         if ids.is_empty() {
-            stats.unmapped.insert(format!("{path}: {}", codes.describe().join(", ")));
+            stats
+                .unmapped
+                .insert(format!("{path}: {}", codes.describe().join(", ")));
         }
         ids
     }
 
     fn rows(&self, plan: &CritPlan, stats: &mut Stats) -> Vec<u32> {
-        let CritPlan::Resource { map, value, time, attrs, path, .. } = plan else { return Vec::new() };
-        let Some(t) = self.tables.get(&map.view) else { return Vec::new() };
+        let CritPlan::Resource {
+            map,
+            value,
+            time,
+            attrs,
+            path,
+            ..
+        } = plan
+        else {
+            return Vec::new();
+        };
+        let Some(t) = self.tables.get(&map.view) else {
+            return Vec::new();
+        };
         let ids = self.code_ids(plan, stats);
         // an attribute value that occurs nowhere here (e.g. a contact level the site's encounters
         // do not record) is reported like a code without data, not silently zero
@@ -384,7 +513,10 @@ impl CohortIndex {
             if let AttrCond::Concept { column, codes } = a
                 && codes.iter().all(|c| self.strings.get(c).is_none())
             {
-                stats.unmapped.insert(format!("{path}: {column} = {}", codes.iter().cloned().collect::<Vec<_>>().join(", ")));
+                stats.unmapped.insert(format!(
+                    "{path}: {column} = {}",
+                    codes.iter().cloned().collect::<Vec<_>>().join(", ")
+                ));
             }
         }
         let vcodes: Option<HashSet<u32>> = match value {
@@ -393,7 +525,12 @@ impl CohortIndex {
                     .names
                     .iter()
                     .enumerate()
-                    .filter(|(_, k)| k.split_once(SEP).is_some_and(|(s, c)| set.contains(&(s.to_owned(), c.to_owned())) || set.contains(&(String::new(), c.to_owned()))))
+                    .filter(|(_, k)| {
+                        k.split_once(SEP).is_some_and(|(s, c)| {
+                            set.contains(&(s.to_owned(), c.to_owned()))
+                                || set.contains(&(String::new(), c.to_owned()))
+                        })
+                    })
                     .map(|(i, _)| i as u32)
                     .collect(),
             ),
@@ -423,7 +560,10 @@ impl CohortIndex {
         let concepts: Vec<(&Vec<u32>, HashSet<u32>)> = attrs
             .iter()
             .filter_map(|a| match a {
-                AttrCond::Concept { column, codes } => Some((t.attrs.get(column)?, codes.iter().filter_map(|c| self.strings.get(c)).collect())),
+                AttrCond::Concept { column, codes } => Some((
+                    t.attrs.get(column)?,
+                    codes.iter().filter_map(|c| self.strings.get(c)).collect(),
+                )),
                 AttrCond::Reference { .. } => None,
             })
             .collect();
@@ -441,7 +581,11 @@ impl CohortIndex {
                     continue;
                 }
                 match value {
-                    Some(ValueCond::Concept(_)) if !vcodes.as_ref().is_some_and(|s| s.contains(&t.vcode[i])) => continue,
+                    Some(ValueCond::Concept(_))
+                        if !vcodes.as_ref().is_some_and(|s| s.contains(&t.vcode[i])) =>
+                    {
+                        continue;
+                    }
                     Some(ValueCond::Concept(_)) => {}
                     Some(ValueCond::Quantity { cond, .. }) => {
                         let v = t.value[i];
@@ -452,11 +596,24 @@ impl CohortIndex {
                             None => v,
                             Some(target) => {
                                 let u = t.unit[i];
-                                let f = if u == last_unit.0 { last_unit.1 } else {
+                                let f = if u == last_unit.0 {
+                                    last_unit.1
+                                } else {
                                     let f = *conv.entry(u).or_insert_with(|| {
-                                    let from = if t.unit[i] == NONE { "" } else { self.strings.names[t.unit[i] as usize].as_str() };
-                                    let a = kakehashi_terminology::ucum::convert(0.0, from, target)?;
-                                    Some((kakehashi_terminology::ucum::convert(1.0, from, target)? - a, a))
+                                        let from = if t.unit[i] == NONE {
+                                            ""
+                                        } else {
+                                            self.strings.names[t.unit[i] as usize].as_str()
+                                        };
+                                        let a = kakehashi_terminology::ucum::convert(
+                                            0.0, from, target,
+                                        )?;
+                                        Some((
+                                            kakehashi_terminology::ucum::convert(
+                                                1.0, from, target,
+                                            )? - a,
+                                            a,
+                                        ))
                                     });
                                     last_unit = (u, f);
                                     f
@@ -476,7 +633,9 @@ impl CohortIndex {
                     }
                     None => {}
                 }
-                if concepts.iter().any(|(col, ok)| !ok.contains(&col[i])) || refs.iter().any(|(col, ok)| !ok.contains(&col[i])) {
+                if concepts.iter().any(|(col, ok)| !ok.contains(&col[i]))
+                    || refs.iter().any(|(col, ok)| !ok.contains(&col[i]))
+                {
                     continue;
                 }
                 out.push(r);
@@ -487,8 +646,16 @@ impl CohortIndex {
 
     fn eval(&self, c: &CritPlan, today: NaiveDate, stats: &mut Stats) -> RoaringBitmap {
         match c {
-            CritPlan::Resource { map, value: None, time: None, attrs, .. } if attrs.is_empty() => {
-                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+            CritPlan::Resource {
+                map,
+                value: None,
+                time: None,
+                attrs,
+                ..
+            } if attrs.is_empty() => {
+                let Some(t) = self.tables.get(&map.view) else {
+                    return RoaringBitmap::new();
+                };
                 let mut b = RoaringBitmap::new();
                 for id in self.code_ids(c, stats) {
                     if let Some(p) = t.code_patients.get(&id) {
@@ -498,7 +665,9 @@ impl CohortIndex {
                 b
             }
             CritPlan::Resource { map, .. } => {
-                let Some(t) = self.tables.get(&map.view) else { return RoaringBitmap::new() };
+                let Some(t) = self.tables.get(&map.view) else {
+                    return RoaringBitmap::new();
+                };
                 // A plain bitset while scanning (one store per row), then a roaring bitmap.
                 let mut bits = vec![0u64; self.birth.len().div_ceil(64)];
                 for r in self.rows(c, stats) {
@@ -521,13 +690,17 @@ impl CohortIndex {
                 let (ty, tm, td) = (today.year(), today.month(), today.day());
                 // Patients without a birth date (year i32::MIN) never match; every patient of
                 // the patient table has an entry, referenced-only patients have none.
-                let ones = self.birth_ymd.iter().enumerate().filter_map(|(p, &(by, bm, bd))| {
-                    if by == i32::MIN {
-                        return None;
-                    }
-                    let age = ty - by - i32::from((tm, td) < (bm, bd));
-                    holds(cond, age as f64).then_some(p as u32)
-                });
+                let ones = self
+                    .birth_ymd
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(p, &(by, bm, bd))| {
+                        if by == i32::MIN {
+                            return None;
+                        }
+                        let age = ty - by - i32::from((tm, td) < (bm, bd));
+                        holds(cond, age as f64).then_some(p as u32)
+                    });
                 RoaringBitmap::from_sorted_iter(ones).unwrap_or_default() & &self.known
             }
             CritPlan::Gender { allowed, .. } => {
@@ -535,7 +708,11 @@ impl CohortIndex {
                 for g in allowed {
                     ok[gender_id(g) as usize] = true;
                 }
-                let ones = self.gender.iter().enumerate().filter_map(|(p, &g)| ok[g as usize].then_some(p as u32));
+                let ones = self
+                    .gender
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(p, &g)| ok[g as usize].then_some(p as u32));
                 RoaringBitmap::from_sorted_iter(ones).unwrap_or_default() & &self.known
             }
         }
@@ -548,17 +725,40 @@ impl CohortIndex {
         let today = Utc::now().date_naive();
         let describe = |c: &CritPlan, stats: &mut Stats| -> serde_json::Value {
             match c {
-                CritPlan::Resource { path, map, codes, value, time, attrs } => {
-                    let found: Vec<String> = self.code_ids(c, stats).into_iter().map(|i| self.codes.names[i as usize].replace(SEP, "|")).collect();
+                CritPlan::Resource {
+                    path,
+                    map,
+                    codes,
+                    value,
+                    time,
+                    attrs,
+                } => {
+                    let found: Vec<String> = self
+                        .code_ids(c, stats)
+                        .into_iter()
+                        .map(|i| self.codes.names[i as usize].replace(SEP, "|"))
+                        .collect();
                     serde_json::json!({"criterion": path, "view": map.view.name(), "codes": codes.describe(), "codes_at_this_site": found,
                         "value": value, "time": time, "attributes": attrs.len(), "patients": self.eval(c, today, stats).len()})
                 }
-                CritPlan::Age { path, cond } => serde_json::json!({"criterion": path, "age_years": cond, "patients": self.eval(c, today, stats).len()}),
-                CritPlan::Gender { path, allowed } => serde_json::json!({"criterion": path, "gender": allowed, "patients": self.eval(c, today, stats).len()}),
+                CritPlan::Age { path, cond } => {
+                    serde_json::json!({"criterion": path, "age_years": cond, "patients": self.eval(c, today, stats).len()})
+                }
+                CritPlan::Gender { path, allowed } => {
+                    serde_json::json!({"criterion": path, "gender": allowed, "patients": self.eval(c, today, stats).len()})
+                }
             }
         };
-        let inc: Vec<Vec<serde_json::Value>> = plan.inclusion.iter().map(|g| g.iter().map(|c| describe(c, &mut stats)).collect()).collect();
-        let exc: Vec<Vec<serde_json::Value>> = plan.exclusion.iter().map(|g| g.iter().map(|c| describe(c, &mut stats)).collect()).collect();
+        let inc: Vec<Vec<serde_json::Value>> = plan
+            .inclusion
+            .iter()
+            .map(|g| g.iter().map(|c| describe(c, &mut stats)).collect())
+            .collect();
+        let exc: Vec<Vec<serde_json::Value>> = plan
+            .exclusion
+            .iter()
+            .map(|g| g.iter().map(|c| describe(c, &mut stats)).collect())
+            .collect();
         let count = self.eval_plan(&plan, today, &mut stats).len();
         Ok(serde_json::json!({
             "rule": "inclusion: every group (AND) of which any criterion (OR) holds; minus exclusion: any group (OR) of which every criterion (AND) holds",

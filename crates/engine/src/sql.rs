@@ -8,8 +8,10 @@
 use arrow::array::{Array, BooleanArray, RecordBatch, UInt32Array};
 use arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 use kakehashi_model::View;
@@ -45,10 +47,18 @@ pub async fn session(snap: &Snapshot) -> Result<SessionContext, SqlError> {
             Volatility::Immutable,
             Arc::new(move |args: &[ColumnarValue]| {
                 let arrays = ColumnarValue::values_to_arrays(args)?;
-                let seg = arrays[0].as_any().downcast_ref::<UInt32Array>().expect("_seg is UInt32");
-                let ord = arrays[1].as_any().downcast_ref::<UInt32Array>().expect("_ord is UInt32");
+                let seg = arrays[0]
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .expect("_seg is UInt32");
+                let ord = arrays[1]
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .expect("_ord is UInt32");
                 let out: BooleanArray = (0..seg.len())
-                    .map(|i| Some(!deleted.contains(((seg.value(i) as u64) << 32) | ord.value(i) as u64)))
+                    .map(|i| {
+                        Some(!deleted.contains(((seg.value(i) as u64) << 32) | ord.value(i) as u64))
+                    })
                     .collect();
                 Ok(ColumnarValue::Array(Arc::new(out)))
             }),
@@ -69,14 +79,33 @@ pub async fn session(snap: &Snapshot) -> Result<SessionContext, SqlError> {
             .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(q)?;
-        let opts = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(opts).infer_schema(&ctx.state()).await.map_err(q)?;
+        let opts =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(opts)
+            .infer_schema(&ctx.state())
+            .await
+            .map_err(q)?;
         let table = ListingTable::try_new(config).map_err(q)?;
         let raw = format!("__raw_{name}");
-        ctx.register_table(raw.as_str(), Arc::new(table)).map_err(q)?;
-        let cols: Vec<String> = view.columns().iter().map(|c| format!("\"{}\"", c.name)).collect();
-        let filter = if snap.has_deletions() { " WHERE kh_live(_seg, _ord)" } else { "" };
-        ctx.sql(&format!("CREATE VIEW {name} AS SELECT {} FROM {raw}{filter}", cols.join(", "))).await.map_err(q)?;
+        ctx.register_table(raw.as_str(), Arc::new(table))
+            .map_err(q)?;
+        let cols: Vec<String> = view
+            .columns()
+            .iter()
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        let filter = if snap.has_deletions() {
+            " WHERE kh_live(_seg, _ord)"
+        } else {
+            ""
+        };
+        ctx.sql(&format!(
+            "CREATE VIEW {name} AS SELECT {} FROM {raw}{filter}",
+            cols.join(", ")
+        ))
+        .await
+        .map_err(q)?;
     }
     Ok(ctx)
 }
@@ -84,7 +113,11 @@ pub async fn session(snap: &Snapshot) -> Result<SessionContext, SqlError> {
 /// Runs one SQL statement over the current snapshot of the site at `site_dir`.
 pub fn run(site_dir: &Path, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
     let snap = Store::open(site_dir).current()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(q)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(q)?;
     rt.block_on(async {
         let ctx = session(&snap).await?;
         let df = ctx.sql(sql).await.map_err(q)?;

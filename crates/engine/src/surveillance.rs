@@ -12,11 +12,11 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, NaiveDate, Utc};
 use kakehashi_model::{Country, View, systems};
+use kakehashi_surveillance::PathogenPanel;
 use kakehashi_surveillance::definition::{CaseDefinition, normalize_icd};
 use kakehashi_surveillance::series::{
     self, DiagnosisRow, EncounterRow, ObservationRow, PatientRow, Series, SeriesSpec, SiteRows,
 };
-use kakehashi_surveillance::PathogenPanel;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -42,7 +42,9 @@ pub enum SurveillanceError {
         message: String,
     },
     /// The site's country could not be told.
-    #[error("cannot tell the site's country (no patient address country, no ICD-10-GM or JP ICD-10 codes); pass it explicitly")]
+    #[error(
+        "cannot tell the site's country (no patient address country, no ICD-10-GM or JP ICD-10 codes); pass it explicitly"
+    )]
     UnknownCountry,
 }
 
@@ -53,7 +55,12 @@ pub trait TableSource {
 
     /// The same batches one at a time, so a large view need not sit in memory at once. The
     /// default collects [`Self::scan`]; a store streams.
-    fn scan_each(&self, view: View, columns: &[&str], f: &mut dyn FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
+    fn scan_each(
+        &self,
+        view: View,
+        columns: &[&str],
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
+    ) -> Result<(), String> {
         for b in self.scan(view, columns)? {
             f(b)?;
         }
@@ -69,10 +76,17 @@ impl TableSource for HashMap<View, Vec<RecordBatch>> {
 
 impl TableSource for kakehashi_store::Snapshot {
     fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String> {
-        kakehashi_store::Snapshot::scan(self, view, Some(columns)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+        kakehashi_store::Snapshot::scan(self, view, Some(columns))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
     }
 
-    fn scan_each(&self, view: View, columns: &[&str], f: &mut dyn FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
+    fn scan_each(
+        &self,
+        view: View,
+        columns: &[&str],
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
+    ) -> Result<(), String> {
         for b in kakehashi_store::Snapshot::scan(self, view, Some(columns)) {
             f(b.map_err(|e| e.to_string())?)?;
         }
@@ -109,7 +123,13 @@ pub fn site_series(
     let tests = series::find_tests(panel, &rows);
     let mut s = series::weekly_series(def, panel, site, rows.country, &cases, &tests, spec);
     s.population = Some(rows.population);
-    Ok(SiteSeries { series: s, country: rows.country, patients: rows.population, cases: cases.len() as u64, tests: tests.len() as u64 })
+    Ok(SiteSeries {
+        series: s,
+        country: rows.country,
+        patients: rows.population,
+        cases: cases.len() as u64,
+        tests: tests.len() as u64,
+    })
 }
 
 /// Calls `f` with each batch of a view as `src` streams them, stopping at the first error;
@@ -135,8 +155,19 @@ pub(crate) fn each_batch<E>(
 }
 
 /// [`each_batch`] with this module's errors.
-fn each(src: &dyn TableSource, view: View, cols: &[&str], mut f: impl FnMut(&RecordBatch) -> Result<(), SurveillanceError>) -> Result<(), SurveillanceError> {
-    each_batch(src, view, cols, |message| SurveillanceError::Read { view, message }, |b| f(&b))
+fn each(
+    src: &dyn TableSource,
+    view: View,
+    cols: &[&str],
+    mut f: impl FnMut(&RecordBatch) -> Result<(), SurveillanceError>,
+) -> Result<(), SurveillanceError> {
+    each_batch(
+        src,
+        view,
+        cols,
+        |message| SurveillanceError::Read { view, message },
+        |b| f(&b),
+    )
 }
 
 /// Reads the rows a definition and a panel need from a site.
@@ -154,51 +185,89 @@ pub fn site_rows(
     panel: &PathogenPanel,
 ) -> Result<SiteRows, SurveillanceError> {
     // Diagnoses: only ICD-10 codes under the definition's scan prefixes.
-    let prefixes: Vec<String> = def.diagnosis_patterns().iter().map(|p| p.scan_prefix()).collect();
+    let prefixes: Vec<String> = def
+        .diagnosis_patterns()
+        .iter()
+        .map(|p| p.scan_prefix())
+        .collect();
     let mut diagnoses = Vec::new();
     let mut icd_gm = 0u64;
     let mut icd_jp = 0u64;
-    each(src, View::Condition, &["patient_id", "encounter_id", "code_system", "code", "onset_date_time", "recorded_date"], |b| {
-        let v = View::Condition;
-        let pid = strings(b, v, "patient_id")?;
-        let enc = strings(b, v, "encounter_id")?;
-        let sys = strings(b, v, "code_system")?;
-        let code = strings(b, v, "code")?;
-        let onset = times(b, v, "onset_date_time")?;
-        let recorded = times(b, v, "recorded_date")?;
-        for i in 0..b.num_rows() {
-            let (Some(s), Some(c), Some(p)) = (sys.value(i), code.value(i), pid.value(i)) else { continue };
-            match s {
-                systems::ICD10_GM => icd_gm += 1,
-                systems::ICD10_JP => icd_jp += 1,
-                systems::ICD10_WHO => {}
-                _ => continue,
+    each(
+        src,
+        View::Condition,
+        &[
+            "patient_id",
+            "encounter_id",
+            "code_system",
+            "code",
+            "onset_date_time",
+            "recorded_date",
+        ],
+        |b| {
+            let v = View::Condition;
+            let pid = strings(b, v, "patient_id")?;
+            let enc = strings(b, v, "encounter_id")?;
+            let sys = strings(b, v, "code_system")?;
+            let code = strings(b, v, "code")?;
+            let onset = times(b, v, "onset_date_time")?;
+            let recorded = times(b, v, "recorded_date")?;
+            for i in 0..b.num_rows() {
+                let (Some(s), Some(c), Some(p)) = (sys.value(i), code.value(i), pid.value(i))
+                else {
+                    continue;
+                };
+                match s {
+                    systems::ICD10_GM => icd_gm += 1,
+                    systems::ICD10_JP => icd_jp += 1,
+                    systems::ICD10_WHO => {}
+                    _ => continue,
+                }
+                let n = normalize_icd(c);
+                if !prefixes.iter().any(|pre| n.starts_with(pre.as_str())) {
+                    continue;
+                }
+                diagnoses.push(DiagnosisRow {
+                    patient_id: p.to_string(),
+                    encounter_id: enc.value(i).map(str::to_string),
+                    system: s.to_string(),
+                    code: c.to_string(),
+                    date: onset[i].or(recorded[i]),
+                });
             }
-            let n = normalize_icd(c);
-            if !prefixes.iter().any(|pre| n.starts_with(pre.as_str())) {
-                continue;
-            }
-            diagnoses.push(DiagnosisRow {
-                patient_id: p.to_string(),
-                encounter_id: enc.value(i).map(str::to_string),
-                system: s.to_string(),
-                code: c.to_string(),
-                date: onset[i].or(recorded[i]),
-            });
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
 
     // Observations: only the codes the definition or the panel names.
     let mut wanted: HashSet<(String, String)> = def.observation_codes().into_iter().collect();
     for p in &panel.pathogens {
-        wanted.extend(p.loinc.iter().map(|c| (systems::LOINC.to_string(), c.clone())));
-        wanted.extend(p.jlac10.iter().map(|c| (systems::JLAC10.to_string(), c.clone())));
+        wanted.extend(
+            p.loinc
+                .iter()
+                .map(|c| (systems::LOINC.to_string(), c.clone())),
+        );
+        wanted.extend(
+            p.jlac10
+                .iter()
+                .map(|c| (systems::JLAC10.to_string(), c.clone())),
+        );
     }
     let wanted_codes: HashSet<&str> = wanted.iter().map(|(_, c)| c.as_str()).collect();
     let mut observations = Vec::new();
-    let obs_cols =
-        ["id", "patient_id", "encounter_id", "code_system", "code", "effective_date_time", "value_quantity", "value_ucum", "value_code", "interpretation_code", "value_string"];
+    let obs_cols = [
+        "id",
+        "patient_id",
+        "encounter_id",
+        "code_system",
+        "code",
+        "effective_date_time",
+        "value_quantity",
+        "value_ucum",
+        "value_code",
+        "interpretation_code",
+        "value_string",
+    ];
     each(src, View::Observation, &obs_cols, |b| {
         let v = View::Observation;
         let code = strings(b, v, "code")?;
@@ -206,7 +275,10 @@ pub fn site_rows(
         let keep: Vec<usize> = (0..b.num_rows())
             .filter(|&i| {
                 code.value(i).is_some_and(|c| wanted_codes.contains(c))
-                    && sys.value(i).zip(code.value(i)).is_some_and(|(s, c)| wanted.contains(&(s.to_string(), c.to_string())))
+                    && sys
+                        .value(i)
+                        .zip(code.value(i))
+                        .is_some_and(|(s, c)| wanted.contains(&(s.to_string(), c.to_string())))
             })
             .collect();
         if keep.is_empty() {
@@ -222,7 +294,9 @@ pub fn site_rows(
         let interp = strings(b, v, "interpretation_code")?;
         let vstr = strings(b, v, "value_string")?;
         for i in keep {
-            let (Some(oid), Some(p)) = (id.value(i), pid.value(i)) else { continue };
+            let (Some(oid), Some(p)) = (id.value(i), pid.value(i)) else {
+                continue;
+            };
             observations.push(ObservationRow {
                 id: oid.to_string(),
                 patient_id: p.to_string(),
@@ -243,15 +317,34 @@ pub fn site_rows(
     // The patients with evidence: only their stays can be cases, only their ages are asked for.
     // (A definition without criteria, which parsing refuses, would make every stay a case.)
     let every_stay = def.criteria.is_empty();
-    let reached: HashSet<String> = diagnoses.iter().map(|d| &d.patient_id).chain(observations.iter().map(|o| &o.patient_id)).cloned().collect();
+    let reached: HashSet<String> = diagnoses
+        .iter()
+        .map(|d| &d.patient_id)
+        .chain(observations.iter().map(|o| &o.patient_id))
+        .cloned()
+        .collect();
 
     // Encounters of those patients.
     let mut encounters = Vec::new();
-    let enc_cols = ["id", "patient_id", "class_code", "type_codes", "period_start", "period_end", "discharge_disposition_code", "part_of_id"];
+    let enc_cols = [
+        "id",
+        "patient_id",
+        "class_code",
+        "type_codes",
+        "period_start",
+        "period_end",
+        "discharge_disposition_code",
+        "part_of_id",
+    ];
     each(src, View::Encounter, &enc_cols, |b| {
         let v = View::Encounter;
         let pid = strings(b, v, "patient_id")?;
-        let keep: Vec<usize> = (0..b.num_rows()).filter(|&i| pid.value(i).is_some_and(|p| every_stay || reached.contains(p))).collect();
+        let keep: Vec<usize> = (0..b.num_rows())
+            .filter(|&i| {
+                pid.value(i)
+                    .is_some_and(|p| every_stay || reached.contains(p))
+            })
+            .collect();
         if keep.is_empty() {
             return Ok(());
         }
@@ -263,7 +356,9 @@ pub fn site_rows(
         let disp = strings(b, v, "discharge_disposition_code")?;
         let part = strings(b, v, "part_of_id")?;
         for i in keep {
-            let (Some(e), Some(p)) = (id.value(i), pid.value(i)) else { continue };
+            let (Some(e), Some(p)) = (id.value(i), pid.value(i)) else {
+                continue;
+            };
             encounters.push(EncounterRow {
                 id: e.to_string(),
                 patient_id: p.to_string(),
@@ -282,24 +377,34 @@ pub fn site_rows(
     let mut patients = Vec::new();
     let mut population = 0u64;
     let mut countries: HashMap<Country, u64> = HashMap::new();
-    each(src, View::Patient, &["id", "birth_date", "deceased_date_time", "address_country"], |b| {
-        let id = strings(b, View::Patient, "id")?;
-        let birth = dates(b, View::Patient, "birth_date")?;
-        let dead = times(b, View::Patient, "deceased_date_time")?;
-        let ctry = strings(b, View::Patient, "address_country")?;
-        for i in 0..b.num_rows() {
-            let Some(pid) = id.value(i) else { continue };
-            population += 1;
-            let c = ctry.value(i).and_then(|c| c.parse::<Country>().ok());
-            if let Some(c) = c {
-                *countries.entry(c).or_default() += 1;
+    each(
+        src,
+        View::Patient,
+        &["id", "birth_date", "deceased_date_time", "address_country"],
+        |b| {
+            let id = strings(b, View::Patient, "id")?;
+            let birth = dates(b, View::Patient, "birth_date")?;
+            let dead = times(b, View::Patient, "deceased_date_time")?;
+            let ctry = strings(b, View::Patient, "address_country")?;
+            for i in 0..b.num_rows() {
+                let Some(pid) = id.value(i) else { continue };
+                population += 1;
+                let c = ctry.value(i).and_then(|c| c.parse::<Country>().ok());
+                if let Some(c) = c {
+                    *countries.entry(c).or_default() += 1;
+                }
+                if every_stay || reached.contains(pid) {
+                    patients.push(PatientRow {
+                        id: pid.to_string(),
+                        birth_date: birth[i],
+                        deceased_at: dead[i],
+                        country: c,
+                    });
+                }
             }
-            if every_stay || reached.contains(pid) {
-                patients.push(PatientRow { id: pid.to_string(), birth_date: birth[i], deceased_at: dead[i], country: c });
-            }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
 
     let country = match country {
         Some(c) => c,
@@ -310,7 +415,15 @@ pub fn site_rows(
             None => return Err(SurveillanceError::UnknownCountry),
         },
     };
-    Ok(SiteRows { site: site.to_string(), country, population, patients, encounters, diagnoses, observations })
+    Ok(SiteRows {
+        site: site.to_string(),
+        country,
+        population,
+        patients,
+        encounters,
+        diagnoses,
+        observations,
+    })
 }
 
 /// A string column read as UTF-8, whatever its Arrow string type.
@@ -332,7 +445,11 @@ fn column<'a>(b: &'a RecordBatch, view: View, name: &str) -> Option<&'a ArrayRef
 }
 
 fn col_err(view: View, column: &str, e: impl ToString) -> SurveillanceError {
-    SurveillanceError::Column { view, column: column.to_string(), message: e.to_string() }
+    SurveillanceError::Column {
+        view,
+        column: column.to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// A missing column reads as all null (a store may omit columns that are null throughout).
@@ -340,13 +457,21 @@ fn strings(b: &RecordBatch, view: View, name: &str) -> Result<Strings, Surveilla
     match column(b, view, name) {
         None => Ok(Strings(None)),
         Some(a) if a.data_type() == &DataType::Utf8 => Ok(Strings(Some(a.clone()))),
-        Some(a) => cast(a, &DataType::Utf8).map(|a| Strings(Some(a))).map_err(|e| col_err(view, name, e)),
+        Some(a) => cast(a, &DataType::Utf8)
+            .map(|a| Strings(Some(a)))
+            .map_err(|e| col_err(view, name, e)),
     }
 }
 
-fn times(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<DateTime<Utc>>>, SurveillanceError> {
+fn times(
+    b: &RecordBatch,
+    view: View,
+    name: &str,
+) -> Result<Vec<Option<DateTime<Utc>>>, SurveillanceError> {
     let n = b.num_rows();
-    let Some(a) = column(b, view, name) else { return Ok(vec![None; n]) };
+    let Some(a) = column(b, view, name) else {
+        return Ok(vec![None; n]);
+    };
     let a = match a.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let s = cast(a, &DataType::Utf8).map_err(|e| col_err(view, name, e))?;
@@ -354,24 +479,49 @@ fn times(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<DateTime<
             return Ok((0..n)
                 .map(|i| {
                     (!s.is_null(i)).then(|| s.value(i)).and_then(|t| {
-                        DateTime::parse_from_rfc3339(t).ok().map(|d| d.with_timezone(&Utc)).or_else(|| {
-                            NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc())
-                        })
+                        DateTime::parse_from_rfc3339(t)
+                            .ok()
+                            .map(|d| d.with_timezone(&Utc))
+                            .or_else(|| {
+                                NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                                    .ok()
+                                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                                    .map(|d| d.and_utc())
+                            })
                     })
                 })
                 .collect());
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => a.clone(),
-        _ => cast(a, &DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))).map_err(|e| col_err(view, name, e))?,
+        _ => cast(
+            a,
+            &DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+        )
+        .map_err(|e| col_err(view, name, e))?,
     };
     let t = a.as_primitive::<TimestampMicrosecondType>();
-    Ok((0..n).map(|i| (!t.is_null(i)).then(|| DateTime::from_timestamp_micros(t.value(i))).flatten()).collect())
+    Ok((0..n)
+        .map(|i| {
+            (!t.is_null(i))
+                .then(|| DateTime::from_timestamp_micros(t.value(i)))
+                .flatten()
+        })
+        .collect())
 }
 
-fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate>>, SurveillanceError> {
+fn dates(
+    b: &RecordBatch,
+    view: View,
+    name: &str,
+) -> Result<Vec<Option<NaiveDate>>, SurveillanceError> {
     let n = b.num_rows();
-    let Some(a) = column(b, view, name) else { return Ok(vec![None; n]) };
-    if matches!(a.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+    let Some(a) = column(b, view, name) else {
+        return Ok(vec![None; n]);
+    };
+    if matches!(
+        a.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
         let s = cast(a, &DataType::Utf8).map_err(|e| col_err(view, name, e))?;
         let s = s.as_string::<i32>();
         return Ok((0..n)
@@ -380,7 +530,9 @@ fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate
                     NaiveDate::parse_from_str(t, "%Y-%m-%d")
                         .ok()
                         .or_else(|| NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d").ok())
-                        .or_else(|| NaiveDate::parse_from_str(&format!("{t}-01-01"), "%Y-%m-%d").ok())
+                        .or_else(|| {
+                            NaiveDate::parse_from_str(&format!("{t}-01-01"), "%Y-%m-%d").ok()
+                        })
                 })
             })
             .collect());
@@ -388,26 +540,44 @@ fn dates(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<NaiveDate
     let a = cast(a, &DataType::Date32).map_err(|e| col_err(view, name, e))?;
     let d = a.as_primitive::<arrow::datatypes::Date32Type>();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
-    Ok((0..n).map(|i| (!d.is_null(i)).then(|| epoch + chrono::Duration::days(d.value(i) as i64))).collect())
+    Ok((0..n)
+        .map(|i| (!d.is_null(i)).then(|| epoch + chrono::Duration::days(d.value(i) as i64)))
+        .collect())
 }
 
 fn floats(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Option<f64>>, SurveillanceError> {
     let n = b.num_rows();
-    let Some(a) = column(b, view, name) else { return Ok(vec![None; n]) };
+    let Some(a) = column(b, view, name) else {
+        return Ok(vec![None; n]);
+    };
     let a = cast(a, &DataType::Float64).map_err(|e| col_err(view, name, e))?;
     let f = a.as_primitive::<arrow::datatypes::Float64Type>();
-    Ok((0..n).map(|i| (!f.is_null(i)).then(|| f.value(i))).collect())
+    Ok((0..n)
+        .map(|i| (!f.is_null(i)).then(|| f.value(i)))
+        .collect())
 }
 
-fn string_lists(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Vec<String>>, SurveillanceError> {
+fn string_lists(
+    b: &RecordBatch,
+    view: View,
+    name: &str,
+) -> Result<Vec<Vec<String>>, SurveillanceError> {
     let n = b.num_rows();
-    let Some(a) = column(b, view, name) else { return Ok(vec![Vec::new(); n]) };
-    let target = DataType::List(Arc::new(arrow::datatypes::Field::new("item", DataType::Utf8, true)));
+    let Some(a) = column(b, view, name) else {
+        return Ok(vec![Vec::new(); n]);
+    };
+    let target = DataType::List(Arc::new(arrow::datatypes::Field::new(
+        "item",
+        DataType::Utf8,
+        true,
+    )));
     let a = match a.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             // A plain string column: one value per row.
             let s = strings(b, view, name)?;
-            return Ok((0..n).map(|i| s.value(i).map(|v| vec![v.to_string()]).unwrap_or_default()).collect());
+            return Ok((0..n)
+                .map(|i| s.value(i).map(|v| vec![v.to_string()]).unwrap_or_default())
+                .collect());
         }
         _ => cast(a, &target).map_err(|e| col_err(view, name, e))?,
     };
@@ -419,7 +589,10 @@ fn string_lists(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Vec<Strin
             }
             let v = l.value(i);
             let s = v.as_string::<i32>();
-            (0..s.len()).filter(|&j| !s.is_null(j)).map(|j| s.value(j).to_string()).collect()
+            (0..s.len())
+                .filter(|&j| !s.is_null(j))
+                .map(|j| s.value(j).to_string())
+                .collect()
         })
         .collect())
 }
@@ -427,7 +600,10 @@ fn string_lists(b: &RecordBatch, view: View, name: &str) -> Result<Vec<Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Date32Array, Float64Array, ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray};
+    use arrow::array::{
+        Date32Array, Float64Array, ListBuilder, StringArray, StringBuilder,
+        TimestampMicrosecondArray,
+    };
     use kakehashi_surveillance::series::Stratum;
 
     fn ts(s: &str) -> i64 {
@@ -439,7 +615,10 @@ mod tests {
     }
 
     fn times(v: &[Option<&str>]) -> ArrayRef {
-        Arc::new(TimestampMicrosecondArray::from(v.iter().map(|s| s.map(ts)).collect::<Vec<_>>()).with_timezone("UTC"))
+        Arc::new(
+            TimestampMicrosecondArray::from(v.iter().map(|s| s.map(ts)).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        )
     }
 
     fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
@@ -454,47 +633,144 @@ mod tests {
         let days = |y, m, d| (NaiveDate::from_ymd_opt(y, m, d).unwrap() - epoch).num_days() as i32;
         let patient = batch(vec![
             ("id", strs(&[Some("p1"), Some("p2"), Some("p3")])),
-            ("birth_date", Arc::new(Date32Array::from(vec![Some(days(1941, 3, 2)), Some(days(2022, 7, 1)), None])) as ArrayRef),
-            ("deceased_date_time", times(&[Some("2024-01-15T08:00:00Z"), None, None])),
-            ("address_country", strs(&[Some("DE"), Some("DE"), Some("DE")])),
+            (
+                "birth_date",
+                Arc::new(Date32Array::from(vec![
+                    Some(days(1941, 3, 2)),
+                    Some(days(2022, 7, 1)),
+                    None,
+                ])) as ArrayRef,
+            ),
+            (
+                "deceased_date_time",
+                times(&[Some("2024-01-15T08:00:00Z"), None, None]),
+            ),
+            (
+                "address_country",
+                strs(&[Some("DE"), Some("DE"), Some("DE")]),
+            ),
         ]);
         let mut types = ListBuilder::new(StringBuilder::new());
-        for t in [vec!["normalstationaer"], vec!["intensivstationaer"], vec![], vec![]] {
+        for t in [
+            vec!["normalstationaer"],
+            vec!["intensivstationaer"],
+            vec![],
+            vec![],
+        ] {
             for v in t {
                 types.values().append_value(v);
             }
             types.append(true);
         }
         let encounter = batch(vec![
-            ("id", strs(&[Some("e1"), Some("e1-icu"), Some("e2"), Some("e3")])),
-            ("patient_id", strs(&[Some("p1"), Some("p1"), Some("p2"), Some("p3")])),
-            ("class_code", strs(&[Some("IMP"), Some("IMP"), Some("IMP"), Some("IMP")])),
+            (
+                "id",
+                strs(&[Some("e1"), Some("e1-icu"), Some("e2"), Some("e3")]),
+            ),
+            (
+                "patient_id",
+                strs(&[Some("p1"), Some("p1"), Some("p2"), Some("p3")]),
+            ),
+            (
+                "class_code",
+                strs(&[Some("IMP"), Some("IMP"), Some("IMP"), Some("IMP")]),
+            ),
             ("type_codes", Arc::new(types.finish()) as ArrayRef),
-            ("period_start", times(&[Some("2024-01-08T10:00:00Z"), Some("2024-01-09T10:00:00Z"), Some("2024-01-29T10:00:00Z"), Some("2024-01-10T10:00:00Z")])),
-            ("period_end", times(&[Some("2024-01-15T08:00:00Z"), Some("2024-01-12T10:00:00Z"), Some("2024-02-02T10:00:00Z"), Some("2024-01-12T10:00:00Z")])),
-            ("discharge_disposition_code", strs(&[Some("07"), None, Some("01"), Some("01")])),
+            (
+                "period_start",
+                times(&[
+                    Some("2024-01-08T10:00:00Z"),
+                    Some("2024-01-09T10:00:00Z"),
+                    Some("2024-01-29T10:00:00Z"),
+                    Some("2024-01-10T10:00:00Z"),
+                ]),
+            ),
+            (
+                "period_end",
+                times(&[
+                    Some("2024-01-15T08:00:00Z"),
+                    Some("2024-01-12T10:00:00Z"),
+                    Some("2024-02-02T10:00:00Z"),
+                    Some("2024-01-12T10:00:00Z"),
+                ]),
+            ),
+            (
+                "discharge_disposition_code",
+                strs(&[Some("07"), None, Some("01"), Some("01")]),
+            ),
             ("part_of_id", strs(&[None, Some("e1"), None, None])),
         ]);
         let gm = Some(systems::ICD10_GM);
         let condition = batch(vec![
-            ("patient_id", strs(&[Some("p1"), Some("p2"), Some("p3"), Some("p3")])),
-            ("encounter_id", strs(&[Some("e1"), Some("e2"), Some("e3"), Some("e3")])),
+            (
+                "patient_id",
+                strs(&[Some("p1"), Some("p2"), Some("p3"), Some("p3")]),
+            ),
+            (
+                "encounter_id",
+                strs(&[Some("e1"), Some("e2"), Some("e3"), Some("e3")]),
+            ),
             ("code_system", strs(&[gm, gm, gm, gm])),
-            ("code", strs(&[Some("J18.9"), Some("J21.0"), Some("J06.9"), Some("I10.00")])),
+            (
+                "code",
+                strs(&[Some("J18.9"), Some("J21.0"), Some("J06.9"), Some("I10.00")]),
+            ),
             ("onset_date_time", times(&[None, None, None, None])),
             ("recorded_date", times(&[None, None, None, None])),
         ]);
         let ln = Some(systems::LOINC);
         let observation = batch(vec![
-            ("id", strs(&[Some("o1"), Some("o2"), Some("o3"), Some("o3"), Some("o4")])),
-            ("patient_id", strs(&[Some("p1"), Some("p2"), Some("p3"), Some("p3"), Some("p3")])),
-            ("encounter_id", strs(&[Some("e1"), Some("e2"), Some("e3"), Some("e3"), Some("e3")])),
-            ("code_system", strs(&[ln, ln, ln, Some(systems::JLAC10), ln])),
-            ("code", strs(&[Some("92142-9"), Some("92131-2"), Some("94500-6"), Some("5F??"), Some("718-7")])),
-            ("effective_date_time", times(&[Some("2024-01-08T11:00:00Z"), Some("2024-01-29T11:00:00Z"), Some("2024-01-10T11:00:00Z"), Some("2024-01-10T11:00:00Z"), Some("2024-01-10T11:00:00Z")])),
-            ("value_quantity", Arc::new(Float64Array::from(vec![None, None, None, None, Some(13.5)])) as ArrayRef),
+            (
+                "id",
+                strs(&[Some("o1"), Some("o2"), Some("o3"), Some("o3"), Some("o4")]),
+            ),
+            (
+                "patient_id",
+                strs(&[Some("p1"), Some("p2"), Some("p3"), Some("p3"), Some("p3")]),
+            ),
+            (
+                "encounter_id",
+                strs(&[Some("e1"), Some("e2"), Some("e3"), Some("e3"), Some("e3")]),
+            ),
+            (
+                "code_system",
+                strs(&[ln, ln, ln, Some(systems::JLAC10), ln]),
+            ),
+            (
+                "code",
+                strs(&[
+                    Some("92142-9"),
+                    Some("92131-2"),
+                    Some("94500-6"),
+                    Some("5F??"),
+                    Some("718-7"),
+                ]),
+            ),
+            (
+                "effective_date_time",
+                times(&[
+                    Some("2024-01-08T11:00:00Z"),
+                    Some("2024-01-29T11:00:00Z"),
+                    Some("2024-01-10T11:00:00Z"),
+                    Some("2024-01-10T11:00:00Z"),
+                    Some("2024-01-10T11:00:00Z"),
+                ]),
+            ),
+            (
+                "value_quantity",
+                Arc::new(Float64Array::from(vec![None, None, None, None, Some(13.5)])) as ArrayRef,
+            ),
             ("value_ucum", strs(&[None, None, None, None, Some("g/dL")])),
-            ("value_code", strs(&[Some("260373001"), Some("260373001"), Some("260415000"), Some("260415000"), None])),
+            (
+                "value_code",
+                strs(&[
+                    Some("260373001"),
+                    Some("260373001"),
+                    Some("260415000"),
+                    Some("260415000"),
+                    None,
+                ]),
+            ),
             ("interpretation_code", strs(&[None, None, None, None, None])),
             ("value_string", strs(&[None, None, None, None, None])),
         ]);
@@ -511,11 +787,20 @@ mod tests {
         let src = site();
         let def = CaseDefinition::shipped("sari-icosari").unwrap();
         let panel = PathogenPanel::shipped();
-        let spec = SeriesSpec { by: vec![Stratum::Site, Stratum::Age], ..SeriesSpec::default() };
+        let spec = SeriesSpec {
+            by: vec![Stratum::Site, Stratum::Age],
+            ..SeriesSpec::default()
+        };
         let out = site_series(&src, "de-a", None, &def, &panel, &spec).unwrap();
         assert_eq!(out.country, Country::Germany);
         assert_eq!((out.patients, out.cases, out.tests), (3, 2, 3));
-        let row = |band: &str, w: u32| out.series.rows.iter().find(|r| r.age_group.as_deref() == Some(band) && r.week.week() == w).unwrap();
+        let row = |band: &str, w: u32| {
+            out.series
+                .rows
+                .iter()
+                .find(|r| r.age_group.as_deref() == Some(band) && r.week.week() == w)
+                .unwrap()
+        };
         // p1, 82 years old, admitted in 2024-W02, ICU via the ward stay, died in hospital.
         let r = row("80+", 2);
         assert_eq!((r.cases, r.icu, r.deaths), (1, 1, 1));
@@ -526,7 +811,10 @@ mod tests {
         assert_eq!((r.positivity[1].tests, r.positivity[1].positives), (1, 1));
         // p3 has no birth date: its SARS-CoV-2 test (two coding rows) counts once, under "unknown".
         let r = row("unknown", 2);
-        assert_eq!((r.cases, r.positivity[2].tests, r.positivity[2].positives), (0, 1, 0));
+        assert_eq!(
+            (r.cases, r.positivity[2].tests, r.positivity[2].positives),
+            (0, 1, 0)
+        );
         assert_eq!(out.series.rows.iter().map(|r| r.cases).sum::<u64>(), 2);
     }
 
@@ -539,7 +827,10 @@ mod tests {
         types.append(true);
         src.get_mut(&View::Patient).unwrap().push(batch(vec![
             ("id", strs(&[Some("p4")])),
-            ("birth_date", Arc::new(Date32Array::from(vec![Some(7000)])) as ArrayRef),
+            (
+                "birth_date",
+                Arc::new(Date32Array::from(vec![Some(7000)])) as ArrayRef,
+            ),
             ("deceased_date_time", times(&[None])),
             ("address_country", strs(&[Some("DE")])),
         ]));
@@ -580,10 +871,25 @@ mod tests {
     #[test]
     fn a_column_of_the_wrong_type_is_named() {
         let mut src = site();
-        let bad = batch(vec![("id", strs(&[Some("p1")])), ("birth_date", Arc::new(Float64Array::from(vec![Some(1.5)])) as ArrayRef)]);
+        let bad = batch(vec![
+            ("id", strs(&[Some("p1")])),
+            (
+                "birth_date",
+                Arc::new(Float64Array::from(vec![Some(1.5)])) as ArrayRef,
+            ),
+        ]);
         src.insert(View::Patient, vec![bad]);
         let def = CaseDefinition::shipped("sari-icosari").unwrap();
-        let e = site_series(&src, "x", None, &def, &PathogenPanel::shipped(), &SeriesSpec::default()).unwrap_err().to_string();
+        let e = site_series(
+            &src,
+            "x",
+            None,
+            &def,
+            &PathogenPanel::shipped(),
+            &SeriesSpec::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("patient") && e.contains("birth_date"), "{e}");
     }
 }

@@ -16,12 +16,17 @@ pub struct DateError {
 }
 
 fn digits(s: &str, n: usize) -> Option<u32> {
-    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` to the first day of its period.
 pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
-    let err = || DateError { text: text.to_owned(), expected: "date" };
+    let err = || DateError {
+        text: text.to_owned(),
+        expected: "date",
+    };
     let mut parts = text.split('-');
     let y = parts.next().and_then(|p| digits(p, 4)).ok_or_else(err)?;
     let m = match parts.next() {
@@ -60,7 +65,9 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 /// `YYYY-MM-DD` at the start of `b`, as days since the epoch, if it is a valid date.
 fn fast_date(b: &[u8]) -> Option<i64> {
     let n = |i: usize, len: usize| -> Option<i64> {
-        b.get(i..i + len)?.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
+        b.get(i..i + len)?.iter().try_fold(0i64, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+        })
     };
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
@@ -73,10 +80,18 @@ fn fast_date(b: &[u8]) -> Option<i64> {
 /// exports write), without the general parser; `None` sends other text to it.
 fn fast_date_time_micros(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if !(b.len() == 20 || b.len() == 24) || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+    if !(b.len() == 20 || b.len() == 24)
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[b.len() - 1] != b'Z'
+    {
         return None;
     }
-    let n2 = |i: usize| -> Option<i64> { (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i64) };
+    let n2 = |i: usize| -> Option<i64> {
+        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i64)
+    };
     let days = fast_date(b)?;
     let (h, mi, s) = (n2(11)?, n2(14)?, n2(17)?);
     if h > 23 || mi > 59 || s > 59 {
@@ -86,7 +101,9 @@ fn fast_date_time_micros(text: &str) -> Option<i64> {
         if b[19] != b'.' || !b[20..23].iter().all(u8::is_ascii_digit) {
             return None;
         }
-        b[20..23].iter().fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64)
+        b[20..23]
+            .iter()
+            .fold(0i64, |acc, c| acc * 10 + (c - b'0') as i64)
     } else {
         0
     };
@@ -108,7 +125,10 @@ pub fn parse_date_time_micros(text: &str) -> Result<i64, DateError> {
 }
 
 fn general_date_time_micros(text: &str) -> Result<i64, DateError> {
-    let err = || DateError { text: text.to_owned(), expected: "dateTime" };
+    let err = || DateError {
+        text: text.to_owned(),
+        expected: "dateTime",
+    };
     let (date_part, time_part) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (text, None),
@@ -127,7 +147,10 @@ fn general_date_time_micros(text: &str) -> Result<i64, DateError> {
         let (c, z) = t.split_at(pos);
         let sign = if z.starts_with('-') { -1 } else { 1 };
         let (hh, mm) = z[1..].split_once(':').ok_or_else(err)?;
-        let (hh, mm) = (digits(hh, 2).ok_or_else(err)?, digits(mm, 2).ok_or_else(err)?);
+        let (hh, mm) = (
+            digits(hh, 2).ok_or_else(err)?,
+            digits(mm, 2).ok_or_else(err)?,
+        );
         if hh > 14 || mm > 59 {
             return Err(err());
         }
@@ -205,20 +228,36 @@ pub fn boundary(text: &str, high: bool) -> Option<String> {
         if !c.contains('.') {
             c.push_str(if high { ".999" } else { ".000" });
         }
-        let zone = if has_zone { zone.to_owned() } else if high { "-12:00".into() } else { "+14:00".into() };
+        let zone = if has_zone {
+            zone.to_owned()
+        } else if high {
+            "-12:00".into()
+        } else {
+            "+14:00".into()
+        };
         return Some(format!("{date_part}T{c}{zone}"));
     }
     let parts: Vec<&str> = date_part.split('-').collect();
     let y: i32 = parts.first()?.parse().ok()?;
     let m: u32 = match parts.get(1) {
         Some(m) => m.parse().ok()?,
-        None => if high { 12 } else { 1 },
+        None => {
+            if high {
+                12
+            } else {
+                1
+            }
+        }
     };
     let d: u32 = match parts.get(2) {
         Some(d) => d.parse().ok()?,
         None => {
             if high {
-                let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(y, m + 1, 1)? };
+                let next = if m == 12 {
+                    NaiveDate::from_ymd_opt(y + 1, 1, 1)?
+                } else {
+                    NaiveDate::from_ymd_opt(y, m + 1, 1)?
+                };
                 next.pred_opt()?.format("%d").to_string().parse().ok()?
             } else {
                 1
@@ -234,8 +273,14 @@ mod tests {
 
     #[test]
     fn dates_and_partial_dates() {
-        assert_eq!(parse_date("2024").unwrap(), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-        assert_eq!(parse_date("2024-03").unwrap(), NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+        assert_eq!(
+            parse_date("2024").unwrap(),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
+        assert_eq!(
+            parse_date("2024-03").unwrap(),
+            NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()
+        );
         assert!(parse_date("2024-13").is_err());
         assert!(parse_date("2024-02-30").is_err());
         assert!(parse_date("24-01-01").is_err());
@@ -245,10 +290,22 @@ mod tests {
 
     #[test]
     fn date_times_with_zones() {
-        assert_eq!(parse_date_time_micros("1970-01-01T00:00:01Z").unwrap(), 1_000_000);
-        assert_eq!(parse_date_time_micros("1970-01-01T01:00:00+01:00").unwrap(), 0);
-        assert_eq!(parse_date_time_micros("1970-01-01T00:00:00.5Z").unwrap(), 500_000);
-        assert_eq!(parse_date_time_micros("1970-01-02").unwrap(), 86_400_000_000);
+        assert_eq!(
+            parse_date_time_micros("1970-01-01T00:00:01Z").unwrap(),
+            1_000_000
+        );
+        assert_eq!(
+            parse_date_time_micros("1970-01-01T01:00:00+01:00").unwrap(),
+            0
+        );
+        assert_eq!(
+            parse_date_time_micros("1970-01-01T00:00:00.5Z").unwrap(),
+            500_000
+        );
+        assert_eq!(
+            parse_date_time_micros("1970-01-02").unwrap(),
+            86_400_000_000
+        );
         assert!(parse_date_time_micros("2024-01-01T25:00:00Z").is_err());
         assert!(parse_date_time_micros("2024-01-01 10:00").is_err());
         assert!(parse_date_time_micros("not a date").is_err());
@@ -257,23 +314,49 @@ mod tests {
     /// The fast path for the common forms agrees with the general parser everywhere.
     #[test]
     fn fast_forms_agree_with_the_general_parser() {
-        let start = NaiveDate::from_ymd_opt(1896, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let start = NaiveDate::from_ymd_opt(1896, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         for k in 0..20_000i64 {
             let t = start + chrono::Duration::seconds(k * 7_919 * 211 + k % 60);
-            for text in [t.format("%Y-%m-%dT%H:%M:%SZ").to_string(), t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), t.format("%Y-%m-%d").to_string()] {
+            for text in [
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                t.format("%Y-%m-%d").to_string(),
+            ] {
                 let fast = fast_date_time_micros(&text);
                 let general = general_date_time_micros(&text).ok();
-                assert!(fast.is_none() || fast == general, "{text}: {fast:?} vs {general:?}");
+                assert!(
+                    fast.is_none() || fast == general,
+                    "{text}: {fast:?} vs {general:?}"
+                );
                 assert_eq!(parse_date_time_micros(&text).ok(), general, "{text}");
             }
             let d = t.format("%Y-%m-%d").to_string();
-            assert_eq!(parse_date_days(&d).unwrap(), (t.date() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32, "{d}");
+            assert_eq!(
+                parse_date_days(&d).unwrap(),
+                (t.date() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32,
+                "{d}"
+            );
         }
-        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:00.12xZ", "2024-00-10", "2023-02-29", "2024-1x-01"] {
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:00.12xZ",
+            "2024-00-10",
+            "2023-02-29",
+            "2024-1x-01",
+        ] {
             assert!(parse_date_time_micros(bad).is_err(), "{bad}");
         }
         assert!(parse_date_days("2023-02-29").is_err());
-        assert_eq!(parse_date_time_micros("2016-12-31T23:59:60Z").ok(), general_date_time_micros("2016-12-31T23:59:60Z").ok());
+        assert_eq!(
+            parse_date_time_micros("2016-12-31T23:59:60Z").ok(),
+            general_date_time_micros("2016-12-31T23:59:60Z").ok()
+        );
     }
 
     #[test]

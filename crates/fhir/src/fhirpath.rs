@@ -13,9 +13,9 @@
 //! toString startsWith contains all iif`.
 
 pub use crate::tape::Node;
+use crate::tape::Scalar;
 pub(crate) use crate::tape::same_bytes;
 use crate::tape::{Array, Object};
-use crate::tape::Scalar;
 
 /// A node by kind.
 pub enum Kind<'a> {
@@ -223,7 +223,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             }
             out.push((start, Tok::Str(s)));
         } else if c == b'`' {
-            let end = src[i + 1..].find('`').ok_or_else(|| err(start, "unterminated `identifier`"))?;
+            let end = src[i + 1..]
+                .find('`')
+                .ok_or_else(|| err(start, "unterminated `identifier`"))?;
             out.push((start, Tok::Ident(src[i + 1..i + 1 + end].to_owned())));
             i += end + 2;
         } else if c.is_ascii_digit() {
@@ -246,7 +248,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             i += 1;
             if b.get(i) == Some(&b'`') || b.get(i) == Some(&b'\'') {
                 let q = b[i];
-                let end = src[i + 1..].find(q as char).ok_or_else(|| err(start, "unterminated %name"))?;
+                let end = src[i + 1..]
+                    .find(q as char)
+                    .ok_or_else(|| err(start, "unterminated %name"))?;
                 out.push((start, Tok::Var(src[i + 1..i + 1 + end].to_owned())));
                 i += end + 2;
             } else {
@@ -290,7 +294,15 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
                     b'&' => "&",
                     b'{' => "{",
                     b'}' => "}",
-                    _ => return Err(err(start, &format!("unexpected character `{}`", src[i..].chars().next().unwrap_or(' ')))),
+                    _ => {
+                        return Err(err(
+                            start,
+                            &format!(
+                                "unexpected character `{}`",
+                                src[i..].chars().next().unwrap_or(' ')
+                            ),
+                        ));
+                    }
                 },
             };
             i += sym.len();
@@ -325,7 +337,11 @@ impl Parser<'_> {
         t
     }
     fn err(&self, message: impl Into<String>) -> ParseError {
-        ParseError { expr: self.src.to_owned(), offset: self.offset(), message: message.into() }
+        ParseError {
+            expr: self.src.to_owned(),
+            offset: self.offset(),
+            message: message.into(),
+        }
     }
     fn expect(&mut self, sym: &'static str) -> Result<(), ParseError> {
         if *self.peek() == Tok::Sym(sym) {
@@ -410,7 +426,9 @@ impl Parser<'_> {
             Tok::Num(n) => Ok(if n.contains('.') {
                 Expr::Lit(Lit::Dec(n.parse().map_err(|_| self.err("bad number"))?))
             } else {
-                Expr::Lit(Lit::Int(n.parse().map_err(|_| self.err("integer out of range"))?))
+                Expr::Lit(Lit::Int(
+                    n.parse().map_err(|_| self.err("integer out of range"))?,
+                ))
             }),
             Tok::Var(v) => Ok(Expr::Var(v)),
             Tok::This => Ok(Expr::This),
@@ -449,7 +467,12 @@ impl Parser<'_> {
                     self.next();
                     let name = match self.next() {
                         Tok::Ident(n) => n,
-                        other => return Err(self.err(format!("expected a name after `.`, found {}", describe(&other)))),
+                        other => {
+                            return Err(self.err(format!(
+                                "expected a name after `.`, found {}",
+                                describe(&other)
+                            )));
+                        }
                     };
                     if *self.peek() == Tok::Sym("(") {
                         let args = self.args()?;
@@ -509,14 +532,21 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
 ];
 
 fn check_calls(e: &Expr, src: &str) -> Result<(), ParseError> {
-    let err = |message: String| ParseError { expr: src.to_owned(), offset: 0, message };
+    let err = |message: String| ParseError {
+        expr: src.to_owned(),
+        offset: 0,
+        message,
+    };
     match e {
         Expr::Call(base, name, args) => {
             let Some((_, min, max)) = FUNCTIONS.iter().find(|(n, _, _)| n == name) else {
                 return Err(err(format!("unknown function `{name}()`")));
             };
             if args.len() < *min || args.len() > *max {
-                return Err(err(format!("`{name}()` takes {min}..={max} arguments, got {}", args.len())));
+                return Err(err(format!(
+                    "`{name}()` takes {min}..={max} arguments, got {}",
+                    args.len()
+                )));
             }
             if let Some(b) = base {
                 check_calls(b, src)?;
@@ -596,7 +626,11 @@ impl<'a> Item<'a> {
                 Kind::Str(s) => Some(Prim::Str(s)),
                 Kind::Bool(b) => Some(Prim::Bool(b)),
                 Kind::Int(n) => Some(Prim::Int(n)),
-                Kind::UInt(n) => Some(i64::try_from(n).map(Prim::Int).unwrap_or(Prim::Dec(n as f64))),
+                Kind::UInt(n) => Some(
+                    i64::try_from(n)
+                        .map(Prim::Int)
+                        .unwrap_or(Prim::Dec(n as f64)),
+                ),
                 Kind::Dec(f) => Some(Prim::Dec(f)),
                 _ => None,
             },
@@ -635,7 +669,9 @@ pub struct Env<'c> {
 
 impl fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Env").field("row_index", &self.row_index).finish()
+        f.debug_struct("Env")
+            .field("row_index", &self.row_index)
+            .finish()
     }
 }
 
@@ -653,7 +689,12 @@ fn lit_item<'a>(l: &Lit, out: &mut Coll<'a>) {
 /// `ty` is the type a choice element's name gave it.
 pub(crate) fn push_child<'a>(child: Node<'a>, ty: Option<&'a str>, out: &mut Coll<'a>) {
     match kind(child) {
-        Kind::Arr(items) => out.extend(items.iter().filter(|i| !matches!(kind(*i), Kind::Null)).map(|i| Item::Node(i, ty))),
+        Kind::Arr(items) => out.extend(
+            items
+                .iter()
+                .filter(|i| !matches!(kind(*i), Kind::Null))
+                .map(|i| Item::Node(i, ty)),
+        ),
         Kind::Null => {}
         _ => out.push(Item::Node(child, ty)),
     }
@@ -671,7 +712,9 @@ pub(crate) enum Member<'a> {
 /// Finds the member `name` of a node in one pass over its members (nothing if not an object).
 pub(crate) fn member<'a>(v: Node<'a>, name: &str) -> Member<'a> {
     let mut choices = SmallVec::new();
-    let Some(map) = v.as_object() else { return Member::Choices(choices) };
+    let Some(map) = v.as_object() else {
+        return Member::Choices(choices);
+    };
     for (k, child) in map.iter() {
         match key_matches(k, name) {
             KeyMatch::Exact => return Member::Exact(child),
@@ -701,9 +744,17 @@ pub(crate) fn key_matches(k: &str, name: &str) -> KeyMatch {
         return KeyMatch::No;
     }
     if k.len() == n.len() {
-        return if same_bytes(k, n) { KeyMatch::Exact } else { KeyMatch::No };
+        return if same_bytes(k, n) {
+            KeyMatch::Exact
+        } else {
+            KeyMatch::No
+        };
     }
-    if k[n.len()].is_ascii_uppercase() && same_bytes(&k[..n.len()], n) { KeyMatch::Choice } else { KeyMatch::No }
+    if k[n.len()].is_ascii_uppercase() && same_bytes(&k[..n.len()], n) {
+        KeyMatch::Choice
+    } else {
+        KeyMatch::No
+    }
 }
 
 /// Whether a node has the member `name` under its own name (`Exact`), only in choice-typed
@@ -716,7 +767,9 @@ pub(crate) enum Found<'a> {
 
 /// [`member`] without collecting choice-typed forms: the common case of a plain element.
 pub(crate) fn find_member<'a>(v: Node<'a>, name: &str) -> Found<'a> {
-    let Some(map) = v.as_object() else { return Found::Absent };
+    let Some(map) = v.as_object() else {
+        return Found::Absent;
+    };
     let mut choices = false;
     for (k, child) in map.iter() {
         match key_matches(k, name) {
@@ -725,14 +778,20 @@ pub(crate) fn find_member<'a>(v: Node<'a>, name: &str) -> Found<'a> {
             KeyMatch::No => {}
         }
     }
-    if choices { Found::Choices } else { Found::Absent }
+    if choices {
+        Found::Choices
+    } else {
+        Found::Absent
+    }
 }
 
 /// Adds the children named `name` of a node (flattening arrays, following choice types).
 pub(crate) fn children<'a>(v: Node<'a>, name: &str, out: &mut Coll<'a>) {
     match member(v, name) {
         Member::Exact(child) => push_child(child, None, out),
-        Member::Choices(cs) => cs.into_iter().for_each(|(child, ty)| push_child(child, Some(ty), out)),
+        Member::Choices(cs) => cs
+            .into_iter()
+            .for_each(|(child, ty)| push_child(child, Some(ty), out)),
     }
 }
 
@@ -790,8 +849,14 @@ fn item_eq(a: &Item<'_>, b: &Item<'_>) -> bool {
 
 fn json_eq(a: Node<'_>, b: Node<'_>) -> bool {
     match (kind(a), kind(b)) {
-        (Kind::Obj(x), Kind::Obj(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
-        (Kind::Arr(x), Kind::Arr(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(v, w)| json_eq(v, w)),
+        (Kind::Obj(x), Kind::Obj(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        (Kind::Arr(x), Kind::Arr(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(v, w)| json_eq(v, w))
+        }
         (Kind::Str(x), Kind::Str(y)) => x == y,
         (Kind::Null, Kind::Null) => true,
         (Kind::Bool(x), Kind::Bool(y)) => x == y,
@@ -845,9 +910,17 @@ fn lone_slash(b: &[u8]) -> Option<usize> {
     // within a register: copied into a stack array, they were written a byte or a few at a time
     // and read back as one word, which stalled store-to-load forwarding (a quarter of this
     // function's time)
-    let tail = words.remainder().iter().rev().fold(0u64, |t, &c| (t << 8) | u64::from(c));
+    let tail = words
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |t, &c| (t << 8) | u64::from(c));
     let mut slash = None;
-    for (k, w) in words.map(|w| u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default())).chain([tail]).enumerate() {
+    for (k, w) in words
+        .map(|w| u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()))
+        .chain([tail])
+        .enumerate()
+    {
         if equal(w, b'_') != 0 {
             return None;
         }
@@ -864,12 +937,21 @@ fn lone_slash(b: &[u8]) -> Option<usize> {
 
 /// [`split_reference`] of any form: versioned (`/_history/`), absolute, `urn:`, contained.
 fn split_reference_general(reference: &str) -> Option<(Option<&str>, &str)> {
-    static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
-    let r = match reference.as_bytes().contains(&b'_').then(|| HISTORY.find(reference.as_bytes())).flatten() {
+    static HISTORY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/_history/"));
+    let r = match reference
+        .as_bytes()
+        .contains(&b'_')
+        .then(|| HISTORY.find(reference.as_bytes()))
+        .flatten()
+    {
         Some(i) => &reference[..i],
         None => reference,
     };
-    if let Some(id) = r.strip_prefix("urn:uuid:").or_else(|| r.strip_prefix("urn:oid:")) {
+    if let Some(id) = r
+        .strip_prefix("urn:uuid:")
+        .or_else(|| r.strip_prefix("urn:oid:"))
+    {
         return Some((None, id));
     }
     // a contained resource (`#med1`): its local id, of no stated type
@@ -883,12 +965,20 @@ fn split_reference_general(reference: &str) -> Option<(Option<&str>, &str)> {
     if id.is_empty() {
         return None;
     }
-    let ty = &r[bytes[..slash].iter().rposition(|&b| b == b'/').map_or(0, |p| p + 1)..slash];
+    let ty = &r[bytes[..slash]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |p| p + 1)..slash];
     Some((Some(ty), id))
 }
 
 /// Evaluates `e` with `focus` as `$this`; `resource` is the resource being viewed.
-pub fn eval<'a>(e: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+pub fn eval<'a>(
+    e: &Expr,
+    focus: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match e {
         Expr::This => out.extend(focus.iter().cloned()),
@@ -991,7 +1081,14 @@ pub(crate) fn logic(op: BinOp, x: Option<bool>, y: Option<bool>) -> Option<bool>
     }
 }
 
-fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+fn binary<'a>(
+    op: BinOp,
+    a: &Expr,
+    b: &Expr,
+    focus: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match op {
         BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
@@ -1032,7 +1129,10 @@ fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
             let x = eval(a, focus, resource, env)?;
             let y = eval(b, focus, resource, env)?;
-            let (Some(p), Some(q)) = (singleton(&x, "a comparison")?, singleton(&y, "a comparison")?) else {
+            let (Some(p), Some(q)) = (
+                singleton(&x, "a comparison")?,
+                singleton(&y, "a comparison")?,
+            ) else {
                 return Ok(out);
             };
             let (Some(p), Some(q)) = (p.prim(), q.prim()) else {
@@ -1065,14 +1165,17 @@ fn binary<'a>(op: BinOp, a: &Expr, b: &Expr, focus: &Coll<'a>, resource: Node<'a
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
             let x = eval(a, focus, resource, env)?;
             let y = eval(b, focus, resource, env)?;
-            let (Some(p), Some(q)) = (singleton(&x, "arithmetic")?, singleton(&y, "arithmetic")?) else {
+            let (Some(p), Some(q)) = (singleton(&x, "arithmetic")?, singleton(&y, "arithmetic")?)
+            else {
                 return Ok(out);
             };
             let (Some(p), Some(q)) = (p.prim(), q.prim()) else {
                 return Err(EvalError("arithmetic on non-primitive values".into()));
             };
             match (op, &p, &q) {
-                (BinOp::Add, Prim::Str(s), Prim::Str(t)) => out.push(Item::Str(Cow::Owned(format!("{s}{t}")))),
+                (BinOp::Add, Prim::Str(s), Prim::Str(t)) => {
+                    out.push(Item::Str(Cow::Owned(format!("{s}{t}"))))
+                }
                 (_, Prim::Int(m), Prim::Int(n)) if op != BinOp::Div => {
                     let r = match op {
                         BinOp::Add => m.checked_add(*n),
@@ -1116,7 +1219,9 @@ fn prim_text(p: &Prim<'_>) -> String {
 pub(crate) fn type_name(e: &Expr) -> Result<&str, EvalError> {
     match e {
         Expr::Member(None, n) => Ok(n),
-        Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => Ok(n),
+        Expr::Member(Some(ns), n) if matches!(ns.as_ref(), Expr::Member(None, q) if q == "FHIR" || q == "System") => {
+            Ok(n)
+        }
         _ => Err(EvalError("expected a type name".into())),
     }
 }
@@ -1164,13 +1269,23 @@ pub(crate) fn resource_key<'a>(item: &Item<'a>, out: &mut Coll<'a>) {
 
 /// `getReferenceKey(want)` of one item. In strict mode an item that is not a Reference, or whose
 /// `reference` is not a string or not of the form `Type/id`, is an error.
-pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: bool) -> Result<Option<Item<'a>>, EvalError> {
+pub(crate) fn reference_key_of<'a>(
+    item: &Item<'a>,
+    want: Option<&str>,
+    strict: bool,
+) -> Result<Option<Item<'a>>, EvalError> {
     let reference = match item.node() {
         Some(n) if n.as_object().is_some() => get(n, "reference"),
-        _ if strict => return Err(EvalError("is not a Reference (an object with `reference`)".into())),
+        _ if strict => {
+            return Err(EvalError(
+                "is not a Reference (an object with `reference`)".into(),
+            ));
+        }
         _ => None,
     };
-    let Some(reference) = reference else { return Ok(None) };
+    let Some(reference) = reference else {
+        return Ok(None);
+    };
     let Some(r) = reference.as_str() else {
         if strict {
             return Err(EvalError("reference must be a string".into()));
@@ -1183,7 +1298,9 @@ pub(crate) fn reference_key_of<'a>(item: &Item<'a>, want: Option<&str>, strict: 
         }
         return Ok(None);
     };
-    Ok(want.is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes()))).then_some(Item::Str(Cow::Borrowed(id))))
+    Ok(want
+        .is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes())))
+        .then_some(Item::Str(Cow::Borrowed(id))))
 }
 
 /// `extension(url)` of one item: its extensions with that url, in order.
@@ -1199,14 +1316,24 @@ pub(crate) fn extensions<'a>(item: &Item<'a>, url: &str, out: &mut Coll<'a>) {
     }
 }
 
-fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Coll<'a>, EvalError> {
+fn call<'a>(
+    name: &str,
+    args: &[Expr],
+    input: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     match name {
         "where" | "select" | "all" => {
             let mut all = true;
             for (i, item) in input.iter().enumerate() {
                 let one: Coll<'a> = smallvec::smallvec![item.clone()];
-                let sub = Env { constants: env.constants, row_index: env.row_index, strict: env.strict };
+                let sub = Env {
+                    constants: env.constants,
+                    row_index: env.row_index,
+                    strict: env.strict,
+                };
                 let _ = i;
                 let r = eval(&args[0], &one, resource, &sub)?;
                 match name {
@@ -1259,10 +1386,16 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "join" => {
             let sep = match args.first() {
-                Some(a) => eval(a, input, resource, env)?.first().and_then(|i| i.prim().map(|p| prim_text(&p))).unwrap_or_default(),
+                Some(a) => eval(a, input, resource, env)?
+                    .first()
+                    .and_then(|i| i.prim().map(|p| prim_text(&p)))
+                    .unwrap_or_default(),
                 None => String::new(),
             };
-            let parts: Vec<String> = input.iter().filter_map(|i| i.prim().map(|p| prim_text(&p))).collect();
+            let parts: Vec<String> = input
+                .iter()
+                .filter_map(|i| i.prim().map(|p| prim_text(&p)))
+                .collect();
             // joining nothing gives the empty string, as the spec's tests expect
             out.push(Item::Str(Cow::Owned(parts.join(&sep))));
         }
@@ -1273,11 +1406,18 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "startsWith" | "contains" => {
             let arg = eval(&args[0], input, resource, env)?;
-            let (Some(s), Some(t)) = (singleton(input, name)?.and_then(|i| i.prim()), singleton(&arg, name)?.and_then(|i| i.prim())) else {
+            let (Some(s), Some(t)) = (
+                singleton(input, name)?.and_then(|i| i.prim()),
+                singleton(&arg, name)?.and_then(|i| i.prim()),
+            ) else {
                 return Ok(out);
             };
             if let (Prim::Str(s), Prim::Str(t)) = (s, t) {
-                out.push(Item::Bool(if name == "startsWith" { s.starts_with(t) } else { s.contains(t) }));
+                out.push(Item::Bool(if name == "startsWith" {
+                    s.starts_with(t)
+                } else {
+                    s.contains(t)
+                }));
             }
         }
         "iif" => {
@@ -1308,7 +1448,8 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
         }
         "extension" => {
             let url = eval(&args[0], input, resource, env)?;
-            let Some(Prim::Str(url)) = singleton(&url, "extension()")?.and_then(|i| i.prim()) else {
+            let Some(Prim::Str(url)) = singleton(&url, "extension()")?.and_then(|i| i.prim())
+            else {
                 return Err(EvalError("extension() needs a url string".into()));
             };
             let url = url.to_owned();
@@ -1317,7 +1458,9 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
             }
         }
         "lowBoundary" | "highBoundary" => {
-            let Some(item) = singleton(input, name)? else { return Ok(out) };
+            let Some(item) = singleton(input, name)? else {
+                return Ok(out);
+            };
             let high = name == "highBoundary";
             match item.prim() {
                 Some(Prim::Dec(_)) | Some(Prim::Int(_)) => {
@@ -1328,7 +1471,13 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
                             Some(Scalar::F64(_, places)) => i32::from(places),
                             _ => 0,
                         },
-                        _ => item.prim().map(|p| prim_text(&p)).unwrap_or_default().split('.').nth(1).map_or(0, str::len) as i32,
+                        _ => item
+                            .prim()
+                            .map(|p| prim_text(&p))
+                            .unwrap_or_default()
+                            .split('.')
+                            .nth(1)
+                            .map_or(0, str::len) as i32,
                     };
                     let x = num(&item.prim().expect("number")).expect("number");
                     let half = 0.5 * 10f64.powi(-digits);
@@ -1339,7 +1488,11 @@ fn call<'a>(name: &str, args: &[Expr], input: &Coll<'a>, resource: Node<'a>, env
                         // a dateTime given to day precision or less widens to the whole day
                         let date_time = matches!(item, Item::Node(_, Some(t)) if t.eq_ignore_ascii_case("dateTime"));
                         if date_time && !b.contains('T') {
-                            b.push_str(if high { "T23:59:59.999-12:00" } else { "T00:00:00.000+14:00" });
+                            b.push_str(if high {
+                                "T23:59:59.999-12:00"
+                            } else {
+                                "T00:00:00.000+14:00"
+                            });
                         }
                         out.push(Item::Str(Cow::Owned(b)));
                     }
@@ -1380,29 +1533,53 @@ mod tests {
     #[test]
     fn decimal_boundaries_follow_the_written_places() {
         let bounds = |value: &str| {
-            let obs = format!(r#"{{"resourceType":"Observation","valueQuantity":{{"value":{value}}}}}"#);
-            let num = |path: &str| run(path, &obs).iter().map(|t| t.parse::<f64>().unwrap()).collect::<Vec<_>>();
-            (num("value.ofType(Quantity).value.lowBoundary()"), num("value.ofType(Quantity).value.highBoundary()"))
+            let obs =
+                format!(r#"{{"resourceType":"Observation","valueQuantity":{{"value":{value}}}}}"#);
+            let num = |path: &str| {
+                run(path, &obs)
+                    .iter()
+                    .map(|t| t.parse::<f64>().unwrap())
+                    .collect::<Vec<_>>()
+            };
+            (
+                num("value.ofType(Quantity).value.lowBoundary()"),
+                num("value.ofType(Quantity).value.highBoundary()"),
+            )
         };
         let close = |got: &[f64], want: f64| got.len() == 1 && (got[0] - want).abs() < 1e-9;
-        for (value, low, high) in [("1", 0.5, 1.5), ("1.0", 0.95, 1.05), ("2.50", 2.495, 2.505), ("1.5e1", 14.5, 15.5)] {
+        for (value, low, high) in [
+            ("1", 0.5, 1.5),
+            ("1.0", 0.95, 1.05),
+            ("2.50", 2.495, 2.505),
+            ("1.5e1", 14.5, 15.5),
+        ] {
             let (l, h) = bounds(value);
             assert!(close(&l, low) && close(&h, high), "{value}: {l:?} {h:?}");
         }
     }
 
     fn run(path: &str, json: &str) -> Vec<String> {
-        crate::json::Reader::new().read(json.as_bytes(), |tape| run_on(path, Node::root(tape.expect("valid JSON"))))
+        crate::json::Reader::new().read(json.as_bytes(), |tape| {
+            run_on(path, Node::root(tape.expect("valid JSON")))
+        })
     }
 
     fn run_on(path: &str, v: Node<'_>) -> Vec<String> {
         let e = parse(path).unwrap();
         let focus: Coll<'_> = smallvec::smallvec![Item::Node(v, None)];
-        let env = Env { constants: &[], row_index: 0, strict: false };
+        let env = Env {
+            constants: &[],
+            row_index: 0,
+            strict: false,
+        };
         eval(&e, &focus, v, &env)
             .unwrap()
             .iter()
-            .map(|i| i.prim().map(|p| prim_text(&p)).unwrap_or_else(|| "{}".into()))
+            .map(|i| {
+                i.prim()
+                    .map(|p| prim_text(&p))
+                    .unwrap_or_else(|| "{}".into())
+            })
             .collect()
     }
 
@@ -1419,8 +1596,14 @@ mod tests {
         assert_eq!(run("deceased.ofType(boolean)", PT), ["false"]);
         assert_eq!(run("deceased.ofType(dateTime)", PT), Vec::<String>::new());
         assert_eq!(run("value.ofType(Quantity).value * 2", PT), ["3"]);
-        assert_eq!(run("managingOrganization.getReferenceKey(Organization)", PT), ["o1"]);
-        assert_eq!(run("managingOrganization.getReferenceKey(Patient)", PT), Vec::<String>::new());
+        assert_eq!(
+            run("managingOrganization.getReferenceKey(Organization)", PT),
+            ["o1"]
+        );
+        assert_eq!(
+            run("managingOrganization.getReferenceKey(Patient)", PT),
+            Vec::<String>::new()
+        );
         assert_eq!(run("getResourceKey()", PT), ["p1"]);
         assert_eq!(run("name.family | name.family", PT), ["F1", "F2"]);
         assert_eq!(run("(1 + 2) * 3 = 9", PT), ["true"]);
@@ -1431,8 +1614,18 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_problem() {
-        assert!(parse("@@").unwrap_err().message.contains("unexpected character"));
-        assert!(parse("name.frobnicate()").unwrap_err().message.contains("unknown function"));
+        assert!(
+            parse("@@")
+                .unwrap_err()
+                .message
+                .contains("unexpected character")
+        );
+        assert!(
+            parse("name.frobnicate()")
+                .unwrap_err()
+                .message
+                .contains("unknown function")
+        );
         assert!(parse("name.").is_err());
         assert!(parse("'open").is_err());
         assert!(parse("first(1)").is_err());
@@ -1442,8 +1635,26 @@ mod tests {
     fn reference_keys() {
         // the one-pass reading of relative references agrees with the general one on every form
         for r in [
-            "Patient/123", "Patient/1.2-a", "a/b/c", "/x", "x/", "/", "//", "", "x", "_/x", "Pa_tient/1", "Patient/_1",
-            "u/1", "urn:uuid:1", "#", "#x", "Patient/1/_history/2", "http://h/fhir/Patient/9", "Patient//1", "Ob/s/",
+            "Patient/123",
+            "Patient/1.2-a",
+            "a/b/c",
+            "/x",
+            "x/",
+            "/",
+            "//",
+            "",
+            "x",
+            "_/x",
+            "Pa_tient/1",
+            "Patient/_1",
+            "u/1",
+            "urn:uuid:1",
+            "#",
+            "#x",
+            "Patient/1/_history/2",
+            "http://h/fhir/Patient/9",
+            "Patient//1",
+            "Ob/s/",
         ] {
             assert_eq!(split_reference(r), split_reference_general(r), "{r:?}");
         }
@@ -1464,7 +1675,10 @@ mod tests {
         assert_eq!(reference_key("Patient/123", None), Some("123"));
         assert_eq!(reference_key("Patient/123", Some("Patient")), Some("123"));
         assert_eq!(reference_key("Patient/123", Some("Observation")), None);
-        assert_eq!(reference_key("http://x.org/fhir/Patient/9/_history/2", Some("Patient")), Some("9"));
+        assert_eq!(
+            reference_key("http://x.org/fhir/Patient/9/_history/2", Some("Patient")),
+            Some("9")
+        );
         assert_eq!(reference_key("urn:uuid:abc", None), Some("abc"));
         assert_eq!(reference_key("nonsense", None), None);
         // contained resources: the local id, never a typed key
@@ -1481,14 +1695,29 @@ mod tests {
             "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/p1"}}"##;
         crate::json::Reader::new().read(bytes, |tape| {
             let root = Node::root(tape.expect("valid JSON"));
-            let env = Env { constants: &[], row_index: 0, strict: true };
+            let env = Env {
+                constants: &[],
+                row_index: 0,
+                strict: true,
+            };
             let focus: Coll<'_> = smallvec::smallvec![Item::Node(root, None)];
-            let typed = eval(&parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(), &focus, root, &env).unwrap();
+            let typed = eval(
+                &parse("medication.ofType(Reference).getReferenceKey(Medication)").unwrap(),
+                &focus,
+                root,
+                &env,
+            )
+            .unwrap();
             assert!(typed.is_empty());
-            let any = eval(&parse("medication.getReferenceKey()").unwrap(), &focus, root, &env).unwrap();
+            let any = eval(
+                &parse("medication.getReferenceKey()").unwrap(),
+                &focus,
+                root,
+                &env,
+            )
+            .unwrap();
             assert_eq!(any.len(), 1);
             assert_eq!(any[0].prim(), Some(Prim::Str("med1")));
         });
     }
 }
-

@@ -108,12 +108,22 @@ impl Reader {
 
     /// Reads `src` as one JSON value and calls `f` with its tape (never empty), or with why it
     /// is not JSON.
-    pub fn read<R>(&mut self, src: &[u8], f: impl FnOnce(Result<&[Entry<'_>], JsonError>) -> R) -> R {
+    pub fn read<R>(
+        &mut self,
+        src: &[u8],
+        f: impl FnOnce(Result<&[Entry<'_>], JsonError>) -> R,
+    ) -> R {
         let mut tape: Vec<Entry<'_>> = crate::reuse::emptied(std::mem::take(&mut self.tape));
         self.decoded.clear();
         self.fixups.clear();
         self.stack.clear();
-        let r = match build(src, &mut tape, &mut self.stack, &mut self.decoded, &mut self.fixups) {
+        let r = match build(
+            src,
+            &mut tape,
+            &mut self.stack,
+            &mut self.decoded,
+            &mut self.fixups,
+        ) {
             Ok(()) => {
                 let decoded: &str = &self.decoded;
                 for &(at, start, end) in &self.fixups {
@@ -137,12 +147,24 @@ impl Reader {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn plain_run_end(src: &[u8], mut i: usize) -> usize {
-    use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i};
-    let (quote, backslash, control) = (set_splat_i8_m128i(b'"' as i8), set_splat_i8_m128i(b'\\' as i8), set_splat_i8_m128i(0x1f));
-    while let Some(block) = src.get(i..i + 16).and_then(|s| <&[u8; 16]>::try_from(s).ok()) {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let (quote, backslash, control) = (
+        set_splat_i8_m128i(b'"' as i8),
+        set_splat_i8_m128i(b'\\' as i8),
+        set_splat_i8_m128i(0x1f),
+    );
+    while let Some(block) = src
+        .get(i..i + 16)
+        .and_then(|s| <&[u8; 16]>::try_from(s).ok())
+    {
         let v = load_unaligned_m128i(block);
         // a byte is a control character when max(byte, 0x1f) is 0x1f
-        let hits = cmp_eq_mask_i8_m128i(v, quote) | cmp_eq_mask_i8_m128i(v, backslash) | cmp_eq_mask_i8_m128i(max_u8_m128i(v, control), control);
+        let hits = cmp_eq_mask_i8_m128i(v, quote)
+            | cmp_eq_mask_i8_m128i(v, backslash)
+            | cmp_eq_mask_i8_m128i(max_u8_m128i(v, control), control);
         let mask = move_mask_i8_m128i(hits);
         if mask != 0 {
             return i + mask.trailing_zeros() as usize;
@@ -171,7 +193,10 @@ fn plain_run_end_words(src: &[u8], mut i: usize) -> usize {
         let backslash = w ^ (ONES * u64::from(b'\\'));
         // a byte's high bit is set where it is zero (or, for the control test, below 0x20);
         // borrows only run upwards from a true hit, so the lowest bit set is a true one
-        let hits = ((quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash) | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGHS;
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGHS;
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
@@ -205,7 +230,11 @@ fn skip_ws(src: &[u8], mut i: usize) -> usize {
 }
 
 fn err(at: usize, what: &'static str, src: &[u8]) -> JsonError {
-    JsonError { at, what, cut_short: at >= src.len() }
+    JsonError {
+        at,
+        what,
+        cut_short: at >= src.len(),
+    }
 }
 
 /// An open array or object: its tape index, its members or elements so far, which it is.
@@ -248,11 +277,24 @@ fn build<'a>(
         Ok(text) => text,
         Err(_) => {
             let e = std::str::from_utf8(src).err();
-            let (at, cut_short) = e.map_or((0, false), |e| (e.valid_up_to(), e.error_len().is_none()));
-            return Err(JsonError { at, what: "invalid UTF-8", cut_short });
+            let (at, cut_short) =
+                e.map_or((0, false), |e| (e.valid_up_to(), e.error_len().is_none()));
+            return Err(JsonError {
+                at,
+                what: "invalid UTF-8",
+                cut_short,
+            });
         }
     };
-    Build { src, text, tape, stack, decoded, fixups }.run()
+    Build {
+        src,
+        text,
+        tape,
+        stack,
+        decoded,
+        fixups,
+    }
+    .run()
 }
 
 impl<'a> Build<'a, '_> {
@@ -261,11 +303,17 @@ impl<'a> Build<'a, '_> {
         // the innermost open array or object, kept out of the stack (which holds the ones around
         // it) so its count stays in a register; `at == TOP` outside any
         const TOP: usize = usize::MAX;
-        let mut cur = Open { at: TOP, len: 0, object: ARRAY };
+        let mut cur = Open {
+            at: TOP,
+            len: 0,
+            object: ARRAY,
+        };
         let mut i = skip_ws(src, 0);
         'value: loop {
             // a value starts at i; tested in order of how often each kind comes
-            let Some(&b) = src.get(i) else { return Err(err(i, "a value was expected", src)) };
+            let Some(&b) = src.get(i) else {
+                return Err(err(i, "a value was expected", src));
+            };
             if b == b'"' {
                 i = self.string(i)?;
             } else if b == b'{' || b == b'[' {
@@ -274,8 +322,16 @@ impl<'a> Build<'a, '_> {
                 }
                 let object = b == b'{';
                 self.stack.push(cur);
-                cur = Open { at: self.tape.len(), len: 0, object: if object { OBJECT } else { ARRAY } };
-                self.tape.push(if object { Entry::Object { len: 0, count: 0 } } else { Entry::Array { len: 0, count: 0 } });
+                cur = Open {
+                    at: self.tape.len(),
+                    len: 0,
+                    object: if object { OBJECT } else { ARRAY },
+                };
+                self.tape.push(if object {
+                    Entry::Object { len: 0, count: 0 }
+                } else {
+                    Entry::Array { len: 0, count: 0 }
+                });
                 i += 1;
                 if src.get(i).is_some_and(|&b| b <= b' ') {
                     i = skip_ws(src, i);
@@ -308,7 +364,11 @@ impl<'a> Build<'a, '_> {
                 };
                 let have = src.get(i..).unwrap_or_default();
                 if !have.starts_with(word) {
-                    return Err(JsonError { at: i, what: "not a JSON value", cut_short: word.starts_with(have) });
+                    return Err(JsonError {
+                        at: i,
+                        what: "not a JSON value",
+                        cut_short: word.starts_with(have),
+                    });
                 }
                 self.tape.push(Entry::Scalar(node));
                 i += word.len();
@@ -326,7 +386,11 @@ impl<'a> Build<'a, '_> {
                 }
                 match (src.get(i), cur.object == OBJECT) {
                     (Some(b','), true) => {
-                        i = if src.get(i + 1) == Some(&b'"') { i + 1 } else { skip_ws(src, i + 1) };
+                        i = if src.get(i + 1) == Some(&b'"') {
+                            i + 1
+                        } else {
+                            skip_ws(src, i + 1)
+                        };
                         i = self.key(i)?;
                         cur.len += 1;
                         continue 'value;
@@ -352,11 +416,17 @@ impl<'a> Build<'a, '_> {
     #[inline]
     fn close(&mut self, open: Open) -> Open {
         let count = self.tape.len() - open.at - 1;
-        if let Some(Entry::Object { len, count: c } | Entry::Array { len, count: c }) = self.tape.get_mut(open.at) {
+        if let Some(Entry::Object { len, count: c } | Entry::Array { len, count: c }) =
+            self.tape.get_mut(open.at)
+        {
             *len = open.len;
             *c = count;
         }
-        self.stack.pop().unwrap_or(Open { at: usize::MAX, len: 0, object: ARRAY })
+        self.stack.pop().unwrap_or(Open {
+            at: usize::MAX,
+            len: 0,
+            object: ARRAY,
+        })
     }
 
     /// A member name at `i` and its `:`; returns where its value starts.
@@ -374,7 +444,11 @@ impl<'a> Build<'a, '_> {
                 return Err(err(i, "`:` was expected after the member name", src));
             }
         }
-        Ok(if src.get(i + 1).is_some_and(|&b| b > b' ') { i + 1 } else { skip_ws(src, i + 1) })
+        Ok(if src.get(i + 1).is_some_and(|&b| b > b' ') {
+            i + 1
+        } else {
+            skip_ws(src, i + 1)
+        })
     }
 
     /// The string whose opening quote is at `i`, pushed onto the tape; returns the position
@@ -385,7 +459,10 @@ impl<'a> Build<'a, '_> {
         let end = plain_run_end(self.src, start);
         if self.src.get(end) == Some(&b'"') {
             // quotes are ASCII, so both ends are character boundaries of the checked text
-            let s = self.text.get(start..end).ok_or_else(|| err(start, "invalid UTF-8", self.src))?;
+            let s = self
+                .text
+                .get(start..end)
+                .ok_or_else(|| err(start, "invalid UTF-8", self.src))?;
             self.tape.push(Entry::Str(s));
             return Ok(end + 1);
         }
@@ -400,7 +477,10 @@ impl<'a> Build<'a, '_> {
         let from = self.decoded.len();
         let mut run_start = start;
         loop {
-            self.decoded.push_str(text.get(run_start..run_end).ok_or_else(|| err(run_start, "invalid UTF-8", src))?);
+            self.decoded.push_str(
+                text.get(run_start..run_end)
+                    .ok_or_else(|| err(run_start, "invalid UTF-8", src))?,
+            );
             match src.get(run_end) {
                 None => return Err(err(run_end, "the string is not closed", src)),
                 Some(b'"') => break,
@@ -409,11 +489,18 @@ impl<'a> Build<'a, '_> {
                     self.decoded.push(c);
                     run_start = next;
                 }
-                Some(_) => return Err(err(run_end, "a control character must be escaped in a string", src)),
+                Some(_) => {
+                    return Err(err(
+                        run_end,
+                        "a control character must be escaped in a string",
+                        src,
+                    ));
+                }
             }
             run_end = plain_run_end(src, run_start);
         }
-        self.fixups.push((self.tape.len(), from, self.decoded.len()));
+        self.fixups
+            .push((self.tape.len(), from, self.decoded.len()));
         self.tape.push(Entry::Str(""));
         Ok(run_end + 1)
     }
@@ -452,8 +539,15 @@ fn escape(src: &[u8], i: usize) -> Result<(char, usize), JsonError> {
 }
 
 fn hex4(src: &[u8], i: usize) -> Result<u32, JsonError> {
-    let digits = src.get(i..i + 4).ok_or_else(|| err(src.len(), "the string is not closed", src))?;
-    digits.iter().try_fold(0u32, |n, &d| Ok(n << 4 | (d as char).to_digit(16).ok_or_else(|| err(i, "a \\u escape needs four hex digits", src))?))
+    let digits = src
+        .get(i..i + 4)
+        .ok_or_else(|| err(src.len(), "the string is not closed", src))?;
+    digits.iter().try_fold(0u32, |n, &d| {
+        Ok(n << 4
+            | (d as char)
+                .to_digit(16)
+                .ok_or_else(|| err(i, "a \\u escape needs four hex digits", src))?)
+    })
 }
 
 /// The number at `i`: its value and the position after it.
@@ -467,7 +561,10 @@ fn number(text: &str, src: &[u8], i: usize) -> Result<(Scalar, usize), JsonError
         Some(b'0') => j += 1,
         Some(b'1'..=b'9') => {
             while let Some(&d @ b'0'..=b'9') = src.get(j) {
-                match n.checked_mul(10).and_then(|m| m.checked_add(u64::from(d - b'0'))) {
+                match n
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add(u64::from(d - b'0')))
+                {
                     Some(m) => n = m,
                     None => overflow = true,
                 }
@@ -496,7 +593,11 @@ fn number(text: &str, src: &[u8], i: usize) -> Result<(Scalar, usize), JsonError
         let from = j;
         j = digits(src, j)?;
         // an exponent of more than a few digits puts the places out of range either way
-        let e = src.get(from..j.min(from + 6)).unwrap_or_default().iter().fold(0i64, |e, d| e * 10 + i64::from(d - b'0'));
+        let e = src
+            .get(from..j.min(from + 6))
+            .unwrap_or_default()
+            .iter()
+            .fold(0i64, |e, d| e * 10 + i64::from(d - b'0'));
         places += if minus { e } else { -e };
     }
     if !float && !overflow {
@@ -543,14 +644,22 @@ mod tests {
                 e => e,
             }
         }
-        Reader::new().read(bytes, |t| t.map(|t| format!("{:?}", t.iter().map(no_places).collect::<Vec<_>>())))
+        Reader::new().read(bytes, |t| {
+            t.map(|t| format!("{:?}", t.iter().map(no_places).collect::<Vec<_>>()))
+        })
     }
 
     #[test]
     fn decimals_keep_the_places_they_are_written_with() {
-        for (text, value, places) in
-            [("1.0", 1.0, 1), ("2.50", 2.5, 2), ("-0.125", -0.125, 3), ("1.5e1", 15.0, 0), ("1.50E-2", 0.015, 4), ("25e-1", 2.5, 1), ("3E+2", 300.0, 0)]
-        {
+        for (text, value, places) in [
+            ("1.0", 1.0, 1),
+            ("2.50", 2.5, 2),
+            ("-0.125", -0.125, 3),
+            ("1.5e1", 15.0, 0),
+            ("1.50E-2", 0.015, 4),
+            ("25e-1", 2.5, 1),
+            ("3E+2", 300.0, 0),
+        ] {
             assert_eq!(scalar_of(text), Some(Scalar::F64(value, places)), "{text}");
         }
         // integers stay integers
@@ -573,7 +682,9 @@ mod tests {
                     out.push(Entry::Object { len, count });
                     *i += 1;
                     for _ in 0..len {
-                        let Node::String(k) = t[*i] else { panic!("a member name") };
+                        let Node::String(k) = t[*i] else {
+                            panic!("a member name")
+                        };
                         out.push(Entry::Str(k));
                         *i += 1;
                         value(t, i, out);
@@ -656,7 +767,11 @@ mod tests {
             for start in 0..=len {
                 let want = plain_run_end_bytes(&text, start);
                 assert_eq!(plain_run_end(&text, start), want, "{text:?} from {start}");
-                assert_eq!(plain_run_end_words(&text, start), want, "{text:?} from {start}");
+                assert_eq!(
+                    plain_run_end_words(&text, start),
+                    want,
+                    "{text:?} from {start}"
+                );
             }
         }
     }
@@ -668,25 +783,75 @@ mod tests {
             (r#"{"a":"x"#, 7, "the string is not closed", true),
             (r#"{"a":tru"#, 5, "not a JSON value", true),
             (r#"{"a":trux}"#, 5, "not a JSON value", false),
-            (r#"{"a" 1}"#, 5, "`:` was expected after the member name", false),
-            (r#"{a:1}"#, 1, "a member name (a string) was expected", false),
-            (r#"{"a":1,}"#, 7, "a member name (a string) was expected", false),
+            (
+                r#"{"a" 1}"#,
+                5,
+                "`:` was expected after the member name",
+                false,
+            ),
+            (
+                r#"{a:1}"#,
+                1,
+                "a member name (a string) was expected",
+                false,
+            ),
+            (
+                r#"{"a":1,}"#,
+                7,
+                "a member name (a string) was expected",
+                false,
+            ),
             (r#"[1,]"#, 3, "a value was expected", false),
             (r#"[01]"#, 2, "`,` or `]` was expected", false),
             (r#"{"a":"x\q"}"#, 7, "not a JSON escape", false),
-            ("{\"a\":\"x\ty\"}", 7, "a control character must be escaped in a string", false),
-            (r#"{"a":"\ud800"}"#, 6, "a lone UTF-16 surrogate in a \\u escape", false),
+            (
+                "{\"a\":\"x\ty\"}",
+                7,
+                "a control character must be escaped in a string",
+                false,
+            ),
+            (
+                r#"{"a":"\ud800"}"#,
+                6,
+                "a lone UTF-16 surrogate in a \\u escape",
+                false,
+            ),
             (r#"{"a":1} {}"#, 8, "unexpected text after the value", false),
             (r#"{"a":1e999}"#, 5, "the number is out of range", false),
         ];
         for (text, at, what, cut_short) in cases {
-            assert_eq!(tape_of(text), Err(JsonError { at, what, cut_short }), "{text}");
+            assert_eq!(
+                tape_of(text),
+                Err(JsonError {
+                    at,
+                    what,
+                    cut_short
+                }),
+                "{text}"
+            );
         }
         let bad_utf8 = [b'"', b'a', 0xC3, 0x28, b'"'];
-        assert_eq!(Reader::new().read(&bad_utf8, |t| t.err()), Some(JsonError { at: 2, what: "invalid UTF-8", cut_short: false }));
+        assert_eq!(
+            Reader::new().read(&bad_utf8, |t| t.err()),
+            Some(JsonError {
+                at: 2,
+                what: "invalid UTF-8",
+                cut_short: false
+            })
+        );
         let deep = "[".repeat(MAX_DEPTH + 1);
-        assert_eq!(tape_of(&deep).err().map(|e| e.what), Some("arrays and objects nest too deeply"));
-        assert!(tape_of(&format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH))).is_ok());
+        assert_eq!(
+            tape_of(&deep).err().map(|e| e.what),
+            Some("arrays and objects nest too deeply")
+        );
+        assert!(
+            tape_of(&format!(
+                "{}{}",
+                "[".repeat(MAX_DEPTH),
+                "]".repeat(MAX_DEPTH)
+            ))
+            .is_ok()
+        );
     }
 
     /// JSON text generated from arbitrary values: compact or spaced, with any text in strings
@@ -697,17 +862,27 @@ mod tests {
             any::<bool>().prop_map(serde_json::Value::Bool),
             any::<i64>().prop_map(|n| n.into()),
             any::<u64>().prop_map(|n| n.into()),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| f.into()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| f.into()),
             any::<String>().prop_map(serde_json::Value::String),
             "[a-z\"\\\\/\u{0}-\u{1f}é€😀 ]{0,40}".prop_map(serde_json::Value::String),
         ];
         let value = leaf.prop_recursive(6, 64, 8, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
-                proptest::collection::vec(("[a-zA-Z\"\\\\]{0,12}", inner), 0..8).prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+                proptest::collection::vec(("[a-zA-Z\"\\\\]{0,12}", inner), 0..8)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
             ]
         });
-        (value, any::<bool>()).prop_map(|(v, pretty)| if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.expect("values serialise"))
+        (value, any::<bool>()).prop_map(|(v, pretty)| {
+            if pretty {
+                serde_json::to_string_pretty(&v)
+            } else {
+                serde_json::to_string(&v)
+            }
+            .expect("values serialise")
+        })
     }
 
     proptest! {

@@ -44,10 +44,16 @@ pub enum PlanError {
 enum Step {
     /// The children named `name` (arrays flattened, choice types followed). `type_test`: the
     /// first step of a path names a type, which stands for the resource itself when it is one.
-    Member { name: String, type_test: bool },
+    Member {
+        name: String,
+        type_test: bool,
+    },
     /// A member of the resource itself, read from the table [`Plans::members`] built in one
     /// pass over the resource (only ever the first step of a path whose focus is the resource).
-    Top { slot: u16, name: String },
+    Top {
+        slot: u16,
+        name: String,
+    },
     OfType(String),
     First,
     Where(Cond),
@@ -176,7 +182,14 @@ impl<'a> Staging<'a> {
         owned.clear();
         let mut bad = self.side.bad;
         bad.clear();
-        Staging { cells: emptied(self.cells), side: Side { owned, lists: emptied(self.side.lists), bad } }
+        Staging {
+            cells: emptied(self.cells),
+            side: Side {
+                owned,
+                lists: emptied(self.side.lists),
+                bad,
+            },
+        }
     }
 }
 
@@ -223,14 +236,22 @@ impl Plans {
     /// Compiles views (they should read one resource type; the table is shared).
     pub fn new<'v>(views: impl IntoIterator<Item = &'v ViewDefinition>) -> Plans {
         let mut slots = Slots::default();
-        let plans = views.into_iter().map(|v| Plan::compile(v, &mut slots)).collect();
+        let plans = views
+            .into_iter()
+            .map(|v| Plan::compile(v, &mut slots))
+            .collect();
         let mut by_first = vec![Vec::new(); 256];
         for (i, n) in slots.names.iter().enumerate() {
             if let Some(b) = n.as_bytes().first() {
                 by_first[*b as usize].push(i as u16);
             }
         }
-        Plans { plans, names: slots.names, wheres: slots.wheres.len(), by_first }
+        Plans {
+            plans,
+            names: slots.names,
+            wheres: slots.wheres.len(),
+            by_first,
+        }
     }
 
     /// The plans, in the order of the views given to [`Plans::new`].
@@ -245,17 +266,26 @@ impl Plans {
         m.resource = Some(resource);
         m.slots.resize(self.names.len(), Slot::default());
         m.wheres.resize(self.wheres, Cell::new(Memo::Unknown));
-        let Some(obj) = resource.as_object() else { return m };
+        let Some(obj) = resource.as_object() else {
+            return m;
+        };
         for (k, v) in obj.iter() {
-            let Some(b) = k.as_bytes().first() else { continue };
-            if *b == b'r' && m.resource_type.is_none() && fhirpath::same_bytes(k.as_bytes(), b"resourceType") {
+            let Some(b) = k.as_bytes().first() else {
+                continue;
+            };
+            if *b == b'r'
+                && m.resource_type.is_none()
+                && fhirpath::same_bytes(k.as_bytes(), b"resourceType")
+            {
                 m.resource_type = v.as_str();
             }
             for &i in &self.by_first[*b as usize] {
                 let (name, slot) = (&self.names[i as usize], &mut m.slots[i as usize]);
                 match fhirpath::key_matches(k, name) {
                     fhirpath::KeyMatch::Exact if slot.exact.is_none() => slot.exact = Some(v),
-                    fhirpath::KeyMatch::Choice if slot.choice.is_none() => slot.choice = Some((v, &k[name.len()..])),
+                    fhirpath::KeyMatch::Choice if slot.choice.is_none() => {
+                        slot.choice = Some((v, &k[name.len()..]))
+                    }
                     fhirpath::KeyMatch::Choice => slot.more = true,
                     _ => {}
                 }
@@ -269,7 +299,10 @@ impl Plans {
 // compiling
 
 fn focus_path() -> Path {
-    Path { steps: Vec::new(), end: End::Items }
+    Path {
+        steps: Vec::new(),
+        end: End::Items,
+    }
 }
 
 fn has_ref_key(steps: &[Step]) -> bool {
@@ -281,8 +314,15 @@ fn path(e: &Expr) -> Option<Path> {
     let (base, step) = match e {
         Expr::This => return Some(focus_path()),
         Expr::Member(base, name) => {
-            let type_test = base.is_none() && name.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
-            (base.as_deref(), Step::Member { name: name.clone(), type_test })
+            let type_test =
+                base.is_none() && name.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+            (
+                base.as_deref(),
+                Step::Member {
+                    name: name.clone(),
+                    type_test,
+                },
+            )
         }
         Expr::Call(base, name, args) => {
             let step = match (name.as_str(), args.as_slice()) {
@@ -291,7 +331,9 @@ fn path(e: &Expr) -> Option<Path> {
                 ("where", [c]) => Step::Where(cond(c)?),
                 ("getResourceKey", []) => Step::ResourceKey,
                 ("getReferenceKey", []) => Step::RefKey(None),
-                ("getReferenceKey", [t]) => Step::RefKey(Some(fhirpath::type_name(t).ok()?.to_owned())),
+                ("getReferenceKey", [t]) => {
+                    Step::RefKey(Some(fhirpath::type_name(t).ok()?.to_owned()))
+                }
                 ("extension", [Expr::Lit(Lit::Str(url))]) => Step::Extension(url.clone()),
                 ("exists", []) | ("empty", []) => {
                     let mut p = base.as_deref().map_or(Some(focus_path()), path)?;
@@ -299,7 +341,11 @@ fn path(e: &Expr) -> Option<Path> {
                     if p.end != End::Items || has_ref_key(&p.steps) {
                         return None;
                     }
-                    p.end = if name == "exists" { End::Exists } else { End::Empty };
+                    p.end = if name == "exists" {
+                        End::Exists
+                    } else {
+                        End::Empty
+                    };
                     return Some(p);
                 }
                 _ => return None,
@@ -384,8 +430,18 @@ fn is_compiled(e: &PExpr) -> bool {
 
 /// A path evaluated with the resource as its focus starts with a member read from the table.
 fn at_resource(mut p: Path, slots: Option<&mut Slots>) -> Path {
-    if let (Some(slots), Some(Step::Member { name, type_test: false })) = (slots, p.steps.first()) {
-        p.steps[0] = Step::Top { slot: slots.slot(name), name: name.clone() };
+    if let (
+        Some(slots),
+        Some(Step::Member {
+            name,
+            type_test: false,
+        }),
+    ) = (slots, p.steps.first())
+    {
+        p.steps[0] = Step::Top {
+            slot: slots.slot(name),
+            name: name.clone(),
+        };
     }
     p
 }
@@ -402,9 +458,17 @@ fn pexpr(e: &Expr, mut slots: Option<&mut Slots>) -> PExpr {
     {
         let mut ops = Vec::new();
         union_operands(base, &mut ops);
-        let paths: Option<Vec<Path>> = ops.into_iter().map(|o| path(o).filter(|p| p.end == End::Items && !has_ref_key(&p.steps))).collect();
+        let paths: Option<Vec<Path>> = ops
+            .into_iter()
+            .map(|o| path(o).filter(|p| p.end == End::Items && !has_ref_key(&p.steps)))
+            .collect();
         if let Some(paths) = paths {
-            return PExpr::FirstOf(paths.into_iter().map(|p| at_resource(p, slots.as_deref_mut())).collect());
+            return PExpr::FirstOf(
+                paths
+                    .into_iter()
+                    .map(|p| at_resource(p, slots.as_deref_mut()))
+                    .collect(),
+            );
         }
     }
     if let Expr::Bin(op @ (BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies), a, b) = e {
@@ -423,14 +487,34 @@ fn pselect(s: &Select, mut slots: Option<&mut Slots>) -> PSelect {
         Iter::Repeat(ps) => PIter::Repeat(ps.clone()),
     };
     // the select's columns and nested selects see the resource only if it does not iterate
-    let mut inner = if matches!(iter, PIter::Focus) { slots } else { None };
+    let mut inner = if matches!(iter, PIter::Focus) {
+        slots
+    } else {
+        None
+    };
     PSelect {
-        cols: s.cols.iter().map(|(i, e)| (*i, pexpr(e, inner.as_deref_mut()))).collect(),
+        cols: s
+            .cols
+            .iter()
+            .map(|(i, e)| (*i, pexpr(e, inner.as_deref_mut())))
+            .collect(),
         iter,
-        nested: s.nested.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
-        union_all: s.union_all.iter().map(|n| pselect(n, inner.as_deref_mut())).collect(),
+        nested: s
+            .nested
+            .iter()
+            .map(|n| pselect(n, inner.as_deref_mut()))
+            .collect(),
+        union_all: s
+            .union_all
+            .iter()
+            .map(|n| pselect(n, inner.as_deref_mut()))
+            .collect(),
         covers: s.covers.clone(),
-        union_covers: s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect(),
+        union_covers: s
+            .union_all
+            .iter()
+            .flat_map(|u| u.covers.iter().copied())
+            .collect(),
     }
 }
 
@@ -476,7 +560,10 @@ pub struct Members<'a> {
 enum Memo {
     #[default]
     Unknown,
-    Known { strict: bool, pass: bool },
+    Known {
+        strict: bool,
+        pass: bool,
+    },
 }
 
 impl<'a> Members<'a> {
@@ -485,7 +572,12 @@ impl<'a> Members<'a> {
     pub fn recycle<'b>(self) -> Members<'b> {
         let mut wheres = self.wheres;
         wheres.clear();
-        Members { resource: None, resource_type: None, slots: emptied(self.slots), wheres }
+        Members {
+            resource: None,
+            resource_type: None,
+            slots: emptied(self.slots),
+            wheres,
+        }
     }
 }
 
@@ -545,7 +637,12 @@ impl<'a> Sink<'a> for Single<'a> {
 /// loop over that item; it recurses only where a step yields several (an array of several
 /// elements, several choice-typed members, extensions): a recursive step with its sink cost about
 /// 80 cycles.
-fn walk<'a, S: Sink<'a>>(mut steps: &[Step], mut item: Item<'a>, cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+fn walk<'a, S: Sink<'a>>(
+    mut steps: &[Step],
+    mut item: Item<'a>,
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<bool, EvalError> {
     // a `first()` was passed: whatever follows, the walk of the enclosing items is over
     let mut first = false;
     loop {
@@ -556,23 +653,31 @@ fn walk<'a, S: Sink<'a>>(mut steps: &[Step], mut item: Item<'a>, cx: Cx<'_, 'a>,
         // the member's value: one item to go on from, or several to walk each
         let (child, ty) = match step {
             Step::Member { name, type_test } => {
-                let Item::Node(v, _) = item else { return Ok(first) };
+                let Item::Node(v, _) = item else {
+                    return Ok(first);
+                };
                 if *type_test && fhirpath::get_str(v, "resourceType") == Some(name.as_str()) {
                     continue;
                 }
                 match fhirpath::find_member(v, name) {
                     fhirpath::Found::Exact(child) => (child, None),
-                    fhirpath::Found::Choices => return Ok(choices(v, name, rest, cx, sink)? || first),
+                    fhirpath::Found::Choices => {
+                        return Ok(choices(v, name, rest, cx, sink)? || first);
+                    }
                     fhirpath::Found::Absent => return Ok(first),
                 }
             }
             Step::Top { slot, name } => {
-                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(first) };
+                let Some(m) = cx.members.slots.get(*slot as usize) else {
+                    return Ok(first);
+                };
                 match m.value() {
                     Some(value) => value,
                     None if m.more => {
                         // several choice-typed members: the general lookup, in document order
-                        let Some(resource) = cx.members.resource else { return Ok(first) };
+                        let Some(resource) = cx.members.resource else {
+                            return Ok(first);
+                        };
                         return Ok(choices(resource, name, rest, cx, sink)? || first);
                     }
                     None => return Ok(first),
@@ -596,12 +701,21 @@ fn walk<'a, S: Sink<'a>>(mut steps: &[Step], mut item: Item<'a>, cx: Cx<'_, 'a>,
             }
             Step::ResourceKey => {
                 // the id, a string (or nothing)
-                let Some(id) = item.node().and_then(|n| fhirpath::get(n, "id")).filter(|id| id.as_str().is_some()) else { return Ok(first) };
+                let Some(id) = item
+                    .node()
+                    .and_then(|n| fhirpath::get(n, "id"))
+                    .filter(|id| id.as_str().is_some())
+                else {
+                    return Ok(first);
+                };
                 item = Item::Node(id, None);
                 continue;
             }
             Step::RefKey(want) => {
-                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(first) };
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)?
+                else {
+                    return Ok(first);
+                };
                 item = key;
                 continue;
             }
@@ -636,19 +750,31 @@ fn lone(child: Node<'_>) -> Option<Option<Node<'_>>> {
 /// items, so they raise the same errors. Most columns of most resources end here, without a sink
 /// or a recursive step.
 #[inline(always)]
-fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl FnOnce(&Item<'a>)) -> Result<bool, EvalError> {
+fn walk_lone<'a>(
+    steps: &[Step],
+    item: &Item<'a>,
+    cx: Cx<'_, 'a>,
+    found: impl FnOnce(&Item<'a>),
+) -> Result<bool, EvalError> {
     let mut item = item.clone();
     for step in steps {
         let (child, ty) = match step {
             Step::Top { slot, .. } => {
-                let Some(m) = cx.members.slots.get(*slot as usize) else { return Ok(true) };
+                let Some(m) = cx.members.slots.get(*slot as usize) else {
+                    return Ok(true);
+                };
                 match m.value() {
                     Some(value) => value,
                     None => return Ok(!m.more),
                 }
             }
-            Step::Member { name, type_test: false } => {
-                let Item::Node(v, _) = item else { return Ok(true) };
+            Step::Member {
+                name,
+                type_test: false,
+            } => {
+                let Item::Node(v, _) = item else {
+                    return Ok(true);
+                };
                 match fhirpath::find_member(v, name) {
                     fhirpath::Found::Exact(child) => (child, None),
                     fhirpath::Found::Absent => return Ok(true),
@@ -664,13 +790,22 @@ fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl Fn
             // the first of one item is that item
             Step::First => continue,
             Step::RefKey(want) => {
-                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)? else { return Ok(true) };
+                let Some(key) = fhirpath::reference_key_of(&item, want.as_deref(), cx.strict)?
+                else {
+                    return Ok(true);
+                };
                 item = key;
                 continue;
             }
             Step::ResourceKey => {
                 // the id, a string (or nothing), as `walk` takes it
-                let Some(id) = item.node().and_then(|n| fhirpath::get(n, "id")).filter(|id| id.as_str().is_some()) else { return Ok(true) };
+                let Some(id) = item
+                    .node()
+                    .and_then(|n| fhirpath::get(n, "id"))
+                    .filter(|id| id.as_str().is_some())
+                else {
+                    return Ok(true);
+                };
                 item = Item::Node(id, None);
                 continue;
             }
@@ -695,8 +830,16 @@ fn walk_lone<'a>(steps: &[Step], item: &Item<'a>, cx: Cx<'_, 'a>, found: impl Fn
 
 /// Walks on from the choice-typed forms of member `name` (kept out of [`walk`], which stays small).
 #[inline(never)]
-fn choices<'a, S: Sink<'a>>(v: Node<'a>, name: &str, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
-    let fhirpath::Member::Choices(cs) = fhirpath::member(v, name) else { return Ok(false) };
+fn choices<'a, S: Sink<'a>>(
+    v: Node<'a>,
+    name: &str,
+    rest: &[Step],
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<bool, EvalError> {
+    let fhirpath::Member::Choices(cs) = fhirpath::member(v, name) else {
+        return Ok(false);
+    };
     for (child, ty) in cs {
         if each(child, Some(ty), rest, cx, sink)? {
             return Ok(true);
@@ -707,14 +850,25 @@ fn choices<'a, S: Sink<'a>>(v: Node<'a>, name: &str, rest: &[Step], cx: Cx<'_, '
 
 /// Walks on from the extensions with `url` of an item.
 #[inline(never)]
-fn extensions<'a, S: Sink<'a>>(item: &Item<'a>, url: &str, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+fn extensions<'a, S: Sink<'a>>(
+    item: &Item<'a>,
+    url: &str,
+    rest: &[Step],
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<bool, EvalError> {
     let mut next = Coll::new();
     fhirpath::extensions(item, url, &mut next);
     walk_all(next, rest, cx, sink)
 }
 
 /// Walks on from each of `items`.
-fn walk_all<'a, S: Sink<'a>>(items: Coll<'a>, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+fn walk_all<'a, S: Sink<'a>>(
+    items: Coll<'a>,
+    rest: &[Step],
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<bool, EvalError> {
     for child in items {
         if walk(rest, child, cx, sink)? {
             return Ok(true);
@@ -724,7 +878,13 @@ fn walk_all<'a, S: Sink<'a>>(items: Coll<'a>, rest: &[Step], cx: Cx<'_, 'a>, sin
 }
 
 /// Walks on from a member's value: each element of an array (nulls skipped), nothing for null.
-fn each<'a, S: Sink<'a>>(child: Node<'a>, ty: Option<&'a str>, rest: &[Step], cx: Cx<'_, 'a>, sink: &mut S) -> Result<bool, EvalError> {
+fn each<'a, S: Sink<'a>>(
+    child: Node<'a>,
+    ty: Option<&'a str>,
+    rest: &[Step],
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<bool, EvalError> {
     if let Some(items) = child.as_array() {
         for i in items.iter() {
             if !i.is_null() && walk(rest, Item::Node(i, ty), cx, sink)? {
@@ -760,7 +920,12 @@ fn test<'a>(c: &Cond, item: &Item<'a>, cx: Cx<'_, 'a>) -> Result<Option<bool>, E
 }
 
 /// Runs a path over each item of the focus into `sink`.
-fn run_path<'a, S: Sink<'a>>(p: &Path, focus: &[Item<'a>], cx: Cx<'_, 'a>, sink: &mut S) -> Result<(), EvalError> {
+fn run_path<'a, S: Sink<'a>>(
+    p: &Path,
+    focus: &[Item<'a>],
+    cx: Cx<'_, 'a>,
+    sink: &mut S,
+) -> Result<(), EvalError> {
     match p.end {
         End::Items => {
             for item in focus {
@@ -783,8 +948,18 @@ fn run_path<'a, S: Sink<'a>>(p: &Path, focus: &[Item<'a>], cx: Cx<'_, 'a>, sink:
 }
 
 /// Runs a compiled expression over the focus into `sink`.
-fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, sink: &mut S) -> Result<(), EvalError> {
-    let cx = Cx { strict: env.strict, members: m };
+fn run_into<'a, S: Sink<'a>>(
+    e: &PExpr,
+    focus: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+    m: &Members<'a>,
+    sink: &mut S,
+) -> Result<(), EvalError> {
+    let cx = Cx {
+        strict: env.strict,
+        members: m,
+    };
     match e {
         PExpr::Path(p) => run_path(p, focus, cx, sink)?,
         PExpr::FirstOf(paths) => {
@@ -829,7 +1004,13 @@ fn run_into<'a, S: Sink<'a>>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, en
     Ok(())
 }
 
-fn run<'a>(e: &PExpr, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>) -> Result<Coll<'a>, EvalError> {
+fn run<'a>(
+    e: &PExpr,
+    focus: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+    m: &Members<'a>,
+) -> Result<Coll<'a>, EvalError> {
     let mut out = Coll::new();
     run_into(e, focus, resource, env, m, &mut out)?;
     Ok(out)
@@ -887,7 +1068,11 @@ impl Plan {
                     (t.clone(), e, shared)
                 })
                 .collect(),
-            select: view.select.iter().map(|sel| pselect(sel, Some(&mut *slots))).collect(),
+            select: view
+                .select
+                .iter()
+                .map(|sel| pselect(sel, Some(&mut *slots)))
+                .collect(),
             view: view.clone(),
         }
     }
@@ -964,7 +1149,12 @@ impl Plan {
             *out = Val::List(side.lists.len() as u32 - 1, 1);
             return;
         }
-        let not = |what: &str, side: &mut Side<'a>| side.bad(format!("`{}` is not {what}", sof::text_of(item).unwrap_or_default()));
+        let not = |what: &str, side: &mut Side<'a>| {
+            side.bad(format!(
+                "`{}` is not {what}",
+                sof::text_of(item).unwrap_or_default()
+            ))
+        };
         *out = match (ty, p) {
             (Ty::Str, Prim::Str(_)) => text(item, side).unwrap_or(Val::Null),
             (Ty::Str, _) => sof::text_of(item).map_or(Val::Null, |t| side.own(t)),
@@ -989,7 +1179,16 @@ impl Plan {
 
     /// A select's own columns over `focus`, into `row`.
     #[allow(clippy::too_many_arguments)]
-    fn fill<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, row: &mut [Val<'a>], side: &mut Side<'a>) -> Result<(), EvalError> {
+    fn fill<'a>(
+        &self,
+        s: &PSelect,
+        focus: &Coll<'a>,
+        resource: Node<'a>,
+        env: &Env<'_>,
+        m: &Members<'a>,
+        row: &mut [Val<'a>],
+        side: &mut Side<'a>,
+    ) -> Result<(), EvalError> {
         for (ci, e) in &s.cols {
             if self.types[*ci].1 {
                 let v = run(e, focus, resource, env, m)?;
@@ -1004,7 +1203,15 @@ impl Plan {
             // a path from one item that does not branch (most columns): no sink, no recursion
             if let (PExpr::Path(p), [item]) = (e, focus.as_slice())
                 && p.end == End::Items
-                && walk_lone(&p.steps, item, Cx { strict: env.strict, members: m }, |item| self.one(*ci, item, side, &mut row[*ci]))?
+                && walk_lone(
+                    &p.steps,
+                    item,
+                    Cx {
+                        strict: env.strict,
+                        members: m,
+                    },
+                    |item| self.one(*ci, item, side, &mut row[*ci]),
+                )?
             {
                 continue;
             }
@@ -1028,11 +1235,27 @@ impl Plan {
 
     /// Appends a select's rows over `focus` to `out`.
     #[allow(clippy::too_many_arguments)]
-    fn select_rows<'a>(&self, s: &PSelect, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
+    fn select_rows<'a>(
+        &self,
+        s: &PSelect,
+        focus: &Coll<'a>,
+        resource: Node<'a>,
+        row_index: i64,
+        strict: bool,
+        m: &Members<'a>,
+        out: &mut Vec<Val<'a>>,
+        side: &mut Side<'a>,
+    ) -> Result<(), EvalError> {
         let width = self.view.columns.len();
-        let env = Env { constants: &self.view.constants, row_index, strict };
+        let env = Env {
+            constants: &self.view.constants,
+            row_index,
+            strict,
+        };
         let items = match &s.iter {
-            PIter::Focus => return self.focus_rows(s, focus, resource, row_index, strict, m, out, side),
+            PIter::Focus => {
+                return self.focus_rows(s, focus, resource, row_index, strict, m, out, side);
+            }
             PIter::ForEach(e) | PIter::ForEachOrNull(e) => {
                 let items = run(e, focus, resource, &env, m)?;
                 if items.is_empty() {
@@ -1040,7 +1263,11 @@ impl Plan {
                         return Ok(());
                     }
                     // one row: own columns over the empty focus, nested selects all null
-                    let env = Env { constants: &self.view.constants, row_index: 0, strict };
+                    let env = Env {
+                        constants: &self.view.constants,
+                        row_index: 0,
+                        strict,
+                    };
                     let at = out.len();
                     out.resize(at + width, Val::Null);
                     for (ci, e) in &s.cols {
@@ -1052,10 +1279,21 @@ impl Plan {
                 }
                 items
             }
-            PIter::Repeat(paths) => sof::repeat_items(paths, focus, resource, &env)?.into_iter().collect(),
+            PIter::Repeat(paths) => sof::repeat_items(paths, focus, resource, &env)?
+                .into_iter()
+                .collect(),
         };
         for (i, it) in items.into_iter().enumerate() {
-            self.focus_rows(s, &smallvec::smallvec![it], resource, i as i64, strict, m, out, side)?;
+            self.focus_rows(
+                s,
+                &smallvec::smallvec![it],
+                resource,
+                i as i64,
+                strict,
+                m,
+                out,
+                side,
+            )?;
         }
         Ok(())
     }
@@ -1063,9 +1301,23 @@ impl Plan {
     /// Appends the rows of a select for one focus to `out`: its own columns, times the rows of
     /// each nested select, times the rows of its `unionAll`.
     #[allow(clippy::too_many_arguments)]
-    fn focus_rows<'a>(&self, s: &PSelect, f: &Coll<'a>, resource: Node<'a>, idx: i64, strict: bool, m: &Members<'a>, out: &mut Vec<Val<'a>>, side: &mut Side<'a>) -> Result<(), EvalError> {
+    fn focus_rows<'a>(
+        &self,
+        s: &PSelect,
+        f: &Coll<'a>,
+        resource: Node<'a>,
+        idx: i64,
+        strict: bool,
+        m: &Members<'a>,
+        out: &mut Vec<Val<'a>>,
+        side: &mut Side<'a>,
+    ) -> Result<(), EvalError> {
         let width = self.view.columns.len();
-        let env = Env { constants: &self.view.constants, row_index: idx, strict };
+        let env = Env {
+            constants: &self.view.constants,
+            row_index: idx,
+            strict,
+        };
         let start = out.len();
         out.resize(start + width, Val::Null);
         self.fill(s, f, resource, &env, m, &mut out[start..], side)?;
@@ -1088,18 +1340,35 @@ impl Plan {
     /// `members` is [`Plans::members`] of this resource.
     /// On error nothing is staged; a resource of another type or filtered out by a `where`
     /// stages no rows.
-    pub fn eval<'a>(&self, resource: Node<'a>, members: &Members<'a>, strict: bool, st: &mut Staging<'a>) -> Result<Staged, PlanError> {
+    pub fn eval<'a>(
+        &self,
+        resource: Node<'a>,
+        members: &Members<'a>,
+        strict: bool,
+        st: &mut Staging<'a>,
+    ) -> Result<Staged, PlanError> {
         let m = members;
         let width = self.view.columns.len();
         let base = st.cells.len();
-        let none = Staged { cells: base..base, width };
+        let none = Staged {
+            cells: base..base,
+            width,
+        };
         // the type was read with the members (the first member scan of the resource)
-        let rt = if m.resource.is_some() { m.resource_type } else { fhirpath::get_str(resource, "resourceType") };
+        let rt = if m.resource.is_some() {
+            m.resource_type
+        } else {
+            fhirpath::get_str(resource, "resourceType")
+        };
         if !rt.is_some_and(|t| fhirpath::same_bytes(t.as_bytes(), self.view.resource.as_bytes())) {
             return Ok(none);
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.view.constants, row_index: 0, strict };
+        let env = Env {
+            constants: &self.view.constants,
+            row_index: 0,
+            strict,
+        };
         for (text, w, shared) in &self.wheres {
             // another view of the type may have tested the same criterion on this resource
             let memo = shared.and_then(|i| m.wheres.get(i as usize));
@@ -1116,9 +1385,17 @@ impl Plan {
                 0 => false,
                 1 => match r[0].prim() {
                     Some(Prim::Bool(b)) => b,
-                    _ => return Err(EvalError(format!("where `{text}` must yield a boolean")).into()),
+                    _ => {
+                        return Err(
+                            EvalError(format!("where `{text}` must yield a boolean")).into()
+                        );
+                    }
                 },
-                _ => return Err(EvalError(format!("where `{text}` yields more than one value")).into()),
+                _ => {
+                    return Err(
+                        EvalError(format!("where `{text}` yields more than one value")).into(),
+                    );
+                }
             };
             if let Some(cell) = memo {
                 cell.set(Memo::Known { strict, pass });
@@ -1146,31 +1423,71 @@ impl Plan {
         }
         // a value that does not fit is an error only if its row is output
         if st.side.bad.len() > bad_before
-            && let Some((k, m)) = st.cells[base..].iter().enumerate().find_map(|(k, v)| match v {
-            Val::Bad(m) => Some((k, *m)),
-            _ => None,
-        }) {
+            && let Some((k, m)) = st.cells[base..]
+                .iter()
+                .enumerate()
+                .find_map(|(k, v)| match v {
+                    Val::Bad(m) => Some((k, *m)),
+                    _ => None,
+                })
+        {
             let col = &self.view.columns[k % width.max(1)];
             let message = st.side.bad[m as usize].clone();
             st.cells.truncate(base);
-            return Err(CellError { column: col.name.clone(), path: col.path.clone(), message }.into());
+            return Err(CellError {
+                column: col.name.clone(),
+                path: col.path.clone(),
+                message,
+            }
+            .into());
         }
-        Ok(Staged { cells: base..st.cells.len(), width })
+        Ok(Staged {
+            cells: base..st.cells.len(),
+            width,
+        })
     }
 
     /// The select product of a resource into `st.cells` from its current end.
-    fn rows<'a>(&self, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, m: &Members<'a>, st: &mut Staging<'a>) -> Result<(), PlanError> {
+    fn rows<'a>(
+        &self,
+        focus: &Coll<'a>,
+        resource: Node<'a>,
+        env: &Env<'_>,
+        m: &Members<'a>,
+        st: &mut Staging<'a>,
+    ) -> Result<(), PlanError> {
         let width = self.view.columns.len();
         let base = st.cells.len();
         st.cells.resize(base + width, Val::Null);
         for s in &self.select {
-            if matches!(s.iter, PIter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && st.cells.len() == base + width {
+            if matches!(s.iter, PIter::Focus)
+                && s.nested.is_empty()
+                && s.union_all.is_empty()
+                && st.cells.len() == base + width
+            {
                 // plain columns of the resource (the common case): set in place
-                self.fill(s, focus, resource, env, m, &mut st.cells[base..], &mut st.side)?;
+                self.fill(
+                    s,
+                    focus,
+                    resource,
+                    env,
+                    m,
+                    &mut st.cells[base..],
+                    &mut st.side,
+                )?;
                 continue;
             }
             let mid = st.cells.len();
-            self.select_rows(s, focus, resource, 0, env.strict, m, &mut st.cells, &mut st.side)?;
+            self.select_rows(
+                s,
+                focus,
+                resource,
+                0,
+                env.strict,
+                m,
+                &mut st.cells,
+                &mut st.side,
+            )?;
             product(&mut st.cells, base, mid, &s.covers, width);
             if st.cells.len() == base {
                 return Ok(());
@@ -1263,11 +1580,24 @@ mod tests {
         let (ptr, cap) = (st.cells.as_ptr() as usize, st.cells.capacity());
         let again: Staging<'static> = st.recycle();
         assert!(again.cells.is_empty());
-        assert_eq!((again.cells.as_ptr() as usize, again.cells.capacity()), (ptr, cap), "recycling reallocated");
-        let members = Members { resource: None, resource_type: None, slots: vec![Slot::default(); 40], wheres: Vec::new() };
+        assert_eq!(
+            (again.cells.as_ptr() as usize, again.cells.capacity()),
+            (ptr, cap),
+            "recycling reallocated"
+        );
+        let members = Members {
+            resource: None,
+            resource_type: None,
+            slots: vec![Slot::default(); 40],
+            wheres: Vec::new(),
+        };
         let (ptr, cap) = (members.slots.as_ptr() as usize, members.slots.capacity());
         let again: Members<'static> = members.recycle();
         assert!(again.slots.is_empty());
-        assert_eq!((again.slots.as_ptr() as usize, again.slots.capacity()), (ptr, cap), "recycling the member table reallocated");
+        assert_eq!(
+            (again.slots.as_ptr() as usize, again.slots.capacity()),
+            (ptr, cap),
+            "recycling the member table reallocated"
+        );
     }
 }

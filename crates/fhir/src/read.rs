@@ -118,18 +118,31 @@ pub struct Chunk {
 
 impl Chunk {
     fn new(file: Arc<Path>, entries: bool, capacity: usize) -> Chunk {
-        Chunk { file, entries, data: Vec::with_capacity(capacity), records: Vec::new() }
+        Chunk {
+            file,
+            entries,
+            data: Vec::with_capacity(capacity),
+            records: Vec::new(),
+        }
     }
 
     /// The location of record `i`.
     pub fn location(&self, i: usize) -> Location {
-        Location { file: self.file.clone(), line: self.records[i].line, entry: self.entries }
+        Location {
+            file: self.file.clone(),
+            line: self.records[i].line,
+            entry: self.entries,
+        }
     }
 
     /// Calls `f` with each record's index, line (or entry) number and bytes.
     pub fn for_each(&self, mut f: impl FnMut(usize, u64, &[u8])) {
         for (i, r) in self.records.iter().enumerate() {
-            f(i, r.line, self.data.get(r.range.clone()).unwrap_or_default());
+            f(
+                i,
+                r.line,
+                self.data.get(r.range.clone()).unwrap_or_default(),
+            );
         }
     }
 }
@@ -163,19 +176,28 @@ fn kind_of(path: &Path) -> Option<InputKind> {
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<InputFile>, ReadError> {
     let mut out = Vec::new();
     for p in inputs {
-        let meta = std::fs::metadata(p).map_err(|source| ReadError::Io { path: p.clone(), source })?;
+        let meta = std::fs::metadata(p).map_err(|source| ReadError::Io {
+            path: p.clone(),
+            source,
+        })?;
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
             let kind = kind_of(p).ok_or_else(|| ReadError::UnknownKind(p.clone()))?;
-            out.push(InputFile { path: p.clone(), kind });
+            out.push(InputFile {
+                path: p.clone(),
+                kind,
+            });
         }
     }
     Ok(out)
 }
 
 fn walk(dir: &Path, out: &mut Vec<InputFile>) -> Result<(), ReadError> {
-    let io = |source| ReadError::Io { path: dir.to_owned(), source };
+    let io = |source| ReadError::Io {
+        path: dir.to_owned(),
+        source,
+    };
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .map(|e| e.map(|e| e.path()))
@@ -183,7 +205,10 @@ fn walk(dir: &Path, out: &mut Vec<InputFile>) -> Result<(), ReadError> {
         .map_err(io)?;
     entries.sort();
     for p in entries {
-        if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+        if p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'))
+        {
             continue;
         }
         if p.is_dir() {
@@ -196,26 +221,49 @@ fn walk(dir: &Path, out: &mut Vec<InputFile>) -> Result<(), ReadError> {
 }
 
 /// Reads one file, handing on chunks of about `chunk_bytes`; `on_chunk` returns `false` to stop.
-pub fn read_file(file: &InputFile, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool) -> Result<FileStats, ReadError> {
+pub fn read_file(
+    file: &InputFile,
+    chunk_bytes: usize,
+    on_chunk: &mut dyn FnMut(Chunk) -> bool,
+) -> Result<FileStats, ReadError> {
     let path: Arc<Path> = Arc::from(file.path.as_path());
-    let f = File::open(&file.path).map_err(|source| ReadError::Io { path: file.path.clone(), source })?;
+    let f = File::open(&file.path).map_err(|source| ReadError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
     match file.kind {
         InputKind::Ndjson => read_ndjson(f, path, chunk_bytes, on_chunk, false),
         InputKind::NdjsonGz => {
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
             read_ndjson(gz, path, chunk_bytes, on_chunk, true)
         }
-        InputKind::Json => read_json(BufReader::with_capacity(1 << 20, f), path, chunk_bytes, on_chunk),
+        InputKind::Json => read_json(
+            BufReader::with_capacity(1 << 20, f),
+            path,
+            chunk_bytes,
+            on_chunk,
+        ),
         InputKind::JsonGz => {
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
-            read_json(BufReader::with_capacity(1 << 20, gz), path, chunk_bytes, on_chunk)
+            read_json(
+                BufReader::with_capacity(1 << 20, gz),
+                path,
+                chunk_bytes,
+                on_chunk,
+            )
         }
     }
 }
 
 /// Reads NDJSON in blocks straight into the chunk (no copy through a line buffer), then finds
 /// the lines in place; a line cut by a block boundary moves to the next chunk.
-fn read_ndjson<R: Read>(mut r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool, gz: bool) -> Result<FileStats, ReadError> {
+fn read_ndjson<R: Read>(
+    mut r: R,
+    path: Arc<Path>,
+    chunk_bytes: usize,
+    on_chunk: &mut dyn FnMut(Chunk) -> bool,
+    gz: bool,
+) -> Result<FileStats, ReadError> {
     const BLOCK: usize = 1 << 20;
     let mut stats = FileStats::default();
     let new_chunk = || Chunk::new(path.clone(), false, chunk_bytes + 2 * BLOCK);
@@ -224,13 +272,28 @@ fn read_ndjson<R: Read>(mut r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk:
     let mut line_start = 0usize;
     let mut line = 0u64;
     loop {
-        let want = chunk_bytes.saturating_sub(chunk.data.len()).clamp(64 << 10, BLOCK);
+        let want = chunk_bytes
+            .saturating_sub(chunk.data.len())
+            .clamp(64 << 10, BLOCK);
         let got = match (&mut r).take(want as u64).read_to_end(&mut chunk.data) {
             Ok(n) => n,
-            Err(source) if gz || source.kind() == std::io::ErrorKind::InvalidData || source.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(ReadError::Truncated { path: path.to_path_buf(), line, source });
+            Err(source)
+                if gz
+                    || source.kind() == std::io::ErrorKind::InvalidData
+                    || source.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                return Err(ReadError::Truncated {
+                    path: path.to_path_buf(),
+                    line,
+                    source,
+                });
             }
-            Err(source) => return Err(ReadError::Io { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(ReadError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         let eof = got == 0;
         // every complete line so far (and at the end, the last one without a newline)
@@ -255,7 +318,10 @@ fn read_ndjson<R: Read>(mut r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk:
                 begin += 3;
             }
             if begin < stop {
-                chunk.records.push(Record { line, range: begin..stop });
+                chunk.records.push(Record {
+                    line,
+                    range: begin..stop,
+                });
                 stats.records += 1;
             }
         }
@@ -308,10 +374,16 @@ impl JsonState<'_> {
         }
         let start = self.chunk.data.len();
         self.chunk.data.extend_from_slice(json.trim().as_bytes());
-        self.chunk.records.push(Record { line: entry, range: start..self.chunk.data.len() });
+        self.chunk.records.push(Record {
+            line: entry,
+            range: start..self.chunk.data.len(),
+        });
         self.records += 1;
         if self.chunk.data.len() >= self.chunk_bytes {
-            let full = std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), true, self.chunk_bytes));
+            let full = std::mem::replace(
+                &mut self.chunk,
+                Chunk::new(self.path.clone(), true, self.chunk_bytes),
+            );
             if !(self.on_chunk)(full) {
                 self.stopped = true;
             }
@@ -319,7 +391,12 @@ impl JsonState<'_> {
     }
 }
 
-fn read_json<R: Read>(r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut dyn FnMut(Chunk) -> bool) -> Result<FileStats, ReadError> {
+fn read_json<R: Read>(
+    r: R,
+    path: Arc<Path>,
+    chunk_bytes: usize,
+    on_chunk: &mut dyn FnMut(Chunk) -> bool,
+) -> Result<FileStats, ReadError> {
     let mut counting = CountingReader { inner: r, bytes: 0 };
     let mut state = JsonState {
         path: path.clone(),
@@ -335,21 +412,41 @@ fn read_json<R: Read>(r: R, path: Arc<Path>, chunk_bytes: usize, on_chunk: &mut 
         Ok(s) => s,
         Err(e) => {
             let message = if e.is_eof() {
-                format!("JSON ends early at line {} column {} (file cut short?)", e.line(), e.column())
+                format!(
+                    "JSON ends early at line {} column {} (file cut short?)",
+                    e.line(),
+                    e.column()
+                )
             } else {
-                format!("invalid JSON at line {} column {}: {e}", e.line(), e.column())
+                format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                )
             };
-            return Err(ReadError::Json { path: path.to_path_buf(), message });
+            return Err(ReadError::Json {
+                path: path.to_path_buf(),
+                message,
+            });
         }
     };
     if let Some(resource) = single {
         state.push(1, &resource);
     }
-    let JsonState { chunk, on_chunk, stopped, records, .. } = state;
+    let JsonState {
+        chunk,
+        on_chunk,
+        stopped,
+        records,
+        ..
+    } = state;
     if !stopped && !chunk.records.is_empty() {
         on_chunk(chunk);
     }
-    Ok(FileStats { records, bytes: counting.bytes })
+    Ok(FileStats {
+        records,
+        bytes: counting.bytes,
+    })
 }
 
 /// The top-level object: a Bundle (entries streamed) or a single resource (returned whole).
@@ -377,7 +474,9 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
             match key.as_str() {
                 "entry" if resource_type.as_deref() == Some("Bundle") => {
                     saw_entries = true;
-                    map.next_value_seed(Entries { state: &mut *self.state })?;
+                    map.next_value_seed(Entries {
+                        state: &mut *self.state,
+                    })?;
                 }
                 "resourceType" => {
                     let raw: Box<RawValue> = map.next_value()?;
@@ -394,7 +493,11 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
             // `entry` came before `resourceType`: it was kept whole, stream it now
             if !saw_entries && let Some((_, raw)) = others.iter().find(|(k, _)| k == "entry") {
                 let mut de = serde_json::Deserializer::from_str(raw.get());
-                Entries { state: &mut *self.state }.deserialize(&mut de).map_err(serde::de::Error::custom)?;
+                Entries {
+                    state: &mut *self.state,
+                }
+                .deserialize(&mut de)
+                .map_err(serde::de::Error::custom)?;
             }
             return Ok(None);
         }
@@ -440,15 +543,29 @@ impl<'de> Visitor<'de> for Entries<'_, '_> {
         let mut n = 0u64;
         while let Some(e) = seq.next_element::<Option<Entry>>()? {
             n += 1;
-            let Some(Entry { full_url, resource: Some(raw) }) = e else { continue };
+            let Some(Entry {
+                full_url,
+                resource: Some(raw),
+            }) = e
+            else {
+                continue;
+            };
             let text = raw.get();
             // transaction bundles: a resource without id is named by its urn:uuid fullUrl
-            let has_id = serde_json::from_str::<IdProbe>(text).map(|p| p.id.is_some()).unwrap_or(true);
-            match full_url.as_deref().and_then(|u| u.strip_prefix("urn:uuid:")) {
+            let has_id = serde_json::from_str::<IdProbe>(text)
+                .map(|p| p.id.is_some())
+                .unwrap_or(true);
+            match full_url
+                .as_deref()
+                .and_then(|u| u.strip_prefix("urn:uuid:"))
+            {
                 Some(uuid) if !has_id && text.trim_start().starts_with('{') => {
                     let body = text.trim_start()[1..].trim_start();
                     let sep = if body.starts_with('}') { "" } else { "," };
-                    let with_id = format!("{{\"id\":{}{sep}{body}", serde_json::to_string(uuid).unwrap_or_default());
+                    let with_id = format!(
+                        "{{\"id\":{}{sep}{body}",
+                        serde_json::to_string(uuid).unwrap_or_default()
+                    );
                     self.state.push(n, &with_id);
                 }
                 _ => self.state.push(n, text),
@@ -469,11 +586,17 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn collect(file: &InputFile, chunk: usize) -> (Vec<(u64, String)>, Result<FileStats, ReadError>) {
+    fn collect(
+        file: &InputFile,
+        chunk: usize,
+    ) -> (Vec<(u64, String)>, Result<FileStats, ReadError>) {
         let mut got = Vec::new();
         let r = read_file(file, chunk, &mut |c: Chunk| {
             for rec in &c.records {
-                got.push((rec.line, String::from_utf8_lossy(&c.data[rec.range.clone()]).into_owned()));
+                got.push((
+                    rec.line,
+                    String::from_utf8_lossy(&c.data[rec.range.clone()]).into_owned(),
+                ));
             }
             true
         });
@@ -485,9 +608,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("Patient.ndjson");
         std::fs::write(&p, "{\"a\":1}\n\n  {\"a\":2}\r\n{\"a\":3}").unwrap();
-        let f = InputFile { path: p, kind: InputKind::Ndjson };
+        let f = InputFile {
+            path: p,
+            kind: InputKind::Ndjson,
+        };
         let (got, r) = collect(&f, 8);
-        assert_eq!(got, vec![(1, "{\"a\":1}".into()), (3, "{\"a\":2}".into()), (4, "{\"a\":3}".into())]);
+        assert_eq!(
+            got,
+            vec![
+                (1, "{\"a\":1}".into()),
+                (3, "{\"a\":2}".into()),
+                (4, "{\"a\":3}".into())
+            ]
+        );
         assert_eq!(r.unwrap().records, 3);
     }
 
@@ -496,7 +629,9 @@ mod tests {
     #[test]
     fn long_files_split_into_chunks_at_line_boundaries() {
         let dir = tempfile::tempdir().unwrap();
-        let lines: Vec<String> = (0..20_000).map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 97))).collect();
+        let lines: Vec<String> = (0..20_000)
+            .map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 97)))
+            .collect();
         let mut text = String::from("\u{FEFF}");
         for (i, l) in lines.iter().enumerate() {
             text.push_str(l);
@@ -517,7 +652,12 @@ mod tests {
             let mut got = Vec::new();
             let stats = read_file(&InputFile { path, kind }, 100_000, &mut |c: Chunk| {
                 chunks += 1;
-                got.extend(c.records.iter().map(|r| (r.line, String::from_utf8_lossy(&c.data[r.range.clone()]).into_owned())));
+                got.extend(c.records.iter().map(|r| {
+                    (
+                        r.line,
+                        String::from_utf8_lossy(&c.data[r.range.clone()]).into_owned(),
+                    )
+                }));
                 true
             })
             .unwrap();
@@ -548,7 +688,10 @@ mod tests {
         }
         let bytes = enc.finish().unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-        let f = InputFile { path: p, kind: InputKind::NdjsonGz };
+        let f = InputFile {
+            path: p,
+            kind: InputKind::NdjsonGz,
+        };
         let (_, r) = collect(&f, 1 << 20);
         let e = r.unwrap_err();
         assert!(matches!(e, ReadError::Truncated { .. }), "{e}");
@@ -567,32 +710,79 @@ mod tests {
                 {"resource":{"resourceType":"Patient","id":"p2"}}]}"#,
         )
         .unwrap();
-        let (got, r) = collect(&InputFile { path: b, kind: InputKind::Json }, 1 << 20);
+        let (got, r) = collect(
+            &InputFile {
+                path: b,
+                kind: InputKind::Json,
+            },
+            1 << 20,
+        );
         assert_eq!(r.unwrap().records, 2);
         assert_eq!(got[0].0, 1);
         assert!(got[0].1.starts_with("{\"id\":\"u1\","), "{}", got[0].1);
-        assert_eq!(got[1], (3, r#"{"resourceType":"Patient","id":"p2"}"#.into()));
+        assert_eq!(
+            got[1],
+            (3, r#"{"resourceType":"Patient","id":"p2"}"#.into())
+        );
         let s = dir.path().join("s.json");
-        std::fs::write(&s, r#"{"resourceType":"Patient","id":"x","name":[{"family":"F"}]}"#).unwrap();
-        let (got, _) = collect(&InputFile { path: s, kind: InputKind::Json }, 1 << 20);
+        std::fs::write(
+            &s,
+            r#"{"resourceType":"Patient","id":"x","name":[{"family":"F"}]}"#,
+        )
+        .unwrap();
+        let (got, _) = collect(
+            &InputFile {
+                path: s,
+                kind: InputKind::Json,
+            },
+            1 << 20,
+        );
         let v: serde_json::Value = serde_json::from_str(&got[0].1).unwrap();
         assert_eq!(v["name"][0]["family"], "F");
         // other resources have `entry` too (List): they pass whole
         let l = dir.path().join("l.json");
-        std::fs::write(&l, r#"{"resourceType":"List","id":"l1","entry":[{"item":{"reference":"Patient/p"}}]}"#).unwrap();
-        let (got, _) = collect(&InputFile { path: l, kind: InputKind::Json }, 1 << 20);
+        std::fs::write(
+            &l,
+            r#"{"resourceType":"List","id":"l1","entry":[{"item":{"reference":"Patient/p"}}]}"#,
+        )
+        .unwrap();
+        let (got, _) = collect(
+            &InputFile {
+                path: l,
+                kind: InputKind::Json,
+            },
+            1 << 20,
+        );
         assert_eq!(got.len(), 1);
         assert!(got[0].1.contains("\"item\""));
         // a Bundle whose resourceType comes last
         let late = dir.path().join("late.json");
         std::fs::write(&late, r#"{"entry":[{"resource":{"resourceType":"Patient","id":"z"}}],"resourceType":"Bundle"}"#).unwrap();
-        let (got, _) = collect(&InputFile { path: late, kind: InputKind::Json }, 1 << 20);
-        assert_eq!(got, vec![(1, r#"{"resourceType":"Patient","id":"z"}"#.to_string())]);
+        let (got, _) = collect(
+            &InputFile {
+                path: late,
+                kind: InputKind::Json,
+            },
+            1 << 20,
+        );
+        assert_eq!(
+            got,
+            vec![(1, r#"{"resourceType":"Patient","id":"z"}"#.to_string())]
+        );
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, r#"{"resourceType":"Bundle","entry":[{"resource":{"#).unwrap();
-        let (_, r) = collect(&InputFile { path: bad, kind: InputKind::Json }, 1 << 20);
+        let (_, r) = collect(
+            &InputFile {
+                path: bad,
+                kind: InputKind::Json,
+            },
+            1 << 20,
+        );
         let msg = r.unwrap_err().to_string();
-        assert!(msg.contains("bad.json") && msg.contains("ends early"), "{msg}");
+        assert!(
+            msg.contains("bad.json") && msg.contains("ends early"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -604,8 +794,14 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
         let files = discover(&[dir.path().to_owned()]).unwrap();
         assert_eq!(files.len(), 2);
-        assert!(matches!(discover(&[dir.path().join("notes.txt")]), Err(ReadError::UnknownKind(_))));
-        assert!(matches!(discover(&[dir.path().join("missing")]), Err(ReadError::Io { .. })));
+        assert!(matches!(
+            discover(&[dir.path().join("notes.txt")]),
+            Err(ReadError::UnknownKind(_))
+        ));
+        assert!(matches!(
+            discover(&[dir.path().join("missing")]),
+            Err(ReadError::Io { .. })
+        ));
     }
 
     /// Records come out of chunks of any size whole and in order, and one parser reused over
@@ -623,26 +819,52 @@ mod tests {
             "{\"resourceType\":\"Patient\",\"id\":\"p3\""
         );
         std::fs::write(&p, text).unwrap();
-        let outcome = |r: Result<(crate::fhirpath::Node<'_>, &str, u16), crate::resource::Reject>| match r {
-            Ok((v, rt, _)) => format!("{rt} {}", crate::fhirpath::get_str(v, "id").unwrap_or_default()),
-            Err((_, m)) => m,
-        };
+        let outcome =
+            |r: Result<(crate::fhirpath::Node<'_>, &str, u16), crate::resource::Reject>| match r {
+                Ok((v, rt, _)) => format!(
+                    "{rt} {}",
+                    crate::fhirpath::get_str(v, "id").unwrap_or_default()
+                ),
+                Err((_, m)) => m,
+            };
         let mut parser = crate::resource::Parser::new();
         for chunk_bytes in [16, 1 << 20] {
             let (mut in_place, mut copied) = (Vec::new(), Vec::new());
-            read_file(&InputFile { path: p.clone(), kind: InputKind::Ndjson }, chunk_bytes, &mut |c: Chunk| {
-                for r in &c.records {
-                    copied.push(crate::resource::Parser::new().parse(&c.data[r.range.clone()], true, outcome));
-                }
-                c.for_each(|_, _, rec| in_place.push(parser.parse(rec, true, outcome)));
-                true
-            })
+            read_file(
+                &InputFile {
+                    path: p.clone(),
+                    kind: InputKind::Ndjson,
+                },
+                chunk_bytes,
+                &mut |c: Chunk| {
+                    for r in &c.records {
+                        copied.push(crate::resource::Parser::new().parse(
+                            &c.data[r.range.clone()],
+                            true,
+                            outcome,
+                        ));
+                    }
+                    c.for_each(|_, _, rec| in_place.push(parser.parse(rec, true, outcome)));
+                    true
+                },
+            )
             .unwrap();
             assert_eq!(in_place, copied, "chunks of {chunk_bytes} bytes");
-            assert_eq!(in_place[..2], ["Patient p1".to_owned(), "Patient p2".to_owned()]);
-            assert!(in_place[2].contains("JSON object is required"), "{}", in_place[2]);
+            assert_eq!(
+                in_place[..2],
+                ["Patient p1".to_owned(), "Patient p2".to_owned()]
+            );
+            assert!(
+                in_place[2].contains("JSON object is required"),
+                "{}",
+                in_place[2]
+            );
             assert_eq!(in_place[3], "Observation o1");
-            assert!(in_place[4].starts_with("invalid JSON (line cut short?)"), "{}", in_place[4]);
+            assert!(
+                in_place[4].starts_with("invalid JSON (line cut short?)"),
+                "{}",
+                in_place[4]
+            );
         }
     }
 }

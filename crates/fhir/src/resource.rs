@@ -1,8 +1,8 @@
 //! One FHIR resource from raw bytes: parsed ([`crate::json`]), checked to be a FHIR R4
 //! resource, and problems reported with file, line and element.
 
-use crate::read::Location;
 use crate::fhirpath::{Node, get};
+use crate::read::Location;
 use std::fmt;
 
 /// A problem with one record: where, which element (if known), what.
@@ -49,7 +49,12 @@ impl Parser {
     /// Parses `bytes` and checks that they are a FHIR R4 resource with a known `resourceType`
     /// (and, when `need_id`, a valid `id`); calls `f` with the root node, its type and the type's
     /// index in [`R4_RESOURCE_TYPES`], or with why the record is not a resource.
-    pub fn parse<R>(&mut self, bytes: &[u8], need_id: bool, f: impl FnOnce(Result<(Node<'_>, &str, u16), Reject>) -> R) -> R {
+    pub fn parse<R>(
+        &mut self,
+        bytes: &[u8],
+        need_id: bool,
+        f: impl FnOnce(Result<(Node<'_>, &str, u16), Reject>) -> R,
+    ) -> R {
         let last_type = &mut self.last_type;
         self.json.read(bytes, |parsed| match parsed {
             Err(e) if e.cut_short => f(Err((None, format!("invalid JSON (line cut short?): {e}")))),
@@ -63,19 +68,39 @@ impl Parser {
 }
 
 /// Checks that a parsed record is a FHIR R4 resource; returns its type and the type's index.
-fn check<'a>(v: Node<'a>, need_id: bool, last: &mut Option<(String, u16)>) -> Result<(&'a str, u16), Reject> {
+fn check<'a>(
+    v: Node<'a>,
+    need_id: bool,
+    last: &mut Option<(String, u16)>,
+) -> Result<(&'a str, u16), Reject> {
     if v.as_object().is_none() {
-        return Err((None, "not a FHIR resource: a JSON object is required".into()));
+        return Err((
+            None,
+            "not a FHIR resource: a JSON object is required".into(),
+        ));
     }
     let rt = match get(v, "resourceType") {
-        Some(t) => t.as_str().ok_or_else(|| (Some("resourceType".to_owned()), "must be a string".to_owned()))?,
-        None => return Err((Some("resourceType".into()), "missing: not a FHIR resource".into())),
+        Some(t) => t.as_str().ok_or_else(|| {
+            (
+                Some("resourceType".to_owned()),
+                "must be a string".to_owned(),
+            )
+        })?,
+        None => {
+            return Err((
+                Some("resourceType".into()),
+                "missing: not a FHIR resource".into(),
+            ));
+        }
     };
     let index = match last {
         Some((name, index)) if crate::tape::same_bytes(name.as_bytes(), rt.as_bytes()) => *index,
         _ => {
             let Some(index) = kakehashi_model::resource_types::index(rt) else {
-                return Err((Some("resourceType".into()), format!("`{rt}` is not a FHIR R4 resource type")));
+                return Err((
+                    Some("resourceType".into()),
+                    format!("`{rt}` is not a FHIR R4 resource type"),
+                ));
             };
             *last = Some((rt.to_owned(), index));
             index
@@ -85,10 +110,20 @@ fn check<'a>(v: Node<'a>, need_id: bool, last: &mut Option<(String, u16)>) -> Re
         match get(v, "id") {
             Some(id) => match id.as_str() {
                 Some(s) if is_valid_id(s) => {}
-                Some(s) => return Err((Some(format!("{rt}.id")), format!("`{s}` is not a valid FHIR id"))),
+                Some(s) => {
+                    return Err((
+                        Some(format!("{rt}.id")),
+                        format!("`{s}` is not a valid FHIR id"),
+                    ));
+                }
                 None => return Err((Some(format!("{rt}.id")), "must be a string".into())),
             },
-            None => return Err((Some(format!("{rt}.id")), "missing: a stored resource needs an id".into())),
+            None => {
+                return Err((
+                    Some(format!("{rt}.id")),
+                    "missing: a stored resource needs an id".into(),
+                ));
+            }
         }
     }
     Ok((rt, index))
@@ -122,7 +157,9 @@ mod tests {
     use super::*;
 
     fn get_str_test(v: Node<'_>) -> String {
-        crate::fhirpath::get_str(v, "status").unwrap_or_default().to_owned()
+        crate::fhirpath::get_str(v, "status")
+            .unwrap_or_default()
+            .to_owned()
     }
 
     #[test]
@@ -150,28 +187,49 @@ mod tests {
             ("not json", "invalid JSON"),
             ("[1,2]", "JSON object is required"),
             (r#"{"id":"x"}"#, "not a FHIR resource"),
-            (r#"{"resourceType":"Patinet","id":"x"}"#, "not a FHIR R4 resource type"),
+            (
+                r#"{"resourceType":"Patinet","id":"x"}"#,
+                "not a FHIR R4 resource type",
+            ),
             (r#"{"resourceType":"Patient"}"#, "needs an id"),
         ];
         for (text, want) in cases {
-            let err = Parser::new().parse(text.as_bytes(), true, |r| r.map(|(_, rt, _)| rt.to_owned())).err().unwrap_or_else(|| panic!("{text} accepted"));
+            let err = Parser::new()
+                .parse(text.as_bytes(), true, |r| r.map(|(_, rt, _)| rt.to_owned()))
+                .err()
+                .unwrap_or_else(|| panic!("{text} accepted"));
             assert!(err.1.contains(want), "{text}: {err:?}");
         }
         let mut p = Parser::new();
         let ok = br#"{"resourceType":"Patient","id":"p-1.2"}"#;
-        assert_eq!(p.parse(ok, true, |r| r.map(|(_, rt, _)| rt.to_owned())).unwrap(), "Patient");
+        assert_eq!(
+            p.parse(ok, true, |r| r.map(|(_, rt, _)| rt.to_owned()))
+                .unwrap(),
+            "Patient"
+        );
         // the type's index is its place in the list of R4 types
         let t = p.parse(ok, true, |r| r.map(|(_, _, t)| t)).unwrap();
         assert_eq!(R4_RESOURCE_TYPES[t as usize], "Patient");
         // the parser is reused: a second record parses on the recycled tape
         let ok = br#"{"resourceType":"Observation","id":"o1","status":"final"}"#;
-        assert_eq!(p.parse(ok, true, |r| r.map(|(v, _, _)| get_str_test(v))).unwrap(), "final");
+        assert_eq!(
+            p.parse(ok, true, |r| r.map(|(v, _, _)| get_str_test(v)))
+                .unwrap(),
+            "final"
+        );
         // the remembered type does not let a near miss through, nor keep an old index
         let t = p.parse(ok, true, |r| r.map(|(_, _, t)| t)).unwrap();
         assert_eq!(R4_RESOURCE_TYPES[t as usize], "Observation");
         let near = br#"{"resourceType":"Observatioo","id":"o1"}"#;
-        assert!(p.parse(near, true, |r| r.map(|(_, rt, _)| rt.to_owned())).is_err());
-        let t = p.parse(br#"{"resourceType":"Patient","id":"p1"}"#, true, |r| r.map(|(_, _, t)| t)).unwrap();
+        assert!(
+            p.parse(near, true, |r| r.map(|(_, rt, _)| rt.to_owned()))
+                .is_err()
+        );
+        let t = p
+            .parse(br#"{"resourceType":"Patient","id":"p1"}"#, true, |r| {
+                r.map(|(_, _, t)| t)
+            })
+            .unwrap();
         assert_eq!(R4_RESOURCE_TYPES[t as usize], "Patient");
     }
 }

@@ -9,14 +9,14 @@
 
 use crate::datetime;
 use crate::fhirpath::{self, Coll, Env, EvalError, Expr, Item, Lit, Prim};
+use crate::fhirpath::{Kind, Node};
 use arrow::array::{
-    ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
-use crate::fhirpath::{Kind, Node};
 use std::sync::Arc;
 
 /// An invalid ViewDefinition: the JSON path of the element and what is wrong.
@@ -30,7 +30,10 @@ pub struct ViewError {
 }
 
 fn verr(element: impl Into<String>, message: impl Into<String>) -> ViewError {
-    ViewError { element: element.into(), message: message.into() }
+    ViewError {
+        element: element.into(),
+        message: message.into(),
+    }
 }
 
 /// An output column of a view.
@@ -103,11 +106,14 @@ pub type Row<'a> = Vec<Cell<'a>>;
 
 fn is_valid_name(n: &str) -> bool {
     let mut c = n.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic()) && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
 fn parse_path(text: &Json, element: &str, consts: &[(String, Lit)]) -> Result<Expr, ViewError> {
-    let s = text.as_str().ok_or_else(|| verr(element, "must be a FHIRPath string"))?;
+    let s = text
+        .as_str()
+        .ok_or_else(|| verr(element, "must be a FHIRPath string"))?;
     let e = fhirpath::parse(s).map_err(|e| verr(element, e.to_string()))?;
     check_vars(&e, consts).map_err(|m| verr(element, m))?;
     Ok(e)
@@ -116,7 +122,11 @@ fn parse_path(text: &Json, element: &str, consts: &[(String, Lit)]) -> Result<Ex
 fn check_vars(e: &Expr, consts: &[(String, Lit)]) -> Result<(), String> {
     match e {
         Expr::Var(v) => {
-            if v == "rowIndex" || v == "resource" || v == "rootResource" || consts.iter().any(|(n, _)| n == v) {
+            if v == "rowIndex"
+                || v == "resource"
+                || v == "rootResource"
+                || consts.iter().any(|(n, _)| n == v)
+            {
                 Ok(())
             } else {
                 Err(format!("undefined constant %{v}"))
@@ -138,20 +148,40 @@ fn check_vars(e: &Expr, consts: &[(String, Lit)]) -> Result<(), String> {
 }
 
 const CONSTANT_TYPES: &[&str] = &[
-    "Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant", "Integer",
-    "Integer64", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri", "Url", "Uuid",
+    "Base64Binary",
+    "Boolean",
+    "Canonical",
+    "Code",
+    "Date",
+    "DateTime",
+    "Decimal",
+    "Id",
+    "Instant",
+    "Integer",
+    "Integer64",
+    "Oid",
+    "PositiveInt",
+    "String",
+    "Time",
+    "UnsignedInt",
+    "Uri",
+    "Url",
+    "Uuid",
 ];
 
 impl ViewDefinition {
     /// Parses and checks a ViewDefinition's JSON text.
     pub fn parse(text: &str) -> Result<ViewDefinition, ViewError> {
-        let json: Json = serde_json::from_str(text).map_err(|e| verr("(document)", format!("invalid JSON: {e}")))?;
+        let json: Json = serde_json::from_str(text)
+            .map_err(|e| verr("(document)", format!("invalid JSON: {e}")))?;
         Self::from_json(&json)
     }
 
     /// Checks a ViewDefinition given as JSON.
     pub fn from_json(json: &Json) -> Result<ViewDefinition, ViewError> {
-        let obj = json.as_object().ok_or_else(|| verr("(document)", "must be a JSON object"))?;
+        let obj = json
+            .as_object()
+            .ok_or_else(|| verr("(document)", "must be a JSON object"))?;
         if let Some(rt) = obj.get("resourceType")
             && rt != "ViewDefinition"
         {
@@ -161,18 +191,27 @@ impl ViewDefinition {
             .get("resource")
             .and_then(Json::as_str)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| verr("resource", "is required: the FHIR resource type the view reads"))?
+            .ok_or_else(|| {
+                verr(
+                    "resource",
+                    "is required: the FHIR resource type the view reads",
+                )
+            })?
             .to_owned();
         let mut constants = Vec::new();
         if let Some(cs) = obj.get("constant") {
-            let cs = cs.as_array().ok_or_else(|| verr("constant", "must be an array"))?;
+            let cs = cs
+                .as_array()
+                .ok_or_else(|| verr("constant", "must be an array"))?;
             for (i, c) in cs.iter().enumerate() {
                 let el = format!("constant[{i}]");
                 let name = c
                     .get("name")
                     .and_then(Json::as_str)
                     .filter(|n| is_valid_name(n))
-                    .ok_or_else(|| verr(format!("{el}.name"), "is required and must be a valid name"))?;
+                    .ok_or_else(|| {
+                        verr(format!("{el}.name"), "is required and must be a valid name")
+                    })?;
                 let mut value = None;
                 if let Some(m) = c.as_object() {
                     for (k, v) in m {
@@ -187,7 +226,12 @@ impl ViewDefinition {
                                     Some(i) if !matches!(ty, "Decimal") => Lit::Int(i),
                                     _ => Lit::Dec(n.as_f64().unwrap_or(f64::NAN)),
                                 },
-                                _ => return Err(verr(format!("{el}.{k}"), "must be a primitive value")),
+                                _ => {
+                                    return Err(verr(
+                                        format!("{el}.{k}"),
+                                        "must be a primitive value",
+                                    ));
+                                }
                             });
                         }
                     }
@@ -197,7 +241,9 @@ impl ViewDefinition {
             }
         }
         let mut columns = Vec::new();
-        let select_json = obj.get("select").ok_or_else(|| verr("select", "is required"))?;
+        let select_json = obj
+            .get("select")
+            .ok_or_else(|| verr("select", "is required"))?;
         let select = parse_selects(select_json, "select", &constants, &mut columns)?;
         if select.is_empty() {
             return Err(verr("select", "must not be empty"));
@@ -205,16 +251,24 @@ impl ViewDefinition {
         let mut seen = std::collections::HashSet::new();
         for c in &columns {
             if !seen.insert(c.name.as_str()) {
-                return Err(verr("select", format!("column name `{}` is used twice", c.name)));
+                return Err(verr(
+                    "select",
+                    format!("column name `{}` is used twice", c.name),
+                ));
             }
         }
         let mut wheres = Vec::new();
         if let Some(ws) = obj.get("where") {
-            let ws = ws.as_array().ok_or_else(|| verr("where", "must be an array"))?;
+            let ws = ws
+                .as_array()
+                .ok_or_else(|| verr("where", "must be an array"))?;
             for (i, w) in ws.iter().enumerate() {
                 let el = format!("where[{i}].path");
                 let p = w.get("path").ok_or_else(|| verr(&el, "is required"))?;
-                wheres.push((p.as_str().unwrap_or_default().to_owned(), parse_path(p, &el, &constants)?));
+                wheres.push((
+                    p.as_str().unwrap_or_default().to_owned(),
+                    parse_path(p, &el, &constants)?,
+                ));
             }
         }
         Ok(ViewDefinition {
@@ -235,7 +289,11 @@ impl ViewDefinition {
             .map(|c| {
                 let dt = column_type(c, mode);
                 if c.collection {
-                    Field::new(&c.name, DataType::List(Arc::new(Field::new("item", dt, true))), true)
+                    Field::new(
+                        &c.name,
+                        DataType::List(Arc::new(Field::new("item", dt, true))),
+                        true,
+                    )
                 } else {
                     Field::new(&c.name, dt, true)
                 }
@@ -251,12 +309,21 @@ impl ViewDefinition {
     }
 
     /// [`ViewDefinition::eval`], in strict mode when `strict` (malformed references are errors).
-    pub fn eval_with<'a>(&self, resource: Node<'a>, out: &mut Vec<Row<'a>>, strict: bool) -> Result<(), EvalError> {
+    pub fn eval_with<'a>(
+        &self,
+        resource: Node<'a>,
+        out: &mut Vec<Row<'a>>,
+        strict: bool,
+    ) -> Result<(), EvalError> {
         if fhirpath::get_str(resource, "resourceType") != Some(self.resource.as_str()) {
             return Ok(());
         }
         let focus: Coll<'a> = smallvec::smallvec![Item::Node(resource, None)];
-        let env = Env { constants: &self.constants, row_index: 0, strict };
+        let env = Env {
+            constants: &self.constants,
+            row_index: 0,
+            strict,
+        };
         for (text, w) in &self.wheres {
             let r = fhirpath::eval(w, &focus, resource, &env)?;
             match r.len() {
@@ -266,7 +333,11 @@ impl ViewDefinition {
                     Some(Prim::Bool(false)) => return Ok(()),
                     _ => return Err(EvalError(format!("where `{text}` must yield a boolean"))),
                 },
-                _ => return Err(EvalError(format!("where `{text}` yields more than one value"))),
+                _ => {
+                    return Err(EvalError(format!(
+                        "where `{text}` yields more than one value"
+                    )));
+                }
             }
         }
         // a top-level `forEach` over nothing yields no rows at all: find out before evaluating
@@ -281,9 +352,17 @@ impl ViewDefinition {
         let width = self.columns.len();
         let mut rows: Vec<Row<'a>> = vec![vec![Cell::Null; width]];
         for s in &self.select {
-            if matches!(s.iter, Iter::Focus) && s.nested.is_empty() && s.union_all.is_empty() && rows.len() == 1 {
+            if matches!(s.iter, Iter::Focus)
+                && s.nested.is_empty()
+                && s.union_all.is_empty()
+                && rows.len() == 1
+            {
                 // plain columns of the resource (the common case): set in place, no product
-                let env = Env { constants: &self.constants, row_index: 0, strict };
+                let env = Env {
+                    constants: &self.constants,
+                    row_index: 0,
+                    strict,
+                };
                 self.fill_columns(s, &focus, resource, &env, &mut rows[0])?;
                 continue;
             }
@@ -298,7 +377,14 @@ impl ViewDefinition {
     }
 
     /// Evaluates a select's own columns over `focus` into `row`.
-    fn fill_columns<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>, row: &mut Row<'a>) -> Result<(), EvalError> {
+    fn fill_columns<'a>(
+        &self,
+        s: &Select,
+        focus: &Coll<'a>,
+        resource: Node<'a>,
+        env: &Env<'_>,
+        row: &mut Row<'a>,
+    ) -> Result<(), EvalError> {
         for (ci, e) in &s.cols {
             let v = fhirpath::eval(e, focus, resource, env)?;
             let col = &self.columns[*ci];
@@ -322,8 +408,20 @@ impl ViewDefinition {
         Ok(())
     }
 
-    fn select_rows<'a>(&self, s: &Select, focus: &Coll<'a>, resource: Node<'a>, row_index: i64, width: usize, strict: bool) -> Result<Vec<Row<'a>>, EvalError> {
-        let env = Env { constants: &self.constants, row_index, strict };
+    fn select_rows<'a>(
+        &self,
+        s: &Select,
+        focus: &Coll<'a>,
+        resource: Node<'a>,
+        row_index: i64,
+        width: usize,
+        strict: bool,
+    ) -> Result<Vec<Row<'a>>, EvalError> {
+        let env = Env {
+            constants: &self.constants,
+            row_index,
+            strict,
+        };
         let foci: Vec<(Coll<'a>, i64)> = match &s.iter {
             Iter::Focus => vec![(focus.clone(), row_index)],
             Iter::ForEach(e) | Iter::ForEachOrNull(e) => {
@@ -332,7 +430,11 @@ impl ViewDefinition {
                     if matches!(s.iter, Iter::ForEachOrNull(_)) {
                         // one row: own columns over the empty focus (so %rowIndex is 0),
                         // nested selects all null
-                        let env = Env { constants: &self.constants, row_index: 0, strict };
+                        let env = Env {
+                            constants: &self.constants,
+                            row_index: 0,
+                            strict,
+                        };
                         let mut row: Row<'a> = vec![Cell::Null; width];
                         let empty = Coll::new();
                         for (ci, e) in &s.cols {
@@ -345,16 +447,27 @@ impl ViewDefinition {
                     }
                     return Ok(Vec::new());
                 }
-                items.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, it)| (smallvec::smallvec![it], i as i64))
+                    .collect()
             }
             Iter::Repeat(paths) => {
                 let acc = repeat_items(paths, focus, resource, &env)?;
-                acc.into_iter().enumerate().map(|(i, it)| (smallvec::smallvec![it], i as i64)).collect()
+                acc.into_iter()
+                    .enumerate()
+                    .map(|(i, it)| (smallvec::smallvec![it], i as i64))
+                    .collect()
             }
         };
         let mut out = Vec::new();
         for (f, idx) in foci {
-            let env = Env { constants: &self.constants, row_index: idx, strict };
+            let env = Env {
+                constants: &self.constants,
+                row_index: idx,
+                strict,
+            };
             let mut row: Row<'a> = vec![Cell::Null; width];
             self.fill_columns(s, &f, resource, &env, &mut row)?;
             let mut rows = vec![row];
@@ -367,7 +480,11 @@ impl ViewDefinition {
                 for u in &s.union_all {
                     urows.extend(self.select_rows(u, &f, resource, idx, width, strict)?);
                 }
-                let covers: Vec<usize> = s.union_all.iter().flat_map(|u| u.covers.iter().copied()).collect();
+                let covers: Vec<usize> = s
+                    .union_all
+                    .iter()
+                    .flat_map(|u| u.covers.iter().copied())
+                    .collect();
                 rows = product(rows, &urows, &covers);
             }
             out.extend(rows);
@@ -377,8 +494,20 @@ impl ViewDefinition {
 }
 
 /// The items a `repeat` select iterates: depth-first, in document order, at most 64 levels.
-pub(crate) fn repeat_items<'a>(paths: &[Expr], focus: &Coll<'a>, resource: Node<'a>, env: &Env<'_>) -> Result<Vec<Item<'a>>, EvalError> {
-    fn walk<'a>(item: Item<'a>, paths: &[Expr], resource: Node<'a>, env: &Env<'_>, acc: &mut Vec<Item<'a>>, depth: usize) -> Result<(), EvalError> {
+pub(crate) fn repeat_items<'a>(
+    paths: &[Expr],
+    focus: &Coll<'a>,
+    resource: Node<'a>,
+    env: &Env<'_>,
+) -> Result<Vec<Item<'a>>, EvalError> {
+    fn walk<'a>(
+        item: Item<'a>,
+        paths: &[Expr],
+        resource: Node<'a>,
+        env: &Env<'_>,
+        acc: &mut Vec<Item<'a>>,
+        depth: usize,
+    ) -> Result<(), EvalError> {
         if depth > 64 {
             return Err(EvalError("repeat nests deeper than 64 levels".into()));
         }
@@ -422,31 +551,65 @@ fn product<'a>(left: Vec<Row<'a>>, right: &[Row<'a>], covers: &[usize]) -> Vec<R
     out
 }
 
-fn parse_selects(json: &Json, element: &str, consts: &[(String, Lit)], columns: &mut Vec<ColumnDef>) -> Result<Vec<Select>, ViewError> {
-    let arr = json.as_array().ok_or_else(|| verr(element, "must be an array"))?;
+fn parse_selects(
+    json: &Json,
+    element: &str,
+    consts: &[(String, Lit)],
+    columns: &mut Vec<ColumnDef>,
+) -> Result<Vec<Select>, ViewError> {
+    let arr = json
+        .as_array()
+        .ok_or_else(|| verr(element, "must be an array"))?;
     arr.iter()
         .enumerate()
         .map(|(i, s)| parse_select(s, &format!("{element}[{i}]"), consts, columns))
         .collect()
 }
 
-fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut Vec<ColumnDef>) -> Result<Select, ViewError> {
-    let obj = json.as_object().ok_or_else(|| verr(el, "must be an object"))?;
+fn parse_select(
+    json: &Json,
+    el: &str,
+    consts: &[(String, Lit)],
+    columns: &mut Vec<ColumnDef>,
+) -> Result<Select, ViewError> {
+    let obj = json
+        .as_object()
+        .ok_or_else(|| verr(el, "must be an object"))?;
     for k in obj.keys() {
-        if !matches!(k.as_str(), "column" | "select" | "forEach" | "forEachOrNull" | "repeat" | "unionAll" | "description" | "extension" | "id") {
+        if !matches!(
+            k.as_str(),
+            "column"
+                | "select"
+                | "forEach"
+                | "forEachOrNull"
+                | "repeat"
+                | "unionAll"
+                | "description"
+                | "extension"
+                | "id"
+        ) {
             return Err(verr(format!("{el}.{k}"), "is not a select element"));
         }
     }
-    let iters = ["forEach", "forEachOrNull", "repeat"].iter().filter(|k| obj.contains_key(**k)).count();
+    let iters = ["forEach", "forEachOrNull", "repeat"]
+        .iter()
+        .filter(|k| obj.contains_key(**k))
+        .count();
     if iters > 1 {
-        return Err(verr(el, "may have only one of forEach, forEachOrNull and repeat"));
+        return Err(verr(
+            el,
+            "may have only one of forEach, forEachOrNull and repeat",
+        ));
     }
     let iter = if let Some(p) = obj.get("forEach") {
         Iter::ForEach(parse_path(p, &format!("{el}.forEach"), consts)?)
     } else if let Some(p) = obj.get("forEachOrNull") {
         Iter::ForEachOrNull(parse_path(p, &format!("{el}.forEachOrNull"), consts)?)
     } else if let Some(r) = obj.get("repeat") {
-        let arr = r.as_array().filter(|a| !a.is_empty()).ok_or_else(|| verr(format!("{el}.repeat"), "must be a non-empty array of paths"))?;
+        let arr = r
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| verr(format!("{el}.repeat"), "must be a non-empty array of paths"))?;
         Iter::Repeat(
             arr.iter()
                 .enumerate()
@@ -459,14 +622,26 @@ fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut V
     let start = columns.len();
     let mut cols = Vec::new();
     if let Some(cs) = obj.get("column") {
-        let arr = cs.as_array().ok_or_else(|| verr(format!("{el}.column"), "must be an array"))?;
+        let arr = cs
+            .as_array()
+            .ok_or_else(|| verr(format!("{el}.column"), "must be an array"))?;
         for (i, c) in arr.iter().enumerate() {
             let cel = format!("{el}.column[{i}]");
-            let name = c.get("name").and_then(Json::as_str).ok_or_else(|| verr(format!("{cel}.name"), "is required"))?;
+            let name = c
+                .get("name")
+                .and_then(Json::as_str)
+                .ok_or_else(|| verr(format!("{cel}.name"), "is required"))?;
             if !is_valid_name(name) {
-                return Err(verr(format!("{cel}.name"), format!("`{name}` is not a valid column name (letters, digits, _; starting with a letter)")));
+                return Err(verr(
+                    format!("{cel}.name"),
+                    format!(
+                        "`{name}` is not a valid column name (letters, digits, _; starting with a letter)"
+                    ),
+                ));
             }
-            let path_json = c.get("path").ok_or_else(|| verr(format!("{cel}.path"), "is required"))?;
+            let path_json = c
+                .get("path")
+                .ok_or_else(|| verr(format!("{cel}.path"), "is required"))?;
             let path = parse_path(path_json, &format!("{cel}.path"), consts)?;
             let collection = match c.get("collection") {
                 None | Some(Json::Null) => false,
@@ -479,7 +654,12 @@ fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut V
                 Some(_) => return Err(verr(format!("{cel}.type"), "must be a FHIR type name")),
             };
             cols.push((columns.len(), path));
-            columns.push(ColumnDef { name: name.to_owned(), ty, collection, path: path_json.as_str().unwrap_or_default().to_owned() });
+            columns.push(ColumnDef {
+                name: name.to_owned(),
+                ty,
+                collection,
+                path: path_json.as_str().unwrap_or_default().to_owned(),
+            });
         }
     }
     let nested = match obj.get("select") {
@@ -488,7 +668,9 @@ fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut V
     };
     let mut union_all = Vec::new();
     if let Some(u) = obj.get("unionAll") {
-        let arr = u.as_array().ok_or_else(|| verr(format!("{el}.unionAll"), "must be an array"))?;
+        let arr = u
+            .as_array()
+            .ok_or_else(|| verr(format!("{el}.unionAll"), "must be an array"))?;
         let mut branch_cols: Option<Vec<ColumnDef>> = None;
         let union_start = columns.len();
         for (i, b) in arr.iter().enumerate() {
@@ -501,9 +683,17 @@ fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut V
                     branch_cols = Some(local);
                 }
                 Some(first) => {
-                    let names = |v: &[ColumnDef]| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+                    let names =
+                        |v: &[ColumnDef]| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
                     if names(first) != names(&local) {
-                        return Err(verr(&bel, format!("unionAll branches must have the same columns: {:?} vs {:?}", names(first), names(&local))));
+                        return Err(verr(
+                            &bel,
+                            format!(
+                                "unionAll branches must have the same columns: {:?} vs {:?}",
+                                names(first),
+                                names(&local)
+                            ),
+                        ));
                     }
                 }
             }
@@ -512,7 +702,13 @@ fn parse_select(json: &Json, el: &str, consts: &[(String, Lit)], columns: &mut V
         }
     }
     let covers: Vec<usize> = (start..columns.len()).collect();
-    Ok(Select { cols, iter, nested, union_all, covers })
+    Ok(Select {
+        cols,
+        iter,
+        nested,
+        union_all,
+        covers,
+    })
 }
 
 /// Renumbers a union branch's column indexes (parsed locally from 0) to the view's.
@@ -534,7 +730,9 @@ pub(crate) fn column_type(c: &ColumnDef, mode: Mode) -> DataType {
         Some("integer" | "positiveInt" | "unsignedInt" | "integer64") => DataType::Int64,
         Some("decimal") => DataType::Float64,
         Some("date") if mode == Mode::Typed => DataType::Date32,
-        Some("dateTime" | "instant") if mode == Mode::Typed => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        Some("dateTime" | "instant") if mode == Mode::Typed => {
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        }
         _ => DataType::Utf8,
     }
 }
@@ -561,14 +759,25 @@ pub(crate) enum Builder {
 impl Builder {
     /// A builder for a column of `data_type` with room for `rows` values: for text, `text`
     /// bytes; for a list, `items` items of `list_text` bytes in all.
-    fn for_type(data_type: &DataType, rows: usize, items: usize, list_text: usize, text: usize) -> Builder {
+    fn for_type(
+        data_type: &DataType,
+        rows: usize,
+        items: usize,
+        list_text: usize,
+        text: usize,
+    ) -> Builder {
         match data_type {
             DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(rows)),
             DataType::Int64 => Builder::Int(Int64Builder::with_capacity(rows)),
             DataType::Float64 => Builder::Dec(Float64Builder::with_capacity(rows)),
             DataType::Date32 => Builder::Date(Date32Builder::with_capacity(rows)),
-            DataType::Timestamp(..) => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC")),
-            DataType::List(_) => Builder::List(ListBuilder::with_capacity(StringBuilder::with_capacity(items, list_text), rows)),
+            DataType::Timestamp(..) => {
+                Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"))
+            }
+            DataType::List(_) => Builder::List(ListBuilder::with_capacity(
+                StringBuilder::with_capacity(items, list_text),
+                rows,
+            )),
             _ => Builder::Str(StringBuilder::with_capacity(rows, text)),
         }
     }
@@ -604,8 +813,17 @@ impl BatchBuilder {
     pub fn with_capacity(view: &ViewDefinition, mode: Mode, rows: usize) -> BatchBuilder {
         let schema = view.schema(mode);
         // guesses: 16 bytes of text per value, a list of one item of 8 bytes
-        let builders = schema.fields().iter().map(|f| Builder::for_type(f.data_type(), rows, rows, rows * 8, rows * 16)).collect();
-        BatchBuilder { schema, builders, columns: view.columns.clone(), rows: 0 }
+        let builders = schema
+            .fields()
+            .iter()
+            .map(|f| Builder::for_type(f.data_type(), rows, rows, rows * 8, rows * 16))
+            .collect();
+        BatchBuilder {
+            schema,
+            builders,
+            columns: view.columns.clone(),
+            rows: 0,
+        }
     }
 
     /// Rows appended so far.
@@ -629,18 +847,39 @@ impl BatchBuilder {
     }
 
     fn cell_err(&self, i: usize, message: String) -> CellError {
-        CellError { column: self.columns[i].name.clone(), path: self.columns[i].path.clone(), message }
+        CellError {
+            column: self.columns[i].name.clone(),
+            path: self.columns[i].path.clone(),
+            message,
+        }
     }
 
     fn convert_check(&self, i: usize, item: &Item<'_>) -> Result<(), CellError> {
-        let p = item.prim().ok_or_else(|| self.cell_err(i, "is not a primitive value".into()))?;
+        let p = item
+            .prim()
+            .ok_or_else(|| self.cell_err(i, "is not a primitive value".into()))?;
         match (&self.builders[i], &p) {
-            (Builder::Int(_), Prim::Int(_)) | (Builder::Dec(_), Prim::Int(_) | Prim::Dec(_)) | (Builder::Bool(_), Prim::Bool(_)) => Ok(()),
-            (Builder::Int(_), _) => Err(self.cell_err(i, format!("`{}` is not an integer", text_of(item).unwrap_or_default()))),
-            (Builder::Dec(_), _) => Err(self.cell_err(i, format!("`{}` is not a decimal", text_of(item).unwrap_or_default()))),
-            (Builder::Bool(_), _) => Err(self.cell_err(i, format!("`{}` is not a boolean", text_of(item).unwrap_or_default()))),
-            (Builder::Date(_), Prim::Str(s)) => datetime::parse_date_days(s).map(|_| ()).map_err(|e| self.cell_err(i, e.to_string())),
-            (Builder::Ts(_), Prim::Str(s)) => datetime::parse_date_time_micros(s).map(|_| ()).map_err(|e| self.cell_err(i, e.to_string())),
+            (Builder::Int(_), Prim::Int(_))
+            | (Builder::Dec(_), Prim::Int(_) | Prim::Dec(_))
+            | (Builder::Bool(_), Prim::Bool(_)) => Ok(()),
+            (Builder::Int(_), _) => Err(self.cell_err(
+                i,
+                format!("`{}` is not an integer", text_of(item).unwrap_or_default()),
+            )),
+            (Builder::Dec(_), _) => Err(self.cell_err(
+                i,
+                format!("`{}` is not a decimal", text_of(item).unwrap_or_default()),
+            )),
+            (Builder::Bool(_), _) => Err(self.cell_err(
+                i,
+                format!("`{}` is not a boolean", text_of(item).unwrap_or_default()),
+            )),
+            (Builder::Date(_), Prim::Str(s)) => datetime::parse_date_days(s)
+                .map(|_| ())
+                .map_err(|e| self.cell_err(i, e.to_string())),
+            (Builder::Ts(_), Prim::Str(s)) => datetime::parse_date_time_micros(s)
+                .map(|_| ())
+                .map_err(|e| self.cell_err(i, e.to_string())),
             (Builder::Date(_) | Builder::Ts(_), _) => Err(self.cell_err(i, "is not a date".into())),
             _ => Ok(()),
         }
@@ -677,12 +916,15 @@ impl BatchBuilder {
             match &mut self.builders[i] {
                 Builder::Str(b) => match item.and_then(|it| it.prim()) {
                     Some(Prim::Str(s)) => b.append_value(s),
-                    Some(p) => b.append_value(text_of(&match p {
-                        Prim::Int(n) => Item::Int(n),
-                        Prim::Dec(f) => Item::Dec(f),
-                        Prim::Bool(v) => Item::Bool(v),
-                        Prim::Str(_) => unreachable!("handled above"),
-                    }).unwrap_or_default()),
+                    Some(p) => b.append_value(
+                        text_of(&match p {
+                            Prim::Int(n) => Item::Int(n),
+                            Prim::Dec(f) => Item::Dec(f),
+                            Prim::Bool(v) => Item::Bool(v),
+                            Prim::Str(_) => unreachable!("handled above"),
+                        })
+                        .unwrap_or_default(),
+                    ),
                     None => b.append_null(),
                 },
                 Builder::Int(b) => b.append_option(item.and_then(|it| match it.prim() {
@@ -752,7 +994,11 @@ impl BatchBuilder {
             let (items, list_text, text) = match col.data_type() {
                 DataType::List(_) => {
                     let items = col.as_list::<i32>().values();
-                    (room(items.len()), room(items.as_string::<i32>().values().len()), 0)
+                    (
+                        room(items.len()),
+                        room(items.as_string::<i32>().values().len()),
+                        0,
+                    )
                 }
                 DataType::Utf8 => (0, 0, room(col.as_string::<i32>().values().len())),
                 _ => (0, 0, 0),
@@ -769,7 +1015,9 @@ pub fn row_to_json(view: &ViewDefinition, row: &Row<'_>) -> serde_json::Map<Stri
         match it.prim() {
             Some(Prim::Str(s)) => Json::String(s.to_owned()),
             Some(Prim::Int(n)) => Json::from(n),
-            Some(Prim::Dec(f)) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
+            Some(Prim::Dec(f)) => serde_json::Number::from_f64(f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Some(Prim::Bool(b)) => Json::Bool(b),
             None => match it {
                 Item::Node(v, _) => to_json(*v),
@@ -804,7 +1052,9 @@ pub fn to_json(v: Node<'_>) -> Json {
         Kind::Bool(b) => Json::Bool(b),
         Kind::Int(n) => Json::from(n),
         Kind::UInt(n) => Json::from(n),
-        Kind::Dec(f) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
+        Kind::Dec(f) => serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
         Kind::Str(s) => Json::String(s.to_owned()),
         Kind::Arr(a) => Json::Array(a.iter().map(to_json).collect()),
         Kind::Obj(o) => Json::Object(o.iter().map(|(k, v)| (k.to_owned(), to_json(v))).collect()),
@@ -825,8 +1075,16 @@ pub fn run_files(
         crate::read::read_file(f, 4 << 20, &mut |chunk| {
             let (file, entry) = (chunk.file.clone(), chunk.entries);
             chunk.for_each(|_, line, bytes| {
-                let location = || crate::read::Location { file: file.clone(), line, entry };
-                let problem = |element: Option<String>, message: String| crate::resource::Problem { location: location(), element, message };
+                let location = || crate::read::Location {
+                    file: file.clone(),
+                    line,
+                    entry,
+                };
+                let problem = |element: Option<String>, message: String| crate::resource::Problem {
+                    location: location(),
+                    element,
+                    message,
+                };
                 parser.parse(bytes, false, |parsed| match parsed {
                     Err((element, message)) => problems.push(problem(element, message)),
                     Ok((v, _, _)) => {

@@ -31,17 +31,21 @@ pub fn json(view: View) -> &'static str {
 
 /// The standard views that read a resource type (e.g. four for `Observation`).
 pub fn views_for(resource_type: &str) -> impl Iterator<Item = View> + '_ {
-    View::ALL.into_iter().filter(move |v| v.resource() == resource_type)
+    View::ALL
+        .into_iter()
+        .filter(move |v| v.resource() == resource_type)
 }
 
 /// The standard views, parsed once (the files are embedded, so a broken one fails every test).
 pub fn compiled() -> &'static [(View, crate::sof::ViewDefinition)] {
-    static VIEWS: std::sync::OnceLock<Vec<(View, crate::sof::ViewDefinition)>> = std::sync::OnceLock::new();
+    static VIEWS: std::sync::OnceLock<Vec<(View, crate::sof::ViewDefinition)>> =
+        std::sync::OnceLock::new();
     VIEWS.get_or_init(|| {
         View::ALL
             .into_iter()
             .map(|v| {
-                let vd = crate::sof::ViewDefinition::parse(json(v)).unwrap_or_else(|e| panic!("standard view {v}: {e}"));
+                let vd = crate::sof::ViewDefinition::parse(json(v))
+                    .unwrap_or_else(|e| panic!("standard view {v}: {e}"));
                 (v, vd)
             })
             .collect()

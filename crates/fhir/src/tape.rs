@@ -26,7 +26,11 @@ const NULL: [Entry<'static>; 1] = [Entry::Scalar(Scalar::Null)];
 impl<'a> Node<'a> {
     /// The root of a parsed document (JSON `null` for an empty tape).
     pub fn root(tape: &'a [Entry<'a>]) -> Node<'a> {
-        if tape.is_empty() { Node(&NULL) } else { Node(tape) }
+        if tape.is_empty() {
+            Node(&NULL)
+        } else {
+            Node(tape)
+        }
     }
 
     #[inline(always)]
@@ -51,7 +55,10 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_object(&self) -> Option<Object<'a>> {
         match self.head() {
-            Entry::Object { len, count } => Some(Object { len: *len, entries: self.0.get(1..*count + 1)? }),
+            Entry::Object { len, count } => Some(Object {
+                len: *len,
+                entries: self.0.get(1..*count + 1)?,
+            }),
             _ => None,
         }
     }
@@ -60,7 +67,10 @@ impl<'a> Node<'a> {
     #[inline]
     pub fn as_array(&self) -> Option<Array<'a>> {
         match self.head() {
-            Entry::Array { len, count } => Some(Array { len: *len, entries: self.0.get(1..*count + 1)? }),
+            Entry::Array { len, count } => Some(Array {
+                len: *len,
+                entries: self.0.get(1..*count + 1)?,
+            }),
             _ => None,
         }
     }
@@ -149,7 +159,9 @@ impl<'a> Iterator for Pairs<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (Entry::Str(k), rest) = self.0.split_first()? else { return None };
+        let (Entry::Str(k), rest) = self.0.split_first()? else {
+            return None;
+        };
         let n = span(rest.first()?);
         let (value, tail) = rest.split_at_checked(n)?;
         self.0 = tail;
@@ -227,7 +239,10 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
         // URLs of code systems and extensions: eight bytes at a time, the last word overlapping
-        _ => (0..n - 8).step_by(8).all(|at| word(a, at) == word(b, at)) && word(a, n - 8) == word(b, n - 8),
+        _ => {
+            (0..n - 8).step_by(8).all(|at| word(a, at) == word(b, at))
+                && word(a, n - 8) == word(b, n - 8)
+        }
     }
 }
 
@@ -237,29 +252,52 @@ mod tests {
 
     #[test]
     fn members_elements_and_values_read_back() {
-        let text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#.to_vec();
+        let text = br#"{"a":1,"b":[true,null,{"c":"x\"y"},[2.5,-3]],"d":{},"e":[],"f":"z","a":2}"#
+            .to_vec();
         crate::json::Reader::new().read(&text, |tape| {
-        let root = Node::root(tape.expect("valid JSON"));
-        let obj = root.as_object().expect("an object");
-        assert_eq!(obj.len(), 6);
-        let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["a", "b", "d", "e", "f", "a"]);
-        // the first of a repeated key
-        assert_eq!(obj.get("a").and_then(|v| v.as_scalar()), Some(Scalar::U64(1)));
-        let b = obj.get("b").and_then(|b| b.as_array()).expect("an array");
-        assert_eq!(b.len(), 4);
-        let items: Vec<Node<'_>> = b.iter().collect();
-        assert_eq!(items.len(), 4);
-        assert_eq!(items[0].as_bool(), Some(true));
-        assert!(items[1].is_null());
-        assert_eq!(items[2].as_object().and_then(|o| o.get("c")).and_then(|c| c.as_str()), Some("x\"y"));
-        let inner: Vec<f64> = items[3].as_array().expect("an array").iter().filter_map(|n| n.as_f64()).collect();
-        assert_eq!(inner, [2.5, -3.0]);
-        assert!(obj.get("d").and_then(|d| d.as_object()).is_some_and(|d| d.is_empty() && d.iter().next().is_none()));
-        assert!(obj.get("e").and_then(|e| e.as_array()).is_some_and(|e| e.is_empty() && e.iter().next().is_none()));
-        assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
-        assert!(obj.get("g").is_none());
-        assert!(root.as_array().is_none() && root.as_str().is_none() && !root.is_null());
+            let root = Node::root(tape.expect("valid JSON"));
+            let obj = root.as_object().expect("an object");
+            assert_eq!(obj.len(), 6);
+            let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();
+            assert_eq!(keys, ["a", "b", "d", "e", "f", "a"]);
+            // the first of a repeated key
+            assert_eq!(
+                obj.get("a").and_then(|v| v.as_scalar()),
+                Some(Scalar::U64(1))
+            );
+            let b = obj.get("b").and_then(|b| b.as_array()).expect("an array");
+            assert_eq!(b.len(), 4);
+            let items: Vec<Node<'_>> = b.iter().collect();
+            assert_eq!(items.len(), 4);
+            assert_eq!(items[0].as_bool(), Some(true));
+            assert!(items[1].is_null());
+            assert_eq!(
+                items[2]
+                    .as_object()
+                    .and_then(|o| o.get("c"))
+                    .and_then(|c| c.as_str()),
+                Some("x\"y")
+            );
+            let inner: Vec<f64> = items[3]
+                .as_array()
+                .expect("an array")
+                .iter()
+                .filter_map(|n| n.as_f64())
+                .collect();
+            assert_eq!(inner, [2.5, -3.0]);
+            assert!(
+                obj.get("d")
+                    .and_then(|d| d.as_object())
+                    .is_some_and(|d| d.is_empty() && d.iter().next().is_none())
+            );
+            assert!(
+                obj.get("e")
+                    .and_then(|e| e.as_array())
+                    .is_some_and(|e| e.is_empty() && e.iter().next().is_none())
+            );
+            assert_eq!(obj.get("f").and_then(|f| f.as_str()), Some("z"));
+            assert!(obj.get("g").is_none());
+            assert!(root.as_array().is_none() && root.as_str().is_none() && !root.is_null());
         });
     }
 

@@ -16,9 +16,17 @@ fn compare(vd: &ViewDefinition, resources: &[Vec<u8>], strict: bool, what: &str)
 
 /// [`compare`] for views of one type evaluated as ingest does: compiled together (one member
 /// table), each resource through every view in turn. Returns how many resources each view accepted.
-fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, what: &str) -> Vec<usize> {
+fn compare_all(
+    vds: &[&ViewDefinition],
+    resources: &[Vec<u8>],
+    strict: bool,
+    what: &str,
+) -> Vec<usize> {
     let plans = Plans::new(vds.iter().copied());
-    let mut want_b: Vec<BatchBuilder> = vds.iter().map(|vd| BatchBuilder::new(vd, Mode::Typed)).collect();
+    let mut want_b: Vec<BatchBuilder> = vds
+        .iter()
+        .map(|vd| BatchBuilder::new(vd, Mode::Typed))
+        .collect();
     let mut got_b: Vec<BatchBuilder> = plans.plans().iter().map(|p| p.builder(1024)).collect();
     let mut accepted = vec![0; vds.len()];
     // one staging area and member table for all resources, recycled as ingest does
@@ -60,7 +68,11 @@ fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, wha
         });
     }
     for (k, (w, g)) in want_b.iter_mut().zip(&mut got_b).enumerate() {
-        assert_eq!(w.finish(), g.finish(), "{what} (view {k}): record batches differ");
+        assert_eq!(
+            w.finish(),
+            g.finish(),
+            "{what} (view {k}): record batches differ"
+        );
     }
     accepted
 }
@@ -68,17 +80,31 @@ fn compare_all(vds: &[&ViewDefinition], resources: &[Vec<u8>], strict: bool, wha
 #[test]
 fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql-on-fhir-v2");
-    let mut files: Vec<_> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     let (mut views, mut compiled, mut total, mut accepted) = (0, 0, 0, 0);
     for f in files {
         let suite: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let resources: Vec<Vec<u8>> =
-            suite["resources"].as_array().cloned().unwrap_or_default().iter().map(|r| serde_json::to_vec(r).unwrap()).collect();
+        let resources: Vec<Vec<u8>> = suite["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| serde_json::to_vec(r).unwrap())
+            .collect();
         for t in suite["tests"].as_array().unwrap() {
-            let Ok(vd) = ViewDefinition::from_json(&t["view"]) else { continue };
-            let what = format!("{}/{}", f.file_name().unwrap().to_string_lossy(), t["title"].as_str().unwrap_or("?"));
+            let Ok(vd) = ViewDefinition::from_json(&t["view"]) else {
+                continue;
+            };
+            let what = format!(
+                "{}/{}",
+                f.file_name().unwrap().to_string_lossy(),
+                t["title"].as_str().unwrap_or("?")
+            );
             for strict in [false, true] {
                 accepted += compare(&vd, &resources, strict, &what);
             }
@@ -88,9 +114,14 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
             total += n;
         }
     }
-    println!("{views} views, {compiled} of {total} expressions compiled, {accepted} resource evaluations accepted");
+    println!(
+        "{views} views, {compiled} of {total} expressions compiled, {accepted} resource evaluations accepted"
+    );
     // the suite must exercise the compiled paths, not only the interpreter fallback
-    assert!(views > 100 && compiled * 2 > total, "{views} views, {compiled}/{total} compiled");
+    assert!(
+        views > 100 && compiled * 2 > total,
+        "{views} views, {compiled}/{total} compiled"
+    );
     assert!(accepted > 500);
 }
 
@@ -98,7 +129,10 @@ fn plans_match_the_interpreter_over_the_sql_on_fhir_suite() {
 fn every_standard_view_compiles_fully() {
     for (view, vd) in kakehashi_fhir::standard::compiled() {
         let (c, n) = Plans::new([vd]).plans()[0].compiled_share();
-        assert_eq!(c, n, "{view}: {c} of {n} expressions compile; the rest would run in the interpreter during ingest");
+        assert_eq!(
+            c, n,
+            "{view}: {c} of {n} expressions compile; the rest would run in the interpreter during ingest"
+        );
     }
 }
 
@@ -110,21 +144,43 @@ fn plans_match_the_interpreter_over_synthetic_sites() {
         let out = tmp.path().join(profile);
         let summary = kakehashi_synth::generate(&p, patients, 7, &out, &|_| {}).unwrap();
         let mut by_type: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
-        for file in summary.files.iter().filter(|f| f.extension().is_some_and(|e| e == "ndjson")) {
-            for line in std::fs::read(file).unwrap().split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        for file in summary
+            .files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "ndjson"))
+        {
+            for line in std::fs::read(file)
+                .unwrap()
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
                 let v: Value = serde_json::from_slice(line).unwrap();
-                by_type.entry(v["resourceType"].as_str().unwrap().to_owned()).or_default().push(line.to_vec());
+                by_type
+                    .entry(v["resourceType"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .push(line.to_vec());
             }
         }
         let standard = kakehashi_fhir::standard::compiled();
-        let types: std::collections::BTreeSet<&str> = standard.iter().map(|(_, vd)| vd.resource.as_str()).collect();
+        let types: std::collections::BTreeSet<&str> = standard
+            .iter()
+            .map(|(_, vd)| vd.resource.as_str())
+            .collect();
         for ty in types {
             let resources = by_type.get(ty).cloned().unwrap_or_default();
             // as ingest runs them: all views of the type together
-            let same: Vec<&ViewDefinition> = standard.iter().filter(|(_, v)| v.resource == ty).map(|(_, v)| v).collect();
+            let same: Vec<&ViewDefinition> = standard
+                .iter()
+                .filter(|(_, v)| v.resource == ty)
+                .map(|(_, v)| v)
+                .collect();
             let n = compare_all(&same, &resources, true, &format!("{profile} {ty}"));
             // every synthetic resource of the type is valid, so every one is accepted
-            assert!(n.iter().all(|n| *n == resources.len()), "{profile} {ty}: {n:?} of {}", resources.len());
+            assert!(
+                n.iter().all(|n| *n == resources.len()),
+                "{profile} {ty}: {n:?} of {}",
+                resources.len()
+            );
         }
     }
 }
@@ -221,18 +277,37 @@ fn plans_match_the_interpreter_on_broken_resources() {
     let not_boolean = "category.coding.where(code = '18725-2').system";
     let shared = [micro, "status = %status"];
     let (final_only, amended_only) = (filtered(&shared, "final"), filtered(&shared, "amended"));
-    let (erring, erring_too) = (filtered(&[not_boolean], "final"), filtered(&[not_boolean], "final"));
-    let mut observation: Vec<&ViewDefinition> =
-        kakehashi_fhir::standard::compiled().iter().filter(|(_, vd)| vd.resource == "Observation").map(|(_, vd)| vd).collect();
+    let (erring, erring_too) = (
+        filtered(&[not_boolean], "final"),
+        filtered(&[not_boolean], "final"),
+    );
+    let mut observation: Vec<&ViewDefinition> = kakehashi_fhir::standard::compiled()
+        .iter()
+        .filter(|(_, vd)| vd.resource == "Observation")
+        .map(|(_, vd)| vd)
+        .collect();
     observation.extend([&odd, &final_only, &amended_only, &erring, &erring_too]);
     for strict in [false, true] {
         for vd in &observation {
-            compare(vd, &cases, strict, &format!("broken observations, {:?}", vd.name));
+            compare(
+                vd,
+                &cases,
+                strict,
+                &format!("broken observations, {:?}", vd.name),
+            );
         }
-        let accepted = compare_all(&observation, &cases, strict, "broken observations, views together");
+        let accepted = compare_all(
+            &observation,
+            &cases,
+            strict,
+            "broken observations, views together",
+        );
         // both erring views report the error on the micro observations (it is not kept as a
         // failed test for the second); rows of the others are checked against the interpreter
         let n = observation.len();
-        assert!(accepted[n - 2] == accepted[n - 1] && accepted[n - 1] < cases.len(), "{accepted:?}");
+        assert!(
+            accepted[n - 2] == accepted[n - 1] && accepted[n - 1] < cases.len(),
+            "{accepted:?}"
+        );
     }
 }

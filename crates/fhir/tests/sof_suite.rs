@@ -16,7 +16,11 @@ fn run_case(resources: &[Value], view: &Value) -> Result<Vec<Value>, String> {
         let bytes = serde_json::to_vec(r).unwrap();
         kakehashi_fhir::json::Reader::new().read(&bytes, |tape| -> Result<(), String> {
             let mut out = Vec::new();
-            vd.eval(kakehashi_fhir::fhirpath::Node::root(tape.map_err(|e| e.to_string())?), &mut out).map_err(|e| e.to_string())?;
+            vd.eval(
+                kakehashi_fhir::fhirpath::Node::root(tape.map_err(|e| e.to_string())?),
+                &mut out,
+            )
+            .map_err(|e| e.to_string())?;
             rows.extend(out.iter().map(|row| Value::Object(row_to_json(&vd, row))));
             Ok(())
         })?;
@@ -34,8 +38,14 @@ fn same_number(a: &Value, b: &Value) -> bool {
 fn value_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(_), Value::Number(_)) => same_number(a, b),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w))),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -58,8 +68,11 @@ fn rows_match(got: &[Value], want: &[Value]) -> bool {
 
 #[test]
 fn sql_on_fhir_v2_suite_through_the_library() {
-    let mut files: Vec<_> =
-        std::fs::read_dir(suite_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(suite_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     let (mut pass, mut fail, mut exp_pass, mut exp_fail) = (0, 0, 0, 0);
     let mut failures = Vec::new();
@@ -68,7 +81,9 @@ fn sql_on_fhir_v2_suite_through_the_library() {
         let resources = suite["resources"].as_array().cloned().unwrap_or_default();
         for t in suite["tests"].as_array().unwrap() {
             let title = t["title"].as_str().unwrap_or("?");
-            let experimental = t["tags"].as_array().is_some_and(|a| a.iter().any(|x| x == "experimental"));
+            let experimental = t["tags"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "experimental"));
             let name = format!("{}/{}", f.file_name().unwrap().to_string_lossy(), title);
             let result = run_case(&resources, &t["view"]);
             let ok = if t.get("expectError").and_then(Value::as_bool) == Some(true) {
@@ -82,9 +97,16 @@ fn sql_on_fhir_v2_suite_through_the_library() {
             let tag = if experimental { "EXPERIMENTAL-" } else { "" };
             if ok {
                 println!("{tag}PASS {name}");
-                if experimental { exp_pass += 1 } else { pass += 1 }
+                if experimental {
+                    exp_pass += 1
+                } else {
+                    pass += 1
+                }
             } else {
-                println!("{tag}FAIL {name}: {:?}", result.as_ref().map(|r| serde_json::to_string(r).unwrap()));
+                println!(
+                    "{tag}FAIL {name}: {:?}",
+                    result.as_ref().map(|r| serde_json::to_string(r).unwrap())
+                );
                 if experimental {
                     exp_fail += 1
                 } else {
@@ -94,6 +116,8 @@ fn sql_on_fhir_v2_suite_through_the_library() {
             }
         }
     }
-    println!("{pass} passed, {fail} failed (shareable); experimental: {exp_pass} passed, {exp_fail} failed");
+    println!(
+        "{pass} passed, {fail} failed (shareable); experimental: {exp_pass} passed, {exp_fail} failed"
+    );
     assert!(failures.is_empty(), "shareable cases failed: {failures:#?}");
 }

@@ -13,7 +13,9 @@ fn columns(select: &[Value], out: &mut Vec<(String, String, bool)>) {
                 out.push((
                     c["name"].as_str().unwrap_or_default().to_owned(),
                     c["type"].as_str().unwrap_or_default().to_owned(),
-                    c.get("collection").and_then(Value::as_bool).unwrap_or(false),
+                    c.get("collection")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                 ));
             }
         }
@@ -42,10 +44,17 @@ fn every_standard_view_matches_the_model_schema() {
             .columns()
             .iter()
             .map(|c| {
-                (c.name.to_owned(), c.ty.fhir_type().to_owned(), c.ty == ColumnType::StringList)
+                (
+                    c.name.to_owned(),
+                    c.ty.fhir_type().to_owned(),
+                    c.ty == ColumnType::StringList,
+                )
             })
             .collect();
-        assert_eq!(got, want, "{view}: columns differ from kakehashi_model::schema");
+        assert_eq!(
+            got, want,
+            "{view}: columns differ from kakehashi_model::schema"
+        );
     }
 }
 

@@ -9,18 +9,28 @@ fn main() {
     };
     let mut opts = kakehashi_ingest::IngestOptions::default();
     // for experiments: chunk size, worker threads and batch rows from the environment
-    if let Some(kb) = std::env::var("KH_CHUNK_KB").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(kb) = std::env::var("KH_CHUNK_KB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         opts.chunk_bytes = kb << 10;
     }
-    if let Some(t) = std::env::var("KH_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(t) = std::env::var("KH_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         opts.threads = t;
     }
-    if let Some(r) = std::env::var("KH_BATCH_ROWS").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(r) = std::env::var("KH_BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         opts.batch_rows = r;
     }
     match kakehashi_ingest::ingest(site, inputs, &opts, &|_| {}) {
         Ok(s) => {
-            let n: u64 = s.stored.values().sum::<u64>() + s.not_viewed.values().sum::<u64>() + s.rejected;
+            let n: u64 =
+                s.stored.values().sum::<u64>() + s.not_viewed.values().sum::<u64>() + s.rejected;
             let secs = s.elapsed.as_secs_f64();
             println!(
                 "{n} resources, {} MB in {secs:.2} s: {:.0} resources/s, {:.0} MB/s",

@@ -29,9 +29,16 @@ fn best(n: usize, mut f: impl FnMut() -> Result<usize, String>) -> Result<(f64, 
 }
 
 fn run() -> Result<(), String> {
-    let path = std::env::args().nth(1).ok_or("usage: view_cost FILE.ndjson [VIEW | VIEW.json]")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: view_cost FILE.ndjson [VIEW | VIEW.json]")?;
     let text = std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
-    let lines: Vec<Vec<u8>> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).take(50_000).map(<[u8]>::to_vec).collect();
+    let lines: Vec<Vec<u8>> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .take(50_000)
+        .map(<[u8]>::to_vec)
+        .collect();
     if lines.is_empty() {
         return Err(format!("{path}: no records"));
     }
@@ -45,20 +52,34 @@ fn run() -> Result<(), String> {
     })?;
     let rt = parser
         .parse(&lines[0], true, |r| r.map(|(_, rt, _)| rt.to_owned()))
-        .map_err(|(el, m)| format!("{path}:1: {}{m}", el.map(|e| format!("{e}: ")).unwrap_or_default()))?;
-    println!("{path}: {} resources of type {rt}, parse {parse:.2} µs/resource", lines.len());
+        .map_err(|(el, m)| {
+            format!(
+                "{path}:1: {}{m}",
+                el.map(|e| format!("{e}: ")).unwrap_or_default()
+            )
+        })?;
+    println!(
+        "{path}: {} resources of type {rt}, parse {parse:.2} µs/resource",
+        lines.len()
+    );
 
     let only = std::env::args().nth(2);
     // a ViewDefinition file instead of a standard view's name
     let custom = match only.as_deref().filter(|o| o.ends_with(".json")) {
         Some(f) => {
             let text = std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?;
-            vec![(f.to_owned(), ViewDefinition::parse(&text).map_err(|e| format!("{f}: {e}"))?)]
+            vec![(
+                f.to_owned(),
+                ViewDefinition::parse(&text).map_err(|e| format!("{f}: {e}"))?,
+            )]
         }
         None => Vec::new(),
     };
     let views = kakehashi_fhir::standard::compiled();
-    let named = views.iter().filter(|(v, vd)| vd.resource == rt && only.as_deref().is_none_or(|o| o == v.name())).map(|(v, vd)| (v.name().to_owned(), vd.clone()));
+    let named = views
+        .iter()
+        .filter(|(v, vd)| vd.resource == rt && only.as_deref().is_none_or(|o| o == v.name()))
+        .map(|(v, vd)| (v.name().to_owned(), vd.clone()));
     for (name, vd) in custom.into_iter().chain(named) {
         let plans = Plans::new([&vd]);
         let plan = &plans.plans()[0];
@@ -76,7 +97,9 @@ fn run() -> Result<(), String> {
                     for i in 0..k {
                         let members = plans.members(v, std::mem::take(&mut spare_members));
                         let mut st = std::mem::take(&mut spare).recycle();
-                        let staged = plan.eval(v, &members, true, &mut st).map_err(|e| e.to_string())?;
+                        let staged = plan
+                            .eval(v, &members, true, &mut st)
+                            .map_err(|e| e.to_string())?;
                         if i + 1 == k {
                             rows += staged.rows();
                         }

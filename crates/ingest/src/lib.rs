@@ -9,15 +9,15 @@
 //! the load is committed.
 
 use crossbeam_channel::bounded;
-use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
 use kakehashi_fhir::fhirpath::{self, Node};
-use kakehashi_fhir::resource::{Parser, Problem};
 use kakehashi_fhir::plan::{Members, PlanError, Plans, Staged, Staging};
+use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
+use kakehashi_fhir::resource::{Parser, Problem};
 use kakehashi_fhir::sof::{BatchBuilder, ViewDefinition};
 use kakehashi_fhir::{datetime, standard};
 use kakehashi_model::{View, resource_types};
-use smallvec::SmallVec;
 use kakehashi_store::{ResourceKey, Store, StoreError};
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,7 +54,9 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             on_error: OnError::Skip,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             chunk_bytes: 1 << 20,
             keep_problems: 1000,
             batch_rows: 8192,
@@ -136,13 +138,22 @@ struct Flattened {
 }
 
 /// Loads FHIR input into the store at `site_dir` (created if missing).
-pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progress: &(dyn Fn(Progress) + Sync)) -> Result<Summary, IngestError> {
+pub fn ingest(
+    site_dir: &Path,
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Summary, IngestError> {
     let started = Instant::now();
     let files = read::discover(inputs)?;
     if files.is_empty() {
         return Err(IngestError::NoInput(inputs.to_vec()));
     }
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
     let store = Store::open(site_dir);
     let mut writer = store.begin_load()?;
     let views = standard::compiled();
@@ -150,7 +161,10 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
     let (chunk_tx, chunk_rx) = bounded::<(Chunk, u32)>(threads * 2);
     let (out_tx, out_rx) = bounded::<Flattened>(threads * 2);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let mut summary = Summary { files: files.len(), ..Summary::default() };
+    let mut summary = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
 
     let result: Result<(), IngestError> = std::thread::scope(|s| {
         let reader = s.spawn(|| -> Result<Vec<Problem>, ReadError> {
@@ -177,18 +191,27 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             s.spawn(move || {
                 let mut worker = Worker::new(views, opts.batch_rows.max(1));
                 for (chunk, first_ord) in rx {
-                    if tx.send(flatten(chunk, first_ord, views, &mut worker)).is_err() {
+                    if tx
+                        .send(flatten(chunk, first_ord, views, &mut worker))
+                        .is_err()
+                    {
                         return;
                     }
                 }
                 // the rows still gathering when the input ends
-                let _ = tx.send(Flattened { views: worker.finish_rest(views), ..Flattened::default() });
+                let _ = tx.send(Flattened {
+                    views: worker.finish_rest(views),
+                    ..Flattened::default()
+                });
             });
         }
         drop(out_tx);
         drop(chunk_rx);
         let mut outcome = Ok(());
-        let mut done = Progress { total_bytes, ..Progress::default() };
+        let mut done = Progress {
+            total_bytes,
+            ..Progress::default()
+        };
         for out in out_rx {
             if outcome.is_err() {
                 continue; // drain so the workers can finish
@@ -232,7 +255,9 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             Ok(Ok(file_problems)) => {
                 summary.rejected += file_problems.len() as u64;
                 let room = opts.keep_problems.saturating_sub(summary.problems.len());
-                summary.problems.extend(file_problems.into_iter().take(room));
+                summary
+                    .problems
+                    .extend(file_problems.into_iter().take(room));
             }
             Ok(Err(e)) => {
                 if outcome.is_ok() {
@@ -241,7 +266,10 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
             }
             Err(_) => {
                 if outcome.is_ok() {
-                    outcome = Err(IngestError::Read(ReadError::Json { path: PathBuf::new(), message: "reader thread panicked".into() }));
+                    outcome = Err(IngestError::Read(ReadError::Json {
+                        path: PathBuf::new(),
+                        message: "reader thread panicked".into(),
+                    }));
                 }
             }
         }
@@ -255,7 +283,13 @@ pub fn ingest(site_dir: &Path, inputs: &[PathBuf], opts: &IngestOptions, progres
     Ok(summary)
 }
 
-fn read_one(f: &InputFile, chunk_bytes: usize, tx: &crossbeam_channel::Sender<(Chunk, u32)>, next_ord: &mut u64, stop: &std::sync::atomic::AtomicBool) -> Result<(), ReadError> {
+fn read_one(
+    f: &InputFile,
+    chunk_bytes: usize,
+    tx: &crossbeam_channel::Sender<(Chunk, u32)>,
+    next_ord: &mut u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), ReadError> {
     read::read_file(f, chunk_bytes, &mut |chunk| {
         let first = *next_ord;
         *next_ord += chunk.records.len() as u64;
@@ -272,22 +306,36 @@ fn file_problem(f: &InputFile, e: &ReadError) -> Problem {
         _ => 0,
     };
     let message = match e {
-        ReadError::Truncated { source, .. } => format!("gzip data ends early after line {line} (file cut short?): {source}"),
+        ReadError::Truncated { source, .. } => {
+            format!("gzip data ends early after line {line} (file cut short?): {source}")
+        }
         ReadError::Json { message, .. } => message.clone(),
         other => other.to_string(),
     };
-    Problem { location: read::Location { file: std::sync::Arc::from(f.path.as_path()), line, entry: false }, element: None, message }
+    Problem {
+        location: read::Location {
+            file: std::sync::Arc::from(f.path.as_path()),
+            line,
+            entry: false,
+        },
+        element: None,
+        message,
+    }
 }
 
 fn last_updated(v: Node<'_>) -> Result<i64, String> {
-    let Some(meta) = fhirpath::get(v, "meta") else { return Ok(i64::MIN) };
+    let Some(meta) = fhirpath::get(v, "meta") else {
+        return Ok(i64::MIN);
+    };
     if meta.as_object().is_none() {
         return Ok(i64::MIN);
     }
     match fhirpath::get(meta, "lastUpdated") {
         None => Ok(i64::MIN),
         Some(t) => match fhirpath::kind(t) {
-            fhirpath::Kind::Str(s) => datetime::parse_date_time_micros(s).map_err(|e| e.to_string()),
+            fhirpath::Kind::Str(s) => {
+                datetime::parse_date_time_micros(s).map_err(|e| e.to_string())
+            }
             _ => Err("must be a string".into()),
         },
     }
@@ -323,12 +371,22 @@ impl Worker {
                 (mine, plans)
             })
             .collect();
-        Worker { pending: (0..views.len()).map(|_| None).collect(), batch_rows, parser: Parser::new(), by_type, spare: Staging::new(), spare_members: Members::default() }
+        Worker {
+            pending: (0..views.len()).map(|_| None).collect(),
+            batch_rows,
+            parser: Parser::new(),
+            by_type,
+            spare: Staging::new(),
+            spare_members: Members::default(),
+        }
     }
 
     /// The gathered rows of every view that has a whole batch, as batches; the builders stay,
     /// with room for the next batch of their view.
-    fn finish_full(&mut self, views: &[(View, ViewDefinition)]) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
+    fn finish_full(
+        &mut self,
+        views: &[(View, ViewDefinition)],
+    ) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
         let mut out = Vec::new();
         for ((view, _), pending) in views.iter().zip(&mut self.pending) {
             if let Some((b, ords)) = pending
@@ -345,7 +403,10 @@ impl Worker {
     }
 
     /// What is left of every view's rows at the end of the input, as batches.
-    fn finish_rest(&mut self, views: &[(View, ViewDefinition)]) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
+    fn finish_rest(
+        &mut self,
+        views: &[(View, ViewDefinition)],
+    ) -> Vec<(View, arrow::record_batch::RecordBatch, Vec<u32>)> {
         let mut out = Vec::new();
         for ((view, _), pending) in views.iter().zip(&mut self.pending) {
             if let Some((mut b, ords)) = pending.take()
@@ -359,10 +420,20 @@ impl Worker {
 }
 
 fn count_by_type(counts: &[u64]) -> BTreeMap<String, u64> {
-    counts.iter().enumerate().filter(|(_, n)| **n > 0).filter_map(|(t, n)| Some((resource_types::name(t as u16)?.to_owned(), *n))).collect()
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(t, n)| Some((resource_types::name(t as u16)?.to_owned(), *n)))
+        .collect()
 }
 
-fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worker: &mut Worker) -> Flattened {
+fn flatten(
+    chunk: Chunk,
+    first_ord: u32,
+    views: &[(View, ViewDefinition)],
+    worker: &mut Worker,
+) -> Flattened {
     let mut out = Flattened {
         views: Vec::new(),
         keys: Vec::with_capacity(chunk.records.len()),
@@ -378,11 +449,26 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
     let nrecords = chunk.records.len();
     // a view's builder is made on first use: a chunk usually holds one resource type, read by
     // one to four views
-    let Worker { pending: builders, batch_rows, parser, by_type, spare, spare_members } = &mut *worker;
+    let Worker {
+        pending: builders,
+        batch_rows,
+        parser,
+        by_type,
+        spare,
+        spare_members,
+    } = &mut *worker;
     let cap = nrecords.min(*batch_rows);
     chunk.for_each(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
-        let problem = |element: Option<String>, message: String| Problem { location: read::Location { file: file.clone(), line, entry }, element, message };
+        let problem = |element: Option<String>, message: String| Problem {
+            location: read::Location {
+                file: file.clone(),
+                line,
+                entry,
+            },
+            element,
+            message,
+        };
         parser.parse(bytes, true, |parsed| {
             let (v, rt, t) = match parsed {
                 Ok(x) => x,
@@ -394,7 +480,8 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
             let lu = match last_updated(v) {
                 Ok(t) => t,
                 Err(m) => {
-                    out.problems.push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
+                    out.problems
+                        .push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
                     return;
                 }
             };
@@ -414,11 +501,17 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
                 match plan.eval(v, &members, true, &mut staging) {
                     Ok(staged) => per_view.push((j, k, staged)),
                     Err(PlanError::Eval(e)) => {
-                        refused = Some(problem(Some(format!("view {}", view.name())), e.to_string()));
+                        refused = Some(problem(
+                            Some(format!("view {}", view.name())),
+                            e.to_string(),
+                        ));
                         break;
                     }
                     Err(PlanError::Cell(e)) => {
-                        refused = Some(problem(Some(format!("{rt} → {}.{}", view.name(), e.column)), format!("{} (path `{}`)", e.message, e.path)));
+                        refused = Some(problem(
+                            Some(format!("{rt} → {}.{}", view.name(), e.column)),
+                            format!("{} (path `{}`)", e.message, e.path),
+                        ));
                         break;
                     }
                 }
@@ -429,7 +522,8 @@ fn flatten(chunk: Chunk, first_ord: u32, views: &[(View, ViewDefinition)], worke
                         continue;
                     }
                     let plan = &plans.plans()[j];
-                    let (b, ords) = builders[k].get_or_insert_with(|| (plan.builder(cap), Vec::with_capacity(cap)));
+                    let (b, ords) = builders[k]
+                        .get_or_insert_with(|| (plan.builder(cap), Vec::with_capacity(cap)));
                     plan.append(&staging, &staged, b);
                     ords.extend(std::iter::repeat_n(ord, staged.rows()));
                 }

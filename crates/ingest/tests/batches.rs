@@ -20,7 +20,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -80,7 +83,9 @@ fn records(n: usize) -> Vec<String> {
                 r#"{{"resourceType":"Observation","id":"bad{i}",{meta},"status":"final","code":{{"coding":[{{"code":"x"}}]}},"effectiveDateTime":"2025-13-45"}}"#
             ),
             // rejected: cut short
-            7 if rng.below(3) == 0 => format!(r#"{{"resourceType":"Observation","id":"cut{i}","status":"fin"#),
+            7 if rng.below(3) == 0 => {
+                format!(r#"{{"resourceType":"Observation","id":"cut{i}","status":"fin"#)
+            }
             _ => format!(
                 r#"{{"resourceType":"Observation","id":"s{i}",{meta},"status":"amended","code":{{"text":"free"}},"valueString":"text {i}","issued":"2025-07-07T07:07:07.123+09:00"}}"#
             ),
@@ -105,8 +110,18 @@ fn lines(batch: &RecordBatch, skip: &[&str]) -> Vec<String> {
             _ => c.clone(),
         })
         .collect();
-    let cols: Vec<_> = cols.iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
-    (0..batch.num_rows()).map(|r| cols.iter().map(|c| c.value(r).to_string()).collect::<Vec<_>>().join(" | ")).collect()
+    let cols: Vec<_> = cols
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+        .collect();
+    (0..batch.num_rows())
+        .map(|r| {
+            cols.iter()
+                .map(|c| c.value(r).to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect()
 }
 
 /// What the interpreter makes of each line, by view: the rows (as text) of every resource that
@@ -116,22 +131,25 @@ fn expected(records: &[String]) -> BTreeMap<View, Vec<(u32, String)>> {
     let mut parser = Parser::new();
     let mut out: BTreeMap<View, Vec<(u32, String)>> = BTreeMap::new();
     for (ord, line) in records.iter().enumerate() {
-        let rows: Option<Vec<(View, Vec<String>)>> = parser.parse(line.as_bytes(), true, |parsed| {
-            let (v, rt, _) = parsed.ok()?;
-            let mut all = Vec::new();
-            for (view, def) in views.iter().filter(|(view, _)| view.resource() == rt) {
-                let mut rows = Vec::new();
-                def.eval_with(v, &mut rows, true).ok()?;
-                let mut b = BatchBuilder::new(def, Mode::Typed);
-                for row in &rows {
-                    b.push(row).ok()?;
+        let rows: Option<Vec<(View, Vec<String>)>> =
+            parser.parse(line.as_bytes(), true, |parsed| {
+                let (v, rt, _) = parsed.ok()?;
+                let mut all = Vec::new();
+                for (view, def) in views.iter().filter(|(view, _)| view.resource() == rt) {
+                    let mut rows = Vec::new();
+                    def.eval_with(v, &mut rows, true).ok()?;
+                    let mut b = BatchBuilder::new(def, Mode::Typed);
+                    for row in &rows {
+                        b.push(row).ok()?;
+                    }
+                    all.push((*view, lines(&b.finish(), &[])));
                 }
-                all.push((*view, lines(&b.finish(), &[])));
-            }
-            Some(all)
-        });
+                Some(all)
+            });
         for (view, texts) in rows.unwrap_or_default() {
-            out.entry(view).or_default().extend(texts.into_iter().map(|t| (ord as u32, t)));
+            out.entry(view)
+                .or_default()
+                .extend(texts.into_iter().map(|t| (ord as u32, t)));
         }
     }
     out
@@ -144,27 +162,60 @@ fn stored_rows_are_the_views_rows_whatever_the_chunks_and_batches() {
     let input = dir.path().join("mixed.ndjson");
     std::fs::write(&input, recs.join("\n") + "\n").unwrap();
     let want = expected(&recs);
-    assert!(want.len() >= 6, "the sample reaches the views: {:?}", want.keys().collect::<Vec<_>>());
+    assert!(
+        want.len() >= 6,
+        "the sample reaches the views: {:?}",
+        want.keys().collect::<Vec<_>>()
+    );
 
     // chunks of about 64 KiB (the reader's smallest) and batches of 50 rows: many of both, each
     // worker handing on full batches mid-load and what is left at the end; then one batch per
     // worker for the whole load
     for (k, batch_rows) in [50, 1 << 20].into_iter().enumerate() {
         let site = dir.path().join(format!("site{k}"));
-        let opts = IngestOptions { chunk_bytes: 1, threads: 2, batch_rows, ..IngestOptions::default() };
+        let opts = IngestOptions {
+            chunk_bytes: 1,
+            threads: 2,
+            batch_rows,
+            ..IngestOptions::default()
+        };
         let summary = ingest(&site, std::slice::from_ref(&input), &opts, &|_| {}).unwrap();
-        let rejected_lines =
-            recs.len() as u64 - want.values().flatten().map(|(ord, _)| *ord).collect::<std::collections::BTreeSet<_>>().len() as u64;
-        assert!(summary.rejected > 0 && summary.rejected <= rejected_lines, "{} rejected", summary.rejected);
+        let rejected_lines = recs.len() as u64
+            - want
+                .values()
+                .flatten()
+                .map(|(ord, _)| *ord)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as u64;
+        assert!(
+            summary.rejected > 0 && summary.rejected <= rejected_lines,
+            "{} rejected",
+            summary.rejected
+        );
         let snap = Store::open(&site).current().unwrap();
         for (view, _) in standard::compiled() {
             let mut got: Vec<(u32, String)> = Vec::new();
             for file in snap.files(*view) {
-                let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap().build().unwrap();
+                let reader =
+                    ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
+                        .unwrap()
+                        .build()
+                        .unwrap();
                 for batch in reader {
                     let batch = batch.unwrap();
-                    let ords = batch.column_by_name("_ord").unwrap().as_any().downcast_ref::<UInt32Array>().unwrap().clone();
-                    got.extend(lines(&batch, &["_seg", "_ord"]).into_iter().enumerate().map(|(r, t)| (ords.value(r), t)));
+                    let ords = batch
+                        .column_by_name("_ord")
+                        .unwrap()
+                        .as_any()
+                        .downcast_ref::<UInt32Array>()
+                        .unwrap()
+                        .clone();
+                    got.extend(
+                        lines(&batch, &["_seg", "_ord"])
+                            .into_iter()
+                            .enumerate()
+                            .map(|(r, t)| (ords.value(r), t)),
+                    );
                 }
             }
             got.sort();
@@ -179,7 +230,12 @@ fn stored_rows_are_the_views_rows_whatever_the_chunks_and_batches() {
                 exp.len()
             );
             assert_eq!(got, exp, "{} (batch_rows {batch_rows})", view.name());
-            assert_eq!(summary.rows.get(view).copied().unwrap_or(0), exp.len() as u64, "{}: summary", view.name());
+            assert_eq!(
+                summary.rows.get(view).copied().unwrap_or(0),
+                exp.len() as u64,
+                "{}: summary",
+                view.name()
+            );
         }
     }
 }

@@ -17,7 +17,11 @@ pub struct Coding {
 impl Coding {
     /// A coding without display text.
     pub fn new(system: impl Into<String>, code: impl Into<String>) -> Self {
-        Self { system: system.into(), code: code.into(), display: None }
+        Self {
+            system: system.into(),
+            code: code.into(),
+            display: None,
+        }
     }
 }
 

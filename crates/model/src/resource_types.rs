@@ -16,12 +16,19 @@ pub fn index(name: &str) -> Option<u16> {
         }
         b
     });
-    BUCKETS[bucket(name)?].iter().copied().find(|&i| R4_RESOURCE_TYPES[i as usize] == name)
+    BUCKETS[bucket(name)?]
+        .iter()
+        .copied()
+        .find(|&i| R4_RESOURCE_TYPES[i as usize] == name)
 }
 
 /// The bucket of a name: its length (under 64) and first letter (`A`–`Z`).
 fn bucket(name: &str) -> Option<usize> {
-    let first = name.as_bytes().first()?.checked_sub(b'A').filter(|f| *f < 26)?;
+    let first = name
+        .as_bytes()
+        .first()?
+        .checked_sub(b'A')
+        .filter(|f| *f < 26)?;
     (name.len() < 64).then(|| name.len() * 26 + first as usize)
 }
 
@@ -190,7 +197,15 @@ mod tests {
             assert_eq!(index(n), Some(i as u16), "{n}");
             assert_eq!(name(i as u16), Some(*n));
         }
-        for bad in ["", "observation", "Observatio", "Observations", "ÄObservation", "Z", &"A".repeat(80)] {
+        for bad in [
+            "",
+            "observation",
+            "Observatio",
+            "Observations",
+            "ÄObservation",
+            "Z",
+            &"A".repeat(80),
+        ] {
             assert_eq!(index(bad), None, "{bad}");
         }
     }

@@ -66,7 +66,9 @@ const fn c(name: &'static str, ty: ColumnType, doc: &'static str) -> Column {
     Column { name, ty, doc }
 }
 
-use ColumnType::{Boolean as B, Date as D, DateTime as T, Decimal as F, String as S, StringList as L};
+use ColumnType::{
+    Boolean as B, Date as D, DateTime as T, Decimal as F, String as S, StringList as L,
+};
 
 /// A standard view: one table in every site's store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -198,35 +200,79 @@ impl fmt::Display for View {
     }
 }
 
-const ID: Column = c("id", S, "key of the resource the row came from (getResourceKey())");
-const PATIENT_ID: Column = c("patient_id", S, "key of the patient (getReferenceKey(Patient))");
+const ID: Column = c(
+    "id",
+    S,
+    "key of the resource the row came from (getResourceKey())",
+);
+const PATIENT_ID: Column = c(
+    "patient_id",
+    S,
+    "key of the patient (getReferenceKey(Patient))",
+);
 const ENCOUNTER_ID: Column = c("encounter_id", S, "key of the encounter, if referenced");
 
 static PATIENT: &[Column] = &[
     ID,
-    c("gender", S, "administrative gender: male, female, other, unknown"),
+    c(
+        "gender",
+        S,
+        "administrative gender: male, female, other, unknown",
+    ),
     c("birth_date", D, "date of birth"),
-    c("deceased", B, "deceasedBoolean, or true when deceasedDateTime is present"),
+    c(
+        "deceased",
+        B,
+        "deceasedBoolean, or true when deceasedDateTime is present",
+    ),
     c("deceased_date_time", T, "deceasedDateTime"),
     c("address_country", S, "country of the first address"),
-    c("address_state", S, "state / prefecture (Bundesland, 都道府県) of the first address"),
+    c(
+        "address_state",
+        S,
+        "state / prefecture (Bundesland, 都道府県) of the first address",
+    ),
     c("address_postal_code", S, "postal code of the first address"),
-    c("managing_organization", S, "key of the managing organization"),
+    c(
+        "managing_organization",
+        S,
+        "key of the managing organization",
+    ),
 ];
 
 static ENCOUNTER: &[Column] = &[
     ID,
     PATIENT_ID,
     c("status", S, "planned, in-progress, finished, ..."),
-    c("class_code", S, "v3 ActCode class: IMP (inpatient), AMB, EMER, ..."),
-    c("type_codes", L, "every code of Encounter.type (e.g. kontaktart-de intensivstationaer)"),
-    c("service_type_code", S, "first code of serviceType (e.g. Fachabteilungsschluessel)"),
+    c(
+        "class_code",
+        S,
+        "v3 ActCode class: IMP (inpatient), AMB, EMER, ...",
+    ),
+    c(
+        "type_codes",
+        L,
+        "every code of Encounter.type (e.g. kontaktart-de intensivstationaer)",
+    ),
+    c(
+        "service_type_code",
+        S,
+        "first code of serviceType (e.g. Fachabteilungsschluessel)",
+    ),
     c("period_start", T, "period.start"),
     c("period_end", T, "period.end"),
     c("admit_source_code", S, "hospitalization.admitSource code"),
-    c("discharge_disposition_code", S, "hospitalization.dischargeDisposition code"),
+    c(
+        "discharge_disposition_code",
+        S,
+        "hospitalization.dischargeDisposition code",
+    ),
     c("part_of_id", S, "key of the encounter this one is part of"),
-    c("service_provider_id", S, "key of the service provider organization"),
+    c(
+        "service_provider_id",
+        S,
+        "key of the service provider organization",
+    ),
 ];
 
 static CONDITION: &[Column] = &[
@@ -239,7 +285,11 @@ static CONDITION: &[Column] = &[
     c("clinical_status", S, "clinicalStatus code"),
     c("verification_status", S, "verificationStatus code"),
     c("onset_date_time", T, "onsetDateTime, or onsetPeriod.start"),
-    c("abatement_date_time", T, "abatementDateTime, or abatementPeriod.end"),
+    c(
+        "abatement_date_time",
+        T,
+        "abatementDateTime, or abatementPeriod.end",
+    ),
     c("recorded_date", T, "recordedDate"),
 ];
 
@@ -253,14 +303,34 @@ static OBSERVATION: &[Column] = &[
     c("code_system", S, "system of one coding of Observation.code"),
     c("code", S, "code of that coding (LOINC, JLAC10, ...)"),
     c("display", S, "display of that coding"),
-    c("effective_date_time", T, "effectiveDateTime, effectivePeriod.start or effectiveInstant"),
+    c(
+        "effective_date_time",
+        T,
+        "effectiveDateTime, effectivePeriod.start or effectiveInstant",
+    ),
     c("issued", T, "issued"),
     c("value_quantity", F, "valueQuantity.value"),
-    c("value_comparator", S, "valueQuantity.comparator (<, <=, >=, >)"),
+    c(
+        "value_comparator",
+        S,
+        "valueQuantity.comparator (<, <=, >=, >)",
+    ),
     c("value_unit", S, "valueQuantity.unit (human-readable)"),
-    c("value_ucum", S, "valueQuantity.code when valueQuantity.system is UCUM"),
-    c("value_code_system", S, "system of the first coding of valueCodeableConcept"),
-    c("value_code", S, "code of the first coding of valueCodeableConcept"),
+    c(
+        "value_ucum",
+        S,
+        "valueQuantity.code when valueQuantity.system is UCUM",
+    ),
+    c(
+        "value_code_system",
+        S,
+        "system of the first coding of valueCodeableConcept",
+    ),
+    c(
+        "value_code",
+        S,
+        "code of the first coding of valueCodeableConcept",
+    ),
     c("value_string", S, "valueString"),
     c("value_boolean", B, "valueBoolean"),
     c("interpretation_code", S, "first code of interpretation"),
@@ -270,31 +340,63 @@ static OBSERVATION_COMPONENT: &[Column] = &[
     ID,
     PATIENT_ID,
     c("effective_date_time", T, "the observation's effective time"),
-    c("observation_code", S, "first code of the observation's code"),
+    c(
+        "observation_code",
+        S,
+        "first code of the observation's code",
+    ),
     c("code_system", S, "system of one coding of component.code"),
     c("code", S, "code of that coding"),
     c("value_quantity", F, "component valueQuantity.value"),
     c("value_comparator", S, "component valueQuantity.comparator"),
     c("value_unit", S, "component valueQuantity.unit"),
     c("value_ucum", S, "component valueQuantity.code when UCUM"),
-    c("value_code_system", S, "system of the first coding of component valueCodeableConcept"),
-    c("value_code", S, "code of the first coding of component valueCodeableConcept"),
+    c(
+        "value_code_system",
+        S,
+        "system of the first coding of component valueCodeableConcept",
+    ),
+    c(
+        "value_code",
+        S,
+        "code of the first coding of component valueCodeableConcept",
+    ),
     c("value_string", S, "component valueString"),
 ];
 
 static SPECIMEN: &[Column] = &[
     ID,
     PATIENT_ID,
-    c("status", S, "available, unavailable, unsatisfactory, entered-in-error"),
+    c(
+        "status",
+        S,
+        "available, unavailable, unsatisfactory, entered-in-error",
+    ),
     c("type_system", S, "system of one coding of Specimen.type"),
-    c("type_code", S, "code of that coding (e.g. SNOMED 119364003 serum)"),
+    c(
+        "type_code",
+        S,
+        "code of that coding (e.g. SNOMED 119364003 serum)",
+    ),
     c("type_display", S, "display of that coding"),
-    c("collected_date_time", T, "collection.collectedDateTime or collectedPeriod.start"),
+    c(
+        "collected_date_time",
+        T,
+        "collection.collectedDateTime or collectedPeriod.start",
+    ),
     c("body_site_code", S, "first code of collection.bodySite"),
-    c("parent_id", S, "key of the first parent specimen (aliquots point to their parent)"),
+    c(
+        "parent_id",
+        S,
+        "key of the first parent specimen (aliquots point to their parent)",
+    ),
     c("quantity_value", F, "collection.quantity.value"),
     c("quantity_unit", S, "collection.quantity.unit"),
-    c("diagnosis_condition_id", S, "key of the Condition the MII biobank extension Diagnose links"),
+    c(
+        "diagnosis_condition_id",
+        S,
+        "key of the Condition the MII biobank extension Diagnose links",
+    ),
 ];
 
 static MEDICATION: &[Column] = &[
@@ -304,8 +406,16 @@ static MEDICATION: &[Column] = &[
     c("display", S, "display of that coding"),
 ];
 
-const MED_ID: Column = c("medication_id", S, "key of the referenced Medication, if any");
-const MED_SYSTEM: Column = c("medication_system", S, "system of one coding of medicationCodeableConcept");
+const MED_ID: Column = c(
+    "medication_id",
+    S,
+    "key of the referenced Medication, if any",
+);
+const MED_SYSTEM: Column = c(
+    "medication_system",
+    S,
+    "system of one coding of medicationCodeableConcept",
+);
 const MED_CODE: Column = c("medication_code", S, "code of that coding (ATC, ...)");
 const MED_DISPLAY: Column = c("medication_display", S, "display of that coding");
 
@@ -331,7 +441,11 @@ static MEDICATION_ADMINISTRATION: &[Column] = &[
     MED_SYSTEM,
     MED_CODE,
     MED_DISPLAY,
-    c("effective_start", T, "effectiveDateTime or effectivePeriod.start"),
+    c(
+        "effective_start",
+        T,
+        "effectiveDateTime or effectivePeriod.start",
+    ),
     c("effective_end", T, "effectivePeriod.end"),
 ];
 
@@ -344,7 +458,11 @@ static MEDICATION_STATEMENT: &[Column] = &[
     MED_SYSTEM,
     MED_CODE,
     MED_DISPLAY,
-    c("effective_start", T, "effectiveDateTime or effectivePeriod.start"),
+    c(
+        "effective_start",
+        T,
+        "effectiveDateTime or effectivePeriod.start",
+    ),
     c("effective_end", T, "effectivePeriod.end"),
     c("date_asserted", T, "dateAsserted"),
 ];
@@ -357,7 +475,11 @@ static PROCEDURE: &[Column] = &[
     c("code_system", S, "system of one coding of Procedure.code"),
     c("code", S, "code of that coding (OPS, SNOMED, ...)"),
     c("display", S, "display of that coding"),
-    c("performed_start", T, "performedDateTime or performedPeriod.start"),
+    c(
+        "performed_start",
+        T,
+        "performedDateTime or performedPeriod.start",
+    ),
     c("performed_end", T, "performedPeriod.end"),
 ];
 
@@ -365,10 +487,26 @@ static MICROBIOLOGY_ISOLATE: &[Column] = &[
     ID,
     PATIENT_ID,
     ENCOUNTER_ID,
-    c("specimen_id", S, "key of the specimen the organism was found in"),
-    c("effective_date_time", T, "when the specimen was taken (effective[x])"),
-    c("test_code", S, "first LOINC code of Observation.code (e.g. 600-7 blood culture)"),
-    c("organism_system", S, "system of one coding of valueCodeableConcept (SNOMED CT, ...)"),
+    c(
+        "specimen_id",
+        S,
+        "key of the specimen the organism was found in",
+    ),
+    c(
+        "effective_date_time",
+        T,
+        "when the specimen was taken (effective[x])",
+    ),
+    c(
+        "test_code",
+        S,
+        "first LOINC code of Observation.code (e.g. 600-7 blood culture)",
+    ),
+    c(
+        "organism_system",
+        S,
+        "system of one coding of valueCodeableConcept (SNOMED CT, ...)",
+    ),
     c("organism_code", S, "code of that coding"),
     c("organism_display", S, "display of that coding"),
 ];
@@ -376,30 +514,70 @@ static MICROBIOLOGY_ISOLATE: &[Column] = &[
 static MICROBIOLOGY_SUSCEPTIBILITY: &[Column] = &[
     ID,
     PATIENT_ID,
-    c("isolate_id", S, "key of the isolate observation (derivedFrom)"),
+    c(
+        "isolate_id",
+        S,
+        "key of the isolate observation (derivedFrom)",
+    ),
     c("specimen_id", S, "key of the specimen"),
     c("effective_date_time", T, "effective[x]"),
     c("code_system", S, "system of one coding of Observation.code"),
-    c("code", S, "code of that coding (LOINC susceptibility code, local code, ...)"),
+    c(
+        "code",
+        S,
+        "code of that coding (LOINC susceptibility code, local code, ...)",
+    ),
     c("display", S, "display of that coding"),
     c("value_quantity", F, "MIC in mg/L or zone diameter in mm"),
-    c("value_comparator", S, "<, <=, >=, > of an MIC outside the tested range"),
+    c(
+        "value_comparator",
+        S,
+        "<, <=, >=, > of an MIC outside the tested range",
+    ),
     c("value_unit", S, "valueQuantity.unit"),
     c("value_ucum", S, "valueQuantity.code (mg/L, mm)"),
-    c("interpretation_code", S, "the lab's own S, I, R, SDD, NI (first interpretation code)"),
-    c("method_code", S, "first code of method (MIC, disk diffusion, gradient strip)"),
-    c("guideline", S, "the breakpoint guideline the lab used, e.g. \"EUCAST 2024\" (extension)"),
+    c(
+        "interpretation_code",
+        S,
+        "the lab's own S, I, R, SDD, NI (first interpretation code)",
+    ),
+    c(
+        "method_code",
+        S,
+        "first code of method (MIC, disk diffusion, gradient strip)",
+    ),
+    c(
+        "guideline",
+        S,
+        "the breakpoint guideline the lab used, e.g. \"EUCAST 2024\" (extension)",
+    ),
 ];
 
 static CONSENT: &[Column] = &[
     ID,
     PATIENT_ID,
-    c("status", S, "draft, proposed, active, rejected, inactive, entered-in-error"),
+    c(
+        "status",
+        S,
+        "draft, proposed, active, rejected, inactive, entered-in-error",
+    ),
     c("date_time", T, "Consent.dateTime"),
     c("policy_uri", S, "first policy.uri"),
-    c("provision_type", S, "permit or deny, of one nested provision"),
-    c("provision_code_system", S, "system of one code of that provision"),
-    c("provision_code", S, "code of that provision (e.g. an MII broad consent module)"),
+    c(
+        "provision_type",
+        S,
+        "permit or deny, of one nested provision",
+    ),
+    c(
+        "provision_code_system",
+        S,
+        "system of one code of that provision",
+    ),
+    c(
+        "provision_code",
+        S,
+        "code of that provision (e.g. an MII broad consent module)",
+    ),
     c("provision_start", T, "provision.period.start"),
     c("provision_end", T, "provision.period.end"),
 ];
@@ -428,7 +606,10 @@ mod tests {
     #[test]
     fn serde_name_matches_table_name() {
         for v in View::ALL {
-            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.name()));
+            assert_eq!(
+                serde_json::to_string(&v).unwrap(),
+                format!("\"{}\"", v.name())
+            );
         }
     }
 }

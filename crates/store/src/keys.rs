@@ -55,13 +55,25 @@ impl ResourceKey {
                 buf[..2].copy_from_slice(&type_index.to_le_bytes());
                 twox_hash::XxHash3_128::oneshot(&buf[..2 + id.len()])
             }
-            None => twox_hash::XxHash3_128::oneshot(&[&type_index.to_le_bytes()[..], id.as_bytes()].concat()),
+            None => twox_hash::XxHash3_128::oneshot(
+                &[&type_index.to_le_bytes()[..], id.as_bytes()].concat(),
+            ),
         };
-        ResourceKey { key, last_updated, ord, type_index }
+        ResourceKey {
+            key,
+            last_updated,
+            ord,
+            type_index,
+        }
     }
 
     /// The key of a resource given by type name; `None` if the type is not a FHIR R4 one.
-    pub fn named(resource_type: &str, id: &str, last_updated: i64, ord: u32) -> Option<ResourceKey> {
+    pub fn named(
+        resource_type: &str,
+        id: &str,
+        last_updated: i64,
+        ord: u32,
+    ) -> Option<ResourceKey> {
         resource_types::index(resource_type).map(|t| ResourceKey::new(t, id, last_updated, ord))
     }
 }
@@ -112,7 +124,11 @@ impl Rec {
 }
 
 /// Writes a key file; `sync`: to disk before returning (not for the temporary runs of a load).
-fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>, sync: bool) -> Result<(), StoreError> {
+fn write_file(
+    path: &Path,
+    recs: impl IntoIterator<Item = Rec>,
+    sync: bool,
+) -> Result<(), StoreError> {
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     w.write_all(MAGIC).map_err(io_err(path))?;
@@ -121,7 +137,10 @@ fn write_file(path: &Path, recs: impl IntoIterator<Item = Rec>, sync: bool) -> R
         r.encode(&mut buf);
         w.write_all(&buf).map_err(io_err(path))?;
     }
-    let f = w.into_inner().map_err(|e| StoreError::Io { path: path.to_owned(), source: e.into_error() })?;
+    let f = w.into_inner().map_err(|e| StoreError::Io {
+        path: path.to_owned(),
+        source: e.into_error(),
+    })?;
     if sync {
         f.sync_all().map_err(io_err(path))?;
     }
@@ -144,16 +163,26 @@ impl FileRecs {
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic).map_err(io_err(path))?;
         if &magic != MAGIC {
-            return Err(StoreError::Corrupt { path: path.to_owned(), message: "not a kakehashi key file".into() });
+            return Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                message: "not a kakehashi key file".into(),
+            });
         }
-        Ok(FileRecs { path: path.to_owned(), r, left: u64::MAX })
+        Ok(FileRecs {
+            path: path.to_owned(),
+            r,
+            left: u64::MAX,
+        })
     }
 
     /// Opens a key file to read its records `start..end` (by index).
     fn open_range(path: &Path, buf: usize, start: u64, end: u64) -> Result<FileRecs, StoreError> {
         let mut f = FileRecs::open(path, buf)?;
         if start > 0 {
-            f.r.seek(std::io::SeekFrom::Start(MAGIC.len() as u64 + start * REC as u64)).map_err(io_err(path))?;
+            f.r.seek(std::io::SeekFrom::Start(
+                MAGIC.len() as u64 + start * REC as u64,
+            ))
+            .map_err(io_err(path))?;
         }
         f.left = end.saturating_sub(start);
         Ok(f)
@@ -166,7 +195,10 @@ impl FileRecs {
         self.left = self.left.saturating_sub(1);
         // the common case: the record is whole in the reader's buffer
         let avail = self.r.fill_buf().map_err(io_err(&self.path))?;
-        if let Some(b) = avail.get(..REC).and_then(|b| <&[u8; REC]>::try_from(b).ok()) {
+        if let Some(b) = avail
+            .get(..REC)
+            .and_then(|b| <&[u8; REC]>::try_from(b).ok())
+        {
             let rec = Rec::decode(b);
             self.r.consume(REC);
             return Ok(Some(rec));
@@ -179,7 +211,10 @@ impl FileRecs {
                 return if got == 0 {
                     Ok(None)
                 } else {
-                    Err(StoreError::Corrupt { path: self.path.clone(), message: "key file ends inside a record".into() })
+                    Err(StoreError::Corrupt {
+                        path: self.path.clone(),
+                        message: "key file ends inside a record".into(),
+                    })
                 };
             }
             got += n;
@@ -230,12 +265,28 @@ pub(crate) struct Resolved {
 
 impl KeySorter {
     pub(crate) fn new(dir: PathBuf, seg: u32) -> KeySorter {
-        KeySorter { dir, seg, buf: Vec::new(), runs: Vec::new(), pending: None, spare: None }
+        KeySorter {
+            dir,
+            seg,
+            buf: Vec::new(),
+            runs: Vec::new(),
+            pending: None,
+            spare: None,
+        }
     }
 
-    pub(crate) fn add(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
+    pub(crate) fn add(
+        &mut self,
+        keys: impl IntoIterator<Item = ResourceKey>,
+    ) -> Result<(), StoreError> {
         for k in keys {
-            self.buf.push(Rec { key: k.key, last_updated: k.last_updated, seg: self.seg, ord: k.ord, ty: k.type_index });
+            self.buf.push(Rec {
+                key: k.key,
+                last_updated: k.last_updated,
+                seg: self.seg,
+                ord: k.ord,
+                ty: k.type_index,
+            });
             if self.buf.len() >= RUN {
                 self.spill()?;
             }
@@ -273,7 +324,10 @@ impl KeySorter {
                 Ok(())
             }
             Some(Ok(Err(e))) => Err(e),
-            Some(Err(_)) => Err(StoreError::Corrupt { path: self.dir.clone(), message: "the thread writing a key run failed".into() }),
+            Some(Err(_)) => Err(StoreError::Corrupt {
+                path: self.dir.clone(),
+                message: "the thread writing a key run failed".into(),
+            }),
         }
     }
 
@@ -281,13 +335,26 @@ impl KeySorter {
     /// the key files of `out` ([`part_path`]), adding replaced positions to `deleted`. The key
     /// space is cut into as many ranges as there are CPUs (at most four), each merged, written
     /// and synced by its own thread into its own file.
-    pub(crate) fn merge(self, base: &[PathBuf], out: &Path, deleted: &mut RoaringTreemap) -> Result<Resolved, StoreError> {
-        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    pub(crate) fn merge(
+        self,
+        base: &[PathBuf],
+        out: &Path,
+        deleted: &mut RoaringTreemap,
+    ) -> Result<Resolved, StoreError> {
+        let parts = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
         self.merge_in(base, out, deleted, parts)
     }
 
     /// [`KeySorter::merge`] in `parts` key ranges.
-    fn merge_in(mut self, base: &[PathBuf], out: &Path, deleted: &mut RoaringTreemap, parts: usize) -> Result<Resolved, StoreError> {
+    fn merge_in(
+        mut self,
+        base: &[PathBuf],
+        out: &Path,
+        deleted: &mut RoaringTreemap,
+        parts: usize,
+    ) -> Result<Resolved, StoreError> {
         self.wait()?;
         // the last run stays in memory, sorted in two halves on two threads
         let mut mem = std::mem::take(&mut self.buf);
@@ -314,7 +381,10 @@ impl KeySorter {
         // each range to a temporary file, renamed once all are written and synced
         let tmp_path = |p: usize| {
             let part = part_path(out, p);
-            part.with_file_name(format!("{}.tmp", part.file_name().and_then(|n| n.to_str()).unwrap_or("keys")))
+            part.with_file_name(format!(
+                "{}.tmp",
+                part.file_name().and_then(|n| n.to_str()).unwrap_or("keys")
+            ))
         };
         let seg = self.seg;
         let merged: Vec<Result<Part, StoreError>> = std::thread::scope(|s| {
@@ -324,7 +394,12 @@ impl KeySorter {
                     s.spawn(move || -> Result<Part, StoreError> {
                         let mut sources = Vec::new();
                         for (file, cuts) in files {
-                            sources.push(Source::File(FileRecs::open_range(file, buf, cuts[p], cuts[p + 1])?));
+                            sources.push(Source::File(FileRecs::open_range(
+                                file,
+                                buf,
+                                cuts[p],
+                                cuts[p + 1],
+                            )?));
                         }
                         sources.push(Source::Mem(lo[lo_cuts[p]..lo_cuts[p + 1]].iter()));
                         sources.push(Source::Mem(hi[hi_cuts[p]..hi_cuts[p + 1]].iter()));
@@ -332,12 +407,17 @@ impl KeySorter {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(thread_failed(out)))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(thread_failed(out))))
+                .collect()
         });
         let mut by_type = vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1];
         let mut replaced: BTreeSet<u16> = BTreeSet::new();
         let mut in_segment = 0u64;
-        let merged = merged.into_iter().collect::<Result<Vec<Part>, StoreError>>()?;
+        let merged = merged
+            .into_iter()
+            .collect::<Result<Vec<Part>, StoreError>>()?;
         for part in merged {
             for (t, n) in by_type.iter_mut().zip(&part.by_type) {
                 *t += n;
@@ -355,10 +435,19 @@ impl KeySorter {
         for r in &self.runs {
             let _ = std::fs::remove_file(r);
         }
-        let type_name = |t: u16| resource_types::name(t).unwrap_or("(unknown type)").to_owned();
+        let type_name = |t: u16| {
+            resource_types::name(t)
+                .unwrap_or("(unknown type)")
+                .to_owned()
+        };
         Ok(Resolved {
             parts: parts as u32,
-            resources: by_type.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(t, n)| (type_name(t as u16), n)).collect(),
+            resources: by_type
+                .into_iter()
+                .enumerate()
+                .filter(|(_, n)| *n > 0)
+                .map(|(t, n)| (type_name(t as u16), n))
+                .collect(),
             in_segment,
             replaced_types: replaced.into_iter().map(type_name).collect(),
         })
@@ -377,14 +466,20 @@ fn file_cuts(path: &Path, parts: usize) -> Result<Vec<u64>, StoreError> {
     use std::os::unix::fs::FileExt;
     let f = File::open(path).map_err(io_err(path))?;
     let len = f.metadata().map_err(io_err(path))?.len();
-    let body = len.checked_sub(MAGIC.len() as u64).filter(|b| b % REC as u64 == 0);
+    let body = len
+        .checked_sub(MAGIC.len() as u64)
+        .filter(|b| b % REC as u64 == 0);
     let Some(body) = body else {
-        return Err(StoreError::Corrupt { path: path.to_owned(), message: "key file ends inside a record".into() });
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            message: "key file ends inside a record".into(),
+        });
     };
     let n = body / REC as u64;
     let key_at = |i: u64| -> Result<u128, StoreError> {
         let mut k = [0u8; 16];
-        f.read_exact_at(&mut k, MAGIC.len() as u64 + i * REC as u64).map_err(io_err(path))?;
+        f.read_exact_at(&mut k, MAGIC.len() as u64 + i * REC as u64)
+            .map_err(io_err(path))?;
         Ok(u128::from_le_bytes(k))
     };
     let mut cuts = vec![0];
@@ -406,7 +501,10 @@ fn file_cuts(path: &Path, parts: usize) -> Result<Vec<u64>, StoreError> {
 }
 
 fn thread_failed(path: &Path) -> StoreError {
-    StoreError::Corrupt { path: path.to_owned(), message: "a thread merging keys failed".into() }
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        message: "a thread merging keys failed".into(),
+    }
 }
 
 /// What the merge of one key range found.
@@ -427,7 +525,12 @@ fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path) -> Result<
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     w.write_all(MAGIC).map_err(io_err(path))?;
-    let mut part = Part { by_type: vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1], in_segment: 0, replaced: BTreeSet::new(), deleted: RoaringTreemap::new() };
+    let mut part = Part {
+        by_type: vec![0u64; resource_types::R4_RESOURCE_TYPES.len() + 1],
+        in_segment: 0,
+        replaced: BTreeSet::new(),
+        deleted: RoaringTreemap::new(),
+    };
     let mut current: Option<Rec> = None;
     let mut buf = [0u8; REC];
     let mut emit = |r: Rec, w: &mut BufWriter<File>, part: &mut Part| -> Result<(), StoreError> {
@@ -457,7 +560,12 @@ fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path) -> Result<
                 None => break,
             }
         } else {
-            match heads.iter().enumerate().filter_map(|(i, h)| h.as_ref().map(|r| (order(r), i))).min() {
+            match heads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| h.as_ref().map(|r| (order(r), i)))
+                .min()
+            {
                 Some((_, src)) => src,
                 None => break,
             }
@@ -493,7 +601,11 @@ fn merge_sources(mut sources: Vec<Source<'_>>, seg: u32, path: &Path) -> Result<
 /// Key file `p` of a snapshot whose first key file is `first` (`000007.keys`, then
 /// `000007.keys.1`, ...): the key ranges in order.
 pub(crate) fn part_path(first: &Path, p: usize) -> PathBuf {
-    if p == 0 { first.to_owned() } else { first.with_extension(format!("keys.{p}")) }
+    if p == 0 {
+        first.to_owned()
+    } else {
+        first.with_extension(format!("keys.{p}"))
+    }
 }
 
 /// Converts a key file of the first store format (Parquet with type and id text) to the
@@ -501,7 +613,10 @@ pub(crate) fn part_path(first: &Path, p: usize) -> PathBuf {
 pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), StoreError> {
     use arrow::array::{Array, Int64Array, StringArray, UInt32Array};
     let f = File::open(parquet).map_err(io_err(parquet))?;
-    let perr = |m: String| StoreError::Parquet { path: parquet.to_owned(), message: m };
+    let perr = |m: String| StoreError::Parquet {
+        path: parquet.to_owned(),
+        message: m,
+    };
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
         .map_err(|e| perr(e.to_string()))?
         .with_batch_size(64 * 1024)
@@ -512,15 +627,41 @@ pub(crate) fn upgrade_parquet_keys(parquet: &Path, out: &Path) -> Result<(), Sto
         let b = b.map_err(|e| perr(e.to_string()))?;
         let col = |i: usize| b.column(i).clone();
         let (t, id, lu, seg, ord) = (col(0), col(1), col(2), col(3), col(4));
-        let t = t.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: type column".into()))?;
-        let id = id.as_any().downcast_ref::<StringArray>().ok_or_else(|| perr("keys: id column".into()))?;
-        let lu = lu.as_any().downcast_ref::<Int64Array>().ok_or_else(|| perr("keys: last_updated column".into()))?;
-        let seg = seg.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _seg column".into()))?;
-        let ord = ord.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("keys: _ord column".into()))?;
+        let t = t
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| perr("keys: type column".into()))?;
+        let id = id
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| perr("keys: id column".into()))?;
+        let lu = lu
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| perr("keys: last_updated column".into()))?;
+        let seg = seg
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .ok_or_else(|| perr("keys: _seg column".into()))?;
+        let ord = ord
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .ok_or_else(|| perr("keys: _ord column".into()))?;
         for i in 0..b.num_rows() {
             let k = ResourceKey::named(t.value(i), id.value(i), lu.value(i), ord.value(i))
-                .ok_or_else(|| perr(format!("keys: `{}` is not a FHIR R4 resource type", t.value(i))))?;
-            recs.push(Rec { key: k.key, last_updated: k.last_updated, seg: seg.value(i), ord: k.ord, ty: k.type_index });
+                .ok_or_else(|| {
+                    perr(format!(
+                        "keys: `{}` is not a FHIR R4 resource type",
+                        t.value(i)
+                    ))
+                })?;
+            recs.push(Rec {
+                key: k.key,
+                last_updated: k.last_updated,
+                seg: seg.value(i),
+                ord: k.ord,
+                ty: k.type_index,
+            });
         }
     }
     KeySorter::sort(&mut recs);
@@ -536,12 +677,23 @@ mod tests {
     /// Keys are stored with every snapshot: the one-shot hash must stay the streaming one.
     #[test]
     fn keys_hash_as_the_type_and_id_streamed() {
-        for id in ["", "p1", "de-berlin-p0000000-o2", &"x".repeat(64), &"y".repeat(65), &"z".repeat(300)] {
+        for id in [
+            "",
+            "p1",
+            "de-berlin-p0000000-o2",
+            &"x".repeat(64),
+            &"y".repeat(65),
+            &"z".repeat(300),
+        ] {
             for t in [0u16, 7, 112, 300] {
                 let mut h = twox_hash::XxHash3_128::new();
                 h.write(&t.to_le_bytes());
                 h.write(id.as_bytes());
-                assert_eq!(ResourceKey::new(t, id, 0, 0).key, h.finish_128(), "{t} {id}");
+                assert_eq!(
+                    ResourceKey::new(t, id, 0, 0).key,
+                    h.finish_128(),
+                    "{t} {id}"
+                );
             }
         }
     }
@@ -552,12 +704,21 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let r = Rec { key: u128::MAX - 7, last_updated: -5, seg: 3, ord: 9, ty: 105 };
+        let r = Rec {
+            key: u128::MAX - 7,
+            last_updated: -5,
+            seg: 3,
+            ord: 9,
+            ty: 105,
+        };
         let mut b = [0u8; REC];
         r.encode(&mut b);
         assert_eq!(Rec::decode(&b), r);
         assert_ne!(key("a", 0, 0).key, key("b", 0, 0).key);
-        assert_ne!(key("a", 0, 0).key, ResourceKey::named("Observation", "a", 0, 0).unwrap().key);
+        assert_ne!(
+            key("a", 0, 0).key,
+            ResourceKey::named("Observation", "a", 0, 0).unwrap().key
+        );
     }
 
     /// A store written by the first version (keys in Parquet, by type and id text) keeps
@@ -584,7 +745,8 @@ mod tests {
             Arc::new(UInt32Array::from(vec![0, 1, 2])),
         ];
         let batch = arrow::record_batch::RecordBatch::try_new(schema.clone(), cols).unwrap();
-        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&old).unwrap(), schema, None).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&old).unwrap(), schema, None)
+            .unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
         let base = dir.path().join("000001.keys");
@@ -592,10 +754,16 @@ mod tests {
         let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
         s2.add([key("p1", 20, 0)]).unwrap();
         let mut deleted = RoaringTreemap::new();
-        let r = s2.merge(&[base], &dir.path().join("000002.keys"), &mut deleted).unwrap();
+        let r = s2
+            .merge(&[base], &dir.path().join("000002.keys"), &mut deleted)
+            .unwrap();
         assert_eq!(r.resources["Patient"], 2);
         assert_eq!(r.resources["Observation"], 1);
-        assert_eq!(deleted.iter().collect::<Vec<_>>(), vec![1u64 << 32], "old Patient/p1 replaced, Observation/p1 kept");
+        assert_eq!(
+            deleted.iter().collect::<Vec<_>>(),
+            vec![1u64 << 32],
+            "old Patient/p1 replaced, Observation/p1 kept"
+        );
     }
 
     /// Spilled runs and the base files merge to the same answer as a map would give, whether
@@ -606,7 +774,10 @@ mod tests {
         for (run, runs) in [(700, 3), (150, 14)] {
             let whole = merge_over_runs(run, runs, 1);
             for parts in [2, 3, 5] {
-                assert!(merge_over_runs(run, runs, parts) == whole, "{parts} key ranges, runs of {run}");
+                assert!(
+                    merge_over_runs(run, runs, parts) == whole,
+                    "{parts} key ranges, runs of {run}"
+                );
             }
         }
     }
@@ -616,15 +787,26 @@ mod tests {
     fn a_cut_key_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
-        s1.add((0..50u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
+        s1.add((0..50u32).map(|i| key(&format!("p{i}"), 10, i)))
+            .unwrap();
         let base = dir.path().join("1.keys");
         s1.merge(&[], &base, &mut RoaringTreemap::new()).unwrap();
         let bytes = std::fs::read(&base).unwrap();
         std::fs::write(&base, &bytes[..bytes.len() - 5]).unwrap();
         let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
         s2.add([key("p1", 20, 0)]).unwrap();
-        let e = s2.merge(std::slice::from_ref(&base), &dir.path().join("2.keys"), &mut RoaringTreemap::new()).err().expect("a cut file is an error");
-        assert!(matches!(&e, StoreError::Corrupt { path, .. } if path == &base), "{e}");
+        let e = s2
+            .merge(
+                std::slice::from_ref(&base),
+                &dir.path().join("2.keys"),
+                &mut RoaringTreemap::new(),
+            )
+            .err()
+            .expect("a cut file is an error");
+        assert!(
+            matches!(&e, StoreError::Corrupt { path, .. } if path == &base),
+            "{e}"
+        );
         assert!(e.to_string().contains("ends inside a record"), "{e}");
     }
 
@@ -632,7 +814,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // load 1: ids 0..3000, lastUpdated 10
         let mut s1 = KeySorter::new(dir.path().to_owned(), 1);
-        s1.add((0..3000u32).map(|i| key(&format!("p{i}"), 10, i))).unwrap();
+        s1.add((0..3000u32).map(|i| key(&format!("p{i}"), 10, i)))
+            .unwrap();
         let base = dir.path().join("1.keys");
         let mut deleted = RoaringTreemap::new();
         let r1 = s1.merge_in(&[], &base, &mut deleted, parts).unwrap();
@@ -642,7 +825,9 @@ mod tests {
         assert!(deleted.is_empty());
         // load 2, in runs of 700: ids 2000..4000 (newer for < 3000), p0 older, p1 twice (second wins)
         let mut s2 = KeySorter::new(dir.path().to_owned(), 2);
-        let mut keys: Vec<ResourceKey> = (2000..4000u32).map(|i| key(&format!("p{i}"), 20, i - 2000)).collect();
+        let mut keys: Vec<ResourceKey> = (2000..4000u32)
+            .map(|i| key(&format!("p{i}"), 20, i - 2000))
+            .collect();
         keys.push(key("p0", 5, 2000));
         keys.push(key("p1", 30, 2001));
         keys.push(key("p1", 30, 2002));
@@ -670,7 +855,10 @@ mod tests {
         for p in 0..parts {
             let mut f = FileRecs::open(&part_path(&out, p), 4096).unwrap();
             while let Some(r) = f.next_rec().unwrap() {
-                assert!(last.is_none_or(|l| l < r.key), "key range {p} of {parts} follows the one before");
+                assert!(
+                    last.is_none_or(|l| l < r.key),
+                    "key range {p} of {parts} follows the one before"
+                );
                 last = Some(r.key);
                 all.push(r);
             }
@@ -683,9 +871,24 @@ mod tests {
         assert_eq!(all.len(), 4000);
         assert_eq!(again, all);
         assert!(!part_path(&out, parts).exists(), "one file per key range");
-        assert!(!dir.path().join(".keys-run-0").exists(), "runs are removed after the merge");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        assert!(left.iter().all(|n| !n.ends_with(".tmp")), "no temporary file is left: {left:?}");
-        (0..parts).flat_map(|p| std::fs::read(part_path(&out, p)).unwrap().split_off(MAGIC.len())).collect()
+        assert!(
+            !dir.path().join(".keys-run-0").exists(),
+            "runs are removed after the merge"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            left.iter().all(|n| !n.ends_with(".tmp")),
+            "no temporary file is left: {left:?}"
+        );
+        (0..parts)
+            .flat_map(|p| {
+                std::fs::read(part_path(&out, p))
+                    .unwrap()
+                    .split_off(MAGIC.len())
+            })
+            .collect()
     }
 }

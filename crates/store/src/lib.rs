@@ -70,7 +70,10 @@ pub enum StoreError {
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_owned(), source }
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The files and row count of one view in one segment.
@@ -135,15 +138,24 @@ impl Snapshot {
     /// The key files of the live resources, one per key range, in key order
     /// (`snapshots/000007.keys`, `000007.keys.1`, ...).
     pub fn key_files(&self) -> Vec<PathBuf> {
-        let first = self.dir.join("snapshots").join(format!("{:06}.keys", self.id));
-        (0..self.key_parts.max(1) as usize).map(|p| keys::part_path(&first, p)).collect()
+        let first = self
+            .dir
+            .join("snapshots")
+            .join(format!("{:06}.keys", self.id));
+        (0..self.key_parts.max(1) as usize)
+            .map(|p| keys::part_path(&first, p))
+            .collect()
     }
 
     /// The Parquet files of a view (absolute paths), oldest first. They carry the internal
     /// columns `_seg` and `_ord`; use [`Snapshot::is_live`] or [`Snapshot::scan`] to skip
     /// replaced rows.
     pub fn files(&self, view: View) -> Vec<PathBuf> {
-        self.segments.iter().filter_map(|s| s.views.get(&view)).map(|f| self.dir.join(&f.file)).collect()
+        self.segments
+            .iter()
+            .filter_map(|s| s.views.get(&view))
+            .map(|f| self.dir.join(&f.file))
+            .collect()
     }
 
     /// Whether the row of resource `ord` in segment `seg` is current (not replaced).
@@ -191,11 +203,10 @@ impl Store {
     pub fn current_id(&self) -> Result<Option<u64>, StoreError> {
         let p = self.dir.join(CURRENT);
         match std::fs::read_to_string(&p) {
-            Ok(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| StoreError::Corrupt { path: p, message: format!("`{}` is not a snapshot id", s.trim()) }),
+            Ok(s) => s.trim().parse().map(Some).map_err(|_| StoreError::Corrupt {
+                path: p,
+                message: format!("`{}` is not a snapshot id", s.trim()),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StoreError::Io { path: p, source }),
         }
@@ -203,7 +214,9 @@ impl Store {
 
     /// The current snapshot.
     pub fn current(&self) -> Result<Snapshot, StoreError> {
-        let id = self.current_id()?.ok_or_else(|| StoreError::Empty(self.dir.clone()))?;
+        let id = self
+            .current_id()?
+            .ok_or_else(|| StoreError::Empty(self.dir.clone()))?;
         self.snapshot(id)
     }
 
@@ -211,13 +224,19 @@ impl Store {
     pub fn snapshot(&self, id: u64) -> Result<Snapshot, StoreError> {
         let p = self.dir.join("snapshots").join(format!("{id:06}.json"));
         let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
-        let mut s: Snapshot =
-            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { path: p.clone(), message: e.to_string() })?;
+        let mut s: Snapshot = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
         s.dir = self.dir.clone();
         let dp = self.dir.join("snapshots").join(format!("{id:06}.deleted"));
         s.deleted_set = match std::fs::read(&dp) {
-            Ok(bytes) => RoaringTreemap::deserialize_from(&bytes[..])
-                .map_err(|e| StoreError::Corrupt { path: dp.clone(), message: e.to_string() })?,
+            Ok(bytes) => {
+                RoaringTreemap::deserialize_from(&bytes[..]).map_err(|e| StoreError::Corrupt {
+                    path: dp.clone(),
+                    message: e.to_string(),
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => RoaringTreemap::new(),
             Err(source) => return Err(StoreError::Io { path: dp, source }),
         };
@@ -250,7 +269,10 @@ impl Store {
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     use std::io::Write;
     let dir = path.parent().expect("store paths have a parent");
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("x")));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
     {
         let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(bytes).map_err(io_err(&tmp))?;
@@ -261,7 +283,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
 }
 
 /// The Arrow schema of a view's table (without the internal `_seg`/`_ord` columns), from the
@@ -275,12 +299,18 @@ pub fn arrow_schema(view: View) -> arrow::datatypes::SchemaRef {
         .map(|c| {
             let dt = match c.ty {
                 ColumnType::String => DataType::Utf8,
-                ColumnType::StringList => DataType::List(std::sync::Arc::new(Field::new("item", DataType::Utf8, true))),
+                ColumnType::StringList => DataType::List(std::sync::Arc::new(Field::new(
+                    "item",
+                    DataType::Utf8,
+                    true,
+                ))),
                 ColumnType::Boolean => DataType::Boolean,
                 ColumnType::Integer => DataType::Int64,
                 ColumnType::Decimal => DataType::Float64,
                 ColumnType::Date => DataType::Date32,
-                ColumnType::DateTime => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                ColumnType::DateTime => {
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+                }
             };
             Field::new(c.name, dt, true)
         })

@@ -1,7 +1,9 @@
 //! Writing a load: one new segment of Parquet files, then the atomic switch to a new snapshot.
 
-use crate::{CURRENT, Segment, Snapshot, Store, StoreError, ViewFile, io_err, sync_dir, write_atomic};
 use crate::keys::{KeySorter, ResourceKey};
+use crate::{
+    CURRENT, Segment, Snapshot, Store, StoreError, ViewFile, io_err, sync_dir, write_atomic,
+};
 use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::Utc;
@@ -32,7 +34,11 @@ fn pid_alive(pid: u32) -> bool {
 fn take_lock(dir: &Path) -> Result<Lock, StoreError> {
     let path = dir.join("LOCK");
     for _ in 0..2 {
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut f) => {
                 use std::io::Write;
                 let _ = write!(f, "{}", std::process::id());
@@ -40,9 +46,13 @@ fn take_lock(dir: &Path) -> Result<Lock, StoreError> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 // a lock left by a process that died (e.g. killed mid-load) is taken over
-                let holder = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok());
                 match holder {
-                    Some(pid) if pid_alive(pid) && pid != std::process::id() => return Err(StoreError::Locked(dir.to_owned())),
+                    Some(pid) if pid_alive(pid) && pid != std::process::id() => {
+                        return Err(StoreError::Locked(dir.to_owned()));
+                    }
                     _ => {
                         let _ = std::fs::remove_file(&path);
                     }
@@ -132,17 +142,30 @@ impl LoadWriter {
             None => None,
         };
         // remove what a crashed load left: segments and snapshots the current one does not know
-        let live: Vec<u32> = base.as_ref().map(|b| b.segments.iter().map(|s| s.seg).collect()).unwrap_or_default();
+        let live: Vec<u32> = base
+            .as_ref()
+            .map(|b| b.segments.iter().map(|s| s.seg).collect())
+            .unwrap_or_default();
         let seg_root = dir.join("segments");
-        for e in std::fs::read_dir(&seg_root).map_err(io_err(&seg_root))?.flatten() {
-            let keep = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| live.contains(&n));
+        for e in std::fs::read_dir(&seg_root)
+            .map_err(io_err(&seg_root))?
+            .flatten()
+        {
+            let keep = e
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| live.contains(&n));
             if !keep {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
         let current = base.as_ref().map(|b| b.id).unwrap_or(0);
         let snap_root = dir.join("snapshots");
-        for e in std::fs::read_dir(&snap_root).map_err(io_err(&snap_root))?.flatten() {
+        for e in std::fs::read_dir(&snap_root)
+            .map_err(io_err(&snap_root))?
+            .flatten()
+        {
             let name = e.file_name().to_string_lossy().into_owned();
             let id = name.split('.').next().and_then(|n| n.parse::<u64>().ok());
             if name.starts_with('.') || id.is_some_and(|id| id > current) {
@@ -153,7 +176,16 @@ impl LoadWriter {
         let seg_dir = seg_root.join(format!("{seg:06}"));
         std::fs::create_dir_all(&seg_dir).map_err(io_err(&seg_dir))?;
         let keys = KeySorter::new(seg_dir.clone(), seg);
-        Ok(LoadWriter { dir, seg, seg_dir, base, writers: BTreeMap::new(), keys, committed: false, _lock: lock })
+        Ok(LoadWriter {
+            dir,
+            seg,
+            seg_dir,
+            base,
+            writers: BTreeMap::new(),
+            keys,
+            committed: false,
+            _lock: lock,
+        })
     }
 
     /// The new segment's number (the `_seg` of its rows).
@@ -162,27 +194,48 @@ impl LoadWriter {
     }
 
     /// Appends rows of a view; `ords[i]` is the ordinal of the resource row `i` came from.
-    pub fn write(&mut self, view: View, batch: &RecordBatch, ords: &[u32]) -> Result<(), StoreError> {
+    pub fn write(
+        &mut self,
+        view: View,
+        batch: &RecordBatch,
+        ords: &[u32],
+    ) -> Result<(), StoreError> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
         if batch.num_rows() != ords.len() {
             return Err(StoreError::Parquet {
                 path: self.seg_dir.clone(),
-                message: format!("{}: {} rows but {} ordinals (one per row is required)", view.name(), batch.num_rows(), ords.len()),
+                message: format!(
+                    "{}: {} rows but {} ordinals (one per row is required)",
+                    view.name(),
+                    batch.num_rows(),
+                    ords.len()
+                ),
             });
         }
         let (w, rows, path, schema) = match self.writers.entry(view) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
                 // the file's schema, made once: the view's columns, then `_seg` and `_ord`
-                let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+                let mut fields: Vec<Field> = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
                 fields.push(Field::new("_seg", DataType::UInt32, false));
                 fields.push(Field::new("_ord", DataType::UInt32, false));
                 let schema = Arc::new(Schema::new(fields));
                 let path = self.seg_dir.join(format!("{}.parquet", view.name()));
                 let f = File::create(&path).map_err(io_err(&path))?;
-                let w = ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+                let w =
+                    ArrowWriter::try_new(f, schema.clone(), Some(props(&schema))).map_err(|e| {
+                        StoreError::Parquet {
+                            path: path.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 e.insert((w, 0, path, schema))
             }
         };
@@ -190,15 +243,24 @@ impl LoadWriter {
         cols.push(Arc::new(UInt32Array::from(vec![self.seg; ords.len()])) as ArrayRef);
         cols.push(Arc::new(UInt32Array::from(ords.to_vec())) as ArrayRef);
         // a batch whose columns do not have the file's types is refused here, naming the file
-        let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
-        w.write(&full).map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+        let full = RecordBatch::try_new(schema.clone(), cols).map_err(|e| StoreError::Parquet {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        w.write(&full).map_err(|e| StoreError::Parquet {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         *rows += full.num_rows() as u64;
         Ok(())
     }
 
     /// Records the resources of this load (every resource whose rows were written, and those of
     /// types without a view, so that counts stay right). Keys are sorted in bounded runs.
-    pub fn add_keys(&mut self, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
+    pub fn add_keys(
+        &mut self,
+        keys: impl IntoIterator<Item = ResourceKey>,
+    ) -> Result<(), StoreError> {
         self.keys.add(keys)
     }
 
@@ -207,14 +269,25 @@ impl LoadWriter {
     pub fn commit(mut self) -> Result<Snapshot, StoreError> {
         // the view files are finished and made durable on another thread while the keys merge
         // (both are done before the switch below)
-        let (writers, dir, seg_dir) = (std::mem::take(&mut self.writers), self.dir.clone(), self.seg_dir.clone());
+        let (writers, dir, seg_dir) = (
+            std::mem::take(&mut self.writers),
+            self.dir.clone(),
+            self.seg_dir.clone(),
+        );
         let close = move || -> Result<ClosedViews, StoreError> {
             let mut views = BTreeMap::new();
             let mut new_rows = BTreeMap::new();
             for (view, (w, rows, path, _)) in writers {
-                let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), message: e.to_string() })?;
+                let f = w.into_inner().map_err(|e| StoreError::Parquet {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
                 f.sync_all().map_err(io_err(&path))?;
-                let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(&dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
                 views.insert(view, ViewFile { file: rel, rows });
                 new_rows.insert(view, rows);
             }
@@ -226,7 +299,11 @@ impl LoadWriter {
         let base_id = self.base.as_ref().map(|b| b.id);
         let id = base_id.unwrap_or(0) + 1;
         let snaps = self.dir.join("snapshots");
-        let mut deleted = self.base.as_ref().map(|b| b.deleted_set.clone()).unwrap_or_default();
+        let mut deleted = self
+            .base
+            .as_ref()
+            .map(|b| b.deleted_set.clone())
+            .unwrap_or_default();
         let before = deleted.len();
         let base_keys: Vec<PathBuf> = match &self.base {
             Some(b) => {
@@ -243,15 +320,31 @@ impl LoadWriter {
         let sorter = std::mem::replace(&mut self.keys, KeySorter::new(self.seg_dir.clone(), seg));
         let (closed, resolved) = std::thread::scope(|s| {
             let closing = s.spawn(close);
-            let resolved = sorter.merge(&base_keys, &snaps.join(format!("{id:06}.keys")), &mut deleted);
+            let resolved = sorter.merge(
+                &base_keys,
+                &snaps.join(format!("{id:06}.keys")),
+                &mut deleted,
+            );
             (closing.join(), resolved)
         });
-        let (views, new_rows) = closed
-            .map_err(|_| StoreError::Parquet { path: self.seg_dir.clone(), message: "finishing the view files failed (thread panicked)".into() })??;
+        let (views, new_rows) = closed.map_err(|_| StoreError::Parquet {
+            path: self.seg_dir.clone(),
+            message: "finishing the view files failed (thread panicked)".into(),
+        })??;
         let resolved = resolved?;
-        let (resources, replaced_types, key_parts) = (resolved.resources, resolved.replaced_types, resolved.parts);
-        let mut segments = self.base.as_ref().map(|b| b.segments.clone()).unwrap_or_default();
-        segments.push(Segment { seg, loaded: Utc::now(), resources: 0, views });
+        let (resources, replaced_types, key_parts) =
+            (resolved.resources, resolved.replaced_types, resolved.parts);
+        let mut segments = self
+            .base
+            .as_ref()
+            .map(|b| b.segments.clone())
+            .unwrap_or_default();
+        segments.push(Segment {
+            seg,
+            loaded: Utc::now(),
+            resources: 0,
+            views,
+        });
         let mut snap = Snapshot {
             id,
             created: Utc::now(),
@@ -269,22 +362,33 @@ impl LoadWriter {
         }
         // live rows per view: exact; recounted only for views whose type had replacements
         for view in View::ALL {
-            let base_rows = self.base.as_ref().and_then(|b| b.rows.get(&view)).copied().unwrap_or(0);
-            let rows = if snap.deleted_set.len() != before && replaced_types.contains(view.resource()) {
-                crate::read::count_live(&snap, view)?
-            } else {
-                base_rows + new_rows.get(&view).copied().unwrap_or(0)
-            };
+            let base_rows = self
+                .base
+                .as_ref()
+                .and_then(|b| b.rows.get(&view))
+                .copied()
+                .unwrap_or(0);
+            let rows =
+                if snap.deleted_set.len() != before && replaced_types.contains(view.resource()) {
+                    crate::read::count_live(&snap, view)?
+                } else {
+                    base_rows + new_rows.get(&view).copied().unwrap_or(0)
+                };
             if rows > 0 {
                 snap.rows.insert(view, rows);
             }
         }
         if !snap.deleted_set.is_empty() {
             let mut bytes = Vec::new();
-            snap.deleted_set.serialize_into(&mut bytes).map_err(io_err(&snaps))?;
+            snap.deleted_set
+                .serialize_into(&mut bytes)
+                .map_err(io_err(&snaps))?;
             write_atomic(&snaps.join(format!("{id:06}.deleted")), &bytes)?;
         }
-        let json = serde_json::to_vec_pretty(&snap).map_err(|e| StoreError::Corrupt { path: snaps.clone(), message: format!("snapshot {id} does not serialise: {e}") })?;
+        let json = serde_json::to_vec_pretty(&snap).map_err(|e| StoreError::Corrupt {
+            path: snaps.clone(),
+            message: format!("snapshot {id} does not serialise: {e}"),
+        })?;
         write_atomic(&snaps.join(format!("{id:06}.json")), &json)?;
         // the switch: from here on readers see the new snapshot
         write_atomic(&self.dir.join(CURRENT), format!("{id}\n").as_bytes())?;
@@ -315,7 +419,11 @@ mod tests {
             Field::new("id", DataType::Utf8, true),
             Field::new("patient_id", DataType::Utf8, true),
             Field::new("code", DataType::Utf8, true),
-            Field::new("effective", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+            Field::new(
+                "effective",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
             Field::new("value", DataType::Float64, true),
             Field::new("_seg", DataType::UInt32, false),
             Field::new("_ord", DataType::UInt32, false),
@@ -324,10 +432,18 @@ mod tests {
         let col = |n: &str| ColumnPath::from(n);
         // what range queries prune on keeps its min and max; text does not
         for kept in ["effective", "value"] {
-            assert_eq!(p.statistics_enabled(&col(kept)), EnabledStatistics::Chunk, "{kept}");
+            assert_eq!(
+                p.statistics_enabled(&col(kept)),
+                EnabledStatistics::Chunk,
+                "{kept}"
+            );
         }
         for text in ["id", "patient_id", "code"] {
-            assert_eq!(p.statistics_enabled(&col(text)), EnabledStatistics::None, "{text}");
+            assert_eq!(
+                p.statistics_enabled(&col(text)),
+                EnabledStatistics::None,
+                "{text}"
+            );
         }
         for plain in ["id", "patient_id", "effective", "value"] {
             assert!(!p.dictionary_enabled(&col(plain)), "{plain}");
@@ -336,32 +452,69 @@ mod tests {
         // the load's own columns: a constant and a rising count, delta-encoded, no dictionary
         for own in ["_seg", "_ord"] {
             assert!(!p.dictionary_enabled(&col(own)), "{own}");
-            assert_eq!(p.encoding(&col(own)), Some(Encoding::DELTA_BINARY_PACKED), "{own}");
+            assert_eq!(
+                p.encoding(&col(own)),
+                Some(Encoding::DELTA_BINARY_PACKED),
+                "{own}"
+            );
         }
     }
 
     #[test]
     fn ordinals_are_delta_encoded_and_read_back() {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-        let schema = Arc::new(Schema::new(vec![Field::new("_ord", DataType::UInt32, false)]));
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "_ord",
+            DataType::UInt32,
+            false,
+        )]));
         // as a load writes them: rising, a resource's rows sharing its ordinal
-        let mut ords: Vec<u32> = (0..200_000u32).map(|i| i / 3 + (i % 7 == 0) as u32).collect();
+        let mut ords: Vec<u32> = (0..200_000u32)
+            .map(|i| i / 3 + (i % 7 == 0) as u32)
+            .collect();
         ords.sort_unstable();
-        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(UInt32Array::from(ords.clone())) as ArrayRef]).unwrap();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(UInt32Array::from(ords.clone())) as ArrayRef],
+        )
+        .unwrap();
         let file = tempfile::tempfile().unwrap();
-        let mut w = ArrowWriter::try_new(file.try_clone().unwrap(), schema.clone(), Some(props(&schema))).unwrap();
+        let mut w = ArrowWriter::try_new(
+            file.try_clone().unwrap(),
+            schema.clone(),
+            Some(props(&schema)),
+        )
+        .unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
         // four bytes a row plain; delta-encoded well under one
         let size = file.metadata().unwrap().len() as usize;
-        assert!(size < ords.len() / 4, "{size} bytes for {} ordinals", ords.len());
+        assert!(
+            size < ords.len() / 4,
+            "{size} bytes for {} ordinals",
+            ords.len()
+        );
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
         let chunk = reader.metadata().row_group(0).column(0).clone();
-        assert!(chunk.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED), "{:?}", chunk.encodings().collect::<Vec<_>>());
+        assert!(
+            chunk
+                .encodings()
+                .any(|e| e == Encoding::DELTA_BINARY_PACKED),
+            "{:?}",
+            chunk.encodings().collect::<Vec<_>>()
+        );
         let back: Vec<u32> = reader
             .build()
             .unwrap()
-            .flat_map(|b| b.unwrap().column(0).as_any().downcast_ref::<UInt32Array>().unwrap().values().to_vec())
+            .flat_map(|b| {
+                b.unwrap()
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
             .collect();
         assert_eq!(back, ords);
     }

@@ -38,13 +38,23 @@ impl Snapshot {
 
 impl TableScan<'_> {
     fn open(&self, path: &PathBuf) -> Result<ParquetRecordBatchReader, StoreError> {
-        let perr = |m: String| StoreError::Parquet { path: path.clone(), message: m };
+        let perr = |m: String| StoreError::Parquet {
+            path: path.clone(),
+            message: m,
+        };
         let f = File::open(path).map_err(crate::io_err(path))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| perr(e.to_string()))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| perr(e.to_string()))?;
         let schema = builder.parquet_schema();
         let names: Vec<String> = match &self.columns {
             Some(c) => c.clone(),
-            None => builder.schema().fields().iter().map(|f| f.name().clone()).filter(|n| !n.starts_with('_')).collect(),
+            None => builder
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| !n.starts_with('_'))
+                .collect(),
         };
         let mut indices = Vec::new();
         for n in names.iter().map(String::as_str).chain(["_seg", "_ord"]) {
@@ -57,7 +67,11 @@ impl TableScan<'_> {
             indices.push(i);
         }
         let mask = ProjectionMask::roots(schema, indices);
-        builder.with_projection(mask).with_batch_size(self.batch_size).build().map_err(|e| perr(e.to_string()))
+        builder
+            .with_projection(mask)
+            .with_batch_size(self.batch_size)
+            .build()
+            .map_err(|e| perr(e.to_string()))
     }
 }
 
@@ -75,10 +89,18 @@ impl Iterator for TableScan<'_> {
             let (reader, path) = self.current.as_mut().expect("opened");
             match reader.next() {
                 None => self.current = None,
-                Some(Err(e)) => return Some(Err(StoreError::Parquet { path: path.clone(), message: e.to_string() })),
+                Some(Err(e)) => {
+                    return Some(Err(StoreError::Parquet {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    }));
+                }
                 Some(Ok(b)) => {
                     let path = path.clone();
-                    return Some(live_only(self.snap, b, self.columns.as_deref()).map_err(|m| StoreError::Parquet { path, message: m }));
+                    return Some(
+                        live_only(self.snap, b, self.columns.as_deref())
+                            .map_err(|m| StoreError::Parquet { path, message: m }),
+                    );
                 }
             }
         }
@@ -86,21 +108,40 @@ impl Iterator for TableScan<'_> {
 }
 
 /// Drops replaced rows and the internal columns, in the requested column order.
-fn live_only(snap: &Snapshot, b: RecordBatch, columns: Option<&[String]>) -> Result<RecordBatch, String> {
+fn live_only(
+    snap: &Snapshot,
+    b: RecordBatch,
+    columns: Option<&[String]>,
+) -> Result<RecordBatch, String> {
     let schema = b.schema();
     let seg_i = schema.index_of("_seg").map_err(|e| e.to_string())?;
     let ord_i = schema.index_of("_ord").map_err(|e| e.to_string())?;
     let filtered = if snap.has_deletions() {
-        let seg = b.column(seg_i).as_any().downcast_ref::<UInt32Array>().ok_or("_seg is not UInt32")?;
-        let ord = b.column(ord_i).as_any().downcast_ref::<UInt32Array>().ok_or("_ord is not UInt32")?;
-        let keep: BooleanArray = (0..b.num_rows()).map(|i| Some(snap.is_live(seg.value(i), ord.value(i)))).collect();
+        let seg = b
+            .column(seg_i)
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .ok_or("_seg is not UInt32")?;
+        let ord = b
+            .column(ord_i)
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .ok_or("_ord is not UInt32")?;
+        let keep: BooleanArray = (0..b.num_rows())
+            .map(|i| Some(snap.is_live(seg.value(i), ord.value(i))))
+            .collect();
         filter_record_batch(&b, &keep).map_err(|e| e.to_string())?
     } else {
         b
     };
     let order: Vec<usize> = match columns {
-        Some(cols) => cols.iter().map(|c| schema.index_of(c).map_err(|e| e.to_string())).collect::<Result<_, _>>()?,
-        None => (0..schema.fields().len()).filter(|&i| i != seg_i && i != ord_i).collect(),
+        Some(cols) => cols
+            .iter()
+            .map(|c| schema.index_of(c).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+        None => (0..schema.fields().len())
+            .filter(|&i| i != seg_i && i != ord_i)
+            .collect(),
     };
     filtered.project(&order).map_err(|e| e.to_string())
 }
@@ -109,20 +150,44 @@ fn live_only(snap: &Snapshot, b: RecordBatch, columns: Option<&[String]>) -> Res
 pub(crate) fn count_live(snap: &Snapshot, view: View) -> Result<u64, StoreError> {
     let mut n = 0u64;
     for path in snap.files(view) {
-        let perr = |m: String| StoreError::Parquet { path: path.clone(), message: m };
+        let perr = |m: String| StoreError::Parquet {
+            path: path.clone(),
+            message: m,
+        };
         let f = File::open(&path).map_err(crate::io_err(&path))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| perr(e.to_string()))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| perr(e.to_string()))?;
         let fields = builder.schema().fields().clone();
         let idx: Vec<usize> = ["_seg", "_ord"]
             .iter()
-            .map(|c| fields.iter().position(|f| f.name() == c).ok_or_else(|| perr(format!("no column {c}"))))
+            .map(|c| {
+                fields
+                    .iter()
+                    .position(|f| f.name() == c)
+                    .ok_or_else(|| perr(format!("no column {c}")))
+            })
             .collect::<Result<_, _>>()?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
-        for b in builder.with_projection(mask).with_batch_size(256 * 1024).build().map_err(|e| perr(e.to_string()))? {
+        for b in builder
+            .with_projection(mask)
+            .with_batch_size(256 * 1024)
+            .build()
+            .map_err(|e| perr(e.to_string()))?
+        {
             let b = b.map_err(|e| perr(e.to_string()))?;
-            let seg = b.column(0).as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("_seg".into()))?;
-            let ord = b.column(1).as_any().downcast_ref::<UInt32Array>().ok_or_else(|| perr("_ord".into()))?;
-            n += (0..seg.len()).filter(|&i| snap.is_live(seg.value(i), ord.value(i))).count() as u64;
+            let seg = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .ok_or_else(|| perr("_seg".into()))?;
+            let ord = b
+                .column(1)
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .ok_or_else(|| perr("_ord".into()))?;
+            n += (0..seg.len())
+                .filter(|&i| snap.is_live(seg.value(i), ord.value(i)))
+                .count() as u64;
         }
     }
     Ok(n)

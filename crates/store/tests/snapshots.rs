@@ -7,8 +7,18 @@ use kakehashi_store::{ResourceKey, Store};
 use std::sync::Arc;
 
 fn patients(ids: &[&str], genders: &[&str]) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true), Field::new("gender", DataType::Utf8, true)]));
-    RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(ids.to_vec())), Arc::new(StringArray::from(genders.to_vec()))]).unwrap()
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, true),
+        Field::new("gender", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(ids.to_vec())),
+            Arc::new(StringArray::from(genders.to_vec())),
+        ],
+    )
+    .unwrap()
 }
 
 fn load(store: &Store, rows: &[(&str, &str, i64)]) -> kakehashi_store::Snapshot {
@@ -17,7 +27,12 @@ fn load(store: &Store, rows: &[(&str, &str, i64)]) -> kakehashi_store::Snapshot 
     let g: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let ords: Vec<u32> = (0..rows.len() as u32).collect();
     w.write(View::Patient, &patients(&ids, &g), &ords).unwrap();
-    w.add_keys(rows.iter().enumerate().map(|(i, r)| ResourceKey::named("Patient", r.0, r.2, i as u32).expect("R4 type"))).unwrap();
+    w.add_keys(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| ResourceKey::named("Patient", r.0, r.2, i as u32).expect("R4 type")),
+    )
+    .unwrap();
     w.commit().unwrap()
 }
 
@@ -46,19 +61,34 @@ fn newer_or_equal_last_updated_replaces_older_does_not() {
     assert_eq!(s1.id, 1);
     assert_eq!(s1.rows[&View::Patient], 2);
     // b newer (replaces), a older (ignored), c new
-    let s2 = load(&store, &[("b", "other", 20), ("a", "unknown", 5), ("c", "female", 1)]);
+    let s2 = load(
+        &store,
+        &[("b", "other", 20), ("a", "unknown", 5), ("c", "female", 1)],
+    );
     assert_eq!(s2.id, 2);
     assert_eq!(s2.parent, Some(1));
     assert_eq!(s2.resources["Patient"], 3);
     assert_eq!(s2.rows[&View::Patient], 3);
-    assert_eq!(live(&store), vec![("a".into(), "female".into()), ("b".into(), "other".into()), ("c".into(), "female".into())]);
+    assert_eq!(
+        live(&store),
+        vec![
+            ("a".into(), "female".into()),
+            ("b".into(), "other".into()),
+            ("c".into(), "female".into())
+        ]
+    );
     // equal lastUpdated: the newer load wins
     load(&store, &[("c", "male", 1)]);
     assert!(live(&store).contains(&("c".into(), "male".into())));
     assert_eq!(store.snapshots().unwrap().len(), 3);
     // an earlier snapshot still reads as it was
     let old = store.snapshot(1).unwrap();
-    assert_eq!(old.scan(View::Patient, Some(&["id"])).map(|b| b.unwrap().num_rows()).sum::<usize>(), 2);
+    assert_eq!(
+        old.scan(View::Patient, Some(&["id"]))
+            .map(|b| b.unwrap().num_rows())
+            .sum::<usize>(),
+        2
+    );
 }
 
 #[test]
@@ -68,11 +98,14 @@ fn an_uncommitted_load_leaves_no_trace() {
     load(&store, &[("a", "female", 1)]);
     {
         let mut w = store.begin_load().unwrap();
-        w.write(View::Patient, &patients(&["x"], &["male"]), &[0]).unwrap();
+        w.write(View::Patient, &patients(&["x"], &["male"]), &[0])
+            .unwrap();
         // dropped without commit
     }
     assert_eq!(live(&store), vec![("a".into(), "female".into())]);
-    let segs: Vec<_> = std::fs::read_dir(dir.path().join("segments")).unwrap().collect();
+    let segs: Vec<_> = std::fs::read_dir(dir.path().join("segments"))
+        .unwrap()
+        .collect();
     assert_eq!(segs.len(), 1, "the aborted segment is removed");
     // a lock left by a dead process does not block the next load
     std::fs::write(dir.path().join("LOCK"), "999999999").unwrap();
@@ -86,10 +119,18 @@ fn rows_without_an_ordinal_each_are_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path());
     let mut w = store.begin_load().unwrap();
-    let e = w.write(View::Patient, &patients(&["a", "b"], &["female", "male"]), &[0]).unwrap_err();
+    let e = w
+        .write(
+            View::Patient,
+            &patients(&["a", "b"], &["female", "male"]),
+            &[0],
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("2 rows but 1 ordinals"), "{e}");
-    w.write(View::Patient, &patients(&["a"], &["female"]), &[0]).unwrap();
-    w.add_keys([ResourceKey::named("Patient", "a", 1, 0).expect("R4 type")]).unwrap();
+    w.write(View::Patient, &patients(&["a"], &["female"]), &[0])
+        .unwrap();
+    w.add_keys([ResourceKey::named("Patient", "a", 1, 0).expect("R4 type")])
+        .unwrap();
     w.commit().unwrap();
     assert_eq!(live(&store), vec![("a".to_owned(), "female".to_owned())]);
 }
@@ -116,14 +157,25 @@ fn a_snapshot_with_one_key_file_still_loads() {
     }
     std::fs::write(&files[0], &joined).unwrap();
     let manifest = snaps.join("000001.json");
-    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
-    json.as_object_mut().unwrap().remove("key_parts").expect("the manifest names its key files");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    json.as_object_mut()
+        .unwrap()
+        .remove("key_parts")
+        .expect("the manifest names its key files");
     std::fs::write(&manifest, serde_json::to_vec(&json).unwrap()).unwrap();
     assert_eq!(store.current().unwrap().key_parts, 1);
     // p7 replaced (newer), p8 not (older), q new
-    let s2 = load(&store, &[("p7", "male", 20), ("p8", "male", 5), ("q", "other", 1)]);
+    let s2 = load(
+        &store,
+        &[("p7", "male", 20), ("p8", "male", 5), ("q", "other", 1)],
+    );
     assert_eq!(s2.resources["Patient"], 201);
     assert_eq!(s2.deleted, 2, "the old p7 and the older p8");
     let live = live(&store);
-    assert!(live.contains(&("p7".into(), "male".into())) && live.contains(&("p8".into(), "female".into())), "{live:?}");
+    assert!(
+        live.contains(&("p7".into(), "male".into()))
+            && live.contains(&("p8".into(), "female".into())),
+        "{live:?}"
+    );
 }

@@ -9,7 +9,9 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     /// Unknown built-in name and no such file.
-    #[error("no profile `{0}`: use one of de-berlin, de-frankfurt, jp-tokyo, jp-osaka, or a path to a .toml file")]
+    #[error(
+        "no profile `{0}`: use one of de-berlin, de-frankfurt, jp-tokyo, jp-osaka, or a path to a .toml file"
+    )]
     Unknown(String),
     /// The file cannot be read.
     #[error("{path}: {source}")]
@@ -32,7 +34,10 @@ pub enum ProfileError {
 
 const BUILTIN: [(&str, &str); 4] = [
     ("de-berlin", include_str!("../profiles/de-berlin.toml")),
-    ("de-frankfurt", include_str!("../profiles/de-frankfurt.toml")),
+    (
+        "de-frankfurt",
+        include_str!("../profiles/de-frankfurt.toml"),
+    ),
     ("jp-tokyo", include_str!("../profiles/jp-tokyo.toml")),
     ("jp-osaka", include_str!("../profiles/jp-osaka.toml")),
 ];
@@ -163,7 +168,11 @@ impl ImportedVhf {
             ("A97.1", "Dengue mit Warnzeichen", self.dengue_per_100k),
             ("A96.2", "Lassa-Fieber", self.lassa_per_100k),
             ("A98.4", "Ebola-Viruskrankheit", self.ebola_per_100k),
-            ("A98.0", "Hämorrhagisches Krim-Kongo-Fieber", self.cchf_per_100k),
+            (
+                "A98.0",
+                "Hämorrhagisches Krim-Kongo-Fieber",
+                self.cchf_per_100k,
+            ),
         ]
     }
 }
@@ -314,7 +323,10 @@ impl Profile {
         }
         let p = Path::new(name_or_path);
         if p.extension().is_some_and(|e| e == "toml") || p.exists() {
-            let text = std::fs::read_to_string(p).map_err(|source| ProfileError::Io { path: name_or_path.to_owned(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| ProfileError::Io {
+                path: name_or_path.to_owned(),
+                source,
+            })?;
             return Profile::parse(name_or_path, &text);
         }
         Err(ProfileError::Unknown(name_or_path.to_owned()))
@@ -322,22 +334,52 @@ impl Profile {
 
     /// Parses and checks a profile's TOML.
     pub fn parse(name: &str, text: &str) -> Result<Profile, ProfileError> {
-        let invalid = |message: String| ProfileError::Invalid { name: name.to_owned(), message };
+        let invalid = |message: String| ProfileError::Invalid {
+            name: name.to_owned(),
+            message,
+        };
         let mut p: Profile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let panel: Panel = toml::from_str(PANEL).map_err(|e| invalid(format!("AMR panel: {e}")))?;
         if !matches!(p.site.country.as_str(), "DE" | "JP") {
-            return Err(invalid(format!("site.country: `{}` must be DE or JP", p.site.country)));
+            return Err(invalid(format!(
+                "site.country: `{}` must be DE or JP",
+                p.site.country
+            )));
         }
         if p.site.end <= p.site.start {
             return Err(invalid("site.end must be after site.start".into()));
         }
-        if !p.site.code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || p.site.code.is_empty() {
-            return Err(invalid(format!("site.code: `{}` may hold only letters, digits and '-'", p.site.code)));
+        if !p
+            .site
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || p.site.code.is_empty()
+        {
+            return Err(invalid(format!(
+                "site.code: `{}` may hold only letters, digits and '-'",
+                p.site.code
+            )));
         }
-        let share = |field: &str, v: f64| if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(invalid(format!("{field}: {v} is not a share between 0 and 1"))) };
+        let share = |field: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(format!(
+                    "{field}: {v} is not a share between 0 and 1"
+                )))
+            }
+        };
         share("demographics.female_share", p.demographics.female_share)?;
-        if p.demographics.age_bands.is_empty() || p.demographics.age_bands.iter().any(|b| b.0 > b.1 || b.2 < 0.0) {
-            return Err(invalid("demographics.age_bands: need [min, max, weight] rows with min <= max".into()));
+        if p.demographics.age_bands.is_empty()
+            || p.demographics
+                .age_bands
+                .iter()
+                .any(|b| b.0 > b.1 || b.2 < 0.0)
+        {
+            return Err(invalid(
+                "demographics.age_bands: need [min, max, weight] rows with min <= max".into(),
+            ));
         }
         for (i, path) in p.respiratory.pathogen.iter().enumerate() {
             let f = |n: &str| format!("respiratory.pathogen[{i}].{n}");
@@ -345,14 +387,27 @@ impl Profile {
             share(&f("icu"), path.icu)?;
             share(&f("death"), path.death)?;
             if path.codes.is_empty() {
-                return Err(invalid(format!("{}: at least one [code, display]", f("codes"))));
+                return Err(invalid(format!(
+                    "{}: at least one [code, display]",
+                    f("codes")
+                )));
             }
-            if !matches!(path.pcr.as_str(), "influenza" | "rsv" | "sars-cov-2" | "none") {
-                return Err(invalid(format!("{}: `{}` must be influenza, rsv, sars-cov-2 or none", f("pcr"), path.pcr)));
+            if !matches!(
+                path.pcr.as_str(),
+                "influenza" | "rsv" | "sars-cov-2" | "none"
+            ) {
+                return Err(invalid(format!(
+                    "{}: `{}` must be influenza, rsv, sars-cov-2 or none",
+                    f("pcr"),
+                    path.pcr
+                )));
             }
             for (c, d) in &path.codes {
                 if !json_safe(c) || !json_safe(d) {
-                    return Err(invalid(format!("{}: quotes, backslashes and control characters are not allowed", f("codes"))));
+                    return Err(invalid(format!(
+                        "{}: quotes, backslashes and control characters are not allowed",
+                        f("codes")
+                    )));
                 }
             }
         }
@@ -360,17 +415,32 @@ impl Profile {
             return Err(invalid("site.name / site.region: quotes, backslashes and control characters are not allowed".into()));
         }
         if !matches!(p.codes.lab_system.as_str(), "loinc" | "jlac10") {
-            return Err(invalid(format!("codes.lab_system: `{}` must be loinc or jlac10", p.codes.lab_system)));
+            return Err(invalid(format!(
+                "codes.lab_system: `{}` must be loinc or jlac10",
+                p.codes.lab_system
+            )));
         }
         if !p.amr.guideline.starts_with("EUCAST") && !p.amr.guideline.starts_with("CLSI") {
-            return Err(invalid(format!("amr.guideline: `{}` must start with EUCAST or CLSI", p.amr.guideline)));
+            return Err(invalid(format!(
+                "amr.guideline: `{}` must start with EUCAST or CLSI",
+                p.amr.guideline
+            )));
         }
-        for (org, w) in p.amr.organism_mix_blood.iter().chain(&p.amr.organism_mix_urine) {
+        for (org, w) in p
+            .amr
+            .organism_mix_blood
+            .iter()
+            .chain(&p.amr.organism_mix_urine)
+        {
             if !panel.organism.iter().any(|o| &o.key == org) {
-                return Err(invalid(format!("amr.organism_mix: unknown organism `{org}` (known: eco, kpn, sau, pae, aba, efm)")));
+                return Err(invalid(format!(
+                    "amr.organism_mix: unknown organism `{org}` (known: eco, kpn, sau, pae, aba, efm)"
+                )));
             }
             if *w < 0.0 {
-                return Err(invalid(format!("amr.organism_mix: negative weight for `{org}`")));
+                return Err(invalid(format!(
+                    "amr.organism_mix: negative weight for `{org}`"
+                )));
             }
         }
         for (org, drug, s) in &p.amr.resistance {
@@ -381,7 +451,17 @@ impl Profile {
             .organism
             .into_iter()
             .map(|o| {
-                let bps = o.breakpoints.iter().map(|b| Breakpoint { drug: b.0.clone(), eucast_s: b.1, eucast_r: b.2, clsi_s: b.3, clsi_r: b.4 }).collect();
+                let bps = o
+                    .breakpoints
+                    .iter()
+                    .map(|b| Breakpoint {
+                        drug: b.0.clone(),
+                        eucast_s: b.1,
+                        eucast_r: b.2,
+                        clsi_s: b.3,
+                        clsi_r: b.4,
+                    })
+                    .collect();
                 (o, bps)
             })
             .collect();
@@ -389,23 +469,43 @@ impl Profile {
     }
 
     pub(crate) fn age_band_weights(&self) -> Vec<((i32, i32), f64)> {
-        self.demographics.age_bands.iter().map(|b| ((b.0, b.1), b.2)).collect()
+        self.demographics
+            .age_bands
+            .iter()
+            .map(|b| ((b.0, b.1), b.2))
+            .collect()
     }
 
     pub(crate) fn panel_for(&self, org: &str) -> &[Breakpoint] {
-        self.panel_organisms.iter().find(|(o, _)| o.key == org).map(|(_, b)| b.as_slice()).unwrap_or(&[])
+        self.panel_organisms
+            .iter()
+            .find(|(o, _)| o.key == org)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&[])
     }
 
     pub(crate) fn organism(&self, org: &str) -> &Organism {
-        &self.panel_organisms.iter().find(|(o, _)| o.key == org).expect("checked at load").0
+        &self
+            .panel_organisms
+            .iter()
+            .find(|(o, _)| o.key == org)
+            .expect("checked at load")
+            .0
     }
 
     pub(crate) fn drug(&self, code: &str) -> &Drug {
-        self.panel_drugs.iter().find(|d| d.code == code).expect("panel drugs are complete")
+        self.panel_drugs
+            .iter()
+            .find(|d| d.code == code)
+            .expect("panel drugs are complete")
     }
 
     pub(crate) fn resistance_share(&self, org: &str, drug: &str) -> f64 {
-        self.amr.resistance.iter().find(|(o, d, _)| o == org && d == drug).map_or(0.0, |r| r.2)
+        self.amr
+            .resistance
+            .iter()
+            .find(|(o, d, _)| o == org && d == drug)
+            .map_or(0.0, |r| r.2)
     }
 
     pub(crate) fn uses_eucast(&self) -> bool {
@@ -422,19 +522,39 @@ mod tests {
         for n in builtin_profiles() {
             let p = Profile::load(n).unwrap_or_else(|e| panic!("{n}: {e}"));
             assert_eq!(p.site.code, n);
-            assert!((p.site.end - p.site.start).num_days() > 6 * 365, "{n}: at least 6 seasons");
+            assert!(
+                (p.site.end - p.site.start).num_days() > 6 * 365,
+                "{n}: at least 6 seasons"
+            );
         }
     }
 
     #[test]
     fn a_bad_field_is_named() {
-        let text = BUILTIN[0].1.replace("female_share = 0.506", "female_share = 1.7");
+        let text = BUILTIN[0]
+            .1
+            .replace("female_share = 0.506", "female_share = 1.7");
         let e = Profile::parse("x", &text).unwrap_err().to_string();
         assert!(e.contains("demographics.female_share"), "{e}");
         let text = BUILTIN[0].1.replace("country = \"DE\"", "country = \"FR\"");
-        assert!(Profile::parse("x", &text).unwrap_err().to_string().contains("site.country"));
-        let text = BUILTIN[0].1.replace("outpatient_per_year", "outpatients_per_year");
-        assert!(Profile::parse("x", &text).unwrap_err().to_string().contains("outpatients_per_year"));
-        assert!(matches!(Profile::load("xx-nowhere"), Err(ProfileError::Unknown(_))));
+        assert!(
+            Profile::parse("x", &text)
+                .unwrap_err()
+                .to_string()
+                .contains("site.country")
+        );
+        let text = BUILTIN[0]
+            .1
+            .replace("outpatient_per_year", "outpatients_per_year");
+        assert!(
+            Profile::parse("x", &text)
+                .unwrap_err()
+                .to_string()
+                .contains("outpatients_per_year")
+        );
+        assert!(matches!(
+            Profile::load("xx-nowhere"),
+            Err(ProfileError::Unknown(_))
+        ));
     }
 }

@@ -39,7 +39,19 @@ impl Out {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn whonet_row(&mut self, site: &str, patient: &str, female: bool, age: i32, specimen: &str, kind: &str, date: NaiveDate, org: &Organism, results: &[(String, String, f64, Option<&str>, &str)], p: &Profile) {
+    pub fn whonet_row(
+        &mut self,
+        site: &str,
+        patient: &str,
+        female: bool,
+        age: i32,
+        specimen: &str,
+        kind: &str,
+        date: NaiveDate,
+        org: &Organism,
+        results: &[(String, String, f64, Option<&str>, &str)],
+        p: &Profile,
+    ) {
         // WHONET-style: one row per isolate, one column per drug (MIC as the lab reported it),
         // drug columns named CODE_NM (MIC), as WHONET exports name them
         let mut row = format!(
@@ -62,11 +74,12 @@ impl Out {
     }
 }
 
-const WHONET_DRUGS: [&str; 9] = ["AMP", "TZP", "CTX", "CAZ", "MEM", "CIP", "GEN", "OXA", "VAN"];
+const WHONET_DRUGS: [&str; 9] = [
+    "AMP", "TZP", "CTX", "CAZ", "MEM", "CIP", "GEN", "OXA", "VAN",
+];
 
 /// Header of the WHONET-style isolate CSV.
-pub(crate) const WHONET_HEADER: &str =
-    "LABORATORY,PATIENT_ID,SEX,AGE,SPEC_NUM,SPEC_TYPE,SPEC_DATE,ORGANISM,AMP_NM,TZP_NM,CTX_NM,CAZ_NM,MEM_NM,CIP_NM,GEN_NM,OXA_NM,VAN_NM,GUIDELINE\n";
+pub(crate) const WHONET_HEADER: &str = "LABORATORY,PATIENT_ID,SEX,AGE,SPEC_NUM,SPEC_TYPE,SPEC_DATE,ORGANISM,AMP_NM,TZP_NM,CTX_NM,CAZ_NM,MEM_NM,CIP_NM,GEN_NM,OXA_NM,VAN_NM,GUIDELINE\n";
 
 const PATIENT: usize = 0;
 const ENCOUNTER: usize = 1;
@@ -80,19 +93,36 @@ fn dt(t: NaiveDateTime) -> String {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 fn meta(profile: &str) -> String {
     format!(r#""meta":{{"lastUpdated":"{LAST_UPDATED}","profile":["{profile}"]}}"#)
 }
 
-pub(crate) fn patient(out: &mut Out, id: &str, female: bool, birth: NaiveDate, deceased: Option<NaiveDateTime>, site: &Site) {
+pub(crate) fn patient(
+    out: &mut Out,
+    id: &str,
+    female: bool,
+    birth: NaiveDate,
+    deceased: Option<NaiveDateTime>,
+    site: &Site,
+) {
     let (profile, birth_text) = if site.country == "DE" {
         // MII Person: birth date may be shortened to year-month
-        ("https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Patient", birth.format("%Y-%m-%d").to_string())
+        (
+            "https://www.medizininformatik-initiative.de/fhir/core/modul-person/StructureDefinition/Patient",
+            birth.format("%Y-%m-%d").to_string(),
+        )
     } else {
-        ("http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient", birth.format("%Y-%m-%d").to_string())
+        (
+            "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient",
+            birth.format("%Y-%m-%d").to_string(),
+        )
     };
     let mut s = format!(
         r#"{{"resourceType":"Patient","id":"{id}",{},"gender":"{}","birthDate":"{birth_text}""#,
@@ -102,23 +132,51 @@ pub(crate) fn patient(out: &mut Out, id: &str, female: bool, birth: NaiveDate, d
     if let Some(d) = deceased {
         let _ = write!(s, r#","deceasedDateTime":"{}""#, dt(d));
     }
-    let _ = write!(s, r#","address":[{{"country":"{}","state":"{}"}}]}}"#, site.country, site.region);
+    let _ = write!(
+        s,
+        r#","address":[{{"country":"{}","state":"{}"}}]}}"#,
+        site.country, site.region
+    );
     out.line(PATIENT, &s);
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn encounter(out: &mut Out, patient: &str, id: &str, class: &str, kontaktart: Option<&str>, start: NaiveDateTime, end: NaiveDateTime, died: Option<()>, part_of: Option<&str>, country: &str) {
+pub(crate) fn encounter(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    class: &str,
+    kontaktart: Option<&str>,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    died: Option<()>,
+    part_of: Option<&str>,
+    country: &str,
+) {
     let mut s = format!(
         r#"{{"resourceType":"Encounter","id":"{id}",{},"status":"finished","class":{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"{class}"}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-fall/StructureDefinition/KontaktGesundheitseinrichtung")
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/core/modul-fall/StructureDefinition/KontaktGesundheitseinrichtung"
+        )
     );
     if let Some(k) = kontaktart {
-        let _ = write!(s, r#","type":[{{"coding":[{{"system":"http://fhir.de/CodeSystem/kontaktart-de","code":"{k}"}}]}}]"#);
+        let _ = write!(
+            s,
+            r#","type":[{{"coding":[{{"system":"http://fhir.de/CodeSystem/kontaktart-de","code":"{k}"}}]}}]"#
+        );
     }
-    let _ = write!(s, r#","subject":{{"reference":"Patient/{patient}"}},"period":{{"start":"{}","end":"{}"}}"#, dt(start), dt(end));
+    let _ = write!(
+        s,
+        r#","subject":{{"reference":"Patient/{patient}"}},"period":{{"start":"{}","end":"{}"}}"#,
+        dt(start),
+        dt(end)
+    );
     if died.is_some() {
         let code = if country == "DE" { "07" } else { "deceased" };
-        let _ = write!(s, r#","hospitalization":{{"dischargeDisposition":{{"coding":[{{"code":"{code}"}}]}}}}"#);
+        let _ = write!(
+            s,
+            r#","hospitalization":{{"dischargeDisposition":{{"coding":[{{"code":"{code}"}}]}}}}"#
+        );
     }
     if let Some(p) = part_of {
         let _ = write!(s, r#","partOf":{{"reference":"Encounter/{p}"}}"#);
@@ -128,24 +186,60 @@ pub(crate) fn encounter(out: &mut Out, patient: &str, id: &str, class: &str, kon
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn condition(out: &mut Out, patient: &str, id: &str, encounter: Option<&str>, codes: &Codes, code: &str, display: &str, onset: NaiveDate, recorded: NaiveDateTime) {
-    let version = codes.icd10_version.as_deref().map(|v| format!(r#","version":"{v}""#)).unwrap_or_default();
+pub(crate) fn condition(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: Option<&str>,
+    codes: &Codes,
+    code: &str,
+    display: &str,
+    onset: NaiveDate,
+    recorded: NaiveDateTime,
+) {
+    let version = codes
+        .icd10_version
+        .as_deref()
+        .map(|v| format!(r#","version":"{v}""#))
+        .unwrap_or_default();
     let mut s = format!(
         r#"{{"resourceType":"Condition","id":"{id}",{},"clinicalStatus":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}}]}},"verificationStatus":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}}]}},"code":{{"coding":[{{"system":"{}"{version},"code":"{code}","display":"{display}"}}]}},"subject":{{"reference":"Patient/{patient}"}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-diagnose/StructureDefinition/Diagnose"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/core/modul-diagnose/StructureDefinition/Diagnose"
+        ),
         codes.icd10_system
     );
     if let Some(e) = encounter {
         let _ = write!(s, r#","encounter":{{"reference":"Encounter/{e}"}}"#);
     }
-    let _ = write!(s, r#","onsetDateTime":"{}","recordedDate":"{}"}}"#, onset.format("%Y-%m-%d"), dt(recorded));
+    let _ = write!(
+        s,
+        r#","onsetDateTime":"{}","recordedDate":"{}"}}"#,
+        onset.format("%Y-%m-%d"),
+        dt(recorded)
+    );
     out.line(CONDITION, &s);
 }
 
-pub(crate) fn specimen(out: &mut Out, patient: &str, id: &str, kind: (&str, &str), at: NaiveDateTime, diagnosis: Option<&str>) {
-    let mut s = format!(r#"{{"resourceType":"Specimen","id":"{id}",{}"#, meta("https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Specimen"));
+pub(crate) fn specimen(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    kind: (&str, &str),
+    at: NaiveDateTime,
+    diagnosis: Option<&str>,
+) {
+    let mut s = format!(
+        r#"{{"resourceType":"Specimen","id":"{id}",{}"#,
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Specimen"
+        )
+    );
     if let Some(c) = diagnosis {
-        let _ = write!(s, r#","extension":[{{"url":"https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Diagnose","valueReference":{{"reference":"Condition/{c}"}}}}]"#);
+        let _ = write!(
+            s,
+            r#","extension":[{{"url":"https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Diagnose","valueReference":{{"reference":"Condition/{c}"}}}}]"#
+        );
     }
     let _ = write!(
         s,
@@ -160,12 +254,42 @@ pub(crate) fn specimen(out: &mut Out, patient: &str, id: &str, kind: (&str, &str
 /// (LOINC, LOINC display, JLAC10, unit) of the labs written.
 fn lab(key: &str) -> (&'static str, &'static str, &'static str, &'static str) {
     match key {
-        "platelets" => ("777-3", "Platelets [#/volume] in Blood by Automated count", "2A050000001930101", "10*3/uL"),
-        "wbc" => ("6690-2", "Leukocytes [#/volume] in Blood by Automated count", "2A010000001930101", "10*3/uL"),
-        "crp" => ("1988-5", "C reactive protein [Mass/volume] in Serum or Plasma", "5C070000002306201", "mg/L"),
-        "influenza" => ("92142-9", "Influenza virus A RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F128000008206101", ""),
-        "rsv" => ("92131-2", "Respiratory syncytial virus RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F473000008206101", ""),
-        _ => ("94500-6", "SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory specimen by NAA with probe detection", "5F625000008206101", ""),
+        "platelets" => (
+            "777-3",
+            "Platelets [#/volume] in Blood by Automated count",
+            "2A050000001930101",
+            "10*3/uL",
+        ),
+        "wbc" => (
+            "6690-2",
+            "Leukocytes [#/volume] in Blood by Automated count",
+            "2A010000001930101",
+            "10*3/uL",
+        ),
+        "crp" => (
+            "1988-5",
+            "C reactive protein [Mass/volume] in Serum or Plasma",
+            "5C070000002306201",
+            "mg/L",
+        ),
+        "influenza" => (
+            "92142-9",
+            "Influenza virus A RNA [Presence] in Respiratory specimen by NAA with probe detection",
+            "5F128000008206101",
+            "",
+        ),
+        "rsv" => (
+            "92131-2",
+            "Respiratory syncytial virus RNA [Presence] in Respiratory specimen by NAA with probe detection",
+            "5F473000008206101",
+            "",
+        ),
+        _ => (
+            "94500-6",
+            "SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory specimen by NAA with probe detection",
+            "5F625000008206101",
+            "",
+        ),
     }
 }
 
@@ -173,18 +297,36 @@ fn lab_coding(key: &str, codes: &Codes) -> String {
     let (loinc, display, jlac, _) = lab(key);
     if codes.lab_system == "jlac10" {
         // JP Core: the JLAC10 code first, LOINC as a second coding where the lab maps it
-        format!(r#"[{{"system":"{JLAC10}","code":"{jlac}"}},{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#)
+        format!(
+            r#"[{{"system":"{JLAC10}","code":"{jlac}"}},{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#
+        )
     } else {
         format!(r#"[{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#)
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn pcr(out: &mut Out, patient: &str, id: &str, encounter: &str, specimen: &str, key: &str, positive: bool, at: NaiveDateTime, codes: &Codes) {
-    let (code, display) = if positive { ("260373001", "Detected") } else { ("260415000", "Not detected") };
+pub(crate) fn pcr(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: &str,
+    specimen: &str,
+    key: &str,
+    positive: bool,
+    at: NaiveDateTime,
+    codes: &Codes,
+) {
+    let (code, display) = if positive {
+        ("260373001", "Detected")
+    } else {
+        ("260415000", "Not detected")
+    };
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],"code":{{"coding":{}}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueCodeableConcept":{{"coding":[{{"system":"{SNOMED}","code":"{code}","display":"{display}"}}]}},"specimen":{{"reference":"Specimen/{specimen}"}}}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"
+        ),
         lab_coding(key, codes),
         dt(at)
     );
@@ -192,11 +334,22 @@ pub(crate) fn pcr(out: &mut Out, patient: &str, id: &str, encounter: &str, speci
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn lab_value(out: &mut Out, patient: &str, id: &str, encounter: &str, at: NaiveDateTime, key: &str, value: f64, codes: &Codes) {
+pub(crate) fn lab_value(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: &str,
+    at: NaiveDateTime,
+    key: &str,
+    value: f64,
+    codes: &Codes,
+) {
     let unit = lab(key).3;
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],"code":{{"coding":{}}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{"value":{},"unit":"{unit}","system":"{UCUM}","code":"{unit}"}}}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/core/modul-labor/StructureDefinition/ObservationLab"
+        ),
         lab_coding(key, codes),
         dt(at),
         fmt_num(value)
@@ -204,7 +357,14 @@ pub(crate) fn lab_value(out: &mut Out, patient: &str, id: &str, encounter: &str,
     out.line(OBSERVATION, &s);
 }
 
-pub(crate) fn vital_temperature(out: &mut Out, patient: &str, id: &str, encounter: &str, at: NaiveDateTime, celsius: f64) {
+pub(crate) fn vital_temperature(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: &str,
+    at: NaiveDateTime,
+    celsius: f64,
+) {
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}}]}}],"code":{{"coding":[{{"system":"{LOINC}","code":"8310-5","display":"Body temperature"}}]}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{"value":{},"unit":"Cel","system":"{UCUM}","code":"Cel"}}}}"#,
         meta("http://hl7.org/fhir/StructureDefinition/bodytemp"),
@@ -215,8 +375,22 @@ pub(crate) fn vital_temperature(out: &mut Out, patient: &str, id: &str, encounte
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn isolate(out: &mut Out, patient: &str, id: &str, encounter: &str, specimen: &str, at: NaiveDateTime, kind: &str, org: &Organism, members: &[String]) {
-    let (code, display) = if kind == "blood" { ("600-7", "Bacteria identified in Blood by Culture") } else { ("630-4", "Bacteria identified in Urine by Culture") };
+pub(crate) fn isolate(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: &str,
+    specimen: &str,
+    at: NaiveDateTime,
+    kind: &str,
+    org: &Organism,
+    members: &[String],
+) {
+    let (code, display) = if kind == "blood" {
+        ("600-7", "Bacteria identified in Blood by Culture")
+    } else {
+        ("630-4", "Bacteria identified in Urine by Culture")
+    };
     let mut has = String::new();
     for (i, m) in members.iter().enumerate() {
         if i > 0 {
@@ -226,7 +400,9 @@ pub(crate) fn isolate(out: &mut Out, patient: &str, id: &str, encounter: &str, s
     }
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}},{{"system":"{LOINC}","code":"18725-2","display":"Microbiology studies (set)"}}]}}],"code":{{"coding":[{{"system":"{LOINC}","code":"{code}","display":"{display}"}}]}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueCodeableConcept":{{"coding":[{{"system":"{SNOMED}","code":"{}","display":"{}"}}]}},"specimen":{{"reference":"Specimen/{specimen}"}},"hasMember":[{has}]}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/ext/modul-mikrobio/StructureDefinition/mii-pr-mikrobio-kultur-ergebnisse"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/ext/modul-mikrobio/StructureDefinition/mii-pr-mikrobio-kultur-ergebnisse"
+        ),
         dt(at),
         org.snomed,
         org.name
@@ -235,11 +411,27 @@ pub(crate) fn isolate(out: &mut Out, patient: &str, id: &str, encounter: &str, s
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn susceptibility(out: &mut Out, patient: &str, id: &str, encounter: &str, isolate: &str, at: NaiveDateTime, drug: &crate::profile::Drug, mic: f64, cmp: Option<&str>, sir: &str, guideline: &str) {
-    let comparator = cmp.map(|c| format!(r#""comparator":"{c}","#)).unwrap_or_default();
+pub(crate) fn susceptibility(
+    out: &mut Out,
+    patient: &str,
+    id: &str,
+    encounter: &str,
+    isolate: &str,
+    at: NaiveDateTime,
+    drug: &crate::profile::Drug,
+    mic: f64,
+    cmp: Option<&str>,
+    sir: &str,
+    guideline: &str,
+) {
+    let comparator = cmp
+        .map(|c| format!(r#""comparator":"{c}","#))
+        .unwrap_or_default();
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"extension":[{{"url":"https://kakehashi.example/fhir/StructureDefinition/breakpoint-guideline","valueString":"{guideline}"}}],"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}},{{"system":"{LOINC}","code":"18725-2","display":"Microbiology studies (set)"}}]}}],"code":{{"coding":[{{"system":"{LOINC}","code":"{}","display":"{} [Susceptibility] by Minimum inhibitory concentration (MIC)"}},{{"system":"http://www.whocc.no/atc","code":"{}","display":"{}"}}]}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{{comparator}"value":{},"unit":"mg/L","system":"{UCUM}","code":"mg/L"}},"interpretation":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"{sir}"}}]}}],"method":{{"coding":[{{"system":"{SNOMED}","code":"702659008","display":"Minimum inhibitory concentration"}}]}},"derivedFrom":[{{"reference":"Observation/{isolate}"}}]}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/ext/modul-mikrobio/StructureDefinition/mii-pr-mikrobio-empfindlichkeit-mhk"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/ext/modul-mikrobio/StructureDefinition/mii-pr-mikrobio-empfindlichkeit-mhk"
+        ),
         drug.loinc,
         drug.name,
         drug.atc,
@@ -255,7 +447,14 @@ pub(crate) fn consent(out: &mut Out, patient: &str, id: &str, date: NaiveDate) {
     // policy code system, urn:oid:2.16.840.1.113883.3.1937.777.24.5.3), five years
     let end = date.with_year_offset(5);
     let mut provisions = String::new();
-    for (i, code) in ["2.16.840.1.113883.3.1937.777.24.5.3.8", "2.16.840.1.113883.3.1937.777.24.5.3.7", "2.16.840.1.113883.3.1937.777.24.5.3.5"].iter().enumerate() {
+    for (i, code) in [
+        "2.16.840.1.113883.3.1937.777.24.5.3.8",
+        "2.16.840.1.113883.3.1937.777.24.5.3.7",
+        "2.16.840.1.113883.3.1937.777.24.5.3.5",
+    ]
+    .iter()
+    .enumerate()
+    {
         if i > 0 {
             provisions.push(',');
         }
@@ -268,7 +467,9 @@ pub(crate) fn consent(out: &mut Out, patient: &str, id: &str, date: NaiveDate) {
     }
     let s = format!(
         r#"{{"resourceType":"Consent","id":"{id}",{},"status":"active","scope":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"research"}}]}},"category":[{{"coding":[{{"system":"{LOINC}","code":"57016-8"}}]}}],"patient":{{"reference":"Patient/{patient}"}},"dateTime":"{}T10:00:00Z","policy":[{{"uri":"urn:oid:2.16.840.1.113883.3.1937.777.24.2.1790"}}],"provision":{{"type":"deny","provision":[{provisions}]}}}}"#,
-        meta("https://www.medizininformatik-initiative.de/fhir/modul-consent/StructureDefinition/mii-pr-consent-einwilligung"),
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/modul-consent/StructureDefinition/mii-pr-consent-einwilligung"
+        ),
         date.format("%Y-%m-%d")
     );
     out.line(CONSENT, &s);
@@ -281,6 +482,7 @@ trait YearOffset {
 impl YearOffset for NaiveDate {
     fn with_year_offset(self, years: i32) -> NaiveDate {
         use chrono::Datelike;
-        self.with_year(self.year() + years).unwrap_or(self + chrono::Duration::days(365 * years as i64))
+        self.with_year(self.year() + years)
+            .unwrap_or(self + chrono::Duration::days(365 * years as i64))
     }
 }
