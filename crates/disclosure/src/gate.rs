@@ -163,6 +163,35 @@ impl Gate {
         q: &Question<'_>,
         table: CountTable,
     ) -> Result<Released<GatedTable>, Refusal> {
+        self.release_with(q, table, self.policy.min_count, self.policy.rounding)
+    }
+
+    /// Releases a weekly time series under the series rule (`docs/privacy.md`): when the
+    /// site's noise is on, each count leaves with its discrete Laplace noise only, neither
+    /// rounded nor withheld below the minimum. Rounding and thresholding after the noise are
+    /// post-processing: they add nothing to the ε guarantee (and the threshold on the *true*
+    /// count is itself outside it), while at weekly hospital counts they turn a season into
+    /// spikes of 0/10/20 with gaps. Without noise (ε = 0) rounding and the minimum are the only
+    /// protection and apply as for every other count. The released table's [`Disclosure`]
+    /// states what was applied (minimum 0 and rounding 1 under the series rule).
+    pub fn release_series(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+    ) -> Result<Released<GatedTable>, Refusal> {
+        match self.policy.epsilon_milli() {
+            Some(_) => self.release_with(q, table, 0, 1),
+            None => self.release(q, table),
+        }
+    }
+
+    fn release_with(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+        min: u64,
+        step: u64,
+    ) -> Result<Released<GatedTable>, Refusal> {
         self.admit(q.project)?;
         let question = hex::encode(Sha256::digest(q.canonical.as_bytes()));
         let eps = self.policy.epsilon_milli();
@@ -171,7 +200,6 @@ impl Gate {
             Some(e) => self.spend(q, &question, e)?,
         };
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
-        let (min, step) = (self.policy.min_count, self.policy.rounding);
         let rows = table
             .rows
             .iter()

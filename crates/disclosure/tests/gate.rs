@@ -178,3 +178,68 @@ fn without_noise_values_are_rounded_and_small_ones_withheld() {
     );
     assert_eq!(r.get().disclosure.epsilon, None);
 }
+
+/// The series rule: with noise on, weekly counts leave with their noise only (no rounding, no
+/// count withheld) and the disclosure says so; the noise stays centred on the truth; without
+/// noise a series is rounded and thresholded like every other count.
+#[test]
+fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
+    let (_d, g) = gate(policy(10, 10, Some(1.0), None));
+    let p = ProjectId::new("p").unwrap();
+    let truth: Vec<u64> = (0..200).map(|i| 40 + (i % 7) * 3).collect();
+    let r = g
+        .release_series(&q(&p, "series", "s1"), weekly(&truth[..52]))
+        .unwrap();
+    assert_eq!(
+        (
+            r.get().disclosure.min_count,
+            r.get().disclosure.rounding,
+            r.get().disclosure.epsilon
+        ),
+        (0, 1, Some(1.0))
+    );
+    let vals: Vec<u64> = r
+        .get()
+        .rows
+        .iter()
+        .map(|r| r.values[0].value().expect("nothing withheld"))
+        .collect();
+    assert!(vals.iter().any(|v| v % 10 != 0), "not rounded: {vals:?}");
+    // small true counts are released too (noisy), not withheld
+    let small = g
+        .release_series(&q(&p, "small", "s1"), weekly(&[0, 1, 2, 3, 4, 0, 1]))
+        .unwrap();
+    assert!(
+        small
+            .get()
+            .rows
+            .iter()
+            .all(|r| r.values[0].value().is_some())
+    );
+    // centred: over many weeks the mean error is small against the noise scale (b = 1/ε = 1)
+    let mut err = 0i64;
+    for i in 0..40 {
+        let c = format!("centred {i}");
+        let out = g
+            .release_series(&q(&p, &c, "s1"), weekly(&truth[..50]))
+            .unwrap();
+        for (row, n) in out.get().rows.iter().zip(&truth) {
+            err += row.values[0].value().unwrap() as i64 - *n as i64;
+        }
+    }
+    assert!(
+        (err as f64 / 2000.0).abs() < 0.2,
+        "mean error {}",
+        err as f64 / 2000.0
+    );
+    // without noise the usual rule applies
+    let (_d2, exact) = gate(policy(5, 10, None, None));
+    let r = exact
+        .release_series(&q(&p, "w", "s"), weekly(&[3, 14]))
+        .unwrap();
+    let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
+    assert_eq!(
+        vals,
+        vec![GatedCount::Suppressed { below: 5 }, GatedCount::Value(10)]
+    );
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod merge;
 pub mod protocol;
 pub mod sign;
+pub mod surveillance;
 
 pub use merge::{HubRules, Merged, Pooled, PooledTable, SiteResult, SiteState, merge};
 pub use protocol::{

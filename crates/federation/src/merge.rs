@@ -83,6 +83,9 @@ pub struct SiteResult {
     pub reason: Option<String>,
     /// The gated table, when answered (also kept for late answers, not counted).
     pub table: Option<GatedTable>,
+    /// The gated denominator of rates, when the task has one (see [`crate::surveillance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<GatedTable>,
     /// Notes from the site.
     pub notes: Vec<String>,
     /// Site computing time.
@@ -177,6 +180,7 @@ pub fn merge(
             state: SiteState::Pending,
             reason: None,
             table: None,
+            denominator: None,
             notes: Vec::new(),
             elapsed_ms: None,
             snapshot: None,
@@ -187,8 +191,13 @@ pub fn merge(
                 r.snapshot = rec.answer.snapshot.clone();
                 let late = rec.at > task.deadline;
                 match &rec.answer.outcome {
-                    Outcome::Answered { table, notes } => {
+                    Outcome::Answered {
+                        table,
+                        notes,
+                        denominator,
+                    } => {
                         r.table = Some(table.clone());
+                        r.denominator = denominator.clone();
                         r.notes = notes.clone();
                         r.state = if late {
                             SiteState::Late

@@ -136,6 +136,10 @@ pub enum OutcomeOut<'a> {
         table: &'a Released<GatedTable>,
         /// Notes on how the site read the question (e.g. codes without a map here).
         notes: &'a [String],
+        /// The denominator of rates, released through the gate as its own question (for a
+        /// surveillance series: the site's patient count, see [`crate::surveillance`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        denominator: Option<&'a Released<GatedTable>>,
     },
     /// The disclosure gate refused.
     Refused {
@@ -177,6 +181,9 @@ pub enum Outcome {
         /// Notes from the site.
         #[serde(default)]
         notes: Vec<String>,
+        /// The released denominator of rates, if the task has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        denominator: Option<GatedTable>,
     },
     /// The disclosure gate refused.
     Refused {
@@ -266,11 +273,17 @@ mod tests {
             outcome: OutcomeOut::Answered {
                 table: &released,
                 notes: &notes,
+                denominator: None,
             },
         };
         let back: Answer = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         match back.outcome {
-            Outcome::Answered { table, notes } => {
+            Outcome::Answered {
+                table,
+                notes,
+                denominator,
+            } => {
+                assert_eq!(denominator, None);
                 assert_eq!(&table, released.get());
                 assert_eq!(table.rows[0].values[0].value(), Some(120));
                 assert_eq!(notes, vec!["note".to_owned()]);

@@ -1409,7 +1409,9 @@ impl Plan {
                 1 => match r[0].prim() {
                     Some(Prim::Bool(b)) => b,
                     _ => {
-                        return Err(EvalError(format!("where `{text}` must yield a boolean")).into());
+                        return Err(
+                            EvalError(format!("where `{text}` must yield a boolean")).into()
+                        );
                     }
                 },
                 _ => {

@@ -39,6 +39,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/tasks", post(create_task).get(list_tasks))
         .route("/api/tasks/{id}", get(get_task))
         .route("/api/tasks/{id}/antibiogram", get(get_antibiogram))
+        .route("/api/tasks/{id}/surveillance", get(get_surveillance))
         .route("/api/admin/users", post(admin_user))
         .route("/api/admin/projects", post(admin_project))
         .route("/api/admin/sites", post(admin_site))
@@ -407,6 +408,27 @@ async fn get_antibiogram(
     let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
     let m = wait_merged(&hub, &task, wait).await?;
     Ok(Json(kakehashi_federation::antibiogram::result(
+        &m,
+        &hub.cfg.rules,
+    )))
+}
+
+async fn get_surveillance(
+    State(hub): S,
+    c: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> ApiResult<Json<kakehashi_federation::surveillance::SurveillanceResult>> {
+    let task = visible_task(&hub, &c.0, &id)?;
+    if !matches!(task.spec, TaskSpec::SurveillanceSeries { .. }) {
+        return Err(ApiError::bad_request(format!(
+            "task {id} is a {} task, not a surveillance series",
+            task.spec.kind()
+        )));
+    }
+    let wait = std::time::Duration::from_secs(q.wait.unwrap_or(0).min(120));
+    let m = wait_merged(&hub, &task, wait).await?;
+    Ok(Json(kakehashi_federation::surveillance::result(
         &m,
         &hub.cfg.rules,
     )))

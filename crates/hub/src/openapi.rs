@@ -70,6 +70,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "An antibiogram task's statistics: per site, per country, total, DE vs JP, MDRO, trends; ?wait=N.",
     ),
     (
+        "GET",
+        "/api/tasks/{id}/surveillance",
+        "user",
+        "A surveillance task's weekly series per country: cases, rates per 100,000, ICU, deaths, positivity per pathogen with 95 % intervals; ?wait=N.",
+    ),
+    (
         "POST",
         "/api/admin/users",
         "admin",

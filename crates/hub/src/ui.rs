@@ -14,20 +14,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kakehashi_federation::{Merged, SiteState, TaskSpec};
-use kakehashi_model::Country;
-use kakehashi_web::chart::{Band, LineChart, Series as Line, Threshold};
+use kakehashi_web::Locale;
 use kakehashi_web::form::FieldErrors;
 use kakehashi_web::pages::{
     self, Chrome, FeasibilityForm, FeasibilityPage, HistoryRow, LoginPage, Page, QueryResult,
     Released, SiteResult, UserBadge,
 };
-use kakehashi_web::{Catalog, Locale};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod amr;
+mod surveillance;
 
 type S = State<Arc<Hub>>;
 
@@ -41,8 +40,8 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/network", get(network))
         .route("/feasibility", get(feasibility).post(feasibility_submit))
         .route("/feasibility/{task}", get(feasibility_task))
-        .route("/surveillance", get(surveillance))
-        .route("/surveillance/{file}", get(surveillance_csv))
+        .route("/surveillance", get(surveillance::surveillance))
+        .route("/surveillance/{file}", get(surveillance::surveillance_csv))
         .route("/amr", get(amr::amr))
         .route("/amr/{file}", get(amr::amr_csv))
         .route("/steward", get(steward))
@@ -979,280 +978,6 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
     }
 }
 
-// ---- surveillance
-
-#[derive(Deserialize)]
-struct SurvQuery {
-    definition: Option<String>,
-}
-
-const DEFINITIONS: [&str; 6] = [
-    "sari-icosari",
-    "sari-icosari-covid",
-    "sari-who",
-    "ari-ecdc",
-    "ili-ecdc",
-    "ili-who",
-];
-
-/// The newest complete surveillance task for a definition, or a new one (run now, waited for).
-async fn surveillance_result(hub: &Hub, user: &User, definition: &str) -> Result<Merged, ApiError> {
-    let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
-        matches!(&t.spec, TaskSpec::SurveillanceSeries { definition: d, by, .. } if d == definition && by.is_empty())
-            && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
-    });
-    if let Some(t) = recent {
-        let m = merged(hub, &t)?;
-        if m.complete {
-            return Ok(m);
-        }
-        return wait_merged(
-            hub,
-            &t,
-            std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1),
-        )
-        .await;
-    }
-    let project = hub
-        .db
-        .projects_of(user)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-    let task = create_task_for(
-        hub,
-        user,
-        NewTask {
-            project: project.id,
-            spec: TaskSpec::SurveillanceSeries {
-                definition: definition.to_owned(),
-                by: Vec::new(),
-                from: None,
-                to: None,
-            },
-            deadline_seconds: None,
-        },
-    )?;
-    wait_merged(
-        hub,
-        &task,
-        std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1),
-    )
-    .await
-}
-
-/// Weekly pooled cases of one country, in week order.
-fn country_weeks(m: &Merged, country: Country) -> Vec<(String, Option<u64>)> {
-    let Some(t) = m.countries.get(&country) else {
-        return Vec::new();
-    };
-    let Some(ci) = t.measures.iter().position(|x| x == "cases") else {
-        return Vec::new();
-    };
-    t.rows
-        .iter()
-        .filter_map(|r| Some((r.key.first()?.clone(), r.values[ci].sum)))
-        .collect()
-}
-
-fn surveillance_charts(m: &Merged, locale: Locale) -> (Vec<LineChart>, Vec<(Country, String)>) {
-    let cat = Catalog::global();
-    let t = |k: &str| cat.text(locale, k, &[]);
-    let mut charts = Vec::new();
-    let mut levels = Vec::new();
-    for country in [Country::Germany, Country::Japan] {
-        let weeks = country_weeks(m, country);
-        if weeks.is_empty() {
-            continue;
-        }
-        let conv = kakehashi_surveillance::ReportingConvention::of(country);
-        let rows: Vec<kakehashi_surveillance::series::SeriesRow> = weeks
-            .iter()
-            .filter_map(|(w, v)| {
-                Some(kakehashi_surveillance::series::SeriesRow {
-                    site: None,
-                    country: Some(country),
-                    age_group: None,
-                    week: w.parse().ok()?,
-                    cases: (*v)?,
-                    icu: 0,
-                    deaths: 0,
-                    positivity: Vec::new(),
-                })
-            })
-            .collect();
-        let refs: Vec<&kakehashi_surveillance::series::SeriesRow> = rows.iter().collect();
-        let input = kakehashi_surveillance::series::Series::mem_input(
-            &refs,
-            &conv,
-            |r| r.cases as f64,
-            true,
-        );
-        let model = kakehashi_surveillance::mem::mem_model(
-            &input,
-            &kakehashi_surveillance::mem::MemParams::default(),
-        )
-        .ok();
-        // Three seasons up to the last week with cases, as one curve.
-        let last = weeks
-            .iter()
-            .rposition(|(_, v)| v.is_some_and(|v| v > 0))
-            .unwrap_or(weeks.len().saturating_sub(1));
-        let tail: Vec<&(String, Option<u64>)> = weeks[..=last]
-            .iter()
-            .rev()
-            .take(156)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let points: Vec<(f64, Option<f64>)> = tail
-            .iter()
-            .enumerate()
-            .map(|(i, (_, v))| (i as f64, v.map(|v| v as f64)))
-            .collect();
-        let x_labels: Vec<(f64, String)> = tail
-            .iter()
-            .enumerate()
-            .map(|(i, (w, _))| (i as f64, w.clone()))
-            .collect();
-        let x_ticks = x_labels
-            .iter()
-            .filter(|(i, _)| (*i as usize).is_multiple_of(13))
-            .cloned()
-            .collect();
-        let mut chart = LineChart {
-            id: format!("curve-{}", country.iso().to_lowercase()),
-            title: format!(
-                "{} · {}",
-                t(&format!("country-{}", country.iso())),
-                match &m.task.spec {
-                    TaskSpec::SurveillanceSeries { definition, .. } => definition.as_str(),
-                    other => other.kind(),
-                }
-            ),
-            description: t("surv-intro"),
-            x_label: t("surv-week"),
-            y_label: t("surv-cases"),
-            x_ticks,
-            series: vec![Line {
-                name: t(&format!("country-{}", country.iso())),
-                points,
-            }],
-            bands: Vec::new(),
-            thresholds: Vec::new(),
-            x_labels,
-        };
-        if let Some(model) = &model {
-            let th = &model.thresholds;
-            if let Some(e) = th.epidemic {
-                chart.thresholds.push(Threshold {
-                    y: e,
-                    label: t("surv-epidemic-threshold"),
-                });
-            }
-            let edges = [
-                (th.medium, 2usize, "level-medium"),
-                (th.high, 3, "level-high"),
-                (th.very_high, 4, "level-very-high"),
-            ];
-            for (i, (from, level, key)) in edges.iter().enumerate() {
-                if let Some(from) = from {
-                    let to = edges.get(i + 1).and_then(|e| e.0);
-                    chart.bands.push(Band {
-                        from: *from,
-                        to,
-                        label: t(key),
-                        level: *level,
-                    });
-                }
-            }
-            if let Some(last) = tail.iter().rev().find_map(|(_, v)| *v)
-                && let Some(level) = th.level(last as f64)
-            {
-                levels.push((
-                    country,
-                    format!(
-                        "level-{}",
-                        serde_json::to_value(level)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    ),
-                ));
-            }
-        }
-        charts.push(chart);
-    }
-    (charts, levels)
-}
-
-async fn surveillance(State(hub): S, headers: HeaderMap, Query(q): Query<SurvQuery>) -> Response {
-    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut page = pages::SurveillancePage {
-        definitions: DEFINITIONS.iter().map(|s| (*s).to_owned()).collect(),
-        definition: q.definition.clone().unwrap_or_default(),
-        ..Default::default()
-    };
-    let mut status = StatusCode::OK;
-    if let Some(def) = q.definition.as_deref() {
-        if !DEFINITIONS.contains(&def) {
-            page.errors.add("definition", "err-choice", def.to_owned());
-            status = StatusCode::UNPROCESSABLE_ENTITY;
-        } else if user.role != Role::Steward {
-            match surveillance_result(&hub, &user, def).await {
-                Ok(m) => {
-                    let (charts, levels) = surveillance_charts(&m, c.locale);
-                    page.charts = charts;
-                    page.levels = levels;
-                }
-                Err(e) if e.status == StatusCode::FORBIDDEN => {
-                    page.errors.add("definition", "error-forbidden", "")
-                }
-                Err(e) => return ui_error(&c, e),
-            }
-        }
-    }
-    html(
-        status,
-        &Page::Surveillance(page),
-        &chrome(&c, "surveillance", None),
-    )
-}
-
-async fn surveillance_csv(
-    State(hub): S,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    Query(q): Query<SurvQuery>,
-) -> Response {
-    let (c, user) = match signed_in_ctx(&hub, &headers, "/surveillance") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Some(id) = file.strip_suffix(".csv") else {
-        return error_page(&c, StatusCode::NOT_FOUND, "error-not-found");
-    };
-    let def = q.definition.unwrap_or_else(|| "sari-icosari".into());
-    let m = match surveillance_result(&hub, &user, &def).await {
-        Ok(m) => m,
-        Err(e) => return ui_error(&c, e),
-    };
-    let (charts, _) = surveillance_charts(&m, c.locale);
-    match charts.iter().find(|ch| ch.id == id) {
-        Some(ch) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment"),
-            ],
-            ch.csv(),
-        )
-            .into_response(),
-        None => error_page(&c, StatusCode::NOT_FOUND, "error-not-found"),
-    }
-}
+// ---- surveillance: see `ui/surveillance.rs`
 
 // ---- AMR: see `ui/amr.rs`

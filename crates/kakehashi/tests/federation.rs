@@ -883,3 +883,216 @@ async fn antibiogram_counts_below_a_sites_minimum_leave_as_ranges_and_bad_specs_
         "{msg}"
     );
 }
+
+/// Exact local weekly tests and positives per pathogen and the patient count of a site, through
+/// the command a steward would run: `week → [(tests, positives); pathogens]`.
+fn local_positivity(id: &str) -> (BTreeMap<String, Vec<(u64, u64)>>, u64) {
+    let out = Command::new(EXE)
+        .args([
+            "surveillance",
+            "series",
+            "--definition",
+            "sari-icosari",
+            "--by",
+            "",
+            "--format",
+            "json",
+            "--site-dir",
+        ])
+        .arg(sites_dir().join("sites").join(id))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let weeks = v["series"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["week"].as_str().unwrap().to_owned(),
+                r["positivity"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        (
+                            p["tests"].as_u64().unwrap(),
+                            p["positives"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    (weeks, v["population"].as_u64().unwrap())
+}
+
+/// The largest error the declared noise of one released count can have, except with
+/// probability `p`: discrete Laplace with `q = e^(−ε / sensitivity)` has `P[|X| ≥ k] = 2q^k / (1 + q)`.
+fn noise_bound(disclosure: &Value, p: f64) -> u64 {
+    let Some(eps) = disclosure["epsilon"].as_f64() else {
+        return 0;
+    };
+    let q = (-eps / disclosure["sensitivity"].as_f64().unwrap()).exp();
+    (1..).find(|k| 2.0 * q.powi(*k) / (1.0 + q) < p).unwrap() as u64 - 1
+}
+
+/// Positivity through the network: German sites exact, Japanese sites with noise, a minimum of
+/// 10 and rounding to 10 (demo-like). Each country's pooled tests and positives per pathogen
+/// and week are the sum of its sites' own exact series (computed from their stores), exactly
+/// for Germany and within the declared noise for Japan; the series leave without rounding or
+/// withholding (the series rule); the denominators of the rates are the sites' patient counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positivity_per_country_pools_the_sites_exact_series_within_the_declared_noise() {
+    let noisy =
+        "projects = [\"*\"]\nmin_count = 10\nrounding = 10\nepsilon = 100\nproject_budget = 500.0";
+    let sites = [
+        ("de-berlin", OPEN),
+        ("de-frankfurt", OPEN),
+        ("jp-tokyo", noisy),
+        ("jp-osaka", noisy),
+    ];
+    let net = Net::start(&sites).await;
+    let id = net
+        .create(
+            "p1",
+            json!({"type": "surveillance_series", "definition": "sari-icosari"}),
+            60,
+        )
+        .await;
+    let res: Value = net
+        .http
+        .get(format!("{}/api/tasks/{id}/surveillance?wait=65", net.url))
+        .bearer_auth(&net.researcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["complete"], true, "{res}");
+    assert_eq!(res["pathogens"], json!(["influenza", "rsv", "sars-cov-2"]));
+    let merged = net.result(&id, 0).await;
+    // truth per country and week, and the noise bound per site
+    let mut truth: BTreeMap<(String, String), Vec<(u64, u64)>> = BTreeMap::new();
+    let mut patients: BTreeMap<String, u64> = BTreeMap::new();
+    let mut bound: BTreeMap<String, u64> = BTreeMap::new();
+    for (site, country) in SITES {
+        let line = res["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["site"] == site)
+            .unwrap();
+        assert_eq!(line["state"], "answered", "{line}");
+        let d = &line["disclosure"];
+        let (weeks, pop) = local_positivity(site);
+        assert!(
+            weeks.values().flatten().map(|t| t.0).sum::<u64>() > 0,
+            "{site} has tests"
+        );
+        // the series rule: noise only, nothing rounded or withheld, each released value within
+        // the declared noise of the site's exact value
+        let k = noise_bound(d, 1e-7);
+        assert_eq!(
+            (d["min_count"].as_u64(), d["rounding"].as_u64()),
+            (Some(0), Some(1)),
+            "{site}: {d}"
+        );
+        let table = &site_of(&merged, site)["table"];
+        let m: Vec<&str> = table["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        let mut off_grid = 0;
+        for r in table["rows"].as_array().unwrap() {
+            let week = r["key"][0].as_str().unwrap();
+            for (pi, p) in ["influenza", "rsv", "sars-cov-2"].iter().enumerate() {
+                let want = weeks[week][pi];
+                for (measure, want) in [
+                    (format!("{p}_tests"), want.0),
+                    (format!("{p}_positives"), want.1),
+                ] {
+                    let got = r["values"][m.iter().position(|x| *x == measure).unwrap()]
+                        .as_u64()
+                        .unwrap_or_else(|| panic!("{site} {week} {measure} withheld: {r}"));
+                    assert!(
+                        got.abs_diff(want) <= k,
+                        "{site} {week} {measure}: released {got}, exact {want}, noise bound {k}"
+                    );
+                    off_grid += usize::from(got % 10 != 0);
+                }
+            }
+        }
+        assert!(off_grid > 0, "{site}: values are not rounded to 10");
+        *bound.entry(country.to_owned()).or_default() += k;
+        *patients.entry(country.to_owned()).or_default() += pop;
+        for (w, v) in weeks {
+            let t = truth
+                .entry((country.to_owned(), w))
+                .or_insert_with(|| vec![(0, 0); 3]);
+            for (a, b) in t.iter_mut().zip(v) {
+                a.0 += b.0;
+                a.1 += b.1;
+            }
+        }
+    }
+    let mut checked = 0;
+    for c in res["countries"].as_array().unwrap() {
+        let country = c["country"].as_str().unwrap().to_owned();
+        let k = bound[&country];
+        // the denominator: the sites' patient counts (the ordinary rule: rounded to 10 in Japan)
+        let pop = c["population"]["lo"].as_u64().unwrap();
+        let slack = if country == "JP" { k + 10 } else { 0 };
+        assert!(
+            pop.abs_diff(patients[&country]) <= slack,
+            "{country} patients {pop} vs {}",
+            patients[&country]
+        );
+        for w in c["weeks"].as_array().unwrap() {
+            let week = w["week"].as_str().unwrap().to_owned();
+            let want = &truth[&(country.clone(), week.clone())];
+            for (pi, p) in w["pathogens"].as_array().unwrap().iter().enumerate() {
+                let (t, pos) = (
+                    p["tests"]["lo"].as_u64().unwrap(),
+                    p["positives"]["lo"].as_u64().unwrap(),
+                );
+                assert_eq!(p["tests"]["lo"], p["tests"]["hi"], "nothing withheld");
+                assert!(
+                    t.abs_diff(want[pi].0) <= k && pos.abs_diff(want[pi].1) <= k,
+                    "{country} {week} {pi}: pooled {t}/{pos}, exact {:?}, bound {k}",
+                    want[pi]
+                );
+                if country == "DE" && want[pi].0 > 0 {
+                    let share = p["positivity"]["value"].as_f64().unwrap();
+                    assert!((share - want[pi].1 as f64 / want[pi].0 as f64).abs() < 1e-12);
+                    assert!(
+                        p["positivity"]["ci_low"].as_f64().unwrap() <= share
+                            && share <= p["positivity"]["ci_high"].as_f64().unwrap()
+                    );
+                }
+                checked += 1;
+            }
+            if let Some(rate) = w["rate"].as_f64() {
+                assert!(
+                    (rate - w["cases"]["lo"].as_f64().unwrap() * 100_000.0 / pop as f64).abs()
+                        < 1e-9
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} pooled cells checked");
+    assert_eq!(
+        res["countries"].as_array().unwrap().len(),
+        2,
+        "{}",
+        res["withheld"]
+    );
+}

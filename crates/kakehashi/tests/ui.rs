@@ -281,6 +281,62 @@ async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
     )
 }
 
+/// The season the surveillance page should show for a country today: the current one on its
+/// calendar, else the latest with cases or tests at its sites (computed from their stores).
+fn expected_season(demo: &Path, sites: &[&str]) -> (i32, bool) {
+    let mut cmd = Command::new(EXE);
+    cmd.args([
+        "surveillance",
+        "series",
+        "--definition",
+        "sari-icosari",
+        "--by",
+        "",
+        "--format",
+        "json",
+    ]);
+    for s in sites {
+        cmd.arg("--site-dir").arg(demo.join("sites").join(s));
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let country: kakehashi_model::Country =
+        serde_json::from_value(v["sites"][0]["country"].clone()).unwrap();
+    let conv = kakehashi_surveillance::ReportingConvention::of(country);
+    let mut with_data: Vec<i32> = v["series"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["cases"].as_u64() > Some(0)
+                || r["positivity"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["tests"].as_u64() > Some(0))
+        })
+        .map(|r| {
+            kakehashi_surveillance::pooled::chart_season(
+                &conv,
+                r["week"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    with_data.sort_unstable();
+    with_data.dedup();
+    kakehashi_surveillance::pooled::shown_season(
+        &conv,
+        conv.local_date(chrono::Utc::now()),
+        None,
+        &with_data,
+    )
+}
+
 async fn sign_in(b: &Browser, url: &str, user: &str) {
     b.go(&format!("{url}/login")).await;
     b.type_into("#username", user).await;
@@ -314,7 +370,7 @@ async fn audit(axe: &mut Option<a11y::Axe>, b: &Browser, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     let mut axe = a11y::Axe::load();
-    let (_dir, _demo, _driver, b, url) = start().await;
+    let (dir, _demo, _driver, b, url) = start().await;
     // Bad input is rejected next to the field.
     b.go(&format!("{url}/login")).await;
     audit(&mut axe, &b, "login").await;
@@ -483,6 +539,72 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     );
     let amr_by_year = b.url().await.trim_start_matches(&url).to_owned();
 
+    // Surveillance without parameters (no "Apply"): the current season on each country's
+    // calendar, or the latest season with data when the sites have none for it yet, with a curve
+    // and a positivity chart per country.
+    b.go(&format!("{url}/surveillance")).await;
+    let t = Instant::now();
+    while !(b
+        .exists("svg[aria-labelledby^='positivity-de-title']")
+        .await
+        && b.exists("svg[aria-labelledby^='positivity-jp-title']")
+            .await)
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "a positivity chart per country: {}",
+            b.source().await.chars().take(3000).collect::<String>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let page = b.source().await;
+    for (country, sites) in [
+        ("Germany", ["de-berlin", "de-frankfurt"]),
+        ("Japan", ["jp-tokyo", "jp-osaka"]),
+    ] {
+        let (season, fell_back) = expected_season(dir.path(), &sites);
+        let label = kakehashi_surveillance::pooled::season_label(season);
+        let want = if fell_back {
+            format!("{country}: no data yet for season")
+        } else {
+            format!("{country}: season {label} (current season)")
+        };
+        let shown = &page[page
+            .find("id=\"seasons-shown\"")
+            .expect("the seasons shown are named")..];
+        let line = shown
+            .split("<li>")
+            .find(|l| l.starts_with(country))
+            .unwrap_or_default();
+        assert!(
+            line.starts_with(&want) && line.contains(&label),
+            "{country}: expected {want} ({label}), page says {line}"
+        );
+        assert!(
+            page.contains(&format!("{country} · sari-icosari · {label}")),
+            "the {country} curve shows season {label}"
+        );
+    }
+    assert!(
+        page.contains("class=\"band\""),
+        "positivity with its interval band"
+    );
+    assert!(
+        page.contains("class=\"y2-tick\""),
+        "rates per 100,000 beside the counts"
+    );
+    for svg in page
+        .split("<svg")
+        .skip(1)
+        .filter(|s| s.contains("class=\"x-tick\""))
+    {
+        let labels = kakehashi_web::share_chart::x_tick_labels(svg);
+        assert!(
+            labels.len() >= 4 && kakehashi_web::share_chart::labels_apart(&labels),
+            "week labels apart: {labels:?}"
+        );
+    }
+
     // Every page in every language, no untranslated key, with a screenshot.
     let shots = screenshots_dir();
     let pages = [
@@ -493,8 +615,11 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         ("amr-form", "/amr"),
         ("amr", amr_run.as_str()),
         ("amr-by-year", amr_by_year.as_str()),
-        ("surveillance-form", "/surveillance"),
-        ("surveillance", "/surveillance?definition=sari-icosari"),
+        ("surveillance", "/surveillance"),
+        (
+            "surveillance-icosari",
+            "/surveillance?definition=sari-icosari",
+        ),
         ("error-not-found", "/feasibility/no-such-task"),
         ("error-forbidden", "/steward"),
     ];

@@ -279,58 +279,78 @@ impl Agent {
         }
         let started = std::time::Instant::now();
         let snapshot = self.snapshot_info();
-        let outcome: Result<
-            (
-                kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>,
-                Vec<String>,
-            ),
-            Result<Refusal, String>,
-        > = match self.gate.admit(&task.project) {
-            Err(r) => Err(Ok(r)),
-            Ok(()) => {
-                let me = self.clone();
-                let spec = task.spec.clone();
-                let site = self.cfg.site_id.to_string();
-                let computed = tokio::task::spawn_blocking(move || {
-                    tasks::compute(&me.store, &me.cache, &site, &spec)
-                })
-                .await;
-                match computed {
-                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Err(e)) => Err(Err(e)),
-                    Ok(Ok(Computed {
-                        table,
-                        canonical,
-                        sensitivity,
-                        snapshot_tag,
-                        notes,
-                    })) => {
-                        let q = Question {
-                            project: &task.project,
-                            canonical: &canonical,
-                            snapshot: &snapshot_tag,
+        type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
+        let outcome: Result<(Gated, Vec<String>, Option<Gated>), Result<Refusal, String>> =
+            match self.gate.admit(&task.project) {
+                Err(r) => Err(Ok(r)),
+                Ok(()) => {
+                    let me = self.clone();
+                    let spec = task.spec.clone();
+                    let site = self.cfg.site_id.to_string();
+                    let computed = tokio::task::spawn_blocking(move || {
+                        tasks::compute(&me.store, &me.cache, &site, &spec)
+                    })
+                    .await;
+                    match computed {
+                        Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
+                        Ok(Err(e)) => Err(Err(e)),
+                        Ok(Ok(Computed {
+                            table,
+                            canonical,
                             sensitivity,
-                        };
-                        self.gate.release(&q, table).map(|r| (r, notes)).map_err(Ok)
+                            snapshot_tag,
+                            mut notes,
+                            series,
+                            denominator,
+                        })) => {
+                            let q = Question {
+                                project: &task.project,
+                                canonical: &canonical,
+                                snapshot: &snapshot_tag,
+                                sensitivity,
+                            };
+                            let released = if series {
+                                self.gate.release_series(&q, table)
+                            } else {
+                                self.gate.release(&q, table)
+                            };
+                            released
+                            .map(|r| {
+                                // The denominator is its own question: spent once per project and snapshot.
+                                let den = denominator.and_then(|d| {
+                                    let dq = Question { project: &task.project, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
+                                    self.gate.release(&dq, d).map_err(|e| notes.push(format!("no denominator for rates: {e}"))).ok()
+                                });
+                                (r, notes, den)
+                            })
+                            .map_err(Ok)
+                        }
                     }
                 }
-            }
-        };
+            };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (status, released_json, refusal, error) = match &outcome {
-            Ok((r, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
+            Ok((r, _, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
             Err(Ok(r)) => ("refused", None, Some(r.clone()), None),
             Err(Err(e)) => ("failed", None, None, Some(e.clone())),
         };
         // The log records exactly what leaves the site, before it leaves.
+        let denominator_json = match &outcome {
+            Ok((_, _, Some(d))) => serde_json::to_value(d).ok(),
+            _ => None,
+        };
         log(
             "answer_sent",
-            serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}),
+            serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "denominator": denominator_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}),
         );
         let head = self.audit.head();
         let body = {
             let outcome = match &outcome {
-                Ok((r, notes)) => OutcomeOut::Answered { table: r, notes },
+                Ok((r, notes, den)) => OutcomeOut::Answered {
+                    table: r,
+                    notes,
+                    denominator: den.as_ref(),
+                },
                 Err(Ok(r)) => OutcomeOut::Refused { refusal: r },
                 Err(Err(e)) => OutcomeOut::Failed { error: e },
             };

@@ -1,7 +1,7 @@
 //! Answering each task type over the site's current snapshot: the site compiles the
 //! declarative question itself and returns a table of true counts for the gate.
 
-use kakehashi_disclosure::{CountTable, Dim, DimKind};
+use kakehashi_disclosure::CountTable;
 use kakehashi_federation::TaskSpec;
 use kakehashi_store::{Snapshot, Store};
 use kakehashi_surveillance::series::{AgeBands, SeriesSpec, Stratum};
@@ -20,6 +20,12 @@ pub struct Computed {
     pub snapshot_tag: String,
     /// Notes for the researcher.
     pub notes: Vec<String>,
+    /// A weekly time series: released under the gate's series rule
+    /// ([`kakehashi_disclosure::Gate::release_series`]).
+    pub series: bool,
+    /// The denominator of rates (true count), released as its own question
+    /// ([`kakehashi_federation::surveillance::DENOMINATOR_CANONICAL`]).
+    pub denominator: Option<CountTable>,
 }
 
 /// What the agent keeps between tasks: the current snapshot and its cohort index.
@@ -99,6 +105,8 @@ pub fn compute(
                 sensitivity: 1,
                 snapshot_tag: snap.tag(),
                 notes,
+                series: false,
+                denominator: None,
             })
         }
         TaskSpec::Antibiogram { spec } => antibiogram(&snap, spec),
@@ -137,49 +145,21 @@ fn surveillance(
     let panel = PathogenPanel::shipped();
     let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec)
         .map_err(|e| e.to_string())?;
-    let mut dims = vec![Dim::new("week", DimKind::Week)];
-    if by_age {
-        dims.push(Dim::new("age_group", DimKind::AgeBand));
-    }
-    let mut measures: Vec<String> = vec!["cases".into(), "icu".into(), "deaths".into()];
-    for p in &out.series.pathogens {
-        measures.push(format!("{p}_tests"));
-        measures.push(format!("{p}_positives"));
-    }
-    let mrefs: Vec<&str> = measures.iter().map(String::as_str).collect();
-    let mut table = CountTable::new(dims, &mrefs);
-    for r in &out.series.rows {
-        let w = r.week.to_string();
-        let mut key = vec![w.as_str()];
-        if by_age {
-            key.push(r.age_group.as_deref().unwrap_or("unknown"));
-        }
-        table.ensure_row(&key).map_err(|e| e.to_string())?;
-        table
-            .add(&key, "cases", r.cases)
-            .map_err(|e| e.to_string())?;
-        table.add(&key, "icu", r.icu).map_err(|e| e.to_string())?;
-        table
-            .add(&key, "deaths", r.deaths)
-            .map_err(|e| e.to_string())?;
-        for (p, pos) in out.series.pathogens.iter().zip(&r.positivity) {
-            table
-                .add(&key, &format!("{p}_tests"), pos.tests)
-                .map_err(|e| e.to_string())?;
-            table
-                .add(&key, &format!("{p}_positives"), pos.positives)
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    let (table, sensitivity) = kakehashi_federation::surveillance::count_table(&out.series, by_age)
+        .map_err(|e| e.to_string())?;
     let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
     Ok(Computed {
         table,
         canonical,
         // One admission changes at most cases, ICU and deaths of one week; one test changes a
         // pathogen's tests and positives: the noise is scaled to that (event-level) bound.
-        sensitivity: 3 + 2 * out.series.pathogens.len() as u32,
+        sensitivity,
         snapshot_tag: snap.tag(),
         notes: out.series.notes.clone(),
+        series: true,
+        denominator: Some(kakehashi_federation::surveillance::denominator_table(
+            out.patients,
+        )),
     })
 }
 
@@ -202,5 +182,7 @@ fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, Strin
         sensitivity,
         snapshot_tag: snap.tag(),
         notes,
+        series: false,
+        denominator: None,
     })
 }

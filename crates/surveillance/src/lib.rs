@@ -8,10 +8,12 @@
 //! Entry points for a federated task (hub side): a site answers with a [`series::Series`]
 //! (after its disclosure gate); the hub merges the sites of a country with
 //! [`series::Series::merge`], turns a stratum into seasons with [`series::Series::mem_input`]
-//! and fits [`mem::mem_model`].
+//! and fits [`mem::mem_model`]. Released counts (noisy, rounded or withheld) are pooled with their
+//! bounds and turned into positivity shares and rates by [`pooled`].
 
 pub mod definition;
 pub mod mem;
+pub mod pooled;
 pub mod series;
 pub mod week;
 

@@ -86,7 +86,64 @@ fn tick_label(locale: Locale, v: f64) -> String {
     }
 }
 
-fn open_svg(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
+/// The width a label takes at the charts' 12 px font, estimated per character (Latin ≈ 7 px,
+/// CJK and other wide characters ≈ 12 px): enough to keep labels apart without a font.
+pub fn label_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| if (c as u32) < 0x2E80 { 7.0 } else { 12.0 })
+        .sum()
+}
+
+/// The gap kept between neighbouring axis labels, in px.
+pub const LABEL_GAP: f64 = 8.0;
+
+/// Thins x labels so that none overlap: of labels at regular steps (weeks) it keeps every
+/// `k`-th, with `k` the first of 1, 2, 4, 13, 26, 52 (a week, two, a month, a quarter, half a
+/// year, a year) whose spacing fits the widest label; irregular positions are thinned greedily.
+/// `px_per_x` is the plot's pixels per x unit.
+pub fn thin_labels(labels: &[(f64, String)], px_per_x: f64) -> Vec<(f64, String)> {
+    let widest = labels
+        .iter()
+        .map(|(_, l)| label_width(l))
+        .fold(0.0f64, f64::max)
+        + LABEL_GAP;
+    let unit = labels
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .fold(f64::INFINITY, f64::min);
+    let regular = unit.is_finite()
+        && unit > 0.0
+        && labels
+            .windows(2)
+            .all(|w| ((w[1].0 - w[0].0) / unit - ((w[1].0 - w[0].0) / unit).round()).abs() < 1e-9);
+    if regular && px_per_x > 0.0 {
+        for k in [1.0, 2.0, 4.0, 13.0, 26.0, 52.0] {
+            if k * unit * px_per_x >= widest {
+                let first = labels[0].0;
+                return labels
+                    .iter()
+                    .filter(|(x, _)| (((x - first) / unit).round() as i64) % (k as i64) == 0)
+                    .cloned()
+                    .collect();
+            }
+        }
+        return labels.first().cloned().into_iter().collect();
+    }
+    let mut out: Vec<(f64, String)> = Vec::new();
+    for (x, l) in labels {
+        let fits = out.last().is_none_or(|(px, pl)| {
+            (x - px) * px_per_x >= (label_width(pl) + label_width(l)) / 2.0 + LABEL_GAP
+        });
+        if fits {
+            out.push((*x, l.clone()));
+        }
+    }
+    out
+}
+
+/// Opens a chart's SVG with its accessible name and description and draws its title.
+pub(crate) fn open_svg(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {W} {height}\" \
@@ -154,6 +211,20 @@ pub struct LineChart {
     pub thresholds: Vec<Threshold>,
     /// A label for every x (e.g. each week), used by the CSV; ticks label only some.
     pub x_labels: Vec<(f64, String)>,
+    /// A second scale on the right for the same values (e.g. cases per 100,000 beside cases).
+    pub y2: Option<SecondAxis>,
+}
+
+/// A second y scale: the left axis's values times `factor`, with its own label (and a column in
+/// the CSV).
+#[derive(Debug, Clone)]
+pub struct SecondAxis {
+    /// Axis label, with its unit (e.g. "per 100,000 patients").
+    pub label: String,
+    /// Right value = left value × factor.
+    pub factor: f64,
+    /// Decimal places of its tick labels.
+    pub places: usize,
 }
 
 impl LineChart {
@@ -180,7 +251,12 @@ impl LineChart {
             .fold(0.0f64, f64::max);
         let ticks = nice_ticks(ymax_data * 1.05, 5);
         let ymax = *ticks.last().unwrap_or(&1.0);
-        let pw = W - LEFT - RIGHT;
+        let right = if self.y2.is_some() {
+            RIGHT + 56.0
+        } else {
+            RIGHT
+        };
+        let pw = W - LEFT - right;
         let ph = H - TOP - BOTTOM;
         let sx = |x: f64| LEFT + (x - xmin) / (xmax - xmin) * pw;
         let sy = |y: f64| TOP + ph - (y / ymax).clamp(0.0, 1.0) * ph;
@@ -209,12 +285,45 @@ impl LineChart {
                 esc(&tick_label(locale, *t))
             );
         }
-        for (x, label) in &self.x_ticks {
+        if let Some(y2) = &self.y2 {
+            // the right scale: round values of its own, placed where they fall on the left scale
+            let x = LEFT + pw;
+            for t in nice_ticks(ymax * y2.factor, 5)
+                .into_iter()
+                .filter(|t| *t <= ymax * y2.factor + 1e-9)
+            {
+                let y = sy(t / y2.factor);
+                let _ = write!(
+                    out,
+                    "<line x1=\"{x:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#333\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" class=\"y2-tick\">{}</text>",
+                    x + 4.0,
+                    x + 6.0,
+                    y + 4.0,
+                    esc(&format::decimal(locale, t, y2.places))
+                );
+            }
+            let _ = write!(
+                out,
+                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+                 <text transform=\"translate({:.1} {:.1}) rotate(90)\" text-anchor=\"middle\">{}</text>",
+                TOP + ph,
+                x + 48.0,
+                TOP + ph / 2.0,
+                esc(&y2.label)
+            );
+        }
+        let candidates = if self.x_ticks.is_empty() {
+            &self.x_labels
+        } else {
+            &self.x_ticks
+        };
+        for (x, label) in &thin_labels(candidates, pw / (xmax - xmin)) {
             let px = sx(*x);
             let _ = write!(
                 out,
                 "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
-                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"x-tick\">{}</text>",
                 TOP + ph,
                 TOP + ph + 5.0,
                 TOP + ph + 18.0,
@@ -288,7 +397,7 @@ impl LineChart {
             }
         }
         // legend
-        let lx = LEFT + pw + 16.0;
+        let lx = LEFT + pw + if self.y2.is_some() { 60.0 } else { 16.0 };
         let mut ly = TOP + 4.0;
         for (i, s) in self.series.iter().enumerate() {
             let _ = write!(
@@ -336,6 +445,13 @@ impl LineChart {
     pub fn csv(&self) -> String {
         let mut header = vec![self.x_label.clone()];
         header.extend(self.series.iter().map(|s| s.name.clone()));
+        if let Some(y2) = &self.y2 {
+            header.extend(
+                self.series
+                    .iter()
+                    .map(|s| format!("{} ({})", s.name, y2.label)),
+            );
+        }
         let mut out = csv_line(&header);
         let mut xs: Vec<f64> = self
             .series
@@ -356,6 +472,15 @@ impl LineChart {
             for s in &self.series {
                 let y = s.points.iter().find(|p| p.0 == x).and_then(|p| p.1);
                 row.push(y.map(|v| v.to_string()).unwrap_or_default());
+            }
+            if let Some(y2) = &self.y2 {
+                for s in &self.series {
+                    let y = s.points.iter().find(|p| p.0 == x).and_then(|p| p.1);
+                    row.push(
+                        y.map(|v| format!("{:.*}", y2.places + 1, v * y2.factor))
+                            .unwrap_or_default(),
+                    );
+                }
             }
             out.push_str(&csv_line(&row));
         }
@@ -769,6 +894,7 @@ mod tests {
                 label: "epidemic threshold".into(),
             }],
             x_labels: vec![(2.0, "W02".into())],
+            y2: None,
         };
         assert!(
             chart.csv().contains("W02,\n"),

@@ -10,6 +10,7 @@ pub mod form;
 pub mod format;
 pub mod i18n;
 pub mod pages;
+pub mod share_chart;
 
 pub use i18n::{Catalog, Locale};
 pub use pages::{Chrome, Page, render};

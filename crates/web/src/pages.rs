@@ -397,11 +397,20 @@ pub struct SurveillancePage {
     pub definition: String,
     /// Problems in the form.
     pub errors: FieldErrors,
-    /// Charts (epidemic curves, positivity), rendered by [`render`].
+    /// Charts (epidemic curves), rendered by [`render`].
     #[serde(skip)]
     pub charts: Vec<LineChart>,
+    /// Positivity charts (share of tests positive per pathogen, with the tests), rendered by [`render`].
+    #[serde(skip)]
+    pub share_charts: Vec<crate::share_chart::ShareChart>,
     /// Current intensity level per country: (country, level message key).
     pub levels: Vec<(Country, String)>,
+    /// Seasons on offer: (value, label such as `2025/26`), newest first.
+    pub seasons: Vec<(String, String)>,
+    /// The chosen season's value (empty: the current season).
+    pub season: String,
+    /// The season each country shows, in words (e.g. "Germany: season 2025/26 (current)").
+    pub shown: Vec<String>,
 }
 
 /// An audit log entry on the steward's page.
@@ -595,11 +604,26 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
             minijinja::context! { chrome => c, page => S(p), maps => S(maps) }
         }
         Page::Surveillance(p) => {
-            let charts: Vec<(String, String)> = p
-                .charts
+            // per country: its curve, then its positivity (chart ids end in the country code)
+            let mut charts: Vec<(String, String)> = Vec::new();
+            for c in &p.charts {
+                charts.push((c.id.clone(), c.svg(locale)));
+                let country = c.id.rsplit('-').next().unwrap_or_default();
+                for s in p
+                    .share_charts
+                    .iter()
+                    .filter(|s| s.id.rsplit('-').next() == Some(country))
+                {
+                    charts.push((s.id.clone(), s.svg(locale)));
+                }
+            }
+            let rest: Vec<(String, String)> = p
+                .share_charts
                 .iter()
-                .map(|c| (c.id.clone(), c.svg(locale)))
+                .filter(|s| !charts.iter().any(|(id, _)| *id == s.id))
+                .map(|s| (s.id.clone(), s.svg(locale)))
                 .collect();
+            charts.extend(rest);
             minijinja::context! { chrome => c, page => S(p), charts => S(charts) }
         }
         Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },

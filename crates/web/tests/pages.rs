@@ -316,7 +316,7 @@ fn all_pages() -> Vec<Page> {
             definition: "sari-icd10".into(),
             errors: FieldErrors::default(),
             charts: vec![LineChart {
-                id: "c".into(),
+                id: "curve-de".into(),
                 title: "SARI".into(),
                 series: vec![Series {
                     name: "DE".into(),
@@ -332,12 +332,39 @@ fn all_pages() -> Vec<Page> {
                     y: 4.0,
                     label: "threshold".into(),
                 }],
+                y2: Some(kakehashi_web::chart::SecondAxis {
+                    label: "per 100,000".into(),
+                    factor: 5.0,
+                    places: 1,
+                }),
+                ..Default::default()
+            }],
+            share_charts: vec![kakehashi_web::share_chart::ShareChart {
+                id: "positivity-de".into(),
+                title: "Positivity DE".into(),
+                x_labels: vec![(1.0, "2025-W50".into()), (2.0, "2025-W51".into())],
+                lines: vec![kakehashi_web::share_chart::ShareLine {
+                    name: "influenza".into(),
+                    points: vec![kakehashi_web::share_chart::SharePoint {
+                        x: 1.0,
+                        share: Some(0.3),
+                        low: 0.2,
+                        high: 0.4,
+                        tests: Some(80.0),
+                    }],
+                }],
                 ..Default::default()
             }],
             levels: vec![
                 (Country::Germany, "level-high".into()),
                 (Country::Japan, "level-baseline".into()),
             ],
+            seasons: vec![
+                ("2025".into(), "2025/26".into()),
+                ("2024".into(), "2024/25".into()),
+            ],
+            season: String::new(),
+            shown: vec!["Germany: season 2025/26 (current season)".into()],
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),
@@ -519,4 +546,47 @@ fn user_text_is_escaped() {
     let html = render(&page, &chrome(Locale::En, true)).unwrap();
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;"));
+}
+
+/// The surveillance page: each country's curve (with its rate scale) is followed by its
+/// positivity chart with the interval band, both with their CSV; the season chooser offers the
+/// current season first; the season shown is said in words.
+#[test]
+fn surveillance_shows_positivity_after_each_curve_and_names_the_season() {
+    let page = all_pages()
+        .into_iter()
+        .find(|p| matches!(p, Page::Surveillance(_)))
+        .unwrap();
+    // (the template escapes '/' as an entity; a browser shows it as '/')
+    let html = render(&page, &chrome(Locale::En, true))
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let curve = html
+        .find("aria-labelledby=\"curve-de-title")
+        .expect("curve");
+    let share = html
+        .find("aria-labelledby=\"positivity-de-title")
+        .expect("positivity chart");
+    assert!(
+        curve < share,
+        "the positivity chart follows its country's curve"
+    );
+    assert!(html.contains("class=\"band\"") && html.contains("class=\"y2-tick\""));
+    assert!(
+        html.contains("/surveillance/positivity-de.csv?definition=sari-icd10&amp;season="),
+        "CSV link"
+    );
+    let select = &html[html
+        .find("id=\"season\"")
+        .unwrap_or_else(|| panic!("season chooser: {html}"))..];
+    let (current, latest) = (select.find("current season"), select.find("2025/26"));
+    assert!(
+        current.is_some() && latest.is_some() && current < latest,
+        "current season first: {select}"
+    );
+    assert!(html.contains("<li>Germany: season 2025/26 (current season)</li>"));
+    assert!(
+        html.contains("docs/privacy.md"),
+        "the release rule is named"
+    );
 }

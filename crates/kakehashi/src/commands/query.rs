@@ -76,10 +76,29 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let is_antibiogram = matches!(spec, TaskSpec::Antibiogram { .. });
+    let is_surveillance = matches!(spec, TaskSpec::SurveillanceSeries { .. });
     let merged = rt.block_on(ask(&a, spec))?;
     let mut out = std::io::stdout().lock();
+    if is_surveillance {
+        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "surveillance"))?;
+        match a.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
+            Format::Table => {
+                print_table(&mut out, &merged)?;
+                let res: kakehashi_federation::surveillance::SurveillanceResult =
+                    serde_json::from_value(res).context("the hub's surveillance result")?;
+                print_surveillance(&mut out, &res, chrono::Utc::now())?;
+            }
+        }
+        let all = merged.sites.iter().all(|s| s.state == SiteState::Answered);
+        return Ok(if all {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
+    }
     if is_antibiogram {
-        let res = rt.block_on(antibiogram(&a, merged.task.id.as_str()))?;
+        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "antibiogram"))?;
         match a.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
@@ -172,12 +191,12 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
     Ok(r.json().await?)
 }
 
-/// The hub's antibiogram statistics of a finished task.
-async fn antibiogram(a: &Args, id: &str) -> anyhow::Result<serde_json::Value> {
+/// The hub's statistics of a finished task (`antibiogram` or `surveillance`).
+async fn statistics(a: &Args, id: &str, kind: &str) -> anyhow::Result<serde_json::Value> {
     let http = reqwest::Client::builder().build()?;
     let r = http
         .get(format!(
-            "{}/api/tasks/{id}/antibiogram",
+            "{}/api/tasks/{id}/{kind}",
             a.hub.trim_end_matches('/')
         ))
         .bearer_auth(&a.token)
@@ -188,7 +207,7 @@ async fn antibiogram(a: &Args, id: &str) -> anyhow::Result<serde_json::Value> {
     let body: serde_json::Value = r
         .json()
         .await
-        .context("the hub's antibiogram is not JSON")?;
+        .with_context(|| format!("the hub's {kind} result is not JSON"))?;
     if !status.is_success() {
         bail!(
             "hub: HTTP {status}: {}",
@@ -257,6 +276,89 @@ fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Res
     }
     for wh in res["withheld"].as_array().into_iter().flatten() {
         writeln!(w, "withheld: {}", wh.as_str().unwrap_or(""))?;
+    }
+    Ok(())
+}
+
+/// A pooled count: the value, or its range when a site withheld one.
+fn bounds_text(b: &kakehashi_surveillance::pooled::Bounds) -> String {
+    match b.exact() {
+        Some(v) => v.to_string(),
+        None => format!("{}-{}", b.lo, b.hi),
+    }
+}
+
+/// Per country, the weeks of the season shown (the current one, else the latest with data):
+/// cases, cases per 100,000 patients, and per pathogen tests and the share positive with its
+/// 95 % interval (`-` where fewer than 10 tests are certain).
+fn print_surveillance(
+    w: &mut impl Write,
+    r: &kakehashi_federation::surveillance::SurveillanceResult,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use kakehashi_surveillance::pooled::season_label;
+    for c in &r.countries {
+        let (season, fell_back) = c.shown_season(now, None);
+        let pop = c
+            .population
+            .map(|p| bounds_text(&p))
+            .unwrap_or_else(|| "unknown".into());
+        writeln!(
+            w,
+            "\n{} {}, season {}{}: {} sites, {} patients (rates per 100,000 patients); positivity = positive / tested [95% CI]",
+            c.country,
+            r.definition,
+            season_label(season),
+            if fell_back { " (latest with data)" } else { "" },
+            c.sites,
+            pop
+        )?;
+        write!(w, "{:<9} {:>6} {:>7}", "week", "cases", "/100k")?;
+        for p in &r.pathogens {
+            write!(w, "  {:<28}", format!("{p} tested, positivity"))?;
+        }
+        writeln!(w)?;
+        for (week, stats) in c.season(season) {
+            let Some(s) = stats else { continue };
+            write!(
+                w,
+                "{:<9} {:>6} {:>7}",
+                week.to_string(),
+                bounds_text(&s.cases),
+                s.rate
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "-".into())
+            )?;
+            for p in &s.pathogens {
+                let share = match p.positivity.filter(|_| p.reportable) {
+                    Some(sh) => match sh.value {
+                        Some(v) => format!(
+                            "{:.1}% [{:.1}-{:.1}]",
+                            100.0 * v,
+                            100.0 * sh.ci_low,
+                            100.0 * sh.ci_high
+                        ),
+                        None => format!(
+                            "{:.1}-{:.1}% [{:.1}-{:.1}]",
+                            100.0 * sh.min,
+                            100.0 * sh.max,
+                            100.0 * sh.ci_low,
+                            100.0 * sh.ci_high
+                        ),
+                    },
+                    None => "-".into(),
+                };
+                write!(
+                    w,
+                    "  {:<28}",
+                    format!("{:>5} {share}", bounds_text(&p.tests))
+                )?;
+            }
+            writeln!(w)?;
+        }
+    }
+    for wh in &r.withheld {
+        writeln!(w, "withheld: {wh}")?;
     }
     Ok(())
 }
