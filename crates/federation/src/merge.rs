@@ -197,7 +197,7 @@ pub fn merge(
                         denominator,
                     } => {
                         r.table = Some(table.clone());
-                        r.denominator = denominator.clone();
+                        r.denominator = denominator.as_deref().cloned();
                         r.notes = notes.clone();
                         r.state = if late {
                             SiteState::Late

@@ -183,7 +183,7 @@ pub enum Outcome {
         notes: Vec<String>,
         /// The released denominator of rates, if the task has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        denominator: Option<GatedTable>,
+        denominator: Option<Box<GatedTable>>,
     },
     /// The disclosure gate refused.
     Refused {

@@ -525,7 +525,7 @@ mod tests {
                     outcome: Outcome::Answered {
                         table,
                         notes: Vec::new(),
-                        denominator: Some(den),
+                        denominator: Some(Box::new(den)),
                     },
                 },
                 at: Utc::now(),

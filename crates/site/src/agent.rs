@@ -280,41 +280,45 @@ impl Agent {
         let started = std::time::Instant::now();
         let snapshot = self.snapshot_info();
         type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
-        let outcome: Result<(Gated, Vec<String>, Option<Gated>), Result<Refusal, String>> =
-            match self.gate.admit(&task.project) {
-                Err(r) => Err(Ok(r)),
-                Ok(()) => {
-                    let me = self.clone();
-                    let spec = task.spec.clone();
-                    let site = self.cfg.site_id.to_string();
-                    let computed = tokio::task::spawn_blocking(move || {
-                        tasks::compute(&me.store, &me.cache, &site, &spec)
-                    })
-                    .await;
-                    match computed {
-                        Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
-                        Ok(Err(e)) => Err(Err(e)),
-                        Ok(Ok(Computed {
-                            table,
-                            canonical,
+        /// The released table, notes, and the released denominator.
+        type Answered = (Gated, Vec<String>, Option<Gated>);
+        let outcome: Result<Answered, Result<Refusal, String>> = match self
+            .gate
+            .admit(&task.project)
+        {
+            Err(r) => Err(Ok(r)),
+            Ok(()) => {
+                let me = self.clone();
+                let spec = task.spec.clone();
+                let site = self.cfg.site_id.to_string();
+                let computed = tokio::task::spawn_blocking(move || {
+                    tasks::compute(&me.store, &me.cache, &site, &spec)
+                })
+                .await;
+                match computed {
+                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
+                    Ok(Err(e)) => Err(Err(e)),
+                    Ok(Ok(Computed {
+                        table,
+                        canonical,
+                        sensitivity,
+                        snapshot_tag,
+                        mut notes,
+                        series,
+                        denominator,
+                    })) => {
+                        let q = Question {
+                            project: &task.project,
+                            canonical: &canonical,
+                            snapshot: &snapshot_tag,
                             sensitivity,
-                            snapshot_tag,
-                            mut notes,
-                            series,
-                            denominator,
-                        })) => {
-                            let q = Question {
-                                project: &task.project,
-                                canonical: &canonical,
-                                snapshot: &snapshot_tag,
-                                sensitivity,
-                            };
-                            let released = if series {
-                                self.gate.release_series(&q, table)
-                            } else {
-                                self.gate.release(&q, table)
-                            };
-                            released
+                        };
+                        let released = if series {
+                            self.gate.release_series(&q, table)
+                        } else {
+                            self.gate.release(&q, table)
+                        };
+                        released
                             .map(|r| {
                                 // The denominator is its own question: spent once per project and snapshot.
                                 let den = denominator.and_then(|d| {
@@ -324,10 +328,10 @@ impl Agent {
                                 (r, notes, den)
                             })
                             .map_err(Ok)
-                        }
                     }
                 }
-            };
+            }
+        };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (status, released_json, refusal, error) = match &outcome {
             Ok((r, _, _)) => ("answered", serde_json::to_value(r).ok(), None, None),

@@ -251,19 +251,23 @@ fn country_charts(
     (chart, share, level)
 }
 
+/// Everything the page shows: curves, positivity charts, MEM levels, the season each country
+/// shows in words, and the seasons with data (newest first).
+type Parts = (
+    Vec<LineChart>,
+    Vec<ShareChart>,
+    Vec<(Country, String)>,
+    Vec<String>,
+    Vec<i32>,
+);
+
 /// Everything the page shows for a result and an asked season (None: the current one).
 fn page_parts(
     r: &SurveillanceResult,
     asked: Option<i32>,
     today: chrono::DateTime<Utc>,
     locale: Locale,
-) -> (
-    Vec<LineChart>,
-    Vec<ShareChart>,
-    Vec<(Country, String)>,
-    Vec<String>,
-    Vec<i32>,
-) {
+) -> Parts {
     let cat = Catalog::global();
     let (mut charts, mut shares, mut levels, mut shown, mut all) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
