@@ -631,27 +631,7 @@ fn encounters_filter_on_their_contact_level() {
     ));
     lines.push(enc("e4", "p3", "IMP", vec![]));
     lines.push(enc("e5", "p4", "AMB", vec![level("abteilungskontakt")]));
-    let fhir = dir.path().join("encounters.ndjson");
-    std::fs::write(
-        &fhir,
-        lines
-            .iter()
-            .map(|l| l.to_string() + "\n")
-            .collect::<String>(),
-    )
-    .unwrap();
-    let site = dir.path().join("site");
-    let out = Command::new(EXE)
-        .args(["ingest", "--site-dir"])
-        .arg(&site)
-        .arg(&fhir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let site = common::ingest_lines(dir.path(), "encounters.ndjson", &lines);
     let ix = CohortIndex::open(&kakehashi_store::Store::open(&site).current().unwrap()).unwrap();
     let counted = |class: &str, levels: &[&str]| {
         let mut c = json!({"context": ctx("Fall"), "termCodes": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class, "display": class}]});

@@ -865,27 +865,7 @@ fn combined_consent_codes_need_every_provision_permitted_in_one_consent() {
     ));
     lines.push(consent("c4", "p4", permit(yyyy)));
     lines.push(consent("c5", "p5", permit(&yynn[..1])));
-    let fhir = dir.path().join("consents.ndjson");
-    std::fs::write(
-        &fhir,
-        lines
-            .iter()
-            .map(|l| l.to_string() + "\n")
-            .collect::<String>(),
-    )
-    .unwrap();
-    let site = dir.path().join("site");
-    let out = Command::new(EXE)
-        .args(["ingest", "--site-dir"])
-        .arg(&site)
-        .arg(&fhir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let site = common::ingest_lines(dir.path(), "consents.ndjson", &lines);
     let ix = CohortIndex::open(&kakehashi_store::Store::open(&site).current().unwrap()).unwrap();
     let count = |codes: &[(&str, &str)], window: Option<(&str, &str)>| {
         let mut c = json!({"context": ctx("Einwilligung"), "termCodes": codes.iter().map(|(s, c)| json!({"system": s, "code": c, "display": c})).collect::<Vec<_>>()});

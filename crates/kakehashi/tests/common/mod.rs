@@ -31,3 +31,25 @@ pub fn process_dir(prefix: &str) -> PathBuf {
     }
     tmp.join(format!("{prefix}-{me}"))
 }
+
+/// Writes FHIR resources as NDJSON (`DIR/NAME`) and loads them with `kakehashi ingest` into the
+/// site directory `DIR/site`, which it returns; the load must succeed.
+#[allow(dead_code)] // not every test file that shares this module loads a site
+pub fn ingest_lines(dir: &Path, name: &str, lines: &[serde_json::Value]) -> PathBuf {
+    let fhir = dir.join(name);
+    let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    std::fs::write(&fhir, text).unwrap();
+    let site = dir.join("site");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(["ingest", "--site-dir"])
+        .arg(&site)
+        .arg(&fhir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    site
+}
