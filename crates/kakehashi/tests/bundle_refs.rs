@@ -141,7 +141,7 @@ fn convert_mii(files: &[PathBuf], out: &Path) -> HashMap<String, String> {
             r["id"].as_str().unwrap()
         )
     };
-    let dropped = |k: &str| uuid_of(k).as_bytes()[0] % 2 == 0;
+    let dropped = |k: &str| uuid_of(k).as_bytes()[0].is_multiple_of(2);
     let mut renamed: HashMap<String, String> = HashMap::new();
     let mut everywhere = HashSet::new();
     for b in &bundles {

@@ -47,10 +47,10 @@ fn json_codes(v: &serde_json::Value, out: &mut BTreeSet<String>) {
     match v {
         serde_json::Value::Object(m) => {
             let system = m.get("system").and_then(|s| s.as_str()).unwrap_or_default();
-            if system.contains("icd-10") || system.contains("ICD10") {
-                if let Some(c) = m.get("code").and_then(|c| c.as_str()) {
-                    out.insert(c.trim_end_matches(['!', '*', '†']).to_owned());
-                }
+            if (system.contains("icd-10") || system.contains("ICD10"))
+                && let Some(c) = m.get("code").and_then(|c| c.as_str())
+            {
+                out.insert(c.trim_end_matches(['!', '*', '†']).to_owned());
             }
             m.values().for_each(|x| json_codes(x, out));
         }
