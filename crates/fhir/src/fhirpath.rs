@@ -885,17 +885,25 @@ pub fn reference_key<'s>(reference: &'s str, want_type: Option<&str>) -> Option<
 /// A reference string as (type, id); the type is None for `urn:uuid:` / `urn:oid:` and contained
 /// (`#id`) references.
 fn split_reference(reference: &str) -> Option<(Option<&str>, &str)> {
-    // the common form, a relative `Type/id`, in one pass from the end: the last two segments,
-    // and the whole text seen, so no `_history` can hide in it
+    match split_relative(reference) {
+        Some((ty, id)) => Some((Some(ty), id)),
+        None => split_reference_general(reference),
+    }
+}
+
+/// A relative `Type/id` (the common form) as (type, id), in one pass from the end: the last two
+/// segments, and the whole text seen, so no `_history` can hide in it; None for any other form.
+#[inline(always)]
+fn split_relative(reference: &str) -> Option<(&str, &str)> {
     let b = reference.as_bytes();
     if !matches!(b.first(), Some(b'u' | b'#'))
         && let Some(s) = lone_slash(b)
         && s > 0
         && s + 1 < b.len()
     {
-        return Some((Some(&reference[..s]), &reference[s + 1..]));
+        return Some((&reference[..s], &reference[s + 1..]));
     }
-    split_reference_general(reference)
+    None
 }
 
 /// The position of the only `/` of `b` if it has exactly one and no `_`: eight bytes at a time,
@@ -1300,29 +1308,38 @@ pub(crate) fn reference_key_of<'a>(
         }
         return Ok(None);
     };
-    let (ty, id) = match split_reference(r) {
-        // the common form, a relative `Type/id`: read as written (a Bundle entry it names has
-        // that type and id), no lookup
-        Some((Some(ty), id)) if refs.is_none() || is_relative(r, ty, id) => {
-            (Some(ty), Cow::Borrowed(id))
+    // the common form, a relative `Type/id`, read as written (a Bundle entry it names has that
+    // type and id): no lookup, the same work as without a Bundle
+    if let Some((ty, id)) = split_relative(r) {
+        return Ok(want
+            .is_none_or(|w| same_bytes(ty.as_bytes(), w.as_bytes()))
+            .then_some(Item::Str(Cow::Borrowed(id))));
+    }
+    reference_key_general(r, want, strict, refs)
+}
+
+/// [`reference_key_of`] of a reference that is not a relative `Type/id`: versioned, absolute,
+/// `urn:`, contained; resolved within the Bundle when there is one.
+#[inline(never)]
+fn reference_key_general<'a>(
+    r: &'a str,
+    want: Option<&str>,
+    strict: bool,
+    refs: Option<&RefScope>,
+) -> Result<Option<Item<'a>>, EvalError> {
+    let Some(split) = split_reference_general(r) else {
+        if strict {
+            return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
         }
-        Some(split) => match refs.and_then(|s| resolve(r, split, want, s)) {
-            Some((ty, id)) => (Some(ty), id),
-            None => (split.0, Cow::Borrowed(split.1)),
-        },
-        None if strict => return Err(EvalError(format!("`{r}` is not a reference (Type/id)"))),
-        None => return Ok(None),
+        return Ok(None);
+    };
+    let (ty, id) = match refs.and_then(|s| resolve(r, split, want, s)) {
+        Some((ty, id)) => (Some(ty), id),
+        None => (split.0, Cow::Borrowed(split.1)),
     };
     Ok(want
         .is_none_or(|w| ty.is_some_and(|t| same_bytes(t.as_bytes(), w.as_bytes())))
         .then_some(Item::Str(id)))
-}
-
-/// Whether `r` read as (`ty`, `id`) is the relative `Type/id` itself (nothing before the type,
-/// nothing after the id): what the fast path of [`split_reference`] returns.
-#[inline]
-fn is_relative(r: &str, ty: &str, id: &str) -> bool {
-    r.len() == ty.len() + 1 + id.len()
 }
 
 /// An `urn:` or absolute reference resolved within the resource's Bundle: the type and id of the
