@@ -223,7 +223,10 @@ pub(crate) fn blood_count(
 }
 
 pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, out: &mut Out) {
-    let s = pt.p.sfts.as_ref().expect("sfts profile");
+    // only profiles with an `[sfts]` table draw SFTS onsets; without one there is nothing to write
+    let Some(s) = pt.p.sfts.as_ref() else {
+        return;
+    };
     let admit = (onset + Duration::days(r.random_range(2..6)))
         .and_hms_opt(14, 0, 0)
         .expect("time");

@@ -100,11 +100,10 @@ fn isolate(
     let mut members = Vec::new();
     let mut results = Vec::new();
     for (drug, resistant) in strain {
-        let bp = p
-            .panel_for(org)
-            .iter()
-            .find(|b| &b.drug == drug)
-            .expect("panel drug");
+        // the strain's drugs are drawn from this organism's panel, so each is found
+        let Some(bp) = p.panel_for(org).iter().find(|b| &b.drug == drug) else {
+            continue;
+        };
         let (mic, cmp) = draw_mic(r, bp, *resistant, p.uses_eucast());
         let (s_bp, r_bp) = if p.uses_eucast() {
             (bp.eucast_s, bp.eucast_r)
