@@ -97,6 +97,26 @@ pub fn label_width(label: &str) -> f64 {
 
 /// The gap kept between neighbouring axis labels, in px.
 pub const LABEL_GAP: f64 = 8.0;
+/// Writes the x-axis ticks and their labels (already thinned to fit) below a plot whose bottom
+/// edge is at `bottom`; `sx` maps an x value to its pixel column.
+pub(crate) fn write_x_ticks(
+    out: &mut String,
+    labels: &[(f64, String)],
+    sx: impl Fn(f64) -> f64,
+    bottom: f64,
+) {
+    for (x, label) in labels {
+        let px = sx(*x);
+        let _ = write!(
+            out,
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{bottom:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
+             <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"x-tick\">{}</text>",
+            bottom + 5.0,
+            bottom + 18.0,
+            esc(label)
+        );
+    }
+}
 
 /// Thins x labels so that none overlap: of labels at regular steps (weeks) it keeps every
 /// `k`-th, with `k` the first of 1, 2, 4, 13, 26, 52 (a week, two, a month, a quarter, half a
@@ -318,18 +338,12 @@ impl LineChart {
         } else {
             &self.x_ticks
         };
-        for (x, label) in &thin_labels(candidates, pw / (xmax - xmin)) {
-            let px = sx(*x);
-            let _ = write!(
-                out,
-                "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
-                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"x-tick\">{}</text>",
-                TOP + ph,
-                TOP + ph + 5.0,
-                TOP + ph + 18.0,
-                esc(label)
-            );
-        }
+        write_x_ticks(
+            &mut out,
+            &thin_labels(candidates, pw / (xmax - xmin)),
+            sx,
+            TOP + ph,
+        );
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\

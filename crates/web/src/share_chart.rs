@@ -3,7 +3,9 @@
 //! on the right scale, so a share is never read without its denominator. Accessible SVG like the
 //! other charts ([`crate::chart`]), with the data as CSV.
 
-use crate::chart::{LABEL_GAP, csv_field, esc, label_width, nice_ticks, open_svg, thin_labels};
+use crate::chart::{
+    LABEL_GAP, csv_field, esc, label_width, nice_ticks, open_svg, thin_labels, write_x_ticks,
+};
 use crate::format;
 use crate::i18n::Locale;
 use std::fmt::Write as _;
@@ -122,18 +124,12 @@ impl ShareChart {
                 esc(&format::integer(locale, *t as i64))
             );
         }
-        for (x, label) in &thin_labels(&self.x_labels, pw / (xmax - xmin)) {
-            let px = sx(*x);
-            let _ = write!(
-                out,
-                "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
-                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"x-tick\">{}</text>",
-                TOP + ph,
-                TOP + ph + 5.0,
-                TOP + ph + 18.0,
-                esc(label)
-            );
-        }
+        write_x_ticks(
+            &mut out,
+            &thin_labels(&self.x_labels, pw / (xmax - xmin)),
+            sx,
+            TOP + ph,
+        );
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" x2=\"{xr:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\
