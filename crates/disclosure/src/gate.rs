@@ -74,9 +74,7 @@ pub enum Refusal {
 }
 
 fn steward_comment(c: &Option<String>) -> String {
-    c.as_deref()
-        .map(|c| format!(": {c}"))
-        .unwrap_or_default()
+    c.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
 }
 
 /// What identifies a question for noise and budget: project, the question's canonical form,

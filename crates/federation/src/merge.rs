@@ -331,9 +331,10 @@ impl Merged {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         *self.states.entry(name).or_insert(0) += 1;
-        self.complete = self.sites.iter().all(|r| {
-            !matches!(r.state, SiteState::Pending | SiteState::AwaitingApproval)
-        });
+        self.complete = self
+            .sites
+            .iter()
+            .all(|r| !matches!(r.state, SiteState::Pending | SiteState::AwaitingApproval));
     }
 }
 

@@ -44,7 +44,11 @@ fn site_dir() -> &'static Path {
             .args(&bundles)
             .output()
             .unwrap();
-        assert!(site.join("CURRENT").exists(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            site.join("CURRENT").exists(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         site
     })
 }
@@ -68,7 +72,11 @@ fn hash_password(pw: &str) -> String {
         .unwrap();
     writeln!(c.stdin.take().unwrap(), "{pw}").unwrap();
     let out = c.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -112,7 +120,10 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 /// The value of the first `name="csrf"` field of a page.
 fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
     html[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -145,7 +156,12 @@ impl Net {
             dir,
         };
         let hub = Command::new(EXE)
-            .args(["hub", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "hub",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(net.dir.path().join("hub"))
             .env("KAKEHASHI_ADMIN_PASSWORD", "admin-password")
             .stdout(Stdio::null())
@@ -155,8 +171,16 @@ impl Net {
         net.children.push(hub);
         net.wait_up(&format!("{}/healthz", net.url)).await;
         net.admin = net.token("admin", "admin-password").await;
-        net.admin_post("/api/admin/users", json!({"name": "researcher", "password": "password-1", "role": "researcher"})).await;
-        net.admin_post("/api/admin/projects", json!({"id": "p1", "title": "Project one", "members": ["researcher"]})).await;
+        net.admin_post(
+            "/api/admin/users",
+            json!({"name": "researcher", "password": "password-1", "role": "researcher"}),
+        )
+        .await;
+        net.admin_post(
+            "/api/admin/projects",
+            json!({"id": "p1", "title": "Project one", "members": ["researcher"]}),
+        )
+        .await;
         net.researcher = net.token("researcher", "password-1").await;
 
         let adir = net.dir.path().join("agent");
@@ -181,11 +205,18 @@ impl Net {
             .arg("--print-public-key")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let pk = String::from_utf8(out.stdout).unwrap().trim().to_owned();
         let reg: Value = serde_json::from_str(
-            &net.admin_post("/api/admin/sites", json!({"id": "de-berlin", "name": "de-berlin", "country": "DE", "public_key": pk}))
-                .await,
+            &net.admin_post(
+                "/api/admin/sites",
+                json!({"id": "de-berlin", "name": "de-berlin", "country": "DE", "public_key": pk}),
+            )
+            .await,
         )
         .unwrap();
         std::fs::write(adir.join("site.token"), reg["token"].as_str().unwrap()).unwrap();
@@ -204,8 +235,17 @@ impl Net {
 
     async fn wait_up(&self, url: &str) {
         let t = Instant::now();
-        while !self.http.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
-            assert!(t.elapsed() < Duration::from_secs(30), "{url} did not come up");
+        while !self
+            .http
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "{url} did not come up"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -219,7 +259,13 @@ impl Net {
             .await
             .unwrap();
         assert!(r.status().is_success(), "login {name}: {}", r.status());
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         let t: Value = self
             .http
             .post(format!("{}/api/tokens", self.url))
@@ -302,11 +348,30 @@ impl Net {
 
     /// Signs the steward in; returns the session cookie (`name=value`).
     async fn sign_in(&self) -> String {
-        let r = self.http.get(format!("{}/login", self.console)).send().await.unwrap();
-        let pre = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let r = self
+            .http
+            .get(format!("{}/login", self.console))
+            .send()
+            .await
+            .unwrap();
+        let pre = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         let token = csrf_of(&r.text().await.unwrap());
         let r = self
-            .post_form("/login", &pre, &[("csrf", &token), ("username", "steward"), ("password", PASSWORD)])
+            .post_form(
+                "/login",
+                &pre,
+                &[
+                    ("csrf", &token),
+                    ("username", "steward"),
+                    ("password", PASSWORD),
+                ],
+            )
             .await;
         assert_eq!(r.status(), 303);
         let session = r
@@ -316,7 +381,10 @@ impl Net {
             .map(|v| v.to_str().unwrap().to_owned())
             .find(|c| c.starts_with("kh_console="))
             .expect("a session cookie");
-        assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+            "{session}"
+        );
         session.split(';').next().unwrap().to_owned()
     }
 
@@ -335,7 +403,12 @@ impl Net {
         r.text().await.unwrap()
     }
 
-    async fn post_form(&self, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+    async fn post_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        pairs: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.console))
             .header("cookie", cookie)
@@ -348,7 +421,8 @@ impl Net {
 
     /// The answer body the hub stored for de-berlin, from its database.
     fn hub_body(&self, task: &str) -> String {
-        let db = rusqlite::Connection::open(self.dir.path().join("hub").join("hub.sqlite")).unwrap();
+        let db =
+            rusqlite::Connection::open(self.dir.path().join("hub").join("hub.sqlite")).unwrap();
         db.query_row(
             "SELECT body FROM answers WHERE task = ?1 AND site = 'de-berlin'",
             [task],
@@ -362,43 +436,93 @@ impl Net {
 async fn the_console_needs_the_stewards_sign_in() {
     let net = Net::start("auto").await;
     // nothing without a session: pages redirect to the sign-in, forms are refused
-    for path in ["/tasks", "/policy", "/ledger", "/released", "/released/x/body"] {
+    for path in [
+        "/tasks",
+        "/policy",
+        "/ledger",
+        "/released",
+        "/released/x/body",
+    ] {
         let r = net.get(path, "").await;
         assert_eq!(r.status(), 303, "{path}");
         assert_eq!(r.headers()["location"], "/login", "{path}");
     }
-    let r = net.post_form("/tasks/x/approve", "", &[("csrf", "x")]).await;
+    let r = net
+        .post_form("/tasks/x/approve", "", &[("csrf", "x")])
+        .await;
     assert_eq!(r.status(), 401);
     let r = net.get("/tasks", "kh_console=0123456789abcdef").await;
     assert_eq!(r.status(), 303, "a made-up session is no session");
 
     // a wrong password or user name is refused, with the message on the form and no session
-    let r = net.http.get(format!("{}/login", net.console)).send().await.unwrap();
-    let pre = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let r = net
+        .http
+        .get(format!("{}/login", net.console))
+        .send()
+        .await
+        .unwrap();
+    let pre = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let token = csrf_of(&r.text().await.unwrap());
     for (user, pw) in [("steward", "steward passphrase 2"), ("admin", PASSWORD)] {
-        let r = net.post_form("/login", &pre, &[("csrf", &token), ("username", user), ("password", pw)]).await;
+        let r = net
+            .post_form(
+                "/login",
+                &pre,
+                &[("csrf", &token), ("username", user), ("password", pw)],
+            )
+            .await;
         assert_eq!(r.status(), 401, "{user}");
-        assert!(!r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("kh_console=")));
-        assert!(r.text().await.unwrap().contains("User name or password is wrong"));
+        assert!(
+            !r.headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("kh_console="))
+        );
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("User name or password is wrong")
+        );
     }
     // the right password without the form's token (a cross-site post) is refused too
-    let r = net.post_form("/login", "", &[("username", "steward"), ("password", PASSWORD)]).await;
+    let r = net
+        .post_form(
+            "/login",
+            "",
+            &[("username", "steward"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(r.status(), 403);
 
     let session = net.sign_in().await;
     let tasks = net.page("/tasks", &session).await;
     assert!(tasks.contains("Automatic approval"), "{tasks}");
     let policy = net.page("/policy?lang=de", &session).await;
-    assert!(policy.contains("Geltende Richtlinie") && policy.contains("Zugelassene Projekte: *"), "{policy}");
+    assert!(
+        policy.contains("Geltende Richtlinie") && policy.contains("Zugelassene Projekte: *"),
+        "{policy}"
+    );
     // a form without the session's CSRF token does nothing
-    let r = net.post_form("/logout", &session, &[("csrf", "wrong")]).await;
+    let r = net
+        .post_form("/logout", &session, &[("csrf", "wrong")])
+        .await;
     assert_eq!(r.status(), 403);
     assert_eq!(net.get("/tasks", &session).await.status(), 200);
     let csrf = csrf_of(&tasks);
     let r = net.post_form("/logout", &session, &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), 303);
-    assert_eq!(net.get("/tasks", &session).await.status(), 303, "signed out");
+    assert_eq!(
+        net.get("/tasks", &session).await.status(),
+        303,
+        "signed out"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,32 +533,56 @@ async fn manual_approval_holds_the_task_until_the_steward_approves() {
 
     // the hub shows the task awaiting approval at de-berlin, and has no answer
     let s = net.until_state(&id, "awaiting_approval").await;
-    assert!(s["reason"].as_str().unwrap().starts_with("awaiting approval at de-berlin"), "{s}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("awaiting approval at de-berlin"),
+        "{s}"
+    );
     assert!(s["table"].is_null(), "{s}");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(net.site_state(&id, 0).await["state"], "awaiting_approval", "still held");
+    assert_eq!(
+        net.site_state(&id, 0).await["state"],
+        "awaiting_approval",
+        "still held"
+    );
 
     // the steward sees it in the queue, with who asked and what
     let tasks = net.page("/tasks", &session).await;
     let queue = tasks.split("<h2>").nth(1).unwrap();
-    assert!(queue.contains(&format!("/tasks/{id}")) && queue.contains("researcher") && queue.contains("p1"), "{queue}");
+    assert!(
+        queue.contains(&format!("/tasks/{id}"))
+            && queue.contains("researcher")
+            && queue.contains("p1"),
+        "{queue}"
+    );
     let page = net.page(&format!("/tasks/{id}"), &session).await;
-    assert!(page.contains("awaiting your decision") && page.contains("Approve and answer"), "{page}");
+    assert!(
+        page.contains("awaiting your decision") && page.contains("Approve and answer"),
+        "{page}"
+    );
 
     // approving needs the session's CSRF token
     let approve = format!("/tasks/{id}/approve");
-    let r = net.post_form(&approve, &session, &[("csrf", "forged")]).await;
+    let r = net
+        .post_form(&approve, &session, &[("csrf", "forged")])
+        .await;
     assert_eq!(r.status(), 403);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(net.site_state(&id, 0).await["state"], "awaiting_approval");
-    let r = net.post_form(&approve, &session, &[("csrf", &csrf_of(&page))]).await;
+    let r = net
+        .post_form(&approve, &session, &[("csrf", &csrf_of(&page))])
+        .await;
     assert_eq!(r.status(), 303);
 
     // the hub gets the answer
     let s = net.until_state(&id, "answered").await;
     assert!(s["table"]["rows"].is_array(), "{s}");
     // a second decision is refused: it is no longer waiting
-    let r = net.post_form(&approve, &session, &[("csrf", &csrf_of(&page))]).await;
+    let r = net
+        .post_form(&approve, &session, &[("csrf", &csrf_of(&page))])
+        .await;
     assert_eq!(r.status(), 409);
 
     // the released page shows exactly the body the hub stored
@@ -443,7 +591,13 @@ async fn manual_approval_holds_the_task_until_the_steward_approves() {
     assert_eq!(raw.headers()["content-type"], "application/json");
     assert_eq!(raw.text().await.unwrap(), hub_body, "byte for byte");
     let sent = net.page(&format!("/released/{id}"), &session).await;
-    let pre = sent.split("<pre id=\"body\">").nth(1).unwrap().split("</pre>").next().unwrap();
+    let pre = sent
+        .split("<pre id=\"body\">")
+        .nth(1)
+        .unwrap()
+        .split("</pre>")
+        .next()
+        .unwrap();
     assert_eq!(unescape(pre), hub_body);
     assert!(sent.contains(&hex(&Sha256::digest(hub_body.as_bytes()))));
     let listed = net.page("/released", &session).await;
@@ -451,7 +605,12 @@ async fn manual_approval_holds_the_task_until_the_steward_approves() {
     // the ledger charged the question to the project and to the researcher
     let ledger = net.page("/ledger", &session).await;
     let per_researcher = ledger.split("<h2>").nth(2).unwrap();
-    assert!(per_researcher.contains("<td>researcher</td><td>p1</td><td class=\"num\">1</td><td class=\"num\">1.000</td>"), "{per_researcher}");
+    assert!(
+        per_researcher.contains(
+            "<td>researcher</td><td>p1</td><td class=\"num\">1</td><td class=\"num\">1.000</td>"
+        ),
+        "{per_researcher}"
+    );
 }
 
 fn hex(b: &[u8]) -> String {
@@ -469,16 +628,30 @@ async fn a_stewards_refusal_reaches_the_hub_and_an_undecided_task_expires() {
         .post_form(
             &format!("/tasks/{id}/refuse"),
             &session,
-            &[("csrf", &csrf_of(&page)), ("comment", "Not during the\naudit week.")],
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("comment", "Not during the\naudit week."),
+            ],
         )
         .await;
     assert_eq!(r.status(), 303);
     let s = net.until_state(&id, "refused").await;
-    assert_eq!(s["reason"], "refused by the site's data steward: Not during the audit week.", "{s}");
+    assert_eq!(
+        s["reason"], "refused by the site's data steward: Not during the audit week.",
+        "{s}"
+    );
     assert!(s["table"].is_null());
     let body: Value = serde_json::from_str(&net.hub_body(&id)).unwrap();
-    assert_eq!(body["outcome"]["refusal"], json!({"reason": "steward_refused", "comment": "Not during the audit week."}));
-    let raw = net.get(&format!("/released/{id}/body"), &session).await.text().await.unwrap();
+    assert_eq!(
+        body["outcome"]["refusal"],
+        json!({"reason": "steward_refused", "comment": "Not during the audit week."})
+    );
+    let raw = net
+        .get(&format!("/released/{id}/body"), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(raw, net.hub_body(&id));
 
     // a task nobody decides drops out of the queue at its deadline; the hub says why
@@ -489,12 +662,27 @@ async fn a_stewards_refusal_reaches_the_hub_and_an_undecided_task_expires() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let s = net.site_state(&late, 0).await;
     assert_eq!(s["state"], "late", "{s}");
-    assert!(s["reason"].as_str().unwrap().contains("did not decide before the deadline"), "{s}");
-    let r = net.post_form(&format!("/tasks/{late}/approve"), &session, &[("csrf", &csrf_of(&page))]).await;
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not decide before the deadline"),
+        "{s}"
+    );
+    let r = net
+        .post_form(
+            &format!("/tasks/{late}/approve"),
+            &session,
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
     assert_eq!(r.status(), 409);
     let tasks = net.page("/tasks", &session).await;
     let queue = tasks.split("<h2>").nth(1).unwrap();
-    assert!(!queue.contains(&late) && queue.contains("No task is waiting"), "{queue}");
+    assert!(
+        !queue.contains(&late) && queue.contains("No task is waiting"),
+        "{queue}"
+    );
     let r = net.get(&format!("/released/{late}/body"), &session).await;
     assert_eq!(r.status(), 404, "nothing left the site");
 }
@@ -514,8 +702,15 @@ fn a_console_on_a_non_loopback_address_is_refused() {
         ),
     )
     .unwrap();
-    let out = Command::new(EXE).args(["site", "--config"]).arg(&cfg).output().unwrap();
+    let out = Command::new(EXE)
+        .args(["site", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("\"0.0.0.0:7610\" is not a loopback address"), "{err}");
+    assert!(
+        err.contains("\"0.0.0.0:7610\" is not a loopback address"),
+        "{err}"
+    );
 }

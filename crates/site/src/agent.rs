@@ -260,7 +260,10 @@ impl Agent {
                 Ok(tasks) => {
                     backoff = 1;
                     let n = tasks.len();
-                    let started = tasks.into_iter().filter(|t| self.spawn_task(t.clone())).count();
+                    let started = tasks
+                        .into_iter()
+                        .filter(|t| self.spawn_task(t.clone()))
+                        .count();
                     if n > 0 && started == 0 {
                         // every task offered is already in hand: the hub returns at once while
                         // they run, so pause instead of polling in a tight loop

@@ -404,7 +404,10 @@ impl Steward {
         let task: String = r.get(5)?;
         let spec = serde_json::from_str::<serde_json::Value>(&task)
             .ok()
-            .and_then(|t| t.get("spec").map(|s| serde_json::to_string_pretty(s).unwrap_or_default()))
+            .and_then(|t| {
+                t.get("spec")
+                    .map(|s| serde_json::to_string_pretty(s).unwrap_or_default())
+            })
             .unwrap_or_default();
         Ok(TaskRow {
             id: r.get(0)?,
@@ -540,7 +543,10 @@ mod tests {
 
     #[test]
     fn comments_are_one_bounded_line() {
-        assert_eq!(clean_comment("  not\nnow\t please \u{7} "), "not now please");
+        assert_eq!(
+            clean_comment("  not\nnow\t please \u{7} "),
+            "not now please"
+        );
         assert_eq!(clean_comment(&"x".repeat(900)).chars().count(), MAX_COMMENT);
     }
 }

@@ -220,17 +220,32 @@ pub struct ConsoleRenderError {
 
 const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../templates/console/base.html")),
-    ("login.html", include_str!("../templates/console/login.html")),
-    ("tasks.html", include_str!("../templates/console/tasks.html")),
+    (
+        "login.html",
+        include_str!("../templates/console/login.html"),
+    ),
+    (
+        "tasks.html",
+        include_str!("../templates/console/tasks.html"),
+    ),
     ("task.html", include_str!("../templates/console/task.html")),
-    ("policy.html", include_str!("../templates/console/policy.html")),
-    ("ledger.html", include_str!("../templates/console/ledger.html")),
+    (
+        "policy.html",
+        include_str!("../templates/console/policy.html"),
+    ),
+    (
+        "ledger.html",
+        include_str!("../templates/console/ledger.html"),
+    ),
     (
         "released.html",
         include_str!("../templates/console/released.html"),
     ),
     ("sent.html", include_str!("../templates/console/sent.html")),
-    ("error.html", include_str!("../templates/console/error.html")),
+    (
+        "error.html",
+        include_str!("../templates/console/error.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -129,7 +129,10 @@ fn the_console_escapes_site_text_and_carries_the_csrf_token() {
     let pages = all_pages();
     let sent = render_console(&pages[8], &chrome(Locale::En, true)).unwrap();
     assert!(!sent.contains("<script>"), "{sent}");
-    assert!(sent.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{sent}");
+    assert!(
+        sent.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{sent}"
+    );
     let task = render_console(&pages[3], &chrome(Locale::De, true)).unwrap();
     assert!(!task.contains("<b>COVID-19</b>"));
     // both decision forms and the sign-out carry the session's token

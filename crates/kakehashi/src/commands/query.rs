@@ -188,7 +188,11 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
         .await
         && let Ok(m) = r.json::<Merged>().await
     {
-        for s in m.sites.iter().filter(|s| s.state == SiteState::AwaitingApproval) {
+        for s in m
+            .sites
+            .iter()
+            .filter(|s| s.state == SiteState::AwaitingApproval)
+        {
             eprintln!("{}", s.reason.as_deref().unwrap_or("awaiting approval"));
         }
     }

@@ -26,7 +26,9 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 /// Checks that a stored hash parses.
 pub fn check_hash(hash: &str) -> Result<(), String> {
-    PasswordHash::new(hash).map(|_| ()).map_err(|e| e.to_string())
+    PasswordHash::new(hash)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Checks a password against its hash.
@@ -110,18 +112,13 @@ impl Sessions {
     pub fn of(&self, headers: &HeaderMap) -> Option<Session> {
         let id = cookie(headers, SESSION_COOKIE)?;
         let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(&id)
-            .filter(|s| s.expires > Instant::now())
-            .cloned()
+        m.get(&id).filter(|s| s.expires > Instant::now()).cloned()
     }
 
     /// Ends the session of a request's cookie.
     pub fn close(&self, headers: &HeaderMap) {
         if let Some(id) = cookie(headers, SESSION_COOKIE) {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&id);
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         }
     }
 }

@@ -234,7 +234,8 @@ mod tests {
         c.password_hash = None;
         let e = c.password_hash().unwrap_err().to_string();
         assert!(e.contains("--hash-password"), "{e}");
-        let unknown: Result<ConsoleConfig, _> = toml::from_str("listen = \"127.0.0.1:1\"\nlisten_all = true");
+        let unknown: Result<ConsoleConfig, _> =
+            toml::from_str("listen = \"127.0.0.1:1\"\nlisten_all = true");
         assert!(unknown.unwrap_err().to_string().contains("listen_all"));
     }
 }

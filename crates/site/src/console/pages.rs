@@ -146,7 +146,11 @@ fn html(status: StatusCode, page: &ConsolePage, c: &Ctx) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "console page");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
         }
     }
 }
@@ -172,11 +176,7 @@ fn signed_in(st: &ConsoleState, headers: &HeaderMap, get: bool) -> Result<Sessio
 }
 
 /// Checks a POST: signed in, same origin (when the browser says), and the session's token.
-fn checked_post(
-    st: &ConsoleState,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Session, Response> {
+fn checked_post(st: &ConsoleState, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
     let s = signed_in(st, headers, false)?;
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -405,9 +405,7 @@ async fn decide(
             let done = if approve { "approved" } else { "refused" };
             Redirect::to(&format!("/tasks/{id}?done={done}")).into_response()
         }
-        Err(DecideError::Unknown(_)) => {
-            task_page(st, headers, &HashMap::new(), &s, id, None)
-        }
+        Err(DecideError::Unknown(_)) => task_page(st, headers, &HashMap::new(), &s, id, None),
         Err(DecideError::NotWaiting { .. }) => task_page(
             st,
             headers,

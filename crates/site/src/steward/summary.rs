@@ -13,12 +13,9 @@ fn text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Array(a) if !a.is_empty() => Some(
-            a.iter()
-                .filter_map(text)
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        Value::Array(a) if !a.is_empty() => {
+            Some(a.iter().filter_map(text).collect::<Vec<_>>().join(", "))
+        }
         Value::Object(o) => {
             // a period, a guideline, a coding: its parts in order
             let parts: Vec<String> = o
@@ -116,9 +113,13 @@ mod tests {
 
     #[test]
     fn other_tasks_read_as_their_fields() {
-        let s = summary(&json!({"type": "surveillance_series", "definition": "sari-icosari", "by": ["age"], "from": "2023-W40", "to": null}));
+        let s = summary(
+            &json!({"type": "surveillance_series", "definition": "sari-icosari", "by": ["age"], "from": "2023-W40", "to": null}),
+        );
         assert_eq!(s, "definition: sari-icosari · by: age · from: 2023-W40");
-        let s = summary(&json!({"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": [], "period": {"from": "2024-01-01", "to": "2024-12-31"}}}));
+        let s = summary(
+            &json!({"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": [], "period": {"from": "2024-01-01", "to": "2024-12-31"}}}),
+        );
         assert_eq!(
             s,
             "guideline: EUCAST 2025 · organisms: Escherichia coli · period: from 2024-01-01 to 2024-12-31"
