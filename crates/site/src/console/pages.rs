@@ -167,16 +167,23 @@ fn error(status: StatusCode, key: &str, c: &Ctx) -> Response {
 }
 
 /// The signed-in steward, or the response for a visitor who is not signed in.
-fn signed_in(st: &ConsoleState, headers: &HeaderMap, get: bool) -> Result<Session, Response> {
+/// (The response is boxed: it is large and the error path is rare.)
+fn signed_in(st: &ConsoleState, headers: &HeaderMap, get: bool) -> Result<Session, Box<Response>> {
     match st.sessions.of(headers) {
         Some(s) => Ok(s),
-        None if get => Err(Redirect::to("/login").into_response()),
-        None => Err((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
+        None if get => Err(Box::new(Redirect::to("/login").into_response())),
+        None => Err(Box::new(
+            (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+        )),
     }
 }
 
 /// Checks a POST: signed in, same origin (when the browser says), and the session's token.
-fn checked_post(st: &ConsoleState, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+fn checked_post(
+    st: &ConsoleState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Session, Box<Response>> {
     let s = signed_in(st, headers, false)?;
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -186,11 +193,13 @@ fn checked_post(st: &ConsoleState, headers: &HeaderMap, csrf: &str) -> Result<Se
         _ => false,
     };
     if cross || !auth::same(csrf, &s.csrf) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "the form's CSRF token is missing or wrong: reload the page and try again",
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                "the form's CSRF token is missing or wrong: reload the page and try again",
+            )
+                .into_response(),
+        ));
     }
     Ok(s)
 }
@@ -289,7 +298,7 @@ struct CsrfForm {
 
 async fn logout(State(st): S, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
     if let Err(r) = checked_post(&st, &headers, &f.csrf) {
-        return r;
+        return *r;
     }
     st.sessions.close(&headers);
     let mut r = Redirect::to("/login").into_response();
@@ -326,7 +335,7 @@ fn internal(e: impl std::fmt::Display, c: &Ctx) -> Response {
 async fn tasks(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
     let s = match signed_in(&st, &headers, true) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = ctx(&st, &headers, &q, Some(&s), "tasks", "/tasks");
     let steward = st.agent.steward();
@@ -375,7 +384,7 @@ fn task_page(
 async fn task(State(st): S, headers: HeaderMap, Query(q): Q, Path(id): Path<String>) -> Response {
     match signed_in(&st, &headers, true) {
         Ok(s) => task_page(&st, &headers, &q, &s, &id, None),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -388,7 +397,7 @@ async fn decide(
 ) -> Response {
     let s = match checked_post(st, headers, &f.csrf) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let comment = f.comment.as_deref().filter(|c| !c.trim().is_empty());
     match st.agent.steward().decide(id, approve, &s.user, comment) {
@@ -452,7 +461,7 @@ async fn refuse(
 async fn policy(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
     let s = match signed_in(&st, &headers, true) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = ctx(&st, &headers, &q, Some(&s), "policy", "/policy");
     let p = st.agent.gate().policy();
@@ -471,7 +480,7 @@ async fn policy(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
 async fn ledger(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
     let s = match signed_in(&st, &headers, true) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = ctx(&st, &headers, &q, Some(&s), "ledger", "/ledger");
     let budget = st.agent.gate().policy().project_budget;
@@ -515,7 +524,7 @@ async fn ledger(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
 async fn released(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
     let s = match signed_in(&st, &headers, true) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let c = ctx(&st, &headers, &q, Some(&s), "released", "/released");
     match st.agent.steward().sent_list(500) {
@@ -539,7 +548,7 @@ async fn released(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
 async fn sent(State(st): S, headers: HeaderMap, Query(q): Q, Path(id): Path<String>) -> Response {
     let s = match signed_in(&st, &headers, true) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/released/{id}");
     let c = ctx(&st, &headers, &q, Some(&s), "released", &path);
@@ -563,7 +572,7 @@ async fn sent(State(st): S, headers: HeaderMap, Query(q): Q, Path(id): Path<Stri
 /// The body exactly as sent, as `application/json`.
 async fn sent_body(State(st): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(r) = signed_in(&st, &headers, true) {
-        return r;
+        return *r;
     }
     match st.agent.steward().sent_body(&id) {
         Ok(Some(a)) => (
