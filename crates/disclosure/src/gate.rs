@@ -63,6 +63,18 @@ pub enum Refusal {
     /// The ledger could not record the spend, so nothing is released.
     #[error("the disclosure ledger failed: {0}")]
     Ledger(String),
+    /// The site's data steward refused the task in the steward console (manual approval).
+    /// The comment is free text the steward wrote on purpose to be sent; nothing else is.
+    #[error("refused by the site's data steward{}", steward_comment(.comment))]
+    StewardRefused {
+        /// The steward's optional comment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+}
+
+fn steward_comment(c: &Option<String>) -> String {
+    c.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
 }
 
 /// What identifies a question for noise and budget: project, the question's canonical form,
@@ -77,6 +89,19 @@ pub struct Question<'a> {
     pub snapshot: &'a str,
     /// How many released counts one patient can change at most (1 for a cohort count).
     pub sensitivity: u32,
+}
+
+/// One project's line of the ε ledger.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LedgerRow {
+    /// The project.
+    pub project: String,
+    /// Questions charged (repeats are free and not counted).
+    pub questions: u64,
+    /// ε spent.
+    pub epsilon: f64,
+    /// When the last question was charged (SQLite `datetime('now')`, UTC).
+    pub last: Option<String>,
 }
 
 /// The disclosure gate of one site. Every result that leaves the site passes
@@ -253,6 +278,28 @@ impl Gate {
                 budget: self.policy.project_budget,
             },
         }))
+    }
+
+    /// The ledger per project: questions charged and ε spent, for the steward console.
+    pub fn ledger(&self) -> Result<Vec<LedgerRow>, Refusal> {
+        let lerr = |e: rusqlite::Error| Refusal::Ledger(e.to_string());
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = db
+            .prepare(
+                "SELECT project, count(*), COALESCE(SUM(epsilon_milli), 0), MAX(at) FROM spent GROUP BY project ORDER BY project",
+            )
+            .map_err(lerr)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(LedgerRow {
+                    project: r.get(0)?,
+                    questions: r.get::<_, i64>(1)? as u64,
+                    epsilon: r.get::<_, i64>(2)? as f64 / 1000.0,
+                    last: r.get(3)?,
+                })
+            })
+            .map_err(lerr)?;
+        rows.collect::<Result<_, _>>().map_err(lerr)
     }
 
     /// Records the spend of a new question atomically; returns (repeated, total spent).

@@ -14,7 +14,7 @@ pub mod noise;
 pub mod policy;
 pub mod table;
 
-pub use gate::{Gate, GateError, Question, Refusal};
+pub use gate::{Gate, GateError, LedgerRow, Question, Refusal};
 pub use policy::{Policy, PolicyError, PolicySummary};
 pub use table::{
     CountTable, Dim, DimHeader, DimKind, Disclosure, GatedCount, GatedRow, GatedTable, Released,

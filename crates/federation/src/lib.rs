@@ -3,6 +3,7 @@
 //! log, and the merging of per-site answers into one result.
 
 pub mod antibiogram;
+pub mod approval;
 pub mod audit;
 pub mod merge;
 pub mod protocol;

@@ -44,6 +44,9 @@ pub enum SiteState {
     Late,
     /// Not seen by the hub around the deadline; not counted.
     Offline,
+    /// Within the deadline, held at the site until its data steward approves or refuses it
+    /// (manual approval, see [`crate::approval`]).
+    AwaitingApproval,
 }
 
 /// What the hub knows about a site when merging.
@@ -280,6 +283,58 @@ pub fn merge(
         countries,
         total,
         states,
+    }
+}
+
+impl Merged {
+    /// Marks `site` as holding the task for its steward's approval since `since`: a pending
+    /// site becomes [`SiteState::AwaitingApproval`] ("awaiting approval at de-berlin"); a site
+    /// that was still holding it at the deadline is late because its steward did not decide.
+    /// Answered, refused and failed sites are left as they are (the answer supersedes).
+    pub fn mark_held(&mut self, site: &SiteId, since: DateTime<Utc>) {
+        let Some(r) = self.sites.iter_mut().find(|r| &r.site == site) else {
+            return;
+        };
+        let (before, after) = match r.state {
+            SiteState::Pending => {
+                r.reason = Some(format!(
+                    "awaiting approval at {site} since {}",
+                    since.format("%Y-%m-%d %H:%M:%S UTC")
+                ));
+                ("pending", SiteState::AwaitingApproval)
+            }
+            SiteState::Late | SiteState::Offline if r.table.is_none() => {
+                r.reason = Some(format!(
+                    "held for approval at {site} since {}; its data steward did not decide before the deadline",
+                    since.format("%Y-%m-%d %H:%M:%S UTC")
+                ));
+                (
+                    if r.state == SiteState::Late {
+                        "late"
+                    } else {
+                        "offline"
+                    },
+                    SiteState::Late,
+                )
+            }
+            _ => return,
+        };
+        r.state = after;
+        if let Some(n) = self.states.get_mut(before) {
+            *n -= 1;
+            if *n == 0 {
+                self.states.remove(before);
+            }
+        }
+        let name = serde_json::to_value(after)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        *self.states.entry(name).or_insert(0) += 1;
+        self.complete = self
+            .sites
+            .iter()
+            .all(|r| !matches!(r.state, SiteState::Pending | SiteState::AwaitingApproval));
     }
 }
 

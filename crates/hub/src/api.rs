@@ -47,6 +47,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/steward/site", get(steward_site))
         .route("/api/site/poll", post(site_poll))
         .route("/api/site/answer", post(site_answer))
+        .route("/api/site/task-state", post(site_task_state))
 }
 
 /// Counts the answers that refused a caller (401, 403) for the metrics.
@@ -340,14 +341,20 @@ pub fn merged(hub: &Hub, task: &Task) -> ApiResult<Merged> {
         .into_iter()
         .map(|(answer, at)| Received { answer, at })
         .collect();
-    Ok(kakehashi_federation::merge(
+    let mut m = kakehashi_federation::merge(
         task,
         &refs,
         &answers,
         Utc::now(),
         Duration::seconds(hub.cfg.tasks.offline_after_seconds as i64),
         &hub.cfg.rules,
-    ))
+    );
+    for (site, since) in hub.db.holds(task.id.as_str())? {
+        if let Ok(site) = SiteId::new(site) {
+            m.mark_held(&site, since);
+        }
+    }
+    Ok(m)
 }
 
 /// Reads a task the user may see.
@@ -692,5 +699,47 @@ async fn site_answer(
         serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": crate::db::secret_hash(&env.body)}),
     )?;
     hub.answer_arrived(answer.task.as_str());
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A site reports that it holds a task for its data steward's approval (manual approval):
+/// the task shows "awaiting approval at <site>" and leaves the site's polls until it answers.
+async fn site_task_state(
+    State(hub): S,
+    SiteCaller(site): SiteCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    use kakehashi_federation::approval::{HeldState, TASK_STATE_VERSION, TaskStateReport};
+    /// The version alone, read first so that a newer report gets a clear answer.
+    #[derive(Deserialize)]
+    struct Version {
+        version: u64,
+    }
+    if let Ok(Version { version: v }) = serde_json::from_slice::<Version>(&body)
+        && v != u64::from(TASK_STATE_VERSION)
+    {
+        return Err(ApiError::conflict(format!(
+            "unsupported task-state report version {v}: this hub speaks version {TASK_STATE_VERSION}"
+        )));
+    }
+    let report: TaskStateReport = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("task-state report: {e}")))?;
+    let state = match report.state {
+        HeldState::AwaitingApproval => "awaiting_approval",
+    };
+    if !hub
+        .db
+        .put_hold(report.task.as_str(), &site.id, state, Utc::now())?
+    {
+        return Err(ApiError::conflict(format!(
+            "task {} was not sent to {} or is already answered",
+            report.task, site.id
+        )));
+    }
+    hub.audit_log(
+        "task_held",
+        serde_json::json!({"task": report.task, "site": site.id, "state": state}),
+    )?;
+    hub.answer_arrived(report.task.as_str());
     Ok(StatusCode::NO_CONTENT)
 }

@@ -141,7 +141,9 @@ impl Db {
             CREATE TABLE IF NOT EXISTS task_sites (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
                 PRIMARY KEY (task, site));
             CREATE TABLE IF NOT EXISTS answers (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
-                received TEXT NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (task, site));",
+                received TEXT NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (task, site));
+            CREATE TABLE IF NOT EXISTS site_holds (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
+                state TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (task, site));",
         )?;
         Ok(Db(Mutex::new(c)))
     }
@@ -499,6 +501,7 @@ impl Db {
             "SELECT t.id, t.project, t.requested_by, t.created, t.deadline, t.spec FROM tasks t
              JOIN task_sites ts ON ts.task = t.id AND ts.site = ?1
              WHERE t.deadline > ?2 AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task = t.id AND a.site = ?1)
+               AND NOT EXISTS (SELECT 1 FROM site_holds h WHERE h.task = t.id AND h.site = ?1)
              ORDER BY t.created",
         )?;
         let raws = stmt
@@ -537,6 +540,51 @@ impl Db {
             params![answer.task.as_str(), answer.site.as_str(), received.to_rfc3339(), env.body, env.signature],
         )?;
         Ok(n == 1)
+    }
+
+    /// Records that a site holds a task for its steward's approval (the first report wins).
+    /// Returns false if the site was not asked or has already answered.
+    pub fn put_hold(
+        &self,
+        task: &str,
+        site: &SiteId,
+        state: &str,
+        since: DateTime<Utc>,
+    ) -> R<bool> {
+        let c = self.conn();
+        let open: i64 = c.query_row(
+            "SELECT count(*) FROM task_sites ts WHERE ts.task = ?1 AND ts.site = ?2
+               AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task = ?1 AND a.site = ?2)",
+            params![task, site.as_str()],
+            |r| r.get(0),
+        )?;
+        if open == 0 {
+            return Ok(false);
+        }
+        c.execute(
+            "INSERT OR IGNORE INTO site_holds (task, site, state, since) VALUES (?1, ?2, ?3, ?4)",
+            params![task, site.as_str(), state, since.to_rfc3339()],
+        )?;
+        Ok(true)
+    }
+
+    /// The sites holding a task for approval, with the time they reported it.
+    pub fn holds(&self, task: &str) -> R<Vec<(String, DateTime<Utc>)>> {
+        let c = self.conn();
+        let mut stmt = c.prepare("SELECT site, since FROM site_holds WHERE task = ?1")?;
+        let rows = stmt
+            .query_map([task], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(s, t)| {
+                let at = DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| DbError(e.to_string()))?
+                    .with_timezone(&Utc);
+                Ok((s, at))
+            })
+            .collect()
     }
 
     /// The answers to a task, with their arrival times.

@@ -117,6 +117,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "site",
         "A site's signed answer.",
     ),
+    (
+        "POST",
+        "/api/site/task-state",
+        "site",
+        "A site holds a task for its data steward's approval (versioned report, no data).",
+    ),
 ];
 
 /// The hub API as OpenAPI 3.1.

@@ -519,6 +519,7 @@ fn state_name(s: SiteState) -> &'static str {
         SiteState::Refused | SiteState::Failed => "refused",
         SiteState::Late => "late",
         SiteState::Offline => "offline",
+        SiteState::AwaitingApproval => "awaiting_approval",
     }
 }
 
@@ -550,7 +551,11 @@ fn query_result(m: &Merged) -> QueryResult {
                 } else {
                     None
                 },
-                reason: s.reason.clone(),
+                // the status says it ("awaiting approval at the site") in the page's language
+                reason: s
+                    .reason
+                    .clone()
+                    .filter(|_| s.state != SiteState::AwaitingApproval),
             })
             .collect(),
         total,

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod approval;
+
 /// The agent's settings (`site.toml`). `KAKEHASHI_SITE_HUB`, `KAKEHASHI_SITE_TOKEN` and
 /// `KAKEHASHI_SITE_DIR` override the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +53,10 @@ pub struct AgentConfig {
     /// The disclosure policy.
     #[serde(default)]
     pub disclosure: Policy,
+    /// The steward console and the approval mode (`[console]`); none: no console, automatic
+    /// approval.
+    #[serde(default)]
+    pub console: Option<crate::console::ConsoleConfig>,
 }
 
 fn default_poll() -> u64 {
@@ -75,6 +81,9 @@ pub enum AgentError {
     /// The key could not be loaded.
     #[error(transparent)]
     Key(#[from] kakehashi_federation::sign::SignError),
+    /// The steward's records could not be opened.
+    #[error(transparent)]
+    Steward(#[from] crate::steward::StewardError),
 }
 
 impl AgentConfig {
@@ -128,6 +137,7 @@ pub struct Agent {
     store: Store,
     cache: tasks::Cache,
     running: Mutex<HashSet<String>>,
+    steward: crate::steward::Steward,
 }
 
 impl Agent {
@@ -139,6 +149,8 @@ impl Agent {
         let gate = Gate::open(&state, cfg.disclosure.clone())?;
         let audit = AuditLog::open(&state.join("audit"))?;
         let key = SiteKey::load_or_create(&state.join("site.key"))?;
+        let approval = cfg.console.as_ref().map(|c| c.approval).unwrap_or_default();
+        let steward = crate::steward::Steward::open(&state, approval)?;
         let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
@@ -163,7 +175,51 @@ impl Agent {
             store,
             cache: tasks::Cache::default(),
             running: Mutex::new(HashSet::new()),
+            steward,
         }))
+    }
+
+    /// The agent's settings.
+    pub fn config(&self) -> &AgentConfig {
+        &self.cfg
+    }
+
+    /// The disclosure gate (policy and ledger).
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The steward's records and queue.
+    pub fn steward(&self) -> &crate::steward::Steward {
+        &self.steward
+    }
+
+    /// Appends to the site's audit log (failures are logged, never fatal).
+    pub(crate) fn audit_event(&self, kind: &str, detail: serde_json::Value) {
+        if let Err(e) = self.audit.append(kind, detail) {
+            tracing::error!(error = %e, "audit log append failed");
+        }
+    }
+
+    /// Starts handling a task unless it is already being handled; returns whether it started.
+    fn spawn_task(self: &Arc<Self>, task: Task) -> bool {
+        let fresh = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(task.id.to_string());
+        if fresh {
+            let me = self.clone();
+            tokio::spawn(async move {
+                let id = task.id.to_string();
+                me.handle(task).await;
+                me.running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+            });
+        }
+        fresh
     }
 
     fn url(&self, path: &str) -> String {
@@ -186,6 +242,11 @@ impl Agent {
         let mut backoff = 1u64;
         let mut shutdown = shutdown;
         tracing::info!(site = %self.cfg.site_id, hub = %self.cfg.hub, "agent started");
+        // tasks held for the steward (or in flight) when the agent stopped: the hub no longer
+        // hands out a held task, so the agent picks them up from its own records
+        for task in self.steward.unfinished().unwrap_or_default() {
+            self.spawn_task(task);
+        }
         loop {
             if *shutdown.borrow() {
                 return;
@@ -198,22 +259,17 @@ impl Agent {
             match res {
                 Ok(tasks) => {
                     backoff = 1;
-                    for task in tasks {
-                        let fresh = self
-                            .running
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(task.id.to_string());
-                        if fresh {
-                            let me = self.clone();
-                            tokio::spawn(async move {
-                                let id = task.id.to_string();
-                                me.handle(task).await;
-                                me.running
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .remove(&id);
-                            });
+                    let n = tasks.len();
+                    let started = tasks
+                        .into_iter()
+                        .filter(|t| self.spawn_task(t.clone()))
+                        .count();
+                    if n > 0 && started == 0 {
+                        // every task offered is already in hand: the hub returns at once while
+                        // they run, so pause instead of polling in a tight loop
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(500)) => {},
+                            _ = shutdown.changed() => return,
                         }
                     }
                 }
@@ -275,16 +331,20 @@ impl Agent {
                 "task_skipped",
                 serde_json::json!({"task": task.id, "reason": "deadline passed before the site saw it"}),
             );
+            let _ = self.steward.expired(task.id.as_str());
             return;
         }
+        // the steward's queue: in manual-approval mode the task waits for a decision
+        let Some(admitted) = self.steward_verdict(&task).await else {
+            return;
+        };
         let started = std::time::Instant::now();
         let snapshot = self.snapshot_info();
         type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
         /// The released table, notes, and the released denominator.
         type Answered = (Gated, Vec<String>, Option<Gated>);
-        let outcome: Result<Answered, Result<Refusal, String>> = match self
-            .gate
-            .admit(&task.project)
+        let outcome: Result<Answered, Result<Refusal, String>> = match admitted
+            .and_then(|()| self.gate.admit(&task.project))
         {
             Err(r) => Err(Ok(r)),
             Ok(()) => {
@@ -369,6 +429,12 @@ impl Agent {
             serde_json::to_string(&a).expect("an answer serialises")
         };
         let env = self.key.seal(&self.cfg.site_id, body);
+        let spent = match &outcome {
+            Ok((r, _, d)) => Some(approval::spent(r) + d.as_ref().map_or(0.0, approval::spent)),
+            _ => None,
+        };
+        let reason = refusal.as_ref().map(ToString::to_string).or(error);
+        self.record_sent(&task, status, reason, spent, &env);
         self.send(&task, &env).await;
     }
 

@@ -6,6 +6,7 @@
 //! [`pages`] and calls [`pages::render`]. No JavaScript and no Node build step are needed.
 
 pub mod chart;
+pub mod console;
 pub mod form;
 pub mod format;
 pub mod i18n;

@@ -513,7 +513,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("error.html", include_str!("../templates/error.html")),
 ];
 
-fn locale_of(state: &State) -> Locale {
+pub(crate) fn locale_of(state: &State) -> Locale {
     state
         .lookup("chrome")
         .and_then(|c| c.get_attr("locale").ok())
@@ -521,7 +521,7 @@ fn locale_of(state: &State) -> Locale {
         .unwrap_or_default()
 }
 
-fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, JError> {
+pub(crate) fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, JError> {
     let mut args = Vec::new();
     for name in kwargs.args() {
         let v: JValue = kwargs.get(name)?;

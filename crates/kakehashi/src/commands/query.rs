@@ -180,6 +180,22 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
         .as_str()
         .context("the hub returned no task id")?
         .to_owned();
+    // sites whose data steward approves each task by hand: say so while waiting
+    if let Ok(r) = http
+        .get(format!("{base}/api/tasks/{id}?wait=2"))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        && let Ok(m) = r.json::<Merged>().await
+    {
+        for s in m
+            .sites
+            .iter()
+            .filter(|s| s.state == SiteState::AwaitingApproval)
+        {
+            eprintln!("{}", s.reason.as_deref().unwrap_or("awaiting approval"));
+        }
+    }
     let r = check(
         http.get(format!("{base}/api/tasks/{id}?wait={}", a.deadline + 5))
             .bearer_auth(&a.token)

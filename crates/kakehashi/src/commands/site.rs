@@ -20,10 +20,26 @@ pub struct Args {
     /// Print the site's public key (made on first use) and exit.
     #[arg(long)]
     print_public_key: bool,
+    /// Read a steward password from standard input, print its Argon2 hash for the
+    /// `[console]` table (`password_hash` or a `password_hash_file`) and exit.
+    #[arg(long, conflicts_with = "print_public_key")]
+    hash_password: bool,
 }
 
 /// Runs the agent until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.hash_password {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']);
+        if password.chars().count() < 10 {
+            anyhow::bail!("the steward password needs at least 10 characters");
+        }
+        println!("{}", kakehashi_site::console::hash_password(password)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let cfg = AgentConfig::load(&args.config)?;
     cfg.disclosure
         .validate()
@@ -38,7 +54,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let agent = Agent::open(cfg).context("starting the site agent")?;
         super::check_reference_data();
+        let console = kakehashi_site::console::Console::bind(agent.clone())
+            .await
+            .with_context(|| format!("{}: the steward console", args.config.display()))?;
         let (tx, rx) = tokio::sync::watch::channel(false);
+        if let Some(console) = console {
+            tokio::spawn(console.run(rx.clone()));
+        }
         let run = tokio::spawn(agent.run(rx));
         super::shutdown_signal().await;
         let _ = tx.send(true);

@@ -1,0 +1,120 @@
+//! The agent's side of the steward's queue: every task is recorded for the steward console; in
+//! manual-approval mode a task waits for the steward's decision (and the hub is told it is
+//! awaiting approval here); what leaves the site is recorded byte for byte.
+
+use super::Agent;
+use crate::steward::{Approval, TaskState, Verdict};
+use kakehashi_disclosure::{GatedTable, Refusal, Released};
+use kakehashi_federation::approval::{HeldState, TASK_STATE_VERSION, TaskStateReport};
+use kakehashi_federation::{Envelope, Task};
+use std::time::Duration;
+
+/// ε a released table spent at this site (0 for a repeated question or without noise).
+pub(super) fn spent(t: &Released<GatedTable>) -> f64 {
+    let d = &t.get().disclosure;
+    if d.repeated {
+        0.0
+    } else {
+        d.epsilon.unwrap_or(0.0)
+    }
+}
+
+impl Agent {
+    /// Records a task for the steward and, in manual-approval mode, waits for the decision:
+    /// `Some(Ok(()))` to go on, `Some(Err(refusal))` to send the steward's refusal, `None`
+    /// to send nothing (the deadline passed while it waited).
+    pub(super) async fn steward_verdict(&self, task: &Task) -> Option<Result<(), Refusal>> {
+        let state = match self.steward.received(task) {
+            Ok(s) => s,
+            Err(e) => {
+                // without its records the steward cannot decide: refuse rather than release
+                tracing::error!(error = %e, task = %task.id, "steward records failed");
+                return match self.steward.approval() {
+                    Approval::Auto => Some(Ok(())),
+                    Approval::Manual => Some(Err(Refusal::Ledger(format!(
+                        "the steward's queue failed: {e}"
+                    )))),
+                };
+            }
+        };
+        if state != TaskState::Waiting {
+            return Some(Ok(()));
+        }
+        self.audit_event(
+            "task_held",
+            serde_json::json!({"task": task.id, "project": task.project, "reason": "awaiting the data steward's approval"}),
+        );
+        self.report_held(task).await;
+        match self.steward.verdict(task).await {
+            Verdict::Go => Some(Ok(())),
+            Verdict::Refuse(comment) => Some(Err(Refusal::StewardRefused { comment })),
+            Verdict::Expired => {
+                self.audit_event(
+                    "task_skipped",
+                    serde_json::json!({"task": task.id, "reason": "the data steward did not decide before the deadline"}),
+                );
+                None
+            }
+        }
+    }
+
+    /// Tells the hub the task awaits approval here (a few tries; an older hub without the
+    /// call answers 404 and the task shows as pending there).
+    async fn report_held(&self, task: &Task) {
+        let report = TaskStateReport {
+            version: TASK_STATE_VERSION,
+            task: task.id.clone(),
+            state: HeldState::AwaitingApproval,
+        };
+        for pause in [0u64, 500, 2000, 5000] {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            let r = self
+                .http
+                .post(self.url("/api/site/task-state"))
+                .bearer_auth(&self.token)
+                .json(&report)
+                .timeout(Duration::from_secs(15))
+                .send()
+                .await;
+            match r {
+                Ok(resp) if resp.status().is_success() => return,
+                Ok(resp) if resp.status().is_client_error() => {
+                    let status = resp.status();
+                    let body = resp.text().await.unwrap_or_default();
+                    tracing::warn!(task = %task.id, %status, body, "the hub did not take the awaiting-approval report");
+                    return;
+                }
+                Ok(resp) => {
+                    tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying")
+                }
+                Err(e) => tracing::warn!(task = %task.id, error = %e, "hub unreachable; retrying"),
+            }
+        }
+    }
+
+    /// Records the outcome and the signed body, exactly as it is about to leave.
+    pub(super) fn record_sent(
+        &self,
+        task: &Task,
+        status: &str,
+        reason: Option<String>,
+        spent: Option<f64>,
+        env: &Envelope,
+    ) {
+        let state = match status {
+            "answered" => TaskState::Answered,
+            "refused" => TaskState::Refused,
+            _ => TaskState::Failed,
+        };
+        if let Err(e) = self.steward.sent(
+            task.id.as_str(),
+            state,
+            reason.as_deref(),
+            spent,
+            &env.body,
+            &env.signature,
+        ) {
+            tracing::error!(error = %e, task = %task.id, "could not record the sent answer for the steward");
+        }
+    }
+}
