@@ -163,6 +163,8 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--age-bands: {e}"))?,
         from: a.from,
         to: a.to,
+        // the site's own series: every admission and test (not released)
+        max_weeks_per_patient: None,
     };
     if let (Some(f), Some(t)) = (a.from, a.to)
         && f > t
