@@ -52,7 +52,9 @@ fn count(isolates: &[Isolate], s: &AntibiogramSpec) -> AntibiogramCounts {
 /// categories per drug row, the ten organism counts).
 fn l1(a: &AntibiogramCounts, b: &AntibiogramCounts) -> u64 {
     use std::collections::BTreeMap;
-    let mut m: BTreeMap<(Option<i32>, String, String, usize), (u64, u64)> = BTreeMap::new();
+    // (year, organism, drug or "-", statistic) → (count in a, count in b)
+    type Cell = (Option<i32>, String, String, usize);
+    let mut m: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
     for (side, c) in [(0, a), (1, b)] {
         for x in &c.cells {
             for (j, v) in [x.s, x.i, x.r, x.sdd, x.ni].into_iter().enumerate() {

@@ -103,7 +103,9 @@ pub fn patient_weeks<P: Ord + Clone, W: Ord + Copy, T: Ord + Copy>(
         Event::Case { .. } => 0,
         Event::Test { pathogen, .. } => 1 + *pathogen,
     };
-    let mut by: BTreeMap<(P, W), Vec<(T, usize, usize, Event)>> = BTreeMap::new();
+    // per (patient, week): (time, tie rank, stratum, event)
+    type Timed<T> = (T, usize, usize, Event);
+    let mut by: BTreeMap<(P, W), Vec<Timed<T>>> = BTreeMap::new();
     for (p, w, t, s, e) in events {
         by.entry((p, w)).or_default().push((t, rank(&e), s, e));
     }
@@ -119,7 +121,7 @@ pub fn patient_weeks<P: Ord + Clone, W: Ord + Copy, T: Ord + Copy>(
             continue;
         }
         weeks_of_patient += 1;
-        evs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        evs.sort_by_key(|e| (e.0, e.1));
         let mut pw = PatientWeek {
             stratum: evs[0].2,
             tested: vec![false; pathogens],
