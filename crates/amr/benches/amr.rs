@@ -181,6 +181,7 @@ fn main() {
             first_isolate: Default::default(),
             by_year,
             infection_site: InfectionSite::Unspecified,
+            max_isolates_per_patient: kakehashi_amr::per_patient::DEFAULT_MAX_ISOLATES_PER_PATIENT,
         };
         let interp = Interpreter::new(r, spec.guideline, Options::default()).unwrap();
         let t = Instant::now();

@@ -10,6 +10,7 @@ use crate::breakpoints::{
 };
 use crate::isolate::{FirstIsolateRule, Isolate, select_first};
 use crate::mdro::{Magiorakos, Mrgn};
+use crate::per_patient;
 use crate::reference::{AbId, MoId, Reference};
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -67,6 +68,16 @@ pub struct AntibiogramSpec {
     /// Site of infection the breakpoints are chosen for (default: systemic).
     #[serde(default)]
     pub infection_site: InfectionSite,
+    /// At most this many first isolates of one patient are counted in the whole table (the
+    /// patient's earliest), so one patient moves the released counts by a bounded amount
+    /// ([`crate::per_patient`]); 1 to
+    /// [`MAX_ISOLATES_PER_PATIENT_LIMIT`](crate::per_patient::MAX_ISOLATES_PER_PATIENT_LIMIT),
+    /// default [`DEFAULT_MAX_ISOLATES_PER_PATIENT`](crate::per_patient::DEFAULT_MAX_ISOLATES_PER_PATIENT).
+    #[serde(
+        default = "per_patient::default_max_isolates",
+        deserialize_with = "per_patient::deserialize_max_isolates"
+    )]
+    pub max_isolates_per_patient: u32,
 }
 
 /// Specimen-type short names and the SNOMED CT specimen concepts (and LOINC culture codes)
@@ -125,6 +136,8 @@ impl AntibiogramSpec {
         {
             return Err(AmrError::Input(format!("period: from {f} is after to {t}")));
         }
+        per_patient::check_max_isolates(i64::from(self.max_isolates_per_patient))
+            .map_err(AmrError::Input)?;
         r.check_guideline(self.guideline)?;
         Ok(ResolvedSpec {
             organisms,
@@ -179,6 +192,7 @@ impl AntibiogramSpec {
             first_isolate: self.first_isolate,
             by_year: self.by_year,
             infection_site: self.infection_site,
+            max_isolates_per_patient: self.max_isolates_per_patient,
         };
         serde_json::to_string(&c).expect("a spec serialises")
     }
@@ -369,6 +383,8 @@ pub fn antibiogram(
     let firsts = select_first(&kept, spec.first_isolate, |i| {
         if by_year { i.date.year() } else { 0 }
     });
+    // privacy per person: at most k first isolates of one patient in the whole table
+    let firsts = per_patient::clip_per_patient(&kept, firsts, spec.max_isolates_per_patient);
     let wanted: Option<FxHashSet<AbId>> =
         (!rs.antimicrobials.is_empty()).then(|| rs.antimicrobials.iter().copied().collect());
     let mut reader = Reader::new(interp, spec.infection_site);
@@ -384,14 +400,22 @@ pub fn antibiogram(
         readings.clear();
         for t in &iso.tests {
             let s = reader.read(iso.organism, t.ab, t.value.as_ref());
-            readings.push((t.ab, s));
-            if wanted.as_ref().is_none_or(|w| w.contains(&t.ab)) {
+            // one reading per drug and isolate (an MIC and a zone of the same drug count once:
+            // the first interpretable one), so one isolate changes one category per drug row
+            match readings.iter_mut().find(|(a, _)| *a == t.ab) {
+                Some(prev) if prev.1 == Sir::Ni => prev.1 = s,
+                Some(_) => {}
+                None => readings.push((t.ab, s)),
+            }
+        }
+        for &(ab, s) in &readings {
+            if wanted.as_ref().is_none_or(|w| w.contains(&ab)) {
                 cells
-                    .entry((year, key, t.ab))
+                    .entry((year, key, ab))
                     .or_insert_with(|| CellCounts {
                         year,
                         organism: org_code.clone(),
-                        antimicrobial: r.antimicrobial(t.ab).code.clone(),
+                        antimicrobial: r.antimicrobial(ab).code.clone(),
                         ..Default::default()
                     })
                     .add(s);

@@ -13,6 +13,8 @@
 //! - [`breakpoints`]: [`Interpreter`] (S, I, R, SDD, NI) over the breakpoint rows.
 //! - [`isolate`]: isolate records and first-isolate selection (CLSI M39, episodes).
 //! - [`mdro`]: Magiorakos MDR/XDR/PDR, KRINKO 3MRGN/4MRGN, MRSA, VRE, 3GC-R, carbapenem-R.
+//! - [`per_patient`]: privacy per person: at most `k` first isolates per patient, the table's
+//!   per-patient sensitivity.
 //! - [`antibiogram`]: the federated question ([`AntibiogramSpec`]) and a site's answer
 //!   ([`AntibiogramCounts`]: integer counts only).
 //! - [`pool`]: hub side: pooled counts (possibly noised or suppressed) → %R / %S with 95 %
@@ -24,6 +26,7 @@ pub mod breakpoints;
 pub mod data;
 pub mod isolate;
 pub mod mdro;
+pub mod per_patient;
 pub mod pool;
 pub mod reference;
 pub mod stats;

@@ -203,6 +203,20 @@ impl Definitions {
             .map(|s| s.name.as_str())
     }
 
+    /// How many of the MDRO classifications can apply to an organism at all: a Magiorakos
+    /// scheme, a KRINKO scheme, and each of MRSA, VRE, 3GC-R and carbapenem-R whose organisms
+    /// cover it. One isolate sets at most this many organism counts besides `isolates`.
+    pub fn classes_possible(&self, r: &Reference, mo: MoId) -> u32 {
+        let lineage = r.lineage(mo);
+        let schemes = self.magiorakos.iter().any(|s| covers(&lineage, &s.applies)) as u32
+            + self.krinko.iter().any(|k| covers(&lineage, &k.applies)) as u32;
+        let phenotypes = [&self.mrsa, &self.vre, &self.g3cr, &self.carbapenem_r]
+            .iter()
+            .filter(|p| covers(&lineage, &p.organisms))
+            .count() as u32;
+        schemes + phenotypes
+    }
+
     /// Classifies one isolate from its readings (under `guideline`; drugs not listed were
     /// not tested). Under EUCAST from 2019, "I" means susceptible (increased exposure) and only
     /// R counts as non-susceptible; under CLSI (and EUCAST before 2019) I and R do. Agents the

@@ -53,12 +53,14 @@ pub fn canonical(spec: &AntibiogramSpec) -> Result<String, String> {
     Ok(format!("antibiogram:{}", spec.canonical(r)))
 }
 
-/// How many released counts one first isolate can change: one category per drug row, and at
-/// most five organism counts (isolates; one of MDR/XDR/PDR; one of 3MRGN/4MRGN; at most two of
-/// MRSA, VRE, 3GC-R, carbapenem-R). The unit is the first isolate (one per patient, species and
-/// period under CLSI M39), so the noise is isolate-level, as the gate's output states.
-pub fn sensitivity(drugs: usize) -> u32 {
-    drugs as u32 + 5
+/// How many released counts (L1) one patient can change: at most `max_isolates_per_patient`
+/// of the patient's first isolates are counted, each under at most `organism_chain` listed
+/// organisms, and each changes one category per drug row and at most five organism counts
+/// (isolates; one of MDR/XDR/PDR; one of 3MRGN/4MRGN; at most two of MRSA, VRE, 3GC-R,
+/// carbapenem-R). The unit of privacy is the patient ([`kakehashi_amr::per_patient`],
+/// `docs/privacy.md`).
+pub fn sensitivity(max_isolates_per_patient: u32, drugs: usize, organism_chain: u32) -> u32 {
+    kakehashi_amr::per_patient::sensitivity(max_isolates_per_patient, drugs, organism_chain)
 }
 
 /// A site's counts as the table the gate releases, and the table's sensitivity.
@@ -166,7 +168,11 @@ pub fn count_table(
             add(&mut t, key(&y, &o.organism, ORGANISM_ROW, name), n)?;
         }
     }
-    Ok((t, sensitivity(drugs_released.len())))
+    let chain = kakehashi_amr::per_patient::organism_chain(r, &resolved.organisms);
+    Ok((
+        t,
+        sensitivity(spec.max_isolates_per_patient, drugs_released.len(), chain),
+    ))
 }
 
 /// The hub's reading of a site's released table: cells and organism rows with suppressed
@@ -469,7 +475,7 @@ mod tests {
             serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": ["Ciprofloxacin", "MEM", "Gentamicin"]}),
         );
         let (t, sens) = count_table(&s, &counts()).unwrap();
-        assert_eq!(sens, 3 + 5);
+        assert_eq!(sens, 2 * (3 + 5), "two isolates per patient by default");
         let g = release(open(0), t, sens);
         let back = site_counts("a", "DE", &g).unwrap();
         let want = SiteCounts::exact("a", "DE", &counts());
@@ -518,7 +524,7 @@ mod tests {
         }
         c.organisms[0].year = Some(2024);
         let (t, sens) = count_table(&s, &c).unwrap();
-        assert_eq!(sens, 2 + 5);
+        assert_eq!(sens, 2 * (2 + 5));
         assert_eq!(t.len(), 2 * CATEGORIES.len() + MDRO_MEASURES.len());
         let g = release(open(0), t, sens);
         let back = site_counts("a", "JP", &g).unwrap();
@@ -526,6 +532,31 @@ mod tests {
         // an organism code the reference does not know cannot become a row key
         c.cells[0].organism = "patient-123".into();
         assert!(count_table(&s, &c).is_err());
+    }
+
+    /// The sensitivity is per patient: k isolates, each under every nested listed organism.
+    #[test]
+    fn sensitivity_follows_k_and_nested_organisms() {
+        let s = spec(
+            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Enterobacterales", "E. coli"], "antimicrobials": ["CIP"], "max_isolates_per_patient": 3}),
+        );
+        let empty = AntibiogramCounts {
+            guideline: s.guideline,
+            cells: Vec::new(),
+            organisms: Vec::new(),
+        };
+        let (_, sens) = count_table(&s, &empty).unwrap();
+        assert_eq!(sens, 3 * 2 * (1 + 5));
+        let flat = AntibiogramSpec {
+            organisms: vec!["Klebsiella pneumoniae".into(), "E. coli".into()],
+            ..s
+        };
+        assert_eq!(count_table(&flat, &empty).unwrap().1, 3 * (1 + 5));
+        let e = parse_spec(
+            &serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}),
+        )
+        .unwrap_err();
+        assert!(e.contains("max_isolates_per_patient"), "{e}");
     }
 
     #[test]

@@ -44,15 +44,22 @@ pub fn positives_measure(pathogen: &str) -> String {
     format!("{pathogen}_positives")
 }
 
-/// How many released counts one admission with its tests can change: cases, ICU and deaths of
-/// its week, and tests and positives of each pathogen (event-level noise, as the released
-/// table's disclosure states).
-pub fn sensitivity(pathogens: usize) -> u32 {
-    3 + 2 * pathogens as u32
+/// How many released counts (L1) one patient can change in a series counted per patient-week
+/// with at most `max_weeks_per_patient` weeks per patient: in each of those weeks cases, ICU,
+/// deaths, and tests and positives of each pathogen, by 1 each (patient-level noise, as the
+/// released table's disclosure states; [`kakehashi_surveillance::per_patient`]).
+pub fn sensitivity(max_weeks_per_patient: u32, pathogens: usize) -> u32 {
+    kakehashi_surveillance::per_patient::sensitivity(max_weeks_per_patient, pathogens)
 }
 
-/// A site's series as the table the gate releases, and the table's sensitivity.
+/// A site's series as the table the gate releases, and the table's sensitivity. Only a series
+/// counted per patient ([`Series::max_weeks_per_patient`]) can be released: another is refused.
 pub fn count_table(series: &Series, by_age: bool) -> Result<(CountTable, u32), TableError> {
+    let Some(k) = series.max_weeks_per_patient else {
+        return Err(TableError::Measure(
+            "the series counts events, not patients (no max_weeks_per_patient): it cannot be released".into(),
+        ));
+    };
     let mut dims = vec![Dim::new("week", DimKind::Week)];
     if by_age {
         dims.push(Dim::new("age_group", DimKind::AgeBand));
@@ -79,7 +86,7 @@ pub fn count_table(series: &Series, by_age: bool) -> Result<(CountTable, u32), T
             table.add(&key, &positives_measure(p), pos.positives)?;
         }
     }
-    Ok((table, sensitivity(series.pathogens.len())))
+    Ok((table, sensitivity(k, series.pathogens.len())))
 }
 
 /// The denominator table: the site's patient count.
@@ -448,6 +455,7 @@ mod tests {
                 .collect(),
             notes: Vec::new(),
             population: Some(1000),
+            max_weeks_per_patient: Some(2),
         }
     }
 
@@ -550,6 +558,18 @@ mod tests {
         }
     }
 
+    /// The released table's sensitivity is per patient (k weeks × measures of a week), and a
+    /// series counted per event cannot be turned into a released table at all.
+    #[test]
+    fn only_per_patient_series_are_released_with_their_bound() {
+        let mut s = series(&[(50, 3, 4, 1)]);
+        s.max_weeks_per_patient = Some(3);
+        assert_eq!(count_table(&s, false).unwrap().1, 3 * (3 + 2 * 2));
+        s.max_weeks_per_patient = None;
+        let e = count_table(&s, false).unwrap_err().to_string();
+        assert!(e.contains("max_weeks_per_patient"), "{e}");
+    }
+
     /// Without noise, pooled counts are the sums of the sites' series, positivity is P/T with
     /// Wilson's interval and rates are per 100,000 patients of the country's sites.
     #[test]
@@ -627,7 +647,7 @@ mod tests {
             r.withheld
         );
         let w = &r.country(Country::Germany).unwrap().weeks[0];
-        let var = pooled::release_variance(Some(1.0), sensitivity(2), 1);
+        let var = pooled::release_variance(Some(1.0), sensitivity(2, 2), 1);
         assert!((w.cases.variance - 2.0 * var).abs() < 1e-9);
         let s = w.pathogens[0].positivity.unwrap();
         let (t, p) = (w.pathogens[0].tests.lo, w.pathogens[0].positives.lo);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use kakehashi_surveillance::per_patient::DEFAULT_MAX_WEEKS_PER_PATIENT;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -338,7 +339,8 @@ fn site_of<'a>(m: &'a Value, id: &str) -> &'a Value {
         .unwrap()
 }
 
-/// Exact local series of a site, through the command a steward would run.
+/// Exact local series of a site, through the command a steward would run, counted per patient
+/// as the site releases it.
 fn local_series(id: &str) -> BTreeMap<(String, String), u64> {
     let out = Command::new(EXE)
         .args([
@@ -350,6 +352,8 @@ fn local_series(id: &str) -> BTreeMap<(String, String), u64> {
             "age",
             "--format",
             "csv",
+            "--max-weeks-per-patient",
+            &DEFAULT_MAX_WEEKS_PER_PATIENT.to_string(),
             "--site-dir",
         ])
         .arg(sites_dir().join("sites").join(id))
@@ -897,6 +901,8 @@ fn local_positivity(id: &str) -> (BTreeMap<String, Vec<(u64, u64)>>, u64) {
             "",
             "--format",
             "json",
+            "--max-weeks-per-patient",
+            &DEFAULT_MAX_WEEKS_PER_PATIENT.to_string(),
             "--site-dir",
         ])
         .arg(sites_dir().join("sites").join(id))

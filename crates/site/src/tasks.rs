@@ -141,6 +141,10 @@ fn surveillance(
         age_bands: AgeBands::default(),
         from: week(from, "from")?,
         to: week(to, "to")?,
+        // privacy per person: patients per week, each in at most k weeks (docs/privacy.md)
+        max_weeks_per_patient: Some(
+            kakehashi_surveillance::per_patient::DEFAULT_MAX_WEEKS_PER_PATIENT,
+        ),
     };
     let panel = PathogenPanel::shipped();
     let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec)
@@ -151,8 +155,8 @@ fn surveillance(
     Ok(Computed {
         table,
         canonical,
-        // One admission changes at most cases, ICU and deaths of one week; one test changes a
-        // pathogen's tests and positives: the noise is scaled to that (event-level) bound.
+        // One patient changes at most k weeks, each by 1 in cases, ICU, deaths and each
+        // pathogen's tests and positives: the noise is scaled to that (patient-level) bound.
         sensitivity,
         snapshot_tag: snap.tag(),
         notes: out.series.notes.clone(),

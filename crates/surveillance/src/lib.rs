@@ -5,6 +5,9 @@
 //! them by [`week::IsoWeek`] per stratum ([`series::weekly_series`]), and fits MEM thresholds to
 //! past seasons ([`mem::mem_model`]) to judge the current one week by week.
 //!
+//! A released series counts patients per week, each patient in at most `k` weeks
+//! ([`per_patient`]), so one patient changes it by a bounded amount.
+//!
 //! Entry points for a federated task (hub side): a site answers with a [`series::Series`]
 //! (after its disclosure gate); the hub merges the sites of a country with
 //! [`series::Series::merge`], turns a stratum into seasons with [`series::Series::mem_input`]
@@ -13,6 +16,7 @@
 
 pub mod definition;
 pub mod mem;
+pub mod per_patient;
 pub mod pooled;
 pub mod series;
 pub mod week;

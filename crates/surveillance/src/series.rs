@@ -7,6 +7,7 @@
 //! the series' range are present with zeros, so a series can go straight into MEM.
 
 use crate::definition::{CaseDefinition, CodePattern, Evidence, normalize_icd};
+use crate::per_patient;
 use crate::week::{IsoWeek, ReportingConvention};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kakehashi_model::Country;
@@ -553,6 +554,10 @@ pub fn test_result(o: &ObservationRow) -> Option<bool> {
 /// One pathogen test with a readable result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Test {
+    /// Patient key.
+    pub patient_id: String,
+    /// Effective time of the test.
+    pub at: DateTime<Utc>,
     /// Index into the panel's pathogens.
     pub pathogen: usize,
     /// Positive or negative.
@@ -600,21 +605,26 @@ pub fn find_tests(panel: &PathogenPanel, rows: &SiteRows) -> Vec<Test> {
             let Some(positive) = test_result(o) else {
                 continue;
             };
-            found.push((o, pi, positive, clock.date(t), unmapped));
+            found.push((o, pi, positive, t, unmapped));
         }
     }
     let patients = patients_of(rows, found.iter().map(|f| f.0.patient_id.as_str()));
     found
         .into_iter()
-        .map(|(o, pi, positive, day, unmapped)| Test {
-            pathogen: pi,
-            positive,
-            week: IsoWeek::of(day),
-            age: patients
-                .get(o.patient_id.as_str())
-                .and_then(|p| p.birth_date)
-                .map(|b| age_at(b, day)),
-            unmapped,
+        .map(|(o, pi, positive, at, unmapped)| {
+            let day = clock.date(at);
+            Test {
+                patient_id: o.patient_id.clone(),
+                at,
+                pathogen: pi,
+                positive,
+                week: IsoWeek::of(day),
+                age: patients
+                    .get(o.patient_id.as_str())
+                    .and_then(|p| p.birth_date)
+                    .map(|b| age_at(b, day)),
+                unmapped,
+            }
         })
         .collect()
 }
@@ -748,6 +758,11 @@ pub struct SeriesSpec {
     pub from: Option<IsoWeek>,
     /// Last week to report (default: the last week with data).
     pub to: Option<IsoWeek>,
+    /// Count patients per week, each in at most this many weeks ([`crate::per_patient`]): the
+    /// form a site releases. `None` counts every admission and test (the site's own analyses;
+    /// such a series cannot be released).
+    #[serde(default)]
+    pub max_weeks_per_patient: Option<u32>,
 }
 
 impl Default for SeriesSpec {
@@ -757,6 +772,7 @@ impl Default for SeriesSpec {
             age_bands: AgeBands::default(),
             from: None,
             to: None,
+            max_weeks_per_patient: None,
         }
     }
 }
@@ -817,6 +833,10 @@ pub struct Series {
     /// Patients the series' sites hold (the denominator of rates), when known.
     #[serde(default)]
     pub population: Option<u64>,
+    /// Counted per patient-week with at most this many weeks per patient
+    /// ([`crate::per_patient`]); `None`: admissions and tests counted as events.
+    #[serde(default)]
+    pub max_weeks_per_patient: Option<u32>,
 }
 
 type Key = (Option<String>, Option<Country>, Option<String>);
@@ -865,20 +885,48 @@ pub fn weekly_series(
     let np = panel.pathogens.len();
     let mut acc: Vec<BTreeMap<IsoWeek, WeekTally>> = vec![BTreeMap::new(); labels.len()];
     let inside = |w: IsoWeek| spec.from.is_none_or(|f| w >= f) && spec.to.is_none_or(|t| w <= t);
-    for c in cases.iter().filter(|c| inside(c.week)) {
-        let r = acc[slot(c.age)]
-            .entry(c.week)
-            .or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
-        r.0 += 1;
-        r.1 += u64::from(c.icu);
-        r.2 += u64::from(c.died);
-    }
-    for t in tests.iter().filter(|t| inside(t.week)) {
-        let r = acc[slot(t.age)]
-            .entry(t.week)
-            .or_insert_with(|| (0, 0, 0, vec![Positivity::default(); np]));
-        r.3[t.pathogen].tests += 1;
-        r.3[t.pathogen].positives += u64::from(t.positive);
+    let fresh = || (0, 0, 0, vec![Positivity::default(); np]);
+    if let Some(k) = spec.max_weeks_per_patient {
+        // released form: patients per week, at most k weeks per patient (crate::per_patient)
+        let events = cases
+            .iter()
+            .filter(|c| inside(c.week))
+            .map(|c| {
+                let e = per_patient::Event::Case {
+                    icu: c.icu,
+                    died: c.died,
+                };
+                (c.patient_id.as_str(), c.week, c.admitted, slot(c.age), e)
+            })
+            .chain(tests.iter().filter(|t| inside(t.week)).map(|t| {
+                let e = per_patient::Event::Test {
+                    pathogen: t.pathogen,
+                    positive: t.positive,
+                };
+                (t.patient_id.as_str(), t.week, t.at, slot(t.age), e)
+            }));
+        for (week, pw) in per_patient::patient_weeks(events, np, k) {
+            let r = acc[pw.stratum].entry(week).or_insert_with(fresh);
+            r.0 += u64::from(pw.case);
+            r.1 += u64::from(pw.icu);
+            r.2 += u64::from(pw.died);
+            for (x, (t, p)) in r.3.iter_mut().zip(pw.tested.iter().zip(&pw.positive)) {
+                x.tests += u64::from(*t);
+                x.positives += u64::from(*p);
+            }
+        }
+    } else {
+        for c in cases.iter().filter(|c| inside(c.week)) {
+            let r = acc[slot(c.age)].entry(c.week).or_insert_with(fresh);
+            r.0 += 1;
+            r.1 += u64::from(c.icu);
+            r.2 += u64::from(c.died);
+        }
+        for t in tests.iter().filter(|t| inside(t.week)) {
+            let r = acc[slot(t.age)].entry(t.week).or_insert_with(fresh);
+            r.3[t.pathogen].tests += 1;
+            r.3[t.pathogen].positives += u64::from(t.positive);
+        }
     }
     // The "unknown" age stratum appears only when some row has no age.
     if by_age && acc[nb].is_empty() {
@@ -936,6 +984,7 @@ pub fn weekly_series(
         rows,
         notes,
         population: None,
+        max_weeks_per_patient: spec.max_weeks_per_patient,
     }
 }
 
@@ -974,6 +1023,12 @@ impl Series {
             rows: acc.into_values().collect(),
             notes,
             population: parts.iter().map(|p| p.population).sum(),
+            // parts counted alike keep their bound per part; mixed parts have none
+            max_weeks_per_patient: parts
+                .iter()
+                .all(|p| p.max_weeks_per_patient == first.max_weeks_per_patient)
+                .then_some(first.max_weeks_per_patient)
+                .flatten(),
         })
     }
 

@@ -307,6 +307,7 @@ fn antibiogram_cmd(a: AntibiogramArgs) -> anyhow::Result<ExitCode> {
             first_isolate: a.first_isolate,
             by_year: a.by_year,
             infection_site: InfectionSite::Unspecified,
+            max_isolates_per_patient: kakehashi_amr::per_patient::DEFAULT_MAX_ISOLATES_PER_PATIENT,
         },
     };
     spec.resolve(r)?;

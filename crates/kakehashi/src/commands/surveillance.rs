@@ -82,6 +82,10 @@ pub struct SeriesArgs {
     /// With --format mem: weekly cases per this many patients of the site (e.g. 100000).
     #[arg(long)]
     per: Option<f64>,
+    /// Count patients per week, each in at most this many weeks, as a site releases a series
+    /// (default 2 there, docs/privacy.md); without it every admission and test counts.
+    #[arg(long, allow_negative_numbers = true)]
+    max_weeks_per_patient: Option<i64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     format: SeriesFormat,
@@ -163,6 +167,12 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--age-bands: {e}"))?,
         from: a.from,
         to: a.to,
+        // without the flag, the site's own series: every admission and test
+        max_weeks_per_patient: a
+            .max_weeks_per_patient
+            .map(kakehashi_surveillance::per_patient::check_max_weeks)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?,
     };
     if let (Some(f), Some(t)) = (a.from, a.to)
         && f > t
