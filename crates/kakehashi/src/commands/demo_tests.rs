@@ -39,6 +39,7 @@ fn every_country_has_a_clear_seasonal_peak_above_the_noise() {
         let fhir = tmp.path().join(format!("{id}-fhir"));
         let dir = tmp.path().join(id);
         let profile = kakehashi_synth::Profile::load(id).unwrap();
+        // the demo's seed (1): the season shapes come from the seed, so these are its seasons
         kakehashi_synth::generate(&profile, patients / SCALE, 1, &fhir, &|_| {}).unwrap();
         let s = kakehashi_ingest::ingest(
             &dir,
