@@ -29,6 +29,8 @@ fn site(dir: &Path, profile: &str) -> String {
         profile,
         "--patients",
         "12000",
+        "--catchment",
+        "0",
         "--seed",
         "11",
         "--out",

@@ -336,10 +336,10 @@ fn cases() -> Vec<Case> {
                 sql_gender(&["male"]),
             ])),
         ));
-        v.push(c("platelets below 150 (LOINC; JLAC10 at Japanese sites)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 150, "unit": {"code": "10*3/uL", "display": "10*3/uL"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity < 150"))));
-        v.push(c("platelets in another unit (10*9/L)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-range", "minValue": 50, "maxValue": 100, "unit": {"code": "10*9/L", "display": "10*9/L"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity >= 50 AND value_quantity <= 100"))));
+        v.push(c("platelets below 150 (LOINC; JLAC10 at Japanese sites)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 150, "unit": {"code": "10*3/uL", "display": "10*3/uL"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930901", "AND value_ucum = '10*3/uL' AND value_quantity < 150"))));
+        v.push(c("platelets in another unit (10*9/L)", query(vec![vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-range", "minValue": 50, "maxValue": 100, "unit": {"code": "10*9/L", "display": "10*9/L"}})))]], vec![]), sql_count(&sql_lab("777-3", "2A050000001930901", "AND value_ucum = '10*3/uL' AND value_quantity >= 50 AND value_quantity <= 100"))));
         v.push(c("CRP above 5 mg/dL, recorded in mg/L", query(vec![vec![lab(LOINC, "1988-5", Some(json!({"type": "quantity-comparator", "comparator": "gt", "value": 5, "unit": {"code": "mg/dL", "display": "mg/dL"}})))]], vec![]), sql_count(&sql_lab("1988-5", "5C070000002306201", "AND value_ucum = 'mg/L' AND value_quantity > 50"))));
-        v.push(c("a lab by its JLAC10 code", query(vec![vec![lab(JLAC, "2A010000001930101", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 4, "unit": {"code": "10*3/uL", "display": "10*3/uL"}})))]], vec![]), sql_count(&sql_lab("6690-2", "2A010000001930101", "AND value_ucum = '10*3/uL' AND value_quantity < 4"))));
+        v.push(c("a lab by its JLAC10 code", query(vec![vec![lab(JLAC, "2A990000001930952", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 4, "unit": {"code": "10*3/uL", "display": "10*3/uL"}})))]], vec![]), sql_count(&sql_lab("6690-2", "2A990000001930952", "AND value_ucum = '10*3/uL' AND value_quantity < 4"))));
         v.push(c(
             "lab value in a time window",
             query(vec![vec![timed(lab(LOINC, "1988-5", Some(json!({"type": "quantity-comparator", "comparator": "ge", "value": 40, "unit": {"code": "mg/L", "display": "mg/L"}}))), "2022-01-01", "2023-12-31")]], vec![]),
@@ -384,7 +384,7 @@ fn cases() -> Vec<Case> {
         name: "SFTS with thrombocytopenia (JLAC10 labs, LOINC query)",
         site: "jp-osaka",
         ccdl: query(vec![vec![diag(GM, &["A93.8"])], vec![lab(LOINC, "777-3", Some(json!({"type": "quantity-comparator", "comparator": "lt", "value": 100, "unit": {"code": "10*3/uL", "display": "u"}})))]], vec![]),
-        sql: sql_count(&and(&[sql_icd(&["A93.8"]), sql_lab("777-3", "2A050000001930101", "AND value_ucum = '10*3/uL' AND value_quantity < 100")])),
+        sql: sql_count(&and(&[sql_icd(&["A93.8"]), sql_lab("777-3", "2A050000001930901", "AND value_ucum = '10*3/uL' AND value_quantity < 100")])),
     });
     v.push(Case {
         name: "imported VHF and dengue in Germany",
@@ -413,7 +413,7 @@ fn cases() -> Vec<Case> {
                 format!("{} UNION {} UNION {}", sql_icd(&["J18"]), sql_icd(&["J10"]), sql_icd(&["J12"])),
                 sql_age(18, 150),
                 sql_lab("1988-5", "5C070000002306201", "AND value_ucum = 'mg/L' AND value_quantity > 10"),
-                sql_lab("6690-2", "2A010000001930101", "AND value_ucum = '10*3/uL' AND value_quantity >= 0 AND value_quantity <= 30"),
+                sql_lab("6690-2", "2A990000001930952", "AND value_ucum = '10*3/uL' AND value_quantity >= 0 AND value_quantity <= 30"),
                 sql_gender(&["female", "male"]),
             ]),
             &format!("{} UNION SELECT patient_id FROM ({}) z UNION {}", sql_icd(&["U07.1"]), and(&[sql_icd(&["J21"]), sql_age(0, 2)]), sql_icd(&["A96.2"])),

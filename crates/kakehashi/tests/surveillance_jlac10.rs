@@ -160,10 +160,11 @@ fn jlac10_only_results_count_as_their_loinc_twins_and_unknown_codes_are_reported
     );
 
     // An RSV nucleic-acid result under a JLAC10 code the table does not list (analyte 5F430,
-    // identification 1450): counted, and reported as unmapped; an RSV antibody code (1430) is
+    // identification 1450, material 099 "other"; the table lists the swab code 5F430145006387511):
+    // counted, and reported as unmapped; an RSV antibody code (1430) is
     // not a test for infection and is not counted.
     let mut more = jlac10.to_vec();
-    more.push((JLAC10_OID, "5F430145006387511", true));
+    more.push((JLAC10_OID, "5F430145009987511", true));
     more.push((JLAC10_OID, "5F430143002314101", true));
     let u = series(dir.path(), "jp-unmapped", &more);
     let tu = totals(&u);

@@ -238,8 +238,8 @@ fn median(mut v: Vec<i64>) -> i64 {
 #[test]
 fn synthetic_seasons_look_like_the_countries_reports() {
     let tmp = tempfile::tempdir().unwrap();
-    let de = synthetic_site(tmp.path(), "de-berlin", "20000");
-    let jp = synthetic_site(tmp.path(), "jp-tokyo", "20000");
+    let de = synthetic_site(tmp.path(), "de-berlin", "5000");
+    let jp = synthetic_site(tmp.path(), "jp-tokyo", "5000");
     let (de_peaks, jp_peaks) = (influenza_peak_weeks(&de), influenza_peak_weeks(&jp));
     assert!(
         de_peaks.len() >= 5 && jp_peaks.len() >= 4,

@@ -1,5 +1,5 @@
-//! A synthetic German site answers MII CCDL on procedures, contact levels and background
-//! diagnoses, through the binary: `synth` → `ingest` → `cohort count`, each count checked
+//! Synthetic German and Japanese sites answer MII CCDL on procedures, contact levels and
+//! background diagnoses, through the binary: `synth` → `ingest` → `cohort count`, each count checked
 //! against the same question asked of the site's tables in SQL (`kakehashi sql`).
 
 use serde_json::{Value, json};
@@ -66,6 +66,8 @@ fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
         "de-berlin",
         "--patients",
         "5000",
+        "--catchment",
+        "0",
         "--seed",
         "9",
         "--out",
@@ -138,4 +140,59 @@ fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
         assert!(n > 0, "patients with {code}");
         assert_eq!(n, expected, "diagnosis {code}");
     }
+}
+
+/// The system of the Japanese fee schedule's section numbers (区分番号) the synthetic Japanese
+/// sites write, as `crates/synth/data/care.toml` declares it.
+fn jp_procedure_system() -> String {
+    let care = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../synth/data/care.toml"),
+    )
+    .unwrap();
+    care.lines()
+        .find_map(|l| l.strip_prefix("jp_procedure_system = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .expect("care.toml names the Japanese procedure system")
+}
+
+/// A synthetic Japanese site answers CCDL on its procedures by their 区分番号 (J045 人工呼吸,
+/// J038 人工腎臓, J044 救命のための気管内挿管), each count equal to the same question in SQL, and
+/// the German OPS code of the same procedure finds no one there.
+#[test]
+fn japanese_procedure_codes_count_as_in_sql() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fhir = tmp.path().join("fhir");
+    let site = tmp.path().join("site");
+    let site_s = site.to_str().unwrap();
+    run(&[
+        "synth",
+        "--profile",
+        "jp-osaka",
+        "--patients",
+        "3000",
+        "--catchment",
+        "1",
+        "--seed",
+        "5",
+        "--out",
+        fhir.to_str().unwrap(),
+    ]);
+    run(&["ingest", "--site-dir", site_s, fhir.to_str().unwrap()]);
+    let jp = jp_procedure_system();
+    for code in ["J045", "J038", "J044"] {
+        let q = tmp.path().join(format!("{code}.json"));
+        std::fs::write(&q, criterion("Procedure", &jp, code).to_string()).unwrap();
+        let n = count(site_s, &q);
+        let expected = sql_n(
+            site_s,
+            &format!(
+                "SELECT COUNT(DISTINCT patient_id) AS n FROM procedure WHERE code_system = '{jp}' AND code = '{code}'"
+            ),
+        );
+        assert!(n > 0, "patients with {code}");
+        assert_eq!(n, expected, "procedure {code}");
+    }
+    let q = tmp.path().join("ops.json");
+    std::fs::write(&q, criterion("Prozedur", OPS, "8-701").to_string()).unwrap();
+    assert_eq!(count(site_s, &q), 0, "OPS codes at a Japanese site");
 }

@@ -24,6 +24,68 @@ pub(crate) fn respiratory_episode(
         .expect("time");
     let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
     if hospitalised {
+        sari_stay(pt, r, k, onset, admit, code, display, age, out);
+    } else {
+        let at = onset
+            .and_hms_opt(r.random_range(8..20), 0, 0)
+            .expect("time");
+        let eid = pt.outpatient(out, at, at + Duration::hours(1));
+        match path.name.as_str() {
+            "influenza" => pt.treat(out, "influenza-outpatient", &eid, at, 5),
+            // nirmatrelvir/ritonavir for outpatients at high risk (here: 60 and older)
+            "sars-cov-2" if age >= 60 => pt.treat(out, "covid-outpatient", &eid, at, 5),
+            _ => {}
+        }
+        let cid = pt.next_id("c");
+        let (c, d) = if k + 1 == p.respiratory.pathogen.len() {
+            ("J06.9", "acute upper respiratory infection")
+        } else {
+            (code.as_str(), display.as_str())
+        };
+        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, c, d, onset, at);
+        if r.random::<f64>() < p.respiratory.outpatient_test_share {
+            pcr_panel(pt, r, &eid, at, &path.pcr, out);
+        }
+    }
+}
+
+/// The SARI admission of a catchment inhabitant (who enters the hospital's records only with
+/// it): the stay of a hospitalised episode of pathogen `k` with onset `onset`.
+/// Returns the stay's encounter id and admission time.
+pub(crate) fn sari_admission(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    k: usize,
+    onset: NaiveDate,
+    out: &mut Out,
+) -> (String, NaiveDateTime) {
+    let path = &pt.p.respiratory.pathogen[k];
+    let age = pt.age_at(onset);
+    let admit = (onset + Duration::days(r.random_range(0..4)))
+        .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
+        .expect("time");
+    let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
+    let eid = sari_stay(pt, r, k, onset, admit, code, display, age, out);
+    (eid, admit)
+}
+
+/// A SARI stay: admission, intensive care, treatment, diagnoses, PCR panel, labs, biobank.
+/// Returns the stay's encounter id.
+#[allow(clippy::too_many_arguments)]
+fn sari_stay(
+    pt: &mut Pt<'_>,
+    r: &mut ChaCha8Rng,
+    k: usize,
+    onset: NaiveDate,
+    admit: NaiveDateTime,
+    code: &str,
+    display: &str,
+    age: i32,
+    out: &mut Out,
+) -> String {
+    let p = pt.p;
+    let path = &p.respiratory.pathogen[k];
+    {
         let los = r.random_range(3..14);
         let discharge = admit + Duration::days(los);
         let died = r.random::<f64>()
@@ -111,27 +173,7 @@ pub(crate) fn respiratory_episode(
         if died {
             pt.deceased = Some(discharge);
         }
-    } else {
-        let at = onset
-            .and_hms_opt(r.random_range(8..20), 0, 0)
-            .expect("time");
-        let eid = pt.outpatient(out, at, at + Duration::hours(1));
-        match path.name.as_str() {
-            "influenza" => pt.treat(out, "influenza-outpatient", &eid, at, 5),
-            // nirmatrelvir/ritonavir for outpatients at high risk (here: 60 and older)
-            "sars-cov-2" if age >= 60 => pt.treat(out, "covid-outpatient", &eid, at, 5),
-            _ => {}
-        }
-        let cid = pt.next_id("c");
-        let (c, d) = if k + 1 == p.respiratory.pathogen.len() {
-            ("J06.9", "acute upper respiratory infection")
-        } else {
-            (code.as_str(), display.as_str())
-        };
-        write::condition(out, &pt.id, &cid, Some(&eid), &p.codes, c, d, onset, at);
-        if r.random::<f64>() < p.respiratory.outpatient_test_share {
-            pcr_panel(pt, r, &eid, at, &path.pcr, out);
-        }
+        eid
     }
 }
 

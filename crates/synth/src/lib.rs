@@ -134,7 +134,11 @@ pub fn generate(
             })?;
         *summary.resources.entry(FILES[k].to_owned()).or_default() += meds.counts[k];
     }
-    let blocks = patients.div_ceil(BLOCK);
+    // SARI admissions from the catchment, one patient each after the generated patients
+    let admissions = catchment_admissions(profile, patients, seed);
+    let total = patients + admissions.len() as u64;
+    summary.patients = total;
+    let blocks = total.div_ceil(BLOCK);
     let mut done = 0u64;
     // a window of blocks in parallel, written in order: memory stays bounded
     let window = (rayon::current_num_threads() as u64 * 4).max(4);
@@ -145,8 +149,13 @@ pub fn generate(
             .into_par_iter()
             .map(|b| {
                 let mut out = Out::default();
-                for i in (b * BLOCK)..((b + 1) * BLOCK).min(patients) {
-                    patient(profile, seed, i, &mut out);
+                for i in (b * BLOCK)..((b + 1) * BLOCK).min(total) {
+                    match i.checked_sub(patients) {
+                        None => patient(profile, seed, i, &mut out),
+                        Some(j) => {
+                            catchment_patient(profile, seed, i, &admissions[j as usize], &mut out)
+                        }
+                    }
                 }
                 out
             })
@@ -168,8 +177,8 @@ pub fn generate(
                 })?;
             summary.whonet_rows += out.whonet_rows;
         }
-        done = (end * BLOCK).min(patients);
-        progress(done);
+        done = (end * BLOCK).min(total);
+        progress(done.min(patients));
         start = end;
     }
     let _ = done;
@@ -659,6 +668,134 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     out.append(body);
 }
 
+/// A SARI admission of a catchment inhabitant: pathogen, onset, sex and age band drawn.
+struct Admission {
+    pathogen: usize,
+    onset: NaiveDate,
+    age: i32,
+    female: bool,
+}
+
+/// The SARI admissions of the site's catchment beyond its generated patients: for a population
+/// `catchment × patients` with the profile's age and sex structure, season by season and per
+/// pathogen, a Poisson number of admissions with mean `Σ_age inhabitants × attack × height ×
+/// hospitalised share(age)`, the same expectation as the generated patients' own SARI
+/// episodes, on the same season shapes. Only the admissions are drawn, never the inhabitants,
+/// so the cost grows with the admissions, not with the catchment.
+fn catchment_admissions(p: &Profile, patients: u64, seed: u64) -> Vec<Admission> {
+    let population = patients as f64 * p.respiratory.catchment;
+    let mut out = Vec::new();
+    if population <= 0.0 {
+        return out;
+    }
+    let (start, end) = (p.site.start, p.site.end);
+    // inhabitants per year of age
+    let bands = p.age_band_weights();
+    let total_w: f64 = bands.iter().map(|b| b.1).sum();
+    let mut season = start.year();
+    while week_start(season, 0.0) < end {
+        for (k, path) in p.respiratory.pathogen.iter().enumerate() {
+            if season < path.first_season {
+                continue;
+            }
+            let (peak, height) = season_shape(
+                seed,
+                &p.site.code,
+                k,
+                season,
+                path.peak_week,
+                path.peak_sd,
+                path.height_cv,
+            );
+            let attack = (path.attack_per_season * height).min(1.0);
+            let ages: Vec<(i32, f64)> = bands
+                .iter()
+                .flat_map(|((lo, hi), w)| {
+                    let per_year = population * w / total_w / f64::from(hi - lo + 1);
+                    (*lo..=*hi).map(move |a| (a, per_year))
+                })
+                .map(|(a, n)| (a, n * attack * band_share(&path.sari, a)))
+                .collect();
+            let mean: f64 = ages.iter().map(|a| a.1).sum();
+            let mut r = stream(seed, (season as u64) << 8 | k as u64, b"kkhs-ca!");
+            let n = poisson_any(&mut r, mean);
+            for _ in 0..n {
+                let age = *pick(&mut r, &ages);
+                let female = r.random::<f64>() < p.demographics.female_share;
+                let offset = peak_offset(season, peak) + normal(&mut r) * path.width_weeks;
+                let onset =
+                    week_start(season, offset.max(0.0)) + Duration::days(r.random_range(0..7));
+                if onset >= start && onset < end {
+                    out.push(Admission {
+                        pathogen: k,
+                        onset,
+                        age,
+                        female,
+                    });
+                }
+            }
+        }
+        season += 1;
+    }
+    out
+}
+
+/// A Poisson draw for any mean: Knuth's method for small means, the normal approximation
+/// (rounded, at least 0) from 30 on.
+fn poisson_any(r: &mut impl Rng, mean: f64) -> u64 {
+    if mean < 30.0 {
+        u64::from(poisson(r, mean))
+    } else {
+        (mean + mean.sqrt() * normal(r)).round().max(0.0) as u64
+    }
+}
+
+/// A catchment inhabitant admitted with SARI: a patient with that stay only.
+fn catchment_patient(p: &Profile, seed: u64, i: u64, a: &Admission, out: &mut Out) {
+    let mut r = rng_for(seed, i);
+    let birth = a
+        .onset
+        .with_year(a.onset.year() - a.age)
+        .unwrap_or_else(|| a.onset - Duration::days(i64::from(a.age) * 365))
+        - Duration::days(r.random_range(0..365));
+    let mut pt = Pt {
+        p,
+        id: format!("{}-p{:07}", p.site.code, i),
+        birth,
+        female: a.female,
+        seq: 0,
+        deceased: None,
+        last: p.site.start.and_hms_opt(0, 0, 0).expect("time"),
+        cr: stream(seed, i, b"kkhs-cr!"),
+    };
+    let mut body = Out::default();
+    let (eid, admit) = episodes::sari_admission(&mut pt, &mut r, a.pathogen, a.onset, &mut body);
+    // the chronic diagnoses of the background population, recorded as those of the stay
+    let mut cr = stream(seed, i, b"kkhs-mb!");
+    let z: [f64; 8] = std::array::from_fn(|_| normal(&mut cr));
+    let band = morbidity::band_of(a.age);
+    for d in &p.morbidity {
+        let u: f64 = cr.random();
+        if matches!(d.setting, morbidity::Setting::Amb) && d.present(band, a.female, &z, u) {
+            let onset = (admit.date() - Duration::days(cr.random_range(0..(3 * 365)))).max(birth);
+            let cid = pt.next_id("c");
+            write::condition(
+                &mut body,
+                &pt.id,
+                &cid,
+                Some(&eid),
+                &p.codes,
+                &d.code,
+                &d.display,
+                onset,
+                admit,
+            );
+        }
+    }
+    write::patient(out, &pt.id, pt.female, pt.birth, pt.deceased, &p.site);
+    out.append(body);
+}
+
 /// The outpatient contact where a patient's chronic diagnoses are recorded, with long-term
 /// drugs (MedicationStatement) and, for kidney failure, dialysis sessions until `until`.
 fn chronic_contact(
@@ -722,6 +859,52 @@ fn chronic_contact(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The catchment's admissions grow with it, none without one, all inside the span, and
+    /// they follow the seasons (more in winter weeks 40-13 than in summer weeks 14-39).
+    #[test]
+    fn catchment_admissions_scale_with_the_catchment_and_follow_the_seasons() {
+        let mut p = Profile::load("de-berlin").unwrap();
+        p.respiratory.catchment = 0.0;
+        assert!(catchment_admissions(&p, 1000, 1).is_empty());
+        p.respiratory.catchment = 10.0;
+        let a = catchment_admissions(&p, 1000, 1);
+        p.respiratory.catchment = 20.0;
+        let b = catchment_admissions(&p, 1000, 1);
+        let ratio = b.len() as f64 / a.len() as f64;
+        assert!(
+            a.len() > 300 && (1.7..2.3).contains(&ratio),
+            "{} vs {}",
+            a.len(),
+            b.len()
+        );
+        assert!(
+            b.iter()
+                .all(|x| x.onset >= p.site.start && x.onset < p.site.end)
+        );
+        let winter = b
+            .iter()
+            .filter(|x| !(14..40).contains(&x.onset.iso_week().week()))
+            .count();
+        assert!(
+            winter as f64 > 2.0 * (b.len() - winter) as f64,
+            "{winter} of {}",
+            b.len()
+        );
+        assert!(b.iter().all(|x| (0..=99).contains(&x.age)));
+    }
+
+    #[test]
+    fn japanese_labs_carry_the_jlac10_table_codes() {
+        for (loinc, want) in [
+            ("6690-2", "2A990000001930952"),
+            ("777-3", "2A050000001930901"),
+            ("94500-6", "5F625145006387511"),
+            ("92131-2", "5F430145006387511"),
+        ] {
+            assert_eq!(write::jlac10_for(loinc), Some(want), "{loinc}");
+        }
+    }
 
     #[test]
     fn weeks_and_peaks() {

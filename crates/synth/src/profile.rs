@@ -134,6 +134,12 @@ pub struct Respiratory {
     pub pathogen: Vec<Pathogen>,
     /// Share of outpatient ARI that is PCR-tested.
     pub outpatient_test_share: f64,
+    /// The hospital's catchment for respiratory admissions, as a multiple of the patients
+    /// generated: people of a population `catchment` times as large (same age and sex
+    /// structure, same seasons) enter the records only when admitted with SARI, each as a
+    /// patient with that one stay. 0 (the default): only the generated patients' own episodes.
+    #[serde(default)]
+    pub catchment: f64,
 }
 
 /// SFTS (Japan).
@@ -393,6 +399,12 @@ impl Profile {
             return Err(invalid(
                 "demographics.age_bands: need [min, max, weight] rows with min <= max".into(),
             ));
+        }
+        if !(0.0..=1000.0).contains(&p.respiratory.catchment) {
+            return Err(invalid(format!(
+                "respiratory.catchment: {} must be between 0 and 1000 (a multiple of the patients generated)",
+                p.respiratory.catchment
+            )));
         }
         for (i, path) in p.respiratory.pathogen.iter().enumerate() {
             let f = |n: &str| format!("respiratory.pathogen[{i}].{n}");

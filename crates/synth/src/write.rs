@@ -279,57 +279,64 @@ pub(crate) fn specimen(
     out.line(SPECIMEN, &s);
 }
 
-/// (LOINC, LOINC display, JLAC10, unit) of the labs written.
-fn lab(key: &str) -> (&'static str, &'static str, &'static str, &'static str) {
+/// (LOINC, LOINC display, unit) of the labs written.
+fn lab(key: &str) -> (&'static str, &'static str, &'static str) {
     match key {
         "platelets" => (
             "777-3",
             "Platelets [#/volume] in Blood by Automated count",
-            "2A050000001930101",
             "10*3/uL",
         ),
         "wbc" => (
             "6690-2",
             "Leukocytes [#/volume] in Blood by Automated count",
-            "2A010000001930101",
             "10*3/uL",
         ),
         "crp" => (
             "1988-5",
             "C reactive protein [Mass/volume] in Serum or Plasma",
-            "5C070000002306201",
             "mg/L",
         ),
         "influenza" => (
             "92142-9",
             "Influenza virus A RNA [Presence] in Respiratory system specimen by NAA with probe detection",
-            "5F128000008206101",
             "",
         ),
         "rsv" => (
             "92131-2",
             "Respiratory syncytial virus RNA [Presence] in Respiratory system specimen by NAA with probe detection",
-            "5F473000008206101",
             "",
         ),
         _ => (
             "94500-6",
             "SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory system specimen by NAA with probe detection",
-            "5F625000008206101",
             "",
         ),
     }
 }
 
+/// The JLAC10 code a Japanese lab writes for a LOINC-coded test, from the JLAC10 table the
+/// terminology crate reads (`crates/terminology/data/jlac10-loinc.tsv`): a code found whole in
+/// its cited source (`verified = yes`) before one composed from published parts.
+pub(crate) fn jlac10_for(loinc: &str) -> Option<&'static str> {
+    let m = kakehashi_terminology::jlac10_map();
+    kakehashi_terminology::lab::loinc_to_jlac10(loinc)
+        .iter()
+        .max_by_key(|c| {
+            m.get(c.as_str())
+                .is_some_and(|r| m.cell(r, "verified") == Some("yes"))
+        })
+        .map(String::as_str)
+}
+
 fn lab_coding(key: &str, codes: &Codes) -> String {
-    let (loinc, display, jlac, _) = lab(key);
-    if codes.lab_system == "jlac10" {
+    let (loinc, display, _) = lab(key);
+    match jlac10_for(loinc).filter(|_| codes.lab_system == "jlac10") {
         // JP Core: the JLAC10 code first, LOINC as a second coding where the lab maps it
-        format!(
+        Some(jlac) => format!(
             r#"[{{"system":"{JLAC10}","code":"{jlac}"}},{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#
-        )
-    } else {
-        format!(r#"[{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#)
+        ),
+        None => format!(r#"[{{"system":"{LOINC}","code":"{loinc}","display":"{display}"}}]"#),
     }
 }
 
@@ -372,7 +379,7 @@ pub(crate) fn lab_value(
     value: f64,
     codes: &Codes,
 ) {
-    let unit = lab(key).3;
+    let unit = lab(key).2;
     let s = format!(
         r#"{{"resourceType":"Observation","id":"{id}",{},"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],"code":{{"coding":{}}},"subject":{{"reference":"Patient/{patient}"}},"encounter":{{"reference":"Encounter/{encounter}"}},"effectiveDateTime":"{}","valueQuantity":{{"value":{},"unit":"{unit}","system":"{UCUM}","code":"{unit}"}}}}"#,
         meta(

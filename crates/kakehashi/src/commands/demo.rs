@@ -425,3 +425,7 @@ async fn setup_network(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[cfg(test)]
+#[path = "demo_tests.rs"]
+mod tests;

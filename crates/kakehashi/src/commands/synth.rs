@@ -30,6 +30,11 @@ pub struct Args {
     /// Number of patients.
     #[arg(long, default_value_t = 10_000)]
     patients: u64,
+    /// The catchment for respiratory admissions as a multiple of --patients: people of a
+    /// population this many times as large enter the records only when admitted with SARI
+    /// (default: the profile's `respiratory.catchment`, 20 in the built-in profiles; 0: none).
+    #[arg(long)]
+    catchment: Option<f64>,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -40,8 +45,15 @@ pub struct Args {
 
 /// Runs `kakehashi synth`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let profile = Profile::load(&args.profile)
+    let mut profile = Profile::load(&args.profile)
         .with_context(|| format!("profiles: {}", builtin_profiles().join(", ")))?;
+    if let Some(c) = args.catchment {
+        anyhow::ensure!(
+            (0.0..=1000.0).contains(&c),
+            "--catchment {c}: give a multiple of --patients from 0 to 1000"
+        );
+        profile.respiratory.catchment = c;
+    }
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(args.patients);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -54,10 +66,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{} ({}): {} patients, {} resources in {:.2} s ({:.0} resources/s)",
+        "{} ({}): {} patients ({} admitted from the catchment), {} resources in {:.2} s ({:.0} resources/s)",
         profile.site.name,
         profile.site.code,
         summary.patients,
+        summary.patients - args.patients,
         summary.total(),
         secs,
         summary.total() as f64 / secs.max(1e-9)

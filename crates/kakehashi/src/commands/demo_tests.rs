@@ -1,0 +1,109 @@
+//! The demo network's surveillance curves are readable: each country's weekly SARI cases have
+//! a clear seasonal peak above the noise its sites' gates add.
+
+use super::SITES;
+use kakehashi_surveillance::definition::CaseDefinition;
+use kakehashi_surveillance::series::{PathogenPanel, SeriesSpec};
+use std::collections::BTreeMap;
+
+/// The demo sites are made at 1/SCALE of their size (patients and catchment alike); their
+/// weekly counts times SCALE estimate the demo's.
+const SCALE: u64 = 20;
+
+/// The peak (highest 3-week mean of weekly SARI cases, the demo's size) of every season with
+/// its winter inside the data must be at least this many standard deviations of the noise on
+/// one week's pooled count.
+const MIN_PEAK_TO_NOISE: f64 = 5.0;
+
+fn epsilon(policy: &str) -> f64 {
+    policy
+        .lines()
+        .find_map(|l| l.strip_prefix("epsilon = "))
+        .and_then(|v| v.parse().ok())
+        .expect("every demo policy states its epsilon")
+}
+
+#[test]
+fn every_country_has_a_clear_seasonal_peak_above_the_noise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let def = CaseDefinition::shipped("sari-icosari").unwrap();
+    let panel = PathogenPanel::shipped();
+    let spec = SeriesSpec {
+        by: Vec::new(),
+        ..SeriesSpec::default()
+    };
+    // country → (season → week → cases at the demo's size), noise variance of a pooled week
+    type Seasons = BTreeMap<i32, BTreeMap<(i32, u32), f64>>;
+    let mut countries: BTreeMap<&str, (Seasons, f64)> = BTreeMap::new();
+    for (id, _, country, patients, policy) in SITES {
+        let fhir = tmp.path().join(format!("{id}-fhir"));
+        let dir = tmp.path().join(id);
+        let profile = kakehashi_synth::Profile::load(id).unwrap();
+        // the demo's seed (1): the season shapes come from the seed, so these are its seasons
+        kakehashi_synth::generate(&profile, patients / SCALE, 1, &fhir, &|_| {}).unwrap();
+        let s = kakehashi_ingest::ingest(
+            &dir,
+            &[fhir],
+            &kakehashi_ingest::IngestOptions::default(),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(s.rejected, 0);
+        let snap = kakehashi_store::Store::open(&dir).current().unwrap();
+        let out = kakehashi_engine::surveillance::site_series(&snap, id, None, &def, &panel, &spec)
+            .unwrap();
+        let (seasons, variance) = countries.entry(country).or_default();
+        for r in &out.series.rows {
+            let (y, w) = (r.week.year(), r.week.week());
+            *seasons
+                .entry(if w >= 36 { y } else { y - 1 })
+                .or_default()
+                .entry((y, w))
+                .or_default() += (r.cases * SCALE) as f64;
+        }
+        // what this site's gate adds to each released weekly count (docs/privacy.md)
+        *variance += kakehashi_surveillance::pooled::release_variance(
+            Some(epsilon(policy)),
+            kakehashi_federation::surveillance::sensitivity(panel.pathogens.len()),
+            1,
+        );
+    }
+    let mut failures = Vec::new();
+    for (country, (seasons, variance)) in &countries {
+        let sd = variance.sqrt();
+        for (season, weeks) in seasons {
+            // seasons whose winter (weeks 45 to 10) lies inside the data
+            if !weeks.contains_key(&(*season, 45)) || !weeks.contains_key(&(season + 1, 10)) {
+                continue;
+            }
+            let cases: Vec<f64> = weeks.values().copied().collect();
+            let peak = cases
+                .windows(3)
+                .map(|w| w.iter().sum::<f64>() / 3.0)
+                .fold(0.0, f64::max);
+            let mut sorted = cases.clone();
+            sorted.sort_by(f64::total_cmp);
+            let median = sorted[sorted.len() / 2];
+            eprintln!(
+                "{country} {season}/{:02}: peak {peak:.0} SARI cases a week (3-week mean), median week {median:.0}, noise sd {sd:.1}: peak/noise {:.1}",
+                (season + 1) % 100,
+                peak / sd
+            );
+            if peak < MIN_PEAK_TO_NOISE * sd || peak < 2.0 * median {
+                failures.push(format!(
+                    "{country} {season}: peak {peak:.0}, median {median:.0}, noise sd {sd:.1}"
+                ));
+            }
+        }
+        let winters = seasons
+            .iter()
+            .filter(|(s, w)| w.contains_key(&(**s, 45)) && w.contains_key(&(**s + 1, 10)))
+            .count();
+        assert!(winters >= 7, "{country}: {winters} winters in the data");
+    }
+    assert_eq!(countries.len(), 2);
+    assert!(
+        failures.is_empty(),
+        "seasons without a clear peak above the noise (at least {MIN_PEAK_TO_NOISE} noise sd and twice the median week): {failures:#?}"
+    );
+}
