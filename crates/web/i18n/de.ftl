@@ -233,3 +233,9 @@ surv-release-note = Wöchentliche Zahlen verlassen jeden Standort nur mit seinem
 pathogen-influenza = Influenza
 pathogen-rsv = RSV
 pathogen-sars-cov-2 = SARS-CoV-2
+
+## Hinweise der Standorte (typisierte Codes, kakehashi_federation::Note)
+note-units-not-converted = Kriterium { $criterion }: Ergebnisse in Einheiten, die sich nicht in die Einheit des Filters umrechnen lassen, werden nicht gezählt.
+note-guideline-reread = Alle Roh-MHK- und Hemmhofwerte wurden nach { $guideline } neu bewertet; Hemmhöfe nur, wo das Testplättchen dieser Richtlinie verwendet wurde.
+note-main-diagnosis-as-any = Die Hauptdiagnose-Regel wurde als „irgendeine Diagnose des Aufenthalts“ angewandt (die Standorttabellen kennen keinen Diagnoserang).
+note-denominator-refused = Kein Nenner für Raten: { $reason }

@@ -233,3 +233,9 @@ surv-release-note = Weekly counts leave each site with its noise only, neither r
 pathogen-influenza = Influenza
 pathogen-rsv = RSV
 pathogen-sars-cov-2 = SARS-CoV-2
+
+## Site notes (typed codes, kakehashi_federation::Note)
+note-units-not-converted = Criterion { $criterion }: results in units that do not convert to the filter's unit are not counted.
+note-guideline-reread = Every raw MIC and zone was re-read with { $guideline }; zones only where this guideline's disk was used.
+note-main-diagnosis-as-any = The main-diagnosis rule was applied as "any diagnosis of the stay" (the site tables hold no diagnosis rank).
+note-denominator-refused = No denominator for rates: { $reason }

@@ -227,3 +227,9 @@ surv-release-note = 週ごとの件数は各施設からノイズのみを加え
 pathogen-influenza = インフルエンザ
 pathogen-rsv = RSウイルス
 pathogen-sars-cov-2 = SARS-CoV-2
+
+## 施設からの注記（型付きコード、kakehashi_federation::Note）
+note-units-not-converted = 条件 { $criterion }: フィルターの単位に換算できない単位の結果は数えていません。
+note-guideline-reread = すべての MIC 値と阻止円径を { $guideline } で再判定しました。阻止円径はこのガイドラインのディスクを使った場合のみです。
+note-main-diagnosis-as-any = 主診断の条件は「入院中のいずれかの診断」として適用しました（施設のテーブルに診断順位がないため）。
+note-denominator-refused = 率の分母がありません: { $reason }
