@@ -43,7 +43,8 @@ fn a_bad_question_in_a_poll_is_kept_as_its_reason_and_the_others_are_read() {
     );
     assert!(reason(2).starts_with("spec.colour:"), "{}", reason(2));
     assert!(
-        reason(3).starts_with("spec.spec.antimicrobials: 10000 entries; a task may list at most 1000"),
+        reason(3)
+            .starts_with("spec.spec.antimicrobials: 10000 entries; a task may list at most 1000"),
         "{}",
         reason(3)
     );
