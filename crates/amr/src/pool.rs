@@ -193,7 +193,7 @@ impl Bounds {
 }
 
 /// A share with its 95 % interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Share {
     /// The share, when every count behind it is known.
     pub value: Option<f64>,
@@ -208,7 +208,7 @@ pub struct Share {
 }
 
 /// Pooled counts and derived shares of one cell.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CellStats {
     /// Group: a site, a country, or `all`.
     pub group: String,
@@ -352,7 +352,7 @@ pub fn pool_cells(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) -
 }
 
 /// Pooled MDRO counts of one organism and group.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MdroStats {
     /// Group.
     pub group: String,
@@ -420,7 +420,7 @@ pub fn pool_mdro(sites: &[SiteCounts], group: impl Fn(&SiteCounts) -> String) ->
 }
 
 /// %R in one country against another for one cell.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Comparison {
     /// Year, when by year.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -488,7 +488,7 @@ fn difference(a: &CellStats, b: &CellStats) -> Option<(f64, f64, f64, bool)> {
 }
 
 /// Per-site, per-country and total statistics, and the comparison of two countries.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// Each site's cells.
     pub sites: Vec<CellStats>,
@@ -544,7 +544,7 @@ pub fn report(sites: &[SiteCounts], a: &str, b: &str) -> Report {
 }
 
 /// %R of one cell over the years, with the Cochran–Armitage test for trend.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Trend {
     /// Group.
     pub group: String,

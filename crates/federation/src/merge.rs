@@ -2,6 +2,7 @@
 //! site's status, never silently partial; the hub's own disclosure rules on pooled numbers.
 
 use crate::protocol::{Answer, Outcome, SnapshotInfo, Task};
+use crate::task::Note;
 use chrono::{DateTime, Duration, Utc};
 use kakehashi_disclosure::{DimHeader, GatedCount, GatedTable};
 use kakehashi_model::{Country, SiteId};
@@ -90,7 +91,7 @@ pub struct SiteResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denominator: Option<GatedTable>,
     /// Notes from the site.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Site computing time.
     pub elapsed_ms: Option<u64>,
     /// The data snapshot answered on.

@@ -11,50 +11,11 @@ use kakehashi_disclosure::{GatedTable, PolicySummary, Refusal, Released};
 use kakehashi_model::{Country, ProjectId, SiteId, TaskId};
 use serde::{Deserialize, Serialize};
 
+pub use crate::task::{Note, TaskError, TaskSpec};
+
 /// Version of the wire protocol; a site and hub of different versions refuse each other
 /// with a clear message.
 pub const PROTOCOL_VERSION: u32 = 1;
-
-/// What a task asks. Each site compiles the declarative question against its own data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TaskSpec {
-    /// Cohort feasibility: the number of patients matching an MII CCDL query.
-    Cohort {
-        /// The CCDL query (v2 or structured-query form), as the researcher wrote it.
-        ccdl: serde_json::Value,
-    },
-    /// A cumulative antibiogram under one guideline (see the AMR module's spec).
-    Antibiogram {
-        /// The antibiogram specification.
-        spec: serde_json::Value,
-    },
-    /// A weekly surveillance series of a case definition.
-    SurveillanceSeries {
-        /// Shipped case definition name, e.g. `sari-icosari`.
-        definition: String,
-        /// Breakdowns: `age`, or none.
-        #[serde(default)]
-        by: Vec<String>,
-        /// First ISO week, e.g. `2023-W40`.
-        #[serde(default)]
-        from: Option<String>,
-        /// Last ISO week.
-        #[serde(default)]
-        to: Option<String>,
-    },
-}
-
-impl TaskSpec {
-    /// The task type's name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TaskSpec::Cohort { .. } => "cohort",
-            TaskSpec::Antibiogram { .. } => "antibiogram",
-            TaskSpec::SurveillanceSeries { .. } => "surveillance_series",
-        }
-    }
-}
 
 /// A task as the hub hands it to sites.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,11 +51,38 @@ pub struct PollRequest {
     pub wait_seconds: u64,
 }
 
-/// Tasks for a site (possibly none, when the long poll timed out).
+/// Tasks for a site (possibly none, when the long poll timed out), as the hub sends them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PollResponse {
     /// Tasks the site has not answered yet.
     pub tasks: Vec<Task>,
+}
+
+/// A [`PollResponse`] as a site reads it: each task's question is read on its own, so a
+/// question this site cannot read is answered with the reason rather than breaking the poll.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IncomingPoll {
+    /// Tasks the site has not answered yet.
+    pub tasks: Vec<IncomingTask>,
+}
+
+/// A [`Task`] as a site reads it: the question, or why this site cannot read it
+/// (e.g. "unsupported task version 2 (this site supports 1)").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IncomingTask {
+    /// Its id.
+    pub id: TaskId,
+    /// The project it runs under.
+    pub project: ProjectId,
+    /// Who asked.
+    pub requested_by: String,
+    /// When it was made.
+    pub created: DateTime<Utc>,
+    /// Answers after this are too late.
+    pub deadline: DateTime<Utc>,
+    /// The question, or why this site refuses it.
+    #[serde(deserialize_with = "crate::task::deserialize_at_site")]
+    pub spec: Result<TaskSpec, TaskError>,
 }
 
 /// A site's data snapshot, as published to the network.
@@ -134,8 +122,9 @@ pub enum OutcomeOut<'a> {
     Answered {
         /// The released table.
         table: &'a Released<GatedTable>,
-        /// Notes on how the site read the question (e.g. codes without a map here).
-        notes: &'a [String],
+        /// Notes on how the site read the question: typed codes whose parameters come from the
+        /// question or the policy, never from the data ([`Note`]).
+        notes: &'a [Note],
         /// The denominator of rates, released through the gate as its own question (for a
         /// surveillance series: the site's patient count, see [`crate::surveillance`]).
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,7 +169,7 @@ pub enum Outcome {
         table: GatedTable,
         /// Notes from the site.
         #[serde(default)]
-        notes: Vec<String>,
+        notes: Vec<Note>,
         /// The released denominator of rates, if the task has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         denominator: Option<Box<GatedTable>>,
@@ -263,7 +252,7 @@ mod tests {
             TaskId::new("t1").unwrap(),
             SiteId::new("de-berlin").unwrap(),
         );
-        let notes = vec!["note".to_owned()];
+        let notes = vec![Note::MainDiagnosisAsAnyDiagnosis];
         let out = AnswerOut {
             task: &task,
             site: &site,
@@ -286,7 +275,7 @@ mod tests {
                 assert_eq!(denominator, None);
                 assert_eq!(&table, released.get());
                 assert_eq!(table.rows[0].values[0].value(), Some(120));
-                assert_eq!(notes, vec!["note".to_owned()]);
+                assert_eq!(notes, vec![Note::MainDiagnosisAsAnyDiagnosis]);
             }
             other => panic!("{other:?}"),
         }

@@ -3,7 +3,7 @@
 //! process: the data folder is chosen once per process.)
 
 use kakehashi_amr::{AntibiogramCounts, AntibiogramSpec};
-use kakehashi_federation::antibiogram::{canonical, count_table, parse_spec};
+use kakehashi_federation::antibiogram::{AntibiogramRequest, canonical, count_table};
 
 #[test]
 fn antibiogram_questions_are_refused_with_the_missing_file_named() {
@@ -16,7 +16,9 @@ fn antibiogram_questions_are_refused_with_the_missing_file_named() {
         .display()
         .to_string();
     let spec = serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["MEM"]});
-    let e = parse_spec(&spec).unwrap_err();
+    let e = AntibiogramRequest::from_json(&spec.to_string())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains(&missing) && e.contains("--reference-data"),
         "hub and site check: {e}"

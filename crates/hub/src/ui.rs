@@ -13,13 +13,15 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kakehashi_federation::{Merged, SiteState, TaskSpec};
-use kakehashi_web::Locale;
+use kakehashi_federation::cohort::CohortRequest;
+use kakehashi_federation::{Merged, Note, SiteState, TaskSpec};
 use kakehashi_web::form::FieldErrors;
+use kakehashi_web::i18n::Arg;
 use kakehashi_web::pages::{
     self, Chrome, FeasibilityForm, FeasibilityPage, HistoryRow, LoginPage, Page, QueryResult,
     Released, SiteResult, UserBadge,
 };
+use kakehashi_web::{Catalog, Locale};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -523,7 +525,7 @@ fn state_name(s: SiteState) -> &'static str {
     }
 }
 
-fn query_result(m: &Merged) -> QueryResult {
+fn query_result(m: &Merged, locale: Locale) -> QueryResult {
     let total = m
         .total
         .as_ref()
@@ -556,6 +558,7 @@ fn query_result(m: &Merged) -> QueryResult {
                     .reason
                     .clone()
                     .filter(|_| s.state != SiteState::AwaitingApproval),
+                notes: note_texts(&s.notes, locale),
             })
             .collect(),
         total,
@@ -565,36 +568,23 @@ fn query_result(m: &Merged) -> QueryResult {
 }
 
 fn ccdl_summary(spec: &TaskSpec) -> String {
-    let TaskSpec::Cohort { ccdl } = spec else {
-        return spec.kind().to_owned();
-    };
-    let mut names = Vec::new();
-    for group in ["inclusionCriteria", "exclusionCriteria"] {
-        for c in ccdl
-            .get(group)
-            .and_then(|g| g.as_array())
-            .into_iter()
-            .flatten()
-            .flat_map(|a| a.as_array().into_iter().flatten())
-        {
-            let name = c
-                .pointer("/termCodes/0/display")
-                .or_else(|| c.pointer("/termCodes/0/code"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("?");
-            names.push(if group == "exclusionCriteria" {
-                format!("¬{name}")
-            } else {
-                name.to_owned()
-            });
-        }
+    match spec {
+        TaskSpec::Cohort(r) => r.summary(),
+        other => other.kind().to_owned(),
     }
-    let s = names.join(" · ");
-    if s.chars().count() > 120 {
-        s.chars().take(119).collect::<String>() + "…"
-    } else {
-        s
-    }
+}
+
+/// The site's notes in the page's language (the message keys are the notes' own).
+pub(crate) fn note_texts(notes: &[Note], locale: Locale) -> Vec<String> {
+    let cat = Catalog::global();
+    notes
+        .iter()
+        .map(|n| {
+            let (key, args) = n.message();
+            let args: Vec<(&str, Arg)> = args.into_iter().map(|(k, v)| (k, Arg::Str(v))).collect();
+            cat.text(locale, key, &args)
+        })
+        .collect()
 }
 
 fn feasibility_view(
@@ -615,10 +605,12 @@ fn feasibility_view(
         .db
         .tasks_for(user, None, 40)?
         .into_iter()
-        .filter(|t| matches!(t.spec, TaskSpec::Cohort { .. }))
+        .filter(|t| matches!(t.spec, TaskSpec::Cohort(_)))
         .take(15)
         .map(|t| {
-            let total = merged(hub, &t).ok().and_then(|m| query_result(&m).total);
+            let total = merged(hub, &t)
+                .ok()
+                .and_then(|m| query_result(&m, Locale::En).total);
             HistoryRow {
                 task: t.id.to_string(),
                 created: t.created,
@@ -866,10 +858,22 @@ async fn feasibility_submit(
             }
             if action == "run" {
                 errors.require("project", &f.project);
-                if let (Some(v), true) = (parsed, errors.is_empty()) {
+                let spec = match parsed.filter(|_| errors.is_empty()) {
+                    None => None,
+                    Some(v) => match CohortRequest::from_ccdl(v) {
+                        Ok(r) => Some(TaskSpec::Cohort(r)),
+                        Err(e) => {
+                            let m = e.to_string();
+                            let m = m.strip_prefix("spec.ccdl.").unwrap_or(&m).to_owned();
+                            errors.add("ccdl", "err-ccdl", m);
+                            None
+                        }
+                    },
+                };
+                if let Some(spec) = spec {
                     let t = NewTask {
                         project: f.project.clone(),
-                        spec: TaskSpec::Cohort { ccdl: v },
+                        spec,
                         deadline_seconds: Some(hub.cfg.tasks.default_deadline_seconds),
                     };
                     match create_task_for(&hub, &user, t) {
@@ -885,24 +889,9 @@ async fn feasibility_submit(
                             return Redirect::to(&format!("/feasibility/{}", task.id))
                                 .into_response();
                         }
-                        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                            let field = if e.message.starts_with("spec.") {
-                                "ccdl"
-                            } else {
-                                "project"
-                            };
-                            errors.add(
-                                field,
-                                if field == "ccdl" {
-                                    "err-ccdl"
-                                } else {
-                                    "err-choice"
-                                },
-                                e.message.trim_start_matches("spec.ccdl: ").to_owned(),
-                            );
-                        }
                         Err(e)
-                            if e.status == StatusCode::FORBIDDEN
+                            if e.status == StatusCode::BAD_REQUEST
+                                || e.status == StatusCode::FORBIDDEN
                                 || e.status == StatusCode::NOT_FOUND =>
                         {
                             errors.add("project", "err-choice", f.project.clone())
@@ -942,7 +931,7 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
         Ok(m) => m,
         Err(e) => return ui_error(&c, e),
     };
-    let result = query_result(&m);
+    let result = query_result(&m, c.locale);
     if csv {
         let body = pages::result_chart(&result, c.locale).csv();
         return (
@@ -958,7 +947,7 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
             .into_response();
     }
     let ccdl = match &m.task.spec {
-        TaskSpec::Cohort { ccdl } => serde_json::to_string_pretty(ccdl).unwrap_or_default(),
+        TaskSpec::Cohort(r) => r.ccdl_text(),
         _ => String::new(),
     };
     let form = FeasibilityForm {
@@ -986,3 +975,41 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
 // ---- surveillance: see `ui/surveillance.rs`
 
 // ---- AMR: see `ui/amr.rs`
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every note a site can send reads in English, German and Japanese, with its parameter.
+    #[test]
+    fn every_note_reads_in_every_language() {
+        let notes = [
+            Note::UnitsNotConverted { criterion_index: 6 },
+            Note::GuidelineReread {
+                guideline: "CLSI 2024".parse().unwrap(),
+            },
+            Note::MainDiagnosisAsAnyDiagnosis,
+            Note::DenominatorRefused {
+                refusal: kakehashi_disclosure::Refusal::ProjectNotAllowed {
+                    project: "p9".into(),
+                },
+            },
+        ];
+        let keys: Vec<&str> = notes.iter().map(|n| n.message().0).collect();
+        assert_eq!(keys, Note::KEYS, "one sample per note");
+        for locale in [Locale::En, Locale::De, Locale::Ja] {
+            let texts = note_texts(&notes, locale);
+            for (n, t) in notes.iter().zip(&texts) {
+                assert!(!t.contains('⟦'), "{locale:?} {n:?}: {t}");
+                for (_, arg) in n.message().1 {
+                    assert!(t.contains(&arg), "{locale:?}: {t} lacks {arg}");
+                }
+            }
+            assert!(
+                texts[0].contains('7'),
+                "criteria count from 1: {}",
+                texts[0]
+            );
+        }
+    }
+}

@@ -1102,3 +1102,74 @@ async fn positivity_per_country_pools_the_sites_exact_series_within_the_declared
         res["withheld"]
     );
 }
+
+/// Bad questions are refused at the hub with the field named, before any site is asked: an
+/// unknown field, another schema version, 10,000 codes, a week in the far future, a negative
+/// count where a number is due. No task is stored, no site receives one, no budget is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_questions_are_refused_by_field_and_reach_no_site() {
+    let noisy =
+        "projects = [\"*\"]\nmin_count = 5\nrounding = 5\nepsilon = 1.0\nproject_budget = 2.0";
+    let net = Net::start(&[("de-berlin", noisy)]).await;
+    let codes: Vec<Value> = (0..10_000)
+        .map(|i| json!({"code": format!("A{:02}.{}", i % 100, i / 100), "system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "display": "x"}))
+        .collect();
+    let ccdl = |term_codes: Value| json!({"version": "2", "inclusionCriteria": [[{"context": {"code": "Diagnose", "system": "fdpg.mii.cds", "display": "D"}, "termCodes": term_codes}]]});
+    let cases = [
+        (
+            json!({"type": "surveillance_series", "definition": "sari-who", "colour": "red"}),
+            "spec.colour:",
+        ),
+        (
+            json!({"type": "cohort", "schema_version": 7, "ccdl": ccdl(json!(codes[..1]))}),
+            "unsupported task version 7 (this hub supports 1)",
+        ),
+        (
+            json!({"type": "cohort", "ccdl": ccdl(json!(codes))}),
+            "10000 entries; a task may list at most 1000",
+        ),
+        (
+            json!({"type": "surveillance_series", "definition": "sari-who", "from": "2024-W40", "to": "9999-W10"}),
+            "spec.to: week 9999-W10 is outside",
+        ),
+        (
+            json!({"type": "antibiogram", "schema_version": -1, "spec": {"guideline": "EUCAST 2025"}}),
+            "spec.schema_version: -1 is not a version number",
+        ),
+    ];
+    for (spec, want) in cases {
+        let r = net
+            .http
+            .post(format!("{}/api/tasks", net.url))
+            .bearer_auth(&net.researcher)
+            .json(&json!({"project": "p1", "spec": spec}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{spec}");
+        let msg: Value = r.json().await.unwrap();
+        assert!(msg["message"].as_str().unwrap().contains(want), "{msg}");
+    }
+    let tasks: Value = net
+        .http
+        .get(format!("{}/api/tasks", net.url))
+        .bearer_auth(&net.researcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks, json!([]), "no bad task is stored");
+    let log = std::fs::read_to_string(
+        net.agent_dir("de-berlin")
+            .join("state")
+            .join("audit")
+            .join("audit.log"),
+    )
+    .unwrap_or_default();
+    assert!(
+        !log.contains("task_received"),
+        "no bad task reached the site: {log}"
+    );
+}

@@ -9,7 +9,8 @@ use kakehashi_disclosure::{Gate, Policy, Question, Refusal};
 use kakehashi_federation::audit::AuditLog;
 use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{
-    AnswerOut, OutcomeOut, PROTOCOL_VERSION, PollRequest, PollResponse, SnapshotInfo, Task,
+    AnswerOut, IncomingPoll, IncomingTask, Note, OutcomeOut, PROTOCOL_VERSION, PollRequest,
+    SnapshotInfo, Task,
 };
 use kakehashi_model::SiteId;
 use kakehashi_store::Store;
@@ -202,7 +203,7 @@ impl Agent {
     }
 
     /// Starts handling a task unless it is already being handled; returns whether it started.
-    fn spawn_task(self: &Arc<Self>, task: Task) -> bool {
+    fn spawn_task(self: &Arc<Self>, task: IncomingTask) -> bool {
         let fresh = self
             .running
             .lock()
@@ -245,7 +246,14 @@ impl Agent {
         // tasks held for the steward (or in flight) when the agent stopped: the hub no longer
         // hands out a held task, so the agent picks them up from its own records
         for task in self.steward.unfinished().unwrap_or_default() {
-            self.spawn_task(task);
+            self.spawn_task(IncomingTask {
+                id: task.id,
+                project: task.project,
+                requested_by: task.requested_by,
+                created: task.created,
+                deadline: task.deadline,
+                spec: Ok(task.spec),
+            });
         }
         loop {
             if *shutdown.borrow() {
@@ -286,7 +294,7 @@ impl Agent {
         }
     }
 
-    async fn poll(&self) -> Result<Vec<Task>, String> {
+    async fn poll(&self) -> Result<Vec<IncomingTask>, String> {
         let req = PollRequest {
             protocol: PROTOCOL_VERSION,
             version: env!("CARGO_PKG_VERSION").into(),
@@ -309,17 +317,49 @@ impl Agent {
             let body = resp.text().await.unwrap_or_default();
             return Err(format!("poll: HTTP {status}: {body}"));
         }
-        resp.json::<PollResponse>()
+        resp.json::<IncomingPoll>()
             .await
             .map(|r| r.tasks)
             .map_err(|e| format!("poll response: {e}"))
     }
 
-    /// Handles one task: admit, compute, gate, log, sign, send.
-    async fn handle(self: &Arc<Self>, task: Task) {
+    /// Handles one task: a question this site cannot read (an unsupported version, an unknown
+    /// field, too many codes) is answered with the reason, before anything is computed or
+    /// spent; any other is admitted, computed, gated, logged, signed and sent.
+    async fn handle(self: &Arc<Self>, incoming: IncomingTask) {
         let log = |kind: &str, detail: serde_json::Value| {
             if let Err(e) = self.audit.append(kind, detail) {
                 tracing::error!(error = %e, "audit log append failed");
+            }
+        };
+        let task = match incoming.spec {
+            Ok(spec) => Task {
+                id: incoming.id,
+                project: incoming.project,
+                requested_by: incoming.requested_by,
+                created: incoming.created,
+                deadline: incoming.deadline,
+                spec,
+            },
+            Err(e) => {
+                let error = e.to_string();
+                log(
+                    "task_refused",
+                    serde_json::json!({"task": incoming.id, "project": incoming.project, "requested_by": incoming.requested_by, "error": error}),
+                );
+                let head = self.audit.head();
+                let a = AnswerOut {
+                    task: &incoming.id,
+                    site: &self.cfg.site_id,
+                    snapshot: None,
+                    elapsed_ms: 0,
+                    audit_head: &head,
+                    outcome: OutcomeOut::Failed { error: &error },
+                };
+                let body = serde_json::to_string(&a).expect("an answer serialises");
+                let env = self.key.seal(&self.cfg.site_id, body);
+                self.send(&incoming.id, incoming.deadline, &env).await;
+                return;
             }
         };
         log(
@@ -342,7 +382,7 @@ impl Agent {
         let snapshot = self.snapshot_info();
         type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
         /// The released table, notes, and the released denominator.
-        type Answered = (Gated, Vec<String>, Option<Gated>);
+        type Answered = (Gated, Vec<Note>, Option<Gated>);
         let outcome: Result<Answered, Result<Refusal, String>> = match admitted
             .and_then(|()| self.gate.admit(&task.project))
         {
@@ -383,7 +423,7 @@ impl Agent {
                                 // The denominator is its own question: spent once per project and snapshot.
                                 let den = denominator.and_then(|d| {
                                     let dq = Question { project: &task.project, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
-                                    self.gate.release(&dq, d).map_err(|e| notes.push(format!("no denominator for rates: {e}"))).ok()
+                                    self.gate.release(&dq, d).map_err(|refusal| notes.push(Note::DenominatorRefused { refusal })).ok()
                                 });
                                 (r, notes, den)
                             })
@@ -435,12 +475,17 @@ impl Agent {
         };
         let reason = refusal.as_ref().map(ToString::to_string).or(error);
         self.record_sent(&task, status, reason, spent, &env);
-        self.send(&task, &env).await;
+        self.send(&task.id, task.deadline, &env).await;
     }
 
     /// Posts an answer, retrying on network errors until a minute after the deadline.
-    async fn send(&self, task: &Task, env: &kakehashi_federation::Envelope) {
-        let give_up = task.deadline + chrono::Duration::seconds(60);
+    async fn send(
+        &self,
+        task: &kakehashi_model::TaskId,
+        deadline: chrono::DateTime<Utc>,
+        env: &kakehashi_federation::Envelope,
+    ) {
+        let give_up = deadline + chrono::Duration::seconds(60);
         let mut pause = 500u64;
         loop {
             let r = self
@@ -453,22 +498,22 @@ impl Agent {
                 .await;
             match r {
                 Ok(resp) if resp.status().is_success() => {
-                    tracing::info!(task = %task.id, "answer sent");
+                    tracing::info!(task = %task, "answer sent");
                     return;
                 }
                 Ok(resp) if resp.status().is_client_error() => {
                     let status = resp.status();
                     let body = resp.text().await.unwrap_or_default();
-                    tracing::warn!(task = %task.id, %status, body, "hub refused the answer");
+                    tracing::warn!(task = %task, %status, body, "hub refused the answer");
                     return;
                 }
                 Ok(resp) => {
-                    tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying")
+                    tracing::warn!(task = %task, status = %resp.status(), "hub error; retrying")
                 }
-                Err(e) => tracing::warn!(task = %task.id, error = %e, "hub unreachable; retrying"),
+                Err(e) => tracing::warn!(task = %task, error = %e, "hub unreachable; retrying"),
             }
             if Utc::now() > give_up {
-                tracing::warn!(task = %task.id, "giving up sending the answer");
+                tracing::warn!(task = %task, "giving up sending the answer");
                 return;
             }
             tokio::time::sleep(Duration::from_millis(pause)).await;

@@ -2,10 +2,10 @@
 //! declarative question itself and returns a table of true counts for the gate.
 
 use kakehashi_disclosure::CountTable;
-use kakehashi_federation::TaskSpec;
+use kakehashi_federation::task::{antibiogram, cohort, surveillance};
+use kakehashi_federation::{Note, TaskSpec};
 use kakehashi_store::{Snapshot, Store};
-use kakehashi_surveillance::series::{AgeBands, SeriesSpec, Stratum};
-use kakehashi_surveillance::{CaseDefinition, IsoWeek, PathogenPanel};
+use kakehashi_surveillance::PathogenPanel;
 use std::sync::{Arc, Mutex};
 
 /// A computed answer, before the gate.
@@ -18,8 +18,8 @@ pub struct Computed {
     pub sensitivity: u32,
     /// The snapshot answered on.
     pub snapshot_tag: String,
-    /// Notes for the researcher.
-    pub notes: Vec<String>,
+    /// Notes for the researcher (typed codes that follow from the question).
+    pub notes: Vec<Note>,
     /// A weekly time series: released under the gate's series rule
     /// ([`kakehashi_disclosure::Gate::release_series`]).
     pub series: bool,
@@ -71,7 +71,8 @@ impl Cache {
     }
 }
 
-/// Computes a task's true counts.
+/// Computes a task's true counts. The question arrives checked (its type's constructor ran
+/// when the site read it); the notes are those of the question ([`Note`]), never of the data.
 pub fn compute(
     store: &Store,
     cache: &Cache,
@@ -79,114 +80,62 @@ pub fn compute(
     spec: &TaskSpec,
 ) -> Result<Computed, String> {
     let snap = cache.snapshot(store)?;
+    let rule = spec.release_rule();
     match spec {
-        TaskSpec::SurveillanceSeries {
-            definition,
-            by,
-            from,
-            to,
-        } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
-        TaskSpec::Cohort { ccdl } => {
-            let q = kakehashi_cohort::Query::from_value(ccdl)
-                .map_err(|e| format!("the CCDL query is not valid: {e}"))?;
-            let ix = cache.cohort(&snap)?;
-            let c = ix.count(&q).map_err(|e| e.to_string())?;
-            let mut notes: Vec<String> = c
-                .unmapped
-                .iter()
-                .map(|u| format!("no data at this site for {u}"))
-                .collect();
-            if c.unit_mismatches > 0 {
-                notes.push(format!("{} results with units that do not convert to the filter's unit were not counted", c.unit_mismatches));
-            }
+        TaskSpec::SurveillanceSeries(r) => {
+            let panel = PathogenPanel::shipped();
+            let out = kakehashi_engine::surveillance::site_series(
+                snap.as_ref(),
+                site,
+                None,
+                &r.case_definition(),
+                &panel,
+                &r.series_spec(),
+            )
+            .map_err(|e| e.to_string())?;
+            let (table, sensitivity) =
+                surveillance::count_table(&out.series, r.by_age()).map_err(|e| e.to_string())?;
             Ok(Computed {
-                table: CountTable::scalar("patients", c.count),
-                canonical: q.canonical(),
-                sensitivity: 1,
+                table,
+                canonical: r.canonical(),
+                // One admission changes at most cases, ICU and deaths of one week; one test
+                // changes a pathogen's tests and positives: the noise is scaled to that bound.
+                sensitivity,
                 snapshot_tag: snap.tag(),
-                notes,
-                series: false,
+                notes: r.notes(),
+                series: rule.series,
+                denominator: rule
+                    .denominator
+                    .then(|| surveillance::denominator_table(out.patients)),
+            })
+        }
+        TaskSpec::Cohort(r) => {
+            let ix = cache.cohort(&snap)?;
+            let c = ix.count(r.query()).map_err(|e| e.to_string())?;
+            Ok(Computed {
+                table: cohort::count_table(c.count),
+                canonical: r.canonical(),
+                sensitivity: cohort::SENSITIVITY,
+                snapshot_tag: snap.tag(),
+                notes: r.notes(),
+                series: rule.series,
                 denominator: None,
             })
         }
-        TaskSpec::Antibiogram { spec } => antibiogram(&snap, spec),
+        TaskSpec::Antibiogram(r) => {
+            let counts = kakehashi_engine::amr::site_antibiogram(&snap, r.spec())
+                .map_err(|e| e.to_string())?;
+            let (table, sensitivity) =
+                antibiogram::count_table(r.spec(), &counts).map_err(|e| e.to_string())?;
+            Ok(Computed {
+                table,
+                canonical: r.canonical().map_err(|e| e.to_string())?,
+                sensitivity,
+                snapshot_tag: snap.tag(),
+                notes: r.notes(),
+                series: rule.series,
+                denominator: None,
+            })
+        }
     }
-}
-
-fn surveillance(
-    snap: &Snapshot,
-    site: &str,
-    definition: &str,
-    by: &[String],
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<Computed, String> {
-    let def = CaseDefinition::shipped(definition).map_err(|e| e.to_string())?;
-    let week = |w: Option<&str>, f: &str| {
-        w.map(|w| w.parse::<IsoWeek>().map_err(|e| format!("{f}: {e}")))
-            .transpose()
-    };
-    let by_age = by.iter().any(|b| b == "age");
-    if let Some(b) = by.iter().find(|b| *b != "age") {
-        return Err(format!(
-            "breakdown {b:?} is not released by this site (only \"age\")"
-        ));
-    }
-    let spec = SeriesSpec {
-        by: if by_age {
-            vec![Stratum::Age]
-        } else {
-            Vec::new()
-        },
-        age_bands: AgeBands::default(),
-        from: week(from, "from")?,
-        to: week(to, "to")?,
-        // privacy per person: patients per week, each in at most k weeks (docs/privacy.md)
-        max_weeks_per_patient: Some(
-            kakehashi_surveillance::per_patient::DEFAULT_MAX_WEEKS_PER_PATIENT,
-        ),
-    };
-    let panel = PathogenPanel::shipped();
-    let out = kakehashi_engine::surveillance::site_series(snap, site, None, &def, &panel, &spec)
-        .map_err(|e| e.to_string())?;
-    let (table, sensitivity) = kakehashi_federation::surveillance::count_table(&out.series, by_age)
-        .map_err(|e| e.to_string())?;
-    let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
-    Ok(Computed {
-        table,
-        canonical,
-        // One patient changes at most k weeks, each by 1 in cases, ICU, deaths and each
-        // pathogen's tests and positives: the noise is scaled to that (patient-level) bound.
-        sensitivity,
-        snapshot_tag: snap.tag(),
-        notes: out.series.notes.clone(),
-        series: true,
-        denominator: Some(kakehashi_federation::surveillance::denominator_table(
-            out.patients,
-        )),
-    })
-}
-
-fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, String> {
-    let spec = kakehashi_federation::antibiogram::parse_spec(v)?;
-    let counts = kakehashi_engine::amr::site_antibiogram(snap, &spec).map_err(|e| e.to_string())?;
-    let (table, sensitivity) = kakehashi_federation::antibiogram::count_table(&spec, &counts)
-        .map_err(|e| e.to_string())?;
-    let mut notes = vec![format!(
-        "every raw MIC and zone re-read with {}; zones only where this guideline's disk was used",
-        spec.guideline
-    )];
-    if counts.cells.is_empty() {
-        notes.push("no isolate at this site matches the question".into());
-    }
-    let canonical = kakehashi_federation::antibiogram::canonical(&spec)?;
-    Ok(Computed {
-        table,
-        canonical,
-        sensitivity,
-        snapshot_tag: snap.tag(),
-        notes,
-        series: false,
-        denominator: None,
-    })
 }

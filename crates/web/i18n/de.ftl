@@ -302,3 +302,9 @@ console-err-expired = Die Frist dieser Aufgabe ist verstrichen; sie ist aus der 
 console-err-csrf = Das Formular ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es noch einmal.
 console-notice-approved = Freigegeben: Der Standort berechnet und sendet die Antwort.
 console-notice-refused = Abgelehnt: Der Hub erfährt, dass die Datenverantwortlichen des Standorts abgelehnt haben.
+
+## Hinweise der Standorte (typisierte Codes, kakehashi_federation::Note)
+note-units-not-converted = Kriterium { $criterion }: Ergebnisse in Einheiten, die sich nicht in die Einheit des Filters umrechnen lassen, werden nicht gezählt.
+note-guideline-reread = Alle Roh-MHK- und Hemmhofwerte wurden nach { $guideline } neu bewertet; Hemmhöfe nur, wo das Testplättchen dieser Richtlinie verwendet wurde.
+note-main-diagnosis-as-any = Die Hauptdiagnose-Regel wurde als „irgendeine Diagnose des Aufenthalts“ angewandt (die Standorttabellen kennen keinen Diagnoserang).
+note-denominator-refused = Kein Nenner für Raten: { $reason }

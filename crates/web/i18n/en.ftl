@@ -302,3 +302,9 @@ console-err-expired = This task is past its deadline and has dropped out of the 
 console-err-csrf = The form has expired. Reload the page and try again.
 console-notice-approved = Approved: the site computes and sends the answer.
 console-notice-refused = Refused: the hub is told that the site's data steward refused.
+
+## Site notes (typed codes, kakehashi_federation::Note)
+note-units-not-converted = Criterion { $criterion }: results in units that do not convert to the filter's unit are not counted.
+note-guideline-reread = Every raw MIC and zone was re-read with { $guideline }; zones only where this guideline's disk was used.
+note-main-diagnosis-as-any = The main-diagnosis rule was applied as "any diagnosis of the stay" (the site tables hold no diagnosis rank).
+note-denominator-refused = No denominator for rates: { $reason }

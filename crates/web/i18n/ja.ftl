@@ -296,3 +296,9 @@ console-err-expired = このタスクは期限を過ぎたため、待ち行列�
 console-err-csrf = フォームの有効期限が切れました。ページを再読み込みしてもう一度お試しください。
 console-notice-approved = 承認しました：施設が回答を計算して送信します。
 console-notice-refused = 拒否しました：施設のデータ管理者が拒否したことがハブに伝わります。
+
+## 施設からの注記（型付きコード、kakehashi_federation::Note）
+note-units-not-converted = 条件 { $criterion }: フィルターの単位に換算できない単位の結果は数えていません。
+note-guideline-reread = すべての MIC 値と阻止円径を { $guideline } で再判定しました。阻止円径はこのガイドラインのディスクを使った場合のみです。
+note-main-diagnosis-as-any = 主診断の条件は「入院中のいずれかの診断」として適用しました（施設のテーブルに診断順位がないため）。
+note-denominator-refused = 率の分母がありません: { $reason }

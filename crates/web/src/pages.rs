@@ -192,6 +192,8 @@ pub struct SiteResult {
     pub released: Option<Released>,
     /// The site's reason when refused.
     pub reason: Option<String>,
+    /// The site's notes, in the page's language.
+    pub notes: Vec<String>,
 }
 
 /// A feasibility query's merged answer.
@@ -320,6 +322,8 @@ pub struct AmrSite {
     pub status: String,
     /// Why not counted, or the site's disclosure summary.
     pub note: String,
+    /// The site's notes, in the page's language.
+    pub notes: Vec<String>,
 }
 
 /// The antibiogram form, as submitted.
@@ -411,6 +415,8 @@ pub struct SurveillancePage {
     pub season: String,
     /// The season each country shows, in words (e.g. "Germany: season 2025/26 (current)").
     pub shown: Vec<String>,
+    /// The sites' notes, in the page's language (each once).
+    pub notes: Vec<String>,
 }
 
 /// An audit log entry on the steward's page.

@@ -61,6 +61,7 @@ fn all_pages() -> Vec<Page> {
                     step: 10,
                 }),
                 reason: None,
+                notes: vec!["criterion 2: units".into()],
             },
             SiteResult {
                 site: "Frankfurt".into(),
@@ -68,6 +69,7 @@ fn all_pages() -> Vec<Page> {
                 status: "answered".into(),
                 released: Some(Released::Suppressed { below: 5 }),
                 reason: None,
+                notes: Vec::new(),
             },
             SiteResult {
                 site: "Tokyo".into(),
@@ -78,6 +80,7 @@ fn all_pages() -> Vec<Page> {
                     epsilon: 0.5,
                 }),
                 reason: None,
+                notes: Vec::new(),
             },
             SiteResult {
                 site: "Osaka".into(),
@@ -85,6 +88,7 @@ fn all_pages() -> Vec<Page> {
                 status: "refused".into(),
                 released: None,
                 reason: Some("project not admitted".into()),
+                notes: Vec::new(),
             },
             SiteResult {
                 site: "Kyoto".into(),
@@ -92,6 +96,7 @@ fn all_pages() -> Vec<Page> {
                 status: "late".into(),
                 released: None,
                 reason: None,
+                notes: Vec::new(),
             },
             SiteResult {
                 site: "Hamburg".into(),
@@ -99,6 +104,7 @@ fn all_pages() -> Vec<Page> {
                 status: "answered".into(),
                 released: Some(Released::Exact { value: 7 }),
                 reason: None,
+                notes: Vec::new(),
             },
         ],
         total: Some(1361),
@@ -193,6 +199,7 @@ fn all_pages() -> Vec<Page> {
                 country: Country::Germany,
                 status: "answered".into(),
                 note: "min 5".into(),
+                notes: vec!["re-read with EUCAST 2025".into()],
             }],
             share_label: "% R".into(),
             maps: vec![HeatMap {
@@ -365,6 +372,7 @@ fn all_pages() -> Vec<Page> {
             ],
             season: String::new(),
             shown: vec!["Germany: season 2025/26 (current season)".into()],
+            notes: vec!["main diagnosis as any diagnosis".into()],
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),

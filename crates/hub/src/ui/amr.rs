@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_amr::pool::{CellStats, MdroStats, Share};
 use kakehashi_amr::{Guideline, Reference};
-use kakehashi_federation::antibiogram::{self, AntibiogramResult};
+use kakehashi_federation::antibiogram::{self, AntibiogramRequest, AntibiogramResult, MdroMeasure};
 use kakehashi_federation::{SiteState, TaskSpec};
 use kakehashi_model::Country;
 use kakehashi_web::chart::{Cell, HeatMap};
@@ -29,18 +29,6 @@ const SPECIMENS: [&str; 4] = ["blood", "urine", "csf", "sputum"];
 /// The default panel: WHO GLASS priority bacteria and the drugs their antibiograms report.
 const DEFAULT_ORGANISMS: &str = "Escherichia coli, Klebsiella pneumoniae, Pseudomonas aeruginosa, Acinetobacter baumannii, Staphylococcus aureus, Enterococcus faecium";
 const DEFAULT_DRUGS: &str = "Ampicillin, Piperacillin/tazobactam, Cefotaxime, Ceftazidime, Meropenem, Ciprofloxacin, Gentamicin, Oxacillin, Vancomycin";
-/// MDRO classes shown, in order.
-const MDRO_CLASSES: [&str; 9] = [
-    "mrsa",
-    "vre",
-    "g3cr",
-    "carbapenem_r",
-    "mrgn3",
-    "mrgn4",
-    "mdr",
-    "xdr",
-    "pdr",
-];
 
 /// The guidelines on offer: every installed one, newest first, EUCAST before CLSI (none if the
 /// reference tables cannot be loaded; the form then says why).
@@ -67,12 +55,12 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Checks the form; returns the task spec when it is valid.
+/// Checks the form; returns the task's question when it is valid.
 fn spec_of(
     form: &AmrForm,
     offered: &[String],
     errors: &mut FieldErrors,
-) -> Option<serde_json::Value> {
+) -> Option<AntibiogramRequest> {
     let r = match Reference::shared() {
         Ok(r) => r,
         Err(e) => {
@@ -111,27 +99,33 @@ fn spec_of(
     if !errors.is_empty() {
         return None;
     }
-    let mut period = serde_json::Map::new();
-    if let Some(f) = from {
-        period.insert("from".into(), f.to_string().into());
-    }
-    if let Some(t) = to {
-        period.insert("to".into(), t.to_string().into());
-    }
-    let specimens: Vec<&str> = if form.specimen.is_empty() {
-        Vec::new()
-    } else {
-        vec![form.specimen.as_str()]
-    };
-    let mut spec = serde_json::json!({"guideline": form.guideline, "organisms": orgs, "antimicrobials": drugs, "period": period, "specimen_types": specimens});
-    if form.by_year {
-        spec["by_year"] = true.into();
-    }
-    // The hub checks again what every site will check (unknown names, guideline years).
-    match antibiogram::parse_spec(&spec) {
-        Ok(_) => Some(spec),
+    let guideline = match form.guideline.parse() {
+        Ok(g) => g,
         Err(e) => {
-            errors.add("guideline", "err-amr-spec", e);
+            errors.add("guideline", "err-amr-spec", format!("{e}"));
+            return None;
+        }
+    };
+    let spec = kakehashi_amr::AntibiogramSpec {
+        guideline,
+        organisms: orgs,
+        antimicrobials: drugs,
+        period: kakehashi_amr::antibiogram::Period { from, to },
+        specimen_types: if form.specimen.is_empty() {
+            Vec::new()
+        } else {
+            vec![form.specimen.clone()]
+        },
+        first_isolate: Default::default(),
+        max_isolates_per_patient: Default::default(),
+        by_year: form.by_year,
+        infection_site: Default::default(),
+    };
+    // The hub checks again what every site will check (unknown names, guideline years).
+    match AntibiogramRequest::new(spec) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.add("guideline", "err-amr-spec", e.to_string());
             None
         }
     }
@@ -142,10 +136,10 @@ fn spec_of(
 async fn run(
     hub: &Hub,
     user: &User,
-    spec: serde_json::Value,
+    spec: AntibiogramRequest,
 ) -> Result<AntibiogramResult, ApiError> {
     let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
-        matches!(&t.spec, TaskSpec::Antibiogram { spec: s } if *s == spec)
+        matches!(&t.spec, TaskSpec::Antibiogram(s) if *s == spec)
             && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
     });
     let task = match recent {
@@ -162,7 +156,7 @@ async fn run(
                 user,
                 NewTask {
                     project: project.id,
-                    spec: TaskSpec::Antibiogram { spec },
+                    spec: TaskSpec::Antibiogram(spec),
                     deadline_seconds: None,
                 },
             )?
@@ -289,10 +283,10 @@ fn heat_maps(res: &AntibiogramResult, guideline: &str, locale: Locale) -> Vec<He
 }
 
 fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
-    let share_of = |m: Option<&MdroStats>, class: &str| -> Option<AmrShare> {
+    let share_of = |m: Option<&MdroStats>, class: MdroMeasure| -> Option<AmrShare> {
         let m = m?;
-        let iso = m.measures.get("isolates")?.0;
-        let (b, s) = m.measures.get(class)?;
+        let iso = MdroMeasure::Isolates.of(m)?.0;
+        let (b, s) = class.of(m)?;
         let s = s.as_ref()?;
         (b.hi > 0 && iso.lo > 0)
             .then(|| amr_share(s, iso.lo, iso.lo >= kakehashi_amr::pool::MIN_ISOLATES))
@@ -316,16 +310,15 @@ fn mdro_rows(res: &AntibiogramResult) -> Vec<AmrMdro> {
             .find(|m| m.organism == o && m.group == "JP");
         // a class is listed for an organism when some country certainly has one such isolate
         // (MRSA for Acinetobacter or VRE for E. coli would only be rows of zeros)
-        let seen = |m: Option<&MdroStats>, class: &str| {
-            m.and_then(|m| m.measures.get(class))
-                .is_some_and(|(b, _)| b.lo > 0)
+        let seen = |m: Option<&MdroStats>, class: MdroMeasure| {
+            m.and_then(|m| class.of(m)).is_some_and(|(b, _)| b.lo > 0)
         };
-        for class in MDRO_CLASSES {
+        for class in MdroMeasure::CLASSES {
             let (a, b) = (share_of(de, class), share_of(jp, class));
             if (a.is_some() || b.is_some()) && (seen(de, class) || seen(jp, class)) {
                 out.push(AmrMdro {
                     organism: organism_name(o),
-                    class: class.to_owned(),
+                    class: class.name().to_owned(),
                     de: a,
                     jp: b,
                 });
@@ -413,6 +406,7 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
                 note,
+                notes: super::note_texts(&s.notes, locale),
             }
         })
         .collect();
@@ -525,14 +519,10 @@ pub(super) async fn amr_csv(
         Ok(t) => t,
         Err(e) => return ui_error(&c, e),
     };
-    let TaskSpec::Antibiogram { spec } = &task.spec else {
+    let TaskSpec::Antibiogram(spec) = &task.spec else {
         return error_page(&c, StatusCode::NOT_FOUND, "error-not-found");
     };
-    let guideline = spec
-        .get("guideline")
-        .and_then(|g| g.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let guideline = spec.spec().guideline.to_string();
     let m = match wait_merged(&hub, &task, std::time::Duration::ZERO).await {
         Ok(m) => m,
         Err(e) => return ui_error(&c, e),

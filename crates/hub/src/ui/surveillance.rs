@@ -30,16 +30,6 @@ pub(super) struct SurvQuery {
     season: Option<String>,
 }
 
-/// The case definitions on offer; the first is shown on a visit without parameters.
-const DEFINITIONS: [&str; 6] = [
-    "sari-icosari",
-    "sari-icosari-covid",
-    "sari-who",
-    "ari-ecdc",
-    "ili-ecdc",
-    "ili-who",
-];
-
 /// The newest complete surveillance task for a definition, or a new one (run now, waited for).
 async fn surveillance_result(
     hub: &Hub,
@@ -47,7 +37,7 @@ async fn surveillance_result(
     definition: &str,
 ) -> Result<SurveillanceResult, ApiError> {
     let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
-        matches!(&t.spec, TaskSpec::SurveillanceSeries { definition: d, by, from: None, to: None } if d == definition && by.is_empty())
+        matches!(&t.spec, TaskSpec::SurveillanceSeries(r) if r.definition() == definition && r.is_whole())
             && Utc::now() - t.created < chrono::Duration::minutes(30)
     });
     let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
@@ -67,12 +57,10 @@ async fn surveillance_result(
                 .into_iter()
                 .next()
                 .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-            let spec = TaskSpec::SurveillanceSeries {
-                definition: definition.to_owned(),
-                by: Vec::new(),
-                from: None,
-                to: None,
-            };
+            let spec = TaskSpec::SurveillanceSeries(
+                surveillance::SurveillanceRequest::of(definition)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            );
             let task = create_task_for(
                 hub,
                 user,
@@ -330,16 +318,19 @@ pub(super) async fn surveillance(
         .definition
         .clone()
         .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| DEFINITIONS[0].to_owned());
+        .unwrap_or_else(|| surveillance::definitions()[0].to_owned());
     let mut page = pages::SurveillancePage {
-        definitions: DEFINITIONS.iter().map(|s| (*s).to_owned()).collect(),
+        definitions: surveillance::definitions()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         definition: definition.clone(),
         season: q.season.clone().unwrap_or_default(),
         ..Default::default()
     };
     let mut status = StatusCode::OK;
     let asked = parse_season(q.season.as_deref());
-    if !DEFINITIONS.contains(&definition.as_str()) {
+    if !surveillance::definitions().contains(&definition.as_str()) {
         page.errors
             .add("definition", "err-choice", definition.clone());
         status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -355,6 +346,13 @@ pub(super) async fn surveillance(
                 page.share_charts = shares;
                 page.levels = levels;
                 page.shown = shown;
+                let mut notes: Vec<kakehashi_federation::Note> = Vec::new();
+                for n in r.sites.iter().flat_map(|s| &s.notes) {
+                    if !notes.contains(n) {
+                        notes.push(n.clone());
+                    }
+                }
+                page.notes = super::note_texts(&notes, c.locale);
                 page.seasons = seasons
                     .into_iter()
                     .map(|s| (s.to_string(), season_label(s)))
@@ -388,8 +386,8 @@ pub(super) async fn surveillance_csv(
     };
     let def = q
         .definition
-        .filter(|d| DEFINITIONS.contains(&d.as_str()))
-        .unwrap_or_else(|| DEFINITIONS[0].to_owned());
+        .filter(|d| surveillance::definitions().contains(&d.as_str()))
+        .unwrap_or_else(|| surveillance::definitions()[0].to_owned());
     let Ok(asked) = parse_season(q.season.as_deref()) else {
         return error_page(&c, StatusCode::NOT_FOUND, "error-not-found");
     };

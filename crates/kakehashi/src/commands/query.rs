@@ -1,6 +1,10 @@
 //! `kakehashi query`: ask the network through the hub and print the merged answer.
 
 use anyhow::{Context, bail};
+use kakehashi_amr::pool::CellStats;
+use kakehashi_federation::antibiogram::{AntibiogramRequest, AntibiogramResult};
+use kakehashi_federation::cohort::CohortRequest;
+use kakehashi_federation::surveillance::{SurveillanceRequest, SurveillanceResult};
 use kakehashi_federation::{Merged, SiteState, TaskSpec};
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,27 +50,24 @@ pub struct Args {
     format: Format,
 }
 
-fn read_json(path: &PathBuf) -> anyhow::Result<serde_json::Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+fn read_text(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Runs `kakehashi query`. Exit 0 when every site answered, 2 when some did not.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = match (&a.ccdl, &a.surveillance, &a.antibiogram) {
-        (Some(f), _, _) => TaskSpec::Cohort {
-            ccdl: read_json(f)?,
-        },
-        (_, Some(d), _) => TaskSpec::SurveillanceSeries {
-            definition: d.clone(),
-            by: Vec::new(),
-            from: None,
-            to: None,
-        },
-        (_, _, Some(f)) => TaskSpec::Antibiogram {
-            spec: read_json(f)?,
-        },
+        (Some(f), _, _) => {
+            TaskSpec::Cohort(CohortRequest::from_json(&read_text(f)?).with_context(|| {
+                format!("{} is not a question the network answers", f.display())
+            })?)
+        }
+        (_, Some(d), _) => TaskSpec::SurveillanceSeries(SurveillanceRequest::of(d)?),
+        (_, _, Some(f)) => {
+            TaskSpec::Antibiogram(AntibiogramRequest::from_json(&read_text(f)?).with_context(
+                || format!("{} is not a question the network answers", f.display()),
+            )?)
+        }
         _ => {
             bail!("give the question: --ccdl FILE, --surveillance DEFINITION or --antibiogram FILE")
         }
@@ -75,8 +76,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let is_antibiogram = matches!(spec, TaskSpec::Antibiogram { .. });
-    let is_surveillance = matches!(spec, TaskSpec::SurveillanceSeries { .. });
+    let is_antibiogram = matches!(spec, TaskSpec::Antibiogram(_));
+    let is_surveillance = matches!(spec, TaskSpec::SurveillanceSeries(_));
     let merged = rt.block_on(ask(&a, spec))?;
     let mut out = std::io::stdout().lock();
     if is_surveillance {
@@ -85,7 +86,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
                 print_table(&mut out, &merged)?;
-                let res: kakehashi_federation::surveillance::SurveillanceResult =
+                let res: SurveillanceResult =
                     serde_json::from_value(res).context("the hub's surveillance result")?;
                 print_surveillance(&mut out, &res, chrono::Utc::now())?;
             }
@@ -103,6 +104,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
                 print_table(&mut out, &merged)?;
+                let res: AntibiogramResult =
+                    serde_json::from_value(res).context("the hub's antibiogram result")?;
                 print_antibiogram(&mut out, &res)?;
             }
         }
@@ -235,63 +238,49 @@ async fn statistics(a: &Args, id: &str, kind: &str) -> anyhow::Result<serde_json
     Ok(body)
 }
 
-fn share_text(cell: &serde_json::Value) -> String {
-    let pct = |v: &serde_json::Value| {
-        v.as_f64()
-            .map(|x| format!("{:.1}", 100.0 * x))
-            .unwrap_or_else(|| "-".into())
-    };
-    let r = &cell["resistant"];
-    if r.is_null() {
+fn share_text(cell: &CellStats) -> String {
+    let pct = |v: f64| format!("{:.1}", 100.0 * v);
+    let Some(r) = &cell.resistant else {
         return "-".into();
-    }
-    let n = cell["interpreted"]["lo"].as_u64().unwrap_or(0);
-    let flag = if cell["reportable"].as_bool() == Some(true) {
-        ""
-    } else {
-        " (<30)"
     };
-    match r["value"].is_null() {
-        false => format!(
+    let n = cell.interpreted.lo;
+    let flag = if cell.reportable { "" } else { " (<30)" };
+    match r.value {
+        Some(v) => format!(
             "{}% [{}-{}] n={n}{flag}",
-            pct(&r["value"]),
-            pct(&r["ci_low"]),
-            pct(&r["ci_high"])
+            pct(v),
+            pct(r.ci_low),
+            pct(r.ci_high)
         ),
-        true => format!("{}-{}% n>={n}{flag}", pct(&r["min"]), pct(&r["max"])),
+        None => format!("{}-{}% n>={n}{flag}", pct(r.min), pct(r.max)),
     }
 }
 
 /// Germany against Japan: %R with 95 % intervals per organism and drug, and the difference.
-fn print_antibiogram(w: &mut impl Write, res: &serde_json::Value) -> anyhow::Result<()> {
+fn print_antibiogram(w: &mut impl Write, res: &AntibiogramResult) -> anyhow::Result<()> {
     let r = kakehashi_amr::Reference::shared()?;
     writeln!(
         w,
         "\n{:<28} {:<26} {:<34} {:<34} DE - JP",
         "organism", "antimicrobial", "DE %R [95% CI]", "JP %R [95% CI]"
     )?;
-    for c in res["report"]["comparison"].as_array().into_iter().flatten() {
-        let diff = c["difference"].as_array().map(|d| {
-            let f = |i: usize| {
-                d.get(i)
-                    .and_then(|x| x.as_f64())
-                    .map(|x| format!("{:.1}", 100.0 * x))
-                    .unwrap_or_default()
-            };
-            format!("{} [{} to {}]", f(0), f(1), f(2))
+    for c in &res.report.comparison {
+        let diff = c.difference.map(|d| {
+            let f = |x: f64| format!("{:.1}", 100.0 * x);
+            format!("{} [{} to {}]", f(d.0), f(d.1), f(d.2))
         });
-        let organism = super::amr::organism_name(r, c["organism"].as_str().unwrap_or(""));
-        let drug = super::amr::antimicrobial_name(r, c["antimicrobial"].as_str().unwrap_or(""));
+        let organism = super::amr::organism_name(r, &c.organism);
+        let drug = super::amr::antimicrobial_name(r, &c.antimicrobial);
         writeln!(
             w,
             "{organism:<28} {drug:<26} {:<34} {:<34} {}",
-            share_text(&c["a"]),
-            share_text(&c["b"]),
+            share_text(&c.a),
+            share_text(&c.b),
             diff.unwrap_or_else(|| "-".into())
         )?;
     }
-    for wh in res["withheld"].as_array().into_iter().flatten() {
-        writeln!(w, "withheld: {}", wh.as_str().unwrap_or(""))?;
+    for wh in &res.withheld {
+        writeln!(w, "withheld: {wh}")?;
     }
     Ok(())
 }
@@ -309,7 +298,7 @@ fn bounds_text(b: &kakehashi_surveillance::pooled::Bounds) -> String {
 /// 95 % interval (`-` where fewer than 10 tests are certain).
 fn print_surveillance(
     w: &mut impl Write,
-    r: &kakehashi_federation::surveillance::SurveillanceResult,
+    r: &SurveillanceResult,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     use kakehashi_surveillance::pooled::season_label;
@@ -453,6 +442,9 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
             format!("{:?}", s.state).to_lowercase(),
             count
         )?;
+        for n in &s.notes {
+            writeln!(w, "{:<16} note: {n}", "")?;
+        }
     }
     for (c, t) in &m.countries {
         let v = if t.dims.is_empty() {
@@ -493,13 +485,73 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    fn cell(organism: &str, antimicrobial: &str) -> CellStats {
+        let b = |n: u64| kakehashi_amr::pool::Bounds {
+            lo: n,
+            hi: n,
+            variance: 0.0,
+        };
+        CellStats {
+            group: "DE".into(),
+            year: None,
+            organism: organism.into(),
+            antimicrobial: antimicrobial.into(),
+            sites: 2,
+            sites_suppressed: 0,
+            tested: b(120),
+            interpreted: b(120),
+            s: b(90),
+            i: b(0),
+            r: b(30),
+            sdd: b(0),
+            ni: b(0),
+            resistant: Some(kakehashi_amr::pool::Share {
+                value: Some(0.25),
+                min: 0.25,
+                max: 0.25,
+                ci_low: 0.2,
+                ci_high: 0.3,
+            }),
+            susceptible: None,
+            reportable: true,
+        }
+    }
+
     #[test]
     fn the_comparison_names_organisms_and_drugs() {
-        let share = serde_json::json!({"resistant": {"value": 0.25, "ci_low": 0.2, "ci_high": 0.3}, "interpreted": {"lo": 120}, "reportable": true});
-        let res = serde_json::json!({"report": {"comparison": [
-            {"organism": "B_ESCHR_COLI", "antimicrobial": "CIP", "a": share, "b": share, "difference": [0.0, -0.05, 0.05]},
-            {"organism": "B_NOT_KNOWN", "antimicrobial": "XYZ", "a": share, "b": share, "difference": null}
-        ]}, "withheld": []});
+        let cmp = |o: &str, d: &str, difference| kakehashi_amr::pool::Comparison {
+            year: None,
+            organism: o.into(),
+            antimicrobial: d.into(),
+            a: cell(o, d),
+            b: cell(o, d),
+            difference,
+            difference_exact: true,
+        };
+        let res = AntibiogramResult {
+            task: kakehashi_federation::Task {
+                id: kakehashi_model::TaskId::new("t").unwrap(),
+                project: kakehashi_model::ProjectId::new("p").unwrap(),
+                requested_by: "r".into(),
+                created: chrono::Utc::now(),
+                deadline: chrono::Utc::now(),
+                spec: TaskSpec::SurveillanceSeries(SurveillanceRequest::of("sari-who").unwrap()),
+            },
+            complete: true,
+            sites: Vec::new(),
+            report: kakehashi_amr::pool::Report {
+                comparison: vec![
+                    cmp("B_ESCHR_COLI", "CIP", Some((0.0, -0.05, 0.05))),
+                    cmp("B_NOT_KNOWN", "XYZ", None),
+                ],
+                sites: Vec::new(),
+                countries: Vec::new(),
+                total: Vec::new(),
+                mdro: Vec::new(),
+            },
+            trends: Vec::new(),
+            withheld: Vec::new(),
+        };
         let mut out = Vec::new();
         print_antibiogram(&mut out, &res).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -1,4 +1,4 @@
-//! The antibiogram task on the wire: how a site turns its [`AntibiogramCounts`] into one count
+//! The antibiogram table on the wire: how a site turns its [`AntibiogramCounts`] into one count
 //! table for the disclosure gate, and how the hub reads the released table back into
 //! [`SiteCounts`] for pooling. Both directions live here so they cannot drift apart.
 //!
@@ -18,6 +18,7 @@
 
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
+use crate::task::Note;
 use kakehashi_amr::pool::{
     self, MDRO_MEASURES, ReleasedCell, ReleasedOrganism, Report, SiteCounts, Trend,
 };
@@ -31,20 +32,6 @@ pub const CATEGORIES: [&str; 5] = ["s", "i", "r", "sdd", "ni"];
 pub const ORGANISM_ROW: &str = "-";
 /// The single measure of the table.
 pub const MEASURE: &str = "n";
-
-/// Reads and checks an antibiogram spec as it arrives in a task: JSON shape, guideline with
-/// installed breakpoints, every organism and drug name known. Errors name the field
-/// (`spec.organisms[1]: unknown organism "..."`), or the reference table that could not be read.
-pub fn parse_spec(v: &serde_json::Value) -> Result<AntibiogramSpec, String> {
-    let spec: AntibiogramSpec =
-        serde_json::from_value(v.clone()).map_err(|e| format!("spec: {e}"))?;
-    let r = Reference::shared().map_err(|e| e.to_string())?;
-    spec.resolve(r).map_err(|e| match e {
-        kakehashi_amr::AmrError::Guideline(m) => format!("spec.guideline: {m}"),
-        other => format!("spec.{other}"),
-    })?;
-    Ok(spec)
-}
 
 /// The spec's noise and budget key: `antibiogram:` and its canonical form (names resolved
 /// with the reference tables).
@@ -275,7 +262,7 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
 }
 
 /// One site's part in an antibiogram result.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SiteLine {
     /// Site id.
     pub site: String,
@@ -289,7 +276,7 @@ pub struct SiteLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The site's notes.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// What the site's gate did to its numbers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<Disclosure>,
@@ -297,7 +284,7 @@ pub struct SiteLine {
 
 /// The hub's antibiogram result: per site, per country, total, MDRO shares, the comparison of
 /// Germany with Japan, and trends when by year.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AntibiogramResult {
     /// The task.
     pub task: Task,
@@ -391,195 +378,5 @@ pub fn result(m: &Merged, rules: &HubRules) -> AntibiogramResult {
         report,
         trends,
         withheld,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kakehashi_amr::{CellCounts, MdroCounts};
-    use kakehashi_disclosure::{Gate, Policy, Question};
-    use kakehashi_model::ProjectId;
-
-    fn spec(v: serde_json::Value) -> AntibiogramSpec {
-        parse_spec(&v).unwrap()
-    }
-
-    fn counts() -> AntibiogramCounts {
-        AntibiogramCounts {
-            guideline: "EUCAST 2025".parse().unwrap(),
-            cells: vec![
-                CellCounts {
-                    year: None,
-                    organism: "B_ESCHR_COLI".into(),
-                    antimicrobial: "CIP".into(),
-                    tested: 60,
-                    s: 40,
-                    i: 2,
-                    r: 17,
-                    sdd: 0,
-                    ni: 1,
-                },
-                CellCounts {
-                    year: None,
-                    organism: "B_ESCHR_COLI".into(),
-                    antimicrobial: "MEM".into(),
-                    tested: 58,
-                    s: 57,
-                    i: 0,
-                    r: 1,
-                    sdd: 0,
-                    ni: 0,
-                },
-            ],
-            organisms: vec![MdroCounts {
-                year: None,
-                organism: "B_ESCHR_COLI".into(),
-                isolates: 61,
-                mdr: 9,
-                mrgn3: 4,
-                g3cr: 7,
-                ..Default::default()
-            }],
-        }
-    }
-
-    fn open(min_count: u64) -> serde_json::Value {
-        serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "epsilon": 0.0})
-    }
-
-    fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
-        let dir = tempfile::tempdir().unwrap();
-        let gate = Gate::open(
-            dir.path(),
-            serde_json::from_value::<Policy>(policy).unwrap(),
-        )
-        .unwrap();
-        let p = ProjectId::new("p1").unwrap();
-        gate.release(
-            &Question {
-                project: &p,
-                canonical: "q",
-                snapshot: "s1",
-                sensitivity: sens,
-            },
-            t,
-        )
-        .unwrap()
-        .into_inner()
-    }
-
-    #[test]
-    fn exact_release_round_trips_to_the_sites_counts() {
-        let s = spec(
-            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": ["Ciprofloxacin", "MEM", "Gentamicin"]}),
-        );
-        let (t, sens) = count_table(&s, &counts()).unwrap();
-        assert_eq!(sens, 2 * (3 + 5), "two isolates per patient by default");
-        let g = release(open(0), t, sens);
-        let back = site_counts("a", "DE", &g).unwrap();
-        let want = SiteCounts::exact("a", "DE", &counts());
-        for c in &want.cells {
-            assert!(back.cells.contains(c), "{c:?} not in {:?}", back.cells);
-        }
-        // the named grid: gentamicin is released as zeros although no isolate was tested
-        let genta = back
-            .cells
-            .iter()
-            .find(|c| c.antimicrobial == "GEN")
-            .unwrap();
-        assert_eq!((genta.tested, genta.r), (Some(0), Some(0)));
-        assert_eq!(back.organisms, want.organisms);
-    }
-
-    #[test]
-    fn suppressed_counts_come_back_as_unknown_with_the_sites_minimum() {
-        let s = spec(
-            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"]}),
-        );
-        let (t, sens) = count_table(&s, &counts()).unwrap();
-        let g = release(open(5), t, sens);
-        let back = site_counts("a", "DE", &g).unwrap();
-        assert_eq!(back.min_count, 5);
-        let mem = back
-            .cells
-            .iter()
-            .find(|c| c.antimicrobial == "MEM")
-            .unwrap();
-        assert_eq!((mem.s, mem.r, mem.tested), (Some(57), None, None));
-        let cip = back
-            .cells
-            .iter()
-            .find(|c| c.antimicrobial == "CIP")
-            .unwrap();
-        assert_eq!((cip.s, cip.i, cip.r), (Some(40), None, Some(17)));
-    }
-
-    #[test]
-    fn an_open_spec_releases_only_codes_of_the_reference_and_by_year_keys_parse() {
-        let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
-        let mut c = counts();
-        for x in &mut c.cells {
-            x.year = Some(2024);
-        }
-        c.organisms[0].year = Some(2024);
-        let (t, sens) = count_table(&s, &c).unwrap();
-        assert_eq!(sens, 2 * (2 + 5));
-        assert_eq!(t.len(), 2 * CATEGORIES.len() + MDRO_MEASURES.len());
-        let g = release(open(0), t, sens);
-        let back = site_counts("a", "JP", &g).unwrap();
-        assert!(back.cells.iter().all(|c| c.year == Some(2024)));
-        // an organism code the reference does not know cannot become a row key
-        c.cells[0].organism = "patient-123".into();
-        assert!(count_table(&s, &c).is_err());
-    }
-
-    /// The sensitivity is per patient: k isolates, each under every nested listed organism.
-    #[test]
-    fn sensitivity_follows_k_and_nested_organisms() {
-        let s = spec(
-            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Enterobacterales", "E. coli"], "antimicrobials": ["CIP"], "max_isolates_per_patient": 3}),
-        );
-        let empty = AntibiogramCounts {
-            guideline: s.guideline,
-            cells: Vec::new(),
-            organisms: Vec::new(),
-        };
-        let (_, sens) = count_table(&s, &empty).unwrap();
-        assert_eq!(sens, 3 * 2 * (1 + 5));
-        let flat = AntibiogramSpec {
-            organisms: vec!["Klebsiella pneumoniae".into(), "E. coli".into()],
-            ..s
-        };
-        assert_eq!(count_table(&flat, &empty).unwrap().1, 3 * (1 + 5));
-        let e = parse_spec(
-            &serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}),
-        )
-        .unwrap_err();
-        assert!(e.contains("max_isolates_per_patient"), "{e}");
-    }
-
-    #[test]
-    fn bad_specs_name_the_field() {
-        let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]})).unwrap_err();
-        assert!(
-            e.contains("organisms[1]") && e.contains("Unobtainium"),
-            "{e}"
-        );
-        let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 1999"})).unwrap_err();
-        assert!(e.contains("1999"), "{e}");
-        let e = parse_spec(&serde_json::json!({"guideline": "EUCAST 2025", "colour": "red"}))
-            .unwrap_err();
-        assert!(e.contains("colour"), "{e}");
-    }
-
-    #[test]
-    fn a_table_of_another_task_is_not_read_as_an_antibiogram() {
-        let g = release(open(0), CountTable::scalar("patients", 3), 1);
-        assert!(
-            site_counts("a", "DE", &g)
-                .unwrap_err()
-                .contains("not an antibiogram table")
-        );
     }
 }

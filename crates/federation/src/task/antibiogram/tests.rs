@@ -1,0 +1,196 @@
+//! The antibiogram table both ways: a site's counts through the gate and back.
+
+use super::*;
+use kakehashi_amr::AntibiogramCounts;
+use kakehashi_amr::pool::{MDRO_MEASURES, SiteCounts};
+use kakehashi_amr::{CellCounts, MdroCounts};
+use kakehashi_disclosure::{CountTable, GatedTable};
+use kakehashi_disclosure::{Gate, Policy, Question};
+use kakehashi_model::ProjectId;
+
+fn spec(v: serde_json::Value) -> AntibiogramSpec {
+    parse_spec(v).unwrap().spec().clone()
+}
+
+fn parse_spec(v: serde_json::Value) -> Result<super::AntibiogramRequest, String> {
+    super::AntibiogramRequest::from_json(&v.to_string()).map_err(|e| e.to_string())
+}
+
+fn counts() -> AntibiogramCounts {
+    AntibiogramCounts {
+        guideline: "EUCAST 2025".parse().unwrap(),
+        cells: vec![
+            CellCounts {
+                year: None,
+                organism: "B_ESCHR_COLI".into(),
+                antimicrobial: "CIP".into(),
+                tested: 60,
+                s: 40,
+                i: 2,
+                r: 17,
+                sdd: 0,
+                ni: 1,
+            },
+            CellCounts {
+                year: None,
+                organism: "B_ESCHR_COLI".into(),
+                antimicrobial: "MEM".into(),
+                tested: 58,
+                s: 57,
+                i: 0,
+                r: 1,
+                sdd: 0,
+                ni: 0,
+            },
+        ],
+        organisms: vec![MdroCounts {
+            year: None,
+            organism: "B_ESCHR_COLI".into(),
+            isolates: 61,
+            mdr: 9,
+            mrgn3: 4,
+            g3cr: 7,
+            ..Default::default()
+        }],
+    }
+}
+
+fn open(min_count: u64) -> serde_json::Value {
+    serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "epsilon": 0.0})
+}
+
+fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::open(
+        dir.path(),
+        serde_json::from_value::<Policy>(policy).unwrap(),
+    )
+    .unwrap();
+    let p = ProjectId::new("p1").unwrap();
+    gate.release(
+        &Question {
+            project: &p,
+            canonical: "q",
+            snapshot: "s1",
+            sensitivity: sens,
+        },
+        t,
+    )
+    .unwrap()
+    .into_inner()
+}
+
+#[test]
+fn exact_release_round_trips_to_the_sites_counts() {
+    let s = spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Escherichia coli"], "antimicrobials": ["Ciprofloxacin", "MEM", "Gentamicin"]}),
+    );
+    let (t, sens) = count_table(&s, &counts()).unwrap();
+    assert_eq!(sens, 2 * (3 + 5), "two isolates per patient by default");
+    let g = release(open(0), t, sens);
+    let back = site_counts("a", "DE", &g).unwrap();
+    let want = SiteCounts::exact("a", "DE", &counts());
+    for c in &want.cells {
+        assert!(back.cells.contains(c), "{c:?} not in {:?}", back.cells);
+    }
+    // the named grid: gentamicin is released as zeros although no isolate was tested
+    let genta = back
+        .cells
+        .iter()
+        .find(|c| c.antimicrobial == "GEN")
+        .unwrap();
+    assert_eq!((genta.tested, genta.r), (Some(0), Some(0)));
+    assert_eq!(back.organisms, want.organisms);
+}
+
+#[test]
+fn suppressed_counts_come_back_as_unknown_with_the_sites_minimum() {
+    let s = spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"]}),
+    );
+    let (t, sens) = count_table(&s, &counts()).unwrap();
+    let g = release(open(5), t, sens);
+    let back = site_counts("a", "DE", &g).unwrap();
+    assert_eq!(back.min_count, 5);
+    let mem = back
+        .cells
+        .iter()
+        .find(|c| c.antimicrobial == "MEM")
+        .unwrap();
+    assert_eq!((mem.s, mem.r, mem.tested), (Some(57), None, None));
+    let cip = back
+        .cells
+        .iter()
+        .find(|c| c.antimicrobial == "CIP")
+        .unwrap();
+    assert_eq!((cip.s, cip.i, cip.r), (Some(40), None, Some(17)));
+}
+
+#[test]
+fn an_open_spec_releases_only_codes_of_the_reference_and_by_year_keys_parse() {
+    let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+    let mut c = counts();
+    for x in &mut c.cells {
+        x.year = Some(2024);
+    }
+    c.organisms[0].year = Some(2024);
+    let (t, sens) = count_table(&s, &c).unwrap();
+    assert_eq!(sens, 2 * (2 + 5));
+    assert_eq!(t.len(), 2 * CATEGORIES.len() + MDRO_MEASURES.len());
+    let g = release(open(0), t, sens);
+    let back = site_counts("a", "JP", &g).unwrap();
+    assert!(back.cells.iter().all(|c| c.year == Some(2024)));
+    // an organism code the reference does not know cannot become a row key
+    c.cells[0].organism = "patient-123".into();
+    assert!(count_table(&s, &c).is_err());
+}
+
+/// The sensitivity is per patient: k isolates, each under every nested listed organism.
+#[test]
+fn sensitivity_follows_k_and_nested_organisms() {
+    let s = spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["Enterobacterales", "E. coli"], "antimicrobials": ["CIP"], "max_isolates_per_patient": 3}),
+    );
+    let empty = AntibiogramCounts {
+        guideline: s.guideline,
+        cells: Vec::new(),
+        organisms: Vec::new(),
+    };
+    let (_, sens) = count_table(&s, &empty).unwrap();
+    assert_eq!(sens, 3 * 2 * (1 + 5));
+    let flat = AntibiogramSpec {
+        organisms: vec!["Klebsiella pneumoniae".into(), "E. coli".into()],
+        ..s
+    };
+    assert_eq!(count_table(&flat, &empty).unwrap().1, 3 * (1 + 5));
+    let e = parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}))
+        .unwrap_err();
+    assert!(e.contains("max_isolates_per_patient"), "{e}");
+}
+
+#[test]
+fn bad_specs_name_the_field() {
+    let e = parse_spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]}),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("organisms[1]") && e.contains("Unobtainium"),
+        "{e}"
+    );
+    let e = parse_spec(serde_json::json!({"guideline": "EUCAST 1999"})).unwrap_err();
+    assert!(e.contains("1999"), "{e}");
+    let e =
+        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "colour": "red"})).unwrap_err();
+    assert!(e.contains("colour"), "{e}");
+}
+
+#[test]
+fn a_table_of_another_task_is_not_read_as_an_antibiogram() {
+    let g = release(open(0), CountTable::scalar("patients", 3), 1);
+    assert!(
+        site_counts("a", "DE", &g)
+            .unwrap_err()
+            .contains("not an antibiogram table")
+    );
+}
