@@ -372,7 +372,7 @@ impl Gate {
             })
             .collect();
         if scale.is_none() {
-            secondary_suppression(&mut rows, &table.margins, min);
+            secondary_suppression(&mut rows, &table.rows, &table.margins, min);
         }
         let dims = table
             .dims
@@ -433,10 +433,14 @@ fn exact_threshold(n: u64, min: u64, step: u64) -> GatedCount {
     }
 }
 
-/// Withholds every released total of which exactly one part is withheld (repeated until
-/// nothing changes), so `total − Σ released parts` cannot give a withheld cell away.
+/// Secondary suppression without noise: a released total with withheld parts gives away
+/// `total − Σ released parts ≥ Σ withheld parts` (equal when the margin is exact). When that
+/// slack is below the minimum, the withheld parts could be bounded below the minimum
+/// together (one withheld cell exactly, if it is alone), so the total is withheld too.
+/// Repeated until nothing changes (a withheld total may be a part of another margin).
 fn secondary_suppression(
     rows: &mut BTreeMap<Vec<String>, Vec<GatedCount>>,
+    truth: &BTreeMap<Vec<String>, Vec<u64>>,
     margins: &[Margin],
     min: u64,
 ) {
@@ -444,12 +448,22 @@ fn secondary_suppression(
         rows.get(k)
             .is_some_and(|v| matches!(v[*m], GatedCount::Suppressed { .. }))
     };
+    let true_value = |(k, m): &(Vec<String>, usize)| truth.get(k).map_or(0, |v| v[*m]);
     loop {
         let mut changed = false;
         for margin in margins {
-            let parts = margin.parts.iter().filter(|p| withheld(rows, p)).count();
-            if parts == 1
-                && !withheld(rows, &margin.total)
+            if withheld(rows, &margin.total)
+                || !margin.parts.iter().any(|p| withheld(rows, p))
+            {
+                continue;
+            }
+            let released: u64 = margin
+                .parts
+                .iter()
+                .filter(|p| !withheld(rows, p))
+                .map(true_value)
+                .sum();
+            if true_value(&margin.total).saturating_sub(released) < min
                 && let Some(v) = rows.get_mut(&margin.total.0)
             {
                 v[margin.total.1] = GatedCount::Suppressed { below: min };

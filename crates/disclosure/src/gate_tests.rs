@@ -113,8 +113,9 @@ fn a_count_below_the_minimum_is_sometimes_released_at_the_promised_rate() {
     }
 }
 
-/// Without noise, a total with exactly one withheld part is withheld too; with two withheld
-/// parts (only their sum is recoverable, itself withheld-sized) it stays.
+/// Without noise, a total whose slack over its released parts is below the minimum is
+/// withheld too (it would bound the withheld parts below the minimum: exactly, for a single
+/// one); with enough slack it stays.
 #[test]
 fn without_noise_a_total_cannot_give_a_single_withheld_part_away() {
     let (_d, g) = gate(exact());
@@ -140,6 +141,12 @@ fn without_noise_a_total_cannot_give_a_single_withheld_part_away() {
     assert_eq!(r.get(&["a"], "n").unwrap().value(), Some(20));
     let r = g.release(&q(&p, "r", "two"), table([20, 3, 2])).unwrap();
     assert_eq!(r.get().get(&["total"], "n").unwrap().value(), Some(25));
+    let r = g.release(&q(&p, "r", "zero"), table([20, 3, 0])).unwrap();
+    assert_eq!(
+        r.get().get(&["total"], "n").unwrap().value(),
+        None,
+        "23 − 20 = 3 would say both withheld cells together are 3"
+    );
     let r = g.release(&q(&p, "r", "none"), table([20, 30, 40])).unwrap();
     assert_eq!(r.get().get(&["total"], "n").unwrap().value(), Some(90));
     // with noise on, the margin is left alone (every value is noisy)

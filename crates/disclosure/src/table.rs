@@ -116,6 +116,10 @@ pub enum TableError {
     /// A measure index or name is unknown.
     #[error("unknown measure `{0}`")]
     Measure(String),
+    /// The task does not declare the grid of rows it releases, so which rows appear would
+    /// depend on the data (the presence of a row would reveal existence).
+    #[error("the answer's rows must be declared by the task: {0}")]
+    Undeclared(String),
 }
 
 /// True counts computed at a site. Deliberately neither `Serialize` nor `Clone`: it can only be

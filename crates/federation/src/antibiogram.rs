@@ -12,9 +12,14 @@
 //! | `statistic` | code | `s`, `i`, `r`, `sdd`, `ni` for drug rows; [`MDRO_MEASURES`] for organism rows |
 //!
 //! with one measure, `n`. `tested` is not released: it is the sum of the five categories, so
-//! releasing it would only add noise and sensitivity. When the spec names its organisms and
-//! drugs, every (organism, drug, statistic) row is released, found or not, so the presence of a
-//! row reveals nothing; an open spec ("every species found") releases the rows found.
+//! releasing it would only add noise and sensitivity (the hub derives it from the same cells).
+//! The task declares its grid: every (organism, drug, statistic) row of the named organisms
+//! and drugs is released, found or not, so the presence of a row reveals nothing. An open spec
+//! ("every species found") is refused across sites, since its rows would be the species the
+//! site has. By year, the years are those of the spec's period when it has both bounds, else
+//! every year from the first to the last with an isolate (no gaps). An organism's `isolates`
+//! bounds each drug's five categories: it is declared as their margin, so that without noise
+//! the gate withholds it where it would give a withheld category away.
 
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
@@ -80,6 +85,11 @@ pub fn count_table(
         .iter()
         .map(|a| r.antimicrobial(*a).code.clone())
         .collect();
+    if listed_orgs.is_empty() || listed_drugs.is_empty() {
+        return Err(TableError::Undeclared(
+            "an antibiogram across sites names its organisms and antimicrobials (an open list would release the species and drugs a site has)".into(),
+        ));
+    }
     let org_domain: BTreeSet<String> = if listed_orgs.is_empty() {
         r.organisms.iter().map(|o| o.code.clone()).collect()
     } else {
@@ -116,27 +126,38 @@ pub fn count_table(
         t.ensure_row(&k)?;
         if n > 0 { t.add(&k, MEASURE, n) } else { Ok(()) }
     };
-    // A named spec releases the full grid for every year the answer has (or the one pooled year).
-    let mut years: BTreeSet<Option<String>> = counts
+    // The full grid for every declared year (or the one pooled year).
+    let found: BTreeSet<i32> = counts
         .cells
         .iter()
-        .map(|c| year_text(c.year))
-        .chain(counts.organisms.iter().map(|o| year_text(o.year)))
+        .filter_map(|c| c.year)
+        .chain(counts.organisms.iter().filter_map(|o| o.year))
         .collect();
-    if !spec.by_year {
-        years = BTreeSet::from([None]);
-    }
-    if !listed_orgs.is_empty() && !listed_drugs.is_empty() {
-        for y in &years {
-            for o in &listed_orgs {
-                for d in &listed_drugs {
-                    for c in CATEGORIES {
-                        add(&mut t, key(y, o, d, c), 0)?;
-                    }
-                }
-                for m in MDRO_MEASURES {
-                    add(&mut t, key(y, o, ORGANISM_ROW, m), 0)?;
-                }
+    let years: Vec<Option<String>> = if !spec.by_year {
+        vec![None]
+    } else {
+        use chrono::Datelike;
+        let span = match (spec.period.from, spec.period.to) {
+            (Some(f), Some(t)) => Some((f.year(), t.year())),
+            _ => found.first().zip(found.last()).map(|(a, b)| (*a, *b)),
+        };
+        span.map(|(a, b)| (a..=b).map(|y| year_text(Some(y))).collect())
+            .unwrap_or_default()
+    };
+    for y in &years {
+        for o in &listed_orgs {
+            let total = key(y, o, ORGANISM_ROW, MDRO_MEASURES[0]);
+            let total: Vec<&str> = total.iter().map(String::as_str).collect();
+            for d in &listed_drugs {
+                let parts: Vec<Vec<String>> = CATEGORIES.iter().map(|c| key(y, o, d, c)).collect();
+                let parts: Vec<Vec<&str>> = parts
+                    .iter()
+                    .map(|k| k.iter().map(String::as_str).collect())
+                    .collect();
+                t.add_margin(MEASURE, &total, &parts)?;
+            }
+            for m in MDRO_MEASURES {
+                add(&mut t, key(y, o, ORGANISM_ROW, m), 0)?;
             }
         }
     }
@@ -439,7 +460,7 @@ mod tests {
     }
 
     fn open(min_count: u64) -> serde_json::Value {
-        serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "epsilon": 0.0})
+        serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "noise": "off"})
     }
 
     fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
@@ -453,6 +474,7 @@ mod tests {
         gate.release(
             &Question {
                 project: &p,
+                researcher: "r",
                 canonical: "q",
                 snapshot: "s1",
                 sensitivity: sens,
@@ -510,8 +532,15 @@ mod tests {
     }
 
     #[test]
-    fn an_open_spec_releases_only_codes_of_the_reference_and_by_year_keys_parse() {
-        let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+    fn an_open_spec_is_refused_and_by_year_grids_have_every_declared_year() {
+        let open_spec = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+        assert!(matches!(
+            count_table(&open_spec, &counts()),
+            Err(TableError::Undeclared(_))
+        ));
+        let s = spec(
+            serde_json::json!({"guideline": "EUCAST 2025", "by_year": true, "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"], "period": {"from": "2022-01-01", "to": "2024-12-31"}}),
+        );
         let mut c = counts();
         for x in &mut c.cells {
             x.year = Some(2024);
@@ -519,13 +548,40 @@ mod tests {
         c.organisms[0].year = Some(2024);
         let (t, sens) = count_table(&s, &c).unwrap();
         assert_eq!(sens, 2 + 5);
-        assert_eq!(t.len(), 2 * CATEGORIES.len() + MDRO_MEASURES.len());
+        // 2022 and 2023 have no isolate and are released all the same
+        assert_eq!(
+            t.len(),
+            3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len())
+        );
         let g = release(open(0), t, sens);
         let back = site_counts("a", "JP", &g).unwrap();
-        assert!(back.cells.iter().all(|c| c.year == Some(2024)));
+        let years: BTreeSet<Option<i32>> = back.cells.iter().map(|c| c.year).collect();
+        assert_eq!(years, BTreeSet::from([Some(2022), Some(2023), Some(2024)]));
         // an organism code the reference does not know cannot become a row key
         c.cells[0].organism = "patient-123".into();
         assert!(count_table(&s, &c).is_err());
+    }
+
+    /// Without noise, an organism's isolates are withheld where they would give a single
+    /// withheld category away (all 61 isolates tested for one drug: 61 − 57 − 0 = 4 resistant).
+    #[test]
+    fn without_noise_isolates_do_not_give_a_withheld_category_away() {
+        let s = spec(
+            serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["MEM"]}),
+        );
+        let mut c = counts();
+        c.cells.retain(|x| x.antimicrobial == "MEM");
+        c.cells[0].s = 57;
+        c.cells[0].r = 4;
+        c.organisms[0].isolates = 61;
+        let (t, sens) = count_table(&s, &c).unwrap();
+        let back = site_counts("a", "DE", &release(open(5), t, sens)).unwrap();
+        assert_eq!(back.cells[0].r, None);
+        assert_eq!(back.organisms[0].counts["isolates"], None);
+        c.organisms[0].isolates = 90;
+        let (t, sens) = count_table(&s, &c).unwrap();
+        let back = site_counts("a", "DE", &release(open(5), t, sens)).unwrap();
+        assert_eq!(back.organisms[0].counts["isolates"], Some(90));
     }
 
     #[test]

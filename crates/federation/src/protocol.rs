@@ -242,7 +242,7 @@ mod tests {
             dir.path(),
             Policy {
                 projects: vec!["*".into()],
-                epsilon: None,
+                noise: kakehashi_disclosure::Noise::Off,
                 ..Policy::default()
             },
         )
@@ -252,6 +252,7 @@ mod tests {
             .release(
                 &Question {
                     project: &project,
+                    researcher: "r",
                     canonical: "q",
                     snapshot: "1",
                     sensitivity: 1,

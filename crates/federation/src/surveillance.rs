@@ -22,7 +22,7 @@ use kakehashi_surveillance::pooled::{self, Bounds, Share};
 use kakehashi_surveillance::series::Series;
 use kakehashi_surveillance::{IsoWeek, ReportingConvention};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Measures every series table has, before the pathogens'.
 pub const BASE_MEASURES: [&str; 3] = ["cases", "icu", "deaths"];
@@ -64,6 +64,22 @@ pub fn count_table(series: &Series, by_age: bool) -> Result<(CountTable, u32), T
     }
     let mrefs: Vec<&str> = measures.iter().map(String::as_str).collect();
     let mut table = CountTable::new(dims, &mrefs);
+    // The declared grid: every week × every age band, and the "unknown" band always (the
+    // series has it only when some case or test lacks an age: its presence would tell).
+    if by_age {
+        let weeks: BTreeSet<String> = series.rows.iter().map(|r| r.week.to_string()).collect();
+        let mut bands: BTreeSet<&str> = series
+            .rows
+            .iter()
+            .filter_map(|r| r.age_group.as_deref())
+            .collect();
+        bands.insert("unknown");
+        for w in &weeks {
+            for b in &bands {
+                table.ensure_row(&[w, b])?;
+            }
+        }
+    }
     for r in &series.rows {
         let w = r.week.to_string();
         let mut key = vec![w.as_str()];
@@ -467,6 +483,7 @@ mod tests {
             .release_series(
                 &Question {
                     project: &p,
+                    researcher: "r",
                     canonical: "s",
                     snapshot: "1",
                     sensitivity: sens,
@@ -479,6 +496,7 @@ mod tests {
             .release(
                 &Question {
                     project: &p,
+                    researcher: "r",
                     canonical: DENOMINATOR_CANONICAL,
                     snapshot: "1",
                     sensitivity: 1,
@@ -545,7 +563,7 @@ mod tests {
         Policy {
             min_count: 0,
             rounding: 1,
-            epsilon: None,
+            noise: kakehashi_disclosure::Noise::Off,
             ..Policy::default()
         }
     }

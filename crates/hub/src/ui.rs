@@ -551,6 +551,8 @@ fn query_result(m: &Merged) -> QueryResult {
                     None
                 },
                 reason: s.reason.clone(),
+                noise_off: s.state == SiteState::Answered
+                    && s.table.as_ref().is_some_and(|t| t.disclosure.noise_off()),
             })
             .collect(),
         total,

@@ -190,6 +190,8 @@ pub struct SiteResult {
     pub status: String,
     /// The released count when answered.
     pub released: Option<Released>,
+    /// The site publishes exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off: bool,
     /// The site's reason when refused.
     pub reason: Option<String>,
 }
@@ -320,6 +322,8 @@ pub struct AmrSite {
     pub status: String,
     /// Why not counted, or the site's disclosure summary.
     pub note: String,
+    /// The site publishes exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off: bool,
 }
 
 /// The antibiogram form, as submitted.
@@ -411,6 +415,8 @@ pub struct SurveillancePage {
     pub season: String,
     /// The season each country shows, in words (e.g. "Germany: season 2025/26 (current)").
     pub shown: Vec<String>,
+    /// Answering sites that publish exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off_sites: Vec<String>,
 }
 
 /// An audit log entry on the steward's page.

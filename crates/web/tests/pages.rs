@@ -61,6 +61,7 @@ fn all_pages() -> Vec<Page> {
                     step: 10,
                 }),
                 reason: None,
+                noise_off: false,
             },
             SiteResult {
                 site: "Frankfurt".into(),
@@ -68,6 +69,7 @@ fn all_pages() -> Vec<Page> {
                 status: "answered".into(),
                 released: Some(Released::Suppressed { below: 5 }),
                 reason: None,
+                noise_off: false,
             },
             SiteResult {
                 site: "Tokyo".into(),
@@ -78,6 +80,7 @@ fn all_pages() -> Vec<Page> {
                     epsilon: 0.5,
                 }),
                 reason: None,
+                noise_off: false,
             },
             SiteResult {
                 site: "Osaka".into(),
@@ -85,6 +88,7 @@ fn all_pages() -> Vec<Page> {
                 status: "refused".into(),
                 released: None,
                 reason: Some("project not admitted".into()),
+                noise_off: false,
             },
             SiteResult {
                 site: "Kyoto".into(),
@@ -92,6 +96,7 @@ fn all_pages() -> Vec<Page> {
                 status: "late".into(),
                 released: None,
                 reason: None,
+                noise_off: false,
             },
             SiteResult {
                 site: "Hamburg".into(),
@@ -99,6 +104,7 @@ fn all_pages() -> Vec<Page> {
                 status: "answered".into(),
                 released: Some(Released::Exact { value: 7 }),
                 reason: None,
+                noise_off: true,
             },
         ],
         total: Some(1361),
@@ -193,6 +199,7 @@ fn all_pages() -> Vec<Page> {
                 country: Country::Germany,
                 status: "answered".into(),
                 note: "min 5".into(),
+                noise_off: true,
             }],
             share_label: "% R".into(),
             maps: vec![HeatMap {
@@ -449,6 +456,11 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     assert!(de.contains("weniger als 5: nicht freigegeben"));
     assert!(de.contains("1.361"), "German grouping of the total");
     assert!(de.contains("mit Rauschen (ε = 0,50)"));
+    // a noise-off site (Hamburg) is flagged in red, once, on its row
+    assert_eq!(
+        de.matches("<strong class=\"noise-off\">kein Rauschen: exakte Aggregate").count(),
+        1
+    );
     // minijinja escapes `/` as `&#x2f;`; a browser shows the slash
     let ja = render(&pages[3], &chrome(Locale::Ja, true))
         .unwrap()
@@ -482,6 +494,10 @@ fn the_amr_page_shows_intervals_ranges_and_field_errors() {
     );
     assert!(en.contains("href=\"/amr/de.csv?task=t1\""), "csv link");
     assert!(en.contains("<option value=\"blood\" selected>blood</option>"));
+    assert!(
+        en.contains("<strong class=\"noise-off\">no noise: exact aggregates"),
+        "the noise-off site is flagged"
+    );
     let de = render(amr[1], &chrome(Locale::De, true)).unwrap();
     let field = de.find("id=\"organisms\"").expect("field");
     let err = de.find("id=\"organisms-error\"").expect("error");

@@ -413,6 +413,7 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
                 note,
+                noise_off: s.disclosure.as_ref().is_some_and(|d| d.noise_off()),
             }
         })
         .collect();

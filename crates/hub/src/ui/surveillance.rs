@@ -355,6 +355,12 @@ pub(super) async fn surveillance(
                 page.share_charts = shares;
                 page.levels = levels;
                 page.shown = shown;
+                page.noise_off_sites = r
+                    .sites
+                    .iter()
+                    .filter(|s| s.disclosure.as_ref().is_some_and(|d| d.noise_off()))
+                    .map(|s| s.name.clone())
+                    .collect();
                 page.seasons = seasons
                     .into_iter()
                     .map(|s| (s.to_string(), season_label(s)))
