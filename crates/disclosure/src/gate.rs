@@ -107,7 +107,9 @@ pub enum Refusal {
         limit: u64,
     },
     /// The task would scan more stored rows than the site allows one task.
-    #[error("this task would scan about {rows} stored rows; this site scans at most {limit} per task")]
+    #[error(
+        "this task would scan about {rows} stored rows; this site scans at most {limit} per task"
+    )]
     TooManyRows {
         /// Estimated rows.
         rows: u64,
@@ -444,7 +446,8 @@ fn secondary_suppression(
     margins: &[Margin],
     min: u64,
 ) {
-    let withheld = |rows: &BTreeMap<Vec<String>, Vec<GatedCount>>, (k, m): &(Vec<String>, usize)| {
+    let withheld = |rows: &BTreeMap<Vec<String>, Vec<GatedCount>>,
+                    (k, m): &(Vec<String>, usize)| {
         rows.get(k)
             .is_some_and(|v| matches!(v[*m], GatedCount::Suppressed { .. }))
     };
@@ -452,9 +455,7 @@ fn secondary_suppression(
     loop {
         let mut changed = false;
         for margin in margins {
-            if withheld(rows, &margin.total)
-                || !margin.parts.iter().any(|p| withheld(rows, p))
-            {
+            if withheld(rows, &margin.total) || !margin.parts.iter().any(|p| withheld(rows, p)) {
                 continue;
             }
             let released: u64 = margin

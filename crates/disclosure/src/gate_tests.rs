@@ -54,13 +54,25 @@ fn rounding_goes_to_the_nearest_multiple() {
 #[test]
 fn the_threshold_is_decided_on_the_noisy_value() {
     assert_eq!(noisy_threshold(3, 4, 5, 1), GatedCount::Value(7));
-    assert_eq!(noisy_threshold(3, 1, 5, 1), GatedCount::Suppressed { below: 5 });
-    assert_eq!(noisy_threshold(30, -27, 5, 1), GatedCount::Suppressed { below: 5 });
+    assert_eq!(
+        noisy_threshold(3, 1, 5, 1),
+        GatedCount::Suppressed { below: 5 }
+    );
+    assert_eq!(
+        noisy_threshold(30, -27, 5, 1),
+        GatedCount::Suppressed { below: 5 }
+    );
     assert_eq!(noisy_threshold(4, 2, 5, 10), GatedCount::Value(10));
     assert_eq!(noisy_threshold(2, -9, 0, 1), GatedCount::Value(0));
-    assert_eq!(exact_threshold(4, 5, 1), GatedCount::Suppressed { below: 5 });
+    assert_eq!(
+        exact_threshold(4, 5, 1),
+        GatedCount::Suppressed { below: 5 }
+    );
     assert_eq!(exact_threshold(5, 5, 1), GatedCount::Value(5));
-    assert_eq!(exact_threshold(3, 3, 10), GatedCount::Suppressed { below: 3 });
+    assert_eq!(
+        exact_threshold(3, 3, 10),
+        GatedCount::Suppressed { below: 3 }
+    );
 }
 
 /// Over many questions and cells, a cell whose true count is below the minimum is released
@@ -86,7 +98,10 @@ fn a_count_below_the_minimum_is_sometimes_released_at_the_promised_rate() {
     for i in 0..100 {
         let canonical = format!("question-{i}");
         let mut t = CountTable::new(
-            vec![Dim::codes("c", cells.clone()), Dim::codes("t", ["low", "high"])],
+            vec![
+                Dim::codes("c", cells.clone()),
+                Dim::codes("t", ["low", "high"]),
+            ],
             &["n"],
         );
         for c in &cells {
@@ -206,7 +221,10 @@ fn per_researcher_and_per_project_ledgers_and_remaining_budget_on_every_answer()
     assert_eq!(d.remaining, Some(3.0), "bob: min(5 − 1, 3 − 0)");
     one(&p2, "alice", "b").unwrap();
     let d = one(&p1, "alice", "c").unwrap();
-    assert_eq!((d.budget_spent, d.researcher_spent, d.remaining), (2.0, 3.0, Some(0.0)));
+    assert_eq!(
+        (d.budget_spent, d.researcher_spent, d.remaining),
+        (2.0, 3.0, Some(0.0))
+    );
     assert_eq!(
         one(&p1, "alice", "d"),
         Err(Refusal::ResearcherBudgetExhausted {
@@ -336,7 +354,11 @@ fn limits_refuse_with_a_clear_reason_and_spend_nothing() {
             limit: 10
         }
     );
-    assert_eq!(g.spent(&p).unwrap(), 1.0, "the refused releases spent nothing");
+    assert_eq!(
+        g.spent(&p).unwrap(),
+        1.0,
+        "the refused releases spent nothing"
+    );
     assert_eq!(g.usage(&p).unwrap().cells_today, 6);
 }
 

@@ -265,7 +265,10 @@ mod tests {
             Err(PolicyError::Project(_))
         ));
         let p = toml_like(r#"{"min_count": 10, "projects": ["sfts-2026"]}"#).unwrap();
-        assert_eq!((p.rounding, p.noise, p.tasks_per_minute), (10, Noise::On, 30));
+        assert_eq!(
+            (p.rounding, p.noise, p.tasks_per_minute),
+            (10, Noise::On, 30)
+        );
         assert!(
             p.allows(&ProjectId::new("sfts-2026").unwrap())
                 && !p.allows(&ProjectId::new("other").unwrap())

@@ -18,7 +18,7 @@ pub enum DimKind {
     Week,
     /// Calendar year, `2024`.
     Year,
-    /// Age band, `0-4`, `80+`.
+    /// Age band, `0-4`, `80+`, or `unknown` (no age recorded).
     AgeBand,
     /// Administrative sex: `male`, `female`, `other`, `unknown`.
     Sex,
@@ -78,6 +78,7 @@ impl Dim {
                     && (1..=53).contains(&v[6..].parse::<u8>().unwrap_or(0))
             }
             DimKind::Year => digits(v, 4, 4),
+            DimKind::AgeBand if v == "unknown" => true,
             DimKind::AgeBand => match v.strip_suffix('+') {
                 Some(lo) => digits(lo, 1, 3),
                 None => v
@@ -445,7 +446,11 @@ mod tests {
         assert!(!w.accepts("2024-W54") && !w.accepts("2024-03-01") && !w.accepts("patient-17"));
         let a = Dim::new("age", DimKind::AgeBand);
         assert!(
-            a.accepts("0-4") && a.accepts("80+") && !a.accepts("1950-03-02") && !a.accepts("x+")
+            a.accepts("0-4")
+                && a.accepts("80+")
+                && a.accepts("unknown")
+                && !a.accepts("1950-03-02")
+                && !a.accepts("x+")
         );
         let o = Dim::codes("organism", ["B_ESCHR_COLI"]);
         assert!(o.accepts("B_ESCHR_COLI") && !o.accepts("Patient/123"));

@@ -549,10 +549,7 @@ mod tests {
         let (t, sens) = count_table(&s, &c).unwrap();
         assert_eq!(sens, 2 + 5);
         // 2022 and 2023 have no isolate and are released all the same
-        assert_eq!(
-            t.len(),
-            3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len())
-        );
+        assert_eq!(t.len(), 3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len()));
         let g = release(open(0), t, sens);
         let back = site_counts("a", "JP", &g).unwrap();
         let years: BTreeSet<Option<i32>> = back.cells.iter().map(|c| c.year).collect();

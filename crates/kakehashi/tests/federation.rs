@@ -954,8 +954,7 @@ fn noise_bound(disclosure: &Value, p: f64) -> u64 {
 /// withholding (the series rule); the denominators of the rates are the sites' patient counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn positivity_per_country_pools_the_sites_exact_series_within_the_declared_noise() {
-    let noisy =
-        "projects = [\"*\"]\nmin_count = 10\nrounding = 10\nepsilon = 100\nproject_budget = 500.0";
+    let noisy = "projects = [\"*\"]\nmin_count = 10\nrounding = 10\nepsilon = 100\nproject_budget = 500.0\nresearcher_budget = 500.0";
     let sites = [
         ("de-berlin", OPEN),
         ("de-frankfurt", OPEN),

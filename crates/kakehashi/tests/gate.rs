@@ -66,7 +66,12 @@ impl Net {
             .unwrap()
             .port();
         let hub = Command::new(EXE)
-            .args(["hub", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "hub",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(dir.path().join("hub"))
             .env("KAKEHASHI_ADMIN_PASSWORD", "admin-password")
             .stdout(Stdio::null())
@@ -392,7 +397,11 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
     let berlin = site(&m, "de-berlin");
     assert_eq!(berlin["state"], "answered", "{berlin}");
     let d = &berlin["table"]["disclosure"];
-    assert_eq!((d["noise"].as_str(), d["epsilon"].as_f64()), (Some("off"), None), "{d}");
+    assert_eq!(
+        (d["noise"].as_str(), d["epsilon"].as_f64()),
+        (Some("off"), None),
+        "{d}"
+    );
     let tokyo = &site(&m, "jp-tokyo")["table"]["disclosure"];
     assert_eq!(tokyo["noise"], "on");
     let ledger = |d: &Value| {
@@ -412,7 +421,11 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
     // the hub's page marks the noise-off site in red, on its row
     let html = net
         .http
-        .get(format!("{}/feasibility/{}", net.url, m["task"]["id"].as_str().unwrap()))
+        .get(format!(
+            "{}/feasibility/{}",
+            net.url,
+            m["task"]["id"].as_str().unwrap()
+        ))
         .bearer_auth(&net.tokens["alice"])
         .send()
         .await
@@ -422,7 +435,9 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
         .unwrap();
     let flag = "<strong class=\"noise-off\">";
     assert_eq!(html.matches(flag).count(), 1, "{html}");
-    let row = &html[html.find("<th scope=\"row\">de-berlin").expect("berlin row")..];
+    let row = &html[html
+        .find("<th scope=\"row\">de-berlin")
+        .expect("berlin row")..];
     assert!(row[..row.find("</tr>").unwrap()].contains(flag));
     // bob's question: the project's ledger moves, alice's does not
     let m = net.ask("bob", cohort(19)).await;
@@ -430,11 +445,20 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
     assert_eq!(ledger(tokyo), (2.0, 1.0, Some(1.5)), "{tokyo}");
     // an antibiogram is over Tokyo's cell bound: refused, nothing spent
     let m = net
-        .ask("alice", json!({"type": "antibiogram", "spec": antibiogram_spec()}))
+        .ask(
+            "alice",
+            json!({"type": "antibiogram", "spec": antibiogram_spec()}),
+        )
         .await;
     let t = site(&m, "jp-tokyo");
     assert_eq!(t["state"], "refused", "{t}");
-    assert!(t["reason"].as_str().unwrap().contains("at most 20 per task"), "{t}");
+    assert!(
+        t["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at most 20 per task"),
+        "{t}"
+    );
     let m = net.ask("alice", cohort(20)).await;
     let tokyo = &site(&m, "jp-tokyo")["table"]["disclosure"];
     assert_eq!(ledger(tokyo), (3.0, 2.0, Some(0.5)), "{tokyo}");
@@ -462,7 +486,10 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
         let f = site(&m, "de-frankfurt");
         if f["state"] == "refused" {
             assert!(
-                f["reason"].as_str().unwrap().contains("3 tasks to this site in the last minute"),
+                f["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("3 tasks to this site in the last minute"),
                 "{f}"
             );
             limited += 1;
@@ -486,7 +513,10 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
         .collect();
     assert_eq!(
         rows,
-        [("p1".into(), "alice".into(), 2), ("p1".into(), "bob".into(), 2)]
+        [
+            ("p1".into(), "alice".into(), 2),
+            ("p1".into(), "bob".into(), 2)
+        ]
     );
 }
 
@@ -512,7 +542,10 @@ async fn a_cell_below_the_minimum_is_released_at_the_promised_rate() {
     ])
     .await;
     let id = net
-        .create("alice", json!({"type": "antibiogram", "spec": antibiogram_spec()}))
+        .create(
+            "alice",
+            json!({"type": "antibiogram", "spec": antibiogram_spec()}),
+        )
         .await;
     let m = net.result("alice", &id).await;
     for (sid, noisy) in [("de-frankfurt", true), ("de-berlin", false)] {
@@ -529,7 +562,9 @@ async fn a_cell_below_the_minimum_is_released_at_the_promised_rate() {
                 .iter()
                 .map(|v| v.as_str().unwrap())
                 .collect();
-            let [org, drug, cat] = k[..] else { panic!("{row}") };
+            let [org, drug, cat] = k[..] else {
+                panic!("{row}")
+            };
             if drug == "-" {
                 continue;
             }
@@ -547,7 +582,8 @@ async fn a_cell_below_the_minimum_is_released_at_the_promised_rate() {
             small += 1;
             released += u64::from(out.is_some());
             if noisy {
-                let q = (-d["epsilon"].as_f64().unwrap() / d["sensitivity"].as_f64().unwrap()).exp();
+                let q =
+                    (-d["epsilon"].as_f64().unwrap() / d["sensitivity"].as_f64().unwrap()).exp();
                 let p = q.powi(5 - n as i32) / (1.0 + q);
                 expected += p;
                 var += p * (1.0 - p);
@@ -561,7 +597,10 @@ async fn a_cell_below_the_minimum_is_released_at_the_promised_rate() {
                 "{sid}: {released} of {small} cells below 5 released, expected {expected:.1} ± {sd:.1}"
             );
         } else {
-            assert_eq!(released, 0, "{sid}: without noise the rule is the true count");
+            assert_eq!(
+                released, 0,
+                "{sid}: without noise the rule is the true count"
+            );
         }
     }
 }

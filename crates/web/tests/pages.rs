@@ -458,7 +458,8 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     assert!(de.contains("mit Rauschen (ε = 0,50)"));
     // a noise-off site (Hamburg) is flagged in red, once, on its row
     assert_eq!(
-        de.matches("<strong class=\"noise-off\">kein Rauschen: exakte Aggregate").count(),
+        de.matches("<strong class=\"noise-off\">kein Rauschen: exakte Aggregate")
+            .count(),
         1
     );
     // minijinja escapes `/` as `&#x2f;`; a browser shows the slash
