@@ -372,6 +372,7 @@ fn all_pages() -> Vec<Page> {
             ],
             season: String::new(),
             shown: vec!["Germany: season 2025/26 (current season)".into()],
+            noise_off_sites: vec!["de-berlin".into()],
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),
@@ -589,6 +590,13 @@ fn surveillance_shows_positivity_after_each_curve_and_names_the_season() {
         "the positivity chart follows its country's curve"
     );
     assert!(html.contains("class=\"band\"") && html.contains("class=\"y2-tick\""));
+    let flag = &html[html
+        .find("class=\"noise-off\" id=\"noise-off-sites\"")
+        .expect("noise-off sites flagged in red")..];
+    assert!(
+        flag[..flag.find("</p>").unwrap()].contains("own decision: de-berlin"),
+        "{flag}"
+    );
     assert!(
         html.contains("/surveillance/positivity-de.csv?definition=sari-icd10&amp;season="),
         "CSV link"
