@@ -106,8 +106,7 @@ impl Policy {
         }
         if self.noise == Noise::On {
             match self.epsilon {
-                None => return Err(PolicyError::EpsilonZero),
-                Some(e) if e == 0.0 => return Err(PolicyError::EpsilonZero),
+                None | Some(0.0) => return Err(PolicyError::EpsilonZero),
                 Some(e) if !(0.001..=100.0).contains(&e) => return Err(PolicyError::Epsilon(e)),
                 Some(_) => {}
             }
