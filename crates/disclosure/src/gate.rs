@@ -1,15 +1,17 @@
-//! The gate: policy, noise, rounding, suppression and the ε ledger, in one place.
+//! The gate: admission, policy, noise, rounding, suppression and the ε ledger, in one place.
 
+use crate::ledger::{Ledger, LedgerEntry, Limits, Remaining, Usage, milli};
 use crate::noise::{NoiseStream, Scale};
 use crate::policy::{Policy, PolicyError};
-use crate::table::{CountTable, DimHeader, Disclosure, GatedCount, GatedRow, GatedTable, Released};
+use crate::table::{
+    CountTable, DimHeader, Disclosure, GatedCount, GatedRow, GatedTable, Margin, Released,
+};
 use kakehashi_model::ProjectId;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-/// The gate could not be opened.
+/// The gate could not be opened, or its ledger could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     /// The policy is invalid.
@@ -33,7 +35,8 @@ pub enum GateError {
     },
 }
 
-/// Why the gate refused to release a result. The reason is sent to the hub instead of data.
+/// Why the gate refused a task. The reason is sent to the hub instead of data; a refused task
+/// spends no budget.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Refusal {
@@ -57,6 +60,68 @@ pub enum Refusal {
         /// The budget.
         budget: f64,
     },
+    /// The researcher's ε budget at this site would be exceeded.
+    #[error(
+        "the privacy budget of researcher {researcher} at this site is exhausted (spent ε = {spent}, this question needs ε = {needed}, budget ε = {budget})"
+    )]
+    ResearcherBudgetExhausted {
+        /// The researcher.
+        researcher: String,
+        /// ε spent so far (all projects).
+        spent: f64,
+        /// ε this question needs.
+        needed: f64,
+        /// The budget.
+        budget: f64,
+    },
+    /// The project sent more tasks in the last minute than the site accepts.
+    #[error(
+        "project {project} sent more than {limit} tasks to this site in the last minute; ask again in a minute"
+    )]
+    RateLimited {
+        /// The project.
+        project: String,
+        /// Tasks per minute the site accepts.
+        limit: u32,
+    },
+    /// The project's released cells today would exceed the site's daily limit.
+    #[error(
+        "project {project} has received {used} counts from this site today; this answer has {needed}, the daily limit is {limit}"
+    )]
+    CellsPerDay {
+        /// The project.
+        project: String,
+        /// Cells released today.
+        used: u64,
+        /// Cells of this answer (or its estimate).
+        needed: u64,
+        /// Cells per day the site releases to one project.
+        limit: u64,
+    },
+    /// The task would release more cells than the site allows one task.
+    #[error("this task would release {cells} counts; this site releases at most {limit} per task")]
+    TooManyCells {
+        /// Cells of the answer (or its estimate).
+        cells: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The task would scan more stored rows than the site allows one task.
+    #[error(
+        "this task would scan about {rows} stored rows; this site scans at most {limit} per task"
+    )]
+    TooManyRows {
+        /// Estimated rows.
+        rows: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The task computed longer than the site allows one task.
+    #[error("this task took longer than the {limit_seconds} seconds this site allows one task")]
+    TooSlow {
+        /// The limit.
+        limit_seconds: u64,
+    },
     /// The task produced a malformed table (a bug, reported rather than sent).
     #[error("the result table is malformed: {0}")]
     Table(String),
@@ -78,11 +143,15 @@ fn steward_comment(c: &Option<String>) -> String {
 }
 
 /// What identifies a question for noise and budget: project, the question's canonical form,
-/// the data snapshot it ran on, and how many counts one patient can change.
+/// the data snapshot it ran on, who asked, and how many counts one patient can change.
 #[derive(Debug, Clone, Copy)]
 pub struct Question<'a> {
     /// The task's project.
     pub project: &'a ProjectId,
+    /// The researcher who asked (the task's `requested_by`): charged for a new question. Not
+    /// part of the question's identity: the same question in the same project gets the same
+    /// noise whoever asks, so a repeat by a colleague is free too.
+    pub researcher: &'a str,
     /// The canonical form of the question (the same meaning gives the same text).
     pub canonical: &'a str,
     /// The snapshot the answer was computed on (e.g. `Snapshot::tag()`).
@@ -91,17 +160,17 @@ pub struct Question<'a> {
     pub sensitivity: u32,
 }
 
-/// One project's line of the ε ledger.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LedgerRow {
-    /// The project.
-    pub project: String,
-    /// Questions charged (repeats are free and not counted).
-    pub questions: u64,
-    /// ε spent.
-    pub epsilon: f64,
-    /// When the last question was charged (SQLite `datetime('now')`, UTC).
-    pub last: Option<String>,
+/// A task as the gate admits it, before anything is computed.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission<'a> {
+    /// The task's project.
+    pub project: &'a ProjectId,
+    /// The researcher who asked.
+    pub researcher: &'a str,
+    /// Stored rows the task will scan, estimated from the snapshot's row counts.
+    pub rows_scanned: u64,
+    /// Cells the answer will have, when known before computing (e.g. one for a cohort count).
+    pub cells: Option<u64>,
 }
 
 /// The disclosure gate of one site. Every result that leaves the site passes
@@ -109,22 +178,21 @@ pub struct LedgerRow {
 pub struct Gate {
     policy: Policy,
     secret: [u8; 32],
-    db: Mutex<Connection>,
-    db_path: PathBuf,
+    ledger: Ledger,
 }
 
 impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gate")
             .field("policy", &self.policy)
-            .field("ledger", &self.db_path)
+            .field("ledger", &self.ledger.path())
             .finish_non_exhaustive()
     }
 }
 
 impl Gate {
     /// Opens the gate of the site whose state lives in `dir`: the noise secret
-    /// (`gate.secret`, made on first use) and the ε ledger (`gate.sqlite`).
+    /// (`gate.secret`, made on first use) and the ledger (`gate.sqlite`).
     pub fn open(dir: &Path, policy: Policy) -> Result<Gate, GateError> {
         policy.validate()?;
         std::fs::create_dir_all(dir).map_err(|e| GateError::Secret {
@@ -132,25 +200,11 @@ impl Gate {
             message: e.to_string(),
         })?;
         let secret = load_or_make_secret(&dir.join("gate.secret"))?;
-        let db_path = dir.join("gate.sqlite");
-        let lerr = |e: rusqlite::Error| GateError::Ledger {
-            path: db_path.clone(),
-            message: e.to_string(),
-        };
-        let db = Connection::open(&db_path).map_err(lerr)?;
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             CREATE TABLE IF NOT EXISTS spent (
-               project TEXT NOT NULL, question TEXT NOT NULL, snapshot TEXT NOT NULL,
-               epsilon_milli INTEGER NOT NULL, at TEXT NOT NULL,
-               PRIMARY KEY (project, question, snapshot));",
-        )
-        .map_err(lerr)?;
+        let ledger = Ledger::open(&dir.join("gate.sqlite"))?;
         Ok(Gate {
             policy,
             secret,
-            db: Mutex::new(db),
-            db_path,
+            ledger,
         })
     }
 
@@ -159,30 +213,99 @@ impl Gate {
         &self.policy
     }
 
-    /// Refuses tasks of projects the policy does not list.
-    pub fn admit(&self, project: &ProjectId) -> Result<(), Refusal> {
-        if self.policy.allows(project) {
-            Ok(())
-        } else {
-            Err(Refusal::ProjectNotAllowed {
-                project: project.to_string(),
-            })
+    /// Admits a task before anything is computed: the project must be listed, the estimated
+    /// work within the per-task bounds, the project's cells of the day not used up and its
+    /// tasks of the last minute under the rate limit. An admitted task counts towards the rate
+    /// limit; a refused one does not, and nothing is spent.
+    pub fn admit(&self, a: &Admission<'_>) -> Result<(), Refusal> {
+        let p = &self.policy;
+        if !p.allows(a.project) {
+            return Err(Refusal::ProjectNotAllowed {
+                project: a.project.to_string(),
+            });
         }
+        if a.rows_scanned > p.max_rows_scanned {
+            return Err(Refusal::TooManyRows {
+                rows: a.rows_scanned,
+                limit: p.max_rows_scanned,
+            });
+        }
+        if let Some(cells) = a.cells
+            && cells > p.max_cells
+        {
+            return Err(Refusal::TooManyCells {
+                cells,
+                limit: p.max_cells,
+            });
+        }
+        let used = self
+            .ledger
+            .usage(a.project.as_str())
+            .map_err(|e| Refusal::Ledger(e.to_string()))?
+            .cells_today;
+        let needed = a.cells.unwrap_or(1);
+        if used + needed > p.cells_per_day {
+            return Err(Refusal::CellsPerDay {
+                project: a.project.to_string(),
+                used,
+                needed,
+                limit: p.cells_per_day,
+            });
+        }
+        self.ledger
+            .admit(a.project.as_str(), a.researcher, p.tasks_per_minute)
     }
 
     /// ε spent by a project at this site.
-    pub fn spent(&self, project: &ProjectId) -> Result<f64, Refusal> {
-        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(
-            spent_milli(&db, project.as_str()).map_err(|e| Refusal::Ledger(e.to_string()))? as f64
-                / 1000.0,
-        )
+    pub fn spent(&self, project: &ProjectId) -> Result<f64, GateError> {
+        Ok(milli(self.ledger.spent(project.as_str(), "")?.0))
     }
 
-    /// Releases a table of true counts: checks the project, spends ε for a new question (a
-    /// repeated one costs nothing and gets the same answer), adds noise derived from the
-    /// question, rounds, and withholds counts below the minimum (whether the true count or its
-    /// released value is below it).
+    /// What a researcher has left to spend in a project at this site (for the steward page and
+    /// every answer's [`Disclosure`]).
+    pub fn remaining(&self, project: &ProjectId, researcher: &str) -> Result<Remaining, GateError> {
+        let (p, r) = self.ledger.spent(project.as_str(), researcher)?;
+        Ok(self.remaining_of(p, r))
+    }
+
+    fn remaining_of(&self, project_milli: u64, researcher_milli: u64) -> Remaining {
+        let noisy = self.policy.epsilon_milli().is_some();
+        let left = |budget: Option<u64>, spent: u64| budget.map(|b| b.saturating_sub(spent));
+        let remaining = match (
+            left(self.policy.budget_milli(), project_milli),
+            left(self.policy.researcher_budget_milli(), researcher_milli),
+        ) {
+            _ if !noisy => None,
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Remaining {
+            project_spent: milli(project_milli),
+            project_budget: self.policy.project_budget,
+            researcher_spent: milli(researcher_milli),
+            researcher_budget: self.policy.researcher_budget,
+            remaining: remaining.map(milli),
+        }
+    }
+
+    /// The ledger for the steward: per project and researcher, the new questions answered and
+    /// the ε spent.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>, GateError> {
+        self.ledger.entries()
+    }
+
+    /// A project's use of the site against the rate limits (tasks in the last minute, cells
+    /// released today).
+    pub fn usage(&self, project: &ProjectId) -> Result<Usage, GateError> {
+        self.ledger.usage(project.as_str())
+    }
+
+    /// Releases a table of true counts: checks the project and the per-task and daily cell
+    /// limits, spends ε for a new question (a repeated one costs nothing and gets the same
+    /// answer) from the project's and the researcher's budgets, adds noise derived from the
+    /// question, withholds counts whose *noisy* value is below the minimum, and rounds. Without
+    /// noise the minimum applies to the true count, and a total that would give away a
+    /// single withheld cell is withheld too ([`CountTable::add_margin`]).
     pub fn release(
         &self,
         q: &Question<'_>,
@@ -194,11 +317,11 @@ impl Gate {
     /// Releases a weekly time series under the series rule (`docs/privacy.md`): when the
     /// site's noise is on, each count leaves with its discrete Laplace noise only, neither
     /// rounded nor withheld below the minimum. Rounding and thresholding after the noise are
-    /// post-processing: they add nothing to the ε guarantee (and the threshold on the *true*
-    /// count is itself outside it), while at weekly hospital counts they turn a season into
-    /// spikes of 0/10/20 with gaps. Without noise (ε = 0) rounding and the minimum are the only
-    /// protection and apply as for every other count. The released table's [`Disclosure`]
-    /// states what was applied (minimum 0 and rounding 1 under the series rule).
+    /// post-processing: they add nothing to the ε guarantee, while at weekly hospital counts
+    /// they turn a season into spikes of 0/10/20 with gaps. Without noise (`noise = "off"`)
+    /// rounding and the minimum are the only protection and apply as for every other count.
+    /// The released table's [`Disclosure`] states what was applied (minimum 0 and rounding 1
+    /// under the series rule).
     pub fn release_series(
         &self,
         q: &Question<'_>,
@@ -217,44 +340,54 @@ impl Gate {
         min: u64,
         step: u64,
     ) -> Result<Released<GatedTable>, Refusal> {
-        self.admit(q.project)?;
+        if !self.policy.allows(q.project) {
+            return Err(Refusal::ProjectNotAllowed {
+                project: q.project.to_string(),
+            });
+        }
+        let cells = table.cells();
+        if cells > self.policy.max_cells {
+            return Err(Refusal::TooManyCells {
+                cells,
+                limit: self.policy.max_cells,
+            });
+        }
         let question = hex::encode(Sha256::digest(q.canonical.as_bytes()));
         let eps = self.policy.epsilon_milli();
-        let (repeated, spent) = match eps {
-            None => (false, 0),
-            Some(e) => self.spend(q, &question, e)?,
+        let limits = Limits {
+            project_milli: self.policy.budget_milli(),
+            researcher_milli: self.policy.researcher_budget_milli(),
+            cells_per_day: self.policy.cells_per_day,
         };
+        let spend = self
+            .ledger
+            .record(q, &question, eps.unwrap_or(0), cells, &limits)?;
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
-        let rows = table
+        let mut rows: BTreeMap<Vec<String>, Vec<GatedCount>> = table
             .rows
             .iter()
-            .map(|(key, values)| GatedRow {
-                key: key.clone(),
-                values: values
+            .map(|(key, values)| {
+                let gated = values
                     .iter()
                     .zip(&table.measures)
-                    .map(|(&n, measure)| {
-                        let noisy = match scale {
-                            Some(b) => {
-                                let joined = key.join("\u{1f}");
-                                let mut s = NoiseStream::derive(
-                                    &self.secret,
-                                    &[q.project.as_str(), &question, q.snapshot, &joined, measure],
-                                );
-                                (n as i128 + s.discrete_laplace(b) as i128).max(0) as u64
-                            }
-                            None => n,
-                        };
-                        let released = round_to(noisy, step);
-                        if n < min || released < min {
-                            GatedCount::Suppressed { below: min }
-                        } else {
-                            GatedCount::Value(released)
+                    .map(|(&n, measure)| match scale {
+                        Some(b) => {
+                            let joined = key.join("\u{1f}");
+                            let mut s = NoiseStream::derive(
+                                &self.secret,
+                                &[q.project.as_str(), &question, q.snapshot, &joined, measure],
+                            );
+                            noisy_threshold(n, s.discrete_laplace(b), min, step)
                         }
+                        None => exact_threshold(n, min, step),
                     })
-                    .collect(),
+                    .collect();
+                (key.clone(), gated)
             })
             .collect();
+        if scale.is_none() {
+            secondary_suppression(&mut rows, &table.rows, &table.margins, min);
+        }
         let dims = table
             .dims
             .iter()
@@ -263,91 +396,97 @@ impl Gate {
                 kind: d.kind,
             })
             .collect();
-        tracing::info!(project = %q.project, question = &question[..12], snapshot = q.snapshot, repeated, cells = table.rows.len() * table.measures.len(), "released");
+        let left = self.remaining_of(spend.project_milli, spend.researcher_milli);
+        tracing::info!(project = %q.project, researcher = q.researcher, question = &question[..12], snapshot = q.snapshot, repeated = spend.repeated, cells, "released");
         Ok(Released(GatedTable {
             dims,
             measures: table.measures.clone(),
-            rows,
+            rows: rows
+                .into_iter()
+                .map(|(key, values)| GatedRow { key, values })
+                .collect(),
             disclosure: Disclosure {
                 min_count: min,
                 rounding: step,
+                noise: self.policy.noise,
                 epsilon: self.policy.noise_epsilon(),
                 sensitivity: q.sensitivity,
-                repeated,
-                budget_spent: spent as f64 / 1000.0,
+                repeated: spend.repeated,
+                budget_spent: left.project_spent,
                 budget: self.policy.project_budget,
+                researcher_spent: left.researcher_spent,
+                researcher_budget: self.policy.researcher_budget,
+                remaining: left.remaining,
             },
         }))
     }
+}
 
-    /// The ledger per project: questions charged and ε spent, for the steward console.
-    pub fn ledger(&self) -> Result<Vec<LedgerRow>, Refusal> {
-        let lerr = |e: rusqlite::Error| Refusal::Ledger(e.to_string());
-        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = db
-            .prepare(
-                "SELECT project, count(*), COALESCE(SUM(epsilon_milli), 0), MAX(at) FROM spent GROUP BY project ORDER BY project",
-            )
-            .map_err(lerr)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(LedgerRow {
-                    project: r.get(0)?,
-                    questions: r.get::<_, i64>(1)? as u64,
-                    epsilon: r.get::<_, i64>(2)? as f64 / 1000.0,
-                    last: r.get(3)?,
-                })
-            })
-            .map_err(lerr)?;
-        rows.collect::<Result<_, _>>().map_err(lerr)
-    }
-
-    /// Records the spend of a new question atomically; returns (repeated, total spent).
-    fn spend(&self, q: &Question<'_>, question: &str, eps: u64) -> Result<(bool, u64), Refusal> {
-        let lerr = |e: rusqlite::Error| Refusal::Ledger(e.to_string());
-        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = db
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(lerr)?;
-        let seen: Option<i64> = tx
-            .query_row(
-                "SELECT epsilon_milli FROM spent WHERE project = ?1 AND question = ?2 AND snapshot = ?3",
-                params![q.project.as_str(), question, q.snapshot],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(lerr)?;
-        let spent = spent_milli(&tx, q.project.as_str()).map_err(lerr)?;
-        if seen.is_some() {
-            return Ok((true, spent));
-        }
-        if let Some(budget) = self.policy.budget_milli()
-            && spent + eps > budget
-        {
-            return Err(Refusal::BudgetExhausted {
-                project: q.project.to_string(),
-                spent: spent as f64 / 1000.0,
-                needed: eps as f64 / 1000.0,
-                budget: budget as f64 / 1000.0,
-            });
-        }
-        tx.execute(
-            "INSERT INTO spent (project, question, snapshot, epsilon_milli, at) VALUES (?1, ?2, ?3, ?4, datetime('now'))",
-            params![q.project.as_str(), question, q.snapshot, eps as i64],
-        )
-        .map_err(lerr)?;
-        tx.commit().map_err(lerr)?;
-        Ok((false, spent + eps))
+/// The noisy threshold: the count leaves as `n + noise` (clamped at 0, rounded) unless the
+/// *noisy* value is below the minimum. The decision is a function of the noisy value only,
+/// so it is post-processing and covered by the noise's ε: a true count below the minimum is
+/// released with probability `P[X ≥ min − n]`, a count above it withheld with probability
+/// `P[X < min − n]`.
+fn noisy_threshold(n: u64, noise: i64, min: u64, step: u64) -> GatedCount {
+    let noisy = (i128::from(n) + i128::from(noise)).max(0) as u64;
+    let released = round_to(noisy, step);
+    if noisy < min || released < min {
+        GatedCount::Suppressed { below: min }
+    } else {
+        GatedCount::Value(released)
     }
 }
 
-fn spent_milli(db: &Connection, project: &str) -> rusqlite::Result<u64> {
-    db.query_row(
-        "SELECT COALESCE(SUM(epsilon_milli), 0) FROM spent WHERE project = ?1",
-        [project],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|v| v as u64)
+/// Without noise: the deterministic rule on the true count (and on its rounded value).
+fn exact_threshold(n: u64, min: u64, step: u64) -> GatedCount {
+    let released = round_to(n, step);
+    if n < min || released < min {
+        GatedCount::Suppressed { below: min }
+    } else {
+        GatedCount::Value(released)
+    }
+}
+
+/// Secondary suppression without noise: a released total with withheld parts gives away
+/// `total − Σ released parts ≥ Σ withheld parts` (equal when the margin is exact). When that
+/// slack is below the minimum, the withheld parts could be bounded below the minimum
+/// together (one withheld cell exactly, if it is alone), so the total is withheld too.
+/// Repeated until nothing changes (a withheld total may be a part of another margin).
+fn secondary_suppression(
+    rows: &mut BTreeMap<Vec<String>, Vec<GatedCount>>,
+    truth: &BTreeMap<Vec<String>, Vec<u64>>,
+    margins: &[Margin],
+    min: u64,
+) {
+    let withheld = |rows: &BTreeMap<Vec<String>, Vec<GatedCount>>,
+                    (k, m): &(Vec<String>, usize)| {
+        rows.get(k)
+            .is_some_and(|v| matches!(v[*m], GatedCount::Suppressed { .. }))
+    };
+    let true_value = |(k, m): &(Vec<String>, usize)| truth.get(k).map_or(0, |v| v[*m]);
+    loop {
+        let mut changed = false;
+        for margin in margins {
+            if withheld(rows, &margin.total) || !margin.parts.iter().any(|p| withheld(rows, p)) {
+                continue;
+            }
+            let released: u64 = margin
+                .parts
+                .iter()
+                .filter(|p| !withheld(rows, p))
+                .map(true_value)
+                .sum();
+            if true_value(&margin.total).saturating_sub(released) < min
+                && let Some(v) = rows.get_mut(&margin.total.0)
+            {
+                v[margin.total.1] = GatedCount::Suppressed { below: min };
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
 }
 
 /// Rounds to the nearest multiple of `step` (halves up).
@@ -390,15 +529,5 @@ fn load_or_make_secret(path: &Path) -> Result<[u8; 32], GateError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::round_to;
-
-    #[test]
-    fn rounding_goes_to_the_nearest_multiple() {
-        assert_eq!(round_to(14, 10), 10);
-        assert_eq!(round_to(15, 10), 20);
-        assert_eq!(round_to(0, 10), 0);
-        assert_eq!(round_to(7, 1), 7);
-        assert_eq!(round_to(7, 5), 5);
-    }
-}
+#[path = "gate_tests.rs"]
+mod tests;

@@ -1,21 +1,28 @@
 //! The disclosure gate every outgoing result passes; the only maker of [`Released`] values.
 //!
 //! A site computes a [`CountTable`] of true counts (not serialisable: it cannot be put into a
-//! message). [`Gate::release`] turns it into a [`Released<GatedTable>`] following the site's
-//! [`Policy`]: the project must be allowed; a new question spends ε from the project's budget
-//! (a repeated one, same project, canonical question and data snapshot, costs nothing);
-//! each count gets exact discrete Laplace noise derived from (site secret, project, question,
-//! snapshot, cell), so the same question always gets the same answer and averaging repeats
-//! reveals nothing; values are rounded; counts whose true or released value is below the
-//! minimum are withheld. The site→hub message types accept only `Released` payloads.
+//! message). Before computing, [`Gate::admit`] checks the task's project, its estimated work
+//! and the project's rate limits. [`Gate::release`] turns the table into a
+//! [`Released<GatedTable>`] following the site's [`Policy`]: a new question spends ε from the
+//! project's and the researcher's budgets (a repeated one, same project, canonical question
+//! and data snapshot, costs nothing); each count gets exact discrete Laplace noise derived
+//! from (site secret, project, question, snapshot, cell), so the same question always gets
+//! the same answer and averaging repeats reveals nothing; counts whose *noisy* value is below
+//! the minimum are withheld (a noisy threshold, covered by ε) and the rest rounded. A site
+//! with `noise = "off"` applies the minimum to true counts, with secondary suppression of
+//! totals, and every answer says it is exact. The ledger ([`Gate::ledger`],
+//! [`Gate::remaining`]) is the steward's view of the budgets. The site→hub message types accept
+//! only `Released` payloads.
 
 mod gate;
+mod ledger;
 pub mod noise;
 pub mod policy;
 pub mod table;
 
-pub use gate::{Gate, GateError, LedgerRow, Question, Refusal};
-pub use policy::{Policy, PolicyError, PolicySummary};
+pub use gate::{Admission, Gate, GateError, Question, Refusal};
+pub use ledger::{LedgerEntry, Remaining, Usage};
+pub use policy::{Noise, Policy, PolicyError, PolicySummary};
 pub use table::{
     CountTable, Dim, DimHeader, DimKind, Disclosure, GatedCount, GatedRow, GatedTable, Released,
     TableError,

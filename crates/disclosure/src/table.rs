@@ -6,6 +6,7 @@
 //! of one shape only (an ISO week, an age band, a code from a closed list the *task* declared),
 //! so a patient id, a date of birth or free text cannot become a row key.
 
+use crate::policy::Noise;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +18,7 @@ pub enum DimKind {
     Week,
     /// Calendar year, `2024`.
     Year,
-    /// Age band, `0-4`, `80+`.
+    /// Age band, `0-4`, `80+`, or `unknown` (no age recorded).
     AgeBand,
     /// Administrative sex: `male`, `female`, `other`, `unknown`.
     Sex,
@@ -77,6 +78,7 @@ impl Dim {
                     && (1..=53).contains(&v[6..].parse::<u8>().unwrap_or(0))
             }
             DimKind::Year => digits(v, 4, 4),
+            DimKind::AgeBand if v == "unknown" => true,
             DimKind::AgeBand => match v.strip_suffix('+') {
                 Some(lo) => digits(lo, 1, 3),
                 None => v
@@ -115,6 +117,10 @@ pub enum TableError {
     /// A measure index or name is unknown.
     #[error("unknown measure `{0}`")]
     Measure(String),
+    /// The task does not declare the grid of rows it releases, so which rows appear would
+    /// depend on the data (the presence of a row would reveal existence).
+    #[error("the answer's rows must be declared by the task: {0}")]
+    Undeclared(String),
 }
 
 /// True counts computed at a site. Deliberately neither `Serialize` nor `Clone`: it can only be
@@ -124,6 +130,17 @@ pub struct CountTable {
     pub(crate) dims: Vec<Dim>,
     pub(crate) measures: Vec<String>,
     pub(crate) rows: BTreeMap<Vec<String>, Vec<u64>>,
+    pub(crate) margins: Vec<Margin>,
+}
+
+/// A released total and the cells it bounds: `total ≥ Σ parts`, often with equality (e.g. an
+/// organism's isolates and the five S/I/R categories of one drug).
+#[derive(Debug)]
+pub(crate) struct Margin {
+    /// (row key, measure index) of the total.
+    pub(crate) total: (Vec<String>, usize),
+    /// (row key, measure index) of each part.
+    pub(crate) parts: Vec<(Vec<String>, usize)>,
 }
 
 impl CountTable {
@@ -133,6 +150,7 @@ impl CountTable {
             dims,
             measures: measures.iter().map(|m| (*m).to_owned()).collect(),
             rows: BTreeMap::new(),
+            margins: Vec::new(),
         }
     }
 
@@ -184,6 +202,41 @@ impl CountTable {
         Ok(())
     }
 
+    /// Declares that, in `measure`, the cell of row `total` is at least the sum of the cells of
+    /// the rows `parts` (often equal), so that a released total could give away a withheld
+    /// part. With noise on this is harmless (every released value is noisy, the threshold is
+    /// decided on noisy values); with noise off the gate withholds the total whenever exactly
+    /// one of its parts is withheld (secondary suppression). The rows are created when missing.
+    pub fn add_margin(
+        &mut self,
+        measure: &str,
+        total: &[&str],
+        parts: &[Vec<&str>],
+    ) -> Result<(), TableError> {
+        let m = self
+            .measures
+            .iter()
+            .position(|x| x == measure)
+            .ok_or_else(|| TableError::Measure(measure.to_owned()))?;
+        self.ensure_row(total)?;
+        let total = (self.check_key(total)?, m);
+        let mut cells = Vec::with_capacity(parts.len());
+        for p in parts {
+            self.ensure_row(p)?;
+            cells.push((self.check_key(p)?, m));
+        }
+        self.margins.push(Margin {
+            total,
+            parts: cells,
+        });
+        Ok(())
+    }
+
+    /// Number of counts the table holds (rows × measures): the cells a release sends.
+    pub fn cells(&self) -> u64 {
+        (self.rows.len() * self.measures.len()) as u64
+    }
+
     /// The measures' names.
     pub fn measures(&self) -> &[String] {
         &self.measures
@@ -218,9 +271,11 @@ impl CountTable {
 pub enum GatedCount {
     /// The value after rounding and noise.
     Value(u64),
-    /// Withheld because the count (true or released) was below the site's minimum.
+    /// Withheld: with noise on, the noisy value was below the site's minimum (the true count
+    /// may be above it); with noise off, the true count was below it (or its rounded value, or
+    /// the cell was withheld so that a released total cannot give it away).
     Suppressed {
-        /// The site's minimum: the true count is below it, or its noisy value would have been.
+        /// The site's minimum.
         below: u64,
     },
 }
@@ -253,13 +308,19 @@ pub struct GatedRow {
     pub values: Vec<GatedCount>,
 }
 
-/// What the gate did to a table: enough for a reader to judge the numbers.
+/// What the gate did to a table: enough for a reader to judge the numbers, and what the
+/// asking project and researcher have left to spend at this site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "DisclosureWire")]
 pub struct Disclosure {
-    /// Counts below this were withheld.
+    /// Counts below this were withheld: decided on the noisy value when noise is on, on the
+    /// true count when it is off.
     pub min_count: u64,
     /// Values were rounded to the nearest multiple of this (1: not rounded).
     pub rounding: u64,
+    /// Whether noise was added. [`Noise::Off`]: the site publishes exact aggregates by its own
+    /// decision, and every reader must be told.
+    pub noise: Noise,
     /// ε of the Laplace noise added to each count, if any.
     pub epsilon: Option<f64>,
     /// How many counts one patient can change at most (the task's stated sensitivity), which
@@ -272,6 +333,64 @@ pub struct Disclosure {
     pub budget_spent: f64,
     /// The project's total ε budget at this site, if limited.
     pub budget: Option<f64>,
+    /// ε spent by the asking researcher at this site so far (all projects), including this
+    /// answer.
+    pub researcher_spent: f64,
+    /// The researcher's total ε budget at this site, if limited.
+    pub researcher_budget: Option<f64>,
+    /// ε the researcher can still spend in this project at this site: the smaller of what is
+    /// left of the project's and of the researcher's budget (none: not limited, or no noise).
+    pub remaining: Option<f64>,
+}
+
+impl Disclosure {
+    /// True when the site released exact aggregates (no noise).
+    pub fn noise_off(&self) -> bool {
+        self.noise == Noise::Off
+    }
+}
+
+/// [`Disclosure`] as read from the wire: answers stored by older versions lack the noise flag
+/// and the researcher's ledger (no noise then means an ε of none).
+#[derive(Deserialize)]
+struct DisclosureWire {
+    min_count: u64,
+    rounding: u64,
+    #[serde(default)]
+    noise: Option<Noise>,
+    epsilon: Option<f64>,
+    sensitivity: u32,
+    repeated: bool,
+    budget_spent: f64,
+    budget: Option<f64>,
+    #[serde(default)]
+    researcher_spent: f64,
+    #[serde(default)]
+    researcher_budget: Option<f64>,
+    #[serde(default)]
+    remaining: Option<f64>,
+}
+
+impl From<DisclosureWire> for Disclosure {
+    fn from(w: DisclosureWire) -> Self {
+        Disclosure {
+            min_count: w.min_count,
+            rounding: w.rounding,
+            noise: w.noise.unwrap_or(if w.epsilon.is_some() {
+                Noise::On
+            } else {
+                Noise::Off
+            }),
+            epsilon: w.epsilon,
+            sensitivity: w.sensitivity,
+            repeated: w.repeated,
+            budget_spent: w.budget_spent,
+            budget: w.budget,
+            researcher_spent: w.researcher_spent,
+            researcher_budget: w.researcher_budget,
+            remaining: w.remaining,
+        }
+    }
 }
 
 /// A gated table: the only result payload a site sends.
@@ -327,7 +446,11 @@ mod tests {
         assert!(!w.accepts("2024-W54") && !w.accepts("2024-03-01") && !w.accepts("patient-17"));
         let a = Dim::new("age", DimKind::AgeBand);
         assert!(
-            a.accepts("0-4") && a.accepts("80+") && !a.accepts("1950-03-02") && !a.accepts("x+")
+            a.accepts("0-4")
+                && a.accepts("80+")
+                && a.accepts("unknown")
+                && !a.accepts("1950-03-02")
+                && !a.accepts("x+")
         );
         let o = Dim::codes("organism", ["B_ESCHR_COLI"]);
         assert!(o.accepts("B_ESCHR_COLI") && !o.accepts("Patient/123"));

@@ -231,7 +231,7 @@ mod tests {
             dir.path(),
             Policy {
                 projects: vec!["*".into()],
-                epsilon: None,
+                noise: kakehashi_disclosure::Noise::Off,
                 ..Policy::default()
             },
         )
@@ -241,6 +241,7 @@ mod tests {
             .release(
                 &Question {
                     project: &project,
+                    researcher: "r",
                     canonical: "q",
                     snapshot: "1",
                     sensitivity: 1,

@@ -559,6 +559,8 @@ fn query_result(m: &Merged, locale: Locale) -> QueryResult {
                     .clone()
                     .filter(|_| s.state != SiteState::AwaitingApproval),
                 notes: note_texts(&s.notes, locale),
+                noise_off: s.state == SiteState::Answered
+                    && s.table.as_ref().is_some_and(|t| t.disclosure.noise_off()),
             })
             .collect(),
         total,

@@ -3,6 +3,7 @@
 //! through the disclosure gate, logs it in the site's audit chain, signs it and posts it.
 //! Reconnects with backoff; a hub restart or an unreachable hub only delays answers.
 
+use crate::admission;
 use crate::tasks::{self, Computed};
 use chrono::Utc;
 use kakehashi_disclosure::{Gate, Policy, Question, Refusal};
@@ -375,7 +376,7 @@ impl Agent {
             return;
         }
         // the steward's queue: in manual-approval mode the task waits for a decision
-        let Some(admitted) = self.steward_verdict(&task).await else {
+        let Some(steward_ok) = self.steward_verdict(&task).await else {
             return;
         };
         let started = std::time::Instant::now();
@@ -383,22 +384,35 @@ impl Agent {
         type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
         /// The released table, notes, and the released denominator.
         type Answered = (Gated, Vec<Note>, Option<Gated>);
-        let outcome: Result<Answered, Result<Refusal, String>> = match admitted
-            .and_then(|()| self.gate.admit(&task.project))
-        {
+        // Admission: decided before anything is computed (project, rate, estimated work).
+        let admitted = steward_ok.and_then(|()| {
+            let snap_now = self.cache.snapshot(&self.store).ok();
+            self.gate
+                .admit(&admission::admission(&task, snap_now.as_deref()))
+        });
+        let outcome: Result<Answered, Result<Refusal, String>> = match admitted {
             Err(r) => Err(Ok(r)),
             Ok(()) => {
                 let me = self.clone();
                 let spec = task.spec.clone();
                 let site = self.cfg.site_id.to_string();
-                let computed = tokio::task::spawn_blocking(move || {
-                    tasks::compute(&me.store, &me.cache, &site, &spec)
-                })
+                let limit = self.cfg.disclosure.max_seconds;
+                // A task past the time bound is refused; its thread finishes in the background
+                // and its result is dropped, never released.
+                let computed = tokio::time::timeout(
+                    admission::compute_limit(limit),
+                    tokio::task::spawn_blocking(move || {
+                        tasks::compute(&me.store, &me.cache, &site, &spec)
+                    }),
+                )
                 .await;
                 match computed {
-                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Err(e)) => Err(Err(e)),
-                    Ok(Ok(Computed {
+                    Err(_) => Err(Ok(Refusal::TooSlow {
+                        limit_seconds: limit,
+                    })),
+                    Ok(Err(e)) => Err(Err(format!("the task crashed at the site: {e}"))),
+                    Ok(Ok(Err(e))) => Err(Err(e)),
+                    Ok(Ok(Ok(Computed {
                         table,
                         canonical,
                         sensitivity,
@@ -406,9 +420,10 @@ impl Agent {
                         mut notes,
                         series,
                         denominator,
-                    })) => {
+                    }))) => {
                         let q = Question {
                             project: &task.project,
+                            researcher: &task.requested_by,
                             canonical: &canonical,
                             snapshot: &snapshot_tag,
                             sensitivity,
@@ -422,7 +437,7 @@ impl Agent {
                             .map(|r| {
                                 // The denominator is its own question: spent once per project and snapshot.
                                 let den = denominator.and_then(|d| {
-                                    let dq = Question { project: &task.project, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
+                                    let dq = Question { project: &task.project, researcher: &task.requested_by, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
                                     self.gate.release(&dq, d).map_err(|refusal| notes.push(Note::DenominatorRefused { refusal })).ok()
                                 });
                                 (r, notes, den)

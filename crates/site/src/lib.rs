@@ -2,6 +2,7 @@
 //! result through the disclosure gate and sends it signed. Its steward console ([`console`]) shows
 //! the site's data steward what came in and what left, and holds tasks for approval ([`steward`]).
 
+pub mod admission;
 pub mod agent;
 pub mod console;
 pub mod steward;

@@ -78,6 +78,8 @@ policy-min-count = Zahlen unter { $n } werden nicht herausgegeben
 policy-rounding = Zahlen werden auf { $step } gerundet
 policy-noise = Laplace-Rauschen, ε = { $epsilon } je Abfrage
 policy-no-noise = Kein Rauschen
+noise-off = kein Rauschen: exakte Aggregate, auf eigene Entscheidung dieses Standorts veröffentlicht
+noise-off-sites = Kein Rauschen: exakte Aggregate, auf eigene Entscheidung der Standorte veröffentlicht: { $sites }
 policy-budget = Privacy-Budget je Projekt: ε = { $budget }
 
 feas-title = Machbarkeit

@@ -78,6 +78,8 @@ policy-min-count = Counts below { $n } are not released
 policy-rounding = Counts are rounded to { $step }
 policy-noise = Laplace noise, ε = { $epsilon } per query
 policy-no-noise = No noise added
+noise-off = no noise: exact aggregates, published by this site's own decision
+noise-off-sites = No noise: exact aggregates, published by the sites' own decision: { $sites }
 policy-budget = Privacy budget per project: ε = { $budget }
 
 feas-title = Feasibility

@@ -75,6 +75,8 @@ policy-min-count = { $n }未満の件数は開示しない
 policy-rounding = 件数を{ $step }単位に丸める
 policy-noise = ラプラスノイズ（1問い合わせあたり ε = { $epsilon }）
 policy-no-noise = ノイズなし
+noise-off = ノイズなし：この施設自身の判断で公開された正確な集計値
+noise-off-sites = ノイズなし：各施設自身の判断で公開された正確な集計値：{ $sites }
 policy-budget = プロジェクトごとのプライバシー予算：ε = { $budget }
 
 feas-title = 実施可能性調査

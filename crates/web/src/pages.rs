@@ -190,6 +190,8 @@ pub struct SiteResult {
     pub status: String,
     /// The released count when answered.
     pub released: Option<Released>,
+    /// The site publishes exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off: bool,
     /// The site's reason when refused.
     pub reason: Option<String>,
     /// The site's notes, in the page's language.
@@ -324,6 +326,8 @@ pub struct AmrSite {
     pub note: String,
     /// The site's notes, in the page's language.
     pub notes: Vec<String>,
+    /// The site publishes exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off: bool,
 }
 
 /// The antibiogram form, as submitted.
@@ -417,6 +421,8 @@ pub struct SurveillancePage {
     pub shown: Vec<String>,
     /// The sites' notes, in the page's language (each once).
     pub notes: Vec<String>,
+    /// Answering sites that publish exact aggregates (`noise = "off"`): shown in red.
+    pub noise_off_sites: Vec<String>,
 }
 
 /// An audit log entry on the steward's page.

@@ -62,6 +62,7 @@ fn all_pages() -> Vec<Page> {
                 }),
                 reason: None,
                 notes: vec!["criterion 2: units".into()],
+                noise_off: false,
             },
             SiteResult {
                 site: "Frankfurt".into(),
@@ -70,6 +71,7 @@ fn all_pages() -> Vec<Page> {
                 released: Some(Released::Suppressed { below: 5 }),
                 reason: None,
                 notes: Vec::new(),
+                noise_off: false,
             },
             SiteResult {
                 site: "Tokyo".into(),
@@ -81,6 +83,7 @@ fn all_pages() -> Vec<Page> {
                 }),
                 reason: None,
                 notes: Vec::new(),
+                noise_off: false,
             },
             SiteResult {
                 site: "Osaka".into(),
@@ -89,6 +92,7 @@ fn all_pages() -> Vec<Page> {
                 released: None,
                 reason: Some("project not admitted".into()),
                 notes: Vec::new(),
+                noise_off: false,
             },
             SiteResult {
                 site: "Kyoto".into(),
@@ -97,6 +101,7 @@ fn all_pages() -> Vec<Page> {
                 released: None,
                 reason: None,
                 notes: Vec::new(),
+                noise_off: false,
             },
             SiteResult {
                 site: "Hamburg".into(),
@@ -105,6 +110,7 @@ fn all_pages() -> Vec<Page> {
                 released: Some(Released::Exact { value: 7 }),
                 reason: None,
                 notes: Vec::new(),
+                noise_off: true,
             },
         ],
         total: Some(1361),
@@ -200,6 +206,7 @@ fn all_pages() -> Vec<Page> {
                 status: "answered".into(),
                 note: "min 5".into(),
                 notes: vec!["re-read with EUCAST 2025".into()],
+                noise_off: true,
             }],
             share_label: "% R".into(),
             maps: vec![HeatMap {
@@ -373,6 +380,7 @@ fn all_pages() -> Vec<Page> {
             season: String::new(),
             shown: vec!["Germany: season 2025/26 (current season)".into()],
             notes: vec!["main diagnosis as any diagnosis".into()],
+            noise_off_sites: vec!["de-berlin".into()],
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),
@@ -457,6 +465,12 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     assert!(de.contains("weniger als 5: nicht freigegeben"));
     assert!(de.contains("1.361"), "German grouping of the total");
     assert!(de.contains("mit Rauschen (ε = 0,50)"));
+    // a noise-off site (Hamburg) is flagged in red, once, on its row
+    assert_eq!(
+        de.matches("<strong class=\"noise-off\">kein Rauschen: exakte Aggregate")
+            .count(),
+        1
+    );
     // minijinja escapes `/` as `&#x2f;`; a browser shows the slash
     let ja = render(&pages[3], &chrome(Locale::Ja, true))
         .unwrap()
@@ -490,6 +504,10 @@ fn the_amr_page_shows_intervals_ranges_and_field_errors() {
     );
     assert!(en.contains("href=\"/amr/de.csv?task=t1\""), "csv link");
     assert!(en.contains("<option value=\"blood\" selected>blood</option>"));
+    assert!(
+        en.contains("<strong class=\"noise-off\">no noise: exact aggregates"),
+        "the noise-off site is flagged"
+    );
     let de = render(amr[1], &chrome(Locale::De, true)).unwrap();
     let field = de.find("id=\"organisms\"").expect("field");
     let err = de.find("id=\"organisms-error\"").expect("error");
@@ -580,6 +598,13 @@ fn surveillance_shows_positivity_after_each_curve_and_names_the_season() {
         "the positivity chart follows its country's curve"
     );
     assert!(html.contains("class=\"band\"") && html.contains("class=\"y2-tick\""));
+    let flag = &html[html
+        .find("class=\"noise-off\" id=\"noise-off-sites\"")
+        .expect("noise-off sites flagged in red")..];
+    assert!(
+        flag[..flag.find("</p>").unwrap()].contains("own decision: de-berlin"),
+        "{flag}"
+    );
     assert!(
         html.contains("/surveillance/positivity-de.csv?definition=sari-icd10&amp;season="),
         "CSV link"

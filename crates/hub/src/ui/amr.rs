@@ -407,6 +407,7 @@ fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) -> AmrPage {
                     .unwrap_or_default(),
                 note,
                 notes: super::note_texts(&s.notes, locale),
+                noise_off: s.disclosure.as_ref().is_some_and(|d| d.noise_off()),
             }
         })
         .collect();

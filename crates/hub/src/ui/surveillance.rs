@@ -353,6 +353,12 @@ pub(super) async fn surveillance(
                     }
                 }
                 page.notes = super::note_texts(&notes, c.locale);
+                page.noise_off_sites = r
+                    .sites
+                    .iter()
+                    .filter(|s| s.disclosure.as_ref().is_some_and(|d| d.noise_off()))
+                    .map(|s| s.name.clone())
+                    .collect();
                 page.seasons = seasons
                     .into_iter()
                     .map(|s| (s.to_string(), season_label(s)))

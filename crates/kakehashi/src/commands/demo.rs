@@ -15,28 +15,28 @@ const SITES: [(&str, &str, &str, u64, &str); 4] = [
         "Charité Berlin (synthetic)",
         "DE",
         20_000,
-        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
     ),
     (
         "de-frankfurt",
         "Universitätsklinikum Frankfurt (synthetic)",
         "DE",
         15_000,
-        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
     ),
     (
         "jp-tokyo",
         "東京 (synthetic Tokyo)",
         "JP",
         20_000,
-        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
     ),
     (
         "jp-osaka",
         "大阪 (synthetic Osaka)",
         "JP",
         15_000,
-        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0",
+        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
     ),
 ];
 

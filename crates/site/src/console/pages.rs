@@ -484,17 +484,25 @@ async fn ledger(State(st): S, headers: HeaderMap, Query(q): Q) -> Response {
     };
     let c = ctx(&st, &headers, &q, Some(&s), "ledger", "/ledger");
     let budget = st.agent.gate().policy().project_budget;
+    // the gate's ledger is per project and researcher: one line per project here
     let projects = match st.agent.gate().ledger() {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|r| LedgerLine {
-                remaining: budget.map(|b| (b - r.epsilon).max(0.0)),
-                project: r.project,
-                questions: r.questions,
-                epsilon: r.epsilon,
-                budget,
-            })
-            .collect(),
+        Ok(rows) => {
+            let mut per: std::collections::BTreeMap<String, (u64, f64)> = Default::default();
+            for r in rows {
+                let e = per.entry(r.project).or_default();
+                e.0 += r.questions;
+                e.1 += r.spent;
+            }
+            per.into_iter()
+                .map(|(project, (questions, epsilon))| LedgerLine {
+                    remaining: budget.map(|b| (b - epsilon).max(0.0)),
+                    project,
+                    questions,
+                    epsilon,
+                    budget,
+                })
+                .collect()
+        }
         Err(e) => return internal(e, &c),
     };
     let researchers = match st.agent.steward().by_researcher() {

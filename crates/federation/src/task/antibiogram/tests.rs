@@ -4,7 +4,7 @@ use super::*;
 use kakehashi_amr::AntibiogramCounts;
 use kakehashi_amr::pool::{MDRO_MEASURES, SiteCounts};
 use kakehashi_amr::{CellCounts, MdroCounts};
-use kakehashi_disclosure::{CountTable, GatedTable};
+use kakehashi_disclosure::{CountTable, GatedTable, TableError};
 use kakehashi_disclosure::{Gate, Policy, Question};
 use kakehashi_model::ProjectId;
 
@@ -56,7 +56,7 @@ fn counts() -> AntibiogramCounts {
 }
 
 fn open(min_count: u64) -> serde_json::Value {
-    serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "epsilon": 0.0})
+    serde_json::json!({"projects": ["*"], "min_count": min_count, "rounding": 1, "noise": "off"})
 }
 
 fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
@@ -70,6 +70,7 @@ fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
     gate.release(
         &Question {
             project: &p,
+            researcher: "r",
             canonical: "q",
             snapshot: "s1",
             sensitivity: sens,
@@ -127,8 +128,15 @@ fn suppressed_counts_come_back_as_unknown_with_the_sites_minimum() {
 }
 
 #[test]
-fn an_open_spec_releases_only_codes_of_the_reference_and_by_year_keys_parse() {
-    let s = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+fn an_open_spec_is_refused_and_by_year_grids_have_every_declared_year() {
+    let open_spec = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+    assert!(matches!(
+        count_table(&open_spec, &counts()),
+        Err(TableError::Undeclared(_))
+    ));
+    let s = spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "by_year": true, "organisms": ["E. coli"], "antimicrobials": ["CIP", "MEM"], "period": {"from": "2022-01-01", "to": "2024-12-31"}}),
+    );
     let mut c = counts();
     for x in &mut c.cells {
         x.year = Some(2024);
@@ -136,13 +144,40 @@ fn an_open_spec_releases_only_codes_of_the_reference_and_by_year_keys_parse() {
     c.organisms[0].year = Some(2024);
     let (t, sens) = count_table(&s, &c).unwrap();
     assert_eq!(sens, 2 * (2 + 5));
-    assert_eq!(t.len(), 2 * CATEGORIES.len() + MDRO_MEASURES.len());
+    // 2022 and 2023 have no isolate and are released all the same
+    assert_eq!(t.len(), 3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len()));
     let g = release(open(0), t, sens);
     let back = site_counts("a", "JP", &g).unwrap();
-    assert!(back.cells.iter().all(|c| c.year == Some(2024)));
+    let years: std::collections::BTreeSet<Option<i32>> = back.cells.iter().map(|c| c.year).collect();
+    assert_eq!(
+        years,
+        std::collections::BTreeSet::from([Some(2022), Some(2023), Some(2024)])
+    );
     // an organism code the reference does not know cannot become a row key
     c.cells[0].organism = "patient-123".into();
     assert!(count_table(&s, &c).is_err());
+}
+
+/// Without noise, an organism's isolates are withheld where they would give a single
+/// withheld category away (all 61 isolates tested for one drug: 61 − 57 − 0 = 4 resistant).
+#[test]
+fn without_noise_isolates_do_not_give_a_withheld_category_away() {
+    let s = spec(
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["MEM"]}),
+    );
+    let mut c = counts();
+    c.cells.retain(|x| x.antimicrobial == "MEM");
+    c.cells[0].s = 57;
+    c.cells[0].r = 4;
+    c.organisms[0].isolates = 61;
+    let (t, sens) = count_table(&s, &c).unwrap();
+    let back = site_counts("a", "DE", &release(open(5), t, sens)).unwrap();
+    assert_eq!(back.cells[0].r, None);
+    assert_eq!(back.organisms[0].counts["isolates"], None);
+    c.organisms[0].isolates = 90;
+    let (t, sens) = count_table(&s, &c).unwrap();
+    let back = site_counts("a", "DE", &release(open(5), t, sens)).unwrap();
+    assert_eq!(back.organisms[0].counts["isolates"], Some(90));
 }
 
 /// The sensitivity is per patient: k isolates, each under every nested listed organism.

@@ -12,9 +12,14 @@
 //! | `statistic` | code | `s`, `i`, `r`, `sdd`, `ni` for drug rows; [`MDRO_MEASURES`] for organism rows |
 //!
 //! with one measure, `n`. `tested` is not released: it is the sum of the five categories, so
-//! releasing it would only add noise and sensitivity. When the spec names its organisms and
-//! drugs, every (organism, drug, statistic) row is released, found or not, so the presence of a
-//! row reveals nothing; an open spec ("every species found") releases the rows found.
+//! releasing it would only add noise and sensitivity (the hub derives it from the same cells).
+//! The task declares its grid: every (organism, drug, statistic) row of the named organisms
+//! and drugs is released, found or not, so the presence of a row reveals nothing. An open spec
+//! ("every species found") is refused across sites, since its rows would be the species the
+//! site has. By year, the years are those of the spec's period when it has both bounds, else
+//! every year from the first to the last with an isolate (no gaps). An organism's `isolates`
+//! bounds each drug's five categories: it is declared as their margin, so that without noise
+//! the gate withholds it where it would give a withheld category away.
 
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
@@ -69,6 +74,11 @@ pub fn count_table(
         .iter()
         .map(|a| r.antimicrobial(*a).code.clone())
         .collect();
+    if listed_orgs.is_empty() || listed_drugs.is_empty() {
+        return Err(TableError::Undeclared(
+            "an antibiogram across sites names its organisms and antimicrobials (an open list would release the species and drugs a site has)".into(),
+        ));
+    }
     let org_domain: BTreeSet<String> = if listed_orgs.is_empty() {
         r.organisms.iter().map(|o| o.code.clone()).collect()
     } else {
@@ -105,27 +115,38 @@ pub fn count_table(
         t.ensure_row(&k)?;
         if n > 0 { t.add(&k, MEASURE, n) } else { Ok(()) }
     };
-    // A named spec releases the full grid for every year the answer has (or the one pooled year).
-    let mut years: BTreeSet<Option<String>> = counts
+    // The full grid for every declared year (or the one pooled year).
+    let found: BTreeSet<i32> = counts
         .cells
         .iter()
-        .map(|c| year_text(c.year))
-        .chain(counts.organisms.iter().map(|o| year_text(o.year)))
+        .filter_map(|c| c.year)
+        .chain(counts.organisms.iter().filter_map(|o| o.year))
         .collect();
-    if !spec.by_year {
-        years = BTreeSet::from([None]);
-    }
-    if !listed_orgs.is_empty() && !listed_drugs.is_empty() {
-        for y in &years {
-            for o in &listed_orgs {
-                for d in &listed_drugs {
-                    for c in CATEGORIES {
-                        add(&mut t, key(y, o, d, c), 0)?;
-                    }
-                }
-                for m in MDRO_MEASURES {
-                    add(&mut t, key(y, o, ORGANISM_ROW, m), 0)?;
-                }
+    let years: Vec<Option<String>> = if !spec.by_year {
+        vec![None]
+    } else {
+        use chrono::Datelike;
+        let span = match (spec.period.from, spec.period.to) {
+            (Some(f), Some(t)) => Some((f.year(), t.year())),
+            _ => found.first().zip(found.last()).map(|(a, b)| (*a, *b)),
+        };
+        span.map(|(a, b)| (a..=b).map(|y| year_text(Some(y))).collect())
+            .unwrap_or_default()
+    };
+    for y in &years {
+        for o in &listed_orgs {
+            let total = key(y, o, ORGANISM_ROW, MDRO_MEASURES[0]);
+            let total: Vec<&str> = total.iter().map(String::as_str).collect();
+            for d in &listed_drugs {
+                let parts: Vec<Vec<String>> = CATEGORIES.iter().map(|c| key(y, o, d, c)).collect();
+                let parts: Vec<Vec<&str>> = parts
+                    .iter()
+                    .map(|k| k.iter().map(String::as_str).collect())
+                    .collect();
+                t.add_margin(MEASURE, &total, &parts)?;
+            }
+            for m in MDRO_MEASURES {
+                add(&mut t, key(y, o, ORGANISM_ROW, m), 0)?;
             }
         }
     }

@@ -64,6 +64,7 @@ fn release(policy: Policy, s: &Series, patients: u64) -> (GatedTable, GatedTable
         .release_series(
             &Question {
                 project: &p,
+                researcher: "r",
                 canonical: "s",
                 snapshot: "1",
                 sensitivity: sens,
@@ -76,6 +77,7 @@ fn release(policy: Policy, s: &Series, patients: u64) -> (GatedTable, GatedTable
         .release(
             &Question {
                 project: &p,
+                researcher: "r",
                 canonical: DENOMINATOR_CANONICAL,
                 snapshot: "1",
                 sensitivity: 1,
@@ -137,7 +139,7 @@ fn exact() -> Policy {
     Policy {
         min_count: 0,
         rounding: 1,
-        epsilon: None,
+        noise: kakehashi_disclosure::Noise::Off,
         ..Policy::default()
     }
 }

@@ -23,7 +23,7 @@ use kakehashi_surveillance::pooled::{self, Bounds, Share};
 use kakehashi_surveillance::series::Series;
 use kakehashi_surveillance::{IsoWeek, ReportingConvention};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Measures every series table has, before the pathogens'.
 pub const BASE_MEASURES: [&str; 3] = ["cases", "icu", "deaths"];
@@ -72,6 +72,22 @@ pub fn count_table(series: &Series, by_age: bool) -> Result<(CountTable, u32), T
     }
     let mrefs: Vec<&str> = measures.iter().map(String::as_str).collect();
     let mut table = CountTable::new(dims, &mrefs);
+    // The declared grid: every week × every age band, and the "unknown" band always (the
+    // series has it only when some case or test lacks an age: its presence would tell).
+    if by_age {
+        let weeks: BTreeSet<String> = series.rows.iter().map(|r| r.week.to_string()).collect();
+        let mut bands: BTreeSet<&str> = series
+            .rows
+            .iter()
+            .filter_map(|r| r.age_group.as_deref())
+            .collect();
+        bands.insert("unknown");
+        for w in &weeks {
+            for b in &bands {
+                table.ensure_row(&[w, b])?;
+            }
+        }
+    }
     for r in &series.rows {
         let w = r.week.to_string();
         let mut key = vec![w.as_str()];

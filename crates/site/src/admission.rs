@@ -1,0 +1,59 @@
+//! The agent's admission path: what a task will cost, estimated before anything is computed,
+//! for [`kakehashi_disclosure::Gate::admit`] (project, rate limit, rows scanned, cells), and
+//! the bound on compute time ([`compute_limit`]).
+
+use kakehashi_disclosure::Admission;
+use kakehashi_federation::Task;
+use kakehashi_model::View;
+use kakehashi_store::Snapshot;
+use std::time::Duration;
+
+/// The stored views a task type reads (`None`: every view, an upper bound).
+fn views(kind: &str) -> Option<&'static [View]> {
+    match kind {
+        "antibiogram" => Some(&[
+            View::Specimen,
+            View::MicrobiologyIsolate,
+            View::MicrobiologySusceptibility,
+        ]),
+        "surveillance_series" => Some(&[
+            View::Patient,
+            View::Encounter,
+            View::Condition,
+            View::Observation,
+        ]),
+        // A cohort's index reads every mapped view once per snapshot.
+        _ => None,
+    }
+}
+
+/// Rows a task of this type scans on this snapshot: the live rows of the views it reads.
+pub fn rows_scanned(snap: &Snapshot, kind: &str) -> u64 {
+    match views(kind) {
+        Some(vs) => vs.iter().filter_map(|v| snap.rows.get(v)).sum(),
+        None => snap.rows.values().sum(),
+    }
+}
+
+/// Cells an answer will have, where known before computing: one for a cohort count. Other
+/// task types are checked against the per-task and daily cell limits by the gate at release,
+/// before anything is sent or spent.
+pub fn cells(kind: &str) -> Option<u64> {
+    (kind == "cohort").then_some(1)
+}
+
+/// The admission of a task on a snapshot (none when the site holds no data yet).
+pub fn admission<'a>(task: &'a Task, snap: Option<&Snapshot>) -> Admission<'a> {
+    let kind = task.spec.kind();
+    Admission {
+        project: &task.project,
+        researcher: &task.requested_by,
+        rows_scanned: snap.map_or(0, |s| rows_scanned(s, kind)),
+        cells: cells(kind),
+    }
+}
+
+/// How long a task may compute (the policy's `max_seconds`).
+pub fn compute_limit(max_seconds: u64) -> Duration {
+    Duration::from_secs(max_seconds.max(1))
+}
