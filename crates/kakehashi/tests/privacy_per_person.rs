@@ -231,10 +231,13 @@ fn series_table(rows: &SiteRows, k: Option<u32>) -> (CountTable, u32, BTreeSet<V
     let cases = series::find_cases(&def, rows);
     let tests = series::find_tests(&panel, rows);
     let s = series::weekly_series(&def, &panel, "de", rows.country, &cases, &tests, &spec);
-    let keys = s
-        .rows
+    // the released grid: every week of the series × every band found, and "unknown" always
+    let weeks: BTreeSet<String> = s.rows.iter().map(|r| r.week.to_string()).collect();
+    let mut bands: BTreeSet<String> = s.rows.iter().filter_map(|r| r.age_group.clone()).collect();
+    bands.insert("unknown".into());
+    let keys = weeks
         .iter()
-        .map(|r| vec![r.week.to_string(), r.age_group.clone().unwrap_or_default()])
+        .flat_map(|w| bands.iter().map(move |b| vec![w.clone(), b.clone()]))
         .collect();
     let (t, sens) = kakehashi_federation::surveillance::count_table(&s, true).unwrap();
     (t, sens, keys)
