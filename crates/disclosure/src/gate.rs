@@ -1,11 +1,11 @@
 //! The gate: policy, noise, rounding, suppression and the ε ledger, in one place.
 
+use crate::key::RepeatKey;
 use crate::noise::{NoiseStream, Scale};
 use crate::policy::{Policy, PolicyError};
 use crate::table::{CountTable, DimHeader, Disclosure, GatedCount, GatedRow, GatedTable, Released};
 use kakehashi_model::ProjectId;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -65,16 +65,15 @@ pub enum Refusal {
     Ledger(String),
 }
 
-/// What identifies a question for noise and budget: project, the question's canonical form,
-/// the data snapshot it ran on, and how many counts one patient can change.
+/// What identifies a question for noise and budget: project, the question's [`RepeatKey`]
+/// (its whole meaning: canonical request, evaluation date, data snapshot, reference data and
+/// software versions), and how many counts one patient can change.
 #[derive(Debug, Clone, Copy)]
 pub struct Question<'a> {
     /// The task's project.
     pub project: &'a ProjectId,
-    /// The canonical form of the question (the same meaning gives the same text).
-    pub canonical: &'a str,
-    /// The snapshot the answer was computed on (e.g. `Snapshot::tag()`).
-    pub snapshot: &'a str,
+    /// The question's repeat key: the same key gets the stored answer, free.
+    pub key: &'a RepeatKey,
     /// How many released counts one patient can change at most (1 for a cohort count).
     pub sensitivity: u32,
 }
@@ -193,11 +192,11 @@ impl Gate {
         step: u64,
     ) -> Result<Released<GatedTable>, Refusal> {
         self.admit(q.project)?;
-        let question = hex::encode(Sha256::digest(q.canonical.as_bytes()));
+        let question = q.key.as_str();
         let eps = self.policy.epsilon_milli();
         let (repeated, spent) = match eps {
             None => (false, 0),
-            Some(e) => self.spend(q, &question, e)?,
+            Some(e) => self.spend(q, question, e)?,
         };
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
         let rows = table
@@ -214,7 +213,13 @@ impl Gate {
                                 let joined = key.join("\u{1f}");
                                 let mut s = NoiseStream::derive(
                                     &self.secret,
-                                    &[q.project.as_str(), &question, q.snapshot, &joined, measure],
+                                    &[
+                                        q.project.as_str(),
+                                        question,
+                                        q.key.snapshot(),
+                                        &joined,
+                                        measure,
+                                    ],
                                 );
                                 (n as i128 + s.discrete_laplace(b) as i128).max(0) as u64
                             }
@@ -238,7 +243,7 @@ impl Gate {
                 kind: d.kind,
             })
             .collect();
-        tracing::info!(project = %q.project, question = &question[..12], snapshot = q.snapshot, repeated, cells = table.rows.len() * table.measures.len(), "released");
+        tracing::info!(project = %q.project, question = &question[..12], snapshot = q.key.snapshot(), repeated, cells = table.rows.len() * table.measures.len(), "released");
         Ok(Released(GatedTable {
             dims,
             measures: table.measures.clone(),
@@ -265,7 +270,7 @@ impl Gate {
         let seen: Option<i64> = tx
             .query_row(
                 "SELECT epsilon_milli FROM spent WHERE project = ?1 AND question = ?2 AND snapshot = ?3",
-                params![q.project.as_str(), question, q.snapshot],
+                params![q.project.as_str(), question, q.key.snapshot()],
                 |r| r.get(0),
             )
             .optional()
@@ -286,7 +291,7 @@ impl Gate {
         }
         tx.execute(
             "INSERT INTO spent (project, question, snapshot, epsilon_milli, at) VALUES (?1, ?2, ?3, ?4, datetime('now'))",
-            params![q.project.as_str(), question, q.snapshot, eps as i64],
+            params![q.project.as_str(), question, q.key.snapshot(), eps as i64],
         )
         .map_err(lerr)?;
         tx.commit().map_err(lerr)?;
