@@ -8,6 +8,7 @@
 //! for ([`consent`]); medication criteria read the codes of the referenced `Medication`.
 //! The engine crate evaluates plans over a site's store.
 
+pub mod canonical;
 pub mod ccdl;
 pub mod codes;
 pub mod consent;
