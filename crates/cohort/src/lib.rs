@@ -16,3 +16,15 @@ pub mod plan;
 
 pub use ccdl::{CcdlError, Criterion, Query};
 pub use plan::{Plan, PlanError, compile};
+
+/// The reference data a cohort count depends on, by file name with its text (compiled in):
+/// the context mapping, the combined consent table and the terminology maps. For the repeat
+/// key's reference versions.
+pub fn reference_data() -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![
+        ("mapping.toml", plan::MAPPING_TOML),
+        ("consent_combined.toml", consent::CONSENT_TOML),
+    ];
+    v.extend(kakehashi_terminology::shipped_tables());
+    v
+}

@@ -127,11 +127,13 @@ pub struct AttributeMap {
     pub reference: Option<View>,
 }
 
+/// The text of `data/mapping.toml`.
+pub(crate) const MAPPING_TOML: &str = include_str!("../data/mapping.toml");
+
 fn mapping_file() -> &'static MappingFile {
     static M: OnceLock<MappingFile> = OnceLock::new();
     M.get_or_init(|| {
-        toml::from_str(include_str!("../data/mapping.toml"))
-            .expect("the shipped mapping file is valid (tested)")
+        toml::from_str(MAPPING_TOML).expect("the shipped mapping file is valid (tested)")
     })
 }
 

@@ -14,6 +14,7 @@
 pub mod definition;
 pub mod mem;
 pub mod pooled;
+pub mod request;
 pub mod series;
 pub mod week;
 
