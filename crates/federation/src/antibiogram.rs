@@ -56,7 +56,10 @@ pub fn canonical(spec: &AntibiogramSpec) -> Result<String, String> {
 /// How many released counts one first isolate can change: one category per drug row, and at
 /// most five organism counts (isolates; one of MDR/XDR/PDR; one of 3MRGN/4MRGN; at most two of
 /// MRSA, VRE, 3GC-R, carbapenem-R). The unit is the first isolate (one per patient, species and
-/// period under CLSI M39), so the noise is isolate-level, as the gate's output states.
+/// period under CLSI M39), so the noise is isolate-level, as the gate's output states. An
+/// isolate counts under every listed organism of its lineage, so [`count_table`] multiplies
+/// this by how many listed organisms one isolate can fall under
+/// (`kakehashi_amr::antibiogram::max_rows_per_isolate`).
 pub fn sensitivity(drugs: usize) -> u32 {
     drugs as u32 + 5
 }
@@ -166,7 +169,9 @@ pub fn count_table(
             add(&mut t, key(&y, &o.organism, ORGANISM_ROW, name), n)?;
         }
     }
-    Ok((t, sensitivity(drugs_released.len())))
+    // an isolate counts under every listed organism of its lineage: it moves that many rows
+    let rows = kakehashi_amr::antibiogram::max_rows_per_isolate(r, &resolved.organisms);
+    Ok((t, sensitivity(drugs_released.len()) * rows))
 }
 
 /// The hub's reading of a site's released table: cells and organism rows with suppressed
@@ -453,14 +458,40 @@ mod tests {
         gate.release(
             &Question {
                 project: &p,
-                canonical: "q",
-                snapshot: "s1",
+                key: &kakehashi_disclosure::RepeatKey::of_data("q", "s1"),
                 sensitivity: sens,
             },
             t,
         )
         .unwrap()
         .into_inner()
+    }
+
+    #[test]
+    fn nested_organisms_multiply_the_sensitivity_by_the_rows_one_isolate_moves() {
+        let sens = |orgs: serde_json::Value| {
+            let s = spec(
+                serde_json::json!({"guideline": "EUCAST 2025", "organisms": orgs, "antimicrobials": ["Ciprofloxacin"]}),
+            );
+            let none = AntibiogramCounts {
+                guideline: s.guideline,
+                cells: Vec::new(),
+                organisms: Vec::new(),
+            };
+            count_table(&s, &none).unwrap().1
+        };
+        assert_eq!(sens(serde_json::json!(["Escherichia coli"])), 6);
+        assert_eq!(
+            sens(serde_json::json!([
+                "Escherichia coli",
+                "Staphylococcus aureus"
+            ])),
+            6
+        );
+        assert_eq!(
+            sens(serde_json::json!(["Enterobacterales", "Escherichia coli"])),
+            12
+        );
     }
 
     #[test]

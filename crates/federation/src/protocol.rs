@@ -23,6 +23,11 @@ pub enum TaskSpec {
     Cohort {
         /// The CCDL query (v2 or structured-query form), as the researcher wrote it.
         ccdl: serde_json::Value,
+        /// The day ages are computed as of: part of the question (the hub sets the day it
+        /// makes the task when the researcher gives none; a site given none uses the day the
+        /// task was made).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evaluation_date: Option<chrono::NaiveDate>,
     },
     /// A cumulative antibiogram under one guideline (see the AMR module's spec).
     Antibiogram {
@@ -252,8 +257,7 @@ mod tests {
             .release(
                 &Question {
                     project: &project,
-                    canonical: "q",
-                    snapshot: "1",
+                    key: &kakehashi_disclosure::RepeatKey::of_data("q", "1"),
                     sensitivity: 1,
                 },
                 CountTable::scalar("patients", 123),

@@ -467,8 +467,7 @@ mod tests {
             .release_series(
                 &Question {
                     project: &p,
-                    canonical: "s",
-                    snapshot: "1",
+                    key: &kakehashi_disclosure::RepeatKey::of_data("s", "1"),
                     sensitivity: sens,
                 },
                 t,
@@ -479,8 +478,7 @@ mod tests {
             .release(
                 &Question {
                     project: &p,
-                    canonical: DENOMINATOR_CANONICAL,
-                    snapshot: "1",
+                    key: &kakehashi_disclosure::RepeatKey::of_data(DENOMINATOR_CANONICAL, "1"),
                     sensitivity: 1,
                 },
                 denominator_table(patients),
