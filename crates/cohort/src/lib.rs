@@ -28,3 +28,28 @@ pub fn reference_data() -> Vec<(&'static str, &'static str)> {
     v.extend(kakehashi_terminology::shipped_tables());
     v
 }
+
+/// An evaluation date a site does not compute: later than tomorrow (UTC), where no patient's
+/// age is known yet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "evaluation_date: {date} is in the future (latest allowed: {latest}); ages are computed as of this day"
+)]
+pub struct FutureDate {
+    /// The date asked for.
+    pub date: chrono::NaiveDate,
+    /// The latest date allowed (today + 1 day, for time zones ahead of UTC).
+    pub latest: chrono::NaiveDate,
+}
+
+/// Checks a cohort task's evaluation date against `today` (UTC): at most one day ahead.
+pub fn check_evaluation_date(
+    date: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<(), FutureDate> {
+    let latest = today.succ_opt().unwrap_or(today);
+    if date > latest {
+        return Err(FutureDate { date, latest });
+    }
+    Ok(())
+}

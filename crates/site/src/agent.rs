@@ -282,56 +282,71 @@ impl Agent {
         type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
         /// The released table, notes, and the released denominator.
         type Answered = (Gated, Vec<String>, Option<Gated>);
-        let outcome: Result<Answered, Result<Refusal, String>> = match self
-            .gate
-            .admit(&task.project)
-        {
-            Err(r) => Err(Ok(r)),
-            Ok(()) => {
-                let me = self.clone();
-                let spec = task.spec.clone();
-                let site = self.cfg.site_id.to_string();
-                let computed = tokio::task::spawn_blocking(move || {
-                    tasks::compute(&me.store, &me.cache, &site, &spec)
-                })
-                .await;
-                match computed {
-                    Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Err(e)) => Err(Err(e)),
-                    Ok(Ok(Computed {
-                        table,
-                        canonical,
-                        sensitivity,
-                        snapshot_tag,
-                        mut notes,
-                        series,
-                        denominator,
-                    })) => {
-                        let q = Question {
-                            project: &task.project,
-                            canonical: &canonical,
-                            snapshot: &snapshot_tag,
+        let outcome: Result<Answered, Result<Refusal, String>> =
+            match self.gate.admit(&task.project) {
+                Err(r) => Err(Ok(r)),
+                Ok(()) => {
+                    let me = self.clone();
+                    let mut spec = task.spec.clone();
+                    // a hub that sets no evaluation date: ages as of the day the task was made
+                    if let kakehashi_federation::TaskSpec::Cohort {
+                        evaluation_date: d @ None,
+                        ..
+                    } = &mut spec
+                    {
+                        *d = Some(task.created.date_naive());
+                    }
+                    let site = self.cfg.site_id.to_string();
+                    let computed = tokio::task::spawn_blocking(move || {
+                        tasks::compute(&me.store, &me.cache, &site, &spec)
+                    })
+                    .await;
+                    match computed {
+                        Err(e) => Err(Err(format!("the task crashed at the site: {e}"))),
+                        Ok(Err(e)) => Err(Err(e)),
+                        Ok(Ok(Computed {
+                            table,
+                            key,
                             sensitivity,
-                        };
-                        let released = if series {
-                            self.gate.release_series(&q, table)
-                        } else {
-                            self.gate.release(&q, table)
-                        };
-                        released
-                            .map(|r| {
-                                // The denominator is its own question: spent once per project and snapshot.
-                                let den = denominator.and_then(|d| {
-                                    let dq = Question { project: &task.project, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
-                                    self.gate.release(&dq, d).map_err(|e| notes.push(format!("no denominator for rates: {e}"))).ok()
-                                });
-                                (r, notes, den)
-                            })
-                            .map_err(Ok)
+                            snapshot_tag,
+                            mut notes,
+                            series,
+                            denominator,
+                        })) => {
+                            let q = Question {
+                                project: &task.project,
+                                key: &key,
+                                sensitivity,
+                            };
+                            let released = if series {
+                                self.gate.release_series(&q, table)
+                            } else {
+                                self.gate.release(&q, table)
+                            };
+                            released
+                                .map(|r| {
+                                    // The denominator is its own question: spent once per project and snapshot.
+                                    let den = denominator.and_then(|d| {
+                                        let dkey = crate::key::denominator(&snapshot_tag);
+                                        let dq = Question {
+                                            project: &task.project,
+                                            key: &dkey,
+                                            sensitivity: 1,
+                                        };
+                                        self.gate
+                                            .release(&dq, d)
+                                            .map_err(|e| {
+                                                notes.push(format!("no denominator for rates: {e}"))
+                                            })
+                                            .ok()
+                                    });
+                                    (r, notes, den)
+                                })
+                                .map_err(Ok)
+                        }
                     }
                 }
-            }
-        };
+            };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (status, released_json, refusal, error) = match &outcome {
             Ok((r, _, _)) => ("answered", serde_json::to_value(r).ok(), None, None),

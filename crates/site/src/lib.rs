@@ -2,4 +2,5 @@
 //! result through the disclosure gate and sends it signed.
 
 pub mod agent;
+pub mod key;
 pub mod tasks;

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 pub struct Computed {
     /// True counts.
     pub table: CountTable,
-    /// The question's canonical form (noise and budget key).
-    pub canonical: String,
+    /// The question's repeat key (noise and budget; [`crate::key`]).
+    pub key: kakehashi_disclosure::RepeatKey,
     /// How many released counts one patient (or event) can change.
     pub sensitivity: u32,
     /// The snapshot answered on.
@@ -86,11 +86,18 @@ pub fn compute(
             from,
             to,
         } => surveillance(&snap, site, definition, by, from.as_deref(), to.as_deref()),
-        TaskSpec::Cohort { ccdl } => {
+        TaskSpec::Cohort {
+            ccdl,
+            evaluation_date,
+        } => {
             let q = kakehashi_cohort::Query::from_value(ccdl)
                 .map_err(|e| format!("the CCDL query is not valid: {e}"))?;
+            // the agent fills in the day the task was made when the hub sent none
+            let date = evaluation_date.ok_or("evaluation_date: the task has none")?;
+            kakehashi_cohort::check_evaluation_date(date, chrono::Utc::now().date_naive())
+                .map_err(|e| e.to_string())?;
             let ix = cache.cohort(&snap)?;
-            let c = ix.count(&q).map_err(|e| e.to_string())?;
+            let c = ix.count_as_of(&q, date).map_err(|e| e.to_string())?;
             let mut notes: Vec<String> = c
                 .unmapped
                 .iter()
@@ -101,7 +108,7 @@ pub fn compute(
             }
             Ok(Computed {
                 table: CountTable::scalar("patients", c.count),
-                canonical: q.canonical(),
+                key: crate::key::cohort(&q, date, &snap.tag()),
                 sensitivity: 1,
                 snapshot_tag: snap.tag(),
                 notes,
@@ -147,10 +154,10 @@ fn surveillance(
         .map_err(|e| e.to_string())?;
     let (table, sensitivity) = kakehashi_federation::surveillance::count_table(&out.series, by_age)
         .map_err(|e| e.to_string())?;
-    let canonical = serde_json::json!({"type": "surveillance_series", "definition": definition, "by": by_age.then_some("age"), "from": from, "to": to}).to_string();
+    let key = crate::key::surveillance(definition, &spec, &snap.tag());
     Ok(Computed {
         table,
-        canonical,
+        key,
         // One admission changes at most cases, ICU and deaths of one week; one test changes a
         // pathogen's tests and positives: the noise is scaled to that (event-level) bound.
         sensitivity,
@@ -176,9 +183,10 @@ fn antibiogram(snap: &Snapshot, v: &serde_json::Value) -> Result<Computed, Strin
         notes.push("no isolate at this site matches the question".into());
     }
     let canonical = kakehashi_federation::antibiogram::canonical(&spec)?;
+    let r = kakehashi_amr::Reference::shared().map_err(|e| e.to_string())?;
     Ok(Computed {
         table,
-        canonical,
+        key: crate::key::antibiogram(&canonical, r, &snap.tag()),
         sensitivity,
         snapshot_tag: snap.tag(),
         notes,
