@@ -207,8 +207,15 @@ pub struct NewTask {
 /// Checks a task's question before it goes out, so researchers get errors at once.
 fn validate_spec(spec: &TaskSpec) -> Result<(), String> {
     match spec {
-        TaskSpec::Cohort { ccdl } => {
+        TaskSpec::Cohort {
+            ccdl,
+            evaluation_date,
+        } => {
             kakehashi_cohort::Query::from_value(ccdl).map_err(|e| format!("spec.ccdl: {e}"))?;
+            if let Some(d) = evaluation_date {
+                kakehashi_cohort::check_evaluation_date(*d, Utc::now().date_naive())
+                    .map_err(|e| format!("spec.{e}"))?;
+            }
             Ok(())
         }
         TaskSpec::SurveillanceSeries {
@@ -270,6 +277,16 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
         )));
     }
     let now = Utc::now();
+    let mut spec = t.spec;
+    // ages are computed as of a day that is part of the question: today unless the
+    // researcher gave one
+    if let TaskSpec::Cohort {
+        evaluation_date: d @ None,
+        ..
+    } = &mut spec
+    {
+        *d = Some(now.date_naive());
+    }
     let task = Task {
         id: TaskId::new(uuid::Uuid::new_v4().to_string())
             .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -277,7 +294,7 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
         requested_by: user.name.clone(),
         created: now,
         deadline: now + Duration::seconds(secs as i64),
-        spec: t.spec,
+        spec,
     };
     let sites: Vec<SiteId> = hub.db.sites()?.into_iter().map(|s| s.id).collect();
     hub.db.put_task(&task, &sites)?;

@@ -560,7 +560,7 @@ fn query_result(m: &Merged) -> QueryResult {
 }
 
 fn ccdl_summary(spec: &TaskSpec) -> String {
-    let TaskSpec::Cohort { ccdl } = spec else {
+    let TaskSpec::Cohort { ccdl, .. } = spec else {
         return spec.kind().to_owned();
     };
     let mut names = Vec::new();
@@ -864,7 +864,10 @@ async fn feasibility_submit(
                 if let (Some(v), true) = (parsed, errors.is_empty()) {
                     let t = NewTask {
                         project: f.project.clone(),
-                        spec: TaskSpec::Cohort { ccdl: v },
+                        spec: TaskSpec::Cohort {
+                            ccdl: v,
+                            evaluation_date: None,
+                        },
                         deadline_seconds: Some(hub.cfg.tasks.default_deadline_seconds),
                     };
                     match create_task_for(&hub, &user, t) {
@@ -953,7 +956,7 @@ async fn feasibility_task(State(hub): S, headers: HeaderMap, Path(task): Path<St
             .into_response();
     }
     let ccdl = match &m.task.spec {
-        TaskSpec::Cohort { ccdl } => serde_json::to_string_pretty(ccdl).unwrap_or_default(),
+        TaskSpec::Cohort { ccdl, .. } => serde_json::to_string_pretty(ccdl).unwrap_or_default(),
         _ => String::new(),
     };
     let form = FeasibilityForm {

@@ -38,6 +38,10 @@ pub struct Args {
     /// The project to ask in (default: your only project).
     #[arg(long)]
     project: Option<String>,
+    /// The day ages in a cohort query are computed as of (YYYY-MM-DD; default: today, set by
+    /// the hub). Part of the question: the same query on another day is a new question.
+    #[arg(long)]
+    evaluation_date: Option<chrono::NaiveDate>,
     /// Seconds the sites have to answer.
     #[arg(long, default_value_t = 30)]
     deadline: u64,
@@ -57,6 +61,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = match (&a.ccdl, &a.surveillance, &a.antibiogram) {
         (Some(f), _, _) => TaskSpec::Cohort {
             ccdl: read_json(f)?,
+            evaluation_date: a.evaluation_date,
         },
         (_, Some(d), _) => TaskSpec::SurveillanceSeries {
             definition: d.clone(),
