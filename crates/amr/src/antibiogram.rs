@@ -46,8 +46,9 @@ impl Period {
 pub struct AntibiogramSpec {
     /// Guideline and version every site reads the raw values with, e.g. `EUCAST 2025`.
     pub guideline: Guideline,
-    /// Organisms (names, codes, SNOMED CT; species or higher taxa, an isolate counts under the
-    /// first one in its lineage); empty = every species found.
+    /// Organisms (names, codes, SNOMED CT; species or higher taxa, an isolate counts under
+    /// every one in its lineage, so the order of the list means nothing); empty = every species
+    /// found.
     #[serde(default)]
     pub organisms: Vec<String>,
     /// Antimicrobials (names, codes, ATC); empty = every drug tested.
@@ -198,6 +199,28 @@ impl AntibiogramSpec {
     }
 }
 
+/// The most organism rows one isolate can count under: how many of the listed organisms the
+/// lineage of any organism of the reference holds (1 for an open list, where an isolate counts
+/// under its own species only). `["Enterobacterales", "Escherichia coli"]` gives 2. The
+/// sensitivity of the released counts is multiplied by it. It depends on the question and the
+/// reference tables only, never on the data.
+pub fn max_rows_per_isolate(r: &Reference, listed: &[MoId]) -> u32 {
+    if listed.len() < 2 {
+        return 1;
+    }
+    r.organism_ids()
+        .map(|mo| {
+            let lineage = r.lineage(mo);
+            listed
+                .iter()
+                .filter(|o| **o == mo || lineage.iter().any(|(l, _)| l == *o))
+                .count() as u32
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// Counts of one (year, organism, drug) cell.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CellCounts {
@@ -344,22 +367,30 @@ pub fn antibiogram(
     }
     let rs = spec.resolve(r)?;
     let defs = r.mdro();
-    // organism key of each isolate: the first spec organism in its lineage, or its own code
-    let mut key_of: FxHashMap<MoId, Option<MoId>> = FxHashMap::default();
-    let mut org_key = |mo: MoId| -> Option<MoId> {
-        *key_of.entry(mo).or_insert_with(|| {
-            if rs.organisms.is_empty() {
-                return Some(mo);
-            }
-            let lineage = r.lineage(mo);
-            rs.organisms
-                .iter()
-                .copied()
-                .find(|o| *o == mo || lineage.iter().any(|(l, _)| l == o))
-        })
+    // organism keys of each isolate: every spec organism in its lineage (an E. coli isolate
+    // counts under "Escherichia coli" and under "Enterobacterales" when both are asked, so the
+    // order of the list means nothing), or its own code; sets kept once per organism
+    let mut key_sets: Vec<Vec<MoId>> = Vec::new();
+    let mut set_of: FxHashMap<MoId, usize> = FxHashMap::default();
+    let mut org_keys = |mo: MoId| -> Option<usize> {
+        let k = *set_of.entry(mo).or_insert_with(|| {
+            let keys = if rs.organisms.is_empty() {
+                vec![mo]
+            } else {
+                let lineage = r.lineage(mo);
+                rs.organisms
+                    .iter()
+                    .copied()
+                    .filter(|o| *o == mo || lineage.iter().any(|(l, _)| l == o))
+                    .collect()
+            };
+            key_sets.push(keys);
+            key_sets.len() - 1
+        });
+        (!key_sets[k].is_empty()).then_some(k)
     };
     let mut kept: Vec<&Isolate> = Vec::new();
-    let mut keys: Vec<MoId> = Vec::new();
+    let mut keys: Vec<usize> = Vec::new();
     for iso in isolates {
         if !spec.period.contains(iso.date) {
             continue;
@@ -372,7 +403,7 @@ pub fn antibiogram(
         {
             continue;
         }
-        let Some(k) = org_key(iso.organism) else {
+        let Some(k) = org_keys(iso.organism) else {
             continue;
         };
         kept.push(iso);
@@ -394,9 +425,7 @@ pub fn antibiogram(
     let mut readings: Vec<(AbId, Sir)> = Vec::new();
     for fi in firsts {
         let iso = kept[fi];
-        let key = keys[fi];
         let year = by_year.then(|| iso.date.year());
-        let org_code = &r.organism(key).code;
         readings.clear();
         for t in &iso.tests {
             let s = reader.read(iso.organism, t.ab, t.value.as_ref());
@@ -408,41 +437,44 @@ pub fn antibiogram(
                 None => readings.push((t.ab, s)),
             }
         }
-        for &(ab, s) in &readings {
-            if wanted.as_ref().is_none_or(|w| w.contains(&ab)) {
-                cells
-                    .entry((year, key, ab))
-                    .or_insert_with(|| CellCounts {
-                        year,
-                        organism: org_code.clone(),
-                        antimicrobial: r.antimicrobial(ab).code.clone(),
-                        ..Default::default()
-                    })
-                    .add(s);
-            }
-        }
         let f = defs.classify(r, spec.guideline, iso.organism, &readings);
-        let m = orgs.entry((year, key)).or_insert_with(|| MdroCounts {
-            year,
-            organism: org_code.clone(),
-            ..Default::default()
-        });
-        m.isolates += 1;
-        match f.magiorakos {
-            Some(Magiorakos::Mdr) => m.mdr += 1,
-            Some(Magiorakos::Xdr) => m.xdr += 1,
-            Some(Magiorakos::Pdr) => m.pdr += 1,
-            _ => {}
+        for &key in &key_sets[keys[fi]] {
+            let org_code = &r.organism(key).code;
+            for &(ab, s) in &readings {
+                if wanted.as_ref().is_none_or(|w| w.contains(&ab)) {
+                    cells
+                        .entry((year, key, ab))
+                        .or_insert_with(|| CellCounts {
+                            year,
+                            organism: org_code.clone(),
+                            antimicrobial: r.antimicrobial(ab).code.clone(),
+                            ..Default::default()
+                        })
+                        .add(s);
+                }
+            }
+            let m = orgs.entry((year, key)).or_insert_with(|| MdroCounts {
+                year,
+                organism: org_code.clone(),
+                ..Default::default()
+            });
+            m.isolates += 1;
+            match f.magiorakos {
+                Some(Magiorakos::Mdr) => m.mdr += 1,
+                Some(Magiorakos::Xdr) => m.xdr += 1,
+                Some(Magiorakos::Pdr) => m.pdr += 1,
+                _ => {}
+            }
+            match f.krinko {
+                Some(Mrgn::Mrgn3) => m.mrgn3 += 1,
+                Some(Mrgn::Mrgn4) => m.mrgn4 += 1,
+                _ => {}
+            }
+            m.mrsa += f.mrsa as u64;
+            m.vre += f.vre as u64;
+            m.g3cr += f.g3cr as u64;
+            m.carbapenem_r += f.carbapenem_r as u64;
         }
-        match f.krinko {
-            Some(Mrgn::Mrgn3) => m.mrgn3 += 1,
-            Some(Mrgn::Mrgn4) => m.mrgn4 += 1,
-            _ => {}
-        }
-        m.mrsa += f.mrsa as u64;
-        m.vre += f.vre as u64;
-        m.g3cr += f.g3cr as u64;
-        m.carbapenem_r += f.carbapenem_r as u64;
     }
     let mut cells: Vec<CellCounts> = cells.into_values().collect();
     cells.sort_by(|a, b| {

@@ -8,6 +8,7 @@ use crate::data::{Located, ReferenceError, read_table};
 use crate::mdro::Definitions;
 pub use crate::table::{AbId, MoId};
 use crate::table::{Body, BreakpointRow, Guideline};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -114,6 +115,7 @@ pub struct Reference {
     mdro: Definitions,
     dir: PathBuf,
     clsi: bool,
+    versions: Vec<(String, String)>,
 }
 
 fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
@@ -157,11 +159,45 @@ impl Reference {
             &intrinsic,
         )?;
         r.dir = at.dir.clone();
+        let version = |text: &str| {
+            let d = Sha256::digest(text.as_bytes());
+            format!("sha256:{}", hex::encode(&d[..8]))
+        };
+        r.versions = [
+            (ORGANISMS, &organisms),
+            (ORGANISM_CODES, &codes),
+            (ORGANISM_GROUPS, &groups),
+            (ANTIMICROBIALS, &antimicrobials),
+            (BREAKPOINTS_EUCAST, &breakpoints[0].1),
+            (INTRINSIC, &intrinsic),
+        ]
+        .into_iter()
+        .map(|(name, (_, text))| (name.to_owned(), version(text)))
+        .chain(
+            breakpoints
+                .get(1)
+                .map(|(_, (_, text))| (BREAKPOINTS_CLSI.to_owned(), version(text))),
+        )
+        .chain([("mdro.toml".to_owned(), version(crate::mdro::MDRO))])
+        .collect();
         r.mdro = Definitions::parse(crate::mdro::MDRO, &r).map_err(|e| match e {
             AmrError::Reference(e) => e,
             other => ReferenceError::Definitions(other.to_string()),
         })?;
         Ok(r)
+    }
+
+    /// The version of each table this reference was loaded from: file name → `sha256:` and
+    /// the first 16 hex digits of its content (with `mdro.toml`, compiled in), sorted by
+    /// name. A question's answer depends on them, so they are part of its repeat key. Empty
+    /// for tables parsed from text rather than loaded from a folder.
+    pub fn versions(&self) -> &[(String, String)] {
+        &self.versions
+    }
+
+    /// The ids of every organism, in file order.
+    pub fn organism_ids(&self) -> impl Iterator<Item = MoId> + '_ {
+        (0..self.organisms.len() as u32).map(MoId)
     }
 
     /// The folder the tables were read from.
@@ -395,6 +431,7 @@ impl Reference {
             guidelines,
             mdro: Definitions::empty(),
             dir: PathBuf::new(),
+            versions: Vec::new(),
             clsi: breakpoint_files.iter().any(|(b, _)| *b == Body::Clsi),
         })
     }

@@ -1,6 +1,6 @@
 //! The cases a clinical microbiologist checks first, and each interpretation rule.
 
-use kakehashi_amr::antibiogram::{agreement, antibiogram};
+use kakehashi_amr::antibiogram::{agreement, antibiogram, max_rows_per_isolate};
 use kakehashi_amr::breakpoints::{Body, Method, Resolution};
 use kakehashi_amr::mdro::{Magiorakos, Mrgn};
 use kakehashi_amr::value::Mic;
@@ -596,6 +596,92 @@ fn antibiogram_counts_first_isolates_only() {
             .unwrap_err()
             .to_string()
             .contains("organisms[0]")
+    );
+}
+
+#[test]
+fn an_isolate_counts_under_every_listed_organism_so_list_order_means_nothing() {
+    let isolates = vec![
+        iso(
+            "1",
+            "p1",
+            "Escherichia coli",
+            "2024-01-05",
+            &[("MEM", "0.06")],
+        ),
+        iso(
+            "2",
+            "p2",
+            "Klebsiella pneumoniae",
+            "2024-01-06",
+            &[("MEM", "16")],
+        ),
+        iso(
+            "3",
+            "p3",
+            "Staphylococcus aureus",
+            "2024-01-07",
+            &[("MEM", "0.06")],
+        ),
+    ];
+    let i = interp("EUCAST 2025");
+    let spec = |orgs: &[&str]| AntibiogramSpec {
+        organisms: orgs.iter().map(|o| o.to_string()).collect(),
+        ..serde_json::from_str(r#"{"guideline":"EUCAST 2025","antimicrobials":["MEM"]}"#).unwrap()
+    };
+    let a = spec(&["Enterobacterales", "Escherichia coli"]);
+    let b = spec(&["Escherichia coli", "Enterobacterales"]);
+    let (ca, cb) = (
+        antibiogram(&isolates, &a, &i).unwrap(),
+        antibiogram(&isolates, &b, &i).unwrap(),
+    );
+    assert_eq!(ca, cb);
+    assert_eq!(a.canonical(r()), b.canonical(r()));
+    let isolates_of = |org: &str| {
+        ca.organisms
+            .iter()
+            .find(|o| o.organism == org)
+            .map(|o| o.isolates)
+    };
+    // E. coli under its species and under its order; K. pneumoniae under the order only
+    assert_eq!(isolates_of("B_ESCHR_COLI"), Some(1));
+    let order = &r()
+        .organism(r().find_organism("Enterobacterales").unwrap())
+        .code;
+    assert_eq!(isolates_of(order), Some(2));
+    assert_eq!(ca.organisms.len(), 2, "S. aureus is in neither: {ca:?}");
+    // one isolate changes two organism rows: the bound the noise is scaled by
+    let ids =
+        |orgs: &[&str]| -> Vec<_> { orgs.iter().map(|o| r().find_organism(o).unwrap()).collect() };
+    assert_eq!(
+        max_rows_per_isolate(r(), &ids(&["Enterobacterales", "Escherichia coli"])),
+        2
+    );
+    assert_eq!(
+        max_rows_per_isolate(r(), &ids(&["Escherichia coli", "Staphylococcus aureus"])),
+        1
+    );
+    assert_eq!(
+        max_rows_per_isolate(
+            r(),
+            &ids(&["Enterobacterales", "Escherichia", "Escherichia coli"])
+        ),
+        3
+    );
+    assert_eq!(max_rows_per_isolate(r(), &[]), 1);
+}
+
+#[test]
+fn the_reference_tables_have_a_version_per_file() {
+    let v = r().versions();
+    let names: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+    for f in ["organisms.tsv", "breakpoints-eucast.tsv", "mdro.toml"] {
+        assert!(names.contains(&f), "{names:?}");
+    }
+    assert!(
+        v.iter()
+            .all(|(_, d)| d.starts_with("sha256:") && d.len() == 23),
+        "{v:?}"
     );
 }
 

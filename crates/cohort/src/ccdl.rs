@@ -506,59 +506,17 @@ impl Query {
         })
     }
 
-    /// The query in a canonical form: displays dropped, codes, criteria and groups sorted, so
-    /// the same meaning gives the same text (the disclosure gate keys noise and budget on it).
+    /// The query in a canonical form: every part that can change the count and nothing that
+    /// cannot (displays, order, duplicates, aliases dropped; see [`crate::canonical`]), so the
+    /// same meaning gives the same text (the disclosure gate keys noise and budget on it).
     pub fn canonical(&self) -> String {
-        fn crit(c: &Criterion) -> Value {
-            let mut codes: Vec<&TermCode> = c.term_codes.iter().collect();
-            codes.sort();
-            codes.dedup();
-            let mut attrs: Vec<Value> = c
-                .attribute_filters
-                .iter()
-                .map(|a| serde_json::json!({"attribute": a.attribute, "filter": filt(&a.filter)}))
-                .collect();
-            attrs.sort_by_key(|a| a.to_string());
-            serde_json::json!({
-                "context": c.context.code,
-                "codes": codes,
-                "value": c.value_filter.as_ref().map(filt),
-                "attributes": attrs,
-                "time": c.time_restriction,
-            })
-        }
-        fn filt(f: &Filter) -> Value {
-            match f {
-                Filter::Concept { concepts } => {
-                    let mut c: Vec<&TermCode> = concepts.iter().collect();
-                    c.sort();
-                    c.dedup();
-                    serde_json::json!({"concept": c})
-                }
-                Filter::Reference { criteria } => {
-                    let mut c: Vec<String> = criteria.iter().map(|x| crit(x).to_string()).collect();
-                    c.sort();
-                    serde_json::json!({"reference": c})
-                }
-                other => serde_json::to_value(other).unwrap_or(Value::Null),
-            }
-        }
-        let norm = |gs: &[Vec<Criterion>]| {
-            let mut out: Vec<Vec<String>> = gs
-                .iter()
-                .map(|g| {
-                    let mut v: Vec<String> = g.iter().map(|c| crit(c).to_string()).collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                })
-                .collect();
-            out.sort();
-            out.dedup();
-            out
-        };
-        serde_json::json!({"inclusion": norm(&self.inclusion), "exclusion": norm(&self.exclusion)})
-            .to_string()
+        crate::canonical::query(self)
+    }
+
+    /// Whether the count depends on the day it is evaluated (the query has an age criterion):
+    /// then the evaluation date is part of the question.
+    pub fn depends_on_evaluation_date(&self) -> bool {
+        crate::canonical::depends_on_evaluation_date(self)
     }
 
     /// All criteria, with their role, for display.

@@ -25,11 +25,13 @@ struct Table {
     code: Vec<Combined>,
 }
 
+/// The text of `data/consent_combined.toml`.
+pub(crate) const CONSENT_TOML: &str = include_str!("../data/consent_combined.toml");
+
 fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        toml::from_str(include_str!("../data/consent_combined.toml"))
-            .expect("the shipped combined consent table is valid (tested)")
+        toml::from_str(CONSENT_TOML).expect("the shipped combined consent table is valid (tested)")
     })
 }
 

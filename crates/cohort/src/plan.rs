@@ -127,11 +127,13 @@ pub struct AttributeMap {
     pub reference: Option<View>,
 }
 
+/// The text of `data/mapping.toml`.
+pub(crate) const MAPPING_TOML: &str = include_str!("../data/mapping.toml");
+
 fn mapping_file() -> &'static MappingFile {
     static M: OnceLock<MappingFile> = OnceLock::new();
     M.get_or_init(|| {
-        toml::from_str(include_str!("../data/mapping.toml"))
-            .expect("the shipped mapping file is valid (tested)")
+        toml::from_str(MAPPING_TOML).expect("the shipped mapping file is valid (tested)")
     })
 }
 
@@ -290,6 +292,17 @@ fn gender_code(c: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a criterion is about age (a Patient criterion with an age code): its count depends
+/// on the day it is evaluated.
+pub(crate) fn is_age(c: &Criterion) -> bool {
+    c.context.code.eq_ignore_ascii_case("Patient")
+        && c.term_codes.iter().any(|t| {
+            AGE_CODES
+                .iter()
+                .any(|(s, k)| *s == t.system && *k == t.code)
+        })
+}
+
 fn years(v: f64, unit: Option<&str>, path: &str) -> Result<f64, PlanError> {
     match unit.unwrap_or("a") {
         "a" => Ok(v),
@@ -317,7 +330,7 @@ fn window(c: &Criterion) -> Option<Window> {
     })
 }
 
-fn find_context(code: &str) -> Option<&'static ContextMap> {
+pub(crate) fn find_context(code: &str) -> Option<&'static ContextMap> {
     mapping()
         .iter()
         .find(|m| m.names.iter().any(|n| n.eq_ignore_ascii_case(code)))

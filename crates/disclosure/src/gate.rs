@@ -1,5 +1,6 @@
 //! The gate: admission, policy, noise, rounding, suppression and the ε ledger, in one place.
 
+use crate::key::RepeatKey;
 use crate::ledger::{Ledger, LedgerEntry, Limits, Remaining, Usage, milli};
 use crate::noise::{NoiseStream, Scale};
 use crate::policy::{Policy, PolicyError};
@@ -7,7 +8,6 @@ use crate::table::{
     CountTable, DimHeader, Disclosure, GatedCount, GatedRow, GatedTable, Margin, Released,
 };
 use kakehashi_model::ProjectId;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -142,8 +142,9 @@ fn steward_comment(c: &Option<String>) -> String {
     c.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
 }
 
-/// What identifies a question for noise and budget: project, the question's canonical form,
-/// the data snapshot it ran on, who asked, and how many counts one patient can change.
+/// What identifies a question for noise and budget: project, the question's [`RepeatKey`]
+/// (its whole meaning: canonical request, evaluation date, data snapshot, reference data and
+/// software versions), who asked, and how many counts one patient can change.
 #[derive(Debug, Clone, Copy)]
 pub struct Question<'a> {
     /// The task's project.
@@ -152,10 +153,8 @@ pub struct Question<'a> {
     /// part of the question's identity: the same question in the same project gets the same
     /// noise whoever asks, so a repeat by a colleague is free too.
     pub researcher: &'a str,
-    /// The canonical form of the question (the same meaning gives the same text).
-    pub canonical: &'a str,
-    /// The snapshot the answer was computed on (e.g. `Snapshot::tag()`).
-    pub snapshot: &'a str,
+    /// The question's repeat key: the same key gets the stored answer, free.
+    pub key: &'a RepeatKey,
     /// How many released counts one patient can change at most (1 for a cohort count).
     pub sensitivity: u32,
 }
@@ -352,7 +351,7 @@ impl Gate {
                 limit: self.policy.max_cells,
             });
         }
-        let question = hex::encode(Sha256::digest(q.canonical.as_bytes()));
+        let question = q.key.as_str();
         let eps = self.policy.epsilon_milli();
         let limits = Limits {
             project_milli: self.policy.budget_milli(),
@@ -361,7 +360,7 @@ impl Gate {
         };
         let spend = self
             .ledger
-            .record(q, &question, eps.unwrap_or(0), cells, &limits)?;
+            .record(q, question, eps.unwrap_or(0), cells, &limits)?;
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
         let mut rows: BTreeMap<Vec<String>, Vec<GatedCount>> = table
             .rows
@@ -375,7 +374,13 @@ impl Gate {
                             let joined = key.join("\u{1f}");
                             let mut s = NoiseStream::derive(
                                 &self.secret,
-                                &[q.project.as_str(), &question, q.snapshot, &joined, measure],
+                                &[
+                                    q.project.as_str(),
+                                    question,
+                                    q.key.snapshot(),
+                                    &joined,
+                                    measure,
+                                ],
                             );
                             noisy_threshold(n, s.discrete_laplace(b), min, step)
                         }
@@ -397,7 +402,7 @@ impl Gate {
             })
             .collect();
         let left = self.remaining_of(spend.project_milli, spend.researcher_milli);
-        tracing::info!(project = %q.project, researcher = q.researcher, question = &question[..12], snapshot = q.snapshot, repeated = spend.repeated, cells, "released");
+        tracing::info!(project = %q.project, researcher = q.researcher, question = &question[..12], snapshot = q.key.snapshot(), repeated = spend.repeated, cells, "released");
         Ok(Released(GatedTable {
             dims,
             measures: table.measures.clone(),

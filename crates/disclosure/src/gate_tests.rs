@@ -25,8 +25,8 @@ fn q<'a>(project: &'a ProjectId, researcher: &'a str, canonical: &'a str) -> Que
     Question {
         project,
         researcher,
-        canonical,
-        snapshot: "snap-1",
+        // a test question lives as long as the test: leaking its key is harmless here
+        key: Box::leak(Box::new(crate::RepeatKey::of_data(canonical, "snap-1"))),
         sensitivity: 1,
     }
 }

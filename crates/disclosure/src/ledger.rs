@@ -215,7 +215,7 @@ impl Ledger {
         let seen: Option<i64> = tx
             .query_row(
                 "SELECT epsilon_milli FROM spent WHERE project = ?1 AND question = ?2 AND snapshot = ?3",
-                params![project, question, q.snapshot],
+                params![project, question, q.key.snapshot()],
                 |r| r.get(0),
             )
             .optional()
@@ -247,7 +247,7 @@ impl Ledger {
             }
             tx.execute(
                 "INSERT INTO spent (project, question, snapshot, epsilon_milli, at, researcher) VALUES (?1, ?2, ?3, ?4, datetime('now'), ?5)",
-                params![project, question, q.snapshot, eps as i64, q.researcher],
+                params![project, question, q.key.snapshot(), eps as i64, q.researcher],
             )
             .map_err(lerr)?;
         }

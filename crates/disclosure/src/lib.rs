@@ -4,8 +4,8 @@
 //! message). Before computing, [`Gate::admit`] checks the task's project, its estimated work
 //! and the project's rate limits. [`Gate::release`] turns the table into a
 //! [`Released<GatedTable>`] following the site's [`Policy`]: a new question spends ε from the
-//! project's and the researcher's budgets (a repeated one, same project, canonical question
-//! and data snapshot, costs nothing); each count gets exact discrete Laplace noise derived
+//! project's and the researcher's budgets (a repeated one, same project and [`RepeatKey`], costs nothing; the key is the
+//! question's whole meaning, see [`key`]); each count gets exact discrete Laplace noise derived
 //! from (site secret, project, question, snapshot, cell), so the same question always gets
 //! the same answer and averaging repeats reveals nothing; counts whose *noisy* value is below
 //! the minimum are withheld (a noisy threshold, covered by ε) and the rest rounded. A site
@@ -15,12 +15,14 @@
 //! only `Released` payloads.
 
 mod gate;
+pub mod key;
 mod ledger;
 pub mod noise;
 pub mod policy;
 pub mod table;
 
 pub use gate::{Admission, Gate, GateError, Question, Refusal};
+pub use key::{KeyParts, ReferenceVersions, RepeatKey, software_version};
 pub use ledger::{LedgerEntry, Remaining, Usage};
 pub use policy::{Noise, Policy, PolicyError, PolicySummary};
 pub use table::{

@@ -2,6 +2,7 @@
 
 use kakehashi_disclosure::{
     Admission, CountTable, Dim, DimKind, Gate, GatedCount, Noise, Policy, Question, Refusal,
+    RepeatKey,
 };
 use kakehashi_model::ProjectId;
 use proptest::prelude::*;
@@ -35,12 +36,11 @@ fn weekly(counts: &[u64]) -> CountTable {
     t
 }
 
-fn q<'a>(p: &'a ProjectId, canonical: &'a str, snap: &'a str) -> Question<'a> {
+fn q<'a>(p: &'a ProjectId, key: &'a RepeatKey) -> Question<'a> {
     Question {
         project: p,
         researcher: "researcher",
-        canonical,
-        snapshot: snap,
+        key,
         sensitivity: 1,
     }
 }
@@ -57,7 +57,7 @@ proptest! {
         let (_d, g) = gate(policy(min, rounding, noise.then_some(0.5), None));
         let p = ProjectId::new("p").unwrap();
         let canonical = format!("q{seed}");
-        let out = g.release(&q(&p, &canonical, "s1"), weekly(&counts)).unwrap();
+        let out = g.release(&q(&p, &RepeatKey::of_data(&canonical, "s1")), weekly(&counts)).unwrap();
         for (row, n) in out.get().rows.iter().zip(&counts) {
             match row.values[0] {
                 GatedCount::Value(v) => { prop_assert!(v >= min); prop_assert!(noise || *n >= min); prop_assert_eq!(v % rounding, 0); }
@@ -76,7 +76,7 @@ proptest! {
         for (question, snap) in seq {
             let canonical = format!("question {question}");
             let snap = format!("snap{snap}");
-            match g.release(&q(&p, &canonical, &snap), CountTable::scalar("count", 100)) {
+            match g.release(&q(&p, &RepeatKey::of_data(&canonical, &snap)), CountTable::scalar("count", 100)) {
                 Ok(r) => prop_assert!(r.get().disclosure.budget_spent <= budget as f64 + 1e-9),
                 Err(Refusal::BudgetExhausted { spent, needed, budget: b, .. }) => prop_assert!(spent + needed > b),
                 Err(e) => prop_assert!(false, "unexpected refusal {e}"),
@@ -94,14 +94,20 @@ fn repeats_return_the_same_noisy_value_and_cost_nothing() {
     let p = ProjectId::new("p").unwrap();
     let truth = 1000u64;
     let first = g
-        .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+        .release(
+            &q(&p, &RepeatKey::of_data("same", "s1")),
+            CountTable::scalar("count", truth),
+        )
         .unwrap();
     let v0 = first.get().rows[0].values[0].value().unwrap();
     assert!(!first.get().disclosure.repeated);
     let mut sum = 0u64;
     for _ in 0..200 {
         let r = g
-            .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+            .release(
+                &q(&p, &RepeatKey::of_data("same", "s1")),
+                CountTable::scalar("count", truth),
+            )
             .unwrap();
         assert!(r.get().disclosure.repeated);
         let v = r.get().rows[0].values[0].value().unwrap();
@@ -119,17 +125,23 @@ fn repeats_return_the_same_noisy_value_and_cost_nothing() {
     drop(g);
     let g2 = Gate::open(dir.path(), policy(0, 1, Some(0.5), None)).unwrap();
     let again = g2
-        .release(&q(&p, "same", "s1"), CountTable::scalar("count", truth))
+        .release(
+            &q(&p, &RepeatKey::of_data("same", "s1")),
+            CountTable::scalar("count", truth),
+        )
         .unwrap();
     assert_eq!(again.get().rows[0].values[0].value().unwrap(), v0);
     // Different questions do get different noise (over many, at least some differ from truth).
     let differing = (0..50)
         .filter(|i| {
             let c = format!("other {i}");
-            g2.release(&q(&p, &c, "s1"), CountTable::scalar("count", truth))
-                .unwrap()
-                .get()
-                .rows[0]
+            g2.release(
+                &q(&p, &RepeatKey::of_data(&c, "s1")),
+                CountTable::scalar("count", truth),
+            )
+            .unwrap()
+            .get()
+            .rows[0]
                 .values[0]
                 .value()
                 .unwrap()
@@ -162,7 +174,10 @@ fn a_project_outside_the_policy_is_refused() {
         })
     );
     assert!(matches!(
-        g.release(&q(&other, "x", "s"), CountTable::scalar("count", 50)),
+        g.release(
+            &q(&other, &RepeatKey::of_data("x", "s")),
+            CountTable::scalar("count", 50)
+        ),
         Err(Refusal::ProjectNotAllowed { .. })
     ));
     assert_eq!(g.spent(&other).unwrap(), 0.0);
@@ -174,7 +189,10 @@ fn without_noise_values_are_rounded_and_small_ones_withheld() {
     let (_d, g) = gate(policy(5, 10, None, None));
     let p = ProjectId::new("p").unwrap();
     let r = g
-        .release(&q(&p, "w", "s"), weekly(&[0, 3, 5, 14, 15, 1234]))
+        .release(
+            &q(&p, &RepeatKey::of_data("w", "s")),
+            weekly(&[0, 3, 5, 14, 15, 1234]),
+        )
         .unwrap();
     let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
     use GatedCount::*;
@@ -201,7 +219,10 @@ fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
     let p = ProjectId::new("p").unwrap();
     let truth: Vec<u64> = (0..200).map(|i| 40 + (i % 7) * 3).collect();
     let r = g
-        .release_series(&q(&p, "series", "s1"), weekly(&truth[..52]))
+        .release_series(
+            &q(&p, &RepeatKey::of_data("series", "s1")),
+            weekly(&truth[..52]),
+        )
         .unwrap();
     assert_eq!(
         (
@@ -220,7 +241,10 @@ fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
     assert!(vals.iter().any(|v| v % 10 != 0), "not rounded: {vals:?}");
     // small true counts are released too (noisy), not withheld
     let small = g
-        .release_series(&q(&p, "small", "s1"), weekly(&[0, 1, 2, 3, 4, 0, 1]))
+        .release_series(
+            &q(&p, &RepeatKey::of_data("small", "s1")),
+            weekly(&[0, 1, 2, 3, 4, 0, 1]),
+        )
         .unwrap();
     assert!(
         small
@@ -234,7 +258,7 @@ fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
     for i in 0..40 {
         let c = format!("centred {i}");
         let out = g
-            .release_series(&q(&p, &c, "s1"), weekly(&truth[..50]))
+            .release_series(&q(&p, &RepeatKey::of_data(&c, "s1")), weekly(&truth[..50]))
             .unwrap();
         for (row, n) in out.get().rows.iter().zip(&truth) {
             err += row.values[0].value().unwrap() as i64 - *n as i64;
@@ -248,7 +272,7 @@ fn a_series_under_noise_is_neither_rounded_nor_thresholded() {
     // without noise the usual rule applies
     let (_d2, exact) = gate(policy(5, 10, None, None));
     let r = exact
-        .release_series(&q(&p, "w", "s"), weekly(&[3, 14]))
+        .release_series(&q(&p, &RepeatKey::of_data("w", "s")), weekly(&[3, 14]))
         .unwrap();
     let vals: Vec<GatedCount> = r.get().rows.iter().map(|r| r.values[0]).collect();
     assert_eq!(

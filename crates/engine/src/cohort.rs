@@ -504,7 +504,9 @@ impl CohortIndex {
         self.known.len()
     }
 
-    /// Counts the distinct patients matching a query, with ages as of today (UTC).
+    /// Counts the distinct patients matching a query, with ages as of today (UTC), for local
+    /// use; a task's answer is counted as of its evaluation date ([`Self::count_as_of`]), which
+    /// is part of the question.
     pub fn count(&self, q: &Query) -> Result<CohortCount, CohortError> {
         self.count_as_of(q, Utc::now().date_naive())
     }
@@ -842,11 +844,20 @@ impl CohortIndex {
         }
     }
 
-    /// The plan with the codes each criterion expanded to, for `cohort explain`.
+    /// The plan with the codes each criterion expanded to, for `cohort explain`, with ages as
+    /// of today (UTC).
     pub fn explain(&self, q: &Query) -> Result<serde_json::Value, CohortError> {
+        self.explain_as_of(q, Utc::now().date_naive())
+    }
+
+    /// The plan and its counts with ages as of `today`.
+    pub fn explain_as_of(
+        &self,
+        q: &Query,
+        today: NaiveDate,
+    ) -> Result<serde_json::Value, CohortError> {
         let plan = kakehashi_cohort::compile(q)?;
         let mut stats = Stats::default();
-        let today = Utc::now().date_naive();
         let describe = |c: &CritPlan, stats: &mut Stats| -> serde_json::Value {
             match c {
                 CritPlan::Resource {
@@ -903,7 +914,7 @@ impl CohortIndex {
         let count = self.eval_plan(&plan, today, &mut stats).len();
         Ok(serde_json::json!({
             "rule": "inclusion: every group (AND) of which any criterion (OR) holds; minus exclusion: any group (OR) of which every criterion (AND) holds",
-            "inclusion": inc, "exclusion": exc, "count": count, "unmapped": stats.unmapped, "snapshot": self.tag,
+            "inclusion": inc, "exclusion": exc, "count": count, "unmapped": stats.unmapped, "snapshot": self.tag, "as_of": today,
         }))
     }
 }

@@ -242,8 +242,7 @@ mod tests {
                 &Question {
                     project: &project,
                     researcher: "r",
-                    canonical: "q",
-                    snapshot: "1",
+                    key: &kakehashi_disclosure::RepeatKey::of_data("q", "1"),
                     sensitivity: 1,
                 },
                 CountTable::scalar("patients", 123),

@@ -243,6 +243,18 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
         )));
     }
     let now = Utc::now();
+    let mut spec = t.spec;
+    // ages are computed as of a day that is part of the question: today unless the
+    // researcher gave one
+    if let TaskSpec::Cohort(r) = &spec
+        && r.evaluation_date().is_none()
+    {
+        spec = TaskSpec::Cohort(
+            r.clone()
+                .with_evaluation_date(now.date_naive())
+                .map_err(|e| ApiError::bad_request(format!("spec.{e}")))?,
+        );
+    }
     let task = Task {
         id: TaskId::new(uuid::Uuid::new_v4().to_string())
             .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -250,7 +262,7 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
         requested_by: user.name.clone(),
         created: now,
         deadline: now + Duration::seconds(secs as i64),
-        spec: t.spec,
+        spec,
     };
     let sites: Vec<SiteId> = hub.db.sites()?.into_iter().map(|s| s.id).collect();
     hub.db.put_task(&task, &sites)?;

@@ -394,7 +394,16 @@ impl Agent {
             Err(r) => Err(Ok(r)),
             Ok(()) => {
                 let me = self.clone();
-                let spec = task.spec.clone();
+                let mut spec = task.spec.clone();
+                // a hub that sets no evaluation date: ages as of the day the task was made
+                if let kakehashi_federation::TaskSpec::Cohort(r) = &spec
+                    && r.evaluation_date().is_none()
+                {
+                    match r.clone().with_evaluation_date(task.created.date_naive()) {
+                        Ok(dated) => spec = kakehashi_federation::TaskSpec::Cohort(dated),
+                        Err(e) => tracing::warn!(error = %e, "evaluation date"),
+                    }
+                }
                 let site = self.cfg.site_id.to_string();
                 let limit = self.cfg.disclosure.max_seconds;
                 // A task past the time bound is refused; its thread finishes in the background
@@ -414,7 +423,7 @@ impl Agent {
                     Ok(Ok(Err(e))) => Err(Err(e)),
                     Ok(Ok(Ok(Computed {
                         table,
-                        canonical,
+                        key,
                         sensitivity,
                         snapshot_tag,
                         mut notes,
@@ -424,8 +433,7 @@ impl Agent {
                         let q = Question {
                             project: &task.project,
                             researcher: &task.requested_by,
-                            canonical: &canonical,
-                            snapshot: &snapshot_tag,
+                            key: &key,
                             sensitivity,
                         };
                         let released = if series {
@@ -437,8 +445,19 @@ impl Agent {
                             .map(|r| {
                                 // The denominator is its own question: spent once per project and snapshot.
                                 let den = denominator.and_then(|d| {
-                                    let dq = Question { project: &task.project, researcher: &task.requested_by, canonical: kakehashi_federation::surveillance::DENOMINATOR_CANONICAL, snapshot: &snapshot_tag, sensitivity: 1 };
-                                    self.gate.release(&dq, d).map_err(|refusal| notes.push(Note::DenominatorRefused { refusal })).ok()
+                                    let dkey = crate::key::denominator(&snapshot_tag);
+                                    let dq = Question {
+                                        project: &task.project,
+                                        researcher: &task.requested_by,
+                                        key: &dkey,
+                                        sensitivity: 1,
+                                    };
+                                    self.gate
+                                        .release(&dq, d)
+                                        .map_err(|refusal| {
+                                            notes.push(Note::DenominatorRefused { refusal })
+                                        })
+                                        .ok()
                                 });
                                 (r, notes, den)
                             })

@@ -5,5 +5,6 @@
 pub mod admission;
 pub mod agent;
 pub mod console;
+pub mod key;
 pub mod steward;
 pub mod tasks;

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 pub struct Computed {
     /// True counts.
     pub table: CountTable,
-    /// The question's canonical form (noise and budget key).
-    pub canonical: String,
+    /// The question's repeat key (noise and budget; [`crate::key`]).
+    pub key: kakehashi_disclosure::RepeatKey,
     /// How many released counts one patient (or event) can change.
     pub sensitivity: u32,
     /// The snapshot answered on.
@@ -97,9 +97,9 @@ pub fn compute(
                 surveillance::count_table(&out.series, r.by_age()).map_err(|e| e.to_string())?;
             Ok(Computed {
                 table,
-                canonical: r.canonical(),
-                // One admission changes at most cases, ICU and deaths of one week; one test
-                // changes a pathogen's tests and positives: the noise is scaled to that bound.
+                key: crate::key::surveillance(r.definition(), &r.series_spec(), &snap.tag()),
+                // One patient changes at most k weeks, each by one in cases, ICU, deaths and
+                // each pathogen's tests and positives: the noise is scaled to that bound.
                 sensitivity,
                 snapshot_tag: snap.tag(),
                 notes: r.notes(),
@@ -110,11 +110,17 @@ pub fn compute(
             })
         }
         TaskSpec::Cohort(r) => {
+            // the agent fills in the day the task was made when the hub sent none
+            let date = r
+                .evaluation_date()
+                .ok_or("evaluation_date: the task has none")?;
+            kakehashi_cohort::check_evaluation_date(date, chrono::Utc::now().date_naive())
+                .map_err(|e| e.to_string())?;
             let ix = cache.cohort(&snap)?;
-            let c = ix.count(r.query()).map_err(|e| e.to_string())?;
+            let c = ix.count_as_of(r.query(), date).map_err(|e| e.to_string())?;
             Ok(Computed {
                 table: cohort::count_table(c.count),
-                canonical: r.canonical(),
+                key: crate::key::cohort(r.query(), date, &snap.tag()),
                 sensitivity: cohort::SENSITIVITY,
                 snapshot_tag: snap.tag(),
                 notes: r.notes(),
@@ -129,7 +135,11 @@ pub fn compute(
                 antibiogram::count_table(r.spec(), &counts).map_err(|e| e.to_string())?;
             Ok(Computed {
                 table,
-                canonical: r.canonical().map_err(|e| e.to_string())?,
+                key: crate::key::antibiogram(
+                    &r.canonical().map_err(|e| e.to_string())?,
+                    kakehashi_amr::Reference::shared().map_err(|e| e.to_string())?,
+                    &snap.tag(),
+                ),
                 sensitivity,
                 snapshot_tag: snap.tag(),
                 notes: r.notes(),

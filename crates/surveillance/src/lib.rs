@@ -18,6 +18,7 @@ pub mod definition;
 pub mod mem;
 pub mod per_patient;
 pub mod pooled;
+pub mod request;
 pub mod series;
 pub mod week;
 

@@ -434,12 +434,15 @@ pub struct Pathogen {
     pub jlac10_analytes: Vec<String>,
 }
 
+/// The text of `data/pathogens.toml`.
+pub(crate) const PATHOGENS_TOML: &str = include_str!("../data/pathogens.toml");
+
 impl PathogenPanel {
     /// The shipped panel (influenza, RSV, SARS-CoV-2 NAA and antigen tests) with the JLAC10
     /// codes of the terminology table (`crates/terminology/data/jlac10-loinc.tsv`).
     pub fn shipped() -> Self {
-        let panel: PathogenPanel = toml::from_str(include_str!("../data/pathogens.toml"))
-            .expect("the shipped pathogen panel parses (tested)");
+        let panel: PathogenPanel =
+            toml::from_str(PATHOGENS_TOML).expect("the shipped pathogen panel parses (tested)");
         panel.with_terminology()
     }
 

@@ -25,27 +25,22 @@ pub fn icd10_descends(code: &str, parent: &str) -> bool {
             && (parent.contains('.') || code[parent.len()..].starts_with('.')))
 }
 
+/// The text of `data/icd10gm-who.tsv`.
+pub(crate) const ICD10GM_WHO_TSV: &str = include_str!("../data/icd10gm-who.tsv");
+/// The text of `data/icd11-icd10.tsv`.
+pub(crate) const ICD11_ICD10_TSV: &str = include_str!("../data/icd11-icd10.tsv");
+
 /// The shipped ICD-10-GM ↔ WHO ICD-10 (and Japan) map (`data/icd10gm-who.tsv`).
 pub fn icd10_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| {
-        crate::shipped(
-            "crates/terminology/data/icd10gm-who.tsv",
-            include_str!("../data/icd10gm-who.tsv"),
-        )
-    })
+    M.get_or_init(|| crate::shipped("crates/terminology/data/icd10gm-who.tsv", ICD10GM_WHO_TSV))
 }
 
 /// The shipped ICD-11 ↔ ICD-10 map (`data/icd11-icd10.tsv`, a sample until WHO's tables are
 /// loaded; `CodeMap::load` reads a fuller file of the same format).
 pub fn icd11_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| {
-        crate::shipped(
-            "crates/terminology/data/icd11-icd10.tsv",
-            include_str!("../data/icd11-icd10.tsv"),
-        )
-    })
+    M.get_or_init(|| crate::shipped("crates/terminology/data/icd11-icd10.tsv", ICD11_ICD10_TSV))
 }
 
 /// Rows by their WHO and their Japanese code.

@@ -21,15 +21,13 @@ pub fn is_jlac10(system: &str) -> bool {
     JLAC10_SYSTEMS.contains(&system)
 }
 
+/// The text of `data/jlac10-loinc.tsv`.
+pub(crate) const JLAC10_LOINC_TSV: &str = include_str!("../data/jlac10-loinc.tsv");
+
 /// The shipped JLAC10 → LOINC map (`data/jlac10-loinc.tsv`).
 pub fn jlac10_map() -> &'static CodeMap {
     static M: OnceLock<CodeMap> = OnceLock::new();
-    M.get_or_init(|| {
-        crate::shipped(
-            "crates/terminology/data/jlac10-loinc.tsv",
-            include_str!("../data/jlac10-loinc.tsv"),
-        )
-    })
+    M.get_or_init(|| crate::shipped("crates/terminology/data/jlac10-loinc.tsv", JLAC10_LOINC_TSV))
 }
 
 fn from_loinc() -> &'static HashMap<String, Vec<String>> {

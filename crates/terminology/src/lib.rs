@@ -24,6 +24,16 @@ use kakehashi_model::systems;
 /// The German (BfArM) URI of ATC, used by MII alongside the WHO one.
 pub const ATC_DE: &str = "http://fhir.de/CodeSystem/bfarm/atc";
 
+/// The shipped map files by name, with their text (compiled in): what a site's answers
+/// depend on, for the repeat key's reference versions.
+pub fn shipped_tables() -> [(&'static str, &'static str); 3] {
+    [
+        ("icd10gm-who.tsv", icd::ICD10GM_WHO_TSV),
+        ("icd11-icd10.tsv", icd::ICD11_ICD10_TSV),
+        ("jlac10-loinc.tsv", lab::JLAC10_LOINC_TSV),
+    ]
+}
+
 /// Parses a shipped map (its text is compiled in; the tests parse every shipped file).
 pub(crate) fn shipped(file: &str, text: &str) -> CodeMap {
     match CodeMap::parse(file, text) {

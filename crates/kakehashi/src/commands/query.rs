@@ -42,6 +42,10 @@ pub struct Args {
     /// The project to ask in (default: your only project).
     #[arg(long)]
     project: Option<String>,
+    /// The day ages in a cohort query are computed as of (YYYY-MM-DD; default: today, set by
+    /// the hub). Part of the question: the same query on another day is a new question.
+    #[arg(long)]
+    evaluation_date: Option<chrono::NaiveDate>,
     /// Seconds the sites have to answer.
     #[arg(long, default_value_t = 30)]
     deadline: u64,
@@ -58,9 +62,13 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = match (&a.ccdl, &a.surveillance, &a.antibiogram) {
         (Some(f), _, _) => {
-            TaskSpec::Cohort(CohortRequest::from_json(&read_text(f)?).with_context(|| {
+            let r = CohortRequest::from_json(&read_text(f)?).with_context(|| {
                 format!("{} is not a question the network answers", f.display())
-            })?)
+            })?;
+            TaskSpec::Cohort(match a.evaluation_date {
+                Some(d) => r.with_evaluation_date(d)?,
+                None => r,
+            })
         }
         (_, Some(d), _) => TaskSpec::SurveillanceSeries(SurveillanceRequest::of(d)?),
         (_, _, Some(f)) => {

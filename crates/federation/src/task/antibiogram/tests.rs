@@ -71,8 +71,7 @@ fn release(policy: serde_json::Value, t: CountTable, sens: u32) -> GatedTable {
         &Question {
             project: &p,
             researcher: "r",
-            canonical: "q",
-            snapshot: "s1",
+            key: &kakehashi_disclosure::RepeatKey::of_data("q", "s1"),
             sensitivity: sens,
         },
         t,
@@ -148,7 +147,8 @@ fn an_open_spec_is_refused_and_by_year_grids_have_every_declared_year() {
     assert_eq!(t.len(), 3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len()));
     let g = release(open(0), t, sens);
     let back = site_counts("a", "JP", &g).unwrap();
-    let years: std::collections::BTreeSet<Option<i32>> = back.cells.iter().map(|c| c.year).collect();
+    let years: std::collections::BTreeSet<Option<i32>> =
+        back.cells.iter().map(|c| c.year).collect();
     assert_eq!(
         years,
         std::collections::BTreeSet::from([Some(2022), Some(2023), Some(2024)])
@@ -198,8 +198,9 @@ fn sensitivity_follows_k_and_nested_organisms() {
         ..s
     };
     assert_eq!(count_table(&flat, &empty).unwrap().1, 3 * (1 + 5));
-    let e = parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}))
-        .unwrap_err();
+    let e =
+        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}))
+            .unwrap_err();
     assert!(e.contains("max_isolates_per_patient"), "{e}");
 }
 

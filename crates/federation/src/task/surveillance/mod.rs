@@ -120,11 +120,10 @@ impl SurveillanceRequest {
     /// [`per_patient::MAX_WEEKS_PER_PATIENT_LIMIT`]; a negative or zero `k` is refused with the
     /// field named).
     pub fn with_max_weeks_per_patient(self, k: i64) -> Result<SurveillanceRequest, TaskError> {
-        let k = per_patient::check_max_weeks(k)
-            .map_err(|e| {
-                let why = e.strip_prefix(per_patient::FIELD).unwrap_or(&e);
-                TaskError::field(per_patient::FIELD, why.trim_start_matches(": "))
-            })?;
+        let k = per_patient::check_max_weeks(k).map_err(|e| {
+            let why = e.strip_prefix(per_patient::FIELD).unwrap_or(&e);
+            TaskError::field(per_patient::FIELD, why.trim_start_matches(": "))
+        })?;
         Ok(SurveillanceRequest {
             max_weeks_per_patient: k,
             ..self
@@ -142,8 +141,7 @@ impl SurveillanceRequest {
     }
 
     pub(super) fn from_wire(w: Wire) -> Result<SurveillanceRequest, TaskError> {
-        let r =
-            SurveillanceRequest::new(&w.definition, &w.by, w.from.as_deref(), w.to.as_deref())?;
+        let r = SurveillanceRequest::new(&w.definition, &w.by, w.from.as_deref(), w.to.as_deref())?;
         match w.max_weeks_per_patient {
             Some(k) => r.with_max_weeks_per_patient(k),
             None => Ok(r),
@@ -197,9 +195,9 @@ impl SurveillanceRequest {
         }
     }
 
-    /// The noise and budget key.
+    /// The question's canonical form (the domain crate's, part of the repeat key).
     pub fn canonical(&self) -> String {
-        serde_json::json!({"type": "surveillance_series", "definition": self.definition, "by": self.by_age().then_some("age"), "from": self.from.map(|w| w.to_string()), "to": self.to.map(|w| w.to_string()), "max_weeks_per_patient": self.max_weeks_per_patient}).to_string()
+        kakehashi_surveillance::request::canonical(&self.definition, &self.series_spec())
     }
 
     /// The notes every site gives with this question.

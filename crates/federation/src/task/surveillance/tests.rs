@@ -65,8 +65,7 @@ fn release(policy: Policy, s: &Series, patients: u64) -> (GatedTable, GatedTable
             &Question {
                 project: &p,
                 researcher: "r",
-                canonical: "s",
-                snapshot: "1",
+                key: &kakehashi_disclosure::RepeatKey::of_data("s", "1"),
                 sensitivity: sens,
             },
             t,
@@ -78,8 +77,7 @@ fn release(policy: Policy, s: &Series, patients: u64) -> (GatedTable, GatedTable
             &Question {
                 project: &p,
                 researcher: "r",
-                canonical: DENOMINATOR_CANONICAL,
-                snapshot: "1",
+                key: &kakehashi_disclosure::RepeatKey::of_data(DENOMINATOR_CANONICAL, "1"),
                 sensitivity: 1,
             },
             denominator_table(patients),
