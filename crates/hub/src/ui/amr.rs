@@ -117,7 +117,7 @@ fn spec_of(
             vec![form.specimen.clone()]
         },
         first_isolate: Default::default(),
-        max_isolates_per_patient: Default::default(),
+        max_isolates_per_patient: kakehashi_amr::per_patient::DEFAULT_MAX_ISOLATES_PER_PATIENT,
         by_year: form.by_year,
         infection_site: Default::default(),
     };
