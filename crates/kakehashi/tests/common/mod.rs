@@ -1,5 +1,7 @@
 //! Helpers shared by integration tests.
 
+pub mod net;
+
 use std::path::{Path, PathBuf};
 
 /// The directory of a fixture shared by all tests of one test process: `PREFIX-PID` in the
