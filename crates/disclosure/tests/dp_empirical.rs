@@ -36,7 +36,9 @@ fn released(gate: &Gate, tag: &str, n: u64, sensitivity: u32) -> BTreeMap<u64, u
             .unwrap()
             .into_inner();
         for row in &out.rows {
-            let v = row.values[0].value().expect("the series rule withholds nothing");
+            let v = row.values[0]
+                .value()
+                .expect("the series rule withholds nothing");
             *hist.entry(v).or_insert(0) += 1;
         }
     }
