@@ -447,7 +447,11 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
             "{:<16} {:<3} {:<9} {:>10}  {note}",
             s.site.to_string(),
             s.country.to_string(),
-            format!("{:?}", s.state).to_lowercase(),
+            // the state as the API names it (`awaiting_approval`, not the Rust name)
+            serde_json::to_value(s.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             count
         )?;
         for n in &s.notes {
