@@ -19,16 +19,16 @@ pub(crate) fn respiratory_episode(
     let p = pt.p;
     let path = &p.respiratory.pathogen[k];
     let hospitalised = r.random::<f64>() < band_share(&path.sari, age);
-    let admit = (onset + Duration::days(r.random_range(0..4)))
-        .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
-        .expect("time");
+    let admit = crate::at(
+        onset + Duration::days(r.random_range(0..4)),
+        r.random_range(0..24),
+        r.random_range(0..60),
+    );
     let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
     if hospitalised {
         sari_stay(pt, r, k, onset, admit, code, display, age, out);
     } else {
-        let at = onset
-            .and_hms_opt(r.random_range(8..20), 0, 0)
-            .expect("time");
+        let at = crate::at(onset, r.random_range(8..20), 0);
         let eid = pt.outpatient(out, at, at + Duration::hours(1));
         match path.name.as_str() {
             "influenza" => pt.treat(out, "influenza-outpatient", &eid, at, 5),
@@ -61,9 +61,11 @@ pub(crate) fn sari_admission(
 ) -> (String, NaiveDateTime) {
     let path = &pt.p.respiratory.pathogen[k];
     let age = pt.age_at(onset);
-    let admit = (onset + Duration::days(r.random_range(0..4)))
-        .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
-        .expect("time");
+    let admit = crate::at(
+        onset + Duration::days(r.random_range(0..4)),
+        r.random_range(0..24),
+        r.random_range(0..60),
+    );
     let (code, display) = &path.codes[r.random_range(0..path.codes.len())];
     let eid = sari_stay(pt, r, k, onset, admit, code, display, age, out);
     (eid, admit)
@@ -269,9 +271,7 @@ pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, o
     let Some(s) = pt.p.sfts.as_ref() else {
         return;
     };
-    let admit = (onset + Duration::days(r.random_range(2..6)))
-        .and_hms_opt(14, 0, 0)
-        .expect("time");
+    let admit = crate::at(onset + Duration::days(r.random_range(2..6)), 14, 0);
     let discharge = admit + Duration::days(r.random_range(7..21));
     let died = r.random::<f64>() < s.fatality;
     let (eid, _) = pt.stay(out, admit, discharge, died, "0100");
@@ -308,9 +308,7 @@ pub(crate) fn vhf_case(
     display: &str,
     out: &mut Out,
 ) {
-    let admit = (onset + Duration::days(r.random_range(1..5)))
-        .and_hms_opt(10, 0, 0)
-        .expect("time");
+    let admit = crate::at(onset + Duration::days(r.random_range(1..5)), 10, 0);
     let severe = code != "A97.1" || r.random::<f64>() < 0.1;
     let died = code != "A97.1" && r.random::<f64>() < 0.25;
     let discharge = admit + Duration::days(r.random_range(5..25));
@@ -491,10 +489,11 @@ pub(crate) fn morbidity_stay(pt: &mut Pt<'_>, out: &mut Out, d: &Diagnosis, admi
 /// The birth stay of a patient born during the span, with the newborn diagnoses drawn for them.
 pub(crate) fn birth_stay(pt: &mut Pt<'_>, out: &mut Out, z: &[f64; 8]) {
     let p = pt.p;
-    let at = pt
-        .birth
-        .and_hms_opt(pt.cr.random_range(0..24), pt.cr.random_range(0..60), 0)
-        .expect("time");
+    let at = crate::at(
+        pt.birth,
+        pt.cr.random_range(0..24),
+        pt.cr.random_range(0..60),
+    );
     let female = pt.female;
     let mut found: Vec<&Diagnosis> = Vec::new();
     for d in p
@@ -512,7 +511,7 @@ pub(crate) fn birth_stay(pt: &mut Pt<'_>, out: &mut Out, z: &[f64; 8]) {
     } else {
         pt.cr.random_range(2..6)
     };
-    let end = (at + Duration::days(los)).min(p.site.end.and_hms_opt(0, 0, 0).expect("time"));
+    let end = (at + Duration::days(los)).min(crate::at(p.site.end, 0, 0));
     let (eid, _) = pt.stay(
         out,
         at,

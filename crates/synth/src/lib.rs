@@ -485,13 +485,21 @@ fn band_share(bands: &[(i32, i32, f64)], age: i32) -> f64 {
         .map_or(0.0, |b| b.2)
 }
 
+/// `day` at `hour:minute`. Every caller passes an hour below 24 and a minute below 60, drawn or
+/// fixed; anything else falls back to midnight instead of panicking.
+pub(crate) fn at(day: NaiveDate, hour: u32, minute: u32) -> NaiveDateTime {
+    day.and_time(chrono::NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(chrono::NaiveTime::MIN))
+}
+
 /// A uniformly drawn moment between `from` and `to` (dates), at a daytime hour.
 fn moment(r: &mut impl Rng, from: NaiveDate, to: NaiveDate) -> Option<NaiveDateTime> {
     let days = (to - from).num_days();
     (days > 0).then(|| {
-        (from + Duration::days(r.random_range(0..days)))
-            .and_hms_opt(r.random_range(8..18), r.random_range(0..60), 0)
-            .expect("time")
+        crate::at(
+            from + Duration::days(r.random_range(0..days)),
+            r.random_range(8..18),
+            r.random_range(0..60),
+        )
     })
 }
 
@@ -519,7 +527,7 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         female,
         seq: 0,
         deceased: None,
-        last: start.and_hms_opt(0, 0, 0).expect("time"),
+        last: crate::at(start, 0, 0),
         cr: stream(seed, i, b"kkhs-cr!"),
     };
     let band = morbidity::band_of(pt.age_at(start).max(0));
@@ -527,7 +535,7 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     // events collected first, so a death ends everything after it
     let mut body = Out::default();
     if born_in_span {
-        pt.seen(birth.and_hms_opt(0, 0, 0).expect("time"));
+        pt.seen(crate::at(birth, 0, 0));
     }
 
     // background morbidity: latent risks, then each diagnosis of the table
@@ -625,9 +633,7 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
         if !pt.alive_on(d) {
             continue;
         }
-        let at = d
-            .and_hms_opt(r.random_range(8..17), r.random_range(0..60), 0)
-            .expect("time");
+        let at = crate::at(d, r.random_range(8..17), r.random_range(0..60));
         let eid = pt.outpatient(&mut body, at, at + Duration::minutes(30));
         if r.random::<f64>() < 0.5 {
             episodes::blood_count(&mut pt, &mut r, &eid, at, false, &mut body);
@@ -661,7 +667,7 @@ fn patient(p: &Profile, seed: u64, i: u64, out: &mut Out) {
     {
         let after = pt.last.date() + Duration::days(1);
         if let Some(t) = moment(&mut r, after.max(start), end) {
-            pt.deceased = Some(t.date().and_hms_opt(12, 0, 0).expect("time"));
+            pt.deceased = Some(crate::at(t.date(), 12, 0));
         }
     }
     write::patient(out, &pt.id, pt.female, pt.birth, pt.deceased, &p.site);
@@ -765,7 +771,7 @@ fn catchment_patient(p: &Profile, seed: u64, i: u64, a: &Admission, out: &mut Ou
         female: a.female,
         seq: 0,
         deceased: None,
-        last: p.site.start.and_hms_opt(0, 0, 0).expect("time"),
+        last: crate::at(p.site.start, 0, 0),
         cr: stream(seed, i, b"kkhs-cr!"),
     };
     let mut body = Out::default();

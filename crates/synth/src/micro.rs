@@ -42,9 +42,7 @@ pub(crate) fn amr_isolates(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, years: f64, out:
             } else {
                 0
             };
-            let at0 = day
-                .and_hms_opt(r.random_range(0..24), r.random_range(0..60), 0)
-                .expect("time");
+            let at0 = crate::at(day, r.random_range(0..24), r.random_range(0..60));
             let (eid, _) = pt.stay(
                 out,
                 at0,
