@@ -32,9 +32,7 @@ pub fn reference_data() -> Vec<(&'static str, &'static str)> {
 /// An evaluation date a site does not compute: later than tomorrow (UTC), where no patient's
 /// age is known yet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "evaluation_date: {date} is in the future (latest allowed: {latest}); ages are computed as of this day"
-)]
+#[error("{date} is in the future (latest allowed: {latest}); ages are computed as of this day")]
 pub struct FutureDate {
     /// The date asked for.
     pub date: chrono::NaiveDate,

@@ -884,11 +884,23 @@ async fn antibiogram_counts_below_a_sites_minimum_leave_as_ranges_and_bad_specs_
         "{de}"
     );
     // unknown names are refused at the hub, naming the field, before any site is asked
-    let r = net.http.post(format!("{}/api/tasks", net.url)).bearer_auth(&net.researcher).json(&json!({"project": "p1", "spec": {"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]}}})).send().await.unwrap();
+    let r = net.http.post(format!("{}/api/tasks", net.url)).bearer_auth(&net.researcher).json(&json!({"project": "p1", "spec": {"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"], "antimicrobials": ["CIP"]}}})).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let msg: Value = r.json().await.unwrap();
     assert!(
         msg["message"].as_str().unwrap().contains("organisms[1]"),
+        "{msg}"
+    );
+    // an open antibiogram (no drugs listed) is refused there too: its rows would tell which
+    // drugs a site tests
+    let r = net.http.post(format!("{}/api/tasks", net.url)).bearer_auth(&net.researcher).json(&json!({"project": "p1", "spec": {"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli"]}}})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let msg: Value = r.json().await.unwrap();
+    assert!(
+        msg["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("spec.spec.antimicrobials: "),
         "{msg}"
     );
 }

@@ -115,7 +115,7 @@ pub fn compute(
                 .evaluation_date()
                 .ok_or("evaluation_date: the task has none")?;
             kakehashi_cohort::check_evaluation_date(date, chrono::Utc::now().date_naive())
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("evaluation_date: {e}"))?;
             let ix = cache.cohort(&snap)?;
             let c = ix.count_as_of(r.query(), date).map_err(|e| e.to_string())?;
             Ok(Computed {

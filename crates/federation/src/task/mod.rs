@@ -217,7 +217,7 @@ impl TaskSpec {
         Ok(match kind.as_str() {
             "cohort" => TaskSpec::Cohort(cohort::CohortRequest::from_wire(wire(rest)?)?),
             "antibiogram" => {
-                TaskSpec::Antibiogram(antibiogram::AntibiogramRequest::from_wire(wire(rest)?)?)
+                TaskSpec::Antibiogram(antibiogram::AntibiogramRequest::from_wire(rest)?)
             }
             _ => TaskSpec::SurveillanceSeries(surveillance::SurveillanceRequest::from_wire(wire(
                 rest,
@@ -243,17 +243,31 @@ impl TaskSpec {
 
 /// Reads a type's wire fields (unknown fields refused, naming them).
 fn wire<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, TaskError> {
-    serde_json::from_value(v).map_err(|e| {
-        let m = e.to_string();
-        // serde names an unknown or missing field in the message: "unknown field `x`, ..."
-        let field = m
-            .split('`')
-            .nth(1)
-            .filter(|_| m.starts_with("unknown field") || m.starts_with("missing field"))
-            .unwrap_or("(spec)")
-            .to_owned();
-        TaskError::Field { field, message: m }
-    })
+    serde_json::from_value(v).map_err(|e| serde_error("", &e))
+}
+
+/// A serde error as a field error. serde names an unknown or missing field in backticks
+/// (`unknown field `x`, expected ...`); our own checks inside deserializers start their message
+/// with the field (`max_isolates_per_patient: 0 is not allowed`). `prefix` is prepended to the
+/// field (`spec.` for a nested spec); anything else is reported under `prefix(spec)`.
+pub(crate) fn serde_error(prefix: &str, e: &serde_json::Error) -> TaskError {
+    let m = e.to_string();
+    let named = m
+        .split('`')
+        .nth(1)
+        .filter(|_| m.starts_with("unknown field") || m.starts_with("missing field"));
+    if let Some(field) = named {
+        return TaskError::field(format!("{prefix}{field}"), &m);
+    }
+    let own = m.split_once(": ").filter(|(f, _)| {
+        !f.is_empty()
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+    });
+    match own {
+        Some((field, message)) => TaskError::field(format!("{prefix}{field}"), message),
+        None => TaskError::field(format!("{prefix}(spec)"), m),
+    }
 }
 
 impl Serialize for TaskSpec {

@@ -18,7 +18,7 @@ fn parse(v: Value) -> Result<TaskSpec, TaskError> {
 fn every_task_type_round_trips_with_its_schema_version() {
     for v in [
         json!({"type": "cohort", "ccdl": ccdl(2)}),
-        json!({"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli"]}}),
+        json!({"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP"]}}),
         json!({"type": "surveillance_series", "definition": "ari-jp", "by": ["age"], "from": "2024-W40"}),
     ] {
         let spec = parse(v.clone()).unwrap();

@@ -33,8 +33,7 @@ pub struct AntibiogramRequest {
 }
 
 /// The wire fields of an antibiogram task.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 pub(super) struct Wire {
     spec: AntibiogramSpec,
 }
@@ -46,6 +45,18 @@ impl AntibiogramRequest {
         TaskError::check_len("spec.organisms", spec.organisms.len())?;
         TaskError::check_len("spec.antimicrobials", spec.antimicrobials.len())?;
         TaskError::check_len("spec.specimen_types", spec.specimen_types.len())?;
+        // An open list would release the species and drugs a site has: the grid is declared.
+        for (field, empty) in [
+            ("spec.organisms", spec.organisms.is_empty()),
+            ("spec.antimicrobials", spec.antimicrobials.is_empty()),
+        ] {
+            if empty {
+                return Err(TaskError::field(
+                    field,
+                    "an antibiogram across sites names its organisms and antimicrobials (an open list would release the species and drugs a site has)",
+                ));
+            }
+        }
         let r = Reference::shared().map_err(|e| TaskError::field("spec", e))?;
         spec.resolve(r).map_err(|e| match e {
             AmrError::Guideline(m) => TaskError::field("spec.guideline", m),
@@ -60,16 +71,29 @@ impl AntibiogramRequest {
 
     /// Reads a spec from JSON text (a file given to the CLI or the UI's form) and checks it.
     pub fn from_json(text: &str) -> Result<AntibiogramRequest, TaskError> {
-        let spec: AntibiogramSpec = serde_json::from_str(text).map_err(|e| {
-            let m = e.to_string();
-            let field = m.split('`').nth(1).filter(|_| m.contains(" field `"));
-            TaskError::field(format!("spec.{}", field.unwrap_or("(spec)")), m.clone())
-        })?;
+        let spec: AntibiogramSpec =
+            serde_json::from_str(text).map_err(|e| super::serde_error("spec.", &e))?;
         AntibiogramRequest::new(spec)
     }
 
-    pub(super) fn from_wire(w: Wire) -> Result<AntibiogramRequest, TaskError> {
-        AntibiogramRequest::new(w.spec)
+    /// Reads the wire fields (`{"spec": {...}}`): read in two steps so that an error inside the
+    /// spec names its field under `spec.` (serde's own errors carry no path).
+    pub(super) fn from_wire(w: serde_json::Value) -> Result<AntibiogramRequest, TaskError> {
+        let serde_json::Value::Object(mut o) = w else {
+            return Err(TaskError::field("(spec)", "a task is a JSON object"));
+        };
+        let spec = o
+            .remove("spec")
+            .ok_or_else(|| TaskError::field("spec", "missing field `spec`"))?;
+        if let Some(k) = o.keys().next() {
+            return Err(TaskError::field(
+                k.clone(),
+                format!("unknown field `{k}`, expected `spec`"),
+            ));
+        }
+        let spec =
+            AntibiogramSpec::deserialize(spec).map_err(|e| super::serde_error("spec.", &e))?;
+        AntibiogramRequest::new(spec)
     }
 
     pub(super) fn to_wire(&self) -> Wire {

@@ -128,7 +128,15 @@ fn suppressed_counts_come_back_as_unknown_with_the_sites_minimum() {
 
 #[test]
 fn an_open_spec_is_refused_and_by_year_grids_have_every_declared_year() {
-    let open_spec = spec(serde_json::json!({"guideline": "EUCAST 2025", "by_year": true}));
+    // refused when the request is made (at the hub, before any site computes), naming the list
+    let open_json = serde_json::json!({"guideline": "EUCAST 2025", "by_year": true});
+    let e = parse_spec(open_json.clone()).unwrap_err();
+    assert!(e.contains("spec.organisms"), "{e}");
+    let half = serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"]});
+    let e = parse_spec(half).unwrap_err();
+    assert!(e.contains("spec.antimicrobials"), "{e}");
+    // and the released table refuses one too (a spec that bypassed the request)
+    let open_spec: AntibiogramSpec = serde_json::from_value(open_json).unwrap();
     assert!(matches!(
         count_table(&open_spec, &counts()),
         Err(TableError::Undeclared(_))
@@ -199,26 +207,37 @@ fn sensitivity_follows_k_and_nested_organisms() {
     };
     assert_eq!(count_table(&flat, &empty).unwrap().1, 3 * (1 + 5));
     let e =
-        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "max_isolates_per_patient": 0}))
+        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP"], "max_isolates_per_patient": 0}))
             .unwrap_err();
-    assert!(e.contains("max_isolates_per_patient"), "{e}");
+    assert!(
+        e.starts_with("spec.spec.max_isolates_per_patient: 0 is not"),
+        "{e}"
+    );
+    // the same through the task's wire, as the hub reads it
+    let e = crate::TaskSpec::from_json(
+        r#"{"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP"], "max_isolates_per_patient": -1}}"#,
+        "hub",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("spec.spec.max_isolates_per_patient: "), "{e}");
 }
 
 #[test]
 fn bad_specs_name_the_field() {
     let e = parse_spec(
-        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"]}),
+        serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli", "Unobtainium"], "antimicrobials": ["CIP"]}),
     )
     .unwrap_err();
     assert!(
         e.contains("organisms[1]") && e.contains("Unobtainium"),
         "{e}"
     );
-    let e = parse_spec(serde_json::json!({"guideline": "EUCAST 1999"})).unwrap_err();
+    let e = parse_spec(serde_json::json!({"guideline": "EUCAST 1999", "organisms": ["E. coli"], "antimicrobials": ["CIP"]})).unwrap_err();
     assert!(e.contains("1999"), "{e}");
     let e =
-        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "colour": "red"})).unwrap_err();
-    assert!(e.contains("colour"), "{e}");
+        parse_spec(serde_json::json!({"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP"], "colour": "red"})).unwrap_err();
+    assert!(e.starts_with("spec.spec.colour: "), "{e}");
 }
 
 #[test]
