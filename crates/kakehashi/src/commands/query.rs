@@ -398,6 +398,25 @@ fn pooled(p: Option<kakehashi_federation::Pooled>) -> String {
     }
 }
 
+/// How a site's answer was protected, and what the asker has left to spend there: an exact
+/// answer (the site's `noise = "off"`) is said first and loudly.
+fn disclosure_note(d: &kakehashi_disclosure::Disclosure) -> String {
+    let mut parts = Vec::new();
+    if d.noise_off() {
+        parts.push("EXACT: this site adds no noise (its steward's decision)".to_owned());
+    } else if let Some(e) = d.epsilon {
+        parts.push(format!("noise ε = {e}"));
+    }
+    parts.push(format!("min {}, rounded to {}", d.min_count, d.rounding));
+    if d.repeated {
+        parts.push("repeated question (free)".into());
+    }
+    if let Some(left) = d.remaining {
+        parts.push(format!("ε left {left:.2}"));
+    }
+    parts.join(", ")
+}
+
 fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
     writeln!(
         w,
@@ -416,29 +435,13 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
     )?;
     for s in &m.sites {
         let (count, note) = match &s.table {
-            Some(t) if t.dims.is_empty() => {
-                let d = &t.disclosure;
-                let noise = d
-                    .epsilon
-                    .map(|e| format!(", noise ε = {e}"))
-                    .unwrap_or_default();
-                (
-                    cell(scalar(t)),
-                    format!(
-                        "min {}, rounded to {}{noise}{}",
-                        d.min_count,
-                        d.rounding,
-                        if d.repeated {
-                            ", repeated question"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
-            }
+            Some(t) if t.dims.is_empty() => (cell(scalar(t)), disclosure_note(&t.disclosure)),
             Some(t) => (
                 format!("{} rows", t.rows.len()),
-                "a table: see --format json".to_owned(),
+                format!(
+                    "{} (a table: see --format json)",
+                    disclosure_note(&t.disclosure)
+                ),
             ),
             None => ("-".into(), s.reason.clone().unwrap_or_default()),
         };
@@ -496,6 +499,35 @@ fn print_table(w: &mut impl Write, m: &Merged) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakehashi_disclosure::{Disclosure, Noise};
+
+    fn disclosure(noise: Noise, repeated: bool, remaining: Option<f64>) -> Disclosure {
+        Disclosure {
+            min_count: 5,
+            rounding: 10,
+            noise,
+            epsilon: (noise == Noise::On).then_some(1.0),
+            sensitivity: 1,
+            repeated,
+            budget_spent: 2.0,
+            budget: Some(20.0),
+            researcher_spent: 2.0,
+            researcher_budget: Some(10.0),
+            remaining,
+        }
+    }
+
+    #[test]
+    fn the_table_says_what_protected_each_answer_and_what_is_left() {
+        let n = disclosure_note(&disclosure(Noise::On, true, Some(8.0)));
+        assert_eq!(
+            n,
+            "noise ε = 1, min 5, rounded to 10, repeated question (free), ε left 8.00"
+        );
+        let n = disclosure_note(&disclosure(Noise::Off, false, None));
+        assert!(n.starts_with("EXACT: this site adds no noise"), "{n}");
+        assert!(!n.contains('ε'), "{n}");
+    }
 
     fn cell(organism: &str, antimicrobial: &str) -> CellStats {
         let b = |n: u64| kakehashi_amr::pool::Bounds {
