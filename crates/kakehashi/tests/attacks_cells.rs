@@ -154,7 +154,10 @@ async fn total_minus_the_shown_cells_does_not_recover_a_withheld_cell() {
     let (mut would_leak, mut tries, mut hits, mut allowed) = (0, 0, 0, 0.0);
     for by_year in [true, false] {
         let m = net
-            .ask("alice", json!({"type": "antibiogram", "spec": spec(by_year)}))
+            .ask(
+                "alice",
+                json!({"type": "antibiogram", "spec": spec(by_year)}),
+            )
             .await;
         would_leak += attack_exact(&m, by_year);
         let (t, h, p) = attack_noisy(&m, by_year);
