@@ -206,7 +206,7 @@ async fn cell_and_time_bombs_are_refused_and_the_site_keeps_answering() {
 /// next antibiogram is answered and pays the first ε of the project.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_bomb_is_refused_and_the_site_keeps_answering() {
-    let tokyo = kakehashi_store::Store::open(&sites_dir().join("sites/jp-tokyo"))
+    let tokyo = kakehashi_store::Store::open(sites_dir().join("sites/jp-tokyo"))
         .current()
         .unwrap();
     let amr_rows = kakehashi_site::admission::rows_scanned(&tokyo, "antibiogram");
