@@ -147,7 +147,7 @@ fn antibiogram(drugs: &[&str], years: Option<(&str, &str)>) -> Value {
 /// Work bombs that make a site compute: a one-organism antibiogram by year from year 1 to 9999,
 /// a question of a few hundred bytes whose grid has 599,940 counts. de-berlin (at most 1,000
 /// counts per task) refuses it before computing (in well under a second, while computing the
-/// grid takes seconds), naming the counts; de-frankfurt (10 million counts, 2 seconds per task)
+/// grid takes seconds), naming the counts; de-frankfurt (10 million counts, 3 seconds per task)
 /// computes and refuses once the time is over. Each refusal carries the reason and no numbers,
 /// spends nothing (the next answer's ledger counts only the questions answered), and both sites
 /// answer the next normal question.
@@ -160,7 +160,7 @@ async fn cell_and_time_bombs_are_refused_and_the_site_keeps_answering() {
         ),
         (
             "de-frankfurt",
-            "projects = [\"*\"]\nepsilon = 1.0\nmax_cells = 10000000\nmax_seconds = 2",
+            "projects = [\"*\"]\nepsilon = 1.0\nmax_cells = 10000000\nmax_seconds = 3",
         ),
     ])
     .await;
@@ -190,7 +190,7 @@ async fn cell_and_time_bombs_are_refused_and_the_site_keeps_answering() {
     assert!(ms < 1000, "refused before computing, not after {ms} ms");
     let reason = refused(&m, "de-frankfurt");
     assert!(
-        reason.contains("took longer than the 2 seconds this site allows one task"),
+        reason.contains("took longer than the 3 seconds this site allows one task"),
         "{reason}"
     );
 
