@@ -2,9 +2,10 @@
 //! HTTP, against a real hub and site agent, and each test asserts what the attacker obtains.
 //! Covered here: averaging (the same question many times), differencing by rephrasing (other
 //! displays, duplicated codes, reordered and renamed organism and drug lists) and note probing
-//! (does a site say whether a code exists in its data). Not yet here: overlapping cohorts over
-//! many seeds, complementary cells, budget exhaustion and work bombs as one suite (each has
-//! its own test in `gate.rs`, `repeat_key.rs` and the crates' unit tests).
+//! (does a site say whether a code exists in its data). The rest of the suite: overlapping
+//! cohorts A and A∖{one patient} over many noise secrets (`attacks_differencing.rs`),
+//! complementary cells (`attacks_cells.rs`), budget exhaustion, work bombs and bursts
+//! (`attacks_limits.rs`).
 
 mod common;
 

@@ -3,7 +3,7 @@
 //! the bound on compute time ([`compute_limit`]).
 
 use kakehashi_disclosure::Admission;
-use kakehashi_federation::Task;
+use kakehashi_federation::{Task, TaskSpec, antibiogram};
 use kakehashi_model::View;
 use kakehashi_store::Snapshot;
 use std::time::Duration;
@@ -35,11 +35,16 @@ pub fn rows_scanned(snap: &Snapshot, kind: &str) -> u64 {
     }
 }
 
-/// Cells an answer will have, where known before computing: one for a cohort count. Other
-/// task types are checked against the per-task and daily cell limits by the gate at release,
-/// before anything is sent or spent.
-pub fn cells(kind: &str) -> Option<u64> {
-    (kind == "cohort").then_some(1)
+/// Cells an answer will have, where known before computing: one for a cohort count, the
+/// declared grid of an antibiogram ([`antibiogram::declared_cells`]; a grid of thousands of
+/// years is refused here, not after computing it). A surveillance series is checked against
+/// the per-task and daily cell limits by the gate at release, before anything is sent or spent.
+pub fn cells(spec: &TaskSpec) -> Option<u64> {
+    match spec {
+        TaskSpec::Cohort(_) => Some(1),
+        TaskSpec::Antibiogram(r) => antibiogram::declared_cells(r.spec()),
+        TaskSpec::SurveillanceSeries(_) => None,
+    }
 }
 
 /// The admission of a task on a snapshot (none when the site holds no data yet).
@@ -49,7 +54,7 @@ pub fn admission<'a>(task: &'a Task, snap: Option<&Snapshot>) -> Admission<'a> {
         project: &task.project,
         researcher: &task.requested_by,
         rows_scanned: snap.map_or(0, |s| rows_scanned(s, kind)),
-        cells: cells(kind),
+        cells: cells(&task.spec),
     }
 }
 

@@ -159,7 +159,14 @@ impl Net {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// The agent configuration of site `id` over the synthetic demo site of that name.
     pub fn site_toml(&self, id: &str, policy: &str) -> PathBuf {
+        self.site_toml_at(id, &sites_dir().join("sites").join(id), policy)
+    }
+
+    /// The agent configuration of site `id` over the site directory `site_dir` (several agents
+    /// may share one: each has its own state, so its own noise secret and ledger).
+    pub fn site_toml_at(&self, id: &str, site_dir: &Path, policy: &str) -> PathBuf {
         let adir = self.dir.path().join("agents").join(id);
         std::fs::create_dir_all(&adir).unwrap();
         let cfg = adir.join("site.toml");
@@ -169,7 +176,7 @@ impl Net {
                 "site_id = \"{id}\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\n\n[disclosure]\n{policy}\n",
                 self.url,
                 adir.join("site.token").display().to_string(),
-                sites_dir().join("sites").join(id).display().to_string(),
+                site_dir.display().to_string(),
                 adir.join("state").display().to_string()
             ),
         )
@@ -177,8 +184,19 @@ impl Net {
         cfg
     }
 
+    /// Registers and starts the agent of the demo site `id`.
     pub async fn start_site(&mut self, id: &str, policy: &str) {
         let cfg = self.site_toml(id, policy);
+        self.start_agent(id, cfg).await;
+    }
+
+    /// Registers and starts an agent `id` over the site directory `site_dir`.
+    pub async fn start_site_at(&mut self, id: &str, site_dir: &Path, policy: &str) {
+        let cfg = self.site_toml_at(id, site_dir, policy);
+        self.start_agent(id, cfg).await;
+    }
+
+    async fn start_agent(&mut self, id: &str, cfg: PathBuf) {
         let out = Command::new(EXE)
             .args(["site", "--config"])
             .arg(&cfg)
@@ -234,12 +252,27 @@ impl Net {
         }
     }
 
+    /// A second project of the same researchers (`p1` is made by [`Net::start`]).
+    pub async fn add_project(&self, id: &str, members: &[&str]) {
+        self.admin_post(
+            "/api/admin/projects",
+            json!({"id": id, "title": id, "members": members}),
+        )
+        .await;
+    }
+
+    /// Creates a task of project `p1`; returns its id.
     pub async fn create(&self, who: &str, spec: Value) -> String {
+        self.create_in("p1", who, spec).await
+    }
+
+    /// Creates a task of `project`; returns its id.
+    pub async fn create_in(&self, project: &str, who: &str, spec: Value) -> String {
         let r = self
             .http
             .post(format!("{}/api/tasks", self.url))
             .bearer_auth(&self.tokens[who])
-            .json(&json!({"project": "p1", "spec": spec, "deadline_seconds": 90}))
+            .json(&json!({"project": project, "spec": spec, "deadline_seconds": 90}))
             .send()
             .await
             .unwrap();
@@ -264,8 +297,25 @@ impl Net {
         v
     }
 
+    /// Asks a question in project `p1` and waits for every site's answer.
     pub async fn ask(&self, who: &str, spec: Value) -> Value {
         let id = self.create(who, spec).await;
         self.result(who, &id).await
     }
+
+    /// Asks a question in `project` and waits for every site's answer.
+    pub async fn ask_in(&self, project: &str, who: &str, spec: Value) -> Value {
+        let id = self.create_in(project, who, spec).await;
+        self.result(who, &id).await
+    }
+}
+
+/// One site's part of a task's answer, as the researcher reads it from the hub.
+pub fn site<'a>(m: &'a Value, id: &str) -> &'a Value {
+    m["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["site"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {m}"))
 }

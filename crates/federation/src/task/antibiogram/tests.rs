@@ -153,6 +153,28 @@ fn an_open_spec_is_refused_and_by_year_grids_have_every_declared_year() {
     assert_eq!(sens, 2 * (2 + 5));
     // 2022 and 2023 have no isolate and are released all the same
     assert_eq!(t.len(), 3 * (2 * CATEGORIES.len() + MDRO_MEASURES.len()));
+    // the grid is known before computing: a site's admission refuses it by its size
+    assert_eq!(declared_cells(&s), Some(t.cells()));
+    let pooled = AntibiogramSpec {
+        by_year: false,
+        ..s.clone()
+    };
+    assert_eq!(
+        declared_cells(&pooled),
+        Some(count_table(&pooled, &counts()).unwrap().0.cells())
+    );
+    let ten_thousand_years = AntibiogramSpec {
+        period: kakehashi_amr::Period {
+            from: "0001-01-01".parse().ok(),
+            to: "9999-12-31".parse().ok(),
+        },
+        ..s.clone()
+    };
+    assert_eq!(
+        declared_cells(&ten_thousand_years),
+        Some(9999 * (2 * 5 + 10))
+    );
+    assert_eq!(declared_cells(&open_spec), None);
     let g = release(open(0), t, sens);
     let back = site_counts("a", "JP", &g).unwrap();
     let years: std::collections::BTreeSet<Option<i32>> =

@@ -55,6 +55,33 @@ pub fn sensitivity(max_isolates_per_patient: u32, drugs: usize, organism_chain: 
     kakehashi_amr::per_patient::sensitivity(max_isolates_per_patient, drugs, organism_chain)
 }
 
+/// The counts the declared grid of `spec` releases, known before anything is computed, so that
+/// a site refuses a grid over its cell limits without computing it: per year, each listed
+/// organism's five categories for each listed drug and its organism rows ([`count_table`]
+/// makes exactly these rows). By year, the years of the period when it has both bounds;
+/// otherwise the years come from the data and one year is counted (a lower bound). `None` for
+/// a spec that does not resolve or lists no organism or no drug (which [`count_table`]
+/// refuses).
+pub fn declared_cells(spec: &AntibiogramSpec) -> Option<u64> {
+    use chrono::Datelike;
+    let r = Reference::shared().ok()?;
+    let resolved = spec.resolve(r).ok()?;
+    if resolved.organisms.is_empty() || resolved.antimicrobials.is_empty() {
+        return None;
+    }
+    let years = match (spec.by_year, spec.period.from, spec.period.to) {
+        (true, Some(f), Some(t)) => u64::try_from(t.year() - f.year() + 1).ok()?,
+        _ => 1,
+    };
+    let per_organism =
+        (resolved.antimicrobials.len() * CATEGORIES.len() + MDRO_MEASURES.len()) as u64;
+    Some(
+        years
+            .saturating_mul(resolved.organisms.len() as u64)
+            .saturating_mul(per_organism),
+    )
+}
+
 /// A site's counts as the table the gate releases, and the table's sensitivity.
 pub fn count_table(
     spec: &AntibiogramSpec,
