@@ -29,12 +29,14 @@ pub use state::Hub;
 use std::sync::Arc;
 
 /// The hub's router: the API, metrics, and the web UI, with the body limit and the count of
-/// refused callers.
+/// refused callers (the transport's limits are [`server`]'s).
 pub fn router(hub: Arc<Hub>) -> axum::Router {
     api::routes()
         .merge(metrics::routes())
         .merge(ui::routes(hub.clone()))
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            hub.cfg.limits.max_body_bytes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             metrics::count_auth_failures,
