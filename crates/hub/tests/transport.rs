@@ -163,6 +163,29 @@ async fn a_slowloris_client_is_cut_off_while_others_are_served() {
     assert_eq!(healthz(hub.addr).await, 200);
 }
 
+/// A kept-alive connection that sits idle after its answer is closed after the header timeout
+/// (the keep-alive idle limit), not held for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_kept_alive_connection_is_closed() {
+    let limits = LimitsConfig {
+        header_read_timeout_seconds: 1,
+        ..LimitsConfig::default()
+    };
+    let hub = start(limits, false).await;
+    let mut c = TcpStream::connect(hub.addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = c.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    let idle = closed_within(&mut c, Duration::from_secs(6)).await;
+    assert!(
+        idle.is_some_and(|d| d >= Duration::from_millis(800)),
+        "the idle connection was not closed after the timeout: {idle:?}"
+    );
+}
+
 /// 1,000 bad handshakes on the TLS port (plain HTTP, a truncated TLS record, garbage, an
 /// immediate close) leave the hub answering TLS clients, during and after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
