@@ -1,19 +1,21 @@
-//! Who is calling: users (API token or browser session) and sites (site token).
+//! Credentials: password hashing (Argon2id), random secrets, and the cookies the hub reads
+//! and sets (through the `cookie` crate). Who a request comes from is [`crate::context`].
 
-use crate::db::{Role, SiteRow, User};
-use crate::{ApiError, Hub};
+use crate::ApiError;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use std::sync::Arc;
+use cookie::{Cookie, SameSite};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "kh_session";
 
-/// Hashes a password (Argon2id, random salt, PHC string).
+/// Name of the cookie that keeps a signed-out reader's language.
+pub const LANG_COOKIE: &str = "kh_lang";
+
+/// Hashes a password (Argon2id, random salt, PHC string). Slow on purpose: call it off the
+/// async runtime ([`crate::Hub::blocking`]).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -21,7 +23,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal(format!("password hashing: {e}")))
 }
 
-/// Checks a password against its stored hash.
+/// Checks a password against its stored hash (slow on purpose, like [`hash_password`]).
 pub fn password_ok(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| {
         Argon2::default()
@@ -37,7 +39,8 @@ pub fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(b))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The bearer token of a request, if it sends one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -46,16 +49,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// A cookie's value, if the request carries it.
+/// A cookie's value, if the request carries it (every `Cookie` header is read).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// The session cookie's value, if any.
@@ -63,76 +66,46 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
 }
 
-/// Finds the user of a request: a bearer API token, else the session cookie.
-pub fn user_of(hub: &Hub, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
-    if let Some(t) = bearer(headers) {
-        return hub.db.token_user(t).map_err(ApiError::from);
-    }
-    match session_cookie(headers) {
-        Some(s) => hub.db.session_user(&s).map_err(ApiError::from),
-        None => Ok(None),
-    }
+/// A `Set-Cookie` value: path `/`, `SameSite=Lax`, lasting `max_age_seconds` (0 clears it).
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+    http_only: bool,
+    secure: bool,
+) -> String {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(http_only)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .build()
+        .to_string()
 }
 
-/// A signed-in user; rejects the request with 401 otherwise.
-pub struct Caller(pub User);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
 
-impl Caller {
-    /// Requires a role (admins pass every check); 403 otherwise.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.0.role == role || self.0.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "this needs the {} role; you are a {}",
-                role.as_str(),
-                self.0.role.as_str()
-            )))
-        }
-    }
-}
-
-impl FromRequestParts<Arc<Hub>> for Caller {
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        hub: &Arc<Hub>,
-    ) -> Result<Self, Self::Rejection> {
-        match user_of(hub, &parts.headers)? {
-            Some(u) => Ok(Caller(u)),
-            None => Err(ApiError::unauthorized()),
-        }
-    }
-}
-
-/// A signed-in administrator; 401 or 403 otherwise (checked before the body is read).
-pub struct Admin(pub User);
-
-impl FromRequestParts<Arc<Hub>> for Admin {
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        hub: &Arc<Hub>,
-    ) -> Result<Self, Self::Rejection> {
-        let c = Caller::from_request_parts(parts, hub).await?;
-        c.require(Role::Admin)?;
-        Ok(Admin(c.0))
-    }
-}
-
-/// A site, authenticated by its token.
-pub struct SiteCaller(pub SiteRow);
-
-impl FromRequestParts<Arc<Hub>> for SiteCaller {
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        hub: &Arc<Hub>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        match hub.db.site_by_token(token)? {
-            Some(s) => Ok(SiteCaller(s)),
-            None => Err(ApiError::unauthorized()),
-        }
+    #[test]
+    fn cookies_read_from_every_header_and_round_trip() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; kh_lang=de"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("kh_session=s3cr3t"),
+        );
+        assert_eq!(cookie(&h, "kh_lang").as_deref(), Some("de"));
+        assert_eq!(session_cookie(&h).as_deref(), Some("s3cr3t"));
+        assert_eq!(cookie(&h, "kh_session_x"), None);
+        let set = set_cookie(SESSION_COOKIE, "v", 3600, true, true);
+        let back = Cookie::parse(set.as_str()).unwrap();
+        assert_eq!((back.name(), back.value()), (SESSION_COOKIE, "v"));
+        assert_eq!(back.http_only(), Some(true));
+        assert_eq!(back.secure(), Some(true));
+        assert_eq!(back.same_site(), Some(SameSite::Lax));
+        assert_eq!(back.max_age().map(|d| d.whole_seconds()), Some(3600));
     }
 }

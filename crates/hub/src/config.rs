@@ -24,6 +24,43 @@ pub struct HubConfig {
     pub tasks: TaskConfig,
     /// Browser sessions.
     pub sessions: SessionConfig,
+    /// Transport limits and timeouts.
+    pub limits: LimitsConfig,
+}
+
+/// Transport limits and timeouts (`[limits]`): what one client may hold of the hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Most connections served at once; more wait in the listen backlog. Default 1024.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and the most a kept-alive
+    /// connection may sit idle. Default 10.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a client has to finish the TLS handshake. Default 10.
+    pub tls_handshake_timeout_seconds: u64,
+    /// Seconds the body of a request may pause between chunks. Default 30.
+    pub body_read_timeout_seconds: u64,
+    /// Largest request head (request line and headers), bytes; larger gets 431. Default 16384.
+    pub max_header_bytes: usize,
+    /// Largest request body, bytes; larger gets 413. Default 16 MiB.
+    pub max_body_bytes: usize,
+    /// Seconds requests in flight get to finish after the shutdown signal. Default 10.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_connections: 1024,
+            header_read_timeout_seconds: 10,
+            tls_handshake_timeout_seconds: 10,
+            body_read_timeout_seconds: 30,
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
+            shutdown_grace_seconds: 10,
+        }
+    }
 }
 
 /// TLS files.
@@ -70,6 +107,7 @@ impl Default for HubConfig {
             rules: HubRules::default(),
             tasks: TaskConfig::default(),
             sessions: SessionConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

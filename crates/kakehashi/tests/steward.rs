@@ -190,7 +190,7 @@ impl Net {
         std::fs::write(
             &cfg,
             format!(
-                "site_id = \"de-berlin\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\n\n[disclosure]\nprojects = [\"*\"]\n\n[console]\nlisten = \"127.0.0.1:{cport}\"\npassword_hash_file = {:?}\napproval = \"{approval}\"\n",
+                "site_id = \"de-berlin\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\nallow_insecure = true\n\n[disclosure]\nprojects = [\"*\"]\n\n[console]\nlisten = \"127.0.0.1:{cport}\"\npassword_hash_file = {:?}\napproval = \"{approval}\"\n",
                 net.url,
                 adir.join("site.token").display().to_string(),
                 site_dir().display().to_string(),
@@ -695,7 +695,7 @@ fn a_console_on_a_non_loopback_address_is_refused() {
     std::fs::write(
         &cfg,
         format!(
-            "site_id = \"de-berlin\"\nhub = \"http://127.0.0.1:9\"\ntoken_file = {:?}\nsite_dir = {:?}\n\n[console]\nlisten = \"0.0.0.0:7610\"\npassword_hash = \"{}\"\n",
+            "site_id = \"de-berlin\"\nhub = \"http://127.0.0.1:9\"\nallow_insecure = true\ntoken_file = {:?}\nsite_dir = {:?}\n\n[console]\nlisten = \"0.0.0.0:7610\"\npassword_hash = \"{}\"\n",
             dir.path().join("token").display().to_string(),
             dir.path().join("site").display().to_string(),
             hash_password(PASSWORD)

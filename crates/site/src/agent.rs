@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod approval;
+mod hub_client;
+
+pub use hub_client::hub_client;
 
 /// The agent's settings (`site.toml`). `KAKEHASHI_SITE_HUB`, `KAKEHASHI_SITE_TOKEN` and
 /// `KAKEHASHI_SITE_DIR` override the file.
@@ -43,9 +46,17 @@ pub struct AgentConfig {
     /// Where the agent keeps its key, gate ledger and audit log. Default `<site_dir>/agent`.
     #[serde(default)]
     pub state_dir: Option<PathBuf>,
-    /// A PEM CA certificate to trust for the hub (e.g. a network's own CA).
+    /// The network's CA certificate(s), PEM: the only roots trusted for the hub (they replace
+    /// the system's roots).
     #[serde(default)]
     pub hub_ca: Option<PathBuf>,
+    /// The SHA-256 of the hub's certificate (DER, 64 hex digits): the agent talks only to a hub
+    /// presenting exactly this certificate. One of `hub_ca` and this, or neither.
+    #[serde(default)]
+    pub hub_cert_sha256: Option<String>,
+    /// Allow a plain `http://` hub (a demo on loopback); without it the agent refuses one.
+    #[serde(default)]
+    pub allow_insecure: bool,
     /// Seconds the hub may hold a poll open. Default 25.
     #[serde(default = "default_poll")]
     pub poll_seconds: u64,
@@ -146,6 +157,8 @@ impl Agent {
     /// Opens the agent's state (key, gate, audit log) and HTTP client.
     pub fn open(cfg: AgentConfig) -> Result<Arc<Agent>, AgentError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // first: a hub the agent must not talk to stops it before anything is opened
+        let http = hub_client(&cfg)?;
         let state = cfg.state_dir();
         let token = cfg.token()?;
         let gate = Gate::open(&state, cfg.disclosure.clone())?;
@@ -153,19 +166,6 @@ impl Agent {
         let key = SiteKey::load_or_create(&state.join("site.key"))?;
         let approval = cfg.console.as_ref().map(|c| c.approval).unwrap_or_default();
         let steward = crate::steward::Steward::open(&state, approval)?;
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = &cfg.hub_ca {
-            let pem = std::fs::read(ca)
-                .map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| AgentError::Config(format!("hub_ca {}: {e}", ca.display())))?;
-            http = http.add_root_certificate(cert);
-        }
-        let http = http
-            .build()
-            .map_err(|e| AgentError::Config(format!("HTTP client: {e}")))?;
         let store = Store::open(&cfg.site_dir);
         Ok(Arc::new(Agent {
             cfg,

@@ -361,7 +361,7 @@ async fn setup_network(
         std::fs::write(
             &cfg,
             format!(
-                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n",
+                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\nallow_insecure = true\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n",
                 token_file.display().to_string(),
                 dir.join("sites").join(id).display().to_string(),
                 agent_dir.join("state").display().to_string()

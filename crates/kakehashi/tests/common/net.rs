@@ -173,7 +173,7 @@ impl Net {
         std::fs::write(
             &cfg,
             format!(
-                "site_id = \"{id}\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\n\n[disclosure]\n{policy}\n",
+                "site_id = \"{id}\"\nhub = \"{}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 2\nmax_backoff_seconds = 1\nallow_insecure = true\n\n[disclosure]\n{policy}\n",
                 self.url,
                 adir.join("site.token").display().to_string(),
                 site_dir.display().to_string(),

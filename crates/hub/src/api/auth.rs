@@ -1,0 +1,63 @@
+//! Sign-in and API tokens: `/api/login`, `/api/logout`, `/api/me`, `/api/tokens`.
+
+use super::S;
+use crate::context::Caller;
+use crate::db::User;
+use crate::service::users;
+use crate::{ApiError, Hub};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub(crate) fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/tokens", post(create_token))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+async fn login(State(hub): S, Json(b): Json<LoginBody>) -> Result<Response, ApiError> {
+    let (user, cookie) = hub
+        .blocking(move |h| users::sign_in(h, &b.name, &b.password))
+        .await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(user)).into_response())
+}
+
+async fn logout(State(hub): S, _c: Caller, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    if let Some(s) = crate::auth::session_cookie(&headers) {
+        hub.blocking(move |h| users::sign_out(h, &s)).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(c: Caller) -> Json<User> {
+    Json(c.0)
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    #[serde(default)]
+    label: String,
+}
+
+async fn create_token(
+    State(hub): S,
+    Caller(user): Caller,
+    Json(b): Json<TokenBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = hub
+        .blocking(move |h| users::create_token(h, &user, &b.label))
+        .await?;
+    Ok(Json(serde_json::json!({"token": token})))
+}

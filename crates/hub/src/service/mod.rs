@@ -1,0 +1,11 @@
+//! What the hub does, apart from HTTP: the handlers of [`crate::api`] and [`crate::ui`] parse
+//! a request, call one of these and shape the answer. The functions that touch SQLite, the
+//! audit file or Argon2 are blocking; handlers run them through [`crate::Hub::blocking`].
+
+pub mod audit;
+pub mod sites;
+pub mod tasks;
+pub mod users;
+
+/// A service's result.
+pub type ApiResult<T> = Result<T, crate::ApiError>;

@@ -1,0 +1,122 @@
+//! Users, sessions, API tokens and projects.
+
+use super::ApiResult;
+use crate::auth::{SESSION_COOKIE, hash_password, new_secret, password_ok, set_cookie};
+use crate::db::{Role, User};
+use crate::{ApiError, Hub};
+use chrono::{Duration, Utc};
+use kakehashi_model::ProjectId;
+
+/// Signs a user in: checks the password, stores a session and returns the user and the
+/// `Set-Cookie` value. Blocking (Argon2, SQLite).
+pub fn sign_in(hub: &Hub, name: &str, password: &str) -> ApiResult<(User, String)> {
+    let Some((user, hash)) = hub.db.user_with_hash(name)? else {
+        return Err(ApiError::bad_credentials());
+    };
+    if !password_ok(password, &hash) {
+        return Err(ApiError::bad_credentials());
+    }
+    let secret = new_secret("");
+    hub.db.put_session(
+        &secret,
+        &user.name,
+        Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64),
+    )?;
+    let secure = hub
+        .cfg
+        .sessions
+        .secure_cookie
+        .unwrap_or(hub.cfg.tls.is_some());
+    let cookie = set_cookie(
+        SESSION_COOKIE,
+        &secret,
+        hub.cfg.sessions.hours as i64 * 3600,
+        true,
+        secure,
+    );
+    Ok((user, cookie))
+}
+
+/// Ends a session (by the cookie's secret).
+pub fn sign_out(hub: &Hub, session: &str) -> ApiResult<()> {
+    Ok(hub.db.delete_session(session)?)
+}
+
+/// Creates an API token for `user` and logs it; returns the token (shown once).
+pub fn create_token(hub: &Hub, user: &User, label: &str) -> ApiResult<String> {
+    let token = new_secret("kh_");
+    hub.db.put_token(&token, &user.name, label)?;
+    hub.audit_log(
+        "token_created",
+        serde_json::json!({"user": user.name, "label": label}),
+    )?;
+    Ok(token)
+}
+
+/// A user an administrator creates (or replaces).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Login name, 1 to 64 characters.
+    pub name: String,
+    /// Password, at least 8 characters.
+    pub password: String,
+    /// Role.
+    pub role: Role,
+    /// A steward's site.
+    #[serde(default)]
+    pub site: Option<String>,
+}
+
+/// Creates or replaces a user and logs who did it. Blocking (Argon2, SQLite).
+pub fn create_user(hub: &Hub, by: &User, b: NewUser) -> ApiResult<()> {
+    if b.name.trim().is_empty() || b.name.len() > 64 {
+        return Err(ApiError::bad_request("name: 1 to 64 characters"));
+    }
+    if b.password.chars().count() < 8 {
+        return Err(ApiError::bad_request("password: at least 8 characters"));
+    }
+    if b.role == Role::Steward && b.site.is_none() {
+        return Err(ApiError::bad_request(
+            "site: a steward looks after one site; name it",
+        ));
+    }
+    hub.db.put_user(
+        &b.name,
+        &hash_password(&b.password)?,
+        b.role,
+        b.site.as_deref(),
+    )?;
+    hub.audit_log(
+        "user_created",
+        serde_json::json!({"user": b.name, "role": b.role, "site": b.site, "by": by.name}),
+    )
+}
+
+/// A project an administrator saves.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Members to add (existing users).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Creates or renames a project, adds members, and logs it.
+pub fn save_project(hub: &Hub, by: &User, b: NewProject) -> ApiResult<()> {
+    let id = ProjectId::new(b.id).map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
+    for m in &b.members {
+        if !hub.db.user_exists(m)? {
+            return Err(ApiError::bad_request(format!("members: no user {m:?}")));
+        }
+    }
+    hub.db.put_project(&id, &b.title, &b.members)?;
+    hub.audit_log(
+        "project_saved",
+        serde_json::json!({"project": id, "title": b.title, "members": b.members, "by": by.name}),
+    )
+}

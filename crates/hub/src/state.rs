@@ -1,0 +1,113 @@
+//! The running hub's shared state: settings, database, audit log, the notifiers that wake
+//! long polls and waiting readers, and the counters.
+
+use crate::config::HubConfig;
+use crate::db::{Db, Role};
+use crate::error::{ApiError, HubError};
+use crate::metrics::Metrics;
+use kakehashi_federation::audit::AuditLog;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The running hub's shared state.
+pub struct Hub {
+    /// Settings.
+    pub cfg: HubConfig,
+    /// Database.
+    pub db: Db,
+    /// The hub's audit log.
+    pub audit: AuditLog,
+    /// Woken when a task is created (sites' long polls).
+    pub new_task: Notify,
+    /// Per task: woken when one of its answers arrives (researchers' waits).
+    pub task_waiters: std::sync::Mutex<std::collections::HashMap<String, Arc<Notify>>>,
+    /// Counters.
+    pub metrics: Metrics,
+}
+
+impl Hub {
+    /// Opens the hub's state in `cfg.data_dir`.
+    pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
+        let db = Db::open(&cfg.data_dir)?;
+        let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
+        Ok(Arc::new(Hub {
+            cfg,
+            db,
+            audit,
+            new_task: Notify::new(),
+            task_waiters: Default::default(),
+            metrics: Metrics::default(),
+        }))
+    }
+
+    /// Runs blocking work (SQLite, Argon2, the audit file) on tokio's blocking pool, so that
+    /// it never stalls the threads that serve connections.
+    pub async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Hub) -> Result<T, ApiError> + Send + 'static,
+    {
+        let hub = self.clone();
+        tokio::task::spawn_blocking(move || f(&hub))
+            .await
+            .map_err(|e| ApiError::internal(format!("blocking task: {e}")))?
+    }
+
+    /// Creates the first administrator when the hub has no users yet. Returns whether it did.
+    pub fn bootstrap_admin(&self, name: &str, password: &str) -> Result<bool, ApiError> {
+        if self.db.user_count()? > 0 {
+            return Ok(false);
+        }
+        self.db.put_user(
+            name,
+            &crate::auth::hash_password(password)?,
+            Role::Admin,
+            None,
+        )?;
+        self.audit_log(
+            "user_created",
+            serde_json::json!({"user": name, "role": "admin", "by": "bootstrap"}),
+        )?;
+        Ok(true)
+    }
+
+    /// The notifier of a task's answers.
+    pub fn task_notify(&self, task: &str) -> Arc<Notify> {
+        self.task_waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(task.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Wakes the readers waiting on a task.
+    pub fn answer_arrived(&self, task: &str) {
+        let n = self
+            .task_waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(task)
+            .cloned();
+        if let Some(n) = n {
+            n.notify_waiters();
+        }
+    }
+
+    /// Forgets a task's notifier when nobody waits on it any more.
+    pub fn release_notify(&self, task: &str, n: Arc<Notify>) {
+        let mut m = self.task_waiters.lock().unwrap_or_else(|p| p.into_inner());
+        drop(n);
+        if m.get(task).is_some_and(|x| Arc::strong_count(x) == 1) {
+            m.remove(task);
+        }
+    }
+
+    /// Appends to the hub's audit log.
+    pub fn audit_log(&self, kind: &str, detail: serde_json::Value) -> Result<(), ApiError> {
+        self.audit
+            .append(kind, detail)
+            .map(|_| ())
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }
+}

@@ -1,0 +1,276 @@
+//! The feasibility page: a researcher writes a CCDL query (or builds it from the criteria
+//! search), asks the network, and reads each site's gated count and the pooled total; the
+//! query exports as JSON and each result as CSV.
+
+use super::{S, SignedIn, Ui, download};
+use crate::db::User;
+use crate::service::tasks::{NewTask, create_task_for, merged, visible_task, wait_merged};
+use crate::{ApiError, Hub};
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use criteria::{FeasForm, add_coded, add_patient};
+use kakehashi_federation::TaskSpec;
+use kakehashi_federation::cohort::CohortRequest;
+use kakehashi_web::Locale;
+use kakehashi_web::form::FieldErrors;
+use kakehashi_web::pages::{self, FeasibilityForm, FeasibilityPage, HistoryRow, Page, QueryResult};
+use result::{ccdl_summary, query_result};
+use std::sync::Arc;
+
+mod criteria;
+mod result;
+
+pub(super) fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/feasibility", get(feasibility).post(feasibility_submit))
+        .route("/feasibility/{task}", get(feasibility_task))
+}
+
+/// The page's data: the user's projects, the form, and the recent queries with their totals.
+/// Blocking.
+fn feasibility_view(
+    hub: &Hub,
+    user: &User,
+    form: FeasibilityForm,
+    errors: FieldErrors,
+    hits: Vec<pages::CriterionHit>,
+    result: Option<QueryResult>,
+) -> Result<FeasibilityPage, ApiError> {
+    let projects = hub
+        .db
+        .projects_of(user)?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
+    let history = hub
+        .db
+        .tasks_for(user, None, 40)?
+        .into_iter()
+        .filter(|t| matches!(t.spec, TaskSpec::Cohort(_)))
+        .take(15)
+        .map(|t| {
+            let total = merged(hub, &t)
+                .ok()
+                .and_then(|m| query_result(&m, Locale::En).total);
+            HistoryRow {
+                task: t.id.to_string(),
+                created: t.created,
+                summary: ccdl_summary(&t.spec),
+                total,
+            }
+        })
+        .collect();
+    Ok(FeasibilityPage {
+        projects,
+        form,
+        errors,
+        hits,
+        result,
+        history,
+    })
+}
+
+/// What the page shows besides the user's projects and history.
+struct View {
+    status: StatusCode,
+    form: FeasibilityForm,
+    errors: FieldErrors,
+    hits: Vec<pages::CriterionHit>,
+    result: Option<QueryResult>,
+}
+
+impl View {
+    fn new(form: FeasibilityForm) -> View {
+        View {
+            status: StatusCode::OK,
+            form,
+            errors: FieldErrors::default(),
+            hits: Vec::new(),
+            result: None,
+        }
+    }
+}
+
+/// Renders the page (off the runtime: it reads the history and merges it).
+async fn render(hub: &Arc<Hub>, ui: &Ui, user: User, v: View) -> Result<Response, ApiError> {
+    let status = v.status;
+    let p = hub
+        .blocking(move |h| feasibility_view(h, &user, v.form, v.errors, v.hits, v.result))
+        .await?;
+    Ok(ui.page(status, &Page::Feasibility(p), "feasibility"))
+}
+
+async fn feasibility(State(hub): S, SignedIn(ui, user): SignedIn) -> Result<Response, ApiError> {
+    let mut form = FeasibilityForm::default();
+    let u = user.clone();
+    if let Ok(p) = hub.blocking(move |h| Ok(h.db.projects_of(&u)?)).await
+        && p.len() == 1
+    {
+        form.project = p[0].id.clone();
+    }
+    render(&hub, &ui, user, View::new(form)).await
+}
+
+/// Reads the CCDL text of the form (a JSON object) or says what is wrong with it.
+fn parsed_ccdl(text: &str, errors: &mut FieldErrors) -> Option<serde_json::Value> {
+    if text.trim().is_empty() {
+        errors.add("ccdl", "err-no-criteria", "");
+        return None;
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() => Some(v),
+        Ok(_) => {
+            errors.add("ccdl", "err-ccdl", "a CCDL query is a JSON object");
+            None
+        }
+        Err(e) => {
+            errors.add("ccdl", "err-ccdl", e.to_string());
+            None
+        }
+    }
+}
+
+async fn feasibility_submit(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Form(f): Form<FeasForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    let mut errors = FieldErrors::default();
+    let mut form = FeasibilityForm {
+        project: f.project.clone(),
+        search: f.search.clone(),
+        ccdl: f.ccdl.clone(),
+    };
+    let mut hits = Vec::new();
+    let action = if f.add.is_empty() {
+        f.action.as_str()
+    } else {
+        "add"
+    };
+    match action {
+        "search" => {
+            if f.search.trim().chars().count() < 2 {
+                errors.add("search", "err-required", "");
+            } else {
+                hits = crate::criteria::search(&f.search, ui.locale.code());
+            }
+        }
+        "add" => {
+            if let Some(t) = add_coded(&f, ui.locale.code(), &mut errors) {
+                form.ccdl = t;
+            }
+        }
+        "add-patient" => {
+            if let Some(t) = add_patient(&f, &mut errors) {
+                form.ccdl = t;
+            }
+        }
+        "export" => {
+            if let Some(v) = parsed_ccdl(&f.ccdl, &mut errors) {
+                let body = serde_json::to_string_pretty(&v).unwrap_or_default();
+                return Ok(download(
+                    "application/json",
+                    "attachment; filename=\"kakehashi-query.json\"",
+                    body,
+                ));
+            }
+        }
+        "run" => {
+            let parsed = parsed_ccdl(&f.ccdl, &mut errors);
+            errors.require("project", &f.project);
+            let spec = match parsed.filter(|_| errors.is_empty()) {
+                None => None,
+                Some(v) => match CohortRequest::from_ccdl(v) {
+                    Ok(r) => Some(TaskSpec::Cohort(r)),
+                    Err(e) => {
+                        let m = e.to_string();
+                        let m = m.strip_prefix("spec.ccdl.").unwrap_or(&m).to_owned();
+                        errors.add("ccdl", "err-ccdl", m);
+                        None
+                    }
+                },
+            };
+            if let Some(spec) = spec {
+                let t = NewTask {
+                    project: f.project.clone(),
+                    spec,
+                    deadline_seconds: Some(hub.cfg.tasks.default_deadline_seconds),
+                };
+                let u = user.clone();
+                match hub.blocking(move |h| create_task_for(h, &u, t)).await {
+                    Ok(task) => {
+                        let wait = hub.cfg.tasks.default_deadline_seconds + 1;
+                        let _ =
+                            wait_merged(&hub, &task, std::time::Duration::from_secs(wait)).await;
+                        return Ok(
+                            Redirect::to(&format!("/feasibility/{}", task.id)).into_response()
+                        );
+                    }
+                    Err(e)
+                        if e.status == StatusCode::BAD_REQUEST
+                            || e.status == StatusCode::FORBIDDEN
+                            || e.status == StatusCode::NOT_FOUND =>
+                    {
+                        errors.add("project", "err-choice", f.project.clone())
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        other => errors.add("form", "err-choice", other.to_owned()),
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let v = View {
+        status,
+        errors,
+        hits,
+        ..View::new(form)
+    };
+    render(&hub, &ui, user, v).await
+}
+
+async fn feasibility_task(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Path(task): Path<String>,
+) -> Result<Response, ApiError> {
+    let (id, csv) = match task.strip_suffix(".csv") {
+        Some(id) => (id.to_owned(), true),
+        None => (task.clone(), false),
+    };
+    let u = user.clone();
+    let m = hub
+        .blocking(move |h| visible_task(h, &u, &id).and_then(|t| merged(h, &t)))
+        .await?;
+    let result = query_result(&m, ui.locale);
+    if csv {
+        let body = pages::result_chart(&result, ui.locale).csv();
+        return Ok(download(
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"feasibility.csv\"",
+            body,
+        ));
+    }
+    let ccdl = match &m.task.spec {
+        TaskSpec::Cohort(r) => r.ccdl_text(),
+        _ => String::new(),
+    };
+    let form = FeasibilityForm {
+        project: m.task.project.to_string(),
+        search: String::new(),
+        ccdl,
+    };
+    let v = View {
+        result: Some(result),
+        ..View::new(form)
+    };
+    render(&hub, &ui, user, v).await
+}

@@ -1,0 +1,160 @@
+//! The feasibility form's criterion builder: it adds a coded criterion (with value and time
+//! filters) or a patient criterion (age, sex) to the CCDL query being written.
+
+use kakehashi_web::form::FieldErrors;
+use serde::Deserialize;
+
+/// The feasibility form as posted.
+#[derive(Deserialize, Default)]
+pub(super) struct FeasForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+    #[serde(default)]
+    pub(super) action: String,
+    #[serde(default)]
+    pub(super) add: String,
+    #[serde(default)]
+    pub(super) project: String,
+    #[serde(default)]
+    pub(super) search: String,
+    #[serde(default)]
+    pub(super) ccdl: String,
+    #[serde(default)]
+    pub(super) min_value: String,
+    #[serde(default)]
+    pub(super) max_value: String,
+    #[serde(default)]
+    pub(super) unit: String,
+    #[serde(default)]
+    pub(super) from: String,
+    #[serde(default)]
+    pub(super) to: String,
+    #[serde(default)]
+    pub(super) age_min: String,
+    #[serde(default)]
+    pub(super) age_max: String,
+    #[serde(default)]
+    pub(super) sex: String,
+}
+
+/// Adds one inclusion criterion (its own AND-group) to a CCDL query, creating the query if
+/// the text is empty.
+fn add_criterion(ccdl: &str, criterion: serde_json::Value) -> Result<String, String> {
+    let mut q: serde_json::Value = if ccdl.trim().is_empty() {
+        serde_json::json!({"version": "http://to_be_decided.com/draft-1/schema#", "display": "", "inclusionCriteria": []})
+    } else {
+        serde_json::from_str(ccdl).map_err(|e| e.to_string())?
+    };
+    let inc = q
+        .as_object_mut()
+        .ok_or("the query is not a JSON object")?
+        .entry("inclusionCriteria")
+        .or_insert_with(|| serde_json::json!([]));
+    inc.as_array_mut()
+        .ok_or("inclusionCriteria is not a list")?
+        .push(serde_json::json!([criterion]));
+    serde_json::to_string_pretty(&q).map_err(|e| e.to_string())
+}
+
+/// The CCDL context of a criterion.
+fn context(code: &str) -> serde_json::Value {
+    serde_json::json!({"code": code, "system": "fdpg.mii.cds", "display": code, "version": "1.0.0"})
+}
+
+/// `add`: the coded criterion the form names (`context|system|code`), with its value range,
+/// unit and dates; `None` (and the errors) when the form is not valid.
+pub(super) fn add_coded(f: &FeasForm, locale: &str, errors: &mut FieldErrors) -> Option<String> {
+    let mut parts = f.add.splitn(3, '|');
+    let (ctx_code, system, code) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let min = errors.number("min_value", &f.min_value);
+    let max = errors.number("max_value", &f.max_value);
+    errors.ordered("max_value", min, max);
+    let from = errors.date("from", &f.from);
+    let to = errors.date("to", &f.to);
+    errors.ordered("to", from, to);
+    if (min.is_some() || max.is_some()) && f.unit.trim().is_empty() {
+        errors.add("unit", "err-required", "");
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let display = crate::criteria::display(system, code, locale).unwrap_or_else(|| code.to_owned());
+    let mut crit = serde_json::json!({
+        "context": context(ctx_code),
+        "termCodes": [{"code": code, "system": system, "display": display}]
+    });
+    let unit = serde_json::json!({"code": f.unit.trim(), "display": f.unit.trim()});
+    match (min, max) {
+        (Some(a), Some(b)) => {
+            crit["valueFilter"] = serde_json::json!({"type": "quantity-range", "minValue": a, "maxValue": b, "unit": unit})
+        }
+        (Some(a), None) => {
+            crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "gt", "value": a, "unit": unit})
+        }
+        (None, Some(b)) => {
+            crit["valueFilter"] = serde_json::json!({"type": "quantity-comparator", "comparator": "lt", "value": b, "unit": unit})
+        }
+        (None, None) => {}
+    }
+    if from.is_some() || to.is_some() {
+        let mut tr = serde_json::Map::new();
+        if let Some(d) = from {
+            tr.insert("afterDate".into(), d.to_string().into());
+        }
+        if let Some(d) = to {
+            tr.insert("beforeDate".into(), d.to_string().into());
+        }
+        crit["timeRestriction"] = tr.into();
+    }
+    match add_criterion(&f.ccdl, crit) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.add("ccdl", "err-ccdl", e);
+            None
+        }
+    }
+}
+
+/// `add-patient`: an age range and/or a sex; `None` (and the errors) when not valid.
+pub(super) fn add_patient(f: &FeasForm, errors: &mut FieldErrors) -> Option<String> {
+    let amin = errors.number("age_min", &f.age_min);
+    let amax = errors.number("age_max", &f.age_max);
+    errors.ordered("age_max", amin, amax);
+    if !f.sex.is_empty() {
+        errors.one_of("sex", &f.sex, &["female", "male", "other"]);
+    }
+    if amin.is_none() && amax.is_none() && f.sex.is_empty() && errors.is_empty() {
+        errors.add("age_min", "err-required", "");
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let mut text = f.ccdl.clone();
+    if amin.is_some() || amax.is_some() {
+        let age = serde_json::json!({
+            "context": context("Patient"),
+            "termCodes": [{"code": "424144002", "system": "http://snomed.info/sct", "display": "Current chronological age"}],
+            "valueFilter": {"type": "quantity-range", "minValue": amin.unwrap_or(0.0), "maxValue": amax.unwrap_or(150.0), "unit": {"code": "a", "display": "a"}}
+        });
+        match add_criterion(&text, age) {
+            Ok(t) => text = t,
+            Err(e) => errors.add("ccdl", "err-ccdl", e),
+        }
+    }
+    if !f.sex.is_empty() {
+        let sex = serde_json::json!({
+            "context": context("Patient"),
+            "termCodes": [{"code": "263495000", "system": "http://snomed.info/sct", "display": "Gender"}],
+            "valueFilter": {"type": "concept", "selectedConcepts": [{"code": f.sex, "system": "http://hl7.org/fhir/administrative-gender", "display": f.sex}]}
+        });
+        match add_criterion(&text, sex) {
+            Ok(t) => text = t,
+            Err(e) => errors.add("ccdl", "err-ccdl", e),
+        }
+    }
+    Some(text)
+}
