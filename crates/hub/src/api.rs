@@ -564,20 +564,10 @@ pub fn steward_view(hub: &Hub, user: &User) -> ApiResult<serde_json::Value> {
     let status = site_statuses(hub)?
         .into_iter()
         .find(|s| s.id.as_str() == site);
-    let entries: Vec<_> = hub
+    let entries = hub
         .audit
-        .tail(10_000)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .into_iter()
-        .filter(|e| {
-            e.detail.get("site").and_then(|s| s.as_str()) == Some(&site)
-                || e.detail
-                    .get("sites")
-                    .and_then(|s| s.as_array())
-                    .is_some_and(|a| a.iter().any(|x| x == &serde_json::json!(site)))
-        })
-        .take(200)
-        .collect();
+        .tail_for_site(&site, 200)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(serde_json::json!({"site": status, "audit": entries}))
 }
 

@@ -426,18 +426,11 @@ async fn steward(
     let status = site_statuses(&hub)
         .ok()
         .and_then(|s| s.into_iter().find(|x| x.id.as_str() == site));
-    let entries = hub.audit.tail(5000).unwrap_or_default();
-    let chain_ok = kakehashi_federation::audit::verify(&hub.cfg.data_dir.join("audit")).is_ok();
+    // the log's index: the site's newest records only, never the whole log
+    let entries = hub.audit.tail_for_site(&site, 200).unwrap_or_default();
+    let chain_ok = hub.audit.check().is_ok();
     let rows: Vec<pages::AuditRow> = entries
         .into_iter()
-        .filter(|e| {
-            e.detail.get("site").and_then(|s| s.as_str()) == Some(&site)
-                || e.detail
-                    .get("sites")
-                    .and_then(|s| s.as_array())
-                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(&site)))
-        })
-        .take(200)
         .map(|e| {
             let task = e
                 .detail
