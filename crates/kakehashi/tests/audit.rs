@@ -52,7 +52,12 @@ async fn start_hub(data: &Path, log: &Path, http: &reqwest::Client) -> (Child, S
         .open(log)
         .unwrap();
     let mut child = Command::new(EXE)
-        .args(["hub", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "hub",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data)
         .env("KAKEHASHI_ADMIN_PASSWORD", "admin-password")
         .stdout(Stdio::null())
@@ -253,7 +258,7 @@ fn ccdl() -> Value {
 /// before it died is in its audit log and in its database afterwards.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_hub_killed_under_load_restarts_with_a_verifying_chain_and_no_acknowledged_answer_lost()
- {
+{
     const ROUNDS: usize = 30;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let seed = std::time::SystemTime::now()

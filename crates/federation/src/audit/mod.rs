@@ -175,7 +175,7 @@ struct State {
     seq: u64,
     head: String,
     /// Bytes of the log that hold acknowledged records.
-    len: u64,
+    bytes: u64,
     index: Index,
     /// Set when a failed append could not be undone: nothing more is appended until the log
     /// is opened again (and recovered).
@@ -221,7 +221,7 @@ impl AuditLog {
                 file,
                 seq: s.entries,
                 head: s.head,
-                len: s.len,
+                bytes: s.len,
                 index: s.index,
                 poisoned: None,
             }),
@@ -294,7 +294,7 @@ impl AuditLog {
         };
         let mut line = serde_json::to_string(&e).expect("an entry serialises");
         line.push('\n');
-        let start = st.len;
+        let start = st.bytes;
         let written = write_durably(&mut st.file, &log, line.as_bytes())
             .and_then(|()| write_head(&self.dir, seq, &e.hash));
         if let Err(err) = written {
@@ -306,7 +306,7 @@ impl AuditLog {
         }
         st.seq = seq;
         st.head = e.hash.clone();
-        st.len = start + line.len() as u64;
+        st.bytes = start + line.len() as u64;
         st.index.add(seq, start, line.len() as u32, &e.detail);
         Ok(e)
     }
@@ -361,7 +361,7 @@ impl AuditLog {
     pub fn check(&self) -> Result<Verified, AuditError> {
         let (seq, head, len) = {
             let st = self.lock();
-            (st.seq, st.head.clone(), st.len)
+            (st.seq, st.head.clone(), st.bytes)
         };
         let path = self.dir.join("audit.log");
         let broken = |reason: String| AuditError::Broken {
@@ -382,7 +382,9 @@ impl AuditLog {
         if seq > 0 {
             let last = self.read_records(&[seq])?;
             if last.first().map(|e| e.hash.as_str()) != Some(head.as_str()) {
-                return Err(broken("the last record does not carry the head hash".into()));
+                return Err(broken(
+                    "the last record does not carry the head hash".into(),
+                ));
             }
         }
         Ok(Verified {

@@ -33,8 +33,7 @@ pub(super) struct Scan {
 /// Checks one line against the chain so far; `Err` says what is wrong with it.
 fn check(line: &[u8], prev: &str, seq: u64) -> Result<Entry, String> {
     let text = line.strip_suffix(b"\n").unwrap_or(line);
-    let e: Entry =
-        serde_json::from_slice(text).map_err(|e| format!("not an audit record: {e}"))?;
+    let e: Entry = serde_json::from_slice(text).map_err(|e| format!("not an audit record: {e}"))?;
     if e.seq != seq + 1 {
         return Err(format!(
             "sequence number {} follows {seq}: a record was deleted or moved",

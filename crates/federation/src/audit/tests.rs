@@ -164,7 +164,10 @@ fn a_partial_last_line_is_truncated_and_the_recovery_logged() {
     assert_eq!(last.seq, 6);
     assert_eq!(
         last.detail["message"],
-        format!("recovered: truncated {} bytes at offset {intact}", half.len())
+        format!(
+            "recovered: truncated {} bytes at offset {intact}",
+            half.len()
+        )
     );
     let v = verify(dir.path()).unwrap();
     assert_eq!((v.entries, v.torn), (6, None));

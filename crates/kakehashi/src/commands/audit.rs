@@ -36,8 +36,17 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     };
     match kakehashi_federation::audit::verify(&dir) {
         Ok(v) => {
+            let torn = v
+                .torn
+                .map(|t| {
+                    format!(
+                        " (a torn last record of {} bytes at offset {} is truncated at the next start)",
+                        t.bytes, t.offset
+                    )
+                })
+                .unwrap_or_default();
             println!(
-                "audit log {} intact: {} entries, head {}",
+                "audit log {} intact: {} entries, head {}{torn}",
                 dir.display(),
                 v.entries,
                 v.head
