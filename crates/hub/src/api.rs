@@ -614,16 +614,25 @@ async fn site_poll(
         &req.version,
         &req.audit_head,
     )?;
+    if let Some(h) = &req.signed_head {
+        hub.remember_site_head(&site.id, &site.public_key, h);
+    }
     let until = tokio::time::Instant::now()
         + std::time::Duration::from_secs(req.wait_seconds.min(hub.cfg.tasks.max_poll_seconds));
     loop {
         let notified = hub.new_task.notified();
         let tasks = hub.db.open_tasks_for_site(&site.id)?;
         if !tasks.is_empty() || tokio::time::Instant::now() >= until {
-            return Ok(Json(PollResponse { tasks }));
+            return Ok(Json(PollResponse {
+                tasks,
+                hub_head: Some(hub.signed_head()),
+            }));
         }
         if tokio::time::timeout_at(until, notified).await.is_err() {
-            return Ok(Json(PollResponse { tasks: Vec::new() }));
+            return Ok(Json(PollResponse {
+                tasks: Vec::new(),
+                hub_head: Some(hub.signed_head()),
+            }));
         }
     }
 }

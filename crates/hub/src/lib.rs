@@ -2,6 +2,7 @@
 //! sites pull from (they never accept connections), answer verification and merging, its
 //! audit log and metrics. State lives in SQLite (WAL) under the data directory.
 
+pub mod anchor;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -29,6 +30,9 @@ pub enum HubError {
     /// Audit log.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The hub's signing key (`hub.key`).
+    #[error(transparent)]
+    Key(#[from] kakehashi_federation::sign::SignError),
     /// Network or TLS setup.
     #[error("{0}")]
     Serve(String),
@@ -61,6 +65,8 @@ pub struct Hub {
     pub db: Db,
     /// The hub's audit log.
     pub audit: AuditLog,
+    /// The hub's Ed25519 key (`hub.key`), which signs its audit head for the sites.
+    pub key: kakehashi_federation::sign::SiteKey,
     /// Woken when a task is created (sites' long polls).
     pub new_task: Notify,
     /// Per task: woken when one of its answers arrives (researchers' waits).
@@ -74,10 +80,13 @@ impl Hub {
     pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
         let db = Db::open(&cfg.data_dir)?;
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
+        let key =
+            kakehashi_federation::sign::SiteKey::load_or_create(&cfg.data_dir.join("hub.key"))?;
         Ok(Arc::new(Hub {
             cfg,
             db,
             audit,
+            key,
             new_task: Notify::new(),
             task_waiters: Default::default(),
             metrics: Metrics::default(),

@@ -186,6 +186,7 @@ async fn load(
                 policy: kakehashi_disclosure::Policy::default().summary(),
                 audit_head: audit::GENESIS.into(),
                 wait_seconds: 0,
+                signed_head: None,
             })
             .send()
             .await;

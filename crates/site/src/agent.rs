@@ -310,6 +310,7 @@ impl Agent {
             policy: self.cfg.disclosure.summary(),
             audit_head: self.audit.head(),
             wait_seconds: self.cfg.poll_seconds,
+            signed_head: Some(self.signed_head()),
         };
         let resp = self
             .http
@@ -325,10 +326,14 @@ impl Agent {
             let body = resp.text().await.unwrap_or_default();
             return Err(format!("poll: HTTP {status}: {body}"));
         }
-        resp.json::<IncomingPoll>()
+        let poll = resp
+            .json::<IncomingPoll>()
             .await
-            .map(|r| r.tasks)
-            .map_err(|e| format!("poll response: {e}"))
+            .map_err(|e| format!("poll response: {e}"))?;
+        if let Some(h) = &poll.hub_head {
+            self.remember_hub_head(h);
+        }
+        Ok(poll.tasks)
     }
 
     /// Handles one task: a question this site cannot read (an unsupported version, an unknown

@@ -21,6 +21,7 @@
 //! Reading: [`AuditLog`] keeps the offset of every record and, per site, the records that name
 //! it, so the pages that show the newest records read those records only.
 
+pub mod anchor;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -53,6 +54,28 @@ pub enum AuditError {
         path: PathBuf,
         /// The OS error.
         message: String,
+    },
+    /// The log does not hold what its keeper signed (see [`anchor`]).
+    #[error("the audit log {path} was rewritten: {reason} (signed head at line {line} of {heads})")]
+    Rewritten {
+        /// The log.
+        path: PathBuf,
+        /// The file of signed heads it was checked against.
+        heads: PathBuf,
+        /// The line of that file.
+        line: u64,
+        /// What does not match.
+        reason: String,
+    },
+    /// A file of signed heads cannot be used (malformed, a bad signature, another key).
+    #[error("{path}, line {line}: {reason}")]
+    Heads {
+        /// The file.
+        path: PathBuf,
+        /// Its line (0: the file as a whole).
+        line: u64,
+        /// What is wrong.
+        reason: String,
     },
     /// The existing log is broken; nothing is appended to a broken chain.
     #[error("the audit log {path} is broken at record {line} (line {line}): {reason}")]
@@ -90,7 +113,9 @@ pub struct Entry {
     pub hash: String,
 }
 
-pub(crate) fn entry_hash(
+/// A record's hash: `SHA-256("kakehashi-audit-v1" ‖ prev ‖ seq ‖ at ‖ kind ‖ detail)`, the
+/// parts separated by line ends.
+pub fn entry_hash(
     prev: &str,
     seq: u64,
     at: &str,
@@ -255,6 +280,12 @@ impl AuditLog {
     /// The head hash (last record's hash).
     pub fn head(&self) -> String {
         self.lock().head.clone()
+    }
+
+    /// The last record's number and hash, read together.
+    pub fn head_seq(&self) -> (u64, String) {
+        let st = self.lock();
+        (st.seq, st.head.clone())
     }
 
     /// Records in the log.

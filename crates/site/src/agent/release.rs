@@ -1,8 +1,10 @@
-//! The audit gate in front of every answer: a site sends only what its log has recorded.
+//! The site's audit at its boundary: a site sends only what its log has recorded, signs its
+//! audit head for the hub, and keeps the hub's signed heads (`<state>/hub-heads.jsonl`).
 
 use super::{Agent, TaskOutcome};
 use kakehashi_disclosure::Refusal;
 use kakehashi_federation::Task;
+use kakehashi_federation::audit::anchor::{self, Remembered, SignedHead};
 
 impl Agent {
     /// Records the answer about to leave the site (`answer_sent`, with exactly what it
@@ -41,6 +43,29 @@ impl Agent {
                 );
                 Err(Ok(refusal))
             }
+        }
+    }
+
+    /// The site's audit head, signed with the site's key.
+    pub(super) fn signed_head(&self) -> SignedHead {
+        let (seq, hash) = self.audit.head_seq();
+        SignedHead::sign(&self.key, seq, &hash)
+    }
+
+    /// Keeps the hub's signed head. One that contradicts the last one kept (the hub's log
+    /// went back or changed) is kept too and written to the site's audit log.
+    pub(super) fn remember_hub_head(&self, head: &SignedHead) {
+        let file = anchor::hub_heads_file(&self.cfg.state_dir());
+        match anchor::remember(&file, head) {
+            Ok(Remembered::New | Remembered::Same) => {}
+            Ok(Remembered::Conflict(reason)) => {
+                tracing::error!(%reason, "the hub's audit log went back");
+                self.audit_event(
+                    "hub_head_conflict",
+                    serde_json::json!({"reason": reason, "seq": head.seq, "hash": head.hash}),
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "could not keep the hub's signed head"),
         }
     }
 }
