@@ -1,7 +1,7 @@
 //! Sites: registration, the network's status, and the site protocol (polls, signed answers,
 //! approval holds).
 
-use super::ApiResult;
+use super::{ApiResult, anchor};
 use crate::auth::new_secret;
 use crate::db::{SiteRow, User};
 use crate::{ApiError, Hub};
@@ -68,8 +68,9 @@ pub fn register_site(hub: &Hub, by: &User, b: NewSite) -> ApiResult<(SiteId, Str
     Ok((id, token))
 }
 
-/// A site's long poll: records its heartbeat, then answers with its open tasks as soon as
-/// there are any, or with none when the poll's time is up.
+/// A site's long poll: records its heartbeat and keeps its signed audit head, then answers
+/// with its open tasks as soon as there are any, or with none when the poll's time is up;
+/// every answer carries the hub's signed audit head.
 pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<PollResponse> {
     if req.protocol != PROTOCOL_VERSION {
         return Err(ApiError::conflict(format!(
@@ -83,26 +84,40 @@ pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<
     let site = Arc::new(site);
     let s = site.clone();
     hub.blocking(move |h| {
-        Ok(h.db.site_seen(
+        h.db.site_seen(
             &s.id,
             req.snapshot.as_ref(),
             &req.policy,
             &req.version,
             &req.audit_head,
-        )?)
+        )?;
+        if let Some(head) = &req.signed_head {
+            anchor::remember_site_head(h, &s, head);
+        }
+        Ok(())
     })
     .await?;
     loop {
         let notified = hub.new_task.notified();
         let s = site.clone();
-        let tasks = hub
-            .blocking(move |h| Ok(h.db.open_tasks_for_site(&s.id)?))
+        let timed_out = tokio::time::Instant::now() >= until;
+        // the tasks and the hub's signed head, read together when the answer is due
+        let answer = hub
+            .blocking(move |h| {
+                let tasks = h.db.open_tasks_for_site(&s.id)?;
+                Ok((!tasks.is_empty() || timed_out).then(|| PollResponse {
+                    tasks,
+                    hub_head: Some(anchor::signed_head(h)),
+                }))
+            })
             .await?;
-        if !tasks.is_empty() || tokio::time::Instant::now() >= until {
-            return Ok(PollResponse { tasks });
+        if let Some(answer) = answer {
+            return Ok(answer);
         }
         if tokio::time::timeout_at(until, notified).await.is_err() {
-            return Ok(PollResponse { tasks: Vec::new() });
+            let tasks = Vec::new();
+            let hub_head = Some(hub.blocking(|h| Ok(anchor::signed_head(h))).await?);
+            return Ok(PollResponse { tasks, hub_head });
         }
     }
 }
