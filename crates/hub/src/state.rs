@@ -26,6 +26,9 @@ pub struct Hub {
     pub task_waiters: std::sync::Mutex<std::collections::HashMap<String, Arc<Notify>>>,
     /// Counters.
     pub metrics: Metrics,
+    /// Held from storing an answer to logging it, so a retry racing its original is logged
+    /// once ([`crate::service::sites::accept_answer`]).
+    pub accepting: std::sync::Mutex<()>,
 }
 
 impl Hub {
@@ -42,6 +45,7 @@ impl Hub {
             new_task: Notify::new(),
             task_waiters: Default::default(),
             metrics: Metrics::default(),
+            accepting: std::sync::Mutex::new(()),
         }))
     }
 

@@ -86,6 +86,29 @@ impl AuditLog {
         self.read_records(&seqs)
     }
 
+    /// The newest record naming `site` that `matches` accepts, read newest first through the
+    /// index a batch at a time and stopping at the first (the hub asks whether an answer it
+    /// stored was logged).
+    pub fn find_for_site(
+        &self,
+        site: &str,
+        matches: impl Fn(&Entry) -> bool,
+    ) -> Result<Option<Entry>, AuditError> {
+        let seqs: Vec<u64> = self
+            .lock()
+            .index
+            .by_site
+            .get(site)
+            .map(|v| v.iter().rev().copied().collect())
+            .unwrap_or_default();
+        for batch in seqs.chunks(256) {
+            if let Some(e) = self.read_records(batch)?.into_iter().find(&matches) {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+
     /// A cheap check for a page: the file still ends where this process last wrote and its
     /// last record still carries the head hash. (The whole chain is verified at every open and
     /// by `kakehashi audit verify`.)

@@ -301,3 +301,30 @@ fn check_sees_a_log_changed_from_outside() {
     append_raw(dir.path(), b"{}\n");
     assert!(log.check().is_err());
 }
+
+#[test]
+fn find_for_site_returns_the_newest_match_of_that_site_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    for i in 0..600 {
+        let site = if i % 2 == 0 { "de-a" } else { "jp-b" };
+        log.append(
+            "answer_received",
+            json!({"task": format!("t{}", i % 7), "site": site}),
+        )
+        .unwrap();
+    }
+    let task = |t: &'static str| move |e: &Entry| e.detail["task"] == t;
+    let found = log.find_for_site("de-a", task("t3")).unwrap().unwrap();
+    assert_eq!(found.detail["site"], "de-a");
+    assert_eq!(found.detail["task"], "t3");
+    // the newest of them: i = 598 is t3 at de-a (598 % 7 == 3, 598 even)
+    assert_eq!(found.seq, 599);
+    // t3 at jp-b only: 591 % 7 == 3, odd
+    assert_eq!(
+        log.find_for_site("jp-b", task("t3")).unwrap().unwrap().seq,
+        592
+    );
+    assert!(log.find_for_site("de-a", task("t9")).unwrap().is_none());
+    assert!(log.find_for_site("fr-c", task("t3")).unwrap().is_none());
+}

@@ -3,7 +3,7 @@
 
 use super::{ApiResult, anchor};
 use crate::auth::new_secret;
-use crate::db::{SiteRow, User};
+use crate::db::{SiteRow, Stored, User};
 use crate::{ApiError, Hub};
 use chrono::{Duration, Utc};
 use kakehashi_federation::approval::{HeldState, TaskStateReport};
@@ -123,8 +123,10 @@ pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<
 }
 
 /// Accepts a site's signed answer: the envelope must be the site's, its signature valid, the
-/// task one the site was asked and has not answered. Counts and logs it and wakes the readers.
-/// Blocking.
+/// task one the site was asked and has not answered otherwise. Logs it (`answer_received`),
+/// counts it and wakes the readers. Idempotent: a retry of exactly the stored signed answer
+/// succeeds again, and is logged then if the hub stopped between storing and logging it the
+/// first time (the record says `"repaired": true`). Blocking.
 pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
     let reject = |e: ApiError| {
         hub.metrics.answers_rejected.fetch_add(1, Ordering::Relaxed);
@@ -147,12 +149,31 @@ pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
     if answer.site != site.id {
         return Err(reject(ApiError::forbidden("the answer names another site")));
     }
-    if !hub.db.put_answer(&answer, &env, Utc::now())? {
-        return Err(reject(ApiError::conflict(format!(
-            "task {} was not sent to {} or is already answered",
-            answer.task, site.id
-        ))));
-    }
+    let body_sha256 = crate::db::secret_hash(&env.body);
+    // one answer at a time from storing to logging, so a retry racing its original is
+    // logged once
+    let _one = hub.accepting.lock().unwrap_or_else(|p| p.into_inner());
+    let repaired = match hub.db.put_answer(&answer, &env, Utc::now())? {
+        Stored::New => false,
+        Stored::Same => {
+            let logged = hub.audit.find_for_site(site.id.as_str(), |e| {
+                e.kind == "answer_received"
+                    && e.detail["task"] == answer.task.as_str()
+                    && e.detail["body_sha256"] == body_sha256.as_str()
+            })?;
+            if logged.is_some() {
+                return Ok(());
+            }
+            tracing::warn!(task = %answer.task, site = %site.id, "a stored answer was not logged; logging it now");
+            true
+        }
+        Stored::Refused => {
+            return Err(reject(ApiError::conflict(format!(
+                "task {} was not sent to {} or is already answered",
+                answer.task, site.id
+            ))));
+        }
+    };
     let status = match &answer.outcome {
         Outcome::Answered { .. } => {
             hub.metrics.answers_answered.fetch_add(1, Ordering::Relaxed);
@@ -167,10 +188,11 @@ pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
             "failed"
         }
     };
-    hub.audit_log(
-        "answer_received",
-        serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": crate::db::secret_hash(&env.body)}),
-    )?;
+    let mut detail = serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": body_sha256});
+    if repaired {
+        detail["repaired"] = true.into();
+    }
+    hub.audit_log("answer_received", detail)?;
     hub.answer_arrived(answer.task.as_str());
     Ok(())
 }
