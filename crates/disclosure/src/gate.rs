@@ -128,6 +128,10 @@ pub enum Refusal {
     /// The ledger could not record the spend, so nothing is released.
     #[error("the disclosure ledger failed: {0}")]
     Ledger(String),
+    /// The site could not write its audit log, so it releases nothing: a site only sends what
+    /// its log records first (the audit fails closed).
+    #[error("the site could not write its audit log, so it releases nothing")]
+    AuditUnavailable,
     /// The site's data steward refused the task in the steward console (manual approval).
     /// The comment is free text the steward wrote on purpose to be sent; nothing else is.
     #[error("refused by the site's data steward{}", steward_comment(.comment))]

@@ -49,6 +49,9 @@ pub struct PollRequest {
     pub audit_head: String,
     /// Seconds the hub may hold the request open waiting for tasks.
     pub wait_seconds: u64,
+    /// The site's audit head, signed with its key, for the hub to keep (anchoring).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_head: Option<crate::audit::anchor::SignedHead>,
 }
 
 /// Tasks for a site (possibly none, when the long poll timed out), as the hub sends them.
@@ -56,6 +59,9 @@ pub struct PollRequest {
 pub struct PollResponse {
     /// Tasks the site has not answered yet.
     pub tasks: Vec<Task>,
+    /// The hub's audit head, signed with the hub's key, for the site to keep (anchoring).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_head: Option<crate::audit::anchor::SignedHead>,
 }
 
 /// A [`PollResponse`] as a site reads it: each task's question is read on its own, so a
@@ -64,6 +70,9 @@ pub struct PollResponse {
 pub struct IncomingPoll {
     /// Tasks the site has not answered yet.
     pub tasks: Vec<IncomingTask>,
+    /// The hub's signed audit head (a hub before anchoring sends none).
+    #[serde(default)]
+    pub hub_head: Option<crate::audit::anchor::SignedHead>,
 }
 
 /// A [`Task`] as a site reads it: the question, or why this site cannot read it

@@ -70,6 +70,11 @@ impl SiteKey {
         B64.encode(self.0.verifying_key().to_bytes())
     }
 
+    /// Signs a text; the signature in base64.
+    pub fn sign_text(&self, text: &str) -> String {
+        B64.encode(self.0.sign(text.as_bytes()).to_bytes())
+    }
+
     /// Signs an answer's JSON text into an envelope.
     pub fn seal(&self, site: &SiteId, body: String) -> Envelope {
         let signature = B64.encode(self.0.sign(body.as_bytes()).to_bytes());

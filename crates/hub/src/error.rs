@@ -16,6 +16,9 @@ pub enum HubError {
     /// Audit log.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The hub's signing key (`hub.key`).
+    #[error(transparent)]
+    Key(#[from] kakehashi_federation::sign::SignError),
     /// Network or TLS setup.
     #[error("{0}")]
     Serve(String),

@@ -5,7 +5,7 @@
 //! The map: [`server`] (HTTP and HTTPS transport), [`api`] and [`ui`] (routes and thin
 //! handlers, one module per area), [`context`] (who is calling), [`error`] (one error type
 //! and its response), [`service`] (what the handlers call), [`db`] (SQLite, one file per
-//! concern), [`state`] (the shared [`Hub`]), [`metrics`], [`auth`] (passwords, secrets,
+//! concern), [`state`] (the shared [`Hub`] and its key `hub.key`), [`metrics`], [`auth`] (passwords, secrets,
 //! cookies), [`config`], [`openapi`], [`criteria`].
 
 pub mod api;

@@ -1,4 +1,4 @@
-//! The running hub's shared state: settings, database, audit log, the notifiers that wake
+//! The running hub's shared state: settings, database, audit log, the hub's key, the notifiers that wake
 //! long polls and waiting readers, and the counters.
 
 use crate::config::HubConfig;
@@ -6,6 +6,7 @@ use crate::db::{Db, Role};
 use crate::error::{ApiError, HubError};
 use crate::metrics::Metrics;
 use kakehashi_federation::audit::AuditLog;
+use kakehashi_federation::sign::SiteKey;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -17,12 +18,17 @@ pub struct Hub {
     pub db: Db,
     /// The hub's audit log.
     pub audit: AuditLog,
+    /// The hub's Ed25519 key (`hub.key`), which signs its audit head for the sites.
+    pub key: SiteKey,
     /// Woken when a task is created (sites' long polls).
     pub new_task: Notify,
     /// Per task: woken when one of its answers arrives (researchers' waits).
     pub task_waiters: std::sync::Mutex<std::collections::HashMap<String, Arc<Notify>>>,
     /// Counters.
     pub metrics: Metrics,
+    /// Held from storing an answer to logging it, so a retry racing its original is logged
+    /// once ([`crate::service::sites::accept_answer`]).
+    pub accepting: std::sync::Mutex<()>,
 }
 
 impl Hub {
@@ -30,13 +36,16 @@ impl Hub {
     pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
         let db = Db::open(&cfg.data_dir)?;
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
+        let key = SiteKey::load_or_create(&cfg.data_dir.join("hub.key"))?;
         Ok(Arc::new(Hub {
             cfg,
             db,
             audit,
+            key,
             new_task: Notify::new(),
             task_waiters: Default::default(),
             metrics: Metrics::default(),
+            accepting: std::sync::Mutex::new(()),
         }))
     }
 

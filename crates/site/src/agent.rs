@@ -23,8 +23,15 @@ use std::time::Duration;
 
 mod approval;
 mod hub_client;
+mod release;
 
 pub use hub_client::hub_client;
+
+type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
+/// The released table, notes, and the released denominator.
+type Answered = (Gated, Vec<Note>, Option<Gated>);
+/// What a task comes to: released data, a refusal, or the site's error.
+type TaskOutcome = Result<Answered, Result<Refusal, String>>;
 
 /// The agent's settings (`site.toml`). `KAKEHASHI_SITE_HUB`, `KAKEHASHI_SITE_TOKEN` and
 /// `KAKEHASHI_SITE_DIR` override the file.
@@ -303,6 +310,7 @@ impl Agent {
             policy: self.cfg.disclosure.summary(),
             audit_head: self.audit.head(),
             wait_seconds: self.cfg.poll_seconds,
+            signed_head: Some(self.signed_head()),
         };
         let resp = self
             .http
@@ -318,10 +326,14 @@ impl Agent {
             let body = resp.text().await.unwrap_or_default();
             return Err(format!("poll: HTTP {status}: {body}"));
         }
-        resp.json::<IncomingPoll>()
+        let poll = resp
+            .json::<IncomingPoll>()
             .await
-            .map(|r| r.tasks)
-            .map_err(|e| format!("poll response: {e}"))
+            .map_err(|e| format!("poll response: {e}"))?;
+        if let Some(h) = &poll.hub_head {
+            self.remember_hub_head(h);
+        }
+        Ok(poll.tasks)
     }
 
     /// Handles one task: a question this site cannot read (an unsupported version, an unknown
@@ -381,16 +393,13 @@ impl Agent {
         };
         let started = std::time::Instant::now();
         let snapshot = self.snapshot_info();
-        type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
-        /// The released table, notes, and the released denominator.
-        type Answered = (Gated, Vec<Note>, Option<Gated>);
         // Admission: decided before anything is computed (project, rate, estimated work).
         let admitted = steward_ok.and_then(|()| {
             let snap_now = self.cache.snapshot(&self.store).ok();
             self.gate
                 .admit(&admission::admission(&task, snap_now.as_deref()))
         });
-        let outcome: Result<Answered, Result<Refusal, String>> = match admitted {
+        let outcome: TaskOutcome = match admitted {
             Err(r) => Err(Ok(r)),
             Ok(()) => {
                 let me = self.clone();
@@ -467,20 +476,12 @@ impl Agent {
             }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        let (status, released_json, refusal, error) = match &outcome {
-            Ok((r, _, _)) => ("answered", serde_json::to_value(r).ok(), None, None),
-            Err(Ok(r)) => ("refused", None, Some(r.clone()), None),
-            Err(Err(e)) => ("failed", None, None, Some(e.clone())),
+        let outcome = self.log_release(&task, outcome, elapsed_ms);
+        let (status, refusal, error) = match &outcome {
+            Ok(_) => ("answered", None, None),
+            Err(Ok(r)) => ("refused", Some(r.clone()), None),
+            Err(Err(e)) => ("failed", None, Some(e.clone())),
         };
-        // The log records exactly what leaves the site, before it leaves.
-        let denominator_json = match &outcome {
-            Ok((_, _, Some(d))) => serde_json::to_value(d).ok(),
-            _ => None,
-        };
-        log(
-            "answer_sent",
-            serde_json::json!({"task": task.id, "project": task.project, "status": status, "released": released_json, "denominator": denominator_json, "refusal": refusal, "error": error, "elapsed_ms": elapsed_ms}),
-        );
         let head = self.audit.head();
         let body = {
             let outcome = match &outcome {

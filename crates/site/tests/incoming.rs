@@ -24,6 +24,7 @@ fn a_bad_question_in_a_poll_is_kept_as_its_reason_and_the_others_are_read() {
     // the poll as a hub sends it, then each bad task's question edited as another hub might
     let poll = PollResponse {
         tasks: (0..6).map(|i| task(&format!("t{i}"))).collect(),
+        hub_head: None,
     };
     let mut v: Value = serde_json::to_value(&poll).unwrap();
     let tasks = v["tasks"].as_array_mut().unwrap();

@@ -16,6 +16,8 @@ use std::sync::Mutex;
 mod projects;
 mod sites;
 mod tasks;
+
+pub use tasks::Stored;
 mod users;
 
 /// A database failure.

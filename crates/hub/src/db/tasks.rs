@@ -6,6 +6,17 @@ use kakehashi_federation::{Answer, Envelope, Task, TaskSpec};
 use kakehashi_model::{ProjectId, SiteId, TaskId};
 use rusqlite::{OptionalExtension, params};
 
+/// What [`Db::put_answer`] did with an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored now.
+    New,
+    /// Exactly this signed answer was already stored (a retry); nothing changed.
+    Same,
+    /// Not stored: the site was not asked, or has already sent another answer.
+    Refused,
+}
+
 impl Db {
     /// Stores a task and the sites it goes to.
     pub fn put_task(&self, task: &Task, sites: &[SiteId]) -> R<()> {
@@ -110,9 +121,15 @@ impl Db {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores an answer (the first answer of a site to a task wins). Returns false if the site
-    /// had already answered or was not asked.
-    pub fn put_answer(&self, answer: &Answer, env: &Envelope, received: DateTime<Utc>) -> R<bool> {
+    /// Stores an answer (the first answer of a site to a task wins): [`Stored::New`], or
+    /// [`Stored::Same`] when exactly this signed answer is already stored (a site's retry), or
+    /// [`Stored::Refused`] when the site was not asked or has answered otherwise.
+    pub fn put_answer(
+        &self,
+        answer: &Answer,
+        env: &Envelope,
+        received: DateTime<Utc>,
+    ) -> R<Stored> {
         let c = self.conn();
         let asked: i64 = c.query_row(
             "SELECT count(*) FROM task_sites WHERE task = ?1 AND site = ?2",
@@ -120,13 +137,28 @@ impl Db {
             |r| r.get(0),
         )?;
         if asked == 0 {
-            return Ok(false);
+            return Ok(Stored::Refused);
         }
         let n = c.execute(
             "INSERT OR IGNORE INTO answers (task, site, received, body, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![answer.task.as_str(), answer.site.as_str(), received.to_rfc3339(), env.body, env.signature],
         )?;
-        Ok(n == 1)
+        if n == 1 {
+            return Ok(Stored::New);
+        }
+        let kept: Option<(String, String)> = c
+            .query_row(
+                "SELECT body, signature FROM answers WHERE task = ?1 AND site = ?2",
+                params![answer.task.as_str(), answer.site.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match kept {
+            Some((body, signature)) if body == env.body && signature == env.signature => {
+                Stored::Same
+            }
+            _ => Stored::Refused,
+        })
     }
 
     /// Records that a site holds a task for its steward's approval (the first report wins).

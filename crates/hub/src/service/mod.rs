@@ -2,6 +2,7 @@
 //! a request, call one of these and shape the answer. The functions that touch SQLite, the
 //! audit file or Argon2 are blocking; handlers run them through [`crate::Hub::blocking`].
 
+pub mod anchor;
 pub mod audit;
 pub mod sites;
 pub mod tasks;

@@ -1,9 +1,9 @@
 //! Sites: registration, the network's status, and the site protocol (polls, signed answers,
 //! approval holds).
 
-use super::ApiResult;
+use super::{ApiResult, anchor};
 use crate::auth::new_secret;
-use crate::db::{SiteRow, User};
+use crate::db::{SiteRow, Stored, User};
 use crate::{ApiError, Hub};
 use chrono::{Duration, Utc};
 use kakehashi_federation::approval::{HeldState, TaskStateReport};
@@ -68,8 +68,9 @@ pub fn register_site(hub: &Hub, by: &User, b: NewSite) -> ApiResult<(SiteId, Str
     Ok((id, token))
 }
 
-/// A site's long poll: records its heartbeat, then answers with its open tasks as soon as
-/// there are any, or with none when the poll's time is up.
+/// A site's long poll: records its heartbeat and keeps its signed audit head, then answers
+/// with its open tasks as soon as there are any, or with none when the poll's time is up;
+/// every answer carries the hub's signed audit head.
 pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<PollResponse> {
     if req.protocol != PROTOCOL_VERSION {
         return Err(ApiError::conflict(format!(
@@ -83,33 +84,49 @@ pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<
     let site = Arc::new(site);
     let s = site.clone();
     hub.blocking(move |h| {
-        Ok(h.db.site_seen(
+        h.db.site_seen(
             &s.id,
             req.snapshot.as_ref(),
             &req.policy,
             &req.version,
             &req.audit_head,
-        )?)
+        )?;
+        if let Some(head) = &req.signed_head {
+            anchor::remember_site_head(h, &s, head);
+        }
+        Ok(())
     })
     .await?;
     loop {
         let notified = hub.new_task.notified();
         let s = site.clone();
-        let tasks = hub
-            .blocking(move |h| Ok(h.db.open_tasks_for_site(&s.id)?))
+        let timed_out = tokio::time::Instant::now() >= until;
+        // the tasks and the hub's signed head, read together when the answer is due
+        let answer = hub
+            .blocking(move |h| {
+                let tasks = h.db.open_tasks_for_site(&s.id)?;
+                Ok((!tasks.is_empty() || timed_out).then(|| PollResponse {
+                    tasks,
+                    hub_head: Some(anchor::signed_head(h)),
+                }))
+            })
             .await?;
-        if !tasks.is_empty() || tokio::time::Instant::now() >= until {
-            return Ok(PollResponse { tasks });
+        if let Some(answer) = answer {
+            return Ok(answer);
         }
         if tokio::time::timeout_at(until, notified).await.is_err() {
-            return Ok(PollResponse { tasks: Vec::new() });
+            let tasks = Vec::new();
+            let hub_head = Some(hub.blocking(|h| Ok(anchor::signed_head(h))).await?);
+            return Ok(PollResponse { tasks, hub_head });
         }
     }
 }
 
 /// Accepts a site's signed answer: the envelope must be the site's, its signature valid, the
-/// task one the site was asked and has not answered. Counts and logs it and wakes the readers.
-/// Blocking.
+/// task one the site was asked and has not answered otherwise. Logs it (`answer_received`),
+/// counts it and wakes the readers. Idempotent: a retry of exactly the stored signed answer
+/// succeeds again, and is logged then if the hub stopped between storing and logging it the
+/// first time (the record says `"repaired": true`). Blocking.
 pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
     let reject = |e: ApiError| {
         hub.metrics.answers_rejected.fetch_add(1, Ordering::Relaxed);
@@ -132,12 +149,31 @@ pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
     if answer.site != site.id {
         return Err(reject(ApiError::forbidden("the answer names another site")));
     }
-    if !hub.db.put_answer(&answer, &env, Utc::now())? {
-        return Err(reject(ApiError::conflict(format!(
-            "task {} was not sent to {} or is already answered",
-            answer.task, site.id
-        ))));
-    }
+    let body_sha256 = crate::db::secret_hash(&env.body);
+    // one answer at a time from storing to logging, so a retry racing its original is
+    // logged once
+    let _one = hub.accepting.lock().unwrap_or_else(|p| p.into_inner());
+    let repaired = match hub.db.put_answer(&answer, &env, Utc::now())? {
+        Stored::New => false,
+        Stored::Same => {
+            let logged = hub.audit.find_for_site(site.id.as_str(), |e| {
+                e.kind == "answer_received"
+                    && e.detail["task"] == answer.task.as_str()
+                    && e.detail["body_sha256"] == body_sha256.as_str()
+            })?;
+            if logged.is_some() {
+                return Ok(());
+            }
+            tracing::warn!(task = %answer.task, site = %site.id, "a stored answer was not logged; logging it now");
+            true
+        }
+        Stored::Refused => {
+            return Err(reject(ApiError::conflict(format!(
+                "task {} was not sent to {} or is already answered",
+                answer.task, site.id
+            ))));
+        }
+    };
     let status = match &answer.outcome {
         Outcome::Answered { .. } => {
             hub.metrics.answers_answered.fetch_add(1, Ordering::Relaxed);
@@ -152,10 +188,11 @@ pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
             "failed"
         }
     };
-    hub.audit_log(
-        "answer_received",
-        serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": crate::db::secret_hash(&env.body)}),
-    )?;
+    let mut detail = serde_json::json!({"task": answer.task, "site": site.id, "status": status, "signature": env.signature, "site_audit_head": answer.audit_head, "body_sha256": body_sha256});
+    if repaired {
+        detail["repaired"] = true.into();
+    }
+    hub.audit_log("answer_received", detail)?;
     hub.answer_arrived(answer.task.as_str());
     Ok(())
 }
