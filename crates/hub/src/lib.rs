@@ -6,7 +6,8 @@
 //! handlers, one module per area), [`context`] (who is calling), [`error`] (one error type
 //! and its response), [`service`] (what the handlers call), [`db`] (SQLite, one file per
 //! concern), [`state`] (the shared [`Hub`]), [`metrics`], [`auth`] (passwords, secrets,
-//! cookies), [`config`], [`openapi`], [`criteria`].
+//! cookies), [`websec`] (security headers, CSRF, JSON only, `next=`), [`config`],
+//! [`openapi`], [`criteria`].
 
 pub mod api;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod ui;
+pub mod websec;
 
 pub use error::{ApiError, HubError};
 pub use metrics::Metrics;
@@ -28,8 +30,9 @@ pub use server::serve;
 pub use state::Hub;
 use std::sync::Arc;
 
-/// The hub's router: the API, metrics, and the web UI, with the body limit and the count of
-/// refused callers (the transport's limits are [`server`]'s).
+/// The hub's router: the API, metrics, and the web UI, with the body limit, the count of
+/// refused callers, the API's JSON-only rule and the security headers on every response
+/// ([`websec`]; the transport's limits are [`server`]'s).
 pub fn router(hub: Arc<Hub>) -> axum::Router {
     api::routes()
         .merge(metrics::routes())
@@ -40,6 +43,11 @@ pub fn router(hub: Arc<Hub>) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             metrics::count_auth_failures,
+        ))
+        .layer(axum::middleware::from_fn(websec::json_only))
+        .layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            websec::security_headers,
         ))
         .with_state(hub)
 }

@@ -7,8 +7,9 @@ use crate::{ApiError, Hub};
 use chrono::{Duration, Utc};
 use kakehashi_model::ProjectId;
 
-/// Signs a user in: checks the password, stores a session and returns the user and the
-/// `Set-Cookie` value. Blocking (Argon2, SQLite).
+/// Signs a user in: checks the password and stores a session; returns the user and the
+/// session's secret (the pages send it as a cookie, [`session_set_cookie`]; the API hands it
+/// out as a bearer token). Blocking (Argon2, SQLite).
 pub fn sign_in(hub: &Hub, name: &str, password: &str) -> ApiResult<(User, String)> {
     let Some((user, hash)) = hub.db.user_with_hash(name)? else {
         return Err(ApiError::bad_credentials());
@@ -22,19 +23,24 @@ pub fn sign_in(hub: &Hub, name: &str, password: &str) -> ApiResult<(User, String
         &user.name,
         Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64),
     )?;
+    Ok((user, secret))
+}
+
+/// The `Set-Cookie` value that carries a session to the browser (HttpOnly, `Secure` with TLS
+/// or when configured).
+pub fn session_set_cookie(hub: &Hub, secret: &str) -> String {
     let secure = hub
         .cfg
         .sessions
         .secure_cookie
         .unwrap_or(hub.cfg.tls.is_some());
-    let cookie = set_cookie(
+    set_cookie(
         SESSION_COOKIE,
-        &secret,
+        secret,
         hub.cfg.sessions.hours as i64 * 3600,
         true,
         secure,
-    );
-    Ok((user, cookie))
+    )
 }
 
 /// Ends a session (by the cookie's secret).

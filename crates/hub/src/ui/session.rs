@@ -43,6 +43,8 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn login_submit(
@@ -50,6 +52,7 @@ async fn login_submit(
     ui: Ui,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
     let mut errors = FieldErrors::default();
     errors.require("username", f.username.trim());
     errors.require("password", &f.password);
@@ -59,7 +62,8 @@ async fn login_submit(
             .blocking(move |h| users::sign_in(h, &name, &password))
             .await
         {
-            Ok((_, cookie)) => {
+            Ok((_, secret)) => {
+                let cookie = users::session_set_cookie(&hub, &secret);
                 return Ok((
                     [(header::SET_COOKIE, cookie)],
                     Redirect::to(safe_next(&f.next)),
