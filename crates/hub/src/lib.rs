@@ -6,7 +6,7 @@
 //! handlers, one module per area), [`context`] (who is calling), [`error`] (one error type
 //! and its response), [`service`] (what the handlers call), [`db`] (SQLite, one file per
 //! concern), [`state`] (the shared [`Hub`]), [`metrics`], [`auth`] (passwords, secrets,
-//! cookies), [`websec`] (security headers, CSRF, JSON only, `next=`), [`config`],
+//! cookies), [`websec`] (security headers, CSRF, JSON only, `next=`), [`throttle`] (sign-in), [`config`],
 //! [`openapi`], [`criteria`].
 
 pub mod api;
@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod throttle;
 pub mod ui;
 pub mod websec;
 

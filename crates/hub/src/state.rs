@@ -23,6 +23,8 @@ pub struct Hub {
     pub task_waiters: std::sync::Mutex<std::collections::HashMap<String, Arc<Notify>>>,
     /// Counters.
     pub metrics: Metrics,
+    /// Sign-in failures per account and address.
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl Hub {
@@ -37,6 +39,7 @@ impl Hub {
             new_task: Notify::new(),
             task_waiters: Default::default(),
             metrics: Metrics::default(),
+            throttle: Default::default(),
         }))
     }
 

@@ -64,6 +64,24 @@ pub(crate) async fn security_headers(
     res
 }
 
+/// The client's address, when the transport knows it ([`crate::server`] records it).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Whether a request's `Content-Type` is JSON (`application/json`, parameters allowed).
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
     headers

@@ -112,7 +112,7 @@ async fn start() -> Running {
 impl Running {
     /// A browser session of alice's: the cookie header value.
     fn session(&self) -> String {
-        let (_, secret) = sign_in(&self.hub, "alice", PASSWORD).unwrap();
+        let (_, secret) = sign_in(&self.hub, "alice", PASSWORD, None).unwrap();
         format!("kh_session={secret}")
     }
 
@@ -661,5 +661,76 @@ async fn metrics_need_the_metrics_token() {
             .await
             .unwrap()
             .contains("kakehashi_hub_tasks_total")
+    );
+}
+
+/// After five failed sign-ins an account answers 429 (even to the right password) without
+/// checking it, on the API and the sign-in page; the audit log says when it began; another
+/// account from the same address still signs in.
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_account() {
+    let h = start().await;
+    let login = |name: &str, pw: &str| {
+        let r = h
+            .http
+            .post(format!("{}/api/login", h.url))
+            .json(&serde_json::json!({"name": name, "password": pw}))
+            .send();
+        async move { r.await.unwrap().status() }
+    };
+    for i in 0..kakehashi_hub::throttle::ACCOUNT_FREE_FAILURES {
+        assert_eq!(
+            login("alice", "wrong").await,
+            StatusCode::UNAUTHORIZED,
+            "{i}"
+        );
+    }
+    assert_eq!(
+        login("alice", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account waits, whatever the password"
+    );
+    let (pre, token) = h.stranger().await;
+    let r = h
+        .form(
+            "/login",
+            &pre,
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(r.headers(), "kh_session").is_none());
+    assert!(r.text().await.unwrap().contains("id=\"form-error\""));
+    assert_eq!(login("admin", "admin-password").await, StatusCode::OK);
+    let log = kakehashi_hub::service::audit::tail(&h.hub, 100).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.kind == "login_throttled" && e.detail["key"] == "user:alice"),
+        "the audit log names the throttled account"
+    );
+}
+
+/// A sign-in with an unknown name takes as long as one with a wrong password (the password
+/// is checked against a dummy hash), so timing does not tell who has an account.
+#[tokio::test]
+async fn an_unknown_name_takes_as_long_as_a_wrong_password() {
+    let h = start().await;
+    let time = |name: &str| {
+        let t = std::time::Instant::now();
+        assert!(sign_in(&h.hub, name, "wrong-password", None).is_err());
+        t.elapsed()
+    };
+    let _ = time("warm-up-nobody");
+    let mut known: Vec<_> = (0..4).map(|_| time("alice")).collect();
+    let mut unknown: Vec<_> = (0..4).map(|i| time(&format!("nobody-{i}"))).collect();
+    known.sort();
+    unknown.sort();
+    assert!(
+        unknown[1] * 3 >= known[1],
+        "unknown {unknown:?} vs known {known:?}"
     );
 }

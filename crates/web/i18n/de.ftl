@@ -169,6 +169,7 @@ err-date = „{ $detail }“ ist kein Datum (JJJJ-MM-TT).
 err-range-order = Dies darf nicht vor dem Beginn liegen.
 err-choice = „{ $detail }“ ist keine der Auswahlmöglichkeiten.
 err-credentials = Benutzername oder Passwort ist falsch.
+err-throttled = Zu viele fehlgeschlagene Anmeldungen: Bitte warten Sie einen Moment und versuchen Sie es erneut.
 err-ccdl = Die Abfrage ist kein gültiges CCDL: { $detail }
 err-no-criteria = Fügen Sie mindestens ein Kriterium hinzu oder fügen Sie eine Abfrage ein.
 

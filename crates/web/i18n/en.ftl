@@ -169,6 +169,7 @@ err-date = “{ $detail }” is not a date (YYYY-MM-DD).
 err-range-order = This must not be before the start.
 err-choice = “{ $detail }” is not one of the choices.
 err-credentials = User name or password is wrong.
+err-throttled = Too many failed sign-ins: wait a moment and try again.
 err-ccdl = The query is not valid CCDL: { $detail }
 err-no-criteria = Add at least one criterion, or paste a query.
 

@@ -163,6 +163,7 @@ err-date = 「{ $detail }」は日付（YYYY-MM-DD）ではありません。
 err-range-order = 開始日より前にはできません。
 err-choice = 「{ $detail }」は選択肢にありません。
 err-credentials = ユーザー名またはパスワードが正しくありません。
+err-throttled = サインインの失敗が多すぎます。しばらく待ってから再度お試しください。
 err-ccdl = クエリが有効な CCDL ではありません：{ $detail }
 err-no-criteria = 条件を1つ以上追加するか、クエリを貼り付けてください。
 

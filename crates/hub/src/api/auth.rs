@@ -6,6 +6,7 @@ use super::S;
 use crate::context::Caller;
 use crate::db::User;
 use crate::service::users;
+use crate::websec::ClientAddr;
 use crate::{ApiError, Hub};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -36,9 +37,13 @@ struct LoginAnswer {
     session: String,
 }
 
-async fn login(State(hub): S, Json(b): Json<LoginBody>) -> Result<Json<LoginAnswer>, ApiError> {
+async fn login(
+    State(hub): S,
+    ClientAddr(addr): ClientAddr,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginAnswer>, ApiError> {
     let (user, session) = hub
-        .blocking(move |h| users::sign_in(h, &b.name, &b.password))
+        .blocking(move |h| users::sign_in(h, &b.name, &b.password, addr))
         .await?;
     Ok(Json(LoginAnswer { user, session }))
 }

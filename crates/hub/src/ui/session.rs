@@ -3,6 +3,7 @@
 use super::{S, Ui, safe_next};
 use crate::auth::{LANG_COOKIE, SESSION_COOKIE, session_cookie, set_cookie};
 use crate::service::users;
+use crate::websec::ClientAddr;
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -50,6 +51,7 @@ struct LoginForm {
 async fn login_submit(
     State(hub): S,
     ui: Ui,
+    ClientAddr(addr): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     ui.check_csrf(&f.csrf)?;
@@ -59,7 +61,7 @@ async fn login_submit(
     if errors.is_empty() {
         let (name, password) = (f.username.trim().to_owned(), f.password.clone());
         match hub
-            .blocking(move |h| users::sign_in(h, &name, &password))
+            .blocking(move |h| users::sign_in(h, &name, &password, addr))
             .await
         {
             Ok((_, secret)) => {
@@ -72,6 +74,15 @@ async fn login_submit(
             }
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 errors.add("form", "err-credentials", "")
+            }
+            Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+                errors.add("form", "err-throttled", "");
+                let page = LoginPage {
+                    username: f.username,
+                    errors,
+                    next: f.next,
+                };
+                return Ok(ui.page(StatusCode::TOO_MANY_REQUESTS, &Page::Login(page), ""));
             }
             Err(e) => return Err(e),
         }
