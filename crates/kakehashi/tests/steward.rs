@@ -386,7 +386,7 @@ impl Net {
     async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.console))
-            .bearer_auth(&session)
+            .header("cookie", cookie)
             .send()
             .await
             .unwrap()
@@ -406,7 +406,7 @@ impl Net {
     ) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.console))
-            .bearer_auth(&session)
+            .header("cookie", cookie)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(pairs))
             .send()
