@@ -1,7 +1,8 @@
 //! The resistance page: a researcher states an antibiogram (guideline, organisms, drugs,
 //! specimen, period); every site reads its raw values again with that guideline and answers
 //! through its gate; the page shows a heat-map per country, Germany against Japan with
-//! intervals, and MDRO shares. Every heat-map's data downloads as CSV.
+//! intervals, and MDRO shares. Every heat-map's data downloads as CSV. Asking is a POST (the
+//! form with its CSRF token) that redirects to `GET /amr?task=ID`; a GET never asks the network.
 
 use super::{S, SignedIn, download};
 use crate::db::{Role, User};
