@@ -11,6 +11,9 @@ use cookie::{Cookie, SameSite};
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "kh_session";
 
+/// Name of the cookie that carries a signed-out browser's CSRF token (double submit).
+pub const CSRF_COOKIE: &str = "kh_csrf";
+
 /// Name of the cookie that keeps a signed-out reader's language.
 pub const LANG_COOKIE: &str = "kh_lang";
 

@@ -26,6 +26,9 @@ pub struct HubConfig {
     pub sessions: SessionConfig,
     /// Transport limits and timeouts.
     pub limits: LimitsConfig,
+    /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
+    /// is off (404). `KAKEHASHI_HUB_METRICS_TOKEN` overrides it.
+    pub metrics_token: Option<String>,
 }
 
 /// Transport limits and timeouts (`[limits]`): what one client may hold of the hub.
@@ -108,6 +111,7 @@ impl Default for HubConfig {
             tasks: TaskConfig::default(),
             sessions: SessionConfig::default(),
             limits: LimitsConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -188,6 +192,9 @@ impl HubConfig {
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_PUBLIC_URL") {
             c.public_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_METRICS_TOKEN") {
+            c.metrics_token = Some(v).filter(|v| !v.trim().is_empty());
         }
         Ok(c)
     }

@@ -1,6 +1,7 @@
 //! Who is calling: the one request-context extractor, [`Principal`], resolves a request's
-//! bearer token (a user's API token or a site's token) or its session cookie, once per
-//! request, off the async runtime. [`Caller`], [`Admin`] and [`SiteCaller`] are its typed
+//! bearer token (a user's API token, a site's token, or a session from `/api/login`) or, on
+//! the web pages only, its session cookie, once per request, off the async runtime. The JSON
+//! API (`/api/...`) never reads the cookie, so a cross-site request that carries it is nobody. [`Caller`], [`Admin`] and [`SiteCaller`] are its typed
 //! views for handlers; the web UI's context ([`crate::ui`]) is built on it too.
 
 use crate::auth::{bearer, session_cookie};
@@ -33,20 +34,33 @@ impl Principal {
 #[derive(Clone)]
 struct Resolved(Option<Principal>);
 
-/// Resolves a request's caller: a bearer token is a user's API token or else a site's token
-/// (an unknown token is no caller, never a fall-back to the cookie); without one, the session
-/// cookie. Blocking (SQLite).
-pub fn resolve(hub: &Hub, headers: &axum::http::HeaderMap) -> Result<Option<Principal>, ApiError> {
+/// Resolves a request's caller: a bearer token is a user's API token, else a site's token,
+/// else a session (an unknown token is no caller, never a fall-back to the cookie); without
+/// one, the session cookie when `cookies` allows it (the pages), never on the API. Blocking
+/// (SQLite).
+pub fn resolve(
+    hub: &Hub,
+    headers: &axum::http::HeaderMap,
+    cookies: bool,
+) -> Result<Option<Principal>, ApiError> {
     if let Some(t) = bearer(headers) {
         if let Some(u) = hub.db.token_user(t)? {
             return Ok(Some(Principal::User(u)));
         }
-        return Ok(hub.db.site_by_token(t)?.map(Principal::Site));
+        if let Some(s) = hub.db.site_by_token(t)? {
+            return Ok(Some(Principal::Site(s)));
+        }
+        return Ok(hub.db.session_user(t)?.map(Principal::User));
     }
-    match session_cookie(headers) {
+    match session_cookie(headers).filter(|_| cookies) {
         Some(s) => Ok(hub.db.session_user(&s)?.map(Principal::User)),
         None => Ok(None),
     }
+}
+
+/// Whether a path belongs to the JSON API (bearer tokens only, JSON bodies only).
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
 }
 
 impl OptionalFromRequestParts<Arc<Hub>> for Principal {
@@ -59,7 +73,8 @@ impl OptionalFromRequestParts<Arc<Hub>> for Principal {
             return Ok(p.clone());
         }
         let headers = parts.headers.clone();
-        let p = hub.blocking(move |h| resolve(h, &headers)).await?;
+        let cookies = !is_api(parts.uri.path());
+        let p = hub.blocking(move |h| resolve(h, &headers, cookies)).await?;
         parts.extensions.insert(Resolved(p.clone()));
         Ok(p)
     }

@@ -5,8 +5,9 @@
 //! The map: [`server`] (HTTP and HTTPS transport), [`api`] and [`ui`] (routes and thin
 //! handlers, one module per area), [`context`] (who is calling), [`error`] (one error type
 //! and its response), [`service`] (what the handlers call), [`db`] (SQLite, one file per
-//! concern), [`state`] (the shared [`Hub`] and its key `hub.key`), [`metrics`], [`auth`] (passwords, secrets,
-//! cookies), [`config`], [`openapi`], [`criteria`].
+//! concern), [`state`] (the shared [`Hub`] and its key `hub.key`), [`metrics`], [`auth`]
+//! (passwords, secrets, cookies), [`websec`] (security headers, CSRF, JSON only, `next=`),
+//! [`throttle`] (sign-in), [`config`], [`openapi`], [`criteria`].
 
 pub mod api;
 pub mod auth;
@@ -20,7 +21,9 @@ pub mod openapi;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod throttle;
 pub mod ui;
+pub mod websec;
 
 pub use error::{ApiError, HubError};
 pub use metrics::Metrics;
@@ -28,8 +31,9 @@ pub use server::serve;
 pub use state::Hub;
 use std::sync::Arc;
 
-/// The hub's router: the API, metrics, and the web UI, with the body limit and the count of
-/// refused callers (the transport's limits are [`server`]'s).
+/// The hub's router: the API, metrics, and the web UI, with the body limit, the count of
+/// refused callers, the API's JSON-only rule and the security headers on every response
+/// ([`websec`]; the transport's limits are [`server`]'s).
 pub fn router(hub: Arc<Hub>) -> axum::Router {
     api::routes()
         .merge(metrics::routes())
@@ -40,6 +44,11 @@ pub fn router(hub: Arc<Hub>) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             metrics::count_auth_failures,
+        ))
+        .layer(axum::middleware::from_fn(websec::json_only))
+        .layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            websec::security_headers,
         ))
         .with_state(hub)
 }

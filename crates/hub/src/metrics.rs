@@ -1,5 +1,6 @@
 //! The counters exported at `/metrics` (Prometheus text format) and the layer that counts
-//! refused callers.
+//! refused callers. `/metrics` answers only a scraper that sends the configured
+//! `metrics_token` as a bearer token (401 otherwise); with no token configured it is off (404).
 
 use crate::Hub;
 use axum::Router;
@@ -34,7 +35,19 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(hub): State<Arc<Hub>>) -> Result<Response, crate::ApiError> {
+async fn metrics(
+    State(hub): State<Arc<Hub>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, crate::ApiError> {
+    let Some(want) = hub.cfg.metrics_token.as_deref() else {
+        return Err(crate::ApiError::not_found(
+            "metrics are off: set metrics_token in hub.toml",
+        ));
+    };
+    let sent = crate::auth::bearer(&headers).unwrap_or("");
+    if !crate::websec::same_secret(sent, want) {
+        return Err(crate::ApiError::unauthorized());
+    }
     let text = hub.blocking(|h| Ok(metrics_text(h))).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

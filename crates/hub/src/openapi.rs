@@ -12,7 +12,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "public",
         "Liveness: 200 when the hub runs.",
     ),
-    ("GET", "/metrics", "public", "Prometheus metrics."),
+    (
+        "GET",
+        "/metrics",
+        "public",
+        "Prometheus metrics, for the configured metrics_token as bearer (404 when none is set).",
+    ),
     (
         "GET",
         "/api/openapi.json",
@@ -23,7 +28,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "POST",
         "/api/login",
         "public",
-        "Sign in with name and password; sets the session cookie.",
+        "Sign in with name and password; answers with a session to send as bearer token.",
     ),
     ("POST", "/api/logout", "user", "End the session."),
     ("GET", "/api/me", "user", "The signed-in user."),
@@ -132,7 +137,7 @@ pub fn document() -> Value {
         let security = match *who {
             "public" => json!([]),
             "site" => json!([{"siteToken": []}]),
-            _ => json!([{"bearerToken": []}, {"sessionCookie": []}]),
+            _ => json!([{"bearerToken": []}]),
         };
         let mut op = json!({
             "summary": summary,
@@ -158,8 +163,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "bearerToken": {"type": "http", "scheme": "bearer", "description": "User API token (POST /api/tokens)"},
-                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
+                "bearerToken": {"type": "http", "scheme": "bearer", "description": "User API token (POST /api/tokens) or session (POST /api/login); the API reads no cookies and takes JSON bodies only (else 415)"},
                 "siteToken": {"type": "http", "scheme": "bearer", "description": "Site token from registration"}
             },
             "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}, "required": ["error", "message"]}}

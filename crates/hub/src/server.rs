@@ -74,7 +74,6 @@ pub async fn serve_app(
             limits.body_read_timeout_seconds,
         )))
         .service(app);
-    let service = TowerToHyperService::new(service);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(limits.header_read_timeout_seconds))
@@ -94,9 +93,9 @@ pub async fn serve_app(
             },
             () = &mut shutdown => break,
         };
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((tcp, _)) => tcp,
+                Ok(c) => c,
                 Err(e) => {
                     // e.g. too many open files: wait a little, never give up serving
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -107,12 +106,16 @@ pub async fn serve_app(
             () = &mut shutdown => break,
         };
         let _ = tcp.set_nodelay(true);
-        let (http, service, tls, watcher) = (
-            http.clone(),
+        // each request knows the client's address (sign-in throttling per address)
+        let service = TowerToHyperService::new(tower::util::MapRequest::new(
             service.clone(),
-            tls.clone(),
-            graceful.watcher(),
-        );
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
+        let (http, tls, watcher) = (http.clone(), tls.clone(), graceful.watcher());
         tokio::spawn(async move {
             let _permit = permit;
             match tls {

@@ -29,6 +29,8 @@ pub struct Hub {
     /// Held from storing an answer to logging it, so a retry racing its original is logged
     /// once ([`crate::service::sites::accept_answer`]).
     pub accepting: std::sync::Mutex<()>,
+    /// Sign-in failures per account and address.
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl Hub {
@@ -46,6 +48,7 @@ impl Hub {
             task_waiters: Default::default(),
             metrics: Metrics::default(),
             accepting: std::sync::Mutex::new(()),
+            throttle: Default::default(),
         }))
     }
 

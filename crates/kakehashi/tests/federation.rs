@@ -168,17 +168,12 @@ impl Net {
             .await
             .unwrap();
         assert!(r.status().is_success(), "login {name}: {}", r.status());
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let session: Value = r.json().await.unwrap();
+        let session = session["session"].as_str().unwrap().to_owned();
         let t: Value = self
             .http
             .post(format!("{}/api/tokens", self.url))
-            .header("cookie", cookie)
+            .bearer_auth(&session)
             .json(&json!({"label": "t"}))
             .send()
             .await

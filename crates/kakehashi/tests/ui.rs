@@ -482,6 +482,13 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.go(&format!("{url}/amr")).await;
     b.click("button[name='run']").await;
     let t = Instant::now();
+    while !b.url().await.contains("/amr?task=") {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the run (a POST) redirects to its result"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     while !(b.exists("svg[aria-labelledby^='de-title']").await
         && b.exists("svg[aria-labelledby^='jp-title']").await)
     {
@@ -523,8 +530,8 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     }
     let page = b.source().await;
     assert!(
-        b.url().await.contains("by_year=true"),
-        "the box is part of the question"
+        b.url().await.contains("/amr?task=") && b.exists("#by_year:checked").await,
+        "the run redirects to its result, and the box is part of the question"
     );
     let table = &page[page.find("<table id=\"trends\">").unwrap_or(0)..];
     let table = &table[..table.find("</table>").unwrap_or(table.len())];
@@ -544,10 +551,16 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     );
     let amr_by_year = b.url().await.trim_start_matches(&url).to_owned();
 
-    // Surveillance without parameters (no "Apply"): the current season on each country's
-    // calendar, or the latest season with data when the sites have none for it yet, with a curve
-    // and a positivity chart per country.
+    // Surveillance: a GET asks nothing, so the first visit says the network was not asked yet
+    // and offers the button (a POST); after it, without parameters (no "Apply"): the current
+    // season on each country's calendar, or the latest season with data when the sites have
+    // none for it yet, with a curve and a positivity chart per country.
     b.go(&format!("{url}/surveillance")).await;
+    assert!(
+        b.exists("#surv-not-run").await,
+        "the first visit asks nothing and says so"
+    );
+    b.click("#surv-run").await;
     let t = Instant::now();
     while !(b
         .exists("svg[aria-labelledby^='positivity-de-title']")

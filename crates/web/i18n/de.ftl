@@ -169,6 +169,7 @@ err-date = „{ $detail }“ ist kein Datum (JJJJ-MM-TT).
 err-range-order = Dies darf nicht vor dem Beginn liegen.
 err-choice = „{ $detail }“ ist keine der Auswahlmöglichkeiten.
 err-credentials = Benutzername oder Passwort ist falsch.
+err-throttled = Zu viele fehlgeschlagene Anmeldungen: Bitte warten Sie einen Moment und versuchen Sie es erneut.
 err-ccdl = Die Abfrage ist kein gültiges CCDL: { $detail }
 err-no-criteria = Fügen Sie mindestens ein Kriterium hinzu oder fügen Sie eine Abfrage ein.
 
@@ -224,6 +225,8 @@ surv-season-current-option = aktuelle Saison
 surv-season-current = { $country }: Saison { $season } (aktuelle Saison)
 surv-season-shown = { $country }: Saison { $season }
 surv-season-fallback = { $country }: noch keine Daten für die Saison { $asked }; gezeigt wird { $season }, die letzte Saison mit Daten
+surv-run = Jetzt alle Standorte fragen
+surv-not-run = Für diese Falldefinition wurde das Netzwerk noch nicht gefragt: Fragen Sie alle Standorte, um die aktuelle Saison zu sehen.
 surv-rate = Fälle pro 100.000 Patienten
 surv-positivity-title = { $country } · Anteil positiver Tests · { $season }
 surv-positivity-desc = Anteil positiver PCR-Tests je Woche und Erreger mit 95-%-Intervall (Wilson, um das Rauschen der Standorte erweitert) und die Zahl der Tests dahinter (gestrichelt, rechte Skala). Wochen mit weniger als 10 Tests zeigen keinen Anteil.

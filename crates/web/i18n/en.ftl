@@ -169,6 +169,7 @@ err-date = “{ $detail }” is not a date (YYYY-MM-DD).
 err-range-order = This must not be before the start.
 err-choice = “{ $detail }” is not one of the choices.
 err-credentials = User name or password is wrong.
+err-throttled = Too many failed sign-ins: wait a moment and try again.
 err-ccdl = The query is not valid CCDL: { $detail }
 err-no-criteria = Add at least one criterion, or paste a query.
 
@@ -224,6 +225,8 @@ surv-season-current-option = current season
 surv-season-current = { $country }: season { $season } (current season)
 surv-season-shown = { $country }: season { $season }
 surv-season-fallback = { $country }: no data yet for season { $asked }; showing { $season }, the latest season with data
+surv-run = Ask every site now
+surv-not-run = The network has not been asked for this case definition yet: ask every site to see the current season.
 surv-rate = Cases per 100,000 patients
 surv-positivity-title = { $country } · share of tests positive · { $season }
 surv-positivity-desc = Share of PCR tests positive per week and pathogen with its 95 % interval (Wilson, widened for the sites' noise), and the number of tests behind it (dashed, right scale). Weeks with fewer than 10 tests show no share.

@@ -163,6 +163,7 @@ err-date = 「{ $detail }」は日付（YYYY-MM-DD）ではありません。
 err-range-order = 開始日より前にはできません。
 err-choice = 「{ $detail }」は選択肢にありません。
 err-credentials = ユーザー名またはパスワードが正しくありません。
+err-throttled = サインインの失敗が多すぎます。しばらく待ってから再度お試しください。
 err-ccdl = クエリが有効な CCDL ではありません：{ $detail }
 err-no-criteria = 条件を1つ以上追加するか、クエリを貼り付けてください。
 
@@ -218,6 +219,8 @@ surv-season-current-option = 今シーズン
 surv-season-current = { $country }：{ $season }シーズン（今シーズン）
 surv-season-shown = { $country }：{ $season }シーズン
 surv-season-fallback = { $country }：{ $asked }シーズンのデータはまだありません。データのある最新の{ $season }シーズンを表示しています
+surv-run = 今すぐ全施設に問い合わせる
+surv-not-run = この症例定義についてはまだネットワークに問い合わせていません。全施設に問い合わせると今シーズンが表示されます。
 surv-rate = 患者10万人あたりの症例数
 surv-positivity-title = { $country } · 検査陽性率 · { $season }
 surv-positivity-desc = 週・病原体ごとのPCR検査陽性率と95%区間（Wilson法、施設のノイズ分を拡大）、およびその検査数（破線、右軸）。検査数が10件未満の週は陽性率を表示しません。

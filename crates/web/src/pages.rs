@@ -423,6 +423,9 @@ pub struct SurveillancePage {
     pub notes: Vec<String>,
     /// Answering sites that publish exact aggregates (`noise = "off"`): shown in red.
     pub noise_off_sites: Vec<String>,
+    /// The network was never asked for this definition: the page says so beside the button
+    /// that asks it.
+    pub not_run: bool,
 }
 
 /// An audit log entry on the steward's page.
@@ -524,6 +527,16 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("steward.html", include_str!("../templates/steward.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
+
+/// The text of every inline `<style>` block in the page templates, as the pages carry it
+/// (the hub allows exactly these in its Content-Security-Policy, by hash).
+pub fn inline_styles() -> Vec<&'static str> {
+    TEMPLATES
+        .iter()
+        .flat_map(|(_, src)| src.split("<style>").skip(1))
+        .filter_map(|s| s.split_once("</style>").map(|(css, _)| css))
+        .collect()
+}
 
 pub(crate) fn locale_of(state: &State) -> Locale {
     state

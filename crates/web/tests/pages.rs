@@ -381,6 +381,7 @@ fn all_pages() -> Vec<Page> {
             shown: vec!["Germany: season 2025/26 (current season)".into()],
             notes: vec!["main diagnosis as any diagnosis".into()],
             noise_off_sites: vec!["de-berlin".into()],
+            not_run: true,
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),

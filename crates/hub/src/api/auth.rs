@@ -1,13 +1,15 @@
-//! Sign-in and API tokens: `/api/login`, `/api/logout`, `/api/me`, `/api/tokens`.
+//! Sign-in and API tokens: `/api/login`, `/api/logout`, `/api/me`, `/api/tokens`. The API
+//! sets no cookies: `/api/login` answers with a session secret that the client sends as a
+//! bearer token (until the session ends or `/api/logout`), e.g. to make an API token.
 
 use super::S;
 use crate::context::Caller;
 use crate::db::User;
 use crate::service::users;
+use crate::websec::ClientAddr;
 use crate::{ApiError, Hub};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -27,15 +29,28 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(hub): S, Json(b): Json<LoginBody>) -> Result<Response, ApiError> {
-    let (user, cookie) = hub
-        .blocking(move |h| users::sign_in(h, &b.name, &b.password))
-        .await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(user)).into_response())
+/// The answer to `/api/login`: the user, and the session to send as `Authorization: Bearer`.
+#[derive(serde::Serialize)]
+struct LoginAnswer {
+    #[serde(flatten)]
+    user: User,
+    session: String,
 }
 
+async fn login(
+    State(hub): S,
+    ClientAddr(addr): ClientAddr,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginAnswer>, ApiError> {
+    let (user, session) = hub
+        .blocking(move |h| users::sign_in(h, &b.name, &b.password, addr))
+        .await?;
+    Ok(Json(LoginAnswer { user, session }))
+}
+
+/// Ends the session the request's bearer token is (an API token is left alone).
 async fn logout(State(hub): S, _c: Caller, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    if let Some(s) = crate::auth::session_cookie(&headers) {
+    if let Some(s) = crate::auth::bearer(&headers).map(str::to_owned) {
         hub.blocking(move |h| users::sign_out(h, &s)).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -3,38 +3,84 @@
 use super::ApiResult;
 use crate::auth::{SESSION_COOKIE, hash_password, new_secret, password_ok, set_cookie};
 use crate::db::{Role, User};
+use crate::throttle::Key;
 use crate::{ApiError, Hub};
 use chrono::{Duration, Utc};
 use kakehashi_model::ProjectId;
 
-/// Signs a user in: checks the password, stores a session and returns the user and the
-/// `Set-Cookie` value. Blocking (Argon2, SQLite).
-pub fn sign_in(hub: &Hub, name: &str, password: &str) -> ApiResult<(User, String)> {
-    let Some((user, hash)) = hub.db.user_with_hash(name)? else {
+/// A hash to check passwords against when the user does not exist, so that a wrong name
+/// takes as long as a wrong password (the timing does not tell who has an account).
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("kakehashi-no-such-user").unwrap_or_default())
+}
+
+/// Signs a user in: waits out no throttle (429 while one runs, [`crate::throttle`]), checks
+/// the password (against a dummy hash when there is no such user) and stores a session;
+/// returns the user and the session's secret (the pages send it as a cookie,
+/// [`session_set_cookie`]; the API hands it out as a bearer token). Failures count against
+/// the account and the client's address; when one starts to be slowed down, the audit log
+/// says so. Blocking (Argon2, SQLite).
+pub fn sign_in(
+    hub: &Hub,
+    name: &str,
+    password: &str,
+    addr: Option<std::net::IpAddr>,
+) -> ApiResult<(User, String)> {
+    let keys = Key::of(name, addr);
+    if let Some(wait) = hub.throttle.wait(&keys) {
+        return Err(ApiError {
+            status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_attempts",
+            message: format!(
+                "too many failed sign-ins: try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        });
+    }
+    let found = hub.db.user_with_hash(name)?;
+    let user = match found {
+        Some((user, hash)) if password_ok(password, &hash) => Some(user),
+        Some(_) => None,
+        None => {
+            let _ = password_ok(password, dummy_hash());
+            None
+        }
+    };
+    let Some(user) = user else {
+        for k in hub.throttle.failed(&keys) {
+            hub.audit_log(
+                "login_throttled",
+                serde_json::json!({"key": k.name(), "user": name, "address": addr.map(|a| a.to_string())}),
+            )?;
+        }
         return Err(ApiError::bad_credentials());
     };
-    if !password_ok(password, &hash) {
-        return Err(ApiError::bad_credentials());
-    }
+    hub.throttle.succeeded(&keys);
     let secret = new_secret("");
     hub.db.put_session(
         &secret,
         &user.name,
         Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64),
     )?;
+    Ok((user, secret))
+}
+
+/// The `Set-Cookie` value that carries a session to the browser (HttpOnly, `Secure` with TLS
+/// or when configured).
+pub fn session_set_cookie(hub: &Hub, secret: &str) -> String {
     let secure = hub
         .cfg
         .sessions
         .secure_cookie
         .unwrap_or(hub.cfg.tls.is_some());
-    let cookie = set_cookie(
+    set_cookie(
         SESSION_COOKIE,
-        &secret,
+        secret,
         hub.cfg.sessions.hours as i64 * 3600,
         true,
         secure,
-    );
-    Ok((user, cookie))
+    )
 }
 
 /// Ends a session (by the cookie's secret).

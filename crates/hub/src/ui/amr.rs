@@ -1,20 +1,21 @@
 //! The resistance page: a researcher states an antibiogram (guideline, organisms, drugs,
 //! specimen, period); every site reads its raw values again with that guideline and answers
 //! through its gate; the page shows a heat-map per country, Germany against Japan with
-//! intervals, and MDRO shares. Every heat-map's data downloads as CSV.
+//! intervals, and MDRO shares. Every heat-map's data downloads as CSV. Asking is a POST (the
+//! form with its CSRF token) that redirects to `GET /amr?task=ID`; a GET never asks the network.
 
 use super::{S, SignedIn, download};
 use crate::db::{Role, User};
 use crate::service::tasks::{NewTask, create_task_for, visible_task, wait_merged};
 use crate::{ApiError, Hub};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kakehashi_amr::{Guideline, Reference};
-use kakehashi_federation::antibiogram::{self, AntibiogramRequest, AntibiogramResult};
-use kakehashi_federation::{SiteState, TaskSpec};
+use kakehashi_federation::antibiogram::{self, AntibiogramRequest};
+use kakehashi_federation::{SiteState, Task, TaskSpec};
 use kakehashi_web::form::FieldErrors;
 use kakehashi_web::pages::{AmrForm, AmrPage, Page};
 use serde::Deserialize;
@@ -25,7 +26,7 @@ mod view;
 
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
-        .route("/amr", get(amr))
+        .route("/amr", get(amr).post(amr_run))
         .route("/amr/{file}", get(amr_csv))
 }
 
@@ -43,13 +44,6 @@ fn guidelines() -> Vec<String> {
         .unwrap_or_default();
     g.sort_by_key(|g| std::cmp::Reverse((g.year, g.to_string().starts_with("EUCAST"))));
     g.iter().map(ToString::to_string).collect()
-}
-
-#[derive(Deserialize, Default)]
-struct AmrQuery {
-    #[serde(flatten)]
-    form: AmrForm,
-    run: Option<String>,
 }
 
 fn split(s: &str) -> Vec<String> {
@@ -136,92 +130,131 @@ fn spec_of(
     }
 }
 
-/// Runs the antibiogram (or reuses the same question asked in the last 30 minutes) and waits
-/// for the sites.
-async fn run(
-    hub: &Arc<Hub>,
-    user: User,
-    spec: AntibiogramRequest,
-) -> Result<AntibiogramResult, ApiError> {
-    let task = hub
-        .blocking(move |hub| {
-            let recent = hub.db.tasks_for(&user, None, 100)?.into_iter().find(|t| {
-                matches!(&t.spec, TaskSpec::Antibiogram(s) if *s == spec)
-                    && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
-            });
-            if let Some(t) = recent {
-                return Ok(t);
-            }
-            let project = hub
-                .db
-                .projects_of(&user)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-            create_task_for(
-                hub,
-                &user,
-                NewTask {
-                    project: project.id,
-                    spec: TaskSpec::Antibiogram(spec),
-                    deadline_seconds: None,
-                },
-            )
-        })
-        .await?;
-    let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
-    let m = wait_merged(hub, &task, wait).await?;
-    Ok(antibiogram::result(&m, &hub.cfg.rules))
+/// Asks the antibiogram (or reuses the same question asked in the last 30 minutes by this
+/// user), without waiting for the sites. Blocking.
+fn ask(hub: &Hub, user: &User, spec: AntibiogramRequest) -> Result<Task, ApiError> {
+    let recent = hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
+        matches!(&t.spec, TaskSpec::Antibiogram(s) if *s == spec)
+            && chrono::Utc::now() - t.created < chrono::Duration::minutes(30)
+    });
+    if let Some(t) = recent {
+        return Ok(t);
+    }
+    let project = hub
+        .db
+        .projects_of(user)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
+    create_task_for(
+        hub,
+        user,
+        NewTask {
+            project: project.id,
+            spec: TaskSpec::Antibiogram(spec),
+            deadline_seconds: None,
+        },
+    )
 }
 
-/// `GET /amr`: the form with the default panel; with `run=1` the antibiogram itself.
+/// The form as it asked an antibiogram (to show beside its result).
+fn form_of(spec: &kakehashi_amr::AntibiogramSpec) -> AmrForm {
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    AmrForm {
+        guideline: spec.guideline.to_string(),
+        organisms: spec.organisms.join(", "),
+        antimicrobials: spec.antimicrobials.join(", "),
+        specimen: spec.specimen_types.first().cloned().unwrap_or_default(),
+        from: day(spec.period.from),
+        to: day(spec.period.to),
+        by_year: spec.by_year,
+    }
+}
+
+/// The form page (with the default panel, or the rejected form and its errors).
+fn form_page(offered: Vec<String>, form: AmrForm, errors: FieldErrors) -> Page {
+    Page::Amr(AmrPage {
+        guidelines: offered,
+        specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(),
+        form,
+        errors,
+        ..Default::default()
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct AmrQuery {
+    guideline: Option<String>,
+    task: Option<String>,
+}
+
+/// `GET /amr`: the form with the default panel; with `task=ID` that antibiogram's result
+/// (waiting for the sites up to the task's deadline). A GET never asks the network.
 async fn amr(
     State(hub): S,
     SignedIn(ui, user): SignedIn,
     Query(q): Query<AmrQuery>,
 ) -> Result<Response, ApiError> {
     let offered = guidelines();
-    let mut form = q.form;
-    if q.run.is_none() {
-        form = AmrForm {
-            guideline: if form.guideline.is_empty() {
-                offered.first().cloned().unwrap_or_default()
-            } else {
-                form.guideline
-            },
+    let Some(id) = q.task else {
+        let form = AmrForm {
+            guideline: q
+                .guideline
+                .filter(|g| !g.is_empty())
+                .or_else(|| offered.first().cloned())
+                .unwrap_or_default(),
             organisms: DEFAULT_ORGANISMS.into(),
             antimicrobials: DEFAULT_DRUGS.into(),
             ..Default::default()
         };
-        let page = AmrPage {
-            guidelines: offered,
-            specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(),
-            form,
-            ..Default::default()
-        };
-        return Ok(ui.page(StatusCode::OK, &Page::Amr(page), "amr"));
-    }
+        let page = form_page(offered, form, FieldErrors::default());
+        return Ok(ui.page(StatusCode::OK, &page, "amr"));
+    };
+    let task = hub.blocking(move |h| visible_task(h, &user, &id)).await?;
+    let TaskSpec::Antibiogram(spec) = &task.spec else {
+        return Err(ApiError::not_found(format!("no antibiogram {}", task.id)));
+    };
+    let form = form_of(spec.spec());
+    let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
+    let m = wait_merged(&hub, &task, wait).await?;
+    let res = antibiogram::result(&m, &hub.cfg.rules);
+    Ok(ui.page(
+        StatusCode::OK,
+        &Page::Amr(page_of(&res, form, ui.locale)),
+        "amr",
+    ))
+}
+
+/// The antibiogram form as posted, with its CSRF token.
+#[derive(Deserialize, Default)]
+struct AmrPost {
+    #[serde(flatten)]
+    form: AmrForm,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /amr`: checks the form and asks the network, then sends the browser to the result
+/// (303 to `GET /amr?task=ID`); a rejected form comes back with its errors (422).
+async fn amr_run(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Form(p): Form<AmrPost>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&p.csrf)?;
+    let offered = guidelines();
+    let form = p.form;
     let mut errors = FieldErrors::default();
     let spec = spec_of(&form, &offered, &mut errors);
     if user.role == Role::Steward {
         errors.add("guideline", "error-forbidden", "");
     }
     let Some(spec) = spec.filter(|_| errors.is_empty()) else {
-        let page = AmrPage {
-            guidelines: offered,
-            specimens: SPECIMENS.iter().map(|s| (*s).to_owned()).collect(),
-            form,
-            errors,
-            ..Default::default()
-        };
-        return Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, &Page::Amr(page), "amr"));
+        let page = form_page(offered, form, errors);
+        return Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, &page, "amr"));
     };
-    let res = run(&hub, user, spec).await?;
-    Ok(ui.page(
-        StatusCode::OK,
-        &Page::Amr(page_of(&res, form, ui.locale)),
-        "amr",
-    ))
+    let task = hub.blocking(move |h| ask(h, &user, spec)).await?;
+    Ok(Redirect::to(&format!("/amr?task={}", task.id)).into_response())
 }
 
 #[derive(Deserialize)]

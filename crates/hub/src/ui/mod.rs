@@ -8,9 +8,10 @@
 //! and return [`ApiError`]s, which this module's layer renders as an error page in the
 //! reader's language.
 
-use crate::auth::{LANG_COOKIE, cookie, session_cookie};
+use crate::auth::{CSRF_COOKIE, LANG_COOKIE, cookie, session_cookie};
 use crate::context::Principal;
 use crate::db::User;
+use crate::websec::safe_next;
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, State};
@@ -42,7 +43,14 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(feasibility::routes())
         .merge(surveillance::routes())
         .merge(amr::routes())
-        .layer(axum::middleware::from_fn_with_state(hub, render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            render_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            hub,
+            crate::websec::csrf_cookie,
+        ))
 }
 
 /// Who is asking, in which language, and from which page.
@@ -51,7 +59,8 @@ pub(crate) struct Ui {
     pub user: Option<User>,
     /// The page's language.
     pub locale: Locale,
-    /// The session's CSRF token (empty when signed out).
+    /// The CSRF token the page's forms carry: bound to the session when signed in, else the
+    /// browser's `kh_csrf` cookie (empty when there is neither).
     pub csrf: String,
     /// The page's path.
     pub path: String,
@@ -110,9 +119,10 @@ impl Ui {
         html(status, &page, &self.chrome("", None))
     }
 
-    /// Refuses a form whose CSRF token is not the session's (403 page).
+    /// Refuses a form whose CSRF token is missing or not this browser's (403 page). Every
+    /// state-changing form calls it before it does anything.
     pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
-        if self.user.is_some() && !self.csrf.is_empty() && sent != self.csrf {
+        if self.csrf.is_empty() || !crate::websec::same_secret(sent, &self.csrf) {
             return Err(ApiError::forbidden("the form's CSRF token does not match"));
         }
         Ok(())
@@ -169,7 +179,7 @@ async fn render_errors(
     };
     let h = headers.clone();
     let user = user_of(
-        hub.blocking(move |hub| crate::context::resolve(hub, &h))
+        hub.blocking(move |hub| crate::context::resolve(hub, &h, true))
             .await
             .ok()
             .flatten(),
@@ -183,10 +193,14 @@ async fn render_errors(
     Ui::of(user, &headers, &path).error(e.status, key)
 }
 
+/// The CSRF token of a browser: derived from its session (synchronizer token: a form made for
+/// one session is void in another), else its pre-session `kh_csrf` cookie (double submit).
 fn csrf_of(headers: &HeaderMap) -> String {
     match session_cookie(headers) {
         Some(s) => hex::encode(&Sha256::digest(format!("kakehashi-csrf\0{s}").as_bytes())[..16]),
-        None => String::new(),
+        None => cookie(headers, CSRF_COOKIE)
+            .filter(|c| crate::websec::valid_token(c))
+            .unwrap_or_default(),
     }
 }
 
@@ -223,15 +237,6 @@ pub(crate) fn download(
         body,
     )
         .into_response()
-}
-
-/// Only local paths are followed after sign-in and language changes.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
 }
 
 fn policy_view(p: &kakehashi_disclosure::PolicySummary) -> pages::PolicySummary {

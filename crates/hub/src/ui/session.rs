@@ -3,6 +3,7 @@
 use super::{S, Ui, safe_next};
 use crate::auth::{LANG_COOKIE, SESSION_COOKIE, session_cookie, set_cookie};
 use crate::service::users;
+use crate::websec::ClientAddr;
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -43,23 +44,28 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn login_submit(
     State(hub): S,
     ui: Ui,
+    ClientAddr(addr): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
     let mut errors = FieldErrors::default();
     errors.require("username", f.username.trim());
     errors.require("password", &f.password);
     if errors.is_empty() {
         let (name, password) = (f.username.trim().to_owned(), f.password.clone());
         match hub
-            .blocking(move |h| users::sign_in(h, &name, &password))
+            .blocking(move |h| users::sign_in(h, &name, &password, addr))
             .await
         {
-            Ok((_, cookie)) => {
+            Ok((_, secret)) => {
+                let cookie = users::session_set_cookie(&hub, &secret);
                 return Ok((
                     [(header::SET_COOKIE, cookie)],
                     Redirect::to(safe_next(&f.next)),
@@ -68,6 +74,15 @@ async fn login_submit(
             }
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 errors.add("form", "err-credentials", "")
+            }
+            Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+                errors.add("form", "err-throttled", "");
+                let page = LoginPage {
+                    username: f.username,
+                    errors,
+                    next: f.next,
+                };
+                return Ok(ui.page(StatusCode::TOO_MANY_REQUESTS, &Page::Login(page), ""));
             }
             Err(e) => return Err(e),
         }

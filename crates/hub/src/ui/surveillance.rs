@@ -1,22 +1,24 @@
 //! The surveillance page: weekly cases per country (with rates per 100,000 and the MEM
 //! threshold and intensity bands fitted on the earlier seasons) and the share of tests positive
-//! per pathogen with its 95 % interval and the tests behind it. Opens on the current season of
-//! each country's reporting convention, without pressing "Apply" (a surveillance task is asked,
-//! or a recent one reused, on the first visit). Every chart's data downloads as CSV.
+//! per pathogen with its 95 % interval and the tests behind it. A GET never asks the network:
+//! it shows the newest stored result for the case definition, on the current season of each
+//! country's reporting convention without pressing "Apply", or, when there is none yet, says
+//! so beside the button that asks every site (a POST with the form's CSRF token, which
+//! redirects to the page). Every chart's data downloads as CSV.
 
 use super::{S, SignedIn, download, note_texts};
 use crate::db::{Role, User};
-use crate::service::tasks::{NewTask, create_task_for, merged, wait_merged};
+use crate::service::tasks::{NewTask, create_task_for, wait_merged};
 use crate::{ApiError, Hub};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use charts::page_parts;
 use chrono::Utc;
-use kakehashi_federation::TaskSpec;
 use kakehashi_federation::surveillance::{self, SurveillanceResult};
+use kakehashi_federation::{Task, TaskSpec};
 use kakehashi_surveillance::pooled::season_label;
 use kakehashi_web::chart::LineChart;
 use kakehashi_web::pages::{self, Page};
@@ -28,7 +30,7 @@ mod charts;
 
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
-        .route("/surveillance", get(surveillance))
+        .route("/surveillance", get(surveillance).post(surveillance_run))
         .route("/surveillance/{file}", get(surveillance_csv))
 }
 
@@ -38,51 +40,92 @@ struct SurvQuery {
     season: Option<String>,
 }
 
-/// The newest complete surveillance task for a definition, or a new one (run now, waited for).
-async fn surveillance_result(
+/// The user's newest surveillance task for a definition, if any. Blocking.
+fn newest_task(hub: &Hub, user: &User, def: &str) -> Result<Option<Task>, ApiError> {
+    Ok(hub.db.tasks_for(user, None, 100)?.into_iter().find(|t| {
+        matches!(&t.spec, TaskSpec::SurveillanceSeries(r) if r.definition() == def && r.is_whole())
+    }))
+}
+
+/// The newest stored result for a definition (waiting for the sites while its task runs), or
+/// `None` when the user never asked it. Asks nothing.
+async fn stored_result(
     hub: &Arc<Hub>,
     user: User,
     definition: &str,
-) -> Result<SurveillanceResult, ApiError> {
+) -> Result<Option<SurveillanceResult>, ApiError> {
     let def = definition.to_owned();
-    let (task, m) = hub
-        .blocking(move |hub| {
-            let recent = hub.db.tasks_for(&user, None, 100)?.into_iter().find(|t| {
-                matches!(&t.spec, TaskSpec::SurveillanceSeries(r) if r.definition() == def && r.is_whole())
-                    && Utc::now() - t.created < chrono::Duration::minutes(30)
-            });
-            if let Some(t) = recent {
-                let m = merged(hub, &t)?;
-                return Ok((t, Some(m)));
-            }
-            let project = hub
-                .db
-                .projects_of(&user)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
-            let spec = TaskSpec::SurveillanceSeries(
-                surveillance::SurveillanceRequest::of(&def)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
-            );
-            let t = create_task_for(
-                hub,
-                &user,
-                NewTask {
-                    project: project.id,
-                    spec,
-                    deadline_seconds: None,
-                },
-            )?;
-            Ok((t, None))
-        })
-        .await?;
-    let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
-    let m = match m {
-        Some(m) if m.complete => m,
-        _ => wait_merged(hub, &task, wait).await?,
+    let Some(task) = hub.blocking(move |h| newest_task(h, &user, &def)).await? else {
+        return Ok(None);
     };
-    Ok(surveillance::result(&m, &hub.cfg.rules))
+    let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
+    let m = wait_merged(hub, &task, wait).await?;
+    Ok(Some(surveillance::result(&m, &hub.cfg.rules)))
+}
+
+/// Asks the network for a definition's series (or reuses the user's task of the last 30
+/// minutes). Blocking.
+fn ask(hub: &Hub, user: &User, def: &str) -> Result<Task, ApiError> {
+    if let Some(t) = newest_task(hub, user, def)?
+        && Utc::now() - t.created < chrono::Duration::minutes(30)
+    {
+        return Ok(t);
+    }
+    let project = hub
+        .db
+        .projects_of(user)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::forbidden("you belong to no project"))?;
+    let spec = TaskSpec::SurveillanceSeries(
+        surveillance::SurveillanceRequest::of(def)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+    );
+    create_task_for(
+        hub,
+        user,
+        NewTask {
+            project: project.id,
+            spec,
+            deadline_seconds: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    #[serde(default)]
+    definition: String,
+    #[serde(default)]
+    season: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /surveillance`: asks every site for the definition's series, then sends the browser
+/// to the page (303), which shows the result once the sites answered.
+async fn surveillance_run(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Form(f): Form<RunForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    if !surveillance::definitions().contains(&f.definition.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "definition: no case definition {:?}",
+            f.definition
+        )));
+    }
+    if user.role == Role::Steward {
+        return Err(ApiError::forbidden("stewards do not ask the network"));
+    }
+    let def = f.definition.clone();
+    hub.blocking(move |h| ask(h, &user, &def)).await?;
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("definition", &f.definition)
+        .append_pair("season", &f.season)
+        .finish();
+    Ok(Redirect::to(&format!("/surveillance?{q}")).into_response())
 }
 
 fn parse_season(s: Option<&str>) -> Result<Option<i32>, String> {
@@ -126,8 +169,9 @@ async fn surveillance(
         page.errors.add("season", "err-choice", bad.clone());
         status = StatusCode::UNPROCESSABLE_ENTITY;
     } else if user.role != Role::Steward {
-        match surveillance_result(&hub, user, &definition).await {
-            Ok(r) => {
+        match stored_result(&hub, user, &definition).await {
+            Ok(None) => page.not_run = true,
+            Ok(Some(r)) => {
                 let (charts, shares, levels, shown, seasons) =
                     page_parts(&r, asked.clone().ok().flatten(), Utc::now(), ui.locale);
                 page.charts = charts;
@@ -178,7 +222,9 @@ async fn surveillance_csv(
     let Ok(asked) = parse_season(q.season.as_deref()) else {
         return Err(not_found());
     };
-    let r = surveillance_result(&hub, user, &def).await?;
+    let r = stored_result(&hub, user, &def)
+        .await?
+        .ok_or_else(not_found)?;
     let (charts, shares, ..) = page_parts(&r, asked, Utc::now(), ui.locale);
     let csv = charts
         .iter()

@@ -279,16 +279,14 @@ async fn setup_network(
                 "signing in as admin: HTTP {}",
                 login.status()
             );
-            let cookie = login
-                .headers()
-                .get("set-cookie")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .unwrap_or_default()
+            let session: serde_json::Value = login.json().await?;
+            let session = session["session"]
+                .as_str()
+                .context("no session")?
                 .to_owned();
             let t: serde_json::Value = http
                 .post(format!("{url}/api/tokens"))
-                .header("cookie", cookie)
+                .bearer_auth(&session)
                 .json(&serde_json::json!({"label": "demo"}))
                 .send()
                 .await?
@@ -336,16 +334,14 @@ async fn setup_network(
             .json(&serde_json::json!({"name": "researcher", "password": "kakehashi-demo"}))
             .send()
             .await?;
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .unwrap_or_default()
+        let session: serde_json::Value = login.json().await?;
+        let session = session["session"]
+            .as_str()
+            .context("no session")?
             .to_owned();
         let t: serde_json::Value = http
             .post(format!("{url}/api/tokens"))
-            .header("cookie", cookie)
+            .bearer_auth(&session)
             .json(&serde_json::json!({"label": "demo cli"}))
             .send()
             .await?
