@@ -89,13 +89,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let merged = rt.block_on(ask(&a, spec))?;
     let mut out = std::io::stdout().lock();
     if is_surveillance {
-        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "surveillance"))?;
+        let res: SurveillanceResult =
+            rt.block_on(statistics(&a, merged.task.id.as_str(), "surveillance"))?;
         match a.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
                 print_table(&mut out, &merged)?;
-                let res: SurveillanceResult =
-                    serde_json::from_value(res).context("the hub's surveillance result")?;
                 print_surveillance(&mut out, &res, chrono::Utc::now())?;
             }
         }
@@ -107,13 +106,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         });
     }
     if is_antibiogram {
-        let res = rt.block_on(statistics(&a, merged.task.id.as_str(), "antibiogram"))?;
+        let res: AntibiogramResult =
+            rt.block_on(statistics(&a, merged.task.id.as_str(), "antibiogram"))?;
         match a.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&res)?)?,
             Format::Table => {
                 print_table(&mut out, &merged)?;
-                let res: AntibiogramResult =
-                    serde_json::from_value(res).context("the hub's antibiogram result")?;
                 print_antibiogram(&mut out, &res)?;
             }
         }
@@ -144,12 +142,10 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
         if status.is_success() {
             return Ok(r);
         }
-        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        let body: HubError = r.json().await.unwrap_or_default();
         bail!(
             "hub: HTTP {status}: {}",
-            body.get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("no message")
+            body.message.as_deref().unwrap_or("no message")
         )
     };
     let project = match &a.project {
@@ -163,8 +159,8 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
                     .context("reaching the hub")?,
             )
             .await?;
-            let projects: Vec<serde_json::Value> = r.json().await?;
-            let ids: Vec<&str> = projects.iter().filter_map(|p| p["id"].as_str()).collect();
+            let projects: Vec<ProjectRef> = r.json().await?;
+            let ids: Vec<&str> = projects.iter().map(|p| p.id.as_str()).collect();
             match ids.as_slice() {
                 [one] => (*one).to_owned(),
                 [] => bail!("you belong to no project; ask the network office to add you to one"),
@@ -186,11 +182,8 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
             .context("reaching the hub")?,
     )
     .await?;
-    let task: serde_json::Value = r.json().await?;
-    let id = task["id"]
-        .as_str()
-        .context("the hub returned no task id")?
-        .to_owned();
+    let task: kakehashi_federation::Task = r.json().await.context("the hub's new task")?;
+    let id = task.id.to_string();
     // sites whose data steward approves each task by hand: say so while waiting
     if let Ok(r) = http
         .get(format!("{base}/api/tasks/{id}?wait=2"))
@@ -218,8 +211,24 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
     Ok(r.json().await?)
 }
 
+/// The body of a hub error (`{"error": ..., "message": ...}`).
+#[derive(Default, serde::Deserialize)]
+struct HubError {
+    message: Option<String>,
+}
+
+/// A project as `GET /api/projects` lists it (only its id is read here).
+#[derive(serde::Deserialize)]
+struct ProjectRef {
+    id: String,
+}
+
 /// The hub's statistics of a finished task (`antibiogram` or `surveillance`).
-async fn statistics(a: &Args, id: &str, kind: &str) -> anyhow::Result<serde_json::Value> {
+async fn statistics<T: serde::de::DeserializeOwned>(
+    a: &Args,
+    id: &str,
+    kind: &str,
+) -> anyhow::Result<T> {
     let http = reqwest::Client::builder().build()?;
     let r = http
         .get(format!(
@@ -231,19 +240,16 @@ async fn statistics(a: &Args, id: &str, kind: &str) -> anyhow::Result<serde_json
         .await
         .context("reaching the hub")?;
     let status = r.status();
-    let body: serde_json::Value = r
-        .json()
-        .await
-        .with_context(|| format!("the hub's {kind} result is not JSON"))?;
     if !status.is_success() {
+        let body: HubError = r.json().await.unwrap_or_default();
         bail!(
             "hub: HTTP {status}: {}",
-            body.get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("no message")
+            body.message.as_deref().unwrap_or("no message")
         );
     }
-    Ok(body)
+    r.json()
+        .await
+        .with_context(|| format!("the hub's {kind} result"))
 }
 
 fn share_text(cell: &CellStats) -> String {
