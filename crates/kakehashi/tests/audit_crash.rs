@@ -2,6 +2,8 @@
 //! random points while a site answers tasks, many times; each restart verifies the chain, and
 //! every answer the hub acknowledged (2xx) is in its audit log and its database.
 
+mod common;
+
 use kakehashi_disclosure::Refusal;
 use kakehashi_federation::audit;
 use kakehashi_federation::sign::SiteKey;
@@ -82,30 +84,6 @@ async fn start_hub(data: &Path, log: &Path, http: &reqwest::Client) -> (Child, S
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// Signs in and makes an API token (`Net::login` for a hub the test starts itself).
-async fn token_for(http: &reqwest::Client, url: &str, name: &str, pw: &str) -> String {
-    let r = http
-        .post(format!("{url}/api/login"))
-        .json(&json!({"name": name, "password": pw}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "login {name}: {}", r.status());
-    let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let t: Value = http
-        .post(format!("{url}/api/tokens"))
-        .header("cookie", cookie)
-        .json(&json!({"label": "t"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    t["token"].as_str().unwrap().to_owned()
 }
 
 fn tail(log: &Path) -> String {
@@ -269,7 +247,7 @@ async fn the_hub_killed_under_load_restarts_with_a_verifying_chain_and_no_acknow
     let http = reqwest::Client::new();
     let (mut hub, url) = start_hub(&data, &log, &http).await;
     // accounts, project and one site whose key the test holds
-    let admin = token_for(&http, &url, "admin", "admin-password").await;
+    let admin = common::net::token_for(&http, &url, "admin", "admin-password").await;
     post(
         &http,
         &format!("{url}/api/admin/users"),
@@ -284,7 +262,7 @@ async fn the_hub_killed_under_load_restarts_with_a_verifying_chain_and_no_acknow
         json!({"id": "p1", "title": "Project one", "members": ["alice"]}),
     )
     .await;
-    let researcher = token_for(&http, &url, "alice", "password-1").await;
+    let researcher = common::net::token_for(&http, &url, "alice", "password-1").await;
     let key = Arc::new(SiteKey::load_or_create(&tmp.path().join("site.key")).unwrap());
     let reg = post(
         &http,

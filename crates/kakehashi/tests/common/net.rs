@@ -120,28 +120,7 @@ impl Net {
     }
 
     pub async fn login(&self, name: &str, pw: &str) -> String {
-        let r = self
-            .http
-            .post(format!("{}/api/login", self.url))
-            .json(&json!({"name": name, "password": pw}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "login {name}: {}", r.status());
-        let session: Value = r.json().await.unwrap();
-        let session = session["session"].as_str().unwrap().to_owned();
-        let t: Value = self
-            .http
-            .post(format!("{}/api/tokens", self.url))
-            .bearer_auth(&session)
-            .json(&json!({"label": "t"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        t["token"].as_str().unwrap().to_owned()
+        token_for(&self.http, &self.url, name, pw).await
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Value {
@@ -318,4 +297,29 @@ pub fn site<'a>(m: &'a Value, id: &str) -> &'a Value {
         .iter()
         .find(|s| s["site"] == id)
         .unwrap_or_else(|| panic!("{id} not in {m}"))
+}
+
+/// Signs in to the hub at `url` (the API hands back a session secret, used as a bearer token)
+/// and makes an API token.
+pub async fn token_for(http: &reqwest::Client, url: &str, name: &str, pw: &str) -> String {
+    let r = http
+        .post(format!("{url}/api/login"))
+        .json(&json!({"name": name, "password": pw}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "login {name}: {}", r.status());
+    let session: Value = r.json().await.unwrap();
+    let session = session["session"].as_str().unwrap().to_owned();
+    let t: Value = http
+        .post(format!("{url}/api/tokens"))
+        .bearer_auth(&session)
+        .json(&json!({"label": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    t["token"].as_str().unwrap().to_owned()
 }
