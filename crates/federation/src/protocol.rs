@@ -52,6 +52,11 @@ pub struct PollRequest {
     /// The site's audit head, signed with its key, for the hub to keep (anchoring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_head: Option<crate::audit::anchor::SignedHead>,
+    /// Tasks the site already has in hand (computing, or held for its steward): the hub leaves
+    /// them out and holds the poll open for new ones, so an agent never spins on a task it is
+    /// answering and a new task reaches it at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_hand: Vec<TaskId>,
 }
 
 /// Tasks for a site (possibly none, when the long poll timed out), as the hub sends them.

@@ -140,3 +140,80 @@ async fn a_retry_after_the_hub_stopped_between_storing_and_logging_is_accepted_a
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].0, answer);
 }
+
+/// A site's poll leaves out the tasks it has in hand and waits for new ones: the agent does
+/// not spin on a task it is answering, and a task created meanwhile reaches it at once (the
+/// wake-up is registered before the tasks are read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_leaves_out_the_tasks_in_hand_and_wakes_for_a_new_one() {
+    use kakehashi_federation::{PROTOCOL_VERSION, PollRequest};
+    use kakehashi_hub::service::sites::poll;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = open(&dir.path().join("hub"));
+    let key = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
+    let site = SiteId::new("de-test").unwrap();
+    hub.db
+        .put_site(&site, "Test", Country::Germany, &key.public_key(), TOKEN)
+        .unwrap();
+    let spec = TaskSpec::from_json(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json"),
+        )
+        .map(|ccdl| format!(r#"{{"type": "cohort", "ccdl": {ccdl}}}"#))
+        .unwrap(),
+        "hub",
+    )
+    .unwrap();
+    let task = |id: &str| Task {
+        id: TaskId::new(id).unwrap(),
+        project: ProjectId::new("p1").unwrap(),
+        requested_by: "r".into(),
+        created: Utc::now(),
+        deadline: Utc::now() + chrono::Duration::minutes(10),
+        spec: spec.clone(),
+    };
+    hub.db
+        .put_task(&task("t-1"), std::slice::from_ref(&site))
+        .unwrap();
+    let request = |in_hand: Vec<TaskId>, wait_seconds: u64| PollRequest {
+        protocol: PROTOCOL_VERSION,
+        version: "test".into(),
+        snapshot: None,
+        policy: kakehashi_disclosure::Policy::default().summary(),
+        audit_head: "0".repeat(64),
+        wait_seconds,
+        signed_head: None,
+        in_hand,
+    };
+    let row = || hub.db.site_by_token(TOKEN).unwrap().unwrap();
+    // without in_hand: the open task at once
+    let r = poll(&hub, row(), request(Vec::new(), 5)).await.unwrap();
+    assert_eq!(r.tasks.len(), 1);
+    // with it in hand: nothing, after the poll's time
+    let t0 = std::time::Instant::now();
+    let r = poll(&hub, row(), request(vec![TaskId::new("t-1").unwrap()], 1))
+        .await
+        .unwrap();
+    assert!(r.tasks.is_empty(), "{:?}", r.tasks);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(900));
+    // a new task created while the poll waits reaches it long before the poll's time is up
+    let waiting = {
+        let hub = hub.clone();
+        let row = row();
+        let req = request(vec![TaskId::new("t-1").unwrap()], 30);
+        tokio::spawn(async move { poll(&hub, row, req).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let t0 = std::time::Instant::now();
+    hub.db
+        .put_task(&task("t-2"), std::slice::from_ref(&site))
+        .unwrap();
+    hub.new_task.notify_waiters();
+    let r = waiting.await.unwrap().unwrap();
+    let ids: Vec<&str> = r.tasks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["t-2"]);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(10),
+        "woken late"
+    );
+}

@@ -159,6 +159,7 @@ async fn load(
                 audit_head: audit::GENESIS.into(),
                 wait_seconds: 0,
                 signed_head: None,
+                in_hand: Vec::new(),
             })
             .send()
             .await;

@@ -211,6 +211,15 @@ impl Agent {
     }
 
     /// Starts handling a task unless it is already being handled; returns whether it started.
+    /// The tasks this agent is answering or holding (told to the hub with every poll).
+    fn in_hand(&self) -> Vec<kakehashi_model::TaskId> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running
+            .iter()
+            .filter_map(|id| kakehashi_model::TaskId::new(id.clone()).ok())
+            .collect()
+    }
+
     fn spawn_task(self: &Arc<Self>, task: IncomingTask) -> bool {
         let fresh = self
             .running
@@ -281,8 +290,8 @@ impl Agent {
                         .filter(|t| self.spawn_task(t.clone()))
                         .count();
                     if n > 0 && started == 0 {
-                        // every task offered is already in hand: the hub returns at once while
-                        // they run, so pause instead of polling in a tight loop
+                        // every task offered is already in hand (a hub that does not read
+                        // `in_hand` returns at once while they run): pause instead of spinning
                         tokio::select! {
                             _ = tokio::time::sleep(Duration::from_millis(500)) => {},
                             _ = shutdown.changed() => return,
@@ -311,6 +320,7 @@ impl Agent {
             audit_head: self.audit.head(),
             wait_seconds: self.cfg.poll_seconds,
             signed_head: Some(self.signed_head()),
+            in_hand: self.in_hand(),
         };
         let resp = self
             .http

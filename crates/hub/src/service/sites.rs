@@ -10,7 +10,7 @@ use kakehashi_federation::approval::{HeldState, TaskStateReport};
 use kakehashi_federation::{
     Answer, Envelope, Outcome, PROTOCOL_VERSION, PollRequest, PollResponse, SiteStatus,
 };
-use kakehashi_model::{Country, SiteId};
+use kakehashi_model::{Country, SiteId, TaskId};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -97,14 +97,22 @@ pub async fn poll(hub: &Arc<Hub>, site: SiteRow, req: PollRequest) -> ApiResult<
         Ok(())
     })
     .await?;
+    let in_hand: Arc<std::collections::HashSet<TaskId>> =
+        Arc::new(req.in_hand.into_iter().collect());
     loop {
-        let notified = hub.new_task.notified();
+        // registered before the tasks are read, so a task created while they are read still
+        // wakes this poll (`notify_waiters` reaches only registered waiters)
+        let mut notified = std::pin::pin!(hub.new_task.notified());
+        notified.as_mut().enable();
         let s = site.clone();
+        let hand = in_hand.clone();
         let timed_out = tokio::time::Instant::now() >= until;
-        // the tasks and the hub's signed head, read together when the answer is due
+        // the tasks and the hub's signed head, read together when the answer is due; the tasks
+        // the site has in hand are left out (it is answering them)
         let answer = hub
             .blocking(move |h| {
-                let tasks = h.db.open_tasks_for_site(&s.id)?;
+                let mut tasks = h.db.open_tasks_for_site(&s.id)?;
+                tasks.retain(|t| !hand.contains(&t.id));
                 Ok((!tasks.is_empty() || timed_out).then(|| PollResponse {
                     tasks,
                     hub_head: Some(anchor::signed_head(h)),

@@ -144,7 +144,9 @@ pub async fn wait_merged(
     let until = tokio::time::Instant::now() + wait;
     let notify = hub.task_notify(task.id.as_str());
     let result = loop {
-        let notified = notify.notified();
+        // registered before the answers are read, so one arriving meanwhile still wakes us
+        let mut notified = std::pin::pin!(notify.notified());
+        notified.as_mut().enable();
         let t = task.clone();
         let m = match hub.blocking(move |h| merged(h, &t)).await {
             Ok(m) => m,
