@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
 
+/// Tasks per minute a demo site answers per project: above the default of 30, so that the
+/// hub's throughput benchmark (`bench/federation.py`, 200 questions at once) measures the hub
+/// rather than the sites' rate limit (which `tests/gate.rs` and `tests/attacks_limits.rs` test).
+const DEMO_RATE: &str = "tasks_per_minute = 600";
+
 /// The demo sites: id, display name, country, patients, and the disclosure policy each site's
 /// steward chose (Japanese sites are stricter here, to show how policies differ).
 const SITES: [(&str, &str, &str, u64, &str); 4] = [
@@ -357,7 +362,7 @@ async fn setup_network(
         std::fs::write(
             &cfg,
             format!(
-                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\nallow_insecure = true\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n",
+                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\nallow_insecure = true\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n{DEMO_RATE}\n",
                 token_file.display().to_string(),
                 dir.join("sites").join(id).display().to_string(),
                 agent_dir.join("state").display().to_string()
