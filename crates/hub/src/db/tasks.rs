@@ -189,8 +189,21 @@ impl Db {
 
     /// The sites holding a task for approval, with the time they reported it.
     pub fn holds(&self, task: &str) -> R<Vec<(String, DateTime<Utc>)>> {
+        self.timed_rows("SELECT site, since FROM site_holds WHERE task = ?1", task)
+    }
+
+    /// The answers to a task, with their arrival times.
+    pub fn answers(&self, task: &str) -> R<Vec<(Answer, DateTime<Utc>)>> {
+        self.timed_rows("SELECT body, received FROM answers WHERE task = ?1", task)?
+            .into_iter()
+            .map(|(b, at)| Ok((serde_json::from_str(&b)?, at)))
+            .collect()
+    }
+
+    /// Rows of `(text, RFC 3339 time)` of one task, the time parsed.
+    fn timed_rows(&self, sql: &str, task: &str) -> R<Vec<(String, DateTime<Utc>)>> {
         let c = self.conn();
-        let mut stmt = c.prepare("SELECT site, since FROM site_holds WHERE task = ?1")?;
+        let mut stmt = c.prepare(sql)?;
         let rows = stmt
             .query_map([task], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -202,25 +215,6 @@ impl Db {
                     .map_err(|e| DbError(e.to_string()))?
                     .with_timezone(&Utc);
                 Ok((s, at))
-            })
-            .collect()
-    }
-
-    /// The answers to a task, with their arrival times.
-    pub fn answers(&self, task: &str) -> R<Vec<(Answer, DateTime<Utc>)>> {
-        let c = self.conn();
-        let mut stmt = c.prepare("SELECT body, received FROM answers WHERE task = ?1")?;
-        let rows = stmt
-            .query_map([task], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(b, t)| {
-                let at = DateTime::parse_from_rfc3339(&t)
-                    .map_err(|e| DbError(e.to_string()))?
-                    .with_timezone(&Utc);
-                Ok((serde_json::from_str(&b)?, at))
             })
             .collect()
     }
