@@ -199,18 +199,7 @@ impl Net {
             ),
         )
         .unwrap();
-        let out = Command::new(EXE)
-            .args(["site", "--config"])
-            .arg(&cfg)
-            .arg("--print-public-key")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let pk = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let pk = common::net::public_key_of(&cfg);
         let reg: Value = serde_json::from_str(
             &net.admin_post(
                 "/api/admin/sites",

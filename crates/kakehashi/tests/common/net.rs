@@ -176,18 +176,7 @@ impl Net {
     }
 
     async fn start_agent(&mut self, id: &str, cfg: PathBuf) {
-        let out = Command::new(EXE)
-            .args(["site", "--config"])
-            .arg(&cfg)
-            .arg("--print-public-key")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let pk = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let pk = public_key_of(&cfg);
         let reg = self
             .admin_post(
                 "/api/admin/sites",
@@ -322,4 +311,20 @@ pub async fn token_for(http: &reqwest::Client, url: &str, name: &str, pw: &str) 
         .await
         .unwrap();
     t["token"].as_str().unwrap().to_owned()
+}
+
+/// The public key of the agent configured by `cfg` (`kakehashi site --print-public-key`).
+pub fn public_key_of(cfg: &Path) -> String {
+    let out = Command::new(EXE)
+        .args(["site", "--config"])
+        .arg(cfg)
+        .arg("--print-public-key")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
