@@ -46,6 +46,10 @@ pub fn router(hub: Arc<Hub>) -> axum::Router {
             metrics::count_auth_failures,
         ))
         .layer(axum::middleware::from_fn(websec::json_only))
+        // inside the security headers, so that a 413 carries them
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            hub.cfg.limits.max_body_bytes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             websec::security_headers,

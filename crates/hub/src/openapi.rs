@@ -15,7 +15,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "GET",
         "/metrics",
-        "public",
+        "metrics_token",
         "Prometheus metrics, for the configured metrics_token as bearer (404 when none is set).",
     ),
     (
@@ -137,6 +137,7 @@ pub fn document() -> Value {
         let security = match *who {
             "public" => json!([]),
             "site" => json!([{"siteToken": []}]),
+            "metrics_token" => json!([{"metricsToken": []}]),
             _ => json!([{"bearerToken": []}]),
         };
         let mut op = json!({
@@ -164,7 +165,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer", "description": "User API token (POST /api/tokens) or session (POST /api/login); the API reads no cookies and takes JSON bodies only (else 415)"},
-                "siteToken": {"type": "http", "scheme": "bearer", "description": "Site token from registration"}
+                "siteToken": {"type": "http", "scheme": "bearer", "description": "Site token from registration"},
+                "metricsToken": {"type": "http", "scheme": "bearer", "description": "The hub's configured metrics_token (hub.toml); no user or site token opens /metrics"}
             },
             "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}, "required": ["error", "message"]}}
         }

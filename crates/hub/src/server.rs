@@ -5,7 +5,8 @@
 //! - a TLS handshake timeout;
 //! - a header read timeout, which is also the keep-alive idle timeout (hyper starts it when it
 //!   waits for the next request on a connection);
-//! - a request-body read timeout between chunks, and a request-body size limit (413);
+//! - a request-body read timeout between chunks; the body size limit (413) is the router's
+//!   ([`crate::router`]), inside the security headers, so that the 413 carries them too;
 //! - a request-header size limit (431);
 //! - graceful shutdown: on the signal, stop accepting, let requests in flight finish within
 //!   the grace period, then close;
@@ -22,7 +23,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// Serves the hub until `shutdown` resolves: plain HTTP, or HTTPS when TLS is configured.
@@ -59,8 +59,8 @@ pub fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, HubError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves any router with the transport's limits (the hub's [`serve`] uses it; tests serve
-/// small routers through it).
+/// Serves any router with the transport's limits, the body size limit left to the router
+/// (the hub's [`serve`] uses it; tests serve small routers through it).
 pub async fn serve_app(
     app: axum::Router,
     listener: TcpListener,
@@ -69,7 +69,6 @@ pub async fn serve_app(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
     let service = ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             limits.body_read_timeout_seconds,
         )))

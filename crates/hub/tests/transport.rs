@@ -65,21 +65,26 @@ async fn start(limits: LimitsConfig, tls: bool) -> Running {
 
 /// Sends a request and returns the status code of the answer (0 when the connection closed
 /// without one).
-async fn status<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]) -> u16 {
+async fn status<S: AsyncRead + AsyncWrite + Unpin>(s: S, request: &[u8]) -> u16 {
+    let head = response_head(s, request).await;
+    head.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends a raw request and reads the response's head (status line and headers).
+async fn response_head<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]) -> String {
     let _ = s.write_all(request).await;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
-    while !buf.windows(2).any(|w| w == b"\r\n") {
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match s.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    let line = String::from_utf8_lossy(&buf);
-    line.split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n";
@@ -292,7 +297,11 @@ async fn oversized_heads_and_bodies_are_refused() {
     let mut long = b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n".to_vec();
     long.extend(std::iter::repeat_n(b' ', 4096));
     let c = TcpStream::connect(hub.addr).await.unwrap();
-    assert_eq!(status(c, &long).await, 413);
+    let head = response_head(c, &long).await.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    // refused before the handler, yet with the security headers every response carries
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(head.contains("content-security-policy:"), "{head}");
 
     let mut chunked = b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     for _ in 0..4 {
