@@ -88,10 +88,11 @@ async fn callback(
     let clear = set_cookie(OIDC_COOKIE, "", 0, true, secure(&hub));
     match oidc_finish(&hub, &id, &q.state, &q.code, addr).await {
         Ok((_, secret, next)) => Ok((
-            [
+            // appended: two cookies under one header name
+            axum::response::AppendHeaders([
                 (header::SET_COOKIE, session_set_cookie(&hub, &secret)),
                 (header::SET_COOKIE, clear),
-            ],
+            ]),
             Redirect::to(crate::websec::safe_next(&next)),
         )
             .into_response()),

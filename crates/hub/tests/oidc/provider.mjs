@@ -51,7 +51,9 @@ function key(n) {
   return jwk;
 }
 
-const keys = active === 2 ? [key(2), key(1)] : [key(1)];
+// both keys exist from the start (the test signs forgeries with the unpublished one)
+const [k1, k2] = [key(1), key(2)];
+const keys = active === 2 ? [k2, k1] : [k1];
 
 const accounts = {
   'admin-ann': { groups: ['kakehashi-admin'] },
