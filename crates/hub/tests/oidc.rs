@@ -347,12 +347,19 @@ async fn a_replayed_state_is_refused() {
     assert!(session_of(&r).is_none());
     assert!(r.text().await.unwrap().contains("already used or has expired"));
 
-    // another browser's callback, carried to this browser
+    // login CSRF: the attacker's callback, carried to a victim's browser that has a sign-in
+    // of its own under way (its own kh_oidc cookie), or none
     let mut attacker = Browser::default();
     let cb = attacker.to_callback(&h, "admin-ann").await;
-    let r = h.get(cb.strip_prefix(&h.url).unwrap(), "").await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "not this browser's state");
-    assert!(session_of(&r).is_none());
+    let mut victim = Browser::default();
+    let own = victim.to_callback(&h, "res-rob").await;
+    let victim_cookie = victim.cookie_header(&own);
+    assert!(victim_cookie.contains("kh_oidc="));
+    for cookie in [victim_cookie.as_str(), ""] {
+        let r = h.get(cb.strip_prefix(&h.url).unwrap(), cookie).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "not this browser's state");
+        assert!(session_of(&r).is_none());
+    }
     assert!(h.audit("login_failed").iter().any(|f| f["reason"].as_str().unwrap().contains("state")));
 }
 
