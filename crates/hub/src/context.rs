@@ -50,10 +50,16 @@ pub fn resolve(
         if let Some(s) = hub.db.site_by_token(t)? {
             return Ok(Some(Principal::Site(s)));
         }
-        return Ok(hub.db.session_user(t, idle_since(hub))?.map(Principal::User));
+        return Ok(hub
+            .db
+            .session_user(t, idle_since(hub))?
+            .map(Principal::User));
     }
     match session_cookie(headers).filter(|_| cookies) {
-        Some(s) => Ok(hub.db.session_user(&s, idle_since(hub))?.map(Principal::User)),
+        Some(s) => Ok(hub
+            .db
+            .session_user(&s, idle_since(hub))?
+            .map(Principal::User)),
         None => Ok(None),
     }
 }

@@ -50,10 +50,15 @@ async fn an_expired_or_revoked_token_is_refused() {
     let exp = chrono::DateTime::parse_from_rfc3339(t["expires"].as_str().unwrap()).unwrap();
     let days = (exp.with_timezone(&Utc) - Utc::now()).num_hours() as f64 / 24.0;
     assert!((89.9..=90.0).contains(&days), "default expiry {days} days");
-    let t7 = h.token(&s, json!({"label": "week", "expires_in_days": 7})).await;
+    let t7 = h
+        .token(&s, json!({"label": "week", "expires_in_days": 7}))
+        .await;
     let exp = chrono::DateTime::parse_from_rfc3339(t7["expires"].as_str().unwrap()).unwrap();
     assert_eq!((exp.with_timezone(&Utc) - Utc::now()).num_days(), 6);
-    for bad in [json!({"expires_in_days": 0}), json!({"expires_in_days": 366})] {
+    for bad in [
+        json!({"expires_in_days": 0}),
+        json!({"expires_in_days": 366}),
+    ] {
         let r = h.post_json("/api/tokens", &s, bad.clone()).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -74,7 +79,10 @@ async fn an_expired_or_revoked_token_is_refused() {
     assert_eq!(h.get_bearer("/api/me", tok).await.status(), StatusCode::OK);
     let listed: Vec<Value> = h.get_bearer("/api/tokens", &s).await.json().await.unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(!listed.iter().any(|x| x.to_string().contains(tok)), "secret listed");
+    assert!(
+        !listed.iter().any(|x| x.to_string().contains(tok)),
+        "secret listed"
+    );
     let r = h
         .post_json("/api/tokens/revoke", &s, json!({"id": t["id"]}))
         .await;
@@ -120,8 +128,7 @@ async fn a_disabled_users_live_session_is_refused_at_the_next_request() {
     let h = start_with(|_| {}).await;
     let cookie = h.browser_session("alice", PASSWORD).await;
     let api = h.api_session("alice", PASSWORD).await;
-    let tok = h.token(&api, json!({}))
-        .await["token"]
+    let tok = h.token(&api, json!({})).await["token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -142,7 +149,11 @@ async fn a_disabled_users_live_session_is_refused_at_the_next_request() {
         );
     }
     let r = h
-        .post_json("/api/login", "", json!({"name": "alice", "password": PASSWORD}))
+        .post_json(
+            "/api/login",
+            "",
+            json!({"name": "alice", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // the sign-in page says so
@@ -153,7 +164,11 @@ async fn a_disabled_users_live_session_is_refused_at_the_next_request() {
         .form(
             "/login",
             &pre,
-            &[("username", "alice"), ("password", PASSWORD), ("csrf", &csrf)],
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -161,7 +176,11 @@ async fn a_disabled_users_live_session_is_refused_at_the_next_request() {
     assert!(r.text().await.unwrap().contains("This account is disabled"));
     // a wrong password still says only "wrong" (being disabled is not told to guessers)
     let r = h
-        .post_json("/api/login", "", json!({"name": "alice", "password": "nope-nope"}))
+        .post_json(
+            "/api/login",
+            "",
+            json!({"name": "alice", "password": "nope-nope"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
@@ -185,7 +204,9 @@ async fn a_disabled_users_live_session_is_refused_at_the_next_request() {
     assert_eq!(h.audit("user_enabled")[0]["by"], "admin");
     let failed = h.audit("login_failed");
     assert!(
-        failed.iter().any(|f| f["reason"] == "disabled" && f["user"] == "alice"),
+        failed
+            .iter()
+            .any(|f| f["reason"] == "disabled" && f["user"] == "alice"),
         "{failed:?}"
     );
     // an administrator cannot lock themself out
@@ -220,12 +241,19 @@ async fn only_administrators_manage_users() {
     let csrf = h.csrf(&cookie).await;
     for a in ["revoke", "disable"] {
         let r = h
-            .form(&format!("/admin/users/admin/{a}"), &cookie, &[("csrf", &csrf)])
+            .form(
+                &format!("/admin/users/admin/{a}"),
+                &cookie,
+                &[("csrf", &csrf)],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "page {a}");
     }
     // the administrator's session survived: nothing was revoked or disabled
-    assert_eq!(h.get("/admin/users", &admin_cookie).await.status(), StatusCode::OK);
+    assert_eq!(
+        h.get("/admin/users", &admin_cookie).await.status(),
+        StatusCode::OK
+    );
     assert!(h.audit("user_revoked").is_empty());
     assert!(h.audit("user_disabled").is_empty());
 }
@@ -250,7 +278,10 @@ async fn the_admin_page_lists_users_and_its_buttons_need_the_csrf_token() {
         .form("/admin/users/alice/disable", &admin, &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(h.get("/network", &alice).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        h.get("/network", &alice).await.status(),
+        StatusCode::SEE_OTHER
+    );
     let page = h.get("/admin/users", &admin).await.text().await.unwrap();
     assert!(page.contains("/admin/users/alice/enable"), "{page}");
 }
@@ -300,11 +331,19 @@ async fn signing_out_everywhere_ends_every_session_of_that_user() {
 async fn sign_ins_and_tokens_are_audited() {
     let h = start_with(|_| {}).await;
     let r = h
-        .post_json("/api/login", "", json!({"name": "alice", "password": "wrong-one"}))
+        .post_json(
+            "/api/login",
+            "",
+            json!({"name": "alice", "password": "wrong-one"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = h
-        .post_json("/api/login", "", json!({"name": "nobody", "password": "wrong-one"}))
+        .post_json(
+            "/api/login",
+            "",
+            json!({"name": "nobody", "password": "wrong-one"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let s = h.api_session("alice", PASSWORD).await;
@@ -322,7 +361,10 @@ async fn sign_ins_and_tokens_are_audited() {
     assert_eq!(made["id"], t["id"]);
     assert_eq!(made["expires"], t["expires"]);
     let users: Vec<Value> = h
-        .get_bearer("/api/admin/users", &h.api_session("admin", ADMIN_PASSWORD).await)
+        .get_bearer(
+            "/api/admin/users",
+            &h.api_session("admin", ADMIN_PASSWORD).await,
+        )
         .await
         .json()
         .await

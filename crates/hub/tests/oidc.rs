@@ -72,7 +72,10 @@ async fn start_provider(dir: &Path, port: u16, hub_url: &str, keys: &Path, key: 
         .arg(repo().join("crates/hub/tests/oidc/provider.mjs"))
         .env("OIDC_PROVIDER_DIR", dir)
         .env("PORT", port.to_string())
-        .env("REDIRECT_URI", format!("{hub_url}/login/oidc/campus/callback"))
+        .env(
+            "REDIRECT_URI",
+            format!("{hub_url}/login/oidc/campus/callback"),
+        )
         .env("KEY_DIR", keys)
         .env("KEY", key.to_string())
         .stdout(Stdio::piped())
@@ -135,7 +138,11 @@ struct Browser {
 
 fn origin(url: &str) -> String {
     let u = reqwest::Url::parse(url).unwrap();
-    format!("{}:{}", u.host_str().unwrap(), u.port_or_known_default().unwrap())
+    format!(
+        "{}:{}",
+        u.host_str().unwrap(),
+        u.port_or_known_default().unwrap()
+    )
 }
 
 impl Browser {
@@ -167,7 +174,11 @@ impl Browser {
 
     async fn send(&mut self, req: reqwest::RequestBuilder, url: &str) -> reqwest::Response {
         let c = self.cookie_header(url);
-        let req = if c.is_empty() { req } else { req.header("cookie", c) };
+        let req = if c.is_empty() {
+            req
+        } else {
+            req.header("cookie", c)
+        };
         let r = req.send().await.unwrap();
         self.keep(url, &r);
         r
@@ -175,7 +186,7 @@ impl Browser {
 
     /// From the hub's sign-in button to the issuer's redirect back: returns the callback URL
     /// (not yet visited).
-    async fn to_callback(&mut self, h: &Running, account: &str) -> String {
+    async fn walk_to_callback(&mut self, h: &Running, account: &str) -> String {
         let mut url = format!("{}/login/oidc/campus?next=/network", h.url);
         for _ in 0..20 {
             let r = self.send(h.http.get(&url), &url.clone()).await;
@@ -187,7 +198,11 @@ impl Browser {
                     pairs.push(("login".into(), account.into()));
                     pairs.push(("password".into(), "any".into()));
                 }
-                let target = reqwest::Url::parse(&url).unwrap().join(&action).unwrap().to_string();
+                let target = reqwest::Url::parse(&url)
+                    .unwrap()
+                    .join(&action)
+                    .unwrap()
+                    .to_string();
                 let body = form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(&pairs)
                     .finish();
@@ -216,7 +231,7 @@ impl Browser {
 
     /// Signs in through the issuer; the hub's answer to the callback.
     async fn sign_in(&mut self, h: &Running, account: &str) -> reqwest::Response {
-        let cb = self.to_callback(h, account).await;
+        let cb = self.walk_to_callback(h, account).await;
         self.send(h.http.get(&cb), &cb.clone()).await
     }
 }
@@ -240,7 +255,10 @@ fn form_of(page: &str) -> (String, Vec<(String, String)>) {
     while let Some(i) = rest.find("<input") {
         let tag = &rest[i..i + rest[i..].find('>').unwrap()];
         if attr(tag, "type").as_deref() == Some("hidden") {
-            fields.push((attr(tag, "name").unwrap(), attr(tag, "value").unwrap_or_default()));
+            fields.push((
+                attr(tag, "name").unwrap(),
+                attr(tag, "value").unwrap_or_default(),
+            ));
         }
         rest = &rest[i + 6..];
     }
@@ -275,7 +293,10 @@ async fn sign_in_through_the_issuer_maps_roles() {
     let r = Browser::default().sign_in(&h, "res-rob").await;
     let rob = session_of(&r).expect("a session");
     assert_eq!(h.get("/network", &rob).await.status(), StatusCode::OK);
-    assert_eq!(h.get("/admin/users", &rob).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.get("/admin/users", &rob).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     let r = Browser::default().sign_in(&h, "stew-sue").await;
     assert!(session_of(&r).is_some());
@@ -285,7 +306,10 @@ async fn sign_in_through_the_issuer_maps_roles() {
     assert_eq!(find("admin-ann@campus").role, Role::Admin);
     assert_eq!(find("res-rob@campus").role, Role::Researcher);
     let sue = find("stew-sue@campus");
-    assert_eq!((sue.role, sue.site.as_deref()), (Role::Steward, Some("de-berlin")));
+    assert_eq!(
+        (sue.role, sue.site.as_deref()),
+        (Role::Steward, Some("de-berlin"))
+    );
     assert_eq!(sue.source, "campus");
 
     // signing in again finds the same user, and the role is the issuer's again
@@ -296,7 +320,13 @@ async fn sign_in_through_the_issuer_maps_roles() {
     let r = Browser::default().sign_in(&h, "res-rob").await;
     assert!(session_of(&r).is_some());
     let users = kakehashi_hub::service::identity::users(&h.hub).unwrap();
-    assert_eq!(users.iter().filter(|u| u.name.starts_with("res-rob")).count(), 1);
+    assert_eq!(
+        users
+            .iter()
+            .filter(|u| u.name.starts_with("res-rob"))
+            .count(),
+        1
+    );
     let rob = users.iter().find(|u| u.name == "res-rob@campus").unwrap();
     assert_eq!(rob.role, Role::Researcher);
 
@@ -305,10 +335,12 @@ async fn sign_in_through_the_issuer_maps_roles() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(session_of(&r).is_none());
     assert!(r.text().await.unwrap().contains("no role in this network"));
-    assert!(!kakehashi_hub::service::identity::users(&h.hub)
-        .unwrap()
-        .iter()
-        .any(|u| u.name.starts_with("carl")));
+    assert!(
+        !kakehashi_hub::service::identity::users(&h.hub)
+            .unwrap()
+            .iter()
+            .any(|u| u.name.starts_with("carl"))
+    );
 
     // disabled: refused at the issuer's door too
     h.hub.db.set_disabled("res-rob@campus", true).unwrap();
@@ -319,14 +351,24 @@ async fn sign_in_through_the_issuer_maps_roles() {
 
     // a linked user has no password
     let r = h
-        .post_json("/api/login", "", json!({"name": "admin-ann@campus", "password": "!oidc"}))
+        .post_json(
+            "/api/login",
+            "",
+            json!({"name": "admin-ann@campus", "password": "!oidc"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let logins = h.audit("login");
-    assert!(logins.iter().any(|l| l["user"] == "admin-ann@campus" && l["source"] == "campus"));
+    assert!(
+        logins
+            .iter()
+            .any(|l| l["user"] == "admin-ann@campus" && l["source"] == "campus")
+    );
     let failed = h.audit("login_failed");
-    assert!(failed.iter().any(|f| f["source"] == "campus" && f["reason"].as_str().unwrap().contains("maps to a role")));
+    assert!(failed.iter().any(
+        |f| f["source"] == "campus" && f["reason"].as_str().unwrap().contains("maps to a role")
+    ));
 }
 
 /// The `state` is single-use and bound to the browser that started the sign-in: the same
@@ -338,29 +380,42 @@ async fn a_replayed_state_is_refused() {
     let keys = tempfile::tempdir().unwrap();
     let (h, _p) = setup(&dir, keys.path()).await;
     let mut b = Browser::default();
-    let cb = b.to_callback(&h, "res-rob").await;
+    let cb = b.walk_to_callback(&h, "res-rob").await;
     let cookie = b.cookie_header(&cb);
     let r = b.send(h.http.get(&cb), &cb).await;
     assert!(session_of(&r).is_some(), "first use");
     let r = h.get(cb.strip_prefix(&h.url).unwrap(), &cookie).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "replay");
     assert!(session_of(&r).is_none());
-    assert!(r.text().await.unwrap().contains("already used or has expired"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("already used or has expired")
+    );
 
     // login CSRF: the attacker's callback, carried to a victim's browser that has a sign-in
     // of its own under way (its own kh_oidc cookie), or none
     let mut attacker = Browser::default();
-    let cb = attacker.to_callback(&h, "admin-ann").await;
+    let cb = attacker.walk_to_callback(&h, "admin-ann").await;
     let mut victim = Browser::default();
-    let own = victim.to_callback(&h, "res-rob").await;
+    let own = victim.walk_to_callback(&h, "res-rob").await;
     let victim_cookie = victim.cookie_header(&own);
     assert!(victim_cookie.contains("kh_oidc="));
     for cookie in [victim_cookie.as_str(), ""] {
         let r = h.get(cb.strip_prefix(&h.url).unwrap(), cookie).await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "not this browser's state");
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "not this browser's state"
+        );
         assert!(session_of(&r).is_none());
     }
-    assert!(h.audit("login_failed").iter().any(|f| f["reason"].as_str().unwrap().contains("state")));
+    assert!(
+        h.audit("login_failed")
+            .iter()
+            .any(|f| f["reason"].as_str().unwrap().contains("state"))
+    );
 }
 
 fn now() -> i64 {
@@ -391,7 +446,10 @@ async fn forged_id_tokens_are_refused() {
     };
     // the baseline is accepted, so each refusal below is for its defect alone
     let good = sign(Algorithm::RS256, &der, &claims(&|_| {}));
-    let c = iss.verify_id_token(&good, "n-1").await.expect("a good token");
+    let c = iss
+        .verify_id_token(&good, "n-1")
+        .await
+        .expect("a good token");
     assert_eq!(c.sub, "res-rob");
 
     let none = format!(
@@ -400,26 +458,102 @@ async fn forged_id_tokens_are_refused() {
         URL_SAFE_NO_PAD.encode(claims(&|_| {}).to_string())
     );
     // HS256 keyed with the issuer's public key (the classic confusion attack)
-    let jwks: serde_json::Value = reqwest::get(format!("{issuer}/jwks")).await.unwrap().json().await.unwrap();
+    let jwks: serde_json::Value = reqwest::get(format!("{issuer}/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let public = jwks["keys"][0].to_string();
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some(kid.clone());
-    let hmac = jsonwebtoken::encode(&hs, &claims(&|_| {}), &EncodingKey::from_secret(public.as_bytes())).unwrap();
+    let hmac = jsonwebtoken::encode(
+        &hs,
+        &claims(&|_| {}),
+        &EncodingKey::from_secret(public.as_bytes()),
+    )
+    .unwrap();
     let cases: Vec<(&str, String, &str)> = vec![
         ("alg none", none, "not allowed"),
         ("HS256 with the public key", hmac, "not allowed"),
-        ("RS512 (not allowed)", sign(Algorithm::RS512, &der, &claims(&|_| {})), "not allowed"),
-        ("expired", sign(Algorithm::RS256, &der, &claims(&|c| {
-            c["exp"] = json!(now() - 3600);
-            c["iat"] = json!(now() - 3700);
-        })), "Expired"),
-        ("wrong audience", sign(Algorithm::RS256, &der, &claims(&|c| c["aud"] = json!("someone-else"))), "Audience"),
-        ("wrong issuer", sign(Algorithm::RS256, &der, &claims(&|c| c["iss"] = json!("http://127.0.0.1:1"))), "Issuer"),
-        ("bad signature", sign(Algorithm::RS256, &other, &claims(&|_| {})), "Signature"),
-        ("wrong nonce", sign(Algorithm::RS256, &der, &claims(&|c| c["nonce"] = json!("n-2"))), "nonce"),
-        ("no nonce", sign(Algorithm::RS256, &der, &claims(&|c| { c.as_object_mut().unwrap().remove("nonce"); })), "nonce"),
-        ("issued in the future", sign(Algorithm::RS256, &der, &claims(&|c| c["iat"] = json!(now() + 3600))), "future"),
-        ("another client as azp", sign(Algorithm::RS256, &der, &claims(&|c| c["azp"] = json!("other"))), "azp"),
+        (
+            "RS512 (not allowed)",
+            sign(Algorithm::RS512, &der, &claims(&|_| {})),
+            "not allowed",
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| {
+                    c["exp"] = json!(now() - 3600);
+                    c["iat"] = json!(now() - 3700);
+                }),
+            ),
+            "Expired",
+        ),
+        (
+            "wrong audience",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| c["aud"] = json!("someone-else")),
+            ),
+            "Audience",
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| c["iss"] = json!("http://127.0.0.1:1")),
+            ),
+            "Issuer",
+        ),
+        (
+            "bad signature",
+            sign(Algorithm::RS256, &other, &claims(&|_| {})),
+            "Signature",
+        ),
+        (
+            "wrong nonce",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| c["nonce"] = json!("n-2")),
+            ),
+            "nonce",
+        ),
+        (
+            "no nonce",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| {
+                    c.as_object_mut().unwrap().remove("nonce");
+                }),
+            ),
+            "nonce",
+        ),
+        (
+            "issued in the future",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| c["iat"] = json!(now() + 3600)),
+            ),
+            "future",
+        ),
+        (
+            "another client as azp",
+            sign(
+                Algorithm::RS256,
+                &der,
+                &claims(&|c| c["azp"] = json!("other")),
+            ),
+            "azp",
+        ),
     ];
     for (what, token, says) in cases {
         match iss.verify_id_token(&token, "n-1").await {
@@ -449,7 +583,11 @@ async fn key_rotation_refetches_the_keys_once() {
     let _p2 = start_provider(&dir, port, &hub_url, keys.path(), 2).await;
     tokio::time::sleep(Duration::from_millis(2100)).await; // past jwks_min_refetch_seconds
     let r = Browser::default().sign_in(&h, "res-rob").await;
-    assert!(session_of(&r).is_some(), "signed in after rotation: {}", r.status());
+    assert!(
+        session_of(&r).is_some(),
+        "signed in after rotation: {}",
+        r.status()
+    );
     assert_eq!(iss.jwks.fetches().await, 2);
 
     // unknown key ids, one after the other: at most one more fetch in the interval
@@ -466,5 +604,9 @@ async fn key_rotation_refetches_the_keys_once() {
         .unwrap();
         assert!(iss.verify_id_token(&t, "n").await.is_err());
     }
-    assert_eq!(iss.jwks.fetches().await, 3, "one refetch for five unknown key ids");
+    assert_eq!(
+        iss.jwks.fetches().await,
+        3,
+        "one refetch for five unknown key ids"
+    );
 }

@@ -6,9 +6,9 @@ use crate::context::Admin;
 use crate::db::UserRow;
 use crate::service::identity::{self, UserAction};
 use crate::service::sites::{NewSite, register_site};
-use axum::extract::Path;
 use crate::service::users::{NewProject, NewUser, create_user, save_project};
 use crate::{ApiError, Hub};
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -56,20 +56,37 @@ async fn list_users(State(hub): S, Admin(_): Admin) -> Result<Json<Vec<UserRow>>
     Ok(Json(hub.blocking(identity::users).await?))
 }
 
-async fn act(hub: Arc<Hub>, by: crate::db::User, name: String, a: UserAction) -> Result<StatusCode, ApiError> {
+async fn act(
+    hub: Arc<Hub>,
+    by: crate::db::User,
+    name: String,
+    a: UserAction,
+) -> Result<StatusCode, ApiError> {
     hub.blocking(move |h| identity::act_on_user(h, &by, &name, a))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn revoke(State(hub): S, Admin(by): Admin, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn revoke(
+    State(hub): S,
+    Admin(by): Admin,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     act(hub, by, name, UserAction::Revoke).await
 }
 
-async fn disable(State(hub): S, Admin(by): Admin, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn disable(
+    State(hub): S,
+    Admin(by): Admin,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     act(hub, by, name, UserAction::Disable).await
 }
 
-async fn enable(State(hub): S, Admin(by): Admin, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn enable(
+    State(hub): S,
+    Admin(by): Admin,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     act(hub, by, name, UserAction::Enable).await
 }

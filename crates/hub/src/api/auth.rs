@@ -5,8 +5,8 @@
 
 use super::S;
 use crate::context::Caller;
-use crate::db::User;
 use crate::db::TokenRow;
+use crate::db::User;
 use crate::service::{identity, users};
 use crate::websec::ClientAddr;
 use crate::{ApiError, Hub};

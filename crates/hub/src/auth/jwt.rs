@@ -77,9 +77,7 @@ impl Jwks {
 
 fn find<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
     match kid {
-        Some(k) => keys
-            .iter()
-            .find(|j| j.common.key_id.as_deref() == Some(k)),
+        Some(k) => keys.iter().find(|j| j.common.key_id.as_deref() == Some(k)),
         // without a key id, only an issuer with exactly one key is unambiguous
         None if keys.len() == 1 => keys.first(),
         None => None,
@@ -137,7 +135,7 @@ impl Issuer {
     /// Checks an ID token from this issuer for a sign-in with `nonce`; returns its claims.
     pub async fn verify_id_token(&self, token: &str, nonce: &str) -> Result<IdClaims, OidcError> {
         let alg_name = header_alg(token)?;
-        if !self.cfg.algorithms.iter().any(|a| *a == alg_name) {
+        if !self.cfg.algorithms.contains(&alg_name) {
             return Err(OidcError::Token(format!(
                 "alg {alg_name:?} is not allowed for this issuer (allowed: {})",
                 self.cfg.algorithms.join(", ")
@@ -177,9 +175,7 @@ impl Issuer {
         if let Some(azp) = &c.azp
             && *azp != self.cfg.client_id
         {
-            return Err(OidcError::Token(format!(
-                "azp {azp:?} is not this client"
-            )));
+            return Err(OidcError::Token(format!("azp {azp:?} is not this client")));
         }
         match &c.nonce {
             Some(n) if crate::websec::same_secret(n, nonce) => Ok(c),

@@ -240,7 +240,11 @@ impl Issuer {
     /// The run-time issuer for a configuration; `hub_url` is the default redirect base.
     pub fn new(cfg: OidcConfig, hub_url: &str) -> Result<Issuer, OidcError> {
         let base = cfg.redirect_base.clone().unwrap_or_else(|| hub_url.into());
-        let redirect_uri = format!("{}/login/oidc/{}/callback", base.trim_end_matches('/'), cfg.id);
+        let redirect_uri = format!(
+            "{}/login/oidc/{}/callback",
+            base.trim_end_matches('/'),
+            cfg.id
+        );
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -283,9 +287,7 @@ impl Issuer {
         if !r.status().is_success() {
             return Err(self.err(format!("{url}: HTTP {}", r.status())));
         }
-        r.json()
-            .await
-            .map_err(|e| self.err(format!("{url}: {e}")))
+        r.json().await.map_err(|e| self.err(format!("{url}: {e}")))
     }
 
     /// The issuer's discovery document (fetched on first use; its `issuer` must match).
@@ -422,7 +424,10 @@ impl Issuer {
         } else {
             Err(format!(
                 "no claim value in {:?} maps to a role",
-                self.cfg.roles_claim.as_deref().unwrap_or("(no roles_claim)")
+                self.cfg
+                    .roles_claim
+                    .as_deref()
+                    .unwrap_or("(no roles_claim)")
             ))
         }
     }

@@ -241,7 +241,14 @@ impl Db {
             let n = c.execute(
                 "INSERT INTO users (name, password_hash, role, site, created, issuer, subject)
                  VALUES (?1, '!oidc', ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
-                params![name, role.as_str(), site, Utc::now().to_rfc3339(), issuer, subject],
+                params![
+                    name,
+                    role.as_str(),
+                    site,
+                    Utc::now().to_rfc3339(),
+                    issuer,
+                    subject
+                ],
             )?;
             if n == 1 {
                 return Ok(name.clone());

@@ -95,7 +95,11 @@ impl Running {
     /// Signs in over the API; the session secret (a bearer token).
     pub async fn api_session(&self, name: &str, password: &str) -> String {
         let r = self
-            .post_json("/api/login", "", json!({"name": name, "password": password}))
+            .post_json(
+                "/api/login",
+                "",
+                json!({"name": name, "password": password}),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK, "sign-in of {name}");
         r.json::<Value>().await.unwrap()["session"]
@@ -157,7 +161,12 @@ impl Running {
         r.send().await.unwrap()
     }
 
-    pub async fn form(&self, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn form(
+        &self,
+        path: &str,
+        cookie: &str,
+        pairs: &[(&str, &str)],
+    ) -> reqwest::Response {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
