@@ -127,28 +127,6 @@ fn all_pages() -> Vec<Page> {
                 name: "Campus <login>".into(),
             }],
         }),
-        Page::AdminUsers(AdminUsersPage {
-            users: vec![
-                AdminUserRow {
-                    name: "alice".into(),
-                    role: "researcher".into(),
-                    source: "local".into(),
-                    disabled: false,
-                    last_login: Some("2026-03-01T10:00:00+00:00".into()),
-                    sessions: 2,
-                    tokens: 1,
-                },
-                AdminUserRow {
-                    name: "bob@campus".into(),
-                    role: "steward".into(),
-                    source: "campus".into(),
-                    disabled: true,
-                    last_login: None,
-                    sessions: 0,
-                    tokens: 0,
-                },
-            ],
-        }),
         Page::Home(HomePage {
             projects: vec![ProjectRow {
                 id: "sfts".into(),
@@ -427,6 +405,28 @@ fn all_pages() -> Vec<Page> {
             status: 404,
             key: "error-not-found".into(),
         },
+        Page::AdminUsers(AdminUsersPage {
+            users: vec![
+                AdminUserRow {
+                    name: "alice".into(),
+                    role: "researcher".into(),
+                    source: "local".into(),
+                    disabled: false,
+                    last_login: Some("2026-03-01T10:00:00+00:00".into()),
+                    sessions: 2,
+                    tokens: 1,
+                },
+                AdminUserRow {
+                    name: "bob@campus".into(),
+                    role: "steward".into(),
+                    source: "campus".into(),
+                    disabled: true,
+                    last_login: None,
+                    sessions: 0,
+                    tokens: 0,
+                },
+            ],
+        }),
     ]
 }
 
