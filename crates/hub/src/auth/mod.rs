@@ -4,6 +4,7 @@
 
 pub mod jwt;
 pub mod oidc;
+pub mod oidc_config;
 
 use crate::ApiError;
 use argon2::Argon2;
