@@ -24,6 +24,10 @@ pub struct HubConfig {
     pub tasks: TaskConfig,
     /// Browser sessions.
     pub sessions: SessionConfig,
+    /// API tokens.
+    pub tokens: TokenConfig,
+    /// OpenID Connect issuers users may sign in with (`[[oidc]]`), next to local accounts.
+    pub oidc: Vec<crate::auth::oidc::OidcConfig>,
     /// Transport limits and timeouts.
     pub limits: LimitsConfig,
     /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
@@ -94,8 +98,10 @@ pub struct TaskConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
-    /// Session lifetime in hours. Default 12.
+    /// Absolute session lifetime in hours, however active. Default 12.
     pub hours: u64,
+    /// A session unused for this many minutes ends. Default 120.
+    pub idle_minutes: u64,
     /// Mark the cookie `Secure` (on when TLS is configured, or when set).
     pub secure_cookie: Option<bool>,
 }
@@ -110,6 +116,8 @@ impl Default for HubConfig {
             rules: HubRules::default(),
             tasks: TaskConfig::default(),
             sessions: SessionConfig::default(),
+            tokens: TokenConfig::default(),
+            oidc: Vec::new(),
             limits: LimitsConfig::default(),
             metrics_token: None,
         }
@@ -131,7 +139,27 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             hours: 12,
+            idle_minutes: 120,
             secure_cookie: None,
+        }
+    }
+}
+
+/// API token settings (`[tokens]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    /// Days a token lasts when its creator names none. Default 90.
+    pub default_days: u64,
+    /// The longest a token may be made to last, in days. Default 365.
+    pub max_days: u64,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig {
+            default_days: 90,
+            max_days: 365,
         }
     }
 }
@@ -195,6 +223,18 @@ impl HubConfig {
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_METRICS_TOKEN") {
             c.metrics_token = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        for o in &mut c.oidc {
+            o.apply_env().map_err(|message| ConfigError::Env {
+                var: "KAKEHASHI_HUB_OIDC_<ID>_CLIENT_SECRET",
+                message,
+            })?;
+        }
+        if let Some(p) = path {
+            crate::auth::oidc::check_configs(&c.oidc).map_err(|message| ConfigError::Parse {
+                path: p.to_owned(),
+                message,
+            })?;
         }
         Ok(c)
     }

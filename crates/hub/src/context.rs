@@ -50,12 +50,23 @@ pub fn resolve(
         if let Some(s) = hub.db.site_by_token(t)? {
             return Ok(Some(Principal::Site(s)));
         }
-        return Ok(hub.db.session_user(t)?.map(Principal::User));
+        return Ok(hub
+            .db
+            .session_user(t, idle_since(hub))?
+            .map(Principal::User));
     }
     match session_cookie(headers).filter(|_| cookies) {
-        Some(s) => Ok(hub.db.session_user(&s)?.map(Principal::User)),
+        Some(s) => Ok(hub
+            .db
+            .session_user(&s, idle_since(hub))?
+            .map(Principal::User)),
         None => Ok(None),
     }
+}
+
+/// Sessions not used since this moment have idled out (`sessions.idle_minutes`).
+pub fn idle_since(hub: &Hub) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::minutes(hub.cfg.sessions.idle_minutes as i64)
 }
 
 /// Whether a path belongs to the JSON API (bearer tokens only, JSON bodies only).

@@ -31,12 +31,30 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "Sign in with name and password; answers with a session to send as bearer token.",
     ),
     ("POST", "/api/logout", "user", "End the session."),
+    (
+        "POST",
+        "/api/logout-everywhere",
+        "user",
+        "End every session of yours (API tokens stay).",
+    ),
     ("GET", "/api/me", "user", "The signed-in user."),
     (
         "POST",
         "/api/tokens",
         "user",
-        "Create an API token for the signed-in user.",
+        "Create an API token for the signed-in user ({label, expires_in_days}); answers {token, id, expires}.",
+    ),
+    (
+        "GET",
+        "/api/tokens",
+        "user",
+        "Your live API tokens: id, label, created, expires (never the secret).",
+    ),
+    (
+        "POST",
+        "/api/tokens/revoke",
+        "user",
+        "Revoke one of your API tokens ({id}).",
     ),
     (
         "GET",
@@ -85,6 +103,30 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "/api/admin/users",
         "admin",
         "Create or update a user.",
+    ),
+    (
+        "GET",
+        "/api/admin/users",
+        "admin",
+        "Every user: role, source (local or issuer), disabled, last sign-in, live sessions and tokens.",
+    ),
+    (
+        "POST",
+        "/api/admin/users/{id}/revoke",
+        "admin",
+        "End a user's sessions and revoke their API tokens.",
+    ),
+    (
+        "POST",
+        "/api/admin/users/{id}/disable",
+        "admin",
+        "Disable a user: no sign-in; sessions end, tokens stop working at once.",
+    ),
+    (
+        "POST",
+        "/api/admin/users/{id}/enable",
+        "admin",
+        "Enable a disabled user again.",
     ),
     (
         "POST",

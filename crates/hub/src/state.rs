@@ -31,6 +31,8 @@ pub struct Hub {
     pub accepting: std::sync::Mutex<()>,
     /// Sign-in failures per account and address.
     pub throttle: crate::throttle::Throttle,
+    /// The OpenID Connect issuers users may sign in with (`[[oidc]]`).
+    pub oidc: Vec<crate::auth::oidc::Issuer>,
 }
 
 impl Hub {
@@ -39,6 +41,13 @@ impl Hub {
         let db = Db::open(&cfg.data_dir)?;
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
         let key = SiteKey::load_or_create(&cfg.data_dir.join("hub.key"))?;
+        crate::auth::oidc::check_configs(&cfg.oidc).map_err(HubError::Serve)?;
+        let oidc = cfg
+            .oidc
+            .iter()
+            .map(|o| crate::auth::oidc::Issuer::new(o.clone(), &cfg.url()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HubError::Serve(e.to_string()))?;
         Ok(Arc::new(Hub {
             cfg,
             db,
@@ -49,6 +58,7 @@ impl Hub {
             metrics: Metrics::default(),
             accepting: std::sync::Mutex::new(()),
             throttle: Default::default(),
+            oidc,
         }))
     }
 
@@ -81,6 +91,11 @@ impl Hub {
             serde_json::json!({"user": name, "role": "admin", "by": "bootstrap"}),
         )?;
         Ok(true)
+    }
+
+    /// The configured OpenID Connect issuer with this id.
+    pub fn issuer(&self, id: &str) -> Option<&crate::auth::oidc::Issuer> {
+        self.oidc.iter().find(|i| i.cfg.id == id)
     }
 
     /// The notifier of a task's answers.

@@ -118,7 +118,9 @@ impl Running {
 
     /// An API token of alice's.
     fn token(&self) -> String {
-        create_token(&self.hub, &self.alice, "test").unwrap()
+        create_token(&self.hub, &self.alice, "test", None)
+            .unwrap()
+            .0
     }
 
     /// How many tasks alice's projects hold.

@@ -52,6 +52,43 @@ pub struct LoginPage {
     pub errors: FieldErrors,
     /// Where to go after signing in.
     pub next: String,
+    /// The OpenID Connect issuers to offer, one button each.
+    pub issuers: Vec<IssuerButton>,
+}
+
+/// A sign-in button for an OpenID Connect issuer.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuerButton {
+    /// The issuer's id (in the URL).
+    pub id: String,
+    /// Its label.
+    pub name: String,
+}
+
+/// The administrator's list of users, with the buttons that revoke, disable and enable.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AdminUsersPage {
+    /// The users, by name.
+    pub users: Vec<AdminUserRow>,
+}
+
+/// A user on the administrator's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminUserRow {
+    /// Login name.
+    pub name: String,
+    /// `researcher`, `steward` or `admin`.
+    pub role: String,
+    /// `local` or the OpenID Connect issuer's id.
+    pub source: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// Last sign-in (RFC 3339).
+    pub last_login: Option<String>,
+    /// Live sessions.
+    pub sessions: u64,
+    /// Live API tokens.
+    pub tokens: u64,
 }
 
 /// A project the user belongs to.
@@ -477,6 +514,8 @@ pub enum Page {
     Surveillance(SurveillancePage),
     /// Steward.
     Steward(StewardPage),
+    /// The administrator's users.
+    AdminUsers(AdminUsersPage),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -496,6 +535,7 @@ impl Page {
             Page::Amr(_) => "amr.html",
             Page::Surveillance(_) => "surveillance.html",
             Page::Steward(_) => "steward.html",
+            Page::AdminUsers(_) => "admin_users.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -510,7 +550,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -525,6 +565,10 @@ const TEMPLATES: [(&str, &str); 9] = [
         include_str!("../templates/surveillance.html"),
     ),
     ("steward.html", include_str!("../templates/steward.html")),
+    (
+        "admin_users.html",
+        include_str!("../templates/admin_users.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
 ];
 
@@ -652,6 +696,7 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
             minijinja::context! { chrome => c, page => S(p), charts => S(charts) }
         }
         Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::AdminUsers(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {
             minijinja::context! { chrome => c, status => *status, key => key.as_str() }
         }

@@ -14,7 +14,7 @@ fn chrome(locale: Locale, user: bool) -> Chrome {
         locale,
         user: user.then(|| UserBadge {
             name: "Dr. Aiko Sato".into(),
-            role: "researcher".into(),
+            role: "admin".into(),
         }),
         active: "feasibility".into(),
         path: "/feasibility".into(),
@@ -122,6 +122,10 @@ fn all_pages() -> Vec<Page> {
             username: "x".into(),
             errors: login_errors,
             next: "/".into(),
+            issuers: vec![IssuerButton {
+                id: "campus".into(),
+                name: "Campus <login>".into(),
+            }],
         }),
         Page::Home(HomePage {
             projects: vec![ProjectRow {
@@ -401,6 +405,28 @@ fn all_pages() -> Vec<Page> {
             status: 404,
             key: "error-not-found".into(),
         },
+        Page::AdminUsers(AdminUsersPage {
+            users: vec![
+                AdminUserRow {
+                    name: "alice".into(),
+                    role: "researcher".into(),
+                    source: "local".into(),
+                    disabled: false,
+                    last_login: Some("2026-03-01T10:00:00+00:00".into()),
+                    sessions: 2,
+                    tokens: 1,
+                },
+                AdminUserRow {
+                    name: "bob@campus".into(),
+                    role: "steward".into(),
+                    source: "campus".into(),
+                    disabled: true,
+                    last_login: None,
+                    sessions: 0,
+                    tokens: 0,
+                },
+            ],
+        }),
     ]
 }
 

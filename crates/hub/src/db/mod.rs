@@ -18,7 +18,10 @@ mod sites;
 mod tasks;
 
 pub use tasks::Stored;
+mod identity;
 mod users;
+
+pub use identity::{TokenRow, UserRow};
 
 /// A database failure.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +158,7 @@ impl Db {
             CREATE TABLE IF NOT EXISTS site_holds (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
                 state TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (task, site));",
         )?;
+        identity::migrate(&c)?;
         Ok(Db(Mutex::new(c)))
     }
 

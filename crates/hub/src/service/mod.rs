@@ -4,6 +4,7 @@
 
 pub mod anchor;
 pub mod audit;
+pub mod identity;
 pub mod sites;
 pub mod tasks;
 pub mod users;

@@ -47,23 +47,52 @@ pub fn sign_in(
             None
         }
     };
+    let address = addr.map(|a| a.to_string());
     let Some(user) = user else {
+        hub.audit_log(
+            "login_failed",
+            serde_json::json!({"user": name, "source": "local", "reason": "credentials", "address": address}),
+        )?;
         for k in hub.throttle.failed(&keys) {
             hub.audit_log(
                 "login_throttled",
-                serde_json::json!({"key": k.name(), "user": name, "address": addr.map(|a| a.to_string())}),
+                serde_json::json!({"key": k.name(), "user": name, "address": address}),
             )?;
         }
         return Err(ApiError::bad_credentials());
     };
     hub.throttle.succeeded(&keys);
+    if hub.db.user_disabled(&user.name)? {
+        hub.audit_log(
+            "login_failed",
+            serde_json::json!({"user": name, "source": "local", "reason": "disabled", "address": address}),
+        )?;
+        return Err(ApiError::forbidden("this account is disabled"));
+    }
+    let secret = start_session(hub, &user, "local", addr)?;
+    Ok((user, secret))
+}
+
+/// Stores a new session for a user who just proved who they are (`source`: `local` or the
+/// issuer's id), records the sign-in, and returns the session's secret. Blocking.
+pub fn start_session(
+    hub: &Hub,
+    user: &User,
+    source: &str,
+    addr: Option<std::net::IpAddr>,
+) -> ApiResult<String> {
     let secret = new_secret("");
     hub.db.put_session(
         &secret,
         &user.name,
         Utc::now() + Duration::hours(hub.cfg.sessions.hours as i64),
     )?;
-    Ok((user, secret))
+    hub.db.touch_login(&user.name)?;
+    hub.audit_log(
+        "login",
+        serde_json::json!({"user": user.name, "source": source, "address": addr.map(|a| a.to_string())}),
+    )?;
+    Ok(secret)
 }
 
 /// The `Set-Cookie` value that carries a session to the browser (HttpOnly, `Secure` with TLS
@@ -88,15 +117,32 @@ pub fn sign_out(hub: &Hub, session: &str) -> ApiResult<()> {
     Ok(hub.db.delete_session(session)?)
 }
 
-/// Creates an API token for `user` and logs it; returns the token (shown once).
-pub fn create_token(hub: &Hub, user: &User, label: &str) -> ApiResult<String> {
+/// Creates an API token for `user` that lasts `days` (default `tokens.default_days`, at
+/// most `tokens.max_days`) and logs it; returns the token (shown once), its id and its end.
+pub fn create_token(
+    hub: &Hub,
+    user: &User,
+    label: &str,
+    days: Option<u64>,
+) -> ApiResult<(String, String, chrono::DateTime<Utc>)> {
+    let max = hub.cfg.tokens.max_days;
+    let days = days.unwrap_or(hub.cfg.tokens.default_days);
+    if days == 0 || days > max {
+        return Err(ApiError::bad_request(format!(
+            "expires_in_days: 1 to {max}"
+        )));
+    }
+    if label.chars().count() > 100 {
+        return Err(ApiError::bad_request("label: at most 100 characters"));
+    }
     let token = new_secret("kh_");
-    hub.db.put_token(&token, &user.name, label)?;
+    let expires = Utc::now() + Duration::days(days as i64);
+    let id = hub.db.put_token(&token, &user.name, label, expires)?;
     hub.audit_log(
         "token_created",
-        serde_json::json!({"user": user.name, "label": label}),
+        serde_json::json!({"user": user.name, "label": label, "id": id, "expires": expires.to_rfc3339()}),
     )?;
-    Ok(token)
+    Ok((token, id, expires))
 }
 
 /// A user an administrator creates (or replaces).

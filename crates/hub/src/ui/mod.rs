@@ -3,6 +3,7 @@
 //! every chart's data is downloadable as CSV.
 //!
 //! One module per page area, each with its `routes()`: [`session`] (sign-in, language),
+//! [`oidc`] (sign-in with an OpenID Connect issuer), [`admin`] (users),
 //! [`home`] (home, network), [`steward`], [`feasibility`], [`surveillance`], [`amr`]. Handlers
 //! take the page context ([`Ui`], or [`SignedIn`], which sends strangers to the sign-in page)
 //! and return [`ApiError`]s, which this module's layer renders as an error page in the
@@ -25,9 +26,11 @@ use kakehashi_web::{Catalog, Locale};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+mod admin;
 mod amr;
 mod feasibility;
 mod home;
+mod oidc;
 mod session;
 mod steward;
 mod surveillance;
@@ -38,6 +41,8 @@ type S = State<Arc<Hub>>;
 pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
     Router::new()
         .merge(session::routes())
+        .merge(oidc::routes())
+        .merge(admin::routes())
         .merge(home::routes())
         .merge(steward::routes())
         .merge(feasibility::routes())

@@ -1,4 +1,5 @@
-//! Signing in and out, and choosing the language: `/login`, `/logout`, `/language`.
+//! Signing in and out, and choosing the language: `/login`, `/logout`,
+//! `/logout-everywhere`, `/language`.
 
 use super::{S, Ui, safe_next};
 use crate::auth::{LANG_COOKIE, SESSION_COOKIE, session_cookie, set_cookie};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kakehashi_web::Locale;
 use kakehashi_web::form::FieldErrors;
-use kakehashi_web::pages::{LoginPage, Page};
+use kakehashi_web::pages::{IssuerButton, LoginPage, Page};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
         .route("/language", post(language))
 }
 
@@ -28,9 +30,21 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(ui: Ui, Query(q): Query<NextQuery>) -> Response {
+/// One button per configured OpenID Connect issuer.
+fn issuers(hub: &Hub) -> Vec<IssuerButton> {
+    hub.oidc
+        .iter()
+        .map(|i| IssuerButton {
+            id: i.cfg.id.clone(),
+            name: i.cfg.name.clone(),
+        })
+        .collect()
+}
+
+async fn login_page(State(hub): S, ui: Ui, Query(q): Query<NextQuery>) -> Response {
     let page = LoginPage {
         next: q.next.unwrap_or_else(|| "/".into()),
+        issuers: issuers(&hub),
         ..LoginPage::default()
     };
     ui.page(StatusCode::OK, &Page::Login(page), "")
@@ -81,8 +95,12 @@ async fn login_submit(
                     username: f.username,
                     errors,
                     next: f.next,
+                    issuers: issuers(&hub),
                 };
                 return Ok(ui.page(StatusCode::TOO_MANY_REQUESTS, &Page::Login(page), ""));
+            }
+            Err(e) if e.status == StatusCode::FORBIDDEN => {
+                return Ok(ui.error(StatusCode::FORBIDDEN, "error-disabled"));
             }
             Err(e) => return Err(e),
         }
@@ -91,6 +109,7 @@ async fn login_submit(
         username: f.username,
         errors,
         next: f.next,
+        issuers: issuers(&hub),
     };
     Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, &Page::Login(page), ""))
 }
@@ -110,6 +129,27 @@ async fn logout(
     ui.check_csrf(&f.csrf)?;
     if let Some(s) = session_cookie(&headers) {
         let _ = hub.blocking(move |h| users::sign_out(h, &s)).await;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", 0, true, false),
+        )],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+/// Ends every session of the signed-in user, this one included.
+async fn logout_everywhere(
+    State(hub): S,
+    ui: Ui,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    if let Some(u) = ui.user.clone() {
+        hub.blocking(move |h| crate::service::identity::sign_out_everywhere(h, &u).map(|_| ()))
+            .await?;
     }
     Ok((
         [(

@@ -1,5 +1,10 @@
 //! Credentials: password hashing (Argon2id), random secrets, and the cookies the hub reads
-//! and sets (through the `cookie` crate). Who a request comes from is [`crate::context`].
+//! and sets (through the `cookie` crate). Who a request comes from is [`crate::context`];
+//! sign-in through an OpenID Connect issuer is [`oidc`].
+
+pub mod jwt;
+pub mod oidc;
+pub mod oidc_config;
 
 use crate::ApiError;
 use argon2::Argon2;
