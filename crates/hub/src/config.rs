@@ -26,6 +26,8 @@ pub struct HubConfig {
     pub sessions: SessionConfig,
     /// Transport limits and timeouts.
     pub limits: LimitsConfig,
+    /// Resumable uploads of large answers (`[uploads]`).
+    pub uploads: crate::service::uploads::UploadConfig,
     /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
     /// is off (404). `KAKEHASHI_HUB_METRICS_TOKEN` overrides it.
     pub metrics_token: Option<String>,
@@ -111,6 +113,7 @@ impl Default for HubConfig {
             tasks: TaskConfig::default(),
             sessions: SessionConfig::default(),
             limits: LimitsConfig::default(),
+            uploads: Default::default(),
             metrics_token: None,
         }
     }

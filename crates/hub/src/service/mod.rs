@@ -6,6 +6,7 @@ pub mod anchor;
 pub mod audit;
 pub mod sites;
 pub mod tasks;
+pub mod uploads;
 pub mod users;
 
 /// A service's result.

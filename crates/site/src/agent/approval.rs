@@ -66,10 +66,10 @@ impl Agent {
             task: task.id.clone(),
             state: HeldState::AwaitingApproval,
         };
-        let give_up = (task.deadline - chrono::Utc::now())
+        let left = (task.deadline - chrono::Utc::now())
             .to_std()
-            .ok()
-            .map(|left| std::time::Instant::now() + left);
+            .unwrap_or_default();
+        let give_up = Some(std::time::Instant::now() + left);
         let r = self
             .call("task-state", give_up, || {
                 self.http
