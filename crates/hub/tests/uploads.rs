@@ -157,6 +157,7 @@ fn received(hub: &Hub, task: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
     let a = SiteKey::load_or_create(&dir.path().join("a.key")).unwrap();
