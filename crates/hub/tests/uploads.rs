@@ -85,8 +85,8 @@ fn setup(hub: &Hub, a: &SiteKey, b: &SiteKey) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sari-adults.json"),
     )
     .unwrap();
-    let spec = TaskSpec::from_json(&format!(r#"{{"type": "cohort", "ccdl": {ccdl}}}"#), "hub")
-        .unwrap();
+    let spec =
+        TaskSpec::from_json(&format!(r#"{{"type": "cohort", "ccdl": {ccdl}}}"#), "hub").unwrap();
     for id in ["t-1", "t-2", "t-3", "t-4", "t-5"] {
         let task = Task {
             id: TaskId::new(id).unwrap(),
@@ -124,7 +124,13 @@ impl Client {
         let (s, b, _) = self.send(req, token).await;
         (s, b)
     }
-    async fn part(&self, token: &str, id: &str, offset: usize, data: &[u8]) -> (u16, Value, Option<u64>) {
+    async fn part(
+        &self,
+        token: &str,
+        id: &str,
+        offset: usize,
+        data: &[u8],
+    ) -> (u16, Value, Option<u64>) {
         let data = base64::engine::general_purpose::STANDARD.encode(data);
         let req = self
             .http
@@ -232,7 +238,10 @@ async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
     let stored = hub.db.answers("t-1").unwrap();
     assert_eq!(stored.len(), 1);
     let env: Envelope = serde_json::from_slice(&body).unwrap();
-    assert_eq!(stored[0].0, serde_json::from_str::<Answer>(&env.body).unwrap());
+    assert_eq!(
+        stored[0].0,
+        serde_json::from_str::<Answer>(&env.body).unwrap()
+    );
     assert_eq!(received(&hub, "t-1"), 1);
     // a repeated commit (its answer lost on the way) succeeds and logs nothing new
     assert_eq!(c.commit(TOKEN_A, &id).await.0, 204);
@@ -241,7 +250,9 @@ async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
 
     // a checksum that does not match the bytes: 422 at the commit, nothing stored
     let other = signed(&a, &site_a, "t-2", 3_000);
-    let (s, up) = c.create(TOKEN_A, "t-2", other.len(), &sha(b"something else")).await;
+    let (s, up) = c
+        .create(TOKEN_A, "t-2", other.len(), &sha(b"something else"))
+        .await;
     assert_eq!(s, 201, "{up}");
     let id2 = up["id"].as_str().unwrap().to_owned();
     assert_eq!(c.part(TOKEN_A, &id2, 0, &other).await.0, 200);
@@ -249,7 +260,11 @@ async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
     assert_eq!(s, 422, "{e}");
     assert!(hub.db.answers("t-2").unwrap().is_empty());
     assert_eq!(received(&hub, "t-2"), 0);
-    assert_eq!(c.get(TOKEN_A, &id2).await.0, 404, "the bad upload is removed");
+    assert_eq!(
+        c.get(TOKEN_A, &id2).await.0,
+        404,
+        "the bad upload is removed"
+    );
 
     // over the answer cap: 413; a task not sent to the site: 404; a bad checksum text: 400
     let big = 64 * 1024 + 1;
@@ -265,7 +280,12 @@ async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
     assert_eq!(c.create(TOKEN_B, "t-5", 10, &sha(b"5")).await.0, 201);
 
     // the hub still serves
-    let ok = c.http.get(format!("{}/healthz", c.url)).send().await.unwrap();
+    let ok = c
+        .http
+        .get(format!("{}/healthz", c.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     served.end().await;
 }

@@ -107,9 +107,8 @@ impl Proxy {
                 };
                 self.attempts.lock().unwrap().push(Instant::now());
                 let extra = retry_after.map_or(String::new(), |s| format!("Retry-After: {s}\r\n"));
-                let answer = format!(
-                    "HTTP/1.1 {status} Unavailable\r\nContent-Length: 0\r\n{extra}\r\n"
-                );
+                let answer =
+                    format!("HTTP/1.1 {status} Unavailable\r\nContent-Length: 0\r\n{extra}\r\n");
                 if conn.write_all(answer.as_bytes()).await.is_err() {
                     return;
                 }
@@ -135,7 +134,10 @@ impl Proxy {
             let cut_now = {
                 let mut cut = self.cut_after.lock().unwrap();
                 match *cut {
-                    Some(after) if seen.len() > after && find(&seen, b"PATCH /api/site/uploads").is_some() => {
+                    Some(after)
+                        if seen.len() > after
+                            && find(&seen, b"PATCH /api/site/uploads").is_some() =>
+                    {
                         *cut = None;
                         true
                     }
@@ -182,7 +184,11 @@ async fn hub(dir: &Path) -> (Arc<Hub>, String) {
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(kakehashi_hub::serve(hub.clone(), listener, std::future::pending()));
+    tokio::spawn(kakehashi_hub::serve(
+        hub.clone(),
+        listener,
+        std::future::pending(),
+    ));
     (hub, url)
 }
 
@@ -287,7 +293,9 @@ async fn agents_back_off_with_jitter_up_to_the_cap_honour_retry_after_and_resume
         proxies.push(proxy);
     }
     until("twelve attempts of each agent", 40, || {
-        proxies[..2].iter().all(|p| p.attempts.lock().unwrap().len() >= 12)
+        proxies[..2]
+            .iter()
+            .all(|p| p.attempts.lock().unwrap().len() >= 12)
             && proxies[2].attempts.lock().unwrap().len() >= 4
     })
     .await;
@@ -312,13 +320,20 @@ async fn agents_back_off_with_jitter_up_to_the_cap_honour_retry_after_and_resume
     assert!(apart >= 3, "no jitter: {:?} vs {:?}", ms(&one), ms(&two));
     // Retry-After: 1 wins over the 100 ms base
     let g = ms(&proxies[2].gaps());
-    assert!(g.iter().all(|&d| d >= 990), "Retry-After not honoured: {g:?}");
+    assert!(
+        g.iter().all(|&d| d >= 990),
+        "Retry-After not honoured: {g:?}"
+    );
 
     // the hub comes back: the agents resume and answer the waiting task
     let (hub, url) = hub(dir.path()).await;
     let mut sites = Vec::new();
     for (cfg, (agent, _)) in &agents {
-        register(&hub, cfg, &kakehashi_site::agent::public_key(agent.config()).unwrap());
+        register(
+            &hub,
+            cfg,
+            &kakehashi_site::agent::public_key(agent.config()).unwrap(),
+        );
         sites.push(cfg.site_id.clone());
     }
     let task = ask(&hub, "t-back", &cohort(), &sites);
@@ -340,15 +355,25 @@ async fn a_refused_answer_is_final_the_task_runs_and_is_posted_once() {
     let (hub, url) = hub(dir.path()).await;
     let proxy = Proxy::start(Mode::Forward).await;
     proxy.forward_to(&url);
-    let cfg = agent_config(dir.path(), "de-rekeyed", &proxy.url, "backoff_base_millis = 100\n");
+    let cfg = agent_config(
+        dir.path(),
+        "de-rekeyed",
+        &proxy.url,
+        "backoff_base_millis = 100\n",
+    );
     let state = cfg.state_dir();
     // the hub holds another key for the site: it refuses the site's answers (403) while its
     // polls are fine
-    let other = kakehashi_federation::sign::SiteKey::load_or_create(&dir.path().join("other.key"))
-        .unwrap();
+    let other =
+        kakehashi_federation::sign::SiteKey::load_or_create(&dir.path().join("other.key")).unwrap();
     register(&hub, &cfg, &other.public_key());
     let (_, stop) = start(cfg.clone());
-    let task = ask(&hub, "t-refused", &cohort(), std::slice::from_ref(&cfg.site_id));
+    let task = ask(
+        &hub,
+        "t-refused",
+        &cohort(),
+        std::slice::from_ref(&cfg.site_id),
+    );
     until("the hub's refusal in the site's audit", 30, || {
         !site_audit(&state, "answer_refused_by_hub", task.as_str()).is_empty()
     })
@@ -359,10 +384,17 @@ async fn a_refused_answer_is_final_the_task_runs_and_is_posted_once() {
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0]["detail"]["status"], 403);
     assert!(
-        refused[0]["detail"]["reason"].as_str().unwrap().contains("signature"),
+        refused[0]["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("signature"),
         "{refused:?}"
     );
-    assert_eq!(site_audit(&state, "task_received", task.as_str()).len(), 1, "ran again");
+    assert_eq!(
+        site_audit(&state, "task_received", task.as_str()).len(),
+        1,
+        "ran again"
+    );
     assert_eq!(site_audit(&state, "answer_sent", task.as_str()).len(), 1);
     let posts = proxy.sent_text().matches("POST /api/site/answer ").count();
     assert_eq!(posts, 1, "posted {posts} times");
@@ -373,8 +405,15 @@ async fn a_refused_answer_is_final_the_task_runs_and_is_posted_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, stop) = start(cfg);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(site_audit(&state, "task_received", task.as_str()).len(), 1, "ran after restart");
-    assert_eq!(proxy.sent_text().matches("POST /api/site/answer ").count(), 1);
+    assert_eq!(
+        site_audit(&state, "task_received", task.as_str()).len(),
+        1,
+        "ran after restart"
+    );
+    assert_eq!(
+        proxy.sent_text().matches("POST /api/site/answer ").count(),
+        1
+    );
     let _ = stop.send(true);
 }
 
@@ -405,28 +444,49 @@ async fn a_large_answer_uploads_in_parts_and_resumes_after_a_cut() {
         "backoff_base_millis = 100\nupload_threshold_bytes = 1024\nupload_chunk_bytes = 2048\n",
     );
     let (agent, stop) = start(cfg.clone());
-    register(&hub, &cfg, &kakehashi_site::agent::public_key(&cfg).unwrap());
+    register(
+        &hub,
+        &cfg,
+        &kakehashi_site::agent::public_key(&cfg).unwrap(),
+    );
     let spec = r#"{"type": "surveillance_series", "definition": "sari-icosari", "by": ["age"]}"#;
     let task = ask(&hub, "t-large", spec, std::slice::from_ref(&cfg.site_id));
     until("the uploaded answer at the hub", 60, || {
         hub.db.answers(task.as_str()).unwrap().len() == 1
     })
     .await;
-    assert!(proxy.cut.load(Ordering::SeqCst), "the connection was never cut");
+    assert!(
+        proxy.cut.load(Ordering::SeqCst),
+        "the connection was never cut"
+    );
     // the answer the hub took is the one the site signed and recorded, byte for byte
     let sent = agent.steward().sent_body(task.as_str()).unwrap().unwrap();
-    assert!(sent.body.len() > 10_000, "answer only {} bytes", sent.body.len());
+    assert!(
+        sent.body.len() > 10_000,
+        "answer only {} bytes",
+        sent.body.len()
+    );
     let stored = hub.db.answers(task.as_str()).unwrap().remove(0).0;
     assert_eq!(stored, serde_json::from_str::<Answer>(&sent.body).unwrap());
-    assert!(matches!(stored.outcome, kakehashi_federation::Outcome::Answered { .. }));
+    assert!(matches!(
+        stored.outcome,
+        kakehashi_federation::Outcome::Answered { .. }
+    ));
     let text = proxy.sent_text();
-    assert_eq!(text.matches("POST /api/site/answer ").count(), 0, "posted whole");
+    assert_eq!(
+        text.matches("POST /api/site/answer ").count(),
+        0,
+        "posted whole"
+    );
     // the parts: from 0 up, never back to an earlier offset after the cut, each at most once
     // more than needed (the part in flight when the cut came)
     let offsets = part_offsets(&text);
     assert!(offsets.len() >= 4, "{offsets:?}");
     assert_eq!(offsets[0], 0);
-    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "went back: {offsets:?}");
+    assert!(
+        offsets.windows(2).all(|w| w[0] <= w[1]),
+        "went back: {offsets:?}"
+    );
     let distinct = {
         let mut d = offsets.clone();
         d.dedup();

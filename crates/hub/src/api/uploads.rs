@@ -34,7 +34,8 @@ fn refused(e: UploadError) -> Response {
     match e {
         UploadError::Api(e) => e.into_response(),
         UploadError::Offset { expected, message } => {
-            let body = serde_json::json!({"error": "conflict", "message": message, "offset": expected});
+            let body =
+                serde_json::json!({"error": "conflict", "message": message, "offset": expected});
             let mut res = (StatusCode::CONFLICT, Json(body)).into_response();
             res.headers_mut()
                 .insert("upload-offset", HeaderValue::from(expected));

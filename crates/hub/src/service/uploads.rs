@@ -221,7 +221,9 @@ pub fn create(hub: &Hub, site: &SiteRow, req: NewUpload) -> ApiResult<(bool, Upl
         ));
     }
     if req.size == 0 {
-        return Err(ApiError::bad_request("size: an answer has at least one byte"));
+        return Err(ApiError::bad_request(
+            "size: an answer has at least one byte",
+        ));
     }
     let cap = hub.cfg.uploads.max_bytes;
     if req.size > cap {
@@ -231,7 +233,12 @@ pub fn create(hub: &Hub, site: &SiteRow, req: NewUpload) -> ApiResult<(bool, Upl
             format!("size: {} bytes; an answer may have at most {cap}", req.size),
         ));
     }
-    if !hub.db.task_sites(&req.task)?.iter().any(|s| s == site.id.as_str()) {
+    if !hub
+        .db
+        .task_sites(&req.task)?
+        .iter()
+        .any(|s| s == site.id.as_str())
+    {
         return Err(ApiError::not_found(format!(
             "task {:?} was not sent to {}",
             req.task, site.id
@@ -241,7 +248,10 @@ pub fn create(hub: &Hub, site: &SiteRow, req: NewUpload) -> ApiResult<(bool, Upl
     let dir = dir(hub);
     std::fs::create_dir_all(&dir).map_err(io)?;
     let mut open = 0;
-    for m in uploads(hub, &dir)?.into_iter().filter(|m| m.site == site.id.as_str()) {
+    for m in uploads(hub, &dir)?
+        .into_iter()
+        .filter(|m| m.site == site.id.as_str())
+    {
         if m.task == req.task && m.size == req.size && m.sha256 == sha {
             return Ok((false, state(&dir, &m)));
         }

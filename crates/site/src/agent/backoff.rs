@@ -79,7 +79,11 @@ pub fn classify(status: StatusCode) -> Retry {
 
 /// The hub's `Retry-After`: seconds, or an HTTP date.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(s) = v.parse::<u64>() {
         return Some(Duration::from_secs(s));
     }
@@ -236,10 +240,7 @@ mod tests {
         b.reset();
         assert_eq!(b.next(None), base);
         // Retry-After wins over a shorter pause, within reason
-        assert_eq!(
-            b.next(Some(Duration::from_secs(5))),
-            Duration::from_secs(5)
-        );
+        assert_eq!(b.next(Some(Duration::from_secs(5))), Duration::from_secs(5));
         assert_eq!(b.next(Some(Duration::from_secs(86_400))), MAX_RETRY_AFTER);
     }
 
@@ -261,7 +262,11 @@ mod tests {
             (502, Retry::Later),
             (503, Retry::Later),
         ] {
-            assert_eq!(classify(StatusCode::from_u16(code).unwrap()), want, "{code}");
+            assert_eq!(
+                classify(StatusCode::from_u16(code).unwrap()),
+                want,
+                "{code}"
+            );
         }
     }
 }

@@ -199,7 +199,12 @@ impl Agent {
     async fn done_before(&self, incoming: &IncomingTask) -> bool {
         let id = incoming.id.as_str();
         if let Ok(Some((status, reason))) = self.steward.hub_refused(id) {
-            tracing::info!(task = id, status, reason, "the hub refused this task's answer before; not running it again");
+            tracing::info!(
+                task = id,
+                status,
+                reason,
+                "the hub refused this task's answer before; not running it again"
+            );
             self.finish(&incoming.id, incoming.deadline);
             return true;
         }

@@ -122,7 +122,8 @@ impl Agent {
             let start = upload.offset as usize;
             let end = (upload.offset + chunk).min(size) as usize;
             let data = base64::engine::general_purpose::STANDARD.encode(&body[start..end]);
-            let part = self.http
+            let part = self
+                .http
                 .patch(self.url(&format!("/api/site/uploads/{}", upload.id)))
                 .json(&Part {
                     offset: upload.offset,
