@@ -30,6 +30,8 @@ pub struct HubConfig {
     pub oidc: Vec<crate::auth::oidc::OidcConfig>,
     /// Transport limits and timeouts.
     pub limits: LimitsConfig,
+    /// Resumable uploads of large answers (`[uploads]`).
+    pub uploads: crate::service::uploads::UploadConfig,
     /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
     /// is off (404). `KAKEHASHI_HUB_METRICS_TOKEN` overrides it.
     pub metrics_token: Option<String>,
@@ -119,6 +121,7 @@ impl Default for HubConfig {
             tokens: TokenConfig::default(),
             oidc: Vec::new(),
             limits: LimitsConfig::default(),
+            uploads: Default::default(),
             metrics_token: None,
         }
     }

@@ -170,6 +170,30 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "site",
         "A site holds a task for its data steward's approval (versioned report, no data).",
     ),
+    (
+        "POST",
+        "/api/site/uploads",
+        "site",
+        "Begin (or find again) a resumable upload of a large answer: {task, size, sha256}; 413 over the cap, 429 over the site's open uploads.",
+    ),
+    (
+        "GET",
+        "/api/site/uploads/{id}",
+        "site",
+        "Where an upload stands: {offset, size} and the Upload-Offset header (also HEAD).",
+    ),
+    (
+        "PATCH",
+        "/api/site/uploads/{id}",
+        "site",
+        "A part of an upload: {offset, data (base64)}; 409 with the hub's offset when it is not the upload's offset.",
+    ),
+    (
+        "POST",
+        "/api/site/uploads/{id}/commit",
+        "site",
+        "Finish an upload: size and SHA-256 checked (422 on a mismatch, nothing stored), then taken as a posted answer.",
+    ),
 ];
 
 /// The hub API as OpenAPI 3.1.

@@ -606,6 +606,10 @@ async fn every_endpoint_checks_the_callers_role() {
         for (role, token) in &roles {
             let mut req = match method {
                 "get" => net.http.get(format!("{}{path}", net.url)),
+                "patch" => net
+                    .http
+                    .patch(format!("{}{path}", net.url))
+                    .json(&json!({})),
                 _ => net.http.post(format!("{}{path}", net.url)).json(&json!({})),
             };
             if let Some(t) = token {

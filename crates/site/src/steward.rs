@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
+mod hub_refused;
 mod summary;
 pub use summary::summary;
 
@@ -221,7 +222,9 @@ impl Steward {
                comment TEXT, epsilon REAL);
              CREATE INDEX IF NOT EXISTS tasks_received ON tasks(received);
              CREATE TABLE IF NOT EXISTS sent (task TEXT PRIMARY KEY REFERENCES tasks(id),
-               at TEXT NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL);",
+               at TEXT NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS hub_refused (task TEXT PRIMARY KEY, at TEXT NOT NULL,
+               status INTEGER NOT NULL, reason TEXT NOT NULL);",
         )
         .map_err(|e| err(e.to_string()))?;
         Ok(Steward {

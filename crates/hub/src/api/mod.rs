@@ -1,6 +1,7 @@
 //! The JSON API, one module per area, each with its `routes()`: [`auth`] (sign-in, tokens),
 //! [`admin`] (users, projects, sites), [`projects`] (the network and a user's projects),
-//! [`tasks`], [`site`] (the site protocol: polls, answers, task state) and [`audit`]. The
+//! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
+//! answers in parts) and [`audit`]. The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod projects;
 pub mod site;
 pub mod tasks;
+pub mod uploads;
 
 /// The state handlers take.
 pub(crate) type S = axum::extract::State<Arc<Hub>>;
@@ -30,6 +32,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(site::routes())
+        .merge(uploads::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod identity;
 pub mod sites;
 pub mod tasks;
+pub mod uploads;
 pub mod users;
 
 /// A service's result.

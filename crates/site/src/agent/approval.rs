@@ -58,37 +58,28 @@ impl Agent {
         }
     }
 
-    /// Tells the hub the task awaits approval here (a few tries; an older hub without the
-    /// call answers 404 and the task shows as pending there).
+    /// Tells the hub the task awaits approval here (retried with backoff until the deadline;
+    /// an older hub without the call answers 404 and the task shows as pending there).
     async fn report_held(&self, task: &Task) {
         let report = TaskStateReport {
             version: TASK_STATE_VERSION,
             task: task.id.clone(),
             state: HeldState::AwaitingApproval,
         };
-        for pause in [0u64, 500, 2000, 5000] {
-            tokio::time::sleep(Duration::from_millis(pause)).await;
-            let r = self
-                .http
-                .post(self.url("/api/site/task-state"))
-                .bearer_auth(&self.token)
-                .json(&report)
-                .timeout(Duration::from_secs(15))
-                .send()
-                .await;
-            match r {
-                Ok(resp) if resp.status().is_success() => return,
-                Ok(resp) if resp.status().is_client_error() => {
-                    let status = resp.status();
-                    let body = resp.text().await.unwrap_or_default();
-                    tracing::warn!(task = %task.id, %status, body, "the hub did not take the awaiting-approval report");
-                    return;
-                }
-                Ok(resp) => {
-                    tracing::warn!(task = %task.id, status = %resp.status(), "hub error; retrying")
-                }
-                Err(e) => tracing::warn!(task = %task.id, error = %e, "hub unreachable; retrying"),
-            }
+        let left = (task.deadline - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        let give_up = Some(std::time::Instant::now() + left);
+        let r = self
+            .call("task-state", give_up, || {
+                self.http
+                    .post(self.url("/api/site/task-state"))
+                    .json(&report)
+                    .timeout(Duration::from_secs(15))
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(task = %task.id, error = %e, "the hub did not take the awaiting-approval report");
         }
     }
 

@@ -1,0 +1,226 @@
+//! Handling one task: read it, record it for the steward, admit it, compute it on a blocking
+//! thread within the time bound, pass it through the gate, log it, sign it and send it. A
+//! task whose answer the hub refused is never run again; one whose signed answer was already
+//! recorded (the agent stopped before the hub took it) is sent again as recorded, not
+//! recomputed.
+
+use super::{Agent, TaskOutcome, approval};
+use crate::admission;
+use crate::tasks::{self, Computed};
+use chrono::Utc;
+use kakehashi_disclosure::{Question, Refusal};
+use kakehashi_federation::{AnswerOut, Envelope, IncomingTask, Note, OutcomeOut, Task};
+use std::sync::Arc;
+
+impl Agent {
+    /// Handles one task: a question this site cannot read (an unsupported version, an unknown
+    /// field, too many codes) is answered with the reason, before anything is computed or
+    /// spent; any other is admitted, computed, gated, logged, signed and sent.
+    pub(super) async fn handle(self: &Arc<Self>, incoming: IncomingTask) {
+        let log = |kind: &str, detail: serde_json::Value| {
+            if let Err(e) = self.audit.append(kind, detail) {
+                tracing::error!(error = %e, "audit log append failed");
+            }
+        };
+        if self.done_before(&incoming).await {
+            return;
+        }
+        let task = match incoming.spec {
+            Ok(spec) => Task {
+                id: incoming.id,
+                project: incoming.project,
+                requested_by: incoming.requested_by,
+                created: incoming.created,
+                deadline: incoming.deadline,
+                spec,
+            },
+            Err(e) => {
+                let error = e.to_string();
+                log(
+                    "task_refused",
+                    serde_json::json!({"task": incoming.id, "project": incoming.project, "requested_by": incoming.requested_by, "error": error}),
+                );
+                let head = self.audit.head();
+                let a = AnswerOut {
+                    task: &incoming.id,
+                    site: &self.cfg.site_id,
+                    snapshot: None,
+                    elapsed_ms: 0,
+                    audit_head: &head,
+                    outcome: OutcomeOut::Failed { error: &error },
+                };
+                let body = serde_json::to_string(&a).expect("an answer serialises");
+                let env = self.key.seal(&self.cfg.site_id, body);
+                self.deliver(&incoming.id, incoming.deadline, &env).await;
+                return;
+            }
+        };
+        log(
+            "task_received",
+            serde_json::json!({"task": task.id, "project": task.project, "requested_by": task.requested_by, "type": task.spec.kind(), "deadline": task.deadline, "spec": task.spec}),
+        );
+        if Utc::now() > task.deadline {
+            log(
+                "task_skipped",
+                serde_json::json!({"task": task.id, "reason": "deadline passed before the site saw it"}),
+            );
+            let _ = self.steward.expired(task.id.as_str());
+            return;
+        }
+        // the steward's queue: in manual-approval mode the task waits for a decision
+        let Some(steward_ok) = self.steward_verdict(&task).await else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let snapshot = self.snapshot_info();
+        // Admission: decided before anything is computed (project, rate, estimated work).
+        let admitted = steward_ok.and_then(|()| {
+            let snap_now = self.cache.snapshot(&self.store).ok();
+            self.gate
+                .admit(&admission::admission(&task, snap_now.as_deref()))
+        });
+        let outcome: TaskOutcome = match admitted {
+            Err(r) => Err(Ok(r)),
+            Ok(()) => {
+                let me = self.clone();
+                let mut spec = task.spec.clone();
+                // a hub that sets no evaluation date: ages as of the day the task was made
+                if let kakehashi_federation::TaskSpec::Cohort(r) = &spec
+                    && r.evaluation_date().is_none()
+                {
+                    match r.clone().with_evaluation_date(task.created.date_naive()) {
+                        Ok(dated) => spec = kakehashi_federation::TaskSpec::Cohort(dated),
+                        Err(e) => tracing::warn!(error = %e, "evaluation date"),
+                    }
+                }
+                let site = self.cfg.site_id.to_string();
+                let limit = self.cfg.disclosure.max_seconds;
+                // A task past the time bound is refused; its thread finishes in the background
+                // and its result is dropped, never released.
+                let computed = tokio::time::timeout(
+                    admission::compute_limit(limit),
+                    tokio::task::spawn_blocking(move || {
+                        tasks::compute(&me.store, &me.cache, &site, &spec)
+                    }),
+                )
+                .await;
+                match computed {
+                    Err(_) => Err(Ok(Refusal::TooSlow {
+                        limit_seconds: limit,
+                    })),
+                    Ok(Err(e)) => Err(Err(format!("the task crashed at the site: {e}"))),
+                    Ok(Ok(Err(e))) => Err(Err(e)),
+                    Ok(Ok(Ok(Computed {
+                        table,
+                        key,
+                        sensitivity,
+                        snapshot_tag,
+                        mut notes,
+                        series,
+                        denominator,
+                    }))) => {
+                        let q = Question {
+                            project: &task.project,
+                            researcher: &task.requested_by,
+                            key: &key,
+                            sensitivity,
+                        };
+                        let released = if series {
+                            self.gate.release_series(&q, table)
+                        } else {
+                            self.gate.release(&q, table)
+                        };
+                        released
+                            .map(|r| {
+                                // The denominator is its own question: spent once per project and snapshot.
+                                let den = denominator.and_then(|d| {
+                                    let dkey = crate::key::denominator(&snapshot_tag);
+                                    let dq = Question {
+                                        project: &task.project,
+                                        researcher: &task.requested_by,
+                                        key: &dkey,
+                                        sensitivity: 1,
+                                    };
+                                    self.gate
+                                        .release(&dq, d)
+                                        .map_err(|refusal| {
+                                            notes.push(Note::DenominatorRefused { refusal })
+                                        })
+                                        .ok()
+                                });
+                                (r, notes, den)
+                            })
+                            .map_err(Ok)
+                    }
+                }
+            }
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let outcome = self.log_release(&task, outcome, elapsed_ms);
+        let (status, refusal, error) = match &outcome {
+            Ok(_) => ("answered", None, None),
+            Err(Ok(r)) => ("refused", Some(r.clone()), None),
+            Err(Err(e)) => ("failed", None, Some(e.clone())),
+        };
+        let head = self.audit.head();
+        let body = {
+            let outcome = match &outcome {
+                Ok((r, notes, den)) => OutcomeOut::Answered {
+                    table: r,
+                    notes,
+                    denominator: den.as_ref(),
+                },
+                Err(Ok(r)) => OutcomeOut::Refused { refusal: r },
+                Err(Err(e)) => OutcomeOut::Failed { error: e },
+            };
+            let a = AnswerOut {
+                task: &task.id,
+                site: &self.cfg.site_id,
+                snapshot: snapshot.as_ref(),
+                elapsed_ms,
+                audit_head: &head,
+                outcome,
+            };
+            serde_json::to_string(&a).expect("an answer serialises")
+        };
+        let env = self.key.seal(&self.cfg.site_id, body);
+        let spent = match &outcome {
+            Ok((r, _, d)) => Some(approval::spent(r) + d.as_ref().map_or(0.0, approval::spent)),
+            _ => None,
+        };
+        let reason = refusal.as_ref().map(ToString::to_string).or(error);
+        self.record_sent(&task, status, reason, spent, &env);
+        self.deliver(&task.id, task.deadline, &env).await;
+    }
+
+    /// A task this site has finished before (the agent restarted since): one whose answer the
+    /// hub refused is left alone; one whose signed answer is recorded is sent again exactly as
+    /// recorded. Returns whether the task is dealt with.
+    async fn done_before(&self, incoming: &IncomingTask) -> bool {
+        let id = incoming.id.as_str();
+        if let Ok(Some((status, reason))) = self.steward.hub_refused(id) {
+            tracing::info!(
+                task = id,
+                status,
+                reason,
+                "the hub refused this task's answer before; not running it again"
+            );
+            self.finish(&incoming.id, incoming.deadline);
+            return true;
+        }
+        let Ok(Some(sent)) = self.steward.sent_body(id) else {
+            return false;
+        };
+        self.audit_event(
+            "answer_resent",
+            serde_json::json!({"task": incoming.id, "reason": "the hub has not taken the recorded answer; sent again as recorded, not recomputed"}),
+        );
+        let env = Envelope {
+            site: self.cfg.site_id.clone(),
+            body: sent.body,
+            signature: sent.signature,
+        };
+        self.deliver(&incoming.id, incoming.deadline, &env).await;
+        true
+    }
+}
