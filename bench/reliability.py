@@ -643,8 +643,9 @@ def crash(a, k, sites):
             print(f"  not answered: {sorted(missing)[:5]}")
         for f in failures[:10]:
             print("  " + f)
-        retries = sum(open(os.path.join(net.agent_dir(s), "agent.log"), errors="replace").read().count("retrying") for s in SITES)
-        print(f"  the agents' logs: {retries} lines of an answer or poll retried after a kill")
+        retries = sum(open(os.path.join(net.agent_dir(s), "agent.log"), errors="replace").read().count("hub unreachable; retrying") for s in SITES)
+        late_logged = open(os.path.join(net.dir, "hub.log"), errors="replace").read().count("a stored answer was not logged")
+        print(f"  answer posts cut by a kill and sent again by the agents: {retries}; answers the hub had stored but not yet logged when killed, logged on the agent's retry: {late_logged}")
         ok = not failures and not missing and not not_logged
         return verdict(ok, f"crash: {a.rounds} SIGKILLs under load, {len(created)} tasks acknowledged, {len(seen)} answers shown as answered before a kill; lost: {len(lost_total)} answers, {len(failures)} failed checks (chain or stored answers), {len(missing)} site answers missing at the end, {len(not_logged)} not in the audit log", restart_median_ms=statistics.median(restarts) * 1000)
     finally:
