@@ -71,6 +71,13 @@ def rss_kb(pid):
         return None
 
 
+def listen_overflows():
+    """The kernel's count of connections dropped because a listen queue was full (all
+    sockets of the machine: TcpExt ListenOverflows)."""
+    lines = [l.split() for l in open("/proc/net/netstat") if l.startswith("TcpExt:")]
+    return int(lines[1][lines[0].index("ListenOverflows")])
+
+
 def du(path):
     total = 0
     for dp, _, fs in os.walk(path):
@@ -330,7 +337,8 @@ async def slow_conn(kind, net, stats, stop, head_ctx):
             await w.drain()
         except Exception as e:
             stats["open_failed"] += 1
-            stats.setdefault("open_errors", set()).add(type(e).__name__)
+            stats[kind + "_failed"] += 1
+            stats.setdefault("open_errors", set()).add(f"{kind}: {type(e).__name__} after {time.monotonic() - t0:.1f} s" if time.monotonic() - t0 > 1 else f"{kind}: {type(e).__name__}")
             await asyncio.sleep(0.5)
             continue
         t0 = time.monotonic()  # the hub's clock for this connection starts now (after the handshake for trickle)
@@ -433,14 +441,16 @@ def slowloris(a, k, sites):
         net.ask(net.tokens[0], 0)
         rss0 = rss_kb(net.hub.pid)
         print(f"slowloris: {a.connections} slow connections to the TLS hub (1/2 trickle a request head after the handshake, 1/4 idle without a byte, 1/4 stop half-way through the ClientHello), reopened when closed; {a.queries} questions meanwhile, each on a new TLS connection")
+        lo = listen_overflows()
         stats, lat, errs, open_at, dur = asyncio.run(slowloris_run(a, net))
+        lo = listen_overflows() - lo
         print(f"  questions: {len(lat)} answered by all 4 sites, {len(errs)} errors; latency p50 {pct(lat, 50):.0f} ms, p99 {pct(lat, 99):.0f} ms, max {max(lat, default=0):.0f} ms; slow connections open while asked: median {statistics.median(open_at):.0f}, min {min(open_at)}, max {max(open_at)}")
         if errs:
             print(f"  first errors: {errs[:3]}")
-        print(f"  attack {dur:.0f} s; at most {stats['max_open']} slow connections open at once; {stats['open_failed']} failed to open {sorted(stats.get('open_errors', []))}")
+        print(f"  attack {dur:.0f} s; at most {stats['max_open']} slow connections open at once; {stats['open_failed']} failed to open {sorted(stats.get('open_errors', []))[:6]}; the kernel's listen-queue overflows meanwhile (machine-wide): {lo}")
         for kind in ("trickle", "idle", "hello-part"):
             c = stats[kind + "_closed"]
-            print(f"  {kind}: {stats[kind + '_opened']} opened, {len(c)} closed by the hub after median {pct(c, 50):.1f} s (min {min(c, default=float('nan')):.1f}, max {max(c, default=float('nan')):.1f} s)")
+            print(f"  {kind}: {stats[kind + '_opened']} opened ({stats[kind + '_failed']} failed to open), {len(c)} closed by the hub after median {pct(c, 50):.1f} s (min {min(c, default=float('nan')):.1f}, max {max(c, default=float('nan')):.1f} s)")
         if stats.get("answers"):
             print(f"  what the hub sent before closing: {sorted(stats['answers'])}")
         alive = net.hub.poll() is None
