@@ -15,6 +15,8 @@ FAIL):
               each time: every answer the hub had shown as answered is still stored (and in
               its audit log at the end), `kakehashi audit verify` passes after every restart,
               for the hub and against each site's kept heads (and each site against the hub's)
+  signins     N failed sign-ins at once (distinct names, from 16 loopback addresses so no
+              address reaches its throttle): the hub's peak RSS stays bounded (< 500 MB)
   offline     one site's agent stopped for N minutes while a researcher keeps asking, then
               restarted: time to catch up, every still-valid task answered by it, the expired
               ones never handed out (offline at the hub, nothing computed at the site),
@@ -666,6 +668,65 @@ def crash(a, k, sites):
         net.close()
 
 
+# ---------------------------------------------------------------- signins
+def signins(a, k, sites):
+    d = os.path.join(a.out, "signins")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    port = free_port()
+    env = dict(os.environ, KAKEHASHI_ADMIN_PASSWORD=ADMIN_PW)
+    hub = subprocess.Popen([k, "hub", "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(d, "hub")], env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "hub.log"), "wb"))
+    try:
+        t = time.time()
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
+                break
+            except OSError:
+                if time.time() - t > 60:
+                    raise SystemExit("the hub did not start")
+                time.sleep(0.05)
+
+        def login(i):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=300, source_address=(f"127.0.0.{2 + i % 16}", 0))
+            try:
+                c.request("POST", "/api/login", json.dumps({"name": f"nobody-{i}", "password": "wrong"}), {"content-type": "application/json"})
+                return c.getresponse().status
+            except Exception as e:
+                return type(e).__name__
+            finally:
+                c.close()
+
+        login(10_000)  # warm: the dummy hash
+        time.sleep(0.5)
+        before = rss_kb(hub.pid)
+        peak, stop = [before], threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                peak[0] = max(peak[0], rss_kb(hub.pid) or 0)
+                time.sleep(0.005)
+
+        threading.Thread(target=watch, daemon=True).start()
+        barrier = threading.Barrier(a.n)
+        t0 = time.perf_counter()
+        with cf.ThreadPoolExecutor(a.n) as ex:
+            res = list(ex.map(lambda i: (barrier.wait(), login(i))[1], range(a.n)))
+        dt = time.perf_counter() - t0
+        stop.set()
+        time.sleep(0.05)
+        from collections import Counter
+        counts = dict(Counter(res))
+        alive = hub.poll() is None
+        print(f"signins: {a.n} failed sign-ins at once from 16 addresses: answers {counts} in {dt:.1f} s; hub RSS {before / 1024:.0f} MB before, peak {peak[0] / 1024:.0f} MB; hub running: {alive}")
+        refused = sum(v for x, v in counts.items() if x in (401, 429))
+        ok = alive and refused == a.n and peak[0] / 1024 < a.max_rss_mb
+        return verdict(ok, f"signins: {a.n} at once, {refused} refused (401, or 429 by the throttle), peak hub RSS {peak[0] / 1024:.0f} MB (< {a.max_rss_mb} MB required)", seconds=dt, peak_rss_mb=peak[0] / 1024)
+    finally:
+        hub.terminate()
+        hub.wait(20)
+
+
 # ---------------------------------------------------------------- offline
 def offline(a, k, sites):
     site = a.site
@@ -783,6 +844,9 @@ def main():
     p.add_argument("--researchers", type=int, default=4)
     p.add_argument("--seed", type=int, default=int(time.time()))
     p.add_argument("--catch-up", type=int, default=300)
+    p = sub.add_parser("signins")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--max-rss-mb", type=float, default=500)
     p = sub.add_parser("offline")
     p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--every", type=float, default=10, help="seconds between tasks")
@@ -795,7 +859,7 @@ def main():
     k = os.path.abspath(a.bin)
     print(f"# {k}; {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     sites = prepare_sites(k, a.out, a.patients)
-    run = {"concurrent": concurrent, "slowloris": slowloris, "handshakes": handshakes, "crash": crash, "offline": offline}[a.cmd]
+    run = {"concurrent": concurrent, "slowloris": slowloris, "handshakes": handshakes, "crash": crash, "signins": signins, "offline": offline}[a.cmd]
     rcs, figures = [], []
     for r in range(a.runs):
         if a.runs > 1:
