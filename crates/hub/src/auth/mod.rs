@@ -23,21 +23,86 @@ pub const CSRF_COOKIE: &str = "kh_csrf";
 pub const LANG_COOKIE: &str = "kh_lang";
 
 /// Hashes a password (Argon2id, random salt, PHC string). Slow on purpose: call it off the
-/// async runtime ([`crate::Hub::blocking`]).
+/// async runtime ([`crate::Hub::blocking`]). Runs on the Argon2 workers ([`on_argon2_worker`]).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))
+    let password = password.to_owned();
+    on_argon2_worker(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::internal(format!("password hashing: {e}")))
+    })
 }
 
 /// Checks a password against its stored hash (slow on purpose, like [`hash_password`]).
 pub fn password_ok(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    on_argon2_worker(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
+}
+
+/// Threads that run Argon2. Each computation takes 19 MiB; run on the blocking pool (up to
+/// 512 threads) a flood of sign-ins took that much per request at once, and the allocator
+/// kept it per thread afterwards (200 concurrent failed sign-ins: 2.4 GB). On two fixed
+/// threads the rest wait their turn, and the memory stays at two computations.
+const ARGON2_WORKERS: usize = 2;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `f` on one of the [`ARGON2_WORKERS`] threads and waits for its result (call it from
+/// blocking code). Should the workers be gone, `f` runs on the calling thread.
+fn on_argon2_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..ARGON2_WORKERS {
+            let rx = rx.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+        }
+        Mutex::new(tx)
+    });
+    let f = Arc::new(Mutex::new(Some(f)));
+    let (done_tx, done_rx) = mpsc::sync_channel::<T>(1);
+    let job: Job = {
+        let f = f.clone();
+        Box::new(move || {
+            if let Some(f) = f.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = done_tx.send(f());
+            }
+        })
+    };
+    let sent = queue
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .is_ok();
+    if sent && let Ok(v) = done_rx.recv() {
+        return v;
+    }
+    // no worker took it (none could be started, or one panicked while running it)
+    let f = f.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match f {
+        Some(f) => f(),
+        None => panic!("an Argon2 computation panicked"),
+    }
 }
 
 /// A fresh random secret (tokens, session ids): 32 random bytes, hex, with a prefix.
