@@ -278,6 +278,45 @@ async fn the_connection_cap_holds() {
     assert_eq!(code, 200);
 }
 
+/// Malformed HTTP: a garbage request line, a header without a colon, a bad or negative
+/// `Content-Length`, both `Content-Length` and `Transfer-Encoding` (request smuggling), a bad
+/// chunk size. Each is refused with 400 (or the connection closed, never a 2xx), and the hub
+/// keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_are_refused_and_the_hub_keeps_serving() {
+    let hub = start(LimitsConfig::default(), false).await;
+    let bad: &[&[u8]] = &[
+        b"GARBAGE\r\n\r\n",
+        b"GET /healthz HTTP/9.9\r\nHost: hub\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost hub\r\n\r\n",
+        b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}",
+        b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n{}",
+        b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+        b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n",
+        b"POST /api/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    ];
+    for req in bad {
+        let c = TcpStream::connect(hub.addr).await.unwrap();
+        let code = tokio::time::timeout(Duration::from_secs(15), status(c, req))
+            .await
+            .expect("a malformed request hung the connection");
+        assert!(
+            code == 400 || code == 0,
+            "{:?} got {code}, expected 400 or a closed connection",
+            String::from_utf8_lossy(req)
+        );
+        assert_eq!(healthz(hub.addr).await, 200, "the hub stopped serving");
+    }
+    // the request smuggled behind a Content-Length + Transfer-Encoding request is never answered
+    let mut c = TcpStream::connect(hub.addr).await.unwrap();
+    c.write_all(bad[6]).await.unwrap();
+    let mut all = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut all)).await;
+    let all = String::from_utf8_lossy(&all);
+    assert_eq!(all.matches("HTTP/1.1 ").count(), 1, "{all}");
+    assert!(!all.contains("HTTP/1.1 200"), "{all}");
+}
+
 /// A head past the header limit gets 431; a body past the body limit gets 413, announced by
 /// its length or sent in chunks; the hub then still answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
