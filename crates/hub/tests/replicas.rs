@@ -127,6 +127,7 @@ fn a_task_posted_on_one_replica_is_answered_through_the_other() {
         let task: serde_json::Value = r.json().await.unwrap();
         let id = task["id"].as_str().unwrap().to_owned();
         let got = polling.await.unwrap();
+        let woke_b = t0.elapsed();
         assert_eq!(got.tasks.len(), 1, "B's poll got A's task");
         assert_eq!(got.tasks[0].id.as_str(), id);
         assert!(t0.elapsed() < Duration::from_secs(5), "B woke after {:?}", t0.elapsed());
@@ -167,12 +168,17 @@ fn a_task_posted_on_one_replica_is_answered_through_the_other() {
             .unwrap();
         assert_eq!(r.status(), 204);
         let merged = waiting.await.unwrap();
+        let woke_a = t0.elapsed();
         assert!(t0.elapsed() < Duration::from_secs(5), "A woke after {:?}", t0.elapsed());
         assert_eq!(merged["complete"], true, "{merged}");
         assert_eq!(merged["sites"][0]["site"], "de-a");
         assert_eq!(merged["sites"][0]["state"], "failed");
         assert_eq!(merged["sites"][0]["reason"], "answered through replica B");
         let _ = (stop_a.send(()), stop_b.send(()));
+        eprintln!(
+            "replica test on PostgreSQL ({}): task posted on A reached the site's poll on B in {woke_b:?}; its answer on B reached the reader on A in {woke_a:?}",
+            server.version
+        );
     });
     // each replica's own audit log holds what it did
     let (ka, kb) = (kinds(&a), kinds(&b));

@@ -355,3 +355,20 @@ pub(crate) fn listen(url: PgUrl, mut on: Box<dyn FnMut(Option<Wake>) -> bool + S
         .map_err(|e| DbError(format!("starting the database listener: {e}")))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PgUrl;
+    use crate::config::DatabaseUrl;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let url = "postgres://kh:s3cret-pw@127.0.0.1:5433/hub";
+        let shown = PgUrl::parse(url).unwrap().to_string();
+        assert_eq!(shown, "postgres://kh@127.0.0.1:5433/hub");
+        let debug = format!("{:?}", DatabaseUrl(url.into()));
+        assert!(!debug.contains("s3cret"), "{debug}");
+        let err = PgUrl::parse("postgres://kh:s3cret-pw@host:notaport/hub").err().unwrap();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+}

@@ -140,14 +140,17 @@ impl TempPg {
     /// A command of the server's binaries, run as the server's user.
     fn cmd(&self, name: &str) -> Command {
         let exe = self.bin.join(name);
-        match &self.run_as {
+        let mut c = match &self.run_as {
             Some(u) => {
                 let mut c = Command::new("runuser");
                 c.args(["-u", u, "--"]).arg(exe);
                 c
             }
             None => Command::new(exe),
-        }
+        };
+        // a folder the server's user may enter (the test's own may be root's)
+        c.current_dir(self.dir.path());
+        c
     }
 
     /// The URL of database `db` (TCP on loopback, trusted).

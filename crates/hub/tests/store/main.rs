@@ -118,4 +118,5 @@ store_suite!(
     injection::sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else,
     upgrade::a_version_1_database_upgrades_in_place,
     upgrade::a_newer_schema_is_refused,
+    upgrade::hubs_starting_together_migrate_once,
 );

@@ -69,3 +69,17 @@ pub fn a_newer_schema_is_refused(fresh: Fresh<'_>) {
     .expect("a newer schema is refused");
     assert!(err.to_string().contains(&format!("version {next}, newer than this hub")), "{err}");
 }
+
+pub fn hubs_starting_together_migrate_once(fresh: Fresh<'_>) {
+    let place = fresh();
+    let dbs: Vec<_> = std::thread::scope(|s| {
+        let h: Vec<_> = (0..3).map(|_| s.spawn(|| place.open())).collect();
+        h.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let want: Vec<i64> = (1..=migrate::latest()).collect();
+    for db in &dbs {
+        assert_eq!(db.schema_versions().unwrap(), want);
+    }
+    dbs[0].put_user("alice", "h", Role::Researcher, None).unwrap();
+    assert_eq!(dbs[2].user_count().unwrap(), 1);
+}
