@@ -61,7 +61,8 @@ fn a_task_posted_on_one_replica_is_answered_through_the_other() {
         replica(&url, &dir.path().join("b")),
     );
     // set up through A's store, seen by B's
-    a.db.put_user("rita", "unused", Role::Researcher, None).unwrap();
+    a.db.put_user("rita", "unused", Role::Researcher, None)
+        .unwrap();
     a.db.put_token(RESEARCHER, "rita", "test").unwrap();
     a.db.put_project(&ProjectId::new("p1").unwrap(), "P", &["rita".into()])
         .unwrap();
@@ -182,6 +183,12 @@ fn a_task_posted_on_one_replica_is_answered_through_the_other() {
     });
     // each replica's own audit log holds what it did
     let (ka, kb) = (kinds(&a), kinds(&b));
-    assert!(ka.contains(&"task_created".to_owned()) && !ka.contains(&"answer_received".to_owned()), "{ka:?}");
-    assert!(kb.contains(&"answer_received".to_owned()) && !kb.contains(&"task_created".to_owned()), "{kb:?}");
+    assert!(
+        ka.contains(&"task_created".to_owned()) && !ka.contains(&"answer_received".to_owned()),
+        "{ka:?}"
+    );
+    assert!(
+        kb.contains(&"answer_received".to_owned()) && !kb.contains(&"task_created".to_owned()),
+        "{kb:?}"
+    );
 }

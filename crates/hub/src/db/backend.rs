@@ -251,6 +251,9 @@ mod tests {
             dollar_params("SELECT '?1', \"?2\" FROM t WHERE a = ?1 AND b = ?12 OR c = ?"),
             "SELECT '?1', \"?2\" FROM t WHERE a = $1 AND b = $12 OR c = ?"
         );
-        assert_eq!(dollar_params("x = 'it''s ?3' AND y = ?3"), "x = 'it''s ?3' AND y = $3");
+        assert_eq!(
+            dollar_params("x = 'it''s ?3' AND y = ?3"),
+            "x = 'it''s ?3' AND y = $3"
+        );
     }
 }

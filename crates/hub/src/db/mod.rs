@@ -136,7 +136,7 @@ pub const PG_CONNECTIONS: usize = 16;
 
 enum Backend {
     Sqlite(Mutex<Connection>),
-    Postgres(pg::Pool),
+    Postgres(Box<pg::Pool>),
 }
 
 /// The hub database.
@@ -173,7 +173,8 @@ impl Db {
     /// Connects to PostgreSQL at `url` with the migrations up to `version` applied. No
     /// connection is made on the calling thread (which may be the async runtime's).
     pub fn postgres(url: &PgUrl, version: i64) -> R<Db> {
-        let db = Db(Backend::Postgres(pg::Pool::new(url.clone(), PG_CONNECTIONS)));
+        let pool = pg::Pool::new(url.clone(), PG_CONNECTIONS);
+        let db = Db(Backend::Postgres(Box::new(pool)));
         std::thread::scope(|s| {
             s.spawn(|| db.migrate(version))
                 .join()
@@ -201,10 +202,7 @@ impl Db {
     /// its password.
     pub fn describe(&self) -> String {
         match &self.0 {
-            Backend::Sqlite(c) => format!(
-                "SQLite {}",
-                lock(c).path().unwrap_or("(in memory)")
-            ),
+            Backend::Sqlite(c) => format!("SQLite {}", lock(c).path().unwrap_or("(in memory)")),
             Backend::Postgres(p) => format!("PostgreSQL {}", p.url()),
         }
     }
@@ -238,8 +236,7 @@ impl Db {
         match &self.0 {
             Backend::Sqlite(c) => {
                 let mut c = lock(c);
-                let tx =
-                    c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let out = f(&mut Conn::Lite(&tx))?;
                 tx.commit()?;
                 Ok(out)
@@ -248,7 +245,7 @@ impl Db {
                 let mut pc = p.get()?;
                 pc.simple("BEGIN")?;
                 pc.in_tx = true;
-                let out = f(&mut Conn::Pg(&mut *pc));
+                let out = f(&mut Conn::Pg(&mut pc));
                 let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
                 pc.simple(end)?;
                 pc.in_tx = false;

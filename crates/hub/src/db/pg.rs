@@ -118,7 +118,8 @@ impl PgConn {
             for (i, col) in r.columns().iter().enumerate() {
                 let t = col.type_();
                 row.push(if *t == Type::INT8 {
-                    r.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int)
+                    r.try_get::<_, Option<i64>>(i)?
+                        .map_or(Value::Null, Value::Int)
                 } else if *t == Type::INT4 {
                     r.try_get::<_, Option<i32>>(i)?
                         .map_or(Value::Null, |n| Value::Int(n.into()))
@@ -368,7 +369,9 @@ mod tests {
         assert_eq!(shown, "postgres://kh@127.0.0.1:5433/hub");
         let debug = format!("{:?}", DatabaseUrl(url.into()));
         assert!(!debug.contains("s3cret"), "{debug}");
-        let err = PgUrl::parse("postgres://kh:s3cret-pw@host:notaport/hub").err().unwrap();
+        let err = PgUrl::parse("postgres://kh:s3cret-pw@host:notaport/hub")
+            .err()
+            .unwrap();
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }

@@ -53,7 +53,10 @@ impl Db {
             "SELECT id, name, country, public_key, last_seen, snapshot, policy, version, audit_head
              FROM sites ORDER BY country, id",
         );
-        self.read(|c| c.rows(&q, &[]))?.iter().map(site_from).collect()
+        self.read(|c| c.rows(&q, &[]))?
+            .iter()
+            .map(site_from)
+            .collect()
     }
 
     /// The site a token belongs to.

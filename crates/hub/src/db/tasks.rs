@@ -29,8 +29,7 @@ fn time(s: &str) -> R<DateTime<Utc>> {
 fn task_from(r: &Row) -> R<Task> {
     Ok(Task {
         id: TaskId::new(r.text(0)?).map_err(|e| DbError(format!("tasks.id: {e}")))?,
-        project: ProjectId::new(r.text(1)?)
-            .map_err(|e| DbError(format!("tasks.project: {e}")))?,
+        project: ProjectId::new(r.text(1)?).map_err(|e| DbError(format!("tasks.project: {e}")))?,
         requested_by: r.text(2)?,
         created: time(&r.text(3)?)?,
         deadline: time(&r.text(4)?)?,
@@ -49,7 +48,14 @@ impl Db {
         let spec = serde_json::to_string(&task.spec)?;
         self.write(|c| {
             let id = task.id.as_str();
-            let a = args![id, task.project.as_str(), &task.requested_by, &created, &deadline, &spec];
+            let a = args![
+                id,
+                task.project.as_str(),
+                &task.requested_by,
+                &created,
+                &deadline,
+                &spec
+            ];
             c.exec(&q, a)?;
             for s in sites {
                 c.exec(&to, args![id, s.as_str()])?;
@@ -78,7 +84,10 @@ impl Db {
                ORDER BY created DESC LIMIT ?4"#,
         );
         let a = args![&user.name, user.role.as_str(), project, i64::from(limit)];
-        self.read(|c| c.rows(&q, a))?.iter().map(task_from).collect()
+        self.read(|c| c.rows(&q, a))?
+            .iter()
+            .map(task_from)
+            .collect()
     }
 
     /// Tasks a site has yet to answer (deadline not passed).

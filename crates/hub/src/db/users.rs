@@ -40,9 +40,8 @@ impl Db {
 
     /// A user and their password hash.
     pub fn user_with_hash(&self, name: &str) -> R<Option<(User, String)>> {
-        let q = Sql::both(
-            "SELECT name, role, site, lang, password_hash FROM users WHERE name = ?1",
-        );
+        let q =
+            Sql::both("SELECT name, role, site, lang, password_hash FROM users WHERE name = ?1");
         self.read(|c| c.row(&q, args![name]))?
             .map(|r| Ok((user_from(&r, 0)?, r.text(4)?)))
             .transpose()

@@ -24,7 +24,11 @@ pub struct TempPg {
 /// The folder holding `initdb`, `pg_ctl` and `postgres`: on `PATH`, or Debian's
 /// `/usr/lib/postgresql/<version>/bin` (newest first).
 fn find_bin() -> Option<PathBuf> {
-    let has_all = |d: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| d.join(b).is_file());
+    let has_all = |d: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| d.join(b).is_file())
+    };
     if let Some(path) = std::env::var_os("PATH") {
         for d in std::env::split_paths(&path) {
             if has_all(&d) {
@@ -120,7 +124,8 @@ impl TempPg {
             next_db: AtomicU32::new(0),
         };
         let data = pg.dir.path().join("data");
-        run(&mut pg.cmd("initdb")
+        run(pg
+            .cmd("initdb")
             .args(["-U", "kh", "-A", "trust", "-E", "UTF8", "--no-sync", "-D"])
             .arg(&data));
         let opts = format!(
@@ -128,7 +133,8 @@ impl TempPg {
             pg.port,
             pg.dir.path().join("sock").display()
         );
-        run(&mut pg.cmd("pg_ctl")
+        run(pg
+            .cmd("pg_ctl")
             .args(["-w", "-t", "60", "-D"])
             .arg(&data)
             .arg("-l")

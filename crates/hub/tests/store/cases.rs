@@ -4,7 +4,9 @@
 use super::Fresh;
 use chrono::{Duration, Utc};
 use kakehashi_federation::sign::SiteKey;
-use kakehashi_federation::{Answer, Envelope, Outcome, PROTOCOL_VERSION, PollRequest, Task, TaskSpec};
+use kakehashi_federation::{
+    Answer, Envelope, Outcome, PROTOCOL_VERSION, PollRequest, Task, TaskSpec,
+};
 use kakehashi_hub::db::{Role, Stored, User};
 use kakehashi_model::{Country, ProjectId, SiteId, TaskId};
 use std::path::Path;
@@ -69,35 +71,54 @@ pub fn sid(s: &str) -> SiteId {
 pub fn users_sessions_and_tokens(fresh: Fresh<'_>) {
     let db = fresh().open();
     assert_eq!(db.user_count().unwrap(), 0);
-    db.put_user("alice", "hash-1", Role::Researcher, None).unwrap();
-    db.put_user("sam", "hash-2", Role::Steward, Some("de-a")).unwrap();
+    db.put_user("alice", "hash-1", Role::Researcher, None)
+        .unwrap();
+    db.put_user("sam", "hash-2", Role::Steward, Some("de-a"))
+        .unwrap();
     assert_eq!(db.user_count().unwrap(), 2);
     let (u, h) = db.user_with_hash("sam").unwrap().unwrap();
-    assert_eq!((u.role, u.site.as_deref(), u.lang.as_str(), h.as_str()), (Role::Steward, Some("de-a"), "en", "hash-2"));
+    assert_eq!(
+        (u.role, u.site.as_deref(), u.lang.as_str(), h.as_str()),
+        (Role::Steward, Some("de-a"), "en", "hash-2")
+    );
     // replacing keeps the language, changes hash and role
     db.set_lang("alice", "ja").unwrap();
     db.put_user("alice", "hash-3", Role::Admin, None).unwrap();
     let (u, h) = db.user_with_hash("alice").unwrap().unwrap();
-    assert_eq!((u.role, u.lang.as_str(), h.as_str()), (Role::Admin, "ja", "hash-3"));
+    assert_eq!(
+        (u.role, u.lang.as_str(), h.as_str()),
+        (Role::Admin, "ja", "hash-3")
+    );
     assert_eq!(db.user_count().unwrap(), 2);
     assert!(db.user_with_hash("nobody").unwrap().is_none());
     assert!(db.user_exists("sam").unwrap() && !db.user_exists("Sam").unwrap());
 
-    db.put_session("s-live", "alice", Utc::now() + Duration::hours(1)).unwrap();
-    db.put_session("s-old", "alice", Utc::now() - Duration::seconds(1)).unwrap();
+    db.put_session("s-live", "alice", Utc::now() + Duration::hours(1))
+        .unwrap();
+    db.put_session("s-old", "alice", Utc::now() - Duration::seconds(1))
+        .unwrap();
     assert_eq!(db.session_user("s-live").unwrap().unwrap().name, "alice");
-    assert!(db.session_user("s-old").unwrap().is_none(), "an expired session signs nobody in");
+    assert!(
+        db.session_user("s-old").unwrap().is_none(),
+        "an expired session signs nobody in"
+    );
     assert!(db.session_user("s-other").unwrap().is_none());
     db.delete_session("s-live").unwrap();
     assert!(db.session_user("s-live").unwrap().is_none());
     // a session of nobody is refused by the foreign key
-    assert!(db.put_session("s-x", "ghost", Utc::now() + Duration::hours(1)).is_err());
+    assert!(
+        db.put_session("s-x", "ghost", Utc::now() + Duration::hours(1))
+            .is_err()
+    );
 
     db.put_token("t-1", "sam", "laptop").unwrap();
     let u = db.token_user("t-1").unwrap().unwrap();
     assert_eq!((u.name.as_str(), u.role), ("sam", Role::Steward));
     assert!(db.token_user("t-2").unwrap().is_none());
-    assert!(db.put_token("t-1", "alice", "again").is_err(), "a token is stored once");
+    assert!(
+        db.put_token("t-1", "alice", "again").is_err(),
+        "a token is stored once"
+    );
     assert_eq!(db.token_user("t-1").unwrap().unwrap().name, "sam");
 }
 
@@ -107,76 +128,144 @@ pub fn projects_and_members(fresh: Fresh<'_>) {
         db.put_user(n, "h", Role::Researcher, None).unwrap();
     }
     let p1 = ProjectId::new("p1").unwrap();
-    db.put_project(&p1, "Project one", &["bob".into(), "alice".into()]).unwrap();
-    db.put_project(&ProjectId::new("p0").unwrap(), "Zero", &["carol".into()]).unwrap();
+    db.put_project(&p1, "Project one", &["bob".into(), "alice".into()])
+        .unwrap();
+    db.put_project(&ProjectId::new("p0").unwrap(), "Zero", &["carol".into()])
+        .unwrap();
     // renaming adds members, keeps the others, and a member twice is one member
-    db.put_project(&p1, "Project 1", &["alice".into(), "carol".into()]).unwrap();
+    db.put_project(&p1, "Project 1", &["alice".into(), "carol".into()])
+        .unwrap();
     assert!(db.project_exists("p1").unwrap() && !db.project_exists("p2").unwrap());
     assert!(db.is_member("p1", "bob").unwrap() && !db.is_member("p0", "bob").unwrap());
     let mine = db.projects_of(&user("bob", Role::Researcher)).unwrap();
     assert_eq!(mine.len(), 1);
-    assert_eq!((mine[0].id.as_str(), mine[0].title.as_str()), ("p1", "Project 1"));
+    assert_eq!(
+        (mine[0].id.as_str(), mine[0].title.as_str()),
+        ("p1", "Project 1")
+    );
     assert_eq!(mine[0].members, ["alice", "bob", "carol"]);
     let all = db.projects_of(&user("root", Role::Admin)).unwrap();
     let ids: Vec<_> = all.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["p0", "p1"]);
     assert_eq!(all[0].members, ["carol"]);
-    assert!(db.projects_of(&user("dave", Role::Researcher)).unwrap().is_empty());
-    assert!(db.put_project(&p1, "x", &["ghost".into()]).is_err(), "members must be users");
-    assert_eq!(db.projects_of(&user("root", Role::Admin)).unwrap()[1].title, "Project 1", "the failed write left nothing");
+    assert!(
+        db.projects_of(&user("dave", Role::Researcher))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.put_project(&p1, "x", &["ghost".into()]).is_err(),
+        "members must be users"
+    );
+    assert_eq!(
+        db.projects_of(&user("root", Role::Admin)).unwrap()[1].title,
+        "Project 1",
+        "the failed write left nothing"
+    );
 }
 
 pub fn sites_and_heartbeats(fresh: Fresh<'_>) {
     let db = fresh().open();
-    db.put_site(&sid("jp-b"), "B", Country::Japan, "key-b", "tok-b").unwrap();
-    db.put_site(&sid("de-z"), "Z", Country::Germany, "key-z", "tok-z").unwrap();
-    db.put_site(&sid("de-a"), "A", Country::Germany, "key-a", "tok-a").unwrap();
-    let ids: Vec<_> = db.sites().unwrap().into_iter().map(|s| s.id.to_string()).collect();
+    db.put_site(&sid("jp-b"), "B", Country::Japan, "key-b", "tok-b")
+        .unwrap();
+    db.put_site(&sid("de-z"), "Z", Country::Germany, "key-z", "tok-z")
+        .unwrap();
+    db.put_site(&sid("de-a"), "A", Country::Germany, "key-a", "tok-a")
+        .unwrap();
+    let ids: Vec<_> = db
+        .sites()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
     assert_eq!(ids, ["de-a", "de-z", "jp-b"], "by country, then id");
     let s = db.site_by_token("tok-b").unwrap().unwrap();
-    assert_eq!((s.name.as_str(), s.country, s.public_key.as_str()), ("B", Country::Japan, "key-b"));
+    assert_eq!(
+        (s.name.as_str(), s.country, s.public_key.as_str()),
+        ("B", Country::Japan, "key-b")
+    );
     assert!(s.last_seen.is_none() && s.snapshot.is_none() && s.policy.is_none());
     // re-keying: the old token no longer names the site
-    db.put_site(&sid("jp-b"), "B2", Country::Japan, "key-b2", "tok-b2").unwrap();
+    db.put_site(&sid("jp-b"), "B2", Country::Japan, "key-b2", "tok-b2")
+        .unwrap();
     assert!(db.site_by_token("tok-b").unwrap().is_none());
-    assert_eq!(db.site_by_token("tok-b2").unwrap().unwrap().public_key, "key-b2");
-    let snapshot = kakehashi_federation::SnapshotInfo { id: 7, created: Utc::now(), patients_rounded: 1200 };
+    assert_eq!(
+        db.site_by_token("tok-b2").unwrap().unwrap().public_key,
+        "key-b2"
+    );
+    let snapshot = kakehashi_federation::SnapshotInfo {
+        id: 7,
+        created: Utc::now(),
+        patients_rounded: 1200,
+    };
     let policy = kakehashi_disclosure::Policy::default().summary();
-    db.site_seen(&sid("jp-b"), Some(&snapshot), &policy, "1.2.3", "head").unwrap();
+    db.site_seen(&sid("jp-b"), Some(&snapshot), &policy, "1.2.3", "head")
+        .unwrap();
     let s = db.site_by_token("tok-b2").unwrap().unwrap();
     assert!(Utc::now() - s.last_seen.unwrap() < Duration::minutes(1));
     assert_eq!(s.snapshot.unwrap().id, 7);
     assert_eq!(s.policy.unwrap().min_count, policy.min_count);
-    assert_eq!((s.version.as_deref(), s.audit_head.as_deref()), (Some("1.2.3"), Some("head")));
+    assert_eq!(
+        (s.version.as_deref(), s.audit_head.as_deref()),
+        (Some("1.2.3"), Some("head"))
+    );
     assert_eq!(db.sites().unwrap().len(), 3);
 }
 
 pub fn tasks_answers_and_holds(fresh: Fresh<'_>) {
     let db = fresh().open();
     db.put_user("alice", "h", Role::Researcher, None).unwrap();
-    db.put_project(&ProjectId::new("p1").unwrap(), "P", &["alice".into()]).unwrap();
+    db.put_project(&ProjectId::new("p1").unwrap(), "P", &["alice".into()])
+        .unwrap();
     let (a, b, c) = (sid("de-a"), sid("de-b"), sid("jp-c"));
-    db.put_task(&task("t1", "p1", "alice", 10), &[a.clone(), b.clone()]).unwrap();
-    db.put_task(&task("t2", "p2", "bob", 10), &[a.clone()]).unwrap();
-    db.put_task(&task("t0", "p1", "alice", -1), &[a.clone()]).unwrap();
-    assert!(db.put_task(&task("t1", "p1", "alice", 10), &[c.clone()]).is_err(), "a task id is stored once");
+    db.put_task(&task("t1", "p1", "alice", 10), &[a.clone(), b.clone()])
+        .unwrap();
+    db.put_task(&task("t2", "p2", "bob", 10), std::slice::from_ref(&a))
+        .unwrap();
+    db.put_task(&task("t0", "p1", "alice", -1), std::slice::from_ref(&a))
+        .unwrap();
+    assert!(
+        db.put_task(&task("t1", "p1", "alice", 10), std::slice::from_ref(&c))
+            .is_err(),
+        "a task id is stored once"
+    );
     let t1 = db.task("t1").unwrap().unwrap();
-    assert_eq!((t1.project.as_str(), t1.requested_by.as_str(), &t1.spec), ("p1", "alice", &spec()));
+    assert_eq!(
+        (t1.project.as_str(), t1.requested_by.as_str(), &t1.spec),
+        ("p1", "alice", &spec())
+    );
     assert_eq!(db.task_sites("t1").unwrap(), ["de-a", "de-b"]);
     let ids = |ts: Vec<Task>| ts.into_iter().map(|t| t.id.to_string()).collect::<Vec<_>>();
     let alice = user("alice", Role::Researcher);
     let mut seen = ids(db.tasks_for(&alice, None, 10).unwrap());
     seen.sort();
     assert_eq!(seen, ["t0", "t1"], "only the projects she is a member of");
-    assert_eq!(ids(db.tasks_for(&user("root", Role::Admin), Some("p2"), 10).unwrap()), ["t2"]);
-    assert_eq!(db.tasks_for(&user("root", Role::Admin), None, 2).unwrap().len(), 2);
-    assert_eq!(ids(db.open_tasks_for_site(&a).unwrap()), ["t1", "t2"], "past-due t0 left out");
+    assert_eq!(
+        ids(db
+            .tasks_for(&user("root", Role::Admin), Some("p2"), 10)
+            .unwrap()),
+        ["t2"]
+    );
+    assert_eq!(
+        db.tasks_for(&user("root", Role::Admin), None, 2)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        ids(db.open_tasks_for_site(&a).unwrap()),
+        ["t1", "t2"],
+        "past-due t0 left out"
+    );
 
     let key = key();
     let (ans, env) = signed(&key, "de-a", "t1", "no data");
     assert_eq!(db.put_answer(&ans, &env, Utc::now()).unwrap(), Stored::New);
     let (ans_c, env_c) = signed(&key, "jp-c", "t1", "not asked");
-    assert_eq!(db.put_answer(&ans_c, &env_c, Utc::now()).unwrap(), Stored::Refused);
+    assert_eq!(
+        db.put_answer(&ans_c, &env_c, Utc::now()).unwrap(),
+        Stored::Refused
+    );
     assert_eq!(ids(db.open_tasks_for_site(&a).unwrap()), ["t2"]);
     let got = db.answers("t1").unwrap();
     assert_eq!(got.len(), 1);
@@ -187,8 +276,14 @@ pub fn tasks_answers_and_holds(fresh: Fresh<'_>) {
     let since = Utc::now() - Duration::minutes(5);
     assert!(db.put_hold("t1", &b, "awaiting_approval", since).unwrap());
     assert!(db.put_hold("t1", &b, "other", Utc::now()).unwrap());
-    assert!(!db.put_hold("t1", &a, "awaiting_approval", Utc::now()).unwrap());
-    assert!(!db.put_hold("t1", &c, "awaiting_approval", Utc::now()).unwrap());
+    assert!(
+        !db.put_hold("t1", &a, "awaiting_approval", Utc::now())
+            .unwrap()
+    );
+    assert!(
+        !db.put_hold("t1", &c, "awaiting_approval", Utc::now())
+            .unwrap()
+    );
     let holds = db.holds("t1").unwrap();
     assert_eq!(holds.len(), 1);
     assert_eq!(holds[0].0, "de-b");
@@ -199,18 +294,27 @@ pub fn tasks_answers_and_holds(fresh: Fresh<'_>) {
 pub fn an_answer_retry_is_idempotent_even_when_racing(fresh: Fresh<'_>) {
     let place = fresh();
     let (one, two) = (place.open(), place.open());
-    one.put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")]).unwrap();
+    one.put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")])
+        .unwrap();
     let key = key();
     let (ans, env) = signed(&key, "de-a", "t1", "first");
     assert_eq!(one.put_answer(&ans, &env, Utc::now()).unwrap(), Stored::New);
-    assert_eq!(two.put_answer(&ans, &env, Utc::now()).unwrap(), Stored::Same, "a retry elsewhere");
+    assert_eq!(
+        two.put_answer(&ans, &env, Utc::now()).unwrap(),
+        Stored::Same,
+        "a retry elsewhere"
+    );
     let (other, other_env) = signed(&key, "de-a", "t1", "second");
-    assert_eq!(one.put_answer(&other, &other_env, Utc::now()).unwrap(), Stored::Refused);
+    assert_eq!(
+        one.put_answer(&other, &other_env, Utc::now()).unwrap(),
+        Stored::Refused
+    );
     assert_eq!(one.answers("t1").unwrap()[0].0, ans);
     // the same signed answer sent through two connections at once: stored once
     for round in 0..10 {
         let t = format!("r{round}");
-        one.put_task(&task(&t, "p1", "alice", 10), &[sid("de-a")]).unwrap();
+        one.put_task(&task(&t, "p1", "alice", 10), &[sid("de-a")])
+            .unwrap();
         let (ans, env) = signed(&key, "de-a", &t, "raced");
         let got: Vec<Stored> = std::thread::scope(|s| {
             let h: Vec<_> = [&one, &two]
@@ -237,9 +341,15 @@ pub fn two_writers_at_once_lose_nothing(fresh: Fresh<'_>) {
                 for i in 0..40 {
                     let name = format!("user-{w}-{i}");
                     db.put_user(&name, "h", Role::Researcher, None).unwrap();
-                    db.put_session(&format!("s-{w}-{i}"), &name, Utc::now() + Duration::hours(1)).unwrap();
+                    db.put_session(
+                        &format!("s-{w}-{i}"),
+                        &name,
+                        Utc::now() + Duration::hours(1),
+                    )
+                    .unwrap();
                     let t = format!("t-{w}-{i}");
-                    db.put_task(&task(&t, "p1", &name, 10), &[sid("de-a"), sid("de-b")]).unwrap();
+                    db.put_task(&task(&t, "p1", &name, 10), &[sid("de-a"), sid("de-b")])
+                        .unwrap();
                     // both writers answer every task of writer 0 as de-a with different
                     // answers: the first wins, the other is refused
                     let t0 = format!("t-0-{i}");
@@ -255,12 +365,23 @@ pub fn two_writers_at_once_lose_nothing(fresh: Fresh<'_>) {
     assert_eq!(db.user_count().unwrap(), 80);
     for w in 0..2 {
         for i in 0..40 {
-            assert_eq!(db.session_user(&format!("s-{w}-{i}")).unwrap().unwrap().name, format!("user-{w}-{i}"));
+            assert_eq!(
+                db.session_user(&format!("s-{w}-{i}"))
+                    .unwrap()
+                    .unwrap()
+                    .name,
+                format!("user-{w}-{i}")
+            );
             assert_eq!(db.task_sites(&format!("t-{w}-{i}")).unwrap().len(), 2);
             assert!(db.answers(&format!("t-0-{i}")).unwrap().len() <= 1);
         }
     }
-    assert_eq!(db.tasks_for(&user("root", Role::Admin), None, 1000).unwrap().len(), 80);
+    assert_eq!(
+        db.tasks_for(&user("root", Role::Admin), None, 1000)
+            .unwrap()
+            .len(),
+        80
+    );
 }
 
 pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>) {
@@ -269,8 +390,18 @@ pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>)
     let data = tempfile::tempdir().unwrap();
     let hub = place.hub(data.path());
     let key = key();
-    hub.db.put_site(&sid("de-a"), "A", Country::Germany, &key.public_key(), "tok").unwrap();
-    hub.db.put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")]).unwrap();
+    hub.db
+        .put_site(
+            &sid("de-a"),
+            "A",
+            Country::Germany,
+            &key.public_key(),
+            "tok",
+        )
+        .unwrap();
+    hub.db
+        .put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")])
+        .unwrap();
     let request = |in_hand: Vec<TaskId>, wait_seconds: u64| PollRequest {
         protocol: PROTOCOL_VERSION,
         version: "test".into(),
@@ -282,13 +413,21 @@ pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>)
         in_hand,
     };
     let row = hub.db.site_by_token("tok").unwrap().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let r = poll(&hub, row.clone(), request(Vec::new(), 5)).await.unwrap();
+        let r = poll(&hub, row.clone(), request(Vec::new(), 5))
+            .await
+            .unwrap();
         assert_eq!(r.tasks.len(), 1);
         let in_hand = vec![TaskId::new("t1").unwrap()];
         let t0 = std::time::Instant::now();
-        let r = poll(&hub, row.clone(), request(in_hand.clone(), 1)).await.unwrap();
+        let r = poll(&hub, row.clone(), request(in_hand.clone(), 1))
+            .await
+            .unwrap();
         assert!(r.tasks.is_empty() && t0.elapsed() >= std::time::Duration::from_millis(900));
         // a task stored while the poll waits reaches it at once (on PostgreSQL through the
         // database's announcement, too)
@@ -298,10 +437,17 @@ pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>)
         });
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let t0 = std::time::Instant::now();
-        hub.blocking(|h| Ok(h.db.put_task(&task("t2", "p1", "alice", 10), &[sid("de-a")])?)).await.unwrap();
+        hub.blocking(|h| {
+            Ok(h.db.put_task(&task("t2", "p1", "alice", 10), &[sid("de-a")])?)
+        })
+        .await
+        .unwrap();
         hub.new_task.notify_waiters();
         let r = waiting.await.unwrap();
-        assert_eq!(r.tasks.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(), ["t2"]);
+        assert_eq!(
+            r.tasks.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(),
+            ["t2"]
+        );
         assert!(t0.elapsed() < std::time::Duration::from_secs(5));
     });
 }

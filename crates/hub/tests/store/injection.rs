@@ -29,9 +29,16 @@ pub const NASTY: &[&str] = &[
 
 pub fn sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else(fresh: Fresh<'_>) {
     let db = fresh().open();
-    db.put_user("sentinel", "sentinel-hash", Role::Researcher, None).unwrap();
-    db.put_project(&ProjectId::new("p0").unwrap(), "untouched", &["sentinel".into()]).unwrap();
-    db.put_site(&sid("de-0"), "untouched", Country::Germany, "k0", "tok-0").unwrap();
+    db.put_user("sentinel", "sentinel-hash", Role::Researcher, None)
+        .unwrap();
+    db.put_project(
+        &ProjectId::new("p0").unwrap(),
+        "untouched",
+        &["sentinel".into()],
+    )
+    .unwrap();
+    db.put_site(&sid("de-0"), "untouched", Country::Germany, "k0", "tok-0")
+        .unwrap();
     let p1 = ProjectId::new("p1").unwrap();
     let key = key();
     for (i, s) in NASTY.iter().enumerate() {
@@ -40,12 +47,24 @@ pub fn sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else(fresh
         db.put_user(s, s, Role::Steward, Some(s)).unwrap();
         db.set_lang(s, s).unwrap();
         let (u, h) = db.user_with_hash(s).unwrap().unwrap();
-        assert_eq!((u.name.as_str(), h.as_str(), u.site.as_deref(), u.lang.as_str()), (s, s, Some(s), s));
+        assert_eq!(
+            (
+                u.name.as_str(),
+                h.as_str(),
+                u.site.as_deref(),
+                u.lang.as_str()
+            ),
+            (s, s, Some(s), s)
+        );
         assert!(db.user_exists(s).unwrap());
-        db.put_session(s, s, Utc::now() + Duration::hours(1)).unwrap();
+        db.put_session(s, s, Utc::now() + Duration::hours(1))
+            .unwrap();
         assert_eq!(db.session_user(s).unwrap().unwrap().name, s);
         db.put_token(&format!("{s}#token"), s, s).unwrap();
-        assert_eq!(db.token_user(&format!("{s}#token")).unwrap().unwrap().name, s);
+        assert_eq!(
+            db.token_user(&format!("{s}#token")).unwrap().unwrap().name,
+            s
+        );
         // projects: title and members
         db.put_project(&p1, s, &[s.to_owned()]).unwrap();
         assert!(db.is_member("p1", s).unwrap());
@@ -59,17 +78,38 @@ pub fn sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else(fresh
         let policy = kakehashi_disclosure::Policy::default().summary();
         db.site_seen(&site, None, &policy, s, s).unwrap();
         let row = db.site_by_token(s).unwrap().unwrap();
-        assert_eq!((row.id.as_str(), row.name.as_str(), row.public_key.as_str()), (site.as_str(), s, s));
-        assert_eq!((row.version.as_deref(), row.audit_head.as_deref()), (Some(s), Some(s)));
+        assert_eq!(
+            (row.id.as_str(), row.name.as_str(), row.public_key.as_str()),
+            (site.as_str(), s, s)
+        );
+        assert_eq!(
+            (row.version.as_deref(), row.audit_head.as_deref()),
+            (Some(s), Some(s))
+        );
         // tasks: who asked, the question's JSON; answers: body and signature; holds: state
         let t = format!("t{i}");
-        db.put_task(&task(&t, "p1", s, 10), &[site.clone(), sid("de-0")]).unwrap();
+        db.put_task(&task(&t, "p1", s, 10), &[site.clone(), sid("de-0")])
+            .unwrap();
         assert_eq!(db.task(&t).unwrap().unwrap().requested_by, s);
-        assert!(db.tasks_for(&user(s, Role::Researcher), Some("p1"), 100).unwrap().iter().any(|x| x.id.as_str() == t));
+        assert!(
+            db.tasks_for(&user(s, Role::Researcher), Some("p1"), 100)
+                .unwrap()
+                .iter()
+                .any(|x| x.id.as_str() == t)
+        );
         let (answer, env) = signed(&key, site.as_str(), &t, s);
-        let env = Envelope { signature: s.to_owned(), ..env };
-        assert_eq!(db.put_answer(&answer, &env, Utc::now()).unwrap(), Stored::New);
-        assert_eq!(db.put_answer(&answer, &env, Utc::now()).unwrap(), Stored::Same);
+        let env = Envelope {
+            signature: s.to_owned(),
+            ..env
+        };
+        assert_eq!(
+            db.put_answer(&answer, &env, Utc::now()).unwrap(),
+            Stored::New
+        );
+        assert_eq!(
+            db.put_answer(&answer, &env, Utc::now()).unwrap(),
+            Stored::Same
+        );
         assert_eq!(db.answers(&t).unwrap()[0].0, answer);
         assert!(db.put_hold(&t, &sid("de-0"), s, Utc::now()).unwrap());
         assert_eq!(db.holds(&t).unwrap()[0].0, "de-0");
@@ -78,20 +118,31 @@ pub fn sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else(fresh
     let n = NASTY.len();
     assert_eq!(db.user_count().unwrap() as usize, n + 1);
     let (sentinel, h) = db.user_with_hash("sentinel").unwrap().unwrap();
-    assert_eq!((sentinel.role, h.as_str(), sentinel.lang.as_str()), (Role::Researcher, "sentinel-hash", "en"));
+    assert_eq!(
+        (sentinel.role, h.as_str(), sentinel.lang.as_str()),
+        (Role::Researcher, "sentinel-hash", "en")
+    );
     assert!(db.user_with_hash("' OR '1'='1").unwrap().is_none());
     assert!(db.session_user("' OR '1'='1").unwrap().is_none());
     assert!(db.token_user("' OR '1'='1").unwrap().is_none());
     assert!(db.site_by_token("' OR '1'='1").unwrap().is_none());
     let all = db.projects_of(&user("root", Role::Admin)).unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!((all[0].title.as_str(), all[0].members.as_slice()), ("untouched", ["sentinel".to_owned()].as_slice()));
+    assert_eq!(
+        (all[0].title.as_str(), all[0].members.as_slice()),
+        ("untouched", ["sentinel".to_owned()].as_slice())
+    );
     assert_eq!(all[1].title, NASTY[n - 1], "the last title written");
     assert_eq!(all[1].members.len(), n);
     let sites = db.sites().unwrap();
     assert_eq!(sites.len(), n + 1);
     assert_eq!(sites[0].name, "untouched");
-    assert_eq!(db.tasks_for(&user("root", Role::Admin), None, 1000).unwrap().len(), n);
+    assert_eq!(
+        db.tasks_for(&user("root", Role::Admin), None, 1000)
+            .unwrap()
+            .len(),
+        n
+    );
     for i in 0..n {
         assert_eq!(db.answers(&format!("t{i}")).unwrap().len(), 1);
     }

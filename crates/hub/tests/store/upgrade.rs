@@ -16,11 +16,15 @@ pub fn a_version_1_database_upgrades_in_place(fresh: Fresh<'_>) {
         let v1 = place.open_to(1);
         assert_eq!(v1.schema_versions().unwrap(), [1]);
         v1.put_user("alice", "h", Role::Researcher, None).unwrap();
-        v1.put_session("s1", "alice", Utc::now() + Duration::hours(1)).unwrap();
+        v1.put_session("s1", "alice", Utc::now() + Duration::hours(1))
+            .unwrap();
         v1.put_token("k1", "alice", "cli").unwrap();
-        v1.put_project(&ProjectId::new("p1").unwrap(), "P", &["alice".into()]).unwrap();
-        v1.put_site(&sid("de-a"), "A", Country::Germany, "key", "tok").unwrap();
-        v1.put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")]).unwrap();
+        v1.put_project(&ProjectId::new("p1").unwrap(), "P", &["alice".into()])
+            .unwrap();
+        v1.put_site(&sid("de-a"), "A", Country::Germany, "key", "tok")
+            .unwrap();
+        v1.put_task(&task("t1", "p1", "alice", 10), &[sid("de-a")])
+            .unwrap();
         let (a, e) = signed(&key, "de-a", "t1", "kept");
         assert_eq!(v1.put_answer(&a, &e, Utc::now()).unwrap(), Stored::New);
     }
@@ -32,10 +36,16 @@ pub fn a_version_1_database_upgrades_in_place(fresh: Fresh<'_>) {
     let db = place.open();
     let want: Vec<i64> = (1..=migrate::latest()).collect();
     assert_eq!(db.schema_versions().unwrap(), want);
-    assert!(migrate::latest() >= 2, "there is a version after 1 to upgrade to");
+    assert!(
+        migrate::latest() >= 2,
+        "there is a version after 1 to upgrade to"
+    );
     assert_eq!(db.session_user("s1").unwrap().unwrap().name, "alice");
     assert_eq!(db.token_user("k1").unwrap().unwrap().name, "alice");
-    assert_eq!(db.projects_of(&user("alice", Role::Researcher)).unwrap()[0].members, ["alice"]);
+    assert_eq!(
+        db.projects_of(&user("alice", Role::Researcher)).unwrap()[0].members,
+        ["alice"]
+    );
     assert_eq!(db.site_by_token("tok").unwrap().unwrap().name, "A");
     assert_eq!(db.task("t1").unwrap().unwrap().requested_by, "alice");
     assert_eq!(db.answers("t1").unwrap().len(), 1);
@@ -52,22 +62,34 @@ pub fn a_newer_schema_is_refused(fresh: Fresh<'_>) {
         super::Place::Sqlite(dir) => {
             drop(place.open());
             let c = rusqlite::Connection::open(dir.path().join("hub.sqlite")).unwrap();
-            c.execute("INSERT INTO schema_migrations VALUES (?1, 'future', 'now')", [next])
-                .unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations VALUES (?1, 'future', 'now')",
+                [next],
+            )
+            .unwrap();
         }
         super::Place::Postgres(url) => {
             drop(place.open());
             let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
-            c.execute("INSERT INTO schema_migrations VALUES ($1, 'future', 'now')", &[&next])
-                .unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations VALUES ($1, 'future', 'now')",
+                &[&next],
+            )
+            .unwrap();
         }
     }
     let err = match &place {
         super::Place::Sqlite(dir) => kakehashi_hub::db::Db::open(dir.path()).err(),
-        super::Place::Postgres(url) => kakehashi_hub::db::Db::open_url(Some(url), std::path::Path::new("unused")).err(),
+        super::Place::Postgres(url) => {
+            kakehashi_hub::db::Db::open_url(Some(url), std::path::Path::new("unused")).err()
+        }
     }
     .expect("a newer schema is refused");
-    assert!(err.to_string().contains(&format!("version {next}, newer than this hub")), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("version {next}, newer than this hub")),
+        "{err}"
+    );
 }
 
 pub fn hubs_starting_together_migrate_once(fresh: Fresh<'_>) {
@@ -80,6 +102,8 @@ pub fn hubs_starting_together_migrate_once(fresh: Fresh<'_>) {
     for db in &dbs {
         assert_eq!(db.schema_versions().unwrap(), want);
     }
-    dbs[0].put_user("alice", "h", Role::Researcher, None).unwrap();
+    dbs[0]
+        .put_user("alice", "h", Role::Researcher, None)
+        .unwrap();
     assert_eq!(dbs[2].user_count().unwrap(), 1);
 }

@@ -44,17 +44,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     eprintln!("hub database: {}", hub.db.describe());
     super::check_reference_data();
     if let Some(pw) = &args.admin_password {
-        if hub.bootstrap_admin(&args.admin, pw).map_err(|e| anyhow::anyhow!(e.message))? {
+        if hub
+            .bootstrap_admin(&args.admin, pw)
+            .map_err(|e| anyhow::anyhow!(e.message))?
+        {
             eprintln!("created administrator {:?}", args.admin);
         }
     } else if hub.db.user_count()? == 0 {
-        eprintln!("note: the hub has no users; restart with KAKEHASHI_ADMIN_PASSWORD set to create the administrator");
+        eprintln!(
+            "note: the hub has no users; restart with KAKEHASHI_ADMIN_PASSWORD set to create the administrator"
+        );
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
         eprintln!("kakehashi hub listening on {url}");
         kakehashi_hub::serve(hub, listener, super::shutdown_signal()).await?;
         eprintln!("hub stopped");
