@@ -198,6 +198,22 @@ impl Drop for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// Closes the idle connections on a thread of its own: closing one blocks (the client
+    /// runs a small runtime of its own), which the async runtime's threads must not do, and
+    /// the last hub handle may be dropped on one of them.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        if idle.is_empty() {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("hub-db-close".into())
+            .spawn(move || drop(idle))
+            .map(|t| t.join());
+    }
+}
+
 impl Pool {
     /// A pool of at most `max` connections to `url` (none opened yet).
     pub(crate) fn new(url: PgUrl, max: usize) -> Pool {

@@ -418,7 +418,7 @@ pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
+    rt.block_on(async move {
         let r = poll(&hub, row.clone(), request(Vec::new(), 5))
             .await
             .unwrap();
@@ -449,5 +449,8 @@ pub fn a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one(fresh: Fresh<'_>)
             ["t2"]
         );
         assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+        // the last handle dropped on the async runtime (as a server's shutdown does) closes
+        // the store without blocking there
+        drop(hub);
     });
 }
