@@ -1,4 +1,4 @@
-//! The hub's store, one suite run on both backends: each case in `cases.rs`,
+//! The hub's store, one suite run on both backends: each case in `cases.rs`, `together.rs`,
 //! `injection.rs` and `upgrade.rs` is written once over a [`Place`] (a new empty database)
 //! and runs on SQLite (one `#[test]` per case) and on a throw-away PostgreSQL server started
 //! here (`postgres`, every case in turn, each in a database of its own; it skips with a
@@ -9,6 +9,7 @@ mod pg;
 
 mod cases;
 mod injection;
+mod together;
 mod upgrade;
 
 use kakehashi_hub::Hub;
@@ -112,9 +113,9 @@ store_suite!(
     cases::projects_and_members,
     cases::sites_and_heartbeats,
     cases::tasks_answers_and_holds,
-    cases::an_answer_retry_is_idempotent_even_when_racing,
-    cases::two_writers_at_once_lose_nothing,
-    cases::a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one,
+    together::an_answer_retry_is_idempotent_even_when_racing,
+    together::two_writers_at_once_lose_nothing,
+    together::a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one,
     injection::sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else,
     upgrade::a_version_1_database_upgrades_in_place,
     upgrade::a_newer_schema_is_refused,
