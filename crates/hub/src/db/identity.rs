@@ -90,9 +90,13 @@ impl Db {
     /// Disables or enables a user; disabling also ends their sessions, in the same
     /// transaction. Returns whether the user exists.
     pub fn set_disabled(&self, name: &str, disabled: bool) -> R<bool> {
-        let q = Sql::both("UPDATE users SET disabled = ?2 WHERE name = ?1");
+        // 0/1 written in the SQL, not bound: PostgreSQL's INTEGER takes no 64-bit parameter
+        let q = match disabled {
+            true => Sql::both("UPDATE users SET disabled = 1 WHERE name = ?1"),
+            false => Sql::both("UPDATE users SET disabled = 0 WHERE name = ?1"),
+        };
         self.write(|c| {
-            let n = c.exec(&q, args![name, i64::from(disabled)])?;
+            let n = c.exec(&q, args![name])?;
             if disabled {
                 c.exec(&DELETE_SESSIONS_OF, args![name])?;
             }

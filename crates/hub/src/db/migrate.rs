@@ -117,8 +117,9 @@ CREATE TABLE answers (task TEXT COLLATE "C" NOT NULL REFERENCES tasks(id), site 
 CREATE TABLE site_holds (task TEXT COLLATE "C" NOT NULL REFERENCES tasks(id), site TEXT COLLATE "C" NOT NULL,
     state TEXT NOT NULL, since TEXT COLLATE "C" NOT NULL, PRIMARY KEY (task, site));"#;
 
-/// Version 3's columns. Booleans are integers 0/1 on both backends (the store binds and reads
-/// integers); times are RFC 3339 text, compared as text (`COLLATE "C"` on PostgreSQL).
+/// Version 3's columns. Booleans are `INTEGER` 0/1 on both backends, written as literals in
+/// the statements (PostgreSQL's `INTEGER` takes no 64-bit parameter); times are RFC 3339 text,
+/// compared as text (`COLLATE "C"` on PostgreSQL).
 const V3_COLUMNS: &[Column] = &[
     col(
         "users",
@@ -189,8 +190,8 @@ const fn col(table: &'static str, name: &'static str, add: Sql) -> Column {
     Column { table, name, add }
 }
 
-/// Version 3's indexes and table; `user` is quoted (reserved in PostgreSQL). On SQLite the
-/// old `schema_steps` table goes: `schema_migrations` records this version now.
+/// Version 3's indexes and table; `user` is quoted (reserved in PostgreSQL). The old
+/// `schema_steps` table goes: `schema_migrations` records this version now.
 const V3_SQLITE: &str = r#"
 CREATE UNIQUE INDEX IF NOT EXISTS users_identity ON users (issuer, subject);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions ("user");
@@ -205,7 +206,8 @@ CREATE INDEX IF NOT EXISTS sessions_user ON sessions ("user");
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens ("user");
 CREATE TABLE IF NOT EXISTS oidc_pending (state_hash TEXT PRIMARY KEY, issuer TEXT NOT NULL,
     nonce TEXT NOT NULL, verifier TEXT NOT NULL, next TEXT NOT NULL,
-    expires TEXT COLLATE "C" NOT NULL);"#;
+    expires TEXT COLLATE "C" NOT NULL);
+DROP TABLE IF EXISTS schema_steps;"#;
 
 /// Existing sessions count as used now; existing tokens get an id (the start of their hash)
 /// and end 90 days after the migration. Only rows still lacking them, so a database that

@@ -1,6 +1,6 @@
-//! The hub's store, one suite run on both backends: each case in `cases.rs`, `together.rs`,
-//! `injection.rs` and `upgrade.rs` is written once over a [`Place`] (a new empty database)
-//! and runs on SQLite (one `#[test]` per case) and on a throw-away PostgreSQL server started
+//! The hub's store, one suite run on both backends: each case in `cases.rs`, `identity.rs`,
+//! `together.rs`, `injection.rs` and `upgrade.rs` is written once over a [`Place`] (a new
+//! empty database) and runs on SQLite (one `#[test]` per case) and on a throw-away PostgreSQL server started
 //! here (`postgres`, every case in turn, each in a database of its own; it skips with a
 //! message when PostgreSQL is not installed: `pg/mod.rs`).
 
@@ -8,6 +8,7 @@
 mod pg;
 
 mod cases;
+mod identity;
 mod injection;
 mod together;
 mod upgrade;
@@ -54,6 +55,36 @@ impl Place {
             ..HubConfig::default()
         })
         .unwrap()
+    }
+
+    /// Runs statements straight on the database, past the store (to build what an older hub
+    /// left, or to age a row); `"user"` quoted, as both dialects read it.
+    pub fn raw(&self, sql: &str) {
+        match self {
+            Place::Sqlite(d) => rusqlite::Connection::open(d.path().join("hub.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+            Place::Postgres(u) => postgres::Client::connect(u, postgres::NoTls)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap(),
+        }
+    }
+
+    /// The integer a query gives, read straight from the database.
+    pub fn raw_int(&self, sql: &str) -> i64 {
+        match self {
+            Place::Sqlite(d) => rusqlite::Connection::open(d.path().join("hub.sqlite"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Place::Postgres(u) => postgres::Client::connect(u, postgres::NoTls)
+                .unwrap()
+                .query_one(sql, &[])
+                .unwrap()
+                .get(0),
+        }
     }
 
     /// Whether this is PostgreSQL.
@@ -127,7 +158,14 @@ store_suite!(
     together::two_writers_at_once_lose_nothing,
     together::a_poll_leaves_tasks_in_hand_out_and_wakes_for_a_new_one,
     injection::sql_in_every_text_field_is_stored_verbatim_and_changes_nothing_else,
+    identity::sessions_end_absolutely_and_when_idle,
+    identity::tokens_expire_and_are_revoked,
+    identity::a_disabled_user_loses_sessions_and_tokens_until_enabled,
+    identity::a_pending_sign_in_is_taken_once,
+    identity::users_are_linked_by_issuer_and_subject,
+    identity::sql_in_the_identity_fields_is_stored_verbatim,
     upgrade::a_version_1_database_upgrades_in_place,
+    upgrade::a_database_with_identity_step_2_upgrades_in_place,
     upgrade::a_newer_schema_is_refused,
     upgrade::hubs_starting_together_migrate_once,
 );
