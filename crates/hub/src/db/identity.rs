@@ -219,7 +219,7 @@ impl Db {
             return Ok(None);
         };
         let now = Utc::now().to_rfc3339();
-        Ok((r.text(4)? > now).then(|| pending_from(&r)).transpose()?)
+        (r.text(4)? > now).then(|| pending_from(&r)).transpose()
     }
 }
 
