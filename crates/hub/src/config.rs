@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The hub's settings (`hub.toml`). Every field has a default; `KAKEHASHI_HUB_LISTEN`,
-/// `KAKEHASHI_HUB_DATA_DIR` and `KAKEHASHI_HUB_PUBLIC_URL` override the file.
+/// `KAKEHASHI_HUB_DATA_DIR`, `KAKEHASHI_HUB_PUBLIC_URL` and `KAKEHASHI_HUB_DATABASE_URL`
+/// override the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HubConfig {
@@ -14,6 +15,9 @@ pub struct HubConfig {
     pub listen: SocketAddr,
     /// Where the hub keeps its database and audit log. Default `hub-data`.
     pub data_dir: PathBuf,
+    /// The hub's database when it is not SQLite in `data_dir`: `postgres://user:password@host:port/db`,
+    /// which several hub replicas may share. `KAKEHASHI_HUB_DATABASE_URL` overrides it.
+    pub database_url: Option<DatabaseUrl>,
     /// The URL users and sites reach the hub at (shown in messages). Default from `listen`.
     pub public_url: Option<String>,
     /// TLS certificate and key (PEM); plain HTTP when absent (e.g. behind a reverse proxy).
@@ -35,6 +39,20 @@ pub struct HubConfig {
     /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
     /// is off (404). `KAKEHASHI_HUB_METRICS_TOKEN` overrides it.
     pub metrics_token: Option<String>,
+}
+
+/// A database URL; shown (`Debug`) without its password.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match crate::db::PgUrl::parse(&self.0) {
+            Ok(u) => write!(f, "{u}"),
+            Err(_) => write!(f, "(a database URL that does not read)"),
+        }
+    }
 }
 
 /// Transport limits and timeouts (`[limits]`): what one client may hold of the hub.
@@ -113,6 +131,7 @@ impl Default for HubConfig {
         HubConfig {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             data_dir: PathBuf::from("hub-data"),
+            database_url: None,
             public_url: None,
             tls: None,
             rules: HubRules::default(),
@@ -220,6 +239,9 @@ impl HubConfig {
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_DATA_DIR") {
             c.data_dir = PathBuf::from(v);
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_DATABASE_URL") {
+            c.database_url = Some(DatabaseUrl(v)).filter(|u| !u.0.trim().is_empty());
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_PUBLIC_URL") {
             c.public_url = Some(v);

@@ -2,7 +2,7 @@
 //! long polls and waiting readers, and the counters.
 
 use crate::config::HubConfig;
-use crate::db::{Db, Role};
+use crate::db::{Db, Role, Wake};
 use crate::error::{ApiError, HubError};
 use crate::metrics::Metrics;
 use kakehashi_federation::audit::AuditLog;
@@ -38,7 +38,9 @@ pub struct Hub {
 impl Hub {
     /// Opens the hub's state in `cfg.data_dir`.
     pub fn open(cfg: HubConfig) -> Result<Arc<Hub>, HubError> {
-        let db = Db::open(&cfg.data_dir)?;
+        let url = cfg.database_url.as_ref().map(|u| u.0.as_str());
+        let db = Db::open_url(url, &cfg.data_dir)?;
+        tracing::info!(database = %db.describe(), "hub database open");
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
         let key = SiteKey::load_or_create(&cfg.data_dir.join("hub.key"))?;
         crate::auth::oidc::check_configs(&cfg.oidc).map_err(HubError::Serve)?;
@@ -48,7 +50,7 @@ impl Hub {
             .map(|o| crate::auth::oidc::Issuer::new(o.clone(), &cfg.url()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| HubError::Serve(e.to_string()))?;
-        Ok(Arc::new(Hub {
+        let hub = Arc::new(Hub {
             cfg,
             db,
             audit,
@@ -59,7 +61,39 @@ impl Hub {
             accepting: std::sync::Mutex::new(()),
             throttle: Default::default(),
             oidc,
-        }))
+        });
+        hub.listen()?;
+        Ok(hub)
+    }
+
+    /// Wakes this replica's long polls and waiting readers when another replica on the same
+    /// database stores a task or an answer (PostgreSQL `LISTEN`; nothing on SQLite). The
+    /// listener ends within a second of the hub being dropped.
+    fn listen(self: &Arc<Self>) -> Result<(), HubError> {
+        let hub = Arc::downgrade(self);
+        self.db.listen(Box::new(move |wake| {
+            let Some(hub) = hub.upgrade() else {
+                return false;
+            };
+            match wake {
+                None => {}
+                Some(Wake::NewTask) => hub.new_task.notify_waiters(),
+                Some(Wake::Answer(task)) => hub.answer_arrived(&task),
+                Some(Wake::Missed) => {
+                    hub.new_task.notify_waiters();
+                    let waiting: Vec<_> = hub
+                        .task_waiters
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .values()
+                        .cloned()
+                        .collect();
+                    waiting.iter().for_each(|n| n.notify_waiters());
+                }
+            }
+            true
+        }))?;
+        Ok(())
     }
 
     /// Runs blocking work (SQLite, Argon2, the audit file) on tokio's blocking pool, so that

@@ -1,73 +1,13 @@
-//! Identity: schema step 2 (disabled users, OpenID Connect links, session idle time, token
-//! ids and expiry, pending OpenID sign-ins), and the queries of the admin pages, token
-//! revocation and OpenID sign-in. Plain SQL that SQLite and PostgreSQL both run.
+//! Identity: disabled users, OpenID Connect links, session idle time, token ids and expiry,
+//! pending OpenID sign-ins (their schema is migration 3 in [`super::migrate`]), and the
+//! queries of the admin pages, token revocation and OpenID sign-in, on both backends.
 
-use super::{Db, R, Role, User, secret_hash};
-use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use super::backend::{Row, Sql, args};
+use super::users::user_from;
+use super::{Db, DbError, R, Role, User, secret_hash};
+use crate::auth::oidc::Pending;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-
-/// Migration step 2 (issue 27, identity). Portable SQL (SQLite and PostgreSQL); applied once,
-/// recorded in `schema_steps`. Existing sessions get `last_seen` = now, existing tokens an
-/// id (the start of their hash) and an expiry of 90 days from the migration.
-const STEP_2_IDENTITY: &[&str] = &[
-    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE users ADD COLUMN issuer TEXT",
-    "ALTER TABLE users ADD COLUMN subject TEXT",
-    "ALTER TABLE users ADD COLUMN last_login TEXT",
-    "CREATE UNIQUE INDEX users_identity ON users (issuer, subject)",
-    "ALTER TABLE sessions ADD COLUMN created TEXT",
-    "ALTER TABLE sessions ADD COLUMN last_seen TEXT",
-    "CREATE INDEX sessions_user ON sessions (user)",
-    "ALTER TABLE tokens ADD COLUMN id TEXT",
-    "ALTER TABLE tokens ADD COLUMN expires TEXT",
-    "CREATE INDEX tokens_user ON tokens (user)",
-    "CREATE TABLE oidc_pending (state_hash TEXT PRIMARY KEY, issuer TEXT NOT NULL,
-        nonce TEXT NOT NULL, verifier TEXT NOT NULL, next TEXT NOT NULL, expires TEXT NOT NULL)",
-];
-
-/// Applies the schema steps this database lacks, each in one transaction.
-pub(super) fn migrate(c: &Connection) -> R<()> {
-    c.execute(
-        "CREATE TABLE IF NOT EXISTS schema_steps (step INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
-        [],
-    )?;
-    let done: Option<i64> = c
-        .query_row("SELECT step FROM schema_steps WHERE step = 2", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if done.is_some() {
-        return Ok(());
-    }
-    let now = Utc::now();
-    c.execute_batch("BEGIN")?;
-    let run = || -> R<()> {
-        for s in STEP_2_IDENTITY {
-            c.execute(s, [])?;
-        }
-        c.execute(
-            "UPDATE sessions SET created = ?1, last_seen = ?1",
-            [now.to_rfc3339()],
-        )?;
-        c.execute(
-            "UPDATE tokens SET id = substr(hash, 1, 16), expires = ?1",
-            [(now + Duration::days(90)).to_rfc3339()],
-        )?;
-        c.execute(
-            "INSERT INTO schema_steps (step, applied) VALUES (2, ?1)",
-            [now.to_rfc3339()],
-        )?;
-        Ok(())
-    };
-    match run() {
-        Ok(()) => Ok(c.execute_batch("COMMIT")?),
-        Err(e) => {
-            let _ = c.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
 
 /// A user as the admin page lists them.
 #[derive(Debug, Clone, Serialize)]
@@ -106,124 +46,109 @@ pub struct TokenRow {
 impl Db {
     /// Whether a user exists and is disabled.
     pub fn user_disabled(&self, name: &str) -> R<bool> {
-        Ok(self
-            .conn()
-            .query_row("SELECT disabled FROM users WHERE name = ?1", [name], |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()?
-            .is_some_and(|d| d != 0))
+        let q = Sql::both("SELECT disabled FROM users WHERE name = ?1");
+        Ok(match self.read(|c| c.row(&q, args![name]))? {
+            Some(r) => r.int(0)? != 0,
+            None => false,
+        })
     }
 
     /// Records a successful sign-in.
     pub fn touch_login(&self, name: &str) -> R<()> {
-        self.conn().execute(
-            "UPDATE users SET last_login = ?2 WHERE name = ?1",
-            params![name, Utc::now().to_rfc3339()],
-        )?;
+        let q = Sql::both("UPDATE users SET last_login = ?2 WHERE name = ?1");
+        let now = Utc::now().to_rfc3339();
+        self.write(|c| c.exec(&q, args![name, &now]))?;
         Ok(())
     }
 
     /// Every user, with their live sessions and tokens.
     pub fn user_rows(&self, idle_since: DateTime<Utc>) -> R<Vec<UserRow>> {
-        let now = Utc::now().to_rfc3339();
-        let c = self.conn();
-        let mut st = c.prepare(
-            "SELECT u.name, u.role, u.site, u.issuer, u.disabled, u.last_login,
-               (SELECT count(*) FROM sessions s WHERE s.user = u.name AND s.expires > ?1 AND s.last_seen > ?2),
-               (SELECT count(*) FROM tokens t WHERE t.user = u.name AND t.expires > ?1)
-             FROM users u ORDER BY u.name",
-        )?;
-        let rows = st.query_map(params![now, idle_since.to_rfc3339()], |r| {
-            Ok(UserRow {
-                name: r.get(0)?,
-                role: Role::parse(&r.get::<_, String>(1)?),
-                site: r.get(2)?,
-                source: r
-                    .get::<_, Option<String>>(3)?
-                    .unwrap_or_else(|| "local".into()),
-                disabled: r.get::<_, i64>(4)? != 0,
-                last_login: r.get(5)?,
-                sessions: r.get::<_, i64>(6)? as u64,
-                tokens: r.get::<_, i64>(7)? as u64,
+        let q = Sql::both(
+            r#"SELECT u.name, u.role, u.site, u.issuer, u.disabled, u.last_login,
+               (SELECT count(*) FROM sessions s WHERE s."user" = u.name AND s.expires > ?1 AND s.last_seen > ?2),
+               (SELECT count(*) FROM tokens t WHERE t."user" = u.name AND t.expires > ?1)
+             FROM users u ORDER BY u.name"#,
+        );
+        let (now, idle) = (Utc::now().to_rfc3339(), idle_since.to_rfc3339());
+        let rows = self.read(|c| c.rows(&q, args![&now, &idle]))?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserRow {
+                    name: r.text(0)?,
+                    role: Role::parse(&r.text(1)?),
+                    site: r.opt_text(2)?,
+                    source: r.opt_text(3)?.unwrap_or_else(|| "local".into()),
+                    disabled: r.int(4)? != 0,
+                    last_login: r.opt_text(5)?,
+                    sessions: r.int(6)? as u64,
+                    tokens: r.int(7)? as u64,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
-    /// Disables or enables a user; disabling also ends their sessions. Returns whether the
-    /// user exists.
+    /// Disables or enables a user; disabling also ends their sessions, in the same
+    /// transaction. Returns whether the user exists.
     pub fn set_disabled(&self, name: &str, disabled: bool) -> R<bool> {
-        let c = self.conn();
-        let n = c.execute(
-            "UPDATE users SET disabled = ?2 WHERE name = ?1",
-            params![name, disabled as i64],
-        )?;
-        if disabled {
-            c.execute("DELETE FROM sessions WHERE user = ?1", [name])?;
-        }
-        Ok(n > 0)
+        // 0/1 written in the SQL, not bound: PostgreSQL's INTEGER takes no 64-bit parameter
+        let q = match disabled {
+            true => Sql::both("UPDATE users SET disabled = 1 WHERE name = ?1"),
+            false => Sql::both("UPDATE users SET disabled = 0 WHERE name = ?1"),
+        };
+        self.write(|c| {
+            let n = c.exec(&q, args![name])?;
+            if disabled {
+                c.exec(&DELETE_SESSIONS_OF, args![name])?;
+            }
+            Ok(n > 0)
+        })
     }
 
     /// Ends every session of a user; returns how many.
     pub fn delete_sessions_of(&self, name: &str) -> R<u64> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM sessions WHERE user = ?1", [name])? as u64)
+        self.write(|c| c.exec(&DELETE_SESSIONS_OF, args![name]))
     }
 
     /// Revokes every API token of a user; returns how many.
     pub fn delete_tokens_of(&self, name: &str) -> R<u64> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM tokens WHERE user = ?1", [name])? as u64)
+        let q = Sql::both(r#"DELETE FROM tokens WHERE "user" = ?1"#);
+        self.write(|c| c.exec(&q, args![name]))
     }
 
     /// A user's live API tokens.
     pub fn tokens_of(&self, name: &str) -> R<Vec<TokenRow>> {
-        let c = self.conn();
-        let mut st = c.prepare(
-            "SELECT id, label, created, expires FROM tokens WHERE user = ?1 AND expires > ?2 ORDER BY created",
-        )?;
-        let rows = st.query_map(params![name, Utc::now().to_rfc3339()], |r| {
-            Ok(TokenRow {
-                id: r.get(0)?,
-                label: r.get(1)?,
-                created: r.get(2)?,
-                expires: r.get(3)?,
+        let q = Sql::both(
+            r#"SELECT id, label, created, expires FROM tokens WHERE "user" = ?1 AND expires > ?2
+               ORDER BY created, id"#,
+        );
+        let now = Utc::now().to_rfc3339();
+        let rows = self.read(|c| c.rows(&q, args![name, &now]))?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRow {
+                    id: r.text(0)?,
+                    label: r.text(1)?,
+                    created: r.text(2)?,
+                    expires: r.text(3)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// Revokes one of a user's tokens by id; returns whether there was one.
     pub fn delete_token(&self, name: &str, id: &str) -> R<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM tokens WHERE user = ?1 AND id = ?2",
-            params![name, id],
-        )? > 0)
+        let q = Sql::both(r#"DELETE FROM tokens WHERE "user" = ?1 AND id = ?2"#);
+        Ok(self.write(|c| c.exec(&q, args![name, id]))? > 0)
     }
 
     /// The user linked to an issuer's subject, and whether they are disabled.
     pub fn user_by_subject(&self, issuer: &str, subject: &str) -> R<Option<(User, bool)>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT name, role, site, lang, disabled FROM users WHERE issuer = ?1 AND subject = ?2",
-                params![issuer, subject],
-                |r| {
-                    Ok((
-                        User {
-                            name: r.get(0)?,
-                            role: Role::parse(&r.get::<_, String>(1)?),
-                            site: r.get(2)?,
-                            lang: r.get(3)?,
-                        },
-                        r.get::<_, i64>(4)? != 0,
-                    ))
-                },
-            )
-            .optional()?)
+        let q = Sql::both(
+            "SELECT name, role, site, lang, disabled FROM users WHERE issuer = ?1 AND subject = ?2",
+        );
+        self.read(|c| c.row(&q, args![issuer, subject]))?
+            .map(|r| Ok((user_from(&r, 0)?, r.int(4)? != 0)))
+            .transpose()
     }
 
     /// Creates a user linked to an issuer's subject, under the first free name of
@@ -236,92 +161,75 @@ impl Db {
         role: Role,
         site: Option<&str>,
     ) -> R<String> {
-        let c = self.conn();
-        for name in candidates {
-            let n = c.execute(
-                "INSERT INTO users (name, password_hash, role, site, created, issuer, subject)
-                 VALUES (?1, '!oidc', ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
-                params![
-                    name,
-                    role.as_str(),
-                    site,
-                    Utc::now().to_rfc3339(),
-                    issuer,
-                    subject
-                ],
-            )?;
-            if n == 1 {
-                return Ok(name.clone());
+        let q = Sql::both(
+            "INSERT INTO users (name, password_hash, role, site, created, issuer, subject)
+             VALUES (?1, '!oidc', ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+        );
+        let now = Utc::now().to_rfc3339();
+        self.write(|c| {
+            for name in candidates {
+                if c.exec(&q, args![name, role.as_str(), site, &now, issuer, subject])? == 1 {
+                    return Ok(name.clone());
+                }
             }
-        }
-        Err(super::DbError(format!(
-            "no free user name for {issuer}/{subject}"
-        )))
+            Err(DbError(format!("no free user name for {issuer}/{subject}")))
+        })
     }
 
     /// Sets a linked user's role and site (re-evaluated at every sign-in).
     pub fn set_role(&self, name: &str, role: Role, site: Option<&str>) -> R<()> {
-        self.conn().execute(
-            "UPDATE users SET role = ?2, site = ?3 WHERE name = ?1",
-            params![name, role.as_str(), site],
-        )?;
+        let q = Sql::both("UPDATE users SET role = ?2, site = ?3 WHERE name = ?1");
+        self.write(|c| c.exec(&q, args![name, role.as_str(), site]))?;
         Ok(())
     }
 
-    /// Keeps a started OpenID sign-in until `expires` (by its `state`'s hash).
-    pub fn put_pending(
-        &self,
-        state: &str,
-        p: &crate::auth::oidc::Pending,
-        expires: DateTime<Utc>,
-    ) -> R<()> {
-        let c = self.conn();
-        c.execute(
-            "DELETE FROM oidc_pending WHERE expires < ?1",
-            [Utc::now().to_rfc3339()],
-        )?;
-        c.execute(
+    /// Keeps a started OpenID sign-in until `expires` (by its `state`'s hash); the expired
+    /// ones go in the same transaction.
+    pub fn put_pending(&self, state: &str, p: &Pending, expires: DateTime<Utc>) -> R<()> {
+        let old = Sql::both("DELETE FROM oidc_pending WHERE expires < ?1");
+        let q = Sql::both(
             "INSERT INTO oidc_pending (state_hash, issuer, nonce, verifier, next, expires)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                secret_hash(state),
-                p.issuer,
-                p.nonce,
-                p.verifier,
-                p.next,
-                expires.to_rfc3339()
-            ],
-        )?;
+        );
+        let (now, hash, expires) = (
+            Utc::now().to_rfc3339(),
+            secret_hash(state),
+            expires.to_rfc3339(),
+        );
+        self.write(|c| {
+            c.exec(&old, args![&now])?;
+            c.exec(
+                &q,
+                args![&hash, &p.issuer, &p.nonce, &p.verifier, &p.next, &expires],
+            )
+        })?;
         Ok(())
     }
 
-    /// Takes a started sign-in by its `state`, once: it is deleted whether or not it is
-    /// still live; `None` when unknown, used already, or expired.
-    pub fn take_pending(&self, state: &str) -> R<Option<crate::auth::oidc::Pending>> {
+    /// Takes a started sign-in by its `state`, once: one `DELETE … RETURNING` removes it
+    /// whether or not it is still live, so of two callbacks racing with one `state` only
+    /// one gets it; `None` when unknown, used already, or expired.
+    pub fn take_pending(&self, state: &str) -> R<Option<Pending>> {
+        let q = Sql::both(
+            "DELETE FROM oidc_pending WHERE state_hash = ?1
+             RETURNING issuer, nonce, verifier, next, expires",
+        );
         let hash = secret_hash(state);
-        let c = self.conn();
-        let row = c
-            .query_row(
-                "SELECT issuer, nonce, verifier, next, expires FROM oidc_pending WHERE state_hash = ?1",
-                [&hash],
-                |r| {
-                    Ok((
-                        crate::auth::oidc::Pending {
-                            issuer: r.get(0)?,
-                            nonce: r.get(1)?,
-                            verifier: r.get(2)?,
-                            next: r.get(3)?,
-                        },
-                        r.get::<_, String>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
-        // only the request whose DELETE removed the row may use it (two racing callbacks
-        // with one state: one wins)
-        let taken = c.execute("DELETE FROM oidc_pending WHERE state_hash = ?1", [&hash])? == 1;
-        Ok(row
-            .filter(|(_, exp)| taken && *exp > Utc::now().to_rfc3339())
-            .map(|(p, _)| p))
+        let Some(r) = self.write(|c| c.row(&q, args![&hash]))? else {
+            return Ok(None);
+        };
+        let now = Utc::now().to_rfc3339();
+        (r.text(4)? > now).then(|| pending_from(&r)).transpose()
     }
+}
+
+const DELETE_SESSIONS_OF: Sql = Sql::both(r#"DELETE FROM sessions WHERE "user" = ?1"#);
+
+fn pending_from(r: &Row) -> R<Pending> {
+    Ok(Pending {
+        issuer: r.text(0)?,
+        nonce: r.text(1)?,
+        verifier: r.text(2)?,
+        next: r.text(3)?,
+    })
 }

@@ -1,7 +1,12 @@
-//! The hub's state in SQLite (WAL): users, sessions, API tokens, projects, sites, tasks,
-//! answers. Every write is one transaction; a hub restart loses no committed task or answer.
-//! One file per concern: [`users`] (users, sessions, tokens), [`projects`], [`sites`], [`tasks`]
-//! (tasks, answers, holds). The calls block: the hub runs them on tokio's blocking pool
+//! The hub's state: users, sessions, API tokens, projects, sites, tasks, answers, in SQLite
+//! (WAL, one file in the data directory: the embedded default) or in PostgreSQL (for several
+//! hub replicas on one database). Every write is one transaction; a hub restart loses no
+//! committed task or answer. One file per concern: [`users`] (users, sessions, tokens),
+//! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
+//! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds); both backends
+//! behind one API in [`backend`] (each statement written once where the dialects agree, both
+//! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
+//! versions in [`migrate`]. The calls block: the hub runs them on tokio's blocking pool
 //! ([`crate::Hub::blocking`]).
 
 use chrono::{DateTime, Utc};
@@ -13,15 +18,19 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Mutex;
 
+pub(crate) mod backend;
+mod identity;
+pub mod migrate;
+pub mod pg;
 mod projects;
 mod sites;
 mod tasks;
-
-pub use tasks::Stored;
-mod identity;
 mod users;
 
+use backend::Conn;
 pub use identity::{TokenRow, UserRow};
+pub use pg::{PgUrl, Wake};
+pub use tasks::Stored;
 
 /// A database failure.
 #[derive(Debug, thiserror::Error)]
@@ -125,44 +134,130 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Most connections one hub keeps open to PostgreSQL.
+pub const PG_CONNECTIONS: usize = 16;
+
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<pg::Pool>),
+}
+
 /// The hub database.
-pub struct Db(Mutex<Connection>);
+pub struct Db(Backend);
 
 impl Db {
-    /// Opens (and migrates) the database in `dir`.
+    /// Opens (and migrates) the SQLite database `hub.sqlite` in `dir`.
     pub fn open(dir: &Path) -> R<Db> {
+        Db::sqlite(dir, migrate::latest())
+    }
+
+    /// Opens the database `database_url` names (`postgres://…`), or else SQLite in `dir`;
+    /// migrated to the newest version.
+    pub fn open_url(database_url: Option<&str>, dir: &Path) -> R<Db> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => Db::postgres(&PgUrl::parse(u)?, migrate::latest()),
+            None => Db::open(dir),
+        }
+    }
+
+    /// Opens `hub.sqlite` in `dir` with the migrations up to `version` applied.
+    pub fn sqlite(dir: &Path, version: i64) -> R<Db> {
         std::fs::create_dir_all(dir).map_err(|e| DbError(format!("{}: {e}", dir.display())))?;
         let c = Connection::open(dir.join("hub.sqlite"))?;
         c.busy_timeout(std::time::Duration::from_secs(10))?;
         c.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
-            CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
-                role TEXT NOT NULL, site TEXT, lang TEXT NOT NULL DEFAULT 'en', created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),
-                expires TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),
-                label TEXT NOT NULL, created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, title TEXT NOT NULL, created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS members (project TEXT NOT NULL REFERENCES projects(id),
-                user TEXT NOT NULL REFERENCES users(name), PRIMARY KEY (project, user));
-            CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL,
-                public_key TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, registered TEXT NOT NULL,
-                last_seen TEXT, snapshot TEXT, policy TEXT, version TEXT, audit_head TEXT);
-            CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, project TEXT NOT NULL, requested_by TEXT NOT NULL,
-                created TEXT NOT NULL, deadline TEXT NOT NULL, spec TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS tasks_project ON tasks(project, created);
-            CREATE TABLE IF NOT EXISTS task_sites (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
-                PRIMARY KEY (task, site));
-            CREATE TABLE IF NOT EXISTS answers (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
-                received TEXT NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (task, site));
-            CREATE TABLE IF NOT EXISTS site_holds (task TEXT NOT NULL REFERENCES tasks(id), site TEXT NOT NULL,
-                state TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (task, site));",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         )?;
-        identity::migrate(&c)?;
-        Ok(Db(Mutex::new(c)))
+        let db = Db(Backend::Sqlite(Mutex::new(c)));
+        db.migrate(version)?;
+        Ok(db)
     }
 
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    /// Connects to PostgreSQL at `url` with the migrations up to `version` applied. No
+    /// connection is made on the calling thread (which may be the async runtime's).
+    pub fn postgres(url: &PgUrl, version: i64) -> R<Db> {
+        let pool = pg::Pool::new(url.clone(), PG_CONNECTIONS);
+        let db = Db(Backend::Postgres(Box::new(pool)));
+        std::thread::scope(|s| {
+            s.spawn(|| db.migrate(version))
+                .join()
+                .unwrap_or_else(|_| Err(DbError("migrating panicked".into())))
+        })?;
+        Ok(db)
     }
+
+    /// Applies the migrations up to `version`, each in its own transaction.
+    fn migrate(&self, version: i64) -> R<()> {
+        for m in migrate::MIGRATIONS.iter().filter(|m| m.version <= version) {
+            if self.write(|c| migrate::apply(c, m))? {
+                tracing::info!(version = m.version, name = m.name, "database migrated");
+            }
+        }
+        Ok(())
+    }
+
+    /// The schema versions applied to this database, oldest first.
+    pub fn schema_versions(&self) -> R<Vec<i64>> {
+        self.write(migrate::applied)
+    }
+
+    /// Which database this is, for messages: the SQLite file or the PostgreSQL URL without
+    /// its password.
+    pub fn describe(&self) -> String {
+        match &self.0 {
+            Backend::Sqlite(c) => format!("SQLite {}", lock(c).path().unwrap_or("(in memory)")),
+            Backend::Postgres(p) => format!("PostgreSQL {}", p.url()),
+        }
+    }
+
+    /// Whether this is PostgreSQL (which several hub replicas may share).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.0, Backend::Postgres(_))
+    }
+
+    /// Hands what other replicas announce (new tasks, answers) to `on` until it returns false
+    /// (asked with `None` once a second); on SQLite there are no other replicas and nothing
+    /// is announced.
+    pub fn listen(&self, on: Box<dyn FnMut(Option<Wake>) -> bool + Send>) -> R<()> {
+        match &self.0 {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => pg::listen(p.url().clone(), on),
+        }
+    }
+
+    /// Runs `f` on a connection, each statement committing by itself.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut Conn<'_>) -> R<T>) -> R<T> {
+        match &self.0 {
+            Backend::Sqlite(c) => f(&mut Conn::Lite(&lock(c))),
+            Backend::Postgres(p) => f(&mut Conn::Pg(&mut *p.get()?)),
+        }
+    }
+
+    /// Runs `f` in one transaction: committed when `f` succeeds, rolled back when it fails
+    /// or panics. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`).
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Conn<'_>) -> R<T>) -> R<T> {
+        match &self.0 {
+            Backend::Sqlite(c) => {
+                let mut c = lock(c);
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&mut Conn::Lite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Postgres(p) => {
+                let mut pc = p.get()?;
+                pc.simple("BEGIN")?;
+                pc.in_tx = true;
+                let out = f(&mut Conn::Pg(&mut pc));
+                let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+                pc.simple(end)?;
+                pc.in_tx = false;
+                out
+            }
+        }
+    }
+}
+
+fn lock(c: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    c.lock().unwrap_or_else(|p| p.into_inner())
 }

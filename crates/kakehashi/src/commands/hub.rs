@@ -36,22 +36,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.data_dir {
         cfg.data_dir = d;
     }
+    let listen = cfg.listen;
+    let url = cfg.url();
+    // the database is opened and the administrator created before the async runtime runs:
+    // the database's calls block (the hub makes them on the runtime's blocking pool)
+    let hub = kakehashi_hub::Hub::open(cfg).context("opening the hub's state")?;
+    eprintln!("hub database: {}", hub.db.describe());
+    super::check_reference_data();
+    if let Some(pw) = &args.admin_password {
+        if hub
+            .bootstrap_admin(&args.admin, pw)
+            .map_err(|e| anyhow::anyhow!(e.message))?
+        {
+            eprintln!("created administrator {:?}", args.admin);
+        }
+    } else if hub.db.user_count()? == 0 {
+        eprintln!(
+            "note: the hub has no users; restart with KAKEHASHI_ADMIN_PASSWORD set to create the administrator"
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listen = cfg.listen;
-        let url = cfg.url();
-        let hub = kakehashi_hub::Hub::open(cfg).context("opening the hub's state")?;
-        super::check_reference_data();
-        if let Some(pw) = &args.admin_password {
-            if hub.bootstrap_admin(&args.admin, pw).map_err(|e| anyhow::anyhow!(e.message))? {
-                eprintln!("created administrator {:?}", args.admin);
-            }
-        } else if hub.db.user_count()? == 0 {
-            eprintln!("note: the hub has no users; restart with KAKEHASHI_ADMIN_PASSWORD set to create the administrator");
-        }
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
         eprintln!("kakehashi hub listening on {url}");
         kakehashi_hub::serve(hub, listener, super::shutdown_signal()).await?;
         eprintln!("hub stopped");
