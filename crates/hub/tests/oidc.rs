@@ -29,26 +29,43 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Where `oidc-provider` is installed, if Node and the package are there.
+/// Where `oidc-provider` is installed, if Node and the package are there. Without them the
+/// suite says SKIPPED and passes, unless `KAKEHASHI_REQUIRE_OIDC=1` (set by `.ci/run`) makes
+/// their absence a failure.
 fn provider_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KAKEHASHI_OIDC_PROVIDER_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".ci/oidc"));
+    let required = std::env::var("KAKEHASHI_REQUIRE_OIDC").is_ok_and(|v| v == "1");
     let node = std::process::Command::new("node")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success());
-    if !node {
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let Some(node) = node else {
+        assert!(!required, "KAKEHASHI_REQUIRE_OIDC=1 but `node` is not on PATH");
         eprintln!("SKIPPED: the OpenID Connect suite needs Node (`node` is not on PATH)");
         return None;
-    }
-    if !dir.join("node_modules/oidc-provider").is_dir() {
+    };
+    let package = dir.join("node_modules/oidc-provider/package.json");
+    let Ok(package) = std::fs::read_to_string(&package) else {
+        assert!(
+            !required,
+            "KAKEHASHI_REQUIRE_OIDC=1 but oidc-provider is not in {}",
+            dir.display()
+        );
         eprintln!(
             "SKIPPED: the OpenID Connect suite needs the npm package oidc-provider in {} (run .ci/run, or npm install --prefix .ci/oidc oidc-provider@8)",
             dir.display()
         );
         return None;
-    }
+    };
+    let version = serde_json::from_str::<serde_json::Value>(&package)
+        .ok()
+        .and_then(|p| p["version"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    eprintln!("OpenID Connect suite: a real oidc-provider {version} on Node {node}");
     Some(dir)
 }
 
