@@ -44,7 +44,10 @@ fn provider_dir() -> Option<PathBuf> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     let Some(node) = node else {
-        assert!(!required, "KAKEHASHI_REQUIRE_OIDC=1 but `node` is not on PATH");
+        assert!(
+            !required,
+            "KAKEHASHI_REQUIRE_OIDC=1 but `node` is not on PATH"
+        );
         eprintln!("SKIPPED: the OpenID Connect suite needs Node (`node` is not on PATH)");
         return None;
     };
