@@ -716,6 +716,41 @@ async fn failed_sign_ins_are_throttled_per_account() {
     );
 }
 
+/// One address guessing over many accounts is slowed too: after twenty failed sign-ins from
+/// it, each for a different name, the next sign-in from it answers 429 even for a real
+/// account with its right password, and the audit log names the address.
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_address() {
+    let h = start().await;
+    let login = |name: String, pw: &'static str| {
+        let r = h
+            .http
+            .post(format!("{}/api/login", h.url))
+            .json(&serde_json::json!({"name": name, "password": pw}))
+            .send();
+        async move { r.await.unwrap().status() }
+    };
+    for i in 0..kakehashi_hub::throttle::ADDRESS_FREE_FAILURES {
+        // fewer failures per name than the account's limit: only the address counts up
+        assert_eq!(
+            login(format!("guess-{i}"), "wrong").await,
+            StatusCode::UNAUTHORIZED,
+            "{i}"
+        );
+    }
+    assert_eq!(
+        login("admin".into(), "admin-password").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address waits, whatever the account and password"
+    );
+    let log = kakehashi_hub::service::audit::tail(&h.hub, 100).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.kind == "login_throttled" && e.detail["key"] == "addr:127.0.0.1"),
+        "the audit log names the throttled address"
+    );
+}
+
 /// A sign-in with an unknown name takes as long as one with a wrong password (the password
 /// is checked against a dummy hash), so timing does not tell who has an account.
 #[tokio::test]
