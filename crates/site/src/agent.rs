@@ -10,8 +10,8 @@
 
 use crate::tasks;
 use chrono::{DateTime, Utc};
+use kakehashi_audit::AuditLog;
 use kakehashi_disclosure::{Gate, Refusal};
-use kakehashi_federation::audit::AuditLog;
 use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{IncomingTask, Note, SnapshotInfo};
 use kakehashi_model::TaskId;
@@ -42,7 +42,7 @@ type TaskOutcome = Result<Answered, Result<Refusal, String>>;
 
 /// The public key of the site's signing key (made on first use), to register at the hub.
 pub fn public_key(cfg: &AgentConfig) -> Result<String, AgentError> {
-    Ok(SiteKey::load_or_create(&cfg.state_dir().join("site.key"))?.public_key())
+    Ok(kakehashi_audit::key::load_or_create(&cfg.state_dir().join("site.key"))?.public_key())
 }
 
 /// A running agent's parts.
@@ -71,9 +71,9 @@ impl Agent {
         let http = hub_client(&cfg)?;
         let state = cfg.state_dir();
         let token = cfg.token()?;
-        let gate = Gate::open(&state, cfg.disclosure.clone())?;
+        let gate = crate::ledger::open_gate(&state, cfg.disclosure.clone())?;
         let audit = AuditLog::open(&state.join("audit"))?;
-        let key = SiteKey::load_or_create(&state.join("site.key"))?;
+        let key = kakehashi_audit::key::load_or_create(&state.join("site.key"))?;
         let approval = cfg.console.as_ref().map(|c| c.approval).unwrap_or_default();
         let steward = crate::steward::Steward::open(&state, approval)?;
         let store = Store::open(&cfg.site_dir);

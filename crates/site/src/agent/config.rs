@@ -87,13 +87,13 @@ pub enum AgentError {
     Config(String),
     /// The gate could not be opened.
     #[error(transparent)]
-    Gate(#[from] kakehashi_disclosure::GateError),
+    Gate(#[from] crate::ledger::OpenError),
     /// The audit log is broken or unwritable.
     #[error(transparent)]
-    Audit(#[from] kakehashi_federation::audit::AuditError),
+    Audit(#[from] kakehashi_audit::AuditError),
     /// The key could not be loaded.
     #[error(transparent)]
-    Key(#[from] kakehashi_federation::sign::SignError),
+    Key(#[from] kakehashi_audit::key::KeyError),
     /// The steward's records could not be opened.
     #[error(transparent)]
     Steward(#[from] crate::steward::StewardError),
