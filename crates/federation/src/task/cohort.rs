@@ -199,16 +199,19 @@ pub fn count_table(patients: u64) -> CountTable {
 }
 
 /// The hub's reading of a site's released table: the one gated count.
-pub fn released_count(t: &GatedTable) -> Result<GatedCount, String> {
+pub fn released_count(t: &GatedTable) -> Result<GatedCount, crate::task::Unreadable> {
+    const EXPECTED: &str = "a cohort count";
     if !t.dims.is_empty() || t.measures != [MEASURE] {
-        return Err(format!(
-            "not a cohort count (dimensions {:?}, measures {:?})",
-            t.dims.iter().map(|d| &d.name).collect::<Vec<_>>(),
-            t.measures
-        ));
+        return Err(crate::task::Unreadable::Shape {
+            expected: EXPECTED,
+            dims: t.dims.iter().map(|d| d.name.clone()).collect(),
+            measures: t.measures.clone(),
+        });
     }
     t.rows
         .first()
         .and_then(|r| r.values.first().copied())
-        .ok_or_else(|| "a cohort table without its count".to_owned())
+        .ok_or(crate::task::Unreadable::Empty {
+            expected: "a cohort table",
+        })
 }

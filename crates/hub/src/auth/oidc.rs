@@ -7,7 +7,8 @@
 
 use crate::auth::jwt::{IdClaims, Jwks};
 pub use crate::auth::oidc_config::{
-    ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS, OidcConfig, check_configs, check_url,
+    ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS, IssuerUrlError, OidcConfig, OidcConfigError,
+    check_configs, check_url,
 };
 use crate::db::Role;
 use base64::Engine;
@@ -123,7 +124,7 @@ impl Issuer {
         &self,
         url: &str,
     ) -> Result<T, OidcError> {
-        check_url(url).map_err(|e| self.err(e))?;
+        check_url(url).map_err(|e| self.err(e.to_string()))?;
         let r = self
             .http
             .get(url)
@@ -164,7 +165,7 @@ impl Issuer {
         verifier: &str,
     ) -> Result<String, OidcError> {
         let d = self.discovery().await?;
-        let mut u = check_url(&d.authorization_endpoint).map_err(|e| self.err(e))?;
+        let mut u = check_url(&d.authorization_endpoint).map_err(|e| self.err(e.to_string()))?;
         u.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.cfg.client_id)
@@ -186,7 +187,7 @@ impl Issuer {
         nonce: &str,
     ) -> Result<IdClaims, OidcError> {
         let d = self.discovery().await?;
-        check_url(&d.token_endpoint).map_err(|e| self.err(e))?;
+        check_url(&d.token_endpoint).map_err(|e| self.err(e.to_string()))?;
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "authorization_code")
             .append_pair("code", code)
