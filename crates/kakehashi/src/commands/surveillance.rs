@@ -284,11 +284,12 @@ fn write_csv(w: &mut impl Write, s: &Series) -> anyhow::Result<()> {
         head.push(format!("{p}_positive"));
         head.push(format!("{p}_positivity"));
     }
-    writeln!(w, "{}", head.join(","))?;
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(&head)?;
     for r in &s.rows {
         let mut cells: Vec<String> = Vec::new();
         if let Some(x) = &r.site {
-            cells.push(csv_cell(x));
+            cells.push(x.clone());
         }
         if let Some(x) = r.country {
             cells.push(x.to_string());
@@ -306,17 +307,10 @@ fn write_csv(w: &mut impl Write, s: &Series) -> anyhow::Result<()> {
             cells.push(p.positives.to_string());
             cells.push(p.share().map(|v| format!("{v:.4}")).unwrap_or_default());
         }
-        writeln!(w, "{}", cells.join(","))?;
+        out.write_record(&cells)?;
     }
+    out.flush()?;
     Ok(())
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn mem_cmd(a: MemArgs) -> anyhow::Result<ExitCode> {
