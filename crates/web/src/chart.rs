@@ -25,7 +25,9 @@ const RIGHT: f64 = 180.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 56.0;
 
-/// Escapes text for SVG/HTML content and attribute values.
+/// Escapes text for SVG/HTML content and attribute values. Hand-written rather than
+/// `minijinja::HtmlEscape`, which also escapes `/` and would turn a season's "2024/25" into
+/// "2024&#x2f;25" in the SVG source that tests and readers search.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
