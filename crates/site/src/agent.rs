@@ -37,7 +37,9 @@ const MAX_FINISHED: usize = 10_000;
 type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
 /// The released table, notes, and the released denominator.
 type Answered = (Gated, Vec<Note>, Option<Gated>);
-/// What a task comes to: released data, a refusal, or the site's error.
+/// What a task comes to: released data, a refusal, or the site's error. The error stays a
+/// `String`: it is the wire text (`OutcomeOut::Failed { error }`) the hub shows and the audit
+/// records, already rendered from the typed error where the task failed.
 type TaskOutcome = Result<Answered, Result<Refusal, String>>;
 
 /// The public key of the site's signing key (made on first use), to register at the hub.

@@ -235,7 +235,7 @@ impl Issuer {
     }
 
     /// The role (and a steward's site) the claims map to, or why none does.
-    pub fn role_of(&self, claims: &IdClaims) -> Result<(Role, Option<String>), String> {
+    pub fn role_of(&self, claims: &IdClaims) -> Result<(Role, Option<String>), NoRole> {
         let values: Vec<String> = match self
             .cfg
             .roles_claim
@@ -267,15 +267,25 @@ impl Issuer {
         } else if roles.contains(&Role::Researcher) {
             Ok((Role::Researcher, None))
         } else if roles.contains(&Role::Steward) {
-            Err("the steward role needs a site claim; the ID token names none".into())
+            Err(NoRole::NoSite)
         } else {
-            Err(format!(
-                "no claim value in {:?} maps to a role",
-                self.cfg
-                    .roles_claim
-                    .as_deref()
-                    .unwrap_or("(no roles_claim)")
-            ))
+            Err(NoRole::NoMatch {
+                claim: self.cfg.roles_claim.clone(),
+            })
         }
     }
+}
+
+/// Why an ID token's claims give no role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoRole {
+    /// The steward role without the site claim it needs.
+    #[error("the steward role needs a site claim; the ID token names none")]
+    NoSite,
+    /// No value of the roles claim is mapped to a role.
+    #[error("no claim value in {:?} maps to a role", claim.as_deref().unwrap_or("(no roles_claim)"))]
+    NoMatch {
+        /// The configured roles claim, if any.
+        claim: Option<String>,
+    },
 }

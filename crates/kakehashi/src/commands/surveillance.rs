@@ -159,8 +159,7 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
         a.by.iter()
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.parse())
-            .collect::<Result<_, String>>()
-            .map_err(anyhow::Error::msg)?;
+            .collect::<Result<_, _>>()?;
     let spec = SeriesSpec {
         by,
         age_bands: AgeBands::parse(&a.age_bands)
@@ -172,7 +171,7 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
             .max_weeks_per_patient
             .map(kakehashi_surveillance::per_patient::check_max_weeks)
             .transpose()
-            .map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?,
+            .map_err(|e| anyhow::anyhow!("--max-weeks-per-patient: {}", e.problem()))?,
     };
     if let (Some(f), Some(t)) = (a.from, a.to)
         && f > t
