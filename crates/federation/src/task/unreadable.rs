@@ -26,12 +26,6 @@ pub enum Unreadable {
         /// The dimension.
         dim: &'static str,
     },
-    /// The table has no row where it must have one.
-    #[error("{expected} without its count")]
-    Empty {
-        /// What the table should be.
-        expected: &'static str,
-    },
     /// A row cannot be read.
     #[error("row {row}: {problem}")]
     Row {
