@@ -354,8 +354,8 @@ impl LocalClock {
                 let (start, end) = match self.cache.get() {
                     Some((cy, s, e)) if cy == y => (s, e),
                     _ => {
-                        // The first instant of summer and of winter time: compare against
-                        // local_date at the switch by probing the shared rule once per year.
+                        // The first instants of summer and of winter time, read from the tz
+                        // database once per year (the same table local_date uses).
                         let s = crate::week::summer_time_bounds(y);
                         self.cache.set(Some((y, s.0, s.1)));
                         s
