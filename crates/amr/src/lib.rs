@@ -69,10 +69,41 @@ pub enum AmrError {
         /// The spec's guideline.
         spec: Guideline,
     },
-    /// Bad input read from a file (a WHONET export), with the file, line and column in the
-    /// message.
-    #[error("{0}")]
-    Input(String),
+    /// An infection site that is not unspecified, meningitis or uti.
+    #[error("unknown infection site {text:?} (expected unspecified, meningitis or uti)")]
+    InfectionSite {
+        /// The text read.
+        text: String,
+    },
+    /// Bad input read from a file (a WHONET export): where, and what.
+    #[error("{file}{}{}: {problem}", line.map(|l| format!(" line {l}")).unwrap_or_default(), column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Input {
+        /// The file (or stream) read.
+        file: String,
+        /// The line (1-based; the header is line 1), when the problem is in a record.
+        line: Option<usize>,
+        /// The column's header, when the problem is in a cell.
+        column: Option<String>,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl AmrError {
+    /// An [`AmrError::Input`] at a place in a file.
+    pub(crate) fn input(
+        source: &str,
+        line: Option<usize>,
+        column: Option<&str>,
+        problem: impl Into<String>,
+    ) -> Self {
+        AmrError::Input {
+            file: source.to_owned(),
+            line,
+            column: column.map(str::to_owned),
+            problem: problem.into(),
+        }
+    }
 }
 
 impl From<per_patient::MaxIsolatesError> for AmrError {
