@@ -116,8 +116,9 @@ impl AntibiogramSpec {
     pub fn resolve(&self, r: &Reference) -> Result<ResolvedSpec, AmrError> {
         let mut organisms = Vec::new();
         for (i, o) in self.organisms.iter().enumerate() {
-            let m = r.find_organism(o).ok_or_else(|| {
-                AmrError::Input(format!("organisms[{i}]: unknown organism {o:?}"))
+            let m = r.find_organism(o).ok_or_else(|| AmrError::Field {
+                field: format!("organisms[{i}]"),
+                problem: format!("unknown organism {o:?}"),
             })?;
             if !organisms.contains(&m) {
                 organisms.push(m);
@@ -125,8 +126,9 @@ impl AntibiogramSpec {
         }
         let mut antimicrobials = Vec::new();
         for (i, a) in self.antimicrobials.iter().enumerate() {
-            let m = r.find_antimicrobial(a).ok_or_else(|| {
-                AmrError::Input(format!("antimicrobials[{i}]: unknown antimicrobial {a:?}"))
+            let m = r.find_antimicrobial(a).ok_or_else(|| AmrError::Field {
+                field: format!("antimicrobials[{i}]"),
+                problem: format!("unknown antimicrobial {a:?}"),
             })?;
             if !antimicrobials.contains(&m) {
                 antimicrobials.push(m);
@@ -135,10 +137,12 @@ impl AntibiogramSpec {
         if let (Some(f), Some(t)) = (self.period.from, self.period.to)
             && f > t
         {
-            return Err(AmrError::Input(format!("period: from {f} is after to {t}")));
+            return Err(AmrError::Field {
+                field: "period".into(),
+                problem: format!("from {f} is after to {t}"),
+            });
         }
-        per_patient::check_max_isolates(i64::from(self.max_isolates_per_patient))
-            .map_err(AmrError::Input)?;
+        per_patient::check_max_isolates(i64::from(self.max_isolates_per_patient))?;
         r.check_guideline(self.guideline)?;
         Ok(ResolvedSpec {
             organisms,
@@ -359,11 +363,10 @@ pub fn antibiogram(
 ) -> Result<AntibiogramCounts, AmrError> {
     let r = interp.reference();
     if interp.guideline() != spec.guideline {
-        return Err(AmrError::Input(format!(
-            "interpreter reads {} but the spec asks for {}",
-            interp.guideline(),
-            spec.guideline
-        )));
+        return Err(AmrError::GuidelineMismatch {
+            interpreter: interp.guideline(),
+            spec: spec.guideline,
+        });
     }
     let rs = spec.resolve(r)?;
     let defs = r.mdro();

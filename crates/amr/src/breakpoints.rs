@@ -98,9 +98,9 @@ impl FromStr for InfectionSite {
             "uti" | "uncomplicated_uti" | "uncomplicated uti" | "urinary" => {
                 Ok(InfectionSite::UncomplicatedUti)
             }
-            other => Err(AmrError::Input(format!(
-                "unknown infection site {other:?} (expected unspecified, meningitis or uti)"
-            ))),
+            other => Err(AmrError::InfectionSite {
+                text: other.to_owned(),
+            }),
         }
     }
 }

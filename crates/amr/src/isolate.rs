@@ -55,21 +55,43 @@ pub enum FirstIsolateRule {
     },
 }
 
+/// Text that is not a first-isolate rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FirstIsolateRuleError {
+    /// `episode:` without a positive number of days.
+    #[error(
+        "first-isolate rule {text:?}: episode gap must be a positive number of days, e.g. episode:30"
+    )]
+    EpisodeDays {
+        /// The text read.
+        text: String,
+    },
+    /// No rule of that name.
+    #[error("unknown first-isolate rule {text:?} (expected m39, all or episode:DAYS)")]
+    Unknown {
+        /// The text read.
+        text: String,
+    },
+}
+
 impl FirstIsolateRule {
     /// Parses `m39`, `all`, `episode:30`.
-    pub fn parse(s: &str) -> Result<FirstIsolateRule, String> {
+    pub fn parse(s: &str) -> Result<FirstIsolateRule, FirstIsolateRuleError> {
         let t = s.trim().to_lowercase();
         match t.as_str() {
             "m39" | "first" | "clsi" | "clsi-m39" => Ok(FirstIsolateRule::M39),
             "all" | "none" => Ok(FirstIsolateRule::All),
-            _ => match t.strip_prefix("episode:").or_else(|| t.strip_prefix("episode=")) {
+            _ => match t
+                .strip_prefix("episode:")
+                .or_else(|| t.strip_prefix("episode="))
+            {
                 Some(d) => d
                     .parse()
                     .ok()
                     .filter(|d| *d > 0)
                     .map(|days| FirstIsolateRule::Episode { days })
-                    .ok_or_else(|| format!("first-isolate rule {s:?}: episode gap must be a positive number of days, e.g. episode:30")),
-                None => Err(format!("unknown first-isolate rule {s:?} (expected m39, all or episode:DAYS)")),
+                    .ok_or_else(|| FirstIsolateRuleError::EpisodeDays { text: s.to_owned() }),
+                None => Err(FirstIsolateRuleError::Unknown { text: s.to_owned() }),
             },
         }
     }
@@ -216,10 +238,13 @@ mod tests {
             FirstIsolateRule::Episode { days: 30 }
         );
         assert!(FirstIsolateRule::parse("episode:0").is_err());
-        assert!(
-            FirstIsolateRule::parse("bogus")
-                .unwrap_err()
-                .contains("bogus")
+        let e = FirstIsolateRule::parse("bogus").unwrap_err();
+        assert_eq!(
+            e,
+            FirstIsolateRuleError::Unknown {
+                text: "bogus".into()
+            }
         );
+        assert!(e.to_string().contains("bogus"), "{e}");
     }
 }

@@ -40,9 +40,9 @@ pub use breakpoints::{
     Resolution, Sir,
 };
 pub use data::ReferenceError;
-pub use isolate::{FirstIsolateRule, Isolate, Test};
+pub use isolate::{FirstIsolateRule, FirstIsolateRuleError, Isolate, Test};
 pub use reference::{AbId, MoId, Reference};
-pub use value::{Mic, Zone};
+pub use value::{Mic, ValueError, Zone};
 
 /// Errors of the AMR crate.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +52,110 @@ pub enum AmrError {
     Reference(#[from] ReferenceError),
     /// A guideline name or version is unknown.
     #[error("guideline {0}")]
-    Guideline(String),
-    /// Bad input (value, code, specification field), with where.
-    #[error("{0}")]
-    Input(String),
+    Guideline(#[from] GuidelineError),
+    /// A field of an antibiogram specification cannot be used.
+    #[error("{field}: {problem}")]
+    Field {
+        /// The field's path in the spec, e.g. `organisms[2]` or `max_isolates_per_patient`.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The interpreter reads another guideline than the spec asks for.
+    #[error("interpreter reads {interpreter} but the spec asks for {spec}")]
+    GuidelineMismatch {
+        /// The interpreter's guideline.
+        interpreter: Guideline,
+        /// The spec's guideline.
+        spec: Guideline,
+    },
+    /// An infection site that is not unspecified, meningitis or uti.
+    #[error("unknown infection site {text:?} (expected unspecified, meningitis or uti)")]
+    InfectionSite {
+        /// The text read.
+        text: String,
+    },
+    /// Bad input read from a file (a WHONET export): where, and what.
+    #[error("{file}{}{}: {problem}", line.map(|l| format!(" line {l}")).unwrap_or_default(), column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Input {
+        /// The file (or stream) read.
+        file: String,
+        /// The line (1-based; the header is line 1), when the problem is in a record.
+        line: Option<usize>,
+        /// The column's header, when the problem is in a cell.
+        column: Option<String>,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl AmrError {
+    /// An [`AmrError::Input`] at a place in a file.
+    pub(crate) fn input(
+        source: &str,
+        line: Option<usize>,
+        column: Option<&str>,
+        problem: impl Into<String>,
+    ) -> Self {
+        AmrError::Input {
+            file: source.to_owned(),
+            line,
+            column: column.map(str::to_owned),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl From<per_patient::MaxIsolatesError> for AmrError {
+    fn from(e: per_patient::MaxIsolatesError) -> Self {
+        AmrError::Field {
+            field: per_patient::FIELD.to_owned(),
+            problem: e.problem(),
+        }
+    }
+}
+
+/// A guideline that is not `EUCAST YEAR` or `CLSI YEAR`, or whose breakpoints are not here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuidelineError {
+    /// The body is neither EUCAST nor CLSI.
+    #[error("{text:?}: expected \"EUCAST YEAR\" or \"CLSI YEAR\", e.g. \"EUCAST 2025\"")]
+    Body {
+        /// The text read.
+        text: String,
+    },
+    /// No year, or more than a year, after the body.
+    #[error("{text:?}: expected a year after {body}, e.g. \"{body} 2025\"")]
+    Year {
+        /// The text read.
+        text: String,
+        /// The body named.
+        body: &'static str,
+    },
+    /// CLSI asked for where its tables are not installed.
+    #[error(
+        "{guideline}: the CLSI breakpoints are not installed here ({} is absent; CLSI's terms for redistributing them are not stated, see LICENSES.md)",
+        path.display()
+    )]
+    ClsiAbsent {
+        /// The guideline asked for.
+        guideline: Guideline,
+        /// The CLSI table looked for.
+        path: std::path::PathBuf,
+    },
+    /// A version the tables do not have.
+    #[error("no breakpoints for {guideline}; available: {}", list(available))]
+    NotAvailable {
+        /// The guideline asked for.
+        guideline: Guideline,
+        /// The guidelines the tables hold.
+        available: Vec<Guideline>,
+    },
+}
+
+fn list(gs: &[Guideline]) -> String {
+    gs.iter()
+        .map(|g| g.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -33,16 +33,31 @@ pub const FIELD: &str = "max_isolates_per_patient";
 /// carbapenem-R candidates; a test checks every organism of the reference).
 pub const ORGANISM_ROW_CELLS: u32 = 5;
 
+/// A `max_isolates_per_patient` outside 1 to [`MAX_ISOLATES_PER_PATIENT_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{FIELD}: {}", self.problem())]
+pub struct MaxIsolatesError {
+    /// The value asked for.
+    pub value: i64,
+}
+
+impl MaxIsolatesError {
+    /// What is wrong, without the field's name.
+    pub fn problem(&self) -> String {
+        format!(
+            "{} is not allowed; give a whole number from 1 to {MAX_ISOLATES_PER_PATIENT_LIMIT} (default {DEFAULT_MAX_ISOLATES_PER_PATIENT})",
+            self.value
+        )
+    }
+}
+
 /// Checks a requested `max_isolates_per_patient`: a whole number from 1 to
 /// [`MAX_ISOLATES_PER_PATIENT_LIMIT`]. The error names the field.
-pub fn check_max_isolates(k: i64) -> Result<u32, String> {
-    if (1..=i64::from(MAX_ISOLATES_PER_PATIENT_LIMIT)).contains(&k) {
-        Ok(k as u32)
-    } else {
-        Err(format!(
-            "{FIELD}: {k} is not allowed; give a whole number from 1 to {MAX_ISOLATES_PER_PATIENT_LIMIT} (default {DEFAULT_MAX_ISOLATES_PER_PATIENT})"
-        ))
-    }
+pub fn check_max_isolates(k: i64) -> Result<u32, MaxIsolatesError> {
+    u32::try_from(k)
+        .ok()
+        .filter(|k| (1..=MAX_ISOLATES_PER_PATIENT_LIMIT).contains(k))
+        .ok_or(MaxIsolatesError { value: k })
 }
 
 pub(crate) fn default_max_isolates() -> u32 {
@@ -191,6 +206,8 @@ mod tests {
             i64::MIN,
         ] {
             let e = check_max_isolates(bad).unwrap_err();
+            assert_eq!(e.value, bad);
+            let e = e.to_string();
             assert!(e.starts_with(FIELD) && e.contains(&bad.to_string()), "{e}");
         }
     }

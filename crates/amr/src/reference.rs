@@ -3,11 +3,11 @@
 //! resistance, read at run time from the data folder ([`crate::data`]; sources and licences in
 //! `data/amr/SOURCES.md`).
 
-use crate::AmrError;
 use crate::data::{Located, ReferenceError, read_table};
 use crate::mdro::Definitions;
 pub use crate::table::{AbId, MoId};
 use crate::table::{Body, BreakpointRow, Guideline};
+use crate::{AmrError, GuidelineError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -222,16 +222,17 @@ impl Reference {
             return Ok(());
         }
         if g.body == Body::Clsi && !self.clsi {
-            return Err(AmrError::Guideline(format!(
-                "{g}: the CLSI breakpoints are not installed here ({} is absent; CLSI's terms for redistributing them are not stated, see LICENSES.md)",
-                self.dir.join(BREAKPOINTS_CLSI).display()
-            )));
+            return Err(GuidelineError::ClsiAbsent {
+                guideline: g,
+                path: self.dir.join(BREAKPOINTS_CLSI),
+            }
+            .into());
         }
-        let have: Vec<String> = self.guidelines.iter().map(|g| g.to_string()).collect();
-        Err(AmrError::Guideline(format!(
-            "no breakpoints for {g}; available: {}",
-            have.join(", ")
-        )))
+        Err(GuidelineError::NotAvailable {
+            guideline: g,
+            available: self.guidelines.clone(),
+        }
+        .into())
     }
 
     fn parse(
@@ -379,8 +380,8 @@ impl Reference {
             for (line, f) in rows(text) {
                 let ab = ab_by_code.get(f.get(5).copied().unwrap_or("")).copied();
                 let mo = mo_by_code.get(f.get(3).copied().unwrap_or("")).copied();
-                let mut row =
-                    BreakpointRow::from_fields(&f, mo, ab).map_err(|m| bad(path, line, &m))?;
+                let mut row = BreakpointRow::from_fields(&f, mo, ab)
+                    .map_err(|e| bad(path, line, &e.to_string()))?;
                 if row.guideline.body != *body {
                     return Err(bad(
                         path,

@@ -1,6 +1,8 @@
 //! Proportions with 95 % confidence intervals: Wilson score intervals, Newcombe's hybrid score
 //! interval for a difference of two proportions, and the Cochran–Armitage test for trend.
 
+use statrs::function::erf::erfc;
+
 /// z for a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
@@ -60,24 +62,6 @@ pub fn cochran_armitage(groups: &[(f64, u64, u64)]) -> Option<f64> {
     }
     let z = t / var.sqrt();
     Some(erfc(z.abs() / std::f64::consts::SQRT_2))
-}
-
-/// Complementary error function (Numerical Recipes `erfcc`, relative error < 1.2e-7).
-pub fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
 }
 
 #[cfg(test)]

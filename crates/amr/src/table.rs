@@ -2,7 +2,7 @@
 //! and antimicrobial indexes, guidelines, test methods, and the rows of the breakpoint table.
 //! (`reference` parses the tables into these; `breakpoints` interprets with them.)
 
-use crate::AmrError;
+use crate::{AmrError, GuidelineError};
 use std::fmt;
 use std::str::FromStr;
 
@@ -59,20 +59,15 @@ impl FromStr for Guideline {
             "EUCAST" => Body::Eucast,
             "CLSI" => Body::Clsi,
             _ => {
-                return Err(AmrError::Guideline(format!(
-                    "{s:?}: expected \"EUCAST YEAR\" or \"CLSI YEAR\", e.g. \"EUCAST 2025\""
-                )));
+                return Err(GuidelineError::Body { text: s.to_owned() }.into());
             }
         };
         let year = y
             .and_then(|y| y.parse::<u16>().ok())
             .filter(|_| it.next().is_none())
-            .ok_or_else(|| {
-                AmrError::Guideline(format!(
-                    "{s:?}: expected a year after {}, e.g. \"{} 2025\"",
-                    body.as_str(),
-                    body.as_str()
-                ))
+            .ok_or_else(|| GuidelineError::Year {
+                text: s.to_owned(),
+                body: body.as_str(),
             })?;
         Ok(Guideline { body, year })
     }
@@ -141,28 +136,57 @@ pub struct BreakpointRow {
     pub no_s: bool,
 }
 
+/// A row of a breakpoint table that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    /// Fewer than the 12 columns.
+    #[error("expected 12 columns, found {found}")]
+    Columns {
+        /// Columns found.
+        found: usize,
+    },
+    /// The guideline column.
+    #[error(transparent)]
+    Guideline(AmrError),
+    /// The method is neither MIC nor DISK.
+    #[error("unknown method {text:?}")]
+    Method {
+        /// The text read.
+        text: String,
+    },
+    /// A breakpoint column is not a number.
+    #[error("{column}: not a number: {text:?}")]
+    Number {
+        /// The column.
+        column: &'static str,
+        /// The text read.
+        text: String,
+    },
+}
+
 impl BreakpointRow {
     pub(crate) fn from_fields(
         f: &[&str],
         mo: Option<MoId>,
         ab: Option<AbId>,
-    ) -> Result<BreakpointRow, String> {
+    ) -> Result<BreakpointRow, RowError> {
         if f.len() < 12 {
-            return Err("expected 12 columns".into());
+            return Err(RowError::Columns { found: f.len() });
         }
-        let guideline: Guideline = f[0].parse().map_err(|e: AmrError| e.to_string())?;
+        let guideline: Guideline = f[0].parse().map_err(RowError::Guideline)?;
         let method = match f[1] {
             "MIC" => Method::Mic,
             "DISK" => Method::Disk,
-            m => return Err(format!("unknown method {m:?}")),
+            m => return Err(RowError::Method { text: m.to_owned() }),
         };
-        let num = |s: &str, col: &str| -> Result<Option<f64>, String> {
+        let num = |s: &str, column: &'static str| -> Result<Option<f64>, RowError> {
             if s.is_empty() {
                 Ok(None)
             } else {
-                s.parse()
-                    .map(Some)
-                    .map_err(|_| format!("{col}: not a number: {s:?}"))
+                s.parse().map(Some).map_err(|_| RowError::Number {
+                    column,
+                    text: s.to_owned(),
+                })
             }
         };
         let s = num(f[8], "breakpoint_S")?;

@@ -3,6 +3,37 @@
 
 use std::fmt;
 
+/// Text that is not an MIC or a zone diameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// Not a number in mg/L with an optional comparator.
+    #[error(
+        "not an MIC: {text:?} (expected a number in mg/L with an optional <=, <, >=, > prefix)"
+    )]
+    MicSyntax {
+        /// The text read.
+        text: String,
+    },
+    /// A number, but zero, negative or not finite.
+    #[error("not an MIC: {text:?} (must be a positive number)")]
+    MicNotPositive {
+        /// The text read.
+        text: String,
+    },
+    /// Not a number of mm.
+    #[error("not a zone diameter: {text:?} (expected mm)")]
+    ZoneSyntax {
+        /// The text read.
+        text: String,
+    },
+    /// A number of mm outside 0 to 100.
+    #[error("not a zone diameter: {text:?} (expected 0 to 100 mm)")]
+    ZoneRange {
+        /// The text read.
+        text: String,
+    },
+}
+
 /// Position on the doubling-dilution scale: `log2(mg/L)`, so 1 mg/L is 0, 0.125 mg/L is -3
 /// and 16 mg/L is 4. Values between two steps (gradient strips: 1.5 mg/L) are rounded up to the
 /// next step, as CLSI and EUCAST direct; 0.12, 0.06 and 0.03 are the printed forms of 2^-3,
@@ -94,7 +125,7 @@ impl Mic {
     }
 
     /// Parses `"<=0.25"`, `">32"`, `"2"`, `"0,5"`, `"≤1 mg/L"`.
-    pub fn parse(text: &str) -> Result<Mic, String> {
+    pub fn parse(text: &str) -> Result<Mic, ValueError> {
         if let Some(m) = Mic::parse_plain(text.as_bytes()) {
             return Ok(m);
         }
@@ -128,9 +159,17 @@ impl Mic {
             .trim();
         // combination drugs are reported "2/38" (first component is the one the breakpoint names)
         let num = num.split('/').next().unwrap_or(num);
-        let v: f64 = if num.contains(',') && !num.contains('.') { num.replace(',', ".").parse() } else { num.parse() }
-            .map_err(|_| format!("not an MIC: {text:?} (expected a number in mg/L with an optional <=, <, >=, > prefix)"))?;
-        Mic::new(cmp, v).ok_or_else(|| format!("not an MIC: {text:?} (must be a positive number)"))
+        let v: f64 = if num.contains(',') && !num.contains('.') {
+            num.replace(',', ".").parse()
+        } else {
+            num.parse()
+        }
+        .map_err(|_| ValueError::MicSyntax {
+            text: text.to_owned(),
+        })?;
+        Mic::new(cmp, v).ok_or_else(|| ValueError::MicNotPositive {
+            text: text.to_owned(),
+        })
     }
 
     /// The fast path for what laboratory systems export almost always: an ASCII comparator and
@@ -197,7 +236,7 @@ pub struct Zone {
 
 impl Zone {
     /// Parses `"22"`, `"22 mm"`, `"6"` (no zone: the disk's own diameter).
-    pub fn parse(text: &str) -> Result<Zone, String> {
+    pub fn parse(text: &str) -> Result<Zone, ValueError> {
         let t = text
             .trim()
             .trim_end_matches("mm")
@@ -206,11 +245,13 @@ impl Zone {
         let v: f64 = t
             .replace(',', ".")
             .parse()
-            .map_err(|_| format!("not a zone diameter: {text:?} (expected mm)"))?;
+            .map_err(|_| ValueError::ZoneSyntax {
+                text: text.to_owned(),
+            })?;
         if !(0.0..=100.0).contains(&v) {
-            return Err(format!(
-                "not a zone diameter: {text:?} (expected 0 to 100 mm)"
-            ));
+            return Err(ValueError::ZoneRange {
+                text: text.to_owned(),
+            });
         }
         Ok(Zone { mm: v })
     }
@@ -246,11 +287,25 @@ mod tests {
         assert_eq!(Mic::parse(" 2 mg/L").unwrap().range(), (1, 1));
         assert_eq!(Mic::parse("0,5").unwrap().step, -1);
         assert_eq!(Mic::parse("2/38").unwrap().step, 1);
-        assert!(Mic::parse("abc").unwrap_err().contains("abc"));
-        assert!(Mic::parse("-1").is_err());
+        assert_eq!(
+            Mic::parse("abc").unwrap_err(),
+            ValueError::MicSyntax { text: "abc".into() }
+        );
+        assert!(Mic::parse("abc").unwrap_err().to_string().contains("abc"));
+        assert_eq!(
+            Mic::parse("-1").unwrap_err(),
+            ValueError::MicNotPositive { text: "-1".into() }
+        );
         assert!(Mic::parse("0").is_err());
         assert_eq!(Zone::parse("22 mm").unwrap().mm, 22.0);
-        assert!(Zone::parse("x").is_err());
+        assert_eq!(
+            Zone::parse("x").unwrap_err(),
+            ValueError::ZoneSyntax { text: "x".into() }
+        );
+        assert_eq!(
+            Zone::parse("120").unwrap_err(),
+            ValueError::ZoneRange { text: "120".into() }
+        );
     }
 
     #[test]

@@ -49,49 +49,58 @@ pub fn interpret_long(
         .from_reader(input);
     let headers: Vec<String> = rd
         .headers()
-        .map_err(|e| AmrError::Input(format!("{source}: {e}")))?
+        .map_err(|e| AmrError::input(source, None, None, e.to_string()))?
         .iter()
         .map(str::to_string)
         .collect();
     let oc = col(&headers, &["organism", "mo"])
-        .ok_or_else(|| AmrError::Input(format!("{source}: no `organism` column")))?;
+        .ok_or_else(|| AmrError::input(source, None, None, "no `organism` column"))?;
     let ac = col(&headers, &["antimicrobial", "ab", "drug", "antibiotic"])
-        .ok_or_else(|| AmrError::Input(format!("{source}: no `antimicrobial` column")))?;
+        .ok_or_else(|| AmrError::input(source, None, None, "no `antimicrobial` column"))?;
     let mc = col(&headers, &["mic"]);
     let dc = col(&headers, &["disk", "zone"]);
     if mc.is_none() && dc.is_none() {
-        return Err(AmrError::Input(format!(
-            "{source}: needs a `mic` or a `disk` column"
-        )));
+        return Err(AmrError::input(
+            source,
+            None,
+            None,
+            "needs a `mic` or a `disk` column",
+        ));
     }
     let gc = col(&headers, &["disk_guideline", "guideline"]);
     let sc = col(&headers, &["infection_site", "site"]);
     let mut out = Vec::new();
     for (i, rec) in rd.records().enumerate() {
         let line = i + 2;
-        let rec = rec.map_err(|e| AmrError::Input(format!("{source} line {line}: {e}")))?;
+        let rec = rec.map_err(|e| AmrError::input(source, Some(line), None, e.to_string()))?;
         let at = |c: usize, name: &str| -> Result<&str, AmrError> {
             rec.get(c).ok_or_else(|| {
-                AmrError::Input(format!("{source} line {line}: missing column {name}"))
+                AmrError::input(source, Some(line), None, format!("missing column {name}"))
             })
         };
         let o = at(oc, "organism")?;
         let mo = r.find_organism(o).ok_or_else(|| {
-            AmrError::Input(format!(
-                "{source} line {line}, column organism: unknown organism {o:?}"
-            ))
+            AmrError::input(
+                source,
+                Some(line),
+                Some("organism"),
+                format!("unknown organism {o:?}"),
+            )
         })?;
         let a = at(ac, "antimicrobial")?;
         let ab = r.find_antimicrobial(a).ok_or_else(|| {
-            AmrError::Input(format!(
-                "{source} line {line}, column antimicrobial: unknown antimicrobial {a:?}"
-            ))
+            AmrError::input(
+                source,
+                Some(line),
+                Some("antimicrobial"),
+                format!("unknown antimicrobial {a:?}"),
+            )
         })?;
         let site = match sc {
             Some(c) => at(c, "infection_site")?
                 .parse::<InfectionSite>()
                 .map_err(|e| {
-                    AmrError::Input(format!("{source} line {line}, column infection_site: {e}"))
+                    AmrError::input(source, Some(line), Some("infection_site"), e.to_string())
                 })?,
             None => InfectionSite::Unspecified,
         };
@@ -103,41 +112,43 @@ pub fn interpret_long(
             .map(|c| at(c, "disk"))
             .transpose()?
             .filter(|s| !s.is_empty());
-        let m =
-            match (mic, disk) {
-                (Some(v), _) => Measurement::Mic(Mic::parse(v).map_err(|e| {
-                    AmrError::Input(format!("{source} line {line}, column mic: {e}"))
-                })?),
-                (None, Some(v)) => {
-                    let z = Zone::parse(v).map_err(|e| {
-                        AmrError::Input(format!("{source} line {line}, column disk: {e}"))
-                    })?;
-                    let body = match gc
-                        .map(|c| at(c, "disk_guideline"))
-                        .transpose()?
-                        .filter(|s| !s.is_empty())
-                    {
-                        Some(g) => Some(body_of(g).ok_or_else(|| {
-                            AmrError::Input(format!(
-                                "{source} line {line}, column {}: {g:?} is neither EUCAST nor CLSI",
-                                headers[gc.unwrap_or(0)]
-                            ))
-                        })?),
-                        None => None,
-                    };
-                    Measurement::Zone(z, body)
-                }
-                (None, None) => {
-                    out.push(Row {
-                        fields: rec.iter().map(str::to_string).collect(),
-                        result: Interpretation {
-                            sir: Sir::Ni,
-                            basis: "no value (mic and disk empty)".into(),
-                        },
-                    });
-                    continue;
-                }
-            };
+        let m = match (mic, disk) {
+            (Some(v), _) => Measurement::Mic(
+                Mic::parse(v)
+                    .map_err(|e| AmrError::input(source, Some(line), Some("mic"), e.to_string()))?,
+            ),
+            (None, Some(v)) => {
+                let z = Zone::parse(v).map_err(|e| {
+                    AmrError::input(source, Some(line), Some("disk"), e.to_string())
+                })?;
+                let body = match gc
+                    .map(|c| at(c, "disk_guideline"))
+                    .transpose()?
+                    .filter(|s| !s.is_empty())
+                {
+                    Some(g) => Some(body_of(g).ok_or_else(|| {
+                        AmrError::input(
+                            source,
+                            Some(line),
+                            Some(&headers[gc.unwrap_or(0)]),
+                            format!("{g:?} is neither EUCAST nor CLSI"),
+                        )
+                    })?),
+                    None => None,
+                };
+                Measurement::Zone(z, body)
+            }
+            (None, None) => {
+                out.push(Row {
+                    fields: rec.iter().map(str::to_string).collect(),
+                    result: Interpretation {
+                        sir: Sir::Ni,
+                        basis: "no value (mic and disk empty)".into(),
+                    },
+                });
+                continue;
+            }
+        };
         out.push(Row {
             fields: rec.iter().map(str::to_string).collect(),
             result: interp.interpret(mo, ab, &m, site),
@@ -224,58 +235,67 @@ pub fn read_whonet(
         .from_reader(input);
     let headers: Vec<String> = rd
         .headers()
-        .map_err(|e| AmrError::Input(format!("{source}: {e}")))?
+        .map_err(|e| AmrError::input(source, None, None, e.to_string()))?
         .iter()
         .map(str::to_string)
         .collect();
     let oc = col(&headers, &["organism", "ORGANISM"])
-        .ok_or_else(|| AmrError::Input(format!("{source}: no ORGANISM column")))?;
+        .ok_or_else(|| AmrError::input(source, None, None, "no ORGANISM column"))?;
     let pc = col(
         &headers,
         &["patient_id", "identification number", "patient"],
     );
     let dc = col(&headers, &["spec_date", "specimen date", "date"])
-        .ok_or_else(|| AmrError::Input(format!("{source}: no SPEC_DATE column")))?;
+        .ok_or_else(|| AmrError::input(source, None, None, "no SPEC_DATE column"))?;
     let tc = col(&headers, &["spec_type", "specimen type"]);
     let gc = col(&headers, &["guideline"]);
     let ic = col(&headers, &["spec_num", "specimen number", "isolate number"]);
     let drugs = drug_columns(&headers, r);
     if drugs.is_empty() {
-        return Err(AmrError::Input(format!(
-            "{source}: no drug columns (expected WHONET names such as AMP_ND10 or CIP_NM)"
-        )));
+        return Err(AmrError::input(
+            source,
+            None,
+            None,
+            "no drug columns (expected WHONET names such as AMP_ND10 or CIP_NM)",
+        ));
     }
     let mut out = Vec::new();
     for (i, rec) in rd.records().enumerate() {
         let line = i + 2;
-        let rec = rec.map_err(|e| AmrError::Input(format!("{source} line {line}: {e}")))?;
+        let rec = rec.map_err(|e| AmrError::input(source, Some(line), None, e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("");
         let o = get(oc);
         if o.is_empty() {
             continue;
         }
         let organism = r.find_organism(o).ok_or_else(|| {
-            AmrError::Input(format!(
-                "{source} line {line}, column {}: unknown organism {o:?}",
-                headers[oc]
-            ))
+            AmrError::input(
+                source,
+                Some(line),
+                Some(&headers[oc]),
+                format!("unknown organism {o:?}"),
+            )
         })?;
         let d = get(dc);
         let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .or_else(|_| NaiveDate::parse_from_str(d, "%d.%m.%Y"))
             .or_else(|_| NaiveDate::parse_from_str(d, "%Y/%m/%d"))
             .map_err(|_| {
-                AmrError::Input(format!(
-                    "{source} line {line}, column {}: not a date: {d:?}",
-                    headers[dc]
-                ))
+                AmrError::input(
+                    source,
+                    Some(line),
+                    Some(&headers[dc]),
+                    format!("not a date: {d:?}"),
+                )
             })?;
         let lab_guideline = match gc.map(get).filter(|s| !s.is_empty()) {
             Some(g) => Some(g.parse::<Guideline>().map_err(|e| {
-                AmrError::Input(format!(
-                    "{source} line {line}, column {}: {e}",
-                    headers[gc.unwrap_or(0)]
-                ))
+                AmrError::input(
+                    source,
+                    Some(line),
+                    Some(&headers[gc.unwrap_or(0)]),
+                    e.to_string(),
+                )
             })?),
             None => None,
         };
@@ -306,18 +326,22 @@ pub fn read_whonet(
             }
             let value = if dcol.disk {
                 let z = Zone::parse(v).map_err(|e| {
-                    AmrError::Input(format!(
-                        "{source} line {line}, column {}: {e}",
-                        headers[dcol.index]
-                    ))
+                    AmrError::input(
+                        source,
+                        Some(line),
+                        Some(&headers[dcol.index]),
+                        e.to_string(),
+                    )
                 })?;
                 Measurement::Zone(z, dcol.body.or(lab_guideline.map(|g| g.body)))
             } else {
                 Measurement::Mic(Mic::parse(v).map_err(|e| {
-                    AmrError::Input(format!(
-                        "{source} line {line}, column {}: {e}",
-                        headers[dcol.index]
-                    ))
+                    AmrError::input(
+                        source,
+                        Some(line),
+                        Some(&headers[dcol.index]),
+                        e.to_string(),
+                    )
                 })?)
             };
             tests.push(Test {

@@ -1,7 +1,7 @@
 //! The gate: admission, policy, noise, rounding, suppression and the ε ledger, in one place.
 
 use crate::key::RepeatKey;
-use crate::ledger::{Ledger, LedgerEntry, Limits, Remaining, Usage, milli};
+use crate::ledger::{Charge, Ledger, LedgerEntry, LedgerError, Limits, Remaining, Usage, milli};
 use crate::noise::{NoiseStream, Scale};
 use crate::policy::{Policy, PolicyError};
 use crate::table::{
@@ -9,30 +9,16 @@ use crate::table::{
 };
 use kakehashi_model::ProjectId;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-/// The gate could not be opened, or its ledger could not be read.
+/// The gate could not be made, or its ledger could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     /// The policy is invalid.
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    /// The secret file could not be read or written.
-    #[error("{path}: {message}")]
-    Secret {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-    /// The ledger database failed.
-    #[error("disclosure ledger {path}: {message}")]
-    Ledger {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's message.
-        message: String,
-    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 /// Why the gate refused a task. The reason is sent to the hub instead of data; a refused task
@@ -181,29 +167,28 @@ pub struct Admission<'a> {
 pub struct Gate {
     policy: Policy,
     secret: [u8; 32],
-    ledger: Ledger,
+    ledger: Box<dyn Ledger>,
 }
 
 impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gate")
             .field("policy", &self.policy)
-            .field("ledger", &self.ledger.path())
+            .field("ledger", &self.ledger.location())
             .finish_non_exhaustive()
     }
 }
 
 impl Gate {
-    /// Opens the gate of the site whose state lives in `dir`: the noise secret
-    /// (`gate.secret`, made on first use) and the ledger (`gate.sqlite`).
-    pub fn open(dir: &Path, policy: Policy) -> Result<Gate, GateError> {
+    /// The gate of a site: its policy (validated), the secret its noise is derived from (the
+    /// same secret gives the same noise to the same question, whenever it is asked) and its
+    /// ledger. The site agent keeps both in its state directory (`kakehashi_site::ledger`).
+    pub fn new(
+        policy: Policy,
+        secret: [u8; 32],
+        ledger: Box<dyn Ledger>,
+    ) -> Result<Gate, GateError> {
         policy.validate()?;
-        std::fs::create_dir_all(dir).map_err(|e| GateError::Secret {
-            path: dir.to_owned(),
-            message: e.to_string(),
-        })?;
-        let secret = load_or_make_secret(&dir.join("gate.secret"))?;
-        let ledger = Ledger::open(&dir.join("gate.sqlite"))?;
         Ok(Gate {
             policy,
             secret,
@@ -294,13 +279,13 @@ impl Gate {
     /// The ledger for the steward: per project and researcher, the new questions answered and
     /// the ε spent.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>, GateError> {
-        self.ledger.entries()
+        Ok(self.ledger.entries()?)
     }
 
     /// A project's use of the site against the rate limits (tasks in the last minute, cells
     /// released today).
     pub fn usage(&self, project: &ProjectId) -> Result<Usage, GateError> {
-        self.ledger.usage(project.as_str())
+        Ok(self.ledger.usage(project.as_str())?)
     }
 
     /// Releases a table of true counts: checks the project and the per-task and daily cell
@@ -362,9 +347,17 @@ impl Gate {
             researcher_milli: self.policy.researcher_budget_milli(),
             cells_per_day: self.policy.cells_per_day,
         };
-        let spend = self
-            .ledger
-            .record(q, question, eps.unwrap_or(0), cells, &limits)?;
+        let spend = self.ledger.record(
+            &Charge {
+                project: q.project.as_str(),
+                researcher: q.researcher,
+                question,
+                snapshot: q.key.snapshot(),
+                eps_milli: eps.unwrap_or(0),
+                cells,
+            },
+            &limits,
+        )?;
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
         let mut rows: BTreeMap<Vec<String>, Vec<GatedCount>> = table
             .rows
@@ -504,37 +497,6 @@ fn round_to(n: u64, step: u64) -> u64 {
         return n;
     }
     (n + step / 2) / step * step
-}
-
-fn load_or_make_secret(path: &Path) -> Result<[u8; 32], GateError> {
-    let err = |m: String| GateError::Secret {
-        path: path.to_owned(),
-        message: m,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let bytes =
-                hex::decode(text.trim()).map_err(|e| err(format!("not a hex secret: {e}")))?;
-            bytes
-                .try_into()
-                .map_err(|_| err("the secret must be 32 bytes (64 hex digits)".into()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut secret = [0u8; 32];
-            rand::Rng::fill(&mut rand::rng(), &mut secret);
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, hex::encode(secret)).map_err(|e| err(e.to_string()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| err(e.to_string()))?;
-            }
-            std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
-            Ok(secret)
-        }
-        Err(e) => Err(err(e.to_string())),
-    }
 }
 
 #[cfg(test)]

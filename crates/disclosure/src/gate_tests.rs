@@ -4,17 +4,16 @@ use super::*;
 use crate::policy::Noise;
 use crate::table::Dim;
 
-fn gate(policy: Policy) -> (tempfile::TempDir, Gate) {
-    let dir = tempfile::tempdir().unwrap();
-    let g = Gate::open(
-        dir.path(),
+fn gate(policy: Policy) -> Gate {
+    Gate::new(
         Policy {
             projects: vec!["*".into()],
             ..policy
         },
+        [7; 32],
+        Box::new(crate::MemoryLedger::new()),
     )
-    .unwrap();
-    (dir, g)
+    .unwrap()
 }
 
 fn pid(s: &str) -> ProjectId {
@@ -84,7 +83,7 @@ fn the_threshold_is_decided_on_the_noisy_value() {
 /// 0, as the deterministic rule on the true count would give.
 #[test]
 fn a_count_below_the_minimum_is_sometimes_released_at_the_promised_rate() {
-    let (_d, g) = gate(Policy {
+    let g = gate(Policy {
         min_count: 5,
         rounding: 1,
         epsilon: Some(1.0),
@@ -133,7 +132,7 @@ fn a_count_below_the_minimum_is_sometimes_released_at_the_promised_rate() {
 /// one); with enough slack it stays.
 #[test]
 fn without_noise_a_total_cannot_give_a_single_withheld_part_away() {
-    let (_d, g) = gate(exact());
+    let g = gate(exact());
     let p = pid("p");
     let table = |parts: [u64; 3]| {
         let mut t = CountTable::new(vec![Dim::codes("c", ["total", "a", "b", "c"])], &["n"]);
@@ -165,7 +164,7 @@ fn without_noise_a_total_cannot_give_a_single_withheld_part_away() {
     let r = g.release(&q(&p, "r", "none"), table([20, 30, 40])).unwrap();
     assert_eq!(r.get().get(&["total"], "n").unwrap().value(), Some(90));
     // with noise on, the margin is left alone (every value is noisy)
-    let (_d, g) = gate(Policy {
+    let g = gate(Policy {
         epsilon: Some(0.01),
         min_count: 5,
         rounding: 1,
@@ -191,7 +190,7 @@ fn without_noise_a_total_cannot_give_a_single_withheld_part_away() {
 /// researcher's budget spans projects; a repeat is free for a colleague too.
 #[test]
 fn per_researcher_and_per_project_ledgers_and_remaining_budget_on_every_answer() {
-    let (_d, g) = gate(Policy {
+    let g = gate(Policy {
         epsilon: Some(1.0),
         project_budget: Some(5.0),
         researcher_budget: Some(3.0),
@@ -268,7 +267,7 @@ fn per_researcher_and_per_project_ledgers_and_remaining_budget_on_every_answer()
 /// show; its ledger still lists the questions.
 #[test]
 fn noise_off_answers_say_so_and_spend_nothing() {
-    let (_d, g) = gate(exact());
+    let g = gate(exact());
     let p = pid("p");
     let r = g
         .release(&q(&p, "alice", "x"), CountTable::scalar("n", 7))
@@ -291,7 +290,7 @@ fn noise_off_answers_say_so_and_spend_nothing() {
 /// anything is computed where the estimate allows, and a refusal spends nothing.
 #[test]
 fn limits_refuse_with_a_clear_reason_and_spend_nothing() {
-    let (_d, g) = gate(Policy {
+    let g = gate(Policy {
         tasks_per_minute: 2,
         cells_per_day: 10,
         max_cells: 6,
@@ -360,29 +359,4 @@ fn limits_refuse_with_a_clear_reason_and_spend_nothing() {
         "the refused releases spent nothing"
     );
     assert_eq!(g.usage(&p).unwrap().cells_today, 6);
-}
-
-/// A ledger written before researchers were recorded opens and keeps its spends.
-#[test]
-fn an_old_ledger_is_migrated_without_losing_spends() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let db = rusqlite::Connection::open(dir.path().join("gate.sqlite")).unwrap();
-        db.execute_batch(
-            "CREATE TABLE spent (project TEXT NOT NULL, question TEXT NOT NULL, snapshot TEXT NOT NULL,
-               epsilon_milli INTEGER NOT NULL, at TEXT NOT NULL, PRIMARY KEY (project, question, snapshot));
-             INSERT INTO spent VALUES ('p', 'q', 's', 2500, '2026-01-01 00:00:00');",
-        )
-        .unwrap();
-    }
-    let g = Gate::open(
-        dir.path(),
-        Policy {
-            projects: vec!["*".into()],
-            ..Policy::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(g.spent(&pid("p")).unwrap(), 2.5);
-    assert_eq!(g.ledger().unwrap()[0].researcher, "");
 }

@@ -1,10 +1,12 @@
-//! The site's disclosure ledger (`gate.sqlite`): ε spent per question, project and researcher,
-//! tasks admitted per project (rate limit) and cells released per project and day.
+//! The disclosure ledger's accounting: what a site has spent (ε per question, project and
+//! researcher), the tasks it admitted per project (rate limit) and the cells it released per
+//! project and day, and the rules a spend is checked by ([`charge`], [`rate_check`]). Where
+//! the ledger is kept is the site's business: [`Ledger`] is the store, the site agent keeps it
+//! in SQLite (`gate.sqlite`, `kakehashi_site::ledger`), [`MemoryLedger`] keeps it in memory.
 
-use crate::gate::{GateError, Refusal};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::gate::Refusal;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// One row of the ledger as the steward sees it: what one researcher spent in one project.
@@ -47,275 +49,314 @@ pub struct Usage {
     pub cells_today: u64,
 }
 
+/// A ledger could not be read or written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("disclosure ledger {location}: {message}")]
+pub struct LedgerError {
+    /// Where the ledger is kept (its file, or `memory`).
+    pub location: String,
+    /// What failed (the store's own message).
+    pub message: String,
+}
+
 /// The outcome of recording a release.
-pub(crate) struct Spend {
-    pub(crate) repeated: bool,
-    pub(crate) project_milli: u64,
-    pub(crate) researcher_milli: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spend {
+    /// The question was answered before in this project and snapshot: nothing was spent.
+    pub repeated: bool,
+    /// ε (thousandths) the project has spent, this release included.
+    pub project_milli: u64,
+    /// ε (thousandths) the researcher has spent, this release included.
+    pub researcher_milli: u64,
+    /// ε (thousandths) this release spent and the ledger records (0 for a repeat).
+    pub charged_milli: u64,
 }
 
 /// Budgets and limits a spend is checked against (thousandths of ε).
-pub(crate) struct Limits {
-    pub(crate) project_milli: Option<u64>,
-    pub(crate) researcher_milli: Option<u64>,
-    pub(crate) cells_per_day: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The project's budget, if limited.
+    pub project_milli: Option<u64>,
+    /// The researcher's budget, if limited.
+    pub researcher_milli: Option<u64>,
+    /// Cells one project may receive per day (UTC).
+    pub cells_per_day: u64,
 }
 
-pub(crate) struct Ledger {
-    db: Mutex<Connection>,
-    path: PathBuf,
+/// One release to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Charge<'a> {
+    /// The project.
+    pub project: &'a str,
+    /// The researcher who asked.
+    pub researcher: &'a str,
+    /// The question's repeat key.
+    pub question: &'a str,
+    /// The data snapshot it was answered on.
+    pub snapshot: &'a str,
+    /// ε (thousandths) a new question costs (0 without noise).
+    pub eps_milli: u64,
+    /// Cells the answer releases.
+    pub cells: u64,
 }
 
-fn now_ms() -> i64 {
+/// What the ledger holds for a charge, read in the same transaction that records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    /// Cells the project received today.
+    pub cells_today: u64,
+    /// Whether the question was answered before in this project and snapshot.
+    pub seen: bool,
+    /// ε (thousandths) the project has spent.
+    pub project_milli: u64,
+    /// ε (thousandths) the researcher has spent (all projects).
+    pub researcher_milli: u64,
+}
+
+/// Whether a release may be recorded: the day's cells, then, for a new question, the
+/// project's and the researcher's budgets. A repeat costs nothing. On `Err` nothing may be
+/// recorded.
+pub fn charge(c: &Charge<'_>, b: &Balance, limits: &Limits) -> Result<Spend, Refusal> {
+    if b.cells_today + c.cells > limits.cells_per_day {
+        return Err(Refusal::CellsPerDay {
+            project: c.project.to_owned(),
+            used: b.cells_today,
+            needed: c.cells,
+            limit: limits.cells_per_day,
+        });
+    }
+    let eps = if b.seen { 0 } else { c.eps_milli };
+    if !b.seen {
+        if let Some(budget) = limits.project_milli
+            && b.project_milli + eps > budget
+        {
+            return Err(Refusal::BudgetExhausted {
+                project: c.project.to_owned(),
+                spent: milli(b.project_milli),
+                needed: milli(eps),
+                budget: milli(budget),
+            });
+        }
+        if let Some(budget) = limits.researcher_milli
+            && b.researcher_milli + eps > budget
+        {
+            return Err(Refusal::ResearcherBudgetExhausted {
+                researcher: c.researcher.to_owned(),
+                spent: milli(b.researcher_milli),
+                needed: milli(eps),
+                budget: milli(budget),
+            });
+        }
+    }
+    Ok(Spend {
+        repeated: b.seen,
+        project_milli: b.project_milli + eps,
+        researcher_milli: b.researcher_milli + eps,
+        charged_milli: eps,
+    })
+}
+
+/// Whether a project with `recent` tasks admitted in the last minute may have another.
+pub fn rate_check(project: &str, recent: u64, tasks_per_minute: u32) -> Result<(), Refusal> {
+    if recent >= u64::from(tasks_per_minute) {
+        return Err(Refusal::RateLimited {
+            project: project.to_owned(),
+            limit: tasks_per_minute,
+        });
+    }
+    Ok(())
+}
+
+/// Where a site keeps its ledger. Each method is atomic: [`Ledger::admit`] and
+/// [`Ledger::record`] check ([`rate_check`], [`charge`]) and record in one step, and record
+/// nothing when they refuse.
+pub trait Ledger: Send + Sync {
+    /// Where the ledger is kept, for messages (its file, or `memory`).
+    fn location(&self) -> String;
+
+    /// Records an admitted task if the project is under its rate limit ([`rate_check`]).
+    fn admit(&self, project: &str, researcher: &str, tasks_per_minute: u32) -> Result<(), Refusal>;
+
+    /// A project's use against the rate limits.
+    fn usage(&self, project: &str) -> Result<Usage, LedgerError>;
+
+    /// Records a release if [`charge`] allows it: the spend (0 for a repeat, recorded for a
+    /// new question even when 0) and the cells.
+    fn record(&self, c: &Charge<'_>, limits: &Limits) -> Result<Spend, Refusal>;
+
+    /// ε spent (thousandths) by a project and by a researcher.
+    fn spent(&self, project: &str, researcher: &str) -> Result<(u64, u64), LedgerError>;
+
+    /// Every (project, researcher) with what they spent, ordered by project and researcher.
+    fn entries(&self) -> Result<Vec<LedgerEntry>, LedgerError>;
+}
+
+/// A shared ledger: gates made one after the other on the same ledger see the same spends.
+impl<L: Ledger + ?Sized> Ledger for std::sync::Arc<L> {
+    fn location(&self) -> String {
+        (**self).location()
+    }
+    fn admit(&self, project: &str, researcher: &str, tasks_per_minute: u32) -> Result<(), Refusal> {
+        (**self).admit(project, researcher, tasks_per_minute)
+    }
+    fn usage(&self, project: &str) -> Result<Usage, LedgerError> {
+        (**self).usage(project)
+    }
+    fn record(&self, c: &Charge<'_>, limits: &Limits) -> Result<Spend, Refusal> {
+        (**self).record(c, limits)
+    }
+    fn spent(&self, project: &str, researcher: &str) -> Result<(u64, u64), LedgerError> {
+        (**self).spent(project, researcher)
+    }
+    fn entries(&self) -> Result<Vec<LedgerEntry>, LedgerError> {
+        (**self).entries()
+    }
+}
+
+/// Thousandths of ε as ε.
+pub fn milli(m: u64) -> f64 {
+    m as f64 / 1000.0
+}
+
+/// Milliseconds since 1970, now.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
-fn lerr(e: rusqlite::Error) -> Refusal {
-    Refusal::Ledger(e.to_string())
+/// A ledger kept in memory for the life of the process: for tests and tools that need a
+/// [`Gate`](crate::Gate) but keep nothing. Same rules as the site's stored ledger.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    state: Mutex<Memory>,
 }
 
-impl Ledger {
-    pub(crate) fn open(path: &Path) -> Result<Ledger, GateError> {
-        let gerr = |e: rusqlite::Error| GateError::Ledger {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
-        let db = Connection::open(path).map_err(gerr)?;
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             CREATE TABLE IF NOT EXISTS spent (
-               project TEXT NOT NULL, question TEXT NOT NULL, snapshot TEXT NOT NULL,
-               epsilon_milli INTEGER NOT NULL, at TEXT NOT NULL,
-               PRIMARY KEY (project, question, snapshot));
-             CREATE TABLE IF NOT EXISTS admitted (
-               project TEXT NOT NULL, researcher TEXT NOT NULL, at_ms INTEGER NOT NULL);
-             CREATE INDEX IF NOT EXISTS admitted_at ON admitted (project, at_ms);
-             CREATE TABLE IF NOT EXISTS cells (
-               project TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
-               PRIMARY KEY (project, day));",
-        )
-        .map_err(gerr)?;
-        // Ledgers from before per-researcher budgets: their spends belong to nobody.
-        let has_researcher: bool = db
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('spent') WHERE name = 'researcher'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(gerr)?
-            > 0;
-        if !has_researcher {
-            db.execute_batch("ALTER TABLE spent ADD COLUMN researcher TEXT NOT NULL DEFAULT ''")
-                .map_err(gerr)?;
-        }
-        Ok(Ledger {
-            db: Mutex::new(db),
-            path: path.to_owned(),
-        })
+#[derive(Debug, Default)]
+struct Memory {
+    /// (project, question, snapshot) → (researcher, ε thousandths, when).
+    spent: BTreeMap<(String, String, String), (String, u64, String)>,
+    /// (project, researcher, ms) of admitted tasks.
+    admitted: Vec<(String, String, i64)>,
+    /// (project, day) → cells.
+    cells: BTreeMap<(String, String), u64>,
+}
+
+impl Memory {
+    fn spent_by(&self, pick: impl Fn(&(String, String, String), &str) -> bool) -> u64 {
+        self.spent
+            .iter()
+            .filter(|(k, (r, _, _))| pick(k, r))
+            .map(|(_, (_, e, _))| e)
+            .sum()
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    fn cells_today(&self, project: &str) -> u64 {
+        self.cells
+            .get(&(project.to_owned(), today()))
+            .copied()
+            .unwrap_or(0)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    fn recent(&self, project: &str, now: i64) -> u64 {
+        self.admitted
+            .iter()
+            .filter(|(p, _, at)| p == project && *at > now - 60_000)
+            .count() as u64
+    }
+}
+
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+impl MemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> MemoryLedger {
+        MemoryLedger::default()
     }
 
-    fn gerr(&self, e: rusqlite::Error) -> GateError {
-        GateError::Ledger {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn location(&self) -> String {
+        "memory".into()
     }
 
-    /// Records an admitted task if the project is under its rate limit, in one transaction.
-    pub(crate) fn admit(
-        &self,
-        project: &str,
-        researcher: &str,
-        tasks_per_minute: u32,
-    ) -> Result<(), Refusal> {
-        let mut db = self.lock();
-        let tx = db
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(lerr)?;
+    fn admit(&self, project: &str, researcher: &str, tasks_per_minute: u32) -> Result<(), Refusal> {
+        let mut m = self.lock();
         let now = now_ms();
-        tx.execute(
-            "DELETE FROM admitted WHERE at_ms < ?1",
-            [now - 24 * 3600 * 1000],
-        )
-        .map_err(lerr)?;
-        let recent: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM admitted WHERE project = ?1 AND at_ms > ?2",
-                params![project, now - 60_000],
-                |r| r.get(0),
-            )
-            .map_err(lerr)?;
-        if recent as u64 >= u64::from(tasks_per_minute) {
-            return Err(Refusal::RateLimited {
-                project: project.to_owned(),
-                limit: tasks_per_minute,
-            });
-        }
-        tx.execute(
-            "INSERT INTO admitted (project, researcher, at_ms) VALUES (?1, ?2, ?3)",
-            params![project, researcher, now],
-        )
-        .map_err(lerr)?;
-        tx.commit().map_err(lerr)
+        m.admitted
+            .retain(|(_, _, at)| *at >= now - 24 * 3600 * 1000);
+        rate_check(project, m.recent(project, now), tasks_per_minute)?;
+        m.admitted
+            .push((project.to_owned(), researcher.to_owned(), now));
+        Ok(())
     }
 
-    /// A project's use against the rate limits.
-    pub(crate) fn usage(&self, project: &str) -> Result<Usage, GateError> {
-        let db = self.lock();
-        let recent: i64 = db
-            .query_row(
-                "SELECT COUNT(*) FROM admitted WHERE project = ?1 AND at_ms > ?2",
-                params![project, now_ms() - 60_000],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.gerr(e))?;
-        let cells = cells_today(&db, project).map_err(|e| self.gerr(e))?;
+    fn usage(&self, project: &str) -> Result<Usage, LedgerError> {
+        let m = self.lock();
         Ok(Usage {
-            tasks_last_minute: recent as u64,
-            cells_today: cells,
+            tasks_last_minute: m.recent(project, now_ms()),
+            cells_today: m.cells_today(project),
         })
     }
 
-    /// Records a release atomically: checks the day's cells and, for a new question, both
-    /// budgets; then records the spend (ε 0 without noise) and the cells. Nothing is recorded
-    /// when it refuses.
-    pub(crate) fn record(
-        &self,
-        q: &crate::Question<'_>,
-        question: &str,
-        eps_milli: u64,
-        cells: u64,
-        limits: &Limits,
-    ) -> Result<Spend, Refusal> {
-        let project = q.project.as_str();
-        let mut db = self.lock();
-        let tx = db
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(lerr)?;
-        let today = cells_today(&tx, project).map_err(lerr)?;
-        if today + cells > limits.cells_per_day {
-            return Err(Refusal::CellsPerDay {
-                project: project.to_owned(),
-                used: today,
-                needed: cells,
-                limit: limits.cells_per_day,
-            });
+    fn record(&self, c: &Charge<'_>, limits: &Limits) -> Result<Spend, Refusal> {
+        let mut m = self.lock();
+        let key = (
+            c.project.to_owned(),
+            c.question.to_owned(),
+            c.snapshot.to_owned(),
+        );
+        let balance = Balance {
+            cells_today: m.cells_today(c.project),
+            seen: m.spent.contains_key(&key),
+            project_milli: m.spent_by(|k, _| k.0 == c.project),
+            researcher_milli: m.spent_by(|_, r| r == c.researcher),
+        };
+        let spend = charge(c, &balance, limits)?;
+        if !spend.repeated {
+            let at = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+            m.spent
+                .insert(key, (c.researcher.to_owned(), spend.charged_milli, at));
         }
-        let seen: Option<i64> = tx
-            .query_row(
-                "SELECT epsilon_milli FROM spent WHERE project = ?1 AND question = ?2 AND snapshot = ?3",
-                params![project, question, q.key.snapshot()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(lerr)?;
-        let p_spent = spent_milli(&tx, "project", project).map_err(lerr)?;
-        let r_spent = spent_milli(&tx, "researcher", q.researcher).map_err(lerr)?;
-        let repeated = seen.is_some();
-        let eps = if repeated { 0 } else { eps_milli };
-        if !repeated {
-            if let Some(budget) = limits.project_milli
-                && p_spent + eps > budget
-            {
-                return Err(Refusal::BudgetExhausted {
+        *m.cells.entry((c.project.to_owned(), today())).or_insert(0) += c.cells;
+        Ok(spend)
+    }
+
+    fn spent(&self, project: &str, researcher: &str) -> Result<(u64, u64), LedgerError> {
+        let m = self.lock();
+        Ok((
+            m.spent_by(|k, _| k.0 == project),
+            m.spent_by(|_, r| r == researcher),
+        ))
+    }
+
+    fn entries(&self) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let m = self.lock();
+        // (project, researcher) → (questions, ε thousandths, last)
+        let mut by: BTreeMap<(&str, &str), (u64, u64, &str)> = BTreeMap::new();
+        for ((project, _, _), (researcher, eps, at)) in &m.spent {
+            let e = by.entry((project, researcher)).or_insert((0, 0, ""));
+            e.0 += 1;
+            e.1 += eps;
+            e.2 = e.2.max(at.as_str());
+        }
+        let by =
+            by.into_iter().map(
+                |((project, researcher), (questions, eps, last))| LedgerEntry {
                     project: project.to_owned(),
-                    spent: milli(p_spent),
-                    needed: milli(eps),
-                    budget: milli(budget),
-                });
-            }
-            if let Some(budget) = limits.researcher_milli
-                && r_spent + eps > budget
-            {
-                return Err(Refusal::ResearcherBudgetExhausted {
-                    researcher: q.researcher.to_owned(),
-                    spent: milli(r_spent),
-                    needed: milli(eps),
-                    budget: milli(budget),
-                });
-            }
-            tx.execute(
-                "INSERT INTO spent (project, question, snapshot, epsilon_milli, at, researcher) VALUES (?1, ?2, ?3, ?4, datetime('now'), ?5)",
-                params![project, question, q.key.snapshot(), eps as i64, q.researcher],
-            )
-            .map_err(lerr)?;
-        }
-        tx.execute(
-            "INSERT INTO cells (project, day, n) VALUES (?1, date('now'), ?2)
-             ON CONFLICT (project, day) DO UPDATE SET n = n + excluded.n",
-            params![project, cells as i64],
-        )
-        .map_err(lerr)?;
-        tx.commit().map_err(lerr)?;
-        Ok(Spend {
-            repeated,
-            project_milli: p_spent + eps,
-            researcher_milli: r_spent + eps,
-        })
+                    researcher: researcher.to_owned(),
+                    questions,
+                    spent: milli(eps),
+                    last: last.to_owned(),
+                },
+            );
+        Ok(by.collect())
     }
-
-    /// ε spent (thousandths) by a project and by a researcher.
-    pub(crate) fn spent(&self, project: &str, researcher: &str) -> Result<(u64, u64), GateError> {
-        let db = self.lock();
-        let p = spent_milli(&db, "project", project).map_err(|e| self.gerr(e))?;
-        let r = spent_milli(&db, "researcher", researcher).map_err(|e| self.gerr(e))?;
-        Ok((p, r))
-    }
-
-    /// Every (project, researcher) with what they spent, ordered by project and researcher.
-    pub(crate) fn entries(&self) -> Result<Vec<LedgerEntry>, GateError> {
-        let db = self.lock();
-        let mut st = db
-            .prepare(
-                "SELECT project, researcher, COUNT(*), SUM(epsilon_milli), MAX(at) FROM spent
-                 GROUP BY project, researcher ORDER BY project, researcher",
-            )
-            .map_err(|e| self.gerr(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(LedgerEntry {
-                    project: r.get(0)?,
-                    researcher: r.get(1)?,
-                    questions: r.get::<_, i64>(2)? as u64,
-                    spent: milli(r.get::<_, i64>(3)? as u64),
-                    last: r.get(4)?,
-                })
-            })
-            .map_err(|e| self.gerr(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.gerr(e))
-    }
-}
-
-pub(crate) fn milli(m: u64) -> f64 {
-    m as f64 / 1000.0
-}
-
-fn spent_milli(db: &Connection, column: &str, value: &str) -> rusqlite::Result<u64> {
-    // `column` is one of two constants, never input.
-    db.query_row(
-        &format!("SELECT COALESCE(SUM(epsilon_milli), 0) FROM spent WHERE {column} = ?1"),
-        [value],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|v| v as u64)
-}
-
-fn cells_today(db: &Connection, project: &str) -> rusqlite::Result<u64> {
-    db.query_row(
-        "SELECT COALESCE(SUM(n), 0) FROM cells WHERE project = ?1 AND day = date('now')",
-        [project],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|v| v as u64)
 }

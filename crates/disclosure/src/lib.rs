@@ -16,14 +16,14 @@
 
 mod gate;
 pub mod key;
-mod ledger;
+pub mod ledger;
 pub mod noise;
 pub mod policy;
 pub mod table;
 
 pub use gate::{Admission, Gate, GateError, Question, Refusal};
 pub use key::{KeyParts, ReferenceVersions, RepeatKey, software_version};
-pub use ledger::{LedgerEntry, Remaining, Usage};
+pub use ledger::{Ledger, LedgerEntry, LedgerError, MemoryLedger, Remaining, Usage};
 pub use policy::{Noise, Policy, PolicyError, PolicySummary};
 pub use table::{
     CountTable, Dim, DimHeader, DimKind, Disclosure, GatedCount, GatedRow, GatedTable, Released,

@@ -1,16 +1,19 @@
 //! The gate's promises, as properties over random counts, policies and question sequences.
 
 use kakehashi_disclosure::{
-    Admission, CountTable, Dim, DimKind, Gate, GatedCount, Noise, Policy, Question, Refusal,
-    RepeatKey,
+    Admission, CountTable, Dim, DimKind, Gate, GatedCount, MemoryLedger, Noise, Policy, Question,
+    Refusal, RepeatKey,
 };
 use kakehashi_model::ProjectId;
 use proptest::prelude::*;
+use std::sync::Arc;
 
-fn gate(policy: Policy) -> (tempfile::TempDir, Gate) {
-    let dir = tempfile::tempdir().unwrap();
-    let g = Gate::open(dir.path(), policy).unwrap();
-    (dir, g)
+const SECRET: [u8; 32] = [7; 32];
+
+fn gate(policy: Policy) -> (Arc<MemoryLedger>, Gate) {
+    let ledger = Arc::new(MemoryLedger::new());
+    let g = Gate::new(policy, SECRET, Box::new(ledger.clone())).unwrap();
+    (ledger, g)
 }
 
 /// A policy; `eps` none means `noise = "off"`. No researcher budget (tested in the unit tests).
@@ -90,7 +93,7 @@ proptest! {
 /// converge on the true count; only the first asking spends budget.
 #[test]
 fn repeats_return_the_same_noisy_value_and_cost_nothing() {
-    let (dir, g) = gate(policy(0, 1, Some(0.5), Some(10.0)));
+    let (ledger, g) = gate(policy(0, 1, Some(0.5), Some(10.0)));
     let p = ProjectId::new("p").unwrap();
     let truth = 1000u64;
     let first = g
@@ -123,7 +126,7 @@ fn repeats_return_the_same_noisy_value_and_cost_nothing() {
     // The noise is derived, not stored: a gate reopened on the same secret (ledger intact)
     // answers the same.
     drop(g);
-    let g2 = Gate::open(dir.path(), policy(0, 1, Some(0.5), None)).unwrap();
+    let g2 = Gate::new(policy(0, 1, Some(0.5), None), SECRET, Box::new(ledger)).unwrap();
     let again = g2
         .release(
             &q(&p, &RepeatKey::of_data("same", "s1")),

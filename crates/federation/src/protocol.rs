@@ -51,7 +51,7 @@ pub struct PollRequest {
     pub wait_seconds: u64,
     /// The site's audit head, signed with its key, for the hub to keep (anchoring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_head: Option<crate::audit::anchor::SignedHead>,
+    pub signed_head: Option<crate::audit::SignedHead>,
     /// Tasks the site already has in hand (computing, or held for its steward): the hub leaves
     /// them out and holds the poll open for new ones, so an agent never spins on a task it is
     /// answering and a new task reaches it at once.
@@ -66,7 +66,7 @@ pub struct PollResponse {
     pub tasks: Vec<Task>,
     /// The hub's audit head, signed with the hub's key, for the site to keep (anchoring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hub_head: Option<crate::audit::anchor::SignedHead>,
+    pub hub_head: Option<crate::audit::SignedHead>,
 }
 
 /// A [`PollResponse`] as a site reads it: each task's question is read on its own, so a
@@ -77,7 +77,7 @@ pub struct IncomingPoll {
     pub tasks: Vec<IncomingTask>,
     /// The hub's signed audit head (a hub before anchoring sends none).
     #[serde(default)]
-    pub hub_head: Option<crate::audit::anchor::SignedHead>,
+    pub hub_head: Option<crate::audit::SignedHead>,
 }
 
 /// A [`Task`] as a site reads it: the question, or why this site cannot read it
@@ -240,14 +240,14 @@ mod tests {
     /// What a site sends (built from a released table) is what the hub reads.
     #[test]
     fn the_site_form_of_an_answer_reads_back_as_the_hub_form() {
-        let dir = tempfile::tempdir().unwrap();
-        let gate = Gate::open(
-            dir.path(),
+        let gate = Gate::new(
             Policy {
                 projects: vec!["*".into()],
                 noise: kakehashi_disclosure::Noise::Off,
                 ..Policy::default()
             },
+            [7; 32],
+            Box::new(kakehashi_disclosure::MemoryLedger::new()),
         )
         .unwrap();
         let project = ProjectId::new("p").unwrap();

@@ -5,19 +5,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use kakehashi_model::SiteId;
-use std::path::{Path, PathBuf};
 
 /// A signing or verification problem.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    /// The key file could not be read or written.
-    #[error("{path}: {message}")]
-    KeyFile {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
     /// A public key is not valid.
     #[error("invalid public key: {0}")]
     PublicKey(String),
@@ -30,39 +21,10 @@ pub enum SignError {
 pub struct SiteKey(SigningKey);
 
 impl SiteKey {
-    /// Reads the key at `path` (64 hex digits), making a new one there on first use (mode 0600).
-    pub fn load_or_create(path: &Path) -> Result<SiteKey, SignError> {
-        let err = |m: String| SignError::KeyFile {
-            path: path.to_owned(),
-            message: m,
-        };
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes: [u8; 32] = hex::decode(text.trim())
-                    .map_err(|e| err(format!("not a hex key: {e}")))?
-                    .try_into()
-                    .map_err(|_| err("a site key is 32 bytes (64 hex digits)".into()))?;
-                Ok(SiteKey(SigningKey::from_bytes(&bytes)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut bytes = [0u8; 32];
-                rand::Rng::fill(&mut rand::rng(), &mut bytes);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-                }
-                let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, hex::encode(bytes)).map_err(|e| err(e.to_string()))?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-                        .map_err(|e| err(e.to_string()))?;
-                }
-                std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
-                Ok(SiteKey(SigningKey::from_bytes(&bytes)))
-            }
-            Err(e) => Err(err(e.to_string())),
-        }
+    /// The key of these 32 secret bytes (a key file holds them as 64 hex digits:
+    /// `kakehashi_audit::key`).
+    pub fn from_bytes(bytes: &[u8; 32]) -> SiteKey {
+        SiteKey(SigningKey::from_bytes(bytes))
     }
 
     /// The public key, base64, as registered at the hub.
@@ -114,9 +76,8 @@ mod tests {
 
     #[test]
     fn a_sealed_answer_verifies_and_a_changed_one_does_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
-        let again = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
+        let key = SiteKey::from_bytes(&[1; 32]);
+        let again = SiteKey::from_bytes(&[1; 32]);
         assert_eq!(key.public_key(), again.public_key());
         let site = SiteId::new("de-berlin").unwrap();
         let pk = parse_public_key(&key.public_key()).unwrap();
@@ -124,7 +85,7 @@ mod tests {
         assert!(open(&env, &pk).is_ok());
         env.body = r#"{"count":20}"#.into();
         assert!(matches!(open(&env, &pk), Err(SignError::BadSignature(_))));
-        let other = SiteKey::load_or_create(&dir.path().join("other.key")).unwrap();
+        let other = SiteKey::from_bytes(&[2; 32]);
         let env = other.seal(&site, "{}".into());
         assert!(open(&env, &pk).is_err());
     }

@@ -24,7 +24,7 @@ fn antibiogram_questions_are_refused_with_the_missing_file_named() {
         "hub and site check: {e}"
     );
     let s: AntibiogramSpec = serde_json::from_value(spec).unwrap();
-    let e = canonical(&s).unwrap_err();
+    let e = canonical(&s).unwrap_err().to_string();
     assert!(e.contains(&missing), "{e}");
     let counts = AntibiogramCounts {
         guideline: s.guideline,

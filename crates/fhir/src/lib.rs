@@ -8,12 +8,14 @@
 //! - [`fhirpath`]: the FHIRPath subset views use;
 //! - [`sof`]: ViewDefinitions, their evaluation, Arrow batches;
 //! - [`plan`]: views compiled for ingest (same results as [`sof`], typed, faster);
+//! - [`ingest`]: what the site loader (`kakehashi-ingest`) uses, in one place;
 //! - [`standard`]: the 14 standard views of the site store, shipped as JSON files;
 //! - [`datetime`]: FHIR date and dateTime text to typed values.
 
 pub mod bundle;
 pub mod datetime;
 pub mod fhirpath;
+pub mod ingest;
 pub mod json;
 pub mod plan;
 pub mod read;

@@ -116,11 +116,19 @@ fn parse_path(text: &Json, element: &str, consts: &[(String, Lit)]) -> Result<Ex
         .as_str()
         .ok_or_else(|| verr(element, "must be a FHIRPath string"))?;
     let e = fhirpath::parse(s).map_err(|e| verr(element, e.to_string()))?;
-    check_vars(&e, consts).map_err(|m| verr(element, m))?;
+    check_vars(&e, consts).map_err(|m| verr(element, m.to_string()))?;
     Ok(e)
 }
 
-fn check_vars(e: &Expr, consts: &[(String, Lit)]) -> Result<(), String> {
+/// A `%name` a path uses that the view does not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("undefined constant %{name}")]
+struct UndefinedConstant {
+    /// The name.
+    name: String,
+}
+
+fn check_vars(e: &Expr, consts: &[(String, Lit)]) -> Result<(), UndefinedConstant> {
     match e {
         Expr::Var(v) => {
             if v == "rowIndex"
@@ -130,7 +138,7 @@ fn check_vars(e: &Expr, consts: &[(String, Lit)]) -> Result<(), String> {
             {
                 Ok(())
             } else {
-                Err(format!("undefined constant %{v}"))
+                Err(UndefinedConstant { name: v.clone() })
             }
         }
         Expr::Member(Some(b), _) | Expr::Neg(b) => check_vars(b, consts),
@@ -1096,10 +1104,10 @@ pub struct RunProblems {
 /// their `fullUrl`s ([`crate::bundle`]). Records that are not resources and resources the view
 /// cannot evaluate are returned as problems, and so are references that resolve to nothing; a
 /// file that cannot be read stops the run.
-pub fn run_files(
+pub fn run_files<E: std::fmt::Display>(
     view: &ViewDefinition,
     files: &[crate::read::InputFile],
-    on_row: &mut dyn FnMut(&Row<'_>) -> Result<(), String>,
+    on_row: &mut dyn FnMut(&Row<'_>) -> Result<(), E>,
 ) -> Result<RunProblems, crate::read::ReadError> {
     let mut problems = RunProblems::default();
     let mut parser = crate::resource::Parser::new();
@@ -1127,7 +1135,7 @@ pub fn run_files(
                             Ok(()) => {
                                 for r in &rows {
                                     if let Err(m) = on_row(r) {
-                                        problems.rejected.push(problem(None, m));
+                                        problems.rejected.push(problem(None, m.to_string()));
                                     }
                                 }
                             }

@@ -205,6 +205,14 @@ pub enum ConfigError {
         /// What is wrong, with the line and field.
         message: String,
     },
+    /// An `[[oidc]]` entry is not valid.
+    #[error("{path}: {error}")]
+    Oidc {
+        /// The file.
+        path: PathBuf,
+        /// The entry and field, and what is wrong.
+        error: crate::auth::oidc::OidcConfigError,
+    },
     /// An environment override is not valid.
     #[error("environment variable {var}: {message}")]
     Env {
@@ -250,15 +258,15 @@ impl HubConfig {
             c.metrics_token = Some(v).filter(|v| !v.trim().is_empty());
         }
         for o in &mut c.oidc {
-            o.apply_env().map_err(|message| ConfigError::Env {
+            o.apply_env().map_err(|e| ConfigError::Env {
                 var: "KAKEHASHI_HUB_OIDC_<ID>_CLIENT_SECRET",
-                message,
+                message: e.to_string(),
             })?;
         }
         if let Some(p) = path {
-            crate::auth::oidc::check_configs(&c.oidc).map_err(|message| ConfigError::Parse {
+            crate::auth::oidc::check_configs(&c.oidc).map_err(|error| ConfigError::Oidc {
                 path: p.to_owned(),
-                message,
+                error,
             })?;
         }
         Ok(c)

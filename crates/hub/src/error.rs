@@ -5,7 +5,7 @@ use crate::db::DbError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kakehashi_federation::audit::AuditError;
+use kakehashi_audit::AuditError;
 
 /// A hub failure at startup.
 #[derive(Debug, thiserror::Error)]
@@ -18,10 +18,27 @@ pub enum HubError {
     Audit(#[from] AuditError),
     /// The hub's signing key (`hub.key`).
     #[error(transparent)]
-    Key(#[from] kakehashi_federation::sign::SignError),
-    /// Network or TLS setup.
-    #[error("{0}")]
-    Serve(String),
+    Key(#[from] kakehashi_audit::key::KeyError),
+    /// The `[[oidc]]` issuers are not valid.
+    #[error(transparent)]
+    OidcConfig(#[from] crate::auth::oidc::OidcConfigError),
+    /// An OpenID Connect issuer could not be set up.
+    #[error(transparent)]
+    Oidc(#[from] crate::auth::oidc::OidcError),
+    /// The TLS certificate or key file cannot be used.
+    #[error("{file}: {reason}")]
+    TlsFile {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// TLS cannot be set up with this certificate and key.
+    #[error("TLS certificate: {reason}")]
+    Tls {
+        /// rustls' message.
+        reason: String,
+    },
 }
 
 /// An API error: an HTTP status and a JSON body `{"error": code, "message": text}`.

@@ -45,16 +45,25 @@ pub fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, HubError> {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| HubError::Serve(format!("{}: {e}", tls.cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| HubError::Serve(format!("{}: {e}", tls.key.display())))?;
+        .map_err(|e| HubError::TlsFile {
+            file: tls.cert.clone(),
+            reason: e.to_string(),
+        })?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| HubError::TlsFile {
+        file: tls.key.clone(),
+        reason: e.to_string(),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| HubError::Serve(e.to_string()))?
+        .map_err(|e| HubError::Tls {
+            reason: e.to_string(),
+        })?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| HubError::Serve(format!("TLS certificate: {e}")))?;
+        .map_err(|e| HubError::Tls {
+            reason: e.to_string(),
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

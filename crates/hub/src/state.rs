@@ -5,7 +5,7 @@ use crate::config::HubConfig;
 use crate::db::{Db, Role, Wake};
 use crate::error::{ApiError, HubError};
 use crate::metrics::Metrics;
-use kakehashi_federation::audit::AuditLog;
+use kakehashi_audit::AuditLog;
 use kakehashi_federation::sign::SiteKey;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -42,14 +42,13 @@ impl Hub {
         let db = Db::open_url(url, &cfg.data_dir)?;
         tracing::info!(database = %db.describe(), "hub database open");
         let audit = AuditLog::open(&cfg.data_dir.join("audit"))?;
-        let key = SiteKey::load_or_create(&cfg.data_dir.join("hub.key"))?;
-        crate::auth::oidc::check_configs(&cfg.oidc).map_err(HubError::Serve)?;
+        let key = kakehashi_audit::key::load_or_create(&cfg.data_dir.join("hub.key"))?;
+        crate::auth::oidc::check_configs(&cfg.oidc)?;
         let oidc = cfg
             .oidc
             .iter()
             .map(|o| crate::auth::oidc::Issuer::new(o.clone(), &cfg.url()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| HubError::Serve(e.to_string()))?;
+            .collect::<Result<Vec<_>, _>>()?;
         let hub = Arc::new(Hub {
             cfg,
             db,

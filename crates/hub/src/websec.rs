@@ -164,11 +164,7 @@ pub fn safe_next(next: &str) -> &str {
                 .chars()
                 .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
     }
-    let decoded: String =
-        form_urlencoded::parse(format!("x={}", next.replace('+', "%2B")).as_bytes())
-            .map(|(_, v)| v.into_owned())
-            .next()
-            .unwrap_or_default();
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
     if local(next) && local(&decoded) {
         next
     } else {
@@ -197,6 +193,8 @@ mod tests {
             "javascript:alert(1)",
             "",
             "/\n/evil.example",
+            // decoded as a whole, not only up to the first '&' (a form would split there)
+            "/x?a=1&b=%09",
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }

@@ -4,7 +4,7 @@
 //! another answer to the same task is still refused.
 
 use chrono::Utc;
-use kakehashi_federation::audit::Entry;
+use kakehashi_audit::Entry;
 use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{Answer, Envelope, Outcome, Task, TaskSpec};
 use kakehashi_hub::Hub;
@@ -80,7 +80,7 @@ fn received(hub: &Hub, site: &SiteId) -> Vec<Entry> {
 async fn a_retry_after_the_hub_stopped_between_storing_and_logging_is_accepted_and_logged_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
-    let key = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
+    let key = kakehashi_audit::key::load_or_create(&dir.path().join("site.key")).unwrap();
     let site = SiteId::new("de-test").unwrap();
     let task_id = TaskId::new("t-1").unwrap();
     let (answer, env) = signed(&key, &site, &task_id, "no data");
@@ -150,7 +150,7 @@ async fn a_poll_leaves_out_the_tasks_in_hand_and_wakes_for_a_new_one() {
     use kakehashi_hub::service::sites::poll;
     let dir = tempfile::tempdir().unwrap();
     let hub = open(&dir.path().join("hub"));
-    let key = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
+    let key = kakehashi_audit::key::load_or_create(&dir.path().join("site.key")).unwrap();
     let site = SiteId::new("de-test").unwrap();
     hub.db
         .put_site(&site, "Test", Country::Germany, &key.public_key(), TOKEN)

@@ -7,7 +7,6 @@
 
 mod pg;
 
-use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{Answer, Outcome, PROTOCOL_VERSION, PollRequest, PollResponse};
 use kakehashi_hub::Hub;
 use kakehashi_hub::config::{DatabaseUrl, HubConfig};
@@ -55,7 +54,7 @@ fn a_task_posted_on_one_replica_is_answered_through_the_other() {
     };
     let url = server.new_database();
     let dir = tempfile::tempdir().unwrap();
-    let key = SiteKey::load_or_create(&dir.path().join("site.key")).unwrap();
+    let key = kakehashi_audit::key::load_or_create(&dir.path().join("site.key")).unwrap();
     let (a, b) = (
         replica(&url, &dir.path().join("a")),
         replica(&url, &dir.path().join("b")),

@@ -166,8 +166,8 @@ async fn an_upload_resumes_across_a_hub_restart_and_bad_parts_are_refused() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
-    let a = SiteKey::load_or_create(&dir.path().join("a.key")).unwrap();
-    let b = SiteKey::load_or_create(&dir.path().join("b.key")).unwrap();
+    let a = kakehashi_audit::key::load_or_create(&dir.path().join("a.key")).unwrap();
+    let b = kakehashi_audit::key::load_or_create(&dir.path().join("b.key")).unwrap();
     let site_a = SiteId::new("de-a").unwrap();
     let body = signed(&a, &site_a, "t-1", 20_000);
     let half = body.len() / 2;

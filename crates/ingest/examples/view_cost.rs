@@ -5,9 +5,7 @@
 //! so the cost of evaluation stands well above the noise of parsing; each stage is the fastest of
 //! five passes over all resources.
 //! For profiling and comparing views, not for reporting throughput.
-use kakehashi_fhir::plan::{Members, Plans, Staging};
-use kakehashi_fhir::resource::Parser;
-use kakehashi_fhir::sof::ViewDefinition;
+use kakehashi_fhir::ingest::{Members, Parser, Plans, Staging, ViewDefinition};
 use std::time::Instant;
 
 fn main() {
@@ -75,7 +73,7 @@ fn run() -> Result<(), String> {
         }
         None => Vec::new(),
     };
-    let views = kakehashi_fhir::standard::compiled();
+    let views = kakehashi_fhir::ingest::standard_views();
     let named = views
         .iter()
         .filter(|(v, vd)| vd.resource == rt && only.as_deref().is_none_or(|o| o == v.name()))

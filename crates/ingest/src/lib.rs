@@ -9,20 +9,16 @@
 //! the load is committed.
 //!
 //! References between the entries of a Bundle (`urn:uuid:` and absolute `fullUrl`s) resolve to
-//! the target entry's type and id ([`kakehashi_fhir::bundle`]). A reference that resolves to
+//! the target entry's type and id ([`kakehashi_fhir::ingest::RefScope`]). A reference that resolves to
 //! nothing (an `urn:` reference to no entry of its Bundle, or in NDJSON) does not reject its
 //! resource: the resource is stored with that key empty, and the reference is counted per view
 //! column and listed with file, entry and element ([`Summary::unresolved`]); with
 //! `--on-error fail` it stops the load like a rejected record.
 
 use crossbeam_channel::bounded;
-use kakehashi_fhir::bundle::{self, RefScope, Unresolved};
-use kakehashi_fhir::fhirpath::{self, Node};
-use kakehashi_fhir::plan::{Members, PlanError, Plans, Staged, Staging};
-use kakehashi_fhir::read::{self, Chunk, InputFile, ReadError};
-use kakehashi_fhir::resource::{Parser, Problem};
-use kakehashi_fhir::sof::{BatchBuilder, ViewDefinition};
-use kakehashi_fhir::{datetime, standard};
+use kakehashi_fhir::ingest::{self as fhir, Chunk, InputFile, Members, Node, Parser, PlanError};
+use kakehashi_fhir::ingest::{BatchBuilder, Plans, Problem, ReadError, RefScope, Staged};
+use kakehashi_fhir::ingest::{Staging, Unresolved, ViewDefinition};
 use kakehashi_model::{View, resource_types};
 use kakehashi_store::{ResourceKey, Store, StoreError};
 use smallvec::SmallVec;
@@ -164,7 +160,7 @@ pub fn ingest(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Summary, IngestError> {
     let started = Instant::now();
-    let files = read::discover(inputs)?;
+    let files = fhir::discover(inputs)?;
     if files.is_empty() {
         return Err(IngestError::NoInput(inputs.to_vec()));
     }
@@ -175,7 +171,7 @@ pub fn ingest(
         .sum();
     let store = Store::open(site_dir);
     let mut writer = store.begin_load()?;
-    let views = standard::compiled();
+    let views = fhir::standard_views();
     let threads = opts.threads.max(1);
     let (chunk_tx, chunk_rx) = bounded::<(Chunk, u32)>(threads * 2);
     let (out_tx, out_rx) = bounded::<Flattened>(threads * 2);
@@ -319,7 +315,7 @@ fn read_one(
     next_ord: &mut u64,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<(), ReadError> {
-    read::read_file(f, chunk_bytes, &mut |chunk| {
+    fhir::read_file(f, chunk_bytes, &mut |chunk| {
         let first = *next_ord;
         *next_ord += chunk.records.len() as u64;
         // ordinals are u32 per load: 4 billion resources
@@ -342,7 +338,7 @@ fn file_problem(f: &InputFile, e: &ReadError) -> Problem {
         other => other.to_string(),
     };
     Problem {
-        location: read::Location {
+        location: fhir::Location {
             file: std::sync::Arc::from(f.path.as_path()),
             line,
             entry: false,
@@ -352,20 +348,29 @@ fn file_problem(f: &InputFile, e: &ReadError) -> Problem {
     }
 }
 
-fn last_updated(v: Node<'_>) -> Result<i64, String> {
-    let Some(meta) = fhirpath::get(v, "meta") else {
+/// Why a resource's `meta.lastUpdated` cannot be read.
+#[derive(Debug, thiserror::Error)]
+enum LastUpdatedError {
+    /// A text that is no FHIR instant.
+    #[error(transparent)]
+    Date(#[from] fhir::DateError),
+    /// Not a JSON string.
+    #[error("must be a string")]
+    NotAString,
+}
+
+fn last_updated(v: Node<'_>) -> Result<i64, LastUpdatedError> {
+    let Some(meta) = fhir::get(v, "meta") else {
         return Ok(i64::MIN);
     };
     if meta.as_object().is_none() {
         return Ok(i64::MIN);
     }
-    match fhirpath::get(meta, "lastUpdated") {
+    match fhir::get(meta, "lastUpdated") {
         None => Ok(i64::MIN),
-        Some(t) => match fhirpath::kind(t) {
-            fhirpath::Kind::Str(s) => {
-                datetime::parse_date_time_micros(s).map_err(|e| e.to_string())
-            }
-            _ => Err("must be a string".into()),
+        Some(t) => match fhir::kind(t) {
+            fhir::Kind::Str(s) => Ok(fhir::parse_date_time_micros(s)?),
+            _ => Err(LastUpdatedError::NotAString),
         },
     }
 }
@@ -484,7 +489,7 @@ fn note_unresolved(
         out.unresolved.push(Problem {
             location: at.location.clone(),
             element: Some(format!("{rt} → {}", cols.join(", "))),
-            message: bundle::unresolved_message(&u),
+            message: fhir::unresolved_message(&u),
         });
     }
 }
@@ -548,7 +553,7 @@ fn flatten(
     chunk.for_each(|i, line, bytes| {
         let ord = first_ord.saturating_add(i as u32);
         let problem = |element: Option<String>, message: String| Problem {
-            location: read::Location {
+            location: fhir::Location {
                 file: file.clone(),
                 line,
                 entry,
@@ -567,8 +572,10 @@ fn flatten(
             let lu = match last_updated(v) {
                 Ok(t) => t,
                 Err(m) => {
-                    out.problems
-                        .push(problem(Some(format!("{rt}.meta.lastUpdated")), m));
+                    out.problems.push(problem(
+                        Some(format!("{rt}.meta.lastUpdated")),
+                        m.to_string(),
+                    ));
                     return;
                 }
             };
@@ -636,7 +643,7 @@ fn flatten(
                     problem(None, String::new()),
                 );
             }
-            let id = fhirpath::get_str(v, "id").unwrap_or_default();
+            let id = fhir::get_str(v, "id").unwrap_or_default();
             out.keys.push(ResourceKey::new(t, id, lu, ord));
             stored[t as usize] += 1;
         });

@@ -6,9 +6,7 @@
 use arrow::array::{Array, RecordBatch, UInt32Array};
 use arrow::datatypes::DataType;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use kakehashi_fhir::resource::Parser;
-use kakehashi_fhir::sof::{BatchBuilder, Mode};
-use kakehashi_fhir::standard;
+use kakehashi_fhir::ingest::{BatchBuilder, Mode, Parser, standard_views};
 use kakehashi_ingest::{IngestOptions, ingest};
 use kakehashi_model::View;
 use kakehashi_store::Store;
@@ -127,7 +125,7 @@ fn lines(batch: &RecordBatch, skip: &[&str]) -> Vec<String> {
 /// What the interpreter makes of each line, by view: the rows (as text) of every resource that
 /// every view of its type accepts, each with its line number.
 fn expected(records: &[String]) -> BTreeMap<View, Vec<(u32, String)>> {
-    let views = standard::compiled();
+    let views = standard_views();
     let mut parser = Parser::new();
     let mut out: BTreeMap<View, Vec<(u32, String)>> = BTreeMap::new();
     for (ord, line) in records.iter().enumerate() {
@@ -193,7 +191,7 @@ fn stored_rows_are_the_views_rows_whatever_the_chunks_and_batches() {
             summary.rejected
         );
         let snap = Store::open(&site).current().unwrap();
-        for (view, _) in standard::compiled() {
+        for (view, _) in standard_views() {
             let mut got: Vec<(u32, String)> = Vec::new();
             for file in snap.files(*view) {
                 let reader =

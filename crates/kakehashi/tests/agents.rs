@@ -364,8 +364,7 @@ async fn a_refused_answer_is_final_the_task_runs_and_is_posted_once() {
     let state = cfg.state_dir();
     // the hub holds another key for the site: it refuses the site's answers (403) while its
     // polls are fine
-    let other =
-        kakehashi_federation::sign::SiteKey::load_or_create(&dir.path().join("other.key")).unwrap();
+    let other = kakehashi_audit::key::load_or_create(&dir.path().join("other.key")).unwrap();
     register(&hub, &cfg, &other.public_key());
     let (_, stop) = start(cfg.clone());
     let task = ask(

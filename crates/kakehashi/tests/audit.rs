@@ -8,7 +8,7 @@
 mod common;
 
 use common::net::Net;
-use kakehashi_federation::audit;
+use kakehashi_audit as audit;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,8 +4,8 @@
 
 mod common;
 
+use kakehashi_audit as audit;
 use kakehashi_disclosure::Refusal;
-use kakehashi_federation::audit;
 use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{AnswerOut, OutcomeOut, PROTOCOL_VERSION, PollRequest};
 use kakehashi_model::{SiteId, TaskId};
@@ -264,7 +264,7 @@ async fn the_hub_killed_under_load_restarts_with_a_verifying_chain_and_no_acknow
     )
     .await;
     let researcher = common::net::token_for(&http, &url, "alice", "password-1").await;
-    let key = Arc::new(SiteKey::load_or_create(&tmp.path().join("site.key")).unwrap());
+    let key = Arc::new(kakehashi_audit::key::load_or_create(&tmp.path().join("site.key")).unwrap());
     let reg = post(
         &http,
         &format!("{url}/api/admin/sites"),

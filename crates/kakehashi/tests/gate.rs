@@ -241,7 +241,7 @@ async fn policies_show_in_every_answer_and_limits_refuse_with_their_reason() {
     }
     assert!(limited >= 1, "a burst of 4 against 3 per minute");
     // the site's ledger, as the steward's console reads it: per (project, researcher)
-    let gate = kakehashi_disclosure::Gate::open(
+    let gate = kakehashi_site::ledger::open_gate(
         &net.dir.path().join("agents/jp-tokyo/state"),
         kakehashi_disclosure::Policy {
             projects: vec!["*".into()],

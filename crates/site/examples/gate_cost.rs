@@ -9,7 +9,7 @@
 //! cargo run --release -p kakehashi-site --example gate_cost -- SITE_DIR [ROUNDS]
 //! ```
 
-use kakehashi_disclosure::{Gate, KeyParts, Policy, Question, RepeatKey};
+use kakehashi_disclosure::{KeyParts, Policy, Question, RepeatKey};
 use kakehashi_federation::TaskSpec;
 use kakehashi_model::ProjectId;
 use kakehashi_site::tasks::{Cache, compute};
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cells_per_day: u64::MAX,
         ..Policy::default()
     };
-    let gate = Gate::open(state.path(), policy)?;
+    let gate = kakehashi_site::ledger::open_gate(state.path(), policy)?;
     let project = ProjectId::new("bench")?;
     let today = chrono::Utc::now().date_naive();
     let tasks = [

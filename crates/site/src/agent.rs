@@ -10,8 +10,8 @@
 
 use crate::tasks;
 use chrono::{DateTime, Utc};
+use kakehashi_audit::AuditLog;
 use kakehashi_disclosure::{Gate, Refusal};
-use kakehashi_federation::audit::AuditLog;
 use kakehashi_federation::sign::SiteKey;
 use kakehashi_federation::{IncomingTask, Note, SnapshotInfo};
 use kakehashi_model::TaskId;
@@ -37,12 +37,14 @@ const MAX_FINISHED: usize = 10_000;
 type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
 /// The released table, notes, and the released denominator.
 type Answered = (Gated, Vec<Note>, Option<Gated>);
-/// What a task comes to: released data, a refusal, or the site's error.
+/// What a task comes to: released data, a refusal, or the site's error. The error stays a
+/// `String`: it is the wire text (`OutcomeOut::Failed { error }`) the hub shows and the audit
+/// records, already rendered from the typed error where the task failed.
 type TaskOutcome = Result<Answered, Result<Refusal, String>>;
 
 /// The public key of the site's signing key (made on first use), to register at the hub.
 pub fn public_key(cfg: &AgentConfig) -> Result<String, AgentError> {
-    Ok(SiteKey::load_or_create(&cfg.state_dir().join("site.key"))?.public_key())
+    Ok(kakehashi_audit::key::load_or_create(&cfg.state_dir().join("site.key"))?.public_key())
 }
 
 /// A running agent's parts.
@@ -71,9 +73,9 @@ impl Agent {
         let http = hub_client(&cfg)?;
         let state = cfg.state_dir();
         let token = cfg.token()?;
-        let gate = Gate::open(&state, cfg.disclosure.clone())?;
+        let gate = crate::ledger::open_gate(&state, cfg.disclosure.clone())?;
         let audit = AuditLog::open(&state.join("audit"))?;
-        let key = SiteKey::load_or_create(&state.join("site.key"))?;
+        let key = kakehashi_audit::key::load_or_create(&state.join("site.key"))?;
         let approval = cfg.console.as_ref().map(|c| c.approval).unwrap_or_default();
         let steward = crate::steward::Steward::open(&state, approval)?;
         let store = Store::open(&cfg.site_dir);

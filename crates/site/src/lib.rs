@@ -6,5 +6,6 @@ pub mod admission;
 pub mod agent;
 pub mod console;
 pub mod key;
+pub mod ledger;
 pub mod steward;
 pub mod tasks;

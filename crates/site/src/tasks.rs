@@ -28,6 +28,52 @@ pub struct Computed {
     pub denominator: Option<CountTable>,
 }
 
+/// Why a task could not be computed at this site (sent to the hub as the `failed` reason).
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] kakehashi_store::StoreError),
+    /// No load has been committed yet.
+    #[error("this site holds no data yet")]
+    NoData,
+    /// A cohort task reached the computation without its evaluation date.
+    #[error("evaluation_date: the task has none")]
+    NoEvaluationDate,
+    /// The cohort's evaluation date is not allowed.
+    #[error("evaluation_date: {reason}")]
+    EvaluationDate {
+        /// Why.
+        reason: String,
+    },
+    /// The task's question does not resolve at this site.
+    #[error(transparent)]
+    Task(#[from] kakehashi_federation::TaskError),
+    /// The AMR reference tables could not be loaded.
+    #[error(transparent)]
+    Reference(#[from] kakehashi_amr::ReferenceError),
+    /// The true-count table could not be made.
+    #[error(transparent)]
+    Table(#[from] kakehashi_disclosure::TableError),
+    /// The computation over the snapshot failed.
+    #[error("{task}: {source}")]
+    Engine {
+        /// The task type.
+        task: &'static str,
+        /// The engine's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn engine<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+    task: &'static str,
+) -> impl FnOnce(E) -> ComputeError {
+    move |e| ComputeError::Engine {
+        task,
+        source: e.into(),
+    }
+}
+
 /// What the agent keeps between tasks: the current snapshot and its cohort index.
 #[derive(Default)]
 pub struct Cache {
@@ -37,18 +83,15 @@ pub struct Cache {
 
 impl Cache {
     /// The store's current snapshot, reusing the loaded one while it is still current.
-    pub fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, String> {
-        let current = store
-            .current_id()
-            .map_err(|e| e.to_string())?
-            .ok_or("this site holds no data yet")?;
+    pub fn snapshot(&self, store: &Store) -> Result<Arc<Snapshot>, ComputeError> {
+        let current = store.current_id()?.ok_or(ComputeError::NoData)?;
         let mut slot = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = slot.as_ref()
             && s.id == current
         {
             return Ok(s.clone());
         }
-        let s = Arc::new(store.current().map_err(|e| e.to_string())?);
+        let s = Arc::new(store.current()?);
         *slot = Some(s.clone());
         Ok(s)
     }
@@ -57,7 +100,7 @@ impl Cache {
     pub fn cohort(
         &self,
         snap: &Snapshot,
-    ) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, String> {
+    ) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, ComputeError> {
         let mut slot = self.cohort.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((id, ix)) = slot.as_ref()
             && *id == snap.id
@@ -65,7 +108,7 @@ impl Cache {
             return Ok(ix.clone());
         }
         let ix =
-            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(|e| e.to_string())?);
+            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(engine("cohort"))?);
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }
@@ -78,7 +121,7 @@ pub fn compute(
     cache: &Cache,
     site: &str,
     spec: &TaskSpec,
-) -> Result<Computed, String> {
+) -> Result<Computed, ComputeError> {
     let snap = cache.snapshot(store)?;
     let rule = spec.release_rule();
     match spec {
@@ -92,9 +135,8 @@ pub fn compute(
                 &panel,
                 &r.series_spec(),
             )
-            .map_err(|e| e.to_string())?;
-            let (table, sensitivity) =
-                surveillance::count_table(&out.series, r.by_age()).map_err(|e| e.to_string())?;
+            .map_err(engine("surveillance_series"))?;
+            let (table, sensitivity) = surveillance::count_table(&out.series, r.by_age())?;
             Ok(Computed {
                 table,
                 key: crate::key::surveillance(r.definition(), &r.series_spec(), &snap.tag()),
@@ -111,13 +153,13 @@ pub fn compute(
         }
         TaskSpec::Cohort(r) => {
             // the agent fills in the day the task was made when the hub sent none
-            let date = r
-                .evaluation_date()
-                .ok_or("evaluation_date: the task has none")?;
+            let date = r.evaluation_date().ok_or(ComputeError::NoEvaluationDate)?;
             kakehashi_cohort::check_evaluation_date(date, chrono::Utc::now().date_naive())
-                .map_err(|e| format!("evaluation_date: {e}"))?;
+                .map_err(|e| ComputeError::EvaluationDate {
+                    reason: e.to_string(),
+                })?;
             let ix = cache.cohort(&snap)?;
-            let c = ix.count_as_of(r.query(), date).map_err(|e| e.to_string())?;
+            let c = ix.count_as_of(r.query(), date).map_err(engine("cohort"))?;
             Ok(Computed {
                 table: cohort::count_table(c.count),
                 key: crate::key::cohort(r.query(), date, &snap.tag()),
@@ -130,14 +172,13 @@ pub fn compute(
         }
         TaskSpec::Antibiogram(r) => {
             let counts = kakehashi_engine::amr::site_antibiogram(&snap, r.spec())
-                .map_err(|e| e.to_string())?;
-            let (table, sensitivity) =
-                antibiogram::count_table(r.spec(), &counts).map_err(|e| e.to_string())?;
+                .map_err(engine("antibiogram"))?;
+            let (table, sensitivity) = antibiogram::count_table(r.spec(), &counts)?;
             Ok(Computed {
                 table,
                 key: crate::key::antibiogram(
-                    &r.canonical().map_err(|e| e.to_string())?,
-                    kakehashi_amr::Reference::shared().map_err(|e| e.to_string())?,
+                    &r.canonical()?,
+                    kakehashi_amr::Reference::shared()?,
                     &snap.tag(),
                 ),
                 sensitivity,

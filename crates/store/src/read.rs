@@ -4,6 +4,7 @@
 use crate::{Snapshot, StoreError};
 use arrow::array::{Array, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::filter_record_batch;
+use arrow::error::ArrowError;
 use kakehashi_model::View;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -98,8 +99,12 @@ impl Iterator for TableScan<'_> {
                 Some(Ok(b)) => {
                     let path = path.clone();
                     return Some(
-                        live_only(self.snap, b, self.columns.as_deref())
-                            .map_err(|m| StoreError::Parquet { path, message: m }),
+                        live_only(self.snap, b, self.columns.as_deref()).map_err(|e| {
+                            StoreError::Parquet {
+                                path,
+                                message: e.to_string(),
+                            }
+                        }),
                     );
                 }
             }
@@ -112,38 +117,39 @@ fn live_only(
     snap: &Snapshot,
     b: RecordBatch,
     columns: Option<&[String]>,
-) -> Result<RecordBatch, String> {
+) -> Result<RecordBatch, ArrowError> {
+    let not_u32 = |c: &str| ArrowError::SchemaError(format!("{c} is not UInt32"));
     let schema = b.schema();
-    let seg_i = schema.index_of("_seg").map_err(|e| e.to_string())?;
-    let ord_i = schema.index_of("_ord").map_err(|e| e.to_string())?;
+    let seg_i = schema.index_of("_seg")?;
+    let ord_i = schema.index_of("_ord")?;
     let filtered = if snap.has_deletions() {
         let seg = b
             .column(seg_i)
             .as_any()
             .downcast_ref::<UInt32Array>()
-            .ok_or("_seg is not UInt32")?;
+            .ok_or_else(|| not_u32("_seg"))?;
         let ord = b
             .column(ord_i)
             .as_any()
             .downcast_ref::<UInt32Array>()
-            .ok_or("_ord is not UInt32")?;
+            .ok_or_else(|| not_u32("_ord"))?;
         let keep: BooleanArray = (0..b.num_rows())
             .map(|i| Some(snap.is_live(seg.value(i), ord.value(i))))
             .collect();
-        filter_record_batch(&b, &keep).map_err(|e| e.to_string())?
+        filter_record_batch(&b, &keep)?
     } else {
         b
     };
     let order: Vec<usize> = match columns {
         Some(cols) => cols
             .iter()
-            .map(|c| schema.index_of(c).map_err(|e| e.to_string()))
+            .map(|c| schema.index_of(c))
             .collect::<Result<_, _>>()?,
         None => (0..schema.fields().len())
             .filter(|&i| i != seg_i && i != ord_i)
             .collect(),
     };
-    filtered.project(&order).map_err(|e| e.to_string())
+    filtered.project(&order)
 }
 
 /// Counts the live rows of a view by reading only its `_seg`/`_ord` columns.

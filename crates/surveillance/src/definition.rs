@@ -178,7 +178,7 @@ impl CaseDefinition {
                             return Err(invalid(c, "empty diagnosis list".into()));
                         }
                         for p in diagnosis {
-                            CodePattern::parse(p).map_err(|m| invalid(c, m))?;
+                            CodePattern::parse(p).map_err(|m| invalid(c, m.to_string()))?;
                         }
                     }
                     Evidence::Observation {
@@ -291,9 +291,26 @@ pub enum CodePattern {
     Prefix(String),
 }
 
+/// Text that is not an ICD-10 range or code prefix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodePatternError {
+    /// `A-B` where A or B is not a three-character category, or A is after B.
+    #[error("diagnosis range {text:?} is not of the form A00-B99 (low to high)")]
+    Range {
+        /// The text read.
+        text: String,
+    },
+    /// Not an ICD-10 code or prefix.
+    #[error("diagnosis code {text:?} is not an ICD-10 code or prefix such as J12 or U07.1")]
+    Code {
+        /// The text read.
+        text: String,
+    },
+}
+
 impl CodePattern {
     /// Parses `J09-J22` or `U07.1`.
-    pub fn parse(p: &str) -> Result<Self, String> {
+    pub fn parse(p: &str) -> Result<Self, CodePatternError> {
         let cat = |s: &str| {
             let n = normalize_icd(s);
             let b = n.as_bytes();
@@ -306,9 +323,7 @@ impl CodePattern {
         if let Some((a, b)) = p.split_once('-') {
             match (cat(a), cat(b)) {
                 (Some(a), Some(b)) if a <= b => Ok(CodePattern::Range(a, b)),
-                _ => Err(format!(
-                    "diagnosis range {p:?} is not of the form A00-B99 (low to high)"
-                )),
+                _ => Err(CodePatternError::Range { text: p.to_owned() }),
             }
         } else {
             let n = normalize_icd(p);
@@ -320,9 +335,7 @@ impl CodePattern {
             {
                 Ok(CodePattern::Prefix(n))
             } else {
-                Err(format!(
-                    "diagnosis code {p:?} is not an ICD-10 code or prefix such as J12 or U07.1"
-                ))
+                Err(CodePatternError::Code { text: p.to_owned() })
             }
         }
     }
@@ -406,8 +419,18 @@ mod tests {
         assert_eq!(r.scan_prefix(), "J");
         assert_eq!(CodePattern::parse("J00-J22").unwrap().scan_prefix(), "J");
         assert_eq!(u.scan_prefix(), "U071");
-        assert!(CodePattern::parse("J22-J09").is_err());
-        assert!(CodePattern::parse("fever").is_err());
+        assert_eq!(
+            CodePattern::parse("J22-J09"),
+            Err(CodePatternError::Range {
+                text: "J22-J09".into()
+            })
+        );
+        assert_eq!(
+            CodePattern::parse("fever"),
+            Err(CodePatternError::Code {
+                text: "fever".into()
+            })
+        );
     }
 
     #[test]

@@ -33,16 +33,31 @@ pub const CASE_MEASURES: u32 = 3;
 /// Measures per pathogen a patient can add 1 to in one week: tests, positives.
 pub const PATHOGEN_MEASURES: u32 = 2;
 
+/// A `max_weeks_per_patient` outside 1 to [`MAX_WEEKS_PER_PATIENT_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{FIELD}: {}", self.problem())]
+pub struct MaxWeeksError {
+    /// The value asked for.
+    pub value: i64,
+}
+
+impl MaxWeeksError {
+    /// What is wrong, without the field's name.
+    pub fn problem(&self) -> String {
+        format!(
+            "{} is not allowed; give a whole number from 1 to {MAX_WEEKS_PER_PATIENT_LIMIT} (default {DEFAULT_MAX_WEEKS_PER_PATIENT})",
+            self.value
+        )
+    }
+}
+
 /// Checks a requested `max_weeks_per_patient`: a whole number from 1 to
 /// [`MAX_WEEKS_PER_PATIENT_LIMIT`]. The error names the field.
-pub fn check_max_weeks(k: i64) -> Result<u32, String> {
-    if (1..=i64::from(MAX_WEEKS_PER_PATIENT_LIMIT)).contains(&k) {
-        Ok(k as u32)
-    } else {
-        Err(format!(
-            "{FIELD}: {k} is not allowed; give a whole number from 1 to {MAX_WEEKS_PER_PATIENT_LIMIT} (default {DEFAULT_MAX_WEEKS_PER_PATIENT})"
-        ))
-    }
+pub fn check_max_weeks(k: i64) -> Result<u32, MaxWeeksError> {
+    u32::try_from(k)
+        .ok()
+        .filter(|k| (1..=MAX_WEEKS_PER_PATIENT_LIMIT).contains(k))
+        .ok_or(MaxWeeksError { value: k })
 }
 
 /// How many released counts (L1) one patient can change in a series counted per patient-week
@@ -223,6 +238,8 @@ mod tests {
         );
         for bad in [0, -3, i64::from(MAX_WEEKS_PER_PATIENT_LIMIT) + 1] {
             let e = check_max_weeks(bad).unwrap_err();
+            assert_eq!(e.value, bad);
+            let e = e.to_string();
             assert!(e.starts_with(FIELD) && e.contains(&bad.to_string()), "{e}");
         }
         assert_eq!(sensitivity(1, 3), 9);

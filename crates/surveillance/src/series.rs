@@ -354,8 +354,8 @@ impl LocalClock {
                 let (start, end) = match self.cache.get() {
                     Some((cy, s, e)) if cy == y => (s, e),
                     _ => {
-                        // The first instant of summer and of winter time: compare against
-                        // local_date at the switch by probing the shared rule once per year.
+                        // The first instants of summer and of winter time, read from the tz
+                        // database once per year (the same table local_date uses).
                         let s = crate::week::summer_time_bounds(y);
                         self.cache.set(Some((y, s.0, s.1)));
                         s
@@ -648,53 +648,109 @@ impl Default for AgeBands {
     }
 }
 
+/// Text that is not a list of age bands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgeBandsError {
+    /// Nothing given.
+    #[error("no age bands given")]
+    Empty,
+    /// An open band (`N+`) before the last.
+    #[error("age band {band:?}: only the last band may be open (N+)")]
+    OpenNotLast {
+        /// The band.
+        band: String,
+    },
+    /// Neither `N-M` nor `N+`.
+    #[error("age band {band:?} is not N-M or N+")]
+    Syntax {
+        /// The band.
+        band: String,
+    },
+    /// A bound is not a whole number.
+    #[error("age band {band:?}: {text:?} is not a whole number")]
+    NotWhole {
+        /// The band.
+        band: String,
+        /// The bound's text.
+        text: String,
+    },
+    /// The band ends before it starts.
+    #[error("age band {band:?} ends before it starts")]
+    Reversed {
+        /// The band.
+        band: String,
+    },
+    /// A gap or overlap with the band before.
+    #[error("age band {band:?} should start at {expected} (bands must be contiguous from 0)")]
+    Gap {
+        /// The band.
+        band: String,
+        /// Where it should start.
+        expected: u32,
+    },
+    /// The last band is closed.
+    #[error("the last age band must be open, e.g. {next}+")]
+    LastNotOpen {
+        /// Where the open band would start.
+        next: u32,
+    },
+}
+
+/// A breakdown that is not site, country or age.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown breakdown {text:?}: expected site, country or age")]
+pub struct StratumError {
+    /// The text read.
+    pub text: String,
+}
+
 impl AgeBands {
     /// Parses `0-4,5-14,15-34,35-59,60-79,80+`: contiguous bands from 0, the last open.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, AgeBandsError> {
         let parts: Vec<&str> = s
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
         if parts.is_empty() {
-            return Err("no age bands given".into());
+            return Err(AgeBandsError::Empty);
         }
         let mut lower = Vec::new();
         let mut expect = 0u32;
         for (i, p) in parts.iter().enumerate() {
+            let band = || (*p).to_owned();
             let last = i + 1 == parts.len();
             let (lo, hi) = if let Some(lo) = p.strip_suffix('+') {
                 if !last {
-                    return Err(format!(
-                        "age band {p:?}: only the last band may be open (N+)"
-                    ));
+                    return Err(AgeBandsError::OpenNotLast { band: band() });
                 }
-                (
-                    lo.parse::<u32>()
-                        .map_err(|_| format!("age band {p:?} is not N+"))?,
-                    None,
-                )
+                let lo = lo
+                    .parse::<u32>()
+                    .map_err(|_| AgeBandsError::Syntax { band: band() })?;
+                (lo, None)
             } else {
                 let (a, b) = p
                     .split_once('-')
-                    .ok_or_else(|| format!("age band {p:?} is not N-M or N+"))?;
-                let a = a
-                    .trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("age band {p:?}: {a:?} is not a whole number"))?;
-                let b = b
-                    .trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("age band {p:?}: {b:?} is not a whole number"))?;
+                    .ok_or_else(|| AgeBandsError::Syntax { band: band() })?;
+                let whole = |t: &str| {
+                    t.trim()
+                        .parse::<u32>()
+                        .map_err(|_| AgeBandsError::NotWhole {
+                            band: band(),
+                            text: t.to_owned(),
+                        })
+                };
+                let (a, b) = (whole(a)?, whole(b)?);
                 if b < a {
-                    return Err(format!("age band {p:?} ends before it starts"));
+                    return Err(AgeBandsError::Reversed { band: band() });
                 }
                 (a, Some(b))
             };
             if lo != expect {
-                return Err(format!(
-                    "age band {p:?} should start at {expect} (bands must be contiguous from 0)"
-                ));
+                return Err(AgeBandsError::Gap {
+                    band: band(),
+                    expected: expect,
+                });
             }
             lower.push(lo);
             match hi {
@@ -702,7 +758,7 @@ impl AgeBands {
                 None => return Ok(Self { lower }),
             }
         }
-        Err(format!("the last age band must be open, e.g. {expect}+"))
+        Err(AgeBandsError::LastNotOpen { next: expect })
     }
 
     /// Label of the band an age falls in (`0-4`, `80+`).
@@ -737,15 +793,13 @@ pub enum Stratum {
 }
 
 impl std::str::FromStr for Stratum {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = StratumError;
+    fn from_str(s: &str) -> Result<Self, StratumError> {
         match s.trim() {
             "site" => Ok(Stratum::Site),
             "country" => Ok(Stratum::Country),
             "age" => Ok(Stratum::Age),
-            o => Err(format!(
-                "unknown breakdown {o:?}: expected site, country or age"
-            )),
+            o => Err(StratumError { text: o.to_owned() }),
         }
     }
 }
@@ -1141,14 +1195,30 @@ mod tests {
             b.labels(),
             vec!["0-4", "5-14", "15-34", "35-59", "60-79", "80+"]
         );
+        assert_eq!(
+            AgeBands::parse("0-4,6-14,15+").unwrap_err(),
+            AgeBandsError::Gap {
+                band: "6-14".into(),
+                expected: 5
+            }
+        );
         assert!(
             AgeBands::parse("0-4,6-14,15+")
                 .unwrap_err()
+                .to_string()
                 .contains("start at 5")
         );
-        assert!(AgeBands::parse("0-4,5-14").unwrap_err().contains("open"));
-        assert!(AgeBands::parse("0-4,5+,10+").is_err());
-        assert!(AgeBands::parse("0-x,5+").unwrap_err().contains("\"x\""));
+        assert_eq!(
+            AgeBands::parse("0-4,5-14").unwrap_err(),
+            AgeBandsError::LastNotOpen { next: 15 }
+        );
+        assert_eq!(
+            AgeBands::parse("0-4,5+,10+").unwrap_err(),
+            AgeBandsError::OpenNotLast { band: "5+".into() }
+        );
+        let e = AgeBands::parse("0-x,5+").unwrap_err();
+        assert!(e.to_string().contains("\"x\""), "{e}");
+        assert_eq!(AgeBands::parse(" , ").unwrap_err(), AgeBandsError::Empty);
     }
 
     #[test]

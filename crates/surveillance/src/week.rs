@@ -19,7 +19,9 @@
 //! (Germany CET/CEST, Japan JST), so that an admission at 08:00 JST on 1 January is counted on
 //! 1 January and not on 31 December UTC.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Berlin;
+use chrono_tz::OffsetComponents;
 use kakehashi_model::Country;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -225,50 +227,60 @@ impl ReportingConvention {
     }
 }
 
-/// The local calendar date of a UTC instant in a country: JST is UTC+9 all year; Germany is
-/// CET (UTC+1), or CEST (UTC+2) from the last Sunday of March 01:00 UTC to the last Sunday of
-/// October 01:00 UTC (EU summer time rules since 1996).
+/// The local calendar date of a UTC instant in a country: Germany on the tz database's
+/// Europe/Berlin (CET/CEST, with each year's actual summer time), Japan on JST (UTC+9 all year:
+/// Japan has had no summer time since 1951, so no table lookup is needed).
 pub fn local_date(country: Country, t: DateTime<Utc>) -> NaiveDate {
-    let offset_hours = match country {
-        Country::Japan => 9,
-        Country::Germany => {
-            let y = t.year();
-            let start = last_sunday(y, 3)
-                .and_hms_opt(1, 0, 0)
-                .expect("valid")
-                .and_utc();
-            let end = last_sunday(y, 10)
-                .and_hms_opt(1, 0, 0)
-                .expect("valid")
-                .and_utc();
-            if t >= start && t < end { 2 } else { 1 }
-        }
-    };
-    (t + Duration::hours(offset_hours)).date_naive()
-}
-
-/// The EU summer time of a year as UTC seconds: [last Sunday of March 01:00 UTC, last Sunday of
-/// October 01:00 UTC).
-pub fn summer_time_bounds(year: i32) -> (i64, i64) {
-    let at = |m| {
-        last_sunday(year, m)
-            .and_hms_opt(1, 0, 0)
-            .expect("valid")
-            .and_utc()
-            .timestamp()
-    };
-    (at(3), at(10))
-}
-
-fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let first_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    match country {
+        Country::Japan => (t + Duration::hours(9)).date_naive(),
+        Country::Germany => t.with_timezone(&Berlin).date_naive(),
     }
-    .expect("valid month");
-    let last = first_next - Duration::days(1);
-    last - Duration::days(last.weekday().num_days_from_sunday() as i64)
+}
+
+/// Germany's summer time (CEST) of a year as UTC seconds, `[start, end)`, from the tz
+/// database's Europe/Berlin (since 1996 the EU rule: last Sunday of March 01:00 UTC to the last
+/// Sunday of October 01:00 UTC). An empty range for a year without summer time. Lets a loop over
+/// many instants of one year decide CET or CEST with two comparisons instead of a table lookup;
+/// assumes at most one summer period a year (true since 1949).
+pub fn summer_time_bounds(year: i32) -> (i64, i64) {
+    let jan1 = |y| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |d| d.and_utc().timestamp())
+    };
+    let (start, end) = (jan1(year), jan1(year + 1));
+    let mid = start + (end - start) / 2;
+    if !is_summer_time(mid) {
+        return (mid, mid);
+    }
+    (
+        first_where(start, mid, is_summer_time),
+        first_where(mid, end, |t| !is_summer_time(t)),
+    )
+}
+
+/// Whether Berlin keeps summer time at a UTC second.
+fn is_summer_time(t: i64) -> bool {
+    DateTime::from_timestamp(t, 0).is_some_and(|t| {
+        !Berlin
+            .offset_from_utc_datetime(&t.naive_utc())
+            .dst_offset()
+            .is_zero()
+    })
+}
+
+/// The first second in `(lo, hi]` where `at` holds, given it does not at `lo` and does at `hi`
+/// (and changes once in between).
+fn first_where(mut lo: i64, mut hi: i64, at: impl Fn(i64) -> bool) -> i64 {
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 #[cfg(test)]
@@ -397,9 +409,45 @@ mod tests {
                 .to_string(),
             "2024-W01"
         );
-        // The switch instants: last Sunday of March 2024 is 31 March, of October 27 October.
-        assert_eq!(last_sunday(2024, 3), d(2024, 3, 31));
-        assert_eq!(last_sunday(2024, 10), d(2024, 10, 27));
+    }
+
+    #[test]
+    fn summer_time_follows_the_tz_database() {
+        let utc = |y, m, day, h| {
+            d(y, m, day)
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp()
+        };
+        // EU rule: 31 March and 27 October 2024, 01:00 UTC.
+        assert_eq!(
+            summer_time_bounds(2024),
+            (utc(2024, 3, 31, 1), utc(2024, 10, 27, 1))
+        );
+        // Before 1996 German summer time ended on the last Sunday of September.
+        assert_eq!(
+            summer_time_bounds(1995),
+            (utc(1995, 3, 26, 1), utc(1995, 9, 24, 1))
+        );
+        // No summer time in 1970: an empty range.
+        let (s, e) = summer_time_bounds(1970);
+        assert_eq!(s, e);
+        // The bounds and local_date agree one second either side of every switch.
+        for y in 1980..2040 {
+            let (s, e) = summer_time_bounds(y);
+            for t in [s - 1, s, e - 1, e] {
+                let at = DateTime::from_timestamp(t, 0).unwrap();
+                let hours = if t >= s && t < e { 2 } else { 1 };
+                assert_eq!(
+                    local_date(Country::Germany, at),
+                    (at + Duration::hours(hours)).date_naive(),
+                    "{at}"
+                );
+                let local = at.with_timezone(&Berlin).naive_local();
+                assert_eq!(local, at.naive_utc() + Duration::hours(hours), "{at}");
+            }
+        }
     }
 
     #[test]

@@ -248,7 +248,9 @@ pub(crate) fn band_of(age: i32) -> usize {
 }
 
 /// Standard normal CDF, via the complementary error function (Numerical Recipes' Chebyshev
-/// fit, relative error below 1.2e-7: ample for drawing).
+/// fit, relative error below 1.2e-7: ample for drawing). Kept instead of statrs's `erfc`: a
+/// different approximation moves `phi` in the 8th digit, which can flip a draw and so change
+/// the bytes a seed has always produced.
 pub(crate) fn phi(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
@@ -268,7 +270,8 @@ fn erfc(x: f64) -> f64 {
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
-/// Standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9).
+/// Standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9);
+/// hand-written for the same reason as `phi` (a seed's bytes must not move).
 pub(crate) fn inv_phi(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,

@@ -1,6 +1,7 @@
 //! FHIR R4 JSON written by hand, in the shapes of `docs/fhir-conventions.md` (MII core data set
 //! in Germany, JP Core in Japan). All text comes from this crate or from profile fields that
-//! were checked to need no JSON escaping.
+//! were checked to need no JSON escaping. By hand rather than through serde types, so that
+//! writing millions of resources builds no intermediate value per resource.
 
 use crate::profile::{Codes, Organism, Profile, Site};
 use chrono::{NaiveDate, NaiveDateTime};

@@ -25,7 +25,9 @@ const RIGHT: f64 = 180.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 56.0;
 
-/// Escapes text for SVG/HTML content and attribute values.
+/// Escapes text for SVG/HTML content and attribute values. Hand-written rather than
+/// `minijinja::HtmlEscape`, which also escapes `/` and would turn a season's "2024/25" into
+/// "2024&#x2f;25" in the SVG source that tests and readers search.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -41,23 +43,40 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// Quotes one CSV field when it needs it (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+/// CSV text built row by row with the csv crate's writer (RFC 4180 quoting, `\n` line ends).
+pub(crate) struct CsvText(csv::Writer<Vec<u8>>);
 
-fn csv_line(fields: &[String]) -> String {
-    let mut line = fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push('\n');
-    line
+impl CsvText {
+    /// An empty table; rows may have different lengths.
+    pub(crate) fn new() -> Self {
+        Self(
+            csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(Vec::new()),
+        )
+    }
+
+    /// Appends one row.
+    pub(crate) fn row<I, T>(&mut self, fields: I)
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        // Writing into a Vec cannot fail, and a flexible writer accepts any row length.
+        self.0
+            .write_record(fields)
+            .expect("writing CSV into memory cannot fail");
+    }
+
+    /// The text written so far.
+    pub(crate) fn finish(self) -> String {
+        let bytes = self
+            .0
+            .into_inner()
+            .expect("flushing CSV into memory cannot fail");
+        // Every field came in as UTF-8 and the writer adds only ASCII.
+        String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
+    }
 }
 
 /// Round tick values covering `0..=max` (steps of 1, 2 or 5 × 10^k), at most about `target`.
@@ -466,7 +485,8 @@ impl LineChart {
                     .map(|s| format!("{} ({})", s.name, y2.label)),
             );
         }
-        let mut out = csv_line(&header);
+        let mut out = CsvText::new();
+        out.row(&header);
         let mut xs: Vec<f64> = self
             .series
             .iter()
@@ -496,9 +516,9 @@ impl LineChart {
                     );
                 }
             }
-            out.push_str(&csv_line(&row));
+            out.row(&row);
         }
-        out
+        out.finish()
     }
 }
 
@@ -604,15 +624,13 @@ impl BarChart {
 
     /// The bars as CSV: label, value, note.
     pub fn csv(&self) -> String {
-        let mut out = csv_line(&["label".into(), self.value_label.clone(), "note".into()]);
+        let mut out = CsvText::new();
+        out.row(["label", self.value_label.as_str(), "note"]);
         for b in &self.bars {
-            out.push_str(&csv_line(&[
-                b.label.clone(),
-                b.value.map(|v| v.to_string()).unwrap_or_default(),
-                b.note.clone(),
-            ]));
+            let value = b.value.map(|v| v.to_string()).unwrap_or_default();
+            out.row([b.label.as_str(), &value, &b.note]);
         }
-        out
+        out.finish()
     }
 }
 
@@ -831,29 +849,30 @@ impl HeatMap {
     /// The cells as CSV: row, column, share (its lower end for a range), upper end of a range
     /// (empty when exact), n, reportable.
     pub fn csv(&self) -> String {
-        let mut out = csv_line(&[
-            "row".into(),
-            "column".into(),
-            self.share_label.clone(),
-            format!("{} (upper end)", self.share_label),
-            "n".into(),
-            "reportable".into(),
+        let mut out = CsvText::new();
+        out.row([
+            "row",
+            "column",
+            self.share_label.as_str(),
+            &format!("{} (upper end)", self.share_label),
+            "n",
+            "reportable",
         ]);
         for (i, r) in self.rows.iter().enumerate() {
             for (j, c) in self.cols.iter().enumerate() {
                 if let Some(Some(cell)) = self.cells.get(i).and_then(|row| row.get(j)) {
-                    out.push_str(&csv_line(&[
+                    out.row([
                         r.clone(),
                         c.clone(),
                         format!("{:.4}", cell.share),
                         cell.max.map(|m| format!("{m:.4}")).unwrap_or_default(),
                         cell.n.to_string(),
                         cell.reportable.to_string(),
-                    ]));
+                    ]);
                 }
             }
         }
-        out
+        out.finish()
     }
 }
 
@@ -879,9 +898,13 @@ mod tests {
     #[test]
     fn escaping_and_csv_quoting() {
         assert_eq!(esc("<a&\"b'>"), "&lt;a&amp;&quot;b&#39;&gt;");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
+        let mut csv = CsvText::new();
+        csv.row(["a,b", "say \"x\"", "plain", "", "line\nbreak", "cr\r"]);
+        csv.row(["short"]);
+        assert_eq!(
+            csv.finish(),
+            "\"a,b\",\"say \"\"x\"\"\",plain,,\"line\nbreak\",\"cr\r\"\nshort\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! other charts ([`crate::chart`]), with the data as CSV.
 
 use crate::chart::{
-    LABEL_GAP, csv_field, esc, label_width, nice_ticks, open_svg, thin_labels, write_x_ticks,
+    CsvText, LABEL_GAP, esc, label_width, nice_ticks, open_svg, thin_labels, write_x_ticks,
 };
 use crate::format;
 use crate::i18n::Locale;
@@ -260,16 +260,16 @@ impl ShareChart {
 
     /// The data as CSV: x label, then per line its tests, share, and interval.
     pub fn csv(&self) -> String {
-        let mut header = vec![csv_field(&self.x_label)];
+        let mut header = vec![self.x_label.clone()];
         for l in &self.lines {
             for what in [self.count_label.as_str(), "share", "ci_low", "ci_high"] {
-                header.push(csv_field(&format!("{} {what}", l.name)));
+                header.push(format!("{} {what}", l.name));
             }
         }
-        let mut out = header.join(",");
-        out.push('\n');
+        let mut out = CsvText::new();
+        out.row(&header);
         for (x, label) in &self.x_labels {
-            let mut row = vec![csv_field(label)];
+            let mut row = vec![label.clone()];
             for l in &self.lines {
                 match l.points.iter().find(|p| p.x == *x) {
                     Some(p) => {
@@ -285,10 +285,9 @@ impl ShareChart {
                     None => row.extend(std::iter::repeat_n(String::new(), 4)),
                 }
             }
-            out.push_str(&row.join(","));
-            out.push('\n');
+            out.row(&row);
         }
-        out
+        out.finish()
     }
 }
 

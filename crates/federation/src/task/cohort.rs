@@ -7,7 +7,7 @@
 use super::{ChartKind, Note, ReleaseRule, TaskError};
 use kakehashi_cohort::ccdl::Filter;
 use kakehashi_cohort::{Criterion, Query};
-use kakehashi_disclosure::{CountTable, GatedCount, GatedTable};
+use kakehashi_disclosure::CountTable;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -196,19 +196,4 @@ fn has_unit(c: &Criterion) -> bool {
 /// The table a site releases: its count of distinct matching patients.
 pub fn count_table(patients: u64) -> CountTable {
     CountTable::scalar(MEASURE, patients)
-}
-
-/// The hub's reading of a site's released table: the one gated count.
-pub fn released_count(t: &GatedTable) -> Result<GatedCount, String> {
-    if !t.dims.is_empty() || t.measures != [MEASURE] {
-        return Err(format!(
-            "not a cohort count (dimensions {:?}, measures {:?})",
-            t.dims.iter().map(|d| &d.name).collect::<Vec<_>>(),
-            t.measures
-        ));
-    }
-    t.rows
-        .first()
-        .and_then(|r| r.values.first().copied())
-        .ok_or_else(|| "a cohort table without its count".to_owned())
 }

@@ -15,8 +15,10 @@ pub mod antibiogram;
 pub mod cohort;
 mod note;
 pub mod surveillance;
+mod unreadable;
 
 pub use note::Note;
+pub use unreadable::{RowProblem, SiteUnreadable, Unreadable};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};

@@ -27,7 +27,7 @@ async fn admin_audit(
     State(hub): S,
     _admin: Admin,
     Query(q): Query<LimitQuery>,
-) -> Result<Json<Vec<kakehashi_federation::audit::Entry>>, ApiError> {
+) -> Result<Json<Vec<kakehashi_audit::Entry>>, ApiError> {
     let limit = q.limit.unwrap_or(100).min(10_000);
     Ok(Json(hub.blocking(move |h| audit::tail(h, limit)).await?))
 }

@@ -7,7 +7,8 @@
 
 use crate::auth::jwt::{IdClaims, Jwks};
 pub use crate::auth::oidc_config::{
-    ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS, OidcConfig, check_configs, check_url,
+    ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS, IssuerUrlError, OidcConfig, OidcConfigError,
+    check_configs, check_url,
 };
 use crate::db::Role;
 use base64::Engine;
@@ -123,7 +124,7 @@ impl Issuer {
         &self,
         url: &str,
     ) -> Result<T, OidcError> {
-        check_url(url).map_err(|e| self.err(e))?;
+        check_url(url).map_err(|e| self.err(e.to_string()))?;
         let r = self
             .http
             .get(url)
@@ -164,7 +165,7 @@ impl Issuer {
         verifier: &str,
     ) -> Result<String, OidcError> {
         let d = self.discovery().await?;
-        let mut u = check_url(&d.authorization_endpoint).map_err(|e| self.err(e))?;
+        let mut u = check_url(&d.authorization_endpoint).map_err(|e| self.err(e.to_string()))?;
         u.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.cfg.client_id)
@@ -186,7 +187,7 @@ impl Issuer {
         nonce: &str,
     ) -> Result<IdClaims, OidcError> {
         let d = self.discovery().await?;
-        check_url(&d.token_endpoint).map_err(|e| self.err(e))?;
+        check_url(&d.token_endpoint).map_err(|e| self.err(e.to_string()))?;
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "authorization_code")
             .append_pair("code", code)
@@ -234,7 +235,7 @@ impl Issuer {
     }
 
     /// The role (and a steward's site) the claims map to, or why none does.
-    pub fn role_of(&self, claims: &IdClaims) -> Result<(Role, Option<String>), String> {
+    pub fn role_of(&self, claims: &IdClaims) -> Result<(Role, Option<String>), NoRole> {
         let values: Vec<String> = match self
             .cfg
             .roles_claim
@@ -266,15 +267,25 @@ impl Issuer {
         } else if roles.contains(&Role::Researcher) {
             Ok((Role::Researcher, None))
         } else if roles.contains(&Role::Steward) {
-            Err("the steward role needs a site claim; the ID token names none".into())
+            Err(NoRole::NoSite)
         } else {
-            Err(format!(
-                "no claim value in {:?} maps to a role",
-                self.cfg
-                    .roles_claim
-                    .as_deref()
-                    .unwrap_or("(no roles_claim)")
-            ))
+            Err(NoRole::NoMatch {
+                claim: self.cfg.roles_claim.clone(),
+            })
         }
     }
+}
+
+/// Why an ID token's claims give no role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoRole {
+    /// The steward role without the site claim it needs.
+    #[error("the steward role needs a site claim; the ID token names none")]
+    NoSite,
+    /// No value of the roles claim is mapped to a role.
+    #[error("no claim value in {:?} maps to a role", claim.as_deref().unwrap_or("(no roles_claim)"))]
+    NoMatch {
+        /// The configured roles claim, if any.
+        claim: Option<String>,
+    },
 }

@@ -83,10 +83,12 @@ impl OidcConfig {
     }
 
     /// Applies the client secret's environment override.
-    pub fn apply_env(&mut self) -> Result<(), String> {
+    pub fn apply_env(&mut self) -> Result<(), OidcConfigError> {
         if let Ok(v) = std::env::var(self.secret_var()) {
             if v.trim().is_empty() {
-                return Err(format!("{} is empty", self.secret_var()));
+                return Err(OidcConfigError::EmptySecret {
+                    var: self.secret_var(),
+                });
             }
             self.client_secret = Some(v);
         }
@@ -96,46 +98,50 @@ impl OidcConfig {
 
 /// Checks the `[[oidc]]` entries: ids unique and URL-safe, issuers `https://` (or `http://`
 /// on loopback), algorithms asymmetric only, a client id. Says which entry and field.
-pub fn check_configs(all: &[OidcConfig]) -> Result<(), String> {
+pub fn check_configs(all: &[OidcConfig]) -> Result<(), OidcConfigError> {
     for (i, c) in all.iter().enumerate() {
-        let at = |field: &str| format!("oidc[{i}] ({}).{field}", c.id);
+        let at = |field: &'static str, problem: String| OidcConfigError::Field {
+            entry: i,
+            id: c.id.clone(),
+            field,
+            problem,
+        };
         let id_ok = !c.id.is_empty()
             && c.id.len() <= 32
             && c.id
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !id_ok {
-            return Err(format!(
-                "{}: 1 to 32 lower-case letters, digits or '-'",
-                at("id")
-            ));
+            return Err(at("id", "1 to 32 lower-case letters, digits or '-'".into()));
         }
         if all[..i].iter().any(|o| o.id == c.id) {
-            return Err(format!("{}: used twice", at("id")));
+            return Err(at("id", "used twice".into()));
         }
-        check_url(&c.issuer).map_err(|e| format!("{}: {e}", at("issuer")))?;
+        check_url(&c.issuer).map_err(|e| at("issuer", e.to_string()))?;
         if let Some(b) = &c.redirect_base {
-            reqwest::Url::parse(b).map_err(|e| format!("{}: {e}", at("redirect_base")))?;
+            reqwest::Url::parse(b).map_err(|e| at("redirect_base", e.to_string()))?;
         }
         if c.client_id.trim().is_empty() {
-            return Err(format!("{}: empty", at("client_id")));
+            return Err(at("client_id", "empty".into()));
         }
         if c.algorithms.is_empty() {
-            return Err(format!("{}: name at least one", at("algorithms")));
+            return Err(at("algorithms", "name at least one".into()));
         }
         for a in &c.algorithms {
             if !ASYMMETRIC_ALGORITHMS.contains(&a.as_str()) {
-                return Err(format!(
-                    "{}: {a:?} is not allowed; use one of {}",
-                    at("algorithms"),
-                    ASYMMETRIC_ALGORITHMS.join(", ")
+                return Err(at(
+                    "algorithms",
+                    format!(
+                        "{a:?} is not allowed; use one of {}",
+                        ASYMMETRIC_ALGORITHMS.join(", ")
+                    ),
                 ));
             }
         }
         if c.map.is_empty() {
-            return Err(format!(
-                "{}: map at least one claim value to a role (users without one are refused)",
-                at("map")
+            return Err(at(
+                "map",
+                "map at least one claim value to a role (users without one are refused)".into(),
             ));
         }
     }
@@ -144,8 +150,11 @@ pub fn check_configs(all: &[OidcConfig]) -> Result<(), String> {
 
 /// An issuer URL must be `https://`, or `http://` on a loopback address (a local test
 /// issuer): ID tokens and codes never cross a network unencrypted.
-pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
-    let u = reqwest::Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
+pub fn check_url(url: &str) -> Result<reqwest::Url, IssuerUrlError> {
+    let u = reqwest::Url::parse(url).map_err(|e| IssuerUrlError::Malformed {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
     let host = u.host_str().unwrap_or("");
     let loopback = host == "localhost"
         || host
@@ -155,8 +164,50 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
     match u.scheme() {
         "https" => Ok(u),
         "http" if loopback => Ok(u),
-        _ => Err(format!(
-            "{url:?}: use https:// (plain http:// only on a loopback address)"
-        )),
+        _ => Err(IssuerUrlError::NotHttps {
+            url: url.to_owned(),
+        }),
     }
+}
+
+/// An `[[oidc]]` entry that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OidcConfigError {
+    /// A field of an entry is not valid.
+    #[error("oidc[{entry}] ({id}).{field}: {problem}")]
+    Field {
+        /// The entry's index in the file.
+        entry: usize,
+        /// The entry's id.
+        id: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The client secret's environment variable is set but empty.
+    #[error("{var} is empty")]
+    EmptySecret {
+        /// The variable.
+        var: String,
+    },
+}
+
+/// An issuer's URL (or one its discovery document names) that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssuerUrlError {
+    /// Not a URL.
+    #[error("{url:?}: {reason}")]
+    Malformed {
+        /// The text.
+        url: String,
+        /// The URL parser's message.
+        reason: String,
+    },
+    /// Neither `https://` nor `http://` on a loopback address.
+    #[error("{url:?}: use https:// (plain http:// only on a loopback address)")]
+    NotHttps {
+        /// The URL.
+        url: String,
+    },
 }

@@ -1,11 +1,11 @@
 //! Anchoring at the hub: every poll answer carries the hub's audit head signed with the hub's
 //! key (the sites keep it), and every site's signed head is kept in
-//! `<data>/anchors/<site>.jsonl` (see `kakehashi_federation::audit::anchor`). Both sign or
+//! `<data>/anchors/<site>.jsonl` (see `kakehashi_audit::anchor`). Both sign or
 //! write files: blocking, run through [`Hub::blocking`].
 
 use crate::Hub;
 use crate::db::SiteRow;
-use kakehashi_federation::audit::anchor::{self, Remembered, SignedHead};
+use kakehashi_audit::anchor::{self, Remembered, SignedHead};
 
 /// The hub's audit head, signed now. Blocking (Ed25519).
 pub fn signed_head(hub: &Hub) -> SignedHead {

@@ -4,7 +4,7 @@ use super::ApiResult;
 use crate::db::User;
 use crate::service::sites::site_statuses;
 use crate::{ApiError, Hub};
-use kakehashi_federation::audit::Entry;
+use kakehashi_audit::Entry;
 
 /// The last `limit` entries of the hub's audit log. Blocking.
 pub fn tail(hub: &Hub, limit: usize) -> ApiResult<Vec<Entry>> {

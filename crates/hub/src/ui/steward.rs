@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use kakehashi_federation::audit::Entry;
+use kakehashi_audit::Entry;
 use kakehashi_web::pages::{self, Page};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,7 +78,7 @@ fn audit_row(e: Entry) -> pages::AuditRow {
     };
     pages::AuditRow {
         seq: e.seq,
-        at: kakehashi_federation::audit::entry_time(&e).unwrap_or_default(),
+        at: kakehashi_audit::entry_time(&e).unwrap_or_default(),
         kind: e.kind.replace('_', "-"),
         project: field("project"),
         summary,

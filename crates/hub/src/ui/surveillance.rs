@@ -128,7 +128,11 @@ async fn surveillance_run(
     Ok(Redirect::to(&format!("/surveillance?{q}")).into_response())
 }
 
-fn parse_season(s: Option<&str>) -> Result<Option<i32>, String> {
+/// A season parameter that is not a year from 1990 to 2100 (the text, to show back in the form).
+#[derive(Clone)]
+struct NotASeason(String);
+
+fn parse_season(s: Option<&str>) -> Result<Option<i32>, NotASeason> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(v) => v
@@ -136,7 +140,7 @@ fn parse_season(s: Option<&str>) -> Result<Option<i32>, String> {
             .ok()
             .filter(|y| (1990..=2100).contains(y))
             .map(Some)
-            .ok_or_else(|| v.to_owned()),
+            .ok_or_else(|| NotASeason(v.to_owned())),
     }
 }
 
@@ -165,7 +169,7 @@ async fn surveillance(
         page.errors
             .add("definition", "err-choice", definition.clone());
         status = StatusCode::UNPROCESSABLE_ENTITY;
-    } else if let Err(bad) = &asked {
+    } else if let Err(NotASeason(bad)) = &asked {
         page.errors.add("season", "err-choice", bad.clone());
         status = StatusCode::UNPROCESSABLE_ENTITY;
     } else if user.role != Role::Steward {

@@ -33,7 +33,7 @@ pub fn task(id: &str, project: &str, by: &str, due_minutes: i64) -> Task {
 /// A site's key (in a folder that lives as long as the test process needs it).
 pub fn key() -> SiteKey {
     let d = tempfile::tempdir().unwrap();
-    SiteKey::load_or_create(&d.path().join("site.key")).unwrap()
+    kakehashi_audit::key::load_or_create(&d.path().join("site.key")).unwrap()
 }
 
 /// A signed answer of `site` to `task` (a failure, so no gated table is needed).

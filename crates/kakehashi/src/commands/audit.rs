@@ -44,11 +44,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     };
     if let Some(against) = against {
         let heads = if against.is_dir() {
-            kakehashi_federation::audit::anchor::hub_heads_file(&against)
+            kakehashi_audit::anchor::hub_heads_file(&against)
         } else {
             against
         };
-        return match kakehashi_federation::audit::anchor::verify_against(&dir, &heads) {
+        return match kakehashi_audit::anchor::verify_against(&dir, &heads) {
             Ok(a) => {
                 println!(
                     "audit log {} intact: {} entries; it holds every head signed in {} ({} heads, up to record {}, key {})",
@@ -62,16 +62,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(
-                e @ (kakehashi_federation::audit::AuditError::Broken { .. }
-                | kakehashi_federation::audit::AuditError::Rewritten { .. }),
+                e @ (kakehashi_audit::AuditError::Broken { .. }
+                | kakehashi_audit::AuditError::Rewritten { .. }),
             ) => {
                 println!("BROKEN: {e}");
-                Ok(ExitCode::from(4))
+                Ok(ExitCode::from(crate::exit::BROKEN))
             }
             Err(e) => Err(e.into()),
         };
     }
-    match kakehashi_federation::audit::verify(&dir) {
+    match kakehashi_audit::verify(&dir) {
         Ok(v) => {
             let torn = v
                 .torn
@@ -90,9 +90,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ kakehashi_federation::audit::AuditError::Broken { .. }) => {
+        Err(e @ kakehashi_audit::AuditError::Broken { .. }) => {
             println!("BROKEN: {e}");
-            Ok(ExitCode::from(4))
+            Ok(ExitCode::from(crate::exit::BROKEN))
         }
         Err(e) => Err(e.into()),
     }

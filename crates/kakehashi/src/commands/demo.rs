@@ -1,8 +1,10 @@
 //! `kakehashi demo`: a whole network on this machine.
 
 use anyhow::{Context, bail};
+use kakehashi_disclosure::Policy;
 use kakehashi_ingest::{IngestOptions, ingest};
 use kakehashi_store::Store;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
@@ -10,40 +12,58 @@ use std::time::Duration;
 /// Tasks per minute a demo site answers per project: above the default of 30, so that the
 /// hub's throughput benchmark (`bench/federation.py`, 200 questions at once) measures the hub
 /// rather than the sites' rate limit (which `tests/gate.rs` and `tests/attacks_limits.rs` test).
-const DEMO_RATE: &str = "tasks_per_minute = 600";
+const DEMO_RATE: u32 = 600;
 
-/// The demo sites: id, display name, country, patients, and the disclosure policy each site's
-/// steward chose (Japanese sites are stricter here, to show how policies differ).
-const SITES: [(&str, &str, &str, u64, &str); 4] = [
-    (
-        "de-berlin",
-        "Charité Berlin (synthetic)",
-        "DE",
-        20_000,
-        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
-    ),
+/// The demo sites: id, display name, country, patients, and the smallest count each site's
+/// steward lets out (Japanese sites are stricter here, to show how policies differ).
+const SITES: [(&str, &str, &str, u64, u64); 4] = [
+    ("de-berlin", "Charité Berlin (synthetic)", "DE", 20_000, 5),
     (
         "de-frankfurt",
         "Universitätsklinikum Frankfurt (synthetic)",
         "DE",
         15_000,
-        "min_count = 5\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
+        5,
     ),
-    (
-        "jp-tokyo",
-        "東京 (synthetic Tokyo)",
-        "JP",
-        20_000,
-        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
-    ),
-    (
-        "jp-osaka",
-        "大阪 (synthetic Osaka)",
-        "JP",
-        15_000,
-        "min_count = 10\nrounding = 10\nepsilon = 1.0\nproject_budget = 500.0\nresearcher_budget = 500.0",
-    ),
+    ("jp-tokyo", "東京 (synthetic Tokyo)", "JP", 20_000, 10),
+    ("jp-osaka", "大阪 (synthetic Osaka)", "JP", 15_000, 10),
 ];
+
+/// The `site.toml` of a demo agent: the fields of [`kakehashi_site::agent::AgentConfig`] the
+/// demo sets, written with the toml crate (paths with quotes, backslashes or non-ASCII
+/// characters stay valid TOML).
+#[derive(Serialize)]
+struct DemoSiteToml<'a> {
+    site_id: &'a str,
+    hub: &'a str,
+    token_file: &'a Path,
+    site_dir: &'a Path,
+    state_dir: &'a Path,
+    poll_seconds: u64,
+    allow_insecure: bool,
+    disclosure: Policy,
+}
+
+/// Writes a demo agent's `site.toml`.
+fn write_site_toml(path: &Path, cfg: &DemoSiteToml<'_>) -> anyhow::Result<()> {
+    let text = toml::to_string(cfg)
+        .with_context(|| format!("writing {}: a path is not UTF-8", path.display()))?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The disclosure policy of a demo site: budgets large enough for a long demo session.
+fn demo_policy(min_count: u64) -> Policy {
+    Policy {
+        min_count,
+        rounding: 10,
+        epsilon: Some(1.0),
+        project_budget: Some(500.0),
+        researcher_budget: Some(500.0),
+        projects: vec!["demo".into(), "sfts-2026".into()],
+        tasks_per_minute: DEMO_RATE,
+        ..Policy::default()
+    }
+}
 
 /// Demo accounts: name, password, role, site.
 const USERS: [(&str, &str, &str, Option<&str>); 5] = [
@@ -354,19 +374,23 @@ async fn setup_network(
             .await?;
         std::fs::write(&researcher_token, t["token"].as_str().context("no token")?)?;
     }
-    for (id, name, country, _, policy) in SITES {
+    for (id, name, country, _, min_count) in SITES {
         let agent_dir = dir.join("agents").join(id);
         std::fs::create_dir_all(&agent_dir)?;
         let cfg = agent_dir.join("site.toml");
         let token_file = agent_dir.join("site.token");
-        std::fs::write(
+        write_site_toml(
             &cfg,
-            format!(
-                "site_id = \"{id}\"\nhub = \"{url}\"\ntoken_file = {:?}\nsite_dir = {:?}\nstate_dir = {:?}\npoll_seconds = 20\nallow_insecure = true\n\n[disclosure]\nprojects = [\"demo\", \"sfts-2026\"]\n{policy}\n{DEMO_RATE}\n",
-                token_file.display().to_string(),
-                dir.join("sites").join(id).display().to_string(),
-                agent_dir.join("state").display().to_string()
-            ),
+            &DemoSiteToml {
+                site_id: id,
+                hub: &url,
+                token_file: &token_file,
+                site_dir: &dir.join("sites").join(id),
+                state_dir: &agent_dir.join("state"),
+                poll_seconds: 20,
+                allow_insecure: true,
+                disclosure: demo_policy(min_count),
+            },
         )?;
         if !token_file.exists() {
             let out = kakehashi(exe)

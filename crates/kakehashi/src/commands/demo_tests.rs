@@ -16,12 +16,38 @@ const SCALE: u64 = 20;
 /// its own standard deviations).
 const MIN_PEAK_TO_NOISE: f64 = 4.0;
 
-fn epsilon(policy: &str) -> f64 {
-    policy
-        .lines()
-        .find_map(|l| l.strip_prefix("epsilon = "))
-        .and_then(|v| v.parse().ok())
-        .expect("every demo policy states its epsilon")
+/// The `site.toml` the demo writes is one the agent reads back unchanged, also when the demo's
+/// directory has quotes, backslashes, non-ASCII letters and a zero-width space in its name.
+#[test]
+fn the_demo_site_toml_is_read_back_by_the_agent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a \"quoted\" \\ 東京\u{200b} dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("site.toml");
+    let (token_file, site_dir, state_dir) =
+        (dir.join("site.token"), dir.join("sites"), dir.join("state"));
+    super::write_site_toml(
+        &cfg,
+        &super::DemoSiteToml {
+            site_id: "jp-tokyo",
+            hub: "http://127.0.0.1:8080",
+            token_file: &token_file,
+            site_dir: &site_dir,
+            state_dir: &state_dir,
+            poll_seconds: 20,
+            allow_insecure: true,
+            disclosure: super::demo_policy(10),
+        },
+    )
+    .unwrap();
+    let back = kakehashi_site::agent::AgentConfig::load(&cfg).unwrap();
+    assert_eq!(back.site_id.as_str(), "jp-tokyo");
+    assert_eq!(back.token_file.as_deref(), Some(token_file.as_path()));
+    assert_eq!(back.site_dir, site_dir);
+    assert_eq!(back.state_dir(), state_dir);
+    assert_eq!(back.disclosure, super::demo_policy(10));
+    assert_eq!(back.disclosure.tasks_per_minute, super::DEMO_RATE);
+    back.disclosure.validate().unwrap();
 }
 
 #[test]
@@ -40,7 +66,7 @@ fn every_country_has_a_clear_seasonal_peak_above_the_noise() {
     // country → (season → week → cases at the demo's size), noise variance of a pooled week
     type Seasons = BTreeMap<i32, BTreeMap<(i32, u32), f64>>;
     let mut countries: BTreeMap<&str, (Seasons, f64)> = BTreeMap::new();
-    for (id, _, country, patients, policy) in SITES {
+    for (id, _, country, patients, min_count) in SITES {
         let fhir = tmp.path().join(format!("{id}-fhir"));
         let dir = tmp.path().join(id);
         let profile = kakehashi_synth::Profile::load(id).unwrap();
@@ -68,7 +94,7 @@ fn every_country_has_a_clear_seasonal_peak_above_the_noise() {
         }
         // what this site's gate adds to each released weekly count (docs/privacy.md)
         *variance += kakehashi_surveillance::pooled::release_variance(
-            Some(epsilon(policy)),
+            super::demo_policy(min_count).epsilon,
             kakehashi_federation::surveillance::sensitivity(k, panel.pathogens.len()),
             1,
         );

@@ -58,7 +58,8 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Runs `kakehashi query`. Exit 0 when every site answered, 2 when some did not.
+/// Runs `kakehashi query`. Exit 0 when every site answered, 5 (`exit::INCOMPLETE`) when some
+/// did not.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = match (&a.ccdl, &a.surveillance, &a.antibiogram) {
         (Some(f), _, _) => {
@@ -102,7 +103,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Ok(if all {
             ExitCode::SUCCESS
         } else {
-            ExitCode::from(2)
+            ExitCode::from(crate::exit::INCOMPLETE)
         });
     }
     if is_antibiogram {
@@ -119,7 +120,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Ok(if all {
             ExitCode::SUCCESS
         } else {
-            ExitCode::from(2)
+            ExitCode::from(crate::exit::INCOMPLETE)
         });
     }
     match a.format {
@@ -130,7 +131,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(if all {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(crate::exit::INCOMPLETE)
     })
 }
 

@@ -113,11 +113,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let mut builder = BatchBuilder::new(&vd, Mode::Spec);
             let mut batches = Vec::new();
             let problems = kakehashi_fhir::sof::run_files(&vd, &files, &mut |row| {
-                builder.push(row).map_err(|e| e.to_string())?;
+                builder.push(row)?;
                 if builder.len() >= 65_536 {
                     batches.push(builder.finish());
                 }
-                Ok(())
+                Ok::<(), kakehashi_fhir::sof::CellError>(())
             })?;
             batches.push(builder.finish());
             if matches!(format, Format::Csv) {

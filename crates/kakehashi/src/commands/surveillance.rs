@@ -159,8 +159,7 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
         a.by.iter()
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.parse())
-            .collect::<Result<_, String>>()
-            .map_err(anyhow::Error::msg)?;
+            .collect::<Result<_, _>>()?;
     let spec = SeriesSpec {
         by,
         age_bands: AgeBands::parse(&a.age_bands)
@@ -172,7 +171,7 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
             .max_weeks_per_patient
             .map(kakehashi_surveillance::per_patient::check_max_weeks)
             .transpose()
-            .map_err(|e| anyhow::anyhow!("--{}", e.replace('_', "-")))?,
+            .map_err(|e| anyhow::anyhow!("--max-weeks-per-patient: {}", e.problem()))?,
     };
     if let (Some(f), Some(t)) = (a.from, a.to)
         && f > t
@@ -284,11 +283,12 @@ fn write_csv(w: &mut impl Write, s: &Series) -> anyhow::Result<()> {
         head.push(format!("{p}_positive"));
         head.push(format!("{p}_positivity"));
     }
-    writeln!(w, "{}", head.join(","))?;
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(&head)?;
     for r in &s.rows {
         let mut cells: Vec<String> = Vec::new();
         if let Some(x) = &r.site {
-            cells.push(csv_cell(x));
+            cells.push(x.clone());
         }
         if let Some(x) = r.country {
             cells.push(x.to_string());
@@ -306,17 +306,10 @@ fn write_csv(w: &mut impl Write, s: &Series) -> anyhow::Result<()> {
             cells.push(p.positives.to_string());
             cells.push(p.share().map(|v| format!("{v:.4}")).unwrap_or_default());
         }
-        writeln!(w, "{}", cells.join(","))?;
+        out.write_record(&cells)?;
     }
+    out.flush()?;
     Ok(())
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn mem_cmd(a: MemArgs) -> anyhow::Result<ExitCode> {

@@ -82,18 +82,57 @@ fn default_upload_chunk() -> u64 {
 /// An agent failure (at startup; once running, the agent retries instead of failing).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// Configuration.
-    #[error("{0}")]
-    Config(String),
+    /// The configuration file cannot be read.
+    #[error("{}: {error}", path.display())]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The configuration file is not the agent's TOML (the message gives line and column).
+    #[error("{}: {error}", path.display())]
+    ConfigSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        error: Box<toml::de::Error>,
+    },
+    /// A setting cannot be used.
+    #[error("{field}: {problem}")]
+    Setting {
+        /// The setting's name in `site.toml`.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A file a setting names cannot be used.
+    #[error("{field} {}: {problem}", path.display())]
+    SettingFile {
+        /// The setting's name in `site.toml`.
+        field: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The HTTP client or its TLS configuration cannot be built.
+    #[error("{part}: {message}")]
+    Client {
+        /// `HTTP client` or `TLS`.
+        part: &'static str,
+        /// The library's message.
+        message: String,
+    },
     /// The gate could not be opened.
     #[error(transparent)]
-    Gate(#[from] kakehashi_disclosure::GateError),
+    Gate(#[from] crate::ledger::OpenError),
     /// The audit log is broken or unwritable.
     #[error(transparent)]
-    Audit(#[from] kakehashi_federation::audit::AuditError),
+    Audit(#[from] kakehashi_audit::AuditError),
     /// The key could not be loaded.
     #[error(transparent)]
-    Key(#[from] kakehashi_federation::sign::SignError),
+    Key(#[from] kakehashi_audit::key::KeyError),
     /// The steward's records could not be opened.
     #[error(transparent)]
     Steward(#[from] crate::steward::StewardError),
@@ -102,10 +141,15 @@ pub enum AgentError {
 impl AgentConfig {
     /// Reads a `site.toml` and applies environment overrides.
     pub fn load(path: &Path) -> Result<AgentConfig, AgentError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
-        let mut c: AgentConfig = toml::from_str(&text)
-            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|error| AgentError::ConfigRead {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let mut c: AgentConfig =
+            toml::from_str(&text).map_err(|error| AgentError::ConfigSyntax {
+                path: path.to_path_buf(),
+                error: Box::new(error),
+            })?;
         if let Ok(v) = std::env::var("KAKEHASHI_SITE_HUB") {
             c.hub = v;
         }
@@ -122,15 +166,17 @@ impl AgentConfig {
     /// Refuses settings the agent cannot work with, naming the field.
     pub fn check(&self) -> Result<(), AgentError> {
         if self.backoff_base_millis == 0 {
-            return Err(AgentError::Config(
-                "backoff_base_millis = 0: the agent would retry a failing hub without pause; give at least 1 (default 500)".into(),
-            ));
+            return Err(AgentError::Setting {
+                field: "backoff_base_millis",
+                problem: "0 would retry a failing hub without pause; give at least 1 (default 500)"
+                    .into(),
+            });
         }
         if self.upload_chunk_bytes == 0 {
-            return Err(AgentError::Config(
-                "upload_chunk_bytes = 0: give the size of one part of an upload (default 262144)"
-                    .into(),
-            ));
+            return Err(AgentError::Setting {
+                field: "upload_chunk_bytes",
+                problem: "0; give the size of one part of an upload (default 262144)".into(),
+            });
         }
         Ok(())
     }
@@ -152,8 +198,17 @@ impl AgentConfig {
     pub(super) fn token(&self) -> Result<String, AgentError> {
         match (&self.token, &self.token_file) {
             (Some(t), _) => Ok(t.trim().to_owned()),
-            (None, Some(f)) => std::fs::read_to_string(f).map(|s| s.trim().to_owned()).map_err(|e| AgentError::Config(format!("token_file {}: {e}", f.display()))),
-            (None, None) => Err(AgentError::Config("no site token: set `token` or `token_file` in the site configuration, or KAKEHASHI_SITE_TOKEN".into())),
+            (None, Some(f)) => std::fs::read_to_string(f)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| AgentError::SettingFile {
+                    field: "token_file",
+                    path: f.clone(),
+                    problem: e.to_string(),
+                }),
+            (None, None) => Err(AgentError::Setting {
+                field: "token",
+                problem: "no site token; set `token` or `token_file` in the site configuration, or KAKEHASHI_SITE_TOKEN".into(),
+            }),
         }
     }
 }

@@ -109,7 +109,7 @@ impl Agent {
                         limit_seconds: limit,
                     })),
                     Ok(Err(e)) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Ok(Err(e))) => Err(Err(e)),
+                    Ok(Ok(Err(e))) => Err(Err(e.to_string())),
                     Ok(Ok(Ok(Computed {
                         table,
                         key,

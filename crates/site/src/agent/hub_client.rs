@@ -16,24 +16,29 @@ use std::time::Duration;
 /// safe to start with.
 pub fn hub_client(cfg: &AgentConfig) -> Result<reqwest::Client, AgentError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = reqwest::Url::parse(&cfg.hub)
-        .map_err(|e| AgentError::Config(format!("hub {:?}: {e}", cfg.hub)))?;
+    let url = reqwest::Url::parse(&cfg.hub).map_err(|e| AgentError::Setting {
+        field: "hub",
+        problem: format!("{:?}: {e}", cfg.hub),
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if cfg.allow_insecure => {
             tracing::warn!(hub = %cfg.hub, "talking to the hub over plain HTTP (allow_insecure)");
         }
         "http" => {
-            return Err(AgentError::Config(format!(
-                "hub {:?} is plain http://: the site token and answers would cross the network unencrypted; use an https:// hub, or set allow_insecure = true in the site configuration (a demo on loopback only)",
-                cfg.hub
-            )));
+            return Err(AgentError::Setting {
+                field: "hub",
+                problem: format!(
+                    "{:?} is plain http://: the site token and answers would cross the network unencrypted; use an https:// hub, or set allow_insecure = true in the site configuration (a demo on loopback only)",
+                    cfg.hub
+                ),
+            });
         }
         other => {
-            return Err(AgentError::Config(format!(
-                "hub {:?}: scheme {other:?}; use https://",
-                cfg.hub
-            )));
+            return Err(AgentError::Setting {
+                field: "hub",
+                problem: format!("{:?}: scheme {other:?}; use https://", cfg.hub),
+            });
         }
     }
     let mut http = reqwest::Client::builder()
@@ -41,12 +46,17 @@ pub fn hub_client(cfg: &AgentConfig) -> Result<reqwest::Client, AgentError> {
         .user_agent(concat!("kakehashi-site/", env!("CARGO_PKG_VERSION")));
     match (&cfg.hub_ca, &cfg.hub_cert_sha256) {
         (Some(_), Some(_)) => {
-            return Err(AgentError::Config(
-                "hub_ca and hub_cert_sha256: set one of them, not both".into(),
-            ));
+            return Err(AgentError::Setting {
+                field: "hub_ca",
+                problem: "and hub_cert_sha256 both set; set one of them, not both".into(),
+            });
         }
         (Some(ca), None) => {
-            let bad = |e: String| AgentError::Config(format!("hub_ca {}: {e}", ca.display()));
+            let bad = |problem: String| AgentError::SettingFile {
+                field: "hub_ca",
+                path: ca.clone(),
+                problem,
+            };
             let pem = std::fs::read(ca).map_err(|e| bad(e.to_string()))?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
@@ -60,17 +70,20 @@ pub fn hub_client(cfg: &AgentConfig) -> Result<reqwest::Client, AgentError> {
             let sha256: [u8; 32] = hex::decode(pin.trim().replace(':', ""))
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    AgentError::Config(format!(
-                        "hub_cert_sha256 {pin:?}: 64 hex digits, the SHA-256 of the hub's certificate (DER)"
-                    ))
+                .ok_or_else(|| AgentError::Setting {
+                    field: "hub_cert_sha256",
+                    problem: format!(
+                        "{pin:?}: 64 hex digits, the SHA-256 of the hub's certificate (DER)"
+                    ),
                 })?;
             http = http.tls_backend_preconfigured(pinned_tls(sha256)?);
         }
         (None, None) => {}
     }
-    http.build()
-        .map_err(|e| AgentError::Config(format!("HTTP client: {e}")))
+    http.build().map_err(|e| AgentError::Client {
+        part: "HTTP client",
+        message: e.to_string(),
+    })
 }
 
 /// A TLS configuration that accepts exactly the hub certificate with this SHA-256 (and checks
@@ -83,7 +96,10 @@ fn pinned_tls(sha256: [u8; 32]) -> Result<rustls::ClientConfig, AgentError> {
     });
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| AgentError::Config(format!("TLS: {e}")))?
+        .map_err(|e| AgentError::Client {
+            part: "TLS",
+            message: e.to_string(),
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth())

@@ -2,9 +2,9 @@
 //! audit head for the hub, and keeps the hub's signed heads (`<state>/hub-heads.jsonl`).
 
 use super::{Agent, TaskOutcome};
+use kakehashi_audit::anchor::{self, Remembered, SignedHead};
 use kakehashi_disclosure::Refusal;
 use kakehashi_federation::Task;
-use kakehashi_federation::audit::anchor::{self, Remembered, SignedHead};
 
 impl Agent {
     /// Records the answer about to leave the site (`answer_sent`, with exactly what it

@@ -17,18 +17,15 @@ pub const LOGIN_COOKIE: &str = "kh_console_login";
 pub const LANG_COOKIE: &str = "kh_console_lang";
 
 /// Hashes a password (Argon2id, random salt, PHC string).
-pub fn hash(password: &str) -> Result<String, String> {
+pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
 }
 
 /// Checks that a stored hash parses.
-pub fn check_hash(hash: &str) -> Result<(), String> {
-    PasswordHash::new(hash)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+pub fn check_hash(hash: &str) -> Result<(), argon2::password_hash::phc::Error> {
+    PasswordHash::new(hash).map(|_| ())
 }
 
 /// Checks a password against its hash.

@@ -71,9 +71,55 @@ fn default_hours() -> u64 {
 /// The console cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
-    /// A setting is wrong; the message names it.
-    #[error("[console] {0}")]
-    Config(String),
+    /// `listen` is not an address and port.
+    #[error(
+        "[console] listen = {listen:?}: {message} (write an address and port, e.g. \"127.0.0.1:7610\")"
+    )]
+    ListenSyntax {
+        /// The setting's value.
+        listen: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// `listen` is not a loopback address and `allow_non_loopback` is not set.
+    #[error(
+        "[console] listen = {listen:?} is not a loopback address: the steward console serves the site's own machine; set allow_non_loopback = true to serve it on the site's network (behind TLS)"
+    )]
+    NotLoopback {
+        /// The setting's value.
+        listen: String,
+    },
+    /// Neither `password_hash` nor `password_hash_file` is set.
+    #[error(
+        "[console] no steward password: set password_hash or password_hash_file (make one with `kakehashi site --hash-password`)"
+    )]
+    NoPassword,
+    /// `password_hash_file` cannot be read.
+    #[error("[console] password_hash_file {}: {error}", path.display())]
+    PasswordFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The password hash is not an Argon2 PHC string.
+    #[error("[console] password_hash is not an Argon2 PHC string: {message}")]
+    PasswordHash {
+        /// The parser's message.
+        message: String,
+    },
+    /// `user` is empty or longer than 64 characters.
+    #[error("[console] user: 1 to 64 characters")]
+    User,
+    /// `session_hours` is 0.
+    #[error("[console] session_hours must be at least 1")]
+    SessionHours,
+    /// A password could not be hashed.
+    #[error("[console] hashing the password: {message}")]
+    Hash {
+        /// The hasher's message.
+        message: String,
+    },
     /// The address could not be bound.
     #[error("[console] listen {addr}: {message}")]
     Bind {
@@ -87,17 +133,16 @@ pub enum ConsoleError {
 impl ConsoleConfig {
     /// The address to serve on, refusing a non-loopback one unless allowed.
     pub fn address(&self) -> Result<SocketAddr, ConsoleError> {
-        let addr: SocketAddr = self.listen.parse().map_err(|e| {
-            ConsoleError::Config(format!(
-                "listen = {:?}: {e} (write an address and port, e.g. \"127.0.0.1:7610\")",
-                self.listen
-            ))
+        let addr: SocketAddr = self.listen.parse().map_err(|e: std::net::AddrParseError| {
+            ConsoleError::ListenSyntax {
+                listen: self.listen.clone(),
+                message: e.to_string(),
+            }
         })?;
         if !addr.ip().is_loopback() && !self.allow_non_loopback {
-            return Err(ConsoleError::Config(format!(
-                "listen = {:?} is not a loopback address: the steward console serves the site's own machine; set allow_non_loopback = true to serve it on the site's network (behind TLS)",
-                self.listen
-            )));
+            return Err(ConsoleError::NotLoopback {
+                listen: self.listen.clone(),
+            });
         }
         Ok(addr)
     }
@@ -108,17 +153,14 @@ impl ConsoleConfig {
             (Some(h), _) => h.trim().to_owned(),
             (None, Some(f)) => std::fs::read_to_string(f)
                 .map(|s| s.trim().to_owned())
-                .map_err(|e| {
-                    ConsoleError::Config(format!("password_hash_file {}: {e}", f.display()))
+                .map_err(|error| ConsoleError::PasswordFile {
+                    path: f.clone(),
+                    error,
                 })?,
-            (None, None) => {
-                return Err(ConsoleError::Config(
-                    "no steward password: set password_hash or password_hash_file (make one with `kakehashi site --hash-password`)".into(),
-                ));
-            }
+            (None, None) => return Err(ConsoleError::NoPassword),
         };
-        auth::check_hash(&hash).map_err(|e| {
-            ConsoleError::Config(format!("password_hash is not an Argon2 PHC string: {e}"))
+        auth::check_hash(&hash).map_err(|e| ConsoleError::PasswordHash {
+            message: e.to_string(),
         })?;
         Ok(hash)
     }
@@ -128,12 +170,10 @@ impl ConsoleConfig {
         self.address()?;
         self.password_hash()?;
         if self.user.trim().is_empty() || self.user.len() > 64 {
-            return Err(ConsoleError::Config("user: 1 to 64 characters".into()));
+            return Err(ConsoleError::User);
         }
         if self.session_hours == 0 {
-            return Err(ConsoleError::Config(
-                "session_hours must be at least 1".into(),
-            ));
+            return Err(ConsoleError::SessionHours);
         }
         Ok(())
     }
@@ -141,7 +181,9 @@ impl ConsoleConfig {
 
 /// Hashes a steward password for `password_hash` (Argon2id, random salt, PHC string).
 pub fn hash_password(password: &str) -> Result<String, ConsoleError> {
-    auth::hash(password).map_err(|e| ConsoleError::Config(format!("hashing the password: {e}")))
+    auth::hash(password).map_err(|e| ConsoleError::Hash {
+        message: e.to_string(),
+    })
 }
 
 /// A bound console, ready to serve.

@@ -60,10 +60,9 @@ impl AntibiogramRequest {
         let r = Reference::shared().map_err(|e| TaskError::field("spec", e))?;
         spec.resolve(r).map_err(|e| match e {
             AmrError::Guideline(m) => TaskError::field("spec.guideline", m),
-            AmrError::Input(m) => match m.split_once(": ") {
-                Some((field, message)) => TaskError::field(format!("spec.{field}"), message),
-                None => TaskError::field("spec", m),
-            },
+            AmrError::Field { field, problem } => {
+                TaskError::field(format!("spec.{field}"), problem)
+            }
             other => TaskError::field("spec", other),
         })?;
         Ok(AntibiogramRequest { spec })

@@ -23,7 +23,7 @@
 
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
-use crate::task::Note;
+use crate::task::{Note, RowProblem, SiteUnreadable, Unreadable};
 use kakehashi_amr::pool::{
     self, MDRO_MEASURES, ReleasedCell, ReleasedOrganism, Report, SiteCounts, Trend,
 };
@@ -40,8 +40,8 @@ pub const MEASURE: &str = "n";
 
 /// The spec's noise and budget key: `antibiogram:` and its canonical form (names resolved
 /// with the reference tables).
-pub fn canonical(spec: &AntibiogramSpec) -> Result<String, String> {
-    let r = Reference::shared().map_err(|e| e.to_string())?;
+pub fn canonical(spec: &AntibiogramSpec) -> Result<String, kakehashi_amr::ReferenceError> {
+    let r = Reference::shared()?;
     Ok(format!("antibiogram:{}", spec.canonical(r)))
 }
 
@@ -213,23 +213,29 @@ pub fn count_table(
 /// The hub's reading of a site's released table: cells and organism rows with suppressed
 /// counts as `None`, and the site's minimum (from the table's disclosure). `tested` is the sum
 /// of the five categories when none is suppressed, else unknown.
-pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCounts, String> {
+pub fn site_counts(
+    site: &str,
+    country: &str,
+    t: &GatedTable,
+) -> Result<SiteCounts, SiteUnreadable> {
+    let fail = |error| SiteUnreadable {
+        site: site.to_owned(),
+        error,
+    };
+    let bad_row = |row: usize, problem| fail(Unreadable::Row { row, problem });
     let names: Vec<&str> = t.dims.iter().map(|d| d.name.as_str()).collect();
     let by_year = match names.as_slice() {
-        ["year", "organism", "antimicrobial", "statistic"] => true,
-        ["organism", "antimicrobial", "statistic"] => false,
-        other => {
-            return Err(format!(
-                "{site}: not an antibiogram table (dimensions {other:?})"
-            ));
-        }
+        ["year", "organism", "antimicrobial", "statistic"] => Some(true),
+        ["organism", "antimicrobial", "statistic"] => Some(false),
+        _ => None,
     };
-    if t.measures != [MEASURE] {
-        return Err(format!(
-            "{site}: not an antibiogram table (measures {:?})",
-            t.measures
-        ));
-    }
+    let Some(by_year) = by_year.filter(|_| t.measures == [MEASURE]) else {
+        return Err(fail(Unreadable::Shape {
+            expected: "an antibiogram table",
+            dims: names.iter().map(|n| (*n).to_owned()).collect(),
+            measures: t.measures.clone(),
+        }));
+    };
     type Key = (Option<i32>, String, String);
     let mut cells: BTreeMap<Key, BTreeMap<&str, Option<u64>>> = BTreeMap::new();
     let mut orgs: BTreeMap<(Option<i32>, String), BTreeMap<String, Option<u64>>> = BTreeMap::new();
@@ -239,32 +245,50 @@ pub fn site_counts(site: &str, country: &str, t: &GatedTable) -> Result<SiteCoun
             let y = k
                 .first()
                 .and_then(|y| y.parse::<i32>().ok())
-                .ok_or_else(|| format!("{site}: row {i}: bad year"))?;
+                .ok_or_else(|| {
+                    bad_row(
+                        i,
+                        RowProblem::Key {
+                            dim: "year",
+                            value: k.first().cloned().unwrap_or_default(),
+                        },
+                    )
+                })?;
             (Some(y), &k[1..])
         } else {
             (None, &k[..])
         };
         let [org, drug, stat] = rest else {
-            return Err(format!("{site}: row {i}: {} key values", k.len()));
+            return Err(bad_row(i, RowProblem::KeyLength { found: k.len() }));
         };
         let v = row
             .values
             .first()
-            .ok_or_else(|| format!("{site}: row {i}: no value"))?
+            .ok_or_else(|| bad_row(i, RowProblem::Values))?
             .value();
         if drug == ORGANISM_ROW {
-            let m = MDRO_MEASURES
-                .iter()
-                .find(|m| *m == stat)
-                .ok_or_else(|| format!("{site}: row {i}: unknown organism statistic {stat:?}"))?;
+            let m = MDRO_MEASURES.iter().find(|m| *m == stat).ok_or_else(|| {
+                bad_row(
+                    i,
+                    RowProblem::Statistic {
+                        what: "organism statistic",
+                        value: stat.clone(),
+                    },
+                )
+            })?;
             orgs.entry((year, org.clone()))
                 .or_default()
                 .insert((*m).to_owned(), v);
         } else {
-            let c = CATEGORIES
-                .iter()
-                .find(|c| *c == stat)
-                .ok_or_else(|| format!("{site}: row {i}: unknown category {stat:?}"))?;
+            let c = CATEGORIES.iter().find(|c| *c == stat).ok_or_else(|| {
+                bad_row(
+                    i,
+                    RowProblem::Statistic {
+                        what: "category",
+                        value: stat.clone(),
+                    },
+                )
+            })?;
             cells
                 .entry((year, org.clone(), drug.clone()))
                 .or_default()

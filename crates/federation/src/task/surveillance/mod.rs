@@ -120,10 +120,8 @@ impl SurveillanceRequest {
     /// [`per_patient::MAX_WEEKS_PER_PATIENT_LIMIT`]; a negative or zero `k` is refused with the
     /// field named).
     pub fn with_max_weeks_per_patient(self, k: i64) -> Result<SurveillanceRequest, TaskError> {
-        let k = per_patient::check_max_weeks(k).map_err(|e| {
-            let why = e.strip_prefix(per_patient::FIELD).unwrap_or(&e);
-            TaskError::field(per_patient::FIELD, why.trim_start_matches(": "))
-        })?;
+        let k = per_patient::check_max_weeks(k)
+            .map_err(|e| TaskError::field(per_patient::FIELD, e.problem()))?;
         Ok(SurveillanceRequest {
             max_weeks_per_patient: k,
             ..self

@@ -15,6 +15,7 @@
 use crate::merge::{HubRules, Merged, SiteState};
 use crate::protocol::Task;
 use crate::task::{Note, TaskSpec};
+use crate::task::{RowProblem, Unreadable};
 use kakehashi_disclosure::{
     CountTable, Dim, DimKind, Disclosure, GatedCount, GatedTable, TableError,
 };
@@ -259,7 +260,7 @@ impl SurveillanceResult {
 type WeekAcc = BTreeMap<String, Vec<Bounds>>;
 
 /// Adds one site's released series to its country's weeks (age strata, if any, summed).
-fn add_site(weeks: &mut WeekAcc, t: &GatedTable, pathogens: &[String]) -> Result<(), String> {
+fn add_site(weeks: &mut WeekAcc, t: &GatedTable, pathogens: &[String]) -> Result<(), Unreadable> {
     let measures: Vec<String> = BASE_MEASURES
         .iter()
         .map(|m| (*m).to_owned())
@@ -275,23 +276,28 @@ fn add_site(weeks: &mut WeekAcc, t: &GatedTable, pathogens: &[String]) -> Result
             t.measures
                 .iter()
                 .position(|x| x == m)
-                .ok_or_else(|| format!("the released table has no measure {m}"))
+                .ok_or_else(|| Unreadable::NoMeasure { measure: m.clone() })
         })
         .collect::<Result<_, _>>()?;
     let wd = t
         .dims
         .iter()
         .position(|d| d.kind == DimKind::Week)
-        .ok_or("the released table has no week dimension")?;
+        .ok_or(Unreadable::NoDimension { dim: "week" })?;
     let d = &t.disclosure;
     let variance = pooled::release_variance(d.epsilon, d.sensitivity, d.rounding);
-    for row in &t.rows {
-        let week = row.key.get(wd).ok_or("a row without a week")?;
+    for (r, row) in t.rows.iter().enumerate() {
+        let bad = |problem| Unreadable::Row { row: r, problem };
+        let week = row.key.get(wd).ok_or_else(|| {
+            bad(RowProblem::KeyLength {
+                found: row.key.len(),
+            })
+        })?;
         let acc = weeks
             .entry(week.clone())
             .or_insert_with(|| vec![Bounds::default(); measures.len()]);
         for (b, &i) in acc.iter_mut().zip(&idx) {
-            let v = row.values.get(i).ok_or("a row with too few values")?;
+            let v = row.values.get(i).ok_or_else(|| bad(RowProblem::Values))?;
             b.add(v.value(), d.min_count, variance);
         }
     }

@@ -39,21 +39,46 @@ pub(super) struct FeasForm {
 
 /// Adds one inclusion criterion (its own AND-group) to a CCDL query, creating the query if
 /// the text is empty.
-fn add_criterion(ccdl: &str, criterion: serde_json::Value) -> Result<String, String> {
+fn add_criterion(ccdl: &str, criterion: serde_json::Value) -> Result<String, QueryShape> {
     let mut q: serde_json::Value = if ccdl.trim().is_empty() {
         serde_json::json!({"version": "http://to_be_decided.com/draft-1/schema#", "display": "", "inclusionCriteria": []})
     } else {
-        serde_json::from_str(ccdl).map_err(|e| e.to_string())?
+        serde_json::from_str(ccdl).map_err(|e| QueryShape::Json {
+            line: e.line(),
+            column: e.column(),
+            reason: e.to_string(),
+        })?
     };
     let inc = q
         .as_object_mut()
-        .ok_or("the query is not a JSON object")?
+        .ok_or(QueryShape::NotAnObject)?
         .entry("inclusionCriteria")
         .or_insert_with(|| serde_json::json!([]));
     inc.as_array_mut()
-        .ok_or("inclusionCriteria is not a list")?
+        .ok_or(QueryShape::CriteriaNotAList)?
         .push(serde_json::json!([criterion]));
-    serde_json::to_string_pretty(&q).map_err(|e| e.to_string())
+    Ok(serde_json::to_string_pretty(&q).expect("a JSON value serialises"))
+}
+
+/// Why a criterion cannot be added to the query text in the form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum QueryShape {
+    /// The text is not JSON.
+    #[error("{reason}")]
+    Json {
+        /// Line of the problem (from 1).
+        line: usize,
+        /// Column of the problem (from 1).
+        column: usize,
+        /// The JSON reader's message (naming line and column).
+        reason: String,
+    },
+    /// The JSON is not an object.
+    #[error("the query is not a JSON object")]
+    NotAnObject,
+    /// `inclusionCriteria` is there but not a list.
+    #[error("inclusionCriteria is not a list")]
+    CriteriaNotAList,
 }
 
 /// The CCDL context of a criterion.
@@ -113,7 +138,7 @@ pub(super) fn add_coded(f: &FeasForm, locale: &str, errors: &mut FieldErrors) ->
     match add_criterion(&f.ccdl, crit) {
         Ok(t) => Some(t),
         Err(e) => {
-            errors.add("ccdl", "err-ccdl", e);
+            errors.add("ccdl", "err-ccdl", e.to_string());
             None
         }
     }
@@ -142,7 +167,7 @@ pub(super) fn add_patient(f: &FeasForm, errors: &mut FieldErrors) -> Option<Stri
         });
         match add_criterion(&text, age) {
             Ok(t) => text = t,
-            Err(e) => errors.add("ccdl", "err-ccdl", e),
+            Err(e) => errors.add("ccdl", "err-ccdl", e.to_string()),
         }
     }
     if !f.sex.is_empty() {
@@ -153,7 +178,7 @@ pub(super) fn add_patient(f: &FeasForm, errors: &mut FieldErrors) -> Option<Stri
         });
         match add_criterion(&text, sex) {
             Ok(t) => text = t,
-            Err(e) => errors.add("ccdl", "err-ccdl", e),
+            Err(e) => errors.add("ccdl", "err-ccdl", e.to_string()),
         }
     }
     Some(text)

@@ -1,7 +1,6 @@
 use super::tests::{lines, write};
 use super::*;
-use crate::audit::anchor::{Remembered, SignedHead, remember, verify_against};
-use crate::sign::SiteKey;
+use crate::anchor::{Remembered, SignedHead, remember, verify_against};
 use serde_json::json;
 
 /// Rewrites the log from record `from` on (a new detail for it, every later hash
@@ -40,7 +39,7 @@ fn rewrite(dir: &Path, from: usize) {
 #[test]
 fn signed_heads_kept_by_the_other_side_expose_a_rewritten_history() {
     let dir = tempfile::tempdir().unwrap();
-    let keeper = SiteKey::load_or_create(&dir.path().join("hub.key")).unwrap();
+    let keeper = crate::key::load_or_create(&dir.path().join("hub.key")).unwrap();
     let logdir = dir.path().join("audit");
     let heads = dir.path().join("site/hub-heads.jsonl");
     let log = AuditLog::open(&logdir).unwrap();
@@ -71,7 +70,7 @@ fn signed_heads_kept_by_the_other_side_expose_a_rewritten_history() {
 #[test]
 fn a_history_cut_back_is_exposed_and_the_keeper_seen_going_back() {
     let dir = tempfile::tempdir().unwrap();
-    let keeper = SiteKey::load_or_create(&dir.path().join("hub.key")).unwrap();
+    let keeper = crate::key::load_or_create(&dir.path().join("hub.key")).unwrap();
     let logdir = dir.path().join("audit");
     let heads = dir.path().join("hub-heads.jsonl");
     let log = AuditLog::open(&logdir).unwrap();
@@ -99,8 +98,8 @@ fn a_history_cut_back_is_exposed_and_the_keeper_seen_going_back() {
 #[test]
 fn a_forged_or_foreign_head_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let keeper = SiteKey::load_or_create(&dir.path().join("hub.key")).unwrap();
-    let other = SiteKey::load_or_create(&dir.path().join("other.key")).unwrap();
+    let keeper = crate::key::load_or_create(&dir.path().join("hub.key")).unwrap();
+    let other = crate::key::load_or_create(&dir.path().join("other.key")).unwrap();
     let heads = dir.path().join("hub-heads.jsonl");
     let h = SignedHead::sign(&keeper, 1, GENESIS);
     remember(&heads, &h).unwrap();

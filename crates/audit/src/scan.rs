@@ -1,7 +1,8 @@
 //! Reading a log from its start: every link checked, the head file compared, a torn last
 //! record told apart from a break in the chain.
 
-use super::{AuditError, Entry, GENESIS, Index, entry_hash, io_err};
+use super::{AuditError, GENESIS, Index, io_err};
+use kakehashi_federation::audit::check_record;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -28,31 +29,6 @@ pub(super) struct Scan {
     pub len: u64,
     pub torn: Option<Torn>,
     pub index: Index,
-}
-
-/// Checks one line against the chain so far; `Err` says what is wrong with it.
-fn check(line: &[u8], prev: &str, seq: u64) -> Result<Entry, String> {
-    let text = line.strip_suffix(b"\n").unwrap_or(line);
-    let e: Entry = serde_json::from_slice(text).map_err(|e| format!("not an audit record: {e}"))?;
-    if e.seq != seq + 1 {
-        return Err(format!(
-            "sequence number {} follows {seq}: a record was deleted or moved",
-            e.seq
-        ));
-    }
-    if e.prev != prev {
-        return Err(format!(
-            "record {} does not link to the record before it: a record was deleted, inserted or moved",
-            e.seq
-        ));
-    }
-    if entry_hash(&e.prev, e.seq, &e.at, &e.kind, &e.detail) != e.hash {
-        return Err(format!(
-            "record {} was changed after it was written (its hash does not match)",
-            e.seq
-        ));
-    }
-    Ok(e)
 }
 
 /// Reads `dir/audit.log` from the start. `index`: keep every record's place for reading.
@@ -94,13 +70,15 @@ pub(super) fn scan(dir: &Path, index: bool) -> Result<Scan, AuditError> {
         }
         let line_no = s.entries + 1;
         let complete = buf.ends_with(b"\n");
-        let checked = check(&buf, &s.head, s.entries).and_then(|e| {
-            if complete {
-                Ok(e)
-            } else {
-                Err("the last record has no line end (its write was cut short)".into())
-            }
-        });
+        let checked = check_record(&buf, &s.head, s.entries)
+            .map_err(|e| e.to_string())
+            .and_then(|e| {
+                if complete {
+                    Ok(e)
+                } else {
+                    Err("the last record has no line end (its write was cut short)".into())
+                }
+            });
         let e = match checked {
             Ok(e) => e,
             Err(reason) => {

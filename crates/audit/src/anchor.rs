@@ -5,71 +5,12 @@
 //! [`verify_against`] checks a log against such a file.
 
 use super::{AuditError, Entry, verify};
-use crate::sign::{SiteKey, parse_public_key};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{SecondsFormat, Utc};
-use ed25519_dalek::Signature;
-use serde::{Deserialize, Serialize};
+pub use kakehashi_federation::audit::SignedHead;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-
-/// A chain head signed by the log's keeper (Ed25519).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignedHead {
-    /// The number of the last record.
-    pub seq: u64,
-    /// Its hash.
-    pub hash: String,
-    /// When it was signed (RFC 3339, UTC).
-    pub at: String,
-    /// The signer's public key (base64).
-    pub key: String,
-    /// The signature (base64) over [`SignedHead::message`].
-    pub signature: String,
-}
-
-impl SignedHead {
-    /// The signed text: domain, number, hash and time, one per line.
-    pub fn message(seq: u64, hash: &str, at: &str) -> String {
-        format!("kakehashi-audit-head-v1\n{seq}\n{hash}\n{at}")
-    }
-
-    /// Signs the head `(seq, hash)` now.
-    pub fn sign(key: &SiteKey, seq: u64, hash: &str) -> SignedHead {
-        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        let signature = key.sign_text(&SignedHead::message(seq, hash, &at));
-        SignedHead {
-            seq,
-            hash: hash.to_owned(),
-            at,
-            key: key.public_key(),
-            signature,
-        }
-    }
-
-    /// Whether the signature verifies under the head's own key.
-    pub fn verifies(&self) -> bool {
-        let Ok(key) = parse_public_key(&self.key) else {
-            return false;
-        };
-        let Some(sig) = B64
-            .decode(&self.signature)
-            .ok()
-            .and_then(|s| <[u8; 64]>::try_from(s).ok())
-        else {
-            return false;
-        };
-        key.verify_strict(
-            SignedHead::message(self.seq, &self.hash, &self.at).as_bytes(),
-            &Signature::from_bytes(&sig),
-        )
-        .is_ok()
-    }
-}
 
 /// What [`remember`] did with a signed head.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,26 +2,11 @@
 //! records that name it, built while the log is verified at open and kept in step on append.
 
 use super::{AuditError, AuditLog, Entry, Verified, io_err};
+use kakehashi_federation::audit::subjects;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::Ordering;
-
-/// The sites a record concerns: its `site` and the members of its `sites` list.
-pub(super) fn subjects(detail: &serde_json::Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    if let Some(s) = detail.get("site").and_then(|s| s.as_str()) {
-        out.push(s.to_owned());
-    }
-    if let Some(a) = detail.get("sites").and_then(|s| s.as_array()) {
-        for s in a.iter().filter_map(|s| s.as_str()) {
-            if !out.iter().any(|o| o == s) {
-                out.push(s.to_owned());
-            }
-        }
-    }
-    out
-}
 
 /// Where each record lies in the file, and which records name each site.
 #[derive(Debug, Default)]

@@ -1,9 +1,10 @@
-//! Append-only, hash-chained audit log, kept by every site and by the hub.
+//! The files a hub or a site keeps of its own history: the append-only, hash-chained audit
+//! log ([`AuditLog`]), the heads the other side signed ([`anchor`]) and the keeper's signing
+//! key ([`key`]). The records, their chain and the signatures are
+//! `kakehashi_federation::audit`'s (pure); this crate writes, syncs, recovers and reads them.
 //!
-//! The log is a JSON Lines file (`audit.log`): one record per line with a sequence number, a
-//! time, a kind (`task_received`, `answer_sent`, `task_created`, ...), a detail object, the
-//! previous record's hash and its own hash, `SHA-256(prev ‖ seq ‖ at ‖ kind ‖ detail)`. The
-//! chain describes itself record by record: reading it needs nothing else.
+//! The log is a JSON Lines file (`audit.log`): one [`Entry`] per line, chained by
+//! [`entry_hash`].
 //!
 //! Durability: [`AuditLog::append`] writes the line and `fdatasync`s it before it returns, so
 //! an acknowledged record survives a crash of the process or of the machine. After that it
@@ -24,14 +25,16 @@
 pub mod anchor;
 #[cfg(test)]
 mod anchor_tests;
+pub mod key;
 mod read;
 mod scan;
 #[cfg(test)]
 mod tests;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+pub use kakehashi_federation::audit::{
+    ChainError, Entry, GENESIS, RECOVERED, SignedHead, entry_hash, entry_time,
+};
+use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,12 +43,6 @@ use std::sync::atomic::AtomicU64;
 
 pub(crate) use read::Index;
 pub use scan::Torn;
-
-/// The hash before the first record.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// The kind of the record [`AuditLog::open`] appends after truncating a torn last record.
-pub const RECOVERED: &str = "audit_recovered";
 
 /// An audit problem.
 #[derive(Debug, thiserror::Error)]
@@ -97,46 +94,6 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> AuditError + '_ {
         path: path.to_owned(),
         message: e.to_string(),
     }
-}
-
-/// One record of the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    /// Sequence number, from 1.
-    pub seq: u64,
-    /// When it was written (RFC 3339, UTC, microseconds).
-    pub at: String,
-    /// What happened.
-    pub kind: String,
-    /// The details.
-    pub detail: serde_json::Value,
-    /// Hash of the previous record ([`GENESIS`] for the first).
-    pub prev: String,
-    /// This record's hash.
-    pub hash: String,
-}
-
-/// A record's hash: `SHA-256("kakehashi-audit-v1" ‖ prev ‖ seq ‖ at ‖ kind ‖ detail)`, the
-/// parts separated by line ends.
-pub fn entry_hash(
-    prev: &str,
-    seq: u64,
-    at: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> String {
-    let mut h = Sha256::new();
-    h.update(b"kakehashi-audit-v1\n");
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    h.update(seq.to_string().as_bytes());
-    h.update(b"\n");
-    h.update(at.as_bytes());
-    h.update(b"\n");
-    h.update(kind.as_bytes());
-    h.update(b"\n");
-    h.update(detail.to_string().as_bytes());
-    hex::encode(h.finalize())
 }
 
 /// The result of a successful verification.
@@ -281,17 +238,8 @@ impl AuditLog {
                 ),
             });
         }
-        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        let seq = st.seq + 1;
-        let hash = entry_hash(&st.head, seq, &at, kind, &detail);
-        let e = Entry {
-            seq,
-            at,
-            kind: kind.to_owned(),
-            detail,
-            prev: st.head.clone(),
-            hash,
-        };
+        let e = Entry::next(st.seq, &st.head, kind, detail);
+        let seq = e.seq;
         let mut line = serde_json::to_string(&e).expect("an entry serialises");
         line.push('\n');
         let start = st.bytes;
@@ -327,11 +275,4 @@ fn write_head(dir: &Path, seq: u64, hash: &str) -> Result<(), AuditError> {
         .map_err(io_err(&tmp))?;
     f.sync_all().map_err(io_err(&tmp))?;
     std::fs::rename(&tmp, &head).map_err(io_err(&head))
-}
-
-/// Parses a record's time.
-pub fn entry_time(e: &Entry) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&e.at)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }

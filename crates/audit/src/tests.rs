@@ -1,5 +1,5 @@
-use super::read::subjects;
 use super::*;
+use kakehashi_federation::audit::subjects;
 use serde_json::json;
 
 fn log_with(n: u64) -> tempfile::TempDir {
