@@ -11,11 +11,14 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::functions::expr_fn::{regexp_like, starts_with};
+use datafusion::prelude::{Expr, col, lit};
 use kakehashi_model::{Country, View, systems};
 use kakehashi_surveillance::PathogenPanel;
 use kakehashi_surveillance::definition::{CaseDefinition, normalize_icd};
 use kakehashi_surveillance::series::{
-    self, DiagnosisRow, EncounterRow, ObservationRow, PatientRow, Series, SeriesSpec, SiteRows,
+    self, DiagnosisRow, EncounterRow, ICD10_SYSTEMS, ObservationRow, PatientRow, Series,
+    SeriesSpec, SiteRows,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -66,6 +69,22 @@ pub trait TableSource {
         }
         Ok(())
     }
+
+    /// [`Self::scan_each`], where the source may leave out rows for which `keep` is not true
+    /// while it reads (a store evaluates it inside the Parquet decoder). It is only a hint: the
+    /// caller still checks every row it gets, so `keep` must hold for every row the caller would
+    /// use, and a source that ignores it (the default) is correct, only slower. Rows may come in
+    /// any order.
+    fn scan_each_where(
+        &self,
+        view: View,
+        columns: &[&str],
+        keep: &Expr,
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let _ = keep;
+        self.scan_each(view, columns, f)
+    }
 }
 
 impl TableSource for HashMap<View, Vec<RecordBatch>> {
@@ -81,6 +100,7 @@ impl TableSource for kakehashi_store::Snapshot {
             .map_err(|e| e.to_string())
     }
 
+    /// In file order (the AMR reader relies on a resource's rows being adjacent).
     fn scan_each(
         &self,
         view: View,
@@ -91,6 +111,20 @@ impl TableSource for kakehashi_store::Snapshot {
             f(b.map_err(|e| e.to_string())?)?;
         }
         Ok(())
+    }
+
+    /// Through DataFusion ([`crate::snapshot`]): both cores decode, and `keep` is evaluated
+    /// inside the Parquet decoder, so the other columns are decoded only for the rows that pass.
+    /// Rows do not come in file order.
+    fn scan_each_where(
+        &self,
+        view: View,
+        columns: &[&str],
+        keep: &Expr,
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
+    ) -> Result<(), String> {
+        crate::snapshot::scan_view(self, view, columns, Some(keep.clone()), f)
+            .map_err(|e| e.to_string())?
     }
 }
 
@@ -133,21 +167,27 @@ pub fn site_series(
 }
 
 /// Calls `f` with each batch of a view as `src` streams them, stopping at the first error;
-/// `read_failed` makes the error of a batch that could not be read.
+/// `read_failed` makes the error of a batch that could not be read. With `keep`, the source may
+/// leave out rows for which it is not true ([`TableSource::scan_each_where`]).
 pub(crate) fn each_batch<E>(
     src: &dyn TableSource,
     view: View,
     cols: &[&str],
+    keep: Option<&Expr>,
     read_failed: impl FnOnce(String) -> E,
     mut f: impl FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut failed = None;
-    let read = src.scan_each(view, cols, &mut |b| {
+    let mut g = |b| {
         f(b).map_err(|e| {
             failed = Some(e);
             String::new()
         })
-    });
+    };
+    let read = match keep {
+        Some(k) => src.scan_each_where(view, cols, k, &mut g),
+        None => src.scan_each(view, cols, &mut g),
+    };
     match failed {
         Some(e) => Err(e),
         None => read.map_err(read_failed),
@@ -159,12 +199,14 @@ fn each(
     src: &dyn TableSource,
     view: View,
     cols: &[&str],
+    keep: Option<&Expr>,
     mut f: impl FnMut(&RecordBatch) -> Result<(), SurveillanceError>,
 ) -> Result<(), SurveillanceError> {
     each_batch(
         src,
         view,
         cols,
+        keep,
         |message| SurveillanceError::Read { view, message },
         |b| f(&b),
     )
@@ -201,8 +243,7 @@ pub fn site_rows(
         .map(|p| p.scan_prefix())
         .collect();
     let mut diagnoses = Vec::new();
-    let mut icd_gm = 0u64;
-    let mut icd_jp = 0u64;
+    let dx_keep = diagnosis_hint(&prefixes);
     each(
         src,
         View::Condition,
@@ -214,6 +255,7 @@ pub fn site_rows(
             "onset_date_time",
             "recorded_date",
         ],
+        Some(&dx_keep),
         |b| {
             let v = View::Condition;
             let pid = strings(b, v, "patient_id")?;
@@ -227,11 +269,8 @@ pub fn site_rows(
                 else {
                     continue;
                 };
-                match s {
-                    systems::ICD10_GM => icd_gm += 1,
-                    systems::ICD10_JP => icd_jp += 1,
-                    systems::ICD10_WHO => {}
-                    _ => continue,
+                if !ICD10_SYSTEMS.contains(&s) {
+                    continue;
                 }
                 let n = normalize_icd(c);
                 if !prefixes.iter().any(|pre| n.starts_with(pre.as_str())) {
@@ -280,7 +319,8 @@ pub fn site_rows(
         "interpretation_code",
         "value_string",
     ];
-    each(src, View::Observation, &obs_cols, |b| {
+    let obs_keep = observation_hint(&wanted_codes, panel);
+    each(src, View::Observation, &obs_cols, Some(&obs_keep), |b| {
         let v = View::Observation;
         let code = strings(b, v, "code")?;
         let sys = strings(b, v, "code_system")?;
@@ -349,7 +389,12 @@ pub fn site_rows(
         "discharge_disposition_code",
         "part_of_id",
     ];
-    each(src, View::Encounter, &enc_cols, |b| {
+    // The patients' encounters are picked while reading (a hash set of the patient ids,
+    // evaluated on the patient_id column before the other columns are decoded).
+    let enc_keep = (!every_stay).then(|| {
+        col("patient_id").in_list(reached.iter().map(|p| lit(p.as_str())).collect(), false)
+    });
+    each(src, View::Encounter, &enc_cols, enc_keep.as_ref(), |b| {
         let v = View::Encounter;
         let pid = strings(b, v, "patient_id")?;
         let keep: Vec<usize> = (0..b.num_rows())
@@ -394,6 +439,7 @@ pub fn site_rows(
         src,
         View::Patient,
         &["id", "birth_date", "deceased_date_time", "address_country"],
+        None,
         |b| {
             let id = strings(b, View::Patient, "id")?;
             let birth = dates(b, View::Patient, "birth_date")?;
@@ -423,9 +469,16 @@ pub fn site_rows(
         Some(c) => c,
         None => match countries.iter().max_by_key(|(_, n)| **n) {
             Some((c, _)) => *c,
-            None if icd_gm > icd_jp => Country::Germany,
-            None if icd_jp > icd_gm => Country::Japan,
-            None => return Err(SurveillanceError::UnknownCountry),
+            None => {
+                let (icd_gm, icd_jp) = icd_rows(src)?;
+                if icd_gm > icd_jp {
+                    Country::Germany
+                } else if icd_jp > icd_gm {
+                    Country::Japan
+                } else {
+                    return Err(SurveillanceError::UnknownCountry);
+                }
+            }
         },
     };
     Ok(SiteRows {
@@ -437,6 +490,89 @@ pub fn site_rows(
         diagnoses,
         observations,
     })
+}
+
+/// Characters [`normalize_icd`] drops: a code matches a prefix when the prefix's characters
+/// follow each other with only these between them.
+const ICD_MARKS: &str = ".!*+† ";
+
+/// What a diagnosis row must satisfy to be of use: an ICD-10 system, and a code that may
+/// normalise to one starting with one of `prefixes` (a case-insensitive regular expression
+/// allowing the marks [`normalize_icd`] drops anywhere; no code condition when a prefix is
+/// empty). The row loop still normalises and checks each code.
+fn diagnosis_hint(prefixes: &[String]) -> Expr {
+    let systems =
+        col("code_system").in_list(ICD10_SYSTEMS.iter().map(|s| lit(*s)).collect(), false);
+    if prefixes.is_empty() || prefixes.iter().any(String::is_empty) {
+        return systems;
+    }
+    let marks = format!("[{}]*", regex_escape_class(ICD_MARKS));
+    let alternatives: Vec<String> = prefixes
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| format!("{marks}{}", regex_escape(c)))
+                .collect::<String>()
+        })
+        .collect();
+    let pattern = format!("^(?:{})", alternatives.join("|"));
+    systems.and(regexp_like(col("code"), lit(pattern), Some(lit("i"))))
+}
+
+fn regex_escape(c: char) -> String {
+    if c.is_ascii_alphanumeric() {
+        c.to_string()
+    } else {
+        format!("\\x{{{:x}}}", c as u32)
+    }
+}
+
+fn regex_escape_class(chars: &str) -> String {
+    chars.chars().map(regex_escape).collect()
+}
+
+/// What an observation row must satisfy to be of use: a code the definition or the panel
+/// names, or a code starting with a pathogen's JLAC10 analyte (checked in full in the loop).
+fn observation_hint(codes: &HashSet<&str>, panel: &PathogenPanel) -> Expr {
+    let mut listed: Vec<&str> = codes.iter().copied().collect();
+    listed.sort_unstable();
+    let mut keep = col("code").in_list(listed.into_iter().map(lit).collect(), false);
+    for a in panel.pathogens.iter().flat_map(|p| &p.jlac10_analytes) {
+        keep = keep.or(starts_with(col("code"), lit(a.as_str())));
+    }
+    keep
+}
+
+/// Rows coded in ICD-10-GM and in JP ICD-10 (with a patient and a code), to tell a site's
+/// country when no patient address says it.
+fn icd_rows(src: &dyn TableSource) -> Result<(u64, u64), SurveillanceError> {
+    let (mut gm, mut jp) = (0u64, 0u64);
+    let keep =
+        col("code_system").in_list(vec![lit(systems::ICD10_GM), lit(systems::ICD10_JP)], false);
+    each(
+        src,
+        View::Condition,
+        &["patient_id", "code_system", "code"],
+        Some(&keep),
+        |b| {
+            let v = View::Condition;
+            let pid = strings(b, v, "patient_id")?;
+            let sys = strings(b, v, "code_system")?;
+            let code = strings(b, v, "code")?;
+            for i in 0..b.num_rows() {
+                if pid.value(i).is_none() || code.value(i).is_none() {
+                    continue;
+                }
+                match sys.value(i) {
+                    Some(systems::ICD10_GM) => gm += 1,
+                    Some(systems::ICD10_JP) => jp += 1,
+                    _ => {}
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok((gm, jp))
 }
 
 /// A string column read as UTF-8, whatever its Arrow string type.
