@@ -93,7 +93,7 @@ walk AS (
 ),
 stays AS (
   SELECT e.* FROM enc e
-  WHERE (e.part_of_id IS NULL OR e.part_of_id NOT IN (SELECT id FROM enc))
+  WHERE NOT EXISTS (SELECT 1 FROM enc p WHERE p.id = e.part_of_id)
     AND e.class_code = 'IMP' AND e.period_start IS NOT NULL
 ),
 linked AS (SELECT w.top, d.t FROM dx d JOIN walk w ON w.id = d.encounter_id),
