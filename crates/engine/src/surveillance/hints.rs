@@ -91,3 +91,101 @@ pub(super) fn icd_rows(src: &dyn TableSource) -> Result<(u64, u64), Surveillance
     )?;
     Ok((gm, jp))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+    use kakehashi_surveillance::definition::{CaseDefinition, normalize_icd};
+    use std::sync::Arc;
+
+    /// The codes of `rows` (system, code) that pass `keep` when DataFusion evaluates it.
+    fn passing(rows: &[(&str, &str)], keep: Expr) -> Vec<String> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("code_system", DataType::Utf8, true),
+            Field::new("code", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            ],
+        )
+        .unwrap();
+        let rt = crate::snapshot::runtime().unwrap();
+        rt.block_on(async {
+            let ctx = SessionContext::new();
+            ctx.register_table(
+                "t",
+                Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
+            )
+            .unwrap();
+            let out = ctx.table("t").await.unwrap().filter(keep).unwrap();
+            let mut codes = Vec::new();
+            for b in out.collect().await.unwrap() {
+                let c = b.column_by_name("code").unwrap().as_string::<i32>().clone();
+                codes.extend((0..c.len()).map(|i| c.value(i).to_string()));
+            }
+            codes.sort();
+            codes
+        })
+    }
+
+    #[test]
+    fn the_diagnosis_filter_keeps_every_code_the_definition_can_match() {
+        // the shipped SARI and COVID-SARI definitions: prefixes `J` and `U071`
+        let mut prefixes = Vec::new();
+        for name in ["sari-icosari", "sari-icosari-covid"] {
+            let def = CaseDefinition::shipped(name).unwrap();
+            prefixes.extend(def.diagnosis_patterns().iter().map(|p| p.scan_prefix()));
+        }
+        assert!(prefixes.iter().any(|p| p == "U071"), "{prefixes:?}");
+        let gm = systems::ICD10_GM;
+        let rows = [
+            (gm, "J18.9"),
+            (gm, "j18.9"),
+            (gm, " J21.0"),
+            (gm, "U07.1!"),
+            (gm, "u 07.1"),
+            (gm, "U07.2"),
+            (gm, "I10.00"),
+            (gm, "XJ18"),
+            (systems::ICD10_JP, "J10.1"),
+            (systems::ICD10_WHO, "J22"),
+            ("http://snomed.info/sct", "J18.9"),
+        ];
+        let kept = passing(&rows, diagnosis_hint(&prefixes));
+        let mut wanted: Vec<String> = rows
+            .iter()
+            .filter(|(s, c)| {
+                ICD10_SYSTEMS.contains(s)
+                    && prefixes
+                        .iter()
+                        .any(|p| normalize_icd(c).starts_with(p.as_str()))
+            })
+            .map(|r| r.1.to_string())
+            .collect();
+        wanted.sort();
+        assert_eq!(kept, wanted);
+        assert_eq!(wanted.len(), 7, "{wanted:?}");
+    }
+
+    #[test]
+    fn the_observation_filter_keeps_listed_codes_and_pathogen_analytes() {
+        let panel = PathogenPanel::shipped();
+        let listed: HashSet<&str> = ["92142-9", "94500-6"].into_iter().collect();
+        let rows = [
+            (systems::LOINC, "92142-9"),
+            (systems::LOINC, "94500-6"),
+            (systems::LOINC, "718-7"),
+            (systems::JLAC10, "5F625145001987511"),
+            (systems::JLAC10, "3A015000002327101"),
+        ];
+        let kept = passing(&rows, observation_hint(&listed, &panel));
+        assert_eq!(kept, ["5F625145001987511", "92142-9", "94500-6"]);
+    }
+}
