@@ -151,6 +151,7 @@ fn each(
         src,
         view,
         cols,
+        None,
         |message| AmrEngineError::Read { view, message },
         f,
     )

@@ -24,6 +24,8 @@ use kakehashi_store::Snapshot;
 use roaring::RoaringBitmap;
 use std::collections::{HashMap, HashSet};
 
+mod persist;
+
 /// A cohort evaluation problem.
 #[derive(Debug, thiserror::Error)]
 pub enum CohortError {
@@ -37,6 +39,18 @@ pub enum CohortError {
         view: String,
         /// What went wrong.
         message: String,
+    },
+    /// The snapshot's saved cohort index is missing or does not read back.
+    #[error(
+        "cohort index {path}: {message}; rebuild it with `kakehashi cohort index --site-dir {site}`"
+    )]
+    Index {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+        /// The site directory (for the rebuild command).
+        site: std::path::PathBuf,
     },
 }
 
@@ -112,6 +126,11 @@ impl Table {
         for v in self.attrs.values_mut() {
             apply(v, &order);
         }
+        self.index_postings();
+    }
+
+    /// Records each code's row range (the rows are sorted by code).
+    fn index_postings(&mut self) {
         self.postings.clear();
         let mut i = 0;
         while i < self.code.len() {
@@ -135,7 +154,11 @@ pub struct CohortIndex {
     gender: Vec<u8>,
     known: RoaringBitmap,
     codes: Interner,
+    /// Units and attribute codes (looked up by name when a query names them).
     strings: Interner,
+    /// Resource ids and the references to them (compared as numbers only; the names are not
+    /// kept after the build).
+    ids: Interner,
     /// One table per (view, term-code column) of the mapping ([`ContextMap::table`]).
     tables: HashMap<(View, String), Table>,
     /// Tables this snapshot cannot give, with the reason (reported, never silently zero).
@@ -223,6 +246,7 @@ impl CohortIndex {
             known: RoaringBitmap::new(),
             codes: Interner::default(),
             strings: Interner::default(),
+            ids: Interner::default(),
             tables: HashMap::new(),
             unavailable: HashMap::new(),
         };
@@ -245,7 +269,7 @@ impl CohortIndex {
             if ix.tables.contains_key(&table_key(m)) || ix.unavailable.contains_key(&table_key(m)) {
                 continue;
             }
-            match ix.load(snap, m) {
+            match ix.load_table(snap, m) {
                 Ok(t) => {
                     ix.tables.insert(table_key(m), t);
                 }
@@ -258,8 +282,17 @@ impl CohortIndex {
                 Err(e) => return Err(e),
             }
         }
+        // resource ids and patient keys are compared as numbers from here on
+        ix.ids = Interner::default();
+        ix.patients = Interner::default();
+        ix.fill_birth_ymd();
+        Ok(ix)
+    }
+
+    /// Birth dates as (year, month, day), from the days since the epoch.
+    fn fill_birth_ymd(&mut self) {
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        ix.birth_ymd = ix
+        self.birth_ymd = self
             .birth
             .iter()
             .map(|&d| {
@@ -272,12 +305,11 @@ impl CohortIndex {
                     .unwrap_or((i32::MIN, 0, 0))
             })
             .collect();
-        Ok(ix)
     }
 
     /// Reads one context's table: its rows, one per code (its own and those of the resource
     /// it references) and per element of a list attribute, sorted by code.
-    fn load(&mut self, snap: &Snapshot, m: &ContextMap) -> Result<Table, CohortError> {
+    fn load_table(&mut self, snap: &Snapshot, m: &ContextMap) -> Result<Table, CohortError> {
         // the codes of the referenced resources, by key (interned "system SEP code")
         let mut via_codes: HashMap<String, Vec<u32>> = HashMap::new();
         if let Some(via) = &m.code_via {
@@ -370,11 +402,16 @@ impl CohortIndex {
                     Ok::<_, CohortError>((col::<StringArray>(&b, c, v)?, want.as_str()))
                 })
                 .collect::<Result<_, _>>()?;
-            let attrs: Vec<(&str, AttrColumn)> = m
+            // (column, values, whether it holds resource ids)
+            let attrs: Vec<(&str, AttrColumn, bool)> = m
                 .attributes
                 .iter()
                 .map(|a| {
-                    Ok::<_, CohortError>((a.column.as_str(), AttrColumn::of(&b, &a.column, v)?))
+                    Ok::<_, CohortError>((
+                        a.column.as_str(),
+                        AttrColumn::of(&b, &a.column, v)?,
+                        a.reference.is_some(),
+                    ))
                 })
                 .collect::<Result<_, _>>()?;
             let first = |arrs: &[&TimestampMicrosecondArray], i: usize| {
@@ -422,9 +459,19 @@ impl CohortIndex {
                 // so a filter on it matches when any element does (at most one list per
                 // context: the mapping's test holds that)
                 elements.clear();
-                match attrs.iter().find_map(|(_, a)| a.list_values(i)) {
-                    Some(vals) if !vals.is_empty() => {
-                        elements.extend(vals.into_iter().map(|x| self.strings.id(x)))
+                match attrs
+                    .iter()
+                    .find_map(|(_, a, r)| Some((a.list_values(i)?, *r)))
+                {
+                    Some((vals, is_ref)) if !vals.is_empty() => {
+                        for x in vals {
+                            let e = if is_ref {
+                                self.ids.id(x)
+                            } else {
+                                self.strings.id(x)
+                            };
+                            elements.push(e);
+                        }
                     }
                     _ => elements.push(NONE),
                 }
@@ -468,11 +515,12 @@ impl CohortIndex {
                         })
                         .unwrap_or(NONE),
                     );
-                    t.id.push(self.strings.id(id.value(i)));
-                    for (name, a) in &attrs {
+                    t.id.push(self.ids.id(id.value(i)));
+                    for (name, a, is_ref) in &attrs {
                         let val = match a {
                             AttrColumn::List(_) => element,
                             AttrColumn::Str(a) if a.is_null(i) => NONE,
+                            AttrColumn::Str(a) if *is_ref => self.ids.id(a.value(i)),
                             AttrColumn::Str(a) => self.strings.id(a.value(i)),
                         };
                         t.attrs.entry((*name).to_owned()).or_default().push(val);

@@ -6,5 +6,6 @@
 
 pub mod amr;
 pub mod cohort;
+pub mod snapshot;
 pub mod sql;
 pub mod surveillance;

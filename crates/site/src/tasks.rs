@@ -96,7 +96,8 @@ impl Cache {
         Ok(s)
     }
 
-    /// The cohort index of the current snapshot, built on first use.
+    /// The cohort index of the current snapshot, read on first use (built and saved if the
+    /// snapshot has none).
     pub fn cohort(
         &self,
         snap: &Snapshot,
@@ -107,8 +108,10 @@ impl Cache {
         {
             return Ok(ix.clone());
         }
-        let ix =
-            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(engine("cohort"))?);
+        let ix = Arc::new(
+            kakehashi_engine::cohort::CohortIndex::load_or_build(snap)
+                .map_err(engine("cohort"))?,
+        );
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }

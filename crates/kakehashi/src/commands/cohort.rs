@@ -33,6 +33,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Build (again) the cohort index of the site's current snapshot and save it next to the
+    /// snapshot (`kakehashi ingest` does this after each load; run it when the index is missing
+    /// or damaged).
+    ///
+    /// Example: kakehashi cohort index --site-dir /tmp/site
+    Index {
+        /// The site directory.
+        #[arg(long, env = "KAKEHASHI_SITE_DIR")]
+        site_dir: PathBuf,
+    },
     /// Show how the site reads a query: each criterion's view, the codes it expanded to
     /// (ICD-10 subcodes, German/Japanese equivalents), the codes found here and their patients.
     ///
@@ -62,7 +72,7 @@ fn load(site_dir: &Path, ccdl: &Path) -> anyhow::Result<(CohortIndex, Query)> {
         site_dir.display()
     );
     let snap = store.current()?;
-    let ix = CohortIndex::open(&snap).context("reading the site's tables")?;
+    let ix = CohortIndex::load(&snap)?;
     Ok((ix, q))
 }
 
@@ -102,6 +112,18 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Index { site_dir } => {
+            let snap = kakehashi_store::Store::open(&site_dir).current()?;
+            let started = std::time::Instant::now();
+            let ix = CohortIndex::build_and_save(&snap)?;
+            println!(
+                "cohort index of snapshot {} ({} patients) built in {:.2} s",
+                snap.id,
+                ix.patients(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { site_dir, ccdl } => {
