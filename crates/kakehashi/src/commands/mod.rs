@@ -6,6 +6,7 @@ pub mod cohort;
 pub mod demo;
 pub mod hub;
 pub mod ingest;
+pub mod office;
 pub mod query;
 pub mod site;
 pub mod sof;
