@@ -4,6 +4,7 @@ pub mod amr;
 pub mod audit;
 pub mod cohort;
 pub mod demo;
+mod demo_office;
 pub mod hub;
 pub mod ingest;
 pub mod office;
