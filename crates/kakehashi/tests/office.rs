@@ -225,4 +225,73 @@ async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
         403,
         "a member does not make the steering committee's events"
     );
+
+    // the page, in German, with both time zones; its feed form makes a secret address
+    let login: Value = http
+        .post(format!("{url}/api/login"))
+        .json(&json!({"name": "researcher", "password": "kakehashi-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cookie = format!(
+        "kh_session={}; kh_lang=de",
+        login["session"].as_str().unwrap()
+    );
+    let r = http
+        .get(format!("{url}/office"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap().replace("&#x2f;", "/");
+    for want in [
+        "Partnerschaftsbüro",
+        "2026-04-15 09:00 – 17:30 CEST",
+        "2026-04-15 16:00 – 2026-04-16 00:30 JST",
+        "in Prüfung",
+        "freigegeben",
+    ] {
+        assert!(page.contains(want), "{want} missing from the page");
+    }
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{url}/office/feed"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&body=wg-amr"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .replace("&#x2f;", "/")
+            .contains("/office/calendar/khcal_")
+    );
+    let r = http
+        .post(format!("{url}/office/feed"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=forged&body=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a form without the page's CSRF token is refused"
+    );
 }
