@@ -69,6 +69,9 @@ enum Command {
     /// Verify the hash-chained audit log of a site or the hub.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// The partnership office: events and their calendar, through the hub.
+    #[command(subcommand)]
+    Office(commands::office::Command),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn run() -> ExitCode {
         Command::Query(args) => commands::query::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Office(cmd) => commands::office::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod console;
 pub mod form;
 pub mod format;
 pub mod i18n;
+pub mod office;
 pub mod pages;
 pub mod share_chart;
 

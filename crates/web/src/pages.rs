@@ -516,6 +516,8 @@ pub enum Page {
     Steward(StewardPage),
     /// The administrator's users.
     AdminUsers(AdminUsersPage),
+    /// The partnership office.
+    Office(crate::office::OfficePage),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -536,6 +538,7 @@ impl Page {
             Page::Surveillance(_) => "surveillance.html",
             Page::Steward(_) => "steward.html",
             Page::AdminUsers(_) => "admin_users.html",
+            Page::Office(_) => "office.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -550,7 +553,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -570,6 +573,7 @@ const TEMPLATES: [(&str, &str); 10] = [
         include_str!("../templates/admin_users.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("office.html", include_str!("../templates/office.html")),
 ];
 
 /// The text of every inline `<style>` block in the page templates, as the pages carry it
@@ -697,6 +701,7 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         }
         Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::AdminUsers(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Office(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {
             minijinja::context! { chrome => c, status => *status, key => key.as_str() }
         }

@@ -427,7 +427,111 @@ fn all_pages() -> Vec<Page> {
                 },
             ],
         }),
+        Page::Office(office_page()),
     ]
+}
+
+/// The office's page with a row of everything, each phase and state among them.
+fn office_page() -> kakehashi_web::office::OfficePage {
+    use kakehashi_web::office::*;
+    let event = |title: &str, minutes: &str| EventRow {
+        title: title.into(),
+        body: "Steering committee".into(),
+        location: "Berlin".into(),
+        berlin: "2026-04-15 09:00 – 17:30 CEST".into(),
+        tokyo: "2026-04-15 16:00 – 2026-04-16 00:30 JST".into(),
+        in_person: "ana".into(),
+        remote: "ken".into(),
+        minutes: minutes.into(),
+        actions: ["open", "done", "dropped"]
+            .iter()
+            .map(|s| ActionRow {
+                text: "Draft the SOP".into(),
+                owner: "ken".into(),
+                due: "2026-06-30".into(),
+                status: (*s).into(),
+            })
+            .collect(),
+    };
+    OfficePage {
+        agreements: [
+            "not_started",
+            "running",
+            "decision_due",
+            "notice_passed",
+            "ended",
+        ]
+        .iter()
+        .map(|p| AgreementRow {
+            title: "MoU NUM–JIHS".into(),
+            parties: "NUM, JIHS".into(),
+            signed: "2026-04-15".into(),
+            term_end: "2029-04-14".into(),
+            notice_deadline: "2029-01-14".into(),
+            decision_due: "2028-10-16".into(),
+            phase: (*p).into(),
+            days_to_decision: 650,
+        })
+        .collect(),
+        bodies: vec![BodyRow {
+            id: "wg-amr".into(),
+            name: "Working group AMR".into(),
+            theme: "AMR".into(),
+            chairs: "ana".into(),
+            members: 2,
+        }],
+        decisions: vec![
+            DecisionRow {
+                date: "2026-04-15".into(),
+                body: "Steering committee".into(),
+                text: "Adopt the work plan".into(),
+                vote: "consensus".into(),
+            },
+            DecisionRow {
+                date: "2026-06-10".into(),
+                body: "Working group AMR".into(),
+                text: "EUCAST 2025".into(),
+                vote: "2/0/0".into(),
+            },
+        ],
+        documents: ["protocol", "sop", "method", "governance"]
+            .iter()
+            .map(|k| DocumentRow {
+                title: "SARI protocol".into(),
+                kind: (*k).into(),
+                versions: ["draft", "in_review", "approved", "superseded"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| VersionRow {
+                        number: i as u32 + 1,
+                        state: (*s).into(),
+                        sha256: "ab".repeat(32),
+                        translations: vec![("de".into(), (*s).into())],
+                    })
+                    .collect(),
+            })
+            .collect(),
+        upcoming: vec![event("Steering committee", "")],
+        past: vec![event("Symposium", "The MoU was signed.")],
+        exchanges: ["proposed", "planned", "ongoing", "completed", "cancelled"]
+            .iter()
+            .map(|s| ExchangeRow {
+                person: "yui".into(),
+                home: "JIHS".into(),
+                host: "Charité".into(),
+                dates: "2026-09-01 – 2026-11-30".into(),
+                theme: "AMR".into(),
+                status: (*s).into(),
+            })
+            .collect(),
+        courses: vec![CourseRow {
+            title: "Genomic surveillance".into(),
+            sessions: 3,
+            participants: 3,
+            complete: 2,
+        }],
+        feed: Some("/office/calendar/khcal_x.ics".into()),
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The JSON API, one module per area, each with its `routes()`: [`auth`] (sign-in, tokens),
 //! [`admin`] (users, projects, sites), [`projects`] (the network and a user's projects),
 //! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
-//! answers in parts) and [`audit`]. The
+//! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
+//! with its calendar feeds under `/office/calendar/`). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod office;
 pub mod projects;
 pub mod site;
 pub mod tasks;
@@ -33,6 +35,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(audit::routes())
         .merge(site::routes())
         .merge(uploads::routes())
+        .merge(office::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -61,6 +61,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(V3_SQLITE, V3_POSTGRES),
         then: Some(v3_fill),
     },
+    Migration {
+        version: 4,
+        name: "the partnership office: agreements, bodies, decisions, documents, versions, translations, content, exchanges, courses, events, calendar feeds",
+        columns: &[],
+        sql: Sql::each(super::office::V4_SQLITE, super::office::V4_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The newest version this hub knows.

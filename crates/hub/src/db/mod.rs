@@ -3,7 +3,8 @@
 //! hub replicas on one database). Every write is one transaction; a hub restart loses no
 //! committed task or answer. One file per concern: [`users`] (users, sessions, tokens),
 //! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
-//! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds); both backends
+//! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `office` (the
+//! partnership office's records, [`OfficeTable`]); both backends
 //! behind one API in [`backend`] (each statement written once where the dialects agree, both
 //! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
 //! versions in [`migrate`]. The calls block: the hub runs them on tokio's blocking pool
@@ -21,6 +22,7 @@ use std::sync::Mutex;
 pub(crate) mod backend;
 mod identity;
 pub mod migrate;
+mod office;
 pub mod pg;
 mod projects;
 mod sites;
@@ -29,6 +31,7 @@ mod users;
 
 use backend::Conn;
 pub use identity::{TokenRow, UserRow};
+pub use office::{Feed, OfficeTable, Record};
 pub use pg::{PgUrl, Wake};
 pub use tasks::Stored;
 

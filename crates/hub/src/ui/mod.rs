@@ -4,7 +4,8 @@
 //!
 //! One module per page area, each with its `routes()`: [`session`] (sign-in, language),
 //! [`oidc`] (sign-in with an OpenID Connect issuer), [`admin`] (users),
-//! [`home`] (home, network), [`steward`], [`feasibility`], [`surveillance`], [`amr`]. Handlers
+//! [`home`] (home, network), [`steward`], [`feasibility`], [`surveillance`], [`amr`],
+//! [`office`] (the partnership office). Handlers
 //! take the page context ([`Ui`], or [`SignedIn`], which sends strangers to the sign-in page)
 //! and return [`ApiError`]s, which this module's layer renders as an error page in the
 //! reader's language.
@@ -30,6 +31,7 @@ mod admin;
 mod amr;
 mod feasibility;
 mod home;
+mod office;
 mod oidc;
 mod session;
 mod steward;
@@ -48,6 +50,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(feasibility::routes())
         .merge(surveillance::routes())
         .merge(amr::routes())
+        .merge(office::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

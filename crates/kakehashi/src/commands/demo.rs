@@ -374,6 +374,12 @@ async fn setup_network(
             .await?;
         std::fs::write(&researcher_token, t["token"].as_str().context("no token")?)?;
     }
+    let researcher = std::fs::read_to_string(&researcher_token)?
+        .trim()
+        .to_owned();
+    super::demo_office::seed(&http, url, &admin, &researcher)
+        .await
+        .context("seeding the partnership office")?;
     for (id, name, country, _, min_count) in SITES {
         let agent_dir = dir.join("agents").join(id);
         std::fs::create_dir_all(&agent_dir)?;

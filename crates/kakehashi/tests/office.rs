@@ -1,0 +1,297 @@
+//! The partnership office of the demo network, from the outside: `kakehashi demo` seeds it
+//! through the hub's API, and `kakehashi office events` with the researcher's token (any
+//! member's) shows the symposium in Berlin and the upcoming meetings in both time zones, as a
+//! table, JSON and an iCalendar feed; the secret feed URL serves the same calendar without a
+//! session, and the API refuses strangers and members where the office decides.
+
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t = Instant::now();
+        while matches!(self.0.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(8) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn office(url: &str, token: &str, args: &[&str]) -> String {
+    let out = Command::new(EXE)
+        .args(["office", "events", "--hub", url, "--token", token])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _demo = Proc(
+        Command::new(EXE)
+            .args([
+                "demo",
+                "--patients",
+                "60",
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let token_file = dir.path().join("hub").join("researcher.token");
+    let t = Instant::now();
+    let token = loop {
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "the demo did not seed its office: {}",
+            std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default()
+        );
+        if let Ok(token) = std::fs::read_to_string(&token_file) {
+            let r = http
+                .get(format!("{url}/api/office/events"))
+                .bearer_auth(token.trim())
+                .send()
+                .await;
+            if let Ok(r) = r
+                && let Ok(events) = r.json::<Vec<Value>>().await
+                && events.len() >= 4
+            {
+                break token.trim().to_owned();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+
+    let table = office(&url, &token, &[]);
+    assert!(
+        table.contains("2026-04-15 09:00  2026-04-15 16:00"),
+        "{table}"
+    );
+    assert!(
+        table.contains("First bilateral JIHS–NUM symposium"),
+        "{table}"
+    );
+    let json: Vec<Value> =
+        serde_json::from_str(&office(&url, &token, &["--format", "json", "--mine"])).unwrap();
+    let ids: Vec<&str> = json
+        .iter()
+        .map(|e| e["event"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["symposium-2026-berlin", "steering-next", "wg-amr-next"],
+        "the researcher's events, by start"
+    );
+    let ics = office(&url, &token, &["--format", "ics", "--body", "steering"]);
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(ics.contains("UID:steering-next@office.kakehashi\r\n"));
+    assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo"));
+    assert!(!ics.contains("wg-amr-next"));
+
+    // the MoU and its timeline; the library as seeded
+    let a: Vec<Value> = http
+        .get(format!("{url}/api/office/agreements"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a[0]["agreement"]["term_end"], "2029-04-14");
+    assert_eq!(a[0]["timeline"]["notice_deadline"], "2029-01-14");
+    let doc: Value = http
+        .get(format!("{url}/api/office/documents/proto-sari"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<&str> = doc["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["review"]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["approved", "in_review"]);
+    assert_eq!(doc["translations"].as_array().unwrap().len(), 3);
+
+    // a secret feed serves without a session; strangers and members are refused where due
+    let feed: Value = http
+        .post(format!("{url}/api/office/feeds"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .get(format!("{url}{}", feed["path"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("UID:wg-amr-next@office.kakehashi")
+    );
+    assert_eq!(
+        http.get(format!("{url}/office/calendar/khcal_guess.ics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(format!("{url}/api/office/events"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let r = http
+        .post(format!(
+            "{url}/api/office/documents/proto-sari/translations"
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"version": 2, "lang": "ja", "file_name": "p.exe", "content_base64": "TVo="}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("not a type the library keeps")
+    );
+    let r = http
+        .post(format!("{url}/api/office/events"))
+        .bearer_auth(&token)
+        .json(&json!({"id": "x", "title": "x", "kind": "meeting", "body": "steering", "tz": "Europe/Berlin",
+                      "start": "2027-01-01T10:00:00", "end": "2027-01-01T09:00:00", "location": "online",
+                      "agenda": [], "participants": [], "minutes": null, "actions": [], "sequence": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a member does not make the steering committee's events"
+    );
+
+    // the page, in German, with both time zones; its feed form makes a secret address
+    let login: Value = http
+        .post(format!("{url}/api/login"))
+        .json(&json!({"name": "researcher", "password": "kakehashi-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cookie = format!(
+        "kh_session={}; kh_lang=de",
+        login["session"].as_str().unwrap()
+    );
+    let r = http
+        .get(format!("{url}/office"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap().replace("&#x2f;", "/");
+    for want in [
+        "Partnerschaftsbüro",
+        "2026-04-15 09:00 – 17:30 CEST",
+        "2026-04-15 16:00 – 2026-04-16 00:30 JST",
+        "in Prüfung",
+        "freigegeben",
+    ] {
+        assert!(page.contains(want), "{want} missing from the page");
+    }
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{url}/office/feed"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&body=wg-amr"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .replace("&#x2f;", "/")
+            .contains("/office/calendar/khcal_")
+    );
+    let r = http
+        .post(format!("{url}/office/feed"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=forged&body=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a form without the page's CSRF token is refused"
+    );
+}

@@ -1,0 +1,168 @@
+//! The partnership office's page model: the MoU and its renewal timeline, bodies, decisions,
+//! the document library, events in Berlin and Tokyo time with their actions, exchanges,
+//! courses and the calendar feed form. The hub fills it from `kakehashi-office` values; the
+//! template is `office.html`.
+
+use serde::Serialize;
+
+/// An agreement and its renewal timeline.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AgreementRow {
+    /// Title.
+    pub title: String,
+    /// The parties, joined.
+    pub parties: String,
+    /// Signed (YYYY-MM-DD).
+    pub signed: String,
+    /// End of term.
+    pub term_end: String,
+    /// Notice deadline.
+    pub notice_deadline: String,
+    /// Renewal decision due.
+    pub decision_due: String,
+    /// Phase (`running`, `decision_due`, ...; message key `office-phase-…`).
+    pub phase: String,
+    /// Days to the decision (negative: overdue).
+    pub days_to_decision: i64,
+}
+
+/// A governance body.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct BodyRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Theme, if a working group.
+    pub theme: String,
+    /// Its chairs, joined.
+    pub chairs: String,
+    /// Number of members.
+    pub members: usize,
+}
+
+/// A decision.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DecisionRow {
+    /// Date.
+    pub date: String,
+    /// The body's name.
+    pub body: String,
+    /// What was decided.
+    pub text: String,
+    /// `consensus` or `yes/no/abstain`.
+    pub vote: String,
+}
+
+/// A version in the library.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct VersionRow {
+    /// Number.
+    pub number: u32,
+    /// Review state (`draft`, `in_review`, `approved`, `superseded`).
+    pub state: String,
+    /// SHA-256 (hex).
+    pub sha256: String,
+    /// Its translations: language code and review state.
+    pub translations: Vec<(String, String)>,
+}
+
+/// A document in the library.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DocumentRow {
+    /// Title.
+    pub title: String,
+    /// Kind (`protocol`, `sop`, ...).
+    pub kind: String,
+    /// Versions, newest first.
+    pub versions: Vec<VersionRow>,
+}
+
+/// An action item.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ActionRow {
+    /// What.
+    pub text: String,
+    /// Who.
+    pub owner: String,
+    /// By when.
+    pub due: String,
+    /// `open`, `done`, `dropped`.
+    pub status: String,
+}
+
+/// An event.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct EventRow {
+    /// Title.
+    pub title: String,
+    /// The body's name, if any.
+    pub body: String,
+    /// Where.
+    pub location: String,
+    /// Start and end in Europe/Berlin (`2026-04-15 09:00 – 17:30 CEST`).
+    pub berlin: String,
+    /// Start and end in Asia/Tokyo.
+    pub tokyo: String,
+    /// Participants in person.
+    pub in_person: String,
+    /// Participants remote.
+    pub remote: String,
+    /// Minutes, if written.
+    pub minutes: String,
+    /// Actions.
+    pub actions: Vec<ActionRow>,
+}
+
+/// A staff exchange.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ExchangeRow {
+    /// Who.
+    pub person: String,
+    /// From.
+    pub home: String,
+    /// To.
+    pub host: String,
+    /// Dates.
+    pub dates: String,
+    /// Theme.
+    pub theme: String,
+    /// Status (`planned`, ...).
+    pub status: String,
+}
+
+/// A training course.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CourseRow {
+    /// Title.
+    pub title: String,
+    /// Number of sessions.
+    pub sessions: usize,
+    /// Number of participants.
+    pub participants: usize,
+    /// Participants who attended every session.
+    pub complete: usize,
+}
+
+/// The partnership office's page.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct OfficePage {
+    /// Agreements.
+    pub agreements: Vec<AgreementRow>,
+    /// Bodies.
+    pub bodies: Vec<BodyRow>,
+    /// Decisions, newest first.
+    pub decisions: Vec<DecisionRow>,
+    /// The library.
+    pub documents: Vec<DocumentRow>,
+    /// Events still to come.
+    pub upcoming: Vec<EventRow>,
+    /// Past events, newest first.
+    pub past: Vec<EventRow>,
+    /// Exchanges.
+    pub exchanges: Vec<ExchangeRow>,
+    /// Courses.
+    pub courses: Vec<CourseRow>,
+    /// A calendar feed path just made for the reader, if any.
+    pub feed: Option<String>,
+}
