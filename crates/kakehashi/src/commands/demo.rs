@@ -389,7 +389,7 @@ async fn setup_network(
             &cfg,
             &DemoSiteToml {
                 site_id: id,
-                hub: &url,
+                hub: url,
                 token_file: &token_file,
                 site_dir: &dir.join("sites").join(id),
                 state_dir: &agent_dir.join("state"),
