@@ -109,8 +109,7 @@ impl Cache {
             return Ok(ix.clone());
         }
         let ix = Arc::new(
-            kakehashi_engine::cohort::CohortIndex::load_or_build(snap)
-                .map_err(engine("cohort"))?,
+            kakehashi_engine::cohort::CohortIndex::load_or_build(snap).map_err(engine("cohort"))?,
         );
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
