@@ -135,7 +135,7 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
     past.reverse();
     let day = office::today();
     let mut decisions = office::decisions(h, None)?;
-    decisions.sort_by(|a, b| b.date.cmp(&a.date));
+    decisions.sort_by_key(|d| std::cmp::Reverse(d.date));
     let documents = library::documents(h)?
         .into_iter()
         .map(|d| {
