@@ -294,4 +294,35 @@ async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
         403,
         "a form without the page's CSRF token is refused"
     );
+
+    // the diff of the protocol's two versions, and a review step the researcher may not take
+    let r = http
+        .get(format!(
+            "{url}/office/documents/proto-sari/diff?from=1&to=2"
+        ))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let diff = r.text().await.unwrap();
+    assert!(
+        diff.contains("<ins>4. Pathogen results by JLAC10 and LOINC codes.</ins>"),
+        "{diff}"
+    );
+    assert!(diff.contains("<del>2. Weekly counts by age group.</del>"));
+    assert!(diff.contains("hinzugefügt"));
+    let r = http
+        .post(format!("{url}/office/documents/proto-sari/step"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&version=2&step=approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "the author, no chair, does not approve her own version"
+    );
 }

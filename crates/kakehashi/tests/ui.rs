@@ -638,6 +638,11 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             "surveillance-icosari",
             "/surveillance?definition=sari-icosari",
         ),
+        ("office", "/office"),
+        (
+            "office-diff",
+            "/office/documents/proto-sari/diff?from=1&to=2",
+        ),
         ("error-not-found", "/feasibility/no-such-task"),
         ("error-forbidden", "/steward"),
     ];

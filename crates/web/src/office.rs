@@ -70,6 +70,8 @@ pub struct VersionRow {
 /// A document in the library.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct DocumentRow {
+    /// Id.
+    pub id: String,
     /// Title.
     pub title: String,
     /// Kind (`protocol`, `sop`, ...).
@@ -165,4 +167,30 @@ pub struct OfficePage {
     pub courses: Vec<CourseRow>,
     /// A calendar feed path just made for the reader, if any.
     pub feed: Option<String>,
+}
+
+/// A line of a diff.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DiffRow {
+    /// `same`, `added` or `removed`.
+    pub change: String,
+    /// Line number in the older version.
+    pub old: Option<usize>,
+    /// Line number in the newer version.
+    pub new: Option<usize>,
+    /// The line.
+    pub text: String,
+}
+
+/// Two versions of a document compared line by line.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DiffPage {
+    /// The document's title.
+    pub title: String,
+    /// The older version.
+    pub from: u32,
+    /// The newer version.
+    pub to: u32,
+    /// The lines.
+    pub lines: Vec<DiffRow>,
 }

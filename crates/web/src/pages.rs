@@ -518,6 +518,8 @@ pub enum Page {
     AdminUsers(AdminUsersPage),
     /// The partnership office.
     Office(crate::office::OfficePage),
+    /// Two versions of an office document compared.
+    OfficeDiff(crate::office::DiffPage),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -539,6 +541,7 @@ impl Page {
             Page::Steward(_) => "steward.html",
             Page::AdminUsers(_) => "admin_users.html",
             Page::Office(_) => "office.html",
+            Page::OfficeDiff(_) => "office_diff.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -553,7 +556,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -574,6 +577,10 @@ const TEMPLATES: [(&str, &str); 11] = [
     ),
     ("error.html", include_str!("../templates/error.html")),
     ("office.html", include_str!("../templates/office.html")),
+    (
+        "office_diff.html",
+        include_str!("../templates/office_diff.html"),
+    ),
 ];
 
 /// The text of every inline `<style>` block in the page templates, as the pages carry it
@@ -702,6 +709,7 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::Steward(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::AdminUsers(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Office(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {
             minijinja::context! { chrome => c, status => *status, key => key.as_str() }
         }

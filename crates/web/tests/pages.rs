@@ -428,6 +428,21 @@ fn all_pages() -> Vec<Page> {
             ],
         }),
         Page::Office(office_page()),
+        Page::OfficeDiff(kakehashi_web::office::DiffPage {
+            title: "SARI protocol".into(),
+            from: 1,
+            to: 2,
+            lines: ["same", "removed", "added"]
+                .iter()
+                .enumerate()
+                .map(|(i, c)| kakehashi_web::office::DiffRow {
+                    change: (*c).into(),
+                    old: (*c != "added").then_some(i + 1),
+                    new: (*c != "removed").then_some(i + 1),
+                    text: "a <line>".into(),
+                })
+                .collect(),
+        }),
     ]
 }
 
@@ -497,6 +512,7 @@ fn office_page() -> kakehashi_web::office::OfficePage {
         documents: ["protocol", "sop", "method", "governance"]
             .iter()
             .map(|k| DocumentRow {
+                id: "proto-sari".into(),
                 title: "SARI protocol".into(),
                 kind: (*k).into(),
                 versions: ["draft", "in_review", "approved", "superseded"]

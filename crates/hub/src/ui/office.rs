@@ -1,22 +1,24 @@
 //! The partnership office's page, `/office`: the MoU and its renewal timeline, meetings in
 //! Berlin and Tokyo time with their actions, the calendar feed form (`POST /office/feed`,
-//! CSRF-checked), bodies, decisions, the document library, exchanges and courses. Read by
+//! CSRF-checked), review steps from the library (`POST /office/documents/ID/step`) and the
+//! diff of two versions (`/office/documents/ID/diff?from=1&to=2`), bodies, decisions, the document library, exchanges and courses. Read by
 //! every signed-in user; the data come from [`crate::service::office`].
 
 use super::{S, SignedIn};
 use crate::service::office::{self, calendar, library};
 use crate::{ApiError, Hub};
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kakehashi_office::event::{Event, Presence, SHOWN_ZONES};
 use kakehashi_office::governance::{Body, Vote};
+use kakehashi_office::library::Step;
 use kakehashi_web::office::{
-    ActionRow, AgreementRow, BodyRow, CourseRow, DecisionRow, DocumentRow, EventRow, ExchangeRow,
-    OfficePage, VersionRow,
+    ActionRow, AgreementRow, BodyRow, CourseRow, DecisionRow, DiffPage, DiffRow, DocumentRow,
+    EventRow, ExchangeRow, OfficePage, VersionRow,
 };
 use kakehashi_web::pages::Page;
 use serde::Deserialize;
@@ -26,6 +28,82 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/office", get(page))
         .route("/office/feed", post(feed))
+        .route("/office/documents/{id}/step", post(step))
+        .route("/office/documents/{id}/diff", get(diff))
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    version: u32,
+    #[serde(default)]
+    lang: String,
+    step: String,
+}
+
+/// A review step from the library's buttons; back to the library, or the refusal as a page.
+async fn step(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    let step = match f.step.as_str() {
+        "submit" => Step::Submit,
+        "return" => Step::Return,
+        "approve" => Step::Approve,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "step: unknown step {other:?}"
+            )));
+        }
+    };
+    let req = library::StepRequest {
+        version: f.version,
+        lang: Some(f.lang).filter(|l| !l.is_empty()),
+        step,
+    };
+    hub.blocking(move |h| library::step(h, &user, &id, req))
+        .await?;
+    Ok(Redirect::to("/office#library").into_response())
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: u32,
+    to: u32,
+}
+
+/// Two versions of a document compared line by line.
+async fn diff(
+    State(hub): S,
+    SignedIn(ui, _user): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, ApiError> {
+    let (title, lines) = hub
+        .blocking(move |h| {
+            let title = library::document(h, &id)?.document.title;
+            Ok((title, library::version_diff(h, &id, q.from, q.to)?))
+        })
+        .await?;
+    let page = DiffPage {
+        title,
+        from: q.from,
+        to: q.to,
+        lines: lines
+            .into_iter()
+            .map(|l| DiffRow {
+                change: tag(&l.change),
+                old: l.old,
+                new: l.new,
+                text: l.text,
+            })
+            .collect(),
+    };
+    Ok(ui.page(StatusCode::OK, &Page::OfficeDiff(page), "office"))
 }
 
 async fn page(State(hub): S, SignedIn(ui, _user): SignedIn) -> Result<Response, ApiError> {
@@ -135,12 +213,13 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
     past.reverse();
     let day = office::today();
     let mut decisions = office::decisions(h, None)?;
-    decisions.sort_by(|a, b| b.date.cmp(&a.date));
+    decisions.sort_by_key(|d| std::cmp::Reverse(d.date));
     let documents = library::documents(h)?
         .into_iter()
         .map(|d| {
             let v = library::document(h, &d.id)?;
             Ok(DocumentRow {
+                id: d.id.clone(),
                 title: d.title,
                 kind: tag(&d.kind),
                 versions: v

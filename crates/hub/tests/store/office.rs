@@ -247,6 +247,16 @@ pub fn the_office_keeps_its_rules_on_both_backends(fresh: Fresh<'_>) {
             .sequence,
         1
     );
+    // the office's own event (no body) is not taken over by a chair moving it into her body
+    let mut visit = ev.clone();
+    visit.id = "visit".into();
+    visit.body = None;
+    calendar::put_event(&hub, &admin, visit.clone()).unwrap();
+    visit.body = Some("wg-amr".into());
+    assert_eq!(
+        status(calendar::put_event(&hub, &ana, visit).unwrap_err()),
+        403
+    );
     ev.end = t("2026-06-10 15:00");
     assert_eq!(
         status(calendar::put_event(&hub, &ana, ev).unwrap_err()),
@@ -270,7 +280,8 @@ pub fn the_office_keeps_its_rules_on_both_backends(fresh: Fresh<'_>) {
         },
     )
     .unwrap();
-    assert_eq!(mine[0].actions[0].status, ActionStatus::Done);
+    let closed = mine.iter().find(|e| e.id == "wg-amr-2026-06").unwrap();
+    assert_eq!(closed.actions[0].status, ActionStatus::Done);
 
     // feeds: a secret path; an unknown secret is 404
     let feed = calendar::new_feed(&hub, &ken, None).unwrap();

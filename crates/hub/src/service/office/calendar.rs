@@ -91,13 +91,15 @@ pub fn put_event(hub: &Hub, by: &User, mut e: Event) -> ApiResult<Saved> {
     match hub.db.office_get(OfficeTable::Events, &e.id)? {
         Some(json) => {
             let old: Event = super::stored(&json)?;
-            if old.body != e.body
-                && !old
-                    .body
-                    .as_ref()
-                    .is_none_or(|b| chairs(hub, by, b).unwrap_or(false))
-            {
-                return Err(ApiError::forbidden("you do not chair the event's body"));
+            // changing an event needs the right to its old place too (a body's, or the office's)
+            let may_old = match &old.body {
+                Some(b) => chairs(hub, by, b)?,
+                None => is_office(by),
+            };
+            if !may_old {
+                return Err(ApiError::forbidden(
+                    "only the chair of the event's body or the network office may change it",
+                ));
             }
             e.sequence = old.sequence
                 + u32::from(
