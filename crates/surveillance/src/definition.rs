@@ -344,10 +344,11 @@ impl CodePattern {
     pub fn matches(&self, normalized: &str) -> bool {
         match self {
             CodePattern::Range(lo, hi) => {
-                normalized.len() >= 3 && {
-                    let c = &normalized[..3];
-                    c >= lo.as_str() && c <= hi.as_str()
-                }
+                // `get`, not indexing: a site's code may hold a multi-byte character within
+                // its first three bytes, which is no ICD-10 code and matches nothing
+                normalized
+                    .get(..3)
+                    .is_some_and(|c| c >= lo.as_str() && c <= hi.as_str())
             }
             CodePattern::Prefix(p) => normalized.starts_with(p.as_str()),
         }
@@ -379,6 +380,16 @@ pub fn normalize_icd(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_with_a_multi_byte_character_matches_nothing_and_does_not_panic() {
+        let range = CodePattern::parse("J09-J22").unwrap();
+        assert!(range.matches("J10"));
+        for code in ["Jé1", "J1é", "日本語", "J\u{200b}9", "é", ""] {
+            assert!(!range.matches(code), "{code:?}");
+        }
+        assert!(!CodePattern::parse("U07.1").unwrap().matches("U0é"));
+    }
 
     #[test]
     fn every_shipped_definition_loads_and_names_its_source() {
