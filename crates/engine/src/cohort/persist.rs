@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Arrow IPC files: a maintained format any Arrow reader opens. The directory is written under
-//! a temporary name and renamed, so a snapshot's index is whole or absent.
+//! a temporary name of the writer's own and renamed, so a snapshot's index is whole or absent,
+//! also when two processes build it at once.
 
 use super::{CohortError, CohortIndex, Interner, Table};
 use arrow::array::{
@@ -29,6 +30,9 @@ use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+/// Saves started by this process, for the temporary folders' names.
+static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 use std::sync::Arc;
 
 /// Version of the on-disk layout; another version is rebuilt, never misread.
@@ -90,10 +94,18 @@ impl CohortIndex {
     /// earlier copy atomically.
     pub fn save(&self, snap: &Snapshot) -> Result<(), CohortError> {
         let dir = dir_of(snap);
-        let tmp = dir.with_extension("cohort.tmp");
+        // a name of this writer's own: two agents (or a test's sites shared by parallel tests)
+        // that build the same snapshot's index at once must not write into one folder
+        let unique = || {
+            format!(
+                "{}-{}",
+                std::process::id(),
+                SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )
+        };
+        let tmp = dir.with_extension(format!("cohort.tmp-{}", unique()));
         let io = |p: &Path, e: std::io::Error| bad(snap, p, e);
         let arrow = |p: &Path, e: arrow::error::ArrowError| bad(snap, p, e);
-        let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
         let mut files = BTreeMap::new();
         let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), CohortError> {
@@ -201,9 +213,26 @@ impl CohortIndex {
         let p = tmp.join("manifest.json");
         let text = serde_json::to_vec_pretty(&manifest).map_err(|e| bad(snap, &p, e))?;
         std::fs::write(&p, text).map_err(|e| io(&p, e))?;
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::rename(&tmp, &dir).map_err(|e| io(&dir, e))?;
-        Ok(())
+        // an earlier copy is moved aside whole (never deleted in place, which a reader could
+        // see half-way), then this one is renamed in
+        if dir.exists() {
+            let old = dir.with_extension(format!("cohort.old-{}", unique()));
+            if std::fs::rename(&dir, &old).is_ok() {
+                let _ = std::fs::remove_dir_all(&old);
+            }
+        }
+        match std::fs::rename(&tmp, &dir) {
+            Ok(()) => Ok(()),
+            // another writer's whole index got there first: it is the same index
+            Err(_) if dir.join("manifest.json").exists() => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                Err(io(&dir, e))
+            }
+        }
     }
 
     /// Reads the index saved next to `snap` ([`CohortIndex::save`]). A missing or damaged index
