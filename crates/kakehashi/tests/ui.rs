@@ -551,16 +551,41 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     );
     let amr_by_year = b.url().await.trim_start_matches(&url).to_owned();
 
-    // Surveillance: a GET asks nothing, so the first visit says the network was not asked yet
-    // and offers the button (a POST); after it, without parameters (no "Apply"): the current
-    // season on each country's calendar, or the latest season with data when the sites have
-    // none for it yet, with a curve and a positivity chart per country.
+    // Surveillance: a GET asks nothing; the first visit shows the newest stored run of the
+    // researcher's projects (the demo asks one at start), with its date and who asked it,
+    // beside the button that asks again; without parameters (no "Apply"): the current season
+    // on each country's calendar, or the latest season with data when the sites have none for
+    // it yet, with a curve and a positivity chart per country.
+    let token = std::fs::read_to_string(dir.path().join("hub").join("researcher.token")).unwrap();
+    let surveillance_tasks = || async {
+        let tasks: Vec<Value> = b
+            .http
+            .get(format!("{url}/api/tasks"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tasks
+            .iter()
+            .filter(|t| t["spec"]["type"] == "surveillance_series")
+            .count()
+    };
+    let before = surveillance_tasks().await;
+    assert_eq!(before, 1, "the demo asked one surveillance run at start");
     b.go(&format!("{url}/surveillance")).await;
     assert!(
-        b.exists("#surv-not-run").await,
-        "the first visit asks nothing and says so"
+        !b.exists("#surv-not-run").await,
+        "the first visit shows the demo's run, not an empty page"
     );
-    b.click("#surv-run").await;
+    let run_of = b.find("#surv-run-of").await;
+    assert!(
+        run_of.contains("researcher") && run_of.contains("demo"),
+        "the run shown is dated and named: {run_of}"
+    );
+    assert!(b.exists("#surv-run").await, "a button asks again");
     let t = Instant::now();
     while !(b
         .exists("svg[aria-labelledby^='positivity-de-title']")
@@ -570,11 +595,17 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     {
         assert!(
             t.elapsed() < Duration::from_secs(90),
-            "a positivity chart per country: {}",
+            "a positivity chart per country on the first visit: {}",
             b.source().await.chars().take(3000).collect::<String>()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+        b.go(&format!("{url}/surveillance")).await;
     }
+    assert_eq!(
+        surveillance_tasks().await,
+        before,
+        "showing the page created no task"
+    );
     let page = b.source().await;
     for (country, sites) in [
         ("Germany", ["de-berlin", "de-frankfurt"]),
