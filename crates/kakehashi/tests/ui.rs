@@ -8,6 +8,8 @@
 
 #[path = "a11y/mod.rs"]
 mod a11y;
+#[path = "a11y/console.rs"]
+mod console;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -338,9 +340,14 @@ fn expected_season(demo: &Path, sites: &[&str]) -> (i32, bool) {
 }
 
 async fn sign_in(b: &Browser, url: &str, user: &str) {
+    sign_in_with(b, url, user, "kakehashi-demo").await;
+}
+
+/// Signs in on the login form at `url` (the hub's or a site console's).
+async fn sign_in_with(b: &Browser, url: &str, user: &str, password: &str) {
     b.go(&format!("{url}/login")).await;
     b.type_into("#username", user).await;
-    b.type_into("#password", "kakehashi-demo").await;
+    b.type_into("#password", password).await;
     b.click("button.primary").await;
     let t = Instant::now();
     while b.url().await.contains("/login") {
@@ -580,7 +587,11 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         !b.exists("#surv-not-run").await,
         "the first visit shows the demo's run, not an empty page"
     );
-    let run_of = b.find("#surv-run-of").await;
+    let src = b.source().await;
+    let run_of = src
+        .find("id=\"surv-run-of\"")
+        .map(|i| &src[i..i + src[i..].find("</p>").unwrap_or(0)])
+        .unwrap_or_else(|| panic!("the run shown is said: {}", &src[..src.len().min(3000)]));
     assert!(
         run_of.contains("researcher") && run_of.contains("demo"),
         "the run shown is dated and named: {run_of}"
@@ -728,6 +739,56 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.screenshot(&shots.join("login-ja.png")).await;
     audit(&mut axe, &b, "login-ja").await;
     a11y::assert_japanese_glyphs(&b, "login-ja").await;
+
+    // The network office's user administration, in all three languages.
+    b.go(&format!("{url}/steward")).await;
+    b.click("header form[action='/logout'] button").await;
+    sign_in_with(&b, &url, "admin", "kakehashi-admin").await;
+    for lang in ["en", "de", "ja"] {
+        set_language(&b, lang).await;
+        b.go(&format!("{url}/admin/users")).await;
+        let src = b.source().await;
+        assert!(
+            src.contains(&format!("<html lang=\"{lang}\"")) && !src.contains('⟦'),
+            "admin users page in {lang}"
+        );
+        assert!(src.contains("steward-jp-osaka"), "the users are listed");
+        b.screenshot(&shots.join(format!("admin-users-{lang}.png")))
+            .await;
+        audit(&mut axe, &b, &format!("admin-users-{lang}")).await;
+        if lang == "ja" {
+            a11y::assert_japanese_glyphs(&b, &format!("admin-users-{lang}")).await;
+        }
+    }
+
+    // A site steward's console (served by the site's agent, not the hub), every page in all
+    // three languages.
+    let (_console_agent, console) = console::start(dir.path(), &url).await;
+    b.go(&format!("{console}/login?lang=en")).await;
+    audit(&mut axe, &b, "console-login-en").await;
+    sign_in_with(&b, &console, "steward", console::PASSWORD).await;
+    for lang in ["en", "de", "ja"] {
+        for (name, path) in [
+            ("console-tasks", "/tasks"),
+            ("console-policy", "/policy"),
+            ("console-ledger", "/ledger"),
+            ("console-released", "/released"),
+        ] {
+            b.go(&format!("{console}{path}?lang={lang}")).await;
+            let src = b.source().await;
+            assert!(
+                src.contains(&format!("<html lang=\"{lang}\"")) && !src.contains('⟦'),
+                "{name} in {lang}: {}",
+                src.chars().take(600).collect::<String>()
+            );
+            b.screenshot(&shots.join(format!("{name}-{lang}.png")))
+                .await;
+            audit(&mut axe, &b, &format!("{name}-{lang}")).await;
+            if lang == "ja" {
+                a11y::assert_japanese_glyphs(&b, &format!("{name}-{lang}")).await;
+            }
+        }
+    }
     if let Some(axe) = &axe {
         axe.assert_clean();
     }
