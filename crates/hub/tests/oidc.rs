@@ -661,7 +661,15 @@ async fn forged_id_tokens_through_the_callback_make_no_session_and_no_user() {
             .collect::<Vec<_>>()
     };
     let before = users().await;
-    let cases: [(&str, Option<Algorithm>, fn(&mut serde_json::Value), &str); 4] = [
+    // (what, the forgery's algorithm (None: `alg` none), its change to the claims, what the
+    // audit log says)
+    type Case = (
+        &'static str,
+        Option<Algorithm>,
+        fn(&mut serde_json::Value),
+        &'static str,
+    );
+    let cases: [Case; 4] = [
         ("alg none", None, |_| {}, "not allowed"),
         (
             "RS512, not allowed",

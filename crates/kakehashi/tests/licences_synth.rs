@@ -80,7 +80,7 @@ fn a_clsi_profile_needs_the_clsi_file_and_eucast_profiles_need_no_data_folder() 
         !err.contains("panicked")
             && err.contains("CLSI 2025")
             && err.contains(&amr.join("breakpoints-clsi.tsv").display().to_string())
-            && err.contains("de-berlin"),
+            && err.contains("reads with EUCAST (de-berlin"),
         "names the guideline, the missing file and what works instead: {err}"
     );
     assert!(

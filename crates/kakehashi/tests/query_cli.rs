@@ -37,9 +37,12 @@ fn sites_dir() -> &'static Path {
     })
 }
 
+/// A week's cases and, per pathogen, (tests, positives).
+type Week = (u64, Vec<(u64, u64)>);
+
 /// A site's exact weekly series through the steward's own command: `week → (cases, [(tests,
 /// positives); pathogens])`.
-fn local(id: &str) -> BTreeMap<String, (u64, Vec<(u64, u64)>)> {
+fn local(id: &str) -> BTreeMap<String, Week> {
     let out = Command::new(EXE)
         .args([
             "surveillance",
@@ -166,7 +169,7 @@ async fn the_query_command_prints_each_countrys_positivity_as_the_sites_exact_su
         String::from_utf8_lossy(&out.stderr)
     );
     // the exact truth per country and week, from the sites' stores
-    let mut truth: BTreeMap<(String, String), (u64, Vec<(u64, u64)>)> = BTreeMap::new();
+    let mut truth: BTreeMap<(String, String), Week> = BTreeMap::new();
     for id in SITES {
         for (week, (cases, tests)) in local(id) {
             let t = truth

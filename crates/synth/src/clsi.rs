@@ -10,6 +10,9 @@ use kakehashi_amr::table::{Guideline, Method};
 use kakehashi_amr::{AmrError, Reference};
 use std::collections::HashMap;
 
+/// `(organism key, drug code)` → `(S, R)` MIC breakpoints in mg/L.
+pub(crate) type Pairs = HashMap<(String, String), (f64, f64)>;
+
 /// The `(S, R)` MIC breakpoints in mg/L of `guideline` for every organism–drug pair of the
 /// panel: the organism's own row, else its genus, group or order, as in the reference tables,
 /// for a non-meningitis, non-urinary infection, without screening rows or intrinsic
@@ -18,7 +21,7 @@ pub(crate) fn pairs(
     profile: &str,
     guideline: &str,
     organisms: &[Organism],
-) -> Result<HashMap<(String, String), (f64, f64)>, ProfileError> {
+) -> Result<Pairs, ProfileError> {
     let err = |message: String| ProfileError::Clsi {
         name: profile.to_owned(),
         guideline: guideline.to_owned(),

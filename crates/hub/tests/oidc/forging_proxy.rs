@@ -68,13 +68,15 @@ async fn forward(
     let r = req.body(body).send().await.unwrap();
     let (status, head) = (r.status(), r.headers().clone());
     let mut body = r.bytes().await.unwrap().to_vec();
-    if method == Method::POST && uri.path() == "/token" && status.is_success() {
-        if let Some(f) = p.forge.0.lock().unwrap().as_ref() {
-            let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            let genuine = v["id_token"].as_str().unwrap().to_owned();
-            v["id_token"] = f(&genuine).into();
-            body = serde_json::to_vec(&v).unwrap();
-        }
+    if method == Method::POST
+        && uri.path() == "/token"
+        && status.is_success()
+        && let Some(f) = p.forge.0.lock().unwrap().as_ref()
+    {
+        let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let genuine = v["id_token"].as_str().unwrap().to_owned();
+        v["id_token"] = f(&genuine).into();
+        body = serde_json::to_vec(&v).unwrap();
     }
     let mut out = Response::builder().status(status);
     for (k, v) in &head {
