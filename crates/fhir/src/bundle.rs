@@ -198,7 +198,8 @@ impl<'de> Visitor<'de> for ScanEntries<'_> {
 }
 
 /// A reference that resolved to nothing: an `urn:uuid:` or `urn:oid:` reference with no entry
-/// of that `fullUrl` in its Bundle (or read from NDJSON, where there is no Bundle).
+/// of that `fullUrl` in its Bundle (or read from NDJSON, where there is no Bundle), or a
+/// conditional reference (`Type?search`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unresolved {
     /// The reference as written.
@@ -208,13 +209,19 @@ pub struct Unresolved {
 }
 
 /// What is said of an unresolved reference: "`urn:uuid:…` (a Patient reference) names no entry
-/// of its Bundle; its key is left empty".
+/// of its Bundle; its key is left empty", or that a conditional one is a search.
 pub fn unresolved_message(u: &Unresolved) -> String {
     let what = u
         .want
         .as_deref()
         .map(|w| format!(" (a {w} reference)"))
         .unwrap_or_default();
+    if u.reference.contains('?') {
+        return format!(
+            "`{}`{what} is a conditional reference (a search the receiving server runs on a transaction), which a load of files cannot resolve; its key is left empty",
+            u.reference
+        );
+    }
     format!(
         "`{}`{what} names no entry of its Bundle (no entry has this fullUrl); its key is left empty",
         u.reference

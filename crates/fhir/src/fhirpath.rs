@@ -906,8 +906,9 @@ fn split_relative(reference: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// The position of the only `/` of `b` if it has exactly one and no `_`: eight bytes at a time,
-/// each byte equal to `/` or `_` found by word arithmetic, with no loop over bytes.
+/// The position of the only `/` of `b` if it has exactly one and no `_` or `?` (a version or a
+/// conditional reference): eight bytes at a time, each byte equal to `/`, `_` or `?` found by
+/// word arithmetic, with no loop over bytes.
 fn lone_slash(b: &[u8]) -> Option<usize> {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // the high bit of each byte of `w` that is `c`: a byte of `w ^ c…c` is zero exactly when
@@ -933,7 +934,7 @@ fn lone_slash(b: &[u8]) -> Option<usize> {
         .chain([tail])
         .enumerate()
     {
-        if equal(w, b'_') != 0 {
+        if equal(w, b'_') | equal(w, b'?') != 0 {
             return None;
         }
         let m = equal(w, b'/');
@@ -945,6 +946,12 @@ fn lone_slash(b: &[u8]) -> Option<usize> {
         }
     }
     slash
+}
+
+/// A conditional reference, `Type?search` (Synthea and other exporters write them in
+/// transaction Bundles for the receiving server to resolve): never a key of its own.
+fn is_conditional(r: &str) -> bool {
+    memchr::memchr(b'?', r.as_bytes()).is_some()
 }
 
 /// [`split_reference`] of any form: versioned (`/_history/`), absolute, `urn:`, contained.
@@ -965,6 +972,10 @@ fn split_reference_general(reference: &str) -> Option<(Option<&str>, &str)> {
         .or_else(|| r.strip_prefix("urn:oid:"))
     {
         return Some((None, id));
+    }
+    // a conditional reference (`Organization?identifier=…`) is a search, not a key
+    if is_conditional(r) {
+        return None;
     }
     // a contained resource (`#med1`): its local id, of no stated type
     if let Some(id) = r.strip_prefix('#') {
@@ -1327,6 +1338,14 @@ fn reference_key_general<'a>(
     strict: bool,
     refs: Option<&RefScope>,
 ) -> Result<Option<Item<'a>>, EvalError> {
+    // a conditional reference names a search, which a load of files cannot run: counted as
+    // unresolved like an `urn:` reference to no entry, its key left empty
+    if is_conditional(r) {
+        if let Some(s) = refs {
+            s.note(r, want);
+        }
+        return Ok(None);
+    }
     let Some(split) = split_reference_general(r) else {
         if strict {
             return Err(EvalError(format!("`{r}` is not a reference (Type/id)")));
@@ -1733,13 +1752,23 @@ mod tests {
             "http://h/fhir/Patient/9",
             "Patient//1",
             "Ob/s/",
+            "Organization?identifier=https://github.com/synthetichealth/synthea|9a1d",
+            "Patient?identifier=a/b",
+            "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|999",
         ] {
             assert_eq!(split_reference(r), split_reference_general(r), "{r:?}");
+        }
+        for conditional in [
+            "Organization?identifier=https://github.com/synthetichealth/synthea|9a1d",
+            "Patient?identifier=a/b",
+            "Location?identifier=x",
+        ] {
+            assert_eq!(reference_key(conditional, None), None, "{conditional}");
         }
         // every position of the slash and of a second slash or `_`, across word boundaries
         for n in 1..40 {
             for at in 0..n {
-                for (extra, c) in (0..n).flat_map(|e| [(e, b'/'), (e, b'_')]) {
+                for (extra, c) in (0..n).flat_map(|e| [(e, b'/'), (e, b'_'), (e, b'?')]) {
                     let mut r = vec![b'a'; n];
                     r[at] = b'/';
                     if extra != at {

@@ -6,10 +6,13 @@
 //! subject; a replayed or foreign `state` is refused; forged ID tokens (wrong `alg`, `none`,
 //! HMAC with the public key, expired, wrong audience or issuer, bad signature, wrong nonce,
 //! issued in the future) are refused, crafted with the provider's own signing key that the
-//! test holds; key rotation works and an unknown key id refetches the keys at most once per
+//! test holds, and the same forgeries delivered through the hub's real callback (a proxy in
+//! front of the provider swaps the token) make no session and no user; key rotation works and an unknown key id refetches the keys at most once per
 //! interval. Without Node or the package each test says so on stderr and passes.
 
 mod common;
+#[path = "oidc/forging_proxy.rs"]
+mod forging_proxy;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -88,10 +91,24 @@ fn free_port() -> u16 {
 }
 
 async fn start_provider(dir: &Path, port: u16, hub_url: &str, keys: &Path, key: u8) -> Provider {
+    let issuer = format!("http://127.0.0.1:{port}");
+    start_provider_as(dir, port, &issuer, hub_url, keys, key).await
+}
+
+/// The provider on `port`, calling itself `issuer` (a proxy's address, or its own).
+async fn start_provider_as(
+    dir: &Path,
+    port: u16,
+    issuer: &str,
+    hub_url: &str,
+    keys: &Path,
+    key: u8,
+) -> Provider {
     let mut child = tokio::process::Command::new("node")
         .arg(repo().join("crates/hub/tests/oidc/provider.mjs"))
         .env("OIDC_PROVIDER_DIR", dir)
         .env("PORT", port.to_string())
+        .env("ISSUER", issuer)
         .env(
             "REDIRECT_URI",
             format!("{hub_url}/login/oidc/campus/callback"),
@@ -581,6 +598,137 @@ async fn forged_id_tokens_are_refused() {
             other => panic!("{what}: {other:?}"),
         }
     }
+}
+
+/// Forged ID tokens through the hub's real callback: a proxy in front of the provider swaps
+/// the ID token of the provider's answer to the hub's token request for a forgery (made from
+/// the genuine one, signed with the provider's own key where a key is used): `alg` none, an
+/// algorithm not allowed (RS512), expired, another audience. Each sign-in ends with 502 and the
+/// error page, no session cookie, no user made or linked, and a `login_failed` audit entry
+/// naming the defect; the same path with the token re-signed unchanged signs in (so each
+/// refusal is for its defect alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_id_tokens_through_the_callback_make_no_session_and_no_user() {
+    let Some(dir) = provider_dir() else { return };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let keys = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_port = proxy.local_addr().unwrap().port();
+    let issuer = format!("http://127.0.0.1:{proxy_port}");
+    let port = free_port();
+    let forge = forging_proxy::Forge::default();
+    forging_proxy::start(proxy, format!("http://127.0.0.1:{port}"), forge.clone());
+    let p = start_provider_as(&dir, port, &issuer, &hub_url, keys.path(), 1).await;
+    let h = start_on(listener, |c| c.oidc = vec![issuer_config(proxy_port)]).await;
+    let kid = std::fs::read_to_string(p.keys.join("key-1.kid")).unwrap();
+    let der = std::fs::read(p.keys.join("key-1.der")).unwrap();
+    // the genuine token's claims, changed by `edit`, signed with `alg` (None: `alg` none)
+    let forger = |alg: Option<Algorithm>,
+                  edit: fn(&mut serde_json::Value)|
+     -> forging_proxy::Forger {
+        let (kid, der) = (kid.clone(), der.clone());
+        Box::new(move |genuine: &str| {
+            let payload = genuine.split('.').nth(1).unwrap();
+            let mut claims: serde_json::Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+            edit(&mut claims);
+            match alg {
+                None => format!(
+                    "{}.{}.",
+                    URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+                    URL_SAFE_NO_PAD.encode(claims.to_string())
+                ),
+                Some(alg) => {
+                    let mut head = Header::new(alg);
+                    head.kid = Some(kid.clone());
+                    jsonwebtoken::encode(&head, &claims, &EncodingKey::from_rsa_der(&der)).unwrap()
+                }
+            }
+        })
+    };
+    let users = || async {
+        let admin = h.api_session("admin", ADMIN_PASSWORD).await;
+        let v: Vec<serde_json::Value> = h
+            .get_bearer("/api/admin/users", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        v.into_iter()
+            .map(|u| u["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let before = users().await;
+    // (what, the forgery's algorithm (None: `alg` none), its change to the claims, what the
+    // audit log says)
+    type Case = (
+        &'static str,
+        Option<Algorithm>,
+        fn(&mut serde_json::Value),
+        &'static str,
+    );
+    let cases: [Case; 4] = [
+        ("alg none", None, |_| {}, "not allowed"),
+        (
+            "RS512, not allowed",
+            Some(Algorithm::RS512),
+            |_| {},
+            "not allowed",
+        ),
+        (
+            "expired",
+            Some(Algorithm::RS256),
+            |c| {
+                c["exp"] = json!(now() - 3600);
+                c["iat"] = json!(now() - 3700);
+            },
+            "Expired",
+        ),
+        (
+            "another audience",
+            Some(Algorithm::RS256),
+            |c| c["aud"] = json!("someone-else"),
+            "Audience",
+        ),
+    ];
+    for (what, alg, edit, says) in cases {
+        forge.set(forger(alg, edit));
+        let r = Browser::default().sign_in(&h, "res-rob").await;
+        assert_eq!(r.status(), StatusCode::BAD_GATEWAY, "{what}");
+        assert!(session_of(&r).is_none(), "{what}: no session cookie");
+        let page = r.text().await.unwrap();
+        assert!(!page.contains("/logout"), "{what}: not signed in");
+        let reason = h
+            .audit("login_failed")
+            .last()
+            .map(|f| f["reason"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        assert!(reason.contains(says), "{what}: audit says {reason}");
+        assert_eq!(users().await, before, "{what}: no user made");
+        assert!(
+            h.hub
+                .db
+                .user_by_subject("campus", "res-rob")
+                .unwrap()
+                .is_none(),
+            "{what}: no user linked"
+        );
+        println!("{what}: 502, no session, no user; audit: {reason}");
+    }
+    // the same path, the token re-signed unchanged: signed in
+    forge.set(forger(Some(Algorithm::RS256), |_| {}));
+    let r = Browser::default().sign_in(&h, "res-rob").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "re-signed genuine token");
+    assert!(session_of(&r).is_some());
+    assert!(
+        h.hub
+            .db
+            .user_by_subject("campus", "res-rob")
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// Key rotation: after the provider signs with a new key, the next sign-in fetches the

@@ -179,3 +179,56 @@ fn jlac10_only_results_count_as_their_loinc_twins_and_unknown_codes_are_reported
         "{n:?}"
     );
 }
+
+/// Every lab result whose JLAC10 code the JLAC10 → LOINC map does not list is counted per code
+/// by `kakehashi ingest` and reported, whatever the test: a pathogen test's (which surveillance
+/// also counts as unmapped), an antibody's and a non-infection lab's alike. Known codes and
+/// LOINC-coded results are not counted.
+#[test]
+fn ingest_counts_and_reports_every_jlac10_code_not_in_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let tests = [
+        (JLAC10_MEDIS, "5F625145006387511", true), // in the map: SARS-CoV-2 RNA
+        (JLAC10_OID, "5F625145006387511", false),
+        (JLAC10_OID, "5F430145009987511", true), // RSV NAA, material "other": not in the map
+        (JLAC10_OID, "5F430143002314101", true), // RSV antibody: not in the map
+        (JLAC10_MEDIS, "3D046000002227101", false), // a non-infection lab: not in the map
+        (JLAC10_OID, "3D046000002227101", false),
+        (LOINC, "94500-6", true), // LOINC: not a JLAC10 code at all
+    ];
+    let input = dir.path().join("jp.ndjson");
+    std::fs::write(&input, site_ndjson(&tests)).unwrap();
+    let site = dir.path().join("jp");
+    let out = kakehashi(&[
+        "ingest",
+        "--json",
+        "--site-dir",
+        site.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["jlac10_unmapped"],
+        serde_json::json!({"results": 4, "by_code": {"3D046000002227101": 2, "5F430143002314101": 1, "5F430145009987511": 1}}),
+        "{v}"
+    );
+    // and in words, on a second load of the same site
+    let out = kakehashi(&[
+        "ingest",
+        "--site-dir",
+        site.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("lab results with a JLAC10 code not in the JLAC10 → LOINC map: 4 (3 codes")
+            && text.contains("3D046000002227101")
+            && text.contains("5F430145009987511"),
+        "{text}"
+    );
+}

@@ -1,5 +1,5 @@
-//! Synthetic German and Japanese sites answer MII CCDL on procedures, contact levels and
-//! background diagnoses, through the binary: `synth` → `ingest` → `cohort count`, each count checked
+//! Synthetic German and Japanese sites answer MII CCDL on procedures, medications, contact
+//! levels and background diagnoses, through the binary: `synth` → `ingest` → `cohort count`, each count checked
 //! against the same question asked of the site's tables in SQL (`kakehashi sql`).
 
 use serde_json::{Value, json};
@@ -9,6 +9,7 @@ use std::process::Command;
 const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
 const ICD: &str = "('http://fhir.de/CodeSystem/bfarm/icd-10-gm','http://fhir.de/CodeSystem/dimdi/icd-10-gm','http://jpfhir.jp/fhir/core/CodeSystem/JP_ICD10','http://hl7.org/fhir/sid/icd-10')";
 const OPS: &str = "http://fhir.de/CodeSystem/bfarm/ops";
+const ATC: &str = "http://fhir.de/CodeSystem/bfarm/atc";
 
 fn run(args: &[&str]) -> String {
     let out = Command::new(EXE).args(args).output().unwrap();
@@ -55,7 +56,7 @@ fn shared_ccdl(name: &str) -> PathBuf {
 }
 
 #[test]
-fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
+fn procedures_medications_contact_levels_and_background_diagnoses_count_as_in_sql() {
     let tmp = tempfile::tempdir().unwrap();
     let fhir = tmp.path().join("fhir");
     let site = tmp.path().join("site");
@@ -116,6 +117,50 @@ fn procedures_contact_levels_and_background_diagnoses_count_as_in_sql() {
     );
     assert!(n > 0, "inpatient department contacts");
     assert_eq!(n, expected, "EncounterInpatientAbteilung.json");
+
+    // medications, the MII way: the ATC code sits on the Medication resource each
+    // administration, request and statement references; per context the site's most frequent
+    // drug, counted by CCDL and by the same join in SQL
+    for (context, view) in [
+        ("Medikamentenverabreichung", "medication_administration"),
+        ("Medikamentenanordnung", "medication_request"),
+        ("Medikamentenverordnung", "medication_statement"),
+    ] {
+        let top: Value = serde_json::from_str(&run(&[
+            "sql",
+            "--site-dir",
+            site_s,
+            "--format",
+            "json",
+            &format!(
+                "SELECT m.code AS code, COUNT(DISTINCT x.patient_id) AS n FROM {view} x JOIN medication m ON x.medication_id = m.id WHERE m.code_system = '{ATC}' GROUP BY m.code ORDER BY n DESC, m.code LIMIT 1"
+            ),
+        ]))
+        .unwrap();
+        let atc = top[0]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{view}: {top}"));
+        let q = tmp.path().join(format!("{view}.json"));
+        std::fs::write(&q, criterion(context, ATC, atc).to_string()).unwrap();
+        let n = count(site_s, &q);
+        println!("{context} {atc}: {n} patients by CCDL");
+        assert!(n > 0, "{context} {atc}");
+        assert_eq!(n, top[0]["n"].as_u64().unwrap(), "{context} {atc}");
+    }
+    let q = tmp.path().join("oseltamivir.json");
+    std::fs::write(
+        &q,
+        criterion("Medikamentenverabreichung", ATC, "J05AH02").to_string(),
+    )
+    .unwrap();
+    let expected = sql_n(
+        site_s,
+        &format!(
+            "SELECT COUNT(DISTINCT a.patient_id) AS n FROM medication_administration a JOIN medication m ON a.medication_id = m.id WHERE m.code_system = '{ATC}' AND m.code = 'J05AH02'"
+        ),
+    );
+    assert!(expected > 0, "oseltamivir given");
+    assert_eq!(count(site_s, &q), expected, "oseltamivir (J05AH02)");
 
     // background diagnoses: chronic kidney disease stage 3, atrial fibrillation (paroxysmal)
     for code in ["N18.3", "I48.0", "C61"] {

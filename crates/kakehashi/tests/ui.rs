@@ -8,6 +8,8 @@
 
 #[path = "a11y/mod.rs"]
 mod a11y;
+#[path = "a11y/console.rs"]
+mod console;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -338,9 +340,14 @@ fn expected_season(demo: &Path, sites: &[&str]) -> (i32, bool) {
 }
 
 async fn sign_in(b: &Browser, url: &str, user: &str) {
+    sign_in_with(b, url, user, "kakehashi-demo").await;
+}
+
+/// Signs in on the login form at `url` (the hub's or a site console's).
+async fn sign_in_with(b: &Browser, url: &str, user: &str, password: &str) {
     b.go(&format!("{url}/login")).await;
     b.type_into("#username", user).await;
-    b.type_into("#password", "kakehashi-demo").await;
+    b.type_into("#password", password).await;
     b.click("button.primary").await;
     let t = Instant::now();
     while b.url().await.contains("/login") {
@@ -551,16 +558,45 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     );
     let amr_by_year = b.url().await.trim_start_matches(&url).to_owned();
 
-    // Surveillance: a GET asks nothing, so the first visit says the network was not asked yet
-    // and offers the button (a POST); after it, without parameters (no "Apply"): the current
-    // season on each country's calendar, or the latest season with data when the sites have
-    // none for it yet, with a curve and a positivity chart per country.
+    // Surveillance: a GET asks nothing; the first visit shows the newest stored run of the
+    // researcher's projects (the demo asks one at start), with its date and who asked it,
+    // beside the button that asks again; without parameters (no "Apply"): the current season
+    // on each country's calendar, or the latest season with data when the sites have none for
+    // it yet, with a curve and a positivity chart per country.
+    let token = std::fs::read_to_string(dir.path().join("hub").join("researcher.token")).unwrap();
+    let surveillance_tasks = || async {
+        let tasks: Vec<Value> = b
+            .http
+            .get(format!("{url}/api/tasks"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tasks
+            .iter()
+            .filter(|t| t["spec"]["type"] == "surveillance_series")
+            .count()
+    };
+    let before = surveillance_tasks().await;
+    assert_eq!(before, 1, "the demo asked one surveillance run at start");
     b.go(&format!("{url}/surveillance")).await;
     assert!(
-        b.exists("#surv-not-run").await,
-        "the first visit asks nothing and says so"
+        !b.exists("#surv-not-run").await,
+        "the first visit shows the demo's run, not an empty page"
     );
-    b.click("#surv-run").await;
+    let src = b.source().await;
+    let run_of = src
+        .find("id=\"surv-run-of\"")
+        .map(|i| &src[i..i + src[i..].find("</p>").unwrap_or(0)])
+        .unwrap_or_else(|| panic!("the run shown is said: {}", &src[..src.len().min(3000)]));
+    assert!(
+        run_of.contains("researcher") && run_of.contains("demo"),
+        "the run shown is dated and named: {run_of}"
+    );
+    assert!(b.exists("#surv-run").await, "a button asks again");
     let t = Instant::now();
     while !(b
         .exists("svg[aria-labelledby^='positivity-de-title']")
@@ -570,11 +606,17 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     {
         assert!(
             t.elapsed() < Duration::from_secs(90),
-            "a positivity chart per country: {}",
+            "a positivity chart per country on the first visit: {}",
             b.source().await.chars().take(3000).collect::<String>()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+        b.go(&format!("{url}/surveillance")).await;
     }
+    assert_eq!(
+        surveillance_tasks().await,
+        before,
+        "showing the page created no task"
+    );
     let page = b.source().await;
     for (country, sites) in [
         ("Germany", ["de-berlin", "de-frankfurt"]),
@@ -697,6 +739,56 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
     b.screenshot(&shots.join("login-ja.png")).await;
     audit(&mut axe, &b, "login-ja").await;
     a11y::assert_japanese_glyphs(&b, "login-ja").await;
+
+    // The network office's user administration, in all three languages.
+    b.go(&format!("{url}/steward")).await;
+    b.click("header form[action='/logout'] button").await;
+    sign_in_with(&b, &url, "admin", "kakehashi-admin").await;
+    for lang in ["en", "de", "ja"] {
+        set_language(&b, lang).await;
+        b.go(&format!("{url}/admin/users")).await;
+        let src = b.source().await;
+        assert!(
+            src.contains(&format!("<html lang=\"{lang}\"")) && !src.contains('⟦'),
+            "admin users page in {lang}"
+        );
+        assert!(src.contains("steward-jp-osaka"), "the users are listed");
+        b.screenshot(&shots.join(format!("admin-users-{lang}.png")))
+            .await;
+        audit(&mut axe, &b, &format!("admin-users-{lang}")).await;
+        if lang == "ja" {
+            a11y::assert_japanese_glyphs(&b, &format!("admin-users-{lang}")).await;
+        }
+    }
+
+    // A site steward's console (served by the site's agent, not the hub), every page in all
+    // three languages.
+    let (_console_agent, console) = console::start(dir.path(), &url).await;
+    b.go(&format!("{console}/login?lang=en")).await;
+    audit(&mut axe, &b, "console-login-en").await;
+    sign_in_with(&b, &console, "steward", console::PASSWORD).await;
+    for lang in ["en", "de", "ja"] {
+        for (name, path) in [
+            ("console-tasks", "/tasks"),
+            ("console-policy", "/policy"),
+            ("console-ledger", "/ledger"),
+            ("console-released", "/released"),
+        ] {
+            b.go(&format!("{console}{path}?lang={lang}")).await;
+            let src = b.source().await;
+            assert!(
+                src.contains(&format!("<html lang=\"{lang}\"")) && !src.contains('⟦'),
+                "{name} in {lang}: {}",
+                src.chars().take(600).collect::<String>()
+            );
+            b.screenshot(&shots.join(format!("{name}-{lang}.png")))
+                .await;
+            audit(&mut axe, &b, &format!("{name}-{lang}")).await;
+            if lang == "ja" {
+                a11y::assert_japanese_glyphs(&b, &format!("{name}-{lang}")).await;
+            }
+        }
+    }
     if let Some(axe) = &axe {
         axe.assert_clean();
     }

@@ -8,6 +8,7 @@
 //! either generated here or a profile value checked for JSON safety at load time).
 
 mod care;
+mod clsi;
 mod episodes;
 mod micro;
 mod morbidity;

@@ -103,12 +103,7 @@ fn isolate(
             continue;
         };
         let (mic, cmp) = draw_mic(r, bp, *resistant, p.uses_eucast());
-        let (s_bp, r_bp) = if p.uses_eucast() {
-            (bp.eucast_s, bp.eucast_r)
-        } else {
-            (bp.clsi_s, bp.clsi_r)
-        };
-        let sir = interpret(mic, cmp, s_bp, r_bp, p.uses_eucast());
+        let sir = interpret(mic, cmp, bp.s, bp.r, p.uses_eucast());
         let oid = pt.next_id("o");
         members.push(oid.clone());
         results.push((oid, drug.clone(), mic, cmp, sir));
@@ -166,11 +161,7 @@ fn draw_mic(
     resistant: bool,
     eucast: bool,
 ) -> (f64, Option<&'static str>) {
-    let (s, rr) = if eucast {
-        (bp.eucast_s, bp.eucast_r)
-    } else {
-        (bp.clsi_s, bp.clsi_r)
-    };
+    let (s, rr) = (bp.s, bp.r);
     let idx = |v: f64| {
         DILUTIONS
             .iter()

@@ -30,6 +30,21 @@ pub enum ProfileError {
         /// What is wrong, naming the field.
         message: String,
     },
+    /// The profile's lab reads with CLSI, whose breakpoints are read at run time from the AMR
+    /// reference data folder, and they are not there (or do not cover the panel).
+    #[error(
+        "profile {name}: its lab reads with {guideline}; {message}. CLSI numbers are not part of the program: \
+         give a data folder with amr/breakpoints-clsi.tsv (--reference-data or KAKEHASHI_DATA_DIR), or \
+         use a profile whose lab reads with EUCAST (de-berlin, de-frankfurt)"
+    )]
+    Clsi {
+        /// The profile.
+        name: String,
+        /// The lab's guideline, e.g. `CLSI 2025`.
+        guideline: String,
+        /// What is missing, naming the file.
+        message: String,
+    },
 }
 
 const BUILTIN: [(&str, &str); 4] = [
@@ -266,23 +281,20 @@ pub struct Organism {
     /// Gram stain (kept for the WHONET export's organism table; not used by the generator).
     #[allow(dead_code)]
     pub gram: String,
-    /// `[drug, eucast S, eucast R, clsi S, clsi R]`.
-    pub breakpoints: Vec<(String, f64, f64, f64, f64)>,
+    /// `[drug, EUCAST S, EUCAST R]`: the drugs tested, with their EUCAST MIC breakpoints (the
+    /// CLSI ones are read at run time, see `clsi.rs`).
+    pub breakpoints: Vec<(String, f64, f64)>,
 }
 
-/// A breakpoint row, unpacked.
+/// A drug of an organism's panel with the MIC breakpoints of the lab's guideline.
 #[derive(Debug, Clone)]
 pub struct Breakpoint {
     /// Drug code.
     pub drug: String,
-    /// EUCAST S (≤).
-    pub eucast_s: f64,
-    /// EUCAST R (>).
-    pub eucast_r: f64,
-    /// CLSI S (≤).
-    pub clsi_s: f64,
-    /// CLSI R (≥).
-    pub clsi_r: f64,
+    /// S breakpoint (S ≤ it).
+    pub s: f64,
+    /// R breakpoint (EUCAST: R > it; CLSI: R ≥ it).
+    pub r: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -480,6 +492,12 @@ impl Profile {
         p.morbidity = crate::morbidity::parse("data/morbidity.tsv", MORBIDITY, &p.site.country)?;
         p.care = crate::care::Care::parse("data/care.toml", CARE, &p.site.country)?;
         p.panel_drugs = panel.drug;
+        // a CLSI lab's breakpoints come from the reference data folder, never from the program
+        let clsi = if p.uses_eucast() {
+            None
+        } else {
+            Some(crate::clsi::pairs(name, &p.amr.guideline, &panel.organism)?)
+        };
         p.panel_organisms = panel
             .organism
             .into_iter()
@@ -487,12 +505,16 @@ impl Profile {
                 let bps = o
                     .breakpoints
                     .iter()
-                    .map(|b| Breakpoint {
-                        drug: b.0.clone(),
-                        eucast_s: b.1,
-                        eucast_r: b.2,
-                        clsi_s: b.3,
-                        clsi_r: b.4,
+                    .map(|b| {
+                        let (s, r) = match &clsi {
+                            None => (b.1, b.2),
+                            Some(c) => c[&(o.key.clone(), b.0.clone())],
+                        };
+                        Breakpoint {
+                            drug: b.0.clone(),
+                            s,
+                            r,
+                        }
                     })
                     .collect();
                 (o, bps)

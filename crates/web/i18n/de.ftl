@@ -227,6 +227,7 @@ surv-season-shown = { $country }: Saison { $season }
 surv-season-fallback = { $country }: noch keine Daten für die Saison { $asked }; gezeigt wird { $season }, die letzte Saison mit Daten
 surv-run = Jetzt alle Standorte fragen
 surv-not-run = Für diese Falldefinition wurde das Netzwerk noch nicht gefragt: Fragen Sie alle Standorte, um die aktuelle Saison zu sehen.
+surv-run-of = Angezeigt wird die Abfrage vom { $when } (gestellt von { $who } im Projekt { $project }): Fragen Sie alle Standorte erneut, um sie zu aktualisieren.
 surv-rate = Fälle pro 100.000 Patienten
 surv-positivity-title = { $country } · Anteil positiver Tests · { $season }
 surv-positivity-desc = Anteil positiver PCR-Tests je Woche und Erreger mit 95-%-Intervall (Wilson, um das Rauschen der Standorte erweitert) und die Zahl der Tests dahinter (gestrichelt, rechte Skala). Wochen mit weniger als 10 Tests zeigen keinen Anteil.

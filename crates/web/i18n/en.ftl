@@ -227,6 +227,7 @@ surv-season-shown = { $country }: season { $season }
 surv-season-fallback = { $country }: no data yet for season { $asked }; showing { $season }, the latest season with data
 surv-run = Ask every site now
 surv-not-run = The network has not been asked for this case definition yet: ask every site to see the current season.
+surv-run-of = Showing the run of { $when } (asked by { $who } in project { $project }): ask every site again to refresh it.
 surv-rate = Cases per 100,000 patients
 surv-positivity-title = { $country } · share of tests positive · { $season }
 surv-positivity-desc = Share of PCR tests positive per week and pathogen with its 95 % interval (Wilson, widened for the sites' noise), and the number of tests behind it (dashed, right scale). Weeks with fewer than 10 tests show no share.

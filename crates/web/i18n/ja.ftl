@@ -221,6 +221,7 @@ surv-season-shown = { $country }：{ $season }シーズン
 surv-season-fallback = { $country }：{ $asked }シーズンのデータはまだありません。データのある最新の{ $season }シーズンを表示しています
 surv-run = 今すぐ全施設に問い合わせる
 surv-not-run = この症例定義についてはまだネットワークに問い合わせていません。全施設に問い合わせると今シーズンが表示されます。
+surv-run-of = { $when } の問い合わせ結果を表示しています（{ $project } プロジェクトで { $who } が実施）。最新にするには全施設に再度問い合わせてください。
 surv-rate = 患者10万人あたりの症例数
 surv-positivity-title = { $country } · 検査陽性率 · { $season }
 surv-positivity-desc = 週・病原体ごとのPCR検査陽性率と95%区間（Wilson法、施設のノイズ分を拡大）、およびその検査数（破線、右軸）。検査数が10件未満の週は陽性率を表示しません。

@@ -463,6 +463,20 @@ pub struct SurveillancePage {
     /// The network was never asked for this definition: the page says so beside the button
     /// that asks it.
     pub not_run: bool,
+    /// The run whose stored result the page shows (a GET asks nothing): when it was asked and
+    /// by whom, said beside the button that asks again.
+    pub run: Option<SurveillanceRun>,
+}
+
+/// An earlier surveillance run of the user's projects, shown on a GET.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveillanceRun {
+    /// When it was asked.
+    pub created: DateTime<Utc>,
+    /// Who asked it.
+    pub requested_by: String,
+    /// The project it ran in.
+    pub project: String,
 }
 
 /// An audit log entry on the steward's page.

@@ -385,7 +385,12 @@ fn all_pages() -> Vec<Page> {
             shown: vec!["Germany: season 2025/26 (current season)".into()],
             notes: vec!["main diagnosis as any diagnosis".into()],
             noise_off_sites: vec!["de-berlin".into()],
-            not_run: true,
+            not_run: false,
+            run: Some(SurveillanceRun {
+                created: t,
+                requested_by: "researcher".into(),
+                project: "demo".into(),
+            }),
         }),
         Page::Steward(StewardPage {
             site: "Berlin".into(),
@@ -765,8 +770,38 @@ fn surveillance_shows_positivity_after_each_curve_and_names_the_season() {
         "current season first: {select}"
     );
     assert!(html.contains("<li>Germany: season 2025/26 (current season)</li>"));
+    // a GET shows an earlier run: dated, named, with the button that asks again
+    let run_of = &html[html
+        .find("id=\"surv-run-of\"")
+        .expect("the run shown is said")..];
+    let run_of = &run_of[..run_of.find("</p>").unwrap()];
+    let when = kakehashi_web::format::date_time(
+        Locale::En,
+        Utc.with_ymd_and_hms(2026, 1, 5, 14, 5, 0).unwrap(),
+    );
+    assert!(
+        run_of.contains(&when) && run_of.contains("researcher") && run_of.contains("demo"),
+        "{run_of}"
+    );
+    assert!(html.contains("id=\"surv-run\"") && !html.contains("id=\"surv-not-run\""));
     assert!(
         html.contains("docs/privacy.md"),
         "the release rule is named"
     );
+}
+
+/// Before any run the page says the network was not asked yet, and names no run.
+#[test]
+fn surveillance_never_run_says_so_and_names_no_run() {
+    let page = Page::Surveillance(SurveillancePage {
+        definitions: vec!["sari-icd10".into()],
+        definition: "sari-icd10".into(),
+        not_run: true,
+        ..Default::default()
+    });
+    for locale in [Locale::En, Locale::De, Locale::Ja] {
+        let html = render(&page, &chrome(locale, true)).unwrap();
+        assert!(html.contains("id=\"surv-not-run\"") && html.contains("id=\"surv-run\""));
+        assert!(!html.contains("id=\"surv-run-of\""));
+    }
 }

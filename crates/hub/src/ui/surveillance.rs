@@ -1,10 +1,11 @@
 //! The surveillance page: weekly cases per country (with rates per 100,000 and the MEM
 //! threshold and intensity bands fitted on the earlier seasons) and the share of tests positive
 //! per pathogen with its 95 % interval and the tests behind it. A GET never asks the network:
-//! it shows the newest stored result for the case definition, on the current season of each
+//! it shows the newest stored result of an earlier run in the user's projects (whoever asked
+//! it; `kakehashi demo` asks one at start), with its date, on the current season of each
 //! country's reporting convention without pressing "Apply", or, when there is none yet, says
-//! so beside the button that asks every site (a POST with the form's CSRF token, which
-//! redirects to the page). Every chart's data downloads as CSV.
+//! so; beside it the button that asks every site again (a POST with the form's CSRF token,
+//! which redirects to the page). Every chart's data downloads as CSV.
 
 use super::{S, SignedIn, download, note_texts};
 use crate::db::{Role, User};
@@ -47,20 +48,22 @@ fn newest_task(hub: &Hub, user: &User, def: &str) -> Result<Option<Task>, ApiErr
     }))
 }
 
-/// The newest stored result for a definition (waiting for the sites while its task runs), or
-/// `None` when the user never asked it. Asks nothing.
+/// The newest stored result for a definition in the user's projects, whoever asked it (waiting
+/// for the sites while its task runs), with its task; `None` when no one asked it yet. Asks
+/// nothing.
 async fn stored_result(
     hub: &Arc<Hub>,
     user: User,
     definition: &str,
-) -> Result<Option<SurveillanceResult>, ApiError> {
+) -> Result<Option<(Task, SurveillanceResult)>, ApiError> {
     let def = definition.to_owned();
     let Some(task) = hub.blocking(move |h| newest_task(h, &user, &def)).await? else {
         return Ok(None);
     };
     let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
     let m = wait_merged(hub, &task, wait).await?;
-    Ok(Some(surveillance::result(&m, &hub.cfg.rules)))
+    let result = surveillance::result(&m, &hub.cfg.rules);
+    Ok(Some((task, result)))
 }
 
 /// Asks the network for a definition's series (or reuses the user's task of the last 30
@@ -175,7 +178,12 @@ async fn surveillance(
     } else if user.role != Role::Steward {
         match stored_result(&hub, user, &definition).await {
             Ok(None) => page.not_run = true,
-            Ok(Some(r)) => {
+            Ok(Some((task, r))) => {
+                page.run = Some(pages::SurveillanceRun {
+                    created: task.created,
+                    requested_by: task.requested_by.clone(),
+                    project: task.project.to_string(),
+                });
                 let (charts, shares, levels, shown, seasons) =
                     page_parts(&r, asked.clone().ok().flatten(), Utc::now(), ui.locale);
                 page.charts = charts;
@@ -226,7 +234,7 @@ async fn surveillance_csv(
     let Ok(asked) = parse_season(q.season.as_deref()) else {
         return Err(not_found());
     };
-    let r = stored_result(&hub, user, &def)
+    let (_, r) = stored_result(&hub, user, &def)
         .await?
         .ok_or_else(not_found)?;
     let (charts, shares, ..) = page_parts(&r, asked, Utc::now(), ui.locale);

@@ -6,6 +6,7 @@
 //
 // Environment:
 //   PORT          the port to listen on (127.0.0.1)
+//   ISSUER        the issuer URL, when it is not http://127.0.0.1:PORT (a proxy in front)
 //   REDIRECT_URI  the hub's callback URL
 //   KEY_DIR       where the signing keys live; key-<n>.jwk (private JWK) is made when missing,
 //                 with key-<n>.der (PKCS#1 DER) and key-<n>.kid beside it, so the test can
@@ -31,7 +32,9 @@ const require = createRequire(path.join(dir, 'node_modules', 'x.js'));
 const Provider = (await import(require.resolve('oidc-provider'))).default;
 
 const port = Number(process.env.PORT || 9400);
-const issuer = `http://127.0.0.1:${port}`;
+// ISSUER: the issuer's URL when a proxy stands in front of it (the forged-token test's), else
+// this provider's own address
+const issuer = process.env.ISSUER || `http://127.0.0.1:${port}`;
 const keyDir = process.env.KEY_DIR || '/tmp/kh-oidc';
 const active = Number(process.env.KEY || 1);
 fs.mkdirSync(keyDir, { recursive: true });

@@ -27,6 +27,9 @@ pub enum OnErrorArg {
 /// in its Bundle, or one in NDJSON) leaves its key empty; the resource is stored, and the
 /// reference is counted per column and listed with file, entry and element.
 ///
+/// Lab results coded in JLAC10 with a code the JLAC10 → LOINC map does not list are counted
+/// per code and reported (no question reads them as a known test).
+///
 /// Exit code: 0 all loaded, 3 loaded but some records rejected or some references unresolved
 /// (listed), 1 nothing loaded (with --on-error fail, also for an unresolved reference).
 ///
@@ -100,6 +103,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("building the snapshot's cohort index")?;
     }
     let index_secs = index_started.elapsed().as_secs_f64();
+    // lab results coded in JLAC10 with a code the JLAC10 → LOINC map does not know: counted and
+    // reported, never dropped silently (no question reads them as a known test)
+    let jlac10 = if summary.snapshot.is_some() {
+        kakehashi_engine::lab_codes::unmapped_jlac10(&args.site_dir)
+            .context("counting JLAC10 codes not in the map")?
+    } else {
+        Default::default()
+    };
     if args.json {
         let j = serde_json::json!({
             "snapshot": summary.snapshot,
@@ -116,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "live": summary.live,
             "seconds": secs,
             "cohort_index_seconds": index_secs,
+            "jlac10_unmapped": {"results": jlac10.results, "by_code": jlac10.by_code},
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
@@ -154,6 +166,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "  ... and {} more",
                     summary.rejected - summary.problems.len() as u64
                 );
+            }
+        }
+        if jlac10.results > 0 {
+            println!(
+                "lab results with a JLAC10 code not in the JLAC10 → LOINC map: {} ({} codes; \
+                 no question reads them as a known test, surveillance counts a pathogen's among \
+                 them as unmapped):",
+                jlac10.results,
+                jlac10.by_code.len()
+            );
+            let mut top: Vec<(&String, &u64)> = jlac10.by_code.iter().collect();
+            top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (code, n) in top.iter().take(10) {
+                println!("  {code:<28} {n:>10}");
+            }
+            if top.len() > 10 {
+                println!("  ... and {} more codes (--json lists all)", top.len() - 10);
             }
         }
         if summary.unresolved > 0 {

@@ -45,8 +45,13 @@ pub struct Args {
 
 /// Runs `kakehashi synth`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut profile = Profile::load(&args.profile)
-        .with_context(|| format!("profiles: {}", builtin_profiles().join(", ")))?;
+    let mut profile = Profile::load(&args.profile).with_context(|| {
+        format!(
+            "loading the profile {:?} (built in: {})",
+            args.profile,
+            builtin_profiles().join(", ")
+        )
+    })?;
     if let Some(c) = args.catchment {
         anyhow::ensure!(
             (0.0..=1000.0).contains(&c),
