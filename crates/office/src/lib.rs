@@ -12,6 +12,8 @@
 //! - [`event`]: meetings, conferences and visits with agenda, participants, minutes and
 //!   action items, shown in Europe/Berlin and Asia/Tokyo; double bookings as warnings.
 //! - [`ical`]: the RFC 5545 writer for the per-user and per-body calendar feeds.
+//! - [`reminder`]: the reminders due on a day (renewal decision, actions, events), each with a
+//!   stable key so the hub sends it once.
 //!
 //! Bad input is an [`OfficeError`] naming the field at fault; a refused state change is an
 //! [`OfficeError::Transition`] or one of the named rules.
@@ -24,6 +26,7 @@ pub mod exchange;
 pub mod governance;
 pub mod ical;
 pub mod library;
+pub mod reminder;
 
 pub use error::{OfficeError, Warning};
 
