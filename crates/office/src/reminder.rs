@@ -59,6 +59,10 @@ pub enum About {
         start: NaiveDateTime,
         /// Its time zone.
         tz: String,
+        /// Its start in Berlin (`2026-04-15 09:00 CEST`).
+        berlin: String,
+        /// Its start in Tokyo (`2026-04-15 16:00 JST`).
+        tokyo: String,
         /// Where.
         location: String,
     },
@@ -171,6 +175,8 @@ pub fn due(
                         title: e.title.clone(),
                         start: e.start,
                         tz: e.tz.clone(),
+                        berlin: shown(e, chrono_tz::Europe::Berlin),
+                        tokyo: shown(e, chrono_tz::Asia::Tokyo),
                         location: e.location.clone(),
                     },
                 });
@@ -178,6 +184,11 @@ pub fn due(
         }
     }
     out
+}
+
+/// An event's start in `tz`, with the zone's abbreviation.
+fn shown(e: &Event, tz: chrono_tz::Tz) -> String {
+    e.shown_in(tz).0.format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 #[cfg(test)]
