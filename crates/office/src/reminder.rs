@@ -119,12 +119,16 @@ pub fn due(
     for a in agreements {
         let t = a.timeline(today);
         let slot = match t.phase {
-            Phase::Running | Phase::DecisionDue => match window(t.days_to_decision, &RENEWAL_WINDOWS) {
-                Some(w) => format!("due-{w}"),
-                // decided neither by the due day: one more reminder before the notice deadline
-                None if t.days_to_decision < 0 && today <= t.notice_deadline => "overdue".into(),
-                None => continue,
-            },
+            Phase::Running | Phase::DecisionDue => {
+                match window(t.days_to_decision, &RENEWAL_WINDOWS) {
+                    Some(w) => format!("due-{w}"),
+                    // decided neither by the due day: one more reminder before the notice deadline
+                    None if t.days_to_decision < 0 && today <= t.notice_deadline => {
+                        "overdue".into()
+                    }
+                    None => continue,
+                }
+            }
             Phase::NotStarted | Phase::NoticePassed | Phase::Ended => continue,
         };
         for person in &steering {

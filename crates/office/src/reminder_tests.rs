@@ -77,12 +77,27 @@ fn the_renewal_reminds_the_steering_committee_and_the_office_once_per_window() {
         "a member whose term ended ('old') hears nothing"
     );
     assert_eq!(renewal_keys("2028-09-15"), first);
-    assert_eq!(renewal_keys("2028-09-16")[0].0, "renewal:mou-2026:2028-10-16:due-30");
-    assert_eq!(renewal_keys("2028-10-09")[0].0, "renewal:mou-2026:2028-10-16:due-7");
-    assert_eq!(renewal_keys("2028-10-16")[0].0, "renewal:mou-2026:2028-10-16:due-0");
+    assert_eq!(
+        renewal_keys("2028-09-16")[0].0,
+        "renewal:mou-2026:2028-10-16:due-30"
+    );
+    assert_eq!(
+        renewal_keys("2028-10-09")[0].0,
+        "renewal:mou-2026:2028-10-16:due-7"
+    );
+    assert_eq!(
+        renewal_keys("2028-10-16")[0].0,
+        "renewal:mou-2026:2028-10-16:due-0"
+    );
     // past the due day, before the notice deadline: one overdue window
-    assert_eq!(renewal_keys("2028-10-17")[0].0, "renewal:mou-2026:2028-10-16:overdue");
-    assert_eq!(renewal_keys("2029-01-14")[0].0, "renewal:mou-2026:2028-10-16:overdue");
+    assert_eq!(
+        renewal_keys("2028-10-17")[0].0,
+        "renewal:mou-2026:2028-10-16:overdue"
+    );
+    assert_eq!(
+        renewal_keys("2029-01-14")[0].0,
+        "renewal:mou-2026:2028-10-16:overdue"
+    );
     // past the notice deadline, or ended: nothing
     assert!(renewal_keys("2029-01-15").is_empty());
     assert!(renewal_keys("2029-05-01").is_empty());
@@ -95,12 +110,27 @@ fn open_actions_remind_their_owner_before_and_after_the_due_day() {
     assert!(at("2026-06-22").is_empty());
     assert_eq!(
         at("2026-06-23"),
-        vec![("action:symposium-2026:0:2026-06-30:due-7".into(), "ana".into())]
+        vec![(
+            "action:symposium-2026:0:2026-06-30:due-7".into(),
+            "ana".into()
+        )]
     );
-    assert_eq!(at("2026-06-29")[0].0, "action:symposium-2026:0:2026-06-30:due-1");
-    assert_eq!(at("2026-06-30")[0].0, "action:symposium-2026:0:2026-06-30:due-0");
-    assert_eq!(at("2026-07-01")[0].0, "action:symposium-2026:0:2026-06-30:overdue");
-    assert_eq!(at("2027-01-01")[0].0, "action:symposium-2026:0:2026-06-30:overdue");
+    assert_eq!(
+        at("2026-06-29")[0].0,
+        "action:symposium-2026:0:2026-06-30:due-1"
+    );
+    assert_eq!(
+        at("2026-06-30")[0].0,
+        "action:symposium-2026:0:2026-06-30:due-0"
+    );
+    assert_eq!(
+        at("2026-07-01")[0].0,
+        "action:symposium-2026:0:2026-06-30:overdue"
+    );
+    assert_eq!(
+        at("2027-01-01")[0].0,
+        "action:symposium-2026:0:2026-06-30:overdue"
+    );
     // done or dropped: nothing
     let mut done = e.clone();
     done.actions[0].status = ActionStatus::Done;

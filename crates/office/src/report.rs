@@ -168,12 +168,22 @@ pub struct ActivityReport {
     pub open_actions: Vec<ActionLine>,
 }
 
-/// A unit enum's serde name (`completed`, `in_person`).
-fn tag<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+fn exchange_status(s: ExchangeStatus) -> &'static str {
+    match s {
+        ExchangeStatus::Proposed => "proposed",
+        ExchangeStatus::Planned => "planned",
+        ExchangeStatus::Ongoing => "ongoing",
+        ExchangeStatus::Completed => "completed",
+        ExchangeStatus::Cancelled => "cancelled",
+    }
+}
+
+fn event_kind(k: EventKind) -> &'static str {
+    match k {
+        EventKind::Meeting => "meeting",
+        EventKind::Conference => "conference",
+        EventKind::Visit => "visit",
+    }
 }
 
 /// The report of year `n` of `a`, as of `as_of`.
@@ -198,7 +208,7 @@ pub fn activity(
             start: x.start,
             end: x.end,
             theme: x.theme.clone(),
-            status: tag(&x.status),
+            status: exchange_status(x.status).to_owned(),
         })
         .collect();
     ex.sort_by(|a, b| (a.start, &a.person).cmp(&(b.start, &b.person)));
@@ -225,7 +235,7 @@ pub fn activity(
         .map(|e| MeetingLine {
             id: e.id.clone(),
             title: e.title.clone(),
-            kind: tag(&e.kind),
+            kind: event_kind(e.kind).to_owned(),
             date: e.start.date(),
             location: e.location.clone(),
             participants: e.participants.len(),
@@ -280,9 +290,9 @@ pub fn meetings_by_kind(r: &ActivityReport) -> Vec<(String, usize)> {
     [EventKind::Conference, EventKind::Meeting, EventKind::Visit]
         .iter()
         .map(|k| {
-            let k = tag(k);
+            let k = event_kind(*k);
             let n = r.meetings.iter().filter(|m| m.kind == k).count();
-            (k, n)
+            (k.to_owned(), n)
         })
         .collect()
 }

@@ -58,7 +58,10 @@ fn mou_years_run_from_anniversary_to_anniversary() {
         }
     );
     assert_eq!(mou_year(&a, 3).unwrap().to, d("2029-04-14"));
-    assert!(mou_year(&a, 4).is_err(), "no fourth year without an extension");
+    assert!(
+        mou_year(&a, 4).is_err(),
+        "no fourth year without an extension"
+    );
     assert!(mou_year(&a, 0).is_err());
     // a mutual extension of 36 months runs the years on
     assert_eq!(
@@ -119,17 +122,44 @@ fn the_report_counts_what_happened_in_the_year_and_what_is_still_open() {
         },
         documents: vec![],
     }];
-    let r = activity(&a, 1, d("2026-12-07"), &exchanges, &[course], &events, &decisions).unwrap();
+    let r = activity(
+        &a,
+        1,
+        d("2026-12-07"),
+        &exchanges,
+        &[course],
+        &events,
+        &decisions,
+    )
+    .unwrap();
     let people: Vec<&str> = r.exchanges.iter().map(|x| x.person.as_str()).collect();
-    assert_eq!(people, ["mia", "yui"], "cancelled and earlier exchanges are left out");
+    assert_eq!(
+        people,
+        ["mia", "yui"],
+        "cancelled and earlier exchanges are left out"
+    );
     assert_eq!(r.courses.len(), 1);
-    assert_eq!((r.courses[0].sessions, r.courses[0].participants, r.courses[0].certificates), (2, 2, 1));
+    assert_eq!(
+        (
+            r.courses[0].sessions,
+            r.courses[0].participants,
+            r.courses[0].certificates
+        ),
+        (2, 2, 1)
+    );
     // the symposium was held; the February meeting is still to come on 7 December
     assert_eq!(r.meetings.len(), 1);
     assert_eq!(r.meetings[0].kind, "conference");
     assert!(r.meetings[0].minutes);
     assert_eq!(r.upcoming, 1);
-    assert_eq!(meetings_by_kind(&r), vec![("conference".into(), 1), ("meeting".into(), 0), ("visit".into(), 0)]);
+    assert_eq!(
+        meetings_by_kind(&r),
+        vec![
+            ("conference".into(), 1),
+            ("meeting".into(), 0),
+            ("visit".into(), 0)
+        ]
+    );
     assert_eq!(r.decisions[0].vote, "5/1/0");
     // the symposium's action (due 2026-06-30) is open and overdue, once per event
     assert_eq!(r.open_actions.len(), 2);
