@@ -39,6 +39,98 @@ pub struct HubConfig {
     /// The bearer token a metrics scraper sends to read `/metrics`; without one, `/metrics`
     /// is off (404). `KAKEHASHI_HUB_METRICS_TOKEN` overrides it.
     pub metrics_token: Option<String>,
+    /// The mail server notifications go out through (`[smtp]`); without it the hub sends no
+    /// e-mail and stores no reminders.
+    pub smtp: Option<SmtpConfig>,
+    /// When reminders are computed and digests sent (`[notify]`).
+    pub notify: NotifyConfig,
+}
+
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded by `STARTTLS`, which must succeed (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or a test sink.
+    None,
+}
+
+/// The mail server (`[smtp]`). `KAKEHASHI_HUB_SMTP_PASSWORD` overrides `password`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name (checked against its certificate).
+    pub host: String,
+    /// Port. Default 587.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls` or `none`.
+    #[serde(default = "default_smtp_security")]
+    pub security: SmtpSecurity,
+    /// User name for `AUTH`, if the server wants one.
+    pub user: Option<String>,
+    /// Password for `AUTH`.
+    pub password: Option<String>,
+    /// The sender, `Name <address>` or `address`.
+    pub from: String,
+    /// A CA certificate (PEM) to trust instead of the system's roots, for a relay with a
+    /// private certificate.
+    pub ca_file: Option<PathBuf>,
+    /// Seconds a connection or command may take. Default 30.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_seconds: u64,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .field("from", &self.from)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_security() -> SmtpSecurity {
+    SmtpSecurity::Starttls
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+/// Notification timing (`[notify]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Seconds between two cycles (compute the day's reminders, deliver what is due).
+    /// Default 300.
+    pub interval_seconds: u64,
+    /// The hour (UTC, 0–23) from which the day's digest goes out. Default 6.
+    pub digest_hour: u32,
+    /// Delivery attempts before a message is given up. Default 8.
+    pub max_attempts: i64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            interval_seconds: 300,
+            digest_hour: 6,
+            max_attempts: 8,
+        }
+    }
 }
 
 /// A database URL; shown (`Debug`) without its password.
@@ -142,6 +234,8 @@ impl Default for HubConfig {
             limits: LimitsConfig::default(),
             uploads: Default::default(),
             metrics_token: None,
+            smtp: None,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -256,6 +350,20 @@ impl HubConfig {
         }
         if let Ok(v) = std::env::var("KAKEHASHI_HUB_METRICS_TOKEN") {
             c.metrics_token = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Ok(v) = std::env::var("KAKEHASHI_HUB_SMTP_PASSWORD")
+            && let Some(smtp) = &mut c.smtp
+        {
+            smtp.password = Some(v).filter(|v| !v.is_empty());
+        }
+        if c.notify.digest_hour > 23 {
+            return Err(ConfigError::Parse {
+                path: path.map(Path::to_owned).unwrap_or_default(),
+                message: format!(
+                    "notify.digest_hour: {} is not an hour of the day (0-23)",
+                    c.notify.digest_hour
+                ),
+            });
         }
         for o in &mut c.oidc {
             o.apply_env().map_err(|e| ConfigError::Env {

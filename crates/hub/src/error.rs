@@ -39,6 +39,9 @@ pub enum HubError {
         /// rustls' message.
         reason: String,
     },
+    /// The mail settings (`[smtp]`) cannot be used.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }
 
 /// An API error: an HTTP status and a JSON body `{"error": code, "message": text}`.

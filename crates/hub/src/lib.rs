@@ -7,7 +7,8 @@
 //! and its response), [`service`] (what the handlers call), [`db`] (SQLite, one file per
 //! concern), [`state`] (the shared [`Hub`] and its key `hub.key`), [`metrics`], [`auth`]
 //! (passwords, secrets, cookies), [`websec`] (security headers, CSRF, JSON only, `next=`),
-//! [`throttle`] (sign-in), [`config`], [`openapi`], [`criteria`].
+//! [`throttle`] (sign-in), [`config`], [`openapi`], [`criteria`], [`mail`] (SMTP, for
+//! [`service::notify`]).
 
 pub mod api;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod context;
 pub mod criteria;
 pub mod db;
 pub mod error;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod server;

@@ -338,6 +338,36 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "public",
         "A calendar feed (`<secret>.ics`): the secret is the authorization; unknown secrets 404.",
     ),
+    (
+        "GET",
+        "/api/office/report",
+        "user",
+        "The activity report of a MoU year ({agreement}, default the first; {year}, default the current): exchanges, courses, meetings held, decisions, open actions.",
+    ),
+    (
+        "GET",
+        "/api/me/notifications",
+        "user",
+        "Your e-mail address, how you hear of each topic (renewal, action, event: immediate, digest or off) and your 50 newest messages.",
+    ),
+    (
+        "PUT",
+        "/api/me/notifications",
+        "user",
+        "Sets your e-mail address (empty removes it) and/or the mode per topic.",
+    ),
+    (
+        "GET",
+        "/api/admin/notifications",
+        "admin",
+        "The outbox: the 500 newest messages, with state (pending, sent, skipped, failed), attempts and notes.",
+    ),
+    (
+        "POST",
+        "/api/admin/notifications/run",
+        "admin",
+        "Runs a notification cycle now: stores today's reminders and delivers what is due (409 without [smtp]).",
+    ),
 ];
 
 /// The hub API as OpenAPI 3.1.

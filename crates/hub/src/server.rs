@@ -36,6 +36,7 @@ pub async fn serve(
         None => None,
     };
     let limits = hub.cfg.limits.clone();
+    crate::service::notify::spawn_loop(&hub);
     serve_app(router(hub), listener, tls, limits, shutdown).await
 }
 

@@ -33,6 +33,8 @@ pub struct Hub {
     pub throttle: crate::throttle::Throttle,
     /// The OpenID Connect issuers users may sign in with (`[[oidc]]`).
     pub oidc: Vec<crate::auth::oidc::Issuer>,
+    /// The mail server's client, when `[smtp]` is set.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 impl Hub {
@@ -49,6 +51,11 @@ impl Hub {
             .iter()
             .map(|o| crate::auth::oidc::Issuer::new(o.clone(), &cfg.url()))
             .collect::<Result<Vec<_>, _>>()?;
+        let mailer = cfg
+            .smtp
+            .as_ref()
+            .map(crate::mail::Mailer::new)
+            .transpose()?;
         let hub = Arc::new(Hub {
             cfg,
             db,
@@ -60,6 +67,7 @@ impl Hub {
             accepting: std::sync::Mutex::new(()),
             throttle: Default::default(),
             oidc,
+            mailer,
         });
         hub.listen()?;
         Ok(hub)

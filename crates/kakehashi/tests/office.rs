@@ -325,4 +325,100 @@ async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
         403,
         "the author, no chair, does not approve her own version"
     );
+
+    // the activity report of the MoU's first year, as JSON and as the printable page
+    let r: Value = http
+        .get(format!("{url}/api/office/report"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["year"]["n"], 1, "{r}");
+    assert_eq!(r["year"]["from"], "2026-04-15");
+    let people: Vec<&str> = r["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["person"].as_str().unwrap())
+        .collect();
+    assert_eq!(people, ["researcher"], "the 2027 exchange is in year 2");
+    assert_eq!(r["courses"][0]["certificates"], 2);
+    assert_eq!(r["meetings"][0]["id"], "symposium-2026-berlin");
+    assert!(r["upcoming"].as_u64().unwrap() >= 2, "{r}");
+    assert!(
+        r["open_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["text"] == "Send the draft work plan 2027"),
+        "{r}"
+    );
+    let year2: Value = http
+        .get(format!("{url}/api/office/report?year=2"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(year2["exchanges"][0]["person"], "steward-de-berlin");
+    let r = http
+        .get(format!("{url}/api/office/report?year=99"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("year"));
+    let page = http
+        .get(format!("{url}/office/report"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Tätigkeitsbericht, Jahr 1"), "{page}");
+    assert!(page.contains("@media print"));
+
+    // certificates: the holder sees hers; not someone else's; none without every session
+    let cert = |who: &str| {
+        http.get(format!(
+            "{url}/office/courses/course-genomic-amr-2026/certificate/{who}"
+        ))
+        .header("cookie", &cookie)
+        .send()
+    };
+    let r = cert("researcher").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Teilnahmebescheinigung"), "{page}");
+    assert!(page.contains("Genomic surveillance of antimicrobial resistance"));
+    assert_eq!(cert("steward-jp-tokyo").await.unwrap().status(), 403);
+    let login: Value = http
+        .post(format!("{url}/api/login"))
+        .json(&json!({"name": "admin", "password": "kakehashi-admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .get(format!(
+            "{url}/office/courses/course-genomic-amr-2026/certificate/steward-de-berlin"
+        ))
+        .header(
+            "cookie",
+            format!("kh_session={}", login["session"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "one of three sessions: no certificate");
 }

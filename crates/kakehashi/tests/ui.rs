@@ -685,6 +685,12 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             "office-diff",
             "/office/documents/proto-sari/diff?from=1&to=2",
         ),
+        ("office-report", "/office/report"),
+        (
+            "office-certificate",
+            "/office/courses/course-genomic-amr-2026/certificate/researcher",
+        ),
+        ("notifications", "/notifications"),
         ("error-not-found", "/feasibility/no-such-task"),
         ("error-forbidden", "/steward"),
     ];

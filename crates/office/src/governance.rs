@@ -135,6 +135,16 @@ pub enum Vote {
     },
 }
 
+impl Vote {
+    /// As the log shows it: `consensus`, or the counts `yes/no/abstain`.
+    pub fn shown(&self) -> String {
+        match self {
+            Vote::Consensus => "consensus".into(),
+            Vote::Counted { yes, no, abstain } => format!("{yes}/{no}/{abstain}"),
+        }
+    }
+}
+
 /// An entry of the decisions log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {

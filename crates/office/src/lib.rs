@@ -12,6 +12,10 @@
 //! - [`event`]: meetings, conferences and visits with agenda, participants, minutes and
 //!   action items, shown in Europe/Berlin and Asia/Tokyo; double bookings as warnings.
 //! - [`ical`]: the RFC 5545 writer for the per-user and per-body calendar feeds.
+//! - [`report`]: the activity report per MoU year (exchanges, training, meetings held,
+//!   decisions, open actions).
+//! - [`reminder`]: the reminders due on a day (renewal decision, actions, events), each with a
+//!   stable key so the hub sends it once.
 //!
 //! Bad input is an [`OfficeError`] naming the field at fault; a refused state change is an
 //! [`OfficeError::Transition`] or one of the named rules.
@@ -24,6 +28,8 @@ pub mod exchange;
 pub mod governance;
 pub mod ical;
 pub mod library;
+pub mod reminder;
+pub mod report;
 
 pub use error::{OfficeError, Warning};
 

@@ -434,3 +434,81 @@ office-compare = Mit Version { $n } vergleichen
 office-step-submit = Zur Prüfung einreichen
 office-step-approve = Freigeben
 office-step-return = Zurück in den Entwurf
+
+## E-Mail-Benachrichtigungen
+mail-renewal-due-subject = { $title }: Entscheidung über die Verlängerung fällig am { $due }
+mail-renewal-due-body = Die Entscheidung der Partner über die Verlängerung von { $title } ist am { $due } fällig ({ $days ->
+        [0] heute
+        [one] in einem Tag
+       *[other] in { $days } Tagen
+    }). Der letzte Tag für eine Kündigung oder die Einigung auf eine Verlängerung ist der { $deadline }. Der Zeitplan: { $link }
+mail-renewal-overdue-subject = { $title }: die Entscheidung über die Verlängerung ist überfällig
+mail-renewal-overdue-body = Die Entscheidung der Partner über die Verlängerung von { $title } war am { $due } fällig. Der letzte Tag für eine Kündigung oder die Einigung auf eine Verlängerung ist der { $deadline }. Der Zeitplan: { $link }
+mail-action-due-subject = Aufgabe fällig am { $due }: { $text }
+mail-action-due-body = Ihre Aufgabe aus „{ $event }“ ist am { $due } fällig ({ $days ->
+        [0] heute
+        [one] morgen
+       *[other] in { $days } Tagen
+    }): { $text }. Als erledigt markieren oder die Veranstaltung ansehen: { $link }
+mail-action-overdue-subject = Überfällig seit { $due }: { $text }
+mail-action-overdue-body = Ihre Aufgabe aus „{ $event }“ war am { $due } fällig: { $text }. Als erledigt oder entfallen markieren: { $link }
+mail-event-subject = Morgen: { $title }
+mail-event-body = { $title } beginnt morgen, { $berlin } in Berlin, { $tokyo } in Tokio, Ort: { $location }. Tagesordnung und Teilnehmende: { $link }
+mail-digest-subject = kakehashi: { $n ->
+        [one] eine Benachrichtigung
+       *[other] { $n } Benachrichtigungen
+    }
+mail-footer = kakehashi, das Forschungsnetz von NUM und JIHS. Wählen Sie, wie Sie von jedem Thema hören: { $link }
+notify-title = E-Mail-Benachrichtigungen
+notify-intro = Erinnerungen an die Verlängerung des MoU, an Ihre Aufgaben und an Veranstaltungen, an denen Sie teilnehmen, per E-Mail: einzeln, einmal täglich als Zusammenfassung oder gar nicht.
+notify-email = E-Mail-Adresse
+notify-topic-renewal = Entscheidungen über die Verlängerung des MoU
+notify-topic-action = Ihre Aufgaben
+notify-topic-event = Veranstaltungen, an denen Sie teilnehmen
+notify-mode-immediate = Einzeln
+notify-mode-digest = Tägliche Zusammenfassung
+notify-mode-off = Aus
+notify-save = Speichern
+notify-saved = Gespeichert.
+notify-recent = Letzte Nachrichten
+notify-none = Noch keine Nachrichten.
+notify-state-pending = ausstehend
+notify-state-sent = gesendet
+notify-state-skipped = nicht gesendet
+notify-state-failed = fehlgeschlagen
+notify-col-created = Erstellt
+notify-col-subject = Betreff
+notify-col-state = Status
+notify-col-note = Hinweis
+nav-notifications = Benachrichtigungen
+
+## Tätigkeitsbericht und Teilnahmebescheinigungen
+office-back-office = Zurück zum Büro
+office-report = Tätigkeitsbericht
+report-title = Tätigkeitsbericht, Jahr { $year }
+report-year-short = Jahr { $year }
+report-span = { $from } bis { $to }, Stand { $asof }
+report-print-hint = Drucken Sie diese Seite oder speichern Sie sie im Browser als PDF.
+report-summary = Übersicht
+report-held-conference = Konferenzen
+report-held-meeting = Sitzungen
+report-held-visit = Delegationsbesuche
+report-upcoming = Noch ausstehende Sitzungen in diesem Jahr
+report-open-actions = Offene Aufgaben
+report-sessions-in-year = Termine in diesem Jahr
+report-certificates = Bescheinigungen
+report-meetings = Abgehaltene Sitzungen
+report-due = Fällig
+report-action = Aufgabe
+report-owner = Verantwortlich
+report-overdue = überfällig
+report-not-yet = Studien und Zugangsanträge sind noch nicht Teil dieses Berichts.
+yes = ja
+no = nein
+certificate-title = Teilnahmebescheinigung
+certificate-confirms = Hiermit wird bescheinigt, dass
+certificate-attended = an allen { $sessions } Terminen vom { $from } bis { $to } teilgenommen hat, im Kurs
+certificate-trainers = Lehrende
+certificate-issued = Ausgestellt am { $date }
+certificate-network = kakehashi, das Forschungsnetz von NUM und JIHS
+office-certificate = Bescheinigung

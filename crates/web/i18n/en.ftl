@@ -434,3 +434,81 @@ office-compare = Compare with version { $n }
 office-step-submit = Submit for review
 office-step-approve = Approve
 office-step-return = Return to draft
+
+## e-mail notifications
+mail-renewal-due-subject = { $title }: renewal decision due { $due }
+mail-renewal-due-body = The partners' decision on renewing { $title } is due on { $due } ({ $days ->
+        [0] today
+        [one] in one day
+       *[other] in { $days } days
+    }). The last day to give notice or agree on an extension is { $deadline }. The timeline: { $link }
+mail-renewal-overdue-subject = { $title }: the renewal decision is overdue
+mail-renewal-overdue-body = The partners' decision on renewing { $title } was due on { $due }. The last day to give notice or agree on an extension is { $deadline }. The timeline: { $link }
+mail-action-due-subject = Action due { $due }: { $text }
+mail-action-due-body = Your action from “{ $event }” is due on { $due } ({ $days ->
+        [0] today
+        [one] tomorrow
+       *[other] in { $days } days
+    }): { $text }. Mark it done or see the event: { $link }
+mail-action-overdue-subject = Overdue since { $due }: { $text }
+mail-action-overdue-body = Your action from “{ $event }” was due on { $due }: { $text }. Mark it done or dropped: { $link }
+mail-event-subject = Tomorrow: { $title }
+mail-event-body = { $title } starts tomorrow, { $berlin } in Berlin, { $tokyo } in Tokyo, at { $location }. Agenda and participants: { $link }
+mail-digest-subject = kakehashi: { $n ->
+        [one] one notification
+       *[other] { $n } notifications
+    }
+mail-footer = kakehashi, the NUM–JIHS research network. Choose how you hear of each topic: { $link }
+notify-title = E-mail notifications
+notify-intro = Reminders of the MoU renewal, of your action items and of events you take part in, by e-mail: one by one, once a day as a digest, or not at all.
+notify-email = E-mail address
+notify-topic-renewal = MoU renewal decisions
+notify-topic-action = Your action items
+notify-topic-event = Events you take part in
+notify-mode-immediate = One by one
+notify-mode-digest = Daily digest
+notify-mode-off = Off
+notify-save = Save
+notify-saved = Saved.
+notify-recent = Recent messages
+notify-none = No messages yet.
+notify-state-pending = pending
+notify-state-sent = sent
+notify-state-skipped = not sent
+notify-state-failed = failed
+notify-col-created = Created
+notify-col-subject = Subject
+notify-col-state = State
+notify-col-note = Note
+nav-notifications = Notifications
+
+## activity report and certificates
+office-back-office = Back to the office
+office-report = Activity report
+report-title = Activity report, year { $year }
+report-year-short = Year { $year }
+report-span = { $from } to { $to }, as of { $asof }
+report-print-hint = Print this page or save it as PDF from your browser.
+report-summary = Summary
+report-held-conference = Conferences held
+report-held-meeting = Meetings held
+report-held-visit = Delegation visits
+report-upcoming = Meetings still to come this year
+report-open-actions = Open actions
+report-sessions-in-year = Sessions this year
+report-certificates = Certificates
+report-meetings = Meetings held
+report-due = Due
+report-action = Action
+report-owner = Owner
+report-overdue = overdue
+report-not-yet = Studies and access requests are not in this report yet.
+yes = yes
+no = no
+certificate-title = Certificate of attendance
+certificate-confirms = This is to certify that
+certificate-attended = attended all { $sessions } sessions, from { $from } to { $to }, of the course
+certificate-trainers = Trainers
+certificate-issued = Issued { $date }
+certificate-network = kakehashi, the NUM–JIHS research network
+office-certificate = Certificate

@@ -428,3 +428,77 @@ office-compare = 第{ $n }版と比較
 office-step-submit = レビューに提出
 office-step-approve = 承認
 office-step-return = 草案に戻す
+
+## メール通知
+mail-renewal-due-subject = { $title }：更新の決定期限 { $due }
+mail-renewal-due-body = { $title } の更新に関するパートナー間の決定期限は { $due } です（{ $days ->
+        [0] 本日
+       *[other] あと { $days } 日
+    }）。解約の通知または延長の合意の最終日は { $deadline } です。スケジュール：{ $link }
+mail-renewal-overdue-subject = { $title }：更新の決定が期限を過ぎています
+mail-renewal-overdue-body = { $title } の更新に関するパートナー間の決定期限は { $due } でした。解約の通知または延長の合意の最終日は { $deadline } です。スケジュール：{ $link }
+mail-action-due-subject = 期限 { $due } のアクション：{ $text }
+mail-action-due-body = 「{ $event }」で割り当てられたアクションの期限は { $due } です（{ $days ->
+        [0] 本日
+        [one] 明日
+       *[other] あと { $days } 日
+    }）：{ $text }。完了にする、またはイベントを見る：{ $link }
+mail-action-overdue-subject = { $due } から期限切れ：{ $text }
+mail-action-overdue-body = 「{ $event }」で割り当てられたアクションの期限は { $due } でした：{ $text }。完了または取り下げにする：{ $link }
+mail-event-subject = 明日：{ $title }
+mail-event-body = { $title } は明日、ベルリン時間 { $berlin }、東京時間 { $tokyo } に { $location } で始まります。議題と参加者：{ $link }
+mail-digest-subject = kakehashi：通知 { $n } 件
+mail-footer = kakehashi（NUM–JIHS 研究ネットワーク）。トピックごとの通知方法の設定：{ $link }
+notify-title = メール通知
+notify-intro = MoU 更新の決定、担当アクション、参加するイベントのリマインダーをメールで受け取ります：1 件ずつ、1 日 1 回のまとめ、または受け取らない。
+notify-email = メールアドレス
+notify-topic-renewal = MoU 更新の決定
+notify-topic-action = 担当アクション
+notify-topic-event = 参加するイベント
+notify-mode-immediate = 1 件ずつ
+notify-mode-digest = 1 日 1 回のまとめ
+notify-mode-off = 受け取らない
+notify-save = 保存
+notify-saved = 保存しました。
+notify-recent = 最近のメッセージ
+notify-none = メッセージはまだありません。
+notify-state-pending = 送信待ち
+notify-state-sent = 送信済み
+notify-state-skipped = 送信せず
+notify-state-failed = 失敗
+notify-col-created = 作成日時
+notify-col-subject = 件名
+notify-col-state = 状態
+notify-col-note = 備考
+nav-notifications = 通知
+
+## 活動報告と修了証
+office-back-office = オフィスに戻る
+office-report = 活動報告
+report-title = 活動報告（第 { $year } 年度）
+report-year-short = 第 { $year } 年度
+report-span = { $from } から { $to } まで（{ $asof } 時点）
+report-print-hint = このページはブラウザから印刷または PDF として保存できます。
+report-summary = 概要
+report-held-conference = 開催した会議（カンファレンス）
+report-held-meeting = 開催した会合
+report-held-visit = 代表団の訪問
+report-upcoming = 今年度これから開催される会合
+report-open-actions = 未完了のアクション
+report-sessions-in-year = 今年度のセッション数
+report-certificates = 修了証
+report-meetings = 開催した会合
+report-due = 期限
+report-action = アクション
+report-owner = 担当者
+report-overdue = 期限切れ
+report-not-yet = 研究とアクセス申請はまだこの報告に含まれていません。
+yes = はい
+no = いいえ
+certificate-title = 受講修了証
+certificate-confirms = 以下の者は
+certificate-attended = { $from } から { $to } までの全 { $sessions } 回のセッションに出席したことを証明します。講座名：
+certificate-trainers = 講師
+certificate-issued = 発行日 { $date }
+certificate-network = kakehashi（NUM–JIHS 研究ネットワーク）
+office-certificate = 修了証

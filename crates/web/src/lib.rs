@@ -10,7 +10,9 @@ pub mod console;
 pub mod form;
 pub mod format;
 pub mod i18n;
+pub mod notify;
 pub mod office;
+pub mod office_report;
 pub mod pages;
 pub mod share_chart;
 

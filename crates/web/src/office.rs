@@ -8,6 +8,8 @@ use serde::Serialize;
 /// An agreement and its renewal timeline.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct AgreementRow {
+    /// Id (the activity report's link).
+    pub id: String,
     /// Title.
     pub title: String,
     /// The parties, joined.
@@ -136,6 +138,8 @@ pub struct ExchangeRow {
 /// A training course.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct CourseRow {
+    /// Id.
+    pub id: String,
     /// Title.
     pub title: String,
     /// Number of sessions.
@@ -144,6 +148,8 @@ pub struct CourseRow {
     pub participants: usize,
     /// Participants who attended every session.
     pub complete: usize,
+    /// Those participants (each has a certificate page).
+    pub certified: Vec<String>,
 }
 
 /// The partnership office's page.

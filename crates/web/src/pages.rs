@@ -534,6 +534,12 @@ pub enum Page {
     Office(crate::office::OfficePage),
     /// Two versions of an office document compared.
     OfficeDiff(crate::office::DiffPage),
+    /// The user's e-mail notification settings.
+    Notifications(crate::notify::NotificationsPage),
+    /// The activity report of a MoU year.
+    OfficeReport(crate::office_report::ReportPage),
+    /// A course certificate.
+    Certificate(crate::office_report::CertificatePage),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -556,6 +562,9 @@ impl Page {
             Page::AdminUsers(_) => "admin_users.html",
             Page::Office(_) => "office.html",
             Page::OfficeDiff(_) => "office_diff.html",
+            Page::Notifications(_) => "notifications.html",
+            Page::OfficeReport(_) => "office_report.html",
+            Page::Certificate(_) => "certificate.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -570,7 +579,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -594,6 +603,18 @@ const TEMPLATES: [(&str, &str); 12] = [
     (
         "office_diff.html",
         include_str!("../templates/office_diff.html"),
+    ),
+    (
+        "notifications.html",
+        include_str!("../templates/notifications.html"),
+    ),
+    (
+        "office_report.html",
+        include_str!("../templates/office_report.html"),
+    ),
+    (
+        "certificate.html",
+        include_str!("../templates/certificate.html"),
     ),
 ];
 
@@ -724,6 +745,9 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::AdminUsers(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Office(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {
             minijinja::context! { chrome => c, status => *status, key => key.as_str() }
         }

@@ -448,7 +448,119 @@ fn all_pages() -> Vec<Page> {
                 })
                 .collect(),
         }),
+        Page::Notifications(notifications_page()),
+        Page::OfficeReport(report_page()),
+        Page::Certificate(kakehashi_web::office_report::CertificatePage {
+            person: "mia".into(),
+            course: "Genomic surveillance".into(),
+            curriculum: vec!["Sequencing".into(), "Phylogenetics".into()],
+            trainers: vec!["ana".into(), "ken".into()],
+            from: "2026-11-02".parse().unwrap(),
+            to: "2026-11-16".parse().unwrap(),
+            sessions: 3,
+            issued: "2026-12-07".parse().unwrap(),
+        }),
     ]
+}
+
+/// The notification settings with each topic, mode and message state.
+fn notifications_page() -> kakehashi_web::notify::NotificationsPage {
+    use kakehashi_web::notify::*;
+    NotificationsPage {
+        email: "mia@example.org".into(),
+        prefs: ["renewal", "action", "event"]
+            .iter()
+            .zip(["immediate", "digest", "off"])
+            .map(|(t, m)| PrefRow {
+                topic: (*t).into(),
+                mode: m.into(),
+            })
+            .collect(),
+        modes: ["immediate", "digest", "off"].map(String::from).to_vec(),
+        messages: ["pending", "sent", "skipped", "failed"]
+            .iter()
+            .map(|s| MessageRow {
+                created: "2026-12-07T06:00:00+00:00".into(),
+                subject: "Action due <soon>".into(),
+                state: (*s).into(),
+                note: Some("no e-mail address".into()),
+            })
+            .collect(),
+        saved: true,
+    }
+}
+
+/// An activity report with a row of everything, each kind and status among them.
+fn report_page() -> kakehashi_web::office_report::ReportPage {
+    use kakehashi_office::report::*;
+    let d = |s: &str| s.parse().unwrap();
+    let report = ActivityReport {
+        agreement: "mou-2026".into(),
+        title: "MoU NUM–JIHS".into(),
+        year: MouYear {
+            n: 1,
+            from: d("2026-04-15"),
+            to: d("2027-04-14"),
+        },
+        as_of: d("2026-12-07"),
+        exchanges: ["proposed", "planned", "ongoing", "completed"]
+            .iter()
+            .map(|s| ExchangeLine {
+                person: "yui".into(),
+                home: "JIHS".into(),
+                host: "Charité".into(),
+                start: d("2026-09-01"),
+                end: d("2026-11-30"),
+                theme: "AMR".into(),
+                status: (*s).into(),
+            })
+            .collect(),
+        courses: vec![CourseLine {
+            id: "genomics".into(),
+            title: "Genomic surveillance".into(),
+            sessions: 3,
+            participants: 3,
+            certificates: 2,
+        }],
+        meetings: ["conference", "meeting", "visit"]
+            .iter()
+            .map(|k| MeetingLine {
+                id: format!("m-{k}"),
+                title: "Symposium".into(),
+                kind: (*k).into(),
+                date: d("2026-04-15"),
+                location: "Berlin".into(),
+                participants: 40,
+                minutes: *k != "visit",
+            })
+            .collect(),
+        upcoming: 2,
+        decisions: ["consensus", "5/1/0"]
+            .iter()
+            .map(|v| DecisionLine {
+                date: d("2026-06-01"),
+                body: "steering".into(),
+                text: "Adopt the work plan".into(),
+                vote: (*v).into(),
+            })
+            .collect(),
+        open_actions: [true, false]
+            .iter()
+            .map(|o| ActionLine {
+                event: "Symposium".into(),
+                text: "Send the SOP".into(),
+                owner: "mia".into(),
+                due: d("2026-12-01"),
+                overdue: *o,
+            })
+            .collect(),
+    };
+    kakehashi_web::office_report::ReportPage {
+        by_kind: meetings_by_kind(&report),
+        report,
+        previous: None,
+        next: Some(2),
+    }
 }
 
 /// The office's page with a row of everything, each phase and state among them.
@@ -483,6 +595,7 @@ fn office_page() -> kakehashi_web::office::OfficePage {
         ]
         .iter()
         .map(|p| AgreementRow {
+            id: "mou-2026".into(),
             title: "MoU NUM–JIHS".into(),
             parties: "NUM, JIHS".into(),
             signed: "2026-04-15".into(),
@@ -546,10 +659,12 @@ fn office_page() -> kakehashi_web::office::OfficePage {
             })
             .collect(),
         courses: vec![CourseRow {
+            id: "genomics".into(),
             title: "Genomic surveillance".into(),
             sessions: 3,
             participants: 3,
             complete: 2,
+            certified: vec!["mia".into(), "yui".into()],
         }],
         feed: Some("/office/calendar/khcal_x.ics".into()),
     }

@@ -2,7 +2,8 @@
 //! [`admin`] (users, projects, sites), [`projects`] (the network and a user's projects),
 //! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
 //! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
-//! with its calendar feeds under `/office/calendar/`). The
+//! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
+//! outbox). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod notify;
 pub mod office;
 pub mod projects;
 pub mod site;
@@ -36,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(site::routes())
         .merge(uploads::routes())
         .merge(office::routes())
+        .merge(notify::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -52,6 +52,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/office/events/{id}/actions", post(set_action))
         .route("/api/office/calendar.ics", get(my_calendar))
         .route("/api/office/feeds", post(new_feed))
+        .route("/api/office/report", get(activity_report))
         .route("/office/calendar/{id}", get(feed))
 }
 
@@ -298,4 +299,23 @@ async fn feed(State(hub): S, Path(file): Path<String>) -> Result<Response, ApiEr
     Ok(ics(hub
         .blocking(move |h| calendar::feed_calendar(h, &secret))
         .await?))
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    agreement: Option<String>,
+    year: Option<u32>,
+}
+
+async fn activity_report(
+    State(hub): S,
+    _c: Caller,
+    Query(q): Query<ReportQuery>,
+) -> J<kakehashi_office::report::ActivityReport> {
+    let (r, _, _) = hub
+        .blocking(move |h| {
+            crate::service::office::report::activity_report(h, q.agreement.as_deref(), q.year)
+        })
+        .await?;
+    Ok(Json(r))
 }

@@ -68,6 +68,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::office::V4_SQLITE, super::office::V4_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 5,
+        name: "e-mail notifications: users' addresses, their preferences per topic, the outbox, the digests sent",
+        columns: super::notify::V5_COLUMNS,
+        sql: Sql::each(super::notify::V5_SQLITE, super::notify::V5_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The newest version this hub knows.

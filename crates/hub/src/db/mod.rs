@@ -22,6 +22,7 @@ use std::sync::Mutex;
 pub(crate) mod backend;
 mod identity;
 pub mod migrate;
+mod notify;
 mod office;
 pub mod pg;
 mod projects;
@@ -31,6 +32,7 @@ mod users;
 
 use backend::Conn;
 pub use identity::{TokenRow, UserRow};
+pub use notify::{Outgoing, Recipient};
 pub use office::{Feed, OfficeTable, Record};
 pub use pg::{PgUrl, Wake};
 pub use tasks::Stored;

@@ -5,6 +5,7 @@
 pub mod anchor;
 pub mod audit;
 pub mod identity;
+pub mod notify;
 pub mod office;
 pub mod sites;
 pub mod tasks;

@@ -31,6 +31,7 @@ mod admin;
 mod amr;
 mod feasibility;
 mod home;
+mod notify;
 mod office;
 mod oidc;
 mod session;
@@ -51,6 +52,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(surveillance::routes())
         .merge(amr::routes())
         .merge(office::routes())
+        .merge(notify::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

@@ -5,7 +5,7 @@
 //! every signed-in user; the data come from [`crate::service::office`].
 
 use super::{S, SignedIn};
-use crate::service::office::{self, calendar, library};
+use crate::service::office::{self, calendar, library, report};
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use kakehashi_office::event::{Event, Presence, SHOWN_ZONES};
-use kakehashi_office::governance::{Body, Vote};
+use kakehashi_office::governance::Body;
 use kakehashi_office::library::Step;
 use kakehashi_web::office::{
     ActionRow, AgreementRow, BodyRow, CourseRow, DecisionRow, DiffPage, DiffRow, DocumentRow,
     EventRow, ExchangeRow, OfficePage, VersionRow,
 };
+use kakehashi_web::office_report::{CertificatePage, ReportPage};
 use kakehashi_web::pages::Page;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -30,6 +31,57 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route("/office/feed", post(feed))
         .route("/office/documents/{id}/step", post(step))
         .route("/office/documents/{id}/diff", get(diff))
+        .route("/office/report", get(report_page))
+        .route(
+            "/office/courses/{id}/certificate/{person}",
+            get(certificate_page),
+        )
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    agreement: Option<String>,
+    year: Option<u32>,
+}
+
+/// The activity report of a MoU year, printable.
+async fn report_page(
+    State(hub): S,
+    SignedIn(ui, _user): SignedIn,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let (report, previous, next) = hub
+        .blocking(move |h| report::activity_report(h, q.agreement.as_deref(), q.year))
+        .await?;
+    let page = ReportPage {
+        by_kind: kakehashi_office::report::meetings_by_kind(&report),
+        report,
+        previous,
+        next,
+    };
+    Ok(ui.page(StatusCode::OK, &Page::OfficeReport(page), "office"))
+}
+
+/// A participant's certificate, printable.
+async fn certificate_page(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Path((id, person)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let c = hub
+        .blocking(move |h| report::certificate(h, &user, &id, &person))
+        .await?;
+    let page = CertificatePage {
+        person: c.person,
+        sessions: c.course.sessions.len(),
+        course: c.course.title,
+        curriculum: c.course.curriculum,
+        trainers: c.course.trainers,
+        from: c.from,
+        to: c.to,
+        issued: c.issued,
+    };
+    Ok(ui.page(StatusCode::OK, &Page::Certificate(page), "office"))
 }
 
 #[derive(Deserialize)]
@@ -245,6 +297,7 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
         agreements: office::agreements(h)?
             .into_iter()
             .map(|a| AgreementRow {
+                id: a.agreement.id.clone(),
                 title: a.agreement.title.clone(),
                 parties: a
                     .agreement
@@ -267,10 +320,7 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
                 date: d.date.to_string(),
                 body: name_of(&d.body),
                 text: d.text.clone(),
-                vote: match d.vote {
-                    Vote::Consensus => "consensus".into(),
-                    Vote::Counted { yes, no, abstain } => format!("{yes}/{no}/{abstain}"),
-                },
+                vote: d.vote.shown(),
             })
             .collect(),
         documents,
@@ -289,11 +339,21 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
             .collect(),
         courses: office::courses(h)?
             .iter()
-            .map(|c| CourseRow {
-                title: c.title.clone(),
-                sessions: c.sessions.len(),
-                participants: c.participants.len(),
-                complete: c.participants.iter().filter(|p| c.attendance(p).1).count(),
+            .map(|c| {
+                let certified: Vec<String> = c
+                    .participants
+                    .iter()
+                    .filter(|p| c.attendance(p).1)
+                    .cloned()
+                    .collect();
+                CourseRow {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    sessions: c.sessions.len(),
+                    participants: c.participants.len(),
+                    complete: certified.len(),
+                    certified,
+                }
             })
             .collect(),
         bodies: bodies

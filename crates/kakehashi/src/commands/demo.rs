@@ -116,6 +116,34 @@ pub struct Args {
     /// Make and load the sites, then exit without starting the network.
     #[arg(long)]
     prepare_only: bool,
+    /// A mail server on this machine (`127.0.0.1:2525`, no TLS: e.g. `python3 -m aiosmtpd -n
+    /// -l 127.0.0.1:2525`) the hub sends the office's reminders through, every minute.
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<std::net::SocketAddr>,
+}
+
+/// The demo hub's configuration with a local mail server: no TLS (loopback only), a cycle a
+/// minute, the digest at any hour.
+fn smtp_config(addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        addr.ip().is_loopback(),
+        "--smtp {addr}: the demo sends mail without TLS, so only to a server on this machine"
+    );
+    let mut smtp = toml::Table::new();
+    smtp.insert("host".into(), addr.ip().to_string().into());
+    smtp.insert("port".into(), i64::from(addr.port()).into());
+    smtp.insert("security".into(), "none".into());
+    smtp.insert(
+        "from".into(),
+        "kakehashi demo <office@demo.kakehashi.test>".into(),
+    );
+    let mut notify = toml::Table::new();
+    notify.insert("interval_seconds".into(), 60.into());
+    notify.insert("digest_hour".into(), 0.into());
+    let mut t = toml::Table::new();
+    t.insert("smtp".into(), smtp.into());
+    t.insert("notify".into(), notify.into());
+    Ok(toml::to_string(&t)?)
 }
 
 /// Runs `kakehashi demo`.
@@ -133,6 +161,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let url = format!("http://127.0.0.1:{}", args.port);
     let mut children = Children::default();
     let hub_log = log_file(dir, "hub")?;
+    let mut config = Vec::new();
+    if let Some(addr) = args.smtp {
+        let path = dir.join("hub.toml");
+        std::fs::write(&path, smtp_config(addr)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        config = vec![std::ffi::OsString::from("--config"), path.into_os_string()];
+    }
     children.0.push((
         "hub".into(),
         kakehashi(&exe)
@@ -143,6 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "--data-dir",
             ])
             .arg(dir.join("hub"))
+            .args(&config)
             .env("KAKEHASHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdout(Stdio::null())
             .stderr(hub_log)
@@ -377,6 +413,19 @@ async fn setup_network(
     let researcher = std::fs::read_to_string(&researcher_token)?
         .trim()
         .to_owned();
+    // addresses for the reminders (sent only when the demo runs with --smtp)
+    for (token, email) in [
+        (&admin, "office@demo.kakehashi.test"),
+        (&researcher, "researcher@demo.kakehashi.test"),
+    ] {
+        http.put(format!("{url}/api/me/notifications"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"email": email}))
+            .send()
+            .await?
+            .error_for_status()
+            .context("setting a demo user's e-mail address")?;
+    }
     super::demo_office::seed(&http, url, &admin, &researcher)
         .await
         .context("seeding the partnership office")?;

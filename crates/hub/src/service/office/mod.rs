@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod calendar;
 pub mod library;
+pub mod report;
 
 /// An office error as an API error: a broken rule of the review or a stale write is 409,
 /// bad input 400 (the message names the field).
