@@ -12,6 +12,8 @@ pub mod design;
 pub mod formula;
 pub mod frame;
 pub mod glm;
+pub mod summary;
+pub mod table;
 
 pub use design::{Design, DesignError, Levels};
 pub use formula::{Formula, FormulaError};
