@@ -307,11 +307,23 @@ impl DatasetSpec {
         self.variables.iter().find(|v| v.name == name)
     }
 
-    /// The declared levels of the factors that have them (a model codes every site alike).
+    /// The declared levels of the factors that have them (a model codes every site alike),
+    /// and `0`, `1` for the indicators (so every site's table has both).
     pub fn levels(&self) -> Levels {
         self.variables
             .iter()
-            .filter_map(|v| v.levels.clone().map(|l| (v.name.clone(), l)))
+            .filter_map(|v| {
+                let indicator = matches!(
+                    v.kind,
+                    Kind::Condition { .. } | Kind::IcuStay | Kind::InHospitalDeath
+                );
+                let l = if indicator {
+                    Some(vec!["0".to_owned(), "1".to_owned()])
+                } else {
+                    v.levels.clone()
+                };
+                l.map(|l| (v.name.clone(), l))
+            })
             .collect()
     }
 }

@@ -118,7 +118,7 @@ pub struct RoundAnswer {
     pub null: Contribution,
 }
 
-/// A site's answer to a round: checks the disclosure rules and the response, then computes
+/// A site's answer to a round: checks the response and the disclosure rules, then computes
 /// both models' sums at the round's coefficients. A fitted value at 0 or 1 (binomial) or 0
 /// (poisson) is refused as separation: the coefficients are running off to infinity and
 /// would tell that every row of some group had the same outcome.
@@ -128,8 +128,8 @@ pub fn site_round(
     round: &Round,
     rules: &GlmRules,
 ) -> Result<RoundAnswer, GlmError> {
-    rules.check(design)?;
     family.check_response(design)?;
+    rules.check(design)?;
     let p = design.parameters();
     if round.beta.len() != p {
         return Err(GlmError::Coefficients {

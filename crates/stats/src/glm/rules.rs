@@ -60,7 +60,7 @@ pub enum GlmRefusal {
     },
     /// The model is saturated at the site.
     #[error(
-        "saturated model: {patterns} distinct covariate patterns and {rank} independent columns at the site, so the answer would give each pattern's outcome total; use fewer terms"
+        "saturated model: {patterns} distinct covariate patterns and {rank} independent columns at the site, so the answer would give each pattern's outcome total; use fewer terms, or a table (`kakehashi stats table`), which has its own cell rule"
     )]
     Saturated {
         /// Distinct covariate patterns.
