@@ -323,6 +323,34 @@ fn refusals_and_bad_input_say_why_per_site_and_give_no_result() {
         "{e}"
     );
 
+    // no rows at a site: a cohort no patient matches
+    let mut nobody: Value = serde_json::from_str(&std::fs::read_to_string(&data).unwrap()).unwrap();
+    nobody["index"]["diagnosis"] = serde_json::json!(["A98"]);
+    let data_nobody = stores[0].with_extension("nobody.json");
+    std::fs::write(&data_nobody, nobody.to_string()).unwrap();
+    let e = fails(&[
+        "stats",
+        "glm",
+        "--site-dir",
+        stores[0].to_str().unwrap(),
+        "--site-dir",
+        stores[1].to_str().unwrap(),
+        "--dataset",
+        data_nobody.to_str().unwrap(),
+        "--formula",
+        "died ~ age_band",
+        "--family",
+        "binomial",
+    ]);
+    for p in PROFILES {
+        assert!(
+            e.contains(&format!(
+                "site {p}: no rows: the dataset has no rows at this site"
+            )),
+            "{e}"
+        );
+    }
+
     // a saturated model at a site
     let e = fails(&base("died ~ age_band * sex", "binomial"));
     assert!(e.contains("refused: saturated model"), "{e}");

@@ -165,6 +165,18 @@ fn frames(sites: &Sites, d: &Dataset) -> anyhow::Result<Vec<SiteFrame>> {
     Ok(out)
 }
 
+/// The problem of a site whose dataset has no rows at all (said before any model or variable
+/// error, which would only be a consequence).
+fn no_rows(s: &SiteFrame) -> Option<(String, String)> {
+    (s.frame.rows() == 0).then(|| {
+        (
+            s.name.clone(),
+            "no rows: the dataset has no rows at this site (no cohort patient with an index stay)"
+                .to_owned(),
+        )
+    })
+}
+
 /// Reports each site's problem, then fails overall: no partial result is shown.
 fn fail_per_site(problems: &[(String, String)], total: usize) -> anyhow::Result<ExitCode> {
     for (site, why) in problems {
@@ -214,7 +226,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let levels = d.spec().levels();
             let mut designs = Vec::new();
             let mut problems = Vec::new();
-            for s in &frames {
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
                 match Design::build(&s.frame, &formula, &levels) {
                     Ok(x) => designs.push((s.name.clone(), x)),
                     Err(e) => problems.push((s.name.clone(), e.to_string())),
@@ -263,7 +276,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let frames = frames(&sites, &d)?;
             let mut per_site = Vec::new();
             let mut problems = Vec::new();
-            for s in &frames {
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
                 match summary::site_summary(&s.frame, &variable, by.as_deref(), sites.min_rows) {
                     Ok(x) => per_site.push((s.name.clone(), x)),
                     Err(e) => problems.push((s.name.clone(), e.to_string())),
@@ -284,7 +298,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let levels = d.spec().levels();
             let mut tables = Vec::new();
             let mut problems = Vec::new();
-            for s in &frames {
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
                 match table::tabulate(&s.frame, &vars, &levels)
                     .and_then(|t| t.check_cells(sites.min_rows).map(|()| t))
                 {
