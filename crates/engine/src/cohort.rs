@@ -237,6 +237,16 @@ fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, 
 impl CohortIndex {
     /// Reads what the cohort engine needs from a snapshot.
     pub fn open(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        CohortIndex::open_inner(snap, false)
+    }
+
+    /// [`Self::open`], keeping the patient keys, for
+    /// [`Self::matching_patients_as_of`] (an analysis dataset's rows).
+    pub fn open_with_patient_keys(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        CohortIndex::open_inner(snap, true)
+    }
+
+    fn open_inner(snap: &Snapshot, keep_patients: bool) -> Result<CohortIndex, CohortError> {
         let mut ix = CohortIndex {
             tag: snap.tag(),
             patients: Interner::default(),
@@ -284,7 +294,9 @@ impl CohortIndex {
         }
         // resource ids and patient keys are compared as numbers from here on
         ix.ids = Interner::default();
-        ix.patients = Interner::default();
+        if !keep_patients {
+            ix.patients = Interner::default();
+        }
         ix.fill_birth_ymd();
         Ok(ix)
     }
@@ -569,6 +581,39 @@ impl CohortIndex {
             unmapped: stats.unmapped.into_iter().collect(),
             unit_mismatches: stats.unit_mismatches,
         })
+    }
+
+    /// The keys of the patients matching a query, with ages as of `today`, sorted: the rows
+    /// of a site's analysis dataset (site-internal: only aggregates of them leave the site).
+    /// Needs an index opened with [`Self::open_with_patient_keys`]; any other keeps no
+    /// patient keys and is refused.
+    pub fn matching_patients_as_of(
+        &self,
+        q: &Query,
+        today: NaiveDate,
+    ) -> Result<(Vec<String>, CohortCount), CohortError> {
+        if self.patients.names.is_empty() && !self.known.is_empty() {
+            return Err(CohortError::Store {
+                view: "patient".into(),
+                message:
+                    "this cohort index keeps no patient keys; open it with open_with_patient_keys"
+                        .into(),
+            });
+        }
+        let plan = kakehashi_cohort::compile(q)?;
+        let mut stats = Stats::default();
+        let bits = self.eval_plan(&plan, today, &mut stats);
+        let mut keys: Vec<String> = bits
+            .iter()
+            .filter_map(|p| self.patients.names.get(p as usize).cloned())
+            .collect();
+        keys.sort();
+        let count = CohortCount {
+            count: bits.len(),
+            unmapped: stats.unmapped.into_iter().collect(),
+            unit_mismatches: stats.unit_mismatches,
+        };
+        Ok((keys, count))
     }
 
     /// The matching patients' bitmap (site-internal; never leaves the engine).

@@ -6,6 +6,7 @@
 
 pub mod amr;
 pub mod cohort;
+pub mod dataset;
 pub mod lab_codes;
 pub mod snapshot;
 pub mod sql;

@@ -492,7 +492,7 @@ pub fn site_rows(
     })
 }
 
-mod columns;
+pub(crate) mod columns;
 mod hints;
 #[cfg(test)]
 mod tests;

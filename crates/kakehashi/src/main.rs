@@ -58,6 +58,9 @@ enum Command {
     /// ARI/SARI surveillance: weekly series and epidemic thresholds (MEM).
     #[command(subcommand)]
     Surveillance(commands::surveillance::Command),
+    /// Federated statistics over an analysis dataset: summaries, tables, GLMs; dataset export.
+    #[command(subcommand)]
+    Stats(commands::stats::Command),
     /// Run the hub: HTTP API, web UI, task queue, audit.
     Hub(commands::hub::Args),
     /// Run a site agent: pulls tasks from the hub (outbound only) and answers them.
@@ -99,6 +102,7 @@ fn run() -> ExitCode {
         Command::Cohort(cmd) => commands::cohort::run(cmd),
         Command::Amr(cmd) => commands::amr::run(cmd),
         Command::Surveillance(cmd) => commands::surveillance::run(cmd),
+        Command::Stats(cmd) => commands::stats::run(cmd),
         Command::Hub(args) => commands::hub::run(args),
         Command::Site(args) => commands::site::run(args),
         Command::Query(args) => commands::query::run(args),

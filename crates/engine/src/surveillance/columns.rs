@@ -10,10 +10,10 @@ use kakehashi_model::View;
 use std::sync::Arc;
 
 /// A string column read as UTF-8, whatever its Arrow string type.
-pub(super) struct Strings(Option<ArrayRef>);
+pub(crate) struct Strings(Option<ArrayRef>);
 
 impl Strings {
-    pub(super) fn value(&self, i: usize) -> Option<&str> {
+    pub(crate) fn value(&self, i: usize) -> Option<&str> {
         let a = self.0.as_ref()?;
         if a.is_null(i) {
             return None;
@@ -22,12 +22,12 @@ impl Strings {
     }
 }
 
-pub(super) fn column<'a>(b: &'a RecordBatch, view: View, name: &str) -> Option<&'a ArrayRef> {
+pub(crate) fn column<'a>(b: &'a RecordBatch, view: View, name: &str) -> Option<&'a ArrayRef> {
     let _ = view;
     b.column_by_name(name)
 }
 
-pub(super) fn col_err(view: View, column: &str, e: impl ToString) -> SurveillanceError {
+pub(crate) fn col_err(view: View, column: &str, e: impl ToString) -> SurveillanceError {
     SurveillanceError::Column {
         view,
         column: column.to_string(),
@@ -36,7 +36,7 @@ pub(super) fn col_err(view: View, column: &str, e: impl ToString) -> Surveillanc
 }
 
 /// A missing column reads as all null (a store may omit columns that are null throughout).
-pub(super) fn strings(
+pub(crate) fn strings(
     b: &RecordBatch,
     view: View,
     name: &str,
@@ -50,7 +50,7 @@ pub(super) fn strings(
     }
 }
 
-pub(super) fn times(
+pub(crate) fn times(
     b: &RecordBatch,
     view: View,
     name: &str,
@@ -96,7 +96,7 @@ pub(super) fn times(
         .collect())
 }
 
-pub(super) fn dates(
+pub(crate) fn dates(
     b: &RecordBatch,
     view: View,
     name: &str,
@@ -132,7 +132,7 @@ pub(super) fn dates(
         .collect())
 }
 
-pub(super) fn floats(
+pub(crate) fn floats(
     b: &RecordBatch,
     view: View,
     name: &str,
@@ -148,7 +148,7 @@ pub(super) fn floats(
         .collect())
 }
 
-pub(super) fn string_lists(
+pub(crate) fn string_lists(
     b: &RecordBatch,
     view: View,
     name: &str,

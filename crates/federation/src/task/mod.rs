@@ -14,6 +14,7 @@
 pub mod antibiogram;
 pub mod cohort;
 mod note;
+pub mod stats;
 pub mod surveillance;
 mod unreadable;
 

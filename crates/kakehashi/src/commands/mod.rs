@@ -12,6 +12,7 @@ pub mod query;
 pub mod site;
 pub mod sof;
 pub mod sql;
+pub mod stats;
 pub mod surveillance;
 pub mod synth;
 

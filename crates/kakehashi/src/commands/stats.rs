@@ -1,0 +1,318 @@
+//! `kakehashi stats`: federated statistics over analysis datasets, run by a steward on the
+//! site's own store (`--site-dir`; several `--site-dir`s run the same federated computation
+//! over each store as a site, adding only what sites release), and the local dataset export.
+
+mod output;
+
+use anyhow::{Context, bail};
+use kakehashi_federation::task::stats::Dataset;
+use kakehashi_stats::glm::{GlmRules, Irls, Progress, Settings, site_round};
+use kakehashi_stats::{Design, Family, Formula, Frame, summary, table};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Output formats.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned text table.
+    Table,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+/// Where the dataset is computed.
+#[derive(clap::Args)]
+pub struct Sites {
+    /// A site directory (repeat for several stores, each answering as its own site).
+    #[arg(long = "site-dir", required = true)]
+    site_dirs: Vec<PathBuf>,
+    /// The analysis dataset (JSON: cohort, index stay, variables).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Each site's minimum: fewest rows in a GLM, values in a summary group, rows in a table
+    /// cell.
+    #[arg(long, default_value_t = 3)]
+    min_rows: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// Subcommands of `kakehashi stats`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Summary of a numeric variable (n, missing, mean, sd, quartiles), per group.
+    ///
+    /// Example: kakehashi stats summary --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --variable age --by sex
+    Summary {
+        /// Sites and dataset.
+        #[command(flatten)]
+        sites: Sites,
+        /// The numeric variable.
+        #[arg(long)]
+        variable: String,
+        /// A categorical variable to group by.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Contingency table of 1-3 variables, with χ² (two-way) and Fisher's test (2 × 2).
+    ///
+    /// Example: kakehashi stats table --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --variables sex,died
+    Table {
+        /// Sites and dataset.
+        #[command(flatten)]
+        sites: Sites,
+        /// The variables, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        variables: Vec<String>,
+    },
+    /// Generalised linear model by federated IRLS.
+    ///
+    /// Example: kakehashi stats glm --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex + country" --family binomial
+    Glm {
+        /// Sites and dataset.
+        #[command(flatten)]
+        sites: Sites,
+        /// The model formula, `y ~ a + b + a:b`.
+        #[arg(long)]
+        formula: String,
+        /// gaussian, binomial or poisson.
+        #[arg(long, default_value = "gaussian")]
+        family: String,
+    },
+    /// Write this site's analysis dataset, one column per variable named as in formulas
+    /// (steward only: patient-level rows, never sent anywhere).
+    ///
+    /// Example: kakehashi stats dataset --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --out /tmp/sari.csv
+    Dataset {
+        /// The site directory.
+        #[arg(long = "site-dir")]
+        site_dir: PathBuf,
+        /// The analysis dataset.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// The output file: `.csv` or `.parquet`.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// One site's dataset.
+struct SiteFrame {
+    name: String,
+    frame: Frame,
+}
+
+fn read_dataset(path: &Path) -> anyhow::Result<Dataset> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Dataset::from_json(&text)
+        .with_context(|| format!("{} is not a valid analysis dataset", path.display()))
+}
+
+/// The site's name: its directory's last component.
+fn site_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+fn build(
+    dir: &Path,
+    d: &Dataset,
+) -> anyhow::Result<(SiteFrame, kakehashi_engine::dataset::SiteDataset)> {
+    let store = kakehashi_store::Store::open(dir);
+    anyhow::ensure!(
+        store.current_id()?.is_some(),
+        "{} holds no data yet: load FHIR with `kakehashi ingest --site-dir {} FILES`",
+        dir.display(),
+        dir.display()
+    );
+    let snap = store.current()?;
+    let name = site_name(dir);
+    let today = d
+        .cohort()
+        .evaluation_date()
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let built = kakehashi_engine::dataset::build(&snap, d.cohort().query(), d.spec(), &name, today)
+        .with_context(|| format!("site {name}: building dataset {}", d.name()))?;
+    Ok((
+        SiteFrame {
+            name,
+            frame: built.frame.clone(),
+        },
+        built,
+    ))
+}
+
+fn frames(sites: &Sites, d: &Dataset) -> anyhow::Result<Vec<SiteFrame>> {
+    let mut out = Vec::new();
+    for dir in &sites.site_dirs {
+        let (f, built) = build(dir, d)?;
+        for u in &built.unmapped {
+            eprintln!("note: site {}: no data for {u}", f.name);
+        }
+        if built.without_index_stay > 0 {
+            eprintln!(
+                "note: site {}: {} of {} cohort patients have no index stay and are left out",
+                f.name, built.without_index_stay, built.cohort_patients
+            );
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// The problem of a site whose dataset has no rows at all (said before any model or variable
+/// error, which would only be a consequence).
+fn no_rows(s: &SiteFrame) -> Option<(String, String)> {
+    (s.frame.rows() == 0).then(|| {
+        (
+            s.name.clone(),
+            "no rows: the dataset has no rows at this site (no cohort patient with an index stay)"
+                .to_owned(),
+        )
+    })
+}
+
+/// Reports each site's problem, then fails overall: no partial result is shown.
+fn fail_per_site(problems: &[(String, String)], total: usize) -> anyhow::Result<ExitCode> {
+    for (site, why) in problems {
+        eprintln!("site {site}: {why}");
+    }
+    bail!(
+        "no result: {} of {total} sites could not answer (each is listed above); a result from the others would not be the pooled one",
+        problems.len()
+    )
+}
+
+/// Runs `kakehashi stats`.
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Dataset {
+            site_dir,
+            dataset,
+            out,
+        } => {
+            let d = read_dataset(&dataset)?;
+            let (f, built) = build(&site_dir, &d)?;
+            output::write_frame(&f.frame, &out)?;
+            println!(
+                "{} rows × {} variables written to {} ({} cohort patients, {} without an index stay)",
+                f.frame.rows(),
+                f.frame.names().len(),
+                out.display(),
+                built.cohort_patients,
+                built.without_index_stay
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Glm {
+            sites,
+            formula,
+            family,
+        } => {
+            let d = read_dataset(&sites.dataset)?;
+            let family = Family::from_name(&family)
+                .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
+            let formula = Formula::parse(&formula)?;
+            let frames = frames(&sites, &d)?;
+            let rules = GlmRules {
+                min_rows: sites.min_rows,
+                ..GlmRules::default()
+            };
+            let levels = d.spec().levels();
+            let mut designs = Vec::new();
+            let mut problems = Vec::new();
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
+                match Design::build(&s.frame, &formula, &levels) {
+                    Ok(x) => designs.push((s.name.clone(), x)),
+                    Err(e) => problems.push((s.name.clone(), e.to_string())),
+                }
+            }
+            if !problems.is_empty() {
+                return fail_per_site(&problems, frames.len());
+            }
+            let columns = designs[0].1.columns.clone();
+            if let Some((name, _)) = designs.iter().find(|(_, x)| x.columns != columns) {
+                bail!(
+                    "site {name} codes the model differently; declare the levels of every factor in the dataset"
+                );
+            }
+            let intercept = formula.intercept;
+            let mut irls = Irls::new(family, columns, intercept, Settings::default());
+            let started = std::time::Instant::now();
+            let fit = loop {
+                let round = irls.round();
+                let mut answers = Vec::new();
+                for (name, x) in &designs {
+                    match site_round(x, family, &round, &rules) {
+                        Ok(a) => answers.push(a),
+                        Err(e) => problems.push((name.clone(), e.to_string())),
+                    }
+                }
+                if !problems.is_empty() {
+                    return fail_per_site(&problems, designs.len());
+                }
+                match irls.absorb(&answers)? {
+                    Progress::Next => {}
+                    Progress::Done(fit) => break fit,
+                }
+            };
+            let sites_rows: Vec<(String, usize)> =
+                designs.iter().map(|(n, x)| (n.clone(), x.rows())).collect();
+            output::glm(&fit, &formula, &sites_rows, started.elapsed(), sites.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary {
+            sites,
+            variable,
+            by,
+        } => {
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let mut per_site = Vec::new();
+            let mut problems = Vec::new();
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
+                match summary::site_summary(&s.frame, &variable, by.as_deref(), sites.min_rows) {
+                    Ok(x) => per_site.push((s.name.clone(), x)),
+                    Err(e) => problems.push((s.name.clone(), e.to_string())),
+                }
+            }
+            if !problems.is_empty() {
+                return fail_per_site(&problems, frames.len());
+            }
+            let pooled =
+                summary::pool(&per_site.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
+            output::summary(&variable, &per_site, &pooled, sites.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Table { sites, variables } => {
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let vars: Vec<&str> = variables.iter().map(String::as_str).collect();
+            let levels = d.spec().levels();
+            let mut tables = Vec::new();
+            let mut problems = Vec::new();
+            problems.extend(frames.iter().filter_map(no_rows));
+            for s in frames.iter().filter(|s| s.frame.rows() > 0) {
+                match table::tabulate(&s.frame, &vars, &levels)
+                    .and_then(|t| t.check_cells(sites.min_rows).map(|()| t))
+                {
+                    Ok(t) => tables.push(t),
+                    Err(e) => problems.push((s.name.clone(), e.to_string())),
+                }
+            }
+            if !problems.is_empty() {
+                return fail_per_site(&problems, frames.len());
+            }
+            let pooled = table::pool(&tables)?;
+            output::table(&pooled, sites.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
