@@ -139,7 +139,7 @@ impl StorageTemperature {
             c if (2.0..=10.0).contains(&c) => Self::Fridge,
             c if (-35.0..=-18.0).contains(&c) => Self::Freezer,
             c if (-85.0..=-60.0).contains(&c) => Self::DeepFreezer,
-            c if c < -135.0 && c >= -196.0 => Self::Below135,
+            c if (-196.0..-135.0).contains(&c) => Self::Below135,
             _ => return None,
         })
     }

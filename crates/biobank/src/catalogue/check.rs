@@ -144,7 +144,8 @@ impl Checker<'_> {
     }
 
     fn country(&mut self, field: &str, attribute: &'static str, c: &str) {
-        if !c.is_empty() && !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+        let two_letters = c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
+        if !c.is_empty() && !two_letters {
             self.fail(
                 field,
                 attribute,
