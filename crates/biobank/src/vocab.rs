@@ -424,6 +424,15 @@ value_set!(
 pub fn material_of_coding(system: &str, code: &str) -> Option<MaterialType> {
     match system {
         MIABIS_MATERIAL_SYSTEM => MaterialType::parse(code),
+        MIABIS_DETAILED_SYSTEM => DETAILED_MATERIAL
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, m)| *m)
+            .or_else(|| MaterialType::parse(code)),
+        V2_0487 => V2_MATERIAL
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, m)| *m),
         SNOMED => SNOMED_MATERIAL
             .iter()
             .find(|(c, _)| *c == code)
@@ -434,6 +443,51 @@ pub fn material_of_coding(system: &str, code: &str) -> Option<MaterialType> {
 
 /// The code system of MIABIS material types (miabis-on-fhir's).
 pub const MIABIS_MATERIAL_SYSTEM: &str = "https://fhir.bbmri.de/CodeSystem/miabis-material-type";
+/// The MIABIS detailed sample type system as the MII biobank module writes it (its spelling).
+pub const MIABIS_DETAILED_SYSTEM: &str =
+    "https://fhir.bbmri-eric.eu/fhir/CodeSystem/miabis-detailed-samply-type-cs";
+/// MIABIS detailed sample types (miabis-on-fhir `DetailedSampleTypeCS`) whose code is not a
+/// material type code → their material type; the others share the material type's code.
+pub const DETAILED_MATERIAL: &[(&str, MaterialType)] = &[
+    ("WholeBlood", MaterialType::Blood),
+    ("CordBlood", MaterialType::Blood),
+    ("WholeBloodDried", MaterialType::Blood),
+    ("PBMC", MaterialType::PrimaryCells),
+    ("Fibroblast", MaterialType::PrimaryCells),
+    ("StemCells", MaterialType::PrimaryCells),
+    ("IsolatedMicrobe", MaterialType::IsolatedMicrobes),
+    ("TissueFixed", MaterialType::TissueFfpe),
+    ("TissueFreshFrozen", MaterialType::TissueFrozen),
+    ("CancerCellLine", MaterialType::CancerCellLines),
+    ("ImmortalizedCellLine", MaterialType::ImmortalizedCellLines),
+    ("EntireOrgan", MaterialType::EntireBodyOrgan),
+    ("SpecimenEnvironment", MaterialType::EnvironmentOrFood),
+    ("FoodSpecimen", MaterialType::EnvironmentOrFood),
+    ("Embryo", MaterialType::EmbryoFetalTissue),
+    ("FetalTissue", MaterialType::EmbryoFetalTissue),
+    ("CerebrospinalFluid", MaterialType::OtherBodyFluid),
+    ("PleuralFluid", MaterialType::OtherBodyFluid),
+    ("AscitesFluid", MaterialType::OtherBodyFluid),
+    ("AmnioticFluid", MaterialType::OtherBodyFluid),
+    ("BronchLavage", MaterialType::OtherBodyFluid),
+    ("SynovialFluid", MaterialType::OtherBodyFluid),
+    ("Sputum", MaterialType::OtherBodyFluid),
+];
+
+/// HL7 v2 table 0487 (specimen type).
+pub const V2_0487: &str = "http://terminology.hl7.org/CodeSystem/v2-0487";
+
+/// HL7 v2-0487 specimen types → MIABIS material types.
+pub const V2_MATERIAL: &[(&str, MaterialType)] = &[
+    ("BLD", MaterialType::Blood),
+    ("SER", MaterialType::Serum),
+    ("PLAS", MaterialType::Plasma),
+    ("SAL", MaterialType::Saliva),
+    ("UR", MaterialType::Urine),
+    ("STL", MaterialType::Faeces),
+    ("ISLT", MaterialType::IsolatedMicrobes),
+];
+
 /// SNOMED CT.
 pub const SNOMED: &str = "http://snomed.info/sct";
 
@@ -504,5 +558,17 @@ mod tests {
             Some(MaterialType::PrimaryCells)
         );
         assert_eq!(material_of_coding("urn:x", "119364003"), None);
+        assert_eq!(
+            material_of_coding(MIABIS_DETAILED_SYSTEM, "PBMC"),
+            Some(MaterialType::PrimaryCells)
+        );
+        assert_eq!(
+            material_of_coding(MIABIS_DETAILED_SYSTEM, "Plasma"),
+            Some(MaterialType::Plasma)
+        );
+        assert_eq!(
+            material_of_coding(V2_0487, "BLD"),
+            Some(MaterialType::Blood)
+        );
     }
 }
