@@ -397,6 +397,37 @@ static SPECIMEN: &[Column] = &[
         S,
         "key of the Condition the MII biobank extension Diagnose links",
     ),
+    c(
+        "storage_temperature_low",
+        F,
+        "°C, lower bound of the last processing step's MII Temperaturbedingungen (the current storage)",
+    ),
+    c(
+        "storage_temperature_high",
+        F,
+        "°C, upper bound of the same range",
+    ),
+    c(
+        "container_type_code",
+        S,
+        "first code of container.type (SNOMED CT)",
+    ),
+    c(
+        "container_quantity_value",
+        F,
+        "container.specimenQuantity.value of the first container",
+    ),
+    c("container_quantity_unit", S, "its unit"),
+    c(
+        "aliquot_count",
+        F,
+        "aliquots in an aliquot group (MII extension AnzahlAliqouts)",
+    ),
+    c(
+        "managing_organization_id",
+        S,
+        "key of the Organization (biobank or collection) the MII extension VerwaltendeOrganisation names",
+    ),
 ];
 
 static MEDICATION: &[Column] = &[
