@@ -40,6 +40,11 @@ pub enum CohortError {
         /// What went wrong.
         message: String,
     },
+    /// A saved index was asked for patient ids, which it does not keep.
+    #[error(
+        "this cohort index was loaded from disk and keeps no patient ids; build it with CohortIndex::open"
+    )]
+    NoPatientIds,
     /// The snapshot's saved cohort index is missing or does not read back.
     #[error(
         "cohort index {path}: {message}; rebuild it with `kakehashi cohort index --site-dir {site}`"
@@ -569,6 +574,29 @@ impl CohortIndex {
             unmapped: stats.unmapped.into_iter().collect(),
             unit_mismatches: stats.unit_mismatches,
         })
+    }
+
+    /// The ids of the patients matching a query with ages as of `today`, sorted: what the
+    /// sample locator joins with the specimens (site-internal; never leaves the engine). Only
+    /// an index built by [`Self::open`] knows the ids; a saved one keeps ordinals only
+    /// ([`CohortError::NoPatientIds`]).
+    pub fn matching_patients(
+        &self,
+        q: &Query,
+        today: NaiveDate,
+    ) -> Result<Vec<String>, CohortError> {
+        if self.patients.names.is_empty() && !self.known.is_empty() {
+            return Err(CohortError::NoPatientIds);
+        }
+        let plan = kakehashi_cohort::compile(q)?;
+        let mut stats = Stats::default();
+        let bits = self.eval_plan(&plan, today, &mut stats);
+        let mut ids: Vec<String> = bits
+            .iter()
+            .filter_map(|p| self.patients.names.get(p as usize).cloned())
+            .collect();
+        ids.sort();
+        Ok(ids)
     }
 
     /// The matching patients' bitmap (site-internal; never leaves the engine).

@@ -6,6 +6,7 @@
 
 pub mod amr;
 pub mod cohort;
+pub mod samples;
 pub mod snapshot;
 pub mod sql;
 pub mod surveillance;
