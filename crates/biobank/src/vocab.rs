@@ -494,6 +494,7 @@ pub const SNOMED: &str = "http://snomed.info/sct";
 /// SNOMED CT specimen types (MII KDS Bioprobe) → MIABIS material types.
 pub const SNOMED_MATERIAL: &[(&str, MaterialType)] = &[
     ("119297000", MaterialType::Blood),            // Blood specimen
+    ("445295009", MaterialType::Blood),            // Blood specimen with edetic acid
     ("122555007", MaterialType::Blood),            // Venous blood specimen
     ("119364003", MaterialType::Serum),            // Serum specimen
     ("119361006", MaterialType::Plasma),           // Plasma specimen
@@ -505,7 +506,7 @@ pub const SNOMED_MATERIAL: &[(&str, MaterialType)] = &[
     ("119339001", MaterialType::Faeces),           // Stool specimen
     ("119342007", MaterialType::Saliva),           // Saliva specimen
     ("122575003", MaterialType::Urine),            // Urine specimen
-    ("119376003", MaterialType::TissueFrozen),     // Tissue specimen
+    ("258587000", MaterialType::BuffyCoat),        // Buffy coat
 ];
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub enum CohortError {
     },
     /// A saved index was asked for patient ids, which it does not keep.
     #[error(
-        "this cohort index was loaded from disk and keeps no patient ids; build it with CohortIndex::open"
+        "this cohort index keeps no patient ids; build it with CohortIndex::open_with_patient_ids"
     )]
     NoPatientIds,
     /// The snapshot's saved cohort index is missing or does not read back.
@@ -242,6 +242,16 @@ fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, 
 impl CohortIndex {
     /// Reads what the cohort engine needs from a snapshot.
     pub fn open(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        Self::open_inner(snap, false)
+    }
+
+    /// [`Self::open`], keeping the patients' ids for [`Self::matching_patients`] (the sample
+    /// locator's index; the count path drops them to save memory).
+    pub fn open_with_patient_ids(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        Self::open_inner(snap, true)
+    }
+
+    fn open_inner(snap: &Snapshot, keep_patient_ids: bool) -> Result<CohortIndex, CohortError> {
         let mut ix = CohortIndex {
             tag: snap.tag(),
             patients: Interner::default(),
@@ -289,7 +299,9 @@ impl CohortIndex {
         }
         // resource ids and patient keys are compared as numbers from here on
         ix.ids = Interner::default();
-        ix.patients = Interner::default();
+        if !keep_patient_ids {
+            ix.patients = Interner::default();
+        }
         ix.fill_birth_ymd();
         Ok(ix)
     }
@@ -578,8 +590,8 @@ impl CohortIndex {
 
     /// The ids of the patients matching a query with ages as of `today`, sorted: what the
     /// sample locator joins with the specimens (site-internal; never leaves the engine). Only
-    /// an index built by [`Self::open`] knows the ids; a saved one keeps ordinals only
-    /// ([`CohortError::NoPatientIds`]).
+    /// an index built by [`Self::open_with_patient_ids`] knows the ids; others keep ordinals
+    /// only ([`CohortError::NoPatientIds`]).
     pub fn matching_patients(
         &self,
         q: &Query,

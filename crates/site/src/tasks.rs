@@ -134,8 +134,10 @@ impl Cache {
         {
             return Ok(ix.clone());
         }
-        let ix =
-            Arc::new(kakehashi_engine::cohort::CohortIndex::open(snap).map_err(engine("samples"))?);
+        let ix = Arc::new(
+            kakehashi_engine::cohort::CohortIndex::open_with_patient_ids(snap)
+                .map_err(engine("samples"))?,
+        );
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }
