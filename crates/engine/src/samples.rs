@@ -4,7 +4,8 @@
 //! applies them and returns true counts that only the gate may release).
 //!
 //! Tables read (through DataFusion, [`crate::snapshot`]): `specimen` (one row per `type`
-//! coding: collapsed per specimen; available or status-less specimens only) and, for a window
+//! coding and processing step: collapsed per specimen, its storage taken from the step that
+//! started last; available or status-less specimens only) and, for a window
 //! around a diagnosis, `condition` (the first onset, else recorded date, of a code the window
 //! names, per patient, across the ICD-10 family). A specimen counts when it is a leaf (no other
 //! specimen names it as parent: a primary sample split into aliquots counts as its aliquots),
@@ -56,8 +57,10 @@ pub struct SpecimenRecord {
     pub material: Option<MaterialType>,
     /// Collection day.
     pub collected: Option<NaiveDate>,
-    /// Current storage range.
+    /// Current storage range (of the processing step that started last).
     pub storage: Option<StorageTemperature>,
+    /// When that step started (µs since the epoch), if dated.
+    pub storage_since: Option<i64>,
     /// Samples it stands for (an aliquot group's count, else 1).
     pub aliquots: u64,
     /// The managing organisation (a collection id of the catalogue, or not).
@@ -160,6 +163,7 @@ pub fn read_specimens(
         "aliquot_count",
         "managing_organization_id",
         "parent_id",
+        "processing_start",
     ];
     let keep = col("status")
         .is_null()
@@ -190,6 +194,7 @@ pub fn read_specimens(
                 f("aliquot_count")?,
             );
             let when = as_type(&b, v, "collected_date_time", &micros())?;
+            let step = as_type(&b, v, "processing_start", &micros())?;
             for i in 0..b.num_rows() {
                 let (Some(id), Some(p)) = (text(&id, i), text(&pid, i)) else {
                     continue;
@@ -211,7 +216,8 @@ pub fn read_specimens(
                         patient: p.to_owned(),
                         material: None,
                         collected: day(&when, i),
-                        storage: storage(number(&low, i), number(&high, i)),
+                        storage: None,
+                        storage_since: None,
                         aliquots: number(&count, i)
                             .filter(|n| n.is_finite() && *n >= 1.0)
                             .map_or(1, |n| n.min(1e6) as u64),
@@ -220,6 +226,15 @@ pub fn read_specimens(
                     });
                 if rec.material.is_none() {
                     rec.material = material;
+                }
+                // the current storage: the step that started last (in order when undated)
+                let start = step.as_ref().and_then(|a| {
+                    (!a.is_null(i)).then(|| a.as_primitive::<TimestampMicrosecondType>().value(i))
+                });
+                // (the MII profile requires a storage step's start)
+                if start >= rec.storage_since {
+                    rec.storage_since = start;
+                    rec.storage = storage(number(&low, i), number(&high, i));
                 }
             }
             Ok(())

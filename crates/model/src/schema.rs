@@ -84,7 +84,7 @@ pub enum View {
     Observation,
     /// Observation components (e.g. systolic and diastolic blood pressure).
     ObservationComponent,
-    /// Specimens, including biobank aliquots.
+    /// Specimens, including biobank aliquots (a row per type coding and processing step).
     Specimen,
     /// Medication resources (the drug a request/administration/statement references).
     Medication,
@@ -398,16 +398,6 @@ static SPECIMEN: &[Column] = &[
         "key of the Condition the MII biobank extension Diagnose links",
     ),
     c(
-        "storage_temperature_low",
-        F,
-        "°C, lower bound of the last processing step's MII Temperaturbedingungen (the current storage)",
-    ),
-    c(
-        "storage_temperature_high",
-        F,
-        "°C, upper bound of the same range",
-    ),
-    c(
         "container_type_code",
         S,
         "first code of container.type (SNOMED CT)",
@@ -427,6 +417,21 @@ static SPECIMEN: &[Column] = &[
         "managing_organization_id",
         S,
         "key of the Organization (biobank or collection) the MII extension VerwaltendeOrganisation names",
+    ),
+    c(
+        "storage_temperature_low",
+        F,
+        "°C, lower bound of one processing step's MII Temperaturbedingungen (a row per step)",
+    ),
+    c(
+        "storage_temperature_high",
+        F,
+        "°C, upper bound of the same range",
+    ),
+    c(
+        "processing_start",
+        T,
+        "start of that step (processing.timePeriod.start); the latest step is the current storage",
     ),
 ];
 

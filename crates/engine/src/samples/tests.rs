@@ -15,6 +15,7 @@ fn spec(id: &str, p: &str, m: MaterialType, day: &str, org: &str) -> SpecimenRec
         material: Some(m),
         collected: Some(d(day)),
         storage: Some(StorageTemperature::DeepFreezer),
+        storage_since: None,
         aliquots: 1,
         organisation: Some(org.into()),
         parent: None,
