@@ -31,15 +31,18 @@ fn specimens_of(site: &Path) -> Vec<SpecimenRecord> {
     read_specimens(&snap, None).unwrap()
 }
 
-/// The KDS bundles' Specimens, read as JSON here: id → (patient, type codes, UTC day, managing
+/// A Specimen as read from the bundle JSON: (id, patient, type codes, UTC day, managing
 /// organisation).
-fn kds_specimens() -> Vec<(
+type KdsSpecimen = (
     String,
     String,
     Vec<String>,
     Option<NaiveDate>,
     Option<String>,
-)> {
+);
+
+/// The KDS bundles' available Specimens, read as JSON here.
+fn kds_specimens() -> Vec<KdsSpecimen> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(kds_dir()).unwrap() {
         let p = e.unwrap().path();
