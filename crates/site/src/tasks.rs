@@ -302,3 +302,31 @@ pub fn compute(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_without_a_catalogue_has_none_and_a_broken_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(site_catalogue(dir.path()).unwrap().is_none());
+        std::fs::write(
+            dir.path().join("catalogue.toml"),
+            "[[biobank]]\nid = \"bb\"\nname = \"B\"\njuristic_person = \"U\"\ncountry = \"DE\"\ndescription = \"d\"\n",
+        )
+        .unwrap();
+        let e = site_catalogue(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("catalogue.toml") && e.contains("biobank \"bb\" (line 2), contact"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("catalogue.toml"),
+            "[[biobank]]\nid = \"bb\"\nname = \"B\"\njuristic_person = \"U\"\ncountry = \"DE\"\ndescription = \"d\"\ncontact = { email = \"b@x.de\" }\n",
+        )
+        .unwrap();
+        let (_, c) = site_catalogue(dir.path()).unwrap().unwrap();
+        assert_eq!(c.biobanks[0].id, "bb");
+    }
+}
