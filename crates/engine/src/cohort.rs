@@ -40,6 +40,11 @@ pub enum CohortError {
         /// What went wrong.
         message: String,
     },
+    /// A saved index was asked for patient ids, which it does not keep.
+    #[error(
+        "this cohort index keeps no patient ids; build it with CohortIndex::open_with_patient_ids"
+    )]
+    NoPatientIds,
     /// The snapshot's saved cohort index is missing or does not read back.
     #[error(
         "cohort index {path}: {message}; rebuild it with `kakehashi cohort index --site-dir {site}`"
@@ -237,16 +242,16 @@ fn scan(snap: &Snapshot, view: View, cols: &[&str]) -> Result<Vec<RecordBatch>, 
 impl CohortIndex {
     /// Reads what the cohort engine needs from a snapshot.
     pub fn open(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
-        CohortIndex::open_inner(snap, false)
+        Self::open_inner(snap, false)
     }
 
-    /// [`Self::open`], keeping the patient keys, for
-    /// [`Self::matching_patients_as_of`] (an analysis dataset's rows).
-    pub fn open_with_patient_keys(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
-        CohortIndex::open_inner(snap, true)
+    /// [`Self::open`], keeping the patients' ids for [`Self::matching_patients`] (the sample
+    /// locator's index; the count path drops them to save memory).
+    pub fn open_with_patient_ids(snap: &Snapshot) -> Result<CohortIndex, CohortError> {
+        Self::open_inner(snap, true)
     }
 
-    fn open_inner(snap: &Snapshot, keep_patients: bool) -> Result<CohortIndex, CohortError> {
+    fn open_inner(snap: &Snapshot, keep_patient_ids: bool) -> Result<CohortIndex, CohortError> {
         let mut ix = CohortIndex {
             tag: snap.tag(),
             patients: Interner::default(),
@@ -294,7 +299,7 @@ impl CohortIndex {
         }
         // resource ids and patient keys are compared as numbers from here on
         ix.ids = Interner::default();
-        if !keep_patients {
+        if !keep_patient_ids {
             ix.patients = Interner::default();
         }
         ix.fill_birth_ymd();
@@ -583,22 +588,18 @@ impl CohortIndex {
         })
     }
 
-    /// The keys of the patients matching a query, with ages as of `today`, sorted: the rows
-    /// of a site's analysis dataset (site-internal: only aggregates of them leave the site).
-    /// Needs an index opened with [`Self::open_with_patient_keys`]; any other keeps no
-    /// patient keys and is refused.
+    /// The ids of the patients matching a query with ages as of `today`, sorted, and their
+    /// count with what was unmapped: the rows of a site's analysis dataset and what the sample
+    /// locator joins with the specimens (site-internal: only aggregates leave the site). Only
+    /// an index built by [`Self::open_with_patient_ids`] knows the ids; others keep ordinals
+    /// only ([`CohortError::NoPatientIds`]).
     pub fn matching_patients_as_of(
         &self,
         q: &Query,
         today: NaiveDate,
     ) -> Result<(Vec<String>, CohortCount), CohortError> {
         if self.patients.names.is_empty() && !self.known.is_empty() {
-            return Err(CohortError::Store {
-                view: "patient".into(),
-                message:
-                    "this cohort index keeps no patient keys; open it with open_with_patient_keys"
-                        .into(),
-            });
+            return Err(CohortError::NoPatientIds);
         }
         let plan = kakehashi_cohort::compile(q)?;
         let mut stats = Stats::default();
@@ -614,6 +615,15 @@ impl CohortIndex {
             unit_mismatches: stats.unit_mismatches,
         };
         Ok((keys, count))
+    }
+
+    /// [`Self::matching_patients_as_of`], the ids only.
+    pub fn matching_patients(
+        &self,
+        q: &Query,
+        today: NaiveDate,
+    ) -> Result<Vec<String>, CohortError> {
+        self.matching_patients_as_of(q, today).map(|(ids, _)| ids)
     }
 
     /// The matching patients' bitmap (site-internal; never leaves the engine).

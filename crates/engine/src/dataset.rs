@@ -62,7 +62,7 @@ pub fn build(
     site: &str,
     today: NaiveDate,
 ) -> Result<SiteDataset, DatasetError> {
-    let ix = crate::cohort::CohortIndex::open_with_patient_keys(snap)?;
+    let ix = crate::cohort::CohortIndex::open_with_patient_ids(snap)?;
     let (keys, count) = ix.matching_patients_as_of(cohort, today)?;
     drop(ix);
     let set: HashSet<String> = keys.iter().cloned().collect();

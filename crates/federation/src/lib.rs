@@ -15,4 +15,4 @@ pub use protocol::{
     Answer, AnswerOut, Envelope, IncomingPoll, IncomingTask, Outcome, OutcomeOut, PROTOCOL_VERSION,
     PollRequest, PollResponse, SiteStatus, SnapshotInfo, Task,
 };
-pub use task::{Note, TaskError, TaskSpec, antibiogram, cohort, surveillance};
+pub use task::{Note, TaskError, TaskSpec, antibiogram, cohort, samples, surveillance};

@@ -72,6 +72,12 @@ enum Command {
     /// Verify the hash-chained audit log of a site or the hub.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// The sample locator: donors and samples of a cohort per site and collection.
+    #[command(subcommand)]
+    Samples(commands::samples::Command),
+    /// A site's MIABIS catalogue: validate it, export it as MIABIS JSON.
+    #[command(subcommand)]
+    Catalogue(commands::catalogue::Command),
     /// The partnership office: events and their calendar, through the hub.
     #[command(subcommand)]
     Office(commands::office::Command),
@@ -108,6 +114,8 @@ fn run() -> ExitCode {
         Command::Query(args) => commands::query::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Samples(cmd) => commands::samples::run(cmd),
+        Command::Catalogue(cmd) => commands::catalogue::run(cmd),
         Command::Office(cmd) => commands::office::run(cmd),
     };
     match result {

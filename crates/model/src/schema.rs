@@ -84,7 +84,7 @@ pub enum View {
     Observation,
     /// Observation components (e.g. systolic and diastolic blood pressure).
     ObservationComponent,
-    /// Specimens, including biobank aliquots.
+    /// Specimens, including biobank aliquots (a row per type coding and processing step).
     Specimen,
     /// Medication resources (the drug a request/administration/statement references).
     Medication,
@@ -396,6 +396,42 @@ static SPECIMEN: &[Column] = &[
         "diagnosis_condition_id",
         S,
         "key of the Condition the MII biobank extension Diagnose links",
+    ),
+    c(
+        "container_type_code",
+        S,
+        "first code of container.type (SNOMED CT)",
+    ),
+    c(
+        "container_quantity_value",
+        F,
+        "container.specimenQuantity.value of the first container",
+    ),
+    c("container_quantity_unit", S, "its unit"),
+    c(
+        "aliquot_count",
+        F,
+        "aliquots in an aliquot group (MII extension AnzahlAliqouts)",
+    ),
+    c(
+        "managing_organization_id",
+        S,
+        "key of the Organization (biobank or collection) the MII extension VerwaltendeOrganisation names",
+    ),
+    c(
+        "storage_temperature_low",
+        F,
+        "°C, lower bound of one processing step's MII Temperaturbedingungen (a row per step)",
+    ),
+    c(
+        "storage_temperature_high",
+        F,
+        "°C, upper bound of the same range",
+    ),
+    c(
+        "processing_start",
+        T,
+        "start of that step (processing.timePeriod.start); the latest step is the current storage",
     ),
 ];
 

@@ -44,6 +44,9 @@ pub fn cells(spec: &TaskSpec) -> Option<u64> {
         TaskSpec::Cohort(_) => Some(1),
         TaskSpec::Antibiogram(r) => antibiogram::declared_cells(r.spec()),
         TaskSpec::SurveillanceSeries(_) => None,
+        // the grid is the catalogue's collections × the materials asked; bounded by MAX_CODES
+        // each, checked by the gate at release
+        TaskSpec::Samples(_) => None,
     }
 }
 

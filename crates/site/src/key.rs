@@ -37,6 +37,24 @@ pub fn cohort(q: &Query, evaluation_date: NaiveDate, snapshot: &str) -> RepeatKe
     key(&format!("cohort:{}", q.canonical()), date, snapshot, &refs)
 }
 
+/// A sample-locator answer: the cohort's key parts, the specimen criteria, and the site's
+/// catalogue as read (its collection ids are the table's rows).
+pub fn samples(
+    q: &Query,
+    canonical: &str,
+    evaluation_date: NaiveDate,
+    catalogue: &str,
+    snapshot: &str,
+) -> RepeatKey {
+    let mut refs = ReferenceVersions::new();
+    for (name, text) in kakehashi_cohort::reference_data() {
+        refs.add_text(name, text);
+    }
+    refs.add_text("catalogue", catalogue);
+    let date = q.depends_on_evaluation_date().then_some(evaluation_date);
+    key(&format!("samples:{canonical}"), date, snapshot, &refs)
+}
+
 /// An antibiogram: the spec's canonical form (`kakehashi_federation::antibiogram::canonical`)
 /// and the AMR tables it was read with.
 pub fn antibiogram(canonical: &str, r: &Reference, snapshot: &str) -> RepeatKey {

@@ -2,7 +2,7 @@
 //! declarative question itself and returns a table of true counts for the gate.
 
 use kakehashi_disclosure::CountTable;
-use kakehashi_federation::task::{antibiogram, cohort, surveillance};
+use kakehashi_federation::task::{antibiogram, cohort, samples, surveillance};
 use kakehashi_federation::{Note, TaskSpec};
 use kakehashi_store::{Snapshot, Store};
 use kakehashi_surveillance::PathogenPanel;
@@ -52,6 +52,9 @@ pub enum ComputeError {
     /// The AMR reference tables could not be loaded.
     #[error(transparent)]
     Reference(#[from] kakehashi_amr::ReferenceError),
+    /// The site's catalogue file does not read.
+    #[error(transparent)]
+    Catalogue(#[from] kakehashi_biobank::CatalogueError),
     /// The true-count table could not be made.
     #[error(transparent)]
     Table(#[from] kakehashi_disclosure::TableError),
@@ -79,6 +82,8 @@ fn engine<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
 pub struct Cache {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     cohort: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
+    /// An index built in memory, which keeps patient ids (the sample locator's).
+    cohort_ids: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
 }
 
 impl Cache {
@@ -114,6 +119,54 @@ impl Cache {
         *slot = Some((snap.id, ix.clone()));
         Ok(ix)
     }
+}
+
+impl Cache {
+    /// A cohort index of the current snapshot that keeps patient ids, built in memory on first
+    /// use (a saved index keeps ordinals only).
+    pub fn cohort_with_ids(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Arc<kakehashi_engine::cohort::CohortIndex>, ComputeError> {
+        let mut slot = self.cohort_ids.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((id, ix)) = slot.as_ref()
+            && *id == snap.id
+        {
+            return Ok(ix.clone());
+        }
+        let ix = Arc::new(
+            kakehashi_engine::cohort::CohortIndex::open_with_patient_ids(snap)
+                .map_err(engine("samples"))?,
+        );
+        *slot = Some((snap.id, ix.clone()));
+        Ok(ix)
+    }
+}
+
+/// The site's catalogue file in its directory: `catalogue.toml`, else `catalogue.json`.
+pub const CATALOGUE_FILES: [&str; 2] = ["catalogue.toml", "catalogue.json"];
+
+/// The site's catalogue (its text and the checked catalogue); none when the site has no file.
+pub fn site_catalogue(
+    dir: &std::path::Path,
+) -> Result<Option<(String, kakehashi_biobank::Catalogue)>, ComputeError> {
+    for name in CATALOGUE_FILES {
+        let p = dir.join(name);
+        match std::fs::read_to_string(&p) {
+            Ok(text) => {
+                let c = kakehashi_biobank::parse_catalogue(&p.display().to_string(), &text)?;
+                return Ok(Some((text, c)));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(ComputeError::Store(kakehashi_store::StoreError::Io {
+                    path: p,
+                    source: e,
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Computes a task's true counts. The question arrives checked (its type's constructor ran
@@ -172,6 +225,63 @@ pub fn compute(
                 denominator: None,
             })
         }
+        TaskSpec::Samples(r) => {
+            let date = r
+                .cohort()
+                .evaluation_date()
+                .ok_or(ComputeError::NoEvaluationDate)?;
+            kakehashi_cohort::check_evaluation_date(date, chrono::Utc::now().date_naive())
+                .map_err(|e| ComputeError::EvaluationDate {
+                    reason: e.to_string(),
+                })?;
+            let (catalogue_text, collections) = match site_catalogue(store.dir())? {
+                Some((text, c)) => (
+                    text,
+                    samples::catalogue_domain(c.collections.into_iter().map(|c| c.id)),
+                ),
+                None => (String::new(), Vec::new()),
+            };
+            let ix = cache.cohort_with_ids(&snap)?;
+            let cohort = ix
+                .matching_patients(r.cohort().query(), date)
+                .map_err(engine("samples"))?;
+            let caps = kakehashi_engine::samples::Caps {
+                cells: samples::MAX_CELLS_PER_DONOR,
+                samples: samples::MAX_SAMPLES_PER_DONOR,
+            };
+            let cells = kakehashi_engine::samples::site_samples(
+                snap.as_ref(),
+                &cohort,
+                r.specimen(),
+                &collections,
+                caps,
+            )
+            .map_err(engine("samples"))?;
+            let cells: Vec<samples::SampleCell> = cells
+                .into_iter()
+                .map(|c| samples::SampleCell {
+                    collection: c.collection,
+                    material: c.material,
+                    donors: c.donors,
+                    samples: c.samples,
+                })
+                .collect();
+            Ok(Computed {
+                table: samples::count_table(r, &collections, &cells)?,
+                key: crate::key::samples(
+                    r.cohort().query(),
+                    &r.canonical(),
+                    date,
+                    &catalogue_text,
+                    &snap.tag(),
+                ),
+                sensitivity: samples::SENSITIVITY,
+                snapshot_tag: snap.tag(),
+                notes: r.notes(),
+                series: rule.series,
+                denominator: None,
+            })
+        }
         TaskSpec::Antibiogram(r) => {
             let counts = kakehashi_engine::amr::site_antibiogram(&snap, r.spec())
                 .map_err(engine("antibiogram"))?;
@@ -190,5 +300,33 @@ pub fn compute(
                 denominator: None,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_without_a_catalogue_has_none_and_a_broken_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(site_catalogue(dir.path()).unwrap().is_none());
+        std::fs::write(
+            dir.path().join("catalogue.toml"),
+            "[[biobank]]\nid = \"bb\"\nname = \"B\"\njuristic_person = \"U\"\ncountry = \"DE\"\ndescription = \"d\"\n",
+        )
+        .unwrap();
+        let e = site_catalogue(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("catalogue.toml") && e.contains("biobank \"bb\" (line 2), contact"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("catalogue.toml"),
+            "[[biobank]]\nid = \"bb\"\nname = \"B\"\njuristic_person = \"U\"\ncountry = \"DE\"\ndescription = \"d\"\ncontact = { email = \"b@x.de\" }\n",
+        )
+        .unwrap();
+        let (_, c) = site_catalogue(dir.path()).unwrap().unwrap();
+        assert_eq!(c.biobanks[0].id, "bb");
     }
 }

@@ -163,13 +163,14 @@ fn sari_stay(
             } else {
                 ("119361006", "Plasma specimen")
             };
-            write::specimen(
+            crate::biobank::sari_sample(
+                pt.p,
                 out,
                 &pt.id,
                 &sid,
                 kind,
                 admit + Duration::hours(6),
-                Some(&cid),
+                &cid,
             );
         }
         if died {
@@ -295,6 +296,15 @@ pub(crate) fn sfts_case(pt: &mut Pt<'_>, r: &mut ChaCha8Rng, onset: NaiveDate, o
     );
     temperature(pt, r, &eid, admit, true, out);
     blood_count(pt, r, &eid, admit, true, out);
+    // the sera the outbreak collection keeps (ids from the diagnosis: no draw, no id shift)
+    crate::biobank::outbreak_sera(
+        pt.p,
+        out,
+        &pt.id,
+        &format!("{cid}-serum"),
+        admit + Duration::hours(20),
+        &cid,
+    );
     if died {
         pt.deceased = Some(discharge);
     }
@@ -333,14 +343,7 @@ pub(crate) fn vhf_case(
     temperature(pt, r, &eid, admit, true, out);
     blood_count(pt, r, &eid, admit, code != "A97.1", out);
     let sid = pt.next_id("s");
-    write::specimen(
-        out,
-        &pt.id,
-        &sid,
-        ("119364003", "Serum specimen"),
-        admit + Duration::hours(2),
-        Some(&cid),
-    );
+    crate::biobank::outbreak_sera(pt.p, out, &pt.id, &sid, admit + Duration::hours(2), &cid);
     if died {
         pt.deceased = Some(discharge);
     }

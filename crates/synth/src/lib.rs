@@ -7,6 +7,7 @@
 //! give identical bytes. The JSON is written by hand into buffers (every string written is
 //! either generated here or a profile value checked for JSON safety at load time).
 
+mod biobank;
 mod care;
 mod clsi;
 mod episodes;
@@ -15,6 +16,7 @@ mod morbidity;
 mod profile;
 mod write;
 
+pub use biobank::catalogue_toml;
 pub use profile::{Profile, ProfileError, builtin_profiles};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};

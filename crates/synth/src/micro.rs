@@ -93,6 +93,7 @@ fn isolate(
         ("122575003", "Urine specimen")
     };
     write::specimen(out, &pt.id, &sid, spec, at, None);
+    crate::biobank::isolate(p, out, &pt.id, &sid, at);
     let iso = pt.next_id("o");
     let organism = p.organism(org);
     let mut members = Vec::new();

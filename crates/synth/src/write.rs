@@ -250,6 +250,72 @@ pub(crate) fn condition(
     out.line(CONDITION, &s);
 }
 
+/// SNOMED CT's URI.
+pub(crate) const SNOMED_URI: &str = "http://snomed.info/sct";
+/// The MIABIS detailed sample type system (as the MII module Biobank spells it).
+pub(crate) const MIABIS_DETAILED: &str =
+    "https://fhir.bbmri-eric.eu/fhir/CodeSystem/miabis-detailed-samply-type-cs";
+const MII_BB: &str =
+    "https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/";
+
+/// A banked specimen as the MII module Biobank writes one: managing organisation, aliquot
+/// count, a storage step at room temperature then the long-term one, a tube.
+pub(crate) fn banked_specimen(out: &mut Out, b: &crate::biobank::Banked<'_>) {
+    let mut s = format!(
+        r#"{{"resourceType":"Specimen","id":"{}",{}"#,
+        b.id,
+        meta(
+            "https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Specimen"
+        )
+    );
+    let _ = write!(
+        s,
+        r#","extension":[{{"url":"{MII_BB}VerwaltendeOrganisation","valueReference":{{"reference":"Organization/{}"}}}}"#,
+        b.collection
+    );
+    if let Some(c) = b.diagnosis {
+        let _ = write!(
+            s,
+            r#",{{"url":"{MII_BB}Diagnose","valueReference":{{"reference":"Condition/{c}"}}}}"#
+        );
+    }
+    if let Some(n) = b.aliquots {
+        let _ = write!(
+            s,
+            r#",{{"url":"{MII_BB}AnzahlAliqouts","valueInteger":{n}}}"#
+        );
+    }
+    s.push(']');
+    let _ = write!(
+        s,
+        r#","status":"available","type":{{"coding":[{{"system":"{}","code":"{}","display":"{}"}}]}},"subject":{{"reference":"Patient/{}"}}"#,
+        b.kind.0, b.kind.1, b.kind.2, b.patient
+    );
+    if let Some(parent) = b.parent {
+        let _ = write!(s, r#","parent":[{{"reference":"Specimen/{parent}"}}]"#);
+    }
+    let step = |low: f64, high: f64, start: NaiveDateTime| {
+        format!(
+            r#"{{"extension":[{{"url":"{MII_BB}Temperaturbedingungen","valueRange":{{"low":{{"value":{},"unit":"°C","system":"http://unitsofmeasure.org","code":"Cel"}},"high":{{"value":{},"unit":"°C","system":"http://unitsofmeasure.org","code":"Cel"}}}}}}],"procedure":{{"coding":[{{"system":"{SNOMED_URI}","code":"1186936003","display":"Storage of specimen (procedure)"}}]}},"timePeriod":{{"start":"{}"}}}}"#,
+            fmt_num(low),
+            fmt_num(high),
+            dt(start)
+        )
+    };
+    let _ = write!(
+        s,
+        r#","collection":{{"collectedDateTime":"{}"}},"processing":[{},{}],"container":[{{"type":{{"coding":[{{"system":"{SNOMED_URI}","code":"83059008","display":"Tube, device (physical object)"}}]}},"specimenQuantity":{{"value":0.5,"unit":"ml","system":"http://unitsofmeasure.org","code":"mL"}}}}]}}"#,
+        dt(b.at),
+        step(15.0, 25.0, b.at + chrono::Duration::minutes(30)),
+        step(
+            b.storage.0,
+            b.storage.1,
+            b.at + chrono::Duration::minutes(90)
+        ),
+    );
+    out.line(SPECIMEN, &s);
+}
+
 pub(crate) fn specimen(
     out: &mut Out,
     patient: &str,

@@ -14,6 +14,7 @@
 pub mod antibiogram;
 pub mod cohort;
 mod note;
+pub mod samples;
 pub mod stats;
 pub mod surveillance;
 mod unreadable;
@@ -127,10 +128,12 @@ pub enum TaskSpec {
     Antibiogram(antibiogram::AntibiogramRequest),
     /// A weekly surveillance series of a case definition.
     SurveillanceSeries(surveillance::SurveillanceRequest),
+    /// The sample locator: donors and samples per collection and material type.
+    Samples(samples::SamplesRequest),
 }
 
 /// The task types, as named on the wire.
-const KNOWN: &str = "cohort, antibiogram, surveillance_series";
+const KNOWN: &str = "cohort, antibiogram, surveillance_series, samples";
 
 impl TaskSpec {
     /// The task type's name.
@@ -139,6 +142,7 @@ impl TaskSpec {
             TaskSpec::Cohort(_) => "cohort",
             TaskSpec::Antibiogram(_) => "antibiogram",
             TaskSpec::SurveillanceSeries(_) => "surveillance_series",
+            TaskSpec::Samples(_) => "samples",
         }
     }
 
@@ -148,6 +152,7 @@ impl TaskSpec {
             TaskSpec::Cohort(_) => cohort::SCHEMA_VERSION,
             TaskSpec::Antibiogram(_) => antibiogram::SCHEMA_VERSION,
             TaskSpec::SurveillanceSeries(_) => surveillance::SCHEMA_VERSION,
+            TaskSpec::Samples(_) => samples::SCHEMA_VERSION,
         }
     }
 
@@ -157,6 +162,7 @@ impl TaskSpec {
             TaskSpec::Cohort(_) => cohort::RELEASE,
             TaskSpec::Antibiogram(_) => antibiogram::RELEASE,
             TaskSpec::SurveillanceSeries(_) => surveillance::RELEASE,
+            TaskSpec::Samples(_) => samples::RELEASE,
         }
     }
 
@@ -166,6 +172,7 @@ impl TaskSpec {
             TaskSpec::Cohort(_) => cohort::CHART,
             TaskSpec::Antibiogram(_) => antibiogram::CHART,
             TaskSpec::SurveillanceSeries(_) => surveillance::CHART,
+            TaskSpec::Samples(_) => samples::CHART,
         }
     }
 
@@ -200,6 +207,7 @@ impl TaskSpec {
             "cohort" => cohort::SCHEMA_VERSION,
             "antibiogram" => antibiogram::SCHEMA_VERSION,
             "surveillance_series" => surveillance::SCHEMA_VERSION,
+            "samples" => samples::SCHEMA_VERSION,
             _ => {
                 return Err(TaskError::UnknownType {
                     kind,
@@ -222,6 +230,7 @@ impl TaskSpec {
             "antibiogram" => {
                 TaskSpec::Antibiogram(antibiogram::AntibiogramRequest::from_wire(rest)?)
             }
+            "samples" => TaskSpec::Samples(samples::SamplesRequest::from_wire(wire(rest)?)?),
             _ => TaskSpec::SurveillanceSeries(surveillance::SurveillanceRequest::from_wire(wire(
                 rest,
             )?)?),
@@ -233,6 +242,7 @@ impl TaskSpec {
             TaskSpec::Cohort(r) => serde_json::to_value(r.to_wire())?,
             TaskSpec::Antibiogram(r) => serde_json::to_value(r.to_wire())?,
             TaskSpec::SurveillanceSeries(r) => serde_json::to_value(r.to_wire())?,
+            TaskSpec::Samples(r) => serde_json::to_value(r.to_wire())?,
         };
         let mut o = Map::new();
         o.insert("type".into(), self.kind().into());

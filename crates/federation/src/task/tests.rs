@@ -20,6 +20,7 @@ fn every_task_type_round_trips_with_its_schema_version() {
         json!({"type": "cohort", "ccdl": ccdl(2)}),
         json!({"type": "antibiogram", "spec": {"guideline": "EUCAST 2025", "organisms": ["E. coli"], "antimicrobials": ["CIP"]}}),
         json!({"type": "surveillance_series", "definition": "ari-jp", "by": ["age"], "from": "2024-W40"}),
+        json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Serum"], "min_aliquots": 2}}),
     ] {
         let spec = parse(v.clone()).unwrap();
         let text = serde_json::to_value(&spec).unwrap();
@@ -180,4 +181,63 @@ fn notes_follow_from_the_question_alone() {
     // a free-text note is not a note
     assert!(serde_json::from_str::<Note>(r#""no data at this site for J18""#).is_err());
     assert!(serde_json::from_str::<Note>(r#"{"code": "free_text", "text": "J18: 3"}"#).is_err());
+}
+
+#[test]
+fn samples_questions_are_checked_with_the_field_named() {
+    let e = parse(json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"window": {"icd10": "A93.8", "days_before": -2, "days_after": 10}}})).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("spec.specimen.window.days_before:"),
+        "{e}"
+    );
+    let e = parse(
+        json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Blut"]}}),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("Blut"), "{e}");
+    let e = parse(json!({"type": "samples", "ccdl": ccdl(1), "colour": 1})).unwrap_err();
+    assert!(e.to_string().starts_with("spec.colour:"), "{e}");
+    let e = parse(json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"window": {"icd10": "SFTS", "days_before": 0, "days_after": 1}}})).unwrap_err();
+    assert!(e.to_string().contains("not an ICD-10 code"), "{e}");
+}
+
+#[test]
+fn samples_canonical_form_ignores_list_order() {
+    let a = parse(json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Serum", "Plasma"]}})).unwrap();
+    let b = parse(json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Plasma", "Serum", "Serum"]}})).unwrap();
+    let c = parse(
+        json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Plasma"]}}),
+    )
+    .unwrap();
+    let (TaskSpec::Samples(a), TaskSpec::Samples(b), TaskSpec::Samples(c)) = (a, b, c) else {
+        panic!("not samples")
+    };
+    assert_eq!(a.canonical(), b.canonical());
+    assert_ne!(a.canonical(), c.canonical());
+}
+
+#[test]
+fn samples_table_declares_its_grid_and_refuses_other_keys() {
+    let Ok(TaskSpec::Samples(r)) = parse(
+        json!({"type": "samples", "ccdl": ccdl(1), "specimen": {"material_types": ["Serum", "DNA"]}}),
+    ) else {
+        panic!("not samples")
+    };
+    let cols = samples::catalogue_domain(["de-sera".to_string(), "".into(), "de-sera".into()]);
+    assert_eq!(cols, ["de-sera"]);
+    let cell = |c: &str, m: &str| samples::SampleCell {
+        collection: c.into(),
+        material: m.into(),
+        donors: 3,
+        samples: 7,
+    };
+    let t = samples::count_table(&r, &cols, &[cell("de-sera", "Serum")]).unwrap();
+    // (de-sera, -) × (DNA, Serum): every cell present, found or not
+    assert_eq!(t.len(), 4);
+    assert_eq!(t.get(&["de-sera", "Serum"], "samples"), Some(7));
+    assert_eq!(t.get(&["-", "DNA"], "donors"), Some(0));
+    // a collection id read from data that the catalogue does not declare cannot become a key
+    assert!(samples::count_table(&r, &cols, &[cell("patient-123", "Serum")]).is_err());
+    assert!(samples::count_table(&r, &cols, &[cell("de-sera", "Urine")]).is_err());
 }

@@ -63,6 +63,15 @@ pub fn create_task_for(hub: &Hub, user: &User, t: NewTask) -> ApiResult<Task> {
                 .map_err(|e| ApiError::bad_request(format!("spec.{e}")))?,
         );
     }
+    if let TaskSpec::Samples(r) = &spec
+        && r.cohort().evaluation_date().is_none()
+    {
+        spec = TaskSpec::Samples(
+            r.clone()
+                .with_evaluation_date(now.date_naive())
+                .map_err(|e| ApiError::bad_request(format!("spec.{e}")))?,
+        );
+    }
     let task = Task {
         id: TaskId::new(uuid::Uuid::new_v4().to_string())
             .map_err(|e| ApiError::internal(e.to_string()))?,

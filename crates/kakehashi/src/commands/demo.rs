@@ -245,6 +245,13 @@ fn prepare_site(dir: &Path, id: &str, patients: u64) -> anyhow::Result<()> {
         let s = ingest(&site_dir, &[fhir], &IngestOptions::default(), &|_| {})?;
         anyhow::ensure!(s.rejected == 0, "{id}: {} records rejected", s.rejected);
     }
+    // the site's MIABIS catalogue beside its store (the agent and `kakehashi catalogue` read it)
+    let catalogue = site_dir.join("catalogue.toml");
+    if !catalogue.exists() {
+        let p = kakehashi_synth::Profile::load(id)?;
+        std::fs::write(&catalogue, kakehashi_synth::catalogue_toml(&p))
+            .with_context(|| format!("writing {}", catalogue.display()))?;
+    }
     let snap = store.current()?;
     eprintln!(
         "{id:<13} snapshot {} of {}: {} patients, {} resources",

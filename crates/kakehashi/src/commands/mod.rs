@@ -2,6 +2,7 @@
 
 pub mod amr;
 pub mod audit;
+pub mod catalogue;
 pub mod cohort;
 pub mod demo;
 mod demo_office;
@@ -9,6 +10,7 @@ pub mod hub;
 pub mod ingest;
 pub mod office;
 pub mod query;
+pub mod samples;
 pub mod site;
 pub mod sof;
 pub mod sql;

@@ -136,8 +136,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
+    ask_hub(&a.hub, &a.token, a.project.as_deref(), a.deadline, spec).await
+}
+
+/// Asks the network through the hub at `hub` (the caller's only project when `project` is
+/// none) and waits up to `deadline` seconds for the merged answer.
+pub(crate) async fn ask_hub(
+    hub: &str,
+    token: &str,
+    project: Option<&str>,
+    deadline: u64,
+    spec: TaskSpec,
+) -> anyhow::Result<Merged> {
+    let a = Hub {
+        token: token.to_owned(),
+        project: project.map(str::to_owned),
+        deadline,
+    };
     let http = reqwest::Client::builder().build()?;
-    let base = a.hub.trim_end_matches('/');
+    let base = hub.trim_end_matches('/');
     let check = |r: reqwest::Response| async move {
         let status = r.status();
         if status.is_success() {
@@ -210,6 +227,13 @@ async fn ask(a: &Args, spec: TaskSpec) -> anyhow::Result<Merged> {
     )
     .await?;
     Ok(r.json().await?)
+}
+
+/// What `ask_hub` reads of the caller's arguments.
+struct Hub {
+    token: String,
+    project: Option<String>,
+    deadline: u64,
 }
 
 /// The body of a hub error (`{"error": ..., "message": ...}`).
@@ -383,7 +407,7 @@ fn print_surveillance(
     Ok(())
 }
 
-fn cell(v: Option<kakehashi_disclosure::GatedCount>) -> String {
+pub(crate) fn cell(v: Option<kakehashi_disclosure::GatedCount>) -> String {
     match v {
         Some(kakehashi_disclosure::GatedCount::Value(n)) => n.to_string(),
         Some(kakehashi_disclosure::GatedCount::Suppressed { below }) => format!("< {below}"),
@@ -407,7 +431,7 @@ fn pooled(p: Option<kakehashi_federation::Pooled>) -> String {
 
 /// How a site's answer was protected, and what the asker has left to spend there: an exact
 /// answer (the site's `noise = "off"`) is said first and loudly.
-fn disclosure_note(d: &kakehashi_disclosure::Disclosure) -> String {
+pub(crate) fn disclosure_note(d: &kakehashi_disclosure::Disclosure) -> String {
     let mut parts = Vec::new();
     if d.noise_off() {
         parts.push("EXACT: this site adds no noise (its steward's decision)".to_owned());

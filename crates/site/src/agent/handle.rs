@@ -93,6 +93,14 @@ impl Agent {
                         Err(e) => tracing::warn!(error = %e, "evaluation date"),
                     }
                 }
+                if let kakehashi_federation::TaskSpec::Samples(r) = &spec
+                    && r.cohort().evaluation_date().is_none()
+                {
+                    match r.clone().with_evaluation_date(task.created.date_naive()) {
+                        Ok(dated) => spec = kakehashi_federation::TaskSpec::Samples(dated),
+                        Err(e) => tracing::warn!(error = %e, "evaluation date"),
+                    }
+                }
                 let site = self.cfg.site_id.to_string();
                 let limit = self.cfg.disclosure.max_seconds;
                 // A task past the time bound is refused; its thread finishes in the background

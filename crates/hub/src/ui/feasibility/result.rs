@@ -77,6 +77,7 @@ pub(super) fn query_result(m: &Merged, locale: Locale) -> QueryResult {
 pub(super) fn ccdl_summary(spec: &TaskSpec) -> String {
     match spec {
         TaskSpec::Cohort(r) => r.summary(),
+        TaskSpec::Samples(r) => r.summary(),
         other => other.kind().to_owned(),
     }
 }
