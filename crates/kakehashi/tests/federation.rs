@@ -610,6 +610,7 @@ async fn every_endpoint_checks_the_callers_role() {
                     .http
                     .patch(format!("{}{path}", net.url))
                     .json(&json!({})),
+                "put" => net.http.put(format!("{}{path}", net.url)).json(&json!({})),
                 _ => net.http.post(format!("{}{path}", net.url)).json(&json!({})),
             };
             if let Some(t) = token {
