@@ -1,5 +1,5 @@
-//! Handling one task: read it, record it for the steward, admit it, compute it on a blocking
-//! thread within the time bound, pass it through the gate, log it, sign it and send it. A
+//! Handling one task: read it, record it for the steward, admit it, compute it and pass it
+//! through the gate on a blocking thread within the time bound, log it, sign it and send it. A
 //! task whose answer the hub refused is never run again; one whose signed answer was already
 //! recorded (the agent stopped before the hub took it) is sent again as recorded, not
 //! recomputed.
@@ -103,22 +103,14 @@ impl Agent {
                 }
                 let site = self.cfg.site_id.to_string();
                 let limit = self.cfg.disclosure.max_seconds;
-                // A task past the time bound is refused; its thread finishes in the background
-                // and its result is dropped, never released.
-                let computed = tokio::time::timeout(
-                    admission::compute_limit(limit),
-                    tokio::task::spawn_blocking(move || {
-                        tasks::compute(&me.store, &me.cache, &site, &spec)
-                    }),
-                )
-                .await;
-                match computed {
-                    Err(_) => Err(Ok(Refusal::TooSlow {
-                        limit_seconds: limit,
-                    })),
-                    Ok(Err(e)) => Err(Err(format!("the task crashed at the site: {e}"))),
-                    Ok(Ok(Err(e))) => Err(Err(e.to_string())),
-                    Ok(Ok(Ok(Computed {
+                let (project, researcher) = (task.project.clone(), task.requested_by.clone());
+                // The time bound covers the computation and the gate: a large table's noise and
+                // ledger take their time too (a 450,000-cell antibiogram took 25 s in the gate,
+                // past a 3 s bound that covered only the computation). A task past the bound is
+                // refused; its thread finishes in the background and its result is dropped,
+                // never released (what the gate charged stays charged: the safe side).
+                let work = move || -> TaskOutcome {
+                    let Computed {
                         table,
                         key,
                         sensitivity,
@@ -126,40 +118,47 @@ impl Agent {
                         mut notes,
                         series,
                         denominator,
-                    }))) => {
-                        let q = Question {
-                            project: &task.project,
-                            researcher: &task.requested_by,
-                            key: &key,
-                            sensitivity,
-                        };
-                        let released = if series {
-                            self.gate.release_series(&q, table)
-                        } else {
-                            self.gate.release(&q, table)
-                        };
-                        released
-                            .map(|r| {
-                                // The denominator is its own question: spent once per project and snapshot.
-                                let den = denominator.and_then(|d| {
-                                    let dkey = crate::key::denominator(&snapshot_tag);
-                                    let dq = Question {
-                                        project: &task.project,
-                                        researcher: &task.requested_by,
-                                        key: &dkey,
-                                        sensitivity: 1,
-                                    };
-                                    self.gate
-                                        .release(&dq, d)
-                                        .map_err(|refusal| {
-                                            notes.push(Note::DenominatorRefused { refusal })
-                                        })
-                                        .ok()
-                                });
-                                (r, notes, den)
-                            })
-                            .map_err(Ok)
+                    } = tasks::compute(&me.store, &me.cache, &site, &spec)
+                        .map_err(|e| Err(e.to_string()))?;
+                    let q = Question {
+                        project: &project,
+                        researcher: &researcher,
+                        key: &key,
+                        sensitivity,
+                    };
+                    let released = if series {
+                        me.gate.release_series(&q, table)
+                    } else {
+                        me.gate.release(&q, table)
                     }
+                    .map_err(Ok)?;
+                    // The denominator is its own question: spent once per project and snapshot.
+                    let den = denominator.and_then(|d| {
+                        let dkey = crate::key::denominator(&snapshot_tag);
+                        let dq = Question {
+                            project: &project,
+                            researcher: &researcher,
+                            key: &dkey,
+                            sensitivity: 1,
+                        };
+                        me.gate
+                            .release(&dq, d)
+                            .map_err(|refusal| notes.push(Note::DenominatorRefused { refusal }))
+                            .ok()
+                    });
+                    Ok((released, notes, den))
+                };
+                match tokio::time::timeout(
+                    admission::compute_limit(limit),
+                    tokio::task::spawn_blocking(work),
+                )
+                .await
+                {
+                    Err(_) => Err(Ok(Refusal::TooSlow {
+                        limit_seconds: limit,
+                    })),
+                    Ok(Err(e)) => Err(Err(format!("the task crashed at the site: {e}"))),
+                    Ok(Ok(outcome)) => outcome,
                 }
             }
         };
