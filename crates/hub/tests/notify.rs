@@ -194,6 +194,24 @@ async fn add_bob(hub: &Running, admin: &str) {
     hub.hub.db.set_lang("bob", "de").unwrap();
 }
 
+/// The office's records, bob, and alice with an address who hears of her actions only;
+/// the admin's and alice's sessions.
+async fn alice_hears_of_actions_only(hub: &Running) -> (String, String) {
+    let admin = hub.api_session("admin", ADMIN_PASSWORD).await;
+    add_bob(hub, &admin).await;
+    office_records(hub, &admin).await;
+    let alice = hub.api_session("alice", PASSWORD).await;
+    let r = put_json(
+        hub,
+        "/api/me/notifications",
+        &alice,
+        json!({"email": "alice@example.org", "prefs": {"renewal": "off", "event": "off"}}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    (admin, alice)
+}
+
 async fn run(hub: &Running, admin: &str) -> Value {
     let r = hub
         .post_json("/api/admin/notifications/run", admin, json!({}))
@@ -374,18 +392,7 @@ async fn a_refused_login_leaves_the_message_pending_for_a_later_try() {
         c.notify.max_attempts = 2;
     })
     .await;
-    let admin = hub.api_session("admin", ADMIN_PASSWORD).await;
-    add_bob(&hub, &admin).await;
-    office_records(&hub, &admin).await;
-    let alice = hub.api_session("alice", PASSWORD).await;
-    let r = put_json(
-        &hub,
-        "/api/me/notifications",
-        &alice,
-        json!({"email": "alice@example.org", "prefs": {"renewal": "off", "event": "off"}}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    let (admin, alice) = alice_hears_of_actions_only(&hub).await;
     let report = run(&hub, &admin).await;
     assert_eq!(report["sent"], 0);
     assert_eq!(report["retrying"], 1, "{report}");
@@ -433,18 +440,7 @@ async fn a_mail_server_that_never_answers_is_given_up_within_the_timeout() {
         c.notify.interval_seconds = 3600;
     })
     .await;
-    let admin = hub.api_session("admin", ADMIN_PASSWORD).await;
-    add_bob(&hub, &admin).await;
-    office_records(&hub, &admin).await;
-    let alice = hub.api_session("alice", PASSWORD).await;
-    let r = put_json(
-        &hub,
-        "/api/me/notifications",
-        &alice,
-        json!({"email": "alice@example.org", "prefs": {"renewal": "off", "event": "off"}}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    let (admin, alice) = alice_hears_of_actions_only(&hub).await;
     let started = std::time::Instant::now();
     let report = run(&hub, &admin).await;
     assert!(
