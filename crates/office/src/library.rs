@@ -8,11 +8,17 @@
 //! ([`OfficeError::SourceNotApproved`]); nobody approves their own text
 //! ([`OfficeError::OwnApproval`]); any other step out of order is an
 //! [`OfficeError::Transition`].
+//!
+//! A document may govern case definitions and breakpoint guidelines ([`governs`]): its
+//! approved version is the one in force for them.
 
 use crate::{Lang, OfficeError, Result, required};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub mod governs;
+pub use governs::{Governs, InForce, in_force};
 
 /// What kind of document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +45,9 @@ pub struct Document {
     pub kind: DocKind,
     /// The language its versions are written in (translations are into the others).
     pub lang: Lang,
+    /// The case definitions and breakpoint guidelines it governs (see [`governs`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub governs: Vec<Governs>,
 }
 
 impl Document {

@@ -116,6 +116,7 @@ pub fn the_office_keeps_its_rules_on_both_backends(fresh: Fresh<'_>) {
         title: "SARI protocol".into(),
         kind: DocKind::Protocol,
         lang: Lang::En,
+        governs: vec![],
     };
     assert_eq!(
         status(library::put_document(&hub, &ken, doc.clone()).unwrap_err()),

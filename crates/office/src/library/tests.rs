@@ -11,6 +11,7 @@ fn doc() -> Document {
         title: "SARI protocol".into(),
         kind: DocKind::Protocol,
         lang: Lang::En,
+        governs: vec![],
     }
 }
 
@@ -147,4 +148,79 @@ proptest! {
                 prop_assert!(v.review.approvals.iter().any(|a| a.by != v.review.author));
             }
         }
+}
+
+fn icosari() -> Governs {
+    Governs::CaseDefinition {
+        name: "sari-icosari".into(),
+    }
+}
+
+#[test]
+fn a_subject_is_governed_by_one_document_and_named_once() {
+    let mut a = doc();
+    a.governs = vec![icosari(), icosari()];
+    let e = governs::check(&a, &[]).unwrap_err();
+    assert!(e.to_string().contains("governs[1]"), "{e}");
+    assert!(e.to_string().contains("named twice"), "{e}");
+
+    a.governs = vec![icosari()];
+    let mut b = doc();
+    b.id = "def-sari".into();
+    b.governs = vec![
+        Governs::Breakpoints {
+            guideline: "EUCAST 2025".into(),
+        },
+        icosari(),
+    ];
+    let e = governs::check(&b, std::slice::from_ref(&a)).unwrap_err();
+    assert!(e.to_string().contains("governs[1]"), "{e}");
+    assert!(e.to_string().contains("proto-sari"), "{e}");
+    // the document itself, saved again, does not clash with its stored self
+    governs::check(&a, std::slice::from_ref(&a)).unwrap();
+
+    b.governs[0] = Governs::Breakpoints {
+        guideline: " ".into(),
+    };
+    let e = governs::check(&b, &[]).unwrap_err();
+    assert!(matches!(e, OfficeError::Missing { ref field } if field == "governs[0]"), "{e}");
+}
+
+#[test]
+fn the_version_in_force_is_the_approved_one_and_a_newer_draft_is_pending() {
+    let mut d = doc();
+    d.governs = vec![icosari()];
+    let mut vs = vec![draft(1, "one"), draft(2, "two"), draft(3, "three")];
+    let lib = vec![(d.clone(), vs.clone())];
+    let f = in_force(&icosari(), &lib).unwrap();
+    assert_eq!(f.document.id, "proto-sari");
+    assert!(f.version.is_none(), "nothing approved yet");
+    assert_eq!(f.pending, Some(3));
+    assert_eq!(f.matches(b"one"), None);
+
+    for n in [1, 2] {
+        vs[n - 1].step(Step::Submit, "ana", at(9)).unwrap();
+        approve(&mut vs, n as u32, "ken", at(10)).unwrap();
+    }
+    let lib = vec![(d, vs)];
+    let f = in_force(&icosari(), &lib).unwrap();
+    assert_eq!(f.version.map(|v| v.number), Some(2), "1 is superseded by 2");
+    assert_eq!(f.pending, Some(3));
+    assert_eq!(f.matches(b"two"), Some(true));
+    assert_eq!(f.matches(b"one"), Some(false));
+    let other = Governs::Breakpoints {
+        guideline: "CLSI 2025".into(),
+    };
+    assert!(in_force(&other, &lib).is_none());
+}
+
+#[test]
+fn a_document_without_subjects_reads_and_writes_as_before() {
+    let old = r#"{"id":"sop","title":"SOP","kind":"sop","lang":"de"}"#;
+    let d: Document = serde_json::from_str(old).unwrap();
+    assert!(d.governs.is_empty());
+    assert_eq!(serde_json::to_string(&d).unwrap(), old);
+    let e = serde_json::from_str::<Governs>(r#"{"kind":"case_definition","nam":"x"}"#)
+        .unwrap_err();
+    assert!(e.to_string().contains("nam"), "{e}");
 }
