@@ -68,6 +68,8 @@ pub enum MediaType {
     Markdown,
     /// CSV (`.csv`).
     Csv,
+    /// TOML (`.toml`): the case definitions the software ships are written in it.
+    Toml,
     /// PDF.
     Pdf,
     /// Word (`.docx`).
@@ -89,6 +91,7 @@ impl MediaType {
             "txt" => MediaType::Text,
             "md" | "markdown" => MediaType::Markdown,
             "csv" => MediaType::Csv,
+            "toml" => MediaType::Toml,
             "pdf" => MediaType::Pdf,
             "docx" => MediaType::Docx,
             "odt" => MediaType::Odt,
@@ -108,6 +111,7 @@ impl MediaType {
             MediaType::Text => "text/plain; charset=utf-8",
             MediaType::Markdown => "text/markdown; charset=utf-8",
             MediaType::Csv => "text/csv; charset=utf-8",
+            MediaType::Toml => "application/toml; charset=utf-8",
             MediaType::Pdf => "application/pdf",
             MediaType::Docx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -119,7 +123,10 @@ impl MediaType {
 
     /// Whether versions of this type can be compared line by line.
     pub fn is_text(self) -> bool {
-        matches!(self, MediaType::Text | MediaType::Markdown | MediaType::Csv)
+        matches!(
+            self,
+            MediaType::Text | MediaType::Markdown | MediaType::Csv | MediaType::Toml
+        )
     }
 }
 

@@ -80,6 +80,32 @@ pub struct DocumentRow {
     pub kind: String,
     /// Versions, newest first.
     pub versions: Vec<VersionRow>,
+    /// What it governs: kind (`case_definition`, `breakpoints`; message key
+    /// `office-governs-…`) and name.
+    pub governs: Vec<(String, String)>,
+}
+
+/// The library document in force for the case definition or breakpoint guideline a page
+/// uses, shown beside it (`in_force.html`).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct InForceRow {
+    /// What it governs, in words (`sari-icosari`, `EUCAST 2025`).
+    pub subject: String,
+    /// The document's id (the library's anchor `#doc-ID`); empty when no document governs it.
+    pub document: String,
+    /// Its title.
+    pub title: String,
+    /// The approved version, if any.
+    pub version: Option<u32>,
+    /// Approved on (YYYY-MM-DD) and by whom.
+    pub approved: String,
+    /// Approved by.
+    pub approved_by: String,
+    /// A newer version in draft or review.
+    pub pending: Option<u32>,
+    /// Whether the version in force is exactly the text the sites compute with (case
+    /// definitions only).
+    pub matches: Option<bool>,
 }
 
 /// An action item.
@@ -93,6 +119,12 @@ pub struct ActionRow {
     pub due: String,
     /// `open`, `done`, `dropped`.
     pub status: String,
+    /// The event's id (the status form's address).
+    pub event: String,
+    /// Its position in the event's list.
+    pub index: usize,
+    /// Whether the reader may change its status (its owner, the body's chair, the office).
+    pub can_set: bool,
 }
 
 /// An event.
@@ -173,7 +205,16 @@ pub struct OfficePage {
     pub courses: Vec<CourseRow>,
     /// A calendar feed path just made for the reader, if any.
     pub feed: Option<String>,
+    /// Whether the reader may add documents (the network office, a body's chair).
+    pub may_add_documents: bool,
+    /// The bodies whose decisions the reader may record: id and name.
+    pub chaired: Vec<(String, String)>,
+    /// The document kinds and languages the forms offer (`protocol`, …; `en`, …).
+    pub kinds: Vec<String>,
 }
+
+/// The languages the library's forms offer.
+pub const LANGS: [&str; 3] = ["en", "de", "ja"];
 
 /// A line of a diff.
 #[derive(Debug, Clone, Serialize, Default)]

@@ -431,6 +431,8 @@ pub struct AmrPage {
     pub years: Vec<i32>,
     /// Its rows, by organism, antimicrobial and country.
     pub trends: Vec<AmrTrend>,
+    /// The library document in force for the chosen guideline.
+    pub in_force: Option<crate::office::InForceRow>,
 }
 
 /// Surveillance: weekly curves per country with MEM thresholds, positivity.
@@ -440,6 +442,8 @@ pub struct SurveillancePage {
     pub definitions: Vec<String>,
     /// The chosen one.
     pub definition: String,
+    /// The library document in force for it.
+    pub in_force: Option<crate::office::InForceRow>,
     /// Problems in the form.
     pub errors: FieldErrors,
     /// Charts (epidemic curves), rendered by [`render`].
@@ -579,7 +583,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -600,6 +604,7 @@ const TEMPLATES: [(&str, &str); 15] = [
     ),
     ("error.html", include_str!("../templates/error.html")),
     ("office.html", include_str!("../templates/office.html")),
+    ("in_force.html", include_str!("../templates/in_force.html")),
     (
         "office_diff.html",
         include_str!("../templates/office_diff.html"),

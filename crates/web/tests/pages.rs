@@ -203,6 +203,7 @@ fn all_pages() -> Vec<Page> {
                 ..Default::default()
             },
             errors: FieldErrors::default(),
+            in_force: Some(in_force_row("EUCAST 2025", Some(2), None, Some(3))),
             task: Some("t1".into()),
             sites: vec![AmrSite {
                 name: "Berlin".into(),
@@ -277,6 +278,7 @@ fn all_pages() -> Vec<Page> {
                 ..Default::default()
             },
             task: Some("t2".into()),
+            in_force: Some(in_force_row("EUCAST 2025", None, None, None)),
             share_label: "% R".into(),
             years: vec![2023, 2024, 2025],
             trends: vec![
@@ -333,6 +335,7 @@ fn all_pages() -> Vec<Page> {
             definitions: vec!["sari-icd10".into()],
             definition: "sari-icd10".into(),
             errors: FieldErrors::default(),
+            in_force: Some(in_force_row("sari-icd10", Some(1), Some(false), None)),
             charts: vec![LineChart {
                 id: "curve-de".into(),
                 title: "SARI".into(),
@@ -582,6 +585,9 @@ fn office_page() -> kakehashi_web::office::OfficePage {
                 owner: "ken".into(),
                 due: "2026-06-30".into(),
                 status: (*s).into(),
+                event: "sc-2026".into(),
+                index: 0,
+                can_set: *s != "dropped",
             })
             .collect(),
     };
@@ -630,7 +636,8 @@ fn office_page() -> kakehashi_web::office::OfficePage {
         documents: ["protocol", "sop", "method", "governance"]
             .iter()
             .map(|k| DocumentRow {
-                id: "proto-sari".into(),
+                id: format!("doc-{k}"),
+                governs: vec![("case_definition".into(), "sari-icosari".into())],
                 title: "SARI protocol".into(),
                 kind: (*k).into(),
                 versions: ["draft", "in_review", "approved", "superseded"]
@@ -667,6 +674,39 @@ fn office_page() -> kakehashi_web::office::OfficePage {
             certified: vec!["mia".into(), "yui".into()],
         }],
         feed: Some("/office/calendar/khcal_x.ics".into()),
+        may_add_documents: true,
+        chaired: vec![("wg-amr".into(), "Working group AMR".into())],
+        kinds: vec!["protocol".into(), "sop".into()],
+    }
+}
+
+/// The library document in force for `subject`: approved version `version` (or none yet, or
+/// no document when `version` is `None` and nothing is pending).
+fn in_force_row(
+    subject: &str,
+    version: Option<u32>,
+    matches: Option<bool>,
+    pending: Option<u32>,
+) -> kakehashi_web::office::InForceRow {
+    let document = if version.is_some() || pending.is_some() {
+        "def-x".to_owned()
+    } else {
+        String::new()
+    };
+    kakehashi_web::office::InForceRow {
+        subject: subject.into(),
+        title: if document.is_empty() {
+            ""
+        } else {
+            "Definition"
+        }
+        .into(),
+        document,
+        version,
+        approved: version.map(|_| "2026-05-04".to_owned()).unwrap_or_default(),
+        approved_by: "admin".into(),
+        pending,
+        matches,
     }
 }
 
@@ -919,4 +959,53 @@ fn surveillance_never_run_says_so_and_names_no_run() {
         assert!(html.contains("id=\"surv-not-run\"") && html.contains("id=\"surv-run\""));
         assert!(!html.contains("id=\"surv-run-of\""));
     }
+}
+
+/// The surveillance and AMR pages name the library document in force for their definition or
+/// guideline, link to it, say whether the sites compute with its exact text, and name a
+/// pending version; without a governing document they say so.
+#[test]
+fn the_document_in_force_is_named_beside_the_definition() {
+    let surv = |f| {
+        Page::Surveillance(SurveillancePage {
+            definitions: vec!["sari-icosari".into()],
+            definition: "sari-icosari".into(),
+            in_force: Some(f),
+            ..Default::default()
+        })
+    };
+    let en = chrome(Locale::En, true);
+    let html = render(
+        &surv(in_force_row("sari-icosari", Some(2), Some(false), Some(3))),
+        &en,
+    )
+    .unwrap();
+    assert!(html.contains("href=\"/office#doc-def-x\""), "{html}");
+    assert!(html.contains("version 2, approved"), "{html}");
+    assert!(html.contains("differs from the approved version"), "{html}");
+    assert!(html.contains("Version 3 is in draft or review"), "{html}");
+    let html = render(
+        &surv(in_force_row("sari-icosari", Some(2), Some(true), None)),
+        &en,
+    )
+    .unwrap();
+    assert!(
+        html.contains("exactly this text") && !html.contains("differs"),
+        "{html}"
+    );
+    let html = render(&surv(in_force_row("sari-icosari", None, None, None)), &en).unwrap();
+    assert!(html.contains("library governs sari-icosari"), "{html}");
+    assert!(!html.contains("/office#doc-"), "{html}");
+    let html = render(
+        &surv(in_force_row("sari-icosari", None, None, Some(1))),
+        &en,
+    )
+    .unwrap();
+    assert!(html.contains("No version is approved yet"), "{html}");
+    let ja = render(
+        &surv(in_force_row("sari-icosari", Some(2), Some(false), None)),
+        &chrome(Locale::Ja, true),
+    )
+    .unwrap();
+    assert!(ja.contains("承認済みの版と異なります"), "{ja}");
 }

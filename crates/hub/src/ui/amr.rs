@@ -16,6 +16,7 @@ use axum::routing::get;
 use kakehashi_amr::{Guideline, Reference};
 use kakehashi_federation::antibiogram::{self, AntibiogramRequest};
 use kakehashi_federation::{SiteState, Task, TaskSpec};
+use kakehashi_office::library::Governs;
 use kakehashi_web::form::FieldErrors;
 use kakehashi_web::pages::{AmrForm, AmrPage, Page};
 use serde::Deserialize;
@@ -207,7 +208,8 @@ async fn amr(
             antimicrobials: DEFAULT_DRUGS.into(),
             ..Default::default()
         };
-        let page = form_page(offered, form, FieldErrors::default());
+        let mut page = form_page(offered, form, FieldErrors::default());
+        with_in_force(&hub, &mut page).await;
         return Ok(ui.page(StatusCode::OK, &page, "amr"));
     };
     let task = hub.blocking(move |h| visible_task(h, &user, &id)).await?;
@@ -218,11 +220,21 @@ async fn amr(
     let wait = std::time::Duration::from_secs(hub.cfg.tasks.default_deadline_seconds + 1);
     let m = wait_merged(&hub, &task, wait).await?;
     let res = antibiogram::result(&m, &hub.cfg.rules);
-    Ok(ui.page(
-        StatusCode::OK,
-        &Page::Amr(page_of(&res, form, ui.locale)),
-        "amr",
-    ))
+    let mut page = Page::Amr(page_of(&res, form, ui.locale));
+    with_in_force(&hub, &mut page).await;
+    Ok(ui.page(StatusCode::OK, &page, "amr"))
+}
+
+/// Adds the library document in force for the page's guideline.
+async fn with_in_force(hub: &Arc<Hub>, page: &mut Page) {
+    if let Page::Amr(p) = page
+        && !p.form.guideline.is_empty()
+    {
+        let subject = Governs::Breakpoints {
+            guideline: p.form.guideline.clone(),
+        };
+        p.in_force = super::office::in_force(hub, subject).await;
+    }
 }
 
 /// The antibiogram form as posted, with its CSRF token.

@@ -20,6 +20,7 @@ use charts::page_parts;
 use chrono::Utc;
 use kakehashi_federation::surveillance::{self, SurveillanceResult};
 use kakehashi_federation::{Task, TaskSpec};
+use kakehashi_office::library::Governs;
 use kakehashi_surveillance::pooled::season_label;
 use kakehashi_web::chart::LineChart;
 use kakehashi_web::pages::{self, Page};
@@ -213,6 +214,12 @@ async fn surveillance(
             }
             Err(e) => return Err(e),
         }
+    }
+    if page.errors.is_empty() {
+        let subject = Governs::CaseDefinition {
+            name: definition.clone(),
+        };
+        page.in_force = super::office::in_force(&hub, subject).await;
     }
     Ok(ui.page(status, &Page::Surveillance(page), "surveillance"))
 }

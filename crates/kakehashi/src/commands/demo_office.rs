@@ -45,6 +45,68 @@ const PROTOCOL_V1_JA: &str = "# SARIサーベイランス・プロトコル\n\n1
 const PROTOCOL_V2_DE: &str = "# SARI-Surveillance-Protokoll\n\n1. Falldefinition: ICOSARI (J09-J22 als Hauptdiagnose).\n2. Wöchentliche Zahlen nach Altersgruppe und Land.\n3. Schwellen nach der Moving Epidemic Method.\n4. Erregerbefunde nach JLAC10- und LOINC-Codes.\n";
 const SOP: &str = "# SOP: shipping AMR isolates\n\n1. Subculture on blood agar.\n2. Package as UN3373.\n3. Record the MIC panel in WHONET.\n";
 
+const EUCAST_ADOPTION: &str = "# Adoption of the EUCAST clinical breakpoints\n\nThe network reads MICs and zone diameters by the EUCAST clinical breakpoint tables of this year, for German and Japanese sites alike; CLSI M100 interpretations are shown beside them where sites report them.\n";
+
+/// The documents that govern what the network computes: the ICOSARI case definition (its
+/// approved version is exactly the text the software ships, so the surveillance page shows
+/// that it matches) and the adoption of the newest installed EUCAST breakpoints (when the
+/// AMR reference tables are installed).
+async fn definitions(
+    http: &reqwest::Client,
+    url: &str,
+    admin: &str,
+    researcher: &str,
+) -> anyhow::Result<()> {
+    let icosari = kakehashi_surveillance::definition::SHIPPED
+        .iter()
+        .find(|(n, _)| *n == "sari-icosari")
+        .map(|(_, t)| *t)
+        .context("the ICOSARI case definition is shipped")?;
+    let eucast = kakehashi_amr::Reference::shared().ok().and_then(|r| {
+        r.guidelines()
+            .iter()
+            .filter(|g| g.to_string().starts_with("EUCAST"))
+            .max_by_key(|g| g.year)
+            .map(ToString::to_string)
+    });
+    let mut docs = vec![(
+        json!({"id": "def-sari-icosari", "title": "SARI case definition (ICOSARI)", "kind": "method", "lang": "en",
+               "governs": [{"kind": "case_definition", "name": "sari-icosari"}]}),
+        json!({"file_name": "sari-icosari.toml", "content_base64": b64(icosari), "note": "as computed by the sites"}),
+    )];
+    if let Some(g) = eucast {
+        docs.push((
+            json!({"id": "method-eucast", "title": format!("Adoption of the {g} breakpoints"), "kind": "method", "lang": "en",
+                   "governs": [{"kind": "breakpoints", "guideline": g}]}),
+            json!({"file_name": "eucast.md", "content_base64": b64(EUCAST_ADOPTION), "note": "adopted by the AMR working group"}),
+        ));
+    }
+    for (doc, version) in docs {
+        let id = doc["id"].as_str().unwrap_or_default().to_owned();
+        post(http, url, admin, "/api/office/documents", doc).await?;
+        let path = format!("/api/office/documents/{id}/versions");
+        post(http, url, researcher, &path, version).await?;
+        let path = format!("/api/office/documents/{id}/step");
+        post(
+            http,
+            url,
+            researcher,
+            &path,
+            json!({"version": 1, "step": "submit"}),
+        )
+        .await?;
+        post(
+            http,
+            url,
+            admin,
+            &path,
+            json!({"version": 1, "step": "approve"}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Seeds the office unless the hub has an agreement already. `admin` is the network office's
 /// token, `researcher` a member's.
 pub async fn seed(
@@ -256,6 +318,7 @@ pub async fn seed(
     .await?;
     let (path, body, _) = step("proto-sari", 2, None, "submit", "r");
     post(http, url, researcher, &path, body).await?;
+    definitions(http, url, admin, researcher).await?;
     // exchanges and training
     for x in [
         json!({"id": "x-2026-amr", "person": "researcher", "home": "JIHS, Tokyo", "host": "Universitätsklinikum Frankfurt", "start": "2026-09-01", "end": "2026-11-27", "purpose": "AMR surveillance methods and WHONET exports", "theme": "AMR", "funding": "JIHS fellowship", "status": "completed", "report": "Antibiogram pipeline set up at both sites."}),

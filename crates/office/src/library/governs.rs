@@ -109,8 +109,7 @@ pub fn in_force<'a>(
     let pending = versions
         .iter()
         .filter(|v| {
-            v.number > after
-                && matches!(v.review.state, ReviewState::Draft | ReviewState::InReview)
+            v.number > after && matches!(v.review.state, ReviewState::Draft | ReviewState::InReview)
         })
         .map(|v| v.number)
         .max();

@@ -183,7 +183,10 @@ fn a_subject_is_governed_by_one_document_and_named_once() {
         guideline: " ".into(),
     };
     let e = governs::check(&b, &[]).unwrap_err();
-    assert!(matches!(e, OfficeError::Missing { ref field } if field == "governs[0]"), "{e}");
+    assert!(
+        matches!(e, OfficeError::Missing { ref field } if field == "governs[0]"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -220,7 +223,6 @@ fn a_document_without_subjects_reads_and_writes_as_before() {
     let d: Document = serde_json::from_str(old).unwrap();
     assert!(d.governs.is_empty());
     assert_eq!(serde_json::to_string(&d).unwrap(), old);
-    let e = serde_json::from_str::<Governs>(r#"{"kind":"case_definition","nam":"x"}"#)
-        .unwrap_err();
+    let e = serde_json::from_str::<Governs>(r#"{"kind":"case_definition","nam":"x"}"#).unwrap_err();
     assert!(e.to_string().contains("nam"), "{e}");
 }

@@ -98,6 +98,7 @@ pub fn put_document(hub: &Hub, by: &User, d: Document) -> ApiResult<()> {
         ));
     }
     d.validate().map_err(refused)?;
+    super::governs::check(hub, &d)?;
     put(hub, OfficeTable::Documents, &d.id, None, &d.title, &d)?;
     audit(hub, by, "document_saved", serde_json::json!({"id": d.id}))
 }

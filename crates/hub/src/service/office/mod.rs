@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub mod calendar;
+pub mod governs;
 pub mod library;
 pub mod report;
 

@@ -277,5 +277,6 @@ pub(super) fn page_of(res: &AntibiogramResult, form: AmrForm, locale: Locale) ->
         mdro: mdro_rows(res),
         years,
         trends,
+        in_force: None,
     }
 }

@@ -1,194 +1,19 @@
-//! The partnership office's page, `/office`: the MoU and its renewal timeline, meetings in
-//! Berlin and Tokyo time with their actions, the calendar feed form (`POST /office/feed`,
-//! CSRF-checked), review steps from the library (`POST /office/documents/ID/step`) and the
-//! diff of two versions (`/office/documents/ID/diff?from=1&to=2`), bodies, decisions, the document library, exchanges and courses. Read by
-//! every signed-in user; the data come from [`crate::service::office`].
+//! The office page's model, built from the hub's office records for the reader: what they
+//! may change decides which forms the page shows (the hub checks each change again).
 
-use super::{S, SignedIn};
-use crate::service::office::{self, calendar, library, report};
+use crate::db::User;
+use crate::service::office::{self, calendar, library};
 use crate::{ApiError, Hub};
-use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::Utc;
 use kakehashi_office::event::{Event, Presence, SHOWN_ZONES};
 use kakehashi_office::governance::Body;
-use kakehashi_office::library::Step;
 use kakehashi_web::office::{
-    ActionRow, AgreementRow, BodyRow, CourseRow, DecisionRow, DiffPage, DiffRow, DocumentRow,
-    EventRow, ExchangeRow, OfficePage, VersionRow,
+    ActionRow, AgreementRow, BodyRow, CourseRow, DecisionRow, DocumentRow, EventRow, ExchangeRow,
+    OfficePage, VersionRow,
 };
-use kakehashi_web::office_report::{CertificatePage, ReportPage};
-use kakehashi_web::pages::Page;
-use serde::Deserialize;
-use std::sync::Arc;
-
-pub(super) fn routes() -> Router<Arc<Hub>> {
-    Router::new()
-        .route("/office", get(page))
-        .route("/office/feed", post(feed))
-        .route("/office/documents/{id}/step", post(step))
-        .route("/office/documents/{id}/diff", get(diff))
-        .route("/office/report", get(report_page))
-        .route(
-            "/office/courses/{id}/certificate/{person}",
-            get(certificate_page),
-        )
-}
-
-#[derive(Deserialize)]
-struct ReportQuery {
-    agreement: Option<String>,
-    year: Option<u32>,
-}
-
-/// The activity report of a MoU year, printable.
-async fn report_page(
-    State(hub): S,
-    SignedIn(ui, _user): SignedIn,
-    Query(q): Query<ReportQuery>,
-) -> Result<Response, ApiError> {
-    let (report, previous, next) = hub
-        .blocking(move |h| report::activity_report(h, q.agreement.as_deref(), q.year))
-        .await?;
-    let page = ReportPage {
-        by_kind: kakehashi_office::report::meetings_by_kind(&report),
-        report,
-        previous,
-        next,
-    };
-    Ok(ui.page(StatusCode::OK, &Page::OfficeReport(page), "office"))
-}
-
-/// A participant's certificate, printable.
-async fn certificate_page(
-    State(hub): S,
-    SignedIn(ui, user): SignedIn,
-    Path((id, person)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let c = hub
-        .blocking(move |h| report::certificate(h, &user, &id, &person))
-        .await?;
-    let page = CertificatePage {
-        person: c.person,
-        sessions: c.course.sessions.len(),
-        course: c.course.title,
-        curriculum: c.course.curriculum,
-        trainers: c.course.trainers,
-        from: c.from,
-        to: c.to,
-        issued: c.issued,
-    };
-    Ok(ui.page(StatusCode::OK, &Page::Certificate(page), "office"))
-}
-
-#[derive(Deserialize)]
-struct StepForm {
-    #[serde(default)]
-    csrf: String,
-    version: u32,
-    #[serde(default)]
-    lang: String,
-    step: String,
-}
-
-/// A review step from the library's buttons; back to the library, or the refusal as a page.
-async fn step(
-    State(hub): S,
-    SignedIn(ui, user): SignedIn,
-    Path(id): Path<String>,
-    Form(f): Form<StepForm>,
-) -> Result<Response, ApiError> {
-    ui.check_csrf(&f.csrf)?;
-    let step = match f.step.as_str() {
-        "submit" => Step::Submit,
-        "return" => Step::Return,
-        "approve" => Step::Approve,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "step: unknown step {other:?}"
-            )));
-        }
-    };
-    let req = library::StepRequest {
-        version: f.version,
-        lang: Some(f.lang).filter(|l| !l.is_empty()),
-        step,
-    };
-    hub.blocking(move |h| library::step(h, &user, &id, req))
-        .await?;
-    Ok(Redirect::to("/office#library").into_response())
-}
-
-#[derive(Deserialize)]
-struct DiffQuery {
-    from: u32,
-    to: u32,
-}
-
-/// Two versions of a document compared line by line.
-async fn diff(
-    State(hub): S,
-    SignedIn(ui, _user): SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<DiffQuery>,
-) -> Result<Response, ApiError> {
-    let (title, lines) = hub
-        .blocking(move |h| {
-            let title = library::document(h, &id)?.document.title;
-            Ok((title, library::version_diff(h, &id, q.from, q.to)?))
-        })
-        .await?;
-    let page = DiffPage {
-        title,
-        from: q.from,
-        to: q.to,
-        lines: lines
-            .into_iter()
-            .map(|l| DiffRow {
-                change: tag(&l.change),
-                old: l.old,
-                new: l.new,
-                text: l.text,
-            })
-            .collect(),
-    };
-    Ok(ui.page(StatusCode::OK, &Page::OfficeDiff(page), "office"))
-}
-
-async fn page(State(hub): S, SignedIn(ui, _user): SignedIn) -> Result<Response, ApiError> {
-    let p = hub.blocking(|h| build(h, None)).await?;
-    Ok(ui.page(StatusCode::OK, &Page::Office(p), "office"))
-}
-
-#[derive(Deserialize)]
-struct FeedForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    body: String,
-}
-
-async fn feed(
-    State(hub): S,
-    SignedIn(ui, user): SignedIn,
-    Form(f): Form<FeedForm>,
-) -> Result<Response, ApiError> {
-    ui.check_csrf(&f.csrf)?;
-    let p = hub
-        .blocking(move |h| {
-            let body = Some(f.body.as_str()).filter(|b| !b.is_empty());
-            let made = calendar::new_feed(h, &user, body)?;
-            build(h, Some(made.path))
-        })
-        .await?;
-    Ok(ui.page(StatusCode::OK, &Page::Office(p), "office"))
-}
 
 /// A unit enum's serde name (`in_review`, `planned`): the message keys' suffixes.
-fn tag<T: serde::Serialize>(v: &T) -> String {
+pub(super) fn tag<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -209,7 +34,8 @@ fn shown(e: &Event, zone: usize) -> String {
     }
 }
 
-fn event_row(e: &Event, bodies: &[Body]) -> EventRow {
+/// An event's row; `can_set` tells whether the reader may change an action's status.
+fn event_row(e: &Event, bodies: &[Body], can_set: &dyn Fn(&Event, &str) -> bool) -> EventRow {
     let who = |p: Presence| {
         e.participants
             .iter()
@@ -239,19 +65,37 @@ fn event_row(e: &Event, bodies: &[Body]) -> EventRow {
         actions: e
             .actions
             .iter()
-            .map(|a| ActionRow {
+            .enumerate()
+            .map(|(index, a)| ActionRow {
                 text: a.text.clone(),
                 owner: a.owner.clone(),
                 due: a.due.to_string(),
                 status: tag(&a.status),
+                event: e.id.clone(),
+                index,
+                can_set: can_set(e, &a.owner),
             })
             .collect(),
     }
 }
 
-/// The page's model; `feed` is a feed path just made.
-fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
+/// The page's model for `user`; `feed` is a feed path just made.
+pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<OfficePage, ApiError> {
     let bodies = office::bodies(h)?;
+    let mut chaired = Vec::new();
+    for b in &bodies {
+        if office::chairs(h, user, &b.id)? {
+            chaired.push((b.id.clone(), b.name.clone()));
+        }
+    }
+    let is_office = office::is_office(user);
+    let can_set = |e: &Event, owner: &str| {
+        owner == user.name
+            || match &e.body {
+                Some(b) => chaired.iter().any(|(id, _)| id == b),
+                None => is_office,
+            }
+    };
     let name_of = |id: &str| {
         bodies
             .iter()
@@ -271,6 +115,11 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
         .map(|d| {
             let v = library::document(h, &d.id)?;
             Ok(DocumentRow {
+                governs: d
+                    .governs
+                    .iter()
+                    .map(|g| (g.kind().to_owned(), g.name().to_owned()))
+                    .collect(),
                 id: d.id.clone(),
                 title: d.title,
                 kind: tag(&d.kind),
@@ -324,8 +173,14 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
             })
             .collect(),
         documents,
-        upcoming: upcoming.iter().map(|e| event_row(e, &bodies)).collect(),
-        past: past.iter().map(|e| event_row(e, &bodies)).collect(),
+        upcoming: upcoming
+            .iter()
+            .map(|e| event_row(e, &bodies, &can_set))
+            .collect(),
+        past: past
+            .iter()
+            .map(|e| event_row(e, &bodies, &can_set))
+            .collect(),
         exchanges: office::exchanges(h, None)?
             .iter()
             .map(|x| ExchangeRow {
@@ -373,5 +228,10 @@ fn build(h: &Hub, feed: Option<String>) -> Result<OfficePage, ApiError> {
             })
             .collect(),
         feed,
+        may_add_documents: is_office || !chaired.is_empty(),
+        kinds: ["protocol", "sop", "method", "governance"]
+            .map(str::to_owned)
+            .to_vec(),
+        chaired,
     })
 }
