@@ -550,6 +550,9 @@ pub enum Page {
         status: u16,
         /// Message key.
         key: String,
+        /// The hub's own message when it refused input (it names the field at fault), shown
+        /// under the translated explanation.
+        detail: Option<String>,
     },
 }
 
@@ -753,8 +756,12 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
-        Page::Error { status, key } => {
-            minijinja::context! { chrome => c, status => *status, key => key.as_str() }
+        Page::Error {
+            status,
+            key,
+            detail,
+        } => {
+            minijinja::context! { chrome => c, status => *status, key => key.as_str(), detail => detail }
         }
     };
     tmpl.render(ctx)

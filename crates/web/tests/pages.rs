@@ -412,6 +412,12 @@ fn all_pages() -> Vec<Page> {
         Page::Error {
             status: 404,
             key: "error-not-found".into(),
+            detail: None,
+        },
+        Page::Error {
+            status: 400,
+            key: "error-refused".into(),
+            detail: Some("file: unknown type of \"x.exe\"".into()),
         },
         Page::AdminUsers(AdminUsersPage {
             users: vec![
@@ -651,6 +657,12 @@ fn office_page() -> kakehashi_web::office::OfficePage {
                     })
                     .collect(),
             })
+            .chain([DocumentRow {
+                id: "sop-new".into(),
+                title: "A new SOP".into(),
+                kind: "sop".into(),
+                ..Default::default()
+            }])
             .collect(),
         upcoming: vec![event("Steering committee", "")],
         past: vec![event("Symposium", "The MoU was signed.")],

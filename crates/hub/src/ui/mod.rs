@@ -122,9 +122,15 @@ impl Ui {
 
     /// The error page for a status, with an explaining message key.
     pub fn error(&self, status: StatusCode, key: &str) -> Response {
+        self.error_with(status, key, None)
+    }
+
+    /// The error page with the hub's own message (a refusal of input, naming the field).
+    pub fn error_with(&self, status: StatusCode, key: &str, detail: Option<String>) -> Response {
         let page = Page::Error {
             status: status.as_u16(),
             key: key.to_owned(),
+            detail,
         };
         html(status, &page, &self.chrome("", None))
     }
@@ -194,13 +200,18 @@ async fn render_errors(
             .ok()
             .flatten(),
     );
-    let key = match e.status {
-        StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => "error-not-found",
-        StatusCode::FORBIDDEN => "error-forbidden",
-        StatusCode::UNAUTHORIZED => "error-unauthorized",
-        _ => "error-internal",
+    let (key, detail) = match e.status {
+        StatusCode::NOT_FOUND => ("error-not-found", None),
+        // a refusal of what was sent: the hub's message names the field at fault
+        StatusCode::BAD_REQUEST
+        | StatusCode::CONFLICT
+        | StatusCode::PAYLOAD_TOO_LARGE
+        | StatusCode::UNPROCESSABLE_ENTITY => ("error-refused", Some(e.message.clone())),
+        StatusCode::FORBIDDEN => ("error-forbidden", None),
+        StatusCode::UNAUTHORIZED => ("error-unauthorized", None),
+        _ => ("error-internal", None),
     };
-    Ui::of(user, &headers, &path).error(e.status, key)
+    Ui::of(user, &headers, &path).error_with(e.status, key, detail)
 }
 
 /// The CSRF token of a browser: derived from its session (synchronizer token: a form made for

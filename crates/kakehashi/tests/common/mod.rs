@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests.
 
+pub mod browser;
 pub mod net;
 
 use std::path::{Path, PathBuf};
