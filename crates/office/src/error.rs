@@ -38,7 +38,7 @@ pub enum OfficeError {
     },
     /// An attachment whose type the library does not keep.
     #[error(
-        "{field}: {name:?} is not a type the library keeps (use .txt, .md, .pdf, .docx, .odt, .xlsx, .csv)"
+        "{field}: {name:?} is not a type the library keeps (use .txt, .md, .csv, .toml, .pdf, .docx, .odt, .xlsx)"
     )]
     UnknownAttachmentType {
         /// The field.

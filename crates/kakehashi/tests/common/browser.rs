@@ -177,7 +177,14 @@ pub fn screenshots_dir() -> PathBuf {
     dir
 }
 
+/// A demo network of 300 patients per site, chromedriver and a WebDriver session.
 pub async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
+    start_with(300).await
+}
+
+/// A demo network of `patients` per site (the temporary directory, the demo and chromedriver
+/// processes, the session, the hub's URL), once all four sites are online.
+pub async fn start_with(patients: u32) -> (tempfile::TempDir, Proc, Proc, Browser, String) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -187,7 +194,7 @@ pub async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
             .args([
                 "demo",
                 "--patients",
-                "300",
+                &patients.to_string(),
                 "--port",
                 &port.to_string(),
                 "--data-dir",

@@ -115,7 +115,7 @@ fn a_translation_into_the_source_language_or_of_unknown_type_is_refused() {
     let e = Content::of("versions[0].file", "virus.exe", b"MZ").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "versions[0].file: \"virus.exe\" is not a type the library keeps (use .txt, .md, .pdf, .docx, .odt, .xlsx, .csv)"
+        "versions[0].file: \"virus.exe\" is not a type the library keeps (use .txt, .md, .csv, .toml, .pdf, .docx, .odt, .xlsx)"
     );
 }
 

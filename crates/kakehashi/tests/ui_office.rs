@@ -1,0 +1,255 @@
+//! The partnership office's forms in headless Chromium against a real demo network: a member
+//! uploads a new version of the case definition the surveillance page computes with and marks
+//! their action done; the network office approves it (the surveillance page then says that the
+//! sites compute with a different text than the one in force), records a decision, adds a
+//! document; refused input (a file of unknown type, more votes than members) shows the hub's
+//! message naming the field and changes nothing. Every page of the flow in English, German and
+//! Japanese, axe-checked, with screenshots in `screenshots/`.
+
+#[path = "a11y/mod.rs"]
+mod a11y;
+#[allow(dead_code)]
+mod common;
+
+use common::browser::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const ICOSARI: &str = "def-sari-icosari";
+const STEP: &str = "form[action='/office/documents/def-sari-icosari/step']";
+
+/// Opens every `<details>` of the page, so that forms are visible to the screenshot and axe.
+async fn open_details(b: &Browser) {
+    b.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "document.querySelectorAll('details').forEach(d => d.open = true);", "args": []})),
+    )
+    .await;
+}
+
+/// Waits until the browser's address contains `part`.
+async fn wait_url(b: &Browser, part: &str) {
+    let t = Instant::now();
+    while !b.url().await.contains(part) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "no page {part}: at {}",
+            b.url().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The office's events as the API gives them to `token`.
+async fn events(http: &reqwest::Client, url: &str, token: &str) -> Vec<Value> {
+    http.get(format!("{url}/api/office/events"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_is_run_from_its_page_in_three_languages() {
+    let mut axe = a11y::Axe::load();
+    let (dir, _demo, _driver, b, url) = start_with(60).await;
+    let shots = screenshots_dir();
+    let token = std::fs::read_to_string(dir.path().join("hub").join("researcher.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    // the demo seeds its office after the sites are online
+    sign_in(&b, &url, "researcher").await;
+    set_language(&b, "en").await;
+    let t = Instant::now();
+    loop {
+        b.go(&format!("{url}/office")).await;
+        if b.exists(&format!("#doc-{ICOSARI}")).await {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(180), "no office seeded");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // the surveillance page names the definition's document; the sites compute with its text
+    b.go(&format!("{url}/surveillance?definition=sari-icosari"))
+        .await;
+    assert!(
+        b.exists(&format!("#in-force a[href='/office#doc-{ICOSARI}']"))
+            .await
+    );
+    assert!(!b.exists("#in-force .warn").await, "{}", b.source().await);
+    assert!(b.source().await.contains("exactly this text"));
+    b.go(&format!("{url}/amr")).await;
+    assert!(
+        b.exists("#in-force a[href='/office#doc-method-eucast']")
+            .await,
+        "{}",
+        b.source().await
+    );
+
+    // a member uploads version 2 of the definition from the page, and submits it
+    let file = dir.path().join("sari-icosari.toml");
+    let shipped = kakehashi_surveillance::definition::SHIPPED
+        .iter()
+        .find(|(n, _)| *n == "sari-icosari")
+        .unwrap()
+        .1;
+    std::fs::write(
+        &file,
+        format!("{shipped}\n# reviewed by the ARI/SARI group\n"),
+    )
+    .unwrap();
+    b.go(&format!("{url}/office")).await;
+    b.click(&format!("#upload-{ICOSARI} summary")).await;
+    b.choose_file(&format!("#file-{ICOSARI}"), &file).await;
+    b.type_into(&format!("#note-{ICOSARI}"), "reviewed").await;
+    b.click(&format!("#upload-{ICOSARI} button[type='submit']"))
+        .await;
+    wait_url(&b, &format!("#doc-{ICOSARI}")).await;
+    assert!(
+        b.wait_for(&format!("{STEP} input[name='version'][value='2']"))
+            .await,
+        "version 2 is a draft with its submit button"
+    );
+    b.click(&format!("{STEP} input[value='submit'] + button"))
+        .await;
+    wait_url(&b, "#library").await;
+
+    // a file of unknown type is refused with the hub's message, and nothing is added
+    let exe = dir.path().join("notes.exe");
+    std::fs::write(&exe, b"MZ").unwrap();
+    b.click(&format!("#upload-{ICOSARI} summary")).await;
+    b.choose_file(&format!("#file-{ICOSARI}"), &exe).await;
+    b.click(&format!("#upload-{ICOSARI} button[type='submit']"))
+        .await;
+    assert!(b.wait_for("#error-detail").await);
+    let detail = b.source().await;
+    assert!(detail.contains("notes.exe"), "{detail}");
+    b.screenshot(&shots.join("office-refused-upload-en.png"))
+        .await;
+    b.go(&format!("{url}/office")).await;
+    assert!(
+        !b.exists(&format!("{STEP} input[name='version'][value='3']"))
+            .await
+    );
+
+    // the member marks their own action done
+    let select: Value = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "const li = [...document.querySelectorAll('li')].find(l => l.textContent.includes(arguments[0])); const s = li.querySelector('select'); s.value = 'done'; return s.id;", "args": ["Send the draft work plan 2027"]})),
+        )
+        .await;
+    let select = select.as_str().unwrap().to_owned();
+    b.click(&format!("#{select} ~ button")).await;
+    wait_url(&b, "#events").await;
+    let done = events(&b.http, &url, &token)
+        .await
+        .iter()
+        .flat_map(|e| {
+            e["event"]["actions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .any(|a| a["text"] == "Send the draft work plan 2027" && a["status"] == "done");
+    assert!(done, "the action is done");
+
+    // the network office approves version 2: the page now says the sites compute with
+    // another text than the one in force
+    b.call(reqwest::Method::DELETE, "/cookie", None).await;
+    sign_in_with(&b, &url, "admin", "kakehashi-admin").await;
+    set_language(&b, "en").await;
+    b.go(&format!("{url}/office")).await;
+    b.click(&format!("{STEP} input[value='approve'] + button"))
+        .await;
+    wait_url(&b, "#library").await;
+    b.go(&format!("{url}/surveillance?definition=sari-icosari"))
+        .await;
+    assert!(b.exists("#in-force .warn").await, "{}", b.source().await);
+    assert!(b.source().await.contains("version 2"));
+
+    // a decision: more votes than members is refused; by consensus it is recorded
+    let decide = |vote: &'static str| {
+        let b = &b;
+        let url = &url;
+        async move {
+            b.go(&format!("{url}/office")).await;
+            b.click("#new-decision summary").await;
+            b.set_value("#decision-date", "2026-12-01").await;
+            b.type_into("#decision-text", "Adopt the reviewed ICOSARI definition")
+                .await;
+            b.click(&format!("#new-decision input[value='{vote}']"))
+                .await;
+            if vote == "counted" {
+                b.type_into("#decision-yes", "99").await;
+            }
+            b.click("#new-decision button[type='submit']").await;
+        }
+    };
+    decide("counted").await;
+    assert!(b.wait_for("#error-detail").await);
+    assert!(
+        b.source().await.contains("99 votes"),
+        "{}",
+        b.source().await
+    );
+    decide("consensus").await;
+    wait_url(&b, "#decisions").await;
+    assert!(
+        b.source()
+            .await
+            .contains("Adopt the reviewed ICOSARI definition")
+    );
+
+    // a new document, before its first version
+    b.click("#new-document summary").await;
+    b.type_into("#doc-id", "sop-bsl3").await;
+    b.type_into("#doc-title", "SOP: handling VHF samples at BSL-3")
+        .await;
+    b.click("#doc-kind option[value='sop']").await;
+    b.click("#new-document button[type='submit']").await;
+    wait_url(&b, "#doc-sop-bsl3").await;
+    assert!(b.wait_for("#doc-sop-bsl3").await);
+    assert!(b.source().await.contains("No version yet"));
+
+    // every page of the flow in three languages
+    let pages = [
+        ("office-forms", "/office"),
+        ("office-library", "/office#library"),
+        ("office-decisions", "/office#decisions"),
+        (
+            "surveillance-in-force",
+            "/surveillance?definition=sari-icosari",
+        ),
+        ("amr-in-force", "/amr"),
+    ];
+    for lang in ["en", "de", "ja"] {
+        set_language(&b, lang).await;
+        for (name, path) in pages {
+            b.go(&format!("{url}{path}")).await;
+            open_details(&b).await;
+            let src = b.source().await;
+            assert!(src.contains(&format!("<html lang=\"{lang}\"")), "{name}");
+            assert!(!src.contains('⟦'), "{name} in {lang}: untranslated key");
+            if let Some(axe) = axe.as_mut() {
+                axe.check(&b, &format!("{name}-{lang}")).await;
+            }
+            if lang == "ja" {
+                a11y::assert_japanese_glyphs(&b, &format!("{name}-{lang}")).await;
+            }
+            b.screenshot(&shots.join(format!("{name}-{lang}.png")))
+                .await;
+        }
+    }
+    if let Some(axe) = &axe {
+        axe.assert_clean();
+    }
+}
