@@ -11,11 +11,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{NaiveDate, NaiveDateTime};
 use kakehashi_hub::db::Role;
 use kakehashi_hub::service::office::calendar::{self, ActionUpdate, EventFilter};
+use kakehashi_hub::service::office::governs;
 use kakehashi_hub::service::office::library::{self, NewTranslation, NewVersion, StepRequest};
 use kakehashi_hub::service::office::{self, NewDecision};
 use kakehashi_office::event::{Action, ActionStatus, Event, EventKind, Participant, Presence};
 use kakehashi_office::governance::{Body, BodyKind, BodyRole, Membership, Vote};
-use kakehashi_office::library::{DocKind, Document, ReviewState, Step};
+use kakehashi_office::library::{DocKind, Document, Governs, ReviewState, Step};
 use kakehashi_office::{Lang, diff::Change};
 
 fn d(s: &str) -> NaiveDate {
@@ -199,6 +200,82 @@ pub fn the_office_keeps_its_rules_on_both_backends(fresh: Fresh<'_>) {
         "{}",
         e.message
     );
+
+    // what a document governs: a known subject, one document each; the version in force and
+    // whether it has the text the software ships
+    let icosari = Governs::CaseDefinition {
+        name: "sari-icosari".into(),
+    };
+    let def = |id: &str, governs: Vec<Governs>| Document {
+        id: id.into(),
+        title: "ICOSARI".into(),
+        kind: DocKind::Method,
+        lang: Lang::En,
+        governs,
+    };
+    let unknown = Governs::CaseDefinition {
+        name: "sari-nowhere".into(),
+    };
+    let e = library::put_document(&hub, &ana, def("def-x", vec![unknown])).unwrap_err();
+    assert_eq!(status(e.clone()), 400);
+    assert!(
+        e.message.starts_with("governs[0]: no case definition"),
+        "{}",
+        e.message
+    );
+    library::put_document(&hub, &ana, def("def-icosari", vec![icosari.clone()])).unwrap();
+    let e = library::put_document(&hub, &ana, def("def-other", vec![icosari.clone()])).unwrap_err();
+    assert!(
+        e.message
+            .contains("already governed by the document \"def-icosari\""),
+        "{}",
+        e.message
+    );
+    assert!(
+        library::document(&hub, "def-other").is_err(),
+        "nothing stored"
+    );
+    let g = governs::governing(&hub, &icosari).unwrap().unwrap();
+    assert_eq!((g.version, g.pending, g.matches), (None, None, None));
+    let shipped = kakehashi_surveillance::definition::SHIPPED
+        .iter()
+        .find(|(n, _)| *n == "sari-icosari")
+        .unwrap()
+        .1;
+    library::add_version(&hub, &ken, "def-icosari", text("icosari.toml", shipped)).unwrap();
+    let review = |n, s| {
+        let req = StepRequest {
+            version: n,
+            lang: None,
+            step: s,
+        };
+        library::step(
+            &hub,
+            if s == Step::Approve { &ana } else { &ken },
+            "def-icosari",
+            req,
+        )
+    };
+    review(1, Step::Submit).unwrap();
+    review(1, Step::Approve).unwrap();
+    library::add_version(&hub, &ken, "def-icosari", text("icosari.toml", "changed")).unwrap();
+    let g = governs::governing(&hub, &icosari).unwrap().unwrap();
+    assert_eq!(
+        (g.version, g.pending, g.matches),
+        (Some(1), Some(2), Some(true))
+    );
+    assert_eq!(g.approved.unwrap().1, "ana");
+    review(2, Step::Submit).unwrap();
+    review(2, Step::Approve).unwrap();
+    let g = governs::governing(&hub, &icosari).unwrap().unwrap();
+    assert_eq!(
+        (g.version, g.pending, g.matches),
+        (Some(2), None, Some(false))
+    );
+    let other = Governs::CaseDefinition {
+        name: "sari-who".into(),
+    };
+    assert!(governs::governing(&hub, &other).unwrap().is_none());
 
     // events: the chair makes them, a change raises the sequence, the owner closes an action
     let mut ev = Event {
