@@ -2,7 +2,9 @@
 //! uploads a new version of the case definition the surveillance page computes with and marks
 //! their action done; the network office approves it (the surveillance page then says that the
 //! sites compute with a different text than the one in force), records a decision, adds a
-//! document; refused input (a file of unknown type, more votes than members) shows the hub's
+//! document, plans a workshop (its double booking named), adds an action and the minutes;
+//! refused input (a file of unknown type, more votes than members, an action without an
+//! owner) shows the hub's
 //! message naming the field and changes nothing. Every page of the flow in English, German and
 //! Japanese, axe-checked, with screenshots in `screenshots/`.
 
@@ -219,6 +221,69 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     wait_url(&b, "#doc-sop-bsl3").await;
     assert!(b.wait_for("#doc-sop-bsl3").await);
     assert!(b.source().await.contains("No version yet"));
+
+    // a workshop in Berlin while the delegation is in Tokyo: saved, with the double booking
+    // named; an action without an owner is refused naming it; an action and the minutes
+    let day = (chrono::Utc::now().date_naive() + chrono::Days::new(61)).to_string();
+    b.go(&format!("{url}/office")).await;
+    b.click("#new-event summary").await;
+    b.type_into("#event-title", "Biobank workshop").await;
+    b.click("#event-kind option[value='meeting']").await;
+    b.set_value("#event-start", &format!("{day}T10:00")).await;
+    b.set_value("#event-end", &format!("{day}T12:00")).await;
+    b.type_into("#event-location", "Charité, Berlin").await;
+    b.type_into("#event-in-person", "steward-de-berlin, admin")
+        .await;
+    b.click("#new-event button[type='submit']").await;
+    assert!(b.wait_for("#event-saved").await, "{}", b.source().await);
+    let saved = b.source().await;
+    assert!(saved.contains("Saved: Biobank workshop"), "{saved}");
+    assert!(
+        saved.contains("steward-de-berlin is in person at “NUM delegation visit to JIHS”"),
+        "{saved}"
+    );
+    let workshop = format!("biobank-workshop-{day}");
+    let add_action = |owner: &'static str| {
+        let b = &b;
+        let url = &url;
+        let workshop = &workshop;
+        async move {
+            b.go(&format!("{url}/office")).await;
+            b.click(&format!("#add-action-{workshop} summary")).await;
+            b.type_into(&format!("#action-text-{workshop}"), "Send the sample list")
+                .await;
+            b.type_into(&format!("#action-owner-{workshop}"), owner)
+                .await;
+            b.set_value(&format!("#action-due-{workshop}"), "2027-03-01")
+                .await;
+            b.click(&format!("#add-action-{workshop} button[type='submit']"))
+                .await;
+        }
+    };
+    add_action("").await;
+    assert!(b.wait_for("#error-detail").await);
+    assert!(
+        b.source().await.contains("actions[0].owner"),
+        "{}",
+        b.source().await
+    );
+    add_action("steward-de-berlin").await;
+    wait_url(&b, "#events").await;
+    assert!(b.source().await.contains("Send the sample list"));
+    b.click(&format!("#minutes-{workshop} summary")).await;
+    b.type_into(&format!("#minutes-text-{workshop}"), "Sample list agreed.")
+        .await;
+    b.click(&format!("#minutes-{workshop} button[type='submit']"))
+        .await;
+    wait_url(&b, "#events").await;
+    let ev = events(&b.http, &url, &token).await;
+    let w = ev
+        .iter()
+        .find(|e| e["event"]["id"] == workshop.as_str())
+        .expect("the workshop is in the researcher's view of the events");
+    assert_eq!(w["event"]["minutes"], "Sample list agreed.");
+    assert_eq!(w["event"]["actions"][0]["owner"], "steward-de-berlin");
+    assert_eq!(w["event"]["sequence"], 2, "two changes after it was made");
 
     // every page of the flow in three languages
     let pages = [

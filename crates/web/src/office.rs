@@ -130,6 +130,11 @@ pub struct ActionRow {
 /// An event.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct EventRow {
+    /// Id (the forms' address).
+    pub id: String,
+    /// Whether the reader may change it: add actions, write the minutes (its body's chair,
+    /// the office).
+    pub can_edit: bool,
     /// Title.
     pub title: String,
     /// The body's name, if any.
@@ -211,7 +216,25 @@ pub struct OfficePage {
     pub chaired: Vec<(String, String)>,
     /// The document kinds and languages the forms offer (`protocol`, …; `en`, …).
     pub kinds: Vec<String>,
+    /// Whether the reader may plan events (the office: any; a chair: their body's).
+    pub may_plan_events: bool,
+    /// An event just saved from the page, with its warnings.
+    pub saved: Option<SavedEvent>,
 }
+
+/// An event just saved from the page and the double bookings it makes.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SavedEvent {
+    /// Its title.
+    pub title: String,
+    /// Its id.
+    pub id: String,
+    /// Each double booking: who, the other event's title, from when (Berlin and Tokyo time).
+    pub double_bookings: Vec<(String, String, String)>,
+}
+
+/// The time zones the event form offers: the partnership's two.
+pub const EVENT_ZONES: [&str; 2] = ["Europe/Berlin", "Asia/Tokyo"];
 
 /// The languages the library's forms offer.
 pub const LANGS: [&str; 3] = ["en", "de", "ja"];

@@ -576,6 +576,8 @@ fn report_page() -> kakehashi_web::office_report::ReportPage {
 fn office_page() -> kakehashi_web::office::OfficePage {
     use kakehashi_web::office::*;
     let event = |title: &str, minutes: &str| EventRow {
+        id: title.to_lowercase().replace(' ', "-"),
+        can_edit: true,
         title: title.into(),
         body: "Steering committee".into(),
         location: "Berlin".into(),
@@ -689,6 +691,16 @@ fn office_page() -> kakehashi_web::office::OfficePage {
         may_add_documents: true,
         chaired: vec![("wg-amr".into(), "Working group AMR".into())],
         kinds: vec!["protocol".into(), "sop".into()],
+        may_plan_events: true,
+        saved: Some(SavedEvent {
+            title: "Steering committee".into(),
+            id: "steering-committee-2027-01-20".into(),
+            double_bookings: vec![(
+                "ken".into(),
+                "Symposium".into(),
+                "2027-01-20 09:00 CET / 2027-01-20 17:00 JST".into(),
+            )],
+        }),
     }
 }
 

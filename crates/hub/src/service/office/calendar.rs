@@ -74,6 +74,11 @@ pub struct Saved {
     pub warnings: Vec<Warning>,
 }
 
+/// One event; 404 naming it.
+pub fn event(hub: &Hub, id: &str) -> ApiResult<Event> {
+    Ok(get::<Event>(hub, OfficeTable::Events, id, "event")?.0)
+}
+
 /// Makes or changes an event (the body's chair, or the office; events of no body: the
 /// office). A change raises the sequence; the answer warns of double bookings.
 pub fn put_event(hub: &Hub, by: &User, mut e: Event) -> ApiResult<Saved> {

@@ -34,7 +34,8 @@ fn shown(e: &Event, zone: usize) -> String {
     }
 }
 
-/// An event's row; `can_set` tells whether the reader may change an action's status.
+/// An event's row; `can_set` tells whether the reader may change an action's status (with
+/// owner `""`: whether they may change the event).
 fn event_row(e: &Event, bodies: &[Body], can_set: &dyn Fn(&Event, &str) -> bool) -> EventRow {
     let who = |p: Presence| {
         e.participants
@@ -45,6 +46,8 @@ fn event_row(e: &Event, bodies: &[Body], can_set: &dyn Fn(&Event, &str) -> bool)
             .join(", ")
     };
     EventRow {
+        id: e.id.clone(),
+        can_edit: can_set(e, ""),
         title: e.title.clone(),
         body: e
             .body
@@ -90,7 +93,7 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
     }
     let is_office = office::is_office(user);
     let can_set = |e: &Event, owner: &str| {
-        owner == user.name
+        (!owner.is_empty() && owner == user.name)
             || match &e.body {
                 Some(b) => chaired.iter().any(|(id, _)| id == b),
                 None => is_office,
@@ -229,6 +232,8 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
             .collect(),
         feed,
         may_add_documents: is_office || !chaired.is_empty(),
+        may_plan_events: is_office || !chaired.is_empty(),
+        saved: None,
         kinds: ["protocol", "sop", "method", "governance"]
             .map(str::to_owned)
             .to_vec(),
