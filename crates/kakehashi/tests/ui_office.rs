@@ -2,7 +2,8 @@
 //! uploads a new version of the case definition the surveillance page computes with and marks
 //! their action done; the network office approves it (the surveillance page then says that the
 //! sites compute with a different text than the one in force), records a decision, adds a
-//! document, plans a workshop (its double booking named), adds an action and the minutes;
+//! document, plans a workshop (its double booking named), adds an action and the minutes,
+//! proposes and completes an exchange, records attendance that earns a certificate;
 //! refused input (a file of unknown type, more votes than members, an action without an
 //! owner) shows the hub's
 //! message naming the field and changes nothing. Every page of the flow in English, German and
@@ -285,11 +286,88 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     assert_eq!(w["event"]["actions"][0]["owner"], "steward-de-berlin");
     assert_eq!(w["event"]["sequence"], 2, "two changes after it was made");
 
+    // an exchange: the last day before the first is refused naming `end`; then proposed,
+    // and completed with its report
+    let propose = |end: &'static str| {
+        let b = &b;
+        let url = &url;
+        async move {
+            b.go(&format!("{url}/office")).await;
+            b.click("#new-exchange summary").await;
+            b.type_into("#exchange-person", "steward-jp-osaka").await;
+            b.type_into("#exchange-home", "Osaka University Hospital")
+                .await;
+            b.type_into("#exchange-host", "Universitätsklinikum Frankfurt")
+                .await;
+            b.set_value("#exchange-start", "2027-09-01").await;
+            b.set_value("#exchange-end", end).await;
+            b.click("#exchange-theme option[value='AMR']").await;
+            b.click("#new-exchange button[type='submit']").await;
+        }
+    };
+    propose("2027-08-01").await;
+    assert!(b.wait_for("#error-detail").await);
+    assert!(b.source().await.contains("end:"), "{}", b.source().await);
+    propose("2027-10-31").await;
+    wait_url(&b, "#exchanges").await;
+    let x = "x-steward-jp-osaka-2027-09-01";
+    b.click(&format!("#exchange-{x} summary")).await;
+    b.click(&format!("#exchange-status-{x} option[value='completed']"))
+        .await;
+    b.type_into(&format!("#exchange-report-{x}"), "WHONET exports set up.")
+        .await;
+    b.click(&format!("#exchange-{x} button[type='submit']"))
+        .await;
+    wait_url(&b, "#exchanges").await;
+    assert!(b.source().await.contains("WHONET exports set up."));
+
+    // attendance: ticking steward-de-berlin's missed sessions earns the certificate
+    let course = "course-genomic-amr-2026";
+    let cert = format!("{url}/office/courses/{course}/certificate/steward-de-berlin");
+    b.go(&cert).await;
+    assert!(
+        b.source().await.contains("(409)"),
+        "1 of 3 sessions: no certificate yet"
+    );
+    b.go(&format!("{url}/office")).await;
+    b.click(&format!("#attendance-{course} summary")).await;
+    let unticked: Value = b
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return [...document.querySelectorAll('input[type=checkbox][value=\"steward-de-berlin\"]')].filter(c => !c.checked).map(c => c.id);", "args": []})),
+        )
+        .await;
+    let unticked: Vec<String> = serde_json::from_value(unticked).unwrap();
+    assert_eq!(
+        unticked.len(),
+        2,
+        "the demo's participant missed two sessions"
+    );
+    for id in &unticked {
+        b.click(&format!("#{id}")).await;
+    }
+    b.click(&format!("#attendance-{course} button[type='submit']"))
+        .await;
+    wait_url(&b, "#training").await;
+    b.go(&cert).await;
+    assert!(
+        b.source()
+            .await
+            .contains("Genomic surveillance of antimicrobial resistance"),
+        "{}",
+        b.source().await
+    );
+    b.screenshot(&shots.join("office-certificate-earned-en.png"))
+        .await;
+
     // every page of the flow in three languages
     let pages = [
         ("office-forms", "/office"),
         ("office-library", "/office#library"),
         ("office-decisions", "/office#decisions"),
+        ("office-exchanges", "/office#exchanges"),
+        ("office-training", "/office#training"),
         (
             "surveillance-in-force",
             "/surveillance?definition=sari-icosari",

@@ -158,6 +158,8 @@ pub struct EventRow {
 /// A staff exchange.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ExchangeRow {
+    /// Id (the status form's address).
+    pub id: String,
     /// Who.
     pub person: String,
     /// From.
@@ -170,6 +172,8 @@ pub struct ExchangeRow {
     pub theme: String,
     /// Status (`planned`, ...).
     pub status: String,
+    /// The report afterwards.
+    pub report: String,
 }
 
 /// A training course.
@@ -187,6 +191,10 @@ pub struct CourseRow {
     pub complete: usize,
     /// Those participants (each has a certificate page).
     pub certified: Vec<String>,
+    /// Every participant, in order (the attendance form's columns).
+    pub roster: Vec<String>,
+    /// Its sessions: date, topic and who attended (the attendance form's rows).
+    pub session_list: Vec<(String, String, Vec<String>)>,
 }
 
 /// The partnership office's page.
@@ -218,6 +226,8 @@ pub struct OfficePage {
     pub kinds: Vec<String>,
     /// Whether the reader may plan events (the office: any; a chair: their body's).
     pub may_plan_events: bool,
+    /// Whether the reader is the network office (exchanges and attendance are theirs).
+    pub is_office: bool,
     /// An event just saved from the page, with its warnings.
     pub saved: Option<SavedEvent>,
 }

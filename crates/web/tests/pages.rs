@@ -671,6 +671,8 @@ fn office_page() -> kakehashi_web::office::OfficePage {
         exchanges: ["proposed", "planned", "ongoing", "completed", "cancelled"]
             .iter()
             .map(|s| ExchangeRow {
+                id: format!("x-yui-{s}"),
+                report: if *s == "completed" { "Done." } else { "" }.into(),
                 person: "yui".into(),
                 home: "JIHS".into(),
                 host: "Charité".into(),
@@ -686,12 +688,22 @@ fn office_page() -> kakehashi_web::office::OfficePage {
             participants: 3,
             complete: 2,
             certified: vec!["mia".into(), "yui".into()],
+            roster: vec!["mia".into(), "yui".into(), "ken".into()],
+            session_list: vec![
+                (
+                    "2026-10-01".into(),
+                    "Sequencing".into(),
+                    vec!["mia".into(), "yui".into()],
+                ),
+                ("2026-10-08".into(), "MICs".into(), vec!["mia".into()]),
+            ],
         }],
         feed: Some("/office/calendar/khcal_x.ics".into()),
         may_add_documents: true,
         chaired: vec![("wg-amr".into(), "Working group AMR".into())],
         kinds: vec!["protocol".into(), "sop".into()],
         may_plan_events: true,
+        is_office: true,
         saved: Some(SavedEvent {
             title: "Steering committee".into(),
             id: "steering-committee-2027-01-20".into(),

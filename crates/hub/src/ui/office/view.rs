@@ -187,6 +187,8 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
         exchanges: office::exchanges(h, None)?
             .iter()
             .map(|x| ExchangeRow {
+                id: x.id.clone(),
+                report: x.report.clone().unwrap_or_default(),
                 person: x.person.clone(),
                 home: x.home.clone(),
                 host: x.host.clone(),
@@ -211,6 +213,12 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
                     participants: c.participants.len(),
                     complete: certified.len(),
                     certified,
+                    roster: c.participants.clone(),
+                    session_list: c
+                        .sessions
+                        .iter()
+                        .map(|x| (x.date.to_string(), x.topic.clone(), x.attended.clone()))
+                        .collect(),
                 }
             })
             .collect(),
@@ -233,6 +241,7 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
         feed,
         may_add_documents: is_office || !chaired.is_empty(),
         may_plan_events: is_office || !chaired.is_empty(),
+        is_office,
         saved: None,
         kinds: ["protocol", "sop", "method", "governance"]
             .map(str::to_owned)
