@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::free_port;
 use kakehashi_audit as audit;
 use kakehashi_disclosure::Refusal;
 use kakehashi_federation::sign::SiteKey;
@@ -29,14 +30,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `kakehashi hub` on a fresh port over `data`; returns it and its URL once healthy.

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::free_port;
 use kakehashi_surveillance::per_patient::DEFAULT_MAX_WEEKS_PER_PATIENT;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -36,14 +37,6 @@ fn sites_dir() -> &'static Path {
         );
         dir
     })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Net {

@@ -4,34 +4,15 @@
 //! table, JSON and an iCalendar feed; the secret feed URL serves the same calendar without a
 //! session, and the API refuses strangers and members where the office decides.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{Proc, free_port};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let t = Instant::now();
-        while matches!(self.0.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(8) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn office(url: &str, token: &str, args: &[&str]) -> String {
     let out = Command::new(EXE)

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::free_port;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -51,14 +52,6 @@ fn site_dir() -> &'static Path {
         );
         site
     })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The argon2 hash of a password, made by `kakehashi site --hash-password`.

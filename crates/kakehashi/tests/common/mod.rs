@@ -4,6 +4,8 @@ pub mod browser;
 pub mod net;
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 /// The directory of a fixture shared by all tests of one test process: `PREFIX-PID` in the
 /// temporary directory. A `static` is never dropped, so the fixture cannot remove itself; the
@@ -55,4 +57,29 @@ pub fn ingest_lines(dir: &Path, name: &str, lines: &[serde_json::Value]) -> Path
         String::from_utf8_lossy(&out.stderr)
     );
     site
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process, stopped (TERM, then KILL after 8 s) when dropped.
+pub struct Proc(pub Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t = Instant::now();
+        while matches!(self.0.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(8) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
