@@ -6,6 +6,12 @@
 //!
 //! The hub stores these values and routes to them; nothing here reads a file or a clock.
 
+pub mod arc;
 pub mod dictionary;
 pub mod entry;
 pub mod logic;
+pub mod odm;
+pub mod study;
+
+pub use dictionary::{DictionaryErrors, Field, FieldType};
+pub use study::{Study, StudyError, StudyStatus};

@@ -1,7 +1,14 @@
-//! The rules that hold while data are entered, without I/O: value validation
-//! ([`value`]), and the form workflow ([`workflow`]: form status, field history, locks,
-//! e-signatures, data queries). Every refused step is a typed error and changes nothing.
+//! The rules that hold while data are entered, without I/O: value validation ([`value`]),
+//! the form workflow ([`workflow`]: form status, field history, locks, e-signatures) and the
+//! data-query workflow ([`query`]). Every refused step is a typed error and changes nothing.
 
+pub mod query;
 pub mod value;
+pub mod workflow;
 
+pub use query::{DataQuery, QueryAction, QueryError, QueryStatus, QueryTarget};
 pub use value::{MissingCode, ValueError, parse_number, parse_temporal, validate_value};
+pub use workflow::{
+    Actor, EntryError, FormData, FormStatus, HistoryEntry, Lock, Reauthenticated, Signature,
+    SignatureMeaning,
+};
