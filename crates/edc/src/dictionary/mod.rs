@@ -187,16 +187,14 @@ pub fn read_csv(source_name: &str, text: &str) -> Result<Vec<Field>, DictionaryE
         let variable = rec.get(0).unwrap_or("").trim().to_owned();
         if rec.len() != COLUMNS.len() {
             problems.push(err(line, &variable, COLUMNS[0], Problem::Cells(rec.len())));
-            continue;
         }
         let cell = |k: usize| rec.get(k).unwrap_or("").trim().to_owned();
-        match row_to_field(line, &cell) {
-            Ok(f) => {
-                fields.push(f);
-                lines.push(line);
-            }
-            Err(mut p) => problems.append(&mut p),
-        }
+        // A row with a bad cell is still kept, so that the logic of other rows that names it
+        // is not reported as well.
+        let (f, mut p) = row_to_field(line, &cell);
+        problems.append(&mut p);
+        fields.push(f);
+        lines.push(line);
     }
     problems.extend(check(&fields, &lines));
     if fields.is_empty() && problems.is_empty() {
@@ -205,7 +203,11 @@ pub fn read_csv(source_name: &str, text: &str) -> Result<Vec<Field>, DictionaryE
     if problems.is_empty() {
         Ok(fields)
     } else {
+        // One problem per cell: the row's own reading comes first (a choices string that
+        // does not parse is not also reported as missing).
         problems.sort_by_key(|p| p.line);
+        let mut seen = BTreeSet::new();
+        problems.retain(|p| seen.insert((p.line, p.column)));
         Err(fail(problems))
     }
 }
@@ -230,11 +232,8 @@ fn flag(line: usize, var: &str, col: usize, s: &str, out: &mut Vec<DictionaryErr
     }
 }
 
-/// One row's cells into a field; the cell-local problems (types, flags).
-fn row_to_field(
-    line: usize,
-    cell: &dyn Fn(usize) -> String,
-) -> Result<Field, Vec<DictionaryError>> {
+/// One row's cells into a field, and the cell-local problems (types, flags).
+fn row_to_field(line: usize, cell: &dyn Fn(usize) -> String) -> (Field, Vec<DictionaryError>) {
     let mut p = Vec::new();
     let var = cell(0);
     let field_type = match FieldType::parse(&cell(3)) {
@@ -293,7 +292,7 @@ fn row_to_field(
     f.matrix_group = cell(15);
     f.matrix_ranking = flag(line, &var, 16, &cell(16), &mut p);
     f.annotation = cell(17);
-    if p.is_empty() { Ok(f) } else { Err(p) }
+    (f, p)
 }
 
 /// Checks a dictionary's fields as a whole: names, duplicates, form order, choices, logic and
