@@ -147,7 +147,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 let fields = dictionary::read_csv(&name, &text)?;
-                let forms = Study::from_dictionary("x", "x", fields.clone()).forms().len();
+                let forms = Study::from_dictionary("x", "x", fields.clone())
+                    .forms()
+                    .len();
                 println!(
                     "{name}: valid REDCap data dictionary: {} fields, {forms} forms",
                     fields.len()
@@ -169,8 +171,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 Registry::Vhf => arc::vhf_study()?,
                 Registry::Sfts => arc::sfts_study()?,
             };
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             write(&out.join("study.json"), &s.to_json())?;
             write(&out.join("dictionary.csv"), &export(&s, Format::Redcap))?;
             write(&out.join("odm.xml"), &export(&s, Format::Odm))?;
