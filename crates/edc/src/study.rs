@@ -403,6 +403,30 @@ impl Study {
                 Some(_) => {}
             }
         }
+        let events: BTreeSet<&str> = self.events().map(|e| e.unique_name.as_str()).collect();
+        for f in &self.fields {
+            let mut srcs = vec![f.branching.as_str()];
+            if f.field_type == crate::dictionary::FieldType::Calc {
+                srcs.push(f.calculation.as_str());
+            }
+            for src in srcs.into_iter().filter(|s| !s.trim().is_empty()) {
+                // The dictionary check above has parsed every expression.
+                let Ok(e) = crate::logic::parse(src) else {
+                    continue;
+                };
+                for v in e.vars() {
+                    if let Some(ev) = &v.event
+                        && crate::logic::SmartVar::from_name(ev).is_none()
+                        && !events.contains(ev.as_str())
+                    {
+                        p.push(StudyProblem::UnknownEvent {
+                            place: format!("the logic of field '{}'", f.variable),
+                            event: ev.clone(),
+                        });
+                    }
+                }
+            }
+        }
         for role in &self.roles {
             for f in role.forms.keys() {
                 if f != "*" && !forms.contains(f.as_str()) {

@@ -127,6 +127,26 @@ fn sfts_registry_is_derived_by_the_data_file() {
         .find(|f| f.variable == "pres_onsetdate")
         .expect("onset");
     assert!(onset.required);
+    // Logic naming an event the study lacks is refused (ARC's daily items name the
+    // admission event: [initial_assessment_arm_1][demog_calcage_days]).
+    let mut broken = s.clone();
+    broken.arms[0].events[0].unique_name = "admission_arm_1".into();
+    broken.arms[0].events[0].forms.clear();
+    broken.arms[0].events.push(kakehashi_edc::study::Event {
+        unique_name: "baseline_arm_1".into(),
+        label: "Baseline".into(),
+        day_offset: 0,
+        window_before: 0,
+        window_after: 0,
+        repeating: false,
+        forms: vec!["presentation".into()],
+    });
+    let e = broken.validate("broken").expect_err("unknown event");
+    assert!(
+        e.to_string()
+            .contains("event 'initial_assessment_arm_1', which no arm has"),
+        "{e}"
+    );
     // The added items carry German and Japanese text; the report lists what has none.
     assert_eq!(
         s.translated("ja", "sfts_expo_tickbite"),
