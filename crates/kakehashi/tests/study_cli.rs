@@ -65,6 +65,23 @@ fn registries_round_trip_through_the_cli() {
 
     // The dictionary imports into a study, which exports back to the same dictionary.
     let imported = dir.path().join("imported.json");
+    // Without events, the dictionary's [initial_assessment_arm_1][…] logic names an event the
+    // one-event study lacks: refused, naming it, nothing written.
+    let o = kh(&[
+        "study",
+        "import-dictionary",
+        s(&out.join("dictionary.csv")),
+        "--out",
+        s(&imported),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("names the event 'initial_assessment_arm_1', which no arm has"),
+        "{err}"
+    );
+    assert!(!imported.exists());
+    // With the events of the registry's study file, it imports.
     ok(&[
         "study",
         "import-dictionary",
@@ -73,6 +90,8 @@ fn registries_round_trip_through_the_cli() {
         s(&imported),
         "--id",
         "sfts_copy",
+        "--like",
+        s(&out.join("study.json")),
     ]);
     let back = ok(&["study", "export", s(&imported), "--format", "redcap"]);
     let original = std::fs::read_to_string(out.join("dictionary.csv")).expect("read");

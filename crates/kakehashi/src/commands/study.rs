@@ -11,8 +11,10 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Read a REDCap data dictionary (the 18-column CSV) into a study definition (JSON): one
-    /// arm, one event with every form, the NI/UNK/NASK/NA missing-data codes, status draft.
-    /// An invalid dictionary is refused with every problem's line, field and column.
+    /// arm, one event with every form, the NI/UNK/NASK/NA missing-data codes, status draft;
+    /// or, with --like, the arms, events, sites, roles and texts of an existing study (a
+    /// dictionary has no events, as in REDCap, where they are set up apart from it). An
+    /// invalid dictionary is refused with every problem's line, field and column.
     ImportDictionary {
         /// The data dictionary CSV.
         file: PathBuf,
@@ -22,9 +24,12 @@ pub enum Command {
         /// The study id (default: the file name).
         #[arg(long)]
         id: Option<String>,
-        /// The study title (default: the id).
+        /// The study title (default: the id, or the --like study's).
         #[arg(long)]
         title: Option<String>,
+        /// Take everything but the fields from this study JSON.
+        #[arg(long)]
+        like: Option<PathBuf>,
     },
     /// Check a data dictionary (.csv) or a study definition (.json); every problem is printed
     /// with its line, field and column (exit 1 when any).
@@ -106,6 +111,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             out,
             id,
             title,
+            like,
         } => {
             let name = file.display().to_string();
             let fields = dictionary::read_csv(&name, &read(&file)?)?;
@@ -114,8 +120,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     .map(|s| s.to_string_lossy().to_lowercase().replace(' ', "_"))
                     .unwrap_or_else(|| "study".into())
             });
-            let title = title.unwrap_or_else(|| id.clone());
-            let s = Study::from_dictionary(&id, &title, fields);
+            let s = match like {
+                Some(like) => {
+                    let mut s = load_study(&like)?;
+                    s.id = id;
+                    if let Some(t) = title {
+                        s.title = t;
+                    }
+                    s.fields = fields;
+                    s
+                }
+                None => {
+                    let title = title.unwrap_or_else(|| id.clone());
+                    Study::from_dictionary(&id, &title, fields)
+                }
+            };
             s.validate(&name)?;
             write(&out, &s.to_json())?;
             println!(
