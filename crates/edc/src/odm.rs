@@ -135,9 +135,9 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
     let forms = study.forms();
     for form in &forms {
         let repeating = study.repeating_forms.iter().any(|r| r.form == *form);
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<FormDef OID=\"F.{0}\" Name=\"{1}\" Repeating=\"{2}\"><ItemGroupRef ItemGroupOID=\"IG.{0}\" Mandatory=\"Yes\"/></FormDef>\n",
+            "<FormDef OID=\"F.{0}\" Name=\"{1}\" Repeating=\"{2}\"><ItemGroupRef ItemGroupOID=\"IG.{0}\" Mandatory=\"Yes\"/></FormDef>",
             escape(form),
             escape(&study.form_label(form)),
             if repeating { "Yes" } else { "No" }
@@ -223,9 +223,9 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
             study,
             "",
         );
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<FormalExpression Context=\"REDCap\">not({})</FormalExpression></ConditionDef>\n",
+            "<FormalExpression Context=\"REDCap\">not({})</FormalExpression></ConditionDef>",
             escape(&f.branching)
         );
     }
@@ -240,9 +240,9 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
             escape(&f.variable)
         );
         translated(&mut o, "Description", &f.label, study, "");
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<FormalExpression Context=\"REDCap\">{}</FormalExpression></MethodDef>\n",
+            "<FormalExpression Context=\"REDCap\">{}</FormalExpression></MethodDef>",
             escape(&f.calculation)
         );
     }

@@ -170,9 +170,12 @@ fn events_instances_and_smart_variables() {
     );
 }
 
+/// Whether an error is of the expected kind.
+type KindCheck = fn(&LogicErrorKind) -> bool;
+
 #[test]
 fn unreadable_logic_names_the_character() {
-    let cases: &[(&str, usize, fn(&LogicErrorKind) -> bool)] = &[
+    let cases: &[(&str, usize, KindCheck)] = &[
         ("[a] = '1' and", 14, |k| {
             matches!(k, LogicErrorKind::UnexpectedEnd)
         }),

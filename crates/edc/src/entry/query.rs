@@ -6,7 +6,7 @@
 //! the record's site (or a role seeing all sites) with the "resolve queries" right on the form
 //! answers an open one. Every refused step is typed and changes nothing.
 
-use super::workflow::Actor;
+use super::record::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod eval;
+mod lex;
 mod parse;
 
 pub use ast::{BinOp, Expr, Func, SmartVar, UnOp, VarRef};
