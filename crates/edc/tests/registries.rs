@@ -153,6 +153,20 @@ fn sfts_registry_is_derived_by_the_data_file() {
         Some("発症前14日間にマダニ刺咬がありましたか？")
     );
     assert_eq!(s.translated("de", "sfts_rtpcr=1"), Some("Positiv"));
+    // Every label and choice the SFTS derivation adds has German and Japanese text.
+    for f in s.fields.iter().filter(|f| f.variable.starts_with("sfts_")) {
+        for lang in ["de", "ja"] {
+            assert!(
+                s.translated(lang, &f.variable).is_some(),
+                "{lang} {}",
+                f.variable
+            );
+            for c in f.options() {
+                let key = format!("{}={}", f.variable, c.code);
+                assert!(s.translated(lang, &key).is_some(), "{lang} {key}");
+            }
+        }
+    }
     let c = coverage(&s, &["de", "ja"]);
     for lang in ["de", "ja"] {
         let missing = &c.missing[lang];
