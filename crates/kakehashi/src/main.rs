@@ -81,6 +81,10 @@ enum Command {
     /// The partnership office: events and their calendar, through the hub.
     #[command(subcommand)]
     Office(commands::office::Command),
+    /// EDC studies: import a REDCap data dictionary, validate, export (REDCap, ODM 1.3.2),
+    /// and the VHF and SFTS registries built from ISARIC ARC.
+    #[command(subcommand)]
+    Study(commands::study::Command),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +121,7 @@ fn run() -> ExitCode {
         Command::Samples(cmd) => commands::samples::run(cmd),
         Command::Catalogue(cmd) => commands::catalogue::run(cmd),
         Command::Office(cmd) => commands::office::run(cmd),
+        Command::Study(cmd) => commands::study::run(cmd),
     };
     match result {
         Ok(code) => code,

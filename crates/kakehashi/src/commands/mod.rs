@@ -15,6 +15,7 @@ pub mod site;
 pub mod sof;
 pub mod sql;
 pub mod stats;
+pub mod study;
 pub mod surveillance;
 pub mod synth;
 
