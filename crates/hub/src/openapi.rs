@@ -172,6 +172,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/site/catalogue",
+        "site",
+        "A site's MIABIS Core 3 catalogue file ({version, file, text}): checked as the site checks it (400 naming file, entry, line and field), ids unique in the network (409), kept per site; answers {sha256, changed, biobanks, collections}.",
+    ),
+    (
+        "GET",
+        "/api/catalogue",
+        "user",
+        "The network's catalogue: collections with their site and biobank, filtered by q (words), material (MIABIS material type), disease (ICD-10 code, category or block) and country (ISO 3166 alpha-2).",
+    ),
+    (
+        "GET",
+        "/api/catalogue/miabis",
+        "user",
+        "The whole network's catalogue as MIABIS JSON (a download).",
+    ),
+    (
+        "POST",
         "/api/site/uploads",
         "site",
         "Begin (or find again) a resumable upload of a large answer: {task, size, sha256}; 413 over the cap, 429 over the site's open uploads.",

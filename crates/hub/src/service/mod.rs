@@ -4,6 +4,7 @@
 
 pub mod anchor;
 pub mod audit;
+pub mod catalogue;
 pub mod identity;
 pub mod notify;
 pub mod office;

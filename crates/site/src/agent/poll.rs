@@ -1,4 +1,5 @@
-//! The poll loop: the agent long-polls the hub (the hub holds the poll open until a task comes
+//! The poll loop: before each poll the agent sends its catalogue if it changed (`catalogue`);
+//! then it long-polls the hub (the hub holds the poll open until a task comes
 //! or `poll_seconds` pass), tells it the tasks it has in hand, and starts each new task.
 
 use super::Agent;
@@ -27,6 +28,10 @@ impl Agent {
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            tokio::select! {
+                _ = self.sync_catalogue() => {},
+                _ = shutdown.changed() => return,
             }
             let res = tokio::select! {
                 r = self.poll() => r,
