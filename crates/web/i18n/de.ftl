@@ -512,3 +512,34 @@ certificate-trainers = Lehrende
 certificate-issued = Ausgestellt am { $date }
 certificate-network = kakehashi, das Forschungsnetz von NUM und JIHS
 office-certificate = Bescheinigung
+
+## the network's catalogue
+nav-catalogue = Katalog
+catalogue-title = Biobank-Katalog
+catalogue-intro = Biobanken und Sammlungen des Netzes, wie ihre Standorte sie beschreiben (MIABIS Core 3), von { $sites ->
+        [one] einem Standort
+       *[other] { $sites } Standorten
+    }. Spender- und Probenzahlen sind die Summen, die jeder Standort angibt.
+catalogue-q = Suchbegriffe
+catalogue-material = Materialart
+catalogue-disease = Erkrankung (ICD-10)
+catalogue-country = Land
+catalogue-any = alle
+catalogue-search = Suchen
+catalogue-export = Den ganzen Katalog als MIABIS-JSON herunterladen
+catalogue-found = { $n ->
+        [one] Eine Sammlung
+       *[other] { $n } Sammlungen
+    }
+catalogue-none = Keine Sammlung passt.
+catalogue-col-collection = Sammlung
+catalogue-col-biobank = Biobank
+catalogue-col-materials = Materialarten
+catalogue-col-diseases = Erkrankungen
+catalogue-col-donors = Spender
+catalogue-col-samples = Proben
+catalogue-col-access = Zugangsbedingungen
+catalogue-col-contact = Kontakt
+err-icd10 = „{ $detail }“ ist kein ICD-10-Kode (A98.0, eine Kategorie J18.-, ein Block A90-A99).
+err-country = „{ $detail }“ ist kein zweibuchstabiger Ländercode (DE, JP).
+event-catalogue-received = Katalog vom Standort erhalten

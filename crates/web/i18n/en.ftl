@@ -512,3 +512,34 @@ certificate-trainers = Trainers
 certificate-issued = Issued { $date }
 certificate-network = kakehashi, the NUM–JIHS research network
 office-certificate = Certificate
+
+## the network's catalogue
+nav-catalogue = Catalogue
+catalogue-title = Biobank catalogue
+catalogue-intro = Biobanks and collections of the network as their sites describe them (MIABIS Core 3), from { $sites ->
+        [one] one site
+       *[other] { $sites } sites
+    }. Counts of donors and samples are the totals each site declares.
+catalogue-q = Words
+catalogue-material = Material type
+catalogue-disease = Disease (ICD-10)
+catalogue-country = Country
+catalogue-any = any
+catalogue-search = Search
+catalogue-export = Download the whole catalogue as MIABIS JSON
+catalogue-found = { $n ->
+        [one] One collection
+       *[other] { $n } collections
+    }
+catalogue-none = No collection matches.
+catalogue-col-collection = Collection
+catalogue-col-biobank = Biobank
+catalogue-col-materials = Material types
+catalogue-col-diseases = Diseases
+catalogue-col-donors = Donors
+catalogue-col-samples = Samples
+catalogue-col-access = Access conditions
+catalogue-col-contact = Contact
+err-icd10 = “{ $detail }” is not an ICD-10 code (A98.0, a category J18.-, a block A90-A99).
+err-country = “{ $detail }” is not a two-letter country code (DE, JP).
+event-catalogue-received = catalogue received from the site

@@ -536,6 +536,8 @@ pub enum Page {
     OfficeDiff(crate::office::DiffPage),
     /// The user's e-mail notification settings.
     Notifications(crate::notify::NotificationsPage),
+    /// The network's biobank catalogue.
+    Catalogue(crate::catalogue::CataloguePage),
     /// The activity report of a MoU year.
     OfficeReport(crate::office_report::ReportPage),
     /// A course certificate.
@@ -563,6 +565,7 @@ impl Page {
             Page::Office(_) => "office.html",
             Page::OfficeDiff(_) => "office_diff.html",
             Page::Notifications(_) => "notifications.html",
+            Page::Catalogue(_) => "catalogue.html",
             Page::OfficeReport(_) => "office_report.html",
             Page::Certificate(_) => "certificate.html",
             Page::Error { .. } => "error.html",
@@ -579,7 +582,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -607,6 +610,10 @@ const TEMPLATES: [(&str, &str); 15] = [
     (
         "notifications.html",
         include_str!("../templates/notifications.html"),
+    ),
+    (
+        "catalogue.html",
+        include_str!("../templates/catalogue.html"),
     ),
     (
         "office_report.html",
@@ -746,6 +753,7 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::Office(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Catalogue(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {

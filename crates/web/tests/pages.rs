@@ -449,6 +449,8 @@ fn all_pages() -> Vec<Page> {
                 .collect(),
         }),
         Page::Notifications(notifications_page()),
+        Page::Catalogue(catalogue_page(false)),
+        Page::Catalogue(catalogue_page(true)),
         Page::OfficeReport(report_page()),
         Page::Certificate(kakehashi_web::office_report::CertificatePage {
             person: "mia".into(),
@@ -461,6 +463,56 @@ fn all_pages() -> Vec<Page> {
             issued: "2026-12-07".parse().unwrap(),
         }),
     ]
+}
+
+/// The catalogue with a collection of each country (and one of another country), or a
+/// search with a bad criterion in each field.
+fn catalogue_page(bad: bool) -> kakehashi_web::catalogue::CataloguePage {
+    use kakehashi_web::catalogue::*;
+    let mut errors = FieldErrors::default();
+    if bad {
+        errors.add("material", "err-choice", "Sera");
+        errors.add("disease", "err-icd10", "X1");
+        errors.add("country", "err-country", "Germany");
+    }
+    let row = |site: &str, country: &str, subjects| CollectionRow {
+        site: site.into(),
+        biobank: format!("Biobank <{site}>"),
+        country: country.into(),
+        id: format!("{site}-sari"),
+        name: "SARI sera".into(),
+        description: "Serum of SARI admissions".into(),
+        materials: vec!["Serum".into(), "DNA".into()],
+        diseases: vec!["J09-J22".into()],
+        subjects,
+        samples: subjects.map(|n| n * 3),
+        access: vec!["Collaboration".into()],
+        contact: format!("sari@{site}.example"),
+    };
+    CataloguePage {
+        form: CatalogueForm {
+            q: "sari".into(),
+            material: if bad { "Sera".into() } else { "Serum".into() },
+            disease: if bad { "X1".into() } else { String::new() },
+            country: String::new(),
+        },
+        materials: vec![
+            ("Serum".into(), "Serum".into()),
+            ("DNA".into(), "DNA".into()),
+        ],
+        countries: vec!["DE".into(), "JP".into()],
+        errors,
+        rows: if bad {
+            Vec::new()
+        } else {
+            vec![
+                row("de-berlin", "DE", Some(12_345)),
+                row("jp-osaka", "JP", None),
+                row("fr-lyon", "FR", Some(1)),
+            ]
+        },
+        sites: 3,
+    }
 }
 
 /// The notification settings with each topic, mode and message state.
@@ -919,4 +971,39 @@ fn surveillance_never_run_says_so_and_names_no_run() {
         assert!(html.contains("id=\"surv-not-run\"") && html.contains("id=\"surv-run\""));
         assert!(!html.contains("id=\"surv-run-of\""));
     }
+}
+
+#[test]
+fn the_catalogue_lists_collections_and_names_bad_criteria_at_their_fields() {
+    let ok = render(
+        &Page::Catalogue(catalogue_page(false)),
+        &chrome(Locale::De, true),
+    )
+    .unwrap();
+    assert!(ok.contains("3 Sammlungen"), "{ok}");
+    assert!(ok.contains("Biobank &lt;de-berlin&gt;"));
+    assert!(ok.contains("12.345") && ok.contains("37.035"), "{ok}");
+    assert!(ok.contains("Deutschland") && ok.contains("· FR"));
+    assert!(ok.contains(r#"<option value="Serum" selected>"#));
+    assert!(ok.contains(r#"href="/catalogue/miabis.json""#));
+    let bad = render(
+        &Page::Catalogue(catalogue_page(true)),
+        &chrome(Locale::En, true),
+    )
+    .unwrap();
+    for (field, text) in [
+        ("material", "“Sera” is not one of the choices."),
+        ("disease", "“X1” is not an ICD-10 code"),
+        ("country", "“Germany” is not a two-letter country code"),
+    ] {
+        let at = bad
+            .find(&format!(r#"id="cat-{field}-error""#))
+            .unwrap_or_else(|| panic!("{field}: {bad}"));
+        assert!(
+            bad[at..].split("</p>").next().unwrap().contains(text),
+            "{field}"
+        );
+        assert!(bad.contains(&format!(r#"aria-describedby="cat-{field}-error""#)));
+    }
+    assert!(bad.contains("No collection matches."));
 }
