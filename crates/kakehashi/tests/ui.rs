@@ -691,6 +691,9 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             "/office/courses/course-genomic-amr-2026/certificate/researcher",
         ),
         ("notifications", "/notifications"),
+        ("catalogue", "/catalogue"),
+        ("catalogue-dna-jp", "/catalogue?material=DNA&country=JP"),
+        ("catalogue-errors", "/catalogue?q=sera&disease=X1"),
         ("error-not-found", "/feasibility/no-such-task"),
         ("error-forbidden", "/steward"),
     ];
