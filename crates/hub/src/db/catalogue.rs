@@ -7,16 +7,33 @@ use super::{Db, DbError, R};
 use kakehashi_biobank::Catalogue;
 use kakehashi_biobank::network::SiteCatalogue;
 
-/// Migration 6 on SQLite.
+/// Migration 6 on SQLite: the catalogues, then the access requests (`requests.rs`).
 pub(crate) const V6_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS site_catalogues (site TEXT PRIMARY KEY REFERENCES sites(id),
-    file TEXT NOT NULL, sha256 TEXT NOT NULL, received TEXT NOT NULL, catalogue TEXT NOT NULL);";
+    file TEXT NOT NULL, sha256 TEXT NOT NULL, received TEXT NOT NULL, catalogue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_requests (id TEXT PRIMARY KEY, researcher TEXT NOT NULL REFERENCES users(name),
+    state TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS access_requests_researcher ON access_requests (researcher, created);
+CREATE TABLE IF NOT EXISTS request_sites (request TEXT NOT NULL REFERENCES access_requests(id),
+    site TEXT NOT NULL, PRIMARY KEY (request, site));
+CREATE INDEX IF NOT EXISTS request_sites_site ON request_sites (site, request);
+CREATE TABLE IF NOT EXISTS request_content (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,
+    base64 TEXT NOT NULL, created TEXT NOT NULL);";
 
-/// Migration 6 on PostgreSQL.
+/// Migration 6 on PostgreSQL: the catalogues, then the access requests (`requests.rs`).
 pub(crate) const V6_POSTGRES: &str = r#"
 CREATE TABLE IF NOT EXISTS site_catalogues (site TEXT COLLATE "C" PRIMARY KEY REFERENCES sites(id),
     file TEXT NOT NULL, sha256 TEXT COLLATE "C" NOT NULL, received TEXT COLLATE "C" NOT NULL,
-    catalogue TEXT NOT NULL);"#;
+    catalogue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_requests (id TEXT COLLATE "C" PRIMARY KEY,
+    researcher TEXT COLLATE "C" NOT NULL REFERENCES users(name), state TEXT COLLATE "C" NOT NULL,
+    created TEXT COLLATE "C" NOT NULL, updated TEXT COLLATE "C" NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS access_requests_researcher ON access_requests (researcher, created);
+CREATE TABLE IF NOT EXISTS request_sites (request TEXT COLLATE "C" NOT NULL REFERENCES access_requests(id),
+    site TEXT COLLATE "C" NOT NULL, PRIMARY KEY (request, site));
+CREATE INDEX IF NOT EXISTS request_sites_site ON request_sites (site, request);
+CREATE TABLE IF NOT EXISTS request_content (sha256 TEXT COLLATE "C" PRIMARY KEY, size BIGINT NOT NULL,
+    base64 TEXT NOT NULL, created TEXT COLLATE "C" NOT NULL);"#;
 
 impl Db {
     /// Stores site `site`'s checked catalogue (read from `file`, whose text has this SHA-256),

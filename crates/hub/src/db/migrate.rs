@@ -77,7 +77,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "repository research: each site's MIABIS catalogue",
+        name: "repository research: each site's MIABIS catalogue; access requests, the sites they ask, their attachments",
         columns: &[],
         sql: Sql::each(super::catalogue::V6_SQLITE, super::catalogue::V6_POSTGRES),
         then: None,

@@ -4,7 +4,7 @@
 //! committed task or answer. One file per concern: [`users`] (users, sessions, tokens),
 //! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
 //! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `catalogue` (each
-//! site's MIABIS catalogue), `office` (the
+//! site's MIABIS catalogue), `requests` (access requests and their attachments), `office` (the
 //! partnership office's records, [`OfficeTable`]); both backends
 //! behind one API in [`backend`] (each statement written once where the dialects agree, both
 //! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
@@ -28,6 +28,7 @@ mod notify;
 mod office;
 pub mod pg;
 mod projects;
+mod requests;
 mod sites;
 mod tasks;
 mod users;
