@@ -543,3 +543,6 @@ catalogue-col-contact = Kontakt
 err-icd10 = „{ $detail }“ ist kein ICD-10-Kode (A98.0, eine Kategorie J18.-, ein Block A90-A99).
 err-country = „{ $detail }“ ist kein zweibuchstabiger Ländercode (DE, JP).
 event-catalogue-received = Katalog vom Standort erhalten
+notify-topic-requests = Zugangsanträge, an denen Sie beteiligt sind
+mail-request-subject = Antrag „{ $title }“: { $event }
+mail-request-body = { $who } hat „{ $event }“ im Antrag „{ $title }“ ausgelöst (Sammlung: { $collection }): { $from } → { $to }. Zum Antrag: { $link }

@@ -543,3 +543,6 @@ catalogue-col-contact = Contact
 err-icd10 = “{ $detail }” is not an ICD-10 code (A98.0, a category J18.-, a block A90-A99).
 err-country = “{ $detail }” is not a two-letter country code (DE, JP).
 event-catalogue-received = catalogue received from the site
+notify-topic-requests = Access requests you take part in
+mail-request-subject = Request “{ $title }”: { $event }
+mail-request-body = { $who } fired “{ $event }” on the request “{ $title }” (collection: { $collection }): { $from } → { $to }. See the request: { $link }

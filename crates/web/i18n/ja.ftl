@@ -527,3 +527,6 @@ catalogue-col-contact = 連絡先
 err-icd10 = 「{ $detail }」は ICD-10 コードではありません（A98.0、カテゴリー J18.-、ブロック A90-A99）。
 err-country = 「{ $detail }」は 2 文字の国コードではありません（DE、JP）。
 event-catalogue-received = サイトからカタログを受信
+notify-topic-requests = 参加している利用申請
+mail-request-subject = 申請「{ $title }」：{ $event }
+mail-request-body = { $who } が申請「{ $title }」で「{ $event }」を実行しました（コレクション：{ $collection }）：{ $from } → { $to }。申請を見る：{ $link }

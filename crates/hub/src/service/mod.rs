@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod identity;
 pub mod notify;
 pub mod office;
+pub mod requests;
 pub mod sites;
 pub mod tasks;
 pub mod uploads;
