@@ -232,6 +232,67 @@ async fn every_transition_over_http_with_its_refusals_audit_and_mail() {
     let id = r["id"].as_str().unwrap().to_owned();
     let path = format!("/api/requests/{id}");
 
+    // from a locator task: its query travels with the request; a task of another type, or
+    // of a project alice is not in, is refused
+    let r = hub
+        .post_json(
+            "/api/admin/projects",
+            &admin,
+            json!({"id": "p1", "title": "P1", "members": ["alice"]}),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let locate = json!({"type": "samples", "ccdl": serde_json::from_str::<Value>(&ccdl).unwrap(),
+        "specimen": {"material_types": ["Serum"], "min_aliquots": 2}});
+    let task = |spec: Value| {
+        let hub = &hub;
+        let alice = alice.clone();
+        async move {
+            let (s, t) = post(
+                hub,
+                "/api/tasks",
+                &alice,
+                json!({"project": "p1", "spec": spec}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{t}");
+            t["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let located = task(locate).await;
+    let from_task = json!({"title": "From the locator", "description": "d", "task": located, "collections": ["de-sera"]});
+    let (s, r) = post(&hub, "/api/requests", &alice, from_task.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["query"]["task"], located.as_str());
+    assert_eq!(r["query"]["specimen"]["material_types"], json!(["Serum"]));
+    assert_eq!(r["query"]["specimen"]["min_aliquots"], 2);
+    assert!(
+        r["query"]["ccdl"]
+            .as_str()
+            .unwrap()
+            .contains("inclusionCriteria")
+    );
+    let (s, r) = post(&hub, "/api/requests", &bob, from_task).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{r}");
+    let cohort =
+        task(json!({"type": "cohort", "ccdl": serde_json::from_str::<Value>(&ccdl).unwrap()}))
+            .await;
+    let (s, r) = post(
+        &hub,
+        "/api/requests",
+        &alice,
+        json!({"title": "t", "description": "d", "task": cohort, "collections": ["de-sera"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("is a cohort task; a request comes from a samples (locator) task"),
+        "{r}"
+    );
+
     // who sees it
     assert_eq!(get(&hub, &path, &bob).await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&hub, &path, &st_de).await.0, StatusCode::OK);
