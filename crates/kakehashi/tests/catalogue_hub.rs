@@ -2,7 +2,8 @@
 //! its site's catalogue file on start and again within a poll of an edit; the hub shows both
 //! sites' collections, searches them and exports them as MIABIS JSON; a broken file is kept
 //! at the site (the hub keeps the last good one); a file the hub refuses (a MIABIS problem,
-//! an id another site publishes) changes nothing; each change is in both audit logs.
+//! an id another site publishes) changes nothing; each change is in both audit logs. Then a
+//! request for two of its collections, read back with `kakehashi request list|show`.
 
 mod common;
 
@@ -233,4 +234,63 @@ async fn each_sites_catalogue_reaches_the_hub_and_follows_its_edits() {
     );
     let jp_log = net.dir.path().join("agents/jp-b/state/audit/audit.log");
     assert_eq!(audit_count(&jp_log, "catalogue_sent"), 1);
+
+    // a request for catalogue collections, then `kakehashi request list|show` as its researcher
+    // and as the network office; bob sees none of it
+    let ccdl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sfts.json"),
+    )
+    .unwrap();
+    let r: Value = net
+        .http
+        .post(format!("{}/api/requests", net.url))
+        .bearer_auth(&net.tokens["alice"])
+        .json(
+            &json!({"title": "SFTS sera", "description": "Neutralising antibodies",
+            "query": {"ccdl": ccdl, "specimen": {"material_types": ["Serum"]}},
+            "collections": ["de-sera", "jp-dna"]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r["id"].as_str().expect("a request id").to_owned();
+    let cli = |token: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+            .arg("request")
+            .args(args)
+            .args(["--hub", &net.url, "--token", token])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = cli(&net.tokens["alice"], &["list"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains(&id)
+            && out.contains("draft")
+            && out.contains("de-sera (de-a, submitted), jp-dna (jp-b, submitted)"),
+        "{out}"
+    );
+    assert!(out.contains("SFTS sera"), "{out}");
+    let (code, out, err) = cli(&net.admin, &["show", &id]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("state draft · opened by alice"), "{out}");
+    assert!(
+        out.contains("Neutralising antibodies") && out.contains("\"material_types\":[\"Serum\"]"),
+        "{out}"
+    );
+    assert!(out.contains("de-sera") && out.contains("jp-b"), "{out}");
+    let (code, out, _) = cli(&net.tokens["bob"], &["list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("(no request you may see)"), "{out}");
+    let (code, _, err) = cli(&net.tokens["bob"], &["show", &id]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("hub: HTTP 404 Not Found: no request"), "{err}");
 }
