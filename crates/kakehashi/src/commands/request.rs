@@ -154,7 +154,10 @@ pub fn print_one(w: &mut impl Write, r: &AccessRequest) -> anyhow::Result<()> {
         writeln!(
             w,
             "  {:<16} {:<24} {:>10} bytes  sha256 {}",
-            format!("{:?}", a.kind).to_lowercase(),
+            serde_json::to_value(a.kind)?
+                .as_str()
+                .unwrap_or("other")
+                .to_owned(),
             a.name,
             a.size,
             a.sha256
@@ -164,7 +167,7 @@ pub fn print_one(w: &mut impl Write, r: &AccessRequest) -> anyhow::Result<()> {
     for t in &r.history {
         writeln!(
             w,
-            "  {}  {:<12} {:<24} {}{} → {}",
+            "  {}  {:<28} {:<20} {}{} → {}",
             t.at.format("%Y-%m-%d %H:%M"),
             actor(&t.actor),
             t.event,
