@@ -15,6 +15,7 @@ pub mod notify;
 pub mod office;
 pub mod office_report;
 pub mod pages;
+pub mod requests;
 pub mod share_chart;
 
 pub use i18n::{Catalog, Locale};

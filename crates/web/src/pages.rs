@@ -538,6 +538,10 @@ pub enum Page {
     Notifications(crate::notify::NotificationsPage),
     /// The network's biobank catalogue.
     Catalogue(crate::catalogue::CataloguePage),
+    /// The access requests the user may see.
+    Requests(crate::requests::RequestsPage),
+    /// One access request.
+    Request(Box<crate::requests::RequestPage>),
     /// The activity report of a MoU year.
     OfficeReport(crate::office_report::ReportPage),
     /// A course certificate.
@@ -566,6 +570,8 @@ impl Page {
             Page::OfficeDiff(_) => "office_diff.html",
             Page::Notifications(_) => "notifications.html",
             Page::Catalogue(_) => "catalogue.html",
+            Page::Requests(_) => "requests.html",
+            Page::Request(_) => "request.html",
             Page::OfficeReport(_) => "office_report.html",
             Page::Certificate(_) => "certificate.html",
             Page::Error { .. } => "error.html",
@@ -582,7 +588,7 @@ pub struct RenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -615,6 +621,8 @@ const TEMPLATES: [(&str, &str); 16] = [
         "catalogue.html",
         include_str!("../templates/catalogue.html"),
     ),
+    ("requests.html", include_str!("../templates/requests.html")),
+    ("request.html", include_str!("../templates/request.html")),
     (
         "office_report.html",
         include_str!("../templates/office_report.html"),
@@ -754,6 +762,8 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Catalogue(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Requests(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Request(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error { status, key } => {

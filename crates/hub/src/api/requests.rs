@@ -74,19 +74,15 @@ async fn attachment(
     let (a, bytes) = hub
         .blocking(move |h| requests::attachment(h, &me, &id, &sha256))
         .await?;
-    let media = if a.media_type.is_empty() {
-        "application/octet-stream".to_owned()
-    } else {
-        a.media_type.clone()
-    };
+    // served as a download, never rendered: an attachment's declared type is the uploader's word
     let name: String = a
         .name
         .chars()
-        .filter(|c| c.is_ascii_graphic() && *c != '"' || *c == ' ')
+        .filter(|c| c.is_ascii_alphanumeric() || ".-_ ".contains(*c))
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, media),
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
