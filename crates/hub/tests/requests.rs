@@ -160,14 +160,15 @@ async fn refused(
     assert_eq!(before, after, "{event} changed the request");
 }
 
-/// The administrator's session, made once per test process (each sign-in costs an Argon2
-/// hash).
+/// The administrator's session on this hub, made once (each sign-in costs an Argon2 hash).
 async fn hub_admin(hub: &Running) -> String {
-    static ADMIN: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    ADMIN
-        .get_or_init(|| hub.api_session("admin", ADMIN_PASSWORD))
-        .await
-        .clone()
+    static ADMIN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    if let Some((_, s)) = ADMIN.lock().unwrap().iter().find(|(u, _)| *u == hub.url) {
+        return s.clone();
+    }
+    let s = hub.api_session("admin", ADMIN_PASSWORD).await;
+    ADMIN.lock().unwrap().push((hub.url.clone(), s.clone()));
+    s
 }
 
 fn file(kind: &str, name: &str, bytes: &[u8]) -> Value {
@@ -760,4 +761,168 @@ async fn every_transition_over_http_with_its_refusals_audit_and_mail() {
                     .contains("checking_availability → available")
         }));
     }
+}
+
+/// A request in progress with both collections contacted, opened by alice; its id.
+async fn contacted(hub: &Running, admin: &str, alice: &str) -> String {
+    let ccdl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sfts.json"),
+    )
+    .unwrap();
+    let (s, r) = post(
+        hub,
+        "/api/requests",
+        alice,
+        json!({"title": "SFTS sera", "description": "d",
+        "query": {"ccdl": ccdl}, "collections": ["de-sera", "jp-dna"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let id = r["id"].as_str().unwrap().to_owned();
+    for (k, n) in [("protocol", "p.pdf"), ("ethics_approval", "e.pdf")] {
+        let (s, _) = post(
+            hub,
+            &format!("/api/requests/{id}/attachments"),
+            alice,
+            file(k, n, n.as_bytes()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    ok(hub, &id, alice, "submit", None, "submitted").await;
+    for (e, to) in [
+        ("start_review", "under_review"),
+        ("approve", "approved"),
+        ("start", "in_progress"),
+    ] {
+        ok(hub, &id, admin, e, None, to).await;
+    }
+    for c in ["de-sera", "jp-dna"] {
+        ok(
+            hub,
+            &id,
+            admin,
+            "contact",
+            Some(c),
+            "representative_contacted",
+        )
+        .await;
+    }
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steward_answers_for_its_own_collection_on_the_request_page() {
+    let hub = common::start_with(|_| {}).await;
+    let [admin, alice, _bob, _st_de, _st_jp] = network(&hub).await;
+    let id = contacted(&hub, &admin, &alice).await;
+    let page = format!("/requests/{id}");
+    let de = hub.browser_session("steward-de", PASSWORD).await;
+    let jp = hub.browser_session("steward-jp", PASSWORD).await;
+
+    let list = hub.get("/requests", &de).await.text().await.unwrap();
+    assert!(
+        list.contains(&format!(r#"<a href="{page}">SFTS sera</a>"#)),
+        "{list}"
+    );
+    // each steward gets buttons for its own site's collection only
+    let html = hub.get(&page, &de).await.text().await.unwrap();
+    let de_row = html
+        .split("<code>de-sera</code>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    let jp_row = html
+        .split("<code>jp-dna</code>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(de_row.contains(r#"value="check_availability""#), "{de_row}");
+    assert!(!jp_row.contains("<button"), "{jp_row}");
+    assert!(!html.contains(r#"value="approve""#));
+    let html_jp = hub.get(&page, &jp).await.text().await.unwrap();
+    let de_row_jp = html_jp
+        .split("<code>de-sera</code>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(!de_row_jp.contains("<button"), "{de_row_jp}");
+
+    // the steward presses the button: the collection moves, the page is shown again
+    let csrf = common::csrf_in(&html);
+    let press = |cookie: String, csrf: String, event: &'static str| {
+        let hub = &hub;
+        let page = page.clone();
+        async move {
+            hub.form(
+                &format!("{page}/event"),
+                &cookie,
+                &[("csrf", &csrf), ("event", event), ("collection", "de-sera")],
+            )
+            .await
+        }
+    };
+    let r = press(de.clone(), csrf.clone(), "check_availability").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(common::location(&r), page);
+    let state = |r: &Value| r["collections"][0]["state"].clone();
+    let now = get(&hub, &format!("/api/requests/{id}"), &admin).await.1;
+    assert_eq!(state(&now), "checking_availability");
+    // refused: pressed again (the state no longer allows it), by the other site's steward,
+    // without the form's token; each changes nothing, the first two say why on the page
+    let r = press(de.clone(), csrf.clone(), "check_availability").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("is checking_availability: it cannot check_availability"),
+        "{body}"
+    );
+    let jp_csrf = common::csrf_in(&html_jp);
+    let r = press(jp.clone(), jp_csrf, "mark_available").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.text().await.unwrap().contains(
+            "collection de-sera is held by site de-a; the steward of jp-b cannot act on it"
+        )
+    );
+    let r = press(de.clone(), "forged".into(), "mark_available").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&hub, &format!("/api/requests/{id}"), &admin).await.1,
+        now
+    );
+
+    // a message in the collection's thread through the page
+    let r = hub
+        .form(
+            &format!("{page}/message"),
+            &de,
+            &[
+                ("csrf", &csrf),
+                ("collection", "de-sera"),
+                ("text", "Sera are at -80 °C"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = hub
+        .get(&page, &alice_cookie(&hub).await)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("steward-de (de-a) · <code>de-sera</code>: Sera are at -80 °C"),
+        "{html}"
+    );
+}
+
+async fn alice_cookie(hub: &Running) -> String {
+    hub.browser_session("alice", PASSWORD).await
 }
