@@ -624,3 +624,7 @@ rq-cevent-decline = Ablehnen
 rq-kind-protocol = Studienprotokoll
 rq-kind-ethics_approval = Ethikvotum
 rq-kind-other = Sonstiges
+event-request-created = Zugangsantrag eröffnet
+event-request-attachment = Anhang zu einem Zugangsantrag
+event-request-transition = Zugangsantrag geändert
+event-request-message = Nachricht zu einem Zugangsantrag

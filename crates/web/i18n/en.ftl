@@ -624,3 +624,7 @@ rq-cevent-decline = Decline
 rq-kind-protocol = Study protocol
 rq-kind-ethics_approval = Ethics approval
 rq-kind-other = Other
+event-request-created = access request opened
+event-request-attachment = attachment added to an access request
+event-request-transition = access request changed
+event-request-message = message on an access request

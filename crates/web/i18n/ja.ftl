@@ -608,3 +608,7 @@ rq-cevent-decline = 辞退
 rq-kind-protocol = 研究計画書
 rq-kind-ethics_approval = 倫理審査承認
 rq-kind-other = その他
+event-request-created = 利用申請を作成
+event-request-attachment = 利用申請にファイルを添付
+event-request-transition = 利用申請の状態を変更
+event-request-message = 利用申請へのメッセージ
