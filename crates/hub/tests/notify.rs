@@ -12,7 +12,6 @@ mod smtp_sink;
 
 use chrono::{Days, NaiveDate, Utc};
 use common::{ADMIN_PASSWORD, PASSWORD, Running};
-use kakehashi_hub::config::{SmtpConfig, SmtpSecurity};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use smtp_sink::{SINK_PASSWORD, sink, smtp};
