@@ -1,7 +1,8 @@
-//! The site's catalogue at the hub. Before each poll the agent reads its catalogue file
-//! (`catalogue.toml`, else `catalogue.json`, in the site directory) and, when its text
-//! differs from the last one it settled with the hub, checks it and sends it
-//! (`POST /api/site/catalogue`): so on start, and within one poll of an edit. Reading a small
+//! The site's catalogue at the hub. After each poll the hub answered, the agent reads its
+//! catalogue file (`catalogue.toml`, else `catalogue.json`, in the site directory) and, when
+//! its text differs from the last one it settled with the hub, checks it and sends it
+//! (`POST /api/site/catalogue`): so once the hub first answers, and within one poll of an
+//! edit; a hub that refuses polls or cannot be reached gets no catalogue calls on top. Reading a small
 //! file and hashing it each cycle costs less than a file watcher and works on every file
 //! system; an unchanged file is never sent again.
 //!
@@ -10,7 +11,7 @@
 //! disclosure gate; each one sent is in the site's audit log (`catalogue_sent`, its SHA-256).
 //! A file that fails the MIABIS checks is not sent (the error is logged once per version of
 //! the file); one the hub refuses is not sent again until it changes; one the hub could not
-//! be reached with is tried again before the next poll.
+//! be reached with is tried again after the next poll.
 
 use super::Agent;
 use super::backoff::CallError;
@@ -93,7 +94,7 @@ impl Agent {
                 settled(&sha256);
             }
             Err(e @ CallError::GaveUp(_)) => {
-                tracing::warn!(error = %e, "the catalogue did not reach the hub; trying again before the next poll");
+                tracing::warn!(error = %e, "the catalogue did not reach the hub; trying again after the next poll");
             }
         }
     }
