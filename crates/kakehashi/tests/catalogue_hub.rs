@@ -1,5 +1,5 @@
 //! The network's catalogue through real agents and a real hub on loopback: each agent sends
-//! its site's catalogue file on start and again within a poll of an edit; the hub shows both
+//! its site's catalogue file once the hub answers its first poll and again within a poll of an edit; the hub shows both
 //! sites' collections, searches them and exports them as MIABIS JSON; a broken file is kept
 //! at the site (the hub keeps the last good one); a file the hub refuses (a MIABIS problem,
 //! an id another site publishes) changes nothing; each change is in both audit logs. Then a
@@ -97,7 +97,7 @@ async fn each_sites_catalogue_reaches_the_hub_and_follows_its_edits() {
     net.start_site_at("jp-b", &jp, "min_count = 5").await;
     net.wait_online(2).await;
 
-    // on start: both sites' collections, searchable
+    // after the first polls: both sites' collections, searchable
     wait_for(&net, &["de-a/de-sera", "jp-b/jp-dna"]).await;
     assert_eq!(ids(&net, "?material=DNA").await, ["jp-b/jp-dna"]);
     assert_eq!(
