@@ -11,11 +11,13 @@
 //! - [`export`]: the catalogue as MIABIS JSON.
 //! - [`criteria`]: the locator's specimen criteria.
 //! - [`request`]: access requests, their two state machines and who may fire what.
+//! - [`network`]: every site's catalogue at the hub: search, the merged export, id clashes.
 
 pub mod catalogue;
 pub mod criteria;
 pub mod export;
 pub mod icd10;
+pub mod network;
 pub mod request;
 pub mod vocab;
 

@@ -5,6 +5,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod catalogue;
 pub mod merge;
 pub mod protocol;
 pub mod sign;

@@ -49,8 +49,13 @@ pub fn router(hub: Arc<Hub>) -> axum::Router {
         ))
         .layer(axum::middleware::from_fn(websec::json_only))
         // inside the security headers, so that a 413 carries them
+        // the attachments route takes larger bodies (its own `DefaultBodyLimit`); every other
+        // route keeps `max_body_bytes` through the `DefaultBodyLimit` above
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            hub.cfg.limits.max_body_bytes,
+            hub.cfg
+                .limits
+                .max_body_bytes
+                .max(api::requests::ATTACHMENT_BODY_BYTES),
         ))
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),

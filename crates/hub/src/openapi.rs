@@ -172,6 +172,66 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/site/catalogue",
+        "site",
+        "A site's MIABIS Core 3 catalogue file ({version, file, text}): checked as the site checks it (400 naming file, entry, line and field), ids unique in the network (409), kept per site; answers {sha256, changed, biobanks, collections}.",
+    ),
+    (
+        "GET",
+        "/api/catalogue",
+        "user",
+        "The network's catalogue: collections with their site and biobank, filtered by q (words), material (MIABIS material type), disease (ICD-10 code, category or block) and country (ISO 3166 alpha-2).",
+    ),
+    (
+        "GET",
+        "/api/requests",
+        "user",
+        "Access requests you may see: a researcher's own, those asking a steward's site, all for the network office; newest first.",
+    ),
+    (
+        "POST",
+        "/api/requests",
+        "researcher",
+        "Open a draft access request ({title, description, task | query {ccdl, specimen}, collections: [catalogue ids]}): the locator query travels with it.",
+    ),
+    (
+        "GET",
+        "/api/requests/{id}",
+        "user",
+        "One access request: its state, collections and their states, attachments, threads and history (404 unless you may see it).",
+    ),
+    (
+        "POST",
+        "/api/requests/{id}/attachments",
+        "researcher",
+        "Attach a file ({kind: protocol | ethics_approval | other, name, media_type, content_base64}); stored by SHA-256, at most 20 MiB (413 beyond), while a draft or returned for changes.",
+    ),
+    (
+        "GET",
+        "/api/requests/{id}/attachments/{sha256}",
+        "user",
+        "An attachment's bytes, for whoever may see the request.",
+    ),
+    (
+        "POST",
+        "/api/requests/{id}/events",
+        "user",
+        "A transition ({event, collection?}) through the request's state machines: 403 for a role or site that may not, 409 when the state does not allow it, 400 without protocol and ethics approval on submit; audited, told by e-mail (topic requests).",
+    ),
+    (
+        "POST",
+        "/api/requests/{id}/messages",
+        "user",
+        "A message ({text, collection?}) in the request's thread or a collection's.",
+    ),
+    (
+        "GET",
+        "/api/catalogue/miabis",
+        "user",
+        "The whole network's catalogue as MIABIS JSON (a download).",
+    ),
+    (
+        "POST",
         "/api/site/uploads",
         "site",
         "Begin (or find again) a resumable upload of a large answer: {task, size, sha256}; 413 over the cap, 429 over the site's open uploads.",
@@ -391,8 +451,13 @@ pub fn document() -> Value {
                 "403": {"description": "The caller's role may not do this"}
             }
         });
-        if path.contains("{id}") {
-            op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+        let params: Vec<Value> = ["id", "sha256"]
+            .iter()
+            .filter(|p| path.contains(&format!("{{{p}}}")))
+            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::from(params);
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[method.to_ascii_lowercase()] = op;

@@ -78,6 +78,9 @@ enum Command {
     /// A site's MIABIS catalogue: validate it, export it as MIABIS JSON.
     #[command(subcommand)]
     Catalogue(commands::catalogue::Command),
+    /// Access requests for samples and data: list yours, show one, through the hub.
+    #[command(subcommand)]
+    Request(commands::request::Command),
     /// The partnership office: events and their calendar, through the hub.
     #[command(subcommand)]
     Office(commands::office::Command),
@@ -120,6 +123,7 @@ fn run() -> ExitCode {
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Samples(cmd) => commands::samples::run(cmd),
         Command::Catalogue(cmd) => commands::catalogue::run(cmd),
+        Command::Request(cmd) => commands::request::run(cmd),
         Command::Office(cmd) => commands::office::run(cmd),
         Command::Study(cmd) => commands::study::run(cmd),
     };

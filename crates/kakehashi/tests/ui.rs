@@ -377,6 +377,27 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
         );
     }
 
+    // An access request for two demo collections, so that its page is among those checked.
+    let ccdl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sfts.json"),
+    )
+    .unwrap();
+    let request: Value = reqwest::Client::new()
+        .post(format!("{url}/api/requests"))
+        .bearer_auth(token.trim())
+        .json(
+            &json!({"title": "SFTS sera", "description": "Neutralising antibodies",
+            "query": {"ccdl": ccdl, "specimen": {"material_types": ["Serum"]}},
+            "collections": ["jp-tokyo-vhf", "de-berlin-vhf"]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let request_page = format!("/requests/{}", request["id"].as_str().expect("a request"));
+
     // Every page in every language, no untranslated key, with a screenshot.
     let shots = screenshots_dir();
     let pages = [
@@ -403,6 +424,11 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             "/office/courses/course-genomic-amr-2026/certificate/researcher",
         ),
         ("notifications", "/notifications"),
+        ("catalogue", "/catalogue"),
+        ("catalogue-dna-jp", "/catalogue?material=DNA&country=JP"),
+        ("catalogue-errors", "/catalogue?q=sera&disease=X1"),
+        ("requests", "/requests"),
+        ("request", request_page.as_str()),
         ("error-not-found", "/feasibility/no-such-task"),
         ("error-forbidden", "/steward"),
     ];

@@ -6,7 +6,8 @@
 //!
 //! Modules: [`config`] (settings), `poll` (the poll loop), `handle` (one task), `send`
 //! (posting and uploading answers), [`backoff`] (retries), `approval` (the steward's queue),
-//! `release` (the audit at the boundary), `hub_client` (TLS and pinning).
+//! `release` (the audit at the boundary), `hub_client` (TLS and pinning), `catalogue` (the
+//! site's MIABIS catalogue, sent to the hub on start and when it changes).
 
 use crate::tasks;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 mod approval;
 pub mod backoff;
+mod catalogue;
 pub mod config;
 mod handle;
 mod hub_client;
@@ -62,6 +64,9 @@ pub struct Agent {
     /// as in hand, and never started again.
     finished: Mutex<HashMap<String, DateTime<Utc>>>,
     steward: crate::steward::Steward,
+    /// The SHA-256 of the catalogue file last settled with the hub (sent, refused, or failing
+    /// its checks): the file is sent again only when it changes.
+    catalogue_settled: Mutex<Option<String>>,
 }
 
 impl Agent {
@@ -91,6 +96,7 @@ impl Agent {
             running: Mutex::new(HashSet::new()),
             finished: Mutex::new(HashMap::new()),
             steward,
+            catalogue_settled: Mutex::new(None),
         }))
     }
 

@@ -5,6 +5,7 @@
 //! This crate knows nothing of HTTP or the hub's state: the hub fills the typed view models in
 //! [`pages`] and calls [`pages::render`]. No JavaScript and no Node build step are needed.
 
+pub mod catalogue;
 pub mod chart;
 pub mod console;
 pub mod form;
@@ -14,6 +15,7 @@ pub mod notify;
 pub mod office;
 pub mod office_report;
 pub mod pages;
+pub mod requests;
 pub mod share_chart;
 
 pub use i18n::{Catalog, Locale};

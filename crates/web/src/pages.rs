@@ -540,6 +540,12 @@ pub enum Page {
     OfficeDiff(crate::office::DiffPage),
     /// The user's e-mail notification settings.
     Notifications(crate::notify::NotificationsPage),
+    /// The network's biobank catalogue.
+    Catalogue(crate::catalogue::CataloguePage),
+    /// The access requests the user may see.
+    Requests(crate::requests::RequestsPage),
+    /// One access request.
+    Request(Box<crate::requests::RequestPage>),
     /// The activity report of a MoU year.
     OfficeReport(crate::office_report::ReportPage),
     /// A course certificate.
@@ -570,6 +576,9 @@ impl Page {
             Page::Office(_) => "office.html",
             Page::OfficeDiff(_) => "office_diff.html",
             Page::Notifications(_) => "notifications.html",
+            Page::Catalogue(_) => "catalogue.html",
+            Page::Requests(_) => "requests.html",
+            Page::Request(_) => "request.html",
             Page::OfficeReport(_) => "office_report.html",
             Page::Certificate(_) => "certificate.html",
             Page::Error { .. } => "error.html",
@@ -616,6 +625,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         "notifications.html",
         include_str!("../templates/notifications.html"),
     ),
+    (
+        "catalogue.html",
+        include_str!("../templates/catalogue.html"),
+    ),
+    ("requests.html", include_str!("../templates/requests.html")),
+    ("request.html", include_str!("../templates/request.html")),
     (
         "office_report.html",
         include_str!("../templates/office_report.html"),
@@ -754,6 +769,9 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::Office(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Catalogue(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Requests(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Request(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error {

@@ -458,6 +458,10 @@ fn all_pages() -> Vec<Page> {
                 .collect(),
         }),
         Page::Notifications(notifications_page()),
+        Page::Catalogue(catalogue_page(false)),
+        Page::Catalogue(catalogue_page(true)),
+        Page::Requests(requests_page()),
+        Page::Request(Box::new(request_page())),
         Page::OfficeReport(report_page()),
         Page::Certificate(kakehashi_web::office_report::CertificatePage {
             person: "mia".into(),
@@ -470,6 +474,157 @@ fn all_pages() -> Vec<Page> {
             issued: "2026-12-07".parse().unwrap(),
         }),
     ]
+}
+
+/// The catalogue with a collection of each country (and one of another country), or a
+/// search with a bad criterion in each field.
+fn catalogue_page(bad: bool) -> kakehashi_web::catalogue::CataloguePage {
+    use kakehashi_web::catalogue::*;
+    let mut errors = FieldErrors::default();
+    if bad {
+        errors.add("material", "err-choice", "Sera");
+        errors.add("disease", "err-icd10", "X1");
+        errors.add("country", "err-country", "Germany");
+    }
+    let row = |site: &str, country: &str, subjects| CollectionRow {
+        site: site.into(),
+        biobank: format!("Biobank <{site}>"),
+        country: country.into(),
+        id: format!("{site}-sari"),
+        name: "SARI sera".into(),
+        description: "Serum of SARI admissions".into(),
+        materials: vec!["Serum".into(), "DNA".into()],
+        diseases: vec!["J09-J22".into()],
+        subjects,
+        samples: subjects.map(|n| n * 3),
+        access: vec!["Collaboration".into()],
+        contact: format!("sari@{site}.example"),
+    };
+    CataloguePage {
+        form: CatalogueForm {
+            q: "sari".into(),
+            material: if bad { "Sera".into() } else { "Serum".into() },
+            disease: if bad { "X1".into() } else { String::new() },
+            country: String::new(),
+        },
+        materials: vec![
+            ("Serum".into(), "Serum".into()),
+            ("DNA".into(), "DNA".into()),
+        ],
+        countries: vec!["DE".into(), "JP".into()],
+        errors,
+        rows: if bad {
+            Vec::new()
+        } else {
+            vec![
+                row("de-berlin", "DE", Some(12_345)),
+                row("jp-osaka", "JP", None),
+                row("fr-lyon", "FR", Some(1)),
+            ]
+        },
+        sites: 3,
+    }
+}
+
+/// Every request state and collection state in a list.
+fn requests_page() -> kakehashi_web::requests::RequestsPage {
+    use kakehashi_biobank::request::{CollectionState as CS, RequestState as RS};
+    use kakehashi_web::requests::*;
+    let rows = RS::ALL
+        .iter()
+        .map(|s| RequestRow {
+            id: format!("r-{s}"),
+            title: format!("Request <{s}>"),
+            state: s.as_str().into(),
+            researcher: "alice".into(),
+            created: "2026-12-07T10:00:00Z".into(),
+            collections: CS::ALL
+                .iter()
+                .map(|c| CollectionState {
+                    id: "de-sera".into(),
+                    site: "de-berlin".into(),
+                    state: c.as_str().into(),
+                    actions: Vec::new(),
+                })
+                .collect(),
+        })
+        .collect();
+    RequestsPage {
+        rows,
+        site: Some("de-berlin".into()),
+    }
+}
+
+/// A request with every event as a button, every kind of attachment, a timeline of every
+/// event, messages in both threads, and a refusal.
+fn request_page() -> kakehashi_web::requests::RequestPage {
+    use kakehashi_biobank::request::{CollectionEvent as CE, RequestEvent as RE};
+    use kakehashi_web::requests::*;
+    let mut history: Vec<HistoryRow> = RE::ALL
+        .iter()
+        .map(|e| HistoryRow {
+            at: "2026-12-07T10:00:00Z".into(),
+            who: "admin".into(),
+            event: e.as_str().into(),
+            collection: String::new(),
+            from: "submitted".into(),
+            to: "under_review".into(),
+        })
+        .collect();
+    history.extend(CE::ALL.iter().map(|e| HistoryRow {
+        at: "2026-12-07T11:00:00Z".into(),
+        who: "steward (de-berlin)".into(),
+        event: e.as_str().into(),
+        collection: "de-sera".into(),
+        from: "checking_availability".into(),
+        to: "available".into(),
+    }));
+    RequestPage {
+        request: RequestRow {
+            id: "r1".into(),
+            title: "SFTS sera".into(),
+            state: "in_progress".into(),
+            researcher: "alice".into(),
+            created: "2026-12-07T09:00:00Z".into(),
+            collections: vec![CollectionState {
+                id: "de-sera".into(),
+                site: "de-berlin".into(),
+                state: "checking_availability".into(),
+                actions: CE::ALL.iter().map(|e| e.as_str().into()).collect(),
+            }],
+        },
+        description: "Neutralising <antibodies>".into(),
+        task: Some("t-1".into()),
+        specimen: r#"{"material_types":["Serum"]}"#.into(),
+        ccdl: "{}".into(),
+        actions: RE::ALL.iter().map(|e| e.as_str().into()).collect(),
+        attachments: ["protocol", "ethics_approval", "other"]
+            .iter()
+            .map(|k| AttachmentRow {
+                kind: (*k).into(),
+                name: format!("{k}.pdf"),
+                size: 12_345,
+                sha256: "ab".repeat(32),
+            })
+            .collect(),
+        history,
+        messages: vec![
+            MessageRow {
+                at: "2026-12-07T12:00:00Z".into(),
+                who: "alice".into(),
+                collection: String::new(),
+                text: "Thanks <all>".into(),
+            },
+            MessageRow {
+                at: "2026-12-07T12:30:00Z".into(),
+                who: "steward (de-berlin)".into(),
+                collection: "de-sera".into(),
+                text: "Shipping next week".into(),
+            },
+        ],
+        threads: vec![String::new(), "de-sera".into()],
+        error: Some("request r1 is closed: it cannot resume".into()),
+    }
 }
 
 /// The notification settings with each topic, mode and message state.
@@ -1044,4 +1199,65 @@ fn the_document_in_force_is_named_beside_the_definition() {
     )
     .unwrap();
     assert!(ja.contains("承認済みの版と異なります"), "{ja}");
+}
+
+#[test]
+fn the_catalogue_lists_collections_and_names_bad_criteria_at_their_fields() {
+    let ok = render(
+        &Page::Catalogue(catalogue_page(false)),
+        &chrome(Locale::De, true),
+    )
+    .unwrap();
+    assert!(ok.contains("3 Sammlungen"), "{ok}");
+    assert!(ok.contains("Biobank &lt;de-berlin&gt;"));
+    assert!(ok.contains("12.345") && ok.contains("37.035"), "{ok}");
+    assert!(ok.contains("Deutschland") && ok.contains("· FR"));
+    assert!(ok.contains(r#"<option value="Serum" selected>"#));
+    assert!(ok.contains(r#"href="/catalogue/miabis.json""#));
+    let bad = render(
+        &Page::Catalogue(catalogue_page(true)),
+        &chrome(Locale::En, true),
+    )
+    .unwrap();
+    for (field, text) in [
+        ("material", "“Sera” is not one of the choices."),
+        ("disease", "“X1” is not an ICD-10 code"),
+        ("country", "“Germany” is not a two-letter country code"),
+    ] {
+        let at = bad
+            .find(&format!(r#"id="cat-{field}-error""#))
+            .unwrap_or_else(|| panic!("{field}: {bad}"));
+        assert!(
+            bad[at..].split("</p>").next().unwrap().contains(text),
+            "{field}"
+        );
+        assert!(bad.contains(&format!(r#"aria-describedby="cat-{field}-error""#)));
+    }
+    assert!(bad.contains("No collection matches."));
+}
+
+#[test]
+fn a_request_shows_its_buttons_timeline_threads_and_refusal() {
+    let html = render(
+        &Page::Request(Box::new(request_page())),
+        &chrome(Locale::Ja, true),
+    )
+    .unwrap();
+    assert!(
+        html.contains(r#"<button type="submit" name="event" value="approve">承認</button>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<input type="hidden" name="collection" value="de-sera">"#));
+    assert!(html.contains("実行されませんでした：request r1 is closed: it cannot resume"));
+    assert!(
+        html.contains("Neutralising &lt;antibodies&gt;") && html.contains("Thanks &lt;all&gt;")
+    );
+    assert!(html.contains(&format!("/requests/r1/attachments/{}", "ab".repeat(32))));
+    assert!(html.contains("在庫確認中 → 利用可能"), "{html}");
+    let list = render(&Page::Requests(requests_page()), &chrome(Locale::De, true)).unwrap();
+    assert!(list.contains("Anträge an Sammlungen von de-berlin"));
+    assert!(
+        list.contains(r#"<a href="/requests/r-draft">Request &lt;draft&gt;</a>"#),
+        "{list}"
+    );
 }

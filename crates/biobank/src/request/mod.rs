@@ -450,5 +450,35 @@ impl AccessRequest {
     }
 }
 
+/// The events an actor may fire now: on the request, and on each collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Available {
+    /// Request events.
+    pub request: Vec<RequestEvent>,
+    /// (collection id, event).
+    pub collections: Vec<(String, CollectionEvent)>,
+}
+
+impl AccessRequest {
+    /// What `actor` may fire from the current states (each tried on a copy: exactly the
+    /// events [`AccessRequest::fire`] and [`AccessRequest::fire_collection`] would accept).
+    pub fn available(&self, actor: &Actor, at: DateTime<Utc>) -> Available {
+        let mut out = Available::default();
+        for e in RequestEvent::ALL {
+            if self.clone().fire(actor, *e, at).is_ok() {
+                out.request.push(*e);
+            }
+        }
+        for c in &self.collections {
+            for e in CollectionEvent::ALL {
+                if self.clone().fire_collection(actor, &c.id, *e, at).is_ok() {
+                    out.collections.push((c.id.clone(), *e));
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests;

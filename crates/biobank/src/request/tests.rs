@@ -603,3 +603,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_buttons_each_actor_gets_are_exactly_what_it_may_fire() {
+    let r = with_papers();
+    assert_eq!(
+        r.available(&alice(), at(5)).request,
+        [RE::Submit, RE::Abandon]
+    );
+    assert!(r.available(&office(), at(5)).request == [RE::Abandon]);
+    assert_eq!(r.available(&bob(), at(5)), Available::default());
+    let r = in_progress();
+    let de = r.available(&steward("de-uni"), at(5));
+    assert!(de.request.is_empty());
+    // only its own collection, and nothing before the office contacts it
+    assert!(de.collections.is_empty());
+    let office_now = r.available(&office(), at(5));
+    assert_eq!(
+        office_now.collections,
+        [
+            ("de-sera".to_owned(), CE::Contact),
+            ("de-sera".to_owned(), CE::MarkUnreachable),
+            ("jp-sfts".to_owned(), CE::Contact),
+            ("jp-sfts".to_owned(), CE::MarkUnreachable),
+        ]
+    );
+    let mut r = r;
+    r.fire_collection(&office(), "de-sera", CE::Contact, at(6))
+        .unwrap();
+    let de = r.available(&steward("de-uni"), at(7));
+    assert!(de.collections.iter().all(|(c, _)| c == "de-sera"));
+    assert!(
+        de.collections
+            .contains(&("de-sera".into(), CE::CheckAvailability))
+    );
+    assert!(
+        r.available(&steward("jp-jihs"), at(7))
+            .collections
+            .is_empty()
+    );
+}

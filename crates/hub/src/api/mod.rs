@@ -3,7 +3,7 @@
 //! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
 //! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
 //! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
-//! outbox). The
+//! outbox), [`catalogue`] (the network's MIABIS catalogue), [`requests`] (access requests). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -15,9 +15,11 @@ use std::sync::Arc;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod notify;
 pub mod office;
 pub mod projects;
+pub mod requests;
 pub mod site;
 pub mod tasks;
 pub mod uploads;
@@ -39,6 +41,8 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(uploads::routes())
         .merge(office::routes())
         .merge(notify::routes())
+        .merge(catalogue::routes())
+        .merge(requests::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -75,6 +75,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::notify::V5_SQLITE, super::notify::V5_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 6,
+        name: "repository research: each site's MIABIS catalogue; access requests, the sites they ask, their attachments",
+        columns: &[],
+        sql: Sql::each(super::catalogue::V6_SQLITE, super::catalogue::V6_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The newest version this hub knows.

@@ -3,7 +3,8 @@
 //! hub replicas on one database). Every write is one transaction; a hub restart loses no
 //! committed task or answer. One file per concern: [`users`] (users, sessions, tokens),
 //! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
-//! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `office` (the
+//! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `catalogue` (each
+//! site's MIABIS catalogue), `requests` (access requests and their attachments), `office` (the
 //! partnership office's records, [`OfficeTable`]); both backends
 //! behind one API in [`backend`] (each statement written once where the dialects agree, both
 //! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
@@ -20,12 +21,14 @@ use std::path::Path;
 use std::sync::Mutex;
 
 pub(crate) mod backend;
+mod catalogue;
 mod identity;
 pub mod migrate;
 mod notify;
 mod office;
 pub mod pg;
 mod projects;
+mod requests;
 mod sites;
 mod tasks;
 mod users;

@@ -4,9 +4,11 @@
 
 pub mod anchor;
 pub mod audit;
+pub mod catalogue;
 pub mod identity;
 pub mod notify;
 pub mod office;
+pub mod requests;
 pub mod sites;
 pub mod tasks;
 pub mod uploads;

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The topics a user can choose for, and what each is about.
-pub const TOPICS: [&str; 3] = ["renewal", "action", "event"];
+pub const TOPICS: [&str; 4] = ["renewal", "action", "event", "requests"];
 /// How a user can hear of a topic.
 pub const MODES: [&str; 3] = ["immediate", "digest", "off"];
 

@@ -5,7 +5,7 @@
 //! One module per page area, each with its `routes()`: [`session`] (sign-in, language),
 //! [`oidc`] (sign-in with an OpenID Connect issuer), [`admin`] (users),
 //! [`home`] (home, network), [`steward`], [`feasibility`], [`surveillance`], [`amr`],
-//! [`office`] (the partnership office). Handlers
+//! [`office`] (the partnership office), [`catalogue`] (the network's biobank catalogue), [`requests`] (access requests). Handlers
 //! take the page context ([`Ui`], or [`SignedIn`], which sends strangers to the sign-in page)
 //! and return [`ApiError`]s, which this module's layer renders as an error page in the
 //! reader's language.
@@ -29,11 +29,13 @@ use std::sync::Arc;
 
 mod admin;
 mod amr;
+mod catalogue;
 mod feasibility;
 mod home;
 mod notify;
 mod office;
 mod oidc;
+mod requests;
 mod session;
 mod steward;
 mod surveillance;
@@ -53,6 +55,8 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(amr::routes())
         .merge(office::routes())
         .merge(notify::routes())
+        .merge(catalogue::routes())
+        .merge(requests::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

@@ -74,6 +74,23 @@ fn audit_row(e: Entry) -> pages::AuditRow {
     let summary = match e.kind.as_str() {
         "task_created" => format!("{} · {task}", field("type")),
         "answer_received" => format!("{} · {task}", field("status")),
+        "request_transition" => {
+            let c = field("collection");
+            let on = if c.is_empty() {
+                String::new()
+            } else {
+                format!(" [{c}]")
+            };
+            format!(
+                "{}{on}: {} → {} · {}",
+                field("event"),
+                field("from"),
+                field("to"),
+                field("request")
+            )
+        }
+        "request_created" | "request_message" => field("request"),
+        "catalogue_received" => field("sha256").chars().take(12).collect(),
         _ => field("name"),
     };
     pages::AuditRow {

@@ -10,6 +10,7 @@ pub mod hub;
 pub mod ingest;
 pub mod office;
 pub mod query;
+pub mod request;
 pub mod samples;
 pub mod site;
 pub mod sof;

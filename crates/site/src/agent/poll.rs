@@ -1,4 +1,5 @@
-//! The poll loop: the agent long-polls the hub (the hub holds the poll open until a task comes
+//! The poll loop: after each poll the hub answered, the agent sends its catalogue if it changed
+//! (`catalogue`); then it long-polls the hub (the hub holds the poll open until a task comes
 //! or `poll_seconds` pass), tells it the tasks it has in hand, and starts each new task.
 
 use super::Agent;
@@ -24,14 +25,24 @@ impl Agent {
                 spec: Ok(task.spec),
             });
         }
+        let mut reachable = false;
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            // the catalogue only while the hub answers polls: a hub that refuses or cannot be
+            // reached sees the poll's backoff alone, not a second stream of retries
+            if reachable {
+                tokio::select! {
+                    _ = self.sync_catalogue() => {},
+                    _ = shutdown.changed() => return,
+                }
             }
             let res = tokio::select! {
                 r = self.poll() => r,
                 _ = shutdown.changed() => return,
             };
+            reachable = res.is_ok();
             let pause = match res {
                 Ok(tasks) => {
                     let n = tasks.len();
