@@ -15,7 +15,7 @@ mod console;
 mod common;
 
 use common::browser::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
