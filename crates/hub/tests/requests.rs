@@ -698,6 +698,25 @@ async fn every_transition_over_http_with_its_refusals_audit_and_mail() {
     assert_eq!(hub.audit("request_attachment").len(), 2);
     assert_eq!(hub.audit("request_message").len(), 2);
 
+    // the office's activity report counts what the requests did in the MoU year
+    let today = chrono::Utc::now().date_naive();
+    let (s, _) = post(&hub, "/api/office/agreements", &admin, json!({
+        "id": "mou", "title": "MoU",
+        "parties": [{"short": "NUM", "name": "NUM", "country": "DE"}, {"short": "JIHS", "name": "JIHS", "country": "JP"}],
+        "signatories": [], "signed": today, "term_start": today,
+        "term_end": today + chrono::Days::new(1000),
+        "renewal": "mutual_agreement", "extension_months": 36, "notice_days": 90, "decision_lead_days": 90
+    })).await;
+    assert!(s.is_success(), "{s}");
+    let (s, report) = get(&hub, "/api/office/report", &alice).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["requests"],
+        json!({"submitted": 1, "approved": 1, "declined": 0, "made_available": 1, "closed": 1}),
+        "{report}"
+    );
+    assert_eq!(report["year"]["n"], 1);
+
     // the e-mails: a collection's event goes to its site's steward, never to the other's;
     // the request's events before it reaches the sites to the researcher and the office only
     let outbox: Vec<Value> = hub

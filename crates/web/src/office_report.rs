@@ -1,6 +1,7 @@
 //! Printable office pages: the activity report of a MoU year (`/office/report`) and a course
 //! certificate (`/office/courses/ID/certificate/PERSON`), each with print CSS.
 
+use kakehashi_biobank::request::activity::RequestActivity;
 use kakehashi_office::report::ActivityReport;
 use serde::Serialize;
 
@@ -9,6 +10,8 @@ use serde::Serialize;
 pub struct ReportPage {
     /// The report.
     pub report: ActivityReport,
+    /// What the access requests did in the year.
+    pub requests: RequestActivity,
     /// Meetings held per kind (`conference`, `meeting`, `visit`).
     pub by_kind: Vec<(String, usize)>,
     /// The year before, if there is one.

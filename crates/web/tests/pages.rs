@@ -722,6 +722,13 @@ fn report_page() -> kakehashi_web::office_report::ReportPage {
     kakehashi_web::office_report::ReportPage {
         by_kind: meetings_by_kind(&report),
         report,
+        requests: kakehashi_biobank::request::activity::RequestActivity {
+            submitted: 4,
+            approved: 3,
+            declined: 1,
+            made_available: 2,
+            closed: 1,
+        },
         previous: None,
         next: Some(2),
     }

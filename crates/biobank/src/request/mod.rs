@@ -5,6 +5,7 @@
 //! whom; a refused change is a [`RequestError`] and leaves the request unchanged. Every
 //! change is returned as a [`Transition`] for the audit log.
 
+pub mod activity;
 mod error;
 pub mod states;
 

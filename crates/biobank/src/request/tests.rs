@@ -487,6 +487,37 @@ fn the_whole_path_to_samples_made_available() {
     // the request round-trips as JSON (how the hub stores it)
     let back: AccessRequest = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
+
+    // the activity report counts what happened within its span, once each
+    let all = activity::activity(std::slice::from_ref(&r), at(0), at(59));
+    let want = activity::RequestActivity {
+        submitted: 1,
+        approved: 1,
+        declined: 0,
+        made_available: 1,
+        closed: 1,
+    };
+    assert_eq!(all, want);
+    // minutes 5..12: the collections moved, the request was not submitted, approved or closed
+    let later = activity::activity(std::slice::from_ref(&r), at(5), at(13));
+    assert_eq!(
+        later,
+        activity::RequestActivity {
+            made_available: 1,
+            ..Default::default()
+        }
+    );
+    // a resubmission after changes is not a second submission
+    let mut again = with_papers();
+    again.fire(&alice(), RE::Submit, at(1)).unwrap();
+    again.fire(&office(), RE::StartReview, at(2)).unwrap();
+    again.fire(&office(), RE::ReturnForChanges, at(3)).unwrap();
+    again.fire(&alice(), RE::Resubmit, at(4)).unwrap();
+    assert_eq!(
+        activity::activity(&[again.clone()], at(0), at(59)).submitted,
+        1
+    );
+    assert_eq!(activity::activity(&[again], at(4), at(59)).submitted, 0);
 }
 
 #[test]

@@ -307,15 +307,23 @@ struct ReportQuery {
     year: Option<u32>,
 }
 
+/// The activity report with what the access requests did in the year.
+#[derive(serde::Serialize)]
+struct ReportAnswer {
+    #[serde(flatten)]
+    report: kakehashi_office::report::ActivityReport,
+    requests: kakehashi_biobank::request::activity::RequestActivity,
+}
+
 async fn activity_report(
     State(hub): S,
     _c: Caller,
     Query(q): Query<ReportQuery>,
-) -> J<kakehashi_office::report::ActivityReport> {
-    let (r, _, _) = hub
+) -> J<ReportAnswer> {
+    let (report, requests, _, _) = hub
         .blocking(move |h| {
             crate::service::office::report::activity_report(h, q.agreement.as_deref(), q.year)
         })
         .await?;
-    Ok(Json(r))
+    Ok(Json(ReportAnswer { report, requests }))
 }

@@ -163,6 +163,24 @@ pub fn list(hub: &Hub, user: &User) -> ApiResult<Vec<AccessRequest>> {
     docs.iter().map(|d| read(d)).collect()
 }
 
+/// What every request of the network did from `from` to `to` (counts only, for the office's
+/// activity report, which every member reads).
+pub fn activity(
+    hub: &Hub,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<kakehashi_biobank::request::activity::RequestActivity> {
+    let all = hub
+        .db
+        .request_docs(None, None)?
+        .iter()
+        .map(|d| read(d))
+        .collect::<ApiResult<Vec<AccessRequest>>>()?;
+    Ok(kakehashi_biobank::request::activity::activity(
+        &all, from, to,
+    ))
+}
+
 /// Opens a draft for `user` (a researcher) for collections of the network's catalogue.
 pub fn create(hub: &Hub, user: &User, n: NewRequest) -> ApiResult<AccessRequest> {
     let actor = actor_of(user)?;

@@ -5,6 +5,7 @@ use crate::db::{OfficeTable, User};
 use crate::service::ApiResult;
 use crate::{ApiError, Hub};
 use chrono::NaiveDate;
+use kakehashi_biobank::request::activity::RequestActivity;
 use kakehashi_office::agreement::Agreement;
 use kakehashi_office::event::Event;
 use kakehashi_office::exchange::{Course, Exchange};
@@ -12,12 +13,13 @@ use kakehashi_office::governance::Decision;
 use kakehashi_office::report::{self, ActivityReport};
 
 /// The report of `year` (default: the current one) of `agreement` (default: the first), as of
-/// today; with whether the years before and after exist.
+/// today, with what the access requests did in that year; with whether the years before and
+/// after exist.
 pub fn activity_report(
     hub: &Hub,
     agreement: Option<&str>,
     year: Option<u32>,
-) -> ApiResult<(ActivityReport, Option<u32>, Option<u32>)> {
+) -> ApiResult<(ActivityReport, RequestActivity, Option<u32>, Option<u32>)> {
     let agreements: Vec<Agreement> = list(hub, OfficeTable::Agreements, None)?;
     let a = match agreement {
         Some(id) => agreements.iter().find(|a| a.id == id),
@@ -39,7 +41,13 @@ pub fn activity_report(
         .map_err(refused)?;
     let previous = (n > 1).then(|| n - 1);
     let next = report::mou_year(a, n + 1).ok().map(|y| y.n);
-    Ok((r, previous, next))
+    let start = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let requests = crate::service::requests::activity(
+        hub,
+        start(r.year.from),
+        start(r.year.to + chrono::Days::new(1)),
+    )?;
+    Ok((r, requests, previous, next))
 }
 
 /// What a course certificate shows.

@@ -82,12 +82,13 @@ async fn report_page(
     SignedIn(ui, _user): SignedIn,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (report, previous, next) = hub
+    let (report, requests, previous, next) = hub
         .blocking(move |h| report::activity_report(h, q.agreement.as_deref(), q.year))
         .await?;
     let page = ReportPage {
         by_kind: kakehashi_office::report::meetings_by_kind(&report),
         report,
+        requests,
         previous,
         next,
     };
