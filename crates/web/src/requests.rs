@@ -42,6 +42,30 @@ pub struct RequestsPage {
     pub rows: Vec<RequestRow>,
     /// The steward's site, when the reader is a steward.
     pub site: Option<String>,
+    /// The form that opens a request, for a researcher.
+    pub new: Option<NewRequestForm>,
+}
+
+/// The form that opens a request: the catalogue's collections to choose from and what was
+/// entered (kept when the hub refuses it, with the reason).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct NewRequestForm {
+    /// The network's collections: id and a label (name, biobank, site).
+    pub collections: Vec<(String, String)>,
+    /// The collections ticked.
+    pub chosen: Vec<String>,
+    /// The title entered.
+    pub title: String,
+    /// The description entered.
+    pub description: String,
+    /// The locator task the request comes from, if any.
+    pub task: String,
+    /// The cohort (CCDL JSON) entered, when no task is named.
+    pub ccdl: String,
+    /// Material types, comma-separated.
+    pub materials: String,
+    /// Why the hub refused the form.
+    pub error: Option<String>,
 }
 
 /// An attachment.
@@ -110,6 +134,9 @@ pub struct RequestPage {
     pub messages: Vec<MessageRow>,
     /// The threads the user may write in: `""` (the request's) and collection ids.
     pub threads: Vec<String>,
+    /// Whether the reader may attach documents now (the researcher, while a draft or
+    /// returned for changes).
+    pub may_attach: bool,
     /// A refused action's message.
     pub error: Option<String>,
 }

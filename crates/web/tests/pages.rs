@@ -552,6 +552,20 @@ fn requests_page() -> kakehashi_web::requests::RequestsPage {
     RequestsPage {
         rows,
         site: Some("de-berlin".into()),
+        new: Some(kakehashi_web::requests::NewRequestForm {
+            collections: vec![
+                (
+                    "de-berlin-vhf".into(),
+                    "VHF sera — Biobank <Berlin> (de-berlin)".into(),
+                ),
+                ("jp-tokyo-vhf".into(), "VHF sera — JIHS (jp-tokyo)".into()),
+            ],
+            chosen: vec!["jp-tokyo-vhf".into()],
+            title: "SFTS <sera>".into(),
+            materials: "Serum".into(),
+            error: Some("collections: choose at least one".into()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -623,6 +637,7 @@ fn request_page() -> kakehashi_web::requests::RequestPage {
             },
         ],
         threads: vec![String::new(), "de-sera".into()],
+        may_attach: true,
         error: Some("request r1 is closed: it cannot resume".into()),
     }
 }

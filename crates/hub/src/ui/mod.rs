@@ -35,6 +35,7 @@ mod home;
 mod notify;
 mod office;
 mod oidc;
+mod request_forms;
 mod requests;
 mod session;
 mod steward;
@@ -57,6 +58,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(notify::routes())
         .merge(catalogue::routes())
         .merge(requests::routes())
+        .merge(request_forms::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

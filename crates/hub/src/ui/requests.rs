@@ -13,17 +13,17 @@ use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kakehashi_biobank::request::{AccessRequest, Actor};
+use kakehashi_biobank::request::{AccessRequest, Actor, RequestState};
 use kakehashi_web::pages::Page;
 use kakehashi_web::requests::{
-    AttachmentRow, CollectionState, HistoryRow, MessageRow, RequestPage, RequestRow, RequestsPage,
+    AttachmentRow, CollectionState, HistoryRow, MessageRow, RequestPage, RequestRow,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
-        .route("/requests", get(list))
+        .route("/requests", get(super::request_forms::list))
         .route("/requests/{id}", get(one))
         .route("/requests/{id}/event", post(event))
         .route("/requests/{id}/message", post(message))
@@ -37,7 +37,7 @@ fn who(a: &Actor) -> String {
     }
 }
 
-fn row(r: &AccessRequest, actions: &BTreeMap<String, Vec<String>>) -> RequestRow {
+pub(super) fn row(r: &AccessRequest, actions: &BTreeMap<String, Vec<String>>) -> RequestRow {
     RequestRow {
         id: r.id.clone(),
         title: r.title.clone(),
@@ -119,29 +119,17 @@ fn detail(r: &AccessRequest, actor: &Actor, error: Option<String>) -> RequestPag
             })
             .collect(),
         threads,
+        may_attach: matches!(actor, Actor::Researcher { user } if *user == r.researcher)
+            && matches!(
+                r.state,
+                RequestState::Draft | RequestState::ReturnedForChanges
+            ),
         error,
     }
 }
 
-async fn list(State(hub): S, SignedIn(ui, user): SignedIn) -> Result<Response, ApiError> {
-    let site = user
-        .site
-        .clone()
-        .filter(|_| user.role == crate::db::Role::Steward);
-    let rows = hub
-        .blocking(move |h| {
-            Ok(requests::list(h, &user)?
-                .iter()
-                .map(|r| row(r, &BTreeMap::new()))
-                .collect::<Vec<_>>())
-        })
-        .await?;
-    let page = RequestsPage { rows, site };
-    Ok(ui.page(StatusCode::OK, &Page::Requests(page), "requests"))
-}
-
 /// The request's page, with a refusal's reason when there is one.
-async fn show(
+pub(super) async fn show(
     hub: &Arc<Hub>,
     ui: Ui,
     user: User,
