@@ -8,6 +8,7 @@
 //! [`table::pool`]). Everything a site answers is a sum, so pooled results equal those of
 //! the pooled rows.
 
+pub mod analysis;
 pub mod dataset;
 pub mod design;
 pub mod formula;
