@@ -316,5 +316,35 @@ impl SiteAnswer {
     }
 }
 
+/// The model's column names as every site codes them, known without data: the formula over
+/// the dataset's declared variables and levels. A factor of the formula without declared
+/// levels is refused (each site would code it by the levels it sees).
+pub fn model_columns(
+    spec: &crate::dataset::DatasetSpec,
+    formula: &Formula,
+) -> Result<Vec<String>, SiteError> {
+    let levels = spec.levels();
+    let mut frame = Frame::new();
+    for v in &spec.variables {
+        let column = if v.kind.is_factor() {
+            crate::frame::Column::Factor(Vec::new())
+        } else {
+            crate::frame::Column::Numeric(Vec::new())
+        };
+        frame
+            .push(v.name.clone(), column)
+            .map_err(|e| SiteError::Design(e.into()))?;
+    }
+    for v in formula.terms.iter().flatten() {
+        if spec.variable(v).is_some_and(|x| x.kind.is_factor()) && !levels.contains_key(v) {
+            return Err(SiteError::Design(DesignError::OneLevel {
+                variable: v.clone(),
+                level: String::new(),
+            }));
+        }
+    }
+    Ok(Design::build(&frame, formula, &levels)?.columns)
+}
+
 #[cfg(test)]
 mod tests;

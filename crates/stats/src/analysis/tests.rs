@@ -80,3 +80,20 @@ fn each_rule_is_named_and_a_clean_answer_passes_its_own_check() {
     let bad = SiteAnswer::Summary { groups };
     assert_eq!(bad.check(5).unwrap_err().rule, "small_group");
 }
+
+#[test]
+fn the_model_columns_follow_the_declared_levels_without_data() {
+    let wire: Vec<crate::dataset::VariableWire> = serde_json::from_str(
+        r#"[{"name": "died", "kind": "in_hospital_death"},
+            {"name": "sex", "kind": "sex", "levels": ["female", "male"]},
+            {"name": "site", "kind": "site"},
+            {"name": "age", "kind": "age_at_index"}]"#,
+    )
+    .unwrap();
+    let spec = crate::dataset::DatasetSpec::new(Default::default(), wire).unwrap();
+    let cols = model_columns(&spec, &Formula::parse("died ~ sex + age").unwrap()).unwrap();
+    assert_eq!(cols, ["(Intercept)", "sex[male]", "age"]);
+    // a factor without declared levels: each site would code it by what it sees
+    let e = model_columns(&spec, &Formula::parse("died ~ site").unwrap()).unwrap_err();
+    assert!(e.to_string().contains("factor site"), "{e}");
+}
