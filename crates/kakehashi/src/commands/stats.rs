@@ -1,7 +1,9 @@
-//! `kakehashi stats`: federated statistics over analysis datasets, run by a steward on the
-//! site's own store (`--site-dir`; several `--site-dir`s run the same federated computation
-//! over each store as a site, adding only what sites release), and the local dataset export.
+//! `kakehashi stats`: federated statistics over analysis datasets, asked of the network
+//! through the hub (`--hub`, `hub.rs`) or run by a steward on the site's own store
+//! (`--site-dir`; several `--site-dir`s run the same federated computation over each store as
+//! a site, adding only what sites release), and the local dataset export.
 
+mod hub;
 mod output;
 
 use anyhow::{Context, bail};
@@ -22,17 +24,31 @@ pub enum Format {
     Csv,
 }
 
-/// Where the dataset is computed.
+/// Where the dataset is computed: the network through a hub, or local site stores.
 #[derive(clap::Args)]
 pub struct Sites {
     /// A site directory (repeat for several stores, each answering as its own site).
-    #[arg(long = "site-dir", required = true)]
+    #[arg(
+        long = "site-dir",
+        required_unless_present = "hub",
+        conflicts_with = "hub"
+    )]
     site_dirs: Vec<PathBuf>,
+    /// The hub's URL: ask the network's sites through the hub (each site applies its own
+    /// minimum and rules).
+    #[arg(long, requires_all = ["token", "project"])]
+    hub: Option<String>,
+    /// Your API token (with --hub).
+    #[arg(long, env = "KAKEHASHI_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The project to ask in (with --hub).
+    #[arg(long)]
+    project: Option<String>,
     /// The analysis dataset (JSON: cohort, index stay, variables).
     #[arg(long)]
     dataset: PathBuf,
     /// Each site's minimum: fewest rows in a GLM, values in a summary group, rows in a table
-    /// cell.
+    /// cell (with --site-dir; through a hub each site applies its own policy's minimum).
     #[arg(long, default_value_t = 3)]
     min_rows: u64,
     /// Output format.
@@ -70,7 +86,7 @@ pub enum Command {
     },
     /// Generalised linear model by federated IRLS.
     ///
-    /// Example: kakehashi stats glm --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex + country" --family binomial
+    /// Example: kakehashi stats glm --hub http://127.0.0.1:8080 --token kh_... --project sari --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex + country" --family binomial
     Glm {
         /// Sites and dataset.
         #[command(flatten)]
@@ -103,6 +119,20 @@ pub enum Command {
 struct SiteFrame {
     name: String,
     frame: Frame,
+}
+
+/// The hub to ask, if `--hub` was given.
+fn remote(s: &Sites) -> Option<hub::Remote<'_>> {
+    Some(hub::Remote {
+        url: s.hub.as_deref()?,
+        token: s.token.as_deref()?,
+        project: s.project.as_deref()?,
+    })
+}
+
+/// The dataset as sent to the hub (checked here first, so its errors name the file).
+fn dataset_wire(path: &Path) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(read_dataset(path)?.to_wire())?)
 }
 
 fn read_dataset(path: &Path) -> anyhow::Result<Dataset> {
@@ -214,6 +244,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             formula,
             family,
         } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::glm(&r, wire, &formula, &family, sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let family = Family::from_name(&family)
                 .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
@@ -272,6 +306,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             variable,
             by,
         } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::summary(&r, wire, &variable, by.as_deref(), sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let mut per_site = Vec::new();
@@ -292,6 +330,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Table { sites, variables } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::table(&r, wire, &variables, sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let vars: Vec<&str> = variables.iter().map(String::as_str).collect();

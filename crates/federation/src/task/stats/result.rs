@@ -34,7 +34,7 @@ pub struct StatsReport<T> {
     /// Per site.
     pub sites: Vec<SitePart>,
     /// The pooled result (absent unless complete).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<T>,
     /// Why there is no result, overall (the sites' reasons are in `sites`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
