@@ -7,6 +7,8 @@
 //! and overall, and no result.
 
 mod common;
+#[path = "stats/hub.rs"]
+mod hub;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

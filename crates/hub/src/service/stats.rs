@@ -14,7 +14,7 @@ use kakehashi_federation::task::stats::{
 };
 use kakehashi_federation::{Merged, TaskSpec};
 use kakehashi_stats::analysis::{Analysis, SiteAnswer, model_columns};
-use kakehashi_stats::glm::{Irls, Progress, Settings};
+use kakehashi_stats::glm::{Irls, Progress, Round, Settings};
 use kakehashi_stats::{Family, Formula, summary, table};
 use std::sync::Arc;
 use std::time::Instant;
@@ -170,6 +170,18 @@ pub async fn glm(
     formula: String,
     family: Family,
 ) -> ApiResult<GlmReport> {
+    // the question as the sites will read it, checked before any site is asked
+    let first = Analysis::GlmRound {
+        formula: formula.clone(),
+        family,
+        round: Round {
+            iteration: 0,
+            beta: Vec::new(),
+            null_beta: Vec::new(),
+        },
+    };
+    StatsRequest::new(ask.dataset.clone(), None, first)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let f = Formula::parse(&formula).map_err(|e| ApiError::bad_request(format!("formula: {e}")))?;
     // the columns every site codes alike, from the declared levels (no data needed)
     let columns = model_columns(ask.dataset.spec(), &f)
