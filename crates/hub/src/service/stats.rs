@@ -19,6 +19,9 @@ use kakehashi_stats::{Family, Formula, summary, table};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Seconds the sites have for a run's first round, in which each compiles its dataset.
+const FIRST_ROUND_SECONDS: u64 = 120;
+
 /// What every statistics run names: the project, the dataset and the day ages are computed at
 /// (today when absent, the same for every round).
 #[derive(Debug, Clone)]
@@ -46,10 +49,17 @@ impl Run<'_> {
     async fn round(&mut self, analysis: Analysis) -> ApiResult<Merged> {
         let req = StatsRequest::new(self.ask.dataset.clone(), Some(self.date), analysis)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        // the first round compiles each site's dataset (seconds to minutes on a large store);
+        // later rounds reuse it and get the hub's default deadline
+        let deadline = (self.rounds == 0).then(|| {
+            FIRST_ROUND_SECONDS
+                .max(self.hub.cfg.tasks.default_deadline_seconds)
+                .min(self.hub.cfg.tasks.max_deadline_seconds)
+        });
         let t = NewTask {
             project: self.ask.project.clone(),
             spec: TaskSpec::Statistics(req),
-            deadline_seconds: None,
+            deadline_seconds: deadline,
         };
         let user = self.user.clone();
         let task = self
