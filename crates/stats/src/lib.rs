@@ -15,6 +15,7 @@ pub mod formula;
 pub mod frame;
 pub mod glm;
 pub mod summary;
+pub mod survival;
 pub mod table;
 
 pub use design::{Design, DesignError, Levels};
