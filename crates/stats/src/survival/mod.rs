@@ -1,4 +1,5 @@
-//! Cox proportional hazards by federated Newton (Breslow ties), equal to the pooled fit.
+//! Survival: Kaplan–Meier as a grouped life table with suppression ([`life_table`]), and Cox
+//! proportional hazards by federated Newton (Breslow ties), equal to the pooled fit.
 //!
 //! Breslow's partial likelihood needs, at every event time t, the sums over the *pooled* risk
 //! set R(t) = {j : Tⱼ ≥ t}: S0 = Σ exp(xβ), S1 = Σ x exp(xβ), S2 = Σ x xᵀ exp(xβ). Those sums
@@ -15,6 +16,8 @@
 //! Consecutive risk-set sums differ by the patients who left in between, so a site refuses
 //! when any interval has between 1 and `m − 1` leavers or its risk set falls below `m` before
 //! the last interval with an event ([`CoxRefusal`]).
+
+pub mod life_table;
 
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};

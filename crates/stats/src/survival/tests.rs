@@ -119,3 +119,40 @@ fn a_site_refuses_intervals_with_few_leavers() {
         }))
     ));
 }
+
+#[test]
+fn the_life_table_pools_exactly_and_withholds_from_a_suppressed_interval_on() {
+    use life_table::{pool, site_table};
+    let weeks = [0, 7, 14, 21];
+    let all = site(0..90);
+    let (a, b) = (site(0..45), site(45..90));
+    let one = pool(&[site_table(&all.time, &all.event, &weeks, 1)]);
+    let two = pool(&[
+        site_table(&a.time, &a.event, &weeks, 1),
+        site_table(&b.time, &b.event, &weeks, 1),
+    ]);
+    assert_eq!(one, two);
+    assert_eq!(one[0].at_risk, Some(90));
+    // counted with Python from the same rows: first week 29 events and 1 censored of 90
+    // (actuarial: 89.5 exposed)
+    assert_eq!((one[0].events, one[0].censored), (Some(29), Some(1)));
+    assert!((one[0].survival.unwrap() - (1.0 - 29.0 / 89.5)).abs() < 1e-12);
+    // a minimum of 5: a site's small count is suppressed and the pooled curve stops there
+    let tables = [
+        site_table(&a.time, &a.event, &weeks, 5),
+        site_table(&b.time, &b.event, &weeks, 5),
+    ];
+    // no count between 1 and 4 leaves a site
+    assert!(tables.iter().flatten().all(|r| {
+        [r.at_risk, r.events, r.censored]
+            .iter()
+            .all(|c| c.is_none_or(|n| n == 0 || n >= 5))
+    }));
+    let small = pool(&tables);
+    let first_withheld = small.iter().position(|r| r.survival.is_none()).unwrap();
+    assert!(tables.iter().any(|t| t[first_withheld].censored.is_none()
+        || t[first_withheld].events.is_none()
+        || t[first_withheld].at_risk.is_none()));
+    assert!(small[first_withheld..].iter().all(|r| r.survival.is_none()));
+    assert_eq!(small[..first_withheld], one[..first_withheld]);
+}
