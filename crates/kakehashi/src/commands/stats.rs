@@ -5,6 +5,7 @@
 
 mod hub;
 mod output;
+mod survival;
 
 use anyhow::{Context, bail};
 use kakehashi_federation::task::stats::Dataset;
@@ -97,6 +98,44 @@ pub enum Command {
         /// gaussian, binomial or poisson.
         #[arg(long, default_value = "gaussian")]
         family: String,
+    },
+    /// Kaplan–Meier as a grouped life table over declared intervals (counts between 1 and the
+    /// minimum suppressed at each site; survival withheld from the first such interval).
+    ///
+    /// Example: kakehashi stats km --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --breaks 0,7,14,21,28
+    Km {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The time variable, in days (rounded down).
+        #[arg(long)]
+        time: String,
+        /// The event variable (1: event, 0: censored).
+        #[arg(long)]
+        event: String,
+        /// The first day of each interval, ascending.
+        #[arg(long, value_delimiter = ',', required = true)]
+        breaks: Vec<u32>,
+    },
+    /// Cox proportional hazards (Breslow ties) by federated Newton on declared intervals.
+    ///
+    /// Example: kakehashi stats cox --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --covariates "age_band + sex" --breaks 0,7,14,21,28
+    Cox {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The time variable, in days (rounded down).
+        #[arg(long)]
+        time: String,
+        /// The event variable (1: event, 0: censored).
+        #[arg(long)]
+        event: String,
+        /// The covariates, as the right side of a formula (`age_band + sex`).
+        #[arg(long)]
+        covariates: String,
+        /// The first day of each interval, ascending (one per day for the daily fit).
+        #[arg(long, value_delimiter = ',', required = true)]
+        breaks: Vec<u32>,
     },
     /// Write this site's analysis dataset, one column per variable named as in formulas
     /// (steward only: patient-level rows, never sent anywhere).
@@ -328,6 +367,52 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 summary::pool(&per_site.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
             output::summary(&variable, &per_site, &pooled, sites.format)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Km {
+            sites,
+            time,
+            event,
+            breaks,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats km runs with --site-dir only for now (not yet a task through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let levels = d.spec().levels();
+            survival::km(
+                &frames,
+                &levels,
+                &time,
+                &event,
+                &breaks,
+                sites.min_rows,
+                sites.format,
+            )
+        }
+        Command::Cox {
+            sites,
+            time,
+            event,
+            covariates,
+            breaks,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats cox runs with --site-dir only for now (not yet a task through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let levels = d.spec().levels();
+            survival::cox(
+                &frames,
+                &levels,
+                (&time, &event, &covariates),
+                &breaks,
+                sites.min_rows,
+                sites.format,
+            )
         }
         Command::Table { sites, variables } => {
             if let Some(r) = remote(&sites) {

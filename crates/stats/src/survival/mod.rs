@@ -261,5 +261,38 @@ pub fn fit(
     Err(CoxError::NotConverged(50))
 }
 
+/// A site's survival rows: covariates (n × p), time in days, event.
+pub type SurvivalRows = (DMatrix<f64>, Vec<u32>, Vec<bool>);
+
+/// A site's survival rows from a model design `event ~ covariates + offset(time)`: the
+/// covariate columns without the intercept (the baseline hazard takes its place), the time in
+/// whole days (the offset, rounded down) and the event (response 1).
+pub fn rows_of(design: &crate::Design) -> Result<SurvivalRows, CoxError> {
+    let skip =
+        usize::from(design.columns.first().map(String::as_str) == Some(crate::design::INTERCEPT));
+    let x = design.x.columns(skip, design.x.ncols() - skip).into_owned();
+    let mut time = Vec::with_capacity(design.rows());
+    for (i, t) in design.offset.iter().enumerate() {
+        if !(t.is_finite() && *t >= 0.0) {
+            return Err(CoxError::Input(format!(
+                "row {}: time {t} is not a number of days",
+                i + 1
+            )));
+        }
+        time.push(t.floor() as u32);
+    }
+    let mut event = Vec::with_capacity(design.rows());
+    for (i, y) in design.y.iter().enumerate() {
+        if *y != 0.0 && *y != 1.0 {
+            return Err(CoxError::Input(format!(
+                "row {}: event {y} is not 0 or 1",
+                i + 1
+            )));
+        }
+        event.push(*y == 1.0);
+    }
+    Ok((x, time, event))
+}
+
 #[cfg(test)]
 mod tests;
