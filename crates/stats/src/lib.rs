@@ -14,6 +14,7 @@ pub mod design;
 pub mod formula;
 pub mod frame;
 pub mod glm;
+pub mod meta;
 pub mod summary;
 pub mod survival;
 pub mod table;
