@@ -598,3 +598,46 @@ fn federated_cox_equals_the_pooled_fit_and_statsmodels_phreg() {
         }
     }
 }
+
+#[test]
+fn meta_analysis_pools_each_sites_own_fit() {
+    let (stores, _) = sites();
+    let data = dataset();
+    let mut args = vec!["stats", "meta"];
+    for s in stores {
+        args.extend(["--site-dir", s.to_str().unwrap()]);
+    }
+    args.extend([
+        "--dataset",
+        data.to_str().unwrap(),
+        "--formula",
+        "died ~ age + sex",
+        "--family",
+        "binomial",
+        "--term",
+        "sex[male]",
+        "--format",
+        "json",
+    ]);
+    let m: Value = serde_json::from_str(&ok(&args)).unwrap();
+    // each site's estimate is its own store's fit; the fixed effect is their inverse-variance mean
+    let (mut sw, mut swy) = (0.0, 0.0);
+    for (s, store) in m["sites"].as_array().unwrap().iter().zip(stores) {
+        let own = glm(std::slice::from_ref(store), "died ~ age + sex", "binomial");
+        let c = own["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["term"] == "sex[male]")
+            .unwrap();
+        assert_eq!(s["estimate"], c["estimate"]);
+        let w = 1.0 / c["std_error"].as_f64().unwrap().powi(2);
+        sw += w;
+        swy += w * c["estimate"].as_f64().unwrap();
+    }
+    let fixed = &m["pooled"][0];
+    assert_eq!(fixed["method"], "fixed");
+    assert!(rel(fixed["estimate"].as_f64().unwrap(), swy / sw) < 1e-12);
+    assert!(rel(fixed["std_error"].as_f64().unwrap(), 1.0 / sw.sqrt()) < 1e-12);
+    assert_eq!(m["pooled"][2]["method"], "reml");
+}

@@ -79,7 +79,7 @@ pub fn pool(studies: &[Study], method: Method) -> Result<Pooled, MetaError> {
         return Err(MetaError::TooFew(k));
     }
     for s in studies {
-        if !(s.std_error.is_finite() && s.std_error > 0.0) || !s.estimate.is_finite() {
+        if !(s.std_error.is_finite() && s.std_error > 0.0 && s.estimate.is_finite()) {
             return Err(MetaError::StdError {
                 name: s.name.clone(),
                 std_error: s.std_error,

@@ -99,6 +99,24 @@ pub enum Command {
         #[arg(long, default_value = "gaussian")]
         family: String,
     },
+    /// Meta-analysis: the model fitted at each site on its own, one term's estimates pooled by
+    /// fixed effect, DerSimonian–Laird and REML (an alternative to the pooled fit).
+    ///
+    /// Example: kakehashi stats meta --site-dir /a --site-dir /b --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex" --family binomial --term "sex[male]"
+    Meta {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The model formula.
+        #[arg(long)]
+        formula: String,
+        /// gaussian, binomial or poisson.
+        #[arg(long, default_value = "gaussian")]
+        family: String,
+        /// The coefficient to pool (`sex[male]`).
+        #[arg(long)]
+        term: String,
+    },
     /// Kaplan–Meier as a grouped life table over declared intervals (counts between 1 and the
     /// minimum suppressed at each site; survival withheld from the first such interval).
     ///
@@ -366,6 +384,53 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let pooled =
                 summary::pool(&per_site.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
             output::summary(&variable, &per_site, &pooled, sites.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Meta {
+            sites,
+            formula,
+            family,
+            term,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats meta runs with --site-dir only for now (not yet through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let family = Family::from_name(&family)
+                .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
+            let formula = Formula::parse(&formula)?;
+            let frames = frames(&sites, &d)?;
+            let rules = GlmRules {
+                min_rows: sites.min_rows,
+                ..GlmRules::default()
+            };
+            let levels = d.spec().levels();
+            let mut studies = Vec::new();
+            let mut problems = Vec::new();
+            for s in &frames {
+                let fit = Design::build(&s.frame, &formula, &levels)
+                    .map_err(|e| e.to_string())
+                    .and_then(|x| {
+                        kakehashi_stats::glm::fit_local(&x, family, &rules, Settings::default())
+                            .map_err(|e| e.to_string())
+                    });
+                match fit.map(|f| f.coefficients.into_iter().find(|c| c.term == term)) {
+                    Ok(Some(c)) => studies.push(kakehashi_stats::meta::Study {
+                        name: s.name.clone(),
+                        estimate: c.estimate,
+                        std_error: c.std_error,
+                    }),
+                    Ok(None) => {
+                        problems.push((s.name.clone(), format!("the model has no term {term}")))
+                    }
+                    Err(e) => problems.push((s.name.clone(), e)),
+                }
+            }
+            if !problems.is_empty() {
+                return fail_per_site(&problems, frames.len());
+            }
+            output::meta(&term, &studies, sites.format)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Km {
