@@ -118,6 +118,23 @@ pub enum Refusal {
     /// its log records first (the audit fails closed).
     #[error("the site could not write its audit log, so it releases nothing")]
     AuditUnavailable,
+    /// The site's policy does not release exact statistics to the task's project.
+    #[error(
+        "this site does not release exact statistics to project {project} (its steward lists such projects under disclosure.statistics)"
+    )]
+    StatisticsNotAllowed {
+        /// The project.
+        project: String,
+    },
+    /// A statistics rule refuses the answer (`docs/privacy.md`, "Exact statistics").
+    #[error("{message}")]
+    Statistics {
+        /// The rule's code: `no_rows`, `too_few_rows`, `too_many_parameters`, `saturated`,
+        /// `separation`, `small_cell`, `small_group`.
+        rule: String,
+        /// The reason, for the researcher.
+        message: String,
+    },
     /// The site's data steward refused the task in the steward console (manual approval).
     /// The comment is free text the steward wrote on purpose to be sent; nothing else is.
     #[error("refused by the site's data steward{}", steward_comment(.comment))]
@@ -498,6 +515,10 @@ fn round_to(n: u64, step: u64) -> u64 {
     }
     (n + step / 2) / step * step
 }
+
+#[path = "exact.rs"]
+mod exact;
+pub use exact::{ExactAggregate, StatisticsRule};
 
 #[cfg(test)]
 #[path = "gate_tests.rs"]

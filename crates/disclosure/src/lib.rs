@@ -21,7 +21,7 @@ pub mod noise;
 pub mod policy;
 pub mod table;
 
-pub use gate::{Admission, Gate, GateError, Question, Refusal};
+pub use gate::{Admission, ExactAggregate, Gate, GateError, Question, Refusal, StatisticsRule};
 pub use key::{KeyParts, ReferenceVersions, RepeatKey, software_version};
 pub use ledger::{Ledger, LedgerEntry, LedgerError, MemoryLedger, Remaining, Usage};
 pub use policy::{Noise, Policy, PolicyError, PolicySummary};

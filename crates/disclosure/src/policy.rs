@@ -52,6 +52,11 @@ pub struct Policy {
     pub max_rows_scanned: u64,
     /// Longest a task may compute, in seconds (the answer is refused after). Default 120.
     pub max_seconds: u64,
+    /// Projects this site releases exact statistics to (summaries, contingency tables, GLM
+    /// rounds: sums without noise, under the statistics rules of `docs/privacy.md`, with
+    /// `min_count` as the site's minimum); `"*"` for every project it answers. Default: none
+    /// (a statistics task is refused until the steward lists the project here).
+    pub statistics: Vec<String>,
 }
 
 impl Default for Policy {
@@ -69,6 +74,7 @@ impl Default for Policy {
             max_cells: 100_000,
             max_rows_scanned: 50_000_000,
             max_seconds: 120,
+            statistics: Vec::new(),
         }
     }
 }
@@ -132,7 +138,7 @@ impl Policy {
                 return Err(PolicyError::Limit(name));
             }
         }
-        for p in &self.projects {
+        for p in self.projects.iter().chain(&self.statistics) {
             if p != "*" {
                 ProjectId::new(p.clone()).map_err(|e| PolicyError::Project(e.to_string()))?;
             }
@@ -145,6 +151,16 @@ impl Policy {
         self.projects
             .iter()
             .any(|p| p == "*" || p == project.as_str())
+    }
+
+    /// Whether the site releases exact statistics to this project (it must answer the
+    /// project too).
+    pub fn allows_statistics(&self, project: &ProjectId) -> bool {
+        self.allows(project)
+            && self
+                .statistics
+                .iter()
+                .any(|p| p == "*" || p == project.as_str())
     }
 
     /// ε in thousandths, if noise is on.

@@ -90,6 +90,9 @@ pub struct SiteResult {
     /// The gated denominator of rates, when the task has one (see [`crate::surveillance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denominator: Option<GatedTable>,
+    /// The released statistics, when a statistics task was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<crate::task::stats::StatsAnswer>,
     /// Notes from the site.
     pub notes: Vec<Note>,
     /// Site computing time.
@@ -185,6 +188,7 @@ pub fn merge(
             reason: None,
             table: None,
             denominator: None,
+            statistics: None,
             notes: Vec::new(),
             elapsed_ms: None,
             snapshot: None,
@@ -202,6 +206,21 @@ pub fn merge(
                     } => {
                         r.table = Some(table.clone());
                         r.denominator = denominator.as_deref().cloned();
+                        r.notes = notes.clone();
+                        r.state = if late {
+                            SiteState::Late
+                        } else {
+                            SiteState::Answered
+                        };
+                        if late {
+                            r.reason = Some(format!(
+                                "answered {} s after the deadline; not counted",
+                                (rec.at - task.deadline).num_seconds()
+                            ));
+                        }
+                    }
+                    Outcome::Statistics { result, notes } => {
+                        r.statistics = Some(result.clone());
                         r.notes = notes.clone();
                         r.state = if late {
                             SiteState::Late

@@ -144,6 +144,13 @@ pub enum OutcomeOut<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         denominator: Option<&'a Released<GatedTable>>,
     },
+    /// Answered with exact statistics, released by the gate's statistics path.
+    Statistics {
+        /// The released sums.
+        result: &'a Released<crate::task::stats::StatsAnswer>,
+        /// Notes on how the site read the question.
+        notes: &'a [Note],
+    },
     /// The disclosure gate refused.
     Refused {
         /// Why.
@@ -187,6 +194,14 @@ pub enum Outcome {
         /// The released denominator of rates, if the task has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         denominator: Option<Box<GatedTable>>,
+    },
+    /// Answered with exact statistics.
+    Statistics {
+        /// The released sums.
+        result: crate::task::stats::StatsAnswer,
+        /// Notes from the site.
+        #[serde(default)]
+        notes: Vec<Note>,
     },
     /// The disclosure gate refused.
     Refused {

@@ -75,6 +75,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "Ask the network: create a task in one of your projects.",
     ),
     (
+        "POST",
+        "/api/projects/{project}/stats/summary",
+        "researcher",
+        "Federated summary of a numeric variable per group ({dataset, variable, by, evaluation_date}): each site's part and, when all answered, the pooled n, mean, sd.",
+    ),
+    (
+        "POST",
+        "/api/projects/{project}/stats/table",
+        "researcher",
+        "Federated contingency table of 1-3 variables ({dataset, variables}): the sites' tables added, with chi-square and Fisher where valid.",
+    ),
+    (
+        "POST",
+        "/api/projects/{project}/stats/glm",
+        "researcher",
+        "Federated GLM by IRLS ({dataset, formula, family}): one round of tasks per iteration to every site; the pooled fit only when every site answered every round.",
+    ),
+    (
         "GET",
         "/api/tasks",
         "user",
@@ -451,13 +469,14 @@ pub fn document() -> Value {
                 "403": {"description": "The caller's role may not do this"}
             }
         });
-        let params: Vec<Value> = ["id", "sha256"]
-            .iter()
-            .filter(|p| path.contains(&format!("{{{p}}}")))
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+        let params: Vec<Value> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}'))
+            .map(|(name, _)| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
         if !params.is_empty() {
-            op["parameters"] = Value::from(params);
+            op["parameters"] = Value::Array(params);
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[method.to_ascii_lowercase()] = op;

@@ -7,6 +7,8 @@
 //! and overall, and no result.
 
 mod common;
+#[path = "stats/hub.rs"]
+mod hub;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -450,4 +452,192 @@ fn summaries_and_tables_pool_the_sites() {
     assert_eq!(t["table"]["counts"], u["table"]["counts"]);
     assert!(t["chi_square"]["p_value"].as_f64().is_some(), "{t}");
     assert!(t["fisher"]["p_value"].as_f64().is_some(), "{t}");
+}
+
+const PHREG: &str = r#"
+import json, sys
+import numpy as np, pandas as pd
+from statsmodels.duration.hazard_regression import PHReg
+df = pd.read_csv(sys.argv[1], dtype={"age_band": str, "sex": str, "country": str})
+df = df.dropna(subset=["los", "died", "age_band", "sex", "country"])
+cols, names = [], []
+for var, ref in [("age_band", "<18"), ("sex", "female"), ("country", "DE")]:
+    for level in sorted(set(df[var]) - {ref}, key=lambda l: (l[0].isdigit(), l)):
+        cols.append((df[var] == level).astype(float)); names.append("%s[%s]" % (var, level))
+X = np.column_stack(cols)
+m = PHReg(np.floor(df["los"]).astype(int), X, status=df["died"].astype(int), ties="breslow").fit(method="newton", tol=1e-14, maxiter=100)
+print(json.dumps({"n": len(df), "log_likelihood": float(m.llf), "coefficients": {n: [float(b), float(s)] for n, b, s in zip(names, m.params, m.bse)}}))
+"#;
+
+fn cox(stores: &[PathBuf], breaks: &str) -> Value {
+    let data = dataset();
+    let mut args = vec!["stats", "cox"];
+    for s in stores {
+        args.extend(["--site-dir", s.to_str().unwrap()]);
+    }
+    args.extend([
+        "--dataset",
+        data.to_str().unwrap(),
+        "--time",
+        "los",
+        "--event",
+        "died",
+        "--covariates",
+        "age_band + sex + country",
+        "--breaks",
+        breaks,
+        "--min-rows",
+        "1",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&ok(&args)).unwrap()
+}
+
+#[test]
+fn federated_cox_equals_the_pooled_fit_and_statsmodels_phreg() {
+    let (stores, pooled) = sites();
+    let days: Vec<String> = (0..=400).map(|d| d.to_string()).collect();
+    let days = days.join(",");
+    let fed = cox(stores, &days);
+    let one = cox(std::slice::from_ref(pooled), &days);
+    assert_eq!(fed["n"], one["n"]);
+    assert!(fed["events"].as_u64().unwrap() > 50, "{fed}");
+    assert!(
+        rel(
+            fed["log_likelihood"].as_f64().unwrap(),
+            one["log_likelihood"].as_f64().unwrap()
+        ) < 1e-10
+    );
+    let (fc, oc) = (
+        fed["coefficients"].as_array().unwrap(),
+        one["coefficients"].as_array().unwrap(),
+    );
+    assert_eq!(fc.len(), 6);
+    for (a, b) in fc.iter().zip(oc) {
+        assert_eq!(a["term"], b["term"]);
+        for key in ["estimate", "std_error"] {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!(rel(x, y) < 1e-8, "cox {} {key}: {x} vs {y}", a["term"]);
+        }
+    }
+    // a site refuses days with fewer leavers than its minimum, named, and there is no result
+    let data = dataset();
+    let mut args = vec!["stats", "cox"];
+    for s in stores {
+        args.extend(["--site-dir", s.to_str().unwrap()]);
+    }
+    args.extend([
+        "--dataset",
+        data.to_str().unwrap(),
+        "--time",
+        "los",
+        "--event",
+        "died",
+        "--covariates",
+        "sex",
+        "--breaks",
+        &days,
+        "--min-rows",
+        "3",
+    ]);
+    let e = fails(&args);
+    assert!(
+        e.contains("site de-berlin: refused: interval from day")
+            && e.contains("fewer than the site's minimum of 3"),
+        "{e}"
+    );
+
+    let have = Command::new("python3")
+        .args(["-c", "import statsmodels"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        println!("SKIPPED: python3 with statsmodels is not installed (pip install statsmodels)");
+        return;
+    }
+    let csv = pooled.with_extension("cox.csv");
+    ok(&[
+        "stats",
+        "dataset",
+        "--site-dir",
+        pooled.to_str().unwrap(),
+        "--dataset",
+        data.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let out = Command::new("python3")
+        .args(["-c", PHREG, csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "statsmodels: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sm: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(one["n"], sm["n"]);
+    assert!(
+        rel(
+            one["log_likelihood"].as_f64().unwrap(),
+            sm["log_likelihood"].as_f64().unwrap()
+        ) < 1e-8,
+        "{sm}"
+    );
+    for c in oc {
+        let want = &sm["coefficients"][c["term"].as_str().unwrap()];
+        assert!(want.is_array(), "statsmodels has no {}: {sm}", c["term"]);
+        for (i, key) in ["estimate", "std_error"].iter().enumerate() {
+            let (x, y) = (c[key].as_f64().unwrap(), want[i].as_f64().unwrap());
+            assert!(
+                rel(x, y) < 1e-8,
+                "cox {} {key}: ours {x}, statsmodels {y}",
+                c["term"]
+            );
+        }
+    }
+}
+
+#[test]
+fn meta_analysis_pools_each_sites_own_fit() {
+    let (stores, _) = sites();
+    let data = dataset();
+    let mut args = vec!["stats", "meta"];
+    for s in stores {
+        args.extend(["--site-dir", s.to_str().unwrap()]);
+    }
+    args.extend([
+        "--dataset",
+        data.to_str().unwrap(),
+        "--formula",
+        "died ~ age + sex",
+        "--family",
+        "binomial",
+        "--term",
+        "sex[male]",
+        "--format",
+        "json",
+    ]);
+    let m: Value = serde_json::from_str(&ok(&args)).unwrap();
+    // each site's estimate is its own store's fit; the fixed effect is their inverse-variance mean
+    let (mut sw, mut swy) = (0.0, 0.0);
+    for (s, store) in m["sites"].as_array().unwrap().iter().zip(stores) {
+        let own = glm(std::slice::from_ref(store), "died ~ age + sex", "binomial");
+        let c = own["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["term"] == "sex[male]")
+            .unwrap();
+        assert_eq!(s["estimate"], c["estimate"]);
+        let w = 1.0 / c["std_error"].as_f64().unwrap().powi(2);
+        sw += w;
+        swy += w * c["estimate"].as_f64().unwrap();
+    }
+    let fixed = &m["pooled"][0];
+    assert_eq!(fixed["method"], "fixed");
+    assert!(rel(fixed["estimate"].as_f64().unwrap(), swy / sw) < 1e-12);
+    assert!(rel(fixed["std_error"].as_f64().unwrap(), 1.0 / sw.sqrt()) < 1e-12);
+    assert_eq!(m["pooled"][2]["method"], "reml");
 }

@@ -47,6 +47,8 @@ pub fn cells(spec: &TaskSpec) -> Option<u64> {
         // the grid is the catalogue's collections × the materials asked; bounded by MAX_CODES
         // each, checked by the gate at release
         TaskSpec::Samples(_) => None,
+        // known once computed (a GLM round: p² + p + 3 numbers per model); checked by the gate
+        TaskSpec::Statistics(_) => None,
     }
 }
 

@@ -37,8 +37,18 @@ pub use hub_client::hub_client;
 const MAX_FINISHED: usize = 10_000;
 
 type Gated = kakehashi_disclosure::Released<kakehashi_disclosure::GatedTable>;
-/// The released table, notes, and the released denominator.
-type Answered = (Gated, Vec<Note>, Option<Gated>);
+/// What leaves the site for a task: a gated count table, or exact statistics released by the
+/// gate's statistics path. Both only as `Released` values.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Payload {
+    /// A gated count table.
+    Table(Gated),
+    /// Exact statistics.
+    Statistics(kakehashi_disclosure::Released<kakehashi_federation::task::stats::StatsAnswer>),
+}
+/// The released payload, notes, and the released denominator.
+type Answered = (Payload, Vec<Note>, Option<Gated>);
 /// What a task comes to: released data, a refusal, or the site's error. The error stays a
 /// `String`: it is the wire text (`OutcomeOut::Failed { error }`) the hub shows and the audit
 /// records, already rendered from the typed error where the task failed.

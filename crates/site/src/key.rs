@@ -80,6 +80,21 @@ pub fn surveillance(definition: &str, spec: &SeriesSpec, snapshot: &str) -> Repe
     )
 }
 
+/// A statistics answer: the request's canonical form (dataset, analysis with a GLM round's
+/// coefficients), the evaluation date, the cohort's reference data and the snapshot.
+pub fn statistics(canonical: &str, evaluation_date: NaiveDate, snapshot: &str) -> RepeatKey {
+    let mut refs = ReferenceVersions::new();
+    for (name, text) in kakehashi_cohort::reference_data() {
+        refs.add_text(name, text);
+    }
+    key(
+        &format!("statistics:{canonical}"),
+        Some(evaluation_date),
+        snapshot,
+        &refs,
+    )
+}
+
 /// The site's patient count, the denominator of rates: data only.
 pub fn denominator(snapshot: &str) -> RepeatKey {
     RepeatKey::of_data(

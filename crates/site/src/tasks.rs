@@ -8,6 +8,9 @@ use kakehashi_store::{Snapshot, Store};
 use kakehashi_surveillance::PathogenPanel;
 use std::sync::{Arc, Mutex};
 
+mod statistics;
+pub use statistics::compute_statistics;
+
 /// A computed answer, before the gate.
 pub struct Computed {
     /// True counts.
@@ -84,6 +87,8 @@ pub struct Cache {
     cohort: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
     /// An index built in memory, which keeps patient ids (the sample locator's).
     cohort_ids: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
+    /// The last statistics task's analysis dataset (a GLM's rounds share it).
+    frame: Mutex<statistics::KeptFrame>,
 }
 
 impl Cache {
@@ -282,6 +287,10 @@ pub fn compute(
                 denominator: None,
             })
         }
+        TaskSpec::Statistics(_) => Err(ComputeError::Engine {
+            task: "statistics",
+            source: "a statistics task is answered by compute_statistics".into(),
+        }),
         TaskSpec::Antibiogram(r) => {
             let counts = kakehashi_engine::amr::site_antibiogram(&snap, r.spec())
                 .map_err(engine("antibiogram"))?;

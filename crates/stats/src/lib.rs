@@ -8,12 +8,15 @@
 //! [`table::pool`]). Everything a site answers is a sum, so pooled results equal those of
 //! the pooled rows.
 
+pub mod analysis;
 pub mod dataset;
 pub mod design;
 pub mod formula;
 pub mod frame;
 pub mod glm;
+pub mod meta;
 pub mod summary;
+pub mod survival;
 pub mod table;
 
 pub use design::{Design, DesignError, Levels};

@@ -130,10 +130,13 @@ pub enum TaskSpec {
     SurveillanceSeries(surveillance::SurveillanceRequest),
     /// The sample locator: donors and samples per collection and material type.
     Samples(samples::SamplesRequest),
+    /// Federated statistics: a summary, a table or one GLM round over an analysis dataset,
+    /// released exact under the statistics rules.
+    Statistics(stats::StatsRequest),
 }
 
 /// The task types, as named on the wire.
-const KNOWN: &str = "cohort, antibiogram, surveillance_series, samples";
+const KNOWN: &str = "cohort, antibiogram, surveillance_series, samples, statistics";
 
 impl TaskSpec {
     /// The task type's name.
@@ -143,6 +146,7 @@ impl TaskSpec {
             TaskSpec::Antibiogram(_) => "antibiogram",
             TaskSpec::SurveillanceSeries(_) => "surveillance_series",
             TaskSpec::Samples(_) => "samples",
+            TaskSpec::Statistics(_) => "statistics",
         }
     }
 
@@ -153,6 +157,7 @@ impl TaskSpec {
             TaskSpec::Antibiogram(_) => antibiogram::SCHEMA_VERSION,
             TaskSpec::SurveillanceSeries(_) => surveillance::SCHEMA_VERSION,
             TaskSpec::Samples(_) => samples::SCHEMA_VERSION,
+            TaskSpec::Statistics(_) => stats::SCHEMA_VERSION,
         }
     }
 
@@ -163,6 +168,7 @@ impl TaskSpec {
             TaskSpec::Antibiogram(_) => antibiogram::RELEASE,
             TaskSpec::SurveillanceSeries(_) => surveillance::RELEASE,
             TaskSpec::Samples(_) => samples::RELEASE,
+            TaskSpec::Statistics(_) => stats::RELEASE,
         }
     }
 
@@ -173,6 +179,7 @@ impl TaskSpec {
             TaskSpec::Antibiogram(_) => antibiogram::CHART,
             TaskSpec::SurveillanceSeries(_) => surveillance::CHART,
             TaskSpec::Samples(_) => samples::CHART,
+            TaskSpec::Statistics(_) => stats::CHART,
         }
     }
 
@@ -208,6 +215,7 @@ impl TaskSpec {
             "antibiogram" => antibiogram::SCHEMA_VERSION,
             "surveillance_series" => surveillance::SCHEMA_VERSION,
             "samples" => samples::SCHEMA_VERSION,
+            "statistics" => stats::SCHEMA_VERSION,
             _ => {
                 return Err(TaskError::UnknownType {
                     kind,
@@ -231,6 +239,7 @@ impl TaskSpec {
                 TaskSpec::Antibiogram(antibiogram::AntibiogramRequest::from_wire(rest)?)
             }
             "samples" => TaskSpec::Samples(samples::SamplesRequest::from_wire(wire(rest)?)?),
+            "statistics" => TaskSpec::Statistics(stats::StatsRequest::from_wire(wire(rest)?)?),
             _ => TaskSpec::SurveillanceSeries(surveillance::SurveillanceRequest::from_wire(wire(
                 rest,
             )?)?),
@@ -243,6 +252,7 @@ impl TaskSpec {
             TaskSpec::Antibiogram(r) => serde_json::to_value(r.to_wire())?,
             TaskSpec::SurveillanceSeries(r) => serde_json::to_value(r.to_wire())?,
             TaskSpec::Samples(r) => serde_json::to_value(r.to_wire())?,
+            TaskSpec::Statistics(r) => serde_json::to_value(r.to_wire())?,
         };
         let mut o = Map::new();
         o.insert("type".into(), self.kind().into());

@@ -53,9 +53,10 @@ fn an_unsupported_version_is_refused_with_both_versions() {
             .contains("unsupported task version 0 (this site supports 1)"),
         "{e}"
     );
-    let e = parse(json!({"type": "statistics", "schema_version": 1})).unwrap_err();
+    let e = parse(json!({"type": "meta_analysis", "schema_version": 1})).unwrap_err();
     assert!(
-        e.to_string().contains("unknown task type \"statistics\""),
+        e.to_string()
+            .contains("unknown task type \"meta_analysis\""),
         "{e}"
     );
     let e = parse(json!({"type": "cohort", "schema_version": "one", "ccdl": ccdl(1)})).unwrap_err();

@@ -1,6 +1,6 @@
 //! The JSON API, one module per area, each with its `routes()`: [`auth`] (sign-in, tokens),
 //! [`admin`] (users, projects, sites), [`projects`] (the network and a user's projects),
-//! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
+//! [`tasks`], [`stats`] (federated statistics under a project), [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
 //! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
 //! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
 //! outbox), [`catalogue`] (the network's MIABIS catalogue), [`requests`] (access requests). The
@@ -21,6 +21,7 @@ pub mod office;
 pub mod projects;
 pub mod requests;
 pub mod site;
+pub mod stats;
 pub mod tasks;
 pub mod uploads;
 
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(auth::routes())
         .merge(projects::routes())
         .merge(tasks::routes())
+        .merge(stats::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(site::routes())

@@ -42,6 +42,12 @@ async fn create_task(
     let b: NewTaskBody = json_body(&body, "request body")?;
     let spec = TaskSpec::from_json(b.spec.get(), "hub")
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // a GLM round's coefficients must be the hub's own IRLS iterates, never chosen by a caller
+    if matches!(spec, TaskSpec::Statistics(_)) {
+        return Err(ApiError::bad_request(
+            "spec.type: statistics are asked through /api/projects/{project}/stats/summary, .../table or .../glm, where the hub drives the rounds",
+        ));
+    }
     let t = NewTask {
         project: b.project,
         spec,

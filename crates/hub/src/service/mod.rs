@@ -10,6 +10,7 @@ pub mod notify;
 pub mod office;
 pub mod requests;
 pub mod sites;
+pub mod stats;
 pub mod tasks;
 pub mod uploads;
 pub mod users;

@@ -183,7 +183,7 @@ pub fn accept_answer(hub: &Hub, site: &SiteRow, body: &[u8]) -> ApiResult<()> {
         }
     };
     let status = match &answer.outcome {
-        Outcome::Answered { .. } => {
+        Outcome::Answered { .. } | Outcome::Statistics { .. } => {
             hub.metrics.answers_answered.fetch_add(1, Ordering::Relaxed);
             "answered"
         }

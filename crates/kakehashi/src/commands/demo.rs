@@ -60,6 +60,8 @@ fn demo_policy(min_count: u64) -> Policy {
         project_budget: Some(500.0),
         researcher_budget: Some(500.0),
         projects: vec!["demo".into(), "sfts-2026".into()],
+        // the demo's projects may ask exact statistics (summaries, tables, GLM rounds)
+        statistics: vec!["demo".into(), "sfts-2026".into()],
         tasks_per_minute: DEMO_RATE,
         ..Policy::default()
     }

@@ -1,8 +1,11 @@
-//! `kakehashi stats`: federated statistics over analysis datasets, run by a steward on the
-//! site's own store (`--site-dir`; several `--site-dir`s run the same federated computation
-//! over each store as a site, adding only what sites release), and the local dataset export.
+//! `kakehashi stats`: federated statistics over analysis datasets, asked of the network
+//! through the hub (`--hub`, `hub.rs`) or run by a steward on the site's own store
+//! (`--site-dir`; several `--site-dir`s run the same federated computation over each store as
+//! a site, adding only what sites release), and the local dataset export.
 
+mod hub;
 mod output;
+mod survival;
 
 use anyhow::{Context, bail};
 use kakehashi_federation::task::stats::Dataset;
@@ -22,17 +25,31 @@ pub enum Format {
     Csv,
 }
 
-/// Where the dataset is computed.
+/// Where the dataset is computed: the network through a hub, or local site stores.
 #[derive(clap::Args)]
 pub struct Sites {
     /// A site directory (repeat for several stores, each answering as its own site).
-    #[arg(long = "site-dir", required = true)]
+    #[arg(
+        long = "site-dir",
+        required_unless_present = "hub",
+        conflicts_with = "hub"
+    )]
     site_dirs: Vec<PathBuf>,
+    /// The hub's URL: ask the network's sites through the hub (each site applies its own
+    /// minimum and rules).
+    #[arg(long, requires_all = ["token", "project"])]
+    hub: Option<String>,
+    /// Your API token (with --hub).
+    #[arg(long, env = "KAKEHASHI_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The project to ask in (with --hub).
+    #[arg(long)]
+    project: Option<String>,
     /// The analysis dataset (JSON: cohort, index stay, variables).
     #[arg(long)]
     dataset: PathBuf,
     /// Each site's minimum: fewest rows in a GLM, values in a summary group, rows in a table
-    /// cell.
+    /// cell (with --site-dir; through a hub each site applies its own policy's minimum).
     #[arg(long, default_value_t = 3)]
     min_rows: u64,
     /// Output format.
@@ -70,7 +87,7 @@ pub enum Command {
     },
     /// Generalised linear model by federated IRLS.
     ///
-    /// Example: kakehashi stats glm --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex + country" --family binomial
+    /// Example: kakehashi stats glm --hub http://127.0.0.1:8080 --token kh_... --project sari --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex + country" --family binomial
     Glm {
         /// Sites and dataset.
         #[command(flatten)]
@@ -81,6 +98,62 @@ pub enum Command {
         /// gaussian, binomial or poisson.
         #[arg(long, default_value = "gaussian")]
         family: String,
+    },
+    /// Meta-analysis: the model fitted at each site on its own, one term's estimates pooled by
+    /// fixed effect, DerSimonian–Laird and REML (an alternative to the pooled fit).
+    ///
+    /// Example: kakehashi stats meta --site-dir /a --site-dir /b --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex" --family binomial --term "sex[male]"
+    Meta {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The model formula.
+        #[arg(long)]
+        formula: String,
+        /// gaussian, binomial or poisson.
+        #[arg(long, default_value = "gaussian")]
+        family: String,
+        /// The coefficient to pool (`sex[male]`).
+        #[arg(long)]
+        term: String,
+    },
+    /// Kaplan–Meier as a grouped life table over declared intervals (counts between 1 and the
+    /// minimum suppressed at each site; survival withheld from the first such interval).
+    ///
+    /// Example: kakehashi stats km --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --breaks 0,7,14,21,28
+    Km {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The time variable, in days (rounded down).
+        #[arg(long)]
+        time: String,
+        /// The event variable (1: event, 0: censored).
+        #[arg(long)]
+        event: String,
+        /// The first day of each interval, ascending.
+        #[arg(long, value_delimiter = ',', required = true)]
+        breaks: Vec<u32>,
+    },
+    /// Cox proportional hazards (Breslow ties) by federated Newton on declared intervals.
+    ///
+    /// Example: kakehashi stats cox --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --covariates "age_band + sex" --breaks 0,7,14,21,28
+    Cox {
+        /// Sites and dataset (--site-dir only for now).
+        #[command(flatten)]
+        sites: Sites,
+        /// The time variable, in days (rounded down).
+        #[arg(long)]
+        time: String,
+        /// The event variable (1: event, 0: censored).
+        #[arg(long)]
+        event: String,
+        /// The covariates, as the right side of a formula (`age_band + sex`).
+        #[arg(long)]
+        covariates: String,
+        /// The first day of each interval, ascending (one per day for the daily fit).
+        #[arg(long, value_delimiter = ',', required = true)]
+        breaks: Vec<u32>,
     },
     /// Write this site's analysis dataset, one column per variable named as in formulas
     /// (steward only: patient-level rows, never sent anywhere).
@@ -103,6 +176,20 @@ pub enum Command {
 struct SiteFrame {
     name: String,
     frame: Frame,
+}
+
+/// The hub to ask, if `--hub` was given.
+fn remote(s: &Sites) -> Option<hub::Remote<'_>> {
+    Some(hub::Remote {
+        url: s.hub.as_deref()?,
+        token: s.token.as_deref()?,
+        project: s.project.as_deref()?,
+    })
+}
+
+/// The dataset as sent to the hub (checked here first, so its errors name the file).
+fn dataset_wire(path: &Path) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(read_dataset(path)?.to_wire())?)
 }
 
 fn read_dataset(path: &Path) -> anyhow::Result<Dataset> {
@@ -214,6 +301,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             formula,
             family,
         } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::glm(&r, wire, &formula, &family, sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let family = Family::from_name(&family)
                 .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
@@ -272,6 +363,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             variable,
             by,
         } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::summary(&r, wire, &variable, by.as_deref(), sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let mut per_site = Vec::new();
@@ -291,7 +386,104 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             output::summary(&variable, &per_site, &pooled, sites.format)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Meta {
+            sites,
+            formula,
+            family,
+            term,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats meta runs with --site-dir only for now (not yet through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let family = Family::from_name(&family)
+                .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
+            let formula = Formula::parse(&formula)?;
+            let frames = frames(&sites, &d)?;
+            let rules = GlmRules {
+                min_rows: sites.min_rows,
+                ..GlmRules::default()
+            };
+            let levels = d.spec().levels();
+            let mut studies = Vec::new();
+            let mut problems = Vec::new();
+            for s in &frames {
+                let fit = Design::build(&s.frame, &formula, &levels)
+                    .map_err(|e| e.to_string())
+                    .and_then(|x| {
+                        kakehashi_stats::glm::fit_local(&x, family, &rules, Settings::default())
+                            .map_err(|e| e.to_string())
+                    });
+                match fit.map(|f| f.coefficients.into_iter().find(|c| c.term == term)) {
+                    Ok(Some(c)) => studies.push(kakehashi_stats::meta::Study {
+                        name: s.name.clone(),
+                        estimate: c.estimate,
+                        std_error: c.std_error,
+                    }),
+                    Ok(None) => {
+                        problems.push((s.name.clone(), format!("the model has no term {term}")))
+                    }
+                    Err(e) => problems.push((s.name.clone(), e)),
+                }
+            }
+            if !problems.is_empty() {
+                return fail_per_site(&problems, frames.len());
+            }
+            output::meta(&term, &studies, sites.format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Km {
+            sites,
+            time,
+            event,
+            breaks,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats km runs with --site-dir only for now (not yet a task through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let levels = d.spec().levels();
+            survival::km(
+                &frames,
+                &levels,
+                &time,
+                &event,
+                &breaks,
+                sites.min_rows,
+                sites.format,
+            )
+        }
+        Command::Cox {
+            sites,
+            time,
+            event,
+            covariates,
+            breaks,
+        } => {
+            anyhow::ensure!(
+                sites.hub.is_none(),
+                "stats cox runs with --site-dir only for now (not yet a task through the hub)"
+            );
+            let d = read_dataset(&sites.dataset)?;
+            let frames = frames(&sites, &d)?;
+            let levels = d.spec().levels();
+            survival::cox(
+                &frames,
+                &levels,
+                (&time, &event, &covariates),
+                &breaks,
+                sites.min_rows,
+                sites.format,
+            )
+        }
         Command::Table { sites, variables } => {
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::table(&r, wire, &variables, sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let vars: Vec<&str> = variables.iter().map(String::as_str).collect();

@@ -4,12 +4,12 @@
 //! recorded (the agent stopped before the hub took it) is sent again as recorded, not
 //! recomputed.
 
-use super::{Agent, TaskOutcome, approval};
+use super::{Agent, Payload, TaskOutcome, approval};
 use crate::admission;
 use crate::tasks::{self, Computed};
 use chrono::Utc;
 use kakehashi_disclosure::{Question, Refusal};
-use kakehashi_federation::{AnswerOut, Envelope, IncomingTask, Note, OutcomeOut, Task};
+use kakehashi_federation::{AnswerOut, Envelope, IncomingTask, Note, OutcomeOut, Task, TaskSpec};
 use std::sync::Arc;
 
 impl Agent {
@@ -101,6 +101,14 @@ impl Agent {
                         Err(e) => tracing::warn!(error = %e, "evaluation date"),
                     }
                 }
+                if let TaskSpec::Statistics(r) = &spec
+                    && r.evaluation_date().is_none()
+                {
+                    match r.clone().with_evaluation_date(task.created.date_naive()) {
+                        Ok(dated) => spec = TaskSpec::Statistics(dated),
+                        Err(e) => tracing::warn!(error = %e, "evaluation date"),
+                    }
+                }
                 let site = self.cfg.site_id.to_string();
                 let limit = self.cfg.disclosure.max_seconds;
                 let (project, researcher) = (task.project.clone(), task.requested_by.clone());
@@ -110,6 +118,21 @@ impl Agent {
                 // refused; its thread finishes in the background and its result is dropped,
                 // never released (what the gate charged stays charged: the safe side).
                 let work = move || -> TaskOutcome {
+                    if let TaskSpec::Statistics(r) = &spec {
+                        // exact sums under the statistics rules, released by their own path
+                        let min = me.gate.policy().min_count;
+                        let (answer, key) =
+                            tasks::compute_statistics(&me.store, &me.cache, &site, r, min)
+                                .map_err(|e| Err(e.to_string()))?;
+                        let q = Question {
+                            project: &project,
+                            researcher: &researcher,
+                            key: &key,
+                            sensitivity: 1,
+                        };
+                        let released = me.gate.release_exact(&q, answer).map_err(Ok)?;
+                        return Ok((Payload::Statistics(released), Vec::new(), None));
+                    }
                     let Computed {
                         table,
                         key,
@@ -146,7 +169,7 @@ impl Agent {
                             .map_err(|refusal| notes.push(Note::DenominatorRefused { refusal }))
                             .ok()
                     });
-                    Ok((released, notes, den))
+                    Ok((Payload::Table(released), notes, den))
                 };
                 match tokio::time::timeout(
                     admission::compute_limit(limit),
@@ -172,11 +195,14 @@ impl Agent {
         let head = self.audit.head();
         let body = {
             let outcome = match &outcome {
-                Ok((r, notes, den)) => OutcomeOut::Answered {
+                Ok((Payload::Table(r), notes, den)) => OutcomeOut::Answered {
                     table: r,
                     notes,
                     denominator: den.as_ref(),
                 },
+                Ok((Payload::Statistics(r), notes, _)) => {
+                    OutcomeOut::Statistics { result: r, notes }
+                }
                 Err(Ok(r)) => OutcomeOut::Refused { refusal: r },
                 Err(Err(e)) => OutcomeOut::Failed { error: e },
             };
@@ -192,7 +218,11 @@ impl Agent {
         };
         let env = self.key.seal(&self.cfg.site_id, body);
         let spent = match &outcome {
-            Ok((r, _, d)) => Some(approval::spent(r) + d.as_ref().map_or(0.0, approval::spent)),
+            Ok((Payload::Table(r), _, d)) => {
+                Some(approval::spent(r) + d.as_ref().map_or(0.0, approval::spent))
+            }
+            // exact statistics spend no ε (their rules are not a budget)
+            Ok((Payload::Statistics(_), _, _)) => Some(0.0),
             _ => None,
         };
         let reason = refusal.as_ref().map(ToString::to_string).or(error);

@@ -85,7 +85,19 @@ pub enum GlmRefusal {
 impl GlmRules {
     /// Checks the design against the rules (all but separation, which needs the round).
     pub fn check(&self, design: &Design) -> Result<(), GlmRefusal> {
-        let rows = design.rows() as u64;
+        self.check_counts(design.rows() as u64, design.parameters())?;
+        let patterns = design.patterns();
+        let rank = design.rank();
+        // an intercept-only model is exempt: its one total is the site's mean, which a
+        // summary releases under the same minimum
+        if rank > 1 && patterns <= rank {
+            return Err(GlmRefusal::Saturated { patterns, rank });
+        }
+        Ok(())
+    }
+
+    /// The rules an answer shows by itself: its rows and its coefficients.
+    pub fn check_counts(&self, rows: u64, parameters: usize) -> Result<(), GlmRefusal> {
         if rows == 0 {
             return Err(GlmRefusal::NoRows);
         }
@@ -95,20 +107,12 @@ impl GlmRules {
                 min: self.min_rows,
             });
         }
-        let parameters = design.parameters();
         if parameters as f64 > self.max_parameter_share * rows as f64 {
             return Err(GlmRefusal::TooManyParameters {
                 parameters,
                 rows,
                 share: self.max_parameter_share,
             });
-        }
-        let patterns = design.patterns();
-        let rank = design.rank();
-        // an intercept-only model is exempt: its one total is the site's mean, which a
-        // summary releases under the same minimum
-        if rank > 1 && patterns <= rank {
-            return Err(GlmRefusal::Saturated { patterns, rank });
         }
         Ok(())
     }

@@ -10,6 +10,12 @@
 //!  "variables": [{"name": "died", "kind": "in_hospital_death"}, ...]}
 //! ```
 
+mod request;
+mod result;
+
+pub use request::{CHART, RELEASE, SCHEMA_VERSION, StatsAnswer, StatsRequest, StatsWire};
+pub use result::{GlmReport, SitePart, StatsReport, SummaryResult, TableResult, parts};
+
 use super::TaskError;
 use super::cohort::CohortRequest;
 use kakehashi_stats::dataset::{DatasetSpec, IndexStay, VariableWire};

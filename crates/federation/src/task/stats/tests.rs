@@ -38,3 +38,35 @@ fn errors_name_the_field() {
     let e = Dataset::from_json(&v.to_string()).unwrap_err();
     assert!(e.to_string().starts_with("spec.sql: unknown field"), "{e}");
 }
+
+#[test]
+fn a_statistics_task_reads_back_and_names_what_it_does_not_declare() {
+    let spec = |analysis: Value| {
+        serde_json::json!({"type": "statistics", "schema_version": 1,
+            "dataset": serde_json::from_str::<Value>(SARI).unwrap(), "analysis": analysis})
+        .to_string()
+    };
+    let glm = serde_json::json!({"kind": "glm_round", "formula": "died ~ age_band + sex",
+        "family": "binomial", "round": {"iteration": 0, "beta": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "null_beta": [0.0]}});
+    let t = crate::TaskSpec::from_json(&spec(glm), "hub").unwrap();
+    assert_eq!(t.kind(), "statistics");
+    let back = crate::TaskSpec::from_json(&serde_json::to_string(&t).unwrap(), "site").unwrap();
+    assert_eq!(back, t);
+    let e = crate::TaskSpec::from_json(
+        &spec(serde_json::json!({"kind": "summary", "variable": "weight"})),
+        "hub",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("spec.analysis.variable: \"weight\" is not a variable of the dataset"),
+        "{e}"
+    );
+    let e = crate::TaskSpec::from_json(
+        &spec(serde_json::json!({"kind": "table", "variables": ["sex"], "sql": "x"})),
+        "hub",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("sql"), "{e}");
+}

@@ -234,6 +234,74 @@ pub fn table(t: &Table, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a meta-analysis: each site's estimate, then the pooled estimate by each method.
+pub fn meta(
+    term: &str,
+    studies: &[kakehashi_stats::meta::Study],
+    format: Format,
+) -> anyhow::Result<()> {
+    use kakehashi_stats::meta::{Method, pool};
+    let pooled = [Method::Fixed, Method::DerSimonianLaird, Method::Reml]
+        .into_iter()
+        .map(|m| pool(studies, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"term": term, "sites": studies, "pooled": pooled})
+            )?
+        ),
+        Format::Table | Format::Csv => {
+            let sep = if format == Format::Csv { "," } else { "\t" };
+            println!(
+                "{}",
+                [
+                    "row",
+                    "estimate",
+                    "std_error",
+                    "ci_low",
+                    "ci_high",
+                    "tau2",
+                    "i2"
+                ]
+                .join(sep)
+            );
+            for s in studies {
+                println!(
+                    "{}",
+                    [
+                        s.name.clone(),
+                        format!("{:.6}", s.estimate),
+                        format!("{:.6}", s.std_error),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new()
+                    ]
+                    .join(sep)
+                );
+            }
+            for p in &pooled {
+                println!(
+                    "{}",
+                    [
+                        format!("{:?}", p.method),
+                        format!("{:.6}", p.estimate),
+                        format!("{:.6}", p.std_error),
+                        format!("{:.6}", p.ci_low),
+                        format!("{:.6}", p.ci_high),
+                        format!("{:.6}", p.tau2),
+                        format!("{:.3}", p.i2)
+                    ]
+                    .join(sep)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes a dataset as CSV or Parquet (by the file's extension), one column per variable.
 pub fn write_frame(f: &Frame, out: &Path) -> anyhow::Result<()> {
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
