@@ -94,6 +94,36 @@ impl Browser {
         .await;
     }
 
+    /// Clicks what submits a form and waits until the browser shows the next document (the
+    /// old one is marked first), so that what follows never acts on the page being left.
+    pub async fn submit(&self, css: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "window.__khOld = true;", "args": []})),
+        )
+        .await;
+        self.click(css).await;
+        let t = Instant::now();
+        loop {
+            let v = self
+                .call(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    Some(json!({"script": "return window.__khOld === true || document.readyState !== 'complete';", "args": []})),
+                )
+                .await;
+            if v == json!(false) {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "no new page after {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Chooses a local file in an `<input type="file">`.
     pub async fn choose_file(&self, css: &str, path: &Path) {
         let e = self.find(css).await;
@@ -290,8 +320,10 @@ pub async fn sign_in_with(b: &Browser, url: &str, user: &str, password: &str) {
     }
 }
 
+/// Switches the page's language with its buttons, waiting for the page that comes back (so
+/// that a navigation right after is not overtaken by the form's redirect).
 pub async fn set_language(b: &Browser, lang: &str) {
-    b.click(&format!("form.lang button[value='{lang}']")).await;
+    b.submit(&format!("form.lang button[value='{lang}']")).await;
     assert!(
         b.wait_for(&format!("html[lang='{lang}']")).await,
         "page in {lang}"
