@@ -134,7 +134,7 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
             .await;
         b.choose_file("#attach-file", &file).await;
         b.submit("#attach-form button[type='submit']").await;
-        assert!(b.wait_for(&format!("a[href*='/attachments/']")).await);
+        assert!(b.wait_for("a[href*='/attachments/']").await);
         assert!(b.source().await.contains(name), "{name} attached");
     }
     press(&b, "submit", None).await;
