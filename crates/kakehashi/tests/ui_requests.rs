@@ -1,5 +1,6 @@
 //! An access request through the pages in headless Chromium against a real demo network: the
-//! researcher finds a collection in the catalogue, opens a request for it and a second site's
+//! researcher locates sera of an SFTS cohort on the feasibility page's samples tab (a table and
+//! a chart per material type), finds a collection in the catalogue, opens a request for it and a second site's
 //! collection with a cohort in CCDL (a form without a collection is refused with the reason),
 //! is offered no submit button until the ethics approval and the protocol are attached as
 //! files, and submits; the network office reviews, approves and
@@ -50,9 +51,34 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
     let (dir, _demo, _driver, b, url) = start_with(60).await;
     let shots = screenshots_dir();
 
-    // the catalogue reaches the hub after the agents' first polls
+    // the samples tab: which sites hold sera of the SFTS cohort's patients
     sign_in(&b, &url, "researcher").await;
     set_language(&b, "en").await;
+    let ccdl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sfts.json"),
+    )
+    .unwrap();
+    b.go(&format!("{url}/feasibility")).await;
+    b.click("#tab-samples").await;
+    assert!(b.wait_for("#samples-criteria").await);
+    b.click("#project option[value='demo']").await;
+    b.set_value("#ccdl", &ccdl).await;
+    b.click("input[name='material'][value='Serum']").await;
+    b.submit("#samples-run").await;
+    assert!(b.wait_for("#samples-result").await, "{}", b.source().await);
+    let located = b.url().await;
+    assert!(located.contains("/feasibility/"), "{located}");
+    let src = b.source().await;
+    assert!(src.contains("<svg"), "the chart per material type");
+    // a row per site, collection and material released by each gate: only Serum was asked
+    assert!(src.contains("<td>Serum</td>"), "{src}");
+    assert!(!src.contains("<td>Plasma</td>"), "{src}");
+    assert!(
+        b.exists("input[name='material'][value='Serum']:checked")
+            .await
+    );
+
+    // the catalogue reaches the hub after the agents' first polls
     let t = Instant::now();
     loop {
         b.go(&format!("{url}/catalogue")).await;
@@ -100,10 +126,6 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
     .await;
     b.click(&format!("input[name='collection'][value='{JP}']"))
         .await;
-    let ccdl = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/sfts.json"),
-    )
-    .unwrap();
     b.set_value("#rq-ccdl", &ccdl).await;
     b.type_into("#rq-materials", "Serum").await;
     b.submit("form[action='/requests'] button[type='submit']")
@@ -188,6 +210,7 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
         for lang in ["en", "de", "ja"] {
             set_language(&b, lang).await;
             for (name, path) in [
+                ("samples", format!("{located}#samples-result")),
                 ("catalogue", format!("{url}/catalogue")),
                 ("requests", format!("{url}/requests")),
                 ("request", request.clone()),

@@ -84,6 +84,22 @@ policy-budget = Privacy-Budget je Projekt: ε = { $budget }
 
 feas-title = Machbarkeit
 feas-intro = Wie viele Patienten erfüllen an jedem Standort diese Kriterien? Stellen Sie die Frage aus Kriterien zusammen oder fügen Sie eine CCDL-Abfrage ein; jeder Standort zählt seine eigenen Patienten und gibt die Zahl nach seiner Herausgaberichtlinie frei.
+feas-tabs = Was gezählt wird
+feas-tab-cohort = Patienten
+feas-tab-samples = Proben
+samples-legend = Proben der Patienten der Kohorte
+samples-hint = Gesuchte Materialarten (keine angekreuzt: alle). Jeder Standort zählt Spender und Proben je Katalogsammlung; sein Gate gibt sie frei wie andere Zahlen.
+samples-min-aliquots = Mindestens so viele Aliquote je Spender
+samples-run = Proben suchen
+samples-result-title = Proben an den Standorten
+samples-chart-title = Spender je Materialart (freigegebene Werte über die Standorte addiert)
+samples-table-caption = Spender und Proben je Standort, Sammlung und Materialart, wie das Gate jedes Standorts sie freigab
+samples-material = Materialart
+samples-donors = Spender
+samples-samples = Proben
+samples-none = Keine Proben von Patienten der Kohorte.
+samples-ask = Anfragen: einen Zugangsantrag stellen
+samples-task = Aufgabe { $task }
 feas-search-legend = Kriterium hinzufügen
 feas-search = Diagnosen, Laboruntersuchungen, Bioproben suchen
 feas-search-hint = Deutsche und japanische Namen und Codes funktionieren gleichermaßen, z. B. „Pneumonie“, „pneumonia“, „肺炎“, „J18“.

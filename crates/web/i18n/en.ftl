@@ -84,6 +84,22 @@ policy-budget = Privacy budget per project: ε = { $budget }
 
 feas-title = Feasibility
 feas-intro = How many patients at each site meet these criteria? Build the question from criteria or paste a CCDL query; each site counts its own patients and releases the count through its disclosure policy.
+feas-tabs = What to count
+feas-tab-cohort = Patients
+feas-tab-samples = Samples
+samples-legend = Samples of the cohort's patients
+samples-hint = Material types to look for (none ticked: all). Each site counts donors and samples per catalogue collection; its gate releases them as it releases counts.
+samples-min-aliquots = At least this many aliquots per donor
+samples-run = Locate samples
+samples-result-title = Samples at the sites
+samples-chart-title = Donors per material type (released values added over the sites)
+samples-table-caption = Donors and samples per site, collection and material type, as each site's gate released them
+samples-material = Material type
+samples-donors = Donors
+samples-samples = Samples
+samples-none = No samples of the cohort's patients.
+samples-ask = Ask for them: open an access request
+samples-task = task { $task }
 feas-search-legend = Add a criterion
 feas-search = Search diagnoses, laboratory tests, specimens
 feas-search-hint = German and Japanese names and codes work alike, e.g. “pneumonia”, “Pneumonie”, “肺炎”, “J18”.

@@ -81,6 +81,22 @@ policy-budget = プロジェクトごとのプライバシー予算：ε = { $bu
 
 feas-title = 実施可能性調査
 feas-intro = 各施設でこの条件を満たす患者は何人いるか。条件を組み合わせるか CCDL クエリを貼り付けてください。各施設が自施設の患者を数え、開示ポリシーに従って件数を返します。
+feas-tabs = 集計対象
+feas-tab-cohort = 患者
+feas-tab-samples = 試料
+samples-legend = コホートの患者の試料
+samples-hint = 探す材料の種類（未選択ならすべて）。各施設はカタログのコレクションごとにドナー数と試料数を数え、ゲートが他の件数と同様に公開します。
+samples-min-aliquots = ドナーあたりの最小アリコート数
+samples-run = 試料を検索
+samples-result-title = 各施設の試料
+samples-chart-title = 材料の種類別ドナー数（公開値を施設全体で合計）
+samples-table-caption = 施設・コレクション・材料の種類別のドナー数と試料数（各施設のゲートが公開した値）
+samples-material = 材料の種類
+samples-donors = ドナー
+samples-samples = 試料
+samples-none = コホートの患者の試料はありません。
+samples-ask = 申請する: アクセス申請を作成
+samples-task = タスク { $task }
 feas-search-legend = 条件を追加
 feas-search = 診断・検査・検体を検索
 feas-search-hint = 日本語・ドイツ語・英語の名称やコードで検索できます（例：「肺炎」「Pneumonie」「pneumonia」「J18」）。

@@ -16,6 +16,7 @@ pub mod office;
 pub mod office_report;
 pub mod pages;
 pub mod requests;
+pub mod samples;
 pub mod share_chart;
 
 pub use i18n::{Catalog, Locale};

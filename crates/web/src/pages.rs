@@ -172,6 +172,10 @@ pub struct FeasibilityForm {
     pub search: String,
     /// Pasted or built CCDL JSON.
     pub ccdl: String,
+    /// The samples tab's material types ticked (MIABIS codes).
+    pub materials: Vec<String>,
+    /// The samples tab's minimum aliquots per donor.
+    pub min_aliquots: String,
 }
 
 /// How a site's count was released.
@@ -281,6 +285,12 @@ pub struct FeasibilityPage {
     pub result: Option<QueryResult>,
     /// Earlier queries.
     pub history: Vec<HistoryRow>,
+    /// The tab shown: `cohort` (patients) or `samples` (the sample locator).
+    pub tab: String,
+    /// The material types the samples tab offers (MIABIS codes).
+    pub material_options: Vec<String>,
+    /// The sample locator's answer.
+    pub samples: Option<crate::samples::SamplesResult>,
 }
 
 /// A share as the AMR page shows it: the value with its 95 % interval, or a range when some
@@ -730,6 +740,12 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
             let mut p = p.clone();
             if let Some(r) = p.result.as_mut() {
                 r.chart_svg = result_chart(r, locale).svg(locale);
+            }
+            if let Some(r) = p.samples.as_mut() {
+                let cat = Catalog::global();
+                let title = cat.text(locale, "samples-chart-title", &[]);
+                let axis = cat.text(locale, "samples-donors", &[]);
+                r.chart_svg = r.chart(&title, &axis, locale).svg(locale);
             }
             minijinja::context! { chrome => c, page => S(p) }
         }

@@ -168,6 +168,7 @@ fn all_pages() -> Vec<Page> {
                 project: "".into(),
                 search: "J18".into(),
                 ccdl: "{}".into(),
+                ..Default::default()
             },
             errors,
             hits: vec![CriterionHit {
@@ -183,6 +184,47 @@ fn all_pages() -> Vec<Page> {
                 summary: "J18".into(),
                 total: None,
             }],
+            ..Default::default()
+        }),
+        Page::Feasibility(FeasibilityPage {
+            tab: "samples".into(),
+            material_options: vec!["Serum".into(), "Plasma".into(), "DNA".into()],
+            form: FeasibilityForm {
+                materials: vec!["Serum".into()],
+                min_aliquots: "2".into(),
+                ..Default::default()
+            },
+            samples: Some(kakehashi_web::samples::SamplesResult {
+                task: "t9".into(),
+                rows: vec![
+                    kakehashi_web::samples::SampleRow {
+                        site: "Berlin".into(),
+                        country: "DE".into(),
+                        collection: "de-berlin-vhf".into(),
+                        material: "Serum".into(),
+                        donors: "12".into(),
+                        samples: "40".into(),
+                        donors_value: Some(12),
+                    },
+                    kakehashi_web::samples::SampleRow {
+                        site: "Tokyo".into(),
+                        country: "JP".into(),
+                        collection: "jp-tokyo-vhf".into(),
+                        material: "Serum".into(),
+                        donors: "< 3".into(),
+                        samples: "< 3".into(),
+                        donors_value: None,
+                    },
+                ],
+                sites: vec![kakehashi_web::samples::SampleSite {
+                    site: "Osaka".into(),
+                    status: "refused".into(),
+                    reason: Some("project not allowed".into()),
+                    disclosure: String::new(),
+                }],
+                chart_svg: String::new(),
+            }),
+            ..Default::default()
         }),
         Page::Feasibility(FeasibilityPage {
             result: Some(QueryResult {
@@ -1006,7 +1048,7 @@ fn results_show_disclosure_effects_and_locale_numbers() {
     let svg_start = ja.find("<svg").unwrap();
     let svg = &ja[svg_start..ja[svg_start..].find("</svg>").unwrap() + svg_start];
     assert_eq!(svg.matches("<rect").count(), 3);
-    let withheld = render(&pages[4], &chrome(Locale::En, true)).unwrap();
+    let withheld = render(&pages[5], &chrome(Locale::En, true)).unwrap();
     assert!(withheld.contains("Too few sites answered to show a total."));
 }
 
@@ -1282,4 +1324,54 @@ fn a_request_shows_its_buttons_timeline_threads_and_refusal() {
         list.contains(r#"<a href="/requests/r-draft">Request &lt;draft&gt;</a>"#),
         "{list}"
     );
+}
+
+/// The samples tab: the criteria, the released cells (a suppressed one as "< n") and a chart of
+/// donors per material type that says how many cells were below the minimum.
+#[test]
+fn the_samples_tab_shows_released_cells_and_a_chart_per_material() {
+    let page = Page::Feasibility(FeasibilityPage {
+        tab: "samples".into(),
+        material_options: vec!["Serum".into(), "Plasma".into()],
+        form: FeasibilityForm {
+            materials: vec!["Serum".into()],
+            ..Default::default()
+        },
+        samples: Some(kakehashi_web::samples::SamplesResult {
+            task: "t9".into(),
+            rows: vec![
+                kakehashi_web::samples::SampleRow {
+                    site: "Berlin".into(),
+                    country: "DE".into(),
+                    collection: "de-berlin-vhf".into(),
+                    material: "Serum".into(),
+                    donors: "12".into(),
+                    samples: "40".into(),
+                    donors_value: Some(12),
+                },
+                kakehashi_web::samples::SampleRow {
+                    site: "Tokyo".into(),
+                    country: "JP".into(),
+                    collection: "jp-tokyo-vhf".into(),
+                    material: "Serum".into(),
+                    donors: "< 3".into(),
+                    samples: "< 3".into(),
+                    donors_value: None,
+                },
+            ],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let html = render(&page, &chrome(Locale::En, true)).unwrap();
+    assert!(
+        html.contains(r#"<input type="checkbox" name="material" value="Serum" checked>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="Plasma">"#));
+    assert!(html.contains(r#"id="samples-run""#));
+    assert!(html.contains("<td class=\"num\">&lt; 3</td>"), "{html}");
+    assert!(html.contains("<svg"), "the chart");
+    assert!(html.contains("12 (+1 &lt; min)"), "{html}");
+    assert!(html.contains(r#"aria-current="page">Samples"#), "{html}");
 }

@@ -7,11 +7,12 @@ use crate::db::User;
 use crate::service::tasks::{NewTask, create_task_for, merged, visible_task, wait_merged};
 use crate::{ApiError, Hub};
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use criteria::{FeasForm, add_coded, add_patient};
+use kakehashi_biobank::vocab::{MaterialType, ValueSet};
 use kakehashi_federation::TaskSpec;
 use kakehashi_federation::cohort::CohortRequest;
 use kakehashi_web::Locale;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 mod criteria;
 mod result;
+mod samples;
 
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
@@ -38,6 +40,7 @@ fn feasibility_view(
     errors: FieldErrors,
     hits: Vec<pages::CriterionHit>,
     result: Option<QueryResult>,
+    samples: Option<kakehashi_web::samples::SamplesResult>,
 ) -> Result<FeasibilityPage, ApiError> {
     let projects = hub
         .db
@@ -63,6 +66,11 @@ fn feasibility_view(
             }
         })
         .collect();
+    let tab = if samples.is_some() || !form.materials.is_empty() || !form.min_aliquots.is_empty() {
+        "samples"
+    } else {
+        "cohort"
+    };
     Ok(FeasibilityPage {
         projects,
         form,
@@ -70,6 +78,12 @@ fn feasibility_view(
         hits,
         result,
         history,
+        tab: tab.to_owned(),
+        material_options: MaterialType::ALL
+            .iter()
+            .map(|m| m.code().to_owned())
+            .collect(),
+        samples,
     })
 }
 
@@ -80,6 +94,9 @@ struct View {
     errors: FieldErrors,
     hits: Vec<pages::CriterionHit>,
     result: Option<QueryResult>,
+    samples: Option<kakehashi_web::samples::SamplesResult>,
+    /// The samples tab, even before anything was entered there.
+    samples_tab: bool,
 }
 
 impl View {
@@ -90,6 +107,8 @@ impl View {
             errors: FieldErrors::default(),
             hits: Vec::new(),
             result: None,
+            samples: None,
+            samples_tab: false,
         }
     }
 }
@@ -97,13 +116,23 @@ impl View {
 /// Renders the page (off the runtime: it reads the history and merges it).
 async fn render(hub: &Arc<Hub>, ui: &Ui, user: User, v: View) -> Result<Response, ApiError> {
     let status = v.status;
-    let p = hub
-        .blocking(move |h| feasibility_view(h, &user, v.form, v.errors, v.hits, v.result))
+    let samples_tab = v.samples_tab;
+    let mut p = hub
+        .blocking(move |h| {
+            feasibility_view(h, &user, v.form, v.errors, v.hits, v.result, v.samples)
+        })
         .await?;
+    if samples_tab {
+        p.tab = "samples".to_owned();
+    }
     Ok(ui.page(status, &Page::Feasibility(p), "feasibility"))
 }
 
-async fn feasibility(State(hub): S, SignedIn(ui, user): SignedIn) -> Result<Response, ApiError> {
+async fn feasibility(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Query(q): Query<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
     let mut form = FeasibilityForm::default();
     let u = user.clone();
     if let Ok(p) = hub.blocking(move |h| Ok(h.db.projects_of(&u)?)).await
@@ -111,7 +140,11 @@ async fn feasibility(State(hub): S, SignedIn(ui, user): SignedIn) -> Result<Resp
     {
         form.project = p[0].id.clone();
     }
-    render(&hub, &ui, user, View::new(form)).await
+    let v = View {
+        samples_tab: q.get("tab").is_some_and(|t| t == "samples"),
+        ..View::new(form)
+    };
+    render(&hub, &ui, user, v).await
 }
 
 /// Reads the CCDL text of the form (a JSON object) or says what is wrong with it.
@@ -136,14 +169,17 @@ fn parsed_ccdl(text: &str, errors: &mut FieldErrors) -> Option<serde_json::Value
 async fn feasibility_submit(
     State(hub): S,
     SignedIn(ui, user): SignedIn,
-    Form(f): Form<FeasForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let f = FeasForm::from_pairs(&pairs);
     ui.check_csrf(&f.csrf)?;
     let mut errors = FieldErrors::default();
     let mut form = FeasibilityForm {
         project: f.project.clone(),
         search: f.search.clone(),
         ccdl: f.ccdl.clone(),
+        materials: f.materials.clone(),
+        min_aliquots: f.min_aliquots.clone(),
     };
     let mut hits = Vec::new();
     let action = if f.add.is_empty() {
@@ -179,13 +215,21 @@ async fn feasibility_submit(
                 ));
             }
         }
-        "run" => {
+        "run" | "samples" => {
             let parsed = parsed_ccdl(&f.ccdl, &mut errors);
             errors.require("project", &f.project);
+            let specimen = if action == "samples" {
+                samples::criteria(&f, &mut errors)
+            } else {
+                None
+            };
             let spec = match parsed.filter(|_| errors.is_empty()) {
                 None => None,
                 Some(v) => match CohortRequest::from_ccdl(v) {
-                    Ok(r) => Some(TaskSpec::Cohort(r)),
+                    Ok(r) => match specimen {
+                        Some(c) => samples::spec(r, c, &mut errors),
+                        None => Some(TaskSpec::Cohort(r)),
+                    },
                     Err(e) => {
                         let m = e.to_string();
                         let m = m.strip_prefix("spec.ccdl.").unwrap_or(&m).to_owned();
@@ -232,6 +276,7 @@ async fn feasibility_submit(
         status,
         errors,
         hits,
+        samples_tab: f.tab == "samples",
         ..View::new(form)
     };
     render(&hub, &ui, user, v).await
@@ -250,6 +295,29 @@ async fn feasibility_task(
     let m = hub
         .blocking(move |h| visible_task(h, &u, &id).and_then(|t| merged(h, &t)))
         .await?;
+    if let TaskSpec::Samples(r) = &m.task.spec {
+        let form = FeasibilityForm {
+            project: m.task.project.to_string(),
+            ccdl: r.cohort().ccdl_text(),
+            materials: r
+                .specimen()
+                .material_types
+                .iter()
+                .map(|x| x.code().to_owned())
+                .collect(),
+            min_aliquots: Some(r.specimen().min_aliquots)
+                .filter(|n| *n > 0)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let v = View {
+            samples: Some(samples::result(&m)),
+            samples_tab: true,
+            ..View::new(form)
+        };
+        return render(&hub, &ui, user, v).await;
+    }
     let result = query_result(&m, ui.locale);
     if csv {
         let body = pages::result_chart(&result, ui.locale).csv();
@@ -265,8 +333,8 @@ async fn feasibility_task(
     };
     let form = FeasibilityForm {
         project: m.task.project.to_string(),
-        search: String::new(),
         ccdl,
+        ..Default::default()
     };
     let v = View {
         result: Some(result),

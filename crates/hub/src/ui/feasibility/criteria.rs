@@ -35,6 +35,45 @@ pub(super) struct FeasForm {
     pub(super) age_max: String,
     #[serde(default)]
     pub(super) sex: String,
+    /// The tab the form was posted from (`samples` or not).
+    #[serde(default)]
+    pub(super) tab: String,
+    /// The samples tab's material types (a checkbox each, so repeated).
+    #[serde(skip)]
+    pub(super) materials: Vec<String>,
+    #[serde(default)]
+    pub(super) min_aliquots: String,
+}
+
+impl FeasForm {
+    /// The form from its posted pairs (the material checkboxes repeat their name).
+    pub(super) fn from_pairs(pairs: &[(String, String)]) -> FeasForm {
+        let mut f = FeasForm::default();
+        for (k, v) in pairs {
+            let v = v.clone();
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "action" => f.action = v,
+                "add" => f.add = v,
+                "project" => f.project = v,
+                "search" => f.search = v,
+                "ccdl" => f.ccdl = v,
+                "min_value" => f.min_value = v,
+                "max_value" => f.max_value = v,
+                "unit" => f.unit = v,
+                "from" => f.from = v,
+                "to" => f.to = v,
+                "age_min" => f.age_min = v,
+                "age_max" => f.age_max = v,
+                "sex" => f.sex = v,
+                "tab" => f.tab = v,
+                "material" => f.materials.push(v),
+                "min_aliquots" => f.min_aliquots = v,
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 /// Adds one inclusion criterion (its own AND-group) to a CCDL query, creating the query if

@@ -19,7 +19,7 @@ fn released_of(t: &kakehashi_disclosure::GatedTable) -> Option<Released> {
     })
 }
 
-fn state_name(s: SiteState) -> &'static str {
+pub(super) fn state_name(s: SiteState) -> &'static str {
     match s {
         SiteState::Pending => "pending",
         SiteState::Answered => "answered",
