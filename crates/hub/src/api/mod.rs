@@ -3,7 +3,8 @@
 //! [`tasks`], [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
 //! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
 //! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
-//! outbox). The
+//! outbox), [`studies`] (EDC studies, `/api/studies/...`, and the REDCap-compatible API at
+//! `/redcap/api/`). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -19,6 +20,7 @@ pub mod notify;
 pub mod office;
 pub mod projects;
 pub mod site;
+pub mod studies;
 pub mod tasks;
 pub mod uploads;
 
@@ -39,6 +41,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(uploads::routes())
         .merge(office::routes())
         .merge(notify::routes())
+        .merge(studies::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

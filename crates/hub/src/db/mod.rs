@@ -4,7 +4,8 @@
 //! committed task or answer. One file per concern: [`users`] (users, sessions, tokens),
 //! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
 //! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `office` (the
-//! partnership office's records, [`OfficeTable`]); both backends
+//! partnership office's records, [`OfficeTable`]), `studies` (EDC studies, their members and
+//! REDCap API tokens); both backends
 //! behind one API in [`backend`] (each statement written once where the dialects agree, both
 //! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
 //! versions in [`migrate`]. The calls block: the hub runs them on tokio's blocking pool
@@ -27,6 +28,7 @@ mod office;
 pub mod pg;
 mod projects;
 mod sites;
+mod studies;
 mod tasks;
 mod users;
 
@@ -35,6 +37,7 @@ pub use identity::{TokenRow, UserRow};
 pub use notify::{Outgoing, Recipient};
 pub use office::{Feed, OfficeTable, Record};
 pub use pg::{PgUrl, Wake};
+pub use studies::StudyMember;
 pub use tasks::Stored;
 
 /// A database failure.

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod notify;
 pub mod office;
 pub mod sites;
+pub mod studies;
 pub mod tasks;
 pub mod uploads;
 pub mod users;

@@ -1,5 +1,5 @@
 //! The hub's store, one suite run on both backends: each case in `cases.rs`, `identity.rs`,
-//! `together.rs`, `injection.rs`, `upgrade.rs` and `office.rs` is written once over a [`Place`] (a new
+//! `together.rs`, `injection.rs`, `upgrade.rs`, `office.rs` and `studies.rs` is written once over a [`Place`] (a new
 //! empty database) and runs on SQLite (one `#[test]` per case) and on a throw-away PostgreSQL server started
 //! here (`postgres`, every case in turn, each in a database of its own; it skips with a
 //! message when PostgreSQL is not installed: `pg/mod.rs`).
@@ -11,6 +11,7 @@ mod cases;
 mod identity;
 mod injection;
 mod office;
+mod studies;
 mod together;
 mod upgrade;
 
@@ -170,4 +171,5 @@ store_suite!(
     upgrade::a_newer_schema_is_refused,
     upgrade::hubs_starting_together_migrate_once,
     office::the_office_keeps_its_rules_on_both_backends,
+    studies::studies_keep_their_rules_on_both_backends,
 );
