@@ -36,7 +36,7 @@ out = {
     "repeating": p.export_repeating_instruments_events(),
     "dags": p.export_dags(),
     "metadata_csv": p.export_metadata(format_type="csv"),
-    "version": p.export_version(),
+    "version": str(p.export_version()),
 }
 try:
     Project(url, "0123456789ABCDEF0123456789ABCDEF").export_metadata()
