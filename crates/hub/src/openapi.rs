@@ -411,10 +411,10 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "Give a user one of the study's roles at one of its sites ({user, role, dag}).",
     ),
     (
-        "DELETE",
-        "/api/studies/{id}/members/{user}",
+        "POST",
+        "/api/studies/{id}/members/remove",
         "admin",
-        "Take a user's study role away, with their REDCap API tokens for the study.",
+        "Take a user's study role away ({user}), with their REDCap API tokens for the study.",
     ),
     (
         "POST",
@@ -455,11 +455,6 @@ pub fn document() -> Value {
         });
         if path.contains("{id}") {
             op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
-        }
-        if path.contains("{user}") {
-            op["parameters"]
-                .as_array_mut()
-                .map(|a| a.push(json!({"name": "user", "in": "path", "required": true, "schema": {"type": "string"}})));
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[method.to_ascii_lowercase()] = op;

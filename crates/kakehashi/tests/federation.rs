@@ -604,7 +604,6 @@ async fn every_endpoint_checks_the_callers_role() {
                     .patch(format!("{}{path}", net.url))
                     .json(&json!({})),
                 "put" => net.http.put(format!("{}{path}", net.url)).json(&json!({})),
-                "delete" => net.http.delete(format!("{}{path}", net.url)),
                 _ => net.http.post(format!("{}{path}", net.url)).json(&json!({})),
             };
             if let Some(t) = token {

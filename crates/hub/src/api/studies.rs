@@ -15,7 +15,7 @@ use crate::{ApiError, Hub};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakehashi_edc::Study;
 use serde::Deserialize;
@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/studies/{id}", get(show))
         .route("/api/studies/{id}/export", get(export))
         .route("/api/studies/{id}/members", get(members).post(assign))
-        .route("/api/studies/{id}/members/{user}", delete(unassign))
+        .route("/api/studies/{id}/members/remove", post(unassign))
         .route("/api/studies/{id}/tokens", post(new_token))
         .route("/redcap/api/", post(redcap_api))
 }
@@ -115,12 +115,20 @@ async fn assign(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Removal {
+    user: String,
+}
+
 async fn unassign(
     State(hub): S,
     Admin(by): Admin,
-    Path((id, user)): Path<(String, String)>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    hub.blocking(move |h| studies::unassign(h, &by, &id, &user))
+    let r: Removal = json_body(&body, "the removal")?;
+    hub.blocking(move |h| studies::unassign(h, &by, &id, &r.user))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
