@@ -393,6 +393,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "A study's definition (members and the network office; 404 for others).",
     ),
     (
+        "PUT",
+        "/api/studies/{id}",
+        "admin",
+        "Replace a study's definition (validated; 409 when it changed since read; refused while a member holds a role or site it drops).",
+    ),
+    (
         "GET",
         "/api/studies/{id}/export",
         "user",

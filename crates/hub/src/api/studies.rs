@@ -25,7 +25,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/api/studies", get(list).post(create))
         .route("/api/studies/import", post(import))
-        .route("/api/studies/{id}", get(show))
+        .route("/api/studies/{id}", get(show).put(update))
         .route("/api/studies/{id}/export", get(export))
         .route("/api/studies/{id}/members", get(members).post(assign))
         .route("/api/studies/{id}/members/remove", post(unassign))
@@ -51,6 +51,20 @@ async fn import(State(hub): S, Admin(by): Admin, body: axum::body::Bytes) -> J<S
     let d: DictionaryImport = json_body(&body, "the dictionary import")?;
     Ok(Json(
         hub.blocking(move |h| studies::import_dictionary(h, &by, d))
+            .await?,
+    ))
+}
+
+async fn update(
+    State(hub): S,
+    Admin(by): Admin,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> J<StudySummary> {
+    let s: Study =
+        Study::from_json("the study", &String::from_utf8_lossy(&body)).map_err(studies::refused)?;
+    Ok(Json(
+        hub.blocking(move |h| studies::update(h, &by, &id, s))
             .await?,
     ))
 }

@@ -176,6 +176,34 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         studies::members(&hub, &ana, "vhf-registry").unwrap(),
         [dm.clone(), member("ken", "monitor", None)]
     );
+    // a new definition: the office only, same id, not dropping a role someone holds
+    let mut v2 = vhf.clone();
+    v2.protocol_version = "1.1".into();
+    assert_eq!(
+        status(studies::update(&hub, &ana, "vhf-registry", v2.clone()).unwrap_err()),
+        403
+    );
+    assert_eq!(
+        status(studies::update(&hub, &office, "small", v2.clone()).unwrap_err()),
+        400
+    );
+    let mut dropping = v2.clone();
+    dropping.roles.retain(|r| r.name != "monitor");
+    let e = studies::update(&hub, &office, "vhf-registry", dropping).unwrap_err();
+    assert_eq!(e.status.as_u16(), 400);
+    assert!(
+        e.message.contains("ken holds the role monitor"),
+        "{}",
+        e.message
+    );
+    studies::update(&hub, &office, "vhf-registry", v2.clone()).unwrap();
+    assert_eq!(
+        studies::visible(&hub, &ana, "vhf-registry")
+            .unwrap()
+            .0
+            .protocol_version,
+        "1.1"
+    );
     let seen = studies::list(&hub, &ana).unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].role.as_deref(), Some("data_manager"));
@@ -249,6 +277,7 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         .collect();
     for k in [
         "study_created",
+        "study_updated",
         "study_role_assigned",
         "study_role_removed",
         "study_api_token_created",

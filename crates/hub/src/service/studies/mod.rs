@@ -148,6 +148,50 @@ pub fn create(hub: &Hub, by: &User, s: Study) -> ApiResult<StudySummary> {
     Ok(summary(&s, None))
 }
 
+/// Replaces a study's definition (the network office): validated, its id unchanged, and
+/// only if nobody changed it since it was read (409 otherwise: read it again). Members whose
+/// role or site the new definition no longer has are refused (400 naming them): take their
+/// role away first.
+pub fn update(hub: &Hub, by: &User, id: &str, s: Study) -> ApiResult<StudySummary> {
+    require_office(by)?;
+    if s.id != id {
+        return Err(ApiError::bad_request(format!(
+            "id: the study is {id:?}, the definition says {:?}",
+            s.id
+        )));
+    }
+    s.validate("the study").map_err(refused)?;
+    let (_, old) = load(hub, id)?;
+    for m in hub.db.study_members(id)? {
+        let role_gone = !s.roles.iter().any(|r| r.name == m.role);
+        let site_gone = m
+            .dag
+            .as_ref()
+            .is_some_and(|d| !s.sites.iter().any(|x| &x.dag == d));
+        if role_gone || site_gone {
+            return Err(ApiError::bad_request(format!(
+                "roles/sites: {} holds the role {} at {} in this study, which the new definition lacks",
+                m.user,
+                m.role,
+                m.dag.as_deref().unwrap_or("every site")
+            )));
+        }
+    }
+    let doc = serde_json::to_string(&s).map_err(|e| ApiError::internal(e.to_string()))?;
+    if !hub.db.study_swap(id, &old, &s.title, &doc)? {
+        return Err(ApiError::conflict(format!(
+            "the study {id} was changed by someone else meanwhile: read it again"
+        )));
+    }
+    audit(
+        hub,
+        &by.name,
+        "updated",
+        serde_json::json!({"id": id, "fields": s.fields.len(), "status": s.status}),
+    )?;
+    Ok(summary(&s, None))
+}
+
 /// A REDCap data dictionary to create a study from.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
