@@ -4,8 +4,9 @@
 //! demo hub's `/redcap/api/` with that token, reads the project, metadata, export field
 //! names, instruments, events, arms, form–event mapping, repeating forms and data access
 //! groups, each equal to the study's own definition (read back through `/api/studies`);
-//! REDCap's errors come back as REDCap gives them; `kakehashi study list` and `study push`
-//! work against the same hub. Without PyCap the test says SKIPPED, unless
+//! REDCap's errors come back as REDCap gives them; the study API exports, lists members,
+//! takes a new definition and takes a role away (with its token) over HTTP; `kakehashi study
+//! list` and `study push` work against the same hub. Without PyCap the test says SKIPPED, unless
 //! `KAKEHASHI_REQUIRE_PYCAP=1` (set by `.ci/run`).
 
 #[allow(dead_code)]
@@ -330,6 +331,71 @@ async fn pycap_reads_the_demo_studies_metadata_as_the_study_defines_it() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     assert!(r.text().await.unwrap().starts_with("ERROR: "));
+
+    // the study API over HTTP: export, members, a new definition, taking a role away
+    let get = |path: &str| http.get(format!("{url}{path}")).bearer_auth(&admin).send();
+    let dict_http = get("/api/studies/vhf-registry/export?format=redcap")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(dict_http, dictionary::write_csv(&study.fields));
+    let members: Value = get("/api/studies/vhf-registry/members")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        members,
+        serde_json::json!([{"user": "datamanager", "role": "data_manager", "dag": null}])
+    );
+    let mut v2 = study.clone();
+    v2.protocol_version = "1.1".into();
+    let r = http
+        .put(format!("{url}/api/studies/vhf-registry"))
+        .bearer_auth(&admin)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(v2.to_json())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let back: Study = get("/api/studies/vhf-registry")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back, v2);
+    let sfts_token = std::fs::read_to_string(hub_dir.join("redcap-sfts-registry.token")).unwrap();
+    let ask_sfts = || {
+        http.post(format!("{url}/redcap/api/"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!(
+                "token={}&content=arm&format=json",
+                sfts_token.trim()
+            ))
+            .send()
+    };
+    assert_eq!(ask_sfts().await.unwrap().status().as_u16(), 200);
+    let r = http
+        .post(format!("{url}/api/studies/sfts-registry/members/remove"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"user": "datamanager"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(
+        ask_sfts().await.unwrap().status().as_u16(),
+        403,
+        "a removed member's token opens nothing"
+    );
 
     // the CLI: list as the office; push a dictionary on the VHF base; a bad one is refused
     let list = kh(&["study", "list", "--hub", &url, "--token", &admin]);
