@@ -6,6 +6,7 @@
 //!
 //! The hub stores these values and routes to them; nothing here reads a file or a clock.
 
+pub mod api;
 pub mod arc;
 pub mod dictionary;
 pub mod entry;

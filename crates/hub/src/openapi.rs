@@ -446,6 +446,72 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "admin",
         "Runs a notification cycle now: stores today's reminders and delivers what is due (409 without [smtp]).",
     ),
+    (
+        "GET",
+        "/api/studies",
+        "user",
+        "The EDC studies you hold a role in (the network office: every study): id, title, acronym, status, forms, fields, sites, your role.",
+    ),
+    (
+        "POST",
+        "/api/studies",
+        "admin",
+        "Create a study from its JSON (the edc crate's study definition); refused naming the line and field of what is wrong; 409 when the id is taken.",
+    ),
+    (
+        "POST",
+        "/api/studies/import",
+        "admin",
+        "Create a study from a REDCap data dictionary ({id, title, like, csv}: like names a study at the hub to take arms, events, sites and roles from); every problem named by line, field and column.",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}",
+        "user",
+        "A study's definition (members and the network office; 404 for others).",
+    ),
+    (
+        "PUT",
+        "/api/studies/{id}",
+        "admin",
+        "Replace a study's definition (validated; 409 when it changed since read; refused while a member holds a role or site it drops).",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}/export",
+        "user",
+        "A study as a REDCap data dictionary (format=redcap, CSV) or CDISC ODM 1.3.2 metadata (format=odm), for members whose role may export.",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}/members",
+        "user",
+        "Who holds which study role at which site (data access group).",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/members",
+        "admin",
+        "Give a user one of the study's roles at one of its sites ({user, role, dag}).",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/members/remove",
+        "admin",
+        "Take a user's study role away ({user}), with their REDCap API tokens for the study.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/tokens",
+        "user",
+        "A REDCap API token for the study ({user}: the network office for anyone, else your own; the study role must have the API right); answers {token, url}.",
+    ),
+    (
+        "POST",
+        "/redcap/api/",
+        "study_token",
+        "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version; errors as REDCap gives them.",
+    ),
 ];
 
 /// The hub API as OpenAPI 3.1.
@@ -456,6 +522,8 @@ pub fn document() -> Value {
             "public" => json!([]),
             "site" => json!([{"siteToken": []}]),
             "metrics_token" => json!([{"metricsToken": []}]),
+            // the REDCap API token travels in the form body, as REDCap's does
+            "study_token" => json!([]),
             _ => json!([{"bearerToken": []}]),
         };
         let mut op = json!({

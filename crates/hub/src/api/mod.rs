@@ -3,7 +3,9 @@
 //! [`tasks`], [`stats`] (federated statistics under a project), [`site`] (the site protocol: polls, answers, task state), [`uploads`] (large
 //! answers in parts), [`audit`] and [`office`] (the partnership office, `/api/office/...`,
 //! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
-//! outbox), [`catalogue`] (the network's MIABIS catalogue), [`requests`] (access requests). The
+//! outbox), [`catalogue`] (the network's MIABIS catalogue), [`requests`] (access requests),
+//! [`studies`] (EDC studies, `/api/studies/...`, and the REDCap-compatible API at
+//! `/redcap/api/`). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -22,6 +24,7 @@ pub mod projects;
 pub mod requests;
 pub mod site;
 pub mod stats;
+pub mod studies;
 pub mod tasks;
 pub mod uploads;
 
@@ -45,6 +48,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(notify::routes())
         .merge(catalogue::routes())
         .merge(requests::routes())
+        .merge(studies::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -82,7 +82,20 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::catalogue::V6_SQLITE, super::catalogue::V6_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 7,
+        name: "EDC studies: definitions, members with their study role and site, REDCap API tokens",
+        columns: &[],
+        sql: Sql::each(super::studies::V7_SQLITE, super::studies::V7_POSTGRES),
+        then: None,
+    },
 ];
+
+/// The versions this hub knows, oldest first (numbers may skip one that another branch
+/// takes).
+pub fn versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
 
 /// The newest version this hub knows.
 pub fn latest() -> i64 {

@@ -5,7 +5,8 @@
 //! [`identity`] (disabling users, revoking tokens, OpenID Connect links and pending
 //! sign-ins), [`projects`], [`sites`], [`tasks`] (tasks, answers, holds), `catalogue` (each
 //! site's MIABIS catalogue), `requests` (access requests and their attachments), `office` (the
-//! partnership office's records, [`OfficeTable`]); both backends
+//! partnership office's records, [`OfficeTable`]), `studies` (EDC studies, their members and
+//! REDCap API tokens); both backends
 //! behind one API in [`backend`] (each statement written once where the dialects agree, both
 //! side by side where they differ), PostgreSQL's connections in [`pg`], the schema's
 //! versions in [`migrate`]. The calls block: the hub runs them on tokio's blocking pool
@@ -30,6 +31,7 @@ pub mod pg;
 mod projects;
 mod requests;
 mod sites;
+mod studies;
 mod tasks;
 mod users;
 
@@ -38,6 +40,7 @@ pub use identity::{TokenRow, UserRow};
 pub use notify::{Outgoing, Recipient};
 pub use office::{Feed, OfficeTable, Record};
 pub use pg::{PgUrl, Wake};
+pub use studies::StudyMember;
 pub use tasks::Stored;
 
 /// A database failure.

@@ -11,6 +11,7 @@ pub mod office;
 pub mod requests;
 pub mod sites;
 pub mod stats;
+pub mod studies;
 pub mod tasks;
 pub mod uploads;
 pub mod users;

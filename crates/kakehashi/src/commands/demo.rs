@@ -206,6 +206,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
             .trim()
     );
+    println!(
+        "  EDC studies (VHF and SFTS registries): REDCap-compatible API {url}/redcap/api/ with the token in {}",
+        dir.join("hub").join("redcap-<study-id>.token").display()
+    );
+    for id in ["vhf-registry", "sfts-registry"] {
+        let f = super::demo_studies::token_file(&dir.join("hub"), id);
+        if let Ok(t) = std::fs::read_to_string(&f) {
+            println!("    {id}: {}", t.trim());
+        }
+    }
     println!("  logs: {}", dir.join("logs").display());
     println!("Ctrl-C stops the hub and the four site agents.");
     rt.block_on(async {
@@ -438,6 +448,11 @@ async fn setup_network(
     super::demo_office::seed(&http, url, &admin, &researcher)
         .await
         .context("seeding the partnership office")?;
+    let sites: Vec<(&str, &str, &str)> =
+        SITES.iter().map(|(id, n, c, _, _)| (*id, *n, *c)).collect();
+    super::demo_studies::seed(&http, url, &admin, &hub_dir, &sites)
+        .await
+        .context("seeding the EDC studies")?;
     for (id, name, country, _, min_count) in SITES {
         let agent_dir = dir.join("agents").join(id);
         std::fs::create_dir_all(&agent_dir)?;

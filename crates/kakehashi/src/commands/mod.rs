@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod cohort;
 pub mod demo;
 mod demo_office;
+mod demo_studies;
 pub mod hub;
 pub mod ingest;
 pub mod office;
@@ -17,6 +18,7 @@ pub mod sof;
 pub mod sql;
 pub mod stats;
 pub mod study;
+pub mod study_hub;
 pub mod surveillance;
 pub mod synth;
 

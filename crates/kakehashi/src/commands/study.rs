@@ -1,6 +1,7 @@
 //! `kakehashi study import-dictionary|validate|export|forms`: EDC study definitions as local
-//! files (no hub yet): a REDCap data dictionary into a study JSON, checks, exports as a REDCap
-//! dictionary or CDISC ODM 1.3.2 metadata, and the shipped VHF and SFTS registries.
+//! files: a REDCap data dictionary into a study JSON, checks, exports as a REDCap dictionary
+//! or CDISC ODM 1.3.2 metadata, and the shipped VHF and SFTS registries; `study list|push`
+//! talk to a hub ([`super::study_hub`]).
 
 use anyhow::Context;
 use kakehashi_edc::{Study, arc, dictionary, odm};
@@ -60,6 +61,16 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The studies at a hub that your token's user sees (the network office: all).
+    ///
+    /// Example: kakehashi study list --hub http://127.0.0.1:8080 --token kh_...
+    List(super::study_hub::HubArgs),
+    /// Create a study at a hub (the network office's token) from a study JSON, or from a
+    /// REDCap data dictionary (.csv, with --id, --title and --like: a study at the hub to
+    /// take arms, events, sites and roles from).
+    ///
+    /// Example: kakehashi study push dictionary.csv --id small --like vhf-registry --hub http://127.0.0.1:8080 --token kh_...
+    Push(super::study_hub::PushArgs),
 }
 
 /// Export formats.
@@ -106,6 +117,8 @@ fn export(s: &Study, format: Format) -> String {
 /// Runs `kakehashi study ...`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
+        Command::List(a) => super::study_hub::list(a),
+        Command::Push(a) => super::study_hub::push(a),
         Command::ImportDictionary {
             file,
             out,

@@ -1,0 +1,451 @@
+//! The EDC at the hub, from the outside: `kakehashi demo` creates the VHF and SFTS
+//! registries with the four demo sites as data access groups and writes the demo data
+//! manager's REDCap API token per study; PyCap 2.x (`pip install pycap`), pointed at the
+//! demo hub's `/redcap/api/` with that token, reads the project, metadata, export field
+//! names, instruments, events, arms, form–event mapping, repeating forms and data access
+//! groups, each equal to the study's own definition (read back through `/api/studies`);
+//! REDCap's errors come back as REDCap gives them; the study API exports, lists members,
+//! takes a new definition and takes a role away (with its token) over HTTP; `kakehashi study
+//! list` and `study push` work against the same hub. Without PyCap the test says SKIPPED, unless
+//! `KAKEHASHI_REQUIRE_PYCAP=1` (set by `.ci/run`).
+
+#[allow(dead_code)]
+mod common;
+
+use common::{Proc, free_port};
+use kakehashi_edc::dictionary::FieldType;
+use kakehashi_edc::{Study, dictionary};
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
+
+const PYCAP: &str = r#"
+import json, sys
+from redcap import Project, RedcapError
+url, token = sys.argv[1], sys.argv[2]
+p = Project(url, token)
+out = {
+    "project": p.export_project_info(),
+    "metadata": p.export_metadata(),
+    "field_names": p.export_field_names(),
+    "instruments": p.export_instruments(),
+    "events": p.export_events(),
+    "arms": p.export_arms(),
+    "mappings": p.export_instrument_event_mappings(),
+    "repeating": p.export_repeating_instruments_events(),
+    "dags": p.export_dags(),
+    "metadata_csv": p.export_metadata(format_type="csv"),
+    "version": str(p.export_version()),
+}
+try:
+    Project(url, "0123456789ABCDEF0123456789ABCDEF").export_metadata()
+    out["bad_token"] = "no error"
+except RedcapError as e:
+    out["bad_token"] = str(e)
+print(json.dumps(out))
+"#;
+
+fn have_pycap() -> bool {
+    Command::new("python3")
+        .args(["-c", "import redcap"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn kh(args: &[&str]) -> String {
+    let out = Command::new(EXE).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "kakehashi {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn strs(v: &Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key} in {r}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pycap_reads_the_demo_studies_metadata_as_the_study_defines_it() {
+    if !have_pycap() {
+        assert!(
+            std::env::var("KAKEHASHI_REQUIRE_PYCAP").as_deref() != Ok("1"),
+            "KAKEHASHI_REQUIRE_PYCAP=1 but PyCap is not installed (pip install pycap)"
+        );
+        println!("SKIPPED: PyCap is not installed (pip install pycap)");
+        return;
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _demo = Proc(
+        Command::new(EXE)
+            .args([
+                "demo",
+                "--patients",
+                "60",
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let hub_dir = dir.path().join("hub");
+    let t = Instant::now();
+    let (token, admin) = loop {
+        let err = std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default();
+        assert!(!err.contains("\nerror: "), "the demo failed: {err}");
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "the demo did not write its REDCap tokens: {}",
+            std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default()
+        );
+        if let (Ok(_), Ok(t), Ok(a)) = (
+            std::fs::read_to_string(hub_dir.join("redcap-sfts-registry.token")),
+            std::fs::read_to_string(hub_dir.join("redcap-vhf-registry.token")),
+            std::fs::read_to_string(hub_dir.join("admin.token")),
+        ) {
+            break (t.trim().to_owned(), a.trim().to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(token.len(), 32);
+
+    // the study's own definition, through the study API
+    let http = reqwest::Client::new();
+    let study: Study = http
+        .get(format!("{url}/api/studies/vhf-registry"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(study.title, "VHF registry");
+    assert_eq!(
+        study
+            .sites
+            .iter()
+            .map(|s| s.dag.as_str())
+            .collect::<Vec<_>>(),
+        ["de_berlin", "de_frankfurt", "jp_tokyo", "jp_osaka"]
+    );
+
+    let script = dir.path().join("pycap.py");
+    std::fs::write(&script, PYCAP).unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(format!("{url}/redcap/api/"))
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "PyCap: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let p = &got["project"];
+    assert_eq!(p["project_title"], "VHF registry");
+    assert_eq!(p["is_longitudinal"], 1);
+    assert_eq!(p["in_production"], 1);
+    assert_eq!(p["has_repeating_instruments_or_events"], 1);
+
+    // metadata: every field, in order, with its form, type, label, choices, logic
+    let md = got["metadata"].as_array().unwrap();
+    assert_eq!(md.len(), study.fields.len());
+    for (row, f) in md.iter().zip(&study.fields) {
+        assert_eq!(row["field_name"], f.variable.as_str());
+        assert_eq!(row["form_name"], f.form.as_str());
+        assert_eq!(row["field_type"], f.field_type.as_str());
+        assert_eq!(row["field_label"], f.label.as_str());
+        assert_eq!(
+            row["select_choices_or_calculations"],
+            f.choices_column().as_str()
+        );
+        assert_eq!(row["branching_logic"], f.branching.as_str());
+        assert_eq!(row["required_field"], if f.required { "y" } else { "" });
+        assert_eq!(row.as_object().unwrap().len(), 18, "REDCap's 18 columns");
+    }
+    // as CSV, the same dictionary REDCap would read (its API column names)
+    let csv = got["metadata_csv"].as_str().unwrap();
+    assert!(csv.starts_with("field_name,form_name,section_header,field_type,field_label,"));
+    let as_dictionary = format!(
+        "{}\n{}",
+        dictionary::COLUMNS
+            .iter()
+            .map(|c| if c.contains(',') || c.contains('"') {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                (*c).to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        csv.split_once('\n').unwrap().1
+    );
+    assert_eq!(
+        dictionary::read_csv("api", &as_dictionary).unwrap(),
+        study.fields
+    );
+
+    // export field names: checkbox options as var___code, no calc/file/descriptive, each
+    // form's _complete
+    let names = strs(&got["field_names"], "export_field_name");
+    for f in &study.fields {
+        match f.field_type {
+            FieldType::Checkbox => {
+                for c in &f.choices {
+                    let col = format!("{}___{}", f.variable, c.code.to_lowercase());
+                    assert!(names.contains(&col), "{col}");
+                }
+                assert!(!names.contains(&f.variable));
+            }
+            FieldType::Calc | FieldType::File | FieldType::Descriptive => {
+                assert!(!names.contains(&f.variable), "{}", f.variable)
+            }
+            _ => assert!(names.contains(&f.variable), "{}", f.variable),
+        }
+    }
+    for form in study.forms() {
+        assert!(names.contains(&format!("{form}_complete")));
+    }
+
+    // instruments, events, arms, mappings, repeating forms, DAGs
+    assert_eq!(strs(&got["instruments"], "instrument_name"), study.forms());
+    assert_eq!(
+        strs(&got["instruments"], "instrument_label"),
+        study
+            .forms()
+            .iter()
+            .map(|f| study.form_label(f))
+            .collect::<Vec<_>>()
+    );
+    let events: Vec<&kakehashi_edc::study::Event> = study.events().collect();
+    assert_eq!(
+        strs(&got["events"], "unique_event_name"),
+        events
+            .iter()
+            .map(|e| e.unique_name.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        strs(&got["events"], "event_name"),
+        events.iter().map(|e| e.label.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        got["arms"],
+        serde_json::json!([{"arm_num": 1, "name": "Arm 1"}])
+    );
+    let pairs: Vec<(String, String)> = got["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["unique_event_name"].as_str().unwrap().to_owned(),
+                m["form"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = events
+        .iter()
+        .flat_map(|e| e.forms.iter().map(|f| (e.unique_name.clone(), f.clone())))
+        .collect();
+    assert_eq!(pairs, want);
+    let rep: Vec<(String, String)> = got["repeating"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["form_name"] != "")
+        .map(|r| {
+            (
+                r["event_name"].as_str().unwrap().to_owned(),
+                r["form_name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rep,
+        study
+            .repeating_forms
+            .iter()
+            .map(|r| (r.event.clone(), r.form.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        strs(&got["dags"], "unique_group_name"),
+        ["de_berlin", "de_frankfurt", "jp_tokyo", "jp_osaka"]
+    );
+    assert!(got["version"].as_str().unwrap().starts_with("14."));
+    assert!(
+        got["bad_token"]
+            .as_str()
+            .unwrap()
+            .contains("You do not have permissions to use the API"),
+        "{}",
+        got["bad_token"]
+    );
+
+    // REDCap's errors, raw: 403 for a bad token, 400 for an unknown content
+    let r = http
+        .post(format!("{url}/redcap/api/"))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(format!("token={token}&content=nonsense&format=json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["error"].as_str().unwrap().contains("content"), "{e}");
+    let r = http
+        .post(format!("{url}/redcap/api/"))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body("token=nope&content=metadata&format=csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.text().await.unwrap().starts_with("ERROR: "));
+
+    // the study API over HTTP: export, members, a new definition, taking a role away
+    let get = |path: &str| http.get(format!("{url}{path}")).bearer_auth(&admin).send();
+    let dict_http = get("/api/studies/vhf-registry/export?format=redcap")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(dict_http, dictionary::write_csv(&study.fields));
+    let members: Value = get("/api/studies/vhf-registry/members")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        members,
+        serde_json::json!([{"user": "datamanager", "role": "data_manager", "dag": null}])
+    );
+    let mut v2 = study.clone();
+    v2.protocol_version = "1.1".into();
+    let r = http
+        .put(format!("{url}/api/studies/vhf-registry"))
+        .bearer_auth(&admin)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(v2.to_json())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let back: Study = get("/api/studies/vhf-registry")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back, v2);
+    let sfts_token = std::fs::read_to_string(hub_dir.join("redcap-sfts-registry.token")).unwrap();
+    let ask_sfts = || {
+        http.post(format!("{url}/redcap/api/"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!(
+                "token={}&content=arm&format=json",
+                sfts_token.trim()
+            ))
+            .send()
+    };
+    assert_eq!(ask_sfts().await.unwrap().status().as_u16(), 200);
+    let r = http
+        .post(format!("{url}/api/studies/sfts-registry/members/remove"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"user": "datamanager"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(
+        ask_sfts().await.unwrap().status().as_u16(),
+        403,
+        "a removed member's token opens nothing"
+    );
+
+    // the CLI: list as the office; push a dictionary on the VHF base; a bad one is refused
+    let list = kh(&["study", "list", "--hub", &url, "--token", &admin]);
+    assert!(list.contains("vhf-registry\tVHF-REG\tactive"), "{list}");
+    assert!(list.contains("sfts-registry"), "{list}");
+    let dict = dir.path().join("small.csv");
+    std::fs::write(&dict, dictionary::write_csv(&study.fields)).unwrap();
+    let pushed = kh(&[
+        "study",
+        "push",
+        dict.to_str().unwrap(),
+        "--id",
+        "vhf-copy",
+        "--like",
+        "vhf-registry",
+        "--hub",
+        &url,
+        "--token",
+        &admin,
+    ]);
+    assert!(pushed.contains("study vhf-copy"), "{pushed}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        dictionary::write_csv(&study.fields).replacen("\ndemog_sex,", "\nDemog Sex,", 1),
+    )
+    .unwrap();
+    let out = Command::new(EXE)
+        .args([
+            "study",
+            "push",
+            bad.to_str().unwrap(),
+            "--hub",
+            &url,
+            "--token",
+            &admin,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("field 'Demog Sex', column 'Variable / Field Name'"),
+        "{err}"
+    );
+    let researcher = std::fs::read_to_string(hub_dir.join("researcher.token")).unwrap();
+    let list = kh(&["study", "list", "--hub", &url, "--token", researcher.trim()]);
+    assert_eq!(
+        list.trim(),
+        "no studies",
+        "the researcher holds no study role"
+    );
+}
