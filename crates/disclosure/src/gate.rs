@@ -9,6 +9,7 @@ use crate::table::{
 };
 use kakehashi_model::ProjectId;
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// The gate could not be made, or its ledger could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -316,7 +317,21 @@ impl Gate {
         q: &Question<'_>,
         table: CountTable,
     ) -> Result<Released<GatedTable>, Refusal> {
-        self.release_with(q, table, self.policy.min_count, self.policy.rounding)
+        self.release_with(q, table, self.policy.min_count, self.policy.rounding, None)
+    }
+
+    /// [`Gate::release`] for a task that must be done by `deadline` (the site's time bound):
+    /// past it, the table is refused as too slow *before* anything is charged, so a task
+    /// refused for its time spends no ε (the noise, which is the slow part of a large table, is
+    /// drawn first; drawing it releases nothing).
+    pub fn release_before(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+        deadline: Instant,
+    ) -> Result<Released<GatedTable>, Refusal> {
+        let (min, step) = (self.policy.min_count, self.policy.rounding);
+        self.release_with(q, table, min, step, Some(deadline))
     }
 
     /// Releases a weekly time series under the series rule (`docs/privacy.md`): when the
@@ -332,9 +347,31 @@ impl Gate {
         q: &Question<'_>,
         table: CountTable,
     ) -> Result<Released<GatedTable>, Refusal> {
+        self.release_series_inner(q, table, None)
+    }
+
+    /// [`Gate::release_series`] by a deadline, as [`Gate::release_before`].
+    pub fn release_series_before(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+        deadline: Instant,
+    ) -> Result<Released<GatedTable>, Refusal> {
+        self.release_series_inner(q, table, Some(deadline))
+    }
+
+    fn release_series_inner(
+        &self,
+        q: &Question<'_>,
+        table: CountTable,
+        deadline: Option<Instant>,
+    ) -> Result<Released<GatedTable>, Refusal> {
         match self.policy.epsilon_milli() {
-            Some(_) => self.release_with(q, table, 0, 1),
-            None => self.release(q, table),
+            Some(_) => self.release_with(q, table, 0, 1, deadline),
+            None => {
+                let (min, step) = (self.policy.min_count, self.policy.rounding);
+                self.release_with(q, table, min, step, deadline)
+            }
         }
     }
 
@@ -344,6 +381,7 @@ impl Gate {
         table: CountTable,
         min: u64,
         step: u64,
+        deadline: Option<Instant>,
     ) -> Result<Released<GatedTable>, Refusal> {
         if !self.policy.allows(q.project) {
             return Err(Refusal::ProjectNotAllowed {
@@ -364,17 +402,6 @@ impl Gate {
             researcher_milli: self.policy.researcher_budget_milli(),
             cells_per_day: self.policy.cells_per_day,
         };
-        let spend = self.ledger.record(
-            &Charge {
-                project: q.project.as_str(),
-                researcher: q.researcher,
-                question,
-                snapshot: q.key.snapshot(),
-                eps_milli: eps.unwrap_or(0),
-                cells,
-            },
-            &limits,
-        )?;
         let scale = eps.map(|e| Scale::from_epsilon(q.sensitivity, e));
         let mut rows: BTreeMap<Vec<String>, Vec<GatedCount>> = table
             .rows
@@ -407,6 +434,23 @@ impl Gate {
         if scale.is_none() {
             secondary_suppression(&mut rows, &table.rows, &table.margins, min);
         }
+        // the time bound is checked before the ledger: a task refused as too slow spends nothing
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(Refusal::TooSlow {
+                limit_seconds: self.policy.max_seconds,
+            });
+        }
+        let spend = self.ledger.record(
+            &Charge {
+                project: q.project.as_str(),
+                researcher: q.researcher,
+                question,
+                snapshot: q.key.snapshot(),
+                eps_milli: eps.unwrap_or(0),
+                cells,
+            },
+            &limits,
+        )?;
         let dims = table
             .dims
             .iter()

@@ -360,3 +360,31 @@ fn limits_refuse_with_a_clear_reason_and_spend_nothing() {
     );
     assert_eq!(g.usage(&p).unwrap().cells_today, 6);
 }
+
+/// A table that reaches the gate after the task's time bound is refused as too slow before the
+/// ledger: nothing is spent, and the same question in time is a new one, charged once.
+#[test]
+fn past_its_time_bound_a_table_is_refused_and_spends_nothing() {
+    let g = gate(Policy {
+        epsilon: Some(1.0),
+        max_seconds: 3,
+        ..Policy::default()
+    });
+    let p = pid("p1");
+    let past = Instant::now() - std::time::Duration::from_millis(1);
+    let e = g
+        .release_before(&q(&p, "alice", "a"), CountTable::scalar("n", 40), past)
+        .unwrap_err();
+    assert_eq!(e, Refusal::TooSlow { limit_seconds: 3 });
+    let e = g
+        .release_series_before(&q(&p, "alice", "b"), CountTable::scalar("n", 40), past)
+        .unwrap_err();
+    assert_eq!(e, Refusal::TooSlow { limit_seconds: 3 });
+    let soon = Instant::now() + std::time::Duration::from_secs(60);
+    let d = g
+        .release_before(&q(&p, "alice", "a"), CountTable::scalar("n", 40), soon)
+        .unwrap()
+        .into_inner()
+        .disclosure;
+    assert_eq!((d.budget_spent, d.repeated), (1.0, false), "{d:?}");
+}

@@ -112,12 +112,15 @@ impl Agent {
                 let site = self.cfg.site_id.to_string();
                 let limit = self.cfg.disclosure.max_seconds;
                 let (project, researcher) = (task.project.clone(), task.requested_by.clone());
-                // The time bound covers the computation and the gate: a large table's noise and
-                // ledger take their time too (a 450,000-cell antibiogram took 25 s in the gate,
-                // past a 3 s bound that covered only the computation). A task past the bound is
-                // refused; its thread finishes in the background and its result is dropped,
-                // never released (what the gate charged stays charged: the safe side).
+                // The time bound covers the computation and the gate: a large table's noise
+                // takes its time too (a 450,000-cell antibiogram took 25 s in the gate, past a
+                // 3 s bound that covered only the computation). The gate checks the bound after
+                // drawing the noise and before charging the ledger, so a task refused for its
+                // time spends nothing; the runtime gives the thread a grace of two seconds past
+                // the bound to hand over what the gate released, and refuses after that (the
+                // thread's late result is dropped, and its gate call finds the bound passed).
                 let work = move || -> TaskOutcome {
+                    let deadline = std::time::Instant::now() + admission::compute_limit(limit);
                     if let TaskSpec::Statistics(r) = &spec {
                         // exact sums under the statistics rules, released by their own path
                         let min = me.gate.policy().min_count;
@@ -150,9 +153,9 @@ impl Agent {
                         sensitivity,
                     };
                     let released = if series {
-                        me.gate.release_series(&q, table)
+                        me.gate.release_series_before(&q, table, deadline)
                     } else {
-                        me.gate.release(&q, table)
+                        me.gate.release_before(&q, table, deadline)
                     }
                     .map_err(Ok)?;
                     // The denominator is its own question: spent once per project and snapshot.
@@ -165,14 +168,14 @@ impl Agent {
                             sensitivity: 1,
                         };
                         me.gate
-                            .release(&dq, d)
+                            .release_before(&dq, d, deadline)
                             .map_err(|refusal| notes.push(Note::DenominatorRefused { refusal }))
                             .ok()
                     });
                     Ok((Payload::Table(released), notes, den))
                 };
                 match tokio::time::timeout(
-                    admission::compute_limit(limit),
+                    admission::compute_limit(limit) + std::time::Duration::from_secs(2),
                     tokio::task::spawn_blocking(work),
                 )
                 .await
