@@ -33,7 +33,7 @@ fn a_bad_question_in_a_poll_is_kept_as_its_reason_and_the_others_are_read() {
     tasks[3]["spec"] = json!({"type": "antibiogram", "schema_version": 1,
         "spec": {"guideline": "EUCAST 2025", "antimicrobials": vec!["MEM"; 10_000]}});
     tasks[4]["spec"]["to"] = json!("9999-W01");
-    tasks[5]["spec"] = json!({"type": "statistics", "schema_version": 1});
+    tasks[5]["spec"] = json!({"type": "crystal_ball", "schema_version": 1});
     let read: IncomingPoll = serde_json::from_value(v).unwrap();
     let specs: Vec<&Result<TaskSpec, TaskError>> = read.tasks.iter().map(|t| &t.spec).collect();
     assert_eq!(specs[0].as_ref().unwrap(), &poll.tasks[0].spec);
@@ -50,7 +50,11 @@ fn a_bad_question_in_a_poll_is_kept_as_its_reason_and_the_others_are_read() {
         reason(3)
     );
     assert!(reason(4).starts_with("spec.to:"), "{}", reason(4));
-    assert!(reason(5).contains("unknown task type \"statistics\" (this site answers"));
+    assert!(
+        reason(5).contains("unknown task type \"crystal_ball\" (this site answers"),
+        "{}",
+        reason(5)
+    );
     // the task's id and project survive, so the site can answer it
     assert_eq!(read.tasks[1].id.as_str(), "t1");
 }
