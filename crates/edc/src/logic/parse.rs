@@ -274,21 +274,14 @@ impl Parser {
                         | "last-instance"
                 )
         };
-        let (event, field, instance) = match parts.len() {
-            1 => (None, parts.remove(0), None),
-            2 if is_instance(&parts[1].0) => {
-                let inst = parts.pop();
-                (None, parts.remove(0), inst)
-            }
-            2 => {
-                let f = parts.pop().expect("two parts");
-                (Some(parts.remove(0)), f, None)
-            }
-            _ => {
-                let inst = parts.pop();
-                let f = parts.pop().expect("three parts");
-                (Some(parts.remove(0)), f, inst)
-            }
+        // at most three parts, the first always there: matched without indexing
+        let mut rest = parts.into_iter();
+        let head = rest.next().unwrap_or_else(|| (String::new(), pos));
+        let (event, field, instance) = match (rest.next(), rest.next()) {
+            (None, _) => (None, head, None),
+            (Some(b), None) if is_instance(&b.0) => (None, head, Some(b)),
+            (Some(b), None) => (Some(head), b, None),
+            (Some(b), Some(c)) => (Some(head), b, Some(c)),
         };
         if let Some((e, p)) = &event
             && !valid_name(e)
