@@ -7,7 +7,6 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{Proc, free_port};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,24 +31,7 @@ fn office(url: &str, token: &str, args: &[&str]) -> String {
 async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _demo = Proc(
-        Command::new(EXE)
-            .args([
-                "demo",
-                "--patients",
-                "60",
-                "--port",
-                &port.to_string(),
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (_demo, url) = common::spawn_demo(dir.path(), 60, Stdio::null());
     let http = reqwest::Client::new();
     let token_file = dir.path().join("hub").join("researcher.token");
     let t = Instant::now();

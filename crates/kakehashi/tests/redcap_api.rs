@@ -12,7 +12,6 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{Proc, free_port};
 use kakehashi_edc::dictionary::FieldType;
 use kakehashi_edc::{Study, dictionary};
 use serde_json::Value;
@@ -89,24 +88,7 @@ async fn pycap_reads_the_demo_studies_metadata_as_the_study_defines_it() {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _demo = Proc(
-        Command::new(EXE)
-            .args([
-                "demo",
-                "--patients",
-                "60",
-                "--port",
-                &port.to_string(),
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (_demo, url) = common::spawn_demo(dir.path(), 60, Stdio::null());
     let hub_dir = dir.path().join("hub");
     let t = Instant::now();
     let (token, admin) = loop {

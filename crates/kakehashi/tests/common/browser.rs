@@ -196,24 +196,7 @@ pub async fn start() -> (tempfile::TempDir, Proc, Proc, Browser, String) {
 pub async fn start_with(patients: u32) -> (tempfile::TempDir, Proc, Proc, Browser, String) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let demo = Proc(
-        Command::new(EXE)
-            .args([
-                "demo",
-                "--patients",
-                &patients.to_string(),
-                "--port",
-                &port.to_string(),
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (demo, url) = super::spawn_demo(dir.path(), patients, Stdio::piped());
     let http = reqwest::Client::new();
     let t = Instant::now();
     // Wait until every site is online (the demo prints its banner then).

@@ -83,3 +83,26 @@ impl Drop for Proc {
         let _ = self.0.wait();
     }
 }
+
+/// Starts `kakehashi demo` with `patients` per site in `dir` on a free port, its stderr in
+/// `dir/demo.err`; the process (stopped when dropped) and the hub's URL.
+pub fn spawn_demo(dir: &Path, patients: u32, stdout: std::process::Stdio) -> (Proc, String) {
+    let port = free_port();
+    let demo = Proc(
+        Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+            .args([
+                "demo",
+                "--patients",
+                &patients.to_string(),
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
+            .arg(dir)
+            .stdout(stdout)
+            .stderr(std::fs::File::create(dir.join("demo.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    (demo, format!("http://127.0.0.1:{port}"))
+}
