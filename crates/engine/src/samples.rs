@@ -5,9 +5,11 @@
 //!
 //! Tables read (through DataFusion, [`crate::snapshot`]): `specimen` (one row per `type`
 //! coding and processing step: collapsed per specimen, its storage taken from the step that
-//! started last; available or status-less specimens only) and, for a window
-//! around a diagnosis, `condition` (the first onset, else recorded date, of a code the window
-//! names, per patient, across the ICD-10 family). A specimen counts when it is a leaf (no other
+//! started last, its volume per aliquot from the first container's `specimenQuantity`, else
+//! the collected quantity; available or status-less specimens only); for a window around a
+//! diagnosis, `condition` (the first onset, else recorded date, of a code the window names,
+//! per patient, across the ICD-10 family); for a window around a positive test, `observation`
+//! (the first effective day of a result of that code read as positive). A specimen counts when it is a leaf (no other
 //! specimen names it as parent: a primary sample split into aliquots counts as its aliquots),
 //! as `aliquot_count` samples (1 when absent).
 
@@ -18,8 +20,10 @@ use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType
 use chrono::{DateTime, NaiveDate};
 use datafusion::prelude::{col, lit};
 use kakehashi_biobank::SpecimenCriteria;
+use kakehashi_biobank::criteria::{Anchor, Candidate, TestCode, TestSystem, volume_ul};
 use kakehashi_biobank::vocab::{MaterialType, StorageTemperature, ValueSet, material_of_coding};
 use kakehashi_model::View;
+use kakehashi_terminology::lab;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -63,6 +67,8 @@ pub struct SpecimenRecord {
     pub storage_since: Option<i64>,
     /// Samples it stands for (an aliquot group's count, else 1).
     pub aliquots: u64,
+    /// Volume per aliquot in microlitres, when recorded in a volume unit.
+    pub volume_ul: Option<u64>,
     /// The managing organisation (a collection id of the catalogue, or not).
     pub organisation: Option<String>,
     /// Its parent specimen.
@@ -164,6 +170,10 @@ pub fn read_specimens(
         "managing_organization_id",
         "parent_id",
         "processing_start",
+        "container_quantity_value",
+        "container_quantity_unit",
+        "quantity_value",
+        "quantity_unit",
     ];
     let keep = col("status")
         .is_null()
@@ -192,6 +202,12 @@ pub fn read_specimens(
                 f("storage_temperature_low")?,
                 f("storage_temperature_high")?,
                 f("aliquot_count")?,
+            );
+            let (cq, cu, q, qu) = (
+                f("container_quantity_value")?,
+                s("container_quantity_unit")?,
+                f("quantity_value")?,
+                s("quantity_unit")?,
             );
             let when = as_type(&b, v, "collected_date_time", &micros())?;
             let step = as_type(&b, v, "processing_start", &micros())?;
@@ -223,7 +239,16 @@ pub fn read_specimens(
                             .map_or(1, |n| n.min(1e6) as u64),
                         organisation: text(&org, i).map(str::to_owned),
                         parent: text(&parent, i).map(str::to_owned),
+                        volume_ul: None,
                     });
+                if rec.volume_ul.is_none() {
+                    let of = |v: &Option<ArrayRef>, u: &Option<ArrayRef>| {
+                        number(v, i)
+                            .zip(text(u, i))
+                            .and_then(|(v, u)| volume_ul(v, u))
+                    };
+                    rec.volume_ul = of(&cq, &cu).or_else(|| of(&q, &qu));
+                }
                 if rec.material.is_none() {
                     rec.material = material;
                 }
@@ -296,6 +321,94 @@ pub fn first_diagnoses(
     Ok(first)
 }
 
+/// The first day each patient has a result of `test` read as positive (effective day, UTC),
+/// the test found under its LOINC and its JLAC10 codes alike.
+pub fn first_positive_tests(
+    src: &dyn TableSource,
+    test: &TestCode,
+    patients: &HashSet<String>,
+) -> Result<HashMap<String, NaiveDate>, SamplesError> {
+    let v = View::Observation;
+    let cols = [
+        "patient_id",
+        "code_system",
+        "code",
+        "effective_date_time",
+        "value_code",
+        "interpretation_code",
+        "value_string",
+    ];
+    // the test as coded in either system: a LOINC code also finds the JLAC10 codes the
+    // terminology table maps to it, a JLAC10 code the LOINC code it maps to (and that code's
+    // other JLAC10 codes), so one question finds the same test at German and Japanese sites
+    let (mut loinc, mut jlac10): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    match test.system {
+        TestSystem::Loinc => loinc.push(test.code.clone()),
+        TestSystem::Jlac10 => {
+            jlac10.push(test.code.clone());
+            if let Some(l) = lab::jlac10_to_loinc(&test.code) {
+                loinc.push(l.to_owned());
+            }
+        }
+    }
+    for l in &loinc {
+        jlac10.extend(lab::loinc_to_jlac10(l).iter().cloned());
+    }
+    jlac10.sort();
+    jlac10.dedup();
+    let in_system = |system: TestSystem, codes: &[String]| {
+        (!codes.is_empty()).then(|| {
+            col("code_system")
+                .eq(lit(system.uri()))
+                .and(col("code").in_list(codes.iter().map(|c| lit(c.as_str())).collect(), false))
+        })
+    };
+    let keep = in_system(TestSystem::Loinc, &loinc)
+        .into_iter()
+        .chain(in_system(TestSystem::Jlac10, &jlac10))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false));
+    let mut first: HashMap<String, NaiveDate> = HashMap::new();
+    each_batch(
+        src,
+        v,
+        &cols,
+        Some(&keep),
+        |message| SamplesError::Read { view: v, message },
+        |b| {
+            let utf8 = DataType::Utf8;
+            let s = |n: &str| as_type(&b, v, n, &utf8);
+            let (pid, vc, interp, vs) = (
+                s("patient_id")?,
+                s("value_code")?,
+                s("interpretation_code")?,
+                s("value_string")?,
+            );
+            let at = as_type(&b, v, "effective_date_time", &micros())?;
+            for i in 0..b.num_rows() {
+                let Some(p) = text(&pid, i) else { continue };
+                if !patients.contains(p) {
+                    continue;
+                }
+                let result = kakehashi_surveillance::series::result_of(
+                    text(&vc, i),
+                    text(&interp, i),
+                    text(&vs, i),
+                );
+                let (Some(true), Some(d)) = (result, day(&at, i)) else {
+                    continue;
+                };
+                first
+                    .entry(p.to_owned())
+                    .and_modify(|x| *x = (*x).min(d))
+                    .or_insert(d);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(first)
+}
+
 /// Counts the specimens of `cohort` that meet `criteria`, per catalogue collection
 /// (`collections`; others under `-`) and material (`-` when unknown), clipped by `caps`.
 /// Every returned cell has at least one donor.
@@ -308,8 +421,9 @@ pub fn site_samples(
 ) -> Result<Vec<Cell>, SamplesError> {
     let patients: HashSet<String> = cohort.iter().cloned().collect();
     let specimens = read_specimens(src, Some(&patients))?;
-    let diagnosed = match &criteria.window {
-        Some(w) => Some(first_diagnoses(src, &w.icd10, &patients)?),
+    let diagnosed = match criteria.window.as_ref().and_then(|w| w.anchor()) {
+        Some(Anchor::Diagnosis(code)) => Some(first_diagnoses(src, code, &patients)?),
+        Some(Anchor::PositiveTest(test)) => Some(first_positive_tests(src, test, &patients)?),
         None => None,
     };
     Ok(count(
@@ -321,7 +435,8 @@ pub fn site_samples(
     ))
 }
 
-/// The counting itself, over records in memory.
+/// The counting itself, over records in memory; `diagnosed` holds each donor's anchor day
+/// (first diagnosis or first positive test) when the criteria have a window.
 pub fn count(
     specimens: &[SpecimenRecord],
     diagnosed: Option<&HashMap<String, NaiveDate>>,
@@ -344,7 +459,13 @@ pub fn count(
             (Some(d), Some(c)) => d.get(&s.patient).map(|first| (c - *first).num_days()),
             _ => None,
         };
-        if !criteria.admits(s.material, s.storage, days) {
+        let candidate = Candidate {
+            material: s.material,
+            storage: s.storage,
+            days_from_anchor: days,
+            volume_ul: s.volume_ul,
+        };
+        if !criteria.admits(&candidate) {
             continue;
         }
         let collection = match s.organisation.as_deref() {

@@ -219,6 +219,10 @@ fn mii_module_aliquot_groups_keep_storage_and_counts() {
         (15.0, 25.0),
     );
     primary["processing"] = json!([storage_step(15.0, 25.0, "2025-06-03T09:00:00+02:00")]);
+    // no container: the collected quantity is the volume
+    primary.as_object_mut().unwrap().remove("container");
+    primary["collection"]["quantity"] =
+        json!({"value": 9, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"});
     let mut plasma = specimen(
         "plasma-group",
         "p1",
@@ -241,6 +245,8 @@ fn mii_module_aliquot_groups_keep_storage_and_counts() {
         (-196.0, -150.0),
     );
     buffy["parent"] = json!([{"reference": "Specimen/primary"}]);
+    buffy["container"][0]["specimenQuantity"] =
+        json!({"value": 300, "unit": "µL", "system": "http://unitsofmeasure.org", "code": "uL"});
     let site = common::ingest_lines(
         &dir,
         "module.ndjson",
@@ -257,6 +263,10 @@ fn mii_module_aliquot_groups_keep_storage_and_counts() {
         by("primary").storage,
         Some(StorageTemperature::RoomTemperature)
     );
+    // volumes per aliquot in µL: the container's specimenQuantity, else the collected quantity
+    assert_eq!(by("primary").volume_ul, Some(9000));
+    assert_eq!(by("plasma-group").volume_ul, Some(500));
+    assert_eq!(by("buffy-group").volume_ul, Some(300));
     let p = by("plasma-group");
     assert_eq!(
         (p.material, p.storage, p.aliquots, p.parent.as_deref()),
@@ -297,6 +307,34 @@ fn mii_module_aliquot_groups_keep_storage_and_counts() {
 // ---- the locator through a hub and two agents
 
 const SFTS: &str = "A93.8";
+const PCR: &str = "94500-6";
+
+/// A SARS-CoV-2 RT-PCR with its result written one of the ways labs write it: coded in LOINC
+/// (94500-6) at a German site, in JLAC10 only (5F625145006387511) at a Japanese one.
+fn pcr(id: &str, patient: &str, day: &str, result: &str) -> Value {
+    let coding = if id.starts_with("jp-") {
+        json!({"system": "urn:oid:1.2.392.200119.4.504", "code": "5F625145006387511"})
+    } else {
+        json!({"system": "http://loinc.org", "code": PCR})
+    };
+    let mut o = json!({"resourceType": "Observation", "id": id, "status": "final",
+        "code": {"coding": [coding]},
+        "subject": {"reference": format!("Patient/{patient}")},
+        "effectiveDateTime": format!("{day}T08:00:00+02:00")});
+    match result {
+        "detected" => {
+            o["valueCodeableConcept"] = json!({"coding": [{"system": SCT, "code": "260373001"}]})
+        }
+        "not detected" => {
+            o["valueCodeableConcept"] = json!({"coding": [{"system": SCT, "code": "260415000"}]})
+        }
+        "POS" => {
+            o["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "POS"}]}])
+        }
+        text => o["valueString"] = json!(text),
+    }
+    o
+}
 
 fn patient(id: &str) -> Value {
     json!({"resourceType": "Patient", "id": id, "gender": "male", "birthDate": "1960-05-05"})
@@ -334,7 +372,9 @@ email = "sera@example.invalid"
 /// A site with six SFTS patients holding 1, 2, 3, 1, 2, 3 sera in the site's collection (twelve
 /// sera in all, one a month after the diagnosis), two of them plasma too, one more SFTS
 /// patient with sera in a collection the catalogue does not list, and a patient without SFTS
-/// whose serum must not count.
+/// whose serum must not count. RT-PCRs: p0, p1 and p5 positive on the day of the diagnosis
+/// (three ways of writing it), p2 too but with sera of 0.25 mL, p3 negative, p4 positive only
+/// five weeks after its sera.
 fn locator_site(root: &Path, id: &str) -> PathBuf {
     let dir = root.join(id);
     let _ = std::fs::remove_dir_all(&dir);
@@ -348,17 +388,32 @@ fn locator_site(root: &Path, id: &str) -> PathBuf {
             lines.push(diagnosis(&format!("{p}-sfts"), &p, SFTS, "2025-06-01"));
         }
     }
+    for (i, day, result) in [
+        (0, "2025-06-01", "detected"),
+        (1, "2025-06-01", "POS"),
+        (2, "2025-06-01", "detected"),
+        (3, "2025-06-01", "not detected"),
+        (4, "2025-07-10", "detected"),
+        (5, "2025-06-01", "positive"),
+    ] {
+        let p = format!("{id}-p{i}");
+        lines.push(pcr(&format!("{p}-pcr"), &p, day, result));
+    }
     for i in 0..6 {
         let p = format!("{id}-p{i}");
         for k in 0..(i % 3) + 1 {
-            lines.push(specimen(
+            let mut serum = specimen(
                 &format!("{p}-s{k}"),
                 &p,
                 "119364003",
                 &format!("2025-06-0{}", k + 2),
                 &coll,
                 (-85.0, -75.0),
-            ));
+            );
+            if i == 2 {
+                serum["container"][0]["specimenQuantity"] = json!({"value": 0.25, "unit": "mL"});
+            }
+            lines.push(serum);
         }
         if i < 2 {
             lines.push(specimen(
@@ -409,6 +464,43 @@ fn locator_site(root: &Path, id: &str) -> PathBuf {
     )
     .unwrap();
     site
+}
+
+/// The same locator question finds a test coded in JLAC10 at a Japanese site when asked by its
+/// LOINC code, and the other way round.
+#[test]
+fn a_positive_test_anchor_finds_the_test_in_either_code_system() {
+    use kakehashi_biobank::SpecimenCriteria;
+    let root = common::process_dir("kh-samples-jlac10");
+    let jp = locator_site(&root, "jp-c");
+    let snap = kakehashi_store::Store::open(&jp).current().unwrap();
+    let cohort: Vec<String> = (0..8).map(|i| format!("jp-c-p{i}")).collect();
+    let caps = kakehashi_engine::samples::Caps {
+        cells: 2,
+        samples: 5,
+    };
+    for (system, code) in [
+        ("http://loinc.org", PCR),
+        ("urn:oid:1.2.392.200119.4.504", "5F625145006387511"),
+    ] {
+        let c: SpecimenCriteria = serde_json::from_value(json!({"material_types": ["Serum"],
+            "window": {"positive_test": {"system": system, "code": code}, "days_before": 0, "days_after": 30},
+            "min_volume_ul": 400}))
+        .unwrap();
+        let cells = kakehashi_engine::samples::site_samples(
+            &snap,
+            &cohort,
+            &c.checked().unwrap(),
+            &["jp-c-sera".to_string()],
+            caps,
+        )
+        .unwrap();
+        let found: Vec<(&str, u64, u64)> = cells
+            .iter()
+            .map(|c| (c.collection.as_str(), c.donors, c.samples))
+            .collect();
+        assert_eq!(found, [("jp-c-sera", 3, 6)], "{system}");
+    }
 }
 
 fn question() -> Value {
@@ -493,6 +585,25 @@ async fn the_locator_answers_per_collection_through_the_gate() {
         assert_eq!(a["table"]["rows"], b["table"]["rows"], "{sid}");
         assert_eq!(b["table"]["disclosure"]["repeated"], true, "{sid}");
     }
+    // anchored at the first positive RT-PCR instead, sera of at least 0.4 mL: p0 (1), p1 (2)
+    // and p5 (3); not p2 (0.25 mL), p3 (negative), p4 (positive after its sera)
+    let mut pcr_question = question();
+    pcr_question["specimen"] = json!({"material_types": ["Serum"],
+        "window": {"positive_test": {"system": "http://loinc.org", "code": PCR}, "days_before": 0, "days_after": 30},
+        "min_volume_ul": 400});
+    let m2 = net.ask("alice", pcr_question.clone()).await;
+    assert_eq!(
+        cell(site(&m2, "de-a"), "de-a-sera", "Serum"),
+        &json!([3, 6])
+    );
+    // no volume minimum: p2's three sera count too
+    pcr_question["specimen"]["min_volume_ul"] = json!(0);
+    let m3 = net.ask("alice", pcr_question).await;
+    assert_eq!(
+        cell(site(&m3, "de-a"), "de-a-sera", "Serum"),
+        &json!([4, 9])
+    );
+
     // the agents logged both answers
     for sid in ["de-a", "jp-b"] {
         let log = std::fs::read_to_string(

@@ -64,6 +64,12 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
     b.click("#project option[value='demo']").await;
     b.set_value("#ccdl", &ccdl).await;
     b.click("input[name='material'][value='Serum']").await;
+    // around the first SFTS diagnosis, at least 0.4 mL per aliquot
+    b.click("#anchor option[value='diagnosis']").await;
+    b.set_value("#anchor_code", "A93.8").await;
+    b.set_value("#days_before", "0").await;
+    b.set_value("#days_after", "60").await;
+    b.set_value("#min_volume_ul", "400").await;
     b.submit("#samples-run").await;
     assert!(b.wait_for("#samples-result").await, "{}", b.source().await);
     let located = b.url().await;
@@ -77,6 +83,11 @@ async fn a_request_goes_from_the_catalogue_to_samples_made_available() {
         b.exists("input[name='material'][value='Serum']:checked")
             .await
     );
+    // the question's window and volume are shown with its answer, as asked
+    assert!(b.exists("#anchor option[value='diagnosis']:checked").await);
+    assert!(b.exists("#anchor_code[value='A93.8']").await, "{src}");
+    assert!(b.exists("#days_after[value='60']").await);
+    assert!(b.exists("#min_volume_ul[value='400']").await);
 
     // the catalogue reaches the hub after the agents' first polls
     let t = Instant::now();

@@ -525,7 +525,21 @@ pub const NEGATIVE_VALUES: [&str; 2] = ["260415000", "260385009"];
 
 /// Reads a test's result: `Some(true)` positive, `Some(false)` negative, `None` unreadable.
 pub fn test_result(o: &ObservationRow) -> Option<bool> {
-    if let Some(v) = o.value_code.as_deref() {
+    result_of(
+        o.value_code.as_deref(),
+        o.interpretation.as_deref(),
+        o.value_string.as_deref(),
+    )
+}
+
+/// Reads a test's result from its coded value (SNOMED CT), its interpretation code and its
+/// text value, in that order: `Some(true)` positive, `Some(false)` negative, `None` unreadable.
+pub fn result_of(
+    value_code: Option<&str>,
+    interpretation: Option<&str>,
+    value_string: Option<&str>,
+) -> Option<bool> {
+    if let Some(v) = value_code {
         if POSITIVE_VALUES.contains(&v) {
             return Some(true);
         }
@@ -533,12 +547,12 @@ pub fn test_result(o: &ObservationRow) -> Option<bool> {
             return Some(false);
         }
     }
-    match o.interpretation.as_deref() {
+    match interpretation {
         Some("POS" | "DET" | "A") => return Some(true),
         Some("NEG" | "ND" | "N") => return Some(false),
         _ => {}
     }
-    match o.value_string.as_deref().map(|s| s.trim().to_lowercase()) {
+    match value_string.map(|s| s.trim().to_lowercase()) {
         Some(s) if matches!(s.as_str(), "positive" | "detected" | "pos" | "+" | "陽性") => {
             Some(true)
         }

@@ -46,6 +46,18 @@ pub(crate) fn aliquots(id: &str) -> u32 {
         % 5
 }
 
+/// The volume per aliquot of a banked specimen (value, UCUM unit), from its id (no draw): DNA
+/// in microlitres, the rest 0.25 to 1.8 mL, so that a minimum volume selects some of them.
+pub(crate) fn volume(id: &str, kind_code: &str) -> (f64, &'static str) {
+    let h = id
+        .bytes()
+        .fold(11u32, |h, b| h.wrapping_mul(33).wrapping_add(u32::from(b)));
+    if kind_code == "258566005" {
+        return ([20.0, 50.0, 100.0][(h % 3) as usize], "uL");
+    }
+    ([0.25, 0.5, 1.0, 1.8][(h % 4) as usize], "mL")
+}
+
 /// Whether a SARI sample also gives PBMC and DNA (one in three, from its id).
 pub(crate) fn with_cells(id: &str) -> bool {
     id.bytes().map(u32::from).sum::<u32>() % 3 == 0

@@ -261,6 +261,7 @@ const MII_BB: &str =
 /// A banked specimen as the MII module Biobank writes one: managing organisation, aliquot
 /// count, a storage step at room temperature then the long-term one, a tube.
 pub(crate) fn banked_specimen(out: &mut Out, b: &crate::biobank::Banked<'_>) {
+    let volume = crate::biobank::volume(b.id, b.kind.1);
     let mut s = format!(
         r#"{{"resourceType":"Specimen","id":"{}",{}"#,
         b.id,
@@ -304,7 +305,7 @@ pub(crate) fn banked_specimen(out: &mut Out, b: &crate::biobank::Banked<'_>) {
     };
     let _ = write!(
         s,
-        r#","collection":{{"collectedDateTime":"{}"}},"processing":[{},{}],"container":[{{"type":{{"coding":[{{"system":"{SNOMED_URI}","code":"83059008","display":"Tube, device (physical object)"}}]}},"specimenQuantity":{{"value":0.5,"unit":"ml","system":"http://unitsofmeasure.org","code":"mL"}}}}]}}"#,
+        r#","collection":{{"collectedDateTime":"{}"}},"processing":[{},{}],"container":[{{"type":{{"coding":[{{"system":"{SNOMED_URI}","code":"83059008","display":"Tube, device (physical object)"}}]}},"specimenQuantity":{{"value":{},"unit":"{}","system":"http://unitsofmeasure.org","code":"{}"}}}}]}}"#,
         dt(b.at),
         step(15.0, 25.0, b.at + chrono::Duration::minutes(30)),
         step(
@@ -312,6 +313,9 @@ pub(crate) fn banked_specimen(out: &mut Out, b: &crate::biobank::Banked<'_>) {
             b.storage.1,
             b.at + chrono::Duration::minutes(90)
         ),
+        fmt_num(volume.0),
+        volume.1,
+        volume.1,
     );
     out.line(SPECIMEN, &s);
 }

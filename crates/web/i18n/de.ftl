@@ -90,6 +90,17 @@ feas-tab-samples = Proben
 samples-legend = Proben der Patienten der Kohorte
 samples-hint = Gesuchte Materialarten (keine angekreuzt: alle). Jeder Standort zählt Spender und Proben je Katalogsammlung; sein Gate gibt sie frei wie andere Zahlen.
 samples-min-aliquots = Mindestens so viele Aliquote je Spender
+samples-storage = Lagertemperaturen (keine angekreuzt: beliebig)
+samples-window = Entnommen um ein Ereignis des Spenders
+samples-anchor = Gezählt ab
+samples-anchor-none = kein Zeitfenster: beliebiges Entnahmedatum
+samples-anchor-diagnosis = der ersten Diagnose (ICD-10-Code)
+samples-anchor-loinc = dem ersten positiven Test (LOINC-Code, z. B. eine PCR)
+samples-anchor-jlac10 = dem ersten positiven Test (JLAC10-Code)
+samples-anchor-code = Code der Diagnose oder des Tests
+samples-days-before = Tage davor
+samples-days-after = Tage danach
+samples-min-volume = Mindestvolumen je Aliquot in µL (500 = 0,5 mL; Proben ohne erfasstes Volumen zählen dann nicht)
 samples-run = Proben suchen
 samples-result-title = Proben an den Standorten
 samples-chart-title = Spender je Materialart (freigegebene Werte über die Standorte addiert)

@@ -90,6 +90,17 @@ feas-tab-samples = Samples
 samples-legend = Samples of the cohort's patients
 samples-hint = Material types to look for (none ticked: all). Each site counts donors and samples per catalogue collection; its gate releases them as it releases counts.
 samples-min-aliquots = At least this many aliquots per donor
+samples-storage = Storage temperatures (none ticked: any)
+samples-window = Collected around an event of the donor
+samples-anchor = Counted from
+samples-anchor-none = no window: any collection date
+samples-anchor-diagnosis = the first diagnosis (ICD-10 code)
+samples-anchor-loinc = the first positive test (LOINC code, e.g. a PCR)
+samples-anchor-jlac10 = the first positive test (JLAC10 code)
+samples-anchor-code = Code of the diagnosis or test
+samples-days-before = Days before it
+samples-days-after = Days after it
+samples-min-volume = At least this volume per aliquot, in µL (500 = 0.5 mL; specimens without a recorded volume do not count then)
 samples-run = Locate samples
 samples-result-title = Samples at the sites
 samples-chart-title = Donors per material type (released values added over the sites)

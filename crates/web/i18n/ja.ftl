@@ -87,6 +87,17 @@ feas-tab-samples = 試料
 samples-legend = コホートの患者の試料
 samples-hint = 探す材料の種類（未選択ならすべて）。各施設はカタログのコレクションごとにドナー数と試料数を数え、ゲートが他の件数と同様に公開します。
 samples-min-aliquots = ドナーあたりの最小アリコート数
+samples-storage = 保存温度（未選択ならすべて）
+samples-window = ドナーの事象の前後に採取
+samples-anchor = 起点
+samples-anchor-none = 期間指定なし（採取日を問わない）
+samples-anchor-diagnosis = 最初の診断（ICD-10コード）
+samples-anchor-loinc = 最初の陽性検査（LOINCコード、例：PCR）
+samples-anchor-jlac10 = 最初の陽性検査（JLAC10コード）
+samples-anchor-code = 診断または検査のコード
+samples-days-before = 前の日数
+samples-days-after = 後の日数
+samples-min-volume = 1アリコートあたりの最小量（µL、500 = 0.5 mL。量が記録されていない検体は数えない）
 samples-run = 試料を検索
 samples-result-title = 各施設の試料
 samples-chart-title = 材料の種類別ドナー数（公開値を施設全体で合計）

@@ -176,6 +176,19 @@ pub struct FeasibilityForm {
     pub materials: Vec<String>,
     /// The samples tab's minimum aliquots per donor.
     pub min_aliquots: String,
+    /// The samples tab's storage temperatures ticked (MIABIS codes).
+    pub storages: Vec<String>,
+    /// What the collection window counts from: empty (no window), `diagnosis` (an ICD-10
+    /// code), `loinc` or `jlac10` (a test's first positive result).
+    pub anchor: String,
+    /// The anchor's code.
+    pub anchor_code: String,
+    /// Days before the anchor.
+    pub days_before: String,
+    /// Days after the anchor.
+    pub days_after: String,
+    /// The minimum volume per aliquot in µL.
+    pub min_volume_ul: String,
 }
 
 /// How a site's count was released.
@@ -289,6 +302,8 @@ pub struct FeasibilityPage {
     pub tab: String,
     /// The material types the samples tab offers (MIABIS codes).
     pub material_options: Vec<String>,
+    /// The storage temperatures the samples tab offers (MIABIS codes).
+    pub storage_options: Vec<String>,
     /// The sample locator's answer.
     pub samples: Option<crate::samples::SamplesResult>,
 }

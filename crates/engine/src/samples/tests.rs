@@ -19,6 +19,7 @@ fn spec(id: &str, p: &str, m: MaterialType, day: &str, org: &str) -> SpecimenRec
         aliquots: 1,
         organisation: Some(org.into()),
         parent: None,
+        volume_ul: None,
     }
 }
 
@@ -58,11 +59,13 @@ fn window_minimum_and_caps() {
         material_types: vec![MaterialType::Serum],
         storage_temperatures: vec![],
         window: Some(DiagnosisWindow {
-            icd10: Icd10::parse("A93.8").unwrap(),
+            icd10: Some(Icd10::parse("A93.8").unwrap()),
+            positive_test: None,
             days_before: 0,
             days_after: 30,
         }),
         min_aliquots: 2,
+        min_volume_ul: 0,
     };
     let mut s = vec![
         // a: two sera in the window, one after it
@@ -112,6 +115,22 @@ fn window_minimum_and_caps() {
     // no diagnosis: no window
     let cells = count(&s, Some(&HashMap::new()), &crit, &["c1".into()], CAPS);
     assert!(cells.is_empty());
+}
+
+#[test]
+fn a_minimum_volume_drops_small_and_unmeasured_aliquots() {
+    let mut big = spec("1", "a", MaterialType::Serum, "2025-01-01", "c1");
+    big.volume_ul = Some(1000);
+    let mut small = spec("2", "b", MaterialType::Serum, "2025-01-01", "c1");
+    small.volume_ul = Some(250);
+    let unknown = spec("3", "c", MaterialType::Serum, "2025-01-01", "c1");
+    let crit = SpecimenCriteria {
+        min_volume_ul: 500,
+        ..Default::default()
+    };
+    let cells = count(&[big, small, unknown], None, &crit, &["c1".into()], CAPS);
+    assert_eq!(cells.len(), 1);
+    assert_eq!((cells[0].donors, cells[0].samples), (1, 1));
 }
 
 #[test]

@@ -69,14 +69,9 @@ impl SamplesRequest {
         specimen: SpecimenCriteria,
     ) -> Result<SamplesRequest, TaskError> {
         TaskError::check_len("specimen.material_types", specimen.material_types.len())?;
-        let specimen = specimen.checked().map_err(|e| match e {
-            kakehashi_biobank::criteria::CriteriaError::Window { field, .. } => {
-                TaskError::field(format!("specimen.{field}"), e)
-            }
-            kakehashi_biobank::criteria::CriteriaError::Aliquots { .. } => {
-                TaskError::field("specimen.min_aliquots", e)
-            }
-        })?;
+        let specimen = specimen
+            .checked()
+            .map_err(|e| TaskError::field(format!("specimen.{}", e.field()), e))?;
         Ok(SamplesRequest { cohort, specimen })
     }
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use criteria::{FeasForm, add_coded, add_patient};
-use kakehashi_biobank::vocab::{MaterialType, ValueSet};
+use kakehashi_biobank::vocab::{MaterialType, StorageTemperature, ValueSet};
 use kakehashi_federation::TaskSpec;
 use kakehashi_federation::cohort::CohortRequest;
 use kakehashi_web::Locale;
@@ -66,7 +66,13 @@ fn feasibility_view(
             }
         })
         .collect();
-    let tab = if samples.is_some() || !form.materials.is_empty() || !form.min_aliquots.is_empty() {
+    let tab = if samples.is_some()
+        || !form.materials.is_empty()
+        || !form.storages.is_empty()
+        || !form.anchor.is_empty()
+        || !form.min_aliquots.is_empty()
+        || !form.min_volume_ul.is_empty()
+    {
         "samples"
     } else {
         "cohort"
@@ -80,6 +86,10 @@ fn feasibility_view(
         history,
         tab: tab.to_owned(),
         material_options: MaterialType::ALL
+            .iter()
+            .map(|m| m.code().to_owned())
+            .collect(),
+        storage_options: StorageTemperature::ALL
             .iter()
             .map(|m| m.code().to_owned())
             .collect(),
@@ -180,6 +190,12 @@ async fn feasibility_submit(
         ccdl: f.ccdl.clone(),
         materials: f.materials.clone(),
         min_aliquots: f.min_aliquots.clone(),
+        storages: f.storages.clone(),
+        anchor: f.anchor.clone(),
+        anchor_code: f.anchor_code.clone(),
+        days_before: f.days_before.clone(),
+        days_after: f.days_after.clone(),
+        min_volume_ul: f.min_volume_ul.clone(),
     };
     let mut hits = Vec::new();
     let action = if f.add.is_empty() {
@@ -296,21 +312,12 @@ async fn feasibility_task(
         .blocking(move |h| visible_task(h, &u, &id).and_then(|t| merged(h, &t)))
         .await?;
     if let TaskSpec::Samples(r) = &m.task.spec {
-        let form = FeasibilityForm {
+        let mut form = FeasibilityForm {
             project: m.task.project.to_string(),
             ccdl: r.cohort().ccdl_text(),
-            materials: r
-                .specimen()
-                .material_types
-                .iter()
-                .map(|x| x.code().to_owned())
-                .collect(),
-            min_aliquots: Some(r.specimen().min_aliquots)
-                .filter(|n| *n > 0)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
             ..Default::default()
         };
+        samples::form_of(r.specimen(), &mut form);
         let v = View {
             samples: Some(samples::result(&m)),
             samples_tab: true,

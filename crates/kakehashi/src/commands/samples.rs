@@ -5,7 +5,7 @@
 use super::query::{ask_hub, cell, disclosure_note};
 use anyhow::Context;
 use kakehashi_biobank::SpecimenCriteria;
-use kakehashi_biobank::criteria::DiagnosisWindow;
+use kakehashi_biobank::criteria::{DiagnosisWindow, TestCode, TestSystem};
 use kakehashi_biobank::icd10::Icd10;
 use kakehashi_biobank::vocab::{MaterialType, StorageTemperature, ValueSet};
 use kakehashi_federation::cohort::CohortRequest;
@@ -26,7 +26,10 @@ pub enum Command {
 ///
 /// Example: kakehashi samples locate --hub http://127.0.0.1:8080 --token kh_... --ccdl sfts.json
 /// --material Serum --storage=-60to-85 --diagnosis A93.8 --days-after 60 --min-aliquots 2
+/// --min-volume-ul 500 (or, instead of --diagnosis, --positive-test 94500-6 for the first
+/// positive result of a LOINC test; --test-system jlac10 for a JLAC10 code)
 #[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("anchor").args(["diagnosis", "positive_test"]).multiple(false))]
 pub struct LocateArgs {
     /// The hub's URL.
     #[arg(long, env = "KAKEHASHI_HUB")]
@@ -47,15 +50,26 @@ pub struct LocateArgs {
     /// Only specimens collected around the first diagnosis of this ICD-10 code.
     #[arg(long)]
     diagnosis: Option<String>,
-    /// Days before that diagnosis.
-    #[arg(long, default_value_t = 0, requires = "diagnosis")]
+    /// Only specimens collected around the first positive result of this test (a LOINC code,
+    /// or a JLAC10 code with --test-system jlac10).
+    #[arg(long)]
+    positive_test: Option<String>,
+    /// The code system of --positive-test.
+    #[arg(long, value_enum, default_value_t = TestSystemArg::Loinc, requires = "positive_test")]
+    test_system: TestSystemArg,
+    /// Days before the diagnosis or positive test.
+    #[arg(long, default_value_t = 0, requires = "anchor")]
     days_before: i64,
     /// Days after it.
-    #[arg(long, default_value_t = 30, requires = "diagnosis")]
+    #[arg(long, default_value_t = 30, requires = "anchor")]
     days_after: i64,
     /// A donor counts with at least this many matching aliquots in a collection.
     #[arg(long, default_value_t = 1)]
     min_aliquots: u32,
+    /// Only aliquots of at least this volume, in microlitres (500 = 0.5 mL); specimens without
+    /// a recorded volume do not count then.
+    #[arg(long, default_value_t = 0)]
+    min_volume_ul: u32,
     /// The project to ask in (default: your only project).
     #[arg(long)]
     project: Option<String>,
@@ -65,6 +79,15 @@ pub struct LocateArgs {
     /// Print the hub's merged result as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// The code systems `--positive-test` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestSystemArg {
+    /// LOINC.
+    Loinc,
+    /// JLAC10.
+    Jlac10,
 }
 
 fn values<V: ValueSet>(flag: &str, given: &[String]) -> anyhow::Result<Vec<V>> {
@@ -88,19 +111,29 @@ pub fn request(a: &LocateArgs) -> anyhow::Result<SamplesRequest> {
         .with_context(|| format!("reading {}", a.ccdl.display()))?;
     let cohort = CohortRequest::from_json(&text)
         .with_context(|| format!("{} is not a question the network answers", a.ccdl.display()))?;
-    let window = match &a.diagnosis {
-        Some(code) => Some(DiagnosisWindow {
-            icd10: Icd10::parse(code).with_context(|| "--diagnosis".to_string())?,
-            days_before: a.days_before,
-            days_after: a.days_after,
-        }),
+    let icd10 = match &a.diagnosis {
+        Some(code) => Some(Icd10::parse(code).with_context(|| "--diagnosis".to_string())?),
         None => None,
     };
+    let positive_test = a.positive_test.as_ref().map(|code| TestCode {
+        system: match a.test_system {
+            TestSystemArg::Loinc => TestSystem::Loinc,
+            TestSystemArg::Jlac10 => TestSystem::Jlac10,
+        },
+        code: code.trim().to_owned(),
+    });
+    let window = (icd10.is_some() || positive_test.is_some()).then(|| DiagnosisWindow {
+        icd10,
+        positive_test,
+        days_before: a.days_before,
+        days_after: a.days_after,
+    });
     let criteria = SpecimenCriteria {
         material_types: values::<MaterialType>("material", &a.materials)?,
         storage_temperatures: values::<StorageTemperature>("storage", &a.storage)?,
         window,
         min_aliquots: a.min_aliquots,
+        min_volume_ul: a.min_volume_ul,
     };
     Ok(SamplesRequest::new(cohort, criteria)?)
 }

@@ -43,6 +43,19 @@ pub(super) struct FeasForm {
     pub(super) materials: Vec<String>,
     #[serde(default)]
     pub(super) min_aliquots: String,
+    /// The samples tab's storage temperatures (a checkbox each).
+    #[serde(skip)]
+    pub(super) storages: Vec<String>,
+    #[serde(default)]
+    pub(super) anchor: String,
+    #[serde(default)]
+    pub(super) anchor_code: String,
+    #[serde(default)]
+    pub(super) days_before: String,
+    #[serde(default)]
+    pub(super) days_after: String,
+    #[serde(default)]
+    pub(super) min_volume_ul: String,
 }
 
 impl FeasForm {
@@ -69,6 +82,12 @@ impl FeasForm {
                 "tab" => f.tab = v,
                 "material" => f.materials.push(v),
                 "min_aliquots" => f.min_aliquots = v,
+                "storage" => f.storages.push(v),
+                "anchor" => f.anchor = v,
+                "anchor_code" => f.anchor_code = v,
+                "days_before" => f.days_before = v,
+                "days_after" => f.days_after = v,
+                "min_volume_ul" => f.min_volume_ul = v,
                 _ => {}
             }
         }

@@ -5,6 +5,9 @@
 use super::criteria::FeasForm;
 use super::result::state_name;
 use kakehashi_biobank::SpecimenCriteria;
+use kakehashi_biobank::criteria::{Anchor, DiagnosisWindow, TestCode, TestSystem};
+use kakehashi_biobank::icd10::Icd10;
+use kakehashi_biobank::vocab::{MaterialType, StorageTemperature, ValueSet};
 use kakehashi_disclosure::GatedCount;
 use kakehashi_federation::cohort::CohortRequest;
 use kakehashi_federation::samples::SamplesRequest;
@@ -12,25 +15,141 @@ use kakehashi_federation::{Merged, SiteState, TaskSpec};
 use kakehashi_web::form::FieldErrors;
 use kakehashi_web::samples::{SampleRow, SampleSite, SamplesResult};
 
-/// The specimen criteria of the form; a problem is named at its field.
-pub(super) fn criteria(f: &FeasForm, errors: &mut FieldErrors) -> Option<SpecimenCriteria> {
-    let min_aliquots = match f.min_aliquots.trim() {
-        "" => 0,
-        n => match n.parse::<u32>() {
-            Ok(n) => n,
+/// A whole number of the form, blank as `default`; a problem is named at its field.
+fn whole<T: std::str::FromStr>(
+    raw: &str,
+    field: &str,
+    default: T,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    match raw.trim() {
+        "" => Some(default),
+        n => match n.parse::<T>() {
+            Ok(n) => Some(n),
             Err(_) => {
-                errors.add("min_aliquots", "err-number", n.to_owned());
+                errors.add(field, "err-number", n.to_owned());
+                None
+            }
+        },
+    }
+}
+
+/// Values of a MIABIS value set ticked on the form; an unknown one is named at `field`.
+fn ticked<V: ValueSet>(given: &[String], field: &str, errors: &mut FieldErrors) -> Vec<V> {
+    given
+        .iter()
+        .filter_map(|g| {
+            let v = V::parse(g);
+            if v.is_none() {
+                errors.add(field, "err-choice", g.clone());
+            }
+            v
+        })
+        .collect()
+}
+
+/// The collection window of the form (anchor, code, days), if one is chosen.
+fn window(f: &FeasForm, errors: &mut FieldErrors) -> Option<DiagnosisWindow> {
+    let code = f.anchor_code.trim();
+    let test = |system| {
+        Some(TestCode {
+            system,
+            code: code.to_owned(),
+        })
+    };
+    let (icd10, positive_test) = match f.anchor.as_str() {
+        "" => return None,
+        "diagnosis" => match Icd10::parse(code) {
+            Ok(c) => (Some(c), None),
+            Err(e) => {
+                errors.add("anchor_code", "err-choice", e.to_string());
                 return None;
             }
         },
+        "loinc" => (None, test(TestSystem::Loinc)),
+        "jlac10" => (None, test(TestSystem::Jlac10)),
+        other => {
+            errors.add("anchor", "err-choice", other.to_owned());
+            return None;
+        }
     };
-    let v = serde_json::json!({"material_types": f.materials, "min_aliquots": min_aliquots});
-    match serde_json::from_value(v) {
+    let days_before = whole(&f.days_before, "days_before", 0, errors)?;
+    let days_after = whole(&f.days_after, "days_after", 30, errors)?;
+    Some(DiagnosisWindow {
+        icd10,
+        positive_test,
+        days_before,
+        days_after,
+    })
+}
+
+/// The specimen criteria of the form; a problem is named at its field.
+pub(super) fn criteria(f: &FeasForm, errors: &mut FieldErrors) -> Option<SpecimenCriteria> {
+    let before = errors.0.len();
+    let c = SpecimenCriteria {
+        material_types: ticked::<MaterialType>(&f.materials, "material", errors),
+        storage_temperatures: ticked::<StorageTemperature>(&f.storages, "storage", errors),
+        window: window(f, errors),
+        min_aliquots: whole(&f.min_aliquots, "min_aliquots", 0, errors).unwrap_or_default(),
+        min_volume_ul: whole(&f.min_volume_ul, "min_volume_ul", 0, errors).unwrap_or_default(),
+    };
+    if errors.0.len() > before {
+        return None;
+    }
+    match c.checked() {
         Ok(c) => Some(c),
         Err(e) => {
-            errors.add("material", "err-choice", e.to_string());
+            let field = match e.field() {
+                "window" => "anchor",
+                "window.positive_test.code" => "anchor_code",
+                "window.days_before" => "days_before",
+                "window.days_after" => "days_after",
+                other => other,
+            };
+            errors.add(field, "err-choice", e.to_string());
             None
         }
+    }
+}
+
+/// The form's fields for a question asked before (a task's specimen criteria).
+pub(super) fn form_of(c: &SpecimenCriteria, form: &mut kakehashi_web::pages::FeasibilityForm) {
+    form.materials = c
+        .material_types
+        .iter()
+        .map(|x| x.code().to_owned())
+        .collect();
+    form.storages = c
+        .storage_temperatures
+        .iter()
+        .map(|x| x.code().to_owned())
+        .collect();
+    let some = |n: u32| {
+        Some(n)
+            .filter(|n| *n > 0)
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
+    form.min_aliquots = some(c.min_aliquots);
+    form.min_volume_ul = some(c.min_volume_ul);
+    if let Some(w) = &c.window {
+        match w.anchor() {
+            Some(Anchor::Diagnosis(code)) => {
+                form.anchor = "diagnosis".into();
+                form.anchor_code = code.as_str().to_owned();
+            }
+            Some(Anchor::PositiveTest(t)) => {
+                form.anchor = match t.system {
+                    TestSystem::Loinc => "loinc",
+                    TestSystem::Jlac10 => "jlac10",
+                }
+                .into();
+                form.anchor_code = t.code.clone();
+            }
+            None => {}
+        }
+        form.days_before = w.days_before.to_string();
+        form.days_after = w.days_after.to_string();
     }
 }
 
