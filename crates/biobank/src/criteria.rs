@@ -247,7 +247,7 @@ pub fn volume_ul(value: f64, unit: &str) -> Option<u64> {
         _ => return None,
     };
     let v = value * factor;
-    (v.is_finite() && v >= 0.0 && v < 1e12).then(|| v.round() as u64)
+    (0.0..1e12).contains(&v).then(|| v.round() as u64)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod citation;
 pub mod governs;
 pub use governs::{Governs, InForce, in_force};
 

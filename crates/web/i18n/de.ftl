@@ -513,6 +513,7 @@ office-doc-title = Titel
 office-doc-kind = Art
 office-doc-lang = Verfasst in
 office-add-document = Dokument anlegen
+office-cited-by = { $study } läuft unter Version { $version }
 office-governs-case_definition = gültig für die Falldefinition { $name }
 office-governs-breakpoints = gültig für die Grenzwerte { $name }
 in-force-none = Noch kein Dokument der Bibliothek der Partnerschaft regelt { $subject }.

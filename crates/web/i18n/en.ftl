@@ -513,6 +513,7 @@ office-doc-title = Title
 office-doc-kind = Kind
 office-doc-lang = Written in
 office-add-document = Add the document
+office-cited-by = { $study } runs under version { $version }
 office-governs-case_definition = in force for the case definition { $name }
 office-governs-breakpoints = in force for the breakpoints { $name }
 in-force-none = No document of the partnership's library governs { $subject } yet.

@@ -507,6 +507,7 @@ office-doc-title = 表題
 office-doc-kind = 種類
 office-doc-lang = 記述言語
 office-add-document = 文書を追加する
+office-cited-by = { $study } はバージョン { $version } に基づき実施
 office-governs-case_definition = 症例定義 { $name } に適用
 office-governs-breakpoints = ブレイクポイント { $name } に適用
 in-force-none = { $subject } を定める文書はまだパートナーシップの文書ライブラリにありません。

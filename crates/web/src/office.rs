@@ -83,6 +83,9 @@ pub struct DocumentRow {
     /// What it governs: kind (`case_definition`, `breakpoints`; message key
     /// `office-governs-…`) and name.
     pub governs: Vec<(String, String)>,
+    /// The studies citing one of its versions as the protocol they run under: (study id,
+    /// title, version).
+    pub cited_by: Vec<(String, String, u32)>,
 }
 
 /// The library document in force for the case definition or breakpoint guideline a page

@@ -865,6 +865,7 @@ fn office_page() -> kakehashi_web::office::OfficePage {
             .map(|k| DocumentRow {
                 id: format!("doc-{k}"),
                 governs: vec![("case_definition".into(), "sari-icosari".into())],
+                cited_by: vec![("vhf".into(), "VHF registry".into(), 2)],
                 title: "SARI protocol".into(),
                 kind: (*k).into(),
                 versions: ["draft", "in_review", "approved", "superseded"]
@@ -1374,4 +1375,20 @@ fn the_samples_tab_shows_released_cells_and_a_chart_per_material() {
     assert!(html.contains("<svg"), "the chart");
     assert!(html.contains("12 (+1 &lt; min)"), "{html}");
     assert!(html.contains(r#"aria-current="page">Samples"#), "{html}");
+}
+
+/// A library document names the studies that run under one of its versions, linked to them.
+#[test]
+fn a_protocol_names_the_studies_citing_it() {
+    let page = Page::Office(office_page());
+    for (locale, text) in [
+        (Locale::En, "VHF registry runs under version 2"),
+        (Locale::De, "VHF registry läuft unter Version 2"),
+        (Locale::Ja, "VHF registry はバージョン 2 に基づき実施"),
+    ] {
+        let html = render(&page, &chrome(locale, true)).unwrap();
+        let plain = html.replace(['\u{2068}', '\u{2069}'], "");
+        assert!(plain.contains(text), "{locale:?}: {html}");
+        assert!(html.contains("<a href=\"/studies/vhf\">vhf</a>"), "{html}");
+    }
 }

@@ -154,6 +154,10 @@ pub struct Study {
     pub acronym: String,
     /// The protocol version.
     pub protocol_version: String,
+    /// The version of the partnership library's protocol document the study runs under
+    /// (checked at the hub against the library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<ProtocolCitation>,
     /// The sponsor.
     pub sponsor: String,
     /// Ethics approvals, per country.
@@ -186,6 +190,17 @@ pub struct Study {
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
     /// The fields (data dictionary order).
     pub fields: Vec<Field>,
+}
+
+/// A study's citation of the protocol version it runs under: a document of the partnership
+/// library and one of its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolCitation {
+    /// The library document's id (`proto-vhf-registry`).
+    pub document: String,
+    /// The version number (1, 2, …).
+    pub version: u32,
 }
 
 impl Study {
@@ -246,6 +261,7 @@ impl Study {
             title: title.into(),
             acronym: id.to_uppercase(),
             protocol_version: "1.0".into(),
+            protocol: None,
             sponsor: "(to be set)".into(),
             ethics: Vec::new(),
             status: StudyStatus::Draft,

@@ -8,11 +8,19 @@
 use super::Fresh;
 use super::cases::user;
 use super::injection::NASTY;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use kakehashi_edc::arc::registry;
-use kakehashi_edc::study::Site;
+use kakehashi_edc::study::{ProtocolCitation, Site};
 use kakehashi_hub::db::{Role, StudyMember, secret_hash};
+use kakehashi_hub::service::office::{
+    citation,
+    library::{self, NewVersion},
+};
 use kakehashi_hub::service::studies::redcap::{self, Params};
 use kakehashi_hub::service::studies::{self, DictionaryImport, ExportFormat};
+use kakehashi_office::Lang;
+use kakehashi_office::library::{DocKind, Document};
 
 fn status(e: kakehashi_hub::ApiError) -> u16 {
     e.status.as_u16()
@@ -87,6 +95,73 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     // SQL in the title is stored verbatim
     let back = studies::visible(&hub, &office, "vhf-registry").unwrap().0;
     assert_eq!(back, vhf);
+
+    // a study cites the library's protocol version it runs under: the document must be a
+    // protocol and have that version (400 naming the field, nothing stored), and the
+    // document then names the study
+    let mut cites = vhf.clone();
+    cites.id = "cites".into();
+    cites.protocol = Some(ProtocolCitation {
+        document: "proto-vhf".into(),
+        version: 1,
+    });
+    let e = studies::create(&hub, &office, cites.clone()).unwrap_err();
+    assert_eq!(
+        (
+            e.status.as_u16(),
+            e.message.starts_with("protocol.document:")
+        ),
+        (400, true),
+        "{}",
+        e.message
+    );
+    library::put_document(
+        &hub,
+        &office,
+        Document {
+            id: "proto-vhf".into(),
+            title: "VHF registry protocol".into(),
+            kind: DocKind::Protocol,
+            lang: Lang::En,
+            governs: vec![],
+        },
+    )
+    .unwrap();
+    library::add_version(
+        &hub,
+        &office,
+        "proto-vhf",
+        NewVersion {
+            file_name: "p.md".into(),
+            content_base64: B64.encode("# VHF registry protocol\n"),
+            note: String::new(),
+            replace: None,
+        },
+    )
+    .unwrap();
+    cites.protocol.as_mut().unwrap().version = 2;
+    let e = studies::create(&hub, &office, cites.clone()).unwrap_err();
+    assert_eq!(
+        (
+            e.status.as_u16(),
+            e.message.starts_with("protocol.version:")
+        ),
+        (400, true),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        status(studies::visible(&hub, &office, "cites").unwrap_err()),
+        404
+    );
+    cites.protocol.as_mut().unwrap().version = 1;
+    studies::create(&hub, &office, cites.clone()).unwrap();
+    assert_eq!(
+        citation::cited_by(&hub, "proto-vhf").unwrap(),
+        [("cites".to_string(), cites.title.clone(), 1)]
+    );
+    let c = citation::cited(&hub, cites.protocol.as_ref().unwrap()).unwrap();
+    assert_eq!((c.version, c.state, c.is_current()), (1, "draft", false));
 
     // a REDCap dictionary: refused naming line and field, else a study on the base's events
     let csv = kakehashi_edc::dictionary::write_csv(&vhf.fields[..40]);
@@ -207,7 +282,8 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     let seen = studies::list(&hub, &ana).unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].role.as_deref(), Some("data_manager"));
-    assert_eq!(studies::list(&hub, &office).unwrap().len(), 3);
+    // vhf-registry, cites (the protocol citation above) and the two from dictionaries
+    assert_eq!(studies::list(&hub, &office).unwrap().len(), 4);
     assert_eq!(
         status(studies::visible(&hub, &ana, "small").unwrap_err()),
         404

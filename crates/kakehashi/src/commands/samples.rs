@@ -122,7 +122,7 @@ pub fn request(a: &LocateArgs) -> anyhow::Result<SamplesRequest> {
         },
         code: code.trim().to_owned(),
     });
-    let window = (icd10.is_some() || positive_test.is_some()).then(|| DiagnosisWindow {
+    let window = (icd10.is_some() || positive_test.is_some()).then_some(DiagnosisWindow {
         icd10,
         positive_test,
         days_before: a.days_before,

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub mod calendar;
+pub mod citation;
 pub mod governs;
 pub mod library;
 pub mod report;
@@ -45,7 +46,7 @@ pub fn is_office(user: &User) -> bool {
     user.role == Role::Admin
 }
 
-fn stored<T: DeserializeOwned>(json: &str) -> ApiResult<T> {
+pub(crate) fn stored<T: DeserializeOwned>(json: &str) -> ApiResult<T> {
     serde_json::from_str(json)
         .map_err(|e| ApiError::internal(format!("a stored office record does not read: {e}")))
 }

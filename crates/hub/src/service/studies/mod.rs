@@ -135,6 +135,9 @@ pub fn list(hub: &Hub, user: &User) -> ApiResult<Vec<StudySummary>> {
 pub fn create(hub: &Hub, by: &User, s: Study) -> ApiResult<StudySummary> {
     require_office(by)?;
     s.validate("the study").map_err(refused)?;
+    if let Some(c) = &s.protocol {
+        crate::service::office::citation::cited(hub, c)?;
+    }
     let doc = serde_json::to_string(&s).map_err(|e| ApiError::internal(e.to_string()))?;
     if !hub.db.study_insert(&s.id, &s.title, &doc, &by.name)? {
         return Err(ApiError::conflict(format!("a study {:?} exists", s.id)));
@@ -161,6 +164,9 @@ pub fn update(hub: &Hub, by: &User, id: &str, s: Study) -> ApiResult<StudySummar
         )));
     }
     s.validate("the study").map_err(refused)?;
+    if let Some(c) = &s.protocol {
+        crate::service::office::citation::cited(hub, c)?;
+    }
     let (_, old) = load(hub, id)?;
     for m in hub.db.study_members(id)? {
         let role_gone = !s.roles.iter().any(|r| r.name == m.role);

@@ -118,6 +118,7 @@ pub(super) fn build(h: &Hub, user: &User, feed: Option<String>) -> Result<Office
         .map(|d| {
             let v = library::document(h, &d.id)?;
             Ok(DocumentRow {
+                cited_by: crate::service::office::citation::cited_by(h, &d.id)?,
                 governs: d
                     .governs
                     .iter()
