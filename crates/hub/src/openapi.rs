@@ -508,6 +508,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/studies/{id}/activate",
+        "admin",
+        "Activate a sleeping study (or more sites of an active one) in one step ({sites, approvals, note}): each site the study's, not yet active, its country with an ethics approval (the study's or one given here); refused as a whole naming the site; recorded and audited.",
+    ),
+    (
+        "POST",
         "/redcap/api/",
         "study_token",
         "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version; errors as REDCap gives them.",

@@ -222,7 +222,7 @@ impl Study {
             }
         }
         if self.status == StudyStatus::Active {
-            for s in &self.sites {
+            for s in self.sites.iter().filter(|s| self.is_active_at(&s.dag)) {
                 if !self.ethics.iter().any(|e| e.country == s.country) {
                     p.push(StudyProblem::NoApproval {
                         site: s.dag.clone(),

@@ -3,8 +3,10 @@
 //! forms, roles with per-form rights, the missing-data codes, and the fields (the data
 //! dictionary).
 
+pub mod activation;
 mod check;
 
+pub use activation::{Activation, ActivationError};
 pub use check::{StudyError, StudyProblem};
 
 use crate::dictionary::Field;
@@ -190,6 +192,9 @@ pub struct Study {
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
     /// The fields (data dictionary order).
     pub fields: Vec<Field>,
+    /// Its activations at sites, oldest first (see [`activation`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activations: Vec<Activation>,
 }
 
 /// A study's citation of the protocol version it runs under: a document of the partnership
@@ -273,6 +278,7 @@ impl Study {
             form_labels: BTreeMap::new(),
             translations: BTreeMap::new(),
             fields,
+            activations: Vec::new(),
         };
         let forms = s.forms().into_iter().map(String::from).collect();
         s.arms.push(Arm {

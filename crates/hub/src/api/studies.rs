@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/studies/{id}/members", get(members).post(assign))
         .route("/api/studies/{id}/members/remove", post(unassign))
         .route("/api/studies/{id}/tokens", post(new_token))
+        .route("/api/studies/{id}/activate", post(activate))
         .route("/redcap/api/", post(redcap_api))
 }
 
@@ -65,6 +66,19 @@ async fn update(
         Study::from_json("the study", &String::from_utf8_lossy(&body)).map_err(studies::refused)?;
     Ok(Json(
         hub.blocking(move |h| studies::update(h, &by, &id, s))
+            .await?,
+    ))
+}
+
+async fn activate(
+    State(hub): S,
+    Admin(by): Admin,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> J<kakehashi_edc::study::Activation> {
+    let r: studies::ActivationRequest = json_body(&body, "the activation")?;
+    Ok(Json(
+        hub.blocking(move |h| studies::activate(h, &by, &id, r))
             .await?,
     ))
 }

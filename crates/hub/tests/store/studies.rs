@@ -11,14 +11,14 @@ use super::injection::NASTY;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use kakehashi_edc::arc::registry;
-use kakehashi_edc::study::{ProtocolCitation, Site};
+use kakehashi_edc::study::{EthicsApproval, ProtocolCitation, Site};
 use kakehashi_hub::db::{Role, StudyMember, secret_hash};
 use kakehashi_hub::service::office::{
     citation,
     library::{self, NewVersion},
 };
 use kakehashi_hub::service::studies::redcap::{self, Params};
-use kakehashi_hub::service::studies::{self, DictionaryImport, ExportFormat};
+use kakehashi_hub::service::studies::{self, ActivationRequest, DictionaryImport, ExportFormat};
 use kakehashi_office::Lang;
 use kakehashi_office::library::{DocKind, Document};
 
@@ -344,6 +344,61 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         404
     );
 
+    // a sleeping protocol activated at one site in one step: refused as a whole naming the
+    // site when its country has no ethics approval, only by the network office, recorded
+    let mut outbreak = vhf.clone();
+    outbreak.id = "outbreak".into();
+    outbreak.status = kakehashi_edc::StudyStatus::Sleeping;
+    outbreak.ethics = vec![EthicsApproval {
+        country: "DE".into(),
+        committee: "Charité EK".into(),
+        reference: "EA2/001/26".into(),
+        approved_on: "2026-10-01".into(),
+    }];
+    outbreak.protocol = None;
+    studies::create(&hub, &office, outbreak.clone()).unwrap();
+    let ask_for = |sites: &[&str]| ActivationRequest {
+        sites: sites.iter().map(|s| s.to_string()).collect(),
+        approvals: vec![],
+        note: "imported case".into(),
+    };
+    let e = studies::activate(
+        &hub,
+        &office,
+        "outbreak",
+        ask_for(&["de_charite", "jp_jihs"]),
+    )
+    .unwrap_err();
+    assert_eq!(e.status.as_u16(), 400);
+    assert!(
+        e.message.starts_with("sites[1]: 'jp_jihs' is in JP"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        studies::visible(&hub, &office, "outbreak").unwrap().0,
+        outbreak
+    );
+    assert_eq!(
+        status(studies::activate(&hub, &ana, "outbreak", ask_for(&["de_charite"])).unwrap_err()),
+        403
+    );
+    let a = studies::activate(&hub, &office, "outbreak", ask_for(&["de_charite"])).unwrap();
+    assert_eq!(
+        (a.by.as_str(), a.sites.as_slice()),
+        ("office", ["de_charite".to_string()].as_slice())
+    );
+    let now = studies::visible(&hub, &office, "outbreak").unwrap().0;
+    assert_eq!(now.status, kakehashi_edc::StudyStatus::Active);
+    assert_eq!(now.active_sites(), ["de_charite"]);
+    assert_eq!(
+        status(
+            studies::activate(&hub, &office, "vhf-registry", ask_for(&["de_charite"])).unwrap_err()
+        ),
+        409,
+        "a draft study is not activated"
+    );
+
     let kinds: Vec<String> = hub
         .audit
         .tail(100)
@@ -358,6 +413,7 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         "study_role_removed",
         "study_api_token_created",
         "study_api_read",
+        "study_activated",
     ] {
         assert!(
             kinds.iter().any(|x| x == k),

@@ -71,6 +71,12 @@ pub enum Command {
     ///
     /// Example: kakehashi study push dictionary.csv --id small --like vhf-registry --hub http://127.0.0.1:8080 --token kh_...
     Push(super::study_hub::PushArgs),
+    /// Activate a sleeping study at sites in one step (the network office's token): forms,
+    /// roles and sites are ready, so the sites can enrol at once; each site's country needs an
+    /// ethics approval (the study's, or one given with --approvals).
+    ///
+    /// Example: kakehashi study activate vhf-outbreak --site de_berlin --note "imported CCHF case" --hub http://127.0.0.1:8080 --token kh_...
+    Activate(super::study_hub::ActivateArgs),
 }
 
 /// Export formats.
@@ -119,6 +125,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::List(a) => super::study_hub::list(a),
         Command::Push(a) => super::study_hub::push(a),
+        Command::Activate(a) => super::study_hub::activate(a),
         Command::ImportDictionary {
             file,
             out,

@@ -1,6 +1,7 @@
-//! `kakehashi study list|push --hub URL --token T`: the studies at a hub, through its API
-//! (`/api/studies`): list those the token's user sees, create one from a study JSON or from
-//! a REDCap data dictionary (the network office's token).
+//! `kakehashi study list|push|activate --hub URL --token T`: the studies at a hub, through
+//! its API (`/api/studies`): list those the token's user sees, create one from a study JSON or
+//! from a REDCap data dictionary, activate a sleeping study at sites (the network office's
+//! token).
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -36,6 +37,26 @@ pub struct PushArgs {
     /// texts from.
     #[arg(long)]
     pub like: Option<String>,
+}
+
+/// Arguments of `kakehashi study activate`.
+#[derive(clap::Args)]
+pub struct ActivateArgs {
+    /// The study's id.
+    pub study: String,
+    /// A site (data access group) to activate; repeat for several.
+    #[arg(long = "site", required = true)]
+    pub sites: Vec<String>,
+    /// A JSON file with ethics approvals to record with the activation (a list of
+    /// {country, committee, reference, approved_on}).
+    #[arg(long)]
+    pub approvals: Option<PathBuf>,
+    /// Why now (the outbreak, the decision).
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// The hub and the network office's token.
+    #[command(flatten)]
+    pub at: HubArgs,
 }
 
 /// A study as the hub lists it.
@@ -155,6 +176,47 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
         base,
         s.fields,
         s.forms
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An activation as the hub recorded it.
+#[derive(Deserialize)]
+struct Activated {
+    at: String,
+    by: String,
+    sites: Vec<String>,
+}
+
+/// `kakehashi study activate`: activates a sleeping study (or more sites of an active one)
+/// at the hub in one step; a refusal names the site.
+pub fn activate(a: ActivateArgs) -> anyhow::Result<ExitCode> {
+    let approvals: serde_json::Value = match &a.approvals {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))?
+        }
+        None => serde_json::json!([]),
+    };
+    let base = a.at.hub.trim_end_matches('/').to_owned();
+    let body = serde_json::json!({"sites": a.sites, "approvals": approvals, "note": a.note});
+    let done: Activated = runtime()?.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/api/studies/{}/activate", a.study))
+            .bearer_auth(&a.at.token)
+            .json(&body)
+            .send()
+            .await
+            .context("reaching the hub")?;
+        answer(r).await
+    })?;
+    println!(
+        "study {} active at {} (by {} at {})",
+        a.study,
+        done.sites.join(", "),
+        done.by,
+        done.at
     );
     Ok(ExitCode::SUCCESS)
 }

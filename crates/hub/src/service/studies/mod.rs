@@ -198,6 +198,56 @@ pub fn update(hub: &Hub, by: &User, id: &str, s: Study) -> ApiResult<StudySummar
     Ok(summary(&s, None))
 }
 
+/// Activating a sleeping study (or more sites of an active one) in one step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationRequest {
+    /// The sites (data access groups) to activate.
+    pub sites: Vec<String>,
+    /// Ethics approvals to record with it (for sites' countries without one yet).
+    #[serde(default)]
+    pub approvals: Vec<kakehashi_edc::study::EthicsApproval>,
+    /// Why now.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Activates a study at sites (the network office): the study's rules decide
+/// (`Study::activate`; refused as a whole with the site named, 400, or 409 for a draft or
+/// closed study); written by compare-and-swap, the activation and its approvals audited. From
+/// then on those sites' agents and members can enrol subjects.
+pub fn activate(
+    hub: &Hub,
+    by: &User,
+    id: &str,
+    r: ActivationRequest,
+) -> ApiResult<kakehashi_edc::study::Activation> {
+    require_office(by)?;
+    let (mut s, old) = load(hub, id)?;
+    let a = s
+        .activate(&r.sites, r.approvals, &by.name, chrono::Utc::now(), &r.note)
+        .map_err(|e| match e {
+            kakehashi_edc::study::ActivationError::State { .. } => {
+                ApiError::conflict(e.to_string())
+            }
+            e => ApiError::bad_request(e.to_string()),
+        })?;
+    s.validate("the activated study").map_err(refused)?;
+    let doc = serde_json::to_string(&s).map_err(|e| ApiError::internal(e.to_string()))?;
+    if !hub.db.study_swap(id, &old, &s.title, &doc)? {
+        return Err(ApiError::conflict(format!(
+            "the study {id} was changed by someone else meanwhile: try again"
+        )));
+    }
+    audit(
+        hub,
+        &by.name,
+        "activated",
+        serde_json::json!({"id": id, "sites": a.sites, "approvals": a.approvals, "note": a.note}),
+    )?;
+    Ok(a)
+}
+
 /// A REDCap data dictionary to create a study from.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
