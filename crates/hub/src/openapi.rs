@@ -507,6 +507,72 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "A REDCap API token for the study ({user}: the network office for anyone, else your own; the study role must have the API right); answers {token, url}.",
     ),
     (
+        "GET",
+        "/api/studies/{id}/subjects",
+        "user",
+        "The study's subjects you see (your site's, or every site's when your study role sees all): record (the site-minted pseudonym), site, enrolled at/by, status.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects",
+        "user",
+        "Enrol a subject ({record, dag}): the record is the pseudonym the site minted (64 hex digits; `kakehashi site enrol` mints it); repeating it answers the stored subject.",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}/subjects/{record}",
+        "user",
+        "One subject with its event × form grid (each cell's instances with status, lock, signature).",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/withdraw",
+        "user",
+        "Withdraw a subject ({reason}); its data stay, no new data are entered.",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}",
+        "user",
+        "One form instance: values, status, lock, signatures, history, its version and your rights on the form.",
+    ),
+    (
+        "PUT",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}",
+        "user",
+        "Save values ({version, values, status, reason}): partial saves allowed, each value validated (400 naming the field), identifying fields refused, a reason required once complete, 409 when the version is stale.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/lock",
+        "user",
+        "Lock the form instance ({version}); the lock right.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/unlock",
+        "user",
+        "Unlock the form instance ({version}); its signatures become void.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/sign",
+        "user",
+        "E-sign the locked form instance ({password, meaning, version}): the password is re-entered and checked; a wrong one is refused (403) and audited.",
+    ),
+    (
+        "GET",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/history",
+        "user",
+        "The field history of the form instance: who, when, old → new, reason.",
+    ),
+    (
+        "POST",
+        "/api/site/enrolments",
+        "site",
+        "A site agent's enrolments ({version, enrolments: [{study, record}]}): the pseudonyms its steward minted, never patient ids; answers each with enrolled, already or refused (reason).",
+    ),
+    (
         "POST",
         "/api/studies/{id}/activate",
         "admin",
@@ -516,7 +582,13 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "POST",
         "/redcap/api/",
         "study_token",
-        "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version; errors as REDCap gives them.",
+        "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version, record (export flat with records/fields/forms/events/filterLogic/rawOrLabel/exportDataAccessGroups; import with data, overwriteBehavior, returnContent: all or nothing), log; errors as REDCap gives them.",
+    ),
+    (
+        "POST",
+        "/api/redcap/",
+        "study_token",
+        "The same REDCap-compatible API at the issue's path (form-encoded; exempt from the JSON-only rule, authenticated by the token in the body).",
     ),
 ];
 

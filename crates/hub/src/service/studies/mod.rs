@@ -15,7 +15,9 @@ use crate::{ApiError, Hub};
 use kakehashi_edc::{Study, StudyError, StudyStatus, dictionary, odm};
 use serde::{Deserialize, Serialize};
 
+pub mod records;
 pub mod redcap;
+mod redcap_records;
 
 /// A study in a list: what it is, not its fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
