@@ -391,6 +391,19 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     let now = studies::visible(&hub, &office, "outbreak").unwrap().0;
     assert_eq!(now.status, kakehashi_edc::StudyStatus::Active);
     assert_eq!(now.active_sites(), ["de_charite"]);
+    // only the activated site enrols: its agent's pseudonym is taken, the other site's is 409
+    let pseudonym = "ab".repeat(32);
+    let (_, new) =
+        studies::records::enrol_from_site(&hub, "de-charite", "outbreak", &pseudonym).unwrap();
+    assert!(new);
+    let e = studies::records::enrol_from_site(&hub, "jp-jihs", "outbreak", &"cd".repeat(32))
+        .unwrap_err();
+    assert_eq!(e.status.as_u16(), 409);
+    assert!(
+        e.message.contains("not activated at jp_jihs"),
+        "{}",
+        e.message
+    );
     assert_eq!(
         status(
             studies::activate(&hub, &office, "vhf-registry", ask_for(&["de_charite"])).unwrap_err()

@@ -230,6 +230,28 @@ fn put_subject(hub: &Hub, study: &Study, new: Subject) -> ApiResult<(Subject, bo
     }
 }
 
+/// 409 unless the study collects data at `dag` now (active, and activated there when it was
+/// activated site by site: a sleeping protocol's sites wait for their activation).
+fn not_collecting(s: &Study, dag: &str) -> ApiResult<()> {
+    if s.is_active_at(dag) {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        if s.status == kakehashi_edc::StudyStatus::Active {
+            format!(
+                "the study {} is not activated at {dag} yet: no enrolment there",
+                s.id
+            )
+        } else {
+            format!(
+                "the study {} is not active (it is {}): no enrolment",
+                s.id,
+                s.status.as_str()
+            )
+        },
+    ))
+}
+
 /// Enrols a subject by a study member whose role may edit some form, at their own site
 /// (or, for a role that sees every site, at `dag`). The record id must be a site-minted
 /// pseudonym. Repeating it answers the stored subject.
@@ -258,6 +280,7 @@ pub fn enrol(hub: &Hub, user: &User, study: &str, e: Enrolment) -> ApiResult<Sub
             ));
         }
     };
+    not_collecting(&a.study, &dag)?;
     let s = Subject::enrol(&a.study, &e.record, &dag, &user.name, chrono::Utc::now())
         .map_err(subject_refused)?;
     let (s, new) = put_subject(hub, &a.study, s)?;
@@ -283,16 +306,11 @@ pub fn enrol_from_site(
     record: &str,
 ) -> ApiResult<(Subject, bool)> {
     let (s, _) = load(hub, study)?;
-    if s.status != kakehashi_edc::StudyStatus::Active {
-        return Err(ApiError::conflict(format!(
-            "the study {study} is not active (it is {:?}): no enrolment",
-            s.status
-        )));
-    }
     pseudonym_only(record)?;
     let by = format!("site:{site}");
     // a data access group's name is the site id with `_` for `-` (REDCap's rule)
     let dag = site.replace('-', "_");
+    not_collecting(&s, &dag)?;
     let new = Subject::enrol(&s, record, &dag, &by, chrono::Utc::now()).map_err(|e| match e {
         SubjectError::UnknownSite { .. } => ApiError::forbidden(format!(
             "the site {site} is not a site of the study {study}"
