@@ -13,6 +13,7 @@ pub mod entry;
 pub mod flat;
 pub mod logic;
 pub mod odm;
+pub mod report;
 pub mod study;
 
 pub use dictionary::{DictionaryErrors, Field, FieldType};

@@ -12,6 +12,8 @@ pub struct ReportPage {
     pub report: ActivityReport,
     /// What the access requests did in the year.
     pub requests: RequestActivity,
+    /// What the studies did in the year.
+    pub studies: Vec<kakehashi_edc::report::StudyLine>,
     /// Meetings held per kind (`conference`, `meeting`, `visit`).
     pub by_kind: Vec<(String, usize)>,
     /// The year before, if there is one.

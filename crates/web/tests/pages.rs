@@ -786,8 +786,50 @@ fn report_page() -> kakehashi_web::office_report::ReportPage {
             made_available: 2,
             closed: 1,
         },
+        studies: ["active", "sleeping", "draft", "closed"]
+            .iter()
+            .map(|status| kakehashi_edc::report::StudyLine {
+                id: format!("study-{status}"),
+                acronym: "VHF-R".into(),
+                title: "VHF registry".into(),
+                status,
+                started: (*status == "active")
+                    .then(|| chrono::Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()),
+                started_in_span: *status == "active",
+                enrolled: 12,
+                enrolled_by_country: vec![("DE".into(), 5), ("JP".into(), 7)],
+                enrolled_to_date: 14,
+                withdrawn: 1,
+                active_sites: 3,
+            })
+            .collect(),
         previous: None,
         next: Some(2),
+    }
+}
+
+/// The activity report lists each study with its start and its enrolment per country.
+#[test]
+fn the_activity_report_shows_the_studies_and_their_enrolment() {
+    for (locale, started) in [
+        (Locale::En, "this year"),
+        (Locale::De, "in diesem Jahr"),
+        (Locale::Ja, "本年度"),
+    ] {
+        let html = render(&Page::OfficeReport(report_page()), &chrome(locale, true)).unwrap();
+        let studies = &html[html.find("id=\"report-studies\"").expect("a studies table")..];
+        let studies = &studies[..studies.find("</table>").unwrap()];
+        assert!(studies.contains("DE 5, JP 7"), "{studies}");
+        assert!(studies.contains(started), "{locale:?}: {studies}");
+        assert!(
+            studies.contains("<a href=\"/studies/study-sleeping\">"),
+            "{studies}"
+        );
+        assert_eq!(
+            studies.matches("<tr>").count(),
+            5,
+            "a header and four studies"
+        );
     }
 }
 

@@ -313,6 +313,7 @@ struct ReportAnswer {
     #[serde(flatten)]
     report: kakehashi_office::report::ActivityReport,
     requests: kakehashi_biobank::request::activity::RequestActivity,
+    studies: Vec<kakehashi_edc::report::StudyLine>,
 }
 
 async fn activity_report(
@@ -320,10 +321,14 @@ async fn activity_report(
     _c: Caller,
     Query(q): Query<ReportQuery>,
 ) -> J<ReportAnswer> {
-    let (report, requests, _, _) = hub
+    let a = hub
         .blocking(move |h| {
             crate::service::office::report::activity_report(h, q.agreement.as_deref(), q.year)
         })
         .await?;
-    Ok(Json(ReportAnswer { report, requests }))
+    Ok(Json(ReportAnswer {
+        report: a.report,
+        requests: a.requests,
+        studies: a.studies,
+    }))
 }

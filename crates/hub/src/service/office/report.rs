@@ -4,22 +4,73 @@ use super::{get, is_office, list, refused, today};
 use crate::db::{OfficeTable, User};
 use crate::service::ApiResult;
 use crate::{ApiError, Hub};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use kakehashi_biobank::request::activity::RequestActivity;
+use kakehashi_edc::Study;
+use kakehashi_edc::entry::Subject;
+use kakehashi_edc::report::{StudyFacts, StudyLine};
 use kakehashi_office::agreement::Agreement;
 use kakehashi_office::event::Event;
 use kakehashi_office::exchange::{Course, Exchange};
 use kakehashi_office::governance::Decision;
 use kakehashi_office::report::{self, ActivityReport};
 
+/// A MoU year's activity: the office's report, what the access requests and the studies did
+/// in it, and whether the years before and after exist.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// The office's own records.
+    pub report: ActivityReport,
+    /// What the access requests did.
+    pub requests: RequestActivity,
+    /// What the studies did (started, enrolled, withdrew).
+    pub studies: Vec<StudyLine>,
+    /// The year before, if there is one.
+    pub previous: Option<u32>,
+    /// The year after, if the agreement has one.
+    pub next: Option<u32>,
+}
+
+/// The studies with their creation time and subjects, as the report reads them.
+fn studies_with_subjects(hub: &Hub) -> ApiResult<Vec<StudyFacts>> {
+    let read = |what: &str, j: &str| -> ApiResult<serde_json::Value> {
+        serde_json::from_str(j)
+            .map_err(|e| ApiError::internal(format!("a stored {what} does not read: {e}")))
+    };
+    let mut out = Vec::new();
+    for j in hub.db.study_list()? {
+        let s: Study = serde_json::from_value(read("study", &j)?)
+            .map_err(|e| ApiError::internal(format!("a stored study does not read: {e}")))?;
+        let created = hub
+            .db
+            .study_created(&s.id)?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let subjects = hub
+            .db
+            .subjects(&s.id, None)?
+            .iter()
+            .map(|j| {
+                serde_json::from_value(read("subject", j)?)
+                    .map_err(|e| ApiError::internal(format!("a stored subject does not read: {e}")))
+            })
+            .collect::<ApiResult<Vec<Subject>>>()?;
+        out.push(StudyFacts {
+            study: s,
+            created,
+            subjects,
+        });
+    }
+    Ok(out)
+}
+
 /// The report of `year` (default: the current one) of `agreement` (default: the first), as of
-/// today, with what the access requests did in that year; with whether the years before and
-/// after exist.
+/// today, with what the access requests and the studies did in that year.
 pub fn activity_report(
     hub: &Hub,
     agreement: Option<&str>,
     year: Option<u32>,
-) -> ApiResult<(ActivityReport, RequestActivity, Option<u32>, Option<u32>)> {
+) -> ApiResult<Activity> {
     let agreements: Vec<Agreement> = list(hub, OfficeTable::Agreements, None)?;
     let a = match agreement {
         Some(id) => agreements.iter().find(|a| a.id == id),
@@ -42,12 +93,16 @@ pub fn activity_report(
     let previous = (n > 1).then(|| n - 1);
     let next = report::mou_year(a, n + 1).ok().map(|y| y.n);
     let start = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-    let requests = crate::service::requests::activity(
-        hub,
-        start(r.year.from),
-        start(r.year.to + chrono::Days::new(1)),
-    )?;
-    Ok((r, requests, previous, next))
+    let (from, to) = (start(r.year.from), start(r.year.to + chrono::Days::new(1)));
+    let requests = crate::service::requests::activity(hub, from, to)?;
+    let studies = kakehashi_edc::report::activity(&studies_with_subjects(hub)?, from, to);
+    Ok(Activity {
+        report: r,
+        requests,
+        studies,
+        previous,
+        next,
+    })
 }
 
 /// What a course certificate shows.

@@ -82,15 +82,16 @@ async fn report_page(
     SignedIn(ui, _user): SignedIn,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (report, requests, previous, next) = hub
+    let a = hub
         .blocking(move |h| report::activity_report(h, q.agreement.as_deref(), q.year))
         .await?;
     let page = ReportPage {
-        by_kind: kakehashi_office::report::meetings_by_kind(&report),
-        report,
-        requests,
-        previous,
-        next,
+        by_kind: kakehashi_office::report::meetings_by_kind(&a.report),
+        report: a.report,
+        requests: a.requests,
+        studies: a.studies,
+        previous: a.previous,
+        next: a.next,
     };
     Ok(ui.page(StatusCode::OK, &Page::OfficeReport(page), "office"))
 }
