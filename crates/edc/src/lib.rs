@@ -13,6 +13,7 @@ pub mod entry;
 pub mod flat;
 pub mod logic;
 pub mod odm;
+pub mod odm_clinical;
 pub mod report;
 pub mod study;
 

@@ -78,14 +78,37 @@ fn translated(out: &mut String, elem: &str, en: &str, study: &Study, key: &str) 
 /// (ISO 8601 with offset; the caller reads the clock).
 pub fn write_metadata(study: &Study, created: &str) -> String {
     let mut o = String::new();
-    let mdv = format!("MDV.{}.{}", study.id, study.protocol_version);
+    open(&mut o, study, created, "Snapshot", "Metadata");
+    write_study(&mut o, study);
+    o.push_str("</ODM>\n");
+    o
+}
+
+/// The XML declaration and the opening `ODM` element.
+pub(crate) fn open(
+    o: &mut String,
+    study: &Study,
+    created: &str,
+    file_type: &str,
+    granularity: &str,
+) {
     let _ = writeln!(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(
         o,
-        "<ODM xmlns=\"http://www.cdisc.org/ns/odm/v1.3\" ODMVersion=\"1.3.2\" FileType=\"Snapshot\" Granularity=\"Metadata\" FileOID=\"{}\" CreationDateTime=\"{}\" SourceSystem=\"kakehashi\">",
+        "<ODM xmlns=\"http://www.cdisc.org/ns/odm/v1.3\" ODMVersion=\"1.3.2\" FileType=\"{file_type}\" Granularity=\"{granularity}\" FileOID=\"{}\" CreationDateTime=\"{}\" SourceSystem=\"kakehashi\">",
         escape(&format!("kakehashi.{}", study.id)),
         escape(created)
     );
+}
+
+/// The metadata version's OID.
+pub(crate) fn mdv_oid(study: &Study) -> String {
+    format!("MDV.{}.{}", study.id, study.protocol_version)
+}
+
+/// The `Study` element with its metadata.
+pub(crate) fn write_study(o: &mut String, study: &Study) {
+    let mdv = mdv_oid(study);
     let _ = writeln!(o, "<Study OID=\"{}\">", escape(&format!("S.{}", study.id)));
     let _ = writeln!(
         o,
@@ -175,7 +198,7 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
         o.push_str("</ItemGroupDef>\n");
     }
     for f in &study.fields {
-        write_items(&mut o, f, study);
+        write_items(o, f, study);
     }
     for f in study.fields.iter().filter(|f| {
         matches!(
@@ -196,7 +219,7 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
         for c in f.options() {
             let _ = write!(o, "<CodeListItem CodedValue=\"{}\">", escape(&c.code));
             translated(
-                &mut o,
+                o,
                 "Decode",
                 &c.label,
                 study,
@@ -217,7 +240,7 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
             escape(&f.variable)
         );
         translated(
-            &mut o,
+            o,
             "Description",
             &format!("Not collected unless: {}", f.branching),
             study,
@@ -239,19 +262,18 @@ pub fn write_metadata(study: &Study, created: &str) -> String {
             "<MethodDef OID=\"M.{0}\" Name=\"{0}\" Type=\"Computation\">",
             escape(&f.variable)
         );
-        translated(&mut o, "Description", &f.label, study, "");
+        translated(o, "Description", &f.label, study, "");
         let _ = writeln!(
             o,
             "<FormalExpression Context=\"REDCap\">{}</FormalExpression></MethodDef>",
             escape(&f.calculation)
         );
     }
-    o.push_str("</MetaDataVersion>\n</Study>\n</ODM>\n");
-    o
+    o.push_str("</MetaDataVersion>\n</Study>\n");
 }
 
 /// The item OIDs (without `I.`) a field becomes.
-fn item_oids(f: &Field) -> Vec<String> {
+pub(crate) fn item_oids(f: &Field) -> Vec<String> {
     match f.field_type {
         FieldType::Descriptive => Vec::new(),
         FieldType::Checkbox => f

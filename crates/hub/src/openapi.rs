@@ -573,6 +573,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "A site agent's enrolments ({version, enrolments: [{study, record}]}): the pseudonyms its steward minted, never patient ids; answers each with enrolled, already or refused (reason).",
     ),
     (
+        "GET",
+        "/api/studies/{id}/records/export",
+        "user",
+        "The study's clinical data (format=csv: REDCap's flat CSV with the data access group; format=odm: CDISC ODM 1.3.2 with admin data and the audit trail), the forms your role may export and the sites it sees; audited.",
+    ),
+    (
         "POST",
         "/api/studies/{id}/activate",
         "admin",

@@ -75,7 +75,7 @@ pub struct HistoryEntry {
 }
 
 /// What a signature means (21 CFR 11.50(a)(3)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureMeaning {
     /// Reviewed the data.

@@ -32,6 +32,40 @@ pub(crate) fn routes() -> Router<Arc<crate::Hub>> {
         .route(&format!("{FORM}/sign"), post(sign))
         .route(&format!("{FORM}/history"), get(history))
         .route("/api/site/enrolments", post(site_enrolments))
+        .route("/api/studies/{id}/records/export", get(export))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: records::export::RecordsFormat,
+}
+
+/// The study's clinical data as flat CSV or ODM 1.3.2 with the audit trail.
+async fn export(
+    State(hub): S,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let file = format!(
+        "attachment; filename=\"{id}-records.{}\"",
+        match q.format {
+            records::export::RecordsFormat::Csv => "csv",
+            records::export::RecordsFormat::Odm => "xml",
+        }
+    );
+    let e = hub
+        .blocking(move |h| records::export::export(h, &user, &id, q.format))
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, e.content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, file),
+        ],
+        e.body,
+    )
+        .into_response())
 }
 
 /// A site agent sends the enrolments its steward made (study ids and pseudonyms).

@@ -14,6 +14,7 @@ use kakehashi_edc::arc::registry;
 use kakehashi_edc::entry::{FormKey, FormStatus, SignatureMeaning, SubjectStatus};
 use kakehashi_edc::study::{EthicsApproval, Site};
 use kakehashi_hub::db::{FormWrite, Role, StudyMember, Written};
+use kakehashi_hub::service::studies::records::export::RecordsFormat;
 use kakehashi_hub::service::studies::records::{self, Enrolment, Save, SignRequest};
 use kakehashi_hub::service::studies::{self};
 use std::collections::BTreeMap;
@@ -466,6 +467,44 @@ pub fn records_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     let rows = place.raw_int("SELECT count(*) FROM study_forms WHERE doc LIKE '%demog_birthdate%'");
     assert_eq!(rows, 0);
 
+    // exports: a role without the export right is refused; the data manager gets every
+    // site's subjects as flat CSV with the DAG column and as ODM with the audit trail
+    assert_eq!(
+        status(records::export::export(&hub, &ana, id, RecordsFormat::Csv).unwrap_err()),
+        403
+    );
+    hub.db.put_user("dan", &pw, Role::Researcher, None).unwrap();
+    let dan = user("dan", Role::Researcher);
+    let m = StudyMember {
+        user: "dan".into(),
+        role: "data_manager".into(),
+        dag: None,
+    };
+    studies::assign(&hub, &office, id, m).unwrap();
+    let csv = records::export::export(&hub, &dan, id, RecordsFormat::Csv).unwrap();
+    let header = csv.body.lines().next().unwrap();
+    assert!(header.contains("redcap_data_access_group"), "{header}");
+    assert!(csv.body.contains(de1.as_str()), "the Berlin subject with data in the CSV");
+    let odm = records::export::export(&hub, &dan, id, RecordsFormat::Odm).unwrap();
+    assert!(odm.content_type.starts_with("application/xml"));
+    assert!(
+        odm.body
+            .contains(&format!("<SubjectData SubjectKey=\"{de1}\""))
+    );
+    assert!(
+        odm.body.contains("<ItemData ItemOID=\"I.demog_age\""),
+        "the saved age"
+    );
+    assert!(
+        odm.body.contains("<UserRef UserOID=\"U.ana\"/>"),
+        "who saved it"
+    );
+    assert!(
+        !odm.body.contains("demog_birthdate\" Value"),
+        "no identifying value"
+    );
+    assert_eq!(csv.subjects, odm.subjects);
+
     let kinds: Vec<String> = hub
         .audit
         .tail(200)
@@ -481,6 +520,7 @@ pub fn records_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         "study_form_sign_refused",
         "study_form_signed",
         "study_form_unlocked",
+        "study_records_exported",
     ] {
         assert!(
             kinds.iter().any(|x| x == k),

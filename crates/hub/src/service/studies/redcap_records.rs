@@ -31,7 +31,7 @@ fn ok(fmt: Fmt, json: String, csv: String) -> Answer {
 }
 
 /// The subjects the token user sees, with their saved forms.
-fn visible_data(hub: &Hub, a: &Access) -> Result<Vec<(Subject, Vec<FormData>)>, String> {
+pub(crate) fn visible_data(hub: &Hub, a: &Access) -> Result<Vec<(Subject, Vec<FormData>)>, String> {
     let all_forms: Vec<FormData> = hub
         .db
         .forms_of(&a.study.id, None)

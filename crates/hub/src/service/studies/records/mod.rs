@@ -14,6 +14,7 @@
 //! these through [`crate::Hub::blocking`]. These functions are the stable surface the
 //! data-entry pages build on.
 
+pub mod export;
 pub mod forms;
 
 pub use forms::{FormView, Save, SignRequest, form, history, lock, save, sign, unlock};
