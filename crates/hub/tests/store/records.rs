@@ -484,7 +484,10 @@ pub fn records_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     let csv = records::export::export(&hub, &dan, id, RecordsFormat::Csv).unwrap();
     let header = csv.body.lines().next().unwrap();
     assert!(header.contains("redcap_data_access_group"), "{header}");
-    assert!(csv.body.contains(de1.as_str()), "the Berlin subject with data in the CSV");
+    assert!(
+        csv.body.contains(de1.as_str()),
+        "the Berlin subject with data in the CSV"
+    );
     let odm = records::export::export(&hub, &dan, id, RecordsFormat::Odm).unwrap();
     assert!(odm.content_type.starts_with("application/xml"));
     assert!(
