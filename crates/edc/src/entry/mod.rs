@@ -4,12 +4,16 @@
 
 pub mod query;
 pub mod record;
+pub mod subject;
 pub mod value;
 pub mod workflow;
 
 pub use query::{DataQuery, QueryAction, QueryError, QueryStatus, QueryTarget};
 pub use record::{
     Actor, EntryError, FormStatus, HistoryEntry, Lock, Reauthenticated, Signature, SignatureMeaning,
+};
+pub use subject::{
+    CellInstance, FormKey, GridCell, GridRow, Subject, SubjectError, SubjectStatus, Withdrawal,
 };
 pub use value::{MissingCode, ValueError, parse_number, parse_temporal, validate_value};
 pub use workflow::FormData;

@@ -89,6 +89,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::studies::V7_SQLITE, super::studies::V7_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 8,
+        name: "EDC records: study subjects (site-minted pseudonyms) and their form instances",
+        columns: &[],
+        sql: Sql::each(super::records::V8_SQLITE, super::records::V8_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The versions this hub knows, oldest first (numbers may skip one that another branch

@@ -29,6 +29,7 @@ mod notify;
 mod office;
 pub mod pg;
 mod projects;
+mod records;
 mod requests;
 mod sites;
 mod studies;
@@ -40,6 +41,7 @@ pub use identity::{TokenRow, UserRow};
 pub use notify::{Outgoing, Recipient};
 pub use office::{Feed, OfficeTable, Record};
 pub use pg::{PgUrl, Wake};
+pub use records::{FormWrite, SubjectWrite, Written};
 pub use studies::StudyMember;
 pub use tasks::Stored;
 

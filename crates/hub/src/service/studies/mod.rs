@@ -15,6 +15,7 @@ use crate::{ApiError, Hub};
 use kakehashi_edc::{Study, StudyError, StudyStatus, dictionary, odm};
 use serde::{Deserialize, Serialize};
 
+pub mod records;
 pub mod redcap;
 
 /// A study in a list: what it is, not its fields.
