@@ -101,6 +101,7 @@ fn ctx<'a>(
         can_edit: true,
         can_lock: true,
         event_label: "Event 1".into(),
+        version: "v1".into(),
     }
 }
 
@@ -137,6 +138,7 @@ fn every_field_type_renders_accessibly() {
     assert!(h.contains("<legend>Fever"));
     assert!(h.contains("type=\"radio\" id=\"f-fever-1\" name=\"v_fever\" value=\"1\""));
     assert!(h.contains("name=\"v_sym___2\" value=\"1\""));
+    assert!(h.contains("<input type=\"hidden\" name=\"version\" value=\"v1\">"));
     assert!(h.contains("<select id=\"f-route\" name=\"v_route\""));
     assert!(h.contains("<textarea id=\"f-comments\" name=\"v_comments\""));
     assert!(
@@ -402,16 +404,23 @@ fn the_study_pages_render_in_every_language() {
             record: "S-1".into(),
             site: "charite".into(),
             created: "2026-06-01".into(),
-            forms: (1, 0),
+            status: "enrolled".into(),
         }],
         all_sites: false,
         site: "charite".into(),
         enrol_sites: vec![("charite".into(), "Charité".into())],
+        record: "abc".into(),
         error: Some("no".into()),
     };
-    let grid = SubjectPage::new(&s, Locale::Ja, "S-1", "charite", &|_, f| {
-        (f == "presentation").then(|| ("unverified".to_string(), true, false))
+    let mut saved = FormData::new("S-1", "charite", "event_1_arm_1", "presentation", 1);
+    saved.values.insert("fever".into(), "1".into());
+    saved.status = FormStatus::Unverified;
+    saved.lock = Some(kakehashi_edc::entry::Lock {
+        user: "dm".into(),
+        at: Utc::now(),
     });
+    let g = kakehashi_edc::entry::subject::grid(&s, "S-1", &[saved]);
+    let grid = SubjectPage::new(&s, Locale::Ja, "S-1", "charite", "enrolled", &g);
     for l in Locale::ALL {
         for p in [
             Page::Studies(list.clone()),
@@ -434,7 +443,7 @@ fn the_study_pages_render_in_every_language() {
         }
     }
     let h = render(&Page::StudySubject(grid), &chrome(Locale::En)).unwrap();
-    assert!(h.contains("class=\"cell st-unverified\"><a href=\"/studies/sfts/subjects/S-1/event_1_arm_1/presentation/1\">unverified, locked</a>"));
+    assert!(h.contains("<li class=\"st-unverified\"><a href=\"/studies/sfts/subjects/S-1/event_1_arm_1/presentation/1\" id=\"cell-event_1_arm_1-presentation-1\">unverified, locked</a>"), "{h}");
     assert!(h.contains("st-empty"), "the outcome form has no data");
     let h = render(&Page::Study(Box::new(one)), &chrome(Locale::De)).unwrap();
     assert!(h.contains("format=redcap") && h.contains("format=odm"));

@@ -51,12 +51,12 @@ async fn one(
     SignedIn(ui, user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (s, members, can_export) = hub
+    let (s, member, members, can_export) = hub
         .blocking(move |h| {
-            let (s, _) = studies::visible(h, &user, &id)?;
+            let (s, member) = studies::visible(h, &user, &id)?;
             let members = studies::members(h, &user, &id)?;
             let can_export = studies::may_export(h, &user, &s)?;
-            Ok((s, members, can_export))
+            Ok((s, member, members, can_export))
         })
         .await?;
     let members = members
@@ -67,7 +67,9 @@ async fn one(
             site: m.dag.unwrap_or_default(),
         })
         .collect();
-    let page = StudyPage::new(&s, ui.locale, members, can_export);
+    let mut page = StudyPage::new(&s, ui.locale, members, can_export);
+    // only members enter data (the network office too only as one)
+    page.subjects = member.is_some();
     Ok(ui.page(StatusCode::OK, &Page::Study(Box::new(page)), "studies"))
 }
 

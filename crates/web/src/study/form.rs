@@ -35,7 +35,8 @@ pub struct FieldView {
     /// The variable (the inputs' names and ids derive from it).
     pub var: String,
     /// How it is entered: `text`, `notes`, `dropdown`, `radio` (also yes/no and true/false),
-    /// `checkbox`, `calc`, `descriptive`, `slider`, `file` (not supported here).
+    /// `checkbox`, `calc`, `descriptive`, `slider`, `file` (not supported here), `identifier`
+    /// (identifying: stays at the site, never entered at the hub).
     pub kind: String,
     /// The section header above it.
     pub section: Option<Text>,
@@ -124,6 +125,8 @@ pub struct FormPage {
     pub fields: Vec<FieldView>,
     /// Fields hidden by their branching logic.
     pub hidden: usize,
+    /// The stored version read (sent back with every change; a stale one is refused).
+    pub version: String,
     /// The status chosen (`incomplete`, `unverified`, `complete`).
     pub status: String,
     /// The status stored.
@@ -172,6 +175,8 @@ pub struct FormContext<'a> {
     pub can_lock: bool,
     /// The event's label.
     pub event_label: String,
+    /// The stored version read.
+    pub version: String,
 }
 
 fn expected(v: Validation) -> (&'static str, &'static str) {
@@ -280,7 +285,11 @@ fn field_view(
             .collect(),
     };
     let (format, inputmode) = f.validation.map(expected).unwrap_or(("", "text"));
-    let k = kind(f.field_type);
+    let k = if f.identifier {
+        "identifier"
+    } else {
+        kind(f.field_type)
+    };
     let value = if k == "calc" {
         calc_value(f, values, &c.data.event)
     } else {
@@ -366,6 +375,7 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
         form_name: d.form.clone(),
         hidden: on_form.len() - shown.len(),
         fields,
+        version: c.version.clone(),
         status: status_name(status).into(),
         stored_status: status_name(d.status).into(),
         reason: c.entered.map(|i| i.reason.clone()).unwrap_or_default(),

@@ -1,9 +1,11 @@
 //! The subject list of a study (`study_subjects.html`) and one subject's event × form grid
 //! (`study_subject.html`), each cell a link to the form with its status in colour and words.
 
+use super::input::status_name;
 use super::{Text, form_label};
 use crate::Locale;
 use kakehashi_edc::Study;
+use kakehashi_edc::entry::FormStatus;
 use serde::Serialize;
 
 /// A subject in the list.
@@ -15,8 +17,8 @@ pub struct SubjectRow {
     pub site: String,
     /// Enrolled (RFC 3339 or `YYYY-MM-DD`).
     pub created: String,
-    /// Forms with data, and of those complete.
-    pub forms: (usize, usize),
+    /// `enrolled` or `withdrawn`.
+    pub status: String,
 }
 
 /// `/studies/{id}/subjects`.
@@ -34,18 +36,17 @@ pub struct SubjectsPage {
     pub site: String,
     /// The sites where the caller may enrol a subject: data access group and name.
     pub enrol_sites: Vec<(String, String)>,
+    /// The pseudonym as typed (kept when the enrolment is refused).
+    pub record: String,
     /// A refused enrolment, in words.
     pub error: Option<String>,
 }
 
-/// One cell of the grid.
+/// One form instance in a grid cell.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct Cell {
-    /// The event's unique name (the form's address is
-    /// `/studies/{study}/subjects/{record}/{event}/{form}/1`).
-    pub event: String,
-    /// The form's name.
-    pub form: String,
+pub struct InstanceView {
+    /// The repeat instance (the form's address ends in it).
+    pub instance: u32,
     /// `empty`, `incomplete`, `unverified`, `complete` (colour and message key).
     pub status: String,
     /// Locked.
@@ -54,16 +55,31 @@ pub struct Cell {
     pub signed: bool,
 }
 
-/// A form's row of the grid: a cell per event (none where the event does not collect it).
+/// One cell of the grid: a form at an event (the form's address is
+/// `/studies/{study}/subjects/{record}/{event}/{form}/{instance}`).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Cell {
+    /// The form's name.
+    pub form: String,
+    /// Its instances; one `empty` instance 1 when nothing is saved yet.
+    pub instances: Vec<InstanceView>,
+    /// The next instance of a repeating form, offered as a new one.
+    pub next: Option<u32>,
+}
+
+/// An event's row of the grid: a cell per form of the study (none where the event does not
+/// collect it).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct GridRow {
-    /// The form's label.
-    pub form: Text,
-    /// Cells, one per event.
+    /// The event's unique name.
+    pub event: String,
+    /// Its label.
+    pub label: String,
+    /// Cells, one per form of the study.
     pub cells: Vec<Option<Cell>>,
 }
 
-/// `/studies/{id}/subjects/{record}`.
+/// `/studies/{id}/subjects/{record}`: the event × form grid.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SubjectPage {
     /// The study's id.
@@ -74,40 +90,60 @@ pub struct SubjectPage {
     pub record: String,
     /// Its site.
     pub site: String,
-    /// The events' labels (the columns).
-    pub events: Vec<String>,
-    /// One row per form.
+    /// `enrolled` or `withdrawn`.
+    pub status: String,
+    /// The forms' labels (the columns).
+    pub forms: Vec<Text>,
+    /// One row per event.
     pub rows: Vec<GridRow>,
 }
 
 impl SubjectPage {
-    /// The grid of `record`: `status(event, form)` gives a stored form's status, lock and
-    /// signature (`None`: no data yet).
+    /// The page of `record` from its grid (edc's `entry::subject::grid`).
     pub fn new(
         s: &Study,
         locale: Locale,
         record: &str,
         site: &str,
-        status: &dyn Fn(&str, &str) -> Option<(String, bool, bool)>,
+        status: &str,
+        grid: &[kakehashi_edc::entry::GridRow],
     ) -> Self {
-        let events: Vec<_> = s.events().collect();
-        let rows = s
-            .forms()
-            .into_iter()
-            .map(|f| GridRow {
-                form: form_label(s, locale, f),
-                cells: events
+        let forms = s.forms();
+        let rows = grid
+            .iter()
+            .map(|r| GridRow {
+                event: r.event.clone(),
+                label: r.label.clone(),
+                cells: forms
                     .iter()
-                    .map(|e| {
-                        e.forms.iter().any(|x| x == f).then(|| {
-                            let (st, locked, signed) = status(&e.unique_name, f)
-                                .unwrap_or_else(|| ("empty".into(), false, false));
+                    .map(|f| {
+                        r.cells.iter().find(|c| c.form == *f).map(|c| {
+                            let mut instances: Vec<InstanceView> = c
+                                .instances
+                                .iter()
+                                .map(|i| InstanceView {
+                                    instance: i.instance,
+                                    status: if i.values == 0 && i.status == FormStatus::Incomplete {
+                                        "empty".into()
+                                    } else {
+                                        status_name(i.status).into()
+                                    },
+                                    locked: i.locked,
+                                    signed: i.signed,
+                                })
+                                .collect();
+                            if instances.is_empty() {
+                                instances.push(InstanceView {
+                                    instance: 1,
+                                    status: "empty".into(),
+                                    ..Default::default()
+                                });
+                            }
+                            let last = instances.iter().map(|i| i.instance).max().unwrap_or(1);
                             Cell {
-                                event: e.unique_name.clone(),
-                                form: f.to_owned(),
-                                status: st,
-                                locked,
-                                signed,
+                                form: c.form.clone(),
+                                next: (c.repeating && !c.instances.is_empty()).then_some(last + 1),
+                                instances,
                             }
                         })
                     })
@@ -119,7 +155,8 @@ impl SubjectPage {
             acronym: s.acronym.clone(),
             record: record.into(),
             site: site.into(),
-            events: events.iter().map(|e| e.label.clone()).collect(),
+            status: status.into(),
+            forms: forms.iter().map(|f| form_label(s, locale, f)).collect(),
             rows,
         }
     }
