@@ -125,6 +125,8 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     );
     assert!(b.exists("#f-sfts_expo_tickbite_date").await, "branching");
     assert!(b.source().await.contains("above the maximum 250"));
+    assert!(b.exists("#problems a[href='#field-demog_height']").await);
+    b.click("#problems a[href='#field-demog_height']").await;
     b.screenshot(&shots.join("study-form-refused-en.png")).await;
 
     // fixed: saved complete
@@ -187,23 +189,41 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     );
 
     // every page of the flow in three languages
-    let form = format!("/studies/{STUDY}/subjects/{record}/{EVENT}/{FORM}/1");
     let grid = format!("/studies/{STUDY}/subjects/{record}");
-    let pages = [
-        ("studies", "/studies".to_owned()),
-        ("study", format!("/studies/{STUDY}")),
-        ("study-subjects", format!("/studies/{STUDY}/subjects")),
-        ("study-subject", grid),
-        ("study-form", form),
+    let mut pages = vec![
+        ("studies".to_owned(), "/studies".to_owned()),
+        ("study".to_owned(), format!("/studies/{STUDY}")),
+        (
+            "study-subjects".to_owned(),
+            format!("/studies/{STUDY}/subjects"),
+        ),
+        ("study-subject".to_owned(), grid.clone()),
     ];
+    // each form of the registry, at the first event that collects it
+    for (event, form) in [
+        (EVENT, FORM),
+        (EVENT, "daily"),
+        ("summary_medication_arm_1", "medication"),
+        ("summary_medication_arm_1", "pathogen_testing"),
+        ("outcome__end_of_st_arm_1", "outcome"),
+        ("follow_up_arm_1", "follow_up"),
+    ] {
+        pages.push((
+            format!("study-form-{form}"),
+            format!("{grid}/{event}/{form}/1"),
+        ));
+    }
     for lang in ["en", "de", "ja"] {
         set_language(&b, lang).await;
         for (name, path) in &pages {
             b.go(&format!("{url}{path}")).await;
             let src = b.source().await;
             assert!(src.contains(&format!("<html lang=\"{lang}\"")), "{name}");
+            if name.starts_with("study-form") {
+                assert!(src.contains("id=\"history\""), "{name}: {src}");
+            }
             assert!(!src.contains('⟦'), "{name} in {lang}: untranslated key");
-            if *name == "study-form" && lang != "en" {
+            if name == "study-form-presentation" && lang != "en" {
                 // translated ARC items in the language, the rest English and marked
                 assert!(src.contains("class=\"untranslated\""), "{name} {lang}");
                 assert!(src.contains("<span lang=\"en\">"), "{name} {lang}");

@@ -258,6 +258,10 @@ fn a_refused_save_keeps_the_entries_and_links_each_error_to_its_field() {
         assert!(h.contains("id=\"err-admdate\""));
         assert!(h.contains("role=\"alert\" id=\"form-error\""));
         assert!(
+            h.contains("<li><a href=\"#field-temp\">"),
+            "{l}: the summary links to the field"
+        );
+        assert!(
             h.contains("<option value=\"complete\" selected>"),
             "{l}: status kept"
         );

@@ -139,6 +139,9 @@ pub struct FormPage {
     pub reason_error: Option<String>,
     /// A problem with the form as a whole.
     pub form_error: Option<String>,
+    /// The fields with a problem, in form order (variable and label): the summary at the top
+    /// links to each.
+    pub problems: Vec<(String, Text)>,
     /// The user may enter data.
     pub can_edit: bool,
     /// The user may lock, unlock and sign.
@@ -345,9 +348,14 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
         .copied()
         .filter(|f| probe.is_shown(f))
         .collect();
-    let fields = shown
+    let fields: Vec<FieldView> = shown
         .iter()
         .map(|f| field_view(c, f, &values, &placed))
+        .collect();
+    let problems = fields
+        .iter()
+        .filter(|f| f.error.is_some())
+        .map(|f| (f.var.clone(), f.label.clone()))
         .collect();
     let mut history: Vec<HistoryRow> = d
         .history
@@ -382,6 +390,7 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
         reason_required: d.status == kakehashi_edc::entry::FormStatus::Complete,
         reason_error: placed.reason,
         form_error: placed.form,
+        problems,
         can_edit: c.can_edit && d.lock.is_none(),
         can_lock: c.can_lock,
         locked: d.lock.as_ref().map(|k| (k.user.clone(), k.at.to_rfc3339())),
