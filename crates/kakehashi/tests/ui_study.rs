@@ -49,7 +49,7 @@ async fn value_of(b: &Browser, css: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_languages() {
     let mut axe = a11y::Axe::load();
-    let (_dir, _demo, _driver, b, url) = start_with(60).await;
+    let (dir, _demo, _driver, b, url) = start_with(60).await;
     let shots = screenshots_dir();
 
     // the demo seeds its studies after the sites are online
@@ -140,7 +140,8 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
         b.exists("#form-status option[value='complete'][selected]")
             .await
     );
-    assert_eq!(value_of(&b, "#f-pres_onsetdate").await, "2026-06-02");
+    // stored as 2026-06-02, shown in the field's order as typed
+    assert_eq!(value_of(&b, "#f-pres_onsetdate").await, "02-06-2026");
 
     // a change to a complete form needs a reason
     b.type_into("#f-demog_height", "176").await;
@@ -187,6 +188,38 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
         cell_text.contains("complete, locked, signed"),
         "{cell_text}"
     );
+
+    // a data-entry role at one site sees that site's subjects only
+    let admin = std::fs::read_to_string(dir.path().join("hub").join("admin.token")).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/studies/{STUDY}/members"))
+        .bearer_auth(admin.trim())
+        .json(&serde_json::json!({"user": "researcher", "role": "data_entry", "dag": "jp_tokyo"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    b.call(reqwest::Method::DELETE, "/cookie", None).await;
+    sign_in(&b, &url, "researcher").await;
+    b.go(&format!("{url}/studies/{STUDY}/subjects")).await;
+    let src = b.source().await;
+    assert!(src.contains("your site jp_tokyo only"), "{src}");
+    assert!(
+        !src.contains(&record),
+        "a de_berlin subject is not listed at jp_tokyo"
+    );
+    assert!(b.exists("#enrol-site option[value='jp_tokyo']").await);
+    assert!(!b.exists("#enrol-site option[value='de_berlin']").await);
+    b.go(&format!("{url}/studies/{STUDY}/subjects/{record}"))
+        .await;
+    assert!(
+        !b.exists("#grid").await,
+        "another site's subject is not shown"
+    );
+    b.screenshot(&shots.join("study-subjects-own-site-en.png"))
+        .await;
+    b.call(reqwest::Method::DELETE, "/cookie", None).await;
+    sign_in(&b, &url, "datamanager").await;
 
     // every page of the flow in three languages
     let grid = format!("/studies/{STUDY}/subjects/{record}");

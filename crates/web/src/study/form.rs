@@ -207,6 +207,33 @@ fn expected(v: Validation) -> (&'static str, &'static str) {
     }
 }
 
+/// A stored date or date-time (`YYYY-MM-DD[ HH:MM[:SS]]`) in the field's display order
+/// (`date_dmy`: `DD-MM-YYYY`), as the user types it; anything else as it is.
+pub fn displayed(value: &str, v: Option<Validation>) -> String {
+    use Validation::*;
+    let order = match v {
+        Some(DateDmy | DatetimeDmy | DatetimeSecondsDmy) => "dmy",
+        Some(DateMdy | DatetimeMdy | DatetimeSecondsMdy) => "mdy",
+        _ => return value.to_owned(),
+    };
+    let (date, time) = match value.split_once(' ') {
+        Some((d, t)) => (d, Some(t)),
+        None => (value, None),
+    };
+    let Some(d) = kakehashi_edc::logic::eval::parse_date(date, "ymd") else {
+        return value.to_owned();
+    };
+    let shown = if order == "dmy" {
+        d.format("%d-%m-%Y")
+    } else {
+        d.format("%m-%d-%Y")
+    };
+    match time {
+        Some(t) => format!("{shown} {t}"),
+        None => shown.to_string(),
+    }
+}
+
 fn kind(t: FieldType) -> &'static str {
     match t {
         FieldType::Text => "text",
@@ -296,7 +323,7 @@ fn field_view(
     let value = if k == "calc" {
         calc_value(f, values, &c.data.event)
     } else {
-        value
+        displayed(&value, f.validation)
     };
     let text_or_none = |key: String, english: &str| {
         (!english.trim().is_empty()).then(|| study_text(s, l, &key, english))
@@ -417,6 +444,33 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
             .collect(),
         history,
         notice: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_dates_show_in_the_fields_order() {
+        assert_eq!(
+            displayed("2026-06-02", Some(Validation::DateDmy)),
+            "02-06-2026"
+        );
+        assert_eq!(
+            displayed("2026-06-02 07:30", Some(Validation::DatetimeMdy)),
+            "06-02-2026 07:30"
+        );
+        assert_eq!(
+            displayed("2026-06-02", Some(Validation::DateYmd)),
+            "2026-06-02"
+        );
+        assert_eq!(
+            displayed("02-06-2026", Some(Validation::DateDmy)),
+            "02-06-2026",
+            "as typed"
+        );
+        assert_eq!(displayed("UNK", None), "UNK");
     }
 }
 
