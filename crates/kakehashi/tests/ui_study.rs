@@ -5,8 +5,9 @@
 //! problem is shown next to it, nothing is saved, every entry is kept, and the tick-bite date
 //! the answer calls for appears (branching evaluated at the hub, no JavaScript). Fixed, the form
 //! is saved complete; a later change needs a reason; the form is locked and e-signed with the
-//! password re-entered (a wrong one is refused); the field history shows who changed what, when,
-//! old → new and why; the grid shows the form complete, locked, signed. Every page in English,
+//! password re-entered (a wrong one is refused), and unlocked (the signature void); the field history shows who changed what, when,
+//! old → new and why; the grid shows the form complete, locked, signed; a data-entry role at one
+//! site sees only that site's subjects. Every page (each registry form too) in English,
 //! German and Japanese, axe-checked, with screenshots in `screenshots/`.
 
 #[path = "a11y/mod.rs"]
@@ -188,6 +189,17 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
         cell_text.contains("complete, locked, signed"),
         "{cell_text}"
     );
+
+    // unlocking voids the signature and opens the form again
+    b.go(&format!(
+        "{url}/studies/{STUDY}/subjects/{record}/{EVENT}/{FORM}/1"
+    ))
+    .await;
+    b.submit("#unlock").await;
+    wait_url(&b, "done=unlocked").await;
+    let src = b.source().await;
+    assert!(src.contains("Not signed."), "{src}");
+    assert!(b.exists("#save").await && b.exists("#lock-button").await);
 
     // a data-entry role at one site sees that site's subjects only
     let admin = std::fs::read_to_string(dir.path().join("hub").join("admin.token")).unwrap();

@@ -358,7 +358,10 @@ fn a_complete_form_asks_for_a_reason_and_a_locked_one_offers_signing_and_shows_h
     assert!(h.contains("I have reviewed these data"));
     // history, newest first: bleed 1 → 2 with its reason
     let hist = &h[h.find("id=\"history\"").unwrap()..];
-    assert!(hist.contains("<code>bleed</code></td><td>1</td><td>2</td><td>chart re-read</td>"));
+    assert!(
+        hist.contains("Bleeding <code>bleed</code></td><td>1</td><td>2</td><td>chart re-read</td>"),
+        "{hist}"
+    );
     assert!(hist.find("chart re-read").unwrap() < hist.find("admdate").unwrap());
 }
 

@@ -7,6 +7,7 @@
 //! marked ([`Text::fallback`]: the template wraps it in `lang="en"` and a visible marker).
 
 pub mod errors;
+pub mod field;
 pub mod form;
 pub mod input;
 pub mod subjects;
