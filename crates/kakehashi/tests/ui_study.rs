@@ -5,9 +5,10 @@
 //! problem is shown next to it, nothing is saved, every entry is kept, and the tick-bite date
 //! the answer calls for appears (branching evaluated at the hub, no JavaScript). Fixed, the form
 //! is saved complete; a later change needs a reason; the form is locked and e-signed with the
-//! password re-entered (a wrong one is refused), and unlocked (the signature void); the field history shows who changed what, when,
-//! old → new and why; the grid shows the form complete, locked, signed; a data-entry role at one
-//! site sees only that site's subjects. Every page (each registry form too) in English,
+//! password re-entered (a wrong one is refused); the field history shows who changed what,
+//! when, old → new and why; the grid shows the form complete, locked, signed; unlocking voids
+//! the signature; a data-entry role at one site sees only that site's subjects. Every page
+//! (each registry form too) in English,
 //! German and Japanese, axe-checked, with screenshots in `screenshots/`.
 
 #[path = "a11y/mod.rs"]
