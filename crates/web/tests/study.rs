@@ -456,3 +456,53 @@ fn the_study_pages_render_in_every_language() {
     assert!(h.contains("format=redcap") && h.contains("format=odm"));
     assert!(h.contains("Aufnahme"));
 }
+
+#[test]
+fn a_repeating_form_offers_its_next_instance_once_one_is_saved() {
+    let mut s = study();
+    s.repeating_forms.push(kakehashi_edc::study::RepeatingForm {
+        event: "event_1_arm_1".into(),
+        form: "outcome".into(),
+    });
+    let none = kakehashi_edc::entry::subject::grid(&s, "S-1", &[]);
+    let h = render(
+        &Page::StudySubject(SubjectPage::new(
+            &s,
+            Locale::En,
+            "S-1",
+            "charite",
+            "enrolled",
+            &none,
+        )),
+        &chrome(Locale::En),
+    )
+    .unwrap();
+    assert!(h.contains("id=\"cell-event_1_arm_1-outcome-1\">no data</a>"));
+    assert!(
+        !h.contains("add an instance"),
+        "nothing saved: instance 1 is the new one"
+    );
+    let mut one = FormData::new("S-1", "charite", "event_1_arm_1", "outcome", 1);
+    one.values.insert("outcome".into(), "1".into());
+    one.status = FormStatus::Complete;
+    let g = kakehashi_edc::entry::subject::grid(&s, "S-1", &[one]);
+    let h = render(
+        &Page::StudySubject(SubjectPage::new(
+            &s,
+            Locale::En,
+            "S-1",
+            "charite",
+            "enrolled",
+            &g,
+        )),
+        &chrome(Locale::En),
+    )
+    .unwrap();
+    assert!(
+        h.contains("id=\"cell-event_1_arm_1-outcome-1\">#1: complete</a>"),
+        "{h}"
+    );
+    assert!(h.contains(
+        "<a href=\"/studies/sfts/subjects/S-1/event_1_arm_1/outcome/2\">add an instance</a>"
+    ));
+}
