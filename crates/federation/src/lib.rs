@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod audit;
 pub mod catalogue;
+pub mod enrolment;
 pub mod merge;
 pub mod protocol;
 pub mod sign;

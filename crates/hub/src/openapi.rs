@@ -568,6 +568,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/site/enrolments",
+        "site",
+        "A site agent's enrolments ({version, enrolments: [{study, record}]}): the pseudonyms its steward minted, never patient ids; answers each with enrolled, already or refused (reason).",
+    ),
+    (
+        "POST",
         "/redcap/api/",
         "study_token",
         "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version; errors as REDCap gives them.",

@@ -24,6 +24,7 @@ mod approval;
 pub mod backoff;
 mod catalogue;
 pub mod config;
+mod enrolment;
 mod handle;
 mod hub_client;
 mod poll;

@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod agent;
 pub mod console;
+pub mod enrolment;
 pub mod key;
 pub mod ledger;
 pub mod steward;

@@ -2,16 +2,18 @@
 //! role sees all), enrolment of a site-minted pseudonym, withdrawal, one subject with its
 //! event × form grid, and one form instance
 //! (`/subjects/{record}/forms/{event}/{form}/{instance}`): read, save (`PUT`), lock, unlock,
-//! e-sign, history. Who may do what is decided in [`crate::service::studies::records`].
+//! e-sign, history; and the site agents' enrolments (`POST /api/site/enrolments`, site
+//! token: study ids and pseudonyms). Who may do what is decided in [`crate::service::studies::records`].
 
 use super::{S, json_body};
 use crate::ApiError;
-use crate::context::Caller;
+use crate::context::{Caller, SiteCaller};
 use crate::service::studies::records::{self, Enrolment, FormView, Save, SignRequest, SubjectView};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakehashi_edc::entry::{FormKey, HistoryEntry, Subject};
+use kakehashi_federation::enrolment::{EnrolmentAnswer, EnrolmentReport};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -29,6 +31,20 @@ pub(crate) fn routes() -> Router<Arc<crate::Hub>> {
         .route(&format!("{FORM}/unlock"), post(unlock))
         .route(&format!("{FORM}/sign"), post(sign))
         .route(&format!("{FORM}/history"), get(history))
+        .route("/api/site/enrolments", post(site_enrolments))
+}
+
+/// A site agent sends the enrolments its steward made (study ids and pseudonyms).
+async fn site_enrolments(
+    State(hub): S,
+    SiteCaller(site): SiteCaller,
+    body: axum::body::Bytes,
+) -> J<EnrolmentAnswer> {
+    let r: EnrolmentReport = json_body(&body, "enrolment report")?;
+    Ok(Json(
+        hub.blocking(move |h| records::site_enrolments(h, site.id.as_str(), r))
+            .await?,
+    ))
 }
 
 type J<T> = Result<Json<T>, ApiError>;

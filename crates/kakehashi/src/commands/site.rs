@@ -13,10 +13,14 @@ use std::process::ExitCode;
 ///
 /// Example: kakehashi site --config site.toml
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    /// What else to do at the site (default: run the agent).
+    #[command(subcommand)]
+    command: Option<SiteCommand>,
     /// The site's configuration (TOML: site_id, hub, token, site_dir, [disclosure]).
     #[arg(long, env = "KAKEHASHI_SITE_CONFIG")]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// Print the site's public key (made on first use) and exit.
     #[arg(long)]
     print_public_key: bool,
@@ -26,8 +30,54 @@ pub struct Args {
     hash_password: bool,
 }
 
-/// Runs the agent until Ctrl-C or SIGTERM.
+/// Site commands besides running the agent.
+#[derive(clap::Subcommand)]
+pub enum SiteCommand {
+    /// Enrol a local patient in a study: mints the subject pseudonym (HMAC-SHA-256 of the
+    /// site's secret over the study and the patient id), keeps the mapping in the site
+    /// directory and prints the pseudonym; the running agent sends the hub the study and the
+    /// pseudonym after its next poll, never the patient id. Enrolling the same patient again
+    /// prints the same pseudonym.
+    ///
+    /// Example: kakehashi site enrol --site-dir sites/de-a --study vhf-registry --patient P-0001
+    Enrol {
+        /// The site directory (where `pseudonym.secret` and `enrolments.sqlite` live).
+        #[arg(long)]
+        site_dir: PathBuf,
+        /// The study id.
+        #[arg(long)]
+        study: String,
+        /// The local patient id (stays at the site).
+        #[arg(long)]
+        patient: String,
+    },
+}
+
+/// Runs the agent until Ctrl-C or SIGTERM (or the subcommand given).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(SiteCommand::Enrol {
+        site_dir,
+        study,
+        patient,
+    }) = args.command
+    {
+        let map = kakehashi_site::enrolment::Enrolments::open(&site_dir)?;
+        let e = map.enrol(&study, &patient)?;
+        println!("{}", e.record);
+        eprintln!(
+            "{} in {study}: {}; the agent sends the pseudonym to the hub after its next poll",
+            if e.new {
+                "enrolled"
+            } else {
+                "already enrolled"
+            },
+            match &e.hub {
+                None => "not yet at the hub".to_owned(),
+                Some(h) => format!("the hub answered: {h}"),
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.hash_password {
         let mut line = String::new();
         std::io::stdin()
@@ -40,10 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", kakehashi_site::console::hash_password(password)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let cfg = AgentConfig::load(&args.config)?;
+    let Some(config) = args.config else {
+        anyhow::bail!("--config (or KAKEHASHI_SITE_CONFIG) is required to run the agent");
+    };
+    let cfg = AgentConfig::load(&config)?;
     cfg.disclosure
         .validate()
-        .with_context(|| format!("{}: [disclosure]", args.config.display()))?;
+        .with_context(|| format!("{}: [disclosure]", config.display()))?;
     if args.print_public_key {
         println!("{}", kakehashi_site::agent::public_key(&cfg)?);
         return Ok(ExitCode::SUCCESS);
@@ -56,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         super::check_reference_data();
         let console = kakehashi_site::console::Console::bind(agent.clone())
             .await
-            .with_context(|| format!("{}: the steward console", args.config.display()))?;
+            .with_context(|| format!("{}: the steward console", config.display()))?;
         let (tx, rx) = tokio::sync::watch::channel(false);
         if let Some(console) = console {
             tokio::spawn(console.run(rx.clone()));

@@ -25,6 +25,9 @@ use crate::{ApiError, Hub};
 use kakehashi_edc::Study;
 use kakehashi_edc::entry::{Actor, FormData, GridRow, Subject, SubjectError, subject};
 use kakehashi_edc::study::Role as StudyRole;
+use kakehashi_federation::enrolment::{
+    ENROLMENT_VERSION, EnrolmentAnswer, EnrolmentOutcome, EnrolmentReport, MAX_ENROLMENTS,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -269,9 +272,10 @@ pub fn enrol(hub: &Hub, user: &User, study: &str, e: Enrolment) -> ApiResult<Sub
     Ok(s)
 }
 
-/// Enrols a subject pushed by a site's agent over its signed connection: the site is the
-/// caller (it must be one of the study's sites), the record the pseudonym it minted; the
-/// hub never sees the patient id. Repeating it answers the stored subject (false: not new).
+/// Enrols a subject pushed by a site's agent over its authenticated connection: the site is
+/// the caller (its id, `-` read as `_`, must be one of the study's data access groups), the
+/// record the pseudonym it minted; the hub never sees the patient id. Repeating it answers
+/// the stored subject (false: not new).
 pub fn enrol_from_site(
     hub: &Hub,
     site: &str,
@@ -287,7 +291,9 @@ pub fn enrol_from_site(
     }
     pseudonym_only(record)?;
     let by = format!("site:{site}");
-    let new = Subject::enrol(&s, record, site, &by, chrono::Utc::now()).map_err(|e| match e {
+    // a data access group's name is the site id with `_` for `-` (REDCap's rule)
+    let dag = site.replace('-', "_");
+    let new = Subject::enrol(&s, record, &dag, &by, chrono::Utc::now()).map_err(|e| match e {
         SubjectError::UnknownSite { .. } => ApiError::forbidden(format!(
             "the site {site} is not a site of the study {study}"
         )),
@@ -346,4 +352,35 @@ pub fn withdraw(
         serde_json::json!({"study": study, "record": record, "reason": reason.trim()}),
     )?;
     Ok(s)
+}
+
+/// A site agent's enrolment report: each enrolment through [`enrol_from_site`], answered
+/// one by one (a refusal names its reason and stops no other); 409 for another report
+/// version, 400 for more than [`MAX_ENROLMENTS`].
+pub fn site_enrolments(hub: &Hub, site: &str, r: EnrolmentReport) -> ApiResult<EnrolmentAnswer> {
+    if r.version != ENROLMENT_VERSION {
+        return Err(ApiError::conflict(format!(
+            "unsupported enrolment report version {}: this hub speaks version {ENROLMENT_VERSION}",
+            r.version
+        )));
+    }
+    if r.enrolments.len() > MAX_ENROLMENTS {
+        return Err(ApiError::bad_request(format!(
+            "enrolments: {} in one report, at most {MAX_ENROLMENTS}",
+            r.enrolments.len()
+        )));
+    }
+    let mut results = Vec::with_capacity(r.enrolments.len());
+    for e in r.enrolments {
+        let outcome = match enrol_from_site(hub, site, &e.study, &e.record) {
+            Ok((_, true)) => EnrolmentOutcome::Enrolled,
+            Ok((_, false)) => EnrolmentOutcome::Already,
+            Err(err) if err.status.is_server_error() => return Err(err),
+            Err(err) => EnrolmentOutcome::Refused {
+                reason: err.message,
+            },
+        };
+        results.push((e, outcome));
+    }
+    Ok(EnrolmentAnswer { results })
 }
