@@ -1,6 +1,7 @@
 //! EDC data entry in headless Chromium against a real demo network: the demo data manager
-//! opens the SFTS registry, enrols a subject with a site-minted pseudonym (a malformed one is
-//! refused next to the field, what was typed kept), opens the presentation form from the
+//! opens the SFTS registry; a record id that is no pseudonym is refused next to the field, what
+//! was typed kept; the Berlin site enrols a patient (`kakehashi site enrol` mints the
+//! pseudonym, the agent sends it) and the subject appears in the list; the data manager opens the presentation form from the
 //! subject's grid, answers "tick bite: yes" and saves with an out-of-range height: the height's
 //! problem is shown next to it, nothing is saved, every entry is kept, and the tick-bite date
 //! the answer calls for appears (branching evaluated at the hub, no JavaScript). Fixed, the form
@@ -93,8 +94,40 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     b.screenshot(&shots.join("study-enrol-refused-en.png"))
         .await;
 
-    // the pseudonym the site minted (64 hex digits) enrols the subject
-    let record = "5fa1".repeat(16);
+    // the Berlin site mints the pseudonym (`kakehashi site enrol`); its agent sends it after
+    // its next poll and the subject appears in the list, at de_berlin
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(["site", "enrol", "--site-dir"])
+        .arg(dir.path().join("sites").join("de-berlin"))
+        .args(["--study", STUDY, "--patient", "P-0042"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(record.len(), 64, "{record}");
+    let t = Instant::now();
+    loop {
+        b.go(&format!("{url}/studies/{STUDY}/subjects")).await;
+        if b.source().await.contains(&record) {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the site's enrolment did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        !b.source().await.contains("P-0042"),
+        "the patient id stays at the site"
+    );
+
+    // enrolling the pseudonym from the page again (as a member who was handed it) opens the
+    // same subject
     b.type_into("#enrol-record", &record).await;
     b.submit("form[action$='/subjects'] button.primary").await;
     wait_url(&b, &format!("/subjects/{record}")).await;
