@@ -576,7 +576,13 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "POST",
         "/redcap/api/",
         "study_token",
-        "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version; errors as REDCap gives them.",
+        "The REDCap-compatible API (form-encoded: token, content, format=json|csv, returnFormat): project, metadata, exportFieldNames, instrument, event, arm, formEventMapping, repeatingFormsEvents, dag, version, record (export flat with records/fields/forms/events/filterLogic/rawOrLabel/exportDataAccessGroups; import with data, overwriteBehavior, returnContent: all or nothing), log; errors as REDCap gives them.",
+    ),
+    (
+        "POST",
+        "/api/redcap/",
+        "study_token",
+        "The same REDCap-compatible API at the issue's path (form-encoded; exempt from the JSON-only rule, authenticated by the token in the body).",
     ),
 ];
 

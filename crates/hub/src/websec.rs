@@ -93,13 +93,17 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 
 /// The JSON API takes JSON only: a request to `/api/...` that is not a GET or HEAD must say
 /// `Content-Type: application/json`, else 415 before any handler runs (so a cross-site form
-/// post, which can only send form or text types, never reaches one).
+/// post, which can only send form or text types, never reaches one). The one exception is
+/// the REDCap-compatible API at `/api/redcap/` (the path, beside `/redcap/api/`):
+/// REDCap clients send it form-encoded, and it is authenticated by the token in the body,
+/// never by a cookie, so a cross-site form gains nothing there.
 pub(crate) async fn json_only(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if req.uri().path().starts_with("/api/") && !safe && !is_json(req.headers()) {
+    let path = req.uri().path();
+    if path.starts_with("/api/") && path != "/api/redcap/" && !safe && !is_json(req.headers()) {
         return crate::ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "unsupported_media_type",

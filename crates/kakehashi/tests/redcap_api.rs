@@ -14,7 +14,7 @@ mod common;
 
 use kakehashi_edc::dictionary::FieldType;
 use kakehashi_edc::{Study, dictionary};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -430,4 +430,249 @@ async fn pycap_reads_the_demo_studies_metadata_as_the_study_defines_it() {
         "no studies",
         "the researcher holds no study role"
     );
+}
+
+const PYCAP_RECORDS: &str = r#"
+import json, sys
+from redcap import Project, RedcapError
+url, token, rows_file, bad_file = sys.argv[1:5]
+p = Project(url, token)
+rows = json.load(open(rows_file))
+out = {"count": p.import_records(rows, overwrite="normal", return_content="count")}
+try:
+    p.import_records(json.load(open(bad_file)))
+    out["bad"] = "no error"
+except RedcapError as e:
+    out["bad"] = str(e)
+out["json"] = p.export_records(export_data_access_groups=True)
+out["csv"] = p.export_records(format_type="csv")
+out["one"] = p.export_records(records=[rows[0]["subjid"]], fields=["demog_age"], events=["initial_assessment_arm_1"])
+out["filtered"] = p.export_records(filter_logic="[demog_age] >= 60")
+out["log"] = p.export_logging()
+print(json.dumps(out))
+"#;
+
+/// 50 generated records as REDCap flat rows: the admission event (age, sex, onset date,
+/// every option of a checkbox, the form status) and 0–2 medication instances each.
+fn generated_rows(s: &Study) -> (Vec<Value>, String, Vec<String>) {
+    let cb = s
+        .fields
+        .iter()
+        .find(|f| f.form == "presentation" && f.field_type == FieldType::Checkbox)
+        .unwrap();
+    let med = s
+        .fields
+        .iter()
+        .find(|f| {
+            f.form == "medication" && f.field_type == FieldType::Text && f.validation.is_none()
+        })
+        .unwrap()
+        .variable
+        .clone();
+    let boxes: Vec<String> = cb
+        .choices
+        .iter()
+        .map(|c| format!("{}___{}", cb.variable, c.code))
+        .collect();
+    let mut rows = Vec::new();
+    for i in 0..50u32 {
+        let record = format!("{:064x}", 0xabc000 + i);
+        let mut r = serde_json::Map::new();
+        r.insert("subjid".into(), record.clone().into());
+        r.insert(
+            "redcap_event_name".into(),
+            "initial_assessment_arm_1".into(),
+        );
+        r.insert("redcap_repeat_instrument".into(), "".into());
+        r.insert("redcap_repeat_instance".into(), "".into());
+        r.insert(
+            "redcap_data_access_group".into(),
+            (if i % 2 == 0 { "de_a" } else { "jp_b" }).into(),
+        );
+        r.insert("demog_age".into(), (20 + (i * 7) % 70).to_string().into());
+        r.insert("demog_sex".into(), (1 + i % 2).to_string().into());
+        r.insert(
+            "pres_onsetdate".into(),
+            format!("2026-0{}-{:02}", 1 + i % 9, 1 + i % 28).into(),
+        );
+        for (k, b) in boxes.iter().enumerate() {
+            let on = (i as usize + k) % 3 == 0;
+            r.insert(b.clone(), (if on { "1" } else { "0" }).into());
+        }
+        r.insert("presentation_complete".into(), (i % 2).to_string().into());
+        rows.push(Value::Object(r));
+        for n in 1..=(i % 3) {
+            rows.push(json!({
+                "subjid": record,
+                "redcap_event_name": "summary_medication_arm_1",
+                "redcap_repeat_instrument": "medication",
+                "redcap_repeat_instance": n.to_string(),
+                med.clone(): format!("drug {i}-{n}"),
+                "medication_complete": "0",
+            }));
+        }
+    }
+    (rows, med, boxes)
+}
+
+/// Where an exported row belongs.
+fn row_key(r: &Value) -> (String, String, String, String) {
+    let s = |k: &str| r[k].as_str().unwrap_or("").to_owned();
+    (
+        s("subjid"),
+        s("redcap_event_name"),
+        s("redcap_repeat_instrument"),
+        s("redcap_repeat_instance"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pycap_imports_50_records_and_exports_them_equal() {
+    if !have_pycap() {
+        assert!(
+            std::env::var("KAKEHASHI_REQUIRE_PYCAP").as_deref() != Ok("1"),
+            "KAKEHASHI_REQUIRE_PYCAP=1 but PyCap is not installed (pip install pycap)"
+        );
+        println!("SKIPPED: PyCap is not installed (pip install pycap)");
+        return;
+    }
+    let net = common::net::Net::start(&[]).await;
+    let mut s = kakehashi_edc::arc::registry::vhf_study().unwrap();
+    s.sites = [("de_a", "DE"), ("jp_b", "JP")]
+        .map(|(d, c)| kakehashi_edc::study::Site {
+            dag: d.into(),
+            name: d.into(),
+            country: c.into(),
+        })
+        .to_vec();
+    s.ethics = ["DE", "JP"]
+        .map(|c| kakehashi_edc::study::EthicsApproval {
+            country: c.into(),
+            committee: format!("Committee {c}"),
+            reference: format!("EC-{c}"),
+            approved_on: "2026-01-15".into(),
+        })
+        .to_vec();
+    let r = net
+        .http
+        .post(format!("{}/api/studies", net.url))
+        .bearer_auth(&net.admin)
+        .header("content-type", "application/json")
+        .body(s.to_json())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    net.admin_post(
+        "/api/studies/vhf-registry/members",
+        json!({"user": "alice", "role": "data_manager", "dag": null}),
+    )
+    .await;
+    let t = net
+        .admin_post("/api/studies/vhf-registry/tokens", json!({"user": "alice"}))
+        .await;
+    let token = t["token"].as_str().unwrap().to_owned();
+
+    let (rows, med, boxes) = generated_rows(&s);
+    let mut bad = rows[0].clone();
+    bad["subjid"] = json!(format!("{:064x}", 0xdead));
+    bad["demog_sex"] = json!("7");
+    let dir = net.dir.path();
+    std::fs::write(dir.join("rows.json"), serde_json::to_string(&rows).unwrap()).unwrap();
+    std::fs::write(dir.join("bad.json"), serde_json::to_string(&[bad]).unwrap()).unwrap();
+    std::fs::write(dir.join("records.py"), PYCAP_RECORDS).unwrap();
+    let out = Command::new("python3")
+        .arg(dir.join("records.py"))
+        .arg(format!("{}/redcap/api/", net.url))
+        .arg(&token)
+        .arg(dir.join("rows.json"))
+        .arg(dir.join("bad.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["count"], json!({"count": 50}));
+    // the refusal names record, field and value; nothing of it was stored
+    let bad = got["bad"].as_str().unwrap();
+    assert!(
+        bad.contains(&format!("\"{:064x}\",\"demog_sex\",\"7\"", 0xdead)),
+        "{bad}"
+    );
+
+    // exported equal: every row, every imported value, checkbox columns, events, instances
+    let exported = got["json"].as_array().unwrap();
+    assert_eq!(exported.len(), rows.len());
+    let by_key: std::collections::BTreeMap<_, _> =
+        exported.iter().map(|r| (row_key(r), r)).collect();
+    for r in &rows {
+        let e = by_key
+            .get(&row_key(r))
+            .unwrap_or_else(|| panic!("not exported: {:?}", row_key(r)));
+        for (k, v) in r.as_object().unwrap() {
+            assert_eq!(&e[k], v, "{k} of {:?}", row_key(r));
+        }
+    }
+    assert!(boxes.iter().all(|b| exported[0].get(b).is_some()));
+    assert!(exported.iter().any(|r| r[&med] == "drug 2-2"));
+    // CSV: the same rows, REDCap's columns first
+    let csv = got["csv"].as_str().unwrap();
+    assert!(
+        csv.starts_with(
+            "subjid,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,"
+        ),
+        "{}",
+        &csv[..200.min(csv.len())]
+    );
+    assert_eq!(csv.lines().count(), rows.len() + 1);
+    // records[], fields[], events[]: one row, the record id and the field
+    let one = got["one"].as_array().unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["demog_age"], rows[0]["demog_age"]);
+    assert!(one[0].get("demog_sex").is_none());
+    // filterLogic with the edc evaluator
+    let want = rows
+        .iter()
+        .filter(|r| {
+            r["demog_age"]
+                .as_str()
+                .is_some_and(|a| a.parse::<u32>().unwrap() >= 60)
+        })
+        .count();
+    assert_eq!(got["filtered"].as_array().unwrap().len(), want);
+    assert!(want > 0);
+    // the log: a create per record and the field changes
+    let log = got["log"].as_array().unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|l| l["action"].as_str().unwrap().starts_with("Create record"))
+            .count(),
+        50
+    );
+    assert!(
+        log.iter()
+            .any(|l| l["details"].as_str().unwrap().starts_with("demog_age = "))
+    );
+
+    // the issue's path answers the same, form-encoded
+    let r = net
+        .http
+        .post(format!("{}/api/redcap/", net.url))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(format!(
+            "token={token}&content=record&format=json&records%5B0%5D={}",
+            rows[0]["subjid"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(v[0]["demog_age"], rows[0]["demog_age"]);
 }

@@ -335,6 +335,30 @@ pub fn to_csv(cols: &[String], rows: &[Row]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Reads imported CSV rows (a header line, then one row per line); a broken line is named.
+pub fn read_csv(data: &str) -> Result<Vec<Row>, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(data.as_bytes());
+    let head: Vec<String> = r
+        .headers()
+        .map_err(|e| format!("data: {e}"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("data: line {}: {e}", i + 2))?;
+        out.push(
+            head.iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
 /// The rows as REDCap's JSON (an array of objects, keys in column order).
 pub fn to_json(cols: &[String], rows: &[Row]) -> String {
     let arr: Vec<serde_json::Value> = rows

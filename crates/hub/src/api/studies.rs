@@ -4,7 +4,8 @@
 //! REDCap-compatible API at `/redcap/api/` (form-encoded, as REDCap clients send it; outside
 //! `/api/`, whose JSON-only rule it cannot keep, and ending in `/api/`, as PyCap requires;
 //! it is authenticated by the token in the body, never by a cookie, so a cross-site form
-//! gains nothing). Who may do what is decided in [`crate::service::studies`].
+//! gains nothing); the same API also answers at `/api/redcap/`, the path (the
+//! JSON-only rule exempts exactly that path). Who may do what is decided in [`crate::service::studies`].
 
 use super::{S, json_body};
 use crate::context::{Admin, Caller};
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/api/studies/{id}/members/remove", post(unassign))
         .route("/api/studies/{id}/tokens", post(new_token))
         .route("/redcap/api/", post(redcap_api))
+        .route("/api/redcap/", post(redcap_api))
 }
 
 type J<T> = Result<Json<T>, ApiError>;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod records;
 pub mod redcap;
+mod redcap_records;
 
 /// A study in a list: what it is, not its fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

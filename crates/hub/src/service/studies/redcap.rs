@@ -1,8 +1,8 @@
-//! The REDCap-compatible API, metadata part: a form-encoded `POST` with `token`, `content`,
+//! The REDCap-compatible API. Metadata here: a form-encoded `POST` with `token`, `content`,
 //! `format` (`json` or `csv`) and `returnFormat`, answered with exactly the shapes REDCap
 //! returns (built by `kakehashi_edc::api`) for `project`, `metadata`, `exportFieldNames`,
 //! `instrument`, `event`, `arm`, `formEventMapping`, `repeatingFormsEvents`, `dag` and
-//! `version`. Errors are REDCap's: `{"error": "..."}` (or `ERROR: ...` in CSV, `<error>` in
+//! `version`; records (export, import) and logging in [`super::redcap_records`]. Errors are REDCap's: `{"error": "..."}` (or `ERROR: ...` in CSV, `<error>` in
 //! XML, in the `returnFormat`, else the `format`, else XML), 403 for a token that opens
 //! nothing, 400 for a request REDCap would refuse. The token is a study API token
 //! ([`super::new_api_token`]); its user's study role must still hold the API right. Every
@@ -25,8 +25,9 @@ pub struct Answer {
     pub body: String,
 }
 
+/// The formats REDCap answers in.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Fmt {
+pub(super) enum Fmt {
     Json,
     Csv,
     Xml,
@@ -47,13 +48,13 @@ impl Fmt {
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(super) fn get(&self, k: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
     }
 
     /// The values of an array parameter: `k[0]`, `k[1]`, … (or `k[]`), and a
     /// comma-separated `k`.
-    fn list(&self, k: &str) -> Vec<String> {
+    pub(super) fn list(&self, k: &str) -> Vec<String> {
         let mut out = Vec::new();
         for (n, v) in &self.0 {
             let indexed = n
@@ -75,7 +76,8 @@ impl Params {
     }
 }
 
-fn error(status: u16, fmt: Fmt, message: &str) -> Answer {
+/// A REDCap error in the format asked for.
+pub(super) fn error(status: u16, fmt: Fmt, message: &str) -> Answer {
     let (content_type, body) = match fmt {
         Fmt::Json => (
             "application/json",
@@ -178,8 +180,26 @@ pub fn answer(hub: &Hub, p: &Params) -> Answer {
             "format: this hub answers json or csv (REDCap's default, xml, is not offered)",
         );
     }
-    let a = respond(hub, &study, &study_id, content, fmt, p);
-    if a.status == 200 {
+    let import = content == "record" && p.get("data").is_some();
+    let a = if content == "record" || content == "log" {
+        let access = hub
+            .db
+            .user_with_hash(&user)
+            .map_err(|e| e.0)
+            .and_then(|u| u.ok_or_else(|| format!("no user {user}")))
+            .and_then(|(u, _)| super::records::access(hub, &u, &study_id).map_err(|e| e.message));
+        match access {
+            Err(e) => return error(403, err_fmt, &e),
+            Ok(acc) => match (content, p.get("data")) {
+                ("record", Some(data)) => super::redcap_records::import(hub, &acc, fmt, data, p),
+                ("record", None) => super::redcap_records::export(hub, &acc, fmt, p),
+                _ => super::redcap_records::log(hub, &acc, fmt, p),
+            },
+        }
+    } else {
+        respond(hub, &study, &study_id, content, fmt, p)
+    };
+    if a.status == 200 && !import {
         let logged = hub.audit_log(
             "study_api_read",
             serde_json::json!({"by": user, "detail": {"study": study_id, "content": content}}),
