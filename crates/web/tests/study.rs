@@ -133,6 +133,14 @@ fn every_field_type_renders_accessibly() {
     // text with its format, labelled and described
     assert!(h.contains("<label for=\"f-admdate\">Admission date"));
     assert!(h.contains("placeholder=\"DD-MM-YYYY\""));
+    assert!(
+        h.contains("Format: a number (decimal point). Range: 25 to 45."),
+        "a number's hint in words"
+    );
+    assert!(
+        !h.contains("inputmode=\"decimal\" value=\"\" placeholder"),
+        "no placeholder for numbers"
+    );
     assert!(h.contains("aria-describedby=\"note-admdate\""));
     // yes/no and radio as a fieldset with a legend; checkbox options named var___code
     assert!(h.contains("<legend>Fever"));

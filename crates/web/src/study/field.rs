@@ -45,8 +45,11 @@ pub struct FieldView {
     pub value: String,
     /// The options of a choice field.
     pub options: Vec<OptionView>,
-    /// The format expected (`YYYY-MM-DD`, …), shown as a hint; empty for free text.
+    /// The format expected (`YYYY-MM-DD`, "a whole number", …), shown as a hint; empty for
+    /// free text.
     pub format: String,
+    /// The pattern shown inside an empty date or time input (`DD-MM-YYYY`), else empty.
+    pub placeholder: String,
     /// The `inputmode` for the on-screen keyboard (`text`, `decimal`, `numeric`, `email`).
     pub inputmode: String,
     /// The range, when the field has one (shown in the hint).
@@ -63,6 +66,8 @@ pub struct FieldView {
     pub error: Option<String>,
 }
 
+/// The format a validation type expects (a pattern such as `DD-MM-YYYY`, or the message key
+/// of a description: `study-format-…`) and the `inputmode` for it.
 fn expected(v: Validation) -> (&'static str, &'static str) {
     use Validation::*;
     match v {
@@ -77,13 +82,14 @@ fn expected(v: Validation) -> (&'static str, &'static str) {
         DatetimeSecondsDmy => ("DD-MM-YYYY HH:MM:SS", "text"),
         Time => ("HH:MM", "text"),
         TimeMmSs => ("MM:SS", "text"),
-        Integer => ("123", "numeric"),
-        Number | NumberCommaDecimal => ("1.5", "decimal"),
-        Number1dp => ("1.0", "decimal"),
-        Number2dp => ("1.00", "decimal"),
-        Number3dp => ("1.000", "decimal"),
-        Number4dp => ("1.0000", "decimal"),
-        Email => ("name@example.org", "email"),
+        Integer => ("study-format-integer", "numeric"),
+        Number => ("study-format-number", "decimal"),
+        NumberCommaDecimal => ("study-format-comma", "decimal"),
+        Number1dp => ("study-format-1dp", "decimal"),
+        Number2dp => ("study-format-2dp", "decimal"),
+        Number3dp => ("study-format-3dp", "decimal"),
+        Number4dp => ("study-format-4dp", "decimal"),
+        Email => ("study-format-email", "email"),
         Phone | Zipcode | AlphaOnly => ("", "text"),
     }
 }
@@ -196,6 +202,11 @@ pub(crate) fn field_view(
             .collect(),
     };
     let (format, inputmode) = f.validation.map(expected).unwrap_or(("", "text"));
+    let (format, placeholder) = if format.starts_with("study-format-") {
+        (Catalog::global().text(l, format, &[]), String::new())
+    } else {
+        (format.to_owned(), format.to_owned())
+    };
     let k = if f.identifier {
         "identifier"
     } else {
@@ -218,7 +229,8 @@ pub(crate) fn field_view(
         required: f.required,
         value,
         options,
-        format: format.into(),
+        format,
+        placeholder,
         inputmode: inputmode.into(),
         min: f.min.clone(),
         max: f.max.clone(),
