@@ -691,3 +691,87 @@ fn a_console_on_a_non_loopback_address_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_steward_enrols_a_patient_in_the_console() {
+    let net = Net::start("auto").await;
+    let session = net.sign_in().await;
+    for (lang, title) in [
+        ("en", "Enrol a patient in a study"),
+        ("de", "Einen Patienten in eine Studie einschließen"),
+        ("ja", "患者を研究に登録する"),
+    ] {
+        let page = net.page(&format!("/enrol?lang={lang}"), &session).await;
+        assert!(page.contains(title), "{lang}: {page}");
+    }
+    let page = net.page("/enrol?lang=en", &session).await;
+    // a forged form changes nothing
+    let r = net
+        .post_form(
+            "/enrol",
+            &session,
+            &[
+                ("csrf", "forged"),
+                ("study", "vhf-registry"),
+                ("patient", "KDS-ENROL-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = net
+        .post_form(
+            "/enrol",
+            &session,
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("study", "vhf-registry"),
+                ("patient", "KDS-ENROL-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let map = kakehashi_site::enrolment::Enrolments::open(site_dir()).unwrap();
+    let record = map.pseudonym("vhf-registry", "KDS-ENROL-1");
+    assert!(to.contains(&record), "{to}");
+    let shown = net.page(&to, &session).await;
+    assert!(shown.contains(&record), "the pseudonym is shown");
+    assert!(
+        !shown.contains("KDS-ENROL-1"),
+        "the patient id is not shown back"
+    );
+    // a bad study id is refused, naming the field
+    let r = net
+        .post_form(
+            "/enrol",
+            &session,
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("study", ""),
+                ("patient", "KDS-ENROL-2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("study: empty"));
+    // the agent sends it; this hub has no such study and says so, which the console shows
+    let t = std::time::Instant::now();
+    loop {
+        let page = net.page("/enrol", &session).await;
+        if page.contains("refused: no study") {
+            break;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "the hub's answer never came: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let audit =
+        std::fs::read_to_string(net.dir.path().join("agent/state/audit/audit.log")).unwrap();
+    assert!(audit.contains("patient_enrolled") && audit.contains(&record));
+    assert!(
+        !audit.contains("KDS-ENROL-1"),
+        "the site's audit log names no patient"
+    );
+}

@@ -174,6 +174,32 @@ pub struct SentPage {
     pub signature: String,
 }
 
+/// One study enrolment kept at the site (no patient id).
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolLine {
+    /// The study.
+    pub study: String,
+    /// The pseudonym.
+    pub record: String,
+    /// When enrolled (RFC 3339).
+    pub at: String,
+    /// The hub's answer (`enrolled`, `already`, `refused: …`), none while pending.
+    pub hub: Option<String>,
+}
+
+/// The steward's enrolment page: the form and the enrolments so far.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct EnrolPage {
+    /// The study id as typed (kept on error).
+    pub study: String,
+    /// The pseudonym just minted, with whether it is new.
+    pub done: Option<(String, String, bool)>,
+    /// The error to show (message key) and its detail, if any.
+    pub error: Option<(String, String)>,
+    /// The enrolments, newest first.
+    pub rows: Vec<EnrolLine>,
+}
+
 /// The console's sign-in.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ConsoleLogin {
@@ -200,6 +226,8 @@ pub enum ConsolePage {
     Released(ReleasedPage),
     /// One released answer.
     Sent(Box<SentPage>),
+    /// Study enrolment.
+    Enrol(EnrolPage),
     /// An error: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -218,7 +246,7 @@ pub struct ConsoleRenderError {
     source: JError,
 }
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/console/base.html")),
     (
         "login.html",
@@ -242,6 +270,10 @@ const TEMPLATES: [(&str, &str); 9] = [
         include_str!("../templates/console/released.html"),
     ),
     ("sent.html", include_str!("../templates/console/sent.html")),
+    (
+        "enrol.html",
+        include_str!("../templates/console/enrol.html"),
+    ),
     (
         "error.html",
         include_str!("../templates/console/error.html"),
@@ -297,6 +329,7 @@ pub fn render_console(
         ConsolePage::Ledger(_) => "ledger.html",
         ConsolePage::Released(_) => "released.html",
         ConsolePage::Sent(_) => "sent.html",
+        ConsolePage::Enrol(_) => "enrol.html",
         ConsolePage::Error { .. } => "error.html",
     };
     let tmpl = environment()
@@ -311,6 +344,7 @@ pub fn render_console(
         ConsolePage::Ledger(p) => minijinja::context! { chrome => c, page => S(p) },
         ConsolePage::Released(p) => minijinja::context! { chrome => c, page => S(p) },
         ConsolePage::Sent(p) => minijinja::context! { chrome => c, page => S(p) },
+        ConsolePage::Enrol(p) => minijinja::context! { chrome => c, page => S(p) },
         ConsolePage::Error { status, key } => {
             minijinja::context! { chrome => c, status => *status, key => key.as_str() }
         }

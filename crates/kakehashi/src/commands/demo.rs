@@ -450,9 +450,25 @@ async fn setup_network(
         .context("seeding the partnership office")?;
     let sites: Vec<(&str, &str, &str)> =
         SITES.iter().map(|(id, n, c, _, _)| (*id, *n, *c)).collect();
-    super::demo_studies::seed(&http, url, &admin, &hub_dir, &sites)
+    let study_ids = super::demo_studies::seed(&http, url, &admin, &hub_dir, &sites)
         .await
         .context("seeding the EDC studies")?;
+    // the registries' subjects, enrolled at the sites before their agents start: each agent
+    // sends the pseudonyms after its first poll; the forms are filled once the hub has them
+    let subjects = super::demo_subjects::enrol(dir, &study_ids)
+        .context("enrolling the demo subjects at de-berlin and jp-tokyo")?;
+    {
+        let (http, url, hub_dir) = (http.clone(), url.to_owned(), hub_dir.clone());
+        tokio::spawn(async move {
+            match super::demo_subjects::fill(&http, &url, &hub_dir, &subjects).await {
+                Ok(n) => eprintln!(
+                    "EDC: {} subjects enrolled at de-berlin and jp-tokyo reached the hub; {n} admission forms filled",
+                    subjects.len()
+                ),
+                Err(e) => eprintln!("EDC: the demo subjects' forms were not filled: {e:#}"),
+            }
+        });
+    }
     for (id, name, country, _, min_count) in SITES {
         let agent_dir = dir.join("agents").join(id);
         std::fs::create_dir_all(&agent_dir)?;

@@ -7,6 +7,7 @@ pub mod cohort;
 pub mod demo;
 mod demo_office;
 mod demo_studies;
+mod demo_subjects;
 pub mod hub;
 pub mod ingest;
 pub mod office;

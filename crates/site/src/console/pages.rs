@@ -1,5 +1,7 @@
-//! The console's routes: sign-in, the task queue and decisions, policy, ledger and the
-//! answers as sent. Unsigned requests: GET → redirect to `/login`, POST → 401.
+//! The console's routes: sign-in, the task queue and decisions, policy, ledger, the
+//! answers as sent, and study enrolment ([`enrol`]). Unsigned requests: GET → redirect to `/login`, POST → 401.
+
+mod enrol;
 
 use super::ConsoleConfig;
 use super::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, Session, Sessions};
@@ -56,6 +58,7 @@ pub(super) fn router(state: Arc<ConsoleState>) -> Router {
         .route("/released", get(released))
         .route("/released/{id}", get(sent))
         .route("/released/{id}/body", get(sent_body))
+        .route("/enrol", get(enrol::show).post(enrol::enrol))
         .fallback(not_found)
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(state)
