@@ -496,7 +496,7 @@ fn generated_rows(s: &Study) -> (Vec<Value>, String, Vec<String>) {
             format!("2026-0{}-{:02}", 1 + i % 9, 1 + i % 28).into(),
         );
         for (k, b) in boxes.iter().enumerate() {
-            let on = (i as usize + k) % 3 == 0;
+            let on = (i as usize + k).is_multiple_of(3);
             r.insert(b.clone(), (if on { "1" } else { "0" }).into());
         }
         r.insert("presentation_complete".into(), (i % 2).to_string().into());

@@ -126,6 +126,9 @@ pub fn columns(study: &Study, o: &ExportOptions) -> Vec<String> {
 /// One exported row by column.
 pub type Row = BTreeMap<String, String>;
 
+/// A row's repeat instrument and instance (none: the event's non-repeating forms).
+type Repeat = Option<(String, u32)>;
+
 struct RowView<'a> {
     row: &'a Row,
     record: &'a str,
@@ -232,7 +235,7 @@ pub fn export(
             continue;
         }
         // the record's rows, per event (non-repeating) and per repeat instance
-        let mut own: Vec<(String, Option<(String, u32)>, Row)> = Vec::new();
+        let mut own: Vec<(String, Repeat, Row)> = Vec::new();
         for e in study.events() {
             let at: Vec<&FormData> = r
                 .forms
