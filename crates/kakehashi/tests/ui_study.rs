@@ -172,6 +172,11 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     wait_url(&b, "done=saved").await;
     assert!(!b.exists("#form-error").await, "{}", b.source().await);
     assert!(
+        b.source()
+            .await
+            .contains("<p class=\"notice\" role=\"status\">Saved.</p>")
+    );
+    assert!(
         b.exists("#form-status option[value='complete'][selected]")
             .await
     );
