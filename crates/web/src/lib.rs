@@ -18,6 +18,7 @@ pub mod pages;
 pub mod requests;
 pub mod samples;
 pub mod share_chart;
+pub mod study;
 
 pub use i18n::{Catalog, Locale};
 pub use pages::{Chrome, Page, render};

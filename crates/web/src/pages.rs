@@ -575,6 +575,16 @@ pub enum Page {
     OfficeReport(crate::office_report::ReportPage),
     /// A course certificate.
     Certificate(crate::office_report::CertificatePage),
+    /// The caller's EDC studies.
+    Studies(crate::study::StudiesPage),
+    /// One study.
+    Study(Box<crate::study::StudyPage>),
+    /// A study's subjects.
+    StudySubjects(crate::study::subjects::SubjectsPage),
+    /// One subject's event × form grid.
+    StudySubject(crate::study::subjects::SubjectPage),
+    /// A data-entry form.
+    StudyForm(Box<crate::study::form::FormPage>),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -606,6 +616,11 @@ impl Page {
             Page::Request(_) => "request.html",
             Page::OfficeReport(_) => "office_report.html",
             Page::Certificate(_) => "certificate.html",
+            Page::Studies(_) => "studies.html",
+            Page::Study(_) => "study.html",
+            Page::StudySubjects(_) => "study_subjects.html",
+            Page::StudySubject(_) => "study_subject.html",
+            Page::StudyForm(_) => "study_form.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -663,6 +678,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "certificate.html",
         include_str!("../templates/certificate.html"),
+    ),
+    (
+        "study_macros.html",
+        include_str!("../templates/study_macros.html"),
+    ),
+    ("studies.html", include_str!("../templates/studies.html")),
+    ("study.html", include_str!("../templates/study.html")),
+    (
+        "study_subjects.html",
+        include_str!("../templates/study_subjects.html"),
+    ),
+    (
+        "study_subject.html",
+        include_str!("../templates/study_subject.html"),
+    ),
+    (
+        "study_form.html",
+        include_str!("../templates/study_form.html"),
     ),
 ];
 
@@ -805,6 +838,11 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::Request(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Certificate(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Studies(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Study(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudySubjects(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudySubject(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyForm(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error {
             status,
             key,

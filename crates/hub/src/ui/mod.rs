@@ -5,7 +5,7 @@
 //! One module per page area, each with its `routes()`: [`session`] (sign-in, language),
 //! [`oidc`] (sign-in with an OpenID Connect issuer), [`admin`] (users),
 //! [`home`] (home, network), [`steward`], [`feasibility`], [`surveillance`], [`amr`],
-//! [`office`] (the partnership office), [`catalogue`] (the network's biobank catalogue), [`requests`] (access requests). Handlers
+//! [`office`] (the partnership office), [`catalogue`] (the network's biobank catalogue), [`requests`] (access requests), [`studies`] (EDC studies), [`study_records`] (subjects), [`study_forms`] (data entry). Handlers
 //! take the page context ([`Ui`], or [`SignedIn`], which sends strangers to the sign-in page)
 //! and return [`ApiError`]s, which this module's layer renders as an error page in the
 //! reader's language.
@@ -39,6 +39,9 @@ mod request_forms;
 mod requests;
 mod session;
 mod steward;
+mod studies;
+mod study_forms;
+mod study_records;
 mod surveillance;
 
 type S = State<Arc<Hub>>;
@@ -59,6 +62,9 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(catalogue::routes())
         .merge(requests::routes())
         .merge(request_forms::routes())
+        .merge(studies::routes())
+        .merge(study_records::routes())
+        .merge(study_forms::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

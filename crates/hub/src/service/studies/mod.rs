@@ -295,23 +295,30 @@ pub fn import_dictionary(hub: &Hub, by: &User, d: DictionaryImport) -> ApiResult
 /// network office).
 pub fn export(hub: &Hub, user: &User, id: &str, format: ExportFormat) -> ApiResult<String> {
     let (s, member) = visible(hub, user, id)?;
-    if let Some(m) = &member
-        && !is_office(user)
-    {
-        let role = s.roles.iter().find(|r| r.name == m.role);
-        let may = role.is_some_and(|r| s.forms().iter().any(|f| r.rights(f).export));
-        if !may {
-            return Err(ApiError::forbidden(format!(
-                "the study role {} may not export",
-                m.role
-            )));
-        }
+    if !may_export(hub, user, &s)? {
+        return Err(ApiError::forbidden(format!(
+            "the study role {} may not export",
+            member.map(|m| m.role).unwrap_or_default()
+        )));
     }
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
     Ok(match format {
         ExportFormat::Redcap => dictionary::write_csv(&s.fields),
         ExportFormat::Odm => odm::write_metadata(&s, &now),
     })
+}
+
+/// Whether `user` may export the study's definition: the network office, or a member whose
+/// role may export some form.
+pub fn may_export(hub: &Hub, user: &User, s: &Study) -> ApiResult<bool> {
+    if is_office(user) {
+        return Ok(true);
+    }
+    let Some(m) = hub.db.study_member(&s.id, &user.name)? else {
+        return Ok(false);
+    };
+    let role = s.roles.iter().find(|r| r.name == m.role);
+    Ok(role.is_some_and(|r| s.forms().iter().any(|f| r.rights(f).export)))
 }
 
 /// Gives `m.user` one of the study's roles, at one of its sites (the network office). The
