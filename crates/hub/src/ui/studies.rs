@@ -22,6 +22,7 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route("/studies", get(list))
         .route("/studies/{id}", get(one))
         .route("/studies/{id}/export", get(export))
+        .route("/studies/{id}/records/export", get(export_records))
 }
 
 async fn list(State(hub): S, SignedIn(ui, user): SignedIn) -> Result<Response, ApiError> {
@@ -99,4 +100,27 @@ async fn export(
             body,
         ),
     })
+}
+
+#[derive(Deserialize)]
+struct RecordsQuery {
+    format: crate::service::studies::records::export::RecordsFormat,
+}
+
+/// The study's clinical data as a download (flat CSV or ODM with the audit trail).
+async fn export_records(
+    State(hub): S,
+    SignedIn(_ui, user): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<RecordsQuery>,
+) -> Result<Response, ApiError> {
+    use crate::service::studies::records::export::{RecordsFormat, export};
+    let name = match q.format {
+        RecordsFormat::Csv => "attachment; filename=\"records.csv\"",
+        RecordsFormat::Odm => "attachment; filename=\"records-odm.xml\"",
+    };
+    let e = hub
+        .blocking(move |h| export(h, &user, &id, q.format))
+        .await?;
+    Ok(download(e.content_type, name, e.body))
 }
