@@ -55,9 +55,7 @@ pub(super) async fn show(State(st): S, headers: HeaderMap, Query(q): Q) -> Respo
     };
     let c = view(&st, &headers, &q, &s);
     let done = match (q.get("study"), q.get("record")) {
-        (Some(study), Some(record)) => {
-            Some((study.clone(), record.clone(), q.contains_key("new")))
-        }
+        (Some(study), Some(record)) => Some((study.clone(), record.clone(), q.contains_key("new"))),
         _ => None,
     };
     let p = EnrolPage {
