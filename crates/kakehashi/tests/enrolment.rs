@@ -3,7 +3,10 @@
 //! the same subject), differs between sites (each has its own secret, made 0600 on first
 //! use); each agent sends the pseudonyms after its next poll and the hub lists the subjects
 //! at their sites; the patient ids appear in no file of the hub (database, WAL, audit log);
-//! a study the site is not part of is refused, and the refusal is kept at the site.
+//! a study the site is not part of is refused, and the refusal is kept at the site. Then data
+//! entry over HTTP on such a subject: a save, a stale version (409), an identifying field
+//! (400), another site's user (404), the grid, a lock, a wrong password to sign (403), the
+//! signature, the history.
 
 mod common;
 
@@ -193,6 +196,116 @@ async fn patients_enrolled_at_the_site_reach_the_hub_as_pseudonyms_only() {
         std::fs::read_to_string(net.dir.path().join("agents/de-a/state/audit/audit.log"))
             .unwrap_or_default();
     assert!(site_audit.contains("enrolments_sent"), "{site_audit}");
+
+    // data entry over HTTP on a subject the agent brought
+    let form = format!(
+        "{}/api/studies/vhf-registry/subjects/{p1}/forms/initial_assessment_arm_1/presentation/1",
+        net.url
+    );
+    let send = |method: reqwest::Method, url: String, who: &str, body: Value| {
+        net.http
+            .request(method, url)
+            .bearer_auth(&net.tokens[who])
+            .json(&body)
+            .send()
+    };
+    let r = send(
+        reqwest::Method::PUT,
+        form.clone(),
+        "alice",
+        json!({"version": "new", "values": {"demog_age": "41", "demog_sex": "2"}, "status": "unverified"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let v1: Value = r.json().await.unwrap();
+    assert_eq!(v1["data"]["values"]["demog_age"], "41");
+    let version = v1["version"].as_str().unwrap().to_owned();
+    let stale = send(
+        reqwest::Method::PUT,
+        form.clone(),
+        "alice",
+        json!({"version": "new", "values": {"demog_age": "42"}, "status": "unverified"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stale.status(), 409);
+    let ident = send(
+        reqwest::Method::PUT,
+        form.clone(),
+        "alice",
+        json!({"values": {"demog_birthdate": "1970-01-01"}, "status": "unverified"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ident.status(), 400);
+    assert!(ident.text().await.unwrap().contains("demog_birthdate"));
+    let other_site = net
+        .http
+        .get(&form)
+        .bearer_auth(&net.tokens["bob"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_site.status(), 404, "bob enters data for jp_b only");
+    let grid: Value = net
+        .http
+        .get(format!(
+            "{}/api/studies/vhf-registry/subjects/{p1}",
+            net.url
+        ))
+        .bearer_auth(&net.tokens["alice"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        grid["grid"][0]["cells"][0]["instances"][0]["status"],
+        "unverified"
+    );
+    let r = send(
+        reqwest::Method::POST,
+        format!("{form}/lock"),
+        "alice",
+        json!({"version": version}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let wrong = send(
+        reqwest::Method::POST,
+        format!("{form}/sign"),
+        "alice",
+        json!({"password": "not-hers", "meaning": "approval"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let signed: Value = send(
+        reqwest::Method::POST,
+        format!("{form}/sign"),
+        "alice",
+        json!({"password": "password-1", "meaning": "approval"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(signed["data"]["signatures"][0]["user"], "alice");
+    let history: Vec<Value> = net
+        .http
+        .get(format!("{form}/history"))
+        .bearer_auth(&net.tokens["alice"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
 
     // the hub's files hold the pseudonyms, never a patient id
     let mut files = Vec::new();

@@ -146,6 +146,61 @@ async fn pycap_reads_the_demo_studies_metadata_as_the_study_defines_it() {
     );
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
 
+    // the demo's subjects: enrolled at de-berlin and jp-tokyo, sent by their agents as
+    // pseudonyms, two in three admission forms filled (age, sex) through this API
+    let t = Instant::now();
+    let rows = loop {
+        let r = http
+            .post(format!("{url}/redcap/api/"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!(
+                "token={token}&content=record&format=json&fields%5B0%5D=demog_age&exportDataAccessGroups=true"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let rows: Vec<Value> = r.json().await.unwrap();
+        if rows.len() >= 30 {
+            break rows;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(180),
+            "the demo's subjects never got their forms: {} rows",
+            rows.len()
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    for r in &rows {
+        assert!(
+            kakehashi_edc::entry::subject::is_pseudonym(r["subjid"].as_str().unwrap()),
+            "{r}"
+        );
+        assert!(
+            r["demog_age"].as_str().unwrap().parse::<u32>().is_ok(),
+            "{r}"
+        );
+    }
+    for dag in ["de_berlin", "jp_tokyo"] {
+        assert!(
+            rows.iter().any(|r| r["redcap_data_access_group"] == dag),
+            "no subject of {dag}"
+        );
+    }
+    let mut hub_files = vec![hub_dir.join("hub.sqlite")];
+    hub_files.extend(["hub.sqlite-wal"].map(|f| hub_dir.join(f)));
+    for f in hub_files {
+        let b = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !b.windows(9).any(|w| w == b"-p0000000"),
+            "{}: a synthetic patient id at the hub",
+            f.display()
+        );
+    }
+
     let p = &got["project"];
     assert_eq!(p["project_title"], "VHF registry");
     assert_eq!(p["is_longitudinal"], 1);
