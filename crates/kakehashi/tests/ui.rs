@@ -517,6 +517,7 @@ async fn researcher_runs_a_query_and_every_page_renders_in_three_languages() {
             ("console-policy", "/policy"),
             ("console-ledger", "/ledger"),
             ("console-released", "/released"),
+            ("console-enrol", "/enrol"),
         ] {
             b.go(&format!("{console}{path}?lang={lang}")).await;
             let src = b.source().await;
