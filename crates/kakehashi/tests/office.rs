@@ -319,6 +319,83 @@ async fn the_demo_office_is_seeded_and_the_cli_shows_its_events() {
             .any(|a| a["text"] == "Send the draft work plan 2027"),
         "{r}"
     );
+    // the studies of the year: the two registries active since the demo made them, each
+    // citing its approved protocol; the outbreak protocol sleeping, not started
+    let study = |r: &Value, id: &str| -> Value {
+        r["studies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {r}"))
+            .clone()
+    };
+    for id in ["vhf-registry", "sfts-registry"] {
+        let s = study(&r, id);
+        assert_eq!(
+            (s["status"].as_str(), s["started_in_span"].as_bool()),
+            (Some("active"), Some(true)),
+            "{s}"
+        );
+    }
+    let sleeping = study(&r, "vhf-outbreak");
+    assert_eq!(
+        (sleeping["status"].as_str(), sleeping["started"].is_null()),
+        (Some("sleeping"), true)
+    );
+    // activated at one site in one step by the network office's CLI; Japan has no ethics
+    // approval recorded yet, so activating there is refused naming the site
+    let admin = std::fs::read_to_string(dir.path().join("hub").join("admin.token")).unwrap();
+    let activate = |site: &str| {
+        std::process::Command::new(EXE)
+            .args([
+                "study",
+                "activate",
+                "vhf-outbreak",
+                "--site",
+                site,
+                "--note",
+                "imported case",
+                "--hub",
+                &url,
+                "--token",
+                admin.trim(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let refused = activate("jp_tokyo");
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("sites[0]: 'jp_tokyo' is in JP"), "{why}");
+    let done = activate("de_berlin");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&done.stdout).contains("study vhf-outbreak active at de_berlin")
+    );
+    let after: Value = http
+        .get(format!("{url}/api/office/report"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = study(&after, "vhf-outbreak");
+    assert_eq!(
+        (
+            now["status"].as_str(),
+            now["started_in_span"].as_bool(),
+            now["active_sites"].as_u64()
+        ),
+        (Some("active"), Some(true), Some(1)),
+        "{now}"
+    );
     let year2: Value = http
         .get(format!("{url}/api/office/report?year=2"))
         .bearer_auth(&token)

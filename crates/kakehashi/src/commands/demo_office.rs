@@ -319,6 +319,7 @@ pub async fn seed(
     let (path, body, _) = step("proto-sari", 2, None, "submit", "r");
     post(http, url, researcher, &path, body).await?;
     definitions(http, url, admin, researcher).await?;
+    registry_protocols(http, url, admin, researcher).await?;
     // exchanges and training
     for x in [
         json!({"id": "x-2026-amr", "person": "researcher", "home": "JIHS, Tokyo", "host": "Universitätsklinikum Frankfurt", "start": "2026-09-01", "end": "2026-11-27", "purpose": "AMR surveillance methods and WHONET exports", "theme": "AMR", "funding": "JIHS fellowship", "status": "completed", "report": "Antibiogram pipeline set up at both sites."}),
@@ -375,6 +376,62 @@ pub async fn seed(
     ];
     for e in events {
         post(http, url, admin, "/api/office/events", e).await?;
+    }
+    Ok(())
+}
+
+/// The protocols the EDC studies run under (the studies cite version 1 of each): the two
+/// registries and the sleeping outbreak protocol, each written by the researcher and approved
+/// by the office.
+async fn registry_protocols(
+    http: &reqwest::Client,
+    url: &str,
+    admin: &str,
+    researcher: &str,
+) -> anyhow::Result<()> {
+    for (id, title, text) in [
+        (
+            "proto-vhf-registry",
+            "VHF registry protocol",
+            "# VHF registry protocol\n\n1. Patients with a confirmed or probable viral haemorrhagic fever at a participating site.\n2. Case report forms from ISARIC ARC's VHF preset (presentation, daily, medication, pathogen testing, outcome, follow-up).\n3. Consent before enrolment; the site mints the subject's pseudonym.\n",
+        ),
+        (
+            "proto-sfts-registry",
+            "SFTS registry protocol",
+            "# SFTS registry protocol\n\n1. Patients with laboratory-confirmed SFTS (SFTSV RT-PCR or serology).\n2. Case report forms derived from the VHF registry (tick and animal exposure, platelets, CK/LDH/AST/ALT, favipiravir).\n3. Consent before enrolment; the site mints the subject's pseudonym.\n",
+        ),
+        (
+            "proto-vhf-outbreak",
+            "VHF outbreak protocol (pre-approved, sleeping)",
+            "# VHF outbreak protocol\n\nPre-approved protocol activated site by site when an outbreak of a viral haemorrhagic fever reaches a partner country; forms of the VHF registry.\n",
+        ),
+    ] {
+        post(
+            http,
+            url,
+            admin,
+            "/api/office/documents",
+            json!({"id": id, "title": title, "kind": "protocol", "lang": "en"}),
+        )
+        .await?;
+        post(
+            http,
+            url,
+            researcher,
+            &format!("/api/office/documents/{id}/versions"),
+            json!({"file_name": "protocol.md", "content_base64": b64(text), "note": "first version"}),
+        )
+        .await?;
+        for (step, token) in [("submit", researcher), ("approve", admin)] {
+            post(
+                http,
+                url,
+                token,
+                &format!("/api/office/documents/{id}/step"),
+                json!({"version": 1, "lang": null, "step": step}),
+            )
+            .await?;
+        }
     }
     Ok(())
 }

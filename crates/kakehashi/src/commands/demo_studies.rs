@@ -6,7 +6,7 @@
 //! any REDCap client) can point at `<hub>/redcap/api/` at once.
 
 use anyhow::Context;
-use kakehashi_edc::study::{EthicsApproval, Site, StudyStatus};
+use kakehashi_edc::study::{EthicsApproval, ProtocolCitation, Site, StudyStatus};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +67,10 @@ pub async fn seed(
         };
         s.sponsor = "NUM (DE) and JIHS (JP), demo".into();
         s.status = StudyStatus::Active;
+        s.protocol = Some(ProtocolCitation {
+            document: format!("proto-{}", s.id),
+            version: 1,
+        });
         s.ethics = vec![
             EthicsApproval {
                 country: "DE".into(),
@@ -105,6 +109,9 @@ pub async fn seed(
         )
         .await?;
     }
+    if !have.iter().any(|h| h["id"] == OUTBREAK) {
+        sleeping_outbreak_study(http, url, admin, sites).await?;
+    }
     for id in &ids {
         let file = token_file(hub_dir, id);
         if file.exists() {
@@ -123,4 +130,58 @@ pub async fn seed(
         std::fs::write(&file, token).with_context(|| format!("writing {}", file.display()))?;
     }
     Ok(ids)
+}
+
+/// The sleeping outbreak protocol's id.
+pub const OUTBREAK: &str = "vhf-outbreak";
+
+/// A pre-approved outbreak protocol on the VHF registry's forms, sleeping: its sites and roles
+/// are ready, Germany's ethics approval is recorded, Japan's not yet; `kakehashi study
+/// activate vhf-outbreak --site de_berlin` starts it at a site in one step.
+async fn sleeping_outbreak_study(
+    http: &reqwest::Client,
+    url: &str,
+    admin: &str,
+    sites: &[(&str, &str, &str)],
+) -> anyhow::Result<()> {
+    let mut s = kakehashi_edc::arc::vhf_study()?;
+    s.id = OUTBREAK.into();
+    s.title = "VHF outbreak protocol".into();
+    s.acronym = "VHF-OUT".into();
+    s.sponsor = "NUM (DE) and JIHS (JP), demo".into();
+    s.status = StudyStatus::Sleeping;
+    s.protocol = Some(ProtocolCitation {
+        document: "proto-vhf-outbreak".into(),
+        version: 1,
+    });
+    s.ethics = vec![EthicsApproval {
+        country: "DE".into(),
+        committee: "Ethikkommission der Charité (demo)".into(),
+        reference: "EA2/VHF-OUT-demo".into(),
+        approved_on: "2026-09-21".into(),
+    }];
+    s.sites = sites
+        .iter()
+        .map(|(id, name, country)| Site {
+            dag: id.replace('-', "_"),
+            name: (*name).into(),
+            country: (*country).into(),
+        })
+        .collect();
+    call(
+        http.post(format!("{url}/api/studies"))
+            .bearer_auth(admin)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(s.to_json()),
+        "creating the sleeping outbreak study",
+    )
+    .await?;
+    call(
+        http.post(format!("{url}/api/studies/{OUTBREAK}/members"))
+            .bearer_auth(admin)
+            .json(&json!({"user": DATA_MANAGER, "role": "data_manager", "dag": null})),
+        "making the data manager a member of the outbreak study",
+    )
+    .await?;
+    Ok(())
 }
