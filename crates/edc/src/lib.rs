@@ -10,6 +10,7 @@ pub mod api;
 pub mod arc;
 pub mod dictionary;
 pub mod entry;
+pub mod fhir_qr;
 pub mod flat;
 pub mod logic;
 pub mod odm;

@@ -576,7 +576,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "GET",
         "/api/studies/{id}/records/export",
         "user",
-        "The study's clinical data (format=csv: REDCap's flat CSV with the data access group; format=odm: CDISC ODM 1.3.2 with admin data and the audit trail), the forms your role may export and the sites it sees; audited.",
+        "The study's clinical data (format=csv: REDCap's flat CSV with the data access group; format=odm: CDISC ODM 1.3.2 with admin data and the audit trail; format=fhir: a FHIR Bundle of Questionnaires and QuestionnaireResponses), the forms your role may export and the sites it sees; audited.",
     ),
     (
         "POST",

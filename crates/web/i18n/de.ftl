@@ -791,6 +791,7 @@ study-subjects = Teilnehmende
 study-export = Definition exportieren
 study-export-data = Daten exportieren (die Formulare und Standorte, die Ihre Rolle exportieren darf)
 study-export-data-csv = flache CSV (REDCap)
+study-export-data-fhir = FHIR Questionnaire und QuestionnaireResponse (JSON)
 study-export-data-odm = CDISC ODM 1.3.2 mit Audit-Trail (XML)
 study-export-redcap = REDCap-Datenwörterbuch (CSV)
 study-export-odm = CDISC-ODM-1.3.2-Metadaten (XML)

@@ -775,6 +775,7 @@ study-subjects = 被験者
 study-export = 定義のエクスポート
 study-export-data = データのエクスポート（あなたの役割でエクスポートできるフォームと施設）
 study-export-data-csv = フラットCSV（REDCap）
+study-export-data-fhir = FHIR Questionnaire と QuestionnaireResponse（JSON）
 study-export-data-odm = 監査証跡付きCDISC ODM 1.3.2（XML）
 study-export-redcap = REDCap データ辞書（CSV）
 study-export-odm = CDISC ODM 1.3.2 メタデータ（XML）

@@ -53,6 +53,7 @@ async fn export(
         match q.format {
             records::export::RecordsFormat::Csv => "csv",
             records::export::RecordsFormat::Odm => "xml",
+            records::export::RecordsFormat::Fhir => "json",
         }
     );
     let e = hub

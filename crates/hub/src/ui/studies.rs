@@ -118,6 +118,7 @@ async fn export_records(
     let name = match q.format {
         RecordsFormat::Csv => "attachment; filename=\"records.csv\"",
         RecordsFormat::Odm => "attachment; filename=\"records-odm.xml\"",
+        RecordsFormat::Fhir => "attachment; filename=\"records-fhir.json\"",
     };
     let e = hub
         .blocking(move |h| export(h, &user, &id, q.format))

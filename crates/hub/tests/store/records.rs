@@ -507,6 +507,22 @@ pub fn records_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         "no identifying value"
     );
     assert_eq!(csv.subjects, odm.subjects);
+    let fhir = records::export::export(&hub, &dan, id, RecordsFormat::Fhir).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&fhir.body).unwrap();
+    assert_eq!(b["resourceType"], "Bundle");
+    let responses: Vec<&serde_json::Value> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "QuestionnaireResponse")
+        .collect();
+    assert!(
+        responses
+            .iter()
+            .any(|r| r["subject"]["identifier"]["value"] == de1.as_str()),
+        "the Berlin subject's forms as responses"
+    );
 
     let kinds: Vec<String> = hub
         .audit

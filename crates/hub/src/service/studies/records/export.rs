@@ -18,6 +18,9 @@ pub enum RecordsFormat {
     Csv,
     /// CDISC ODM 1.3.2: metadata, admin data and clinical data with audit records.
     Odm,
+    /// FHIR R4: a collection Bundle of the forms as Questionnaires and the saved instances
+    /// as QuestionnaireResponses.
+    Fhir,
 }
 
 /// An export: its media type and text.
@@ -75,6 +78,25 @@ pub fn export(hub: &Hub, user: &User, study: &str, format: RecordsFormat) -> Api
             (
                 "application/xml; charset=utf-8",
                 kakehashi_edc::odm_clinical::write_clinical(&s, &subjects, &forms, &now),
+            )
+        }
+        RecordsFormat::Fhir => {
+            let forms: Vec<_> = data
+                .iter()
+                .flat_map(|(_, f)| f.iter())
+                .filter(|f| exportable.contains(&f.form.as_str()))
+                .cloned()
+                .collect();
+            let base = hub
+                .cfg
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", hub.cfg.listen));
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let b = kakehashi_edc::fhir_qr::bundle(&base, &s, &forms, &now);
+            (
+                "application/fhir+json; charset=utf-8",
+                serde_json::to_string_pretty(&b).map_err(|e| ApiError::internal(e.to_string()))?,
             )
         }
     };
