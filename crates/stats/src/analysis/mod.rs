@@ -418,6 +418,7 @@ pub fn answer(
 
 mod check;
 mod models;
+pub mod overlap;
 
 pub use check::model_columns;
 
