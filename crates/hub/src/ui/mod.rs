@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 mod admin;
 mod amr;
+mod analysis;
 mod catalogue;
 mod feasibility;
 mod home;
@@ -57,6 +58,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(office::routes())
         .merge(notify::routes())
         .merge(catalogue::routes())
+        .merge(analysis::routes())
         .merge(requests::routes())
         .merge(request_forms::routes())
         .layer(axum::middleware::from_fn_with_state(
