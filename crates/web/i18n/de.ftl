@@ -759,6 +759,7 @@ analysis-col-site = Standort
 analysis-col-state = Status
 analysis-col-rows = Zeilen
 analysis-col-reason = Grund
+analysis-forest-glm = Forest-Plot: die Koeffizienten des gepoolten Modells mit 95-%-Intervallen (ein föderiertes GLM gibt keine Schätzer je Standort frei; die Metaanalyse zeigt sie).
 analysis-forest = Forest-Plot: Schätzer jedes Standorts und die gepoolten mit 95-%-Intervallen.
 analysis-copy-csv = Als CSV kopieren
 analysis-copy-r = Als R kopieren (berechnet die Zahlen aus den freigegebenen Aggregaten neu)

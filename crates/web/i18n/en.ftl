@@ -759,6 +759,7 @@ analysis-col-site = Site
 analysis-col-state = State
 analysis-col-rows = Rows
 analysis-col-reason = Reason
+analysis-forest-glm = Forest plot: the pooled fit's coefficients with 95 % intervals (a federated GLM releases no per-site estimates; the meta-analysis shows them).
 analysis-forest = Forest plot: each site's estimate and the pooled ones with 95 % intervals.
 analysis-copy-csv = Copy as CSV
 analysis-copy-r = Copy as R (re-creates the numbers from the released aggregates)

@@ -743,6 +743,7 @@ analysis-col-site = 施設
 analysis-col-state = 状態
 analysis-col-rows = 行数
 analysis-col-reason = 理由
+analysis-forest-glm = フォレストプロット: プールしたモデルの係数 (95% 区間)。連合 GLM は施設別の推定値を公開しません (メタアナリシスで表示)。
 analysis-forest = フォレストプロット: 各施設の推定値とプールした推定値 (95% 区間)。
 analysis-copy-csv = CSV としてコピー
 analysis-copy-r = R としてコピー (公開された集計値から数値を再計算)

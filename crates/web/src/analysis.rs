@@ -84,6 +84,9 @@ pub struct AnalysisResult {
     pub rows: Vec<Vec<String>>,
     /// The forest plot (SVG), for a GLM or meta-analysis.
     pub forest: Option<String>,
+    /// The message key of its caption (`analysis-forest` per site and pooled,
+    /// `analysis-forest-glm` for a GLM's pooled terms).
+    pub forest_caption: String,
     /// The result table as CSV.
     pub csv: String,
     /// R code re-creating the numbers from the released aggregates.

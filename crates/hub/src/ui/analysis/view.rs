@@ -88,6 +88,7 @@ pub(super) fn glm(r: &GlmReport) -> AnalysisResult {
         })
         .collect();
     a.forest = Some(forest_svg("GLM coefficients (pooled fit)", &forest, 0.0));
+    a.forest_caption = "analysis-forest-glm".into();
     a.headline = format!(
         "{} · {} · deviance {:.4} (null {:.4}) · AIC {:.4} · {} iterations",
         a.headline,
