@@ -45,6 +45,9 @@ pub struct SiteDataset {
     pub unmapped: Vec<String>,
     /// Lab values left out because their unit does not convert to the declared one.
     pub unit_mismatches: u64,
+    /// The patient key of each row, in the frame's order (stays at the site: the site's
+    /// differencing rule fingerprints the rows an analysis uses).
+    pub keys: Vec<String>,
 }
 
 /// Discharge dispositions meaning death: German Entlassungsgrund `07` (Tod), Japan's
@@ -71,12 +74,14 @@ pub fn build(
     let mut out = Builder::new(spec);
     let mut without_index_stay = 0;
     let mut unit_mismatches = 0;
+    let mut row_keys = Vec::new();
     for key in &keys {
         let Some(stay) = index_stay(&rows, key, spec) else {
             without_index_stay += 1;
             continue;
         };
         unit_mismatches += out.row(&rows, key, &stay, spec, site);
+        row_keys.push(key.clone());
     }
     Ok(SiteDataset {
         frame: out.finish(spec),
@@ -84,6 +89,7 @@ pub fn build(
         without_index_stay,
         unmapped: count.unmapped,
         unit_mismatches,
+        keys: row_keys,
     })
 }
 

@@ -93,6 +93,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "Federated GLM by IRLS ({dataset, formula, family}): one round of tasks per iteration to every site; the pooled fit only when every site answered every round.",
     ),
     (
+        "POST",
+        "/api/projects/{project}/stats/km",
+        "researcher",
+        "Federated Kaplan-Meier life table ({dataset, time, event, breaks}): each site's intervals (counts below its minimum suppressed) and the pooled survival with Greenwood SE, withheld from the first suppressed interval.",
+    ),
+    (
+        "POST",
+        "/api/projects/{project}/stats/cox",
+        "researcher",
+        "Federated Cox proportional hazards, Breslow ties ({dataset, time, event, covariates, breaks}): Newton with one round of tasks per iteration on the declared grid; equal to the pooled fit.",
+    ),
+    (
+        "POST",
+        "/api/projects/{project}/stats/meta",
+        "researcher",
+        "Study-level meta-analysis ({dataset, formula, family, term}): each site's own fit, each term (or the one given) pooled by fixed effect, DerSimonian-Laird and REML.",
+    ),
+    (
         "GET",
         "/api/tasks",
         "user",

@@ -9,6 +9,8 @@
 mod common;
 #[path = "stats/hub.rs"]
 mod hub;
+#[path = "stats/survival_hub.rs"]
+mod survival_hub;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -70,6 +70,8 @@ pub struct Agent {
     key: SiteKey,
     store: Store,
     cache: tasks::Cache,
+    /// The row sets statistics were released over (the differencing rule).
+    row_sets: tasks::RowSets,
     running: Mutex<HashSet<String>>,
     /// Tasks answered, refused by the hub or given up, with their deadlines: told to the hub
     /// as in hand, and never started again.
@@ -104,6 +106,7 @@ impl Agent {
             key,
             store,
             cache: tasks::Cache::default(),
+            row_sets: tasks::RowSets::open(&state),
             running: Mutex::new(HashSet::new()),
             finished: Mutex::new(HashMap::new()),
             steward,

@@ -8,8 +8,10 @@ use kakehashi_store::{Snapshot, Store};
 use kakehashi_surveillance::PathogenPanel;
 use std::sync::{Arc, Mutex};
 
+mod row_sets;
 mod statistics;
-pub use statistics::compute_statistics;
+pub use row_sets::RowSets;
+pub use statistics::{Statistics, compute_statistics};
 
 /// A computed answer, before the gate.
 pub struct Computed {

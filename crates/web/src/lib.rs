@@ -5,6 +5,7 @@
 //! This crate knows nothing of HTTP or the hub's state: the hub fills the typed view models in
 //! [`pages`] and calls [`pages::render`]. No JavaScript and no Node build step are needed.
 
+pub mod analysis;
 pub mod catalogue;
 pub mod chart;
 pub mod console;

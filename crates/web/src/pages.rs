@@ -567,6 +567,8 @@ pub enum Page {
     Notifications(crate::notify::NotificationsPage),
     /// The network's biobank catalogue.
     Catalogue(crate::catalogue::CataloguePage),
+    /// Federated statistics.
+    Analysis(Box<crate::analysis::AnalysisPage>),
     /// The access requests the user may see.
     Requests(crate::requests::RequestsPage),
     /// One access request.
@@ -612,6 +614,7 @@ impl Page {
             Page::OfficeDiff(_) => "office_diff.html",
             Page::Notifications(_) => "notifications.html",
             Page::Catalogue(_) => "catalogue.html",
+            Page::Analysis(_) => "analysis.html",
             Page::Requests(_) => "requests.html",
             Page::Request(_) => "request.html",
             Page::OfficeReport(_) => "office_report.html",
@@ -670,6 +673,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/catalogue.html"),
     ),
     ("requests.html", include_str!("../templates/requests.html")),
+    ("analysis.html", include_str!("../templates/analysis.html")),
     ("request.html", include_str!("../templates/request.html")),
     (
         "office_report.html",
@@ -834,6 +838,7 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::OfficeDiff(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Notifications(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Catalogue(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::Analysis(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Requests(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Request(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::OfficeReport(p) => minijinja::context! { chrome => c, page => S(p) },

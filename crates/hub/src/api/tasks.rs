@@ -45,7 +45,7 @@ async fn create_task(
     // a GLM round's coefficients must be the hub's own IRLS iterates, never chosen by a caller
     if matches!(spec, TaskSpec::Statistics(_)) {
         return Err(ApiError::bad_request(
-            "spec.type: statistics are asked through /api/projects/{project}/stats/summary, .../table or .../glm, where the hub drives the rounds",
+            "spec.type: statistics are asked through /api/projects/{project}/stats/summary, .../table, .../glm, .../km, .../cox or .../meta, where the hub drives the rounds",
         ));
     }
     let t = NewTask {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 mod admin;
 mod amr;
+mod analysis;
 mod catalogue;
 mod feasibility;
 mod home;
@@ -60,6 +61,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(office::routes())
         .merge(notify::routes())
         .merge(catalogue::routes())
+        .merge(analysis::routes())
         .merge(requests::routes())
         .merge(request_forms::routes())
         .merge(studies::routes())

@@ -104,7 +104,7 @@ pub enum Command {
     ///
     /// Example: kakehashi stats meta --site-dir /a --site-dir /b --dataset docs/examples/sari-mortality.json --formula "died ~ age_band + sex" --family binomial --term "sex[male]"
     Meta {
-        /// Sites and dataset (--site-dir only for now).
+        /// Sites and dataset.
         #[command(flatten)]
         sites: Sites,
         /// The model formula.
@@ -122,7 +122,7 @@ pub enum Command {
     ///
     /// Example: kakehashi stats km --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --breaks 0,7,14,21,28
     Km {
-        /// Sites and dataset (--site-dir only for now).
+        /// Sites and dataset.
         #[command(flatten)]
         sites: Sites,
         /// The time variable, in days (rounded down).
@@ -139,7 +139,7 @@ pub enum Command {
     ///
     /// Example: kakehashi stats cox --site-dir /tmp/site --dataset docs/examples/sari-mortality.json --time los --event died --covariates "age_band + sex" --breaks 0,7,14,21,28
     Cox {
-        /// Sites and dataset (--site-dir only for now).
+        /// Sites and dataset.
         #[command(flatten)]
         sites: Sites,
         /// The time variable, in days (rounded down).
@@ -392,10 +392,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             family,
             term,
         } => {
-            anyhow::ensure!(
-                sites.hub.is_none(),
-                "stats meta runs with --site-dir only for now (not yet through the hub)"
-            );
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::meta(&r, wire, (&formula, &family, &term), sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let family = Family::from_name(&family)
                 .with_context(|| format!("--family {family}: use gaussian, binomial or poisson"))?;
@@ -439,10 +439,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             event,
             breaks,
         } => {
-            anyhow::ensure!(
-                sites.hub.is_none(),
-                "stats km runs with --site-dir only for now (not yet a task through the hub)"
-            );
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::km(&r, wire, (&time, &event), &breaks, sites.format);
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let levels = d.spec().levels();
@@ -463,10 +463,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             covariates,
             breaks,
         } => {
-            anyhow::ensure!(
-                sites.hub.is_none(),
-                "stats cox runs with --site-dir only for now (not yet a task through the hub)"
-            );
+            if let Some(r) = remote(&sites) {
+                let wire = dataset_wire(&sites.dataset)?;
+                return hub::cox(
+                    &r,
+                    wire,
+                    (&time, &event, &covariates),
+                    &breaks,
+                    sites.format,
+                );
+            }
             let d = read_dataset(&sites.dataset)?;
             let frames = frames(&sites, &d)?;
             let levels = d.spec().levels();

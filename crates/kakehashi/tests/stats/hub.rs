@@ -11,9 +11,9 @@ use std::process::{Command, Output};
 
 /// Exact statistics for p1 only; a minimum of 3 (as the local runs' default); a rate limit a
 /// GLM's rounds stay under.
-const POLICY: &str = "projects = [\"*\"]\nstatistics = [\"p1\"]\nmin_count = 3\nnoise = \"off\"\nrounding = 1\ntasks_per_minute = 1000";
+pub(crate) const POLICY: &str = "projects = [\"*\"]\nstatistics = [\"p1\"]\nmin_count = 3\nnoise = \"off\"\nrounding = 1\ntasks_per_minute = 1000";
 
-async fn cli(net: &Net, project: &str, args: &[&str]) -> Output {
+pub(crate) async fn cli(net: &Net, project: &str, args: &[&str]) -> Output {
     let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     a.extend([
         "--hub".into(),
@@ -33,7 +33,7 @@ async fn cli(net: &Net, project: &str, args: &[&str]) -> Output {
     .unwrap()
 }
 
-async fn json_ok(net: &Net, args: &[&str]) -> Value {
+pub(crate) async fn json_ok(net: &Net, args: &[&str]) -> Value {
     let out = cli(net, "p1", args).await;
     assert!(
         out.status.success(),
@@ -44,7 +44,7 @@ async fn json_ok(net: &Net, args: &[&str]) -> Value {
 }
 
 /// Runs a command that must end "incomplete" (exit 5) with nothing on stdout; its stderr.
-async fn incomplete(net: &Net, project: &str, args: &[&str]) -> String {
+pub(crate) async fn incomplete(net: &Net, project: &str, args: &[&str]) -> String {
     let out = cli(net, project, args).await;
     assert_eq!(
         out.status.code(),

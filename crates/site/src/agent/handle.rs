@@ -124,16 +124,27 @@ impl Agent {
                     if let TaskSpec::Statistics(r) = &spec {
                         // exact sums under the statistics rules, released by their own path
                         let min = me.gate.policy().min_count;
-                        let (answer, key) =
-                            tasks::compute_statistics(&me.store, &me.cache, &site, r, min)
-                                .map_err(|e| Err(e.to_string()))?;
+                        let s = tasks::compute_statistics(
+                            &me.store,
+                            &me.cache,
+                            &me.row_sets,
+                            &site,
+                            r,
+                            min,
+                        )
+                        .map_err(|e| Err(e.to_string()))?;
                         let q = Question {
                             project: &project,
                             researcher: &researcher,
-                            key: &key,
+                            key: &s.key,
                             sensitivity: 1,
                         };
-                        let released = me.gate.release_exact(&q, answer).map_err(Ok)?;
+                        let released = me.gate.release_exact(&q, s.answer).map_err(Ok)?;
+                        // the rows are remembered before the answer leaves: a later analysis
+                        // differing from them by a few patients is refused (differencing)
+                        me.row_sets
+                            .record(s.rows)
+                            .map_err(|e| Err(format!("statistics: recording the rows: {e}")))?;
                         return Ok((Payload::Statistics(released), Vec::new(), None));
                     }
                     let Computed {

@@ -11,6 +11,8 @@ use crate::formula::Formula;
 use crate::frame::Frame;
 use crate::glm::{GlmError, GlmRefusal, GlmRules, Round, RoundAnswer, site_round};
 use crate::summary::{SiteSummary, SummaryError, site_summary};
+use crate::survival::life_table::SiteInterval;
+use crate::survival::{CoxError, CoxRefusal, CoxSums};
 use crate::table::{Table, TableError, tabulate};
 use crate::{DesignError, Family, FormulaError};
 use serde::{Deserialize, Serialize};
@@ -41,7 +43,43 @@ pub enum Analysis {
         /// The round: iteration and coefficients.
         round: Round,
     },
+    /// Kaplan–Meier as a grouped life table over declared intervals.
+    LifeTable {
+        /// The time variable, in days (rounded down).
+        time: String,
+        /// The event variable (1 event, 0 censored).
+        event: String,
+        /// The intervals' first days, ascending.
+        breaks: Vec<u32>,
+    },
+    /// One Newton round of a Cox model (Breslow ties) on declared intervals: the risk-set sums
+    /// at the round's coefficients.
+    CoxRound {
+        /// The time variable, in days (rounded down).
+        time: String,
+        /// The event variable (1 event, 0 censored).
+        event: String,
+        /// The covariates, the right side of a formula (`age_band + sex`).
+        covariates: String,
+        /// The intervals' first days, ascending.
+        breaks: Vec<u32>,
+        /// The round, from 0.
+        iteration: u32,
+        /// The coefficients, one per covariate column.
+        beta: Vec<f64>,
+    },
+    /// The model fitted on the site's rows alone (for a study-level meta-analysis): the
+    /// coefficients and their standard errors.
+    SiteFit {
+        /// The model formula.
+        formula: String,
+        /// The family.
+        family: Family,
+    },
 }
+
+/// The most intervals a life table or Cox model may declare.
+pub const MAX_BREAKS: usize = 1000;
 
 /// Why an analysis is not well-formed (checked before any site is asked).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -68,6 +106,12 @@ pub enum AnalysisError {
     /// Coefficients that are not finite numbers.
     #[error("round.beta: coefficients must be finite numbers")]
     NotFinite,
+    /// Interval breaks that are empty, not ascending or too many.
+    #[error("breaks: give 1 to {MAX_BREAKS} ascending days ({got} given)")]
+    Breaks {
+        /// Breaks given.
+        got: usize,
+    },
 }
 
 impl Analysis {
@@ -113,9 +157,61 @@ impl Analysis {
                     return Err(AnalysisError::NotFinite);
                 }
             }
+            Analysis::LifeTable {
+                time,
+                event,
+                breaks,
+            } => {
+                known("time", time)?;
+                known("event", event)?;
+                check_breaks(breaks)?;
+            }
+            Analysis::CoxRound {
+                time,
+                event,
+                covariates,
+                breaks,
+                beta,
+                ..
+            } => {
+                known("time", time)?;
+                known("event", event)?;
+                let f = Formula::parse(&survival_formula(time, event, covariates))?;
+                for v in f.variables() {
+                    known("covariates", v)?;
+                }
+                check_breaks(breaks)?;
+                if !beta.iter().all(|b| b.is_finite()) {
+                    return Err(AnalysisError::NotFinite);
+                }
+            }
+            Analysis::SiteFit { formula, .. } => {
+                let f = Formula::parse(formula)?;
+                for v in f.variables() {
+                    known("formula", v)?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+fn check_breaks(breaks: &[u32]) -> Result<(), AnalysisError> {
+    if breaks.is_empty() || breaks.len() > MAX_BREAKS || breaks.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(AnalysisError::Breaks { got: breaks.len() });
+    }
+    Ok(())
+}
+
+/// The model `event ~ covariates + offset(time)` survival rows are read from (an empty
+/// right side is the intercept alone).
+pub fn survival_formula(time: &str, event: &str, covariates: &str) -> String {
+    let rhs = if covariates.trim().is_empty() {
+        "1"
+    } else {
+        covariates
+    };
+    format!("{event} ~ {rhs} + offset({time})")
 }
 
 /// What a site releases for one analysis: sums and counts only.
@@ -137,13 +233,41 @@ pub enum SiteAnswer {
         /// XᵀWX, XᵀWz, deviance, log-likelihood and n of the model and the null model.
         answer: RoundAnswer,
     },
+    /// The site's life table, counts between 1 and the minimum suppressed.
+    LifeTable {
+        /// Per interval.
+        intervals: Vec<SiteInterval>,
+    },
+    /// One Cox round's risk-set sums per interval.
+    CoxRound {
+        /// The sums.
+        sums: CoxSums,
+    },
+    /// The site's own fit of the model.
+    SiteFit {
+        /// Its coefficients.
+        fit: OwnFit,
+    },
+}
+
+/// A model fitted on one site's rows: what a meta-analysis needs of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnFit {
+    /// Rows (complete cases).
+    pub n: u64,
+    /// The coefficients' names, in column order.
+    pub terms: Vec<String>,
+    /// The estimates.
+    pub estimate: Vec<f64>,
+    /// Their standard errors.
+    pub std_error: Vec<f64>,
 }
 
 /// A disclosure rule that refuses an answer: a short code and the reason in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     /// `no_rows`, `too_few_rows`, `too_many_parameters`, `saturated`, `separation`,
-    /// `small_cell`, `small_group`.
+    /// `small_cell`, `small_group`, `few_leavers`, `small_count`.
     pub rule: &'static str,
     /// The reason, for the researcher.
     pub message: String,
@@ -170,6 +294,24 @@ pub enum SiteError {
     /// The GLM round cannot be computed.
     #[error(transparent)]
     Glm(GlmError),
+    /// The Cox round cannot be computed.
+    #[error(transparent)]
+    Cox(CoxError),
+}
+
+impl From<CoxError> for SiteError {
+    fn from(e: CoxError) -> SiteError {
+        match e {
+            CoxError::Refused(r) => SiteError::Refused(Rule {
+                rule: match r {
+                    CoxRefusal::TooFewRows { .. } => "too_few_rows",
+                    CoxRefusal::FewLeavers { .. } => "few_leavers",
+                },
+                message: r.to_string(),
+            }),
+            other => SiteError::Cox(other),
+        }
+    }
 }
 
 impl From<TableError> for SiteError {
@@ -255,96 +397,30 @@ pub fn answer(
                 answer: site_round(&design, *family, round, &rules)?,
             })
         }
-    }
-}
-
-impl SiteAnswer {
-    /// The numbers it releases (for the site's cell limits).
-    pub fn cells(&self) -> u64 {
-        match self {
-            SiteAnswer::Summary { groups } => 7 * groups.len() as u64,
-            SiteAnswer::Table { table } => table.counts.len() as u64 + 1,
-            SiteAnswer::GlmRound { answer } => [&answer.model, &answer.null]
-                .iter()
-                .map(|c| (c.xtwx.len() + c.xtwz.len() + 3) as u64)
-                .sum(),
-        }
-    }
-
-    /// The rules the answer itself shows, re-checked: a summary group below `min` carries no
-    /// moments or quartiles; no table cell lies between 1 and `min − 1`; a GLM round has at
-    /// least `min` rows and at most 0.33 × n coefficients.
-    pub fn check(&self, min: u64) -> Result<(), Rule> {
-        match self {
-            SiteAnswer::Summary { groups } => {
-                for g in groups {
-                    if g.n < min.max(1) && (g.moments.is_some() || g.quartiles.is_some()) {
-                        return Err(Rule {
-                            rule: "small_group",
-                            message: format!(
-                                "group {} has {} values, fewer than the site's minimum of {min}, and would carry its mean or quartiles",
-                                g.group.as_deref().unwrap_or("(all)"),
-                                g.n
-                            ),
-                        });
-                    }
-                }
-                Ok(())
-            }
-            SiteAnswer::Table { table } => {
-                table
-                    .check_cells(min)
-                    .map_err(|e| match SiteError::from(e) {
-                        SiteError::Refused(r) => r,
-                        other => Rule {
-                            rule: "small_cell",
-                            message: other.to_string(),
-                        },
-                    })
-            }
-            SiteAnswer::GlmRound { answer } => {
-                let rules = GlmRules {
-                    min_rows: min,
-                    ..GlmRules::default()
-                };
-                let p = answer.model.xtwz.len();
-                rules
-                    .check_counts(answer.model.n, p)
-                    .map_err(|r| glm_rule(&r))
-            }
+        Analysis::LifeTable {
+            time,
+            event,
+            breaks,
+        } => models::life_table(frame, levels, (time, event), breaks, min),
+        Analysis::CoxRound {
+            time,
+            event,
+            covariates,
+            breaks,
+            beta,
+            ..
+        } => models::cox_round(frame, levels, (time, event, covariates), breaks, beta, min),
+        Analysis::SiteFit { formula, family } => {
+            models::site_fit(frame, levels, formula, *family, min)
         }
     }
 }
 
-/// The model's column names as every site codes them, known without data: the formula over
-/// the dataset's declared variables and levels. A factor of the formula without declared
-/// levels is refused (each site would code it by the levels it sees).
-pub fn model_columns(
-    spec: &crate::dataset::DatasetSpec,
-    formula: &Formula,
-) -> Result<Vec<String>, SiteError> {
-    let levels = spec.levels();
-    let mut frame = Frame::new();
-    for v in &spec.variables {
-        let column = if v.kind.is_factor() {
-            crate::frame::Column::Factor(Vec::new())
-        } else {
-            crate::frame::Column::Numeric(Vec::new())
-        };
-        frame
-            .push(v.name.clone(), column)
-            .map_err(|e| SiteError::Design(e.into()))?;
-    }
-    for v in formula.terms.iter().flatten() {
-        if spec.variable(v).is_some_and(|x| x.kind.is_factor()) && !levels.contains_key(v) {
-            return Err(SiteError::Design(DesignError::OneLevel {
-                variable: v.clone(),
-                level: String::new(),
-            }));
-        }
-    }
-    Ok(Design::build(&frame, formula, &levels)?.columns)
-}
+mod check;
+mod models;
+pub mod overlap;
+
+pub use check::model_columns;
 
 #[cfg(test)]
 mod tests;

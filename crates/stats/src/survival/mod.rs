@@ -18,6 +18,9 @@
 //! the last interval with an event ([`CoxRefusal`]).
 
 pub mod life_table;
+mod newton;
+
+pub use newton::{CoxCoefficient, CoxSummary, MAX_ITERATIONS, Newton, fit};
 
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -225,40 +228,6 @@ pub struct CoxFit {
     pub null_log_likelihood: f64,
     /// Newton iterations.
     pub iterations: u32,
-}
-
-/// Newton's method from β = 0: `round` gives every site's sums at β (a federated round, or
-/// one local call), until the step is below 1e-10 relative.
-pub fn fit(
-    p: usize,
-    mut round: impl FnMut(&[f64]) -> Result<Vec<CoxSums>, CoxError>,
-) -> Result<CoxFit, CoxError> {
-    let mut beta = vec![0.0; p];
-    let mut null = None;
-    for iteration in 1..=50 {
-        let sums = round(&beta)?;
-        let (ll, u, info) = pool(&sums, &beta)?;
-        null.get_or_insert(ll);
-        let chol = info.clone().cholesky().ok_or(CoxError::Singular)?;
-        let step = chol.solve(&u);
-        let done = step
-            .iter()
-            .zip(&beta)
-            .all(|(s, b)| s.abs() <= 1e-10 * (1.0 + b.abs()));
-        beta.iter_mut().zip(step.iter()).for_each(|(b, s)| *b += s);
-        if done {
-            let (ll, _, info) = pool(&round(&beta)?, &beta)?;
-            let cov = info.try_inverse().ok_or(CoxError::Singular)?;
-            return Ok(CoxFit {
-                std_error: (0..p).map(|j| cov[(j, j)].sqrt()).collect(),
-                beta,
-                log_likelihood: ll,
-                null_log_likelihood: null.unwrap_or(ll),
-                iterations: iteration,
-            });
-        }
-    }
-    Err(CoxError::NotConverged(50))
 }
 
 /// A site's survival rows: covariates (n × p), time in days, event.

@@ -14,7 +14,10 @@ mod request;
 mod result;
 
 pub use request::{CHART, RELEASE, SCHEMA_VERSION, StatsAnswer, StatsRequest, StatsWire};
-pub use result::{GlmReport, SitePart, StatsReport, SummaryResult, TableResult, parts};
+pub use result::{
+    GlmReport, KmResult, MetaResult, MetaTerm, SitePart, StatsReport, SummaryResult, TableResult,
+    parts,
+};
 
 use super::TaskError;
 use super::cohort::CohortRequest;

@@ -29,7 +29,8 @@ pub const CHART: ChartKind = ChartKind::Bars;
 pub struct StatsRequest {
     dataset: Dataset,
     evaluation_date: Option<NaiveDate>,
-    analysis: Analysis,
+    /// Boxed: a Cox round's fields would make every task spec large.
+    analysis: Box<Analysis>,
 }
 
 /// The wire fields of a statistics task.
@@ -73,7 +74,7 @@ impl StatsRequest {
         Ok(StatsRequest {
             dataset,
             evaluation_date,
-            analysis,
+            analysis: Box::new(analysis),
         })
     }
 
@@ -94,13 +95,13 @@ impl StatsRequest {
         StatsWire {
             dataset: self.dataset.to_wire(),
             evaluation_date: self.evaluation_date,
-            analysis: self.analysis.clone(),
+            analysis: (*self.analysis).clone(),
         }
     }
 
     /// The same request computed as of `date`.
     pub fn with_evaluation_date(self, date: NaiveDate) -> Result<StatsRequest, TaskError> {
-        StatsRequest::new(self.dataset, Some(date), self.analysis)
+        StatsRequest::new(self.dataset, Some(date), *self.analysis)
     }
 
     /// The dataset.

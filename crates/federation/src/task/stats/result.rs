@@ -3,9 +3,11 @@
 
 use crate::merge::{Merged, SiteState};
 use kakehashi_model::SiteId;
-use kakehashi_stats::analysis::SiteAnswer;
+use kakehashi_stats::analysis::{OwnFit, SiteAnswer};
 use kakehashi_stats::glm::GlmFit;
+use kakehashi_stats::meta::{Pooled, Study};
 use kakehashi_stats::summary::{PooledSummary, SiteSummary};
+use kakehashi_stats::survival::life_table::{PooledInterval, SiteInterval};
 use kakehashi_stats::table::{ChiSquare, Fisher, Table};
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +70,39 @@ pub struct TableResult {
     pub fisher: Result<Fisher, String>,
 }
 
+/// A Kaplan–Meier run's result: each site's life table and the pooled one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmResult {
+    /// The time variable.
+    pub time: String,
+    /// The event variable.
+    pub event: String,
+    /// Per site: its name and intervals (suppressed counts absent).
+    pub per_site: Vec<(String, Vec<SiteInterval>)>,
+    /// The sites' tables added, survival withheld from the first suppressed interval.
+    pub pooled: Vec<PooledInterval>,
+}
+
+/// A meta-analysis run's result: each site's own fit and, per term, the pooled estimates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaResult {
+    /// Per site: its name and its own fit.
+    pub per_site: Vec<(String, OwnFit)>,
+    /// Per term pooled.
+    pub terms: Vec<MetaTerm>,
+}
+
+/// One term of a meta-analysis: each site's estimate and the pooled ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaTerm {
+    /// The term (`sex[male]`).
+    pub term: String,
+    /// Each site's estimate and standard error.
+    pub studies: Vec<Study>,
+    /// Fixed effect, DerSimonian–Laird and REML.
+    pub pooled: Vec<Pooled>,
+}
+
 /// Each site's part in a merged statistics task and, when every site answered, their
 /// answers in site order. A site that answered something other than statistics is named as
 /// failed.
@@ -104,5 +139,11 @@ fn rows(a: &SiteAnswer) -> u64 {
         SiteAnswer::Summary { groups } => groups.iter().map(|g| g.n).sum(),
         SiteAnswer::Table { table } => table.total(),
         SiteAnswer::GlmRound { answer } => answer.model.n,
+        SiteAnswer::LifeTable { intervals } => intervals
+            .first()
+            .and_then(|i| i.at_risk)
+            .unwrap_or_default(),
+        SiteAnswer::CoxRound { sums } => sums.n,
+        SiteAnswer::SiteFit { fit } => fit.n,
     }
 }

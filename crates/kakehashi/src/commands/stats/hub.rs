@@ -5,8 +5,11 @@
 
 use super::{Format, output};
 use anyhow::{Context, bail};
-use kakehashi_federation::task::stats::{GlmReport, StatsReport, SummaryResult, TableResult};
+use kakehashi_federation::task::stats::{
+    GlmReport, KmResult, MetaResult, StatsReport, SummaryResult, TableResult,
+};
 use kakehashi_stats::Formula;
+use kakehashi_stats::survival::CoxSummary;
 use serde::de::DeserializeOwned;
 use std::process::ExitCode;
 
@@ -152,5 +155,78 @@ pub fn table(
         return incomplete(&report, format);
     };
     output::table(&t.table, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows each site used, by name.
+fn site_rows<T>(report: &StatsReport<T>) -> Vec<(String, u64)> {
+    report
+        .sites
+        .iter()
+        .map(|s| (s.site.to_string(), s.rows.unwrap_or(0)))
+        .collect()
+}
+
+/// `stats km --hub`.
+pub fn km(
+    r: &Remote<'_>,
+    dataset: serde_json::Value,
+    (time, event): (&str, &str),
+    breaks: &[u32],
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let report: StatsReport<KmResult> = post(
+        r,
+        "km",
+        serde_json::json!({"dataset": dataset, "time": time, "event": event, "breaks": breaks}),
+    )?;
+    let Some(k) = &report.result else {
+        return incomplete(&report, format);
+    };
+    super::survival::print_km(time, event, &k.per_site, &k.pooled, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stats cox --hub`.
+pub fn cox(
+    r: &Remote<'_>,
+    dataset: serde_json::Value,
+    (time, event, covariates): (&str, &str, &str),
+    breaks: &[u32],
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let report: StatsReport<CoxSummary> = post(
+        r,
+        "cox",
+        serde_json::json!({"dataset": dataset, "time": time, "event": event,
+            "covariates": covariates, "breaks": breaks}),
+    )?;
+    let Some(c) = &report.result else {
+        return incomplete(&report, format);
+    };
+    super::survival::print_cox(c, &site_rows(&report), format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stats meta --hub`.
+pub fn meta(
+    r: &Remote<'_>,
+    dataset: serde_json::Value,
+    (formula, family, term): (&str, &str, &str),
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let report: StatsReport<MetaResult> = post(
+        r,
+        "meta",
+        serde_json::json!({"dataset": dataset, "formula": formula, "family": family,
+            "term": term}),
+    )?;
+    let Some(m) = &report.result else {
+        return incomplete(&report, format);
+    };
+    let Some(t) = m.terms.iter().find(|t| t.term == term) else {
+        bail!("the hub's result has no term {term}");
+    };
+    output::meta(term, &t.studies, format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,9 +5,9 @@
 
 use super::{Format, SiteFrame, fail_per_site};
 use anyhow::Context;
-use kakehashi_stats::survival::{self, CoxError, life_table};
+use kakehashi_stats::analysis::survival_formula;
+use kakehashi_stats::survival::{self, CoxError, CoxSummary, life_table};
 use kakehashi_stats::{Design, Formula, Levels};
-use statrs::distribution::{ContinuousCDF, Normal};
 use std::process::ExitCode;
 
 /// Each site's problem, by site name.
@@ -21,12 +21,7 @@ fn designs(
     event: &str,
     covariates: &str,
 ) -> anyhow::Result<Result<Vec<(String, Design)>, Problems>> {
-    let rhs = if covariates.trim().is_empty() {
-        "1".to_owned()
-    } else {
-        covariates.to_owned()
-    };
-    let f = Formula::parse(&format!("{event} ~ {rhs} + offset({time})")).context("--covariates")?;
+    let f = Formula::parse(&survival_formula(time, event, covariates)).context("--covariates")?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for s in frames {
@@ -63,13 +58,27 @@ pub fn km(
         tables.push(life_table::site_table(&t, &e, breaks, min));
     }
     let pooled = life_table::pool(&tables);
+    let per_site: Vec<(String, Vec<life_table::SiteInterval>)> =
+        ds.iter().map(|(n, _)| n.clone()).zip(tables).collect();
+    print_km(time, event, &per_site, &pooled, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a pooled life table (and, as JSON, each site's).
+pub fn print_km(
+    time: &str,
+    event: &str,
+    per_site: &[(String, Vec<life_table::SiteInterval>)],
+    pooled: &[life_table::PooledInterval],
+    format: Format,
+) -> anyhow::Result<()> {
     let shown = |x: Option<u64>| x.map_or("suppressed".to_owned(), |v| v.to_string());
     match format {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "time": time, "event": event, "pooled": pooled,
-                "sites": ds.iter().zip(&tables).map(|((n, _), t)| serde_json::json!({"site": n, "intervals": t})).collect::<Vec<_>>(),
+                "sites": per_site.iter().map(|(n, t)| serde_json::json!({"site": n, "intervals": t})).collect::<Vec<_>>(),
             }))?
         ),
         Format::Table | Format::Csv => {
@@ -86,7 +95,7 @@ pub fn km(
                 ]
                 .join(sep)
             );
-            for r in &pooled {
+            for r in pooled {
                 let est = |x: Option<f64>| x.map_or("withheld".to_owned(), |v| format!("{v:.6}"));
                 println!(
                     "{}",
@@ -103,7 +112,7 @@ pub fn km(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `stats cox`: Cox proportional hazards by federated Newton on the declared grid.
@@ -143,55 +152,75 @@ pub fn cox(
         return fail_per_site(&problems, rows.len());
     }
     let fit = fit?;
-    let normal = Normal::standard();
-    let coefficients: Vec<serde_json::Value> = terms
-        .iter()
-        .zip(fit.beta.iter().zip(&fit.std_error))
-        .map(|(term, (b, se))| {
-            let z = b / se;
-            serde_json::json!({"term": term, "estimate": b, "std_error": se, "z": z,
-                "p_value": 2.0 * (1.0 - normal.cdf(z.abs())), "hazard_ratio": b.exp(),
-                "ci_low": (b - 1.959963984540054 * se).exp(), "ci_high": (b + 1.959963984540054 * se).exp()})
-        })
-        .collect();
     let n: usize = rows.iter().map(|(_, (_, t, _))| t.len()).sum();
     let events: usize = rows
         .iter()
         .map(|(_, (_, _, e))| e.iter().filter(|x| **x).count())
         .sum();
+    let summary = CoxSummary::new(&fit, &terms, n as u64, events as u64, breaks);
+    let sites: Vec<(String, u64)> = rows
+        .iter()
+        .map(|(s, (_, t, _))| (s.clone(), t.len() as u64))
+        .collect();
+    print_cox(&summary, &sites, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a fitted Cox model with each site's rows.
+pub fn print_cox(s: &CoxSummary, sites: &[(String, u64)], format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "n": n, "events": events, "ties": "breslow", "breaks": breaks,
-                "log_likelihood": fit.log_likelihood, "null_log_likelihood": fit.null_log_likelihood,
-                "iterations": fit.iterations, "coefficients": coefficients,
-                "sites": rows.iter().map(|(s, (_, t, _))| serde_json::json!({"site": s, "n": t.len()})).collect::<Vec<_>>(),
-            }))?
-        ),
+        Format::Json => {
+            let mut v = serde_json::to_value(s)?;
+            v["sites"] = sites
+                .iter()
+                .map(|(site, n)| serde_json::json!({"site": site, "n": n}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
         Format::Table | Format::Csv => {
-            println!(
-                "Cox PH (Breslow ties), {n} rows, {events} events at {} sites; log partial likelihood {:.4} (null {:.4}), {} iterations",
-                rows.len(),
-                fit.log_likelihood,
-                fit.null_log_likelihood,
-                fit.iterations
-            );
-            println!("term\testimate\tstd_error\tz\tp\thazard_ratio\tci_low\tci_high");
-            for c in &coefficients {
+            let sep = if format == Format::Csv { "," } else { "\t" };
+            if format == Format::Table {
                 println!(
-                    "{}\t{:.5}\t{:.5}\t{:.3}\t{:.3e}\t{:.4}\t{:.4}\t{:.4}",
-                    c["term"].as_str().unwrap_or_default(),
-                    c["estimate"].as_f64().unwrap_or(f64::NAN),
-                    c["std_error"].as_f64().unwrap_or(f64::NAN),
-                    c["z"].as_f64().unwrap_or(f64::NAN),
-                    c["p_value"].as_f64().unwrap_or(f64::NAN),
-                    c["hazard_ratio"].as_f64().unwrap_or(f64::NAN),
-                    c["ci_low"].as_f64().unwrap_or(f64::NAN),
-                    c["ci_high"].as_f64().unwrap_or(f64::NAN)
+                    "Cox PH (Breslow ties), {} rows, {} events at {} sites; log partial likelihood {:.4} (null {:.4}), {} iterations",
+                    s.n,
+                    s.events,
+                    sites.len(),
+                    s.log_likelihood,
+                    s.null_log_likelihood,
+                    s.iterations
+                );
+            }
+            println!(
+                "{}",
+                [
+                    "term",
+                    "estimate",
+                    "std_error",
+                    "z",
+                    "p",
+                    "hazard_ratio",
+                    "ci_low",
+                    "ci_high"
+                ]
+                .join(sep)
+            );
+            for c in &s.coefficients {
+                println!(
+                    "{}",
+                    [
+                        c.term.clone(),
+                        format!("{:.5}", c.estimate),
+                        format!("{:.5}", c.std_error),
+                        format!("{:.3}", c.z),
+                        format!("{:.3e}", c.p_value),
+                        format!("{:.4}", c.hazard_ratio),
+                        format!("{:.4}", c.ci_low),
+                        format!("{:.4}", c.ci_high)
+                    ]
+                    .join(sep)
                 );
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

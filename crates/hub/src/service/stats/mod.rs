@@ -1,5 +1,6 @@
-//! Federated statistics driven by the hub, the one code path for the CLI and the UI: a summary
-//! or a table is one round of `statistics` tasks; a GLM is IRLS with one round per iteration,
+//! Federated statistics driven by the hub, the one code path for the CLI and the UI: a summary,
+//! a table, a life table or a meta-analysis's site fits are one round of `statistics` tasks; a
+//! GLM is IRLS and a Cox model Newton's method with one round per iteration (`models.rs`),
 //! each round a task to every site at once (answered in parallel), pooled when every site has
 //! answered. A site that refuses or fails stops the run: the report names it with its reason
 //! and carries no result, since a fit without it would not be the pooled one.
@@ -35,7 +36,7 @@ pub struct StatsAsk {
 }
 
 /// A run in progress: what it asks and how far it got.
-struct Run<'a> {
+pub(super) struct Run<'a> {
     hub: &'a Arc<Hub>,
     user: &'a User,
     ask: StatsAsk,
@@ -46,7 +47,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Asks every site one analysis and waits for all answers (or the deadline).
-    async fn round(&mut self, analysis: Analysis) -> ApiResult<Merged> {
+    pub(super) async fn round(&mut self, analysis: Analysis) -> ApiResult<Merged> {
         let req = StatsRequest::new(self.ask.dataset.clone(), Some(self.date), analysis)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         // the first round compiles each site's dataset (seconds to minutes on a large store);
@@ -72,7 +73,7 @@ impl Run<'_> {
         wait_merged(self.hub, &task, wait).await
     }
 
-    fn report<T>(
+    pub(super) fn report<T>(
         &self,
         sites: Vec<SitePart>,
         result: Option<T>,
@@ -89,7 +90,7 @@ impl Run<'_> {
     }
 
     /// The report of a round not every site answered.
-    fn incomplete<T>(&self, sites: Vec<SitePart>) -> StatsReport<T> {
+    pub(super) fn incomplete<T>(&self, sites: Vec<SitePart>) -> StatsReport<T> {
         let missing = sites.iter().filter(|s| s.rows.is_none()).count();
         let problem = format!(
             "no result: {missing} of {} sites did not answer round {} (each is listed with its reason); a result from the others would not be the pooled one",
@@ -100,7 +101,7 @@ impl Run<'_> {
     }
 }
 
-fn start<'a>(hub: &'a Arc<Hub>, user: &'a User, ask: StatsAsk) -> Run<'a> {
+pub(super) fn start<'a>(hub: &'a Arc<Hub>, user: &'a User, ask: StatsAsk) -> Run<'a> {
     let date = ask
         .evaluation_date
         .unwrap_or_else(|| Utc::now().date_naive());
@@ -113,6 +114,10 @@ fn start<'a>(hub: &'a Arc<Hub>, user: &'a User, ask: StatsAsk) -> Run<'a> {
         rounds: 0,
     }
 }
+
+mod models;
+
+pub use models::{CoxAsk, cox, km, meta};
 
 /// A numeric variable's summary per group, per site and pooled.
 pub async fn summary(
