@@ -274,7 +274,8 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     b.click(&format!("#minutes-{workshop} summary")).await;
     b.type_into(&format!("#minutes-text-{workshop}"), "Sample list agreed.")
         .await;
-    b.click(&format!("#minutes-{workshop} button[type='submit']"))
+    // the page is at #events already: wait for the next document, not for the URL
+    b.submit(&format!("#minutes-{workshop} button[type='submit']"))
         .await;
     wait_url(&b, "#events").await;
     let ev = events(&b.http, &url, &token).await;
@@ -316,7 +317,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         .await;
     b.type_into(&format!("#exchange-report-{x}"), "WHONET exports set up.")
         .await;
-    b.click(&format!("#exchange-{x} button[type='submit']"))
+    b.submit(&format!("#exchange-{x} button[type='submit']"))
         .await;
     wait_url(&b, "#exchanges").await;
     assert!(b.source().await.contains("WHONET exports set up."));
