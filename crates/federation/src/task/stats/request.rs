@@ -21,7 +21,7 @@ pub const RELEASE: ReleaseRule = ReleaseRule {
     series: false,
     denominator: false,
 };
-/// Drawn as a table of numbers (the UI page is still to come).
+/// Drawn as a table of numbers (with a forest plot on the analysis page, `/analysis`).
 pub const CHART: ChartKind = ChartKind::Bars;
 
 /// A statistics question, checked: the dataset, the day ages are computed at, the analysis.
