@@ -22,7 +22,8 @@ fn schema() -> PathBuf {
 
 /// Validates with xmllint; `None` when xmllint is not installed.
 fn xmllint(name: &str, xml: &str) -> Option<Result<(), String>> {
-    let dir = std::env::temp_dir().join(format!("kakehashi-edc-odm-{}", std::process::id()));
+    // one folder per document: the tests run in parallel and each removes its own folder
+    let dir = std::env::temp_dir().join(format!("kakehashi-edc-odm-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join(format!("{name}.xml"));
     std::fs::write(&file, xml).expect("write");
