@@ -85,14 +85,7 @@ pub async fn seed(
                 approved_on: "2026-05-11".into(),
             },
         ];
-        s.sites = sites
-            .iter()
-            .map(|(id, name, country)| Site {
-                dag: id.replace('-', "_"),
-                name: (*name).into(),
-                country: (*country).into(),
-            })
-            .collect();
+        s.sites = study_sites(sites);
         call(
             http.post(format!("{url}/api/studies"))
                 .bearer_auth(admin)
@@ -160,14 +153,7 @@ async fn sleeping_outbreak_study(
         reference: "EA2/VHF-OUT-demo".into(),
         approved_on: "2026-09-21".into(),
     }];
-    s.sites = sites
-        .iter()
-        .map(|(id, name, country)| Site {
-            dag: id.replace('-', "_"),
-            name: (*name).into(),
-            country: (*country).into(),
-        })
-        .collect();
+    s.sites = study_sites(sites);
     call(
         http.post(format!("{url}/api/studies"))
             .bearer_auth(admin)
@@ -184,4 +170,16 @@ async fn sleeping_outbreak_study(
     )
     .await?;
     Ok(())
+}
+
+/// The demo's sites as a study's data access groups (REDCap's rule: `_` for `-`).
+fn study_sites(sites: &[(&str, &str, &str)]) -> Vec<Site> {
+    sites
+        .iter()
+        .map(|(id, name, country)| Site {
+            dag: id.replace('-', "_"),
+            name: (*name).into(),
+            country: (*country).into(),
+        })
+        .collect()
 }
