@@ -66,6 +66,9 @@ pub struct DataQuery {
     pub field: String,
     /// The state.
     pub status: QueryStatus,
+    /// The data-quality check it was opened from (`None`: opened by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
     /// The thread, oldest first.
     pub thread: Vec<QueryMessage>,
 }
@@ -149,6 +152,7 @@ impl DataQuery {
             instance: target.instance,
             field: target.field.into(),
             status: QueryStatus::Open,
+            check: None,
             thread: vec![QueryMessage {
                 user: actor.user.clone(),
                 at,
@@ -156,6 +160,46 @@ impl DataQuery {
                 text: text.trim().into(),
             }],
         })
+    }
+
+    /// Opens a query on a data-quality finding; the text is the finding's message unless one
+    /// is given.
+    pub fn from_finding(
+        actor: &Actor,
+        finding: &crate::quality::Finding,
+        text: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<DataQuery, QueryError> {
+        let text = text
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| finding.message.clone());
+        let mut q = DataQuery::open(
+            actor,
+            QueryTarget {
+                record: &finding.record,
+                site: &finding.site,
+                event: &finding.event,
+                form: &finding.form,
+                instance: finding.instance,
+                field: &finding.field,
+            },
+            &text,
+            at,
+        )?;
+        q.check = Some(finding.check.clone());
+        Ok(q)
+    }
+
+    /// When it was opened (the first message).
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.thread.first().map(|m| m.at)
+    }
+
+    /// Whether it waits for someone (open or answered).
+    pub fn is_pending(&self) -> bool {
+        self.status != QueryStatus::Closed
     }
 
     /// The state a step leads to from the current one, if any.

@@ -192,6 +192,10 @@ pub struct Study {
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
     /// The fields (data dictionary order).
     pub fields: Vec<Field>,
+    /// Its own data-quality rules (consistency checks in the logic language; see
+    /// [`crate::quality`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quality_rules: Vec<crate::quality::QualityRule>,
     /// Its activations at sites, oldest first (see [`activation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activations: Vec<Activation>,
@@ -278,6 +282,7 @@ impl Study {
             form_labels: BTreeMap::new(),
             translations: BTreeMap::new(),
             fields,
+            quality_rules: Vec::new(),
             activations: Vec::new(),
         };
         let forms = s.forms().into_iter().map(String::from).collect();
