@@ -22,10 +22,11 @@ impl RecordView<'_> {
     /// of any form at that event that holds it (repeating forms elsewhere read instance 1
     /// unless the reference names one).
     fn lookup(&self, event: &str, key: &str, instance: Option<u32>) -> Option<String> {
-        if event == self.at.event && instance.is_none_or(|i| i == self.at.instance) {
-            if let Some(v) = self.at.values.get(key) {
-                return Some(v.clone());
-            }
+        if event == self.at.event
+            && instance.is_none_or(|i| i == self.at.instance)
+            && let Some(v) = self.at.values.get(key)
+        {
+            return Some(v.clone());
         }
         self.forms
             .iter()
