@@ -471,3 +471,21 @@ fn the_dashboard_counts_enrolment_completeness_and_query_ages() {
     );
     assert_eq!(d.closed, 1);
 }
+
+#[test]
+fn new_fields_drop_the_rules_that_cannot_run() {
+    let s = study();
+    let fields: Vec<_> = s
+        .fields
+        .iter()
+        .filter(|f| f.variable != "fever")
+        .cloned()
+        .collect();
+    let s = s.with_fields(fields);
+    let ids: Vec<&str> = s.quality_rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["outcome_before_admission"],
+        "the rule reading [fever] is dropped"
+    );
+}

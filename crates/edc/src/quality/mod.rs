@@ -98,8 +98,12 @@ pub fn rule_problems(study: &Study) -> Vec<RuleProblem> {
                 error,
             }),
             Ok(e) => {
+                let mut named = std::collections::BTreeSet::new();
                 for v in e.vars() {
-                    if !study.fields.iter().any(|f| f.variable == v.field) {
+                    if v.field != r.field
+                        && named.insert(v.field.clone())
+                        && !study.fields.iter().any(|f| f.variable == v.field)
+                    {
                         out.push(RuleProblem::UnknownField {
                             rule: r.id.clone(),
                             field: v.field.clone(),

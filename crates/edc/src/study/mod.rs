@@ -302,6 +302,26 @@ impl Study {
         s
     }
 
+    /// The study with a new set of fields (a REDCap dictionary imported on its base): its
+    /// data-quality rules that name a field no longer there are dropped, as they could not run.
+    pub fn with_fields(mut self, fields: Vec<Field>) -> Study {
+        self.fields = fields;
+        let known = |v: &str| self.fields.iter().any(|f| f.variable == v);
+        let keep: Vec<bool> = self
+            .quality_rules
+            .iter()
+            .map(|r| {
+                known(&r.field)
+                    && crate::logic::parse(&r.logic)
+                        .map(|e| e.vars().iter().all(|v| known(&v.field)))
+                        .unwrap_or(false)
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        self.quality_rules.retain(|_| keep.next().unwrap_or(false));
+        self
+    }
+
     /// The text in a language for a translation key, if translated.
     pub fn translated(&self, lang: &str, key: &str) -> Option<&str> {
         self.translations
