@@ -489,3 +489,60 @@ fn new_fields_drop_the_rules_that_cannot_run() {
         "the rule reading [fever] is dropped"
     );
 }
+
+#[test]
+fn enrolment_counts_by_the_studys_enrolment_date_field_when_entered() {
+    let mut s = study();
+    s.enrolment_date = Some("adm_date".into());
+    s.validate("s.json").expect("a date field");
+    let subject = |record: &str, site: &str| Subject {
+        record: record.into(),
+        site: site.into(),
+        enrolled_at: at(2026, 5, 1),
+        enrolled_by: "x".into(),
+        status: SubjectStatus::Enrolled,
+        withdrawal: None,
+    };
+    // r1 admitted 2026-03-10, r2 2026-04-02; r4 has no form: counted from 2026-05-01
+    let subjects = [
+        subject("r1", "de_berlin"),
+        subject("r2", "jp_tokyo"),
+        subject("r4", "jp_tokyo"),
+    ];
+    let d = dashboard(
+        &s,
+        &subjects,
+        &data(),
+        &[],
+        NaiveDate::from_ymd_opt(2026, 5, 3).expect("a day"),
+    );
+    assert_eq!(
+        d.weeks.first().map(ToString::to_string).as_deref(),
+        Some("2026-03-09")
+    );
+    let at_week = |site: &str, monday: &str| {
+        let i = d
+            .weeks
+            .iter()
+            .position(|w| w.to_string() == monday)
+            .expect("the week");
+        d.enrolment
+            .iter()
+            .find(|e| e.site == site)
+            .expect("the site")
+            .cumulative[i]
+    };
+    assert_eq!(at_week("de_berlin", "2026-03-09"), 1);
+    assert_eq!(at_week("jp_tokyo", "2026-03-30"), 1);
+    assert_eq!(at_week("jp_tokyo", "2026-04-27"), 2);
+    s.enrolment_date = Some("fever".into());
+    let Err(StudyError::Structure { problems, .. }) = s.validate("s.json") else {
+        panic!("a yes/no field is no date");
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string()
+                == "enrolment_date: 'fever' is not a date field of the dictionary")
+    );
+}

@@ -207,6 +207,7 @@ fn registry(
         ],
     }];
     s.quality_rules = registry_rules();
+    s.enrolment_date = Some("pres_enrolmentdate".into());
     s.repeating_forms = vec![
         RepeatingForm {
             event: "summary_medication_arm_1".into(),

@@ -22,6 +22,17 @@ pub enum QueryStatus {
     Closed,
 }
 
+impl QueryStatus {
+    /// Its name on the wire (`open`, `answered`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryStatus::Open => "open",
+            QueryStatus::Answered => "answered",
+            QueryStatus::Closed => "closed",
+        }
+    }
+}
+
 /// The steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +45,18 @@ pub enum QueryAction {
     Close,
     /// Re-opened by the monitor.
     Reopen,
+}
+
+impl QueryAction {
+    /// Its name on the wire (`open`, `answer`, `close`, `reopen`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryAction::Open => "open",
+            QueryAction::Answer => "answer",
+            QueryAction::Close => "close",
+            QueryAction::Reopen => "reopen",
+        }
+    }
 }
 
 /// One message of a query's thread.

@@ -89,7 +89,8 @@ pub fn age_band(days: i64) -> usize {
 }
 
 /// Builds the dashboard from the subjects, their saved forms and the queries the viewer
-/// sees; `today` ends the enrolment weeks and ages the queries.
+/// sees; `today` ends the enrolment weeks and ages the queries. A subject counts from its
+/// study's enrolment date field when entered, else from the day the hub received it.
 pub fn dashboard(
     study: &Study,
     subjects: &[Subject],
@@ -97,7 +98,20 @@ pub fn dashboard(
     queries: &[DataQuery],
     today: NaiveDate,
 ) -> Dashboard {
-    let weeks: Vec<NaiveDate> = match subjects.iter().map(|s| s.enrolled_at.date_naive()).min() {
+    let enrolled = |s: &Subject| -> NaiveDate {
+        study
+            .enrolment_date
+            .as_deref()
+            .and_then(|f| {
+                forms
+                    .iter()
+                    .filter(|d| d.record == s.record)
+                    .find_map(|d| d.values.get(f))
+                    .and_then(|v| NaiveDate::parse_from_str(v.get(..10)?, "%Y-%m-%d").ok())
+            })
+            .unwrap_or_else(|| s.enrolled_at.date_naive())
+    };
+    let weeks: Vec<NaiveDate> = match subjects.iter().map(enrolled).min() {
         None => Vec::new(),
         Some(first) => {
             let (mut w, end) = (monday(first), monday(today.max(first)));
@@ -125,9 +139,7 @@ pub fn dashboard(
                     .iter()
                     .map(|w| {
                         let end = *w + Days::new(7);
-                        mine.iter()
-                            .filter(|s| s.enrolled_at.date_naive() < end)
-                            .count() as u32
+                        mine.iter().filter(|s| enrolled(s) < end).count() as u32
                     })
                     .collect(),
                 total: mine.len() as u32,

@@ -91,6 +91,9 @@ pub enum StudyProblem {
     /// A form collected at no event.
     #[error("form '{0}' is collected at no event")]
     FormWithoutEvent(String),
+    /// The enrolment date field is not a date field of the dictionary.
+    #[error("enrolment_date: '{0}' is not a date field of the dictionary")]
+    EnrolmentDate(String),
     /// A data-quality rule that cannot be used.
     #[error(transparent)]
     QualityRule(#[from] crate::quality::RuleProblem),
@@ -222,6 +225,15 @@ impl Study {
                         form: f.clone(),
                     });
                 }
+            }
+        }
+        if let Some(f) = &self.enrolment_date {
+            let is_date = self
+                .fields
+                .iter()
+                .any(|x| &x.variable == f && x.validation.is_some_and(|v| v.is_temporal()));
+            if !is_date {
+                p.push(StudyProblem::EnrolmentDate(f.clone()));
             }
         }
         p.extend(

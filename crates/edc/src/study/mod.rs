@@ -192,6 +192,11 @@ pub struct Study {
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
     /// The fields (data dictionary order).
     pub fields: Vec<Field>,
+    /// The date field that holds each subject's clinical enrolment date (e.g. ARC's
+    /// `pres_enrolmentdate`): the dashboard counts enrolment by it, else by the day the hub
+    /// received the subject (a registry importing past cases would pile them on one day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_date: Option<String>,
     /// Its own data-quality rules (consistency checks in the logic language; see
     /// [`crate::quality`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -282,6 +287,7 @@ impl Study {
             form_labels: BTreeMap::new(),
             translations: BTreeMap::new(),
             fields,
+            enrolment_date: None,
             quality_rules: Vec::new(),
             activations: Vec::new(),
         };

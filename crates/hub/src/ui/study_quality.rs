@@ -37,23 +37,6 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route("/studies/{id}/dashboard", get(dashboard))
 }
 
-fn status_name(s: QueryStatus) -> &'static str {
-    match s {
-        QueryStatus::Open => "open",
-        QueryStatus::Answered => "answered",
-        QueryStatus::Closed => "closed",
-    }
-}
-
-fn action_name(a: QueryAction) -> &'static str {
-    match a {
-        QueryAction::Open => "open",
-        QueryAction::Answer => "answer",
-        QueryAction::Close => "close",
-        QueryAction::Reopen => "reopen",
-    }
-}
-
 #[derive(Deserialize, Default)]
 struct ListQuery {
     #[serde(default)]
@@ -99,7 +82,7 @@ async fn list(
             .map(|v| QueryRow {
                 num: v.num,
                 place: Place::of(&a.study, ui.locale, &v.query),
-                status: status_name(v.query.status).into(),
+                status: v.query.status.as_str().into(),
                 age_days: v.age_days,
                 check: v.query.check.clone().unwrap_or_default(),
                 last: v
@@ -161,7 +144,7 @@ async fn query_page(
         acronym: a.study.acronym.clone(),
         num,
         place: Place::of(&a.study, ui.locale, q),
-        status: status_name(q.status).into(),
+        status: q.status.as_str().into(),
         check: q.check.clone().unwrap_or_default(),
         thread: q
             .thread
@@ -169,7 +152,7 @@ async fn query_page(
             .map(|m| MessageRow {
                 user: m.user.clone(),
                 at: m.at.to_rfc3339(),
-                action: action_name(m.action).into(),
+                action: m.action.as_str().into(),
                 text: m.text.clone(),
             })
             .collect(),
@@ -278,11 +261,18 @@ async fn new_page(
     Ok(ui.page(StatusCode::OK, &page, "studies"))
 }
 
+/// The posted query form (the target's fields inline: serde's form reader cannot read
+/// numbers inside a flattened struct).
 #[derive(Deserialize)]
 struct NewForm {
     csrf: String,
-    #[serde(flatten)]
-    target: Target,
+    record: String,
+    event: String,
+    form: String,
+    #[serde(default = "one")]
+    instance: u32,
+    #[serde(default)]
+    field: String,
     #[serde(default)]
     text: String,
 }
@@ -294,7 +284,13 @@ async fn new_post(
     Form(f): Form<NewForm>,
 ) -> Result<Response, ApiError> {
     ui.check_csrf(&f.csrf)?;
-    let t = f.target;
+    let t = Target {
+        record: f.record,
+        event: f.event,
+        form: f.form,
+        instance: f.instance,
+        field: f.field,
+    };
     let n = NewQuery {
         record: t.record.clone(),
         event: t.event.clone(),

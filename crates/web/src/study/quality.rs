@@ -339,3 +339,43 @@ impl DashboardPage {
         }
     }
 }
+
+/// A finding shown on the form page.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FormFinding {
+    /// The field.
+    pub field: String,
+    /// Its label.
+    pub label: Text,
+    /// The check.
+    pub check: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A query shown on the form page.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FormQuery {
+    /// Its number.
+    pub num: i64,
+    /// The field.
+    pub field: String,
+    /// Its label.
+    pub label: Text,
+    /// `open`, `answered`, `closed`.
+    pub status: String,
+    /// The latest message.
+    pub last: String,
+}
+
+/// The data quality of one form instance, shown on its page: the real-time checks' findings,
+/// its queries, and whether the viewer may open one.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FormQuality {
+    /// Findings on this instance.
+    pub findings: Vec<FormFinding>,
+    /// Queries on this instance, newest first.
+    pub queries: Vec<FormQuery>,
+    /// The viewer may open queries (the link to the query form).
+    pub can_open: bool,
+}

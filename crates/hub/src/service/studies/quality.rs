@@ -304,26 +304,17 @@ pub fn act(hub: &Hub, user: &User, study: &str, num: i64, step: Step) -> ApiResu
     let status = q
         .act(&a.actor(&q.form), step.action, &step.text, Utc::now())
         .map_err(refused)?;
-    let name = match status {
-        QueryStatus::Open => "open",
-        QueryStatus::Answered => "answered",
-        QueryStatus::Closed => "closed",
-    };
+    let name = status.as_str();
     if !hub.db.query_swap(study, num, name, &to_json(&q)?, &old)? {
         return Err(ApiError::conflict(format!(
             "query #{num} was changed by someone else meanwhile: read it again"
         )));
     }
-    let what = match step.action {
-        QueryAction::Answer => "query_answer",
-        QueryAction::Close => "query_close",
-        QueryAction::Reopen => "query_reopen",
-        QueryAction::Open => "query_open",
-    };
+    let what = format!("query_{}", step.action.as_str());
     audit(
         hub,
         &user.name,
-        what,
+        &what,
         serde_json::json!({"study": study, "query": num, "status": name}),
     )?;
     Ok(view(num, q))
