@@ -200,7 +200,7 @@ pub async fn fill(
                 // admitted in the last weeks, the first symptom three days before; every
                 // seventh with the onset typed after the admission, for the data-quality
                 // checks to find (the registries' rule `onset_after_admission`)
-                let admitted = today - chrono::Days::new(2 + (i as u64 * 5) % 40);
+                let admitted = today - chrono::Days::new(2 + (i as u64 * 7) % 45);
                 let onset = if i % 7 == 0 {
                     admitted + chrono::Days::new(2)
                 } else {
