@@ -100,7 +100,7 @@ pub struct DataQuery {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// The step does not apply in this state.
-    #[error("a query that is {from:?} cannot be {action:?}-ed")]
+    #[error("a query that is {} cannot take the step '{}'", .from.as_str(), .action.as_str())]
     Transition {
         /// The state.
         from: QueryStatus,
@@ -108,7 +108,7 @@ pub enum QueryError {
         action: QueryAction,
     },
     /// The user may not take this step.
-    #[error("user '{user}' may not {action:?} queries on form '{form}'")]
+    #[error("user '{user}' may not take the step '{}' on queries of form '{form}'", .action.as_str())]
     NotAllowed {
         /// The user.
         user: String,
