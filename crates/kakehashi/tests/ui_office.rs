@@ -31,19 +31,6 @@ async fn open_details(b: &Browser) {
     .await;
 }
 
-/// Waits until the browser's address contains `part`.
-async fn wait_url(b: &Browser, part: &str) {
-    let t = Instant::now();
-    while !b.url().await.contains(part) {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "no page {part}: at {}",
-            b.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The office's events as the API gives them to `token`.
 async fn events(http: &reqwest::Client, url: &str, token: &str) -> Vec<Value> {
     http.get(format!("{url}/api/office/events"))
@@ -114,7 +101,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     b.type_into(&format!("#note-{ICOSARI}"), "reviewed").await;
     b.click(&format!("#upload-{ICOSARI} button[type='submit']"))
         .await;
-    wait_url(&b, &format!("#doc-{ICOSARI}")).await;
+    b.wait_url(&format!("#doc-{ICOSARI}")).await;
     assert!(
         b.wait_for(&format!("{STEP} input[name='version'][value='2']"))
             .await,
@@ -122,7 +109,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     );
     b.click(&format!("{STEP} input[value='submit'] + button"))
         .await;
-    wait_url(&b, "#library").await;
+    b.wait_url("#library").await;
 
     // a file of unknown type is refused with the hub's message, and nothing is added
     let exe = dir.path().join("notes.exe");
@@ -152,7 +139,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         .await;
     let select = select.as_str().unwrap().to_owned();
     b.click(&format!("#{select} ~ button")).await;
-    wait_url(&b, "#events").await;
+    b.wait_url("#events").await;
     let done = events(&b.http, &url, &token)
         .await
         .iter()
@@ -173,7 +160,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     b.go(&format!("{url}/office")).await;
     b.click(&format!("{STEP} input[value='approve'] + button"))
         .await;
-    wait_url(&b, "#library").await;
+    b.wait_url("#library").await;
     b.go(&format!("{url}/surveillance?definition=sari-icosari"))
         .await;
     assert!(b.exists("#in-force .warn").await, "{}", b.source().await);
@@ -205,7 +192,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         b.source().await
     );
     decide("consensus").await;
-    wait_url(&b, "#decisions").await;
+    b.wait_url("#decisions").await;
     assert!(
         b.source()
             .await
@@ -219,7 +206,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         .await;
     b.click("#doc-kind option[value='sop']").await;
     b.click("#new-document button[type='submit']").await;
-    wait_url(&b, "#doc-sop-bsl3").await;
+    b.wait_url("#doc-sop-bsl3").await;
     assert!(b.wait_for("#doc-sop-bsl3").await);
     assert!(b.source().await.contains("No version yet"));
 
@@ -269,7 +256,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         b.source().await
     );
     add_action("steward-de-berlin").await;
-    wait_url(&b, "#events").await;
+    b.wait_url("#events").await;
     assert!(b.source().await.contains("Send the sample list"));
     b.click(&format!("#minutes-{workshop} summary")).await;
     b.type_into(&format!("#minutes-text-{workshop}"), "Sample list agreed.")
@@ -277,7 +264,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     // the page is at #events already: wait for the next document, not for the URL
     b.submit(&format!("#minutes-{workshop} button[type='submit']"))
         .await;
-    wait_url(&b, "#events").await;
+    b.wait_url("#events").await;
     let ev = events(&b.http, &url, &token).await;
     let w = ev
         .iter()
@@ -310,7 +297,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     assert!(b.wait_for("#error-detail").await);
     assert!(b.source().await.contains("end:"), "{}", b.source().await);
     propose("2027-10-31").await;
-    wait_url(&b, "#exchanges").await;
+    b.wait_url("#exchanges").await;
     let x = "x-steward-jp-osaka-2027-09-01";
     b.click(&format!("#exchange-{x} summary")).await;
     b.click(&format!("#exchange-status-{x} option[value='completed']"))
@@ -319,7 +306,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
         .await;
     b.submit(&format!("#exchange-{x} button[type='submit']"))
         .await;
-    wait_url(&b, "#exchanges").await;
+    b.wait_url("#exchanges").await;
     assert!(b.source().await.contains("WHONET exports set up."));
 
     // attendance: ticking steward-de-berlin's missed sessions earns the certificate
@@ -350,7 +337,7 @@ async fn the_office_is_run_from_its_page_in_three_languages() {
     }
     b.click(&format!("#attendance-{course} button[type='submit']"))
         .await;
-    wait_url(&b, "#training").await;
+    b.wait_url("#training").await;
     b.go(&cert).await;
     assert!(
         b.source()

@@ -21,18 +21,6 @@ use std::time::{Duration, Instant};
 const STUDY: &str = "vhf-registry";
 const CHECK: &str = "onset_after_admission";
 
-async fn wait_url(b: &Browser, part: &str) {
-    let t = Instant::now();
-    while !b.url().await.contains(part) {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "no page {part}: at {}",
-            b.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The records whose onset is after their admission, read from the study's flat CSV export
 /// (the data manager's session), and the number of subjects per site.
 async fn from_export(url: &str, session: &str) -> (Vec<String>, BTreeMap<String, usize>) {
@@ -118,10 +106,10 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
     // finds exactly the records the export shows
     b.go(&format!("{url}/studies/{STUDY}")).await;
     b.click("#study-quality").await;
-    wait_url(&b, "/quality").await;
+    b.wait_url("/quality").await;
     assert!(b.exists("#run-missing_required").await);
     b.click(&format!("#run-{CHECK}")).await;
-    wait_url(&b, "check=").await;
+    b.wait_url("check=").await;
     let src = b.source().await;
     let found: Vec<String> = late
         .iter()
@@ -136,14 +124,15 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
     // one selected, then all: the first is not opened twice
     b.click("#f-1").await;
     b.submit("#open-selected").await;
-    wait_url(&b, "opened=1").await;
+    b.wait_url("opened=1").await;
     assert!(b.exists("#opened").await);
     assert_eq!(
         b.source().await.matches("name=\"finding\"").count(),
         late.len() - 1
     );
     b.submit("#open-all").await;
-    wait_url(&b, &format!("opened={}&pending=1", late.len() - 1)).await;
+    b.wait_url(&format!("opened={}&pending=1", late.len() - 1))
+        .await;
     assert_eq!(b.source().await.matches("name=\"finding\"").count(), 0);
 
     // the query list, then one query: an empty answer is refused, an answer and a close
@@ -157,7 +146,7 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
     );
     b.screenshot(&shots.join("quality-queries-en.png")).await;
     b.click("#queries tbody tr:last-child a").await;
-    wait_url(&b, "/queries/1").await;
+    b.wait_url("/queries/1").await;
     assert!(b.exists("#step-answer").await && b.exists("#step-close").await);
     assert!(
         !b.exists("#step-reopen").await,
@@ -175,7 +164,7 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
     b.type_into("#step-text", "Onset re-read from the chart: typing error")
         .await;
     b.submit("#step-answer").await;
-    wait_url(&b, "/queries/1").await;
+    b.wait_url("/queries/1").await;
     assert!(b.exists("#step-reopen").await && !b.exists("#step-answer").await);
     b.type_into("#step-text", "Please correct the date").await;
     b.submit("#step-close").await;
@@ -196,13 +185,13 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
 
     // the form page shows the finding and the query, and opens one on a field by hand
     b.click("#query-form").await;
-    wait_url(&b, "/presentation/1").await;
+    b.wait_url("/presentation/1").await;
     assert!(b.exists("#form-findings").await, "{}", b.source().await);
     let src = b.source().await;
     let queries = &src[src.find("id=\"form-queries\"").expect("the form's queries")..];
     assert!(queries.contains("/queries/1\""), "{queries}");
     b.click("#open-query").await;
-    wait_url(&b, "/queries/new").await;
+    b.wait_url("/queries/new").await;
     b.click("#open-field option[value='pres_date']").await;
     b.type_into("#open-text", "Is the admission date the first admission?")
         .await;
@@ -217,7 +206,7 @@ async fn findings_become_queries_that_are_answered_and_closed_in_three_languages
         "{}",
         b.source().await
     );
-    wait_url(&b, &format!("/queries/{}", late.len() + 1)).await;
+    b.wait_url(&format!("/queries/{}", late.len() + 1)).await;
     assert!(b.source().await.contains("pres_date"));
 
     // the dashboard: a line per site, the totals of the subject list

@@ -24,19 +24,6 @@ const STUDY: &str = "sfts-registry";
 const EVENT: &str = "initial_assessment_arm_1";
 const FORM: &str = "presentation";
 
-/// Waits until the browser's address contains `part`.
-async fn wait_url(b: &Browser, part: &str) {
-    let t = Instant::now();
-    while !b.url().await.contains(part) {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "no page {part}: at {}",
-            b.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The value of an input, as the browser holds it.
 async fn value_of(b: &Browser, css: &str) -> String {
     let v = b
@@ -73,7 +60,7 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
             .await
     );
     b.click(&format!("a[href='/studies/{STUDY}']")).await;
-    wait_url(&b, &format!("/studies/{STUDY}")).await;
+    b.wait_url(&format!("/studies/{STUDY}")).await;
     let src = b.source().await;
     assert!(
         src.contains("format=redcap") && src.contains("format=odm"),
@@ -82,7 +69,7 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     assert!(src.contains("datamanager"), "members");
     b.click(&format!("a[href='/studies/{STUDY}/subjects']"))
         .await;
-    wait_url(&b, "/subjects").await;
+    b.wait_url("/subjects").await;
 
     // a record id that is no site-minted pseudonym is refused next to the field, kept as typed
     b.type_into("#enrol-record", "patient-42").await;
@@ -130,11 +117,11 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     // same subject
     b.type_into("#enrol-record", &record).await;
     b.submit("form[action$='/subjects'] button.primary").await;
-    wait_url(&b, &format!("/subjects/{record}")).await;
+    b.wait_url(&format!("/subjects/{record}")).await;
     let cell = format!("#cell-{EVENT}-{FORM}-1");
     assert!(b.exists(&cell).await, "{}", b.source().await);
     b.click(&cell).await;
-    wait_url(&b, &format!("/{EVENT}/{FORM}/1")).await;
+    b.wait_url(&format!("/{EVENT}/{FORM}/1")).await;
 
     // the tick-bite date is asked only after a tick bite
     assert!(!b.exists("#f-sfts_expo_tickbite_date").await);
@@ -169,7 +156,7 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     b.type_into("#f-sfts_expo_tickbite_date", "30-05-2026")
         .await;
     b.submit("#save").await;
-    wait_url(&b, "done=saved").await;
+    b.wait_url("done=saved").await;
     assert!(!b.exists("#form-error").await, "{}", b.source().await);
     assert!(
         b.source()
@@ -190,12 +177,12 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     assert_eq!(value_of(&b, "#f-demog_height").await, "176");
     b.type_into("#form-reason", "measured again").await;
     b.submit("#save").await;
-    wait_url(&b, "done=saved").await;
+    b.wait_url("done=saved").await;
     assert_eq!(value_of(&b, "#f-demog_height").await, "176");
 
     // lock, then sign with the password re-entered (a wrong one is refused)
     b.submit("#lock-button").await;
-    wait_url(&b, "done=locked").await;
+    b.wait_url("done=locked").await;
     assert!(b.exists("#lock-state").await);
     assert!(!b.exists("#save").await, "no saving while locked");
     b.click("#sign-meaning option[value='approval']").await;
@@ -206,7 +193,7 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     b.click("#sign-meaning option[value='approval']").await;
     b.type_into("#sign-password", "kakehashi-demo").await;
     b.submit("#sign").await;
-    wait_url(&b, "done=signed").await;
+    b.wait_url("done=signed").await;
     let src = b.source().await;
     assert!(src.contains("I approve these data"), "{src}");
     let history = &src[src.find("id=\"history\"").unwrap()..];
@@ -235,7 +222,7 @@ async fn a_form_is_entered_checked_completed_locked_and_signed_in_three_language
     ))
     .await;
     b.submit("#unlock").await;
-    wait_url(&b, "done=unlocked").await;
+    b.wait_url("done=unlocked").await;
     let src = b.source().await;
     assert!(src.contains("Not signed."), "{src}");
     assert!(b.exists("#save").await && b.exists("#lock-button").await);

@@ -220,6 +220,11 @@ impl DataQuery {
         self.thread.first().map(|m| m.at)
     }
 
+    /// The latest message's text (empty for a query without one).
+    pub fn last_text(&self) -> &str {
+        self.thread.last().map_or("", |m| m.text.as_str())
+    }
+
     /// Whether it waits for someone (open or answered).
     pub fn is_pending(&self) -> bool {
         self.status != QueryStatus::Closed

@@ -171,12 +171,7 @@ impl Quality {
                     field: v.query.field.clone(),
                     label: field_label(s, l, &v.query.field),
                     status: v.query.status.as_str().into(),
-                    last: v
-                        .query
-                        .thread
-                        .last()
-                        .map(|m| m.text.clone())
-                        .unwrap_or_default(),
+                    last: v.query.last_text().into(),
                 })
                 .collect(),
             can_open: self.can_open,

@@ -85,12 +85,7 @@ async fn list(
                 status: v.query.status.as_str().into(),
                 age_days: v.age_days,
                 check: v.query.check.clone().unwrap_or_default(),
-                last: v
-                    .query
-                    .thread
-                    .last()
-                    .map(|m| m.text.clone())
-                    .unwrap_or_default(),
+                last: v.query.last_text().into(),
             })
             .collect(),
         sites: a

@@ -66,6 +66,19 @@ impl Browser {
         v["value"].as_array().is_some_and(|a| !a.is_empty())
     }
 
+    /// Waits up to 10 s until the browser's address contains `part`.
+    pub async fn wait_url(&self, part: &str) {
+        let t = Instant::now();
+        while !self.url().await.contains(part) {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "no page {part}: at {}",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits up to 10 s for an element (after a form submission the new page may still load).
     pub async fn wait_for(&self, css: &str) -> bool {
         let t = Instant::now();

@@ -159,13 +159,8 @@ fn view(num: i64, query: DataQuery) -> QueryView {
 
 /// The stored queries the caller sees (their sites, forms they may view).
 fn visible_queries(hub: &Hub, a: &Access) -> ApiResult<Vec<(i64, DataQuery)>> {
-    let dag = if a.role.all_sites {
-        None
-    } else {
-        match &a.member.dag {
-            Some(d) => Some(d.as_str()),
-            None => return Ok(Vec::new()),
-        }
+    let Some(dag) = a.site_scope() else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for (num, j) in hub.db.queries(&a.study.id, dag)? {

@@ -49,6 +49,16 @@ impl Access {
         self.role.all_sites || self.member.dag.as_deref() == Some(dag)
     }
 
+    /// Which site's rows the caller reads: `Some(None)` every site's, `Some(Some(dag))` their
+    /// own site's, `None` nothing (a member tied to no site whose role does not see all).
+    pub fn site_scope(&self) -> Option<Option<&str>> {
+        if self.role.all_sites {
+            Some(None)
+        } else {
+            self.member.dag.as_deref().map(Some)
+        }
+    }
+
     /// The caller as the edc crate's actor on `form`.
     pub fn actor(&self, form: &str) -> Actor {
         Actor {
@@ -126,13 +136,8 @@ pub(crate) fn visible_subject(hub: &Hub, a: &Access, record: &str) -> ApiResult<
 /// all; by record id.
 pub fn subjects(hub: &Hub, user: &User, study: &str) -> ApiResult<Vec<Subject>> {
     let a = access(hub, user, study)?;
-    let dag = if a.role.all_sites {
-        None
-    } else {
-        match &a.member.dag {
-            Some(d) => Some(d.as_str()),
-            None => return Ok(Vec::new()),
-        }
+    let Some(dag) = a.site_scope() else {
+        return Ok(Vec::new());
     };
     hub.db
         .subjects(study, dag)?
