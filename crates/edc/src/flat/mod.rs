@@ -325,11 +325,15 @@ pub fn export(
                 ));
             }
         }
-        let by_event: BTreeMap<&str, Row> = own
-            .iter()
-            .filter(|(_, rep, _)| rep.is_none())
-            .map(|(e, _, row)| (e.as_str(), row.clone()))
-            .collect();
+        // the event rows `[event][var]` of a filter reads (built only for a filter)
+        let by_event: BTreeMap<&str, Row> = if o.filter.is_some() {
+            own.iter()
+                .filter(|(_, rep, _)| rep.is_none())
+                .map(|(e, _, row)| (e.as_str(), row.clone()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         for (event, rep, row) in &own {
             if !o.events.is_empty() && !o.events.contains(event) {
                 continue;
