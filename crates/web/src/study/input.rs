@@ -198,6 +198,11 @@ sym,presentation,,checkbox,Symptoms,\"1, Headache | 2, Myalgia\",,,,,,,,,,,,\n";
             ("temp", "38.5"),
             ("sym___1", ""),
             ("sym___2", "1"),
+            // the checkbox's missing-data options, none chosen
+            ("sym___ni", ""),
+            ("sym___unk", ""),
+            ("sym___nask", ""),
+            ("sym___na", ""),
         ]);
         assert_eq!(c, want, "hidden fields (not shown) are not changed");
     }
