@@ -8,7 +8,8 @@
 //! one history entry per value, as the first save leaves them; not timed as a save), each
 //! format downloaded RUNS times; median, min, max and size. The last download of each is
 //! kept in OUT (for the DuckDB peer in the script). Environment: EDC_BENCH_ITEMS (600),
-//! EDC_BENCH_SAVES (50), EDC_BENCH_SUBJECTS (10000), EDC_BENCH_RUNS (5), EDC_BENCH_OUT.
+//! EDC_BENCH_SAVES (50), EDC_BENCH_SUBJECTS (10000), EDC_BENCH_RUNS (5), EDC_BENCH_OUT, EDC_BENCH_FORMATS
+//! (csv,parquet,odm).
 
 use super::{enrol, export, put_form, setup, study_gen};
 use kakehashi_edc::entry::{FormData, FormStatus, HistoryEntry, Subject};
@@ -168,7 +169,11 @@ async fn edc_bench() {
         t.elapsed().as_secs_f64()
     );
 
+    let formats = std::env::var("EDC_BENCH_FORMATS").unwrap_or_else(|_| "csv,parquet,odm".into());
     for (format, ext) in [("csv", "csv"), ("parquet", "parquet"), ("odm", "xml")] {
+        if !formats.split(',').any(|f| f == format) {
+            continue;
+        }
         let mut times = Vec::new();
         let mut size = 0;
         for _ in 0..runs {

@@ -173,6 +173,10 @@ pub fn duckdb_reads_the_same(pq: &Path, csv: &Path) {
         .status()
         .is_ok_and(|s| s.success());
     if !have {
+        assert!(
+            std::env::var("KAKEHASHI_REQUIRE_DUCKDB").as_deref() != Ok("1"),
+            "KAKEHASHI_REQUIRE_DUCKDB=1 but DuckDB is not installed (pip install duckdb)"
+        );
         eprintln!("SKIPPED: DuckDB check (pip install duckdb)");
         return;
     }
