@@ -96,6 +96,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::records::V8_SQLITE, super::records::V8_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 9,
+        name: "EDC data queries: one per field discrepancy, numbered per study, with its site, state and thread",
+        columns: &[],
+        sql: Sql::each(super::quality::V9_SQLITE, super::quality::V9_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The versions this hub knows, oldest first (numbers may skip one that another branch

@@ -153,8 +153,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     if let Some(t) = title {
                         s.title = t;
                     }
-                    s.fields = fields;
-                    s
+                    s.with_fields(fields)
                 }
                 None => {
                     let title = title.unwrap_or_else(|| id.clone());

@@ -111,6 +111,8 @@ pub struct FormPage {
     pub history: Vec<HistoryRow>,
     /// A notice (message key) after a successful step.
     pub notice: Option<String>,
+    /// Data-quality findings and queries on this form instance (set by the hub).
+    pub quality: Option<super::quality::FormQuality>,
 }
 
 /// What the page is built from.
@@ -234,6 +236,7 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
             .collect(),
         history,
         notice: None,
+        quality: None,
     }
 }
 

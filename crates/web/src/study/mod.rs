@@ -1,6 +1,7 @@
 //! The EDC's pages: the caller's studies (`studies.html`), one study (`study.html`: forms,
 //! events, sites, members, export links), and the data-entry form ([`form`], `study_form.html`)
-//! with its posted values ([`input`]) and refusals ([`errors`]).
+//! with its posted values ([`input`]) and refusals ([`errors`]), and data quality ([`quality`]:
+//! queries, checks, the dashboard).
 //!
 //! The study's own texts (field labels, choices, notes, section headers, form labels) come
 //! from its translations; a text without one in the page's language is the English text,
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod field;
 pub mod form;
 pub mod input;
+pub mod quality;
 pub mod subjects;
 
 use crate::Locale;
