@@ -594,7 +594,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "GET",
         "/api/studies/{id}/records/export",
         "user",
-        "The study's clinical data (format=csv: REDCap's flat CSV with the data access group; format=odm: CDISC ODM 1.3.2 with admin data and the audit trail; format=fhir: a FHIR Bundle of Questionnaires and QuestionnaireResponses), the forms your role may export and the sites it sees; audited.",
+        "The study's clinical data (format=csv: REDCap's flat CSV with the data access group; format=odm: CDISC ODM 1.3.2 with admin data and the audit trail; format=fhir: a FHIR Bundle of Questionnaires and QuestionnaireResponses; format=parquet: the flat rows as typed Parquet, labels in the column metadata, missing-data codes of typed columns in var__missing), the forms your role may export and the sites it sees; audited.",
     ),
     (
         "GET",

@@ -673,6 +673,40 @@ async fn pycap_imports_50_records_and_exports_them_equal() {
     }
     assert!(boxes.iter().all(|b| exported[0].get(b).is_some()));
     assert!(exported.iter().any(|r| r[&med] == "drug 2-2"));
+    // `kakehashi study records`: the same rows as typed Parquet, ages as whole numbers
+    let alice = net.login("alice", "password-1").await;
+    let pq = dir.join("records.parquet");
+    let said = kh(&[
+        "study",
+        "records",
+        "vhf-registry",
+        "--format",
+        "parquet",
+        "--out",
+        pq.to_str().unwrap(),
+        "--hub",
+        &net.url,
+        "--token",
+        &alice,
+    ]);
+    assert!(
+        said.contains("parquet export of study vhf-registry"),
+        "{said}"
+    );
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&pq).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        reader
+            .schema()
+            .field_with_name("demog_age")
+            .unwrap()
+            .data_type(),
+        &arrow::datatypes::DataType::Float64
+    );
+    let n: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(n, rows.len());
     // CSV: the same rows, REDCap's columns first
     let csv = got["csv"].as_str().unwrap();
     assert!(

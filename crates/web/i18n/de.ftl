@@ -793,6 +793,7 @@ study-export-data = Daten exportieren (die Formulare und Standorte, die Ihre Rol
 study-export-data-csv = flache CSV (REDCap)
 study-export-data-fhir = FHIR Questionnaire und QuestionnaireResponse (JSON)
 study-export-data-odm = CDISC ODM 1.3.2 mit Audit-Trail (XML)
+study-export-data-parquet = typisiertes Parquet für die Analyse (Zahlen, Datumsangaben, eine Ja/Nein-Spalte je Checkbox-Option)
 study-export-redcap = REDCap-Datenwörterbuch (CSV)
 study-export-odm = CDISC-ODM-1.3.2-Metadaten (XML)
 study-ethics = Ethikvoten

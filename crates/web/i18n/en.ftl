@@ -793,6 +793,7 @@ study-export-data = Export the data (the forms and sites your role may export)
 study-export-data-csv = flat CSV (REDCap)
 study-export-data-fhir = FHIR Questionnaire and QuestionnaireResponse (JSON)
 study-export-data-odm = CDISC ODM 1.3.2 with the audit trail (XML)
+study-export-data-parquet = typed Parquet for analysis (numbers, dates, one true/false column per checkbox option)
 study-export-redcap = REDCap data dictionary (CSV)
 study-export-odm = CDISC ODM 1.3.2 metadata (XML)
 study-ethics = Ethics approvals

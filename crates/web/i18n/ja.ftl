@@ -777,6 +777,7 @@ study-export-data = データのエクスポート（あなたの役割でエク
 study-export-data-csv = フラットCSV（REDCap）
 study-export-data-fhir = FHIR Questionnaire と QuestionnaireResponse（JSON）
 study-export-data-odm = 監査証跡付きCDISC ODM 1.3.2（XML）
+study-export-data-parquet = 解析用の型付きParquet（数値・日付、チェックボックスの選択肢ごとに真偽値の列）
 study-export-redcap = REDCap データ辞書（CSV）
 study-export-odm = CDISC ODM 1.3.2 メタデータ（XML）
 study-ethics = 倫理審査の承認

@@ -150,10 +150,10 @@ fn every_field_type_renders_accessibly() {
     assert!(h.contains("Enter what the chart says."), "descriptive text");
     // a required field is marked in words for screen readers
     assert!(h.contains("<span class=\"visually-hidden\">(required)</span>"));
-    // a missing-data code per field, not for checkboxes
+    // a missing-data code per field, checkboxes too (saved as the option `sym___nask`)
     assert!(h.contains("<select id=\"m-admdate\" name=\"m_admdate\">"));
     assert!(h.contains("NASK: Not asked"));
-    assert!(!h.contains("id=\"m-sym\""));
+    assert!(h.contains("<select id=\"m-sym\" name=\"m_sym\">"));
     // status and controls
     assert!(h.contains("<select id=\"form-status\" name=\"status\">"));
     assert!(h.contains("action=\"/studies/sfts/subjects/S-1/event_1_arm_1/presentation/1/lock\""));
@@ -383,6 +383,23 @@ fn a_missing_code_is_shown_as_chosen() {
     assert!(h.contains(
         "id=\"f-admdate\" name=\"v_admdate\" type=\"text\" inputmode=\"text\" value=\"\""
     ));
+    // a checkbox's code is its extra option ticked
+    d.values.insert("sym___nask".into(), "1".into());
+    let h = html(&s, &d, Locale::En, None, None);
+    let sym = &h[h.find("id=\"m-sym\"").unwrap()..];
+    let sym = &sym[..sym.find("</select>").unwrap()];
+    assert!(sym.contains("<option value=\"NASK\" selected>"), "{sym}");
+    // and the form's input saves it so, the other codes cleared
+    let pairs: Vec<(String, String)> = [("shown", "sym"), ("v_sym___1", "1"), ("m_sym", "UNK")]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let changes = kakehashi_web::study::input::FormInput::from_pairs(&pairs)
+        .unwrap()
+        .changes(&s);
+    assert!(changes.contains(&("sym___1".into(), "1".into())));
+    assert!(changes.contains(&("sym___unk".into(), "1".into())));
+    assert!(changes.contains(&("sym___nask".into(), String::new())));
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //! the form workflow ([`workflow`]: form status, field history, locks, e-signatures) and the
 //! data-query workflow ([`query`]). Every refused step is a typed error and changes nothing.
 
+pub mod context;
 pub mod query;
 pub mod record;
 pub mod subject;
 pub mod value;
 pub mod workflow;
 
+pub use context::RecordContext;
 pub use query::{DataQuery, QueryAction, QueryError, QueryStatus, QueryTarget};
 pub use record::{
     Actor, EntryError, FormStatus, HistoryEntry, Lock, Reauthenticated, Signature, SignatureMeaning,
@@ -16,4 +18,4 @@ pub use subject::{
     CellInstance, FormKey, GridCell, GridRow, Subject, SubjectError, SubjectStatus, Withdrawal,
 };
 pub use value::{MissingCode, ValueError, parse_number, parse_temporal, validate_value};
-pub use workflow::FormData;
+pub use workflow::{FormData, checkbox_missing};

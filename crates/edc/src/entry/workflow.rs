@@ -8,6 +8,7 @@
 //! [`Reauthenticated`]) and the signer's printed name, the time and the meaning recorded, as
 //! 21 CFR 11.50 requires; unlocking voids the signatures (REDCap does the same).
 
+use super::context::{RecordContext, calculate, shown_in};
 use super::record::{
     Actor, EntryError, FormStatus, HistoryEntry, Lock, Reauthenticated, Signature, SignatureMeaning,
 };
@@ -17,6 +18,12 @@ use crate::logic::{self, Data, SmartVar, VarRef};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The checkbox option codes of the missing-data codes (`ni`, `unk`, `nask`, `na`: REDCap's
+/// `var___ni` columns).
+pub fn checkbox_missing(missing: &[MissingCode]) -> impl Iterator<Item = String> + '_ {
+    missing.iter().map(|m| m.code().to_ascii_lowercase())
+}
 
 /// One form of one record at one event (and instance).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,7 +140,8 @@ impl FormData {
     }
 
     /// Saves changed values (`variable` or `variable___code` → entered text; empty clears)
-    /// and sets the status. `fields` are the study's fields; `missing` its missing-data codes.
+    /// and sets the status, reading this form alone: [`FormData::save_in`] with no other
+    /// form of the record. `fields` are the study's fields; `missing` its missing-data codes.
     /// Returns the history entries written.
     #[allow(clippy::too_many_arguments)]
     pub fn save(
@@ -146,6 +154,26 @@ impl FormData {
         reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Vec<HistoryEntry>, EntryError> {
+        let ctx = RecordContext::alone(fields, missing);
+        self.save_in(&ctx, actor, changes, status, reason, at)
+    }
+
+    /// Saves changed values inside the whole record: branching logic ("required" applies to
+    /// shown fields only) and the form's calculated fields read the record's other forms and
+    /// events too ([`super::context`]). A checkbox takes a missing-data code as the extra
+    /// option `var___ni` (`___unk`, `___nask`, `___na`) as REDCap does. Calculated values
+    /// are stored and their changes written to the history. Returns the history entries
+    /// written.
+    pub fn save_in(
+        &mut self,
+        ctx: &RecordContext<'_>,
+        actor: &Actor,
+        changes: &[(String, String)],
+        status: FormStatus,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<HistoryEntry>, EntryError> {
+        let (fields, missing) = (ctx.fields, ctx.missing);
         self.need(actor, actor.rights.edit, "edit")?;
         self.check_site(actor)?;
         if self.lock.is_some() {
@@ -174,7 +202,9 @@ impl FormData {
                 });
             };
             let known_code = code.is_none_or(|c| {
-                f.field_type == FieldType::Checkbox && f.choices.iter().any(|x| x.code == c)
+                f.field_type == FieldType::Checkbox
+                    && (f.choices.iter().any(|x| x.code == c)
+                        || checkbox_missing(missing).any(|m| m == c))
             });
             if !known_code || (f.field_type == FieldType::Checkbox && code.is_none()) {
                 return Err(EntryError::UnknownField {
@@ -212,24 +242,35 @@ impl FormData {
                 form: self.form.clone(),
             });
         }
+        let now = at.naive_utc();
+        for (var, result) in calculate(self, &mut new_values, ctx, now) {
+            let old = self.values.get(&var).cloned().unwrap_or_default();
+            if old != result {
+                entries.push(HistoryEntry {
+                    user: actor.user.clone(),
+                    at,
+                    field: var,
+                    old,
+                    new: result,
+                    reason: reason.map(String::from),
+                });
+            }
+        }
         if status == FormStatus::Complete {
-            let probe = FormData {
-                values: new_values.clone(),
-                ..self.clone()
-            };
             let empty: Vec<String> = on_form
                 .values()
-                .filter(|f| f.required && probe.is_shown(f))
+                .filter(|f| f.required && shown_in(self, &new_values, f, ctx, now))
                 .filter(|f| {
                     if f.field_type == FieldType::Checkbox {
-                        !f.choices.iter().any(|c| {
-                            probe
-                                .values
-                                .get(&format!("{}___{}", f.variable, c.code))
+                        let ticked = |c: &str| {
+                            new_values
+                                .get(&format!("{}___{c}", f.variable))
                                 .is_some_and(|v| v == "1")
-                        })
+                        };
+                        !(f.choices.iter().any(|c| ticked(&c.code))
+                            || checkbox_missing(missing).any(|c| ticked(&c)))
                     } else {
-                        probe.values.get(&f.variable).is_none_or(|v| v.is_empty())
+                        new_values.get(&f.variable).is_none_or(|v| v.is_empty())
                     }
                 })
                 .map(|f| f.variable.clone())

@@ -6,7 +6,7 @@
 
 use super::{
     DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT, Row, field_columns, longitudinal,
-    record_id_field,
+    missing_columns, record_id_field,
 };
 use crate::dictionary::{Field, FieldType};
 use crate::entry::{FormStatus, validate_value};
@@ -88,6 +88,9 @@ pub fn import(
     let mut known: BTreeMap<String, (&Field, bool)> = BTreeMap::new();
     for f in &study.fields {
         for c in field_columns(f) {
+            known.insert(c, (f, false));
+        }
+        for c in missing_columns(f, &study.missing_codes) {
             known.insert(c, (f, false));
         }
     }

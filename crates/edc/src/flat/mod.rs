@@ -5,14 +5,16 @@
 //! [`FormData`] (one per record and event for the non-repeating forms, one per repeat
 //! instance), filtered by records, fields, forms, events and `filterLogic`, raw or labels
 //! ([`export`]); and imported rows read back into the changes of each form instance, every
-//! problem named by record, field and value as REDCap words it ([`import`]).
+//! problem named by record, field and value as REDCap words it ([`import`]); and the
+//! columns typed from the dictionary for an analysis file ([`typed`]).
 
 mod import;
+pub mod typed;
 
 pub use import::{ImportError, ImportForm, Overwrite, import};
 
 use crate::dictionary::{Field, FieldType};
-use crate::entry::{FormData, FormStatus};
+use crate::entry::{FormData, FormStatus, MissingCode, checkbox_missing};
 use crate::logic::{self, Data, Expr, SmartVar, VarRef};
 use crate::study::Study;
 use chrono::NaiveDateTime;
@@ -87,6 +89,18 @@ pub fn field_columns(f: &Field) -> Vec<String> {
             .collect()
     } else {
         vec![f.variable.clone()]
+    }
+}
+
+/// A checkbox's missing-data code columns (`var___ni`, `var___unk`, …; REDCap writes the code
+/// in lower case); none for other fields.
+pub fn missing_columns(f: &Field, missing: &[MissingCode]) -> Vec<String> {
+    if f.field_type == FieldType::Checkbox {
+        checkbox_missing(missing)
+            .map(|c| format!("{}___{c}", f.variable))
+            .collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -202,7 +216,9 @@ fn label_of(f: &Field, column: &str, raw: &str) -> String {
 /// Fills a row from one form's data.
 fn fill(study: &Study, row: &mut Row, d: &FormData, labels: bool) {
     for f in study.fields.iter().filter(|f| f.form == d.form) {
-        for c in field_columns(f) {
+        let mut cols = field_columns(f);
+        cols.extend(missing_columns(f, &study.missing_codes));
+        for c in cols {
             let raw = d.values.get(&c).cloned().unwrap_or_default();
             let raw = if raw.is_empty() && f.field_type == FieldType::Checkbox {
                 "0".to_owned()
@@ -219,6 +235,47 @@ fn fill(study: &Study, row: &mut Row, d: &FormData, labels: bool) {
     );
 }
 
+/// The columns with, after each checkbox's own, its missing-data code columns that some
+/// exported record uses (REDCap exports only those).
+fn with_missing_used(
+    study: &Study,
+    cols: Vec<String>,
+    records: &[FlatRecord<'_>],
+    wanted: &BTreeSet<&str>,
+) -> Vec<String> {
+    let used: BTreeSet<&str> = records
+        .iter()
+        .filter(|r| wanted.is_empty() || wanted.contains(r.record))
+        .flat_map(|r| r.forms.iter())
+        .flat_map(|d| d.values.iter())
+        .filter(|(_, v)| v.as_str() == "1")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if used.is_empty() || study.missing_codes.is_empty() {
+        return cols;
+    }
+    // the last option column of each checkbox → its field
+    let ends: BTreeMap<String, &Field> = study
+        .fields
+        .iter()
+        .filter(|f| f.field_type == FieldType::Checkbox)
+        .filter_map(|f| field_columns(f).pop().map(|c| (c, f)))
+        .collect();
+    let mut out = Vec::with_capacity(cols.len());
+    for c in cols {
+        let checkbox_end = ends.get(&c).copied();
+        out.push(c);
+        if let Some(f) = checkbox_end {
+            out.extend(
+                missing_columns(f, &study.missing_codes)
+                    .into_iter()
+                    .filter(|m| used.contains(m.as_str())),
+            );
+        }
+    }
+    out
+}
+
 /// Exports records as REDCap's flat rows (each with every column of [`columns`]), records
 /// in the order given, events in the study's order, repeat instances ascending.
 pub fn export(
@@ -226,8 +283,8 @@ pub fn export(
     records: &[FlatRecord<'_>],
     o: &ExportOptions,
 ) -> (Vec<String>, Vec<Row>) {
-    let cols = columns(study, o);
     let wanted: BTreeSet<&str> = o.records.iter().map(String::as_str).collect();
+    let cols = with_missing_used(study, columns(study, o), records, &wanted);
     let rid = record_id_field(study);
     let mut rows = Vec::new();
     for r in records {
@@ -268,11 +325,15 @@ pub fn export(
                 ));
             }
         }
-        let by_event: BTreeMap<&str, Row> = own
-            .iter()
-            .filter(|(_, rep, _)| rep.is_none())
-            .map(|(e, _, row)| (e.as_str(), row.clone()))
-            .collect();
+        // the event rows `[event][var]` of a filter reads (built only for a filter)
+        let by_event: BTreeMap<&str, Row> = if o.filter.is_some() {
+            own.iter()
+                .filter(|(_, rep, _)| rep.is_none())
+                .map(|(e, _, row)| (e.as_str(), row.clone()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         for (event, rep, row) in &own {
             if !o.events.is_empty() && !o.events.contains(event) {
                 continue;

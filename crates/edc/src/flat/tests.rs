@@ -168,3 +168,38 @@ fn rows_round_trip_and_refusals_name_record_field_and_value() {
             .contains(&("demog_age".into(), String::new()))
     );
 }
+
+#[test]
+fn a_checkbox_missing_code_is_a_column_only_when_used_and_imports_back() {
+    let s = study();
+    let cb = checkbox(&s);
+    let last = format!(
+        "{}___{}",
+        cb.variable,
+        cb.choices.last().map(|c| c.code.as_str()).unwrap_or("")
+    );
+    let unk = format!("{}___unk", cb.variable);
+    let mut pres = FormData::new("r1", "de_a", "initial_assessment_arm_1", "presentation", 1);
+    pres.values.insert("demog_age".into(), "41".into());
+    let plain = [pres.clone()];
+    let rec = |forms| FlatRecord {
+        record: "r1",
+        site: "de_a",
+        forms,
+    };
+    let (cols, _) = export(&s, &[rec(&plain)], &ExportOptions::default());
+    assert!(
+        !cols
+            .iter()
+            .any(|c| c.starts_with(&format!("{}___", cb.variable)) && c.ends_with("unk"))
+    );
+    pres.values.insert(unk.clone(), "1".into());
+    let used = [pres];
+    let (cols, rows) = export(&s, &[rec(&used)], &ExportOptions::default());
+    // right after the checkbox's own options, as REDCap puts it
+    let at = cols.iter().position(|c| c == &last).unwrap();
+    assert_eq!(cols[at + 1], unk);
+    assert_eq!(rows[0][&unk], "1");
+    let back = import(&s, &rows, Overwrite::Normal).unwrap();
+    assert!(back[0].changes.contains(&(unk.clone(), "1".into())));
+}

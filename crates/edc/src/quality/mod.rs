@@ -17,7 +17,7 @@ mod view;
 
 use crate::Study;
 use crate::dictionary::{Field, FieldType};
-use crate::entry::{FormData, validate_value};
+use crate::entry::{FormData, MissingCode, checkbox_missing, validate_value};
 use crate::logic::{self, Expr};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -269,16 +269,24 @@ fn stored(f: &Field, d: &FormData) -> String {
         if let Some(m) = d.values.get(&f.variable) {
             return m.clone();
         }
+        // the ticked options, and a missing-data code ticked as its option `var___ni`
+        let ticked = |code: &str| {
+            d.values
+                .get(&format!("{}___{code}", f.variable))
+                .map(String::as_str)
+                == Some("1")
+        };
         return f
             .options()
             .iter()
-            .filter(|c| {
-                d.values
-                    .get(&format!("{}___{}", f.variable, c.code))
-                    .map(String::as_str)
-                    == Some("1")
-            })
             .map(|c| c.code.clone())
+            .filter(|c| ticked(c))
+            .chain(
+                MissingCode::ALL
+                    .iter()
+                    .filter(|m| ticked(&m.code().to_ascii_lowercase()))
+                    .map(|m| m.code().to_owned()),
+            )
             .collect::<Vec<_>>()
             .join(",");
     }
@@ -354,6 +362,7 @@ impl Kind<'_> {
                     }
                     if let Some(c) = code
                         && !f.options().iter().any(|o| o.code == c)
+                        && !checkbox_missing(&study.missing_codes).any(|m| m == c)
                     {
                         out.push(finding(
                             "invalid_value",

@@ -40,7 +40,8 @@ struct ExportQuery {
     format: records::export::RecordsFormat,
 }
 
-/// The study's clinical data as flat CSV or ODM 1.3.2 with the audit trail.
+/// The study's clinical data as flat CSV, typed Parquet, ODM 1.3.2 with the audit trail or
+/// FHIR.
 async fn export(
     State(hub): S,
     Caller(user): Caller,
@@ -50,11 +51,7 @@ async fn export(
     use axum::response::IntoResponse;
     let file = format!(
         "attachment; filename=\"{id}-records.{}\"",
-        match q.format {
-            records::export::RecordsFormat::Csv => "csv",
-            records::export::RecordsFormat::Odm => "xml",
-            records::export::RecordsFormat::Fhir => "json",
-        }
+        q.format.extension()
     );
     let e = hub
         .blocking(move |h| records::export::export(h, &user, &id, q.format))

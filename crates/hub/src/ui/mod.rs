@@ -264,7 +264,7 @@ fn html(status: StatusCode, page: &Page, chrome: &Chrome) -> Response {
 pub(crate) fn download(
     content_type: &'static str,
     disposition: &'static str,
-    body: String,
+    body: impl IntoResponse,
 ) -> Response {
     (
         [

@@ -119,6 +119,7 @@ async fn export_records(
         RecordsFormat::Csv => "attachment; filename=\"records.csv\"",
         RecordsFormat::Odm => "attachment; filename=\"records-odm.xml\"",
         RecordsFormat::Fhir => "attachment; filename=\"records-fhir.json\"",
+        RecordsFormat::Parquet => "attachment; filename=\"records.parquet\"",
     };
     let e = hub
         .blocking(move |h| export(h, &user, &id, q.format))

@@ -482,33 +482,33 @@ pub fn records_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     };
     studies::assign(&hub, &office, id, m).unwrap();
     let csv = records::export::export(&hub, &dan, id, RecordsFormat::Csv).unwrap();
-    let header = csv.body.lines().next().unwrap();
+    let header = csv.text().lines().next().unwrap();
     assert!(header.contains("redcap_data_access_group"), "{header}");
     assert!(
-        csv.body.contains(de1.as_str()),
+        csv.text().contains(de1.as_str()),
         "the Berlin subject with data in the CSV"
     );
     let odm = records::export::export(&hub, &dan, id, RecordsFormat::Odm).unwrap();
     assert!(odm.content_type.starts_with("application/xml"));
     assert!(
-        odm.body
+        odm.text()
             .contains(&format!("<SubjectData SubjectKey=\"{de1}\""))
     );
     assert!(
-        odm.body.contains("<ItemData ItemOID=\"I.demog_age\""),
+        odm.text().contains("<ItemData ItemOID=\"I.demog_age\""),
         "the saved age"
     );
     assert!(
-        odm.body.contains("<UserRef UserOID=\"U.ana\"/>"),
+        odm.text().contains("<UserRef UserOID=\"U.ana\"/>"),
         "who saved it"
     );
     assert!(
-        !odm.body.contains("demog_birthdate\" Value"),
+        !odm.text().contains("demog_birthdate\" Value"),
         "no identifying value"
     );
     assert_eq!(csv.subjects, odm.subjects);
     let fhir = records::export::export(&hub, &dan, id, RecordsFormat::Fhir).unwrap();
-    let b: serde_json::Value = serde_json::from_str(&fhir.body).unwrap();
+    let b: serde_json::Value = serde_json::from_str(fhir.text()).unwrap();
     assert_eq!(b["resourceType"], "Bundle");
     let responses: Vec<&serde_json::Value> = b["entry"]
         .as_array()

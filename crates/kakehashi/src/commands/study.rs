@@ -1,7 +1,7 @@
 //! `kakehashi study import-dictionary|validate|export|forms`: EDC study definitions as local
 //! files: a REDCap data dictionary into a study JSON, checks, exports as a REDCap dictionary
-//! or CDISC ODM 1.3.2 metadata, and the shipped VHF and SFTS registries; `study list|push`
-//! talk to a hub ([`super::study_hub`]).
+//! or CDISC ODM 1.3.2 metadata, and the shipped VHF and SFTS registries; `study
+//! list|push|activate|records` talk to a hub ([`super::study_hub`]).
 
 use anyhow::Context;
 use kakehashi_edc::{Study, arc, dictionary, odm};
@@ -77,6 +77,11 @@ pub enum Command {
     ///
     /// Example: kakehashi study activate vhf-outbreak --site de_berlin --note "imported CCHF case" --hub http://127.0.0.1:8080 --token kh_...
     Activate(super::study_hub::ActivateArgs),
+    /// Download a study's data from a hub as your role may export it: REDCap's flat CSV,
+    /// typed Parquet, ODM 1.3.2 with the audit trail, or FHIR.
+    ///
+    /// Example: kakehashi study records sfts-registry --format parquet --out sfts.parquet --hub http://127.0.0.1:8080 --token kh_...
+    Records(super::study_hub::RecordsArgs),
 }
 
 /// Export formats.
@@ -126,6 +131,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::List(a) => super::study_hub::list(a),
         Command::Push(a) => super::study_hub::push(a),
         Command::Activate(a) => super::study_hub::activate(a),
+        Command::Records(a) => super::study_hub::records(a),
         Command::ImportDictionary {
             file,
             out,

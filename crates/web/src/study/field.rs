@@ -170,10 +170,27 @@ pub(crate) fn field_view(
 ) -> FieldView {
     let (s, l) = (c.study, c.locale);
     let raw = values.get(&f.variable).cloned().unwrap_or_default();
-    let missing = kakehashi_edc::entry::MissingCode::parse(&raw)
-        .filter(|m| s.missing_codes.contains(m))
-        .map(|m| m.code().to_owned())
-        .unwrap_or_default();
+    let missing = if f.field_type == FieldType::Checkbox {
+        // a checkbox's missing-data code is its extra option `var___ni` ticked
+        s.missing_codes
+            .iter()
+            .find(|m| {
+                values
+                    .get(&format!(
+                        "{}___{}",
+                        f.variable,
+                        m.code().to_ascii_lowercase()
+                    ))
+                    .is_some_and(|v| v == "1")
+            })
+            .map(|m| m.code().to_owned())
+            .unwrap_or_default()
+    } else {
+        kakehashi_edc::entry::MissingCode::parse(&raw)
+            .filter(|m| s.missing_codes.contains(m))
+            .map(|m| m.code().to_owned())
+            .unwrap_or_default()
+    };
     let value = if missing.is_empty() {
         raw
     } else {
@@ -243,7 +260,7 @@ pub(crate) fn field_view(
             Vec::new()
         },
         missing,
-        missing_allowed: !matches!(k, "calc" | "descriptive" | "file" | "checkbox")
+        missing_allowed: !matches!(k, "calc" | "descriptive" | "file")
             && !s.missing_codes.is_empty(),
         error: placed.fields.get(&f.variable).cloned(),
     }

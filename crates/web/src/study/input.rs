@@ -85,15 +85,27 @@ impl FormInput {
             FieldType::Descriptive | FieldType::Calc | FieldType::File | FieldType::Sql => {
                 Vec::new()
             }
-            FieldType::Checkbox => f
-                .choices
-                .iter()
-                .map(|c| {
-                    let k = format!("{var}___{}", c.code);
-                    let ticked = self.values.get(&k).is_some_and(|v| v == "1");
-                    (k, if ticked { "1".into() } else { String::new() })
-                })
-                .collect(),
+            FieldType::Checkbox => {
+                let chosen = self.missing.get(var);
+                let mut out: Vec<(String, String)> = f
+                    .choices
+                    .iter()
+                    .map(|c| {
+                        let k = format!("{var}___{}", c.code);
+                        let ticked = self.values.get(&k).is_some_and(|v| v == "1");
+                        (k, if ticked { "1".into() } else { String::new() })
+                    })
+                    .collect();
+                // a missing-data code: its extra option `var___ni` ticked, the others not
+                for m in &study.missing_codes {
+                    let on = chosen.is_some_and(|c| c == m.code());
+                    out.push((
+                        format!("{var}___{}", m.code().to_ascii_lowercase()),
+                        if on { "1".into() } else { String::new() },
+                    ));
+                }
+                out
+            }
             _ => {
                 let v = match self.missing.get(var) {
                     Some(code) => code.clone(),
@@ -186,6 +198,11 @@ sym,presentation,,checkbox,Symptoms,\"1, Headache | 2, Myalgia\",,,,,,,,,,,,\n";
             ("temp", "38.5"),
             ("sym___1", ""),
             ("sym___2", "1"),
+            // the checkbox's missing-data options, none chosen
+            ("sym___ni", ""),
+            ("sym___unk", ""),
+            ("sym___nask", ""),
+            ("sym___na", ""),
         ]);
         assert_eq!(c, want, "hidden fields (not shown) are not changed");
     }

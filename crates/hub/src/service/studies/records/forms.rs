@@ -3,14 +3,14 @@
 //! is no longer the stored one), lock, unlock, e-sign (the password re-entered and checked
 //! with the hub's Argon2; a wrong one is refused and audited), and its field history.
 
-use super::{Access, access, read_json, to_json, version_of, visible_subject};
+use super::{Access, access, read_json, read_values, to_json, version_of, visible_subject};
 use crate::db::{FormWrite, User, Written};
 use crate::service::ApiResult;
 use crate::service::studies::audit;
 use crate::{ApiError, Hub};
 use kakehashi_edc::entry::{
-    EntryError, FormData, FormKey, FormStatus, HistoryEntry, Reauthenticated, SignatureMeaning,
-    Subject, SubjectStatus, subject,
+    EntryError, FormData, FormKey, FormStatus, HistoryEntry, Reauthenticated, RecordContext,
+    SignatureMeaning, Subject, SubjectStatus, subject,
 };
 use kakehashi_edc::study::FormRights;
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,22 @@ pub fn form(hub: &Hub, user: &User, study: &str, k: &FormKey) -> ApiResult<FormV
     Ok(view(&a, data, stored.as_deref()))
 }
 
+/// The record's saved form instances (values and status), for logic that reads the whole
+/// record; `skip`: the stored JSON of the instance being saved, not read twice.
+pub(crate) fn record_forms(
+    hub: &Hub,
+    a: &Access,
+    record: &str,
+    skip: Option<&str>,
+) -> ApiResult<Vec<FormData>> {
+    hub.db
+        .forms_of(&a.study.id, Some(record))?
+        .iter()
+        .filter(|j| Some(j.as_str()) != skip)
+        .map(|j| read_values(j))
+        .collect()
+}
+
 /// Saves values of one form instance (the edit right). Partial saves are allowed; each
 /// value is validated, identifying fields are refused, a reason is required once the form
 /// is complete, a withdrawn subject takes no new data, and a stale `version` is 409.
@@ -199,11 +215,17 @@ pub fn save(hub: &Hub, user: &User, study: &str, k: &FormKey, s: Save) -> ApiRes
     }
     check_version(k, s.version.as_deref(), stored.as_deref())?;
     let changes: Vec<(String, String)> = s.values.into_iter().collect();
+    // branching and calculations read the whole record (other forms and events)
+    let others = record_forms(hub, &a, &k.record, stored.as_deref())?;
+    let ctx = RecordContext {
+        fields: &a.study.fields,
+        missing: &a.study.missing_codes,
+        others: &others,
+    };
     let entries = data
-        .save(
+        .save_in(
+            &ctx,
             &a.actor(&k.form),
-            &a.study.fields,
-            &a.study.missing_codes,
             &changes,
             s.status,
             s.reason.as_deref(),

@@ -16,6 +16,7 @@
 
 pub mod export;
 pub mod forms;
+pub mod parquet;
 
 pub use forms::{FormView, Save, SignRequest, form, history, lock, save, sign, unlock};
 
@@ -24,7 +25,7 @@ use crate::db::{StudyMember, SubjectWrite, User, Written};
 use crate::service::ApiResult;
 use crate::{ApiError, Hub};
 use kakehashi_edc::Study;
-use kakehashi_edc::entry::{Actor, FormData, GridRow, Subject, SubjectError, subject};
+use kakehashi_edc::entry::{Actor, FormData, FormStatus, GridRow, Subject, SubjectError, subject};
 use kakehashi_edc::study::Role as StudyRole;
 use kakehashi_federation::enrolment::{
     ENROLMENT_VERSION, EnrolmentAnswer, EnrolmentOutcome, EnrolmentReport, MAX_ENROLMENTS,
@@ -104,6 +105,28 @@ pub fn version_of(json: &str) -> String {
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(json: &str) -> ApiResult<T> {
     serde_json::from_str(json)
         .map_err(|e| ApiError::internal(format!("a stored record does not read: {e}")))
+}
+
+/// A stored form instance without its history, lock and signatures: what the flat exports
+/// and the logic of other forms read (the history is most of a stored form).
+#[derive(Deserialize)]
+struct FormValues {
+    record: String,
+    site: String,
+    event: String,
+    form: String,
+    instance: u32,
+    status: FormStatus,
+    values: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads a stored form's values and status only (empty history, no lock or signatures).
+pub(crate) fn read_values(json: &str) -> ApiResult<FormData> {
+    let v: FormValues = read_json(json)?;
+    let mut d = FormData::new(&v.record, &v.site, &v.event, &v.form, v.instance);
+    d.status = v.status;
+    d.values = v.values;
+    Ok(d)
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> ApiResult<String> {

@@ -1,15 +1,15 @@
 //! `content=record` with `data`: the import, all or nothing. The rows are read (JSON or
 //! CSV), checked as a whole by `kakehashi_edc::flat::import`, new records checked (site-minted
 //! pseudonyms, the user's own site unless the role sees all), each form instance saved
-//! through `FormData::save` with the user's rights; any refusal answers 400 listing every
+//! through `FormData::save_in` (logic reading the whole record) with the user's rights; any refusal answers 400 listing every
 //! problem as REDCap words it and stores nothing; else one transaction writes it all.
 
 use super::ok;
 use crate::Hub;
 use crate::db::{FormWrite, SubjectWrite, Written};
-use crate::service::studies::records::{Access, read_json, to_json};
+use crate::service::studies::records::{Access, read_json, read_values, to_json};
 use crate::service::studies::redcap::{Answer, Fmt, Params, error};
-use kakehashi_edc::entry::{FormData, FormKey, Subject, SubjectStatus, subject};
+use kakehashi_edc::entry::{FormData, FormKey, RecordContext, Subject, SubjectStatus, subject};
 use kakehashi_edc::flat::{self, Overwrite, Row};
 use std::collections::BTreeMap;
 
@@ -136,6 +136,7 @@ pub(in crate::service::studies) fn import(
     }
     // forms: each through the edc rules, with the user's rights
     let mut writes: Vec<(FormData, Option<String>)> = Vec::new();
+    let mut saved: BTreeMap<String, Vec<FormData>> = BTreeMap::new();
     for f in &plan {
         let ident = subject::identifying(&a.study, f.changes.iter().map(|(k, _)| k.as_str()));
         for k in ident {
@@ -180,17 +181,42 @@ pub(in crate::service::studies) fn import(
             None => FormData::new(&k.record, &s.site, &k.event, &k.form, k.instance),
         };
         let status = f.status.unwrap_or(d.status);
-        let res = d.save(
+        // the record as it will be: stored forms, then those imported before in this batch
+        if !saved.contains_key(&k.record) {
+            let mut forms = Vec::new();
+            match hub.db.forms_of(&a.study.id, Some(&k.record)) {
+                Ok(js) => {
+                    for j in js {
+                        match read_values(&j) {
+                            Ok(d) => forms.push(d),
+                            Err(e) => return error(500, fmt, &e.message),
+                        }
+                    }
+                }
+                Err(e) => return error(500, fmt, &e.0),
+            }
+            saved.insert(k.record.clone(), forms);
+        }
+        let record = saved.entry(k.record.clone()).or_default();
+        let res = d.save_in(
+            &RecordContext {
+                fields: &a.study.fields,
+                missing: &a.study.missing_codes,
+                others: record,
+            },
             &a.actor(&f.form),
-            &a.study.fields,
-            &a.study.missing_codes,
             &f.changes,
             status,
             Some("REDCap API import"),
             now,
         );
         match res {
-            Ok(_) => writes.push((d, stored)),
+            Ok(_) => {
+                record
+                    .retain(|o| (&o.event, &o.form, o.instance) != (&d.event, &d.form, d.instance));
+                record.push(d.clone());
+                writes.push((d, stored));
+            }
             Err(e) => problems.push(line(&f.record, &f.form, "", &e.to_string())),
         }
     }

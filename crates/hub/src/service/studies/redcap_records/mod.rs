@@ -11,7 +11,7 @@ mod import;
 
 pub(super) use import::import;
 
-use super::records::{Access, read_json};
+use super::records::{Access, read_json, read_values};
 use super::redcap::{Answer, Fmt, Params, error};
 use crate::Hub;
 use kakehashi_edc::entry::{FormData, Subject};
@@ -35,12 +35,29 @@ fn ok(fmt: Fmt, json: String, csv: String) -> Answer {
 
 /// The subjects the token user sees, with their saved forms.
 pub(crate) fn visible_data(hub: &Hub, a: &Access) -> Result<Vec<(Subject, Vec<FormData>)>, String> {
+    visible_with(hub, a, |j| read_json(j).map_err(|e| e.message))
+}
+
+/// The subjects the token user sees, with their saved forms' values and status only (empty
+/// history, no lock or signatures).
+pub(crate) fn visible_values(
+    hub: &Hub,
+    a: &Access,
+) -> Result<Vec<(Subject, Vec<FormData>)>, String> {
+    visible_with(hub, a, |j| read_values(j).map_err(|e| e.message))
+}
+
+fn visible_with(
+    hub: &Hub,
+    a: &Access,
+    read: impl Fn(&str) -> Result<FormData, String>,
+) -> Result<Vec<(Subject, Vec<FormData>)>, String> {
     let all_forms: Vec<FormData> = hub
         .db
         .forms_of(&a.study.id, None)
         .map_err(|e| e.0)?
         .iter()
-        .map(|j| read_json(j).map_err(|e| e.message))
+        .map(|j| read(j))
         .collect::<Result<_, _>>()?;
     let mut by_record: BTreeMap<String, Vec<FormData>> = BTreeMap::new();
     for d in all_forms {
@@ -116,7 +133,7 @@ pub(super) fn export(hub: &Hub, a: &Access, fmt: Fmt, p: &Params) -> Answer {
         let r = a.role.rights(&f.form);
         (r.api && r.export) || f.variable == rid
     });
-    let data = match visible_data(hub, a) {
+    let data = match visible_values(hub, a) {
         Ok(d) => d,
         Err(e) => return error(500, fmt, &e),
     };
