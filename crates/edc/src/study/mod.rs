@@ -195,6 +195,9 @@ pub struct Study {
     /// Its activations at sites, oldest first (see [`activation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activations: Vec<Activation>,
+    /// The items a site may propose values for from its own data ([`crate::prefill`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefill: Vec<crate::prefill::PrefillItem>,
 }
 
 /// A study's citation of the protocol version it runs under: a document of the partnership
@@ -279,6 +282,7 @@ impl Study {
             translations: BTreeMap::new(),
             fields,
             activations: Vec::new(),
+            prefill: Vec::new(),
         };
         let forms = s.forms().into_iter().map(String::from).collect();
         s.arms.push(Arm {
