@@ -956,3 +956,19 @@ analysis-copy-r = Als R kopieren (berechnet die Zahlen aus den freigegebenen Agg
 analysis-copy-python = Als Python kopieren (berechnet die Zahlen aus den freigegebenen Aggregaten neu)
 err-dataset = Der Datensatz ist ungültig: { $detail }
 err-analysis = Der Hub hat die Frage abgelehnt: { $detail }
+
+## pre-fill from the site's data (study form)
+study-prefill = Werte aus den Daten des Standorts
+study-prefill-hint = Der Standort der teilnehmenden Person kann für einige Items Werte aus seinen eigenen Daten vorschlagen (Alter, Geschlecht, Aufnahmedatum, Laborwerte). Ob er antwortet, entscheidet seine Datentreuhandstelle. Prüfen Sie jeden Wert und seine Quelle und übernehmen Sie ihn oder ändern Sie ihn vorher.
+study-prefill-request = Werte beim Standort anfragen
+study-prefill-requested = Der Standort wurde angefragt. Sein Agent antwortet nach seiner nächsten Abfrage; laden Sie diese Seite neu.
+study-prefill-pending = Angefragt von { $user }; wartet auf den Standort
+study-prefill-refused = Der Standort hat keine Werte vorgeschlagen:
+study-prefill-proposed = Vorgeschlagener Wert
+study-prefill-source = Quelle am Standort
+study-prefill-stored = Jetzt im Formular
+study-prefill-accept = Übernehmen
+study-prefill-accepted = Aus dem Vorschlag des Standorts gespeichert.
+study-prefill-in-form = (im Formular)
+study-prefill-value-for = Wert für { $field }
+study-prefill-site-proposes = Der Standort schlägt { $value } vor:

@@ -956,3 +956,19 @@ analysis-copy-r = Copy as R (re-creates the numbers from the released aggregates
 analysis-copy-python = Copy as Python (re-creates the numbers from the released aggregates)
 err-dataset = The dataset is not valid: { $detail }
 err-analysis = The hub refused the question: { $detail }
+
+## pre-fill from the site's data (study form)
+study-prefill = Values from the site's data
+study-prefill-hint = The subject's site can propose values for some items from its own records (age, sex, admission date, lab values). Its data steward decides whether it answers. Check each value and its source, then accept it or edit it first.
+study-prefill-request = Ask the site for values
+study-prefill-requested = The site has been asked. Its agent answers after its next poll; reload this page.
+study-prefill-pending = Asked by { $user }; waiting for the site
+study-prefill-refused = The site did not propose values:
+study-prefill-proposed = Proposed value
+study-prefill-source = Source at the site
+study-prefill-stored = In the form now
+study-prefill-accept = Accept
+study-prefill-accepted = Saved from the site's proposal.
+study-prefill-in-form = (in the form)
+study-prefill-value-for = Value for { $field }
+study-prefill-site-proposes = The site proposes { $value }:

@@ -939,3 +939,19 @@ analysis-copy-r = R としてコピー (公開された集計値から数値を�
 analysis-copy-python = Python としてコピー (公開された集計値から数値を再計算)
 err-dataset = データセットが無効です: { $detail }
 err-analysis = ハブが質問を拒否しました: { $detail }
+
+## pre-fill from the site's data (study form)
+study-prefill = 施設データからの値
+study-prefill-hint = 被験者の施設は、一部の項目(年齢、性別、入院日、検査値)について自施設のデータから値を提案できます。回答するかどうかは施設のデータスチュワードが決めます。各値とその出典を確認し、そのまま採用するか、修正してから採用してください。
+study-prefill-request = 施設に値を問い合わせる
+study-prefill-requested = 施設に問い合わせました。施設のエージェントが次のポーリングの後に回答します。このページを再読み込みしてください。
+study-prefill-pending = { $user } が問い合わせ済み。施設の回答待ち
+study-prefill-refused = 施設は値を提案しませんでした:
+study-prefill-proposed = 提案された値
+study-prefill-source = 施設での出典
+study-prefill-stored = 現在のフォームの値
+study-prefill-accept = 採用
+study-prefill-accepted = 施設の提案から保存しました。
+study-prefill-in-form = (フォームに入力済み)
+study-prefill-value-for = { $field } の値
+study-prefill-site-proposes = 施設の提案: { $value }。出典:

@@ -1,6 +1,8 @@
 //! One form instance of a subject at
 //! `/studies/{id}/subjects/{record}/{event}/{form}/{instance}`: `GET` shows it, `POST` saves
-//! (partial saves allowed), `/lock`, `/unlock` and `/sign` (password re-entered) below it.
+//! (partial saves allowed), `/lock`, `/unlock` and `/sign` (password re-entered) below it;
+//! `/prefill` asks the subject's site for values from its own data and `/prefill/accept`
+//! saves one proposal as proposed or edited.
 //! Every form is CSRF-checked and carries the version read; a step that succeeds redirects
 //! back with a notice (`?done=saved`).
 //!
@@ -11,7 +13,7 @@
 
 use super::{S, SignedIn, Ui};
 use crate::db::User;
-use crate::service::studies::records::{self, FormView, Save, SignRequest};
+use crate::service::studies::records::{self, FormView, Save, SignRequest, prefill};
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -23,6 +25,7 @@ use kakehashi_web::Catalog;
 use kakehashi_web::pages::Page;
 use kakehashi_web::study::form::{FormContext, form_page, meaning_of};
 use kakehashi_web::study::input::FormInput;
+use kakehashi_web::study::prefill::{Proposed, prefill_panel};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -34,6 +37,8 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route(&format!("{FORM}/lock"), post(lock))
         .route(&format!("{FORM}/unlock"), post(unlock))
         .route(&format!("{FORM}/sign"), post(sign))
+        .route(&format!("{FORM}/prefill"), post(prefill_request))
+        .route(&format!("{FORM}/prefill/accept"), post(prefill_accept))
 }
 
 type FormPath = Path<(String, String, String, String, u32)>;
@@ -65,11 +70,12 @@ async fn form_page_of(
     k: FormKey,
     out: Outcome,
 ) -> Result<Response, ApiError> {
-    let (a, view) = hub
+    let (a, view, latest) = hub
         .blocking(move |h| {
             let a = records::access(h, &user, &id)?;
             let v = records::form(h, &user, &id, &k)?;
-            Ok((a, v))
+            let p = prefill::latest(h, &user, &id, &k)?;
+            Ok((a, v, p))
         })
         .await?;
     let event_label = a
@@ -90,6 +96,30 @@ async fn form_page_of(
         version: view.version.clone(),
     };
     let mut page = form_page(&c);
+    if let Some(p) = &latest {
+        let proposed: Vec<Proposed<'_>> = p
+            .proposals
+            .iter()
+            .map(|x| Proposed {
+                field: &x.field,
+                value: x.value.as_deref(),
+                source: x.source.as_ref().map(|s| s.describe()).unwrap_or_default(),
+                note: x.note.as_deref(),
+            })
+            .collect();
+        page.prefill = prefill_panel(
+            &a.study,
+            ui.locale,
+            &view.data,
+            Some((
+                &p.status,
+                &p.requested_by,
+                &p.requested_at,
+                p.refused.as_deref(),
+            )),
+            &proposed,
+        );
+    }
     page.notice = out.notice.map(str::to_owned);
     if let Some(m) = out.message {
         page.form_error = Some(m);
@@ -114,6 +144,8 @@ fn notice_of(done: Option<&str>) -> Option<&'static str> {
         "locked" => Some("study-locked-notice"),
         "unlocked" => Some("study-unlocked-notice"),
         "signed" => Some("study-signed-notice"),
+        "prefill-requested" => Some("study-prefill-requested"),
+        "prefill-accepted" => Some("study-prefill-accepted"),
         _ => None,
     }
 }
@@ -313,6 +345,69 @@ async fn sign(
             };
             let out = Outcome {
                 message: Some(message),
+                ..Default::default()
+            };
+            form_page_of(&hub, &ui, user, p.0, k, out).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    csrf: String,
+    field: String,
+    value: String,
+}
+
+/// Asks the subject's site for values (the agent answers after its next poll).
+async fn prefill_request(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Path(p): FormPath,
+    Form(f): Form<StepForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    let k = key_of(&p);
+    let (u, id, key) = (user.clone(), p.0.clone(), k.clone());
+    let r = hub
+        .blocking(move |h| Ok(prefill::request(h, &u, &id, &key)))
+        .await?;
+    match r {
+        Ok(_) => Ok(back_to(&p, "prefill-requested")),
+        Err(e) if shown_refusal(&e) => {
+            let out = Outcome {
+                message: Some(e.message),
+                ..Default::default()
+            };
+            form_page_of(&hub, &ui, user, p.0, k, out).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves one proposal, as proposed or as edited, through the normal save path.
+async fn prefill_accept(
+    State(hub): S,
+    SignedIn(ui, user): SignedIn,
+    Path(p): FormPath,
+    Form(f): Form<AcceptForm>,
+) -> Result<Response, ApiError> {
+    ui.check_csrf(&f.csrf)?;
+    let k = key_of(&p);
+    let (u, id, key) = (user.clone(), p.0.clone(), k.clone());
+    let acc = prefill::Accept {
+        field: f.field,
+        value: f.value,
+    };
+    let r = hub
+        .blocking(move |h| Ok(prefill::accept(h, &u, &id, &key, acc)))
+        .await?;
+    match r {
+        Ok(_) => Ok(back_to(&p, "prefill-accepted")),
+        Err(e) if shown_refusal(&e) => {
+            let out = Outcome {
+                message: Some(e.message),
                 ..Default::default()
             };
             form_page_of(&hub, &ui, user, p.0, k, out).await

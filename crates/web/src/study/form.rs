@@ -111,6 +111,10 @@ pub struct FormPage {
     pub history: Vec<HistoryRow>,
     /// A notice (message key) after a successful step.
     pub notice: Option<String>,
+    /// The study declares pre-fill items on this form (the panel is shown).
+    pub prefill_available: bool,
+    /// The latest pre-fill request and the site's answer.
+    pub prefill: super::prefill::PrefillPanel,
 }
 
 /// What the page is built from.
@@ -234,6 +238,8 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
             .collect(),
         history,
         notice: None,
+        prefill_available: !kakehashi_edc::prefill::items_on_form(s, &d.form).is_empty(),
+        prefill: Default::default(),
     }
 }
 

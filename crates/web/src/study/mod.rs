@@ -1,6 +1,7 @@
 //! The EDC's pages: the caller's studies (`studies.html`), one study (`study.html`: forms,
 //! events, sites, members, export links), and the data-entry form ([`form`], `study_form.html`)
-//! with its posted values ([`input`]) and refusals ([`errors`]).
+//! with its posted values ([`input`]), refusals ([`errors`]) and the pre-fill panel
+//! ([`prefill`]: values the subject's site proposes from its own data).
 //!
 //! The study's own texts (field labels, choices, notes, section headers, form labels) come
 //! from its translations; a text without one in the page's language is the English text,
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod field;
 pub mod form;
 pub mod input;
+pub mod prefill;
 pub mod subjects;
 
 use crate::Locale;
