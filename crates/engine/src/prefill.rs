@@ -143,12 +143,12 @@ pub fn propose(
         let id = strings(b, v, "id").map_err(read_err(v))?;
         let gender = strings(b, v, "gender").map_err(read_err(v))?;
         let birth = dates(b, v, "birth_date").map_err(read_err(v))?;
-        for i in 0..b.num_rows() {
+        for (i, born) in birth.into_iter().enumerate() {
             if id.value(i) == Some(patient) {
                 p = PatientRow {
                     found: true,
                     gender: gender.value(i).map(str::to_owned),
-                    birth: birth[i],
+                    birth: born,
                 };
             }
         }
@@ -168,14 +168,14 @@ pub fn propose(
             let class = strings(b, v, "class_code").map_err(read_err(v))?;
             let start = times(b, v, "period_start").map_err(read_err(v))?;
             let part_of = strings(b, v, "part_of_id").map_err(read_err(v))?;
-            for i in 0..b.num_rows() {
+            for (i, began) in start.into_iter().enumerate() {
                 if pid.value(i) != Some(patient)
                     || part_of.value(i).is_some()
                     || class.value(i) != Some("IMP")
                 {
                     continue;
                 }
-                if let Some(s) = start[i].filter(|s| *s <= asked)
+                if let Some(s) = began.filter(|s| *s <= asked)
                     && admission.is_none_or(|a| s > a)
                 {
                     admission = Some(s);
@@ -372,7 +372,7 @@ fn pcr_of(obs: &[Obs], admission: Option<DateTime<Utc>>, r: &PcrSource) -> Outco
             .map(|pos| (o, pos))
         })
         .collect();
-    found.sort_by(|a, b| a.0.at.cmp(&b.0.at));
+    found.sort_by_key(|f| f.0.at);
     let (o, pos) = found.last().ok_or_else(|| {
         format!(
             "no readable result in days {} to {} of the stay",
