@@ -278,6 +278,21 @@ pub fn check_items(fields: &[Field], items: &[PrefillItem]) -> Result<(), Prefil
     Ok(())
 }
 
+/// Drops the items whose field the study no longer has (a study made `--like` another from a
+/// new dictionary keeps the base's items for the fields both have); the fields dropped.
+pub fn retain_known(study: &mut Study) -> Vec<String> {
+    let fields = &study.fields;
+    let mut dropped = Vec::new();
+    study.prefill.retain(|i| {
+        let known = fields.iter().any(|f| f.variable == i.field);
+        if !known {
+            dropped.push(i.field.clone());
+        }
+        known
+    });
+    dropped
+}
+
 /// The items of a study on one form, in declaration order.
 pub fn items_on_form<'a>(study: &'a Study, form: &str) -> Vec<&'a PrefillItem> {
     study
@@ -399,6 +414,9 @@ mod tests {
         assert!(e.contains("codes.male: \"7\" is not a choice"), "{e}");
         s.prefill = vec![lab("labs_altsgpt", "1742-6"), lab("labs_altsgpt", "1742-6")];
         assert!(check(&s).unwrap_err().to_string().contains("twice"));
+        s.prefill = vec![lab("no_such_field", "1742-6"), lab("labs_ldh", "2532-0")];
+        assert_eq!(retain_known(&mut s), ["no_such_field"]);
+        check(&s).unwrap();
         let j = r#"{"field":"labs_ldh","source":{"kind":"lab","loinc":["2532-0"],"unit":"U/L","pick":"first","window_days":[0,1],"extra":1}}"#;
         assert!(serde_json::from_str::<PrefillItem>(j).is_err());
     }

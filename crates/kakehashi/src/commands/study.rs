@@ -148,6 +148,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         s.title = t;
                     }
                     s.fields = fields;
+                    // the base's pre-fill items for the fields the new dictionary also has
+                    kakehashi_edc::prefill::retain_known(&mut s);
                     s
                 }
                 None => {

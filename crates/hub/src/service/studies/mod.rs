@@ -281,6 +281,8 @@ pub fn import_dictionary(hub: &Hub, by: &User, d: DictionaryImport) -> ApiResult
                 s.title = t;
             }
             s.fields = fields;
+            // the base's pre-fill items for the fields the new dictionary also has
+            kakehashi_edc::prefill::retain_known(&mut s);
             s
         }
         None => {
