@@ -48,6 +48,12 @@ fn page(s: &Study, d: &FormData, l: Locale, latest: Option<(&str, Option<&str>)>
             note: None,
         },
         Proposed {
+            field: "labs_dailydata",
+            value: Some("1"),
+            source: "a choice field".into(),
+            note: None,
+        },
+        Proposed {
             field: "labs_ldh",
             value: None,
             source: String::new(),
@@ -100,6 +106,9 @@ fn the_panel_shows_proposals_with_their_source_to_accept_or_edit() {
     assert!(h.contains("26515-7 = 355 "), "{h}");
     assert!(h.contains("no value in days 0 to 2 of the stay"));
     assert!(!h.contains("id=\"accept-labs_ldh\""), "nothing to accept");
+    // a choice's code comes with its label
+    assert!(h.contains("id=\"pl-labs_dailydata\">= Yes"), "{h}");
+    assert!(!h.contains("id=\"pl-labs_platelets_109l\""));
     // next to its field too (the field is shown: the daily labs are asked)
     assert!(h.contains("id=\"proposal-labs_platelets_109l\""), "{h}");
     // accepted: marked

@@ -18,6 +18,8 @@ pub struct PrefillRow {
     pub label: Text,
     /// The value the site proposes, if it found one.
     pub value: Option<String>,
+    /// The label of that value, for a field with choices (`1` → "Male").
+    pub value_label: Option<Text>,
     /// Where the value comes from (resource, code, value as stored, unit, time).
     pub source: String,
     /// Why the site found no value.
@@ -68,15 +70,24 @@ pub fn prefill_panel(
         .iter()
         .map(|p| {
             let current = data.values.get(p.field).cloned().unwrap_or_default();
+            let field = study.fields.iter().find(|f| f.variable == p.field);
+            let value_label = field.zip(p.value).and_then(|(f, v)| {
+                f.options().into_iter().find(|c| c.code == v).map(|c| {
+                    study_text(
+                        study,
+                        locale,
+                        &format!("{}={}", f.variable, c.code),
+                        &c.label,
+                    )
+                })
+            });
             PrefillRow {
                 var: p.field.to_owned(),
-                label: study
-                    .fields
-                    .iter()
-                    .find(|f| f.variable == p.field)
+                label: field
                     .map(|f| study_text(study, locale, &f.variable, &f.label))
                     .unwrap_or_default(),
                 value: p.value.map(str::to_owned),
+                value_label,
                 source: p.source.clone(),
                 note: p.note.map(str::to_owned),
                 accepted: p.value.is_some_and(|v| v == current),
