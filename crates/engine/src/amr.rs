@@ -26,12 +26,12 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum AmrEngineError {
     /// The table could not be read.
-    #[error("reading table {view}: {message}")]
+    #[error("reading table {view}: {source}")]
     Read {
         /// The table.
         view: View,
         /// Why.
-        message: String,
+        source: crate::surveillance::ScanError,
     },
     /// A column has a type that cannot be read as expected.
     #[error("table {view}, column {column}: {message}")]
@@ -152,7 +152,7 @@ fn each(
         view,
         cols,
         None,
-        |message| AmrEngineError::Read { view, message },
+        |source| AmrEngineError::Read { view, source },
         f,
     )
 }

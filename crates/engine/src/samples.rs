@@ -31,12 +31,12 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum SamplesError {
     /// A table could not be read.
-    #[error("reading table {view}: {message}")]
+    #[error("reading table {view}: {source}")]
     Read {
         /// The table.
         view: View,
         /// Why.
-        message: String,
+        source: crate::surveillance::ScanError,
     },
     /// A column could not be read as its type.
     #[error("table {view}, column {column}: {message}")]
@@ -185,7 +185,7 @@ pub fn read_specimens(
         v,
         &cols,
         Some(&keep),
-        |message| SamplesError::Read { view: v, message },
+        |source| SamplesError::Read { view: v, source },
         |b| {
             let s = |n: &str| as_type(&b, v, n, &utf8);
             let f = |n: &str| as_type(&b, v, n, &DataType::Float64);
@@ -288,7 +288,7 @@ pub fn first_diagnoses(
         v,
         &cols,
         None,
-        |message| SamplesError::Read { view: v, message },
+        |source| SamplesError::Read { view: v, source },
         |b| {
             let utf8 = DataType::Utf8;
             let pid = as_type(&b, v, "patient_id", &utf8)?;
@@ -374,7 +374,7 @@ pub fn first_positive_tests(
         v,
         &cols,
         Some(&keep),
-        |message| SamplesError::Read { view: v, message },
+        |source| SamplesError::Read { view: v, source },
         |b| {
             let utf8 = DataType::Utf8;
             let s = |n: &str| as_type(&b, v, n, &utf8);

@@ -24,12 +24,12 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, thiserror::Error)]
 pub enum SurveillanceError {
     /// The table could not be read.
-    #[error("reading table {view}: {message}")]
+    #[error("reading table {view}: {source}")]
     Read {
         /// The table.
         view: View,
         /// Why.
-        message: String,
+        source: ScanError,
     },
     /// A column is missing or has a type that cannot be read as expected.
     #[error("table {view}, column {column}: {message}")]
@@ -48,10 +48,24 @@ pub enum SurveillanceError {
     UnknownCountry,
 }
 
+/// A table that could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The store could not read the view's files.
+    #[error(transparent)]
+    Store(#[from] kakehashi_store::StoreError),
+    /// DataFusion could not plan or run the scan.
+    #[error(transparent)]
+    Plan(#[from] crate::snapshot::PlanError),
+    /// The reader of the batches stopped the scan (the caller holds the reader's own error).
+    #[error("the reader of the batches stopped the scan")]
+    Stopped,
+}
+
 /// Where a series reads its tables from: the site store, or batches held in memory.
 pub trait TableSource {
     /// All record batches of a view, with at least the named columns.
-    fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String>;
+    fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, ScanError>;
 
     /// The same batches one at a time, so a large view need not sit in memory at once. The
     /// default collects [`Self::scan`]; a store streams.
@@ -59,8 +73,8 @@ pub trait TableSource {
         &self,
         view: View,
         columns: &[&str],
-        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
-    ) -> Result<(), String> {
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
         for b in self.scan(view, columns)? {
             f(b)?;
         }
@@ -77,24 +91,23 @@ pub trait TableSource {
         view: View,
         columns: &[&str],
         keep: &Expr,
-        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
-    ) -> Result<(), String> {
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
         let _ = keep;
         self.scan_each(view, columns, f)
     }
 }
 
 impl TableSource for HashMap<View, Vec<RecordBatch>> {
-    fn scan(&self, view: View, _columns: &[&str]) -> Result<Vec<RecordBatch>, String> {
+    fn scan(&self, view: View, _columns: &[&str]) -> Result<Vec<RecordBatch>, ScanError> {
         Ok(self.get(&view).cloned().unwrap_or_default())
     }
 }
 
 impl TableSource for kakehashi_store::Snapshot {
-    fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, String> {
-        kakehashi_store::Snapshot::scan(self, view, Some(columns))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())
+    fn scan(&self, view: View, columns: &[&str]) -> Result<Vec<RecordBatch>, ScanError> {
+        Ok(kakehashi_store::Snapshot::scan(self, view, Some(columns))
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     /// In file order (the AMR reader relies on a resource's rows being adjacent).
@@ -102,10 +115,10 @@ impl TableSource for kakehashi_store::Snapshot {
         &self,
         view: View,
         columns: &[&str],
-        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
-    ) -> Result<(), String> {
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
         for b in kakehashi_store::Snapshot::scan(self, view, Some(columns)) {
-            f(b.map_err(|e| e.to_string())?)?;
+            f(b?)?;
         }
         Ok(())
     }
@@ -118,10 +131,9 @@ impl TableSource for kakehashi_store::Snapshot {
         view: View,
         columns: &[&str],
         keep: &Expr,
-        f: &mut dyn FnMut(RecordBatch) -> Result<(), String>,
-    ) -> Result<(), String> {
-        crate::snapshot::scan_view(self, view, columns, Some(keep.clone()), f)
-            .map_err(|e| e.to_string())?
+        f: &mut dyn FnMut(RecordBatch) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
+        crate::snapshot::scan_view(self, view, columns, Some(keep.clone()), f)?
     }
 }
 
@@ -171,14 +183,14 @@ pub(crate) fn each_batch<E>(
     view: View,
     cols: &[&str],
     keep: Option<&Expr>,
-    read_failed: impl FnOnce(String) -> E,
+    read_failed: impl FnOnce(ScanError) -> E,
     mut f: impl FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut failed = None;
     let mut g = |b| {
         f(b).map_err(|e| {
             failed = Some(e);
-            String::new()
+            ScanError::Stopped
         })
     };
     let read = match keep {
@@ -204,7 +216,7 @@ fn each(
         view,
         cols,
         keep,
-        |message| SurveillanceError::Read { view, message },
+        |source| SurveillanceError::Read { view, source },
         |b| f(&b),
     )
 }

@@ -957,6 +957,77 @@ analysis-copy-python = Als Python kopieren (berechnet die Zahlen aus den freigeg
 err-dataset = Der Datensatz ist ungültig: { $detail }
 err-analysis = Der Hub hat die Frage abgelehnt: { $detail }
 
+## EDC data quality: queries, checks, dashboard
+quality-queries = Datenrückfragen
+quality-checks = Datenqualitätsprüfungen
+quality-dashboard = Studien-Dashboard
+quality-all = alle
+quality-status-open = offen
+quality-status-answered = beantwortet
+quality-status-closed = geschlossen
+quality-filter = Filtern
+quality-queries-count = { $count ->
+    [one] Eine Rückfrage
+   *[other] { $count } Rückfragen
+}
+quality-field = Feld
+quality-age-days = Alter (Tage)
+quality-check = Prüfung
+quality-last-message = Letzte Nachricht
+quality-by-hand = von Hand gestellt
+quality-no-queries = Keine Rückfragen.
+quality-query = Rückfrage
+quality-thread = Verlauf
+quality-action-open = gestellt
+quality-action-answer = beantwortet
+quality-action-close = geschlossen
+quality-action-reopen = wieder geöffnet
+quality-message = Nachricht
+quality-do-answer = Beantworten
+quality-do-close = Schließen
+quality-do-reopen = Wieder öffnen
+quality-open-query = Rückfrage stellen
+quality-question = Frage an das Zentrum
+quality-check-missing_required = Leere Pflichtfelder
+quality-check-invalid_value = Werte, die das Datenlexikon nicht zulässt
+quality-check-hidden_with_value = Werte in ausgeblendeten Feldern
+quality-logic = Regel (wahr, wo die Daten nicht stimmen)
+quality-run = Ausführen
+quality-built-in = eingebaut
+quality-opened = { $opened } Rückfragen gestellt; { $pending } Befunde hatten schon eine offene Rückfrage.
+quality-findings-count = { $count ->
+    [one] ein Befund in { $records } Datensätzen
+   *[other] { $count } Befunde in { $records } Datensätzen
+}
+quality-select = Auswählen
+quality-value = Wert
+quality-problem = Problem
+quality-bulk-hint = Leer lassen, um den Text des jeweiligen Befunds zu verwenden. Befunde mit einer offenen Rückfrage aus dieser Prüfung werden übersprungen.
+quality-open-selected = Rückfragen zu den ausgewählten Befunden stellen
+quality-open-all = Rückfragen zu allen Befunden stellen
+quality-no-findings = Keine Befunde: Die Daten bestehen diese Prüfung.
+quality-enrolment = Einschluss je Zentrum
+quality-enrolment-table = Eingeschlossene Teilnehmende je Zentrum
+quality-enrolled = Eingeschlossen
+quality-withdrawn = Ausgeschieden
+quality-first-week = Woche vom
+quality-last-week = Woche vom
+quality-completeness = Vollständigkeit je Formular
+quality-expected = Erwartet
+quality-not-started = Nicht begonnen
+quality-locked = Gesperrt
+quality-complete-share = Vollständig
+quality-filled-share = Ausgefüllte Felder
+quality-query-ages = Offene Rückfragen nach Alter
+quality-days = { $band } Tage
+quality-no-pending = Keine offenen Rückfragen.
+quality-closed = Geschlossene Rückfragen: { $count }
+quality-chart-title = Eingeschlossene Teilnehmende (kumuliert) je Zentrum
+quality-chart-desc = Eine Linie je Zentrum: die Zahl der bis zum Ende jeder Woche eingeschlossenen Teilnehmenden.
+quality-chart-x = Woche (Montag)
+quality-chart-y = Eingeschlossene Teilnehmende
+quality-form-findings = Datenqualitätsbefunde zu diesem Datensatz
+quality-form-queries = Rückfragen zu diesem Formular
 ## pre-fill from the site's data (study form)
 study-prefill = Werte aus den Daten des Standorts
 study-prefill-hint = Der Standort der teilnehmenden Person kann für einige Items Werte aus seinen eigenen Daten vorschlagen (Alter, Geschlecht, Aufnahmedatum, Laborwerte). Ob er antwortet, entscheidet seine Datentreuhandstelle. Prüfen Sie jeden Wert und seine Quelle und übernehmen Sie ihn oder ändern Sie ihn vorher.

@@ -957,6 +957,77 @@ analysis-copy-python = Copy as Python (re-creates the numbers from the released 
 err-dataset = The dataset is not valid: { $detail }
 err-analysis = The hub refused the question: { $detail }
 
+## EDC data quality: queries, checks, dashboard
+quality-queries = Data queries
+quality-checks = Data quality checks
+quality-dashboard = Study dashboard
+quality-all = all
+quality-status-open = open
+quality-status-answered = answered
+quality-status-closed = closed
+quality-filter = Filter
+quality-queries-count = { $count ->
+    [one] One query
+   *[other] { $count } queries
+}
+quality-field = Field
+quality-age-days = Age (days)
+quality-check = Check
+quality-last-message = Latest message
+quality-by-hand = opened by hand
+quality-no-queries = No queries.
+quality-query = Query
+quality-thread = Thread
+quality-action-open = opened
+quality-action-answer = answered
+quality-action-close = closed
+quality-action-reopen = re-opened
+quality-message = Message
+quality-do-answer = Answer
+quality-do-close = Close
+quality-do-reopen = Re-open
+quality-open-query = Open a query
+quality-question = Question to the site
+quality-check-missing_required = Required fields left empty
+quality-check-invalid_value = Values the dictionary does not accept
+quality-check-hidden_with_value = Values in hidden fields
+quality-logic = Rule (true where discrepant)
+quality-run = Run
+quality-built-in = built in
+quality-opened = { $opened } queries opened; { $pending } findings already had a pending query.
+quality-findings-count = { $count ->
+    [one] one finding in { $records } records
+   *[other] { $count } findings in { $records } records
+}
+quality-select = Select
+quality-value = Value
+quality-problem = Problem
+quality-bulk-hint = Leave empty to use each finding's own text. Findings that already have a pending query from this check are left out.
+quality-open-selected = Open queries on the selected findings
+quality-open-all = Open queries on all findings
+quality-no-findings = No findings: the data pass this check.
+quality-enrolment = Enrolment per site
+quality-enrolment-table = Subjects enrolled per site
+quality-enrolled = Enrolled
+quality-withdrawn = Withdrawn
+quality-first-week = Week of
+quality-last-week = Week of
+quality-completeness = Completeness per form
+quality-expected = Expected
+quality-not-started = Not started
+quality-locked = Locked
+quality-complete-share = Complete
+quality-filled-share = Fields filled
+quality-query-ages = Pending queries by age
+quality-days = { $band } days
+quality-no-pending = No pending queries.
+quality-closed = Closed queries: { $count }
+quality-chart-title = Subjects enrolled (cumulative) per site
+quality-chart-desc = One line per site: the number of subjects enrolled by the end of each week.
+quality-chart-x = Week (Monday)
+quality-chart-y = Subjects enrolled
+quality-form-findings = Data-quality findings on this record
+quality-form-queries = Queries on this form
 ## pre-fill from the site's data (study form)
 study-prefill = Values from the site's data
 study-prefill-hint = The subject's site can propose values for some items from its own records (age, sex, admission date, lab values). Its data steward decides whether it answers. Check each value and its source, then accept it or edit it first.

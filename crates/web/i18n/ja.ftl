@@ -940,6 +940,75 @@ analysis-copy-python = Python としてコピー (公開された集計値から
 err-dataset = データセットが無効です: { $detail }
 err-analysis = ハブが質問を拒否しました: { $detail }
 
+## EDC data quality: queries, checks, dashboard
+quality-queries = データクエリ
+quality-checks = データ品質チェック
+quality-dashboard = 試験ダッシュボード
+quality-all = すべて
+quality-status-open = 未回答
+quality-status-answered = 回答済み
+quality-status-closed = 完了
+quality-filter = 絞り込み
+quality-queries-count = { $count ->
+   *[other] { $count } 件のクエリ
+}
+quality-field = 項目
+quality-age-days = 経過日数
+quality-check = チェック
+quality-last-message = 最新のメッセージ
+quality-by-hand = 手動で発行
+quality-no-queries = クエリはありません。
+quality-query = クエリ
+quality-thread = やり取り
+quality-action-open = 発行
+quality-action-answer = 回答
+quality-action-close = 完了
+quality-action-reopen = 再発行
+quality-message = メッセージ
+quality-do-answer = 回答する
+quality-do-close = 完了にする
+quality-do-reopen = 再発行する
+quality-open-query = クエリを発行
+quality-question = 施設への質問
+quality-check-missing_required = 未入力の必須項目
+quality-check-invalid_value = データ辞書が受け付けない値
+quality-check-hidden_with_value = 非表示項目に残る値
+quality-logic = ルール（不整合のとき真）
+quality-run = 実行
+quality-built-in = 組み込み
+quality-opened = { $opened } 件のクエリを発行しました。{ $pending } 件の所見には未完了のクエリが既にあります。
+quality-findings-count = { $count ->
+   *[other] { $records } 件の症例で { $count } 件の所見
+}
+quality-select = 選択
+quality-value = 値
+quality-problem = 問題
+quality-bulk-hint = 空欄の場合は各所見の文面を使います。このチェックによる未完了のクエリがある所見は除外されます。
+quality-open-selected = 選択した所見にクエリを発行
+quality-open-all = すべての所見にクエリを発行
+quality-no-findings = 所見はありません：データはこのチェックを満たしています。
+quality-enrolment = 施設別の登録数
+quality-enrolment-table = 施設別の登録被験者数
+quality-enrolled = 登録
+quality-withdrawn = 中止
+quality-first-week = 週の開始日
+quality-last-week = 週の開始日
+quality-completeness = フォーム別の入力完了状況
+quality-expected = 予定
+quality-not-started = 未着手
+quality-locked = ロック済み
+quality-complete-share = 完了
+quality-filled-share = 入力済み項目
+quality-query-ages = 経過日数別の未完了クエリ
+quality-days = { $band } 日
+quality-no-pending = 未完了のクエリはありません。
+quality-closed = 完了したクエリ：{ $count } 件
+quality-chart-title = 施設別の登録被験者数（累積）
+quality-chart-desc = 施設ごとに1本の線：各週末までに登録された被験者数。
+quality-chart-x = 週（月曜日）
+quality-chart-y = 登録被験者数
+quality-form-findings = この症例のデータ品質所見
+quality-form-queries = このフォームのクエリ
 ## pre-fill from the site's data (study form)
 study-prefill = 施設データからの値
 study-prefill-hint = 被験者の施設は、一部の項目(年齢、性別、入院日、検査値)について自施設のデータから値を提案できます。回答するかどうかは施設のデータスチュワードが決めます。各値とその出典を確認し、そのまま採用するか、修正してから採用してください。

@@ -587,6 +587,16 @@ pub enum Page {
     StudySubject(crate::study::subjects::SubjectPage),
     /// A data-entry form.
     StudyForm(Box<crate::study::form::FormPage>),
+    /// A study's data queries.
+    StudyQueries(crate::study::quality::QueriesPage),
+    /// One data query.
+    StudyQuery(Box<crate::study::quality::QueryPage>),
+    /// Opening a data query on a form.
+    StudyQueryNew(Box<crate::study::quality::NewQueryPage>),
+    /// The data-quality checks and one check's findings.
+    StudyQuality(crate::study::quality::QualityPage),
+    /// The study dashboard.
+    StudyDashboard(Box<crate::study::quality::DashboardPage>),
     /// An error page: HTTP status and message key.
     Error {
         /// HTTP status.
@@ -624,6 +634,11 @@ impl Page {
             Page::StudySubjects(_) => "study_subjects.html",
             Page::StudySubject(_) => "study_subject.html",
             Page::StudyForm(_) => "study_form.html",
+            Page::StudyQueries(_) => "study_queries.html",
+            Page::StudyQuery(_) => "study_query.html",
+            Page::StudyQueryNew(_) => "study_query_new.html",
+            Page::StudyQuality(_) => "study_quality.html",
+            Page::StudyDashboard(_) => "study_dashboard.html",
             Page::Error { .. } => "error.html",
         }
     }
@@ -700,6 +715,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "study_form.html",
         include_str!("../templates/study_form.html"),
+    ),
+    (
+        "study_queries.html",
+        include_str!("../templates/study_queries.html"),
+    ),
+    (
+        "study_query.html",
+        include_str!("../templates/study_query.html"),
+    ),
+    (
+        "study_query_new.html",
+        include_str!("../templates/study_query_new.html"),
+    ),
+    (
+        "study_quality.html",
+        include_str!("../templates/study_quality.html"),
+    ),
+    (
+        "study_dashboard.html",
+        include_str!("../templates/study_dashboard.html"),
     ),
 ];
 
@@ -848,6 +883,11 @@ pub fn render(page: &Page, chrome: &Chrome) -> Result<String, RenderError> {
         Page::StudySubjects(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::StudySubject(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::StudyForm(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyQueries(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyQuery(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyQueryNew(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyQuality(p) => minijinja::context! { chrome => c, page => S(p) },
+        Page::StudyDashboard(p) => minijinja::context! { chrome => c, page => S(p) },
         Page::Error {
             status,
             key,

@@ -7,6 +7,7 @@
 use super::{ARC_CSV, ArcError, Derivation, DerivationError, Lists, VHF_PRESET_COLUMN};
 use crate::dictionary::{Field, FieldType};
 use crate::entry::MissingCode;
+use crate::quality::QualityRule;
 use crate::study::{Arm, Event, FormRights, RepeatingForm, Role, Study, StudyStatus};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -121,6 +122,39 @@ fn event(
     }
 }
 
+/// The consistency rules both registries start with (a study team adds its own).
+fn registry_rules() -> Vec<QualityRule> {
+    let rule = |id: &str, field: &str, label: &str, logic: &str| QualityRule {
+        id: id.into(),
+        label: label.into(),
+        logic: logic.into(),
+        field: field.into(),
+        realtime: true,
+    };
+    vec![
+        rule(
+            "outcome_before_admission",
+            "outco_date",
+            "The outcome date is before the admission date",
+            "[outco_date] <> '' and [initial_assessment_arm_1][pres_date] <> '' and \
+             datediff([initial_assessment_arm_1][pres_date], [outco_date], 'd', true) < 0",
+        ),
+        rule(
+            "onset_after_admission",
+            "pres_onsetdate",
+            "The first symptom began after the admission date: please confirm",
+            "[pres_onsetdate] <> '' and [pres_date] <> '' and \
+             datediff([pres_onsetdate], [pres_date], 'd', true) < 0",
+        ),
+        rule(
+            "platelets_implausible",
+            "labs_platelets_109l",
+            "Platelet count outside 1-1500 x 10^9/L: check the value and its unit",
+            "[labs_platelets_109l] <> '' and ([labs_platelets_109l] < 1 or [labs_platelets_109l] > 1500)",
+        ),
+    ]
+}
+
 fn registry(
     id: &str,
     title: &str,
@@ -175,6 +209,8 @@ fn registry(
             ),
         ],
     }];
+    s.quality_rules = registry_rules();
+    s.enrolment_date = Some("pres_enrolmentdate".into());
     s.repeating_forms = vec![
         RepeatingForm {
             event: "summary_medication_arm_1".into(),

@@ -22,6 +22,17 @@ pub enum QueryStatus {
     Closed,
 }
 
+impl QueryStatus {
+    /// Its name on the wire (`open`, `answered`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryStatus::Open => "open",
+            QueryStatus::Answered => "answered",
+            QueryStatus::Closed => "closed",
+        }
+    }
+}
+
 /// The steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +45,18 @@ pub enum QueryAction {
     Close,
     /// Re-opened by the monitor.
     Reopen,
+}
+
+impl QueryAction {
+    /// Its name on the wire (`open`, `answer`, `close`, `reopen`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryAction::Open => "open",
+            QueryAction::Answer => "answer",
+            QueryAction::Close => "close",
+            QueryAction::Reopen => "reopen",
+        }
+    }
 }
 
 /// One message of a query's thread.
@@ -66,6 +89,9 @@ pub struct DataQuery {
     pub field: String,
     /// The state.
     pub status: QueryStatus,
+    /// The data-quality check it was opened from (`None`: opened by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
     /// The thread, oldest first.
     pub thread: Vec<QueryMessage>,
 }
@@ -74,7 +100,7 @@ pub struct DataQuery {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// The step does not apply in this state.
-    #[error("a query that is {from:?} cannot be {action:?}-ed")]
+    #[error("a query that is {} cannot take the step '{}'", .from.as_str(), .action.as_str())]
     Transition {
         /// The state.
         from: QueryStatus,
@@ -82,7 +108,7 @@ pub enum QueryError {
         action: QueryAction,
     },
     /// The user may not take this step.
-    #[error("user '{user}' may not {action:?} queries on form '{form}'")]
+    #[error("user '{user}' may not take the step '{}' on queries of form '{form}'", .action.as_str())]
     NotAllowed {
         /// The user.
         user: String,
@@ -149,6 +175,7 @@ impl DataQuery {
             instance: target.instance,
             field: target.field.into(),
             status: QueryStatus::Open,
+            check: None,
             thread: vec![QueryMessage {
                 user: actor.user.clone(),
                 at,
@@ -156,6 +183,46 @@ impl DataQuery {
                 text: text.trim().into(),
             }],
         })
+    }
+
+    /// Opens a query on a data-quality finding; the text is the finding's message unless one
+    /// is given.
+    pub fn from_finding(
+        actor: &Actor,
+        finding: &crate::quality::Finding,
+        text: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<DataQuery, QueryError> {
+        let text = text
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| finding.message.clone());
+        let mut q = DataQuery::open(
+            actor,
+            QueryTarget {
+                record: &finding.record,
+                site: &finding.site,
+                event: &finding.event,
+                form: &finding.form,
+                instance: finding.instance,
+                field: &finding.field,
+            },
+            &text,
+            at,
+        )?;
+        q.check = Some(finding.check.clone());
+        Ok(q)
+    }
+
+    /// When it was opened (the first message).
+    pub fn opened_at(&self) -> Option<DateTime<Utc>> {
+        self.thread.first().map(|m| m.at)
+    }
+
+    /// Whether it waits for someone (open or answered).
+    pub fn is_pending(&self) -> bool {
+        self.status != QueryStatus::Closed
     }
 
     /// The state a step leads to from the current one, if any.

@@ -33,7 +33,7 @@ pub enum StudyError {
 }
 
 /// One structural problem of a study.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StudyProblem {
     /// A required text is empty.
     #[error("'{0}' is empty")]
@@ -94,6 +94,12 @@ pub enum StudyProblem {
     /// A form collected at no event.
     #[error("form '{0}' is collected at no event")]
     FormWithoutEvent(String),
+    /// The enrolment date field is not a date field of the dictionary.
+    #[error("enrolment_date: '{0}' is not a date field of the dictionary")]
+    EnrolmentDate(String),
+    /// A data-quality rule that cannot be used.
+    #[error(transparent)]
+    QualityRule(#[from] crate::quality::RuleProblem),
 }
 
 fn is_name(s: &str) -> bool {
@@ -224,6 +230,20 @@ impl Study {
                 }
             }
         }
+        if let Some(f) = &self.enrolment_date {
+            let is_date = self
+                .fields
+                .iter()
+                .any(|x| &x.variable == f && x.validation.is_some_and(|v| v.is_temporal()));
+            if !is_date {
+                p.push(StudyProblem::EnrolmentDate(f.clone()));
+            }
+        }
+        p.extend(
+            crate::quality::rule_problems(self)
+                .into_iter()
+                .map(StudyProblem::QualityRule),
+        );
         if let Err(e) = crate::prefill::check(self) {
             p.push(StudyProblem::Prefill(e));
         }

@@ -192,6 +192,15 @@ pub struct Study {
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
     /// The fields (data dictionary order).
     pub fields: Vec<Field>,
+    /// The date field that holds each subject's clinical enrolment date (e.g. ARC's
+    /// `pres_enrolmentdate`): the dashboard counts enrolment by it, else by the day the hub
+    /// received the subject (a registry importing past cases would pile them on one day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_date: Option<String>,
+    /// Its own data-quality rules (consistency checks in the logic language; see
+    /// [`crate::quality`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quality_rules: Vec<crate::quality::QualityRule>,
     /// Its activations at sites, oldest first (see [`activation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activations: Vec<Activation>,
@@ -281,6 +290,8 @@ impl Study {
             form_labels: BTreeMap::new(),
             translations: BTreeMap::new(),
             fields,
+            enrolment_date: None,
+            quality_rules: Vec::new(),
             activations: Vec::new(),
             prefill: Vec::new(),
         };
@@ -299,6 +310,29 @@ impl Study {
             }],
         });
         s
+    }
+
+    /// The study with a new set of fields (a REDCap dictionary imported on its base): its
+    /// data-quality rules and pre-fill items that name a field no longer there are dropped, as
+    /// they could not run.
+    pub fn with_fields(mut self, fields: Vec<Field>) -> Study {
+        self.fields = fields;
+        let known = |v: &str| self.fields.iter().any(|f| f.variable == v);
+        let keep: Vec<bool> = self
+            .quality_rules
+            .iter()
+            .map(|r| {
+                known(&r.field)
+                    && crate::logic::parse(&r.logic)
+                        .map(|e| e.vars().iter().all(|v| known(&v.field)))
+                        .unwrap_or(false)
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        self.quality_rules.retain(|_| keep.next().unwrap_or(false));
+        // and its pre-fill items for fields no longer there
+        crate::prefill::retain_known(&mut self);
+        self
     }
 
     /// The text in a language for a translation key, if translated.

@@ -5,7 +5,8 @@
 //! with its calendar feeds under `/office/calendar/`), [`notify`] (e-mail settings, the
 //! outbox), [`catalogue`] (the network's MIABIS catalogue), [`requests`] (access requests),
 //! [`studies`] (EDC studies, `/api/studies/...`, and the REDCap-compatible API at
-//! `/redcap/api/`), [`records`] (study subjects and their forms). The
+//! `/redcap/api/`), [`records`] (study subjects and their forms), [`quality`] (data queries, checks, the study
+//! dashboard). The
 //! table of routes is [`crate::openapi::ROUTES`]; [`crate::router`] adds the web UI and the
 //! layers. Handlers are thin: they read the request and call [`crate::service`].
 
@@ -21,6 +22,7 @@ pub mod catalogue;
 pub mod notify;
 pub mod office;
 pub mod projects;
+pub mod quality;
 pub mod records;
 pub mod requests;
 pub mod site;
@@ -51,6 +53,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(requests::routes())
         .merge(studies::routes())
         .merge(records::routes())
+        .merge(quality::routes())
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -97,6 +97,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        version: 9,
+        name: "EDC data queries: one per field discrepancy, numbered per study, with its site, state and thread",
+        columns: &[],
+        sql: Sql::each(super::quality::V9_SQLITE, super::quality::V9_POSTGRES),
+        then: None,
+    },
+    Migration {
         version: 10,
         name: "EDC pre-fill: requests for a subject's form values from the site's own data, and the sites' answers with their sources",
         columns: &[],

@@ -42,6 +42,7 @@ mod session;
 mod steward;
 mod studies;
 mod study_forms;
+mod study_quality;
 mod study_records;
 mod surveillance;
 
@@ -67,6 +68,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .merge(studies::routes())
         .merge(study_records::routes())
         .merge(study_forms::routes())
+        .merge(study_quality::routes())
         .layer(axum::middleware::from_fn_with_state(
             hub.clone(),
             render_errors,

@@ -13,6 +13,7 @@
 
 use super::{S, SignedIn, Ui};
 use crate::db::User;
+use crate::service::studies::quality;
 use crate::service::studies::records::{self, FormView, Save, SignRequest, prefill};
 use crate::{ApiError, Hub};
 use axum::Router;
@@ -26,8 +27,13 @@ use kakehashi_web::pages::Page;
 use kakehashi_web::study::form::{FormContext, form_page, meaning_of};
 use kakehashi_web::study::input::FormInput;
 use kakehashi_web::study::prefill::{Proposed, prefill_panel};
+use kakehashi_web::study::quality::{FormFinding, FormQuality, FormQuery, field_label};
 use serde::Deserialize;
 use std::sync::Arc;
+
+/// The pre-fill steps (ask the site, accept a proposal).
+#[path = "study_forms_prefill.rs"]
+mod pages;
 
 const FORM: &str = "/studies/{id}/subjects/{record}/{event}/{form}/{instance}";
 
@@ -37,8 +43,11 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route(&format!("{FORM}/lock"), post(lock))
         .route(&format!("{FORM}/unlock"), post(unlock))
         .route(&format!("{FORM}/sign"), post(sign))
-        .route(&format!("{FORM}/prefill"), post(prefill_request))
-        .route(&format!("{FORM}/prefill/accept"), post(prefill_accept))
+        .route(&format!("{FORM}/prefill"), post(pages::prefill_request))
+        .route(
+            &format!("{FORM}/prefill/accept"),
+            post(pages::prefill_accept),
+        )
 }
 
 type FormPath = Path<(String, String, String, String, u32)>;
@@ -70,12 +79,13 @@ async fn form_page_of(
     k: FormKey,
     out: Outcome,
 ) -> Result<Response, ApiError> {
-    let (a, view, latest) = hub
+    let (a, view, quality, latest) = hub
         .blocking(move |h| {
             let a = records::access(h, &user, &id)?;
             let v = records::form(h, &user, &id, &k)?;
+            let q = form_quality(h, &user, &a, &k)?;
             let p = prefill::latest(h, &user, &id, &k)?;
-            Ok((a, v, p))
+            Ok((a, v, q, p))
         })
         .await?;
     let event_label = a
@@ -121,6 +131,7 @@ async fn form_page_of(
         );
     }
     page.notice = out.notice.map(str::to_owned);
+    page.quality = Some(quality.page(&a.study, ui.locale));
     if let Some(m) = out.message {
         page.form_error = Some(m);
     }
@@ -131,6 +142,83 @@ async fn form_page_of(
         StatusCode::OK
     };
     Ok(ui.page(status, &Page::StudyForm(Box::new(page)), "studies"))
+}
+
+/// The real-time findings and the queries of one form instance.
+struct Quality {
+    findings: Vec<kakehashi_edc::quality::Finding>,
+    queries: Vec<quality::QueryView>,
+    can_open: bool,
+}
+
+fn form_quality(
+    hub: &Hub,
+    user: &User,
+    a: &records::Access,
+    k: &FormKey,
+) -> Result<Quality, ApiError> {
+    let on_form = |record: &str, event: &str, form: &str, instance: u32| {
+        record == k.record && event == k.event && form == k.form && instance == k.instance
+    };
+    let findings = quality::record_findings(hub, a, &k.record)?
+        .into_iter()
+        .filter(|f| on_form(&f.record, &f.event, &f.form, f.instance))
+        .collect();
+    let filter = quality::QueryFilter {
+        record: Some(k.record.clone()),
+        form: Some(k.form.clone()),
+        ..Default::default()
+    };
+    let queries = quality::queries(hub, user, &a.study.id, &filter)?
+        .into_iter()
+        .filter(|v| {
+            on_form(
+                &v.query.record,
+                &v.query.event,
+                &v.query.form,
+                v.query.instance,
+            )
+        })
+        .collect();
+    Ok(Quality {
+        findings,
+        queries,
+        can_open: a.role.open_queries,
+    })
+}
+
+impl Quality {
+    fn page(&self, s: &kakehashi_edc::Study, l: kakehashi_web::Locale) -> FormQuality {
+        FormQuality {
+            findings: self
+                .findings
+                .iter()
+                .map(|f| FormFinding {
+                    field: f.field.clone(),
+                    label: field_label(s, l, &f.field),
+                    check: f.check.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+            queries: self
+                .queries
+                .iter()
+                .map(|v| FormQuery {
+                    num: v.num,
+                    field: v.query.field.clone(),
+                    label: field_label(s, l, &v.query.field),
+                    status: v.query.status.as_str().into(),
+                    last: v
+                        .query
+                        .thread
+                        .last()
+                        .map(|m| m.text.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            can_open: self.can_open,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -345,69 +433,6 @@ async fn sign(
             };
             let out = Outcome {
                 message: Some(message),
-                ..Default::default()
-            };
-            form_page_of(&hub, &ui, user, p.0, k, out).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct AcceptForm {
-    csrf: String,
-    field: String,
-    value: String,
-}
-
-/// Asks the subject's site for values (the agent answers after its next poll).
-async fn prefill_request(
-    State(hub): S,
-    SignedIn(ui, user): SignedIn,
-    Path(p): FormPath,
-    Form(f): Form<StepForm>,
-) -> Result<Response, ApiError> {
-    ui.check_csrf(&f.csrf)?;
-    let k = key_of(&p);
-    let (u, id, key) = (user.clone(), p.0.clone(), k.clone());
-    let r = hub
-        .blocking(move |h| Ok(prefill::request(h, &u, &id, &key)))
-        .await?;
-    match r {
-        Ok(_) => Ok(back_to(&p, "prefill-requested")),
-        Err(e) if shown_refusal(&e) => {
-            let out = Outcome {
-                message: Some(e.message),
-                ..Default::default()
-            };
-            form_page_of(&hub, &ui, user, p.0, k, out).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Saves one proposal, as proposed or as edited, through the normal save path.
-async fn prefill_accept(
-    State(hub): S,
-    SignedIn(ui, user): SignedIn,
-    Path(p): FormPath,
-    Form(f): Form<AcceptForm>,
-) -> Result<Response, ApiError> {
-    ui.check_csrf(&f.csrf)?;
-    let k = key_of(&p);
-    let (u, id, key) = (user.clone(), p.0.clone(), k.clone());
-    let acc = prefill::Accept {
-        field: f.field,
-        value: f.value,
-    };
-    let r = hub
-        .blocking(move |h| Ok(prefill::accept(h, &u, &id, &key, acc)))
-        .await?;
-    match r {
-        Ok(_) => Ok(back_to(&p, "prefill-accepted")),
-        Err(e) if shown_refusal(&e) => {
-            let out = Outcome {
-                message: Some(e.message),
                 ..Default::default()
             };
             form_page_of(&hub, &ui, user, p.0, k, out).await

@@ -1,5 +1,5 @@
 //! The hub's store, one suite run on both backends: each case in `cases.rs`, `identity.rs`,
-//! `together.rs`, `injection.rs`, `upgrade.rs`, `office.rs`, `catalogue.rs`, `studies.rs` and `records.rs` is written once over a [`Place`] (a new
+//! `together.rs`, `injection.rs`, `upgrade.rs`, `office.rs`, `catalogue.rs`, `studies.rs`, `records.rs` and `quality.rs` is written once over a [`Place`] (a new
 //! empty database) and runs on SQLite (one `#[test]` per case) and on a throw-away PostgreSQL server started
 //! here (`postgres`, every case in turn, each in a database of its own; it skips with a
 //! message when PostgreSQL is not installed: `pg/mod.rs`).
@@ -12,6 +12,7 @@ mod catalogue;
 mod identity;
 mod injection;
 mod office;
+mod quality;
 mod records;
 mod studies;
 mod together;
@@ -176,4 +177,5 @@ store_suite!(
     catalogue::each_sites_catalogue_is_kept_checked_and_searchable,
     studies::studies_keep_their_rules_on_both_backends,
     records::records_keep_their_rules_on_both_backends,
+    quality::queries_keep_their_workflow_on_both_backends,
 );

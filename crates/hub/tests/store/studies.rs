@@ -193,7 +193,7 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
     };
     let mut base = vhf.clone();
     base.id = "base".into();
-    base.fields = small.clone();
+    base = base.with_fields(small.clone());
     for a in &mut base.arms {
         for e in &mut a.events {
             e.forms.retain(|f| forms.contains(f));

@@ -144,7 +144,8 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 /// Waits until the hub lists the enrolled subjects, then fills the admission form of two in
-/// three through the REDCap API with the data manager's token; how many forms were sent.
+/// three through the REDCap API with the data manager's token (age, sex, admission and onset
+/// dates, a few onsets typed after the admission); how many forms were sent.
 pub async fn fill(
     http: &reqwest::Client,
     url: &str,
@@ -160,10 +161,8 @@ pub async fn fill(
         .json()
         .await?;
     let session = login["session"].as_str().context("no session")?.to_owned();
-    let today = chrono::Utc::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
+    let today = chrono::Utc::now().date_naive();
+
     let mut sent = 0;
     let mut studies: Vec<&str> = subjects.iter().map(|s| s.study.as_str()).collect();
     studies.dedup();
@@ -197,11 +196,22 @@ pub async fn fill(
             .iter()
             .enumerate()
             .filter(|(i, s)| i % 3 != 2 && s.age.is_some())
-            .map(|(_, s)| {
+            .map(|(i, s)| {
+                // admitted in the last weeks, the first symptom three days before; every
+                // seventh with the onset typed after the admission, for the data-quality
+                // checks to find (the registries' rule `onset_after_admission`)
+                let admitted = today - chrono::Days::new(2 + (i as u64 * 7) % 45);
+                let onset = if i % 7 == 0 {
+                    admitted + chrono::Days::new(2)
+                } else {
+                    admitted - chrono::Days::new(3)
+                };
                 json!({
                     "subjid": s.record,
                     "redcap_event_name": "initial_assessment_arm_1",
-                    "pres_enrolmentdate": today,
+                    "pres_enrolmentdate": admitted.format("%Y-%m-%d").to_string(),
+                    "pres_date": admitted.format("%Y-%m-%d").to_string(),
+                    "pres_onsetdate": onset.format("%Y-%m-%d").to_string(),
                     "demog_birthknow": "0",
                     "demog_age": s.age.unwrap_or_default().to_string(),
                     "demog_age_units": "1",

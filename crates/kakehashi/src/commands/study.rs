@@ -147,10 +147,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     if let Some(t) = title {
                         s.title = t;
                     }
-                    s.fields = fields;
-                    // the base's pre-fill items for the fields the new dictionary also has
-                    kakehashi_edc::prefill::retain_known(&mut s);
-                    s
+                    s.with_fields(fields)
                 }
                 None => {
                     let title = title.unwrap_or_else(|| id.clone());

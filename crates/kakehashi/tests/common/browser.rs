@@ -145,12 +145,23 @@ impl Browser {
         .await;
     }
 
+    /// The page's HTML. Right after a navigation chromedriver may answer an empty source for
+    /// a moment (seen after `go` from a page that had a URL fragment); a page of ours is never
+    /// empty, so this waits up to 10 s for it.
     pub async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let t = Instant::now();
+        loop {
+            let s = self
+                .call(reqwest::Method::GET, "/source", None)
+                .await
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if !s.is_empty() || t.elapsed() > Duration::from_secs(10) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn url(&self) -> String {

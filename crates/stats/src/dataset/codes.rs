@@ -10,6 +10,17 @@ pub enum CodePattern {
     Prefix(String),
 }
 
+/// A code pattern that does not read (the text as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodePatternError {
+    /// `A-B` that is not a range of three-character categories.
+    #[error("{0:?} is not a range of three-character ICD-10 categories (J09-J22)")]
+    Range(String),
+    /// Neither a range nor a code or prefix.
+    #[error("{0:?} is not an ICD-10 code or prefix (E11, U07.1)")]
+    Code(String),
+}
+
 /// An ICD-10 code without dots and marks, upper case.
 pub fn normalize_icd(code: &str) -> String {
     code.chars()
@@ -20,7 +31,7 @@ pub fn normalize_icd(code: &str) -> String {
 
 impl CodePattern {
     /// Reads `J09-J22` or `E11.9`.
-    pub fn parse(text: &str) -> Result<CodePattern, String> {
+    pub fn parse(text: &str) -> Result<CodePattern, CodePatternError> {
         let ok = |s: &str| {
             !s.is_empty()
                 && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -30,18 +41,14 @@ impl CodePattern {
             Some((lo, hi)) => {
                 let (lo, hi) = (normalize_icd(lo), normalize_icd(hi));
                 if lo.len() != 3 || hi.len() != 3 || !ok(&lo) || !ok(&hi) || lo > hi {
-                    return Err(format!(
-                        "{text:?} is not a range of three-character ICD-10 categories (J09-J22)"
-                    ));
+                    return Err(CodePatternError::Range(text.into()));
                 }
                 Ok(CodePattern::Range(lo, hi))
             }
             None => {
                 let p = normalize_icd(text);
                 if !ok(&p) {
-                    return Err(format!(
-                        "{text:?} is not an ICD-10 code or prefix (E11, U07.1)"
-                    ));
+                    return Err(CodePatternError::Code(text.into()));
                 }
                 Ok(CodePattern::Prefix(p))
             }

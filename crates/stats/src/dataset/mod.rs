@@ -222,7 +222,8 @@ impl DatasetSpec {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                CodePattern::parse(p).map_err(|m| err(format!("index.diagnosis[{i}]"), m))
+                CodePattern::parse(p)
+                    .map_err(|m| err(format!("index.diagnosis[{i}]"), m.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         if wire.is_empty() {

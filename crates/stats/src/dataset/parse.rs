@@ -96,7 +96,7 @@ pub(super) fn variable(
                 .map(|(k, c)| {
                     CodePattern::parse(c)
                         .map(|p| (c.clone(), p))
-                        .map_err(|m| err(format!("variables[{i}].codes[{k}]"), m))
+                        .map_err(|m| err(format!("variables[{i}].codes[{k}]"), m.to_string()))
                 })
                 .collect::<Result<_, _>>()?,
             window,

@@ -111,6 +111,8 @@ pub struct FormPage {
     pub history: Vec<HistoryRow>,
     /// A notice (message key) after a successful step.
     pub notice: Option<String>,
+    /// Data-quality findings and queries on this form instance (set by the hub).
+    pub quality: Option<super::quality::FormQuality>,
     /// The study declares pre-fill items on this form (the panel is shown).
     pub prefill_available: bool,
     /// The latest pre-fill request and the site's answer.
@@ -238,6 +240,7 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
             .collect(),
         history,
         notice: None,
+        quality: None,
         prefill_available: !kakehashi_edc::prefill::items_on_form(s, &d.form).is_empty(),
         prefill: Default::default(),
     }

@@ -8,7 +8,7 @@ use kakehashi_stats::glm::GlmFit;
 use kakehashi_stats::meta::{Pooled, Study};
 use kakehashi_stats::summary::{PooledSummary, SiteSummary};
 use kakehashi_stats::survival::life_table::{PooledInterval, SiteInterval};
-use kakehashi_stats::table::{ChiSquare, Fisher, Table};
+use kakehashi_stats::table::{ChiSquare, Fisher, Table, TestNotValid};
 use serde::{Deserialize, Serialize};
 
 /// One site's part in a statistics run.
@@ -65,9 +65,9 @@ pub struct TableResult {
     /// The sites' tables added.
     pub table: Table,
     /// Pearson's χ² (two-way tables), or why it is not valid.
-    pub chi_square: Result<ChiSquare, String>,
+    pub chi_square: Result<ChiSquare, TestNotValid>,
     /// Fisher's exact test (2 × 2 tables), or why not.
-    pub fisher: Result<Fisher, String>,
+    pub fisher: Result<Fisher, TestNotValid>,
 }
 
 /// A Kaplan–Meier run's result: each site's life table and the pooled one.

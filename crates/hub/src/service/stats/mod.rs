@@ -167,8 +167,8 @@ pub async fn table(
     match table::pool(&tables) {
         Ok(t) => {
             let result = TableResult {
-                chi_square: table::chi_square(&t).map_err(|e| e.to_string()),
-                fisher: table::fisher(&t).map_err(|e| e.to_string()),
+                chi_square: table::chi_square(&t),
+                fisher: table::fisher(&t),
                 table: t,
             };
             Ok(run.report(sites, Some(result), None))

@@ -15,6 +15,7 @@ use crate::{ApiError, Hub};
 use kakehashi_edc::{Study, StudyError, StudyStatus, dictionary, odm};
 use serde::{Deserialize, Serialize};
 
+pub mod quality;
 pub mod records;
 pub mod redcap;
 mod redcap_records;
@@ -280,10 +281,7 @@ pub fn import_dictionary(hub: &Hub, by: &User, d: DictionaryImport) -> ApiResult
             if let Some(t) = d.title {
                 s.title = t;
             }
-            s.fields = fields;
-            // the base's pre-fill items for the fields the new dictionary also has
-            kakehashi_edc::prefill::retain_known(&mut s);
-            s
+            s.with_fields(fields)
         }
         None => {
             let title = d.title.unwrap_or_else(|| d.id.clone());
