@@ -16,6 +16,7 @@ pub mod flat;
 pub mod logic;
 pub mod odm;
 pub mod odm_clinical;
+pub mod prefill;
 pub mod quality;
 pub mod report;
 pub mod study;

@@ -8,6 +8,7 @@ pub mod amr;
 pub mod cohort;
 pub mod dataset;
 pub mod lab_codes;
+pub mod prefill;
 pub mod samples;
 pub mod snapshot;
 pub mod sql;

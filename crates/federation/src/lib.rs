@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod enrolment;
 pub mod merge;
+pub mod prefill;
 pub mod protocol;
 pub mod sign;
 pub mod task;

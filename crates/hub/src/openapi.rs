@@ -585,6 +585,36 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "The field history of the form instance: who, when, old → new, reason.",
     ),
     (
+        "GET",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/prefill",
+        "user",
+        "The latest pre-fill request of the form instance: pending, or the site's proposals (each value with its source: resource, code, time, original value and unit) or its refusal with the reason; null when none was made.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/prefill",
+        "user",
+        "Ask the subject's site to propose values for the study's pre-fill items on the form (the edit right); its agent answers after its next poll, under its steward's policy.",
+    ),
+    (
+        "POST",
+        "/api/studies/{id}/subjects/{record}/forms/{event}/{form}/{instance}/prefill/accept",
+        "user",
+        "Accept or edit one proposal ({field, value}): saved through the normal save path with the reason \"pre-filled from site data: <source>\".",
+    ),
+    (
+        "GET",
+        "/api/site/prefill",
+        "site",
+        "A site agent's pending pre-fill requests for its subjects ({version, id, study, record, event, form, instance, requested_by, requested_at, items}).",
+    ),
+    (
+        "POST",
+        "/api/site/prefill",
+        "site",
+        "A site agent's answer to a pre-fill request ({version, id, outcome: proposed with proposals [{field, value, source, note}] | refused with reason}).",
+    ),
+    (
         "POST",
         "/api/site/enrolments",
         "site",

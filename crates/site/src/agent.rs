@@ -7,7 +7,8 @@
 //! Modules: [`config`] (settings), `poll` (the poll loop), `handle` (one task), `send`
 //! (posting and uploading answers), [`backoff`] (retries), `approval` (the steward's queue),
 //! `release` (the audit at the boundary), `hub_client` (TLS and pinning), `catalogue` (the
-//! site's MIABIS catalogue, sent to the hub on start and when it changes).
+//! site's MIABIS catalogue, sent to the hub on start and when it changes), `enrolment` (study
+//! enrolments), `prefill` (pre-fill requests for enrolled subjects, under the steward's policy).
 
 use crate::tasks;
 use chrono::{DateTime, Utc};
@@ -28,6 +29,7 @@ mod enrolment;
 mod handle;
 mod hub_client;
 mod poll;
+mod prefill;
 mod release;
 mod send;
 

@@ -8,5 +8,6 @@ pub mod console;
 pub mod enrolment;
 pub mod key;
 pub mod ledger;
+pub mod prefill;
 pub mod steward;
 pub mod tasks;

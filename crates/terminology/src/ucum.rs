@@ -17,6 +17,9 @@ fn unit(code: &str) -> Option<(&'static str, f64, f64)> {
         "10*9/L" | "10^9/L" | "G/L" => ("num-conc", 1e9, 0.0),
         "10*12/L" | "T/L" => ("num-conc", 1e12, 0.0),
         "/uL" | "/mm3" => ("num-conc", 1e6, 0.0),
+        // the MII laboratory module writes cell counts per nanolitre and picolitre
+        "/nL" => ("num-conc", 1e9, 0.0),
+        "/pL" => ("num-conc", 1e12, 0.0),
         "10*3/uL" | "10^3/uL" | "10*3/mm3" => ("num-conc", 1e9, 0.0),
         "10*4/uL" => ("num-conc", 1e10, 0.0),
         "10*6/uL" => ("num-conc", 1e12, 0.0),
@@ -40,6 +43,10 @@ fn unit(code: &str) -> Option<(&'static str, f64, f64)> {
         "%" => ("ratio", 0.01, 0.0),
         "1" => ("ratio", 1.0, 0.0),
         "mm[Hg]" => ("pressure", 133.322, 0.0),
+        // catalytic concentration (enzymes: ALT, AST, CK, LDH), base U/L; an international
+        // unit is one µmol/min, the same as U
+        "U/L" | "IU/L" | "[IU]/L" => ("catalytic-conc", 1.0, 0.0),
+        "ukat/L" => ("catalytic-conc", 60.0, 0.0),
         "kPa" => ("pressure", 1000.0, 0.0),
         "kg" => ("mass", 1000.0, 0.0),
         "g" => ("mass", 1.0, 0.0),
@@ -66,6 +73,9 @@ mod tests {
     fn units_convert_within_a_dimension_only() {
         assert_eq!(convert(5.0, "mg/dL", "mg/L"), Some(50.0));
         assert_eq!(convert(150.0, "10*3/uL", "10*9/L"), Some(150.0));
+        assert_eq!(convert(355.0, "/nL", "10*9/L"), Some(355.0));
+        assert_eq!(convert(45.0, "IU/L", "U/L"), Some(45.0));
+        assert_eq!(convert(45.0, "U/L", "10*9/L"), None);
         assert!((convert(38.0, "Cel", "[degF]").unwrap() - 100.4).abs() < 1e-9);
         assert_eq!(convert(1.0, "mg/L", "mmol/L"), None);
         assert_eq!(convert(1.0, "xyz", "xyz"), Some(1.0));

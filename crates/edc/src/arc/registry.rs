@@ -29,6 +29,9 @@ pub enum RegistryError {
     /// The translations file.
     #[error("data/translations.toml: {0}")]
     Translations(String),
+    /// The pre-fill declaration (`data/prefill.toml`).
+    #[error("data/prefill.toml: {0}")]
+    Prefill(#[from] crate::prefill::PrefillError),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,6 +265,7 @@ fn registry(
     ];
     s.missing_codes = MissingCode::ALL.to_vec();
     s.translations = translations(&s)?;
+    s.prefill = crate::prefill::registry_items(id, &s.fields)?;
     Ok(s)
 }
 

@@ -80,6 +80,9 @@ pub enum StudyProblem {
         /// The event.
         event: String,
     },
+    /// A pre-fill item that cannot be used.
+    #[error("{0}")]
+    Prefill(crate::prefill::PrefillError),
     /// An active study with a site in a country without an ethics approval.
     #[error("site '{site}' is in {country}, but the study records no ethics approval there")]
     NoApproval {
@@ -241,6 +244,9 @@ impl Study {
                 .into_iter()
                 .map(StudyProblem::QualityRule),
         );
+        if let Err(e) = crate::prefill::check(self) {
+            p.push(StudyProblem::Prefill(e));
+        }
         if self.status == StudyStatus::Active {
             for s in self.sites.iter().filter(|s| self.is_active_at(&s.dag)) {
                 if !self.ethics.iter().any(|e| e.country == s.country) {

@@ -204,6 +204,9 @@ pub struct Study {
     /// Its activations at sites, oldest first (see [`activation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activations: Vec<Activation>,
+    /// The items a site may propose values for from its own data ([`crate::prefill`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefill: Vec<crate::prefill::PrefillItem>,
 }
 
 /// A study's citation of the protocol version it runs under: a document of the partnership
@@ -290,6 +293,7 @@ impl Study {
             enrolment_date: None,
             quality_rules: Vec::new(),
             activations: Vec::new(),
+            prefill: Vec::new(),
         };
         let forms = s.forms().into_iter().map(String::from).collect();
         s.arms.push(Arm {
@@ -309,7 +313,8 @@ impl Study {
     }
 
     /// The study with a new set of fields (a REDCap dictionary imported on its base): its
-    /// data-quality rules that name a field no longer there are dropped, as they could not run.
+    /// data-quality rules and pre-fill items that name a field no longer there are dropped, as
+    /// they could not run.
     pub fn with_fields(mut self, fields: Vec<Field>) -> Study {
         self.fields = fields;
         let known = |v: &str| self.fields.iter().any(|f| f.variable == v);
@@ -325,6 +330,8 @@ impl Study {
             .collect();
         let mut keep = keep.into_iter();
         self.quality_rules.retain(|_| keep.next().unwrap_or(false));
+        // and its pre-fill items for fields no longer there
+        crate::prefill::retain_known(&mut self);
         self
     }
 

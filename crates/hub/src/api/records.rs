@@ -2,18 +2,23 @@
 //! role sees all), enrolment of a site-minted pseudonym, withdrawal, one subject with its
 //! event × form grid, and one form instance
 //! (`/subjects/{record}/forms/{event}/{form}/{instance}`): read, save (`PUT`), lock, unlock,
-//! e-sign, history; and the site agents' enrolments (`POST /api/site/enrolments`, site
-//! token: study ids and pseudonyms). Who may do what is decided in [`crate::service::studies::records`].
+//! e-sign, history, pre-fill from the subject's site (`/prefill`: ask, read the proposals,
+//! `/prefill/accept`); and the site agents' enrolments (`POST /api/site/enrolments`, site
+//! token: study ids and pseudonyms) and pre-fill (`GET`/`POST /api/site/prefill`: the
+//! pending requests for their subjects, their answers). Who may do what is decided in [`crate::service::studies::records`].
 
 use super::{S, json_body};
 use crate::ApiError;
 use crate::context::{Caller, SiteCaller};
-use crate::service::studies::records::{self, Enrolment, FormView, Save, SignRequest, SubjectView};
+use crate::service::studies::records::{
+    self, Enrolment, FormView, Save, SignRequest, SubjectView, prefill,
+};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakehashi_edc::entry::{FormKey, HistoryEntry, Subject};
 use kakehashi_federation::enrolment::{EnrolmentAnswer, EnrolmentReport};
+use kakehashi_federation::prefill::{PrefillAnswer, PrefillRequest};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -31,7 +36,16 @@ pub(crate) fn routes() -> Router<Arc<crate::Hub>> {
         .route(&format!("{FORM}/unlock"), post(unlock))
         .route(&format!("{FORM}/sign"), post(sign))
         .route(&format!("{FORM}/history"), get(history))
+        .route(
+            &format!("{FORM}/prefill"),
+            get(prefill_latest).post(prefill_request),
+        )
+        .route(&format!("{FORM}/prefill/accept"), post(prefill_accept))
         .route("/api/site/enrolments", post(site_enrolments))
+        .route(
+            "/api/site/prefill",
+            get(site_prefill).post(site_prefill_answer),
+        )
         .route("/api/studies/{id}/records/export", get(export))
 }
 
@@ -232,4 +246,62 @@ async fn history(State(hub): S, Caller(user): Caller, Path(p): FormPath) -> J<Ve
         hub.blocking(move |h| records::history(h, &user, &id, &k))
             .await?,
     ))
+}
+
+async fn prefill_latest(
+    State(hub): S,
+    Caller(user): Caller,
+    Path(p): FormPath,
+) -> J<Option<prefill::PrefillView>> {
+    let (id, k) = key(p);
+    Ok(Json(
+        hub.blocking(move |h| prefill::latest(h, &user, &id, &k))
+            .await?,
+    ))
+}
+
+async fn prefill_request(
+    State(hub): S,
+    Caller(user): Caller,
+    Path(p): FormPath,
+) -> J<prefill::PrefillView> {
+    let (id, k) = key(p);
+    Ok(Json(
+        hub.blocking(move |h| prefill::request(h, &user, &id, &k))
+            .await?,
+    ))
+}
+
+async fn prefill_accept(
+    State(hub): S,
+    Caller(user): Caller,
+    Path(p): FormPath,
+    body: axum::body::Bytes,
+) -> J<FormView> {
+    let (id, k) = key(p);
+    let a: prefill::Accept = json_body(&body, "the accepted value")?;
+    Ok(Json(
+        hub.blocking(move |h| prefill::accept(h, &user, &id, &k, a))
+            .await?,
+    ))
+}
+
+/// A site agent fetches the pending pre-fill requests for its subjects.
+async fn site_prefill(State(hub): S, SiteCaller(site): SiteCaller) -> J<Vec<PrefillRequest>> {
+    Ok(Json(
+        hub.blocking(move |h| prefill::site_pending(h, site.id.as_str()))
+            .await?,
+    ))
+}
+
+/// A site agent answers a pre-fill request: values with their sources, or a refusal.
+async fn site_prefill_answer(
+    State(hub): S,
+    SiteCaller(site): SiteCaller,
+    body: axum::body::Bytes,
+) -> J<serde_json::Value> {
+    let a: PrefillAnswer = json_body(&body, "pre-fill answer")?;
+    hub.blocking(move |h| prefill::site_answer(h, site.id.as_str(), a))
+        .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
 }

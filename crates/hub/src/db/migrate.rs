@@ -103,6 +103,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: Sql::each(super::quality::V9_SQLITE, super::quality::V9_POSTGRES),
         then: None,
     },
+    Migration {
+        version: 10,
+        name: "EDC pre-fill: requests for a subject's form values from the site's own data, and the sites' answers with their sources",
+        columns: &[],
+        sql: Sql::each(super::prefill::V10_SQLITE, super::prefill::V10_POSTGRES),
+        then: None,
+    },
 ];
 
 /// The versions this hub knows, oldest first (numbers may skip one that another branch

@@ -1,6 +1,8 @@
 //! One form instance of a subject at
 //! `/studies/{id}/subjects/{record}/{event}/{form}/{instance}`: `GET` shows it, `POST` saves
-//! (partial saves allowed), `/lock`, `/unlock` and `/sign` (password re-entered) below it.
+//! (partial saves allowed), `/lock`, `/unlock` and `/sign` (password re-entered) below it;
+//! `/prefill` asks the subject's site for values from its own data and `/prefill/accept`
+//! saves one proposal as proposed or edited.
 //! Every form is CSRF-checked and carries the version read; a step that succeeds redirects
 //! back with a notice (`?done=saved`).
 //!
@@ -12,7 +14,7 @@
 use super::{S, SignedIn, Ui};
 use crate::db::User;
 use crate::service::studies::quality;
-use crate::service::studies::records::{self, FormView, Save, SignRequest};
+use crate::service::studies::records::{self, FormView, Save, SignRequest, prefill};
 use crate::{ApiError, Hub};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -24,9 +26,14 @@ use kakehashi_web::Catalog;
 use kakehashi_web::pages::Page;
 use kakehashi_web::study::form::{FormContext, form_page, meaning_of};
 use kakehashi_web::study::input::FormInput;
+use kakehashi_web::study::prefill::{Proposed, prefill_panel};
 use kakehashi_web::study::quality::{FormFinding, FormQuality, FormQuery, field_label};
 use serde::Deserialize;
 use std::sync::Arc;
+
+/// The pre-fill steps (ask the site, accept a proposal).
+#[path = "study_forms_prefill.rs"]
+mod pages;
 
 const FORM: &str = "/studies/{id}/subjects/{record}/{event}/{form}/{instance}";
 
@@ -36,6 +43,11 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route(&format!("{FORM}/lock"), post(lock))
         .route(&format!("{FORM}/unlock"), post(unlock))
         .route(&format!("{FORM}/sign"), post(sign))
+        .route(&format!("{FORM}/prefill"), post(pages::prefill_request))
+        .route(
+            &format!("{FORM}/prefill/accept"),
+            post(pages::prefill_accept),
+        )
 }
 
 type FormPath = Path<(String, String, String, String, u32)>;
@@ -67,12 +79,13 @@ async fn form_page_of(
     k: FormKey,
     out: Outcome,
 ) -> Result<Response, ApiError> {
-    let (a, view, quality) = hub
+    let (a, view, quality, latest) = hub
         .blocking(move |h| {
             let a = records::access(h, &user, &id)?;
             let v = records::form(h, &user, &id, &k)?;
             let q = form_quality(h, &user, &a, &k)?;
-            Ok((a, v, q))
+            let p = prefill::latest(h, &user, &id, &k)?;
+            Ok((a, v, q, p))
         })
         .await?;
     let event_label = a
@@ -93,6 +106,30 @@ async fn form_page_of(
         version: view.version.clone(),
     };
     let mut page = form_page(&c);
+    if let Some(p) = &latest {
+        let proposed: Vec<Proposed<'_>> = p
+            .proposals
+            .iter()
+            .map(|x| Proposed {
+                field: &x.field,
+                value: x.value.as_deref(),
+                source: x.source.as_ref().map(|s| s.describe()).unwrap_or_default(),
+                note: x.note.as_deref(),
+            })
+            .collect();
+        page.prefill = prefill_panel(
+            &a.study,
+            ui.locale,
+            &view.data,
+            Some((
+                &p.status,
+                &p.requested_by,
+                &p.requested_at,
+                p.refused.as_deref(),
+            )),
+            &proposed,
+        );
+    }
     page.notice = out.notice.map(str::to_owned);
     page.quality = Some(quality.page(&a.study, ui.locale));
     if let Some(m) = out.message {
@@ -190,6 +227,8 @@ fn notice_of(done: Option<&str>) -> Option<&'static str> {
         "locked" => Some("study-locked-notice"),
         "unlocked" => Some("study-unlocked-notice"),
         "signed" => Some("study-signed-notice"),
+        "prefill-requested" => Some("study-prefill-requested"),
+        "prefill-accepted" => Some("study-prefill-accepted"),
         _ => None,
     }
 }

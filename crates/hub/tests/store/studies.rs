@@ -201,6 +201,7 @@ pub fn studies_keep_their_rules_on_both_backends(fresh: Fresh<'_>) {
         a.events.retain(|e| !e.forms.is_empty());
     }
     base.repeating_forms.retain(|r| forms.contains(&r.form));
+    kakehashi_edc::prefill::retain_known(&mut base);
     studies::create(&hub, &office, base).unwrap();
     let imported = studies::import_dictionary(
         &hub,

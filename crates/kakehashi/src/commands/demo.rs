@@ -42,6 +42,21 @@ struct DemoSiteToml<'a> {
     poll_seconds: u64,
     allow_insecure: bool,
     disclosure: Policy,
+    prefill: kakehashi_site::prefill::PrefillPolicy,
+}
+
+/// The demo sites' pre-fill policy: both registries, answered at once (a real steward starts
+/// with `approval = "manual"` or lists only the items the ethics vote covers).
+fn demo_prefill() -> kakehashi_site::prefill::PrefillPolicy {
+    kakehashi_site::prefill::PrefillPolicy {
+        studies: ["vhf-registry", "sfts-registry"]
+            .map(|s| kakehashi_site::prefill::StudyPolicy {
+                study: s.into(),
+                items: None,
+                approval: Some(kakehashi_site::steward::Approval::Auto),
+            })
+            .to_vec(),
+    }
 }
 
 /// Writes a demo agent's `site.toml`.
@@ -485,6 +500,7 @@ async fn setup_network(
                 poll_seconds: 20,
                 allow_insecure: true,
                 disclosure: demo_policy(min_count),
+                prefill: demo_prefill(),
             },
         )?;
         if !token_file.exists() {

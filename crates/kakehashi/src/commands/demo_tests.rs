@@ -37,6 +37,7 @@ fn the_demo_site_toml_is_read_back_by_the_agent() {
             poll_seconds: 20,
             allow_insecure: true,
             disclosure: super::demo_policy(10),
+            prefill: super::demo_prefill(),
         },
     )
     .unwrap();
@@ -46,6 +47,7 @@ fn the_demo_site_toml_is_read_back_by_the_agent() {
     assert_eq!(back.site_dir, site_dir);
     assert_eq!(back.state_dir(), state_dir);
     assert_eq!(back.disclosure, super::demo_policy(10));
+    assert_eq!(back.prefill, super::demo_prefill());
     assert_eq!(back.disclosure.tasks_per_minute, super::DEMO_RATE);
     back.disclosure.validate().unwrap();
 }

@@ -51,10 +51,76 @@ pub enum SiteCommand {
         #[arg(long)]
         patient: String,
     },
+    /// The steward's queue of pre-fill requests held for approval (a study whose
+    /// `[[prefill.studies]]` entry, or the console, says `approval = "manual"`): list them,
+    /// or approve or refuse one; the running agent answers it after its next poll.
+    ///
+    /// Example: kakehashi site prefill --state-dir sites/de-a/agent approve pf-3
+    Prefill {
+        /// The agent's state directory (default of `state_dir`: `<site_dir>/agent`).
+        #[arg(long)]
+        state_dir: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: PrefillAction,
+    },
+}
+
+/// What to do with the pre-fill queue.
+#[derive(clap::Subcommand)]
+pub enum PrefillAction {
+    /// Lists the requests held (newest first).
+    List,
+    /// Approves a waiting request.
+    Approve {
+        /// The request id.
+        id: String,
+    },
+    /// Refuses a waiting request; the hub is told the reason, no value is sent.
+    Refuse {
+        /// The request id.
+        id: String,
+        /// Why (sent to the hub).
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+}
+
+fn prefill(state_dir: &std::path::Path, action: PrefillAction) -> anyhow::Result<ExitCode> {
+    let q = kakehashi_site::prefill::PrefillQueue::open(state_dir)?;
+    match action {
+        PrefillAction::List => {
+            for h in q.list()? {
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}\t{}\t{}",
+                    h.id,
+                    h.state,
+                    h.study,
+                    h.record,
+                    h.form,
+                    h.requested_by,
+                    h.fields.join(",")
+                );
+            }
+        }
+        PrefillAction::Approve { id } => {
+            q.decide(&id, true, "")?;
+            eprintln!("{id}: approved; the agent answers it after its next poll");
+        }
+        PrefillAction::Refuse { id, comment } => {
+            q.decide(&id, false, &comment)?;
+            eprintln!("{id}: refused; the agent tells the hub after its next poll");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the agent until Ctrl-C or SIGTERM (or the subcommand given).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let args = match args.command {
+        Some(SiteCommand::Prefill { state_dir, action }) => return prefill(&state_dir, action),
+        command => Args { command, ..args },
+    };
     if let Some(SiteCommand::Enrol {
         site_dir,
         study,

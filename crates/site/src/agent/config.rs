@@ -61,6 +61,10 @@ pub struct AgentConfig {
     /// approval.
     #[serde(default)]
     pub console: Option<crate::console::ConsoleConfig>,
+    /// Pre-fill of study forms from this site's data (`[prefill]`); off unless a study is
+    /// listed.
+    #[serde(default)]
+    pub prefill: crate::prefill::PrefillPolicy,
 }
 
 fn default_poll() -> u64 {

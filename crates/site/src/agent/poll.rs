@@ -1,5 +1,5 @@
 //! The poll loop: after each poll the hub answered, the agent sends its catalogue if it changed
-//! (`catalogue`) and the study enrolments the hub has not answered yet (`enrolment`); then it long-polls the hub (the hub holds the poll open until a task comes
+//! (`catalogue`), the study enrolments the hub has not answered yet (`enrolment`) and the pre-fill requests for its subjects (`prefill`); then it long-polls the hub (the hub holds the poll open until a task comes
 //! or `poll_seconds` pass), tells it the tasks it has in hand, and starts each new task.
 
 use super::Agent;
@@ -39,6 +39,10 @@ impl Agent {
                 }
                 tokio::select! {
                     _ = self.sync_enrolments() => {},
+                    _ = shutdown.changed() => return,
+                }
+                tokio::select! {
+                    _ = self.sync_prefill() => {},
                     _ = shutdown.changed() => return,
                 }
             }

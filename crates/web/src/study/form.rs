@@ -113,6 +113,10 @@ pub struct FormPage {
     pub notice: Option<String>,
     /// Data-quality findings and queries on this form instance (set by the hub).
     pub quality: Option<super::quality::FormQuality>,
+    /// The study declares pre-fill items on this form (the panel is shown).
+    pub prefill_available: bool,
+    /// The latest pre-fill request and the site's answer.
+    pub prefill: super::prefill::PrefillPanel,
 }
 
 /// What the page is built from.
@@ -237,6 +241,8 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
         history,
         notice: None,
         quality: None,
+        prefill_available: !kakehashi_edc::prefill::items_on_form(s, &d.form).is_empty(),
+        prefill: Default::default(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The EDC's pages: the caller's studies (`studies.html`), one study (`study.html`: forms,
 //! events, sites, members, export links), and the data-entry form ([`form`], `study_form.html`)
-//! with its posted values ([`input`]) and refusals ([`errors`]), and data quality ([`quality`]:
-//! queries, checks, the dashboard).
+//! with its posted values ([`input`]) and refusals ([`errors`]), data quality ([`quality`]:
+//! queries, checks, the dashboard) and the pre-fill panel ([`prefill`]: values the subject's
+//! site proposes from its own data).
 //!
 //! The study's own texts (field labels, choices, notes, section headers, form labels) come
 //! from its translations; a text without one in the page's language is the English text,
@@ -11,6 +12,7 @@ pub mod errors;
 pub mod field;
 pub mod form;
 pub mod input;
+pub mod prefill;
 pub mod quality;
 pub mod subjects;
 

@@ -4,7 +4,7 @@
 //! list, one subject with its event × form grid, enrolment (by the site agent, which mints
 //! the pseudonym, or by a study member who brings one the site minted) and withdrawal;
 //! [`forms`]: reading, saving, locking, unlocking and e-signing one form instance, and its
-//! field history.
+//! field history; [`prefill`]: values proposed by the subject's site from its own data.
 //!
 //! Who: only members of the study act on its data (the network office too only as a
 //! member); a member sees the subjects of their own site (data access group) unless their
@@ -17,6 +17,7 @@
 pub mod export;
 pub mod forms;
 pub mod parquet;
+pub mod prefill;
 
 pub use forms::{FormView, Save, SignRequest, form, history, lock, save, sign, unlock};
 
