@@ -102,6 +102,7 @@ fn ctx<'a>(
         can_lock: true,
         event_label: "Event 1".into(),
         version: "v1".into(),
+        others: &[],
     }
 }
 
@@ -530,4 +531,36 @@ fn a_repeating_form_offers_its_next_instance_once_one_is_saved() {
     assert!(h.contains(
         "<a href=\"/studies/sfts/subjects/S-1/event_1_arm_1/outcome/2\">add an instance</a>"
     ));
+}
+
+#[test]
+fn a_field_whose_branching_reads_another_form_is_shown_from_the_records_other_forms() {
+    let mut s = study();
+    // the outcome form asks the cause of death only when the presentation recorded bleeding
+    let mut cause = kakehashi_edc::Field::new(
+        "cause",
+        "outcome",
+        kakehashi_edc::FieldType::Text,
+        "Cause of death",
+    );
+    cause.branching = "[bleed] = '3'".into();
+    s.fields.push(cause);
+    let outcome = FormData::new("r1", "charite", "event_1_arm_1", "outcome", 1);
+    let mut presentation = FormData::new("r1", "charite", "event_1_arm_1", "presentation", 1);
+    let shown = |others: &[FormData]| {
+        let c = FormContext {
+            others,
+            ..ctx(&s, &outcome, Locale::En, None, None)
+        };
+        form_page(&c).fields.iter().any(|f| f.var == "cause")
+    };
+    assert!(
+        !shown(&[presentation.clone()]),
+        "no bleeding recorded: hidden"
+    );
+    presentation.values.insert("bleed".into(), "3".into());
+    assert!(
+        shown(&[presentation]),
+        "major bleeding on the other form: shown"
+    );
 }

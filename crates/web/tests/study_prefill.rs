@@ -37,6 +37,7 @@ fn page(s: &Study, d: &FormData, l: Locale, latest: Option<(&str, Option<&str>)>
         can_lock: false,
         event_label: "Admission".into(),
         version: "v1".into(),
+        others: &[],
     };
     let mut p = form_page(&c);
     let proposed = [

@@ -21,7 +21,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kakehashi_edc::entry::{EntryError, FormKey};
+use kakehashi_edc::entry::{EntryError, FormKey, RecordContext};
 use kakehashi_web::Catalog;
 use kakehashi_web::pages::Page;
 use kakehashi_web::study::form::{FormContext, form_page, meaning_of};
@@ -79,13 +79,14 @@ async fn form_page_of(
     k: FormKey,
     out: Outcome,
 ) -> Result<Response, ApiError> {
-    let (a, view, quality, latest) = hub
+    let (a, view, quality, latest, others) = hub
         .blocking(move |h| {
             let a = records::access(h, &user, &id)?;
             let v = records::form(h, &user, &id, &k)?;
             let q = form_quality(h, &user, &a, &k)?;
             let p = prefill::latest(h, &user, &id, &k)?;
-            Ok((a, v, q, p))
+            let others = records::forms::record_forms(h, &a, &k.record, None)?;
+            Ok((a, v, q, p, others))
         })
         .await?;
     let event_label = a
@@ -104,6 +105,7 @@ async fn form_page_of(
         can_lock: view.rights.lock,
         event_label,
         version: view.version.clone(),
+        others: &others,
     };
     let mut page = form_page(&c);
     if let Some(p) = &latest {
@@ -293,10 +295,15 @@ async fn save(
             let status = inp.status.unwrap_or(view.data.status);
             let mut probe = view.data.clone();
             let reason = Some(inp.reason.as_str()).filter(|r| !r.trim().is_empty());
-            let local = probe.save(
+            let others = records::forms::record_forms(h, &a, &key.record, None)?;
+            let ctx = RecordContext {
+                fields: &a.study.fields,
+                missing: &a.study.missing_codes,
+                others: &others,
+            };
+            let local = probe.save_in(
+                &ctx,
                 &a.actor(&key.form),
-                &a.study.fields,
-                &a.study.missing_codes,
                 &changes,
                 status,
                 reason,

@@ -16,7 +16,7 @@ use crate::Locale;
 use crate::i18n::Catalog;
 use kakehashi_edc::Study;
 use kakehashi_edc::dictionary::Field;
-use kakehashi_edc::entry::{EntryError, FormData, SignatureMeaning};
+use kakehashi_edc::entry::{EntryError, FormData, RecordContext, SignatureMeaning};
 use serde::Serialize;
 
 /// A change in the field history.
@@ -139,6 +139,8 @@ pub struct FormContext<'a> {
     pub event_label: String,
     /// The stored version read.
     pub version: String,
+    /// The record's other saved form instances: branching may read them.
+    pub others: &'a [FormData],
 }
 
 /// Builds the page.
@@ -158,7 +160,16 @@ pub fn form_page(c: &FormContext<'_>) -> FormPage {
     let shown: Vec<&Field> = on_form
         .iter()
         .copied()
-        .filter(|f| probe.is_shown(f))
+        .filter(|f| {
+            probe.is_shown_in(
+                f,
+                &RecordContext {
+                    fields: &s.fields,
+                    missing: &s.missing_codes,
+                    others: c.others,
+                },
+            )
+        })
         .collect();
     let fields: Vec<FieldView> = shown
         .iter()
