@@ -6,7 +6,9 @@
 # The GLM is timed as the CLI sees it (whole process, RUNS runs after one warm-up run in which
 # each site compiles its dataset); statsmodels as the fit alone and as a whole process (reading
 # the CSV). The coefficients of both are compared (relative 1e-6) and the script stops on a
-# difference. Medians and the ratio are printed.
+# difference. Medians and the ratio are printed, then the last run's rounds from the audit logs
+# (`bench/stats_glm_rounds.py`: the hub's wake of the sites, each site's work, the answers' way
+# back).
 #
 #   bench/stats_glm.sh [PATIENTS] [RUNS]    (default: the demo's 15,000-20,000 per site; 5 runs)
 #
@@ -105,3 +107,5 @@ print(f"   kakehashi GLM through the hub (CLI process): median {med(kh):.2f} s (
 print(f"   statsmodels on the pooled CSV: fit median {med(fits):.3f} s, whole process median {med(smw):.2f} s")
 print(f"== ratio kakehashi (federated, {len(fed['sites'])} sites) / statsmodels (pooled, one process): {med(kh) / med(smw):.2f}x of the whole process, {med(kh) / med(fits):.1f}x of the fit alone")
 PY
+echo "== where the last run's rounds went (audit logs of the hub and the sites)"
+python3 bench/stats_glm_rounds.py "$DEMO_DIR" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["iterations"])' "$WORK/glm.json")"

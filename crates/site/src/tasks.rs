@@ -91,6 +91,8 @@ pub struct Cache {
     cohort_ids: Mutex<Option<(u64, Arc<kakehashi_engine::cohort::CohortIndex>)>>,
     /// The last statistics task's analysis dataset (a GLM's rounds share it).
     frame: Mutex<statistics::KeptFrame>,
+    /// The last GLM's checked design and rows over that dataset (its rounds share them).
+    glm: Mutex<Option<Arc<statistics::KeptGlm>>>,
 }
 
 impl Cache {

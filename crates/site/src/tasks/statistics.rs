@@ -1,15 +1,19 @@
 //! A statistics task at the site: the analysis dataset compiled against the current snapshot
 //! (`engine::dataset`, kept while the snapshot and question stay the same, so the rounds of a
-//! GLM do not compile it again), then the analysis over it (`kakehashi_stats::analysis`), and
-//! the differencing rule against the row sets this site released before (`row_sets.rs`).
+//! GLM do not compile it again), then the analysis over it (`kakehashi_stats::analysis`; a
+//! GLM's design is built and checked against the rules in its first round and kept for the
+//! others), and the differencing rule against the row sets this site released before
+//! (`row_sets.rs`).
 
 use super::row_sets::{RowSets, fingerprint};
 use super::{Cache, ComputeError, engine};
 use kakehashi_disclosure::{RepeatKey, StatisticsRule};
 use kakehashi_federation::task::stats::{StatsAnswer, StatsRequest};
-use kakehashi_stats::Frame;
 use kakehashi_stats::analysis::overlap::{RowSet, rows_used};
-use kakehashi_stats::analysis::{self, SiteError};
+use kakehashi_stats::analysis::{self, Analysis, SiteError};
+use kakehashi_stats::dataset::DatasetSpec;
+use kakehashi_stats::glm::CheckedDesign;
+use kakehashi_stats::{Family, Frame};
 use kakehashi_store::Store;
 use std::sync::Arc;
 
@@ -65,18 +69,33 @@ pub fn compute_statistics(
             }
         }
     };
-    let (frame, prints) = (&kept.0, &kept.1);
     let key = crate::key::statistics(&r.canonical(), date, &snap.tag());
     let rule = |rule: analysis::Rule| StatisticsRule {
         rule: rule.rule.to_owned(),
         message: rule.message,
     };
-    let rows = match rows_used(frame, r.analysis()) {
-        Ok(used) => RowSet::new(used.into_iter().map(|i| prints[i]).collect()),
-        // a variable the frame lacks: the analysis names it in its own error below
-        Err(_) => RowSet::default(),
+    let (rows, answer) = match r.analysis() {
+        Analysis::GlmRound {
+            formula,
+            family,
+            round,
+        } => match glm(
+            cache,
+            &kept,
+            d.spec(),
+            r.analysis(),
+            (formula, *family),
+            min,
+        ) {
+            Ok(g) => (g.rows.clone(), analysis::glm_round(&g.design, round)),
+            Err(e) => (RowSet::default(), Err(e)),
+        },
+        a => (
+            rows_of(&kept, a),
+            analysis::answer(&kept.0, &d.spec().levels(), a, min),
+        ),
     };
-    let answer = match analysis::answer(frame, &d.spec().levels(), r.analysis(), min) {
+    let answer = match answer {
         Ok(a) => match released.check(&rows, min).map_err(engine("statistics"))? {
             Ok(()) => Ok(StatsAnswer(a)),
             Err(r) => Err(rule(r)),
@@ -85,4 +104,52 @@ pub fn compute_statistics(
         Err(e) => return Err(engine("statistics")(e)),
     };
     Ok(Statistics { answer, key, rows })
+}
+
+/// The patients of the rows an analysis uses.
+fn rows_of(kept: &(Frame, Vec<u64>), a: &Analysis) -> RowSet {
+    match rows_used(&kept.0, a) {
+        Ok(used) => RowSet::new(used.into_iter().map(|i| kept.1[i]).collect()),
+        // a variable the frame lacks: the analysis names it in its own error
+        Err(_) => RowSet::default(),
+    }
+}
+
+/// A GLM's design and rows kept between its rounds: the dataset they were made from, the
+/// model (formula, family and the site's minimum), the checked design and its rows' patients.
+pub(super) struct KeptGlm {
+    frame: Arc<(Frame, Vec<u64>)>,
+    model: (String, Family, u64),
+    design: Arc<CheckedDesign>,
+    rows: RowSet,
+}
+
+/// The checked design of a GLM over the kept dataset: built and checked in its first round,
+/// reused by the later ones while the dataset (same snapshot and question) and the model
+/// stay the same. A design the rules refuse is not kept (the run stops there).
+fn glm(
+    cache: &Cache,
+    kept: &Arc<(Frame, Vec<u64>)>,
+    spec: &DatasetSpec,
+    analysis: &Analysis,
+    (formula, family): (&str, Family),
+    min: u64,
+) -> Result<Arc<KeptGlm>, SiteError> {
+    let model = (formula.to_owned(), family, min);
+    let mut slot = cache.glm.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(g) = slot.as_ref()
+        && Arc::ptr_eq(&g.frame, kept)
+        && g.model == model
+    {
+        return Ok(g.clone());
+    }
+    let design = analysis::glm_design(&kept.0, &spec.levels(), formula, family, min)?;
+    let g = Arc::new(KeptGlm {
+        frame: kept.clone(),
+        rows: rows_of(kept, analysis),
+        model,
+        design: Arc::new(design),
+    });
+    *slot = Some(g.clone());
+    Ok(g)
 }

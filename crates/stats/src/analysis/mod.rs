@@ -9,7 +9,7 @@
 use crate::design::{Design, Levels};
 use crate::formula::Formula;
 use crate::frame::Frame;
-use crate::glm::{GlmError, GlmRefusal, GlmRules, Round, RoundAnswer, site_round};
+use crate::glm::{CheckedDesign, GlmError, GlmRefusal, GlmRules, Round, RoundAnswer};
 use crate::summary::{SiteSummary, SummaryError, site_summary};
 use crate::survival::life_table::SiteInterval;
 use crate::survival::{CoxError, CoxRefusal, CoxSums};
@@ -386,17 +386,7 @@ pub fn answer(
             formula,
             family,
             round,
-        } => {
-            let f = Formula::parse(formula)?;
-            let design = Design::build(frame, &f, levels)?;
-            let rules = GlmRules {
-                min_rows: min,
-                ..GlmRules::default()
-            };
-            Ok(SiteAnswer::GlmRound {
-                answer: site_round(&design, *family, round, &rules)?,
-            })
-        }
+        } => glm_round(&glm_design(frame, levels, formula, *family, min)?, round),
         Analysis::LifeTable {
             time,
             event,
@@ -414,6 +404,35 @@ pub fn answer(
             models::site_fit(frame, levels, formula, *family, min)
         }
     }
+}
+
+/// A GLM's design over a site's dataset, built and checked against the site's rules (its
+/// minimum `min` and DataSHIELD's parameter share) once for the rounds of one model: a
+/// round's answer from it ([`glm_round`]) is the one [`answer`] gives.
+pub fn glm_design(
+    frame: &Frame,
+    levels: &Levels,
+    formula: &str,
+    family: Family,
+    min: u64,
+) -> Result<CheckedDesign, SiteError> {
+    if frame.rows() == 0 {
+        return Err(SiteError::Refused(no_rows()));
+    }
+    let f = Formula::parse(formula)?;
+    let design = Design::build(frame, &f, levels)?;
+    let rules = GlmRules {
+        min_rows: min,
+        ..GlmRules::default()
+    };
+    Ok(CheckedDesign::new(design, family, &rules)?)
+}
+
+/// One GLM round's answer on a checked design.
+pub fn glm_round(design: &CheckedDesign, round: &Round) -> Result<SiteAnswer, SiteError> {
+    Ok(SiteAnswer::GlmRound {
+        answer: design.round(round)?,
+    })
 }
 
 mod check;

@@ -130,6 +130,45 @@ pub fn site_round(
 ) -> Result<RoundAnswer, GlmError> {
     family.check_response(design)?;
     rules.check(design)?;
+    sums(design, family, round)
+}
+
+/// A design whose response and rows a site has checked once against its rules: the checks
+/// depend on the rows alone, not on a round's coefficients, so the rounds of one model reuse
+/// it ([`CheckedDesign::round`] answers as [`site_round`] does, without building the model
+/// matrix and counting its covariate patterns again every round).
+#[derive(Debug)]
+pub struct CheckedDesign {
+    design: Design,
+    family: Family,
+}
+
+impl CheckedDesign {
+    /// Checks the response for `family` and the design against `rules`.
+    pub fn new(design: Design, family: Family, rules: &GlmRules) -> Result<Self, GlmError> {
+        family.check_response(&design)?;
+        rules.check(&design)?;
+        Ok(CheckedDesign { design, family })
+    }
+
+    /// The design.
+    pub fn design(&self) -> &Design {
+        &self.design
+    }
+
+    /// The family it was checked for.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// Both models' sums at the round's coefficients (separation is checked here, per round).
+    pub fn round(&self, round: &Round) -> Result<RoundAnswer, GlmError> {
+        sums(&self.design, self.family, round)
+    }
+}
+
+/// Both models' sums at the round's coefficients, on a checked design.
+fn sums(design: &Design, family: Family, round: &Round) -> Result<RoundAnswer, GlmError> {
     let p = design.parameters();
     if round.beta.len() != p {
         return Err(GlmError::Coefficients {

@@ -285,6 +285,69 @@ fn each_disclosure_rule_refuses_with_its_reason() {
 }
 
 #[test]
+fn a_checked_design_answers_every_round_as_site_round_does() {
+    // a site keeps the checked design between the rounds of one model: each round's answer
+    // must be exactly the one the unchecked path gives, and the rules must refuse as before
+    let rules = GlmRules::default();
+    for (family, formula) in [
+        (Family::Gaussian, "yg ~ x + grp + sex"),
+        (Family::Binomial, "yb ~ x + grp + sex"),
+        (Family::Poisson, "yp ~ x + sex + offset(lexpo)"),
+    ] {
+        let d = design(0..60, formula);
+        let checked = CheckedDesign::new(design(0..60, formula), family, &rules).unwrap();
+        assert_eq!(checked.family(), family);
+        let mut irls = Irls::new(family, d.columns.clone(), true, Settings::default());
+        let mut rounds = 0;
+        loop {
+            let round = irls.round();
+            let answer = site_round(&d, family, &round, &rules).unwrap();
+            assert_eq!(
+                checked.round(&round).unwrap(),
+                answer,
+                "{family} round {rounds}"
+            );
+            rounds += 1;
+            if let Progress::Done(_) = irls.absorb(&[answer]).unwrap() {
+                break;
+            }
+        }
+        assert!(rounds > 1, "{family}: {rounds} rounds");
+        let wrong = Round {
+            iteration: 3,
+            beta: vec![0.0; 2],
+            null_beta: vec![0.0],
+        };
+        assert_eq!(
+            checked.round(&wrong).unwrap_err(),
+            site_round(&d, family, &wrong, &rules).unwrap_err()
+        );
+    }
+    let refused = |d: Design, family: Family, rules: &GlmRules| {
+        CheckedDesign::new(d, family, rules).unwrap_err()
+    };
+    let strict = GlmRules {
+        min_rows: 5,
+        ..rules
+    };
+    assert_eq!(
+        refused(design(0..4, "yg ~ x"), Family::Gaussian, &strict),
+        GlmError::Refused(GlmRefusal::TooFewRows { rows: 4, min: 5 })
+    );
+    assert_eq!(
+        refused(design(0..60, "yg ~ grp"), Family::Gaussian, &rules),
+        GlmError::Refused(GlmRefusal::Saturated {
+            patterns: 3,
+            rank: 3
+        })
+    );
+    assert!(matches!(
+        refused(design(0..60, "yg ~ x"), Family::Binomial, &rules),
+        GlmError::Response { .. }
+    ));
+}
+
+#[test]
 fn separation_is_refused_not_fitted() {
     // every row of group "b" has the outcome 1: its coefficient runs off to infinity
     let mut f = frame(0..60);
