@@ -42,6 +42,7 @@ mod session;
 mod steward;
 mod studies;
 mod study_forms;
+mod study_forms_quality;
 mod study_quality;
 mod study_records;
 mod surveillance;

@@ -13,7 +13,6 @@
 
 use super::{S, SignedIn, Ui};
 use crate::db::User;
-use crate::service::studies::quality;
 use crate::service::studies::records::{self, FormView, Save, SignRequest, prefill};
 use crate::{ApiError, Hub};
 use axum::Router;
@@ -27,7 +26,6 @@ use kakehashi_web::pages::Page;
 use kakehashi_web::study::form::{FormContext, form_page, meaning_of};
 use kakehashi_web::study::input::FormInput;
 use kakehashi_web::study::prefill::{Proposed, prefill_panel};
-use kakehashi_web::study::quality::{FormFinding, FormQuality, FormQuery, field_label};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -83,7 +81,7 @@ async fn form_page_of(
         .blocking(move |h| {
             let a = records::access(h, &user, &id)?;
             let v = records::form(h, &user, &id, &k)?;
-            let q = form_quality(h, &user, &a, &k)?;
+            let q = super::study_forms_quality::form_quality(h, &user, &a, &k)?;
             let p = prefill::latest(h, &user, &id, &k)?;
             let others = records::forms::record_forms(h, &a, &k.record, None)?;
             Ok((a, v, q, p, others))
@@ -144,78 +142,6 @@ async fn form_page_of(
         StatusCode::OK
     };
     Ok(ui.page(status, &Page::StudyForm(Box::new(page)), "studies"))
-}
-
-/// The real-time findings and the queries of one form instance.
-struct Quality {
-    findings: Vec<kakehashi_edc::quality::Finding>,
-    queries: Vec<quality::QueryView>,
-    can_open: bool,
-}
-
-fn form_quality(
-    hub: &Hub,
-    user: &User,
-    a: &records::Access,
-    k: &FormKey,
-) -> Result<Quality, ApiError> {
-    let on_form = |record: &str, event: &str, form: &str, instance: u32| {
-        record == k.record && event == k.event && form == k.form && instance == k.instance
-    };
-    let findings = quality::record_findings(hub, a, &k.record)?
-        .into_iter()
-        .filter(|f| on_form(&f.record, &f.event, &f.form, f.instance))
-        .collect();
-    let filter = quality::QueryFilter {
-        record: Some(k.record.clone()),
-        form: Some(k.form.clone()),
-        ..Default::default()
-    };
-    let queries = quality::queries(hub, user, &a.study.id, &filter)?
-        .into_iter()
-        .filter(|v| {
-            on_form(
-                &v.query.record,
-                &v.query.event,
-                &v.query.form,
-                v.query.instance,
-            )
-        })
-        .collect();
-    Ok(Quality {
-        findings,
-        queries,
-        can_open: a.role.open_queries,
-    })
-}
-
-impl Quality {
-    fn page(&self, s: &kakehashi_edc::Study, l: kakehashi_web::Locale) -> FormQuality {
-        FormQuality {
-            findings: self
-                .findings
-                .iter()
-                .map(|f| FormFinding {
-                    field: f.field.clone(),
-                    label: field_label(s, l, &f.field),
-                    check: f.check.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            queries: self
-                .queries
-                .iter()
-                .map(|v| FormQuery {
-                    num: v.num,
-                    field: v.query.field.clone(),
-                    label: field_label(s, l, &v.query.field),
-                    status: v.query.status.as_str().into(),
-                    last: v.query.last_text().into(),
-                })
-                .collect(),
-            can_open: self.can_open,
-        }
-    }
 }
 
 #[derive(Deserialize)]
