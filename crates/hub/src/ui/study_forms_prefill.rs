@@ -31,17 +31,7 @@ pub(super) async fn prefill_request(
     let r = hub
         .blocking(move |h| Ok(prefill::request(h, &u, &id, &key)))
         .await?;
-    match r {
-        Ok(_) => Ok(back_to(&p, "prefill-requested")),
-        Err(e) if shown_refusal(&e) => {
-            let out = Outcome {
-                message: Some(e.message),
-                ..Default::default()
-            };
-            form_page_of(&hub, &ui, user, p.0, k, out).await
-        }
-        Err(e) => Err(e),
-    }
+    settle(&hub, &ui, user, &p, k, r.map(|_| ()), "prefill-requested").await
 }
 
 /// Saves one proposal, as proposed or as edited, through the normal save path.
@@ -61,14 +51,28 @@ pub(super) async fn prefill_accept(
     let r = hub
         .blocking(move |h| Ok(prefill::accept(h, &u, &id, &key, acc)))
         .await?;
+    settle(&hub, &ui, user, &p, k, r.map(|_| ()), "prefill-accepted").await
+}
+
+/// After a pre-fill step: back to the form with `notice`, or the form again with a refusal
+/// the page shows; other errors as error pages.
+async fn settle(
+    hub: &std::sync::Arc<crate::Hub>,
+    ui: &crate::ui::Ui,
+    user: crate::db::User,
+    p: &(String, String, String, String, u32),
+    k: kakehashi_edc::entry::FormKey,
+    r: Result<(), ApiError>,
+    notice: &str,
+) -> Result<Response, ApiError> {
     match r {
-        Ok(_) => Ok(back_to(&p, "prefill-accepted")),
+        Ok(()) => Ok(back_to(p, notice)),
         Err(e) if shown_refusal(&e) => {
             let out = Outcome {
                 message: Some(e.message),
                 ..Default::default()
             };
-            form_page_of(&hub, &ui, user, p.0, k, out).await
+            form_page_of(hub, ui, user, p.0.clone(), k, out).await
         }
         Err(e) => Err(e),
     }
