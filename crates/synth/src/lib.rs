@@ -82,12 +82,53 @@ pub const FILES: [&str; 11] = [
 
 const BLOCK: u64 = 512;
 
+/// One part of a site split by patient number: the patients `i` with `i % of == index`.
+/// Generating every part of a site gives exactly the resources of generating it whole (each
+/// patient draws from a random stream of its own number), so a site too large for one folder
+/// of NDJSON is made and loaded part by part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which part (0-based).
+    pub index: u64,
+    /// Of how many.
+    pub of: u64,
+}
+
+impl Shard {
+    /// The whole site.
+    pub const WHOLE: Shard = Shard { index: 0, of: 1 };
+
+    /// Parses `K/N` (part K of N, 0 ≤ K < N).
+    pub fn parse(text: &str) -> Option<Shard> {
+        let (k, n) = text.split_once('/')?;
+        let (index, of) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
+        (of > 0 && index < of).then_some(Shard { index, of })
+    }
+
+    fn holds(self, patient: u64) -> bool {
+        patient % self.of == self.index
+    }
+}
+
 /// Generates a site: `patients` patients, FHIR NDJSON files (one per resource type) and
 /// `whonet.csv` in `out_dir`. `progress` is called with the patients done so far.
 pub fn generate(
     profile: &Profile,
     patients: u64,
     seed: u64,
+    out_dir: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, SynthError> {
+    generate_shard(profile, patients, seed, Shard::WHOLE, out_dir, progress)
+}
+
+/// [`generate`] for one part of the site ([`Shard`]); the shared Medication resources are
+/// written with part 0. The summary counts the part's patients.
+pub fn generate_shard(
+    profile: &Profile,
+    patients: u64,
+    seed: u64,
+    shard: Shard,
     out_dir: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, SynthError> {
@@ -126,9 +167,11 @@ pub fn generate(
     };
     // one Medication resource per drug, referenced by the patients' medication records
     let mut meds = Out::default();
-    profile
-        .care
-        .write_medications(&profile.site.code, &mut meds);
+    if shard.index == 0 {
+        profile
+            .care
+            .write_medications(&profile.site.code, &mut meds);
+    }
     for (k, (path, w)) in writers.iter_mut().enumerate() {
         w.write_all(&meds.files[k])
             .map_err(|source| SynthError::Io {
@@ -140,7 +183,10 @@ pub fn generate(
     // SARI admissions from the catchment, one patient each after the generated patients
     let admissions = catchment_admissions(profile, patients, seed);
     let total = patients + admissions.len() as u64;
-    summary.patients = total;
+    // the numbers index, index + of, ... below total
+    summary.patients = total
+        .checked_sub(shard.index)
+        .map_or(0, |n| n.div_ceil(shard.of));
     let blocks = total.div_ceil(BLOCK);
     let mut done = 0u64;
     // a window of blocks in parallel, written in order: memory stays bounded
@@ -153,6 +199,9 @@ pub fn generate(
             .map(|b| {
                 let mut out = Out::default();
                 for i in (b * BLOCK)..((b + 1) * BLOCK).min(total) {
+                    if !shard.holds(i) {
+                        continue;
+                    }
                     match i.checked_sub(patients) {
                         None => patient(profile, seed, i, &mut out),
                         Some(j) => {

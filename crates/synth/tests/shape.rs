@@ -193,3 +193,46 @@ fn the_same_seed_gives_identical_bytes() {
         std::fs::read(b.join("whonet.csv")).unwrap()
     );
 }
+
+#[test]
+fn the_parts_of_a_site_are_exactly_the_whole_site() {
+    // a site too large for one folder of NDJSON is made part by part (`--shard K/N`): the parts
+    // together must be the same resources, each once, with the catchment's admissions too
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Profile::load("de-berlin").unwrap();
+    let whole = tmp.path().join("whole");
+    let all = kakehashi_synth::generate(&p, 1200, 9, &whole, &|_| {}).unwrap();
+    let mut parts_patients = 0;
+    let mut parts: HashMap<String, Vec<String>> = HashMap::new();
+    for k in 0..3 {
+        let dir = tmp.path().join(format!("part{k}"));
+        let shard = kakehashi_synth::Shard { index: k, of: 3 };
+        let s = kakehashi_synth::generate_shard(&p, 1200, 9, shard, &dir, &|_| {}).unwrap();
+        parts_patients += s.patients;
+        for f in kakehashi_synth::FILES {
+            let text = std::fs::read_to_string(dir.join(format!("{f}.ndjson"))).unwrap();
+            parts
+                .entry(f.to_string())
+                .or_default()
+                .extend(text.lines().map(str::to_owned));
+        }
+    }
+    assert_eq!(parts_patients, all.patients);
+    for f in kakehashi_synth::FILES {
+        let mut w: Vec<String> = std::fs::read_to_string(whole.join(format!("{f}.ndjson")))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut got = parts.remove(f).unwrap_or_default();
+        w.sort();
+        got.sort();
+        assert_eq!(got.len(), w.len(), "{f}: line counts");
+        assert!(got == w, "{f}: the parts differ from the whole");
+    }
+    assert!(kakehashi_synth::Shard::parse("3/3").is_none());
+    assert_eq!(
+        kakehashi_synth::Shard::parse("2/10"),
+        Some(kakehashi_synth::Shard { index: 2, of: 10 })
+    );
+}

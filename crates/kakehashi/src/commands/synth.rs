@@ -1,7 +1,7 @@
 //! `kakehashi synth`: synthetic German and Japanese hospital sites as FHIR R4 NDJSON.
 
 use anyhow::Context;
-use kakehashi_synth::{Profile, builtin_profiles, generate};
+use kakehashi_synth::{Profile, Shard, builtin_profiles, generate_shard};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,6 +41,15 @@ pub struct Args {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
+    /// Only part K of N of the site (`K/N`, 0-based: the patients whose number leaves K when
+    /// divided by N). The parts of a site together are exactly the whole site, so a site too
+    /// large for the disk's NDJSON is made and loaded part by part into one store.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text).ok_or_else(|| format!("`{text}`: give K/N with 0 <= K < N, e.g. 3/10"))
 }
 
 /// Runs `kakehashi synth`.
@@ -64,18 +73,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let summary = generate(&profile, args.patients, args.seed, &args.out, &|done| {
-        bar.set_position(done)
-    })
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let summary = generate_shard(
+        &profile,
+        args.patients,
+        args.seed,
+        shard,
+        &args.out,
+        &|done| bar.set_position(done),
+    )
     .with_context(|| format!("generating into {}", args.out.display()))?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
+    let part = match args.shard {
+        Some(s) => format!(" part {}/{}:", s.index, s.of),
+        None => String::new(),
+    };
     println!(
-        "{} ({}): {} patients ({} admitted from the catchment), {} resources in {:.2} s ({:.0} resources/s)",
+        "{} ({}):{part} {} patients ({} admitted from the catchment), {} resources in {:.2} s ({:.0} resources/s)",
         profile.site.name,
         profile.site.code,
         summary.patients,
-        summary.patients - args.patients,
+        summary.patients
+            - args
+                .patients
+                .checked_sub(shard.index)
+                .map_or(0, |n| n.div_ceil(shard.of)),
         summary.total(),
         secs,
         summary.total() as f64 / secs.max(1e-9)
