@@ -9,6 +9,7 @@ pub mod cohort;
 pub mod dataset;
 pub mod lab_codes;
 pub mod prefill;
+pub mod remote;
 pub mod samples;
 pub mod snapshot;
 pub mod sql;

@@ -74,14 +74,30 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, PlanError> {
 }
 
 /// A session with the given views of `snap` registered under their names (all views when
-/// `views` is `None`).
+/// `views` is `None`), reading the Parquet files from the site directory.
 pub async fn session(snap: &Snapshot, views: Option<&[View]>) -> Result<SessionContext, PlanError> {
+    let dir = snap.dir().to_owned();
     let ctx = SessionContext::new_with_config(config());
+    let local = |rel: &str| dir.join(rel).to_string_lossy().into_owned();
+    register_views(&ctx, snap, views, &local).await?;
+    Ok(ctx)
+}
+
+/// Registers the given views of `snap` (all when `None`) in `ctx`; `url_of` turns a file's path
+/// relative to the site directory into the location DataFusion reads (a local path, or an
+/// object store URL whose store `ctx` knows).
+pub(crate) async fn register_views(
+    ctx: &SessionContext,
+    snap: &Snapshot,
+    views: Option<&[View]>,
+    url_of: &dyn Fn(&str) -> String,
+) -> Result<(), PlanError> {
     let live = snap.has_deletions().then(|| live_udf(snap));
     for &view in views.unwrap_or(&View::ALL) {
-        register_view(&ctx, snap, view, live.as_ref()).await?;
+        let files: Vec<String> = snap.relative_files(view).into_iter().map(url_of).collect();
+        register_view(ctx, view, files, live.as_ref()).await?;
     }
-    Ok(ctx)
+    Ok(())
 }
 
 /// `kh_live(_seg, _ord)`: whether a row is current (not replaced by a later load).
@@ -119,13 +135,12 @@ fn live_udf(snap: &Snapshot) -> ScalarUDF {
 /// without files is an empty table of the view's schema).
 async fn register_view(
     ctx: &SessionContext,
-    snap: &Snapshot,
     view: View,
+    files: Vec<String>,
     live: Option<&ScalarUDF>,
 ) -> Result<(), PlanError> {
     let name = view.name();
     let err = PlanError::df(name);
-    let files = snap.files(view);
     if files.is_empty() {
         let schema = kakehashi_store::arrow_schema(view);
         let empty = MemTable::try_new(schema, vec![vec![]]).map_err(PlanError::df(name))?;
@@ -135,7 +150,7 @@ async fn register_view(
     }
     let urls = files
         .iter()
-        .map(|p| ListingTableUrl::parse(p.to_string_lossy()))
+        .map(ListingTableUrl::parse)
         .collect::<Result<Vec<_>, _>>()
         .map_err(PlanError::df(name))?;
     let opts =

@@ -25,7 +25,8 @@ pub enum SqlError {
     Query(#[source] Box<datafusion::error::DataFusionError>),
 }
 
-fn q(e: datafusion::error::DataFusionError) -> SqlError {
+/// A query failure as a [`SqlError`].
+pub(crate) fn query_error(e: datafusion::error::DataFusionError) -> SqlError {
     SqlError::Query(Box::new(e))
 }
 
@@ -40,7 +41,7 @@ pub fn run(site_dir: &Path, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
     let rt = snapshot::runtime()?;
     rt.block_on(async {
         let ctx = session(&snap).await?;
-        let df = ctx.sql(sql).await.map_err(q)?;
-        df.collect().await.map_err(q)
+        let df = ctx.sql(sql).await.map_err(query_error)?;
+        df.collect().await.map_err(query_error)
     })
 }

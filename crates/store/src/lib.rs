@@ -147,6 +147,47 @@ impl Snapshot {
             .collect()
     }
 
+    /// Snapshot `id` of the site at `dir` from its manifest (`snapshots/000007.json`) and its
+    /// deletion bitmap (`snapshots/000007.deleted`, absent when nothing was replaced), as read
+    /// from the site directory or from a copy of it in object storage (`dir` then only names
+    /// where the bytes came from, in errors).
+    pub fn from_manifest(
+        dir: &Path,
+        id: u64,
+        manifest: &[u8],
+        deleted: Option<&[u8]>,
+    ) -> Result<Snapshot, StoreError> {
+        let corrupt = |ext: &str, message: String| StoreError::Corrupt {
+            path: dir.join(snapshot_file(id, ext)),
+            message,
+        };
+        let mut s: Snapshot =
+            serde_json::from_slice(manifest).map_err(|e| corrupt("json", e.to_string()))?;
+        if s.id != id {
+            return Err(corrupt(
+                "json",
+                format!("holds snapshot {}, not {id}", s.id),
+            ));
+        }
+        s.dir = dir.to_owned();
+        s.deleted_set = match deleted {
+            Some(bytes) => RoaringTreemap::deserialize_from(bytes)
+                .map_err(|e| corrupt("deleted", e.to_string()))?,
+            None => RoaringTreemap::new(),
+        };
+        Ok(s)
+    }
+
+    /// The Parquet files of a view relative to the site directory
+    /// (`segments/000007/patient.parquet`), oldest first.
+    pub fn relative_files(&self, view: View) -> Vec<&str> {
+        self.segments
+            .iter()
+            .filter_map(|s| s.views.get(&view))
+            .map(|f| f.file.as_str())
+            .collect()
+    }
+
     /// The Parquet files of a view (absolute paths), oldest first. They carry the internal
     /// columns `_seg` and `_ord`; use [`Snapshot::is_live`] or [`Snapshot::scan`] to skip
     /// replaced rows.
@@ -178,6 +219,12 @@ impl Snapshot {
     pub fn tag(&self) -> String {
         format!("{}@{}", self.id, self.created.to_rfc3339())
     }
+}
+
+/// A file of snapshot `id` relative to the site directory: `snapshots/000007.<ext>` (`json` the
+/// manifest, `deleted` the replaced rows, `keys` the key index).
+pub fn snapshot_file(id: u64, ext: &str) -> String {
+    format!("snapshots/{id:06}.{ext}")
 }
 
 /// A site directory.
@@ -222,25 +269,15 @@ impl Store {
 
     /// A snapshot by id.
     pub fn snapshot(&self, id: u64) -> Result<Snapshot, StoreError> {
-        let p = self.dir.join("snapshots").join(format!("{id:06}.json"));
-        let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
-        let mut s: Snapshot = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-            path: p.clone(),
-            message: e.to_string(),
-        })?;
-        s.dir = self.dir.clone();
-        let dp = self.dir.join("snapshots").join(format!("{id:06}.deleted"));
-        s.deleted_set = match std::fs::read(&dp) {
-            Ok(bytes) => {
-                RoaringTreemap::deserialize_from(&bytes[..]).map_err(|e| StoreError::Corrupt {
-                    path: dp.clone(),
-                    message: e.to_string(),
-                })?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RoaringTreemap::new(),
+        let p = self.dir.join(snapshot_file(id, "json"));
+        let text = std::fs::read(&p).map_err(io_err(&p))?;
+        let dp = self.dir.join(snapshot_file(id, "deleted"));
+        let deleted = match std::fs::read(&dp) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(StoreError::Io { path: dp, source }),
         };
-        Ok(s)
+        Snapshot::from_manifest(&self.dir, id, &text, deleted.as_deref())
     }
 
     /// Every snapshot still on disk, oldest first.

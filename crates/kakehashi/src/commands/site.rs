@@ -51,6 +51,21 @@ pub enum SiteCommand {
         #[arg(long)]
         patient: String,
     },
+    /// Publishes the site's current snapshot to object storage the site controls (S3 or an
+    /// S3-compatible server; credentials and endpoint from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_ENDPOINT, AWS_ALLOW_HTTP), so that
+    /// `kakehashi sql --site-url` and `kakehashi surveillance series --site-url` read the Parquet
+    /// files from there. Uploads only segments the bucket lacks; `CURRENT` is written last.
+    ///
+    /// Example: kakehashi site publish --site-dir sites/de-a --to s3://de-a-fhir/site
+    Publish {
+        /// The site directory.
+        #[arg(long)]
+        site_dir: PathBuf,
+        /// Where to: `s3://BUCKET/PREFIX` (or `file:///FOLDER`).
+        #[arg(long)]
+        to: String,
+    },
     /// The steward's queue of pre-fill requests held for approval (a study whose
     /// `[[prefill.studies]]` entry, or the console, says `approval = "manual"`): list them,
     /// or approve or refuse one; the running agent answers it after its next poll.
@@ -115,10 +130,24 @@ fn prefill(state_dir: &std::path::Path, action: PrefillAction) -> anyhow::Result
     Ok(ExitCode::SUCCESS)
 }
 
+fn publish(site_dir: &std::path::Path, to: &str) -> anyhow::Result<ExitCode> {
+    use kakehashi_engine::remote;
+    let url = remote::SiteUrl::parse(to)?;
+    let store = kakehashi_store::Store::open(site_dir);
+    let p = remote::publish(&store, &url)
+        .with_context(|| format!("publishing {} to {url}", site_dir.display()))?;
+    eprintln!(
+        "snapshot {} published to {url}: {} Parquet files uploaded ({} bytes), {} already there",
+        p.snapshot, p.uploaded, p.bytes, p.kept
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs the agent until Ctrl-C or SIGTERM (or the subcommand given).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let args = match args.command {
         Some(SiteCommand::Prefill { state_dir, action }) => return prefill(&state_dir, action),
+        Some(SiteCommand::Publish { site_dir, to }) => return publish(&site_dir, &to),
         command => Args { command, ..args },
     };
     if let Some(SiteCommand::Enrol {

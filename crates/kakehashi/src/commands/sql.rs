@@ -15,7 +15,8 @@ pub enum Format {
     Json,
 }
 
-/// SQL over a site's tables (DataFusion), for the site's data steward. Local only.
+/// SQL over a site's tables (DataFusion), for the site's data steward. Local only, or over
+/// the snapshot the site published to its own object storage (`--site-url`).
 ///
 /// Tables: patient, encounter, condition, observation, observation_component, specimen,
 /// medication, medication_request, medication_administration, medication_statement,
@@ -25,12 +26,17 @@ pub enum Format {
 /// Examples:
 ///   kakehashi sql --site-dir /tmp/berlin "SELECT gender, count(*) FROM patient GROUP BY gender"
 ///   kakehashi sql --site-dir /tmp/berlin --format csv "SELECT code, count(DISTINCT patient_id) n FROM condition GROUP BY 1 ORDER BY n DESC LIMIT 10"
+///   AWS_ENDPOINT=http://127.0.0.1:9000 AWS_ALLOW_HTTP=true kakehashi sql --site-url s3://berlin-fhir/site "SELECT count(*) FROM patient"
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The site directory.
-    #[arg(long, env = "KAKEHASHI_SITE_DIR")]
-    site_dir: PathBuf,
+    #[arg(long, env = "KAKEHASHI_SITE_DIR", required_unless_present = "site_url")]
+    site_dir: Option<PathBuf>,
+    /// The site's snapshot in object storage instead (`s3://BUCKET/PREFIX`, published with
+    /// `kakehashi site publish`; credentials and endpoint from the AWS_* environment).
+    #[arg(long, conflicts_with = "site_dir")]
+    site_url: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -40,8 +46,18 @@ pub struct Args {
 
 /// Runs `kakehashi sql`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let batches = kakehashi_engine::sql::run(&args.site_dir, &args.sql)
-        .with_context(|| format!("SQL over {}", args.site_dir.display()))?;
+    let batches = match (&args.site_url, &args.site_dir) {
+        (Some(url), _) => {
+            let url = kakehashi_engine::remote::SiteUrl::parse(url)?;
+            let site = kakehashi_engine::remote::RemoteSite::open(&url)
+                .with_context(|| format!("opening the snapshot at {url}"))?;
+            site.sql(&args.sql)
+                .with_context(|| format!("SQL over {url}"))?
+        }
+        (None, Some(dir)) => kakehashi_engine::sql::run(dir, &args.sql)
+            .with_context(|| format!("SQL over {}", dir.display()))?,
+        (None, None) => anyhow::bail!("give --site-dir or --site-url"),
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

@@ -58,8 +58,13 @@ pub enum TextFormat {
 pub struct SeriesArgs {
     /// A site's data directory (its store). Repeat to pool several sites (e.g. all sites of a
     /// country); rows of the same stratum and week are added.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "site_url")]
     site_dir: Vec<PathBuf>,
+    /// A site's snapshot in object storage (`s3://BUCKET/PREFIX`, published with `kakehashi
+    /// site publish`; credentials and endpoint from the AWS_* environment). Repeatable, and
+    /// pooled with the --site-dir sites; the site is named by the last part of the prefix.
+    #[arg(long)]
+    site_url: Vec<String>,
     /// Case definition: sari-icosari, sari-icosari-covid, sari-who, ari-ecdc, ili-ecdc, ili-who,
     /// or a path to a definition TOML file.
     #[arg(long)]
@@ -181,17 +186,42 @@ fn series(a: SeriesArgs) -> anyhow::Result<ExitCode> {
     let panel = site_panel();
     let mut sites = Vec::new();
     let mut parts = Vec::new();
+    let mut sources: Vec<(
+        String,
+        String,
+        Box<dyn kakehashi_engine::surveillance::TableSource>,
+    )> = Vec::new();
     for dir in &a.site_dir {
         let site = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "site".into());
+        sources.push((site, dir.display().to_string(), Box::new(open_site(dir)?)));
+    }
+    for url in &a.site_url {
+        let parsed = kakehashi_engine::remote::SiteUrl::parse(url)?;
+        let remote = kakehashi_engine::remote::RemoteSite::open(&parsed)
+            .with_context(|| format!("opening the snapshot at {parsed}"))?;
+        let site = url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("site")
+            .to_string();
+        sources.push((site, parsed.to_string(), Box::new(remote)));
+    }
+    for (site, location, source) in &sources {
+        let site = site.clone();
         let started = std::time::Instant::now();
-        let source = open_site(dir)?;
         let out = kakehashi_engine::surveillance::site_series(
-            &source, &site, a.country, &def, &panel, &spec,
+            source.as_ref(),
+            &site,
+            a.country,
+            &def,
+            &panel,
+            &spec,
         )
-        .with_context(|| format!("computing {} at {}", def.name, dir.display()))?;
+        .with_context(|| format!("computing {} at {location}", def.name))?;
         tracing::info!(
             site,
             cases = out.cases,
