@@ -23,9 +23,11 @@ if [ ! -f "$SITE/CURRENT" ]; then
   echo "== making and loading $PATIENTS patients in $PARTS parts into $SITE"
   for k in $(seq 0 $((PARTS - 1))); do
     /usr/bin/time -f "%e" -o "$WORK/synth.t" "$BIN" synth --profile de-berlin --patients "$PATIENTS" \
-      --seed 1 --shard "$k/$PARTS" --out "$WORK/fhir" | head -1
-    /usr/bin/time -f "%e %M" -o "$WORK/ingest.t" "$BIN" ingest --site-dir "$SITE" "$WORK/fhir" > "$WORK/ingest.out"
-    echo "   part $k: synth $(cat "$WORK/synth.t") s; $(head -1 "$WORK/ingest.out"); ingest $(cut -d' ' -f1 "$WORK/ingest.t") s, peak RSS $(($(cut -d' ' -f2 "$WORK/ingest.t") / 1024)) MB"
+      --seed 1 --shard "$k/$PARTS" --out "$WORK/fhir" > "$WORK/synth.out"
+    head -1 "$WORK/synth.out" | sed 's/^/   /'
+    DEFER=--defer-index; [ "$k" -eq $((PARTS - 1)) ] && DEFER=
+    /usr/bin/time -f "%e %M" -o "$WORK/ingest.t" "$BIN" ingest $DEFER --site-dir "$SITE" "$WORK/fhir" > "$WORK/ingest.out"
+    echo "   part $k: synth $(cat "$WORK/synth.t") s; $(sed -n 2p "$WORK/ingest.out"); $(grep "cohort index" "$WORK/ingest.out" | cut -c1-34); ingest $(cut -d' ' -f1 "$WORK/ingest.t") s, peak RSS $(($(cut -d' ' -f2 "$WORK/ingest.t") / 1024)) MB"
     rm -rf "$WORK/fhir"
   done
 fi

@@ -112,6 +112,35 @@ fn the_saved_index_counts_as_the_built_one_and_bad_indexes_are_named() {
     // the command the message names rebuilds it
     let text = ok(run(&["cohort", "index", "--site-dir"], &[&site]));
     assert!(text.contains("snapshot 2"), "{text}");
+
+    // a load in parts leaves the index to the last: no index for the deferred snapshot (and
+    // counting on it names the command), then the last load's index counts everything
+    let text = ok(run(
+        &["ingest", "--defer-index", "--site-dir"],
+        &[&site, &root.join("a")],
+    ));
+    assert!(
+        text.contains("cohort index not built (--defer-index)"),
+        "{text}"
+    );
+    assert!(!site.join("snapshots/000003.cohort").exists());
+    let out = run(
+        &["cohort", "count", "--site-dir"],
+        &[&site, Path::new("--ccdl"), &qpath],
+    );
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("kakehashi cohort index --site-dir"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(run(&["ingest", "--site-dir"], &[&site, &root.join("b")]));
+    assert!(site.join("snapshots/000004.cohort/manifest.json").exists());
+    let fourth = store.current().unwrap();
+    assert_eq!(
+        CohortIndex::load(&fourth).unwrap().count(&q).unwrap(),
+        CohortIndex::open(&fourth).unwrap().count(&q).unwrap()
+    );
     let out = ok(run(
         &["cohort", "count", "--format", "json", "--site-dir"],
         &[&site, Path::new("--ccdl"), &qpath],

@@ -51,6 +51,13 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Do not build the snapshot's cohort index now. For a large site loaded in parts
+    /// (`synth --shard`, an export split by month): each part's load would otherwise rebuild
+    /// the index over everything loaded so far; give this to every load but the last (or run
+    /// `kakehashi cohort index --site-dir DIR` after it). Counts on a snapshot without its
+    /// index are refused with that command named.
+    #[arg(long)]
+    defer_index: bool,
     /// FHIR input files or folders.
     #[arg(required = true)]
     input: Vec<PathBuf>,
@@ -97,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     // the cohort index is part of the snapshot: built now, so no count ever waits for it
     let index_started = std::time::Instant::now();
-    if summary.snapshot.is_some() {
+    if summary.snapshot.is_some() && !args.defer_index {
         let snap = kakehashi_store::Store::open(&args.site_dir).current()?;
         kakehashi_engine::cohort::CohortIndex::build_and_save(&snap)
             .context("building the snapshot's cohort index")?;
@@ -126,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "unresolved_refs": summary.unresolved_refs.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             "live": summary.live,
             "seconds": secs,
-            "cohort_index_seconds": index_secs,
+            "cohort_index_seconds": (!args.defer_index).then_some(index_secs),
             "jlac10_unmapped": {"results": jlac10.results, "by_code": jlac10.by_code},
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
@@ -144,7 +151,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             secs,
             (summary.stored_total() + summary.rejected) as f64 / secs
         );
-        println!("cohort index built in {index_secs:.2} s");
+        if args.defer_index {
+            println!(
+                "cohort index not built (--defer-index): build it with `kakehashi cohort index --site-dir {}` before counting",
+                args.site_dir.display()
+            );
+        } else {
+            println!("cohort index built in {index_secs:.2} s");
+        }
         println!("resources by type:");
         for (t, n) in &summary.stored {
             println!("  {t:<28} {n:>10}");
