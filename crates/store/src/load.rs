@@ -393,7 +393,31 @@ impl LoadWriter {
         // the switch: from here on readers see the new snapshot
         write_atomic(&self.dir.join(CURRENT), format!("{id}\n").as_bytes())?;
         self.committed = true;
+        if let Some(parent) = base_id {
+            drop_old_keys(&snaps, parent);
+        }
         Ok(snap)
+    }
+}
+
+/// Removes the key files of the snapshots before `parent`. Only a load reads key files, and a
+/// load always starts from the current snapshot; the parent's are kept as a spare. Without this
+/// a site loading daily would keep a full key index (34 bytes per resource) per load forever.
+/// Reading an old snapshot needs its manifest, deletion bitmap and Parquet files, which stay.
+/// Best effort: a file that cannot be removed now is removed after a later load.
+fn drop_old_keys(snaps: &Path, parent: u64) {
+    let Ok(entries) = std::fs::read_dir(snaps) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((id, ext)) = name.split_once('.') else {
+            continue;
+        };
+        let is_keys = ext == "keys" || ext.starts_with("keys.");
+        if is_keys && id.parse::<u64>().is_ok_and(|id| id < parent) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

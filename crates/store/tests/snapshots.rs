@@ -179,3 +179,38 @@ fn a_snapshot_with_one_key_file_still_loads() {
         "{live:?}"
     );
 }
+
+#[test]
+fn old_snapshots_keep_their_data_but_not_their_key_files() {
+    // only a load reads key files, and it starts from the current snapshot: older snapshots'
+    // key files (34 bytes per resource each) go, the parent's stay; every snapshot still reads
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path());
+    let s1 = load(&store, &[("a", "female", 10)]);
+    let s2 = load(&store, &[("b", "male", 10)]);
+    let s3 = load(&store, &[("a", "male", 20)]);
+    assert!(
+        s1.key_files().iter().all(|f| !f.exists()),
+        "snapshot 1's keys removed"
+    );
+    assert!(
+        s2.key_files().iter().all(|f| f.exists()),
+        "the parent's keys kept"
+    );
+    assert!(s3.key_files().iter().all(|f| f.exists()));
+    for (snap, want) in [(1, 1), (2, 2), (3, 2)] {
+        let s = store.snapshot(snap).unwrap();
+        let rows: usize = s
+            .scan(View::Patient, None)
+            .map(|b| b.unwrap().num_rows())
+            .sum();
+        assert_eq!(rows, want, "snapshot {snap}");
+    }
+    assert_eq!(
+        live(&store),
+        vec![("a".into(), "male".into()), ("b".into(), "male".into())]
+    );
+    // a fourth load still merges with the current keys
+    load(&store, &[("c", "female", 10)]);
+    assert_eq!(live(&store).len(), 3);
+}
