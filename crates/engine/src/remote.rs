@@ -244,8 +244,13 @@ pub fn publish(site: &Store, to: &SiteUrl) -> Result<Published, RemoteError> {
             bytes: 0,
             kept: 0,
         };
-        for view in View::ALL {
-            for rel in snap.relative_files(view) {
+        // a segment's files are the bucket's already when the snapshot published there holds the
+        // same segment from the same load (its number alone could be another site directory's)
+        let published = published_segments(to).await?;
+        for seg in &snap.segments {
+            let same_load = published.get(&seg.seg) == Some(&seg.loaded);
+            for file in seg.views.values() {
+                let rel = file.file.as_str();
                 let local = site.dir().join(rel);
                 let len = std::fs::metadata(&local)
                     .map_err(|source| RemoteError::Io {
@@ -253,7 +258,7 @@ pub fn publish(site: &Store, to: &SiteUrl) -> Result<Published, RemoteError> {
                         source,
                     })?
                     .len();
-                if to.size(rel).await? == Some(len) {
+                if same_load && to.size(rel).await? == Some(len) {
                     out.kept += 1;
                     continue;
                 }
@@ -273,6 +278,47 @@ pub fn publish(site: &Store, to: &SiteUrl) -> Result<Published, RemoteError> {
     })
 }
 
+/// The segments of the snapshot the bucket's `CURRENT` names, by number with the instant of
+/// their load (empty when nothing was published there yet).
+async fn published_segments(
+    url: &SiteUrl,
+) -> Result<std::collections::HashMap<u32, chrono::DateTime<chrono::Utc>>, RemoteError> {
+    Ok(match read_current(url).await {
+        Ok(snap) => snap.segments.iter().map(|s| (s.seg, s.loaded)).collect(),
+        Err(RemoteError::Empty(_)) => Default::default(),
+        Err(e) => return Err(e),
+    })
+}
+
+/// The snapshot the bucket's `CURRENT` names, with its deletion bitmap.
+async fn read_current(url: &SiteUrl) -> Result<Snapshot, RemoteError> {
+    let current = url
+        .get(CURRENT)
+        .await?
+        .ok_or_else(|| RemoteError::Empty(url.text.clone()))?;
+    let text = String::from_utf8_lossy(&current);
+    let id: u64 = text.trim().parse().map_err(|_| StoreError::Corrupt {
+        path: PathBuf::from(format!("{url}/{CURRENT}")),
+        message: format!("`{}` is not a snapshot id", text.trim()),
+    })?;
+    let manifest_rel = snapshot_file(id, "json");
+    let manifest = url
+        .get(&manifest_rel)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            path: PathBuf::from(format!("{url}/{manifest_rel}")),
+            message: "named by CURRENT but missing".into(),
+        })?;
+    let deleted = url.get(&snapshot_file(id, "deleted")).await?;
+    let origin = PathBuf::from(url.text.clone());
+    Ok(Snapshot::from_manifest(
+        &origin,
+        id,
+        &manifest,
+        deleted.as_deref(),
+    )?)
+}
+
 /// A site's current snapshot read from object storage.
 pub struct RemoteSite {
     url: SiteUrl,
@@ -284,33 +330,7 @@ impl RemoteSite {
     /// Opens the snapshot `CURRENT` names at `url`.
     pub fn open(url: &SiteUrl) -> Result<RemoteSite, RemoteError> {
         let rt = snapshot::runtime()?;
-        let snapshot = rt.block_on(async {
-            let current = url
-                .get(CURRENT)
-                .await?
-                .ok_or_else(|| RemoteError::Empty(url.text.clone()))?;
-            let text = String::from_utf8_lossy(&current);
-            let id: u64 = text.trim().parse().map_err(|_| StoreError::Corrupt {
-                path: PathBuf::from(format!("{url}/{CURRENT}")),
-                message: format!("`{}` is not a snapshot id", text.trim()),
-            })?;
-            let manifest_rel = snapshot_file(id, "json");
-            let manifest = url
-                .get(&manifest_rel)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt {
-                    path: PathBuf::from(format!("{url}/{manifest_rel}")),
-                    message: "named by CURRENT but missing".into(),
-                })?;
-            let deleted = url.get(&snapshot_file(id, "deleted")).await?;
-            let origin = PathBuf::from(url.text.clone());
-            Ok::<_, RemoteError>(Snapshot::from_manifest(
-                &origin,
-                id,
-                &manifest,
-                deleted.as_deref(),
-            )?)
-        })?;
+        let snapshot = rt.block_on(read_current(url))?;
         Ok(RemoteSite {
             url: url.clone(),
             snapshot,

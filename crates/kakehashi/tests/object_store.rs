@@ -289,6 +289,40 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
     let n = s3.ok(&["sql", "--site-url", &url, "--format", "csv", q]);
     assert_eq!(n.lines().nth(1), Some("1"), "{n}");
 
+    // Another site directory published to the same prefix (same segment numbers, other
+    // loads): every file is uploaded again, none taken for the old one's by its name and size.
+    let other = tmp.path().join("other");
+    ingest(&other, std::slice::from_ref(&synth));
+    let out = s3.run(&[
+        "site",
+        "publish",
+        "--site-dir",
+        other.to_str().unwrap(),
+        "--to",
+        &url,
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    let other_files = walk(&other.join("segments"));
+    assert!(
+        said.contains(&format!("{} Parquet files uploaded", other_files.len()))
+            && said.contains(" 0 already there"),
+        "{said}"
+    );
+    let q = QUERIES[1];
+    assert_eq!(
+        s3.ok(&[
+            "sql",
+            "--site-dir",
+            other.to_str().unwrap(),
+            "--format",
+            "csv",
+            q
+        ]),
+        s3.ok(&["sql", "--site-url", &url, "--format", "csv", q])
+    );
+    // back to the first site for the rest
+    s3.ok(&["site", "publish", "--site-dir", site_s, "--to", &url]);
+
     // A Parquet object gone from the bucket: the error names it.
     let gone = local_files
         .iter()
