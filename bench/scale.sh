@@ -7,10 +7,13 @@
 #
 #   bench/scale.sh [PATIENTS] [PARTS] [SITE]   (default 10000000 patients in 10 parts;
 #                                               SITE default /tmp/kh-scale/site, kept for reuse)
+# CATCHMENT (default 0): the SARI catchment as a multiple of PATIENTS; the profile's 20 would add
+# the admissions of a 200-million catchment at 10 M patients (about 2x the NDJSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS=${1:-10000000}
 PARTS=${2:-10}
+CATCHMENT=${CATCHMENT:-0}
 SITE=${3:-/tmp/kh-scale/site}
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=${BIN:-$TARGET/release/kakehashi}
@@ -23,7 +26,7 @@ if [ ! -f "$SITE/CURRENT" ]; then
   echo "== making and loading $PATIENTS patients in $PARTS parts into $SITE"
   for k in $(seq 0 $((PARTS - 1))); do
     /usr/bin/time -f "%e" -o "$WORK/synth.t" "$BIN" synth --profile de-berlin --patients "$PATIENTS" \
-      --seed 1 --shard "$k/$PARTS" --out "$WORK/fhir" > "$WORK/synth.out"
+      --catchment "$CATCHMENT" --seed 1 --shard "$k/$PARTS" --out "$WORK/fhir" > "$WORK/synth.out"
     head -1 "$WORK/synth.out" | sed 's/^/   /'
     DEFER=--defer-index; [ "$k" -eq $((PARTS - 1)) ] && DEFER=
     /usr/bin/time -f "%e %M" -o "$WORK/ingest.t" "$BIN" ingest $DEFER --site-dir "$SITE" "$WORK/fhir" > "$WORK/ingest.out"
