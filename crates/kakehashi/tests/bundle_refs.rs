@@ -4,6 +4,8 @@
 //! load with every reference key resolved; a reference that names no entry is counted and
 //! reported with its location, never silently empty.
 
+mod common;
+
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -103,24 +105,6 @@ fn rewrite_references(v: &mut Value, f: &dyn Fn(&str) -> Option<String>) {
         Value::Array(a) => a.iter_mut().for_each(|x| rewrite_references(x, f)),
         _ => {}
     }
-}
-
-/// The MII KDS sample Bundles (written by the MII, not by us).
-fn mii_bundles() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/fhir-samples/mii-kds-testdata/resources");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Bundle-") && n.ends_with(".json"))
-        })
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "{} MII bundles", files.len());
-    files
 }
 
 /// Writes the MII Bundles into `out` rewritten as a POST transaction exporter writes them: each
@@ -240,7 +224,7 @@ fn cohort_count(site: &Path, codes: &[String], dir: &Path) -> u64 {
 #[test]
 fn mii_bundles_in_urn_uuid_form_load_as_the_originals() {
     let tmp = tempfile::tempdir().unwrap();
-    let originals = mii_bundles();
+    let originals = common::kds_bundles();
     let converted = tmp.path().join("urn");
     let renamed = convert_mii(&originals, &converted);
     assert!(renamed.len() > 100, "{} resources renamed", renamed.len());

@@ -22,28 +22,6 @@ const ATC_WHO: &str = "http://www.whocc.no/atc";
 const OPS: &str = "http://fhir.de/CodeSystem/bfarm/ops";
 const POLICY: &str = "urn:oid:2.16.840.1.113883.3.1937.777.24.5.3";
 
-fn shared() -> PathBuf {
-    // the shared reference data sit beside the repository (`../shared`), wherever it is checked out
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-/// The KDS transaction bundles (only `Bundle-*.json`: the single-resource files repeat them).
-fn kds_bundles() -> Vec<PathBuf> {
-    let dir = shared().join("fhir-samples/mii-kds-testdata/resources");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Bundle-") && n.ends_with(".json"))
-        })
-        .collect();
-    v.sort();
-    assert!(v.len() >= 20, "{} bundles", v.len());
-    v
-}
-
 /// A site built from the KDS bundles, once per test process.
 fn kds_site() -> &'static Path {
     static SITE: OnceLock<PathBuf> = OnceLock::new();
@@ -53,7 +31,7 @@ fn kds_site() -> &'static Path {
         let out = Command::new(EXE)
             .args(["ingest", "--site-dir"])
             .arg(&site)
-            .args(kds_bundles())
+            .args(common::kds_bundles())
             .output()
             .unwrap();
         assert!(
@@ -85,7 +63,7 @@ fn kds() -> &'static Kds {
     static K: OnceLock<Kds> = OnceLock::new();
     K.get_or_init(|| {
         let mut by_type: HashMap<String, Vec<Value>> = HashMap::new();
-        for f in kds_bundles() {
+        for f in common::kds_bundles() {
             let b: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
             for e in b["entry"].as_array().unwrap() {
                 let r = e["resource"].clone();
@@ -527,7 +505,7 @@ fn expected(k: &Kds, q: &Value, today: NaiveDate) -> Option<usize> {
 /// Every CCDL query in the shared reference copy, with its path.
 fn shared_queries() -> Vec<(PathBuf, Value)> {
     let mut out = Vec::new();
-    let mut stack = vec![shared().join("ccdl")];
+    let mut stack = vec![common::shared_data().join("ccdl")];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -743,7 +721,15 @@ fn every_shared_ccdl_query_runs_on_the_kds_bundles_and_counts_what_the_bundles_s
     let mut unchecked = Vec::new();
     let mut all: Vec<(String, Value)> = shared_queries()
         .into_iter()
-        .map(|(p, v)| (p.strip_prefix(shared()).unwrap().display().to_string(), v))
+        .map(|(p, v)| {
+            (
+                p.strip_prefix(common::shared_data())
+                    .unwrap()
+                    .display()
+                    .to_string(),
+                v,
+            )
+        })
         .collect();
     let shared_count = all.len();
     all.extend(more_queries());
@@ -826,7 +812,8 @@ fn medication_queries_find_patients_through_the_referenced_medication() {
         "MedicationStatementSQ.json",
     ] {
         let q = Query::parse(
-            &std::fs::read_to_string(shared().join("ccdl/cctb-examples").join(f)).unwrap(),
+            &std::fs::read_to_string(common::shared_data().join("ccdl/cctb-examples").join(f))
+                .unwrap(),
         )
         .unwrap();
         let c = index().count(&q).unwrap();

@@ -15,26 +15,6 @@ use std::time::{Duration, Instant};
 const EXE: &str = env!("CARGO_BIN_EXE_kakehashi");
 const BUCKET: &str = "kh-sites";
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-fn kds_bundles() -> Vec<PathBuf> {
-    let dir = shared().join("fhir-samples/mii-kds-testdata/resources");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Bundle-") && n.ends_with(".json"))
-        })
-        .collect();
-    v.sort();
-    assert!(v.len() >= 20, "{} bundles", v.len());
-    v
-}
-
 /// The S3 server, started on a free port, with one empty bucket.
 struct S3 {
     _proc: Proc,
@@ -166,8 +146,8 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
     // Data nobody here wrote: the MII KDS transaction bundles (urn:uuid references), loaded
     // twice so the second load replaces every resource (a deletion bitmap to honour), then a
     // synthetic German site's NDJSON in a third load.
-    ingest(&site, &kds_bundles());
-    ingest(&site, &kds_bundles());
+    ingest(&site, &common::kds_bundles());
+    ingest(&site, &common::kds_bundles());
     let synth = tmp.path().join("synth");
     let out = Command::new(EXE)
         .args([

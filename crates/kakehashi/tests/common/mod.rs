@@ -37,6 +37,31 @@ pub fn process_dir(prefix: &str) -> PathBuf {
     tmp.join(format!("{prefix}-{me}"))
 }
 
+/// The shared reference data beside the repository (`../shared/data`), wherever it is checked out.
+#[allow(dead_code)] // not every test file that shares this module reads them
+pub fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+/// The MII KDS transaction Bundles (`Bundle-*.json`, written by the MII, not by us; the
+/// single-resource files beside them repeat their entries), sorted.
+#[allow(dead_code)]
+pub fn kds_bundles() -> Vec<PathBuf> {
+    let dir = shared_data().join("fhir-samples/mii-kds-testdata/resources");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("Bundle-") && n.ends_with(".json"))
+        })
+        .collect();
+    v.sort();
+    assert!(v.len() >= 20, "{} MII bundles", v.len());
+    v
+}
+
 /// Writes FHIR resources as NDJSON (`DIR/NAME`) and loads them with `kakehashi ingest` into the
 /// site directory `DIR/site`, which it returns; the load must succeed.
 #[allow(dead_code)] // not every test file that shares this module loads a site
