@@ -94,6 +94,9 @@ impl S3 {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_DEFAULT_REGION", "us-east-1")
+            // a steward's shell may name a site directory: --site-url is read instead, and an
+            // explicit --site-dir wins over this
+            .env("KAKEHASHI_SITE_DIR", "/nonexistent/kakehashi-site")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_PROFILE")
             .output()

@@ -34,8 +34,9 @@ pub struct Args {
     #[arg(long, env = "KAKEHASHI_SITE_DIR", required_unless_present = "site_url")]
     site_dir: Option<PathBuf>,
     /// The site's snapshot in object storage instead (`s3://BUCKET/PREFIX`, published with
-    /// `kakehashi site publish`; credentials and endpoint from the AWS_* environment).
-    #[arg(long, conflicts_with = "site_dir")]
+    /// `kakehashi site publish`; credentials and endpoint from the AWS_* environment). Read
+    /// instead of the site directory, also when KAKEHASHI_SITE_DIR is set.
+    #[arg(long)]
     site_url: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
