@@ -17,7 +17,6 @@ use crate::snapshot::{self, PlanError};
 use crate::surveillance::{ScanError, TableSource};
 use arrow::array::RecordBatch;
 use datafusion::prelude::{Expr, SessionContext};
-use futures::TryStreamExt;
 use kakehashi_model::View;
 use kakehashi_store::{Snapshot, Store, StoreError, snapshot_file};
 use object_store::path::Path as ObjectPath;
@@ -406,27 +405,4 @@ impl TableSource for RemoteSite {
     ) -> Result<(), ScanError> {
         self.stream(view, columns, Some(keep.clone()), f)
     }
-}
-
-/// Lists what the bucket holds under the site's prefix (relative names, sorted), for checks.
-pub fn list(url: &SiteUrl) -> Result<Vec<String>, RemoteError> {
-    let rt = snapshot::runtime()?;
-    rt.block_on(async {
-        let mut names: Vec<String> = url
-            .store
-            .list(Some(&url.prefix))
-            .map_ok(|m| {
-                let full = m.location.to_string();
-                let pre = url.prefix.to_string();
-                full.strip_prefix(&pre)
-                    .unwrap_or(&full)
-                    .trim_start_matches('/')
-                    .to_string()
-            })
-            .try_collect()
-            .await
-            .map_err(url.object_err(""))?;
-        names.sort();
-        Ok(names)
-    })
 }
