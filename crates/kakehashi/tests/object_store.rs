@@ -114,20 +114,6 @@ impl S3 {
     }
 }
 
-fn ingest(site: &Path, inputs: &[PathBuf]) {
-    let out = Command::new(EXE)
-        .args(["ingest", "--site-dir"])
-        .arg(site)
-        .args(inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Queries whose answers must not depend on where the files are: every view's live rows, a
 /// grouped count, a join, and a filter the Parquet reader evaluates.
 const QUERIES: &[&str] = &[
@@ -149,8 +135,8 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
     // Data nobody here wrote: the MII KDS transaction bundles (urn:uuid references), loaded
     // twice so the second load replaces every resource (a deletion bitmap to honour), then a
     // synthetic German site's NDJSON in a third load.
-    ingest(&site, &common::kds_bundles());
-    ingest(&site, &common::kds_bundles());
+    common::ingest(&site, &common::kds_bundles());
+    common::ingest(&site, &common::kds_bundles());
     let synth = tmp.path().join("synth");
     let out = Command::new(EXE)
         .args([
@@ -171,7 +157,7 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    ingest(&site, std::slice::from_ref(&synth));
+    common::ingest(&site, std::slice::from_ref(&synth));
 
     let url = format!("s3://{BUCKET}/sites/de-mii");
     let site_s = site.to_str().unwrap();
@@ -264,7 +250,7 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
         r#"{"resourceType":"Patient","id":"late-1","gender":"female","birthDate":"1970-01-01"}"#,
     )
     .unwrap();
-    ingest(&site, &[extra]);
+    common::ingest(&site, &[extra]);
     let out = s3.run(&["site", "publish", "--site-dir", site_s, "--to", &url]);
     let said = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(said.contains("1 Parquet files uploaded"), "{said}");
@@ -275,7 +261,7 @@ fn a_site_published_to_s3_answers_as_its_directory_does() {
     // Another site directory published to the same prefix (same segment numbers, other
     // loads): every file is uploaded again, none taken for the old one's by its name and size.
     let other = tmp.path().join("other");
-    ingest(&other, std::slice::from_ref(&synth));
+    common::ingest(&other, std::slice::from_ref(&synth));
     let out = s3.run(&[
         "site",
         "publish",

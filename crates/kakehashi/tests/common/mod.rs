@@ -70,10 +70,18 @@ pub fn ingest_lines(dir: &Path, name: &str, lines: &[serde_json::Value]) -> Path
     let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
     std::fs::write(&fhir, text).unwrap();
     let site = dir.join("site");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+    ingest(&site, &[fhir]);
+    site
+}
+
+/// Loads FHIR files or folders into a site directory with `kakehashi ingest`; the load must
+/// succeed.
+#[allow(dead_code)]
+pub fn ingest(site: &Path, inputs: &[PathBuf]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
         .args(["ingest", "--site-dir"])
-        .arg(&site)
-        .arg(&fhir)
+        .arg(site)
+        .args(inputs)
         .output()
         .unwrap();
     assert!(
@@ -81,7 +89,6 @@ pub fn ingest_lines(dir: &Path, name: &str, lines: &[serde_json::Value]) -> Path
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    site
 }
 
 /// A free TCP port on loopback.
